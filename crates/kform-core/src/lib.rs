@@ -1,0 +1,34 @@
+//! kintone field model, form definitions, validation and record building.
+//!
+//! This crate performs no I/O and has no platform dependencies: it builds for
+//! `wasm32-unknown-unknown` (used by the widget) and natively (used by the relay), so the browser
+//! and the relay give the same verdict on the same input.
+//!
+//! - [`field`]: what a kintone app's fields are ([`Field`], [`FieldKind`]).
+//! - [`kintone`]: kintone's JSON in and out (fields.json, error bodies, record JSON).
+//! - [`form`]: what a form author chooses ([`FormSpec`]).
+//! - [`validate()`]: values in, a [`Valid<Record>`] or a [`Report`] of every problem out.
+//! - [`message`]: problems rendered in kintone's wording, in Japanese or English.
+//! - [`protocol`]: the JSON bodies exchanged by the widget and the relay.
+#![deny(missing_docs)]
+
+pub mod field;
+pub mod form;
+pub mod kintone;
+pub mod message;
+pub mod protocol;
+pub mod record;
+pub mod report;
+pub mod validate;
+pub mod value;
+
+pub use field::{AppFields, Choice, Field, FieldCode, FieldKind, NumberLimits, TextLimits};
+pub use form::{AppId, FormId, FormItem, FormSpec};
+pub use message::Locale;
+pub use record::{Record, RecordValue, Valid};
+pub use report::{Issue, IssueCode, Report};
+pub use validate::validate;
+pub use value::{Value, Values};
+
+#[cfg(test)]
+mod tests;

@@ -1,0 +1,90 @@
+//! The JSON bodies exchanged by the widget and the relay (`/v1/forms/…`).
+//!
+//! Both ends are built from the same commit and use these types, so a change here changes both.
+
+use serde::{Deserialize, Serialize};
+
+use crate::field::AppFields;
+use crate::form::FormSpec;
+use crate::message::Locale;
+use crate::report::{Issue, Report};
+use crate::value::Values;
+
+/// `GET /v1/forms/{form_id}`: everything the widget needs to render and validate a form.
+///
+/// It holds only the fields the form maps, never a kintone credential or any other app data.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct FormDescriptor {
+    /// The form definition.
+    pub form: FormSpec,
+    /// The app's current settings of the fields the form maps.
+    pub fields: AppFields,
+}
+
+/// `POST /v1/forms/{form_id}/submissions` request body.
+#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
+pub struct Submission {
+    /// A client-chosen id (a UUID) that makes retries of one submission recognisable.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub submission_id: Option<String>,
+    /// The values, keyed by field code.
+    pub values: Values,
+}
+
+/// A successful submission's answer.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct SubmitOutcome {
+    /// The submission's id (the client's, or one the relay chose).
+    pub submission_id: String,
+    /// What happened to it.
+    pub state: SubmissionState,
+    /// The id of the record kintone created, once there is one.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub record_id: Option<String>,
+}
+
+/// Where a submission stands.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum SubmissionState {
+    /// kintone created the record.
+    Delivered,
+}
+
+/// Every error answer of the relay: a sentence for people and, for invalid values, every
+/// problem with its field, kintone's error path, a stable code and a rendered message.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct ErrorResponse {
+    /// What went wrong, in one sentence.
+    pub message: String,
+    /// The problems with the submitted values, when that is what went wrong.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub errors: Vec<Problem>,
+}
+
+/// One problem in an [`ErrorResponse`].
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct Problem {
+    /// The problem as data.
+    #[serde(flatten)]
+    pub issue: Issue,
+    /// The problem in the request's language.
+    pub message: String,
+}
+
+impl ErrorResponse {
+    /// An answer listing every problem of `report`, rendered in `locale`.
+    pub fn invalid(message: impl Into<String>, report: &Report, locale: Locale) -> Self {
+        let errors = report
+            .issues()
+            .iter()
+            .map(|issue| Problem { issue: issue.clone(), message: issue.code.message(locale) })
+            .collect();
+        Self { message: message.into(), errors }
+    }
+
+    /// The problems as a report again (how the widget reads the relay's answer).
+    pub fn report(&self) -> Report {
+        self.errors.iter().map(|problem| problem.issue.clone()).collect()
+    }
+}
