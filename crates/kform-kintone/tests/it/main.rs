@@ -1,0 +1,77 @@
+//! The client against the fake kintone over real TCP.
+
+use kform_core::{AppId, FormSpec, Values, validate};
+use kform_fake_kintone::{Apps, spawn};
+use kform_kintone::{ApiToken, Auth, Client, KintoneError};
+use serde_json::json;
+
+const TOKEN: &str = "client-test-token";
+
+async fn fake() -> kform_fake_kintone::FakeKintone {
+    spawn(Apps::demo(TOKEN), "127.0.0.1:0".parse().unwrap()).await.unwrap()
+}
+
+fn client(url: &str, token: &str) -> Client {
+    Client::new(url, None, Auth::ApiTokens(vec![ApiToken::new(token)])).unwrap()
+}
+
+fn demo_form() -> FormSpec {
+    serde_json::from_value(json!({ "format": 1, "id": "contact", "app": 1, "items": [
+        { "field": "会社名" }, { "field": "メールアドレス" }, { "field": "フォーム識別", "hidden": "it" }
+    ]}))
+    .unwrap()
+}
+
+#[tokio::test]
+async fn reads_fields_adds_a_record_and_finds_it() {
+    let fake = fake().await;
+    let client = client(fake.url(), TOKEN);
+    let fields = client.form_fields(AppId(1)).await.unwrap();
+    assert_eq!(fields.fields.len(), 13);
+    let values: Values = serde_json::from_value(json!({ "会社名": "ACME", "メールアドレス": "a@example.com" })).unwrap();
+    let record = validate(&fields, &demo_form(), &values).unwrap();
+    let added = client.add_record(AppId(1), &record).await.unwrap();
+    assert_eq!((added.id.as_str(), added.revision.as_str()), ("1", "1"));
+    let found = client.records(AppId(1), "フォーム識別 = \"it\"").await.unwrap();
+    assert_eq!(found.len(), 1);
+    assert_eq!(found[0]["会社名"]["value"], "ACME");
+}
+
+#[tokio::test]
+async fn kintone_errors_keep_code_message_and_field_paths() {
+    let fake = fake().await;
+    let wrong = client(fake.url(), "wrong-token").form_fields(AppId(1)).await.unwrap_err();
+    let KintoneError::Api { status, body } = &wrong else { panic!("{wrong:?}") };
+    assert_eq!((*status, body.code.as_str()), (400, "GAIA_IA02"));
+    assert!(!wrong.to_string().contains("wrong-token"), "{wrong}");
+
+    // A record the core accepts but kintone refuses (the form forgot a required field).
+    let fields = client(fake.url(), TOKEN).form_fields(AppId(1)).await.unwrap();
+    let mut form = demo_form();
+    form.items.retain(|item| item.field.as_ref().is_some_and(|code| code.as_str() != "メールアドレス"));
+    let values: Values = serde_json::from_value(json!({ "会社名": "ACME" })).unwrap();
+    let record = validate(&fields, &form, &values).unwrap();
+    let refused = client(fake.url(), TOKEN).add_record(AppId(1), &record).await.unwrap_err();
+    let body = refused.validation_body().expect("a CB_VA01 body");
+    let report = body.to_report();
+    assert_eq!(report.to_string().trim(), "record.メールアドレス.value: rejected_by_kintone \"必須です。\"");
+}
+
+#[tokio::test]
+async fn unreachable_kintone_is_a_transport_error() {
+    let fake = fake().await;
+    let url = fake.url().to_owned();
+    drop(fake);
+    tokio::time::sleep(std::time::Duration::from_millis(50)).await;
+    let err = client(&url, TOKEN).form_fields(AppId(1)).await.unwrap_err();
+    assert!(matches!(err, KintoneError::Transport(_)), "{err:?}");
+}
+
+#[test]
+fn refuses_urls_that_are_not_a_domain() {
+    for url in ["example.cybozu.com", "ftp://x", "https://x.cybozu.com/k/v1", "https://"] {
+        let err = Client::new(url, None, Auth::ApiTokens(vec![])).unwrap_err();
+        assert!(matches!(err, KintoneError::InvalidUrl { .. }), "{url}: {err:?}");
+    }
+    assert!(Client::new("https://example.cybozu.com/", Some(3), Auth::ApiTokens(vec![])).is_ok());
+}
