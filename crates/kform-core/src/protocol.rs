@@ -28,6 +28,7 @@ pub struct Submission {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub submission_id: Option<String>,
     /// The values, keyed by field code.
+    #[serde(default)]
     pub values: Values,
 }
 
