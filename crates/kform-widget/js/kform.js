@@ -1,0 +1,58 @@
+// kform.js: the widget's entry module. It loads the WebAssembly next to itself, mounts a form
+// into every element with a data-kform attribute, and exports KForm for imperative use:
+//
+//   <script type="module" src="https://relay.example/widget/kform.js"></script>
+//   <div data-kform="contact" data-kform-relay="https://relay.example" data-kform-lang="ja"></div>
+//
+//   import { KForm } from "https://relay.example/widget/kform.js";
+//   const form = await KForm.mount(element, { form: "contact", relay: "https://relay.example" });
+//   form.unmount();
+import init, { mount, mountDescriptor } from "./kform_widget.js";
+
+const ready = init({ module_or_path: new URL("./kform_widget_bg.wasm", import.meta.url) });
+// The relay that serves this file is the default relay.
+const defaultRelay = new URL("..", import.meta.url).href;
+const mounted = new WeakMap();
+
+function absolute(relay) {
+  return new URL(relay || defaultRelay, document.baseURI).href;
+}
+
+export const KForm = {
+  /** Mounts the form `form` from `relay` into `element`; resolves to a handle with unmount(). */
+  async mount(element, { form, relay, lang } = {}) {
+    await ready;
+    mounted.get(element)?.unmount();
+    const handle = mount(element, String(form), absolute(relay), lang ?? null);
+    mounted.set(element, handle);
+    return handle;
+  },
+  /** Mounts a preview from a form descriptor object (never sends). */
+  async preview(element, descriptor, { lang } = {}) {
+    await ready;
+    mounted.get(element)?.unmount();
+    const handle = mountDescriptor(element, JSON.stringify(descriptor), lang ?? null);
+    mounted.set(element, handle);
+    return handle;
+  },
+};
+
+async function mountAll() {
+  for (const element of document.querySelectorAll("[data-kform]")) {
+    if (mounted.has(element)) continue;
+    const { kform, kformRelay, kformLang } = element.dataset;
+    try {
+      await KForm.mount(element, { form: kform, relay: kformRelay, lang: kformLang });
+    } catch (error) {
+      console.error("kform: cannot mount", element, error);
+    }
+  }
+}
+
+if (document.readyState === "loading") {
+  document.addEventListener("DOMContentLoaded", mountAll, { once: true });
+} else {
+  mountAll();
+}
+
+export default KForm;

@@ -1,0 +1,59 @@
+//! The relay client: loads a form's descriptor and posts submissions. It never calls kintone.
+
+use gloo_net::http::Request;
+use kform_core::Locale;
+use kform_core::message::Text;
+use kform_core::protocol::{ErrorResponse, FormDescriptor, Submission, SubmitOutcome};
+
+use crate::state::SubmitError;
+
+/// Where a form comes from: the relay's base URL (absolute, no trailing slash) and the form id.
+#[derive(Clone, Debug)]
+pub(crate) struct Endpoint {
+    pub(crate) relay: String,
+    pub(crate) form_id: String,
+}
+
+impl Endpoint {
+    fn form_url(&self) -> String {
+        format!("{}/v1/forms/{}", self.relay, encode_path_segment(&self.form_id))
+    }
+}
+
+/// `GET /v1/forms/{form_id}`.
+pub(crate) async fn load(endpoint: &Endpoint) -> Result<FormDescriptor, String> {
+    let response = Request::get(&endpoint.form_url()).send().await.map_err(|err| err.to_string())?;
+    if !response.ok() {
+        return Err(format!("the relay answered {}", response.status()));
+    }
+    response.json().await.map_err(|err| err.to_string())
+}
+
+/// `POST /v1/forms/{form_id}/submissions`.
+pub(crate) async fn submit(
+    endpoint: &Endpoint,
+    submission: &Submission,
+    locale: Locale,
+) -> Result<SubmitOutcome, SubmitError> {
+    let failed = || SubmitError::Failed(Text::SendFailed.get(locale).to_owned());
+    let url = format!("{}/submissions?lang={}", endpoint.form_url(), locale.tag());
+    let response = Request::post(&url).json(submission).map_err(|_| failed())?.send().await.map_err(|_| failed())?;
+    match response.status() {
+        200..=299 => response.json().await.map_err(|_| failed()),
+        422 => Err(response.json::<ErrorResponse>().await.map_or_else(|_| failed(), SubmitError::Invalid)),
+        _ => Err(failed()),
+    }
+}
+
+/// Percent-encodes a form id for use as one URL path segment.
+fn encode_path_segment(segment: &str) -> String {
+    let mut out = String::with_capacity(segment.len());
+    for byte in segment.bytes() {
+        if byte.is_ascii_alphanumeric() || matches!(byte, b'-' | b'_' | b'.' | b'~') {
+            out.push(char::from(byte));
+        } else {
+            out.push_str(&format!("%{byte:02X}"));
+        }
+    }
+    out
+}

@@ -1,0 +1,96 @@
+//! The JavaScript-facing API: mount a form into a host element's open shadow root, unmount it,
+//! and tell the host page what happened through DOM events.
+
+use std::any::Any;
+use std::sync::atomic::{AtomicU32, Ordering};
+
+use kform_core::Locale;
+use kform_core::protocol::FormDescriptor;
+use wasm_bindgen::prelude::*;
+use web_sys::{CustomEvent, CustomEventInit, HtmlElement, ShadowRootInit, ShadowRootMode};
+
+use crate::api::Endpoint;
+use crate::app::{Source, kintone_form};
+
+/// Numbers each mounted form so element ids stay unique when a page has several.
+static NEXT_MOUNT_ID: AtomicU32 = AtomicU32::new(1);
+
+/// A mounted form; `unmount()` removes it from the page.
+#[wasm_bindgen]
+pub struct FormHandle {
+    view: Option<Box<dyn Any>>,
+    container: Option<HtmlElement>,
+}
+
+#[wasm_bindgen]
+impl FormHandle {
+    /// Removes the form and its state from the page.
+    pub fn unmount(&mut self) {
+        // Dropping Leptos's unmount handle removes the view and disposes its reactive state.
+        self.view.take();
+        if let Some(container) = self.container.take() {
+            container.remove();
+        }
+    }
+}
+
+/// Mounts the form `form_id` served by the relay at `relay` (an absolute URL) into `host`.
+#[wasm_bindgen]
+pub fn mount(host: HtmlElement, form_id: String, relay: String, lang: Option<String>) -> Result<FormHandle, JsValue> {
+    let relay = relay.trim_end_matches('/').to_owned();
+    mount_source(host, Source::Relay(Endpoint { relay, form_id }), lang.as_deref())
+}
+
+/// Mounts a form from a descriptor (the JSON of `GET /v1/forms/{id}`) without a relay: the
+/// editor's preview. It validates like a live form and never sends anything.
+#[wasm_bindgen(js_name = mountDescriptor)]
+pub fn mount_descriptor(host: HtmlElement, descriptor: &str, lang: Option<String>) -> Result<FormHandle, JsValue> {
+    let descriptor: FormDescriptor =
+        serde_json::from_str(descriptor).map_err(|err| JsValue::from_str(&format!("invalid form descriptor: {err}")))?;
+    mount_source(host, Source::Preview(descriptor), lang.as_deref())
+}
+
+fn mount_source(host: HtmlElement, source: Source, lang: Option<&str>) -> Result<FormHandle, JsValue> {
+    let locale = lang.and_then(Locale::from_tag);
+    let shadow = match host.shadow_root() {
+        Some(shadow) => shadow,
+        None => host.attach_shadow(&ShadowRootInit::new(ShadowRootMode::Open))?,
+    };
+    let document = host.owner_document().ok_or_else(|| JsValue::from_str("the host element has no document"))?;
+    let container: HtmlElement = document.create_element("div")?.unchecked_into();
+    shadow.append_child(&container)?;
+    let mount_id = NEXT_MOUNT_ID.fetch_add(1, Ordering::Relaxed);
+    let handle = leptos::mount::mount_to(container.clone(), move || kintone_form(source, locale, host, mount_id));
+    Ok(FormHandle { view: Some(Box::new(handle)), container: Some(container) })
+}
+
+/// Dispatches `name` on the host element with `detail`; it bubbles out of the shadow root.
+pub(crate) fn emit(host: &HtmlElement, name: &str, detail: &serde_json::Value) {
+    let detail = js_sys::JSON::parse(&detail.to_string()).unwrap_or(JsValue::NULL);
+    let init = CustomEventInit::new();
+    init.set_bubbles(true);
+    init.set_composed(true);
+    init.set_detail(&detail);
+    if let Ok(event) = CustomEvent::new_with_event_init_dict(name, &init) {
+        // A listener's exception must not break the form.
+        let _ = host.dispatch_event(&event);
+    }
+}
+
+/// A random (version 4) UUID from the browser's cryptographic generator; works on plain-HTTP
+/// pages too, where `crypto.randomUUID` does not exist.
+pub(crate) fn random_uuid() -> String {
+    let mut bytes = [0u8; 16];
+    let filled = web_sys::window()
+        .and_then(|window| window.crypto().ok())
+        .is_some_and(|crypto| crypto.get_random_values_with_u8_array(&mut bytes).is_ok());
+    if !filled {
+        for byte in &mut bytes {
+            *byte = (js_sys::Math::random() * 256.0) as u8;
+        }
+    }
+    bytes[6] = (bytes[6] & 0x0f) | 0x40;
+    bytes[8] = (bytes[8] & 0x3f) | 0x80;
+    let hex: String = bytes.iter().map(|b| format!("{b:02x}")).collect();
+    format!("{}-{}-{}-{}-{}", &hex[0..8], &hex[8..12], &hex[12..16], &hex[16..20], &hex[20..32])
+}

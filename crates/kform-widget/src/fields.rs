@@ -1,0 +1,130 @@
+//! One input per kintone field type: a single exhaustive match chooses it.
+
+use kform_core::field::FieldKind;
+use kform_core::message::Text;
+use kform_core::{Field, Value};
+use leptos::prelude::*;
+
+use crate::state::FormState;
+
+/// What every input needs: the shared state, the field, and ids for labels and messages.
+#[derive(Clone)]
+pub(crate) struct InputContext {
+    pub(crate) state: RwSignal<FormState>,
+    pub(crate) field: Field,
+    pub(crate) input_id: String,
+    pub(crate) message_id: String,
+    pub(crate) placeholder: Option<String>,
+    pub(crate) required: bool,
+}
+
+/// Renders the input for one kintone field.
+pub(crate) fn field_input(context: InputContext) -> AnyView {
+    let InputContext { state, field, input_id, message_id, placeholder, required } = context;
+    let code = field.code.as_str().to_owned();
+    let invalid = {
+        let code = code.clone();
+        move || (!state.with(|s| s.visible_messages(&code)).is_empty()).to_string()
+    };
+    let on_blur = {
+        let code = code.clone();
+        move |_| state.update(|s| s.touch(&code))
+    };
+    let text_value = {
+        let code = code.clone();
+        move || state.with(|s| s.text_value(&code))
+    };
+    let on_text = {
+        let code = code.clone();
+        move |ev| state.update(|s| s.set(&code, Value::Text(event_target_value(&ev))))
+    };
+    match field.kind {
+        FieldKind::SingleLineText { .. } | FieldKind::Number { .. } | FieldKind::Date { .. } => {
+            let input_type = if matches!(field.kind, FieldKind::Date { .. }) { "date" } else { "text" };
+            let input_mode = matches!(field.kind, FieldKind::Number { .. }).then_some("decimal");
+            view! {
+                <input class="kform-input" part="input" id=input_id type=input_type inputmode=input_mode
+                    placeholder=placeholder aria-describedby=message_id aria-invalid=invalid
+                    aria-required=required.to_string() prop:value=text_value on:input=on_text on:blur=on_blur />
+            }
+            .into_any()
+        }
+        FieldKind::MultiLineText { .. } => view! {
+            <textarea class="kform-input" part="input" id=input_id rows="5" placeholder=placeholder
+                aria-describedby=message_id aria-invalid=invalid aria-required=required.to_string()
+                prop:value=text_value on:input=on_text on:blur=on_blur></textarea>
+        }
+        .into_any(),
+        FieldKind::DropDown { options, .. } => {
+            let none = state.with_untracked(|s| s.text(Text::NoSelection));
+            let choices = options
+                .into_iter()
+                .map(|choice| {
+                    let selected = {
+                        let value = choice.value.clone();
+                        let text_value = text_value.clone();
+                        move || text_value() == value
+                    };
+                    view! { <option value=choice.value selected=selected>{choice.label}</option> }
+                })
+                .collect_view();
+            let on_change = on_text.clone();
+            view! {
+                <select class="kform-input" part="input" id=input_id aria-describedby=message_id
+                    aria-invalid=invalid aria-required=required.to_string() on:change=on_change on:blur=on_blur>
+                    <option value="">{none}</option>
+                    {choices}
+                </select>
+            }
+            .into_any()
+        }
+        FieldKind::RadioButton { options, .. } => {
+            let choices = options
+                .into_iter()
+                .map(|choice| {
+                    let checked = {
+                        let value = choice.value.clone();
+                        let text_value = text_value.clone();
+                        move || text_value() == value
+                    };
+                    let on_change = {
+                        let (code, value) = (code.clone(), choice.value.clone());
+                        move |_| state.update(|s| s.set(&code, Value::Text(value.clone())))
+                    };
+                    view! {
+                        <label class="kform-choice">
+                            <input type="radio" name=input_id.clone() value=choice.value prop:checked=checked
+                                on:change=on_change on:blur=on_blur.clone() />
+                            {choice.label}
+                        </label>
+                    }
+                })
+                .collect_view();
+            view! { <div class="kform-choices" role="radiogroup" aria-describedby=message_id>{choices}</div> }.into_any()
+        }
+        FieldKind::CheckBox { options, .. } | FieldKind::MultiSelect { options, .. } => {
+            let choices = options
+                .into_iter()
+                .map(|choice| {
+                    let checked = {
+                        let (code, value) = (code.clone(), choice.value.clone());
+                        move || state.with(|s| s.is_selected(&code, &value))
+                    };
+                    let on_change = {
+                        let (code, value) = (code.clone(), choice.value.clone());
+                        move |ev| state.update(|s| s.toggle(&code, &value, event_target_checked(&ev)))
+                    };
+                    view! {
+                        <label class="kform-choice">
+                            <input type="checkbox" value=choice.value prop:checked=checked on:change=on_change
+                                on:blur=on_blur.clone() />
+                            {choice.label}
+                        </label>
+                    }
+                })
+                .collect_view();
+            view! { <div class="kform-choices" role="group" aria-describedby=message_id>{choices}</div> }.into_any()
+        }
+        FieldKind::NotInputtable { .. } => ().into_any(),
+    }
+}

@@ -1,0 +1,224 @@
+//! The form's state as a plain struct: values, touched fields, problems and the sending status.
+//!
+//! Components read and change it through one signal; every rule lives here or in `kform-core`,
+//! so it is tested natively without a browser.
+
+use std::collections::BTreeSet;
+
+use kform_core::field::FieldKind;
+use kform_core::message::Text;
+use kform_core::protocol::{ErrorResponse, FormDescriptor, Submission, SubmitOutcome};
+use kform_core::{Locale, Report, Value, Values, validate};
+
+/// Where the form stands.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum Status {
+    /// The visitor is filling it in.
+    Editing,
+    /// A submission is on its way; the button is disabled.
+    Sending,
+    /// The relay accepted the submission; the message to show.
+    Sent(String),
+    /// The submission could not be sent; the message to show (values are kept).
+    Failed(String),
+}
+
+/// Everything the widget knows about one form on the page.
+#[derive(Clone, Debug)]
+pub struct FormState {
+    descriptor: FormDescriptor,
+    locale: Locale,
+    values: Values,
+    touched: BTreeSet<String>,
+    submit_tried: bool,
+    report: Report,
+    server_report: Report,
+    submission_id: Option<String>,
+    status: Status,
+}
+
+/// Why a submission came back without success.
+#[derive(Clone, Debug)]
+pub enum SubmitError {
+    /// The relay (or kintone) refused some values.
+    Invalid(ErrorResponse),
+    /// The relay could not be reached or failed; the message to show.
+    Failed(String),
+}
+
+impl FormState {
+    /// A fresh form showing kintone's default values, in `locale` (or the form's language).
+    pub fn new(descriptor: FormDescriptor, locale: Option<Locale>) -> Self {
+        let locale = locale.unwrap_or(descriptor.form.default_lang);
+        let mut values = Values::default();
+        for field in descriptor.fields.fields.values() {
+            let initial = match &field.kind {
+                FieldKind::SingleLineText { default_value, .. }
+                | FieldKind::MultiLineText { default_value }
+                | FieldKind::Number { default_value, .. }
+                | FieldKind::RadioButton { default_value, .. }
+                | FieldKind::DropDown { default_value, .. }
+                | FieldKind::Date { default_value } => Value::Text(default_value.clone()),
+                FieldKind::CheckBox { default_value, .. } | FieldKind::MultiSelect { default_value, .. } => {
+                    Value::List(default_value.clone())
+                }
+                FieldKind::NotInputtable { .. } => continue,
+            };
+            values.set(field.code.as_str(), initial);
+        }
+        let mut state = Self {
+            descriptor,
+            locale,
+            values,
+            touched: BTreeSet::new(),
+            submit_tried: false,
+            report: Report::default(),
+            server_report: Report::default(),
+            submission_id: None,
+            status: Status::Editing,
+        };
+        state.revalidate();
+        state
+    }
+
+    fn revalidate(&mut self) {
+        self.report = validate(&self.descriptor.fields, &self.descriptor.form, &self.values).err().unwrap_or_default();
+    }
+
+    /// The form and its fields.
+    pub fn descriptor(&self) -> &FormDescriptor {
+        &self.descriptor
+    }
+
+    /// The language of messages and built-in text.
+    pub fn locale(&self) -> Locale {
+        self.locale
+    }
+
+    /// Built-in text in the form's language.
+    pub fn text(&self, text: Text) -> &'static str {
+        text.get(self.locale)
+    }
+
+    /// The current status.
+    pub fn status(&self) -> &Status {
+        &self.status
+    }
+
+    /// The text of a single-valued field.
+    pub fn text_value(&self, code: &str) -> String {
+        match self.values.get(code) {
+            Some(Value::Text(text)) => text.clone(),
+            _ => String::new(),
+        }
+    }
+
+    /// Whether `option` is selected in a list field.
+    pub fn is_selected(&self, code: &str, option: &str) -> bool {
+        matches!(self.values.get(code), Some(Value::List(items)) if items.iter().any(|item| item == option))
+    }
+
+    /// Sets a field's value and checks the form again; kintone's earlier verdict on it is cleared.
+    pub fn set(&mut self, code: &str, value: Value) {
+        self.values.set(code, value);
+        self.server_report = self.server_report.issues().iter().filter(|i| !is_on(i, code)).cloned().collect();
+        self.revalidate();
+    }
+
+    /// Checks or unchecks one option of a list field.
+    pub fn toggle(&mut self, code: &str, option: &str, selected: bool) {
+        let mut items = match self.values.get(code) {
+            Some(Value::List(items)) => items.clone(),
+            _ => Vec::new(),
+        };
+        items.retain(|item| item != option);
+        if selected {
+            items.push(option.to_owned());
+        }
+        // Keep kintone's option order, whatever order the visitor clicked in.
+        if let Some(options) = self.descriptor.fields.fields.values().find(|f| f.code.as_str() == code).and_then(|f| f.kind.options()) {
+            items.sort_by_key(|item| options.iter().position(|choice| &choice.value == item));
+        }
+        self.set(code, Value::List(items));
+    }
+
+    /// Marks a field as visited (on blur): its problems become visible.
+    pub fn touch(&mut self, code: &str) {
+        self.touched.insert(code.to_owned());
+    }
+
+    /// The messages to show under a field: none until it was touched or a submit was tried.
+    pub fn visible_messages(&self, code: &str) -> Vec<String> {
+        let client = (self.submit_tried || self.touched.contains(code))
+            .then(|| self.report.issues().iter().filter(|i| is_on(i, code)))
+            .into_iter()
+            .flatten();
+        let server = self.server_report.issues().iter().filter(|i| is_on(i, code));
+        let mut messages: Vec<String> = client.chain(server).map(|issue| issue.code.message(self.locale)).collect();
+        messages.dedup();
+        messages
+    }
+
+    /// Problems not tied to a shown field (e.g. kintone refusing a hidden value), after a submit.
+    pub fn form_messages(&self) -> Vec<String> {
+        if !self.submit_tried {
+            return Vec::new();
+        }
+        let shown: Vec<&str> = self
+            .descriptor
+            .form
+            .items
+            .iter()
+            .filter(|item| item.hidden.is_none())
+            .filter_map(|item| item.field.as_ref().map(|code| code.as_str()))
+            .collect();
+        self.report
+            .issues()
+            .iter()
+            .chain(self.server_report.issues())
+            .filter(|issue| issue.field.as_ref().is_none_or(|code| !shown.contains(&code.as_str())))
+            .map(|issue| issue.code.message(self.locale))
+            .collect()
+    }
+
+    /// Starts a submission: `None` when the values are invalid (their problems become visible) or
+    /// one is already being sent. kintone's earlier verdicts do not block a new try. The same submission id is reused until one succeeds, so a
+    /// retry is recognisable as the same submission.
+    pub fn begin_submit(&mut self, new_id: impl FnOnce() -> String) -> Option<Submission> {
+        if self.status == Status::Sending {
+            return None;
+        }
+        self.submit_tried = true;
+        if !self.report.is_empty() {
+            self.server_report = Report::default();
+            self.status = Status::Editing;
+            return None;
+        }
+        let submission_id = self.submission_id.get_or_insert_with(new_id).clone();
+        self.status = Status::Sending;
+        Some(Submission { submission_id: Some(submission_id), values: self.values.clone() })
+    }
+
+    /// Records the relay's answer.
+    pub fn finish_submit(&mut self, result: Result<SubmitOutcome, SubmitError>) {
+        self.status = match result {
+            Ok(_) => {
+                self.submission_id = None;
+                let message = self.descriptor.form.success_message.clone();
+                Status::Sent(message.unwrap_or_else(|| self.text(Text::Thanks).to_owned()))
+            }
+            Err(SubmitError::Invalid(response)) => {
+                self.server_report = response.report();
+                Status::Editing
+            }
+            Err(SubmitError::Failed(message)) => Status::Failed(message),
+        };
+    }
+}
+
+fn is_on(issue: &kform_core::Issue, code: &str) -> bool {
+    issue.field.as_ref().is_some_and(|field| field.as_str() == code)
+}
+
+#[cfg(test)]
+mod tests;

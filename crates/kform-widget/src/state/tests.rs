@@ -1,0 +1,89 @@
+//! The form's state logic, natively.
+
+use kform_core::protocol::{ErrorResponse, FormDescriptor, SubmissionState, SubmitOutcome};
+use kform_core::{AppFields, FormSpec, Locale, Value};
+use serde_json::json;
+
+use super::{FormState, Status, SubmitError};
+
+const FIELDS: &str = include_str!("../../../../tests/fixtures/kintone/contact-fields.json");
+
+fn state(locale: Option<Locale>) -> FormState {
+    let form: FormSpec = serde_json::from_value(json!({ "format": 1, "id": "f", "app": 1, "items": [
+        { "field": "会社名" }, { "field": "関心" }, { "field": "フォーム識別", "hidden": "lp-1" }
+    ]}))
+    .unwrap();
+    let fields = AppFields::from_kintone_json(FIELDS).unwrap().subset(form.field_codes());
+    FormState::new(FormDescriptor { form, fields }, locale)
+}
+
+fn id() -> String {
+    "id-1".to_owned()
+}
+
+#[test]
+fn messages_wait_until_touched_or_submitted() {
+    let mut state = state(None);
+    assert!(state.visible_messages("会社名").is_empty(), "nothing before the visitor did anything");
+    state.touch("会社名");
+    assert_eq!(state.visible_messages("会社名"), ["必須です。"]);
+    assert!(state.visible_messages("関心").is_empty());
+    assert!(state.begin_submit(id).is_none(), "invalid values are not sent");
+    assert_eq!(state.visible_messages("関心"), ["必須です。"]);
+    state.set("会社名", Value::Text("x".repeat(65)));
+    assert_eq!(state.visible_messages("会社名"), ["65文字より短くなければなりません。"]);
+}
+
+#[test]
+fn english_messages_when_asked() {
+    let mut state = state(Some(Locale::En));
+    state.touch("会社名");
+    assert_eq!(state.visible_messages("会社名"), ["Required."]);
+}
+
+#[test]
+fn toggling_keeps_kintone_option_order() {
+    let mut state = state(None);
+    state.toggle("関心", "B", true);
+    state.toggle("関心", "A", true);
+    assert!(state.is_selected("関心", "A") && state.is_selected("関心", "B"));
+    state.set("会社名", Value::Text("ACME".into()));
+    let submission = state.begin_submit(id).unwrap();
+    assert_eq!(submission.values.get("関心"), Some(&Value::List(vec!["A".into(), "B".into()])));
+    state.finish_submit(Err(SubmitError::Failed("offline".into())));
+    state.toggle("関心", "A", false);
+    let retry = state.begin_submit(|| "id-2".to_owned()).unwrap();
+    assert_eq!(retry.values.get("関心"), Some(&Value::List(vec!["B".into()])));
+    assert_eq!(retry.submission_id.as_deref(), Some("id-1"), "a retry reuses the submission id");
+}
+
+#[test]
+fn a_second_submit_while_sending_is_ignored() {
+    let mut state = state(None);
+    state.set("会社名", Value::Text("ACME".into()));
+    state.toggle("関心", "A", true);
+    assert!(state.begin_submit(id).is_some());
+    assert_eq!(state.status(), &Status::Sending);
+    assert!(state.begin_submit(id).is_none(), "double clicks never send twice");
+    state.finish_submit(Ok(SubmitOutcome { submission_id: "id-1".into(), state: SubmissionState::Delivered, record_id: Some("1".into()) }));
+    assert_eq!(state.status(), &Status::Sent("送信しました。ありがとうございました。".into()));
+}
+
+#[test]
+fn server_problems_show_on_their_field_until_it_changes() {
+    let mut state = state(None);
+    state.set("会社名", Value::Text("ACME".into()));
+    state.toggle("関心", "A", true);
+    assert!(state.begin_submit(id).is_some());
+    let response: ErrorResponse = serde_json::from_value(json!({ "message": "kintone refused some values", "errors": [
+        { "field": "会社名", "path": "record.会社名.value", "code": "duplicate", "message": "x" },
+        { "field": null, "path": "app", "code": "rejected_by_kintone", "message": "最小でも1以上です。" }
+    ]}))
+    .unwrap();
+    state.finish_submit(Err(SubmitError::Invalid(response)));
+    assert_eq!(state.status(), &Status::Editing);
+    assert_eq!(state.visible_messages("会社名"), ["値がほかのレコードと重複しています。"]);
+    assert_eq!(state.form_messages(), ["最小でも1以上です。"]);
+    state.set("会社名", Value::Text("ACME 2".into()));
+    assert!(state.visible_messages("会社名").is_empty());
+}

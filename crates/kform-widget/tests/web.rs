@@ -1,0 +1,79 @@
+//! Browser tests: the widget mounted into a shadow root in headless Chromium.
+#![cfg(target_arch = "wasm32")]
+
+use kform_core::AppFields;
+use kform_core::protocol::FormDescriptor;
+use wasm_bindgen::JsCast;
+use wasm_bindgen_test::*;
+use web_sys::{HtmlElement, HtmlInputElement, ShadowRoot};
+
+wasm_bindgen_test_configure!(run_in_browser);
+
+const FIELDS: &str = include_str!("../../../tests/fixtures/kintone/contact-fields.json");
+
+fn descriptor() -> String {
+    let form = serde_json::json!({ "format": 1, "id": "t", "app": 1, "items": [
+        { "field": "会社名", "label": "Company" }, { "field": "種別" }, { "field": "フォーム識別", "hidden": "x" }
+    ]});
+    let form: kform_core::FormSpec = serde_json::from_value(form).unwrap();
+    let fields = AppFields::from_kintone_json(FIELDS).unwrap().subset(form.field_codes());
+    serde_json::to_string(&FormDescriptor { form, fields }).unwrap()
+}
+
+async fn tick() {
+    let promise = js_sys::Promise::new(&mut |resolve, _| {
+        let window = web_sys::window().unwrap();
+        window.set_timeout_with_callback_and_timeout_and_arguments_0(&resolve, 20).unwrap();
+    });
+    wasm_bindgen_futures::JsFuture::from(promise).await.unwrap();
+}
+
+fn host() -> HtmlElement {
+    let document = web_sys::window().unwrap().document().unwrap();
+    let host: HtmlElement = document.create_element("div").unwrap().unchecked_into();
+    document.body().unwrap().append_child(&host).unwrap();
+    host
+}
+
+fn shadow(host: &HtmlElement) -> ShadowRoot {
+    host.shadow_root().expect("the widget renders in an open shadow root")
+}
+
+fn text(host: &HtmlElement) -> String {
+    shadow(host).text_content().unwrap_or_default()
+}
+
+#[wasm_bindgen_test]
+async fn renders_in_shadow_dom_and_shows_kintone_messages() {
+    let host = host();
+    let mut handle = kform_widget::mount_descriptor(host.clone(), &descriptor(), Some("ja".into())).unwrap();
+    tick().await;
+    let root = shadow(&host);
+    assert!(root.query_selector("form").unwrap().is_some());
+    assert!(host.query_selector("form").unwrap().is_none(), "nothing leaks into the light DOM");
+    assert!(text(&host).contains("Company"));
+    assert!(!text(&host).contains("必須です。"), "no message before anything was touched");
+
+    let button: HtmlElement = root.query_selector("button[type=submit]").unwrap().unwrap().unchecked_into();
+    button.click();
+    tick().await;
+    assert!(text(&host).contains("必須です。"), "{}", text(&host));
+
+    let input: HtmlInputElement = root.query_selector("input").unwrap().unwrap().unchecked_into();
+    input.set_value(&"あ".repeat(65));
+    input.dispatch_event(&web_sys::Event::new("input").unwrap()).unwrap();
+    tick().await;
+    assert!(text(&host).contains("65文字より短くなければなりません。"), "{}", text(&host));
+    assert_eq!(input.get_attribute("aria-invalid").as_deref(), Some("true"));
+
+    input.set_value("ACME");
+    input.dispatch_event(&web_sys::Event::new("input").unwrap()).unwrap();
+    tick().await;
+    button.click();
+    tick().await;
+    assert!(text(&host).contains("送信しました"), "a preview shows the thank-you message: {}", text(&host));
+
+    handle.unmount();
+    tick().await;
+    assert!(root.query_selector(".kform").unwrap().is_none(), "unmount removes the form");
+}
