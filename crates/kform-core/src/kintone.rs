@@ -273,7 +273,7 @@ impl ErrorBody {
                     code: if DUPLICATE_MESSAGES.contains(&message.as_str()) {
                         IssueCode::Duplicate
                     } else {
-                        IssueCode::RejectedByKintone { message: message.clone() }
+                        IssueCode::RejectedByKintone { kintone_message: message.clone() }
                     },
                 })
             })

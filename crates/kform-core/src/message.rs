@@ -85,7 +85,7 @@ impl IssueCode {
             (Self::NotAnOption { value }, En) => format!("The value, \"{value}\", is not in options."),
             (Self::Duplicate, Ja) => "値がほかのレコードと重複しています。".to_owned(),
             (Self::Duplicate, En) => "This value already exists in another record.".to_owned(),
-            (Self::RejectedByKintone { message }, _) => message.clone(),
+            (Self::RejectedByKintone { kintone_message }, _) => kintone_message.clone(),
             // kform's own wording below: kintone's text for these cases was never captured.
             (Self::InvalidDate, Ja) => "日付の形式が正しくありません。".to_owned(),
             (Self::InvalidDate, En) => "Enter a valid date.".to_owned(),

@@ -120,7 +120,7 @@ pub enum IssueCode {
     /// kintone rejected the value with this message (shown as is).
     RejectedByKintone {
         /// kintone's own message.
-        message: String,
+        kintone_message: String,
     },
 }
 
@@ -139,7 +139,7 @@ impl fmt::Display for IssueCode {
             Self::UnknownField => f.write_str("unknown_field"),
             Self::NotInputtable => f.write_str("not_inputtable"),
             Self::Duplicate => f.write_str("duplicate"),
-            Self::RejectedByKintone { message } => write!(f, "rejected_by_kintone {message:?}"),
+            Self::RejectedByKintone { kintone_message } => write!(f, "rejected_by_kintone {kintone_message:?}"),
         }
     }
 }

@@ -77,7 +77,7 @@ fn server_problems_show_on_their_field_until_it_changes() {
     assert!(state.begin_submit(id).is_some());
     let response: ErrorResponse = serde_json::from_value(json!({ "message": "kintone refused some values", "errors": [
         { "field": "会社名", "path": "record.会社名.value", "code": "duplicate", "message": "x" },
-        { "field": null, "path": "app", "code": "rejected_by_kintone", "message": "最小でも1以上です。" }
+        { "field": null, "path": "app", "code": "rejected_by_kintone", "kintone_message": "最小でも1以上です。", "message": "最小でも1以上です。" }
     ]}))
     .unwrap();
     state.finish_submit(Err(SubmitError::Invalid(response)));
