@@ -1,1 +1,131 @@
-fn main() {}
+//! Build, demo and test automation for kform: `cargo xtask setup | build-widget | demo | test`.
+//!
+//! Every command installs what it needs by itself (wasm target, wasm-bindgen CLI at the version
+//! in Cargo.lock, npm packages, Chromium), so the README's two commands work on a fresh machine.
+
+mod build;
+mod setup;
+mod size;
+
+use std::path::{Path, PathBuf};
+use std::process::Command;
+use std::time::Instant;
+
+use anyhow::{Context, Result, bail};
+
+const USAGE: &str = "\
+usage: cargo xtask <command>
+
+commands:
+  setup          install the toolchain pieces (wasm target, wasm-bindgen CLI, npm packages, Chromium)
+  build-widget   build the widget into pkg/ and print its download size
+  demo [--port N]  setup, build the widget and run `kform demo` (default port 8080)
+  test           setup, build, formatting, clippy, native tests, browser tests";
+
+fn main() {
+    if let Err(err) = run() {
+        eprintln!("xtask: error: {err:#}");
+        std::process::exit(1);
+    }
+}
+
+fn run() -> Result<()> {
+    let args: Vec<String> = std::env::args().skip(1).collect();
+    let root = workspace_root();
+    std::env::set_current_dir(&root).with_context(|| format!("cannot enter {}", root.display()))?;
+    match args.first().map(String::as_str) {
+        Some("setup") => setup::run(&root).map(|_| ()),
+        Some("build-widget") => {
+            let tools = setup::run(&root)?;
+            build::widget(&root, &tools)
+        }
+        Some("demo") => {
+            let port = match args.get(1..) {
+                Some([flag, port]) if flag == "--port" => port.clone(),
+                Some([]) | None => "8080".to_owned(),
+                _ => bail!("{USAGE}"),
+            };
+            let tools = setup::run(&root)?;
+            build::widget(&root, &tools)?;
+            step("kform demo", || {
+                cmd("cargo", &["run", "--locked", "--quiet", "-p", "kform-relay", "--bin", "kform", "--", "demo", "--port", &port])
+            })
+        }
+        Some("test") => test(&root),
+        _ => bail!("{USAGE}"),
+    }
+}
+
+/// Every check CI runs, in order; stops at the first failure.
+fn test(root: &Path) -> Result<()> {
+    let started = Instant::now();
+    let tools = setup::run(root)?;
+    build::widget(root, &tools)?;
+    step("cargo fmt --check", || cmd("cargo", &["fmt", "--all", "--check"]))?;
+    step("clippy (native)", || {
+        cmd("cargo", &["clippy", "--locked", "--workspace", "--all-targets", "--", "-D", "warnings"])
+    })?;
+    step("clippy (wasm32)", || {
+        cmd(
+            "cargo",
+            &["clippy", "--locked", "-p", "kform-core", "-p", "kform-widget", "--all-targets", "--target", build::WASM_TARGET, "--", "-D", "warnings"],
+        )
+    })?;
+    step("native tests", || cmd("cargo", &["test", "--locked", "--workspace"]))?;
+    step("wasm tests in headless Chromium", || {
+        let mut command = Command::new("cargo");
+        command
+            .args(["test", "--locked", "-p", "kform-widget", "--target", build::WASM_TARGET])
+            .env("CHROMEDRIVER", setup::CHROMEDRIVER)
+            .env("CARGO_TARGET_WASM32_UNKNOWN_UNKNOWN_RUNNER", tools.test_runner());
+        status(command)
+    })?;
+    step("browser end-to-end tests", || {
+        cmd("cargo", &["build", "--locked", "--quiet", "-p", "kform-relay", "--bin", "kform"])?;
+        let mut command = Command::new("node");
+        command
+            .args(["--test", "--test-reporter=spec", "tests/e2e/"])
+            .env("KFORM_BIN", root.join("target/debug/kform"))
+            .env("CHROMIUM", setup::CHROMIUM);
+        status(command)
+    })?;
+    eprintln!("xtask: every check passed in {:.0?}", started.elapsed());
+    Ok(())
+}
+
+/// The workspace root: two levels above this crate.
+fn workspace_root() -> PathBuf {
+    let manifest = Path::new(env!("CARGO_MANIFEST_DIR"));
+    manifest.ancestors().nth(2).unwrap_or(manifest).to_path_buf()
+}
+
+/// Runs one named step and reports how long it took.
+fn step(name: &str, body: impl FnOnce() -> Result<()>) -> Result<()> {
+    eprintln!("xtask: ── {name}");
+    let started = Instant::now();
+    body().with_context(|| format!("step `{name}` failed"))?;
+    eprintln!("xtask: ── {name}: ok in {:.1?}", started.elapsed());
+    Ok(())
+}
+
+/// Runs a program with arguments, inheriting the terminal; fails on a non-zero exit.
+fn cmd(program: &str, args: &[&str]) -> Result<()> {
+    let mut command = Command::new(program);
+    command.args(args);
+    status(command)
+}
+
+fn status(mut command: Command) -> Result<()> {
+    let shown = format!("{command:?}");
+    let status = command.status().with_context(|| format!("cannot run {shown}"))?;
+    if !status.success() {
+        bail!("{shown} exited with {status}");
+    }
+    Ok(())
+}
+
+/// Runs a program and returns its standard output, or `None` if it cannot run or fails.
+fn output(program: &str, args: &[&str]) -> Option<String> {
+    let out = Command::new(program).args(args).output().ok()?;
+    out.status.success().then(|| String::from_utf8_lossy(&out.stdout).into_owned())
+}

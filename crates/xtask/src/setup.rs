@@ -1,0 +1,135 @@
+//! `cargo xtask setup`: installs what building and testing need, skipping what is already there.
+
+use std::collections::hash_map::DefaultHasher;
+use std::hash::{Hash, Hasher};
+use std::path::{Path, PathBuf};
+use std::process::Command;
+
+use anyhow::{Context, Result, bail};
+
+use crate::{cmd, output, status, step};
+
+/// Debian's Chromium and its driver, used by every browser test.
+pub(crate) const CHROMIUM: &str = "/usr/bin/chromium";
+pub(crate) const CHROMEDRIVER: &str = "/usr/bin/chromedriver";
+
+/// Where the installed tools are.
+pub(crate) struct Tools {
+    wasm_bindgen_bin: PathBuf,
+}
+
+impl Tools {
+    pub(crate) fn wasm_bindgen(&self) -> PathBuf {
+        self.wasm_bindgen_bin.join("wasm-bindgen")
+    }
+
+    pub(crate) fn test_runner(&self) -> PathBuf {
+        self.wasm_bindgen_bin.join("wasm-bindgen-test-runner")
+    }
+}
+
+/// Installs everything; idempotent.
+pub(crate) fn run(root: &Path) -> Result<Tools> {
+    step("setup: wasm32 target", wasm_target)?;
+    let mut tools = None;
+    step("setup: wasm-bindgen CLI", || {
+        tools = Some(wasm_bindgen(root)?);
+        Ok(())
+    })?;
+    step("setup: npm packages", || npm(root))?;
+    step("setup: Chromium", chromium)?;
+    tools.context("wasm-bindgen was not set up")
+}
+
+fn wasm_target() -> Result<()> {
+    let installed = output("rustup", &["target", "list", "--installed"]).unwrap_or_default();
+    if installed.lines().any(|line| line.trim() == crate::build::WASM_TARGET) {
+        return Ok(());
+    }
+    cmd("rustup", &["target", "add", crate::build::WASM_TARGET])
+}
+
+/// The exact version of a package in Cargo.lock.
+fn locked_version(root: &Path, package: &str) -> Result<String> {
+    let lock = std::fs::read_to_string(root.join("Cargo.lock")).context("cannot read Cargo.lock")?;
+    let mut lines = lock.lines();
+    while let Some(line) = lines.next() {
+        if line == format!("name = \"{package}\"") {
+            if let Some(version) = lines.next().and_then(|l| l.strip_prefix("version = \"")) {
+                return Ok(version.trim_end_matches('"').to_owned());
+            }
+        }
+    }
+    bail!("{package} is not in Cargo.lock")
+}
+
+/// Installs wasm-bindgen-cli at Cargo.lock's wasm-bindgen version into a versioned folder of
+/// the user's cache, outside the work tree, so fresh clones on the same machine reuse it.
+fn wasm_bindgen(root: &Path) -> Result<Tools> {
+    let version = locked_version(root, "wasm-bindgen")?;
+    let cache = std::env::var_os("XDG_CACHE_HOME")
+        .map(PathBuf::from)
+        .or_else(|| std::env::var_os("HOME").map(|home| PathBuf::from(home).join(".cache")))
+        .context("neither XDG_CACHE_HOME nor HOME is set")?;
+    let install_root = cache.join("kform/tools").join(format!("wasm-bindgen-cli-{version}"));
+    let tools = Tools { wasm_bindgen_bin: install_root.join("bin") };
+    let wanted = format!("wasm-bindgen {version}");
+    let installed = |tools: &Tools| {
+        output(&tools.wasm_bindgen().to_string_lossy(), &["--version"]).is_some_and(|v| v.trim() == wanted)
+            && tools.test_runner().is_file()
+    };
+    if installed(&tools) {
+        return Ok(tools);
+    }
+    let root_arg = install_root.to_string_lossy().into_owned();
+    let install = |locked: bool| {
+        let mut command = Command::new("cargo");
+        command.args(["install", "wasm-bindgen-cli", "--version", &version, "--root", &root_arg, "--force"]);
+        if locked {
+            command.arg("--locked");
+        }
+        status(command)
+    };
+    // The CLI's own lockfile can name crate versions the registry here does not serve yet
+    // (TOOLCHAIN.md §7.1); then the newest compatible versions are used instead.
+    if let Err(err) = install(true) {
+        eprintln!("xtask: `cargo install --locked` failed ({err:#}); retrying without --locked");
+        install(false)?;
+    }
+    if !installed(&tools) {
+        bail!("wasm-bindgen {version} was installed into {root_arg} but does not run");
+    }
+    Ok(tools)
+}
+
+/// `npm ci` when node_modules does not match package-lock.json.
+fn npm(root: &Path) -> Result<()> {
+    let lock = std::fs::read(root.join("package-lock.json")).context("cannot read package-lock.json")?;
+    let mut hasher = DefaultHasher::new();
+    lock.hash(&mut hasher);
+    let stamp = format!("{:x}", hasher.finish());
+    let stamp_file = root.join("node_modules/.kform-installed");
+    if std::fs::read_to_string(&stamp_file).is_ok_and(|found| found == stamp) {
+        return Ok(());
+    }
+    cmd("npm", &["ci", "--no-audit", "--no-fund"])?;
+    std::fs::write(&stamp_file, stamp).context("cannot write the npm stamp file")
+}
+
+/// Debian's chromium and chromium-driver, installed with apt when running as root.
+fn chromium() -> Result<()> {
+    if Path::new(CHROMIUM).is_file() && Path::new(CHROMEDRIVER).is_file() {
+        return Ok(());
+    }
+    let install = "apt-get update && apt-get install -y --no-install-recommends chromium chromium-driver";
+    let is_root = output("id", &["-u"]).is_some_and(|uid| uid.trim() == "0");
+    if !is_root {
+        bail!("Chromium is needed for the browser tests; install it as root with:\n  {install}");
+    }
+    cmd("apt-get", &["update"])?;
+    let mut command = Command::new("apt-get");
+    command
+        .args(["install", "-y", "--no-install-recommends", "chromium", "chromium-driver"])
+        .env("DEBIAN_FRONTEND", "noninteractive");
+    status(command)
+}

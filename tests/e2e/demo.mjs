@@ -1,0 +1,45 @@
+// Starts `kform demo` on a free port and reads the lines it prints (page, kintone, app, token).
+import { spawn } from "node:child_process";
+import { once } from "node:events";
+import { createInterface } from "node:readline";
+
+export async function startDemo() {
+  const bin = process.env.KFORM_BIN;
+  if (!bin) throw new Error("KFORM_BIN must name the kform binary (cargo xtask test sets it)");
+  const child = spawn(bin, ["demo", "--port", "0"], { stdio: ["ignore", "pipe", "inherit"] });
+  const lines = createInterface({ input: child.stdout });
+  const info = {};
+  const exited = once(child, "exit").then(([code]) => {
+    throw new Error(`kform demo exited early with ${code}`);
+  });
+  const ready = (async () => {
+    for await (const line of lines) {
+      const [key, ...rest] = line.split(": ");
+      info[key] = rest.join(": ");
+      if (key === "token") return;
+    }
+  })();
+  await Promise.race([ready, exited]);
+  exited.catch(() => {});
+  return {
+    page: info.page,
+    kintone: info.kintone,
+    app: info.app,
+    token: info.token,
+    /** Stops the demo as Ctrl-C does and resolves to its exit code. */
+    async stop() {
+      const done = once(child, "exit");
+      child.kill("SIGINT");
+      const [code] = await done;
+      return code;
+    },
+  };
+}
+
+/** Reads records back from the (fake) kintone the way any kintone client would. */
+export async function kintoneRecords(demo) {
+  const url = `${demo.kintone}/k/v1/records.json?app=${demo.app}`;
+  const response = await fetch(url, { headers: { "X-Cybozu-API-Token": demo.token } });
+  if (!response.ok) throw new Error(`records.json answered ${response.status}`);
+  return (await response.json()).records;
+}

@@ -1,0 +1,79 @@
+// The thin slice in a real browser: the demo page, the widget in its shadow root, the relay and
+// the fake kintone, from invalid input to a record read back with kintone's API.
+import assert from "node:assert/strict";
+import { after, before, test } from "node:test";
+
+import { launch } from "./browser.mjs";
+import { kintoneRecords, startDemo } from "./demo.mjs";
+
+let demo;
+let browser;
+
+before(async () => {
+  demo = await startDemo();
+  browser = await launch();
+});
+
+after(async () => {
+  await browser?.close();
+  if (demo) assert.equal(await demo.stop(), 0, "kform demo stops cleanly on Ctrl-C");
+});
+
+test("invalid input shows kintone's messages and sends nothing; valid input lands in kintone", async () => {
+  const page = await browser.newPage();
+  const errors = [];
+  page.on("pageerror", (error) => errors.push(error.message));
+  const requested = [];
+  page.on("request", (request) => requested.push(request.url()));
+  await page.goto(demo.page);
+
+  // Playwright's locators see inside open shadow roots.
+  const form = page.locator("#contact form");
+  await form.waitFor();
+  assert.equal(await page.locator("#contact").evaluate((el) => el.querySelector("form")), null,
+    "the form lives in the shadow root, not in the page's DOM");
+  const company = page.getByLabel("会社名");
+  const email = page.getByLabel("メールアドレス");
+  assert.equal(await page.getByLabel("フォーム識別").count(), 0, "the hidden identifier is not shown");
+
+  // Invalid: too long a company name, no e-mail.
+  await company.fill("あ".repeat(65));
+  await page.getByRole("button", { name: "送信" }).click();
+  await page.getByText("65文字より短くなければなりません。").waitFor();
+  await page.getByText("必須です。").waitFor();
+  assert.equal(await company.getAttribute("aria-invalid"), "true");
+  assert.deepEqual(await kintoneRecords(demo), [], "nothing invalid reached kintone");
+
+  // Valid.
+  await company.fill("サイボウズ株式会社");
+  await email.fill("info@example.com");
+  await page.getByLabel("問い合わせ種別").selectOption("見積依頼");
+  await page.getByLabel("お問い合わせ内容").fill("見積をお願いします。\n二行目");
+  const submitted = page.waitForResponse((r) => r.url().includes("/submissions"));
+  await page.getByRole("button", { name: "送信" }).click();
+  assert.equal((await submitted).status(), 201);
+  await page.getByText("送信しました。ありがとうございました。").waitFor();
+
+  const records = await kintoneRecords(demo);
+  assert.equal(records.length, 1);
+  const record = records[0];
+  assert.equal(record["会社名"].value, "サイボウズ株式会社");
+  assert.equal(record["メールアドレス"].value, "info@example.com");
+  assert.equal(record["問い合わせ種別"].value, "見積依頼");
+  assert.equal(record["お問い合わせ内容"].value, "見積をお願いします。\n二行目");
+  assert.equal(record["フォーム識別"].value, "demo-contact");
+  assert.equal(record["$id"].value, "1");
+
+  assert.deepEqual(errors, [], "no script errors on the page");
+  assert.ok(requested.every((url) => !url.startsWith(demo.kintone)), "the page never talks to kintone");
+  const bodies = await Promise.all(["kform.js", "kform_widget.js"].map(async (file) =>
+    (await fetch(new URL(`/widget/${file}`, demo.page))).text()));
+  assert.ok(bodies.every((body) => !body.includes(demo.token)), "the widget bundle holds no token");
+  await page.close();
+});
+
+test("the relay serves the widget's wasm with its media type", async () => {
+  const response = await fetch(new URL("/widget/kform_widget_bg.wasm", demo.page));
+  assert.equal(response.status, 200);
+  assert.equal(response.headers.get("content-type"), "application/wasm");
+});
