@@ -34,16 +34,22 @@ impl AppFields {
     /// [`NotInputtableReason::Unsupported`] rather than failing the whole app.
     pub fn from_kintone_json(json: &str) -> Result<Self, FieldsError> {
         let response: FieldsResponse = serde_json::from_str(json)?;
-        Self::from_properties(response.revision, response.properties)
+        Self::from_properties(response.revision, &response.properties)
     }
 
     /// Parses a `properties` object (as in `fields.json`) with the given revision.
-    pub fn from_kintone_properties(revision: String, properties: serde_json::Value) -> Result<Self, FieldsError> {
+    pub fn from_kintone_properties(
+        revision: String,
+        properties: serde_json::Value,
+    ) -> Result<Self, FieldsError> {
         let properties = serde_json::from_value(properties)?;
-        Self::from_properties(revision, properties)
+        Self::from_properties(revision, &properties)
     }
 
-    fn from_properties(revision: String, properties: BTreeMap<String, Property>) -> Result<Self, FieldsError> {
+    fn from_properties(
+        revision: String,
+        properties: &BTreeMap<String, Property>,
+    ) -> Result<Self, FieldsError> {
         // Fields that a lookup copies into are written by kintone, never by a form.
         let lookup_targets: BTreeSet<&str> = properties
             .values()
@@ -51,7 +57,7 @@ impl AppFields {
             .flat_map(|lookup| lookup.field_mappings.iter().map(|mapping| mapping.field.as_str()))
             .collect();
         let mut fields = BTreeMap::new();
-        for (key, property) in &properties {
+        for (key, property) in properties {
             let code = FieldCode::new(key.clone()).map_err(|err| FieldsError::Setting {
                 code: key.clone(),
                 reason: err.to_string(),
@@ -148,7 +154,8 @@ struct FieldMapping {
 
 impl Property {
     fn to_field(&self, code: FieldCode) -> Result<Field, FieldsError> {
-        let setting_error = |reason: String| FieldsError::Setting { code: code.to_string(), reason };
+        let setting_error =
+            |reason: String| FieldsError::Setting { code: code.to_string(), reason };
         let not_inputtable =
             |reason| FieldKind::NotInputtable { kintone_type: self.kind.clone(), reason };
         let kind = match self.kind.as_str() {
@@ -161,7 +168,9 @@ impl Property {
                 unique: self.unique,
                 default_value: self.default_value.text(),
             },
-            "MULTI_LINE_TEXT" => FieldKind::MultiLineText { default_value: self.default_value.text() },
+            "MULTI_LINE_TEXT" => {
+                FieldKind::MultiLineText { default_value: self.default_value.text() }
+            }
             "NUMBER" => FieldKind::Number {
                 limits: NumberLimits {
                     min_value: parse_bound(&self.min_value).map_err(setting_error)?,
@@ -188,7 +197,9 @@ impl Property {
             },
             "DATE" => FieldKind::Date { default_value: self.default_value.text() },
             "RECORD_NUMBER" | "CREATOR" | "CREATED_TIME" | "MODIFIER" | "UPDATED_TIME"
-            | "STATUS" | "STATUS_ASSIGNEE" | "CATEGORY" => not_inputtable(NotInputtableReason::System),
+            | "STATUS" | "STATUS_ASSIGNEE" | "CATEGORY" => {
+                not_inputtable(NotInputtableReason::System)
+            }
             "CALC" => not_inputtable(NotInputtableReason::Computed),
             "GROUP" | "REFERENCE_TABLE" => not_inputtable(NotInputtableReason::Layout),
             _ => not_inputtable(NotInputtableReason::Unsupported),

@@ -82,7 +82,9 @@ impl IssueCode {
             (Self::TooSmall { min }, Ja) => format!("{min}以上である必要があります。"),
             (Self::TooSmall { min }, En) => format!("The value must be {min} or more."),
             (Self::NotAnOption { value }, Ja) => format!("\"{value}\"は選択肢にありません。"),
-            (Self::NotAnOption { value }, En) => format!("The value, \"{value}\", is not in options."),
+            (Self::NotAnOption { value }, En) => {
+                format!("The value, \"{value}\", is not in options.")
+            }
             (Self::Duplicate, Ja) => "値がほかのレコードと重複しています。".to_owned(),
             (Self::Duplicate, En) => "This value already exists in another record.".to_owned(),
             (Self::RejectedByKintone { kintone_message }, _) => kintone_message.clone(),

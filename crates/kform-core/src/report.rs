@@ -34,7 +34,9 @@ impl Report {
 
     /// The problems of one field.
     pub fn for_field<'a>(&'a self, code: &'a str) -> impl Iterator<Item = &'a Issue> + 'a {
-        self.issues.iter().filter(move |issue| issue.field.as_ref().is_some_and(|f| f.as_str() == code))
+        self.issues
+            .iter()
+            .filter(move |issue| issue.field.as_ref().is_some_and(|f| f.as_str() == code))
     }
 }
 
@@ -139,7 +141,9 @@ impl fmt::Display for IssueCode {
             Self::UnknownField => f.write_str("unknown_field"),
             Self::NotInputtable => f.write_str("not_inputtable"),
             Self::Duplicate => f.write_str("duplicate"),
-            Self::RejectedByKintone { kintone_message } => write!(f, "rejected_by_kintone {kintone_message:?}"),
+            Self::RejectedByKintone { kintone_message } => {
+                write!(f, "rejected_by_kintone {kintone_message:?}")
+            }
         }
     }
 }

@@ -13,7 +13,9 @@ fn fields() -> AppFields {
 }
 
 fn form(items: serde_json::Value) -> FormSpec {
-    serde_json::from_value(json!({ "format": 1, "id": "contact", "app": 1, "items": items })).unwrap()
+    let mut spec = json!({ "format": 1, "id": "contact", "app": 1 });
+    spec["items"] = items;
+    serde_json::from_value(spec).unwrap()
 }
 
 fn all_items() -> serde_json::Value {
@@ -42,7 +44,9 @@ fn parses_every_fixture_field() {
     assert_eq!(fields.revision, "7");
     assert_eq!(fields.fields.len(), 14);
     let kind = |code: &str| fields.get(&FieldCode::new(code).unwrap()).unwrap().kind.clone();
-    let FieldKind::DropDown { options, .. } = kind("種別") else { panic!("種別 is a drop-down") };
+    let FieldKind::DropDown { options, .. } = kind("種別") else {
+        panic!("種別 is a drop-down")
+    };
     let values: Vec<_> = options.iter().map(|choice| choice.value.as_str()).collect();
     assert_eq!(values, ["資料請求", "見積依頼"], "options follow kintone's index, not key order");
     let not_inputtable = |code: &str| match kind(code) {
@@ -102,7 +106,10 @@ record.関心.values: wrong_shape
 record.希望日.value: wrong_shape
 "#,
     );
-    check(json!({ "会社名": "x", "人数": "0.5e0", "関心": [] }), "record.人数.value: too_small min=1\nrecord.関心.values: required");
+    check(
+        json!({ "会社名": "x", "人数": "0.5e0", "関心": [] }),
+        "record.人数.value: too_small min=1\nrecord.関心.values: required",
+    );
 }
 
 #[test]
@@ -111,14 +118,17 @@ fn counts_length_in_utf16_units() {
     let spec = form(json!([{ "field": "会社名" }]));
     let at_limit: Values = serde_json::from_value(json!({ "会社名": "😀".repeat(32) })).unwrap();
     assert!(validate(&fields(), &spec, &at_limit).is_ok());
-    let over: Values = serde_json::from_value(json!({ "会社名": format!("{}a", "😀".repeat(32)) })).unwrap();
+    let over: Values =
+        serde_json::from_value(json!({ "会社名": format!("{}a", "😀".repeat(32)) })).unwrap();
     let report = validate(&fields(), &spec, &over).unwrap_err();
     assert_eq!(report.to_string().trim(), "record.会社名.value: too_long max=64");
 }
 
 #[test]
 fn hidden_values_are_fixed_and_still_validated() {
-    let spec = form(json!([{ "field": "種別", "hidden": "無効" }, { "field": "会社名", "hidden": "ACME" }]));
+    let spec = form(
+        json!([{ "field": "種別", "hidden": "無効" }, { "field": "会社名", "hidden": "ACME" }]),
+    );
     let values: Values = serde_json::from_value(json!({ "会社名": "forged" })).unwrap();
     let report = validate(&fields(), &spec, &values).unwrap_err();
     assert_eq!(report.to_string().trim(), r#"record.種別.value: not_an_option value="無効""#);
@@ -126,7 +136,9 @@ fn hidden_values_are_fixed_and_still_validated() {
 
 #[test]
 fn tightening_required_and_form_errors() {
-    let spec = form(json!([{ "field": "備考", "required": true }, { "field": "合計" }, { "field": "顧客名" }, { "field": "なし" }, { "label": "見出し" }]));
+    let spec = form(
+        json!([{ "field": "備考", "required": true }, { "field": "合計" }, { "field": "顧客名" }, { "field": "なし" }, { "label": "見出し" }]),
+    );
     let report = validate(&fields(), &spec, &Values::default()).unwrap_err();
     assert_eq!(
         report.to_string().trim(),
@@ -136,13 +148,17 @@ fn tightening_required_and_form_errors() {
 
 #[test]
 fn never_panics_on_odd_numbers_and_dates() {
-    for text in ["", "-", "+", ".", "e5", "1e", "1e+", "１２", "1.2.3", "--1", "1e400", "NaN", "inf"] {
+    for text in
+        ["", "-", "+", ".", "e5", "1e", "1e+", "１２", "1.2.3", "--1", "1e400", "NaN", "inf"]
+    {
         assert!(crate::validate::parse_number(text).is_none(), "{text:?} is not a kintone number");
     }
     for text in ["-1.5", "+3", "1.", ".5", "1E3", "2e-2"] {
         assert!(crate::validate::parse_number(text).is_some(), "{text:?} is a kintone number");
     }
-    for text in ["", "2026-13-01", "2025-02-29", "999-01-01", "2026-001-01", "2026-01-01-", "２０２６"] {
+    for text in
+        ["", "2026-13-01", "2025-02-29", "999-01-01", "2026-001-01", "2026-01-01-", "２０２６"]
+    {
         assert_eq!(crate::validate::normalize_date(text), None, "{text:?}");
     }
     assert_eq!(crate::validate::normalize_date("2024-02-29").as_deref(), Some("2024-02-29"));
@@ -153,12 +169,32 @@ fn never_panics_on_odd_numbers_and_dates() {
 fn messages_match_kintone_wording() {
     let cases = [
         (IssueCode::Required, "必須です。", "Required."),
-        (IssueCode::TooLong { max: 64 }, "65文字より短くなければなりません。", "Enter less than 65 characters."),
-        (IssueCode::TooShort { min: 2 }, "1文字より長くなければなりません。", "Enter more than 1 characters."),
+        (
+            IssueCode::TooLong { max: 64 },
+            "65文字より短くなければなりません。",
+            "Enter less than 65 characters.",
+        ),
+        (
+            IssueCode::TooShort { min: 2 },
+            "1文字より長くなければなりません。",
+            "Enter more than 1 characters.",
+        ),
         (IssueCode::NotANumber, "数字でなければなりません。", "Only numbers are allowed."),
-        (IssueCode::TooLarge { max: "10".into() }, "10以下である必要があります。", "The value must be 10 or less."),
-        (IssueCode::TooSmall { min: "1".into() }, "1以上である必要があります。", "The value must be 1 or more."),
-        (IssueCode::NotAnOption { value: "x".into() }, "\"x\"は選択肢にありません。", "The value, \"x\", is not in options."),
+        (
+            IssueCode::TooLarge { max: "10".into() },
+            "10以下である必要があります。",
+            "The value must be 10 or less.",
+        ),
+        (
+            IssueCode::TooSmall { min: "1".into() },
+            "1以上である必要があります。",
+            "The value must be 1 or more.",
+        ),
+        (
+            IssueCode::NotAnOption { value: "x".into() },
+            "\"x\"は選択肢にありません。",
+            "The value, \"x\", is not in options.",
+        ),
     ];
     for (code, ja, en) in cases {
         assert_eq!(code.message(Locale::Ja), ja);

@@ -28,7 +28,11 @@ use crate::value::{Value, Values};
 /// Checks `values` against the form and the app's fields.
 ///
 /// Returns the record to send to kintone (with hidden values merged), or every problem found.
-pub fn validate(fields: &AppFields, form: &FormSpec, values: &Values) -> Result<Valid<Record>, Report> {
+pub fn validate(
+    fields: &AppFields,
+    form: &FormSpec,
+    values: &Values,
+) -> Result<Valid<Record>, Report> {
     let mut report = Report::default();
     let mut record = Record::default();
     for item in &form.items {
@@ -67,14 +71,20 @@ fn check_field(
             report.push(Issue { field: Some(code.clone()), path, code: IssueCode::Required });
             return None;
         }
-        return Some(if is_list { RecordValue::List(Vec::new()) } else { RecordValue::Text(String::new()) });
+        return Some(if is_list {
+            RecordValue::List(Vec::new())
+        } else {
+            RecordValue::Text(String::new())
+        });
     }
     let value = value?;
     match (&field.kind, value) {
         (FieldKind::SingleLineText { limits, .. }, Value::Text(text)) => {
             check_length(field, *limits, text, report).then(|| RecordValue::Text(text.clone()))
         }
-        (FieldKind::MultiLineText { .. }, Value::Text(text)) => Some(RecordValue::Text(text.clone())),
+        (FieldKind::MultiLineText { .. }, Value::Text(text)) => {
+            Some(RecordValue::Text(text.clone()))
+        }
         (FieldKind::Number { limits, .. }, Value::Text(text)) => {
             check_number(field, limits, text.trim(), report).map(RecordValue::Text)
         }
@@ -141,7 +151,12 @@ fn check_length(field: &Field, limits: TextLimits, text: &str, report: &mut Repo
     ok
 }
 
-fn check_number(field: &Field, limits: &NumberLimits, text: &str, report: &mut Report) -> Option<String> {
+fn check_number(
+    field: &Field,
+    limits: &NumberLimits,
+    text: &str,
+    report: &mut Report,
+) -> Option<String> {
     let Some(number) = parse_number(text) else {
         // kintone reports a non-number on `record[<code>].value` (brackets), see NOTES.md §4.3.
         report.push(Issue {
@@ -152,11 +167,15 @@ fn check_number(field: &Field, limits: &NumberLimits, text: &str, report: &mut R
         return None;
     };
     let mut ok = true;
-    if let Some(max) = limits.max_value.as_ref().filter(|max| parse_number(max).is_some_and(|m| number > m)) {
+    if let Some(max) =
+        limits.max_value.as_ref().filter(|max| parse_number(max).is_some_and(|m| number > m))
+    {
         report.push(Issue::on_value(&field.code, IssueCode::TooLarge { max: max.clone() }));
         ok = false;
     }
-    if let Some(min) = limits.min_value.as_ref().filter(|min| parse_number(min).is_some_and(|m| number < m)) {
+    if let Some(min) =
+        limits.min_value.as_ref().filter(|min| parse_number(min).is_some_and(|m| number < m))
+    {
         report.push(Issue::on_value(&field.code, IssueCode::TooSmall { min: min.clone() }));
         ok = false;
     }

@@ -33,9 +33,11 @@ pub(crate) fn authorize(
             .ok()
             .and_then(|value| base64::engine::general_purpose::STANDARD.decode(value.trim()).ok())
             .and_then(|bytes| String::from_utf8(bytes).ok());
-        let known = decoded.as_deref().and_then(|pair| pair.split_once(':')).is_some_and(|(login, password)| {
-            store.users.iter().any(|User { login: l, password: p }| l == login && p == password)
-        });
+        let known = decoded.as_deref().and_then(|pair| pair.split_once(':')).is_some_and(
+            |(login, password)| {
+                store.users.iter().any(|User { login: l, password: p }| l == login && p == password)
+            },
+        );
         return if known { Ok(()) } else { Err(KintoneError::password_failed(lang)) };
     }
     let tokens: Vec<&str> = headers
@@ -52,7 +54,8 @@ pub(crate) fn authorize(
     let mut apps_seen = Vec::new();
     let mut granted: Option<&[Permission]> = None;
     for token in tokens {
-        let (token_app, permissions) = store.find_token(token).ok_or(KintoneError::token_mismatch(lang))?;
+        let (token_app, permissions) =
+            store.find_token(token).ok_or(KintoneError::token_mismatch(lang))?;
         if apps_seen.contains(&token_app) {
             return Err(KintoneError::duplicate_token(lang));
         }

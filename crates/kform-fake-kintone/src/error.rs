@@ -75,7 +75,11 @@ impl KintoneError {
 
     /// 401 `CB_AU01`: no credentials.
     pub(crate) fn not_logged_in(lang: Lang) -> Self {
-        Self::new(StatusCode::UNAUTHORIZED, "CB_AU01", lang.pick("ログインしてください。", "Please login."))
+        Self::new(
+            StatusCode::UNAUTHORIZED,
+            "CB_AU01",
+            lang.pick("ログインしてください。", "Please login."),
+        )
     }
 
     /// 401 `CB_WA01`: wrong login or password.
@@ -129,8 +133,12 @@ impl KintoneError {
             StatusCode::NOT_FOUND,
             "GAIA_AP01",
             match lang {
-                Lang::Ja => format!("指定したアプリ（id: {app}）が見つかりません。削除されている可能性があります。"),
-                Lang::En => format!("The app (ID: {app}) not found. The app may have been deleted."),
+                Lang::Ja => format!(
+                    "指定したアプリ（id: {app}）が見つかりません。削除されている可能性があります。"
+                ),
+                Lang::En => {
+                    format!("The app (ID: {app}) not found. The app may have been deleted.")
+                }
             },
         )
     }
@@ -149,7 +157,11 @@ impl KintoneError {
 
     /// 400 `CB_IJ01`: the body is not JSON, or has the wrong JSON types.
     pub(crate) fn invalid_json(lang: Lang) -> Self {
-        Self::new(StatusCode::BAD_REQUEST, "CB_IJ01", lang.pick("不正なJSON文字列です。", "Invalid JSON string."))
+        Self::new(
+            StatusCode::BAD_REQUEST,
+            "CB_IJ01",
+            lang.pick("不正なJSON文字列です。", "Invalid JSON string."),
+        )
     }
 
     /// 400 `CB_VA01` with per-path messages.

@@ -102,7 +102,10 @@ fn tokenize(query: &str) -> Result<Vec<Token>, QueryError> {
             _ => {
                 let mut word = String::new();
                 while let Some(&c) = chars.peek() {
-                    if matches!(c, ' ' | '"' | '(' | ')' | ',' | '=' | '!' | '<' | '>' | '\t' | '\n') {
+                    if matches!(
+                        c,
+                        ' ' | '"' | '(' | ')' | ',' | '=' | '!' | '<' | '>' | '\t' | '\n'
+                    ) {
                         break;
                     }
                     word.push(c);
@@ -189,7 +192,11 @@ impl Parser {
             while self.symbol(",") {
                 values.push(self.value()?);
             }
-            return if self.symbol(")") { Ok(Condition::In { field, negated, values }) } else { Err(QueryError::Syntax) };
+            return if self.symbol(")") {
+                Ok(Condition::In { field, negated, values })
+            } else {
+                Err(QueryError::Syntax)
+            };
         }
         let op = if self.keyword("like") {
             if negated { Op::NotLike } else { Op::Like }
@@ -221,7 +228,8 @@ impl Parser {
 pub(crate) fn parse(query: &str) -> Result<Query, QueryError> {
     let mut parser = Parser { tokens: tokenize(query)?, at: 0 };
     let starts_with_option = ["order", "limit", "offset"].iter().any(|k| parser.peek_keyword(k));
-    let condition = if parser.tokens.is_empty() || starts_with_option { None } else { Some(parser.or()?) };
+    let condition =
+        if parser.tokens.is_empty() || starts_with_option { None } else { Some(parser.or()?) };
     let mut order = Vec::new();
     if parser.keyword("order") {
         if !parser.keyword("by") {
@@ -276,7 +284,9 @@ pub(crate) fn parse(query: &str) -> Result<Query, QueryError> {
 fn field_values(record: &Value, field: &str) -> Vec<String> {
     match record.get(field).and_then(|f| f.get("value")) {
         Some(Value::String(text)) => vec![text.clone()],
-        Some(Value::Array(items)) => items.iter().filter_map(|i| i.as_str().map(str::to_owned)).collect(),
+        Some(Value::Array(items)) => {
+            items.iter().filter_map(|i| i.as_str().map(str::to_owned)).collect()
+        }
         Some(Value::Null) | None => vec![String::new()],
         Some(other) => vec![other.to_string()],
     }
@@ -319,8 +329,10 @@ impl Condition {
 impl Query {
     /// The matching records (in read shape), sorted, before limit and offset.
     pub(crate) fn select(&self, records: Vec<Value>) -> Vec<Value> {
-        let mut selected: Vec<Value> =
-            records.into_iter().filter(|r| self.condition.as_ref().is_none_or(|c| c.matches(r))).collect();
+        let mut selected: Vec<Value> = records
+            .into_iter()
+            .filter(|r| self.condition.as_ref().is_none_or(|c| c.matches(r)))
+            .collect();
         selected.sort_by(|a, b| {
             self.order
                 .iter()

@@ -93,7 +93,8 @@ fn call(
     headers: HeaderMap,
     body: &[u8],
 ) -> Result<Call, KintoneError> {
-    let mut params: Map<String, Value> = query.into_iter().map(|(k, v)| (k, Value::String(v))).collect();
+    let mut params: Map<String, Value> =
+        query.into_iter().map(|(k, v)| (k, Value::String(v))).collect();
     if !body.iter().all(u8::is_ascii_whitespace) {
         match serde_json::from_slice::<Value>(body) {
             Ok(Value::Object(json)) => params.extend(json),
@@ -114,7 +115,9 @@ fn call(
 fn dispatch(state: &FakeState, call: &Call) -> Result<Response, KintoneError> {
     let mut store = lock(state);
     match (&call.method, call.api.as_str()) {
-        (&Method::GET, "app/form/fields.json" | "preview/app/form/fields.json") => form_fields(&store, call),
+        (&Method::GET, "app/form/fields.json" | "preview/app/form/fields.json") => {
+            form_fields(&store, call)
+        }
         (&Method::GET, "record.json") => get_record(&store, call),
         (&Method::POST, "record.json") => add_record(&mut store, call),
         (&Method::GET, "records.json") => get_records(&store, call),
@@ -129,7 +132,8 @@ fn lock(state: &FakeState) -> MutexGuard<'_, Store> {
 
 /// A numeric parameter given as a JSON number or string (`app`, `id`).
 fn id_param(call: &Call, name: &str) -> Result<u64, KintoneError> {
-    let value = call.params.get(name).ok_or_else(|| KintoneError::missing_parameter(call.lang, name))?;
+    let value =
+        call.params.get(name).ok_or_else(|| KintoneError::missing_parameter(call.lang, name))?;
     let parsed = match value {
         Value::Number(number) => number.as_i64(),
         Value::String(text) => text.trim().parse::<i64>().ok(),
@@ -187,26 +191,34 @@ fn get_records(store: &Store, call: &Call) -> Result<Response, KintoneError> {
         ),
         QueryError::LimitTooLarge => KintoneError::bad_request(
             "GAIA_QU01",
-            call.lang.pick("limit には 500 以下の値を指定してください。", "The limit must be 500 or less."),
+            call.lang.pick(
+                "limit には 500 以下の値を指定してください。",
+                "The limit must be 500 or less.",
+            ),
         ),
         QueryError::OffsetTooLarge => KintoneError::bad_request(
             "GAIA_QU02",
-            call.lang.pick("offset には 10000 以下の値を指定してください。", "The offset must be 10000 or less."),
+            call.lang.pick(
+                "offset には 10000 以下の値を指定してください。",
+                "The offset must be 10000 or less.",
+            ),
         ),
     })?;
     let selected = query.select(app.records.iter().map(|record| record.to_json()).collect());
     let total = selected.len();
-    let wanted: Option<Vec<String>> = call.params.get("fields").and_then(Value::as_array).map(|fields| {
-        fields.iter().filter_map(|f| f.as_str().map(str::to_owned)).collect()
-    });
+    let wanted: Option<Vec<String>> = call
+        .params
+        .get("fields")
+        .and_then(Value::as_array)
+        .map(|fields| fields.iter().filter_map(|f| f.as_str().map(str::to_owned)).collect());
     let records: Vec<Value> = selected
         .into_iter()
         .skip(query.offset)
         .take(query.limit)
         .map(|record| match (&wanted, record) {
-            (Some(wanted), Value::Object(fields)) => {
-                Value::Object(fields.into_iter().filter(|(code, _)| wanted.contains(code)).collect())
-            }
+            (Some(wanted), Value::Object(fields)) => Value::Object(
+                fields.into_iter().filter(|(code, _)| wanted.contains(code)).collect(),
+            ),
             (_, record) => record,
         })
         .collect();

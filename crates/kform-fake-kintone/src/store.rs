@@ -50,10 +50,8 @@ impl Store {
             let records = spec.records.clone();
             store.apps.insert(id, App { spec, records: Vec::new(), next_id: 1 });
             for (index, record) in records.into_iter().enumerate() {
-                store.add_record(id, &Value::Object(record), Lang::En).map_err(|err| StartError::Record {
-                    app: id,
-                    index,
-                    reason: format!("{err:?}"),
+                store.add_record(id, &Value::Object(record), Lang::En).map_err(|err| {
+                    StartError::Record { app: id, index, reason: format!("{err:?}") }
                 })?;
             }
         }
@@ -73,8 +71,16 @@ impl Store {
     }
 
     /// Adds one record (kintone's write shape), as `POST record.json` does.
-    pub(crate) fn add_record(&mut self, app_id: u64, record: &Value, lang: Lang) -> Result<(u64, u64), KintoneError> {
-        let app = self.apps.get_mut(&app_id).ok_or_else(|| KintoneError::app_not_found(lang, &app_id.to_string()))?;
+    pub(crate) fn add_record(
+        &mut self,
+        app_id: u64,
+        record: &Value,
+        lang: Lang,
+    ) -> Result<(u64, u64), KintoneError> {
+        let app = self
+            .apps
+            .get_mut(&app_id)
+            .ok_or_else(|| KintoneError::app_not_found(lang, &app_id.to_string()))?;
         let empty = Map::new();
         let record = match record {
             Value::Object(record) => record,

@@ -13,9 +13,12 @@ fn apps() -> Apps {
     let mut apps = Apps::demo(TOKEN);
     let mut second = apps.apps[0].clone();
     second.id = 2;
-    second.tokens = vec![TokenSpec { token: "view-only".into(), permissions: vec![Permission::View] }];
+    second.tokens =
+        vec![TokenSpec { token: "view-only".into(), permissions: vec![Permission::View] }];
     apps.apps.push(second);
-    apps.apps[0].tokens.push(TokenSpec { token: "second-of-app-1".into(), permissions: vec![Permission::View] });
+    apps.apps[0]
+        .tokens
+        .push(TokenSpec { token: "second-of-app-1".into(), permissions: vec![Permission::View] });
     apps.users.push(User { login: "admin".into(), password: "secret".into() });
     apps
 }
@@ -25,7 +28,13 @@ struct Answer {
     body: Value,
 }
 
-async fn send(state: &FakeState, method: &str, uri: &str, headers: &[(&str, &str)], body: Option<Value>) -> Answer {
+async fn send(
+    state: &FakeState,
+    method: &str,
+    uri: &str,
+    headers: &[(&str, &str)],
+    body: Option<Value>,
+) -> Answer {
     let mut request = Request::builder().method(method).uri(uri);
     for (name, value) in headers {
         request = request.header(*name, *value);
@@ -60,13 +69,34 @@ fn demo_app_properties_parse() {
 #[tokio::test]
 async fn fields_json_has_kintone_shape_with_query_or_body_params() {
     let state = state();
-    let answer = send(&state, "GET", "/k/v1/app/form/fields.json?app=1", &[("x-cybozu-api-token", TOKEN)], None).await;
+    let answer = send(
+        &state,
+        "GET",
+        "/k/v1/app/form/fields.json?app=1",
+        &[("x-cybozu-api-token", TOKEN)],
+        None,
+    )
+    .await;
     assert_eq!(answer.status, StatusCode::OK);
     assert_eq!(answer.body["revision"], "1");
     assert_eq!(answer.body["properties"]["問い合わせ種別"]["options"]["その他"]["index"], "2");
-    let by_body = send(&state, "GET", "/k/v1/app/form/fields.json", &[("x-cybozu-api-token", TOKEN), ("content-type", "application/json")], Some(json!({"app": 1}))).await;
+    let by_body = send(
+        &state,
+        "GET",
+        "/k/v1/app/form/fields.json",
+        &[("x-cybozu-api-token", TOKEN), ("content-type", "application/json")],
+        Some(json!({"app": 1})),
+    )
+    .await;
     assert_eq!(by_body.body, answer.body);
-    let guest = send(&state, "GET", "/k/guest/3/v1/app/form/fields.json?app=1", &[("x-cybozu-api-token", TOKEN)], None).await;
+    let guest = send(
+        &state,
+        "GET",
+        "/k/guest/3/v1/app/form/fields.json?app=1",
+        &[("x-cybozu-api-token", TOKEN)],
+        None,
+    )
+    .await;
     assert_eq!(guest.status, StatusCode::OK);
 }
 
@@ -78,24 +108,93 @@ async fn auth_errors_use_kintone_codes_and_words() {
     assert_error(&none, StatusCode::UNAUTHORIZED, "CB_AU01", "ログインしてください。");
     let english = send(&state, "GET", fields, &[("accept-language", "en-US,en;q=0.9")], None).await;
     assert_error(&english, StatusCode::UNAUTHORIZED, "CB_AU01", "Please login.");
-    let unknown = send(&state, "GET", fields, &[("x-cybozu-api-token", "nope"), ("accept-language", "en")], None).await;
-    assert_error(&unknown, StatusCode::BAD_REQUEST, "GAIA_IA02", "The specified API token does not match the API token generated via an app.");
-    let other_app = send(&state, "GET", fields, &[("x-cybozu-api-token", "view-only"), ("accept-language", "en")], None).await;
-    assert_error(&other_app, StatusCode::BAD_REQUEST, "GAIA_IA02", "The specified API token does not match the API token generated via an app.");
-    let both = send(&state, "GET", fields, &[("x-cybozu-api-token", "demo-token,view-only")], None).await;
+    let unknown = send(
+        &state,
+        "GET",
+        fields,
+        &[("x-cybozu-api-token", "nope"), ("accept-language", "en")],
+        None,
+    )
+    .await;
+    assert_error(
+        &unknown,
+        StatusCode::BAD_REQUEST,
+        "GAIA_IA02",
+        "The specified API token does not match the API token generated via an app.",
+    );
+    let other_app = send(
+        &state,
+        "GET",
+        fields,
+        &[("x-cybozu-api-token", "view-only"), ("accept-language", "en")],
+        None,
+    )
+    .await;
+    assert_error(
+        &other_app,
+        StatusCode::BAD_REQUEST,
+        "GAIA_IA02",
+        "The specified API token does not match the API token generated via an app.",
+    );
+    let both =
+        send(&state, "GET", fields, &[("x-cybozu-api-token", "demo-token,view-only")], None).await;
     assert_eq!(both.status, StatusCode::OK, "a second app's token may accompany (lookups)");
-    let repeated = send(&state, "GET", fields, &[("x-cybozu-api-token", TOKEN), ("x-cybozu-api-token", "second-of-app-1")], None).await;
-    assert_error(&repeated, StatusCode::BAD_REQUEST, "GAIA_DA03", "You cannot specify a duplicate API token for the same app.");
-    let add = send(&state, "POST", "/k/v1/record.json", &[("x-cybozu-api-token", "view-only")], Some(json!({"app": 2, "record": {}}))).await;
-    assert_error(&add, StatusCode::FORBIDDEN, "GAIA_NO01", "このAPIトークンでは、指定したAPIを実行できません。");
+    let repeated = send(
+        &state,
+        "GET",
+        fields,
+        &[("x-cybozu-api-token", TOKEN), ("x-cybozu-api-token", "second-of-app-1")],
+        None,
+    )
+    .await;
+    assert_error(
+        &repeated,
+        StatusCode::BAD_REQUEST,
+        "GAIA_DA03",
+        "You cannot specify a duplicate API token for the same app.",
+    );
+    let add = send(
+        &state,
+        "POST",
+        "/k/v1/record.json",
+        &[("x-cybozu-api-token", "view-only")],
+        Some(json!({"app": 2, "record": {}})),
+    )
+    .await;
+    assert_error(
+        &add,
+        StatusCode::FORBIDDEN,
+        "GAIA_NO01",
+        "このAPIトークンでは、指定したAPIを実行できません。",
+    );
     // Password auth wins over a valid token.
-    let wrong_password = send(&state, "GET", fields, &[("x-cybozu-authorization", "YWRtaW46d3Jvbmc="), ("x-cybozu-api-token", TOKEN)], None).await;
+    let wrong_password = send(
+        &state,
+        "GET",
+        fields,
+        &[("x-cybozu-authorization", "YWRtaW46d3Jvbmc="), ("x-cybozu-api-token", TOKEN)],
+        None,
+    )
+    .await;
     assert_eq!(wrong_password.status, StatusCode::UNAUTHORIZED);
     assert_eq!(wrong_password.body["code"], "CB_WA01");
-    let password = send(&state, "GET", fields, &[("x-cybozu-authorization", "YWRtaW46c2VjcmV0")], None).await;
+    let password =
+        send(&state, "GET", fields, &[("x-cybozu-authorization", "YWRtaW46c2VjcmV0")], None).await;
     assert_eq!(password.status, StatusCode::OK);
-    let missing_app = send(&state, "GET", "/k/v1/app/form/fields.json?app=99", &[("x-cybozu-authorization", "YWRtaW46c2VjcmV0")], None).await;
-    assert_error(&missing_app, StatusCode::NOT_FOUND, "GAIA_AP01", "指定したアプリ（id: 99）が見つかりません。削除されている可能性があります。");
+    let missing_app = send(
+        &state,
+        "GET",
+        "/k/v1/app/form/fields.json?app=99",
+        &[("x-cybozu-authorization", "YWRtaW46c2VjcmV0")],
+        None,
+    )
+    .await;
+    assert_error(
+        &missing_app,
+        StatusCode::NOT_FOUND,
+        "GAIA_AP01",
+        "指定したアプリ（id: 99）が見つかりません。削除されている可能性があります。",
+    );
 }
 
 #[tokio::test]
@@ -104,7 +203,14 @@ async fn adds_and_reads_back_a_record() {
     let headers = [("x-cybozu-api-token", TOKEN), ("content-type", "application/json")];
     let record = json!({ "会社名": {"value": "サイボウズ"}, "メールアドレス": {"value": "a@example.com"},
                          "問い合わせ種別": {"value": "見積依頼"}, "unknown": {"value": "ignored"} });
-    let added = send(&state, "POST", "/k/v1/record.json", &headers, Some(json!({"app": "1", "record": record}))).await;
+    let added = send(
+        &state,
+        "POST",
+        "/k/v1/record.json",
+        &headers,
+        Some(json!({"app": "1", "record": record})),
+    )
+    .await;
     assert_eq!(added.status, StatusCode::OK, "{}", added.body);
     assert_eq!(added.body, json!({"id": "1", "revision": "1"}));
     let read = send(&state, "GET", "/k/v1/record.json?app=1&id=1", &headers, None).await;
@@ -118,31 +224,68 @@ async fn adds_and_reads_back_a_record() {
     assert!(record.get("unknown").is_none());
     assert!(record.get("ステータス").is_none(), "STATUS is absent when process management is off");
     let missing = send(&state, "GET", "/k/v1/record.json?app=1&id=9", &headers, None).await;
-    assert_error(&missing, StatusCode::NOT_FOUND, "GAIA_RE01", "指定したレコード（id: 9）が見つかりません。");
+    assert_error(
+        &missing,
+        StatusCode::NOT_FOUND,
+        "GAIA_RE01",
+        "指定したレコード（id: 9）が見つかりません。",
+    );
 }
 
 #[tokio::test]
 async fn invalid_records_get_one_cb_va01_listing_everything() {
     let state = state();
-    let record = json!({ "会社名": {"value": "x".repeat(65)}, "問い合わせ種別": {"value": "不明"} });
-    let answer = send(&state, "POST", "/k/v1/record.json", &[("x-cybozu-api-token", TOKEN)], Some(json!({"app": 1, "record": record}))).await;
+    let record =
+        json!({ "会社名": {"value": "x".repeat(65)}, "問い合わせ種別": {"value": "不明"} });
+    let answer = send(
+        &state,
+        "POST",
+        "/k/v1/record.json",
+        &[("x-cybozu-api-token", TOKEN)],
+        Some(json!({"app": 1, "record": record})),
+    )
+    .await;
     assert_error(&answer, StatusCode::BAD_REQUEST, "CB_VA01", "入力内容が正しくありません。");
-    assert_eq!(answer.body["errors"], json!({
-        "record.会社名.value": {"messages": ["65文字より短くなければなりません。"]},
-        "record.メールアドレス.value": {"messages": ["必須です。"]},
-        "record.問い合わせ種別.value": {"messages": ["\"不明\"は選択肢にありません。"]}
-    }));
-    let english = send(&state, "POST", "/k/v1/record.json", &[("x-cybozu-api-token", TOKEN), ("accept-language", "en")], Some(json!({"app": 1, "record": {}}))).await;
+    assert_eq!(
+        answer.body["errors"],
+        json!({
+            "record.会社名.value": {"messages": ["65文字より短くなければなりません。"]},
+            "record.メールアドレス.value": {"messages": ["必須です。"]},
+            "record.問い合わせ種別.value": {"messages": ["\"不明\"は選択肢にありません。"]}
+        })
+    );
+    let english = send(
+        &state,
+        "POST",
+        "/k/v1/record.json",
+        &[("x-cybozu-api-token", TOKEN), ("accept-language", "en")],
+        Some(json!({"app": 1, "record": {}})),
+    )
+    .await;
     assert_eq!(english.body["message"], "Missing or invalid input.");
     assert_eq!(english.body["errors"]["record.会社名.value"]["messages"], json!(["Required."]));
-    let bare = send(&state, "POST", "/k/v1/record.json", &[("x-cybozu-api-token", TOKEN)], Some(json!({"app": 1, "record": {"会社名": "bare"}}))).await;
+    let bare = send(
+        &state,
+        "POST",
+        "/k/v1/record.json",
+        &[("x-cybozu-api-token", TOKEN)],
+        Some(json!({"app": 1, "record": {"会社名": "bare"}})),
+    )
+    .await;
     assert_error(&bare, StatusCode::BAD_REQUEST, "CB_IJ01", "不正なJSON文字列です。");
     let malformed = app(state.clone())
-        .oneshot(Request::post("/k/v1/record.json").header("x-cybozu-api-token", TOKEN).body(Body::from("{")).unwrap())
+        .oneshot(
+            Request::post("/k/v1/record.json")
+                .header("x-cybozu-api-token", TOKEN)
+                .body(Body::from("{"))
+                .unwrap(),
+        )
         .await
         .unwrap();
     assert_eq!(malformed.status(), StatusCode::BAD_REQUEST);
-    let listed = send(&state, "GET", "/k/v1/records.json?app=1", &[("x-cybozu-api-token", TOKEN)], None).await;
+    let listed =
+        send(&state, "GET", "/k/v1/records.json?app=1", &[("x-cybozu-api-token", TOKEN)], None)
+            .await;
     assert_eq!(listed.body["records"], json!([]), "nothing invalid was stored");
 }
 
@@ -158,16 +301,45 @@ async fn number_errors_use_kintone_paths() {
         record["数"] = json!({"value": value});
         json!({"app": 1, "record": record})
     };
-    let not_number = send(&state, "POST", "/k/v1/record.json", &[("x-cybozu-api-token", TOKEN)], Some(with("1,000"))).await;
-    assert_eq!(not_number.body["errors"], json!({
-        "record[数].value": {"messages": ["数字でなければなりません。"]},
-        "record.数.value": {"messages": ["必須です。"]}
-    }));
-    let too_large = send(&state, "POST", "/k/v1/record.json", &[("x-cybozu-api-token", TOKEN)], Some(with("11"))).await;
-    assert_eq!(too_large.body["errors"], json!({"record.数.value": {"messages": ["10以下である必要があります。"]}}));
-    let ok = send(&state, "POST", "/k/v1/record.json", &[("x-cybozu-api-token", TOKEN)], Some(with(" 0.5e1 "))).await;
+    let not_number = send(
+        &state,
+        "POST",
+        "/k/v1/record.json",
+        &[("x-cybozu-api-token", TOKEN)],
+        Some(with("1,000")),
+    )
+    .await;
+    assert_eq!(
+        not_number.body["errors"],
+        json!({
+            "record[数].value": {"messages": ["数字でなければなりません。"]},
+            "record.数.value": {"messages": ["必須です。"]}
+        })
+    );
+    let too_large = send(
+        &state,
+        "POST",
+        "/k/v1/record.json",
+        &[("x-cybozu-api-token", TOKEN)],
+        Some(with("11")),
+    )
+    .await;
+    assert_eq!(
+        too_large.body["errors"],
+        json!({"record.数.value": {"messages": ["10以下である必要があります。"]}})
+    );
+    let ok = send(
+        &state,
+        "POST",
+        "/k/v1/record.json",
+        &[("x-cybozu-api-token", TOKEN)],
+        Some(with(" 0.5e1 ")),
+    )
+    .await;
     assert_eq!(ok.status, StatusCode::OK, "{}", ok.body);
-    let read = send(&state, "GET", "/k/v1/record.json?app=1&id=1", &[("x-cybozu-api-token", TOKEN)], None).await;
+    let read =
+        send(&state, "GET", "/k/v1/record.json?app=1&id=1", &[("x-cybozu-api-token", TOKEN)], None)
+            .await;
     assert_eq!(read.body["record"]["数"]["value"], "5");
 }
 
@@ -175,26 +347,64 @@ async fn number_errors_use_kintone_paths() {
 async fn records_json_filters_orders_and_limits() {
     let state = state();
     let headers = [("x-cybozu-api-token", TOKEN)];
-    for (company, kind) in [("A社", "資料請求"), ("B社", "見積依頼"), ("C社", "資料請求")] {
+    for (company, kind) in [("A社", "資料請求"), ("B社", "見積依頼"), ("C社", "資料請求")]
+    {
         let record = json!({ "会社名": {"value": company}, "メールアドレス": {"value": "m"}, "問い合わせ種別": {"value": kind} });
-        let added = send(&state, "POST", "/k/v1/record.json", &headers, Some(json!({"app": 1, "record": record}))).await;
+        let added = send(
+            &state,
+            "POST",
+            "/k/v1/record.json",
+            &headers,
+            Some(json!({"app": 1, "record": record})),
+        )
+        .await;
         assert_eq!(added.status, StatusCode::OK);
     }
     let companies = |answer: &Answer| -> Vec<String> {
-        answer.body["records"].as_array().unwrap().iter().map(|r| r["会社名"]["value"].as_str().unwrap().to_owned()).collect()
+        answer.body["records"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|r| r["会社名"]["value"].as_str().unwrap().to_owned())
+            .collect()
     };
     let all = send(&state, "GET", "/k/v1/records.json?app=1", &headers, None).await;
     assert_eq!(companies(&all), ["C社", "B社", "A社"], "default order is $id desc");
     assert_eq!(all.body["totalCount"], Value::Null);
-    let query = |q: &str| format!("/k/v1/records.json?app=1&totalCount=true&query={}", q.replace(' ', "%20").replace('"', "%22").replace('=', "%3D").replace('(', "%28").replace(')', "%29"));
-    let filtered = send(&state, "GET", &query("問い合わせ種別 in (\"資料請求\") order by $id asc limit 1 offset 1"), &headers, None).await;
+    let query = |q: &str| {
+        format!(
+            "/k/v1/records.json?app=1&totalCount=true&query={}",
+            q.replace(' ', "%20")
+                .replace('"', "%22")
+                .replace('=', "%3D")
+                .replace('(', "%28")
+                .replace(')', "%29")
+        )
+    };
+    let filtered = send(
+        &state,
+        "GET",
+        &query("問い合わせ種別 in (\"資料請求\") order by $id asc limit 1 offset 1"),
+        &headers,
+        None,
+    )
+    .await;
     assert_eq!(companies(&filtered), ["C社"]);
     assert_eq!(filtered.body["totalCount"], "2");
-    let by_body = send(&state, "POST", "/k/v1/records.json", &[("x-cybozu-api-token", TOKEN), ("x-http-method-override", "GET")],
-        Some(json!({"app": 1, "query": "会社名 = \"B社\" or (会社名 != \"A社\" and $id < 2)"}))).await;
+    let by_body = send(
+        &state,
+        "POST",
+        "/k/v1/records.json",
+        &[("x-cybozu-api-token", TOKEN), ("x-http-method-override", "GET")],
+        Some(json!({"app": 1, "query": "会社名 = \"B社\" or (会社名 != \"A社\" and $id < 2)"})),
+    )
+    .await;
     assert_eq!(companies(&by_body), ["B社"]);
     let too_many = send(&state, "GET", &query("limit 501"), &headers, None).await;
-    assert_eq!((too_many.status, too_many.body["code"].as_str()), (StatusCode::BAD_REQUEST, Some("GAIA_QU01")));
+    assert_eq!(
+        (too_many.status, too_many.body["code"].as_str()),
+        (StatusCode::BAD_REQUEST, Some("GAIA_QU01"))
+    );
     let offset = send(&state, "GET", &query("offset 10001"), &headers, None).await;
     assert_eq!(offset.body["code"], "GAIA_QU02");
     let syntax = send(&state, "GET", &query("会社名 = "), &headers, None).await;

@@ -24,7 +24,9 @@ pub(crate) fn check_record(
 ) -> Result<Map<String, Value>, KintoneError> {
     // A bare value without the {"value": …} wrapper is refused before anything else.
     for (code, entry) in record {
-        if properties.contains_key(code) && !entry.as_object().is_some_and(|entry| entry.contains_key("value")) {
+        if properties.contains_key(code)
+            && !entry.as_object().is_some_and(|entry| entry.contains_key("value"))
+        {
             return Err(KintoneError::invalid_json(lang));
         }
     }
@@ -41,8 +43,10 @@ pub(crate) fn check_record(
         let sent = record.get(code).and_then(|entry| entry.get("value"));
         let writable = !lookup_targets.contains(&code.as_str());
         let value = match kind {
-            "SINGLE_LINE_TEXT" | "LINK" | "MULTI_LINE_TEXT" | "RICH_TEXT" | "NUMBER" | "DATE" | "TIME"
-            | "DATETIME" | "DROP_DOWN" | "RADIO_BUTTON" if writable => {
+            "SINGLE_LINE_TEXT" | "LINK" | "MULTI_LINE_TEXT" | "RICH_TEXT" | "NUMBER" | "DATE"
+            | "TIME" | "DATETIME" | "DROP_DOWN" | "RADIO_BUTTON"
+                if writable =>
+            {
                 let value = match sent {
                     Some(Value::String(text)) => text.clone(),
                     Some(Value::Number(number)) if kind == "NUMBER" => number.to_string(),
@@ -112,7 +116,8 @@ fn check_scalar(
     errors: &mut Errors,
 ) -> Value {
     let path = format!("record.{code}.value");
-    let mut push = |path: &str, message: String| errors.entry(path.to_owned()).or_default().push(message);
+    let mut push =
+        |path: &str, message: String| errors.entry(path.to_owned()).or_default().push(message);
     // RADIO_BUTTON accepts `required` but kintone does not enforce it on writes.
     let required = flag(property, "required") && kind != "RADIO_BUTTON";
     let value = if kind == "NUMBER" { value.trim().to_owned() } else { value };
@@ -130,54 +135,76 @@ fn check_scalar(
     match kind {
         "SINGLE_LINE_TEXT" | "LINK" => {
             let length = value.encode_utf16().count();
-            if let Some(max) = setting(property, "maxLength").and_then(|m| m.parse::<usize>().ok()) {
-                if length > max {
-                    push(&path, match lang {
-                        Lang::Ja => format!("{}文字より短くなければなりません。", max + 1),
-                        Lang::En => format!("Enter less than {} characters.", max + 1),
-                    });
-                }
+            if let Some(max) = setting(property, "maxLength").and_then(|m| m.parse::<usize>().ok())
+                && length > max
+            {
+                let message = match lang {
+                    Lang::Ja => format!("{}文字より短くなければなりません。", max + 1),
+                    Lang::En => format!("Enter less than {} characters.", max + 1),
+                };
+                push(&path, message);
             }
-            if let Some(min) = setting(property, "minLength").and_then(|m| m.parse::<usize>().ok()) {
-                if length < min {
-                    push(&path, match lang {
-                        Lang::Ja => format!("{}文字より長くなければなりません。", min.saturating_sub(1)),
-                        Lang::En => format!("Enter more than {} characters.", min.saturating_sub(1)),
-                    });
-                }
+            if let Some(min) = setting(property, "minLength").and_then(|m| m.parse::<usize>().ok())
+                && length < min
+            {
+                let shorter = min.saturating_sub(1);
+                let message = match lang {
+                    Lang::Ja => format!("{shorter}文字より長くなければなりません。"),
+                    Lang::En => format!("Enter more than {shorter} characters."),
+                };
+                push(&path, message);
             }
         }
         "NUMBER" => match number(&value) {
             None => {
-                push(&format!("record[{code}].value"), lang.pick("数字でなければなりません。", "Only numbers are allowed."));
+                push(
+                    &format!("record[{code}].value"),
+                    lang.pick("数字でなければなりません。", "Only numbers are allowed."),
+                );
                 if required {
                     push(&path, required_message(lang));
                 }
                 return json!("");
             }
             Some(parsed) => {
-                if let Some(max) = setting(property, "maxValue").filter(|m| number(m).is_some_and(|m| parsed > m)) {
-                    push(&path, match lang {
-                        Lang::Ja => format!("{max}以下である必要があります。"),
-                        Lang::En => format!("The value must be {max} or less."),
-                    });
+                if let Some(max) =
+                    setting(property, "maxValue").filter(|m| number(m).is_some_and(|m| parsed > m))
+                {
+                    push(
+                        &path,
+                        match lang {
+                            Lang::Ja => format!("{max}以下である必要があります。"),
+                            Lang::En => format!("The value must be {max} or less."),
+                        },
+                    );
                 }
-                if let Some(min) = setting(property, "minValue").filter(|m| number(m).is_some_and(|m| parsed < m)) {
-                    push(&path, match lang {
-                        Lang::Ja => format!("{min}以上である必要があります。"),
-                        Lang::En => format!("The value must be {min} or more."),
-                    });
+                if let Some(min) =
+                    setting(property, "minValue").filter(|m| number(m).is_some_and(|m| parsed < m))
+                {
+                    push(
+                        &path,
+                        match lang {
+                            Lang::Ja => format!("{min}以上である必要があります。"),
+                            Lang::En => format!("The value must be {min} or more."),
+                        },
+                    );
                 }
                 stored = normalize_number(&value, parsed);
             }
         },
         "DROP_DOWN" | "RADIO_BUTTON" => {
-            let known = property.get("options").and_then(Value::as_object).is_some_and(|o| o.contains_key(&value));
+            let known = property
+                .get("options")
+                .and_then(Value::as_object)
+                .is_some_and(|o| o.contains_key(&value));
             if !known {
-                push(&path, match lang {
-                    Lang::Ja => format!("\"{value}\"は選択肢にありません。"),
-                    Lang::En => format!("The value, \"{value}\", is not in options."),
-                });
+                push(
+                    &path,
+                    match lang {
+                        Lang::Ja => format!("\"{value}\"は選択肢にありません。"),
+                        Lang::En => format!("The value, \"{value}\", is not in options."),
+                    },
+                );
             }
         }
         "DATE" => match date(&value) {
@@ -189,10 +216,17 @@ fn check_scalar(
     }
     if flag(property, "unique")
         && existing.iter().any(|record| {
-            record.fields.get(code).and_then(|field| field.get("value")).and_then(Value::as_str) == Some(stored.as_str())
+            record.fields.get(code).and_then(|field| field.get("value")).and_then(Value::as_str)
+                == Some(stored.as_str())
         })
     {
-        push(&path, lang.pick("値がほかのレコードと重複しています。", "This value already exists in another record."));
+        push(
+            &path,
+            lang.pick(
+                "値がほかのレコードと重複しています。",
+                "This value already exists in another record.",
+            ),
+        );
     }
     json!(stored)
 }
@@ -207,10 +241,12 @@ fn check_list(code: &str, property: &Value, values: &[String], lang: Lang, error
     let options = property.get("options").and_then(Value::as_object);
     for (index, value) in values.iter().enumerate() {
         if !options.is_some_and(|o| o.contains_key(value)) {
-            errors.entry(format!("record.{code}.values[{index}].value")).or_default().push(match lang {
-                Lang::Ja => format!("\"{value}\"は選択肢にありません。"),
-                Lang::En => format!("The value, \"{value}\", is not in options."),
-            });
+            errors.entry(format!("record.{code}.values[{index}].value")).or_default().push(
+                match lang {
+                    Lang::Ja => format!("\"{value}\"は選択肢にありません。"),
+                    Lang::En => format!("The value, \"{value}\", is not in options."),
+                },
+            );
         }
     }
 }
@@ -229,7 +265,11 @@ fn number(text: &str) -> Option<f64> {
         let digits = e.strip_prefix(['+', '-']).unwrap_or(e);
         !digits.is_empty() && digits.chars().all(|c| c.is_ascii_digit())
     });
-    if mantissa_ok && exponent_ok { text.parse::<f64>().ok().filter(|n| n.is_finite()) } else { None }
+    if mantissa_ok && exponent_ok {
+        text.parse::<f64>().ok().filter(|n| n.is_finite())
+    } else {
+        None
+    }
 }
 
 /// kintone stores numbers normalised (`"1.5e1"` → `"15"`, `"+3"` → `"3"`).
@@ -249,7 +289,10 @@ fn date(text: &str) -> Option<String> {
     }
     let mut numbers = [0u32, 1, 1];
     for (index, part) in parts.iter().enumerate() {
-        if part.is_empty() || part.len() > if index == 0 { 4 } else { 2 } || !part.bytes().all(|b| b.is_ascii_digit()) {
+        if part.is_empty()
+            || part.len() > if index == 0 { 4 } else { 2 }
+            || !part.bytes().all(|b| b.is_ascii_digit())
+        {
             return None;
         }
         numbers[index] = part.parse().ok()?;
@@ -257,6 +300,9 @@ fn date(text: &str) -> Option<String> {
     let [year, month, day] = numbers;
     let leap = year % 4 == 0 && (year % 100 != 0 || year % 400 == 0);
     let month_days = [31, if leap { 29 } else { 28 }, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31];
-    let valid = year >= 1000 && (1..=12).contains(&month) && day >= 1 && day <= month_days[(month - 1) as usize];
+    let valid = year >= 1000
+        && (1..=12).contains(&month)
+        && day >= 1
+        && day <= month_days[(month - 1) as usize];
     valid.then(|| format!("{year:04}-{month:02}-{day:02}"))
 }

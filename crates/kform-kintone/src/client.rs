@@ -36,7 +36,9 @@ impl Client {
         let rest = base_url
             .strip_prefix("https://")
             .or_else(|| base_url.strip_prefix("http://"))
-            .ok_or_else(|| invalid("it must start with https:// (or http:// for a local kintone)"))?;
+            .ok_or_else(|| {
+            invalid("it must start with https:// (or http:// for a local kintone)")
+        })?;
         if rest.is_empty() || rest.contains(['/', '?', '#']) {
             return Err(invalid("it must be the domain only, like https://example.cybozu.com"));
         }
@@ -77,7 +79,8 @@ impl Client {
         let bytes = response.bytes().await.map_err(KintoneError::Transport)?;
         tracing::debug!(%method, api, status = status.as_u16(), "kintone call");
         if status.is_success() {
-            return serde_json::from_slice(&bytes).map_err(|err| KintoneError::Decode(format!("{api}: {err}")));
+            return serde_json::from_slice(&bytes)
+                .map_err(|err| KintoneError::Decode(format!("{api}: {err}")));
         }
         match serde_json::from_slice::<ErrorBody>(&bytes) {
             Ok(body) => Err(KintoneError::Api { status: status.as_u16(), body }),
@@ -87,14 +90,21 @@ impl Client {
 
     /// `GET /k/v1/app/form/fields.json`: the app's field settings.
     pub async fn form_fields(&self, app: AppId) -> Result<AppFields, KintoneError> {
-        let body: Value = self.send(reqwest::Method::GET, "app/form/fields.json", json!({ "app": app.0 })).await?;
+        let body: Value = self
+            .send(reqwest::Method::GET, "app/form/fields.json", json!({ "app": app.0 }))
+            .await?;
         let text = body.to_string();
         AppFields::from_kintone_json(&text).map_err(|err| KintoneError::Decode(err.to_string()))
     }
 
     /// `POST /k/v1/record.json`: adds one validated record.
-    pub async fn add_record(&self, app: AppId, record: &Valid<Record>) -> Result<AddedRecord, KintoneError> {
-        self.send(reqwest::Method::POST, "record.json", json!({ "app": app.0, "record": record })).await
+    pub async fn add_record(
+        &self,
+        app: AppId,
+        record: &Valid<Record>,
+    ) -> Result<AddedRecord, KintoneError> {
+        self.send(reqwest::Method::POST, "record.json", json!({ "app": app.0, "record": record }))
+            .await
     }
 
     /// `GET /k/v1/records.json`: records matching a kintone query, in kintone's read shape.

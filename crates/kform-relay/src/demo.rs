@@ -57,7 +57,8 @@ pub async fn run(
     let localhost = SocketAddr::from((Ipv4Addr::LOCALHOST, 0));
     let fake = kform_fake_kintone::spawn(Apps::demo(token.clone()), localhost).await?;
     let form = demo_form()?;
-    let kintone = Client::new(fake.url(), None, Auth::ApiTokens(vec![ApiToken::new(token.clone())]))?;
+    let kintone =
+        Client::new(fake.url(), None, Auth::ApiTokens(vec![ApiToken::new(token.clone())]))?;
     let app_id = form.app;
     if !options.widget_dir.join("kform.js").is_file() {
         tracing::warn!(dir = %options.widget_dir.display(), "no widget bundle found; run `cargo xtask build-widget`");

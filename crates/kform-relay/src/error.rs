@@ -33,7 +33,9 @@ fn message(status: StatusCode, text: impl Into<String>) -> Response {
 impl IntoResponse for AppError {
     fn into_response(self) -> Response {
         match self {
-            Self::UnknownForm(id) => message(StatusCode::NOT_FOUND, format!("there is no form {:?}", id.0)),
+            Self::UnknownForm(id) => {
+                message(StatusCode::NOT_FOUND, format!("there is no form {:?}", id.0))
+            }
             Self::BadJson(rejection) => message(rejection.status(), rejection.body_text()),
             Self::Invalid(report, locale) => json_error(
                 StatusCode::UNPROCESSABLE_ENTITY,
@@ -44,16 +46,25 @@ impl IntoResponse for AppError {
                     tracing::info!(code = %body.code, id = %body.id, "kintone refused a record");
                     return json_error(
                         StatusCode::UNPROCESSABLE_ENTITY,
-                        ErrorResponse::invalid("kintone refused some values", &body.to_report(), locale),
+                        ErrorResponse::invalid(
+                            "kintone refused some values",
+                            &body.to_report(),
+                            locale,
+                        ),
                     );
                 }
                 tracing::error!(error = %err, "kintone request failed");
                 match err {
-                    KintoneError::Transport(_) | KintoneError::Unexpected { status: 503, .. } => message(
-                        StatusCode::SERVICE_UNAVAILABLE,
-                        "kintone cannot be reached right now, please try again later",
+                    KintoneError::Transport(_) | KintoneError::Unexpected { status: 503, .. } => {
+                        message(
+                            StatusCode::SERVICE_UNAVAILABLE,
+                            "kintone cannot be reached right now, please try again later",
+                        )
+                    }
+                    _ => message(
+                        StatusCode::BAD_GATEWAY,
+                        "kintone did not accept the request; the relay logged the details",
                     ),
-                    _ => message(StatusCode::BAD_GATEWAY, "kintone did not accept the request; the relay logged the details"),
                 }
             }
         }

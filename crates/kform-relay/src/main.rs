@@ -33,13 +33,17 @@ enum Command {
 #[tokio::main]
 async fn main() -> anyhow::Result<()> {
     tracing_subscriber::fmt()
-        .with_env_filter(EnvFilter::try_from_default_env().unwrap_or_else(|_| EnvFilter::new("info")))
+        .with_env_filter(
+            EnvFilter::try_from_default_env().unwrap_or_else(|_| EnvFilter::new("info")),
+        )
         .with_writer(std::io::stderr)
         .init();
     match Cli::parse().command {
         Command::Demo { port, www, pkg } => {
             let options = kform_relay::demo::DemoOptions { port, pages_dir: www, widget_dir: pkg };
-            kform_relay::demo::run(options, shutdown_signal()).await.context("kform demo failed")?;
+            kform_relay::demo::run(options, shutdown_signal())
+                .await
+                .context("kform demo failed")?;
         }
     }
     Ok(())

@@ -32,11 +32,17 @@ pub fn app(state: AppState) -> Router {
         .route("/v1/forms/{form_id}/submissions", post(submissions::create))
         .layer(cors)
         .layer(DefaultBodyLimit::max(JSON_BODY_LIMIT))
-        .layer(SetResponseHeaderLayer::overriding(header::CACHE_CONTROL, HeaderValue::from_static("no-store")));
+        .layer(SetResponseHeaderLayer::overriding(
+            header::CACHE_CONTROL,
+            HeaderValue::from_static("no-store"),
+        ));
     if let Some(dir) = &state.widget_dir {
         // The bundle's file names are not content-hashed yet, so browsers must revalidate.
         let widget = Router::new().fallback_service(ServeDir::new(dir)).layer(
-            SetResponseHeaderLayer::overriding(header::CACHE_CONTROL, HeaderValue::from_static("no-cache")),
+            SetResponseHeaderLayer::overriding(
+                header::CACHE_CONTROL,
+                HeaderValue::from_static("no-cache"),
+            ),
         );
         router = router.nest_service("/widget", widget);
     }

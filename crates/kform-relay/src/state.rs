@@ -31,7 +31,12 @@ impl AppState {
     /// State serving `forms`, with no static files.
     pub fn new(forms: impl IntoIterator<Item = FormEntry>) -> Self {
         let forms = forms.into_iter().map(|entry| (entry.spec.id.clone(), entry)).collect();
-        Self { forms: Arc::new(forms), fields: FieldsCache::default(), widget_dir: None, pages_dir: None }
+        Self {
+            forms: Arc::new(forms),
+            fields: FieldsCache::default(),
+            widget_dir: None,
+            pages_dir: None,
+        }
     }
 
     /// Also serves the widget bundle (`pkg/`) under `/widget/`.

@@ -22,7 +22,8 @@ impl Endpoint {
 
 /// `GET /v1/forms/{form_id}`.
 pub(crate) async fn load(endpoint: &Endpoint) -> Result<FormDescriptor, String> {
-    let response = Request::get(&endpoint.form_url()).send().await.map_err(|err| err.to_string())?;
+    let response =
+        Request::get(&endpoint.form_url()).send().await.map_err(|err| err.to_string())?;
     if !response.ok() {
         return Err(format!("the relay answered {}", response.status()));
     }
@@ -37,10 +38,18 @@ pub(crate) async fn submit(
 ) -> Result<SubmitOutcome, SubmitError> {
     let failed = || SubmitError::Failed(Text::SendFailed.get(locale).to_owned());
     let url = format!("{}/submissions?lang={}", endpoint.form_url(), locale.tag());
-    let response = Request::post(&url).json(submission).map_err(|_| failed())?.send().await.map_err(|_| failed())?;
+    let response = Request::post(&url)
+        .json(submission)
+        .map_err(|_| failed())?
+        .send()
+        .await
+        .map_err(|_| failed())?;
     match response.status() {
         200..=299 => response.json().await.map_err(|_| failed()),
-        422 => Err(response.json::<ErrorResponse>().await.map_or_else(|_| failed(), SubmitError::Invalid)),
+        422 => Err(response
+            .json::<ErrorResponse>()
+            .await
+            .map_or_else(|_| failed(), SubmitError::Invalid)),
         _ => Err(failed()),
     }
 }

@@ -27,7 +27,12 @@ pub(crate) enum Source {
 }
 
 /// The whole widget for one host element.
-pub(crate) fn kintone_form(source: Source, locale: Option<Locale>, host: HtmlElement, mount_id: u32) -> impl IntoView {
+pub(crate) fn kintone_form(
+    source: Source,
+    locale: Option<Locale>,
+    host: HtmlElement,
+    mount_id: u32,
+) -> impl IntoView {
     let loaded: RwSignal<Option<Result<RwSignal<FormState>, ()>>> = RwSignal::new(None);
     let endpoint = match source {
         Source::Preview(descriptor) => {
@@ -39,7 +44,9 @@ pub(crate) fn kintone_form(source: Source, locale: Option<Locale>, host: HtmlEle
             let host = host.clone();
             spawn_local(async move {
                 match api::load(&request).await {
-                    Ok(descriptor) => loaded.set(Some(Ok(RwSignal::new(FormState::new(descriptor, locale))))),
+                    Ok(descriptor) => {
+                        loaded.set(Some(Ok(RwSignal::new(FormState::new(descriptor, locale)))))
+                    }
                     Err(reason) => {
                         emit(&host, "kform:error", &json!({ "stage": "load", "reason": reason }));
                         loaded.set(Some(Err(())));
@@ -67,7 +74,12 @@ pub(crate) fn kintone_form(source: Source, locale: Option<Locale>, host: HtmlEle
     }
 }
 
-fn form_view(state: RwSignal<FormState>, endpoint: Option<Endpoint>, host: HtmlElement, mount_id: u32) -> impl IntoView {
+fn form_view(
+    state: RwSignal<FormState>,
+    endpoint: Option<Endpoint>,
+    host: HtmlElement,
+    mount_id: u32,
+) -> impl IntoView {
     // Only the switch to the thank-you message rebuilds the form; edits update it in place.
     let is_sent = Memo::new(move |_| state.with(|s| matches!(s.status(), Status::Sent(_))));
     move || {
@@ -83,7 +95,12 @@ fn form_view(state: RwSignal<FormState>, endpoint: Option<Endpoint>, host: HtmlE
     }
 }
 
-fn form_element(state: RwSignal<FormState>, endpoint: Option<Endpoint>, host: HtmlElement, mount_id: u32) -> impl IntoView {
+fn form_element(
+    state: RwSignal<FormState>,
+    endpoint: Option<Endpoint>,
+    host: HtmlElement,
+    mount_id: u32,
+) -> impl IntoView {
     let descriptor = state.with_untracked(|s| s.descriptor().clone());
     let items = descriptor
         .form
@@ -91,7 +108,9 @@ fn form_element(state: RwSignal<FormState>, endpoint: Option<Endpoint>, host: Ht
         .iter()
         .enumerate()
         .filter(|(_, item)| item.hidden.is_none())
-        .map(|(index, item)| item_view(state, &descriptor, item, format!("kform-{mount_id}-{index}")))
+        .map(|(index, item)| {
+            item_view(state, &descriptor, item, format!("kform-{mount_id}-{index}"))
+        })
         .collect_view();
     let on_submit = move |ev: leptos::ev::SubmitEvent| {
         ev.prevent_default();
@@ -107,9 +126,15 @@ fn form_element(state: RwSignal<FormState>, endpoint: Option<Endpoint>, host: Ht
                     let result = api::submit(&endpoint, &submission, locale).await;
                     match &result {
                         Ok(outcome) => emit(&host, "kform:submitted", &json!(outcome)),
-                        Err(SubmitError::Invalid(response)) => emit(&host, "kform:invalid", &json!(response)),
+                        Err(SubmitError::Invalid(response)) => {
+                            emit(&host, "kform:invalid", &json!(response))
+                        }
                         Err(SubmitError::Failed(message)) => {
-                            emit(&host, "kform:error", &json!({ "stage": "submit", "reason": message }));
+                            emit(
+                                &host,
+                                "kform:error",
+                                &json!({ "stage": "submit", "reason": message }),
+                            );
                         }
                     }
                     state.update(|s| s.finish_submit(result));
@@ -117,14 +142,26 @@ fn form_element(state: RwSignal<FormState>, endpoint: Option<Endpoint>, host: Ht
             }
             None => {
                 let submission_id = submission.submission_id.unwrap_or_default();
-                emit(&host, "kform:submitted", &json!({ "submission_id": submission_id, "preview": true }));
-                let outcome = SubmitOutcome { submission_id, state: SubmissionState::Delivered, record_id: None };
+                emit(
+                    &host,
+                    "kform:submitted",
+                    &json!({ "submission_id": submission_id, "preview": true }),
+                );
+                let outcome = SubmitOutcome {
+                    submission_id,
+                    state: SubmissionState::Delivered,
+                    record_id: None,
+                };
                 state.update(|s| s.finish_submit(Ok(outcome)));
             }
         }
     };
     let sending = move || state.with(|s| *s.status() == Status::Sending);
-    let button_text = move || state.with(|s| s.text(if *s.status() == Status::Sending { Text::Sending } else { Text::Submit }));
+    let button_text = move || {
+        state.with(|s| {
+            s.text(if *s.status() == Status::Sending { Text::Sending } else { Text::Submit })
+        })
+    };
     let alert = move || {
         state.with(|s| {
             let mut lines = s.form_messages();
@@ -143,13 +180,19 @@ fn form_element(state: RwSignal<FormState>, endpoint: Option<Endpoint>, host: Ht
     }
 }
 
-fn item_view(state: RwSignal<FormState>, descriptor: &FormDescriptor, item: &FormItem, input_id: String) -> AnyView {
+fn item_view(
+    state: RwSignal<FormState>,
+    descriptor: &FormDescriptor,
+    item: &FormItem,
+    input_id: String,
+) -> AnyView {
     let Some(code) = &item.field else {
         let label = item.label.clone().unwrap_or_default();
         let help = item.help.clone();
         return view! { <div class="kform-note"><p class="kform-label">{label}</p><p class="kform-help">{help}</p></div> }.into_any();
     };
-    let Some(field) = descriptor.fields.get(code).filter(|field| field.is_inputtable()).cloned() else {
+    let Some(field) = descriptor.fields.get(code).filter(|field| field.is_inputtable()).cloned()
+    else {
         return ().into_any();
     };
     let required = field.required || item.required;
@@ -162,9 +205,18 @@ fn item_view(state: RwSignal<FormState>, descriptor: &FormDescriptor, item: &For
     let help = item.help.clone().map(|help| view! { <p class="kform-help" part="help">{help}</p> });
     let messages = {
         let code = code.as_str().to_owned();
-        move || state.with(|s| s.visible_messages(&code)).into_iter().map(|m| view! { <span>{m}</span> }).collect_view()
+        move || {
+            state
+                .with(|s| s.visible_messages(&code))
+                .into_iter()
+                .map(|m| view! { <span>{m}</span> })
+                .collect_view()
+        }
     };
-    let is_group = matches!(field.kind, FieldKind::RadioButton { .. } | FieldKind::CheckBox { .. } | FieldKind::MultiSelect { .. });
+    let is_group = matches!(
+        field.kind,
+        FieldKind::RadioButton { .. } | FieldKind::CheckBox { .. } | FieldKind::MultiSelect { .. }
+    );
     let context = InputContext {
         state,
         field,

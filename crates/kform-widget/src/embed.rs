@@ -36,7 +36,16 @@ impl FormHandle {
 
 /// Mounts the form `form_id` served by the relay at `relay` (an absolute URL) into `host`.
 #[wasm_bindgen]
-pub fn mount(host: HtmlElement, form_id: String, relay: String, lang: Option<String>) -> Result<FormHandle, JsValue> {
+#[expect(
+    clippy::needless_pass_by_value,
+    reason = "wasm-bindgen hands JavaScript strings over by value"
+)]
+pub fn mount(
+    host: HtmlElement,
+    form_id: String,
+    relay: String,
+    lang: Option<String>,
+) -> Result<FormHandle, JsValue> {
     let relay = relay.trim_end_matches('/').to_owned();
     mount_source(host, Source::Relay(Endpoint { relay, form_id }), lang.as_deref())
 }
@@ -44,23 +53,39 @@ pub fn mount(host: HtmlElement, form_id: String, relay: String, lang: Option<Str
 /// Mounts a form from a descriptor (the JSON of `GET /v1/forms/{id}`) without a relay: the
 /// editor's preview. It validates like a live form and never sends anything.
 #[wasm_bindgen(js_name = mountDescriptor)]
-pub fn mount_descriptor(host: HtmlElement, descriptor: &str, lang: Option<String>) -> Result<FormHandle, JsValue> {
-    let descriptor: FormDescriptor =
-        serde_json::from_str(descriptor).map_err(|err| JsValue::from_str(&format!("invalid form descriptor: {err}")))?;
+#[expect(
+    clippy::needless_pass_by_value,
+    reason = "wasm-bindgen hands JavaScript strings over by value"
+)]
+pub fn mount_descriptor(
+    host: HtmlElement,
+    descriptor: &str,
+    lang: Option<String>,
+) -> Result<FormHandle, JsValue> {
+    let descriptor: FormDescriptor = serde_json::from_str(descriptor)
+        .map_err(|err| JsValue::from_str(&format!("invalid form descriptor: {err}")))?;
     mount_source(host, Source::Preview(descriptor), lang.as_deref())
 }
 
-fn mount_source(host: HtmlElement, source: Source, lang: Option<&str>) -> Result<FormHandle, JsValue> {
+fn mount_source(
+    host: HtmlElement,
+    source: Source,
+    lang: Option<&str>,
+) -> Result<FormHandle, JsValue> {
     let locale = lang.and_then(Locale::from_tag);
     let shadow = match host.shadow_root() {
         Some(shadow) => shadow,
         None => host.attach_shadow(&ShadowRootInit::new(ShadowRootMode::Open))?,
     };
-    let document = host.owner_document().ok_or_else(|| JsValue::from_str("the host element has no document"))?;
+    let document = host
+        .owner_document()
+        .ok_or_else(|| JsValue::from_str("the host element has no document"))?;
     let container: HtmlElement = document.create_element("div")?.unchecked_into();
     shadow.append_child(&container)?;
     let mount_id = NEXT_MOUNT_ID.fetch_add(1, Ordering::Relaxed);
-    let handle = leptos::mount::mount_to(container.clone(), move || kintone_form(source, locale, host, mount_id));
+    let handle = leptos::mount::mount_to(container.clone(), move || {
+        kintone_form(source, locale, host, mount_id)
+    });
     Ok(FormHandle { view: Some(Box::new(handle)), container: Some(container) })
 }
 

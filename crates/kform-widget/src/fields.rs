@@ -40,7 +40,8 @@ pub(crate) fn field_input(context: InputContext) -> AnyView {
     };
     match field.kind {
         FieldKind::SingleLineText { .. } | FieldKind::Number { .. } | FieldKind::Date { .. } => {
-            let input_type = if matches!(field.kind, FieldKind::Date { .. }) { "date" } else { "text" };
+            let input_type =
+                if matches!(field.kind, FieldKind::Date { .. }) { "date" } else { "text" };
             let input_mode = matches!(field.kind, FieldKind::Number { .. }).then_some("decimal");
             view! {
                 <input class="kform-input" part="input" id=input_id type=input_type inputmode=input_mode
@@ -68,7 +69,7 @@ pub(crate) fn field_input(context: InputContext) -> AnyView {
                     view! { <option value=choice.value selected=selected>{choice.label}</option> }
                 })
                 .collect_view();
-            let on_change = on_text.clone();
+            let on_change = on_text;
             view! {
                 <select class="kform-input" part="input" id=input_id aria-describedby=message_id
                     aria-invalid=invalid aria-required=required.to_string() on:change=on_change on:blur=on_blur>

@@ -59,7 +59,8 @@ impl FormState {
                 | FieldKind::RadioButton { default_value, .. }
                 | FieldKind::DropDown { default_value, .. }
                 | FieldKind::Date { default_value } => Value::Text(default_value.clone()),
-                FieldKind::CheckBox { default_value, .. } | FieldKind::MultiSelect { default_value, .. } => {
+                FieldKind::CheckBox { default_value, .. }
+                | FieldKind::MultiSelect { default_value, .. } => {
                     Value::List(default_value.clone())
                 }
                 FieldKind::NotInputtable { .. } => continue,
@@ -82,7 +83,9 @@ impl FormState {
     }
 
     fn revalidate(&mut self) {
-        self.report = validate(&self.descriptor.fields, &self.descriptor.form, &self.values).err().unwrap_or_default();
+        self.report = validate(&self.descriptor.fields, &self.descriptor.form, &self.values)
+            .err()
+            .unwrap_or_default();
     }
 
     /// The form and its fields.
@@ -121,7 +124,8 @@ impl FormState {
     /// Sets a field's value and checks the form again; kintone's earlier verdict on it is cleared.
     pub fn set(&mut self, code: &str, value: Value) {
         self.values.set(code, value);
-        self.server_report = self.server_report.issues().iter().filter(|i| !is_on(i, code)).cloned().collect();
+        self.server_report =
+            self.server_report.issues().iter().filter(|i| !is_on(i, code)).cloned().collect();
         self.revalidate();
     }
 
@@ -136,7 +140,14 @@ impl FormState {
             items.push(option.to_owned());
         }
         // Keep kintone's option order, whatever order the visitor clicked in.
-        if let Some(options) = self.descriptor.fields.fields.values().find(|f| f.code.as_str() == code).and_then(|f| f.kind.options()) {
+        if let Some(options) = self
+            .descriptor
+            .fields
+            .fields
+            .values()
+            .find(|f| f.code.as_str() == code)
+            .and_then(|f| f.kind.options())
+        {
             items.sort_by_key(|item| options.iter().position(|choice| &choice.value == item));
         }
         self.set(code, Value::List(items));
@@ -154,7 +165,8 @@ impl FormState {
             .into_iter()
             .flatten();
         let server = self.server_report.issues().iter().filter(|i| is_on(i, code));
-        let mut messages: Vec<String> = client.chain(server).map(|issue| issue.code.message(self.locale)).collect();
+        let mut messages: Vec<String> =
+            client.chain(server).map(|issue| issue.code.message(self.locale)).collect();
         messages.dedup();
         messages
     }

@@ -1,5 +1,6 @@
 //! Browser tests: the widget mounted into a shadow root in headless Chromium.
 #![cfg(target_arch = "wasm32")]
+#![allow(clippy::unwrap_used, reason = "a failed step should fail the test loudly")]
 
 use kform_core::AppFields;
 use kform_core::protocol::FormDescriptor;
@@ -46,7 +47,8 @@ fn text(host: &HtmlElement) -> String {
 #[wasm_bindgen_test]
 async fn renders_in_shadow_dom_and_shows_kintone_messages() {
     let host = host();
-    let mut handle = kform_widget::mount_descriptor(host.clone(), &descriptor(), Some("ja".into())).unwrap();
+    let mut handle =
+        kform_widget::mount_descriptor(host.clone(), &descriptor(), Some("ja".into())).unwrap();
     tick().await;
     let root = shadow(&host);
     assert!(root.query_selector("form").unwrap().is_some());
@@ -54,7 +56,8 @@ async fn renders_in_shadow_dom_and_shows_kintone_messages() {
     assert!(text(&host).contains("Company"));
     assert!(!text(&host).contains("必須です。"), "no message before anything was touched");
 
-    let button: HtmlElement = root.query_selector("button[type=submit]").unwrap().unwrap().unchecked_into();
+    let button: HtmlElement =
+        root.query_selector("button[type=submit]").unwrap().unwrap().unchecked_into();
     button.click();
     tick().await;
     assert!(text(&host).contains("必須です。"), "{}", text(&host));
@@ -71,7 +74,11 @@ async fn renders_in_shadow_dom_and_shows_kintone_messages() {
     tick().await;
     button.click();
     tick().await;
-    assert!(text(&host).contains("送信しました"), "a preview shows the thank-you message: {}", text(&host));
+    assert!(
+        text(&host).contains("送信しました"),
+        "a preview shows the thank-you message: {}",
+        text(&host)
+    );
 
     handle.unmount();
     tick().await;

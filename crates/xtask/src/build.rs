@@ -15,13 +15,32 @@ pub(crate) const BUNDLE: [&str; 3] = ["kform.js", "kform_widget.js", "kform_widg
 pub(crate) fn widget(root: &Path, tools: &Tools) -> Result<()> {
     let pkg = root.join("pkg");
     step("build-widget: cargo (wasm32, wasm-release)", || {
-        cmd("cargo", &["build", "--locked", "-p", "kform-widget", "--target", WASM_TARGET, "--profile", "wasm-release"])
+        cmd(
+            "cargo",
+            &[
+                "build",
+                "--locked",
+                "-p",
+                "kform-widget",
+                "--target",
+                WASM_TARGET,
+                "--profile",
+                "wasm-release",
+            ],
+        )
     })?;
     step("build-widget: wasm-bindgen", || {
         let input = root.join("target").join(WASM_TARGET).join("wasm-release/kform_widget.wasm");
         cmd(
             &tools.wasm_bindgen().to_string_lossy(),
-            &["--target", "web", "--no-typescript", "--out-dir", &pkg.to_string_lossy(), &input.to_string_lossy()],
+            &[
+                "--target",
+                "web",
+                "--no-typescript",
+                "--out-dir",
+                &pkg.to_string_lossy(),
+                &input.to_string_lossy(),
+            ],
         )
     })?;
     step("build-widget: wasm-opt -Oz", || {

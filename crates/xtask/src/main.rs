@@ -2,6 +2,7 @@
 //!
 //! Every command installs what it needs by itself (wasm target, wasm-bindgen CLI at the version
 //! in Cargo.lock, npm packages, Chromium), so the README's two commands work on a fresh machine.
+#![expect(clippy::print_stderr, reason = "xtask reports its progress on the terminal")]
 
 mod build;
 mod setup;
@@ -48,7 +49,22 @@ fn run() -> Result<()> {
             let tools = setup::run(&root)?;
             build::widget(&root, &tools)?;
             step("kform demo", || {
-                cmd("cargo", &["run", "--locked", "--quiet", "-p", "kform-relay", "--bin", "kform", "--", "demo", "--port", &port])
+                cmd(
+                    "cargo",
+                    &[
+                        "run",
+                        "--locked",
+                        "--quiet",
+                        "-p",
+                        "kform-relay",
+                        "--bin",
+                        "kform",
+                        "--",
+                        "demo",
+                        "--port",
+                        &port,
+                    ],
+                )
             })
         }
         Some("test") => test(&root),
@@ -63,12 +79,28 @@ fn test(root: &Path) -> Result<()> {
     build::widget(root, &tools)?;
     step("cargo fmt --check", || cmd("cargo", &["fmt", "--all", "--check"]))?;
     step("clippy (native)", || {
-        cmd("cargo", &["clippy", "--locked", "--workspace", "--all-targets", "--", "-D", "warnings"])
+        cmd(
+            "cargo",
+            &["clippy", "--locked", "--workspace", "--all-targets", "--", "-D", "warnings"],
+        )
     })?;
     step("clippy (wasm32)", || {
         cmd(
             "cargo",
-            &["clippy", "--locked", "-p", "kform-core", "-p", "kform-widget", "--all-targets", "--target", build::WASM_TARGET, "--", "-D", "warnings"],
+            &[
+                "clippy",
+                "--locked",
+                "-p",
+                "kform-core",
+                "-p",
+                "kform-widget",
+                "--all-targets",
+                "--target",
+                build::WASM_TARGET,
+                "--",
+                "-D",
+                "warnings",
+            ],
         )
     })?;
     step("native tests", || cmd("cargo", &["test", "--locked", "--workspace"]))?;

@@ -51,13 +51,14 @@ fn wasm_target() -> Result<()> {
 
 /// The exact version of a package in Cargo.lock.
 fn locked_version(root: &Path, package: &str) -> Result<String> {
-    let lock = std::fs::read_to_string(root.join("Cargo.lock")).context("cannot read Cargo.lock")?;
+    let lock =
+        std::fs::read_to_string(root.join("Cargo.lock")).context("cannot read Cargo.lock")?;
     let mut lines = lock.lines();
     while let Some(line) = lines.next() {
-        if line == format!("name = \"{package}\"") {
-            if let Some(version) = lines.next().and_then(|l| l.strip_prefix("version = \"")) {
-                return Ok(version.trim_end_matches('"').to_owned());
-            }
+        if line == format!("name = \"{package}\"")
+            && let Some(version) = lines.next().and_then(|l| l.strip_prefix("version = \""))
+        {
+            return Ok(version.trim_end_matches('"').to_owned());
         }
     }
     bail!("{package} is not in Cargo.lock")
@@ -75,7 +76,8 @@ fn wasm_bindgen(root: &Path) -> Result<Tools> {
     let tools = Tools { wasm_bindgen_bin: install_root.join("bin") };
     let wanted = format!("wasm-bindgen {version}");
     let installed = |tools: &Tools| {
-        output(&tools.wasm_bindgen().to_string_lossy(), &["--version"]).is_some_and(|v| v.trim() == wanted)
+        output(&tools.wasm_bindgen().to_string_lossy(), &["--version"])
+            .is_some_and(|v| v.trim() == wanted)
             && tools.test_runner().is_file()
     };
     if installed(&tools) {
@@ -84,7 +86,15 @@ fn wasm_bindgen(root: &Path) -> Result<Tools> {
     let root_arg = install_root.to_string_lossy().into_owned();
     let install = |locked: bool| {
         let mut command = Command::new("cargo");
-        command.args(["install", "wasm-bindgen-cli", "--version", &version, "--root", &root_arg, "--force"]);
+        command.args([
+            "install",
+            "wasm-bindgen-cli",
+            "--version",
+            &version,
+            "--root",
+            &root_arg,
+            "--force",
+        ]);
         if locked {
             command.arg("--locked");
         }
@@ -104,7 +114,8 @@ fn wasm_bindgen(root: &Path) -> Result<Tools> {
 
 /// `npm ci` when node_modules does not match package-lock.json.
 fn npm(root: &Path) -> Result<()> {
-    let lock = std::fs::read(root.join("package-lock.json")).context("cannot read package-lock.json")?;
+    let lock =
+        std::fs::read(root.join("package-lock.json")).context("cannot read package-lock.json")?;
     let mut hasher = DefaultHasher::new();
     lock.hash(&mut hasher);
     let stamp = format!("{:x}", hasher.finish());
@@ -121,7 +132,8 @@ fn chromium() -> Result<()> {
     if Path::new(CHROMIUM).is_file() && Path::new(CHROMEDRIVER).is_file() {
         return Ok(());
     }
-    let install = "apt-get update && apt-get install -y --no-install-recommends chromium chromium-driver";
+    let install =
+        "apt-get update && apt-get install -y --no-install-recommends chromium chromium-driver";
     let is_root = output("id", &["-u"]).is_some_and(|uid| uid.trim() == "0");
     if !is_root {
         bail!("Chromium is needed for the browser tests; install it as root with:\n  {install}");

@@ -1,4 +1,5 @@
 //! The client against the fake kintone over real TCP.
+#![allow(clippy::unwrap_used, reason = "a failed step should fail the test loudly")]
 
 use kform_core::{AppId, FormSpec, Values, validate};
 use kform_fake_kintone::{Apps, spawn};
@@ -28,7 +29,9 @@ async fn reads_fields_adds_a_record_and_finds_it() {
     let client = client(fake.url(), TOKEN);
     let fields = client.form_fields(AppId(1)).await.unwrap();
     assert_eq!(fields.fields.len(), 13);
-    let values: Values = serde_json::from_value(json!({ "会社名": "ACME", "メールアドレス": "a@example.com" })).unwrap();
+    let values: Values =
+        serde_json::from_value(json!({ "会社名": "ACME", "メールアドレス": "a@example.com" }))
+            .unwrap();
     let record = validate(&fields, &demo_form(), &values).unwrap();
     let added = client.add_record(AppId(1), &record).await.unwrap();
     assert_eq!((added.id.as_str(), added.revision.as_str()), ("1", "1"));
@@ -48,13 +51,17 @@ async fn kintone_errors_keep_code_message_and_field_paths() {
     // A record the core accepts but kintone refuses (the form forgot a required field).
     let fields = client(fake.url(), TOKEN).form_fields(AppId(1)).await.unwrap();
     let mut form = demo_form();
-    form.items.retain(|item| item.field.as_ref().is_some_and(|code| code.as_str() != "メールアドレス"));
+    form.items
+        .retain(|item| item.field.as_ref().is_some_and(|code| code.as_str() != "メールアドレス"));
     let values: Values = serde_json::from_value(json!({ "会社名": "ACME" })).unwrap();
     let record = validate(&fields, &form, &values).unwrap();
     let refused = client(fake.url(), TOKEN).add_record(AppId(1), &record).await.unwrap_err();
     let body = refused.validation_body().expect("a CB_VA01 body");
     let report = body.to_report();
-    assert_eq!(report.to_string().trim(), "record.メールアドレス.value: rejected_by_kintone \"必須です。\"");
+    assert_eq!(
+        report.to_string().trim(),
+        "record.メールアドレス.value: rejected_by_kintone \"必須です。\""
+    );
 }
 
 #[tokio::test]

@@ -18,7 +18,11 @@ pub(crate) async fn show(
     let form_id = FormId(form_id);
     let entry = state.form(&form_id).ok_or(AppError::UnknownForm(form_id))?;
     let locale = locale.unwrap_or(entry.spec.default_lang);
-    let fields = state.fields.get(&entry.kintone, entry.spec.app).await.map_err(|err| AppError::Kintone(err, locale))?;
+    let fields = state
+        .fields
+        .get(&entry.kintone, entry.spec.app)
+        .await
+        .map_err(|err| AppError::Kintone(err, locale))?;
     let fields = fields.subset(entry.spec.field_codes());
     Ok(Json(FormDescriptor { form: entry.spec.clone(), fields }))
 }

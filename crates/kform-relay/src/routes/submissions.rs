@@ -6,7 +6,7 @@
 use axum::Json;
 use axum::extract::{Path, State};
 use axum::http::StatusCode;
-use kform_core::protocol::{SubmissionState, SubmitOutcome, Submission};
+use kform_core::protocol::{Submission, SubmissionState, SubmitOutcome};
 use kform_core::{FormId, validate};
 
 use crate::error::AppError;
@@ -25,12 +25,18 @@ pub(crate) async fn create(
     let locale = locale.unwrap_or(entry.spec.default_lang);
     let kintone_error = |err| AppError::Kintone(err, locale);
     let fields = state.fields.get(&entry.kintone, entry.spec.app).await.map_err(kintone_error)?;
-    let record = validate(&fields, &entry.spec, &submission.values).map_err(|report| AppError::Invalid(report, locale))?;
+    let record = validate(&fields, &entry.spec, &submission.values)
+        .map_err(|report| AppError::Invalid(report, locale))?;
     let added = entry.kintone.add_record(entry.spec.app, &record).await.map_err(kintone_error)?;
-    let submission_id = submission.submission_id.unwrap_or_else(|| uuid::Uuid::new_v4().to_string());
+    let submission_id =
+        submission.submission_id.unwrap_or_else(|| uuid::Uuid::new_v4().to_string());
     tracing::info!(form = %entry.spec.id, record = %added.id, "submission delivered");
     Ok((
         StatusCode::CREATED,
-        Json(SubmitOutcome { submission_id, state: SubmissionState::Delivered, record_id: Some(added.id) }),
+        Json(SubmitOutcome {
+            submission_id,
+            state: SubmissionState::Delivered,
+            record_id: Some(added.id),
+        }),
     ))
 }

@@ -1,4 +1,5 @@
 //! The relay's HTTP API through `app(state).oneshot(…)`, against the fake kintone over real TCP.
+#![allow(clippy::unwrap_used, reason = "a failed step should fail the test loudly")]
 
 use axum::body::Body;
 use axum::http::{Request, StatusCode};
@@ -17,7 +18,8 @@ struct Harness {
 
 async fn harness() -> Harness {
     let fake = spawn(Apps::demo(TOKEN), "127.0.0.1:0".parse().unwrap()).await.unwrap();
-    let kintone = Client::new(fake.url(), None, Auth::ApiTokens(vec![ApiToken::new(TOKEN)])).unwrap();
+    let kintone =
+        Client::new(fake.url(), None, Auth::ApiTokens(vec![ApiToken::new(TOKEN)])).unwrap();
     let state = AppState::new([FormEntry { spec: demo_form().unwrap(), kintone }]);
     Harness { fake, state }
 }
@@ -37,7 +39,8 @@ async fn send(state: &AppState, request: Request<Body>) -> Answer {
 }
 
 fn submit(body: &str, lang: Option<&str>) -> Request<Body> {
-    let mut request = Request::post("/v1/forms/contact/submissions").header("content-type", "application/json");
+    let mut request =
+        Request::post("/v1/forms/contact/submissions").header("content-type", "application/json");
     if let Some(lang) = lang {
         request = request.header("accept-language", lang);
     }
@@ -45,7 +48,8 @@ fn submit(body: &str, lang: Option<&str>) -> Request<Body> {
 }
 
 async fn kintone_records(fake: &FakeKintone) -> Vec<Value> {
-    let client = Client::new(fake.url(), None, Auth::ApiTokens(vec![ApiToken::new(TOKEN)])).unwrap();
+    let client =
+        Client::new(fake.url(), None, Auth::ApiTokens(vec![ApiToken::new(TOKEN)])).unwrap();
     client.records(kform_core::AppId(1), "").await.unwrap()
 }
 
@@ -58,7 +62,11 @@ async fn serves_the_form_descriptor_without_secrets() {
     let fields = answer.body["fields"]["fields"].as_object().unwrap();
     let mut codes: Vec<&str> = fields.keys().map(String::as_str).collect();
     codes.sort_unstable();
-    assert_eq!(codes, ["お問い合わせ内容", "フォーム識別", "メールアドレス", "会社名", "問い合わせ種別"], "only mapped fields");
+    assert_eq!(
+        codes,
+        ["お問い合わせ内容", "フォーム識別", "メールアドレス", "会社名", "問い合わせ種別"],
+        "only mapped fields"
+    );
     assert_eq!(fields["会社名"]["kind"]["limits"]["max_length"], 64);
     assert!(!answer.text.contains(TOKEN), "the token never leaves the relay");
     let unknown = send(&state, Request::get("/v1/forms/nope").body(Body::empty()).unwrap()).await;
@@ -74,7 +82,10 @@ async fn valid_submission_reaches_kintone_with_the_hidden_identifier() {
         "お問い合わせ内容": "見積をお願いします。", "フォーム識別": "forged" } });
     let answer = send(&state, submit(&body.to_string(), None)).await;
     assert_eq!(answer.status, StatusCode::CREATED, "{}", answer.text);
-    assert_eq!(answer.body, json!({ "submission_id": "8a1f6c2e-3d7b-4b8e-9a56-0c1d2e3f4a5b", "state": "delivered", "record_id": "1" }));
+    assert_eq!(
+        answer.body,
+        json!({ "submission_id": "8a1f6c2e-3d7b-4b8e-9a56-0c1d2e3f4a5b", "state": "delivered", "record_id": "1" })
+    );
     let records = kintone_records(&fake).await;
     assert_eq!(records.len(), 1);
     assert_eq!(records[0]["会社名"]["value"], "サイボウズ");
@@ -85,14 +96,18 @@ async fn valid_submission_reaches_kintone_with_the_hidden_identifier() {
 #[tokio::test]
 async fn invalid_values_get_422_listing_every_problem_and_nothing_reaches_kintone() {
     let Harness { fake, state } = harness().await;
-    let body = json!({ "values": { "会社名": "あ".repeat(65), "問い合わせ種別": "不明" } }).to_string();
+    let body =
+        json!({ "values": { "会社名": "あ".repeat(65), "問い合わせ種別": "不明" } }).to_string();
     let answer = send(&state, submit(&body, None)).await;
     assert_eq!(answer.status, StatusCode::UNPROCESSABLE_ENTITY);
-    assert_eq!(answer.body["errors"], json!([
-        { "field": "会社名", "path": "record.会社名.value", "code": "too_long", "max": 64, "message": "65文字より短くなければなりません。" },
-        { "field": "メールアドレス", "path": "record.メールアドレス.value", "code": "required", "message": "必須です。" },
-        { "field": "問い合わせ種別", "path": "record.問い合わせ種別.value", "code": "not_an_option", "value": "不明", "message": "\"不明\"は選択肢にありません。" }
-    ]));
+    assert_eq!(
+        answer.body["errors"],
+        json!([
+            { "field": "会社名", "path": "record.会社名.value", "code": "too_long", "max": 64, "message": "65文字より短くなければなりません。" },
+            { "field": "メールアドレス", "path": "record.メールアドレス.value", "code": "required", "message": "必須です。" },
+            { "field": "問い合わせ種別", "path": "record.問い合わせ種別.value", "code": "not_an_option", "value": "不明", "message": "\"不明\"は選択肢にありません。" }
+        ])
+    );
     let english = send(&state, submit(r#"{"values": {}}"#, Some("en-US,en;q=0.9"))).await;
     assert_eq!(english.body["errors"][0]["message"], "Required.");
     assert!(kintone_records(&fake).await.is_empty());
@@ -105,12 +120,30 @@ async fn malformed_requests_say_what_is_wrong() {
     assert_eq!(broken.status, StatusCode::BAD_REQUEST);
     assert!(broken.body["message"].as_str().unwrap().contains("EOF"), "{}", broken.text);
     let wrong_shape = send(&state, submit(r#"{"values": {"会社名": 5}}"#, None)).await;
-    assert_eq!(wrong_shape.status, StatusCode::UNPROCESSABLE_ENTITY, "JSON of the wrong shape: {}", wrong_shape.text);
-    assert!(wrong_shape.body["message"].as_str().unwrap().contains("a string or an array of strings"));
-    let no_type = send(&state, Request::post("/v1/forms/contact/submissions").body(Body::from("{}")).unwrap()).await;
+    assert_eq!(
+        wrong_shape.status,
+        StatusCode::UNPROCESSABLE_ENTITY,
+        "JSON of the wrong shape: {}",
+        wrong_shape.text
+    );
+    assert!(
+        wrong_shape.body["message"].as_str().unwrap().contains("a string or an array of strings")
+    );
+    let no_type = send(
+        &state,
+        Request::post("/v1/forms/contact/submissions").body(Body::from("{}")).unwrap(),
+    )
+    .await;
     assert_eq!(no_type.status, StatusCode::UNSUPPORTED_MEDIA_TYPE);
     assert!(no_type.body["message"].as_str().is_some(), "{}", no_type.text);
-    let unknown = send(&state, Request::post("/v1/forms/nope/submissions").header("content-type", "application/json").body(Body::from("{}")).unwrap()).await;
+    let unknown = send(
+        &state,
+        Request::post("/v1/forms/nope/submissions")
+            .header("content-type", "application/json")
+            .body(Body::from("{}"))
+            .unwrap(),
+    )
+    .await;
     assert_eq!(unknown.status, StatusCode::NOT_FOUND);
     assert!(kintone_records(&fake).await.is_empty());
 }
@@ -118,10 +151,12 @@ async fn malformed_requests_say_what_is_wrong() {
 #[tokio::test]
 async fn kintone_refusals_come_back_on_the_right_field() {
     let fake = spawn(Apps::demo(TOKEN), "127.0.0.1:0".parse().unwrap()).await.unwrap();
-    let kintone = Client::new(fake.url(), None, Auth::ApiTokens(vec![ApiToken::new(TOKEN)])).unwrap();
+    let kintone =
+        Client::new(fake.url(), None, Auth::ApiTokens(vec![ApiToken::new(TOKEN)])).unwrap();
     // A form that leaves out a kintone-required field: the core cannot see it, kintone refuses.
     let mut spec = demo_form().unwrap();
-    spec.items.retain(|item| item.field.as_ref().is_none_or(|code| code.as_str() != "メールアドレス"));
+    spec.items
+        .retain(|item| item.field.as_ref().is_none_or(|code| code.as_str() != "メールアドレス"));
     let state = AppState::new([FormEntry { spec, kintone }]);
     let answer = send(&state, submit(r#"{"values": {"会社名": "A"}}"#, None)).await;
     assert_eq!(answer.status, StatusCode::UNPROCESSABLE_ENTITY, "{}", answer.text);
@@ -136,7 +171,10 @@ async fn unreachable_kintone_is_503_with_a_clear_message() {
     tokio::time::sleep(std::time::Duration::from_millis(50)).await;
     let answer = send(&state, Request::get("/v1/forms/contact").body(Body::empty()).unwrap()).await;
     assert_eq!(answer.status, StatusCode::SERVICE_UNAVAILABLE);
-    assert_eq!(answer.body["message"], "kintone cannot be reached right now, please try again later");
+    assert_eq!(
+        answer.body["message"],
+        "kintone cannot be reached right now, please try again later"
+    );
     let submitted = send(&state, submit(r#"{"values": {}}"#, None)).await;
     assert_eq!(submitted.status, StatusCode::SERVICE_UNAVAILABLE);
 }
@@ -144,7 +182,8 @@ async fn unreachable_kintone_is_503_with_a_clear_message() {
 #[tokio::test]
 async fn a_wrong_token_is_a_bad_gateway_and_is_never_echoed() {
     let fake = spawn(Apps::demo("the-real-token"), "127.0.0.1:0".parse().unwrap()).await.unwrap();
-    let kintone = Client::new(fake.url(), None, Auth::ApiTokens(vec![ApiToken::new(TOKEN)])).unwrap();
+    let kintone =
+        Client::new(fake.url(), None, Auth::ApiTokens(vec![ApiToken::new(TOKEN)])).unwrap();
     let state = AppState::new([FormEntry { spec: demo_form().unwrap(), kintone }]);
     let answer = send(&state, Request::get("/v1/forms/contact").body(Body::empty()).unwrap()).await;
     assert_eq!(answer.status, StatusCode::BAD_GATEWAY);

@@ -65,7 +65,11 @@ fn a_second_submit_while_sending_is_ignored() {
     assert!(state.begin_submit(id).is_some());
     assert_eq!(state.status(), &Status::Sending);
     assert!(state.begin_submit(id).is_none(), "double clicks never send twice");
-    state.finish_submit(Ok(SubmitOutcome { submission_id: "id-1".into(), state: SubmissionState::Delivered, record_id: Some("1".into()) }));
+    state.finish_submit(Ok(SubmitOutcome {
+        submission_id: "id-1".into(),
+        state: SubmissionState::Delivered,
+        record_id: Some("1".into()),
+    }));
     assert_eq!(state.status(), &Status::Sent("送信しました。ありがとうございました。".into()));
 }
 
