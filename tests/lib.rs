@@ -1,1 +1,2 @@
-//! Cross-crate tests live in `it/`; this library is empty.
+//! The cross-crate test package: its tests live in `it/`, its fixtures in `fixtures/`, and the
+//! browser tests in `e2e/`. This library itself is empty.

@@ -1,0 +1,107 @@
+//! kform-core and the fake kintone (written independently, playing kintone's side) must give the
+//! same verdict and the same kintone error paths for the same values. A disagreement is a bug in
+//! one of them.
+
+use std::collections::BTreeSet;
+
+use axum::body::Body;
+use axum::http::Request;
+use kform_core::{AppFields, FormSpec, Values, validate};
+use kform_fake_kintone::{AppSpec, Apps, FakeState, Permission, TokenSpec};
+use serde_json::{Map, Value, json};
+use tower::ServiceExt;
+
+const FIELDS: &str = include_str!("../fixtures/kintone/contact-fields.json");
+const TOKEN: &str = "contract-token";
+
+/// Every writable field of the fixture, on one form.
+fn form() -> FormSpec {
+    serde_json::from_value(json!({ "format": 1, "id": "contract", "app": 1, "items": [
+        { "field": "会社名" }, { "field": "担当者" }, { "field": "備考" }, { "field": "人数" },
+        { "field": "種別" }, { "field": "関心" }, { "field": "希望日" }, { "field": "フォーム識別" }
+    ]}))
+    .unwrap()
+}
+
+fn fake() -> FakeState {
+    let response: Value = serde_json::from_str(FIELDS).unwrap();
+    let properties = response["properties"].as_object().unwrap().clone();
+    let app = AppSpec {
+        id: 1,
+        name: "contract".into(),
+        guest_space_id: None,
+        properties,
+        tokens: vec![TokenSpec { token: TOKEN.into(), permissions: vec![Permission::Add] }],
+        records: Vec::new(),
+    };
+    FakeState::new(Apps { apps: vec![app], users: Vec::new() }).unwrap()
+}
+
+/// The fake's verdict: `Ok` or the set of error paths of its `CB_VA01` answer.
+async fn kintone_verdict(
+    state: &FakeState,
+    form: &FormSpec,
+    values: &Values,
+) -> Result<(), BTreeSet<String>> {
+    // Send what the visitor typed, every field of the form, empty ones included.
+    let fields = AppFields::from_kintone_json(FIELDS).unwrap();
+    let mut record = Map::new();
+    for code in form.field_codes() {
+        let list = fields.get(code).is_some_and(|field| field.kind.is_list());
+        let value = values.get(code.as_str()).map_or_else(
+            || if list { json!([]) } else { json!("") },
+            |value| serde_json::to_value(value).unwrap(),
+        );
+        record.insert(code.to_string(), json!({ "value": value }));
+    }
+    let body = json!({ "app": 1, "record": record }).to_string();
+    let request = Request::post("/k/v1/record.json")
+        .header("x-cybozu-api-token", TOKEN)
+        .header("content-type", "application/json")
+        .body(Body::from(body))
+        .unwrap();
+    let response = kform_fake_kintone::app(state.clone()).oneshot(request).await.unwrap();
+    let ok = response.status().is_success();
+    let bytes = axum::body::to_bytes(response.into_body(), usize::MAX).await.unwrap();
+    let answer: Value = serde_json::from_slice(&bytes).unwrap();
+    if ok {
+        return Ok(());
+    }
+    assert_eq!(answer["code"], "CB_VA01", "{answer}");
+    Err(answer["errors"].as_object().unwrap().keys().cloned().collect())
+}
+
+#[tokio::test]
+async fn core_and_kintone_agree() {
+    let cases = [
+        json!({ "会社名": "ACME", "関心": ["A"] }),
+        json!({}),
+        json!({ "会社名": "x".repeat(64), "関心": ["A", "B"], "人数": "1000", "希望日": "2026-02-28" }),
+        json!({ "会社名": "x".repeat(65), "関心": ["A"] }),
+        json!({ "会社名": "😀".repeat(32), "関心": ["A"] }),
+        json!({ "会社名": format!("{}a", "😀".repeat(32)), "関心": ["A"] }),
+        json!({ "会社名": "ACME", "担当者": "a", "関心": ["A"] }),
+        json!({ "会社名": "ACME", "担当者": "ab", "関心": ["A"] }),
+        json!({ "会社名": "ACME", "関心": ["A"], "人数": "1,000" }),
+        json!({ "会社名": "ACME", "関心": ["A"], "人数": " 2e2 " }),
+        json!({ "会社名": "ACME", "関心": ["A"], "人数": "0" }),
+        json!({ "会社名": "ACME", "関心": ["A"], "人数": "-0.5" }),
+        json!({ "会社名": "ACME", "関心": ["A"], "種別": "その他" }),
+        json!({ "会社名": "ACME", "関心": ["C", "A", "D"] }),
+        json!({ "会社名": "ACME", "関心": ["A"], "希望日": "2025-02-29" }),
+        json!({ "会社名": "ACME", "関心": ["A"], "希望日": "2024-2-29" }),
+        json!({ "会社名": "ACME", "関心": ["A"], "フォーム識別": "12345678901" }),
+        json!({ "会社名": "", "関心": [], "人数": "abc", "種別": "x", "希望日": "tomorrow", "担当者": "a" }),
+    ];
+    let state = fake();
+    let form = form();
+    let fields = AppFields::from_kintone_json(FIELDS).unwrap();
+    for case in cases {
+        let values: Values = serde_json::from_value(case.clone()).unwrap();
+        let core = validate(&fields, &form, &values).map(|_| ()).map_err(|report| {
+            report.issues().iter().map(|issue| issue.path.clone()).collect::<BTreeSet<_>>()
+        });
+        let kintone = kintone_verdict(&state, &form, &values).await;
+        assert_eq!(core, kintone, "core and kintone disagree on {case}");
+    }
+}
