@@ -216,11 +216,20 @@ impl Parser {
         Ok(Condition::Compare { field, op, value: self.value()? })
     }
 
-    fn number(&mut self) -> Result<i64, QueryError> {
-        match self.next() {
-            Some(Token::Word(word)) => word.parse().map_err(|_| QueryError::Syntax),
-            _ => Err(QueryError::Syntax),
+    /// `limit n` / `offset n`: a whole number from 0 to `max` (over it: `too_large`).
+    fn option(
+        &mut self,
+        keyword: &str,
+        max: usize,
+        too_large: QueryError,
+    ) -> Result<Option<usize>, QueryError> {
+        if !self.keyword(keyword) {
+            return Ok(None);
         }
+        let Some(Token::Word(word)) = self.next() else { return Err(QueryError::Syntax) };
+        let value: i64 = word.parse().map_err(|_| QueryError::Syntax)?;
+        let value = usize::try_from(value).map_err(|_| QueryError::Syntax)?;
+        if value > max { Err(too_large) } else { Ok(Some(value)) }
     }
 }
 
@@ -249,28 +258,8 @@ pub(crate) fn parse(query: &str) -> Result<Query, QueryError> {
             }
         }
     }
-    let mut limit = 100;
-    if parser.keyword("limit") {
-        let value = parser.number()?;
-        if value < 0 {
-            return Err(QueryError::Syntax);
-        }
-        if value > 500 {
-            return Err(QueryError::LimitTooLarge);
-        }
-        limit = usize::try_from(value).map_err(|_| QueryError::Syntax)?;
-    }
-    let mut offset = 0;
-    if parser.keyword("offset") {
-        let value = parser.number()?;
-        if value < 0 {
-            return Err(QueryError::Syntax);
-        }
-        if value > 10_000 {
-            return Err(QueryError::OffsetTooLarge);
-        }
-        offset = usize::try_from(value).map_err(|_| QueryError::Syntax)?;
-    }
+    let limit = parser.option("limit", 500, QueryError::LimitTooLarge)?.unwrap_or(100);
+    let offset = parser.option("offset", 10_000, QueryError::OffsetTooLarge)?.unwrap_or(0);
     if parser.at < parser.tokens.len() {
         return Err(QueryError::Syntax);
     }

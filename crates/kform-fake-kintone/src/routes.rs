@@ -24,7 +24,7 @@ pub fn app(state: FakeState) -> Router {
     let running = Arc::new(AtomicUsize::new(0));
     Router::new()
         .route("/k/v1/{*api}", any(kintone_api))
-        .route("/k/guest/{space}/v1/{*api}", any(guest_api))
+        .route("/k/guest/{space}/v1/{*api}", any(kintone_api))
         .with_state((state, running))
 }
 
@@ -39,27 +39,17 @@ struct Call {
     lang: Lang,
 }
 
+/// Both path forms: `{api}` is the part after `/v1/`; the guest space id is not checked yet.
 async fn kintone_api(
     State(state): State<AppState>,
-    Path(api): Path<String>,
+    Path(path): Path<HashMap<String, String>>,
     method: Method,
     query: Query<HashMap<String, String>>,
     lang: Lang,
     headers: HeaderMap,
     body: Bytes,
 ) -> Response {
-    respond(state, api, method, query.0, lang, headers, &body)
-}
-
-async fn guest_api(
-    State(state): State<AppState>,
-    Path((_space, api)): Path<(String, String)>,
-    method: Method,
-    query: Query<HashMap<String, String>>,
-    lang: Lang,
-    headers: HeaderMap,
-    body: Bytes,
-) -> Response {
+    let api = path.get("api").cloned().unwrap_or_default();
     respond(state, api, method, query.0, lang, headers, &body)
 }
 
