@@ -90,11 +90,16 @@ impl Client {
 
     /// `GET /k/v1/app/form/fields.json`: the app's field settings.
     pub async fn form_fields(&self, app: AppId) -> Result<AppFields, KintoneError> {
-        let body: Value = self
+        #[derive(Deserialize)]
+        struct FieldsResponse {
+            properties: Value,
+            revision: String,
+        }
+        let response: FieldsResponse = self
             .send(reqwest::Method::GET, "app/form/fields.json", json!({ "app": app.0 }))
             .await?;
-        let text = body.to_string();
-        AppFields::from_kintone_json(&text).map_err(|err| KintoneError::Decode(err.to_string()))
+        AppFields::from_kintone_properties(response.revision, response.properties)
+            .map_err(|err| KintoneError::Decode(err.to_string()))
     }
 
     /// `POST /k/v1/record.json`: adds one validated record.
