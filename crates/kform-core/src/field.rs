@@ -4,6 +4,7 @@
 //! sees them. They also travel to the widget inside the form descriptor, in kform's own JSON
 //! shape (snake_case, tagged by `type`).
 
+use std::borrow::Borrow;
 use std::collections::BTreeMap;
 use std::fmt;
 
@@ -28,6 +29,13 @@ impl FieldCode {
 
     /// The code as kintone spells it.
     pub fn as_str(&self) -> &str {
+        &self.0
+    }
+}
+
+/// Lets maps keyed by `FieldCode` be searched with a `&str` (the derived order is the string's).
+impl Borrow<str> for FieldCode {
+    fn borrow(&self) -> &str {
         &self.0
     }
 }
@@ -209,8 +217,12 @@ pub struct AppFields {
 }
 
 impl AppFields {
-    /// The field with this code, if the app has it.
-    pub fn get(&self, code: &FieldCode) -> Option<&Field> {
+    /// The field with this code (a `&FieldCode` or a `&str`), if the app has it.
+    pub fn get<Q>(&self, code: &Q) -> Option<&Field>
+    where
+        FieldCode: Borrow<Q>,
+        Q: Ord + ?Sized,
+    {
         self.fields.get(code)
     }
 

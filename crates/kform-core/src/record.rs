@@ -32,7 +32,7 @@ impl Record {
 
     /// The value of one field.
     pub fn get(&self, code: &str) -> Option<&RecordValue> {
-        self.values.iter().find(|(key, _)| key.as_str() == code).map(|(_, value)| value)
+        self.values.get(code)
     }
 
     /// Every field and value, by code.

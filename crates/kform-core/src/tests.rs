@@ -43,7 +43,7 @@ fn parses_every_fixture_field() {
     let fields = fields();
     assert_eq!(fields.revision, "7");
     assert_eq!(fields.fields.len(), 14);
-    let kind = |code: &str| fields.get(&FieldCode::new(code).unwrap()).unwrap().kind.clone();
+    let kind = |code: &str| fields.get(code).unwrap().kind.clone();
     let FieldKind::DropDown { options, .. } = kind("種別") else {
         panic!("種別 is a drop-down")
     };

@@ -62,13 +62,10 @@ fn check_field(
     report: &mut Report,
 ) -> Option<RecordValue> {
     let code = &field.code;
-    let list_path = || format!("record.{code}.values");
     let is_list = field.kind.is_list();
-    let empty = value.is_none_or(Value::is_empty);
-    if empty {
+    if value.is_none_or(Value::is_empty) {
         if required {
-            let path = if is_list { list_path() } else { format!("record.{code}.value") };
-            report.push(Issue { field: Some(code.clone()), path, code: IssueCode::Required });
+            report.push(on_whole_field(field, IssueCode::Required));
             return None;
         }
         return Some(if is_list {
@@ -125,10 +122,23 @@ fn check_field(
         },
         (FieldKind::NotInputtable { .. }, _) => None,
         (_, _) => {
-            let path = if is_list { list_path() } else { format!("record.{code}.value") };
-            report.push(Issue { field: Some(code.clone()), path, code: IssueCode::WrongShape });
+            report.push(on_whole_field(field, IssueCode::WrongShape));
             None
         }
+    }
+}
+
+/// A problem with the field as a whole: kintone reports it on `record.<code>.values` for list
+/// fields and on `record.<code>.value` for the others.
+fn on_whole_field(field: &Field, code: IssueCode) -> Issue {
+    if field.kind.is_list() {
+        Issue {
+            field: Some(field.code.clone()),
+            path: format!("record.{}.values", field.code),
+            code,
+        }
+    } else {
+        Issue::on_value(&field.code, code)
     }
 }
 

@@ -191,7 +191,8 @@ fn item_view(
         let help = item.help.clone();
         return view! { <div class="kform-note"><p class="kform-label">{label}</p><p class="kform-help">{help}</p></div> }.into_any();
     };
-    let Some(field) = descriptor.fields.get(code).filter(|field| field.is_inputtable()).cloned()
+    let Some(field) =
+        descriptor.fields.get(code.as_str()).filter(|field| field.is_inputtable()).cloned()
     else {
         return ().into_any();
     };

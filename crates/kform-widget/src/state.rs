@@ -140,13 +140,8 @@ impl FormState {
             items.push(option.to_owned());
         }
         // Keep kintone's option order, whatever order the visitor clicked in.
-        if let Some(options) = self
-            .descriptor
-            .fields
-            .fields
-            .values()
-            .find(|f| f.code.as_str() == code)
-            .and_then(|f| f.kind.options())
+        if let Some(options) =
+            self.descriptor.fields.get(code).and_then(|field| field.kind.options())
         {
             items.sort_by_key(|item| options.iter().position(|choice| &choice.value == item));
         }
