@@ -4,7 +4,7 @@ use serde_json::json;
 
 use crate::field::{FieldKind, NotInputtableReason};
 use crate::kintone::{ErrorBody, field_of_path};
-use crate::{AppFields, FieldCode, FormSpec, IssueCode, Locale, Values, validate};
+use crate::{AppFields, FormSpec, IssueCode, Locale, Values, validate};
 
 const CONTACT_FIELDS: &str = include_str!("../../../tests/fixtures/kintone/contact-fields.json");
 
