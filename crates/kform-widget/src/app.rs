@@ -34,9 +34,16 @@ pub(crate) fn kintone_form(
     mount_id: u32,
 ) -> impl IntoView {
     let loaded: RwSignal<Option<Result<RwSignal<FormState>, ()>>> = RwSignal::new(None);
+    let show = {
+        let host = host.clone();
+        move |descriptor| {
+            loaded.set(Some(Ok(RwSignal::new(FormState::new(descriptor, locale)))));
+            emit(&host, "kform:ready", &json!({}));
+        }
+    };
     let endpoint = match source {
         Source::Preview(descriptor) => {
-            loaded.set(Some(Ok(RwSignal::new(FormState::new(descriptor, locale)))));
+            show(descriptor);
             None
         }
         Source::Relay(endpoint) => {
@@ -44,9 +51,7 @@ pub(crate) fn kintone_form(
             let host = host.clone();
             spawn_local(async move {
                 match api::load(&request).await {
-                    Ok(descriptor) => {
-                        loaded.set(Some(Ok(RwSignal::new(FormState::new(descriptor, locale)))))
-                    }
+                    Ok(descriptor) => show(descriptor),
                     Err(reason) => {
                         emit(&host, "kform:error", &json!({ "stage": "load", "reason": reason }));
                         loaded.set(Some(Err(())));
@@ -56,17 +61,13 @@ pub(crate) fn kintone_form(
             Some(endpoint)
         }
     };
-    let host_for_ready = host.clone();
     let body = move || match loaded.get() {
         None => view! { <p class="kform-loading" aria-busy="true"></p> }.into_any(),
         Some(Err(())) => {
             let text = Text::LoadFailed.get(locale.unwrap_or_default());
             view! { <p class="kform-alert" role="alert">{text}</p> }.into_any()
         }
-        Some(Ok(state)) => {
-            emit(&host_for_ready, "kform:ready", &json!({}));
-            form_view(state, endpoint.clone(), host.clone(), mount_id).into_any()
-        }
+        Some(Ok(state)) => form_view(state, endpoint.clone(), host.clone(), mount_id).into_any(),
     };
     view! {
         <style>{STYLE}</style>

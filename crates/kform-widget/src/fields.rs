@@ -34,6 +34,11 @@ pub(crate) fn field_input(context: InputContext) -> AnyView {
         let code = code.clone();
         move || state.with(|s| s.text_value(&code))
     };
+    // Whether `value` is the field's current single value (a selected option or radio button).
+    let is_current = |value: String| {
+        let text_value = text_value.clone();
+        move || text_value() == value
+    };
     let on_text = {
         let code = code.clone();
         move |ev| state.update(|s| s.set(&code, Value::Text(event_target_value(&ev))))
@@ -61,11 +66,7 @@ pub(crate) fn field_input(context: InputContext) -> AnyView {
             let choices = options
                 .into_iter()
                 .map(|choice| {
-                    let selected = {
-                        let value = choice.value.clone();
-                        let text_value = text_value.clone();
-                        move || text_value() == value
-                    };
+                    let selected = is_current(choice.value.clone());
                     view! { <option value=choice.value selected=selected>{choice.label}</option> }
                 })
                 .collect_view();
@@ -83,11 +84,7 @@ pub(crate) fn field_input(context: InputContext) -> AnyView {
             let choices = options
                 .into_iter()
                 .map(|choice| {
-                    let checked = {
-                        let value = choice.value.clone();
-                        let text_value = text_value.clone();
-                        move || text_value() == value
-                    };
+                    let checked = is_current(choice.value.clone());
                     let on_change = {
                         let (code, value) = (code.clone(), choice.value.clone());
                         move |_| state.update(|s| s.set(&code, Value::Text(value.clone())))

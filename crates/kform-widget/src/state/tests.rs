@@ -17,6 +17,15 @@ fn state(locale: Option<Locale>) -> FormState {
     FormState::new(FormDescriptor { form, fields }, locale)
 }
 
+/// A valid form whose submission was just started.
+fn sending() -> FormState {
+    let mut state = state(None);
+    state.set("会社名", Value::Text("ACME".into()));
+    state.toggle("関心", "A", true);
+    assert!(state.begin_submit(id).is_some());
+    state
+}
+
 fn id() -> String {
     "id-1".to_owned()
 }
@@ -59,10 +68,7 @@ fn toggling_keeps_kintone_option_order() {
 
 #[test]
 fn a_second_submit_while_sending_is_ignored() {
-    let mut state = state(None);
-    state.set("会社名", Value::Text("ACME".into()));
-    state.toggle("関心", "A", true);
-    assert!(state.begin_submit(id).is_some());
+    let mut state = sending();
     assert_eq!(state.status(), &Status::Sending);
     assert!(state.begin_submit(id).is_none(), "double clicks never send twice");
     state.finish_submit(Ok(SubmitOutcome {
@@ -75,10 +81,7 @@ fn a_second_submit_while_sending_is_ignored() {
 
 #[test]
 fn server_problems_show_on_their_field_until_it_changes() {
-    let mut state = state(None);
-    state.set("会社名", Value::Text("ACME".into()));
-    state.toggle("関心", "A", true);
-    assert!(state.begin_submit(id).is_some());
+    let mut state = sending();
     let response: ErrorResponse = serde_json::from_value(json!({ "message": "kintone refused some values", "errors": [
         { "field": "会社名", "path": "record.会社名.value", "code": "duplicate", "message": "x" },
         { "field": null, "path": "app", "code": "rejected_by_kintone", "kintone_message": "最小でも1以上です。", "message": "最小でも1以上です。" }
