@@ -1,4 +1,5 @@
-//! The kintone field model: what each field of an app is and whether a public form may write it.
+//! The kintone field model: what each field of an app is, what input it takes and whether a
+//! public form may write it.
 //!
 //! These types are parsed once from kintone's JSON in [`crate::kintone`]; the rest of kform only
 //! sees them. They also travel to the widget inside the form descriptor, in kform's own JSON
@@ -9,6 +10,8 @@ use std::collections::BTreeMap;
 use std::fmt;
 
 use serde::{Deserialize, Serialize};
+
+use crate::value::Value;
 
 /// A kintone field code, exactly as defined in the app. Invariant: non-empty.
 #[derive(Clone, Debug, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
@@ -59,14 +62,26 @@ impl fmt::Display for FieldCode {
     }
 }
 
-/// One field of a kintone app.
+/// A kintone app id.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
+#[serde(transparent)]
+pub struct AppId(pub u64);
+
+impl fmt::Display for AppId {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "{}", self.0)
+    }
+}
+
+/// One field of a kintone app (or of a subtable).
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 pub struct Field {
     /// The field code, the key of every record value.
     pub code: FieldCode,
     /// The label shown in kintone.
     pub label: String,
-    /// Whether kintone rejects a record without a value for this field.
+    /// Whether kintone rejects a record without a value for this field. Always `false` where
+    /// kintone accepts the flag but does not enforce it (`RADIO_BUTTON`, `CALC`).
     pub required: bool,
     /// The field type and its settings.
     pub kind: FieldKind,
@@ -74,8 +89,8 @@ pub struct Field {
 
 impl Field {
     /// Whether a public form may send a value for this field.
-    pub fn is_inputtable(&self) -> bool {
-        !matches!(self.kind, FieldKind::NotInputtable { .. })
+    pub fn is_writable(&self) -> bool {
+        self.kind.shape().is_some()
     }
 }
 
@@ -89,12 +104,17 @@ pub enum FieldKind {
         limits: TextLimits,
         /// Whether kintone prohibits duplicate values.
         unique: bool,
-        /// The value kintone shows in a new record.
+        /// The value kintone gives a new record.
         default_value: String,
     },
     /// `MULTI_LINE_TEXT`.
     MultiLineText {
-        /// The value kintone shows in a new record.
+        /// The value kintone gives a new record.
+        default_value: String,
+    },
+    /// `RICH_TEXT`: HTML.
+    RichText {
+        /// The value kintone gives a new record.
         default_value: String,
     },
     /// `NUMBER` without a lookup.
@@ -103,8 +123,10 @@ pub enum FieldKind {
         limits: NumberLimits,
         /// Whether kintone prohibits duplicate values.
         unique: bool,
-        /// The value kintone shows in a new record.
+        /// The value kintone gives a new record.
         default_value: String,
+        /// How kintone displays the number.
+        display: NumberDisplay,
     },
     /// `RADIO_BUTTON`: exactly one option.
     RadioButton {
@@ -136,22 +158,130 @@ pub enum FieldKind {
     },
     /// `DATE`: a calendar date, `YYYY-MM-DD`.
     Date {
-        /// The date shown in a new record (`""` when none).
+        /// Whether kintone prohibits duplicate values.
+        unique: bool,
+        /// The date of a new record (`""` when none).
+        default_value: String,
+        /// Whether a new record gets today's date.
+        default_now: bool,
+    },
+    /// `TIME`: a time of day, `HH:MM`.
+    Time {
+        /// The time of a new record (`""` when none).
+        default_value: String,
+        /// Whether a new record gets the current time.
+        default_now: bool,
+    },
+    /// `DATETIME`: an instant, stored in UTC.
+    DateTime {
+        /// Whether kintone prohibits duplicate values.
+        unique: bool,
+        /// The instant of a new record (`""` when none).
+        default_value: String,
+        /// Whether a new record gets the current time.
+        default_now: bool,
+    },
+    /// `LINK`: a web address, a phone number or an e-mail address.
+    Link {
+        /// Which of the three.
+        protocol: LinkProtocol,
+        /// Length limits.
+        limits: TextLimits,
+        /// Whether kintone prohibits duplicate values.
+        unique: bool,
+        /// The value kintone gives a new record.
         default_value: String,
     },
+    /// `FILE`: attachments, sent as keys of files uploaded beforehand.
+    File {
+        /// The thumbnail size kintone shows, in pixels.
+        thumbnail_size: Option<u32>,
+    },
+    /// `USER_SELECT`.
+    UserSelect(EntitySelect),
+    /// `ORGANIZATION_SELECT`.
+    OrganizationSelect(EntitySelect),
+    /// `GROUP_SELECT`.
+    GroupSelect(EntitySelect),
+    /// `SUBTABLE`: rows of inner fields.
+    Subtable {
+        /// The inner fields, keyed by code.
+        fields: BTreeMap<FieldCode, Field>,
+    },
+    /// A lookup: a `SINGLE_LINE_TEXT` or `NUMBER` key that kintone looks up in another app,
+    /// copying that record's fields into this one.
+    Lookup(Lookup),
     /// A field a public form cannot write, kept so editors can show it with the reason.
-    NotInputtable {
+    NotWritable {
         /// kintone's type name, e.g. `CALC` or `RECORD_NUMBER`.
         kintone_type: String,
         /// Why a form cannot write it.
-        reason: NotInputtableReason,
+        reason: NotWritableReason,
     },
 }
 
+/// The JSON shape of a field's value, which is also the kind of input it needs.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Shape {
+    /// One string: text, a number, a date, a time, one option.
+    Text,
+    /// Several option keys.
+    List,
+    /// User, organization or group codes: `[{"code": "…"}]`.
+    Entities,
+    /// Uploaded file keys: `[{"fileKey": "…"}]`.
+    Files,
+    /// Subtable rows, each a set of inner values.
+    Rows,
+}
+
 impl FieldKind {
-    /// Whether values of this field are lists (`CHECK_BOX`, `MULTI_SELECT`).
+    /// kintone's name of this type, e.g. `SINGLE_LINE_TEXT` (a lookup reports its key's type).
+    pub fn kintone_type(&self) -> &str {
+        match self {
+            Self::SingleLineText { .. } => "SINGLE_LINE_TEXT",
+            Self::MultiLineText { .. } => "MULTI_LINE_TEXT",
+            Self::RichText { .. } => "RICH_TEXT",
+            Self::Number { .. } => "NUMBER",
+            Self::RadioButton { .. } => "RADIO_BUTTON",
+            Self::DropDown { .. } => "DROP_DOWN",
+            Self::CheckBox { .. } => "CHECK_BOX",
+            Self::MultiSelect { .. } => "MULTI_SELECT",
+            Self::Date { .. } => "DATE",
+            Self::Time { .. } => "TIME",
+            Self::DateTime { .. } => "DATETIME",
+            Self::Link { .. } => "LINK",
+            Self::File { .. } => "FILE",
+            Self::UserSelect(_) => "USER_SELECT",
+            Self::OrganizationSelect(_) => "ORGANIZATION_SELECT",
+            Self::GroupSelect(_) => "GROUP_SELECT",
+            Self::Subtable { .. } => "SUBTABLE",
+            Self::Lookup(lookup) => match lookup.key {
+                LookupKey::Text => "SINGLE_LINE_TEXT",
+                LookupKey::Number => "NUMBER",
+            },
+            Self::NotWritable { kintone_type, .. } => kintone_type,
+        }
+    }
+
+    /// The shape of this field's value, or `None` when a public form may not write it.
+    pub fn shape(&self) -> Option<Shape> {
+        Some(match self {
+            Self::CheckBox { .. } | Self::MultiSelect { .. } => Shape::List,
+            Self::UserSelect(_) | Self::OrganizationSelect(_) | Self::GroupSelect(_) => {
+                Shape::Entities
+            }
+            Self::File { .. } => Shape::Files,
+            Self::Subtable { .. } => Shape::Rows,
+            Self::NotWritable { .. } => return None,
+            _ => Shape::Text,
+        })
+    }
+
+    /// Whether values of this field are lists of option keys (`CHECK_BOX`, `MULTI_SELECT`).
     pub fn is_list(&self) -> bool {
-        matches!(self, Self::CheckBox { .. } | Self::MultiSelect { .. })
+        self.shape() == Some(Shape::List)
     }
 
     /// The options of a choice field, in display order.
@@ -164,19 +294,90 @@ impl FieldKind {
             _ => None,
         }
     }
+
+    /// Whether kintone prohibits duplicate values of this field.
+    pub fn is_unique(&self) -> bool {
+        match self {
+            Self::SingleLineText { unique, .. }
+            | Self::Number { unique, .. }
+            | Self::Date { unique, .. }
+            | Self::DateTime { unique, .. }
+            | Self::Link { unique, .. } => *unique,
+            _ => false,
+        }
+    }
+
+    /// kintone's default as a form input, when it is a fixed value (not "now" or a function).
+    pub fn default_input(&self) -> Option<Value> {
+        let text = |text: &String| (!text.is_empty()).then(|| Value::Text(text.clone()));
+        match self {
+            Self::SingleLineText { default_value, .. }
+            | Self::MultiLineText { default_value }
+            | Self::RichText { default_value }
+            | Self::Number { default_value, .. }
+            | Self::RadioButton { default_value, .. }
+            | Self::DropDown { default_value, .. }
+            | Self::Link { default_value, .. } => text(default_value),
+            Self::Date { default_value, .. }
+            | Self::Time { default_value, .. }
+            | Self::DateTime { default_value, .. } => text(default_value),
+            Self::CheckBox { default_value, .. } | Self::MultiSelect { default_value, .. } => {
+                (!default_value.is_empty()).then(|| Value::List(default_value.clone()))
+            }
+            Self::UserSelect(select)
+            | Self::OrganizationSelect(select)
+            | Self::GroupSelect(select) => {
+                let codes: Vec<String> = select
+                    .default_value
+                    .iter()
+                    .filter(|entity| entity.kind != EntityType::Function)
+                    .map(|entity| entity.code.clone())
+                    .collect();
+                (!codes.is_empty()).then_some(Value::Entities(codes))
+            }
+            Self::File { .. } | Self::Subtable { .. } | Self::Lookup(_) => None,
+            Self::NotWritable { .. } => None,
+        }
+    }
+
+    /// Whether kintone fills this field in a new record when the value is absent.
+    pub fn has_default(&self) -> bool {
+        match self {
+            Self::SingleLineText { default_value, .. }
+            | Self::MultiLineText { default_value }
+            | Self::RichText { default_value }
+            | Self::Number { default_value, .. }
+            | Self::RadioButton { default_value, .. }
+            | Self::DropDown { default_value, .. }
+            | Self::Link { default_value, .. } => !default_value.is_empty(),
+            Self::CheckBox { default_value, .. } | Self::MultiSelect { default_value, .. } => {
+                !default_value.is_empty()
+            }
+            Self::Date { default_value, default_now, .. }
+            | Self::Time { default_value, default_now }
+            | Self::DateTime { default_value, default_now, .. } => {
+                *default_now || !default_value.is_empty()
+            }
+            Self::UserSelect(select)
+            | Self::OrganizationSelect(select)
+            | Self::GroupSelect(select) => !select.default_value.is_empty(),
+            Self::File { .. } | Self::Subtable { .. } | Self::Lookup(_) => false,
+            Self::NotWritable { .. } => false,
+        }
+    }
 }
 
 /// Why a form cannot write a field.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
-pub enum NotInputtableReason {
+pub enum NotWritableReason {
     /// kintone maintains it (record number, creator, status, …).
     System,
     /// kintone computes it (`CALC`, or a lookup copies into it).
     Computed,
     /// A layout element, not a value (`GROUP`, `REFERENCE_TABLE`).
     Layout,
-    /// A writable kintone type that kform does not render yet, or a type kform does not know.
+    /// A type kform does not know (a newer kintone's).
     Unsupported,
 }
 
@@ -189,12 +390,14 @@ pub struct Choice {
     pub label: String,
 }
 
-/// Length limits of a text field, in the units described in [`crate::validate`].
+/// Length limits of a text or link field, in the units described in [`crate::validate`].
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
 pub struct TextLimits {
     /// The fewest characters allowed, when set.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub min_length: Option<u32>,
     /// The most characters allowed, when set.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub max_length: Option<u32>,
 }
 
@@ -202,12 +405,103 @@ pub struct TextLimits {
 #[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
 pub struct NumberLimits {
     /// The smallest value allowed, as kintone wrote it.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub min_value: Option<String>,
     /// The largest value allowed, as kintone wrote it.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub max_value: Option<String>,
 }
 
-/// Every field of one kintone app, keyed by field code.
+/// How kintone displays a number; kform shows the unit next to the input.
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct NumberDisplay {
+    /// Whether kintone groups thousands with commas.
+    #[serde(default)]
+    pub digit: bool,
+    /// Decimal places shown, when set.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub display_scale: Option<u8>,
+    /// The unit, e.g. `円` or `$` (`""` when none).
+    #[serde(default, skip_serializing_if = "String::is_empty")]
+    pub unit: String,
+    /// Whether the unit goes after the number (otherwise before).
+    #[serde(default)]
+    pub unit_after: bool,
+}
+
+/// The kind of a `LINK` field.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "UPPERCASE")]
+pub enum LinkProtocol {
+    /// An `http` or `https` address.
+    Web,
+    /// A phone number.
+    Call,
+    /// An e-mail address.
+    Mail,
+}
+
+/// Settings of a user, organization or group selection field.
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct EntitySelect {
+    /// The entities offered for selection (empty: anyone).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub entities: Vec<Entity>,
+    /// The entities selected in a new record.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub default_value: Vec<Entity>,
+}
+
+/// A user, organization, group or function (`LOGINUSER()`) in a selection field's settings.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Entity {
+    /// The user, organization or group code, or the function.
+    pub code: String,
+    /// What the code names.
+    #[serde(rename = "type")]
+    pub kind: EntityType,
+}
+
+/// What an [`Entity`] code names.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "SCREAMING_SNAKE_CASE")]
+pub enum EntityType {
+    /// A user.
+    User,
+    /// A group (role).
+    Group,
+    /// An organization.
+    Organization,
+    /// A function such as `LOGINUSER()`.
+    Function,
+}
+
+/// Settings of a lookup field.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Lookup {
+    /// The type of the key a visitor enters.
+    pub key: LookupKey,
+    /// The app looked up.
+    pub related_app: AppId,
+    /// The key field in that app.
+    pub related_key_field: String,
+    /// The fields kintone copies: (field in this app, field in the related app).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub field_mappings: Vec<(FieldCode, String)>,
+}
+
+/// The type of a lookup's key.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum LookupKey {
+    /// A `SINGLE_LINE_TEXT` key.
+    Text,
+    /// A `NUMBER` key.
+    Number,
+}
+
+/// Every field of one kintone app, keyed by field code. Subtable inner fields live inside
+/// their table, as in kintone's `fields.json`.
 #[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
 pub struct AppFields {
     /// kintone's revision of the app's field settings.

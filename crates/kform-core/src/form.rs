@@ -1,11 +1,18 @@
 //! Form definitions: what a form author chooses on top of the kintone app's own fields.
+//!
+//! A definition is JSON with a format version. Choices never come from the form: an item may
+//! hide some of a field's options but cannot invent one, and it may make a field required but
+//! never optional when kintone requires it. [`crate::lint()`] checks a definition against the
+//! app.
 
 use std::fmt;
 
 use serde::{Deserialize, Serialize};
 
-use crate::field::FieldCode;
+pub use crate::field::AppId;
+use crate::field::{AppFields, FieldCode};
 use crate::message::Locale;
+use crate::number::NumberPrecision;
 use crate::value::Value;
 
 /// The form definition format this crate reads and writes.
@@ -22,19 +29,9 @@ impl fmt::Display for FormId {
     }
 }
 
-/// A kintone app id.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
-#[serde(transparent)]
-pub struct AppId(pub u64);
-
-impl fmt::Display for AppId {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        write!(f, "{}", self.0)
-    }
-}
-
 /// A form: which kintone app it writes to and which items it shows, in order.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
 pub struct FormSpec {
     /// The definition format, [`FORM_FORMAT_VERSION`].
     pub format: u32,
@@ -45,19 +42,58 @@ pub struct FormSpec {
     /// The language of built-in text and messages unless the page asks for another.
     #[serde(default)]
     pub default_lang: Locale,
-    /// What the visitor sees after a successful submission, instead of the built-in thanks.
+    /// What the visitor sees after a successful submission.
+    #[serde(default, skip_serializing_if = "OnSuccess::is_default")]
+    pub on_success: OnSuccess,
+    /// Test mode: submissions are validated and answered but never sent to kintone.
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub test_mode: bool,
+    /// A unique `SINGLE_LINE_TEXT` or `NUMBER` field on the form: a submission whose value
+    /// matches an existing record updates it instead of adding one (upsert).
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub success_message: Option<String>,
+    pub update_key: Option<FieldCode>,
+    /// A unique `SINGLE_LINE_TEXT` field, not on the form, that receives each submission's id so
+    /// kintone itself refuses a second record for one submission.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub idempotency_field: Option<FieldCode>,
+    /// The app's number precision, when it is not kintone's default (16 digits, 4 decimals).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub number_precision: Option<NumberPrecision>,
     /// The items, in display order.
     pub items: Vec<FormItem>,
 }
 
+/// What the visitor sees after a successful submission.
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum OnSuccess {
+    /// kform's built-in thank-you text.
+    #[default]
+    Thanks,
+    /// This message instead.
+    Message(String),
+    /// The page goes to this `http(s)` address.
+    Redirect(String),
+}
+
+impl OnSuccess {
+    fn is_default(&self) -> bool {
+        *self == Self::Thanks
+    }
+}
+
 /// One item of a form, usually one kintone field.
 #[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
 pub struct FormItem {
-    /// The kintone field this item writes; `None` shows the item but never sends it.
+    /// The kintone field this item writes; `None` shows the item (its label and help, as a
+    /// heading or a note) but never sends anything to kintone.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub field: Option<FieldCode>,
+    /// The kintone type the author mapped (e.g. `SINGLE_LINE_TEXT`), so a later change of the
+    /// field's type in kintone is caught by lint instead of by a visitor.
+    #[serde(rename = "type", default, skip_serializing_if = "Option::is_none")]
+    pub kintone_type: Option<String>,
     /// Replaces kintone's label.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub label: Option<String>,
@@ -67,17 +103,94 @@ pub struct FormItem {
     /// Placeholder text of the input.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub placeholder: Option<String>,
+    /// The value the input starts with, instead of kintone's default.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub initial: Option<Value>,
+    /// What a text input holds, for the browser's keyboard and for an extra check.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub input_hint: Option<InputHint>,
     /// A fixed value: the item is not shown and this value is always sent (e.g. a form identifier).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub hidden: Option<Value>,
     /// Makes the item required on this form even when kintone does not require it.
     #[serde(default, skip_serializing_if = "std::ops::Not::not")]
     pub required: bool,
+    /// Options of the kintone field this form does not offer.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub hide_options: Vec<String>,
+    /// The most files a visitor may attach (FILE fields).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub max_files: Option<u32>,
+}
+
+/// What a text item holds.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum InputHint {
+    /// An e-mail address.
+    Email,
+    /// A phone number.
+    Tel,
+    /// A web address.
+    Url,
+    /// A Japanese postal code.
+    PostalCode,
+}
+
+/// Why a form definition could not be read.
+#[derive(Debug, thiserror::Error)]
+pub enum FormError {
+    /// Not the JSON shape of a form definition.
+    #[error("not a kform form definition: {0}")]
+    Json(#[from] serde_json::Error),
+    /// A format this version of kform does not know.
+    #[error("form format {found} is not supported (this kform reads format {FORM_FORMAT_VERSION})")]
+    Format {
+        /// The format found.
+        found: u32,
+    },
 }
 
 impl FormSpec {
+    /// Reads a form definition, refusing formats this kform does not know.
+    pub fn from_json(json: &str) -> Result<Self, FormError> {
+        let spec: Self = serde_json::from_str(json)?;
+        if spec.format != FORM_FORMAT_VERSION {
+            return Err(FormError::Format { found: spec.format });
+        }
+        Ok(spec)
+    }
+
+    /// A form offering every field of the app a form may write, in field-code order (what
+    /// `kform validate` uses without `--form`).
+    pub fn every_field(id: FormId, app: AppId, fields: &AppFields) -> Self {
+        let items = fields
+            .fields
+            .values()
+            .filter(|field| field.is_writable())
+            .map(|field| FormItem { field: Some(field.code.clone()), ..FormItem::default() })
+            .collect();
+        Self {
+            format: FORM_FORMAT_VERSION,
+            id,
+            app,
+            default_lang: Locale::default(),
+            on_success: OnSuccess::default(),
+            test_mode: false,
+            update_key: None,
+            idempotency_field: None,
+            number_precision: None,
+            items,
+        }
+    }
+
     /// The field codes the form writes, in item order.
     pub fn field_codes(&self) -> impl Iterator<Item = &FieldCode> {
         self.items.iter().filter_map(|item| item.field.as_ref())
+    }
+
+    /// The item that writes `code`, if any.
+    pub fn item_for(&self, code: &str) -> Option<&FormItem> {
+        self.items.iter().find(|item| item.field.as_ref().is_some_and(|f| f.as_str() == code))
     }
 }

@@ -6,24 +6,32 @@
 //!
 //! - [`field`]: what a kintone app's fields are ([`Field`], [`FieldKind`]).
 //! - [`kintone`]: kintone's JSON in and out (fields.json, error bodies, record JSON).
-//! - [`form`]: what a form author chooses ([`FormSpec`]).
+//! - [`form`]: what a form author chooses ([`FormSpec`]); [`lint()`] checks it against the app.
 //! - [`validate()`]: values in, a [`Valid<Record>`] or a [`Report`] of every problem out.
+//! - [`number`], [`datetime`], [`text`]: kintone's number, date and link formats.
 //! - [`message`]: problems rendered in kintone's wording, in Japanese or English.
 //! - [`protocol`]: the JSON bodies exchanged by the widget and the relay.
 #![deny(missing_docs)]
 
+pub mod datetime;
 pub mod field;
 pub mod form;
 pub mod kintone;
+pub mod lint;
 pub mod message;
+pub mod number;
 pub mod protocol;
 pub mod record;
 pub mod report;
+pub mod text;
 pub mod validate;
 pub mod value;
 
-pub use field::{AppFields, Choice, Field, FieldCode, FieldKind, NumberLimits, TextLimits};
-pub use form::{AppId, FormId, FormItem, FormSpec};
+pub use field::{
+    AppFields, AppId, Choice, Field, FieldCode, FieldKind, NumberLimits, Shape, TextLimits,
+};
+pub use form::{FormId, FormItem, FormSpec, InputHint, OnSuccess};
+pub use lint::{LintIssue, LintProblem, lint};
 pub use message::Locale;
 pub use record::{Record, RecordValue, Valid};
 pub use report::{Issue, IssueCode, Report};

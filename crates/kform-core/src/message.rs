@@ -7,6 +7,9 @@
 
 use serde::{Deserialize, Serialize};
 
+use crate::field::FieldCode;
+use crate::form::{FORM_FORMAT_VERSION, InputHint};
+use crate::lint::{KeyProblem, LintIssue, LintProblem};
 use crate::report::IssueCode;
 
 /// A language for messages and built-in text.
@@ -88,15 +91,48 @@ impl IssueCode {
             (Self::Duplicate, Ja) => "値がほかのレコードと重複しています。".to_owned(),
             (Self::Duplicate, En) => "This value already exists in another record.".to_owned(),
             (Self::RejectedByKintone { kintone_message }, _) => kintone_message.clone(),
-            // kform's own wording below: kintone's text for these cases was never captured.
+            // kform's own wording below: kintone's text for these cases was never captured, or
+            // kintone has no field-level message (a lookup miss is a whole-request error).
+            (Self::TooManyDigits { max }, Ja) => format!("整数部は{max}桁以内で入力してください。"),
+            (Self::TooManyDigits { max }, En) => {
+                format!("Enter at most {max} digits before the decimal point.")
+            }
             (Self::InvalidDate, Ja) => "日付の形式が正しくありません。".to_owned(),
             (Self::InvalidDate, En) => "Enter a valid date.".to_owned(),
+            (Self::InvalidTime, Ja) => "時刻の形式が正しくありません。".to_owned(),
+            (Self::InvalidTime, En) => "Enter a valid time (HH:MM).".to_owned(),
+            (Self::InvalidDateTime, Ja) => "日時の形式が正しくありません。".to_owned(),
+            (Self::InvalidDateTime, En) => "Enter a valid date and time.".to_owned(),
+            (Self::InvalidUrl, Ja) => {
+                "http:// または https:// で始まるURLを入力してください。".to_owned()
+            }
+            (Self::InvalidUrl, En) => {
+                "Enter a web address starting with http:// or https://.".to_owned()
+            }
+            (Self::InvalidPhone, Ja) => "電話番号の形式が正しくありません。".to_owned(),
+            (Self::InvalidPhone, En) => "Enter a valid phone number.".to_owned(),
+            (Self::InvalidEmail, Ja) => "メールアドレスの形式が正しくありません。".to_owned(),
+            (Self::InvalidEmail, En) => "Enter a valid e-mail address.".to_owned(),
+            (Self::InvalidPostalCode, Ja) => {
+                "郵便番号は7桁の数字で入力してください（例: 100-0001）。".to_owned()
+            }
+            (Self::InvalidPostalCode, En) => {
+                "Enter a 7-digit postal code (e.g. 100-0001).".to_owned()
+            }
+            (Self::TooManyFiles { max }, Ja) => format!("添付できるファイルは{max}個までです。"),
+            (Self::TooManyFiles { max }, En) => format!("Attach at most {max} files."),
+            (Self::LookupNotFound { value }, Ja) => {
+                format!("「{value}」は参照先のアプリにありません。")
+            }
+            (Self::LookupNotFound { value }, En) => {
+                format!("\"{value}\" was not found in the lookup's source app.")
+            }
             (Self::WrongShape, Ja) => "値の形式が正しくありません。".to_owned(),
             (Self::WrongShape, En) => "The value has the wrong format.".to_owned(),
             (Self::UnknownField, Ja) => "このフィールドはアプリにありません。".to_owned(),
             (Self::UnknownField, En) => "The app has no such field.".to_owned(),
-            (Self::NotInputtable, Ja) => "このフィールドはフォームから入力できません。".to_owned(),
-            (Self::NotInputtable, En) => "This field cannot be written by a form.".to_owned(),
+            (Self::NotWritable, Ja) => "このフィールドはフォームから入力できません。".to_owned(),
+            (Self::NotWritable, En) => "This field cannot be written by a form.".to_owned(),
         }
     }
 }
@@ -144,5 +180,144 @@ impl Text {
             (Self::NoSelection, Ja) => "-----",
             (Self::NoSelection, En) => "-----",
         }
+    }
+}
+
+impl LintIssue {
+    /// The problem as a sentence in `locale`, naming the field.
+    pub fn message(&self, locale: Locale) -> String {
+        use Locale::{En, Ja};
+        let code = self.field.as_ref().map(FieldCode::as_str).unwrap_or_default();
+        match (&self.problem, locale) {
+            (LintProblem::UnsupportedFormat { found }, Ja) => {
+                format!(
+                    "フォーム定義の形式 {found} には対応していません（対応形式: {FORM_FORMAT_VERSION}）。"
+                )
+            }
+            (LintProblem::UnsupportedFormat { found }, En) => format!(
+                "Form format {found} is not supported; this kform reads format {FORM_FORMAT_VERSION}."
+            ),
+            (LintProblem::UnknownField, Ja) => {
+                format!("アプリにフィールド「{code}」がありません。")
+            }
+            (LintProblem::UnknownField, En) => format!("The app has no field \"{code}\"."),
+            (LintProblem::NotWritable { kintone_type }, Ja) => {
+                format!("「{code}」（{kintone_type}）はフォームから入力できないフィールドです。")
+            }
+            (LintProblem::NotWritable { kintone_type }, En) => {
+                format!("\"{code}\" is a {kintone_type} field, which a form cannot write.")
+            }
+            (LintProblem::TypeMismatch { expected, actual }, Ja) => {
+                format!(
+                    "「{code}」は {expected} として設定されましたが、アプリでは {actual} です。"
+                )
+            }
+            (LintProblem::TypeMismatch { expected, actual }, En) => {
+                format!("\"{code}\" was mapped as {expected} but is {actual} in the app.")
+            }
+            (LintProblem::MappedTwice { first_item }, Ja) => {
+                format!("「{code}」は items[{first_item}] ですでに使われています。")
+            }
+            (LintProblem::MappedTwice { first_item }, En) => {
+                format!("\"{code}\" is already mapped by items[{first_item}].")
+            }
+            (LintProblem::RequiredFieldMissing, Ja) => format!(
+                "「{code}」は必須ですが、フォームになく初期値もないため、すべての送信が失敗します。"
+            ),
+            (LintProblem::RequiredFieldMissing, En) => format!(
+                "kintone requires \"{code}\", but it is not on the form and has no default value: every submission would fail."
+            ),
+            (LintProblem::HiddenValueRejected { issue }, Ja) => {
+                format!("「{code}」の固定値は受け付けられません: {}", issue.message(Ja))
+            }
+            (LintProblem::HiddenValueRejected { issue }, En) => {
+                format!("The hidden value of \"{code}\" would be refused: {}", issue.message(En))
+            }
+            (LintProblem::InitialValueRejected { issue }, Ja) => {
+                format!("「{code}」の初期値は受け付けられません: {}", issue.message(Ja))
+            }
+            (LintProblem::InitialValueRejected { issue }, En) => {
+                format!("The initial value of \"{code}\" would be refused: {}", issue.message(En))
+            }
+            (LintProblem::HintNotApplicable { hint }, Ja) => format!(
+                "入力ヒント {} は文字列（1行）フィールドにだけ使えます（「{code}」）。",
+                hint_name(*hint)
+            ),
+            (LintProblem::HintNotApplicable { hint }, En) => format!(
+                "The input hint {} applies to SINGLE_LINE_TEXT fields only, not to \"{code}\".",
+                hint_name(*hint)
+            ),
+            (LintProblem::UnknownOption { value }, Ja) => {
+                format!("「{value}」は「{code}」の選択肢にありません。")
+            }
+            (LintProblem::UnknownOption { value }, En) => {
+                format!("\"{value}\" is not an option of \"{code}\".")
+            }
+            (LintProblem::NoOptionLeft, Ja) => {
+                format!("必須フィールド「{code}」の選択肢がすべて非表示です。")
+            }
+            (LintProblem::NoOptionLeft, En) => {
+                format!("Every option of the required field \"{code}\" is hidden.")
+            }
+            (LintProblem::MaxFilesNotApplicable, Ja) => {
+                format!("max_files は添付ファイルフィールドにだけ使えます（「{code}」）。")
+            }
+            (LintProblem::MaxFilesNotApplicable, En) => {
+                format!("max_files applies to FILE fields only, not to \"{code}\".")
+            }
+            (LintProblem::InvalidUpdateKey { reason }, Ja) => {
+                format!("更新キー「{code}」{}", key_problem(*reason, false, Ja))
+            }
+            (LintProblem::InvalidUpdateKey { reason }, En) => {
+                format!("The update key \"{code}\" {}", key_problem(*reason, false, En))
+            }
+            (LintProblem::InvalidIdempotencyField { reason }, Ja) => {
+                format!("重複防止フィールド「{code}」{}", key_problem(*reason, true, Ja))
+            }
+            (LintProblem::InvalidIdempotencyField { reason }, En) => {
+                format!("The idempotency field \"{code}\" {}", key_problem(*reason, true, En))
+            }
+            (LintProblem::InvalidRedirect, Ja) => {
+                "リダイレクト先は http:// または https:// で始まる必要があります。".to_owned()
+            }
+            (LintProblem::InvalidRedirect, En) => {
+                "The redirect address must start with http:// or https://.".to_owned()
+            }
+            (LintProblem::NothingToSend, Ja) => {
+                "kintone のフィールドに書き込む項目がフォームにありません。".to_owned()
+            }
+            (LintProblem::NothingToSend, En) => "The form writes no kintone field.".to_owned(),
+        }
+    }
+}
+
+fn hint_name(hint: InputHint) -> &'static str {
+    match hint {
+        InputHint::Email => "email",
+        InputHint::Tel => "tel",
+        InputHint::Url => "url",
+        InputHint::PostalCode => "postal_code",
+    }
+}
+
+fn key_problem(reason: KeyProblem, idempotency: bool, locale: Locale) -> &'static str {
+    use Locale::{En, Ja};
+    match (reason, locale) {
+        (KeyProblem::UnknownField, Ja) => "はアプリにありません。",
+        (KeyProblem::UnknownField, En) => "is not a field of the app.",
+        (KeyProblem::WrongType, Ja) if idempotency => {
+            "は文字列（1行）フィールドである必要があります。"
+        }
+        (KeyProblem::WrongType, En) if idempotency => "must be a SINGLE_LINE_TEXT field.",
+        (KeyProblem::WrongType, Ja) => "は文字列（1行）か数値のフィールドである必要があります。",
+        (KeyProblem::WrongType, En) => "must be a SINGLE_LINE_TEXT or NUMBER field.",
+        (KeyProblem::NotUnique, Ja) => "は「値の重複を禁止する」設定が必要です。",
+        (KeyProblem::NotUnique, En) => "must prohibit duplicate values.",
+        (KeyProblem::NotOnForm, Ja) => "がフォームにありません。",
+        (KeyProblem::NotOnForm, En) => "is not on the form.",
+        (KeyProblem::OnForm, Ja) => "はフォームに置けません（リレーが値を設定します）。",
+        (KeyProblem::OnForm, En) => "must not be on the form (the relay fills it).",
+        (KeyProblem::TooShort, Ja) => "は36文字を入力できる必要があります。",
+        (KeyProblem::TooShort, En) => "must accept 36 characters.",
     }
 }

@@ -2,10 +2,12 @@
 
 use std::collections::BTreeMap;
 
-use serde::ser::SerializeMap;
+use serde::ser::{SerializeMap, SerializeSeq};
 use serde::{Serialize, Serializer};
 
 use crate::field::FieldCode;
+use crate::form::FormSpec;
+use crate::value::serialize_keyed;
 
 /// A record to add to kintone. Serializes to kintone's write shape:
 /// `{"<code>": {"value": "…"}, "<code>": {"value": ["…"]}}`.
@@ -14,14 +16,43 @@ pub struct Record {
     values: BTreeMap<FieldCode, RecordValue>,
 }
 
-/// One value of a record, already normalised as kintone stores it.
-#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
-#[serde(untagged)]
+/// One value of a record, already normalized as kintone stores it.
+#[derive(Clone, Debug, PartialEq, Eq)]
 pub enum RecordValue {
-    /// Text, a number, a date or one option; `""` clears the field.
+    /// Text, a number, a date, a time or one option; `""` clears the field.
     Text(String),
     /// Several options.
     List(Vec<String>),
+    /// User, organization or group codes, sent as `[{"code": "…"}]`.
+    Entities(Vec<String>),
+    /// File keys, sent as `[{"fileKey": "…"}]`.
+    Files(Vec<String>),
+    /// Subtable rows, sent as `[{"value": {"<inner>": {"value": …}}}]`.
+    Rows(Vec<Record>),
+}
+
+impl Serialize for RecordValue {
+    fn serialize<S: Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        match self {
+            Self::Text(text) => serializer.serialize_str(text),
+            Self::List(items) => items.serialize(serializer),
+            Self::Entities(codes) => serialize_keyed(serializer, "code", codes),
+            Self::Files(keys) => serialize_keyed(serializer, "fileKey", keys),
+            Self::Rows(rows) => {
+                let mut seq = serializer.serialize_seq(Some(rows.len()))?;
+                for row in rows {
+                    seq.serialize_element(&Wrapped { value: row })?;
+                }
+                seq.end()
+            }
+        }
+    }
+}
+
+/// kintone's `{"value": …}` wrapper.
+#[derive(Serialize)]
+struct Wrapped<'a, T> {
+    value: &'a T,
 }
 
 impl Record {
@@ -35,6 +66,21 @@ impl Record {
         self.values.get(code)
     }
 
+    /// Removes the value of one field.
+    pub fn remove(&mut self, code: &str) -> Option<RecordValue> {
+        self.values.remove(code)
+    }
+
+    /// The number of fields set.
+    pub fn len(&self) -> usize {
+        self.values.len()
+    }
+
+    /// Whether no field is set.
+    pub fn is_empty(&self) -> bool {
+        self.values.is_empty()
+    }
+
     /// Every field and value, by code.
     pub fn iter(&self) -> impl Iterator<Item = (&FieldCode, &RecordValue)> {
         self.values.iter()
@@ -43,10 +89,6 @@ impl Record {
 
 impl Serialize for Record {
     fn serialize<S: Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
-        #[derive(Serialize)]
-        struct Wrapped<'a> {
-            value: &'a RecordValue,
-        }
         let mut map = serializer.serialize_map(Some(self.values.len()))?;
         for (code, value) in &self.values {
             map.serialize_entry(code.as_str(), &Wrapped { value })?;
@@ -68,6 +110,17 @@ impl<T> Valid<T> {
     /// The validated value.
     pub fn into_inner(self) -> T {
         self.0
+    }
+}
+
+impl Valid<Record> {
+    /// Writes the submission's id into the form's idempotency field, when it has one, so
+    /// kintone itself refuses a second record for the same submission (the field is unique).
+    pub fn with_submission_id(mut self, form: &FormSpec, submission_id: &str) -> Self {
+        if let Some(code) = &form.idempotency_field {
+            self.0.insert(code.clone(), RecordValue::Text(submission_id.to_owned()));
+        }
+        self
     }
 }
 

@@ -3,11 +3,14 @@
 //! Messages are rendered separately, per locale, by [`crate::message`], so the widget and the
 //! relay can show the same problem in the visitor's language.
 
+use std::collections::BTreeMap;
 use std::fmt;
 
 use serde::{Deserialize, Serialize};
 
 use crate::field::FieldCode;
+use crate::kintone::PathMessages;
+use crate::message::Locale;
 
 /// Every problem found in one submission.
 #[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
@@ -37,6 +40,22 @@ impl Report {
         self.issues
             .iter()
             .filter(move |issue| issue.field.as_ref().is_some_and(|f| f.as_str() == code))
+    }
+}
+
+impl Report {
+    /// The report in kintone's own error shape, `{"<path>": {"messages": ["…"]}}`, with
+    /// messages rendered in `locale` (what `kform validate` prints).
+    pub fn to_kintone_errors(&self, locale: Locale) -> BTreeMap<String, PathMessages> {
+        let mut errors: BTreeMap<String, PathMessages> = BTreeMap::new();
+        for issue in &self.issues {
+            errors
+                .entry(issue.path.clone())
+                .or_insert_with(|| PathMessages { messages: Vec::new() })
+                .messages
+                .push(issue.code.message(locale));
+        }
+        errors
     }
 }
 
@@ -73,6 +92,15 @@ impl Issue {
     pub fn on_value(field: &FieldCode, code: IssueCode) -> Self {
         Self { field: Some(field.clone()), path: format!("record.{field}.value"), code }
     }
+
+    /// The subtable row and inner field a path names: `record.<T>.value[<row>].value.<X>…`.
+    pub fn row_and_inner(&self) -> Option<(usize, &str)> {
+        let field = self.field.as_ref()?;
+        let rest = self.path.strip_prefix("record.")?.strip_prefix(field.as_str())?;
+        let (row, rest) = rest.strip_prefix(".value[")?.split_once("].value.")?;
+        let inner = rest.split(['.', '[']).next()?;
+        Some((row.parse().ok()?, inner))
+    }
 }
 
 /// What is wrong with a value. Serialized as `{"code": "too_long", "max": 64}`.
@@ -80,7 +108,7 @@ impl Issue {
 #[serde(tag = "code", rename_all = "snake_case")]
 #[non_exhaustive]
 pub enum IssueCode {
-    /// No value for a required field (missing, `""` or `[]`).
+    /// No value for a required field (missing, `null`, `""` or `[]`).
     Required,
     /// Longer than the field's maximum length.
     TooLong {
@@ -104,21 +132,48 @@ pub enum IssueCode {
         /// The minimum value, as kintone wrote it.
         min: String,
     },
-    /// Not one of the field's options.
+    /// More digits before the decimal point than the app's number precision allows.
+    TooManyDigits {
+        /// The most digits allowed before the decimal point.
+        max: u8,
+    },
+    /// Not one of the field's options (or not one the form offers).
     NotAnOption {
         /// The value that was sent.
         value: String,
     },
     /// Not a calendar date kintone accepts.
     InvalidDate,
-    /// A list where one value is expected, or one value where a list is expected.
+    /// Not a time of day kintone accepts.
+    InvalidTime,
+    /// Not a date and time with a time zone.
+    InvalidDateTime,
+    /// Not an `http` or `https` address.
+    InvalidUrl,
+    /// Not a phone number.
+    InvalidPhone,
+    /// Not an e-mail address.
+    InvalidEmail,
+    /// Not a Japanese postal code.
+    InvalidPostalCode,
+    /// More files than the form allows.
+    TooManyFiles {
+        /// The most files allowed.
+        max: u32,
+    },
+    /// A value of the wrong JSON shape for the field (e.g. a list for a text field).
     WrongShape,
     /// The form maps a field the app does not have (a form definition error).
     UnknownField,
     /// The form maps a field kintone computes or maintains (a form definition error).
-    NotInputtable,
+    NotWritable,
     /// kintone found the value already used in another record.
     Duplicate,
+    /// kintone found no record with this key in the lookup's source app.
+    LookupNotFound {
+        /// The key that was sent.
+        value: String,
+    },
     /// kintone rejected the value with this message (shown as is).
     RejectedByKintone {
         /// kintone's own message.
@@ -135,12 +190,21 @@ impl fmt::Display for IssueCode {
             Self::NotANumber => f.write_str("not_a_number"),
             Self::TooLarge { max } => write!(f, "too_large max={max}"),
             Self::TooSmall { min } => write!(f, "too_small min={min}"),
+            Self::TooManyDigits { max } => write!(f, "too_many_digits max={max}"),
             Self::NotAnOption { value } => write!(f, "not_an_option value={value:?}"),
             Self::InvalidDate => f.write_str("invalid_date"),
+            Self::InvalidTime => f.write_str("invalid_time"),
+            Self::InvalidDateTime => f.write_str("invalid_date_time"),
+            Self::InvalidUrl => f.write_str("invalid_url"),
+            Self::InvalidPhone => f.write_str("invalid_phone"),
+            Self::InvalidEmail => f.write_str("invalid_email"),
+            Self::InvalidPostalCode => f.write_str("invalid_postal_code"),
+            Self::TooManyFiles { max } => write!(f, "too_many_files max={max}"),
             Self::WrongShape => f.write_str("wrong_shape"),
             Self::UnknownField => f.write_str("unknown_field"),
-            Self::NotInputtable => f.write_str("not_inputtable"),
+            Self::NotWritable => f.write_str("not_writable"),
             Self::Duplicate => f.write_str("duplicate"),
+            Self::LookupNotFound { value } => write!(f, "lookup_not_found value={value:?}"),
             Self::RejectedByKintone { kintone_message } => {
                 write!(f, "rejected_by_kintone {kintone_message:?}")
             }

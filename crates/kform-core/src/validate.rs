@@ -1,28 +1,43 @@
 //! Validation: submitted values checked against the kintone app's fields and the form.
 //!
 //! [`validate`] reports every problem at once and never panics. The rules follow kintone's
-//! observed behaviour (`NOTES.md` §4.3):
+//! observed behaviour (`NOTES.md` §3.1, §4.3); each choice where kintone's behaviour is
+//! UNCONFIRMED is made here, in this one place:
 //!
-//! - Required: a missing value, `""` and `[]` are all empty. A form may make a field required
-//!   that kintone does not; it never makes a kintone-required field optional.
-//! - Lengths (`SINGLE_LINE_TEXT`): counted in UTF-16 code units, so an emoji outside the Basic
-//!   Multilingual Plane counts as 2, as kintone's check is reported to. Empty values are not
-//!   length-checked. (Choice: the unit is UNCONFIRMED in the notes; this is the one place it is
-//!   decided.)
-//! - Numbers: optional sign, digits with an optional decimal point, optional exponent;
-//!   half-width only; surrounding spaces are trimmed as kintone does. Limits are compared as
-//!   numbers.
-//! - Options: the value (or each value of a list) must be one of the field's option keys.
-//! - Dates: `YYYY-MM-DD`, or kintone's short forms `YYYY`, `YYYY-MM`, `YYYY-M-D`, a real calendar
-//!   date between 1000-01-01 and 9999-12-31; stored as `YYYY-MM-DD`.
+//! - Required: `null`, `""`, `[]` (and a list of only `""`) are empty. A form may make a field
+//!   required that kintone does not; it never makes a kintone-required field optional. A value
+//!   that is absent altogether is left out of the record, so kintone applies the field's
+//!   default, and it satisfies "required" when the field has a default (as in kintone).
+//! - Lengths (`SINGLE_LINE_TEXT`, `LINK`): counted in UTF-16 code units, so an emoji outside the
+//!   Basic Multilingual Plane counts as 2, as kintone's check is reported to. Empty values are
+//!   not length-checked.
+//! - Numbers: kintone's syntax ([`Decimal`]); surrounding spaces are trimmed as kintone does.
+//!   Limits are compared exactly. More digits before the decimal point than the app's
+//!   precision allows (12 by default) is refused; extra decimals are left for kintone to round.
+//!   Inside a subtable kintone silently stores a non-number as `""`; kform refuses it instead,
+//!   so no visitor's input is lost.
+//! - Options: the value (each value of a list) must be an option the form offers; `""` items
+//!   of a list are dropped as kintone skips them.
+//! - Dates, times and date-times: see [`crate::datetime`]. Links and input hints: see
+//!   [`crate::text`]. Link values are trimmed.
+//! - Users, organizations, groups: when the field lists selectable entities of its own type
+//!   only, a code must be one of them; otherwise any code is sent and kintone decides.
+//! - Subtables: every row's inner fields are checked with kintone's row paths; unknown inner
+//!   codes are ignored.
 //!
 //! Hidden items always send the form's fixed value, whatever the client sent. Values for codes
 //! the form does not map are ignored, as kintone ignores unknown codes.
 
-use crate::field::{AppFields, Field, FieldKind, NumberLimits, TextLimits};
-use crate::form::FormSpec;
+use crate::datetime::{normalize_date, normalize_datetime, normalize_time};
+use crate::field::{
+    AppFields, Entity, EntitySelect, EntityType, Field, FieldCode, FieldKind, LinkProtocol,
+    LookupKey, NumberLimits, Shape, TextLimits,
+};
+use crate::form::{FormItem, FormSpec, InputHint};
+use crate::number::{Decimal, NumberPrecision};
 use crate::record::{Record, RecordValue, Valid};
 use crate::report::{Issue, IssueCode, Report};
+use crate::text::{is_email, is_phone, is_web_url, normalize_postal_code};
 use crate::value::{Value, Values};
 
 /// Checks `values` against the form and the app's fields.
@@ -33,6 +48,7 @@ pub fn validate(
     form: &FormSpec,
     values: &Values,
 ) -> Result<Valid<Record>, Report> {
+    let precision = form.number_precision.unwrap_or_default();
     let mut report = Report::default();
     let mut record = Record::default();
     for item in &form.items {
@@ -41,213 +57,371 @@ pub fn validate(
             report.push(Issue::on_value(code, IssueCode::UnknownField));
             continue;
         };
-        if !field.is_inputtable() {
-            report.push(Issue::on_value(code, IssueCode::NotInputtable));
+        if !field.is_writable() {
+            report.push(Issue::on_value(code, IssueCode::NotWritable));
             continue;
         }
         let value = item.hidden.as_ref().or_else(|| values.get(code.as_str()));
-        let required = field.required || item.required;
-        if let Some(value) = check_field(field, required, value, &mut report) {
+        let rules = Rules::for_item(field, item, precision);
+        let mut check = Check { place: Place { top: code, row: None }, report: &mut report };
+        if let Some(value) = check.field(field, &rules, value) {
             record.insert(code.clone(), value);
         }
     }
     if report.is_empty() { Ok(Valid::new(record)) } else { Err(report) }
 }
 
-/// Checks one field's value; returns the normalised value when it is acceptable.
-fn check_field(
+/// Checks one value of one item on its own, as [`validate`] would (used by lint for hidden
+/// and initial values).
+pub(crate) fn check_item_value(
     field: &Field,
+    item: &FormItem,
+    value: &Value,
+    precision: NumberPrecision,
+) -> Report {
+    let mut report = Report::default();
+    let rules = Rules::for_item(field, item, precision);
+    Check { place: Place { top: &field.code, row: None }, report: &mut report }.field(
+        field,
+        &rules,
+        Some(value),
+    );
+    report
+}
+
+/// What the form adds to kintone's rules for one item.
+struct Rules<'a> {
     required: bool,
-    value: Option<&Value>,
-    report: &mut Report,
-) -> Option<RecordValue> {
-    let code = &field.code;
-    let is_list = field.kind.is_list();
-    if value.is_none_or(Value::is_empty) {
-        if required {
-            report.push(on_whole_field(field, IssueCode::Required));
-            return None;
+    hint: Option<InputHint>,
+    hidden_options: &'a [String],
+    max_files: Option<u32>,
+    precision: NumberPrecision,
+}
+
+impl<'a> Rules<'a> {
+    fn for_item(field: &Field, item: &'a FormItem, precision: NumberPrecision) -> Self {
+        Self {
+            required: field.required || item.required,
+            hint: item.input_hint,
+            hidden_options: &item.hide_options,
+            max_files: item.max_files,
+            precision,
         }
-        return Some(if is_list {
-            RecordValue::List(Vec::new())
-        } else {
-            RecordValue::Text(String::new())
-        });
     }
-    let value = value?;
-    match (&field.kind, value) {
-        (FieldKind::SingleLineText { limits, .. }, Value::Text(text)) => {
-            check_length(field, *limits, text, report).then(|| RecordValue::Text(text.clone()))
-        }
-        (FieldKind::MultiLineText { .. }, Value::Text(text)) => {
-            Some(RecordValue::Text(text.clone()))
-        }
-        (FieldKind::Number { limits, .. }, Value::Text(text)) => {
-            check_number(field, limits, text.trim(), report).map(RecordValue::Text)
-        }
-        (
-            FieldKind::RadioButton { options, .. } | FieldKind::DropDown { options, .. },
-            Value::Text(text),
-        ) => {
-            if options.iter().any(|choice| &choice.value == text) {
-                Some(RecordValue::Text(text.clone()))
-            } else {
-                report.push(Issue::on_value(code, IssueCode::NotAnOption { value: text.clone() }));
-                None
-            }
-        }
-        (
-            FieldKind::CheckBox { options, .. } | FieldKind::MultiSelect { options, .. },
-            Value::List(items),
-        ) => {
-            let mut ok = true;
-            for (index, item) in items.iter().enumerate() {
-                if !options.iter().any(|choice| &choice.value == item) {
-                    ok = false;
-                    report.push(Issue {
-                        field: Some(code.clone()),
-                        path: format!("record.{code}.values[{index}].value"),
-                        code: IssueCode::NotAnOption { value: item.clone() },
-                    });
-                }
-            }
-            ok.then(|| RecordValue::List(items.clone()))
-        }
-        (FieldKind::Date { .. }, Value::Text(text)) => match normalize_date(text) {
-            Some(date) => Some(RecordValue::Text(date)),
-            None => {
-                report.push(Issue::on_value(code, IssueCode::InvalidDate));
-                None
-            }
-        },
-        (FieldKind::NotInputtable { .. }, _) => None,
-        (_, _) => {
-            report.push(on_whole_field(field, IssueCode::WrongShape));
-            None
+
+    /// kintone's own rules for an inner field of a subtable.
+    fn inner(field: &Field, precision: NumberPrecision) -> Self {
+        Self {
+            required: field.required,
+            hint: None,
+            hidden_options: &[],
+            max_files: None,
+            precision,
         }
     }
 }
 
-/// A problem with the field as a whole: kintone reports it on `record.<code>.values` for list
-/// fields and on `record.<code>.value` for the others.
-fn on_whole_field(field: &Field, code: IssueCode) -> Issue {
-    if field.kind.is_list() {
-        Issue {
-            field: Some(field.code.clone()),
-            path: format!("record.{}.values", field.code),
-            code,
+/// Where a value sits: a top-level field, or an inner field of one subtable row.
+#[derive(Clone, Copy)]
+struct Place<'a> {
+    /// The top-level field (the subtable, for inner fields).
+    top: &'a FieldCode,
+    /// The row and the inner field, inside a subtable.
+    row: Option<(usize, &'a FieldCode)>,
+}
+
+impl Place<'_> {
+    /// kintone's path of the field, before its `.value` / `.values` suffix.
+    fn base(&self) -> String {
+        match self.row {
+            None => format!("record.{}", self.top),
+            Some((row, inner)) => format!("record.{}.value[{row}].value.{inner}", self.top),
         }
-    } else {
-        Issue::on_value(&field.code, code)
     }
+}
+
+/// Collects the problems of one field (or one inner field) into the report.
+struct Check<'a, 'r> {
+    place: Place<'a>,
+    report: &'r mut Report,
+}
+
+impl Check<'_, '_> {
+    fn push(&mut self, suffix: &str, code: IssueCode) {
+        let path = format!("{}{suffix}", self.place.base());
+        self.report.push(Issue { field: Some(self.place.top.clone()), path, code });
+    }
+
+    /// A problem with the field as a whole, on the path kintone uses for its shape.
+    fn whole(&mut self, shape: Shape, code: IssueCode) {
+        let suffix = match shape {
+            Shape::Text | Shape::Rows => ".value",
+            Shape::List | Shape::Files => ".values",
+            Shape::Entities => ".values.value",
+        };
+        self.push(suffix, code);
+    }
+
+    /// Checks one field's value; returns the normalized value when it is acceptable, or
+    /// `None` when it is refused or should be left out for kintone to fill.
+    fn field(
+        &mut self,
+        field: &Field,
+        rules: &Rules,
+        value: Option<&Value>,
+    ) -> Option<RecordValue> {
+        let shape = field.kind.shape()?;
+        let Some(value) = value else {
+            if rules.required && !field.kind.has_default() {
+                self.whole(shape, IssueCode::Required);
+            }
+            return None;
+        };
+        if is_effectively_empty(value) {
+            if rules.required {
+                self.whole(shape, IssueCode::Required);
+                return None;
+            }
+            return Some(empty(shape));
+        }
+        match (&field.kind, value) {
+            (FieldKind::SingleLineText { limits, .. }, Value::Text(text)) => {
+                let ok = self.length(*limits, text) & self.hint(rules.hint, text);
+                ok.then(|| RecordValue::Text(text.clone()))
+            }
+            (FieldKind::MultiLineText { .. } | FieldKind::RichText { .. }, Value::Text(text)) => {
+                Some(RecordValue::Text(text.clone()))
+            }
+            (FieldKind::Number { limits, .. }, Value::Text(text)) => {
+                self.number(limits, rules.precision, text.trim()).map(RecordValue::Text)
+            }
+            (FieldKind::Lookup(lookup), Value::Text(text)) => match lookup.key {
+                LookupKey::Text => Some(RecordValue::Text(text.clone())),
+                LookupKey::Number => self
+                    .number(&NumberLimits::default(), rules.precision, text.trim())
+                    .map(RecordValue::Text),
+            },
+            (
+                FieldKind::RadioButton { options, .. } | FieldKind::DropDown { options, .. },
+                Value::Text(text),
+            ) => {
+                if offered(options, rules.hidden_options, text) {
+                    Some(RecordValue::Text(text.clone()))
+                } else {
+                    self.push(".value", IssueCode::NotAnOption { value: text.clone() });
+                    None
+                }
+            }
+            (
+                FieldKind::CheckBox { options, .. } | FieldKind::MultiSelect { options, .. },
+                Value::List(items),
+            ) => {
+                let mut ok = true;
+                for (index, item) in items.iter().enumerate() {
+                    if !item.is_empty() && !offered(options, rules.hidden_options, item) {
+                        ok = false;
+                        let suffix = format!(".values[{index}].value");
+                        self.push(&suffix, IssueCode::NotAnOption { value: item.clone() });
+                    }
+                }
+                let items = items.iter().filter(|item| !item.is_empty()).cloned().collect();
+                ok.then_some(RecordValue::List(items))
+            }
+            (FieldKind::Date { .. }, Value::Text(text)) => {
+                self.normalized(text, normalize_date, IssueCode::InvalidDate)
+            }
+            (FieldKind::Time { .. }, Value::Text(text)) => {
+                self.normalized(text, normalize_time, IssueCode::InvalidTime)
+            }
+            (FieldKind::DateTime { .. }, Value::Text(text)) => {
+                self.normalized(text, normalize_datetime, IssueCode::InvalidDateTime)
+            }
+            (FieldKind::Link { protocol, limits, .. }, Value::Text(text)) => {
+                let text = text.trim();
+                let (valid, code) = match protocol {
+                    LinkProtocol::Web => (is_web_url(text), IssueCode::InvalidUrl),
+                    LinkProtocol::Call => (is_phone(text), IssueCode::InvalidPhone),
+                    LinkProtocol::Mail => (is_email(text), IssueCode::InvalidEmail),
+                };
+                let mut ok = self.length(*limits, text);
+                if !valid {
+                    self.push(".value", code);
+                    ok = false;
+                }
+                ok.then(|| RecordValue::Text(text.to_owned()))
+            }
+            (FieldKind::File { .. }, Value::Files(keys)) => {
+                if keys.iter().any(String::is_empty) {
+                    self.whole(shape, IssueCode::WrongShape);
+                    return None;
+                }
+                if let Some(max) = rules.max_files.filter(|max| keys.len() > *max as usize) {
+                    self.whole(shape, IssueCode::TooManyFiles { max });
+                    return None;
+                }
+                Some(RecordValue::Files(keys.clone()))
+            }
+            (
+                FieldKind::UserSelect(select)
+                | FieldKind::OrganizationSelect(select)
+                | FieldKind::GroupSelect(select),
+                Value::Entities(codes),
+            ) => self.entities(&field.kind, select, codes),
+            (FieldKind::Subtable { fields }, Value::Rows(rows)) => {
+                let mut ok = true;
+                let mut checked = Vec::with_capacity(rows.len());
+                for (index, row) in rows.iter().enumerate() {
+                    let mut record = Record::default();
+                    for (code, inner) in fields {
+                        let place = Place { top: self.place.top, row: Some((index, code)) };
+                        let rules = Rules::inner(inner, rules.precision);
+                        let mut check = Check { place, report: self.report };
+                        let before = check.report.issues().len();
+                        if let Some(value) = check.field(inner, &rules, row.get(code.as_str())) {
+                            record.insert(code.clone(), value);
+                        }
+                        ok &= check.report.issues().len() == before;
+                    }
+                    checked.push(record);
+                }
+                ok.then_some(RecordValue::Rows(checked))
+            }
+            (_, _) => {
+                self.whole(shape, IssueCode::WrongShape);
+                None
+            }
+        }
+    }
+
+    fn normalized(
+        &mut self,
+        text: &str,
+        normalize: fn(&str) -> Option<String>,
+        code: IssueCode,
+    ) -> Option<RecordValue> {
+        let normalized = normalize(text.trim());
+        if normalized.is_none() {
+            self.push(".value", code);
+        }
+        normalized.map(RecordValue::Text)
+    }
+
+    fn length(&mut self, limits: TextLimits, text: &str) -> bool {
+        let length = kintone_length(text);
+        let mut ok = true;
+        if let Some(max) = limits.max_length.filter(|max| length > *max as usize) {
+            self.push(".value", IssueCode::TooLong { max });
+            ok = false;
+        }
+        if let Some(min) = limits.min_length.filter(|min| length < *min as usize) {
+            self.push(".value", IssueCode::TooShort { min });
+            ok = false;
+        }
+        ok
+    }
+
+    fn hint(&mut self, hint: Option<InputHint>, text: &str) -> bool {
+        let problem = match hint {
+            None => None,
+            Some(InputHint::Email) => (!is_email(text)).then_some(IssueCode::InvalidEmail),
+            Some(InputHint::Tel) => (!is_phone(text)).then_some(IssueCode::InvalidPhone),
+            Some(InputHint::Url) => (!is_web_url(text)).then_some(IssueCode::InvalidUrl),
+            Some(InputHint::PostalCode) => {
+                normalize_postal_code(text).is_none().then_some(IssueCode::InvalidPostalCode)
+            }
+        };
+        problem.map(|code| self.push(".value", code)).is_none()
+    }
+
+    fn number(
+        &mut self,
+        limits: &NumberLimits,
+        precision: NumberPrecision,
+        text: &str,
+    ) -> Option<String> {
+        let Some(number) = Decimal::parse(text) else {
+            // kintone reports a non-number at the top level on `record[<code>].value`
+            // (brackets), NOTES.md §4.3; inside a table kform uses the row path.
+            match self.place.row {
+                None => {
+                    let path = format!("record[{}].value", self.place.top);
+                    let field = Some(self.place.top.clone());
+                    self.report.push(Issue { field, path, code: IssueCode::NotANumber });
+                }
+                Some(_) => self.push(".value", IssueCode::NotANumber),
+            }
+            return None;
+        };
+        let bound = |bound: &Option<String>| bound.as_deref().and_then(Decimal::parse);
+        let mut ok = true;
+        if bound(&limits.max_value).is_some_and(|max| number > max) {
+            let max = limits.max_value.clone().unwrap_or_default();
+            self.push(".value", IssueCode::TooLarge { max });
+            ok = false;
+        }
+        if bound(&limits.min_value).is_some_and(|min| number < min) {
+            let min = limits.min_value.clone().unwrap_or_default();
+            self.push(".value", IssueCode::TooSmall { min });
+            ok = false;
+        }
+        let max_digits = precision.integer_digits();
+        if number.integer_digits() > u64::from(max_digits) {
+            self.push(".value", IssueCode::TooManyDigits { max: max_digits });
+            ok = false;
+        }
+        ok.then(|| text.to_owned())
+    }
+
+    fn entities(
+        &mut self,
+        kind: &FieldKind,
+        select: &EntitySelect,
+        codes: &[String],
+    ) -> Option<RecordValue> {
+        let own = match kind {
+            FieldKind::UserSelect(_) => EntityType::User,
+            FieldKind::OrganizationSelect(_) => EntityType::Organization,
+            _ => EntityType::Group,
+        };
+        // Only a list of plain entities of the field's own type is a closed list: a group or
+        // organization entry in a user field offers its members, whom kform cannot know.
+        let closed = !select.entities.is_empty()
+            && select.entities.iter().all(|entity: &Entity| entity.kind == own);
+        let mut ok = true;
+        for (index, code) in codes.iter().enumerate() {
+            let known = select.entities.iter().any(|entity| &entity.code == code);
+            if code.is_empty() || (closed && !known) {
+                ok = false;
+                let suffix = format!(".values[{index}].value");
+                self.push(&suffix, IssueCode::NotAnOption { value: code.clone() });
+            }
+        }
+        ok.then(|| RecordValue::Entities(codes.to_vec()))
+    }
+}
+
+fn is_effectively_empty(value: &Value) -> bool {
+    match value {
+        Value::List(items) => items.iter().all(String::is_empty),
+        other => other.is_empty(),
+    }
+}
+
+fn empty(shape: Shape) -> RecordValue {
+    match shape {
+        Shape::Text => RecordValue::Text(String::new()),
+        Shape::List => RecordValue::List(Vec::new()),
+        Shape::Entities => RecordValue::Entities(Vec::new()),
+        Shape::Files => RecordValue::Files(Vec::new()),
+        Shape::Rows => RecordValue::Rows(Vec::new()),
+    }
+}
+
+fn offered(options: &[crate::field::Choice], hidden: &[String], value: &str) -> bool {
+    options.iter().any(|choice| choice.value == value) && !hidden.iter().any(|h| h == value)
 }
 
 /// The length kintone counts: UTF-16 code units (see the module documentation).
 pub fn kintone_length(text: &str) -> usize {
     text.encode_utf16().count()
-}
-
-fn check_length(field: &Field, limits: TextLimits, text: &str, report: &mut Report) -> bool {
-    let length = kintone_length(text);
-    let mut ok = true;
-    if let Some(max) = limits.max_length.filter(|max| length > *max as usize) {
-        report.push(Issue::on_value(&field.code, IssueCode::TooLong { max }));
-        ok = false;
-    }
-    if let Some(min) = limits.min_length.filter(|min| length < *min as usize) {
-        report.push(Issue::on_value(&field.code, IssueCode::TooShort { min }));
-        ok = false;
-    }
-    ok
-}
-
-fn check_number(
-    field: &Field,
-    limits: &NumberLimits,
-    text: &str,
-    report: &mut Report,
-) -> Option<String> {
-    let Some(number) = parse_number(text) else {
-        // kintone reports a non-number on `record[<code>].value` (brackets), see NOTES.md §4.3.
-        report.push(Issue {
-            field: Some(field.code.clone()),
-            path: format!("record[{}].value", field.code),
-            code: IssueCode::NotANumber,
-        });
-        return None;
-    };
-    let mut ok = true;
-    if let Some(max) =
-        limits.max_value.as_ref().filter(|max| parse_number(max).is_some_and(|m| number > m))
-    {
-        report.push(Issue::on_value(&field.code, IssueCode::TooLarge { max: max.clone() }));
-        ok = false;
-    }
-    if let Some(min) =
-        limits.min_value.as_ref().filter(|min| parse_number(min).is_some_and(|m| number < m))
-    {
-        report.push(Issue::on_value(&field.code, IssueCode::TooSmall { min: min.clone() }));
-        ok = false;
-    }
-    ok.then(|| text.to_owned())
-}
-
-/// Parses a number in kintone's syntax: `[+-]digits[.digits][(e|E)[+-]digits]`, half-width only.
-pub fn parse_number(text: &str) -> Option<f64> {
-    let bytes = text.as_bytes();
-    let mut index = 0;
-    if matches!(bytes.first(), Some(b'+' | b'-')) {
-        index += 1;
-    }
-    let digits_before = bytes[index..].iter().take_while(|b| b.is_ascii_digit()).count();
-    index += digits_before;
-    let mut digits_after = 0;
-    if bytes.get(index) == Some(&b'.') {
-        index += 1;
-        digits_after = bytes[index..].iter().take_while(|b| b.is_ascii_digit()).count();
-        index += digits_after;
-    }
-    if digits_before + digits_after == 0 {
-        return None;
-    }
-    if matches!(bytes.get(index), Some(b'e' | b'E')) {
-        index += 1;
-        if matches!(bytes.get(index), Some(b'+' | b'-')) {
-            index += 1;
-        }
-        let exponent_digits = bytes[index..].iter().take_while(|b| b.is_ascii_digit()).count();
-        if exponent_digits == 0 {
-            return None;
-        }
-        index += exponent_digits;
-    }
-    if index != bytes.len() {
-        return None;
-    }
-    text.parse::<f64>().ok().filter(|number| number.is_finite())
-}
-
-/// Normalises a kintone date (`YYYY`, `YYYY-MM`, `YYYY-M-D`, `YYYY-MM-DD`) to `YYYY-MM-DD`, or
-/// `None` when it is not a real date in kintone's range.
-pub fn normalize_date(text: &str) -> Option<String> {
-    let mut parts = text.split('-');
-    let year = parse_date_part(parts.next()?, 4, 4)?;
-    let month = parts.next().map_or(Some(1), |part| parse_date_part(part, 1, 2))?;
-    let day = parts.next().map_or(Some(1), |part| parse_date_part(part, 1, 2))?;
-    if parts.next().is_some() || !(1000..=9999).contains(&year) || !(1..=12).contains(&month) {
-        return None;
-    }
-    let leap = (year % 4 == 0 && year % 100 != 0) || year % 400 == 0;
-    let days_in_month = match month {
-        2 if leap => 29,
-        2 => 28,
-        4 | 6 | 9 | 11 => 30,
-        _ => 31,
-    };
-    (1..=days_in_month).contains(&day).then(|| format!("{year:04}-{month:02}-{day:02}"))
-}
-
-fn parse_date_part(part: &str, min_len: usize, max_len: usize) -> Option<u32> {
-    let ok = (min_len..=max_len).contains(&part.len()) && part.bytes().all(|b| b.is_ascii_digit());
-    if ok { part.parse().ok() } else { None }
 }

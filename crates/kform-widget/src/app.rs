@@ -3,7 +3,7 @@
 use kform_core::field::FieldKind;
 use kform_core::message::Text;
 use kform_core::protocol::{FormDescriptor, SubmissionState, SubmitOutcome};
-use kform_core::{FormItem, Locale};
+use kform_core::{FormItem, Locale, OnSuccess};
 use leptos::prelude::*;
 use leptos::task::spawn_local;
 use serde_json::json;
@@ -138,7 +138,20 @@ fn form_element(
                             );
                         }
                     }
+                    let redirect = match (
+                        &result,
+                        &state.with_untracked(|s| s.descriptor().form.on_success.clone()),
+                    ) {
+                        (Ok(_), OnSuccess::Redirect(url)) => Some(url.clone()),
+                        _ => None,
+                    };
                     state.update(|s| s.finish_submit(result));
+                    if let Some(url) = redirect
+                        && let Some(window) = web_sys::window()
+                        && window.location().set_href(&url).is_err()
+                    {
+                        emit(&host, "kform:error", &json!({ "stage": "redirect", "reason": url }));
+                    }
                 });
             }
             None => {
@@ -193,7 +206,7 @@ fn item_view(
         return view! { <div class="kform-note"><p class="kform-label">{label}</p><p class="kform-help">{help}</p></div> }.into_any();
     };
     let Some(field) =
-        descriptor.fields.get(code.as_str()).filter(|field| field.is_inputtable()).cloned()
+        descriptor.fields.get(code.as_str()).filter(|field| field.is_writable()).cloned()
     else {
         return ().into_any();
     };
@@ -226,6 +239,8 @@ fn item_view(
         message_id: message_id.clone(),
         placeholder: item.placeholder.clone(),
         required,
+        hint: item.input_hint,
+        hide_options: item.hide_options.clone(),
     };
     let input = field_input(context);
     let message = view! { <p class="kform-message" part="error" id=message_id aria-live="polite">{messages}</p> };

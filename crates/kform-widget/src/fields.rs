@@ -1,8 +1,8 @@
 //! One input per kintone field type: a single exhaustive match chooses it.
 
-use kform_core::field::FieldKind;
+use kform_core::field::{FieldKind, LinkProtocol, LookupKey};
 use kform_core::message::Text;
-use kform_core::{Field, Value};
+use kform_core::{Choice, Field, InputHint, Value};
 use leptos::prelude::*;
 
 use crate::state::FormState;
@@ -16,11 +16,25 @@ pub(crate) struct InputContext {
     pub(crate) message_id: String,
     pub(crate) placeholder: Option<String>,
     pub(crate) required: bool,
+    pub(crate) hint: Option<InputHint>,
+    pub(crate) hide_options: Vec<String>,
 }
 
 /// Renders the input for one kintone field.
 pub(crate) fn field_input(context: InputContext) -> AnyView {
-    let InputContext { state, field, input_id, message_id, placeholder, required } = context;
+    let InputContext {
+        state,
+        field,
+        input_id,
+        message_id,
+        placeholder,
+        required,
+        hint,
+        hide_options,
+    } = context;
+    let offered = |options: Vec<Choice>| {
+        options.into_iter().filter(move |choice| !hide_options.contains(&choice.value))
+    };
     let code = field.code.as_str().to_owned();
     let invalid = {
         let code = code.clone();
@@ -44,10 +58,31 @@ pub(crate) fn field_input(context: InputContext) -> AnyView {
         move |ev| state.update(|s| s.set(&code, Value::Text(event_target_value(&ev))))
     };
     match field.kind {
-        FieldKind::SingleLineText { .. } | FieldKind::Number { .. } | FieldKind::Date { .. } => {
-            let input_type =
-                if matches!(field.kind, FieldKind::Date { .. }) { "date" } else { "text" };
-            let input_mode = matches!(field.kind, FieldKind::Number { .. }).then_some("decimal");
+        FieldKind::SingleLineText { .. }
+        | FieldKind::Number { .. }
+        | FieldKind::Date { .. }
+        | FieldKind::Time { .. }
+        | FieldKind::Link { .. }
+        | FieldKind::Lookup(_) => {
+            let input_type = match (&field.kind, hint) {
+                (FieldKind::Date { .. }, _) => "date",
+                (FieldKind::Time { .. }, _) => "time",
+                (FieldKind::Link { protocol: LinkProtocol::Web, .. }, _)
+                | (_, Some(InputHint::Url)) => "url",
+                (FieldKind::Link { protocol: LinkProtocol::Call, .. }, _)
+                | (_, Some(InputHint::Tel)) => "tel",
+                (FieldKind::Link { protocol: LinkProtocol::Mail, .. }, _)
+                | (_, Some(InputHint::Email)) => "email",
+                _ => "text",
+            };
+            let input_mode = match (&field.kind, hint) {
+                (FieldKind::Number { .. }, _) => Some("decimal"),
+                (FieldKind::Lookup(lookup), _) if lookup.key == LookupKey::Number => {
+                    Some("decimal")
+                }
+                (_, Some(InputHint::PostalCode)) => Some("numeric"),
+                _ => None,
+            };
             view! {
                 <input class="kform-input" part="input" id=input_id type=input_type inputmode=input_mode
                     placeholder=placeholder aria-describedby=message_id aria-invalid=invalid
@@ -55,7 +90,7 @@ pub(crate) fn field_input(context: InputContext) -> AnyView {
             }
             .into_any()
         }
-        FieldKind::MultiLineText { .. } => view! {
+        FieldKind::MultiLineText { .. } | FieldKind::RichText { .. } => view! {
             <textarea class="kform-input" part="input" id=input_id rows="5" placeholder=placeholder
                 aria-describedby=message_id aria-invalid=invalid aria-required=required.to_string()
                 prop:value=text_value on:input=on_text on:blur=on_blur></textarea>
@@ -63,8 +98,7 @@ pub(crate) fn field_input(context: InputContext) -> AnyView {
         .into_any(),
         FieldKind::DropDown { options, .. } => {
             let none = state.with_untracked(|s| s.text(Text::NoSelection));
-            let choices = options
-                .into_iter()
+            let choices = offered(options)
                 .map(|choice| {
                     let selected = is_current(choice.value.clone());
                     view! { <option value=choice.value selected=selected>{choice.label}</option> }
@@ -81,8 +115,7 @@ pub(crate) fn field_input(context: InputContext) -> AnyView {
             .into_any()
         }
         FieldKind::RadioButton { options, .. } => {
-            let choices = options
-                .into_iter()
+            let choices = offered(options)
                 .map(|choice| {
                     let checked = is_current(choice.value.clone());
                     let on_change = {
@@ -101,8 +134,7 @@ pub(crate) fn field_input(context: InputContext) -> AnyView {
             view! { <div class="kform-choices" role="radiogroup" aria-describedby=message_id>{choices}</div> }.into_any()
         }
         FieldKind::CheckBox { options, .. } | FieldKind::MultiSelect { options, .. } => {
-            let choices = options
-                .into_iter()
+            let choices = offered(options)
                 .map(|choice| {
                     let checked = {
                         let (code, value) = (code.clone(), choice.value.clone());
@@ -123,6 +155,14 @@ pub(crate) fn field_input(context: InputContext) -> AnyView {
                 .collect_view();
             view! { <div class="kform-choices" role="group" aria-describedby=message_id>{choices}</div> }.into_any()
         }
-        FieldKind::NotInputtable { .. } => ().into_any(),
+        // Date-times, files, user/organization/group selections and subtables get their
+        // inputs with the widget's full field set (issue 7); until then they are not shown.
+        FieldKind::DateTime { .. }
+        | FieldKind::File { .. }
+        | FieldKind::UserSelect(_)
+        | FieldKind::OrganizationSelect(_)
+        | FieldKind::GroupSelect(_)
+        | FieldKind::Subtable { .. }
+        | FieldKind::NotWritable { .. } => ().into_any(),
     }
 }

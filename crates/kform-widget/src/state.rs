@@ -5,7 +5,7 @@
 
 use std::collections::BTreeSet;
 
-use kform_core::field::FieldKind;
+use kform_core::OnSuccess;
 use kform_core::message::Text;
 use kform_core::protocol::{ErrorResponse, FormDescriptor, Submission, SubmitOutcome};
 use kform_core::{Locale, Report, Value, Values, validate};
@@ -51,21 +51,15 @@ impl FormState {
     pub fn new(descriptor: FormDescriptor, locale: Option<Locale>) -> Self {
         let locale = locale.unwrap_or(descriptor.form.default_lang);
         let mut values = Values::default();
-        for field in descriptor.fields.fields.values() {
-            let initial = match &field.kind {
-                FieldKind::SingleLineText { default_value, .. }
-                | FieldKind::MultiLineText { default_value }
-                | FieldKind::Number { default_value, .. }
-                | FieldKind::RadioButton { default_value, .. }
-                | FieldKind::DropDown { default_value, .. }
-                | FieldKind::Date { default_value } => Value::Text(default_value.clone()),
-                FieldKind::CheckBox { default_value, .. }
-                | FieldKind::MultiSelect { default_value, .. } => {
-                    Value::List(default_value.clone())
-                }
-                FieldKind::NotInputtable { .. } => continue,
-            };
-            values.set(field.code.as_str(), initial);
+        for item in &descriptor.form.items {
+            let Some(code) = &item.field else { continue };
+            let Some(field) = descriptor.fields.get(code) else { continue };
+            let initial = item.initial.clone().or_else(|| field.kind.default_input());
+            let initial = initial.unwrap_or_else(|| match field.kind.shape() {
+                Some(kform_core::Shape::Text) => Value::Text(String::new()),
+                _ => Value::List(Vec::new()),
+            });
+            values.set(code.as_str(), initial);
         }
         let mut state = Self {
             descriptor,
@@ -211,8 +205,13 @@ impl FormState {
         self.status = match result {
             Ok(_) => {
                 self.submission_id = None;
-                let message = self.descriptor.form.success_message.clone();
-                Status::Sent(message.unwrap_or_else(|| self.text(Text::Thanks).to_owned()))
+                let message = match &self.descriptor.form.on_success {
+                    OnSuccess::Message(message) => message.clone(),
+                    OnSuccess::Thanks | OnSuccess::Redirect(_) => {
+                        self.text(Text::Thanks).to_owned()
+                    }
+                };
+                Status::Sent(message)
             }
             Err(SubmitError::Invalid(response)) => {
                 self.server_report = response.report();

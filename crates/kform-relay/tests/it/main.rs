@@ -119,15 +119,22 @@ async fn malformed_requests_say_what_is_wrong() {
     let broken = send(&state, submit(r#"{"values": {"会社名": "a""#, None)).await;
     assert_eq!(broken.status, StatusCode::BAD_REQUEST);
     assert!(broken.body["message"].as_str().unwrap().contains("EOF"), "{}", broken.text);
-    let wrong_shape = send(&state, submit(r#"{"values": {"会社名": 5}}"#, None)).await;
+    // A value of the wrong JSON shape is reported on its field, with every other problem.
+    let wrong_shape = send(&state, submit(r#"{"values": {"会社名": true}}"#, None)).await;
+    assert_eq!(wrong_shape.status, StatusCode::UNPROCESSABLE_ENTITY, "{}", wrong_shape.text);
     assert_eq!(
-        wrong_shape.status,
-        StatusCode::UNPROCESSABLE_ENTITY,
-        "JSON of the wrong shape: {}",
+        wrong_shape.body["errors"][0]["path"], "record.会社名.value",
+        "{}",
         wrong_shape.text
     );
+    assert_eq!(wrong_shape.body["errors"][0]["code"], "wrong_shape", "{}", wrong_shape.text);
+    // A body of the wrong shape is refused as a whole, saying why.
+    let not_a_map = send(&state, submit(r#"{"values": ["会社名"]}"#, None)).await;
+    assert_eq!(not_a_map.status, StatusCode::UNPROCESSABLE_ENTITY, "{}", not_a_map.text);
     assert!(
-        wrong_shape.body["message"].as_str().unwrap().contains("a string or an array of strings")
+        not_a_map.body["message"].as_str().unwrap().contains("expected a map"),
+        "{}",
+        not_a_map.text
     );
     let no_type = send(
         &state,

@@ -1,0 +1,247 @@
+//! Lint: a form definition checked against the kintone app's fields before any visitor sees it.
+//!
+//! Every problem is reported at once. Each one would make submissions fail or misbehave, so a
+//! relay refuses to serve a form with problems and an editor shows them next to the item.
+
+use std::collections::BTreeMap;
+
+use serde::{Deserialize, Serialize};
+
+use crate::field::{AppFields, Field, FieldCode, FieldKind, Shape};
+use crate::form::{FORM_FORMAT_VERSION, FormSpec, InputHint, OnSuccess};
+use crate::report::IssueCode;
+use crate::text::is_web_url;
+use crate::validate::check_item_value;
+
+/// One problem of a form definition.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct LintIssue {
+    /// The item concerned (its index in `items`), when the problem is an item's.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub item: Option<usize>,
+    /// The kintone field concerned, if any.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub field: Option<FieldCode>,
+    /// What is wrong.
+    #[serde(flatten)]
+    pub problem: LintProblem,
+}
+
+/// What is wrong with a form definition. Serialized as `{"problem": "unknown_field", …}`.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(tag = "problem", rename_all = "snake_case")]
+#[non_exhaustive]
+pub enum LintProblem {
+    /// The definition's format is not the one this kform reads.
+    UnsupportedFormat {
+        /// The format found.
+        found: u32,
+    },
+    /// The item maps a field code the app does not have.
+    UnknownField,
+    /// The item maps a field a form cannot write (system, computed, layout).
+    NotWritable {
+        /// kintone's type of the field.
+        kintone_type: String,
+    },
+    /// The field's type in the app is not the one the author mapped.
+    TypeMismatch {
+        /// The type the form expects.
+        expected: String,
+        /// The type in the app.
+        actual: String,
+    },
+    /// Two items map the same field.
+    MappedTwice {
+        /// The index of the first item mapping it.
+        first_item: usize,
+    },
+    /// kintone requires the field, but it is not on the form and has no default: every
+    /// submission would fail.
+    RequiredFieldMissing,
+    /// The item's fixed hidden value would be refused.
+    HiddenValueRejected {
+        /// Why, as validation reports it.
+        issue: IssueCode,
+    },
+    /// The item's initial value would be refused if sent unchanged.
+    InitialValueRejected {
+        /// Why, as validation reports it.
+        issue: IssueCode,
+    },
+    /// An input hint on a field that is not `SINGLE_LINE_TEXT`.
+    HintNotApplicable {
+        /// The hint.
+        hint: InputHint,
+    },
+    /// `hide_options` on a field without options, or naming an option the field lacks.
+    UnknownOption {
+        /// The option named.
+        value: String,
+    },
+    /// Every option of a required choice field is hidden.
+    NoOptionLeft,
+    /// `max_files` on a field that is not `FILE`.
+    MaxFilesNotApplicable,
+    /// The update key is not a unique `SINGLE_LINE_TEXT` or `NUMBER` field on the form.
+    InvalidUpdateKey {
+        /// What is wrong with it.
+        reason: KeyProblem,
+    },
+    /// The idempotency field is not a unique `SINGLE_LINE_TEXT` field off the form that can
+    /// hold a submission id (36 characters).
+    InvalidIdempotencyField {
+        /// What is wrong with it.
+        reason: KeyProblem,
+    },
+    /// The redirect address is not an `http(s)` address.
+    InvalidRedirect,
+    /// The form has no item that writes a field.
+    NothingToSend,
+}
+
+/// What is wrong with an update key or an idempotency field.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum KeyProblem {
+    /// The app has no such field.
+    UnknownField,
+    /// The field has the wrong type.
+    WrongType,
+    /// The field does not prohibit duplicate values.
+    NotUnique,
+    /// The update key is not on the form, so a submission carries no key.
+    NotOnForm,
+    /// The idempotency field is on the form, where a visitor could set it.
+    OnForm,
+    /// The field's maximum length is below 36 characters.
+    TooShort,
+}
+
+/// Checks `form` against the app's `fields`; an empty list means the form is sound.
+pub fn lint(fields: &AppFields, form: &FormSpec) -> Vec<LintIssue> {
+    let mut issues = Vec::new();
+    let mut push = |item: Option<usize>, field: Option<&FieldCode>, problem| {
+        issues.push(LintIssue { item, field: field.cloned(), problem });
+    };
+    if form.format != FORM_FORMAT_VERSION {
+        push(None, None, LintProblem::UnsupportedFormat { found: form.format });
+    }
+    let precision = form.number_precision.unwrap_or_default();
+    let mut mapped: BTreeMap<&FieldCode, usize> = BTreeMap::new();
+    for (index, item) in form.items.iter().enumerate() {
+        let at = Some(index);
+        let Some(code) = &item.field else { continue };
+        if let Some(first_item) = mapped.get(code) {
+            push(at, Some(code), LintProblem::MappedTwice { first_item: *first_item });
+            continue;
+        }
+        mapped.insert(code, index);
+        let Some(field) = fields.get(code) else {
+            push(at, Some(code), LintProblem::UnknownField);
+            continue;
+        };
+        let actual = field.kind.kintone_type();
+        if let Some(expected) = item.kintone_type.as_deref().filter(|t| *t != actual) {
+            let problem = LintProblem::TypeMismatch {
+                expected: expected.to_owned(),
+                actual: actual.to_owned(),
+            };
+            push(at, Some(code), problem);
+            continue;
+        }
+        if !field.is_writable() {
+            push(at, Some(code), LintProblem::NotWritable { kintone_type: actual.to_owned() });
+            continue;
+        }
+        if let Some(hint) = item.input_hint
+            && !matches!(field.kind, FieldKind::SingleLineText { .. })
+        {
+            push(at, Some(code), LintProblem::HintNotApplicable { hint });
+        }
+        let options = field.kind.options().unwrap_or_default();
+        for value in &item.hide_options {
+            if !options.iter().any(|choice| &choice.value == value) {
+                push(at, Some(code), LintProblem::UnknownOption { value: value.clone() });
+            }
+        }
+        let all_hidden = !options.is_empty()
+            && options.iter().all(|choice| item.hide_options.contains(&choice.value));
+        if all_hidden && (field.required || item.required) && item.hidden.is_none() {
+            push(at, Some(code), LintProblem::NoOptionLeft);
+        }
+        if item.max_files.is_some() && field.kind.shape() != Some(Shape::Files) {
+            push(at, Some(code), LintProblem::MaxFilesNotApplicable);
+        }
+        if let Some(hidden) = &item.hidden {
+            for issue in check_item_value(field, item, hidden, precision).issues() {
+                let problem = LintProblem::HiddenValueRejected { issue: issue.code.clone() };
+                push(at, Some(code), problem);
+            }
+        }
+        if let Some(initial) = &item.initial {
+            let mut optional = item.clone();
+            optional.required = false;
+            let mut field = field.clone();
+            field.required = false;
+            for issue in check_item_value(&field, &optional, initial, precision).issues() {
+                let problem = LintProblem::InitialValueRejected { issue: issue.code.clone() };
+                push(at, Some(code), problem);
+            }
+        }
+    }
+    if mapped.is_empty() {
+        push(None, None, LintProblem::NothingToSend);
+    }
+    for field in fields.fields.values() {
+        let on_form = mapped.contains_key(&field.code);
+        let stamped = form.idempotency_field.as_ref() == Some(&field.code);
+        if field.required && !on_form && !stamped && !field.kind.has_default() {
+            push(None, Some(&field.code), LintProblem::RequiredFieldMissing);
+        }
+    }
+    if let Some(code) = &form.update_key {
+        let reason = key_problem(fields.get(code), |field| {
+            matches!(field.kind, FieldKind::SingleLineText { .. } | FieldKind::Number { .. })
+        })
+        .or_else(|| (!mapped.contains_key(code)).then_some(KeyProblem::NotOnForm));
+        if let Some(reason) = reason {
+            push(None, Some(code), LintProblem::InvalidUpdateKey { reason });
+        }
+    }
+    if let Some(code) = &form.idempotency_field {
+        let reason = key_problem(fields.get(code), |field| {
+            matches!(field.kind, FieldKind::SingleLineText { .. })
+        })
+        .or_else(|| mapped.contains_key(code).then_some(KeyProblem::OnForm))
+        .or_else(|| match fields.get(code).map(|field| &field.kind) {
+            Some(FieldKind::SingleLineText { limits, .. })
+                if limits.max_length.is_some_and(|max| max < 36)
+                    || limits.min_length.is_some_and(|min| min > 36) =>
+            {
+                Some(KeyProblem::TooShort)
+            }
+            _ => None,
+        });
+        if let Some(reason) = reason {
+            push(None, Some(code), LintProblem::InvalidIdempotencyField { reason });
+        }
+    }
+    if let OnSuccess::Redirect(url) = &form.on_success
+        && !is_web_url(url)
+    {
+        push(None, None, LintProblem::InvalidRedirect);
+    }
+    issues
+}
+
+fn key_problem(field: Option<&Field>, right_type: impl Fn(&Field) -> bool) -> Option<KeyProblem> {
+    let Some(field) = field else { return Some(KeyProblem::UnknownField) };
+    if !right_type(field) {
+        Some(KeyProblem::WrongType)
+    } else if !field.kind.is_unique() {
+        Some(KeyProblem::NotUnique)
+    } else {
+        None
+    }
+}
