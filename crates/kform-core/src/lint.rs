@@ -7,7 +7,7 @@ use std::collections::BTreeMap;
 
 use serde::{Deserialize, Serialize};
 
-use crate::field::{AppFields, Field, FieldCode, FieldKind, Shape};
+use crate::field::{AppFields, Field, FieldCode, FieldKind, NotWritableReason, Shape};
 use crate::form::{FORM_FORMAT_VERSION, FormSpec, InputHint, OnSuccess};
 use crate::report::IssueCode;
 use crate::text::is_web_url;
@@ -43,6 +43,8 @@ pub enum LintProblem {
     NotWritable {
         /// kintone's type of the field.
         kintone_type: String,
+        /// Why a form cannot write it.
+        reason: NotWritableReason,
     },
     /// The field's type in the app is not the one the author mapped.
     TypeMismatch {
@@ -150,8 +152,10 @@ pub fn lint(fields: &AppFields, form: &FormSpec) -> Vec<LintIssue> {
             push(at, Some(code), problem);
             continue;
         }
-        if !field.is_writable() {
-            push(at, Some(code), LintProblem::NotWritable { kintone_type: actual.to_owned() });
+        if let FieldKind::NotWritable { reason, .. } = &field.kind {
+            let problem =
+                LintProblem::NotWritable { kintone_type: actual.to_owned(), reason: *reason };
+            push(at, Some(code), problem);
             continue;
         }
         if let Some(hint) = item.input_hint

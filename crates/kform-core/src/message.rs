@@ -7,7 +7,7 @@
 
 use serde::{Deserialize, Serialize};
 
-use crate::field::FieldCode;
+use crate::field::{FieldCode, NotWritableReason};
 use crate::form::{FORM_FORMAT_VERSION, InputHint};
 use crate::lint::{KeyProblem, LintIssue, LintProblem};
 use crate::report::IssueCode;
@@ -184,6 +184,17 @@ impl Text {
 }
 
 impl LintIssue {
+    /// One line for people: where (`items[3] 会社名`, a field code, or `form`), then the message.
+    pub fn line(&self, locale: Locale) -> String {
+        let place = match (self.item, &self.field) {
+            (Some(index), Some(code)) => format!("items[{index}] {code}"),
+            (Some(index), None) => format!("items[{index}]"),
+            (None, Some(code)) => code.to_string(),
+            (None, None) => "form".to_owned(),
+        };
+        format!("{place}: {}", self.message(locale))
+    }
+
     /// The problem as a sentence in `locale`, naming the field.
     pub fn message(&self, locale: Locale) -> String {
         use Locale::{En, Ja};
@@ -201,11 +212,25 @@ impl LintIssue {
                 format!("アプリにフィールド「{code}」がありません。")
             }
             (LintProblem::UnknownField, En) => format!("The app has no field \"{code}\"."),
-            (LintProblem::NotWritable { kintone_type }, Ja) => {
-                format!("「{code}」（{kintone_type}）はフォームから入力できないフィールドです。")
+            (LintProblem::NotWritable { kintone_type, reason }, Ja) => {
+                let why = match reason {
+                    NotWritableReason::System => "kintone が管理する",
+                    NotWritableReason::Computed => "計算またはルックアップで値が決まる",
+                    NotWritableReason::Layout => "値を持たない",
+                    NotWritableReason::Unsupported => "kform が対応していない種類の",
+                };
+                format!(
+                    "「{code}」（{kintone_type}）は{why}フィールドのため、フォームから入力できません。"
+                )
             }
-            (LintProblem::NotWritable { kintone_type }, En) => {
-                format!("\"{code}\" is a {kintone_type} field, which a form cannot write.")
+            (LintProblem::NotWritable { kintone_type, reason }, En) => {
+                let why = match reason {
+                    NotWritableReason::System => "kintone maintains it",
+                    NotWritableReason::Computed => "a calculation or a lookup sets it",
+                    NotWritableReason::Layout => "it holds no value",
+                    NotWritableReason::Unsupported => "kform does not know this type",
+                };
+                format!("A form cannot write \"{code}\" ({kintone_type}): {why}.")
             }
             (LintProblem::TypeMismatch { expected, actual }, Ja) => {
                 format!(

@@ -7,6 +7,7 @@ use serde::{Deserialize, Serialize};
 use crate::field::AppFields;
 use crate::form::FormSpec;
 use crate::message::Locale;
+use crate::record::{Record, Valid};
 use crate::report::{Issue, Report};
 use crate::value::Values;
 
@@ -87,5 +88,18 @@ impl ErrorResponse {
     /// The problems as a report again (how the widget reads the relay's answer).
     pub fn report(&self) -> Report {
         self.errors.iter().map(|problem| problem.issue.clone()).collect()
+    }
+}
+
+/// The outcome of validating one record, in the shape `kform validate` prints:
+/// `{"ok": true, "record": {…kintone record JSON…}}` or
+/// `{"ok": false, "errors": {"<kintone error path>": {"messages": ["…"]}}}` (kintone's own
+/// error shape, messages in `locale`).
+pub fn verdict(result: &Result<Valid<Record>, Report>, locale: Locale) -> serde_json::Value {
+    match result {
+        Ok(record) => serde_json::json!({ "ok": true, "record": &**record }),
+        Err(report) => {
+            serde_json::json!({ "ok": false, "errors": report.to_kintone_errors(locale) })
+        }
     }
 }
