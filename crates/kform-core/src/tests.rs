@@ -261,3 +261,249 @@ fn descriptor_round_trips_through_json() {
     assert_eq!(back, descriptor);
     assert_eq!(back.fields.fields.len(), 8);
 }
+
+const EVERY_TYPE: &str = include_str!("../../../tests/fixtures/kintone/every-type-fields.json");
+const OFFICIAL_SAMPLE: &str =
+    include_str!("../../../tests/fixtures/kintone/official-sample-fields.json");
+
+#[test]
+fn parses_every_kintone_type() {
+    use crate::field::{EntityType, LinkProtocol, LookupKey, Shape};
+    let fields = AppFields::from_kintone_json(EVERY_TYPE).unwrap();
+    let field = |code: &str| fields.get(code).unwrap_or_else(|| panic!("{code}")).clone();
+    // Every field keeps kintone's type name, and writability follows the type.
+    let expected = [
+        ("氏名", "SINGLE_LINE_TEXT", Some(Shape::Text)),
+        ("相談内容", "MULTI_LINE_TEXT", Some(Shape::Text)),
+        ("詳細", "RICH_TEXT", Some(Shape::Text)),
+        ("予算", "NUMBER", Some(Shape::Text)),
+        ("小計", "CALC", None),
+        ("連絡方法", "RADIO_BUTTON", Some(Shape::Text)),
+        ("関心", "CHECK_BOX", Some(Shape::List)),
+        ("地域", "MULTI_SELECT", Some(Shape::List)),
+        ("業種", "DROP_DOWN", Some(Shape::Text)),
+        ("希望日", "DATE", Some(Shape::Text)),
+        ("希望時刻", "TIME", Some(Shape::Text)),
+        ("来場日時", "DATETIME", Some(Shape::Text)),
+        ("サイト", "LINK", Some(Shape::Text)),
+        ("資料", "FILE", Some(Shape::Files)),
+        ("担当者", "USER_SELECT", Some(Shape::Entities)),
+        ("部署", "ORGANIZATION_SELECT", Some(Shape::Entities)),
+        ("グループ", "GROUP_SELECT", Some(Shape::Entities)),
+        ("明細", "SUBTABLE", Some(Shape::Rows)),
+        ("商品コード", "NUMBER", Some(Shape::Text)),
+        ("商品名", "SINGLE_LINE_TEXT", None),
+        ("過去案件", "REFERENCE_TABLE", None),
+        ("基本情報", "GROUP", None),
+        ("レコード番号", "RECORD_NUMBER", None),
+        ("作成者", "CREATOR", None),
+        ("作成日時", "CREATED_TIME", None),
+        ("更新者", "MODIFIER", None),
+        ("更新日時", "UPDATED_TIME", None),
+        ("カテゴリー", "CATEGORY", None),
+        ("ステータス", "STATUS", None),
+        ("作業者", "STATUS_ASSIGNEE", None),
+        ("未来の型", "SIGNATURE", None),
+    ];
+    for (code, kintone_type, shape) in expected {
+        assert_eq!(field(code).kind.kintone_type(), kintone_type, "{code}");
+        assert_eq!(field(code).kind.shape(), shape, "{code}");
+    }
+    assert_eq!(
+        fields.fields.len(),
+        expected.len() + 6,
+        "plus 会員番号 受付ID 郵便番号 受付日 電話 メール"
+    );
+    // Settings arrive as strings and "" and become typed limits.
+    let FieldKind::Number { limits, display, .. } = field("予算").kind else { panic!() };
+    assert_eq!(limits.max_value.as_deref(), Some("100000000"));
+    assert_eq!(
+        (display.unit.as_str(), display.unit_after, display.display_scale),
+        ("円", true, Some(0))
+    );
+    let FieldKind::Link { protocol, limits, .. } = field("メール").kind else { panic!() };
+    assert_eq!(
+        (protocol, limits.max_length, limits.min_length),
+        (LinkProtocol::Mail, Some(100), None)
+    );
+    let FieldKind::File { thumbnail_size } = field("資料").kind else { panic!() };
+    assert_eq!(thumbnail_size, Some(150));
+    let FieldKind::UserSelect(select) = field("担当者").kind else { panic!() };
+    assert_eq!(select.entities.len(), 2);
+    assert_eq!(select.default_value[0].kind, EntityType::Function);
+    let FieldKind::Lookup(lookup) = field("商品コード").kind else { panic!() };
+    assert_eq!((lookup.key, lookup.related_app.0), (LookupKey::Number, 31));
+    assert_eq!(lookup.field_mappings[0].0.as_str(), "商品名");
+    let FieldKind::Subtable { fields: inner } = field("明細").kind else { panic!() };
+    assert_eq!(
+        inner.keys().map(|code| code.as_str()).collect::<Vec<_>>(),
+        ["品名", "数量", "色", "行小計"]
+    );
+    assert!(inner["品名"].required);
+    assert!(!inner["行小計"].is_writable());
+    // Defaults: RADIO_BUTTON's required is not enforced by kintone; "now" counts as a default.
+    assert!(!field("連絡方法").required);
+    assert!(field("受付日").required && field("受付日").kind.has_default());
+    assert!(!field("未来の型").required, "an unknown type is never required of a form");
+}
+
+#[test]
+fn parses_the_official_sample_with_its_typos() {
+    let fields = AppFields::from_kintone_json(OFFICIAL_SAMPLE).unwrap();
+    assert_eq!(fields.revision, "2");
+    assert_eq!(fields.fields.len(), 16);
+    let FieldKind::CheckBox { options, default_value } =
+        &fields.get("チェックボックス_0").unwrap().kind
+    else {
+        panic!()
+    };
+    let order: Vec<_> = options.iter().map(|choice| choice.value.as_str()).collect();
+    assert_eq!(order, ["sample1", "sample3", "sample2"], "by index, not by key");
+    assert_eq!(default_value, &["sample1", "sample3"]);
+    assert!(
+        fields.get("コピー先のフィールド").is_none(),
+        "a copy target outside the app is skipped"
+    );
+}
+
+#[test]
+fn refuses_settings_kintone_never_sends() {
+    let cases = [
+        (r#"{"type": "LINK", "protocol": "FTP"}"#, r#"unknown link protocol "FTP""#),
+        (r#"{"type": "NUMBER", "maxValue": "ten"}"#, r#"value limit "ten" is not a number"#),
+        (r#"{"type": "DROP_DOWN", "options": {"a": {"label": "a", "index": "x"}}}"#, "has index"),
+        (r#"{"type": "SINGLE_LINE_TEXT", "lookup": {"relatedApp": {"app": ""}}}"#, "not an app id"),
+        (r#"{"type": "CHECK_BOX", "options": []}"#, "invalid type"),
+    ];
+    for (property, reason) in cases {
+        let json = format!(r#"{{"revision": "1", "properties": {{"f": {property}}}}}"#);
+        let err = AppFields::from_kintone_json(&json).unwrap_err().to_string();
+        assert!(err.starts_with("field f: ") && err.contains(reason), "{property}: {err}");
+    }
+}
+
+#[test]
+fn a_valid_record_round_trips_through_kintone_json() {
+    let fields = AppFields::from_kintone_json(EVERY_TYPE).unwrap();
+    let form = FormSpec::every_field(crate::FormId("t".into()), crate::AppId(1), &fields);
+    let values: Values = serde_json::from_value(json!({
+        "氏名": "山田", "業種": "製造", "メール": "a@example.com", "関心": ["製品B"],
+        "担当者": [{"code": "sato"}], "資料": [{"fileKey": "k1"}, {"fileKey": "k2"}],
+        "明細": [{"品名": "ペン", "色": ["赤", "青"]}], "希望日": "", "グループ": []
+    }))
+    .unwrap();
+    let record = validate(&fields, &form, &values).unwrap();
+    let json = serde_json::to_value(&*record).unwrap();
+    let back = crate::Record::from_kintone_json(&fields, &json).unwrap();
+    assert_eq!(back, *record);
+    // A record as kintone returns it (with types, ids, names and read-only fields) reads too.
+    let read = json!({
+        "$id": {"type": "__ID__", "value": "9"}, "レコード番号": {"type": "RECORD_NUMBER", "value": "9"},
+        "氏名": {"type": "SINGLE_LINE_TEXT", "value": "山田"}, "業種": {"type": "DROP_DOWN", "value": null},
+        "担当者": {"type": "USER_SELECT", "value": [{"code": "sato", "name": "佐藤"}]},
+        "明細": {"type": "SUBTABLE", "value": [{"id": "31", "value": {"品名": {"type": "SINGLE_LINE_TEXT", "value": "ペン"}}}]}
+    });
+    let read = crate::Record::from_kintone_json(&fields, &read).unwrap();
+    assert_eq!(
+        serde_json::to_value(&read).unwrap(),
+        json!({
+            "氏名": {"value": "山田"}, "業種": {"value": ""}, "担当者": {"value": [{"code": "sato"}]},
+            "明細": {"value": [{"value": {"品名": {"value": "ペン"}}}]}
+        })
+    );
+    let err = crate::Record::from_kintone_json(&fields, &json!({"関心": {"value": "製品A"}}));
+    assert_eq!(
+        err.unwrap_err().to_string(),
+        "record JSON at record.関心.value: expected an array of strings"
+    );
+}
+
+#[test]
+fn kintone_messages_read_back_into_codes() {
+    let codes = [
+        IssueCode::Required,
+        IssueCode::TooLong { max: 64 },
+        IssueCode::TooShort { min: 3 },
+        IssueCode::NotANumber,
+        IssueCode::TooLarge { max: "1.5".into() },
+        IssueCode::TooSmall { min: "-10".into() },
+        IssueCode::NotAnOption { value: "A \"quoted\" one".into() },
+        IssueCode::Duplicate,
+    ];
+    for code in codes {
+        for locale in [Locale::Ja, Locale::En] {
+            assert_eq!(IssueCode::from_kintone_message(&code.message(locale)), code, "{locale:?}");
+        }
+    }
+    assert_eq!(IssueCode::from_kintone_message("Required field."), IssueCode::Required);
+    assert_eq!(
+        IssueCode::from_kintone_message("最小でも1以上です。"),
+        IssueCode::RejectedByKintone { kintone_message: "最小でも1以上です。".into() }
+    );
+}
+
+#[test]
+fn other_kintone_errors_become_one_issue() {
+    let lookup: ErrorBody = serde_json::from_value(json!({
+        "id": "x", "code": "GAIA_LO04",
+        "message": "フィールド「商品コード」の値「P999」が、ルックアップの参照先のフィールドにないか、またはアプリやフィールドの閲覧権限がありません。"
+    }))
+    .unwrap();
+    assert_eq!(
+        lookup.to_report().to_string().trim(),
+        r#"record.商品コード.value: lookup_not_found value="P999""#
+    );
+    let english: ErrorBody = serde_json::from_value(json!({
+        "id": "x", "code": "GAIA_LO04",
+        "message": "A value P999 in the field prod_code does not exist in the datasource app for lookup, or you do not have permission to view the app or the field."
+    }))
+    .unwrap();
+    assert_eq!(english.to_report().issues()[0].field.as_ref().unwrap().as_str(), "prod_code");
+    let other: ErrorBody = serde_json::from_value(json!({
+        "id": "x", "code": "GAIA_NO01", "message": "Using this API token, you cannot run the specified API."
+    }))
+    .unwrap();
+    let report = other.to_report();
+    assert_eq!(report.issues()[0].field, None);
+    assert_eq!(
+        report.issues()[0].code.message(Locale::Ja),
+        "[GAIA_NO01] Using this API token, you cannot run the specified API."
+    );
+}
+
+#[test]
+fn issues_in_tables_name_row_and_inner_field() {
+    let fields = AppFields::from_kintone_json(EVERY_TYPE).unwrap();
+    let spec = form(json!([{ "field": "明細" }]));
+    let values: Values =
+        serde_json::from_value(json!({ "明細": [{ "品名": "a" }, { "品名": "" }] })).unwrap();
+    let report = validate(&fields, &spec, &values).unwrap_err();
+    assert_eq!(report.issues()[0].row_and_inner(), Some((1, "品名")));
+    assert_eq!(report.for_field("明細").count(), 1);
+}
+
+#[test]
+fn form_definitions_refuse_other_formats_and_typos() {
+    let good = r#"{"format": 1, "id": "f", "app": 1, "items": []}"#;
+    assert!(FormSpec::from_json(good).is_ok());
+    let newer = FormSpec::from_json(r#"{"format": 2, "id": "f", "app": 1, "items": []}"#);
+    assert_eq!(
+        newer.unwrap_err().to_string(),
+        "form format 2 is not supported (this kform reads format 1)"
+    );
+    let typo =
+        FormSpec::from_json(r#"{"format": 1, "id": "f", "app": 1, "items": [{"requierd": true}]}"#);
+    assert!(typo.unwrap_err().to_string().contains("unknown field `requierd`"));
+}
+
+#[test]
+fn the_submission_id_fills_the_idempotency_field() {
+    let fields = AppFields::from_kintone_json(EVERY_TYPE).unwrap();
+    let mut spec = form(json!([{ "field": "氏名" }]));
+    let values: Values = serde_json::from_value(json!({ "氏名": "山田" })).unwrap();
+    let plain = validate(&fields, &spec, &values).unwrap().with_submission_id(&spec, "id-1");
+    assert!(plain.get("受付ID").is_none());
+    spec.idempotency_field = Some(crate::FieldCode::new("受付ID").unwrap());
+    let stamped = validate(&fields, &spec, &values).unwrap().with_submission_id(&spec, "id-1");
+    assert_eq!(stamped.get("受付ID"), Some(&crate::RecordValue::Text("id-1".into())));
+}
