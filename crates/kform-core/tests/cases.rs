@@ -1,6 +1,7 @@
 //! Data-driven tests: every `tests/cases/*.json` validates values against a fields.json fixture
 //! and compares the outcome with the JSON `kform validate` prints; every `tests/lint/*.json`
 //! lints a form and compares the lines `kform lint-form` prints.
+#![allow(clippy::unwrap_used)] // Test code: a failed unwrap is a failed test.
 
 use std::fs;
 use std::path::{Path, PathBuf};
