@@ -1,10 +1,13 @@
 //! The `kform` binary: parses the command line and runs the relay's commands.
 
 use std::path::PathBuf;
+use std::process::ExitCode;
 
 use anyhow::Context;
 use clap::{Parser, Subcommand};
 use tracing_subscriber::EnvFilter;
+
+mod check;
 
 /// kform: web forms in front of kintone.
 #[derive(Parser)]
@@ -28,25 +31,71 @@ enum Command {
         #[arg(long, default_value = "pkg")]
         pkg: PathBuf,
     },
+    /// Validate field values against an app's fields (and a form), as the relay would.
+    ///
+    /// Prints {"ok": true, "record": …} and exits 0, or {"ok": false, "errors": …} in kintone's
+    /// error shape and exits 1; exits 2 when an input cannot be read.
+    Validate {
+        /// A kintone `GET /k/v1/app/form/fields.json` response.
+        #[arg(long, value_name = "FIELDS.json")]
+        fields: PathBuf,
+        /// {"<field code>": <value>, …}: a string, an array of strings, [{"code": …}],
+        /// [{"fileKey": …}], or for a subtable an array of row objects.
+        #[arg(long, value_name = "VALUES.json")]
+        record: PathBuf,
+        /// A form definition; without it every field a form may write is checked.
+        #[arg(long, value_name = "FORM.json")]
+        form: Option<PathBuf>,
+        /// The language of the messages.
+        #[arg(long, value_enum, default_value = "ja")]
+        lang: check::Lang,
+    },
+    /// Check a form definition against an app's fields and print every problem.
+    ///
+    /// Exits 0 when the form is sound, 1 when it has problems, 2 when an input cannot be read.
+    LintForm {
+        /// A kintone `GET /k/v1/app/form/fields.json` response.
+        #[arg(long, value_name = "FIELDS.json")]
+        fields: PathBuf,
+        /// The form definition.
+        #[arg(long, value_name = "FORM.json")]
+        form: PathBuf,
+        /// The language of the messages.
+        #[arg(long, value_enum, default_value = "ja")]
+        lang: check::Lang,
+        /// Print the problems as a JSON array instead of lines.
+        #[arg(long)]
+        json: bool,
+    },
 }
 
-#[tokio::main]
-async fn main() -> anyhow::Result<()> {
+fn main() -> anyhow::Result<ExitCode> {
+    match Cli::parse().command {
+        Command::Validate { fields, record, form, lang } => {
+            Ok(check::validate_command(&fields, &record, form.as_deref(), lang))
+        }
+        Command::LintForm { fields, form, lang, json } => {
+            Ok(check::lint_command(&fields, &form, lang, json))
+        }
+        Command::Demo { port, www, pkg } => {
+            init_tracing();
+            let options = kform_relay::demo::DemoOptions { port, pages_dir: www, widget_dir: pkg };
+            let runtime = tokio::runtime::Runtime::new().context("cannot start the runtime")?;
+            runtime
+                .block_on(kform_relay::demo::run(options, shutdown_signal()))
+                .context("kform demo failed")?;
+            Ok(ExitCode::SUCCESS)
+        }
+    }
+}
+
+fn init_tracing() {
     tracing_subscriber::fmt()
         .with_env_filter(
             EnvFilter::try_from_default_env().unwrap_or_else(|_| EnvFilter::new("info")),
         )
         .with_writer(std::io::stderr)
         .init();
-    match Cli::parse().command {
-        Command::Demo { port, www, pkg } => {
-            let options = kform_relay::demo::DemoOptions { port, pages_dir: www, widget_dir: pkg };
-            kform_relay::demo::run(options, shutdown_signal())
-                .await
-                .context("kform demo failed")?;
-        }
-    }
-    Ok(())
 }
 
 /// Completes on Ctrl-C or SIGTERM.

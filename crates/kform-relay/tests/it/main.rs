@@ -9,6 +9,8 @@ use kform_relay::{AppState, FormEntry, app, demo::demo_form};
 use serde_json::{Value, json};
 use tower::ServiceExt;
 
+mod cli;
+
 const TOKEN: &str = "relay-canary-token-0123456789";
 
 struct Harness {
