@@ -1,9 +1,11 @@
-//! Build, demo and test automation for kform: `cargo xtask setup | build-widget | demo | test`.
+//! Build, demo, test and bench automation for kform:
+//! `cargo xtask setup | build-widget | demo | test | bench`.
 //!
 //! Every command installs what it needs by itself (wasm target, wasm-bindgen CLI at the version
 //! in Cargo.lock, npm packages, Chromium), so the README's two commands work on a fresh machine.
 #![expect(clippy::print_stderr, reason = "xtask reports its progress on the terminal")]
 
+mod bench;
 mod build;
 mod setup;
 mod size;
@@ -21,7 +23,8 @@ commands:
   setup          install the toolchain pieces (wasm target, wasm-bindgen CLI, npm packages, Chromium)
   build-widget   build the widget into pkg/ and print its download size
   demo [--port N]  setup, build the widget and run `kform demo` (default port 8080)
-  test           setup, build, formatting, clippy, native tests, browser tests";
+  test           setup, build, formatting, clippy, native tests, browser tests
+  bench          run the benchmarks and print each median against its target";
 
 fn main() {
     if let Err(err) = run() {
@@ -68,6 +71,7 @@ fn run() -> Result<()> {
             })
         }
         Some("test") => test(&root),
+        Some("bench") => bench::run(&root),
         _ => bail!("{USAGE}"),
     }
 }

@@ -1,0 +1,95 @@
+//! `cargo xtask bench`: runs the criterion benchmarks and prints each median against its target.
+//!
+//! Figures come from benchmarks, never from timed tests: these machines are shared and noisy.
+//! Criterion's estimates (`target/criterion/<id>/new/estimates.json`) give the median and its
+//! 95 % confidence interval; the table is also written to `target/bench-summary.json`.
+
+use std::fs;
+use std::path::Path;
+
+use anyhow::{Context, Result};
+use serde_json::{Value, json};
+
+/// A benchmark, where its estimates land, and the median it must stay under (if any).
+struct Bench {
+    id: &'static str,
+    package: &'static str,
+    bench: &'static str,
+    target_ns: Option<f64>,
+}
+
+const BENCHES: [Bench; 2] = [
+    Bench {
+        id: "validate/100_fields_valid",
+        package: "kform-core",
+        bench: "validate",
+        target_ns: Some(50_000.0),
+    },
+    Bench {
+        id: "validate/100_fields_all_invalid",
+        package: "kform-core",
+        bench: "validate",
+        target_ns: None,
+    },
+];
+
+pub(crate) fn run(root: &Path) -> Result<()> {
+    let mut packages: Vec<(&str, &str)> = BENCHES.iter().map(|b| (b.package, b.bench)).collect();
+    packages.dedup();
+    for (package, bench) in packages {
+        crate::step(&format!("cargo bench -p {package} --bench {bench}"), || {
+            crate::cmd("cargo", &["bench", "--locked", "-p", package, "--bench", bench])
+        })?;
+    }
+    let mut rows = Vec::new();
+    let mut missed = Vec::new();
+    eprintln!(
+        "\n{:<34} {:>10} {:>24} {:>12} {:>7}",
+        "benchmark", "median", "95% interval", "target", "ratio"
+    );
+    for bench in &BENCHES {
+        let dir = root.join("target/criterion").join(bench.id.replace('/', "_"));
+        let path = dir.join("new/estimates.json");
+        let text = fs::read_to_string(&path)
+            .with_context(|| format!("no estimates for {} at {}", bench.id, path.display()))?;
+        let estimates: Value = serde_json::from_str(&text)?;
+        let median = &estimates["median"];
+        let point = median["point_estimate"].as_f64().context("median point estimate")?;
+        let low = median["confidence_interval"]["lower_bound"].as_f64().unwrap_or(point);
+        let high = median["confidence_interval"]["upper_bound"].as_f64().unwrap_or(point);
+        let target = bench.target_ns.map_or_else(|| "-".to_owned(), |t| format!("≤ {}", human(t)));
+        let ratio = bench.target_ns.map_or_else(|| "-".to_owned(), |t| format!("{:.2}", point / t));
+        let verdict = if bench.target_ns.is_some_and(|t| point > t) {
+            missed.push(bench.id);
+            "  MISSED"
+        } else {
+            ""
+        };
+        eprintln!(
+            "{:<34} {:>10} {:>24} {:>12} {:>7}{verdict}",
+            bench.id,
+            human(point),
+            format!("[{} – {}]", human(low), human(high)),
+            target,
+            ratio
+        );
+        rows.push(json!({
+            "id": bench.id, "median_ns": point, "low_ns": low, "high_ns": high,
+            "target_ns": bench.target_ns,
+        }));
+    }
+    let summary = serde_json::to_string_pretty(&rows)?;
+    fs::write(root.join("target/bench-summary.json"), summary)?;
+    anyhow::ensure!(missed.is_empty(), "benchmarks over their target: {}", missed.join(", "));
+    Ok(())
+}
+
+fn human(ns: f64) -> String {
+    if ns >= 1_000_000.0 {
+        format!("{:.2} ms", ns / 1_000_000.0)
+    } else if ns >= 1_000.0 {
+        format!("{:.2} µs", ns / 1_000.0)
+    } else {
+        format!("{ns:.0} ns")
+    }
+}
