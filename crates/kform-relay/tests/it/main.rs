@@ -198,3 +198,15 @@ async fn a_wrong_token_is_a_bad_gateway_and_is_never_echoed() {
     assert_eq!(answer.status, StatusCode::BAD_GATEWAY);
     assert!(!answer.text.contains(TOKEN) && !answer.text.contains("GAIA"), "{}", answer.text);
 }
+
+#[tokio::test]
+async fn the_demo_form_is_lint_clean_against_the_demo_app() {
+    let Harness { fake, .. } = harness().await;
+    let kintone =
+        Client::new(fake.url(), None, Auth::ApiTokens(vec![ApiToken::new(TOKEN)])).unwrap();
+    let form = demo_form().unwrap();
+    let fields = kintone.form_fields(form.app).await.unwrap();
+    let problems: Vec<String> =
+        kform_core::lint(&fields, &form).iter().map(|i| i.line(kform_core::Locale::En)).collect();
+    assert_eq!(problems, Vec::<String>::new());
+}
