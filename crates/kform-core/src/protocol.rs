@@ -51,6 +51,8 @@ pub struct SubmitOutcome {
 pub enum SubmissionState {
     /// kintone created the record.
     Delivered,
+    /// The form is in test mode: the values were valid and nothing was sent to kintone.
+    Tested,
 }
 
 /// Every error answer of the relay: a sentence for people and, for invalid values, every

@@ -27,9 +27,16 @@ pub(crate) async fn create(
     let fields = state.fields.get(&entry.kintone, entry.spec.app).await.map_err(kintone_error)?;
     let record = validate(&fields, &entry.spec, &submission.values)
         .map_err(|report| AppError::Invalid(report, locale))?;
-    let added = entry.kintone.add_record(entry.spec.app, &record).await.map_err(kintone_error)?;
     let submission_id =
         submission.submission_id.unwrap_or_else(|| uuid::Uuid::new_v4().to_string());
+    if entry.spec.test_mode {
+        // A form in test mode checks everything and answers, but never writes to kintone.
+        tracing::info!(form = %entry.spec.id, "test-mode submission validated, not delivered");
+        let outcome =
+            SubmitOutcome { submission_id, state: SubmissionState::Tested, record_id: None };
+        return Ok((StatusCode::OK, Json(outcome)));
+    }
+    let added = entry.kintone.add_record(entry.spec.app, &record).await.map_err(kintone_error)?;
     tracing::info!(form = %entry.spec.id, record = %added.id, "submission delivered");
     Ok((
         StatusCode::CREATED,

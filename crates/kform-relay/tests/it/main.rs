@@ -210,3 +210,20 @@ async fn the_demo_form_is_lint_clean_against_the_demo_app() {
         kform_core::lint(&fields, &form).iter().map(|i| i.line(kform_core::Locale::En)).collect();
     assert_eq!(problems, Vec::<String>::new());
 }
+
+#[tokio::test]
+async fn a_test_mode_form_validates_but_never_writes_to_kintone() {
+    let fake = spawn(Apps::demo(TOKEN), "127.0.0.1:0".parse().unwrap()).await.unwrap();
+    let kintone =
+        Client::new(fake.url(), None, Auth::ApiTokens(vec![ApiToken::new(TOKEN)])).unwrap();
+    let mut spec = demo_form().unwrap();
+    spec.test_mode = true;
+    let state = AppState::new([FormEntry { spec, kintone }]);
+    let valid = json!({ "values": { "会社名": "ACME", "メールアドレス": "a@example.com" } });
+    let answer = send(&state, submit(&valid.to_string(), None)).await;
+    assert_eq!(answer.status, StatusCode::OK, "{}", answer.text);
+    assert_eq!(answer.body["state"], "tested");
+    let invalid = send(&state, submit(r#"{"values": {}}"#, None)).await;
+    assert_eq!(invalid.status, StatusCode::UNPROCESSABLE_ENTITY, "still validated");
+    assert!(kintone_records(&fake).await.is_empty());
+}
