@@ -91,7 +91,10 @@ fn parse_offset(zone: &str) -> Option<i64> {
         _ => return None,
     };
     let rest = &zone[1..];
-    let (hours, minutes) = rest.split_once(':').unwrap_or_else(|| rest.split_at(rest.len().min(2)));
+    let (hours, minutes) = match rest.split_once(':') {
+        Some(parts) => parts,
+        None => (rest.get(..2)?, rest.get(2..)?),
+    };
     let hours = parse_digits(hours, 2, 2)?;
     let minutes = parse_digits(minutes, 2, 2)?;
     (hours < 24 && minutes < 60).then_some(sign * i64::from(hours * 60 + minutes))
@@ -186,6 +189,7 @@ mod tests {
             "2026-04-01T09:30+24:00",
             "1000-01-01T00:00+01:00",
             "2026-04-01T09:30Z+",
+            "2026-04-01T09:30+1é",
             "",
         ] {
             assert_eq!(normalize_datetime(text), None, "{text:?}");

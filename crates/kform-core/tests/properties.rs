@@ -281,6 +281,23 @@ proptest! {
     }
 
     #[test]
+    fn format_checks_never_panic(text in "\\PC{0,24}", tail in "[0-9T:+-]{0,6}\\PC{0,3}") {
+        use kform_core::{datetime, text as typed};
+        for input in [text.clone(), format!("2026-01-01T10:00{tail}"), format!("2026-01-01T10:00+{tail}"), format!("https://{text}")] {
+            let _ = datetime::normalize_date(&input);
+            let _ = datetime::normalize_time(&input);
+            let _ = datetime::normalize_datetime(&input);
+            let _ = typed::is_web_url(&input);
+            let _ = typed::is_email(&input);
+            let _ = typed::is_phone(&input);
+            let _ = typed::normalize_postal_code(&input);
+            let _ = kform_core::number::Decimal::parse(&input);
+            let _ = IssueCode::from_kintone_message(&input);
+            let _ = kform_core::kintone::field_of_path(&input);
+        }
+    }
+
+    #[test]
     fn kintone_messages_read_back(max in 0u32..100_000, value in "\\PC{0,12}", number in "-?[0-9]{1,6}(\\.[0-9]{1,3})?") {
         for code in [
             IssueCode::TooLong { max },
