@@ -57,8 +57,9 @@ struct FieldsResponse {
     revision: String,
 }
 
-/// The types kintone documents; anything else is a newer kintone's and becomes unsupported.
-const KNOWN_TYPES: [&str; 28] = [
+/// The field types kintone documents for fields.json; anything else is a newer kintone's and
+/// becomes [`NotWritableReason::Unsupported`].
+pub const KINTONE_TYPES: [&str; 28] = [
     "SINGLE_LINE_TEXT",
     "MULTI_LINE_TEXT",
     "RICH_TEXT",
@@ -99,7 +100,7 @@ fn parse_properties(
         let code = FieldCode::new(key.clone())
             .map_err(|err| FieldsError::Setting { code: key.clone(), reason: err.to_string() })?;
         let kintone_type = json.get("type").and_then(|kind| kind.as_str()).unwrap_or_default();
-        let field = if KNOWN_TYPES.contains(&kintone_type) {
+        let field = if KINTONE_TYPES.contains(&kintone_type) {
             let property: Property = serde_json::from_value(json).map_err(|err| {
                 FieldsError::Setting { code: key.clone(), reason: err.to_string() }
             })?;

@@ -305,6 +305,10 @@ fn parses_every_kintone_type() {
         ("作業者", "STATUS_ASSIGNEE", None),
         ("未来の型", "SIGNATURE", None),
     ];
+    for kintone_type in crate::kintone::KINTONE_TYPES {
+        let present = fields.fields.values().any(|f| f.kind.kintone_type() == kintone_type);
+        assert!(present, "the fixture has a {kintone_type} field");
+    }
     for (code, kintone_type, shape) in expected {
         assert_eq!(field(code).kind.kintone_type(), kintone_type, "{code}");
         assert_eq!(field(code).kind.shape(), shape, "{code}");

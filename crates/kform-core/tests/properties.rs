@@ -10,38 +10,12 @@ use kform_core::{
 use proptest::prelude::*;
 use serde_json::{Value as Json, json};
 
-const TYPES: [&str; 30] = [
-    "SINGLE_LINE_TEXT",
-    "MULTI_LINE_TEXT",
-    "RICH_TEXT",
-    "NUMBER",
-    "CALC",
-    "RADIO_BUTTON",
-    "CHECK_BOX",
-    "MULTI_SELECT",
-    "DROP_DOWN",
-    "DATE",
-    "TIME",
-    "DATETIME",
-    "LINK",
-    "FILE",
-    "USER_SELECT",
-    "ORGANIZATION_SELECT",
-    "GROUP_SELECT",
-    "SUBTABLE",
-    "REFERENCE_TABLE",
-    "GROUP",
-    "RECORD_NUMBER",
-    "CREATOR",
-    "CREATED_TIME",
-    "MODIFIER",
-    "UPDATED_TIME",
-    "STATUS",
-    "STATUS_ASSIGNEE",
-    "CATEGORY",
-    "FUTURE",
-    "",
-];
+/// Every documented type, an unknown one and none.
+fn any_type() -> impl Strategy<Value = &'static str> {
+    let mut types = kform_core::kintone::KINTONE_TYPES.to_vec();
+    types.extend(["FUTURE", ""]);
+    prop::sample::select(types)
+}
 const CODES: [&str; 6] = ["a", "b", "c", "表", "x_1", "ルックアップ"];
 
 /// Any JSON value, a few levels deep.
@@ -113,7 +87,7 @@ fn any_property(depth: u32) -> BoxedStrategy<Json> {
             .boxed()
     };
     (
-        prop::sample::select(&TYPES[..]),
+        any_type(),
         any::<bool>(),
         any::<bool>(),
         (setting(), setting(), setting(), setting()),
