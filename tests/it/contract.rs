@@ -6,7 +6,7 @@ use std::collections::BTreeSet;
 
 use axum::body::Body;
 use axum::http::Request;
-use kform_core::{AppFields, FormSpec, Values, validate};
+use kform_core::{AppFields, FormSpec, Shape, Values, validate};
 use kform_fake_kintone::{AppSpec, Apps, FakeState, Permission, TokenSpec};
 use serde_json::{Map, Value, json};
 use tower::ServiceExt;
@@ -47,7 +47,7 @@ async fn kintone_verdict(
     let fields = AppFields::from_kintone_json(FIELDS).unwrap();
     let mut record = Map::new();
     for code in form.field_codes() {
-        let list = fields.get(code).is_some_and(|field| field.kind.is_list());
+        let list = fields.get(code).is_some_and(|field| field.kind.shape() == Some(Shape::List));
         let value = values.get(code.as_str()).map_or_else(
             || if list { json!([]) } else { json!("") },
             |value| serde_json::to_value(value).unwrap(),

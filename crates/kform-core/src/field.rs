@@ -279,11 +279,6 @@ impl FieldKind {
         })
     }
 
-    /// Whether values of this field are lists of option keys (`CHECK_BOX`, `MULTI_SELECT`).
-    pub fn is_list(&self) -> bool {
-        self.shape() == Some(Shape::List)
-    }
-
     /// The options of a choice field, in display order.
     pub fn options(&self) -> Option<&[Choice]> {
         match self {

@@ -188,9 +188,4 @@ impl FormSpec {
     pub fn field_codes(&self) -> impl Iterator<Item = &FieldCode> {
         self.items.iter().filter_map(|item| item.field.as_ref())
     }
-
-    /// The item that writes `code`, if any.
-    pub fn item_for(&self, code: &str) -> Option<&FormItem> {
-        self.items.iter().find(|item| item.field.as_ref().is_some_and(|f| f.as_str() == code))
-    }
 }

@@ -66,21 +66,6 @@ impl Record {
         self.values.get(code)
     }
 
-    /// Removes the value of one field.
-    pub fn remove(&mut self, code: &str) -> Option<RecordValue> {
-        self.values.remove(code)
-    }
-
-    /// The number of fields set.
-    pub fn len(&self) -> usize {
-        self.values.len()
-    }
-
-    /// Whether no field is set.
-    pub fn is_empty(&self) -> bool {
-        self.values.is_empty()
-    }
-
     /// Every field and value, by code.
     pub fn iter(&self) -> impl Iterator<Item = (&FieldCode, &RecordValue)> {
         self.values.iter()

@@ -92,15 +92,6 @@ impl Issue {
     pub fn on_value(field: &FieldCode, code: IssueCode) -> Self {
         Self { field: Some(field.clone()), path: format!("record.{field}.value"), code }
     }
-
-    /// The subtable row and inner field a path names: `record.<T>.value[<row>].value.<X>…`.
-    pub fn row_and_inner(&self) -> Option<(usize, &str)> {
-        let field = self.field.as_ref()?;
-        let rest = self.path.strip_prefix("record.")?.strip_prefix(field.as_str())?;
-        let (row, rest) = rest.strip_prefix(".value[")?.split_once("].value.")?;
-        let inner = rest.split(['.', '[']).next()?;
-        Some((row.parse().ok()?, inner))
-    }
 }
 
 /// What is wrong with a value. Serialized as `{"code": "too_long", "max": 64}`.

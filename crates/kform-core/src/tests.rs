@@ -476,13 +476,13 @@ fn other_kintone_errors_become_one_issue() {
 }
 
 #[test]
-fn issues_in_tables_name_row_and_inner_field() {
+fn issues_in_tables_belong_to_the_table() {
     let fields = AppFields::from_kintone_json(EVERY_TYPE).unwrap();
     let spec = form(json!([{ "field": "明細" }]));
     let values: Values =
         serde_json::from_value(json!({ "明細": [{ "品名": "a" }, { "品名": "" }] })).unwrap();
     let report = validate(&fields, &spec, &values).unwrap_err();
-    assert_eq!(report.issues()[0].row_and_inner(), Some((1, "品名")));
+    assert_eq!(report.issues()[0].path, "record.明細.value[1].value.品名.value");
     assert_eq!(report.for_field("明細").count(), 1);
 }
 
