@@ -304,62 +304,69 @@ impl FieldKind {
 
     /// kintone's default as a form input, when it is a fixed value (not "now" or a function).
     pub fn default_input(&self) -> Option<Value> {
-        let text = |text: &String| (!text.is_empty()).then(|| Value::Text(text.clone()));
-        match self {
-            Self::SingleLineText { default_value, .. }
-            | Self::MultiLineText { default_value }
-            | Self::RichText { default_value }
-            | Self::Number { default_value, .. }
-            | Self::RadioButton { default_value, .. }
-            | Self::DropDown { default_value, .. }
-            | Self::Link { default_value, .. } => text(default_value),
-            Self::Date { default_value, .. }
-            | Self::Time { default_value, .. }
-            | Self::DateTime { default_value, .. } => text(default_value),
-            Self::CheckBox { default_value, .. } | Self::MultiSelect { default_value, .. } => {
-                (!default_value.is_empty()).then(|| Value::List(default_value.clone()))
-            }
-            Self::UserSelect(select)
-            | Self::OrganizationSelect(select)
-            | Self::GroupSelect(select) => {
-                let codes: Vec<String> = select
-                    .default_value
+        match self.default_setting() {
+            DefaultSetting::Text(text) if !text.is_empty() => Some(Value::Text(text.to_owned())),
+            DefaultSetting::List(items) if !items.is_empty() => Some(Value::List(items.to_vec())),
+            DefaultSetting::Entities(entities) => {
+                let codes: Vec<String> = entities
                     .iter()
                     .filter(|entity| entity.kind != EntityType::Function)
                     .map(|entity| entity.code.clone())
                     .collect();
                 (!codes.is_empty()).then_some(Value::Entities(codes))
             }
-            Self::File { .. } | Self::Subtable { .. } | Self::Lookup(_) => None,
-            Self::NotWritable { .. } => None,
+            _ => None,
         }
     }
 
     /// Whether kintone fills this field in a new record when the value is absent.
     pub fn has_default(&self) -> bool {
+        match self.default_setting() {
+            DefaultSetting::None => false,
+            DefaultSetting::Now => true,
+            DefaultSetting::Text(text) => !text.is_empty(),
+            DefaultSetting::List(items) => !items.is_empty(),
+            DefaultSetting::Entities(entities) => !entities.is_empty(),
+        }
+    }
+
+    /// The default setting of this field, borrowed (`Now` wins over a fixed value).
+    fn default_setting(&self) -> DefaultSetting<'_> {
         match self {
+            Self::Date { default_now: true, .. }
+            | Self::Time { default_now: true, .. }
+            | Self::DateTime { default_now: true, .. } => DefaultSetting::Now,
             Self::SingleLineText { default_value, .. }
             | Self::MultiLineText { default_value }
             | Self::RichText { default_value }
             | Self::Number { default_value, .. }
             | Self::RadioButton { default_value, .. }
             | Self::DropDown { default_value, .. }
-            | Self::Link { default_value, .. } => !default_value.is_empty(),
+            | Self::Link { default_value, .. }
+            | Self::Date { default_value, .. }
+            | Self::Time { default_value, .. }
+            | Self::DateTime { default_value, .. } => DefaultSetting::Text(default_value),
             Self::CheckBox { default_value, .. } | Self::MultiSelect { default_value, .. } => {
-                !default_value.is_empty()
-            }
-            Self::Date { default_value, default_now, .. }
-            | Self::Time { default_value, default_now }
-            | Self::DateTime { default_value, default_now, .. } => {
-                *default_now || !default_value.is_empty()
+                DefaultSetting::List(default_value)
             }
             Self::UserSelect(select)
             | Self::OrganizationSelect(select)
-            | Self::GroupSelect(select) => !select.default_value.is_empty(),
-            Self::File { .. } | Self::Subtable { .. } | Self::Lookup(_) => false,
-            Self::NotWritable { .. } => false,
+            | Self::GroupSelect(select) => DefaultSetting::Entities(&select.default_value),
+            Self::File { .. }
+            | Self::Subtable { .. }
+            | Self::Lookup(_)
+            | Self::NotWritable { .. } => DefaultSetting::None,
         }
     }
+}
+
+/// A field's default setting, as [`FieldKind::default_setting`] borrows it.
+enum DefaultSetting<'a> {
+    None,
+    Now,
+    Text(&'a str),
+    List(&'a [String]),
+    Entities(&'a [Entity]),
 }
 
 /// Why a form cannot write a field.
