@@ -163,6 +163,7 @@ pub fn lint(fields: &AppFields, form: &FormSpec) -> Vec<LintIssue> {
         {
             push(at, Some(code), LintProblem::HintNotApplicable { hint });
         }
+        let required = field.required || item.required;
         let options = field.kind.options().unwrap_or_default();
         for value in &item.hide_options {
             if !options.iter().any(|choice| &choice.value == value) {
@@ -171,24 +172,21 @@ pub fn lint(fields: &AppFields, form: &FormSpec) -> Vec<LintIssue> {
         }
         let all_hidden = !options.is_empty()
             && options.iter().all(|choice| item.hide_options.contains(&choice.value));
-        if all_hidden && (field.required || item.required) && item.hidden.is_none() {
+        if all_hidden && required && item.hidden.is_none() {
             push(at, Some(code), LintProblem::NoOptionLeft);
         }
         if item.max_files.is_some() && field.kind.shape() != Some(Shape::Files) {
             push(at, Some(code), LintProblem::MaxFilesNotApplicable);
         }
         if let Some(hidden) = &item.hidden {
-            for issue in check_item_value(field, item, hidden, precision).issues() {
+            for issue in check_item_value(field, item, required, hidden, precision).issues() {
                 let problem = LintProblem::HiddenValueRejected { issue: issue.code.clone() };
                 push(at, Some(code), problem);
             }
         }
         if let Some(initial) = &item.initial {
-            let mut optional = item.clone();
-            optional.required = false;
-            let mut field = field.clone();
-            field.required = false;
-            for issue in check_item_value(&field, &optional, initial, precision).issues() {
+            // A visitor may still change an initial value, so only its form is checked here.
+            for issue in check_item_value(field, item, false, initial, precision).issues() {
                 let problem = LintProblem::InitialValueRejected { issue: issue.code.clone() };
                 push(at, Some(code), problem);
             }

@@ -71,16 +71,17 @@ pub fn validate(
     if report.is_empty() { Ok(Valid::new(record)) } else { Err(report) }
 }
 
-/// Checks one value of one item on its own, as [`validate`] would (used by lint for hidden
-/// and initial values).
+/// Checks one value of one item on its own, as [`validate`] would, with `required` decided by
+/// the caller (lint checks hidden values as required and initial values as optional).
 pub(crate) fn check_item_value(
     field: &Field,
     item: &FormItem,
+    required: bool,
     value: &Value,
     precision: NumberPrecision,
 ) -> Report {
     let mut report = Report::default();
-    let rules = Rules::for_item(field, item, precision);
+    let rules = Rules { required, ..Rules::for_item(field, item, precision) };
     Check { place: Place { top: &field.code, row: None }, report: &mut report }.field(
         field,
         &rules,
