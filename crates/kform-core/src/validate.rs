@@ -30,8 +30,8 @@
 
 use crate::datetime::{normalize_date, normalize_datetime, normalize_time};
 use crate::field::{
-    AppFields, Entity, EntitySelect, EntityType, Field, FieldCode, FieldKind, LinkProtocol,
-    LookupKey, NumberLimits, Shape, TextLimits,
+    AppFields, EntitySelect, EntityType, Field, FieldCode, FieldKind, LinkProtocol, LookupKey,
+    NumberLimits, Shape, TextLimits,
 };
 use crate::form::{FormItem, FormSpec, InputHint};
 use crate::number::{Decimal, NumberPrecision};
@@ -386,8 +386,8 @@ impl Check<'_, '_> {
         };
         // Only a list of plain entities of the field's own type is a closed list: a group or
         // organization entry in a user field offers its members, whom kform cannot know.
-        let closed = !select.entities.is_empty()
-            && select.entities.iter().all(|entity: &Entity| entity.kind == own);
+        let closed =
+            !select.entities.is_empty() && select.entities.iter().all(|entity| entity.kind == own);
         let mut ok = true;
         for (index, code) in codes.iter().enumerate() {
             let known = select.entities.iter().any(|entity| &entity.code == code);
