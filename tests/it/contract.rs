@@ -33,8 +33,10 @@ fn fake() -> FakeState {
         properties,
         tokens: vec![TokenSpec { token: TOKEN.into(), permissions: vec![Permission::Add] }],
         records: Vec::new(),
+        revision: None,
+        layout: None,
     };
-    FakeState::new(Apps { apps: vec![app], users: Vec::new() }).unwrap()
+    FakeState::new(Apps { apps: vec![app], ..Apps::default() }).unwrap()
 }
 
 /// The fake's verdict: `Ok` or the set of error paths of its `CB_VA01` answer.

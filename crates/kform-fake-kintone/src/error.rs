@@ -2,15 +2,13 @@
 
 use std::collections::BTreeMap;
 
-use axum::extract::FromRequestParts;
-use axum::http::request::Parts;
 use axum::http::{HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use rand::Rng;
 use rand::distr::Alphanumeric;
 use serde_json::json;
 
-/// The language of messages, chosen by `Accept-Language` (Japanese unless English is preferred).
+/// The language of messages, chosen by `Accept-Language`, else the fake's configured default.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub(crate) enum Lang {
     Ja,
@@ -27,17 +25,19 @@ impl Lang {
     }
 }
 
-impl<S: Send + Sync> FromRequestParts<S> for Lang {
-    type Rejection = std::convert::Infallible;
-
-    async fn from_request_parts(parts: &mut Parts, _state: &S) -> Result<Self, Self::Rejection> {
-        let header = parts.headers.get(header::ACCEPT_LANGUAGE).and_then(|v| v.to_str().ok());
-        Ok(header.map_or(Self::Ja, from_accept_language))
+impl Lang {
+    /// The language `Accept-Language` asks for, or `default` when it names neither.
+    pub(crate) fn from_headers(headers: &axum::http::HeaderMap, default: Self) -> Self {
+        headers
+            .get(header::ACCEPT_LANGUAGE)
+            .and_then(|v| v.to_str().ok())
+            .and_then(from_accept_language)
+            .unwrap_or(default)
     }
 }
 
-/// The first of `ja`/`en` by preference; Japanese, the fake's configured default, otherwise.
-fn from_accept_language(header: &str) -> Lang {
+/// The first of `ja`/`en` by preference, if the header names either.
+fn from_accept_language(header: &str) -> Option<Lang> {
     let mut best: Option<(f32, Lang)> = None;
     for part in header.split(',') {
         let mut pieces = part.split(';');
@@ -56,7 +56,7 @@ fn from_accept_language(header: &str) -> Lang {
             best = Some((weight, lang));
         }
     }
-    best.map_or(Lang::Ja, |(_, lang)| lang)
+    best.map(|(_, lang)| lang)
 }
 
 /// One kintone error answer.
@@ -66,11 +66,13 @@ pub(crate) struct KintoneError {
     code: &'static str,
     message: String,
     errors: Option<BTreeMap<String, Vec<String>>>,
+    /// For a failed `bulkRequest.json`: (failing index, number of requests).
+    bulk: Option<(usize, usize)>,
 }
 
 impl KintoneError {
     fn new(status: StatusCode, code: &'static str, message: String) -> Self {
-        Self { status, code, message, errors: None }
+        Self { status, code, message, errors: None, bulk: None }
     }
 
     /// 401 `CB_AU01`: no credentials.
@@ -186,6 +188,136 @@ impl KintoneError {
         Self::invalid_parameter(lang, name, lang.pick("必須です。", "Required field."))
     }
 
+    /// 400 `GAIA_LO04`: a lookup key matches no record of the source app (or it cannot be seen).
+    pub(crate) fn lookup_not_found(lang: Lang, field: &str, value: &str) -> Self {
+        Self::new(
+            StatusCode::BAD_REQUEST,
+            "GAIA_LO04",
+            match lang {
+                Lang::Ja => format!(
+                    "フィールド「{field}」の値「{value}」が、ルックアップの参照先のフィールドにないか、またはアプリやフィールドの閲覧権限がありません。"
+                ),
+                Lang::En => format!(
+                    "A value {value} in the field {field} does not exist in the datasource app for lookup, or you do not have permission to view the app or the field."
+                ),
+            },
+        )
+    }
+
+    /// 404 `GAIA_BL01`: no such file.
+    pub(crate) fn file_not_found(lang: Lang, key: &str) -> Self {
+        Self::new(
+            StatusCode::NOT_FOUND,
+            "GAIA_BL01",
+            match lang {
+                Lang::Ja => format!("指定したファイル（id: {key}）が見つかりません。"),
+                Lang::En => format!("The specified file (id: {key}) not found."),
+            },
+        )
+    }
+
+    /// 409 `GAIA_CO02`: the record's revision is not the one given. (Japanese wording
+    /// UNCONFIRMED.)
+    pub(crate) fn revision_conflict(lang: Lang) -> Self {
+        Self::new(
+            StatusCode::CONFLICT,
+            "GAIA_CO02",
+            lang.pick(
+                "指定したリビジョンは最新ではありません。ほかのユーザーがレコードを更新した可能性があります。",
+                "The revision is not the latest. Someone may update a record.",
+            ),
+        )
+    }
+
+    /// 404 `GAIA_RE20`: no record has the `updateKey` value. (Status and wording UNCONFIRMED.)
+    pub(crate) fn update_key_not_found(lang: Lang, field: &str, value: &str) -> Self {
+        Self::new(
+            StatusCode::NOT_FOUND,
+            "GAIA_RE20",
+            match lang {
+                Lang::Ja => format!("指定したレコード（{field}: {value}）が見つかりません。"),
+                Lang::En => format!("The specified record ({field}: {value}) is not found."),
+            },
+        )
+    }
+
+    /// 403 `CB_NO02`: no privilege (also a wrong guest space).
+    pub(crate) fn no_privilege(lang: Lang) -> Self {
+        Self::new(
+            StatusCode::FORBIDDEN,
+            "CB_NO02",
+            lang.pick("権限がありません。", "No privilege to proceed."),
+        )
+    }
+
+    /// 400 `GAIA_IL23`: a guest-space app called without the guest-space path.
+    pub(crate) fn guest_space_path(lang: Lang) -> Self {
+        Self::new(
+            StatusCode::BAD_REQUEST,
+            "GAIA_IL23",
+            lang.pick(
+                "ゲストスペース内のアプリを操作する場合は、リクエストの送信先を「/k/guest/（ゲストスペースのID）/v1/...」にします。",
+                "When you operate an app in a guest space, please send the request to '/k/guest/(guest space ID)/v1/...'.",
+            ),
+        )
+    }
+
+    /// 429 `GAIA_TO04`: too many requests at once.
+    pub(crate) fn too_many_requests(lang: Lang) -> Self {
+        Self::new(
+            StatusCode::TOO_MANY_REQUESTS,
+            "GAIA_TO04",
+            lang.pick(
+                "APIの同時リクエスト数が上限を超えています。",
+                "The number of concurrent API requests exceeds the limit.",
+            ),
+        )
+    }
+
+    /// 400 `GAIA_DA02`: the database lock failed. (English wording UNCONFIRMED.)
+    pub(crate) fn lock_failed(lang: Lang) -> Self {
+        Self::new(
+            StatusCode::BAD_REQUEST,
+            "GAIA_DA02",
+            lang.pick(
+                "データベースのロックに失敗したため、変更を保存できませんでした。時間をおいて再度お試しください。",
+                "Failed to save the changes because the database lock failed. Please try again later.",
+            ),
+        )
+    }
+
+    /// A failed sub-request of `bulkRequest.json`: kintone answers `{"results": […]}` with `{}`
+    /// for the others and the error at its index. (The status is the sub-request's: UNCONFIRMED.)
+    pub(crate) fn bulk_failed(err: Self, index: usize, count: usize) -> Self {
+        Self { bulk: Some((index, count)), ..err }
+    }
+
+    /// The HTTP status.
+    pub(crate) fn status(&self) -> StatusCode {
+        self.status
+    }
+
+    /// The envelope as JSON, with a fresh error id.
+    pub(crate) fn to_json(&self) -> serde_json::Value {
+        let id: String = rand::rng().sample_iter(&Alphanumeric).take(20).map(char::from).collect();
+        let mut body = json!({ "id": id, "code": self.code, "message": self.message });
+        if let Some(errors) = &self.errors {
+            let errors: serde_json::Map<String, serde_json::Value> = errors
+                .iter()
+                .map(|(path, messages)| (path.clone(), json!({ "messages": messages })))
+                .collect();
+            body["errors"] = serde_json::Value::Object(errors);
+        }
+        match self.bulk {
+            Some((index, count)) => {
+                let results: Vec<serde_json::Value> =
+                    (0..count).map(|i| if i == index { body.clone() } else { json!({}) }).collect();
+                json!({ "results": results })
+            }
+            None => body,
+        }
+    }
+
     /// 400 with another code and message (query errors).
     pub(crate) fn bad_request(code: &'static str, message: String) -> Self {
         Self::new(StatusCode::BAD_REQUEST, code, message)
@@ -194,20 +326,15 @@ impl KintoneError {
 
 impl IntoResponse for KintoneError {
     fn into_response(self) -> Response {
-        let id: String = rand::rng().sample_iter(&Alphanumeric).take(20).map(char::from).collect();
-        let mut body = json!({ "id": id, "code": self.code, "message": self.message });
-        if let Some(errors) = self.errors {
-            let errors: serde_json::Map<String, serde_json::Value> = errors
-                .into_iter()
-                .map(|(path, messages)| (path, json!({ "messages": messages })))
-                .collect();
-            body["errors"] = serde_json::Value::Object(errors);
-        }
+        let body = self.to_json();
         let mut response = (self.status, body.to_string()).into_response();
         response.headers_mut().insert(
             header::CONTENT_TYPE,
             HeaderValue::from_static("application/json;charset=utf-8"),
         );
+        if let Ok(code) = HeaderValue::from_str(self.code) {
+            response.headers_mut().insert("x-cybozu-error", code);
+        }
         response
     }
 }

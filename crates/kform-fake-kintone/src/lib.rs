@@ -3,45 +3,89 @@
 //! It answers in kintone's JSON shapes with kintone's error codes and wording (`NOTES.md`), keeps
 //! its state in memory, and is deliberately independent of `kform-core`: it plays kintone's side.
 //!
-//! - [`spawn`] starts it on `127.0.0.1:0` for a test or the demo; [`app`] is the bare router.
-//! - [`Apps`] describes the apps it serves (the `APPS.json` format), [`Apps::demo`] the demo app.
+//! - [`spawn`] starts it on a free local port for a test or the demo; [`app`] is the bare router.
+//! - [`Apps`] describes the apps it serves (the `APPS.json` format, [`Apps::from_json`]),
+//!   [`Apps::demo`] the demo app.
+//! - [`FakeState`] is its state; tests use it to inject [`Fault`]s, read request counts and
+//!   reset; over HTTP the same is under `/_fake/`.
 //!
-//! Implemented so far: `GET app/form/fields.json`, `GET/POST record.json`, `GET records.json`
-//! (with a subset of the query language), API-token and password auth, and every response's
-//! concurrency headers. Paths are accepted with and without the guest-space prefix.
+//! The module comment of `write.rs` lists each choice made where kintone's behaviour is
+//! UNCONFIRMED.
 
+mod api;
 mod auth;
+mod conn;
 mod error;
+mod faults;
+mod model;
+mod multipart;
+mod number;
 mod query;
 mod routes;
 mod store;
 mod time;
-mod validate;
+mod write;
 
+use std::collections::BTreeMap;
 use std::net::SocketAddr;
-use std::sync::{Arc, Mutex};
+use std::sync::atomic::{AtomicUsize, Ordering};
+use std::sync::{Arc, Mutex, MutexGuard};
 
 use serde::{Deserialize, Serialize};
+use serde_json::{Value, json};
 use tokio::net::TcpListener;
 use tokio::sync::oneshot;
 
+pub use faults::{Fault, FaultKind};
 pub use routes::app;
 
+use crate::error::Lang;
+
 /// The apps and users the fake serves: the `APPS.json` format.
-#[derive(Clone, Debug, Serialize, Deserialize)]
-#[serde(rename_all = "camelCase")]
+#[derive(Clone, Debug, Default, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
 pub struct Apps {
     /// The apps.
     pub apps: Vec<AppSpec>,
     /// Users for password authentication.
     #[serde(default)]
     pub users: Vec<User>,
+    /// A Basic auth gate in front of every API, as some kintone domains have.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub basic_auth: Option<BasicAuth>,
+    /// The message language when `Accept-Language` names neither Japanese nor English:
+    /// `"ja"` (the default) or `"en"`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub default_language: Option<Language>,
+    /// Requests served at once before 429 `GAIA_TO04` (kintone's is 100 per domain).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub concurrency_limit: Option<usize>,
+}
+
+/// A Basic auth user and password.
+#[derive(Clone, Debug, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct BasicAuth {
+    /// The user name.
+    pub user: String,
+    /// The password.
+    pub password: String,
+}
+
+/// A message language.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Language {
+    /// Japanese.
+    Ja,
+    /// English.
+    En,
 }
 
 /// One app: its id, its field settings exactly as `fields.json` returns them, its API tokens and
 /// its initial records.
 #[derive(Clone, Debug, Serialize, Deserialize)]
-#[serde(rename_all = "camelCase")]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
 pub struct AppSpec {
     /// The app id.
     pub id: u64,
@@ -58,10 +102,48 @@ pub struct AppSpec {
     /// Records present at start, in kintone's write shape.
     #[serde(default)]
     pub records: Vec<serde_json::Map<String, serde_json::Value>>,
+    /// The settings revision `fields.json` reports (`"1"` when absent).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub revision: Option<String>,
+    /// The `layout` of a `layout.json` response; one row per field when absent.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub layout: Option<Value>,
+}
+
+impl AppSpec {
+    /// The settings revision, as a string.
+    pub(crate) fn revision(&self) -> String {
+        self.revision.clone().unwrap_or_else(|| "1".to_owned())
+    }
+
+    /// The form layout: the given one, or each field on its own row in `properties` order.
+    pub(crate) fn layout(&self) -> Value {
+        if let Some(layout) = &self.layout {
+            return layout.clone();
+        }
+        let entry = |code: &str, property: &Value| json!({ "type": property["type"], "code": code, "size": { "width": "200" } });
+        let rows: Vec<Value> = self
+            .properties
+            .iter()
+            .filter_map(|(code, property)| match property["type"].as_str()? {
+                "CATEGORY" | "STATUS" | "STATUS_ASSIGNEE" => None,
+                "SUBTABLE" => {
+                    let inner = property["fields"].as_object()?;
+                    let fields: Vec<Value> =
+                        inner.iter().map(|(code, property)| entry(code, property)).collect();
+                    Some(json!({ "type": "SUBTABLE", "code": code, "fields": fields }))
+                }
+                "GROUP" => Some(json!({ "type": "GROUP", "code": code, "layout": [] })),
+                _ => Some(json!({ "type": "ROW", "fields": [entry(code, property)] })),
+            })
+            .collect();
+        Value::Array(rows)
+    }
 }
 
 /// An API token and what it may do.
 #[derive(Clone, Debug, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
 pub struct TokenSpec {
     /// The token string.
     pub token: String,
@@ -85,6 +167,7 @@ pub enum Permission {
 
 /// A kintone user for password authentication.
 #[derive(Clone, Debug, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
 pub struct User {
     /// The login name.
     pub login: String,
@@ -111,9 +194,22 @@ impl Apps {
                     permissions: vec![Permission::View, Permission::Add],
                 }],
                 records: Vec::new(),
+                revision: None,
+                layout: None,
             }],
-            users: Vec::new(),
+            ..Self::default()
         }
+    }
+
+    /// Reads `APPS.json`; a bad file is refused with the JSON path of the problem and why.
+    pub fn from_json(text: &str) -> Result<Self, StartError> {
+        let deserializer = &mut serde_json::Deserializer::from_str(text);
+        let apps: Self = serde_path_to_error::deserialize(deserializer).map_err(|err| {
+            StartError::Apps { path: err.path().to_string(), reason: err.inner().to_string() }
+        })?;
+        // Parsing the fields and adding the records checks the rest.
+        store::Store::new(&apps)?;
+        Ok(apps)
     }
 }
 
@@ -124,23 +220,43 @@ pub fn random_token() -> String {
     rand::rng().sample_iter(&Alphanumeric).take(40).map(char::from).collect()
 }
 
-/// Shared state of one fake kintone.
+/// Shared state of one fake kintone: cheap to clone, every clone sees the same kintone.
 #[derive(Clone)]
 pub struct FakeState {
-    inner: Arc<Mutex<store::Store>>,
+    shared: Arc<Shared>,
+}
+
+struct Shared {
+    store: Mutex<store::Store>,
+    initial: Apps,
+    faults: Mutex<Vec<Fault>>,
+    stats: Mutex<Stats>,
+    running: AtomicUsize,
+    concurrency_limit: AtomicUsize,
+    default_lang: Lang,
+}
+
+/// Request counts.
+#[derive(Default)]
+struct Stats {
+    total: u64,
+    by_endpoint: BTreeMap<String, u64>,
+    by_app: BTreeMap<u64, u64>,
+    /// kintone's daily count per app (resets at 09:00 Japan time, i.e. 00:00 UTC); file and
+    /// bulk requests are not counted, as in kintone.
+    day: String,
+    daily_by_app: BTreeMap<u64, u64>,
 }
 
 /// Why the fake could not start.
 #[derive(Debug, thiserror::Error)]
 pub enum StartError {
-    /// An app's records do not fit its fields.
-    #[error("app {app}: initial record {index} was refused: {reason}")]
-    Record {
-        /// The app id.
-        app: u64,
-        /// The record's index in `records`.
-        index: usize,
-        /// kintone's reason.
+    /// `APPS.json` (or an app in it) is not what kintone could serve.
+    #[error("{path}: {reason}")]
+    Apps {
+        /// Where in `APPS.json`, e.g. `apps[0].properties.name.maxLength`.
+        path: String,
+        /// What is wrong.
         reason: String,
     },
     /// The listener could not be bound.
@@ -151,8 +267,120 @@ pub enum StartError {
 impl FakeState {
     /// State holding `apps`, with their initial records added as kintone would add them.
     pub fn new(apps: Apps) -> Result<Self, StartError> {
-        Ok(Self { inner: Arc::new(Mutex::new(store::Store::new(apps)?)) })
+        let store = store::Store::new(&apps)?;
+        let default_lang = match apps.default_language {
+            Some(Language::En) => Lang::En,
+            Some(Language::Ja) | None => Lang::Ja,
+        };
+        let limit = apps.concurrency_limit.unwrap_or(100);
+        Ok(Self {
+            shared: Arc::new(Shared {
+                store: Mutex::new(store),
+                initial: apps,
+                faults: Mutex::default(),
+                stats: Mutex::default(),
+                running: AtomicUsize::new(0),
+                concurrency_limit: AtomicUsize::new(limit),
+                default_lang,
+            }),
+        })
     }
+
+    fn store(&self) -> MutexGuard<'_, store::Store> {
+        lock(&self.shared.store)
+    }
+
+    /// Adds a fault rule; rules are tried in the order added.
+    pub fn add_fault(&self, fault: Fault) {
+        lock(&self.shared.faults).push(fault);
+    }
+
+    /// Removes every fault rule.
+    pub fn clear_faults(&self) {
+        lock(&self.shared.faults).clear();
+    }
+
+    /// The fault rules still active (with their remaining counts).
+    pub fn faults(&self) -> Vec<Fault> {
+        lock(&self.shared.faults).clone()
+    }
+
+    /// Sets how many requests may run at once before 429 `GAIA_TO04`.
+    pub fn set_concurrency_limit(&self, limit: usize) {
+        self.shared.concurrency_limit.store(limit, Ordering::SeqCst);
+    }
+
+    /// Back to the initial apps and records, with no faults and zero counts.
+    pub fn reset(&self) -> Result<(), StartError> {
+        let fresh = store::Store::new(&self.shared.initial)?;
+        *self.store() = fresh;
+        self.clear_faults();
+        *lock(&self.shared.stats) = Stats::default();
+        Ok(())
+    }
+
+    /// Request counts: `total`, `byEndpoint` ("METHOD /path"), `byApp`, and kintone's daily
+    /// count per app (`daily`).
+    pub fn stats(&self) -> Value {
+        let stats = lock(&self.shared.stats);
+        let by_app: BTreeMap<String, u64> =
+            stats.by_app.iter().map(|(app, n)| (app.to_string(), *n)).collect();
+        let daily: BTreeMap<String, u64> =
+            stats.daily_by_app.iter().map(|(app, n)| (app.to_string(), *n)).collect();
+        json!({
+            "total": stats.total,
+            "byEndpoint": stats.by_endpoint,
+            "byApp": by_app,
+            "daily": { "day": stats.day, "byApp": daily },
+        })
+    }
+
+    /// The records of an app in kintone's read shape, oldest first (for tests).
+    pub fn records(&self, app: u64) -> Vec<Value> {
+        let store = self.store();
+        store
+            .apps
+            .get(&app)
+            .map(|app| app.records.iter().map(store::StoredRecord::to_json).collect())
+            .unwrap_or_default()
+    }
+
+    fn count(&self, call: &api::Call<'_>, path: &str) {
+        let mut stats = lock(&self.shared.stats);
+        stats.total += 1;
+        *stats.by_endpoint.entry(format!("{} {path}", call.method)).or_default() += 1;
+        if let Some(app) = api::app_of(call) {
+            *stats.by_app.entry(app).or_default() += 1;
+            if !matches!(call.api.as_str(), "file.json" | "bulkRequest.json") {
+                let today = time::now_minute()[..10].to_owned();
+                if stats.day != today {
+                    stats.day = today;
+                    stats.daily_by_app.clear();
+                }
+                *stats.daily_by_app.entry(app).or_default() += 1;
+            }
+        }
+    }
+
+    /// The first fault rule matching a request, its count taken down by one.
+    fn take_fault(&self, method: &str, path: &str) -> Option<Fault> {
+        let mut faults = lock(&self.shared.faults);
+        let index = faults.iter().position(|fault| fault.matches(method, path))?;
+        let fault = faults[index].clone();
+        match &mut faults[index].count {
+            Some(1) | Some(0) => {
+                faults.remove(index);
+            }
+            Some(count) => *count -= 1,
+            None => {}
+        }
+        Some(fault)
+    }
+}
+
+fn lock<T>(mutex: &Mutex<T>) -> MutexGuard<'_, T> {
+    // A panic while holding a lock would be a bug in the fake; keep serving what is there.
+    mutex.lock().unwrap_or_else(std::sync::PoisonError::into_inner)
 }
 
 /// A running fake kintone; it shuts down when dropped.
@@ -189,17 +417,23 @@ impl Drop for FakeKintone {
     }
 }
 
-/// Starts a fake kintone serving `apps` on `addr` (use `127.0.0.1:0` for a free port).
-pub async fn spawn(apps: Apps, addr: SocketAddr) -> Result<FakeKintone, StartError> {
+/// Starts a fake kintone serving `apps` on a free port of `127.0.0.1`.
+pub async fn spawn(apps: Apps) -> Result<FakeKintone, StartError> {
+    spawn_on(apps, SocketAddr::from(([127, 0, 0, 1], 0))).await
+}
+
+/// Starts a fake kintone serving `apps` on `addr`.
+pub async fn spawn_on(apps: Apps, addr: SocketAddr) -> Result<FakeKintone, StartError> {
     let state = FakeState::new(apps)?;
     let listener = TcpListener::bind(addr).await?;
     let addr = listener.local_addr()?;
     let (shutdown, on_shutdown) = oneshot::channel::<()>();
-    let router = app(state.clone());
+    let router = app(state.clone()).into_make_service_with_connect_info::<conn::Cut>();
     tokio::spawn(async move {
-        let serve = axum::serve(listener, router).with_graceful_shutdown(async {
-            let _ = on_shutdown.await;
-        });
+        let serve =
+            axum::serve(conn::CuttableListener(listener), router).with_graceful_shutdown(async {
+                let _ = on_shutdown.await;
+            });
         if let Err(err) = serve.await {
             tracing::error!(error = %err, "fake kintone stopped");
         }

@@ -45,6 +45,7 @@ pub(crate) enum QueryError {
     Syntax,
     LimitTooLarge,
     OffsetTooLarge,
+    UnknownField(String),
 }
 
 #[derive(Debug, Clone, PartialEq)]
@@ -315,7 +316,29 @@ impl Condition {
     }
 }
 
+impl Condition {
+    fn fields<'a>(&'a self, out: &mut Vec<&'a str>) {
+        match self {
+            Self::And(l, r) | Self::Or(l, r) => {
+                l.fields(out);
+                r.fields(out);
+            }
+            Self::Compare { field, .. } | Self::In { field, .. } => out.push(field),
+        }
+    }
+}
+
 impl Query {
+    /// Every field code the query names, in conditions and in `order by`.
+    pub(crate) fn fields(&self) -> Vec<&str> {
+        let mut fields = Vec::new();
+        if let Some(condition) = &self.condition {
+            condition.fields(&mut fields);
+        }
+        fields.extend(self.order.iter().map(|(field, _)| field.as_str()));
+        fields
+    }
+
     /// The matching records (in read shape), sorted, before limit and offset.
     pub(crate) fn select(&self, records: Vec<Value>) -> Vec<Value> {
         let mut selected: Vec<Value> = records

@@ -1,91 +1,190 @@
-//! kintone's REST paths, with and without the guest-space prefix, dispatched by method (or by
-//! `X-HTTP-Method-Override` on a POST). Every response carries kintone's concurrency headers.
+//! The HTTP side: kintone's paths (`/k/v1/…`, `/k/guest/{space}/v1/…`), parameters from the
+//! query string and the JSON body, `X-HTTP-Method-Override`, Basic auth, the concurrency limit
+//! and its headers on every answer, request counting, injected faults; and the control API under
+//! `/_fake/`, kept apart from kintone's paths.
 
-use std::collections::HashMap;
+use std::collections::BTreeMap;
 use std::sync::atomic::{AtomicUsize, Ordering};
-use std::sync::{Arc, MutexGuard};
 
-use axum::body::Bytes;
-use axum::extract::{Path, Query, State};
-use axum::http::{HeaderMap, HeaderValue, Method, StatusCode};
+use axum::extract::connect_info::ConnectInfo;
+use axum::extract::{Query, Request, State};
+use axum::http::{HeaderMap, HeaderValue, Method, StatusCode, header};
 use axum::response::{IntoResponse, Response};
-use axum::routing::any;
+use axum::routing::{any, get, post};
 use axum::{Json, Router};
+use base64::Engine;
 use serde_json::{Map, Value, json};
 
-use crate::auth::{Need, authorize};
+use crate::FakeState;
+use crate::api::{self, Answer, Call};
+use crate::conn::Cut;
 use crate::error::{KintoneError, Lang};
-use crate::query::{self, QueryError};
-use crate::store::Store;
-use crate::{FakeState, Permission};
+use crate::faults::{Fault, FaultKind};
 
-/// The fake's router: `/k/v1/…` and `/k/guest/{space}/v1/…`.
+/// The largest request body the fake reads (kintone's own limit is not documented).
+const MAX_BODY: usize = 64 * 1024 * 1024;
+
+/// The fake's router: kintone's paths and the `/_fake/` control API.
 pub fn app(state: FakeState) -> Router {
-    let running = Arc::new(AtomicUsize::new(0));
     Router::new()
-        .route("/k/v1/{*api}", any(kintone_api))
-        .route("/k/guest/{space}/v1/{*api}", any(kintone_api))
-        .with_state((state, running))
+        .route("/k/v1/{*api}", any(kintone))
+        .route("/k/guest/{space}/v1/{*api}", any(kintone))
+        .route("/_fake/stats", get(stats))
+        .route("/_fake/faults", get(list_faults).post(add_fault).delete(clear_faults))
+        .route("/_fake/reset", post(reset))
+        .with_state(state)
 }
 
-type AppState = (FakeState, Arc<AtomicUsize>);
-
-/// One request as the dispatcher sees it.
-struct Call {
-    method: Method,
-    api: String,
-    params: Map<String, Value>,
-    headers: HeaderMap,
-    lang: Lang,
+/// `/k/v1/{api}` → (no space, api); `/k/guest/{space}/v1/{api}` → (space, api).
+pub(crate) fn split_api(path: &str) -> Option<(Option<u64>, String)> {
+    if let Some(api) = path.strip_prefix("/k/v1/") {
+        return Some((None, api.to_owned()));
+    }
+    let rest = path.strip_prefix("/k/guest/")?;
+    let (space, api) = rest.split_once("/v1/")?;
+    Some((Some(space.parse().ok()?), api.to_owned()))
 }
 
-/// Both path forms: `{api}` is the part after `/v1/`; the guest space id is not checked yet.
-async fn kintone_api(
-    State(state): State<AppState>,
-    Path(path): Path<HashMap<String, String>>,
-    method: Method,
-    query: Query<HashMap<String, String>>,
-    lang: Lang,
-    headers: HeaderMap,
-    body: Bytes,
-) -> Response {
-    let api = path.get("api").cloned().unwrap_or_default();
-    respond(state, api, method, query.0, lang, headers, &body)
+/// Counts a request in flight for as long as it lives.
+struct InFlight<'a>(&'a AtomicUsize);
+
+impl Drop for InFlight<'_> {
+    fn drop(&mut self) {
+        self.0.fetch_sub(1, Ordering::SeqCst);
+    }
 }
 
-fn respond(
-    (state, running): AppState,
-    api: String,
-    method: Method,
-    query: HashMap<String, String>,
-    lang: Lang,
-    headers: HeaderMap,
-    body: &[u8],
-) -> Response {
-    let now_running = running.fetch_add(1, Ordering::SeqCst) + 1;
-    let mut response = match call(method, api, query, lang, headers, body) {
-        Ok(call) => dispatch(&state, &call).unwrap_or_else(IntoResponse::into_response),
-        Err(err) => err.into_response(),
-    };
-    running.fetch_sub(1, Ordering::SeqCst);
+async fn kintone(State(state): State<FakeState>, request: Request) -> Response {
+    let shared = &state.shared;
+    let running = shared.running.fetch_add(1, Ordering::SeqCst) + 1;
+    let _in_flight = InFlight(&shared.running);
+    let mut response = serve(&state, request, running).await;
     let headers = response.headers_mut();
-    headers.insert("x-concurrencylimit-limit", HeaderValue::from_static("100"));
-    headers.insert("x-concurrencylimit-running", HeaderValue::from(now_running));
+    let limit = shared.concurrency_limit.load(Ordering::SeqCst);
+    headers.insert("x-concurrencylimit-limit", HeaderValue::from(limit));
+    headers.insert("x-concurrencylimit-running", HeaderValue::from(running));
     response
 }
 
+async fn serve(state: &FakeState, request: Request, running: usize) -> Response {
+    let shared = &state.shared;
+    let (parts, body) = request.into_parts();
+    let lang = Lang::from_headers(&parts.headers, shared.default_lang);
+    if running > shared.concurrency_limit.load(Ordering::SeqCst) {
+        return too_many_requests(lang);
+    }
+    if let Some(gate) = &shared.initial.basic_auth
+        && !basic_auth_ok(&parts.headers, &gate.user, &gate.password)
+    {
+        return basic_auth_required();
+    }
+    let path = parts.uri.path().to_owned();
+    let Some((space, api)) = split_api(&path) else {
+        return (StatusCode::NOT_FOUND, "Not Found").into_response();
+    };
+    let Ok(body) = axum::body::to_bytes(body, MAX_BODY).await else {
+        return KintoneError::invalid_json(lang).into_response();
+    };
+    let call = match call(&parts.method, &parts.uri, api, space, &parts.headers, &body, lang) {
+        Ok(call) => call,
+        Err(err) => return err.into_response(),
+    };
+    state.count(&call, &path);
+    let cut = parts.extensions.get::<ConnectInfo<Cut>>().map(|info| info.0.clone());
+    match state.take_fault(call.method.as_str(), &path) {
+        None => {}
+        Some(Fault { kind: FaultKind::Maintenance, .. }) => return maintenance(),
+        Some(Fault { kind: FaultKind::ServerError, .. }) => {
+            return (StatusCode::INTERNAL_SERVER_ERROR, "Internal Server Error").into_response();
+        }
+        Some(Fault { kind: FaultKind::TooManyRequests, .. }) => return too_many_requests(lang),
+        Some(Fault { kind: FaultKind::Lock, .. }) => {
+            return KintoneError::lock_failed(lang).into_response();
+        }
+        Some(Fault { kind: FaultKind::Latency, millis, .. }) => {
+            tokio::time::sleep(std::time::Duration::from_millis(millis.unwrap_or(1_000))).await;
+        }
+        Some(Fault { kind: FaultKind::Hang, .. }) => {
+            std::future::pending::<()>().await;
+        }
+        Some(Fault { kind: FaultKind::Reset, .. }) => {
+            if let Some(cut) = &cut {
+                cut.cut();
+            }
+            return (StatusCode::INTERNAL_SERVER_ERROR, "connection reset").into_response();
+        }
+        Some(Fault { kind: FaultKind::DropResponse, .. }) => {
+            let response = dispatch(state, &call);
+            if let Some(cut) = &cut {
+                cut.cut();
+            }
+            return response;
+        }
+    }
+    dispatch(state, &call)
+}
+
+fn dispatch(state: &FakeState, call: &Call<'_>) -> Response {
+    let answer = {
+        let mut store = state.store();
+        api::handle(&mut store, call)
+    };
+    match answer {
+        Ok(Answer::Json(body)) => {
+            let mut response = (StatusCode::OK, body.to_string()).into_response();
+            response.headers_mut().insert(
+                header::CONTENT_TYPE,
+                HeaderValue::from_static("application/json;charset=utf-8"),
+            );
+            response
+        }
+        Ok(Answer::File(file)) => {
+            let mut response = (StatusCode::OK, file.bytes).into_response();
+            let headers = response.headers_mut();
+            if let Ok(value) = HeaderValue::from_str(&file.content_type) {
+                headers.insert(header::CONTENT_TYPE, value);
+            }
+            let encoded: String = file
+                .name
+                .bytes()
+                .map(|b| {
+                    if b.is_ascii_alphanumeric() || b"-._~".contains(&b) {
+                        char::from(b).to_string()
+                    } else {
+                        format!("%{b:02X}")
+                    }
+                })
+                .collect();
+            if let Ok(value) =
+                HeaderValue::from_str(&format!("attachment; filename*=UTF-8''{encoded}"))
+            {
+                headers.insert(header::CONTENT_DISPOSITION, value);
+            }
+            response
+        }
+        Ok(Answer::NotFound) => (StatusCode::NOT_FOUND, "Not Found").into_response(),
+        Err(err) => err.into_response(),
+    }
+}
+
 /// Merges query-string and JSON-body parameters and applies `X-HTTP-Method-Override`.
-fn call(
-    method: Method,
+fn call<'a>(
+    method: &Method,
+    uri: &axum::http::Uri,
     api: String,
-    query: HashMap<String, String>,
+    space: Option<u64>,
+    headers: &'a HeaderMap,
+    body: &'a [u8],
     lang: Lang,
-    headers: HeaderMap,
-    body: &[u8],
-) -> Result<Call, KintoneError> {
-    let mut params: Map<String, Value> =
-        query.into_iter().map(|(k, v)| (k, Value::String(v))).collect();
-    if !body.iter().all(u8::is_ascii_whitespace) {
+) -> Result<Call<'a>, KintoneError> {
+    let pairs: Vec<(String, String)> =
+        Query::try_from_uri(uri).map(|Query(pairs)| pairs).unwrap_or_default();
+    let mut params = query_params(pairs);
+    let multipart = headers
+        .get(header::CONTENT_TYPE)
+        .and_then(|v| v.to_str().ok())
+        .is_some_and(|v| v.to_ascii_lowercase().starts_with("multipart/"));
+    if !multipart && !body.iter().all(u8::is_ascii_whitespace) {
         match serde_json::from_slice::<Value>(body) {
             Ok(Value::Object(json)) => params.extend(json),
             _ => return Err(KintoneError::invalid_json(lang)),
@@ -94,126 +193,146 @@ fn call(
     let override_method = headers
         .get("x-http-method-override")
         .and_then(|v| v.to_str().ok())
-        .and_then(|v| v.parse::<Method>().ok());
+        .and_then(|v| v.trim().to_ascii_uppercase().parse::<Method>().ok());
     let method = match override_method {
         Some(overridden) if method == Method::POST => overridden,
-        _ => method,
+        _ => method.clone(),
     };
-    Ok(Call { method, api, params, headers, lang })
+    Ok(Call { method, api, space, params, headers, body, lang })
 }
 
-fn dispatch(state: &FakeState, call: &Call) -> Result<Response, KintoneError> {
-    let mut store = lock(state);
-    match (&call.method, call.api.as_str()) {
-        (&Method::GET, "app/form/fields.json" | "preview/app/form/fields.json") => {
-            form_fields(&store, call)
+/// Query-string pairs as parameters: `fields[0]=a&fields[1]=b` becomes a list, in index order.
+fn query_params(pairs: Vec<(String, String)>) -> Map<String, Value> {
+    let mut params = Map::new();
+    let mut lists: BTreeMap<String, BTreeMap<usize, String>> = BTreeMap::new();
+    for (key, value) in pairs {
+        let indexed = key
+            .strip_suffix(']')
+            .and_then(|k| k.split_once('['))
+            .and_then(|(name, index)| Some((name.to_owned(), index.parse::<usize>().ok()?)));
+        match indexed {
+            Some((name, index)) => {
+                lists.entry(name).or_default().insert(index, value);
+            }
+            None => {
+                params.insert(key, Value::String(value));
+            }
         }
-        (&Method::GET, "record.json") => get_record(&store, call),
-        (&Method::POST, "record.json") => add_record(&mut store, call),
-        (&Method::GET, "records.json") => get_records(&store, call),
-        _ => Ok((StatusCode::NOT_FOUND, "Not Found").into_response()),
     }
+    for (name, items) in lists {
+        params.insert(name, Value::Array(items.into_values().map(Value::String).collect()));
+    }
+    params
 }
 
-fn lock(state: &FakeState) -> MutexGuard<'_, Store> {
-    // A panic while holding the lock would be a bug in the fake; keep serving what is there.
-    state.inner.lock().unwrap_or_else(std::sync::PoisonError::into_inner)
+fn basic_auth_ok(headers: &HeaderMap, user: &str, password: &str) -> bool {
+    headers
+        .get(header::AUTHORIZATION)
+        .and_then(|v| v.to_str().ok())
+        .and_then(|v| v.strip_prefix("Basic "))
+        .and_then(|v| base64::engine::general_purpose::STANDARD.decode(v.trim()).ok())
+        .is_some_and(|decoded| decoded == format!("{user}:{password}").as_bytes())
 }
 
-/// A numeric parameter given as a JSON number or string (`app`, `id`).
-fn id_param(call: &Call, name: &str) -> Result<u64, KintoneError> {
-    let value =
-        call.params.get(name).ok_or_else(|| KintoneError::missing_parameter(call.lang, name))?;
-    let parsed = match value {
-        Value::Number(number) => number.as_i64(),
-        Value::String(text) => text.trim().parse::<i64>().ok(),
-        _ => None,
-    };
+/// 401 with an HTML body, as a web server's Basic auth answers (kintone's exact body is
+/// UNCONFIRMED).
+fn basic_auth_required() -> Response {
+    let mut response = (
+        StatusCode::UNAUTHORIZED,
+        [(header::CONTENT_TYPE, "text/html; charset=utf-8")],
+        "<html><body><h1>401 Authorization Required</h1></body></html>",
+    )
+        .into_response();
+    response
+        .headers_mut()
+        .insert(header::WWW_AUTHENTICATE, HeaderValue::from_static("Basic realm=\"kintone\""));
+    response
+}
+
+/// 503 with an HTML body, as kintone answers during maintenance.
+fn maintenance() -> Response {
+    (
+        StatusCode::SERVICE_UNAVAILABLE,
+        [(header::CONTENT_TYPE, "text/html; charset=utf-8")],
+        "<html><body><h1>503 Service Unavailable</h1><p>kintone is under maintenance.</p></body></html>",
+    )
+        .into_response()
+}
+
+/// 429 `GAIA_TO04` with kintone's cache header.
+fn too_many_requests(lang: Lang) -> Response {
+    let mut response = KintoneError::too_many_requests(lang).into_response();
+    response.headers_mut().insert(
+        header::CACHE_CONTROL,
+        HeaderValue::from_static("no-cache, no-store, must-revalidate"),
+    );
+    response
+}
+
+async fn stats(State(state): State<FakeState>) -> Json<Value> {
+    Json(state.stats())
+}
+
+async fn list_faults(State(state): State<FakeState>) -> Json<Value> {
+    Json(json!({ "faults": state.faults() }))
+}
+
+async fn add_fault(State(state): State<FakeState>, body: axum::body::Bytes) -> Response {
+    // One rule, or {"faults": [rules]}.
+    let parsed = serde_json::from_slice::<Value>(&body).and_then(|value| match value {
+        Value::Object(mut object) if object.contains_key("faults") => {
+            serde_json::from_value::<Vec<Fault>>(object.remove("faults").unwrap_or_default())
+        }
+        value => serde_json::from_value::<Fault>(value).map(|fault| vec![fault]),
+    });
     match parsed {
-        Some(id) if id >= 1 => Ok(id.unsigned_abs()),
-        Some(_) => Err(KintoneError::invalid_parameter(
-            call.lang,
-            name,
-            call.lang.pick("最小でも1以上です。", "must be greater than or equal to 1"),
-        )),
-        None => Err(KintoneError::invalid_json(call.lang)),
+        Ok(faults) => {
+            for fault in faults {
+                state.add_fault(fault);
+            }
+            Json(json!({ "faults": state.faults() })).into_response()
+        }
+        Err(err) => {
+            (StatusCode::BAD_REQUEST, Json(json!({ "error": err.to_string() }))).into_response()
+        }
     }
 }
 
-fn form_fields(store: &Store, call: &Call) -> Result<Response, KintoneError> {
-    let app = id_param(call, "app")?;
-    authorize(store, &call.headers, app, Need::FieldSettings, call.lang)?;
-    let app = store.app(app, call.lang)?;
-    Ok(Json(json!({ "properties": app.spec.properties, "revision": "1" })).into_response())
+async fn clear_faults(State(state): State<FakeState>) -> Json<Value> {
+    state.clear_faults();
+    Json(json!({ "faults": [] }))
 }
 
-fn get_record(store: &Store, call: &Call) -> Result<Response, KintoneError> {
-    let app_id = id_param(call, "app")?;
-    let id = id_param(call, "id")?;
-    authorize(store, &call.headers, app_id, Need::Permission(Permission::View), call.lang)?;
-    let app = store.app(app_id, call.lang)?;
-    let record = app
-        .records
-        .iter()
-        .find(|record| record.id == id)
-        .ok_or_else(|| KintoneError::record_not_found(call.lang, &id.to_string()))?;
-    Ok(Json(json!({ "record": record.to_json() })).into_response())
+async fn reset(State(state): State<FakeState>) -> Response {
+    match state.reset() {
+        Ok(()) => Json(json!({ "reset": true })).into_response(),
+        Err(err) => (StatusCode::INTERNAL_SERVER_ERROR, Json(json!({ "error": err.to_string() })))
+            .into_response(),
+    }
 }
 
-fn add_record(store: &mut Store, call: &Call) -> Result<Response, KintoneError> {
-    let app = id_param(call, "app")?;
-    authorize(store, &call.headers, app, Need::Permission(Permission::Add), call.lang)?;
-    let record = call.params.get("record").cloned().unwrap_or(Value::Null);
-    let (id, revision) = store.add_record(app, &record, call.lang)?;
-    Ok(Json(json!({ "id": id.to_string(), "revision": revision.to_string() })).into_response())
-}
+#[cfg(test)]
+mod tests {
+    use super::{query_params, split_api};
 
-fn get_records(store: &Store, call: &Call) -> Result<Response, KintoneError> {
-    let app_id = id_param(call, "app")?;
-    authorize(store, &call.headers, app_id, Need::Permission(Permission::View), call.lang)?;
-    let app = store.app(app_id, call.lang)?;
-    let text = call.params.get("query").and_then(Value::as_str).unwrap_or_default();
-    let query = query::parse(text).map_err(|err| match err {
-        QueryError::Syntax => KintoneError::invalid_parameter(
-            call.lang,
-            "query",
-            call.lang.pick("クエリ記法が間違っています。", "The query is invalid."),
-        ),
-        QueryError::LimitTooLarge => KintoneError::bad_request(
-            "GAIA_QU01",
-            call.lang.pick(
-                "limit には 500 以下の値を指定してください。",
-                "The limit must be 500 or less.",
-            ),
-        ),
-        QueryError::OffsetTooLarge => KintoneError::bad_request(
-            "GAIA_QU02",
-            call.lang.pick(
-                "offset には 10000 以下の値を指定してください。",
-                "The offset must be 10000 or less.",
-            ),
-        ),
-    })?;
-    let selected = query.select(app.records.iter().map(|record| record.to_json()).collect());
-    let total = selected.len();
-    let wanted: Option<Vec<String>> = call
-        .params
-        .get("fields")
-        .and_then(Value::as_array)
-        .map(|fields| fields.iter().filter_map(|f| f.as_str().map(str::to_owned)).collect());
-    let records: Vec<Value> = selected
-        .into_iter()
-        .skip(query.offset)
-        .take(query.limit)
-        .map(|record| match (&wanted, record) {
-            (Some(wanted), Value::Object(fields)) => Value::Object(
-                fields.into_iter().filter(|(code, _)| wanted.contains(code)).collect(),
-            ),
-            (_, record) => record,
-        })
-        .collect();
-    let wants_total = matches!(call.params.get("totalCount"), Some(Value::Bool(true)))
-        || call.params.get("totalCount").and_then(Value::as_str) == Some("true");
-    let total_count = if wants_total { Value::String(total.to_string()) } else { Value::Null };
-    Ok(Json(json!({ "records": records, "totalCount": total_count })).into_response())
+    #[test]
+    fn splits_both_path_forms() {
+        assert_eq!(split_api("/k/v1/record.json"), Some((None, "record.json".to_owned())));
+        assert_eq!(
+            split_api("/k/guest/12/v1/preview/app/form/fields.json"),
+            Some((Some(12), "preview/app/form/fields.json".to_owned()))
+        );
+        assert_eq!(split_api("/k/guest/x/v1/record.json"), None);
+    }
+
+    #[test]
+    fn indexed_query_keys_become_lists() {
+        let params = query_params(vec![
+            ("app".into(), "1".into()),
+            ("ids[1]".into(), "9".into()),
+            ("ids[0]".into(), "8".into()),
+        ]);
+        assert_eq!(params["app"], "1");
+        assert_eq!(params["ids"], serde_json::json!(["8", "9"]));
+    }
 }

@@ -97,7 +97,8 @@ async fn fields_json_has_kintone_shape_with_query_or_body_params() {
         None,
     )
     .await;
-    assert_eq!(guest.status, StatusCode::OK);
+    // App 1 is not in guest space 3.
+    assert_error(&guest, StatusCode::FORBIDDEN, "CB_NO02", "権限がありません。");
 }
 
 #[tokio::test]

@@ -2,7 +2,7 @@
 //! demo pages, in one process on 127.0.0.1 with nothing to configure.
 
 use std::io::Write;
-use std::net::{Ipv4Addr, SocketAddr};
+use std::net::Ipv4Addr;
 use std::path::PathBuf;
 
 use kform_core::FormSpec;
@@ -54,8 +54,7 @@ pub async fn run(
     shutdown: impl Future<Output = ()> + Send + 'static,
 ) -> Result<(), DemoError> {
     let token = random_token();
-    let localhost = SocketAddr::from((Ipv4Addr::LOCALHOST, 0));
-    let fake = kform_fake_kintone::spawn(Apps::demo(token.clone()), localhost).await?;
+    let fake = kform_fake_kintone::spawn(Apps::demo(token.clone())).await?;
     let form = demo_form()?;
     let kintone =
         Client::new(fake.url(), None, Auth::ApiTokens(vec![ApiToken::new(token.clone())]))?;

@@ -9,7 +9,7 @@ use serde_json::json;
 const TOKEN: &str = "client-test-token";
 
 async fn fake() -> kform_fake_kintone::FakeKintone {
-    spawn(Apps::demo(TOKEN), "127.0.0.1:0".parse().unwrap()).await.unwrap()
+    spawn(Apps::demo(TOKEN)).await.unwrap()
 }
 
 fn client(url: &str, token: &str) -> Client {

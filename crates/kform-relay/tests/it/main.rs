@@ -19,7 +19,7 @@ struct Harness {
 }
 
 async fn harness() -> Harness {
-    let fake = spawn(Apps::demo(TOKEN), "127.0.0.1:0".parse().unwrap()).await.unwrap();
+    let fake = spawn(Apps::demo(TOKEN)).await.unwrap();
     let kintone =
         Client::new(fake.url(), None, Auth::ApiTokens(vec![ApiToken::new(TOKEN)])).unwrap();
     let state = AppState::new([FormEntry { spec: demo_form().unwrap(), kintone }]);
@@ -159,7 +159,7 @@ async fn malformed_requests_say_what_is_wrong() {
 
 #[tokio::test]
 async fn kintone_refusals_come_back_on_the_right_field() {
-    let fake = spawn(Apps::demo(TOKEN), "127.0.0.1:0".parse().unwrap()).await.unwrap();
+    let fake = spawn(Apps::demo(TOKEN)).await.unwrap();
     let kintone =
         Client::new(fake.url(), None, Auth::ApiTokens(vec![ApiToken::new(TOKEN)])).unwrap();
     // A form that leaves out a kintone-required field: the core cannot see it, kintone refuses.
@@ -190,7 +190,7 @@ async fn unreachable_kintone_is_503_with_a_clear_message() {
 
 #[tokio::test]
 async fn a_wrong_token_is_a_bad_gateway_and_is_never_echoed() {
-    let fake = spawn(Apps::demo("the-real-token"), "127.0.0.1:0".parse().unwrap()).await.unwrap();
+    let fake = spawn(Apps::demo("the-real-token")).await.unwrap();
     let kintone =
         Client::new(fake.url(), None, Auth::ApiTokens(vec![ApiToken::new(TOKEN)])).unwrap();
     let state = AppState::new([FormEntry { spec: demo_form().unwrap(), kintone }]);
@@ -213,7 +213,7 @@ async fn the_demo_form_is_lint_clean_against_the_demo_app() {
 
 #[tokio::test]
 async fn a_test_mode_form_validates_but_never_writes_to_kintone() {
-    let fake = spawn(Apps::demo(TOKEN), "127.0.0.1:0".parse().unwrap()).await.unwrap();
+    let fake = spawn(Apps::demo(TOKEN)).await.unwrap();
     let kintone =
         Client::new(fake.url(), None, Auth::ApiTokens(vec![ApiToken::new(TOKEN)])).unwrap();
     let mut spec = demo_form().unwrap();
