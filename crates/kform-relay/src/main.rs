@@ -1,5 +1,6 @@
 //! The `kform` binary: parses the command line and runs the relay's commands.
 
+use std::io::Write;
 use std::path::PathBuf;
 use std::process::ExitCode;
 
@@ -30,6 +31,18 @@ enum Command {
         /// The folder of the built widget.
         #[arg(long, default_value = "pkg")]
         pkg: PathBuf,
+    },
+    /// Run the fake kintone alone, serving the apps of an APPS.json file, until killed.
+    ///
+    /// Prints `listening on http://…` as the first line of standard output. A bad APPS.json is
+    /// refused at start with the JSON path of the problem (exit 2).
+    FakeKintone {
+        /// {"apps": [{"id", "name", "properties", "tokens", "records", …}], "users": […]}.
+        #[arg(long, value_name = "APPS.json")]
+        apps: PathBuf,
+        /// The address to listen on (port 0 picks a free one).
+        #[arg(long, default_value = "127.0.0.1:0")]
+        listen: std::net::SocketAddr,
     },
     /// Validate field values against an app's fields (and a form), as the relay would.
     ///
@@ -76,6 +89,29 @@ fn main() -> anyhow::Result<ExitCode> {
         }
         Command::LintForm { fields, form, lang, json } => {
             Ok(check::lint_command(&fields, &form, lang, json))
+        }
+        Command::FakeKintone { apps, listen } => {
+            init_tracing();
+            let text = std::fs::read_to_string(&apps)
+                .with_context(|| format!("cannot read {}", apps.display()))?;
+            let apps = match kform_fake_kintone::Apps::from_json(&text) {
+                Ok(apps) => apps,
+                Err(err) => {
+                    writeln!(std::io::stderr(), "kform fake-kintone: {}: {err}", apps.display())?;
+                    return Ok(ExitCode::from(2));
+                }
+            };
+            let runtime = tokio::runtime::Runtime::new().context("cannot start the runtime")?;
+            runtime.block_on(async {
+                let fake = kform_fake_kintone::spawn_on(apps, listen).await?;
+                let mut stdout = std::io::stdout().lock();
+                writeln!(stdout, "listening on {}", fake.url())?;
+                stdout.flush()?;
+                drop(stdout);
+                shutdown_signal().await;
+                anyhow::Ok(())
+            })?;
+            Ok(ExitCode::SUCCESS)
         }
         Command::Demo { port, www, pkg } => {
             init_tracing();
