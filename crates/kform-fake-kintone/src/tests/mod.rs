@@ -7,6 +7,9 @@ use tower::ServiceExt;
 
 use crate::{Apps, FakeState, Permission, TokenSpec, User, app};
 
+mod openapi;
+mod writes;
+
 const TOKEN: &str = "demo-token";
 
 fn apps() -> Apps {
@@ -23,12 +26,13 @@ fn apps() -> Apps {
     apps
 }
 
-struct Answer {
-    status: StatusCode,
-    body: Value,
+pub(super) struct Answer {
+    pub(super) status: StatusCode,
+    pub(super) body: Value,
+    pub(super) headers: axum::http::HeaderMap,
 }
 
-async fn send(
+pub(super) async fn send(
     state: &FakeState,
     method: &str,
     uri: &str,
@@ -41,18 +45,34 @@ async fn send(
     }
     let body = body.map_or_else(Body::empty, |b| Body::from(b.to_string()));
     let response = app(state.clone()).oneshot(request.body(body).unwrap()).await.unwrap();
-    assert_eq!(response.headers()["x-concurrencylimit-limit"], "100");
+    assert!(response.headers().contains_key("x-concurrencylimit-limit"));
+    assert!(response.headers().contains_key("x-concurrencylimit-running"));
     let status = response.status();
+    let response_headers = response.headers().clone();
     let bytes = axum::body::to_bytes(response.into_body(), usize::MAX).await.unwrap();
-    Answer { status, body: serde_json::from_slice(&bytes).unwrap_or(Value::Null) }
+    let body = serde_json::from_slice(&bytes).unwrap_or(Value::Null);
+    // Every successful JSON answer must fit kintone's official OpenAPI document.
+    if status == StatusCode::OK && body.is_object() {
+        let method = headers
+            .iter()
+            .find(|(name, _)| name.eq_ignore_ascii_case("x-http-method-override"))
+            .map_or(method, |(_, value)| *value);
+        let path = uri.split('?').next().unwrap_or(uri);
+        let path = match path.strip_prefix("/k/guest/").and_then(|rest| rest.split_once('/')) {
+            Some((_, rest)) => format!("/k/guest/{{guestSpaceId}}/{rest}"),
+            None => path.to_owned(),
+        };
+        openapi::check_response(method, &path, &body);
+    }
+    Answer { status, body, headers: response_headers }
 }
 
-fn state() -> FakeState {
+pub(super) fn state() -> FakeState {
     FakeState::new(apps()).unwrap()
 }
 
 #[track_caller]
-fn assert_error(answer: &Answer, status: StatusCode, code: &str, message: &str) {
+pub(super) fn assert_error(answer: &Answer, status: StatusCode, code: &str, message: &str) {
     assert_eq!(answer.status, status, "{}", answer.body);
     assert_eq!(answer.body["code"], code, "{}", answer.body);
     assert_eq!(answer.body["message"], message, "{}", answer.body);

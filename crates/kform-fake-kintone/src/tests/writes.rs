@@ -1,0 +1,733 @@
+//! Writes, bulk calls, files, lookups, tables, faults and the control API, against the fixture
+//! apps of `tests/fixtures/fake/apps.json` (the same file the official client's test uses).
+
+use axum::http::StatusCode;
+use serde_json::{Value, json};
+
+use super::{Answer, assert_error, send};
+use crate::{Apps, FakeState, Fault, FaultKind, StartError};
+
+const APPS: &str = include_str!("../../../../tests/fixtures/fake/apps.json");
+const ALL: (&str, &str) = ("x-cybozu-api-token", "customers-all");
+const WITH_PRODUCTS: (&str, &str) = ("x-cybozu-api-token", "customers-all,products-view");
+const EN: (&str, &str) = ("accept-language", "en");
+
+fn fixture() -> FakeState {
+    FakeState::new(Apps::from_json(APPS).unwrap()).unwrap()
+}
+
+async fn post(state: &FakeState, api: &str, headers: &[(&str, &str)], body: Value) -> Answer {
+    send(state, "POST", &format!("/k/v1/{api}"), headers, Some(body)).await
+}
+
+async fn put(state: &FakeState, api: &str, headers: &[(&str, &str)], body: Value) -> Answer {
+    send(state, "PUT", &format!("/k/v1/{api}"), headers, Some(body)).await
+}
+
+async fn record(state: &FakeState, id: &str) -> Value {
+    let answer =
+        send(state, "GET", &format!("/k/v1/record.json?app=1&id={id}"), &[ALL], None).await;
+    assert_eq!(answer.status, StatusCode::OK, "{}", answer.body);
+    answer.body["record"].clone()
+}
+
+#[track_caller]
+fn assert_errors(answer: &Answer, errors: &Value) {
+    assert_eq!(answer.status, StatusCode::BAD_REQUEST, "{}", answer.body);
+    assert_eq!(answer.body["code"], "CB_VA01", "{}", answer.body);
+    assert_eq!(&answer.body["errors"], errors);
+}
+
+#[test]
+fn bad_apps_json_is_refused_with_its_path() {
+    let cases = [
+        ("{\"apps\": [{\"id\": 1}]}", "apps[0]"),
+        ("{\"apps\": [{\"id\": \"x\", \"name\": \"a\", \"properties\": {}}]}", "apps[0].id"),
+        (
+            r#"{"apps": [{"id": 1, "name": "a", "properties": {"n": {"type": "NUMBER", "code": "n", "maxValue": 5}}}]}"#,
+            "apps[0].properties.n.maxValue",
+        ),
+        (
+            r#"{"apps": [{"id": 1, "name": "a", "properties": {"n": {"type": "SINGLE_LINE_TEXT", "code": "m"}}}]}"#,
+            "apps[0].properties.n.code",
+        ),
+        (
+            r#"{"apps": [{"id": 1, "name": "a", "properties": {"n": {"type": "SINGLE_LINE_TEXT", "code": "n", "required": true}}, "records": [{}]}]}"#,
+            "apps[0].records[0]",
+        ),
+        (r#"{"apps": [], "unknown": 1}"#, "unknown"),
+    ];
+    for (text, path) in cases {
+        match Apps::from_json(text) {
+            Err(StartError::Apps { path: found, reason }) => {
+                assert!(found.starts_with(path), "{text}: {found}: {reason}");
+                assert!(!reason.is_empty());
+            }
+            other => panic!("{text}: {other:?}"),
+        }
+    }
+}
+
+#[tokio::test]
+async fn app_json_and_layout_json_have_kintone_shapes() {
+    let state = fixture();
+    let app = send(&state, "GET", "/k/v1/app.json?id=1", &[ALL], None).await;
+    assert_eq!(app.body["appId"], "1");
+    assert_eq!(app.body["name"], "顧客");
+    assert_eq!(app.body["spaceId"], Value::Null);
+    let layout = send(&state, "GET", "/k/v1/app/form/layout.json?app=1", &[ALL], None).await;
+    let rows = layout.body["layout"].as_array().unwrap();
+    assert!(rows.iter().any(|row| row["type"] == "SUBTABLE" && row["code"] == "items"));
+    assert_eq!(layout.body["revision"], "1");
+    let guest = send(
+        &state,
+        "GET",
+        "/k/guest/7/v1/app.json?id=3",
+        &[("x-cybozu-api-token", "guest-all")],
+        None,
+    )
+    .await;
+    assert_eq!(guest.body["spaceId"], "7");
+    let preview =
+        send(&state, "GET", "/k/v1/preview/app/form/fields.json?app=1", &[ALL], None).await;
+    assert_error(
+        &preview,
+        StatusCode::FORBIDDEN,
+        "GAIA_NO01",
+        "このAPIトークンでは、指定したAPIを実行できません。",
+    );
+    let admin = ("x-cybozu-authorization", "YWRtaW46c2VjcmV0");
+    let preview =
+        send(&state, "GET", "/k/v1/preview/app/form/fields.json?app=1", &[admin], None).await;
+    assert_eq!(preview.status, StatusCode::OK);
+}
+
+#[tokio::test]
+async fn defaults_apply_on_add_only_when_the_key_is_absent() {
+    let mut apps = Apps::from_json(APPS).unwrap();
+    apps.apps[0].properties.insert(
+        "since".into(),
+        json!({"type": "DATE", "code": "since", "label": "s", "required": false, "unique": false,
+               "defaultValue": "", "defaultNowValue": true}),
+    );
+    let state = FakeState::new(apps).unwrap();
+    let added =
+        post(&state, "record.json", &[ALL], json!({"app": 1, "record": {"name": {"value": "a"}}}))
+            .await;
+    let stored = record(&state, added.body["id"].as_str().unwrap()).await;
+    assert_eq!(stored["plan"]["value"], "Standard");
+    assert_eq!(stored["since"]["value"].as_str().unwrap().len(), 10, "today's date");
+    let explicit = post(
+        &state,
+        "record.json",
+        &[ALL],
+        json!({"app": 1, "record": {"name": {"value": "b"}, "plan": {"value": ""}}}),
+    )
+    .await;
+    let stored = record(&state, explicit.body["id"].as_str().unwrap()).await;
+    assert_eq!(stored["plan"]["value"], Value::Null, "an explicit empty value is respected");
+}
+
+#[tokio::test]
+async fn updates_merge_check_the_whole_record_and_count_revisions() {
+    let state = fixture();
+    // Record 1 is the fixture's C-0.
+    let updated = put(
+        &state,
+        "record.json",
+        &[ALL],
+        json!({"app": 1, "id": "1", "record": {"seats": {"value": "6"}}}),
+    )
+    .await;
+    assert_eq!(updated.body, json!({"revision": "2"}));
+    let stored = record(&state, "1").await;
+    assert_eq!(stored["name"]["value"], "既存株式会社", "absent fields keep their values");
+    assert_eq!(stored["$revision"]["value"], "2");
+    let by_key = put(
+        &state,
+        "record.json",
+        &[ALL],
+        json!({"app": 1, "updateKey": {"field": "code", "value": "C-0"}, "revision": 2, "record": {"seats": {"value": "7"}}}),
+    )
+    .await;
+    assert_eq!(by_key.body, json!({"revision": "3"}));
+    let stale = put(
+        &state,
+        "record.json",
+        &[ALL, EN],
+        json!({"app": 1, "id": 1, "revision": 2, "record": {}}),
+    )
+    .await;
+    assert_error(
+        &stale,
+        StatusCode::CONFLICT,
+        "GAIA_CO02",
+        "The revision is not the latest. Someone may update a record.",
+    );
+    let missing =
+        put(&state, "record.json", &[ALL, EN], json!({"app": 1, "id": 99, "record": {}})).await;
+    assert_error(
+        &missing,
+        StatusCode::NOT_FOUND,
+        "GAIA_RE01",
+        "The specified record (ID: 99) is not found.",
+    );
+    let no_key = put(
+        &state,
+        "record.json",
+        &[ALL],
+        json!({"app": 1, "updateKey": {"field": "code", "value": "nope"}, "record": {}}),
+    )
+    .await;
+    assert_eq!(
+        (no_key.status, no_key.body["code"].as_str()),
+        (StatusCode::NOT_FOUND, Some("GAIA_RE20"))
+    );
+    let cleared = put(
+        &state,
+        "record.json",
+        &[ALL],
+        json!({"app": 1, "id": 1, "record": {"name": {"value": ""}}}),
+    )
+    .await;
+    assert_errors(&cleared, &json!({"record.name.value": {"messages": ["必須です。"]}}));
+    // The unique check leaves the record itself out.
+    let same = put(
+        &state,
+        "record.json",
+        &[ALL],
+        json!({"app": 1, "id": 1, "record": {"code": {"value": "C-0"}}}),
+    )
+    .await;
+    assert_eq!(same.status, StatusCode::OK, "{}", same.body);
+    let duplicate = post(
+        &state,
+        "record.json",
+        &[ALL, EN],
+        json!({"app": 1, "record": {"name": {"value": "x"}, "code": {"value": "C-0"}}}),
+    )
+    .await;
+    assert_errors(
+        &duplicate,
+        &json!({"record.code.value": {"messages": ["This value already exists in another record."]}}),
+    );
+}
+
+#[tokio::test]
+async fn bulk_limits_and_answers_follow_kintone() {
+    let state = fixture();
+    let many: Vec<Value> = (0..101).map(|i| json!({"name": {"value": format!("n{i}")}})).collect();
+    let too_many = post(&state, "records.json", &[ALL], json!({"app": 1, "records": many})).await;
+    assert_errors(
+        &too_many,
+        &json!({"records": {"messages": ["一度に100件までのレコードを追加できます。"]}}),
+    );
+    let updates: Vec<Value> = (0..101).map(|_| json!({"id": 1, "record": {}})).collect();
+    let too_many =
+        put(&state, "records.json", &[ALL, EN], json!({"app": 1, "records": updates})).await;
+    assert_errors(
+        &too_many,
+        &json!({"records": {"messages": ["A maximum of 100 records can be updated at one time."]}}),
+    );
+    let none = post(&state, "records.json", &[ALL], json!({"app": 1, "records": []})).await;
+    assert_eq!(none.body, json!({"ids": [], "revisions": []}));
+    let added = post(
+        &state,
+        "records.json",
+        &[ALL],
+        json!({"app": 1, "records": [{"name": {"value": "a"}, "code": {"value": "K1"}}, {"name": {"value": "b"}}]}),
+    )
+    .await;
+    assert_eq!(added.body, json!({"ids": ["2", "3"], "revisions": ["1", "1"]}));
+    let clash = post(
+        &state,
+        "records.json",
+        &[ALL],
+        json!({"app": 1, "records": [{"name": {"value": "c"}, "code": {"value": "K2"}}, {"name": {"value": "d"}, "code": {"value": "K2"}}, {"seats": {"value": "x"}}]}),
+    )
+    .await;
+    assert_errors(
+        &clash,
+        &json!({
+            "records[1].code.value": {"messages": ["値がほかのレコードと重複しています。"]},
+            "records[2].name.value": {"messages": ["必須です。"]},
+            "records[2][seats].value": {"messages": ["数字でなければなりません。"]},
+        }),
+    );
+    let upsert = put(
+        &state,
+        "records.json",
+        &[ALL],
+        json!({"app": 1, "upsert": true, "records": [
+            {"updateKey": {"field": "code", "value": "K1"}, "record": {"seats": {"value": "1"}}},
+            {"updateKey": {"field": "code", "value": "K9"}, "record": {"name": {"value": "new"}}},
+            {"id": 500, "record": {"name": {"value": "by id"}}}
+        ]}),
+    )
+    .await;
+    assert_eq!(
+        upsert.body,
+        json!({"records": [
+            {"id": "2", "revision": "2", "operation": "UPDATE"},
+            {"id": "4", "revision": "1", "operation": "INSERT"},
+            {"id": "5", "revision": "1", "operation": "INSERT"}
+        ]})
+    );
+    assert_eq!(record(&state, "4").await["code"]["value"], "K9");
+    let unknown = put(
+        &state,
+        "records.json",
+        &[ALL],
+        json!({"app": 1, "records": [{"id": 500, "record": {}}]}),
+    )
+    .await;
+    assert_eq!(unknown.body["code"], "GAIA_RE01");
+    let add_only = put(
+        &state,
+        "records.json",
+        &[("x-cybozu-api-token", "customers-add")],
+        json!({"app": 1, "upsert": true, "records": [{"id": 1, "record": {}}]}),
+    )
+    .await;
+    assert_eq!(add_only.body["code"], "GAIA_NO01", "upsert needs edit and add");
+}
+
+#[tokio::test]
+async fn deletes_are_all_or_nothing_with_kintone_messages() {
+    let state = fixture();
+    let delete = |query: &'static str, headers: &'static [(&'static str, &'static str)]| {
+        let state = state.clone();
+        async move {
+            send(&state, "DELETE", &format!("/k/v1/records.json?{query}"), headers, None).await
+        }
+    };
+    let missing = delete("app=1", &[ALL]).await;
+    assert_errors(
+        &missing,
+        &json!({"ids": {"messages": ["必須です。", "一度に1件から100件までのレコードを削除できます。"]}}),
+    );
+    let missing = delete("app=1", &[ALL, EN]).await;
+    assert_errors(
+        &missing,
+        &json!({"ids": {"messages": ["Between 1 and 100 records can be deleted at one time.", "Required field."]}}),
+    );
+    let partly_unknown = delete("app=1&ids[0]=1&ids[1]=77", &[ALL]).await;
+    assert_eq!(partly_unknown.body["code"], "GAIA_RE01");
+    assert_eq!(state.records(1).len(), 1, "nothing was deleted");
+    let stale = delete("app=1&ids[0]=1&revisions[0]=5", &[ALL]).await;
+    assert_eq!(stale.status, StatusCode::CONFLICT);
+    let view_only = delete("app=2&ids[0]=1", &[("x-cybozu-api-token", "products-view")]).await;
+    assert_eq!(view_only.body["code"], "GAIA_NO01");
+    let deleted = delete("app=1&ids[0]=1", &[ALL]).await;
+    assert_eq!((deleted.status, deleted.body), (StatusCode::OK, json!({})));
+    assert!(state.records(1).is_empty());
+}
+
+#[tokio::test]
+async fn tables_check_rows_on_kintone_paths_and_keep_row_ids() {
+    let state = fixture();
+    let rows = json!([{"value": {"qty": {"value": "0"}}}, {"value": {"qty": {"value": ""}, "note": {"value": "n"}}}]);
+    let bad = post(
+        &state,
+        "record.json",
+        &[ALL],
+        json!({"app": 1, "record": {"name": {"value": "t"}, "items": {"value": rows}}}),
+    )
+    .await;
+    assert_errors(
+        &bad,
+        &json!({
+            "record.items.value[0].value.qty.value": {"messages": ["1以上である必要があります。"]},
+            "record.items.value[1].value.qty.value": {"messages": ["必須です。"]},
+        }),
+    );
+    let rows = json!([{"value": {"qty": {"value": "2"}}}, {"value": {"qty": {"value": "3"}, "note": {"value": "keep"}}}]);
+    let added = post(
+        &state,
+        "record.json",
+        &[ALL],
+        json!({"app": 1, "record": {"name": {"value": "t"}, "items": {"value": rows}}}),
+    )
+    .await;
+    let id = added.body["id"].as_str().unwrap().to_owned();
+    let stored = record(&state, &id).await;
+    let stored_rows = stored["items"]["value"].as_array().unwrap().clone();
+    assert_eq!(stored_rows.len(), 2);
+    let second_id = stored_rows[1]["id"].as_str().unwrap().to_owned();
+    assert_eq!(stored_rows[1]["value"]["qty"], json!({"type": "NUMBER", "value": "3"}));
+    // Send only the second row with a new qty: it is merged (note kept), the first is removed.
+    let update = json!({"app": 1, "id": id, "record": {"items": {"value": [{"id": second_id, "value": {"qty": {"value": "4"}}}]}}});
+    assert_eq!(put(&state, "record.json", &[ALL], update).await.status, StatusCode::OK);
+    let rows = record(&state, &id).await["items"]["value"].clone();
+    assert_eq!(rows.as_array().unwrap().len(), 1);
+    assert_eq!(rows[0]["id"], second_id.as_str());
+    assert_eq!(rows[0]["value"]["note"]["value"], "keep");
+    assert_eq!(rows[0]["value"]["qty"]["value"], "4");
+}
+
+#[tokio::test]
+async fn lookups_copy_or_fail_with_gaia_lo04() {
+    let state = fixture();
+    let ok = post(&state, "record.json", &[WITH_PRODUCTS], json!({"app": 1, "record": {"name": {"value": "l"}, "product": {"value": "P-1"}, "product_name": {"value": "ignored"}}})).await;
+    let stored = record(&state, ok.body["id"].as_str().unwrap()).await;
+    assert_eq!(stored["product_name"]["value"], "kform Cloud");
+    let missing = post(
+        &state,
+        "record.json",
+        &[WITH_PRODUCTS, EN],
+        json!({"app": 1, "record": {"name": {"value": "l"}, "product": {"value": "P999"}}}),
+    )
+    .await;
+    assert_error(
+        &missing,
+        StatusCode::BAD_REQUEST,
+        "GAIA_LO04",
+        "A value P999 in the field product does not exist in the datasource app for lookup, or you do not have permission to view the app or the field.",
+    );
+    assert!(missing.body.get("errors").is_none());
+    // Without a token of the source app, the source cannot be read.
+    let unseen = post(
+        &state,
+        "record.json",
+        &[ALL],
+        json!({"app": 1, "record": {"name": {"value": "l"}, "product": {"value": "P-1"}}}),
+    )
+    .await;
+    assert_error(
+        &unseen,
+        StatusCode::BAD_REQUEST,
+        "GAIA_LO04",
+        "フィールド「product」の値「P-1」が、ルックアップの参照先のフィールドにないか、またはアプリやフィールドの閲覧権限がありません。",
+    );
+}
+
+#[tokio::test]
+async fn dates_times_and_types_are_checked() {
+    let mut apps = Apps::from_json(APPS).unwrap();
+    for (code, kind) in [("t", "TIME"), ("dt", "DATETIME")] {
+        apps.apps[0].properties.insert(
+            code.into(),
+            json!({"type": kind, "code": code, "label": code, "required": false, "defaultValue": "", "defaultNowValue": false}),
+        );
+    }
+    let state = FakeState::new(apps).unwrap();
+    let good = json!({"name": {"value": "d"}, "visit": {"value": "2026-2-3"}, "t": {"value": "9:05"}, "dt": {"value": "2026-01-01T08:30:59+09:00"}});
+    let added = post(&state, "record.json", &[ALL], json!({"app": 1, "record": good})).await;
+    let stored = record(&state, added.body["id"].as_str().unwrap()).await;
+    assert_eq!(stored["visit"]["value"], "2026-02-03");
+    assert_eq!(stored["t"]["value"], "09:05");
+    assert_eq!(stored["dt"]["value"], "2025-12-31T23:30:00Z");
+    let bad = json!({"name": {"value": "d"}, "visit": {"value": "2026-02-30"}, "t": {"value": "25:00"}, "dt": {"value": "soon"}});
+    let refused = post(&state, "record.json", &[ALL, EN], json!({"app": 1, "record": bad})).await;
+    assert_errors(
+        &refused,
+        &json!({
+            "record.visit.value": {"messages": ["Enter a valid date."]},
+            "record.t.value": {"messages": ["Enter a valid time (HH:MM)."]},
+            "record.dt.value": {"messages": ["Enter a valid date and time."]},
+        }),
+    );
+    let wrong_type =
+        post(&state, "record.json", &[ALL], json!({"app": 1, "record": {"name": {"value": 5}}}))
+            .await;
+    assert_error(&wrong_type, StatusCode::BAD_REQUEST, "CB_IJ01", "不正なJSON文字列です。");
+    let list = post(
+        &state,
+        "record.json",
+        &[ALL],
+        json!({"app": 1, "record": {"name": {"value": "x"}, "topics": {"value": ["CRM", "ERP"]}}}),
+    )
+    .await;
+    assert_errors(
+        &list,
+        &json!({"record.topics.values[1].value": {"messages": ["\"ERP\"は選択肢にありません。"]}}),
+    );
+    let app_zero = post(&state, "record.json", &[ALL], json!({"app": 0})).await;
+    assert_errors(&app_zero, &json!({"app": {"messages": ["最小でも1以上です。"]}}));
+    let unknown_app = post(
+        &state,
+        "record.json",
+        &[("x-cybozu-authorization", "YWRtaW46c2VjcmV0")],
+        json!({"app": 42}),
+    )
+    .await;
+    assert_eq!(
+        (unknown_app.status, unknown_app.body["code"].as_str()),
+        (StatusCode::NOT_FOUND, Some("GAIA_AP01"))
+    );
+    let unknown_field =
+        send(&state, "GET", "/k/v1/records.json?app=1&query=nope%20%3D%20%221%22", &[ALL], None)
+            .await;
+    assert_error(
+        &unknown_field,
+        StatusCode::BAD_REQUEST,
+        "GAIA_IQ11",
+        "指定されたフィールド（nope）が見つかりません。",
+    );
+}
+
+#[tokio::test]
+async fn files_upload_attach_and_download() {
+    let state = fixture();
+    let boundary = "kformBoundary";
+    let body = format!(
+        "--{boundary}\r\nContent-Disposition: form-data; name=\"file\"; filename=\"a.txt\"\r\nContent-Type: text/plain\r\n\r\nhello\r\n--{boundary}--\r\n"
+    );
+    let content_type = format!("multipart/form-data; boundary={boundary}");
+    let request = axum::http::Request::post("/k/v1/file.json")
+        .header("x-cybozu-api-token", "customers-add")
+        .header("content-type", content_type)
+        .body(axum::body::Body::from(body))
+        .unwrap();
+    let response = tower::ServiceExt::oneshot(crate::app(state.clone()), request).await.unwrap();
+    assert_eq!(response.status(), StatusCode::OK);
+    let bytes = axum::body::to_bytes(response.into_body(), usize::MAX).await.unwrap();
+    let upload: Value = serde_json::from_slice(&bytes).unwrap();
+    super::openapi::check_response("POST", "/k/v1/file.json", &upload);
+    let key = upload["fileKey"].as_str().unwrap().to_owned();
+    assert_eq!(key.len(), 36, "an upload key is UUID-shaped");
+    let added = post(&state, "record.json", &[ALL], json!({"app": 1, "record": {"name": {"value": "f"}, "attachment": {"value": [{"fileKey": key}]}}})).await;
+    let stored = record(&state, added.body["id"].as_str().unwrap()).await;
+    let file = &stored["attachment"]["value"][0];
+    assert_eq!((file["name"].as_str(), file["size"].as_str()), (Some("a.txt"), Some("5")));
+    let download = file["fileKey"].as_str().unwrap();
+    assert_ne!(download, key);
+    let reused = post(&state, "record.json", &[ALL, EN], json!({"app": 1, "record": {"name": {"value": "f"}, "attachment": {"value": [{"fileKey": key}]}}})).await;
+    assert_error(
+        &reused,
+        StatusCode::NOT_FOUND,
+        "GAIA_BL01",
+        &format!("The specified file (id: {key}) not found."),
+    );
+    let missing = send(&state, "GET", "/k/v1/file.json?fileKey=nope", &[ALL], None).await;
+    assert_error(
+        &missing,
+        StatusCode::NOT_FOUND,
+        "GAIA_BL01",
+        "指定したファイル（id: nope）が見つかりません。",
+    );
+    let request = axum::http::Request::get(format!("/k/v1/file.json?fileKey={download}"))
+        .header("x-cybozu-api-token", "customers-all")
+        .body(axum::body::Body::empty())
+        .unwrap();
+    let response = tower::ServiceExt::oneshot(crate::app(state), request).await.unwrap();
+    assert_eq!(response.headers()["content-type"], "text/plain");
+    let bytes = axum::body::to_bytes(response.into_body(), usize::MAX).await.unwrap();
+    assert_eq!(&bytes[..], b"hello");
+}
+
+#[tokio::test]
+async fn bulk_request_is_limited_and_reports_the_failing_index() {
+    let state = fixture();
+    let add = json!({"method": "POST", "api": "/k/v1/record.json", "payload": {"app": 1, "record": {"name": {"value": "b"}}}});
+    let too_many: Vec<Value> = (0..21).map(|_| add.clone()).collect();
+    let refused = post(&state, "bulkRequest.json", &[ALL], json!({"requests": too_many})).await;
+    assert_eq!(refused.body["code"], "CB_VA01");
+    let bad =
+        json!({"method": "POST", "api": "/k/v1/record.json", "payload": {"app": 1, "record": {}}});
+    let failed = post(
+        &state,
+        "bulkRequest.json",
+        &[ALL],
+        json!({"requests": [add.clone(), bad, add.clone()]}),
+    )
+    .await;
+    assert_eq!(failed.status, StatusCode::BAD_REQUEST);
+    let results = failed.body["results"].as_array().unwrap();
+    assert_eq!(results.len(), 3);
+    assert_eq!((results[0].clone(), results[2].clone()), (json!({}), json!({})));
+    assert_eq!(results[1]["code"], "CB_VA01");
+    assert_eq!(state.records(1).len(), 1, "the first add was rolled back");
+    let done =
+        post(&state, "bulkRequest.json", &[ALL], json!({"requests": [add.clone(), add]})).await;
+    assert_eq!(done.body["results"].as_array().map(Vec::len), Some(2));
+    assert_eq!(state.records(1).len(), 3);
+}
+
+#[tokio::test]
+async fn too_many_tokens_and_basic_auth_are_refused() {
+    let state = fixture();
+    let ten = ["customers-all"; 10].join(",");
+    let answer = send(
+        &state,
+        "GET",
+        "/k/v1/app/form/fields.json?app=1",
+        &[("x-cybozu-api-token", &ten)],
+        None,
+    )
+    .await;
+    assert_eq!(answer.body["code"], "CB_VA01");
+    let mut apps = Apps::from_json(APPS).unwrap();
+    apps.basic_auth = Some(crate::BasicAuth { user: "u".into(), password: "p".into() });
+    let gated = FakeState::new(apps).unwrap();
+    let without = send(&gated, "GET", "/k/v1/app/form/fields.json?app=1", &[ALL], None).await;
+    assert_eq!(without.status, StatusCode::UNAUTHORIZED);
+    assert!(without.headers.contains_key("www-authenticate"));
+    let with = send(
+        &gated,
+        "GET",
+        "/k/v1/app/form/fields.json?app=1",
+        &[ALL, ("authorization", "Basic dTpw")],
+        None,
+    )
+    .await;
+    assert_eq!(with.status, StatusCode::OK);
+}
+
+#[tokio::test]
+async fn faults_answer_like_kintone_in_trouble_then_stop() {
+    let state = fixture();
+    let fields = "/k/v1/app/form/fields.json?app=1";
+    state.add_fault(Fault {
+        path: "*/fields.json".into(),
+        method: Some("GET".into()),
+        kind: FaultKind::Maintenance,
+        count: Some(1),
+        millis: None,
+    });
+    let down = send(&state, "GET", fields, &[ALL], None).await;
+    assert_eq!(down.status, StatusCode::SERVICE_UNAVAILABLE);
+    assert_eq!(down.body, Value::Null, "the maintenance page is not JSON");
+    assert_eq!(
+        send(&state, "GET", fields, &[ALL], None).await.status,
+        StatusCode::OK,
+        "count 1 is used up"
+    );
+    state.add_fault(Fault {
+        path: "*".into(),
+        method: None,
+        kind: FaultKind::TooManyRequests,
+        count: Some(1),
+        millis: None,
+    });
+    let busy = send(&state, "GET", fields, &[ALL, EN], None).await;
+    assert_error(
+        &busy,
+        StatusCode::TOO_MANY_REQUESTS,
+        "GAIA_TO04",
+        "The number of concurrent API requests exceeds the limit.",
+    );
+    assert_eq!(busy.headers["x-cybozu-error"], "GAIA_TO04");
+    state.add_fault(Fault {
+        path: "/k/v1/record.json".into(),
+        method: Some("POST".into()),
+        kind: FaultKind::Lock,
+        count: None,
+        millis: None,
+    });
+    let body = json!({"app": 1, "record": {"name": {"value": "x"}}});
+    for _ in 0..2 {
+        let locked = post(&state, "record.json", &[ALL], body.clone()).await;
+        assert_eq!(
+            (locked.status, locked.body["code"].as_str()),
+            (StatusCode::BAD_REQUEST, Some("GAIA_DA02"))
+        );
+    }
+    assert_eq!(state.records(1).len(), 1, "a locked write stores nothing");
+    state.clear_faults();
+    state.add_fault(Fault {
+        path: "*".into(),
+        method: None,
+        kind: FaultKind::ServerError,
+        count: Some(1),
+        millis: None,
+    });
+    assert_eq!(
+        send(&state, "GET", fields, &[ALL], None).await.status,
+        StatusCode::INTERNAL_SERVER_ERROR
+    );
+    state.set_concurrency_limit(0);
+    let over = send(&state, "GET", fields, &[ALL], None).await;
+    assert_eq!(over.status, StatusCode::TOO_MANY_REQUESTS);
+    assert_eq!(over.headers["x-concurrencylimit-limit"], "0");
+    assert_eq!(over.headers["x-concurrencylimit-running"], "1");
+    assert_eq!(over.headers["cache-control"], "no-cache, no-store, must-revalidate");
+}
+
+#[tokio::test]
+async fn control_api_counts_injects_and_resets() {
+    let state = fixture();
+    let control = |method: &'static str, path: &'static str, body: Option<Value>| {
+        let state = state.clone();
+        async move {
+            let mut request = axum::http::Request::builder().method(method).uri(path);
+            request = request.header("content-type", "application/json");
+            let body = body
+                .map_or_else(axum::body::Body::empty, |b| axum::body::Body::from(b.to_string()));
+            let response =
+                tower::ServiceExt::oneshot(crate::app(state), request.body(body).unwrap())
+                    .await
+                    .unwrap();
+            let status = response.status();
+            let bytes = axum::body::to_bytes(response.into_body(), usize::MAX).await.unwrap();
+            (status, serde_json::from_slice::<Value>(&bytes).unwrap_or(Value::Null))
+        }
+    };
+    post(&state, "record.json", &[ALL], json!({"app": 1, "record": {"name": {"value": "x"}}}))
+        .await;
+    send(&state, "GET", "/k/v1/records.json?app=1", &[ALL], None).await;
+    let (_, stats) = control("GET", "/_fake/stats", None).await;
+    assert_eq!(stats["byEndpoint"]["POST /k/v1/record.json"], 1);
+    assert_eq!(stats["byEndpoint"]["GET /k/v1/records.json"], 1);
+    assert_eq!(stats["byApp"]["1"], 2);
+    assert_eq!(stats["daily"]["byApp"]["1"], 2);
+    let (status, _) = control("POST", "/_fake/faults", Some(json!({"kind": "explode"}))).await;
+    assert_eq!(status, StatusCode::BAD_REQUEST);
+    let (_, listed) = control(
+        "POST",
+        "/_fake/faults",
+        Some(json!({"path": "*/records.json", "kind": "latency", "millis": 1, "count": 2})),
+    )
+    .await;
+    assert_eq!(listed["faults"][0]["count"], 2);
+    let (_, _) = control("DELETE", "/_fake/faults", None).await;
+    assert!(state.faults().is_empty());
+    let (status, _) = control("POST", "/_fake/reset", None).await;
+    assert_eq!(status, StatusCode::OK);
+    assert_eq!(state.records(1).len(), 1, "back to the fixture's one record");
+    assert_eq!(state.stats()["total"], 0);
+}
+
+/// Sends a raw request to a served fake and returns what came back before the socket closed.
+async fn raw_exchange(url: &str, request: &str) -> std::io::Result<Vec<u8>> {
+    use tokio::io::{AsyncReadExt, AsyncWriteExt};
+    let address = url.trim_start_matches("http://");
+    let mut stream = tokio::net::TcpStream::connect(address).await?;
+    stream.write_all(request.as_bytes()).await?;
+    let mut answer = Vec::new();
+    stream.read_to_end(&mut answer).await?;
+    Ok(answer)
+}
+
+#[tokio::test]
+async fn reset_and_drop_response_cut_the_connection() {
+    let fake = crate::spawn(Apps::from_json(APPS).unwrap()).await.unwrap();
+    let state = fake.state().clone();
+    let body = json!({"app": 1, "record": {"name": {"value": "dropped"}}}).to_string();
+    let request = format!(
+        "POST /k/v1/record.json HTTP/1.1\r\nHost: x\r\nX-Cybozu-API-Token: customers-all\r\nContent-Type: application/json\r\nContent-Length: {}\r\nConnection: close\r\n\r\n{body}",
+        body.len()
+    );
+    state.add_fault(Fault {
+        path: "*".into(),
+        method: None,
+        kind: FaultKind::Reset,
+        count: Some(1),
+        millis: None,
+    });
+    let cut = raw_exchange(fake.url(), &request).await;
+    assert!(cut.as_ref().is_err() || cut.as_ref().is_ok_and(Vec::is_empty), "{cut:?}");
+    assert_eq!(state.records(1).len(), 1, "a reset happens before the write");
+    state.add_fault(Fault {
+        path: "*".into(),
+        method: Some("POST".into()),
+        kind: FaultKind::DropResponse,
+        count: Some(1),
+        millis: None,
+    });
+    let dropped = raw_exchange(fake.url(), &request).await;
+    assert!(dropped.as_ref().is_err() || dropped.as_ref().is_ok_and(Vec::is_empty), "{dropped:?}");
+    assert_eq!(state.records(1).len(), 2, "the write was committed all the same");
+    let answered = raw_exchange(fake.url(), &request).await.unwrap();
+    assert!(answered.starts_with(b"HTTP/1.1 200"), "{}", String::from_utf8_lossy(&answered));
+}
