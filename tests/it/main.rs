@@ -2,3 +2,4 @@
 #![allow(clippy::unwrap_used, reason = "a failed step should fail the test loudly")]
 
 mod contract;
+mod properties;

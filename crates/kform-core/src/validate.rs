@@ -194,13 +194,13 @@ impl Check<'_, '_> {
                 Some(RecordValue::Text(text.clone()))
             }
             (FieldKind::Number { limits, .. }, Value::Text(text)) => {
-                self.number(limits, rules.precision, text.trim()).map(RecordValue::Text)
+                self.number(limits, rules, text.trim()).map(RecordValue::Text)
             }
             (FieldKind::Lookup(lookup), Value::Text(text)) => match lookup.key {
                 LookupKey::Text => Some(RecordValue::Text(text.clone())),
-                LookupKey::Number => self
-                    .number(&NumberLimits::default(), rules.precision, text.trim())
-                    .map(RecordValue::Text),
+                LookupKey::Number => {
+                    self.number(&NumberLimits::default(), rules, text.trim()).map(RecordValue::Text)
+                }
             },
             (
                 FieldKind::RadioButton { options, .. } | FieldKind::DropDown { options, .. },
@@ -334,20 +334,19 @@ impl Check<'_, '_> {
         problem.map(|code| self.push(".value", code)).is_none()
     }
 
-    fn number(
-        &mut self,
-        limits: &NumberLimits,
-        precision: NumberPrecision,
-        text: &str,
-    ) -> Option<String> {
+    fn number(&mut self, limits: &NumberLimits, rules: &Rules, text: &str) -> Option<String> {
         let Some(number) = Decimal::parse(text) else {
             // kintone reports a non-number at the top level on `record[<code>].value`
-            // (brackets), NOTES.md §4.3; inside a table kform uses the row path.
+            // (brackets), and for a required field also "required" on `.value`, NOTES.md
+            // §4.3; inside a table kform uses the row path.
             match self.place.row {
                 None => {
                     let path = format!("record[{}].value", self.place.top);
                     let field = Some(self.place.top.clone());
                     self.report.push(Issue { field, path, code: IssueCode::NotANumber });
+                    if rules.required {
+                        self.push(".value", IssueCode::Required);
+                    }
                 }
                 Some(_) => self.push(".value", IssueCode::NotANumber),
             }
@@ -365,7 +364,7 @@ impl Check<'_, '_> {
             self.push(".value", IssueCode::TooSmall { min });
             ok = false;
         }
-        let max_digits = precision.integer_digits();
+        let max_digits = rules.precision.integer_digits();
         if number.integer_digits() > u64::from(max_digits) {
             self.push(".value", IssueCode::TooManyDigits { max: max_digits });
             ok = false;

@@ -11,6 +11,7 @@
 //!
 //! Where kintone's behaviour is UNCONFIRMED, the choice made here (the one place for it):
 //! - Lengths count UTF-16 code units; `""` is never length-checked.
+//! - CHECK_BOX/MULTI_SELECT: `""` items are skipped, so `[""]` is empty for "required".
 //! - NUMBER: more than 12 digits before the decimal point (kintone's default precision) is
 //!   refused with kform's wording; a JSON number is accepted as its text; values are stored in
 //!   plain decimal form (`1.5e1` → `15`). In a table row a non-number is stored as `""`.
@@ -251,7 +252,8 @@ impl Writer<'_> {
         match &field.rule {
             Rule::Multi { options, .. } => {
                 let values = self.strings(value)?;
-                if values.is_empty() {
+                // Empty items are skipped, so a list of only "" is empty (UNCONFIRMED).
+                if values.iter().all(String::is_empty) {
                     if required {
                         self.push(place.path(&field.code, "values"), required_message());
                     }

@@ -1,0 +1,215 @@
+//! Random apps and random values: kform-core and the fake kintone (written independently) must
+//! give the same verdict and the same kintone error paths. A disagreement is a bug in one of
+//! them; each one found is kept as a fixed case in `contract.rs`.
+//!
+//! The generator stays where kform is meant to agree with kintone: kform's deliberate extra
+//! strictness (input hints, LINK formats, non-numbers inside tables, closed user lists) is not
+//! generated.
+
+use std::collections::BTreeSet;
+
+use axum::body::Body;
+use axum::http::Request;
+use kform_core::{AppFields, FormSpec, Values, validate};
+use kform_fake_kintone::{AppSpec, Apps, FakeState, Permission, TokenSpec};
+use proptest::prelude::*;
+use proptest::test_runner::{Config, TestCaseError, TestRunner};
+use serde_json::{Map, Value, json};
+use tower::ServiceExt;
+
+const TOKEN: &str = "property-token";
+
+/// One generated field: a kind, whether it is required, two limit seeds and which sample value
+/// it gets.
+#[derive(Clone, Debug)]
+struct Gen {
+    kind: u8,
+    required: bool,
+    low: u8,
+    high: u8,
+    pick: usize,
+}
+
+const TEXTS: [&str; 7] = ["", "a", "abcde", "あいうえおかきくけこ", "😀😀", " ", "x\ny"];
+const NUMBERS: [&str; 16] = [
+    "",
+    "0",
+    "-1",
+    "1.5",
+    "1e3",
+    "abc",
+    "1,000",
+    " 42 ",
+    "9999999999999",
+    "+3",
+    ".5",
+    "1e",
+    "１",
+    "-0.0001",
+    "123456789012",
+    "5.",
+];
+const CHOICES: [&str; 4] = ["", "A", "B", "Z"];
+const DATES: [&str; 8] =
+    ["", "2026-02-28", "2026-02-30", "2026-2-3", "2026", "26-01-01", "abc", "2024-02-29"];
+const TIMES: [&str; 8] = ["", "09:30", "9:30", "24:00", "12:60", "12:30:15", "x", "00:00"];
+
+fn lists() -> Vec<Value> {
+    vec![
+        json!([]),
+        json!(["A"]),
+        json!(["A", "B"]),
+        json!(["Z"]),
+        json!([""]),
+        json!(["", "A"]),
+        json!(["B", "Z", "A"]),
+    ]
+}
+
+fn text_value(pick: usize, table: &[&str]) -> Value {
+    json!(table[pick % table.len()])
+}
+
+/// The field's `fields.json` property and the value sent for it.
+fn field(code: &str, spec: &Gen) -> (Value, Value) {
+    let options = json!({ "A": {"label": "A", "index": "0"}, "B": {"label": "B", "index": "1"} });
+    let (low, high) = (spec.low % 6, spec.low % 6 + spec.high % 8);
+    let limit = |seed: u8, text: String| if seed.is_multiple_of(3) { String::new() } else { text };
+    match spec.kind % 9 {
+        0 => (
+            json!({ "type": "SINGLE_LINE_TEXT", "code": code, "label": code, "noLabel": false,
+                    "required": spec.required, "unique": false,
+                    "minLength": limit(spec.low, low.to_string()),
+                    "maxLength": limit(spec.high, high.to_string()),
+                    "defaultValue": "", "expression": "", "hideExpression": false }),
+            text_value(spec.pick, &TEXTS),
+        ),
+        1 => (
+            json!({ "type": "NUMBER", "code": code, "label": code, "noLabel": false,
+                    "required": spec.required, "unique": false,
+                    "minValue": limit(spec.low, format!("-{low}")),
+                    "maxValue": limit(spec.high, format!("{high}.5")),
+                    "digit": false, "displayScale": "", "unit": "", "unitPosition": "BEFORE",
+                    "defaultValue": "" }),
+            text_value(spec.pick, &NUMBERS),
+        ),
+        2 => (
+            json!({ "type": "DROP_DOWN", "code": code, "label": code, "noLabel": false,
+                    "required": spec.required, "defaultValue": "", "options": options }),
+            text_value(spec.pick, &CHOICES),
+        ),
+        3 => (
+            json!({ "type": "RADIO_BUTTON", "code": code, "label": code, "noLabel": false,
+                    "required": spec.required, "defaultValue": "A", "options": options,
+                    "align": "HORIZONTAL" }),
+            text_value(spec.pick, &CHOICES),
+        ),
+        4 | 5 => {
+            let kind = if spec.kind % 9 == 4 { "CHECK_BOX" } else { "MULTI_SELECT" };
+            let lists = lists();
+            (
+                json!({ "type": kind, "code": code, "label": code, "noLabel": false,
+                        "required": spec.required, "defaultValue": [], "options": options }),
+                lists[spec.pick % lists.len()].clone(),
+            )
+        }
+        6 => (
+            json!({ "type": "DATE", "code": code, "label": code, "noLabel": false,
+                    "required": spec.required, "unique": false, "defaultValue": "",
+                    "defaultNowValue": false }),
+            text_value(spec.pick, &DATES),
+        ),
+        7 => (
+            json!({ "type": "TIME", "code": code, "label": code, "noLabel": false,
+                    "required": spec.required, "defaultValue": "", "defaultNowValue": false }),
+            text_value(spec.pick, &TIMES),
+        ),
+        _ => (
+            json!({ "type": "MULTI_LINE_TEXT", "code": code, "label": code, "noLabel": false,
+                    "required": spec.required, "defaultValue": "" }),
+            text_value(spec.pick, &TEXTS),
+        ),
+    }
+}
+
+fn apps() -> impl Strategy<Value = Vec<Gen>> {
+    prop::collection::vec(
+        (any::<u8>(), any::<bool>(), any::<u8>(), any::<u8>(), any::<usize>())
+            .prop_map(|(kind, required, low, high, pick)| Gen { kind, required, low, high, pick }),
+        1..6,
+    )
+}
+
+/// Both verdicts for one generated app and record.
+async fn verdicts(
+    gens: &[Gen],
+) -> (Result<(), BTreeSet<String>>, Result<(), BTreeSet<String>>, Value) {
+    let mut properties = Map::new();
+    let mut record = Map::new();
+    let mut values = Map::new();
+    let mut items = Vec::new();
+    for (index, spec) in gens.iter().enumerate() {
+        let code = format!("f{index}");
+        let (property, value) = field(&code, spec);
+        properties.insert(code.clone(), property);
+        record.insert(code.clone(), json!({ "value": value }));
+        values.insert(code.clone(), value);
+        items.push(json!({ "field": code }));
+    }
+    let fields_json = json!({ "properties": properties, "revision": "1" }).to_string();
+    let fields = AppFields::from_kintone_json(&fields_json).unwrap();
+    let form: FormSpec =
+        serde_json::from_value(json!({ "format": 1, "id": "p", "app": 1, "items": items }))
+            .unwrap();
+    let submitted: Values = serde_json::from_value(Value::Object(values)).unwrap();
+    let core = validate(&fields, &form, &submitted)
+        .map(|_| ())
+        .map_err(|report| report.issues().iter().map(|issue| issue.path.clone()).collect());
+
+    let app = AppSpec {
+        id: 1,
+        name: "property".into(),
+        guest_space_id: None,
+        properties,
+        tokens: vec![TokenSpec { token: TOKEN.into(), permissions: vec![Permission::Add] }],
+        records: Vec::new(),
+        revision: None,
+        layout: None,
+    };
+    let state = FakeState::new(Apps { apps: vec![app], ..Apps::default() }).unwrap();
+    let body = json!({ "app": 1, "record": record });
+    let request = Request::post("/k/v1/record.json")
+        .header("x-cybozu-api-token", TOKEN)
+        .header("content-type", "application/json")
+        .body(Body::from(body.to_string()))
+        .unwrap();
+    let response = kform_fake_kintone::app(state).oneshot(request).await.unwrap();
+    let ok = response.status().is_success();
+    let bytes = axum::body::to_bytes(response.into_body(), usize::MAX).await.unwrap();
+    let answer: Value = serde_json::from_slice(&bytes).unwrap();
+    let kintone = if ok {
+        Ok(())
+    } else {
+        assert_eq!(answer["code"], "CB_VA01", "{answer}");
+        Err(answer["errors"].as_object().unwrap().keys().cloned().collect())
+    };
+    (core, kintone, body)
+}
+
+#[test]
+fn core_and_kintone_agree_on_random_apps() {
+    let runtime = tokio::runtime::Builder::new_current_thread().build().unwrap();
+    let mut runner = TestRunner::new(Config { cases: 256, ..Config::default() });
+    runner
+        .run(&apps(), |gens| {
+            let (core, kintone, body) = runtime.block_on(verdicts(&gens));
+            if core == kintone {
+                Ok(())
+            } else {
+                Err(TestCaseError::fail(format!(
+                    "core {core:?} vs kintone {kintone:?} for {body} with {gens:?}"
+                )))
+            }
+        })
+        .unwrap();
+}
