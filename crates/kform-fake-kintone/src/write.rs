@@ -25,6 +25,16 @@
 //! - SUBTABLE: absent on add → no rows. Inner defaults are applied to new rows.
 //! - Values of JSON types kintone cannot read for the field (a number for a text, an object for
 //!   a list) are `CB_IJ01`.
+//!
+//! Choices outside the write path, for the same reason:
+//! - `updateKey` matching no record: 404 `GAIA_RE20`, worded like `GAIA_RE01`; the key field
+//!   inside `record` of the same update: `CB_VA01` on it. `GAIA_CO02`'s Japanese text is kform's.
+//! - More than 9 API tokens: `CB_VA01` on `X-Cybozu-API-Token`. A token never has app
+//!   management, so `preview/` APIs need password auth.
+//! - A failed `bulkRequest.json` answers with the failing sub-request's status; more than 20
+//!   sub-requests is `CB_VA01` on `requests`. Only record writes may be sub-requests.
+//! - Every JSON error carries `X-Cybozu-Error: <code>`; 500 and 503 bodies are not JSON.
+//! - Messages default to Japanese without an `Accept-Language` naming ja or en (configurable).
 
 use std::collections::{BTreeMap, BTreeSet};
 

@@ -116,7 +116,7 @@ fn test(root: &Path) -> Result<()> {
             .env("CARGO_TARGET_WASM32_UNKNOWN_UNKNOWN_RUNNER", tools.test_runner());
         status(command)
     })?;
-    step("browser end-to-end tests", || {
+    step("end-to-end tests (browser, official kintone client)", || {
         cmd("cargo", &["build", "--locked", "--quiet", "-p", "kform-relay", "--bin", "kform"])?;
         let mut command = Command::new("node");
         command

@@ -152,3 +152,36 @@ fn unreadable_input_exits_2_with_a_clear_message() {
         assert!(output.stdout.is_empty(), "{args:?}");
     }
 }
+
+#[test]
+fn fake_kintone_refuses_a_bad_apps_json_with_its_path() {
+    let bad = temp_file(
+        "apps.json",
+        r#"{"apps": [{"id": 1, "name": "x", "properties": {"a": {"type": "SINGLE_LINE_TEXT", "code": "a", "maxLength": 5}}}]}"#,
+    );
+    let output = kform(&["fake-kintone", "--apps", &bad.display().to_string()]);
+    assert_eq!(output.status.code(), Some(2));
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert!(stderr.contains("apps[0].properties.a.maxLength: must be a string"), "{stderr}");
+    assert!(output.stdout.is_empty());
+}
+
+#[test]
+fn fake_kintone_prints_where_it_listens_first() {
+    use std::io::{BufRead, BufReader};
+    let apps = repo().join("tests/fixtures/fake/apps.json").display().to_string();
+    let mut child = Command::new(env!("CARGO_BIN_EXE_kform"))
+        .args(["fake-kintone", "--apps", &apps])
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::null())
+        .spawn()
+        .unwrap();
+    let mut line = String::new();
+    BufReader::new(child.stdout.take().unwrap()).read_line(&mut line).unwrap();
+    child.kill().unwrap();
+    child.wait().unwrap();
+    let url = line.trim().strip_prefix("listening on http://127.0.0.1:").unwrap_or_else(|| {
+        panic!("first line was {line:?}");
+    });
+    assert!(url.parse::<u16>().is_ok_and(|port| port > 0), "{line}");
+}
