@@ -257,6 +257,16 @@ fn get_records(store: &Store, call: &Call<'_>) -> Result<Value, KintoneError> {
     if let Some(unknown) = query.fields().into_iter().find(|code| !known(code)) {
         return Err(query_error(lang, QueryError::UnknownField(unknown.to_owned())));
     }
+    for (code, op) in query.operators() {
+        let kind = match code {
+            "$id" => "__ID__",
+            "$revision" => "__REVISION__",
+            _ => app.fields.iter().find(|f| f.code == code).map_or("", |f| f.kind.as_str()),
+        };
+        if query::allowed_operators(kind).is_some_and(|allowed| !allowed.contains(&op)) {
+            return Err(query_error(lang, QueryError::Operator(code.to_owned(), op)));
+        }
+    }
     let selected = query.select(app.records.iter().map(|record| record.to_json()).collect());
     let total = selected.len();
     let wanted: Option<Vec<String>> = match call.params.get("fields") {
@@ -311,6 +321,18 @@ fn query_error(lang: Lang, err: QueryError) -> KintoneError {
                 "offset には 10000 以下の値を指定してください。",
                 "The offset must be 10000 or less.",
             ),
+        ),
+        // The English wording was never captured; this text is a choice.
+        QueryError::Operator(code, op) => KintoneError::bad_request(
+            "GAIA_IQ03",
+            match lang {
+                Lang::Ja => {
+                    format!("{code}フィールドのフィールドタイプには演算子{op}を使用できません。")
+                }
+                Lang::En => {
+                    format!("The operator {op} cannot be used for the field type of {code}.")
+                }
+            },
         ),
         QueryError::UnknownField(code) => KintoneError::bad_request(
             "GAIA_IQ11",

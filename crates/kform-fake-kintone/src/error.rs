@@ -241,6 +241,15 @@ impl KintoneError {
         )
     }
 
+    /// 520 `GAIA_SI01`: one table row id sent twice. (Only the English text was captured.)
+    pub(crate) fn duplicated_row(table: &str) -> Self {
+        Self::new(
+            StatusCode::from_u16(520).unwrap_or(StatusCode::BAD_REQUEST),
+            "GAIA_SI01",
+            format!("Raw ID (code: {table}) in a table is duplicated."),
+        )
+    }
+
     /// 403 `CB_NO02`: no privilege (also a wrong guest space).
     pub(crate) fn no_privilege(lang: Lang) -> Self {
         Self::new(

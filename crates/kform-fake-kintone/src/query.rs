@@ -46,6 +46,7 @@ pub(crate) enum QueryError {
     LimitTooLarge,
     OffsetTooLarge,
     UnknownField(String),
+    Operator(String, &'static str),
 }
 
 #[derive(Debug, Clone, PartialEq)]
@@ -328,7 +329,74 @@ impl Condition {
     }
 }
 
+impl Op {
+    fn name(self) -> &'static str {
+        match self {
+            Self::Eq => "=",
+            Self::Ne => "!=",
+            Self::Lt => "<",
+            Self::Gt => ">",
+            Self::Le => "<=",
+            Self::Ge => ">=",
+            Self::Like => "like",
+            Self::NotLike => "not like",
+        }
+    }
+}
+
+impl Condition {
+    fn operators<'a>(&'a self, out: &mut Vec<(&'a str, &'static str)>) {
+        match self {
+            Self::And(l, r) | Self::Or(l, r) => {
+                l.operators(out);
+                r.operators(out);
+            }
+            Self::Compare { field, op, .. } => out.push((field, op.name())),
+            Self::In { field, negated, .. } => {
+                out.push((field, if *negated { "not in" } else { "in" }));
+            }
+        }
+    }
+}
+
+/// The operators kintone allows on a field type (`NOTES.md` §3.7); `None` for types the table
+/// does not list, which are not restricted here.
+pub(crate) fn allowed_operators(kind: &str) -> Option<&'static [&'static str]> {
+    const TEXT: &[&str] = &["=", "!=", "in", "not in", "like", "not like"];
+    const LIKE: &[&str] = &["like", "not like"];
+    const NUMBER: &[&str] = &["=", "!=", ">", "<", ">=", "<=", "in", "not in"];
+    const CHOICE: &[&str] = &["in", "not in"];
+    const TIME: &[&str] = &["=", "!=", ">", "<", ">=", "<="];
+    const STATUS: &[&str] = &["=", "!=", "in", "not in"];
+    Some(match kind {
+        "SINGLE_LINE_TEXT" | "LINK" => TEXT,
+        "MULTI_LINE_TEXT" | "RICH_TEXT" | "FILE" => LIKE,
+        "NUMBER" | "CALC" | "RECORD_NUMBER" | "__ID__" | "__REVISION__" => NUMBER,
+        "DROP_DOWN"
+        | "RADIO_BUTTON"
+        | "CHECK_BOX"
+        | "MULTI_SELECT"
+        | "USER_SELECT"
+        | "ORGANIZATION_SELECT"
+        | "GROUP_SELECT"
+        | "CREATOR"
+        | "MODIFIER" => CHOICE,
+        "DATE" | "TIME" | "DATETIME" | "CREATED_TIME" | "UPDATED_TIME" => TIME,
+        "STATUS" => STATUS,
+        _ => return None,
+    })
+}
+
 impl Query {
+    /// Every (field, operator) pair of the conditions.
+    pub(crate) fn operators(&self) -> Vec<(&str, &'static str)> {
+        let mut operators = Vec::new();
+        if let Some(condition) = &self.condition {
+            condition.operators(&mut operators);
+        }
+        operators
+    }
+
     /// Every field code the query names, in conditions and in `order by`.
     pub(crate) fn fields(&self) -> Vec<&str> {
         let mut fields = Vec::new();

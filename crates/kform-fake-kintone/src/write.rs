@@ -509,7 +509,12 @@ impl Writer<'_> {
                 }
                 None => self.scope(inner, &values, None, &row_place)?,
             };
-            let kept_id = existing.and(id).filter(|id| seen.insert(*id));
+            let kept_id = existing.and(id);
+            if let Some(id) = kept_id
+                && !seen.insert(id)
+            {
+                return Err(KintoneError::duplicated_row(&field.code).into());
+            }
             rows.push((kept_id, stored));
         }
         Ok(Value::Array(

@@ -731,3 +731,81 @@ async fn reset_and_drop_response_cut_the_connection() {
     let answered = raw_exchange(fake.url(), &request).await.unwrap();
     assert!(answered.starts_with(b"HTTP/1.1 200"), "{}", String::from_utf8_lossy(&answered));
 }
+
+#[tokio::test]
+async fn remaining_confirmed_errors_have_kintone_status_code_and_words() {
+    let state = fixture();
+    let wrong = send(
+        &state,
+        "GET",
+        "/k/v1/app/form/fields.json?app=1",
+        &[("x-cybozu-authorization", "YWRtaW46bm9wZQ=="), EN],
+        None,
+    )
+    .await;
+    assert_error(
+        &wrong,
+        StatusCode::UNAUTHORIZED,
+        "CB_WA01",
+        "Password authentication failed. The value in http header of X-Cybozu-Authorization is not valid.",
+    );
+    let guest = ("x-cybozu-api-token", "guest-all");
+    let outside = send(&state, "GET", "/k/v1/records.json?app=3", &[guest], None).await;
+    assert_error(
+        &outside,
+        StatusCode::BAD_REQUEST,
+        "GAIA_IL23",
+        "ゲストスペース内のアプリを操作する場合は、リクエストの送信先を「/k/guest/（ゲストスペースのID）/v1/...」にします。",
+    );
+    let wrong_space =
+        send(&state, "GET", "/k/guest/8/v1/records.json?app=3", &[guest, EN], None).await;
+    assert_error(&wrong_space, StatusCode::FORBIDDEN, "CB_NO02", "No privilege to proceed.");
+    state.add_fault(Fault {
+        path: "*".into(),
+        method: None,
+        kind: FaultKind::Lock,
+        count: Some(1),
+        millis: None,
+    });
+    let locked =
+        post(&state, "record.json", &[ALL], json!({"app": 1, "record": {"name": {"value": "x"}}}))
+            .await;
+    assert_error(
+        &locked,
+        StatusCode::BAD_REQUEST,
+        "GAIA_DA02",
+        "データベースのロックに失敗したため、変更を保存できませんでした。時間をおいて再度お試しください。",
+    );
+    let operator = send(
+        &state,
+        "GET",
+        "/k/v1/records.json?app=1&query=plan%20%3D%20%22Standard%22",
+        &[ALL],
+        None,
+    )
+    .await;
+    assert_error(
+        &operator,
+        StatusCode::BAD_REQUEST,
+        "GAIA_IQ03",
+        "planフィールドのフィールドタイプには演算子=を使用できません。",
+    );
+    let rows = json!([{"value": {"qty": {"value": "1"}}}]);
+    let added = post(
+        &state,
+        "record.json",
+        &[ALL],
+        json!({"app": 1, "record": {"name": {"value": "t"}, "items": {"value": rows}}}),
+    )
+    .await;
+    let id = added.body["id"].as_str().unwrap().to_owned();
+    let row = record(&state, &id).await["items"]["value"][0]["id"].clone();
+    let twice = json!({"app": 1, "id": id, "record": {"items": {"value": [{"id": row, "value": {}}, {"id": row, "value": {}}]}}});
+    let duplicated = put(&state, "record.json", &[ALL], twice).await;
+    assert_error(
+        &duplicated,
+        StatusCode::from_u16(520).unwrap(),
+        "GAIA_SI01",
+        "Raw ID (code: items) in a table is duplicated.",
+    );
+}
