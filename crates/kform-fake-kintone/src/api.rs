@@ -253,18 +253,43 @@ fn get_records(store: &Store, call: &Call<'_>) -> Result<Value, KintoneError> {
         Some(_) => return Err(KintoneError::invalid_json(lang)),
     };
     let query = query::parse(text).map_err(|err| query_error(lang, err))?;
-    let known = |code: &str| code == "$id" || code == "$revision" || model_has(&app.fields, code);
+    let inner = |code: &str| -> Option<&model::Field> {
+        app.fields.iter().find_map(|field| match &field.rule {
+            model::Rule::Table { fields } => fields.iter().find(|f| f.code == code),
+            _ => None,
+        })
+    };
+    let known = |code: &str| {
+        code == "$id"
+            || code == "$revision"
+            || model_has(&app.fields, code)
+            || inner(code).is_some()
+    };
     if let Some(unknown) = query.fields().into_iter().find(|code| !known(code)) {
         return Err(query_error(lang, QueryError::UnknownField(unknown.to_owned())));
     }
+    let field = |code: &str| app.fields.iter().find(|f| f.code == code).or_else(|| inner(code));
     for (code, op) in query.operators() {
+        if inner(code).is_some() && matches!(op, "=" | "!=") {
+            return Err(query_error(lang, QueryError::TableEquality(code.to_owned())));
+        }
         let kind = match code {
             "$id" => "__ID__",
             "$revision" => "__REVISION__",
-            _ => app.fields.iter().find(|f| f.code == code).map_or("", |f| f.kind.as_str()),
+            _ => field(code).map_or("", |f| f.kind.as_str()),
         };
         if query::allowed_operators(kind).is_some_and(|allowed| !allowed.contains(&op)) {
             return Err(query_error(lang, QueryError::Operator(code.to_owned(), op)));
+        }
+    }
+    for (code, values) in query.in_values() {
+        let Some(model::Rule::Single { options, .. } | model::Rule::Multi { options, .. }) =
+            field(code).map(|f| &f.rule)
+        else {
+            continue;
+        };
+        if let Some(value) = values.iter().find(|v| !v.is_empty() && !options.contains(*v)) {
+            return Err(query_error(lang, QueryError::NotAnOption(code.to_owned(), value.clone())));
         }
     }
     let selected = query.select(app.records.iter().map(|record| record.to_json()).collect());
@@ -332,6 +357,25 @@ fn query_error(lang: Lang, err: QueryError) -> KintoneError {
                 Lang::En => {
                     format!("The operator {op} cannot be used for the field type of {code}.")
                 }
+            },
+        ),
+        // The wording of these two was never captured; the texts are choices.
+        QueryError::TableEquality(code) => KintoneError::bad_request(
+            "GAIA_IQ07",
+            match lang {
+                Lang::Ja => {
+                    format!("テーブル内のフィールド（{code}）には演算子=と!=を使用できません。")
+                }
+                Lang::En => format!(
+                    "The operators = and != cannot be used for the field ({code}) in a table."
+                ),
+            },
+        ),
+        QueryError::NotAnOption(code, value) => KintoneError::bad_request(
+            "GAIA_IQ10",
+            match lang {
+                Lang::Ja => format!("フィールド（{code}）の選択肢に「{value}」はありません。"),
+                Lang::En => format!("\"{value}\" is not an option of the field ({code})."),
             },
         ),
         QueryError::UnknownField(code) => KintoneError::bad_request(

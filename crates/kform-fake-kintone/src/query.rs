@@ -2,6 +2,9 @@
 //! `>`, `<=`, `>=`, `in`, `not in`, `like`, `not like`, joined by `and`/`or` with parentheses,
 //! then `order by`, `limit` (default 100, at most 500) and `offset` (at most 10,000).
 //!
+//! Fields inside a table match through any row (`=`/`!=` on them is `GAIA_IQ07`); an `in` value
+//! that is not an option of a choice field is `GAIA_IQ10`.
+//!
 //! `like` here is a case-sensitive substring match; kintone's is a word-based full-text search
 //! (`NOTES.md` §3.7), so tests must not depend on the difference. Functions (`TODAY()`, …) are
 //! not supported and are refused as a syntax error.
@@ -47,6 +50,8 @@ pub(crate) enum QueryError {
     OffsetTooLarge,
     UnknownField(String),
     Operator(String, &'static str),
+    TableEquality(String),
+    NotAnOption(String, String),
 }
 
 #[derive(Debug, Clone, PartialEq)]
@@ -273,6 +278,26 @@ pub(crate) fn parse(query: &str) -> Result<Query, QueryError> {
 
 /// A field's value in a record in read shape: its string(s).
 fn field_values(record: &Value, field: &str) -> Vec<String> {
+    if record.get(field).is_none() {
+        // A field inside a table: the record matches through any of its rows.
+        let rows = record
+            .as_object()
+            .into_iter()
+            .flat_map(|fields| fields.values())
+            .filter(|f| f.get("type").and_then(Value::as_str) == Some("SUBTABLE"))
+            .filter_map(|table| table.get("value").and_then(Value::as_array))
+            .flatten();
+        return rows
+            .filter_map(|row| row.get("value"))
+            .flat_map(|row| match row.get(field).and_then(|f| f.get("value")) {
+                Some(Value::String(text)) => vec![text.clone()],
+                Some(Value::Array(items)) => {
+                    items.iter().filter_map(|i| i.as_str().map(str::to_owned)).collect()
+                }
+                _ => Vec::new(),
+            })
+            .collect();
+    }
     match record.get(field).and_then(|f| f.get("value")) {
         Some(Value::String(text)) => vec![text.clone()],
         Some(Value::Array(items)) => {
@@ -395,6 +420,25 @@ impl Query {
             condition.operators(&mut operators);
         }
         operators
+    }
+
+    /// Every (field, values) of an `in` / `not in` condition.
+    pub(crate) fn in_values(&self) -> Vec<(&str, &[String])> {
+        fn walk<'a>(condition: &'a Condition, out: &mut Vec<(&'a str, &'a [String])>) {
+            match condition {
+                Condition::And(l, r) | Condition::Or(l, r) => {
+                    walk(l, out);
+                    walk(r, out);
+                }
+                Condition::In { field, values, .. } => out.push((field, values)),
+                Condition::Compare { .. } => {}
+            }
+        }
+        let mut out = Vec::new();
+        if let Some(condition) = &self.condition {
+            walk(condition, &mut out);
+        }
+        out
     }
 
     /// Every field code the query names, in conditions and in `order by`.

@@ -790,7 +790,26 @@ async fn remaining_confirmed_errors_have_kintone_status_code_and_words() {
         "GAIA_IQ03",
         "planフィールドのフィールドタイプには演算子=を使用できません。",
     );
-    let rows = json!([{"value": {"qty": {"value": "1"}}}]);
+    let not_option = send(
+        &state,
+        "GET",
+        "/k/v1/records.json?app=1&query=plan%20in%20(%22Gold%22)",
+        &[ALL],
+        None,
+    )
+    .await;
+    assert_eq!(
+        (not_option.status, not_option.body["code"].as_str()),
+        (StatusCode::BAD_REQUEST, Some("GAIA_IQ10"))
+    );
+    let table_eq =
+        send(&state, "GET", "/k/v1/records.json?app=1&query=note%20%3D%20%22a%22", &[ALL], None)
+            .await;
+    assert_eq!(
+        (table_eq.status, table_eq.body["code"].as_str()),
+        (StatusCode::BAD_REQUEST, Some("GAIA_IQ07"))
+    );
+    let rows = json!([{"value": {"qty": {"value": "1"}, "note": {"value": "in a row"}}}]);
     let added = post(
         &state,
         "record.json",
@@ -799,6 +818,19 @@ async fn remaining_confirmed_errors_have_kintone_status_code_and_words() {
     )
     .await;
     let id = added.body["id"].as_str().unwrap().to_owned();
+    let by_row = send(
+        &state,
+        "GET",
+        "/k/v1/records.json?app=1&query=note%20in%20(%22in%20a%20row%22)",
+        &[ALL],
+        None,
+    )
+    .await;
+    assert_eq!(
+        by_row.body["records"].as_array().map(Vec::len),
+        Some(1),
+        "a row's value finds its record"
+    );
     let row = record(&state, &id).await["items"]["value"][0]["id"].clone();
     let twice = json!({"app": 1, "id": id, "record": {"items": {"value": [{"id": row, "value": {}}, {"id": row, "value": {}}]}}});
     let duplicated = put(&state, "record.json", &[ALL], twice).await;
