@@ -2,17 +2,13 @@
 //! same verdict and the same kintone error paths for the same values. A disagreement is a bug in
 //! one of them.
 
-use std::collections::BTreeSet;
-
-use axum::body::Body;
-use axum::http::Request;
-use kform_core::{AppFields, FormSpec, Shape, Values, validate};
-use kform_fake_kintone::{AppSpec, Apps, FakeState, Permission, TokenSpec};
+use kform_core::{AppFields, FormSpec, Shape, Values};
+use kform_fake_kintone::FakeState;
 use serde_json::{Map, Value, json};
-use tower::ServiceExt;
+
+use crate::verdicts::{self, Verdict};
 
 const FIELDS: &str = include_str!("../fixtures/kintone/contact-fields.json");
-const TOKEN: &str = "contract-token";
 
 /// Every writable field of the fixture, on one form.
 fn form() -> FormSpec {
@@ -25,27 +21,11 @@ fn form() -> FormSpec {
 
 fn fake() -> FakeState {
     let response: Value = serde_json::from_str(FIELDS).unwrap();
-    let properties = response["properties"].as_object().unwrap().clone();
-    let app = AppSpec {
-        id: 1,
-        name: "contract".into(),
-        guest_space_id: None,
-        properties,
-        tokens: vec![TokenSpec { token: TOKEN.into(), permissions: vec![Permission::Add] }],
-        records: Vec::new(),
-        revision: None,
-        layout: None,
-    };
-    FakeState::new(Apps { apps: vec![app], ..Apps::default() }).unwrap()
+    verdicts::fake(response["properties"].as_object().unwrap().clone())
 }
 
-/// The fake's verdict: `Ok` or the set of error paths of its `CB_VA01` answer.
-async fn kintone_verdict(
-    state: &FakeState,
-    form: &FormSpec,
-    values: &Values,
-) -> Result<(), BTreeSet<String>> {
-    // Send what the visitor typed, every field of the form, empty ones included.
+/// The fake's verdict on what the visitor typed: every field of the form, empty ones included.
+async fn kintone_verdict(state: &FakeState, form: &FormSpec, values: &Values) -> Verdict {
     let fields = AppFields::from_kintone_json(FIELDS).unwrap();
     let mut record = Map::new();
     for code in form.field_codes() {
@@ -56,21 +36,7 @@ async fn kintone_verdict(
         );
         record.insert(code.to_string(), json!({ "value": value }));
     }
-    let body = json!({ "app": 1, "record": record }).to_string();
-    let request = Request::post("/k/v1/record.json")
-        .header("x-cybozu-api-token", TOKEN)
-        .header("content-type", "application/json")
-        .body(Body::from(body))
-        .unwrap();
-    let response = kform_fake_kintone::app(state.clone()).oneshot(request).await.unwrap();
-    let ok = response.status().is_success();
-    let bytes = axum::body::to_bytes(response.into_body(), usize::MAX).await.unwrap();
-    let answer: Value = serde_json::from_slice(&bytes).unwrap();
-    if ok {
-        return Ok(());
-    }
-    assert_eq!(answer["code"], "CB_VA01", "{answer}");
-    Err(answer["errors"].as_object().unwrap().keys().cloned().collect())
+    verdicts::kintone(state, record).await
 }
 
 #[tokio::test]
@@ -102,9 +68,7 @@ async fn core_and_kintone_agree() {
     let fields = AppFields::from_kintone_json(FIELDS).unwrap();
     for case in cases {
         let values: Values = serde_json::from_value(case.clone()).unwrap();
-        let core = validate(&fields, &form, &values).map(|_| ()).map_err(|report| {
-            report.issues().iter().map(|issue| issue.path.clone()).collect::<BTreeSet<_>>()
-        });
+        let core = verdicts::core(&fields, &form, &values);
         let kintone = kintone_verdict(&state, &form, &values).await;
         assert_eq!(core, kintone, "core and kintone disagree on {case}");
     }

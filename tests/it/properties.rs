@@ -6,18 +6,12 @@
 //! strictness (input hints, LINK formats, non-numbers inside tables, closed user lists) is not
 //! generated.
 
-use std::collections::BTreeSet;
-
-use axum::body::Body;
-use axum::http::Request;
-use kform_core::{AppFields, FormSpec, Values, validate};
-use kform_fake_kintone::{AppSpec, Apps, FakeState, Permission, TokenSpec};
+use kform_core::{AppFields, FormSpec, Values};
 use proptest::prelude::*;
 use proptest::test_runner::{Config, TestCaseError, TestRunner};
 use serde_json::{Map, Value, json};
-use tower::ServiceExt;
 
-const TOKEN: &str = "property-token";
+use crate::verdicts::{self, Verdict};
 
 /// One generated field: a kind, whether it is required, two limit seeds and which sample value
 /// it gets.
@@ -140,15 +134,13 @@ fn apps() -> impl Strategy<Value = Vec<Gen>> {
     )
 }
 
-/// Both verdicts for one generated app and record.
-async fn verdicts(
-    gens: &[Gen],
-) -> (Result<(), BTreeSet<String>>, Result<(), BTreeSet<String>>, Value) {
+/// Both verdicts for one generated app and record, and the request body sent.
+async fn verdicts(specs: &[Gen]) -> (Verdict, Verdict, Value) {
     let mut properties = Map::new();
     let mut record = Map::new();
     let mut values = Map::new();
     let mut items = Vec::new();
-    for (index, spec) in gens.iter().enumerate() {
+    for (index, spec) in specs.iter().enumerate() {
         let code = format!("f{index}");
         let (property, value) = field(&code, spec);
         properties.insert(code.clone(), property);
@@ -162,37 +154,9 @@ async fn verdicts(
         serde_json::from_value(json!({ "format": 1, "id": "p", "app": 1, "items": items }))
             .unwrap();
     let submitted: Values = serde_json::from_value(Value::Object(values)).unwrap();
-    let core = validate(&fields, &form, &submitted)
-        .map(|_| ())
-        .map_err(|report| report.issues().iter().map(|issue| issue.path.clone()).collect());
-
-    let app = AppSpec {
-        id: 1,
-        name: "property".into(),
-        guest_space_id: None,
-        properties,
-        tokens: vec![TokenSpec { token: TOKEN.into(), permissions: vec![Permission::Add] }],
-        records: Vec::new(),
-        revision: None,
-        layout: None,
-    };
-    let state = FakeState::new(Apps { apps: vec![app], ..Apps::default() }).unwrap();
+    let core = verdicts::core(&fields, &form, &submitted);
     let body = json!({ "app": 1, "record": record });
-    let request = Request::post("/k/v1/record.json")
-        .header("x-cybozu-api-token", TOKEN)
-        .header("content-type", "application/json")
-        .body(Body::from(body.to_string()))
-        .unwrap();
-    let response = kform_fake_kintone::app(state).oneshot(request).await.unwrap();
-    let ok = response.status().is_success();
-    let bytes = axum::body::to_bytes(response.into_body(), usize::MAX).await.unwrap();
-    let answer: Value = serde_json::from_slice(&bytes).unwrap();
-    let kintone = if ok {
-        Ok(())
-    } else {
-        assert_eq!(answer["code"], "CB_VA01", "{answer}");
-        Err(answer["errors"].as_object().unwrap().keys().cloned().collect())
-    };
+    let kintone = verdicts::kintone(&verdicts::fake(properties), record).await;
     (core, kintone, body)
 }
 

@@ -111,6 +111,24 @@ pub struct AppSpec {
 }
 
 impl AppSpec {
+    /// An app outside any space with these field settings, no tokens and no records.
+    pub fn new(
+        id: u64,
+        name: impl Into<String>,
+        properties: serde_json::Map<String, Value>,
+    ) -> Self {
+        Self {
+            id,
+            name: name.into(),
+            guest_space_id: None,
+            properties,
+            tokens: Vec::new(),
+            records: Vec::new(),
+            revision: None,
+            layout: None,
+        }
+    }
+
     /// The settings revision, as a string.
     pub(crate) fn revision(&self) -> String {
         self.revision.clone().unwrap_or_else(|| "1".to_owned())
@@ -185,17 +203,11 @@ impl Apps {
         let properties = serde_json::from_str(DEMO_PROPERTIES).unwrap_or_default();
         Self {
             apps: vec![AppSpec {
-                id: 1,
-                name: "お問い合わせ".to_owned(),
-                guest_space_id: None,
-                properties,
                 tokens: vec![TokenSpec {
                     token: token.into(),
                     permissions: vec![Permission::View, Permission::Add],
                 }],
-                records: Vec::new(),
-                revision: None,
-                layout: None,
+                ..AppSpec::new(1, "お問い合わせ", properties)
             }],
             ..Self::default()
         }
