@@ -388,7 +388,7 @@ fn query_error(lang: Lang, err: QueryError) -> KintoneError {
     }
 }
 
-/// The `records` (or `ids`) list of a bulk call, 1…100 entries (0 allowed when `empty_ok`).
+/// The `records` list of a bulk call: present, at most 100 entries.
 fn bulk_list<'v>(
     call: &'v Call<'_>,
     name: &str,

@@ -301,11 +301,6 @@ impl KintoneError {
         Self { bulk: Some((index, count)), ..err }
     }
 
-    /// The HTTP status.
-    pub(crate) fn status(&self) -> StatusCode {
-        self.status
-    }
-
     /// The envelope as JSON, with a fresh error id.
     pub(crate) fn to_json(&self) -> serde_json::Value {
         let id: String = rand::rng().sample_iter(&Alphanumeric).take(20).map(char::from).collect();

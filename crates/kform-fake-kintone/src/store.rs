@@ -153,17 +153,7 @@ impl Store {
         let env = StoreEnv { store: self, app, except: None, caller };
         let mut fields = write(&app.fields, record, None, &env, lang)?;
         let id = app.next_id;
-        let now = crate::time::now_minute();
-        let author = json!({ "code": caller.login, "name": caller.login });
-        for field in &app.fields {
-            let value = match field.kind.as_str() {
-                "RECORD_NUMBER" => json!(id.to_string()),
-                "CREATOR" | "MODIFIER" => author.clone(),
-                "CREATED_TIME" | "UPDATED_TIME" => json!(now),
-                _ => continue,
-            };
-            fields.insert(field.code.clone(), json!({ "type": field.kind, "value": value }));
-        }
+        stamp(&app.fields, &mut fields, caller, Some(id));
         self.finish(app_id, &mut fields);
         let app = self.app_mut(app_id, lang)?;
         app.next_id += 1;
@@ -202,24 +192,15 @@ impl Store {
         }
         let env = StoreEnv { store: self, app, except: Some(current.id), caller };
         let mut fields = write(&app.fields, record, Some(&current.fields), &env, lang)?;
+        // The record number, creator and creation time keep their stored values.
         for field in &app.fields {
-            // Built-ins keep their values; the modifier and update time change.
-            let value = match field.kind.as_str() {
-                "MODIFIER" => json!({ "code": caller.login, "name": caller.login }),
-                "UPDATED_TIME" => json!(crate::time::now_minute()),
-                "RECORD_NUMBER" | "CREATOR" | "CREATED_TIME" => {
-                    match current.fields.get(&field.code) {
-                        Some(stored) => {
-                            fields.insert(field.code.clone(), stored.clone());
-                            continue;
-                        }
-                        None => continue,
-                    }
-                }
-                _ => continue,
-            };
-            fields.insert(field.code.clone(), json!({ "type": field.kind, "value": value }));
+            if matches!(field.kind.as_str(), "RECORD_NUMBER" | "CREATOR" | "CREATED_TIME")
+                && let Some(stored) = current.fields.get(&field.code)
+            {
+                fields.insert(field.code.clone(), stored.clone());
+            }
         }
+        stamp(&app.fields, &mut fields, caller, None);
         self.finish(app_id, &mut fields);
         let record = &mut self.app_mut(app_id, lang)?.records[index];
         record.fields = fields;
@@ -234,24 +215,28 @@ impl Store {
         target: &Target,
         lang: Lang,
     ) -> Result<bool, KintoneError> {
-        match self.find(app_id, target, lang) {
-            Ok(_) => Ok(true),
-            Err(err) if matches!(err.status().as_u16(), 404) && self.apps.contains_key(&app_id) => {
-                Ok(false)
-            }
-            Err(err) => Err(err),
-        }
+        Ok(self.position(app_id, target, lang)?.is_some())
     }
 
-    /// The index of the record `target` names.
+    /// The index of the record `target` names, or kintone's not-found error.
     fn find(&self, app_id: u64, target: &Target, lang: Lang) -> Result<usize, KintoneError> {
+        self.position(app_id, target, lang)?.ok_or_else(|| match target {
+            Target::Id(id) => KintoneError::record_not_found(lang, &id.to_string()),
+            Target::Key { field, value } => KintoneError::update_key_not_found(lang, field, value),
+        })
+    }
+
+    /// The index of the record `target` names, if any; an unknown app or an `updateKey` field
+    /// kintone does not accept is an error.
+    fn position(
+        &self,
+        app_id: u64,
+        target: &Target,
+        lang: Lang,
+    ) -> Result<Option<usize>, KintoneError> {
         let app = self.app(app_id, lang)?;
         match target {
-            Target::Id(id) => app
-                .records
-                .iter()
-                .position(|r| r.id == *id)
-                .ok_or_else(|| KintoneError::record_not_found(lang, &id.to_string())),
+            Target::Id(id) => Ok(app.records.iter().position(|r| r.id == *id)),
             Target::Key { field, value } => {
                 let usable = app.fields.iter().any(|f| {
                     &f.code == field
@@ -266,10 +251,10 @@ impl Store {
                     );
                     return Err(KintoneError::invalid_parameter(lang, "updateKey.field", message));
                 }
-                app.records
+                Ok(app
+                    .records
                     .iter()
-                    .position(|r| !value.is_empty() && r.text(field) == Some(value.as_str()))
-                    .ok_or_else(|| KintoneError::update_key_not_found(lang, field, value))
+                    .position(|r| !value.is_empty() && r.text(field) == Some(value.as_str())))
             }
         }
     }
@@ -343,6 +328,27 @@ impl Store {
                 self.files.insert(download, upload);
             }
         }
+    }
+}
+
+/// Sets the built-in fields kintone maintains: the modifier and update time on every write, and
+/// on an add (`added` is the new id) also the record number, creator and creation time.
+fn stamp(
+    definitions: &[Field],
+    fields: &mut Map<String, Value>,
+    caller: &Caller,
+    added: Option<u64>,
+) {
+    let now = crate::time::now_minute();
+    let author = json!({ "code": caller.login, "name": caller.login });
+    for field in definitions {
+        let value = match (field.kind.as_str(), added) {
+            ("MODIFIER", _) | ("CREATOR", Some(_)) => author.clone(),
+            ("UPDATED_TIME", _) | ("CREATED_TIME", Some(_)) => json!(now),
+            ("RECORD_NUMBER", Some(id)) => json!(id.to_string()),
+            _ => continue,
+        };
+        fields.insert(field.code.clone(), json!({ "type": field.kind, "value": value }));
     }
 }
 
