@@ -53,6 +53,22 @@ pub enum FaultKind {
 }
 
 impl Fault {
+    /// `kind` on every request, until the rules are cleared.
+    pub fn new(kind: FaultKind) -> Self {
+        Self { path: any_path(), method: None, kind, count: None, millis: None }
+    }
+
+    /// Only for requests running `method` (`"*"`: any) on a path matching `path`.
+    pub fn on(self, method: &str, path: &str) -> Self {
+        let method = (method != "*").then(|| method.to_owned());
+        Self { path: path.to_owned(), method, ..self }
+    }
+
+    /// Only for the next `count` matching requests.
+    pub fn times(self, count: u32) -> Self {
+        Self { count: Some(count), ..self }
+    }
+
     /// Whether the rule applies to a request.
     pub(crate) fn matches(&self, method: &str, path: &str) -> bool {
         self.method.as_deref().is_none_or(|m| m.eq_ignore_ascii_case(method))

@@ -578,13 +578,7 @@ async fn too_many_tokens_and_basic_auth_are_refused() {
 async fn faults_answer_like_kintone_in_trouble_then_stop() {
     let state = fixture();
     let fields = "/k/v1/app/form/fields.json?app=1";
-    state.add_fault(Fault {
-        path: "*/fields.json".into(),
-        method: Some("GET".into()),
-        kind: FaultKind::Maintenance,
-        count: Some(1),
-        millis: None,
-    });
+    state.add_fault(Fault::new(FaultKind::Maintenance).on("GET", "*/fields.json").times(1));
     let down = send(&state, "GET", fields, &[ALL], None).await;
     assert_eq!(down.status, StatusCode::SERVICE_UNAVAILABLE);
     assert_eq!(down.body, Value::Null, "the maintenance page is not JSON");
@@ -593,13 +587,7 @@ async fn faults_answer_like_kintone_in_trouble_then_stop() {
         StatusCode::OK,
         "count 1 is used up"
     );
-    state.add_fault(Fault {
-        path: "*".into(),
-        method: None,
-        kind: FaultKind::TooManyRequests,
-        count: Some(1),
-        millis: None,
-    });
+    state.add_fault(Fault::new(FaultKind::TooManyRequests).times(1));
     let busy = send(&state, "GET", fields, &[ALL, EN], None).await;
     assert_error(
         &busy,
@@ -608,13 +596,7 @@ async fn faults_answer_like_kintone_in_trouble_then_stop() {
         "The number of concurrent API requests exceeds the limit.",
     );
     assert_eq!(busy.headers["x-cybozu-error"], "GAIA_TO04");
-    state.add_fault(Fault {
-        path: "/k/v1/record.json".into(),
-        method: Some("POST".into()),
-        kind: FaultKind::Lock,
-        count: None,
-        millis: None,
-    });
+    state.add_fault(Fault::new(FaultKind::Lock).on("POST", "/k/v1/record.json"));
     let body = json!({"app": 1, "record": {"name": {"value": "x"}}});
     for _ in 0..2 {
         let locked = post(&state, "record.json", &[ALL], body.clone()).await;
@@ -625,13 +607,7 @@ async fn faults_answer_like_kintone_in_trouble_then_stop() {
     }
     assert_eq!(state.records(1).len(), 1, "a locked write stores nothing");
     state.clear_faults();
-    state.add_fault(Fault {
-        path: "*".into(),
-        method: None,
-        kind: FaultKind::ServerError,
-        count: Some(1),
-        millis: None,
-    });
+    state.add_fault(Fault::new(FaultKind::ServerError).times(1));
     assert_eq!(
         send(&state, "GET", fields, &[ALL], None).await.status,
         StatusCode::INTERNAL_SERVER_ERROR
@@ -708,23 +684,11 @@ async fn reset_and_drop_response_cut_the_connection() {
         "POST /k/v1/record.json HTTP/1.1\r\nHost: x\r\nX-Cybozu-API-Token: customers-all\r\nContent-Type: application/json\r\nContent-Length: {}\r\nConnection: close\r\n\r\n{body}",
         body.len()
     );
-    state.add_fault(Fault {
-        path: "*".into(),
-        method: None,
-        kind: FaultKind::Reset,
-        count: Some(1),
-        millis: None,
-    });
+    state.add_fault(Fault::new(FaultKind::Reset).times(1));
     let cut = raw_exchange(fake.url(), &request).await;
     assert!(cut.as_ref().is_err() || cut.as_ref().is_ok_and(Vec::is_empty), "{cut:?}");
     assert_eq!(state.records(1).len(), 1, "a reset happens before the write");
-    state.add_fault(Fault {
-        path: "*".into(),
-        method: Some("POST".into()),
-        kind: FaultKind::DropResponse,
-        count: Some(1),
-        millis: None,
-    });
+    state.add_fault(Fault::new(FaultKind::DropResponse).on("POST", "*").times(1));
     let dropped = raw_exchange(fake.url(), &request).await;
     assert!(dropped.as_ref().is_err() || dropped.as_ref().is_ok_and(Vec::is_empty), "{dropped:?}");
     assert_eq!(state.records(1).len(), 2, "the write was committed all the same");
@@ -760,13 +724,7 @@ async fn remaining_confirmed_errors_have_kintone_status_code_and_words() {
     let wrong_space =
         send(&state, "GET", "/k/guest/8/v1/records.json?app=3", &[guest, EN], None).await;
     assert_error(&wrong_space, StatusCode::FORBIDDEN, "CB_NO02", "No privilege to proceed.");
-    state.add_fault(Fault {
-        path: "*".into(),
-        method: None,
-        kind: FaultKind::Lock,
-        count: Some(1),
-        millis: None,
-    });
+    state.add_fault(Fault::new(FaultKind::Lock).times(1));
     let locked =
         post(&state, "record.json", &[ALL], json!({"app": 1, "record": {"name": {"value": "x"}}}))
             .await;
