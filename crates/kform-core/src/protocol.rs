@@ -20,6 +20,18 @@ pub struct FormDescriptor {
     pub form: FormSpec,
     /// The app's current settings of the fields the form maps.
     pub fields: AppFields,
+    /// The captcha the visitor must solve before sending, when the form asks for one.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub captcha: Option<CaptchaChallenge>,
+}
+
+/// Which captcha the widget shows.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct CaptchaChallenge {
+    /// `turnstile` or `hcaptcha`.
+    pub provider: String,
+    /// The public site key.
+    pub site_key: String,
 }
 
 /// `POST /v1/forms/{form_id}/submissions` request body.
@@ -31,6 +43,16 @@ pub struct Submission {
     /// The values, keyed by field code.
     #[serde(default)]
     pub values: Values,
+    /// The signed token the relay sent with the form (`Kform-Render-Token`), which tells when
+    /// the form was served.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub render_token: Option<String>,
+    /// The hidden honeypot input; people leave it empty, some robots fill it.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub honeypot: Option<String>,
+    /// The captcha's answer token, when the form asks for a captcha.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub captcha_token: Option<String>,
 }
 
 /// A successful submission's answer.
@@ -53,6 +75,8 @@ pub enum SubmissionState {
     Delivered,
     /// The form is in test mode: the values were valid and nothing was sent to kintone.
     Tested,
+    /// The relay has the submission and delivery is under way.
+    Accepted,
 }
 
 /// Every error answer of the relay: a sentence for people and, for invalid values, every
@@ -61,6 +85,9 @@ pub enum SubmissionState {
 pub struct ErrorResponse {
     /// What went wrong, in one sentence.
     pub message: String,
+    /// A stable code for programs, e.g. `origin_not_allowed`, `too_fast`, `captcha_failed`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub code: Option<String>,
     /// The problems with the submitted values, when that is what went wrong.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub errors: Vec<Problem>,
@@ -84,7 +111,12 @@ impl ErrorResponse {
             .iter()
             .map(|issue| Problem { issue: issue.clone(), message: issue.code.message(locale) })
             .collect();
-        Self { message: message.into(), errors }
+        Self { message: message.into(), code: Some("invalid_values".into()), errors }
+    }
+
+    /// An answer with a sentence and a stable code.
+    pub fn coded(code: &str, message: impl Into<String>) -> Self {
+        Self { message: message.into(), code: Some(code.to_owned()), errors: Vec::new() }
     }
 
     /// The problems as a report again (how the widget reads the relay's answer).

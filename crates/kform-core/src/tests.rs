@@ -255,6 +255,7 @@ fn descriptor_round_trips_through_json() {
     let descriptor = crate::protocol::FormDescriptor {
         form: form(all_items()),
         fields: fields().subset(form(all_items()).field_codes()),
+        captcha: None,
     };
     let json = serde_json::to_string(&descriptor).unwrap();
     let back: crate::protocol::FormDescriptor = serde_json::from_str(&json).unwrap();

@@ -76,6 +76,11 @@ impl Auth {
     }
 }
 
+/// The value of a Basic `Authorization` header after `Basic `.
+pub(crate) fn basic(login: &str, password: &Password) -> String {
+    base64(format!("{login}:{}", password.0).as_bytes())
+}
+
 /// Standard base64 with padding (only used for the password header).
 fn base64(bytes: &[u8]) -> String {
     const ALPHABET: &[u8; 64] = b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";

@@ -1,13 +1,15 @@
 //! The kintone REST client: URLs, headers, timeouts and answers.
 
-use std::time::Duration;
+use std::fmt;
+use std::sync::Arc;
+use std::time::{Duration, Instant};
 
 use kform_core::kintone::ErrorBody;
 use kform_core::{AppFields, AppId, Record, Valid};
 use serde::Deserialize;
 use serde_json::{Value, json};
 
-use crate::{Auth, KintoneError};
+use crate::{Auth, KintoneError, Password};
 
 /// A client for one kintone domain (or the fake kintone).
 #[derive(Clone, Debug)]
@@ -15,7 +17,50 @@ pub struct Client {
     base_url: String,
     guest_space: Option<u64>,
     auth: Auth,
+    basic_auth: Option<String>,
+    observer: Option<Observer>,
     http: reqwest::Client,
+}
+
+/// One finished kintone call, as an [`Observer`] sees it (for metrics).
+#[derive(Clone, Debug)]
+pub struct Call<'a> {
+    /// The HTTP method.
+    pub method: &'a str,
+    /// The API, e.g. `record.json` or `app/form/fields.json`.
+    pub api: &'a str,
+    /// The HTTP status, or `None` when no answer arrived.
+    pub status: Option<u16>,
+    /// How long the call took.
+    pub elapsed: Duration,
+}
+
+/// A function told about every kintone call (metrics); it must be quick.
+#[derive(Clone)]
+pub struct Observer(Arc<dyn Fn(&Call<'_>) + Send + Sync>);
+
+impl Observer {
+    /// Wraps `f`.
+    pub fn new(f: impl Fn(&Call<'_>) + Send + Sync + 'static) -> Self {
+        Self(Arc::new(f))
+    }
+}
+
+impl fmt::Debug for Observer {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str("Observer")
+    }
+}
+
+/// What a [`Client`] needs beyond its URL and credentials.
+#[derive(Clone, Debug, Default)]
+pub struct Options {
+    /// The domain's Basic authentication (login, password), when kintone asks for it.
+    pub basic_auth: Option<(String, Password)>,
+    /// An HTTP(S) proxy URL, e.g. `http://proxy.internal:3128`.
+    pub proxy: Option<String>,
+    /// Told about every call.
+    pub observer: Option<Observer>,
 }
 
 /// The id and revision kintone gave a new record.
@@ -31,6 +76,16 @@ impl Client {
     /// A client for `base_url` (e.g. `https://example.cybozu.com`), optionally for apps in a
     /// guest space.
     pub fn new(base_url: &str, guest_space: Option<u64>, auth: Auth) -> Result<Self, KintoneError> {
+        Self::with_options(base_url, guest_space, auth, Options::default())
+    }
+
+    /// A client with a Basic auth gate, a proxy or an observer.
+    pub fn with_options(
+        base_url: &str,
+        guest_space: Option<u64>,
+        auth: Auth,
+        options: Options,
+    ) -> Result<Self, KintoneError> {
         let base_url = base_url.trim_end_matches('/').to_owned();
         let invalid = |reason| KintoneError::InvalidUrl { url: base_url.clone(), reason };
         let rest = base_url
@@ -43,13 +98,25 @@ impl Client {
             return Err(invalid("it must be the domain only, like https://example.cybozu.com"));
         }
         #[expect(clippy::disallowed_methods, reason = "this is the one place clients are built")]
-        let http = reqwest::Client::builder()
+        let mut builder = reqwest::Client::builder()
             .connect_timeout(Duration::from_secs(10))
             .timeout(Duration::from_secs(30))
-            .user_agent(concat!("kform/", env!("CARGO_PKG_VERSION")))
-            .build()
-            .map_err(KintoneError::Transport)?;
-        Ok(Self { base_url, guest_space, auth, http })
+            .user_agent(concat!("kform/", env!("CARGO_PKG_VERSION")));
+        if let Some(proxy) = &options.proxy {
+            let proxy = reqwest::Proxy::all(proxy).map_err(|_| KintoneError::InvalidUrl {
+                url: proxy.clone(),
+                reason: "the proxy must be a URL like http://proxy.internal:3128",
+            })?;
+            builder = builder.proxy(proxy);
+        } else {
+            // Only the configured proxy is used, never one from the environment by surprise.
+            builder = builder.no_proxy();
+        }
+        let http = builder.build().map_err(KintoneError::Transport)?;
+        let basic_auth = options
+            .basic_auth
+            .map(|(login, password)| format!("Basic {}", crate::auth::basic(&login, &password)));
+        Ok(Self { base_url, guest_space, auth, basic_auth, observer: options.observer, http })
     }
 
     /// The base URL, without a trailing slash.
@@ -71,21 +138,62 @@ impl Client {
         api: &str,
         body: Value,
     ) -> Result<T, KintoneError> {
-        let (header, value) = self.auth.header();
-        let request = self.http.request(method.clone(), self.url(api)).header(header, value);
         // Parameters of GET calls may travel as a JSON body (documented by kintone).
-        let response = request.json(&body).send().await.map_err(KintoneError::Transport)?;
-        let status = response.status();
-        let bytes = response.bytes().await.map_err(KintoneError::Transport)?;
-        tracing::debug!(%method, api, status = status.as_u16(), "kintone call");
+        let request = self.request(method.clone(), api).json(&body);
+        let (status, bytes) = self.exchange(&method, api, request).await?;
+        Self::answer(api, status, &bytes)
+    }
+
+    /// A success body decoded, or kintone's error.
+    fn answer<T: for<'de> Deserialize<'de>>(
+        api: &str,
+        status: reqwest::StatusCode,
+        bytes: &[u8],
+    ) -> Result<T, KintoneError> {
         if status.is_success() {
-            return serde_json::from_slice(&bytes)
+            return serde_json::from_slice(bytes)
                 .map_err(|err| KintoneError::Decode(format!("{api}: {err}")));
         }
-        match serde_json::from_slice::<ErrorBody>(&bytes) {
+        match serde_json::from_slice::<ErrorBody>(bytes) {
             Ok(body) => Err(KintoneError::Api { status: status.as_u16(), body }),
             Err(_) => Err(KintoneError::Unexpected { status: status.as_u16() }),
         }
+    }
+
+    fn request(&self, method: reqwest::Method, api: &str) -> reqwest::RequestBuilder {
+        let (header, value) = self.auth.header();
+        let mut request = self.http.request(method, self.url(api)).header(header, value);
+        if let Some(basic) = &self.basic_auth {
+            request = request.header(reqwest::header::AUTHORIZATION, basic);
+        }
+        request
+    }
+
+    /// Sends `request` and reads the whole answer, telling the observer how it went.
+    async fn exchange(
+        &self,
+        method: &reqwest::Method,
+        api: &str,
+        request: reqwest::RequestBuilder,
+    ) -> Result<(reqwest::StatusCode, bytes::Bytes), KintoneError> {
+        let started = Instant::now();
+        let result = async {
+            let response = request.send().await?;
+            let status = response.status();
+            Ok::<_, reqwest::Error>((status, response.bytes().await?))
+        }
+        .await;
+        let status = result.as_ref().ok().map(|(status, _)| status.as_u16());
+        tracing::debug!(%method, api, status, "kintone call");
+        if let Some(observer) = &self.observer {
+            (observer.0)(&Call {
+                method: method.as_str(),
+                api,
+                status,
+                elapsed: started.elapsed(),
+            });
+        }
+        result.map_err(KintoneError::Transport)
     }
 
     /// `GET /k/v1/app/form/fields.json`: the app's field settings.
@@ -110,6 +218,42 @@ impl Client {
     ) -> Result<AddedRecord, KintoneError> {
         self.send(reqwest::Method::POST, "record.json", json!({ "app": app.0, "record": record }))
             .await
+    }
+
+    /// `GET /k/v1/app.json`: the app's name.
+    pub async fn app_name(&self, app: AppId) -> Result<String, KintoneError> {
+        #[derive(Deserialize)]
+        struct AppResponse {
+            name: String,
+        }
+        let response: AppResponse =
+            self.send(reqwest::Method::GET, "app.json", json!({ "id": app.0 })).await?;
+        Ok(response.name)
+    }
+
+    /// `POST /k/v1/file.json`: uploads a file and returns its file key, which a record can attach
+    /// once (kintone forgets unused keys after three days).
+    pub async fn upload_file(
+        &self,
+        name: &str,
+        content_type: &str,
+        bytes: Vec<u8>,
+    ) -> Result<String, KintoneError> {
+        #[derive(Deserialize)]
+        #[serde(rename_all = "camelCase")]
+        struct Uploaded {
+            file_key: String,
+        }
+        let part = reqwest::multipart::Part::bytes(bytes)
+            .file_name(name.to_owned())
+            .mime_str(content_type)
+            .map_err(|err| KintoneError::Decode(format!("file.json: content type: {err}")))?;
+        let form = reqwest::multipart::Form::new().part("file", part);
+        let method = reqwest::Method::POST;
+        let request = self.request(method.clone(), "file.json").multipart(form);
+        let (status, bytes) = self.exchange(&method, "file.json", request).await?;
+        let uploaded: Uploaded = Self::answer("file.json", status, &bytes)?;
+        Ok(uploaded.file_key)
     }
 
     /// `GET /k/v1/records.json`: records matching a kintone query, in kintone's read shape.

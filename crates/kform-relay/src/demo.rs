@@ -7,9 +7,9 @@ use std::path::PathBuf;
 
 use kform_core::FormSpec;
 use kform_fake_kintone::{Apps, random_token};
-use kform_kintone::{ApiToken, Auth, Client};
 
-use crate::{AppState, FormEntry, app};
+use crate::config::{Config, ConnectionSettings, FormSettings, Limits, LogFormat, SpamSettings};
+use crate::secret::Secret;
 
 /// The demo form definition (form id `contact`, app 1).
 const DEMO_FORM: &str = include_str!("demo-form.json");
@@ -34,9 +34,9 @@ pub enum DemoError {
     /// The relay could not listen or serve.
     #[error("the relay could not serve: {0}")]
     Io(#[from] std::io::Error),
-    /// The kintone client could not be built.
+    /// The relay could not start.
     #[error(transparent)]
-    Kintone(#[from] kform_kintone::KintoneError),
+    Serve(#[from] crate::serve::ServeError),
     /// The built-in demo form does not parse (a bug in this crate).
     #[error("the demo form definition is invalid: {0}")]
     Form(#[from] serde_json::Error),
@@ -48,7 +48,8 @@ pub fn demo_form() -> Result<FormSpec, serde_json::Error> {
 }
 
 /// Runs the demo until `shutdown` completes. Prints `page:`, `kintone:`, `app:` and `token:`
-/// lines to standard output once everything listens.
+/// lines to standard output once everything listens. Its data directory is a fresh temporary
+/// folder, removed at the end.
 pub async fn run(
     options: DemoOptions,
     shutdown: impl Future<Output = ()> + Send + 'static,
@@ -56,15 +57,13 @@ pub async fn run(
     let token = random_token();
     let fake = kform_fake_kintone::spawn(Apps::demo(token.clone())).await?;
     let form = demo_form()?;
-    let kintone =
-        Client::new(fake.url(), None, Auth::ApiTokens(vec![ApiToken::new(token.clone())]))?;
     let app_id = form.app;
     if !options.widget_dir.join("kform.js").is_file() {
         tracing::warn!(dir = %options.widget_dir.display(), "no widget bundle found; run `cargo xtask build-widget`");
     }
-    let state = AppState::new([FormEntry { spec: form, kintone }])
-        .with_widget_dir(&options.widget_dir)
-        .with_pages_dir(&options.pages_dir);
+    let data_dir = std::env::temp_dir().join(format!("kform-demo-{}", uuid::Uuid::new_v4()));
+    let config = demo_config(fake.url(), &token, form, &data_dir, Some(options.widget_dir.clone()));
+    let state = crate::serve::open(&config).await?.with_pages_dir(&options.pages_dir);
     let listener = tokio::net::TcpListener::bind((Ipv4Addr::LOCALHOST, options.port)).await?;
     let page = listener.local_addr()?;
     let mut stdout = std::io::stdout().lock();
@@ -74,7 +73,48 @@ pub async fn run(
     writeln!(stdout, "token: {token}")?;
     stdout.flush()?;
     drop(stdout);
-    axum::serve(listener, app(state)).with_graceful_shutdown(shutdown).await?;
+    let served = crate::serve::run(state, listener, shutdown).await;
     drop(fake);
-    Ok(())
+    let _ = std::fs::remove_dir_all(&data_dir);
+    Ok(served?)
+}
+
+/// The demo's configuration: one connection to the fake kintone and the demo form.
+pub fn demo_config(
+    kintone_url: &str,
+    token: &str,
+    form: FormSpec,
+    data_dir: &std::path::Path,
+    widget_dir: Option<PathBuf>,
+) -> Config {
+    let connection = ConnectionSettings {
+        base_url: kintone_url.to_owned(),
+        guest_space: None,
+        tokens: [(form.app, vec![Secret::new(token)])].into_iter().collect(),
+        password: None,
+        basic_auth: None,
+        proxy: None,
+    };
+    Config {
+        listen: std::net::SocketAddr::from((Ipv4Addr::LOCALHOST, 0)),
+        data_dir: data_dir.to_owned(),
+        widget_dir,
+        log_format: LogFormat::Text,
+        admin_keys: Vec::new(),
+        integration_keys: Vec::new(),
+        sync_interval: Some(std::time::Duration::from_secs(60)),
+        limits: Limits::default(),
+        // A person needs more than a second to fill in the demo form.
+        spam: SpamSettings {
+            min_fill: std::time::Duration::from_secs(1),
+            ..SpamSettings::default()
+        },
+        connections: [("demo".to_owned(), connection)].into_iter().collect(),
+        forms: vec![FormSettings {
+            connection: "demo".into(),
+            allowed_origins: Vec::new(),
+            captcha: false,
+            spec: form,
+        }],
+    }
 }

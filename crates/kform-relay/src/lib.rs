@@ -1,14 +1,25 @@
 //! The kform relay: serves form schemas, validates submissions again and forwards them to kintone.
 //!
 //! [`app`] builds the whole HTTP service from an [`AppState`]; it is also the seam tests use.
-//! The `kform` binary (`main.rs`) only parses the command line and runs [`demo`].
+//! [`serve`] runs it from a [`config::Config`] (`kform serve`); [`demo`] runs the demo. The
+//! `kform` binary (`main.rs`) only parses the command line.
 
+mod captcha;
+pub mod config;
+mod deliver;
 pub mod demo;
 mod error;
 mod extract;
-mod fields;
+mod guard;
+mod metrics;
 mod routes;
+pub mod secret;
+pub mod serve;
+mod signing;
 mod state;
+mod store;
+mod widget;
 
 pub use routes::app;
-pub use state::{AppState, FormEntry};
+pub use state::{AppState, Source, StartError};
+pub use store::StoreError;

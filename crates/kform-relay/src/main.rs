@@ -6,6 +6,7 @@ use std::process::ExitCode;
 
 use anyhow::Context;
 use clap::{Parser, Subcommand};
+use kform_relay::config::{ConfigError, LogFormat};
 use tracing_subscriber::EnvFilter;
 
 mod check;
@@ -20,6 +21,23 @@ struct Cli {
 
 #[derive(Subcommand)]
 enum Command {
+    /// Run the relay from a configuration file until Ctrl-C or SIGTERM.
+    ///
+    /// A bad value is refused at start, naming its key (exit 2).
+    Serve {
+        /// The configuration (see the README's "Running the relay").
+        #[arg(long, value_name = "kform.toml", default_value = "kform.toml")]
+        config: PathBuf,
+    },
+    /// Check a configuration: every value, every connection (fields.json) and every form.
+    ///
+    /// Prints a table and exits 0 when everything works, 1 when something fails, 2 when the
+    /// file itself is invalid.
+    CheckConfig {
+        /// The configuration.
+        #[arg(long, value_name = "kform.toml", default_value = "kform.toml")]
+        config: PathBuf,
+    },
     /// Run the demo: a fake kintone, the relay and the demo pages on 127.0.0.1.
     Demo {
         /// The page port (0 picks a free one).
@@ -84,6 +102,42 @@ enum Command {
 
 fn main() -> anyhow::Result<ExitCode> {
     match Cli::parse().command {
+        Command::Serve { config } => {
+            let config = match kform_relay::config::load(&config) {
+                Ok(config) => config,
+                Err(err) => return config_error(&config, &err),
+            };
+            init_tracing(config.log_format);
+            let runtime = tokio::runtime::Runtime::new().context("cannot start the runtime")?;
+            runtime.block_on(async {
+                let state = kform_relay::serve::open(&config).await?;
+                let listener = tokio::net::TcpListener::bind(config.listen)
+                    .await
+                    .with_context(|| format!("listen: cannot listen on {}", config.listen))?;
+                let addr = listener.local_addr()?;
+                tracing::info!(%addr, data_dir = %config.data_dir.display(), "kform relay listening");
+                let mut stdout = std::io::stdout().lock();
+                writeln!(stdout, "listening on http://{addr}")?;
+                stdout.flush()?;
+                drop(stdout);
+                kform_relay::serve::run(state, listener, shutdown_signal()).await?;
+                tracing::info!("stopped");
+                anyhow::Ok(())
+            })?;
+            Ok(ExitCode::SUCCESS)
+        }
+        Command::CheckConfig { config } => {
+            let config = match kform_relay::config::load(&config) {
+                Ok(config) => config,
+                Err(err) => return config_error(&config, &err),
+            };
+            let runtime = tokio::runtime::Runtime::new().context("cannot start the runtime")?;
+            let (report, ok) = runtime.block_on(kform_relay::serve::check(&config));
+            let mut stdout = std::io::stdout().lock();
+            write!(stdout, "{report}")?;
+            writeln!(stdout, "{}", if ok { "everything works" } else { "some checks failed" })?;
+            Ok(if ok { ExitCode::SUCCESS } else { ExitCode::from(1) })
+        }
         Command::Validate { fields, record, form, lang } => {
             Ok(check::validate_command(&fields, &record, form.as_deref(), lang))
         }
@@ -91,7 +145,7 @@ fn main() -> anyhow::Result<ExitCode> {
             Ok(check::lint_command(&fields, &form, lang, json))
         }
         Command::FakeKintone { apps, listen } => {
-            init_tracing();
+            init_tracing(LogFormat::Text);
             let text = std::fs::read_to_string(&apps)
                 .with_context(|| format!("cannot read {}", apps.display()))?;
             let apps = match kform_fake_kintone::Apps::from_json(&text) {
@@ -114,7 +168,7 @@ fn main() -> anyhow::Result<ExitCode> {
             Ok(ExitCode::SUCCESS)
         }
         Command::Demo { port, www, pkg } => {
-            init_tracing();
+            init_tracing(LogFormat::Text);
             let options = kform_relay::demo::DemoOptions { port, pages_dir: www, widget_dir: pkg };
             let runtime = tokio::runtime::Runtime::new().context("cannot start the runtime")?;
             runtime
@@ -125,13 +179,23 @@ fn main() -> anyhow::Result<ExitCode> {
     }
 }
 
-fn init_tracing() {
-    tracing_subscriber::fmt()
-        .with_env_filter(
-            EnvFilter::try_from_default_env().unwrap_or_else(|_| EnvFilter::new("info")),
-        )
-        .with_writer(std::io::stderr)
-        .init();
+/// Prints every problem of a configuration, one `key: reason` per line, and exits 2.
+fn config_error(path: &std::path::Path, err: &ConfigError) -> anyhow::Result<ExitCode> {
+    let mut stderr = std::io::stderr().lock();
+    writeln!(stderr, "kform: {} is invalid:", path.display())?;
+    for problem in &err.0 {
+        writeln!(stderr, "  {problem}")?;
+    }
+    Ok(ExitCode::from(2))
+}
+
+fn init_tracing(format: LogFormat) {
+    let filter = EnvFilter::try_from_default_env().unwrap_or_else(|_| EnvFilter::new("info"));
+    let builder = tracing_subscriber::fmt().with_env_filter(filter).with_writer(std::io::stderr);
+    match format {
+        LogFormat::Json => builder.json().init(),
+        LogFormat::Text => builder.init(),
+    }
 }
 
 /// Completes on Ctrl-C or SIGTERM.

@@ -1,55 +1,116 @@
 //! The router: paths, static files and layers, assembled in one place.
+//!
+//! - Public (`/v1/forms/…`): per-form CORS, per-IP rate limit, JSON body limit.
+//! - Admin (`/v1/admin/…`) and integration (`/v1/integration/…`, lookup): bearer keys, no CORS.
+//! - Operations: `/healthz`, `/readyz`, `/metrics`, `/v1/openapi.json`.
+//! - `/widget/…`: the bundle; `/`: demo pages when a pages directory is set.
 
-mod forms;
+mod admin;
+pub(crate) mod forms;
+mod integration;
+mod ops;
 mod submissions;
+mod widget;
+
+use std::time::Instant;
 
 use axum::Router;
-use axum::extract::DefaultBodyLimit;
-use axum::http::{HeaderValue, Method, header};
+use axum::extract::{DefaultBodyLimit, MatchedPath, Request, State};
+use axum::http::{HeaderName, HeaderValue, header};
+use axum::middleware::{self, Next};
+use axum::response::Response;
 use axum::routing::{get, post};
-use tower_http::cors::{Any, CorsLayer};
+use tower_governor::GovernorLayer;
+use tower_http::request_id::{MakeRequestUuid, PropagateRequestIdLayer, SetRequestIdLayer};
 use tower_http::services::{ServeDir, ServeFile};
 use tower_http::set_header::SetResponseHeaderLayer;
 use tower_http::trace::TraceLayer;
 
+use crate::guard;
 use crate::state::AppState;
 
-/// The largest JSON body a submission may have.
-const JSON_BODY_LIMIT: usize = 64 * 1024;
+/// The largest body of an admin call (a form definition).
+const ADMIN_BODY_LIMIT: usize = 1024 * 1024;
+
+/// Headers every API answer carries unless a handler set its own.
+fn api_headers(router: Router<AppState>) -> Router<AppState> {
+    let header = |name: HeaderName, value: &'static str| {
+        SetResponseHeaderLayer::if_not_present(name, HeaderValue::from_static(value))
+    };
+    router.layer(header(header::CACHE_CONTROL, "no-store")).layer(header(
+        header::CONTENT_SECURITY_POLICY,
+        "default-src 'none'; frame-ancestors 'none'",
+    ))
+}
 
 /// The relay's whole HTTP service.
-///
-/// Public form endpoints answer any origin for now (per-form allowed origins are not built yet).
-/// The widget bundle is served under `/widget/` when a widget directory is set, and pages from
-/// `/` when a pages directory is set (the demo).
 pub fn app(state: AppState) -> Router {
-    let cors = CorsLayer::new()
-        .allow_origin(Any)
-        .allow_methods([Method::GET, Method::POST])
-        .allow_headers([header::CONTENT_TYPE, header::ACCEPT_LANGUAGE]);
-    let mut router = Router::new()
-        .route("/v1/forms/{form_id}", get(forms::show))
-        .route("/v1/forms/{form_id}/submissions", post(submissions::create))
-        .layer(cors)
-        .layer(DefaultBodyLimit::max(JSON_BODY_LIMIT))
-        .layer(SetResponseHeaderLayer::overriding(
-            header::CACHE_CONTROL,
-            HeaderValue::from_static("no-store"),
-        ));
-    if let Some(dir) = &state.widget_dir {
-        // The bundle's file names are not content-hashed yet, so browsers must revalidate.
-        let widget = Router::new().fallback_service(ServeDir::new(dir)).layer(
-            SetResponseHeaderLayer::overriding(
-                header::CACHE_CONTROL,
-                HeaderValue::from_static("no-cache"),
-            ),
-        );
-        router = router.nest_service("/widget", widget);
-    }
-    if let Some(dir) = &state.pages_dir {
+    let limits = &state.inner.limits;
+    let public = Router::new()
+        .route("/v1/forms/{form_id}", get(forms::show).options(guard::preflight))
+        .route(
+            "/v1/forms/{form_id}/submissions",
+            post(submissions::create).options(guard::preflight),
+        )
+        .route_layer(middleware::from_fn_with_state(state.clone(), guard::form_origins))
+        .layer(
+            GovernorLayer::new(state.inner.rate_limit.clone()).error_handler(guard::rate_limited),
+        )
+        .layer(DefaultBodyLimit::max(limits.json_body_bytes));
+    let integration = Router::new()
+        .route("/v1/integration/forms/{form_id}/submissions", post(integration::submit))
+        .route("/v1/connections/{name}/apps/{app}/lookup", get(integration::lookup))
+        .layer(DefaultBodyLimit::max(limits.file_body_bytes));
+    let admin = admin::router().layer(DefaultBodyLimit::max(ADMIN_BODY_LIMIT));
+    let ops = Router::new()
+        .route("/healthz", get(ops::healthz))
+        .route("/readyz", get(ops::readyz))
+        .route("/metrics", get(ops::metrics))
+        .route("/v1/openapi.json", get(ops::openapi));
+    let api = api_headers(public.merge(integration).merge(admin).merge(ops));
+    let mut router = api
+        .route("/widget/sri.json", get(widget::manifest))
+        .route("/widget/{file}", get(widget::latest))
+        .route("/widget/{version}/{file}", get(widget::versioned));
+    if let Some(dir) = &state.inner.pages_dir {
         router = router.fallback_service(
             ServeDir::new(dir).not_found_service(ServeFile::new(dir.join("404.html"))),
         );
     }
-    router.layer(TraceLayer::new_for_http()).with_state(state)
+    let header = |name: &'static str, value: &'static str| {
+        SetResponseHeaderLayer::if_not_present(
+            HeaderName::from_static(name),
+            HeaderValue::from_static(value),
+        )
+    };
+    router
+        .layer(middleware::from_fn_with_state(state.clone(), record_metrics))
+        .layer(header("x-content-type-options", "nosniff"))
+        .layer(header("referrer-policy", "no-referrer"))
+        .layer(header("x-frame-options", "DENY"))
+        .layer(header("strict-transport-security", "max-age=31536000"))
+        .layer(PropagateRequestIdLayer::x_request_id())
+        .layer(TraceLayer::new_for_http().make_span_with(|request: &Request| {
+            let id = request
+                .headers()
+                .get("x-request-id")
+                .and_then(|value| value.to_str().ok())
+                .unwrap_or_default();
+            // The path only: query strings may hold personal data (a lookup's phone number).
+            tracing::info_span!("request", method = %request.method(), path = %request.uri().path(), request_id = %id)
+        }))
+        .layer(SetRequestIdLayer::x_request_id(MakeRequestUuid))
+        .with_state(state)
+}
+
+/// Counts every request by its route pattern (never its raw path, which holds ids).
+async fn record_metrics(State(state): State<AppState>, request: Request, next: Next) -> Response {
+    let route = request
+        .extensions()
+        .get::<MatchedPath>()
+        .map_or_else(|| "unmatched".to_owned(), |path| path.as_str().to_owned());
+    let started = Instant::now();
+    let response = next.run(request).await;
+    state.inner.metrics.http(&route, response.status().as_u16(), started.elapsed());
+    response
 }

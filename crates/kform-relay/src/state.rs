@@ -1,57 +1,451 @@
-//! What every request handler shares: the forms, their kintone connections and cached fields.
+//! What every request handler shares: connections and their kintone clients, forms, synced field
+//! settings, the store, keys, limits and metrics.
+//!
+//! Connections and forms come from `kform.toml` (read-only) and from the admin API (kept in the
+//! store). Field settings are synced from kintone on first use, on an interval and on demand;
+//! each sync lints the forms on that app and raises a drift alert when one no longer fits.
 
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, HashMap};
 use std::path::PathBuf;
-use std::sync::Arc;
+use std::sync::{Arc, Mutex, PoisonError, RwLock};
+use std::time::Duration;
 
-use kform_core::{FormId, FormSpec};
-use kform_kintone::Client;
+use kform_core::{AppFields, AppId, FormId, lint};
+use kform_kintone::{Auth, Client, KintoneError, Observer, Options, Password};
+use serde::Serialize;
 
-use crate::fields::FieldsCache;
+use crate::config::{
+    Config, ConnectionFile, ConnectionSettings, FormSettings, Limits, SpamSettings,
+};
+use crate::error::AppError;
+use crate::metrics::Metrics;
+use crate::secret::Secret;
+use crate::signing::Signer;
+use crate::store::{Store, StoreError, Table};
+use crate::widget::Widget;
 
-/// One published form and the kintone connection it writes through.
+/// Where a form or a connection is defined.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Source {
+    /// In `kform.toml`: read-only through the admin API.
+    Config,
+    /// Made through the admin API and kept in the data directory.
+    Admin,
+}
+
+/// A kintone connection with a client per app.
+#[derive(Debug)]
+pub(crate) struct Connection {
+    pub(crate) name: String,
+    pub(crate) settings: ConnectionSettings,
+    pub(crate) source: Source,
+    by_app: BTreeMap<AppId, Client>,
+    password: Option<Client>,
+}
+
+impl Connection {
+    fn build(
+        name: &str,
+        settings: ConnectionSettings,
+        source: Source,
+        metrics: &Metrics,
+    ) -> Result<Self, KintoneError> {
+        let observer = {
+            let metrics = metrics.clone();
+            Observer::new(move |call| {
+                metrics.kintone(call.method, call.api, call.status, call.elapsed)
+            })
+        };
+        let options = || Options {
+            basic_auth: settings
+                .basic_auth
+                .as_ref()
+                .map(|(login, password)| (login.clone(), Password::new(password.expose()))),
+            proxy: settings.proxy.clone(),
+            observer: Some(observer.clone()),
+        };
+        let client =
+            |auth| Client::with_options(&settings.base_url, settings.guest_space, auth, options());
+        let mut by_app = BTreeMap::new();
+        for (app, tokens) in &settings.tokens {
+            let tokens = tokens.iter().map(|token| kform_kintone::ApiToken::new(token.expose()));
+            by_app.insert(*app, client(Auth::ApiTokens(tokens.collect()))?);
+        }
+        let password = match &settings.password {
+            Some((login, password)) => Some(client(Auth::Password {
+                login: login.clone(),
+                password: Password::new(password.expose()),
+            })?),
+            None => None,
+        };
+        Ok(Self { name: name.to_owned(), settings, source, by_app, password })
+    }
+
+    /// The client for records of `app`: its API tokens, else the password.
+    pub(crate) fn client(&self, app: AppId) -> Result<&Client, AppError> {
+        self.by_app.get(&app).or(self.password.as_ref()).ok_or_else(|| self.no_credentials(app))
+    }
+
+    /// The client for syncing `app`'s fields: the password (app administration rights) first.
+    pub(crate) fn admin_client(&self, app: AppId) -> Result<&Client, AppError> {
+        self.password
+            .as_ref()
+            .or_else(|| self.by_app.get(&app))
+            .ok_or_else(|| self.no_credentials(app))
+    }
+
+    fn no_credentials(&self, app: AppId) -> AppError {
+        AppError::coded(
+            axum::http::StatusCode::UNPROCESSABLE_ENTITY,
+            "no_credentials",
+            format!("connection {:?} has no API token for app {app} and no password", self.name),
+        )
+    }
+
+    /// The apps it has tokens for.
+    pub(crate) fn token_apps(&self) -> impl Iterator<Item = AppId> + '_ {
+        self.by_app.keys().copied()
+    }
+
+    /// What the admin API shows: never a secret.
+    pub(crate) fn summary(&self) -> serde_json::Value {
+        serde_json::json!({
+            "name": self.name,
+            "source": self.source,
+            "base_url": self.settings.base_url,
+            "guest_space": self.settings.guest_space,
+            "apps_with_tokens": self.by_app.keys().map(|app| app.0).collect::<Vec<_>>(),
+            "login": self.settings.password.as_ref().map(|(login, _)| login),
+            "basic_auth": self.settings.basic_auth.is_some(),
+            "proxy": self.settings.proxy,
+        })
+    }
+}
+
+/// A form with the relay's settings for it.
 #[derive(Clone, Debug)]
-pub struct FormEntry {
-    /// The form definition.
-    pub spec: FormSpec,
-    /// The kintone client holding this form's credentials.
-    pub kintone: Client,
+pub(crate) struct FormEntry {
+    pub(crate) settings: FormSettings,
+    pub(crate) source: Source,
+}
+
+/// Why the relay could not start.
+#[derive(Debug, thiserror::Error)]
+pub enum StartError {
+    /// The data directory or its database.
+    #[error(transparent)]
+    Store(#[from] StoreError),
+    /// A connection's client could not be built.
+    #[error("connection {name}: {source}")]
+    Connection {
+        /// The connection.
+        name: String,
+        /// Why.
+        source: KintoneError,
+    },
+    /// The widget bundle could not be read.
+    #[error("the widget bundle: {0}")]
+    Widget(#[from] std::io::Error),
 }
 
 /// Shared state of the relay.
 #[derive(Clone)]
 pub struct AppState {
-    pub(crate) forms: Arc<BTreeMap<FormId, FormEntry>>,
-    pub(crate) fields: FieldsCache,
-    pub(crate) widget_dir: Option<PathBuf>,
+    pub(crate) inner: Arc<Inner>,
+}
+
+pub(crate) struct Inner {
+    pub(crate) store: Store,
+    pub(crate) signer: Signer,
+    pub(crate) metrics: Metrics,
+    pub(crate) admin_keys: Vec<Secret>,
+    pub(crate) integration_keys: Vec<Secret>,
+    pub(crate) limits: Limits,
+    pub(crate) spam: SpamSettings,
+    pub(crate) widget: Option<Widget>,
     pub(crate) pages_dir: Option<PathBuf>,
+    pub(crate) sync_interval: Option<Duration>,
+    pub(crate) rate_limit: crate::guard::RateLimit,
+    connections: RwLock<BTreeMap<String, Arc<Connection>>>,
+    forms: RwLock<BTreeMap<FormId, Arc<FormEntry>>>,
+    fields: Mutex<HashMap<(String, AppId), Arc<AppFields>>>,
+}
+
+/// What a sync found.
+#[derive(Clone, Debug, Serialize)]
+pub(crate) struct SyncReport {
+    pub(crate) connection: String,
+    pub(crate) app: u64,
+    pub(crate) revision: String,
+    /// Whether the revision differs from the one synced before.
+    pub(crate) changed: bool,
+    /// Forms on this app that no longer fit it, with their lint problems.
+    pub(crate) drift: BTreeMap<String, Vec<kform_core::LintIssue>>,
 }
 
 impl AppState {
-    /// State serving `forms`, with no static files.
-    pub fn new(forms: impl IntoIterator<Item = FormEntry>) -> Self {
-        let forms = forms.into_iter().map(|entry| (entry.spec.id.clone(), entry)).collect();
-        Self {
-            forms: Arc::new(forms),
-            fields: FieldsCache::default(),
-            widget_dir: None,
+    /// Opens the data directory and builds every connection and form of `config`.
+    pub fn open(config: &Config) -> Result<Self, StartError> {
+        let store = Store::open(&config.data_dir)?;
+        let signer = Signer::new(store.signing_key()?);
+        let widget = match &config.widget_dir {
+            Some(dir) => Some(Widget::from_dir(dir)?),
+            None => Widget::built_in(),
+        };
+        let inner = Inner {
+            store,
+            signer,
+            metrics: Metrics::default(),
+            admin_keys: config.admin_keys.clone(),
+            integration_keys: config.integration_keys.clone(),
+            limits: config.limits.clone(),
+            spam: config.spam.clone(),
+            widget,
             pages_dir: None,
+            sync_interval: config.sync_interval,
+            rate_limit: crate::guard::rate_limit(
+                config.limits.per_ip_per_minute,
+                config.limits.per_ip_burst,
+                config.limits.trusted_proxy_hops,
+            ),
+            connections: RwLock::default(),
+            forms: RwLock::default(),
+            fields: Mutex::default(),
+        };
+        let state = Self { inner: Arc::new(inner) };
+        for (name, settings) in &config.connections {
+            let connection =
+                Connection::build(name, settings.clone(), Source::Config, &state.inner.metrics)
+                    .map_err(|source| StartError::Connection { name: name.clone(), source })?;
+            state.put_connection(connection);
         }
+        for settings in &config.forms {
+            state.put_form(FormEntry { settings: settings.clone(), source: Source::Config });
+        }
+        Ok(state)
     }
 
-    /// Also serves the widget bundle (`pkg/`) under `/widget/`.
-    pub fn with_widget_dir(mut self, dir: impl Into<PathBuf>) -> Self {
-        self.widget_dir = Some(dir.into());
-        self
+    /// Also reads the connections and forms made through the admin API (call once at start).
+    pub async fn load_stored(&self) -> Result<(), StoreError> {
+        let env = |name: &str| std::env::var(name).ok();
+        for (name, json) in self.inner.store.list_settings(Table::Connections).await? {
+            if self.connection(&name).is_some() {
+                tracing::warn!(connection = %name, "a stored connection has the name of one in kform.toml; kform.toml wins");
+                continue;
+            }
+            let file: ConnectionFile = serde_json::from_str(&json)?;
+            match file.resolve(&env).map_err(|err| err.to_string()).and_then(|settings| {
+                Connection::build(&name, settings, Source::Admin, &self.inner.metrics)
+                    .map_err(|err| err.to_string())
+            }) {
+                Ok(connection) => self.put_connection(connection),
+                Err(reason) => {
+                    tracing::error!(connection = %name, %reason, "a stored connection cannot be used")
+                }
+            }
+        }
+        for (id, json) in self.inner.store.list_settings(Table::Forms).await? {
+            if self.form(&FormId(id.clone())).is_some() {
+                tracing::warn!(form = %id, "a stored form has the id of one in kform.toml; kform.toml wins");
+                continue;
+            }
+            let settings: FormSettings = serde_json::from_str(&json)?;
+            self.put_form(FormEntry { settings, source: Source::Admin });
+        }
+        Ok(())
     }
 
     /// Also serves pages (the demo's `www/`) from `/`.
     pub fn with_pages_dir(mut self, dir: impl Into<PathBuf>) -> Self {
-        self.pages_dir = Some(dir.into());
+        if let Some(inner) = Arc::get_mut(&mut self.inner) {
+            inner.pages_dir = Some(dir.into());
+        }
         self
     }
 
-    pub(crate) fn form(&self, id: &FormId) -> Option<&FormEntry> {
-        self.forms.get(id)
+    pub(crate) fn store(&self) -> &Store {
+        &self.inner.store
+    }
+
+    pub(crate) fn form(&self, id: &FormId) -> Option<Arc<FormEntry>> {
+        self.inner.forms.read().unwrap_or_else(PoisonError::into_inner).get(id).cloned()
+    }
+
+    pub(crate) fn forms(&self) -> Vec<Arc<FormEntry>> {
+        self.inner.forms.read().unwrap_or_else(PoisonError::into_inner).values().cloned().collect()
+    }
+
+    pub(crate) fn put_form(&self, entry: FormEntry) {
+        let id = entry.settings.spec.id.clone();
+        self.inner
+            .forms
+            .write()
+            .unwrap_or_else(PoisonError::into_inner)
+            .insert(id, Arc::new(entry));
+    }
+
+    pub(crate) fn remove_form(&self, id: &FormId) {
+        self.inner.forms.write().unwrap_or_else(PoisonError::into_inner).remove(id);
+    }
+
+    pub(crate) fn connection(&self, name: &str) -> Option<Arc<Connection>> {
+        self.inner.connections.read().unwrap_or_else(PoisonError::into_inner).get(name).cloned()
+    }
+
+    pub(crate) fn connections(&self) -> Vec<Arc<Connection>> {
+        self.inner
+            .connections
+            .read()
+            .unwrap_or_else(PoisonError::into_inner)
+            .values()
+            .cloned()
+            .collect()
+    }
+
+    fn put_connection(&self, connection: Connection) {
+        let name = connection.name.clone();
+        self.inner
+            .connections
+            .write()
+            .unwrap_or_else(PoisonError::into_inner)
+            .insert(name.clone(), Arc::new(connection));
+        // Field settings read through an old client are kept: they are kintone's, not the client's.
+    }
+
+    /// Builds and keeps an admin-made connection.
+    pub(crate) fn add_connection(&self, name: &str, file: ConnectionFile) -> Result<(), AppError> {
+        let settings = file.resolve(&|name| std::env::var(name).ok()).map_err(AppError::Config)?;
+        let connection = Connection::build(name, settings, Source::Admin, &self.inner.metrics)
+            .map_err(|err| {
+                AppError::coded(
+                    axum::http::StatusCode::UNPROCESSABLE_ENTITY,
+                    "invalid_connection",
+                    err.to_string(),
+                )
+            })?;
+        self.put_connection(connection);
+        Ok(())
+    }
+
+    pub(crate) fn remove_connection(&self, name: &str) {
+        self.inner.connections.write().unwrap_or_else(PoisonError::into_inner).remove(name);
+    }
+
+    pub(crate) fn connection_or_404(&self, name: &str) -> Result<Arc<Connection>, AppError> {
+        self.connection(name).ok_or_else(|| AppError::UnknownConnection(name.to_owned()))
+    }
+
+    /// The app's field settings: kept in memory, else the last sync stored, else a sync now.
+    pub(crate) async fn fields(
+        &self,
+        connection: &str,
+        app: AppId,
+    ) -> Result<Arc<AppFields>, AppError> {
+        let key = (connection.to_owned(), app);
+        if let Some(fields) = self.lock_fields().get(&key).cloned() {
+            return Ok(fields);
+        }
+        if let Some((json, _)) =
+            self.store().app_fields(connection.to_owned(), app.0).await.map_err(AppError::Store)?
+        {
+            let fields: AppFields =
+                serde_json::from_str(&json).map_err(|err| AppError::Store(err.into()))?;
+            let fields = Arc::new(fields);
+            self.lock_fields().insert(key, fields.clone());
+            return Ok(fields);
+        }
+        self.sync(connection, app).await?;
+        self.lock_fields().get(&key).cloned().ok_or_else(|| {
+            AppError::coded(
+                axum::http::StatusCode::INTERNAL_SERVER_ERROR,
+                "sync_lost",
+                "the synced fields were not kept",
+            )
+        })
+    }
+
+    fn lock_fields(&self) -> std::sync::MutexGuard<'_, HashMap<(String, AppId), Arc<AppFields>>> {
+        self.inner.fields.lock().unwrap_or_else(PoisonError::into_inner)
+    }
+
+    /// Reads the app's field settings from kintone, keeps them, and lints every form on the app.
+    pub(crate) async fn sync(&self, connection: &str, app: AppId) -> Result<SyncReport, AppError> {
+        let conn = self.connection_or_404(connection)?;
+        let fetched = conn
+            .admin_client(app)?
+            .form_fields(app)
+            .await
+            .map_err(|err| AppError::Kintone(err, kform_core::Locale::En))?;
+        let key = (connection.to_owned(), app);
+        let before = self.lock_fields().get(&key).map(|fields| fields.revision.clone());
+        let json = serde_json::to_string(&fetched).map_err(|err| AppError::Store(err.into()))?;
+        self.store()
+            .put_app_fields(connection.to_owned(), app.0, fetched.revision.clone(), json)
+            .await
+            .map_err(AppError::Store)?;
+        let fetched = Arc::new(fetched);
+        self.lock_fields().insert(key, fetched.clone());
+        let mut drift = BTreeMap::new();
+        for entry in self.forms() {
+            let settings = &entry.settings;
+            if settings.connection != connection || settings.spec.app != app {
+                continue;
+            }
+            let issues = lint(&fetched, &settings.spec);
+            let form = settings.spec.id.0.clone();
+            if issues.is_empty() {
+                self.store().clear_alerts(form).await.map_err(AppError::Store)?;
+                continue;
+            }
+            let json = serde_json::to_value(&issues).unwrap_or_default();
+            if self
+                .store()
+                .raise_alert(form.clone(), fetched.revision.clone(), json)
+                .await
+                .map_err(AppError::Store)?
+            {
+                tracing::warn!(form = %form, revision = %fetched.revision, problems = issues.len(),
+                    "the app's fields changed and the form no longer fits them (drift alert)");
+            }
+            drift.insert(form, issues);
+        }
+        Ok(SyncReport {
+            connection: connection.to_owned(),
+            app: app.0,
+            changed: before.as_ref() != Some(&fetched.revision),
+            revision: fetched.revision.clone(),
+            drift,
+        })
+    }
+
+    /// Syncs every app a form uses (the interval sync); failures are logged.
+    pub async fn sync_all(&self) {
+        let mut apps: Vec<(String, AppId)> = self
+            .forms()
+            .iter()
+            .map(|entry| (entry.settings.connection.clone(), entry.settings.spec.app))
+            .collect();
+        apps.sort();
+        apps.dedup();
+        for (connection, app) in apps {
+            if let Err(err) = self.sync(&connection, app).await {
+                tracing::warn!(%connection, %app, error = %err, "syncing the app's fields failed");
+            }
+        }
+    }
+
+    /// Syncs on the configured interval until the returned task is aborted.
+    pub fn spawn_sync(&self) -> Option<tokio::task::JoinHandle<()>> {
+        let interval = self.inner.sync_interval?;
+        let state = self.clone();
+        Some(tokio::spawn(async move {
+            let mut ticker = tokio::time::interval(interval);
+            ticker.tick().await;
+            loop {
+                ticker.tick().await;
+                state.sync_all().await;
+            }
+        }))
     }
 }

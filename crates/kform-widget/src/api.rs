@@ -20,14 +20,16 @@ impl Endpoint {
     }
 }
 
-/// `GET /v1/forms/{form_id}`.
-pub(crate) async fn load(endpoint: &Endpoint) -> Result<FormDescriptor, String> {
+/// `GET /v1/forms/{form_id}`: the descriptor and the render token sent with it.
+pub(crate) async fn load(endpoint: &Endpoint) -> Result<(FormDescriptor, Option<String>), String> {
     let response =
         Request::get(&endpoint.form_url()).send().await.map_err(|err| err.to_string())?;
     if !response.ok() {
         return Err(format!("the relay answered {}", response.status()));
     }
-    response.json().await.map_err(|err| err.to_string())
+    let render_token = response.headers().get("kform-render-token");
+    let descriptor = response.json().await.map_err(|err| err.to_string())?;
+    Ok((descriptor, render_token))
 }
 
 /// `POST /v1/forms/{form_id}/submissions`.

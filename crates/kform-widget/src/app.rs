@@ -36,14 +36,16 @@ pub(crate) fn kintone_form(
     let loaded: RwSignal<Option<Result<RwSignal<FormState>, ()>>> = RwSignal::new(None);
     let show = {
         let host = host.clone();
-        move |descriptor| {
-            loaded.set(Some(Ok(RwSignal::new(FormState::new(descriptor, locale)))));
+        move |descriptor, render_token: Option<String>| {
+            let mut state = FormState::new(descriptor, locale);
+            state.set_render_token(render_token);
+            loaded.set(Some(Ok(RwSignal::new(state))));
             emit(&host, "kform:ready", &json!({}));
         }
     };
     let endpoint = match source {
         Source::Preview(descriptor) => {
-            show(descriptor);
+            show(descriptor, None);
             None
         }
         Source::Relay(endpoint) => {
@@ -51,7 +53,7 @@ pub(crate) fn kintone_form(
             let host = host.clone();
             spawn_local(async move {
                 match api::load(&request).await {
-                    Ok(descriptor) => show(descriptor),
+                    Ok((descriptor, render_token)) => show(descriptor, render_token),
                     Err(reason) => {
                         emit(&host, "kform:error", &json!({ "stage": "load", "reason": reason }));
                         loaded.set(Some(Err(())));

@@ -34,6 +34,7 @@ pub struct FormState {
     report: Report,
     server_report: Report,
     submission_id: Option<String>,
+    render_token: Option<String>,
     status: Status,
 }
 
@@ -70,6 +71,7 @@ impl FormState {
             report: Report::default(),
             server_report: Report::default(),
             submission_id: None,
+            render_token: None,
             status: Status::Editing,
         };
         state.revalidate();
@@ -182,6 +184,11 @@ impl FormState {
             .collect()
     }
 
+    /// Keeps the relay's render token, sent back with the submission (spam protection).
+    pub fn set_render_token(&mut self, token: Option<String>) {
+        self.render_token = token;
+    }
+
     /// Starts a submission: `None` when the values are invalid (their problems become visible) or
     /// one is already being sent. kintone's earlier verdicts do not block a new try. The same submission id is reused until one succeeds, so a
     /// retry is recognisable as the same submission.
@@ -197,7 +204,12 @@ impl FormState {
         }
         let submission_id = self.submission_id.get_or_insert_with(new_id).clone();
         self.status = Status::Sending;
-        Some(Submission { submission_id: Some(submission_id), values: self.values.clone() })
+        Some(Submission {
+            submission_id: Some(submission_id),
+            values: self.values.clone(),
+            render_token: self.render_token.clone(),
+            ..Submission::default()
+        })
     }
 
     /// Records the relay's answer.

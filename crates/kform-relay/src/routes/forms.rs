@@ -1,28 +1,82 @@
-//! `GET /v1/forms/{form_id}`: the form descriptor a widget renders.
+//! `GET /v1/forms/{form_id}`: the form schema a widget renders.
 
-use axum::Json;
 use axum::extract::{Path, State};
+use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
+use axum::response::{IntoResponse, Response};
 use kform_core::FormId;
-use kform_core::protocol::FormDescriptor;
+use kform_core::protocol::{CaptchaChallenge, FormDescriptor};
+use sha2::{Digest, Sha256};
 
 use crate::error::AppError;
-use crate::extract::RequestLocale;
+use crate::guard::RENDER_TOKEN;
+use crate::signing::Claim;
 use crate::state::AppState;
 
 /// The form definition with the app's current settings of the fields it maps; nothing else.
+///
+/// The body is the same for every visitor until the form or the app's fields change, so it has
+/// an ETag and browsers revalidate it (`no-cache`). The render token, which says when this
+/// visitor was served the form, travels in the `Kform-Render-Token` header of every answer,
+/// 304s included.
 pub(crate) async fn show(
     State(state): State<AppState>,
     Path(form_id): Path<String>,
-    RequestLocale(locale): RequestLocale,
-) -> Result<Json<FormDescriptor>, AppError> {
+    headers: HeaderMap,
+) -> Result<Response, AppError> {
     let form_id = FormId(form_id);
     let entry = state.form(&form_id).ok_or(AppError::UnknownForm(form_id))?;
-    let locale = locale.unwrap_or(entry.spec.default_lang);
-    let fields = state
-        .fields
-        .get(&entry.kintone, entry.spec.app)
-        .await
-        .map_err(|err| AppError::Kintone(err, locale))?;
-    let fields = fields.subset(entry.spec.field_codes());
-    Ok(Json(FormDescriptor { form: entry.spec.clone(), fields }))
+    let settings = &entry.settings;
+    let fields = state.fields(&settings.connection, settings.spec.app).await?;
+    let captcha =
+        settings.captcha.then(|| state.inner.spam.captcha.as_ref()).flatten().map(|captcha| {
+            CaptchaChallenge {
+                provider: serde_json::to_value(captcha.provider)
+                    .ok()
+                    .and_then(|value| value.as_str().map(str::to_owned))
+                    .unwrap_or_default(),
+                site_key: captcha.site_key.clone(),
+            }
+        });
+    let descriptor = FormDescriptor {
+        form: settings.spec.clone(),
+        fields: fields.subset(settings.spec.field_codes()),
+        captcha,
+    };
+    let body = serde_json::to_vec(&descriptor).map_err(|err| AppError::Store(err.into()))?;
+    let digest = Sha256::digest(&body);
+    let etag: String = digest.iter().take(12).map(|byte| format!("{byte:02x}")).collect();
+    let etag = format!("\"{etag}\"");
+    let token = state
+        .inner
+        .signer
+        .sign(&Claim::Render { form: settings.spec.id.0.clone(), at: now_millis() });
+    let mut response = if headers
+        .get(header::IF_NONE_MATCH)
+        .and_then(|value| value.to_str().ok())
+        .is_some_and(|tags| tags.split(',').any(|tag| tag.trim() == etag))
+    {
+        StatusCode::NOT_MODIFIED.into_response()
+    } else {
+        ([(header::CONTENT_TYPE, HeaderValue::from_static("application/json"))], body)
+            .into_response()
+    };
+    let out = response.headers_mut();
+    if let Ok(value) = HeaderValue::from_str(&etag) {
+        out.insert(header::ETAG, value);
+    }
+    out.insert(header::CACHE_CONTROL, HeaderValue::from_static("private, no-cache"));
+    if let Ok(value) = HeaderValue::from_str(&token) {
+        out.insert(RENDER_TOKEN, value);
+    }
+    if let Ok(value) = HeaderValue::from_str(&fields.revision) {
+        out.insert("kform-fields-revision", value);
+    }
+    Ok(response)
+}
+
+/// Milliseconds since the Unix epoch.
+pub(crate) fn now_millis() -> i64 {
+    std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map_or(0, |elapsed| i64::try_from(elapsed.as_millis()).unwrap_or(i64::MAX))
 }

@@ -1,49 +1,109 @@
-//! `POST /v1/forms/{form_id}/submissions`: validate again, then forward to kintone.
-//!
-//! Forwarding is synchronous for now: the answer says whether kintone created the record. (The
-//! durable outbox and batched delivery replace this step without changing the request.)
+//! `POST /v1/forms/{form_id}/submissions`: spam checks, then the shared submission path.
 
-use axum::Json;
 use axum::extract::{Path, State};
 use axum::http::StatusCode;
+use axum::response::Response;
+use kform_core::FormId;
 use kform_core::protocol::{Submission, SubmissionState, SubmitOutcome};
-use kform_core::{FormId, validate};
 
+use crate::captcha;
+use crate::deliver::{self, Incoming};
 use crate::error::AppError;
 use crate::extract::{AppJson, RequestLocale};
+use crate::guard::ClientAddr;
+use crate::routes::forms::now_millis;
+use crate::signing::Claim;
 use crate::state::AppState;
 
-/// Validates the values with `kform-core` and adds the record to kintone.
+/// Checks the honeypot, the fill time and the captcha, then validates and delivers.
 pub(crate) async fn create(
     State(state): State<AppState>,
     Path(form_id): Path<String>,
     RequestLocale(locale): RequestLocale,
+    ClientAddr(client): ClientAddr,
     AppJson(submission): AppJson<Submission>,
-) -> Result<(StatusCode, Json<SubmitOutcome>), AppError> {
+) -> Result<Response, AppError> {
     let form_id = FormId(form_id);
     let entry = state.form(&form_id).ok_or(AppError::UnknownForm(form_id))?;
-    let locale = locale.unwrap_or(entry.spec.default_lang);
-    let kintone_error = |err| AppError::Kintone(err, locale);
-    let fields = state.fields.get(&entry.kintone, entry.spec.app).await.map_err(kintone_error)?;
-    let record = validate(&fields, &entry.spec, &submission.values)
-        .map_err(|report| AppError::Invalid(report, locale))?;
-    let submission_id =
-        submission.submission_id.unwrap_or_else(|| uuid::Uuid::new_v4().to_string());
-    if entry.spec.test_mode {
-        // A form in test mode checks everything and answers, but never writes to kintone.
-        tracing::info!(form = %entry.spec.id, "test-mode submission validated, not delivered");
+    let spec = &entry.settings.spec;
+    let locale = locale.unwrap_or(spec.default_lang);
+    if submission.honeypot.as_deref().is_some_and(|value| !value.is_empty()) {
+        // A robot filled the hidden input: answer as if accepted, so it learns nothing.
+        let submission_id = uuid::Uuid::new_v4().to_string();
+        tracing::info!(form = %spec.id, "honeypot filled; submission dropped");
+        state
+            .store()
+            .spam(spec.id.0.clone(), submission_id.clone())
+            .await
+            .map_err(AppError::Store)?;
+        state.inner.metrics.submission(&spec.id.0, "spam");
         let outcome =
-            SubmitOutcome { submission_id, state: SubmissionState::Tested, record_id: None };
-        return Ok((StatusCode::OK, Json(outcome)));
+            SubmitOutcome { submission_id, state: SubmissionState::Accepted, record_id: None };
+        return Ok(axum::response::IntoResponse::into_response((
+            StatusCode::ACCEPTED,
+            axum::Json(outcome),
+        )));
     }
-    let added = entry.kintone.add_record(entry.spec.app, &record).await.map_err(kintone_error)?;
-    tracing::info!(form = %entry.spec.id, record = %added.id, "submission delivered");
-    Ok((
-        StatusCode::CREATED,
-        Json(SubmitOutcome {
-            submission_id,
-            state: SubmissionState::Delivered,
-            record_id: Some(added.id),
-        }),
-    ))
+    check_fill_time(&state, &spec.id.0, submission.render_token.as_deref())?;
+    if entry.settings.captcha
+        && let Some(captcha) = &state.inner.spam.captcha
+    {
+        let token = submission.captcha_token.as_deref().unwrap_or_default();
+        if token.is_empty() {
+            state.inner.metrics.submission(&spec.id.0, "captcha_failed");
+            return Err(AppError::bad_request(
+                "captcha_required",
+                "solve the captcha before sending",
+            ));
+        }
+        if let Err(reason) = captcha::verify(captcha, token, client).await {
+            tracing::info!(form = %spec.id, %reason, "captcha refused");
+            state.inner.metrics.submission(&spec.id.0, "captcha_failed");
+            return Err(AppError::bad_request(
+                "captcha_failed",
+                "the captcha was not solved; please try again",
+            ));
+        }
+    }
+    let incoming = Incoming {
+        submission_id: submission.submission_id,
+        values: submission.values,
+        uploads: Vec::new(),
+        locale,
+    };
+    deliver::accept(&state, &entry, incoming).await
+}
+
+/// Refuses a submission sent sooner than `min_fill` after its form was served, or with a render
+/// token that is missing, forged, for another form or too old.
+fn check_fill_time(state: &AppState, form: &str, token: Option<&str>) -> Result<(), AppError> {
+    let spam = &state.inner.spam;
+    if spam.min_fill.is_zero() {
+        return Ok(());
+    }
+    let reload = |code| {
+        state.inner.metrics.submission(form, "spam_check_failed");
+        AppError::bad_request(code, "the form is out of date; reload the page and send it again")
+    };
+    let Some(token) = token else { return Err(reload("render_token_missing")) };
+    let Some(Claim::Render { form: served, at }) = state.inner.signer.verify(token) else {
+        return Err(reload("render_token_invalid"));
+    };
+    if served != form {
+        return Err(reload("render_token_invalid"));
+    }
+    let elapsed = now_millis().saturating_sub(at);
+    let millis =
+        |duration: std::time::Duration| i64::try_from(duration.as_millis()).unwrap_or(i64::MAX);
+    if elapsed < millis(spam.min_fill) {
+        state.inner.metrics.submission(form, "too_fast");
+        return Err(AppError::bad_request(
+            "too_fast",
+            "the form was sent too quickly after it appeared; please try again",
+        ));
+    }
+    if elapsed > millis(spam.max_age) {
+        return Err(reload("render_token_expired"));
+    }
+    Ok(())
 }

@@ -1,33 +1,55 @@
 //! The relay's HTTP API through `app(state).oneshot(…)`, against the fake kintone over real TCP.
 #![allow(clippy::unwrap_used, reason = "a failed step should fail the test loudly")]
 
+use std::time::Duration;
+
 use axum::body::Body;
 use axum::http::{Request, StatusCode};
 use kform_fake_kintone::{Apps, FakeKintone, spawn};
 use kform_kintone::{ApiToken, Auth, Client};
-use kform_relay::{AppState, FormEntry, app, demo::demo_form};
+use kform_relay::config::Config;
+use kform_relay::demo::{demo_config, demo_form};
+use kform_relay::secret::Secret;
+use kform_relay::{AppState, app, serve};
 use serde_json::{Value, json};
 use tower::ServiceExt;
 
+mod admin;
 mod cli;
+mod integration;
+mod public;
+mod serve_cli;
 
 const TOKEN: &str = "relay-canary-token-0123456789";
+const ADMIN: &str = "admin-canary-key-0123456789";
+const INTEGRATION: &str = "integration-canary-key-0123456789";
 
 struct Harness {
     fake: FakeKintone,
     state: AppState,
+    _dir: tempfile::TempDir,
 }
 
+/// The demo app and form, with admin and integration keys and no minimum fill time.
 async fn harness() -> Harness {
-    let fake = spawn(Apps::demo(TOKEN)).await.unwrap();
-    let kintone =
-        Client::new(fake.url(), None, Auth::ApiTokens(vec![ApiToken::new(TOKEN)])).unwrap();
-    let state = AppState::new([FormEntry { spec: demo_form().unwrap(), kintone }]);
-    Harness { fake, state }
+    harness_with(Apps::demo(TOKEN), TOKEN, |_| {}).await
+}
+
+async fn harness_with(apps: Apps, token: &str, tweak: impl FnOnce(&mut Config)) -> Harness {
+    let fake = spawn(apps).await.unwrap();
+    let dir = tempfile::tempdir().unwrap();
+    let mut config = demo_config(fake.url(), token, demo_form().unwrap(), dir.path(), None);
+    config.spam.min_fill = Duration::ZERO;
+    config.admin_keys = vec![Secret::new(ADMIN)];
+    config.integration_keys = vec![Secret::new(INTEGRATION)];
+    tweak(&mut config);
+    let state = serve::open(&config).await.unwrap();
+    Harness { fake, state, _dir: dir }
 }
 
 struct Answer {
     status: StatusCode,
+    headers: axum::http::HeaderMap,
     text: String,
     body: Value,
 }
@@ -35,9 +57,10 @@ struct Answer {
 async fn send(state: &AppState, request: Request<Body>) -> Answer {
     let response = app(state.clone()).oneshot(request).await.unwrap();
     let status = response.status();
+    let headers = response.headers().clone();
     let bytes = axum::body::to_bytes(response.into_body(), usize::MAX).await.unwrap();
     let text = String::from_utf8_lossy(&bytes).into_owned();
-    Answer { status, body: serde_json::from_str(&text).unwrap_or(Value::Null), text }
+    Answer { status, headers, body: serde_json::from_str(&text).unwrap_or(Value::Null), text }
 }
 
 fn submit(body: &str, lang: Option<&str>) -> Request<Body> {
@@ -49,181 +72,32 @@ fn submit(body: &str, lang: Option<&str>) -> Request<Body> {
     request.body(Body::from(body.to_owned())).unwrap()
 }
 
+fn get(path: &str) -> Request<Body> {
+    Request::get(path).body(Body::empty()).unwrap()
+}
+
+/// A request with a bearer key and an optional JSON body.
+fn bearer(method: &str, path: &str, key: &str, body: Option<Value>) -> Request<Body> {
+    let request = Request::builder()
+        .method(method)
+        .uri(path)
+        .header("authorization", format!("Bearer {key}"));
+    match body {
+        Some(body) => request
+            .header("content-type", "application/json")
+            .body(Body::from(body.to_string()))
+            .unwrap(),
+        None => request.body(Body::empty()).unwrap(),
+    }
+}
+
 async fn kintone_records(fake: &FakeKintone) -> Vec<Value> {
     let client =
         Client::new(fake.url(), None, Auth::ApiTokens(vec![ApiToken::new(TOKEN)])).unwrap();
     client.records(kform_core::AppId(1), "").await.unwrap()
 }
 
-#[tokio::test]
-async fn serves_the_form_descriptor_without_secrets() {
-    let Harness { fake: _fake, state } = harness().await;
-    let answer = send(&state, Request::get("/v1/forms/contact").body(Body::empty()).unwrap()).await;
-    assert_eq!(answer.status, StatusCode::OK, "{}", answer.text);
-    assert_eq!(answer.body["form"]["id"], "contact");
-    let fields = answer.body["fields"]["fields"].as_object().unwrap();
-    let mut codes: Vec<&str> = fields.keys().map(String::as_str).collect();
-    codes.sort_unstable();
-    assert_eq!(
-        codes,
-        ["お問い合わせ内容", "フォーム識別", "メールアドレス", "会社名", "問い合わせ種別"],
-        "only mapped fields"
-    );
-    assert_eq!(fields["会社名"]["kind"]["limits"]["max_length"], 64);
-    assert!(!answer.text.contains(TOKEN), "the token never leaves the relay");
-    let unknown = send(&state, Request::get("/v1/forms/nope").body(Body::empty()).unwrap()).await;
-    assert_eq!(unknown.status, StatusCode::NOT_FOUND);
-    assert_eq!(unknown.body["message"], "there is no form \"nope\"");
-}
-
-#[tokio::test]
-async fn valid_submission_reaches_kintone_with_the_hidden_identifier() {
-    let Harness { fake, state } = harness().await;
-    let body = json!({ "submission_id": "8a1f6c2e-3d7b-4b8e-9a56-0c1d2e3f4a5b", "values": {
-        "会社名": "サイボウズ", "メールアドレス": "info@example.com", "問い合わせ種別": "見積依頼",
-        "お問い合わせ内容": "見積をお願いします。", "フォーム識別": "forged" } });
-    let answer = send(&state, submit(&body.to_string(), None)).await;
-    assert_eq!(answer.status, StatusCode::CREATED, "{}", answer.text);
-    assert_eq!(
-        answer.body,
-        json!({ "submission_id": "8a1f6c2e-3d7b-4b8e-9a56-0c1d2e3f4a5b", "state": "delivered", "record_id": "1" })
-    );
-    let records = kintone_records(&fake).await;
-    assert_eq!(records.len(), 1);
-    assert_eq!(records[0]["会社名"]["value"], "サイボウズ");
-    assert_eq!(records[0]["問い合わせ種別"]["value"], "見積依頼");
-    assert_eq!(records[0]["フォーム識別"]["value"], "demo-contact", "the form's fixed value wins");
-}
-
-#[tokio::test]
-async fn invalid_values_get_422_listing_every_problem_and_nothing_reaches_kintone() {
-    let Harness { fake, state } = harness().await;
-    let body =
-        json!({ "values": { "会社名": "あ".repeat(65), "問い合わせ種別": "不明" } }).to_string();
-    let answer = send(&state, submit(&body, None)).await;
-    assert_eq!(answer.status, StatusCode::UNPROCESSABLE_ENTITY);
-    assert_eq!(
-        answer.body["errors"],
-        json!([
-            { "field": "会社名", "path": "record.会社名.value", "code": "too_long", "max": 64, "message": "65文字より短くなければなりません。" },
-            { "field": "メールアドレス", "path": "record.メールアドレス.value", "code": "required", "message": "必須です。" },
-            { "field": "問い合わせ種別", "path": "record.問い合わせ種別.value", "code": "not_an_option", "value": "不明", "message": "\"不明\"は選択肢にありません。" }
-        ])
-    );
-    let english = send(&state, submit(r#"{"values": {}}"#, Some("en-US,en;q=0.9"))).await;
-    assert_eq!(english.body["errors"][0]["message"], "Required.");
-    assert!(kintone_records(&fake).await.is_empty());
-}
-
-#[tokio::test]
-async fn malformed_requests_say_what_is_wrong() {
-    let Harness { fake, state } = harness().await;
-    let broken = send(&state, submit(r#"{"values": {"会社名": "a""#, None)).await;
-    assert_eq!(broken.status, StatusCode::BAD_REQUEST);
-    assert!(broken.body["message"].as_str().unwrap().contains("EOF"), "{}", broken.text);
-    // A value of the wrong JSON shape is reported on its field, with every other problem.
-    let wrong_shape = send(&state, submit(r#"{"values": {"会社名": true}}"#, None)).await;
-    assert_eq!(wrong_shape.status, StatusCode::UNPROCESSABLE_ENTITY, "{}", wrong_shape.text);
-    assert_eq!(
-        wrong_shape.body["errors"][0]["path"], "record.会社名.value",
-        "{}",
-        wrong_shape.text
-    );
-    assert_eq!(wrong_shape.body["errors"][0]["code"], "wrong_shape", "{}", wrong_shape.text);
-    // A body of the wrong shape is refused as a whole, saying why.
-    let not_a_map = send(&state, submit(r#"{"values": ["会社名"]}"#, None)).await;
-    assert_eq!(not_a_map.status, StatusCode::UNPROCESSABLE_ENTITY, "{}", not_a_map.text);
-    assert!(
-        not_a_map.body["message"].as_str().unwrap().contains("expected a map"),
-        "{}",
-        not_a_map.text
-    );
-    let no_type = send(
-        &state,
-        Request::post("/v1/forms/contact/submissions").body(Body::from("{}")).unwrap(),
-    )
-    .await;
-    assert_eq!(no_type.status, StatusCode::UNSUPPORTED_MEDIA_TYPE);
-    assert!(no_type.body["message"].as_str().is_some(), "{}", no_type.text);
-    let unknown = send(
-        &state,
-        Request::post("/v1/forms/nope/submissions")
-            .header("content-type", "application/json")
-            .body(Body::from("{}"))
-            .unwrap(),
-    )
-    .await;
-    assert_eq!(unknown.status, StatusCode::NOT_FOUND);
-    assert!(kintone_records(&fake).await.is_empty());
-}
-
-#[tokio::test]
-async fn kintone_refusals_come_back_on_the_right_field() {
-    let fake = spawn(Apps::demo(TOKEN)).await.unwrap();
-    let kintone =
-        Client::new(fake.url(), None, Auth::ApiTokens(vec![ApiToken::new(TOKEN)])).unwrap();
-    // A form that leaves out a kintone-required field: the core cannot see it, kintone refuses.
-    let mut spec = demo_form().unwrap();
-    spec.items
-        .retain(|item| item.field.as_ref().is_none_or(|code| code.as_str() != "メールアドレス"));
-    let state = AppState::new([FormEntry { spec, kintone }]);
-    let answer = send(&state, submit(r#"{"values": {"会社名": "A"}}"#, None)).await;
-    assert_eq!(answer.status, StatusCode::UNPROCESSABLE_ENTITY, "{}", answer.text);
-    assert_eq!(answer.body["errors"][0]["path"], "record.メールアドレス.value");
-    assert_eq!(answer.body["errors"][0]["message"], "必須です。");
-}
-
-#[tokio::test]
-async fn unreachable_kintone_is_503_with_a_clear_message() {
-    let Harness { fake, state } = harness().await;
-    drop(fake);
-    tokio::time::sleep(std::time::Duration::from_millis(50)).await;
-    let answer = send(&state, Request::get("/v1/forms/contact").body(Body::empty()).unwrap()).await;
-    assert_eq!(answer.status, StatusCode::SERVICE_UNAVAILABLE);
-    assert_eq!(
-        answer.body["message"],
-        "kintone cannot be reached right now, please try again later"
-    );
-    let submitted = send(&state, submit(r#"{"values": {}}"#, None)).await;
-    assert_eq!(submitted.status, StatusCode::SERVICE_UNAVAILABLE);
-}
-
-#[tokio::test]
-async fn a_wrong_token_is_a_bad_gateway_and_is_never_echoed() {
-    let fake = spawn(Apps::demo("the-real-token")).await.unwrap();
-    let kintone =
-        Client::new(fake.url(), None, Auth::ApiTokens(vec![ApiToken::new(TOKEN)])).unwrap();
-    let state = AppState::new([FormEntry { spec: demo_form().unwrap(), kintone }]);
-    let answer = send(&state, Request::get("/v1/forms/contact").body(Body::empty()).unwrap()).await;
-    assert_eq!(answer.status, StatusCode::BAD_GATEWAY);
-    assert!(!answer.text.contains(TOKEN) && !answer.text.contains("GAIA"), "{}", answer.text);
-}
-
-#[tokio::test]
-async fn the_demo_form_is_lint_clean_against_the_demo_app() {
-    let Harness { fake, .. } = harness().await;
-    let kintone =
-        Client::new(fake.url(), None, Auth::ApiTokens(vec![ApiToken::new(TOKEN)])).unwrap();
-    let form = demo_form().unwrap();
-    let fields = kintone.form_fields(form.app).await.unwrap();
-    let problems: Vec<String> =
-        kform_core::lint(&fields, &form).iter().map(|i| i.line(kform_core::Locale::En)).collect();
-    assert_eq!(problems, Vec::<String>::new());
-}
-
-#[tokio::test]
-async fn a_test_mode_form_validates_but_never_writes_to_kintone() {
-    let fake = spawn(Apps::demo(TOKEN)).await.unwrap();
-    let kintone =
-        Client::new(fake.url(), None, Auth::ApiTokens(vec![ApiToken::new(TOKEN)])).unwrap();
-    let mut spec = demo_form().unwrap();
-    spec.test_mode = true;
-    let state = AppState::new([FormEntry { spec, kintone }]);
-    let valid = json!({ "values": { "会社名": "ACME", "メールアドレス": "a@example.com" } });
-    let answer = send(&state, submit(&valid.to_string(), None)).await;
-    assert_eq!(answer.status, StatusCode::OK, "{}", answer.text);
-    assert_eq!(answer.body["state"], "tested");
-    let invalid = send(&state, submit(r#"{"values": {}}"#, None)).await;
-    assert_eq!(invalid.status, StatusCode::UNPROCESSABLE_ENTITY, "still validated");
-    assert!(kintone_records(&fake).await.is_empty());
+/// A fresh submission id.
+fn new_id() -> String {
+    uuid::Uuid::new_v4().to_string()
 }

@@ -14,7 +14,7 @@ fn state(locale: Option<Locale>) -> FormState {
     ]}))
     .unwrap();
     let fields = AppFields::from_kintone_json(FIELDS).unwrap().subset(form.field_codes());
-    FormState::new(FormDescriptor { form, fields }, locale)
+    FormState::new(FormDescriptor { form, fields, captcha: None }, locale)
 }
 
 /// A valid form whose submission was just started.

@@ -1,0 +1,652 @@
+//! `kform.toml`: the relay's configuration, read strictly, with every problem named by its key.
+//!
+//! Every secret (API tokens, passwords, admin and integration keys, the captcha secret) is either
+//! a string or `{ env = "NAME" }`, read from the environment at start. Reading happens in two
+//! steps: serde reads the file's shape ([`File`]), then [`File::resolve`] checks values, reads
+//! environment variables and form files, and collects every problem before failing.
+
+use std::collections::BTreeMap;
+use std::net::SocketAddr;
+use std::path::{Path, PathBuf};
+use std::time::Duration;
+
+use kform_core::{AppId, FormSpec};
+use serde::{Deserialize, Serialize};
+
+use crate::secret::Secret;
+
+/// The kintone domains the relay talks to without `allow_any_host`.
+pub const KINTONE_DOMAINS: [&str; 4] =
+    [".cybozu.com", ".kintone.com", ".cybozu.cn", ".s.cybozu.com"];
+
+/// A secret as written in the file: the value itself, or the environment variable holding it.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(untagged, expecting = "a string, or { env = \"NAME\" } to read it from the environment")]
+pub enum SecretRef {
+    /// Read from this environment variable at start.
+    Env {
+        /// The variable's name.
+        env: String,
+    },
+    /// Written in the file itself.
+    Value(String),
+}
+
+/// `kform.toml` as written.
+#[derive(Clone, Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct File {
+    /// The address to listen on, e.g. `0.0.0.0:8080`.
+    #[serde(default = "default_listen")]
+    pub listen: SocketAddr,
+    /// Where the relay keeps its state (submissions, forms made through the admin API, keys).
+    pub data_dir: PathBuf,
+    /// A folder with the widget bundle; without it the bundle built into the binary is served.
+    #[serde(default)]
+    pub widget_dir: Option<PathBuf>,
+    /// `text` (default) or `json` log lines on standard error.
+    #[serde(default)]
+    pub log_format: LogFormat,
+    /// Keys for the admin API (`Authorization: Bearer …`).
+    #[serde(default)]
+    pub admin_keys: Vec<SecretRef>,
+    /// Keys for the integration API.
+    #[serde(default)]
+    pub integration_keys: Vec<SecretRef>,
+    /// How often every app a form uses is synced from kintone, in seconds (0: never).
+    #[serde(default = "default_sync_seconds")]
+    pub sync_interval_seconds: u64,
+    /// Body sizes and rate limits.
+    #[serde(default)]
+    pub limits: Limits,
+    /// Spam protection.
+    #[serde(default)]
+    pub spam: Spam,
+    /// The kintone domains, by a name forms refer to.
+    #[serde(default)]
+    pub connections: BTreeMap<String, ConnectionFile>,
+    /// Forms defined by files (read-only through the admin API).
+    #[serde(default)]
+    pub forms: Vec<FormFile>,
+}
+
+fn default_listen() -> SocketAddr {
+    SocketAddr::from(([127, 0, 0, 1], 8080))
+}
+
+fn default_sync_seconds() -> u64 {
+    600
+}
+
+/// The log line format.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum LogFormat {
+    /// Human-readable lines.
+    #[default]
+    Text,
+    /// One JSON object per line.
+    Json,
+}
+
+/// Body sizes and the per-IP rate limit.
+#[derive(Clone, Debug, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct Limits {
+    /// The largest JSON body, in bytes.
+    pub json_body_bytes: usize,
+    /// The largest multipart body (with files) on the integration API, in bytes.
+    pub file_body_bytes: usize,
+    /// Requests each client IP may make per minute on the public API, on average.
+    pub per_ip_per_minute: u32,
+    /// Requests a client IP may make at once before the rate applies.
+    pub per_ip_burst: u32,
+    /// How many reverse proxies in front of the relay append to `X-Forwarded-For`; 0 (the
+    /// default) ignores the header, so a client cannot forge its address.
+    pub trusted_proxy_hops: usize,
+}
+
+impl Default for Limits {
+    fn default() -> Self {
+        Self {
+            json_body_bytes: 64 * 1024,
+            file_body_bytes: 20 * 1024 * 1024,
+            per_ip_per_minute: 60,
+            per_ip_burst: 20,
+            trusted_proxy_hops: 0,
+        }
+    }
+}
+
+/// Spam protection for public submissions.
+#[derive(Clone, Debug, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct Spam {
+    /// A submission sent sooner than this many seconds after the form was served is refused
+    /// (0 turns the check off).
+    pub min_fill_seconds: u64,
+    /// A form served longer ago than this many seconds must be reloaded before sending.
+    pub max_form_age_seconds: u64,
+    /// The captcha service for forms with `captcha = true`.
+    pub captcha: Option<CaptchaFile>,
+}
+
+impl Default for Spam {
+    fn default() -> Self {
+        Self { min_fill_seconds: 2, max_form_age_seconds: 24 * 3600, captcha: None }
+    }
+}
+
+/// A captcha service as written.
+#[derive(Clone, Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct CaptchaFile {
+    /// `turnstile` or `hcaptcha`.
+    pub provider: CaptchaProvider,
+    /// The public site key the widget shows.
+    pub site_key: String,
+    /// The secret key the relay verifies with.
+    pub secret: SecretRef,
+    /// The verify endpoint; the provider's own by default (tests point it at a local fake).
+    #[serde(default)]
+    pub verify_url: Option<String>,
+}
+
+/// A captcha provider.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum CaptchaProvider {
+    /// Cloudflare Turnstile.
+    Turnstile,
+    /// hCaptcha.
+    Hcaptcha,
+}
+
+impl CaptchaProvider {
+    /// The provider's own verify endpoint.
+    pub fn verify_url(self) -> &'static str {
+        match self {
+            Self::Turnstile => "https://challenges.cloudflare.com/turnstile/v0/siteverify",
+            Self::Hcaptcha => "https://api.hcaptcha.com/siteverify",
+        }
+    }
+}
+
+/// A kintone connection as written (in `kform.toml`, or as JSON through the admin API).
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ConnectionFile {
+    /// `https://example.cybozu.com`.
+    pub base_url: String,
+    /// Allows a host outside kintone's domains (the fake kintone, a test server).
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub allow_any_host: bool,
+    /// The guest space the apps live in.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub guest_space: Option<u64>,
+    /// API tokens by app id: `[connections.main.apps.12] tokens = […]`.
+    #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
+    pub apps: BTreeMap<String, AppFile>,
+    /// A kintone user's login, for password authentication (needed to sync fields with app
+    /// administration rights). Accounts with two-factor authentication cannot use the REST API.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub login: Option<String>,
+    /// That user's password.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub password: Option<SecretRef>,
+    /// The domain's Basic authentication, when it has one.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub basic_auth: Option<BasicAuthFile>,
+    /// An HTTP(S) proxy for kintone calls, e.g. `http://proxy.internal:3128`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub proxy: Option<String>,
+}
+
+/// One app's API tokens.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct AppFile {
+    /// The app's token first, then tokens of apps its lookups read (at most 9 in all).
+    pub tokens: Vec<SecretRef>,
+}
+
+/// Basic authentication as written.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct BasicAuthFile {
+    /// The login.
+    pub login: String,
+    /// The password.
+    pub password: SecretRef,
+}
+
+/// A form defined by a file.
+#[derive(Clone, Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct FormFile {
+    /// The form definition (JSON, format 1), relative to `kform.toml`.
+    pub file: PathBuf,
+    /// The connection it writes through.
+    pub connection: String,
+    /// The page origins allowed to use it, e.g. `https://www.example.com` (exact match).
+    #[serde(default)]
+    pub allowed_origins: Vec<String>,
+    /// Whether a captcha must be solved before sending.
+    #[serde(default)]
+    pub captcha: bool,
+}
+
+/// The relay's configuration, checked and with secrets read.
+#[derive(Clone, Debug)]
+pub struct Config {
+    /// The address to listen on.
+    pub listen: SocketAddr,
+    /// The state folder.
+    pub data_dir: PathBuf,
+    /// A widget bundle folder that overrides the built-in one.
+    pub widget_dir: Option<PathBuf>,
+    /// The log format.
+    pub log_format: LogFormat,
+    /// Admin API keys.
+    pub admin_keys: Vec<Secret>,
+    /// Integration API keys.
+    pub integration_keys: Vec<Secret>,
+    /// How often apps are synced (`None`: never).
+    pub sync_interval: Option<Duration>,
+    /// Limits.
+    pub limits: Limits,
+    /// Spam protection.
+    pub spam: SpamSettings,
+    /// Connections by name.
+    pub connections: BTreeMap<String, ConnectionSettings>,
+    /// Forms from files.
+    pub forms: Vec<FormSettings>,
+}
+
+/// Spam protection, checked.
+#[derive(Clone, Debug)]
+pub struct SpamSettings {
+    /// The shortest time between serving a form and accepting its submission.
+    pub min_fill: Duration,
+    /// The longest.
+    pub max_age: Duration,
+    /// The captcha service.
+    pub captcha: Option<Captcha>,
+}
+
+impl Default for SpamSettings {
+    fn default() -> Self {
+        let file = Spam::default();
+        Self {
+            min_fill: Duration::from_secs(file.min_fill_seconds),
+            max_age: Duration::from_secs(file.max_form_age_seconds),
+            captcha: None,
+        }
+    }
+}
+
+/// A captcha service, checked.
+#[derive(Clone, Debug)]
+pub struct Captcha {
+    /// The provider.
+    pub provider: CaptchaProvider,
+    /// The public site key.
+    pub site_key: String,
+    /// The secret key.
+    pub secret: Secret,
+    /// The verify endpoint.
+    pub verify_url: String,
+}
+
+/// A kintone connection, checked and with secrets read.
+#[derive(Clone, Debug)]
+pub struct ConnectionSettings {
+    /// `https://example.cybozu.com`, without a trailing slash.
+    pub base_url: String,
+    /// The guest space.
+    pub guest_space: Option<u64>,
+    /// API tokens by app.
+    pub tokens: BTreeMap<AppId, Vec<Secret>>,
+    /// Login and password.
+    pub password: Option<(String, Secret)>,
+    /// Basic authentication.
+    pub basic_auth: Option<(String, Secret)>,
+    /// The proxy.
+    pub proxy: Option<String>,
+}
+
+/// A form with the relay's settings for it.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct FormSettings {
+    /// The connection it writes through.
+    pub connection: String,
+    /// Page origins allowed to use it (exact match).
+    #[serde(default)]
+    pub allowed_origins: Vec<String>,
+    /// Whether a captcha must be solved.
+    #[serde(default)]
+    pub captcha: bool,
+    /// The definition.
+    pub spec: FormSpec,
+}
+
+/// One bad configuration value.
+#[derive(Clone, Debug, PartialEq, Eq, thiserror::Error)]
+#[error("{key}: {reason}")]
+pub struct Problem {
+    /// The key, e.g. `connections.main.base_url`.
+    pub key: String,
+    /// What is wrong and how to fix it.
+    pub reason: String,
+}
+
+/// Why the configuration cannot be used: every problem found.
+#[derive(Clone, Debug, thiserror::Error)]
+#[error("{}", .0.iter().map(ToString::to_string).collect::<Vec<_>>().join("\n"))]
+pub struct ConfigError(pub Vec<Problem>);
+
+impl ConfigError {
+    fn one(key: impl Into<String>, reason: impl Into<String>) -> Self {
+        Self(vec![Problem { key: key.into(), reason: reason.into() }])
+    }
+}
+
+/// Collects problems while resolving.
+struct Problems<'a> {
+    found: Vec<Problem>,
+    env: &'a dyn Fn(&str) -> Option<String>,
+}
+
+impl Problems<'_> {
+    fn add(&mut self, key: impl Into<String>, reason: impl Into<String>) {
+        self.found.push(Problem { key: key.into(), reason: reason.into() });
+    }
+
+    fn secret(&mut self, key: &str, secret: &SecretRef) -> Option<Secret> {
+        let value = match secret {
+            SecretRef::Value(value) => value.clone(),
+            SecretRef::Env { env } => {
+                if let Some(value) = (self.env)(env) {
+                    value
+                } else {
+                    self.add(key, format!("the environment variable {env} is not set"));
+                    return None;
+                }
+            }
+        };
+        if value.trim().is_empty() {
+            self.add(key, "the secret is empty");
+            return None;
+        }
+        Some(Secret::new(value))
+    }
+
+    fn secrets(&mut self, key: &str, secrets: &[SecretRef]) -> Vec<Secret> {
+        secrets
+            .iter()
+            .enumerate()
+            .filter_map(|(i, secret)| self.secret(&format!("{key}[{i}]"), secret))
+            .collect()
+    }
+}
+
+impl File {
+    /// Reads `kform.toml` text; a shape problem names its key.
+    pub fn parse(text: &str) -> Result<Self, ConfigError> {
+        let deserializer = toml::Deserializer::parse(text)
+            .map_err(|err| ConfigError::one("kform.toml", err.to_string()))?;
+        serde_path_to_error::deserialize(deserializer).map_err(|err| {
+            let key = err.path().to_string();
+            let reason = err.into_inner().message().to_owned();
+            ConfigError::one(if key == "." { "kform.toml".to_owned() } else { key }, reason)
+        })
+    }
+
+    /// Checks every value, reads secrets from `env` and form files relative to `base_dir`.
+    pub fn resolve(
+        &self,
+        base_dir: &Path,
+        env: &dyn Fn(&str) -> Option<String>,
+    ) -> Result<Config, ConfigError> {
+        let mut problems = Problems { found: Vec::new(), env };
+        let admin_keys = problems.secrets("admin_keys", &self.admin_keys);
+        let integration_keys = problems.secrets("integration_keys", &self.integration_keys);
+        let mut connections = BTreeMap::new();
+        for (name, connection) in &self.connections {
+            let key = format!("connections.{name}");
+            if let Some(settings) = connection.resolve_into(&key, &mut problems) {
+                connections.insert(name.clone(), settings);
+            }
+        }
+        let mut forms: Vec<FormSettings> = Vec::new();
+        for (i, form) in self.forms.iter().enumerate() {
+            let key = format!("forms[{i}]");
+            if !self.connections.contains_key(&form.connection) {
+                problems.add(
+                    format!("{key}.connection"),
+                    format!("there is no connection {:?} in [connections]", form.connection),
+                );
+            }
+            check_origins(&format!("{key}.allowed_origins"), &form.allowed_origins, &mut problems);
+            let path = base_dir.join(&form.file);
+            let spec = std::fs::read_to_string(&path)
+                .map_err(|err| format!("cannot read {}: {err}", path.display()))
+                .and_then(|text| {
+                    FormSpec::from_json(&text).map_err(|err| format!("{}: {err}", path.display()))
+                });
+            match spec {
+                Ok(spec) => {
+                    if forms.iter().any(|other| other.spec.id == spec.id) {
+                        problems.add(
+                            format!("{key}.file"),
+                            format!("form id {} is used twice", spec.id),
+                        );
+                    }
+                    forms.push(FormSettings {
+                        connection: form.connection.clone(),
+                        allowed_origins: form.allowed_origins.clone(),
+                        captcha: form.captcha,
+                        spec,
+                    });
+                }
+                Err(reason) => problems.add(format!("{key}.file"), reason),
+            }
+        }
+        let captcha = self.spam.captcha.as_ref().and_then(|captcha| {
+            let secret = problems.secret("spam.captcha.secret", &captcha.secret)?;
+            let verify_url = captcha
+                .verify_url
+                .clone()
+                .unwrap_or_else(|| captcha.provider.verify_url().to_owned());
+            Some(Captcha {
+                provider: captcha.provider,
+                site_key: captcha.site_key.clone(),
+                secret,
+                verify_url,
+            })
+        });
+        if forms.iter().any(|form| form.captcha) && self.spam.captcha.is_none() {
+            problems.add("spam.captcha", "a form has captcha = true but no captcha service is set");
+        }
+        if self.limits.per_ip_per_minute == 0 || self.limits.per_ip_burst == 0 {
+            problems.add("limits", "per_ip_per_minute and per_ip_burst must be at least 1");
+        }
+        if self.limits.json_body_bytes < 1024 {
+            problems.add("limits.json_body_bytes", "must be at least 1024");
+        }
+        if !problems.found.is_empty() {
+            return Err(ConfigError(problems.found));
+        }
+        Ok(Config {
+            listen: self.listen,
+            data_dir: base_dir.join(&self.data_dir),
+            widget_dir: self.widget_dir.as_ref().map(|dir| base_dir.join(dir)),
+            log_format: self.log_format,
+            admin_keys,
+            integration_keys,
+            sync_interval: (self.sync_interval_seconds > 0)
+                .then(|| Duration::from_secs(self.sync_interval_seconds)),
+            limits: self.limits.clone(),
+            spam: SpamSettings {
+                min_fill: Duration::from_secs(self.spam.min_fill_seconds),
+                max_age: Duration::from_secs(self.spam.max_form_age_seconds),
+                captcha,
+            },
+            connections,
+            forms,
+        })
+    }
+}
+
+impl ConnectionFile {
+    /// Checks the connection and reads its secrets from `env` (the admin API's entry point).
+    pub fn resolve(
+        &self,
+        env: &dyn Fn(&str) -> Option<String>,
+    ) -> Result<ConnectionSettings, ConfigError> {
+        let mut problems = Problems { found: Vec::new(), env };
+        match self.resolve_into("connection", &mut problems) {
+            Some(settings) if problems.found.is_empty() => Ok(settings),
+            _ => Err(ConfigError(problems.found)),
+        }
+    }
+
+    fn resolve_into(&self, key: &str, problems: &mut Problems<'_>) -> Option<ConnectionSettings> {
+        let before = problems.found.len();
+        let base_url = self.base_url.trim_end_matches('/').to_owned();
+        if let Err(reason) = check_base_url(&base_url, self.allow_any_host) {
+            problems.add(format!("{key}.base_url"), reason);
+        }
+        let mut tokens = BTreeMap::new();
+        for (app, file) in &self.apps {
+            let app_key = format!("{key}.apps.{app}");
+            let Ok(id) = app.parse::<u64>() else {
+                problems.add(
+                    app_key,
+                    "an app is named by its numeric id, e.g. [connections.main.apps.12]",
+                );
+                continue;
+            };
+            if file.tokens.is_empty() || file.tokens.len() > 9 {
+                problems.add(
+                    format!("{app_key}.tokens"),
+                    "give 1 to 9 tokens (kintone's limit per request)",
+                );
+            }
+            tokens.insert(AppId(id), problems.secrets(&format!("{app_key}.tokens"), &file.tokens));
+        }
+        let password = match (&self.login, &self.password) {
+            (Some(login), Some(password)) => problems
+                .secret(&format!("{key}.password"), password)
+                .map(|password| (login.clone(), password)),
+            (None, None) => None,
+            _ => {
+                problems.add(format!("{key}.login"), "login and password go together");
+                None
+            }
+        };
+        if tokens.is_empty() && password.is_none() {
+            problems
+                .add(key, "give API tokens ([…apps.<id>] tokens = […]) or a login and password");
+        }
+        let basic_auth = self.basic_auth.as_ref().and_then(|basic| {
+            problems
+                .secret(&format!("{key}.basic_auth.password"), &basic.password)
+                .map(|password| (basic.login.clone(), password))
+        });
+        if let Some(proxy) = &self.proxy
+            && !(proxy.starts_with("http://") || proxy.starts_with("https://"))
+        {
+            problems
+                .add(format!("{key}.proxy"), "a proxy is a URL like http://proxy.internal:3128");
+        }
+        (problems.found.len() == before).then(|| ConnectionSettings {
+            base_url,
+            guest_space: self.guest_space,
+            tokens,
+            password,
+            basic_auth,
+            proxy: self.proxy.clone(),
+        })
+    }
+}
+
+/// Whether `url` is a kintone domain (or any host when allowed).
+pub fn check_base_url(url: &str, allow_any_host: bool) -> Result<(), String> {
+    let host = url
+        .strip_prefix("https://")
+        .or_else(|| url.strip_prefix("http://").filter(|_| allow_any_host))
+        .ok_or_else(|| format!("{url:?} must start with https://"))?;
+    if host.is_empty() || host.contains(['/', '?', '#', '@']) {
+        return Err(format!("{url:?} must be the domain only, like https://example.cybozu.com"));
+    }
+    let name = host.split(':').next().unwrap_or(host).to_ascii_lowercase();
+    let kintone =
+        KINTONE_DOMAINS.iter().any(|domain| name.ends_with(domain) && name.len() > domain.len());
+    if kintone || allow_any_host {
+        Ok(())
+    } else {
+        Err(format!(
+            "{host:?} is not a kintone domain (*.cybozu.com, *.kintone.com, *.cybozu.cn, \
+             *.s.cybozu.com); set allow_any_host = true only for a local or test kintone"
+        ))
+    }
+}
+
+/// Checks that each origin is `scheme://host[:port]` and nothing more.
+pub(crate) fn check_origins(key: &str, origins: &[String], problems: &mut impl ProblemSink) {
+    for (i, origin) in origins.iter().enumerate() {
+        if let Err(reason) = check_origin(origin) {
+            problems.problem(format!("{key}[{i}]"), reason);
+        }
+    }
+}
+
+/// Whether `origin` is an exact origin such as `https://www.example.com`.
+pub fn check_origin(origin: &str) -> Result<(), String> {
+    let rest = origin
+        .strip_prefix("https://")
+        .or_else(|| origin.strip_prefix("http://"))
+        .ok_or_else(|| format!("{origin:?} must start with https:// or http://"))?;
+    if rest.is_empty()
+        || rest.contains(['/', '?', '#', '@', '*'])
+        || rest != rest.to_ascii_lowercase()
+    {
+        return Err(format!(
+            "{origin:?} must be an origin exactly as browsers send it: scheme and lower-case host, \
+             e.g. https://www.example.com, without a path or wildcard"
+        ));
+    }
+    Ok(())
+}
+
+/// Something that collects `(key, reason)` problems.
+pub(crate) trait ProblemSink {
+    /// Records one problem.
+    fn problem(&mut self, key: String, reason: String);
+}
+
+impl ProblemSink for Problems<'_> {
+    fn problem(&mut self, key: String, reason: String) {
+        self.add(key, reason);
+    }
+}
+
+impl ProblemSink for Vec<Problem> {
+    fn problem(&mut self, key: String, reason: String) {
+        self.push(Problem { key, reason });
+    }
+}
+
+/// Reads `path` and resolves it with the process environment.
+pub fn load(path: &Path) -> Result<Config, ConfigError> {
+    let text = std::fs::read_to_string(path).map_err(|err| {
+        ConfigError::one(path.display().to_string(), format!("cannot read: {err}"))
+    })?;
+    let base_dir = path.parent().unwrap_or(Path::new("."));
+    File::parse(&text)?.resolve(base_dir, &|name| std::env::var(name).ok())
+}
+
+#[cfg(test)]
+mod tests;

@@ -1,0 +1,167 @@
+//! `kform.toml` reading: every problem named by its key, secrets from the environment.
+
+use std::path::Path;
+
+use super::{File, check_base_url, check_origin};
+
+fn env(name: &str) -> Option<String> {
+    match name {
+        "KFORM_TOKEN" => Some("token-from-env".into()),
+        "KFORM_ADMIN" => Some("admin-from-env".into()),
+        "EMPTY" => Some(" ".into()),
+        _ => None,
+    }
+}
+
+fn problems(toml: &str) -> Vec<String> {
+    let dir = tempfile::tempdir().unwrap();
+    match File::parse(toml).and_then(|file| file.resolve(dir.path(), &env)) {
+        Ok(_) => Vec::new(),
+        Err(err) => err.0.iter().map(ToString::to_string).collect(),
+    }
+}
+
+const GOOD: &str = r#"
+listen = "127.0.0.1:9000"
+data_dir = "data"
+admin_keys = [{ env = "KFORM_ADMIN" }]
+
+[connections.main]
+base_url = "https://example.cybozu.com/"
+guest_space = 3
+proxy = "http://proxy.internal:3128"
+
+[connections.main.apps.12]
+tokens = [{ env = "KFORM_TOKEN" }, "literal-token"]
+"#;
+
+#[test]
+fn a_good_file_resolves_with_secrets_from_the_environment() {
+    let dir = tempfile::tempdir().unwrap();
+    let config = File::parse(GOOD).unwrap().resolve(dir.path(), &env).unwrap();
+    assert_eq!(config.listen.to_string(), "127.0.0.1:9000");
+    assert_eq!(config.data_dir, dir.path().join("data"), "relative to kform.toml");
+    let main = &config.connections["main"];
+    assert_eq!(main.base_url, "https://example.cybozu.com");
+    assert_eq!(main.guest_space, Some(3));
+    let tokens: Vec<&str> =
+        main.tokens[&kform_core::AppId(12)].iter().map(|t| t.expose()).collect();
+    assert_eq!(tokens, ["token-from-env", "literal-token"]);
+    assert!(config.admin_keys[0].matches("admin-from-env"));
+    assert!(!format!("{config:?}").contains("token-from-env"), "Debug never shows a secret");
+    assert_eq!(config.limits.json_body_bytes, 64 * 1024);
+    assert_eq!(config.limits.trusted_proxy_hops, 0);
+}
+
+#[test]
+fn shape_problems_name_their_key() {
+    let unknown = problems("data_dir = \"d\"\nlisten_port = 3\n");
+    assert_eq!(unknown.len(), 1);
+    assert!(unknown[0].contains("unknown field `listen_port`"), "{unknown:?}");
+    let wrong = problems("data_dir = \"d\"\n[limits]\njson_body_bytes = \"big\"\n");
+    assert!(wrong[0].starts_with("limits.json_body_bytes: "), "{wrong:?}");
+    let listen = problems("data_dir = \"d\"\nlisten = \"nowhere\"\n");
+    assert!(listen[0].starts_with("listen: "), "{listen:?}");
+    let secret = problems("data_dir = \"d\"\nadmin_keys = [{ name = \"X\" }]\n");
+    assert!(secret[0].contains("a string, or { env = \"NAME\" }"), "{secret:?}");
+    assert!(problems("data_dir = ").iter().any(|p| p.starts_with("kform.toml: ")));
+}
+
+#[test]
+fn every_value_problem_is_reported_at_once() {
+    let found = problems(
+        r#"
+data_dir = "d"
+admin_keys = [{ env = "MISSING" }, { env = "EMPTY" }]
+[connections.evil]
+base_url = "https://kintone.example.com"
+[connections.evil.apps.12]
+tokens = ["t"]
+[connections.fake]
+base_url = "http://127.0.0.1:9"
+login = "admin"
+[connections.lax]
+base_url = "http://127.0.0.1:9"
+allow_any_host = true
+proxy = "proxy:3128"
+[connections.lax.apps.x]
+tokens = ["t"]
+[[forms]]
+file = "missing.json"
+connection = "nope"
+allowed_origins = ["https://www.example.com/", "*"]
+"#,
+    );
+    let expected_keys = [
+        "admin_keys[0]: the environment variable MISSING is not set",
+        "admin_keys[1]: the secret is empty",
+        "connections.evil.base_url: \"kintone.example.com\" is not a kintone domain",
+        "connections.fake.base_url: \"http://127.0.0.1:9\" must start with https://",
+        "connections.fake.login: login and password go together",
+        "connections.lax.apps.x: an app is named by its numeric id",
+        "connections.lax.proxy: ",
+        "forms[0].connection: there is no connection \"nope\"",
+        "forms[0].allowed_origins[0]: ",
+        "forms[0].allowed_origins[1]: ",
+        "forms[0].file: cannot read ",
+    ];
+    for key in expected_keys {
+        assert!(found.iter().any(|problem| problem.starts_with(key)), "{key} in {found:#?}");
+    }
+}
+
+#[test]
+fn only_kintone_domains_unless_any_host_is_allowed() {
+    for good in [
+        "https://example.cybozu.com",
+        "https://example.kintone.com",
+        "https://example.cybozu.cn",
+        "https://example.s.cybozu.com",
+        "https://EXAMPLE.cybozu.com:443",
+    ] {
+        assert_eq!(check_base_url(good, false), Ok(()), "{good}");
+    }
+    for bad in [
+        "https://cybozu.com",
+        "https://example.cybozu.com.evil.net",
+        "https://evilcybozu.com",
+        "http://example.cybozu.com",
+        "https://example.cybozu.com/k/v1",
+        "https://user@example.cybozu.com",
+    ] {
+        assert!(check_base_url(bad, false).is_err(), "{bad}");
+    }
+    assert_eq!(check_base_url("http://127.0.0.1:8080", true), Ok(()));
+}
+
+#[test]
+fn origins_are_exact() {
+    assert_eq!(check_origin("https://www.example.com"), Ok(()));
+    assert_eq!(check_origin("http://localhost:3000"), Ok(()));
+    for bad in [
+        "https://www.example.com/",
+        "*",
+        "https://*.example.com",
+        "www.example.com",
+        "https://WWW.example.com",
+    ] {
+        assert!(check_origin(bad).is_err(), "{bad}");
+    }
+}
+
+#[test]
+fn forms_are_read_from_files_next_to_the_config() {
+    let dir = tempfile::tempdir().unwrap();
+    let form = include_str!("../demo-form.json");
+    std::fs::write(dir.path().join("contact.json"), form).unwrap();
+    let toml = format!(
+        "{GOOD}\n[[forms]]\nfile = \"contact.json\"\nconnection = \"main\"\nallowed_origins = [\"https://www.example.com\"]\n"
+    );
+    let config = File::parse(&toml).unwrap().resolve(dir.path(), &env).unwrap();
+    assert_eq!(config.forms[0].spec.id.0, "contact");
+    assert_eq!(config.forms[0].allowed_origins, ["https://www.example.com"]);
+    let twice = format!("{toml}\n[[forms]]\nfile = \"contact.json\"\nconnection = \"main\"\n");
+    let err = File::parse(&twice).unwrap().resolve(dir.path(), &env).unwrap_err();
+    assert!(err.to_string().contains("forms[1].file: form id contact is used twice"), "{err}");
+    let _ = Path::new(".");
+}

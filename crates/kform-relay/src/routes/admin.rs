@@ -1,0 +1,603 @@
+//! The admin API under `/v1/admin/` for a CMS and the kform editor: connections, apps and
+//! their fields (sync), forms, lint, test send, submission history, replay and discard, drift
+//! alerts, and editor tokens. Every call needs `Authorization: Bearer <admin key>` or an editor
+//! token, which reaches only its own form (and the connections and fields needed to build it).
+
+use axum::extract::{Path, Query, State};
+use axum::http::StatusCode;
+use axum::response::{IntoResponse, Response};
+use axum::routing::{get, post};
+use axum::{Json, Router};
+use kform_core::protocol::ErrorResponse;
+use kform_core::{AppId, FormId, Locale, Values, lint};
+use serde::Deserialize;
+use serde_json::{Value, json};
+
+use crate::config::{ConnectionFile, FormSettings, ProblemSink, check_origins};
+use crate::deliver;
+use crate::error::AppError;
+use crate::extract::{AppJson, RequestLocale};
+use crate::guard::Caller;
+use crate::signing::Claim;
+use crate::state::{AppState, FormEntry, Source};
+use crate::store::{Stage, Table, timestamp};
+
+/// The admin routes.
+pub(crate) fn router() -> Router<AppState> {
+    Router::new()
+        .route("/v1/admin/connections", get(list_connections).post(create_connection))
+        .route(
+            "/v1/admin/connections/{name}",
+            get(show_connection).put(update_connection).delete(delete_connection),
+        )
+        .route("/v1/admin/connections/{name}/apps", get(list_apps))
+        .route("/v1/admin/connections/{name}/apps/{app}/fields", get(app_fields))
+        .route("/v1/admin/connections/{name}/apps/{app}/sync", post(sync_app))
+        .route("/v1/admin/forms", get(list_forms).post(create_form))
+        .route("/v1/admin/forms/{form_id}", get(show_form).put(update_form).delete(delete_form))
+        .route("/v1/admin/forms/{form_id}/lint", get(lint_saved))
+        .route("/v1/admin/lint", post(lint_unsaved))
+        .route("/v1/admin/forms/{form_id}/test-send", post(test_send))
+        .route("/v1/admin/forms/{form_id}/submissions", get(history))
+        .route("/v1/admin/forms/{form_id}/submissions/{submission_id}", get(show_submission))
+        .route("/v1/admin/forms/{form_id}/submissions/{submission_id}/replay", post(replay))
+        .route("/v1/admin/forms/{form_id}/submissions/{submission_id}/discard", post(discard))
+        .route("/v1/admin/alerts", get(alerts))
+        .route("/v1/admin/editor-tokens", post(mint_editor_token))
+}
+
+fn conflict(code: &'static str, message: impl Into<String>) -> AppError {
+    AppError::coded(StatusCode::CONFLICT, code, message)
+}
+
+fn read_only(what: &str) -> AppError {
+    conflict("defined_in_config", format!("{what} is defined in kform.toml; change it there"))
+}
+
+/// A connection name or form id: letters, digits, `-` and `_`, at most 64.
+fn check_name(kind: &str, name: &str) -> Result<(), AppError> {
+    let ok = !name.is_empty()
+        && name.len() <= 64
+        && name.bytes().all(|byte| byte.is_ascii_alphanumeric() || byte == b'-' || byte == b'_');
+    ok.then_some(()).ok_or_else(|| {
+        AppError::bad_request(
+            "invalid_name",
+            format!("a {kind} is 1 to 64 letters, digits, - or _"),
+        )
+    })
+}
+
+async fn list_connections(caller: Caller, State(state): State<AppState>) -> Json<Value> {
+    let _ = caller;
+    Json(
+        json!({ "connections": state.connections().iter().map(|c| c.summary()).collect::<Vec<_>>() }),
+    )
+}
+
+async fn show_connection(
+    caller: Caller,
+    State(state): State<AppState>,
+    Path(name): Path<String>,
+) -> Result<Json<Value>, AppError> {
+    let _ = caller;
+    Ok(Json(state.connection_or_404(&name)?.summary()))
+}
+
+#[derive(Deserialize)]
+struct NewConnection {
+    name: String,
+    #[serde(flatten)]
+    settings: ConnectionFile,
+}
+
+async fn create_connection(
+    caller: Caller,
+    State(state): State<AppState>,
+    AppJson(body): AppJson<NewConnection>,
+) -> Result<Response, AppError> {
+    caller.admin_only()?;
+    check_name("connection name", &body.name)?;
+    if state.connection(&body.name).is_some() {
+        return Err(conflict(
+            "exists",
+            format!("connection {:?} exists; PUT to change it", body.name),
+        ));
+    }
+    save_connection(&state, &body.name, body.settings).await?;
+    let summary = state.connection_or_404(&body.name)?.summary();
+    Ok((StatusCode::CREATED, Json(summary)).into_response())
+}
+
+async fn update_connection(
+    caller: Caller,
+    State(state): State<AppState>,
+    Path(name): Path<String>,
+    AppJson(settings): AppJson<ConnectionFile>,
+) -> Result<Json<Value>, AppError> {
+    caller.admin_only()?;
+    let existing = state.connection_or_404(&name)?;
+    if existing.source == Source::Config {
+        return Err(read_only(&format!("connection {name:?}")));
+    }
+    save_connection(&state, &name, settings).await?;
+    Ok(Json(state.connection_or_404(&name)?.summary()))
+}
+
+async fn save_connection(
+    state: &AppState,
+    name: &str,
+    settings: ConnectionFile,
+) -> Result<(), AppError> {
+    state.add_connection(name, settings.clone())?;
+    let json = serde_json::to_string(&settings).map_err(|err| AppError::Store(err.into()))?;
+    state
+        .store()
+        .put_settings(Table::Connections, name.to_owned(), json)
+        .await
+        .map_err(AppError::Store)
+}
+
+async fn delete_connection(
+    caller: Caller,
+    State(state): State<AppState>,
+    Path(name): Path<String>,
+) -> Result<StatusCode, AppError> {
+    caller.admin_only()?;
+    let existing = state.connection_or_404(&name)?;
+    if existing.source == Source::Config {
+        return Err(read_only(&format!("connection {name:?}")));
+    }
+    let users: Vec<String> = state
+        .forms()
+        .iter()
+        .filter(|entry| entry.settings.connection == name)
+        .map(|entry| entry.settings.spec.id.0.clone())
+        .collect();
+    if !users.is_empty() {
+        return Err(conflict(
+            "in_use",
+            format!("forms {users:?} use connection {name:?}; delete or move them first"),
+        ));
+    }
+    state
+        .store()
+        .delete_settings(Table::Connections, name.clone())
+        .await
+        .map_err(AppError::Store)?;
+    state.remove_connection(&name);
+    Ok(StatusCode::NO_CONTENT)
+}
+
+async fn list_apps(
+    caller: Caller,
+    State(state): State<AppState>,
+    Path(name): Path<String>,
+) -> Result<Json<Value>, AppError> {
+    let _ = caller;
+    let connection = state.connection_or_404(&name)?;
+    let mut apps: Vec<AppId> = connection.token_apps().collect();
+    for entry in state.forms() {
+        if entry.settings.connection == name {
+            apps.push(entry.settings.spec.app);
+        }
+    }
+    apps.sort_unstable();
+    apps.dedup();
+    let mut listed = Vec::new();
+    for app in apps {
+        let forms: Vec<String> = state
+            .forms()
+            .iter()
+            .filter(|entry| entry.settings.connection == name && entry.settings.spec.app == app)
+            .map(|entry| entry.settings.spec.id.0.clone())
+            .collect();
+        // The name is kintone's; an app the credentials cannot read is still listed.
+        let (app_name, error) = match connection.client(app) {
+            Ok(client) => match client.app_name(app).await {
+                Ok(app_name) => (Some(app_name), None),
+                Err(err) => (None, Some(err.to_string())),
+            },
+            Err(err) => (None, Some(err.to_string())),
+        };
+        listed.push(json!({ "app": app.0, "name": app_name, "error": error, "forms": forms }));
+    }
+    Ok(Json(json!({ "apps": listed })))
+}
+
+fn parse_app(app: &str) -> Result<AppId, AppError> {
+    app.parse()
+        .map(AppId)
+        .map_err(|_| AppError::bad_request("invalid_app", format!("{app:?} is not an app id")))
+}
+
+async fn app_fields(
+    caller: Caller,
+    State(state): State<AppState>,
+    Path((name, app)): Path<(String, String)>,
+) -> Result<Json<Value>, AppError> {
+    let _ = caller;
+    let app = parse_app(&app)?;
+    let fields = state.fields(&name, app).await?;
+    let synced_at =
+        state.store().app_fields(name, app.0).await.map_err(AppError::Store)?.map(|(_, at)| at);
+    Ok(Json(json!({ "app": app.0, "synced_at": synced_at, "fields": &*fields })))
+}
+
+async fn sync_app(
+    caller: Caller,
+    State(state): State<AppState>,
+    Path((name, app)): Path<(String, String)>,
+) -> Result<Json<Value>, AppError> {
+    let _ = caller;
+    let app = parse_app(&app)?;
+    let report = state.sync(&name, app).await?;
+    Ok(Json(serde_json::to_value(report).unwrap_or_default()))
+}
+
+fn form_view(entry: &FormEntry) -> Value {
+    json!({
+        "source": entry.source,
+        "connection": entry.settings.connection,
+        "allowed_origins": entry.settings.allowed_origins,
+        "captcha": entry.settings.captcha,
+        "spec": entry.settings.spec,
+    })
+}
+
+async fn list_forms(
+    caller: Caller,
+    State(state): State<AppState>,
+) -> Result<Json<Value>, AppError> {
+    caller.admin_only()?;
+    Ok(Json(
+        json!({ "forms": state.forms().iter().map(|entry| form_view(entry)).collect::<Vec<_>>() }),
+    ))
+}
+
+async fn show_form(
+    caller: Caller,
+    State(state): State<AppState>,
+    Path(form_id): Path<String>,
+) -> Result<Json<Value>, AppError> {
+    caller.may_edit(&form_id)?;
+    let entry =
+        state.form(&FormId(form_id.clone())).ok_or(AppError::UnknownForm(FormId(form_id)))?;
+    Ok(Json(form_view(&entry)))
+}
+
+/// Checks a form's settings before it is kept: its connection exists and its origins are exact.
+fn check_form(state: &AppState, settings: &FormSettings) -> Result<(), AppError> {
+    check_name("form id", &settings.spec.id.0)?;
+    if settings.spec.format != kform_core::form::FORM_FORMAT_VERSION {
+        return Err(AppError::bad_request(
+            "unsupported_format",
+            format!("this relay reads form format {}", kform_core::form::FORM_FORMAT_VERSION),
+        ));
+    }
+    state.connection_or_404(&settings.connection)?;
+    let mut problems = Vec::new();
+    check_origins("allowed_origins", &settings.allowed_origins, &mut problems);
+    if settings.captcha && state.inner.spam.captcha.is_none() {
+        problems.problem("captcha".into(), "no captcha service is set in kform.toml".into());
+    }
+    if problems.is_empty() {
+        Ok(())
+    } else {
+        Err(AppError::Config(crate::config::ConfigError(problems)))
+    }
+}
+
+/// Keeps a form and answers it with its lint problems against the app's current fields.
+async fn save_form(state: &AppState, settings: FormSettings) -> Result<Value, AppError> {
+    check_form(state, &settings)?;
+    let json = serde_json::to_string(&settings).map_err(|err| AppError::Store(err.into()))?;
+    let id = settings.spec.id.0.clone();
+    state.store().put_settings(Table::Forms, id, json).await.map_err(AppError::Store)?;
+    let entry = FormEntry { settings, source: Source::Admin };
+    let mut view = form_view(&entry);
+    let issues = match state.fields(&entry.settings.connection, entry.settings.spec.app).await {
+        Ok(fields) => serde_json::to_value(lint(&fields, &entry.settings.spec)).unwrap_or_default(),
+        Err(err) => json!({ "unavailable": err.to_string() }),
+    };
+    view["lint"] = issues;
+    state.put_form(entry);
+    Ok(view)
+}
+
+async fn create_form(
+    caller: Caller,
+    State(state): State<AppState>,
+    AppJson(settings): AppJson<FormSettings>,
+) -> Result<Response, AppError> {
+    if caller != Caller::Admin && caller != Caller::Editor(None) {
+        return Err(AppError::coded(
+            StatusCode::FORBIDDEN,
+            "other_form",
+            "this editor token is for an existing form",
+        ));
+    }
+    if state.form(&settings.spec.id).is_some() {
+        return Err(conflict(
+            "exists",
+            format!("form {} exists; PUT to change it", settings.spec.id),
+        ));
+    }
+    let id = settings.spec.id.0.clone();
+    let mut view = save_form(&state, settings).await?;
+    if caller == Caller::Editor(None) {
+        // The editor goes on editing the form it made, with a token for it.
+        let until = timestamp() + 3600;
+        view["editor_token"] =
+            json!(state.inner.signer.sign(&Claim::Editor { form: Some(id), until }));
+    }
+    Ok((StatusCode::CREATED, Json(view)).into_response())
+}
+
+async fn update_form(
+    caller: Caller,
+    State(state): State<AppState>,
+    Path(form_id): Path<String>,
+    AppJson(settings): AppJson<FormSettings>,
+) -> Result<Json<Value>, AppError> {
+    caller.may_edit(&form_id)?;
+    if settings.spec.id.0 != form_id {
+        return Err(AppError::bad_request(
+            "id_mismatch",
+            "the form's id cannot change; create a new form instead",
+        ));
+    }
+    if let Some(existing) = state.form(&settings.spec.id)
+        && existing.source == Source::Config
+    {
+        return Err(read_only(&format!("form {form_id:?}")));
+    }
+    Ok(Json(save_form(&state, settings).await?))
+}
+
+async fn delete_form(
+    caller: Caller,
+    State(state): State<AppState>,
+    Path(form_id): Path<String>,
+) -> Result<StatusCode, AppError> {
+    caller.may_edit(&form_id)?;
+    let id = FormId(form_id.clone());
+    let entry = state.form(&id).ok_or_else(|| AppError::UnknownForm(id.clone()))?;
+    if entry.source == Source::Config {
+        return Err(read_only(&format!("form {form_id:?}")));
+    }
+    state.store().delete_settings(Table::Forms, form_id.clone()).await.map_err(AppError::Store)?;
+    state.store().clear_alerts(form_id).await.map_err(AppError::Store)?;
+    state.remove_form(&id);
+    Ok(StatusCode::NO_CONTENT)
+}
+
+async fn lint_saved(
+    caller: Caller,
+    State(state): State<AppState>,
+    Path(form_id): Path<String>,
+    RequestLocale(locale): RequestLocale,
+) -> Result<Json<Value>, AppError> {
+    caller.may_edit(&form_id)?;
+    let id = FormId(form_id);
+    let entry = state.form(&id).ok_or(AppError::UnknownForm(id))?;
+    lint_answer(&state, &entry.settings, locale).await
+}
+
+async fn lint_unsaved(
+    caller: Caller,
+    State(state): State<AppState>,
+    RequestLocale(locale): RequestLocale,
+    AppJson(settings): AppJson<FormSettings>,
+) -> Result<Json<Value>, AppError> {
+    let _ = caller;
+    lint_answer(&state, &settings, locale).await
+}
+
+async fn lint_answer(
+    state: &AppState,
+    settings: &FormSettings,
+    locale: Option<Locale>,
+) -> Result<Json<Value>, AppError> {
+    let fields = state.fields(&settings.connection, settings.spec.app).await?;
+    let locale = locale.unwrap_or(settings.spec.default_lang);
+    let issues: Vec<Value> = lint(&fields, &settings.spec)
+        .iter()
+        .map(|issue| {
+            let mut value = serde_json::to_value(issue).unwrap_or_default();
+            value["message"] = json!(issue.line(locale));
+            value
+        })
+        .collect();
+    Ok(Json(json!({ "revision": fields.revision, "issues": issues })))
+}
+
+#[derive(Deserialize)]
+struct TestSend {
+    #[serde(default)]
+    values: Values,
+}
+
+/// Sends one record to kintone now, whatever the form's test mode, and reports kintone's exact
+/// answer. It is not a submission: nothing is recorded in the history.
+async fn test_send(
+    caller: Caller,
+    State(state): State<AppState>,
+    Path(form_id): Path<String>,
+    RequestLocale(locale): RequestLocale,
+    AppJson(body): AppJson<TestSend>,
+) -> Result<Json<Value>, AppError> {
+    caller.may_edit(&form_id)?;
+    let id = FormId(form_id);
+    let entry = state.form(&id).ok_or(AppError::UnknownForm(id))?;
+    let spec = &entry.settings.spec;
+    let locale = locale.unwrap_or(spec.default_lang);
+    let fields = state.fields(&entry.settings.connection, spec.app).await?;
+    let record = match kform_core::validate(&fields, spec, &body.values) {
+        Ok(record) => record,
+        Err(report) => {
+            let answer = ErrorResponse::invalid("some values are invalid", &report, locale);
+            return Ok(Json(json!({ "sent": false, "relay": answer })));
+        }
+    };
+    let connection = state.connection_or_404(&entry.settings.connection)?;
+    let result = connection.client(spec.app)?.add_record(spec.app, &record).await;
+    Ok(Json(match result {
+        Ok(added) => {
+            json!({ "sent": true, "kintone": { "status": 200, "body": { "id": added.id, "revision": added.revision } } })
+        }
+        Err(kform_kintone::KintoneError::Api { status, body }) => {
+            json!({ "sent": true, "kintone": { "status": status, "body": body } })
+        }
+        Err(kform_kintone::KintoneError::Unexpected { status }) => {
+            json!({ "sent": true, "kintone": { "status": status, "body": null } })
+        }
+        Err(err) => json!({ "sent": false, "error": err.to_string() }),
+    }))
+}
+
+#[derive(Deserialize)]
+struct HistoryQuery {
+    #[serde(default)]
+    stage: Option<Stage>,
+    #[serde(default)]
+    limit: Option<usize>,
+}
+
+async fn history(
+    caller: Caller,
+    State(state): State<AppState>,
+    Path(form_id): Path<String>,
+    Query(query): Query<HistoryQuery>,
+) -> Result<Json<Value>, AppError> {
+    caller.may_edit(&form_id)?;
+    let limit = query.limit.unwrap_or(100).min(1000);
+    let found =
+        state.store().history(form_id, query.stage, limit).await.map_err(AppError::Store)?;
+    Ok(Json(json!({ "submissions": found })))
+}
+
+async fn show_submission(
+    caller: Caller,
+    State(state): State<AppState>,
+    Path((form_id, submission_id)): Path<(String, String)>,
+) -> Result<Json<Value>, AppError> {
+    caller.may_edit(&form_id)?;
+    let found =
+        state.store().submission(form_id, submission_id.clone()).await.map_err(AppError::Store)?;
+    let found = found.ok_or_else(|| {
+        AppError::coded(
+            StatusCode::NOT_FOUND,
+            "unknown_submission",
+            format!("there is no submission {submission_id:?}"),
+        )
+    })?;
+    Ok(Json(serde_json::to_value(found).unwrap_or_default()))
+}
+
+/// Sends a failed (or stuck pending) submission again with its stored values.
+async fn replay(
+    caller: Caller,
+    State(state): State<AppState>,
+    Path((form_id, submission_id)): Path<(String, String)>,
+) -> Result<Response, AppError> {
+    caller.admin_only()?;
+    let id = FormId(form_id.clone());
+    let entry = state.form(&id).ok_or(AppError::UnknownForm(id))?;
+    let found =
+        state.store().submission(form_id, submission_id.clone()).await.map_err(AppError::Store)?;
+    let found = found.ok_or_else(|| {
+        AppError::coded(
+            StatusCode::NOT_FOUND,
+            "unknown_submission",
+            format!("there is no submission {submission_id:?}"),
+        )
+    })?;
+    if !matches!(found.stage, Stage::Failed | Stage::Pending | Stage::Rejected) {
+        return Err(conflict(
+            "not_replayable",
+            format!(
+                "the submission is {:?}; only failed, rejected or pending ones are replayed",
+                found.stage
+            ),
+        ));
+    }
+    let values: Values =
+        serde_json::from_value(found.record).map_err(|err| AppError::Store(err.into()))?;
+    deliver::send(&state, &entry, &submission_id, &values, entry.settings.spec.default_lang).await
+}
+
+async fn discard(
+    caller: Caller,
+    State(state): State<AppState>,
+    Path((form_id, submission_id)): Path<(String, String)>,
+) -> Result<StatusCode, AppError> {
+    caller.admin_only()?;
+    let found = state
+        .store()
+        .submission(form_id.clone(), submission_id.clone())
+        .await
+        .map_err(AppError::Store)?;
+    let found = found.ok_or_else(|| {
+        AppError::coded(
+            StatusCode::NOT_FOUND,
+            "unknown_submission",
+            format!("there is no submission {submission_id:?}"),
+        )
+    })?;
+    if !matches!(found.stage, Stage::Failed | Stage::Pending | Stage::Rejected) {
+        return Err(conflict(
+            "not_discardable",
+            format!(
+                "the submission is {:?}; only failed, rejected or pending ones are discarded",
+                found.stage
+            ),
+        ));
+    }
+    state
+        .store()
+        .finish(form_id, submission_id, Stage::Discarded, None, None)
+        .await
+        .map_err(AppError::Store)?;
+    Ok(StatusCode::NO_CONTENT)
+}
+
+async fn alerts(caller: Caller, State(state): State<AppState>) -> Result<Json<Value>, AppError> {
+    caller.admin_only()?;
+    let alerts = state.store().alerts().await.map_err(AppError::Store)?;
+    Ok(Json(json!({ "alerts": alerts })))
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct MintRequest {
+    /// The form; without it the token may create one new form.
+    #[serde(default)]
+    form: Option<String>,
+    /// How long the token works, in seconds (default 3600, at most a day).
+    #[serde(default)]
+    ttl_seconds: Option<i64>,
+}
+
+async fn mint_editor_token(
+    caller: Caller,
+    State(state): State<AppState>,
+    AppJson(body): AppJson<MintRequest>,
+) -> Result<Response, AppError> {
+    caller.admin_only()?;
+    if let Some(form) = &body.form {
+        state
+            .form(&FormId(form.clone()))
+            .ok_or_else(|| AppError::UnknownForm(FormId(form.clone())))?;
+    }
+    let ttl = body.ttl_seconds.unwrap_or(3600);
+    if !(1..=86_400).contains(&ttl) {
+        return Err(AppError::bad_request("invalid_ttl", "ttl_seconds is 1 to 86400"));
+    }
+    let until = timestamp() + ttl;
+    let token = state.inner.signer.sign(&Claim::Editor { form: body.form.clone(), until });
+    Ok((
+        StatusCode::CREATED,
+        Json(json!({ "token": token, "form": body.form, "expires_at": until })),
+    )
+        .into_response())
+}

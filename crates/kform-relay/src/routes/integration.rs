@@ -1,0 +1,188 @@
+//! The integration API for other servers (`Authorization: Bearer <integration key>`, no CORS):
+//! submissions as JSON or multipart with files, and record lookup.
+
+use axum::Json;
+use axum::extract::{FromRequest, Multipart, Path, Query, Request, State};
+use axum::http::header;
+use axum::response::Response;
+use kform_core::protocol::Submission;
+use kform_core::text::normalize_phone;
+use kform_core::{AppId, FieldKind, FormId};
+use serde::Deserialize;
+use serde_json::{Value, json};
+
+use crate::deliver::{self, Incoming, Upload};
+use crate::error::AppError;
+use crate::extract::{AppJson, RequestLocale};
+use crate::guard::Integration;
+use crate::state::AppState;
+
+/// `POST /v1/integration/forms/{form_id}/submissions`: JSON like the public API, or multipart
+/// with a `submission` part (that JSON) and one part per file, named by its FILE field's code.
+/// No honeypot, fill time or captcha: the key is the proof.
+pub(crate) async fn submit(
+    _key: Integration,
+    State(state): State<AppState>,
+    Path(form_id): Path<String>,
+    RequestLocale(locale): RequestLocale,
+    request: Request,
+) -> Result<Response, AppError> {
+    let form_id = FormId(form_id);
+    let entry = state.form(&form_id).ok_or(AppError::UnknownForm(form_id))?;
+    let locale = locale.unwrap_or(entry.settings.spec.default_lang);
+    let multipart = request
+        .headers()
+        .get(header::CONTENT_TYPE)
+        .and_then(|value| value.to_str().ok())
+        .is_some_and(|value| value.starts_with("multipart/form-data"));
+    let (submission, uploads) = if multipart {
+        let multipart = Multipart::from_request(request, &state)
+            .await
+            .map_err(|err| AppError::coded(err.status(), "malformed_multipart", err.body_text()))?;
+        read_multipart(multipart).await?
+    } else {
+        let AppJson(submission) = AppJson::<Submission>::from_request(request, &state).await?;
+        (submission, Vec::new())
+    };
+    let incoming = Incoming {
+        submission_id: submission.submission_id,
+        values: submission.values,
+        uploads,
+        locale,
+    };
+    deliver::accept(&state, &entry, incoming).await
+}
+
+async fn read_multipart(mut multipart: Multipart) -> Result<(Submission, Vec<Upload>), AppError> {
+    let bad = |err: axum::extract::multipart::MultipartError| {
+        AppError::coded(err.status(), "malformed_multipart", err.body_text())
+    };
+    let mut submission = None;
+    let mut uploads = Vec::new();
+    while let Some(field) = multipart.next_field().await.map_err(bad)? {
+        let name = field.name().unwrap_or_default().to_owned();
+        if name == "submission" {
+            let bytes = field.bytes().await.map_err(bad)?;
+            let parsed: Submission = serde_json::from_slice(&bytes).map_err(|err| {
+                AppError::bad_request("malformed_json", format!("the submission part: {err}"))
+            })?;
+            submission = Some(parsed);
+        } else {
+            let file_name = field.file_name().unwrap_or("file").to_owned();
+            let content_type =
+                field.content_type().unwrap_or("application/octet-stream").to_owned();
+            let bytes = field.bytes().await.map_err(bad)?;
+            uploads.push(Upload {
+                field: name,
+                name: file_name,
+                content_type,
+                bytes: bytes.to_vec(),
+            });
+        }
+    }
+    let submission = submission.ok_or_else(|| {
+        AppError::bad_request(
+            "missing_submission",
+            "a multipart submission needs a `submission` part with the JSON",
+        )
+    })?;
+    Ok((submission, uploads))
+}
+
+#[derive(Deserialize)]
+pub(crate) struct LookupQuery {
+    field: String,
+    value: String,
+    /// Field codes to return, comma-separated; all by default.
+    #[serde(default)]
+    fields: Option<String>,
+    /// `phone` matches ignoring hyphens, spaces, brackets and full-width digits (the default for
+    /// phone LINK fields); `exact` otherwise.
+    #[serde(default, rename = "match")]
+    mode: Option<String>,
+}
+
+/// Quotes a string for a kintone query.
+fn quote(text: &str) -> String {
+    format!("\"{}\"", text.replace('\\', "\\\\").replace('"', "\\\""))
+}
+
+/// `GET /v1/connections/{conn}/apps/{app}/lookup?field=CODE&value=V`: the records whose field
+/// has that value, as `{code: value}` objects.
+pub(crate) async fn lookup(
+    _key: Integration,
+    State(state): State<AppState>,
+    Path((name, app)): Path<(String, String)>,
+    Query(query): Query<LookupQuery>,
+) -> Result<Json<Value>, AppError> {
+    let app =
+        AppId(app.parse().map_err(|_| {
+            AppError::bad_request("invalid_app", format!("{app:?} is not an app id"))
+        })?);
+    let connection = state.connection_or_404(&name)?;
+    let fields = state.fields(&name, app).await?;
+    let field = fields.get(query.field.as_str()).ok_or_else(|| {
+        AppError::bad_request("unknown_field", format!("app {app} has no field {:?}", query.field))
+    })?;
+    let phone_field = matches!(
+        &field.kind,
+        FieldKind::Link { protocol: kform_core::field::LinkProtocol::Call, .. }
+    );
+    let phone = match query.mode.as_deref() {
+        Some("phone") => true,
+        Some("exact") => false,
+        None => phone_field,
+        Some(other) => {
+            return Err(AppError::bad_request(
+                "invalid_match",
+                format!("match is phone or exact, not {other:?}"),
+            ));
+        }
+    };
+    let code = &query.field;
+    let wanted = normalize_phone(&query.value);
+    let condition = if phone {
+        let tail: String = wanted.chars().skip(wanted.chars().count().saturating_sub(4)).collect();
+        if tail.len() < 4 || !tail.bytes().all(|byte| byte.is_ascii_digit()) {
+            return Err(AppError::bad_request(
+                "invalid_phone",
+                "a phone number ends in at least 4 digits",
+            ));
+        }
+        // kintone cannot ignore hyphens, so ask for records containing the last four digits (in
+        // half- or full-width) and compare normalized numbers here.
+        let full: String = tail
+            .chars()
+            .filter_map(|c| c.to_digit(10))
+            .filter_map(|d| char::from_u32(0xFF10 + d))
+            .collect();
+        format!("{code} like {} or {code} like {}", quote(&tail), quote(&full))
+    } else {
+        format!("{code} = {}", quote(&query.value))
+    };
+    let kintone_query = format!("{condition} order by $id asc limit 500");
+    let records = connection
+        .client(app)?
+        .records(app, &kintone_query)
+        .await
+        .map_err(|err| AppError::Kintone(err, kform_core::Locale::En))?;
+    let only: Option<Vec<&str>> =
+        query.fields.as_deref().map(|list| list.split(',').map(str::trim).collect());
+    let mut found = Vec::new();
+    for record in records {
+        if phone {
+            let stored = record[code.as_str()]["value"].as_str().unwrap_or_default();
+            if normalize_phone(stored) != wanted {
+                continue;
+            }
+        }
+        let Some(object) = record.as_object() else { continue };
+        let picked: serde_json::Map<String, Value> = object
+            .iter()
+            .filter(|(key, _)| only.as_ref().is_none_or(|only| only.contains(&key.as_str())))
+            .map(|(key, value)| (key.clone(), value["value"].clone()))
+            .collect();
+        found.push(Value::Object(picked));
+    }
+    Ok(Json(json!({ "records": found })))
+}
