@@ -145,7 +145,7 @@ async fn a_wrong_token_is_a_bad_gateway_and_is_never_echoed() {
 
 #[tokio::test]
 async fn the_demo_form_is_lint_clean_against_the_demo_app() {
-    let Harness { fake, _dir } = harness().await;
+    let Harness { fake, _dir, .. } = harness().await;
     let kintone =
         Client::new(fake.url(), None, Auth::ApiTokens(vec![ApiToken::new(TOKEN)])).unwrap();
     let form = demo_form().unwrap();
