@@ -168,3 +168,285 @@ async fn a_test_mode_form_validates_but_never_writes_to_kintone() {
     assert_eq!(invalid.status, StatusCode::UNPROCESSABLE_ENTITY, "still validated");
     assert!(kintone_records(&fake).await.is_empty());
 }
+
+fn valid_values() -> Value {
+    json!({ "会社名": "サイボウズ", "メールアドレス": "info@example.com" })
+}
+
+#[tokio::test]
+async fn the_schema_has_an_etag_and_a_fresh_render_token_every_time() {
+    let Harness { fake: _fake, state, _dir } = harness().await;
+    let first = send(&state, get("/v1/forms/contact")).await;
+    assert_eq!(first.status, StatusCode::OK);
+    let etag = first.headers["etag"].to_str().unwrap().to_owned();
+    assert_eq!(first.headers["cache-control"], "private, no-cache");
+    assert_eq!(
+        first.headers["kform-fields-revision"],
+        first.body["fields"]["revision"].as_str().unwrap()
+    );
+    let token = first.headers["kform-render-token"].to_str().unwrap().to_owned();
+    tokio::time::sleep(Duration::from_millis(5)).await;
+    let again = send(
+        &state,
+        Request::get("/v1/forms/contact")
+            .header("if-none-match", &etag)
+            .body(Body::empty())
+            .unwrap(),
+    )
+    .await;
+    assert_eq!(again.status, StatusCode::NOT_MODIFIED);
+    assert!(again.text.is_empty());
+    assert_eq!(again.headers["etag"], etag.as_str());
+    assert_ne!(
+        again.headers["kform-render-token"],
+        token.as_str(),
+        "a 304 still carries a new token"
+    );
+}
+
+#[tokio::test]
+async fn the_same_submission_id_gets_the_same_answer_and_one_record() {
+    let Harness { fake, state, _dir } = harness().await;
+    let id = new_id();
+    let body = json!({ "submission_id": id, "values": valid_values() }).to_string();
+    let first = send(&state, submit(&body, None)).await;
+    assert_eq!(first.status, StatusCode::CREATED, "{}", first.text);
+    let second = send(&state, submit(&body, None)).await;
+    assert_eq!((second.status, &second.body), (first.status, &first.body));
+    assert_eq!(kintone_records(&fake).await.len(), 1, "a retry never makes a second record");
+    let other = json!({ "submission_id": id, "values": { "会社名": "別", "メールアドレス": "b@example.com" } });
+    let reused = send(&state, submit(&other.to_string(), None)).await;
+    assert_eq!(reused.status, StatusCode::CONFLICT);
+    assert_eq!(reused.body["code"], "submission_id_reused");
+    let not_uuid = json!({ "submission_id": "1", "values": valid_values() });
+    let bad = send(&state, submit(&not_uuid.to_string(), None)).await;
+    assert_eq!(
+        (bad.status, bad.body["code"].as_str()),
+        (StatusCode::BAD_REQUEST, Some("invalid_submission_id"))
+    );
+    assert_eq!(kintone_records(&fake).await.len(), 1);
+}
+
+#[tokio::test]
+async fn a_failed_delivery_is_tried_again_with_the_same_id() {
+    let Harness { fake, state, _dir } = harness().await;
+    send(&state, get("/v1/forms/contact")).await; // Fields are synced before the fault.
+    fake.state().add_fault(
+        kform_fake_kintone::Fault::new(kform_fake_kintone::FaultKind::Maintenance)
+            .on("POST", "*/record.json")
+            .times(1),
+    );
+    let body = json!({ "submission_id": new_id(), "values": valid_values() }).to_string();
+    let failed = send(&state, submit(&body, None)).await;
+    assert_eq!(
+        (failed.status, failed.body["code"].as_str()),
+        (StatusCode::SERVICE_UNAVAILABLE, Some("kintone_unavailable"))
+    );
+    let retried = send(&state, submit(&body, None)).await;
+    assert_eq!(retried.status, StatusCode::CREATED, "{}", retried.text);
+    assert_eq!(kintone_records(&fake).await.len(), 1);
+}
+
+fn from_origin(method: &str, path: &str, origin: &str, body: Option<&str>) -> Request<Body> {
+    let request = Request::builder().method(method).uri(path).header("origin", origin);
+    match body {
+        Some(body) => request
+            .header("content-type", "application/json")
+            .body(Body::from(body.to_owned()))
+            .unwrap(),
+        None => request.body(Body::empty()).unwrap(),
+    }
+}
+
+#[tokio::test]
+async fn only_the_forms_allowed_origins_get_cors_and_others_are_refused() {
+    let Harness { fake, state, _dir } = harness_with(Apps::demo(TOKEN), TOKEN, |config| {
+        config.forms[0].allowed_origins = vec!["https://www.example.com".into()];
+    })
+    .await;
+    let allowed =
+        send(&state, from_origin("GET", "/v1/forms/contact", "https://www.example.com", None))
+            .await;
+    assert_eq!(allowed.status, StatusCode::OK);
+    assert_eq!(allowed.headers["access-control-allow-origin"], "https://www.example.com");
+    assert!(
+        allowed.headers["access-control-expose-headers"]
+            .to_str()
+            .unwrap()
+            .contains("kform-render-token")
+    );
+    let preflight = send(
+        &state,
+        from_origin("OPTIONS", "/v1/forms/contact/submissions", "https://www.example.com", None),
+    )
+    .await;
+    assert_eq!(preflight.status, StatusCode::NO_CONTENT);
+    assert_eq!(preflight.headers["access-control-allow-methods"], "GET, POST");
+    for origin in [
+        "https://evil.example",
+        "https://www.example.com.evil.net",
+        "http://www.example.com",
+        "null",
+    ] {
+        let body = json!({ "values": valid_values() }).to_string();
+        let refused =
+            send(&state, from_origin("POST", "/v1/forms/contact/submissions", origin, Some(&body)))
+                .await;
+        assert_eq!(refused.status, StatusCode::FORBIDDEN, "{origin}");
+        assert_eq!(refused.body["code"], "origin_not_allowed");
+        assert!(!refused.headers.contains_key("access-control-allow-origin"), "{origin}");
+        let preflight =
+            send(&state, from_origin("OPTIONS", "/v1/forms/contact/submissions", origin, None))
+                .await;
+        assert_eq!(preflight.status, StatusCode::FORBIDDEN);
+        assert!(!preflight.headers.contains_key("access-control-allow-origin"));
+    }
+    assert!(
+        kintone_records(&fake).await.is_empty(),
+        "nothing from a refused origin reaches kintone"
+    );
+    // The relay's own pages (the demo) are same-origin.
+    let own = send(
+        &state,
+        Request::get("/v1/forms/contact")
+            .header("origin", "http://relay.local:8080")
+            .header("host", "relay.local:8080")
+            .body(Body::empty())
+            .unwrap(),
+    )
+    .await;
+    assert_eq!(own.status, StatusCode::OK);
+}
+
+#[tokio::test]
+async fn the_rate_limit_answers_429_per_client_address() {
+    let Harness { fake: _fake, state, _dir } = harness_with(Apps::demo(TOKEN), TOKEN, |config| {
+        config.limits.per_ip_per_minute = 1;
+        config.limits.per_ip_burst = 3;
+    })
+    .await;
+    let router = app(state.clone());
+    let from = |ip: [u8; 4], forwarded: &str| {
+        let mut request = Request::get("/v1/forms/nope")
+            .header("x-forwarded-for", forwarded)
+            .body(Body::empty())
+            .unwrap();
+        request
+            .extensions_mut()
+            .insert(axum::extract::ConnectInfo(std::net::SocketAddr::from((ip, 1234))));
+        request
+    };
+    for _ in 0..3 {
+        let answer = router.clone().oneshot(from([198, 51, 100, 1], "1.1.1.1")).await.unwrap();
+        assert_eq!(answer.status(), StatusCode::NOT_FOUND);
+    }
+    // A forged X-Forwarded-For does not buy a new quota: no proxy is trusted by default.
+    let limited = router.clone().oneshot(from([198, 51, 100, 1], "2.2.2.2")).await.unwrap();
+    assert_eq!(limited.status(), StatusCode::TOO_MANY_REQUESTS);
+    assert!(limited.headers().contains_key("retry-after"));
+    let bytes = axum::body::to_bytes(limited.into_body(), usize::MAX).await.unwrap();
+    let body: Value = serde_json::from_slice(&bytes).unwrap();
+    assert_eq!(body["code"], "rate_limited");
+    let other = router.clone().oneshot(from([198, 51, 100, 2], "1.1.1.1")).await.unwrap();
+    assert_eq!(other.status(), StatusCode::NOT_FOUND, "another address has its own quota");
+}
+
+#[tokio::test]
+async fn oversized_bodies_are_413_and_security_headers_are_set() {
+    let Harness { fake, state, _dir } = harness().await;
+    let big = json!({ "values": { "お問い合わせ内容": "x".repeat(70 * 1024) } }).to_string();
+    let answer = send(&state, submit(&big, None)).await;
+    assert_eq!(answer.status, StatusCode::PAYLOAD_TOO_LARGE, "{}", answer.text);
+    assert_eq!(answer.body["code"], "body_too_large");
+    assert_eq!(answer.headers["x-content-type-options"], "nosniff");
+    assert_eq!(answer.headers["cache-control"], "no-store");
+    assert!(
+        answer.headers["content-security-policy"].to_str().unwrap().contains("default-src 'none'")
+    );
+    assert!(answer.headers.contains_key("x-request-id"));
+    assert!(kintone_records(&fake).await.is_empty());
+}
+
+#[tokio::test]
+async fn the_honeypot_and_the_fill_time_stop_robots() {
+    let Harness { fake, state, _dir } = harness_with(Apps::demo(TOKEN), TOKEN, |config| {
+        config.spam.min_fill = Duration::from_millis(300);
+    })
+    .await;
+    let served = send(&state, get("/v1/forms/contact")).await;
+    let token = served.headers["kform-render-token"].to_str().unwrap().to_owned();
+    let with = |token: Option<&str>, honeypot: Option<&str>| {
+        json!({ "submission_id": new_id(), "values": valid_values(), "render_token": token, "honeypot": honeypot }).to_string()
+    };
+    let fast = send(&state, submit(&with(Some(&token), None), None)).await;
+    assert_eq!(
+        (fast.status, fast.body["code"].as_str()),
+        (StatusCode::BAD_REQUEST, Some("too_fast"))
+    );
+    let missing = send(&state, submit(&with(None, None), None)).await;
+    assert_eq!(missing.body["code"], "render_token_missing");
+    let forged = send(&state, submit(&with(Some("e30.AAAA"), None), None)).await;
+    assert_eq!(forged.body["code"], "render_token_invalid");
+    tokio::time::sleep(Duration::from_millis(350)).await;
+    let robot = send(&state, submit(&with(Some(&token), Some("http://spam.example")), None)).await;
+    assert_eq!(robot.status, StatusCode::ACCEPTED, "a robot is told nothing");
+    assert_eq!(robot.body["state"], "accepted");
+    assert!(kintone_records(&fake).await.is_empty());
+    let person = send(&state, submit(&with(Some(&token), Some("")), None)).await;
+    assert_eq!(person.status, StatusCode::CREATED, "{}", person.text);
+    assert_eq!(kintone_records(&fake).await.len(), 1);
+}
+
+/// A captcha verifier on loopback that accepts the token `pass` with the right secret.
+async fn fake_verifier() -> (String, tokio::task::JoinHandle<()>) {
+    use axum::routing::post;
+    let verify = post(
+        |axum::extract::Form(form): axum::extract::Form<
+            std::collections::HashMap<String, String>,
+        >| async move {
+            let ok = form.get("secret").map(String::as_str) == Some("captcha-secret")
+                && form.get("response").map(String::as_str) == Some("pass");
+            axum::Json(
+                json!({ "success": ok, "error-codes": if ok { json!([]) } else { json!(["invalid-input-response"]) } }),
+            )
+        },
+    );
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let url = format!("http://{}/siteverify", listener.local_addr().unwrap());
+    let server = tokio::spawn(async move {
+        axum::serve(listener, axum::Router::new().route("/siteverify", verify)).await.unwrap();
+    });
+    (url, server)
+}
+
+#[tokio::test]
+async fn a_captcha_form_needs_a_token_the_verifier_accepts() {
+    let (verify_url, _server) = fake_verifier().await;
+    let Harness { fake, state, _dir } = harness_with(Apps::demo(TOKEN), TOKEN, |config| {
+        config.spam.captcha = Some(kform_relay::config::Captcha {
+            provider: kform_relay::config::CaptchaProvider::Turnstile,
+            site_key: "site-key".into(),
+            secret: Secret::new("captcha-secret"),
+            verify_url,
+        });
+        config.forms[0].captcha = true;
+    })
+    .await;
+    let served = send(&state, get("/v1/forms/contact")).await;
+    assert_eq!(served.body["captcha"], json!({ "provider": "turnstile", "site_key": "site-key" }));
+    assert!(!served.text.contains("captcha-secret"));
+    let with = |token: Option<&str>| {
+        json!({ "submission_id": new_id(), "values": valid_values(), "captcha_token": token })
+            .to_string()
+    };
+    let none = send(&state, submit(&with(None), None)).await;
+    assert_eq!(none.body["code"], "captcha_required");
+    let wrong = send(&state, submit(&with(Some("fail")), None)).await;
+    assert_eq!(
+        (wrong.status, wrong.body["code"].as_str()),
+        (StatusCode::BAD_REQUEST, Some("captcha_failed"))
+    );
+    assert!(kintone_records(&fake).await.is_empty());
+    let right = send(&state, submit(&with(Some("pass")), None)).await;
+    assert_eq!(right.status, StatusCode::CREATED, "{}", right.text);
+}
