@@ -1,1 +1,329 @@
-//! placeholder
+//! The admin API: keys and editor tokens, connections, sync and drift, forms, lint, test send,
+//! history, replay and discard.
+
+use kform_fake_kintone::{Fault, FaultKind};
+
+use super::*;
+
+fn demo_settings(id: &str) -> Value {
+    let mut spec = serde_json::to_value(demo_form().unwrap()).unwrap();
+    spec["id"] = json!(id);
+    json!({ "connection": "demo", "allowed_origins": ["https://lp.example.com"], "spec": spec })
+}
+
+#[tokio::test]
+async fn every_admin_call_needs_a_key_and_no_secret_is_shown() {
+    let Harness { fake: _fake, state, _dir } = harness().await;
+    for (method, path) in [
+        ("GET", "/v1/admin/connections"),
+        ("GET", "/v1/admin/forms"),
+        ("POST", "/v1/admin/forms"),
+        ("GET", "/v1/admin/forms/contact/submissions"),
+        ("POST", "/v1/admin/editor-tokens"),
+    ] {
+        let none =
+            send(&state, Request::builder().method(method).uri(path).body(Body::empty()).unwrap())
+                .await;
+        assert_eq!(none.status, StatusCode::UNAUTHORIZED, "{method} {path}");
+        assert_eq!(none.body["code"], "unauthorized");
+        assert_eq!(none.headers["www-authenticate"], "Bearer");
+        let wrong = send(&state, bearer(method, path, "not-the-key", None)).await;
+        assert_eq!(wrong.status, StatusCode::UNAUTHORIZED, "{method} {path}");
+        let integration = send(&state, bearer(method, path, INTEGRATION, None)).await;
+        assert_eq!(
+            integration.status,
+            StatusCode::UNAUTHORIZED,
+            "an integration key is not an admin key"
+        );
+    }
+    let listed = send(&state, bearer("GET", "/v1/admin/connections", ADMIN, None)).await;
+    assert_eq!(listed.status, StatusCode::OK);
+    assert_eq!(listed.body["connections"][0]["name"], "demo");
+    assert_eq!(listed.body["connections"][0]["apps_with_tokens"], json!([1]));
+    assert!(!listed.text.contains(TOKEN));
+    let apps = send(&state, bearer("GET", "/v1/admin/connections/demo/apps", ADMIN, None)).await;
+    assert_eq!(apps.body["apps"][0]["forms"], json!(["contact"]), "{}", apps.text);
+    assert!(apps.body["apps"][0]["name"].is_string(), "{}", apps.text);
+}
+
+#[tokio::test]
+async fn forms_are_created_read_updated_and_deleted_and_survive_a_restart() {
+    let Harness { fake, state, _dir } = harness().await;
+    let created =
+        send(&state, bearer("POST", "/v1/admin/forms", ADMIN, Some(demo_settings("lp-spring"))))
+            .await;
+    assert_eq!(created.status, StatusCode::CREATED, "{}", created.text);
+    assert_eq!(created.body["lint"], json!([]), "{}", created.text);
+    assert_eq!(created.body["source"], "admin");
+    let twice =
+        send(&state, bearer("POST", "/v1/admin/forms", ADMIN, Some(demo_settings("lp-spring"))))
+            .await;
+    assert_eq!(twice.status, StatusCode::CONFLICT);
+    let public = send(&state, get("/v1/forms/lp-spring")).await;
+    assert_eq!(public.status, StatusCode::OK);
+    assert!(!public.text.contains("lp.example.com"), "no admin data in the public schema");
+    // An update that maps an unknown field is kept, and its lint says so.
+    let mut changed = demo_settings("lp-spring");
+    changed["spec"]["items"].as_array_mut().unwrap().push(json!({ "field": "存在しない" }));
+    let updated =
+        send(&state, bearer("PUT", "/v1/admin/forms/lp-spring", ADMIN, Some(changed))).await;
+    assert_eq!(updated.status, StatusCode::OK, "{}", updated.text);
+    assert_eq!(updated.body["lint"][0]["problem"], "unknown_field");
+    let lint =
+        send(&state, bearer("GET", "/v1/admin/forms/lp-spring/lint?lang=en", ADMIN, None)).await;
+    assert!(
+        lint.body["issues"][0]["message"].as_str().unwrap().contains("存在しない"),
+        "{}",
+        lint.text
+    );
+    let bad_origin = {
+        let mut settings = demo_settings("x");
+        settings["allowed_origins"] = json!(["https://*.example.com"]);
+        send(&state, bearer("POST", "/v1/admin/forms", ADMIN, Some(settings))).await
+    };
+    assert_eq!(bad_origin.status, StatusCode::UNPROCESSABLE_ENTITY);
+    assert_eq!(bad_origin.body["problems"][0]["key"], "allowed_origins[0]");
+    let config_form = send(&state, bearer("DELETE", "/v1/admin/forms/contact", ADMIN, None)).await;
+    assert_eq!(config_form.status, StatusCode::CONFLICT, "forms from kform.toml are read-only");
+    // A new relay on the same data directory still has the form.
+    let mut config = demo_config(fake.url(), TOKEN, demo_form().unwrap(), _dir.path(), None);
+    config.admin_keys = vec![Secret::new(ADMIN)];
+    let reopened = serve::open(&config).await.unwrap();
+    let read = send(&reopened, bearer("GET", "/v1/admin/forms/lp-spring", ADMIN, None)).await;
+    assert_eq!(read.status, StatusCode::OK);
+    assert_eq!(read.body["allowed_origins"], json!(["https://lp.example.com"]));
+    let deleted = send(&reopened, bearer("DELETE", "/v1/admin/forms/lp-spring", ADMIN, None)).await;
+    assert_eq!(deleted.status, StatusCode::NO_CONTENT);
+    assert_eq!(send(&reopened, get("/v1/forms/lp-spring")).await.status, StatusCode::NOT_FOUND);
+}
+
+#[tokio::test]
+async fn connections_are_made_through_the_api_with_secrets_never_shown() {
+    let Harness { fake, state, _dir } = harness().await;
+    let body = json!({ "name": "second", "base_url": fake.url(), "allow_any_host": true, "apps": { "1": { "tokens": [TOKEN] } } });
+    let created = send(&state, bearer("POST", "/v1/admin/connections", ADMIN, Some(body))).await;
+    assert_eq!(created.status, StatusCode::CREATED, "{}", created.text);
+    assert!(!created.text.contains(TOKEN));
+    let shown = send(&state, bearer("GET", "/v1/admin/connections/second", ADMIN, None)).await;
+    assert!(
+        !shown.text.contains(TOKEN) && shown.body["apps_with_tokens"] == json!([1]),
+        "{}",
+        shown.text
+    );
+    let evil = json!({ "name": "evil", "base_url": "https://kintone.evil.example", "apps": { "1": { "tokens": ["t"] } } });
+    let refused = send(&state, bearer("POST", "/v1/admin/connections", ADMIN, Some(evil))).await;
+    assert_eq!(refused.status, StatusCode::UNPROCESSABLE_ENTITY);
+    assert_eq!(refused.body["problems"][0]["key"], "connection.base_url");
+    let synced =
+        send(&state, bearer("POST", "/v1/admin/connections/second/apps/1/sync", ADMIN, None)).await;
+    assert_eq!(synced.status, StatusCode::OK, "{}", synced.text);
+    let mut settings = demo_settings("second-form");
+    settings["connection"] = json!("second");
+    assert_eq!(
+        send(&state, bearer("POST", "/v1/admin/forms", ADMIN, Some(settings))).await.status,
+        StatusCode::CREATED
+    );
+    let in_use = send(&state, bearer("DELETE", "/v1/admin/connections/second", ADMIN, None)).await;
+    assert_eq!(in_use.status, StatusCode::CONFLICT);
+    send(&state, bearer("DELETE", "/v1/admin/forms/second-form", ADMIN, None)).await;
+    let deleted = send(&state, bearer("DELETE", "/v1/admin/connections/second", ADMIN, None)).await;
+    assert_eq!(deleted.status, StatusCode::NO_CONTENT);
+    let readonly = send(&state, bearer("DELETE", "/v1/admin/connections/demo", ADMIN, None)).await;
+    assert_eq!(readonly.status, StatusCode::CONFLICT);
+}
+
+#[tokio::test]
+async fn a_field_removed_in_kintone_raises_a_drift_alert_on_sync() {
+    let Harness { fake, state, _dir } = harness().await;
+    let first =
+        send(&state, bearer("POST", "/v1/admin/connections/demo/apps/1/sync", ADMIN, None)).await;
+    assert_eq!(first.body["drift"], json!({}), "{}", first.text);
+    // The app changes in kintone: the fake restarts with the e-mail field removed.
+    let mut apps = Apps::demo(TOKEN);
+    apps.apps[0].properties.remove("メールアドレス");
+    let changed = spawn(apps).await.unwrap();
+    let mut config = demo_config(changed.url(), TOKEN, demo_form().unwrap(), _dir.path(), None);
+    config.admin_keys = vec![Secret::new(ADMIN)];
+    let state = serve::open(&config).await.unwrap();
+    let synced =
+        send(&state, bearer("POST", "/v1/admin/connections/demo/apps/1/sync", ADMIN, None)).await;
+    assert_eq!(synced.status, StatusCode::OK, "{}", synced.text);
+    assert_eq!(synced.body["drift"]["contact"][0]["problem"], "unknown_field", "{}", synced.text);
+    let alerts = send(&state, bearer("GET", "/v1/admin/alerts", ADMIN, None)).await;
+    assert_eq!(alerts.body["alerts"][0]["form"], "contact", "{}", alerts.text);
+    drop(fake);
+}
+
+#[tokio::test]
+async fn test_send_reports_kintones_exact_answer() {
+    let Harness { fake, state, _dir } = harness().await;
+    let sent = send(
+        &state,
+        bearer(
+            "POST",
+            "/v1/admin/forms/contact/test-send",
+            ADMIN,
+            Some(json!({ "values": valid_values() })),
+        ),
+    )
+    .await;
+    assert_eq!(sent.status, StatusCode::OK, "{}", sent.text);
+    assert_eq!(sent.body["kintone"]["status"], 200);
+    assert_eq!(sent.body["kintone"]["body"]["id"], "1");
+    // kintone's refusal (here: the app is locked) is shown exactly as kintone gave it.
+    fake.state().add_fault(Fault::new(FaultKind::Lock).on("POST", "*/record.json").times(1));
+    let locked = send(
+        &state,
+        bearer(
+            "POST",
+            "/v1/admin/forms/contact/test-send",
+            ADMIN,
+            Some(json!({ "values": valid_values() })),
+        ),
+    )
+    .await;
+    assert_eq!(locked.body["kintone"]["status"], 400, "{}", locked.text);
+    assert_eq!(locked.body["kintone"]["body"]["code"], "GAIA_DA02");
+    let invalid = send(
+        &state,
+        bearer("POST", "/v1/admin/forms/contact/test-send", ADMIN, Some(json!({ "values": {} }))),
+    )
+    .await;
+    assert_eq!(invalid.body["sent"], false);
+    assert_eq!(invalid.body["relay"]["errors"][0]["code"], "required");
+}
+
+fn valid_values() -> Value {
+    json!({ "会社名": "サイボウズ", "メールアドレス": "info@example.com" })
+}
+
+#[tokio::test]
+async fn history_shows_attempts_and_failed_submissions_are_replayed_or_discarded() {
+    let Harness { fake, state, _dir } = harness().await;
+    send(&state, get("/v1/forms/contact")).await;
+    fake.state().add_fault(Fault::new(FaultKind::ServerError).on("POST", "*/record.json").times(2));
+    let ids = [new_id(), new_id()];
+    for id in &ids {
+        let body = json!({ "submission_id": id, "values": valid_values() }).to_string();
+        assert_eq!(send(&state, submit(&body, None)).await.status, StatusCode::BAD_GATEWAY);
+    }
+    let failed = send(
+        &state,
+        bearer("GET", "/v1/admin/forms/contact/submissions?stage=failed", ADMIN, None),
+    )
+    .await;
+    assert_eq!(failed.body["submissions"].as_array().unwrap().len(), 2, "{}", failed.text);
+    let attempt = &failed.body["submissions"][0]["attempts"][0];
+    assert_eq!(
+        (attempt["endpoint"].as_str(), attempt["status"].as_u64()),
+        (Some("POST record.json"), Some(500))
+    );
+    let replayed = send(
+        &state,
+        bearer(
+            "POST",
+            &format!("/v1/admin/forms/contact/submissions/{}/replay", ids[0]),
+            ADMIN,
+            None,
+        ),
+    )
+    .await;
+    assert_eq!(replayed.status, StatusCode::CREATED, "{}", replayed.text);
+    let again = send(
+        &state,
+        bearer(
+            "POST",
+            &format!("/v1/admin/forms/contact/submissions/{}/replay", ids[0]),
+            ADMIN,
+            None,
+        ),
+    )
+    .await;
+    assert_eq!(again.status, StatusCode::CONFLICT, "a delivered submission is not replayed");
+    let discarded = send(
+        &state,
+        bearer(
+            "POST",
+            &format!("/v1/admin/forms/contact/submissions/{}/discard", ids[1]),
+            ADMIN,
+            None,
+        ),
+    )
+    .await;
+    assert_eq!(discarded.status, StatusCode::NO_CONTENT);
+    let shown = send(
+        &state,
+        bearer("GET", &format!("/v1/admin/forms/contact/submissions/{}", ids[0]), ADMIN, None),
+    )
+    .await;
+    assert_eq!(shown.body["stage"], "delivered");
+    assert_eq!(shown.body["attempts"].as_array().unwrap().len(), 2, "{}", shown.text);
+    assert_eq!(kintone_records(&fake).await.len(), 1);
+}
+
+#[tokio::test]
+async fn editor_tokens_reach_only_their_form_and_expire() {
+    let Harness { fake: _fake, state, _dir } = harness().await;
+    send(&state, bearer("POST", "/v1/admin/forms", ADMIN, Some(demo_settings("other")))).await;
+    let minted = send(
+        &state,
+        bearer(
+            "POST",
+            "/v1/admin/editor-tokens",
+            ADMIN,
+            Some(json!({ "form": "contact", "ttl_seconds": 600 })),
+        ),
+    )
+    .await;
+    assert_eq!(minted.status, StatusCode::CREATED, "{}", minted.text);
+    let token = minted.body["token"].as_str().unwrap().to_owned();
+    assert_eq!(
+        send(&state, bearer("GET", "/v1/admin/forms/contact", &token, None)).await.status,
+        StatusCode::OK
+    );
+    assert_eq!(
+        send(&state, bearer("GET", "/v1/admin/forms/contact/lint", &token, None)).await.status,
+        StatusCode::OK
+    );
+    let other = send(&state, bearer("GET", "/v1/admin/forms/other", &token, None)).await;
+    assert_eq!(
+        (other.status, other.body["code"].as_str()),
+        (StatusCode::FORBIDDEN, Some("other_form"))
+    );
+    let mint =
+        send(&state, bearer("POST", "/v1/admin/editor-tokens", &token, Some(json!({})))).await;
+    assert_eq!(mint.status, StatusCode::FORBIDDEN, "an editor cannot mint tokens");
+    let forms = send(&state, bearer("GET", "/v1/admin/forms", &token, None)).await;
+    assert_eq!(forms.status, StatusCode::FORBIDDEN);
+    // A token for a new form creates one and gets a token for it.
+    let new = send(&state, bearer("POST", "/v1/admin/editor-tokens", ADMIN, Some(json!({})))).await;
+    let new_token = new.body["token"].as_str().unwrap().to_owned();
+    let created = send(
+        &state,
+        bearer("POST", "/v1/admin/forms", &new_token, Some(demo_settings("made-by-editor"))),
+    )
+    .await;
+    assert_eq!(created.status, StatusCode::CREATED, "{}", created.text);
+    let own = created.body["editor_token"].as_str().unwrap();
+    assert_eq!(
+        send(&state, bearer("GET", "/v1/admin/forms/made-by-editor", own, None)).await.status,
+        StatusCode::OK
+    );
+    let expired = send(
+        &state,
+        bearer(
+            "POST",
+            "/v1/admin/editor-tokens",
+            ADMIN,
+            Some(json!({ "form": "contact", "ttl_seconds": 1 })),
+        ),
+    )
+    .await;
+    let expired = expired.body["token"].as_str().unwrap().to_owned();
+    tokio::time::sleep(Duration::from_millis(2100)).await;
+    let late = send(&state, bearer("GET", "/v1/admin/forms/contact", &expired, None)).await;
+    assert_eq!(
+        (late.status, late.body["code"].as_str()),
+        (StatusCode::UNAUTHORIZED, Some("token_expired"))
+    );
+}
