@@ -17,6 +17,7 @@ use tower::ServiceExt;
 mod admin;
 mod cli;
 mod integration;
+mod ops;
 mod public;
 mod serve_cli;
 

@@ -1,0 +1,102 @@
+//! Operations: health, readiness, metrics, the OpenAPI document and the widget bundle.
+
+use base64::Engine;
+use sha2::Digest;
+
+use super::*;
+
+#[tokio::test]
+async fn health_and_readiness_tell_what_fails() {
+    let Harness { fake, state, _dir } = harness().await;
+    assert_eq!(send(&state, get("/healthz")).await.body, json!({ "status": "ok" }));
+    let ready = send(&state, get("/readyz")).await;
+    assert_eq!(ready.status, StatusCode::OK, "{}", ready.text);
+    assert_eq!(ready.body["kintone"]["demo"]["ok"], true);
+    drop(fake);
+    tokio::time::sleep(Duration::from_millis(50)).await;
+    let unready = send(&state, get("/readyz")).await;
+    assert_eq!(unready.status, StatusCode::SERVICE_UNAVAILABLE, "{}", unready.text);
+    assert_eq!(unready.body["kintone"]["demo"]["ok"], false);
+    assert_eq!(unready.body["data_dir"]["ok"], true);
+    assert!(!unready.text.contains(TOKEN));
+}
+
+#[tokio::test]
+async fn metrics_count_submissions_and_kintone_calls() {
+    let Harness { fake: _fake, state, _dir } = harness().await;
+    let body =
+        json!({ "values": { "会社名": "A", "メールアドレス": "a@example.com" } }).to_string();
+    assert_eq!(send(&state, submit(&body, None)).await.status, StatusCode::CREATED);
+    assert_eq!(
+        send(&state, submit(r#"{"values": {}}"#, None)).await.status,
+        StatusCode::UNPROCESSABLE_ENTITY
+    );
+    let metrics = send(&state, get("/metrics")).await;
+    assert!(
+        metrics.headers["content-type"].to_str().unwrap().starts_with("text/plain; version=0.0.4")
+    );
+    for line in [
+        "kform_submissions_total{form=\"contact\",outcome=\"delivered\"} 1",
+        "kform_submissions_total{form=\"contact\",outcome=\"invalid\"} 1",
+        "kform_kintone_requests_total{endpoint=\"POST record.json\",status=\"200\"} 1",
+        "kform_kintone_requests_total{endpoint=\"GET app/form/fields.json\",status=\"200\"} 1",
+        "kform_kintone_request_duration_seconds_count{endpoint=\"POST record.json\"} 1",
+        "kform_http_requests_total{route=\"/v1/forms/{form_id}/submissions\",status=\"201\"} 1",
+    ] {
+        assert!(metrics.text.lines().any(|l| l == line), "{line} in\n{}", metrics.text);
+    }
+}
+
+#[tokio::test]
+async fn the_openapi_document_describes_every_route() {
+    let Harness { fake: _fake, state, _dir } = harness().await;
+    let doc = send(&state, get("/v1/openapi.json")).await;
+    assert_eq!(doc.status, StatusCode::OK);
+    assert_eq!(doc.body["openapi"], "3.1.0");
+    let paths = doc.body["paths"].as_object().unwrap();
+    for (path, method) in [
+        ("/v1/forms/{form_id}", "get"),
+        ("/v1/forms/{form_id}/submissions", "post"),
+        ("/v1/integration/forms/{form_id}/submissions", "post"),
+        ("/v1/connections/{name}/apps/{app}/lookup", "get"),
+        ("/v1/admin/forms/{form_id}/test-send", "post"),
+        ("/v1/admin/editor-tokens", "post"),
+        ("/readyz", "get"),
+    ] {
+        assert!(paths.get(path).and_then(|p| p.get(method)).is_some(), "{method} {path}");
+    }
+}
+
+#[tokio::test]
+async fn the_widget_is_served_with_types_cache_headers_and_integrity() {
+    let widget = tempfile::tempdir().unwrap();
+    std::fs::write(widget.path().join("kform.js"), "import './kform_widget.js';").unwrap();
+    std::fs::write(widget.path().join("kform_widget.js"), "export default 1;").unwrap();
+    std::fs::write(widget.path().join("kform_widget_bg.wasm"), b"\0asm\x01\0\0\0").unwrap();
+    std::fs::write(widget.path().join("README.md"), "not served").unwrap();
+    let dir = widget.path().to_owned();
+    let Harness { fake: _fake, state, _dir } =
+        harness_with(Apps::demo(TOKEN), TOKEN, move |config| config.widget_dir = Some(dir)).await;
+    let script = send(&state, get("/widget/kform.js")).await;
+    assert_eq!(script.status, StatusCode::OK);
+    assert_eq!(script.headers["content-type"], "text/javascript; charset=utf-8");
+    assert!(script.headers["cache-control"].to_str().unwrap().starts_with("public, max-age=300"));
+    assert_eq!(script.headers["access-control-allow-origin"], "*");
+    let sri = send(&state, get("/widget/sri.json")).await;
+    let wasm = &sri.body["files"]["kform_widget_bg.wasm"];
+    let expected = format!(
+        "sha384-{}",
+        base64::engine::general_purpose::STANDARD.encode(sha2::Sha384::digest(b"\0asm\x01\0\0\0"))
+    );
+    assert_eq!(wasm["integrity"], expected.as_str());
+    let versioned = send(&state, get(wasm["path"].as_str().unwrap())).await;
+    assert_eq!(versioned.status, StatusCode::OK);
+    assert_eq!(versioned.headers["content-type"], "application/wasm");
+    assert_eq!(versioned.headers["cache-control"], "public, max-age=31536000, immutable");
+    assert!(sri.body["files"].get("README.md").is_none());
+    assert_eq!(send(&state, get("/widget/README.md")).await.status, StatusCode::NOT_FOUND);
+    assert_eq!(
+        send(&state, get("/widget/0123456789ab/kform.js")).await.body["code"],
+        "old_version"
+    );
+}
