@@ -150,7 +150,7 @@ pub(crate) async fn accept(
             }
         }
         for (i, key) in keys.into_iter().enumerate() {
-            replace_file_key(&mut values, &format!("kform-upload-{i}"), key);
+            replace_file_key(&mut values, &format!("kform-upload-{i}"), &key);
         }
         // The stored values carry the real file keys, so a replay does not upload again.
         let json = serde_json::to_value(&values).unwrap_or_default();
@@ -265,12 +265,12 @@ fn add_file_key(values: &mut Values, field: &str, key: String) {
     }
 }
 
-fn replace_file_key(values: &mut Values, placeholder: &str, key: String) {
+fn replace_file_key(values: &mut Values, placeholder: &str, key: &str) {
     for value in values.0.values_mut() {
         if let Value::Files(keys) = value {
             for existing in keys.iter_mut() {
                 if existing == placeholder {
-                    existing.clone_from(&key);
+                    key.clone_into(existing);
                 }
             }
         }

@@ -80,6 +80,7 @@ pub(crate) fn rate_limit(per_minute: u32, burst: u32, hops: usize) -> RateLimit 
 }
 
 /// The answer when the rate limit is reached.
+#[expect(clippy::needless_pass_by_value, reason = "tower_governor hands the error over by value")]
 pub(crate) fn rate_limited(error: GovernorError) -> Response<Body> {
     let wait = match &error {
         GovernorError::TooManyRequests { wait_time, .. } => *wait_time,
@@ -123,7 +124,7 @@ pub(crate) async fn form_origins(
     if same_origin(&origin, request.headers()) {
         return next.run(request).await;
     }
-    if !entry.settings.allowed_origins.iter().any(|allowed| *allowed == origin) {
+    if !entry.settings.allowed_origins.contains(&origin) {
         tracing::info!(form = %entry.settings.spec.id, %origin, "refused a page not in the form's allowed origins");
         state.inner.metrics.submission(&entry.settings.spec.id.0, "origin_refused");
         return AppError::coded(

@@ -80,11 +80,8 @@ pub async fn check(config: &Config) -> (String, bool) {
         let _ = writeln!(out, "stored settings cannot be read: {err}");
         ok = false;
     }
-    let _ = writeln!(
-        out,
-        "{:<16} {:<6} {:<10} {:<8} {}",
-        "CONNECTION", "APP", "AUTH", "RESULT", "DETAIL"
-    );
+    let _ =
+        writeln!(out, "{:<16} {:<6} {:<10} {:<8} DETAIL", "CONNECTION", "APP", "AUTH", "RESULT");
     for connection in state.connections() {
         let mut apps: Vec<AppId> = connection.token_apps().collect();
         apps.extend(
@@ -125,7 +122,7 @@ pub async fn check(config: &Config) -> (String, bool) {
         }
     }
     let _ = writeln!(out);
-    let _ = writeln!(out, "{:<16} {:<16} {:<8} {}", "FORM", "CONNECTION", "LINT", "DELIVERY");
+    let _ = writeln!(out, "{:<16} {:<16} {:<8} DELIVERY", "FORM", "CONNECTION", "LINT");
     for entry in state.forms() {
         let settings = &entry.settings;
         let lint_result = match state.fields(&settings.connection, settings.spec.app).await {

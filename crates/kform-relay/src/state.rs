@@ -142,7 +142,7 @@ pub enum StartError {
         /// The connection.
         name: String,
         /// Why.
-        source: KintoneError,
+        source: Box<KintoneError>,
     },
     /// The widget bundle could not be read.
     #[error("the widget bundle: {0}")]
@@ -217,7 +217,10 @@ impl AppState {
         for (name, settings) in &config.connections {
             let connection =
                 Connection::build(name, settings.clone(), Source::Config, &state.inner.metrics)
-                    .map_err(|source| StartError::Connection { name: name.clone(), source })?;
+                    .map_err(|source| StartError::Connection {
+                        name: name.clone(),
+                        source: Box::new(source),
+                    })?;
             state.put_connection(connection);
         }
         for settings in &config.forms {
@@ -309,12 +312,12 @@ impl AppState {
             .connections
             .write()
             .unwrap_or_else(PoisonError::into_inner)
-            .insert(name.clone(), Arc::new(connection));
+            .insert(name, Arc::new(connection));
         // Field settings read through an old client are kept: they are kintone's, not the client's.
     }
 
     /// Builds and keeps an admin-made connection.
-    pub(crate) fn add_connection(&self, name: &str, file: ConnectionFile) -> Result<(), AppError> {
+    pub(crate) fn add_connection(&self, name: &str, file: &ConnectionFile) -> Result<(), AppError> {
         let settings = file.resolve(&|name| std::env::var(name).ok()).map_err(AppError::Config)?;
         let connection = Connection::build(name, settings, Source::Admin, &self.inner.metrics)
             .map_err(|err| {

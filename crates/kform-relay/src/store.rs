@@ -180,7 +180,7 @@ pub(crate) enum Begin {
     /// A new submission (or a retry of a failed one): deliver it.
     Deliver,
     /// Seen before: answer with what was stored.
-    Seen(StoredSubmission),
+    Seen(Box<StoredSubmission>),
 }
 
 fn now() -> i64 {
@@ -343,7 +343,7 @@ impl Store {
             let tx = db.transaction()?;
             let earlier = read_submission(&tx, &form, &submission_id)?;
             let begin = match earlier {
-                Some(earlier) if !earlier.stage.retryable() => Begin::Seen(earlier),
+                Some(earlier) if !earlier.stage.retryable() => Begin::Seen(Box::new(earlier)),
                 Some(_) => {
                     tx.execute(
                         "UPDATE submissions SET digest = ?3, record = ?4, stage = 'pending',

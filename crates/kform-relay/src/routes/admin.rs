@@ -128,7 +128,7 @@ async fn save_connection(
     name: &str,
     settings: ConnectionFile,
 ) -> Result<(), AppError> {
-    state.add_connection(name, settings.clone())?;
+    state.add_connection(name, &settings)?;
     let json = serde_json::to_string(&settings).map_err(|err| AppError::Store(err.into()))?;
     state
         .store()
