@@ -10,8 +10,12 @@
 import init, { mount, mountDescriptor } from "./kform_widget.js";
 
 const ready = init({ module_or_path: new URL("./kform_widget_bg.wasm", import.meta.url) });
-// The relay that serves this file is the default relay.
-const defaultRelay = new URL("..", import.meta.url).href;
+// The relay that serves this file is the default relay: the part of this module's URL before
+// /widget/ (it is also served under /widget/<version>/ for long caching).
+const here = new URL(import.meta.url);
+const defaultRelay = here.href.includes("/widget/")
+  ? here.href.slice(0, here.href.lastIndexOf("/widget/") + 1)
+  : new URL("..", here).href;
 const mounted = new WeakMap();
 
 function absolute(relay) {

@@ -1,5 +1,5 @@
 //! Build, demo, test and bench automation for kform:
-//! `cargo xtask setup | build-widget | demo | test | bench`.
+//! `cargo xtask setup | build-widget | demo | test | bench | dist`.
 //!
 //! Every command installs what it needs by itself (wasm target, wasm-bindgen CLI at the version
 //! in Cargo.lock, npm packages, Chromium), so the README's two commands work on a fresh machine.
@@ -7,6 +7,7 @@
 
 mod bench;
 mod build;
+mod dist;
 mod setup;
 mod size;
 
@@ -24,7 +25,8 @@ commands:
   build-widget   build the widget into pkg/ and print its download size
   demo [--port N]  setup, build the widget and run `kform demo` (default port 8080)
   test           setup, build, formatting, clippy, native tests, browser tests
-  bench          run the benchmarks and print each median against its target";
+  bench          run the benchmarks and print each median against its target
+  dist           a release binary with the widget built in, example kform.toml and systemd unit";
 
 fn main() {
     if let Err(err) = run() {
@@ -72,6 +74,7 @@ fn run() -> Result<()> {
         }
         Some("test") => test(&root),
         Some("bench") => bench::run(&root),
+        Some("dist") => dist::run(&root),
         _ => bail!("{USAGE}"),
     }
 }

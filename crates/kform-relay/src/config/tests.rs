@@ -165,3 +165,11 @@ fn forms_are_read_from_files_next_to_the_config() {
     assert!(err.to_string().contains("forms[1].file: form id contact is used twice"), "{err}");
     let _ = Path::new(".");
 }
+
+#[test]
+fn the_shipped_example_reads() {
+    let example = include_str!("../../dist/kform.toml");
+    let file = File::parse(example).unwrap();
+    assert_eq!(file.connections["main"].apps["12"].tokens.len(), 1);
+    assert_eq!(file.limits.trusted_proxy_hops, 1);
+}
