@@ -80,3 +80,82 @@ fn refuses_urls_that_are_not_a_domain() {
     }
     assert!(Client::new("https://example.cybozu.com/", Some(3), Auth::ApiTokens(vec![])).is_ok());
 }
+
+#[tokio::test]
+async fn basic_auth_passes_the_domains_gate_and_proxies_carry_every_call() {
+    let mut apps = Apps::demo(TOKEN);
+    apps.basic_auth =
+        Some(kform_fake_kintone::BasicAuth { user: "gate".into(), password: "gate-pass".into() });
+    let fake = spawn(apps).await.unwrap();
+    let without = client(fake.url(), TOKEN).form_fields(AppId(1)).await.unwrap_err();
+    assert!(
+        matches!(
+            without,
+            KintoneError::Api { status: 401, .. } | KintoneError::Unexpected { status: 401 }
+        ),
+        "{without:?}"
+    );
+    let options = kform_kintone::Options {
+        basic_auth: Some(("gate".into(), kform_kintone::Password::new("gate-pass"))),
+        ..Default::default()
+    };
+    let gated = Client::with_options(
+        fake.url(),
+        None,
+        Auth::ApiTokens(vec![ApiToken::new(TOKEN)]),
+        options,
+    )
+    .unwrap();
+    assert!(gated.form_fields(AppId(1)).await.is_ok());
+    // A proxy that forwards to the fake: every call goes through it, with the absolute URL.
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let proxy_url = format!("http://{}", listener.local_addr().unwrap());
+    let seen = std::sync::Arc::new(std::sync::Mutex::new(Vec::new()));
+    let target = fake.url().to_owned();
+    let log = seen.clone();
+    tokio::spawn(async move {
+        use tokio::io::{AsyncReadExt, AsyncWriteExt};
+        while let Ok((mut inbound, _)) = listener.accept().await {
+            let target = target.clone();
+            let log = log.clone();
+            tokio::spawn(async move {
+                let mut buffer = vec![0; 64 * 1024];
+                let n = inbound.read(&mut buffer).await.unwrap();
+                let request = String::from_utf8_lossy(&buffer[..n]).into_owned();
+                log.lock().unwrap().push(request.lines().next().unwrap_or_default().to_owned());
+                let host = target.trim_start_matches("http://");
+                // Origin form for the server, and one request per connection so the answer ends.
+                let rewritten = request.replacen(&target, "", 1).replacen(
+                    "\r\n",
+                    "\r\nconnection: close\r\n",
+                    1,
+                );
+                let mut outbound = tokio::net::TcpStream::connect(host).await.unwrap();
+                outbound.write_all(rewritten.as_bytes()).await.unwrap();
+                let mut answer = Vec::new();
+                let _ = outbound.read_to_end(&mut answer).await;
+                inbound.write_all(&answer).await.unwrap();
+            });
+        }
+    });
+    let options = kform_kintone::Options {
+        basic_auth: Some(("gate".into(), kform_kintone::Password::new("gate-pass"))),
+        proxy: Some(proxy_url),
+        ..Default::default()
+    };
+    let proxied = Client::with_options(
+        fake.url(),
+        None,
+        Auth::ApiTokens(vec![ApiToken::new(TOKEN)]),
+        options,
+    )
+    .unwrap();
+    let fields = proxied.form_fields(AppId(1)).await;
+    let seen = seen.lock().unwrap().clone();
+    assert!(
+        seen.iter()
+            .any(|line| line.starts_with(&format!("GET {}/k/v1/app/form/fields.json", fake.url()))),
+        "{seen:?}"
+    );
+    assert!(fields.is_ok(), "{fields:?}");
+}

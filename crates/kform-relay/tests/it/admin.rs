@@ -327,3 +327,19 @@ async fn editor_tokens_reach_only_their_form_and_expire() {
         (StatusCode::UNAUTHORIZED, Some("token_expired"))
     );
 }
+
+#[tokio::test]
+async fn apps_are_synced_on_the_interval() {
+    let Harness { fake, state, _dir } = harness_with(Apps::demo(TOKEN), TOKEN, |config| {
+        config.sync_interval = Some(Duration::from_millis(100));
+    })
+    .await;
+    let syncs = || {
+        fake.state().stats()["byEndpoint"]["GET /k/v1/app/form/fields.json"].as_u64().unwrap_or(0)
+    };
+    assert_eq!(syncs(), 0, "nothing is read before it is needed");
+    let task = state.spawn_sync().unwrap();
+    tokio::time::sleep(Duration::from_millis(450)).await;
+    task.abort();
+    assert!(syncs() >= 2, "synced {} times", syncs());
+}
