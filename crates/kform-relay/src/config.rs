@@ -245,6 +245,8 @@ pub struct Config {
     pub data_dir: PathBuf,
     /// A widget bundle folder that overrides the built-in one.
     pub widget_dir: Option<PathBuf>,
+    /// Pages served from `/` (the demo's `www/`; not set from `kform.toml`).
+    pub pages_dir: Option<PathBuf>,
     /// The log format.
     pub log_format: LogFormat,
     /// Admin API keys.
@@ -482,6 +484,7 @@ impl File {
             listen: self.listen,
             data_dir: base_dir.join(&self.data_dir),
             widget_dir: self.widget_dir.as_ref().map(|dir| base_dir.join(dir)),
+            pages_dir: None,
             log_format: self.log_format,
             admin_keys,
             integration_keys,

@@ -91,8 +91,7 @@ pub(crate) async fn accept(
     let begin = state
         .store()
         .begin(form.clone(), submission_id.clone(), digest.clone(), values_json)
-        .await
-        .map_err(AppError::Store)?;
+        .await?;
     if let Begin::Seen(earlier) = begin {
         if earlier.digest != digest && earlier.stage != Stage::Spam {
             return Err(AppError::coded(
@@ -119,8 +118,7 @@ pub(crate) async fn accept(
         state
             .store()
             .finish(form.clone(), submission_id, Stage::Tested, Some(answer.clone()), None)
-            .await
-            .map_err(AppError::Store)?;
+            .await?;
         state.inner.metrics.submission(&form, "tested");
         return Ok(respond(answer));
     }
@@ -142,8 +140,7 @@ pub(crate) async fn accept(
                     state
                         .store()
                         .finish(form.clone(), submission_id, stage, None, Some(attempt))
-                        .await
-                        .map_err(AppError::Store)?;
+                        .await?;
                     state.inner.metrics.submission(&form, "failed");
                     return Ok(kintone_response(&err, locale));
                 }
@@ -154,11 +151,7 @@ pub(crate) async fn accept(
         }
         // The stored values carry the real file keys, so a replay does not upload again.
         let json = serde_json::to_value(&values).unwrap_or_default();
-        state
-            .store()
-            .set_values(form.clone(), submission_id.clone(), json)
-            .await
-            .map_err(AppError::Store)?;
+        state.store().set_values(form.clone(), submission_id.clone(), json).await?;
     }
     send(state, entry, &submission_id, &values, locale).await
 }
@@ -197,8 +190,7 @@ pub(crate) async fn send(
                     Some(answer.clone()),
                     Some(attempt),
                 )
-                .await
-                .map_err(AppError::Store)?;
+                .await?;
             state.inner.metrics.submission(&form, "delivered");
             Ok(respond(answer))
         }
@@ -208,8 +200,7 @@ pub(crate) async fn send(
             state
                 .store()
                 .finish(form.clone(), submission_id.to_owned(), stage, None, Some(attempt))
-                .await
-                .map_err(AppError::Store)?;
+                .await?;
             state
                 .inner
                 .metrics

@@ -62,8 +62,10 @@ pub async fn run(
         tracing::warn!(dir = %options.widget_dir.display(), "no widget bundle found; run `cargo xtask build-widget`");
     }
     let data_dir = std::env::temp_dir().join(format!("kform-demo-{}", uuid::Uuid::new_v4()));
-    let config = demo_config(fake.url(), &token, form, &data_dir, Some(options.widget_dir.clone()));
-    let state = crate::serve::open(&config).await?.with_pages_dir(&options.pages_dir);
+    let mut config =
+        demo_config(fake.url(), &token, form, &data_dir, Some(options.widget_dir.clone()));
+    config.pages_dir = Some(options.pages_dir.clone());
+    let state = crate::serve::open(&config).await?;
     let listener = tokio::net::TcpListener::bind((Ipv4Addr::LOCALHOST, options.port)).await?;
     let page = listener.local_addr()?;
     let mut stdout = std::io::stdout().lock();
@@ -99,6 +101,7 @@ pub fn demo_config(
         listen: std::net::SocketAddr::from((Ipv4Addr::LOCALHOST, 0)),
         data_dir: data_dir.to_owned(),
         widget_dir,
+        pages_dir: None,
         log_format: LogFormat::Text,
         admin_keys: Vec::new(),
         integration_keys: Vec::new(),

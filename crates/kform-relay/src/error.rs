@@ -61,6 +61,12 @@ impl AppError {
     }
 }
 
+impl From<StoreError> for AppError {
+    fn from(err: StoreError) -> Self {
+        Self::Store(err)
+    }
+}
+
 impl fmt::Display for AppError {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         match self {

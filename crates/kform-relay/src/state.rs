@@ -202,7 +202,7 @@ impl AppState {
             limits: config.limits.clone(),
             spam: config.spam.clone(),
             widget,
-            pages_dir: None,
+            pages_dir: config.pages_dir.clone(),
             sync_interval: config.sync_interval,
             rate_limit: crate::guard::rate_limit(
                 config.limits.per_ip_per_minute,
@@ -257,14 +257,6 @@ impl AppState {
             self.put_form(FormEntry { settings, source: Source::Admin });
         }
         Ok(())
-    }
-
-    /// Also serves pages (the demo's `www/`) from `/`.
-    pub fn with_pages_dir(mut self, dir: impl Into<PathBuf>) -> Self {
-        if let Some(inner) = Arc::get_mut(&mut self.inner) {
-            inner.pages_dir = Some(dir.into());
-        }
-        self
     }
 
     pub(crate) fn store(&self) -> &Store {
@@ -349,9 +341,7 @@ impl AppState {
         if let Some(fields) = self.lock_fields().get(&key).cloned() {
             return Ok(fields);
         }
-        if let Some((json, _)) =
-            self.store().app_fields(connection.to_owned(), app.0).await.map_err(AppError::Store)?
-        {
+        if let Some((json, _)) = self.store().app_fields(connection.to_owned(), app.0).await? {
             let fields: AppFields =
                 serde_json::from_str(&json).map_err(|err| AppError::Store(err.into()))?;
             let fields = Arc::new(fields);
@@ -385,8 +375,7 @@ impl AppState {
         let json = serde_json::to_string(&fetched).map_err(|err| AppError::Store(err.into()))?;
         self.store()
             .put_app_fields(connection.to_owned(), app.0, fetched.revision.clone(), json)
-            .await
-            .map_err(AppError::Store)?;
+            .await?;
         let fetched = Arc::new(fetched);
         self.lock_fields().insert(key, fetched.clone());
         let mut drift = BTreeMap::new();
@@ -398,16 +387,11 @@ impl AppState {
             let issues = lint(&fetched, &settings.spec);
             let form = settings.spec.id.0.clone();
             if issues.is_empty() {
-                self.store().clear_alerts(form).await.map_err(AppError::Store)?;
+                self.store().clear_alerts(form).await?;
                 continue;
             }
             let json = serde_json::to_value(&issues).unwrap_or_default();
-            if self
-                .store()
-                .raise_alert(form.clone(), fetched.revision.clone(), json)
-                .await
-                .map_err(AppError::Store)?
-            {
+            if self.store().raise_alert(form.clone(), fetched.revision.clone(), json).await? {
                 tracing::warn!(form = %form, revision = %fetched.revision, problems = issues.len(),
                     "the app's fields changed and the form no longer fits them (drift alert)");
             }

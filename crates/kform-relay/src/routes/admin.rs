@@ -20,7 +20,7 @@ use crate::extract::{AppJson, RequestLocale};
 use crate::guard::Caller;
 use crate::signing::Claim;
 use crate::state::{AppState, FormEntry, Source};
-use crate::store::{Stage, Table, timestamp};
+use crate::store::{Stage, StoredSubmission, Table, timestamp};
 
 /// The admin routes.
 pub(crate) fn router() -> Router<AppState> {
@@ -130,11 +130,7 @@ async fn save_connection(
 ) -> Result<(), AppError> {
     state.add_connection(name, &settings)?;
     let json = serde_json::to_string(&settings).map_err(|err| AppError::Store(err.into()))?;
-    state
-        .store()
-        .put_settings(Table::Connections, name.to_owned(), json)
-        .await
-        .map_err(AppError::Store)
+    Ok(state.store().put_settings(Table::Connections, name.to_owned(), json).await?)
 }
 
 async fn delete_connection(
@@ -159,11 +155,7 @@ async fn delete_connection(
             format!("forms {users:?} use connection {name:?}; delete or move them first"),
         ));
     }
-    state
-        .store()
-        .delete_settings(Table::Connections, name.clone())
-        .await
-        .map_err(AppError::Store)?;
+    state.store().delete_settings(Table::Connections, name.clone()).await?;
     state.remove_connection(&name);
     Ok(StatusCode::NO_CONTENT)
 }
@@ -218,8 +210,7 @@ async fn app_fields(
     let _ = caller;
     let app = parse_app(&app)?;
     let fields = state.fields(&name, app).await?;
-    let synced_at =
-        state.store().app_fields(name, app.0).await.map_err(AppError::Store)?.map(|(_, at)| at);
+    let synced_at = state.store().app_fields(name, app.0).await?.map(|(_, at)| at);
     Ok(Json(json!({ "app": app.0, "synced_at": synced_at, "fields": &*fields })))
 }
 
@@ -292,7 +283,7 @@ async fn save_form(state: &AppState, settings: FormSettings) -> Result<Value, Ap
     check_form(state, &settings)?;
     let json = serde_json::to_string(&settings).map_err(|err| AppError::Store(err.into()))?;
     let id = settings.spec.id.0.clone();
-    state.store().put_settings(Table::Forms, id, json).await.map_err(AppError::Store)?;
+    state.store().put_settings(Table::Forms, id, json).await?;
     let entry = FormEntry { settings, source: Source::Admin };
     let mut view = form_view(&entry);
     let issues = match state.fields(&entry.settings.connection, entry.settings.spec.app).await {
@@ -365,8 +356,8 @@ async fn delete_form(
     if entry.source == Source::Config {
         return Err(read_only(&format!("form {form_id:?}")));
     }
-    state.store().delete_settings(Table::Forms, form_id.clone()).await.map_err(AppError::Store)?;
-    state.store().clear_alerts(form_id).await.map_err(AppError::Store)?;
+    state.store().delete_settings(Table::Forms, form_id.clone()).await?;
+    state.store().clear_alerts(form_id).await?;
     state.remove_form(&id);
     Ok(StatusCode::NO_CONTENT)
 }
@@ -471,8 +462,7 @@ async fn history(
 ) -> Result<Json<Value>, AppError> {
     caller.may_edit(&form_id)?;
     let limit = query.limit.unwrap_or(100).min(1000);
-    let found =
-        state.store().history(form_id, query.stage, limit).await.map_err(AppError::Store)?;
+    let found = state.store().history(form_id, query.stage, limit).await?;
     Ok(Json(json!({ "submissions": found })))
 }
 
@@ -482,16 +472,42 @@ async fn show_submission(
     Path((form_id, submission_id)): Path<(String, String)>,
 ) -> Result<Json<Value>, AppError> {
     caller.may_edit(&form_id)?;
-    let found =
-        state.store().submission(form_id, submission_id.clone()).await.map_err(AppError::Store)?;
-    let found = found.ok_or_else(|| {
+    let found = find_submission(&state, form_id, &submission_id).await?;
+    Ok(Json(serde_json::to_value(found).unwrap_or_default()))
+}
+
+async fn find_submission(
+    state: &AppState,
+    form_id: String,
+    submission_id: &str,
+) -> Result<StoredSubmission, AppError> {
+    state.store().submission(form_id, submission_id.to_owned()).await?.ok_or_else(|| {
         AppError::coded(
             StatusCode::NOT_FOUND,
             "unknown_submission",
             format!("there is no submission {submission_id:?}"),
         )
-    })?;
-    Ok(Json(serde_json::to_value(found).unwrap_or_default()))
+    })
+}
+
+/// A submission an administrator may still replay or discard: failed, rejected or pending.
+async fn unsettled_submission(
+    state: &AppState,
+    form_id: String,
+    submission_id: &str,
+) -> Result<StoredSubmission, AppError> {
+    let found = find_submission(state, form_id, submission_id).await?;
+    if matches!(found.stage, Stage::Failed | Stage::Pending | Stage::Rejected) {
+        Ok(found)
+    } else {
+        Err(conflict(
+            "settled",
+            format!(
+                "the submission is {:?}; only failed, rejected or pending ones are replayed or discarded",
+                found.stage
+            ),
+        ))
+    }
 }
 
 /// Sends a failed (or stuck pending) submission again with its stored values.
@@ -503,24 +519,7 @@ async fn replay(
     caller.admin_only()?;
     let id = FormId(form_id.clone());
     let entry = state.form(&id).ok_or(AppError::UnknownForm(id))?;
-    let found =
-        state.store().submission(form_id, submission_id.clone()).await.map_err(AppError::Store)?;
-    let found = found.ok_or_else(|| {
-        AppError::coded(
-            StatusCode::NOT_FOUND,
-            "unknown_submission",
-            format!("there is no submission {submission_id:?}"),
-        )
-    })?;
-    if !matches!(found.stage, Stage::Failed | Stage::Pending | Stage::Rejected) {
-        return Err(conflict(
-            "not_replayable",
-            format!(
-                "the submission is {:?}; only failed, rejected or pending ones are replayed",
-                found.stage
-            ),
-        ));
-    }
+    let found = unsettled_submission(&state, form_id, &submission_id).await?;
     let values: Values =
         serde_json::from_value(found.record).map_err(|err| AppError::Store(err.into()))?;
     deliver::send(&state, &entry, &submission_id, &values, entry.settings.spec.default_lang).await
@@ -532,38 +531,14 @@ async fn discard(
     Path((form_id, submission_id)): Path<(String, String)>,
 ) -> Result<StatusCode, AppError> {
     caller.admin_only()?;
-    let found = state
-        .store()
-        .submission(form_id.clone(), submission_id.clone())
-        .await
-        .map_err(AppError::Store)?;
-    let found = found.ok_or_else(|| {
-        AppError::coded(
-            StatusCode::NOT_FOUND,
-            "unknown_submission",
-            format!("there is no submission {submission_id:?}"),
-        )
-    })?;
-    if !matches!(found.stage, Stage::Failed | Stage::Pending | Stage::Rejected) {
-        return Err(conflict(
-            "not_discardable",
-            format!(
-                "the submission is {:?}; only failed, rejected or pending ones are discarded",
-                found.stage
-            ),
-        ));
-    }
-    state
-        .store()
-        .finish(form_id, submission_id, Stage::Discarded, None, None)
-        .await
-        .map_err(AppError::Store)?;
+    unsettled_submission(&state, form_id.clone(), &submission_id).await?;
+    state.store().finish(form_id, submission_id, Stage::Discarded, None, None).await?;
     Ok(StatusCode::NO_CONTENT)
 }
 
 async fn alerts(caller: Caller, State(state): State<AppState>) -> Result<Json<Value>, AppError> {
     caller.admin_only()?;
-    let alerts = state.store().alerts().await.map_err(AppError::Store)?;
+    let alerts = state.store().alerts().await?;
     Ok(Json(json!({ "alerts": alerts })))
 }
 

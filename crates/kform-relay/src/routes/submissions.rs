@@ -31,11 +31,7 @@ pub(crate) async fn create(
         // A robot filled the hidden input: answer as if accepted, so it learns nothing.
         let submission_id = uuid::Uuid::new_v4().to_string();
         tracing::info!(form = %spec.id, "honeypot filled; submission dropped");
-        state
-            .store()
-            .spam(spec.id.0.clone(), submission_id.clone())
-            .await
-            .map_err(AppError::Store)?;
+        state.store().spam(spec.id.0.clone(), submission_id.clone()).await?;
         state.inner.metrics.submission(&spec.id.0, "spam");
         let outcome =
             SubmitOutcome { submission_id, state: SubmissionState::Accepted, record_id: None };
