@@ -220,6 +220,19 @@ impl Client {
             .await
     }
 
+    /// Whether kintone answers at all, without spending an API call: `GET app.json` without
+    /// credentials (kintone refuses it, which proves the way there works). Returns the HTTP
+    /// status kintone gave.
+    pub async fn ping(&self) -> Result<u16, KintoneError> {
+        let method = reqwest::Method::GET;
+        let mut request = self.http.get(self.url("app.json"));
+        if let Some(basic) = &self.basic_auth {
+            request = request.header(reqwest::header::AUTHORIZATION, basic);
+        }
+        let (status, _) = self.exchange(&method, "app.json", request).await?;
+        Ok(status.as_u16())
+    }
+
     /// `GET /k/v1/app.json`: the app's name.
     pub async fn app_name(&self, app: AppId) -> Result<String, KintoneError> {
         #[derive(Deserialize)]

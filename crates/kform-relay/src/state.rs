@@ -103,6 +103,16 @@ impl Connection {
         )
     }
 
+    /// Whether kintone answers (see `Client::ping`); the status it gave.
+    pub(crate) async fn ping(&self) -> Result<u16, KintoneError> {
+        let client = self.password.as_ref().or_else(|| self.by_app.values().next());
+        match client {
+            Some(client) => client.ping().await,
+            // Unreachable: a connection always has a token or a password.
+            None => Ok(0),
+        }
+    }
+
     /// The apps it has tokens for.
     pub(crate) fn token_apps(&self) -> impl Iterator<Item = AppId> + '_ {
         self.by_app.keys().copied()

@@ -100,3 +100,16 @@ async fn the_widget_is_served_with_types_cache_headers_and_integrity() {
         "old_version"
     );
 }
+
+#[tokio::test]
+async fn readiness_spends_no_api_call_and_maintenance_is_not_ready() {
+    let Harness { fake, state, _dir } = harness().await;
+    for _ in 0..3 {
+        assert_eq!(send(&state, get("/readyz")).await.status, StatusCode::OK);
+    }
+    assert_eq!(fake.state().stats()["daily"]["byApp"], json!({}), "no app's daily count moved");
+    fake.state()
+        .add_fault(kform_fake_kintone::Fault::new(kform_fake_kintone::FaultKind::Maintenance));
+    let maintenance = send(&state, get("/readyz")).await;
+    assert_eq!(maintenance.status, StatusCode::SERVICE_UNAVAILABLE, "{}", maintenance.text);
+}
