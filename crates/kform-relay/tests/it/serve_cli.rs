@@ -201,9 +201,24 @@ async fn serve_runs_from_kform_toml_logs_json_stops_gracefully_and_leaks_no_secr
     assert!(answers[1].starts_with("201"), "{}", answers[1]);
     assert!(answers[4].starts_with("401"), "a kintone token is not an admin key: {}", answers[4]);
     assert!(answers[8].starts_with("502"), "{}", answers[8]);
-    // SIGTERM: the relay stops accepting, finishes, and exits cleanly.
+    // SIGTERM while a submission waits on a slow kintone: the relay stops accepting, finishes
+    // that submission, and exits cleanly.
+    fake.state().clear_faults();
+    fake.state().add_fault(kform_fake_kintone::Fault {
+        millis: Some(800),
+        ..kform_fake_kintone::Fault::new(kform_fake_kintone::FaultKind::Latency)
+            .on("POST", "*/record.json")
+    });
+    let slow = json!({ "submission_id": new_id(), "values": { "会社名": "C", "メールアドレス": "c@example.com" } });
+    let url = format!("{base}/v1/forms/contact/submissions");
+    let in_flight =
+        tokio::spawn(async move { call("POST", &url, &[], Some(slow.to_string())).await });
+    tokio::time::sleep(Duration::from_millis(300)).await;
     let status = Command::new("kill").args(["-TERM", &child.id().to_string()]).status().unwrap();
     assert!(status.success());
+    let finished = in_flight.await.unwrap();
+    assert!(finished.starts_with("201"), "the request in flight was finished: {finished}");
+    answers.push(finished);
     let exit = child.wait().unwrap();
     assert!(exit.success(), "{exit:?}");
     let mut logs = String::new();
