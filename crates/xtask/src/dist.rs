@@ -13,7 +13,7 @@ pub(crate) fn run(root: &Path) -> Result<()> {
     step("release build with the widget built in", || {
         let mut command = std::process::Command::new("cargo");
         command
-            .args(["build", "--release", "--locked", "-p", "kform-relay", "--bin", "kform"])
+            .args(["build", "--profile", "dist", "--locked", "-p", "kform-relay", "--bin", "kform"])
             .env("KFORM_EMBED_WIDGET", root.join("pkg"));
         status(command)
     })?;
@@ -28,7 +28,7 @@ pub(crate) fn run(root: &Path) -> Result<()> {
             std::fs::copy(from, out.join(to))
                 .with_context(|| format!("cannot copy {}", from.display()))
         };
-        copy(&root.join("target/release/kform"), "kform")?;
+        copy(&root.join("target/dist/kform"), "kform")?;
         copy(&root.join("crates/kform-relay/dist/kform.toml"), "kform.toml")?;
         copy(&root.join("crates/kform-relay/dist/kform.service"), "kform.service")?;
         copy(&root.join("crates/kform-relay/src/demo-form.json"), "forms/contact.json")?;
