@@ -269,6 +269,50 @@ impl Client {
         Ok(uploaded.file_key)
     }
 
+    /// `POST /k/v1/records.json`: adds up to 100 validated records at once, all or nothing;
+    /// their ids in order.
+    pub async fn add_records(
+        &self,
+        app: AppId,
+        records: &[Valid<Record>],
+    ) -> Result<Vec<String>, KintoneError> {
+        #[derive(Deserialize)]
+        struct Added {
+            ids: Vec<String>,
+        }
+        let body = json!({ "app": app.0, "records": records });
+        let added: Added = self.send(reqwest::Method::POST, "records.json", body).await?;
+        Ok(added.ids)
+    }
+
+    /// `PUT /k/v1/records.json` with `upsert: true`: each record updates the one whose
+    /// `key_field` has the given value, or is added; up to 100, all or nothing; ids in order.
+    pub async fn upsert_records(
+        &self,
+        app: AppId,
+        key_field: &str,
+        records: &[(String, Valid<Record>)],
+    ) -> Result<Vec<String>, KintoneError> {
+        #[derive(Deserialize)]
+        struct Upserted {
+            records: Vec<AddedRecord>,
+        }
+        let entries: Vec<Value> = records
+            .iter()
+            .map(|(key, record)| {
+                let mut record = serde_json::to_value(record).unwrap_or_default();
+                // The key travels in updateKey; kintone sets it on a new record itself.
+                if let Some(fields) = record.as_object_mut() {
+                    fields.remove(key_field);
+                }
+                json!({ "updateKey": { "field": key_field, "value": key }, "record": record })
+            })
+            .collect();
+        let body = json!({ "app": app.0, "upsert": true, "records": entries });
+        let upserted: Upserted = self.send(reqwest::Method::PUT, "records.json", body).await?;
+        Ok(upserted.records.into_iter().map(|record| record.id).collect())
+    }
+
     /// `GET /k/v1/records.json`: records matching a kintone query, in kintone's read shape.
     pub async fn records(&self, app: AppId, query: &str) -> Result<Vec<Value>, KintoneError> {
         #[derive(Deserialize)]

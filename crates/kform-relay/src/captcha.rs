@@ -2,8 +2,6 @@
 //! take the same form-encoded request and answer `{"success": true|false, …}`.
 
 use std::net::IpAddr;
-use std::sync::OnceLock;
-use std::time::Duration;
 
 use serde::Deserialize;
 
@@ -16,20 +14,9 @@ struct Verdict {
     error_codes: Vec<String>,
 }
 
-fn http() -> Option<&'static reqwest::Client> {
-    static CLIENT: OnceLock<Option<reqwest::Client>> = OnceLock::new();
-    CLIENT
-        .get_or_init(|| {
-            #[expect(clippy::disallowed_methods, reason = "the captcha verifier is not kintone")]
-            let builder = reqwest::Client::builder();
-            builder.timeout(Duration::from_secs(10)).no_proxy().build().ok()
-        })
-        .as_ref()
-}
-
 /// Whether the provider accepts `token` from `client`; `Err` says why not (for the log).
 pub(crate) async fn verify(captcha: &Captcha, token: &str, client: IpAddr) -> Result<(), String> {
-    let http = http().ok_or("no HTTP client")?;
+    let http = crate::outbound::client().ok_or("no HTTP client")?;
     let form = [
         ("secret", captcha.secret.expose().to_owned()),
         ("response", token.to_owned()),

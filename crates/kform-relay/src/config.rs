@@ -62,6 +62,12 @@ pub struct File {
     /// Spam protection.
     #[serde(default)]
     pub spam: Spam,
+    /// How submissions are delivered to kintone.
+    #[serde(default)]
+    pub delivery: Delivery,
+    /// Who hears about failed deliveries, and how.
+    #[serde(default)]
+    pub notify: Option<NotifyFile>,
     /// The kintone domains, by a name forms refer to.
     #[serde(default)]
     pub connections: BTreeMap<String, ConnectionFile>,
@@ -135,6 +141,126 @@ impl Default for Spam {
     fn default() -> Self {
         Self { min_fill_seconds: 2, max_form_age_seconds: 24 * 3600, captcha: None }
     }
+}
+
+/// How the delivery engine works (`[delivery]`).
+#[derive(Clone, Debug, PartialEq, Eq, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct Delivery {
+    /// kintone calls at once per kintone domain (kintone allows 100 for everything together).
+    pub concurrency: usize,
+    /// How long a first try waits for more submissions to fill a batch, in milliseconds.
+    pub linger_ms: u64,
+    /// Records per `records.json` call (kintone's maximum is 100).
+    pub max_batch: usize,
+    /// The first retry waits up to this long (full jitter), doubling per try.
+    pub retry_base_ms: u64,
+    /// The longest wait between tries; retries go on for days.
+    pub retry_cap_ms: u64,
+    /// kintone's daily request limit per app (10,000 on the Standard course).
+    pub daily_limit: i64,
+    /// Requests per app and day left for other integrations.
+    pub daily_reserve: i64,
+    /// Delivered, tested, spam and discarded submissions are forgotten after this many days.
+    pub retention_days: u64,
+}
+
+impl Default for Delivery {
+    fn default() -> Self {
+        Self {
+            concurrency: 4,
+            linger_ms: 250,
+            max_batch: 100,
+            retry_base_ms: 1_000,
+            retry_cap_ms: 10 * 60 * 1_000,
+            daily_limit: 10_000,
+            daily_reserve: 1_000,
+            retention_days: 90,
+        }
+    }
+}
+
+/// Failure notifications as written (`[notify]`).
+#[derive(Clone, Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct NotifyFile {
+    /// How often a digest is sent, in seconds.
+    #[serde(default = "default_digest_seconds")]
+    pub digest_seconds: u64,
+    /// The sender address, e.g. `kform <kform@example.com>`.
+    #[serde(default)]
+    pub from: Option<String>,
+    /// Addresses that get every digest.
+    #[serde(default)]
+    pub admins: Vec<String>,
+    /// A URL that receives each digest as a JSON POST.
+    #[serde(default)]
+    pub webhook_url: Option<String>,
+    /// The mail server.
+    #[serde(default)]
+    pub smtp: Option<SmtpFile>,
+}
+
+fn default_digest_seconds() -> u64 {
+    300
+}
+
+/// A mail server as written.
+#[derive(Clone, Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct SmtpFile {
+    /// The host.
+    pub host: String,
+    /// The port (587 with STARTTLS by default).
+    #[serde(default = "default_smtp_port")]
+    pub port: u16,
+    /// Whether to require STARTTLS (turn off only for a local relay).
+    #[serde(default = "default_true")]
+    pub starttls: bool,
+    /// The login, if the server needs one.
+    #[serde(default)]
+    pub login: Option<String>,
+    /// The password.
+    #[serde(default)]
+    pub password: Option<SecretRef>,
+}
+
+fn default_smtp_port() -> u16 {
+    587
+}
+
+fn default_true() -> bool {
+    true
+}
+
+/// Failure notifications, checked.
+#[derive(Clone, Debug)]
+pub struct NotifySettings {
+    /// How often a digest goes out, in milliseconds.
+    pub digest_ms: u64,
+    /// The sender.
+    pub from: String,
+    /// Addresses that get every digest.
+    pub admins: Vec<String>,
+    /// The webhook.
+    pub webhook_url: Option<String>,
+    /// The mail server.
+    pub smtp: Option<Smtp>,
+}
+
+/// A mail server, checked.
+#[derive(Clone, Debug)]
+pub struct Smtp {
+    /// The host.
+    pub host: String,
+    /// The port.
+    pub port: u16,
+    /// Whether STARTTLS is required.
+    pub tls: bool,
+    /// The login.
+    pub login: Option<String>,
+    /// The password.
+    pub password: Option<Secret>,
 }
 
 /// A captcha service as written.
@@ -234,6 +360,9 @@ pub struct FormFile {
     /// Whether a captcha must be solved before sending.
     #[serde(default)]
     pub captcha: bool,
+    /// Addresses told about this form's failed deliveries.
+    #[serde(default)]
+    pub owners: Vec<String>,
 }
 
 /// The relay's configuration, checked and with secrets read.
@@ -259,6 +388,10 @@ pub struct Config {
     pub limits: Limits,
     /// Spam protection.
     pub spam: SpamSettings,
+    /// Delivery.
+    pub delivery: Delivery,
+    /// Failure notifications.
+    pub notify: Option<NotifySettings>,
     /// Connections by name.
     pub connections: BTreeMap<String, ConnectionSettings>,
     /// Forms from files.
@@ -329,6 +462,9 @@ pub struct FormSettings {
     /// Whether a captcha must be solved.
     #[serde(default)]
     pub captcha: bool,
+    /// Addresses told about this form's failed deliveries.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub owners: Vec<String>,
     /// The definition.
     pub spec: FormSpec,
 }
@@ -449,6 +585,7 @@ impl File {
                         connection: form.connection.clone(),
                         allowed_origins: form.allowed_origins.clone(),
                         captcha: form.captcha,
+                        owners: form.owners.clone(),
                         spec,
                     });
                 }
@@ -474,6 +611,55 @@ impl File {
         if self.limits.per_ip_per_minute == 0 || self.limits.per_ip_burst == 0 {
             problems.add("limits", "per_ip_per_minute and per_ip_burst must be at least 1");
         }
+        let delivery = &self.delivery;
+        if delivery.concurrency == 0 || delivery.concurrency > 100 {
+            problems.add("delivery.concurrency", "must be 1 to 100 (kintone's limit per domain)");
+        }
+        if delivery.max_batch == 0 || delivery.max_batch > 100 {
+            problems.add("delivery.max_batch", "must be 1 to 100 (kintone's limit per call)");
+        }
+        if delivery.retry_base_ms == 0 || delivery.retry_cap_ms < delivery.retry_base_ms {
+            problems.add(
+                "delivery.retry_cap_ms",
+                "retry_base_ms must be at least 1 and at most retry_cap_ms",
+            );
+        }
+        if delivery.daily_reserve < 0 || delivery.daily_reserve >= delivery.daily_limit {
+            problems.add("delivery.daily_reserve", "must be at least 0 and below daily_limit");
+        }
+        let notify = self.notify.as_ref().map(|notify| {
+            let smtp = notify.smtp.as_ref().map(|smtp| Smtp {
+                host: smtp.host.clone(),
+                port: smtp.port,
+                tls: smtp.starttls,
+                login: smtp.login.clone(),
+                password: smtp
+                    .password
+                    .as_ref()
+                    .and_then(|p| problems.secret("notify.smtp.password", p)),
+            });
+            if smtp.is_some()
+                && (notify.from.is_none()
+                    || notify.admins.is_empty() && self.forms.iter().all(|f| f.owners.is_empty()))
+            {
+                problems.add(
+                    "notify.from",
+                    "mail needs a sender (from) and recipients (admins, or owners on forms)",
+                );
+            }
+            if let Some(url) = &notify.webhook_url
+                && !(url.starts_with("https://") || url.starts_with("http://"))
+            {
+                problems.add("notify.webhook_url", "must be an http(s) URL");
+            }
+            NotifySettings {
+                digest_ms: notify.digest_seconds.max(1) * 1000,
+                from: notify.from.clone().unwrap_or_default(),
+                admins: notify.admins.clone(),
+                webhook_url: notify.webhook_url.clone(),
+                smtp,
+            }
+        });
         if self.limits.json_body_bytes < 1024 {
             problems.add("limits.json_body_bytes", "must be at least 1024");
         }
@@ -491,6 +677,8 @@ impl File {
             sync_interval: (self.sync_interval_seconds > 0)
                 .then(|| Duration::from_secs(self.sync_interval_seconds)),
             limits: self.limits.clone(),
+            delivery: self.delivery.clone(),
+            notify,
             spam: SpamSettings {
                 min_fill: Duration::from_secs(self.spam.min_fill_seconds),
                 max_age: Duration::from_secs(self.spam.max_form_age_seconds),

@@ -1,9 +1,7 @@
-//! A submission's way from a request to kintone, shared by the public API, the integration API
-//! and the admin API's replay: validate with `kform-core`, record it under its submission id
-//! (the same id gets the same answer, never a second record), upload files, add the record.
-//!
-//! Delivery is synchronous for now: the answer says whether kintone created the record. The
-//! durable outbox and batched delivery will replace [`send`] without changing the requests.
+//! A submission's way from a request into the outbox, shared by the public and integration
+//! APIs: validate with `kform-core`, upload files, keep it durably under its submission id (the
+//! same id gets the same answer, never a second record), answer. The delivery engine
+//! (`delivery.rs`) takes it to kintone from there.
 
 use axum::Json;
 use axum::http::StatusCode;
@@ -14,8 +12,8 @@ use kform_kintone::KintoneError;
 use sha2::{Digest, Sha256};
 
 use crate::error::{AppError, kintone_response};
+use crate::outbox::{Accepted, NewSubmission, Stage, StoredSubmission};
 use crate::state::{AppState, FormEntry};
-use crate::store::{Attempt, Begin, Stage, timestamp};
 
 /// A file sent with an integration submission, for a FILE field.
 #[derive(Clone, Debug)]
@@ -34,23 +32,40 @@ pub(crate) struct Incoming {
     pub(crate) locale: Locale,
 }
 
-/// The answer to a stored or new submission.
-fn outcome(
-    status: StatusCode,
-    submission_id: &str,
-    state: SubmissionState,
-    record_id: Option<String>,
-) -> (u16, serde_json::Value) {
+/// The answer for a submission in `stage`.
+pub(crate) fn answer(submission_id: &str, stage: Stage, record_id: Option<String>) -> Response {
+    let (status, state) = match stage {
+        Stage::Delivered => (StatusCode::OK, SubmissionState::Delivered),
+        Stage::Tested => (StatusCode::OK, SubmissionState::Tested),
+        // Pending, dead-lettered, spam and discarded all look accepted to the sender: what
+        // happens next is the relay's business (and a robot learns nothing).
+        _ => (StatusCode::ACCEPTED, SubmissionState::Accepted),
+    };
+    let record_id = record_id.filter(|_| stage == Stage::Delivered);
     let outcome = SubmitOutcome { submission_id: submission_id.to_owned(), state, record_id };
-    (status.as_u16(), serde_json::to_value(outcome).unwrap_or_default())
+    (status, Json(outcome)).into_response()
 }
 
-fn respond((status, body): (u16, serde_json::Value)) -> Response {
-    let status = StatusCode::from_u16(status).unwrap_or(StatusCode::OK);
-    (status, Json(body)).into_response()
+fn seen(earlier: &StoredSubmission) -> Response {
+    answer(&earlier.submission_id, earlier.stage, earlier.record_id.clone())
 }
 
-/// Validates, records and delivers one submission; the answer to send.
+/// Keeps a spam submission for the history and answers as if it were accepted.
+pub(crate) async fn spam(state: &AppState, form: &str) -> Result<Response, AppError> {
+    let submission_id = uuid::Uuid::new_v4().to_string();
+    let new = NewSubmission {
+        form: form.to_owned(),
+        submission_id: submission_id.clone(),
+        digest: String::new(),
+        values: serde_json::Value::Null,
+        stage: Stage::Spam,
+    };
+    state.inner.acceptor.accept(new).await?;
+    state.inner.metrics.submission(form, "spam");
+    Ok(answer(&submission_id, Stage::Spam, None))
+}
+
+/// Validates one submission, uploads its files and keeps it in the outbox; the answer to send.
 pub(crate) async fn accept(
     state: &AppState,
     entry: &FormEntry,
@@ -87,145 +102,79 @@ pub(crate) async fn accept(
         return Err(AppError::Invalid(report, locale));
     }
     let digest = digest(&values, &incoming.uploads);
-    let values_json = serde_json::to_value(&values).unwrap_or_default();
-    let begin = state
-        .store()
-        .begin(form.clone(), submission_id.clone(), digest.clone(), values_json)
-        .await?;
-    if let Begin::Seen(earlier) = begin {
-        if earlier.digest != digest && earlier.stage != Stage::Spam {
-            return Err(AppError::coded(
-                StatusCode::CONFLICT,
-                "submission_id_reused",
-                "this submission_id was already used for other values; send new values with a new id",
-            ));
-        }
-        state.inner.metrics.submission(&form, "repeated");
-        return Ok(match (earlier.status, earlier.answer) {
-            (Some(status), Some(answer)) => respond((status, answer)),
-            _ => respond(outcome(
-                StatusCode::ACCEPTED,
-                &submission_id,
-                SubmissionState::Accepted,
-                None,
-            )),
-        });
-    }
-    if spec.test_mode {
-        // A form in test mode checks everything and records it, but never writes to kintone.
-        tracing::info!(form = %form, "test-mode submission validated, not delivered");
-        let answer = outcome(StatusCode::OK, &submission_id, SubmissionState::Tested, None);
-        state
-            .store()
-            .finish(form.clone(), submission_id, Stage::Tested, Some(answer.clone()), None)
-            .await?;
-        state.inner.metrics.submission(&form, "tested");
-        return Ok(respond(answer));
-    }
-    let mut keys = Vec::new();
     if !incoming.uploads.is_empty() {
-        let conn = state.connection_or_404(&entry.settings.connection)?;
-        let client = conn.client(spec.app)?;
-        for upload in &incoming.uploads {
-            match client.upload_file(&upload.name, &upload.content_type, upload.bytes.clone()).await
-            {
-                Ok(key) => keys.push(key),
-                Err(err) => {
-                    let attempt = attempt("POST file.json", &Err(&err));
-                    let stage = if err.validation_body().is_some() {
-                        Stage::Rejected
-                    } else {
-                        Stage::Failed
-                    };
-                    state
-                        .store()
-                        .finish(form.clone(), submission_id, stage, None, Some(attempt))
-                        .await?;
-                    state.inner.metrics.submission(&form, "failed");
-                    return Ok(kintone_response(&err, locale));
-                }
-            }
+        // A retry of a kept submission must not upload its files again.
+        if let Some(earlier) = state.store().submission(form.clone(), submission_id.clone()).await?
+        {
+            return repeated(state, &form, &earlier, &digest);
         }
-        for (i, key) in keys.into_iter().enumerate() {
-            replace_file_key(&mut values, &format!("kform-upload-{i}"), &key);
+        if !spec.test_mode {
+            upload(state, entry, &incoming.uploads, &mut values, locale).await?;
         }
-        // The stored values carry the real file keys, so a replay does not upload again.
-        let json = serde_json::to_value(&values).unwrap_or_default();
-        state.store().set_values(form.clone(), submission_id.clone(), json).await?;
     }
-    send(state, entry, &submission_id, &values, locale).await
-}
-
-/// Adds the record to kintone and stores the outcome; the answer to send.
-pub(crate) async fn send(
-    state: &AppState,
-    entry: &FormEntry,
-    submission_id: &str,
-    values: &Values,
-    locale: Locale,
-) -> Result<Response, AppError> {
-    let spec = &entry.settings.spec;
-    let form = spec.id.0.clone();
-    let fields = state.fields(&entry.settings.connection, spec.app).await?;
-    let record =
-        validate(&fields, spec, values).map_err(|report| AppError::Invalid(report, locale))?;
-    let conn = state.connection_or_404(&entry.settings.connection)?;
-    let result = conn.client(spec.app)?.add_record(spec.app, &record).await;
-    let attempt = attempt("POST record.json", &result.as_ref().map(|added| added.id.as_str()));
-    match result {
-        Ok(added) => {
-            tracing::info!(form = %form, record = %added.id, "submission delivered");
-            let answer = outcome(
-                StatusCode::CREATED,
-                submission_id,
-                SubmissionState::Delivered,
-                Some(added.id),
-            );
-            state
-                .store()
-                .finish(
-                    form.clone(),
-                    submission_id.to_owned(),
-                    Stage::Delivered,
-                    Some(answer.clone()),
-                    Some(attempt),
-                )
-                .await?;
-            state.inner.metrics.submission(&form, "delivered");
-            Ok(respond(answer))
-        }
-        Err(err) => {
-            let stage =
-                if err.validation_body().is_some() { Stage::Rejected } else { Stage::Failed };
-            state
-                .store()
-                .finish(form.clone(), submission_id.to_owned(), stage, None, Some(attempt))
-                .await?;
+    let stage = if spec.test_mode { Stage::Tested } else { Stage::Pending };
+    let new = NewSubmission {
+        form: form.clone(),
+        submission_id: submission_id.clone(),
+        digest: digest.clone(),
+        values: serde_json::to_value(&values).unwrap_or_default(),
+        stage,
+    };
+    match state.inner.acceptor.accept(new).await? {
+        Accepted::Seen(earlier) => repeated(state, &form, &earlier, &digest),
+        Accepted::New => {
             state
                 .inner
                 .metrics
-                .submission(&form, if stage == Stage::Rejected { "rejected" } else { "failed" });
-            Ok(kintone_response(&err, locale))
+                .submission(&form, if spec.test_mode { "tested" } else { "accepted" });
+            if spec.test_mode {
+                // A form in test mode checks and keeps everything, but never writes to kintone.
+                tracing::info!(form = %form, "test-mode submission validated, not delivered");
+            }
+            Ok(answer(&submission_id, stage, None))
         }
     }
 }
 
-/// The attempt record of a kintone call.
-pub(crate) fn attempt(endpoint: &str, result: &Result<&str, &KintoneError>) -> Attempt {
-    let (status, code, message, record_id) = match result {
-        Ok(id) => (Some(200), None, None, Some((*id).to_owned())),
-        Err(KintoneError::Api { status, body }) => {
-            (Some(*status), Some(body.code.clone()), Some(body.message.clone()), None)
-        }
-        Err(KintoneError::Unexpected { status }) => (
-            Some(*status),
-            None,
-            Some(format!("kintone answered {status} without an error body")),
-            None,
-        ),
-        Err(err) => (None, None, Some(err.to_string()), None),
-    };
-    Attempt { at: timestamp(), endpoint: endpoint.to_owned(), status, code, message, record_id }
+/// The answer to an id seen before: its current state, or 409 when the values differ.
+fn repeated(
+    state: &AppState,
+    form: &str,
+    earlier: &StoredSubmission,
+    digest: &str,
+) -> Result<Response, AppError> {
+    if earlier.digest != digest {
+        return Err(AppError::coded(
+            StatusCode::CONFLICT,
+            "submission_id_reused",
+            "this submission_id was already used for other values; send new values with a new id",
+        ));
+    }
+    state.inner.metrics.submission(form, "repeated");
+    Ok(seen(earlier))
+}
+
+/// Uploads each file to kintone and puts its key in place of the placeholder.
+async fn upload(
+    state: &AppState,
+    entry: &FormEntry,
+    uploads: &[Upload],
+    values: &mut Values,
+    locale: Locale,
+) -> Result<(), AppError> {
+    let connection = state.connection_or_404(&entry.settings.connection)?;
+    let client = connection.client(entry.settings.spec.app)?;
+    for (i, upload) in uploads.iter().enumerate() {
+        let key = client
+            .upload_file(&upload.name, &upload.content_type, upload.bytes.clone())
+            .await
+            .map_err(|err: KintoneError| {
+                state.inner.metrics.submission(&entry.settings.spec.id.0, "upload_failed");
+                AppError::Response(Box::new(kintone_response(&err, locale)))
+            })?;
+        replace_file_key(values, &format!("kform-upload-{i}"), &key);
+    }
+    Ok(())
 }
 
 /// A client's submission id must be a UUID, so ids of different visitors cannot collide.

@@ -8,7 +8,9 @@ use std::path::PathBuf;
 use kform_core::FormSpec;
 use kform_fake_kintone::{Apps, random_token};
 
-use crate::config::{Config, ConnectionSettings, FormSettings, Limits, LogFormat, SpamSettings};
+use crate::config::{
+    Config, ConnectionSettings, Delivery, FormSettings, Limits, LogFormat, SpamSettings,
+};
 use crate::secret::Secret;
 
 /// The demo form definition (form id `contact`, app 1).
@@ -107,6 +109,8 @@ pub fn demo_config(
         integration_keys: Vec::new(),
         sync_interval: Some(std::time::Duration::from_secs(60)),
         limits: Limits::default(),
+        delivery: Delivery::default(),
+        notify: None,
         // A person needs more than a second to fill in the demo form.
         spam: SpamSettings {
             min_fill: std::time::Duration::from_secs(1),
@@ -117,6 +121,7 @@ pub fn demo_config(
             connection: "demo".into(),
             allowed_origins: Vec::new(),
             captcha: false,
+            owners: Vec::new(),
             spec: form,
         }],
     }

@@ -7,11 +7,15 @@
 mod captcha;
 pub mod config;
 mod deliver;
+pub mod delivery;
 pub mod demo;
 mod error;
 mod extract;
 mod guard;
 mod metrics;
+mod notify;
+mod outbound;
+mod outbox;
 mod routes;
 pub mod secret;
 pub mod serve;

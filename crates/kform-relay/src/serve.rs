@@ -30,8 +30,17 @@ pub enum ServeError {
 
 /// Opens the state for `config`, with the admin API's stored connections and forms.
 pub async fn open(config: &Config) -> Result<AppState, ServeError> {
-    let state = AppState::open(config)?;
+    open_with_clock(config, std::sync::Arc::new(crate::delivery::SystemClock)).await
+}
+
+/// [`open`] with a clock tests can move; the delivery engine is running when it returns.
+pub async fn open_with_clock(
+    config: &Config,
+    clock: std::sync::Arc<dyn crate::delivery::Clock>,
+) -> Result<AppState, ServeError> {
+    let state = AppState::open_with_clock(config, clock)?;
     state.load_stored().await.map_err(|err| ServeError::Stored(err.to_string()))?;
+    state.start_delivery().await.map_err(|err| ServeError::Stored(err.to_string()))?;
     Ok(state)
 }
 
@@ -58,8 +67,10 @@ pub async fn run(
             }
         })
     };
-    let service = crate::app(state).into_make_service_with_connect_info::<SocketAddr>();
+    let service = crate::app(state.clone()).into_make_service_with_connect_info::<SocketAddr>();
     let served = axum::serve(listener, service).with_graceful_shutdown(shutdown).await;
+    // Requests are finished; let the kintone calls in flight finish too.
+    state.stop_delivery().await;
     if let Some(sync) = sync {
         sync.abort();
     }

@@ -15,10 +15,12 @@ use kform_kintone::{Auth, Client, KintoneError, Observer, Options, Password};
 use serde::Serialize;
 
 use crate::config::{
-    Config, ConnectionFile, ConnectionSettings, FormSettings, Limits, SpamSettings,
+    Config, ConnectionFile, ConnectionSettings, Delivery, FormSettings, Limits, SpamSettings,
 };
+use crate::delivery::{Acceptor, Clock, Engine, SystemClock};
 use crate::error::AppError;
 use crate::metrics::Metrics;
+use crate::notify::Notifier;
 use crate::secret::Secret;
 use crate::signing::Signer;
 use crate::store::{Store, StoreError, Table};
@@ -177,6 +179,12 @@ pub(crate) struct Inner {
     pub(crate) pages_dir: Option<PathBuf>,
     pub(crate) sync_interval: Option<Duration>,
     pub(crate) rate_limit: crate::guard::RateLimit,
+    pub(crate) clock: Arc<dyn Clock>,
+    pub(crate) delivery: Delivery,
+    pub(crate) engine: Engine,
+    pub(crate) acceptor: Acceptor,
+    pub(crate) notifier: Notifier,
+    background: Mutex<Vec<tokio::task::JoinHandle<()>>>,
     connections: RwLock<BTreeMap<String, Arc<Connection>>>,
     forms: RwLock<BTreeMap<FormId, Arc<FormEntry>>>,
     fields: Mutex<HashMap<(String, AppId), Arc<AppFields>>>,
@@ -195,9 +203,17 @@ pub(crate) struct SyncReport {
 }
 
 impl AppState {
-    /// Opens the data directory and builds every connection and form of `config`.
+    /// Opens the data directory and builds every connection and form of `config`. Call it
+    /// inside a Tokio runtime: it starts the outbox's writer (not the delivery engine).
     pub fn open(config: &Config) -> Result<Self, StartError> {
+        Self::open_with_clock(config, Arc::new(SystemClock))
+    }
+
+    /// [`AppState::open`] with a clock tests can move.
+    pub fn open_with_clock(config: &Config, clock: Arc<dyn Clock>) -> Result<Self, StartError> {
         let store = Store::open(&config.data_dir)?;
+        let wake = Arc::new(tokio::sync::Notify::new());
+        let acceptor = Acceptor::spawn(store.clone(), clock.clone(), wake.clone());
         let signer = Signer::new(store.signing_key()?);
         let widget = match &config.widget_dir {
             Some(dir) => Some(Widget::from_dir(dir)?),
@@ -219,6 +235,12 @@ impl AppState {
                 config.limits.per_ip_burst,
                 config.limits.trusted_proxy_hops,
             ),
+            clock,
+            delivery: config.delivery.clone(),
+            engine: Engine::new(wake),
+            acceptor,
+            notifier: Notifier::new(config.notify.clone()),
+            background: Mutex::default(),
             connections: RwLock::default(),
             forms: RwLock::default(),
             fields: Mutex::default(),
@@ -404,6 +426,9 @@ impl AppState {
             if self.store().raise_alert(form.clone(), fetched.revision.clone(), json).await? {
                 tracing::warn!(form = %form, revision = %fetched.revision, problems = issues.len(),
                     "the app's fields changed and the form no longer fits them (drift alert)");
+                let lines: Vec<String> =
+                    issues.iter().map(|issue| issue.line(settings.spec.default_lang)).collect();
+                self.inner.notifier.drift(&form, &lines.join("; "));
             }
             drift.insert(form, issues);
         }
@@ -414,6 +439,72 @@ impl AppState {
             revision: fetched.revision.clone(),
             drift,
         })
+    }
+
+    /// Delivers a paused form again; whether it was paused.
+    pub(crate) async fn resume(&self, form: &str) -> Result<bool, StoreError> {
+        let store = self.store().clone();
+        let owned = form.to_owned();
+        let resumed =
+            tokio::task::spawn_blocking(move || crate::outbox::Outbox::resume(&store, &owned))
+                .await
+                .map_err(|_| StoreError::Join)??;
+        if resumed {
+            tracing::info!(%form, "delivery resumed");
+            self.inner.engine.wake.notify_one();
+        }
+        Ok(resumed)
+    }
+
+    /// Starts the delivery engine, failure digests and the retention sweep; resumes every
+    /// paused form first, since a restart usually follows a configuration fix.
+    pub async fn start_delivery(&self) -> Result<(), StoreError> {
+        let store = self.store().clone();
+        let paused = tokio::task::spawn_blocking(move || crate::outbox::Outbox::paused(&store))
+            .await
+            .map_err(|_| StoreError::Join)??;
+        for paused in paused {
+            self.resume(&paused.form).await?;
+        }
+        self.inner.engine.start(self.clone());
+        let forms = self.clone();
+        if let Some(task) = self.inner.notifier.spawn(move |form| {
+            forms
+                .form(&FormId(form.to_owned()))
+                .map(|entry| entry.settings.owners.clone())
+                .unwrap_or_default()
+        }) {
+            self.inner.background.lock().unwrap_or_else(PoisonError::into_inner).push(task);
+        }
+        let state = self.clone();
+        let retention = tokio::spawn(async move {
+            let days =
+                i64::try_from(state.inner.delivery.retention_days).unwrap_or(i64::MAX / 86_400_000);
+            let mut ticker = tokio::time::interval(Duration::from_secs(3600));
+            loop {
+                ticker.tick().await;
+                let before =
+                    state.inner.clock.now().saturating_sub(days.saturating_mul(86_400_000));
+                match state.store().forget(before).await {
+                    Ok(0) => {}
+                    Ok(removed) => {
+                        tracing::info!(removed, "forgot settled submissions past their retention")
+                    }
+                    Err(err) => tracing::warn!(error = %err, "the retention sweep failed"),
+                }
+            }
+        });
+        self.inner.background.lock().unwrap_or_else(PoisonError::into_inner).push(retention);
+        Ok(())
+    }
+
+    /// Stops the delivery engine, letting kintone calls in flight finish, and the background
+    /// tasks.
+    pub async fn stop_delivery(&self) {
+        self.inner.engine.stop().await;
+        for task in self.inner.background.lock().unwrap_or_else(PoisonError::into_inner).drain(..) {
+            task.abort();
+        }
     }
 
     /// Syncs every app a form uses (the interval sync); failures are logged.

@@ -18,9 +18,10 @@ use crate::deliver;
 use crate::error::AppError;
 use crate::extract::{AppJson, RequestLocale};
 use crate::guard::Caller;
+use crate::outbox::{Stage, StoredSubmission};
 use crate::signing::Claim;
 use crate::state::{AppState, FormEntry, Source};
-use crate::store::{Stage, StoredSubmission, Table, timestamp};
+use crate::store::{Table, timestamp};
 
 /// The admin routes.
 pub(crate) fn router() -> Router<AppState> {
@@ -42,6 +43,8 @@ pub(crate) fn router() -> Router<AppState> {
         .route("/v1/admin/forms/{form_id}/submissions/{submission_id}", get(show_submission))
         .route("/v1/admin/forms/{form_id}/submissions/{submission_id}/replay", post(replay))
         .route("/v1/admin/forms/{form_id}/submissions/{submission_id}/discard", post(discard))
+        .route("/v1/admin/forms/{form_id}/resume", post(resume))
+        .route("/v1/admin/delivery", get(delivery_status))
         .route("/v1/admin/alerts", get(alerts))
         .route("/v1/admin/editor-tokens", post(mint_editor_token))
 }
@@ -130,7 +133,14 @@ async fn save_connection(
 ) -> Result<(), AppError> {
     state.add_connection(name, &settings)?;
     let json = serde_json::to_string(&settings).map_err(|err| AppError::Store(err.into()))?;
-    Ok(state.store().put_settings(Table::Connections, name.to_owned(), json).await?)
+    state.store().put_settings(Table::Connections, name.to_owned(), json).await?;
+    // New credentials may fix what paused the forms on this connection.
+    for entry in state.forms() {
+        if entry.settings.connection == name {
+            state.resume(&entry.settings.spec.id.0).await?;
+        }
+    }
+    Ok(())
 }
 
 async fn delete_connection(
@@ -231,6 +241,7 @@ fn form_view(entry: &FormEntry) -> Value {
         "connection": entry.settings.connection,
         "allowed_origins": entry.settings.allowed_origins,
         "captcha": entry.settings.captcha,
+        "owners": entry.settings.owners,
         "spec": entry.settings.spec,
     })
 }
@@ -490,39 +501,30 @@ async fn find_submission(
     })
 }
 
-/// A submission an administrator may still replay or discard: failed, rejected or pending.
-async fn unsettled_submission(
-    state: &AppState,
-    form_id: String,
-    submission_id: &str,
-) -> Result<StoredSubmission, AppError> {
-    let found = find_submission(state, form_id, submission_id).await?;
-    if matches!(found.stage, Stage::Failed | Stage::Pending | Stage::Rejected) {
-        Ok(found)
-    } else {
-        Err(conflict(
-            "settled",
-            format!(
-                "the submission is {:?}; only failed, rejected or pending ones are replayed or discarded",
-                found.stage
-            ),
-        ))
-    }
+fn settled(stage: Stage) -> AppError {
+    conflict(
+        "settled",
+        format!(
+            "the submission is {stage:?}; only dead-lettered or pending ones are replayed or discarded"
+        ),
+    )
 }
 
-/// Sends a failed (or stuck pending) submission again with its stored values.
+/// Puts a dead-lettered (or pending) submission back in the outbox, due now; it is validated
+/// against the app's current fields when it is sent.
 async fn replay(
     caller: Caller,
     State(state): State<AppState>,
     Path((form_id, submission_id)): Path<(String, String)>,
 ) -> Result<Response, AppError> {
     caller.admin_only()?;
-    let id = FormId(form_id.clone());
-    let entry = state.form(&id).ok_or(AppError::UnknownForm(id))?;
-    let found = unsettled_submission(&state, form_id, &submission_id).await?;
-    let values: Values =
-        serde_json::from_value(found.record).map_err(|err| AppError::Store(err.into()))?;
-    deliver::send(&state, &entry, &submission_id, &values, entry.settings.spec.default_lang).await
+    let found = find_submission(&state, form_id.clone(), &submission_id).await?;
+    let now = state.inner.clock.now();
+    if !state.store().requeue(form_id, submission_id.clone(), now).await? {
+        return Err(settled(found.stage));
+    }
+    state.inner.engine.wake.notify_one();
+    Ok(deliver::answer(&submission_id, Stage::Pending, None))
 }
 
 async fn discard(
@@ -531,9 +533,41 @@ async fn discard(
     Path((form_id, submission_id)): Path<(String, String)>,
 ) -> Result<StatusCode, AppError> {
     caller.admin_only()?;
-    unsettled_submission(&state, form_id.clone(), &submission_id).await?;
-    state.store().finish(form_id, submission_id, Stage::Discarded, None, None).await?;
+    let found = find_submission(&state, form_id.clone(), &submission_id).await?;
+    let now = state.inner.clock.now();
+    if !state.store().discard(form_id, submission_id, now).await? {
+        return Err(settled(found.stage));
+    }
     Ok(StatusCode::NO_CONTENT)
+}
+
+/// Delivers a paused form again (after its connection was fixed).
+async fn resume(
+    caller: Caller,
+    State(state): State<AppState>,
+    Path(form_id): Path<String>,
+) -> Result<Json<Value>, AppError> {
+    caller.admin_only()?;
+    let resumed = state.resume(&form_id).await?;
+    Ok(Json(json!({ "form": form_id, "resumed": resumed })))
+}
+
+/// Paused forms and how many submissions each form has in each stage.
+async fn delivery_status(
+    caller: Caller,
+    State(state): State<AppState>,
+) -> Result<Json<Value>, AppError> {
+    caller.admin_only()?;
+    let store = state.store().clone();
+    let paused = tokio::task::spawn_blocking(move || crate::outbox::Outbox::paused(&store))
+        .await
+        .map_err(|_| AppError::Store(crate::StoreError::Join))??;
+    let mut counts: std::collections::BTreeMap<String, serde_json::Map<String, Value>> =
+        std::collections::BTreeMap::new();
+    for (form, stage, count) in state.store().counts().await? {
+        counts.entry(form).or_default().insert(stage, json!(count));
+    }
+    Ok(Json(json!({ "paused": paused, "forms": counts })))
 }
 
 async fn alerts(caller: Caller, State(state): State<AppState>) -> Result<Json<Value>, AppError> {

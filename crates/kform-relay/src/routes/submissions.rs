@@ -1,10 +1,9 @@
 //! `POST /v1/forms/{form_id}/submissions`: spam checks, then the shared submission path.
 
 use axum::extract::{Path, State};
-use axum::http::StatusCode;
 use axum::response::Response;
 use kform_core::FormId;
-use kform_core::protocol::{Submission, SubmissionState, SubmitOutcome};
+use kform_core::protocol::Submission;
 
 use crate::captcha;
 use crate::deliver::{self, Incoming};
@@ -29,16 +28,8 @@ pub(crate) async fn create(
     let locale = locale.unwrap_or(spec.default_lang);
     if submission.honeypot.as_deref().is_some_and(|value| !value.is_empty()) {
         // A robot filled the hidden input: answer as if accepted, so it learns nothing.
-        let submission_id = uuid::Uuid::new_v4().to_string();
         tracing::info!(form = %spec.id, "honeypot filled; submission dropped");
-        state.store().spam(spec.id.0.clone(), submission_id.clone()).await?;
-        state.inner.metrics.submission(&spec.id.0, "spam");
-        let outcome =
-            SubmitOutcome { submission_id, state: SubmissionState::Accepted, record_id: None };
-        return Ok(axum::response::IntoResponse::into_response((
-            StatusCode::ACCEPTED,
-            axum::Json(outcome),
-        )));
+        return deliver::spam(&state, &spec.id.0).await;
     }
     check_fill_time(&state, &spec.id.0, submission.render_token.as_deref())?;
     if entry.settings.captcha

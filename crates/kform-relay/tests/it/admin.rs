@@ -198,66 +198,75 @@ fn valid_values() -> Value {
 }
 
 #[tokio::test]
-async fn history_shows_attempts_and_failed_submissions_are_replayed_or_discarded() {
-    let Harness { fake, state, _dir } = harness().await;
-    send(&state, get("/v1/forms/contact")).await;
-    fake.state().add_fault(Fault::new(FaultKind::ServerError).on("POST", "*/record.json").times(2));
+async fn history_shows_attempts_and_dead_letters_are_replayed_or_discarded() {
+    // The form leaves out a field kintone requires, so kintone refuses every record.
+    let Harness { fake, state, _dir } = harness_with(Apps::demo(TOKEN), TOKEN, |config| {
+        config.forms[0].spec.items.retain(|item| {
+            item.field.as_ref().is_none_or(|code| code.as_str() != "メールアドレス")
+        });
+    })
+    .await;
     let ids = [new_id(), new_id()];
     for id in &ids {
-        let body = json!({ "submission_id": id, "values": valid_values() }).to_string();
-        assert_eq!(send(&state, submit(&body, None)).await.status, StatusCode::BAD_GATEWAY);
+        let body = json!({ "submission_id": id, "values": { "会社名": "A" } }).to_string();
+        assert_eq!(send(&state, submit(&body, None)).await.status, StatusCode::ACCEPTED);
     }
-    let failed = send(
+    for id in &ids {
+        stage_eventually(&state, "contact", id, "dead_letter").await;
+    }
+    let dead = send(
         &state,
-        bearer("GET", "/v1/admin/forms/contact/submissions?stage=failed", ADMIN, None),
+        bearer("GET", "/v1/admin/forms/contact/submissions?stage=dead_letter", ADMIN, None),
     )
     .await;
-    assert_eq!(failed.body["submissions"].as_array().unwrap().len(), 2, "{}", failed.text);
-    let attempt = &failed.body["submissions"][0]["attempts"][0];
+    assert_eq!(dead.body["submissions"].as_array().unwrap().len(), 2, "{}", dead.text);
+    let attempt = &dead.body["submissions"][0]["attempts"][0];
     assert_eq!(
         (attempt["endpoint"].as_str(), attempt["status"].as_u64()),
-        (Some("POST record.json"), Some(500))
+        (Some("POST records.json"), Some(400))
     );
-    let replayed = send(
-        &state,
-        bearer(
-            "POST",
-            &format!("/v1/admin/forms/contact/submissions/{}/replay", ids[0]),
-            ADMIN,
-            None,
-        ),
-    )
-    .await;
-    assert_eq!(replayed.status, StatusCode::CREATED, "{}", replayed.text);
-    let again = send(
-        &state,
-        bearer(
-            "POST",
-            &format!("/v1/admin/forms/contact/submissions/{}/replay", ids[0]),
-            ADMIN,
-            None,
-        ),
-    )
-    .await;
-    assert_eq!(again.status, StatusCode::CONFLICT, "a delivered submission is not replayed");
-    let discarded = send(
-        &state,
-        bearer(
-            "POST",
-            &format!("/v1/admin/forms/contact/submissions/{}/discard", ids[1]),
-            ADMIN,
-            None,
-        ),
-    )
-    .await;
-    assert_eq!(discarded.status, StatusCode::NO_CONTENT);
-    let shown = send(
-        &state,
-        bearer("GET", &format!("/v1/admin/forms/contact/submissions/{}", ids[0]), ADMIN, None),
-    )
-    .await;
-    assert_eq!(shown.body["stage"], "delivered");
-    assert_eq!(shown.body["attempts"].as_array().unwrap().len(), 2, "{}", shown.text);
+    let replay = |id: &str| format!("/v1/admin/forms/contact/submissions/{id}/replay");
+    let replayed = send(&state, bearer("POST", &replay(&ids[0]), ADMIN, None)).await;
+    assert_eq!(replayed.status, StatusCode::ACCEPTED, "{}", replayed.text);
+    // Sent again, refused again: a second attempt in its history.
+    for _ in 0..500 {
+        let shown = stage_eventually(&state, "contact", &ids[0], "dead_letter").await;
+        if shown["attempts"].as_array().unwrap().len() == 2 {
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    }
+    let shown = stage_eventually(&state, "contact", &ids[0], "dead_letter").await;
+    assert_eq!(shown["attempts"].as_array().unwrap().len(), 2, "{shown:#}");
+    let discard = format!("/v1/admin/forms/contact/submissions/{}/discard", ids[1]);
+    assert_eq!(
+        send(&state, bearer("POST", &discard, ADMIN, None)).await.status,
+        StatusCode::NO_CONTENT
+    );
+    assert_eq!(
+        stage_eventually(&state, "contact", &ids[1], "discarded").await["stage"],
+        "discarded"
+    );
+    assert_eq!(
+        send(&state, bearer("POST", &discard, ADMIN, None)).await.status,
+        StatusCode::CONFLICT
+    );
+    // A delivered submission is neither replayed nor discarded.
+    send(&state, bearer("POST", "/v1/admin/forms", ADMIN, Some(demo_settings("full")))).await;
+    let delivered = new_id();
+    let body = json!({ "submission_id": delivered, "values": valid_values() }).to_string();
+    let request = Request::post("/v1/forms/full/submissions")
+        .header("content-type", "application/json")
+        .body(Body::from(body))
+        .unwrap();
+    assert_eq!(send(&state, request).await.status, StatusCode::ACCEPTED);
+    stage_eventually(&state, "full", &delivered, "delivered").await;
+    let again = format!("/v1/admin/forms/full/submissions/{delivered}/replay");
+    let refused = send(&state, bearer("POST", &again, ADMIN, None)).await;
+    assert_eq!(
+        (refused.status, refused.body["code"].as_str()),
+        (StatusCode::CONFLICT, Some("settled"))
+    );
     assert_eq!(kintone_records(&fake).await.len(), 1);
 }
 

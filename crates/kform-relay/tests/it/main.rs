@@ -43,6 +43,10 @@ async fn harness_with(apps: Apps, token: &str, tweak: impl FnOnce(&mut Config)) 
     config.spam.min_fill = Duration::ZERO;
     config.admin_keys = vec![Secret::new(ADMIN)];
     config.integration_keys = vec![Secret::new(INTEGRATION)];
+    // Quick batches and retries, so tests wait milliseconds for delivery.
+    config.delivery.linger_ms = 20;
+    config.delivery.retry_base_ms = 20;
+    config.delivery.retry_cap_ms = 200;
     tweak(&mut config);
     let state = serve::open(&config).await.unwrap();
     Harness { fake, state, _dir: dir }
@@ -96,6 +100,34 @@ async fn kintone_records(fake: &FakeKintone) -> Vec<Value> {
     let client =
         Client::new(fake.url(), None, Auth::ApiTokens(vec![ApiToken::new(TOKEN)])).unwrap();
     client.records(kform_core::AppId(1), "").await.unwrap()
+}
+
+/// The fake kintone's records once there are `count` (delivery runs in the background); fails
+/// after 10 s.
+async fn records_eventually(fake: &FakeKintone, count: usize) -> Vec<Value> {
+    for _ in 0..500 {
+        let records = kintone_records(fake).await;
+        if records.len() >= count {
+            assert_eq!(records.len(), count, "more records than expected: {records:#?}");
+            return records;
+        }
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    }
+    panic!("kintone never had {count} records: {:#?}", kintone_records(fake).await);
+}
+
+/// The admin API's view of a submission once it reaches `stage`; fails after 10 s.
+async fn stage_eventually(state: &AppState, form: &str, id: &str, stage: &str) -> Value {
+    let path = format!("/v1/admin/forms/{form}/submissions/{id}");
+    let mut last = Value::Null;
+    for _ in 0..500 {
+        last = send(state, bearer("GET", &path, ADMIN, None)).await.body;
+        if last["stage"] == stage {
+            return last;
+        }
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    }
+    panic!("submission {id} never reached {stage}: {last:#}");
 }
 
 /// A fresh submission id.

@@ -23,10 +23,11 @@ async fn health_and_readiness_tell_what_fails() {
 
 #[tokio::test]
 async fn metrics_count_submissions_and_kintone_calls() {
-    let Harness { fake: _fake, state, _dir } = harness().await;
+    let Harness { fake, state, _dir } = harness().await;
     let body =
         json!({ "values": { "会社名": "A", "メールアドレス": "a@example.com" } }).to_string();
-    assert_eq!(send(&state, submit(&body, None)).await.status, StatusCode::CREATED);
+    assert_eq!(send(&state, submit(&body, None)).await.status, StatusCode::ACCEPTED);
+    records_eventually(&fake, 1).await;
     assert_eq!(
         send(&state, submit(r#"{"values": {}}"#, None)).await.status,
         StatusCode::UNPROCESSABLE_ENTITY
@@ -36,12 +37,13 @@ async fn metrics_count_submissions_and_kintone_calls() {
         metrics.headers["content-type"].to_str().unwrap().starts_with("text/plain; version=0.0.4")
     );
     for line in [
+        "kform_submissions_total{form=\"contact\",outcome=\"accepted\"} 1",
         "kform_submissions_total{form=\"contact\",outcome=\"delivered\"} 1",
         "kform_submissions_total{form=\"contact\",outcome=\"invalid\"} 1",
-        "kform_kintone_requests_total{endpoint=\"POST record.json\",status=\"200\"} 1",
+        "kform_kintone_requests_total{endpoint=\"POST records.json\",status=\"200\"} 1",
         "kform_kintone_requests_total{endpoint=\"GET app/form/fields.json\",status=\"200\"} 1",
-        "kform_kintone_request_duration_seconds_count{endpoint=\"POST record.json\"} 1",
-        "kform_http_requests_total{route=\"/v1/forms/{form_id}/submissions\",status=\"201\"} 1",
+        "kform_kintone_request_duration_seconds_count{endpoint=\"POST records.json\"} 1",
+        "kform_http_requests_total{route=\"/v1/forms/{form_id}/submissions\",status=\"202\"} 1",
     ] {
         assert!(metrics.text.lines().any(|l| l == line), "{line} in\n{}", metrics.text);
     }

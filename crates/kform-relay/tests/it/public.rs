@@ -30,16 +30,22 @@ async fn valid_submission_reaches_kintone_with_the_hidden_identifier() {
         "会社名": "サイボウズ", "メールアドレス": "info@example.com", "問い合わせ種別": "見積依頼",
         "お問い合わせ内容": "見積をお願いします。", "フォーム識別": "forged" } });
     let answer = send(&state, submit(&body.to_string(), None)).await;
-    assert_eq!(answer.status, StatusCode::CREATED, "{}", answer.text);
+    assert_eq!(answer.status, StatusCode::ACCEPTED, "{}", answer.text);
     assert_eq!(
         answer.body,
-        json!({ "submission_id": "8a1f6c2e-3d7b-4b8e-9a56-0c1d2e3f4a5b", "state": "delivered", "record_id": "1" })
+        json!({ "submission_id": "8a1f6c2e-3d7b-4b8e-9a56-0c1d2e3f4a5b", "state": "accepted" })
     );
-    let records = kintone_records(&fake).await;
-    assert_eq!(records.len(), 1);
+    let records = records_eventually(&fake, 1).await;
     assert_eq!(records[0]["会社名"]["value"], "サイボウズ");
     assert_eq!(records[0]["問い合わせ種別"]["value"], "見積依頼");
     assert_eq!(records[0]["フォーム識別"]["value"], "demo-contact", "the form's fixed value wins");
+    // Once delivered, the same id is answered with the record.
+    let again = send(&state, submit(&body.to_string(), None)).await;
+    assert_eq!(again.status, StatusCode::OK);
+    assert_eq!(
+        again.body,
+        json!({ "submission_id": "8a1f6c2e-3d7b-4b8e-9a56-0c1d2e3f4a5b", "state": "delivered", "record_id": "1" })
+    );
 }
 
 #[tokio::test]
@@ -105,7 +111,7 @@ async fn malformed_requests_say_what_is_wrong() {
 }
 
 #[tokio::test]
-async fn kintone_refusals_come_back_on_the_right_field() {
+async fn a_record_kintone_refuses_is_dead_lettered_with_kintones_message() {
     // A form that leaves out a kintone-required field: the core cannot see it, kintone refuses.
     let Harness { fake: _fake, state, _dir } = harness_with(Apps::demo(TOKEN), TOKEN, |config| {
         config.forms[0].spec.items.retain(|item| {
@@ -113,10 +119,17 @@ async fn kintone_refusals_come_back_on_the_right_field() {
         });
     })
     .await;
-    let answer = send(&state, submit(r#"{"values": {"会社名": "A"}}"#, None)).await;
-    assert_eq!(answer.status, StatusCode::UNPROCESSABLE_ENTITY, "{}", answer.text);
-    assert_eq!(answer.body["errors"][0]["path"], "record.メールアドレス.value");
-    assert_eq!(answer.body["errors"][0]["message"], "必須です。");
+    let id = new_id();
+    let body = json!({ "submission_id": id, "values": { "会社名": "A" } }).to_string();
+    let answer = send(&state, submit(&body, None)).await;
+    assert_eq!(answer.status, StatusCode::ACCEPTED, "{}", answer.text);
+    let dead = stage_eventually(&state, "contact", &id, "dead_letter").await;
+    assert_eq!(dead["error"], "メールアドレス.value: 必須です。", "{dead:#}");
+    let attempt = &dead["attempts"][0];
+    assert_eq!(
+        (attempt["status"].as_u64(), attempt["code"].as_str()),
+        (Some(400), Some("CB_VA01"))
+    );
 }
 
 #[tokio::test]
@@ -210,9 +223,13 @@ async fn the_same_submission_id_gets_the_same_answer_and_one_record() {
     let id = new_id();
     let body = json!({ "submission_id": id, "values": valid_values() }).to_string();
     let first = send(&state, submit(&body, None)).await;
-    assert_eq!(first.status, StatusCode::CREATED, "{}", first.text);
+    assert_eq!(first.status, StatusCode::ACCEPTED, "{}", first.text);
     let second = send(&state, submit(&body, None)).await;
-    assert_eq!((second.status, &second.body), (first.status, &first.body));
+    assert_eq!(second.body["submission_id"], first.body["submission_id"]);
+    assert!(second.status.is_success(), "{}", second.text);
+    records_eventually(&fake, 1).await;
+    let third = send(&state, submit(&body, None)).await;
+    assert_eq!((third.status, third.body["state"].as_str()), (StatusCode::OK, Some("delivered")));
     assert_eq!(kintone_records(&fake).await.len(), 1, "a retry never makes a second record");
     let other = json!({ "submission_id": id, "values": { "会社名": "別", "メールアドレス": "b@example.com" } });
     let reused = send(&state, submit(&other.to_string(), None)).await;
@@ -228,22 +245,30 @@ async fn the_same_submission_id_gets_the_same_answer_and_one_record() {
 }
 
 #[tokio::test]
-async fn a_failed_delivery_is_tried_again_with_the_same_id() {
+async fn kintone_in_maintenance_is_retried_until_the_record_is_delivered() {
     let Harness { fake, state, _dir } = harness().await;
     send(&state, get("/v1/forms/contact")).await; // Fields are synced before the fault.
     fake.state().add_fault(
         kform_fake_kintone::Fault::new(kform_fake_kintone::FaultKind::Maintenance)
-            .on("POST", "*/record.json")
-            .times(1),
+            .on("POST", "*/records.json")
+            .times(2),
     );
-    let body = json!({ "submission_id": new_id(), "values": valid_values() }).to_string();
-    let failed = send(&state, submit(&body, None)).await;
+    let id = new_id();
+    let body = json!({ "submission_id": id, "values": valid_values() }).to_string();
+    let accepted = send(&state, submit(&body, None)).await;
     assert_eq!(
-        (failed.status, failed.body["code"].as_str()),
-        (StatusCode::SERVICE_UNAVAILABLE, Some("kintone_unavailable"))
+        accepted.status,
+        StatusCode::ACCEPTED,
+        "kintone's maintenance is the relay's business"
     );
-    let retried = send(&state, submit(&body, None)).await;
-    assert_eq!(retried.status, StatusCode::CREATED, "{}", retried.text);
+    let delivered = stage_eventually(&state, "contact", &id, "delivered").await;
+    let statuses: Vec<u64> = delivered["attempts"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|a| a["status"].as_u64().unwrap())
+        .collect();
+    assert_eq!(statuses, [503, 503, 200], "{delivered:#}");
     assert_eq!(kintone_records(&fake).await.len(), 1);
 }
 
@@ -393,8 +418,8 @@ async fn the_honeypot_and_the_fill_time_stop_robots() {
     assert_eq!(robot.body["state"], "accepted");
     assert!(kintone_records(&fake).await.is_empty());
     let person = send(&state, submit(&with(Some(&token), Some("")), None)).await;
-    assert_eq!(person.status, StatusCode::CREATED, "{}", person.text);
-    assert_eq!(kintone_records(&fake).await.len(), 1);
+    assert_eq!(person.status, StatusCode::ACCEPTED, "{}", person.text);
+    records_eventually(&fake, 1).await;
 }
 
 /// A captcha verifier on loopback that accepts the token `pass` with the right secret.
@@ -448,5 +473,6 @@ async fn a_captcha_form_needs_a_token_the_verifier_accepts() {
     );
     assert!(kintone_records(&fake).await.is_empty());
     let right = send(&state, submit(&with(Some("pass")), None)).await;
-    assert_eq!(right.status, StatusCode::CREATED, "{}", right.text);
+    assert_eq!(right.status, StatusCode::ACCEPTED, "{}", right.text);
+    records_eventually(&fake, 1).await;
 }

@@ -1,0 +1,869 @@
+//! The delivery engine: from the outbox to kintone, in batches, within kintone's limits.
+//!
+//! - **Accept** ([`Acceptor`]): requests hand their submission to one writer, which commits
+//!   everything waiting in one SQLite transaction (a group commit) and only then lets each
+//!   request answer. Under load one fsync covers many submissions.
+//! - **Dispatch** ([`run`]): due submissions are grouped by connection, app and write (add, or
+//!   upsert by the form's update key). A first try waits up to `linger_ms` for a batch to fill;
+//!   a full batch (100) or a retry goes at once. At most `concurrency` calls run per kintone
+//!   domain, whatever the load.
+//! - **Send** ([`send`]): each batch is one `POST records.json` (or `PUT … upsert`). kintone's
+//!   all-or-nothing answer is taken apart: records it refused are dead-lettered with its message
+//!   and the rest are sent again; a refusal without a record index is narrowed by halving.
+//!   Retryable failures (429, 5xx, maintenance, lock, timeouts, lost answers) are tried again
+//!   with capped exponential backoff and full jitter, for days. Credential failures pause the
+//!   form instead of burning requests.
+//! - **Exactly once**: with an idempotency field, each record carries its submission id; before
+//!   a retry the engine asks kintone which of the batch it already has, and a unique-value
+//!   refusal on that field means "already there". Without one, delivery is at least once.
+//! - **Budget**: kintone's daily request count per app (it resets at 00:00 UTC, 09:00 JST) is
+//!   kept, and delivery holds when `daily_limit - daily_reserve` is spent.
+
+use std::collections::{BTreeMap, HashMap, HashSet};
+use std::sync::{Arc, Mutex, PoisonError};
+use std::time::Duration;
+
+use kform_core::{AppId, FormSpec, Record, Valid, Values, validate};
+use kform_kintone::KintoneError;
+use tokio::sync::{Notify, Semaphore, mpsc, oneshot, watch};
+use tokio::task::JoinSet;
+
+use crate::outbox::{Accepted, Attempt, Due, NewSubmission, Outbox, Outcome, Settlement};
+use crate::state::AppState;
+use crate::store::{Store, StoreError};
+
+/// The time, in Unix milliseconds; tests move it by hand.
+pub trait Clock: Send + Sync + 'static {
+    /// Now.
+    fn now(&self) -> i64;
+}
+
+/// The system clock.
+#[derive(Clone, Copy, Debug, Default)]
+pub struct SystemClock;
+
+impl Clock for SystemClock {
+    fn now(&self) -> i64 {
+        std::time::SystemTime::now()
+            .duration_since(std::time::UNIX_EPOCH)
+            .map_or(0, |elapsed| i64::try_from(elapsed.as_millis()).unwrap_or(i64::MAX))
+    }
+}
+
+/// A clock that runs with the system clock plus an offset a test can move.
+#[derive(Debug, Default)]
+pub struct ShiftedClock {
+    offset: std::sync::atomic::AtomicI64,
+}
+
+impl ShiftedClock {
+    /// Moves the clock forward by `millis`.
+    pub fn advance(&self, millis: i64) {
+        self.offset.fetch_add(millis, std::sync::atomic::Ordering::SeqCst);
+    }
+}
+
+impl Clock for ShiftedClock {
+    fn now(&self) -> i64 {
+        SystemClock.now() + self.offset.load(std::sync::atomic::Ordering::SeqCst)
+    }
+}
+
+/// kintone's day for the daily count (`YYYY-MM-DD` in UTC) and when the next one starts.
+pub(crate) fn kintone_day(now: i64) -> (String, i64) {
+    const DAY: i64 = 86_400_000;
+    let days = now.div_euclid(DAY);
+    let (year, month, day) = civil_from_days(days);
+    (format!("{year:04}-{month:02}-{day:02}"), (days + 1) * DAY)
+}
+
+/// Howard Hinnant's days-to-civil algorithm.
+fn civil_from_days(days: i64) -> (i64, u32, u32) {
+    let z = days + 719_468;
+    let era = z.div_euclid(146_097);
+    let doe = z.rem_euclid(146_097);
+    let yoe = (doe - doe / 1_460 + doe / 36_524 - doe / 146_096) / 365;
+    let doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
+    let mp = (5 * doy + 2) / 153;
+    let day = u32::try_from(doy - (153 * mp + 2) / 5 + 1).unwrap_or(1);
+    let month = u32::try_from(if mp < 10 { mp + 3 } else { mp - 9 }).unwrap_or(1);
+    (era * 400 + yoe + i64::from(month <= 2), month, day)
+}
+
+type Job = (NewSubmission, oneshot::Sender<Result<Accepted, StoreError>>);
+
+/// The group-commit writer every request hands its submission to.
+#[derive(Clone)]
+pub(crate) struct Acceptor {
+    jobs: mpsc::Sender<Job>,
+}
+
+impl Acceptor {
+    /// Starts the writer; `wake` is told after each commit.
+    pub(crate) fn spawn(store: Store, clock: Arc<dyn Clock>, wake: Arc<Notify>) -> Self {
+        let (jobs, mut queue) = mpsc::channel::<Job>(4096);
+        tokio::spawn(async move {
+            while let Some(first) = queue.recv().await {
+                let mut batch = vec![first];
+                while batch.len() < 1024 {
+                    match queue.try_recv() {
+                        Ok(job) => batch.push(job),
+                        Err(_) => break,
+                    }
+                }
+                let (news, replies): (Vec<_>, Vec<_>) = batch.into_iter().unzip();
+                let store = store.clone();
+                let now = clock.now();
+                let result = tokio::task::spawn_blocking(move || store.accept(&news, now)).await;
+                match result {
+                    Ok(Ok(answers)) => {
+                        for (reply, answer) in replies.into_iter().zip(answers) {
+                            let _ = reply.send(Ok(answer));
+                        }
+                        wake.notify_one();
+                    }
+                    Ok(Err(err)) => {
+                        tracing::error!(error = %err, "the outbox could not keep submissions");
+                        let message = err.to_string();
+                        for reply in replies {
+                            let _ = reply.send(Err(StoreError::Failed(message.clone())));
+                        }
+                    }
+                    Err(_) => {
+                        for reply in replies {
+                            let _ = reply.send(Err(StoreError::Join));
+                        }
+                    }
+                }
+            }
+        });
+        Self { jobs }
+    }
+
+    /// Keeps `submission` durably, or finds the earlier one with its id.
+    pub(crate) async fn accept(&self, submission: NewSubmission) -> Result<Accepted, StoreError> {
+        let (reply, answer) = oneshot::channel();
+        self.jobs.send((submission, reply)).await.map_err(|_| StoreError::Join)?;
+        answer.await.map_err(|_| StoreError::Join)?
+    }
+}
+
+/// How one record is written.
+#[derive(Clone, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
+enum Write {
+    Add,
+    /// Upsert by this field.
+    Upsert(String),
+}
+
+/// Submissions that travel in one call.
+#[derive(Clone, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
+struct Group {
+    connection: String,
+    app: AppId,
+    write: Write,
+}
+
+/// One submission ready to send.
+struct Item {
+    due: Due,
+    spec: FormSpec,
+    record: Valid<Record>,
+    key: Option<String>,
+}
+
+/// The running engine's controls.
+pub(crate) struct Engine {
+    pub(crate) wake: Arc<Notify>,
+    stop: watch::Sender<bool>,
+    task: Mutex<Option<tokio::task::JoinHandle<()>>>,
+}
+
+impl Engine {
+    pub(crate) fn new(wake: Arc<Notify>) -> Self {
+        Self { wake, stop: watch::channel(false).0, task: Mutex::new(None) }
+    }
+
+    /// Starts delivering.
+    pub(crate) fn start(&self, state: AppState) {
+        let stop = self.stop.subscribe();
+        let task = tokio::spawn(run(state, stop));
+        *self.task.lock().unwrap_or_else(PoisonError::into_inner) = Some(task);
+    }
+
+    /// Stops taking new work and waits for calls in flight to finish.
+    pub(crate) async fn stop(&self) {
+        let _ = self.stop.send(true);
+        let task = self.task.lock().unwrap_or_else(PoisonError::into_inner).take();
+        if let Some(task) = task {
+            let _ = task.await;
+        }
+    }
+}
+
+/// The dispatcher loop; returns once `stop` is set and every batch in flight has finished.
+async fn run(state: AppState, mut stop: watch::Receiver<bool>) {
+    let in_flight: Arc<Mutex<HashSet<(String, String)>>> = Arc::default();
+    let semaphores: Mutex<HashMap<String, Arc<Semaphore>>> = Mutex::default();
+    let mut tasks = JoinSet::new();
+    let settings = state.inner.delivery.clone();
+    let wake = state.inner.engine.wake.clone();
+    loop {
+        if *stop.borrow() {
+            break;
+        }
+        let now = state.inner.clock.now();
+        let store = state.store().clone();
+        let due = tokio::task::spawn_blocking(move || store.due(now, 10_000)).await;
+        let due = match due {
+            Ok(Ok(due)) => due,
+            Ok(Err(err)) => {
+                tracing::error!(error = %err, "the outbox cannot be read");
+                Vec::new()
+            }
+            Err(_) => Vec::new(),
+        };
+        let mut next_wake = now + 1_000;
+        let busy = in_flight.lock().unwrap_or_else(PoisonError::into_inner).clone();
+        let mut groups: BTreeMap<Group, Vec<Due>> = BTreeMap::new();
+        for item in due {
+            if busy.contains(&(item.form.clone(), item.submission_id.clone())) {
+                continue;
+            }
+            let Some(group) = group_of(&state, &item) else {
+                // The form was deleted: nothing can deliver it.
+                settle(&state, vec![dead(&item, "the form was deleted before delivery", None)])
+                    .await;
+                continue;
+            };
+            groups.entry(group).or_default().push(item);
+        }
+        for (group, items) in groups {
+            let first_tries = items.iter().all(|item| item.tries == 0);
+            let oldest = items.iter().map(|item| item.accepted_at).min().unwrap_or(now);
+            let linger = i64::try_from(settings.linger_ms).unwrap_or(0);
+            if first_tries && items.len() < settings.max_batch && oldest + linger > now {
+                next_wake = next_wake.min(oldest + linger);
+                continue;
+            }
+            let domain = state
+                .connection(&group.connection)
+                .map_or_else(|| group.connection.clone(), |c| c.settings.base_url.clone());
+            let semaphore = semaphores
+                .lock()
+                .unwrap_or_else(PoisonError::into_inner)
+                .entry(domain)
+                .or_insert_with(|| Arc::new(Semaphore::new(settings.concurrency)))
+                .clone();
+            let mut items = items.into_iter().peekable();
+            while items.peek().is_some() {
+                let batch: Vec<Due> = items.by_ref().take(settings.max_batch).collect();
+                let permit = tokio::select! {
+                    permit = semaphore.clone().acquire_owned() => permit,
+                    _ = stop.changed() => break,
+                };
+                let Ok(permit) = permit else { break };
+                {
+                    let mut busy = in_flight.lock().unwrap_or_else(PoisonError::into_inner);
+                    busy.extend(
+                        batch.iter().map(|item| (item.form.clone(), item.submission_id.clone())),
+                    );
+                }
+                let state = state.clone();
+                let group = group.clone();
+                let in_flight = in_flight.clone();
+                let wake = wake.clone();
+                tasks.spawn(async move {
+                    let keys: Vec<_> = batch
+                        .iter()
+                        .map(|item| (item.form.clone(), item.submission_id.clone()))
+                        .collect();
+                    send(&state, &group, batch).await;
+                    drop(permit);
+                    let mut busy = in_flight.lock().unwrap_or_else(PoisonError::into_inner);
+                    for key in keys {
+                        busy.remove(&key);
+                    }
+                    wake.notify_one();
+                });
+            }
+        }
+        let store = state.store().clone();
+        if let Ok(Ok(Some(at))) = tokio::task::spawn_blocking(move || store.next_due()).await {
+            next_wake = next_wake.min(at.max(now + 10));
+        }
+        let sleep =
+            Duration::from_millis(u64::try_from((next_wake - now).max(10)).unwrap_or(1_000));
+        tokio::select! {
+            () = wake.notified() => {}
+            () = tokio::time::sleep(sleep) => {}
+            _ = stop.changed() => {}
+            Some(_) = tasks.join_next(), if !tasks.is_empty() => {}
+        }
+    }
+    // Graceful shutdown: calls in flight finish and their outcomes are kept.
+    while tasks.join_next().await.is_some() {}
+}
+
+/// The group a due submission travels in, or `None` when its form is gone.
+fn group_of(state: &AppState, item: &Due) -> Option<Group> {
+    let entry = state.form(&kform_core::FormId(item.form.clone()))?;
+    let spec = &entry.settings.spec;
+    let write = match &spec.update_key {
+        Some(key) if key_value(&item.values, key.as_str()).is_some() => {
+            Write::Upsert(key.as_str().to_owned())
+        }
+        _ => Write::Add,
+    };
+    Some(Group { connection: entry.settings.connection.clone(), app: spec.app, write })
+}
+
+/// The update key's value in the submitted values (`None` when empty).
+fn key_value(values: &serde_json::Value, field: &str) -> Option<String> {
+    let value = values.get(field)?;
+    let text = match value {
+        serde_json::Value::String(text) => text.trim().to_owned(),
+        serde_json::Value::Number(number) => number.to_string(),
+        _ => return None,
+    };
+    (!text.is_empty()).then_some(text)
+}
+
+fn dead(item: &Due, reason: &str, attempt: Option<Attempt>) -> Settlement {
+    Settlement {
+        form: item.form.clone(),
+        submission_id: item.submission_id.clone(),
+        outcome: Outcome::DeadLetter(reason.to_owned()),
+        attempt,
+    }
+}
+
+async fn settle(state: &AppState, settlements: Vec<Settlement>) {
+    if settlements.is_empty() {
+        return;
+    }
+    for settled in &settlements {
+        let outcome = match &settled.outcome {
+            Outcome::Delivered(_) => "delivered",
+            Outcome::DeadLetter(_) => "dead_letter",
+            Outcome::Retry { .. } => "retry",
+            Outcome::Hold { .. } => "held",
+        };
+        state.inner.metrics.submission(&settled.form, outcome);
+        if let Outcome::DeadLetter(reason) = &settled.outcome {
+            tracing::warn!(form = %settled.form, submission = %settled.submission_id, %reason, "dead-lettered");
+            state.inner.notifier.dead_letter(&settled.form, &settled.submission_id, reason);
+        }
+    }
+    let store = state.store().clone();
+    let now = state.inner.clock.now();
+    match tokio::task::spawn_blocking(move || store.settle(&settlements, now)).await {
+        Ok(Ok(())) => {}
+        Ok(Err(err)) => {
+            tracing::error!(error = %err, "delivery outcomes could not be kept; they will be tried again")
+        }
+        Err(_) => tracing::error!("delivery outcomes could not be kept"),
+    }
+}
+
+/// What kintone answered to a failed call.
+#[derive(Clone, Debug)]
+struct Said {
+    status: Option<u16>,
+    code: Option<String>,
+    message: String,
+}
+
+impl Said {
+    fn of(err: &KintoneError) -> Self {
+        match err {
+            KintoneError::Api { status, body } => Self {
+                status: Some(*status),
+                code: Some(body.code.clone()),
+                message: body.message.clone(),
+            },
+            KintoneError::Unexpected { status } => Self {
+                status: Some(*status),
+                code: None,
+                message: format!("kintone answered {status} without an error body"),
+            },
+            other => Self { status: None, code: None, message: other.to_string() },
+        }
+    }
+
+    fn relay(message: &str) -> Self {
+        Self { status: None, code: None, message: message.to_owned() }
+    }
+
+    fn line(&self) -> String {
+        match (&self.status, &self.code) {
+            (Some(status), Some(code)) => format!("{status} {code}: {}", self.message),
+            _ => self.message.clone(),
+        }
+    }
+
+    fn attempt(&self, at: i64, endpoint: &str) -> Attempt {
+        Attempt {
+            at,
+            endpoint: endpoint.to_owned(),
+            status: self.status,
+            code: self.code.clone(),
+            message: Some(self.message.clone()),
+            record_id: None,
+        }
+    }
+}
+
+/// What a failed kintone call means for the records in it.
+enum Failure {
+    /// kintone refused these records (by index), for good, with its messages.
+    Records(BTreeMap<usize, Vec<(String, String)>>),
+    /// kintone refused the call as a whole, for good.
+    Request(Said),
+    /// The credentials do not work: pause.
+    Credentials(Said),
+    /// Try again later.
+    Retry(Said),
+}
+
+fn classify(err: &KintoneError) -> Failure {
+    let said = Said::of(err);
+    match err {
+        KintoneError::Api { status, body } => match body.code.as_str() {
+            "CB_WA01" | "CB_AU01" | "GAIA_IA02" | "GAIA_NO01" | "CB_NO02" | "GAIA_DA03" => {
+                Failure::Credentials(said)
+            }
+            "GAIA_TO04" | "GAIA_DA02" => Failure::Retry(said),
+            _ if *status == 401 => Failure::Credentials(said),
+            _ if *status == 429 || *status >= 500 => Failure::Retry(said),
+            "CB_VA01" => {
+                let mut by_index: BTreeMap<usize, Vec<(String, String)>> = BTreeMap::new();
+                for (path, messages) in body.errors.iter().flatten() {
+                    let Some(rest) = path.strip_prefix("records[") else { continue };
+                    let Some((index, field_path)) = rest.split_once(']') else { continue };
+                    let Ok(index) = index.parse() else { continue };
+                    let field_path = field_path.trim_start_matches('.').to_owned();
+                    for message in &messages.messages {
+                        by_index
+                            .entry(index)
+                            .or_default()
+                            .push((field_path.clone(), message.clone()));
+                    }
+                }
+                if by_index.is_empty() {
+                    Failure::Request(said)
+                } else {
+                    Failure::Records(by_index)
+                }
+            }
+            _ => Failure::Request(said),
+        },
+        KintoneError::Unexpected { status: 401 } => Failure::Credentials(said),
+        KintoneError::Unexpected { status } if *status < 500 && *status != 429 => {
+            Failure::Request(said)
+        }
+        _ => Failure::Retry(said),
+    }
+}
+
+/// The wait before try number `tries + 1`: full jitter under a doubling cap.
+fn backoff(base: u64, cap: u64, tries: i64) -> i64 {
+    let exponent = u32::try_from(tries.clamp(0, 30)).unwrap_or(30);
+    let ceiling = base.saturating_mul(1u64 << exponent).min(cap).max(1);
+    i64::try_from(rand::random_range(0..=ceiling)).unwrap_or(0)
+}
+
+/// Delivers one batch; every submission in it ends settled, held, or untouched (paused).
+async fn send(state: &AppState, group: &Group, batch: Vec<Due>) {
+    let now = state.inner.clock.now();
+    let Some(connection) = state.connection(&group.connection) else {
+        let reason = format!("connection {:?} no longer exists", group.connection);
+        pause_forms(state, &batch, &reason).await;
+        return;
+    };
+    let client = match connection.client(group.app) {
+        Ok(client) => client.clone(),
+        Err(err) => {
+            pause_forms(state, &batch, &err.to_string()).await;
+            return;
+        }
+    };
+    let fields = match state.fields(&group.connection, group.app).await {
+        Ok(fields) => fields,
+        Err(crate::error::AppError::Kintone(err, _)) => {
+            match classify(&err) {
+                Failure::Credentials(said) => pause_forms(state, &batch, &said.line()).await,
+                Failure::Retry(said) | Failure::Request(said) => {
+                    retry_all(state, &batch, &said.line(), None).await;
+                }
+                Failure::Records(_) => {
+                    retry_all(state, &batch, "kintone refused to read the fields", None).await;
+                }
+            }
+            return;
+        }
+        Err(err) => {
+            retry_all(state, &batch, &err.to_string(), None).await;
+            return;
+        }
+    };
+    // Validate each against the app's current fields: only a `Valid<Record>` goes to kintone.
+    let mut settled = Vec::new();
+    let mut items = Vec::new();
+    for due in batch {
+        let Some(entry) = state.form(&kform_core::FormId(due.form.clone())) else {
+            settled.push(dead(&due, "the form was deleted before delivery", None));
+            continue;
+        };
+        let spec = entry.settings.spec.clone();
+        let values: Values = serde_json::from_value(due.values.clone()).unwrap_or_default();
+        match validate(&fields, &spec, &values) {
+            Ok(record) => {
+                let record = record.with_submission_id(&spec, &due.submission_id);
+                let key = match &group.write {
+                    Write::Upsert(field) => key_value(&due.values, field),
+                    Write::Add => None,
+                };
+                items.push(Item { due, spec, record, key });
+            }
+            Err(report) => {
+                let reason = report
+                    .issues()
+                    .iter()
+                    .map(|issue| {
+                        format!("{}: {}", issue.path, issue.code.message(spec.default_lang))
+                    })
+                    .collect::<Vec<_>>()
+                    .join("; ");
+                settled.push(dead(
+                    &due,
+                    &format!("the values no longer fit the app's fields: {reason}"),
+                    None,
+                ));
+            }
+        }
+    }
+    settle(state, std::mem::take(&mut settled)).await;
+    // Exactly once: before a retry, ask kintone which of these it already has.
+    let retried: Vec<usize> = (0..items.len())
+        .filter(|&i| items[i].due.tries > 0 && items[i].spec.idempotency_field.is_some())
+        .collect();
+    if !retried.is_empty() {
+        match already_there(state, &client, group, &items, &retried, now).await {
+            Ok(found) => {
+                let mut keep = Vec::new();
+                for (i, item) in items.into_iter().enumerate() {
+                    match found.get(&i) {
+                        Some(id) => settled.push(Settlement {
+                            form: item.due.form.clone(),
+                            submission_id: item.due.submission_id.clone(),
+                            outcome: Outcome::Delivered(Some(id.clone())),
+                            attempt: Some(Attempt {
+                                at: now,
+                                endpoint: "GET records.json".into(),
+                                status: Some(200),
+                                code: None,
+                                message: Some("kintone already had this record (found by its idempotency field)".into()),
+                                record_id: Some(id.clone()),
+                            }),
+                        }),
+                        None => keep.push(item),
+                    }
+                }
+                items = keep;
+                settle(state, std::mem::take(&mut settled)).await;
+            }
+            Err(failure) => {
+                handle_whole(state, items, failure, "GET records.json").await;
+                return;
+            }
+        }
+    }
+    // Send, taking kintone's all-or-nothing answers apart until every item is settled.
+    let mut work = vec![items];
+    while let Some(items) = work.pop() {
+        if items.is_empty() {
+            continue;
+        }
+        let endpoint = match group.write {
+            Write::Add => "POST records.json",
+            Write::Upsert(_) => "PUT records.json",
+        };
+        if let Some(hold) = budget_hold(state, group, 1).await {
+            let held = items
+                .iter()
+                .map(|item| Settlement {
+                    form: item.due.form.clone(),
+                    submission_id: item.due.submission_id.clone(),
+                    outcome: Outcome::Hold { at: hold },
+                    attempt: None,
+                })
+                .collect();
+            settle(state, held).await;
+            for rest in work.drain(..) {
+                let held = rest
+                    .iter()
+                    .map(|item| Settlement {
+                        form: item.due.form.clone(),
+                        submission_id: item.due.submission_id.clone(),
+                        outcome: Outcome::Hold { at: hold },
+                        attempt: None,
+                    })
+                    .collect();
+                settle(state, held).await;
+            }
+            tracing::warn!(connection = %group.connection, app = %group.app, "the app's daily kintone budget is spent; holding delivery until kintone's day changes");
+            return;
+        }
+        let result = match &group.write {
+            Write::Add => {
+                let records: Vec<Valid<Record>> =
+                    items.iter().map(|item| item.record.clone()).collect();
+                client.add_records(group.app, &records).await
+            }
+            Write::Upsert(field) => {
+                let records: Vec<(String, Valid<Record>)> = items
+                    .iter()
+                    .map(|item| (item.key.clone().unwrap_or_default(), item.record.clone()))
+                    .collect();
+                client.upsert_records(group.app, field, &records).await
+            }
+        };
+        let at = state.inner.clock.now();
+        match result {
+            Ok(ids) => {
+                let delivered = items
+                    .iter()
+                    .zip(ids.into_iter().map(Some).chain(std::iter::repeat(None)))
+                    .map(|(item, id)| Settlement {
+                        form: item.due.form.clone(),
+                        submission_id: item.due.submission_id.clone(),
+                        outcome: Outcome::Delivered(id.clone()),
+                        attempt: Some(Attempt {
+                            at,
+                            endpoint: endpoint.into(),
+                            status: Some(200),
+                            code: None,
+                            message: None,
+                            record_id: id,
+                        }),
+                    })
+                    .collect();
+                settle(state, delivered).await;
+            }
+            Err(err) => match classify(&err) {
+                Failure::Records(by_index) => {
+                    let mut rest = Vec::new();
+                    let mut out = Vec::new();
+                    for (i, item) in items.into_iter().enumerate() {
+                        let Some(problems) = by_index.get(&i) else {
+                            rest.push(item);
+                            continue;
+                        };
+                        let duplicate_id =
+                            item.spec.idempotency_field.as_ref().is_some_and(|field| {
+                                problems.iter().any(|(path, _)| path == &format!("{field}.value"))
+                            });
+                        let message = problems
+                            .iter()
+                            .map(|(path, message)| format!("{path}: {message}"))
+                            .collect::<Vec<_>>()
+                            .join("; ");
+                        let attempt = Attempt {
+                            at,
+                            endpoint: endpoint.into(),
+                            status: Some(400),
+                            code: Some("CB_VA01".into()),
+                            message: Some(message.clone()),
+                            record_id: None,
+                        };
+                        out.push(Settlement {
+                            form: item.due.form.clone(),
+                            submission_id: item.due.submission_id.clone(),
+                            // A unique-value refusal on the idempotency field: kintone has it.
+                            outcome: if duplicate_id {
+                                Outcome::Delivered(None)
+                            } else {
+                                Outcome::DeadLetter(message)
+                            },
+                            attempt: Some(attempt),
+                        });
+                    }
+                    settle(state, out).await;
+                    work.push(rest);
+                }
+                Failure::Request(said) if items.len() > 1 => {
+                    tracing::info!(reason = %said.line(), size = items.len(), "kintone refused a batch without naming a record; halving it");
+                    let mut items = items;
+                    let second = items.split_off(items.len() / 2);
+                    work.push(second);
+                    work.push(items);
+                }
+                failure => {
+                    handle_whole(state, items, failure, endpoint).await;
+                    for rest in work.drain(..) {
+                        retry_items(state, &rest, "sent after a failed call", None).await;
+                    }
+                    return;
+                }
+            },
+        }
+    }
+}
+
+/// Settles every item after a failure that concerns the call, not one record.
+async fn handle_whole(state: &AppState, items: Vec<Item>, failure: Failure, endpoint: &str) {
+    let at = state.inner.clock.now();
+    match failure {
+        Failure::Credentials(said) => {
+            let dues: Vec<Due> = items.into_iter().map(|item| item.due).collect();
+            pause_forms(state, &dues, &said.line()).await;
+        }
+        Failure::Retry(said) => {
+            retry_items(state, &items, &said.line(), Some(said.attempt(at, endpoint))).await;
+        }
+        Failure::Request(said) => {
+            let out = items
+                .iter()
+                .map(|item| dead(&item.due, &said.line(), Some(said.attempt(at, endpoint))))
+                .collect();
+            settle(state, out).await;
+        }
+        Failure::Records(_) => {
+            retry_items(state, &items, "kintone refused records of another call", None).await;
+        }
+    }
+}
+
+async fn retry_items(state: &AppState, items: &[Item], reason: &str, attempt: Option<Attempt>) {
+    let dues: Vec<Due> = items.iter().map(|item| item.due.clone()).collect();
+    retry_all(state, &dues, reason, attempt).await;
+}
+
+async fn retry_all(state: &AppState, dues: &[Due], reason: &str, attempt: Option<Attempt>) {
+    let settings = &state.inner.delivery;
+    let now = state.inner.clock.now();
+    let out = dues
+        .iter()
+        .map(|due| Settlement {
+            form: due.form.clone(),
+            submission_id: due.submission_id.clone(),
+            outcome: Outcome::Retry {
+                at: now + backoff(settings.retry_base_ms, settings.retry_cap_ms, due.tries),
+                error: reason.to_owned(),
+            },
+            attempt: attempt.clone(),
+        })
+        .collect();
+    settle(state, out).await;
+}
+
+/// Pauses every form in `dues`: their submissions stay pending until an administrator resumes.
+async fn pause_forms(state: &AppState, dues: &[Due], reason: &str) {
+    let forms: HashSet<&str> = dues.iter().map(|due| due.form.as_str()).collect();
+    for form in forms {
+        let store = state.store().clone();
+        let (form_owned, reason_owned, now) =
+            (form.to_owned(), reason.to_owned(), state.inner.clock.now());
+        let paused =
+            tokio::task::spawn_blocking(move || store.pause(&form_owned, &reason_owned, now)).await;
+        if matches!(paused, Ok(Ok(true))) {
+            tracing::error!(%form, %reason, "kintone refused the credentials; delivery of the form is paused until it is resumed");
+            state.inner.metrics.submission(form, "paused");
+            state.inner.notifier.paused(form, reason);
+        }
+    }
+}
+
+/// Which of the retried items kintone already has, by their idempotency field: index → id.
+async fn already_there(
+    state: &AppState,
+    client: &kform_kintone::Client,
+    group: &Group,
+    items: &[Item],
+    retried: &[usize],
+    _now: i64,
+) -> Result<HashMap<usize, String>, Failure> {
+    let mut by_field: BTreeMap<String, Vec<usize>> = BTreeMap::new();
+    for &i in retried {
+        if let Some(field) = &items[i].spec.idempotency_field {
+            by_field.entry(field.as_str().to_owned()).or_default().push(i);
+        }
+    }
+    let mut found = HashMap::new();
+    for (field, indices) in by_field {
+        if budget_hold(state, group, 1).await.is_some() {
+            return Err(Failure::Retry(Said::relay("the daily budget is spent")));
+        }
+        let ids: Vec<String> = indices
+            .iter()
+            .map(|&i| format!("\"{}\"", items[i].due.submission_id.replace('"', "")))
+            .collect();
+        let query = format!("{field} in ({}) limit 500", ids.join(", "));
+        let records = client.records(group.app, &query).await.map_err(|err| classify(&err))?;
+        for record in records {
+            let Some(submission_id) = record[field.as_str()]["value"].as_str() else { continue };
+            let Some(&i) = indices.iter().find(|&&i| items[i].due.submission_id == submission_id)
+            else {
+                continue;
+            };
+            let id = record["$id"]["value"].as_str().unwrap_or_default().to_owned();
+            found.insert(i, id);
+        }
+    }
+    Ok(found)
+}
+
+/// Counts `calls` against the app's daily budget, or says until when to hold.
+async fn budget_hold(state: &AppState, group: &Group, calls: i64) -> Option<i64> {
+    let settings = &state.inner.delivery;
+    let base = state
+        .connection(&group.connection)
+        .map(|c| c.settings.base_url.clone())
+        .unwrap_or_default();
+    let app = format!("{base} {}", group.app);
+    let (day, next_day) = kintone_day(state.inner.clock.now());
+    let store = state.store().clone();
+    let limit = settings.daily_limit - settings.daily_reserve;
+    let spent = tokio::task::spawn_blocking(move || {
+        let spent = store.spent(&app, &day)?;
+        if spent + calls > limit {
+            return Ok::<_, StoreError>(None);
+        }
+        store.spend(&app, &day, calls).map(Some)
+    })
+    .await;
+    match spent {
+        Ok(Ok(Some(_))) => None,
+        Ok(Ok(None)) => Some(next_day),
+        // The count could not be read: deliver rather than hold.
+        _ => None,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::{backoff, kintone_day};
+
+    #[test]
+    fn kintones_day_is_the_utc_date() {
+        assert_eq!(kintone_day(0), ("1970-01-01".to_owned(), 86_400_000));
+        // 2026-11-21 08:59:59 JST is still 2026-11-20 in kintone's count.
+        let millis = 1_795_219_199_000;
+        assert_eq!(kintone_day(millis).0, "2026-11-20");
+        assert_eq!(kintone_day(millis + 1_000).0, "2026-11-21");
+    }
+
+    #[test]
+    fn backoff_grows_to_its_cap_with_full_jitter() {
+        for tries in 0..40 {
+            let wait = backoff(1_000, 600_000, tries);
+            let ceiling = (1_000_i64 << tries.min(30)).min(600_000);
+            assert!((0..=ceiling).contains(&wait), "{tries}: {wait}");
+        }
+        let samples: HashSet<i64> = (0..50).map(|_| backoff(1_000, 600_000, 10)).collect();
+        assert!(samples.len() > 10, "jittered");
+    }
+
+    use std::collections::HashSet;
+}

@@ -1,0 +1,539 @@
+//! The outbox: every accepted submission, durable before the relay answers, until it is
+//! delivered, dead-lettered or discarded; with every attempt, paused forms and the daily budget.
+//!
+//! [`Outbox`] is the small interface the delivery engine needs; [`Store`] (SQLite in the data
+//! directory) implements it. A shared database for several relays can implement it later. Its
+//! methods are blocking: callers run them on a blocking thread.
+
+use rusqlite::{Connection, OptionalExtension, params};
+use serde::{Deserialize, Serialize};
+
+use crate::store::{Store, StoreError};
+
+pub(crate) const SCHEMA: &str = "
+CREATE TABLE IF NOT EXISTS submissions (
+    form TEXT NOT NULL, submission_id TEXT NOT NULL, digest TEXT NOT NULL, vals TEXT NOT NULL,
+    stage TEXT NOT NULL, record_id TEXT, tries INTEGER NOT NULL DEFAULT 0,
+    next_at INTEGER NOT NULL DEFAULT 0, error TEXT,
+    accepted_at INTEGER NOT NULL, updated_at INTEGER NOT NULL,
+    PRIMARY KEY (form, submission_id));
+CREATE INDEX IF NOT EXISTS submissions_due ON submissions (stage, next_at);
+CREATE INDEX IF NOT EXISTS submissions_by_time ON submissions (form, accepted_at);
+CREATE TABLE IF NOT EXISTS attempts (
+    id INTEGER PRIMARY KEY, form TEXT NOT NULL, submission_id TEXT NOT NULL, at INTEGER NOT NULL,
+    endpoint TEXT NOT NULL, status INTEGER, code TEXT, message TEXT, record_id TEXT);
+CREATE INDEX IF NOT EXISTS attempts_by_submission ON attempts (form, submission_id);
+CREATE TABLE IF NOT EXISTS paused (form TEXT PRIMARY KEY, reason TEXT NOT NULL, at INTEGER NOT NULL);
+CREATE TABLE IF NOT EXISTS budget (app TEXT NOT NULL, day TEXT NOT NULL, used INTEGER NOT NULL,
+    PRIMARY KEY (app, day));
+";
+
+/// Where a submission stands.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub(crate) enum Stage {
+    /// In the outbox: waiting for its first try, a retry, the daily budget or a paused form.
+    Pending,
+    /// kintone has the record.
+    Delivered,
+    /// A test-mode form: validated and kept, never sent.
+    Tested,
+    /// kintone (or the relay, against the app's current fields) refused it for good; kept with
+    /// the reason until an administrator replays or discards it.
+    DeadLetter,
+    /// Caught by the honeypot; never sent.
+    Spam,
+    /// An administrator gave it up.
+    Discarded,
+}
+
+impl Stage {
+    fn as_str(self) -> &'static str {
+        match self {
+            Self::Pending => "pending",
+            Self::Delivered => "delivered",
+            Self::Tested => "tested",
+            Self::DeadLetter => "dead_letter",
+            Self::Spam => "spam",
+            Self::Discarded => "discarded",
+        }
+    }
+
+    fn parse(text: &str) -> Self {
+        match text {
+            "delivered" => Self::Delivered,
+            "tested" => Self::Tested,
+            "dead_letter" => Self::DeadLetter,
+            "spam" => Self::Spam,
+            "discarded" => Self::Discarded,
+            _ => Self::Pending,
+        }
+    }
+}
+
+/// One submission to keep.
+#[derive(Clone, Debug)]
+pub(crate) struct NewSubmission {
+    pub(crate) form: String,
+    pub(crate) submission_id: String,
+    /// SHA-256 of the values, to notice an id reused for other values.
+    pub(crate) digest: String,
+    pub(crate) values: serde_json::Value,
+    /// `Pending` (to deliver), `Tested` or `Spam`.
+    pub(crate) stage: Stage,
+}
+
+/// What [`Outbox::accept`] did with one submission.
+#[derive(Clone, Debug)]
+pub(crate) enum Accepted {
+    /// Kept now.
+    New,
+    /// Kept before under this id: how it stands.
+    Seen(Box<StoredSubmission>),
+}
+
+/// One stored submission.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub(crate) struct StoredSubmission {
+    pub(crate) form: String,
+    pub(crate) submission_id: String,
+    #[serde(skip)]
+    pub(crate) digest: String,
+    /// The submitted values (with uploaded files' keys).
+    pub(crate) values: serde_json::Value,
+    pub(crate) stage: Stage,
+    /// kintone's record id, once delivered.
+    pub(crate) record_id: Option<String>,
+    /// How many times delivery was tried.
+    pub(crate) tries: i64,
+    /// When the next try is due (Unix milliseconds), while pending.
+    pub(crate) next_at: i64,
+    /// Why it is in the dead-letter state, or why the last try failed.
+    pub(crate) error: Option<String>,
+    /// When it was accepted (Unix milliseconds).
+    pub(crate) accepted_at: i64,
+    /// When it last changed (Unix milliseconds).
+    pub(crate) updated_at: i64,
+    /// Every attempt, oldest first (filled by history calls).
+    #[serde(default)]
+    pub(crate) attempts: Vec<Attempt>,
+}
+
+/// One call to kintone for a submission.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub(crate) struct Attempt {
+    /// When (Unix milliseconds).
+    pub(crate) at: i64,
+    /// The kintone endpoint, e.g. `POST records.json`.
+    pub(crate) endpoint: String,
+    /// kintone's HTTP status, or `None` when no answer arrived.
+    pub(crate) status: Option<u16>,
+    /// kintone's error code, e.g. `CB_VA01`.
+    pub(crate) code: Option<String>,
+    /// kintone's message for this record (or the transport error).
+    pub(crate) message: Option<String>,
+    /// The record id kintone gave.
+    pub(crate) record_id: Option<String>,
+}
+
+/// A pending submission that is due.
+#[derive(Clone, Debug)]
+pub(crate) struct Due {
+    pub(crate) form: String,
+    pub(crate) submission_id: String,
+    pub(crate) values: serde_json::Value,
+    pub(crate) tries: i64,
+    pub(crate) accepted_at: i64,
+}
+
+/// What happened to one submission in a delivery round.
+#[derive(Clone, Debug)]
+pub(crate) enum Outcome {
+    /// kintone has it, with this record id (unknown when it was found by its idempotency
+    /// field without reading it back).
+    Delivered(Option<String>),
+    /// Try again at this time; the try counts.
+    Retry { at: i64, error: String },
+    /// Wait until this time without counting a try (the daily budget is spent).
+    Hold { at: i64 },
+    /// Refused for good.
+    DeadLetter(String),
+}
+
+/// One settled submission with the attempt that settled it.
+#[derive(Clone, Debug)]
+pub(crate) struct Settlement {
+    pub(crate) form: String,
+    pub(crate) submission_id: String,
+    pub(crate) outcome: Outcome,
+    pub(crate) attempt: Option<Attempt>,
+}
+
+/// A form whose delivery is paused (kintone refused the credentials).
+#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+pub(crate) struct Paused {
+    pub(crate) form: String,
+    pub(crate) reason: String,
+    pub(crate) at: i64,
+}
+
+/// What the delivery engine needs from durable storage.
+pub(crate) trait Outbox: Send + Sync + 'static {
+    /// Keeps every submission in one transaction (a group commit), or finds the earlier one
+    /// with its id. Returns only once the data is on disk.
+    fn accept(&self, batch: &[NewSubmission], now: i64) -> Result<Vec<Accepted>, StoreError>;
+    /// Pending submissions due at `now`, oldest first, except those of paused forms.
+    fn due(&self, now: i64, limit: usize) -> Result<Vec<Due>, StoreError>;
+    /// When the next pending submission of a running form is due.
+    fn next_due(&self) -> Result<Option<i64>, StoreError>;
+    /// Records outcomes and attempts in one transaction.
+    fn settle(&self, settlements: &[Settlement], now: i64) -> Result<(), StoreError>;
+    /// Stops delivering `form` until [`Outbox::resume`].
+    fn pause(&self, form: &str, reason: &str, now: i64) -> Result<bool, StoreError>;
+    /// Delivers `form` again; whether it was paused.
+    fn resume(&self, form: &str) -> Result<bool, StoreError>;
+    /// Every paused form.
+    fn paused(&self) -> Result<Vec<Paused>, StoreError>;
+    /// Adds `calls` to an app's count for kintone's `day`; the new count.
+    fn spend(&self, app: &str, day: &str, calls: i64) -> Result<i64, StoreError>;
+    /// An app's count for `day`.
+    fn spent(&self, app: &str, day: &str) -> Result<i64, StoreError>;
+}
+
+fn lock(store: &Store) -> std::sync::MutexGuard<'_, Connection> {
+    // SQLite's transactions keep the file consistent whatever panicked before.
+    store.db.lock().unwrap_or_else(std::sync::PoisonError::into_inner)
+}
+
+const COLUMNS: &str = "form, submission_id, digest, vals, stage, record_id, tries, next_at, error, \
+                       accepted_at, updated_at";
+
+fn row(row: &rusqlite::Row<'_>) -> rusqlite::Result<Result<StoredSubmission, StoreError>> {
+    let values: String = row.get(3)?;
+    let stage: String = row.get(4)?;
+    let values = match serde_json::from_str(&values) {
+        Ok(values) => values,
+        Err(err) => return Ok(Err(err.into())),
+    };
+    Ok(Ok(StoredSubmission {
+        form: row.get(0)?,
+        submission_id: row.get(1)?,
+        digest: row.get(2)?,
+        values,
+        stage: Stage::parse(&stage),
+        record_id: row.get(5)?,
+        tries: row.get(6)?,
+        next_at: row.get(7)?,
+        error: row.get(8)?,
+        accepted_at: row.get(9)?,
+        updated_at: row.get(10)?,
+        attempts: Vec::new(),
+    }))
+}
+
+fn read(db: &Connection, form: &str, id: &str) -> Result<Option<StoredSubmission>, StoreError> {
+    let sql = format!("SELECT {COLUMNS} FROM submissions WHERE form = ?1 AND submission_id = ?2");
+    db.query_row(&sql, params![form, id], row).optional()?.transpose()
+}
+
+fn attempts(db: &Connection, form: &str, id: &str) -> Result<Vec<Attempt>, StoreError> {
+    let mut statement = db.prepare_cached(
+        "SELECT at, endpoint, status, code, message, record_id FROM attempts
+         WHERE form = ?1 AND submission_id = ?2 ORDER BY id",
+    )?;
+    let rows = statement.query_map(params![form, id], |row| {
+        Ok(Attempt {
+            at: row.get(0)?,
+            endpoint: row.get(1)?,
+            status: row.get(2)?,
+            code: row.get(3)?,
+            message: row.get(4)?,
+            record_id: row.get(5)?,
+        })
+    })?;
+    Ok(rows.collect::<Result<Vec<_>, _>>()?)
+}
+
+impl Outbox for Store {
+    fn accept(&self, batch: &[NewSubmission], now: i64) -> Result<Vec<Accepted>, StoreError> {
+        let mut db = lock(self);
+        let tx = db.transaction()?;
+        let mut answers = Vec::with_capacity(batch.len());
+        for new in batch {
+            let inserted = tx
+                .prepare_cached(
+                    "INSERT OR IGNORE INTO submissions (form, submission_id, digest, vals, stage,
+                     next_at, accepted_at, updated_at) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?6, ?6)",
+                )?
+                .execute(params![
+                    new.form,
+                    new.submission_id,
+                    new.digest,
+                    new.values.to_string(),
+                    new.stage.as_str(),
+                    now
+                ])?;
+            answers.push(if inserted > 0 {
+                Accepted::New
+            } else {
+                let earlier = read(&tx, &new.form, &new.submission_id)?;
+                earlier.map_or(Accepted::New, |earlier| Accepted::Seen(Box::new(earlier)))
+            });
+        }
+        tx.commit()?;
+        Ok(answers)
+    }
+
+    fn due(&self, now: i64, limit: usize) -> Result<Vec<Due>, StoreError> {
+        let db = lock(self);
+        let mut statement = db.prepare_cached(
+            "SELECT form, submission_id, vals, tries, accepted_at FROM submissions
+             WHERE stage = 'pending' AND next_at <= ?1
+               AND form NOT IN (SELECT form FROM paused)
+             ORDER BY next_at, accepted_at LIMIT ?2",
+        )?;
+        let limit = i64::try_from(limit).unwrap_or(i64::MAX);
+        let rows = statement.query_map(params![now, limit], |row| {
+            Ok((row.get(0)?, row.get(1)?, row.get::<_, String>(2)?, row.get(3)?, row.get(4)?))
+        })?;
+        let mut due = Vec::new();
+        for found in rows {
+            let (form, submission_id, values, tries, accepted_at) = found?;
+            let values = serde_json::from_str(&values)?;
+            due.push(Due { form, submission_id, values, tries, accepted_at });
+        }
+        Ok(due)
+    }
+
+    fn next_due(&self) -> Result<Option<i64>, StoreError> {
+        let db = lock(self);
+        Ok(db.query_row(
+            "SELECT min(next_at) FROM submissions
+             WHERE stage = 'pending' AND form NOT IN (SELECT form FROM paused)",
+            [],
+            |row| row.get(0),
+        )?)
+    }
+
+    fn settle(&self, settlements: &[Settlement], now: i64) -> Result<(), StoreError> {
+        let mut db = lock(self);
+        let tx = db.transaction()?;
+        for settled in settlements {
+            let (form, id) = (&settled.form, &settled.submission_id);
+            match &settled.outcome {
+                Outcome::Delivered(record_id) => tx
+                    .prepare_cached(
+                        "UPDATE submissions SET stage = 'delivered', record_id = ?3,
+                         tries = tries + 1, error = NULL, updated_at = ?4
+                         WHERE form = ?1 AND submission_id = ?2",
+                    )?
+                    .execute(params![form, id, record_id, now])?,
+                Outcome::Retry { at, error } => tx
+                    .prepare_cached(
+                        "UPDATE submissions SET tries = tries + 1, next_at = ?3, error = ?4,
+                         updated_at = ?5 WHERE form = ?1 AND submission_id = ?2",
+                    )?
+                    .execute(params![form, id, at, error, now])?,
+                Outcome::Hold { at } => tx
+                    .prepare_cached(
+                        "UPDATE submissions SET next_at = ?3, updated_at = ?4
+                         WHERE form = ?1 AND submission_id = ?2",
+                    )?
+                    .execute(params![form, id, at, now])?,
+                Outcome::DeadLetter(reason) => tx
+                    .prepare_cached(
+                        "UPDATE submissions SET stage = 'dead_letter', tries = tries + 1,
+                         error = ?3, updated_at = ?4 WHERE form = ?1 AND submission_id = ?2",
+                    )?
+                    .execute(params![form, id, reason, now])?,
+            };
+            if let Some(attempt) = &settled.attempt {
+                tx.prepare_cached(
+                    "INSERT INTO attempts (form, submission_id, at, endpoint, status, code,
+                     message, record_id) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)",
+                )?
+                .execute(params![
+                    form,
+                    id,
+                    attempt.at,
+                    attempt.endpoint,
+                    attempt.status,
+                    attempt.code,
+                    attempt.message,
+                    attempt.record_id
+                ])?;
+            }
+        }
+        tx.commit()?;
+        Ok(())
+    }
+
+    fn pause(&self, form: &str, reason: &str, now: i64) -> Result<bool, StoreError> {
+        let db = lock(self);
+        let added = db.execute(
+            "INSERT OR IGNORE INTO paused (form, reason, at) VALUES (?1, ?2, ?3)",
+            params![form, reason, now],
+        )?;
+        Ok(added > 0)
+    }
+
+    fn resume(&self, form: &str) -> Result<bool, StoreError> {
+        let db = lock(self);
+        Ok(db.execute("DELETE FROM paused WHERE form = ?1", params![form])? > 0)
+    }
+
+    fn paused(&self) -> Result<Vec<Paused>, StoreError> {
+        let db = lock(self);
+        let mut statement = db.prepare("SELECT form, reason, at FROM paused ORDER BY form")?;
+        let rows = statement.query_map([], |row| {
+            Ok(Paused { form: row.get(0)?, reason: row.get(1)?, at: row.get(2)? })
+        })?;
+        Ok(rows.collect::<Result<Vec<_>, _>>()?)
+    }
+
+    fn spend(&self, app: &str, day: &str, calls: i64) -> Result<i64, StoreError> {
+        let db = lock(self);
+        db.execute(
+            "INSERT INTO budget (app, day, used) VALUES (?1, ?2, ?3)
+             ON CONFLICT DO UPDATE SET used = used + excluded.used",
+            params![app, day, calls],
+        )?;
+        // Older days are of no use any more.
+        db.execute("DELETE FROM budget WHERE app = ?1 AND day < ?2", params![app, day])?;
+        self.spent_locked(&db, app, day)
+    }
+
+    fn spent(&self, app: &str, day: &str) -> Result<i64, StoreError> {
+        let db = lock(self);
+        self.spent_locked(&db, app, day)
+    }
+}
+
+impl Store {
+    fn spent_locked(&self, db: &Connection, app: &str, day: &str) -> Result<i64, StoreError> {
+        let _ = self;
+        Ok(db
+            .query_row(
+                "SELECT used FROM budget WHERE app = ?1 AND day = ?2",
+                params![app, day],
+                |row| row.get(0),
+            )
+            .optional()?
+            .unwrap_or(0))
+    }
+
+    /// One submission with its attempts.
+    pub(crate) async fn submission(
+        &self,
+        form: String,
+        submission_id: String,
+    ) -> Result<Option<StoredSubmission>, StoreError> {
+        self.run(move |db| {
+            let Some(mut found) = read(db, &form, &submission_id)? else {
+                return Ok(None);
+            };
+            found.attempts = attempts(db, &form, &submission_id)?;
+            Ok(Some(found))
+        })
+        .await
+    }
+
+    /// A form's newest submissions (at most `limit`), each with its attempts.
+    pub(crate) async fn history(
+        &self,
+        form: String,
+        stage: Option<Stage>,
+        limit: usize,
+    ) -> Result<Vec<StoredSubmission>, StoreError> {
+        self.run(move |db| {
+            let sql = format!(
+                "SELECT {COLUMNS} FROM submissions WHERE form = ?1 AND (?2 IS NULL OR stage = ?2)
+                 ORDER BY accepted_at DESC, rowid DESC LIMIT ?3"
+            );
+            let mut statement = db.prepare(&sql)?;
+            let limit = i64::try_from(limit).unwrap_or(i64::MAX);
+            let rows = statement
+                .query_map(params![form, stage.map(Stage::as_str), limit], row)?
+                .collect::<Result<Vec<_>, _>>()?;
+            let mut found = Vec::with_capacity(rows.len());
+            for submission in rows {
+                let mut submission = submission?;
+                submission.attempts = attempts(db, &form, &submission.submission_id)?;
+                found.push(submission);
+            }
+            Ok(found)
+        })
+        .await
+    }
+
+    /// Puts a dead-lettered or pending submission back in the outbox, due now, with fresh tries;
+    /// `false` when it is in another stage.
+    pub(crate) async fn requeue(
+        &self,
+        form: String,
+        submission_id: String,
+        now: i64,
+    ) -> Result<bool, StoreError> {
+        self.run(move |db| {
+            Ok(db.execute(
+                "UPDATE submissions SET stage = 'pending', tries = 0, next_at = ?3, updated_at = ?3
+                 WHERE form = ?1 AND submission_id = ?2 AND stage IN ('pending', 'dead_letter')",
+                params![form, submission_id, now],
+            )? > 0)
+        })
+        .await
+    }
+
+    /// Gives up a dead-lettered or pending submission; `false` when it is in another stage.
+    pub(crate) async fn discard(
+        &self,
+        form: String,
+        submission_id: String,
+        now: i64,
+    ) -> Result<bool, StoreError> {
+        self.run(move |db| {
+            Ok(db.execute(
+                "UPDATE submissions SET stage = 'discarded', updated_at = ?3
+                 WHERE form = ?1 AND submission_id = ?2 AND stage IN ('pending', 'dead_letter')",
+                params![form, submission_id, now],
+            )? > 0)
+        })
+        .await
+    }
+
+    /// Deletes settled submissions (and their attempts) last changed before `before`; how many.
+    pub(crate) async fn forget(&self, before: i64) -> Result<usize, StoreError> {
+        self.run(move |db| {
+            let tx = db.transaction()?;
+            tx.execute(
+                "DELETE FROM attempts WHERE (form, submission_id) IN (SELECT form, submission_id
+                 FROM submissions WHERE stage NOT IN ('pending', 'dead_letter') AND updated_at < ?1)",
+                params![before],
+            )?;
+            let removed = tx.execute(
+                "DELETE FROM submissions WHERE stage NOT IN ('pending', 'dead_letter')
+                 AND updated_at < ?1",
+                params![before],
+            )?;
+            tx.commit()?;
+            Ok(removed)
+        })
+        .await
+    }
+
+    /// How many submissions are in each stage, for one form or all.
+    pub(crate) async fn counts(&self) -> Result<Vec<(String, String, i64)>, StoreError> {
+        self.run(|db| {
+            let mut statement = db.prepare(
+                "SELECT form, stage, count(*) FROM submissions GROUP BY form, stage ORDER BY 1, 2",
+            )?;
+            let rows =
+                statement.query_map([], |row| Ok((row.get(0)?, row.get(1)?, row.get(2)?)))?;
+            Ok(rows.collect::<Result<Vec<_>, _>>()?)
+        })
+        .await
+    }
+}
+
+#[cfg(test)]
+mod tests;

@@ -1,0 +1,117 @@
+//! The outbox: an id is kept once, due submissions come out oldest first, outcomes stick, paused
+//! forms wait, and everything survives reopening.
+
+use serde_json::json;
+
+use super::{Accepted, Attempt, NewSubmission, Outbox, Outcome, Settlement, Stage};
+use crate::store::Store;
+
+fn new(form: &str, id: &str, digest: &str) -> NewSubmission {
+    NewSubmission {
+        form: form.into(),
+        submission_id: id.into(),
+        digest: digest.into(),
+        values: json!({ "a": id }),
+        stage: Stage::Pending,
+    }
+}
+
+fn settle(store: &Store, form: &str, id: &str, outcome: Outcome) {
+    let attempt = Attempt {
+        at: 5,
+        endpoint: "POST records.json".into(),
+        status: Some(200),
+        code: None,
+        message: None,
+        record_id: Some("7".into()),
+    };
+    let settled =
+        Settlement { form: form.into(), submission_id: id.into(), outcome, attempt: Some(attempt) };
+    store.settle(&[settled], 10).unwrap();
+}
+
+#[tokio::test]
+async fn an_id_is_kept_once_and_its_outcome_survives_reopening() {
+    let dir = tempfile::tempdir().unwrap();
+    let store = Store::open(dir.path()).unwrap();
+    let answers =
+        store.accept(&[new("f", "1", "d"), new("f", "1", "d"), new("g", "1", "d")], 100).unwrap();
+    assert!(matches!(answers[0], Accepted::New));
+    assert!(
+        matches!(&answers[1], Accepted::Seen(seen) if seen.stage == Stage::Pending),
+        "same transaction"
+    );
+    assert!(matches!(answers[2], Accepted::New), "ids are per form");
+    settle(&store, "f", "1", Outcome::Delivered(Some("7".into())));
+    drop(store);
+    let store = Store::open(dir.path()).unwrap();
+    let Accepted::Seen(seen) = store.accept(&[new("f", "1", "d")], 200).unwrap().remove(0) else {
+        panic!("a delivered submission is seen again");
+    };
+    assert_eq!(
+        (seen.stage, seen.record_id.as_deref(), seen.tries),
+        (Stage::Delivered, Some("7"), 1)
+    );
+    let history = store.history("f".into(), None, 10).await.unwrap();
+    assert_eq!(history[0].attempts.len(), 1);
+    assert_eq!(history[0].values, json!({ "a": "1" }));
+    assert_eq!(history[0].accepted_at, 100);
+}
+
+#[test]
+fn due_submissions_come_oldest_first_and_retries_wait() {
+    let dir = tempfile::tempdir().unwrap();
+    let store = Store::open(dir.path()).unwrap();
+    store.accept(&[new("f", "a", "d")], 100).unwrap();
+    store.accept(&[new("f", "b", "d")], 200).unwrap();
+    let due: Vec<String> =
+        store.due(300, 10).unwrap().into_iter().map(|d| d.submission_id).collect();
+    assert_eq!(due, ["a", "b"]);
+    settle(&store, "f", "a", Outcome::Retry { at: 1_000, error: "503".into() });
+    let due: Vec<String> =
+        store.due(300, 10).unwrap().into_iter().map(|d| d.submission_id).collect();
+    assert_eq!(due, ["b"], "a waits for its retry");
+    assert_eq!(store.next_due().unwrap(), Some(200));
+    settle(&store, "f", "b", Outcome::DeadLetter("CB_VA01".into()));
+    assert_eq!(store.next_due().unwrap(), Some(1_000));
+    let due = store.due(1_000, 10).unwrap();
+    assert_eq!((due[0].submission_id.as_str(), due[0].tries), ("a", 1));
+    settle(&store, "f", "a", Outcome::Hold { at: 5_000 });
+    assert_eq!(store.due(4_999, 10).unwrap().len(), 0);
+    assert_eq!(store.due(5_000, 10).unwrap()[0].tries, 1, "a hold is not a try");
+}
+
+#[tokio::test]
+async fn paused_forms_wait_and_requeue_and_discard_take_only_unsettled_ones() {
+    let dir = tempfile::tempdir().unwrap();
+    let store = Store::open(dir.path()).unwrap();
+    store.accept(&[new("f", "a", "d"), new("g", "b", "d")], 100).unwrap();
+    assert!(store.pause("f", "GAIA_IA02", 150).unwrap());
+    assert!(!store.pause("f", "GAIA_IA02", 160).unwrap(), "once");
+    let due: Vec<String> = store.due(200, 10).unwrap().into_iter().map(|d| d.form).collect();
+    assert_eq!(due, ["g"]);
+    assert_eq!(store.paused().unwrap()[0].reason, "GAIA_IA02");
+    assert!(store.resume("f").unwrap());
+    assert_eq!(store.due(200, 10).unwrap().len(), 2);
+    settle(&store, "f", "a", Outcome::DeadLetter("bad".into()));
+    assert!(store.requeue("f".into(), "a".into(), 300).await.unwrap());
+    assert_eq!(store.due(300, 10).unwrap()[0].tries, 0, "a replay starts over");
+    settle(&store, "g", "b", Outcome::Delivered(None));
+    assert!(
+        !store.discard("g".into(), "b".into(), 400).await.unwrap(),
+        "delivered stays delivered"
+    );
+    assert!(store.discard("f".into(), "a".into(), 400).await.unwrap());
+    assert_eq!(store.forget(401).await.unwrap(), 2, "settled ones past retention go");
+}
+
+#[test]
+fn the_budget_counts_per_app_and_day() {
+    let dir = tempfile::tempdir().unwrap();
+    let store = Store::open(dir.path()).unwrap();
+    assert_eq!(store.spend("app", "2026-11-21", 1).unwrap(), 1);
+    assert_eq!(store.spend("app", "2026-11-21", 2).unwrap(), 3);
+    assert_eq!(store.spent("other", "2026-11-21").unwrap(), 0);
+    assert_eq!(store.spend("app", "2026-11-22", 1).unwrap(), 1, "a new day starts at zero");
+    assert_eq!(store.spent("app", "2026-11-21").unwrap(), 0, "older days are dropped");
+}
