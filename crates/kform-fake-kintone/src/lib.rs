@@ -244,6 +244,8 @@ struct Shared {
     faults: Mutex<Vec<Fault>>,
     stats: Mutex<Stats>,
     running: AtomicUsize,
+    /// The most requests that were ever served at once (since start or reset).
+    peak_running: AtomicUsize,
     concurrency_limit: AtomicUsize,
     default_lang: Lang,
 }
@@ -292,6 +294,7 @@ impl FakeState {
                 faults: Mutex::default(),
                 stats: Mutex::default(),
                 running: AtomicUsize::new(0),
+                peak_running: AtomicUsize::new(0),
                 concurrency_limit: AtomicUsize::new(limit),
                 default_lang,
             }),
@@ -328,11 +331,12 @@ impl FakeState {
         *self.store() = fresh;
         self.clear_faults();
         *lock(&self.shared.stats) = Stats::default();
+        self.shared.peak_running.store(0, std::sync::atomic::Ordering::SeqCst);
         Ok(())
     }
 
-    /// Request counts: `total`, `byEndpoint` ("METHOD /path"), `byApp`, and kintone's daily
-    /// count per app (`daily`).
+    /// Request counts: `total`, `byEndpoint` ("METHOD /path"), `byApp`, kintone's daily count
+    /// per app (`daily`), and `peakRunning`, the most requests that were in flight at once.
     pub fn stats(&self) -> Value {
         let stats = lock(&self.shared.stats);
         let by_app: BTreeMap<String, u64> =
@@ -344,6 +348,7 @@ impl FakeState {
             "byEndpoint": stats.by_endpoint,
             "byApp": by_app,
             "daily": { "day": stats.day, "byApp": daily },
+            "peakRunning": self.shared.peak_running.load(std::sync::atomic::Ordering::SeqCst),
         })
     }
 

@@ -57,6 +57,7 @@ impl Drop for InFlight<'_> {
 async fn kintone(State(state): State<FakeState>, request: Request) -> Response {
     let shared = &state.shared;
     let running = shared.running.fetch_add(1, Ordering::SeqCst) + 1;
+    shared.peak_running.fetch_max(running, Ordering::SeqCst);
     let _in_flight = InFlight(&shared.running);
     let mut response = serve(&state, request, running).await;
     let headers = response.headers_mut();

@@ -16,6 +16,7 @@ use tower::ServiceExt;
 
 mod admin;
 mod cli;
+mod delivery;
 mod integration;
 mod ops;
 mod public;
@@ -47,6 +48,8 @@ async fn harness_with(apps: Apps, token: &str, tweak: impl FnOnce(&mut Config)) 
     config.delivery.linger_ms = 20;
     config.delivery.retry_base_ms = 20;
     config.delivery.retry_cap_ms = 200;
+    // Bursts from one test client are not abuse; the rate-limit test sets its own limit.
+    config.limits.per_ip_burst = 100_000;
     tweak(&mut config);
     let state = serve::open(&config).await.unwrap();
     Harness { fake, state, _dir: dir }
@@ -99,7 +102,7 @@ fn bearer(method: &str, path: &str, key: &str, body: Option<Value>) -> Request<B
 async fn kintone_records(fake: &FakeKintone) -> Vec<Value> {
     let client =
         Client::new(fake.url(), None, Auth::ApiTokens(vec![ApiToken::new(TOKEN)])).unwrap();
-    client.records(kform_core::AppId(1), "").await.unwrap()
+    client.records(kform_core::AppId(1), "limit 500").await.unwrap()
 }
 
 /// The fake kintone's records once there are `count` (delivery runs in the background); fails

@@ -1,0 +1,401 @@
+//! The delivery engine against the fake kintone's faults: batches and the cap, maintenance,
+//! 429 storms, a bad record in a full batch, revoked tokens, the daily budget, lost answers,
+//! upserts and failure notifications.
+
+use std::sync::Arc;
+
+use kform_fake_kintone::{Fault, FaultKind};
+use kform_relay::delivery::ShiftedClock;
+use tokio::io::{AsyncBufReadExt, AsyncWriteExt, BufReader};
+
+use super::*;
+
+/// The demo app with two unique text fields: 受付ID (the idempotency field) and 会員番号.
+fn apps_with_unique_fields() -> Apps {
+    let mut apps = Apps::demo(TOKEN);
+    let app = &mut apps.apps[0];
+    for code in ["受付ID", "会員番号"] {
+        app.properties.insert(
+            code.into(),
+            json!({ "type": "SINGLE_LINE_TEXT", "code": code, "label": code, "noLabel": false,
+                    "required": false, "unique": true, "minLength": "", "maxLength": "",
+                    "defaultValue": "", "expression": "", "hideExpression": false }),
+        );
+    }
+    app.records.push(
+        serde_json::from_value(json!({
+            "会社名": { "value": "既存" }, "メールアドレス": { "value": "x@example.com" },
+            "会員番号": { "value": "M-1" }
+        }))
+        .unwrap(),
+    );
+    app.tokens[0].permissions.push(kform_fake_kintone::Permission::Edit);
+    apps
+}
+
+fn with_member_number(config: &mut Config) {
+    let spec = &mut config.forms[0].spec;
+    spec.items.push(serde_json::from_value(json!({ "field": "会員番号" })).unwrap());
+    spec.idempotency_field = Some(kform_core::FieldCode::new("受付ID").unwrap());
+}
+
+fn values(n: usize) -> Value {
+    json!({ "会社名": format!("会社{n}"), "メールアドレス": format!("u{n}@example.com") })
+}
+
+/// Sends `count` submissions at once; their ids.
+async fn burst(state: &AppState, count: usize, values: impl Fn(usize) -> Value) -> Vec<String> {
+    let mut sends = tokio::task::JoinSet::new();
+    let mut ids = Vec::new();
+    for n in 0..count {
+        let id = new_id();
+        ids.push(id.clone());
+        let body = json!({ "submission_id": id, "values": values(n) }).to_string();
+        let state = state.clone();
+        sends.spawn(async move { send(&state, submit(&body, None)).await.status });
+    }
+    while let Some(status) = sends.join_next().await {
+        assert_eq!(status.unwrap(), StatusCode::ACCEPTED);
+    }
+    ids
+}
+
+/// Waits until no submission of the form is pending; the count per stage.
+async fn settled(state: &AppState) -> Value {
+    for _ in 0..1_000 {
+        let status = send(state, bearer("GET", "/v1/admin/delivery", ADMIN, None)).await.body;
+        if status["forms"]["contact"].get("pending").is_none()
+            && status["forms"]["contact"].is_object()
+        {
+            return status["forms"]["contact"].clone();
+        }
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    }
+    panic!(
+        "submissions stayed pending: {}",
+        send(state, bearer("GET", "/v1/admin/delivery", ADMIN, None)).await.text
+    );
+}
+
+fn writes(fake: &FakeKintone) -> u64 {
+    fake.state().stats()["byEndpoint"]["POST /k/v1/records.json"].as_u64().unwrap_or(0)
+}
+
+#[tokio::test]
+async fn a_burst_goes_in_full_batches_and_never_above_the_cap() {
+    let Harness { fake, state, _dir } = harness().await;
+    send(&state, get("/v1/forms/contact")).await;
+    burst(&state, 250, values).await;
+    assert_eq!(settled(&state).await, json!({ "delivered": 250 }));
+    assert!(writes(&fake) <= 5, "250 submissions took {} writes", writes(&fake));
+    assert_eq!(kintone_records(&fake).await.len(), 250);
+}
+
+#[tokio::test]
+async fn a_429_storm_keeps_the_cap_and_everything_is_delivered() {
+    let Harness { fake, state, _dir } = harness_with(Apps::demo(TOKEN), TOKEN, |config| {
+        config.delivery.max_batch = 5;
+        config.delivery.concurrency = 3;
+    })
+    .await;
+    send(&state, get("/v1/forms/contact")).await;
+    fake.state()
+        .add_fault(Fault::new(FaultKind::TooManyRequests).on("POST", "*/records.json").times(25));
+    fake.state().add_fault(Fault {
+        millis: Some(30),
+        ..Fault::new(FaultKind::Latency).on("POST", "*/records.json")
+    });
+    burst(&state, 100, values).await;
+    assert_eq!(settled(&state).await, json!({ "delivered": 100 }));
+    let peak = fake.state().stats()["peakRunning"].as_u64().unwrap();
+    assert!(peak <= 3, "{peak} calls at once with a cap of 3");
+    assert_eq!(kintone_records(&fake).await.len(), 100);
+}
+
+#[tokio::test]
+async fn maintenance_for_a_while_then_everything_is_delivered_once() {
+    let Harness { fake, state, _dir } = harness().await;
+    send(&state, get("/v1/forms/contact")).await;
+    fake.state().add_fault(Fault::new(FaultKind::Maintenance).on("*", "*").times(6));
+    burst(&state, 40, values).await;
+    assert_eq!(settled(&state).await, json!({ "delivered": 40 }));
+    let records = kintone_records(&fake).await;
+    let mut companies: Vec<&str> =
+        records.iter().map(|r| r["会社名"]["value"].as_str().unwrap()).collect();
+    companies.sort_unstable();
+    companies.dedup();
+    assert_eq!(companies.len(), 40, "each exactly once");
+}
+
+#[tokio::test]
+async fn one_bad_record_in_a_batch_of_100_is_dead_lettered_and_99_are_delivered() {
+    let (webhook, received) = webhook().await;
+    let Harness { fake, state, _dir } = harness_with(apps_with_unique_fields(), TOKEN, |config| {
+        with_member_number(config);
+        config.delivery.linger_ms = 2_000;
+        config.notify = Some(kform_relay::config::NotifySettings {
+            digest_ms: 100,
+            from: String::new(),
+            admins: Vec::new(),
+            webhook_url: Some(webhook),
+            smtp: None,
+        });
+    })
+    .await;
+    send(&state, get("/v1/forms/contact")).await;
+    let ids = burst(&state, 100, |n| {
+        let mut v = values(n);
+        // Number 37 takes a member number kintone already has: only kintone can tell.
+        v["会員番号"] = json!(if n == 37 { "M-1".to_owned() } else { format!("M-{}", n + 100) });
+        v
+    })
+    .await;
+    assert_eq!(settled(&state).await, json!({ "delivered": 99, "dead_letter": 1 }));
+    assert_eq!(writes(&fake), 2, "one refused batch of 100, then the 99 again");
+    assert_eq!(kintone_records(&fake).await.len(), 100, "99 and the one that was there");
+    let dead = send(
+        &state,
+        bearer("GET", "/v1/admin/forms/contact/submissions?stage=dead_letter", ADMIN, None),
+    )
+    .await;
+    let dead = &dead.body["submissions"][0];
+    assert!(ids.contains(&dead["submission_id"].as_str().unwrap().to_owned()));
+    assert!(dead["error"].as_str().unwrap().starts_with("会員番号.value: "), "{dead:#}");
+    let digest = received.recv_timeout().await;
+    assert_eq!(digest["events"][0]["kind"], "dead_letter", "{digest:#}");
+    assert_eq!(digest["events"][0]["submission_id"], dead["submission_id"]);
+    assert!(digest["events"][0]["fix"].as_str().unwrap().contains("unique"), "{digest:#}");
+}
+
+#[tokio::test]
+async fn a_lost_answer_with_an_idempotency_field_makes_exactly_one_record() {
+    let Harness { fake, state, _dir } =
+        harness_with(apps_with_unique_fields(), TOKEN, with_member_number).await;
+    send(&state, get("/v1/forms/contact")).await;
+    fake.state()
+        .add_fault(Fault::new(FaultKind::DropResponse).on("POST", "*/records.json").times(1));
+    let ids = burst(&state, 3, values).await;
+    assert_eq!(settled(&state).await, json!({ "delivered": 3 }));
+    let records = kintone_records(&fake).await;
+    assert_eq!(records.len(), 4, "three and the one that was there: {records:#?}");
+    for id in &ids {
+        assert_eq!(records.iter().filter(|r| r["受付ID"]["value"] == id.as_str()).count(), 1);
+    }
+}
+
+#[tokio::test]
+async fn an_update_key_upserts() {
+    let Harness { fake, state, _dir } = harness_with(apps_with_unique_fields(), TOKEN, |config| {
+        with_member_number(config);
+        config.forms[0].spec.update_key = Some(kform_core::FieldCode::new("会員番号").unwrap());
+    })
+    .await;
+    for (n, company) in ["初回", "更新"].into_iter().enumerate() {
+        let body = json!({ "submission_id": new_id(), "values": {
+            "会社名": company, "メールアドレス": format!("m{n}@example.com"), "会員番号": "M-1" } });
+        assert_eq!(
+            send(&state, submit(&body.to_string(), None)).await.status,
+            StatusCode::ACCEPTED
+        );
+        settled(&state).await;
+    }
+    let records = kintone_records(&fake).await;
+    assert_eq!(records.len(), 1, "the member's record was updated, not added: {records:#?}");
+    assert_eq!(records[0]["会社名"]["value"], "更新");
+}
+
+#[tokio::test]
+async fn a_revoked_token_pauses_the_form_until_the_connection_is_fixed() {
+    let (webhook, received) = webhook().await;
+    let Harness { fake, state, _dir } = harness_with(Apps::demo(TOKEN), TOKEN, |config| {
+        config.notify = Some(kform_relay::config::NotifySettings {
+            digest_ms: 100,
+            from: String::new(),
+            admins: Vec::new(),
+            webhook_url: Some(webhook),
+            smtp: None,
+        });
+    })
+    .await;
+    let connection = |token: &str| json!({ "base_url": fake.url(), "allow_any_host": true, "apps": { "1": { "tokens": [token] } } });
+    let mut created = connection(TOKEN);
+    created["name"] = json!("crm");
+    send(&state, bearer("POST", "/v1/admin/connections", ADMIN, Some(created))).await;
+    let mut spec = serde_json::to_value(demo_form().unwrap()).unwrap();
+    spec["id"] = json!("crm-form");
+    let form = json!({ "connection": "crm", "spec": spec });
+    assert_eq!(
+        send(&state, bearer("POST", "/v1/admin/forms", ADMIN, Some(form))).await.status,
+        StatusCode::CREATED
+    );
+    // The token is regenerated in kintone: the relay still has the old one.
+    send(
+        &state,
+        bearer("PUT", "/v1/admin/connections/crm", ADMIN, Some(connection("revoked-token"))),
+    )
+    .await;
+    let id = new_id();
+    let body = json!({ "submission_id": id, "values": values(1) }).to_string();
+    let request = Request::post("/v1/forms/crm-form/submissions")
+        .header("content-type", "application/json")
+        .body(Body::from(body))
+        .unwrap();
+    assert_eq!(send(&state, request).await.status, StatusCode::ACCEPTED);
+    let mut paused = Value::Null;
+    for _ in 0..500 {
+        paused = send(&state, bearer("GET", "/v1/admin/delivery", ADMIN, None)).await.body;
+        if paused["paused"].as_array().is_some_and(|p| !p.is_empty()) {
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    }
+    assert_eq!(paused["paused"][0]["form"], "crm-form", "{paused:#}");
+    assert!(paused["paused"][0]["reason"].as_str().unwrap().contains("GAIA_IA02"), "{paused:#}");
+    let calls = fake.state().stats()["total"].as_u64().unwrap();
+    tokio::time::sleep(Duration::from_millis(300)).await;
+    assert_eq!(
+        fake.state().stats()["total"].as_u64().unwrap(),
+        calls,
+        "a paused form burns no requests"
+    );
+    let digest = received.recv_timeout().await;
+    assert_eq!(digest["events"][0]["kind"], "paused", "{digest:#}");
+    // The administrator puts the new token in: the form resumes and the submission lands.
+    send(&state, bearer("PUT", "/v1/admin/connections/crm", ADMIN, Some(connection(TOKEN)))).await;
+    stage_eventually(&state, "crm-form", &id, "delivered").await;
+    assert_eq!(kintone_records(&fake).await.len(), 1);
+}
+
+#[tokio::test]
+async fn a_spent_daily_budget_holds_delivery_until_kintones_day_changes() {
+    let clock = Arc::new(ShiftedClock::default());
+    let fake = spawn(Apps::demo(TOKEN)).await.unwrap();
+    let dir = tempfile::tempdir().unwrap();
+    let mut config = demo_config(fake.url(), TOKEN, demo_form().unwrap(), dir.path(), None);
+    config.spam.min_fill = Duration::ZERO;
+    config.admin_keys = vec![Secret::new(ADMIN)];
+    config.delivery.linger_ms = 0;
+    config.delivery.max_batch = 1;
+    config.delivery.concurrency = 1;
+    config.delivery.daily_limit = 3;
+    config.delivery.daily_reserve = 0;
+    let state = serve::open_with_clock(&config, clock.clone()).await.unwrap();
+    send(&state, get("/v1/forms/contact")).await;
+    burst(&state, 5, values).await;
+    for _ in 0..500 {
+        if kintone_records(&fake).await.len() == 3 {
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    }
+    tokio::time::sleep(Duration::from_millis(300)).await;
+    assert_eq!(kintone_records(&fake).await.len(), 3, "three calls is the whole budget");
+    clock.advance(86_400_000);
+    records_eventually(&fake, 5).await;
+}
+
+/// An SMTP sink: accepts one session and returns the message's text.
+async fn smtp_sink() -> (u16, tokio::task::JoinHandle<String>) {
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let port = listener.local_addr().unwrap().port();
+    let task = tokio::spawn(async move {
+        let (stream, _) = listener.accept().await.unwrap();
+        let (read, mut write) = stream.into_split();
+        let mut lines = BufReader::new(read).lines();
+        write.write_all(b"220 sink ESMTP\r\n").await.unwrap();
+        let mut data = String::new();
+        let mut in_data = false;
+        while let Some(line) = lines.next_line().await.unwrap() {
+            if in_data {
+                if line == "." {
+                    in_data = false;
+                    write.write_all(b"250 queued\r\n").await.unwrap();
+                } else {
+                    data.push_str(&line);
+                    data.push('\n');
+                }
+                continue;
+            }
+            let verb = line.split_whitespace().next().unwrap_or_default().to_ascii_uppercase();
+            let reply: &[u8] = match verb.as_str() {
+                "EHLO" | "HELO" => b"250 sink\r\n",
+                "DATA" => {
+                    in_data = true;
+                    b"354 go on\r\n"
+                }
+                "QUIT" => {
+                    write.write_all(b"221 bye\r\n").await.unwrap();
+                    break;
+                }
+                _ => b"250 ok\r\n",
+            };
+            write.write_all(reply).await.unwrap();
+        }
+        data
+    });
+    (port, task)
+}
+
+#[tokio::test]
+async fn a_dead_letter_is_mailed_to_the_admins_and_the_forms_owner_with_kintones_message() {
+    let (port, mail) = smtp_sink().await;
+    let Harness { fake: _fake, state, _dir } = harness_with(Apps::demo(TOKEN), TOKEN, |config| {
+        config.forms[0].spec.items.retain(|item| {
+            item.field.as_ref().is_none_or(|code| code.as_str() != "メールアドレス")
+        });
+        config.forms[0].owners = vec!["owner@example.com".into()];
+        config.notify = Some(kform_relay::config::NotifySettings {
+            digest_ms: 100,
+            from: "kform <kform@example.com>".into(),
+            admins: Vec::new(),
+            webhook_url: None,
+            smtp: Some(kform_relay::config::Smtp {
+                host: "127.0.0.1".into(),
+                port,
+                tls: false,
+                login: None,
+                password: None,
+            }),
+        });
+    })
+    .await;
+    let body = json!({ "submission_id": new_id(), "values": { "会社名": "A" } }).to_string();
+    assert_eq!(send(&state, submit(&body, None)).await.status, StatusCode::ACCEPTED);
+    let mail = tokio::time::timeout(Duration::from_secs(10), mail).await.unwrap().unwrap();
+    assert!(mail.contains("To: owner@example.com"), "{mail}");
+    assert!(mail.contains("with form deliveries"), "{mail}");
+    let body = mail.replace("=\n", "");
+    assert!(body.contains("contact (dead_letter)"), "{mail}");
+    assert!(
+        body.contains("contact (drift)"),
+        "the sync noticed the form misses a required field: {mail}"
+    );
+    assert!(body.contains("requires"), "the fix is named: {mail}");
+}
+
+/// A webhook receiver; `recv_timeout` gives the next JSON body it got.
+struct Received(tokio::sync::Mutex<tokio::sync::mpsc::Receiver<Value>>);
+
+impl Received {
+    async fn recv_timeout(&self) -> Value {
+        let mut receiver = self.0.lock().await;
+        tokio::time::timeout(Duration::from_secs(10), receiver.recv()).await.unwrap().unwrap()
+    }
+}
+
+async fn webhook() -> (String, Received) {
+    let (sender, receiver) = tokio::sync::mpsc::channel(16);
+    let hook = axum::routing::post(move |axum::Json(body): axum::Json<Value>| {
+        let sender = sender.clone();
+        async move {
+            sender.send(body).await.unwrap();
+            StatusCode::NO_CONTENT
+        }
+    });
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let url = format!("http://{}/hook", listener.local_addr().unwrap());
+    tokio::spawn(async move {
+        axum::serve(listener, axum::Router::new().route("/hook", hook)).await.unwrap();
+    });
+    (url, Received(tokio::sync::Mutex::new(receiver)))
+}
