@@ -16,6 +16,7 @@ use tower::ServiceExt;
 
 mod admin;
 mod cli;
+mod crash;
 mod delivery;
 mod integration;
 mod ops;
