@@ -214,7 +214,12 @@ async fn run(state: AppState, mut stop: watch::Receiver<bool>) {
         }
         let now = state.inner.clock.now();
         let store = state.store().clone();
-        let due = tokio::task::spawn_blocking(move || store.due(now, 10_000)).await;
+        let forms = state.clone();
+        let key_of = move |form: &str| {
+            let entry = forms.form(&kform_core::FormId(form.to_owned()))?;
+            entry.settings.spec.update_key.as_ref().map(|key| key.as_str().to_owned())
+        };
+        let due = tokio::task::spawn_blocking(move || store.due(now, 10_000, &key_of)).await;
         let due = match due {
             Ok(Ok(due)) => due,
             Ok(Err(err)) => {
@@ -295,7 +300,10 @@ async fn run(state: AppState, mut stop: watch::Receiver<bool>) {
         let sleep =
             Duration::from_millis(u64::try_from((next_wake - now).max(10)).unwrap_or(1_000));
         tokio::select! {
-            () = wake.notified() => {}
+            () = wake.notified() => {
+                // Accepts come in bursts: gather a few before looking again.
+                tokio::time::sleep(Duration::from_millis(5)).await;
+            }
             () = tokio::time::sleep(sleep) => {}
             _ = stop.changed() => {}
             Some(_) = tasks.join_next(), if !tasks.is_empty() => {}
@@ -309,24 +317,11 @@ async fn run(state: AppState, mut stop: watch::Receiver<bool>) {
 fn group_of(state: &AppState, item: &Due) -> Option<Group> {
     let entry = state.form(&kform_core::FormId(item.form.clone()))?;
     let spec = &entry.settings.spec;
-    let write = match &spec.update_key {
-        Some(key) if key_value(&item.values, key.as_str()).is_some() => {
-            Write::Upsert(key.as_str().to_owned())
-        }
+    let write = match (&spec.update_key, &item.key) {
+        (Some(field), Some(_)) => Write::Upsert(field.as_str().to_owned()),
         _ => Write::Add,
     };
     Some(Group { connection: entry.settings.connection.clone(), app: spec.app, write })
-}
-
-/// The update key's value in the submitted values (`None` when empty).
-fn key_value(values: &serde_json::Value, field: &str) -> Option<String> {
-    let value = values.get(field)?;
-    let text = match value {
-        serde_json::Value::String(text) => text.trim().to_owned(),
-        serde_json::Value::Number(number) => number.to_string(),
-        _ => return None,
-    };
-    (!text.is_empty()).then_some(text)
 }
 
 fn dead(item: &Due, reason: &str, attempt: Option<Attempt>) -> Settlement {
@@ -508,20 +503,31 @@ async fn send(state: &AppState, group: &Group, batch: Vec<Due>) {
         }
     };
     // Validate each against the app's current fields: only a `Valid<Record>` goes to kintone.
+    let keys: Vec<(String, String)> =
+        batch.iter().map(|due| (due.form.clone(), due.submission_id.clone())).collect();
+    let store = state.store().clone();
+    let values = match tokio::task::spawn_blocking(move || store.values(&keys)).await {
+        Ok(Ok(values)) => values,
+        _ => {
+            retry_all(state, &batch, "the outbox could not be read", None).await;
+            return;
+        }
+    };
     let mut settled = Vec::new();
     let mut items = Vec::new();
-    for due in batch {
+    for (due, values) in batch.into_iter().zip(values) {
         let Some(entry) = state.form(&kform_core::FormId(due.form.clone())) else {
             settled.push(dead(&due, "the form was deleted before delivery", None));
             continue;
         };
         let spec = entry.settings.spec.clone();
-        let values: Values = serde_json::from_value(due.values.clone()).unwrap_or_default();
+        let values: Values =
+            values.and_then(|values| serde_json::from_value(values).ok()).unwrap_or_default();
         match validate(&fields, &spec, &values) {
             Ok(record) => {
                 let record = record.with_submission_id(&spec, &due.submission_id);
                 let key = match &group.write {
-                    Write::Upsert(field) => key_value(&due.values, field),
+                    Write::Upsert(_) => due.key.clone(),
                     Write::Add => None,
                 };
                 items.push(Item { due, spec, record, key });

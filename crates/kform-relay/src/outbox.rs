@@ -136,14 +136,15 @@ pub(crate) struct Attempt {
     pub(crate) record_id: Option<String>,
 }
 
-/// A pending submission that is due.
+/// A pending submission that is due (its values are read only when it is sent).
 #[derive(Clone, Debug)]
 pub(crate) struct Due {
     pub(crate) form: String,
     pub(crate) submission_id: String,
-    pub(crate) values: serde_json::Value,
     pub(crate) tries: i64,
     pub(crate) accepted_at: i64,
+    /// The update key's value, when the form has one (it decides how the record is written).
+    pub(crate) key: Option<String>,
 }
 
 /// What happened to one submission in a delivery round.
@@ -182,8 +183,19 @@ pub(crate) trait Outbox: Send + Sync + 'static {
     /// Keeps every submission in one transaction (a group commit), or finds the earlier one
     /// with its id. Returns only once the data is on disk.
     fn accept(&self, batch: &[NewSubmission], now: i64) -> Result<Vec<Accepted>, StoreError>;
-    /// Pending submissions due at `now`, oldest first, except those of paused forms.
-    fn due(&self, now: i64, limit: usize) -> Result<Vec<Due>, StoreError>;
+    /// Pending submissions due at `now`, oldest first, except those of paused forms; `key_of`
+    /// names each form's update key field.
+    fn due(
+        &self,
+        now: i64,
+        limit: usize,
+        key_of: &dyn Fn(&str) -> Option<String>,
+    ) -> Result<Vec<Due>, StoreError>;
+    /// The values of these submissions, by (form, submission id).
+    fn values(
+        &self,
+        keys: &[(String, String)],
+    ) -> Result<Vec<Option<serde_json::Value>>, StoreError>;
     /// When the next pending submission of a running form is due.
     fn next_due(&self) -> Result<Option<i64>, StoreError>;
     /// Records outcomes and attempts in one transaction.
@@ -284,25 +296,70 @@ impl Outbox for Store {
         Ok(answers)
     }
 
-    fn due(&self, now: i64, limit: usize) -> Result<Vec<Due>, StoreError> {
+    fn due(
+        &self,
+        now: i64,
+        limit: usize,
+        key_of: &dyn Fn(&str) -> Option<String>,
+    ) -> Result<Vec<Due>, StoreError> {
         let db = lock(self);
         let mut statement = db.prepare_cached(
-            "SELECT form, submission_id, vals, tries, accepted_at FROM submissions
+            "SELECT form, submission_id, tries, accepted_at FROM submissions
              WHERE stage = 'pending' AND next_at <= ?1
                AND form NOT IN (SELECT form FROM paused)
              ORDER BY next_at, accepted_at LIMIT ?2",
         )?;
         let limit = i64::try_from(limit).unwrap_or(i64::MAX);
         let rows = statement.query_map(params![now, limit], |row| {
-            Ok((row.get(0)?, row.get(1)?, row.get::<_, String>(2)?, row.get(3)?, row.get(4)?))
+            Ok((row.get(0)?, row.get(1)?, row.get(2)?, row.get(3)?))
         })?;
         let mut due = Vec::new();
+        let mut key_fields: std::collections::HashMap<String, Option<String>> =
+            std::collections::HashMap::new();
         for found in rows {
-            let (form, submission_id, values, tries, accepted_at) = found?;
-            let values = serde_json::from_str(&values)?;
-            due.push(Due { form, submission_id, values, tries, accepted_at });
+            let (form, submission_id, tries, accepted_at): (String, String, i64, i64) = found?;
+            let field = key_fields.entry(form.clone()).or_insert_with(|| key_of(&form)).clone();
+            // Only forms with an update key need a value read to decide how to write.
+            let key = match field {
+                Some(field) => db
+                    .prepare_cached(
+                        "SELECT json_extract(vals, '$.' || json_quote(?3)) FROM submissions
+                         WHERE form = ?1 AND submission_id = ?2",
+                    )?
+                    .query_row(params![form, submission_id, field], |row| {
+                        row.get::<_, Option<rusqlite::types::Value>>(0)
+                    })
+                    .optional()?
+                    .flatten()
+                    .and_then(|value| match value {
+                        rusqlite::types::Value::Text(text) => Some(text.trim().to_owned()),
+                        rusqlite::types::Value::Integer(n) => Some(n.to_string()),
+                        rusqlite::types::Value::Real(n) => Some(n.to_string()),
+                        _ => None,
+                    })
+                    .filter(|text| !text.is_empty()),
+                None => None,
+            };
+            due.push(Due { form, submission_id, tries, accepted_at, key });
         }
         Ok(due)
+    }
+
+    fn values(
+        &self,
+        keys: &[(String, String)],
+    ) -> Result<Vec<Option<serde_json::Value>>, StoreError> {
+        let db = lock(self);
+        let mut statement = db.prepare_cached(
+            "SELECT vals FROM submissions WHERE form = ?1 AND submission_id = ?2",
+        )?;
+        let mut found = Vec::with_capacity(keys.len());
+        for (form, id) in keys {
+            let values: Option<String> =
+                statement.query_row(params![form, id], |row| row.get(0)).optional()?;
+            found.push(values.map(|values| serde_json::from_str(&values)).transpose()?);
+        }
+        Ok(found)
     }
 
     fn next_due(&self) -> Result<Option<i64>, StoreError> {

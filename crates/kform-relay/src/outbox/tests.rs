@@ -65,20 +65,20 @@ fn due_submissions_come_oldest_first_and_retries_wait() {
     store.accept(&[new("f", "a", "d")], 100).unwrap();
     store.accept(&[new("f", "b", "d")], 200).unwrap();
     let due: Vec<String> =
-        store.due(300, 10).unwrap().into_iter().map(|d| d.submission_id).collect();
+        store.due(300, 10, &|_| None).unwrap().into_iter().map(|d| d.submission_id).collect();
     assert_eq!(due, ["a", "b"]);
     settle(&store, "f", "a", Outcome::Retry { at: 1_000, error: "503".into() });
     let due: Vec<String> =
-        store.due(300, 10).unwrap().into_iter().map(|d| d.submission_id).collect();
+        store.due(300, 10, &|_| None).unwrap().into_iter().map(|d| d.submission_id).collect();
     assert_eq!(due, ["b"], "a waits for its retry");
     assert_eq!(store.next_due().unwrap(), Some(200));
     settle(&store, "f", "b", Outcome::DeadLetter("CB_VA01".into()));
     assert_eq!(store.next_due().unwrap(), Some(1_000));
-    let due = store.due(1_000, 10).unwrap();
+    let due = store.due(1_000, 10, &|_| None).unwrap();
     assert_eq!((due[0].submission_id.as_str(), due[0].tries), ("a", 1));
     settle(&store, "f", "a", Outcome::Hold { at: 5_000 });
-    assert_eq!(store.due(4_999, 10).unwrap().len(), 0);
-    assert_eq!(store.due(5_000, 10).unwrap()[0].tries, 1, "a hold is not a try");
+    assert_eq!(store.due(4_999, 10, &|_| None).unwrap().len(), 0);
+    assert_eq!(store.due(5_000, 10, &|_| None).unwrap()[0].tries, 1, "a hold is not a try");
 }
 
 #[tokio::test]
@@ -88,14 +88,14 @@ async fn paused_forms_wait_and_requeue_and_discard_take_only_unsettled_ones() {
     store.accept(&[new("f", "a", "d"), new("g", "b", "d")], 100).unwrap();
     assert!(store.pause("f", "GAIA_IA02", 150).unwrap());
     assert!(!store.pause("f", "GAIA_IA02", 160).unwrap(), "once");
-    let due: Vec<String> = store.due(200, 10).unwrap().into_iter().map(|d| d.form).collect();
+    let due: Vec<String> = store.due(200, 10, &|_| None).unwrap().into_iter().map(|d| d.form).collect();
     assert_eq!(due, ["g"]);
     assert_eq!(store.paused().unwrap()[0].reason, "GAIA_IA02");
     assert!(store.resume("f").unwrap());
-    assert_eq!(store.due(200, 10).unwrap().len(), 2);
+    assert_eq!(store.due(200, 10, &|_| None).unwrap().len(), 2);
     settle(&store, "f", "a", Outcome::DeadLetter("bad".into()));
     assert!(store.requeue("f".into(), "a".into(), 300).await.unwrap());
-    assert_eq!(store.due(300, 10).unwrap()[0].tries, 0, "a replay starts over");
+    assert_eq!(store.due(300, 10, &|_| None).unwrap()[0].tries, 0, "a replay starts over");
     settle(&store, "g", "b", Outcome::Delivered(None));
     assert!(
         !store.discard("g".into(), "b".into(), 400).await.unwrap(),
