@@ -506,12 +506,9 @@ async fn send(state: &AppState, group: &Group, batch: Vec<Due>) {
     let keys: Vec<(String, String)> =
         batch.iter().map(|due| (due.form.clone(), due.submission_id.clone())).collect();
     let store = state.store().clone();
-    let values = match tokio::task::spawn_blocking(move || store.values(&keys)).await {
-        Ok(Ok(values)) => values,
-        _ => {
-            retry_all(state, &batch, "the outbox could not be read", None).await;
-            return;
-        }
+    let Ok(Ok(values)) = tokio::task::spawn_blocking(move || store.values(&keys)).await else {
+        retry_all(state, &batch, "the outbox could not be read", None).await;
+        return;
     };
     let mut settled = Vec::new();
     let mut items = Vec::new();

@@ -88,7 +88,8 @@ async fn paused_forms_wait_and_requeue_and_discard_take_only_unsettled_ones() {
     store.accept(&[new("f", "a", "d"), new("g", "b", "d")], 100).unwrap();
     assert!(store.pause("f", "GAIA_IA02", 150).unwrap());
     assert!(!store.pause("f", "GAIA_IA02", 160).unwrap(), "once");
-    let due: Vec<String> = store.due(200, 10, &|_| None).unwrap().into_iter().map(|d| d.form).collect();
+    let due: Vec<String> =
+        store.due(200, 10, &|_| None).unwrap().into_iter().map(|d| d.form).collect();
     assert_eq!(due, ["g"]);
     assert_eq!(store.paused().unwrap()[0].reason, "GAIA_IA02");
     assert!(store.resume("f").unwrap());
