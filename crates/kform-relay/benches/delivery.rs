@@ -200,7 +200,6 @@ async fn main() {
     let next = Arc::new(std::sync::atomic::AtomicUsize::new(0));
     for _ in 0..64 {
         let (http, url, next) = (http.clone(), naive_url.clone(), next.clone());
-        let naive = naive;
         clients.spawn(async move {
             loop {
                 let n = next.fetch_add(1, std::sync::atomic::Ordering::SeqCst);
