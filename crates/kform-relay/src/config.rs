@@ -363,6 +363,9 @@ pub struct FormFile {
     /// Addresses told about this form's failed deliveries.
     #[serde(default)]
     pub owners: Vec<String>,
+    /// Deliver every this many minutes (5 to 1440) instead of continuously.
+    #[serde(default)]
+    pub schedule_minutes: Option<u64>,
 }
 
 /// The relay's configuration, checked and with secrets read.
@@ -465,6 +468,9 @@ pub struct FormSettings {
     /// Addresses told about this form's failed deliveries.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub owners: Vec<String>,
+    /// Deliver every this many minutes (5 to 1440) instead of continuously, to save requests.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub schedule_minutes: Option<u64>,
     /// The definition.
     pub spec: FormSpec,
 }
@@ -567,6 +573,9 @@ impl File {
                 );
             }
             check_origins(&format!("{key}.allowed_origins"), &form.allowed_origins, &mut problems);
+            if form.schedule_minutes.is_some_and(|minutes| !(5..=1440).contains(&minutes)) {
+                problems.add(format!("{key}.schedule_minutes"), "must be 5 to 1440 (a day)");
+            }
             let path = base_dir.join(&form.file);
             let spec = std::fs::read_to_string(&path)
                 .map_err(|err| format!("cannot read {}: {err}", path.display()))
@@ -586,6 +595,7 @@ impl File {
                         allowed_origins: form.allowed_origins.clone(),
                         captcha: form.captcha,
                         owners: form.owners.clone(),
+                        schedule_minutes: form.schedule_minutes,
                         spec,
                     });
                 }

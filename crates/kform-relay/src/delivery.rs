@@ -241,6 +241,16 @@ async fn run(state: AppState, mut stop: watch::Receiver<bool>) {
                     .await;
                 continue;
             };
+            // A scheduled form sends what arrived in one window when the next one starts.
+            if item.tries == 0
+                && let Some(window) = schedule_window(&state, &item.form)
+            {
+                let start = now - now.rem_euclid(window);
+                if item.accepted_at >= start {
+                    next_wake = next_wake.min(start + window);
+                    continue;
+                }
+            }
             groups.entry(group).or_default().push(item);
         }
         for (group, items) in groups {
@@ -311,6 +321,13 @@ async fn run(state: AppState, mut stop: watch::Receiver<bool>) {
     }
     // Graceful shutdown: calls in flight finish and their outcomes are kept.
     while tasks.join_next().await.is_some() {}
+}
+
+/// A scheduled form's delivery window in milliseconds.
+fn schedule_window(state: &AppState, form: &str) -> Option<i64> {
+    let entry = state.form(&kform_core::FormId(form.to_owned()))?;
+    let minutes = entry.settings.schedule_minutes?;
+    i64::try_from(minutes).ok().map(|minutes| minutes * 60_000)
 }
 
 /// The group a due submission travels in, or `None` when its form is gone.

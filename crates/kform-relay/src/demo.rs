@@ -122,6 +122,7 @@ pub fn demo_config(
             allowed_origins: Vec::new(),
             captcha: false,
             owners: Vec::new(),
+            schedule_minutes: None,
             spec: form,
         }],
     }

@@ -242,6 +242,7 @@ fn form_view(entry: &FormEntry) -> Value {
         "allowed_origins": entry.settings.allowed_origins,
         "captcha": entry.settings.captcha,
         "owners": entry.settings.owners,
+        "schedule_minutes": entry.settings.schedule_minutes,
         "spec": entry.settings.spec,
     })
 }
@@ -279,6 +280,9 @@ fn check_form(state: &AppState, settings: &FormSettings) -> Result<(), AppError>
     state.connection_or_404(&settings.connection)?;
     let mut problems = Vec::new();
     check_origins("allowed_origins", &settings.allowed_origins, &mut problems);
+    if settings.schedule_minutes.is_some_and(|minutes| !(5..=1440).contains(&minutes)) {
+        problems.problem("schedule_minutes".into(), "must be 5 to 1440 (a day)".into());
+    }
     if settings.captcha && state.inner.spam.captcha.is_none() {
         problems.problem("captcha".into(), "no captcha service is set in kform.toml".into());
     }

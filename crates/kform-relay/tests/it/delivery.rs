@@ -399,3 +399,21 @@ async fn webhook() -> (String, Received) {
     });
     (url, Received(tokio::sync::Mutex::new(receiver)))
 }
+
+#[tokio::test]
+async fn a_scheduled_form_delivers_each_window_when_the_next_one_starts() {
+    let clock = Arc::new(ShiftedClock::default());
+    let fake = spawn(Apps::demo(TOKEN)).await.unwrap();
+    let dir = tempfile::tempdir().unwrap();
+    let mut config = demo_config(fake.url(), TOKEN, demo_form().unwrap(), dir.path(), None);
+    config.spam.min_fill = Duration::ZERO;
+    config.delivery.linger_ms = 0;
+    config.forms[0].schedule_minutes = Some(5);
+    let state = serve::open_with_clock(&config, clock.clone()).await.unwrap();
+    burst(&state, 3, values).await;
+    tokio::time::sleep(Duration::from_millis(1_200)).await;
+    assert!(kintone_records(&fake).await.is_empty(), "held until the window ends");
+    clock.advance(5 * 60_000);
+    records_eventually(&fake, 3).await;
+    assert_eq!(writes(&fake), 1, "the window's submissions went in one call");
+}
