@@ -569,7 +569,7 @@ async fn send(state: &AppState, group: &Group, batch: Vec<Due>) {
         .filter(|&i| items[i].due.tries > 0 && items[i].spec.idempotency_field.is_some())
         .collect();
     if !retried.is_empty() {
-        match already_there(state, &client, group, &items, &retried, now).await {
+        match already_there(state, &client, group, &items, &retried).await {
             Ok(found) => {
                 let mut keep = Vec::new();
                 for (i, item) in items.into_iter().enumerate() {
@@ -802,7 +802,6 @@ async fn already_there(
     group: &Group,
     items: &[Item],
     retried: &[usize],
-    _now: i64,
 ) -> Result<HashMap<usize, String>, Failure> {
     let mut by_field: BTreeMap<String, Vec<usize>> = BTreeMap::new();
     for &i in retried {
