@@ -323,6 +323,21 @@ async fn run(state: AppState, mut stop: watch::Receiver<bool>) {
     while tasks.join_next().await.is_some() {}
 }
 
+/// An update key as kintone should match it: e-mail addresses trimmed, full-width folded and
+/// lower-cased, phone numbers reduced to digits, by the key item's input hint (the core's rules).
+fn normalize_key(spec: &FormSpec, field: &str, key: &str) -> String {
+    let hint = spec
+        .items
+        .iter()
+        .find(|item| item.field.as_ref().is_some_and(|code| code.as_str() == field))
+        .and_then(|item| item.input_hint);
+    match hint {
+        Some(kform_core::InputHint::Email) => kform_core::text::normalize_email(key),
+        Some(kform_core::InputHint::Tel) => kform_core::text::normalize_phone(key),
+        _ => key.trim().to_owned(),
+    }
+}
+
 /// A scheduled form's delivery window in milliseconds.
 fn schedule_window(state: &AppState, form: &str) -> Option<i64> {
     let entry = state.form(&kform_core::FormId(form.to_owned()))?;
@@ -541,7 +556,9 @@ async fn send(state: &AppState, group: &Group, batch: Vec<Due>) {
             Ok(record) => {
                 let record = record.with_submission_id(&spec, &due.submission_id);
                 let key = match &group.write {
-                    Write::Upsert(_) => due.key.clone(),
+                    Write::Upsert(field) => {
+                        due.key.as_deref().map(|key| normalize_key(&spec, field, key))
+                    }
                     Write::Add => None,
                 };
                 items.push(Item { due, spec, record, key });

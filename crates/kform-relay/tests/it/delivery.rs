@@ -417,3 +417,28 @@ async fn a_scheduled_form_delivers_each_window_when_the_next_one_starts() {
     records_eventually(&fake, 3).await;
     assert_eq!(writes(&fake), 1, "the window's submissions went in one call");
 }
+
+#[tokio::test]
+async fn an_e_mail_update_key_matches_however_it_was_typed() {
+    let Harness { fake, state, _dir } = harness_with(apps_with_unique_fields(), TOKEN, |config| {
+        let spec = &mut config.forms[0].spec;
+        spec.items.push(
+            serde_json::from_value(json!({ "field": "会員番号", "input_hint": "email" })).unwrap(),
+        );
+        spec.update_key = Some(kform_core::FieldCode::new("会員番号").unwrap());
+    })
+    .await;
+    for (company, key) in [("初回", "Taro@Example.com"), ("更新", " taro@ｅｘａｍｐｌｅ.com")]
+    {
+        let body = json!({ "submission_id": new_id(), "values": {
+            "会社名": company, "メールアドレス": "t@example.com", "会員番号": key } });
+        let answer = send(&state, submit(&body.to_string(), None)).await;
+        assert_eq!(answer.status, StatusCode::ACCEPTED, "{}", answer.text);
+        settled(&state).await;
+    }
+    let records = kintone_records(&fake).await;
+    let member: Vec<&Value> =
+        records.iter().filter(|r| r["会員番号"]["value"] == "taro@example.com").collect();
+    assert_eq!(member.len(), 1, "{records:#?}");
+    assert_eq!(member[0]["会社名"]["value"], "更新");
+}
