@@ -8,11 +8,10 @@ use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
 use kform_core::protocol::{SubmissionState, SubmitOutcome};
 use kform_core::{FieldKind, Locale, Value, Values, validate};
-use kform_kintone::KintoneError;
 use sha2::{Digest, Sha256};
 
-use crate::error::{AppError, kintone_response};
-use crate::outbox::{Accepted, NewSubmission, Stage, StoredSubmission};
+use crate::error::AppError;
+use crate::outbox::{Accepted, NewSubmission, Stage, StoredSubmission, StoredUpload};
 use crate::state::{AppState, FormEntry};
 
 /// A file sent with an integration submission, for a FILE field.
@@ -59,6 +58,7 @@ pub(crate) async fn spam(state: &AppState, form: &str) -> Result<Response, AppEr
         digest: String::new(),
         values: serde_json::Value::Null,
         stage: Stage::Spam,
+        uploads: Vec::new(),
     };
     state.inner.acceptor.accept(new).await?;
     state.inner.metrics.submission(form, "spam");
@@ -102,15 +102,14 @@ pub(crate) async fn accept(
         return Err(AppError::Invalid(report, locale));
     }
     let digest = digest(&values, &incoming.uploads);
+    let mut stored = Vec::new();
     if !incoming.uploads.is_empty() {
-        // A retry of a kept submission must not upload its files again.
+        // A retry of a kept submission must not keep its files twice.
         if let Some(earlier) = state.store().submission(form.clone(), submission_id.clone()).await?
         {
             return repeated(state, &form, &earlier, &digest);
         }
-        if !spec.test_mode {
-            upload(state, entry, &incoming.uploads, &mut values, locale).await?;
-        }
+        stored = keep_files(state, &form, &submission_id, incoming.uploads).await?;
     }
     let stage = if spec.test_mode { Stage::Tested } else { Stage::Pending };
     let new = NewSubmission {
@@ -119,6 +118,7 @@ pub(crate) async fn accept(
         digest: digest.clone(),
         values: serde_json::to_value(&values).unwrap_or_default(),
         stage,
+        uploads: stored,
     };
     match state.inner.acceptor.accept(new).await? {
         Accepted::Seen(earlier) => repeated(state, &form, &earlier, &digest),
@@ -154,27 +154,47 @@ fn repeated(
     Ok(seen(earlier))
 }
 
-/// Uploads each file to kintone and puts its key in place of the placeholder.
-async fn upload(
+/// The folder, under the data directory's `files/`, of one submission's files.
+pub(crate) fn files_folder(form: &str, submission_id: &str) -> String {
+    let digest = Sha256::digest(format!("{form}/{submission_id}").as_bytes());
+    digest.iter().take(16).map(|byte| format!("{byte:02x}")).collect()
+}
+
+/// Writes each file to disk (synced) so it survives until the delivery engine uploads it.
+async fn keep_files(
     state: &AppState,
-    entry: &FormEntry,
-    uploads: &[Upload],
-    values: &mut Values,
-    locale: Locale,
-) -> Result<(), AppError> {
-    let connection = state.connection_or_404(&entry.settings.connection)?;
-    let client = connection.client(entry.settings.spec.app)?;
-    for (i, upload) in uploads.iter().enumerate() {
-        let key = client
-            .upload_file(&upload.name, &upload.content_type, upload.bytes.clone())
-            .await
-            .map_err(|err: KintoneError| {
-                state.inner.metrics.submission(&entry.settings.spec.id.0, "upload_failed");
-                AppError::Response(Box::new(kintone_response(&err, locale)))
-            })?;
-        replace_file_key(values, &format!("kform-upload-{i}"), &key);
-    }
-    Ok(())
+    form: &str,
+    submission_id: &str,
+    uploads: Vec<Upload>,
+) -> Result<Vec<StoredUpload>, AppError> {
+    let folder = files_folder(form, submission_id);
+    let dir = state.inner.files_dir.join(&folder);
+    let kept = tokio::task::spawn_blocking(move || -> std::io::Result<Vec<StoredUpload>> {
+        std::fs::create_dir_all(&dir)?;
+        let mut kept = Vec::with_capacity(uploads.len());
+        for (i, upload) in uploads.into_iter().enumerate() {
+            let mut file = std::fs::File::create(dir.join(i.to_string()))?;
+            std::io::Write::write_all(&mut file, &upload.bytes)?;
+            file.sync_all()?;
+            kept.push(StoredUpload {
+                field: upload.field,
+                name: upload.name,
+                content_type: upload.content_type,
+                path: format!("{folder}/{i}"),
+                placeholder: format!("kform-upload-{i}"),
+                key: None,
+                uploaded_at: None,
+            });
+        }
+        // The folder's entry must be on disk too before the outbox row points at it.
+        std::fs::File::open(&dir)?.sync_all()?;
+        Ok(kept)
+    })
+    .await
+    .map_err(|_| AppError::Store(crate::StoreError::Join))?;
+    kept.map_err(|err| {
+        AppError::Store(crate::StoreError::Dir { path: "files".into(), source: err })
+    })
 }
 
 /// A client's submission id must be a UUID, so ids of different visitors cannot collide.
@@ -202,17 +222,5 @@ fn add_file_key(values: &mut Values, field: &str, key: String) {
     match values.0.get_mut(field) {
         Some(Value::Files(keys)) => keys.push(key),
         _ => values.set(field, Value::Files(vec![key])),
-    }
-}
-
-fn replace_file_key(values: &mut Values, placeholder: &str, key: &str) {
-    for value in values.0.values_mut() {
-        if let Value::Files(keys) = value {
-            for existing in keys.iter_mut() {
-                if existing == placeholder {
-                    key.clone_into(existing);
-                }
-            }
-        }
     }
 }

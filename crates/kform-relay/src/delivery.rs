@@ -384,7 +384,27 @@ async fn settle(state: &AppState, settlements: Vec<Settlement>) {
     }
     let store = state.store().clone();
     let now = state.inner.clock.now();
-    match tokio::task::spawn_blocking(move || store.settle(&settlements, now)).await {
+    // Files of delivered submissions are kintone's now; the relay's copies can go.
+    let delivered: Vec<std::path::PathBuf> = settlements
+        .iter()
+        .filter(|settled| matches!(settled.outcome, Outcome::Delivered(_)))
+        .map(|settled| {
+            state
+                .inner
+                .files_dir
+                .join(crate::deliver::files_folder(&settled.form, &settled.submission_id))
+        })
+        .collect();
+    let result = tokio::task::spawn_blocking(move || {
+        store.settle(&settlements, now)?;
+        for dir in delivered {
+            // Most submissions have no files; a missing folder is fine.
+            let _ = std::fs::remove_dir_all(dir);
+        }
+        Ok::<_, StoreError>(())
+    })
+    .await;
+    match result {
         Ok(Ok(())) => {}
         Ok(Err(err)) => {
             tracing::error!(error = %err, "delivery outcomes could not be kept; they will be tried again")
@@ -544,14 +564,46 @@ async fn send(state: &AppState, group: &Group, batch: Vec<Due>) {
     };
     let mut settled = Vec::new();
     let mut items = Vec::new();
-    for (due, values) in batch.into_iter().zip(values) {
+    for (due, kept) in batch.into_iter().zip(values) {
         let Some(entry) = state.form(&kform_core::FormId(due.form.clone())) else {
             settled.push(dead(&due, "the form was deleted before delivery", None));
             continue;
         };
         let spec = entry.settings.spec.clone();
-        let values: Values =
-            values.and_then(|values| serde_json::from_value(values).ok()).unwrap_or_default();
+        let Some(kept) = kept else { continue };
+        let mut values: Values = serde_json::from_value(kept.values).unwrap_or_default();
+        if !kept.uploads.is_empty() {
+            match upload_files(state, &client, &due, kept.uploads).await {
+                Ok(keys) => {
+                    for (placeholder, key) in keys {
+                        replace_file_key(&mut values, &placeholder, &key);
+                    }
+                }
+                Err(Failure::Credentials(said)) => {
+                    pause_forms(state, std::slice::from_ref(&due), &said.line()).await;
+                    continue;
+                }
+                Err(Failure::Request(said)) => {
+                    let at = state.inner.clock.now();
+                    settled.push(dead(
+                        &due,
+                        &said.line(),
+                        Some(said.attempt(at, "POST file.json")),
+                    ));
+                    continue;
+                }
+                Err(failure) => {
+                    let said = match failure {
+                        Failure::Retry(said) => said,
+                        _ => Said::relay("kintone refused the upload"),
+                    };
+                    let at = state.inner.clock.now();
+                    let attempt = said.attempt(at, "POST file.json");
+                    retry_all(state, std::slice::from_ref(&due), &said.line(), Some(attempt)).await;
+                    continue;
+                }
+            }
+        }
         match validate(&fields, &spec, &values) {
             Ok(record) => {
                 let record = record.with_submission_id(&spec, &due.submission_id);
@@ -808,6 +860,66 @@ async fn pause_forms(state: &AppState, dues: &[Due], reason: &str) {
             tracing::error!(%form, %reason, "kintone refused the credentials; delivery of the form is paused until it is resumed");
             state.inner.metrics.submission(form, "paused");
             state.inner.notifier.paused(form, reason);
+        }
+    }
+}
+
+/// kintone keeps an unattached upload for 3 days; after 2 the relay uploads it again.
+const UPLOAD_FRESH_MS: i64 = 2 * 86_400_000;
+
+/// Uploads a submission's files that have no fresh key yet, keeping each key as soon as kintone
+/// gives it, so a retry does not upload again; (placeholder, key) for every file.
+async fn upload_files(
+    state: &AppState,
+    client: &kform_kintone::Client,
+    due: &Due,
+    mut uploads: Vec<crate::outbox::StoredUpload>,
+) -> Result<Vec<(String, String)>, Failure> {
+    let now = state.inner.clock.now();
+    for i in 0..uploads.len() {
+        let fresh = uploads[i].key.is_some()
+            && uploads[i].uploaded_at.is_some_and(|at| now - at < UPLOAD_FRESH_MS);
+        if fresh {
+            continue;
+        }
+        let path = state.inner.files_dir.join(&uploads[i].path);
+        let bytes = tokio::task::spawn_blocking(move || std::fs::read(path))
+            .await
+            .map_err(|_| Failure::Retry(Said::relay("the file could not be read")))?
+            .map_err(|err| {
+                Failure::Request(Said::relay(&format!(
+                    "the submission's file is gone from the data directory: {err}"
+                )))
+            })?;
+        let upload = &uploads[i];
+        let key = client
+            .upload_file(&upload.name, &upload.content_type, bytes)
+            .await
+            .map_err(|err| classify(&err))?;
+        uploads[i].key = Some(key);
+        uploads[i].uploaded_at = Some(now);
+        let store = state.store().clone();
+        let (form, id, kept) = (due.form.clone(), due.submission_id.clone(), uploads.clone());
+        let saved = tokio::task::spawn_blocking(move || store.set_uploads(&form, &id, &kept)).await;
+        if !matches!(saved, Ok(Ok(()))) {
+            return Err(Failure::Retry(Said::relay("the upload key could not be kept")));
+        }
+    }
+    Ok(uploads
+        .into_iter()
+        .filter_map(|upload| upload.key.map(|key| (upload.placeholder, key)))
+        .collect())
+}
+
+/// Puts an upload's key where its placeholder stood.
+fn replace_file_key(values: &mut Values, placeholder: &str, key: &str) {
+    for value in values.0.values_mut() {
+        if let kform_core::Value::Files(keys) = value {
+            for existing in keys.iter_mut() {
+                if existing == placeholder {
+                    key.clone_into(existing);
+                }
+            }
         }
     }
 }

@@ -43,8 +43,6 @@ pub(crate) enum AppError {
     Config(ConfigError),
     /// The data directory failed.
     Store(StoreError),
-    /// An answer already decided (kintone's failure shown by `kintone_response`).
-    Response(Box<Response>),
 }
 
 impl AppError {
@@ -81,7 +79,6 @@ impl fmt::Display for AppError {
             Self::Kintone(err, _) => write!(f, "{err}"),
             Self::Config(err) => write!(f, "{err}"),
             Self::Store(err) => write!(f, "{err}"),
-            Self::Response(response) => write!(f, "answered {}", response.status()),
         }
     }
 }
@@ -160,7 +157,6 @@ impl IntoResponse for AppError {
                 });
                 (StatusCode::UNPROCESSABLE_ENTITY, Json(body)).into_response()
             }
-            Self::Response(response) => *response,
             Self::Store(err) => {
                 tracing::error!(error = %err, "the data directory failed");
                 coded(

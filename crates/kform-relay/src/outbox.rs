@@ -13,6 +13,7 @@ use crate::store::{Store, StoreError};
 pub(crate) const SCHEMA: &str = "
 CREATE TABLE IF NOT EXISTS submissions (
     form TEXT NOT NULL, submission_id TEXT NOT NULL, digest TEXT NOT NULL, vals TEXT NOT NULL,
+    uploads TEXT,
     stage TEXT NOT NULL, record_id TEXT, tries INTEGER NOT NULL DEFAULT 0,
     next_at INTEGER NOT NULL DEFAULT 0, error TEXT,
     accepted_at INTEGER NOT NULL, updated_at INTEGER NOT NULL,
@@ -81,6 +82,25 @@ pub(crate) struct NewSubmission {
     pub(crate) values: serde_json::Value,
     /// `Pending` (to deliver), `Tested` or `Spam`.
     pub(crate) stage: Stage,
+    /// Files kept in the data directory for FILE fields, uploaded when the record is sent.
+    pub(crate) uploads: Vec<StoredUpload>,
+}
+
+/// A file kept for a submission until kintone has the record.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub(crate) struct StoredUpload {
+    /// The FILE field.
+    pub(crate) field: String,
+    /// The file name kintone shows.
+    pub(crate) name: String,
+    pub(crate) content_type: String,
+    /// Where the bytes are, relative to the data directory's `files/`.
+    pub(crate) path: String,
+    /// The value standing in the submission's values until the upload's key replaces it.
+    pub(crate) placeholder: String,
+    /// kintone's upload key, once uploaded, and when (Unix milliseconds).
+    pub(crate) key: Option<String>,
+    pub(crate) uploaded_at: Option<i64>,
 }
 
 /// What [`Outbox::accept`] did with one submission.
@@ -134,6 +154,13 @@ pub(crate) struct Attempt {
     pub(crate) message: Option<String>,
     /// The record id kintone gave.
     pub(crate) record_id: Option<String>,
+}
+
+/// A submission's values and files, read when it is sent.
+#[derive(Clone, Debug)]
+pub(crate) struct Kept {
+    pub(crate) values: serde_json::Value,
+    pub(crate) uploads: Vec<StoredUpload>,
 }
 
 /// A pending submission that is due (its values are read only when it is sent).
@@ -191,11 +218,11 @@ pub(crate) trait Outbox: Send + Sync + 'static {
         limit: usize,
         key_of: &dyn Fn(&str) -> Option<String>,
     ) -> Result<Vec<Due>, StoreError>;
-    /// The values of these submissions, by (form, submission id).
-    fn values(
-        &self,
-        keys: &[(String, String)],
-    ) -> Result<Vec<Option<serde_json::Value>>, StoreError>;
+    /// The values and files of these submissions, by (form, submission id).
+    fn values(&self, keys: &[(String, String)]) -> Result<Vec<Option<Kept>>, StoreError>;
+    /// Keeps what is known about a submission's files (a new upload key).
+    fn set_uploads(&self, form: &str, id: &str, uploads: &[StoredUpload])
+    -> Result<(), StoreError>;
     /// When the next pending submission of a running form is due.
     fn next_due(&self) -> Result<Option<i64>, StoreError>;
     /// Records outcomes and attempts in one transaction.
@@ -275,7 +302,8 @@ impl Outbox for Store {
             let inserted = tx
                 .prepare_cached(
                     "INSERT OR IGNORE INTO submissions (form, submission_id, digest, vals, stage,
-                     next_at, accepted_at, updated_at) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?6, ?6)",
+                     next_at, accepted_at, updated_at, uploads)
+                     VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?6, ?6, ?7)",
                 )?
                 .execute(params![
                     new.form,
@@ -283,7 +311,9 @@ impl Outbox for Store {
                     new.digest,
                     new.values.to_string(),
                     new.stage.as_str(),
-                    now
+                    now,
+                    (!new.uploads.is_empty())
+                        .then(|| serde_json::to_string(&new.uploads).unwrap_or_default())
                 ])?;
             answers.push(if inserted > 0 {
                 Accepted::New
@@ -345,21 +375,42 @@ impl Outbox for Store {
         Ok(due)
     }
 
-    fn values(
-        &self,
-        keys: &[(String, String)],
-    ) -> Result<Vec<Option<serde_json::Value>>, StoreError> {
+    fn values(&self, keys: &[(String, String)]) -> Result<Vec<Option<Kept>>, StoreError> {
         let db = lock(self);
         let mut statement = db.prepare_cached(
-            "SELECT vals FROM submissions WHERE form = ?1 AND submission_id = ?2",
+            "SELECT vals, uploads FROM submissions WHERE form = ?1 AND submission_id = ?2",
         )?;
         let mut found = Vec::with_capacity(keys.len());
         for (form, id) in keys {
-            let values: Option<String> =
-                statement.query_row(params![form, id], |row| row.get(0)).optional()?;
-            found.push(values.map(|values| serde_json::from_str(&values)).transpose()?);
+            let row: Option<(String, Option<String>)> = statement
+                .query_row(params![form, id], |row| Ok((row.get(0)?, row.get(1)?)))
+                .optional()?;
+            found.push(match row {
+                Some((values, uploads)) => Some(Kept {
+                    values: serde_json::from_str(&values)?,
+                    uploads: uploads
+                        .map(|u| serde_json::from_str(&u))
+                        .transpose()?
+                        .unwrap_or_default(),
+                }),
+                None => None,
+            });
         }
         Ok(found)
+    }
+
+    fn set_uploads(
+        &self,
+        form: &str,
+        id: &str,
+        uploads: &[StoredUpload],
+    ) -> Result<(), StoreError> {
+        let db = lock(self);
+        db.execute(
+            "UPDATE submissions SET uploads = ?3 WHERE form = ?1 AND submission_id = ?2",
+            params![form, id, serde_json::to_string(uploads)?],
+        )?;
+        Ok(())
     }
 
     fn next_due(&self) -> Result<Option<i64>, StoreError> {

@@ -68,7 +68,7 @@ pub(crate) struct Store {
 }
 
 /// The layout of the database; a data directory of another layout is refused at start.
-const SCHEMA_VERSION: i64 = 2;
+const SCHEMA_VERSION: i64 = 3;
 
 const SCHEMA: &str = "
 CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value BLOB NOT NULL);

@@ -13,6 +13,7 @@ fn new(form: &str, id: &str, digest: &str) -> NewSubmission {
         digest: digest.into(),
         values: json!({ "a": id }),
         stage: Stage::Pending,
+        uploads: Vec::new(),
     }
 }
 

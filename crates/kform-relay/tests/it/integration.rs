@@ -186,3 +186,68 @@ fn urlencode(text: &str) -> String {
         })
         .collect()
 }
+
+/// A multipart request with one PDF for 資料.
+fn with_pdf(id: &str, pdf: &[u8]) -> Request<Body> {
+    let boundary = "kform-boundary";
+    let submission = json!({ "submission_id": id, "values": { "会社名": "稟議", "メールアドレス": "wf@example.com" } });
+    let mut body = Vec::new();
+    body.extend_from_slice(format!("--{boundary}\r\nContent-Disposition: form-data; name=\"submission\"\r\n\r\n{submission}\r\n").as_bytes());
+    body.extend_from_slice(format!("--{boundary}\r\nContent-Disposition: form-data; name=\"資料\"; filename=\"a.pdf\"\r\nContent-Type: application/pdf\r\n\r\n").as_bytes());
+    body.extend_from_slice(pdf);
+    body.extend_from_slice(format!("\r\n--{boundary}--\r\n").as_bytes());
+    Request::post("/v1/integration/forms/contact/submissions")
+        .header("authorization", format!("Bearer {INTEGRATION}"))
+        .header("content-type", format!("multipart/form-data; boundary={boundary}"))
+        .body(Body::from(body))
+        .unwrap()
+}
+
+fn uploads(fake: &FakeKintone) -> u64 {
+    fake.state().stats()["byEndpoint"]["POST /k/v1/file.json"].as_u64().unwrap_or(0)
+}
+
+#[tokio::test]
+async fn a_file_is_uploaded_once_across_retries_and_again_when_its_key_grows_old() {
+    let clock = std::sync::Arc::new(kform_relay::delivery::ShiftedClock::default());
+    let fake = spawn(apps_with_files_and_phones()).await.unwrap();
+    let dir = tempfile::tempdir().unwrap();
+    let mut config = demo_config(fake.url(), TOKEN, demo_form().unwrap(), dir.path(), None);
+    config.integration_keys = vec![Secret::new(INTEGRATION)];
+    config.forms[0].spec.items.push(serde_json::from_value(json!({ "field": "資料" })).unwrap());
+    config.delivery.linger_ms = 0;
+    config.delivery.retry_base_ms = 20;
+    config.delivery.retry_cap_ms = 100;
+    let state = serve::open_with_clock(&config, clock.clone()).await.unwrap();
+    send(&state, get("/v1/forms/contact")).await;
+    // kintone is down for record writes: the upload succeeds once, the record waits.
+    fake.state().add_fault(
+        kform_fake_kintone::Fault::new(kform_fake_kintone::FaultKind::Maintenance)
+            .on("POST", "*/records.json"),
+    );
+    assert_eq!(
+        send(&state, with_pdf(&new_id(), b"%PDF-1.4 one")).await.status,
+        StatusCode::ACCEPTED
+    );
+    tokio::time::sleep(Duration::from_millis(600)).await;
+    let writes =
+        fake.state().stats()["byEndpoint"]["POST /k/v1/records.json"].as_u64().unwrap_or(0);
+    assert!(writes >= 3, "tried {writes} times");
+    assert_eq!(uploads(&fake), 1, "a retry reuses the upload key");
+    // Two days on, kintone is about to forget the key: it is uploaded again before sending.
+    clock.advance(2 * 86_400_000 + 1);
+    tokio::time::sleep(Duration::from_millis(300)).await;
+    fake.state().clear_faults();
+    let records = records_eventually(&fake, 4).await;
+    assert_eq!(uploads(&fake), 2);
+    let record = records.iter().find(|record| record["会社名"]["value"] == "稟議").unwrap();
+    assert_eq!(record["資料"]["value"][0]["size"], "12");
+    // The relay's copy is gone once kintone has the file.
+    for _ in 0..100 {
+        if std::fs::read_dir(dir.path().join("files")).unwrap().next().is_none() {
+            return;
+        }
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    }
+    panic!("the delivered submission's files were kept");
+}
