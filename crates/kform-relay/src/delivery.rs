@@ -356,13 +356,17 @@ fn group_of(state: &AppState, item: &Due) -> Option<Group> {
     Some(Group { connection: entry.settings.connection.clone(), app: spec.app, write })
 }
 
-fn dead(item: &Due, reason: &str, attempt: Option<Attempt>) -> Settlement {
+fn settlement(due: &Due, outcome: Outcome, attempt: Option<Attempt>) -> Settlement {
     Settlement {
-        form: item.form.clone(),
-        submission_id: item.submission_id.clone(),
-        outcome: Outcome::DeadLetter(reason.to_owned()),
+        form: due.form.clone(),
+        submission_id: due.submission_id.clone(),
+        outcome,
         attempt,
     }
+}
+
+fn dead(due: &Due, reason: &str, attempt: Option<Attempt>) -> Settlement {
+    settlement(due, Outcome::DeadLetter(reason.to_owned()), attempt)
 }
 
 async fn settle(state: &AppState, settlements: Vec<Settlement>) {
@@ -643,19 +647,18 @@ async fn send(state: &AppState, group: &Group, batch: Vec<Due>) {
                 let mut keep = Vec::new();
                 for (i, item) in items.into_iter().enumerate() {
                     match found.get(&i) {
-                        Some(id) => settled.push(Settlement {
-                            form: item.due.form.clone(),
-                            submission_id: item.due.submission_id.clone(),
-                            outcome: Outcome::Delivered(Some(id.clone())),
-                            attempt: Some(Attempt {
+                        Some(id) => {
+                            let attempt = Attempt {
                                 at: now,
                                 endpoint: "GET records.json".into(),
                                 status: Some(200),
                                 code: None,
                                 message: Some("kintone already had this record (found by its idempotency field)".into()),
                                 record_id: Some(id.clone()),
-                            }),
-                        }),
+                            };
+                            let outcome = Outcome::Delivered(Some(id.clone()));
+                            settled.push(settlement(&item.due, outcome, Some(attempt)));
+                        }
                         None => keep.push(item),
                     }
                 }
@@ -679,28 +682,12 @@ async fn send(state: &AppState, group: &Group, batch: Vec<Due>) {
             Write::Upsert(_) => "PUT records.json",
         };
         if let Some(hold) = budget_hold(state, group, 1).await {
-            let held = items
-                .iter()
-                .map(|item| Settlement {
-                    form: item.due.form.clone(),
-                    submission_id: item.due.submission_id.clone(),
-                    outcome: Outcome::Hold { at: hold },
-                    attempt: None,
-                })
+            let held = std::iter::once(items)
+                .chain(work.drain(..))
+                .flatten()
+                .map(|item| settlement(&item.due, Outcome::Hold { at: hold }, None))
                 .collect();
             settle(state, held).await;
-            for rest in work.drain(..) {
-                let held = rest
-                    .iter()
-                    .map(|item| Settlement {
-                        form: item.due.form.clone(),
-                        submission_id: item.due.submission_id.clone(),
-                        outcome: Outcome::Hold { at: hold },
-                        attempt: None,
-                    })
-                    .collect();
-                settle(state, held).await;
-            }
             tracing::warn!(connection = %group.connection, app = %group.app, "the app's daily kintone budget is spent; holding delivery until kintone's day changes");
             return;
         }
@@ -724,18 +711,16 @@ async fn send(state: &AppState, group: &Group, batch: Vec<Due>) {
                 let delivered = items
                     .iter()
                     .zip(ids.into_iter().map(Some).chain(std::iter::repeat(None)))
-                    .map(|(item, id)| Settlement {
-                        form: item.due.form.clone(),
-                        submission_id: item.due.submission_id.clone(),
-                        outcome: Outcome::Delivered(id.clone()),
-                        attempt: Some(Attempt {
+                    .map(|(item, id)| {
+                        let attempt = Attempt {
                             at,
                             endpoint: endpoint.into(),
                             status: Some(200),
                             code: None,
                             message: None,
-                            record_id: id,
-                        }),
+                            record_id: id.clone(),
+                        };
+                        settlement(&item.due, Outcome::Delivered(id), Some(attempt))
                     })
                     .collect();
                 settle(state, delivered).await;
@@ -766,17 +751,13 @@ async fn send(state: &AppState, group: &Group, batch: Vec<Due>) {
                             message: Some(message.clone()),
                             record_id: None,
                         };
-                        out.push(Settlement {
-                            form: item.due.form.clone(),
-                            submission_id: item.due.submission_id.clone(),
-                            // A unique-value refusal on the idempotency field: kintone has it.
-                            outcome: if duplicate_id {
-                                Outcome::Delivered(None)
-                            } else {
-                                Outcome::DeadLetter(message)
-                            },
-                            attempt: Some(attempt),
-                        });
+                        // A unique-value refusal on the idempotency field: kintone has it.
+                        let outcome = if duplicate_id {
+                            Outcome::Delivered(None)
+                        } else {
+                            Outcome::DeadLetter(message)
+                        };
+                        out.push(settlement(&item.due, outcome, Some(attempt)));
                     }
                     settle(state, out).await;
                     work.push(rest);
@@ -834,14 +815,9 @@ async fn retry_all(state: &AppState, dues: &[Due], reason: &str, attempt: Option
     let now = state.inner.clock.now();
     let out = dues
         .iter()
-        .map(|due| Settlement {
-            form: due.form.clone(),
-            submission_id: due.submission_id.clone(),
-            outcome: Outcome::Retry {
-                at: now + backoff(settings.retry_base_ms, settings.retry_cap_ms, due.tries),
-                error: reason.to_owned(),
-            },
-            attempt: attempt.clone(),
+        .map(|due| {
+            let at = now + backoff(settings.retry_base_ms, settings.retry_cap_ms, due.tries);
+            settlement(due, Outcome::Retry { at, error: reason.to_owned() }, attempt.clone())
         })
         .collect();
     settle(state, out).await;
