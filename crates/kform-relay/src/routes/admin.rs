@@ -539,9 +539,12 @@ async fn discard(
     caller.admin_only()?;
     let found = find_submission(&state, form_id.clone(), &submission_id).await?;
     let now = state.inner.clock.now();
-    if !state.store().discard(form_id, submission_id, now).await? {
+    if !state.store().discard(form_id.clone(), submission_id.clone(), now).await? {
         return Err(settled(found.stage));
     }
+    // A discarded submission's files will never be sent.
+    let dir = state.inner.files_dir.join(deliver::files_folder(&form_id, &submission_id));
+    let _ = tokio::task::spawn_blocking(move || std::fs::remove_dir_all(dir)).await;
     Ok(StatusCode::NO_CONTENT)
 }
 
