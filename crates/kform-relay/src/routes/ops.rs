@@ -47,14 +47,29 @@ pub(crate) async fn readyz(State(state): State<AppState>) -> Response {
     (status, Json(json!({ "ready": ready, "data_dir": store, "kintone": kintone }))).into_response()
 }
 
-/// `GET /metrics`: Prometheus text format.
+/// `GET /metrics`: Prometheus text format, with the outbox's submissions per form and stage
+/// (alert on `stage="dead_letter"` or a growing `stage="pending"`).
 pub(crate) async fn metrics(State(state): State<AppState>) -> Response {
+    let mut text = state.inner.metrics.render();
+    text.push_str("# HELP kform_outbox_submissions Kept submissions by form and stage.\n");
+    text.push_str("# TYPE kform_outbox_submissions gauge\n");
+    match state.store().counts().await {
+        Ok(counts) => {
+            for (form, stage, count) in counts {
+                let form = form.replace('\\', "\\\\").replace('"', "\\\"");
+                text.push_str(&format!(
+                    "kform_outbox_submissions{{form=\"{form}\",stage=\"{stage}\"}} {count}\n"
+                ));
+            }
+        }
+        Err(err) => tracing::warn!(error = %err, "metrics: the outbox could not be counted"),
+    }
     (
         [(
             header::CONTENT_TYPE,
             HeaderValue::from_static("text/plain; version=0.0.4; charset=utf-8"),
         )],
-        state.inner.metrics.render(),
+        text,
     )
         .into_response()
 }

@@ -44,6 +44,7 @@ async fn metrics_count_submissions_and_kintone_calls() {
         "kform_kintone_requests_total{endpoint=\"GET app/form/fields.json\",status=\"200\"} 1",
         "kform_kintone_request_duration_seconds_count{endpoint=\"POST records.json\"} 1",
         "kform_http_requests_total{route=\"/v1/forms/{form_id}/submissions\",status=\"202\"} 1",
+        "kform_outbox_submissions{form=\"contact\",stage=\"delivered\"} 1",
     ] {
         assert!(metrics.text.lines().any(|l| l == line), "{line} in\n{}", metrics.text);
     }
