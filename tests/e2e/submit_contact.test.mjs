@@ -89,3 +89,20 @@ test("the relay serves the widget's wasm with its media type", async () => {
   assert.equal(response.status, 200);
   assert.equal(response.headers.get("content-type"), "application/wasm");
 });
+
+test("a form sent faster than a person could is refused with a clear message, then goes", async () => {
+  const page = await browser.newPage();
+  await page.goto(demo.page);
+  await page.locator("#contact form").waitFor();
+  await page.getByLabel("会社名").fill("早い会社");
+  await page.getByLabel("メールアドレス").fill("fast@example.com");
+  await page.getByRole("button", { name: "送信" }).click();
+  await page.getByText("送信が早すぎました。もう一度送信してください。").waitFor();
+  // A moment later the same submission goes through.
+  await new Promise((resolve) => setTimeout(resolve, 1100));
+  const submitted = page.waitForResponse((r) => r.url().includes("/submissions"));
+  await page.getByRole("button", { name: "送信" }).click();
+  assert.equal((await submitted).status(), 202);
+  await page.getByText("送信しました。ありがとうございました。").waitFor();
+  await page.close();
+});

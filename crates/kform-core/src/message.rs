@@ -150,6 +150,10 @@ pub enum Text {
     LoadFailed,
     /// Shown when the relay or kintone could not be reached.
     SendFailed,
+    /// Shown when the relay found the form sent sooner than a person could fill it in.
+    TooFast,
+    /// Shown when the form is too old to send (the relay's render token expired or is missing).
+    ReloadForm,
     /// Shown above the fields when a submission was refused.
     FixErrors,
     /// Marks a required field.
@@ -173,6 +177,14 @@ impl Text {
             (Self::LoadFailed, En) => "The form could not be loaded.",
             (Self::SendFailed, Ja) => "送信できませんでした。時間をおいて再度お試しください。",
             (Self::SendFailed, En) => "The form could not be sent. Please try again later.",
+            (Self::TooFast, Ja) => "送信が早すぎました。もう一度送信してください。",
+            (Self::TooFast, En) => "That was sent very quickly. Please send it again.",
+            (Self::ReloadForm, Ja) => {
+                "フォームの有効期限が切れました。ページを再読み込みしてから送信してください。"
+            }
+            (Self::ReloadForm, En) => {
+                "This form has expired. Please reload the page and send it again."
+            }
             (Self::FixErrors, Ja) => "入力内容を確認してください。",
             (Self::FixErrors, En) => "Please check the highlighted fields.",
             (Self::RequiredMark, Ja) => "必須",

@@ -48,6 +48,16 @@ pub(crate) async fn submit(
         .map_err(|_| failed())?;
     match response.status() {
         200..=299 => response.json().await.map_err(|_| failed()),
+        // The relay's spam checks: say what to do rather than "try again later".
+        400 => {
+            let code = response.json::<ErrorResponse>().await.ok().and_then(|answer| answer.code);
+            let text = match code.as_deref() {
+                Some("too_fast") => Text::TooFast,
+                Some(code) if code.starts_with("render_token") => Text::ReloadForm,
+                _ => Text::SendFailed,
+            };
+            Err(SubmitError::Failed(text.get(locale).to_owned()))
+        }
         422 => Err(response
             .json::<ErrorResponse>()
             .await
