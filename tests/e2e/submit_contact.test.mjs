@@ -106,3 +106,29 @@ test("a form sent faster than a person could is refused with a clear message, th
   await page.getByText("送信しました。ありがとうございました。").waitFor();
   await page.close();
 });
+
+test("a robot that fills the hidden honeypot is told 'accepted' and nothing reaches kintone", async () => {
+  const page = await browser.newPage();
+  await page.goto(demo.page);
+  await page.locator("#contact form").waitFor();
+  assert.equal(await page.getByRole("textbox", { name: "website" }).count(), 0,
+    "it is not in the accessibility tree");
+  assert.equal(await page.locator("#contact input[name=website]").isVisible(), true,
+    "robots find it in the DOM");
+  assert.ok(await page.locator("#contact input[name=website]").evaluate((el) => el.getBoundingClientRect().right <= 0),
+    "people never see it: it is off screen");
+  await page.getByLabel("会社名").fill("ロボット");
+  await page.getByLabel("メールアドレス").fill("robot@example.com");
+  await page.locator("#contact input[name=website]").fill("http://spam.example");
+  await new Promise((resolve) => setTimeout(resolve, 1100));
+  const submitted = page.waitForResponse((r) => r.url().includes("/submissions"));
+  await page.getByRole("button", { name: "送信" }).click();
+  const response = await submitted;
+  assert.equal(response.status(), 202);
+  assert.equal(JSON.parse(response.request().postData()).honeypot, "http://spam.example");
+  await page.getByText("送信しました。ありがとうございました。").waitFor();
+  await new Promise((resolve) => setTimeout(resolve, 800));
+  const robots = (await kintoneRecords(demo)).filter((r) => r["会社名"].value === "ロボット");
+  assert.deepEqual(robots, [], "the robot's submission was dropped");
+  await page.close();
+});

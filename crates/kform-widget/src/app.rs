@@ -190,6 +190,14 @@ fn form_element(
     view! {
         <form class="kform-form" novalidate on:submit=on_submit>
             {items}
+            // The honeypot: off screen, out of the tab order and hidden from assistive
+            // technology, so only robots that fill every input fill it.
+            <div class="kform-hp" aria-hidden="true">
+                <label>"website"
+                    <input type="text" name="website" tabindex="-1" autocomplete="off"
+                        on:input=move |ev| state.update(|s| s.set_honeypot(event_target_value(&ev))) />
+                </label>
+            </div>
             <div class="kform-alert" role="alert">{alert}</div>
             <button class="kform-submit" part="submit" type="submit" disabled=sending>{button_text}</button>
         </form>

@@ -35,6 +35,7 @@ pub struct FormState {
     server_report: Report,
     submission_id: Option<String>,
     render_token: Option<String>,
+    honeypot: String,
     status: Status,
 }
 
@@ -72,6 +73,7 @@ impl FormState {
             server_report: Report::default(),
             submission_id: None,
             render_token: None,
+            honeypot: String::new(),
             status: Status::Editing,
         };
         state.revalidate();
@@ -184,6 +186,12 @@ impl FormState {
             .collect()
     }
 
+    /// Keeps what was typed into the hidden honeypot input (people never see it; robots that
+    /// fill every input do, and the relay drops their submissions).
+    pub fn set_honeypot(&mut self, value: String) {
+        self.honeypot = value;
+    }
+
     /// Keeps the relay's render token, sent back with the submission (spam protection).
     pub fn set_render_token(&mut self, token: Option<String>) {
         self.render_token = token;
@@ -208,6 +216,7 @@ impl FormState {
             submission_id: Some(submission_id),
             values: self.values.clone(),
             render_token: self.render_token.clone(),
+            honeypot: Some(self.honeypot.clone()).filter(|value| !value.is_empty()),
             ..Submission::default()
         })
     }

@@ -67,6 +67,20 @@ fn toggling_keeps_kintone_option_order() {
 }
 
 #[test]
+fn the_render_token_goes_back_and_the_honeypot_only_when_filled() {
+    let mut state = state(None);
+    state.set("会社名", Value::Text("ACME".into()));
+    state.toggle("関心", "A", true);
+    state.set_render_token(Some("token".into()));
+    let person = state.begin_submit(|| "id-1".to_owned()).unwrap();
+    assert_eq!((person.render_token.as_deref(), person.honeypot), (Some("token"), None));
+    state.finish_submit(Err(SubmitError::Failed("offline".into())));
+    state.set_honeypot("http://spam.example".into());
+    let robot = state.begin_submit(|| "id-2".to_owned()).unwrap();
+    assert_eq!(robot.honeypot.as_deref(), Some("http://spam.example"));
+}
+
+#[test]
 fn a_second_submit_while_sending_is_ignored() {
     let mut state = sending();
     assert_eq!(state.status(), &Status::Sending);
