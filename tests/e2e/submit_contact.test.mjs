@@ -132,3 +132,14 @@ test("a robot that fills the hidden honeypot is told 'accepted' and nothing reac
   assert.deepEqual(robots, [], "the robot's submission was dropped");
   await page.close();
 });
+
+test("fields are prefilled from the page address by field code", async () => {
+  const page = await browser.newPage();
+  const url = new URL(demo.page);
+  url.searchParams.set("会社名", "サイボウズ 株式会社");
+  url.searchParams.set("フォーム識別", "forged");
+  await page.goto(url.href);
+  await page.locator("#contact form").waitFor();
+  assert.equal(await page.getByLabel("会社名").inputValue(), "サイボウズ 株式会社");
+  await page.close();
+});

@@ -38,6 +38,11 @@ pub(crate) fn kintone_form(
         let host = host.clone();
         move |descriptor, render_token: Option<String>| {
             let mut state = FormState::new(descriptor, locale);
+            // A live form takes prefilled values from the page address; a preview does not.
+            if render_token.is_some() {
+                let query = page_query();
+                state.prefill(query.iter().map(|(name, value)| (name.as_str(), value.as_str())));
+            }
             state.set_render_token(render_token);
             loaded.set(Some(Ok(RwSignal::new(state))));
             emit(&host, "kform:ready", &json!({}));
@@ -271,4 +276,24 @@ fn item_view(
         }
         .into_any()
     }
+}
+
+/// The page address's query parameters, decoded (`+` is a space).
+fn page_query() -> Vec<(String, String)> {
+    let search =
+        web_sys::window().and_then(|window| window.location().search().ok()).unwrap_or_default();
+    let decode = |part: &str| {
+        js_sys::decode_uri_component(&part.replace('+', " "))
+            .ok()
+            .and_then(|decoded| decoded.as_string())
+    };
+    search
+        .trim_start_matches('?')
+        .split('&')
+        .filter(|pair| !pair.is_empty())
+        .filter_map(|pair| {
+            let (name, value) = pair.split_once('=').unwrap_or((pair, ""));
+            Some((decode(name)?, decode(value)?))
+        })
+        .collect()
 }

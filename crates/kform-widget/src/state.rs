@@ -186,6 +186,37 @@ impl FormState {
             .collect()
     }
 
+    /// Fills fields from the page address (`?会社名=…&関心=A&関心=B`): a parameter named like a
+    /// field the form shows sets it; a repeated one selects several options. Fields with a fixed
+    /// hidden value and fields the form does not show are left alone, and prefilled values are
+    /// checked like typed ones.
+    pub fn prefill<'a>(&mut self, params: impl IntoIterator<Item = (&'a str, &'a str)>) {
+        let mut lists: Vec<(String, Vec<String>)> = Vec::new();
+        for (name, value) in params {
+            let shown = self.descriptor.form.items.iter().any(|item| {
+                item.hidden.is_none()
+                    && item.field.as_ref().is_some_and(|code| code.as_str() == name)
+            });
+            let Some(field) = self.descriptor.fields.get(name).filter(|_| shown) else { continue };
+            match field.kind.shape() {
+                Some(kform_core::Shape::Text) => {
+                    self.values.set(name, Value::Text(value.to_owned()))
+                }
+                Some(kform_core::Shape::List) => {
+                    match lists.iter_mut().find(|(code, _)| code == name) {
+                        Some((_, items)) => items.push(value.to_owned()),
+                        None => lists.push((name.to_owned(), vec![value.to_owned()])),
+                    }
+                }
+                _ => {}
+            }
+        }
+        for (code, items) in lists {
+            self.values.set(code, Value::List(items));
+        }
+        self.revalidate();
+    }
+
     /// Keeps what was typed into the hidden honeypot input (people never see it; robots that
     /// fill every input do, and the relay drops their submissions).
     pub fn set_honeypot(&mut self, value: String) {

@@ -67,6 +67,27 @@ fn toggling_keeps_kintone_option_order() {
 }
 
 #[test]
+fn the_page_address_prefills_shown_fields_only() {
+    let mut state = state(None);
+    state.prefill([
+        ("会社名", "サイボウズ"),
+        ("関心", "A"),
+        ("関心", "B"),
+        ("フォーム識別", "forged"),
+        ("utm_source", "x"),
+    ]);
+    assert_eq!(state.text_value("会社名"), "サイボウズ");
+    assert!(state.is_selected("関心", "A") && state.is_selected("関心", "B"));
+    let submission = state.begin_submit(|| "id-1".to_owned()).unwrap();
+    assert_ne!(
+        submission.values.get("フォーム識別"),
+        Some(&Value::Text("forged".into())),
+        "a fixed hidden value is not the address's to set"
+    );
+    assert_eq!(submission.values.get("utm_source"), None);
+}
+
+#[test]
 fn the_render_token_goes_back_and_the_honeypot_only_when_filled() {
     let mut state = state(None);
     state.set("会社名", Value::Text("ACME".into()));
