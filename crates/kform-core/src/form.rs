@@ -121,6 +121,52 @@ pub struct FormItem {
     /// The most files a visitor may attach (FILE fields).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub max_files: Option<u32>,
+    /// Fills the field, unseen, with where the visitor came from (an ad campaign's UTM
+    /// parameter, Google's click id, or the referring page).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub capture: Option<Capture>,
+}
+
+impl FormItem {
+    /// Whether the visitor sees the item (not a fixed hidden value, not a capture).
+    pub fn is_shown(&self) -> bool {
+        self.hidden.is_none() && self.capture.is_none()
+    }
+}
+
+/// What a `capture` item records about the visit.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Capture {
+    /// The page address's `utm_source` parameter.
+    UtmSource,
+    /// `utm_medium`.
+    UtmMedium,
+    /// `utm_campaign`.
+    UtmCampaign,
+    /// `utm_term`.
+    UtmTerm,
+    /// `utm_content`.
+    UtmContent,
+    /// Google Ads' click id, `gclid`.
+    Gclid,
+    /// The page the visitor came from (`document.referrer`).
+    Referrer,
+}
+
+impl Capture {
+    /// The page address parameter it reads, or `None` for the referrer.
+    pub fn parameter(self) -> Option<&'static str> {
+        Some(match self {
+            Self::UtmSource => "utm_source",
+            Self::UtmMedium => "utm_medium",
+            Self::UtmCampaign => "utm_campaign",
+            Self::UtmTerm => "utm_term",
+            Self::UtmContent => "utm_content",
+            Self::Gclid => "gclid",
+            Self::Referrer => return None,
+        })
+    }
 }
 
 /// What a text item holds.

@@ -71,6 +71,10 @@ pub enum LintProblem {
         /// Why, as validation reports it.
         issue: IssueCode,
     },
+    /// `capture` on a field that is not text.
+    CaptureNotApplicable,
+    /// An item cannot both capture the visit and have a fixed hidden value.
+    CaptureWithHidden,
     /// An input hint on a field that is not `SINGLE_LINE_TEXT`.
     HintNotApplicable {
         /// The hint.
@@ -157,6 +161,17 @@ pub fn lint(fields: &AppFields, form: &FormSpec) -> Vec<LintIssue> {
                 LintProblem::NotWritable { kintone_type: actual.to_owned(), reason: *reason };
             push(at, Some(code), problem);
             continue;
+        }
+        if item.capture.is_some() {
+            if item.hidden.is_some() {
+                push(at, Some(code), LintProblem::CaptureWithHidden);
+            }
+            if !matches!(
+                field.kind,
+                FieldKind::SingleLineText { .. } | FieldKind::MultiLineText { .. }
+            ) {
+                push(at, Some(code), LintProblem::CaptureNotApplicable);
+            }
         }
         if let Some(hint) = item.input_hint
             && !matches!(field.kind, FieldKind::SingleLineText { .. })

@@ -276,6 +276,18 @@ impl LintIssue {
             (LintProblem::InitialValueRejected { issue }, En) => {
                 format!("The initial value of \"{code}\" would be refused: {}", issue.message(En))
             }
+            (LintProblem::CaptureNotApplicable, Ja) => {
+                format!("capture は文字列フィールドにだけ使えます（「{code}」）。")
+            }
+            (LintProblem::CaptureNotApplicable, En) => {
+                format!("capture applies to text fields only, not to \"{code}\".")
+            }
+            (LintProblem::CaptureWithHidden, Ja) => {
+                format!("「{code}」に capture と hidden の両方は指定できません。")
+            }
+            (LintProblem::CaptureWithHidden, En) => {
+                format!("\"{code}\" cannot have both capture and a fixed hidden value.")
+            }
             (LintProblem::HintNotApplicable { hint }, Ja) => format!(
                 "入力ヒント {} は文字列（1行）フィールドにだけ使えます（「{code}」）。",
                 hint_name(*hint)

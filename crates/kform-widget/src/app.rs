@@ -41,7 +41,14 @@ pub(crate) fn kintone_form(
             // A live form takes prefilled values from the page address; a preview does not.
             if render_token.is_some() {
                 let query = page_query();
-                state.prefill(query.iter().map(|(name, value)| (name.as_str(), value.as_str())));
+                let pairs: Vec<(&str, &str)> =
+                    query.iter().map(|(name, value)| (name.as_str(), value.as_str())).collect();
+                state.prefill(pairs.iter().copied());
+                let referrer = web_sys::window()
+                    .and_then(|window| window.document())
+                    .map(|document| document.referrer())
+                    .unwrap_or_default();
+                state.capture(&pairs, &referrer);
             }
             state.set_render_token(render_token);
             loaded.set(Some(Ok(RwSignal::new(state))));
@@ -115,7 +122,7 @@ fn form_element(
         .items
         .iter()
         .enumerate()
-        .filter(|(_, item)| item.hidden.is_none())
+        .filter(|(_, item)| item.is_shown())
         .map(|(index, item)| {
             item_view(state, &descriptor, item, format!("kform-{mount_id}-{index}"))
         })

@@ -174,7 +174,7 @@ impl FormState {
             .form
             .items
             .iter()
-            .filter(|item| item.hidden.is_none())
+            .filter(|item| item.is_shown())
             .filter_map(|item| item.field.as_ref().map(|code| code.as_str()))
             .collect();
         self.report
@@ -194,8 +194,7 @@ impl FormState {
         let mut lists: Vec<(String, Vec<String>)> = Vec::new();
         for (name, value) in params {
             let shown = self.descriptor.form.items.iter().any(|item| {
-                item.hidden.is_none()
-                    && item.field.as_ref().is_some_and(|code| code.as_str() == name)
+                item.is_shown() && item.field.as_ref().is_some_and(|code| code.as_str() == name)
             });
             let Some(field) = self.descriptor.fields.get(name).filter(|_| shown) else { continue };
             match field.kind.shape() {
@@ -213,6 +212,37 @@ impl FormState {
         }
         for (code, items) in lists {
             self.values.set(code, Value::List(items));
+        }
+        self.revalidate();
+    }
+
+    /// Fills the form's `capture` items with where the visitor came from: the page address's
+    /// UTM parameters and `gclid`, and the referring page. Nothing is captured when absent, and a
+    /// captured value the field would refuse (too long, say) is dropped rather than blocking a
+    /// visitor who cannot see it.
+    pub fn capture(&mut self, params: &[(&str, &str)], referrer: &str) {
+        let captures: Vec<(String, kform_core::Capture)> = self
+            .descriptor
+            .form
+            .items
+            .iter()
+            .filter_map(|item| Some((item.field.as_ref()?.as_str().to_owned(), item.capture?)))
+            .collect();
+        for (code, capture) in captures {
+            let value = match capture.parameter() {
+                Some(name) => params
+                    .iter()
+                    .find(|(param, _)| *param == name)
+                    .map(|(_, value)| (*value).to_owned()),
+                None => Some(referrer.to_owned()).filter(|referrer| !referrer.is_empty()),
+            };
+            if let Some(value) = value {
+                self.values.set(code.as_str(), Value::Text(value));
+                self.revalidate();
+                if self.report.issues().iter().any(|issue| is_on(issue, &code)) {
+                    self.values.set(code, Value::Text(String::new()));
+                }
+            }
         }
         self.revalidate();
     }

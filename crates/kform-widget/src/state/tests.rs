@@ -88,6 +88,30 @@ fn the_page_address_prefills_shown_fields_only() {
 }
 
 #[test]
+fn capture_items_record_the_campaign_and_the_referrer_unseen() {
+    let form: FormSpec =
+        serde_json::from_value(json!({ "format": 1, "id": "f", "app": 1, "items": [
+            { "field": "会社名" }, { "field": "関心" },
+            { "field": "フォーム識別", "capture": "utm_campaign" }
+        ]}))
+        .unwrap();
+    let fields = AppFields::from_kintone_json(FIELDS).unwrap().subset(form.field_codes());
+    let mut state = FormState::new(FormDescriptor { form, fields, captcha: None }, None);
+    state.prefill([("フォーム識別", "typed")]);
+    state.capture(&[("utm_source", "x"), ("utm_campaign", "spring")], "https://ads.example/");
+    state.set("会社名", Value::Text("ACME".into()));
+    state.toggle("関心", "A", true);
+    let submission = state.begin_submit(|| "id-1".to_owned()).unwrap();
+    assert_eq!(submission.values.get("フォーム識別"), Some(&Value::Text("spring".into())));
+    // フォーム識別 holds at most 10 characters: a longer campaign is dropped, not an error.
+    let mut long = state;
+    long.finish_submit(Err(SubmitError::Failed("offline".into())));
+    long.capture(&[("utm_campaign", "spring-sale-2026")], "");
+    let submission = long.begin_submit(|| "id-1".to_owned()).unwrap();
+    assert_eq!(submission.values.get("フォーム識別"), Some(&Value::Text(String::new())));
+}
+
+#[test]
 fn the_render_token_goes_back_and_the_honeypot_only_when_filled() {
     let mut state = state(None);
     state.set("会社名", Value::Text("ACME".into()));
