@@ -143,3 +143,40 @@ test("fields are prefilled from the page address by field code", async () => {
   assert.equal(await page.getByLabel("会社名").inputValue(), "サイボウズ 株式会社");
   await page.close();
 });
+
+test("<kform-form> and KForm.mount with onSubmit work side by side on one page", async () => {
+  const page = await browser.newPage();
+  const errors = [];
+  page.on("pageerror", (error) => errors.push(error.message));
+  await page.goto(new URL("/element.html", demo.page).href);
+  await page.locator("#contact form").waitFor();
+  assert.equal(await page.locator("#contact").getByRole("button", { name: "Send" }).count(), 1,
+    "the element's lang attribute is used");
+  await page.evaluate(async () => {
+    const { KForm } = await import("/widget/kform.js");
+    const div = document.createElement("div");
+    div.id = "second";
+    document.querySelector("main").append(div);
+    window.submitted = null;
+    await KForm.mount(div, {
+      form: "contact", relay: "/", lang: "en", onSubmit: (detail) => { window.submitted = detail; },
+    });
+  });
+  const second = page.locator("#second");
+  await second.locator("form").waitFor();
+  await second.getByLabel("会社名").fill("Second Co");
+  await second.getByLabel("メールアドレス").fill("second@example.com");
+  await new Promise((resolve) => setTimeout(resolve, 1100));
+  await second.getByRole("button", { name: "Send" }).click();
+  await page.waitForFunction(() => window.submitted !== null);
+  const detail = await page.evaluate(() => window.submitted);
+  assert.equal(detail.state, "accepted");
+  assert.match(detail.submission_id, /^[0-9a-f-]{36}$/);
+  assert.equal(await page.locator("#contact").getByLabel("会社名").inputValue(), "",
+    "the element's form is independent of the second one");
+  // Removing the element unmounts its form, without an error.
+  await page.evaluate(() => document.querySelector("#contact").remove());
+  await new Promise((resolve) => setTimeout(resolve, 100));
+  assert.deepEqual(errors, []);
+  await page.close();
+});

@@ -23,13 +23,29 @@ function absolute(relay) {
 }
 
 export const KForm = {
-  /** Mounts the form `form` from `relay` into `element`; resolves to a handle with unmount(). */
-  async mount(element, { form, relay, lang } = {}) {
+  /**
+   * Mounts the form `form` from `relay` into `element`; resolves to a handle with unmount().
+   * `onSubmit(detail)` is called with the relay's answer after each successful submission.
+   */
+  async mount(element, { form, relay, lang, onSubmit } = {}) {
     await ready;
     mounted.get(element)?.unmount();
     const handle = mount(element, String(form), absolute(relay), lang ?? null);
-    mounted.set(element, handle);
-    return handle;
+    let listener = null;
+    if (typeof onSubmit === "function") {
+      listener = (event) => onSubmit(event.detail);
+      element.addEventListener("kform:submitted", listener);
+    }
+    const unmount = handle.unmount.bind(handle);
+    const wrapped = {
+      unmount() {
+        if (listener) element.removeEventListener("kform:submitted", listener);
+        mounted.delete(element);
+        unmount();
+      },
+    };
+    mounted.set(element, wrapped);
+    return wrapped;
   },
   /** Mounts a preview from a form descriptor object (never sends). */
   async preview(element, descriptor, { lang } = {}) {
@@ -40,6 +56,37 @@ export const KForm = {
     return handle;
   },
 };
+
+/** `<kform-form form="…" relay="…" lang="…">`: the same form as a custom element. */
+class KFormElement extends HTMLElement {
+  static get observedAttributes() {
+    return ["form", "relay", "lang"];
+  }
+
+  connectedCallback() {
+    this.render();
+  }
+
+  attributeChangedCallback() {
+    if (this.isConnected) this.render();
+  }
+
+  disconnectedCallback() {
+    mounted.get(this)?.unmount();
+  }
+
+  render() {
+    const form = this.getAttribute("form");
+    if (!form) return;
+    KForm.mount(this, {
+      form,
+      relay: this.getAttribute("relay") ?? undefined,
+      lang: this.getAttribute("lang") ?? undefined,
+    }).catch((error) => console.error("kform: cannot mount", this, error));
+  }
+}
+
+if (!customElements.get("kform-form")) customElements.define("kform-form", KFormElement);
 
 async function mountAll() {
   for (const element of document.querySelectorAll("[data-kform]")) {
