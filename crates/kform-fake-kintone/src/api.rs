@@ -562,7 +562,7 @@ fn upload_file(store: &mut Store, call: &Call<'_>) -> Result<Value, KintoneError
         KintoneError::invalid_parameter(lang, "file", lang.pick("必須です。", "Required field."))
     })?;
     let key = uuid_like();
-    store.uploads.insert(key.clone(), file);
+    store.uploads.insert(key.clone(), std::sync::Arc::new(file));
     Ok(json!({ "fileKey": key }))
 }
 
@@ -572,7 +572,7 @@ fn download_file(store: &Store, call: &Call<'_>) -> Result<Answer, KintoneError>
         return Err(KintoneError::missing_parameter(call.lang, "fileKey"));
     };
     let file = store.files.get(key).ok_or_else(|| KintoneError::file_not_found(call.lang, key))?;
-    Ok(Answer::File(file.clone()))
+    Ok(Answer::File(StoredFile::clone(file)))
 }
 
 /// An upload key in kintone's form (a random UUID).

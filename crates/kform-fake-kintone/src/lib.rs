@@ -358,7 +358,7 @@ impl FakeState {
         store
             .apps
             .get(&app)
-            .map(|app| app.records.iter().map(store::StoredRecord::to_json).collect())
+            .map(|app| app.records.iter().map(|record| record.to_json()).collect())
             .unwrap_or_default()
     }
 

@@ -2,6 +2,7 @@
 //! and the record operations every endpoint shares (add, update, delete), each all-or-nothing.
 
 use std::collections::{BTreeMap, BTreeSet, HashMap};
+use std::sync::Arc;
 
 use serde_json::{Map, Value, json};
 
@@ -10,15 +11,17 @@ use crate::model::{Field, Rule};
 use crate::write::{Env, WriteError, write};
 use crate::{AppSpec, Apps, StartError, User};
 
-/// Every app, user and file. Cloned whole to roll back a failed bulk call.
+/// Every app, user and file. Cloned whole to roll back a failed bulk call; records and files
+/// are shared (`Arc`) so the copy costs a pointer per record, and a change copies only the
+/// record it changes.
 #[derive(Clone)]
 pub(crate) struct Store {
     pub(crate) apps: BTreeMap<u64, App>,
     pub(crate) users: Vec<User>,
     /// Files attached to records, by download key.
-    pub(crate) files: HashMap<String, StoredFile>,
+    pub(crate) files: HashMap<String, Arc<StoredFile>>,
     /// Uploaded files not yet attached, by upload key.
-    pub(crate) uploads: HashMap<String, StoredFile>,
+    pub(crate) uploads: HashMap<String, Arc<StoredFile>>,
     next_row_id: u64,
 }
 
@@ -27,7 +30,7 @@ pub(crate) struct Store {
 pub(crate) struct App {
     pub(crate) spec: AppSpec,
     pub(crate) fields: Vec<Field>,
-    pub(crate) records: Vec<StoredRecord>,
+    pub(crate) records: Vec<Arc<StoredRecord>>,
     next_id: u64,
 }
 
@@ -157,7 +160,7 @@ impl Store {
         self.finish(app_id, &mut fields);
         let app = self.app_mut(app_id, lang)?;
         app.next_id += 1;
-        app.records.push(StoredRecord { id, revision: 1, fields });
+        app.records.push(Arc::new(StoredRecord { id, revision: 1, fields }));
         Ok((id, 1))
     }
 
@@ -202,7 +205,7 @@ impl Store {
         }
         stamp(&app.fields, &mut fields, caller, None);
         self.finish(app_id, &mut fields);
-        let record = &mut self.app_mut(app_id, lang)?.records[index];
+        let record = Arc::make_mut(&mut self.app_mut(app_id, lang)?.records[index]);
         record.fields = fields;
         record.revision += 1;
         Ok((record.id, record.revision))

@@ -154,11 +154,6 @@ async fn main() {
     while count_with_prefix(&fake, "rate-") < 5_000 {
         tokio::time::sleep(Duration::from_millis(50)).await;
     }
-    // The fake copies its whole store on every bulk write (for all-or-nothing); empty it so
-    // that cost, which kintone does not have, stays off the burst's figures. Same machine,
-    // same 50 ms per call.
-    fake.state().reset().unwrap();
-    fake.state().add_fault(Fault { millis: Some(LATENCY_MS), ..Fault::new(FaultKind::Latency) });
     let before_burst = writes();
 
     // 2. A burst of 10,000: durable accepts per second, kintone write requests, peak RSS.
