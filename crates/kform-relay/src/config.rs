@@ -289,6 +289,14 @@ pub enum CaptchaProvider {
 }
 
 impl CaptchaProvider {
+    /// The name in `kform.toml` and in the form schema.
+    pub fn name(self) -> &'static str {
+        match self {
+            Self::Turnstile => "turnstile",
+            Self::Hcaptcha => "hcaptcha",
+        }
+    }
+
     /// The provider's own verify endpoint.
     pub fn verify_url(self) -> &'static str {
         match self {

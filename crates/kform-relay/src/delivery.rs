@@ -229,12 +229,15 @@ async fn run(state: AppState, mut stop: watch::Receiver<bool>) {
             Err(_) => Vec::new(),
         };
         let mut next_wake = now + 1_000;
-        let busy = in_flight.lock().unwrap_or_else(PoisonError::into_inner).clone();
+        // Submissions in a batch still in flight are not picked up twice.
+        let due: Vec<Due> = {
+            let busy = in_flight.lock().unwrap_or_else(PoisonError::into_inner);
+            due.into_iter()
+                .filter(|item| !busy.contains(&(item.form.clone(), item.submission_id.clone())))
+                .collect()
+        };
         let mut groups: BTreeMap<Group, Vec<Due>> = BTreeMap::new();
         for item in due {
-            if busy.contains(&(item.form.clone(), item.submission_id.clone())) {
-                continue;
-            }
             let Some(group) = group_of(&state, &item) else {
                 // The form was deleted: nothing can deliver it.
                 settle(&state, vec![dead(&item, "the form was deleted before delivery", None)])

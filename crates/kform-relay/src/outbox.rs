@@ -629,7 +629,7 @@ impl Store {
         .await
     }
 
-    /// How many submissions are in each stage, for one form or all.
+    /// How many submissions each form has in each stage.
     pub(crate) async fn counts(&self) -> Result<Vec<(String, String, i64)>, StoreError> {
         self.run(|db| {
             let mut statement = db.prepare(

@@ -4,7 +4,7 @@ use std::fmt::Write as _;
 use std::net::SocketAddr;
 use std::time::Duration;
 
-use kform_core::{AppId, lint};
+use kform_core::lint;
 
 use crate::config::Config;
 use crate::state::{AppState, StartError};
@@ -94,16 +94,7 @@ pub async fn check(config: &Config) -> (String, bool) {
     let _ =
         writeln!(out, "{:<16} {:<6} {:<10} {:<8} DETAIL", "CONNECTION", "APP", "AUTH", "RESULT");
     for connection in state.connections() {
-        let mut apps: Vec<AppId> = connection.token_apps().collect();
-        apps.extend(
-            state
-                .forms()
-                .iter()
-                .filter(|entry| entry.settings.connection == connection.name)
-                .map(|entry| entry.settings.spec.app),
-        );
-        apps.sort_unstable();
-        apps.dedup();
+        let apps = state.apps_of(&connection);
         if apps.is_empty() {
             let _ = writeln!(
                 out,
@@ -111,7 +102,7 @@ pub async fn check(config: &Config) -> (String, bool) {
                 connection.name, "-", "-", "skipped"
             );
         }
-        for app in apps {
+        for app in apps.into_keys() {
             let auth =
                 if connection.settings.tokens.contains_key(&app) { "token" } else { "password" };
             let (result, detail) = match connection.admin_client(app) {

@@ -510,6 +510,21 @@ impl AppState {
         }
     }
 
+    /// The apps of a connection (those it has tokens for and those forms use), each with the
+    /// ids of the forms on it.
+    pub(crate) fn apps_of(&self, connection: &Connection) -> BTreeMap<AppId, Vec<String>> {
+        let mut apps: BTreeMap<AppId, Vec<String>> =
+            connection.token_apps().map(|app| (app, Vec::new())).collect();
+        for entry in self.forms() {
+            if entry.settings.connection == connection.name {
+                apps.entry(entry.settings.spec.app)
+                    .or_default()
+                    .push(entry.settings.spec.id.0.clone());
+            }
+        }
+        apps
+    }
+
     /// Syncs every app a form uses (the interval sync); failures are logged.
     pub async fn sync_all(&self) {
         let mut apps: Vec<(String, AppId)> = self

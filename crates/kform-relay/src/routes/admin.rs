@@ -2,6 +2,7 @@
 //! their fields (sync), forms, lint, test send, submission history, replay and discard, drift
 //! alerts, and editor tokens. Every call needs `Authorization: Bearer <admin key>` or an editor
 //! token, which reaches only its own form (and the connections and fields needed to build it).
+//! Handlers that take `_caller: Caller` are open to both: the extractor is the check.
 
 use axum::extract::{Path, Query, State};
 use axum::http::StatusCode;
@@ -70,19 +71,17 @@ fn check_name(kind: &str, name: &str) -> Result<(), AppError> {
     })
 }
 
-async fn list_connections(caller: Caller, State(state): State<AppState>) -> Json<Value> {
-    let _ = caller;
+async fn list_connections(_caller: Caller, State(state): State<AppState>) -> Json<Value> {
     Json(
         json!({ "connections": state.connections().iter().map(|c| c.summary()).collect::<Vec<_>>() }),
     )
 }
 
 async fn show_connection(
-    caller: Caller,
+    _caller: Caller,
     State(state): State<AppState>,
     Path(name): Path<String>,
 ) -> Result<Json<Value>, AppError> {
-    let _ = caller;
     Ok(Json(state.connection_or_404(&name)?.summary()))
 }
 
@@ -171,28 +170,13 @@ async fn delete_connection(
 }
 
 async fn list_apps(
-    caller: Caller,
+    _caller: Caller,
     State(state): State<AppState>,
     Path(name): Path<String>,
 ) -> Result<Json<Value>, AppError> {
-    let _ = caller;
     let connection = state.connection_or_404(&name)?;
-    let mut apps: Vec<AppId> = connection.token_apps().collect();
-    for entry in state.forms() {
-        if entry.settings.connection == name {
-            apps.push(entry.settings.spec.app);
-        }
-    }
-    apps.sort_unstable();
-    apps.dedup();
     let mut listed = Vec::new();
-    for app in apps {
-        let forms: Vec<String> = state
-            .forms()
-            .iter()
-            .filter(|entry| entry.settings.connection == name && entry.settings.spec.app == app)
-            .map(|entry| entry.settings.spec.id.0.clone())
-            .collect();
+    for (app, forms) in state.apps_of(&connection) {
         // The name is kintone's; an app the credentials cannot read is still listed.
         let (app_name, error) = match connection.client(app) {
             Ok(client) => match client.app_name(app).await {
@@ -213,11 +197,10 @@ fn parse_app(app: &str) -> Result<AppId, AppError> {
 }
 
 async fn app_fields(
-    caller: Caller,
+    _caller: Caller,
     State(state): State<AppState>,
     Path((name, app)): Path<(String, String)>,
 ) -> Result<Json<Value>, AppError> {
-    let _ = caller;
     let app = parse_app(&app)?;
     let fields = state.fields(&name, app).await?;
     let synced_at = state.store().app_fields(name, app.0).await?.map(|(_, at)| at);
@@ -225,11 +208,10 @@ async fn app_fields(
 }
 
 async fn sync_app(
-    caller: Caller,
+    _caller: Caller,
     State(state): State<AppState>,
     Path((name, app)): Path<(String, String)>,
 ) -> Result<Json<Value>, AppError> {
-    let _ = caller;
     let app = parse_app(&app)?;
     let report = state.sync(&name, app).await?;
     Ok(Json(serde_json::to_value(report).unwrap_or_default()))
@@ -390,12 +372,11 @@ async fn lint_saved(
 }
 
 async fn lint_unsaved(
-    caller: Caller,
+    _caller: Caller,
     State(state): State<AppState>,
     RequestLocale(locale): RequestLocale,
     AppJson(settings): AppJson<FormSettings>,
 ) -> Result<Json<Value>, AppError> {
-    let _ = caller;
     lint_answer(&state, &settings, locale).await
 }
 

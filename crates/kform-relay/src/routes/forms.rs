@@ -30,10 +30,7 @@ pub(crate) async fn show(
     let captcha =
         settings.captcha.then(|| state.inner.spam.captcha.as_ref()).flatten().map(|captcha| {
             CaptchaChallenge {
-                provider: serde_json::to_value(captcha.provider)
-                    .ok()
-                    .and_then(|value| value.as_str().map(str::to_owned))
-                    .unwrap_or_default(),
+                provider: captcha.provider.name().to_owned(),
                 site_key: captcha.site_key.clone(),
             }
         });

@@ -133,13 +133,7 @@ async fn one_bad_record_in_a_batch_of_100_is_dead_lettered_and_99_are_delivered(
     let Harness { fake, state, _dir } = harness_with(apps_with_unique_fields(), TOKEN, |config| {
         with_member_number(config);
         config.delivery.linger_ms = 2_000;
-        config.notify = Some(kform_relay::config::NotifySettings {
-            digest_ms: 100,
-            from: String::new(),
-            admins: Vec::new(),
-            webhook_url: Some(webhook),
-            smtp: None,
-        });
+        config.notify = Some(webhook_digests(webhook));
     })
     .await;
     send(&state, get("/v1/forms/contact")).await;
@@ -208,13 +202,7 @@ async fn an_update_key_upserts() {
 async fn a_revoked_token_pauses_the_form_until_the_connection_is_fixed() {
     let (webhook, received) = webhook().await;
     let Harness { fake, state, _dir } = harness_with(Apps::demo(TOKEN), TOKEN, |config| {
-        config.notify = Some(kform_relay::config::NotifySettings {
-            digest_ms: 100,
-            from: String::new(),
-            admins: Vec::new(),
-            webhook_url: Some(webhook),
-            smtp: None,
-        });
+        config.notify = Some(webhook_digests(webhook));
     })
     .await;
     let connection = |token: &str| json!({ "base_url": fake.url(), "allow_any_host": true, "apps": { "1": { "tokens": [token] } } });
@@ -371,6 +359,17 @@ async fn a_dead_letter_is_mailed_to_the_admins_and_the_forms_owner_with_kintones
         "the sync noticed the form misses a required field: {mail}"
     );
     assert!(body.contains("requires"), "the fix is named: {mail}");
+}
+
+/// Digests every 100 ms to `webhook`, and no mail.
+fn webhook_digests(webhook: String) -> kform_relay::config::NotifySettings {
+    kform_relay::config::NotifySettings {
+        digest_ms: 100,
+        from: String::new(),
+        admins: Vec::new(),
+        webhook_url: Some(webhook),
+        smtp: None,
+    }
 }
 
 /// A webhook receiver; `recv_timeout` gives the next JSON body it got.
