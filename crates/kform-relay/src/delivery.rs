@@ -16,8 +16,9 @@
 //! - **Exactly once**: with an idempotency field, each record carries its submission id; before
 //!   a retry the engine asks kintone which of the batch it already has, and a unique-value
 //!   refusal on that field means "already there". Without one, delivery is at least once.
-//! - **Budget**: kintone's daily request count per app (it resets at 00:00 UTC, 09:00 JST) is
-//!   kept, and delivery holds when `daily_limit - daily_reserve` is spent.
+//! - **Budget**: the engine counts its own requests per app for kintone's day (it resets at
+//!   00:00 UTC, 09:00 JST) and holds when `daily_limit - daily_reserve` is spent; field syncs
+//!   and lookups are few and left to the reserve.
 
 use std::collections::{BTreeMap, HashMap, HashSet};
 use std::sync::{Arc, Mutex, PoisonError};
