@@ -279,6 +279,17 @@ impl FieldKind {
         })
     }
 
+    /// The settings of a user, organization or group selection, with the kind of entity it
+    /// holds.
+    pub fn entity_select(&self) -> Option<(EntityType, &EntitySelect)> {
+        match self {
+            Self::UserSelect(select) => Some((EntityType::User, select)),
+            Self::OrganizationSelect(select) => Some((EntityType::Organization, select)),
+            Self::GroupSelect(select) => Some((EntityType::Group, select)),
+            _ => None,
+        }
+    }
+
     /// The options of a choice field, in display order.
     pub fn options(&self) -> Option<&[Choice]> {
         match self {
@@ -452,6 +463,15 @@ pub struct EntitySelect {
     /// The entities selected in a new record.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub default_value: Vec<Entity>,
+}
+
+impl EntitySelect {
+    /// Whether only the listed entities may be chosen: a non-empty list naming only entities of
+    /// the field's own type (`own`). A group or organization entry in a user field offers its
+    /// members, whom kform cannot know, so such a list is open, like an empty one.
+    pub fn is_closed(&self, own: EntityType) -> bool {
+        !self.entities.is_empty() && self.entities.iter().all(|entity| entity.kind == own)
+    }
 }
 
 /// A user, organization, group or function (`LOGINUSER()`) in a selection field's settings.

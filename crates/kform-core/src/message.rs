@@ -154,12 +154,22 @@ pub enum Text {
     TooFast,
     /// Shown when the form is too old to send (the relay's render token expired or is missing).
     ReloadForm,
-    /// Shown above the fields when a submission was refused.
+    /// Heads the list of problems (with links to their fields) after a refused submit.
     FixErrors,
     /// Marks a required field.
     RequiredMark,
     /// The empty choice of a drop-down.
     NoSelection,
+    /// The button that adds a subtable row.
+    AddRow,
+    /// The button that removes a subtable row.
+    RemoveRow,
+    /// Names a subtable row, before its number.
+    Row,
+    /// Help under a user, organization or group selection typed as codes.
+    EnterCodes,
+    /// Shown while a failed submission is tried again.
+    Retrying,
 }
 
 impl Text {
@@ -191,6 +201,16 @@ impl Text {
             (Self::RequiredMark, En) => "required",
             (Self::NoSelection, Ja) => "-----",
             (Self::NoSelection, En) => "-----",
+            (Self::AddRow, Ja) => "行を追加",
+            (Self::AddRow, En) => "Add a row",
+            (Self::RemoveRow, Ja) => "この行を削除",
+            (Self::RemoveRow, En) => "Remove this row",
+            (Self::Row, Ja) => "行",
+            (Self::Row, En) => "Row",
+            (Self::EnterCodes, Ja) => "コードをカンマ（,）で区切って入力してください。",
+            (Self::EnterCodes, En) => "Enter codes separated by commas.",
+            (Self::Retrying, Ja) => "接続できませんでした。自動で再送しています…",
+            (Self::Retrying, En) => "Could not connect. Trying again…",
         }
     }
 }

@@ -30,8 +30,8 @@
 
 use crate::datetime::{normalize_date, normalize_datetime, normalize_time};
 use crate::field::{
-    AppFields, EntitySelect, EntityType, Field, FieldCode, FieldKind, LinkProtocol, LookupKey,
-    NumberLimits, Shape, TextLimits,
+    AppFields, Field, FieldCode, FieldKind, LinkProtocol, LookupKey, NumberLimits, Shape,
+    TextLimits,
 };
 use crate::form::{FormItem, FormSpec, InputHint};
 use crate::number::{Decimal, NumberPrecision};
@@ -263,11 +263,11 @@ impl Check<'_, '_> {
                 Some(RecordValue::Files(keys.clone()))
             }
             (
-                FieldKind::UserSelect(select)
-                | FieldKind::OrganizationSelect(select)
-                | FieldKind::GroupSelect(select),
+                FieldKind::UserSelect(_)
+                | FieldKind::OrganizationSelect(_)
+                | FieldKind::GroupSelect(_),
                 Value::Entities(codes),
-            ) => self.entities(&field.kind, select, codes),
+            ) => self.entities(&field.kind, codes),
             (FieldKind::Subtable { fields }, Value::Rows(rows)) => {
                 let mut ok = true;
                 let mut checked = Vec::with_capacity(rows.len());
@@ -372,21 +372,9 @@ impl Check<'_, '_> {
         ok.then(|| text.to_owned())
     }
 
-    fn entities(
-        &mut self,
-        kind: &FieldKind,
-        select: &EntitySelect,
-        codes: &[String],
-    ) -> Option<RecordValue> {
-        let own = match kind {
-            FieldKind::UserSelect(_) => EntityType::User,
-            FieldKind::OrganizationSelect(_) => EntityType::Organization,
-            _ => EntityType::Group,
-        };
-        // Only a list of plain entities of the field's own type is a closed list: a group or
-        // organization entry in a user field offers its members, whom kform cannot know.
-        let closed =
-            !select.entities.is_empty() && select.entities.iter().all(|entity| entity.kind == own);
+    fn entities(&mut self, kind: &FieldKind, codes: &[String]) -> Option<RecordValue> {
+        let (own, select) = kind.entity_select()?;
+        let closed = select.is_closed(own);
         let mut ok = true;
         for (index, code) in codes.iter().enumerate() {
             let known = select.entities.iter().any(|entity| &entity.code == code);

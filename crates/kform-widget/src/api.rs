@@ -32,7 +32,8 @@ pub(crate) async fn load(endpoint: &Endpoint) -> Result<(FormDescriptor, Option<
     Ok((descriptor, render_token))
 }
 
-/// `POST /v1/forms/{form_id}/submissions`.
+/// `POST /v1/forms/{form_id}/submissions`. A lost connection, a 5xx, a 408 or a 429 is
+/// [`SubmitError::Unreachable`]: worth trying again with the same submission.
 pub(crate) async fn submit(
     endpoint: &Endpoint,
     submission: &Submission,
@@ -45,9 +46,9 @@ pub(crate) async fn submit(
         .map_err(|_| failed())?
         .send()
         .await
-        .map_err(|_| failed())?;
+        .map_err(|err| SubmitError::Unreachable(err.to_string()))?;
     match response.status() {
-        200..=299 => response.json().await.map_err(|_| failed()),
+        200..=299 => response.json().await.map_err(|err| SubmitError::Unreachable(err.to_string())),
         // The relay's spam checks: say what to do rather than "try again later".
         400 => {
             let code = response.json::<ErrorResponse>().await.ok().and_then(|answer| answer.code);
@@ -62,6 +63,9 @@ pub(crate) async fn submit(
             .json::<ErrorResponse>()
             .await
             .map_or_else(|_| failed(), SubmitError::Invalid)),
+        status @ (408 | 429 | 500..=599) => {
+            Err(SubmitError::Unreachable(format!("the relay answered {status}")))
+        }
         _ => Err(failed()),
     }
 }

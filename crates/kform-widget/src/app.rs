@@ -1,6 +1,5 @@
 //! The form component: loads the descriptor, renders the items, sends the submission.
 
-use kform_core::field::FieldKind;
 use kform_core::message::Text;
 use kform_core::protocol::{FormDescriptor, SubmissionState, SubmitOutcome};
 use kform_core::{FormItem, Locale, OnSuccess};
@@ -10,12 +9,10 @@ use serde_json::json;
 use web_sys::HtmlElement;
 
 use crate::api::{self, Endpoint};
+use crate::browser;
 use crate::embed::{emit, random_uuid};
-use crate::fields::{InputContext, field_input};
-use crate::state::{FormState, Status, SubmitError};
-
-/// The widget's stylesheet, placed inside the shadow root.
-const STYLE: &str = include_str!("../style/kform.css");
+use crate::fields::{InputContext, labelled_input};
+use crate::state::{FormState, Slot, Status, SubmitError};
 
 /// Where the form comes from.
 #[derive(Clone)]
@@ -83,10 +80,7 @@ pub(crate) fn kintone_form(
         }
         Some(Ok(state)) => form_view(state, endpoint.clone(), host.clone(), mount_id).into_any(),
     };
-    view! {
-        <style>{STYLE}</style>
-        <div class="kform" part="form-root">{body}</div>
-    }
+    view! { <div class="kform" part="form-root">{body}</div> }
 }
 
 fn form_view(
@@ -123,14 +117,23 @@ fn form_element(
         .iter()
         .enumerate()
         .filter(|(_, item)| item.is_shown())
-        .map(|(index, item)| {
-            item_view(state, &descriptor, item, format!("kform-{mount_id}-{index}"))
-        })
+        .map(|(_, item)| item_view(state, &descriptor, item, mount_id))
         .collect_view();
     let on_submit = move |ev: leptos::ev::SubmitEvent| {
         ev.prevent_default();
+        let form = browser::event_element(&ev);
+        let summary_id = format!("kform-{mount_id}-summary");
+        let focus_summary = move || {
+            if let Some(form) = form.clone() {
+                browser::focus_id_later(form, summary_id.clone(), false);
+            }
+        };
         let Some(submission) = state.try_update(|s| s.begin_submit(random_uuid)).flatten() else {
-            emit(&host, "kform:invalid", &json!({}));
+            if state.with_untracked(|s| *s.status() == Status::Editing) {
+                let errors = state.with_untracked(problems_json);
+                emit(&host, "kform:invalid", &json!({ "errors": errors }));
+                focus_summary();
+            }
             return;
         };
         let locale = state.with_untracked(FormState::locale);
@@ -138,20 +141,21 @@ fn form_element(
             Some(endpoint) => {
                 let host = host.clone();
                 spawn_local(async move {
-                    let result = api::submit(&endpoint, &submission, locale).await;
+                    let result = send(&endpoint, &submission, locale, state, &host).await;
                     match &result {
                         Ok(outcome) => emit(&host, "kform:submitted", &json!(outcome)),
                         Err(SubmitError::Invalid(response)) => {
-                            emit(&host, "kform:invalid", &json!(response))
+                            emit(&host, "kform:invalid", &json!(response));
                         }
-                        Err(SubmitError::Failed(message)) => {
+                        Err(SubmitError::Failed(reason) | SubmitError::Unreachable(reason)) => {
                             emit(
                                 &host,
                                 "kform:error",
-                                &json!({ "stage": "submit", "reason": message }),
+                                &json!({ "stage": "submit", "reason": reason }),
                             );
                         }
                     }
+                    let refused = matches!(result, Err(SubmitError::Invalid(_)));
                     let redirect = match (
                         &result,
                         &state.with_untracked(|s| s.descriptor().form.on_success.clone()),
@@ -160,6 +164,9 @@ fn form_element(
                         _ => None,
                     };
                     state.update(|s| s.finish_submit(result));
+                    if refused {
+                        focus_summary();
+                    }
                     if let Some(url) = redirect
                         && let Some(window) = web_sys::window()
                         && window.location().set_href(&url).is_err()
@@ -184,23 +191,24 @@ fn form_element(
             }
         }
     };
-    let sending = move || state.with(|s| *s.status() == Status::Sending);
+    let sending = move || state.with(|s| s.status().is_busy());
     let button_text = move || {
-        state.with(|s| {
-            s.text(if *s.status() == Status::Sending { Text::Sending } else { Text::Submit })
-        })
+        state.with(|s| s.text(if s.status().is_busy() { Text::Sending } else { Text::Submit }))
     };
     let alert = move || {
         state.with(|s| {
             let mut lines = s.form_messages();
-            if let Status::Failed(message) = s.status() {
-                lines.push(message.clone());
+            match s.status() {
+                Status::Failed(message) => lines.push(message.clone()),
+                Status::Retrying => lines.push(s.text(Text::Retrying).to_owned()),
+                _ => {}
             }
             lines.into_iter().map(|line| view! { <p>{line}</p> }).collect_view()
         })
     };
     view! {
         <form class="kform-form" novalidate on:submit=on_submit>
+            {error_summary(state, mount_id)}
             {items}
             // The honeypot: off screen, out of the tab order and hidden from assistive
             // technology, so only robots that fill every input fill it.
@@ -216,11 +224,53 @@ fn form_element(
     }
 }
 
+/// How long the widget waits before each new try when the relay cannot be reached: about half a
+/// minute in all, enough for a dropped connection or a restarting relay.
+const RETRY_DELAYS_MS: [i32; 5] = [1_000, 2_000, 4_000, 8_000, 16_000];
+
+/// Sends a submission, trying again with backoff while the relay cannot be reached. Every try
+/// carries the same submission id, so the relay keeps one submission however many arrive.
+async fn send(
+    endpoint: &Endpoint,
+    submission: &kform_core::protocol::Submission,
+    locale: kform_core::Locale,
+    state: RwSignal<FormState>,
+    host: &HtmlElement,
+) -> Result<SubmitOutcome, SubmitError> {
+    let mut delays = RETRY_DELAYS_MS.iter();
+    loop {
+        match api::submit(endpoint, submission, locale).await {
+            Err(SubmitError::Unreachable(reason)) => {
+                let Some(&delay) = delays.next() else {
+                    return Err(SubmitError::Unreachable(reason));
+                };
+                state.update(FormState::retrying);
+                emit(
+                    host,
+                    "kform:error",
+                    &json!({ "stage": "submit", "reason": reason, "retrying_in_ms": delay }),
+                );
+                browser::sleep(delay).await;
+            }
+            result => return result,
+        }
+    }
+}
+
+/// The visible problems as `kform:invalid` lists them.
+fn problems_json(state: &FormState) -> serde_json::Value {
+    state
+        .problem_list()
+        .into_iter()
+        .map(|(slot, label, message)| json!({ "field": slot.key(), "label": label, "message": message }))
+        .collect()
+}
+
 fn item_view(
     state: RwSignal<FormState>,
     descriptor: &FormDescriptor,
     item: &FormItem,
-    input_id: String,
+    mount_id: u32,
 ) -> AnyView {
     let Some(code) = &item.field else {
         let label = item.label.clone().unwrap_or_default();
@@ -232,56 +282,62 @@ fn item_view(
     else {
         return ().into_any();
     };
-    let required = field.required || item.required;
-    let label = item.label.clone().unwrap_or_else(|| field.label.clone());
-    let mark = required.then(|| {
-        let text = state.with_untracked(|s| s.text(Text::RequiredMark));
-        view! { <span class="kform-required" part="required">{text}</span> }
-    });
-    let message_id = format!("{input_id}-message");
-    let help = item.help.clone().map(|help| view! { <p class="kform-help" part="help">{help}</p> });
-    let messages = {
-        let code = code.as_str().to_owned();
-        move || {
-            state
-                .with(|s| s.visible_messages(&code))
-                .into_iter()
-                .map(|m| view! { <span>{m}</span> })
-                .collect_view()
-        }
-    };
-    let is_group = matches!(
-        field.kind,
-        FieldKind::RadioButton { .. } | FieldKind::CheckBox { .. } | FieldKind::MultiSelect { .. }
-    );
+    let slot = Slot::Field(code.as_str().to_owned());
+    let input_id = dom_id(mount_id, &slot);
     let context = InputContext {
         state,
-        field,
-        input_id: input_id.clone(),
-        message_id: message_id.clone(),
+        slot,
+        required: field.required || item.required,
+        message_id: format!("{input_id}-message"),
+        input_id,
         placeholder: item.placeholder.clone(),
-        required,
         hint: item.input_hint,
         hide_options: item.hide_options.clone(),
+        field: field.clone(),
     };
-    let input = field_input(context);
-    let message = view! { <p class="kform-message" part="error" id=message_id aria-live="polite">{messages}</p> };
-    if is_group {
-        view! {
-            <fieldset class="kform-item" part="item">
-                <legend class="kform-label" part="label">{label}{mark}</legend>
-                {input}{help}{message}
-            </fieldset>
-        }
-        .into_any()
-    } else {
-        view! {
-            <div class="kform-item" part="item">
-                <label class="kform-label" part="label" for=input_id>{label}{mark}</label>
-                {input}{help}{message}
-            </div>
-        }
-        .into_any()
+    let label = item.label.clone().unwrap_or_else(|| field.label.clone());
+    labelled_input(context, label, item.help.clone())
+}
+
+/// The element id of a field's input (or its first check box or radio button).
+fn dom_id(mount_id: u32, slot: &Slot) -> String {
+    match slot {
+        Slot::Field(code) => format!("kform-{mount_id}-{code}"),
+        Slot::Cell { table, row, code } => format!("kform-{mount_id}-{table}-{row}-{code}"),
+    }
+}
+
+/// After a refused submit: a list of the problems, each a link that moves the focus to its
+/// field. It takes the focus itself, so a screen reader announces it and a keyboard user starts
+/// there.
+fn error_summary(state: RwSignal<FormState>, mount_id: u32) -> impl IntoView {
+    let problems = move || state.with(FormState::problem_list);
+    move || {
+        let problems = problems();
+        (!problems.is_empty()).then(|| {
+            let heading = state.with_untracked(|s| s.text(Text::FixErrors));
+            let links = problems
+                .into_iter()
+                .map(|(slot, label, message)| {
+                    let id = dom_id(mount_id, &slot);
+                    let href = format!("#{id}");
+                    let on_click = move |ev: leptos::ev::MouseEvent| {
+                        ev.prevent_default();
+                        if let Some(link) = browser::event_element(&ev) {
+                            browser::focus_id(&link, &id, false);
+                        }
+                    };
+                    view! { <li><a href=href on:click=on_click>{label}": "{message}</a></li> }
+                })
+                .collect_view();
+            view! {
+                <div class="kform-summary" part="error-summary" id=format!("kform-{mount_id}-summary")
+                    tabindex="-1" role="group" aria-labelledby=format!("kform-{mount_id}-summary-heading")>
+                    <p class="kform-summary-heading" id=format!("kform-{mount_id}-summary-heading")>{heading}</p>
+                    <ul>{links}</ul>
+                </div>
+            }
+        })
     }
 }
 

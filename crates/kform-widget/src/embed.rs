@@ -7,10 +7,15 @@ use std::sync::atomic::{AtomicU32, Ordering};
 use kform_core::Locale;
 use kform_core::protocol::FormDescriptor;
 use wasm_bindgen::prelude::*;
-use web_sys::{CustomEvent, CustomEventInit, HtmlElement, ShadowRootInit, ShadowRootMode};
+use web_sys::{
+    CssStyleSheet, CustomEvent, CustomEventInit, HtmlElement, ShadowRootInit, ShadowRootMode,
+};
 
 use crate::api::Endpoint;
 use crate::app::{Source, kintone_form};
+
+/// The widget's stylesheet, adopted by each form's shadow root.
+const STYLE: &str = include_str!("../style/kform.css");
 
 /// Numbers each mounted form so element ids stay unique when a page has several.
 static NEXT_MOUNT_ID: AtomicU32 = AtomicU32::new(1);
@@ -77,6 +82,11 @@ fn mount_source(
         Some(shadow) => shadow,
         None => host.attach_shadow(&ShadowRootInit::new(ShadowRootMode::Open))?,
     };
+    // A constructed stylesheet, not a <style> element: a strict Content-Security-Policy without
+    // 'unsafe-inline' in style-src allows it.
+    let sheet = CssStyleSheet::new()?;
+    sheet.replace_sync(STYLE)?;
+    shadow.set_adopted_style_sheets(&js_sys::Array::of1(&sheet));
     let document = host
         .owner_document()
         .ok_or_else(|| JsValue::from_str("the host element has no document"))?;

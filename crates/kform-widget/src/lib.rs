@@ -10,6 +10,7 @@
 
 mod api;
 mod app;
+mod browser;
 pub mod embed;
 mod fields;
 pub mod state;

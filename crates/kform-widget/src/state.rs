@@ -6,9 +6,10 @@
 use std::collections::BTreeSet;
 
 use kform_core::OnSuccess;
+use kform_core::field::FieldKind;
 use kform_core::message::Text;
 use kform_core::protocol::{ErrorResponse, FormDescriptor, Submission, SubmitOutcome};
-use kform_core::{Locale, Report, Value, Values, validate};
+use kform_core::{Field, Locale, Report, Shape, Value, Values, validate};
 
 /// Where the form stands.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -17,10 +18,19 @@ pub enum Status {
     Editing,
     /// A submission is on its way; the button is disabled.
     Sending,
+    /// The relay could not be reached; the same submission will be sent again shortly.
+    Retrying,
     /// The relay accepted the submission; the message to show.
     Sent(String),
     /// The submission could not be sent; the message to show (values are kept).
     Failed(String),
+}
+
+impl Status {
+    /// Whether a submission is under way (the submit button is disabled).
+    pub fn is_busy(&self) -> bool {
+        matches!(self, Self::Sending | Self::Retrying)
+    }
 }
 
 /// Everything the widget knows about one form on the page.
@@ -44,8 +54,11 @@ pub struct FormState {
 pub enum SubmitError {
     /// The relay (or kintone) refused some values.
     Invalid(ErrorResponse),
-    /// The relay could not be reached or failed; the message to show.
+    /// The relay refused it for a reason the visitor can act on; the message to show.
     Failed(String),
+    /// The relay could not be reached or failed (network, 5xx, 429): worth trying again with
+    /// the same submission id. The reason is for the host page's `kform:error` event.
+    Unreachable(String),
 }
 
 impl FormState {
@@ -56,12 +69,7 @@ impl FormState {
         for item in &descriptor.form.items {
             let Some(code) = &item.field else { continue };
             let Some(field) = descriptor.fields.get(code) else { continue };
-            let initial = item.initial.clone().or_else(|| field.kind.default_input());
-            let initial = initial.unwrap_or_else(|| match field.kind.shape() {
-                Some(kform_core::Shape::Text) => Value::Text(String::new()),
-                _ => Value::List(Vec::new()),
-            });
-            values.set(code.as_str(), initial);
+            values.set(code.as_str(), initial_value(field, item.initial.clone()));
         }
         let mut state = Self {
             descriptor,
@@ -106,62 +114,203 @@ impl FormState {
         &self.status
     }
 
-    /// The text of a single-valued field.
-    pub fn text_value(&self, code: &str) -> String {
-        match self.values.get(code) {
+    /// The value at `slot`.
+    pub fn value(&self, slot: impl Into<Slot>) -> Option<&Value> {
+        match slot.into() {
+            Slot::Field(code) => self.values.get(&code),
+            Slot::Cell { table, row, code } => match self.values.get(&table) {
+                Some(Value::Rows(rows)) => rows.get(row).and_then(|cells| cells.get(&code)),
+                _ => None,
+            },
+        }
+    }
+
+    /// The text of a single-valued field or cell.
+    pub fn text_value(&self, slot: impl Into<Slot>) -> String {
+        match self.value(slot) {
             Some(Value::Text(text)) => text.clone(),
             _ => String::new(),
         }
     }
 
-    /// Whether `option` is selected in a list field.
-    pub fn is_selected(&self, code: &str, option: &str) -> bool {
-        matches!(self.values.get(code), Some(Value::List(items)) if items.iter().any(|item| item == option))
+    /// The codes of a user, organization or group selection, or the options of a list field.
+    pub fn list_value(&self, slot: impl Into<Slot>) -> Vec<String> {
+        match self.value(slot) {
+            Some(Value::List(items) | Value::Entities(items)) => items.clone(),
+            _ => Vec::new(),
+        }
     }
 
-    /// Sets a field's value and checks the form again; kintone's earlier verdict on it is cleared.
-    pub fn set(&mut self, code: &str, value: Value) {
-        self.values.set(code, value);
-        self.server_report =
-            self.server_report.issues().iter().filter(|i| !is_on(i, code)).cloned().collect();
+    /// Whether `option` is selected in a list field (or `code` in a selection field).
+    pub fn is_selected(&self, slot: impl Into<Slot>, option: &str) -> bool {
+        self.list_value(slot).iter().any(|item| item == option)
+    }
+
+    /// Sets the value at `slot` and checks the form again; kintone's earlier verdict on it is
+    /// cleared.
+    pub fn set(&mut self, slot: impl Into<Slot>, value: Value) {
+        let slot = slot.into();
+        match &slot {
+            Slot::Field(code) => self.values.set(code.as_str(), value),
+            Slot::Cell { table, row, code } => {
+                if let Some(Value::Rows(rows)) = self.values.0.get_mut(table)
+                    && let Some(cells) = rows.get_mut(*row)
+                {
+                    cells.set(code.as_str(), value);
+                }
+            }
+        }
+        let prefix = slot.path_prefix();
+        self.server_report = self
+            .server_report
+            .issues()
+            .iter()
+            .filter(|issue| !issue.path.starts_with(&prefix))
+            .cloned()
+            .collect();
         self.revalidate();
     }
 
-    /// Checks or unchecks one option of a list field.
-    pub fn toggle(&mut self, code: &str, option: &str, selected: bool) {
-        let mut items = match self.values.get(code) {
-            Some(Value::List(items)) => items.clone(),
-            _ => Vec::new(),
-        };
+    /// Checks or unchecks one option of a list field, or one code of a selection field.
+    pub fn toggle(&mut self, slot: impl Into<Slot>, option: &str, selected: bool) {
+        let slot = slot.into();
+        let mut items = self.list_value(slot.clone());
         items.retain(|item| item != option);
         if selected {
             items.push(option.to_owned());
         }
-        // Keep kintone's option order, whatever order the visitor clicked in.
-        if let Some(options) =
-            self.descriptor.fields.get(code).and_then(|field| field.kind.options())
-        {
-            items.sort_by_key(|item| options.iter().position(|choice| &choice.value == item));
+        let value = match self.field_at(&slot).map(|field| &field.kind) {
+            Some(
+                FieldKind::UserSelect(select)
+                | FieldKind::OrganizationSelect(select)
+                | FieldKind::GroupSelect(select),
+            ) => {
+                items.sort_by_key(|item| select.entities.iter().position(|e| &e.code == item));
+                Value::Entities(items)
+            }
+            kind => {
+                // Keep kintone's option order, whatever order the visitor clicked in.
+                if let Some(options) = kind.and_then(FieldKind::options) {
+                    items.sort_by_key(|item| options.iter().position(|c| &c.value == item));
+                }
+                Value::List(items)
+            }
+        };
+        self.set(slot, value);
+    }
+
+    /// The kintone field behind `slot` (a subtable's inner field for a cell).
+    pub fn field_at(&self, slot: &Slot) -> Option<&Field> {
+        match slot {
+            Slot::Field(code) => self.descriptor.fields.get(code.as_str()),
+            Slot::Cell { table, code, .. } => {
+                match &self.descriptor.fields.get(table.as_str())?.kind {
+                    FieldKind::Subtable { fields } => fields.get(code.as_str()),
+                    _ => None,
+                }
+            }
         }
-        self.set(code, Value::List(items));
     }
 
-    /// Marks a field as visited (on blur): its problems become visible.
-    pub fn touch(&mut self, code: &str) {
-        self.touched.insert(code.to_owned());
+    /// How many rows the subtable `table` has.
+    pub fn row_count(&self, table: &str) -> usize {
+        match self.values.get(table) {
+            Some(Value::Rows(rows)) => rows.len(),
+            _ => 0,
+        }
     }
 
-    /// The messages to show under a field: none until it was touched or a submit was tried.
-    pub fn visible_messages(&self, code: &str) -> Vec<String> {
-        let client = (self.submit_tried || self.touched.contains(code))
-            .then(|| self.report.issues().iter().filter(|i| is_on(i, code)))
-            .into_iter()
-            .flatten();
-        let server = self.server_report.issues().iter().filter(|i| is_on(i, code));
-        let mut messages: Vec<String> =
-            client.chain(server).map(|issue| issue.code.message(self.locale)).collect();
+    /// Adds a row with kintone's default values at the end of the subtable `table`.
+    pub fn add_row(&mut self, table: &str) {
+        let Some(FieldKind::Subtable { fields }) =
+            self.descriptor.fields.get(table).map(|field| &field.kind)
+        else {
+            return;
+        };
+        let row = Values(
+            fields
+                .iter()
+                .map(|(code, field)| (code.to_string(), initial_value(field, None)))
+                .collect(),
+        );
+        let mut rows = match self.values.get(table) {
+            Some(Value::Rows(rows)) => rows.clone(),
+            _ => Vec::new(),
+        };
+        rows.push(row);
+        self.set(table, Value::Rows(rows));
+    }
+
+    /// Removes row `index` of the subtable `table`. The problems shown on later rows wait until
+    /// they are touched again, since their places moved.
+    pub fn remove_row(&mut self, table: &str, index: usize) {
+        let Some(Value::Rows(mut rows)) = self.values.get(table).cloned() else { return };
+        if index >= rows.len() {
+            return;
+        }
+        rows.remove(index);
+        let moved = format!("{table}[");
+        self.touched.retain(|key| !key.starts_with(&moved));
+        self.set(table, Value::Rows(rows));
+    }
+
+    /// Marks a field or cell as visited (on blur): its problems become visible.
+    pub fn touch(&mut self, slot: impl Into<Slot>) {
+        self.touched.insert(slot.into().key());
+    }
+
+    /// The messages to show at a field or cell: none until it was touched or a submit was tried.
+    /// A subtable's own messages (required, say) are shown on the table, its cells' on each cell.
+    pub fn visible_messages(&self, slot: impl Into<Slot>) -> Vec<String> {
+        let slot = slot.into();
+        let shown = self.submit_tried || self.touched.contains(&slot.key());
+        let client = if shown { self.report.issues() } else { &[] };
+        let mut messages: Vec<String> = client
+            .iter()
+            .chain(self.server_report.issues())
+            .filter(|issue| slot.holds(issue))
+            .map(|issue| issue.code.message(self.locale))
+            .collect();
         messages.dedup();
         messages
+    }
+
+    /// After a refused submit, every problem on a shown field or cell: where it is, the label a
+    /// visitor sees there (a cell's names its table and row), and the message. The error
+    /// summary lists these, each linked to its input.
+    pub fn problem_list(&self) -> Vec<(Slot, String, String)> {
+        if !self.submit_tried {
+            return Vec::new();
+        }
+        let mut list: Vec<(Slot, String, String)> = Vec::new();
+        for issue in self.report.issues().iter().chain(self.server_report.issues()) {
+            let Some(slot) = Slot::of_issue(issue) else { continue };
+            let Some(label) = self.label_of(&slot) else { continue };
+            let message = issue.code.message(self.locale);
+            if !list.iter().any(|(s, _, m)| *s == slot && *m == message) {
+                list.push((slot, label, message));
+            }
+        }
+        list
+    }
+
+    /// The label a visitor sees at `slot`, if the form shows it.
+    fn label_of(&self, slot: &Slot) -> Option<String> {
+        let top = match slot {
+            Slot::Field(code) | Slot::Cell { table: code, .. } => code,
+        };
+        let item = self.descriptor.form.items.iter().find(|item| {
+            item.is_shown() && item.field.as_ref().is_some_and(|field| field.as_str() == top)
+        })?;
+        let field = self.descriptor.fields.get(top.as_str())?;
+        let label = item.label.clone().unwrap_or_else(|| field.label.clone());
+        match slot {
+            Slot::Field(_) => Some(label),
+            Slot::Cell { row, .. } => {
+                let inner = self.field_at(slot)?;
+                Some(format!("{label} {} {}: {}", self.text(Text::Row), row + 1, inner.label))
+            }
+        }
     }
 
     /// Problems not tied to a shown field (e.g. kintone refusing a hidden value), after a submit.
@@ -198,15 +347,11 @@ impl FormState {
             });
             let Some(field) = self.descriptor.fields.get(name).filter(|_| shown) else { continue };
             match field.kind.shape() {
-                Some(kform_core::Shape::Text) => {
-                    self.values.set(name, Value::Text(value.to_owned()))
-                }
-                Some(kform_core::Shape::List) => {
-                    match lists.iter_mut().find(|(code, _)| code == name) {
-                        Some((_, items)) => items.push(value.to_owned()),
-                        None => lists.push((name.to_owned(), vec![value.to_owned()])),
-                    }
-                }
+                Some(Shape::Text) => self.values.set(name, Value::Text(value.to_owned())),
+                Some(Shape::List) => match lists.iter_mut().find(|(code, _)| code == name) {
+                    Some((_, items)) => items.push(value.to_owned()),
+                    None => lists.push((name.to_owned(), vec![value.to_owned()])),
+                },
                 _ => {}
             }
         }
@@ -262,7 +407,7 @@ impl FormState {
     /// one is already being sent. kintone's earlier verdicts do not block a new try. The same submission id is reused until one succeeds, so a
     /// retry is recognisable as the same submission.
     pub fn begin_submit(&mut self, new_id: impl FnOnce() -> String) -> Option<Submission> {
-        if self.status == Status::Sending {
+        if self.status.is_busy() {
             return None;
         }
         self.submit_tried = true;
@@ -280,6 +425,11 @@ impl FormState {
             honeypot: Some(self.honeypot.clone()).filter(|value| !value.is_empty()),
             ..Submission::default()
         })
+    }
+
+    /// Notes that the submission is being tried again after the relay could not be reached.
+    pub fn retrying(&mut self) {
+        self.status = Status::Retrying;
     }
 
     /// Records the relay's answer.
@@ -300,7 +450,118 @@ impl FormState {
                 Status::Editing
             }
             Err(SubmitError::Failed(message)) => Status::Failed(message),
+            Err(SubmitError::Unreachable(_)) => {
+                Status::Failed(self.text(Text::SendFailed).to_owned())
+            }
         };
+    }
+}
+
+/// Codes typed in one input: separated by commas (half or full width) or white space.
+pub fn split_codes(text: &str) -> Vec<String> {
+    text.split(|c: char| matches!(c, ',' | '、' | '，') || c.is_whitespace())
+        .filter(|code| !code.is_empty())
+        .map(str::to_owned)
+        .collect()
+}
+
+/// A `datetime-local` input's `YYYY-MM-DDTHH:MM` as kintone takes it, with the visitor's offset
+/// from UTC (`offset_west_minutes` is JavaScript's `getTimezoneOffset()`: minutes *behind* UTC).
+/// Anything else (an empty or partly typed input) is kept as typed, for validation to judge.
+pub fn with_offset(local: &str, offset_west_minutes: i32) -> String {
+    if local.len() != 16 || !local.is_char_boundary(16) {
+        return local.to_owned();
+    }
+    let east = -offset_west_minutes;
+    let sign = if east < 0 { '-' } else { '+' };
+    let east = east.unsigned_abs();
+    format!("{local}{sign}{:02}:{:02}", east / 60, east % 60)
+}
+
+/// A field's first value: the form's initial value, else kintone's default, else empty.
+fn initial_value(field: &Field, initial: Option<Value>) -> Value {
+    initial.or_else(|| field.kind.default_input()).unwrap_or_else(|| match field.kind.shape() {
+        Some(Shape::Text) => Value::Text(String::new()),
+        Some(Shape::Entities) => Value::Entities(Vec::new()),
+        Some(Shape::Rows) => Value::Rows(Vec::new()),
+        _ => Value::List(Vec::new()),
+    })
+}
+
+/// Where a value lives: a field of the form, or one cell of a subtable row.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum Slot {
+    /// A top-level field, by code.
+    Field(String),
+    /// The inner field `code` of row `row` of the subtable `table`.
+    Cell {
+        /// The subtable's code.
+        table: String,
+        /// The row, from 0.
+        row: usize,
+        /// The inner field's code.
+        code: String,
+    },
+}
+
+impl Slot {
+    /// The place's name: the field code, or `table[row].code` for a cell.
+    pub fn key(&self) -> String {
+        match self {
+            Self::Field(code) => code.clone(),
+            Self::Cell { table, row, code } => format!("{table}[{row}].{code}"),
+        }
+    }
+
+    /// How kintone's error paths for this place begin.
+    fn path_prefix(&self) -> String {
+        match self {
+            Self::Field(code) => format!("record.{code}."),
+            Self::Cell { table, row, code } => format!("record.{table}.value[{row}].value.{code}."),
+        }
+    }
+
+    /// Where kintone's error path puts an issue: a cell for
+    /// `record.<table>.value[<row>].value.<code>.…`, else the issue's field.
+    fn of_issue(issue: &kform_core::Issue) -> Option<Self> {
+        let table = issue.field.as_ref()?.as_str();
+        let cell = issue
+            .path
+            .strip_prefix("record.")
+            .and_then(|rest| rest.strip_prefix(table))
+            .and_then(|rest| rest.strip_prefix(".value["))
+            .and_then(|rest| {
+                let (row, rest) = rest.split_once("].value.")?;
+                let code = rest.split('.').next()?;
+                Some(Self::Cell {
+                    table: table.to_owned(),
+                    row: row.parse().ok()?,
+                    code: code.to_owned(),
+                })
+            });
+        Some(cell.unwrap_or_else(|| Self::Field(table.to_owned())))
+    }
+
+    /// Whether `issue` is shown here: a cell's issues on the cell, not on its table.
+    fn holds(&self, issue: &kform_core::Issue) -> bool {
+        match self {
+            Self::Field(code) => {
+                is_on(issue, code) && !issue.path.starts_with(&format!("record.{code}.value["))
+            }
+            Self::Cell { .. } => issue.path.starts_with(&self.path_prefix()),
+        }
+    }
+}
+
+impl From<&str> for Slot {
+    fn from(code: &str) -> Self {
+        Self::Field(code.to_owned())
+    }
+}
+
+impl From<&String> for Slot {
+    fn from(code: &String) -> Self {
+        Self::Field(code.clone())
     }
 }
 

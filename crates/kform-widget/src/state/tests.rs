@@ -4,7 +4,7 @@ use kform_core::protocol::{ErrorResponse, FormDescriptor, SubmissionState, Submi
 use kform_core::{AppFields, FormSpec, Locale, Value};
 use serde_json::json;
 
-use super::{FormState, Status, SubmitError};
+use super::{FormState, Slot, Status, SubmitError, split_codes, with_offset};
 
 const FIELDS: &str = include_str!("../../../../tests/fixtures/kintone/contact-fields.json");
 
@@ -152,4 +152,110 @@ fn server_problems_show_on_their_field_until_it_changes() {
     assert_eq!(state.form_messages(), ["最小でも1以上です。"]);
     state.set("会社名", Value::Text("ACME 2".into()));
     assert!(state.visible_messages("会社名").is_empty());
+}
+
+const EVERY_TYPE: &str = include_str!("../../../../tests/fixtures/kintone/every-type-fields.json");
+
+fn every_type(items: serde_json::Value) -> FormState {
+    let form: FormSpec =
+        serde_json::from_value(json!({ "format": 1, "id": "f", "app": 1, "items": items }))
+            .unwrap();
+    let fields = AppFields::from_kintone_json(EVERY_TYPE).unwrap().subset(form.field_codes());
+    FormState::new(FormDescriptor { form, fields, captcha: None }, None)
+}
+
+fn cell(row: usize, code: &str) -> Slot {
+    Slot::Cell { table: "明細".into(), row, code: code.into() }
+}
+
+#[test]
+fn subtable_rows_are_added_filled_checked_and_removed() {
+    let mut state = every_type(json!([{ "field": "明細" }]));
+    assert_eq!(state.row_count("明細"), 0);
+    state.add_row("明細");
+    state.add_row("明細");
+    assert_eq!(state.row_count("明細"), 2);
+    assert_eq!(state.text_value(cell(0, "数量")), "1", "a new row starts with kintone's defaults");
+    state.set(cell(0, "品名"), Value::Text("ペン".into()));
+    state.touch(cell(1, "数量"));
+    state.set(cell(1, "数量"), Value::Text("0".into()));
+    assert_eq!(state.visible_messages(cell(1, "数量")), ["1以上である必要があります。"]);
+    assert!(state.visible_messages(cell(1, "品名")).is_empty(), "untouched cells stay quiet");
+    assert!(state.visible_messages("明細").is_empty(), "a cell's problem is shown on the cell");
+
+    assert!(state.begin_submit(id).is_none());
+    assert_eq!(state.visible_messages(cell(1, "品名")), ["必須です。"]);
+    let labels: Vec<String> = state.problem_list().into_iter().map(|(_, label, _)| label).collect();
+    assert_eq!(labels, ["明細 行 2: 品名", "明細 行 2: 数量"]);
+
+    state.remove_row("明細", 1);
+    assert_eq!(state.row_count("明細"), 1);
+    let submission = state.begin_submit(id).expect("the remaining row is valid");
+    let Some(Value::Rows(rows)) = submission.values.get("明細") else { panic!("rows are sent") };
+    assert_eq!(rows[0].get("品名"), Some(&Value::Text("ペン".into())));
+}
+
+#[test]
+fn selections_from_a_closed_list_or_typed_codes() {
+    let mut state = every_type(json!([{ "field": "担当者" }, { "field": "部署" }]));
+    assert_eq!(
+        state.value("担当者"),
+        Some(&Value::Entities(Vec::new())),
+        "LOGINUSER() is no default on a public form"
+    );
+    state.toggle("担当者", "suzuki", true);
+    state.toggle("担当者", "sato", true);
+    assert_eq!(state.value("担当者"), Some(&Value::Entities(vec!["sato".into(), "suzuki".into()])));
+    state.set("部署", Value::Entities(split_codes("営業部、 開発部,,総務部")));
+    assert_eq!(state.list_value("部署"), ["営業部", "開発部", "総務部"]);
+    let submission = state.begin_submit(id).unwrap();
+    assert_eq!(
+        serde_json::to_value(submission.values.get("担当者")).unwrap(),
+        json!([{ "code": "sato" }, { "code": "suzuki" }])
+    );
+}
+
+#[test]
+fn date_times_carry_the_visitors_offset() {
+    assert_eq!(with_offset("2026-12-01T10:30", -540), "2026-12-01T10:30+09:00");
+    assert_eq!(with_offset("2026-07-01T10:30", 240), "2026-07-01T10:30-04:00");
+    assert_eq!(with_offset("2026-07-01T10:30", -330), "2026-07-01T10:30+05:30");
+    assert_eq!(with_offset("", -540), "", "an empty input stays empty");
+    let mut state = every_type(json!([{ "field": "来場日時" }]));
+    state.set("来場日時", Value::Text(with_offset("2026-12-01T10:30", -540)));
+    let submission = state.begin_submit(id).unwrap();
+    assert_eq!(
+        submission.values.get("来場日時"),
+        Some(&Value::Text("2026-12-01T10:30+09:00".into()))
+    );
+}
+
+#[test]
+fn an_unreachable_relay_is_retried_then_reported_with_the_same_submission() {
+    let mut state = sending();
+    state.retrying();
+    assert!(state.status().is_busy(), "the button stays disabled while retrying");
+    assert!(state.begin_submit(|| "id-2".to_owned()).is_none(), "no second submission meanwhile");
+    state.finish_submit(Err(SubmitError::Unreachable("the relay answered 503".into())));
+    assert_eq!(
+        state.status(),
+        &Status::Failed("送信できませんでした。時間をおいて再度お試しください。".into())
+    );
+    let again = state.begin_submit(|| "id-2".to_owned()).unwrap();
+    assert_eq!(
+        again.submission_id.as_deref(),
+        Some("id-1"),
+        "a manual retry is the same submission"
+    );
+}
+
+#[test]
+fn the_error_summary_names_each_shown_field_once() {
+    let mut state = state(Some(Locale::En));
+    assert!(state.problem_list().is_empty(), "nothing before a submit was tried");
+    assert!(state.begin_submit(id).is_none());
+    let list = state.problem_list();
+    let keys: Vec<String> = list.iter().map(|(slot, _, _)| slot.key()).collect();
+    assert_eq!(keys, ["会社名", "関心"]);
+    assert_eq!(list[0].2, "Required.");
 }

@@ -1,0 +1,74 @@
+//! What only the browser can tell or do: the visitor's time zone, and moving the focus.
+
+use wasm_bindgen::JsCast;
+use web_sys::{Element, HtmlElement};
+
+use crate::state::with_offset;
+
+/// A `datetime-local` value (`YYYY-MM-DDTHH:MM`, the visitor's time) as kintone takes it, with
+/// the offset the visitor's zone has on that date.
+pub(crate) fn to_kintone(local: &str) -> String {
+    let date = js_sys::Date::new(&local.into());
+    let offset = date.get_timezone_offset();
+    if offset.is_nan() {
+        return local.to_owned();
+    }
+    with_offset(local, offset as i32)
+}
+
+/// A kintone date-time (or one with any offset) as the visitor's `YYYY-MM-DDTHH:MM`; empty when
+/// it is not a date-time.
+pub(crate) fn to_local(value: &str) -> String {
+    if value.is_empty() {
+        return String::new();
+    }
+    let date = js_sys::Date::new(&value.into());
+    if date.get_time().is_nan() {
+        return String::new();
+    }
+    format!(
+        "{:04}-{:02}-{:02}T{:02}:{:02}",
+        date.get_full_year(),
+        date.get_month() + 1,
+        date.get_date(),
+        date.get_hours(),
+        date.get_minutes()
+    )
+}
+
+/// Focuses the first element of the root holding `near` (the widget's shadow root) whose id is
+/// `id`, or starts with it when `prefix` is set.
+pub(crate) fn focus_id(near: &Element, id: &str, prefix: bool) {
+    let operator = if prefix { "^=" } else { "=" };
+    let selector = format!("[id{operator}\"{}\"]", id.replace('\\', "\\\\").replace('"', "\\\""));
+    let root = near.get_root_node();
+    let found = match root.dyn_ref::<web_sys::ShadowRoot>() {
+        Some(shadow) => shadow.query_selector(&selector).ok().flatten(),
+        None => root
+            .dyn_ref::<web_sys::Document>()
+            .and_then(|d| d.query_selector(&selector).ok().flatten()),
+    };
+    if let Some(element) = found.and_then(|element| element.dyn_into::<HtmlElement>().ok()) {
+        let _ = element.focus();
+    }
+}
+
+/// [`focus_id`] once the view has caught up with the state (after the next frame).
+pub(crate) fn focus_id_later(near: Element, id: String, prefix: bool) {
+    leptos::prelude::request_animation_frame(move || focus_id(&near, &id, prefix));
+}
+
+/// The element an event happened on.
+pub(crate) fn event_element(event: &web_sys::Event) -> Option<Element> {
+    event.target().and_then(|target| target.dyn_into::<Element>().ok())
+}
+
+/// Waits `ms` milliseconds.
+pub(crate) async fn sleep(ms: i32) {
+    let promise = js_sys::Promise::new(&mut |resolve, _| {
+        if let Some(window) = web_sys::window() {
+            let _ = window.set_timeout_with_callback_and_timeout_and_arguments_0(&resolve, ms);
+        }
+    });
+    let _ = wasm_bindgen_futures::JsFuture::from(promise).await;
+}
