@@ -156,7 +156,7 @@ fn server_problems_show_on_their_field_until_it_changes() {
 
 const EVERY_TYPE: &str = include_str!("../../../../tests/fixtures/kintone/every-type-fields.json");
 
-fn every_type(items: serde_json::Value) -> FormState {
+fn every_type(items: &serde_json::Value) -> FormState {
     let form: FormSpec =
         serde_json::from_value(json!({ "format": 1, "id": "f", "app": 1, "items": items }))
             .unwrap();
@@ -170,7 +170,7 @@ fn cell(row: usize, code: &str) -> Slot {
 
 #[test]
 fn subtable_rows_are_added_filled_checked_and_removed() {
-    let mut state = every_type(json!([{ "field": "明細" }]));
+    let mut state = every_type(&json!([{ "field": "明細" }]));
     assert_eq!(state.row_count("明細"), 0);
     state.add_row("明細");
     state.add_row("明細");
@@ -197,7 +197,7 @@ fn subtable_rows_are_added_filled_checked_and_removed() {
 
 #[test]
 fn selections_from_a_closed_list_or_typed_codes() {
-    let mut state = every_type(json!([{ "field": "担当者" }, { "field": "部署" }]));
+    let mut state = every_type(&json!([{ "field": "担当者" }, { "field": "部署" }]));
     assert_eq!(
         state.value("担当者"),
         Some(&Value::Entities(Vec::new())),
@@ -221,7 +221,7 @@ fn date_times_carry_the_visitors_offset() {
     assert_eq!(with_offset("2026-07-01T10:30", 240), "2026-07-01T10:30-04:00");
     assert_eq!(with_offset("2026-07-01T10:30", -330), "2026-07-01T10:30+05:30");
     assert_eq!(with_offset("", -540), "", "an empty input stays empty");
-    let mut state = every_type(json!([{ "field": "来場日時" }]));
+    let mut state = every_type(&json!([{ "field": "来場日時" }]));
     state.set("来場日時", Value::Text(with_offset("2026-12-01T10:30", -540)));
     let submission = state.begin_submit(id).unwrap();
     assert_eq!(
