@@ -40,9 +40,21 @@ test("invalid input shows kintone's messages and sends nothing; valid input land
   // Invalid: too long a company name, no e-mail.
   await company.fill("あ".repeat(65));
   await page.getByRole("button", { name: "送信" }).click();
-  await page.getByText("65文字より短くなければなりません。").waitFor();
-  await page.getByText("必須です。").waitFor();
+  await page.getByText("65文字より短くなければなりません。", { exact: true }).waitFor();
+  await page.getByText("必須です。", { exact: true }).waitFor();
   assert.equal(await company.getAttribute("aria-invalid"), "true");
+  const described = await company.getAttribute("aria-describedby");
+  assert.equal(await page.locator(`#contact [id="${described}"]`).textContent(),
+    "65文字より短くなければなりません。", "the message is linked to its input");
+  // The error summary takes the focus and links to each field.
+  const summary = page.getByRole("group", { name: "入力内容を確認してください。" });
+  await page.waitForFunction(() =>
+    document.querySelector("#contact").shadowRoot.activeElement?.classList.contains("kform-summary"));
+  assert.deepEqual(await summary.getByRole("link").allTextContents(),
+    ["会社名: 65文字より短くなければなりません。", "メールアドレス: 必須です。"]);
+  await summary.getByRole("link", { name: /メールアドレス/ }).click();
+  assert.equal(await email.evaluate((el) => el.getRootNode().activeElement === el), true,
+    "a summary link moves the focus to its field");
   assert.deepEqual(await kintoneRecords(demo), [], "nothing invalid reached kintone");
 
   // Valid.

@@ -196,6 +196,9 @@ pub struct User {
 /// The demo app's field settings (a real `fields.json` `properties` shape).
 const DEMO_PROPERTIES: &str = include_str!("demo-app.json");
 
+/// The showcase app's field settings: every field type a public form can write.
+const SHOWCASE_PROPERTIES: &str = include_str!("demo-showcase-app.json");
+
 impl Apps {
     /// The demo: one "お問い合わせ" app (id 1) and one API token with view and add permissions.
     pub fn demo(token: impl Into<String>) -> Self {
@@ -211,6 +214,21 @@ impl Apps {
             }],
             ..Self::default()
         }
+    }
+
+    /// Adds the demo's showcase: a "セミナー申込" app (id 2) with every field type a public
+    /// form can write, and its own API token with view and add permissions.
+    pub fn with_showcase(mut self, token: impl Into<String>) -> Self {
+        // The file is part of this crate and checked by a test, so it always parses.
+        let properties = serde_json::from_str(SHOWCASE_PROPERTIES).unwrap_or_default();
+        self.apps.push(AppSpec {
+            tokens: vec![TokenSpec {
+                token: token.into(),
+                permissions: vec![Permission::View, Permission::Add],
+            }],
+            ..AppSpec::new(2, "セミナー申込", properties)
+        });
+        self
     }
 
     /// Reads `APPS.json`; a bad file is refused with the JSON path of the problem and why.

@@ -16,6 +16,9 @@ use crate::secret::Secret;
 /// The demo form definition (form id `contact`, app 1).
 const DEMO_FORM: &str = include_str!("demo-form.json");
 
+/// The showcase form (form id `showcase`, app 2): every field type a public form can write.
+const SHOWCASE_FORM: &str = include_str!("demo-showcase-form.json");
+
 /// Where the demo listens and what it serves.
 #[derive(Clone, Debug)]
 pub struct DemoOptions {
@@ -49,17 +52,24 @@ pub fn demo_form() -> Result<FormSpec, serde_json::Error> {
     serde_json::from_str(DEMO_FORM)
 }
 
-/// Runs the demo until `shutdown` completes. Prints `page:`, `kintone:`, `app:` and `token:`
-/// lines to standard output once everything listens. Its data directory is a fresh temporary
+/// The showcase form definition.
+pub fn showcase_form() -> Result<FormSpec, serde_json::Error> {
+    serde_json::from_str(SHOWCASE_FORM)
+}
+
+/// Runs the demo until `shutdown` completes. Prints `page:`, `kintone:`, `showcase app:`,
+/// `showcase token:`, `app:` and `token:` lines to standard output once everything listens. Its data directory is a fresh temporary
 /// folder, removed at the end.
 pub async fn run(
     options: DemoOptions,
     shutdown: impl Future<Output = ()> + Send + 'static,
 ) -> Result<(), DemoError> {
-    let token = random_token();
-    let fake = kform_fake_kintone::spawn(Apps::demo(token.clone())).await?;
+    let (token, showcase_token) = (random_token(), random_token());
+    let apps = Apps::demo(token.clone()).with_showcase(showcase_token.clone());
+    let fake = kform_fake_kintone::spawn(apps).await?;
     let form = demo_form()?;
-    let app_id = form.app;
+    let showcase = showcase_form()?;
+    let (app_id, showcase_app) = (form.app, showcase.app);
     if !options.widget_dir.join("kform.js").is_file() {
         tracing::warn!(dir = %options.widget_dir.display(), "no widget bundle found; run `cargo xtask build-widget`");
     }
@@ -67,12 +77,15 @@ pub async fn run(
     let mut config =
         demo_config(fake.url(), &token, form, &data_dir, Some(options.widget_dir.clone()));
     config.pages_dir = Some(options.pages_dir.clone());
+    add_form(&mut config, showcase, &showcase_token);
     let state = crate::serve::open(&config).await?;
     let listener = tokio::net::TcpListener::bind((Ipv4Addr::LOCALHOST, options.port)).await?;
     let page = listener.local_addr()?;
     let mut stdout = std::io::stdout().lock();
     writeln!(stdout, "page: http://{page}/")?;
     writeln!(stdout, "kintone: {}", fake.url())?;
+    writeln!(stdout, "showcase app: {showcase_app}")?;
+    writeln!(stdout, "showcase token: {showcase_token}")?;
     writeln!(stdout, "app: {app_id}")?;
     writeln!(stdout, "token: {token}")?;
     stdout.flush()?;
@@ -81,6 +94,16 @@ pub async fn run(
     drop(fake);
     let _ = std::fs::remove_dir_all(&data_dir);
     Ok(served?)
+}
+
+/// Adds a form on the demo connection, with the API token of its app.
+fn add_form(config: &mut Config, form: FormSpec, token: &str) {
+    if let Some(connection) = config.connections.get_mut("demo") {
+        connection.tokens.insert(form.app, vec![Secret::new(token)]);
+    }
+    let mut settings = config.forms[0].clone();
+    settings.spec = form;
+    config.forms.push(settings);
 }
 
 /// The demo's configuration: one connection to the fake kintone and the demo form.
@@ -125,5 +148,24 @@ pub fn demo_config(
             schedule_minutes: None,
             spec: form,
         }],
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use kform_core::{AppFields, lint};
+    use kform_fake_kintone::Apps;
+
+    use super::{demo_form, showcase_form};
+
+    #[test]
+    fn the_demo_forms_lint_clean_against_their_apps() {
+        let apps = Apps::demo("t").with_showcase("s");
+        for (form, app) in [(demo_form().unwrap(), &apps.apps[0]), (showcase_form().unwrap(), &apps.apps[1])] {
+            assert_eq!(form.app.0, app.id);
+            let properties = serde_json::Value::Object(app.properties.clone());
+            let fields = AppFields::from_kintone_properties("1".into(), properties).unwrap();
+            assert_eq!(lint(&fields, &form), Vec::new(), "{}", form.id);
+        }
     }
 }
