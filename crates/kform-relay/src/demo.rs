@@ -161,7 +161,9 @@ mod tests {
     #[test]
     fn the_demo_forms_lint_clean_against_their_apps() {
         let apps = Apps::demo("t").with_showcase("s");
-        for (form, app) in [(demo_form().unwrap(), &apps.apps[0]), (showcase_form().unwrap(), &apps.apps[1])] {
+        for (form, app) in
+            [(demo_form().unwrap(), &apps.apps[0]), (showcase_form().unwrap(), &apps.apps[1])]
+        {
             assert_eq!(form.app.0, app.id);
             let properties = serde_json::Value::Object(app.properties.clone());
             let fields = AppFields::from_kintone_properties("1".into(), properties).unwrap();

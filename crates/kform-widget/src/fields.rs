@@ -119,7 +119,7 @@ pub(crate) fn field_input(context: InputContext) -> AnyView {
     };
     let on_text = {
         let slot = slot.clone();
-        move |ev| state.update(|s| s.set(slot.clone(), Value::Text(event_target_value(&ev))))
+        move |ev| state.update(|s| s.edit(slot.clone(), Value::Text(event_target_value(&ev))))
     };
     let required = required.to_string();
     match field.kind {
@@ -172,7 +172,7 @@ pub(crate) fn field_input(context: InputContext) -> AnyView {
                 let slot = slot.clone();
                 move |ev| {
                     let value = browser::to_kintone(&event_target_value(&ev));
-                    state.update(|s| s.set(slot.clone(), Value::Text(value)));
+                    state.update(|s| s.edit(slot.clone(), Value::Text(value)));
                 }
             };
             view! {
@@ -212,7 +212,7 @@ pub(crate) fn field_input(context: InputContext) -> AnyView {
                     let checked = is_current(choice.value.clone());
                     let on_change = {
                         let (slot, value) = (slot.clone(), choice.value.clone());
-                        move |_| state.update(|s| s.set(slot.clone(), Value::Text(value.clone())))
+                        move |_| state.update(|s| s.edit(slot.clone(), Value::Text(value.clone())))
                     };
                     // The first button carries the id, so the summary's link focuses the group.
                     let id = (index == 0).then(|| input_id.clone());
@@ -253,7 +253,7 @@ pub(crate) fn field_input(context: InputContext) -> AnyView {
                 let slot = slot.clone();
                 move |ev| {
                     let codes = split_codes(&event_target_value(&ev));
-                    state.update(|s| s.set(slot.clone(), Value::Entities(codes)));
+                    state.update(|s| s.edit(slot.clone(), Value::Entities(codes)));
                 }
             };
             let help = state.with_untracked(|s| s.text(Text::EnterCodes));

@@ -39,7 +39,10 @@ pub struct FormState {
     descriptor: FormDescriptor,
     locale: Locale,
     values: Values,
+    /// Places the visitor changed and then left: their problems are shown.
     touched: BTreeSet<String>,
+    /// Places the visitor changed (and may still be in).
+    edited: BTreeSet<String>,
     submit_tried: bool,
     report: Report,
     server_report: Report,
@@ -76,6 +79,7 @@ impl FormState {
             locale,
             values,
             touched: BTreeSet::new(),
+            edited: BTreeSet::new(),
             submit_tried: false,
             report: Report::default(),
             server_report: Report::default(),
@@ -171,9 +175,11 @@ impl FormState {
         self.revalidate();
     }
 
-    /// Checks or unchecks one option of a list field, or one code of a selection field.
+    /// Checks or unchecks one option of a list field, or one code of a selection field (a
+    /// visitor's change, like [`Self::edit`]).
     pub fn toggle(&mut self, slot: impl Into<Slot>, option: &str, selected: bool) {
         let slot = slot.into();
+        self.edited.insert(slot.key());
         let mut items = self.list_value(slot.clone());
         items.retain(|item| item != option);
         if selected {
@@ -251,12 +257,25 @@ impl FormState {
         rows.remove(index);
         let moved = format!("{table}[");
         self.touched.retain(|key| !key.starts_with(&moved));
+        self.edited.retain(|key| !key.starts_with(&moved));
         self.set(table, Value::Rows(rows));
     }
 
-    /// Marks a field or cell as visited (on blur): its problems become visible.
+    /// Notes that the visitor left a field or cell (on blur): once it was changed, its problems
+    /// become visible. Passing through an empty field says nothing yet (no "required" while
+    /// tabbing, and no message appearing under the pointer, moving the button it aims at).
     pub fn touch(&mut self, slot: impl Into<Slot>) {
-        self.touched.insert(slot.into().key());
+        let key = slot.into().key();
+        if self.edited.contains(&key) {
+            self.touched.insert(key);
+        }
+    }
+
+    /// Notes that the visitor changed a field or cell (on input).
+    pub fn edit(&mut self, slot: impl Into<Slot>, value: Value) {
+        let slot = slot.into();
+        self.edited.insert(slot.key());
+        self.set(slot, value);
     }
 
     /// The messages to show at a field or cell: none until it was touched or a submit was tried.
@@ -457,6 +476,38 @@ impl FormState {
     }
 }
 
+/// The text of an HTML fragment: line breaks for `<br>` and block ends, no other tags, the
+/// common entities decoded.
+pub fn plain_text(html: &str) -> String {
+    let mut text = String::with_capacity(html.len());
+    let mut rest = html;
+    while let Some(start) = rest.find('<') {
+        text.push_str(&rest[..start]);
+        let Some(end) = rest[start..].find('>') else {
+            rest = &rest[start..];
+            break;
+        };
+        let tag = rest[start + 1..start + end].trim().to_ascii_lowercase();
+        let name =
+            tag.trim_start_matches('/').split(|c: char| c.is_whitespace() || c == '/').next();
+        let breaks = matches!(name, Some("br"))
+            || (tag.starts_with('/') && matches!(name, Some("p" | "div" | "li")));
+        if breaks {
+            text.push('\n');
+        }
+        rest = &rest[start + end + 1..];
+    }
+    text.push_str(rest);
+    let text = text
+        .replace("&nbsp;", " ")
+        .replace("&lt;", "<")
+        .replace("&gt;", ">")
+        .replace("&quot;", "\"")
+        .replace("&#39;", "'")
+        .replace("&amp;", "&");
+    text.trim_end().to_owned()
+}
+
 /// Codes typed in one input: separated by commas (half or full width) or white space.
 pub fn split_codes(text: &str) -> Vec<String> {
     text.split(|c: char| matches!(c, ',' | '、' | '，') || c.is_whitespace())
@@ -478,9 +529,16 @@ pub fn with_offset(local: &str, offset_west_minutes: i32) -> String {
     format!("{local}{sign}{:02}:{:02}", east / 60, east % 60)
 }
 
-/// A field's first value: the form's initial value, else kintone's default, else empty.
+/// A field's first value: the form's initial value, else kintone's default, else empty. A
+/// rich text default (HTML, `<p></p>` when empty) is shown as the plain text it holds.
 fn initial_value(field: &Field, initial: Option<Value>) -> Value {
-    initial.or_else(|| field.kind.default_input()).unwrap_or_else(|| match field.kind.shape() {
+    let default = || match (&field.kind, field.kind.default_input()) {
+        (FieldKind::RichText { .. }, Some(Value::Text(html))) => {
+            Some(Value::Text(plain_text(&html)))
+        }
+        (_, default) => default,
+    };
+    initial.or_else(default).unwrap_or_else(|| match field.kind.shape() {
         Some(Shape::Text) => Value::Text(String::new()),
         Some(Shape::Entities) => Value::Entities(Vec::new()),
         Some(Shape::Rows) => Value::Rows(Vec::new()),

@@ -4,7 +4,7 @@ use kform_core::protocol::{ErrorResponse, FormDescriptor, SubmissionState, Submi
 use kform_core::{AppFields, FormSpec, Locale, Value};
 use serde_json::json;
 
-use super::{FormState, Slot, Status, SubmitError, split_codes, with_offset};
+use super::{FormState, Slot, Status, SubmitError, plain_text, split_codes, with_offset};
 
 const FIELDS: &str = include_str!("../../../../tests/fixtures/kintone/contact-fields.json");
 
@@ -35,6 +35,11 @@ fn messages_wait_until_touched_or_submitted() {
     let mut state = state(None);
     assert!(state.visible_messages("会社名").is_empty(), "nothing before the visitor did anything");
     state.touch("会社名");
+    assert!(state.visible_messages("会社名").is_empty(), "passing through an empty field is quiet");
+    state.edit("会社名", Value::Text("x".into()));
+    assert!(state.visible_messages("会社名").is_empty(), "nothing while typing");
+    state.edit("会社名", Value::Text(String::new()));
+    state.touch("会社名");
     assert_eq!(state.visible_messages("会社名"), ["必須です。"]);
     assert!(state.visible_messages("関心").is_empty());
     assert!(state.begin_submit(id).is_none(), "invalid values are not sent");
@@ -46,6 +51,7 @@ fn messages_wait_until_touched_or_submitted() {
 #[test]
 fn english_messages_when_asked() {
     let mut state = state(Some(Locale::En));
+    state.edit("会社名", Value::Text(String::new()));
     state.touch("会社名");
     assert_eq!(state.visible_messages("会社名"), ["Required."]);
 }
@@ -177,8 +183,8 @@ fn subtable_rows_are_added_filled_checked_and_removed() {
     assert_eq!(state.row_count("明細"), 2);
     assert_eq!(state.text_value(cell(0, "数量")), "1", "a new row starts with kintone's defaults");
     state.set(cell(0, "品名"), Value::Text("ペン".into()));
+    state.edit(cell(1, "数量"), Value::Text("0".into()));
     state.touch(cell(1, "数量"));
-    state.set(cell(1, "数量"), Value::Text("0".into()));
     assert_eq!(state.visible_messages(cell(1, "数量")), ["1以上である必要があります。"]);
     assert!(state.visible_messages(cell(1, "品名")).is_empty(), "untouched cells stay quiet");
     assert!(state.visible_messages("明細").is_empty(), "a cell's problem is shown on the cell");
@@ -258,4 +264,15 @@ fn the_error_summary_names_each_shown_field_once() {
     let keys: Vec<String> = list.iter().map(|(slot, _, _)| slot.key()).collect();
     assert_eq!(keys, ["会社名", "関心"]);
     assert_eq!(list[0].2, "Required.");
+}
+
+#[test]
+fn a_rich_text_default_is_shown_as_plain_text() {
+    assert_eq!(plain_text("<p></p>"), "");
+    assert_eq!(
+        plain_text("<p>一行目<br />二行目</p><p>A &amp; B &lt;c&gt;</p>"),
+        "一行目\n二行目\nA & B <c>"
+    );
+    let state = every_type(&json!([{ "field": "詳細" }]));
+    assert_eq!(state.text_value("詳細"), "", "kintone's empty rich text is no text");
 }

@@ -1,0 +1,291 @@
+// The widget in a real browser: every field type delivered with the right JSON, kintone's
+// messages, a strict Content-Security-Policy, hostile host CSS, keyboard-only use, a lost
+// connection retried without a duplicate, and axe-core's accessibility rules.
+import assert from "node:assert/strict";
+import { createRequire } from "node:module";
+import { after, before, test } from "node:test";
+
+import { launch } from "./browser.mjs";
+import { kintoneRecords, startDemo } from "./demo.mjs";
+
+const axePath = createRequire(import.meta.url).resolve("axe-core/axe.min.js");
+
+let demo;
+let browser;
+
+before(async () => {
+  demo = await startDemo();
+  browser = await launch();
+});
+
+after(async () => {
+  await browser?.close();
+  if (demo) assert.equal(await demo.stop(), 0);
+});
+
+/** A page in Tokyo's time zone that fails the test on any script error. */
+async function open(path, options = {}) {
+  const context = await browser.newContext({ timezoneId: "Asia/Tokyo", ...options });
+  const page = await context.newPage();
+  page.errors = [];
+  page.on("pageerror", (error) => page.errors.push(error.message));
+  page.on("console", (message) => {
+    if (message.type() === "error") page.errors.push(`${message.text()} ${message.location().url}`);
+  });
+  await page.goto(new URL(path, demo.page).href);
+  return page;
+}
+
+/** The relay refuses a form sent sooner than a person could (the demo's minimum is 1 s). */
+const personPause = () => new Promise((resolve) => setTimeout(resolve, 1100));
+
+/** Runs axe-core on the page (it looks into open shadow roots) and fails on any violation. */
+async function assertAccessible(page, when) {
+  await page.addScriptTag({ path: axePath });
+  const violations = await page.evaluate(async () => {
+    const result = await window.axe.run(document, { resultTypes: ["violations"] });
+    return result.violations.map((v) => `${v.id}: ${v.help} (${v.nodes.map((n) => n.target.join(" ")).join(", ")})`);
+  });
+  assert.deepEqual(violations, [], `axe-core violations ${when}`);
+}
+
+async function recordsOf(app, predicate) {
+  for (let i = 0; i < 100; i++) {
+    const found = (await kintoneRecords(demo, app)).filter(predicate);
+    if (found.length > 0) return found;
+    await new Promise((resolve) => setTimeout(resolve, 100));
+  }
+  return [];
+}
+
+test("every field type is filled and delivered to kintone with the right JSON", async () => {
+  const page = await open("/showcase.html");
+  const form = page.locator("#showcase");
+  await form.locator("form").waitFor();
+  await page.getByLabel("氏名").fill("山田 太郎");
+  await page.getByLabel("メールアドレス").fill("taro@example.com");
+  await page.getByLabel("電話番号").fill("03-1234-5678");
+  await page.getByLabel("郵便番号").fill("103-6024");
+  await page.getByLabel("会社のWebサイト").fill("https://example.com/");
+  await page.getByLabel("業種").selectOption("製造");
+  await form.getByRole("radio", { name: "電話" }).check();
+  assert.equal(await form.getByRole("checkbox", { name: "製品A" }).isChecked(), true, "kintone's default is preselected");
+  await form.getByRole("checkbox", { name: "製品B" }).check();
+  assert.equal(await form.getByRole("checkbox", { name: "社内用" }).count(), 0, "a hidden option is not offered");
+  await form.getByRole("checkbox", { name: "西日本" }).check();
+  await page.getByLabel("予算").fill("50000");
+  await page.getByLabel("希望日").fill("2026-12-01");
+  await page.getByLabel("希望時刻").fill("14:30");
+  await page.getByLabel("来場日時").fill("2026-12-01T10:30");
+  await form.getByRole("checkbox", { name: "sato" }).check();
+  await page.getByLabel("紹介元の部署コード").fill("営業部, 開発部");
+  assert.equal(await page.getByLabel("グループコード").inputValue(), "sales", "kintone's default group");
+  // Two rows added, the second removed again. Adding a row moves the focus into it.
+  await form.getByRole("button", { name: "行を追加" }).click();
+  const row = form.getByRole("group", { name: "行 1" });
+  await page.waitForFunction(() =>
+    document.querySelector("#showcase").shadowRoot.activeElement?.id.endsWith("明細-0-品名"));
+  await page.keyboard.type("カタログ");
+  await row.getByLabel("数量").fill("3");
+  await form.getByRole("button", { name: "行を追加" }).click();
+  assert.equal(await form.getByRole("group", { name: /^行 / }).count(), 2);
+  await form.getByRole("button", { name: "この行を削除 (行 2)" }).click();
+  assert.equal(await form.getByRole("group", { name: /^行 / }).count(), 1);
+  await row.getByRole("checkbox", { name: "赤" }).check();
+  await page.getByLabel("相談内容").fill("一行目\n二行目");
+  await page.getByLabel("詳細").fill("太字 <b>なし</b>");
+  await personPause();
+  const answered = page.waitForResponse((r) => r.url().includes("/submissions"));
+  await form.getByRole("button", { name: "送信" }).click();
+  assert.equal((await answered).status(), 202);
+  await page.getByText("送信しました。ありがとうございました。").waitFor();
+
+  const [record] = await recordsOf(demo.showcase, (r) => r["氏名"].value === "山田 太郎");
+  assert.ok(record, "the record reached kintone");
+  const value = (code) => record[code].value;
+  assert.equal(value("メール"), "taro@example.com");
+  assert.equal(value("電話"), "03-1234-5678");
+  assert.equal(value("郵便番号"), "103-6024");
+  assert.equal(value("サイト"), "https://example.com/");
+  assert.equal(value("業種"), "製造");
+  assert.equal(value("連絡方法"), "電話");
+  assert.deepEqual(value("関心"), ["製品A", "製品B"]);
+  assert.deepEqual(value("地域"), ["西日本"]);
+  assert.equal(value("予算"), "50000");
+  assert.equal(value("希望日"), "2026-12-01");
+  assert.equal(value("希望時刻"), "14:30");
+  assert.equal(value("来場日時"), "2026-12-01T01:30:00Z", "10:30 in Tokyo, stored in UTC");
+  assert.deepEqual(value("担当者").map((u) => u.code), ["sato"]);
+  assert.deepEqual(value("部署").map((o) => o.code), ["営業部", "開発部"]);
+  assert.deepEqual(value("グループ").map((g) => g.code), ["sales"]);
+  assert.equal(value("明細").length, 1);
+  const cells = value("明細")[0].value;
+  assert.equal(cells["品名"].value, "カタログ");
+  assert.equal(cells["数量"].value, "3");
+  assert.deepEqual(cells["色"].value, ["赤"]);
+  assert.equal(value("相談内容"), "一行目\n二行目");
+  assert.equal(value("詳細"), "太字 <b>なし</b>");
+  assert.equal(value("フォーム識別"), "demo-showcase", "the hidden identifier");
+  assert.deepEqual(page.errors, []);
+});
+
+test("each rule shows kintone's message on its field, and cells on their row", async () => {
+  const page = await open("/showcase.html");
+  const form = page.locator("#showcase");
+  await form.locator("form").waitFor();
+  const messageOf = async (label) => {
+    const input = page.getByLabel(label);
+    const id = await input.getAttribute("aria-describedby");
+    return (await form.locator(`[id="${id.split(" ").pop()}"]`).textContent()).trim();
+  };
+  await page.getByLabel("氏名").fill("あ".repeat(21));
+  await page.getByLabel("メールアドレス").fill("taro@");
+  await page.getByLabel("電話番号").fill("電話して");
+  await page.getByLabel("郵便番号").fill("12-34");
+  await page.getByLabel("会社のWebサイト").fill("example.com");
+  await page.getByLabel("予算").fill("-5");
+  await form.getByRole("button", { name: "行を追加" }).click();
+  await form.getByRole("group", { name: "行 1" }).getByLabel("数量").fill("0");
+  await form.getByRole("button", { name: "送信" }).click();
+  assert.equal(await messageOf("氏名"), "21文字より短くなければなりません。");
+  assert.equal(await messageOf("メールアドレス"), "メールアドレスの形式が正しくありません。");
+  assert.equal(await messageOf("電話番号"), "電話番号の形式が正しくありません。");
+  assert.equal(await messageOf("郵便番号"), "郵便番号は7桁の数字で入力してください（例: 100-0001）。");
+  assert.equal(await messageOf("会社のWebサイト"), "http:// または https:// で始まるURLを入力してください。");
+  assert.equal(await messageOf("予算"), "0以上である必要があります。");
+  assert.equal(await messageOf("業種"), "必須です。");
+  const row = form.getByRole("group", { name: "行 1" });
+  assert.equal(await row.locator(".kform-message").allTextContents().then((t) => t.filter(Boolean)).then((t) => t.join("|")),
+    "必須です。|1以上である必要があります。");
+  assert.equal(await page.getByLabel("氏名").getAttribute("aria-invalid"), "true");
+  await assertAccessible(page, "with every message shown");
+  assert.deepEqual(page.errors, []);
+});
+
+test("the form works under a strict Content-Security-Policy", async () => {
+  const page = await open("/strict-csp.html");
+  const violations = [];
+  page.on("console", (message) => {
+    if (/Content Security Policy|Refused to/i.test(message.text())) violations.push(message.text());
+  });
+  const form = page.locator("#contact");
+  await form.locator("form").waitFor();
+  const background = await form.getByRole("button", { name: "Send" })
+    .evaluate((button) => getComputedStyle(button).backgroundColor);
+  assert.equal(background, "rgb(29, 111, 216)", "the widget's own stylesheet applies");
+  await page.getByLabel("会社名").fill("CSP株式会社");
+  await page.getByLabel("メールアドレス").fill("csp@example.com");
+  await page.getByLabel("問い合わせ種別").selectOption({ index: 1 });
+  await page.getByLabel("お問い合わせ内容").fill("strict");
+  await personPause();
+  await form.getByRole("button", { name: "Send" }).click();
+  await page.getByText("Thank you. Your message was sent.").waitFor();
+  assert.deepEqual(violations, [], "nothing was refused by the policy");
+  assert.deepEqual(page.errors, []);
+});
+
+test("hostile host CSS does not reach the form", async () => {
+  const page = await open("/hostile.html");
+  const form = page.locator("#contact");
+  await form.locator("form").waitFor();
+  const company = page.getByLabel("会社名");
+  assert.equal(await company.isVisible(), true, "inputs stay visible");
+  const style = await form.locator("label.kform-label").first()
+    .evaluate((label) => ({ size: getComputedStyle(label).fontSize, color: getComputedStyle(label).color }));
+  assert.notEqual(style.size, "40px", "the page's font size does not leak in");
+  assert.notEqual(style.color, "rgb(255, 0, 255)", "nor its colour");
+  await company.fill("Hostile Inc.");
+  await page.getByLabel("メールアドレス").fill("hostile@example.com");
+  await page.getByLabel("問い合わせ種別").selectOption({ index: 1 });
+  await page.getByLabel("お問い合わせ内容").fill("still works");
+  await personPause();
+  await form.getByRole("button", { name: "Send" }).click();
+  await page.getByText("Thank you. Your message was sent.").waitFor();
+});
+
+test("keyboard only: tab through, type, choose, submit with Enter", async () => {
+  const page = await open("/");
+  await page.locator("#contact form").waitFor();
+  await page.locator("body").click({ position: { x: 1, y: 1 } });
+  // Tab past the page's navigation links into the form.
+  for (let i = 0; i < 20; i++) {
+    await page.keyboard.press("Tab");
+    const label = await page.evaluate(() =>
+      document.activeElement?.shadowRoot?.activeElement?.id ?? "");
+    if (label.endsWith("会社名")) break;
+  }
+  await page.keyboard.type("キーボード株式会社");
+  await page.keyboard.press("Tab");
+  await page.keyboard.type("keys@example.com");
+  await page.keyboard.press("Tab");
+  await page.keyboard.press("ArrowDown");
+  await page.keyboard.press("Tab");
+  await page.keyboard.type("Enter で送信");
+  await personPause();
+  // Enter in a text input submits; the answer lands in kintone.
+  await page.keyboard.press("Shift+Tab");
+  await page.keyboard.press("Shift+Tab");
+  await page.keyboard.press("Shift+Tab");
+  await page.keyboard.press("Enter");
+  await page.getByText("送信しました。ありがとうございました。").waitFor();
+  const [record] = await recordsOf(demo, (r) => r["会社名"].value === "キーボード株式会社");
+  assert.equal(record["メールアドレス"].value, "keys@example.com");
+  assert.notEqual(record["問い合わせ種別"].value, "", "the arrow key chose an option");
+  assert.equal(record["お問い合わせ内容"].value, "Enter で送信");
+});
+
+test("a lost connection is retried with the same submission: one record", async () => {
+  const page = await open("/");
+  const form = page.locator("#contact");
+  await form.locator("form").waitFor();
+  // The first try reaches the relay, but its answer is lost on the way back.
+  let tries = 0;
+  const ids = [];
+  await page.route("**/submissions*", async (route) => {
+    tries += 1;
+    ids.push(JSON.parse(route.request().postData()).submission_id);
+    if (tries === 1) {
+      await route.fetch();
+      await route.abort("connectionreset");
+    } else {
+      await route.continue();
+    }
+  });
+  const events = [];
+  await page.exposeFunction("kformEvent", (name, detail) => events.push([name, detail]));
+  await page.evaluate(() => {
+    for (const name of ["kform:error", "kform:submitted"]) {
+      document.querySelector("#contact").addEventListener(name, (e) => window.kformEvent(name, e.detail));
+    }
+  });
+  await page.getByLabel("会社名").fill("再送株式会社");
+  await page.getByLabel("メールアドレス").fill("retry@example.com");
+  await page.getByLabel("問い合わせ種別").selectOption({ index: 1 });
+  await page.getByLabel("お問い合わせ内容").fill("once");
+  await personPause();
+  await form.getByRole("button", { name: "送信" }).click();
+  await page.getByText("接続できませんでした。自動で再送しています…").waitFor();
+  assert.equal(await form.getByRole("button", { name: "送信中…" }).isDisabled(), true);
+  await page.getByText("送信しました。ありがとうございました。").waitFor();
+  assert.equal(tries, 2);
+  assert.equal(ids[0], ids[1], "the retry carries the same submission id");
+  assert.equal(events[0][0], "kform:error");
+  assert.equal(events[0][1].retrying_in_ms, 1000);
+  assert.equal(events.at(-1)[0], "kform:submitted");
+  await new Promise((resolve) => setTimeout(resolve, 1000));
+  const records = await recordsOf(demo, (r) => r["会社名"].value === "再送株式会社");
+  assert.equal(records.length, 1, "exactly one record");
+});
+
+test("axe-core finds no violations on the demo forms, fresh and sent", async () => {
+  for (const [path, id] of [["/", "contact"], ["/showcase.html", "showcase"]]) {
+    const page = await open(path);
+    await page.locator(`#${id} form`).waitFor();
+    await assertAccessible(page, `on ${path}`);
+  }
+  const page = await open("/element.html");
+  await page.locator("#contact form").waitFor();
+  await page.getByRole("button", { name: "Send" }).click();
+  await page.getByText("Required.", { exact: true }).first().waitFor();
+  await assertAccessible(page, "after a refused submit");
+});
