@@ -171,11 +171,14 @@ test("<kform-form> and KForm.mount with onSubmit work side by side on one page",
     document.querySelector("main").append(div);
     window.submitted = null;
     await KForm.mount(div, {
-      form: "contact", relay: "/", lang: "en", onSubmit: (detail) => { window.submitted = detail; },
+      form: "contact", relay: "/", lang: "en", values: { 会社名: "Given Co", 問い合わせ種別: "見積依頼" },
+      onSubmit: (detail) => { window.submitted = detail; },
     });
   });
   const second = page.locator("#second");
   await second.locator("form").waitFor();
+  assert.equal(await second.getByLabel("会社名").inputValue(), "Given Co", "values prefill by field code");
+  assert.equal(await second.getByLabel("問い合わせ種別").inputValue(), "見積依頼");
   await second.getByLabel("会社名").fill("Second Co");
   await second.getByLabel("メールアドレス").fill("second@example.com");
   await new Promise((resolve) => setTimeout(resolve, 1100));

@@ -18,6 +18,16 @@ const defaultRelay = here.href.includes("/widget/")
   : new URL("..", here).href;
 const mounted = new WeakMap();
 
+/** `values` as a query string (a list is a repeated parameter), or null. */
+function query(values) {
+  if (!values) return null;
+  const params = new URLSearchParams();
+  for (const [code, value] of Object.entries(values)) {
+    for (const item of Array.isArray(value) ? value : [value]) params.append(code, String(item));
+  }
+  return params.toString();
+}
+
 function absolute(relay) {
   return new URL(relay || defaultRelay, document.baseURI).href;
 }
@@ -25,12 +35,13 @@ function absolute(relay) {
 export const KForm = {
   /**
    * Mounts the form `form` from `relay` into `element`; resolves to a handle with unmount().
+   * `values` prefills fields by field code (`{ 会社名: "…", 関心: ["A", "B"] }`).
    * `onSubmit(detail)` is called with the relay's answer after each successful submission.
    */
-  async mount(element, { form, relay, lang, onSubmit } = {}) {
+  async mount(element, { form, relay, lang, values, onSubmit } = {}) {
     await ready;
     mounted.get(element)?.unmount();
-    const handle = mount(element, String(form), absolute(relay), lang ?? null);
+    const handle = mount(element, String(form), absolute(relay), lang ?? null, query(values));
     let listener = null;
     if (typeof onSubmit === "function") {
       listener = (event) => onSubmit(event.detail);

@@ -17,8 +17,8 @@ use crate::state::{FormState, Slot, Status, SubmitError};
 /// Where the form comes from.
 #[derive(Clone)]
 pub(crate) enum Source {
-    /// Loaded from the relay, and submitted to it.
-    Relay(Endpoint),
+    /// Loaded from the relay, and submitted to it; prefilled with the given values.
+    Relay(Endpoint, Vec<(String, String)>),
     /// Given directly (editor preview, tests): validated like a live form, never sent.
     Preview(FormDescriptor),
 }
@@ -33,11 +33,13 @@ pub(crate) fn kintone_form(
     let loaded: RwSignal<Option<Result<RwSignal<FormState>, ()>>> = RwSignal::new(None);
     let show = {
         let host = host.clone();
-        move |descriptor, render_token: Option<String>| {
+        move |descriptor, render_token: Option<String>, values: &[(String, String)]| {
             let mut state = FormState::new(descriptor, locale);
-            // A live form takes prefilled values from the page address; a preview does not.
+            // A live form takes prefilled values from the page address and the host page's
+            // `values`; a preview does not.
             if render_token.is_some() {
-                let query = page_query();
+                let mut query = page_query();
+                query.extend(values.iter().cloned());
                 let pairs: Vec<(&str, &str)> =
                     query.iter().map(|(name, value)| (name.as_str(), value.as_str())).collect();
                 state.prefill(pairs.iter().copied());
@@ -54,15 +56,15 @@ pub(crate) fn kintone_form(
     };
     let endpoint = match source {
         Source::Preview(descriptor) => {
-            show(descriptor, None);
+            show(descriptor, None, &[]);
             None
         }
-        Source::Relay(endpoint) => {
+        Source::Relay(endpoint, values) => {
             let request = endpoint.clone();
             let host = host.clone();
             spawn_local(async move {
                 match api::load(&request).await {
-                    Ok((descriptor, render_token)) => show(descriptor, render_token),
+                    Ok((descriptor, render_token)) => show(descriptor, render_token, &values),
                     Err(reason) => {
                         emit(&host, "kform:error", &json!({ "stage": "load", "reason": reason }));
                         loaded.set(Some(Err(())));
@@ -345,6 +347,11 @@ fn error_summary(state: RwSignal<FormState>, mount_id: u32) -> impl IntoView {
 fn page_query() -> Vec<(String, String)> {
     let search =
         web_sys::window().and_then(|window| window.location().search().ok()).unwrap_or_default();
+    parse_query(&search)
+}
+
+/// A query string's parameters, decoded (`+` is a space); a leading `?` is ignored.
+pub(crate) fn parse_query(search: &str) -> Vec<(String, String)> {
     let decode = |part: &str| {
         js_sys::decode_uri_component(&part.replace('+', " "))
             .ok()

@@ -40,6 +40,8 @@ impl FormHandle {
 }
 
 /// Mounts the form `form_id` served by the relay at `relay` (an absolute URL) into `host`.
+/// `values` prefills fields like the page address does, as a query string
+/// (`会社名=…&関心=A&関心=B`), applied after the page address.
 #[wasm_bindgen]
 #[expect(
     clippy::needless_pass_by_value,
@@ -50,9 +52,11 @@ pub fn mount(
     form_id: String,
     relay: String,
     lang: Option<String>,
+    values: Option<String>,
 ) -> Result<FormHandle, JsValue> {
     let relay = relay.trim_end_matches('/').to_owned();
-    mount_source(host, Source::Relay(Endpoint { relay, form_id }), lang.as_deref())
+    let values = values.map(|query| crate::app::parse_query(&query)).unwrap_or_default();
+    mount_source(host, Source::Relay(Endpoint { relay, form_id }, values), lang.as_deref())
 }
 
 /// Mounts a form from a descriptor (the JSON of `GET /v1/forms/{id}`) without a relay: the
