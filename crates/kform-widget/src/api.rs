@@ -28,7 +28,7 @@ pub(crate) async fn load(endpoint: &Endpoint) -> Result<(FormDescriptor, Option<
         return Err(format!("the relay answered {}", response.status()));
     }
     let render_token = response.headers().get("kform-render-token");
-    let descriptor = response.json().await.map_err(|err| err.to_string())?;
+    let descriptor = read(&response).await.map_err(|err| err.to_string())?;
     Ok((descriptor, render_token))
 }
 
@@ -48,10 +48,10 @@ pub(crate) async fn submit(
         .await
         .map_err(|err| SubmitError::Unreachable(err.to_string()))?;
     match response.status() {
-        200..=299 => response.json().await.map_err(|err| SubmitError::Unreachable(err.to_string())),
+        200..=299 => read(&response).await.map_err(|err| SubmitError::Unreachable(err.to_string())),
         // The relay's spam checks: say what to do rather than "try again later".
         400 => {
-            let code = response.json::<ErrorResponse>().await.ok().and_then(|answer| answer.code);
+            let code = read::<ErrorResponse>(&response).await.ok().and_then(|answer| answer.code);
             let text = match code.as_deref() {
                 Some("too_fast") => Text::TooFast,
                 Some(code) if code.starts_with("render_token") => Text::ReloadForm,
@@ -59,8 +59,7 @@ pub(crate) async fn submit(
             };
             Err(SubmitError::Failed(text.get(locale).to_owned()))
         }
-        422 => Err(response
-            .json::<ErrorResponse>()
+        422 => Err(read::<ErrorResponse>(&response)
             .await
             .map_or_else(|_| failed(), SubmitError::Invalid)),
         status @ (408 | 429 | 500..=599) => {
@@ -68,6 +67,22 @@ pub(crate) async fn submit(
         }
         _ => Err(failed()),
     }
+}
+
+/// Reads a JSON answer into `T`.
+async fn read<T: serde::de::DeserializeOwned>(
+    response: &gloo_net::http::Response,
+) -> Result<T, String> {
+    let text = response.text().await.map_err(|err| err.to_string())?;
+    from_json(&text)
+}
+
+/// Parses JSON into `T` through a `serde_json::Value`: each type's deserializer is then built
+/// for the small `Value` reader rather than for the text parser, which keeps the `.wasm`
+/// smaller.
+pub(crate) fn from_json<T: serde::de::DeserializeOwned>(text: &str) -> Result<T, String> {
+    let value: serde_json::Value = serde_json::from_str(text).map_err(|err| err.to_string())?;
+    serde_json::from_value(value).map_err(|err| err.to_string())
 }
 
 /// Percent-encodes a form id for use as one URL path segment.

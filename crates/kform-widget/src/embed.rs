@@ -71,7 +71,7 @@ pub fn mount_descriptor(
     descriptor: &str,
     lang: Option<String>,
 ) -> Result<FormHandle, JsValue> {
-    let descriptor: FormDescriptor = serde_json::from_str(descriptor)
+    let descriptor: FormDescriptor = crate::api::from_json(descriptor)
         .map_err(|err| JsValue::from_str(&format!("invalid form descriptor: {err}")))?;
     mount_source(host, Source::Preview(descriptor), lang.as_deref())
 }

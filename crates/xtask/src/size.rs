@@ -5,6 +5,14 @@ use std::path::Path;
 
 use anyhow::{Context, Result};
 
+/// The visitor's download the widget aims for (issue 7): 50 KB brotli.
+const TARGET_BROTLI: usize = 50_000;
+
+/// The most the download may weigh before every build fails. It is a ratchet, not the target:
+/// Leptos, serde and the core's validation weigh about 197 KB today (see README, "Size"), so
+/// the 60 KB gate the target asks for would fail every build. Lower it as the bundle shrinks.
+const BUDGET_BROTLI: usize = 205_000;
+
 pub(crate) fn report(dir: &Path, files: &[&str]) -> Result<()> {
     let mut total = [0usize; 3];
     eprintln!("xtask: widget download size (what a browser fetches)");
@@ -18,8 +26,21 @@ pub(crate) fn report(dir: &Path, files: &[&str]) -> Result<()> {
         eprintln!("xtask:   {name:<24} {:>10} {:>10} {:>10}", sizes[0], sizes[1], sizes[2]);
     }
     eprintln!("xtask:   {:<24} {:>10} {:>10} {:>10}", "total", total[0], total[1], total[2]);
+    eprintln!(
+        "xtask:   brotli total {:.1} KB: target {:.0} KB ({:.2}× over), budget {:.0} KB",
+        total[2] as f64 / 1e3,
+        TARGET_BROTLI as f64 / 1e3,
+        total[2] as f64 / TARGET_BROTLI as f64,
+        BUDGET_BROTLI as f64 / 1e3
+    );
     let json = format!(r#"{{"raw": {}, "gzip": {}, "brotli": {}}}"#, total[0], total[1], total[2]);
-    std::fs::write(dir.join("size.json"), json).context("cannot write pkg/size.json")
+    std::fs::write(dir.join("size.json"), json).context("cannot write pkg/size.json")?;
+    anyhow::ensure!(
+        total[2] <= BUDGET_BROTLI,
+        "the widget's download grew to {} bytes (brotli), over its budget of {BUDGET_BROTLI}",
+        total[2]
+    );
+    Ok(())
 }
 
 fn gzip(bytes: &[u8]) -> Result<usize> {
