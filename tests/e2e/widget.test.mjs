@@ -64,11 +64,13 @@ test("every field type is filled and delivered to kintone with the right JSON", 
   await form.locator("form").waitFor();
   await page.getByLabel("氏名").fill("山田 太郎");
   await page.getByLabel("メールアドレス").fill("taro@example.com");
-  await page.getByLabel("電話番号").fill("03-1234-5678");
   await page.getByLabel("郵便番号").fill("103-6024");
   await page.getByLabel("会社のWebサイト").fill("https://example.com/");
   await page.getByLabel("業種").selectOption("製造");
+  // 電話番号 is asked only when the visitor wants a call.
+  assert.equal(await page.getByLabel("電話番号").count(), 0);
   await form.getByRole("radio", { name: "電話" }).check();
+  await page.getByLabel("電話番号").fill("03-1234-5678");
   assert.equal(await form.getByRole("checkbox", { name: "製品A" }).isChecked(), true, "kintone's default is preselected");
   await form.getByRole("checkbox", { name: "製品B" }).check();
   assert.equal(await form.getByRole("checkbox", { name: "社内用" }).count(), 0, "a hidden option is not offered");
@@ -140,6 +142,7 @@ test("each rule shows kintone's message on its field, and cells on their row", a
   };
   await page.getByLabel("氏名").fill("あ".repeat(21));
   await page.getByLabel("メールアドレス").fill("taro@");
+  await form.getByRole("radio", { name: "電話" }).check();
   await page.getByLabel("電話番号").fill("電話して");
   await page.getByLabel("郵便番号").fill("12-34");
   await page.getByLabel("会社のWebサイト").fill("example.com");

@@ -13,7 +13,7 @@ pub use crate::field::AppId;
 use crate::field::{AppFields, FieldCode};
 use crate::message::Locale;
 use crate::number::NumberPrecision;
-use crate::value::Value;
+use crate::value::{Value, Values};
 
 /// The form definition format this crate reads and writes.
 pub const FORM_FORMAT_VERSION: u32 = 1;
@@ -125,12 +125,47 @@ pub struct FormItem {
     /// parameter, Google's click id, or the referring page).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub capture: Option<Capture>,
+    /// Shows the item only while another item has one of the given values; otherwise it is
+    /// neither checked nor sent.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub show_if: Option<ShowIf>,
 }
 
 impl FormItem {
-    /// Whether the visitor sees the item (not a fixed hidden value, not a capture).
+    /// Whether the visitor can see the item at all (not a fixed hidden value, not a capture);
+    /// [`Self::applies`] tells whether its condition holds.
     pub fn is_shown(&self) -> bool {
         self.hidden.is_none() && self.capture.is_none()
+    }
+
+    /// Whether the item's condition holds for `values` (an item without one always applies).
+    pub fn applies(&self, values: &Values) -> bool {
+        self.show_if.as_ref().is_none_or(|condition| condition.holds(values))
+    }
+}
+
+/// A condition on another item's value: `{"field": "種別", "in": ["見積依頼"]}`.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ShowIf {
+    /// The field whose value decides; it must be a shown item without a condition of its own.
+    pub field: FieldCode,
+    /// The values that show the item: the field's text is one of them, or, for a list or a
+    /// selection, one of its items is.
+    #[serde(rename = "in")]
+    pub any_of: Vec<String>,
+}
+
+impl ShowIf {
+    /// Whether the condition holds for `values`.
+    pub fn holds(&self, values: &Values) -> bool {
+        match values.get(self.field.as_str()) {
+            Some(Value::Text(text)) => self.any_of.contains(text),
+            Some(Value::List(items) | Value::Entities(items)) => {
+                items.iter().any(|item| self.any_of.contains(item))
+            }
+            _ => false,
+        }
     }
 }
 

@@ -30,7 +30,7 @@ pub mod value;
 pub use field::{
     AppFields, AppId, Choice, Field, FieldCode, FieldKind, NumberLimits, Shape, TextLimits,
 };
-pub use form::{Capture, FormId, FormItem, FormSpec, InputHint, OnSuccess};
+pub use form::{Capture, FormId, FormItem, FormSpec, InputHint, OnSuccess, ShowIf};
 pub use lint::{LintIssue, LintProblem, lint};
 pub use message::Locale;
 pub use record::{Record, RecordValue, Valid};

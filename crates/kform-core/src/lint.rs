@@ -75,6 +75,16 @@ pub enum LintProblem {
     CaptureNotApplicable,
     /// An item cannot both capture the visit and have a fixed hidden value.
     CaptureWithHidden,
+    /// `show_if` names a field that is not a shown item without a condition of its own.
+    ShowIfUnknownField {
+        /// The field the condition names.
+        condition: FieldCode,
+    },
+    /// `show_if` on a field kintone requires: while hidden it is not sent, and kintone would
+    /// refuse the record.
+    ShowIfRequired,
+    /// `show_if` on an item the visitor never sees (a fixed hidden value or a capture).
+    ShowIfNotShown,
     /// An input hint on a field that is not `SINGLE_LINE_TEXT`.
     HintNotApplicable {
         /// The hint.
@@ -161,6 +171,24 @@ pub fn lint(fields: &AppFields, form: &FormSpec) -> Vec<LintIssue> {
                 LintProblem::NotWritable { kintone_type: actual.to_owned(), reason: *reason };
             push(at, Some(code), problem);
             continue;
+        }
+        if let Some(condition) = &item.show_if {
+            let decides = form.items.iter().any(|other| {
+                other.is_shown()
+                    && other.show_if.is_none()
+                    && other.field.as_ref() == Some(&condition.field)
+            });
+            if !decides {
+                let problem =
+                    LintProblem::ShowIfUnknownField { condition: condition.field.clone() };
+                push(at, Some(code), problem);
+            }
+            if field.required {
+                push(at, Some(code), LintProblem::ShowIfRequired);
+            }
+            if !item.is_shown() {
+                push(at, Some(code), LintProblem::ShowIfNotShown);
+            }
         }
         if item.capture.is_some() {
             if item.hidden.is_some() {

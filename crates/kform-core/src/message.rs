@@ -308,6 +308,26 @@ impl LintIssue {
             (LintProblem::CaptureWithHidden, En) => {
                 format!("\"{code}\" cannot have both capture and a fixed hidden value.")
             }
+            (LintProblem::ShowIfUnknownField { condition }, Ja) => format!(
+                "「{code}」の show_if が参照する「{condition}」は、条件なしで表示される項目ではありません。"
+            ),
+            (LintProblem::ShowIfUnknownField { condition }, En) => format!(
+                "The show_if of \"{code}\" names \"{condition}\", which is not an item shown without a condition."
+            ),
+            (LintProblem::ShowIfRequired, Ja) => format!(
+                "「{code}」はkintoneで必須のため、show_if で隠せません（隠れている間は送信されず、レコードが拒否されます）。"
+            ),
+            (LintProblem::ShowIfRequired, En) => format!(
+                "\"{code}\" is required in kintone, so show_if cannot hide it: while hidden it is not sent and kintone would refuse the record."
+            ),
+            (LintProblem::ShowIfNotShown, Ja) => {
+                format!(
+                    "「{code}」は表示されない項目（hidden または capture）のため、show_if は使えません。"
+                )
+            }
+            (LintProblem::ShowIfNotShown, En) => {
+                format!("\"{code}\" is never shown (hidden or capture), so show_if does not apply.")
+            }
             (LintProblem::HintNotApplicable { hint }, Ja) => format!(
                 "入力ヒント {} は文字列（1行）フィールドにだけ使えます（「{code}」）。",
                 hint_name(*hint)

@@ -136,6 +136,29 @@ fn hidden_values_are_fixed_and_still_validated() {
 }
 
 #[test]
+fn a_conditional_item_is_checked_and_sent_only_while_its_condition_holds() {
+    let spec = form(json!([
+        { "field": "種別" },
+        { "field": "備考", "required": true, "show_if": { "field": "種別", "in": ["資料請求"] } },
+        { "field": "人数", "show_if": { "field": "関心", "in": ["A"] } }
+    ]));
+    let values = |json| serde_json::from_value::<Values>(json).unwrap();
+    let hidden = validate(
+        &fields(),
+        &spec,
+        &values(json!({ "種別": "見積依頼", "備考": "typed before", "人数": "2" })),
+    );
+    assert_eq!(
+        serde_json::to_string(&*hidden.unwrap()).unwrap(),
+        r#"{"種別":{"value":"見積依頼"}}"#,
+        "neither checked nor sent"
+    );
+    let shown =
+        validate(&fields(), &spec, &values(json!({ "種別": "資料請求", "関心": ["A", "B"] })));
+    assert_eq!(shown.unwrap_err().to_string().trim(), "record.備考.value: required");
+}
+
+#[test]
 fn tightening_required_and_form_errors() {
     let spec = form(
         json!([{ "field": "備考", "required": true }, { "field": "合計" }, { "field": "顧客名" }, { "field": "なし" }, { "label": "見出し" }]),

@@ -53,6 +53,10 @@ pub fn validate(
     let mut record = Record::default();
     for item in &form.items {
         let Some(code) = &item.field else { continue };
+        // An item whose condition does not hold is not on the form for this submission.
+        if !item.applies(values) {
+            continue;
+        }
         let Some(field) = fields.get(code) else {
             report.push(Issue::on_value(code, IssueCode::UnknownField));
             continue;

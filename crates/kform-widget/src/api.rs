@@ -28,7 +28,7 @@ pub(crate) async fn load(endpoint: &Endpoint) -> Result<(FormDescriptor, Option<
         return Err(format!("the relay answered {}", response.status()));
     }
     let render_token = response.headers().get("kform-render-token");
-    let descriptor = read(&response).await.map_err(|err| err.to_string())?;
+    let descriptor = read(&response).await?;
     Ok((descriptor, render_token))
 }
 
@@ -48,7 +48,7 @@ pub(crate) async fn submit(
         .await
         .map_err(|err| SubmitError::Unreachable(err.to_string()))?;
     match response.status() {
-        200..=299 => read(&response).await.map_err(|err| SubmitError::Unreachable(err.to_string())),
+        200..=299 => read(&response).await.map_err(SubmitError::Unreachable),
         // The relay's spam checks: say what to do rather than "try again later".
         400 => {
             let code = read::<ErrorResponse>(&response).await.ok().and_then(|answer| answer.code);

@@ -119,7 +119,17 @@ fn form_element(
         .iter()
         .enumerate()
         .filter(|(_, item)| item.is_shown())
-        .map(|(_, item)| item_view(state, &descriptor, item, mount_id))
+        .map(|(index, item)| {
+            if item.show_if.is_none() {
+                return item_view(state, &descriptor, item, mount_id);
+            }
+            // A conditional item appears and disappears with its condition; its value stays
+            // (and is not sent while it is hidden).
+            let applies = Memo::new(move |_| state.with(|s| s.item_applies(index)));
+            let (descriptor, item) = (descriptor.clone(), item.clone());
+            (move || applies.get().then(|| item_view(state, &descriptor, &item, mount_id)))
+                .into_any()
+        })
         .collect_view();
     let on_submit = move |ev: leptos::ev::SubmitEvent| {
         ev.prevent_default();
@@ -209,7 +219,13 @@ fn form_element(
         })
     };
     view! {
-        <form class="kform-form" novalidate on:submit=on_submit>
+        // Messages of a field left by a click wait until the click is over (see
+        // `FormState::touch`); a release outside the form is caught by the next key or click.
+        <form class="kform-form" novalidate on:submit=on_submit
+            on:pointerdown=move |_| state.update(|s| s.pointer(true))
+            on:pointerup=move |_| state.update(|s| s.pointer(false))
+            on:pointercancel=move |_| state.update(|s| s.pointer(false))
+            on:keydown=move |_| state.update(|s| s.pointer(false))>
             {error_summary(state, mount_id)}
             {items}
             // The honeypot: off screen, out of the tab order and hidden from assistive

@@ -43,6 +43,10 @@ pub struct FormState {
     touched: BTreeSet<String>,
     /// Places the visitor changed (and may still be in).
     edited: BTreeSet<String>,
+    /// Whether a pointer is pressed in the form: places left meanwhile wait in `leaving`.
+    pointer_down: bool,
+    /// Places left while a pointer was pressed.
+    leaving: Vec<String>,
     submit_tried: bool,
     report: Report,
     server_report: Report,
@@ -80,6 +84,8 @@ impl FormState {
             values,
             touched: BTreeSet::new(),
             edited: BTreeSet::new(),
+            pointer_down: false,
+            leaving: Vec::new(),
             submit_tried: false,
             report: Report::default(),
             server_report: Report::default(),
@@ -116,6 +122,11 @@ impl FormState {
     /// The current status.
     pub fn status(&self) -> &Status {
         &self.status
+    }
+
+    /// Whether item `index`'s condition (`show_if`) holds for the current values.
+    pub fn item_applies(&self, index: usize) -> bool {
+        self.descriptor.form.items.get(index).is_some_and(|item| item.applies(&self.values))
     }
 
     /// The value at `slot`.
@@ -264,10 +275,27 @@ impl FormState {
     /// Notes that the visitor left a field or cell (on blur): once it was changed, its problems
     /// become visible. Passing through an empty field says nothing yet (no "required" while
     /// tabbing, and no message appearing under the pointer, moving the button it aims at).
+    /// While a pointer is pressed, the message waits until it is released, so the control
+    /// being clicked does not move away from under it.
     pub fn touch(&mut self, slot: impl Into<Slot>) {
         let key = slot.into().key();
-        if self.edited.contains(&key) {
+        if self.pointer_down {
+            self.leaving.push(key);
+        } else if self.edited.contains(&key) {
             self.touched.insert(key);
+        }
+    }
+
+    /// Notes a pointer pressed (`true`) or released in the form; a release shows the messages of
+    /// places left meanwhile.
+    pub fn pointer(&mut self, down: bool) {
+        self.pointer_down = down;
+        if !down {
+            for key in std::mem::take(&mut self.leaving) {
+                if self.edited.contains(&key) {
+                    self.touched.insert(key);
+                }
+            }
         }
     }
 

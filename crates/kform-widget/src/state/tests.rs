@@ -276,3 +276,33 @@ fn a_rich_text_default_is_shown_as_plain_text() {
     let state = every_type(&json!([{ "field": "詳細" }]));
     assert_eq!(state.text_value("詳細"), "", "kintone's empty rich text is no text");
 }
+
+#[test]
+fn a_conditional_item_follows_its_condition() {
+    let mut state = every_type(&json!([
+        { "field": "連絡方法" },
+        { "field": "電話", "show_if": { "field": "連絡方法", "in": ["電話"] } }
+    ]));
+    assert!(!state.item_applies(1), "kintone's default is メール");
+    state.edit("電話", Value::Text("not a number".into()));
+    state.edit("連絡方法", Value::Text("電話".into()));
+    assert!(state.item_applies(1));
+    assert!(state.begin_submit(id).is_none(), "a shown item is checked");
+    state.edit("連絡方法", Value::Text("メール".into()));
+    let submission = state.begin_submit(id).expect("a hidden item is not checked");
+    assert!(
+        submission.values.get("電話").is_some(),
+        "the relay decides again: the value goes along"
+    );
+}
+
+#[test]
+fn a_message_waits_for_the_click_that_left_the_field() {
+    let mut state = state(None);
+    state.edit("会社名", Value::Text(String::new()));
+    state.pointer(true);
+    state.touch("会社名");
+    assert!(state.visible_messages("会社名").is_empty(), "nothing moves under the pointer");
+    state.pointer(false);
+    assert_eq!(state.visible_messages("会社名"), ["必須です。"]);
+}
