@@ -203,6 +203,12 @@ fn form_element(
             }
         }
     };
+    // Only a pressed pointer's release changes anything: typing does not notify every view.
+    let release = move || {
+        if state.with_untracked(FormState::pointer_is_down) {
+            state.update(|s| s.pointer(false));
+        }
+    };
     let sending = move || state.with(|s| s.status().is_busy());
     let button_text = move || {
         state.with(|s| s.text(if s.status().is_busy() { Text::Sending } else { Text::Submit }))
@@ -223,9 +229,9 @@ fn form_element(
         // `FormState::touch`); a release outside the form is caught by the next key or click.
         <form class="kform-form" novalidate on:submit=on_submit
             on:pointerdown=move |_| state.update(|s| s.pointer(true))
-            on:pointerup=move |_| state.update(|s| s.pointer(false))
-            on:pointercancel=move |_| state.update(|s| s.pointer(false))
-            on:keydown=move |_| state.update(|s| s.pointer(false))>
+            on:pointerup=move |_| release()
+            on:pointercancel=move |_| release()
+            on:keydown=move |_| release()>
             {error_summary(state, mount_id)}
             {items}
             // The honeypot: off screen, out of the tab order and hidden from assistive

@@ -286,6 +286,11 @@ impl FormState {
         }
     }
 
+    /// Whether a pointer is pressed in the form.
+    pub fn pointer_is_down(&self) -> bool {
+        self.pointer_down
+    }
+
     /// Notes a pointer pressed (`true`) or released in the form; a release shows the messages of
     /// places left meanwhile.
     pub fn pointer(&mut self, down: bool) {
