@@ -11,7 +11,7 @@ use web_sys::HtmlElement;
 use crate::api::{self, Endpoint};
 use crate::browser;
 use crate::embed::{emit, random_uuid};
-use crate::fields::{InputContext, labelled_input};
+use crate::fields::{InputContext, dom_id, labelled_input};
 use crate::state::{FormState, Slot, Status, SubmitError};
 
 /// Where the form comes from.
@@ -134,10 +134,9 @@ fn form_element(
     let on_submit = move |ev: leptos::ev::SubmitEvent| {
         ev.prevent_default();
         let form = browser::event_element(&ev);
-        let summary_id = format!("kform-{mount_id}-summary");
         let focus_summary = move || {
             if let Some(form) = form.clone() {
-                browser::focus_id_later(form, summary_id.clone(), false);
+                browser::focus_id_later(form, summary_id(mount_id));
             }
         };
         let Some(submission) = state.try_update(|s| s.begin_submit(random_uuid)).flatten() else {
@@ -306,14 +305,11 @@ fn item_view(
     else {
         return ().into_any();
     };
-    let slot = Slot::Field(code.as_str().to_owned());
-    let input_id = dom_id(mount_id, &slot);
     let context = InputContext {
         state,
-        slot,
+        slot: Slot::Field(code.as_str().to_owned()),
         required: field.required || item.required,
-        message_id: format!("{input_id}-message"),
-        input_id,
+        mount_id,
         placeholder: item.placeholder.clone(),
         hint: item.input_hint,
         hide_options: item.hide_options.clone(),
@@ -323,21 +319,19 @@ fn item_view(
     labelled_input(context, label, item.help.clone())
 }
 
-/// The element id of a field's input (or its first check box or radio button).
-fn dom_id(mount_id: u32, slot: &Slot) -> String {
-    match slot {
-        Slot::Field(code) => format!("kform-{mount_id}-{code}"),
-        Slot::Cell { table, row, code } => format!("kform-{mount_id}-{table}-{row}-{code}"),
-    }
+/// The element id of form `mount_id`'s error summary.
+fn summary_id(mount_id: u32) -> String {
+    format!("kform-{mount_id}-summary")
 }
 
 /// After a refused submit: a list of the problems, each a link that moves the focus to its
 /// field. It takes the focus itself, so a screen reader announces it and a keyboard user starts
 /// there.
 fn error_summary(state: RwSignal<FormState>, mount_id: u32) -> impl IntoView {
-    let problems = move || state.with(FormState::problem_list);
+    // A memo: typing that leaves the list as it was does not rebuild it.
+    let problems = Memo::new(move |_| state.with(FormState::problem_list));
     move || {
-        let problems = problems();
+        let problems = problems.get();
         (!problems.is_empty()).then(|| {
             let heading = state.with_untracked(|s| s.text(Text::FixErrors));
             let links = problems
@@ -348,16 +342,16 @@ fn error_summary(state: RwSignal<FormState>, mount_id: u32) -> impl IntoView {
                     let on_click = move |ev: leptos::ev::MouseEvent| {
                         ev.prevent_default();
                         if let Some(link) = browser::event_element(&ev) {
-                            browser::focus_id(&link, &id, false);
+                            browser::focus_id(&link, &id);
                         }
                     };
                     view! { <li><a href=href on:click=on_click>{label}": "{message}</a></li> }
                 })
                 .collect_view();
             view! {
-                <div class="kform-summary" part="error-summary" id=format!("kform-{mount_id}-summary")
-                    tabindex="-1" role="group" aria-labelledby=format!("kform-{mount_id}-summary-heading")>
-                    <p class="kform-summary-heading" id=format!("kform-{mount_id}-summary-heading")>{heading}</p>
+                <div class="kform-summary" part="error-summary" id=summary_id(mount_id)
+                    tabindex="-1" role="group" aria-labelledby=format!("{}-heading", summary_id(mount_id))>
+                    <p class="kform-summary-heading" id=format!("{}-heading", summary_id(mount_id))>{heading}</p>
                     <ul>{links}</ul>
                 </div>
             }

@@ -36,11 +36,9 @@ pub(crate) fn to_local(value: &str) -> String {
     )
 }
 
-/// Focuses the first element of the root holding `near` (the widget's shadow root) whose id is
-/// `id`, or starts with it when `prefix` is set.
-pub(crate) fn focus_id(near: &Element, id: &str, prefix: bool) {
-    let operator = if prefix { "^=" } else { "=" };
-    let selector = format!("[id{operator}\"{}\"]", id.replace('\\', "\\\\").replace('"', "\\\""));
+/// Focuses the element with id `id` in the root holding `near` (the widget's shadow root).
+pub(crate) fn focus_id(near: &Element, id: &str) {
+    let selector = format!("[id=\"{}\"]", id.replace('\\', "\\\\").replace('"', "\\\""));
     let root = near.get_root_node();
     let found = match root.dyn_ref::<web_sys::ShadowRoot>() {
         Some(shadow) => shadow.query_selector(&selector).ok().flatten(),
@@ -54,8 +52,8 @@ pub(crate) fn focus_id(near: &Element, id: &str, prefix: bool) {
 }
 
 /// [`focus_id`] once the view has caught up with the state (after the next frame).
-pub(crate) fn focus_id_later(near: Element, id: String, prefix: bool) {
-    leptos::prelude::request_animation_frame(move || focus_id(&near, &id, prefix));
+pub(crate) fn focus_id_later(near: Element, id: String) {
+    leptos::prelude::request_animation_frame(move || focus_id(&near, &id));
 }
 
 /// The element an event happened on.

@@ -9,19 +9,27 @@ use leptos::prelude::*;
 use crate::browser;
 use crate::state::{FormState, Slot, split_codes};
 
-/// What every input needs: the shared state, where its value lives, the field, and ids for
-/// labels and messages.
+/// What every input needs: the shared state, where its value lives, the field, and the mounted
+/// form's number (element ids come from it and the slot, see [`dom_id`]).
 #[derive(Clone)]
 pub(crate) struct InputContext {
     pub(crate) state: RwSignal<FormState>,
     pub(crate) slot: Slot,
     pub(crate) field: Field,
-    pub(crate) input_id: String,
-    pub(crate) message_id: String,
+    pub(crate) mount_id: u32,
     pub(crate) placeholder: Option<String>,
     pub(crate) required: bool,
     pub(crate) hint: Option<InputHint>,
     pub(crate) hide_options: Vec<String>,
+}
+
+/// The element id of the input at `slot` (a group's first check box or radio button) in form
+/// `mount_id`; the error summary's links and a new row's focus find inputs by it.
+pub(crate) fn dom_id(mount_id: u32, slot: &Slot) -> String {
+    match slot {
+        Slot::Field(code) => format!("kform-{mount_id}-{code}"),
+        Slot::Cell { table, row, code } => format!("kform-{mount_id}-{table}-{row}-{code}"),
+    }
 }
 
 /// Whether a field's input is a group of choices (a `fieldset` with a `legend`) rather than one
@@ -59,10 +67,10 @@ pub(crate) fn labelled_input(
                 .collect_view()
         }
     };
+    let input_id = dom_id(context.mount_id, &context.slot);
     let message = view! {
-        <p class="kform-message" part="error" id=context.message_id.clone() aria-live="polite">{messages}</p>
+        <p class="kform-message" part="error" id=format!("{input_id}-message") aria-live="polite">{messages}</p>
     };
-    let input_id = context.input_id.clone();
     let group = is_group(&context.field);
     let input = field_input(context);
     if group {
@@ -86,17 +94,10 @@ pub(crate) fn labelled_input(
 
 /// Renders the input for one kintone field.
 pub(crate) fn field_input(context: InputContext) -> AnyView {
-    let InputContext {
-        state,
-        slot,
-        field,
-        input_id,
-        message_id,
-        placeholder,
-        required,
-        hint,
-        hide_options,
-    } = context;
+    let InputContext { state, slot, field, mount_id, placeholder, required, hint, hide_options } =
+        context;
+    let input_id = dom_id(mount_id, &slot);
+    let message_id = format!("{input_id}-message");
     let offered = |options: Vec<Choice>| {
         options.into_iter().filter(move |choice| !hide_options.contains(&choice.value))
     };
@@ -233,7 +234,7 @@ pub(crate) fn field_input(context: InputContext) -> AnyView {
         }
         FieldKind::CheckBox { options, .. } | FieldKind::MultiSelect { options, .. } => {
             let choices = offered(options).map(|choice| (choice.value, choice.label)).collect();
-            check_boxes(state, &slot, &input_id, &message_id, choices, on_blur)
+            check_boxes(state, &slot, &input_id, &message_id, choices, on_blur, invalid)
         }
         FieldKind::UserSelect(ref select)
         | FieldKind::OrganizationSelect(ref select)
@@ -244,7 +245,15 @@ pub(crate) fn field_input(context: InputContext) -> AnyView {
                     .iter()
                     .map(|entity| (entity.code.clone(), entity.code.clone()))
                     .collect();
-                return check_boxes(state, &slot, &input_id, &message_id, choices, on_blur);
+                return check_boxes(
+                    state,
+                    &slot,
+                    &input_id,
+                    &message_id,
+                    choices,
+                    on_blur,
+                    invalid,
+                );
             }
             // Anyone may be chosen: the visitor types codes. The text is not re-rendered from
             // the value, so a comma being typed stays where it is.
@@ -269,7 +278,7 @@ pub(crate) fn field_input(context: InputContext) -> AnyView {
         }
         FieldKind::Subtable { fields } => {
             let Slot::Field(table) = slot else { return ().into_any() };
-            subtable(state, table, fields.into_values().collect(), input_id)
+            subtable(state, table, fields.into_values().collect(), mount_id)
         }
         // Files need the relay's public multipart upload, which does not exist yet; the relay's
         // lint says so to the form's author.
@@ -285,6 +294,7 @@ fn check_boxes(
     message_id: &str,
     choices: Vec<(String, String)>,
     on_blur: impl Fn(leptos::ev::FocusEvent) + Clone + 'static,
+    invalid: impl Fn() -> String + Send + Sync + 'static,
 ) -> AnyView {
     let choices = choices
         .into_iter()
@@ -308,10 +318,6 @@ fn check_boxes(
             }
         })
         .collect_view();
-    let invalid = {
-        let slot = slot.clone();
-        move || (!state.with(|s| s.visible_messages(slot.clone())).is_empty()).to_string()
-    };
     view! {
         <div class="kform-choices" role="group" aria-describedby=message_id.to_owned()
             aria-invalid=invalid>{choices}</div>
@@ -325,8 +331,10 @@ fn subtable(
     state: RwSignal<FormState>,
     table: String,
     fields: Vec<Field>,
-    table_id: String,
+    mount_id: u32,
 ) -> AnyView {
+    let fields: Vec<Field> = fields.into_iter().filter(Field::is_writable).collect();
+    let first = fields.first().map(|field| field.code.as_str().to_owned());
     let count = Memo::new({
         let table = table.clone();
         move |_| state.with(|s| s.row_count(&table))
@@ -334,26 +342,23 @@ fn subtable(
     let (row_text, remove_text, add_text) = state
         .with_untracked(|s| (s.text(Text::Row), s.text(Text::RemoveRow), s.text(Text::AddRow)));
     let rows = {
-        let (table, table_id) = (table.clone(), table_id.clone());
+        let table = table.clone();
         move || {
             (0..count.get())
                 .map(|row| {
                     let cells = fields
                         .iter()
-                        .filter(|field| field.is_writable())
                         .map(|field| {
                             let slot = Slot::Cell {
                                 table: table.clone(),
                                 row,
                                 code: field.code.as_str().to_owned(),
                             };
-                            let input_id = format!("{table_id}-{row}-{}", field.code);
                             let context = InputContext {
                                 state,
                                 slot,
                                 field: field.clone(),
-                                message_id: format!("{input_id}-message"),
-                                input_id,
+                                mount_id,
                                 placeholder: None,
                                 required: field.required,
                                 hint: None,
@@ -383,8 +388,9 @@ fn subtable(
     let on_add = move |ev: leptos::ev::MouseEvent| {
         state.update(|s| s.add_row(&table));
         let row = count.get_untracked().saturating_sub(1);
-        if let Some(button) = browser::event_element(&ev) {
-            browser::focus_id_later(button, format!("{table_id}-{row}-"), true);
+        if let (Some(button), Some(code)) = (browser::event_element(&ev), first.clone()) {
+            let cell = Slot::Cell { table: table.clone(), row, code };
+            browser::focus_id_later(button, dom_id(mount_id, &cell));
         }
     };
     view! {

@@ -281,7 +281,14 @@ impl FormState {
         let key = slot.into().key();
         if self.pointer_down {
             self.leaving.push(key);
-        } else if self.edited.contains(&key) {
+        } else {
+            self.reveal(key);
+        }
+    }
+
+    /// Shows the problems at `key` if the visitor changed it.
+    fn reveal(&mut self, key: String) {
+        if self.edited.contains(&key) {
             self.touched.insert(key);
         }
     }
@@ -297,9 +304,7 @@ impl FormState {
         self.pointer_down = down;
         if !down {
             for key in std::mem::take(&mut self.leaving) {
-                if self.edited.contains(&key) {
-                    self.touched.insert(key);
-                }
+                self.reveal(key);
             }
         }
     }
@@ -635,24 +640,13 @@ impl Slot {
 
     /// Whether `issue` is shown here: a cell's issues on the cell, not on its table.
     fn holds(&self, issue: &kform_core::Issue) -> bool {
-        match self {
-            Self::Field(code) => {
-                is_on(issue, code) && !issue.path.starts_with(&format!("record.{code}.value["))
-            }
-            Self::Cell { .. } => issue.path.starts_with(&self.path_prefix()),
-        }
+        Self::of_issue(issue).as_ref() == Some(self)
     }
 }
 
 impl From<&str> for Slot {
     fn from(code: &str) -> Self {
         Self::Field(code.to_owned())
-    }
-}
-
-impl From<&String> for Slot {
-    fn from(code: &String) -> Self {
-        Self::Field(code.clone())
     }
 }
 

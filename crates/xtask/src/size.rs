@@ -9,7 +9,7 @@ use anyhow::{Context, Result};
 const TARGET_BROTLI: usize = 50_000;
 
 /// The most the download may weigh before every build fails. It is a ratchet, not the target:
-/// Leptos, serde and the core's validation weigh about 197 KB today (see README, "Size"), so
+/// Leptos, serde and the core's validation weigh about 200 KB today (see README, "Size"), so
 /// the 60 KB gate the target asks for would fail every build. Lower it as the bundle shrinks.
 const BUDGET_BROTLI: usize = 205_000;
 
