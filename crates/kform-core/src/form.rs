@@ -48,6 +48,9 @@ pub struct FormSpec {
     /// Test mode: submissions are validated and answered but never sent to kintone.
     #[serde(default, skip_serializing_if = "std::ops::Not::not")]
     pub test_mode: bool,
+    /// Shows the visitor their answers to check before anything is sent.
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub confirm: bool,
     /// A unique `SINGLE_LINE_TEXT` or `NUMBER` field on the form: a submission whose value
     /// matches an existing record updates it instead of adding one (upsert).
     #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -129,6 +132,10 @@ pub struct FormItem {
     /// neither checked nor sent.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub show_if: Option<ShowIf>,
+    /// Starts a new page: the items after it are shown once the visitor moves on ("Next") with
+    /// the items before it valid. Its label (and help) head the new page; it writes no field.
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub page_break: bool,
 }
 
 impl FormItem {
@@ -258,11 +265,22 @@ impl FormSpec {
             default_lang: Locale::default(),
             on_success: OnSuccess::default(),
             test_mode: false,
+            confirm: false,
             update_key: None,
             idempotency_field: None,
             number_precision: None,
             items,
         }
+    }
+
+    /// How many pages the form has: one more than its page breaks.
+    pub fn page_count(&self) -> usize {
+        1 + self.items.iter().filter(|item| item.page_break).count()
+    }
+
+    /// The page (from 0) item `index` is on; a page break is on the page it starts.
+    pub fn page_of(&self, index: usize) -> usize {
+        self.items.iter().take(index + 1).filter(|item| item.page_break).count()
     }
 
     /// The field codes the form writes, in item order.

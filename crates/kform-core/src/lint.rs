@@ -85,6 +85,11 @@ pub enum LintProblem {
     ShowIfRequired,
     /// `show_if` on an item the visitor never sees (a fixed hidden value or a capture).
     ShowIfNotShown,
+    /// A page break that also maps a field, has a fixed value, a capture or a condition.
+    PageBreakMisused,
+    /// A page with nothing for the visitor to see: a page break first, last, or right after
+    /// another one.
+    EmptyPage,
     /// An input hint on a field that is not `SINGLE_LINE_TEXT`.
     HintNotApplicable {
         /// The hint.
@@ -145,8 +150,25 @@ pub fn lint(fields: &AppFields, form: &FormSpec) -> Vec<LintIssue> {
     }
     let precision = form.number_precision.unwrap_or_default();
     let mut mapped: BTreeMap<&FieldCode, usize> = BTreeMap::new();
+    // Whether the page being read has shown anything yet.
+    let mut page_has_items = false;
     for (index, item) in form.items.iter().enumerate() {
         let at = Some(index);
+        if item.page_break {
+            let misused = item.field.is_some()
+                || item.hidden.is_some()
+                || item.capture.is_some()
+                || item.show_if.is_some();
+            if misused {
+                push(at, item.field.as_ref(), LintProblem::PageBreakMisused);
+            }
+            if !page_has_items {
+                push(at, None, LintProblem::EmptyPage);
+            }
+            page_has_items = false;
+            continue;
+        }
+        page_has_items |= item.is_shown();
         let Some(code) = &item.field else { continue };
         if let Some(first_item) = mapped.get(code) {
             push(at, Some(code), LintProblem::MappedTwice { first_item: *first_item });
@@ -234,6 +256,9 @@ pub fn lint(fields: &AppFields, form: &FormSpec) -> Vec<LintIssue> {
                 push(at, Some(code), problem);
             }
         }
+    }
+    if form.page_count() > 1 && !page_has_items {
+        push(form.items.len().checked_sub(1), None, LintProblem::EmptyPage);
     }
     if mapped.is_empty() {
         push(None, None, LintProblem::NothingToSend);

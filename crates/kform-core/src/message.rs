@@ -170,6 +170,18 @@ pub enum Text {
     EnterCodes,
     /// Shown while a failed submission is tried again.
     Retrying,
+    /// The button that moves to a form's next page.
+    Next,
+    /// The button that goes back to the previous page, or from the confirmation to the form.
+    Back,
+    /// The button that shows the answers for checking, on a form with a confirmation screen.
+    Review,
+    /// Heads the confirmation screen.
+    ConfirmHeading,
+    /// Names a page, before "n / total".
+    Page,
+    /// Stands for an answer left empty on the confirmation screen.
+    NoAnswer,
 }
 
 impl Text {
@@ -211,6 +223,18 @@ impl Text {
             (Self::EnterCodes, En) => "Enter codes separated by commas.",
             (Self::Retrying, Ja) => "接続できませんでした。自動で再送しています…",
             (Self::Retrying, En) => "Could not connect. Trying again…",
+            (Self::Next, Ja) => "次へ",
+            (Self::Next, En) => "Next",
+            (Self::Back, Ja) => "戻る",
+            (Self::Back, En) => "Back",
+            (Self::Review, Ja) => "確認画面へ",
+            (Self::Review, En) => "Review",
+            (Self::ConfirmHeading, Ja) => "入力内容をご確認のうえ、送信してください。",
+            (Self::ConfirmHeading, En) => "Please check your answers, then send.",
+            (Self::Page, Ja) => "ステップ",
+            (Self::Page, En) => "Step",
+            (Self::NoAnswer, Ja) => "（未入力）",
+            (Self::NoAnswer, En) => "(none)",
         }
     }
 }
@@ -327,6 +351,18 @@ impl LintIssue {
             }
             (LintProblem::ShowIfNotShown, En) => {
                 format!("\"{code}\" is never shown (hidden or capture), so show_if does not apply.")
+            }
+            (LintProblem::PageBreakMisused, Ja) => {
+                "ページ区切りは項目を区切るだけです。フィールド、hidden、capture、show_if は指定できません。".to_owned()
+            }
+            (LintProblem::PageBreakMisused, En) => {
+                "A page break only separates pages: it cannot map a field or have hidden, capture or show_if.".to_owned()
+            }
+            (LintProblem::EmptyPage, Ja) => {
+                "表示する項目のないページがあります。ページ区切りを先頭・末尾・連続に置かないでください。".to_owned()
+            }
+            (LintProblem::EmptyPage, En) => {
+                "A page shows nothing: a page break is first, last, or right after another one.".to_owned()
             }
             (LintProblem::HintNotApplicable { hint }, Ja) => format!(
                 "入力ヒント {} は文字列（1行）フィールドにだけ使えます（「{code}」）。",

@@ -12,7 +12,7 @@ use crate::api::{self, Endpoint};
 use crate::browser;
 use crate::embed::{emit, random_uuid};
 use crate::fields::{InputContext, dom_id, labelled_input};
-use crate::state::{FormState, Slot, Status, SubmitError};
+use crate::state::{Advance, FormState, Slot, Status, SubmitError};
 
 /// Where the form comes from.
 #[derive(Clone)]
@@ -113,39 +113,87 @@ fn form_element(
     mount_id: u32,
 ) -> impl IntoView {
     let descriptor = state.with_untracked(|s| s.descriptor().clone());
-    let items = descriptor
-        .form
-        .items
-        .iter()
-        .enumerate()
-        .filter(|(_, item)| item.is_shown())
-        .map(|(index, item)| {
-            if item.show_if.is_none() {
-                return item_view(state, &descriptor, item, mount_id);
+    let page = Memo::new(move |_| state.with(FormState::page));
+    let confirming = Memo::new(move |_| state.with(FormState::is_confirming));
+    // Only a change of page (or to the confirmation) rebuilds the items shown.
+    let body = move || {
+        if confirming.get() {
+            return confirmation(state, mount_id).into_any();
+        }
+        let page = page.get();
+        let items = descriptor
+            .form
+            .items
+            .iter()
+            .enumerate()
+            .filter(|(index, item)| item.is_shown() && descriptor.form.page_of(*index) == page)
+            .map(|(index, item)| {
+                if item.page_break {
+                    return page_heading(state, item, mount_id).into_any();
+                }
+                if item.show_if.is_none() {
+                    return item_view(state, &descriptor, item, mount_id);
+                }
+                // A conditional item appears and disappears with its condition; its value stays
+                // (and is not sent while it is hidden).
+                let applies = Memo::new(move |_| state.with(|s| s.item_applies(index)));
+                let (descriptor, item) = (descriptor.clone(), item.clone());
+                (move || applies.get().then(|| item_view(state, &descriptor, &item, mount_id)))
+                    .into_any()
+            })
+            .collect_view();
+        view! { {first_page_heading(state, mount_id)} {items} }.into_any()
+    };
+    let can_go_back = move || state.with(|s| s.page() > 0 || s.is_confirming());
+    let on_back = {
+        let host = host.clone();
+        move |ev: leptos::ev::MouseEvent| {
+            state.update(FormState::back);
+            let (page, pages) = state.with_untracked(|s| (s.page(), s.page_count()));
+            emit(
+                &host,
+                "kform:page",
+                &json!({ "page": page + 1, "pages": pages, "confirming": false }),
+            );
+            if let Some(button) = browser::event_element(&ev) {
+                browser::focus_id_later(button, heading_id(mount_id));
             }
-            // A conditional item appears and disappears with its condition; its value stays
-            // (and is not sent while it is hidden).
-            let applies = Memo::new(move |_| state.with(|s| s.item_applies(index)));
-            let (descriptor, item) = (descriptor.clone(), item.clone());
-            (move || applies.get().then(|| item_view(state, &descriptor, &item, mount_id)))
-                .into_any()
-        })
-        .collect_view();
+        }
+    };
     let on_submit = move |ev: leptos::ev::SubmitEvent| {
         ev.prevent_default();
         let form = browser::event_element(&ev);
-        let focus_summary = move || {
-            if let Some(form) = form.clone() {
-                browser::focus_id_later(form, summary_id(mount_id));
+        let focus_summary = {
+            let form = form.clone();
+            move || {
+                if let Some(form) = form.clone() {
+                    browser::focus_id_later(form, summary_id(mount_id));
+                }
             }
         };
-        let Some(submission) = state.try_update(|s| s.begin_submit(random_uuid)).flatten() else {
-            if state.with_untracked(|s| *s.status() == Status::Editing) {
+        let advance = state.try_update(|s| s.advance(random_uuid)).unwrap_or(Advance::Busy);
+        let submission = match advance {
+            Advance::Send(submission) => submission,
+            Advance::Busy => return,
+            Advance::Invalid => {
                 let errors = state.with_untracked(problems_json);
                 emit(&host, "kform:invalid", &json!({ "errors": errors }));
                 focus_summary();
+                return;
             }
-            return;
+            Advance::NextPage | Advance::Confirm => {
+                let (page, pages, confirming) =
+                    state.with_untracked(|s| (s.page(), s.page_count(), s.is_confirming()));
+                emit(
+                    &host,
+                    "kform:page",
+                    &json!({ "page": page + 1, "pages": pages, "confirming": confirming }),
+                );
+                if let Some(form) = form.clone() {
+                    browser::focus_id_later(form, heading_id(mount_id));
+                }
+                return;
+            }
         };
         let locale = state.with_untracked(FormState::locale);
         match endpoint.clone() {
@@ -209,9 +257,7 @@ fn form_element(
         }
     };
     let sending = move || state.with(|s| s.status().is_busy());
-    let button_text = move || {
-        state.with(|s| s.text(if s.status().is_busy() { Text::Sending } else { Text::Submit }))
-    };
+    let button_text = move || state.with(|s| s.text(s.action_text()));
     let alert = move || {
         state.with(|s| {
             let mut lines = s.form_messages();
@@ -232,7 +278,7 @@ fn form_element(
             on:pointercancel=move |_| release()
             on:keydown=move |_| release()>
             {error_summary(state, mount_id)}
-            {items}
+            {body}
             // The honeypot: off screen, out of the tab order and hidden from assistive
             // technology, so only robots that fill every input fill it.
             <div class="kform-hp" aria-hidden="true">
@@ -242,7 +288,13 @@ fn form_element(
                 </label>
             </div>
             <div class="kform-alert" role="alert">{alert}</div>
-            <button class="kform-submit" part="submit" type="submit" disabled=sending>{button_text}</button>
+            <div class="kform-actions">
+                {move || can_go_back().then(|| view! {
+                    <button class="kform-back" part="back" type="button" disabled=sending
+                        on:click=on_back.clone()>{state.with_untracked(|s| s.text(Text::Back))}</button>
+                })}
+                <button class="kform-submit" part="submit" type="submit" disabled=sending>{button_text}</button>
+            </div>
         </form>
     }
 }
@@ -317,6 +369,51 @@ fn item_view(
     };
     let label = item.label.clone().unwrap_or_else(|| field.label.clone());
     labelled_input(context, label, item.help.clone())
+}
+
+/// The element id of the heading that takes the focus when a page or the confirmation opens.
+fn heading_id(mount_id: u32) -> String {
+    format!("kform-{mount_id}-page")
+}
+
+/// "Step n / total", which takes the focus when the page opens, and the page's title.
+fn step_line(state: RwSignal<FormState>, mount_id: u32, title: Option<String>) -> impl IntoView {
+    let (page, pages, word) =
+        state.with_untracked(|s| (s.page(), s.page_count(), s.text(Text::Page)));
+    let step = format!("{word} {} / {pages}", page + 1);
+    view! {
+        <p class="kform-step" part="step" id=heading_id(mount_id) tabindex="-1">
+            <span class="kform-step-count">{step}</span>
+            {title.map(|title| view! { " " <span class="kform-step-title">{title}</span> })}
+        </p>
+    }
+}
+
+/// The first page's step line, on a form with several pages.
+fn first_page_heading(state: RwSignal<FormState>, mount_id: u32) -> Option<impl IntoView> {
+    let first = state.with_untracked(|s| s.page() == 0 && s.page_count() > 1);
+    first.then(|| step_line(state, mount_id, None))
+}
+
+/// A page break starts its page: the step line with its label, then its help.
+fn page_heading(state: RwSignal<FormState>, item: &FormItem, mount_id: u32) -> impl IntoView {
+    let help = item.help.clone().map(|help| view! { <p class="kform-help">{help}</p> });
+    view! { {step_line(state, mount_id, item.label.clone())} {help} }
+}
+
+/// The answers for checking, with the heading that takes the focus.
+fn confirmation(state: RwSignal<FormState>, mount_id: u32) -> impl IntoView {
+    let (heading, answers) = state.with_untracked(|s| (s.text(Text::ConfirmHeading), s.answers()));
+    let rows = answers
+        .into_iter()
+        .map(|(label, value)| view! { <dt>{label}</dt> <dd>{value}</dd> })
+        .collect_view();
+    view! {
+        <div class="kform-confirm" part="confirm">
+            <p class="kform-confirm-heading" id=heading_id(mount_id) tabindex="-1">{heading}</p>
+            <dl>{rows}</dl>
+        </div>
+    }
 }
 
 /// The element id of form `mount_id`'s error summary.

@@ -48,12 +48,43 @@ pub struct FormState {
     /// Places left while a pointer was pressed.
     leaving: Vec<String>,
     submit_tried: bool,
+    /// The page shown, from 0 (forms with page breaks).
+    page: usize,
+    /// Whether "Next" was tried on this page with problems on it: they are shown.
+    page_tried: bool,
+    /// Whether the answers are shown for checking before they are sent.
+    confirming: bool,
     report: Report,
     server_report: Report,
     submission_id: Option<String>,
     render_token: Option<String>,
     honeypot: String,
     status: Status,
+}
+
+/// What the form's button did ([`FormState::advance`]).
+#[derive(Clone, Debug, PartialEq)]
+pub enum Advance {
+    /// Nothing: a submission is under way.
+    Busy,
+    /// Problems stop it; they are now shown, on the page they are on.
+    Invalid,
+    /// The next page is shown.
+    NextPage,
+    /// The answers are shown for checking.
+    Confirm,
+    /// This submission is to be sent.
+    Send(Submission),
+}
+
+impl Advance {
+    /// The submission to send, if that is what happened.
+    pub fn submission(self) -> Option<Submission> {
+        match self {
+            Self::Send(submission) => Some(submission),
+            _ => None,
+        }
+    }
 }
 
 /// Why a submission came back without success.
@@ -87,6 +118,9 @@ impl FormState {
             pointer_down: false,
             leaving: Vec::new(),
             submit_tried: false,
+            page: 0,
+            page_tried: false,
+            confirming: false,
             report: Report::default(),
             server_report: Report::default(),
             submission_id: None,
@@ -320,7 +354,7 @@ impl FormState {
     /// A subtable's own messages (required, say) are shown on the table, its cells' on each cell.
     pub fn visible_messages(&self, slot: impl Into<Slot>) -> Vec<String> {
         let slot = slot.into();
-        let shown = self.submit_tried || self.touched.contains(&slot.key());
+        let shown = self.submit_tried || self.page_tried || self.touched.contains(&slot.key());
         let client = if shown { self.report.issues() } else { &[] };
         let mut messages: Vec<String> = client
             .iter()
@@ -335,13 +369,17 @@ impl FormState {
     /// After a refused submit, every problem on a shown field or cell: where it is, the label a
     /// visitor sees there (a cell's names its table and row), and the message. The error
     /// summary lists these, each linked to its input.
+    /// Only the page shown is listed: the others' inputs are not there to link to.
     pub fn problem_list(&self) -> Vec<(Slot, String, String)> {
-        if !self.submit_tried {
+        if !self.submit_tried && !self.page_tried {
             return Vec::new();
         }
         let mut list: Vec<(Slot, String, String)> = Vec::new();
         for issue in self.report.issues().iter().chain(self.server_report.issues()) {
             let Some(slot) = Slot::of_issue(issue) else { continue };
+            if self.page_of_slot(&slot) != Some(self.page) {
+                continue;
+            }
             let Some(label) = self.label_of(&slot) else { continue };
             let message = issue.code.message(self.locale);
             if !list.iter().any(|(s, _, m)| *s == slot && *m == message) {
@@ -460,28 +498,176 @@ impl FormState {
         self.render_token = token;
     }
 
-    /// Starts a submission: `None` when the values are invalid (their problems become visible) or
-    /// one is already being sent. kintone's earlier verdicts do not block a new try. The same submission id is reused until one succeeds, so a
-    /// retry is recognisable as the same submission.
-    pub fn begin_submit(&mut self, new_id: impl FnOnce() -> String) -> Option<Submission> {
+    /// The page shown, from 0.
+    pub fn page(&self) -> usize {
+        self.page
+    }
+
+    /// How many pages the form has.
+    pub fn page_count(&self) -> usize {
+        self.descriptor.form.page_count()
+    }
+
+    /// Whether item `index` is on the page shown.
+    pub fn item_on_page(&self, index: usize) -> bool {
+        self.descriptor.form.page_of(index) == self.page
+    }
+
+    /// Whether the answers are shown for checking.
+    pub fn is_confirming(&self) -> bool {
+        self.confirming
+    }
+
+    /// What the form's button does now: "Next" before the last page, "Review" on the last page
+    /// of a form with a confirmation screen, "Send" otherwise.
+    pub fn action_text(&self) -> Text {
         if self.status.is_busy() {
-            return None;
+            Text::Sending
+        } else if self.page + 1 < self.page_count() {
+            Text::Next
+        } else if self.descriptor.form.confirm && !self.confirming {
+            Text::Review
+        } else {
+            Text::Submit
+        }
+    }
+
+    /// The page of the item that shows `slot`, if one does.
+    fn page_of_slot(&self, slot: &Slot) -> Option<usize> {
+        let top = match slot {
+            Slot::Field(code) | Slot::Cell { table: code, .. } => code,
+        };
+        let index = self.descriptor.form.items.iter().position(|item| {
+            item.is_shown() && item.field.as_ref().is_some_and(|field| field.as_str() == top)
+        })?;
+        Some(self.descriptor.form.page_of(index))
+    }
+
+    /// The pages holding a problem that stops the form, first page first.
+    fn pages_with_problems(&self) -> Vec<usize> {
+        let mut pages: Vec<usize> = self
+            .report
+            .issues()
+            .iter()
+            .filter_map(Slot::of_issue)
+            .filter_map(|slot| self.page_of_slot(&slot))
+            .collect();
+        pages.sort_unstable();
+        pages.dedup();
+        pages
+    }
+
+    /// The form's button: moves to the next page when this one is valid, shows the answers for
+    /// checking when the form asks for that, or starts a submission. Problems stop it and become
+    /// visible (on the first page holding one). kintone's earlier verdicts do not block a new
+    /// try. The same submission id is reused until one succeeds, so a retry is recognisable as
+    /// the same submission, and a submission under way blocks a second one.
+    pub fn advance(&mut self, new_id: impl FnOnce() -> String) -> Advance {
+        if self.status.is_busy() {
+            return Advance::Busy;
+        }
+        let problems = self.pages_with_problems();
+        if self.page + 1 < self.page_count() {
+            if problems.contains(&self.page) {
+                self.page_tried = true;
+                return Advance::Invalid;
+            }
+            self.page += 1;
+            self.page_tried = false;
+            return Advance::NextPage;
         }
         self.submit_tried = true;
         if !self.report.is_empty() {
             self.server_report = Report::default();
             self.status = Status::Editing;
-            return None;
+            self.confirming = false;
+            if let Some(&first) = problems.first() {
+                self.page = first;
+            }
+            return Advance::Invalid;
+        }
+        if self.descriptor.form.confirm && !self.confirming {
+            self.confirming = true;
+            self.status = Status::Editing;
+            return Advance::Confirm;
         }
         let submission_id = self.submission_id.get_or_insert_with(new_id).clone();
         self.status = Status::Sending;
-        Some(Submission {
+        Advance::Send(Submission {
             submission_id: Some(submission_id),
             values: self.values.clone(),
             render_token: self.render_token.clone(),
             honeypot: Some(self.honeypot.clone()).filter(|value| !value.is_empty()),
             ..Submission::default()
         })
+    }
+
+    /// The "Back" button: from the confirmation to the form, or to the previous page.
+    pub fn back(&mut self) {
+        if self.status.is_busy() {
+            return;
+        }
+        self.status = Status::Editing;
+        if self.confirming {
+            self.confirming = false;
+        } else if self.page > 0 {
+            self.page -= 1;
+            self.page_tried = false;
+        }
+    }
+
+    /// The answers as the confirmation screen lists them: each shown item that applies, with
+    /// its label and its value as text (a subtable's rows one per line).
+    pub fn answers(&self) -> Vec<(String, String)> {
+        let form = &self.descriptor.form;
+        form.items
+            .iter()
+            .filter(|item| item.is_shown() && item.applies(&self.values))
+            .filter_map(|item| {
+                let code = item.field.as_ref()?;
+                let field = self.descriptor.fields.get(code.as_str())?;
+                if !field.is_writable() {
+                    return None;
+                }
+                let label = item.label.clone().unwrap_or_else(|| field.label.clone());
+                let text = match self.values.get(code.as_str()) {
+                    Some(Value::Rows(rows)) => {
+                        let FieldKind::Subtable { fields } = &field.kind else { return None };
+                        rows.iter()
+                            .enumerate()
+                            .map(|(row, cells)| {
+                                let cells: Vec<String> = fields
+                                    .iter()
+                                    .filter(|(_, inner)| inner.is_writable())
+                                    .map(|(code, inner)| {
+                                        format!(
+                                            "{}: {}",
+                                            inner.label,
+                                            answer_text(cells.get(code.as_str()))
+                                        )
+                                    })
+                                    .collect();
+                                format!(
+                                    "{} {}: {}",
+                                    self.text(Text::Row),
+                                    row + 1,
+                                    cells.join(" / ")
+                                )
+                            })
+                            .collect::<Vec<_>>()
+                            .join("\n")
+                    }
+                    Some(Value::Text(text)) if matches!(field.kind, FieldKind::DateTime { .. }) => {
+                        // The visitor's own time as typed, without the offset sent with it.
+                        text.get(..16).unwrap_or(text).replacen('T', " ", 1)
+                    }
+                    value => answer_text(value),
+                };
+                let text =
+                    if text.is_empty() { self.text(Text::NoAnswer).to_owned() } else { text };
+                Some((label, text))
+            })
+            .collect()
     }
 
     /// Notes that the submission is being tried again after the relay could not be reached.
@@ -504,6 +690,17 @@ impl FormState {
             }
             Err(SubmitError::Invalid(response)) => {
                 self.server_report = response.report();
+                // Back to the form, on the page of kintone's first complaint.
+                self.confirming = false;
+                let first = self
+                    .server_report
+                    .issues()
+                    .iter()
+                    .filter_map(Slot::of_issue)
+                    .find_map(|slot| self.page_of_slot(&slot));
+                if let Some(page) = first {
+                    self.page = page;
+                }
                 Status::Editing
             }
             Err(SubmitError::Failed(message)) => Status::Failed(message),
@@ -544,6 +741,15 @@ pub fn plain_text(html: &str) -> String {
         .replace("&#39;", "'")
         .replace("&amp;", "&");
     text.trim_end().to_owned()
+}
+
+/// A value as text for the confirmation screen: text as it is, lists joined by "、".
+fn answer_text(value: Option<&Value>) -> String {
+    match value {
+        Some(Value::Text(text)) => text.clone(),
+        Some(Value::List(items) | Value::Entities(items) | Value::Files(items)) => items.join("、"),
+        _ => String::new(),
+    }
 }
 
 /// Codes typed in one input: separated by commas (half or full width) or white space.

@@ -4,7 +4,9 @@ use kform_core::protocol::{ErrorResponse, FormDescriptor, SubmissionState, Submi
 use kform_core::{AppFields, FormSpec, Locale, Value};
 use serde_json::json;
 
-use super::{FormState, Slot, Status, SubmitError, plain_text, split_codes, with_offset};
+use kform_core::message::Text;
+
+use super::{Advance, FormState, Slot, Status, SubmitError, plain_text, split_codes, with_offset};
 
 const FIELDS: &str = include_str!("../../../../tests/fixtures/kintone/contact-fields.json");
 
@@ -22,7 +24,7 @@ fn sending() -> FormState {
     let mut state = state(None);
     state.set("会社名", Value::Text("ACME".into()));
     state.toggle("関心", "A", true);
-    assert!(state.begin_submit(id).is_some());
+    assert!(state.advance(id).submission().is_some());
     state
 }
 
@@ -42,7 +44,7 @@ fn messages_wait_until_touched_or_submitted() {
     state.touch("会社名");
     assert_eq!(state.visible_messages("会社名"), ["必須です。"]);
     assert!(state.visible_messages("関心").is_empty());
-    assert!(state.begin_submit(id).is_none(), "invalid values are not sent");
+    assert!(state.advance(id).submission().is_none(), "invalid values are not sent");
     assert_eq!(state.visible_messages("関心"), ["必須です。"]);
     state.set("会社名", Value::Text("x".repeat(65)));
     assert_eq!(state.visible_messages("会社名"), ["65文字より短くなければなりません。"]);
@@ -63,11 +65,11 @@ fn toggling_keeps_kintone_option_order() {
     state.toggle("関心", "A", true);
     assert!(state.is_selected("関心", "A") && state.is_selected("関心", "B"));
     state.set("会社名", Value::Text("ACME".into()));
-    let submission = state.begin_submit(id).unwrap();
+    let submission = state.advance(id).submission().unwrap();
     assert_eq!(submission.values.get("関心"), Some(&Value::List(vec!["A".into(), "B".into()])));
     state.finish_submit(Err(SubmitError::Failed("offline".into())));
     state.toggle("関心", "A", false);
-    let retry = state.begin_submit(|| "id-2".to_owned()).unwrap();
+    let retry = state.advance(|| "id-2".to_owned()).submission().unwrap();
     assert_eq!(retry.values.get("関心"), Some(&Value::List(vec!["B".into()])));
     assert_eq!(retry.submission_id.as_deref(), Some("id-1"), "a retry reuses the submission id");
 }
@@ -84,7 +86,7 @@ fn the_page_address_prefills_shown_fields_only() {
     ]);
     assert_eq!(state.text_value("会社名"), "サイボウズ");
     assert!(state.is_selected("関心", "A") && state.is_selected("関心", "B"));
-    let submission = state.begin_submit(|| "id-1".to_owned()).unwrap();
+    let submission = state.advance(|| "id-1".to_owned()).submission().unwrap();
     assert_ne!(
         submission.values.get("フォーム識別"),
         Some(&Value::Text("forged".into())),
@@ -107,13 +109,13 @@ fn capture_items_record_the_campaign_and_the_referrer_unseen() {
     state.capture(&[("utm_source", "x"), ("utm_campaign", "spring")], "https://ads.example/");
     state.set("会社名", Value::Text("ACME".into()));
     state.toggle("関心", "A", true);
-    let submission = state.begin_submit(|| "id-1".to_owned()).unwrap();
+    let submission = state.advance(|| "id-1".to_owned()).submission().unwrap();
     assert_eq!(submission.values.get("フォーム識別"), Some(&Value::Text("spring".into())));
     // フォーム識別 holds at most 10 characters: a longer campaign is dropped, not an error.
     let mut long = state;
     long.finish_submit(Err(SubmitError::Failed("offline".into())));
     long.capture(&[("utm_campaign", "spring-sale-2026")], "");
-    let submission = long.begin_submit(|| "id-1".to_owned()).unwrap();
+    let submission = long.advance(|| "id-1".to_owned()).submission().unwrap();
     assert_eq!(submission.values.get("フォーム識別"), Some(&Value::Text(String::new())));
 }
 
@@ -123,11 +125,11 @@ fn the_render_token_goes_back_and_the_honeypot_only_when_filled() {
     state.set("会社名", Value::Text("ACME".into()));
     state.toggle("関心", "A", true);
     state.set_render_token(Some("token".into()));
-    let person = state.begin_submit(|| "id-1".to_owned()).unwrap();
+    let person = state.advance(|| "id-1".to_owned()).submission().unwrap();
     assert_eq!((person.render_token.as_deref(), person.honeypot), (Some("token"), None));
     state.finish_submit(Err(SubmitError::Failed("offline".into())));
     state.set_honeypot("http://spam.example".into());
-    let robot = state.begin_submit(|| "id-2".to_owned()).unwrap();
+    let robot = state.advance(|| "id-2".to_owned()).submission().unwrap();
     assert_eq!(robot.honeypot.as_deref(), Some("http://spam.example"));
 }
 
@@ -135,7 +137,7 @@ fn the_render_token_goes_back_and_the_honeypot_only_when_filled() {
 fn a_second_submit_while_sending_is_ignored() {
     let mut state = sending();
     assert_eq!(state.status(), &Status::Sending);
-    assert!(state.begin_submit(id).is_none(), "double clicks never send twice");
+    assert!(state.advance(id).submission().is_none(), "double clicks never send twice");
     state.finish_submit(Ok(SubmitOutcome {
         submission_id: "id-1".into(),
         state: SubmissionState::Delivered,
@@ -163,9 +165,15 @@ fn server_problems_show_on_their_field_until_it_changes() {
 const EVERY_TYPE: &str = include_str!("../../../../tests/fixtures/kintone/every-type-fields.json");
 
 fn every_type(items: &serde_json::Value) -> FormState {
-    let form: FormSpec =
-        serde_json::from_value(json!({ "format": 1, "id": "f", "app": 1, "items": items }))
-            .unwrap();
+    every_type_form(json!({ "items": items }))
+}
+
+/// A form on the every-type app: `spec` gives the items and any other settings.
+fn every_type_form(mut spec: serde_json::Value) -> FormState {
+    spec["format"] = json!(1);
+    spec["id"] = json!("f");
+    spec["app"] = json!(1);
+    let form: FormSpec = serde_json::from_value(spec).unwrap();
     let fields = AppFields::from_kintone_json(EVERY_TYPE).unwrap().subset(form.field_codes());
     FormState::new(FormDescriptor { form, fields, captcha: None }, None)
 }
@@ -189,14 +197,14 @@ fn subtable_rows_are_added_filled_checked_and_removed() {
     assert!(state.visible_messages(cell(1, "品名")).is_empty(), "untouched cells stay quiet");
     assert!(state.visible_messages("明細").is_empty(), "a cell's problem is shown on the cell");
 
-    assert!(state.begin_submit(id).is_none());
+    assert!(state.advance(id).submission().is_none());
     assert_eq!(state.visible_messages(cell(1, "品名")), ["必須です。"]);
     let labels: Vec<String> = state.problem_list().into_iter().map(|(_, label, _)| label).collect();
     assert_eq!(labels, ["明細 行 2: 品名", "明細 行 2: 数量"]);
 
     state.remove_row("明細", 1);
     assert_eq!(state.row_count("明細"), 1);
-    let submission = state.begin_submit(id).expect("the remaining row is valid");
+    let submission = state.advance(id).submission().expect("the remaining row is valid");
     let Some(Value::Rows(rows)) = submission.values.get("明細") else { panic!("rows are sent") };
     assert_eq!(rows[0].get("品名"), Some(&Value::Text("ペン".into())));
 }
@@ -214,7 +222,7 @@ fn selections_from_a_closed_list_or_typed_codes() {
     assert_eq!(state.value("担当者"), Some(&Value::Entities(vec!["sato".into(), "suzuki".into()])));
     state.set("部署", Value::Entities(split_codes("営業部、 開発部,,総務部")));
     assert_eq!(state.list_value("部署"), ["営業部", "開発部", "総務部"]);
-    let submission = state.begin_submit(id).unwrap();
+    let submission = state.advance(id).submission().unwrap();
     assert_eq!(
         serde_json::to_value(submission.values.get("担当者")).unwrap(),
         json!([{ "code": "sato" }, { "code": "suzuki" }])
@@ -229,7 +237,7 @@ fn date_times_carry_the_visitors_offset() {
     assert_eq!(with_offset("", -540), "", "an empty input stays empty");
     let mut state = every_type(&json!([{ "field": "来場日時" }]));
     state.set("来場日時", Value::Text(with_offset("2026-12-01T10:30", -540)));
-    let submission = state.begin_submit(id).unwrap();
+    let submission = state.advance(id).submission().unwrap();
     assert_eq!(
         submission.values.get("来場日時"),
         Some(&Value::Text("2026-12-01T10:30+09:00".into()))
@@ -241,13 +249,16 @@ fn an_unreachable_relay_is_retried_then_reported_with_the_same_submission() {
     let mut state = sending();
     state.retrying();
     assert!(state.status().is_busy(), "the button stays disabled while retrying");
-    assert!(state.begin_submit(|| "id-2".to_owned()).is_none(), "no second submission meanwhile");
+    assert!(
+        state.advance(|| "id-2".to_owned()).submission().is_none(),
+        "no second submission meanwhile"
+    );
     state.finish_submit(Err(SubmitError::Unreachable("the relay answered 503".into())));
     assert_eq!(
         state.status(),
         &Status::Failed("送信できませんでした。時間をおいて再度お試しください。".into())
     );
-    let again = state.begin_submit(|| "id-2".to_owned()).unwrap();
+    let again = state.advance(|| "id-2".to_owned()).submission().unwrap();
     assert_eq!(
         again.submission_id.as_deref(),
         Some("id-1"),
@@ -259,7 +270,7 @@ fn an_unreachable_relay_is_retried_then_reported_with_the_same_submission() {
 fn the_error_summary_names_each_shown_field_once() {
     let mut state = state(Some(Locale::En));
     assert!(state.problem_list().is_empty(), "nothing before a submit was tried");
-    assert!(state.begin_submit(id).is_none());
+    assert!(state.advance(id).submission().is_none());
     let list = state.problem_list();
     let keys: Vec<String> = list.iter().map(|(slot, _, _)| slot.key()).collect();
     assert_eq!(keys, ["会社名", "関心"]);
@@ -287,9 +298,9 @@ fn a_conditional_item_follows_its_condition() {
     state.edit("電話", Value::Text("not a number".into()));
     state.edit("連絡方法", Value::Text("電話".into()));
     assert!(state.item_applies(1));
-    assert!(state.begin_submit(id).is_none(), "a shown item is checked");
+    assert!(state.advance(id).submission().is_none(), "a shown item is checked");
     state.edit("連絡方法", Value::Text("メール".into()));
-    let submission = state.begin_submit(id).expect("a hidden item is not checked");
+    let submission = state.advance(id).submission().expect("a hidden item is not checked");
     assert!(
         submission.values.get("電話").is_some(),
         "the relay decides again: the value goes along"
@@ -305,4 +316,95 @@ fn a_message_waits_for_the_click_that_left_the_field() {
     assert!(state.visible_messages("会社名").is_empty(), "nothing moves under the pointer");
     state.pointer(false);
     assert_eq!(state.visible_messages("会社名"), ["必須です。"]);
+}
+
+#[test]
+fn pages_move_on_only_when_valid_and_show_their_own_problems() {
+    let mut state = every_type(&json!([
+        { "field": "氏名" },
+        { "page_break": true, "label": "連絡先" },
+        { "field": "メール" },
+        { "field": "業種" }
+    ]));
+    assert_eq!((state.page(), state.page_count()), (0, 2));
+    assert_eq!(state.action_text(), Text::Next);
+    assert!(state.item_on_page(0) && !state.item_on_page(1) && !state.item_on_page(2));
+    assert_eq!(state.advance(id), Advance::Invalid);
+    assert_eq!(state.page(), 0, "a page with a problem keeps the visitor");
+    let listed: Vec<String> =
+        state.problem_list().into_iter().map(|(slot, ..)| slot.key()).collect();
+    assert_eq!(listed, ["氏名"], "later pages' problems wait for their page");
+    state.edit("氏名", Value::Text("山田".into()));
+    assert_eq!(state.advance(id), Advance::NextPage);
+    assert_eq!(state.page(), 1);
+    assert!(state.item_on_page(2) && state.item_on_page(3));
+    assert!(state.problem_list().is_empty(), "a new page starts quiet");
+    assert!(state.visible_messages("メール").is_empty());
+    assert_eq!(state.action_text(), Text::Submit);
+    state.back();
+    assert_eq!(state.page(), 0);
+    assert_eq!(state.text_value("氏名"), "山田", "going back keeps the answers");
+    assert_eq!(state.advance(id), Advance::NextPage);
+    assert_eq!(state.advance(id), Advance::Invalid);
+    let listed: Vec<String> =
+        state.problem_list().into_iter().map(|(slot, ..)| slot.key()).collect();
+    assert_eq!(listed, ["メール", "業種"]);
+    state.edit("メール", Value::Text("a@example.com".into()));
+    state.edit("業種", Value::Text("製造".into()));
+    let submission = state.advance(id).submission().expect("every page is valid");
+    assert_eq!(submission.values.get("氏名"), Some(&Value::Text("山田".into())));
+}
+
+#[test]
+fn the_confirmation_lists_the_answers_before_sending() {
+    let mut state = every_type_form(json!({ "confirm": true, "items": [
+        { "field": "氏名", "label": "お名前" },
+        { "field": "関心" },
+        { "field": "来場日時" },
+        { "field": "地域" },
+        { "field": "明細" },
+        { "page_break": true },
+        { "field": "連絡方法" },
+        { "field": "電話", "show_if": { "field": "連絡方法", "in": ["電話"] } }
+    ]}));
+    state.edit("氏名", Value::Text("山田".into()));
+    state.toggle("関心", "製品B", true);
+    state.edit("来場日時", Value::Text(with_offset("2026-11-21T10:30", -540)));
+    state.add_row("明細");
+    state.edit(cell(0, "品名"), Value::Text("机".into()));
+    assert_eq!(state.advance(id), Advance::NextPage);
+    assert_eq!(state.action_text(), Text::Review);
+    assert_eq!(state.advance(id), Advance::Confirm);
+    assert!(state.is_confirming());
+    assert_eq!(state.action_text(), Text::Submit);
+    let answers = state.answers();
+    let answers: Vec<(&str, &str)> =
+        answers.iter().map(|(l, v)| (l.as_str(), v.as_str())).collect();
+    assert_eq!(
+        answers,
+        [
+            ("お名前", "山田"),
+            ("関心", "製品A、製品B"),
+            ("来場日時", "2026-11-21 10:30"),
+            ("地域", "（未入力）"),
+            ("明細", "行 1: 品名: 机 / 数量: 1 / 色: "),
+            ("連絡方法", "メール"),
+        ],
+        "the conditional phone number is not asked, so not listed"
+    );
+    state.back();
+    assert!(!state.is_confirming(), "back to the form to change an answer");
+    assert_eq!(state.page(), 1);
+    assert_eq!(state.advance(id), Advance::Confirm);
+    let Advance::Send(_) = state.advance(id) else { panic!("sends from the confirmation") };
+    assert_eq!(state.advance(id), Advance::Busy, "double clicks never send twice");
+    // kintone refuses a value on the first page: the visitor is taken there to fix it.
+    let response: ErrorResponse = serde_json::from_value(json!({ "message": "refused", "errors": [
+        { "field": "氏名", "path": "record.氏名.value", "code": "duplicate", "message": "x" }
+    ]}))
+    .unwrap();
+    state.finish_submit(Err(SubmitError::Invalid(response)));
+    assert!(!state.is_confirming());
+    assert_eq!(state.page(), 0);
+    assert_eq!(state.visible_messages("氏名").len(), 1);
 }
