@@ -121,6 +121,12 @@ impl IssueCode {
             }
             (Self::TooManyFiles { max }, Ja) => format!("添付できるファイルは{max}個までです。"),
             (Self::TooManyFiles { max }, En) => format!("Attach at most {max} files."),
+            (Self::FilesTooLarge { max_mb }, Ja) => {
+                format!("添付ファイルの合計は{max_mb}MBまでです。")
+            }
+            (Self::FilesTooLarge { max_mb }, En) => {
+                format!("Attached files may total at most {max_mb} MB.")
+            }
             (Self::LookupNotFound { value }, Ja) => {
                 format!("「{value}」は参照先のアプリにありません。")
             }

@@ -23,6 +23,10 @@ pub struct FormDescriptor {
     /// The captcha the visitor must solve before sending, when the form asks for one.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub captcha: Option<CaptchaChallenge>,
+    /// The most bytes of files one submission may attach in all, when the form has a FILE
+    /// item (the relay's limit, so the widget can say so before sending).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub upload_limit_bytes: Option<u64>,
 }
 
 /// Which captcha the widget shows.

@@ -152,6 +152,11 @@ pub enum IssueCode {
         /// The most files allowed.
         max: u32,
     },
+    /// Attached files larger in all than the relay accepts in one submission.
+    FilesTooLarge {
+        /// The most megabytes (MiB) the files may take together.
+        max_mb: u32,
+    },
     /// A value of the wrong JSON shape for the field (e.g. a list for a text field).
     WrongShape,
     /// The form maps a field the app does not have (a form definition error).
@@ -191,6 +196,7 @@ impl fmt::Display for IssueCode {
             Self::InvalidEmail => f.write_str("invalid_email"),
             Self::InvalidPostalCode => f.write_str("invalid_postal_code"),
             Self::TooManyFiles { max } => write!(f, "too_many_files max={max}"),
+            Self::FilesTooLarge { max_mb } => write!(f, "files_too_large max_mb={max_mb}"),
             Self::WrongShape => f.write_str("wrong_shape"),
             Self::UnknownField => f.write_str("unknown_field"),
             Self::NotWritable => f.write_str("not_writable"),

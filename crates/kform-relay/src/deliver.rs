@@ -14,7 +14,7 @@ use crate::error::AppError;
 use crate::outbox::{Accepted, NewSubmission, Stage, StoredSubmission, StoredUpload};
 use crate::state::{AppState, FormEntry};
 
-/// A file sent with an integration submission, for a FILE field.
+/// A file sent with a submission (public or integration), for a FILE field.
 #[derive(Clone, Debug)]
 pub(crate) struct Upload {
     pub(crate) field: String,

@@ -19,6 +19,9 @@ const DEMO_FORM: &str = include_str!("demo-form.json");
 /// The showcase form (form id `showcase`, app 2): every field type a public form can write.
 const SHOWCASE_FORM: &str = include_str!("demo-showcase-form.json");
 
+/// The multi-step form (form id `steps`, app 2): three pages, a file and a confirmation screen.
+const STEPS_FORM: &str = include_str!("demo-steps-form.json");
+
 /// Where the demo listens and what it serves.
 #[derive(Clone, Debug)]
 pub struct DemoOptions {
@@ -57,6 +60,11 @@ pub fn showcase_form() -> Result<FormSpec, serde_json::Error> {
     serde_json::from_str(SHOWCASE_FORM)
 }
 
+/// The multi-step form definition.
+pub fn steps_form() -> Result<FormSpec, serde_json::Error> {
+    serde_json::from_str(STEPS_FORM)
+}
+
 /// Runs the demo until `shutdown` completes. Prints `page:`, `kintone:`, `showcase app:`,
 /// `showcase token:`, `app:` and `token:` lines to standard output once everything listens. Its data directory is a fresh temporary
 /// folder, removed at the end.
@@ -78,6 +86,7 @@ pub async fn run(
         demo_config(fake.url(), &token, form, &data_dir, Some(options.widget_dir.clone()));
     config.pages_dir = Some(options.pages_dir.clone());
     add_form(&mut config, showcase, &showcase_token);
+    add_form(&mut config, steps_form()?, &showcase_token);
     let state = crate::serve::open(&config).await?;
     let listener = tokio::net::TcpListener::bind((Ipv4Addr::LOCALHOST, options.port)).await?;
     let page = listener.local_addr()?;
@@ -156,14 +165,17 @@ mod tests {
     use kform_core::{AppFields, lint};
     use kform_fake_kintone::Apps;
 
-    use super::{demo_form, showcase_form};
+    use super::{demo_form, showcase_form, steps_form};
 
     #[test]
     fn the_demo_forms_lint_clean_against_their_apps() {
         let apps = Apps::demo("t").with_showcase("s");
-        for (form, app) in
-            [(demo_form().unwrap(), &apps.apps[0]), (showcase_form().unwrap(), &apps.apps[1])]
-        {
+        let forms = [
+            (demo_form().unwrap(), &apps.apps[0]),
+            (showcase_form().unwrap(), &apps.apps[1]),
+            (steps_form().unwrap(), &apps.apps[1]),
+        ];
+        for (form, app) in forms {
             assert_eq!(form.app.0, app.id);
             let properties = serde_json::Value::Object(app.properties.clone());
             let fields = AppFields::from_kintone_properties("1".into(), properties).unwrap();

@@ -1,11 +1,16 @@
 //! Request extractors whose rejections are [`AppError`]s, and the request's language.
 
-use axum::extract::{FromRequest, FromRequestParts};
-use axum::http::header::ACCEPT_LANGUAGE;
+use axum::body::Body;
+use axum::extract::{FromRequest, FromRequestParts, Multipart, Request};
+use axum::http::StatusCode;
+use axum::http::header::{ACCEPT_LANGUAGE, CONTENT_TYPE};
 use axum::http::request::Parts;
 use kform_core::Locale;
+use kform_core::protocol::Submission;
 
+use crate::deliver::Upload;
 use crate::error::AppError;
+use crate::state::AppState;
 
 /// `Json<T>` whose rejection is a JSON error body saying what is wrong.
 #[derive(FromRequest)]
@@ -38,4 +43,89 @@ impl<S: Send + Sync> FromRequestParts<S> for RequestLocale {
         };
         Ok(Self(from_query.or_else(from_header)))
     }
+}
+
+/// A submission as JSON, or as `multipart/form-data` with a `submission` part (that JSON) and
+/// one part per file, named by its FILE field's code.
+pub(crate) struct SubmissionBody {
+    pub(crate) submission: Submission,
+    pub(crate) uploads: Vec<Upload>,
+}
+
+impl SubmissionBody {
+    /// Whether the request is multipart (files attached).
+    pub(crate) fn is_multipart(request: &Request) -> bool {
+        request
+            .headers()
+            .get(CONTENT_TYPE)
+            .and_then(|value| value.to_str().ok())
+            .is_some_and(|value| value.starts_with("multipart/form-data"))
+    }
+
+    /// Reads the body. A JSON body is held to `json_limit` bytes when given, whatever larger
+    /// limit the route allows for files.
+    pub(crate) async fn read(
+        request: Request,
+        state: &AppState,
+        json_limit: Option<usize>,
+    ) -> Result<Self, AppError> {
+        if Self::is_multipart(&request) {
+            let multipart = Multipart::from_request(request, state).await.map_err(|err| {
+                AppError::coded(err.status(), "malformed_multipart", err.body_text())
+            })?;
+            return read_multipart(multipart).await;
+        }
+        let request = match json_limit {
+            Some(limit) => {
+                let (parts, body) = request.into_parts();
+                let bytes = axum::body::to_bytes(body, limit).await.map_err(|_| {
+                    AppError::coded(
+                        StatusCode::PAYLOAD_TOO_LARGE,
+                        "body_too_large",
+                        format!("a JSON submission may be at most {limit} bytes"),
+                    )
+                })?;
+                Request::from_parts(parts, Body::from(bytes))
+            }
+            None => request,
+        };
+        let AppJson(submission) = AppJson::<Submission>::from_request(request, state).await?;
+        Ok(Self { submission, uploads: Vec::new() })
+    }
+}
+
+async fn read_multipart(mut multipart: Multipart) -> Result<SubmissionBody, AppError> {
+    let bad = |err: axum::extract::multipart::MultipartError| {
+        AppError::coded(err.status(), "malformed_multipart", err.body_text())
+    };
+    let mut submission = None;
+    let mut uploads = Vec::new();
+    while let Some(field) = multipart.next_field().await.map_err(bad)? {
+        let name = field.name().unwrap_or_default().to_owned();
+        if name == "submission" {
+            let bytes = field.bytes().await.map_err(bad)?;
+            let parsed: Submission = serde_json::from_slice(&bytes).map_err(|err| {
+                AppError::bad_request("malformed_json", format!("the submission part: {err}"))
+            })?;
+            submission = Some(parsed);
+        } else {
+            let file_name = field.file_name().unwrap_or("file").to_owned();
+            let content_type =
+                field.content_type().unwrap_or("application/octet-stream").to_owned();
+            let bytes = field.bytes().await.map_err(bad)?;
+            uploads.push(Upload {
+                field: name,
+                name: file_name,
+                content_type,
+                bytes: bytes.to_vec(),
+            });
+        }
+    }
+    let submission = submission.ok_or_else(|| {
+        AppError::bad_request(
+            "missing_submission",
+            "a multipart submission needs a `submission` part with the JSON",
+        )
+    })?;
+    Ok(SubmissionBody { submission, uploads })
 }

@@ -50,7 +50,10 @@ pub fn app(state: AppState) -> Router {
         .route("/v1/forms/{form_id}", get(forms::show).options(guard::preflight))
         .route(
             "/v1/forms/{form_id}/submissions",
-            post(submissions::create).options(guard::preflight),
+            // Files may be attached (multipart); a JSON body keeps the JSON limit.
+            post(submissions::create)
+                .layer(DefaultBodyLimit::max(limits.file_body_bytes))
+                .options(guard::preflight),
         )
         .route_layer(middleware::from_fn_with_state(state.clone(), guard::form_origins))
         .layer(

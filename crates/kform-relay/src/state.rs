@@ -298,6 +298,14 @@ impl AppState {
         &self.inner.store
     }
 
+    /// The most bytes of files one submission may attach: the multipart body limit less room
+    /// for the submission's JSON part and the part headers.
+    pub(crate) fn upload_limit_bytes(&self) -> u64 {
+        let limits = &self.inner.limits;
+        u64::try_from(limits.file_body_bytes.saturating_sub(limits.json_body_bytes))
+            .unwrap_or(u64::MAX)
+    }
+
     pub(crate) fn form(&self, id: &FormId) -> Option<Arc<FormEntry>> {
         self.inner.forms.read().unwrap_or_else(PoisonError::into_inner).get(id).cloned()
     }

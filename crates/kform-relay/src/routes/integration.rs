@@ -2,18 +2,16 @@
 //! submissions as JSON or multipart with files, and record lookup.
 
 use axum::Json;
-use axum::extract::{FromRequest, Multipart, Path, Query, Request, State};
-use axum::http::header;
+use axum::extract::{Path, Query, Request, State};
 use axum::response::Response;
-use kform_core::protocol::Submission;
 use kform_core::text::normalize_phone;
 use kform_core::{AppId, FieldKind, FormId};
 use serde::Deserialize;
 use serde_json::{Value, json};
 
-use crate::deliver::{self, Incoming, Upload};
+use crate::deliver::{self, Incoming};
 use crate::error::AppError;
-use crate::extract::{AppJson, RequestLocale};
+use crate::extract::{RequestLocale, SubmissionBody};
 use crate::guard::Integration;
 use crate::state::AppState;
 
@@ -30,20 +28,8 @@ pub(crate) async fn submit(
     let form_id = FormId(form_id);
     let entry = state.form(&form_id).ok_or(AppError::UnknownForm(form_id))?;
     let locale = locale.unwrap_or(entry.settings.spec.default_lang);
-    let multipart = request
-        .headers()
-        .get(header::CONTENT_TYPE)
-        .and_then(|value| value.to_str().ok())
-        .is_some_and(|value| value.starts_with("multipart/form-data"));
-    let (submission, uploads) = if multipart {
-        let multipart = Multipart::from_request(request, &state)
-            .await
-            .map_err(|err| AppError::coded(err.status(), "malformed_multipart", err.body_text()))?;
-        read_multipart(multipart).await?
-    } else {
-        let AppJson(submission) = AppJson::<Submission>::from_request(request, &state).await?;
-        (submission, Vec::new())
-    };
+    let SubmissionBody { submission, uploads } =
+        SubmissionBody::read(request, &state, None).await?;
     let incoming = Incoming {
         submission_id: submission.submission_id,
         values: submission.values,
@@ -51,42 +37,6 @@ pub(crate) async fn submit(
         locale,
     };
     deliver::accept(&state, &entry, incoming).await
-}
-
-async fn read_multipart(mut multipart: Multipart) -> Result<(Submission, Vec<Upload>), AppError> {
-    let bad = |err: axum::extract::multipart::MultipartError| {
-        AppError::coded(err.status(), "malformed_multipart", err.body_text())
-    };
-    let mut submission = None;
-    let mut uploads = Vec::new();
-    while let Some(field) = multipart.next_field().await.map_err(bad)? {
-        let name = field.name().unwrap_or_default().to_owned();
-        if name == "submission" {
-            let bytes = field.bytes().await.map_err(bad)?;
-            let parsed: Submission = serde_json::from_slice(&bytes).map_err(|err| {
-                AppError::bad_request("malformed_json", format!("the submission part: {err}"))
-            })?;
-            submission = Some(parsed);
-        } else {
-            let file_name = field.file_name().unwrap_or("file").to_owned();
-            let content_type =
-                field.content_type().unwrap_or("application/octet-stream").to_owned();
-            let bytes = field.bytes().await.map_err(bad)?;
-            uploads.push(Upload {
-                field: name,
-                name: file_name,
-                content_type,
-                bytes: bytes.to_vec(),
-            });
-        }
-    }
-    let submission = submission.ok_or_else(|| {
-        AppError::bad_request(
-            "missing_submission",
-            "a multipart submission needs a `submission` part with the JSON",
-        )
-    })?;
-    Ok((submission, uploads))
 }
 
 #[derive(Deserialize)]

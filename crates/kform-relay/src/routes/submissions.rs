@@ -1,31 +1,45 @@
 //! `POST /v1/forms/{form_id}/submissions`: spam checks, then the shared submission path.
 
-use axum::extract::{Path, State};
+use axum::extract::{Path, Request, State};
+use axum::http::StatusCode;
 use axum::response::Response;
 use kform_core::FormId;
-use kform_core::protocol::Submission;
 
 use crate::captcha;
 use crate::deliver::{self, Incoming};
 use crate::error::AppError;
-use crate::extract::{AppJson, RequestLocale};
+use crate::extract::{RequestLocale, SubmissionBody};
 use crate::guard::ClientAddr;
-use crate::routes::forms::now_millis;
+use crate::routes::forms::{now_millis, takes_files};
 use crate::signing::Claim;
 use crate::state::AppState;
 
-/// Checks the honeypot, the fill time and the captcha, then validates and delivers.
+/// Checks the honeypot, the fill time and the captcha, then validates and delivers. The body is
+/// JSON, or multipart with files when the form has a FILE item.
 pub(crate) async fn create(
     State(state): State<AppState>,
     Path(form_id): Path<String>,
     RequestLocale(locale): RequestLocale,
     ClientAddr(client): ClientAddr,
-    AppJson(submission): AppJson<Submission>,
+    request: Request,
 ) -> Result<Response, AppError> {
     let form_id = FormId(form_id);
     let entry = state.form(&form_id).ok_or(AppError::UnknownForm(form_id))?;
     let spec = &entry.settings.spec;
     let locale = locale.unwrap_or(spec.default_lang);
+    if SubmissionBody::is_multipart(&request) {
+        let fields = state.fields(&entry.settings.connection, spec.app).await?;
+        if !takes_files(spec, &fields) {
+            return Err(AppError::coded(
+                StatusCode::UNSUPPORTED_MEDIA_TYPE,
+                "files_not_accepted",
+                "this form takes no files; send the submission as JSON",
+            ));
+        }
+    }
+    let json_limit = state.inner.limits.json_body_bytes;
+    let SubmissionBody { submission, uploads } =
+        SubmissionBody::read(request, &state, Some(json_limit)).await?;
     if submission.honeypot.as_deref().is_some_and(|value| !value.is_empty()) {
         // A robot filled the hidden input: answer as if accepted, so it learns nothing.
         tracing::info!(form = %spec.id, "honeypot filled; submission dropped");
@@ -55,7 +69,7 @@ pub(crate) async fn create(
     let incoming = Incoming {
         submission_id: submission.submission_id,
         values: submission.values,
-        uploads: Vec::new(),
+        uploads,
         locale,
     };
     deliver::accept(&state, &entry, incoming).await

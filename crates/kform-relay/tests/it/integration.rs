@@ -27,7 +27,7 @@ fn apps_with_files_and_phones() -> Apps {
     apps
 }
 
-async fn integration_harness() -> Harness {
+pub(super) async fn integration_harness() -> Harness {
     harness_with(apps_with_files_and_phones(), TOKEN, |config| {
         config.forms[0]
             .spec
@@ -92,19 +92,11 @@ async fn a_json_submission_needs_no_render_token_and_has_no_cors() {
 #[tokio::test]
 async fn a_multipart_submission_attaches_its_file_to_the_record() {
     let Harness { fake, state, _dir } = integration_harness().await;
-    let boundary = "kform-boundary";
     let submission = json!({ "submission_id": new_id(), "values": { "会社名": "稟議", "メールアドレス": "wf@example.com" } });
     let pdf = b"%PDF-1.4 approved request";
-    let mut body = Vec::new();
-    body.extend_from_slice(format!("--{boundary}\r\nContent-Disposition: form-data; name=\"submission\"\r\nContent-Type: application/json\r\n\r\n{submission}\r\n").as_bytes());
-    body.extend_from_slice(format!("--{boundary}\r\nContent-Disposition: form-data; name=\"資料\"; filename=\"approval.pdf\"\r\nContent-Type: application/pdf\r\n\r\n").as_bytes());
-    body.extend_from_slice(pdf);
-    body.extend_from_slice(format!("\r\n--{boundary}--\r\n").as_bytes());
-    let request = Request::post("/v1/integration/forms/contact/submissions")
-        .header("authorization", format!("Bearer {INTEGRATION}"))
-        .header("content-type", format!("multipart/form-data; boundary={boundary}"))
-        .body(Body::from(body))
-        .unwrap();
+    let path = "/v1/integration/forms/contact/submissions";
+    let mut request = multipart(path, &submission, &[("資料", "approval.pdf", pdf)]);
+    request.headers_mut().insert("authorization", format!("Bearer {INTEGRATION}").parse().unwrap());
     let answer = send(&state, request).await;
     assert_eq!(answer.status, StatusCode::ACCEPTED, "{}", answer.text);
     let records = records_eventually(&fake, 4).await;
@@ -114,15 +106,9 @@ async fn a_multipart_submission_attaches_its_file_to_the_record() {
     assert_eq!(files[0]["name"], "approval.pdf");
     assert_eq!(files[0]["size"], pdf.len().to_string());
     // A file part for a field that is not a FILE field is refused before anything is uploaded.
-    let wrong = format!(
-        "--{boundary}\r\nContent-Disposition: form-data; name=\"submission\"\r\n\r\n{}\r\n--{boundary}\r\nContent-Disposition: form-data; name=\"会社名\"; filename=\"x.pdf\"\r\n\r\nx\r\n--{boundary}--\r\n",
-        json!({ "values": valid_values() })
-    );
-    let request = Request::post("/v1/integration/forms/contact/submissions")
-        .header("authorization", format!("Bearer {INTEGRATION}"))
-        .header("content-type", format!("multipart/form-data; boundary={boundary}"))
-        .body(Body::from(wrong))
-        .unwrap();
+    let wrong = json!({ "values": valid_values() });
+    let mut request = multipart(path, &wrong, &[("会社名", "x.pdf", b"x")]);
+    request.headers_mut().insert("authorization", format!("Bearer {INTEGRATION}").parse().unwrap());
     let refused = send(&state, request).await;
     assert_eq!(
         (refused.status, refused.body["code"].as_str()),

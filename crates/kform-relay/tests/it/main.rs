@@ -81,6 +81,26 @@ fn submit(body: &str, lang: Option<&str>) -> Request<Body> {
     request.body(Body::from(body.to_owned())).unwrap()
 }
 
+/// A `multipart/form-data` POST: the `submission` JSON part, then one part per
+/// `(field code, file name, bytes)`.
+fn multipart(path: &str, submission: &Value, files: &[(&str, &str, &[u8])]) -> Request<Body> {
+    let boundary = "kform-boundary";
+    let mut body = format!(
+        "--{boundary}\r\nContent-Disposition: form-data; name=\"submission\"\r\nContent-Type: application/json\r\n\r\n{submission}\r\n"
+    )
+    .into_bytes();
+    for (field, name, bytes) in files {
+        body.extend_from_slice(format!("--{boundary}\r\nContent-Disposition: form-data; name=\"{field}\"; filename=\"{name}\"\r\nContent-Type: application/pdf\r\n\r\n").as_bytes());
+        body.extend_from_slice(bytes);
+        body.extend_from_slice(b"\r\n");
+    }
+    body.extend_from_slice(format!("--{boundary}--\r\n").as_bytes());
+    Request::post(path)
+        .header("content-type", format!("multipart/form-data; boundary={boundary}"))
+        .body(Body::from(body))
+        .unwrap()
+}
+
 fn get(path: &str) -> Request<Body> {
     Request::get(path).body(Body::empty()).unwrap()
 }

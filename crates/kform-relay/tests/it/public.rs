@@ -476,3 +476,48 @@ async fn a_captcha_form_needs_a_token_the_verifier_accepts() {
     assert_eq!(right.status, StatusCode::ACCEPTED, "{}", right.text);
     records_eventually(&fake, 1).await;
 }
+
+#[tokio::test]
+async fn a_form_with_a_file_item_takes_files_from_visitors() {
+    let Harness { fake, state, _dir } = super::integration::integration_harness().await;
+    let descriptor = send(&state, get("/v1/forms/contact")).await;
+    let limit = descriptor.body["upload_limit_bytes"].as_u64().expect("a file form says its limit");
+    assert_eq!(limit, 20 * 1024 * 1024 - 64 * 1024, "the multipart limit less the JSON's room");
+    let submission = json!({ "submission_id": new_id(), "values": valid_values() });
+    let pdf = b"%PDF-1.4 brochure";
+    let path = "/v1/forms/contact/submissions";
+    let answer = send(&state, multipart(path, &submission, &[("資料", "会社案内.pdf", pdf)])).await;
+    assert_eq!(answer.status, StatusCode::ACCEPTED, "{}", answer.text);
+    let records = records_eventually(&fake, 4).await;
+    let record = records.iter().find(|record| record["資料"]["value"] != json!([])).unwrap();
+    assert_eq!(record["資料"]["value"][0]["name"], "会社案内.pdf");
+    assert_eq!(record["資料"]["value"][0]["size"], pdf.len().to_string());
+    // The spam checks apply to a multipart submission as to JSON.
+    let robot = json!({ "values": valid_values(), "honeypot": "http://spam.example" });
+    let answer = send(&state, multipart(path, &robot, &[("資料", "x.pdf", b"x")])).await;
+    assert_eq!(answer.status, StatusCode::ACCEPTED, "a robot learns nothing");
+    // A JSON body keeps the JSON limit, though the route takes files up to 20 MB.
+    let big = json!({ "values": { "会社名": "x".repeat(70 * 1024) } }).to_string();
+    let answer = send(&state, submit(&big, None)).await;
+    assert_eq!(
+        (answer.status, answer.body["code"].as_str()),
+        (StatusCode::PAYLOAD_TOO_LARGE, Some("body_too_large")),
+        "{}",
+        answer.text
+    );
+}
+
+#[tokio::test]
+async fn a_form_without_a_file_item_refuses_files() {
+    let Harness { fake: _fake, state, _dir } = harness().await;
+    let descriptor = send(&state, get("/v1/forms/contact")).await;
+    assert!(descriptor.body.get("upload_limit_bytes").is_none());
+    let submission = json!({ "values": valid_values() });
+    let request =
+        multipart("/v1/forms/contact/submissions", &submission, &[("資料", "x.pdf", b"x")]);
+    let answer = send(&state, request).await;
+    assert_eq!(
+        (answer.status, answer.body["code"].as_str()),
+        (StatusCode::UNSUPPORTED_MEDIA_TYPE, Some("files_not_accepted"))
+    );
+}
