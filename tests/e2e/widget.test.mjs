@@ -292,3 +292,73 @@ test("axe-core finds no violations on the demo forms, fresh and sent", async () 
   await page.getByText("Required.", { exact: true }).first().waitFor();
   await assertAccessible(page, "after a refused submit");
 });
+
+test("a multi-step form checks each page, takes files, confirms, and delivers once", async () => {
+  const page = await open("/steps.html");
+  const form = page.locator("#steps");
+  await form.locator("form").waitFor();
+  const events = [];
+  await page.exposeFunction("recordPage", (detail) => events.push(detail));
+  await page.evaluate(() =>
+    document.querySelector("#steps").addEventListener("kform:page", (e) => window.recordPage(e.detail)));
+  assert.match(await form.locator(".kform-step").innerText(), /ステップ 1 \/ 3/);
+  // An empty first page keeps the visitor and lists only its own problems.
+  await form.getByRole("button", { name: "次へ" }).click();
+  const summary = form.getByRole("group", { name: "入力内容を確認してください。" });
+  await summary.waitFor();
+  assert.deepEqual(await summary.getByRole("link").allInnerTexts(), ["氏名: 必須です。", "メールアドレス: 必須です。"]);
+  await page.getByLabel("氏名").fill("佐藤 花子");
+  await page.getByLabel("メールアドレス").fill("hanako@example.com");
+  await form.getByRole("button", { name: "次へ" }).click();
+  // The new page's heading takes the focus, so a screen reader announces it.
+  await page.waitForFunction(() =>
+    document.querySelector("#steps").shadowRoot.activeElement?.classList.contains("kform-step"));
+  assert.match(await form.locator(".kform-step").innerText(), /ステップ 2 \/ 3\s*ご希望/);
+  assert.equal(await summary.count(), 0, "a new page starts without messages");
+  await page.getByLabel("業種").selectOption("小売");
+  await form.getByRole("radio", { name: "電話" }).check();
+  await page.getByLabel("電話番号").fill("03-1111-2222");
+  await form.getByRole("button", { name: "戻る" }).click();
+  assert.equal(await page.getByLabel("氏名").inputValue(), "佐藤 花子", "going back keeps the answers");
+  await form.getByRole("button", { name: "次へ" }).click();
+  assert.equal(await page.getByLabel("電話番号").inputValue(), "03-1111-2222");
+  await form.getByRole("button", { name: "次へ" }).click();
+  await page.getByLabel("相談内容").fill("資料を送ってください。");
+  const pdf = (name, size) => ({ name, mimeType: "application/pdf", buffer: Buffer.alloc(size, 37) });
+  // Three files for a field that takes two: refused at once, in kintone's wording.
+  await page.getByLabel("添付資料").setInputFiles([pdf("a.pdf", 10), pdf("b.pdf", 10), pdf("c.pdf", 10)]);
+  await form.getByText("添付できるファイルは2個までです。").waitFor();
+  await page.getByLabel("添付資料").setInputFiles([pdf("会社案内.pdf", 2048), pdf("価格表.pdf", 100)]);
+  assert.equal(await form.getByText("添付できるファイルは2個までです。").count(), 0);
+  assert.deepEqual(await form.locator(".kform-files li").allInnerTexts(), ["会社案内.pdf", "価格表.pdf"]);
+  await form.getByRole("button", { name: "確認画面へ" }).click();
+  const confirm = form.locator(".kform-confirm");
+  await confirm.waitFor();
+  const answers = await confirm.evaluate((el) =>
+    Object.fromEntries([...el.querySelectorAll("dt")].map((dt) => [dt.innerText, dt.nextElementSibling.innerText])));
+  assert.deepEqual(answers, {
+    氏名: "佐藤 花子", メールアドレス: "hanako@example.com", 業種: "小売", 連絡方法: "電話",
+    電話番号: "03-1111-2222", 相談内容: "資料を送ってください。", 添付資料: "会社案内.pdf、価格表.pdf",
+  });
+  await assertAccessible(page, "on the confirmation screen");
+  // Back to change an answer: the chosen files stay listed and are still sent.
+  await form.getByRole("button", { name: "戻る" }).click();
+  assert.deepEqual(await form.locator(".kform-files li").allInnerTexts(), ["会社案内.pdf", "価格表.pdf"]);
+  await form.getByRole("button", { name: "確認画面へ" }).click();
+  await personPause();
+  const answered = page.waitForResponse((r) => r.url().includes("/submissions"));
+  await form.getByRole("button", { name: "送信" }).click();
+  const response = await answered;
+  assert.equal(response.status(), 202);
+  assert.match(response.request().headers()["content-type"], /^multipart\/form-data/);
+  await page.getByText("送信しました。ありがとうございました。").waitFor();
+  assert.deepEqual(events.map((e) => [e.page, e.confirming]), [[2, false], [1, false], [2, false], [3, false], [3, true], [3, false], [3, true]]);
+
+  const records = await recordsOf(demo.showcase, (r) => r["氏名"].value === "佐藤 花子");
+  assert.equal(records.length, 1, "one record");
+  const [record] = records;
+  assert.equal(record["フォーム識別"].value, "demo-steps");
+  assert.equal(record["電話"].value, "03-1111-2222");
+  assert.deepEqual(record["添付資料"].value.map((f) => [f.name, f.size]), [["会社案内.pdf", "2048"], ["価格表.pdf", "100"]]);
+  assert.deepEqual(page.errors, []);
+});

@@ -188,6 +188,8 @@ pub enum Text {
     Page,
     /// Stands for an answer left empty on the confirmation screen.
     NoAnswer,
+    /// Shown when the relay refused the attached files as too large.
+    FilesTooLarge,
 }
 
 impl Text {
@@ -241,6 +243,8 @@ impl Text {
             (Self::Page, En) => "Step",
             (Self::NoAnswer, Ja) => "（未入力）",
             (Self::NoAnswer, En) => "(none)",
+            (Self::FilesTooLarge, Ja) => "添付ファイルが大きすぎるため送信できませんでした。",
+            (Self::FilesTooLarge, En) => "The attached files are too large to send.",
         }
     }
 }

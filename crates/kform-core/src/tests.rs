@@ -279,6 +279,7 @@ fn descriptor_round_trips_through_json() {
         form: form(all_items()),
         fields: fields().subset(form(all_items()).field_codes()),
         captcha: None,
+        upload_limit_bytes: Some(20 * 1024 * 1024),
     };
     let json = serde_json::to_string(&descriptor).unwrap();
     let back: crate::protocol::FormDescriptor = serde_json::from_str(&json).unwrap();

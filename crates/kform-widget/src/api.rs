@@ -32,17 +32,24 @@ pub(crate) async fn load(endpoint: &Endpoint) -> Result<(FormDescriptor, Option<
     Ok((descriptor, render_token))
 }
 
-/// `POST /v1/forms/{form_id}/submissions`. A lost connection, a 5xx, a 408 or a 429 is
-/// [`SubmitError::Unreachable`]: worth trying again with the same submission.
+/// `POST /v1/forms/{form_id}/submissions`: JSON, or multipart when `files` (by FILE field code)
+/// are attached. A lost connection, a 5xx, a 408 or a 429 is [`SubmitError::Unreachable`]:
+/// worth trying again with the same submission.
 pub(crate) async fn submit(
     endpoint: &Endpoint,
     submission: &Submission,
+    files: &[(String, web_sys::File)],
     locale: Locale,
 ) -> Result<SubmitOutcome, SubmitError> {
     let failed = || SubmitError::Failed(Text::SendFailed.get(locale).to_owned());
     let url = format!("{}/submissions?lang={}", endpoint.form_url(), locale.tag());
-    let response = Request::post(&url)
-        .json(submission)
+    let request = if files.is_empty() {
+        Request::post(&url).json(submission)
+    } else {
+        let Ok(body) = multipart(submission, files) else { return Err(failed()) };
+        Request::post(&url).body(body)
+    };
+    let response = request
         .map_err(|_| failed())?
         .send()
         .await
@@ -62,11 +69,27 @@ pub(crate) async fn submit(
         422 => Err(read::<ErrorResponse>(&response)
             .await
             .map_or_else(|_| failed(), SubmitError::Invalid)),
+        413 => Err(SubmitError::Failed(Text::FilesTooLarge.get(locale).to_owned())),
         status @ (408 | 429 | 500..=599) => {
             Err(SubmitError::Unreachable(format!("the relay answered {status}")))
         }
         _ => Err(failed()),
     }
+}
+
+/// The multipart body of a submission with files: the JSON as a `submission` part, then one
+/// part per file named by its FILE field's code.
+fn multipart(
+    submission: &Submission,
+    files: &[(String, web_sys::File)],
+) -> Result<web_sys::FormData, wasm_bindgen::JsValue> {
+    let json = serde_json::to_string(submission).map_err(|err| err.to_string())?;
+    let body = web_sys::FormData::new()?;
+    body.append_with_str("submission", &json)?;
+    for (code, file) in files {
+        body.append_with_blob_and_filename(code, file, &file.name())?;
+    }
+    Ok(body)
 }
 
 /// Reads a JSON answer into `T`.

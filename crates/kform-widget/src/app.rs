@@ -11,7 +11,7 @@ use web_sys::HtmlElement;
 use crate::api::{self, Endpoint};
 use crate::browser;
 use crate::embed::{emit, random_uuid};
-use crate::fields::{InputContext, dom_id, labelled_input};
+use crate::fields::{Attachments, InputContext, dom_id, labelled_input};
 use crate::state::{Advance, FormState, Slot, Status, SubmitError};
 
 /// Where the form comes from.
@@ -113,6 +113,7 @@ fn form_element(
     mount_id: u32,
 ) -> impl IntoView {
     let descriptor = state.with_untracked(|s| s.descriptor().clone());
+    let files: Attachments = StoredValue::new_local(Default::default());
     let page = Memo::new(move |_| state.with(FormState::page));
     let confirming = Memo::new(move |_| state.with(FormState::is_confirming));
     // Only a change of page (or to the confirmation) rebuilds the items shown.
@@ -132,14 +133,16 @@ fn form_element(
                     return page_heading(state, item, mount_id).into_any();
                 }
                 if item.show_if.is_none() {
-                    return item_view(state, &descriptor, item, mount_id);
+                    return item_view(state, &descriptor, item, mount_id, files);
                 }
                 // A conditional item appears and disappears with its condition; its value stays
                 // (and is not sent while it is hidden).
                 let applies = Memo::new(move |_| state.with(|s| s.item_applies(index)));
                 let (descriptor, item) = (descriptor.clone(), item.clone());
-                (move || applies.get().then(|| item_view(state, &descriptor, &item, mount_id)))
-                    .into_any()
+                (move || {
+                    applies.get().then(|| item_view(state, &descriptor, &item, mount_id, files))
+                })
+                .into_any()
             })
             .collect_view();
         view! { {first_page_heading(state, mount_id)} {items} }.into_any()
@@ -189,7 +192,7 @@ fn form_element(
                     "kform:page",
                     &json!({ "page": page + 1, "pages": pages, "confirming": confirming }),
                 );
-                if let Some(form) = form.clone() {
+                if let Some(form) = form {
                     browser::focus_id_later(form, heading_id(mount_id));
                 }
                 return;
@@ -199,8 +202,24 @@ fn form_element(
         match endpoint.clone() {
             Some(endpoint) => {
                 let host = host.clone();
+                let attached: Vec<(String, web_sys::File)> = {
+                    let codes = state.with_untracked(FormState::fields_with_files);
+                    files.with_value(|files| {
+                        codes
+                            .iter()
+                            .flat_map(|code| {
+                                files
+                                    .get(code)
+                                    .into_iter()
+                                    .flatten()
+                                    .map(|f| (code.clone(), f.clone()))
+                            })
+                            .collect()
+                    })
+                };
                 spawn_local(async move {
-                    let result = send(&endpoint, &submission, locale, state, &host).await;
+                    let result =
+                        send(&endpoint, &submission, &attached, locale, state, &host).await;
                     match &result {
                         Ok(outcome) => emit(&host, "kform:submitted", &json!(outcome)),
                         Err(SubmitError::Invalid(response)) => {
@@ -308,13 +327,14 @@ const RETRY_DELAYS_MS: [i32; 5] = [1_000, 2_000, 4_000, 8_000, 16_000];
 async fn send(
     endpoint: &Endpoint,
     submission: &kform_core::protocol::Submission,
+    files: &[(String, web_sys::File)],
     locale: kform_core::Locale,
     state: RwSignal<FormState>,
     host: &HtmlElement,
 ) -> Result<SubmitOutcome, SubmitError> {
     let mut delays = RETRY_DELAYS_MS.iter();
     loop {
-        match api::submit(endpoint, submission, locale).await {
+        match api::submit(endpoint, submission, files, locale).await {
             Err(SubmitError::Unreachable(reason)) => {
                 let Some(&delay) = delays.next() else {
                     return Err(SubmitError::Unreachable(reason));
@@ -346,6 +366,7 @@ fn item_view(
     descriptor: &FormDescriptor,
     item: &FormItem,
     mount_id: u32,
+    files: Attachments,
 ) -> AnyView {
     let Some(code) = &item.field else {
         let label = item.label.clone().unwrap_or_default();
@@ -365,6 +386,8 @@ fn item_view(
         placeholder: item.placeholder.clone(),
         hint: item.input_hint,
         hide_options: item.hide_options.clone(),
+        max_files: item.max_files,
+        files,
         field: field.clone(),
     };
     let label = item.label.clone().unwrap_or_else(|| field.label.clone());

@@ -70,3 +70,23 @@ pub(crate) async fn sleep(ms: i32) {
     });
     let _ = wasm_bindgen_futures::JsFuture::from(promise).await;
 }
+
+/// The files a file input's change event chose (none when the picker was cancelled).
+pub(crate) fn chosen_files(ev: &web_sys::Event) -> Vec<web_sys::File> {
+    let Some(list) = ev
+        .target()
+        .and_then(|target| target.dyn_into::<web_sys::HtmlInputElement>().ok())
+        .and_then(|input| input.files())
+    else {
+        return Vec::new();
+    };
+    (0..list.length()).filter_map(|index| list.get(index)).collect()
+}
+
+/// A file's size in bytes.
+pub(crate) fn file_size(file: &web_sys::File) -> u64 {
+    // A size is a whole number of bytes, far below 2^53.
+    #[allow(clippy::cast_possible_truncation, clippy::cast_sign_loss, reason = "see above")]
+    let size = file.size() as u64;
+    size
+}

@@ -21,7 +21,16 @@ pub(crate) struct InputContext {
     pub(crate) required: bool,
     pub(crate) hint: Option<InputHint>,
     pub(crate) hide_options: Vec<String>,
+    /// The most files a FILE item takes (`max_files`).
+    pub(crate) max_files: Option<u32>,
+    /// The files chosen in the form's FILE inputs, kept with the page until sent.
+    pub(crate) files: Attachments,
 }
+
+/// The files chosen in a form's FILE inputs, by field code. They stay in the browser (the
+/// form's state holds their names and sizes) and go with the submission as parts of their own.
+pub(crate) type Attachments =
+    StoredValue<std::collections::BTreeMap<String, Vec<web_sys::File>>, LocalStorage>;
 
 /// The element id of the input at `slot` (a group's first check box or radio button) in form
 /// `mount_id`; the error summary's links and a new row's focus find inputs by it.
@@ -94,8 +103,18 @@ pub(crate) fn labelled_input(
 
 /// Renders the input for one kintone field.
 pub(crate) fn field_input(context: InputContext) -> AnyView {
-    let InputContext { state, slot, field, mount_id, placeholder, required, hint, hide_options } =
-        context;
+    let InputContext {
+        state,
+        slot,
+        field,
+        mount_id,
+        placeholder,
+        required,
+        hint,
+        hide_options,
+        max_files,
+        files,
+    } = context;
     let input_id = dom_id(mount_id, &slot);
     let message_id = format!("{input_id}-message");
     let offered = |options: Vec<Choice>| {
@@ -278,11 +297,13 @@ pub(crate) fn field_input(context: InputContext) -> AnyView {
         }
         FieldKind::Subtable { fields } => {
             let Slot::Field(table) = slot else { return ().into_any() };
-            subtable(state, table, fields.into_values().collect(), mount_id)
+            subtable(state, table, fields.into_values().collect(), mount_id, files)
         }
-        // Files need the relay's public multipart upload, which does not exist yet; the relay's
-        // lint says so to the form's author.
-        FieldKind::File { .. } | FieldKind::NotWritable { .. } => ().into_any(),
+        FieldKind::File { .. } => {
+            let Slot::Field(code) = slot else { return ().into_any() };
+            file_input(state, code, &input_id, &message_id, max_files, files, invalid, required)
+        }
+        FieldKind::NotWritable { .. } => ().into_any(),
     }
 }
 
@@ -325,6 +346,52 @@ fn check_boxes(
     .into_any()
 }
 
+/// A FILE field: the browser's file picker and the names of the files chosen (which stay listed
+/// when the visitor comes back to the page). Choosing is complete on change, so its problems
+/// (too many, too large) show at once.
+#[allow(clippy::too_many_arguments, reason = "one input's parts, each used once")]
+fn file_input(
+    state: RwSignal<FormState>,
+    code: String,
+    input_id: &str,
+    message_id: &str,
+    max_files: Option<u32>,
+    files: Attachments,
+    invalid: impl Fn() -> String + Send + Sync + 'static,
+    required: String,
+) -> AnyView {
+    let on_change = {
+        let code = code.clone();
+        move |ev: leptos::ev::Event| {
+            let chosen = browser::chosen_files(&ev);
+            let described =
+                chosen.iter().map(|file| (file.name(), browser::file_size(file))).collect();
+            files.update_value(|files| {
+                files.insert(code.clone(), chosen);
+            });
+            state.update(|s| {
+                s.choose_files(&code, described);
+                s.touch(code.as_str());
+            });
+        }
+    };
+    let names = move || {
+        state
+            .with(|s| s.list_value(code.as_str()))
+            .into_iter()
+            .map(|name| view! { <li>{name}</li> })
+            .collect_view()
+    };
+    let multiple = max_files != Some(1);
+    view! {
+        <input class="kform-input" part="input" id=input_id.to_owned() type="file"
+            multiple=multiple aria-describedby=message_id.to_owned()
+            aria-invalid=invalid aria-required=required on:change=on_change />
+        <ul class="kform-files" part="files">{names}</ul>
+    }
+    .into_any()
+}
+
 /// A subtable: its rows, each with the inner fields' inputs and a remove button, and a button
 /// that adds a row (and moves the focus into it).
 fn subtable(
@@ -332,8 +399,13 @@ fn subtable(
     table: String,
     fields: Vec<Field>,
     mount_id: u32,
+    files: Attachments,
 ) -> AnyView {
-    let fields: Vec<Field> = fields.into_iter().filter(Field::is_writable).collect();
+    // A file in a row cannot be sent: the relay names each file part by a top-level field.
+    let fields: Vec<Field> = fields
+        .into_iter()
+        .filter(|field| field.is_writable() && !matches!(field.kind, FieldKind::File { .. }))
+        .collect();
     let first = fields.first().map(|field| field.code.as_str().to_owned());
     let count = Memo::new({
         let table = table.clone();
@@ -363,6 +435,8 @@ fn subtable(
                                 required: field.required,
                                 hint: None,
                                 hide_options: Vec::new(),
+                                max_files: None,
+                                files,
                             };
                             labelled_input(context, field.label.clone(), None)
                         })

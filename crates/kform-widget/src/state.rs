@@ -9,7 +9,7 @@ use kform_core::OnSuccess;
 use kform_core::field::FieldKind;
 use kform_core::message::Text;
 use kform_core::protocol::{ErrorResponse, FormDescriptor, Submission, SubmitOutcome};
-use kform_core::{Field, Locale, Report, Shape, Value, Values, validate};
+use kform_core::{Field, IssueCode, Locale, Report, Shape, Value, Values, validate};
 
 /// Where the form stands.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -58,6 +58,8 @@ pub struct FormState {
     server_report: Report,
     submission_id: Option<String>,
     render_token: Option<String>,
+    /// The size in bytes of each file chosen, by FILE field (the names are the field's value).
+    file_sizes: std::collections::BTreeMap<String, Vec<u64>>,
     honeypot: String,
     status: Status,
 }
@@ -125,6 +127,7 @@ impl FormState {
             server_report: Report::default(),
             submission_id: None,
             render_token: None,
+            file_sizes: std::collections::BTreeMap::new(),
             honeypot: String::new(),
             status: Status::Editing,
         };
@@ -133,9 +136,45 @@ impl FormState {
     }
 
     fn revalidate(&mut self) {
-        self.report = validate(&self.descriptor.fields, &self.descriptor.form, &self.values)
+        let mut report = validate(&self.descriptor.fields, &self.descriptor.form, &self.values)
             .err()
             .unwrap_or_default();
+        // The relay takes so many bytes of files per submission: said here, before sending.
+        let total: u64 = self.file_sizes.values().flatten().sum();
+        if let Some(limit) = self.descriptor.upload_limit_bytes.filter(|limit| total > *limit) {
+            let max_mb = u32::try_from(limit / (1024 * 1024)).unwrap_or(u32::MAX);
+            for (code, sizes) in &self.file_sizes {
+                if let (false, Some(field)) =
+                    (sizes.is_empty(), self.descriptor.fields.get(code.as_str()))
+                {
+                    let code = IssueCode::FilesTooLarge { max_mb };
+                    report.push(kform_core::Issue::on_value(&field.code, code));
+                }
+            }
+        }
+        self.report = report;
+    }
+
+    /// Notes the files chosen for the FILE field `code`, as `(name, size in bytes)`: a
+    /// visitor's change, like [`Self::edit`]. The files themselves stay with the page.
+    pub fn choose_files(&mut self, code: &str, files: Vec<(String, u64)>) {
+        let (names, sizes) = files.into_iter().unzip();
+        self.file_sizes.insert(code.to_owned(), sizes);
+        self.edit(code, Value::Files(names));
+    }
+
+    /// The FILE fields whose chosen files go with the submission: those with files, on items
+    /// that apply.
+    pub fn fields_with_files(&self) -> Vec<String> {
+        self.descriptor
+            .form
+            .items
+            .iter()
+            .filter(|item| item.is_shown() && item.applies(&self.values))
+            .filter_map(|item| item.field.as_ref())
+            .filter(|code| matches!(self.values.get(code.as_str()), Some(Value::Files(names)) if !names.is_empty()))
+            .map(|code| code.as_str().to_owned())
+            .collect()
     }
 
     /// The form and its fields.
@@ -182,10 +221,13 @@ impl FormState {
         }
     }
 
-    /// The codes of a user, organization or group selection, or the options of a list field.
+    /// The codes of a user, organization or group selection, the options of a list field, or
+    /// the names of the files chosen.
     pub fn list_value(&self, slot: impl Into<Slot>) -> Vec<String> {
         match self.value(slot) {
-            Some(Value::List(items) | Value::Entities(items)) => items.clone(),
+            Some(Value::List(items) | Value::Entities(items) | Value::Files(items)) => {
+                items.clone()
+            }
             _ => Vec::new(),
         }
     }
@@ -593,9 +635,12 @@ impl FormState {
         }
         let submission_id = self.submission_id.get_or_insert_with(new_id).clone();
         self.status = Status::Sending;
+        // Files travel as parts of their own; the relay puts their keys in the values.
+        let mut values = self.values.clone();
+        values.0.retain(|_, value| !matches!(value, Value::Files(_)));
         Advance::Send(Submission {
             submission_id: Some(submission_id),
-            values: self.values.clone(),
+            values,
             render_token: self.render_token.clone(),
             honeypot: Some(self.honeypot.clone()).filter(|value| !value.is_empty()),
             ..Submission::default()
@@ -786,6 +831,7 @@ fn initial_value(field: &Field, initial: Option<Value>) -> Value {
         Some(Shape::Text) => Value::Text(String::new()),
         Some(Shape::Entities) => Value::Entities(Vec::new()),
         Some(Shape::Rows) => Value::Rows(Vec::new()),
+        Some(Shape::Files) => Value::Files(Vec::new()),
         _ => Value::List(Vec::new()),
     })
 }

@@ -18,7 +18,8 @@ fn descriptor() -> String {
     ]});
     let form: kform_core::FormSpec = serde_json::from_value(form).unwrap();
     let fields = AppFields::from_kintone_json(FIELDS).unwrap().subset(form.field_codes());
-    serde_json::to_string(&FormDescriptor { form, fields, captcha: None }).unwrap()
+    serde_json::to_string(&FormDescriptor { form, fields, captcha: None, upload_limit_bytes: None })
+        .unwrap()
 }
 
 async fn tick() {

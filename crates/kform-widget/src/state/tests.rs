@@ -16,7 +16,7 @@ fn state(locale: Option<Locale>) -> FormState {
     ]}))
     .unwrap();
     let fields = AppFields::from_kintone_json(FIELDS).unwrap().subset(form.field_codes());
-    FormState::new(FormDescriptor { form, fields, captcha: None }, locale)
+    FormState::new(FormDescriptor { form, fields, captcha: None, upload_limit_bytes: None }, locale)
 }
 
 /// A valid form whose submission was just started.
@@ -104,7 +104,10 @@ fn capture_items_record_the_campaign_and_the_referrer_unseen() {
         ]}))
         .unwrap();
     let fields = AppFields::from_kintone_json(FIELDS).unwrap().subset(form.field_codes());
-    let mut state = FormState::new(FormDescriptor { form, fields, captcha: None }, None);
+    let mut state = FormState::new(
+        FormDescriptor { form, fields, captcha: None, upload_limit_bytes: None },
+        None,
+    );
     state.prefill([("フォーム識別", "typed")]);
     state.capture(&[("utm_source", "x"), ("utm_campaign", "spring")], "https://ads.example/");
     state.set("会社名", Value::Text("ACME".into()));
@@ -175,7 +178,7 @@ fn every_type_form(mut spec: serde_json::Value) -> FormState {
     spec["app"] = json!(1);
     let form: FormSpec = serde_json::from_value(spec).unwrap();
     let fields = AppFields::from_kintone_json(EVERY_TYPE).unwrap().subset(form.field_codes());
-    FormState::new(FormDescriptor { form, fields, captcha: None }, None)
+    FormState::new(FormDescriptor { form, fields, captcha: None, upload_limit_bytes: None }, None)
 }
 
 fn cell(row: usize, code: &str) -> Slot {
@@ -407,4 +410,34 @@ fn the_confirmation_lists_the_answers_before_sending() {
     assert!(!state.is_confirming());
     assert_eq!(state.page(), 0);
     assert_eq!(state.visible_messages("氏名").len(), 1);
+}
+
+#[test]
+fn files_are_counted_weighed_and_sent_apart_from_the_values() {
+    let mut state = every_type_form(json!({ "items": [
+        { "field": "氏名" },
+        { "field": "資料", "max_files": 2 }
+    ]}));
+    let mut descriptor = state.descriptor().clone();
+    descriptor.upload_limit_bytes = Some(3 * 1024 * 1024);
+    state = FormState::new(descriptor, None);
+    state.edit("氏名", Value::Text("山田".into()));
+    assert!(state.fields_with_files().is_empty());
+    let mb = 1024 * 1024;
+    state.choose_files(
+        "資料",
+        vec![("a.pdf".into(), mb), ("b.pdf".into(), mb), ("c.pdf".into(), mb)],
+    );
+    state.touch("資料");
+    assert_eq!(state.visible_messages("資料"), ["添付できるファイルは2個までです。"]);
+    state.choose_files("資料", vec![("a.pdf".into(), mb), ("big.mov".into(), 3 * mb)]);
+    assert_eq!(state.visible_messages("資料"), ["添付ファイルの合計は3MBまでです。"]);
+    assert_eq!(state.advance(id), Advance::Invalid);
+    state.choose_files("資料", vec![("a.pdf".into(), mb), ("b.pdf".into(), 2 * mb)]);
+    assert!(state.visible_messages("資料").is_empty(), "exactly the limit is allowed");
+    assert_eq!(state.answers()[1], ("資料".to_owned(), "a.pdf、b.pdf".to_owned()));
+    assert_eq!(state.fields_with_files(), ["資料"]);
+    let submission = state.advance(id).submission().unwrap();
+    assert_eq!(submission.values.get("資料"), None, "the files go as parts of their own");
+    assert_eq!(submission.values.get("氏名"), Some(&Value::Text("山田".into())));
 }
