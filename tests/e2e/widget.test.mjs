@@ -362,3 +362,61 @@ test("a multi-step form checks each page, takes files, confirms, and delivers on
   assert.deepEqual(record["添付資料"].value.map((f) => [f.name, f.size]), [["会社案内.pdf", "2048"], ["価格表.pdf", "100"]]);
   assert.deepEqual(page.errors, []);
 });
+
+test("a captcha form waits for the challenge's answer, and asks again after a refusal", async () => {
+  const context = await browser.newContext({ timezoneId: "Asia/Tokyo" });
+  // Cloudflare's script is not reachable here: a stand-in with Turnstile's explicit-render API.
+  // Its button answers like the always-pass test key; `window.answer` sets the next answer.
+  await context.route("https://challenges.cloudflare.com/turnstile/v0/api.js*", (route) =>
+    route.fulfill({
+      contentType: "text/javascript",
+      body: `window.answer = "XXXX.DUMMY.TOKEN.XXXX"; window.resets = 0; window.turnstile = {
+        render(el, options) {
+          window.rendered = { sitekey: options.sitekey, language: options.language, inShadow: !el.isConnected || el.getRootNode() !== document };
+          const button = document.createElement("button");
+          button.type = "button"; button.textContent = "I am human";
+          button.onclick = () => options.callback(window.answer);
+          el.append(button);
+          return "w1";
+        },
+        reset() { window.resets += 1; },
+        remove() {},
+      };`,
+    }));
+  const page = await context.newPage();
+  page.errors = [];
+  page.on("pageerror", (error) => page.errors.push(error.message));
+  await page.goto(new URL("/captcha.html", demo.page).href);
+  const form = page.locator("#captcha");
+  await form.locator("form").waitFor();
+  await page.getByRole("button", { name: "I am human" }).waitFor();
+  assert.deepEqual(await page.evaluate(() => window.rendered), { sitekey: "1x00000000000000000000AA", language: "ja", inShadow: false });
+  await page.getByLabel("会社名").fill("キャプチャ株式会社");
+  await page.getByLabel("メールアドレス").fill("robot-check@example.com");
+  await page.getByLabel("問い合わせ種別").selectOption("見積依頼");
+  await personPause();
+  let requests = 0;
+  page.on("request", (request) => { if (request.url().includes("/submissions")) requests += 1; });
+  await form.getByRole("button", { name: "送信" }).click();
+  await form.getByText("送信する前に、ロボットでないことの確認を完了してください。").waitFor();
+  assert.equal(requests, 0, "nothing is sent before the challenge is answered");
+  // An answer the verifier refuses: the relay says so, and the challenge starts again.
+  await page.evaluate(() => { window.answer = ""; });
+  await page.getByRole("button", { name: "I am human" }).click();
+  const refused = page.waitForResponse((r) => r.url().includes("/submissions"));
+  await form.getByRole("button", { name: "送信" }).click();
+  assert.equal((await refused).status(), 400);
+  await form.getByText("ロボットでないことを確認できませんでした。もう一度確認してから送信してください。").waitFor();
+  assert.equal(await page.evaluate(() => window.resets), 1, "the challenge starts again");
+  assert.equal(requests, 1);
+  await page.evaluate(() => { window.answer = "XXXX.DUMMY.TOKEN.XXXX"; });
+  await page.getByRole("button", { name: "I am human" }).click();
+  const answered = page.waitForResponse((r) => r.url().includes("/submissions"));
+  await form.getByRole("button", { name: "送信" }).click();
+  assert.equal((await answered).status(), 202);
+  await page.getByText("送信しました。ありがとうございました。").waitFor();
+  const [record] = await recordsOf(demo, (r) => r["会社名"].value === "キャプチャ株式会社");
+  assert.equal(record["フォーム識別"].value, "demo-captcha");
+  assert.deepEqual(page.errors, []);
+  await context.close();
+});

@@ -190,6 +190,10 @@ pub enum Text {
     NoAnswer,
     /// Shown when the relay refused the attached files as too large.
     FilesTooLarge,
+    /// Shown when a form asking for a captcha is sent before it was solved.
+    SolveCaptcha,
+    /// Shown when the captcha's answer was refused.
+    CaptchaFailed,
 }
 
 impl Text {
@@ -245,6 +249,16 @@ impl Text {
             (Self::NoAnswer, En) => "(none)",
             (Self::FilesTooLarge, Ja) => "添付ファイルが大きすぎるため送信できませんでした。",
             (Self::FilesTooLarge, En) => "The attached files are too large to send.",
+            (Self::SolveCaptcha, Ja) => {
+                "送信する前に、ロボットでないことの確認を完了してください。"
+            }
+            (Self::SolveCaptcha, En) => "Please complete the check that you are not a robot.",
+            (Self::CaptchaFailed, Ja) => {
+                "ロボットでないことを確認できませんでした。もう一度確認してから送信してください。"
+            }
+            (Self::CaptchaFailed, En) => {
+                "The check that you are not a robot failed. Please complete it again and send."
+            }
         }
     }
 }

@@ -9,7 +9,8 @@ use kform_core::FormSpec;
 use kform_fake_kintone::{Apps, random_token};
 
 use crate::config::{
-    Config, ConnectionSettings, Delivery, FormSettings, Limits, LogFormat, SpamSettings,
+    Captcha, CaptchaProvider, Config, ConnectionSettings, Delivery, FormSettings, Limits,
+    LogFormat, SpamSettings,
 };
 use crate::secret::Secret;
 
@@ -21,6 +22,11 @@ const SHOWCASE_FORM: &str = include_str!("demo-showcase-form.json");
 
 /// The multi-step form (form id `steps`, app 2): three pages, a file and a confirmation screen.
 const STEPS_FORM: &str = include_str!("demo-steps-form.json");
+
+/// Cloudflare's documented Turnstile test keys: the site key shows a challenge that always
+/// passes, and the secret is one the verifier always accepts.
+const TURNSTILE_TEST_SITE_KEY: &str = "1x00000000000000000000AA";
+const TURNSTILE_TEST_SECRET: &str = "1x0000000000000000000000000000000AA";
 
 /// Where the demo listens and what it serves.
 #[derive(Clone, Debug)]
@@ -87,6 +93,26 @@ pub async fn run(
     config.pages_dir = Some(options.pages_dir.clone());
     add_form(&mut config, showcase, &showcase_token);
     add_form(&mut config, steps_form()?, &showcase_token);
+    // The contact form again, behind a Turnstile challenge, verified by a local stand-in for
+    // Cloudflare's verifier (the demo needs no internet beyond the challenge's script).
+    let verifier = spawn_fake_verifier().await?;
+    config.spam.captcha = Some(Captcha {
+        provider: CaptchaProvider::Turnstile,
+        site_key: TURNSTILE_TEST_SITE_KEY.to_owned(),
+        secret: Secret::new(TURNSTILE_TEST_SECRET),
+        verify_url: verifier,
+    });
+    let mut captcha_form = demo_form()?;
+    captcha_form.id = kform_core::FormId("captcha".to_owned());
+    for item in &mut captcha_form.items {
+        if item.hidden.is_some() {
+            item.hidden = Some(kform_core::Value::Text("demo-captcha".to_owned()));
+        }
+    }
+    add_form(&mut config, captcha_form, &token);
+    if let Some(settings) = config.forms.last_mut() {
+        settings.captcha = true;
+    }
     let state = crate::serve::open(&config).await?;
     let listener = tokio::net::TcpListener::bind((Ipv4Addr::LOCALHOST, options.port)).await?;
     let page = listener.local_addr()?;
@@ -103,6 +129,34 @@ pub async fn run(
     drop(fake);
     let _ = std::fs::remove_dir_all(&data_dir);
     Ok(served?)
+}
+
+/// Serves `POST /siteverify` on loopback the way Cloudflare's verifier answers for its test
+/// secret: success for any answer with that secret, refusal otherwise. Returns its address.
+async fn spawn_fake_verifier() -> std::io::Result<String> {
+    use axum::routing::post;
+    let verify = |axum::Form(form): axum::Form<Vec<(String, String)>>| async move {
+        let field = |name: &str| form.iter().find(|(key, _)| key == name).map(|(_, v)| v.as_str());
+        let answer = match (field("secret"), field("response")) {
+            (Some(TURNSTILE_TEST_SECRET), Some(response)) if !response.is_empty() => {
+                serde_json::json!({ "success": true, "error-codes": [] })
+            }
+            (Some(TURNSTILE_TEST_SECRET), _) => {
+                serde_json::json!({ "success": false, "error-codes": ["missing-input-response"] })
+            }
+            _ => serde_json::json!({ "success": false, "error-codes": ["invalid-input-secret"] }),
+        };
+        axum::Json(answer)
+    };
+    let listener = tokio::net::TcpListener::bind((Ipv4Addr::LOCALHOST, 0)).await?;
+    let address = listener.local_addr()?;
+    let router = axum::Router::new().route("/siteverify", post(verify));
+    tokio::spawn(async move {
+        if let Err(err) = axum::serve(listener, router).await {
+            tracing::warn!(%err, "the demo's captcha verifier stopped");
+        }
+    });
+    Ok(format!("http://{address}/siteverify"))
 }
 
 /// Adds a form on the demo connection, with the API token of its app.

@@ -61,6 +61,7 @@ pub(crate) async fn submit(
             let code = read::<ErrorResponse>(&response).await.ok().and_then(|answer| answer.code);
             let text = match code.as_deref() {
                 Some("too_fast") => Text::TooFast,
+                Some("captcha_failed" | "captcha_required") => Text::CaptchaFailed,
                 Some(code) if code.starts_with("render_token") => Text::ReloadForm,
                 _ => Text::SendFailed,
             };

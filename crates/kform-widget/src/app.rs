@@ -10,6 +10,7 @@ use web_sys::HtmlElement;
 
 use crate::api::{self, Endpoint};
 use crate::browser;
+use crate::captcha::{self, Captcha};
 use crate::embed::{emit, random_uuid};
 use crate::fields::{Attachments, InputContext, dom_id, labelled_input};
 use crate::state::{Advance, FormState, Slot, Status, SubmitError};
@@ -31,9 +32,13 @@ pub(crate) fn kintone_form(
     mount_id: u32,
 ) -> impl IntoView {
     let loaded: RwSignal<Option<Result<RwSignal<FormState>, ()>>> = RwSignal::new(None);
+    let captcha: StoredValue<Option<Captcha>, LocalStorage> = StoredValue::new_local(None);
     let show = {
         let host = host.clone();
-        move |descriptor, render_token: Option<String>, values: &[(String, String)]| {
+        move |descriptor: FormDescriptor,
+              render_token: Option<String>,
+              values: &[(String, String)]| {
+            let challenge = descriptor.captcha.clone();
             let mut state = FormState::new(descriptor, locale);
             // A live form takes prefilled values from the page address and the host page's
             // `values`; a preview does not.
@@ -49,9 +54,27 @@ pub(crate) fn kintone_form(
                     .unwrap_or_default();
                 state.capture(&pairs, &referrer);
             }
+            // A preview never sends, so it shows no captcha.
+            let live = render_token.is_some();
             state.set_render_token(render_token);
-            loaded.set(Some(Ok(RwSignal::new(state))));
+            let form_locale = state.locale();
+            let state = RwSignal::new(state);
+            loaded.set(Some(Ok(state)));
             emit(&host, "kform:ready", &json!({}));
+            if let Some(challenge) = challenge.filter(|_| live) {
+                let host = host.clone();
+                spawn_local(async move {
+                    let on_answer = move |token| state.update(|s| s.set_captcha_token(token));
+                    match captcha::render(&host, &challenge, form_locale, on_answer).await {
+                        Ok(rendered) => captcha.set_value(Some(rendered)),
+                        Err(reason) => emit(
+                            &host,
+                            "kform:error",
+                            &json!({ "stage": "captcha", "reason": reason }),
+                        ),
+                    }
+                });
+            }
         }
     };
     let endpoint = match source {
@@ -80,7 +103,9 @@ pub(crate) fn kintone_form(
             let text = Text::LoadFailed.get(locale.unwrap_or_default());
             view! { <p class="kform-alert" role="alert">{text}</p> }.into_any()
         }
-        Some(Ok(state)) => form_view(state, endpoint.clone(), host.clone(), mount_id).into_any(),
+        Some(Ok(state)) => {
+            form_view(state, endpoint.clone(), host.clone(), mount_id, captcha).into_any()
+        }
     };
     view! { <div class="kform" part="form-root">{body}</div> }
 }
@@ -90,6 +115,7 @@ fn form_view(
     endpoint: Option<Endpoint>,
     host: HtmlElement,
     mount_id: u32,
+    captcha: StoredValue<Option<Captcha>, LocalStorage>,
 ) -> impl IntoView {
     // Only the switch to the thank-you message rebuilds the form; edits update it in place.
     let is_sent = Memo::new(move |_| state.with(|s| matches!(s.status(), Status::Sent(_))));
@@ -101,7 +127,7 @@ fn form_view(
             });
             view! { <p class="kform-thanks" part="thanks" role="status">{message}</p> }.into_any()
         } else {
-            form_element(state, endpoint.clone(), host.clone(), mount_id).into_any()
+            form_element(state, endpoint.clone(), host.clone(), mount_id, captcha).into_any()
         }
     }
 }
@@ -111,8 +137,11 @@ fn form_element(
     endpoint: Option<Endpoint>,
     host: HtmlElement,
     mount_id: u32,
+    captcha: StoredValue<Option<Captcha>, LocalStorage>,
 ) -> impl IntoView {
     let descriptor = state.with_untracked(|s| s.descriptor().clone());
+    // The captcha's element is the host page's (see `captcha`); the slot shows it here.
+    let captcha_slot = descriptor.captcha.is_some().then(|| view! { <slot name="captcha"></slot> });
     let files: Attachments = StoredValue::new_local(Default::default());
     let page = Memo::new(move |_| state.with(FormState::page));
     let confirming = Memo::new(move |_| state.with(FormState::is_confirming));
@@ -241,7 +270,11 @@ fn form_element(
                         (Ok(_), OnSuccess::Redirect(url)) => Some(url.clone()),
                         _ => None,
                     };
+                    let sent = result.is_ok();
                     state.update(|s| s.finish_submit(result));
+                    if !sent {
+                        captcha.with_value(|captcha| captcha.as_ref().map(Captcha::reset));
+                    }
                     if refused {
                         focus_summary();
                     }
@@ -306,6 +339,7 @@ fn form_element(
                         on:input=move |ev| state.update(|s| s.set_honeypot(event_target_value(&ev))) />
                 </label>
             </div>
+            {captcha_slot}
             <div class="kform-alert" role="alert">{alert}</div>
             <div class="kform-actions">
                 {move || can_go_back().then(|| view! {

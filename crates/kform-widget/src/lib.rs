@@ -5,12 +5,14 @@
 //! - [`state`]: the form's state as a plain struct (values, touched fields, problems, sending),
 //!   tested natively; components only render it.
 //! - `app` and `fields`: the Leptos components. `api`: the relay client; it never calls kintone.
+//!   `captcha`: Turnstile and hCaptcha challenges, through the providers' own scripts.
 //!
 //! Every rule comes from `kform-core`, the same code the relay runs.
 
 mod api;
 mod app;
 mod browser;
+mod captcha;
 pub mod embed;
 mod fields;
 pub mod state;

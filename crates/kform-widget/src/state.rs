@@ -61,6 +61,8 @@ pub struct FormState {
     /// The size in bytes of each file chosen, by FILE field (the names are the field's value).
     file_sizes: std::collections::BTreeMap<String, Vec<u64>>,
     honeypot: String,
+    /// The captcha's answer, once the visitor solved it (forms that ask for a captcha).
+    captcha_token: Option<String>,
     status: Status,
 }
 
@@ -129,6 +131,7 @@ impl FormState {
             render_token: None,
             file_sizes: std::collections::BTreeMap::new(),
             honeypot: String::new(),
+            captcha_token: None,
             status: Status::Editing,
         };
         state.revalidate();
@@ -463,13 +466,18 @@ impl FormState {
             .filter(|item| item.is_shown())
             .filter_map(|item| item.field.as_ref().map(|code| code.as_str()))
             .collect();
-        self.report
+        let mut messages: Vec<String> = self
+            .report
             .issues()
             .iter()
             .chain(self.server_report.issues())
             .filter(|issue| issue.field.as_ref().is_none_or(|code| !shown.contains(&code.as_str())))
             .map(|issue| issue.code.message(self.locale))
-            .collect()
+            .collect();
+        if self.captcha_unsolved() && self.status == Status::Editing {
+            messages.push(self.text(Text::SolveCaptcha).to_owned());
+        }
+        messages
     }
 
     /// Fills fields from the page address (`?会社名=…&関心=A&関心=B`): a parameter named like a
@@ -533,6 +541,16 @@ impl FormState {
     /// fill every input do, and the relay drops their submissions).
     pub fn set_honeypot(&mut self, value: String) {
         self.honeypot = value;
+    }
+
+    /// Keeps the captcha's answer (`None` when it expired or failed).
+    pub fn set_captcha_token(&mut self, token: Option<String>) {
+        self.captcha_token = token;
+    }
+
+    /// Whether the form asks for a captcha the visitor has not solved yet.
+    pub fn captcha_unsolved(&self) -> bool {
+        self.descriptor.captcha.is_some() && self.captcha_token.is_none()
     }
 
     /// Keeps the relay's render token, sent back with the submission (spam protection).
@@ -633,6 +651,10 @@ impl FormState {
             self.status = Status::Editing;
             return Advance::Confirm;
         }
+        if self.captcha_unsolved() {
+            self.status = Status::Editing;
+            return Advance::Invalid;
+        }
         let submission_id = self.submission_id.get_or_insert_with(new_id).clone();
         self.status = Status::Sending;
         // Files travel as parts of their own; the relay puts their keys in the values.
@@ -643,7 +665,7 @@ impl FormState {
             values,
             render_token: self.render_token.clone(),
             honeypot: Some(self.honeypot.clone()).filter(|value| !value.is_empty()),
-            ..Submission::default()
+            captcha_token: self.captcha_token.clone(),
         })
     }
 
@@ -720,8 +742,10 @@ impl FormState {
         self.status = Status::Retrying;
     }
 
-    /// Records the relay's answer.
+    /// Records the relay's answer. A captcha answer counts once, so whatever the relay said,
+    /// another submission needs the captcha solved again.
     pub fn finish_submit(&mut self, result: Result<SubmitOutcome, SubmitError>) {
+        self.captcha_token = None;
         self.status = match result {
             Ok(_) => {
                 self.submission_id = None;

@@ -441,3 +441,28 @@ fn files_are_counted_weighed_and_sent_apart_from_the_values() {
     assert_eq!(submission.values.get("資料"), None, "the files go as parts of their own");
     assert_eq!(submission.values.get("氏名"), Some(&Value::Text("山田".into())));
 }
+
+#[test]
+fn a_captcha_form_waits_for_the_answer_and_asks_again_after_each_try() {
+    let mut descriptor = state(None).descriptor().clone();
+    descriptor.captcha = Some(kform_core::protocol::CaptchaChallenge {
+        provider: "turnstile".into(),
+        site_key: "site".into(),
+    });
+    let mut state = FormState::new(descriptor, None);
+    state.set("会社名", Value::Text("ACME".into()));
+    state.toggle("関心", "A", true);
+    assert!(state.form_messages().is_empty());
+    assert_eq!(state.advance(id), Advance::Invalid);
+    assert_eq!(
+        state.form_messages(),
+        ["送信する前に、ロボットでないことの確認を完了してください。"]
+    );
+    state.set_captcha_token(Some("answer-1".into()));
+    assert!(state.form_messages().is_empty());
+    let submission = state.advance(id).submission().unwrap();
+    assert_eq!(submission.captcha_token.as_deref(), Some("answer-1"));
+    state.finish_submit(Err(SubmitError::Failed("captcha refused".into())));
+    assert!(state.captcha_unsolved(), "an answer counts once");
+    assert_eq!(state.advance(id), Advance::Invalid);
+}
