@@ -199,6 +199,9 @@ const DEMO_PROPERTIES: &str = include_str!("demo-app.json");
 /// The showcase app's field settings: every field type a public form can write.
 const SHOWCASE_PROPERTIES: &str = include_str!("demo-showcase-app.json");
 
+/// The benchmark app's field settings: 30 fields of common types.
+const BENCH_PROPERTIES: &str = include_str!("demo-bench-app.json");
+
 impl Apps {
     /// The demo: one "お問い合わせ" app (id 1) and one API token with view and add permissions.
     pub fn demo(token: impl Into<String>) -> Self {
@@ -227,6 +230,21 @@ impl Apps {
                 permissions: vec![Permission::View, Permission::Add],
             }],
             ..AppSpec::new(2, "セミナー申込", properties)
+        });
+        self
+    }
+
+    /// Adds the demo's benchmark app "ベンチマーク" (id 3): 30 fields of common types, for the
+    /// widget's speed benchmark, with its own API token with view and add permissions.
+    pub fn with_bench(mut self, token: impl Into<String>) -> Self {
+        // The file is part of this crate and checked by a test, so it always parses.
+        let properties = serde_json::from_str(BENCH_PROPERTIES).unwrap_or_default();
+        self.apps.push(AppSpec {
+            tokens: vec![TokenSpec {
+                token: token.into(),
+                permissions: vec![Permission::View, Permission::Add],
+            }],
+            ..AppSpec::new(3, "ベンチマーク", properties)
         });
         self
     }

@@ -71,6 +71,15 @@ pub fn steps_form() -> Result<FormSpec, serde_json::Error> {
     serde_json::from_str(STEPS_FORM)
 }
 
+/// The speed benchmark's form (form id `bench`, app 3): every field of the benchmark app, 30.
+pub fn bench_form(apps: &Apps) -> Result<FormSpec, serde_json::Error> {
+    let properties = apps.apps.iter().find(|app| app.id == 3).map(|app| app.properties.clone());
+    let properties = serde_json::Value::Object(properties.unwrap_or_default());
+    let fields = kform_core::AppFields::from_kintone_properties("1".into(), properties)
+        .map_err(serde::de::Error::custom)?;
+    Ok(FormSpec::every_field(kform_core::FormId("bench".into()), kform_core::AppId(3), &fields))
+}
+
 /// Runs the demo until `shutdown` completes. Prints `page:`, `kintone:`, `showcase app:`,
 /// `showcase token:`, `app:` and `token:` lines to standard output once everything listens. Its data directory is a fresh temporary
 /// folder, removed at the end.
@@ -78,8 +87,11 @@ pub async fn run(
     options: DemoOptions,
     shutdown: impl Future<Output = ()> + Send + 'static,
 ) -> Result<(), DemoError> {
-    let (token, showcase_token) = (random_token(), random_token());
-    let apps = Apps::demo(token.clone()).with_showcase(showcase_token.clone());
+    let (token, showcase_token, bench_token) = (random_token(), random_token(), random_token());
+    let apps = Apps::demo(token.clone())
+        .with_showcase(showcase_token.clone())
+        .with_bench(bench_token.clone());
+    let bench = bench_form(&apps)?;
     let fake = kform_fake_kintone::spawn(apps).await?;
     let form = demo_form()?;
     let showcase = showcase_form()?;
@@ -93,6 +105,7 @@ pub async fn run(
     config.pages_dir = Some(options.pages_dir.clone());
     add_form(&mut config, showcase, &showcase_token);
     add_form(&mut config, steps_form()?, &showcase_token);
+    add_form(&mut config, bench, &bench_token);
     // The contact form again, behind a Turnstile challenge, verified by a local stand-in for
     // Cloudflare's verifier (the demo needs no internet beyond the challenge's script).
     let verifier = spawn_fake_verifier().await?;
@@ -219,12 +232,15 @@ mod tests {
     use kform_core::{AppFields, lint};
     use kform_fake_kintone::Apps;
 
-    use super::{demo_form, showcase_form, steps_form};
+    use super::{bench_form, demo_form, showcase_form, steps_form};
 
     #[test]
     fn the_demo_forms_lint_clean_against_their_apps() {
-        let apps = Apps::demo("t").with_showcase("s");
+        let apps = Apps::demo("t").with_showcase("s").with_bench("b");
+        let bench = bench_form(&apps).unwrap();
+        assert_eq!(bench.items.len(), 30);
         let forms = [
+            (bench, &apps.apps[2]),
             (demo_form().unwrap(), &apps.apps[0]),
             (showcase_form().unwrap(), &apps.apps[1]),
             (steps_form().unwrap(), &apps.apps[1]),

@@ -1,5 +1,7 @@
 //! `cargo xtask bench`: runs the criterion benchmarks and prints each median against its target,
-//! then the delivery benchmark (the relay against the fake kintone) three times, with medians.
+//! then the delivery benchmark (the relay against the fake kintone) three times, with medians,
+//! then the widget's load benchmark (navigation to an interactive 30-field form against static
+//! HTML, in headless Chromium).
 //!
 //! Figures come from benchmarks, never from timed tests: these machines are shared and noisy.
 //! Criterion's estimates (`target/criterion/<id>/new/estimates.json`) give the median and its
@@ -82,8 +84,83 @@ pub(crate) fn run(root: &Path) -> Result<()> {
     let summary = serde_json::to_string_pretty(&rows)?;
     fs::write(root.join("target/bench-summary.json"), summary)?;
     delivery(root)?;
+    missed.extend(widget_load(root)?);
     anyhow::ensure!(missed.is_empty(), "benchmarks over their target: {}", missed.join(", "));
     Ok(())
+}
+
+/// The widget's targets: navigation to an interactive 30-field form in at most 100 ms, and at
+/// most twice the time of the same fields as static HTML.
+const WIDGET_LOAD_TARGET_MS: f64 = 100.0;
+const WIDGET_LOAD_TARGET_RATIO: f64 = 2.0;
+
+/// Runs the widget's speed benchmark (`tests/bench/widget-load.mjs`: the release relay serving
+/// the demo, headless Chromium, first visits) and prints the medians, their ratio and the
+/// targets; returns the targets missed.
+fn widget_load(root: &Path) -> Result<Vec<&'static str>> {
+    let tools = crate::setup::run(root)?;
+    crate::build::widget(root, &tools)?;
+    crate::step("cargo build --release -p kform-relay", || {
+        crate::cmd(
+            "cargo",
+            &["build", "--release", "--locked", "-p", "kform-relay", "--bin", "kform"],
+        )
+    })?;
+    let output = std::process::Command::new("node")
+        .arg("tests/bench/widget-load.mjs")
+        .current_dir(root)
+        .env("KFORM_BIN", root.join("target/release/kform"))
+        .env("CHROMIUM", crate::setup::CHROMIUM)
+        .stderr(std::process::Stdio::inherit())
+        .output()
+        .context("could not run node")?;
+    anyhow::ensure!(output.status.success(), "the widget benchmark failed");
+    let text = String::from_utf8_lossy(&output.stdout);
+    let line =
+        text.lines().rev().find(|line| line.starts_with('{')).context("no benchmark result")?;
+    let result: Value = serde_json::from_str(line)?;
+    let median = |key: &str| -> Option<f64> {
+        let mut values: Vec<f64> =
+            result[key].as_array()?.iter().filter_map(Value::as_f64).collect();
+        values.sort_by(f64::total_cmp);
+        values.get(values.len() / 2).copied()
+    };
+    let (widget, page) = (
+        median("widget_ms").context("no widget times")?,
+        median("static_ms").context("no static times")?,
+    );
+    let ratio = widget / page;
+    let mut missed = Vec::new();
+    if widget > WIDGET_LOAD_TARGET_MS {
+        missed.push("widget/navigation_to_interactive");
+    }
+    if ratio > WIDGET_LOAD_TARGET_RATIO {
+        missed.push("widget/ratio_to_static_html");
+    }
+    let runs = result["runs"].as_u64().unwrap_or_default();
+    eprintln!(
+        "\nwidget load (median of {runs} first visits each; headless Chromium, loopback, release relay)\n\
+         {:<34} {:>10} {:>12}\n{:<34} {:>7.1} ms {:>12}\n{:<34} {:>7.1} ms {:>12}\n{:<34} {:>10.2} {:>12}",
+        "figure",
+        "median",
+        "target",
+        "widget: navigation → interactive",
+        widget,
+        format!("≤ {WIDGET_LOAD_TARGET_MS} ms"),
+        "static HTML, same 30 fields",
+        page,
+        "-",
+        "ratio widget ÷ static",
+        ratio,
+        format!("≤ {WIDGET_LOAD_TARGET_RATIO}"),
+    );
+    let summary = json!({
+        "runs": runs, "widget_median_ms": widget, "static_median_ms": page, "ratio": ratio,
+        "target_ms": WIDGET_LOAD_TARGET_MS, "target_ratio": WIDGET_LOAD_TARGET_RATIO,
+        "widget_ms": result["widget_ms"], "static_ms": result["static_ms"],
+    });
+    fs::write(root.join("target/bench-widget-load.json"), serde_json::to_string_pretty(&summary)?)?;
+    Ok(missed)
 }
 
 /// How many times the delivery benchmark runs; each figure is the median of the runs.

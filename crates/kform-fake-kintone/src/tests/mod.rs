@@ -84,8 +84,9 @@ fn demo_app_properties_parse() {
     let apps = Apps::demo("t");
     assert_eq!(apps.apps[0].properties.len(), 13);
     assert_eq!(apps.apps[0].properties["会社名"]["maxLength"], "64");
-    let apps = apps.with_showcase("s");
-    assert_eq!(apps.apps[1].properties.len(), 29);
+    let apps = apps.with_showcase("s").with_bench("b");
+    assert_eq!(apps.apps[1].properties.len(), 30);
+    assert_eq!(apps.apps[2].properties.len(), 30, "the benchmark's 30 fields");
     // Parsing the fields (as the fake does on start) accepts every one of them.
     crate::store::Store::new(&apps).unwrap();
 }
