@@ -85,3 +85,54 @@ async fn renders_in_shadow_dom_and_shows_kintone_messages() {
     tick().await;
     assert!(root.query_selector(".kform").unwrap().is_none(), "unmount removes the form");
 }
+
+#[wasm_bindgen_test]
+async fn pages_and_the_confirmation_render_and_move_the_focus() {
+    let form = serde_json::json!({ "format": 1, "id": "t", "app": 1, "confirm": true, "items": [
+        { "field": "会社名", "label": "Company" },
+        { "page_break": true, "label": "Interests" },
+        { "field": "関心" }
+    ]});
+    let form: kform_core::FormSpec = serde_json::from_value(form).unwrap();
+    let fields = AppFields::from_kintone_json(FIELDS).unwrap().subset(form.field_codes());
+    let descriptor = FormDescriptor { form, fields, captcha: None, upload_limit_bytes: None };
+    let host = host();
+    let _handle = kform_widget::mount_descriptor(
+        host.clone(),
+        &serde_json::to_string(&descriptor).unwrap(),
+        Some("en".into()),
+    )
+    .unwrap();
+    tick().await;
+    let root = shadow(&host);
+    let submit = || -> HtmlElement {
+        root.query_selector("button[type=submit]").unwrap().unwrap().unchecked_into()
+    };
+    assert!(text(&host).contains("Step 1 / 2"), "{}", text(&host));
+    assert_eq!(submit().text_content().as_deref(), Some("Next"));
+    assert!(root.query_selector(".kform-back").unwrap().is_none(), "no Back on the first page");
+    let input: HtmlInputElement = root.query_selector("input").unwrap().unwrap().unchecked_into();
+    input.set_value("ACME");
+    input.dispatch_event(&web_sys::Event::new("input").unwrap()).unwrap();
+    submit().click();
+    tick().await;
+    assert!(text(&host).contains("Step 2 / 2 Interests"), "{}", text(&host));
+    assert!(!text(&host).contains("Company"), "the first page's items are gone");
+    let focused = root.active_element().map(|element| element.class_name());
+    assert_eq!(focused.as_deref(), Some("kform-step"), "the new page's heading has the focus");
+    assert_eq!(submit().text_content().as_deref(), Some("Review"));
+    let interest: HtmlInputElement =
+        root.query_selector("input[type=checkbox]").unwrap().unwrap().unchecked_into();
+    interest.click();
+    submit().click();
+    tick().await;
+    let confirmation = root.query_selector(".kform-confirm").unwrap().expect("the answers");
+    let listed = confirmation.text_content().unwrap_or_default();
+    assert!(listed.contains("Company") && listed.contains("ACME"), "{listed}");
+    assert_eq!(submit().text_content().as_deref(), Some("Send"));
+    let back: HtmlElement = root.query_selector(".kform-back").unwrap().unwrap().unchecked_into();
+    back.click();
+    tick().await;
+    assert!(root.query_selector(".kform-confirm").unwrap().is_none());
+    assert!(text(&host).contains("Step 2 / 2"), "back to the last page: {}", text(&host));
+}
