@@ -150,13 +150,15 @@ fn form_element(
         if confirming.get() {
             return confirmation(state, mount_id).into_any();
         }
-        let page = page.get();
+        page.track();
         let items = descriptor
             .form
             .items
             .iter()
             .enumerate()
-            .filter(|(index, item)| item.is_shown() && descriptor.form.page_of(*index) == page)
+            .filter(|(index, item)| {
+                item.is_shown() && state.with_untracked(|s| s.item_on_page(*index))
+            })
             .map(|(index, item)| {
                 if item.page_break {
                     return page_heading(state, item, mount_id).into_any();
@@ -181,15 +183,7 @@ fn form_element(
         let host = host.clone();
         move |ev: leptos::ev::MouseEvent| {
             state.update(FormState::back);
-            let (page, pages) = state.with_untracked(|s| (s.page(), s.page_count()));
-            emit(
-                &host,
-                "kform:page",
-                &json!({ "page": page + 1, "pages": pages, "confirming": false }),
-            );
-            if let Some(button) = browser::event_element(&ev) {
-                browser::focus_id_later(button, heading_id(mount_id));
-            }
+            page_opened(&host, state, browser::event_element(&ev), mount_id);
         }
     };
     let on_submit = move |ev: leptos::ev::SubmitEvent| {
@@ -214,16 +208,7 @@ fn form_element(
                 return;
             }
             Advance::NextPage | Advance::Confirm => {
-                let (page, pages, confirming) =
-                    state.with_untracked(|s| (s.page(), s.page_count(), s.is_confirming()));
-                emit(
-                    &host,
-                    "kform:page",
-                    &json!({ "page": page + 1, "pages": pages, "confirming": confirming }),
-                );
-                if let Some(form) = form {
-                    browser::focus_id_later(form, heading_id(mount_id));
-                }
+                page_opened(&host, state, form, mount_id);
                 return;
             }
         };
@@ -431,6 +416,26 @@ fn item_view(
 /// The element id of the heading that takes the focus when a page or the confirmation opens.
 fn heading_id(mount_id: u32) -> String {
     format!("kform-{mount_id}-page")
+}
+
+/// After a page or the confirmation opened: tells the host page (`kform:page`) and moves the
+/// focus, found from `near` (an element of the form), to the new heading.
+fn page_opened(
+    host: &HtmlElement,
+    state: RwSignal<FormState>,
+    near: Option<web_sys::Element>,
+    mount_id: u32,
+) {
+    let (page, pages, confirming) =
+        state.with_untracked(|s| (s.page(), s.page_count(), s.is_confirming()));
+    emit(
+        host,
+        "kform:page",
+        &json!({ "page": page + 1, "pages": pages, "confirming": confirming }),
+    );
+    if let Some(near) = near {
+        browser::focus_id_later(near, heading_id(mount_id));
+    }
 }
 
 /// "Step n / total", which takes the focus when the page opens, and the page's title.

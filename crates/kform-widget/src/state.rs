@@ -146,13 +146,10 @@ impl FormState {
         let total: u64 = self.file_sizes.values().flatten().sum();
         if let Some(limit) = self.descriptor.upload_limit_bytes.filter(|limit| total > *limit) {
             let max_mb = u32::try_from(limit / (1024 * 1024)).unwrap_or(u32::MAX);
-            for (code, sizes) in &self.file_sizes {
-                if let (false, Some(field)) =
-                    (sizes.is_empty(), self.descriptor.fields.get(code.as_str()))
-                {
-                    let code = IssueCode::FilesTooLarge { max_mb };
-                    report.push(kform_core::Issue::on_value(&field.code, code));
-                }
+            let chosen = self.file_sizes.iter().filter(|(_, sizes)| !sizes.is_empty());
+            for field in chosen.filter_map(|(code, _)| self.descriptor.fields.get(code.as_str())) {
+                let code = IssueCode::FilesTooLarge { max_mb };
+                report.push(kform_core::Issue::on_value(&field.code, code));
             }
         }
         self.report = report;
@@ -436,13 +433,9 @@ impl FormState {
 
     /// The label a visitor sees at `slot`, if the form shows it.
     fn label_of(&self, slot: &Slot) -> Option<String> {
-        let top = match slot {
-            Slot::Field(code) | Slot::Cell { table: code, .. } => code,
-        };
-        let item = self.descriptor.form.items.iter().find(|item| {
-            item.is_shown() && item.field.as_ref().is_some_and(|field| field.as_str() == top)
-        })?;
-        let field = self.descriptor.fields.get(top.as_str())?;
+        let top = slot.top();
+        let item = &self.descriptor.form.items[self.shown_item(top)?];
+        let field = self.descriptor.fields.get(top)?;
         let label = item.label.clone().unwrap_or_else(|| field.label.clone());
         match slot {
             Slot::Field(_) => Some(label),
@@ -487,9 +480,7 @@ impl FormState {
     pub fn prefill<'a>(&mut self, params: impl IntoIterator<Item = (&'a str, &'a str)>) {
         let mut lists: Vec<(String, Vec<String>)> = Vec::new();
         for (name, value) in params {
-            let shown = self.descriptor.form.items.iter().any(|item| {
-                item.is_shown() && item.field.as_ref().is_some_and(|code| code.as_str() == name)
-            });
+            let shown = self.shown_item(name).is_some();
             let Some(field) = self.descriptor.fields.get(name).filter(|_| shown) else { continue };
             match field.kind.shape() {
                 Some(Shape::Text) => self.values.set(name, Value::Text(value.to_owned())),
@@ -583,7 +574,7 @@ impl FormState {
     pub fn action_text(&self) -> Text {
         if self.status.is_busy() {
             Text::Sending
-        } else if self.page + 1 < self.page_count() {
+        } else if !self.on_last_page() {
             Text::Next
         } else if self.descriptor.form.confirm && !self.confirming {
             Text::Review
@@ -592,15 +583,21 @@ impl FormState {
         }
     }
 
+    /// The index of the item that shows the field `code` to the visitor, if one does.
+    fn shown_item(&self, code: &str) -> Option<usize> {
+        self.descriptor.form.items.iter().position(|item| {
+            item.is_shown() && item.field.as_ref().is_some_and(|field| field.as_str() == code)
+        })
+    }
+
     /// The page of the item that shows `slot`, if one does.
     fn page_of_slot(&self, slot: &Slot) -> Option<usize> {
-        let top = match slot {
-            Slot::Field(code) | Slot::Cell { table: code, .. } => code,
-        };
-        let index = self.descriptor.form.items.iter().position(|item| {
-            item.is_shown() && item.field.as_ref().is_some_and(|field| field.as_str() == top)
-        })?;
-        Some(self.descriptor.form.page_of(index))
+        self.shown_item(slot.top()).map(|index| self.descriptor.form.page_of(index))
+    }
+
+    /// Whether the page shown is the form's last.
+    fn on_last_page(&self) -> bool {
+        self.page + 1 >= self.page_count()
     }
 
     /// The pages holding a problem that stops the form, first page first.
@@ -627,7 +624,7 @@ impl FormState {
             return Advance::Busy;
         }
         let problems = self.pages_with_problems();
-        if self.page + 1 < self.page_count() {
+        if !self.on_last_page() {
             if problems.contains(&self.page) {
                 self.page_tried = true;
                 return Advance::Invalid;
@@ -698,32 +695,7 @@ impl FormState {
                 }
                 let label = item.label.clone().unwrap_or_else(|| field.label.clone());
                 let text = match self.values.get(code.as_str()) {
-                    Some(Value::Rows(rows)) => {
-                        let FieldKind::Subtable { fields } = &field.kind else { return None };
-                        rows.iter()
-                            .enumerate()
-                            .map(|(row, cells)| {
-                                let cells: Vec<String> = fields
-                                    .iter()
-                                    .filter(|(_, inner)| inner.is_writable())
-                                    .map(|(code, inner)| {
-                                        format!(
-                                            "{}: {}",
-                                            inner.label,
-                                            answer_text(cells.get(code.as_str()))
-                                        )
-                                    })
-                                    .collect();
-                                format!(
-                                    "{} {}: {}",
-                                    self.text(Text::Row),
-                                    row + 1,
-                                    cells.join(" / ")
-                                )
-                            })
-                            .collect::<Vec<_>>()
-                            .join("\n")
-                    }
+                    Some(Value::Rows(rows)) => self.rows_text(field, rows),
                     Some(Value::Text(text)) if matches!(field.kind, FieldKind::DateTime { .. }) => {
                         // The visitor's own time as typed, without the offset sent with it.
                         text.get(..16).unwrap_or(text).replacen('T', " ", 1)
@@ -735,6 +707,23 @@ impl FormState {
                 Some((label, text))
             })
             .collect()
+    }
+
+    /// A subtable's rows for the confirmation screen, one line each:
+    /// "行 1: 品名: 机 / 数量: 1".
+    fn rows_text(&self, table: &Field, rows: &[Values]) -> String {
+        let FieldKind::Subtable { fields } = &table.kind else { return String::new() };
+        let line = |(row, cells): (usize, &Values)| {
+            let cells: Vec<String> = fields
+                .iter()
+                .filter(|(_, inner)| inner.is_writable())
+                .map(|(code, inner)| {
+                    format!("{}: {}", inner.label, answer_text(cells.get(code.as_str())))
+                })
+                .collect();
+            format!("{} {}: {}", self.text(Text::Row), row + 1, cells.join(" / "))
+        };
+        rows.iter().enumerate().map(line).collect::<Vec<_>>().join("\n")
     }
 
     /// Notes that the submission is being tried again after the relay could not be reached.
@@ -882,6 +871,13 @@ impl Slot {
         match self {
             Self::Field(code) => code.clone(),
             Self::Cell { table, row, code } => format!("{table}[{row}].{code}"),
+        }
+    }
+
+    /// The top-level field: the field itself, or a cell's subtable.
+    fn top(&self) -> &str {
+        match self {
+            Self::Field(code) | Self::Cell { table: code, .. } => code,
         }
     }
 
