@@ -4,6 +4,10 @@
 //! `/widget/kform.js` is the stable address for embed snippets and is cached briefly;
 //! `/widget/<version>/…` never changes, so it is cached for a year (`immutable`). The manifest
 //! `/widget/sri.json` gives each file's versioned URL and `sha384-…` integrity.
+//!
+//! `cargo xtask build-widget` writes each file's brotli (`.br`) and gzip (`.gz`) encodings
+//! beside it; they are served to browsers that accept them, so a visitor downloads the
+//! compressed bundle without the relay compressing on every request.
 
 use std::collections::BTreeMap;
 use std::path::Path;
@@ -15,12 +19,45 @@ use sha2::{Digest, Sha256, Sha384};
 /// The files a page may load.
 const SERVED: [&str; 3] = ["js", "wasm", "css"];
 
+/// The content codings the bundle may be stored in besides the file itself, in the order the
+/// relay prefers them, with the file-name suffix each is stored under.
+pub(crate) const CODINGS: [(&str, &str); 2] = [("br", ".br"), ("gzip", ".gz")];
+
 /// One file of the bundle.
 #[derive(Clone, Debug)]
 pub(crate) struct Asset {
     pub(crate) bytes: bytes::Bytes,
+    /// The same bytes in each of `CODINGS` there was a file for (`None` where there was not).
+    pub(crate) encoded: [Option<bytes::Bytes>; 2],
     pub(crate) content_type: &'static str,
+    /// Subresource integrity of the decoded bytes (what SRI checks).
     pub(crate) integrity: String,
+}
+
+impl Asset {
+    /// The coding to answer a request with `Accept-Encoding: accept`, and its bytes; the
+    /// coding is `None` for the file itself.
+    pub(crate) fn negotiate(&self, accept: &str) -> (Option<&'static str>, &bytes::Bytes) {
+        CODINGS
+            .iter()
+            .zip(&self.encoded)
+            .find_map(|((coding, _), bytes)| {
+                Some((Some(*coding), bytes.as_ref().filter(|_| accepts(accept, coding))?))
+            })
+            .unwrap_or((None, &self.bytes))
+    }
+}
+
+/// Whether an `Accept-Encoding` value accepts `coding` (by name or `*`, with a q-value above 0).
+fn accepts(accept: &str, coding: &str) -> bool {
+    accept.split(',').any(|entry| {
+        let mut parts = entry.split(';').map(str::trim);
+        let name = parts.next().unwrap_or_default();
+        let refused = parts.any(|param| {
+            param.strip_prefix("q=").and_then(|q| q.parse::<f32>().ok()).is_some_and(|q| q <= 0.0)
+        });
+        (name.eq_ignore_ascii_case(coding) || name == "*") && !refused
+    })
 }
 
 /// The bundle in memory.
@@ -54,14 +91,26 @@ impl Widget {
     }
 
     fn from_files(files: Vec<(String, Vec<u8>)>) -> Self {
+        let mut files: BTreeMap<String, Vec<u8>> = files.into_iter().collect();
         let mut version = Sha256::new();
         let mut assets = BTreeMap::new();
-        for (name, bytes) in files {
-            let Some(content_type) = content_type(&name) else { continue };
+        for (name, bytes) in &files {
+            let Some(content_type) = content_type(name) else { continue };
             version.update(name.as_bytes());
-            version.update(&bytes);
-            let integrity = format!("sha384-{}", STANDARD.encode(Sha384::digest(&bytes)));
-            assets.insert(name, Asset { bytes: bytes.into(), content_type, integrity });
+            version.update(bytes);
+            let integrity = format!("sha384-{}", STANDARD.encode(Sha384::digest(bytes)));
+            let asset = Asset {
+                bytes: bytes.clone().into(),
+                encoded: [None, None],
+                content_type,
+                integrity,
+            };
+            assets.insert(name.clone(), asset);
+        }
+        for (name, asset) in &mut assets {
+            for ((_, suffix), slot) in CODINGS.iter().zip(&mut asset.encoded) {
+                *slot = files.remove(&format!("{name}{suffix}")).map(bytes::Bytes::from);
+            }
         }
         let digest = version.finalize();
         let version: String = digest.iter().take(6).map(|byte| format!("{byte:02x}")).collect();

@@ -7,9 +7,16 @@
 //   import { KForm } from "https://relay.example/widget/kform.js";
 //   const form = await KForm.mount(element, { form: "contact", relay: "https://relay.example" });
 //   form.unmount();
-import init, { mount, mountDescriptor } from "./kform_widget.js";
+//
+// Loading is parallel: as soon as this module runs, it starts downloading the .wasm, the
+// wasm-bindgen glue and each form's descriptor at once, and compiles the .wasm while it streams.
 
-const ready = init({ module_or_path: new URL("./kform_widget_bg.wasm", import.meta.url) });
+// Started before the glue is imported, so the .wasm and the glue download side by side.
+const wasm = fetch(new URL("./kform_widget_bg.wasm", import.meta.url));
+const ready = import("./kform_widget.js").then(async (glue) => {
+  await glue.default({ module_or_path: wasm });
+  return glue;
+});
 // The relay that serves this file is the default relay: the part of this module's URL before
 // /widget/ (it is also served under /widget/<version>/ for long caching).
 const here = new URL(import.meta.url);
@@ -32,6 +39,14 @@ function absolute(relay) {
   return new URL(relay || defaultRelay, document.baseURI).href;
 }
 
+/**
+ * Starts `GET /v1/forms/{form}` on `relay` (absolute) and resolves to its Response; the
+ * widget reads it as if it had fetched it itself (the same URL as `Endpoint::form_url`).
+ */
+function fetchDescriptor(relay, form) {
+  return fetch(`${relay.replace(/\/+$/, "")}/v1/forms/${encodeURIComponent(form)}`);
+}
+
 export const KForm = {
   /**
    * Mounts the form `form` from `relay` into `element`; resolves to a handle with unmount().
@@ -39,9 +54,13 @@ export const KForm = {
    * `onSubmit(detail)` is called with the relay's answer after each successful submission.
    */
   async mount(element, { form, relay, lang, values, onSubmit } = {}) {
-    await ready;
+    relay = absolute(relay);
+    const descriptor = fetchDescriptor(relay, String(form));
+    // A failed download is the widget's to report (kform:error), once it runs.
+    descriptor.catch(() => {});
+    const { mount } = await ready;
     mounted.get(element)?.unmount();
-    const handle = mount(element, String(form), absolute(relay), lang ?? null, query(values));
+    const handle = mount(element, String(form), relay, lang ?? null, query(values), descriptor);
     let listener = null;
     if (typeof onSubmit === "function") {
       listener = (event) => onSubmit(event.detail);
@@ -60,7 +79,7 @@ export const KForm = {
   },
   /** Mounts a preview from a form descriptor object (never sends). */
   async preview(element, descriptor, { lang } = {}) {
-    await ready;
+    const { mountDescriptor } = await ready;
     mounted.get(element)?.unmount();
     const handle = mountDescriptor(element, JSON.stringify(descriptor), lang ?? null);
     mounted.set(element, handle);
@@ -99,15 +118,13 @@ class KFormElement extends HTMLElement {
 
 if (!customElements.get("kform-form")) customElements.define("kform-form", KFormElement);
 
-async function mountAll() {
+/** Mounts every `[data-kform]` element at once, so their descriptors download side by side. */
+function mountAll() {
   for (const element of document.querySelectorAll("[data-kform]")) {
     if (mounted.has(element)) continue;
     const { kform, kformRelay, kformLang } = element.dataset;
-    try {
-      await KForm.mount(element, { form: kform, relay: kformRelay, lang: kformLang });
-    } catch (error) {
-      console.error("kform: cannot mount", element, error);
-    }
+    KForm.mount(element, { form: kform, relay: kformRelay, lang: kformLang })
+      .catch((error) => console.error("kform: cannot mount", element, error));
   }
 }
 

@@ -18,8 +18,9 @@ use crate::state::{Advance, FormState, Slot, Status, SubmitError};
 /// Where the form comes from.
 #[derive(Clone)]
 pub(crate) enum Source {
-    /// Loaded from the relay, and submitted to it; prefilled with the given values.
-    Relay(Endpoint, Vec<(String, String)>),
+    /// Loaded from the relay, and submitted to it; prefilled with the given values. The
+    /// promise, if any, is the descriptor's download, already started by the page.
+    Relay(Endpoint, Vec<(String, String)>, Option<js_sys::Promise>),
     /// Given directly (editor preview, tests): validated like a live form, never sent.
     Preview(FormDescriptor),
 }
@@ -82,11 +83,11 @@ pub(crate) fn kintone_form(
             show(descriptor, None, &[]);
             None
         }
-        Source::Relay(endpoint, values) => {
+        Source::Relay(endpoint, values, started) => {
             let request = endpoint.clone();
             let host = host.clone();
             spawn_local(async move {
-                match api::load(&request).await {
+                match api::load(&request, started).await {
                     Ok((descriptor, render_token)) => show(descriptor, render_token, &values),
                     Err(reason) => {
                         emit(&host, "kform:error", &json!({ "stage": "load", "reason": reason }));

@@ -41,7 +41,9 @@ impl FormHandle {
 
 /// Mounts the form `form_id` served by the relay at `relay` (an absolute URL) into `host`.
 /// `values` prefills fields like the page address does, as a query string
-/// (`会社名=…&関心=A&関心=B`), applied after the page address.
+/// (`会社名=…&関心=A&関心=B`), applied after the page address. `descriptor`, when given, is
+/// the page's own `fetch` of `GET /v1/forms/{form_id}` (a promise of its `Response`), started
+/// by `kform.js` while the `.wasm` downloaded; otherwise the widget fetches it.
 #[wasm_bindgen]
 #[expect(
     clippy::needless_pass_by_value,
@@ -53,10 +55,12 @@ pub fn mount(
     relay: String,
     lang: Option<String>,
     values: Option<String>,
+    descriptor: Option<js_sys::Promise>,
 ) -> Result<FormHandle, JsValue> {
     let relay = relay.trim_end_matches('/').to_owned();
     let values = values.map(|query| crate::app::parse_query(&query)).unwrap_or_default();
-    mount_source(host, Source::Relay(Endpoint { relay, form_id }, values), lang.as_deref())
+    let source = Source::Relay(Endpoint { relay, form_id }, values, descriptor);
+    mount_source(host, source, lang.as_deref())
 }
 
 /// Mounts a form from a descriptor (the JSON of `GET /v1/forms/{id}`) without a relay: the

@@ -1,4 +1,5 @@
 //! The widget's download size: raw, gzip -9 and brotli (quality 11) per file and in total.
+//! The compressed files are written beside each file (`.gz`, `.br`) for the relay to serve.
 
 use std::io::Write;
 use std::path::Path;
@@ -21,7 +22,12 @@ pub(crate) fn report(dir: &Path, files: &[&str]) -> Result<()> {
     eprintln!("xtask:   {:<24} {:>10} {:>10} {:>10}", "file", "raw", "gzip", "brotli");
     for name in files {
         let bytes = std::fs::read(dir.join(name)).with_context(|| format!("cannot read {name}"))?;
-        let sizes = [bytes.len(), gzip(&bytes)?, brotli(&bytes)?];
+        let (gzip, brotli) = (gzip(&bytes)?, brotli(&bytes)?);
+        for (suffix, encoded) in [("gz", &gzip), ("br", &brotli)] {
+            std::fs::write(dir.join(format!("{name}.{suffix}")), encoded)
+                .with_context(|| format!("cannot write {name}.{suffix}"))?;
+        }
+        let sizes = [bytes.len(), gzip.len(), brotli.len()];
         for (sum, size) in total.iter_mut().zip(sizes) {
             *sum += size;
         }
@@ -45,17 +51,17 @@ pub(crate) fn report(dir: &Path, files: &[&str]) -> Result<()> {
     Ok(())
 }
 
-fn gzip(bytes: &[u8]) -> Result<usize> {
+fn gzip(bytes: &[u8]) -> Result<Vec<u8>> {
     let mut encoder = flate2::write::GzEncoder::new(Vec::new(), flate2::Compression::best());
     encoder.write_all(bytes)?;
-    Ok(encoder.finish()?.len())
+    Ok(encoder.finish()?)
 }
 
-fn brotli(bytes: &[u8]) -> Result<usize> {
+fn brotli(bytes: &[u8]) -> Result<Vec<u8>> {
     let mut out = Vec::new();
     {
         let mut writer = brotli::CompressorWriter::new(&mut out, 4096, 11, 24);
         writer.write_all(bytes)?;
     }
-    Ok(out.len())
+    Ok(out)
 }

@@ -2,7 +2,7 @@
 
 use axum::Json;
 use axum::extract::{Path, State};
-use axum::http::{HeaderValue, StatusCode, header};
+use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Response};
 
 use crate::error::AppError;
@@ -21,7 +21,12 @@ fn no_widget() -> AppError {
     )
 }
 
-fn asset(state: &AppState, name: &str, cache: &'static str) -> Result<Response, AppError> {
+fn asset(
+    state: &AppState,
+    headers: &HeaderMap,
+    name: &str,
+    cache: &'static str,
+) -> Result<Response, AppError> {
     let widget = state.inner.widget.as_ref().ok_or_else(no_widget)?;
     let asset = widget.files.get(name).ok_or_else(|| {
         AppError::coded(
@@ -30,14 +35,23 @@ fn asset(state: &AppState, name: &str, cache: &'static str) -> Result<Response, 
             format!("there is no widget file {name:?}"),
         )
     })?;
-    let mut response = asset.bytes.clone().into_response();
+    let accept = headers.get(header::ACCEPT_ENCODING).and_then(|value| value.to_str().ok());
+    let (coding, bytes) = asset.negotiate(accept.unwrap_or_default());
+    let mut response = bytes.clone().into_response();
     let headers = response.headers_mut();
     headers.insert(header::CONTENT_TYPE, HeaderValue::from_static(asset.content_type));
+    headers.insert(header::VARY, HeaderValue::from_static("accept-encoding"));
+    if let Some(coding) = coding {
+        headers.insert(header::CONTENT_ENCODING, HeaderValue::from_static(coding));
+    }
     headers.insert(header::CACHE_CONTROL, HeaderValue::from_static(cache));
     // Module scripts load with CORS; the bundle is public, so any page may load it.
     headers.insert(header::ACCESS_CONTROL_ALLOW_ORIGIN, HeaderValue::from_static("*"));
     headers.insert("cross-origin-resource-policy", HeaderValue::from_static("cross-origin"));
-    if let Ok(value) = HeaderValue::from_str(&format!("\"{}\"", widget.version)) {
+    // Each coding is its own representation, so its own tag.
+    let tag =
+        format!("\"{}{}\"", widget.version, coding.map(|c| format!("-{c}")).unwrap_or_default());
+    if let Ok(value) = HeaderValue::from_str(&tag) {
         headers.insert(header::ETAG, value);
     }
     Ok(response)
@@ -46,14 +60,16 @@ fn asset(state: &AppState, name: &str, cache: &'static str) -> Result<Response, 
 /// `GET /widget/{file}`.
 pub(crate) async fn latest(
     State(state): State<AppState>,
+    headers: HeaderMap,
     Path(name): Path<String>,
 ) -> Result<Response, AppError> {
-    asset(&state, &name, SHORT_CACHE)
+    asset(&state, &headers, &name, SHORT_CACHE)
 }
 
 /// `GET /widget/{version}/{file}`: only the current version is served.
 pub(crate) async fn versioned(
     State(state): State<AppState>,
+    headers: HeaderMap,
     Path((version, name)): Path<(String, String)>,
 ) -> Result<Response, AppError> {
     let widget = state.inner.widget.as_ref().ok_or_else(no_widget)?;
@@ -64,7 +80,7 @@ pub(crate) async fn versioned(
             format!("widget version {version} is not served; see /widget/sri.json"),
         ));
     }
-    asset(&state, &name, LONG_CACHE)
+    asset(&state, &headers, &name, LONG_CACHE)
 }
 
 /// `GET /widget/sri.json`.

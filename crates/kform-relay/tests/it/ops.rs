@@ -105,6 +105,60 @@ async fn the_widget_is_served_with_types_cache_headers_and_integrity() {
 }
 
 #[tokio::test]
+async fn the_widget_is_served_compressed_to_browsers_that_accept_it() {
+    let widget = tempfile::tempdir().unwrap();
+    std::fs::write(widget.path().join("kform.js"), "export default 1;").unwrap();
+    std::fs::write(widget.path().join("kform.js.br"), "brotli bytes").unwrap();
+    std::fs::write(widget.path().join("kform.js.gz"), "gzip bytes").unwrap();
+    std::fs::write(widget.path().join("kform_widget_bg.wasm"), b"\0asm\x01\0\0\0").unwrap();
+    let dir = widget.path().to_owned();
+    let Harness { fake: _fake, state, _dir } =
+        harness_with(Apps::demo(TOKEN), TOKEN, move |config| config.widget_dir = Some(dir)).await;
+    let fetch = |path: &'static str, accept: &'static str| {
+        let state = state.clone();
+        async move {
+            let request = Request::get(path).header("accept-encoding", accept).body(Body::empty());
+            send(&state, request.unwrap()).await
+        }
+    };
+    let cases = [
+        ("gzip, deflate, br, zstd", Some("br"), "brotli bytes"),
+        ("gzip", Some("gzip"), "gzip bytes"),
+        ("br;q=0, gzip;q=0.5", Some("gzip"), "gzip bytes"),
+        ("*", Some("br"), "brotli bytes"),
+        ("identity", None, "export default 1;"),
+        ("gzip;q=0", None, "export default 1;"),
+    ];
+    let mut tags = std::collections::BTreeSet::new();
+    for (accept, coding, body) in cases {
+        let answer = fetch("/widget/kform.js", accept).await;
+        assert_eq!(answer.status, StatusCode::OK, "{accept}");
+        let encoding = answer.headers.get("content-encoding").map(|v| v.to_str().unwrap());
+        assert_eq!(encoding, coding, "{accept}");
+        assert_eq!(answer.text, body, "{accept}");
+        assert_eq!(answer.headers["vary"], "accept-encoding");
+        tags.insert(answer.headers["etag"].to_str().unwrap().to_owned());
+    }
+    assert_eq!(tags.len(), 3, "each coding has its own ETag: {tags:?}");
+    // A file without encodings beside it is served as it is; the encodings are not files.
+    let wasm = fetch("/widget/kform_widget_bg.wasm", "gzip, br").await;
+    assert_eq!(wasm.status, StatusCode::OK);
+    assert!(wasm.headers.get("content-encoding").is_none());
+    assert_eq!(send(&state, get("/widget/kform.js.br")).await.status, StatusCode::NOT_FOUND);
+    let sri = send(&state, get("/widget/sri.json")).await;
+    let expected = format!(
+        "sha384-{}",
+        base64::engine::general_purpose::STANDARD
+            .encode(sha2::Sha384::digest(b"export default 1;"))
+    );
+    assert_eq!(
+        sri.body["files"]["kform.js"]["integrity"],
+        expected.as_str(),
+        "SRI is of the decoded file"
+    );
+}
+
+#[tokio::test]
 async fn readiness_spends_no_api_call_and_maintenance_is_not_ready() {
     let Harness { fake, state, _dir } = harness().await;
     for _ in 0..3 {
