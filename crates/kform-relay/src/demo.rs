@@ -5,6 +5,7 @@ use std::io::Write;
 use std::net::Ipv4Addr;
 use std::path::PathBuf;
 
+use axum::response::IntoResponse;
 use kform_core::FormSpec;
 use kform_fake_kintone::{Apps, random_token};
 
@@ -126,6 +127,9 @@ pub async fn run(
     if let Some(settings) = config.forms.last_mut() {
         settings.captcha = true;
     }
+    // The key the mock CMS's server (`/demo/editor-token`) mints editor tokens with.
+    let admin_key = random_token();
+    config.admin_keys = vec![Secret::new(&admin_key)];
     let state = crate::serve::open(&config).await?;
     let listener = tokio::net::TcpListener::bind((Ipv4Addr::LOCALHOST, options.port)).await?;
     let page = listener.local_addr()?;
@@ -135,13 +139,41 @@ pub async fn run(
     writeln!(stdout, "showcase app: {showcase_app}")?;
     writeln!(stdout, "showcase token: {showcase_token}")?;
     writeln!(stdout, "app: {app_id}")?;
+    writeln!(stdout, "admin key: {admin_key}")?;
     writeln!(stdout, "token: {token}")?;
     stdout.flush()?;
     drop(stdout);
-    let served = crate::serve::run(state, listener, shutdown).await;
+    let router = cms_backend(crate::app(state.clone()), admin_key).merge(crate::app(state.clone()));
+    let served = crate::serve::run_router(state, router, listener, shutdown).await;
     drop(fake);
     let _ = std::fs::remove_dir_all(&data_dir);
     Ok(served?)
+}
+
+/// The mock CMS's server side for `/cms.html`: `POST /demo/editor-token` with `{"form": id}`
+/// (or `{}` for a new form) answers an editor token, as a real CMS's server would by calling
+/// the relay's `POST /v1/admin/editor-tokens` with its admin key. Only `kform demo` has it.
+fn cms_backend(relay: axum::Router, admin_key: String) -> axum::Router {
+    use axum::body::Body;
+    use axum::http::Request;
+    use tower::ServiceExt;
+    let mint = move |body: axum::body::Bytes| {
+        let (relay, admin_key) = (relay.clone(), admin_key.clone());
+        async move {
+            let request = Request::post("/v1/admin/editor-tokens")
+                .header("authorization", format!("Bearer {admin_key}"))
+                .header("content-type", "application/json")
+                .body(Body::from(body));
+            match request {
+                Ok(request) => match relay.oneshot(request).await {
+                    Ok(response) => response,
+                    Err(never) => match never {},
+                },
+                Err(_) => axum::http::StatusCode::BAD_REQUEST.into_response(),
+            }
+        }
+    };
+    axum::Router::new().route("/demo/editor-token", axum::routing::post(mint))
 }
 
 /// Serves `POST /siteverify` on loopback the way Cloudflare's verifier answers for its test

@@ -51,6 +51,17 @@ pub async fn run(
     listener: tokio::net::TcpListener,
     shutdown: impl Future<Output = ()> + Send + 'static,
 ) -> Result<(), ServeError> {
+    let router = crate::app(state.clone());
+    run_router(state, router, listener, shutdown).await
+}
+
+/// [`run`] serving `router` (the relay's, perhaps with more routes merged in, as the demo's).
+pub(crate) async fn run_router(
+    state: AppState,
+    router: axum::Router,
+    listener: tokio::net::TcpListener,
+    shutdown: impl Future<Output = ()> + Send + 'static,
+) -> Result<(), ServeError> {
     let addr = listener.local_addr().map_err(|source| ServeError::Listen {
         addr: SocketAddr::from(([0, 0, 0, 0], 0)),
         source,
@@ -67,7 +78,7 @@ pub async fn run(
             }
         })
     };
-    let service = crate::app(state.clone()).into_make_service_with_connect_info::<SocketAddr>();
+    let service = router.into_make_service_with_connect_info::<SocketAddr>();
     let served = axum::serve(listener, service).with_graceful_shutdown(shutdown).await;
     // Requests are finished; let the kintone calls in flight finish too.
     state.stop_delivery().await;

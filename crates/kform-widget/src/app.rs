@@ -277,7 +277,8 @@ fn form_element(
                 emit(
                     &host,
                     "kform:submitted",
-                    &json!({ "submission_id": submission_id, "preview": true }),
+                    // The editor offers a preview's values for a test send.
+                    &json!({ "submission_id": submission_id, "preview": true, "values": submission.values }),
                 );
                 let outcome = SubmitOutcome {
                     submission_id,

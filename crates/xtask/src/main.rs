@@ -22,7 +22,7 @@ usage: cargo xtask <command>
 
 commands:
   setup          install the toolchain pieces (wasm target, wasm-bindgen CLI, npm packages, Chromium)
-  build-widget   build the widget into pkg/ and print its download size
+  build-widget   build the widget and the editor into pkg/ and print their download sizes
   demo [--port N]  setup, build the widget and run `kform demo` (default port 8080)
   test           setup, build, formatting, clippy, native tests, browser tests
   bench          run the benchmarks and print each median against its target
@@ -101,6 +101,8 @@ fn test(root: &Path) -> Result<()> {
                 "kform-core",
                 "-p",
                 "kform-widget",
+                "-p",
+                "kform-editor",
                 "--all-targets",
                 "--target",
                 build::WASM_TARGET,

@@ -1,10 +1,23 @@
-//! The widget's download size: raw, gzip -9 and brotli (quality 11) per file and in total.
-//! The compressed files are written beside each file (`.gz`, `.br`) for the relay to serve.
+//! The download sizes of the widget and the editor: raw, gzip -9 and brotli (quality 11) per
+//! file and in total. The compressed files are written beside each file (`.gz`, `.br`) for the
+//! relay to serve.
 
 use std::io::Write;
 use std::path::Path;
 
 use anyhow::{Context, Result};
+
+/// What one bundle's download is held to.
+pub(crate) struct Limits {
+    /// The bundle's name in the report.
+    pub(crate) name: &'static str,
+    /// The file in `pkg/` that keeps its totals.
+    pub(crate) summary: &'static str,
+    /// What the bundle aims for.
+    pub(crate) target: usize,
+    /// Above this the build fails.
+    pub(crate) budget: usize,
+}
 
 /// The visitor's download the widget aims for (issue 7): 50 KB brotli.
 const TARGET_BROTLI: usize = 50_000;
@@ -16,9 +29,20 @@ const TARGET_BROTLI: usize = 50_000;
 /// challenges added 20 KB.)
 const BUDGET_BROTLI: usize = 225_000;
 
-pub(crate) fn report(dir: &Path, files: &[&str]) -> Result<()> {
+/// The widget: what every visitor of a page with a form downloads.
+pub(crate) const WIDGET: Limits =
+    Limits { name: "widget", summary: "size.json", target: TARGET_BROTLI, budget: BUDGET_BROTLI };
+
+/// The editor (issue 8): only CMS administrators download it; it aims for 150 KB brotli. Its
+/// preview loads the widget's own bundle, counted above. The budget is a ratchet like the
+/// widget's: the first editor weighs 214 KB (the same serde, Leptos and core as the widget).
+pub(crate) const EDITOR: Limits =
+    Limits { name: "editor", summary: "editor-size.json", target: 150_000, budget: 220_000 };
+
+pub(crate) fn report(dir: &Path, files: &[&str], limits: &Limits) -> Result<()> {
+    let Limits { name: bundle, summary, target, budget } = *limits;
     let mut total = [0usize; 3];
-    eprintln!("xtask: widget download size (what a browser fetches)");
+    eprintln!("xtask: {bundle} download size (what a browser fetches)");
     eprintln!("xtask:   {:<24} {:>10} {:>10} {:>10}", "file", "raw", "gzip", "brotli");
     for name in files {
         let bytes = std::fs::read(dir.join(name)).with_context(|| format!("cannot read {name}"))?;
@@ -37,15 +61,16 @@ pub(crate) fn report(dir: &Path, files: &[&str]) -> Result<()> {
     eprintln!(
         "xtask:   brotli total {:.1} KB: target {:.0} KB ({:.2}× over), budget {:.0} KB",
         total[2] as f64 / 1e3,
-        TARGET_BROTLI as f64 / 1e3,
-        total[2] as f64 / TARGET_BROTLI as f64,
-        BUDGET_BROTLI as f64 / 1e3
+        target as f64 / 1e3,
+        total[2] as f64 / target as f64,
+        budget as f64 / 1e3
     );
     let json = format!(r#"{{"raw": {}, "gzip": {}, "brotli": {}}}"#, total[0], total[1], total[2]);
-    std::fs::write(dir.join("size.json"), json).context("cannot write pkg/size.json")?;
+    std::fs::write(dir.join(summary), json)
+        .with_context(|| format!("cannot write pkg/{summary}"))?;
     anyhow::ensure!(
-        total[2] <= BUDGET_BROTLI,
-        "the widget's download grew to {} bytes (brotli), over its budget of {BUDGET_BROTLI}",
+        total[2] <= budget,
+        "the {bundle}'s download grew to {} bytes (brotli), over its budget of {budget}",
         total[2]
     );
     Ok(())

@@ -1,0 +1,105 @@
+// kform-editor.js: the form editor's entry module, for a CMS's admin screen. It loads the
+// editor's WebAssembly next to itself and, for the live preview, the widget's kform.js from
+// the same folder (the real widget, not a copy). Marketing pages never load this file.
+//
+//   <script type="module" src="https://relay.example/widget/kform-editor.js"></script>
+//   <kform-editor relay="https://relay.example" token="…" form="contact" lang="ja"></kform-editor>
+//
+//   import { KFormEditor } from "https://relay.example/widget/kform-editor.js";
+//   const editor = await KFormEditor.mount(element, { relay, token, form, lang, onSave });
+//   editor.unmount();
+//
+// The token is an editor token from the relay's `POST /v1/admin/editor-tokens`, minted by the
+// CMS's server with its admin key; the browser never holds the admin key.
+
+const wasm = fetch(new URL("./kform_editor_bg.wasm", import.meta.url));
+const ready = import("./kform_editor.js").then(async (glue) => {
+  await glue.default({ module_or_path: wasm });
+  return glue;
+});
+const widget = new URL("./kform.js", import.meta.url).href;
+const here = new URL(import.meta.url);
+const defaultRelay = here.href.includes("/widget/")
+  ? here.href.slice(0, here.href.lastIndexOf("/widget/") + 1)
+  : new URL("..", here).href;
+const mounted = new WeakMap();
+
+/** Renders the preview with the widget's own code (loaded on first use). */
+async function preview(element, descriptor, lang) {
+  const { KForm } = await import(widget);
+  await KForm.preview(element, JSON.parse(descriptor), { lang });
+}
+
+export const KFormEditor = {
+  /**
+   * Mounts the editor into `element`; resolves to a handle with unmount(). `form` opens a saved
+   * form; without it the editor creates one. `onSave(detail)` is called after each save with
+   * `{form, settings}` (the `kform-editor:saved` event's detail).
+   */
+  async mount(element, { relay, token, form, lang, onSave } = {}) {
+    const { mount } = await ready;
+    mounted.get(element)?.unmount();
+    const base = new URL(relay || defaultRelay, document.baseURI).href;
+    const show = (target, descriptor, previewLang) => {
+      preview(target, descriptor, previewLang).catch((error) => console.error("kform-editor: preview", error));
+    };
+    const handle = mount(element, base, String(token ?? ""), form ?? null, lang ?? null, show);
+    let listener = null;
+    if (typeof onSave === "function") {
+      listener = (event) => onSave(event.detail);
+      element.addEventListener("kform-editor:saved", listener);
+    }
+    const unmount = handle.unmount.bind(handle);
+    const wrapped = {
+      unmount() {
+        if (listener) element.removeEventListener("kform-editor:saved", listener);
+        mounted.delete(element);
+        unmount();
+      },
+    };
+    mounted.set(element, wrapped);
+    return wrapped;
+  },
+};
+
+/** `<kform-editor relay="…" token="…" form="…" lang="…">`: the same editor as a custom element. */
+class KFormEditorElement extends HTMLElement {
+  static get observedAttributes() {
+    return ["relay", "token", "form", "lang"];
+  }
+
+  connectedCallback() {
+    this.render();
+  }
+
+  attributeChangedCallback() {
+    if (this.isConnected) this.render();
+  }
+
+  disconnectedCallback() {
+    mounted.get(this)?.unmount();
+  }
+
+  /** Mounts once per turn however many attributes changed, and only with a token. */
+  render() {
+    if (this.pending) return;
+    this.pending = true;
+    queueMicrotask(() => {
+      this.pending = false;
+      if (this.isConnected && this.getAttribute("token")) this.mount();
+    });
+  }
+
+  mount() {
+    KFormEditor.mount(this, {
+      relay: this.getAttribute("relay") ?? undefined,
+      token: this.getAttribute("token") ?? "",
+      form: this.getAttribute("form") ?? undefined,
+      lang: this.getAttribute("lang") ?? undefined,
+    }).catch((error) => console.error("kform-editor: cannot mount", this, error));
+  }
+}
+
+if (!customElements.get("kform-editor")) customElements.define("kform-editor", KFormEditorElement);
+
+export default KFormEditor;

@@ -1,0 +1,154 @@
+//! The relay's admin API as the editor uses it, with the editor token as the bearer key.
+
+use gloo_net::http::{Method, RequestBuilder};
+use kform_core::AppFields;
+use serde_json::{Map, Value};
+
+/// The relay and the editor token.
+#[derive(Clone, Debug)]
+pub(crate) struct Admin {
+    /// The relay's base URL, without a trailing slash.
+    pub(crate) relay: String,
+    /// The editor token; replaced by the one the relay answers a new form with.
+    pub(crate) token: String,
+}
+
+/// A refused or failed call: the relay's `{code, message}`, or why it was not reached.
+#[derive(Clone, Debug, PartialEq)]
+pub(crate) struct ApiError {
+    /// The HTTP status, or 0 when the relay was not reached.
+    pub(crate) status: u16,
+    /// The relay's error code (`unauthorized`, `token_expired`, …) or `network`.
+    pub(crate) code: String,
+    /// The relay's message.
+    pub(crate) message: String,
+}
+
+impl ApiError {
+    fn network(err: impl std::fmt::Display) -> Self {
+        Self { status: 0, code: "network".into(), message: err.to_string() }
+    }
+
+    /// Whether the token itself was refused (wrong, expired, or for another form).
+    pub(crate) fn is_token_refused(&self) -> bool {
+        self.status == 401 || (self.status == 403 && self.code == "other_form")
+    }
+}
+
+/// One app of a connection.
+#[derive(Clone, Debug, PartialEq)]
+pub(crate) struct AppSummary {
+    /// The app id.
+    pub(crate) app: u64,
+    /// kintone's name of the app, when the relay could read it.
+    pub(crate) name: Option<String>,
+}
+
+impl Admin {
+    async fn call(
+        &self,
+        method: Method,
+        path: &str,
+        body: Option<&Value>,
+    ) -> Result<Value, ApiError> {
+        let request = RequestBuilder::new(&format!("{}{path}", self.relay))
+            .method(method)
+            .header("authorization", &format!("Bearer {}", self.token));
+        let response = match body {
+            Some(body) => request.json(body).map_err(ApiError::network)?.send().await,
+            None => request.send().await,
+        }
+        .map_err(ApiError::network)?;
+        let status = response.status();
+        let text = response.text().await.map_err(ApiError::network)?;
+        let answer: Value = if text.is_empty() {
+            Value::Null
+        } else {
+            serde_json::from_str(&text).map_err(ApiError::network)?
+        };
+        if response.ok() {
+            return Ok(answer);
+        }
+        let field =
+            |name: &str| answer.get(name).and_then(Value::as_str).unwrap_or_default().to_owned();
+        Err(ApiError { status, code: field("code"), message: field("message") })
+    }
+
+    /// `GET /v1/admin/connections`: the connections' names.
+    pub(crate) async fn connections(&self) -> Result<Vec<String>, ApiError> {
+        let answer = self.call(Method::GET, "/v1/admin/connections", None).await?;
+        let names = answer["connections"].as_array().map(Vec::as_slice).unwrap_or_default();
+        Ok(names.iter().filter_map(|c| c["name"].as_str().map(str::to_owned)).collect())
+    }
+
+    /// `GET /v1/admin/connections/{name}/apps`.
+    pub(crate) async fn apps(&self, connection: &str) -> Result<Vec<AppSummary>, ApiError> {
+        let path = format!("/v1/admin/connections/{}/apps", segment(connection));
+        let answer = self.call(Method::GET, &path, None).await?;
+        let apps = answer["apps"].as_array().map(Vec::as_slice).unwrap_or_default();
+        Ok(apps
+            .iter()
+            .filter_map(|app| {
+                let name = app["name"].as_str().map(str::to_owned);
+                Some(AppSummary { app: app["app"].as_u64()?, name })
+            })
+            .collect())
+    }
+
+    /// `POST …/sync` then `GET …/fields`: the app's fields as kintone has them now, and the
+    /// saved forms on the app that no longer fit it (drift), by form id.
+    pub(crate) async fn sync(
+        &self,
+        connection: &str,
+        app: u64,
+    ) -> Result<(AppFields, Map<String, Value>), ApiError> {
+        let base = format!("/v1/admin/connections/{}/apps/{app}", segment(connection));
+        let report = self.call(Method::POST, &format!("{base}/sync"), None).await?;
+        let answer = self.call(Method::GET, &format!("{base}/fields"), None).await?;
+        let fields = serde_json::from_value(answer["fields"].clone()).map_err(ApiError::network)?;
+        let drift = report["drift"].as_object().cloned().unwrap_or_default();
+        Ok((fields, drift))
+    }
+
+    /// `GET /v1/admin/forms/{id}`.
+    pub(crate) async fn form(&self, id: &str) -> Result<Map<String, Value>, ApiError> {
+        let answer =
+            self.call(Method::GET, &format!("/v1/admin/forms/{}", segment(id)), None).await?;
+        Ok(answer.as_object().cloned().unwrap_or_default())
+    }
+
+    /// `POST /v1/admin/forms` (a new form) or `PUT /v1/admin/forms/{id}`; the relay's answer.
+    pub(crate) async fn save(&self, id: &str, body: &Value, new: bool) -> Result<Value, ApiError> {
+        if new {
+            self.call(Method::POST, "/v1/admin/forms", Some(body)).await
+        } else {
+            self.call(Method::PUT, &format!("/v1/admin/forms/{}", segment(id)), Some(body)).await
+        }
+    }
+
+    /// `DELETE /v1/admin/forms/{id}`.
+    pub(crate) async fn delete(&self, id: &str) -> Result<(), ApiError> {
+        self.call(Method::DELETE, &format!("/v1/admin/forms/{}", segment(id)), None)
+            .await
+            .map(|_| ())
+    }
+
+    /// `POST /v1/admin/forms/{id}/test-send`: kintone's exact answer, or the relay's refusal.
+    pub(crate) async fn test_send(&self, id: &str, values: &Value) -> Result<Value, ApiError> {
+        let path = format!("/v1/admin/forms/{}/test-send", segment(id));
+        self.call(Method::POST, &path, Some(&serde_json::json!({ "values": values }))).await
+    }
+}
+
+/// Percent-encodes one URL path segment.
+fn segment(text: &str) -> String {
+    let mut out = String::with_capacity(text.len());
+    for byte in text.bytes() {
+        if byte.is_ascii_alphanumeric() || matches!(byte, b'-' | b'_' | b'.' | b'~') {
+            out.push(char::from(byte));
+        } else {
+            out.push_str(&format!("%{byte:02X}"));
+        }
+    }
+    out
+}

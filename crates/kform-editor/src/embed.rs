@@ -1,0 +1,127 @@
+//! The JavaScript-facing API: mount the editor into a host element's open shadow root, show
+//! the preview through the widget's own `KForm.preview`, and tell the host page what happened.
+
+use std::any::Any;
+
+use kform_core::Locale;
+use serde_json::Value;
+use wasm_bindgen::prelude::*;
+use web_sys::{
+    CssStyleSheet, CustomEvent, CustomEventInit, HtmlElement, ShadowRootInit, ShadowRootMode,
+};
+
+use crate::api::Admin;
+
+/// The editor's stylesheet, adopted by its shadow root.
+const STYLE: &str = include_str!("../style/editor.css");
+
+/// A mounted editor; `unmount()` removes it from the page.
+#[wasm_bindgen]
+pub struct EditorHandle {
+    view: Option<Box<dyn Any>>,
+    container: Option<HtmlElement>,
+}
+
+#[wasm_bindgen]
+impl EditorHandle {
+    /// Removes the editor and its state from the page.
+    pub fn unmount(&mut self) {
+        self.view.take();
+        if let Some(container) = self.container.take() {
+            container.remove();
+        }
+    }
+}
+
+/// Renders the preview with the real widget: `kform-editor.js` passes a function
+/// `(element, descriptorJson, lang) => …` that calls the widget's `KForm.preview`.
+#[derive(Clone)]
+pub(crate) struct Preview(js_sys::Function);
+
+impl Preview {
+    /// Shows the form `descriptor` (JSON) in `element`.
+    pub(crate) fn show(&self, element: &web_sys::Element, descriptor: &str, lang: Locale) {
+        let lang = match lang {
+            Locale::Ja => "ja",
+            Locale::En => "en",
+        };
+        let _ = self.0.call3(
+            &JsValue::NULL,
+            element,
+            &JsValue::from_str(descriptor),
+            &JsValue::from_str(lang),
+        );
+    }
+
+    /// Calls `on_values` with the values each time the preview is sent (the widget's
+    /// `kform:submitted` event with `preview: true`).
+    pub(crate) fn listen(&self, element: &web_sys::Element, on_values: impl Fn(Value) + 'static) {
+        let listener = Closure::<dyn Fn(web_sys::Event)>::new(move |event: web_sys::Event| {
+            let Some(event) = event.dyn_ref::<CustomEvent>() else { return };
+            let detail =
+                js_sys::JSON::stringify(&event.detail()).ok().and_then(|text| text.as_string());
+            let values = detail
+                .and_then(|text| serde_json::from_str::<Value>(&text).ok())
+                .and_then(|detail| detail.get("values").cloned());
+            if let Some(values) = values {
+                on_values(values);
+            }
+        });
+        let _ = element
+            .add_event_listener_with_callback("kform:submitted", listener.as_ref().unchecked_ref());
+        // The listener lives as long as the preview element, which the editor keeps.
+        listener.forget();
+    }
+}
+
+/// Mounts the editor into `host`. `relay` is the relay's absolute URL, `token` an editor token
+/// from `POST /v1/admin/editor-tokens`, `form` the form to open (or none to create one), and
+/// `preview` the function that renders the widget's preview.
+#[wasm_bindgen]
+#[expect(
+    clippy::needless_pass_by_value,
+    reason = "wasm-bindgen hands JavaScript strings over by value"
+)]
+pub fn mount(
+    host: HtmlElement,
+    relay: String,
+    token: String,
+    form: Option<String>,
+    lang: Option<String>,
+    preview: js_sys::Function,
+) -> Result<EditorHandle, JsValue> {
+    // An administrator's tool: a bug should say what went wrong in the console.
+    std::panic::set_hook(Box::new(|info| web_sys::console::error_1(&info.to_string().into())));
+    let locale = lang.as_deref().and_then(Locale::from_tag).unwrap_or_default();
+    let admin = Admin { relay: relay.trim_end_matches('/').to_owned(), token };
+    let form = form.filter(|id| !id.is_empty());
+    let shadow = match host.shadow_root() {
+        Some(shadow) => shadow,
+        None => host.attach_shadow(&ShadowRootInit::new(ShadowRootMode::Open))?,
+    };
+    let sheet = CssStyleSheet::new()?;
+    sheet.replace_sync(STYLE)?;
+    shadow.set_adopted_style_sheets(&js_sys::Array::of1(&sheet));
+    let document = host
+        .owner_document()
+        .ok_or_else(|| JsValue::from_str("the host element has no document"))?;
+    let container: HtmlElement = document.create_element("div")?.unchecked_into();
+    shadow.append_child(&container)?;
+    let preview = Preview(preview);
+    let handle = leptos::mount::mount_to(container.clone(), move || {
+        crate::app::editor(admin, form, locale, host, preview)
+    });
+    Ok(EditorHandle { view: Some(Box::new(handle)), container: Some(container) })
+}
+
+/// Dispatches `name` on the host element with `detail`; it bubbles out of the shadow root.
+pub(crate) fn emit(host: &HtmlElement, name: &str, detail: &Value) {
+    let detail = js_sys::JSON::parse(&detail.to_string()).unwrap_or(JsValue::NULL);
+    let init = CustomEventInit::new();
+    init.set_bubbles(true);
+    init.set_composed(true);
+    init.set_detail(&detail);
+    if let Ok(event) = CustomEvent::new_with_event_init_dict(name, &init) {
+        let _ = host.dispatch_event(&event);
+    }
+}

@@ -1,0 +1,234 @@
+//! Plain tests of the editor's state against the demo contact app's real field settings.
+
+use super::*;
+use kform_core::LintProblem;
+
+/// The fake kintone's contact app, as `fields.json` answers it.
+fn contact_fields() -> AppFields {
+    let properties = include_str!("../../../kform-fake-kintone/src/demo-app.json");
+    let json = format!(r#"{{"revision": "3", "properties": {properties}}}"#);
+    AppFields::from_kintone_json(&json).unwrap()
+}
+
+fn editor() -> EditorState {
+    let mut editor = EditorState::default();
+    editor.open(Draft::new("lp", "main", AppId(1), Locale::Ja), contact_fields(), false);
+    editor
+}
+
+fn problems(editor: &EditorState) -> Vec<(Option<usize>, Option<String>, LintProblem)> {
+    editor
+        .lint()
+        .into_iter()
+        .map(|issue| (issue.item, issue.field.map(|code| code.as_str().to_owned()), issue.problem))
+        .collect()
+}
+
+#[test]
+fn the_field_list_says_which_fields_can_be_added_and_why_others_cannot() {
+    let mut editor = editor();
+    editor.add_field("会社名");
+    let rows = editor.field_rows();
+    let row = |code: &str| rows.iter().find(|row| row.code == code).unwrap().clone();
+    assert_eq!(row("会社名").state, FieldState::OnForm(0));
+    assert!(row("会社名").required);
+    assert_eq!(row("メールアドレス").state, FieldState::Addable);
+    assert_eq!(row("作成者").state, FieldState::NotWritable(NotWritableReason::System));
+    assert_eq!(row("作成者").kintone_type, "CREATOR");
+    assert_eq!(row("レコード番号").state, FieldState::NotWritable(NotWritableReason::System));
+}
+
+#[test]
+fn lint_names_a_required_field_left_off_until_it_is_added() {
+    let mut editor = editor();
+    assert!(problems(&editor).contains(&(None, None, LintProblem::NothingToSend)));
+    editor.add_field("会社名");
+    let missing = (None, Some("メールアドレス".to_owned()), LintProblem::RequiredFieldMissing);
+    assert!(problems(&editor).contains(&missing), "{:?}", problems(&editor));
+    editor.add_field("メールアドレス");
+    assert_eq!(problems(&editor), vec![]);
+    assert!(editor.dirty);
+}
+
+#[test]
+fn a_hidden_identifier_is_a_fixed_value_checked_like_a_visitor_s() {
+    let mut editor = editor();
+    editor.add_field("会社名");
+    editor.add_field("メールアドレス");
+    let index = editor.add_hidden("フォーム識別", "lp-2026").unwrap();
+    let item = &editor.items()[index];
+    assert_eq!(item.hidden, Some(Value::Text("lp-2026".into())));
+    assert_eq!(item.kintone_type.as_deref(), Some("SINGLE_LINE_TEXT"));
+    assert!(!item.is_shown());
+    // A hidden value kintone would refuse is named by lint.
+    editor.add_hidden("問い合わせ種別", "存在しない");
+    let rejected = problems(&editor);
+    assert!(
+        matches!(rejected.as_slice(), [(Some(3), Some(code), LintProblem::HiddenValueRejected { .. })] if code == "問い合わせ種別"),
+        "{rejected:?}"
+    );
+}
+
+#[test]
+fn items_move_and_go_and_labels_clear_back_to_kintone_s() {
+    let mut editor = editor();
+    editor.add_field("会社名");
+    editor.add_field("メールアドレス");
+    editor.add_note("ご連絡先");
+    assert_eq!(editor.move_item(2, -1), 1);
+    assert_eq!(editor.move_item(1, -1), 0);
+    assert_eq!(editor.move_item(0, -1), 0, "the first item stays first");
+    assert_eq!(editor.move_item(2, 1), 2, "the last item stays last");
+    let codes: Vec<_> = editor
+        .items()
+        .iter()
+        .map(|item| item.field.as_ref().map(|c| c.as_str().to_owned()))
+        .collect();
+    assert_eq!(codes, vec![None, Some("会社名".into()), Some("メールアドレス".into())]);
+    editor.edit(1, Edit::Label("貴社名".into()));
+    assert_eq!(editor.items()[1].label.as_deref(), Some("貴社名"));
+    editor.edit(1, Edit::Label("  ".into()));
+    assert_eq!(editor.items()[1].label, None);
+    editor.remove(0);
+    assert_eq!(editor.items().len(), 2);
+}
+
+#[test]
+fn options_are_hidden_not_edited_and_required_only_tightens() {
+    let mut editor = editor();
+    let index = editor.add_field("問い合わせ種別").unwrap();
+    editor.edit(index, Edit::Offer("その他".into(), false));
+    editor.edit(index, Edit::Offer("資料請求".into(), false));
+    assert_eq!(
+        editor.items()[index].hide_options,
+        vec!["資料請求".to_owned(), "その他".to_owned()]
+    );
+    editor.edit(index, Edit::Offer("資料請求".into(), true));
+    assert_eq!(editor.items()[index].hide_options, vec!["その他".to_owned()]);
+    editor.edit(index, Edit::Required(true));
+    assert!(editor.items()[index].required);
+    // Another field: what belonged to the old field's options goes.
+    editor.edit(index, Edit::Field(Some("お問い合わせ内容".into())));
+    assert!(editor.items()[index].hide_options.is_empty());
+    assert_eq!(editor.items()[index].kintone_type.as_deref(), Some("MULTI_LINE_TEXT"));
+}
+
+#[test]
+fn an_input_hint_on_a_field_that_is_not_text_is_named_with_its_fix() {
+    let mut editor = editor();
+    editor.add_field("会社名");
+    editor.add_field("メールアドレス");
+    let index = editor.add_field("お問い合わせ内容").unwrap();
+    editor.edit(index, Edit::Hint(Some(InputHint::Email)));
+    let issues = editor.item_problems(index);
+    assert_eq!(issues.len(), 1);
+    assert!(
+        issues[0].message(Locale::En).contains("SINGLE_LINE_TEXT"),
+        "{}",
+        issues[0].message(Locale::En)
+    );
+    editor.edit(1, Edit::Hint(Some(InputHint::Email)));
+    assert!(editor.item_problems(1).is_empty());
+}
+
+#[test]
+fn the_preview_gets_the_form_and_only_the_fields_it_maps() {
+    let mut editor = editor();
+    editor.add_field("会社名");
+    editor.add_hidden("フォーム識別", "lp");
+    let descriptor = editor.descriptor().unwrap();
+    let codes: Vec<_> =
+        descriptor.fields.fields.keys().map(|code| code.as_str().to_owned()).collect();
+    assert_eq!(codes, vec!["フォーム識別".to_owned(), "会社名".to_owned()]);
+    assert_eq!(descriptor.form.items.len(), 2);
+    assert_eq!(descriptor.captcha, None);
+}
+
+#[test]
+fn settings_round_trip_through_the_admin_api_keeping_what_the_editor_does_not_edit() {
+    let mut editor = editor();
+    editor.add_field("会社名");
+    editor.edit_form(FormEdit::Origins(
+        "https://www.example.com/, https://lp.example.com\nhttps://x.example".into(),
+    ));
+    editor.edit_form(FormEdit::OnSuccess(OnSuccess::Redirect(
+        "https://www.example.com/thanks".into(),
+    )));
+    editor.edit_form(FormEdit::Confirm(true));
+    let mut body = editor.draft.as_ref().unwrap().to_admin();
+    assert_eq!(
+        body["allowed_origins"],
+        serde_json::json!([
+            "https://www.example.com",
+            "https://lp.example.com",
+            "https://x.example"
+        ])
+    );
+    assert_eq!(
+        body["spec"]["on_success"],
+        serde_json::json!({"redirect": "https://www.example.com/thanks"})
+    );
+    assert_eq!(body["spec"]["confirm"], serde_json::json!(true));
+    // What the admin API answers: the settings plus its own keys.
+    body["owners"] = serde_json::json!(["sales@example.com"]);
+    body["source"] = serde_json::json!("admin");
+    body["schedule_minutes"] = Json::Null;
+    body["lint"] = serde_json::json!([]);
+    let Json::Object(answer) = body else { unreachable!() };
+    let draft = Draft::from_admin(answer).unwrap();
+    assert_eq!(&draft.spec, &editor.draft.as_ref().unwrap().spec);
+    let again = draft.to_admin();
+    assert_eq!(again["owners"], serde_json::json!(["sales@example.com"]));
+    assert!(again.get("source").is_none() && again.get("lint").is_none());
+    assert!(again.get("schedule_minutes").is_none());
+}
+
+#[test]
+fn keys_are_offered_from_the_app_s_unique_fields() {
+    let fields = AppFields::from_kintone_json(
+        r#"{"revision": "1", "properties": {
+        "問合せ番号": {"type": "SINGLE_LINE_TEXT", "code": "問合せ番号", "label": "問合せ番号", "required": false, "unique": true, "minLength": "", "maxLength": "", "defaultValue": ""},
+        "会員番号": {"type": "NUMBER", "code": "会員番号", "label": "会員番号", "required": false, "unique": true, "minValue": "", "maxValue": "", "defaultValue": "", "digit": false, "displayScale": "", "unit": "", "unitPosition": "BEFORE"},
+        "受付ID": {"type": "SINGLE_LINE_TEXT", "code": "受付ID", "label": "受付ID", "required": false, "unique": true, "minLength": "", "maxLength": "", "defaultValue": ""},
+        "氏名": {"type": "SINGLE_LINE_TEXT", "code": "氏名", "label": "氏名", "required": false, "unique": false, "minLength": "", "maxLength": "", "defaultValue": ""}
+    }}"#,
+    )
+    .unwrap();
+    let mut editor = EditorState::default();
+    editor.open(Draft::new("f", "main", AppId(9), Locale::En), fields, false);
+    editor.add_field("会員番号");
+    editor.add_field("氏名");
+    assert_eq!(editor.update_key_candidates(), vec!["会員番号".to_owned()]);
+    assert_eq!(editor.idempotency_candidates(), vec!["受付ID".to_owned(), "問合せ番号".to_owned()]);
+    editor.edit_form(FormEdit::UpdateKey(Some("会員番号".into())));
+    editor.edit_form(FormEdit::IdempotencyField(Some("受付ID".into())));
+    assert!(problems(&editor).is_empty(), "{:?}", problems(&editor));
+    editor.edit_form(FormEdit::UpdateKey(Some(String::new())));
+    assert_eq!(editor.draft.as_ref().unwrap().spec.update_key, None);
+}
+
+#[test]
+fn the_snippet_and_csp_name_the_relay_and_the_form() {
+    let mut editor = editor();
+    editor.edit_form(FormEdit::Lang(Locale::En));
+    assert_eq!(
+        editor.snippet("https://relay.example/"),
+        "<script type=\"module\" src=\"https://relay.example/widget/kform.js\"></script>\n\
+         <div data-kform=\"lp\" data-kform-relay=\"https://relay.example\" data-kform-lang=\"en\"></div>"
+    );
+    assert_eq!(
+        editor.csp("https://relay.example/"),
+        "script-src 'self' https://relay.example 'wasm-unsafe-eval'; connect-src https://relay.example"
+    );
+}
+
+#[test]
+fn list_fields_take_comma_separated_values() {
+    let kind = FieldKind::CheckBox { options: Vec::new(), default_value: Vec::new() };
+    assert_eq!(
+        typed_value(Some(&kind), "A, B、C,".into()),
+        Value::List(vec!["A".into(), "B".into(), "C".into()])
+    );
+    assert_eq!(value_text(Some(&Value::List(vec!["A".into(), "B".into()]))), "A, B");
+    assert_eq!(typed_value(None, "x".into()), Value::Text("x".into()));
+}
