@@ -355,6 +355,13 @@ fn item_list(ctx: Ctx) -> impl IntoView {
                     if ctx.selected.get_untracked() == Some(index) {
                         ctx.selected.set(Some(to));
                     }
+                    // The focus follows the item; at either end its other arrow takes it, since
+                    // a disabled button cannot hold the focus.
+                    let which = match which {
+                        "up" if to == 0 => "down",
+                        "down" if to + 1 == count => "up",
+                        _ => which,
+                    };
                     focus_later(ctx, format!("kfe-item-{to}-{which}"));
                 }
             };

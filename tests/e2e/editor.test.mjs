@@ -1,0 +1,233 @@
+// The editor embedded in the demo's mock CMS (/cms.html): a form built from the demo app end to
+// end (sync, map, hidden identifier, lint, preview, test send, save), embedded on a page,
+// submitted and found in the fake kintone; refused tokens; keyboard-only editing; axe-core.
+import assert from "node:assert/strict";
+import { createRequire } from "node:module";
+import { after, before, test } from "node:test";
+
+import { launch } from "./browser.mjs";
+import { kintoneRecords, startDemo } from "./demo.mjs";
+
+const axePath = createRequire(import.meta.url).resolve("axe-core/axe.min.js");
+
+let demo;
+let browser;
+
+before(async () => {
+  demo = await startDemo();
+  browser = await launch();
+});
+
+after(async () => {
+  await browser?.close();
+  if (demo) assert.equal(await demo.stop(), 0);
+});
+
+/** A page that fails the test on any script error. */
+async function open(path) {
+  const context = await browser.newContext({ timezoneId: "Asia/Tokyo", viewport: { width: 1400, height: 1000 } });
+  const page = await context.newPage();
+  page.errors = [];
+  page.on("pageerror", (error) => page.errors.push(error.message));
+  page.on("console", (message) => {
+    if (message.type() === "error") page.errors.push(`${message.text()} ${message.location().url}`);
+  });
+  await page.goto(new URL(path, demo.page).href);
+  return page;
+}
+
+async function assertAccessible(page, when) {
+  await page.addScriptTag({ path: axePath });
+  const violations = await page.evaluate(async () => {
+    const result = await window.axe.run(document, { resultTypes: ["violations"] });
+    return result.violations.map((v) => `${v.id}: ${v.help} (${v.nodes.map((n) => n.target.join(" ")).join(", ")})`);
+  });
+  assert.deepEqual(violations, [], `axe-core violations ${when}`);
+}
+
+/** The editor's problem list, as text. */
+async function problems(page) {
+  const section = page.locator("kform-editor .kfe-lint");
+  await section.waitFor();
+  return section.innerText();
+}
+
+/** Starts a new form `id` on the demo contact app. */
+async function startForm(page, id) {
+  const editor = page.locator("kform-editor");
+  await editor.getByLabel("アプリ").locator("option").first().waitFor({ state: "attached" });
+  await editor.getByLabel("フォーム ID（英数字、- と _）").fill(id);
+  await editor.getByRole("button", { name: "フィールドを同期して始める" }).click();
+  await editor.getByRole("heading", { name: "kintone のフィールド" }).waitFor();
+  return editor;
+}
+
+test("a form built in the editor is saved, embedded, sent, and reaches kintone with its identifier", async () => {
+  const page = await open("/cms.html");
+  const editor = await startForm(page, "lp-spring");
+  // Every field of the app is listed; the system ones are greyed with the reason.
+  const creator = editor.locator(".kfe-field", { hasText: "CREATOR" });
+  await assert.doesNotReject(creator.waitFor());
+  assert.match(await creator.innerText(), /kintone が管理/);
+  assert.equal(await creator.getByRole("button").count(), 0, "a system field cannot be added");
+  assert.match(await creator.getAttribute("class"), /kfe-greyed/);
+
+  await editor.getByRole("button", { name: "会社名 を追加" }).click();
+  // Lint names the required field that is missing, live.
+  assert.match(await problems(page), /「メールアドレス」は必須ですが、フォームになく/);
+  await editor.getByRole("button", { name: "メールアドレス を追加" }).click();
+  await editor.getByLabel("入力の種類").selectOption("email");
+  await editor.getByLabel("ラベル（空欄で kintone のラベル）").fill("ご担当者のメールアドレス");
+  await editor.getByLabel("ラベル（空欄で kintone のラベル）").press("Tab");
+  await editor.getByRole("button", { name: "問い合わせ種別 を追加" }).click();
+  await editor.getByLabel("その他").uncheck();
+  // The hidden identifier: which form the lead came from.
+  await editor.getByLabel("フィールド", { exact: true }).selectOption("フォーム識別");
+  await editor.getByLabel("送る値").fill("lp-spring-2026");
+  await editor.getByRole("button", { name: "隠し項目を追加" }).click();
+  await editor.getByLabel("送信後のメッセージ（空欄で標準）").fill("ありがとうございました。担当よりご連絡します。");
+  await editor.getByLabel("送信後のメッセージ（空欄で標準）").press("Tab");
+  assert.match(await problems(page), /問題はありません。/);
+
+  // The preview is the real widget with the edits: the new label, the email hint, the
+  // hidden option gone, and the identifier never shown.
+  const preview = editor.locator(".kfe-preview-form");
+  const email = preview.getByLabel("ご担当者のメールアドレス");
+  await email.waitFor();
+  assert.equal(await email.getAttribute("type"), "email");
+  const options = await preview.getByLabel("問い合わせ種別").locator("option").allInnerTexts();
+  assert.ok(!options.includes("その他"), `options ${options}`);
+  assert.equal(await preview.getByText("フォーム識別").count(), 0);
+  // Its validation works in the preview, in kintone's words.
+  await preview.getByRole("button", { name: "送信" }).click();
+  await preview.getByText("必須です。").first().waitFor();
+
+  await editor.getByRole("button", { name: "保存", exact: true }).click();
+  await editor.getByText("保存しました。").waitFor();
+  await page.getByText("CMS: フォーム「lp-spring」が保存されました。").waitFor();
+  const snippet = await editor.getByLabel("サイトに貼り付けるコード").inputValue();
+  const origin = new URL(demo.page).origin;
+  assert.equal(
+    snippet,
+    `<script type="module" src="${origin}/widget/kform.js"></script>\n` +
+      `<div data-kform="lp-spring" data-kform-relay="${origin}" data-kform-lang="ja"></div>`,
+  );
+  assert.match(await editor.getByLabel("Content-Security-Policy に加える指定").inputValue(), /'wasm-unsafe-eval'/);
+
+  // A test send: the values sent from the preview go to kintone, which answers with the id.
+  await preview.getByLabel("会社名").fill("テスト送信株式会社");
+  await email.fill("test-send@example.com");
+  await preview.getByRole("button", { name: "送信" }).click();
+  await editor.getByRole("button", { name: "kintone にテスト送信" }).click();
+  const answer = editor.locator(".kfe-answer");
+  await answer.waitFor();
+  const sent = JSON.parse(await answer.innerText());
+  assert.equal(sent.kintone.status, 200, JSON.stringify(sent));
+  assert.ok(sent.kintone.body.id, JSON.stringify(sent));
+  const tested = await kintoneRecords(demo);
+  assert.ok(tested.some((r) => r.会社名.value === "テスト送信株式会社" && r.フォーム識別.value === "lp-spring-2026"));
+  assert.deepEqual(page.errors, []);
+
+  // Embedded on a site page with the snippet as it is, a visitor's lead reaches kintone
+  // tagged with the identifier.
+  const site = await open("/blank.html");
+  await site.evaluate((html) => {
+    const holder = document.createElement("div");
+    holder.innerHTML = html;
+    const script = document.createElement("script");
+    script.type = "module";
+    script.src = holder.querySelector("script").src;
+    document.querySelector("main").append(holder.querySelector("div"), script);
+  }, snippet);
+  const form = site.locator("[data-kform=lp-spring]");
+  await form.getByLabel("会社名").fill("春のキャンペーン株式会社");
+  await form.getByLabel("ご担当者のメールアドレス").fill("spring@example.com");
+  await new Promise((resolve) => setTimeout(resolve, 1100));
+  await form.getByRole("button", { name: "送信" }).click();
+  await form.getByText("ありがとうございました。担当よりご連絡します。").waitFor();
+  let found = [];
+  for (let i = 0; i < 100 && found.length === 0; i++) {
+    found = (await kintoneRecords(demo)).filter((r) => r.会社名.value === "春のキャンペーン株式会社");
+    if (found.length === 0) await new Promise((resolve) => setTimeout(resolve, 100));
+  }
+  assert.equal(found.length, 1);
+  assert.equal(found[0].フォーム識別.value, "lp-spring-2026");
+  assert.equal(found[0].メールアドレス.value, "spring@example.com");
+  assert.deepEqual(site.errors, []);
+
+  // Opened again from the CMS, the saved form comes back as it was saved.
+  const again = await open("/cms.html?form=lp-spring");
+  const reopened = again.locator("kform-editor");
+  await reopened.getByRole("button", { name: "ご担当者のメールアドレス を編集" }).waitFor();
+  assert.match(await problems(again), /問題はありません。/);
+  assert.equal(await reopened.getByLabel("送信後のメッセージ（空欄で標準）").inputValue(), "ありがとうございました。担当よりご連絡します。");
+});
+
+test("a wrong or expired editor token is refused with a clear message", async () => {
+  const wrong = await open("/cms.html?token=not-a-token");
+  const alert = wrong.locator("kform-editor").getByRole("alert");
+  await alert.waitFor();
+  assert.match(await alert.innerText(), /エディタのトークンが受け付けられませんでした。CMS の画面を開き直してください。/);
+
+  const minted = await fetch(new URL("/demo/editor-token", demo.page), {
+    method: "POST",
+    headers: { "content-type": "application/json" },
+    body: JSON.stringify({ form: "contact", ttl_seconds: 1 }),
+  }).then((response) => response.json());
+  await new Promise((resolve) => setTimeout(resolve, 2100));
+  const expired = await open(`/cms.html?form=contact&token=${encodeURIComponent(minted.token)}`);
+  const expiredAlert = expired.locator("kform-editor").getByRole("alert");
+  await expiredAlert.waitFor();
+  assert.match(await expiredAlert.innerText(), /this editor token has expired/);
+
+  // A token for one form does not open another.
+  const other = await fetch(new URL("/demo/editor-token", demo.page), {
+    method: "POST",
+    headers: { "content-type": "application/json" },
+    body: JSON.stringify({ form: "showcase" }),
+  }).then((response) => response.json());
+  const elsewhere = await open(`/cms.html?form=contact&token=${encodeURIComponent(other.token)}`);
+  await elsewhere.locator("kform-editor").getByRole("alert").waitFor();
+  assert.match(await elsewhere.locator("kform-editor").getByRole("alert").innerText(), /not for form "contact"/);
+});
+
+test("the editor works from the keyboard alone and axe-core finds no violations", async () => {
+  const page = await open("/cms.html");
+  const editor = await startForm(page, "kb-only");
+  await assertAccessible(page, "on a new form");
+  // Tab from the top of the page reaches the add buttons; Enter adds.
+  const focusedName = () =>
+    page.evaluate(() => {
+      let element = document.activeElement;
+      while (element?.shadowRoot?.activeElement) element = element.shadowRoot.activeElement;
+      return element?.getAttribute("aria-label") ?? element?.textContent ?? "";
+    });
+  const tabTo = async (name) => {
+    for (let i = 0; i < 120; i++) {
+      await page.keyboard.press("Tab");
+      if ((await focusedName()) === name) return;
+    }
+    assert.fail(`Tab never reached ${name}`);
+  };
+  await tabTo("会社名 を追加");
+  await page.keyboard.press("Enter");
+  await tabTo("メールアドレス を追加");
+  await page.keyboard.press("Enter");
+  // Reorder without dragging: the focus follows the item.
+  await tabTo("会社名 を下へ");
+  await page.keyboard.press("Enter");
+  await editor.locator(".kfe-item-name").first().filter({ hasText: "メールアドレス" }).waitFor();
+  assert.deepEqual(await editor.locator(".kfe-item-name").allInnerTexts(), ["メールアドレス", "会社名"]);
+  // Now last, its "down" is disabled, so its "up" has the focus.
+  await page.waitForFunction(() => true);
+  assert.equal(await focusedName(), "会社名 を上へ");
+  await page.keyboard.press("Enter");
+  await editor.locator(".kfe-item-name").first().filter({ hasText: "会社名" }).waitFor();
+  assert.deepEqual(await editor.locator(".kfe-item-name").allInnerTexts(), ["会社名", "メールアドレス"]);
+  assert.equal(await focusedName(), "会社名 を下へ");
+  await tabTo("保存");
+  await page.keyboard.press("Enter");
+  await editor.getByText("保存しました。").waitFor();
+  await assertAccessible(page, "with items, lint, preview and the snippet");
+  assert.deepEqual(page.errors, []);
+});
