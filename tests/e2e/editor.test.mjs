@@ -73,8 +73,8 @@ test("a form built in the editor is saved, embedded, sent, and reaches kintone w
   assert.match(await creator.getAttribute("class"), /kfe-greyed/);
 
   await editor.getByRole("button", { name: "会社名 を追加" }).click();
-  // Lint names the required field that is missing, live.
-  assert.match(await problems(page), /「メールアドレス」は必須ですが、フォームになく/);
+  // Lint names the required field that is missing, live, with the fix.
+  assert.match(await problems(page), /「メールアドレス」は必須ですが、フォームになく.*「メールアドレス」をフォームに追加するか、隠し項目として固定値を送ってください。/s);
   await editor.getByRole("button", { name: "メールアドレス を追加" }).click();
   await editor.getByLabel("入力の種類").selectOption("email");
   await editor.getByLabel("ラベル（空欄で kintone のラベル）").fill("ご担当者のメールアドレス");

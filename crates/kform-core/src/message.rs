@@ -275,6 +275,102 @@ impl LintIssue {
         format!("{place}: {}", self.message(locale))
     }
 
+    /// What to do about the problem, as a sentence in `locale` (the editor shows it under the
+    /// message).
+    pub fn fix(&self, locale: Locale) -> String {
+        use Locale::{En, Ja};
+        let code = self.field.as_ref().map(FieldCode::as_str).unwrap_or_default();
+        let text = |ja: &str, en: &str| match locale {
+            Ja => ja.to_owned(),
+            En => en.to_owned(),
+        };
+        match &self.problem {
+            LintProblem::UnsupportedFormat { .. } => text(
+                "このバージョンの kform でフォームを作り直すか、kform を更新してください。",
+                "Recreate the form with this kform, or update kform.",
+            ),
+            LintProblem::UnknownField | LintProblem::NotWritable { .. } => match locale {
+                Ja => format!(
+                    "項目を削除するか、書き込めるフィールドに割り当て直してください（「{code}」）。"
+                ),
+                En => format!(
+                    "Remove the item, or map it to a field a form can write instead of \"{code}\"."
+                ),
+            },
+            LintProblem::TypeMismatch { .. } => text(
+                "kintone の変更に合わせて項目を削除して追加し直し、設定を見直してください。",
+                "Remove the item and add the field again to match kintone, then check its settings.",
+            ),
+            LintProblem::MappedTwice { .. } => {
+                text("どちらかの項目を削除してください。", "Remove one of the two items.")
+            }
+            LintProblem::RequiredFieldMissing => match locale {
+                Ja => format!(
+                    "「{code}」をフォームに追加するか、隠し項目として固定値を送ってください。"
+                ),
+                En => format!(
+                    "Add \"{code}\" to the form, or add it as a hidden item with a fixed value."
+                ),
+            },
+            LintProblem::HiddenValueRejected { .. } => text(
+                "固定値を kintone が受け付ける値に直してください。",
+                "Change the fixed value to one kintone accepts.",
+            ),
+            LintProblem::InitialValueRejected { .. } => text(
+                "初期値を kintone が受け付ける値に直すか、空にしてください。",
+                "Change the initial value to one kintone accepts, or clear it.",
+            ),
+            LintProblem::CaptureNotApplicable | LintProblem::CaptureWithHidden => text(
+                "capture を外すか、文字列（1行）フィールドの項目に付け替えてください。",
+                "Remove capture, or put it on a SINGLE_LINE_TEXT item without a fixed value.",
+            ),
+            LintProblem::ShowIfUnknownField { .. } => text(
+                "show_if の条件を、条件なしで表示される項目に直してください。",
+                "Make show_if name an item that is shown without a condition.",
+            ),
+            LintProblem::ShowIfRequired | LintProblem::ShowIfNotShown => {
+                text("この項目の show_if を外してください。", "Remove show_if from this item.")
+            }
+            LintProblem::PageBreakMisused => text(
+                "改ページにはラベルと説明だけを設定してください。",
+                "Give the page break only a label and help text.",
+            ),
+            LintProblem::EmptyPage => text(
+                "余分な改ページを削除するか、項目の間に移動してください。",
+                "Remove the extra page break, or move it between items.",
+            ),
+            LintProblem::HintNotApplicable { .. } => {
+                text("入力の種類を「なし」にしてください。", "Set the input hint to none.")
+            }
+            LintProblem::UnknownOption { .. } => text(
+                "kintone にない選択肢の非表示設定を外してください。",
+                "Stop hiding the option kintone no longer has.",
+            ),
+            LintProblem::NoOptionLeft => {
+                text("少なくとも 1 つの選択肢を表示してください。", "Offer at least one option.")
+            }
+            LintProblem::MaxFilesNotApplicable => {
+                text("ファイル数の上限を外してください。", "Remove the file limit.")
+            }
+            LintProblem::InvalidUpdateKey { .. } => text(
+                "更新キーを、フォームにある重複禁止の文字列（1行）か数値フィールドにするか、なしにしてください。",
+                "Make the update key a unique SINGLE_LINE_TEXT or NUMBER field on the form, or none.",
+            ),
+            LintProblem::InvalidIdempotencyField { .. } => text(
+                "フォームにない、重複禁止で 36 文字以上入る文字列（1行）フィールドにするか、なしにしてください。",
+                "Choose a unique SINGLE_LINE_TEXT field off the form that holds 36 characters, or none.",
+            ),
+            LintProblem::InvalidRedirect => text(
+                "移動先を https:// で始まるアドレスにしてください。",
+                "Make the address start with https://.",
+            ),
+            LintProblem::NothingToSend => text(
+                "kintone のフィールドを少なくとも 1 つ追加してください。",
+                "Add at least one kintone field.",
+            ),
+        }
+    }
+
     /// The problem as a sentence in `locale`, naming the field.
     pub fn message(&self, locale: Locale) -> String {
         use Locale::{En, Ja};

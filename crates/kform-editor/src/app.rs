@@ -494,7 +494,7 @@ fn item_settings(ctx: Ctx, index: usize) -> impl IntoView {
         ctx.state
             .with(|s| s.item_problems(index))
             .into_iter()
-            .map(|issue| view! { <li>{issue.message(locale)}</li> })
+            .map(|issue| view! { <li>{issue.message(locale)}" "<span class="kfe-fix">{issue.fix(locale)}</span></li> })
             .collect_view()
     };
     let hint = move |ev: web_sys::Event| {
@@ -688,7 +688,7 @@ fn lint_view(ctx: Ctx) -> impl IntoView {
                 Some(index) => format!("{} {}: ", tr(locale, "項目", "Item"), index + 1),
                 None => String::new(),
             };
-            view! { <li>{place}{issue.message(locale)}</li> }
+            view! { <li>{place}{issue.message(locale)}" "<span class="kfe-fix">{issue.fix(locale)}</span></li> }
         })
         .collect_view();
     view! {

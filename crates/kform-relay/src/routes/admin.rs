@@ -392,6 +392,7 @@ async fn lint_answer(
         .map(|issue| {
             let mut value = serde_json::to_value(issue).unwrap_or_default();
             value["message"] = json!(issue.line(locale));
+            value["fix"] = json!(issue.fix(locale));
             value
         })
         .collect();

@@ -76,6 +76,10 @@ async fn forms_are_created_read_updated_and_deleted_and_survive_a_restart() {
         "{}",
         lint.text
     );
+    assert_eq!(
+        lint.body["issues"][0]["fix"],
+        "Remove the item, or map it to a field a form can write instead of \"存在しない\"."
+    );
     let bad_origin = {
         let mut settings = demo_settings("x");
         settings["allowed_origins"] = json!(["https://*.example.com"]);
