@@ -53,6 +53,10 @@ pub struct File {
     /// Keys for the integration API.
     #[serde(default)]
     pub integration_keys: Vec<SecretRef>,
+    /// Origins of CMS admin screens that embed the kform editor (exact, like
+    /// `https://cms.example.com`): the admin API answers their browsers' requests (CORS).
+    #[serde(default)]
+    pub editor_origins: Vec<String>,
     /// How often every app a form uses is synced from kintone, in seconds (0: never).
     #[serde(default = "default_sync_seconds")]
     pub sync_interval_seconds: u64,
@@ -393,6 +397,8 @@ pub struct Config {
     pub admin_keys: Vec<Secret>,
     /// Integration API keys.
     pub integration_keys: Vec<Secret>,
+    /// Origins whose pages may call the admin API from a browser (the embedded editor).
+    pub editor_origins: Vec<String>,
     /// How often apps are synced (`None`: never).
     pub sync_interval: Option<Duration>,
     /// Limits.
@@ -564,6 +570,7 @@ impl File {
         let mut problems = Problems { found: Vec::new(), env };
         let admin_keys = problems.secrets("admin_keys", &self.admin_keys);
         let integration_keys = problems.secrets("integration_keys", &self.integration_keys);
+        check_origins("editor_origins", &self.editor_origins, &mut problems);
         let mut connections = BTreeMap::new();
         for (name, connection) in &self.connections {
             let key = format!("connections.{name}");
@@ -692,6 +699,7 @@ impl File {
             log_format: self.log_format,
             admin_keys,
             integration_keys,
+            editor_origins: self.editor_origins.clone(),
             sync_interval: (self.sync_interval_seconds > 0)
                 .then(|| Duration::from_secs(self.sync_interval_seconds)),
             limits: self.limits.clone(),

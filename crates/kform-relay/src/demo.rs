@@ -238,6 +238,8 @@ pub fn demo_config(
         log_format: LogFormat::Text,
         admin_keys: Vec::new(),
         integration_keys: Vec::new(),
+        // The demo's CMS page is served by the relay itself: same origin, no CORS needed.
+        editor_origins: Vec::new(),
         sync_interval: Some(std::time::Duration::from_secs(60)),
         limits: Limits::default(),
         delivery: Delivery::default(),

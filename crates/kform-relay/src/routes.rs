@@ -1,7 +1,8 @@
 //! The router: paths, static files and layers, assembled in one place.
 //!
 //! - Public (`/v1/forms/…`): per-form CORS, per-IP rate limit, JSON body limit.
-//! - Admin (`/v1/admin/…`) and integration (`/v1/integration/…`, lookup): bearer keys, no CORS.
+//! - Admin (`/v1/admin/…`): bearer keys or editor tokens; CORS for the configured editor origins.
+//! - Integration (`/v1/integration/…`, lookup): bearer keys, no CORS.
 //! - Operations: `/healthz`, `/readyz`, `/metrics`, `/v1/openapi.json`.
 //! - `/widget/…`: the bundle; `/`: demo pages when a pages directory is set.
 
@@ -16,11 +17,12 @@ use std::time::Instant;
 
 use axum::Router;
 use axum::extract::{DefaultBodyLimit, MatchedPath, Request, State};
-use axum::http::{HeaderName, HeaderValue, header};
+use axum::http::{HeaderName, HeaderValue, Method, header};
 use axum::middleware::{self, Next};
 use axum::response::Response;
 use axum::routing::{get, post};
 use tower_governor::GovernorLayer;
+use tower_http::cors::{AllowOrigin, CorsLayer};
 use tower_http::request_id::{MakeRequestUuid, PropagateRequestIdLayer, SetRequestIdLayer};
 use tower_http::services::{ServeDir, ServeFile};
 use tower_http::set_header::SetResponseHeaderLayer;
@@ -41,6 +43,18 @@ fn api_headers(router: Router<AppState>) -> Router<AppState> {
         header::CONTENT_SECURITY_POLICY,
         "default-src 'none'; frame-ancestors 'none'",
     ))
+}
+
+/// CORS for the admin API: only the configured editor origins (CMS screens embedding the
+/// editor) may call it from a browser, with a bearer token and never cookies.
+fn editor_cors(origins: &[String]) -> CorsLayer {
+    let origins: Vec<HeaderValue> =
+        origins.iter().filter_map(|origin| HeaderValue::from_str(origin).ok()).collect();
+    CorsLayer::new()
+        .allow_origin(AllowOrigin::list(origins))
+        .allow_methods([Method::GET, Method::POST, Method::PUT, Method::DELETE])
+        .allow_headers([header::AUTHORIZATION, header::CONTENT_TYPE, header::ACCEPT_LANGUAGE])
+        .max_age(std::time::Duration::from_secs(600))
 }
 
 /// The relay's whole HTTP service.
@@ -64,7 +78,9 @@ pub fn app(state: AppState) -> Router {
         .route("/v1/integration/forms/{form_id}/submissions", post(integration::submit))
         .route("/v1/connections/{name}/apps/{app}/lookup", get(integration::lookup))
         .layer(DefaultBodyLimit::max(limits.file_body_bytes));
-    let admin = admin::router().layer(DefaultBodyLimit::max(ADMIN_BODY_LIMIT));
+    let admin = admin::router()
+        .layer(DefaultBodyLimit::max(ADMIN_BODY_LIMIT))
+        .layer(editor_cors(&state.inner.editor_origins));
     let ops = Router::new()
         .route("/healthz", get(ops::healthz))
         .route("/readyz", get(ops::readyz))

@@ -356,3 +356,45 @@ async fn apps_are_synced_on_the_interval() {
     task.abort();
     assert!(syncs() >= 2, "synced {} times", syncs());
 }
+
+#[tokio::test]
+async fn only_the_configured_editor_origins_may_call_the_admin_api_from_a_browser() {
+    const CMS: &str = "https://cms.example.com";
+    let Harness { fake: _fake, state, _dir } = harness_with(Apps::demo(TOKEN), TOKEN, |config| {
+        config.admin_keys = vec![Secret::new(ADMIN)];
+        config.editor_origins = vec![CMS.to_owned()];
+    })
+    .await;
+    let preflight = |origin: &'static str| {
+        Request::builder()
+            .method("OPTIONS")
+            .uri("/v1/admin/forms/contact")
+            .header("origin", origin)
+            .header("access-control-request-method", "PUT")
+            .header("access-control-request-headers", "authorization, content-type")
+            .body(Body::empty())
+            .unwrap()
+    };
+    let allowed = send(&state, preflight(CMS)).await;
+    assert_eq!(allowed.headers["access-control-allow-origin"], CMS);
+    let methods = allowed.headers["access-control-allow-methods"].to_str().unwrap().to_owned();
+    assert!(methods.contains("PUT") && methods.contains("DELETE"), "{methods}");
+    let headers = allowed.headers["access-control-allow-headers"].to_str().unwrap().to_lowercase();
+    assert!(headers.contains("authorization"), "{headers}");
+    assert!(allowed.headers.get("access-control-allow-credentials").is_none(), "no cookies");
+    let refused = send(&state, preflight("https://evil.example")).await;
+    assert!(refused.headers.get("access-control-allow-origin").is_none());
+    // The call itself: the answer names the CMS origin, and the token is still checked.
+    let mut request = bearer("GET", "/v1/admin/forms/contact", ADMIN, None);
+    request.headers_mut().insert("origin", CMS.parse().unwrap());
+    let answer = send(&state, request).await;
+    assert_eq!(answer.status, StatusCode::OK);
+    assert_eq!(answer.headers["access-control-allow-origin"], CMS);
+    let mut anonymous = get("/v1/admin/forms/contact");
+    anonymous.headers_mut().insert("origin", CMS.parse().unwrap());
+    assert_eq!(send(&state, anonymous).await.status, StatusCode::UNAUTHORIZED);
+    // The public and integration APIs are not opened by it.
+    let mut integration = get("/v1/connections/demo/apps/1/lookup?key=x");
+    integration.headers_mut().insert("origin", CMS.parse().unwrap());
+    assert!(send(&state, integration).await.headers.get("access-control-allow-origin").is_none());
+}
