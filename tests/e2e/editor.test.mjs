@@ -231,3 +231,49 @@ test("the editor works from the keyboard alone and axe-core finds no violations"
   await assertAccessible(page, "with items, lint, preview and the snippet");
   assert.deepEqual(page.errors, []);
 });
+
+test("a form whose app changed in kintone opens with the drift and what to fix", async () => {
+  const page = await open("/cms.html");
+  const editor = await startForm(page, "lp-drift");
+  await editor.getByRole("button", { name: "会社名 を追加" }).click();
+  await editor.getByRole("button", { name: "メールアドレス を追加" }).click();
+  await editor.getByRole("button", { name: "保存", exact: true }).click();
+  await editor.getByText("保存しました。").waitFor();
+
+  // An administrator adds a required field to the app in kintone.
+  const fields = `${demo.kintone}/k/v1/app/form/fields.json?app=${demo.app}`;
+  const before = await fetch(fields, { headers: { "X-Cybozu-API-Token": demo.token } }).then((r) => r.json());
+  const changed = {
+    ...before.properties,
+    電話番号: {
+      type: "SINGLE_LINE_TEXT", code: "電話番号", label: "電話番号", noLabel: false, required: true,
+      unique: false, minLength: "", maxLength: "", defaultValue: "", expression: "", hideExpression: false,
+    },
+  };
+  const deploy = (properties) =>
+    fetch(`${demo.kintone}/_fake/apps/${demo.app}/properties`, {
+      method: "PUT",
+      headers: { "content-type": "application/json" },
+      body: JSON.stringify(properties),
+    });
+  assert.equal((await deploy(changed)).status, 200);
+  try {
+    const again = await open("/cms.html?form=lp-drift");
+    const reopened = again.locator("kform-editor");
+    const drift = reopened.locator(".kfe-drift");
+    await drift.waitFor();
+    assert.match(await drift.innerText(), /保存後に kintone のアプリが変更され/);
+    assert.match(
+      await problems(again),
+      /「電話番号」は必須ですが、フォームになく.*「電話番号」をフォームに追加するか、隠し項目として固定値を送ってください。/s,
+    );
+    await reopened.getByRole("button", { name: "電話番号 を追加" }).click();
+    assert.match(await problems(again), /問題はありません。/);
+    await reopened.getByRole("button", { name: "保存", exact: true }).click();
+    await reopened.getByText("保存しました。").waitFor();
+    assert.equal(await drift.count(), 0, "saving the fixed form clears the drift");
+    assert.deepEqual(again.errors, []);
+  } finally {
+    assert.equal((await deploy(before.properties)).status, 200);
+  }
+});

@@ -361,6 +361,29 @@ impl FakeState {
         self.shared.concurrency_limit.store(limit, Ordering::SeqCst);
     }
 
+    /// Changes app `app`'s fields as an administrator deploying new settings in kintone would:
+    /// `properties` (a `fields.json` `properties` object) replaces them and the settings
+    /// revision goes up by one. Records keep their values.
+    pub fn set_properties(
+        &self,
+        app: u64,
+        properties: serde_json::Map<String, Value>,
+    ) -> Result<(), StartError> {
+        let fields = model::parse_properties(&properties).map_err(|err| StartError::Apps {
+            path: format!("properties.{}", err.path),
+            reason: err.reason,
+        })?;
+        let mut store = self.store();
+        let Some(stored) = store.apps.get_mut(&app) else {
+            return Err(StartError::Apps { path: "app".into(), reason: format!("no app {app}") });
+        };
+        let revision = stored.spec.revision().parse::<u64>().unwrap_or(1) + 1;
+        stored.spec.revision = Some(revision.to_string());
+        stored.spec.properties = properties;
+        stored.fields = fields;
+        Ok(())
+    }
+
     /// Back to the initial apps and records, with no faults and zero counts.
     pub fn reset(&self) -> Result<(), StartError> {
         let fresh = store::Store::new(&self.shared.initial)?;

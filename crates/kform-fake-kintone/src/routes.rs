@@ -32,6 +32,7 @@ pub fn app(state: FakeState) -> Router {
         .route("/_fake/stats", get(stats))
         .route("/_fake/faults", get(list_faults).post(add_fault).delete(clear_faults))
         .route("/_fake/reset", post(reset))
+        .route("/_fake/apps/{app}/properties", axum::routing::put(set_properties))
         .with_state(state)
 }
 
@@ -302,6 +303,20 @@ async fn add_fault(State(state): State<FakeState>, body: axum::body::Bytes) -> R
 async fn clear_faults(State(state): State<FakeState>) -> Json<Value> {
     state.clear_faults();
     Json(json!({ "faults": [] }))
+}
+
+/// `PUT /_fake/apps/{app}/properties`: the app's fields change, as if deployed in kintone.
+async fn set_properties(
+    State(state): State<FakeState>,
+    axum::extract::Path(app): axum::extract::Path<u64>,
+    Json(properties): Json<serde_json::Map<String, serde_json::Value>>,
+) -> Response {
+    match state.set_properties(app, properties) {
+        Ok(()) => Json(json!({ "app": app })).into_response(),
+        Err(err) => {
+            (StatusCode::BAD_REQUEST, Json(json!({ "error": err.to_string() }))).into_response()
+        }
+    }
 }
 
 async fn reset(State(state): State<FakeState>) -> Response {

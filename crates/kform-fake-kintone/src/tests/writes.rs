@@ -658,10 +658,31 @@ async fn control_api_counts_injects_and_resets() {
     assert_eq!(listed["faults"][0]["count"], 2);
     let (_, _) = control("DELETE", "/_fake/faults", None).await;
     assert!(state.faults().is_empty());
+    // The app's fields change as if deployed in kintone: a new revision with the new field.
+    let fields_json = "/k/v1/app/form/fields.json?app=1";
+    let before = send(&state, "GET", fields_json, &[ALL], None).await.body;
+    let mut properties = before["properties"].as_object().unwrap().clone();
+    properties.insert(
+        "電話".into(),
+        json!({"type": "SINGLE_LINE_TEXT", "code": "電話", "label": "電話", "required": true,
+               "unique": false, "minLength": "", "maxLength": "", "defaultValue": ""}),
+    );
+    let (status, _) =
+        control("PUT", "/_fake/apps/1/properties", Some(Value::Object(properties))).await;
+    assert_eq!(status, StatusCode::OK);
+    let after = send(&state, "GET", fields_json, &[ALL], None).await.body;
+    assert_eq!(after["properties"]["電話"]["required"], true);
+    let revision = |body: &Value| body["revision"].as_str().unwrap().parse::<u64>().unwrap();
+    assert_eq!(revision(&after), revision(&before) + 1);
+    let bad = json!({"x": {"type": "NUMBER", "code": "x", "label": "x", "maxValue": "lots"}});
+    let (status, refused) = control("PUT", "/_fake/apps/1/properties", Some(bad)).await;
+    assert_eq!(status, StatusCode::BAD_REQUEST, "{refused}");
     let (status, _) = control("POST", "/_fake/reset", None).await;
     assert_eq!(status, StatusCode::OK);
     assert_eq!(state.records(1).len(), 1, "back to the fixture's one record");
     assert_eq!(state.stats()["total"], 0);
+    let reset = send(&state, "GET", fields_json, &[ALL], None).await.body;
+    assert_eq!(reset["properties"], before["properties"], "back to the fixture's fields");
 }
 
 /// Sends a raw request to a served fake and returns what came back before the socket closed.
