@@ -81,6 +81,11 @@ test("a form built in the editor is saved, embedded, sent, and reaches kintone w
   await editor.getByLabel("ラベル（空欄で kintone のラベル）").press("Tab");
   await editor.getByRole("button", { name: "問い合わせ種別 を追加" }).click();
   await editor.getByLabel("その他").uncheck();
+  // The details are asked only for a quotation.
+  await editor.getByRole("button", { name: "お問い合わせ内容 を追加" }).click();
+  await editor.getByLabel("項目", { exact: true }).selectOption("問い合わせ種別");
+  await editor.getByLabel("が次のいずれか（カンマ区切り）").fill("見積依頼");
+  await editor.getByLabel("が次のいずれか（カンマ区切り）").press("Tab");
   // The hidden identifier: which form the lead came from.
   await editor.getByLabel("フィールド", { exact: true }).selectOption("フォーム識別");
   await editor.getByLabel("送る値").fill("lp-spring-2026");
@@ -98,6 +103,10 @@ test("a form built in the editor is saved, embedded, sent, and reaches kintone w
   const options = await preview.getByLabel("問い合わせ種別").locator("option").allInnerTexts();
   assert.ok(!options.includes("その他"), `options ${options}`);
   assert.equal(await preview.getByText("フォーム識別").count(), 0);
+  assert.equal(await preview.getByLabel("お問い合わせ内容").count(), 0);
+  await preview.getByLabel("問い合わせ種別").selectOption("見積依頼");
+  await preview.getByLabel("お問い合わせ内容").waitFor();
+  await preview.getByLabel("問い合わせ種別").selectOption("");
   // Its validation works in the preview, in kintone's words.
   await preview.getByRole("button", { name: "送信" }).click();
   await preview.getByText("必須です。").first().waitFor();
@@ -202,6 +211,10 @@ test("the editor works from the keyboard alone and axe-core finds no violations"
       while (element?.shadowRoot?.activeElement) element = element.shadowRoot.activeElement;
       return element?.getAttribute("aria-label") ?? element?.textContent ?? "";
     });
+  const expectFocus = async (name) => {
+    for (let i = 0; i < 50 && (await focusedName()) !== name; i++) await page.waitForTimeout(20);
+    assert.equal(await focusedName(), name);
+  };
   const tabTo = async (name) => {
     for (let i = 0; i < 120; i++) {
       await page.keyboard.press("Tab");
@@ -218,13 +231,12 @@ test("the editor works from the keyboard alone and axe-core finds no violations"
   await page.keyboard.press("Enter");
   await editor.locator(".kfe-item-name").first().filter({ hasText: "メールアドレス" }).waitFor();
   assert.deepEqual(await editor.locator(".kfe-item-name").allInnerTexts(), ["メールアドレス", "会社名"]);
-  // Now last, its "down" is disabled, so its "up" has the focus.
-  await page.waitForFunction(() => true);
-  assert.equal(await focusedName(), "会社名 を上へ");
+  // Now last, its "down" is disabled, so its "up" has the focus (moved after the next frame).
+  await expectFocus("会社名 を上へ");
   await page.keyboard.press("Enter");
   await editor.locator(".kfe-item-name").first().filter({ hasText: "会社名" }).waitFor();
   assert.deepEqual(await editor.locator(".kfe-item-name").allInnerTexts(), ["会社名", "メールアドレス"]);
-  assert.equal(await focusedName(), "会社名 を下へ");
+  await expectFocus("会社名 を下へ");
   await tabTo("保存");
   await page.keyboard.press("Enter");
   await editor.getByText("保存しました。").waitFor();
@@ -272,6 +284,17 @@ test("a form whose app changed in kintone opens with the drift and what to fix",
     await reopened.getByRole("button", { name: "保存", exact: true }).click();
     await reopened.getByText("保存しました。").waitFor();
     assert.equal(await drift.count(), 0, "saving the fixed form clears the drift");
+    // Deleting asks first, then the form is gone from the relay.
+    await reopened.getByRole("button", { name: "フォームを削除" }).click();
+    await reopened.getByText("本当に削除しますか？").waitFor();
+    assert.equal(
+      (await fetch(new URL("/v1/forms/lp-drift", demo.page))).status,
+      200,
+      "nothing is deleted before the confirmation",
+    );
+    await reopened.getByRole("button", { name: "削除する" }).click();
+    await reopened.getByText("フォームを削除しました。").waitFor();
+    assert.equal((await fetch(new URL("/v1/forms/lp-drift", demo.page))).status, 404);
     assert.deepEqual(again.errors, []);
   } finally {
     assert.equal((await deploy(before.properties)).status, 200);

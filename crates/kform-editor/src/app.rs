@@ -490,6 +490,52 @@ fn item_settings(ctx: Ctx, index: usize) -> impl IntoView {
         .with_untracked(|s| field(s).and_then(|f| f.kind.options().map(<[_]>::to_vec)))
         .unwrap_or_default();
     let hidden = ctx.state.with_untracked(|s| item(s).hidden.is_some());
+    let is_file =
+        ctx.state.with_untracked(|s| field(s).is_some_and(|f| f.kind.kintone_type() == "FILE"));
+    let page_break = ctx.state.with_untracked(|s| item(s).page_break);
+    // The field this item maps: none, its own, or any writable field not on the form yet.
+    let mapping = move || {
+        ctx.state.with(|s| {
+            let own = item(s).field.map(|code| code.as_str().to_owned());
+            s.field_rows()
+                .into_iter()
+                .filter(|row| row.state == FieldState::Addable || Some(&row.code) == own.as_ref())
+                .map(|row| {
+                    let text = format!("{} ({})", row.label, row.code);
+                    view! { <option value=row.code>{text}</option> }
+                })
+                .collect_view()
+        })
+    };
+    let mapped = move || {
+        ctx.state.with(|s| item(s).field.map(|c| c.as_str().to_owned()).unwrap_or_default())
+    };
+    let on_map = move |ev: web_sys::Event| {
+        let code = event_target_value(&ev);
+        ctx.state.update(|s| s.edit(index, Edit::Field((!code.is_empty()).then_some(code))));
+    };
+    let condition_field = RwSignal::new(ctx.state.with_untracked(|s| {
+        item(s).show_if.map(|c| c.field.as_str().to_owned()).unwrap_or_default()
+    }));
+    let condition_values = RwSignal::new(
+        ctx.state
+            .with_untracked(|s| item(s).show_if.map(|c| c.any_of.join(", ")).unwrap_or_default()),
+    );
+    let set_condition = move || {
+        let (code, values) = (condition_field.get_untracked(), condition_values.get_untracked());
+        let condition = (!code.is_empty()).then_some((code, values));
+        ctx.state.update(|s| s.edit(index, Edit::ShowIf(condition)));
+    };
+    let condition_fields = move || {
+        ctx.state
+            .with(|s| s.show_if_candidates(index))
+            .into_iter()
+            .map(|code| {
+                let text = code.clone();
+                view! { <option value=code>{text}</option> }
+            })
+            .collect_view()
+    };
     let problems = move || {
         ctx.state
             .with(|s| s.item_problems(index))
@@ -537,6 +583,13 @@ fn item_settings(ctx: Ctx, index: usize) -> impl IntoView {
         <section class="kfe-settings" aria-labelledby="kfe-s-h">
             <h4 id="kfe-s-h">{move || format!("{} {}", tr(locale, "項目", "Item"), index + 1)}</h4>
             <ul class="kfe-problems">{problems}</ul>
+            {(!page_break).then(|| view! {
+                <label for="kfe-s-field">{tr(locale, "kintone のフィールド", "kintone field")}</label>
+                <select id="kfe-s-field" prop:value=mapped on:change=on_map>
+                    <option value="">{tr(locale, "なし（見出し・説明）", "None (a heading or a note)")}</option>
+                    {mapping}
+                </select>
+            })}
             {text_setting(ctx, index, "kfe-s-label", tr(locale, "ラベル（空欄で kintone のラベル）", "Label (empty: kintone's)"),
                 move |s| item(s).label.unwrap_or_default(), Edit::Label)}
             {text_setting(ctx, index, "kfe-s-help", tr(locale, "説明", "Help text"),
@@ -569,6 +622,26 @@ fn item_settings(ctx: Ctx, index: usize) -> impl IntoView {
                     tr(locale, "このフォームでは必須にする", "Required on this form")
                 }}</label>
             </span>
+            {is_file.then(|| view! {
+                <label for="kfe-s-max-files">{tr(locale, "添付できるファイル数（空欄で制限なし）", "Most files a visitor may attach (empty: no limit)")}</label>
+                <input id="kfe-s-max-files" type="number" min="1" inputmode="numeric"
+                    prop:value=move || ctx.state.with(|s| item(s).max_files.map(|n| n.to_string()).unwrap_or_default())
+                    on:change=move |ev| ctx.state.update(|s| s.edit(index, Edit::MaxFiles(event_target_value(&ev).trim().parse().ok()))) />
+            })}
+            {(!hidden && !page_break).then(|| view! {
+                <fieldset class="kfe-condition">
+                    <legend>{tr(locale, "表示する条件", "Show only when")}</legend>
+                    <label for="kfe-s-if-field">{tr(locale, "項目", "Item")}</label>
+                    <select id="kfe-s-if-field" prop:value=move || condition_field.get()
+                        on:change=move |ev| { condition_field.set(event_target_value(&ev)); set_condition(); }>
+                        <option value="">{tr(locale, "常に表示", "Always shown")}</option>
+                        {condition_fields}
+                    </select>
+                    <label for="kfe-s-if-values">{tr(locale, "が次のいずれか（カンマ区切り）", "is one of (comma-separated)")}</label>
+                    <input id="kfe-s-if-values" type="text" prop:value=move || condition_values.get()
+                        on:change=move |ev| { condition_values.set(event_target_value(&ev)); set_condition(); } />
+                </fieldset>
+            })}
             <div class="kfe-options" role="group" aria-label=tr(locale, "表示する選択肢（kintone の選択肢は編集できません）", "Options offered (kintone's options cannot be edited)")>
                 {option_boxes}
             </div>

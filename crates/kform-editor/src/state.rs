@@ -6,7 +6,7 @@ use kform_core::field::{FieldKind, NotWritableReason};
 use kform_core::protocol::FormDescriptor;
 use kform_core::{
     AppFields, AppId, FieldCode, FormId, FormItem, FormSpec, InputHint, LintIssue, Locale,
-    OnSuccess, Value, lint,
+    OnSuccess, ShowIf, Value, lint,
 };
 use serde_json::{Map, Value as Json};
 
@@ -120,6 +120,11 @@ pub enum Edit {
     Offer(String, bool),
     /// The field the item maps, or none (a heading or a note).
     Field(Option<String>),
+    /// The most files a visitor may attach (FILE fields; `None`: kintone's own limit).
+    MaxFiles(Option<u32>),
+    /// Shows the item only while the field `code` has one of the comma-separated values, or
+    /// always (`None`).
+    ShowIf(Option<(String, String)>),
 }
 
 /// A change to the form as a whole.
@@ -295,6 +300,13 @@ impl EditorState {
                         .sort_by_key(|hidden| options.iter().position(|o| o == hidden));
                 }
             }
+            Edit::MaxFiles(max) => item.max_files = max.filter(|max| *max > 0),
+            Edit::ShowIf(condition) => {
+                item.show_if = condition.and_then(|(code, values)| {
+                    let any_of = split_list(&values);
+                    Some(ShowIf { field: FieldCode::new(code).ok()?, any_of })
+                });
+            }
             Edit::Field(code) => {
                 let field = code.and_then(|code| {
                     let field = self.fields.as_ref()?.get(code.as_str())?;
@@ -312,6 +324,17 @@ impl EditorState {
                 item.hidden = None;
             }
         }
+    }
+
+    /// The fields item `index`'s display may depend on: shown items, other than it, that have
+    /// no condition of their own (what lint accepts).
+    pub fn show_if_candidates(&self, index: usize) -> Vec<String> {
+        self.items()
+            .iter()
+            .enumerate()
+            .filter(|(at, item)| *at != index && item.is_shown() && item.show_if.is_none())
+            .filter_map(|(_, item)| item.field.as_ref().map(|code| code.as_str().to_owned()))
+            .collect()
     }
 
     /// Applies a change to the form as a whole.
@@ -426,18 +449,20 @@ fn non_empty(text: String) -> Option<String> {
 /// A typed value for a field of `kind`: a list of comma-separated items for list fields, the
 /// text itself otherwise.
 fn typed_value(kind: Option<&FieldKind>, text: String) -> Value {
-    let list = |text: &str| -> Vec<String> {
-        text.split([',', '、'])
-            .map(str::trim)
-            .filter(|item| !item.is_empty())
-            .map(str::to_owned)
-            .collect()
-    };
     match kind.and_then(FieldKind::shape) {
-        Some(kform_core::field::Shape::List) => Value::List(list(&text)),
-        Some(kform_core::field::Shape::Entities) => Value::Entities(list(&text)),
+        Some(kform_core::field::Shape::List) => Value::List(split_list(&text)),
+        Some(kform_core::field::Shape::Entities) => Value::Entities(split_list(&text)),
         _ => Value::Text(text),
     }
+}
+
+/// Items typed with commas (`,` or `、`) between them.
+fn split_list(text: &str) -> Vec<String> {
+    text.split([',', '、'])
+        .map(str::trim)
+        .filter(|item| !item.is_empty())
+        .map(str::to_owned)
+        .collect()
 }
 
 /// `https://relay.example` from `https://relay.example/anything`.

@@ -232,3 +232,46 @@ fn list_fields_take_comma_separated_values() {
     assert_eq!(value_text(Some(&Value::List(vec!["A".into(), "B".into()]))), "A, B");
     assert_eq!(typed_value(None, "x".into()), Value::Text("x".into()));
 }
+
+#[test]
+fn an_item_shows_on_a_condition_and_a_heading_can_be_mapped_to_a_field() {
+    let mut editor = editor();
+    editor.add_field("会社名");
+    editor.add_field("メールアドレス");
+    let kind = editor.add_field("問い合わせ種別").unwrap();
+    let detail = editor.add_field("お問い合わせ内容").unwrap();
+    editor.add_hidden("フォーム識別", "lp");
+    // Only shown items without a condition of their own, never the item itself or the hidden one.
+    assert_eq!(
+        editor.show_if_candidates(detail),
+        vec!["会社名".to_owned(), "メールアドレス".to_owned(), "問い合わせ種別".to_owned()]
+    );
+    editor.edit(detail, Edit::ShowIf(Some(("問い合わせ種別".into(), "見積依頼、その他".into()))));
+    let condition = editor.items()[detail].show_if.clone().unwrap();
+    assert_eq!(condition.field.as_str(), "問い合わせ種別");
+    assert_eq!(condition.any_of, vec!["見積依頼".to_owned(), "その他".to_owned()]);
+    assert!(!editor.show_if_candidates(kind).contains(&"お問い合わせ内容".to_owned()));
+    assert!(problems(&editor).is_empty(), "{:?}", problems(&editor));
+    // A condition on a field kintone requires is named by lint.
+    editor.edit(1, Edit::ShowIf(Some(("問い合わせ種別".into(), "見積依頼".into()))));
+    assert!(problems(&editor).contains(&(
+        Some(1),
+        Some("メールアドレス".into()),
+        LintProblem::ShowIfRequired
+    )));
+    editor.edit(1, Edit::ShowIf(None));
+    assert_eq!(editor.items()[1].show_if, None);
+    // A heading mapped to a field becomes that field's item; max_files is for FILE fields.
+    editor.edit(0, Edit::MaxFiles(Some(2)));
+    let not_a_file = (Some(0), Some("会社名".into()), LintProblem::MaxFilesNotApplicable);
+    assert!(problems(&editor).contains(&not_a_file));
+    editor.edit(0, Edit::MaxFiles(Some(0)));
+    assert_eq!(editor.items()[0].max_files, None, "0 means no limit of the form's own");
+    let heading = editor.add_note("見出し").unwrap();
+    editor.remove(1);
+    editor.edit(heading - 1, Edit::Field(Some("メールアドレス".into())));
+    assert_eq!(editor.items()[heading - 1].kintone_type.as_deref(), Some("SINGLE_LINE_TEXT"));
+    assert!(problems(&editor).is_empty(), "{:?}", problems(&editor));
+    editor.edit(heading - 1, Edit::Field(None));
+    assert_eq!(editor.items()[heading - 1].field, None);
+}
