@@ -2,48 +2,14 @@
 // end (sync, map, hidden identifier, lint, preview, test send, save), embedded on a page,
 // submitted and found in the fake kintone; refused tokens; keyboard-only editing; axe-core.
 import assert from "node:assert/strict";
-import { createRequire } from "node:module";
-import { after, before, test } from "node:test";
+import { test } from "node:test";
 
-import { launch } from "./browser.mjs";
-import { kintoneRecords, startDemo } from "./demo.mjs";
+import { kintoneRecords } from "./demo.mjs";
+import { assertAccessible, useDemo } from "./session.mjs";
 
-const axePath = createRequire(import.meta.url).resolve("axe-core/axe.min.js");
-
-let demo;
-let browser;
-
-before(async () => {
-  demo = await startDemo();
-  browser = await launch();
-});
-
-after(async () => {
-  await browser?.close();
-  if (demo) assert.equal(await demo.stop(), 0);
-});
-
-/** A page that fails the test on any script error. */
-async function open(path) {
-  const context = await browser.newContext({ timezoneId: "Asia/Tokyo", viewport: { width: 1400, height: 1000 } });
-  const page = await context.newPage();
-  page.errors = [];
-  page.on("pageerror", (error) => page.errors.push(error.message));
-  page.on("console", (message) => {
-    if (message.type() === "error") page.errors.push(`${message.text()} ${message.location().url}`);
-  });
-  await page.goto(new URL(path, demo.page).href);
-  return page;
-}
-
-async function assertAccessible(page, when) {
-  await page.addScriptTag({ path: axePath });
-  const violations = await page.evaluate(async () => {
-    const result = await window.axe.run(document, { resultTypes: ["violations"] });
-    return result.violations.map((v) => `${v.id}: ${v.help} (${v.nodes.map((n) => n.target.join(" ")).join(", ")})`);
-  });
-  assert.deepEqual(violations, [], `axe-core violations ${when}`);
-}
+const session = useDemo();
+/** A page wide enough for the editor's three columns. */
+const open = (path) => session.open(path, { viewport: { width: 1400, height: 1000 } });
 
 /** The editor's problem list, as text. */
 async function problems(page) {
@@ -115,7 +81,7 @@ test("a form built in the editor is saved, embedded, sent, and reaches kintone w
   await editor.getByText("保存しました。").waitFor();
   await page.getByText("CMS: フォーム「lp-spring」が保存されました。").waitFor();
   const snippet = await editor.getByLabel("サイトに貼り付けるコード").inputValue();
-  const origin = new URL(demo.page).origin;
+  const origin = new URL(session.demo.page).origin;
   assert.equal(
     snippet,
     `<script type="module" src="${origin}/widget/kform.js"></script>\n` +
@@ -133,7 +99,7 @@ test("a form built in the editor is saved, embedded, sent, and reaches kintone w
   const sent = JSON.parse(await answer.innerText());
   assert.equal(sent.kintone.status, 200, JSON.stringify(sent));
   assert.ok(sent.kintone.body.id, JSON.stringify(sent));
-  const tested = await kintoneRecords(demo);
+  const tested = await kintoneRecords(session.demo);
   assert.ok(tested.some((r) => r.会社名.value === "テスト送信株式会社" && r.フォーム識別.value === "lp-spring-2026"));
   assert.deepEqual(page.errors, []);
 
@@ -156,7 +122,7 @@ test("a form built in the editor is saved, embedded, sent, and reaches kintone w
   await form.getByText("ありがとうございました。担当よりご連絡します。").waitFor();
   let found = [];
   for (let i = 0; i < 100 && found.length === 0; i++) {
-    found = (await kintoneRecords(demo)).filter((r) => r.会社名.value === "春のキャンペーン株式会社");
+    found = (await kintoneRecords(session.demo)).filter((r) => r.会社名.value === "春のキャンペーン株式会社");
     if (found.length === 0) await new Promise((resolve) => setTimeout(resolve, 100));
   }
   assert.equal(found.length, 1);
@@ -178,7 +144,7 @@ test("a wrong or expired editor token is refused with a clear message", async ()
   await alert.waitFor();
   assert.match(await alert.innerText(), /エディタのトークンが受け付けられませんでした。CMS の画面を開き直してください。/);
 
-  const minted = await fetch(new URL("/demo/editor-token", demo.page), {
+  const minted = await fetch(new URL("/demo/editor-token", session.demo.page), {
     method: "POST",
     headers: { "content-type": "application/json" },
     body: JSON.stringify({ form: "contact", ttl_seconds: 1 }),
@@ -190,7 +156,7 @@ test("a wrong or expired editor token is refused with a clear message", async ()
   assert.match(await expiredAlert.innerText(), /this editor token has expired/);
 
   // A token for one form does not open another.
-  const other = await fetch(new URL("/demo/editor-token", demo.page), {
+  const other = await fetch(new URL("/demo/editor-token", session.demo.page), {
     method: "POST",
     headers: { "content-type": "application/json" },
     body: JSON.stringify({ form: "showcase" }),
@@ -253,8 +219,8 @@ test("a form whose app changed in kintone opens with the drift and what to fix",
   await editor.getByText("保存しました。").waitFor();
 
   // An administrator adds a required field to the app in kintone.
-  const fields = `${demo.kintone}/k/v1/app/form/fields.json?app=${demo.app}`;
-  const before = await fetch(fields, { headers: { "X-Cybozu-API-Token": demo.token } }).then((r) => r.json());
+  const fields = `${session.demo.kintone}/k/v1/app/form/fields.json?app=${session.demo.app}`;
+  const before = await fetch(fields, { headers: { "X-Cybozu-API-Token": session.demo.token } }).then((r) => r.json());
   const changed = {
     ...before.properties,
     電話番号: {
@@ -263,7 +229,7 @@ test("a form whose app changed in kintone opens with the drift and what to fix",
     },
   };
   const deploy = (properties) =>
-    fetch(`${demo.kintone}/_fake/apps/${demo.app}/properties`, {
+    fetch(`${session.demo.kintone}/_fake/apps/${session.demo.app}/properties`, {
       method: "PUT",
       headers: { "content-type": "application/json" },
       body: JSON.stringify(properties),
@@ -288,13 +254,13 @@ test("a form whose app changed in kintone opens with the drift and what to fix",
     await reopened.getByRole("button", { name: "フォームを削除" }).click();
     await reopened.getByText("本当に削除しますか？").waitFor();
     assert.equal(
-      (await fetch(new URL("/v1/forms/lp-drift", demo.page))).status,
+      (await fetch(new URL("/v1/forms/lp-drift", session.demo.page))).status,
       200,
       "nothing is deleted before the confirmation",
     );
     await reopened.getByRole("button", { name: "削除する" }).click();
     await reopened.getByText("フォームを削除しました。").waitFor();
-    assert.equal((await fetch(new URL("/v1/forms/lp-drift", demo.page))).status, 404);
+    assert.equal((await fetch(new URL("/v1/forms/lp-drift", session.demo.page))).status, 404);
     assert.deepEqual(again.errors, []);
   } finally {
     assert.equal((await deploy(before.properties)).status, 200);

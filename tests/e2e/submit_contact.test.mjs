@@ -1,31 +1,20 @@
 // The thin slice in a real browser: the demo page, the widget in its shadow root, the relay and
 // the fake kintone, from invalid input to a record read back with kintone's API.
 import assert from "node:assert/strict";
-import { after, before, test } from "node:test";
+import { test } from "node:test";
 
-import { launch } from "./browser.mjs";
-import { kintoneRecords, startDemo } from "./demo.mjs";
+import { kintoneRecords } from "./demo.mjs";
+import { useDemo } from "./session.mjs";
 
-let demo;
-let browser;
-
-before(async () => {
-  demo = await startDemo();
-  browser = await launch();
-});
-
-after(async () => {
-  await browser?.close();
-  if (demo) assert.equal(await demo.stop(), 0, "kform demo stops cleanly on Ctrl-C");
-});
+const session = useDemo();
 
 test("invalid input shows kintone's messages and sends nothing; valid input lands in kintone", async () => {
-  const page = await browser.newPage();
+  const page = await session.browser.newPage();
   const errors = [];
   page.on("pageerror", (error) => errors.push(error.message));
   const requested = [];
   page.on("request", (request) => requested.push(request.url()));
-  await page.goto(demo.page);
+  await page.goto(session.demo.page);
 
   // Playwright's locators see inside open shadow roots.
   const form = page.locator("#contact form");
@@ -55,7 +44,7 @@ test("invalid input shows kintone's messages and sends nothing; valid input land
   await summary.getByRole("link", { name: /メールアドレス/ }).click();
   assert.equal(await email.evaluate((el) => el.getRootNode().activeElement === el), true,
     "a summary link moves the focus to its field");
-  assert.deepEqual(await kintoneRecords(demo), [], "nothing invalid reached kintone");
+  assert.deepEqual(await kintoneRecords(session.demo), [], "nothing invalid reached kintone");
 
   // Valid.
   await company.fill("サイボウズ株式会社");
@@ -76,7 +65,7 @@ test("invalid input shows kintone's messages and sends nothing; valid input land
 
   let records = [];
   for (let i = 0; i < 100 && records.length === 0; i += 1) {
-    records = await kintoneRecords(demo);
+    records = await kintoneRecords(session.demo);
     if (records.length === 0) await new Promise((resolve) => setTimeout(resolve, 50));
   }
   assert.equal(records.length, 1, "the relay delivered the record to kintone");
@@ -89,22 +78,22 @@ test("invalid input shows kintone's messages and sends nothing; valid input land
   assert.equal(record["$id"].value, "1");
 
   assert.deepEqual(errors, [], "no script errors on the page");
-  assert.ok(requested.every((url) => !url.startsWith(demo.kintone)), "the page never talks to kintone");
+  assert.ok(requested.every((url) => !url.startsWith(session.demo.kintone)), "the page never talks to kintone");
   const bodies = await Promise.all(["kform.js", "kform_widget.js"].map(async (file) =>
-    (await fetch(new URL(`/widget/${file}`, demo.page))).text()));
-  assert.ok(bodies.every((body) => !body.includes(demo.token)), "the widget bundle holds no token");
+    (await fetch(new URL(`/widget/${file}`, session.demo.page))).text()));
+  assert.ok(bodies.every((body) => !body.includes(session.demo.token)), "the widget bundle holds no token");
   await page.close();
 });
 
 test("the relay serves the widget's wasm with its media type", async () => {
-  const response = await fetch(new URL("/widget/kform_widget_bg.wasm", demo.page));
+  const response = await fetch(new URL("/widget/kform_widget_bg.wasm", session.demo.page));
   assert.equal(response.status, 200);
   assert.equal(response.headers.get("content-type"), "application/wasm");
 });
 
 test("a form sent faster than a person could is refused with a clear message, then goes", async () => {
-  const page = await browser.newPage();
-  await page.goto(demo.page);
+  const page = await session.browser.newPage();
+  await page.goto(session.demo.page);
   await page.locator("#contact form").waitFor();
   await page.getByLabel("会社名").fill("早い会社");
   await page.getByLabel("メールアドレス").fill("fast@example.com");
@@ -120,8 +109,8 @@ test("a form sent faster than a person could is refused with a clear message, th
 });
 
 test("a robot that fills the hidden honeypot is told 'accepted' and nothing reaches kintone", async () => {
-  const page = await browser.newPage();
-  await page.goto(demo.page);
+  const page = await session.browser.newPage();
+  await page.goto(session.demo.page);
   await page.locator("#contact form").waitFor();
   assert.equal(await page.getByRole("textbox", { name: "website" }).count(), 0,
     "it is not in the accessibility tree");
@@ -140,14 +129,14 @@ test("a robot that fills the hidden honeypot is told 'accepted' and nothing reac
   assert.equal(JSON.parse(response.request().postData()).honeypot, "http://spam.example");
   await page.getByText("送信しました。ありがとうございました。").waitFor();
   await new Promise((resolve) => setTimeout(resolve, 800));
-  const robots = (await kintoneRecords(demo)).filter((r) => r["会社名"].value === "ロボット");
+  const robots = (await kintoneRecords(session.demo)).filter((r) => r["会社名"].value === "ロボット");
   assert.deepEqual(robots, [], "the robot's submission was dropped");
   await page.close();
 });
 
 test("fields are prefilled from the page address by field code", async () => {
-  const page = await browser.newPage();
-  const url = new URL(demo.page);
+  const page = await session.browser.newPage();
+  const url = new URL(session.demo.page);
   url.searchParams.set("会社名", "サイボウズ 株式会社");
   url.searchParams.set("フォーム識別", "forged");
   await page.goto(url.href);
@@ -157,10 +146,10 @@ test("fields are prefilled from the page address by field code", async () => {
 });
 
 test("<kform-form> and KForm.mount with onSubmit work side by side on one page", async () => {
-  const page = await browser.newPage();
+  const page = await session.browser.newPage();
   const errors = [];
   page.on("pageerror", (error) => errors.push(error.message));
-  await page.goto(new URL("/element.html", demo.page).href);
+  await page.goto(new URL("/element.html", session.demo.page).href);
   await page.locator("#contact form").waitFor();
   assert.equal(await page.locator("#contact").getByRole("button", { name: "Send" }).count(), 1,
     "the element's lang attribute is used");

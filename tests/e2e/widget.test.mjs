@@ -2,56 +2,21 @@
 // messages, a strict Content-Security-Policy, hostile host CSS, keyboard-only use, a lost
 // connection retried without a duplicate, and axe-core's accessibility rules.
 import assert from "node:assert/strict";
-import { createRequire } from "node:module";
-import { after, before, test } from "node:test";
+import { test } from "node:test";
 
-import { launch } from "./browser.mjs";
-import { kintoneRecords, startDemo } from "./demo.mjs";
+import { kintoneRecords } from "./demo.mjs";
+import { assertAccessible, useDemo } from "./session.mjs";
 
-const axePath = createRequire(import.meta.url).resolve("axe-core/axe.min.js");
-
-let demo;
-let browser;
-
-before(async () => {
-  demo = await startDemo();
-  browser = await launch();
-});
-
-after(async () => {
-  await browser?.close();
-  if (demo) assert.equal(await demo.stop(), 0);
-});
-
-/** A page in Tokyo's time zone that fails the test on any script error. */
-async function open(path, options = {}) {
-  const context = await browser.newContext({ timezoneId: "Asia/Tokyo", ...options });
-  const page = await context.newPage();
-  page.errors = [];
-  page.on("pageerror", (error) => page.errors.push(error.message));
-  page.on("console", (message) => {
-    if (message.type() === "error") page.errors.push(`${message.text()} ${message.location().url}`);
-  });
-  await page.goto(new URL(path, demo.page).href);
-  return page;
-}
+const session = useDemo();
+const open = (path, options) => session.open(path, options);
 
 /** The relay refuses a form sent sooner than a person could (the demo's minimum is 1 s). */
 const personPause = () => new Promise((resolve) => setTimeout(resolve, 1100));
 
-/** Runs axe-core on the page (it looks into open shadow roots) and fails on any violation. */
-async function assertAccessible(page, when) {
-  await page.addScriptTag({ path: axePath });
-  const violations = await page.evaluate(async () => {
-    const result = await window.axe.run(document, { resultTypes: ["violations"] });
-    return result.violations.map((v) => `${v.id}: ${v.help} (${v.nodes.map((n) => n.target.join(" ")).join(", ")})`);
-  });
-  assert.deepEqual(violations, [], `axe-core violations ${when}`);
-}
 
 async function recordsOf(app, predicate) {
   for (let i = 0; i < 100; i++) {
-    const found = (await kintoneRecords(demo, app)).filter(predicate);
+    const found = (await kintoneRecords(session.demo, app)).filter(predicate);
     if (found.length > 0) return found;
     await new Promise((resolve) => setTimeout(resolve, 100));
   }
@@ -102,7 +67,7 @@ test("every field type is filled and delivered to kintone with the right JSON", 
   assert.equal((await answered).status(), 202);
   await page.getByText("送信しました。ありがとうございました。").waitFor();
 
-  const [record] = await recordsOf(demo.showcase, (r) => r["氏名"].value === "山田 太郎");
+  const [record] = await recordsOf(session.demo.showcase, (r) => r["氏名"].value === "山田 太郎");
   assert.ok(record, "the record reached kintone");
   const value = (code) => record[code].value;
   assert.equal(value("メール"), "taro@example.com");
@@ -231,7 +196,7 @@ test("keyboard only: tab through, type, choose, submit with Enter", async () => 
   await page.keyboard.press("Shift+Tab");
   await page.keyboard.press("Enter");
   await page.getByText("送信しました。ありがとうございました。").waitFor();
-  const [record] = await recordsOf(demo, (r) => r["会社名"].value === "キーボード株式会社");
+  const [record] = await recordsOf(session.demo, (r) => r["会社名"].value === "キーボード株式会社");
   assert.equal(record["メールアドレス"].value, "keys@example.com");
   assert.notEqual(record["問い合わせ種別"].value, "", "the arrow key chose an option");
   assert.equal(record["お問い合わせ内容"].value, "Enter で送信");
@@ -276,7 +241,7 @@ test("a lost connection is retried with the same submission: one record", async 
   assert.equal(events[0][1].retrying_in_ms, 1000);
   assert.equal(events.at(-1)[0], "kform:submitted");
   await new Promise((resolve) => setTimeout(resolve, 1000));
-  const records = await recordsOf(demo, (r) => r["会社名"].value === "再送株式会社");
+  const records = await recordsOf(session.demo, (r) => r["会社名"].value === "再送株式会社");
   assert.equal(records.length, 1, "exactly one record");
 });
 
@@ -354,7 +319,7 @@ test("a multi-step form checks each page, takes files, confirms, and delivers on
   await page.getByText("送信しました。ありがとうございました。").waitFor();
   assert.deepEqual(events.map((e) => [e.page, e.confirming]), [[2, false], [1, false], [2, false], [3, false], [3, true], [3, false], [3, true]]);
 
-  const records = await recordsOf(demo.showcase, (r) => r["氏名"].value === "佐藤 花子");
+  const records = await recordsOf(session.demo.showcase, (r) => r["氏名"].value === "佐藤 花子");
   assert.equal(records.length, 1, "one record");
   const [record] = records;
   assert.equal(record["フォーム識別"].value, "demo-steps");
@@ -364,7 +329,7 @@ test("a multi-step form checks each page, takes files, confirms, and delivers on
 });
 
 test("a captcha form waits for the challenge's answer, and asks again after a refusal", async () => {
-  const context = await browser.newContext({ timezoneId: "Asia/Tokyo" });
+  const context = await session.browser.newContext({ timezoneId: "Asia/Tokyo" });
   // Cloudflare's script is not reachable here: a stand-in with Turnstile's explicit-render API.
   // Its button answers like the always-pass test key; `window.answer` sets the next answer.
   await context.route("https://challenges.cloudflare.com/turnstile/v0/api.js*", (route) =>
@@ -386,7 +351,7 @@ test("a captcha form waits for the challenge's answer, and asks again after a re
   const page = await context.newPage();
   page.errors = [];
   page.on("pageerror", (error) => page.errors.push(error.message));
-  await page.goto(new URL("/captcha.html", demo.page).href);
+  await page.goto(new URL("/captcha.html", session.demo.page).href);
   const form = page.locator("#captcha");
   await form.locator("form").waitFor();
   await page.getByRole("button", { name: "I am human" }).waitFor();
@@ -415,7 +380,7 @@ test("a captcha form waits for the challenge's answer, and asks again after a re
   await form.getByRole("button", { name: "送信" }).click();
   assert.equal((await answered).status(), 202);
   await page.getByText("送信しました。ありがとうございました。").waitFor();
-  const [record] = await recordsOf(demo, (r) => r["会社名"].value === "キャプチャ株式会社");
+  const [record] = await recordsOf(session.demo, (r) => r["会社名"].value === "キャプチャ株式会社");
   assert.equal(record["フォーム識別"].value, "demo-captcha");
   assert.deepEqual(page.errors, []);
   await context.close();

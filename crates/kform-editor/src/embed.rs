@@ -6,9 +6,7 @@ use std::any::Any;
 use kform_core::Locale;
 use serde_json::Value;
 use wasm_bindgen::prelude::*;
-use web_sys::{
-    CssStyleSheet, CustomEvent, CustomEventInit, HtmlElement, ShadowRootInit, ShadowRootMode,
-};
+use web_sys::{CustomEvent, HtmlElement};
 
 use crate::api::Admin;
 
@@ -95,18 +93,7 @@ pub fn mount(
     let locale = lang.as_deref().and_then(Locale::from_tag).unwrap_or_default();
     let admin = Admin { relay: relay.trim_end_matches('/').to_owned(), token };
     let form = form.filter(|id| !id.is_empty());
-    let shadow = match host.shadow_root() {
-        Some(shadow) => shadow,
-        None => host.attach_shadow(&ShadowRootInit::new(ShadowRootMode::Open))?,
-    };
-    let sheet = CssStyleSheet::new()?;
-    sheet.replace_sync(STYLE)?;
-    shadow.set_adopted_style_sheets(&js_sys::Array::of1(&sheet));
-    let document = host
-        .owner_document()
-        .ok_or_else(|| JsValue::from_str("the host element has no document"))?;
-    let container: HtmlElement = document.create_element("div")?.unchecked_into();
-    shadow.append_child(&container)?;
+    let container = kform_dom::shadow_container(&host, STYLE)?;
     let preview = Preview(preview);
     let handle = leptos::mount::mount_to(container.clone(), move || {
         crate::app::editor(admin, form, locale, host, preview)
@@ -114,14 +101,4 @@ pub fn mount(
     Ok(EditorHandle { view: Some(Box::new(handle)), container: Some(container) })
 }
 
-/// Dispatches `name` on the host element with `detail`; it bubbles out of the shadow root.
-pub(crate) fn emit(host: &HtmlElement, name: &str, detail: &Value) {
-    let detail = js_sys::JSON::parse(&detail.to_string()).unwrap_or(JsValue::NULL);
-    let init = CustomEventInit::new();
-    init.set_bubbles(true);
-    init.set_composed(true);
-    init.set_detail(&detail);
-    if let Ok(event) = CustomEvent::new_with_event_init_dict(name, &init) {
-        let _ = host.dispatch_event(&event);
-    }
-}
+pub(crate) use kform_dom::emit;

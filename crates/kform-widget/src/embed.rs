@@ -7,9 +7,7 @@ use std::sync::atomic::{AtomicU32, Ordering};
 use kform_core::Locale;
 use kform_core::protocol::FormDescriptor;
 use wasm_bindgen::prelude::*;
-use web_sys::{
-    CssStyleSheet, CustomEvent, CustomEventInit, HtmlElement, ShadowRootInit, ShadowRootMode,
-};
+use web_sys::HtmlElement;
 
 use crate::api::Endpoint;
 use crate::app::{Source, kintone_form};
@@ -86,20 +84,7 @@ fn mount_source(
     lang: Option<&str>,
 ) -> Result<FormHandle, JsValue> {
     let locale = lang.and_then(Locale::from_tag);
-    let shadow = match host.shadow_root() {
-        Some(shadow) => shadow,
-        None => host.attach_shadow(&ShadowRootInit::new(ShadowRootMode::Open))?,
-    };
-    // A constructed stylesheet, not a <style> element: a strict Content-Security-Policy without
-    // 'unsafe-inline' in style-src allows it.
-    let sheet = CssStyleSheet::new()?;
-    sheet.replace_sync(STYLE)?;
-    shadow.set_adopted_style_sheets(&js_sys::Array::of1(&sheet));
-    let document = host
-        .owner_document()
-        .ok_or_else(|| JsValue::from_str("the host element has no document"))?;
-    let container: HtmlElement = document.create_element("div")?.unchecked_into();
-    shadow.append_child(&container)?;
+    let container = kform_dom::shadow_container(&host, STYLE)?;
     let mount_id = NEXT_MOUNT_ID.fetch_add(1, Ordering::Relaxed);
     let handle = leptos::mount::mount_to(container.clone(), move || {
         kintone_form(source, locale, host, mount_id)
@@ -107,18 +92,7 @@ fn mount_source(
     Ok(FormHandle { view: Some(Box::new(handle)), container: Some(container) })
 }
 
-/// Dispatches `name` on the host element with `detail`; it bubbles out of the shadow root.
-pub(crate) fn emit(host: &HtmlElement, name: &str, detail: &serde_json::Value) {
-    let detail = js_sys::JSON::parse(&detail.to_string()).unwrap_or(JsValue::NULL);
-    let init = CustomEventInit::new();
-    init.set_bubbles(true);
-    init.set_composed(true);
-    init.set_detail(&detail);
-    if let Ok(event) = CustomEvent::new_with_event_init_dict(name, &init) {
-        // A listener's exception must not break the form.
-        let _ = host.dispatch_event(&event);
-    }
-}
+pub(crate) use kform_dom::emit;
 
 /// A random (version 4) UUID from the browser's cryptographic generator; works on plain-HTTP
 /// pages too, where `crypto.randomUUID` does not exist.

@@ -103,6 +103,8 @@ fn test(root: &Path) -> Result<()> {
                 "kform-widget",
                 "-p",
                 "kform-editor",
+                "-p",
+                "kform-dom",
                 "--all-targets",
                 "--target",
                 build::WASM_TARGET,

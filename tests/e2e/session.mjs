@@ -1,0 +1,52 @@
+// What the browser test files share: one `kform demo` and one Chromium per file, pages that
+// collect script errors, and axe-core's accessibility check.
+import assert from "node:assert/strict";
+import { createRequire } from "node:module";
+import { after, before } from "node:test";
+
+import { launch } from "./browser.mjs";
+import { startDemo } from "./demo.mjs";
+
+const axePath = createRequire(import.meta.url).resolve("axe-core/axe.min.js");
+
+/**
+ * Starts the demo and the browser before the file's tests and stops both after them (the demo
+ * must stop cleanly on Ctrl-C). The returned object's `demo` and `browser` are set once started.
+ */
+export function useDemo() {
+  const session = {
+    demo: undefined,
+    browser: undefined,
+    /** A page in Tokyo's time zone at `path` whose script errors collect in `page.errors`. */
+    async open(path, options = {}) {
+      const context = await session.browser.newContext({ timezoneId: "Asia/Tokyo", ...options });
+      const page = await context.newPage();
+      page.errors = [];
+      page.on("pageerror", (error) => page.errors.push(error.message));
+      page.on("console", (message) => {
+        if (message.type() === "error") page.errors.push(`${message.text()} ${message.location().url}`);
+      });
+      await page.goto(new URL(path, session.demo.page).href);
+      return page;
+    },
+  };
+  before(async () => {
+    session.demo = await startDemo();
+    session.browser = await launch();
+  });
+  after(async () => {
+    await session.browser?.close();
+    if (session.demo) assert.equal(await session.demo.stop(), 0, "kform demo stops cleanly on Ctrl-C");
+  });
+  return session;
+}
+
+/** Runs axe-core on the page (it looks into open shadow roots) and fails on any violation. */
+export async function assertAccessible(page, when) {
+  await page.addScriptTag({ path: axePath });
+  const violations = await page.evaluate(async () => {
+    const result = await window.axe.run(document, { resultTypes: ["violations"] });
+    return result.violations.map((v) => `${v.id}: ${v.help} (${v.nodes.map((n) => n.target.join(" ")).join(", ")})`);
+  });
+  assert.deepEqual(violations, [], `axe-core violations ${when}`);
+}
