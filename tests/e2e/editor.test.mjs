@@ -266,3 +266,34 @@ test("a form whose app changed in kintone opens with the drift and what to fix",
     assert.equal((await deploy(before.properties)).status, 200);
   }
 });
+
+test("KFormEditor.mount opens a saved form imperatively, and a refused save is shown", async () => {
+  const page = await open("/blank.html");
+  const { token } = await fetch(new URL("/demo/editor-token", session.demo.page), {
+    method: "POST",
+    headers: { "content-type": "application/json" },
+    body: JSON.stringify({ form: "contact" }),
+  }).then((response) => response.json());
+  await page.evaluate(async (token) => {
+    const { KFormEditor } = await import("/widget/kform-editor.js");
+    const element = document.createElement("div");
+    element.id = "editor";
+    document.querySelector("main").append(element);
+    window.saved = [];
+    window.editor = await KFormEditor.mount(element, { token, form: "contact", lang: "en", onSave: (d) => window.saved.push(d) });
+  }, token);
+  const editor = page.locator("#editor");
+  // English, with the saved form's items.
+  await editor.getByRole("button", { name: "会社名 : edit" }).waitFor();
+  assert.match(await editor.locator(".kfe-lint").innerText(), /No problems\./);
+  // The contact form is defined in kform.toml, so the relay refuses to save it, and says why.
+  await editor.getByRole("button", { name: "Save", exact: true }).click();
+  const refused = editor.getByRole("alert");
+  await refused.waitFor();
+  assert.match(await refused.innerText(), /defined in kform\.toml/);
+  assert.deepEqual(await page.evaluate(() => window.saved), []);
+  await page.evaluate(() => window.editor.unmount());
+  assert.equal(await editor.locator(".kfe").count(), 0);
+  // The browser itself logs the refused request; nothing else went wrong.
+  assert.deepEqual(page.errors.filter((e) => !/status of 409 \(Conflict\)/.test(e)), []);
+});
