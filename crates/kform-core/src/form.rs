@@ -23,6 +23,15 @@ pub const FORM_FORMAT_VERSION: u32 = 1;
 #[serde(transparent)]
 pub struct FormId(pub String);
 
+impl FormId {
+    /// Whether `id` may be a form id (and a relay connection's name): 1 to 64 letters, digits,
+    /// `-` and `_`, so it reads the same in `data-kform`, a URL path and kform.toml.
+    pub fn is_valid(id: &str) -> bool {
+        (1..=64).contains(&id.len())
+            && id.bytes().all(|byte| byte.is_ascii_alphanumeric() || byte == b'-' || byte == b'_')
+    }
+}
+
 impl fmt::Display for FormId {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.write_str(&self.0)

@@ -12,7 +12,7 @@ use web_sys::HtmlElement;
 
 use crate::api::{Admin, ApiError, AppSummary};
 use crate::embed::{Preview, emit};
-use crate::state::{Draft, Edit, EditorState, FieldState, FormEdit, value_text};
+use crate::state::{Draft, Edit, EditorState, FieldState, FormEdit, is_valid_form_id, value_text};
 
 /// Picks the Japanese or English text.
 fn tr(locale: Locale, ja: &'static str, en: &'static str) -> &'static str {
@@ -49,6 +49,17 @@ struct Ctx {
 }
 
 impl Ctx {
+    /// Says a call is under way.
+    fn working(self, ja: &'static str, en: &'static str) {
+        self.notice.try_set(Some(Notice::Working(tr(self.locale, ja, en))));
+    }
+
+    /// Says a call succeeded.
+    fn done(self, ja: &'static str, en: &'static str) {
+        self.notice.try_set(Some(Notice::Done(tr(self.locale, ja, en).to_owned())));
+    }
+
+    /// Says why a call failed; a refused token says to open the editor again from the CMS.
     fn failed(self, err: &ApiError) {
         let text = if err.is_token_refused() {
             format!(
@@ -129,7 +140,7 @@ fn notice_view(ctx: Ctx) -> impl IntoView {
 
 /// Loads a saved form, syncs its app and opens it.
 async fn open_form(ctx: Ctx, id: String) {
-    ctx.notice.try_set(Some(Notice::Working(tr(ctx.locale, "読み込んでいます…", "Loading…"))));
+    ctx.working("読み込んでいます…", "Loading…");
     let admin = ctx.admin.get_value();
     let loaded = async {
         let answer = admin.form(&id).await?;
@@ -186,25 +197,22 @@ fn start(ctx: Ctx) -> impl IntoView {
         ev.prevent_default();
         let (name, id) = (connection.get_untracked(), id.get_untracked().trim().to_owned());
         let Ok(app) = app.get_untracked().parse::<u64>() else { return };
-        if id.is_empty() {
-            ctx.notice.set(Some(Notice::Failed(
-                tr(locale, "フォーム ID を入力してください。", "Enter a form id.").into(),
-            )));
+        if !is_valid_form_id(&id) {
+            let text = tr(
+                locale,
+                "フォーム ID は英数字、- と _ で 64 文字までにしてください。",
+                "A form id is 1 to 64 letters, digits, - or _.",
+            );
+            ctx.notice.set(Some(Notice::Failed(text.to_owned())));
             return;
         }
-        ctx.notice.set(Some(Notice::Working(tr(
-            locale,
-            "kintone からフィールドを同期しています…",
-            "Syncing the fields from kintone…",
-        ))));
+        ctx.working("kintone からフィールドを同期しています…", "Syncing the fields from kintone…");
         spawn_local(async move {
             match ctx.admin.get_value().sync(&name, app).await {
                 Ok((fields, _)) => {
                     let draft = Draft::new(&id, &name, AppId(app), locale);
                     ctx.state.try_update(|s| s.open(draft, fields, false));
-                    ctx.notice.try_set(Some(Notice::Done(
-                        tr(locale, "フィールドを同期しました。", "Fields synced.").into(),
-                    )));
+                    ctx.done("フィールドを同期しました。", "Fields synced.");
                 }
                 Err(err) => ctx.failed(&err),
             }
@@ -812,7 +820,7 @@ fn actions(ctx: Ctx) -> impl IntoView {
         }) else {
             return;
         };
-        ctx.notice.set(Some(Notice::Working(tr(locale, "保存しています…", "Saving…"))));
+        ctx.working("保存しています…", "Saving…");
         spawn_local(async move {
             match ctx.admin.get_value().save(&id, &body, new).await {
                 Ok(answer) => {
@@ -824,8 +832,7 @@ fn actions(ctx: Ctx) -> impl IntoView {
                         s.dirty = false;
                     });
                     ctx.drift.try_set(None);
-                    ctx.notice
-                        .try_set(Some(Notice::Done(tr(locale, "保存しました。", "Saved.").into())));
+                    ctx.done("保存しました。", "Saved.");
                     emit(
                         &ctx.host.get_value(),
                         "kform-editor:saved",
@@ -842,11 +849,7 @@ fn actions(ctx: Ctx) -> impl IntoView {
         else {
             return;
         };
-        ctx.notice.set(Some(Notice::Working(tr(
-            locale,
-            "kintone に送っています…",
-            "Sending to kintone…",
-        ))));
+        ctx.working("kintone に送っています…", "Sending to kintone…");
         spawn_local(async move {
             match ctx.admin.get_value().test_send(&id, &values).await {
                 Ok(answer) => {
@@ -872,9 +875,7 @@ fn actions(ctx: Ctx) -> impl IntoView {
             match ctx.admin.get_value().delete(&id).await {
                 Ok(()) => {
                     ctx.state.try_set(EditorState::default());
-                    ctx.notice.try_set(Some(Notice::Done(
-                        tr(locale, "フォームを削除しました。", "The form was deleted.").into(),
-                    )));
+                    ctx.done("フォームを削除しました。", "The form was deleted.");
                     emit(&ctx.host.get_value(), "kform-editor:deleted", &json!({ "form": id }));
                 }
                 Err(err) => ctx.failed(&err),

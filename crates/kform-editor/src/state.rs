@@ -442,6 +442,11 @@ impl EditorState {
     }
 }
 
+/// Whether `id` is a form id the relay takes (the core's rule).
+pub fn is_valid_form_id(id: &str) -> bool {
+    FormId::is_valid(id)
+}
+
 fn non_empty(text: String) -> Option<String> {
     (!text.trim().is_empty()).then_some(text)
 }

@@ -275,3 +275,12 @@ fn an_item_shows_on_a_condition_and_a_heading_can_be_mapped_to_a_field() {
     editor.edit(heading - 1, Edit::Field(None));
     assert_eq!(editor.items()[heading - 1].field, None);
 }
+
+#[test]
+fn form_ids_are_what_the_relay_takes() {
+    assert!(is_valid_form_id("lp-spring_2026"));
+    assert!(!is_valid_form_id(""));
+    assert!(!is_valid_form_id("春のフォーム"));
+    assert!(!is_valid_form_id("a b"));
+    assert!(!is_valid_form_id(&"x".repeat(65)));
+}

@@ -60,10 +60,7 @@ fn read_only(what: &str) -> AppError {
 
 /// A connection name or form id: letters, digits, `-` and `_`, at most 64.
 fn check_name(kind: &str, name: &str) -> Result<(), AppError> {
-    let ok = !name.is_empty()
-        && name.len() <= 64
-        && name.bytes().all(|byte| byte.is_ascii_alphanumeric() || byte == b'-' || byte == b'_');
-    ok.then_some(()).ok_or_else(|| {
+    FormId::is_valid(name).then_some(()).ok_or_else(|| {
         AppError::bad_request(
             "invalid_name",
             format!("a {kind} is 1 to 64 letters, digits, - or _"),
