@@ -159,6 +159,11 @@ test("<kform-form> and KForm.mount with onSubmit work side by side on one page",
     div.id = "second";
     document.querySelector("main").append(div);
     window.submitted = null;
+    // kform:ready comes once the form's inputs are on the page.
+    window.readyInputs = null;
+    div.addEventListener("kform:ready", () => {
+      window.readyInputs = div.shadowRoot.querySelectorAll("input, select, textarea").length;
+    });
     await KForm.mount(div, {
       form: "contact", relay: "/", lang: "en", values: { 会社名: "Given Co", 問い合わせ種別: "見積依頼" },
       onSubmit: (detail) => { window.submitted = detail; },
@@ -166,6 +171,8 @@ test("<kform-form> and KForm.mount with onSubmit work side by side on one page",
   });
   const second = page.locator("#second");
   await second.locator("form").waitFor();
+  await page.waitForFunction(() => window.readyInputs !== null);
+  assert.ok(await page.evaluate(() => window.readyInputs) >= 4, "kform:ready after the inputs render");
   assert.equal(await second.getByLabel("会社名").inputValue(), "Given Co", "values prefill by field code");
   assert.equal(await second.getByLabel("問い合わせ種別").inputValue(), "見積依頼");
   await second.getByLabel("会社名").fill("Second Co");

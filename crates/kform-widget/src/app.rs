@@ -61,7 +61,9 @@ pub(crate) fn kintone_form(
             let form_locale = state.locale();
             let state = RwSignal::new(state);
             loaded.set(Some(Ok(state)));
-            emit(&host, "kform:ready", &json!({}));
+            // Once the form is on the page: the view renders after this update, before timers.
+            let ready = host.clone();
+            set_timeout(move || emit(&ready, "kform:ready", &json!({})), std::time::Duration::ZERO);
             if let Some(challenge) = challenge.filter(|_| live) {
                 let host = host.clone();
                 spawn_local(async move {
