@@ -251,8 +251,8 @@ fn workspace(ctx: Ctx, preview: Preview) -> impl IntoView {
             <section class="kfe-panel" aria-labelledby="kfe-items-h">
                 <h3 id="kfe-items-h">{tr(ctx.locale, "フォームの項目", "Form items")}</h3>
                 {move || item_list(ctx)}
-                {add_more(ctx)}
                 {move || ctx.selected.get().map(|index| item_settings(ctx, index))}
+                {add_more(ctx)}
             </section>
             <section class="kfe-panel" aria-labelledby="kfe-form-h">
                 <h3 id="kfe-form-h">{tr(ctx.locale, "フォームの設定", "Form settings")}</h3>
@@ -568,6 +568,7 @@ fn item_settings(ctx: Ctx, index: usize) -> impl IntoView {
         Some(InputHint::PostalCode) => "postal_code",
         None => "",
     };
+    let has_options = !options.is_empty();
     let option_boxes = options
         .into_iter()
         .enumerate()
@@ -650,9 +651,12 @@ fn item_settings(ctx: Ctx, index: usize) -> impl IntoView {
                         on:change=move |ev| { condition_values.set(event_target_value(&ev)); set_condition(); } />
                 </fieldset>
             })}
-            <div class="kfe-options" role="group" aria-label=tr(locale, "表示する選択肢（kintone の選択肢は編集できません）", "Options offered (kintone's options cannot be edited)")>
-                {option_boxes}
-            </div>
+            {has_options.then(|| view! {
+                <fieldset class="kfe-options">
+                    <legend>{tr(locale, "表示する選択肢（kintone の選択肢は編集できません）", "Options offered (kintone's options cannot be edited)")}</legend>
+                    {option_boxes}
+                </fieldset>
+            })}
             <button type="button" on:click=move |_| { ctx.selected.set(None); focus_later(ctx, format!("kfe-item-{index}-edit")); }>
                 {tr(locale, "閉じる", "Close")}
             </button>
