@@ -362,8 +362,14 @@ test("a captcha form waits for the challenge's answer, and asks again after a re
   await personPause();
   let requests = 0;
   page.on("request", (request) => { if (request.url().includes("/submissions")) requests += 1; });
+  const invalid = page.evaluate(() => new Promise((resolve) => {
+    document.querySelector("#captcha").addEventListener("kform:invalid", (e) => resolve(e.detail), { once: true });
+  }));
   await form.getByRole("button", { name: "送信" }).click();
   await form.getByText("送信する前に、ロボットでないことの確認を完了してください。").waitFor();
+  assert.deepEqual(await invalid, {
+    errors: [{ field: null, label: null, message: "送信する前に、ロボットでないことの確認を完了してください。" }],
+  }, "kform:invalid says what is missing");
   assert.equal(requests, 0, "nothing is sent before the challenge is answered");
   // An answer the verifier refuses: the relay says so, and the challenge starts again.
   await page.evaluate(() => { window.answer = ""; });

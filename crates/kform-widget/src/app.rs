@@ -375,13 +375,19 @@ async fn send(
     }
 }
 
-/// The visible problems as `kform:invalid` lists them.
+/// The visible problems as `kform:invalid` lists them; an unanswered captcha is one without a
+/// field.
 fn problems_json(state: &FormState) -> serde_json::Value {
-    state
+    let mut errors: Vec<serde_json::Value> = state
         .problem_list()
         .into_iter()
         .map(|(slot, label, message)| json!({ "field": slot.key(), "label": label, "message": message }))
-        .collect()
+        .collect();
+    if state.captcha_unsolved() {
+        let message = Text::SolveCaptcha.get(state.locale());
+        errors.push(json!({ "field": null, "label": null, "message": message }));
+    }
+    errors.into()
 }
 
 fn item_view(
