@@ -60,7 +60,7 @@ test("every field type is filled and delivered to kintone with the right JSON", 
   assert.equal(await form.getByRole("group", { name: /^行 / }).count(), 1);
   await row.getByRole("checkbox", { name: "赤" }).check();
   await page.getByLabel("相談内容").fill("一行目\n二行目");
-  await page.getByLabel("詳細").fill("太字 <b>なし</b>");
+  await page.getByLabel("詳細").fill("太字 <b>なし</b>\n二行目");
   await personPause();
   const answered = page.waitForResponse((r) => r.url().includes("/submissions"));
   await form.getByRole("button", { name: "送信" }).click();
@@ -91,7 +91,8 @@ test("every field type is filled and delivered to kintone with the right JSON", 
   assert.equal(cells["数量"].value, "3");
   assert.deepEqual(cells["色"].value, ["赤"]);
   assert.equal(value("相談内容"), "一行目\n二行目");
-  assert.equal(value("詳細"), "太字 <b>なし</b>");
+  // Rich text is typed as plain text and stored as the HTML that shows it as typed.
+  assert.equal(value("詳細"), "太字 &lt;b&gt;なし&lt;/b&gt;<br />二行目");
   assert.equal(value("フォーム識別"), "demo-showcase", "the hidden identifier");
   assert.deepEqual(page.errors, []);
 });

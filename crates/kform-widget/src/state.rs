@@ -539,6 +539,31 @@ impl FormState {
         self.captcha_token = token;
     }
 
+    /// Turns what was typed into rich text fields (plain text, also in subtable rows) into the
+    /// HTML kintone stores, so the lines arrive as typed.
+    fn rich_text_as_html(&self, values: &mut Values) {
+        let is_rich = |field: &Field| matches!(field.kind, FieldKind::RichText { .. });
+        let convert = |value: Option<&mut Value>| {
+            if let Some(Value::Text(text)) = value {
+                *text = rich_text(text);
+            }
+        };
+        for (code, field) in &self.descriptor.fields.fields {
+            match &field.kind {
+                FieldKind::RichText { .. } => convert(values.0.get_mut(code.as_str())),
+                FieldKind::Subtable { fields } => {
+                    let Some(Value::Rows(rows)) = values.0.get_mut(code.as_str()) else { continue };
+                    for row in rows {
+                        for inner in fields.values().filter(|inner| is_rich(inner)) {
+                            convert(row.0.get_mut(inner.code.as_str()));
+                        }
+                    }
+                }
+                _ => {}
+            }
+        }
+    }
+
     /// Whether the form asks for a captcha the visitor has not solved yet.
     pub fn captcha_unsolved(&self) -> bool {
         self.descriptor.captcha.is_some() && self.captcha_token.is_none()
@@ -657,6 +682,7 @@ impl FormState {
         // Files travel as parts of their own; the relay puts their keys in the values.
         let mut values = self.values.clone();
         values.0.retain(|_, value| !matches!(value, Value::Files(_)));
+        self.rich_text_as_html(&mut values);
         Advance::Send(Submission {
             submission_id: Some(submission_id),
             values,
@@ -769,8 +795,19 @@ impl FormState {
     }
 }
 
-/// The text of an HTML fragment: line breaks for `<br>` and block ends, no other tags, the
-/// common entities decoded.
+/// What kintone stores for rich text typed as plain text: the text escaped as HTML, each line
+/// break a `<br />`.
+pub fn rich_text(text: &str) -> String {
+    text.replace('&', "&amp;")
+        .replace('<', "&lt;")
+        .replace('>', "&gt;")
+        .replace('"', "&quot;")
+        .replace("\r\n", "\n")
+        .replace('\n', "<br />")
+}
+
+/// The plain text a rich text (HTML) value holds: tags dropped, line and paragraph breaks kept
+/// as new lines, entities decoded; the inverse of [`rich_text`].
 pub fn plain_text(html: &str) -> String {
     let mut text = String::with_capacity(html.len());
     let mut rest = html;

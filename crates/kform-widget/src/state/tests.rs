@@ -6,7 +6,9 @@ use serde_json::json;
 
 use kform_core::message::Text;
 
-use super::{Advance, FormState, Slot, Status, SubmitError, plain_text, split_codes, with_offset};
+use super::{
+    Advance, FormState, Slot, Status, SubmitError, plain_text, rich_text, split_codes, with_offset,
+};
 
 const FIELDS: &str = include_str!("../../../../tests/fixtures/kintone/contact-fields.json");
 
@@ -289,6 +291,29 @@ fn a_rich_text_default_is_shown_as_plain_text() {
     );
     let state = every_type(&json!([{ "field": "詳細" }]));
     assert_eq!(state.text_value("詳細"), "", "kintone's empty rich text is no text");
+}
+
+#[test]
+fn rich_text_is_typed_as_plain_text_and_sent_as_html() {
+    assert_eq!(
+        rich_text("一行目\r\n<b>二行目</b> & \"引用\""),
+        "一行目<br />&lt;b&gt;二行目&lt;/b&gt; &amp; &quot;引用&quot;"
+    );
+    for typed in ["", "A & B <c>", "一行目\n二行目"] {
+        assert_eq!(plain_text(&rich_text(typed)), typed, "plain_text undoes rich_text");
+    }
+    let mut state = every_type(&json!([{ "field": "詳細" }, { "field": "明細" }]));
+    state.set("詳細", Value::Text("ご要望:\n<見積>をお願いします".into()));
+    let submission = state.advance(|| "id".to_owned()).submission().unwrap();
+    assert_eq!(
+        submission.values.get("詳細"),
+        Some(&Value::Text("ご要望:<br />&lt;見積&gt;をお願いします".into()))
+    );
+    assert_eq!(
+        state.answers()[0].1,
+        "ご要望:\n<見積>をお願いします",
+        "the confirmation and the form keep the text as typed"
+    );
 }
 
 #[test]
