@@ -2,31 +2,64 @@
 //! shadow root that carries their own stylesheet, and tell the page what happened through
 //! events on the host element. Both go through here so they behave the same on any page.
 
+use std::any::Any;
+
 use wasm_bindgen::{JsCast, JsValue};
 use web_sys::{
     CssStyleSheet, CustomEvent, CustomEventInit, HtmlElement, ShadowRootInit, ShadowRootMode,
 };
 
-/// Opens (or reuses) `host`'s open shadow root, adopts `css` as its stylesheet, and appends an
-/// empty container to render into; removing the container removes the rendering.
+/// The theme's defaults (`--kform-accent`, `--kform-font`, …), the same for both front ends.
+const THEME: &str = include_str!("../style/theme.css");
+
+/// Opens (or reuses) `host`'s open shadow root, adopts the shared theme and `css` as its
+/// stylesheets, and appends an empty container to render into; removing the container removes
+/// the rendering.
 ///
-/// The stylesheet is a constructed `CSSStyleSheet`, not a `<style>` element, so a strict
-/// Content-Security-Policy without `'unsafe-inline'` in `style-src` allows it, and the host
+/// The stylesheets are constructed `CSSStyleSheet`s, not `<style>` elements, so a strict
+/// Content-Security-Policy without `'unsafe-inline'` in `style-src` allows them, and the host
 /// page's CSS cannot reach inside.
 pub fn shadow_container(host: &HtmlElement, css: &str) -> Result<HtmlElement, JsValue> {
     let shadow = match host.shadow_root() {
         Some(shadow) => shadow,
         None => host.attach_shadow(&ShadowRootInit::new(ShadowRootMode::Open))?,
     };
-    let sheet = CssStyleSheet::new()?;
-    sheet.replace_sync(css)?;
-    shadow.set_adopted_style_sheets(&js_sys::Array::of1(&sheet));
+    let sheet = |css: &str| -> Result<CssStyleSheet, JsValue> {
+        let sheet = CssStyleSheet::new()?;
+        sheet.replace_sync(css)?;
+        Ok(sheet)
+    };
+    let (theme, own) = (sheet(THEME)?, sheet(css)?);
+    shadow.set_adopted_style_sheets(&js_sys::Array::of2(&theme, &own));
     let document = host
         .owner_document()
         .ok_or_else(|| JsValue::from_str("the host element has no document"))?;
     let container: HtmlElement = document.create_element("div")?.unchecked_into();
     shadow.append_child(&container)?;
     Ok(container)
+}
+
+/// What is mounted in a host element: Leptos's handle for the view and the container it
+/// renders into. The front ends' JavaScript handles (`FormHandle`, `EditorHandle`) wrap it.
+pub struct Mounted {
+    view: Option<Box<dyn Any>>,
+    container: Option<HtmlElement>,
+}
+
+impl Mounted {
+    /// `view` (Leptos's unmount handle) rendered into `container`.
+    pub fn new(view: impl Any, container: HtmlElement) -> Self {
+        Self { view: Some(Box::new(view)), container: Some(container) }
+    }
+
+    /// Removes the rendering and its reactive state from the page; a second call does nothing.
+    pub fn unmount(&mut self) {
+        // Dropping Leptos's unmount handle removes the view and disposes its reactive state.
+        self.view.take();
+        if let Some(container) = self.container.take() {
+            container.remove();
+        }
+    }
 }
 
 /// Dispatches `name` on the host element with `detail`; it bubbles out of the shadow root.

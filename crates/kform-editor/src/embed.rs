@@ -1,8 +1,6 @@
 //! The JavaScript-facing API: mount the editor into a host element's open shadow root, show
 //! the preview through the widget's own `KForm.preview`, and tell the host page what happened.
 
-use std::any::Any;
-
 use kform_core::Locale;
 use serde_json::Value;
 use wasm_bindgen::prelude::*;
@@ -15,19 +13,13 @@ const STYLE: &str = include_str!("../style/editor.css");
 
 /// A mounted editor; `unmount()` removes it from the page.
 #[wasm_bindgen]
-pub struct EditorHandle {
-    view: Option<Box<dyn Any>>,
-    container: Option<HtmlElement>,
-}
+pub struct EditorHandle(kform_dom::Mounted);
 
 #[wasm_bindgen]
 impl EditorHandle {
     /// Removes the editor and its state from the page.
     pub fn unmount(&mut self) {
-        self.view.take();
-        if let Some(container) = self.container.take() {
-            container.remove();
-        }
+        self.0.unmount();
     }
 }
 
@@ -98,7 +90,7 @@ pub fn mount(
     let handle = leptos::mount::mount_to(container.clone(), move || {
         crate::app::editor(admin, form, locale, host, preview)
     });
-    Ok(EditorHandle { view: Some(Box::new(handle)), container: Some(container) })
+    Ok(EditorHandle(kform_dom::Mounted::new(handle, container)))
 }
 
 pub(crate) use kform_dom::emit;

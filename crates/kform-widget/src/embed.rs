@@ -1,7 +1,6 @@
 //! The JavaScript-facing API: mount a form into a host element's open shadow root, unmount it,
 //! and tell the host page what happened through DOM events.
 
-use std::any::Any;
 use std::sync::atomic::{AtomicU32, Ordering};
 
 use kform_core::Locale;
@@ -20,20 +19,13 @@ static NEXT_MOUNT_ID: AtomicU32 = AtomicU32::new(1);
 
 /// A mounted form; `unmount()` removes it from the page.
 #[wasm_bindgen]
-pub struct FormHandle {
-    view: Option<Box<dyn Any>>,
-    container: Option<HtmlElement>,
-}
+pub struct FormHandle(kform_dom::Mounted);
 
 #[wasm_bindgen]
 impl FormHandle {
     /// Removes the form and its state from the page.
     pub fn unmount(&mut self) {
-        // Dropping Leptos's unmount handle removes the view and disposes its reactive state.
-        self.view.take();
-        if let Some(container) = self.container.take() {
-            container.remove();
-        }
+        self.0.unmount();
     }
 }
 
@@ -89,7 +81,7 @@ fn mount_source(
     let handle = leptos::mount::mount_to(container.clone(), move || {
         kintone_form(source, locale, host, mount_id)
     });
-    Ok(FormHandle { view: Some(Box::new(handle)), container: Some(container) })
+    Ok(FormHandle(kform_dom::Mounted::new(handle, container)))
 }
 
 pub(crate) use kform_dom::emit;
