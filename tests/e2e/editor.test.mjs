@@ -11,6 +11,15 @@ const session = useDemo();
 /** A page wide enough for the editor's three columns. */
 const open = (path) => session.open(path, { viewport: { width: 1400, height: 1000 } });
 
+/** Whether leaving the page now would be held up by the editor (a `beforeunload` cancelled). */
+function leaving(page) {
+  return page.evaluate(() => {
+    const event = new Event("beforeunload", { cancelable: true });
+    window.dispatchEvent(event);
+    return event.defaultPrevented;
+  });
+}
+
 /** The editor's problem list, as text. */
 async function problems(page) {
   const section = page.locator("kform-editor .kfe-lint");
@@ -39,6 +48,9 @@ test("a form built in the editor is saved, embedded, sent, and reaches kintone w
   assert.match(await creator.getAttribute("class"), /kfe-greyed/);
 
   await editor.getByRole("button", { name: "会社名 を追加" }).click();
+  // Changes not saved yet are shown, and leaving the page asks first.
+  await editor.getByText("未保存の変更があります").waitFor();
+  assert.equal(await leaving(page), true, "leaving with unsaved changes is guarded");
   // Lint names the required field that is missing, live, with the fix.
   assert.match(await problems(page), /「メールアドレス」は必須ですが、フォームになく.*「メールアドレス」をフォームに追加するか、隠し項目として固定値を送ってください。/s);
   await editor.getByRole("button", { name: "メールアドレス を追加" }).click();
@@ -80,6 +92,8 @@ test("a form built in the editor is saved, embedded, sent, and reaches kintone w
   await editor.getByRole("button", { name: "保存", exact: true }).click();
   await editor.getByText("保存しました。").waitFor();
   await page.getByText("CMS: フォーム「lp-spring」が保存されました。").waitFor();
+  assert.equal(await editor.getByText("未保存の変更があります").count(), 0);
+  assert.equal(await leaving(page), false, "nothing to lose once saved");
   const snippet = await editor.getByLabel("サイトに貼り付けるコード").inputValue();
   const origin = new URL(session.demo.page).origin;
   assert.equal(

@@ -43,6 +43,16 @@ export const KFormEditor = {
     const show = (target, descriptor, previewLang) => {
       preview(target, descriptor, previewLang).catch((error) => console.error("kform-editor: preview", error));
     };
+    // Leaving the page with changes not saved asks the browser's "leave site?" first.
+    let dirty = false;
+    const onChange = (event) => { dirty = Boolean(event.detail?.dirty); };
+    const onLeave = (event) => {
+      if (!dirty) return;
+      event.preventDefault();
+      event.returnValue = "";
+    };
+    element.addEventListener("kform-editor:change", onChange);
+    window.addEventListener("beforeunload", onLeave);
     const handle = mount(element, base, String(token ?? ""), form ?? null, lang ?? null, show);
     let listener = null;
     if (typeof onSave === "function") {
@@ -53,6 +63,8 @@ export const KFormEditor = {
     const wrapped = {
       unmount() {
         if (listener) element.removeEventListener("kform-editor:saved", listener);
+        element.removeEventListener("kform-editor:change", onChange);
+        window.removeEventListener("beforeunload", onLeave);
         mounted.delete(element);
         unmount();
       },

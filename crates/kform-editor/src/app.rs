@@ -108,6 +108,15 @@ pub(crate) fn editor(
         spawn_local(open_form(ctx, id));
     }
     let opened = Memo::new(move |_| ctx.state.with(|s| s.draft.is_some()));
+    // The page hears when there are changes not saved yet (kform-editor.js guards leaving).
+    let dirty = Memo::new(move |_| ctx.state.with(|s| s.dirty));
+    Effect::new(move |before: Option<bool>| {
+        let now = dirty.get();
+        if before.is_some_and(|before| before != now) || (before.is_none() && now) {
+            emit(&ctx.host.get_value(), "kform-editor:change", &json!({ "dirty": now }));
+        }
+        now
+    });
     let body = move || {
         if opened.get() {
             workspace(ctx, preview.clone()).into_any()
@@ -900,6 +909,9 @@ fn actions(ctx: Ctx) -> impl IntoView {
             <p class="kfe-row">
                 <button type="button" class="kfe-primary" on:click=save>{tr(locale, "保存", "Save")}</button>
                 <button type="button" on:click=test_send disabled=move || !can_test()>{tr(locale, "kintone にテスト送信", "Test send to kintone")}</button>
+                {move || ctx.state.with(|s| s.dirty).then(|| view! {
+                    <span class="kfe-unsaved" role="status">{tr(locale, "未保存の変更があります", "Unsaved changes")}</span>
+                })}
                 {move || saved().then(|| view! {
                     <button type="button" class="kfe-danger" on:click=delete>{tr(locale, "フォームを削除", "Delete form")}</button>
                 })}
