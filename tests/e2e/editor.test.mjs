@@ -8,8 +8,9 @@ import { kintoneRecords } from "./demo.mjs";
 import { assertAccessible, useDemo } from "./session.mjs";
 
 const session = useDemo();
-/** A page wide enough for the editor's three columns. */
-const open = (path) => session.open(path, { viewport: { width: 1400, height: 1000 } });
+/** A page wide enough for the editor's three columns, allowed to use the clipboard. */
+const open = (path) =>
+  session.open(path, { viewport: { width: 1400, height: 1000 }, permissions: ["clipboard-read", "clipboard-write"] });
 
 /** Whether leaving the page now would be held up by the editor (a `beforeunload` cancelled). */
 function leaving(page) {
@@ -102,6 +103,9 @@ test("a form built in the editor is saved, embedded, sent, and reaches kintone w
       `<div data-kform="lp-spring" data-kform-relay="${origin}" data-kform-lang="ja"></div>`,
   );
   assert.match(await editor.getByLabel("Content-Security-Policy に加える指定").inputValue(), /'wasm-unsafe-eval'/);
+  await editor.getByRole("button", { name: "コードをコピー" }).click();
+  await editor.getByText("コピーしました。").waitFor();
+  assert.equal(await page.evaluate(() => navigator.clipboard.readText()), snippet, "the snippet is copied as shown");
 
   // A test send: the values sent from the preview go to kintone, which answers with the id.
   await preview.getByLabel("会社名").fill("テスト送信株式会社");

@@ -823,6 +823,28 @@ fn preview_view(ctx: Ctx, preview: Preview) -> impl IntoView {
     }
 }
 
+/// Puts `text` on the clipboard and says so (or why not: the page may not allow it).
+fn copy(ctx: Ctx, text: &str) {
+    let Some(window) = web_sys::window() else { return };
+    let written = window.navigator().clipboard().write_text(text);
+    spawn_local(async move {
+        match wasm_bindgen_futures::JsFuture::from(written).await {
+            Ok(_) => ctx.done("コピーしました。", "Copied."),
+            Err(_) => ctx
+                .notice
+                .try_set(Some(Notice::Failed(
+                    tr(
+                        ctx.locale,
+                        "コピーできませんでした。コードを選択してコピーしてください。",
+                        "Could not copy; select the code and copy it.",
+                    )
+                    .to_owned(),
+                )))
+                .map_or((), |_| ()),
+        }
+    });
+}
+
 /// Test send, save, delete, and the embed snippet.
 fn actions(ctx: Ctx) -> impl IntoView {
     let locale = ctx.locale;
@@ -933,6 +955,12 @@ fn actions(ctx: Ctx) -> impl IntoView {
             {move || saved().then(|| view! {
                 <label for="kfe-snippet">{tr(locale, "サイトに貼り付けるコード", "Code to paste into the site")}</label>
                 <textarea id="kfe-snippet" readonly rows="3" prop:value=snippet.clone()></textarea>
+                <p class="kfe-row">
+                    <button type="button" on:click={
+                        let snippet = snippet.clone();
+                        move |_| copy(ctx, &snippet())
+                    }>{tr(locale, "コードをコピー", "Copy the code")}</button>
+                </p>
                 <label for="kfe-csp">{tr(locale, "Content-Security-Policy に加える指定", "What the Content-Security-Policy needs")}</label>
                 <textarea id="kfe-csp" readonly rows="2" prop:value=csp.clone()></textarea>
             })}
