@@ -530,9 +530,23 @@ pub struct AppFields {
     pub revision: String,
     /// The fields, keyed by code.
     pub fields: BTreeMap<FieldCode, Field>,
+    /// The top-level field codes in the order kintone's form shows them (its `layout.json`),
+    /// when known. Only editors use it; a form's own items decide what visitors see.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub layout_order: Vec<FieldCode>,
 }
 
 impl AppFields {
+    /// Every field in the order kintone's form shows it: those the layout lists first, then
+    /// the rest (system fields, or all of them when the layout is unknown) by code.
+    pub fn in_layout_order(&self) -> Vec<&Field> {
+        let mut listed: Vec<&Field> =
+            self.layout_order.iter().filter_map(|code| self.fields.get(code)).collect();
+        let rest = self.fields.values().filter(|field| !self.layout_order.contains(&field.code));
+        listed.extend(rest);
+        listed
+    }
+
     /// The field with this code (a `&FieldCode` or a `&str`), if the app has it.
     pub fn get<Q>(&self, code: &Q) -> Option<&Field>
     where
@@ -549,6 +563,7 @@ impl AppFields {
             .filter_map(|code| self.fields.get_key_value(code))
             .map(|(code, field)| (code.clone(), field.clone()))
             .collect();
-        Self { revision: self.revision.clone(), fields }
+        // A subset serves a form, which has its own order.
+        Self { revision: self.revision.clone(), fields, layout_order: Vec::new() }
     }
 }

@@ -38,7 +38,8 @@ impl AppFields {
     /// [`NotWritableReason::Unsupported`] rather than failing the whole app.
     pub fn from_kintone_json(json: &str) -> Result<Self, FieldsError> {
         let response: FieldsResponse = serde_json::from_str(json)?;
-        Ok(Self { revision: response.revision, fields: parse_properties(response.properties)? })
+        let fields = parse_properties(response.properties)?;
+        Ok(Self { revision: response.revision, fields, layout_order: Vec::new() })
     }
 
     /// Parses a `properties` object (as in `fields.json`) with the given revision.
@@ -47,7 +48,39 @@ impl AppFields {
         properties: serde_json::Value,
     ) -> Result<Self, FieldsError> {
         let properties = serde_json::from_value(properties)?;
-        Ok(Self { revision, fields: parse_properties(properties)? })
+        Ok(Self { revision, fields: parse_properties(properties)?, layout_order: Vec::new() })
+    }
+
+    /// Takes the order of the fields from the body of `GET /k/v1/app/form/layout.json`: each
+    /// row's fields left to right, a table where it stands, a group then the rows inside it.
+    /// Labels, spaces and lines have no code and are skipped.
+    pub fn set_layout_order(&mut self, layout: &serde_json::Value) {
+        fn walk(rows: &serde_json::Value, order: &mut Vec<FieldCode>) {
+            for row in rows.as_array().map(Vec::as_slice).unwrap_or_default() {
+                let code = |value: &serde_json::Value| {
+                    value
+                        .get("code")
+                        .and_then(serde_json::Value::as_str)
+                        .and_then(|c| FieldCode::new(c).ok())
+                };
+                match row.get("type").and_then(serde_json::Value::as_str) {
+                    Some("ROW") => {
+                        let fields = row.get("fields").and_then(serde_json::Value::as_array);
+                        order.extend(fields.into_iter().flatten().filter_map(code));
+                    }
+                    Some("GROUP") => {
+                        order.extend(code(row));
+                        walk(row.get("layout").unwrap_or(&serde_json::Value::Null), order);
+                    }
+                    _ => order.extend(code(row)),
+                }
+            }
+        }
+        let mut order = Vec::new();
+        walk(layout.get("layout").unwrap_or(layout), &mut order);
+        order.retain(|code| self.fields.contains_key(code));
+        order.dedup();
+        self.layout_order = order;
     }
 }
 

@@ -536,3 +536,33 @@ fn the_submission_id_fills_the_idempotency_field() {
     let stamped = validate(&fields, &spec, &values).unwrap().with_submission_id(&spec, "id-1");
     assert_eq!(stamped.get("受付ID"), Some(&crate::RecordValue::Text("id-1".into())));
 }
+
+#[test]
+fn the_layout_gives_the_fields_kintone_s_order() {
+    let mut fields = fields();
+    let codes = |fields: &AppFields| -> Vec<String> {
+        fields.in_layout_order().iter().map(|field| field.code.as_str().to_owned()).collect()
+    };
+    let by_code = codes(&fields);
+    assert!(by_code.windows(2).all(|pair| pair[0] <= pair[1]), "no layout: by code {by_code:?}");
+    fields.set_layout_order(&json!({ "revision": "3", "layout": [
+        { "type": "ROW", "fields": [
+            { "type": "LABEL", "label": "ご連絡先", "size": {} },
+            { "type": "SINGLE_LINE_TEXT", "code": "担当者", "size": {} },
+            { "type": "SINGLE_LINE_TEXT", "code": "会社名", "size": {} }
+        ] },
+        { "type": "GROUP", "code": "存在しないグループ", "layout": [
+            { "type": "ROW", "fields": [{ "type": "NUMBER", "code": "人数" }, { "type": "HR" }] }
+        ] },
+        { "type": "ROW", "fields": [{ "type": "MULTI_LINE_TEXT", "code": "備考" }] }
+    ] }));
+    let ordered = codes(&fields);
+    assert_eq!(ordered[..4], ["担当者", "会社名", "人数", "備考"], "{ordered:?}");
+    assert_eq!(ordered.len(), by_code.len(), "fields the layout does not list still come, after");
+    assert!(
+        fields.layout_order.iter().all(|code| fields.fields.contains_key(code)),
+        "unknown codes dropped"
+    );
+    let subset = fields.subset(fields.layout_order.iter().take(1));
+    assert!(subset.layout_order.is_empty(), "a form's descriptor does not carry it");
+}

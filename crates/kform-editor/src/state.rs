@@ -180,12 +180,13 @@ impl EditorState {
         self.draft.as_ref().map_or(&[], |draft| &draft.spec.items)
     }
 
-    /// The app's fields with how each stands with the form, in kintone's code order.
+    /// The app's fields with how each stands with the form, in the order kintone's form shows
+    /// them (by code when the layout is unknown).
     pub fn field_rows(&self) -> Vec<FieldRow> {
         let Some(fields) = &self.fields else { return Vec::new() };
         fields
-            .fields
-            .values()
+            .in_layout_order()
+            .into_iter()
             .map(|field| {
                 let on_form =
                     self.items().iter().position(|item| item.field.as_ref() == Some(&field.code));

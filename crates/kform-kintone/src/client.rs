@@ -210,6 +210,12 @@ impl Client {
             .map_err(|err| KintoneError::Decode(err.to_string()))
     }
 
+    /// `GET /k/v1/app/form/layout.json`: the form's layout as kintone answers it, for
+    /// [`AppFields::set_layout_order`].
+    pub async fn form_layout(&self, app: AppId) -> Result<Value, KintoneError> {
+        self.send(reqwest::Method::GET, "app/form/layout.json", json!({ "app": app.0 })).await
+    }
+
     /// `POST /k/v1/record.json`: adds one validated record.
     pub async fn add_record(
         &self,

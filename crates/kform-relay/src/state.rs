@@ -407,14 +407,20 @@ impl AppState {
         self.inner.fields.lock().unwrap_or_else(PoisonError::into_inner)
     }
 
-    /// Reads the app's field settings from kintone, keeps them, and lints every form on the app.
+    /// Reads the app's field settings (and the order its form shows them in) from kintone, keeps
+    /// them, and lints every form on the app.
     pub(crate) async fn sync(&self, connection: &str, app: AppId) -> Result<SyncReport, AppError> {
         let conn = self.connection_or_404(connection)?;
-        let fetched = conn
-            .admin_client(app)?
+        let client = conn.admin_client(app)?;
+        let mut fetched = client
             .form_fields(app)
             .await
             .map_err(|err| AppError::Kintone(err, kform_core::Locale::En))?;
+        // The layout only orders the fields for editors; without it they are listed by code.
+        match client.form_layout(app).await {
+            Ok(layout) => fetched.set_layout_order(&layout),
+            Err(err) => tracing::debug!(%err, app = app.0, "no form layout; fields listed by code"),
+        }
         let key = (connection.to_owned(), app);
         let before = self.lock_fields().get(&key).map(|fields| fields.revision.clone());
         let json = serde_json::to_string(&fetched).map_err(|err| AppError::Store(err.into()))?;

@@ -22,7 +22,7 @@ pub(crate) enum Source {
     /// promise, if any, is the descriptor's download, already started by the page.
     Relay(Endpoint, Vec<(String, String)>, Option<js_sys::Promise>),
     /// Given directly (editor preview, tests): validated like a live form, never sent.
-    Preview(FormDescriptor),
+    Preview(Box<FormDescriptor>),
 }
 
 /// The whole widget for one host element.
@@ -82,7 +82,7 @@ pub(crate) fn kintone_form(
     };
     let endpoint = match source {
         Source::Preview(descriptor) => {
-            show(descriptor, None, &[]);
+            show(*descriptor, None, &[]);
             None
         }
         Source::Relay(endpoint, values, started) => {

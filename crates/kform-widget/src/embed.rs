@@ -67,7 +67,7 @@ pub fn mount_descriptor(
 ) -> Result<FormHandle, JsValue> {
     let descriptor: FormDescriptor = crate::api::from_json(descriptor)
         .map_err(|err| JsValue::from_str(&format!("invalid form descriptor: {err}")))?;
-    mount_source(host, Source::Preview(descriptor), lang.as_deref())
+    mount_source(host, Source::Preview(Box::new(descriptor)), lang.as_deref())
 }
 
 fn mount_source(

@@ -398,3 +398,31 @@ async fn only_the_configured_editor_origins_may_call_the_admin_api_from_a_browse
     integration.headers_mut().insert("origin", CMS.parse().unwrap());
     assert!(send(&state, integration).await.headers.get("access-control-allow-origin").is_none());
 }
+
+#[tokio::test]
+async fn a_sync_keeps_the_order_kintone_s_form_shows_the_fields_in() {
+    use kform_kintone::{ApiToken, Auth, Client};
+    let Harness { fake, state, _dir } = harness().await;
+    let synced =
+        send(&state, bearer("POST", "/v1/admin/connections/demo/apps/1/sync", ADMIN, None)).await;
+    assert_eq!(synced.status, StatusCode::OK, "{}", synced.text);
+    let fields =
+        send(&state, bearer("GET", "/v1/admin/connections/demo/apps/1/fields", ADMIN, None)).await;
+    // What kintone's layout.json lists, row by row (the demo app: one field per row).
+    let kintone =
+        Client::new(fake.url(), None, Auth::ApiTokens(vec![ApiToken::new(TOKEN)])).unwrap();
+    let layout = kintone.form_layout(kform_core::AppId(1)).await.unwrap();
+    let expected: Vec<Value> = layout["layout"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .flat_map(|row| row["fields"].as_array().cloned().unwrap_or_default())
+        .filter_map(|field| field.get("code").cloned())
+        .filter(|code| fields.body["fields"]["fields"].get(code.as_str().unwrap()).is_some())
+        .collect();
+    assert!(expected.len() >= 5, "{layout}");
+    assert_eq!(fields.body["fields"]["layout_order"], Value::Array(expected), "{}", fields.text);
+    // A form's descriptor does not carry it.
+    let descriptor = send(&state, get("/v1/forms/contact")).await;
+    assert!(descriptor.body["fields"].get("layout_order").is_none(), "{}", descriptor.text);
+}
