@@ -224,7 +224,13 @@ test("the editor works from the keyboard alone and axe-core finds no violations"
   await tabTo("保存");
   await page.keyboard.press("Enter");
   await editor.getByText("保存しました。").waitFor();
-  await assertAccessible(page, "with items, lint, preview and the snippet");
+  // Mapping an item to another field rebuilds its settings for that field (here, options).
+  await editor.getByRole("button", { name: "会社名 を編集" }).click();
+  assert.equal(await editor.getByText("表示する選択肢（kintone の選択肢は編集できません）").count(), 0);
+  await editor.locator("#kfe-s-field").selectOption("問い合わせ種別");
+  await editor.getByText("表示する選択肢（kintone の選択肢は編集できません）").waitFor();
+  assert.equal(await editor.getByLabel("見積依頼").isChecked(), true);
+  await assertAccessible(page, "with items, lint, preview, the snippet and an item's settings");
   assert.deepEqual(page.errors, []);
 });
 

@@ -530,6 +530,8 @@ fn item_settings(ctx: Ctx, index: usize) -> impl IntoView {
     let on_map = move |ev: web_sys::Event| {
         let code = event_target_value(&ev);
         ctx.state.update(|s| s.edit(index, Edit::Field((!code.is_empty()).then_some(code))));
+        // The settings are built for the field's type: build them again for the new one.
+        ctx.selected.set(Some(index));
     };
     let condition_field = RwSignal::new(ctx.state.with_untracked(|s| {
         item(s).show_if.map(|c| c.field.as_str().to_owned()).unwrap_or_default()
