@@ -140,15 +140,7 @@ impl Admin {
     }
 }
 
-/// Percent-encodes one URL path segment.
+/// Percent-encodes `text` as one URL path segment (the browser's `encodeURIComponent`).
 fn segment(text: &str) -> String {
-    let mut out = String::with_capacity(text.len());
-    for byte in text.bytes() {
-        if byte.is_ascii_alphanumeric() || matches!(byte, b'-' | b'_' | b'.' | b'~') {
-            out.push(char::from(byte));
-        } else {
-            out.push_str(&format!("%{byte:02X}"));
-        }
-    }
-    out
+    js_sys::encode_uri_component(text).into()
 }

@@ -18,7 +18,7 @@ pub(crate) struct Endpoint {
 impl Endpoint {
     /// The descriptor's URL; `kform.js` builds the same one to start the download early.
     fn form_url(&self) -> String {
-        format!("{}/v1/forms/{}", self.relay, encode_path_segment(&self.form_id))
+        format!("{}/v1/forms/{}", self.relay, path_segment(&self.form_id))
     }
 }
 
@@ -123,15 +123,7 @@ pub(crate) fn from_json<T: serde::de::DeserializeOwned>(text: &str) -> Result<T,
     serde_json::from_value(value).map_err(|err| err.to_string())
 }
 
-/// Percent-encodes a form id for use as one URL path segment.
-fn encode_path_segment(segment: &str) -> String {
-    let mut out = String::with_capacity(segment.len());
-    for byte in segment.bytes() {
-        if byte.is_ascii_alphanumeric() || matches!(byte, b'-' | b'_' | b'.' | b'~') {
-            out.push(char::from(byte));
-        } else {
-            out.push_str(&format!("%{byte:02X}"));
-        }
-    }
-    out
+/// Percent-encodes `text` as one URL path segment, as `kform.js` does (`encodeURIComponent`).
+fn path_segment(text: &str) -> String {
+    js_sys::encode_uri_component(text).into()
 }
