@@ -258,15 +258,8 @@ impl FormSpec {
         Ok(spec)
     }
 
-    /// A form offering every field of the app a form may write, in field-code order (what
-    /// `kform validate` uses without `--form`).
-    pub fn every_field(id: FormId, app: AppId, fields: &AppFields) -> Self {
-        let items = fields
-            .fields
-            .values()
-            .filter(|field| field.is_writable())
-            .map(|field| FormItem { field: Some(field.code.clone()), ..FormItem::default() })
-            .collect();
+    /// An empty form `id` on `app`, with every setting at its default.
+    pub fn new(id: FormId, app: AppId) -> Self {
         Self {
             format: FORM_FORMAT_VERSION,
             id,
@@ -278,8 +271,20 @@ impl FormSpec {
             update_key: None,
             idempotency_field: None,
             number_precision: None,
-            items,
+            items: Vec::new(),
         }
+    }
+
+    /// A form offering every field of the app a form may write, in field-code order (what
+    /// `kform validate` uses without `--form`).
+    pub fn every_field(id: FormId, app: AppId, fields: &AppFields) -> Self {
+        let items = fields
+            .fields
+            .values()
+            .filter(|field| field.is_writable())
+            .map(|field| FormItem { field: Some(field.code.clone()), ..FormItem::default() })
+            .collect();
+        Self { items, ..Self::new(id, app) }
     }
 
     /// How many pages the form has: one more than its page breaks.

@@ -31,8 +31,7 @@ pub struct Draft {
 impl Draft {
     /// A new, empty form on `app`.
     pub fn new(id: &str, connection: &str, app: AppId, lang: Locale) -> Self {
-        let mut spec = FormSpec::every_field(FormId(id.to_owned()), app, &AppFields::default());
-        spec.default_lang = lang;
+        let spec = FormSpec { default_lang: lang, ..FormSpec::new(FormId(id.to_owned()), app) };
         Self {
             connection: connection.to_owned(),
             allowed_origins: Vec::new(),
@@ -256,14 +255,13 @@ impl EditorState {
     /// Moves item `index` one place up (`-1`) or down (`1`); its new index.
     pub fn move_item(&mut self, index: usize, by: isize) -> usize {
         let Some(spec) = self.spec_mut() else { return index };
-        let Some(to) = index.checked_add_signed(by).filter(|to| *to < spec.items.len()) else {
-            return index;
-        };
-        if index < spec.items.len() {
-            spec.items.swap(index, to);
-            to
-        } else {
-            index
+        let len = spec.items.len();
+        match index.checked_add_signed(by) {
+            Some(to) if index < len && to < len => {
+                spec.items.swap(index, to);
+                to
+            }
+            _ => index,
         }
     }
 
@@ -280,6 +278,15 @@ impl EditorState {
             .and_then(|kind| kind.options())
             .map(|choices| choices.iter().map(|choice| choice.value.clone()).collect())
             .unwrap_or_default();
+        // The field an `Edit::Field` maps, with its type, looked up before the item is borrowed.
+        let remapped = match &edit {
+            Edit::Field(Some(code)) => self
+                .fields
+                .as_ref()
+                .and_then(|fields| fields.get(code.as_str()))
+                .map(|field| (field.code.clone(), field.kind.kintone_type().to_owned())),
+            _ => None,
+        };
         let Some(item) = self.spec_mut().and_then(|spec| spec.items.get_mut(index)) else { return };
         let typed = |text: String| -> Option<Value> {
             (!text.is_empty()).then(|| typed_value(shape.as_ref(), text))
@@ -308,17 +315,9 @@ impl EditorState {
                     Some(ShowIf { field: FieldCode::new(code).ok()?, any_of })
                 });
             }
-            Edit::Field(code) => {
-                let field = code.and_then(|code| {
-                    let field = self.fields.as_ref()?.get(code.as_str())?;
-                    Some((field.code.clone(), field.kind.kintone_type().to_owned()))
-                });
-                let Some(item) = self.draft.as_mut().and_then(|d| d.spec.items.get_mut(index))
-                else {
-                    return;
-                };
-                item.kintone_type = field.as_ref().map(|(_, kintone_type)| kintone_type.clone());
-                item.field = field.map(|(code, _)| code);
+            Edit::Field(_) => {
+                item.kintone_type = remapped.as_ref().map(|(_, kintone_type)| kintone_type.clone());
+                item.field = remapped.map(|(code, _)| code);
                 // What belonged to the old field's options does not carry over.
                 item.hide_options.clear();
                 item.initial = None;
@@ -369,11 +368,6 @@ impl EditorState {
             (Some(fields), Some(draft)) => lint(fields, &draft.spec),
             _ => Vec::new(),
         }
-    }
-
-    /// The lint problems of item `index`.
-    pub fn item_problems(&self, index: usize) -> Vec<LintIssue> {
-        self.lint().into_iter().filter(|issue| issue.item == Some(index)).collect()
     }
 
     /// What the preview renders: the form as the relay would serve it.

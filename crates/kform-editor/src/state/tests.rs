@@ -120,7 +120,7 @@ fn an_input_hint_on_a_field_that_is_not_text_is_named_with_its_fix() {
     editor.add_field("メールアドレス");
     let index = editor.add_field("お問い合わせ内容").unwrap();
     editor.edit(index, Edit::Hint(Some(InputHint::Email)));
-    let issues = editor.item_problems(index);
+    let issues: Vec<_> = editor.lint().into_iter().filter(|i| i.item == Some(index)).collect();
     assert_eq!(issues.len(), 1);
     assert!(
         issues[0].message(Locale::En).contains("SINGLE_LINE_TEXT"),
@@ -128,7 +128,7 @@ fn an_input_hint_on_a_field_that_is_not_text_is_named_with_its_fix() {
         issues[0].message(Locale::En)
     );
     editor.edit(1, Edit::Hint(Some(InputHint::Email)));
-    assert!(editor.item_problems(1).is_empty());
+    assert!(editor.lint().iter().all(|issue| issue.item != Some(1)));
 }
 
 #[test]
