@@ -3,7 +3,7 @@
 //! components only render it and call its methods.
 
 use kform_core::field::NotWritableReason;
-use kform_core::{AppId, InputHint, Locale, OnSuccess};
+use kform_core::{AppId, InputHint, LintIssue, Locale, OnSuccess};
 use leptos::prelude::*;
 use leptos::task::spawn_local;
 use serde_json::{Value, json};
@@ -12,7 +12,9 @@ use web_sys::HtmlElement;
 
 use crate::api::{Admin, ApiError, AppSummary};
 use crate::embed::{Preview, emit};
-use crate::state::{Draft, Edit, EditorState, FieldState, FormEdit, is_valid_form_id, value_text};
+use crate::state::{
+    Draft, Edit, EditorState, FieldRow, FieldState, FormEdit, is_valid_form_id, value_text,
+};
 
 /// Picks the Japanese or English text.
 fn tr(locale: Locale, ja: &'static str, en: &'static str) -> &'static str {
@@ -46,6 +48,8 @@ struct Ctx {
     answer: RwSignal<Option<String>>,
     /// The forms on the app that no longer fit it, with their problems (drift).
     drift: RwSignal<Option<Value>>,
+    /// The form's lint problems, computed once per change for every view that lists them.
+    lint: Memo<Vec<LintIssue>>,
 }
 
 impl Ctx {
@@ -93,8 +97,9 @@ pub(crate) fn editor(
     host: HtmlElement,
     preview: Preview,
 ) -> impl IntoView {
+    let state = RwSignal::new(EditorState::default());
     let ctx = Ctx {
-        state: RwSignal::new(EditorState::default()),
+        state,
         admin: StoredValue::new(admin),
         notice: RwSignal::new(None),
         locale,
@@ -103,6 +108,7 @@ pub(crate) fn editor(
         tried: RwSignal::new(None),
         answer: RwSignal::new(None),
         drift: RwSignal::new(None),
+        lint: Memo::new(move |_| state.with(EditorState::lint)),
     };
     if let Some(id) = form {
         spawn_local(open_form(ctx, id));
@@ -110,12 +116,12 @@ pub(crate) fn editor(
     let opened = Memo::new(move |_| ctx.state.with(|s| s.draft.is_some()));
     // The page hears when there are changes not saved yet (kform-editor.js guards leaving).
     let dirty = Memo::new(move |_| ctx.state.with(|s| s.dirty));
-    Effect::new(move |before: Option<bool>| {
+    Effect::new(move |ran: Option<()>| {
+        // The memo wakes this only when the flag flips; the first run says only "dirty".
         let now = dirty.get();
-        if before.is_some_and(|before| before != now) || (before.is_none() && now) {
+        if ran.is_some() || now {
             emit(&ctx.host.get_value(), "kform-editor:change", &json!({ "dirty": now }));
         }
-        now
     });
     let body = move || {
         if opened.get() {
@@ -344,7 +350,8 @@ fn focus_later(ctx: Ctx, id: String) {
 
 fn item_list(ctx: Ctx) -> impl IntoView {
     let locale = ctx.locale;
-    let (items, lint) = ctx.state.with(|s| (s.items().to_vec(), s.lint()));
+    let items = ctx.state.with(|s| s.items().to_vec());
+    let lint = ctx.lint.get();
     let count = items.len();
     if count == 0 {
         return view! { <p class="kfe-empty">{tr(locale, "左のフィールドから「追加」してください。", "Add fields from the list on the left.")}</p> }.into_any();
@@ -412,23 +419,25 @@ fn item_list(ctx: Ctx) -> impl IntoView {
     view! { <ol class="kfe-items">{lines}</ol> }.into_any()
 }
 
+/// `<option>`s, "label (code)", for the app's fields that `keep` accepts.
+fn field_options(ctx: Ctx, keep: impl Fn(&FieldRow) -> bool) -> impl IntoView {
+    ctx.state
+        .with(EditorState::field_rows)
+        .into_iter()
+        .filter(|row| keep(row))
+        .map(|row| {
+            let text = format!("{} ({})", row.label, row.code);
+            view! { <option value=row.code>{text}</option> }
+        })
+        .collect_view()
+}
+
 /// Hidden identifiers, headings and page breaks.
 fn add_more(ctx: Ctx) -> impl IntoView {
     let locale = ctx.locale;
     let code = RwSignal::new(String::new());
     let value = RwSignal::new(String::new());
-    let candidates = move || {
-        ctx.state.with(|s| {
-            s.field_rows()
-                .into_iter()
-                .filter(|row| row.state == FieldState::Addable)
-                .map(|row| {
-                    let text = format!("{} ({})", row.label, row.code);
-                    view! { <option value=row.code>{text}</option> }
-                })
-                .collect_view()
-        })
-    };
+    let candidates = move || field_options(ctx, |row| row.state == FieldState::Addable);
     let add_hidden = move |ev: web_sys::SubmitEvent| {
         ev.prevent_default();
         let (c, v) = (code.get_untracked(), value.get_untracked());
@@ -512,16 +521,9 @@ fn item_settings(ctx: Ctx, index: usize) -> impl IntoView {
     let page_break = ctx.state.with_untracked(|s| item(s).page_break);
     // The field this item maps: none, its own, or any writable field not on the form yet.
     let mapping = move || {
-        ctx.state.with(|s| {
-            let own = item(s).field.map(|code| code.as_str().to_owned());
-            s.field_rows()
-                .into_iter()
-                .filter(|row| row.state == FieldState::Addable || Some(&row.code) == own.as_ref())
-                .map(|row| {
-                    let text = format!("{} ({})", row.label, row.code);
-                    view! { <option value=row.code>{text}</option> }
-                })
-                .collect_view()
+        let own = ctx.state.with(|s| item(s).field.map(|code| code.as_str().to_owned()));
+        field_options(ctx, move |row| {
+            row.state == FieldState::Addable || Some(&row.code) == own.as_ref()
         })
     };
     let mapped = move || {
@@ -556,9 +558,10 @@ fn item_settings(ctx: Ctx, index: usize) -> impl IntoView {
             .collect_view()
     };
     let problems = move || {
-        ctx.state
-            .with(|s| s.item_problems(index))
+        ctx.lint
+            .get()
             .into_iter()
+            .filter(|issue| issue.item == Some(index))
             .map(|issue| view! { <li>{issue.message(locale)}" "<span class="kfe-fix">{issue.fix(locale)}</span></li> })
             .collect_view()
     };
@@ -766,7 +769,7 @@ fn form_settings(ctx: Ctx) -> impl IntoView {
 
 fn lint_view(ctx: Ctx) -> impl IntoView {
     let locale = ctx.locale;
-    let issues = ctx.state.with(EditorState::lint);
+    let issues = ctx.lint.get();
     let heading = tr(locale, "問題", "Problems");
     if issues.is_empty() {
         return view! {

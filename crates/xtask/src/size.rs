@@ -35,10 +35,11 @@ pub(crate) const WIDGET: Limits =
 
 /// The editor (issue 8): only CMS administrators download it; it aims for 150 KB brotli. Its
 /// preview loads the widget's own bundle, counted above. The budget is a ratchet like the
-/// widget's: the editor weighs 224.5 KB, of which 144 KB is the floor without any screen (the
-/// same serde, Leptos and core as the widget) and the rest its screens' view code.
+/// widget's: the editor weighs 225.2 KB, most of it the same serde, Leptos and core as the
+/// widget, the rest its screens' view code. (Raised from 225 KB when lint became one memo
+/// shared by every view instead of running three times per change.)
 pub(crate) const EDITOR: Limits =
-    Limits { name: "editor", summary: "editor-size.json", target: 150_000, budget: 225_000 };
+    Limits { name: "editor", summary: "editor-size.json", target: 150_000, budget: 226_000 };
 
 pub(crate) fn report(dir: &Path, files: &[&str], limits: &Limits) -> Result<()> {
     let Limits { name: bundle, summary, target, budget } = *limits;
