@@ -82,8 +82,8 @@ pub fn bench_form(apps: &Apps) -> Result<FormSpec, serde_json::Error> {
 }
 
 /// Runs the demo until `shutdown` completes. Prints `page:`, `kintone:`, `showcase app:`,
-/// `showcase token:`, `app:` and `token:` lines to standard output once everything listens. Its data directory is a fresh temporary
-/// folder, removed at the end.
+/// `showcase token:`, `app:`, `admin key:` and `token:` lines to standard output once
+/// everything listens. Its data directory is a fresh temporary folder, removed at the end.
 pub async fn run(
     options: DemoOptions,
     shutdown: impl Future<Output = ()> + Send + 'static,
@@ -143,7 +143,8 @@ pub async fn run(
     writeln!(stdout, "token: {token}")?;
     stdout.flush()?;
     drop(stdout);
-    let router = cms_backend(crate::app(state.clone()), admin_key).merge(crate::app(state.clone()));
+    let relay = crate::app(state.clone());
+    let router = cms_backend(relay.clone(), admin_key).merge(relay);
     let served = crate::serve::run_router(state, router, listener, shutdown).await;
     drop(fake);
     let _ = std::fs::remove_dir_all(&data_dir);
