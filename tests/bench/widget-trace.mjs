@@ -1,0 +1,51 @@
+// Where the widget's load time goes (run by hand: `KFORM_BIN=target/release/kform node
+// tests/bench/widget-trace.mjs`): Chromium's trace of first visits to the benchmark pages,
+// summed per kind of main-thread work and averaged. Prints one JSON object:
+// `{"runs": N, "widget": {"wasm.CompileLazy": ms, ...}, "static": {...}}`.
+import { launch } from "../e2e/browser.mjs";
+import { startDemo } from "../e2e/demo.mjs";
+
+const RUNS = Number(process.env.KFORM_BENCH_RUNS || 6);
+// The main thread's work a page's load is made of: script and wasm (FunctionCall, which holds
+// V8's compiling of wasm functions on their first call, wasm.CompileLazy), style
+// (UpdateLayoutTree), layout and paint.
+const KINDS = ["FunctionCall", "wasm.CompileLazy", "UpdateLayoutTree", "Layout", "Paint"];
+
+async function trace(browser, url) {
+  const context = await browser.newContext();
+  try {
+    const page = await context.newPage();
+    await browser.startTracing(page, { categories: ["devtools.timeline", "v8", "v8.wasm", "blink", "loading"] });
+    await page.goto(url);
+    await page.waitForFunction(() => (document.querySelector("[data-kform]")?.shadowRoot ?? document)
+      .querySelectorAll("form input, form select, form textarea").length >= 40);
+    const events = JSON.parse((await browser.stopTracing()).toString()).traceEvents;
+    const main = events.find((e) => e.name === "thread_name" && e.args.name === "CrRendererMain");
+    const totals = Object.fromEntries(KINDS.map((kind) => [kind, 0]));
+    for (const e of events) {
+      if (e.pid === main.pid && e.tid === main.tid && e.ph === "X" && e.name in totals) totals[e.name] += e.dur / 1000;
+    }
+    return totals;
+  } finally {
+    await context.close();
+  }
+}
+
+const demo = await startDemo();
+const browser = await launch();
+try {
+  const result = { runs: RUNS };
+  for (const [name, path] of [["widget", "/bench.html"], ["static", "/bench-static.html"]]) {
+    const url = new URL(path, demo.page).href;
+    await trace(browser, url); // warm the relay and the disk, not counted
+    const sum = Object.fromEntries(KINDS.map((kind) => [kind, 0]));
+    for (let i = 0; i < RUNS; i++) {
+      for (const [kind, ms] of Object.entries(await trace(browser, url))) sum[kind] += ms / RUNS;
+    }
+    result[name] = Object.fromEntries(Object.entries(sum).map(([kind, ms]) => [kind, Number(ms.toFixed(1))]));
+  }
+  console.log(JSON.stringify(result));
+} finally {
+  await browser.close();
+  await demo.stop();
+}
