@@ -185,6 +185,22 @@ test("<kform-form> and KForm.mount with onSubmit work side by side on one page",
   assert.match(detail.submission_id, /^[0-9a-f-]{36}$/);
   assert.equal(await page.locator("#contact").getByLabel("会社名").inputValue(), "",
     "the element's form is independent of the second one");
+  // An element a script builds attribute by attribute downloads its form once, with all three.
+  const descriptors = [];
+  page.on("request", (request) => {
+    if (new URL(request.url()).pathname === "/v1/forms/contact") descriptors.push(request.url());
+  });
+  await page.evaluate(() => {
+    const element = document.createElement("kform-form");
+    element.id = "third";
+    document.querySelector("main").append(element);
+    element.setAttribute("form", "contact");
+    element.setAttribute("relay", "/");
+    element.setAttribute("lang", "en");
+  });
+  await page.locator("#third form").waitFor();
+  assert.equal(await page.locator("#third").getByRole("button", { name: "Send" }).count(), 1);
+  assert.equal(descriptors.length, 1, `one download of the form, not ${descriptors.length}`);
   // Removing the element unmounts its form, without an error.
   await page.evaluate(() => document.querySelector("#contact").remove());
   await new Promise((resolve) => setTimeout(resolve, 100));

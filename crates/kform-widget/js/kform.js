@@ -105,11 +105,22 @@ class KFormElement extends HTMLElement {
     mounted.get(this)?.unmount();
   }
 
+  /**
+   * Mounts once per turn however many attributes changed (a script that sets form, relay and
+   * lang one after another downloads the form once), and only with a form id.
+   */
   render() {
-    const form = this.getAttribute("form");
-    if (!form) return;
+    if (this.pending) return;
+    this.pending = true;
+    queueMicrotask(() => {
+      this.pending = false;
+      if (this.isConnected && this.getAttribute("form")) this.mount();
+    });
+  }
+
+  mount() {
     KForm.mount(this, {
-      form,
+      form: this.getAttribute("form"),
       relay: this.getAttribute("relay") ?? undefined,
       lang: this.getAttribute("lang") ?? undefined,
     }).catch((error) => console.error("kform: cannot mount", this, error));
