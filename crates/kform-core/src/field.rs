@@ -96,7 +96,8 @@ impl Field {
 
 /// A kintone field type with the settings kform needs to render and validate it.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
-#[serde(tag = "type", rename_all = "snake_case")]
+// Read by `crate::tagged` in one pass, without serde's buffering of tagged objects.
+#[serde(tag = "type", rename_all = "snake_case", try_from = "crate::tagged::KindJson")]
 pub enum FieldKind {
     /// `SINGLE_LINE_TEXT` without a lookup.
     SingleLineText {

@@ -23,6 +23,7 @@ pub mod number;
 pub mod protocol;
 pub mod record;
 pub mod report;
+mod tagged;
 pub mod text;
 pub mod validate;
 pub mod value;

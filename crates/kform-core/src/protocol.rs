@@ -99,6 +99,8 @@ pub struct ErrorResponse {
 
 /// One problem in an [`ErrorResponse`].
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+// Read by `crate::tagged` in one pass, without serde's buffering of flattened fields.
+#[serde(try_from = "crate::tagged::IssueJson")]
 pub struct Problem {
     /// The problem as data.
     #[serde(flatten)]

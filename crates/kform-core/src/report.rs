@@ -77,6 +77,8 @@ impl fmt::Display for Report {
 
 /// One problem with one value.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+// Read by `crate::tagged` in one pass, without serde's buffering of flattened fields.
+#[serde(try_from = "crate::tagged::IssueJson")]
 pub struct Issue {
     /// The field concerned; `None` for problems kintone reports on request parameters.
     pub field: Option<FieldCode>,
