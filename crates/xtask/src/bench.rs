@@ -1,7 +1,8 @@
 //! `cargo xtask bench`: runs the criterion benchmarks and prints each median against its target,
 //! then the delivery benchmark (the relay against the fake kintone) three times, with medians,
 //! then the widget's load benchmark (navigation to an interactive 30-field form against static
-//! HTML, in headless Chromium).
+//! HTML, in headless Chromium), after building the widget and the size floor and printing their
+//! downloads.
 //!
 //! Figures come from benchmarks, never from timed tests: these machines are shared and noisy.
 //! Criterion's estimates (`target/criterion/<id>/new/estimates.json`) give the median and its
@@ -100,6 +101,7 @@ const WIDGET_LOAD_TARGET_RATIO: f64 = 2.0;
 fn widget_load(root: &Path) -> Result<Vec<&'static str>> {
     let tools = crate::setup::run(root)?;
     crate::build::widget(root, &tools)?;
+    crate::build::size_floor(root, &tools)?;
     crate::step("cargo build --release -p kform-relay", || {
         crate::cmd(
             "cargo",

@@ -1,5 +1,6 @@
 //! `cargo xtask build-widget`: for the widget and the editor, cargo (wasm32, `wasm-release`) →
-//! wasm-bindgen → wasm-opt → `pkg/`, then each bundle's download size.
+//! wasm-bindgen → wasm-opt → `pkg/`, then each bundle's download size. `cargo xtask bench` builds
+//! the size floor (`kform-size-floor`) the same way into `target/size-floor/`.
 
 use std::path::Path;
 
@@ -10,39 +11,52 @@ use crate::{cmd, step};
 
 pub(crate) const WASM_TARGET: &str = "wasm32-unknown-unknown";
 
-/// One front end: its crate, its loader and the files a browser downloads, in `pkg/`.
+/// One front end: its crate, its loader (copied beside the build as the first file) and the
+/// files a browser downloads.
 struct Bundle {
     krate: &'static str,
-    loader: &'static str,
-    files: [&'static str; 3],
+    loader: Option<&'static str>,
+    files: &'static [&'static str],
     limits: crate::size::Limits,
 }
 
 const BUNDLES: [Bundle; 2] = [
     Bundle {
         krate: "kform-widget",
-        loader: "crates/kform-widget/js/kform.js",
-        files: ["kform.js", "kform_widget.js", "kform_widget_bg.wasm"],
+        loader: Some("crates/kform-widget/js/kform.js"),
+        files: &["kform.js", "kform_widget.js", "kform_widget_bg.wasm"],
         limits: crate::size::WIDGET,
     },
     Bundle {
         krate: "kform-editor",
-        loader: "crates/kform-editor/js/kform-editor.js",
-        files: ["kform-editor.js", "kform_editor.js", "kform_editor_bg.wasm"],
+        loader: Some("crates/kform-editor/js/kform-editor.js"),
+        files: &["kform-editor.js", "kform_editor.js", "kform_editor_bg.wasm"],
         limits: crate::size::EDITOR,
     },
 ];
 
+/// The least a Leptos widget weighs, to read the widget's size against; never served.
+const SIZE_FLOOR: Bundle = Bundle {
+    krate: "kform-size-floor",
+    loader: None,
+    files: &["kform_size_floor.js", "kform_size_floor_bg.wasm"],
+    limits: crate::size::SIZE_FLOOR,
+};
+
 /// Builds the widget and the editor into `pkg/`.
 pub(crate) fn widget(root: &Path, tools: &Tools) -> Result<()> {
     for bundle in &BUNDLES {
-        build(root, tools, bundle)?;
+        build(root, tools, bundle, &root.join("pkg"))?;
     }
     Ok(())
 }
 
-fn build(root: &Path, tools: &Tools, bundle: &Bundle) -> Result<()> {
-    let pkg = root.join("pkg");
+/// Builds the size floor into `target/size-floor/` and prints its download.
+pub(crate) fn size_floor(root: &Path, tools: &Tools) -> Result<()> {
+    build(root, tools, &SIZE_FLOOR, &root.join("target/size-floor"))
+}
+
+fn build(root: &Path, tools: &Tools, bundle: &Bundle, out: &Path) -> Result<()> {
     let krate = bundle.krate;
     let stem = krate.replace('-', "_");
     step(&format!("build {krate}: cargo (wasm32, wasm-release)"), || {
@@ -69,18 +83,20 @@ fn build(root: &Path, tools: &Tools, bundle: &Bundle) -> Result<()> {
                 "web",
                 "--no-typescript",
                 "--out-dir",
-                &pkg.to_string_lossy(),
+                &out.to_string_lossy(),
                 &input.to_string_lossy(),
             ],
         )
     })?;
     step(&format!("build {krate}: wasm-opt -Oz"), || {
         // npm's binaryen: Debian's wasm-opt 108 silently breaks this module (TOOLCHAIN.md §7.2).
-        let wasm = pkg.join(format!("{stem}_bg.wasm")).to_string_lossy().into_owned();
+        let wasm = out.join(format!("{stem}_bg.wasm")).to_string_lossy().into_owned();
         let wasm_opt = root.join("node_modules/.bin/wasm-opt");
         cmd(&wasm_opt.to_string_lossy(), &["-Oz", &wasm, "-o", &wasm])
     })?;
-    std::fs::copy(root.join(bundle.loader), pkg.join(bundle.files[0]))
-        .context("cannot copy the loader into pkg/")?;
-    crate::size::report(&pkg, &bundle.files, &bundle.limits)
+    if let Some(loader) = bundle.loader {
+        std::fs::copy(root.join(loader), out.join(bundle.files[0]))
+            .context("cannot copy the loader beside the build")?;
+    }
+    crate::size::report(out, bundle.files, &bundle.limits)
 }

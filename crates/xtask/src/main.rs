@@ -105,6 +105,8 @@ fn test(root: &Path) -> Result<()> {
                 "kform-editor",
                 "-p",
                 "kform-dom",
+                "-p",
+                "kform-size-floor",
                 "--all-targets",
                 "--target",
                 build::WASM_TARGET,
