@@ -3,8 +3,11 @@
 // HTML (`www/bench-static.html`), in headless Chromium on loopback, in the same run.
 //
 // Each visit is a first visit (a fresh browser context: nothing cached, the .wasm compiled
-// anew). The two pages alternate so both see the same machine load. Prints one JSON object:
-// `{"runs": N, "controls": C, "widget_ms": [...], "static_ms": [...]}`.
+// anew). The pages alternate so all see the same machine load. With `KFORM_BENCH_PKG` naming
+// a widget directory that also holds the size floor's files (`cargo xtask bench` makes one),
+// a third page is timed: the floor, a bare Leptos form of as many inputs
+// (`www/bench-floor.html`). Prints one JSON object:
+// `{"runs": N, "controls": C, "widget_ms": [...], "static_ms": [...], "floor_ms": [...]}`.
 import { launch } from "../e2e/browser.mjs";
 import { startDemo } from "../e2e/demo.mjs";
 
@@ -55,20 +58,21 @@ async function visit(browser, url, controls) {
   }
 }
 
-const demo = await startDemo();
+const pkg = process.env.KFORM_BENCH_PKG;
+const demo = await startDemo({ pkg });
 const browser = await launch();
 try {
   const pages = { widget: new URL("/bench.html", demo.page).href, static: new URL("/bench-static.html", demo.page).href };
+  if (pkg) pages.floor = new URL("/bench-floor.html", demo.page).href;
   // 10 text, 5 number, 5 drop-down, 3 date, 2 multi-line inputs and 3 radio groups and 2
   // check-box groups of 3: 40 controls for the 30 fields.
   const controls = 40;
   // One visit each to warm the relay and the disk, not counted.
-  await visit(browser, pages.widget, controls);
-  await visit(browser, pages.static, controls);
-  const result = { runs: RUNS, controls, widget_ms: [], static_ms: [] };
+  for (const url of Object.values(pages)) await visit(browser, url, controls);
+  const result = { runs: RUNS, controls };
+  for (const name of Object.keys(pages)) result[`${name}_ms`] = [];
   for (let i = 0; i < RUNS; i++) {
-    result.widget_ms.push(await visit(browser, pages.widget, controls));
-    result.static_ms.push(await visit(browser, pages.static, controls));
+    for (const [name, url] of Object.entries(pages)) result[`${name}_ms`].push(await visit(browser, url, controls));
   }
   console.log(JSON.stringify(result));
 } finally {

@@ -3,10 +3,12 @@ import { spawn } from "node:child_process";
 import { once } from "node:events";
 import { createInterface } from "node:readline";
 
-export async function startDemo() {
+/** Starts the demo; `pkg` names another widget directory to serve under /widget/. */
+export async function startDemo({ pkg } = {}) {
   const bin = process.env.KFORM_BIN;
   if (!bin) throw new Error("KFORM_BIN must name the kform binary (cargo xtask test sets it)");
-  const child = spawn(bin, ["demo", "--port", "0"], { stdio: ["ignore", "pipe", "inherit"] });
+  const args = ["demo", "--port", "0", ...(pkg ? ["--pkg", pkg] : [])];
+  const child = spawn(bin, args, { stdio: ["ignore", "pipe", "inherit"] });
   const lines = createInterface({ input: child.stdout });
   const info = {};
   const exited = once(child, "exit").then(([code]) => {

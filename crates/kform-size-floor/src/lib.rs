@@ -1,23 +1,22 @@
-//! The size floor: the least a Leptos widget can weigh, so the widget's size can be read
-//! against it. It is a form of five text inputs with a required and a length check shown after
-//! a submit, and a JSON POST to a relay: Leptos's runtime, its view code for a form and a fetch,
-//! with no serde, no `kform-core` and no styling. `cargo xtask bench` builds it exactly as the
-//! widget is built (wasm-release profile, wasm-bindgen, `wasm-opt -Oz`) and prints its download.
-//! It is never served.
+//! The size floor: the least a Leptos widget can weigh and take to start, so the widget's size
+//! and speed can be read against it. It is a form of text inputs with a required and a length
+//! check shown after a submit, and a JSON POST to a relay: Leptos's runtime, its view code for a
+//! form and a fetch, with no serde, no `kform-core` and no styling. `cargo xtask bench` builds
+//! it exactly as the widget is built (wasm-release profile, wasm-bindgen, `wasm-opt -Oz`),
+//! prints its download, and times it with as many inputs as the widget's benchmark form
+//! (`www/bench-floor.html`). It is never part of a release.
 
 use leptos::prelude::*;
 use wasm_bindgen::prelude::*;
 
-/// The inputs' labels.
-const LABELS: [&str; 5] = ["Company", "Name", "E-mail", "Phone", "Message"];
-
 /// The most characters an input takes.
 const MAX_LENGTH: usize = 64;
 
-/// Renders the form into `host`; submitting it posts the values to `action` as a JSON array.
+/// Renders a form of `inputs` text inputs into `host`; submitting it posts the values to
+/// `action` as a JSON array.
 #[wasm_bindgen]
-pub fn mount(host: web_sys::HtmlElement, action: String) {
-    leptos::mount::mount_to(host, move || form(action)).forget();
+pub fn mount(host: web_sys::HtmlElement, action: String, inputs: usize) {
+    leptos::mount::mount_to(host, move || form(action, inputs)).forget();
 }
 
 /// What is wrong with a value, if anything.
@@ -31,19 +30,19 @@ fn problem(value: &str) -> Option<&'static str> {
     }
 }
 
-fn form(action: String) -> impl IntoView {
-    let values: Vec<RwSignal<String>> =
-        LABELS.iter().map(|_| RwSignal::new(String::new())).collect();
+fn form(action: String, inputs: usize) -> impl IntoView {
+    let values: Vec<RwSignal<String>> = (0..inputs).map(|_| RwSignal::new(String::new())).collect();
     let tried = RwSignal::new(false);
     let answer = RwSignal::new(None::<String>);
-    let inputs = LABELS
+    let inputs = values
         .iter()
-        .zip(values.iter().copied())
-        .map(|(label, value)| {
+        .copied()
+        .enumerate()
+        .map(|(index, value)| {
             let shown = move || if tried.get() { value.with(|v| problem(v)) } else { None };
             view! {
                 <label>
-                    {*label}
+                    {format!("Field {}", index + 1)}
                     <input
                         prop:value=move || value.get()
                         on:input=move |ev| value.set(event_target_value(&ev))
