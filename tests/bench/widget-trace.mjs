@@ -1,7 +1,8 @@
 // Where the widget's load time goes (run by hand: `KFORM_BIN=target/release/kform node
 // tests/bench/widget-trace.mjs`): Chromium's trace of first visits to the benchmark pages,
-// summed per kind of main-thread work and averaged. Prints one JSON object:
-// `{"runs": N, "widget": {"wasm.CompileLazy": ms, ...}, "static": {...}}`.
+// summed per kind of main-thread work and averaged. With `KFORM_BENCH_PKG` naming the directory
+// `cargo xtask bench` leaves in `target/bench-pkg/`, the size floor's page is traced too. Prints
+// one JSON object: `{"runs": N, "widget": {"wasm.CompileLazy": ms, ...}, "static": {...}}`.
 import { launch } from "../e2e/browser.mjs";
 import { startDemo } from "../e2e/demo.mjs";
 
@@ -31,11 +32,14 @@ async function trace(browser, url) {
   }
 }
 
-const demo = await startDemo();
+const pkg = process.env.KFORM_BENCH_PKG;
+const demo = await startDemo({ pkg });
 const browser = await launch();
 try {
   const result = { runs: RUNS };
-  for (const [name, path] of [["widget", "/bench.html"], ["static", "/bench-static.html"]]) {
+  const pages = [["widget", "/bench.html"], ["static", "/bench-static.html"]];
+  if (pkg) pages.push(["floor", "/bench-floor.html"]);
+  for (const [name, path] of pages) {
     const url = new URL(path, demo.page).href;
     await trace(browser, url); // warm the relay and the disk, not counted
     const sum = Object.fromEntries(KINDS.map((kind) => [kind, 0]));
