@@ -153,6 +153,44 @@ test("the form works under a strict Content-Security-Policy", async () => {
   assert.deepEqual(page.errors, []);
 });
 
+test("kform.js pinned with SRI pins the .wasm too: a changed .wasm is refused", async () => {
+  const manifest = await (await fetch(new URL("/widget/sri.json", session.demo.page))).json();
+  const { path, integrity } = manifest.files["kform.js"];
+  assert.match(path, /^\/widget\/[0-9a-f]+\/kform\.js$/);
+  assert.equal(manifest.files["kform_widget.js"], undefined, "the glue is joined into kform.js");
+  /** A page that embeds the demo form with kform.js pinned by its integrity. */
+  const embed = (page) => page.evaluate(({ path, integrity }) => {
+    window.failures = [];
+    const host = document.createElement("div");
+    Object.assign(host.dataset, { kform: "contact", kformRelay: "/", kformLang: "en" });
+    host.id = "pinned";
+    host.addEventListener("kform:error", (event) => window.failures.push(event.detail));
+    document.body.append(host);
+    const script = document.createElement("script");
+    Object.assign(script, { type: "module", src: path, integrity, crossOrigin: "anonymous" });
+    document.head.append(script);
+  }, { path, integrity });
+
+  const page = await open("/blank.html");
+  await embed(page);
+  await page.locator("#pinned form").waitFor();
+  assert.deepEqual(page.errors, []);
+
+  // The same pinned kform.js, served a .wasm that is not the one it was built with.
+  const tampered = await open("/blank.html");
+  await tampered.route("**/kform_widget_bg.wasm", async (route) => {
+    const body = Buffer.from(await (await route.fetch()).body());
+    body[body.length - 1] ^= 1;
+    await route.fulfill({ body, contentType: "application/wasm", headers: { "access-control-allow-origin": "*" } });
+  });
+  await embed(tampered);
+  await tampered.waitForFunction(() => window.failures.length > 0);
+  const [failure] = await tampered.evaluate(() => window.failures);
+  assert.equal(failure.stage, "script");
+  assert.equal(await tampered.locator("#pinned form").count(), 0, "no form from a changed .wasm");
+  assert.ok(tampered.errors.some((error) => /integrity/i.test(error)), tampered.errors.join("\n"));
+});
+
 test("hostile host CSS does not reach the form", async () => {
   const page = await open("/hostile.html");
   const form = page.locator("#contact");

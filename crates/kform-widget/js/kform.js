@@ -8,15 +8,19 @@
 //   const form = await KForm.mount(element, { form: "contact", relay: "https://relay.example" });
 //   form.unmount();
 //
-// Loading is parallel: as soon as this module runs, it starts downloading the .wasm, the
-// wasm-bindgen glue and each form's descriptor at once, and compiles the .wasm while it streams.
+// This file is not served as it is: `cargo xtask build-widget` puts the wasm-bindgen glue (which
+// defines `wasm_bindgen`) in front of it and the .wasm's sha384 in place of WASM_INTEGRITY. So
+// the served kform.js is all the JavaScript the widget runs, and it fetches the .wasm with that
+// integrity: a page that pins kform.js with <script integrity> (see /widget/sri.json) pins the
+// whole widget.
+//
+// Loading is parallel: as soon as this module runs, it starts downloading the .wasm and each
+// form's descriptor at once.
 
-// Started before the glue is imported, so the .wasm and the glue download side by side.
-const wasm = fetch(new URL("./kform_widget_bg.wasm", import.meta.url));
-const ready = import("./kform_widget.js").then(async (glue) => {
-  await glue.default({ module_or_path: wasm });
-  return glue;
-});
+const WASM_INTEGRITY = "@KFORM_WASM_INTEGRITY@";
+const wasm = fetch(new URL("./kform_widget_bg.wasm", import.meta.url), { integrity: WASM_INTEGRITY });
+// wasm_bindgen: the glue in front of this file.
+const ready = wasm_bindgen({ module_or_path: wasm }).then(() => wasm_bindgen);
 // The relay that serves this file is the default relay: the part of this module's URL before
 // /widget/ (it is also served under /widget/<version>/ for long caching).
 const here = new URL(import.meta.url);
@@ -87,6 +91,16 @@ export const KForm = {
   },
 };
 
+/**
+ * Tells the page that the widget itself could not start on `element` (its .wasm unreachable, or
+ * refused because it does not match its integrity), as the widget tells of its own failures.
+ */
+function failed(element, error) {
+  console.error("kform: cannot mount", element, error);
+  const detail = { stage: "script", reason: String(error) };
+  element.dispatchEvent(new CustomEvent("kform:error", { bubbles: true, composed: true, detail }));
+}
+
 /** `<kform-form form="…" relay="…" lang="…">`: the same form as a custom element. */
 class KFormElement extends HTMLElement {
   static get observedAttributes() {
@@ -123,7 +137,7 @@ class KFormElement extends HTMLElement {
       form: this.getAttribute("form"),
       relay: this.getAttribute("relay") ?? undefined,
       lang: this.getAttribute("lang") ?? undefined,
-    }).catch((error) => console.error("kform: cannot mount", this, error));
+    }).catch((error) => failed(this, error));
   }
 }
 
@@ -135,7 +149,7 @@ function mountAll() {
     if (mounted.has(element)) continue;
     const { kform, kformRelay, kformLang } = element.dataset;
     KForm.mount(element, { form: kform, relay: kformRelay, lang: kformLang })
-      .catch((error) => console.error("kform: cannot mount", element, error));
+      .catch((error) => failed(element, error));
   }
 }
 

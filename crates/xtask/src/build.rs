@@ -11,25 +11,40 @@ use crate::{cmd, step};
 
 pub(crate) const WASM_TARGET: &str = "wasm32-unknown-unknown";
 
-/// One front end: its crate, its loader (copied beside the build as the first file) and the
-/// files a browser downloads.
+/// One front end: its crate, how its JavaScript reaches the page and the files a browser
+/// downloads (the loader first, when there is one).
 struct Bundle {
     krate: &'static str,
-    loader: Option<&'static str>,
+    loader: Loader,
     files: &'static [&'static str],
     limits: crate::size::Limits,
 }
 
+/// How a bundle's JavaScript reaches the page.
+enum Loader {
+    /// The wasm-bindgen glue alone (the size floor, which its bench page loads).
+    None,
+    /// The loader, copied beside the glue, which it imports (the editor).
+    Beside(&'static str),
+    /// One file: the glue (`--target no-modules`, a `wasm_bindgen` function) then the loader,
+    /// with the `.wasm`'s sha384 in place of [`WASM_INTEGRITY`], so pinning this file with
+    /// `<script integrity>` pins all the bundle runs (the widget).
+    Joined(&'static str),
+}
+
+/// What a joined loader holds where the `.wasm`'s integrity goes.
+const WASM_INTEGRITY: &str = "@KFORM_WASM_INTEGRITY@";
+
 const BUNDLES: [Bundle; 2] = [
     Bundle {
         krate: "kform-widget",
-        loader: Some("crates/kform-widget/js/kform.js"),
-        files: &["kform.js", "kform_widget.js", "kform_widget_bg.wasm"],
+        loader: Loader::Joined("crates/kform-widget/js/kform.js"),
+        files: &["kform.js", "kform_widget_bg.wasm"],
         limits: crate::size::WIDGET,
     },
     Bundle {
         krate: "kform-editor",
-        loader: Some("crates/kform-editor/js/kform-editor.js"),
+        loader: Loader::Beside("crates/kform-editor/js/kform-editor.js"),
         files: &["kform-editor.js", "kform_editor.js", "kform_editor_bg.wasm"],
         limits: crate::size::EDITOR,
     },
@@ -38,7 +53,7 @@ const BUNDLES: [Bundle; 2] = [
 /// The least a Leptos widget weighs, to read the widget's size against; never served.
 const SIZE_FLOOR: Bundle = Bundle {
     krate: "kform-size-floor",
-    loader: None,
+    loader: Loader::None,
     files: &["kform_size_floor.js", "kform_size_floor_bg.wasm"],
     limits: crate::size::SIZE_FLOOR,
 };
@@ -80,7 +95,7 @@ fn build(root: &Path, tools: &Tools, bundle: &Bundle, out: &Path) -> Result<()> 
             &tools.wasm_bindgen().to_string_lossy(),
             &[
                 "--target",
-                "web",
+                if matches!(bundle.loader, Loader::Joined(_)) { "no-modules" } else { "web" },
                 "--no-typescript",
                 "--out-dir",
                 &out.to_string_lossy(),
@@ -94,9 +109,45 @@ fn build(root: &Path, tools: &Tools, bundle: &Bundle, out: &Path) -> Result<()> 
         let wasm_opt = root.join("node_modules/.bin/wasm-opt");
         cmd(&wasm_opt.to_string_lossy(), &["-Oz", &wasm, "-o", &wasm])
     })?;
-    if let Some(loader) = bundle.loader {
-        std::fs::copy(root.join(loader), out.join(bundle.files[0]))
-            .context("cannot copy the loader beside the build")?;
+    match bundle.loader {
+        Loader::None => {}
+        Loader::Beside(loader) => {
+            std::fs::copy(root.join(loader), out.join(bundle.files[0]))
+                .context("cannot copy the loader beside the build")?;
+        }
+        Loader::Joined(loader) => join(root, out, &stem, loader, bundle.files[0])?,
     }
     crate::size::report(out, bundle.files, &bundle.limits)
+}
+
+/// Writes `name` in `out`: the glue `{stem}.js`, then `loader` with the `.wasm`'s integrity
+/// written in; the glue's own file (and any encodings of it) is removed, so only the joined
+/// file is served.
+fn join(root: &Path, out: &Path, stem: &str, loader: &str, name: &str) -> Result<()> {
+    use base64::Engine as _;
+    use sha2::Digest as _;
+    let glue_path = out.join(format!("{stem}.js"));
+    let glue = std::fs::read_to_string(&glue_path).context("cannot read the glue")?;
+    let wasm =
+        std::fs::read(out.join(format!("{stem}_bg.wasm"))).context("cannot read the .wasm")?;
+    let integrity = format!(
+        "sha384-{}",
+        base64::engine::general_purpose::STANDARD.encode(sha2::Sha384::digest(&wasm))
+    );
+    let loader = std::fs::read_to_string(root.join(loader)).context("cannot read the loader")?;
+    anyhow::ensure!(
+        loader.matches(WASM_INTEGRITY).count() == 1,
+        "{name}: the loader must hold {WASM_INTEGRITY} exactly once"
+    );
+    let joined = format!("{glue}\n{}", loader.replace(WASM_INTEGRITY, &integrity));
+    std::fs::write(out.join(name), joined).with_context(|| format!("cannot write {name}"))?;
+    for stale in
+        [glue_path.clone(), glue_path.with_extension("js.br"), glue_path.with_extension("js.gz")]
+    {
+        if stale.exists() {
+            std::fs::remove_file(&stale)
+                .with_context(|| format!("cannot remove {}", stale.display()))?;
+        }
+    }
+    Ok(())
 }
