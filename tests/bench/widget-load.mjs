@@ -9,7 +9,7 @@
 // (`www/bench-floor.html`). Prints one JSON object:
 // `{"runs": N, "controls": C, "widget_ms": [...], "static_ms": [...], "floor_ms": [...]}`.
 import { launch } from "../e2e/browser.mjs";
-import { startDemo } from "../e2e/demo.mjs";
+import { startBench } from "./pages.mjs";
 
 const RUNS = Number(process.env.KFORM_BENCH_RUNS || 21);
 
@@ -58,21 +58,18 @@ async function visit(browser, url, controls) {
   }
 }
 
-const pkg = process.env.KFORM_BENCH_PKG;
-const demo = await startDemo({ pkg });
+const { demo, pages } = await startBench();
 const browser = await launch();
 try {
-  const pages = { widget: new URL("/bench.html", demo.page).href, static: new URL("/bench-static.html", demo.page).href };
-  if (pkg) pages.floor = new URL("/bench-floor.html", demo.page).href;
   // 10 text, 5 number, 5 drop-down, 3 date, 2 multi-line inputs and 3 radio groups and 2
   // check-box groups of 3: 40 controls for the 30 fields.
   const controls = 40;
   // One visit each to warm the relay and the disk, not counted.
-  for (const url of Object.values(pages)) await visit(browser, url, controls);
+  for (const [, url] of pages) await visit(browser, url, controls);
   const result = { runs: RUNS, controls };
-  for (const name of Object.keys(pages)) result[`${name}_ms`] = [];
+  for (const [name] of pages) result[`${name}_ms`] = [];
   for (let i = 0; i < RUNS; i++) {
-    for (const [name, url] of Object.entries(pages)) result[`${name}_ms`].push(await visit(browser, url, controls));
+    for (const [name, url] of pages) result[`${name}_ms`].push(await visit(browser, url, controls));
   }
   console.log(JSON.stringify(result));
 } finally {

@@ -4,7 +4,7 @@
 // `cargo xtask bench` leaves in `target/bench-pkg/`, the size floor's page is traced too. Prints
 // one JSON object: `{"runs": N, "widget": {"wasm.CompileLazy": ms, ...}, "static": {...}}`.
 import { launch } from "../e2e/browser.mjs";
-import { startDemo } from "../e2e/demo.mjs";
+import { startBench } from "./pages.mjs";
 
 const RUNS = Number(process.env.KFORM_BENCH_RUNS || 6);
 // The main thread's work a page's load is made of: script and wasm (FunctionCall, which holds
@@ -32,15 +32,11 @@ async function trace(browser, url) {
   }
 }
 
-const pkg = process.env.KFORM_BENCH_PKG;
-const demo = await startDemo({ pkg });
+const { demo, pages } = await startBench();
 const browser = await launch();
 try {
   const result = { runs: RUNS };
-  const pages = [["widget", "/bench.html"], ["static", "/bench-static.html"]];
-  if (pkg) pages.push(["floor", "/bench-floor.html"]);
-  for (const [name, path] of pages) {
-    const url = new URL(path, demo.page).href;
+  for (const [name, url] of pages) {
     await trace(browser, url); // warm the relay and the disk, not counted
     const sum = Object.fromEntries(KINDS.map((kind) => [kind, 0]));
     for (let i = 0; i < RUNS; i++) {
