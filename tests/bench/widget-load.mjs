@@ -46,7 +46,11 @@ async function visit(browser, url, controls) {
     await context.addInitScript(watchForm, controls);
     const page = await context.newPage();
     await page.goto(url, { waitUntil: "commit" });
-    const ms = await page.evaluate(() => window.kformInteractive);
+    // A page that never gets there (a refused descriptor, say) fails the run instead of hanging.
+    const ms = await page.evaluate(() => Promise.race([
+      window.kformInteractive,
+      new Promise((_, reject) => setTimeout(() => reject(new Error("not interactive within 15 s")), 15000)),
+    ]));
     const counted = await page.evaluate(() => {
       const root = document.querySelector("[data-kform]")?.shadowRoot ?? document;
       return root.querySelectorAll("form input:not([name=website]), form select, form textarea").length;
