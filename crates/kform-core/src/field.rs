@@ -74,7 +74,7 @@ impl fmt::Display for AppId {
 }
 
 /// One field of a kintone app (or of a subtable).
-#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[derive(Clone, Debug, PartialEq, Serialize)]
 pub struct Field {
     /// The field code, the key of every record value.
     pub code: FieldCode,
@@ -95,9 +95,10 @@ impl Field {
 }
 
 /// A kintone field type with the settings kform needs to render and validate it.
-#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
-// Read by `crate::tagged` in one pass, without serde's buffering of tagged objects.
-#[serde(tag = "type", rename_all = "snake_case", try_from = "crate::tagged::KindJson")]
+///
+/// Read by [`FieldKind::read`], in one pass over the object whatever the place of `type`.
+#[derive(Clone, Debug, PartialEq, Serialize)]
+#[serde(tag = "type", rename_all = "snake_case")]
 pub enum FieldKind {
     /// `SINGLE_LINE_TEXT` without a lookup.
     SingleLineText {
@@ -382,7 +383,7 @@ enum DefaultSetting<'a> {
 }
 
 /// Why a form cannot write a field.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize)]
 #[serde(rename_all = "snake_case")]
 pub enum NotWritableReason {
     /// kintone maintains it (record number, creator, status, …).
@@ -396,7 +397,7 @@ pub enum NotWritableReason {
 }
 
 /// One option of a choice field.
-#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
 pub struct Choice {
     /// The value stored in records (kintone's option key).
     pub value: String,
@@ -405,7 +406,7 @@ pub struct Choice {
 }
 
 /// Length limits of a text or link field, in the units described in [`crate::validate`].
-#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize)]
 pub struct TextLimits {
     /// The fewest characters allowed, when set.
     #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -416,7 +417,7 @@ pub struct TextLimits {
 }
 
 /// Value limits of a number field. Invariant: each bound is a number kintone accepts.
-#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize)]
 pub struct NumberLimits {
     /// The smallest value allowed, as kintone wrote it.
     #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -427,7 +428,7 @@ pub struct NumberLimits {
 }
 
 /// How kintone displays a number; kform shows the unit next to the input.
-#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize)]
 pub struct NumberDisplay {
     /// Whether kintone groups thousands with commas.
     #[serde(default)]
@@ -444,7 +445,7 @@ pub struct NumberDisplay {
 }
 
 /// The kind of a `LINK` field.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize)]
 #[serde(rename_all = "UPPERCASE")]
 pub enum LinkProtocol {
     /// An `http` or `https` address.
@@ -456,7 +457,7 @@ pub enum LinkProtocol {
 }
 
 /// Settings of a user, organization or group selection field.
-#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize)]
 pub struct EntitySelect {
     /// The entities offered for selection (empty: anyone).
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
@@ -476,7 +477,7 @@ impl EntitySelect {
 }
 
 /// A user, organization, group or function (`LOGINUSER()`) in a selection field's settings.
-#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
 pub struct Entity {
     /// The user, organization or group code, or the function.
     pub code: String,
@@ -486,7 +487,7 @@ pub struct Entity {
 }
 
 /// What an [`Entity`] code names.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize)]
 #[serde(rename_all = "SCREAMING_SNAKE_CASE")]
 pub enum EntityType {
     /// A user.
@@ -500,7 +501,7 @@ pub enum EntityType {
 }
 
 /// Settings of a lookup field.
-#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
 pub struct Lookup {
     /// The type of the key a visitor enters.
     pub key: LookupKey,
@@ -514,7 +515,7 @@ pub struct Lookup {
 }
 
 /// The type of a lookup's key.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize)]
 #[serde(rename_all = "snake_case")]
 pub enum LookupKey {
     /// A `SINGLE_LINE_TEXT` key.
@@ -525,7 +526,7 @@ pub enum LookupKey {
 
 /// Every field of one kintone app, keyed by field code. Subtable inner fields live inside
 /// their table, as in kintone's `fields.json`.
-#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
+#[derive(Clone, Debug, Default, PartialEq, Serialize)]
 pub struct AppFields {
     /// kintone's revision of the app's field settings.
     pub revision: String,

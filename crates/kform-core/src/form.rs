@@ -39,8 +39,7 @@ impl fmt::Display for FormId {
 }
 
 /// A form: which kintone app it writes to and which items it shows, in order.
-#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
-#[serde(deny_unknown_fields)]
+#[derive(Clone, Debug, PartialEq, Serialize)]
 pub struct FormSpec {
     /// The definition format, [`FORM_FORMAT_VERSION`].
     pub format: u32,
@@ -76,7 +75,7 @@ pub struct FormSpec {
 }
 
 /// What the visitor sees after a successful submission.
-#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize)]
 #[serde(rename_all = "snake_case")]
 pub enum OnSuccess {
     /// kform's built-in thank-you text.
@@ -95,8 +94,7 @@ impl OnSuccess {
 }
 
 /// One item of a form, usually one kintone field.
-#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
-#[serde(deny_unknown_fields)]
+#[derive(Clone, Debug, Default, PartialEq, Serialize)]
 pub struct FormItem {
     /// The kintone field this item writes; `None` shows the item (its label and help, as a
     /// heading or a note) but never sends anything to kintone.
@@ -161,8 +159,7 @@ impl FormItem {
 }
 
 /// A condition on another item's value: `{"field": "種別", "in": ["見積依頼"]}`.
-#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(deny_unknown_fields)]
+#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
 pub struct ShowIf {
     /// The field whose value decides; it must be a shown item without a condition of its own.
     pub field: FieldCode,

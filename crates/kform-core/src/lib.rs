@@ -11,6 +11,7 @@
 //! - [`number`], [`datetime`], [`text`]: kintone's number, date and link formats.
 //! - [`message`]: problems rendered in kintone's wording, in Japanese or English.
 //! - [`protocol`]: the JSON bodies exchanged by the widget and the relay.
+//! - [`read`]: kform's JSON read by hand from a JSON tree, with where a problem is.
 #![deny(missing_docs)]
 
 pub mod datetime;
@@ -21,6 +22,7 @@ pub mod lint;
 pub mod message;
 pub mod number;
 pub mod protocol;
+pub mod read;
 pub mod record;
 pub mod report;
 mod tagged;

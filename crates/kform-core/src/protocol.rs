@@ -14,7 +14,7 @@ use crate::value::Values;
 /// `GET /v1/forms/{form_id}`: everything the widget needs to render and validate a form.
 ///
 /// It holds only the fields the form maps, never a kintone credential or any other app data.
-#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[derive(Clone, Debug, PartialEq, Serialize)]
 pub struct FormDescriptor {
     /// The form definition.
     pub form: FormSpec,

@@ -105,7 +105,7 @@ impl Admin {
         let base = format!("/v1/admin/connections/{}/apps/{app}", segment(connection));
         let report = self.call(Method::POST, &format!("{base}/sync"), None).await?;
         let answer = self.call(Method::GET, &format!("{base}/fields"), None).await?;
-        let fields = serde_json::from_value(answer["fields"].clone()).map_err(ApiError::network)?;
+        let fields = AppFields::read(&answer["fields"]).map_err(ApiError::network)?;
         let drift = report["drift"].as_object().cloned().unwrap_or_default();
         Ok((fields, drift))
     }

@@ -44,7 +44,7 @@ impl Draft {
     /// Reads `GET /v1/admin/forms/{id}`'s answer.
     pub fn from_admin(mut answer: Map<String, Json>) -> Result<Self, String> {
         let spec = answer.remove("spec").ok_or("the answer has no spec")?;
-        let spec: FormSpec = serde_json::from_value(spec).map_err(|err| err.to_string())?;
+        let spec = FormSpec::read(&spec).map_err(|err| err.to_string())?;
         let Some(Json::String(connection)) = answer.remove("connection") else {
             return Err("the answer has no connection".to_owned());
         };

@@ -1,0 +1,768 @@
+//! Reading kform's JSON (an app's fields) from a `serde_json::Value` by hand, one code path
+//! for the relay, the widget and the editor.
+//!
+//! serde's derived `Deserialize` is generic over the deserializer, and for nested structs full
+//! of optional keys it grows large: reading [`AppFields`] that way was about a quarter of the
+//! editor's JSON code. The readers here are plain functions over a JSON tree, built once. The
+//! types they read implement `Deserialize` by reading a tree first ([`by_reading!`]), so
+//! `serde_json::from_str`, the relay's storage and every derived type holding them still work;
+//! `Serialize` stays derived, and the round-trip tests check that each reader takes exactly
+//! what it writes. An error names where it is: `fields.会社名.kind.limits.max_length: …`.
+
+use std::collections::BTreeMap;
+use std::fmt;
+
+use serde_json::{Map, Value};
+
+use crate::field::{
+    AppFields, AppId, Choice, Entity, EntitySelect, EntityType, Field, FieldCode, FieldKind,
+    LinkProtocol, Lookup, LookupKey, NotWritableReason, NumberDisplay, NumberLimits, TextLimits,
+};
+use crate::form::{FormId, FormItem, FormSpec, OnSuccess, ShowIf};
+use crate::protocol::FormDescriptor;
+
+/// Why a JSON value is not what kform reads, and where in it.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct ReadError {
+    /// Where, as keys and indexes from the top (`fields.A.kind`, `options[2]`); empty at the top.
+    path: String,
+    /// What is wrong, in serde's wording.
+    message: String,
+}
+
+impl ReadError {
+    fn new(message: impl Into<String>) -> Self {
+        Self { path: String::new(), message: message.into() }
+    }
+
+    /// The same error, one key further in.
+    fn within(mut self, key: &str) -> Self {
+        self.path = match self.path.as_bytes().first() {
+            None => key.to_owned(),
+            Some(b'[') => format!("{key}{}", self.path),
+            Some(_) => format!("{key}.{}", self.path),
+        };
+        self
+    }
+
+    /// The same error, inside the list item `index`.
+    fn at(mut self, index: usize) -> Self {
+        self.path = match self.path.as_bytes().first() {
+            None => format!("[{index}]"),
+            Some(b'[') => format!("[{index}]{}", self.path),
+            Some(_) => format!("[{index}].{}", self.path),
+        };
+        self
+    }
+}
+
+impl fmt::Display for ReadError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        if self.path.is_empty() {
+            f.write_str(&self.message)
+        } else {
+            write!(f, "{}: {}", self.path, self.message)
+        }
+    }
+}
+
+impl std::error::Error for ReadError {}
+
+/// What a reader gives.
+pub type Read<T> = Result<T, ReadError>;
+
+/// A value of the wrong JSON type, in serde's wording.
+fn invalid<T>(value: &Value, expected: &str) -> Read<T> {
+    let found = match value {
+        Value::Null => "null".to_owned(),
+        Value::Bool(flag) => format!("boolean `{flag}`"),
+        Value::Number(number) => format!("number `{number}`"),
+        Value::String(text) => format!("string {text:?}"),
+        Value::Array(_) => "sequence".to_owned(),
+        Value::Object(_) => "map".to_owned(),
+    };
+    Err(ReadError::new(format!("invalid type: {found}, expected {expected}")))
+}
+
+/// A string.
+pub(crate) fn string(value: &Value) -> Read<String> {
+    match value {
+        Value::String(text) => Ok(text.clone()),
+        _ => invalid(value, "a string"),
+    }
+}
+
+/// `true` or `false`.
+pub(crate) fn boolean(value: &Value) -> Read<bool> {
+    value.as_bool().map_or_else(|| invalid(value, "a boolean"), Ok)
+}
+
+/// A whole number that fits `T`.
+pub(crate) fn whole<T: TryFrom<u64>>(value: &Value) -> Read<T> {
+    let Some(number) = value.as_u64() else { return invalid(value, "a whole number") };
+    T::try_from(number).map_err(|_| ReadError::new(format!("{number} is out of range")))
+}
+
+/// A list, each item read by `item`.
+pub(crate) fn list<T>(value: &Value, item: fn(&Value) -> Read<T>) -> Read<Vec<T>> {
+    let Value::Array(items) = value else { return invalid(value, "a list") };
+    let mut read = Vec::with_capacity(items.len());
+    for (index, value) in items.iter().enumerate() {
+        read.push(item(value).map_err(|e| e.at(index))?);
+    }
+    Ok(read)
+}
+
+/// One of `names`, each naming a value.
+pub(crate) fn named<T: Copy>(value: &Value, names: &[(&str, T)]) -> Read<T> {
+    let Value::String(text) = value else { return invalid(value, "a name") };
+    names.iter().find(|(name, _)| name == text).map(|&(_, found)| found).ok_or_else(|| {
+        let known: Vec<String> = names.iter().map(|(name, _)| format!("`{name}`")).collect();
+        ReadError::new(format!("unknown variant `{text}`, expected one of {}", known.join(", ")))
+    })
+}
+
+/// A JSON object's keys. Keys a reader does not ask for are ignored, as serde does.
+#[derive(Clone, Copy)]
+pub(crate) struct Object<'a>(&'a Map<String, Value>);
+
+impl<'a> Object<'a> {
+    /// `value` as an object.
+    pub(crate) fn of(value: &'a Value) -> Read<Self> {
+        value.as_object().map_or_else(|| invalid(value, "an object"), |map| Ok(Self(map)))
+    }
+
+    /// The value of a key that must be present.
+    pub(crate) fn need<T>(self, key: &str, read: fn(&Value) -> Read<T>) -> Read<T> {
+        let value =
+            self.0.get(key).ok_or_else(|| ReadError::new(format!("missing field `{key}`")))?;
+        read(value).map_err(|e| e.within(key))
+    }
+
+    /// The value of a key that may be absent or `null`.
+    pub(crate) fn maybe<T>(self, key: &str, read: fn(&Value) -> Read<T>) -> Read<Option<T>> {
+        match self.0.get(key) {
+            None | Some(Value::Null) => Ok(None),
+            Some(value) => read(value).map(Some).map_err(|e| e.within(key)),
+        }
+    }
+
+    /// The value of a key that may be absent or `null`, or `T`'s default.
+    pub(crate) fn or_default<T: Default>(self, key: &str, read: fn(&Value) -> Read<T>) -> Read<T> {
+        Ok(self.maybe(key, read)?.unwrap_or_default())
+    }
+
+    /// Refuses keys other than `known`, as serde's `deny_unknown_fields` does.
+    pub(crate) fn only(self, known: &[&str]) -> Read<()> {
+        match self.0.keys().find(|key| !known.contains(&key.as_str())) {
+            None => Ok(()),
+            Some(key) => {
+                let known: Vec<String> = known.iter().map(|name| format!("`{name}`")).collect();
+                Err(ReadError::new(format!(
+                    "unknown field `{key}`, expected one of {}",
+                    known.join(", ")
+                )))
+            }
+        }
+    }
+}
+
+/// A small type whose derived `Deserialize` is kept (it is read elsewhere too), read from
+/// the tree.
+pub(crate) fn by_serde<T: serde::de::DeserializeOwned>(value: &Value) -> Read<T> {
+    T::deserialize(value).map_err(|e| ReadError::new(e.to_string()))
+}
+
+/// Implements `Deserialize` for types with a `read(&Value) -> Read<Self>`: the deserializer
+/// builds a JSON tree and the type reads it.
+macro_rules! by_reading {
+    ($($ty:ty),* $(,)?) => {$(
+        impl<'de> serde::Deserialize<'de> for $ty {
+            fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+                let value = <serde_json::Value as serde::Deserialize>::deserialize(deserializer)?;
+                Self::read(&value).map_err(serde::de::Error::custom)
+            }
+        }
+    )*};
+}
+
+by_reading!(
+    AppFields,
+    Field,
+    FieldKind,
+    Entity,
+    NotWritableReason,
+    FormSpec,
+    FormItem,
+    OnSuccess,
+    ShowIf,
+    FormDescriptor,
+);
+
+impl AppFields {
+    /// Reads what `Serialize` writes.
+    pub fn read(value: &Value) -> Read<Self> {
+        let object = Object::of(value)?;
+        Ok(Self {
+            revision: object.need("revision", string)?,
+            fields: object.need("fields", fields)?,
+            layout_order: object.or_default("layout_order", |v| list(v, field_code))?,
+        })
+    }
+}
+
+/// Fields keyed by code; each key must be its field's code.
+fn fields(value: &Value) -> Read<BTreeMap<FieldCode, Field>> {
+    let Value::Object(map) = value else { return invalid(value, "an object of fields") };
+    // Inserted one by one: collecting into a map would build a sort into the `.wasm`.
+    let mut fields = BTreeMap::new();
+    for (key, value) in map {
+        let field = Field::read(value).map_err(|e| e.within(key))?;
+        let code =
+            FieldCode::new(key.clone()).map_err(|e| ReadError::new(e.to_string()).within(key))?;
+        fields.insert(code, field);
+    }
+    Ok(fields)
+}
+
+/// A non-empty field code.
+fn field_code(value: &Value) -> Read<FieldCode> {
+    FieldCode::new(string(value)?).map_err(|e| ReadError::new(e.to_string()))
+}
+
+fn app_id(value: &Value) -> Read<AppId> {
+    whole(value).map(AppId)
+}
+
+impl Field {
+    /// Reads what `Serialize` writes.
+    pub fn read(value: &Value) -> Read<Self> {
+        let object = Object::of(value)?;
+        Ok(Self {
+            code: object.need("code", field_code)?,
+            label: object.need("label", string)?,
+            required: object.need("required", boolean)?,
+            kind: object.need("kind", FieldKind::read)?,
+        })
+    }
+}
+
+/// kform's name of each [`FieldKind`] variant: the value of its `type`.
+#[derive(Clone, Copy)]
+enum KindName {
+    SingleLineText,
+    MultiLineText,
+    RichText,
+    Number,
+    RadioButton,
+    DropDown,
+    CheckBox,
+    MultiSelect,
+    Date,
+    Time,
+    DateTime,
+    Link,
+    File,
+    UserSelect,
+    OrganizationSelect,
+    GroupSelect,
+    Subtable,
+    Lookup,
+    NotWritable,
+}
+
+const KIND_NAMES: [(&str, KindName); 19] = [
+    ("single_line_text", KindName::SingleLineText),
+    ("multi_line_text", KindName::MultiLineText),
+    ("rich_text", KindName::RichText),
+    ("number", KindName::Number),
+    ("radio_button", KindName::RadioButton),
+    ("drop_down", KindName::DropDown),
+    ("check_box", KindName::CheckBox),
+    ("multi_select", KindName::MultiSelect),
+    ("date", KindName::Date),
+    ("time", KindName::Time),
+    ("date_time", KindName::DateTime),
+    ("link", KindName::Link),
+    ("file", KindName::File),
+    ("user_select", KindName::UserSelect),
+    ("organization_select", KindName::OrganizationSelect),
+    ("group_select", KindName::GroupSelect),
+    ("subtable", KindName::Subtable),
+    ("lookup", KindName::Lookup),
+    ("not_writable", KindName::NotWritable),
+];
+
+impl FieldKind {
+    /// Reads what `Serialize` writes: an object tagged by `type`, its settings beside it.
+    pub fn read(value: &Value) -> Read<Self> {
+        use KindName as N;
+        let o = Object::of(value)?;
+        let name = o.need("type", |v| named(v, &KIND_NAMES))?;
+        let unique = || o.need("unique", boolean);
+        let default_now = || o.need("default_now", boolean);
+        let text = || o.need("default_value", string);
+        let options = || o.need("options", |v| list(v, choice));
+        let select = || -> Read<EntitySelect> {
+            Ok(EntitySelect {
+                entities: o.or_default("entities", |v| list(v, Entity::read))?,
+                default_value: o.or_default("default_value", |v| list(v, Entity::read))?,
+            })
+        };
+        Ok(match name {
+            N::SingleLineText => Self::SingleLineText {
+                limits: o.need("limits", text_limits)?,
+                unique: unique()?,
+                default_value: text()?,
+            },
+            N::MultiLineText => Self::MultiLineText { default_value: text()? },
+            N::RichText => Self::RichText { default_value: text()? },
+            N::Number => Self::Number {
+                limits: o.need("limits", number_limits)?,
+                unique: unique()?,
+                default_value: text()?,
+                display: o.need("display", number_display)?,
+            },
+            N::RadioButton => Self::RadioButton { options: options()?, default_value: text()? },
+            N::DropDown => Self::DropDown { options: options()?, default_value: text()? },
+            N::CheckBox => Self::CheckBox {
+                options: options()?,
+                default_value: o.need("default_value", |v| list(v, string))?,
+            },
+            N::MultiSelect => Self::MultiSelect {
+                options: options()?,
+                default_value: o.need("default_value", |v| list(v, string))?,
+            },
+            N::Date => Self::Date {
+                unique: unique()?,
+                default_value: text()?,
+                default_now: default_now()?,
+            },
+            N::Time => Self::Time { default_value: text()?, default_now: default_now()? },
+            N::DateTime => Self::DateTime {
+                unique: unique()?,
+                default_value: text()?,
+                default_now: default_now()?,
+            },
+            N::Link => Self::Link {
+                protocol: o.need("protocol", link_protocol)?,
+                limits: o.need("limits", text_limits)?,
+                unique: unique()?,
+                default_value: text()?,
+            },
+            N::File => Self::File { thumbnail_size: o.maybe("thumbnail_size", whole)? },
+            N::UserSelect => Self::UserSelect(select()?),
+            N::OrganizationSelect => Self::OrganizationSelect(select()?),
+            N::GroupSelect => Self::GroupSelect(select()?),
+            N::Subtable => Self::Subtable { fields: o.need("fields", fields)? },
+            N::Lookup => Self::Lookup(Lookup {
+                key: o.need("key", lookup_key)?,
+                related_app: o.need("related_app", app_id)?,
+                related_key_field: o.need("related_key_field", string)?,
+                field_mappings: o.or_default("field_mappings", |v| list(v, field_mapping))?,
+            }),
+            N::NotWritable => Self::NotWritable {
+                kintone_type: o.need("kintone_type", string)?,
+                reason: o.need("reason", NotWritableReason::read)?,
+            },
+        })
+    }
+}
+
+fn choice(value: &Value) -> Read<Choice> {
+    let o = Object::of(value)?;
+    Ok(Choice { value: o.need("value", string)?, label: o.need("label", string)? })
+}
+
+fn text_limits(value: &Value) -> Read<TextLimits> {
+    let o = Object::of(value)?;
+    Ok(TextLimits {
+        min_length: o.maybe("min_length", whole)?,
+        max_length: o.maybe("max_length", whole)?,
+    })
+}
+
+fn number_limits(value: &Value) -> Read<NumberLimits> {
+    let o = Object::of(value)?;
+    Ok(NumberLimits {
+        min_value: o.maybe("min_value", string)?,
+        max_value: o.maybe("max_value", string)?,
+    })
+}
+
+fn number_display(value: &Value) -> Read<NumberDisplay> {
+    let o = Object::of(value)?;
+    Ok(NumberDisplay {
+        digit: o.or_default("digit", boolean)?,
+        display_scale: o.maybe("display_scale", whole)?,
+        unit: o.or_default("unit", string)?,
+        unit_after: o.or_default("unit_after", boolean)?,
+    })
+}
+
+fn link_protocol(value: &Value) -> Read<LinkProtocol> {
+    named(
+        value,
+        &[("WEB", LinkProtocol::Web), ("CALL", LinkProtocol::Call), ("MAIL", LinkProtocol::Mail)],
+    )
+}
+
+fn lookup_key(value: &Value) -> Read<LookupKey> {
+    named(value, &[("text", LookupKey::Text), ("number", LookupKey::Number)])
+}
+
+impl NotWritableReason {
+    /// Reads the reason's name.
+    pub fn read(value: &Value) -> Read<Self> {
+        use NotWritableReason as R;
+        const NAMES: [(&str, R); 4] = [
+            ("system", R::System),
+            ("computed", R::Computed),
+            ("layout", R::Layout),
+            ("unsupported", R::Unsupported),
+        ];
+        named(value, &NAMES)
+    }
+}
+
+/// A lookup's `[field code, related field code]` pair.
+fn field_mapping(value: &Value) -> Read<(FieldCode, String)> {
+    match value.as_array().map(Vec::as_slice) {
+        Some([to, from]) => {
+            Ok((field_code(to).map_err(|e| e.at(0))?, string(from).map_err(|e| e.at(1))?))
+        }
+        _ => invalid(value, "a pair of field codes"),
+    }
+}
+
+impl Entity {
+    /// Reads `{code, type}`.
+    pub fn read(value: &Value) -> Read<Self> {
+        use EntityType as T;
+        let o = Object::of(value)?;
+        const KINDS: [(&str, T); 4] = [
+            ("USER", T::User),
+            ("GROUP", T::Group),
+            ("ORGANIZATION", T::Organization),
+            ("FUNCTION", T::Function),
+        ];
+        Ok(Self { code: o.need("code", string)?, kind: o.need("type", |v| named(v, &KINDS))? })
+    }
+}
+
+impl FormSpec {
+    /// Reads what `Serialize` writes; any other key is refused. The format is not checked
+    /// here ([`FormSpec::from_json`] does).
+    pub fn read(value: &Value) -> Read<Self> {
+        let o = Object::of(value)?;
+        o.only(&[
+            "format",
+            "id",
+            "app",
+            "default_lang",
+            "on_success",
+            "test_mode",
+            "confirm",
+            "update_key",
+            "idempotency_field",
+            "number_precision",
+            "items",
+        ])?;
+        Ok(Self {
+            format: o.need("format", whole)?,
+            id: o.need("id", |v| string(v).map(FormId))?,
+            app: o.need("app", app_id)?,
+            default_lang: o.or_default("default_lang", by_serde)?,
+            on_success: o.or_default("on_success", OnSuccess::read)?,
+            test_mode: o.or_default("test_mode", boolean)?,
+            confirm: o.or_default("confirm", boolean)?,
+            update_key: o.maybe("update_key", field_code)?,
+            idempotency_field: o.maybe("idempotency_field", field_code)?,
+            number_precision: o.maybe("number_precision", by_serde)?,
+            items: o.need("items", |v| list(v, FormItem::read))?,
+        })
+    }
+}
+
+impl OnSuccess {
+    /// Reads `"thanks"`, `{"message": …}` or `{"redirect": …}`.
+    pub fn read(value: &Value) -> Read<Self> {
+        if value.as_str() == Some("thanks") {
+            return Ok(Self::Thanks);
+        }
+        let o = Object::of(value)?;
+        o.only(&["message", "redirect"])?;
+        match (o.maybe("message", string)?, o.maybe("redirect", string)?) {
+            (Some(text), None) => Ok(Self::Message(text)),
+            (None, Some(url)) => Ok(Self::Redirect(url)),
+            _ => invalid(value, "`\"thanks\"`, `{\"message\": …}` or `{\"redirect\": …}`"),
+        }
+    }
+}
+
+impl FormItem {
+    /// Reads what `Serialize` writes; any other key is refused.
+    pub fn read(value: &Value) -> Read<Self> {
+        let o = Object::of(value)?;
+        o.only(&[
+            "field",
+            "type",
+            "label",
+            "help",
+            "placeholder",
+            "initial",
+            "input_hint",
+            "hidden",
+            "required",
+            "hide_options",
+            "max_files",
+            "capture",
+            "show_if",
+            "page_break",
+        ])?;
+        let value = |v: &Value| Ok(crate::value::Value::from_json(v.clone()));
+        Ok(Self {
+            field: o.maybe("field", field_code)?,
+            kintone_type: o.maybe("type", string)?,
+            label: o.maybe("label", string)?,
+            help: o.maybe("help", string)?,
+            placeholder: o.maybe("placeholder", string)?,
+            initial: o.maybe("initial", value)?,
+            input_hint: o.maybe("input_hint", by_serde)?,
+            hidden: o.maybe("hidden", value)?,
+            required: o.or_default("required", boolean)?,
+            hide_options: o.or_default("hide_options", |v| list(v, string))?,
+            max_files: o.maybe("max_files", whole)?,
+            capture: o.maybe("capture", by_serde)?,
+            show_if: o.maybe("show_if", ShowIf::read)?,
+            page_break: o.or_default("page_break", boolean)?,
+        })
+    }
+}
+
+impl ShowIf {
+    /// Reads `{field, in}`; any other key is refused.
+    pub fn read(value: &Value) -> Read<Self> {
+        let o = Object::of(value)?;
+        o.only(&["field", "in"])?;
+        Ok(Self { field: o.need("field", field_code)?, any_of: o.need("in", |v| list(v, string))? })
+    }
+}
+
+impl FormDescriptor {
+    /// Reads what `Serialize` writes.
+    pub fn read(value: &Value) -> Read<Self> {
+        let o = Object::of(value)?;
+        Ok(Self {
+            form: o.need("form", FormSpec::read)?,
+            fields: o.need("fields", AppFields::read)?,
+            captcha: o.maybe("captcha", by_serde)?,
+            upload_limit_bytes: o.maybe("upload_limit_bytes", whole)?,
+        })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use std::collections::BTreeSet;
+
+    use serde_json::json;
+
+    use crate::{AppFields, Field, FieldKind, FormSpec, OnSuccess};
+
+    const EVERY_TYPE: &str = include_str!("../../../tests/fixtures/kintone/every-type-fields.json");
+
+    /// The kinds of `fields`, subtables' inner fields included.
+    fn kinds<'a>(fields: impl Iterator<Item = &'a Field>, found: &mut BTreeSet<&'static str>) {
+        for field in fields {
+            // No wildcard: a new kind fails to compile here until it is counted below, which
+            // fails until the fixture has one and `KIND_NAMES` reads it.
+            let name = match &field.kind {
+                FieldKind::SingleLineText { .. } => "single_line_text",
+                FieldKind::MultiLineText { .. } => "multi_line_text",
+                FieldKind::RichText { .. } => "rich_text",
+                FieldKind::Number { .. } => "number",
+                FieldKind::RadioButton { .. } => "radio_button",
+                FieldKind::DropDown { .. } => "drop_down",
+                FieldKind::CheckBox { .. } => "check_box",
+                FieldKind::MultiSelect { .. } => "multi_select",
+                FieldKind::Date { .. } => "date",
+                FieldKind::Time { .. } => "time",
+                FieldKind::DateTime { .. } => "date_time",
+                FieldKind::Link { .. } => "link",
+                FieldKind::File { .. } => "file",
+                FieldKind::UserSelect(_) => "user_select",
+                FieldKind::OrganizationSelect(_) => "organization_select",
+                FieldKind::GroupSelect(_) => "group_select",
+                FieldKind::Subtable { fields } => {
+                    kinds(fields.values(), found);
+                    "subtable"
+                }
+                FieldKind::Lookup(_) => "lookup",
+                FieldKind::NotWritable { .. } => "not_writable",
+            };
+            found.insert(name);
+        }
+    }
+
+    #[test]
+    fn every_field_kind_reads_back_what_it_writes() {
+        let fields = AppFields::from_kintone_json(EVERY_TYPE).unwrap();
+        let mut found = BTreeSet::new();
+        kinds(fields.fields.values(), &mut found);
+        assert_eq!(found.len(), 19, "the fixture has every kind: {found:?}");
+        // From a JSON tree (how the widget reads) and from text (how the relay reads), where
+        // `type` comes after most other keys.
+        let json = serde_json::to_value(&fields).unwrap();
+        assert_eq!(serde_json::from_value::<AppFields>(json.clone()).unwrap(), fields);
+        assert_eq!(serde_json::from_str::<AppFields>(&json.to_string()).unwrap(), fields);
+    }
+
+    #[test]
+    fn a_field_kind_missing_a_setting_or_of_the_wrong_shape_is_refused_where_it_is() {
+        let read = |json: &str| serde_json::from_str::<FieldKind>(json).map_err(|e| e.to_string());
+        let limits = r#"{"default_value": "", "limits": {"max_length": "8"}, "unique": false, "type": "single_line_text"}"#;
+        assert!(
+            read(limits).unwrap_err().starts_with(
+                "limits.max_length: invalid type: string \"8\", expected a whole number"
+            ),
+            "{:?}",
+            read(limits)
+        );
+        let text = read(
+            r#"{"limits": {"max_length": 8}, "unique": true, "default_value": "", "type": "single_line_text"}"#,
+        );
+        assert!(matches!(text, Ok(FieldKind::SingleLineText { unique: true, .. })), "{text:?}");
+        let number =
+            read(r#"{"type": "number", "limits": {}, "unique": false, "default_value": ""}"#);
+        assert!(number.unwrap_err().starts_with("missing field `display`"));
+        let list = read(r#"{"type": "check_box", "options": [], "default_value": "A"}"#);
+        assert!(
+            list.unwrap_err()
+                .starts_with("default_value: invalid type: string \"A\", expected a list")
+        );
+        let mixed = read(
+            r#"{"type": "user_select", "default_value": [{"code": "b", "type": "USER"}, "a"]}"#,
+        );
+        assert!(
+            mixed
+                .unwrap_err()
+                .starts_with("default_value[1]: invalid type: string \"a\", expected an object")
+        );
+        let entity =
+            read(r#"{"type": "group_select", "entities": [{"code": "b", "type": "TEAM"}]}"#);
+        assert!(
+            entity
+                .unwrap_err()
+                .starts_with("entities[0].type: unknown variant `TEAM`, expected one of `USER`")
+        );
+        assert!(
+            read(r#"{"type": "calc"}"#).unwrap_err().starts_with("type: unknown variant `calc`")
+        );
+        assert!(read(r#"{"unique": true}"#).unwrap_err().starts_with("missing field `type`"));
+        // An empty list is no default for a selection; an absent one is none too.
+        let empty = read(r#"{"type": "user_select", "default_value": []}"#);
+        assert!(matches!(empty, Ok(FieldKind::UserSelect(ref s)) if s.default_value.is_empty()));
+    }
+
+    #[test]
+    fn a_problem_deep_in_an_app_s_fields_names_its_path() {
+        let app = json!({"revision": "3", "fields": {"表": {"code": "表", "label": "表", "required": false,
+            "kind": {"type": "subtable", "fields": {"数": {"code": "数", "label": "数", "required": "yes",
+                "kind": {"type": "file"}}}}}}});
+        assert_eq!(
+            AppFields::read(&app).unwrap_err().to_string(),
+            "fields.表.kind.fields.数.required: invalid type: string \"yes\", expected a boolean"
+        );
+        let mapping = json!({"type": "lookup", "key": "text", "related_app": 7,
+            "related_key_field": "code", "field_mappings": [["", "name"]]});
+        assert_eq!(
+            FieldKind::read(&mapping).unwrap_err().to_string(),
+            "field_mappings[0][0]: a field code cannot be empty"
+        );
+        let serde = serde_json::from_value::<AppFields>(json!({"revision": "1"}));
+        assert_eq!(serde.unwrap_err().to_string(), "missing field `fields`");
+    }
+
+    /// A form with every setting away from its default.
+    fn every_setting() -> serde_json::Value {
+        json!({
+            "format": 1, "id": "lp-spring", "app": 7, "default_lang": "en",
+            "on_success": {"redirect": "https://example.com/thanks"},
+            "test_mode": true, "confirm": true, "update_key": "メール", "idempotency_field": "受付番号",
+            "number_precision": {"digits": 12, "decimal_places": 2},
+            "items": [
+                {"field": "氏名", "label": "Name", "help": "As on your card", "placeholder": "Taro",
+                 "initial": "Taro", "input_hint": "postal_code", "required": true, "page_break": true},
+                {"field": "種別", "type": "CHECK_BOX", "hide_options": ["B"], "initial": ["A"],
+                 "show_if": {"field": "氏名", "in": ["x", "y"]}},
+                {"field": "添付", "max_files": 3},
+                {"field": "流入元", "capture": "utm_source"},
+                {"field": "フォーム識別", "hidden": "lp-spring"},
+            ],
+        })
+    }
+
+    #[test]
+    fn a_form_reads_back_what_it_writes_with_every_setting() {
+        let json = every_setting();
+        let spec = FormSpec::read(&json).unwrap();
+        assert_eq!(serde_json::to_value(&spec).unwrap(), json, "nothing lost or added");
+        assert_eq!(spec.on_success, OnSuccess::Redirect("https://example.com/thanks".into()));
+        assert_eq!(serde_json::from_str::<FormSpec>(&json.to_string()).unwrap(), spec);
+        for on_success in [json!("thanks"), json!({"message": "Thank you"})] {
+            let mut json = every_setting();
+            json["on_success"] = on_success;
+            let spec = FormSpec::read(&json).unwrap();
+            let written = serde_json::to_value(&spec).unwrap();
+            assert_eq!(FormSpec::read(&written).unwrap(), spec);
+        }
+        let bare =
+            FormSpec::read(&json!({"format": 1, "id": "f", "app": 1, "items": [{}]})).unwrap();
+        assert_eq!(
+            bare,
+            FormSpec {
+                items: vec![Default::default()],
+                ..FormSpec::new(crate::FormId("f".into()), crate::AppId(1))
+            }
+        );
+    }
+
+    #[test]
+    fn a_form_refuses_unknown_keys_and_wrong_types_where_they_are() {
+        let refused = |change: fn(&mut serde_json::Value)| {
+            let mut json = every_setting();
+            change(&mut json);
+            FormSpec::read(&json).unwrap_err().to_string()
+        };
+        assert!(
+            refused(|j| j["items"][1]["show_if"]["any"] = json!([])).starts_with(
+                "items[1].show_if: unknown field `any`, expected one of `field`, `in`"
+            )
+        );
+        assert!(refused(|j| j["colour"] = json!("red")).starts_with("unknown field `colour`"));
+        assert!(
+            refused(|j| j["items"][0]["input_hint"] = json!("zip"))
+                .starts_with("items[0].input_hint: unknown variant `zip`")
+        );
+        assert_eq!(
+            refused(|j| j["items"][2]["max_files"] = json!(-1)),
+            "items[2].max_files: invalid type: number `-1`, expected a whole number"
+        );
+        assert_eq!(
+            refused(|j| j["on_success"] = json!({"message": "a", "redirect": "b"})),
+            "on_success: invalid type: map, expected `\"thanks\"`, `{\"message\": …}` or `{\"redirect\": …}`"
+        );
+        assert_eq!(
+            refused(|j| j["items"] = json!({})),
+            "items: invalid type: map, expected a list"
+        );
+        assert_eq!(
+            refused(|j| j["app"] = json!(null)),
+            "app: invalid type: null, expected a whole number"
+        );
+        // The format is read here and checked by `from_json`.
+        let newer = refused(|j| j["format"] = json!(1u64 << 40));
+        assert_eq!(newer, "format: 1099511627776 is out of range");
+    }
+}
