@@ -1,13 +1,15 @@
-//! Reading kform's JSON (an app's fields) from a `serde_json::Value` by hand, one code path
-//! for the relay, the widget and the editor.
+//! Reading kform's form and field model (a [`FormDescriptor`], a [`FormSpec`], an app's
+//! [`AppFields`]) from a `serde_json::Value` by hand, one code path for the relay, the widget
+//! and the editor.
 //!
 //! serde's derived `Deserialize` is generic over the deserializer, and for nested structs full
-//! of optional keys it grows large: reading [`AppFields`] that way was about a quarter of the
-//! editor's JSON code. The readers here are plain functions over a JSON tree, built once. The
-//! types they read implement `Deserialize` by reading a tree first ([`by_reading!`]), so
-//! `serde_json::from_str`, the relay's storage and every derived type holding them still work;
-//! `Serialize` stays derived, and the round-trip tests check that each reader takes exactly
-//! what it writes. An error names where it is: `fields.会社名.kind.limits.max_length: …`.
+//! of optional keys it grows large. The readers here are plain functions over a JSON tree,
+//! built once; with them the widget's `.wasm` is 3.7 KB and the editor's 6.4 KB (brotli)
+//! smaller than with the derived code. The types they read implement `Deserialize` by reading
+//! a tree first (`by_reading!`), so `serde_json::from_str`, the relay's storage and every
+//! derived type holding them still work; `Serialize` stays derived, and the round-trip tests
+//! check that each reader takes exactly what it writes. An error names where it is:
+//! `fields.会社名.kind.limits.max_length: …`.
 
 use std::collections::BTreeMap;
 use std::fmt;
