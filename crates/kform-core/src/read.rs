@@ -169,8 +169,8 @@ impl<'a> Object<'a> {
     }
 }
 
-/// A small type whose derived `Deserialize` is kept (it is read elsewhere too), read from
-/// the tree.
+/// A small leaf type (`Locale`, `Capture`, …) read through its derived `Deserialize`, which
+/// other derived types use too, so its names are spelled in one place.
 pub(crate) fn by_serde<T: serde::de::DeserializeOwned>(value: &Value) -> Read<T> {
     T::deserialize(value).map_err(|e| ReadError::new(e.to_string()))
 }
@@ -213,7 +213,7 @@ impl AppFields {
     }
 }
 
-/// Fields keyed by code; each key must be its field's code.
+/// Fields keyed by field code.
 fn fields(value: &Value) -> Read<BTreeMap<FieldCode, Field>> {
     let Value::Object(map) = value else { return invalid(value, "an object of fields") };
     // Inserted one by one: collecting into a map would build a sort into the `.wasm`.
@@ -232,6 +232,7 @@ fn field_code(value: &Value) -> Read<FieldCode> {
     FieldCode::new(string(value)?).map_err(|e| ReadError::new(e.to_string()))
 }
 
+/// A kintone app id.
 fn app_id(value: &Value) -> Read<AppId> {
     whole(value).map(AppId)
 }
