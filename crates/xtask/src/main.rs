@@ -31,6 +31,11 @@ commands:
 fn main() {
     if let Err(err) = run() {
         eprintln!("xtask: error: {err:#}");
+        // A linker or compiler that runs out of disk fails with a message CI may cut short, so
+        // the free space is printed with every failure.
+        if let Some(df) = output("df", &["-h", "."]) {
+            eprintln!("xtask: disk where the build runs:\n{}", df.trim_end());
+        }
         std::process::exit(1);
     }
 }
