@@ -4,6 +4,7 @@
 
 use kform_core::field::{FieldKind, NotWritableReason};
 use kform_core::protocol::FormDescriptor;
+use kform_core::read;
 use kform_core::{
     AppFields, AppId, FieldCode, FormId, FormItem, FormSpec, InputHint, LintIssue, Locale,
     OnSuccess, ShowIf, Value, lint,
@@ -50,7 +51,7 @@ impl Draft {
         };
         let allowed_origins = answer
             .remove("allowed_origins")
-            .and_then(|origins| serde_json::from_value(origins).ok())
+            .and_then(|origins| read::list(&origins, read::string).ok())
             .unwrap_or_default();
         let captcha = answer.remove("captcha").and_then(|c| c.as_bool()).unwrap_or(false);
         // What the admin API adds to its answer is not a setting.
