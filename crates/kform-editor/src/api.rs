@@ -1,8 +1,9 @@
 //! The relay's admin API as the editor uses it, with the editor token as the bearer key.
 
 use gloo_net::http::{Method, RequestBuilder};
-use kform_core::AppFields;
 use serde_json::{Map, Value};
+
+use crate::state::SyncedFields;
 
 /// The relay and the editor token.
 #[derive(Clone, Debug)]
@@ -101,11 +102,15 @@ impl Admin {
         &self,
         connection: &str,
         app: u64,
-    ) -> Result<(AppFields, Map<String, Value>), ApiError> {
+    ) -> Result<(SyncedFields, Map<String, Value>), ApiError> {
         let base = format!("/v1/admin/connections/{}/apps/{app}", segment(connection));
         let report = self.call(Method::POST, &format!("{base}/sync"), None).await?;
         let answer = self.call(Method::GET, &format!("{base}/fields"), None).await?;
-        let fields = AppFields::read(&answer["fields"]).map_err(ApiError::network)?;
+        let fields = match answer {
+            Value::Object(mut answer) => answer.remove("fields").unwrap_or_default(),
+            _ => Value::Null,
+        };
+        let fields = SyncedFields::read(fields).map_err(ApiError::network)?;
         let drift = report["drift"].as_object().cloned().unwrap_or_default();
         Ok((fields, drift))
     }

@@ -803,13 +803,7 @@ fn lint_view(ctx: Ctx) -> impl IntoView {
 fn preview_view(ctx: Ctx, preview: Preview) -> impl IntoView {
     let target = NodeRef::<leptos::html::Div>::new();
     let listener = preview.clone();
-    // Through a JSON tree, as the save body is built: the model's `Serialize` code is then
-    // built for one serializer only.
-    let descriptor = Memo::new(move |_| {
-        ctx.state.with(|s| {
-            s.descriptor().map(|d| serde_json::to_value(&d).unwrap_or_default().to_string())
-        })
-    });
+    let descriptor = Memo::new(move |_| ctx.state.with(|s| s.descriptor().map(|d| d.to_string())));
     Effect::new(move |_| {
         let (Some(element), Some(json)) = (target.get(), descriptor.get()) else { return };
         let lang = ctx

@@ -3,13 +3,12 @@
 //! render it and call its methods; every rule comes from `kform-core`.
 
 use kform_core::field::{FieldKind, NotWritableReason};
-use kform_core::protocol::FormDescriptor;
 use kform_core::read;
 use kform_core::{
     AppFields, AppId, FieldCode, FormId, FormItem, FormSpec, InputHint, LintIssue, Locale,
     OnSuccess, ShowIf, Value, lint,
 };
-use serde_json::{Map, Value as Json};
+use serde_json::{Map, Value as Json, json};
 
 #[cfg(test)]
 mod tests;
@@ -148,11 +147,28 @@ pub enum FormEdit {
     IdempotencyField(Option<String>),
 }
 
+/// An app's fields as the relay's `…/fields` answers them: read, and as sent, so the preview
+/// passes the relay's JSON on rather than writing the fields out again.
+#[derive(Clone, Debug)]
+pub struct SyncedFields {
+    fields: AppFields,
+    json: Json,
+}
+
+impl SyncedFields {
+    /// Reads kform's JSON of an app's fields.
+    pub fn read(json: Json) -> Result<Self, read::ReadError> {
+        Ok(Self { fields: AppFields::read(&json)?, json })
+    }
+}
+
 /// Everything the editor screen shows.
 #[derive(Clone, Debug, Default)]
 pub struct EditorState {
     /// The app's fields, once loaded.
     pub fields: Option<AppFields>,
+    /// The same fields as the relay sent them (`null` before they are loaded).
+    fields_json: Json,
     /// The form being edited, once chosen.
     pub draft: Option<Draft>,
     /// Whether the form exists on the relay (saved at least once).
@@ -163,9 +179,10 @@ pub struct EditorState {
 
 impl EditorState {
     /// Starts editing `draft` against `fields`.
-    pub fn open(&mut self, draft: Draft, fields: AppFields, saved: bool) {
+    pub fn open(&mut self, draft: Draft, fields: SyncedFields, saved: bool) {
         self.draft = Some(draft);
-        self.fields = Some(fields);
+        self.fields = Some(fields.fields);
+        self.fields_json = fields.json;
         self.saved = saved;
         self.dirty = false;
     }
@@ -371,15 +388,20 @@ impl EditorState {
         }
     }
 
-    /// What the preview renders: the form as the relay would serve it.
-    pub fn descriptor(&self) -> Option<FormDescriptor> {
-        let (fields, draft) = (self.fields.as_ref()?, self.draft.as_ref()?);
-        Some(FormDescriptor {
-            form: draft.spec.clone(),
-            fields: fields.subset(draft.spec.field_codes()),
-            captcha: None,
-            upload_limit_bytes: None,
-        })
+    /// What the preview renders: the form's descriptor as the relay would serve it, with only
+    /// the fields the form maps.
+    pub fn descriptor(&self) -> Option<Json> {
+        let draft = self.draft.as_ref()?;
+        let all = self.fields_json.get("fields")?.as_object()?;
+        let mut shown = Map::new();
+        for code in draft.spec.field_codes() {
+            if let Some(field) = all.get(code.as_str()) {
+                shown.insert(code.as_str().to_owned(), field.clone());
+            }
+        }
+        let form = serde_json::to_value(&draft.spec).ok()?;
+        let revision = self.fields_json.get("revision").cloned().unwrap_or_default();
+        Some(json!({ "form": form, "fields": { "revision": revision, "fields": shown } }))
     }
 
     /// Fields that may be the update key: unique `SINGLE_LINE_TEXT` or `NUMBER` fields on the

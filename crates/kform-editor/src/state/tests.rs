@@ -3,11 +3,16 @@
 use super::*;
 use kform_core::LintProblem;
 
-/// The fake kintone's contact app, as `fields.json` answers it.
-fn contact_fields() -> AppFields {
+/// The fake kintone's contact app, as the relay's `…/fields` answers it.
+fn contact_fields() -> SyncedFields {
     let properties = include_str!("../../../kform-fake-kintone/src/demo-app.json");
     let json = format!(r#"{{"revision": "3", "properties": {properties}}}"#);
-    AppFields::from_kintone_json(&json).unwrap()
+    synced(AppFields::from_kintone_json(&json).unwrap())
+}
+
+/// `fields` as the relay sends them.
+fn synced(fields: AppFields) -> SyncedFields {
+    SyncedFields::read(serde_json::to_value(fields).unwrap()).unwrap()
 }
 
 fn editor() -> EditorState {
@@ -136,11 +141,15 @@ fn the_preview_gets_the_form_and_only_the_fields_it_maps() {
     let mut editor = editor();
     editor.add_field("会社名");
     editor.add_hidden("フォーム識別", "lp");
-    let descriptor = editor.descriptor().unwrap();
+    let json = editor.descriptor().unwrap();
+    // What the widget reads: the preview's JSON is a descriptor.
+    let descriptor = kform_core::protocol::FormDescriptor::read(&json).unwrap();
     let codes: Vec<_> =
         descriptor.fields.fields.keys().map(|code| code.as_str().to_owned()).collect();
     assert_eq!(codes, vec!["フォーム識別".to_owned(), "会社名".to_owned()]);
-    assert_eq!(descriptor.form.items.len(), 2);
+    assert_eq!(descriptor.fields.revision, "3");
+    assert_eq!(descriptor.fields.get("会社名"), editor.fields.as_ref().unwrap().get("会社名"));
+    assert_eq!(&descriptor.form, &editor.draft.as_ref().unwrap().spec);
     assert_eq!(descriptor.captcha, None);
 }
 
@@ -195,7 +204,7 @@ fn keys_are_offered_from_the_app_s_unique_fields() {
     )
     .unwrap();
     let mut editor = EditorState::default();
-    editor.open(Draft::new("f", "main", AppId(9), Locale::En), fields, false);
+    editor.open(Draft::new("f", "main", AppId(9), Locale::En), synced(fields), false);
     editor.add_field("会員番号");
     editor.add_field("氏名");
     assert_eq!(editor.update_key_candidates(), vec!["会員番号".to_owned()]);
