@@ -3,7 +3,7 @@
 //! components only render it and call its methods.
 
 use kform_core::field::NotWritableReason;
-use kform_core::{AppId, InputHint, LintIssue, Locale, OnSuccess};
+use kform_core::{AppId, FormItem, InputHint, LintIssue, Locale, OnSuccess};
 use leptos::prelude::*;
 use leptos::task::spawn_local;
 use serde_json::{Value, json};
@@ -489,12 +489,14 @@ fn text_setting(
     index: usize,
     id: &'static str,
     label: &'static str,
-    current: impl Fn(&EditorState) -> String + Send + Sync + 'static,
+    current: fn(&FormItem) -> String,
     edit: fn(String) -> Edit,
 ) -> impl IntoView {
+    // Plain function pointers, so every text setting shares one build of this view.
+    let value = move || ctx.state.with(|s| s.items().get(index).map(current).unwrap_or_default());
     view! {
         <label for=id>{label}</label>
-        <input id=id type="text" prop:value=move || ctx.state.with(&current)
+        <input id=id type="text" prop:value=value
             on:change=move |ev| ctx.state.update(|s| s.edit(index, edit(event_target_value(&ev)))) />
     }
 }
@@ -614,17 +616,17 @@ fn item_settings(ctx: Ctx, index: usize) -> impl IntoView {
                 </select>
             })}
             {text_setting(ctx, index, "kfe-s-label", tr(locale, "ラベル（空欄で kintone のラベル）", "Label (empty: kintone's)"),
-                move |s| item(s).label.unwrap_or_default(), Edit::Label)}
+                |i| i.label.clone().unwrap_or_default(), Edit::Label)}
             {text_setting(ctx, index, "kfe-s-help", tr(locale, "説明", "Help text"),
-                move |s| item(s).help.unwrap_or_default(), Edit::Help)}
+                |i| i.help.clone().unwrap_or_default(), Edit::Help)}
             {(!hidden).then(|| view! {
                 {text_setting(ctx, index, "kfe-s-placeholder", tr(locale, "プレースホルダー", "Placeholder"),
-                    move |s| item(s).placeholder.unwrap_or_default(), Edit::Placeholder)}
+                    |i| i.placeholder.clone().unwrap_or_default(), Edit::Placeholder)}
                 {text_setting(ctx, index, "kfe-s-initial", tr(locale, "初期値", "Initial value"),
-                    move |s| value_text(item(s).initial.as_ref()), Edit::Initial)}
+                    |i| value_text(i.initial.as_ref()), Edit::Initial)}
             })}
             {hidden.then(|| text_setting(ctx, index, "kfe-s-hidden", tr(locale, "送る固定値", "Fixed value sent"),
-                move |s| value_text(item(s).hidden.as_ref()), Edit::Hidden))}
+                |i| value_text(i.hidden.as_ref()), Edit::Hidden))}
             {is_text.then(|| view! {
                 <label for="kfe-s-hint">{tr(locale, "入力の種類", "Input hint")}</label>
                 <select id="kfe-s-hint" prop:value=hint_value on:change=hint>
