@@ -41,11 +41,11 @@ pub(crate) const WIDGET: Limits = Limits {
 
 /// The editor (issue 8): only CMS administrators download it; it aims for 150 KB brotli. Its
 /// preview loads the widget's own bundle, counted above. The budget is a ratchet like the
-/// widget's: the editor weighs 185.3 KB, most of it the same serde, Leptos and core as the
-/// widget, the rest its screens' view code. (Lowered from 226 KB, then 207 KB and 198 KB, with
-/// the widget's.)
+/// widget's: the editor weighs 180.9 KB, most of it the same Leptos, serde_json and core as
+/// the widget, the rest its screens' view code. (Lowered from 226 KB, then 207 KB and 198 KB,
+/// with the widget's, then 181 KB when its preview stopped writing the field model.)
 pub(crate) const EDITOR: Limits =
-    Limits { name: "editor", summary: "editor-size.json", target: 150_000, budget: Some(186_000) };
+    Limits { name: "editor", summary: "editor-size.json", target: 150_000, budget: Some(181_000) };
 
 /// The size floor (`kform-size-floor`): the least a Leptos widget weighs, shown against the
 /// widget's target so the two can be compared. It has no budget; it only informs.
