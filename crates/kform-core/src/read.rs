@@ -451,32 +451,41 @@ impl Entity {
     }
 }
 
+/// The languages, by name.
+const LOCALES: [(&str, Locale); 2] = [("ja", Locale::Ja), ("en", Locale::En)];
+
+/// What a `capture` item records, by name.
+const CAPTURES: [(&str, Capture); 7] = [
+    ("utm_source", Capture::UtmSource),
+    ("utm_medium", Capture::UtmMedium),
+    ("utm_campaign", Capture::UtmCampaign),
+    ("utm_term", Capture::UtmTerm),
+    ("utm_content", Capture::UtmContent),
+    ("gclid", Capture::Gclid),
+    ("referrer", Capture::Referrer),
+];
+
+/// What a text item holds, by name.
+const INPUT_HINTS: [(&str, InputHint); 4] = [
+    ("email", InputHint::Email),
+    ("tel", InputHint::Tel),
+    ("url", InputHint::Url),
+    ("postal_code", InputHint::PostalCode),
+];
+
 /// A language's name: `ja` or `en`.
 fn locale(value: &Value) -> Read<Locale> {
-    named(value, &[("ja", Locale::Ja), ("en", Locale::En)])
+    named(value, &LOCALES)
 }
 
 /// What a `capture` item records.
 fn capture(value: &Value) -> Read<Capture> {
-    use Capture as C;
-    const NAMES: [(&str, C); 7] = [
-        ("utm_source", C::UtmSource),
-        ("utm_medium", C::UtmMedium),
-        ("utm_campaign", C::UtmCampaign),
-        ("utm_term", C::UtmTerm),
-        ("utm_content", C::UtmContent),
-        ("gclid", C::Gclid),
-        ("referrer", C::Referrer),
-    ];
-    named(value, &NAMES)
+    named(value, &CAPTURES)
 }
 
 /// What a text item holds.
 fn input_hint(value: &Value) -> Read<InputHint> {
-    use InputHint as H;
-    const NAMES: [(&str, H); 4] =
-        [("email", H::Email), ("tel", H::Tel), ("url", H::Url), ("postal_code", H::PostalCode)];
-    named(value, &NAMES)
+    named(value, &INPUT_HINTS)
 }
 
 /// `{digits, decimal_places}`.
