@@ -8,6 +8,7 @@
 mod bench;
 mod build;
 mod dist;
+mod imports;
 mod setup;
 mod size;
 

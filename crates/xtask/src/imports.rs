@@ -1,0 +1,270 @@
+//! Shortens the names a wasm-bindgen `.wasm` imports its JavaScript functions by
+//! (`__wbg_setAttribute_f75317b2b5cabfb4` becomes `$Q`), in the `.wasm`'s import section and in
+//! its glue alike, after wasm-opt.
+//!
+//! Each name ends in a hash that brotli cannot compress, and every name is written twice: once
+//! in the `.wasm` and once as a key of the glue's import object. The glue uses these names only
+//! as those keys, so renaming both the same way changes nothing a page can see. Anything
+//! unexpected (an import kind this does not know, a name the glue does not hold exactly as a
+//! key) fails the build rather than risk a bundle that cannot start.
+
+use std::path::Path;
+
+use anyhow::{Context, Result, bail, ensure};
+
+/// What each renamed import starts with: wasm-bindgen's prefix.
+const PREFIX: &str = "__wbg";
+
+/// Shortens the import names of `wasm` and the glue `glue` in place.
+pub(crate) fn shorten_files(wasm: &Path, glue: &Path) -> Result<()> {
+    let bytes = std::fs::read(wasm).with_context(|| format!("cannot read {}", wasm.display()))?;
+    let text =
+        std::fs::read_to_string(glue).with_context(|| format!("cannot read {}", glue.display()))?;
+    let (bytes, text) = shorten(&bytes, &text)?;
+    std::fs::write(wasm, bytes).with_context(|| format!("cannot write {}", wasm.display()))?;
+    std::fs::write(glue, text).with_context(|| format!("cannot write {}", glue.display()))
+}
+
+/// The `.wasm` and glue with every `__wbg…` import renamed to a short name.
+pub(crate) fn shorten(wasm: &[u8], glue: &str) -> Result<(Vec<u8>, String)> {
+    ensure!(wasm.get(..8) == Some(b"\0asm\x01\0\0\0".as_slice()), "not a wasm module");
+    let mut out = wasm[..8].to_vec();
+    let mut renamed = Vec::new();
+    let mut at = 8;
+    while at < wasm.len() {
+        let id = wasm[at];
+        let (size, body_at) = leb(wasm, at + 1)?;
+        let body =
+            wasm.get(body_at..body_at + size as usize).context("a section runs past the end")?;
+        let body = if id == 2 { imports(body, &mut renamed)? } else { body.to_vec() };
+        out.push(id);
+        push_leb(&mut out, body.len() as u64);
+        out.extend_from_slice(&body);
+        at = body_at + size as usize;
+    }
+    let mut glue = glue.to_owned();
+    for (old, new) in &renamed {
+        ensure!(words(&glue, new).is_empty(), "the glue already uses the name `{new}`");
+        let key = format!("{old}: function");
+        match words(&glue, old)[..] {
+            [at] if glue[at..].starts_with(&key) => glue.replace_range(at..at + old.len(), new),
+            _ => bail!("the glue does not hold the import `{old}` once, as a key"),
+        }
+    }
+    Ok((out, glue))
+}
+
+/// The import section with its `__wbg…` names replaced; `renamed` gets each (old, new) pair.
+fn imports(body: &[u8], renamed: &mut Vec<(String, String)>) -> Result<Vec<u8>> {
+    let (count, mut at) = leb(body, 0)?;
+    let mut out = Vec::with_capacity(body.len());
+    push_leb(&mut out, count);
+    for _ in 0..count {
+        let (module, next) = name(body, at)?;
+        let (field, next) = name(body, next)?;
+        let kind = *body.get(next).context("an import has no kind")?;
+        let end = description_end(body, kind, next + 1)?;
+        let field = if field.starts_with(PREFIX) {
+            let short = short_name(renamed.len());
+            renamed.push((field.to_owned(), short.clone()));
+            short
+        } else {
+            field.to_owned()
+        };
+        for text in [module, field.as_str()] {
+            push_leb(&mut out, text.len() as u64);
+            out.extend_from_slice(text.as_bytes());
+        }
+        out.extend_from_slice(&body[next..end]);
+        at = end;
+    }
+    ensure!(at == body.len(), "the import section has bytes after its imports");
+    Ok(out)
+}
+
+/// Where an import's description (after its kind byte at `at - 1`) ends.
+fn description_end(body: &[u8], kind: u8, at: usize) -> Result<usize> {
+    let byte = |at: usize| body.get(at).copied().context("an import runs past the end");
+    // Limits: a flags byte (bit 0: a maximum follows), the minimum, maybe the maximum.
+    let limits = |at: usize| -> Result<usize> {
+        let flags = byte(at)?;
+        let (_, at) = leb(body, at + 1)?;
+        Ok(if flags & 1 == 1 { leb(body, at)?.1 } else { at })
+    };
+    match kind {
+        // A function: its type index.
+        0 => Ok(leb(body, at)?.1),
+        // A table: its element type, then limits.
+        1 => limits(at + 1),
+        // A memory: limits.
+        2 => limits(at),
+        // A global: its value type and mutability.
+        3 => {
+            byte(at + 1)?;
+            Ok(at + 2)
+        }
+        // A tag: an attribute byte and a type index.
+        4 => Ok(leb(body, at + 1)?.1),
+        _ => bail!("an import of unknown kind {kind}"),
+    }
+}
+
+/// A name at `at`: its length, then UTF-8.
+fn name(body: &[u8], at: usize) -> Result<(&str, usize)> {
+    let (len, at) = leb(body, at)?;
+    let bytes = body.get(at..at + len as usize).context("a name runs past the end")?;
+    Ok((std::str::from_utf8(bytes).context("a name is not UTF-8")?, at + len as usize))
+}
+
+/// An unsigned LEB128 number at `at`, and where it ends.
+fn leb(bytes: &[u8], mut at: usize) -> Result<(u64, usize)> {
+    let mut value = 0u64;
+    for shift in (0..64).step_by(7) {
+        let byte = *bytes.get(at).context("a number runs past the end")?;
+        at += 1;
+        value |= u64::from(byte & 0x7f) << shift;
+        if byte & 0x80 == 0 {
+            return Ok((value, at));
+        }
+    }
+    bail!("a number is too long")
+}
+
+fn push_leb(out: &mut Vec<u8>, mut value: u64) {
+    loop {
+        let byte = (value & 0x7f) as u8;
+        value >>= 7;
+        if value == 0 {
+            out.push(byte);
+            return;
+        }
+        out.push(byte | 0x80);
+    }
+}
+
+/// `$a`, `$b`, … `$Z`, `$aa`, `$ab`, …: short, and valid as JavaScript keys.
+fn short_name(mut index: usize) -> String {
+    const LETTERS: &[u8] = b"abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ";
+    let mut name = Vec::new();
+    loop {
+        name.push(LETTERS[index % LETTERS.len()]);
+        index /= LETTERS.len();
+        if index == 0 {
+            break;
+        }
+        index -= 1;
+    }
+    name.push(b'$');
+    name.reverse();
+    String::from_utf8_lossy(&name).into_owned()
+}
+
+/// Where `word` stands alone in `text` (not inside a longer identifier).
+fn words(text: &str, word: &str) -> Vec<usize> {
+    let part = |c: char| c.is_ascii_alphanumeric() || c == '_' || c == '$';
+    text.match_indices(word)
+        .map(|(at, _)| at)
+        .filter(|&at| {
+            let before = text[..at].chars().next_back();
+            let after = text[at + word.len()..].chars().next();
+            !before.is_some_and(part) && !after.is_some_and(part)
+        })
+        .collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// A module with a type section, then imports: two wasm-bindgen functions, a memory with a
+    /// maximum, a table and a global kept as they are.
+    fn module() -> Vec<u8> {
+        let mut imports = vec![5];
+        let mut import = |module: &str, field: &str, description: &[u8]| {
+            for text in [module, field] {
+                push_leb(&mut imports, text.len() as u64);
+                imports.extend_from_slice(text.as_bytes());
+            }
+            imports.extend_from_slice(description);
+        };
+        import("./x_bg.js", "__wbg_setAttribute_f75317b2b5cabfb4", &[0, 0]);
+        import("./x_bg.js", "__wbg___wbindgen_throw_0123456789abcdef", &[0, 0]);
+        import("env", "memory", &[2, 1, 17, 0x80, 0x80, 0x04]);
+        import("env", "table", &[1, 0x6f, 0, 3]);
+        import("env", "flag", &[3, 0x7f, 0]);
+        let mut wasm = b"\0asm\x01\0\0\0".to_vec();
+        wasm.extend_from_slice(&[1, 4, 1, 0x60, 0, 0]);
+        wasm.push(2);
+        push_leb(&mut wasm, imports.len() as u64);
+        wasm.extend_from_slice(&imports);
+        wasm
+    }
+
+    const GLUE: &str = "const import0 = {\n    __proto__: null,\n    \
+        __wbg___wbindgen_throw_0123456789abcdef: function(a) { throw a; },\n    \
+        __wbg_setAttribute_f75317b2b5cabfb4: function(e, n, v) { e.setAttribute(n, v); },\n};\n\
+        wasm.__wbg_editorhandle_free(0);\n";
+
+    /// The import names of a module, in order.
+    fn names(wasm: &[u8]) -> Vec<String> {
+        // The header (8 bytes) and the type section (6) come first.
+        assert_eq!(wasm[14], 2, "the import section");
+        let (_, body_at) = leb(wasm, 15).unwrap();
+        let mut names = Vec::new();
+        let (count, mut at) = leb(&wasm[body_at..], 0).unwrap();
+        for _ in 0..count {
+            let (_, next) = name(&wasm[body_at..], at).unwrap();
+            let (field, next) = name(&wasm[body_at..], next).unwrap();
+            names.push(field.to_owned());
+            let kind = wasm[body_at + next];
+            at = description_end(&wasm[body_at..], kind, next + 1).unwrap();
+        }
+        names
+    }
+
+    #[test]
+    fn renames_wasm_bindgen_imports_in_the_module_and_the_glue_alike() {
+        let (wasm, glue) = shorten(&module(), GLUE).unwrap();
+        assert_eq!(names(&wasm), ["$a", "$b", "memory", "table", "flag"]);
+        assert!(glue.contains("    $b: function(a) { throw a; },"), "{glue}");
+        assert!(glue.contains("    $a: function(e, n, v) { e.setAttribute(n, v); },"), "{glue}");
+        // Exports are not imports: the glue's calls into the module keep their names.
+        assert!(glue.contains("wasm.__wbg_editorhandle_free(0);"));
+        assert!(wasm.len() < module().len());
+    }
+
+    #[test]
+    fn refuses_what_it_cannot_rename_safely() {
+        let missing = GLUE.replace("__wbg_setAttribute_f75317b2b5cabfb4: function", "other: 1");
+        let err = shorten(&module(), &missing).unwrap_err().to_string();
+        assert!(err.contains("`__wbg_setAttribute_f75317b2b5cabfb4` once"), "{err}");
+        let taken = format!("{GLUE}const $a = 1;\n");
+        let err = shorten(&module(), &taken).unwrap_err().to_string();
+        assert!(err.contains("already uses the name `$a`"), "{err}");
+        let mut unknown = module();
+        let at = unknown.len() - 3;
+        unknown[at] = 9;
+        assert!(shorten(&unknown, GLUE).unwrap_err().to_string().contains("unknown kind 9"));
+        assert!(shorten(b"\0asm\x02\0\0\0", GLUE).is_err());
+    }
+
+    #[test]
+    fn short_names_are_distinct_and_grow_slowly() {
+        // One letter for the first 52 imports, two for the next 2,704.
+        let names: Vec<String> = (0..2756).map(short_name).collect();
+        assert_eq!(&names[..3], ["$a", "$b", "$c"]);
+        assert_eq!(names[52], "$aa");
+        let distinct: std::collections::BTreeSet<_> = names.iter().collect();
+        assert_eq!(distinct.len(), names.len());
+        assert!(names.iter().all(|name| name.len() <= 3));
+    }
+
+    #[test]
+    fn numbers_round_trip() {
+        for value in [0, 1, 127, 128, 624_485, u64::from(u32::MAX)] {
+            let mut bytes = Vec::new();
+            push_leb(&mut bytes, value);
+            assert_eq!(leb(&bytes, 0).unwrap(), (value, bytes.len()));
+        }
+    }
+}
