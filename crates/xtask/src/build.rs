@@ -1,7 +1,7 @@
 //! `cargo xtask build-widget`: for the widget and the editor, cargo (wasm32, `wasm-release`) →
-//! wasm-bindgen → wasm-opt → shorter import names (`imports.rs`) → `pkg/`, then each bundle's
-//! download size. `cargo xtask bench` builds the size floor (`kform-size-floor`) the same way
-//! into `target/size-floor/`.
+//! wasm-bindgen → short import names and no unused exports (`bindgen.rs`) → wasm-opt → `pkg/`,
+//! then each bundle's download size. `cargo xtask bench` builds the size floor
+//! (`kform-size-floor`) the same way into `target/size-floor/`.
 
 use std::path::Path;
 
@@ -104,18 +104,19 @@ fn build(root: &Path, tools: &Tools, bundle: &Bundle, out: &Path) -> Result<()> 
             ],
         )
     })?;
+    step(&format!("build {krate}: short import names, no unused exports"), || {
+        crate::bindgen::shorten_files(
+            &out.join(format!("{stem}_bg.wasm")),
+            &out.join(format!("{stem}.js")),
+        )
+    })?;
     step(&format!("build {krate}: wasm-opt -Oz"), || {
         // npm's binaryen: Debian's wasm-opt 108 silently breaks this module (TOOLCHAIN.md §7.2).
         let wasm = out.join(format!("{stem}_bg.wasm")).to_string_lossy().into_owned();
         let wasm_opt = root.join("node_modules/.bin/wasm-opt");
         cmd(&wasm_opt.to_string_lossy(), &["-Oz", &wasm, "-o", &wasm])
     })?;
-    step(&format!("build {krate}: shorten import names"), || {
-        crate::imports::shorten_files(
-            &out.join(format!("{stem}_bg.wasm")),
-            &out.join(format!("{stem}.js")),
-        )
-    })?;
+
     match bundle.loader {
         Loader::None => {}
         Loader::Beside(loader) => {

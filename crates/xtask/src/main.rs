@@ -6,9 +6,9 @@
 #![expect(clippy::print_stderr, reason = "xtask reports its progress on the terminal")]
 
 mod bench;
+mod bindgen;
 mod build;
 mod dist;
-mod imports;
 mod setup;
 mod size;
 

@@ -1,12 +1,17 @@
-//! Shortens the names a wasm-bindgen `.wasm` imports its JavaScript functions by
-//! (`__wbg_setAttribute_f75317b2b5cabfb4` becomes `$Q`), in the `.wasm`'s import section and in
-//! its glue alike, after wasm-opt.
+//! What the build changes in wasm-bindgen's output before wasm-opt, in the `.wasm` and its glue
+//! alike:
 //!
-//! Each name ends in a hash that brotli cannot compress, and every name is written twice: once
-//! in the `.wasm` and once as a key of the glue's import object. The glue uses these names only
-//! as those keys, so renaming both the same way changes nothing a page can see. Anything
-//! unexpected (an import kind this does not know, a name the glue does not hold exactly as a
-//! key) fails the build rather than risk a bundle that cannot start.
+//! - The names the `.wasm` imports its JavaScript functions by are shortened
+//!   (`__wbg_setAttribute_f75317b2b5cabfb4` becomes `$Q`). Each name ends in a hash that brotli
+//!   cannot compress, and every name is written twice: once in the `.wasm` and once as a key of
+//!   the glue's import object. The glue uses these names only as those keys, so renaming both
+//!   the same way changes nothing a page can see.
+//! - The `.wasm` stops exporting wasm-streams' stream classes (`IntoUnderlyingSource`, `…Sink`,
+//!   `…ByteSource`), which Leptos links in for server functions kform does not use, so wasm-opt
+//!   can drop their code. Their glue classes stay, never constructed.
+//!
+//! Anything unexpected (an import kind this does not know, a name the glue does not hold
+//! exactly as a key) fails the build rather than risk a bundle that cannot start.
 
 use std::path::Path;
 
@@ -15,7 +20,10 @@ use anyhow::{Context, Result, bail, ensure};
 /// What each renamed import starts with: wasm-bindgen's prefix.
 const PREFIX: &str = "__wbg";
 
-/// Shortens the import names of `wasm` and the glue `glue` in place.
+/// What the names of wasm-streams' exports hold (`intounderlyingsink_write`, …).
+const UNUSED_EXPORTS: &str = "intounderlying";
+
+/// Rewrites `wasm` and the glue `glue` in place.
 pub(crate) fn shorten_files(wasm: &Path, glue: &Path) -> Result<()> {
     let bytes = std::fs::read(wasm).with_context(|| format!("cannot read {}", wasm.display()))?;
     let text =
@@ -25,7 +33,8 @@ pub(crate) fn shorten_files(wasm: &Path, glue: &Path) -> Result<()> {
     std::fs::write(glue, text).with_context(|| format!("cannot write {}", glue.display()))
 }
 
-/// The `.wasm` and glue with every `__wbg…` import renamed to a short name.
+/// The `.wasm` and glue with every `__wbg…` import renamed to a short name, and without the
+/// exports of wasm-streams' classes.
 pub(crate) fn shorten(wasm: &[u8], glue: &str) -> Result<(Vec<u8>, String)> {
     ensure!(wasm.get(..8) == Some(b"\0asm\x01\0\0\0".as_slice()), "not a wasm module");
     let mut out = wasm[..8].to_vec();
@@ -36,7 +45,11 @@ pub(crate) fn shorten(wasm: &[u8], glue: &str) -> Result<(Vec<u8>, String)> {
         let (size, body_at) = leb(wasm, at + 1)?;
         let body =
             wasm.get(body_at..body_at + size as usize).context("a section runs past the end")?;
-        let body = if id == 2 { imports(body, &mut renamed)? } else { body.to_vec() };
+        let body = match id {
+            2 => imports(body, &mut renamed)?,
+            7 => exports(body)?,
+            _ => body.to_vec(),
+        };
         out.push(id);
         push_leb(&mut out, body.len() as u64);
         out.extend_from_slice(&body);
@@ -79,6 +92,28 @@ fn imports(body: &[u8], renamed: &mut Vec<(String, String)>) -> Result<Vec<u8>> 
         at = end;
     }
     ensure!(at == body.len(), "the import section has bytes after its imports");
+    Ok(out)
+}
+
+/// The export section without wasm-streams' exports.
+fn exports(body: &[u8]) -> Result<Vec<u8>> {
+    let (count, mut at) = leb(body, 0)?;
+    let mut kept = Vec::new();
+    let mut left = 0;
+    for _ in 0..count {
+        let (field, next) = name(body, at)?;
+        // A kind byte and an index.
+        let end = leb(body, next + 1)?.1;
+        if !field.contains(UNUSED_EXPORTS) {
+            kept.extend_from_slice(&body[at..end]);
+            left += 1;
+        }
+        at = end;
+    }
+    ensure!(at == body.len(), "the export section has bytes after its exports");
+    let mut out = Vec::with_capacity(kept.len() + 5);
+    push_leb(&mut out, left);
+    out.extend_from_slice(&kept);
     Ok(out)
 }
 
@@ -197,7 +232,33 @@ mod tests {
         wasm.push(2);
         push_leb(&mut wasm, imports.len() as u64);
         wasm.extend_from_slice(&imports);
+        let mut exports = vec![3];
+        for (field, index) in [("mount", 2), ("intounderlyingsink_write", 3), ("memory", 0)] {
+            push_leb(&mut exports, field.len() as u64);
+            exports.extend_from_slice(field.as_bytes());
+            exports.extend_from_slice(&[if field == "memory" { 2 } else { 0 }, index]);
+        }
+        wasm.push(7);
+        push_leb(&mut wasm, exports.len() as u64);
+        wasm.extend_from_slice(&exports);
         wasm
+    }
+
+    /// The export names of a module, in order.
+    fn exported(wasm: &[u8]) -> Vec<String> {
+        let (_, mut at) = leb(wasm, 15).unwrap();
+        at += leb(wasm, 15).unwrap().0 as usize;
+        assert_eq!(wasm[at], 7, "the export section");
+        let (_, body_at) = leb(wasm, at + 1).unwrap();
+        let body = &wasm[body_at..];
+        let (count, mut at) = leb(body, 0).unwrap();
+        let mut names = Vec::new();
+        for _ in 0..count {
+            let (field, next) = name(body, at).unwrap();
+            names.push(field.to_owned());
+            at = leb(body, next + 1).unwrap().1;
+        }
+        names
     }
 
     const GLUE: &str = "const import0 = {\n    __proto__: null,\n    \
@@ -223,9 +284,11 @@ mod tests {
     }
 
     #[test]
-    fn renames_wasm_bindgen_imports_in_the_module_and_the_glue_alike() {
+    fn renames_imports_in_the_module_and_the_glue_alike_and_drops_stream_exports() {
         let (wasm, glue) = shorten(&module(), GLUE).unwrap();
         assert_eq!(names(&wasm), ["$a", "$b", "memory", "table", "flag"]);
+        assert_eq!(exported(&module()), ["mount", "intounderlyingsink_write", "memory"]);
+        assert_eq!(exported(&wasm), ["mount", "memory"]);
         assert!(glue.contains("    $b: function(a) { throw a; },"), "{glue}");
         assert!(glue.contains("    $a: function(e, n, v) { e.setAttribute(n, v); },"), "{glue}");
         // Exports are not imports: the glue's calls into the module keep their names.
@@ -242,7 +305,8 @@ mod tests {
         let err = shorten(&module(), &taken).unwrap_err().to_string();
         assert!(err.contains("already uses the name `$a`"), "{err}");
         let mut unknown = module();
-        let at = unknown.len() - 3;
+        // The global's kind byte: the import section ends with `3, 0x7f, 0`.
+        let at = unknown.windows(3).rposition(|w| w == [3, 0x7f, 0]).unwrap();
         unknown[at] = 9;
         assert!(shorten(&unknown, GLUE).unwrap_err().to_string().contains("unknown kind 9"));
         assert!(shorten(b"\0asm\x02\0\0\0", GLUE).is_err());
