@@ -84,8 +84,9 @@ pub(crate) fn run(root: &Path) -> Result<()> {
     }
     let summary = serde_json::to_string_pretty(&rows)?;
     fs::write(root.join("target/bench-summary.json"), summary)?;
-    delivery(root)?;
-    missed.extend(widget_load(root)?);
+    let mut missed: Vec<String> = missed.into_iter().map(str::to_owned).collect();
+    missed.extend(delivery(root)?);
+    missed.extend(widget_load(root)?.into_iter().map(str::to_owned));
     anyhow::ensure!(missed.is_empty(), "benchmarks over their target: {}", missed.join(", "));
     Ok(())
 }
@@ -190,8 +191,9 @@ fn widget_load(root: &Path) -> Result<Vec<&'static str>> {
 const DELIVERY_RUNS: usize = 3;
 
 /// Runs the delivery benchmark (the real relay against the fake kintone) a few times and
-/// prints each figure's median beside the naive connector's and the target.
-fn delivery(root: &Path) -> Result<()> {
+/// prints each figure's median beside the naive connector's and the target; returns the
+/// figures whose median misses its target.
+fn delivery(root: &Path) -> Result<Vec<String>> {
     let mut runs: Vec<Vec<Value>> = Vec::new();
     for run in 1..=DELIVERY_RUNS {
         crate::step(&format!("delivery benchmark, run {run} of {DELIVERY_RUNS}"), || {
@@ -211,6 +213,7 @@ fn delivery(root: &Path) -> Result<()> {
         "figure", "kform", "naive", "ratio", "target"
     );
     let mut summary = Vec::new();
+    let mut missed = Vec::new();
     for (i, row) in runs[0].iter().enumerate() {
         let mut kform: Vec<f64> = runs.iter().filter_map(|run| run[i]["kform"].as_f64()).collect();
         let mut naive: Vec<f64> = runs.iter().filter_map(|run| run[i]["naive"].as_f64()).collect();
@@ -222,14 +225,37 @@ fn delivery(root: &Path) -> Result<()> {
         };
         let figure = row["figure"].as_str().unwrap_or_default();
         let target = row["target"].as_str().unwrap_or_default();
-        eprintln!("{figure:<46} {:>10} {:>10} {ratio:>8} {target:>10}", show(kform), show(naive));
+        let verdict = if kform.is_some_and(|k| !meets(k, target)) {
+            missed.push(format!("delivery: {figure}"));
+            "  MISSED"
+        } else {
+            ""
+        };
+        eprintln!(
+            "{figure:<46} {:>10} {:>10} {ratio:>8} {target:>10}{verdict}",
+            show(kform),
+            show(naive)
+        );
         summary.push(json!({ "figure": figure, "kform": kform, "naive": naive, "target": target }));
     }
     fs::write(
         root.join("target/bench-delivery-summary.json"),
         serde_json::to_string_pretty(&summary)?,
     )?;
-    Ok(())
+    Ok(missed)
+}
+
+/// Whether `value` meets a target written `≤ N` or `≥ N` (`N` may hold commas); a figure
+/// without a target meets it.
+fn meets(value: f64, target: &str) -> bool {
+    let limit = |text: &str| text.trim().replace(',', "").parse::<f64>().ok();
+    if let Some(most) = target.strip_prefix('≤').and_then(limit) {
+        value <= most
+    } else if let Some(least) = target.strip_prefix('≥').and_then(limit) {
+        value >= least
+    } else {
+        true
+    }
 }
 
 fn human(ns: f64) -> String {
@@ -239,5 +265,21 @@ fn human(ns: f64) -> String {
         format!("{:.2} µs", ns / 1_000.0)
     } else {
         format!("{ns:.0} ns")
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::meets;
+
+    #[test]
+    fn delivery_targets_are_read_as_written() {
+        assert!(meets(105.0, "≤ 105"));
+        assert!(!meets(106.0, "≤ 105"));
+        assert!(meets(7269.8, "≥ 5,000"));
+        assert!(!meets(4999.0, "≥ 5,000"));
+        assert!(!meets(1500.1, "≤ 1,500"));
+        assert!(meets(8.5, "-"));
+        assert!(meets(8.5, ""));
     }
 }
