@@ -24,18 +24,18 @@ const PREFIX: &str = "__wbg";
 const UNUSED_EXPORTS: &str = "intounderlying";
 
 /// Rewrites `wasm` and the glue `glue` in place.
-pub(crate) fn shorten_files(wasm: &Path, glue: &Path) -> Result<()> {
+pub(crate) fn rewrite_files(wasm: &Path, glue: &Path) -> Result<()> {
     let bytes = std::fs::read(wasm).with_context(|| format!("cannot read {}", wasm.display()))?;
     let text =
         std::fs::read_to_string(glue).with_context(|| format!("cannot read {}", glue.display()))?;
-    let (bytes, text) = shorten(&bytes, &text)?;
+    let (bytes, text) = rewrite(&bytes, &text)?;
     std::fs::write(wasm, bytes).with_context(|| format!("cannot write {}", wasm.display()))?;
     std::fs::write(glue, text).with_context(|| format!("cannot write {}", glue.display()))
 }
 
 /// The `.wasm` and glue with every `__wbg…` import renamed to a short name, and without the
 /// exports of wasm-streams' classes.
-pub(crate) fn shorten(wasm: &[u8], glue: &str) -> Result<(Vec<u8>, String)> {
+pub(crate) fn rewrite(wasm: &[u8], glue: &str) -> Result<(Vec<u8>, String)> {
     ensure!(wasm.get(..8) == Some(b"\0asm\x01\0\0\0".as_slice()), "not a wasm module");
     let mut out = wasm[..8].to_vec();
     let mut renamed = Vec::new();
@@ -285,7 +285,7 @@ mod tests {
 
     #[test]
     fn renames_imports_in_the_module_and_the_glue_alike_and_drops_stream_exports() {
-        let (wasm, glue) = shorten(&module(), GLUE).unwrap();
+        let (wasm, glue) = rewrite(&module(), GLUE).unwrap();
         assert_eq!(names(&wasm), ["$a", "$b", "memory", "table", "flag"]);
         assert_eq!(exported(&module()), ["mount", "intounderlyingsink_write", "memory"]);
         assert_eq!(exported(&wasm), ["mount", "memory"]);
@@ -299,17 +299,17 @@ mod tests {
     #[test]
     fn refuses_what_it_cannot_rename_safely() {
         let missing = GLUE.replace("__wbg_setAttribute_f75317b2b5cabfb4: function", "other: 1");
-        let err = shorten(&module(), &missing).unwrap_err().to_string();
+        let err = rewrite(&module(), &missing).unwrap_err().to_string();
         assert!(err.contains("`__wbg_setAttribute_f75317b2b5cabfb4` once"), "{err}");
         let taken = format!("{GLUE}const $a = 1;\n");
-        let err = shorten(&module(), &taken).unwrap_err().to_string();
+        let err = rewrite(&module(), &taken).unwrap_err().to_string();
         assert!(err.contains("already uses the name `$a`"), "{err}");
         let mut unknown = module();
         // The global's kind byte: the import section ends with `3, 0x7f, 0`.
         let at = unknown.windows(3).rposition(|w| w == [3, 0x7f, 0]).unwrap();
         unknown[at] = 9;
-        assert!(shorten(&unknown, GLUE).unwrap_err().to_string().contains("unknown kind 9"));
-        assert!(shorten(b"\0asm\x02\0\0\0", GLUE).is_err());
+        assert!(rewrite(&unknown, GLUE).unwrap_err().to_string().contains("unknown kind 9"));
+        assert!(rewrite(b"\0asm\x02\0\0\0", GLUE).is_err());
     }
 
     #[test]

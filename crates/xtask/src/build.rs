@@ -105,7 +105,7 @@ fn build(root: &Path, tools: &Tools, bundle: &Bundle, out: &Path) -> Result<()> 
         )
     })?;
     step(&format!("build {krate}: short import names, no unused exports"), || {
-        crate::bindgen::shorten_files(
+        crate::bindgen::rewrite_files(
             &out.join(format!("{stem}_bg.wasm")),
             &out.join(format!("{stem}.js")),
         )
