@@ -5,7 +5,8 @@
 //!   request answer. Under load one fsync covers many submissions.
 //! - **Dispatch** ([`run`]): due submissions are grouped by connection, app and write (add, or
 //!   upsert by the form's update key). A first try waits up to `linger_ms` for a batch to fill;
-//!   a full batch (100) or a retry goes at once. At most `concurrency` calls run per kintone
+//!   full batches (100) and retries go at once, and in a burst the remainder after the full
+//!   batches waits for more ([`ready`]). At most `concurrency` calls run per kintone
 //!   domain, whatever the load.
 //! - **Send** ([`send`]): each batch is one `POST records.json` (or `PUT … upsert`). kintone's
 //!   all-or-nothing answer is taken apart: records it refused are dead-lettered with its message
@@ -202,6 +203,24 @@ impl Engine {
     }
 }
 
+/// Keeps in `items` (one group's due submissions, oldest first) those to send now, and says
+/// when to look again for the rest. First tries wait up to `linger` ms for a batch to fill: a
+/// group short of a batch waits whole, and in a burst only full batches go while the newest
+/// remainder waits for more, so a burst of N takes N / `max_batch` writes, not one more per
+/// round. Retries never wait.
+fn ready(items: &mut Vec<Due>, now: i64, max_batch: usize, linger: i64) -> Option<i64> {
+    if items.iter().any(|item| item.tries > 0) {
+        return None;
+    }
+    let full = items.len() - items.len() % max_batch.max(1);
+    let waits_until = items[full..].iter().map(|item| item.accepted_at).min()? + linger;
+    if waits_until <= now {
+        return None;
+    }
+    items.truncate(full);
+    Some(waits_until)
+}
+
 /// The dispatcher loop; returns once `stop` is set and every batch in flight has finished.
 async fn run(state: AppState, mut stop: watch::Receiver<bool>) {
     let in_flight: Arc<Mutex<HashSet<(String, String)>>> = Arc::default();
@@ -257,12 +276,12 @@ async fn run(state: AppState, mut stop: watch::Receiver<bool>) {
             }
             groups.entry(group).or_default().push(item);
         }
-        for (group, items) in groups {
-            let first_tries = items.iter().all(|item| item.tries == 0);
-            let oldest = items.iter().map(|item| item.accepted_at).min().unwrap_or(now);
+        for (group, mut items) in groups {
             let linger = i64::try_from(settings.linger_ms).unwrap_or(0);
-            if first_tries && items.len() < settings.max_batch && oldest + linger > now {
-                next_wake = next_wake.min(oldest + linger);
+            if let Some(at) = ready(&mut items, now, settings.max_batch, linger) {
+                next_wake = next_wake.min(at);
+            }
+            if items.is_empty() {
                 continue;
             }
             let domain = state
@@ -971,7 +990,52 @@ async fn budget_hold(state: &AppState, group: &Group, calls: i64) -> Option<i64>
 
 #[cfg(test)]
 mod tests {
-    use super::{backoff, kintone_day};
+    use super::{backoff, kintone_day, ready};
+    use crate::outbox::Due;
+
+    /// `count` first tries of one form, accepted 1 ms apart from `at`.
+    fn due(count: i64, at: i64, tries: i64) -> Vec<Due> {
+        (0..count)
+            .map(|n| Due {
+                form: "contact".into(),
+                submission_id: n.to_string(),
+                tries,
+                accepted_at: at + n,
+                key: None,
+            })
+            .collect()
+    }
+
+    #[test]
+    fn a_burst_sends_full_batches_and_its_remainder_lingers() {
+        // 250 in a burst, the newest 10 ms old: two full batches go, 50 wait until the oldest
+        // of them has waited 250 ms.
+        let mut items = due(250, 0, 0);
+        assert_eq!(ready(&mut items, 259, 100, 250), Some(200 + 250));
+        assert_eq!(items.len(), 200);
+        // Once the remainder has lingered, it goes too.
+        let mut rest = due(50, 200, 0);
+        assert_eq!(ready(&mut rest, 450, 100, 250), None);
+        assert_eq!(rest.len(), 50);
+        // Fewer than a batch wait whole; exactly full batches go at once.
+        let mut few = due(30, 1_000, 0);
+        assert_eq!(ready(&mut few, 1_100, 100, 250), Some(1_250));
+        assert!(few.is_empty());
+        let mut exact = due(200, 0, 0);
+        assert_eq!(ready(&mut exact, 10, 100, 250), None);
+        assert_eq!(exact.len(), 200);
+    }
+
+    #[test]
+    fn retries_never_linger() {
+        let mut items = due(30, 0, 1);
+        assert_eq!(ready(&mut items, 1, 100, 250), None);
+        assert_eq!(items.len(), 30);
+        let mut mixed = due(130, 0, 0);
+        mixed[129].tries = 2;
+        assert_eq!(ready(&mut mixed, 1, 100, 250), None);
+        assert_eq!(mixed.len(), 130);
+    }
 
     #[test]
     fn kintones_day_is_the_utc_date() {
