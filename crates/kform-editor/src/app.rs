@@ -356,7 +356,7 @@ fn item_list(ctx: Ctx) -> impl IntoView {
     if count == 0 {
         return view! { <p class="kfe-empty">{tr(locale, "左のフィールドから「追加」してください。", "Add fields from the list on the left.")}</p> }.into_any();
     }
-    let fields = ctx.state.with(|s| s.fields.clone()).unwrap_or_default();
+    let fields = ctx.state.with(|s| s.fields().cloned()).unwrap_or_default();
     let lines = items
         .into_iter()
         .enumerate()
@@ -507,7 +507,7 @@ fn item_settings(ctx: Ctx, index: usize) -> impl IntoView {
     let item = move |s: &EditorState| s.items().get(index).cloned().unwrap_or_default();
     let field = move |s: &EditorState| {
         let code = s.items().get(index)?.field.clone()?;
-        s.fields.as_ref()?.get(code.as_str()).cloned()
+        s.fields()?.get(code.as_str()).cloned()
     };
     let kintone_required = ctx.state.with_untracked(|s| field(s).is_some_and(|f| f.required));
     let is_text = ctx

@@ -165,10 +165,8 @@ impl SyncedFields {
 /// Everything the editor screen shows.
 #[derive(Clone, Debug, Default)]
 pub struct EditorState {
-    /// The app's fields, once loaded.
-    pub fields: Option<AppFields>,
-    /// The same fields as the relay sent them (`null` before they are loaded).
-    fields_json: Json,
+    /// The app's fields, once loaded ([`EditorState::fields`]).
+    synced: Option<SyncedFields>,
     /// The form being edited, once chosen.
     pub draft: Option<Draft>,
     /// Whether the form exists on the relay (saved at least once).
@@ -181,10 +179,14 @@ impl EditorState {
     /// Starts editing `draft` against `fields`.
     pub fn open(&mut self, draft: Draft, fields: SyncedFields, saved: bool) {
         self.draft = Some(draft);
-        self.fields = Some(fields.fields);
-        self.fields_json = fields.json;
+        self.synced = Some(fields);
         self.saved = saved;
         self.dirty = false;
+    }
+
+    /// The app's fields, once loaded.
+    pub fn fields(&self) -> Option<&AppFields> {
+        self.synced.as_ref().map(|synced| &synced.fields)
     }
 
     fn spec_mut(&mut self) -> Option<&mut FormSpec> {
@@ -200,7 +202,7 @@ impl EditorState {
     /// The app's fields with how each stands with the form, in the order kintone's form shows
     /// them (by code when the layout is unknown).
     pub fn field_rows(&self) -> Vec<FieldRow> {
-        let Some(fields) = &self.fields else { return Vec::new() };
+        let Some(fields) = self.fields() else { return Vec::new() };
         fields
             .in_layout_order()
             .into_iter()
@@ -226,7 +228,7 @@ impl EditorState {
 
     /// Adds an item for the field `code` at the end; its index.
     pub fn add_field(&mut self, code: &str) -> Option<usize> {
-        let field = self.fields.as_ref()?.get(code)?.clone();
+        let field = self.fields()?.get(code)?.clone();
         let item = FormItem {
             field: Some(field.code.clone()),
             kintone_type: Some(field.kind.kintone_type().to_owned()),
@@ -289,7 +291,7 @@ impl EditorState {
             .items()
             .get(index)
             .and_then(|item| item.field.as_ref())
-            .and_then(|code| self.fields.as_ref()?.get(code))
+            .and_then(|code| self.fields()?.get(code))
             .map(|field| field.kind.clone());
         let options: Vec<String> = shape
             .as_ref()
@@ -299,8 +301,7 @@ impl EditorState {
         // The field an `Edit::Field` maps, with its type, looked up before the item is borrowed.
         let remapped = match &edit {
             Edit::Field(Some(code)) => self
-                .fields
-                .as_ref()
+                .fields()
                 .and_then(|fields| fields.get(code.as_str()))
                 .map(|field| (field.code.clone(), field.kind.kintone_type().to_owned())),
             _ => None,
@@ -382,7 +383,7 @@ impl EditorState {
 
     /// The form's lint problems against the app's fields (none before both are loaded).
     pub fn lint(&self) -> Vec<LintIssue> {
-        match (&self.fields, &self.draft) {
+        match (self.fields(), &self.draft) {
             (Some(fields), Some(draft)) => lint(fields, &draft.spec),
             _ => Vec::new(),
         }
@@ -391,8 +392,8 @@ impl EditorState {
     /// What the preview renders: the form's descriptor as the relay would serve it, with only
     /// the fields the form maps.
     pub fn descriptor(&self) -> Option<Json> {
-        let draft = self.draft.as_ref()?;
-        let all = self.fields_json.get("fields")?.as_object()?;
+        let (draft, synced) = (self.draft.as_ref()?, self.synced.as_ref()?);
+        let all = synced.json.get("fields")?.as_object()?;
         let mut shown = Map::new();
         for code in draft.spec.field_codes() {
             if let Some(field) = all.get(code.as_str()) {
@@ -400,7 +401,7 @@ impl EditorState {
             }
         }
         let form = serde_json::to_value(&draft.spec).ok()?;
-        let revision = self.fields_json.get("revision").cloned().unwrap_or_default();
+        let revision = synced.json.get("revision").cloned().unwrap_or_default();
         Some(json!({ "form": form, "fields": { "revision": revision, "fields": shown } }))
     }
 
@@ -421,7 +422,7 @@ impl EditorState {
     }
 
     fn unique_fields(&self, keep: impl Fn(&FieldKind, bool) -> bool) -> Vec<String> {
-        let Some(fields) = &self.fields else { return Vec::new() };
+        let Some(fields) = self.fields() else { return Vec::new() };
         fields
             .fields
             .values()

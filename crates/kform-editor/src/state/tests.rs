@@ -148,7 +148,7 @@ fn the_preview_gets_the_form_and_only_the_fields_it_maps() {
         descriptor.fields.fields.keys().map(|code| code.as_str().to_owned()).collect();
     assert_eq!(codes, vec!["フォーム識別".to_owned(), "会社名".to_owned()]);
     assert_eq!(descriptor.fields.revision, "3");
-    assert_eq!(descriptor.fields.get("会社名"), editor.fields.as_ref().unwrap().get("会社名"));
+    assert_eq!(descriptor.fields.get("会社名"), editor.fields().unwrap().get("会社名"));
     assert_eq!(&descriptor.form, &editor.draft.as_ref().unwrap().spec);
     assert_eq!(descriptor.captcha, None);
 }
