@@ -46,7 +46,7 @@ pub(crate) fn run(root: &Path) -> Result<()> {
         })?;
     }
     let mut rows = Vec::new();
-    let mut missed = Vec::new();
+    let mut missed: Vec<String> = Vec::new();
     eprintln!(
         "\n{:<34} {:>10} {:>24} {:>12} {:>7}",
         "benchmark", "median", "95% interval", "target", "ratio"
@@ -64,7 +64,7 @@ pub(crate) fn run(root: &Path) -> Result<()> {
         let target = bench.target_ns.map_or_else(|| "-".to_owned(), |t| format!("≤ {}", human(t)));
         let ratio = bench.target_ns.map_or_else(|| "-".to_owned(), |t| format!("{:.2}", point / t));
         let verdict = if bench.target_ns.is_some_and(|t| point > t) {
-            missed.push(bench.id);
+            missed.push(bench.id.to_owned());
             "  MISSED"
         } else {
             ""
@@ -84,9 +84,8 @@ pub(crate) fn run(root: &Path) -> Result<()> {
     }
     let summary = serde_json::to_string_pretty(&rows)?;
     fs::write(root.join("target/bench-summary.json"), summary)?;
-    let mut missed: Vec<String> = missed.into_iter().map(str::to_owned).collect();
     missed.extend(delivery(root)?);
-    missed.extend(widget_load(root)?.into_iter().map(str::to_owned));
+    missed.extend(widget_load(root)?);
     anyhow::ensure!(missed.is_empty(), "benchmarks over their target: {}", missed.join(", "));
     Ok(())
 }
@@ -99,7 +98,7 @@ const WIDGET_LOAD_TARGET_RATIO: f64 = 2.0;
 /// Runs the widget's speed benchmark (`tests/bench/widget-load.mjs`: the release relay serving
 /// the demo, headless Chromium, first visits) and prints the medians, their ratio and the
 /// targets, with the size floor timed beside them; returns the targets missed.
-fn widget_load(root: &Path) -> Result<Vec<&'static str>> {
+fn widget_load(root: &Path) -> Result<Vec<String>> {
     let tools = crate::setup::run(root)?;
     crate::build::widget(root, &tools)?;
     crate::build::size_floor(root, &tools)?;
@@ -152,10 +151,10 @@ fn widget_load(root: &Path) -> Result<Vec<&'static str>> {
     let ratio = widget / page;
     let mut missed = Vec::new();
     if widget > WIDGET_LOAD_TARGET_MS {
-        missed.push("widget/navigation_to_interactive");
+        missed.push("widget/navigation_to_interactive".to_owned());
     }
     if ratio > WIDGET_LOAD_TARGET_RATIO {
-        missed.push("widget/ratio_to_static_html");
+        missed.push("widget/ratio_to_static_html".to_owned());
     }
     let runs = result["runs"].as_u64().unwrap_or_default();
     eprintln!(
