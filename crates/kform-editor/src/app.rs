@@ -1,6 +1,6 @@
 //! The editor's screen: choose an app, build the form from its fields, see lint and the
 //! preview, test send, save and copy the embed snippet. State lives in [`EditorState`]; these
-//! components only render it and call its methods.
+//! components only render it (through [`crate::view`]) and call its methods.
 
 use kform_core::field::NotWritableReason;
 use kform_core::{AppId, FormItem, InputHint, LintIssue, Locale, OnSuccess};
@@ -8,13 +8,14 @@ use leptos::prelude::*;
 use leptos::task::spawn_local;
 use serde_json::{Value, json};
 use wasm_bindgen::JsCast;
-use web_sys::HtmlElement;
+use web_sys::{Event, HtmlElement};
 
 use crate::api::{Admin, ApiError, AppSummary};
 use crate::embed::{Preview, emit};
 use crate::state::{
     Draft, Edit, EditorState, FieldRow, FieldState, FormEdit, is_valid_form_id, value_text,
 };
+use crate::view::{El, el, target_checked, target_value};
 
 /// Picks the Japanese or English text.
 fn tr(locale: Locale, ja: &'static str, en: &'static str) -> &'static str {
@@ -96,7 +97,7 @@ pub(crate) fn editor(
     locale: Locale,
     host: HtmlElement,
     preview: Preview,
-) -> impl IntoView {
+) -> El {
     let state = RwSignal::new(EditorState::default());
     let ctx = Ctx {
         state,
@@ -123,34 +124,25 @@ pub(crate) fn editor(
             emit(&ctx.host.get_value(), "kform-editor:change", &json!({ "dirty": now }));
         }
     });
-    let body = move || {
-        if opened.get() {
-            workspace(ctx, preview.clone()).into_any()
-        } else {
-            start(ctx).into_any()
-        }
-    };
-    view! {
-        <div class="kfe" part="editor-root">
-            <h2 class="kfe-title">{tr(locale, "フォームエディタ", "Form editor")}</h2>
-            {move || notice_view(ctx)}
-            {body}
-        </div>
-    }
+    el("div")
+        .class("kfe")
+        .attr("part", "editor-root")
+        .child(el("h2").class("kfe-title").text(tr(locale, "フォームエディタ", "Form editor")))
+        .dynamic(move || notice_view(ctx))
+        .dynamic(
+            move || {
+                if opened.get() { workspace(ctx, preview.clone()) } else { vec![start(ctx)] }
+            },
+        )
 }
 
-fn notice_view(ctx: Ctx) -> impl IntoView {
-    ctx.notice.get().map(|notice| match notice {
-        Notice::Working(text) => {
-            view! { <p class="kfe-notice" role="status">{text}</p> }.into_any()
-        }
-        Notice::Done(text) => {
-            view! { <p class="kfe-notice kfe-done" role="status">{text}</p> }.into_any()
-        }
-        Notice::Failed(text) => {
-            view! { <p class="kfe-notice kfe-failed" role="alert">{text}</p> }.into_any()
-        }
-    })
+fn notice_view(ctx: Ctx) -> Option<El> {
+    let (class, role, text) = match ctx.notice.get()? {
+        Notice::Working(text) => ("kfe-notice", "status", text.to_owned()),
+        Notice::Done(text) => ("kfe-notice kfe-done", "status", text),
+        Notice::Failed(text) => ("kfe-notice kfe-failed", "alert", text),
+    };
+    Some(el("p").class(class).attr("role", role).text(&text))
 }
 
 /// Loads a saved form, syncs its app and opens it.
@@ -177,8 +169,28 @@ async fn open_form(ctx: Ctx, id: String) {
     }
 }
 
+/// A `<label for=…>` with its text.
+fn label(for_id: &str, text: &str) -> El {
+    el("label").attr("for", for_id).text(text)
+}
+
+/// A `<button type="button">` with its text and what a click does.
+fn button(text: &str, on_click: impl FnMut(Event) + 'static) -> El {
+    el("button").attr("type", "button").text(text).on("click", on_click)
+}
+
+/// An `<option>`.
+fn option(value: &str, text: &str) -> El {
+    el("option").attr("value", value).text(text)
+}
+
+/// A checkbox (`input`, its type set) and its label, side by side.
+fn checkbox(id: &str, text: &str, input: El) -> El {
+    el("span").class("kfe-check").child(input.id(id)).child(label(id, text))
+}
+
 /// The first step of a new form: connection, app and form id.
-fn start(ctx: Ctx) -> impl IntoView {
+fn start(ctx: Ctx) -> El {
     let locale = ctx.locale;
     let connections = RwSignal::new(Vec::<String>::new());
     let apps = RwSignal::new(Vec::<AppSummary>::new());
@@ -208,7 +220,7 @@ fn start(ctx: Ctx) -> impl IntoView {
             Err(err) => ctx.failed(&err),
         }
     });
-    let on_submit = move |ev: web_sys::SubmitEvent| {
+    let on_submit = move |ev: Event| {
         ev.prevent_default();
         let (name, id) = (connection.get_untracked(), id.get_untracked().trim().to_owned());
         let Ok(app) = app.get_untracked().parse::<u64>() else { return };
@@ -233,62 +245,98 @@ fn start(ctx: Ctx) -> impl IntoView {
             }
         });
     };
-    view! {
-        <form class="kfe-start" on:submit=on_submit>
-            <label for="kfe-connection">{tr(locale, "接続", "Connection")}</label>
-            <select id="kfe-connection" prop:value=move || connection.get()
-                on:change=move |ev| { let name = event_target_value(&ev); connection.set(name.clone()); load_apps(name); }>
-                {move || connections.get().into_iter().map(|name| { let text = name.clone(); view! { <option value=name>{text}</option> } }).collect_view()}
-            </select>
-            <label for="kfe-app">{tr(locale, "アプリ", "App")}</label>
-            <select id="kfe-app" prop:value=move || app.get() on:change=move |ev| app.set(event_target_value(&ev))>
-                {move || apps.get().into_iter().map(|a| {
-                    let text = format!("{} ({})", a.name.clone().unwrap_or_default(), a.app);
-                    view! { <option value=a.app.to_string()>{text}</option> }
-                }).collect_view()}
-            </select>
-            <label for="kfe-id">{tr(locale, "フォーム ID（英数字、- と _）", "Form id (letters, digits, - and _)")}</label>
-            <input id="kfe-id" type="text" autocomplete="off" prop:value=move || id.get() on:input=move |ev| id.set(event_target_value(&ev)) />
-            <button type="submit" class="kfe-primary">{tr(locale, "フィールドを同期して始める", "Sync the fields and start")}</button>
-        </form>
-    }
+    let connection_options =
+        move || connections.get().into_iter().map(|name| (name.clone(), name)).collect();
+    let app_options = move || {
+        apps.get()
+            .into_iter()
+            .map(|a| (a.app.to_string(), format!("{} ({})", a.name.unwrap_or_default(), a.app)))
+            .collect()
+    };
+    el("form")
+        .class("kfe-start")
+        .on("submit", on_submit)
+        .child(label("kfe-connection", tr(locale, "接続", "Connection")))
+        .child(
+            el("select")
+                .id("kfe-connection")
+                .options_with(connection_options, move || connection.get())
+                .on("change", move |ev| {
+                    let name = target_value(&ev);
+                    connection.set(name.clone());
+                    load_apps(name);
+                }),
+        )
+        .child(label("kfe-app", tr(locale, "アプリ", "App")))
+        .child(
+            el("select")
+                .id("kfe-app")
+                .options_with(app_options, move || app.get())
+                .on("change", move |ev| app.set(target_value(&ev))),
+        )
+        .child(label(
+            "kfe-id",
+            tr(locale, "フォーム ID（英数字、- と _）", "Form id (letters, digits, - and _)"),
+        ))
+        .child(
+            el("input")
+                .id("kfe-id")
+                .attr("type", "text")
+                .attr("autocomplete", "off")
+                .value_with(move || id.get())
+                .on("input", move |ev| id.set(target_value(&ev))),
+        )
+        .child(el("button").attr("type", "submit").class("kfe-primary").text(tr(
+            locale,
+            "フィールドを同期して始める",
+            "Sync the fields and start",
+        )))
+}
+
+/// A panel of the editing screen with its heading.
+fn panel(id: &str, heading: &str) -> El {
+    el("section")
+        .class("kfe-panel")
+        .attr("aria-labelledby", id)
+        .child(el("h3").id(id).text(heading))
 }
 
 /// The editing screen: fields, items, settings, lint, preview and actions.
-fn workspace(ctx: Ctx, preview: Preview) -> impl IntoView {
-    view! {
-        {move || drift_view(ctx)}
-        <div class="kfe-columns">
-            <section class="kfe-panel" aria-labelledby="kfe-fields-h">
-                <h3 id="kfe-fields-h">{tr(ctx.locale, "kintone のフィールド", "kintone fields")}</h3>
-                {move || field_list(ctx)}
-            </section>
-            <section class="kfe-panel" aria-labelledby="kfe-items-h">
-                <h3 id="kfe-items-h">{tr(ctx.locale, "フォームの項目", "Form items")}</h3>
-                {move || item_list(ctx)}
-                {move || ctx.selected.get().map(|index| item_settings(ctx, index))}
-                {add_more(ctx)}
-            </section>
-            <section class="kfe-panel" aria-labelledby="kfe-form-h">
-                <h3 id="kfe-form-h">{tr(ctx.locale, "フォームの設定", "Form settings")}</h3>
-                {form_settings(ctx)}
-            </section>
-        </div>
-        {move || lint_view(ctx)}
-        {preview_view(ctx, preview)}
-        {actions(ctx)}
-    }
+fn workspace(ctx: Ctx, preview: Preview) -> Vec<El> {
+    let locale = ctx.locale;
+    let drift = el("div").dynamic(move || drift_view(ctx));
+    let columns = el("div")
+        .class("kfe-columns")
+        .child(
+            panel("kfe-fields-h", tr(locale, "kintone のフィールド", "kintone fields"))
+                .dynamic(move || Some(field_list(ctx))),
+        )
+        .child(
+            panel("kfe-items-h", tr(locale, "フォームの項目", "Form items"))
+                .dynamic(move || Some(item_list(ctx)))
+                .dynamic(move || ctx.selected.get().map(|index| item_settings(ctx, index)))
+                .children(add_more(ctx)),
+        )
+        .child(
+            panel("kfe-form-h", tr(locale, "フォームの設定", "Form settings"))
+                .children(form_settings(ctx)),
+        );
+    vec![
+        drift,
+        columns,
+        el("div").dynamic(move || Some(lint_view(ctx))),
+        preview_view(ctx, preview),
+        actions(ctx),
+    ]
 }
 
-fn drift_view(ctx: Ctx) -> Option<impl IntoView> {
+fn drift_view(ctx: Ctx) -> Option<El> {
     ctx.drift.get()?;
-    Some(view! {
-        <p class="kfe-drift" role="alert">
-            {tr(ctx.locale,
-                "保存後に kintone のアプリが変更され、このフォームと合わなくなっています。下の「問題」を直して保存してください。",
-                "The kintone app changed after this form was saved and no longer fits it. Fix the problems below and save.")}
-        </p>
-    })
+    Some(el("p").class("kfe-drift").attr("role", "alert").text(tr(
+        ctx.locale,
+        "保存後に kintone のアプリが変更され、このフォームと合わなくなっています。下の「問題」を直して保存してください。",
+        "The kintone app changed after this form was saved and no longer fits it. Fix the problems below and save.",
+    )))
 }
 
 fn reason_text(locale: Locale, reason: NotWritableReason) -> &'static str {
@@ -300,39 +348,44 @@ fn reason_text(locale: Locale, reason: NotWritableReason) -> &'static str {
     }
 }
 
-fn field_list(ctx: Ctx) -> impl IntoView {
+fn field_list(ctx: Ctx) -> El {
     let locale = ctx.locale;
     let rows = ctx.state.with(EditorState::field_rows);
-    let lines = rows
-        .into_iter()
-        .map(|row| {
-            let code = row.code.clone();
-            let required = row.required.then(|| view! { <span class="kfe-required">{tr(locale, "必須", "required")}</span> });
-            let action = match row.state {
-                FieldState::Addable => {
-                    let label = format!("{} {}", row.label, tr(locale, "を追加", ": add"));
-                    let on_click = move |_| {
-                        let added = ctx.state.try_update(|s| s.add_field(&code)).flatten();
-                        ctx.selected.set(added);
-                    };
-                    view! { <button type="button" aria-label=label on:click=on_click>{tr(locale, "追加", "Add")}</button> }.into_any()
-                }
-                FieldState::OnForm(_) => view! { <span class="kfe-on-form">{tr(locale, "追加済み", "on the form")}</span> }.into_any(),
-                FieldState::NotWritable(reason) => view! { <span class="kfe-reason">{reason_text(locale, reason)}</span> }.into_any(),
-            };
-            let class = if matches!(row.state, FieldState::NotWritable(_)) { "kfe-field kfe-greyed" } else { "kfe-field" };
-            view! {
-                <li class=class>
-                    <span class="kfe-field-label">{row.label.clone()}</span>
-                    <code>{row.code.clone()}</code>
-                    <span class="kfe-type">{row.kintone_type}</span>
-                    {required}
-                    {action}
-                </li>
+    let lines = rows.into_iter().map(|row| {
+        let required = row
+            .required
+            .then(|| el("span").class("kfe-required").text(tr(locale, "必須", "required")));
+        let action = match row.state {
+            FieldState::Addable => {
+                let code = row.code.clone();
+                let on_click = move |_| {
+                    let added = ctx.state.try_update(|s| s.add_field(&code)).flatten();
+                    ctx.selected.set(added);
+                };
+                button(tr(locale, "追加", "Add"), on_click)
+                    .attr("aria-label", &format!("{} {}", row.label, tr(locale, "を追加", ": add")))
             }
-        })
-        .collect_view();
-    view! { <ul class="kfe-fields">{lines}</ul> }
+            FieldState::OnForm(_) => {
+                el("span").class("kfe-on-form").text(tr(locale, "追加済み", "on the form"))
+            }
+            FieldState::NotWritable(reason) => {
+                el("span").class("kfe-reason").text(reason_text(locale, reason))
+            }
+        };
+        let class = if matches!(row.state, FieldState::NotWritable(_)) {
+            "kfe-field kfe-greyed"
+        } else {
+            "kfe-field"
+        };
+        el("li")
+            .class(class)
+            .child(el("span").class("kfe-field-label").text(&row.label))
+            .child(el("code").text(&row.code))
+            .child(el("span").class("kfe-type").text(&row.kintone_type))
+            .maybe(required)
+            .child(action)
+    });
+    el("ul").class("kfe-fields").children(lines)
 }
 
 /// Focuses the element `id` in the editor's shadow root once the view has caught up.
@@ -348,97 +401,141 @@ fn focus_later(ctx: Ctx, id: String) {
     });
 }
 
-fn item_list(ctx: Ctx) -> impl IntoView {
+fn item_list(ctx: Ctx) -> El {
     let locale = ctx.locale;
     let items = ctx.state.with(|s| s.items().to_vec());
     let lint = ctx.lint.get();
     let count = items.len();
     if count == 0 {
-        return view! { <p class="kfe-empty">{tr(locale, "左のフィールドから「追加」してください。", "Add fields from the list on the left.")}</p> }.into_any();
+        return el("p").class("kfe-empty").text(tr(
+            locale,
+            "左のフィールドから「追加」してください。",
+            "Add fields from the list on the left.",
+        ));
     }
     let fields = ctx.state.with(|s| s.fields().cloned()).unwrap_or_default();
-    let lines = items
-        .into_iter()
-        .enumerate()
-        .map(|(index, item)| {
-            let kintone_label = item.field.as_ref().and_then(|code| fields.get(code.as_str())).map(|f| f.label.clone());
-            let name = item.label.clone().or(kintone_label).unwrap_or_else(|| tr(locale, "（見出し）", "(heading)").to_owned());
-            let kind = if item.page_break {
-                tr(locale, "改ページ", "page break").to_owned()
-            } else if item.hidden.is_some() {
-                format!("{} = {}", tr(locale, "固定値", "fixed value"), value_text(item.hidden.as_ref()))
-            } else {
-                item.field.as_ref().map(|c| c.as_str().to_owned()).unwrap_or_default()
-            };
-            let problems = lint.iter().filter(|issue| issue.item == Some(index)).count();
-            let mark = (problems > 0).then(|| view! { <span class="kfe-problem-count">{format!("{} {problems}", tr(locale, "問題", "problems:"))}</span> });
-            let selected = move || ctx.selected.get() == Some(index);
-            let mover = move |by: isize, which: &'static str| {
-                move |_| {
-                    let to = ctx.state.try_update(|s| s.move_item(index, by)).unwrap_or(index);
-                    if ctx.selected.get_untracked() == Some(index) {
-                        ctx.selected.set(Some(to));
-                    }
-                    // The focus follows the item; at either end its other arrow takes it, since
-                    // a disabled button cannot hold the focus.
-                    let which = match which {
-                        "up" if to == 0 => "down",
-                        "down" if to + 1 == count => "up",
-                        _ => which,
-                    };
-                    focus_later(ctx, format!("kfe-item-{to}-{which}"));
+    let lines = items.into_iter().enumerate().map(|(index, item)| {
+        let kintone_label =
+            item.field.as_ref().and_then(|code| fields.get(code.as_str())).map(|f| f.label.clone());
+        let name = item
+            .label
+            .clone()
+            .or(kintone_label)
+            .unwrap_or_else(|| tr(locale, "（見出し）", "(heading)").to_owned());
+        let kind = if item.page_break {
+            tr(locale, "改ページ", "page break").to_owned()
+        } else if item.hidden.is_some() {
+            format!(
+                "{} = {}",
+                tr(locale, "固定値", "fixed value"),
+                value_text(item.hidden.as_ref())
+            )
+        } else {
+            item.field.as_ref().map(|c| c.as_str().to_owned()).unwrap_or_default()
+        };
+        let problems = lint.iter().filter(|issue| issue.item == Some(index)).count();
+        let mark = (problems > 0).then(|| {
+            el("span")
+                .class("kfe-problem-count")
+                .text(&format!("{} {problems}", tr(locale, "問題", "problems:")))
+        });
+        let selected = move || ctx.selected.get() == Some(index);
+        let mover = move |by: isize, which: &'static str| {
+            move |_| {
+                let to = ctx.state.try_update(|s| s.move_item(index, by)).unwrap_or(index);
+                if ctx.selected.get_untracked() == Some(index) {
+                    ctx.selected.set(Some(to));
                 }
-            };
-            let remove = move |_| {
-                ctx.state.update(|s| s.remove(index));
-                ctx.selected.set(None);
-                focus_later(ctx, format!("kfe-item-{}-edit", index.min(count.saturating_sub(2))));
-            };
-            let edit = move |_| {
-                ctx.selected.set(Some(index));
-                focus_later(ctx, "kfe-s-label".into());
-            };
-            view! {
-                <li class="kfe-item" class:kfe-selected=selected>
-                    <span class="kfe-item-name">{name.clone()}</span>
-                    <span class="kfe-type">{kind}</span>
-                    {mark}
-                    <span class="kfe-item-buttons">
-                        <button type="button" id=format!("kfe-item-{index}-up") disabled=index == 0
-                            aria-label=format!("{name} {}", tr(locale, "を上へ", ": move up")) on:click=mover(-1, "up")>"↑"</button>
-                        <button type="button" id=format!("kfe-item-{index}-down") disabled=index + 1 == count
-                            aria-label=format!("{name} {}", tr(locale, "を下へ", ": move down")) on:click=mover(1, "down")>"↓"</button>
-                        <button type="button" id=format!("kfe-item-{index}-edit") aria-pressed=move || selected().to_string()
-                            aria-label=format!("{name} {}", tr(locale, "を編集", ": edit")) on:click=edit>{tr(locale, "編集", "Edit")}</button>
-                        <button type="button" aria-label=format!("{name} {}", tr(locale, "を削除", ": remove")) on:click=remove>{tr(locale, "削除", "Remove")}</button>
-                    </span>
-                </li>
+                // The focus follows the item; at either end its other arrow takes it, since
+                // a disabled button cannot hold the focus.
+                let which = match which {
+                    "up" if to == 0 => "down",
+                    "down" if to + 1 == count => "up",
+                    _ => which,
+                };
+                focus_later(ctx, format!("kfe-item-{to}-{which}"));
             }
-        })
-        .collect_view();
-    view! { <ol class="kfe-items">{lines}</ol> }.into_any()
+        };
+        let remove = move |_| {
+            ctx.state.update(|s| s.remove(index));
+            ctx.selected.set(None);
+            focus_later(ctx, format!("kfe-item-{}-edit", index.min(count.saturating_sub(2))));
+        };
+        let edit = move |_| {
+            ctx.selected.set(Some(index));
+            focus_later(ctx, "kfe-s-label".into());
+        };
+        // An item's button, named for the item for screen readers.
+        let item_button = |text: &str, action: &str, id: &str| {
+            el("button")
+                .attr("type", "button")
+                .attr("aria-label", &format!("{name} {action}"))
+                .id(&format!("kfe-item-{index}-{id}"))
+                .text(text)
+        };
+        let up = item_button("↑", tr(locale, "を上へ", ": move up"), "up");
+        let down = item_button("↓", tr(locale, "を下へ", ": move down"), "down");
+        el("li")
+            .attr_with("class", move || {
+                Some(if selected() { "kfe-item kfe-selected" } else { "kfe-item" }.to_owned())
+            })
+            .child(el("span").class("kfe-item-name").text(&name))
+            .child(el("span").class("kfe-type").text(&kind))
+            .maybe(mark)
+            .child(
+                el("span")
+                    .class("kfe-item-buttons")
+                    .child(
+                        if index == 0 { up.attr("disabled", "") } else { up }
+                            .on("click", mover(-1, "up")),
+                    )
+                    .child(
+                        if index + 1 == count { down.attr("disabled", "") } else { down }
+                            .on("click", mover(1, "down")),
+                    )
+                    .child(
+                        item_button(
+                            tr(locale, "編集", "Edit"),
+                            tr(locale, "を編集", ": edit"),
+                            "edit",
+                        )
+                        .attr_with("aria-pressed", move || Some(selected().to_string()))
+                        .on("click", edit),
+                    )
+                    .child(button(tr(locale, "削除", "Remove"), remove).attr(
+                        "aria-label",
+                        &format!("{name} {}", tr(locale, "を削除", ": remove")),
+                    )),
+            )
+    });
+    el("ol").class("kfe-items").children(lines)
 }
 
-/// `<option>`s, "label (code)", for the app's fields that `keep` accepts.
-fn field_options(ctx: Ctx, keep: impl Fn(&FieldRow) -> bool) -> impl IntoView {
+/// The options "label (code)" for the app's fields that `keep` accepts.
+fn field_options(ctx: Ctx, keep: impl Fn(&FieldRow) -> bool) -> Vec<(String, String)> {
     ctx.state
         .with(EditorState::field_rows)
         .into_iter()
         .filter(|row| keep(row))
         .map(|row| {
             let text = format!("{} ({})", row.label, row.code);
-            view! { <option value=row.code>{text}</option> }
+            (row.code, text)
         })
-        .collect_view()
+        .collect()
+}
+
+/// Field codes as options, each shown as itself.
+fn code_options(codes: Vec<String>) -> Vec<(String, String)> {
+    codes.into_iter().map(|code| (code.clone(), code)).collect()
 }
 
 /// Hidden identifiers, headings and page breaks.
-fn add_more(ctx: Ctx) -> impl IntoView {
+fn add_more(ctx: Ctx) -> [El; 2] {
     let locale = ctx.locale;
     let code = RwSignal::new(String::new());
     let value = RwSignal::new(String::new());
     let candidates = move || field_options(ctx, |row| row.state == FieldState::Addable);
-    let add_hidden = move |ev: web_sys::SubmitEvent| {
+    let add_hidden = move |ev: Event| {
         ev.prevent_default();
         let (c, v) = (code.get_untracked(), value.get_untracked());
         if c.is_empty() || v.is_empty() {
@@ -462,25 +559,40 @@ fn add_more(ctx: Ctx) -> impl IntoView {
             .flatten();
         ctx.selected.set(added);
     };
-    view! {
-        <form class="kfe-hidden" on:submit=add_hidden>
-            <fieldset>
-                <legend>{tr(locale, "隠し項目（どのフォームから来たかの識別など）", "Hidden item (e.g. which form a lead came from)")}</legend>
-                <label for="kfe-hidden-field">{tr(locale, "フィールド", "Field")}</label>
-                <select id="kfe-hidden-field" prop:value=move || code.get() on:change=move |ev| code.set(event_target_value(&ev))>
-                    <option value="">{tr(locale, "選択してください", "Choose")}</option>
-                    {candidates}
-                </select>
-                <label for="kfe-hidden-value">{tr(locale, "送る値", "Value sent")}</label>
-                <input id="kfe-hidden-value" type="text" prop:value=move || value.get() on:input=move |ev| value.set(event_target_value(&ev)) />
-                <button type="submit">{tr(locale, "隠し項目を追加", "Add hidden item")}</button>
-            </fieldset>
-        </form>
-        <p class="kfe-row">
-            <button type="button" on:click=add_note>{tr(locale, "見出しを追加", "Add heading")}</button>
-            <button type="button" on:click=add_break>{tr(locale, "改ページを追加", "Add page break")}</button>
-        </p>
-    }
+    let hidden = el("fieldset")
+        .child(el("legend").text(tr(
+            locale,
+            "隠し項目（どのフォームから来たかの識別など）",
+            "Hidden item (e.g. which form a lead came from)",
+        )))
+        .child(label("kfe-hidden-field", tr(locale, "フィールド", "Field")))
+        .child(
+            el("select")
+                .id("kfe-hidden-field")
+                .child(option("", tr(locale, "選択してください", "Choose")))
+                .options_with(candidates, move || code.get())
+                .on("change", move |ev| code.set(target_value(&ev))),
+        )
+        .child(label("kfe-hidden-value", tr(locale, "送る値", "Value sent")))
+        .child(
+            el("input")
+                .id("kfe-hidden-value")
+                .attr("type", "text")
+                .value_with(move || value.get())
+                .on("input", move |ev| value.set(target_value(&ev))),
+        )
+        .child(el("button").attr("type", "submit").text(tr(
+            locale,
+            "隠し項目を追加",
+            "Add hidden item",
+        )));
+    [
+        el("form").class("kfe-hidden").on("submit", add_hidden).child(hidden),
+        el("p")
+            .class("kfe-row")
+            .child(button(tr(locale, "見出しを追加", "Add heading"), add_note))
+            .child(button(tr(locale, "改ページを追加", "Add page break"), add_break)),
+    ]
 }
 
 /// A labelled text input bound to one item edit.
@@ -488,21 +600,21 @@ fn text_setting(
     ctx: Ctx,
     index: usize,
     id: &'static str,
-    label: &'static str,
+    text: &'static str,
     current: fn(&FormItem) -> String,
     edit: fn(String) -> Edit,
-) -> impl IntoView {
-    // Plain function pointers, so every text setting shares one build of this view.
+) -> [El; 2] {
     let value = move || ctx.state.with(|s| s.items().get(index).map(current).unwrap_or_default());
-    view! {
-        <label for=id>{label}</label>
-        <input id=id type="text" prop:value=value
-            on:change=move |ev| ctx.state.update(|s| s.edit(index, edit(event_target_value(&ev)))) />
-    }
+    [
+        label(id, text),
+        el("input").id(id).attr("type", "text").value_with(value).on("change", move |ev| {
+            ctx.state.update(|s| s.edit(index, edit(target_value(&ev))));
+        }),
+    ]
 }
 
 /// The open item's settings.
-fn item_settings(ctx: Ctx, index: usize) -> impl IntoView {
+fn item_settings(ctx: Ctx, index: usize) -> El {
     let locale = ctx.locale;
     let item = move |s: &EditorState| s.items().get(index).cloned().unwrap_or_default();
     let field = move |s: &EditorState| {
@@ -531,11 +643,13 @@ fn item_settings(ctx: Ctx, index: usize) -> impl IntoView {
     let mapped = move || {
         ctx.state.with(|s| item(s).field.map(|c| c.as_str().to_owned()).unwrap_or_default())
     };
-    let on_map = move |ev: web_sys::Event| {
-        let code = event_target_value(&ev);
+    let on_map = move |ev: Event| {
+        let code = target_value(&ev);
         ctx.state.update(|s| s.edit(index, Edit::Field((!code.is_empty()).then_some(code))));
-        // The settings are built for the field's type: build them again for the new one.
+        // The settings are built for the field's type: build them again for the new one, and
+        // keep the focus where it was.
         ctx.selected.set(Some(index));
+        focus_later(ctx, "kfe-s-field".into());
     };
     let condition_field = RwSignal::new(ctx.state.with_untracked(|s| {
         item(s).show_if.map(|c| c.field.as_str().to_owned()).unwrap_or_default()
@@ -549,26 +663,16 @@ fn item_settings(ctx: Ctx, index: usize) -> impl IntoView {
         let condition = (!code.is_empty()).then_some((code, values));
         ctx.state.update(|s| s.edit(index, Edit::ShowIf(condition)));
     };
-    let condition_fields = move || {
-        ctx.state
-            .with(|s| s.show_if_candidates(index))
-            .into_iter()
-            .map(|code| {
-                let text = code.clone();
-                view! { <option value=code>{text}</option> }
-            })
-            .collect_view()
-    };
     let problems = move || {
         ctx.lint
             .get()
             .into_iter()
             .filter(|issue| issue.item == Some(index))
-            .map(|issue| view! { <li>{issue.message(locale)}" "<span class="kfe-fix">{issue.fix(locale)}</span></li> })
-            .collect_view()
+            .map(|issue| issue_line(locale, &issue, String::new()))
+            .collect::<Vec<_>>()
     };
-    let hint = move |ev: web_sys::Event| {
-        let hint = match event_target_value(&ev).as_str() {
+    let hint = move |ev: Event| {
+        let hint = match target_value(&ev).as_str() {
             "email" => Some(InputHint::Email),
             "tel" => Some(InputHint::Tel),
             "url" => Some(InputHint::Url),
@@ -577,111 +681,212 @@ fn item_settings(ctx: Ctx, index: usize) -> impl IntoView {
         };
         ctx.state.update(|s| s.edit(index, Edit::Hint(hint)));
     };
-    let hint_value = move || match ctx.state.with(|s| item(s).input_hint) {
-        Some(InputHint::Email) => "email",
-        Some(InputHint::Tel) => "tel",
-        Some(InputHint::Url) => "url",
-        Some(InputHint::PostalCode) => "postal_code",
-        None => "",
+    let hint_value = move || {
+        match ctx.state.with(|s| item(s).input_hint) {
+            Some(InputHint::Email) => "email",
+            Some(InputHint::Tel) => "tel",
+            Some(InputHint::Url) => "url",
+            Some(InputHint::PostalCode) => "postal_code",
+            None => "",
+        }
+        .to_owned()
     };
-    let has_options = !options.is_empty();
-    let option_boxes = options
-        .into_iter()
-        .enumerate()
-        .map(|(n, choice)| {
-            let id = format!("kfe-s-option-{n}");
-            let value = choice.value.clone();
-            let offered = {
-                let value = value.clone();
-                move || ctx.state.with(|s| !item(s).hide_options.contains(&value))
-            };
-            view! {
-                <span class="kfe-check">
-                    <input type="checkbox" id=id.clone() prop:checked=offered
-                        on:change=move |ev| ctx.state.update(|s| s.edit(index, Edit::Offer(value.clone(), event_target_checked(&ev)))) />
-                    <label for=id>{choice.label}</label>
-                </span>
-            }
-        })
-        .collect_view();
-    view! {
-        <section class="kfe-settings" aria-labelledby="kfe-s-h">
-            <h4 id="kfe-s-h">{move || format!("{} {}", tr(locale, "項目", "Item"), index + 1)}</h4>
-            <ul class="kfe-problems">{problems}</ul>
-            {(!page_break).then(|| view! {
-                <label for="kfe-s-field">{tr(locale, "kintone のフィールド", "kintone field")}</label>
-                <select id="kfe-s-field" prop:value=mapped on:change=on_map>
-                    <option value="">{tr(locale, "なし（見出し・説明）", "None (a heading or a note)")}</option>
-                    {mapping}
-                </select>
-            })}
-            {text_setting(ctx, index, "kfe-s-label", tr(locale, "ラベル（空欄で kintone のラベル）", "Label (empty: kintone's)"),
-                |i| i.label.clone().unwrap_or_default(), Edit::Label)}
-            {text_setting(ctx, index, "kfe-s-help", tr(locale, "説明", "Help text"),
-                |i| i.help.clone().unwrap_or_default(), Edit::Help)}
-            {(!hidden).then(|| view! {
-                {text_setting(ctx, index, "kfe-s-placeholder", tr(locale, "プレースホルダー", "Placeholder"),
-                    |i| i.placeholder.clone().unwrap_or_default(), Edit::Placeholder)}
-                {text_setting(ctx, index, "kfe-s-initial", tr(locale, "初期値", "Initial value"),
-                    |i| value_text(i.initial.as_ref()), Edit::Initial)}
-            })}
-            {hidden.then(|| text_setting(ctx, index, "kfe-s-hidden", tr(locale, "送る固定値", "Fixed value sent"),
-                |i| value_text(i.hidden.as_ref()), Edit::Hidden))}
-            {is_text.then(|| view! {
-                <label for="kfe-s-hint">{tr(locale, "入力の種類", "Input hint")}</label>
-                <select id="kfe-s-hint" prop:value=hint_value on:change=hint>
-                    <option value="">{tr(locale, "なし", "None")}</option>
-                    <option value="email">{tr(locale, "メールアドレス", "E-mail")}</option>
-                    <option value="tel">{tr(locale, "電話番号", "Phone")}</option>
-                    <option value="url">"URL"</option>
-                    <option value="postal_code">{tr(locale, "郵便番号", "Postal code")}</option>
-                </select>
-            })}
-            <span class="kfe-check">
-                <input type="checkbox" id="kfe-s-required" disabled=kintone_required
-                    prop:checked=move || kintone_required || ctx.state.with(|s| item(s).required)
-                    on:change=move |ev| ctx.state.update(|s| s.edit(index, Edit::Required(event_target_checked(&ev)))) />
-                <label for="kfe-s-required">{if kintone_required {
-                    tr(locale, "必須（kintone で必須のため外せません）", "Required (kintone requires it)")
-                } else {
-                    tr(locale, "このフォームでは必須にする", "Required on this form")
-                }}</label>
-            </span>
-            {is_file.then(|| view! {
-                <label for="kfe-s-max-files">{tr(locale, "添付できるファイル数（空欄で制限なし）", "Most files a visitor may attach (empty: no limit)")}</label>
-                <input id="kfe-s-max-files" type="number" min="1" inputmode="numeric"
-                    prop:value=move || ctx.state.with(|s| item(s).max_files.map(|n| n.to_string()).unwrap_or_default())
-                    on:change=move |ev| ctx.state.update(|s| s.edit(index, Edit::MaxFiles(event_target_value(&ev).trim().parse().ok()))) />
-            })}
-            {(!hidden && !page_break).then(|| view! {
-                <fieldset class="kfe-condition">
-                    <legend>{tr(locale, "表示する条件", "Show only when")}</legend>
-                    <label for="kfe-s-if-field">{tr(locale, "項目", "Item")}</label>
-                    <select id="kfe-s-if-field" prop:value=move || condition_field.get()
-                        on:change=move |ev| { condition_field.set(event_target_value(&ev)); set_condition(); }>
-                        <option value="">{tr(locale, "常に表示", "Always shown")}</option>
-                        {condition_fields}
-                    </select>
-                    <label for="kfe-s-if-values">{tr(locale, "が次のいずれか（カンマ区切り）", "is one of (comma-separated)")}</label>
-                    <input id="kfe-s-if-values" type="text" prop:value=move || condition_values.get()
-                        on:change=move |ev| { condition_values.set(event_target_value(&ev)); set_condition(); } />
-                </fieldset>
-            })}
-            {has_options.then(|| view! {
-                <fieldset class="kfe-options">
-                    <legend>{tr(locale, "表示する選択肢（kintone の選択肢は編集できません）", "Options offered (kintone's options cannot be edited)")}</legend>
-                    {option_boxes}
-                </fieldset>
-            })}
-            <button type="button" on:click=move |_| { ctx.selected.set(None); focus_later(ctx, format!("kfe-item-{index}-edit")); }>
-                {tr(locale, "閉じる", "Close")}
-            </button>
-        </section>
+    let option_boxes = options.iter().enumerate().map(|(n, choice)| {
+        let value = choice.value.clone();
+        let offered = {
+            let value = value.clone();
+            move || ctx.state.with(|s| !item(s).hide_options.contains(&value))
+        };
+        let input =
+            el("input").attr("type", "checkbox").checked_with(offered).on("change", move |ev| {
+                ctx.state
+                    .update(|s| s.edit(index, Edit::Offer(value.clone(), target_checked(&ev))));
+            });
+        checkbox(&format!("kfe-s-option-{n}"), &choice.label, input)
+    });
+    let mut section = el("section")
+        .class("kfe-settings")
+        .attr("aria-labelledby", "kfe-s-h")
+        .child(el("h4").id("kfe-s-h").text(&format!(
+            "{} {}",
+            tr(locale, "項目", "Item"),
+            index + 1
+        )))
+        .child(el("ul").class("kfe-problems").dynamic(problems));
+    if !page_break {
+        section = section
+            .child(label("kfe-s-field", tr(locale, "kintone のフィールド", "kintone field")))
+            .child(
+                el("select")
+                    .id("kfe-s-field")
+                    .child(option(
+                        "",
+                        tr(locale, "なし（見出し・説明）", "None (a heading or a note)"),
+                    ))
+                    .options_with(mapping, mapped)
+                    .on("change", on_map),
+            );
     }
+    section = section
+        .children(text_setting(
+            ctx,
+            index,
+            "kfe-s-label",
+            tr(locale, "ラベル（空欄で kintone のラベル）", "Label (empty: kintone's)"),
+            |i| i.label.clone().unwrap_or_default(),
+            Edit::Label,
+        ))
+        .children(text_setting(
+            ctx,
+            index,
+            "kfe-s-help",
+            tr(locale, "説明", "Help text"),
+            |i| i.help.clone().unwrap_or_default(),
+            Edit::Help,
+        ));
+    if hidden {
+        section = section.children(text_setting(
+            ctx,
+            index,
+            "kfe-s-hidden",
+            tr(locale, "送る固定値", "Fixed value sent"),
+            |i| value_text(i.hidden.as_ref()),
+            Edit::Hidden,
+        ));
+    } else {
+        section = section
+            .children(text_setting(
+                ctx,
+                index,
+                "kfe-s-placeholder",
+                tr(locale, "プレースホルダー", "Placeholder"),
+                |i| i.placeholder.clone().unwrap_or_default(),
+                Edit::Placeholder,
+            ))
+            .children(text_setting(
+                ctx,
+                index,
+                "kfe-s-initial",
+                tr(locale, "初期値", "Initial value"),
+                |i| value_text(i.initial.as_ref()),
+                Edit::Initial,
+            ));
+    }
+    if is_text {
+        let hints = [
+            ("email", tr(locale, "メールアドレス", "E-mail")),
+            ("tel", tr(locale, "電話番号", "Phone")),
+            ("url", "URL"),
+            ("postal_code", tr(locale, "郵便番号", "Postal code")),
+        ];
+        section = section.child(label("kfe-s-hint", tr(locale, "入力の種類", "Input hint"))).child(
+            el("select")
+                .id("kfe-s-hint")
+                .child(option("", tr(locale, "なし", "None")))
+                .children(hints.into_iter().map(|(value, text)| option(value, text)))
+                .value_with(hint_value)
+                .on("change", hint),
+        );
+    }
+    let required = el("input")
+        .attr("type", "checkbox")
+        .checked_with(move || kintone_required || ctx.state.with(|s| item(s).required))
+        .on("change", move |ev| {
+            ctx.state.update(|s| s.edit(index, Edit::Required(target_checked(&ev))));
+        });
+    section = section.child(if kintone_required {
+        checkbox(
+            "kfe-s-required",
+            tr(locale, "必須（kintone で必須のため外せません）", "Required (kintone requires it)"),
+            required.attr("disabled", ""),
+        )
+    } else {
+        checkbox(
+            "kfe-s-required",
+            tr(locale, "このフォームでは必須にする", "Required on this form"),
+            required,
+        )
+    });
+    if is_file {
+        section = section
+            .child(label(
+                "kfe-s-max-files",
+                tr(
+                    locale,
+                    "添付できるファイル数（空欄で制限なし）",
+                    "Most files a visitor may attach (empty: no limit)",
+                ),
+            ))
+            .child(
+                el("input")
+                    .id("kfe-s-max-files")
+                    .attr("type", "number")
+                    .attr("min", "1")
+                    .attr("inputmode", "numeric")
+                    .value_with(move || {
+                        ctx.state
+                            .with(|s| item(s).max_files.map(|n| n.to_string()).unwrap_or_default())
+                    })
+                    .on("change", move |ev| {
+                        let max = target_value(&ev).trim().parse().ok();
+                        ctx.state.update(|s| s.edit(index, Edit::MaxFiles(max)));
+                    }),
+            );
+    }
+    if !hidden && !page_break {
+        let condition_fields =
+            move || code_options(ctx.state.with(|s| s.show_if_candidates(index)));
+        section = section.child(
+            el("fieldset")
+                .class("kfe-condition")
+                .child(el("legend").text(tr(locale, "表示する条件", "Show only when")))
+                .child(label("kfe-s-if-field", tr(locale, "項目", "Item")))
+                .child(
+                    el("select")
+                        .id("kfe-s-if-field")
+                        .child(option("", tr(locale, "常に表示", "Always shown")))
+                        .options_with(condition_fields, move || condition_field.get())
+                        .on("change", move |ev| {
+                            condition_field.set(target_value(&ev));
+                            set_condition();
+                        }),
+                )
+                .child(label(
+                    "kfe-s-if-values",
+                    tr(locale, "が次のいずれか（カンマ区切り）", "is one of (comma-separated)"),
+                ))
+                .child(
+                    el("input")
+                        .id("kfe-s-if-values")
+                        .attr("type", "text")
+                        .value_with(move || condition_values.get())
+                        .on("change", move |ev| {
+                            condition_values.set(target_value(&ev));
+                            set_condition();
+                        }),
+                ),
+        );
+    }
+    if !options.is_empty() {
+        section = section.child(
+            el("fieldset")
+                .class("kfe-options")
+                .child(el("legend").text(tr(
+                    locale,
+                    "表示する選択肢（kintone の選択肢は編集できません）",
+                    "Options offered (kintone's options cannot be edited)",
+                )))
+                .children(option_boxes),
+        );
+    }
+    section.child(button(tr(locale, "閉じる", "Close"), move |_| {
+        ctx.selected.set(None);
+        focus_later(ctx, format!("kfe-item-{index}-edit"));
+    }))
 }
 
 /// The form's own settings.
-fn form_settings(ctx: Ctx) -> impl IntoView {
+fn form_settings(ctx: Ctx) -> Vec<El> {
     let locale = ctx.locale;
     let draft = move |s: &EditorState| s.draft.clone();
     let spec_text = move |f: fn(&Draft) -> String| {
@@ -699,16 +904,16 @@ fn form_settings(ctx: Ctx) -> impl IntoView {
         OnSuccess::Redirect(url) => url.clone(),
         _ => String::new(),
     });
-    let on_message = move |ev: web_sys::Event| {
-        let text = event_target_value(&ev);
+    let on_message = move |ev: Event| {
+        let text = target_value(&ev);
         set(FormEdit::OnSuccess(if text.trim().is_empty() {
             OnSuccess::Thanks
         } else {
             OnSuccess::Message(text)
         }));
     };
-    let on_redirect = move |ev: web_sys::Event| {
-        let url = event_target_value(&ev);
+    let on_redirect = move |ev: Event| {
+        let url = target_value(&ev);
         set(FormEdit::OnSuccess(if url.trim().is_empty() {
             OnSuccess::Thanks
         } else {
@@ -716,116 +921,189 @@ fn form_settings(ctx: Ctx) -> impl IntoView {
         }));
     };
     let keys = move |candidates: fn(&EditorState) -> Vec<String>| {
-        move || {
-            ctx.state
-                .with(candidates)
-                .into_iter()
-                .map(|code| {
-                    let text = code.clone();
-                    view! { <option value=code>{text}</option> }
-                })
-                .collect_view()
-        }
+        move || code_options(ctx.state.with(candidates))
     };
-    view! {
-        <p class="kfe-form-id">{tr(locale, "フォーム ID", "Form id")}" " <code>{spec_text(|d| d.spec.id.0.clone())}</code></p>
-        <label for="kfe-f-lang">{tr(locale, "言語", "Language")}</label>
-        <select id="kfe-f-lang" prop:value=spec_text(|d| if d.spec.default_lang == Locale::En { "en".into() } else { "ja".into() })
-            on:change=move |ev| set(FormEdit::Lang(if event_target_value(&ev) == "en" { Locale::En } else { Locale::Ja }))>
-            <option value="ja">"日本語"</option>
-            <option value="en">"English"</option>
-        </select>
-        <label for="kfe-f-message">{tr(locale, "送信後のメッセージ（空欄で標準）", "Message after sending (empty: the default)")}</label>
-        <input id="kfe-f-message" type="text" prop:value=success_text on:change=on_message />
-        <label for="kfe-f-redirect">{tr(locale, "または送信後に移動する URL", "Or go to this address after sending")}</label>
-        <input id="kfe-f-redirect" type="url" prop:value=redirect_text on:change=on_redirect />
-        <label for="kfe-f-origins">{tr(locale, "埋め込みを許可するサイト（1 行に 1 つ、例 https://www.example.com）", "Sites allowed to embed it (one per line, e.g. https://www.example.com)")}</label>
-        <textarea id="kfe-f-origins" rows="3" prop:value=spec_text(|d| d.allowed_origins.join("\n"))
-            on:change=move |ev| set(FormEdit::Origins(event_target_value(&ev)))></textarea>
-        <label for="kfe-f-update">{tr(locale, "更新キー（一致するレコードを更新）", "Update key (update the matching record)")}</label>
-        <select id="kfe-f-update" prop:value=spec_text(|d| d.spec.update_key.as_ref().map(|c| c.as_str().to_owned()).unwrap_or_default())
-            on:change=move |ev| set(FormEdit::UpdateKey(Some(event_target_value(&ev))))>
-            <option value="">{tr(locale, "なし", "None")}</option>
-            {keys(EditorState::update_key_candidates)}
-        </select>
-        <label for="kfe-f-idem">{tr(locale, "送信 ID を記録する重複禁止フィールド", "Unique field that records each submission's id")}</label>
-        <select id="kfe-f-idem" prop:value=spec_text(|d| d.spec.idempotency_field.as_ref().map(|c| c.as_str().to_owned()).unwrap_or_default())
-            on:change=move |ev| set(FormEdit::IdempotencyField(Some(event_target_value(&ev))))>
-            <option value="">{tr(locale, "なし", "None")}</option>
-            {keys(EditorState::idempotency_candidates)}
-        </select>
-        <span class="kfe-check">
-            <input type="checkbox" id="kfe-f-confirm" prop:checked=flag(|d| d.spec.confirm) on:change=move |ev| set(FormEdit::Confirm(event_target_checked(&ev))) />
-            <label for="kfe-f-confirm">{tr(locale, "送信前に確認画面を出す", "Show a confirmation screen")}</label>
-        </span>
-        <span class="kfe-check">
-            <input type="checkbox" id="kfe-f-captcha" prop:checked=flag(|d| d.captcha) on:change=move |ev| set(FormEdit::Captcha(event_target_checked(&ev))) />
-            <label for="kfe-f-captcha">{tr(locale, "スパム対策の確認（captcha）", "Spam check (captcha)")}</label>
-        </span>
-        <span class="kfe-check">
-            <input type="checkbox" id="kfe-f-test" prop:checked=flag(|d| d.spec.test_mode) on:change=move |ev| set(FormEdit::TestMode(event_target_checked(&ev))) />
-            <label for="kfe-f-test">{tr(locale, "テストモード（kintone に送らない）", "Test mode (nothing is sent to kintone)")}</label>
-        </span>
-    }
+    // A select of the app's unique fields (or none), for the update key or the idempotency field.
+    let key_select =
+        |id: &str, current: fn(&Draft) -> String, candidates, edit: fn(String) -> FormEdit| {
+            el("select")
+                .id(id)
+                .child(option("", tr(locale, "なし", "None")))
+                .options_with(keys(candidates), spec_text(current))
+                .on("change", move |ev| set(edit(target_value(&ev))))
+        };
+    let check = |id: &str, text: &str, get: fn(&Draft) -> bool, edit: fn(bool) -> FormEdit| {
+        let input = el("input")
+            .attr("type", "checkbox")
+            .checked_with(flag(get))
+            .on("change", move |ev| set(edit(target_checked(&ev))));
+        checkbox(id, text, input)
+    };
+    vec![
+        el("p")
+            .class("kfe-form-id")
+            .text(tr(locale, "フォーム ID", "Form id"))
+            .text(" ")
+            .child(el("code").text_with(spec_text(|d| d.spec.id.0.clone()))),
+        label("kfe-f-lang", tr(locale, "言語", "Language")),
+        el("select")
+            .id("kfe-f-lang")
+            .child(option("ja", "日本語"))
+            .child(option("en", "English"))
+            .value_with(spec_text(|d| {
+                if d.spec.default_lang == Locale::En { "en".into() } else { "ja".into() }
+            }))
+            .on("change", move |ev| {
+                let lang = if target_value(&ev) == "en" { Locale::En } else { Locale::Ja };
+                set(FormEdit::Lang(lang));
+            }),
+        label(
+            "kfe-f-message",
+            tr(
+                locale,
+                "送信後のメッセージ（空欄で標準）",
+                "Message after sending (empty: the default)",
+            ),
+        ),
+        el("input")
+            .id("kfe-f-message")
+            .attr("type", "text")
+            .value_with(success_text)
+            .on("change", on_message),
+        label(
+            "kfe-f-redirect",
+            tr(locale, "または送信後に移動する URL", "Or go to this address after sending"),
+        ),
+        el("input")
+            .id("kfe-f-redirect")
+            .attr("type", "url")
+            .value_with(redirect_text)
+            .on("change", on_redirect),
+        label(
+            "kfe-f-origins",
+            tr(
+                locale,
+                "埋め込みを許可するサイト（1 行に 1 つ、例 https://www.example.com）",
+                "Sites allowed to embed it (one per line, e.g. https://www.example.com)",
+            ),
+        ),
+        el("textarea")
+            .id("kfe-f-origins")
+            .attr("rows", "3")
+            .value_with(spec_text(|d| d.allowed_origins.join("\n")))
+            .on("change", move |ev| set(FormEdit::Origins(target_value(&ev)))),
+        label(
+            "kfe-f-update",
+            tr(
+                locale,
+                "更新キー（一致するレコードを更新）",
+                "Update key (update the matching record)",
+            ),
+        ),
+        key_select(
+            "kfe-f-update",
+            |d| d.spec.update_key.as_ref().map(|c| c.as_str().to_owned()).unwrap_or_default(),
+            EditorState::update_key_candidates,
+            |code| FormEdit::UpdateKey(Some(code)),
+        ),
+        label(
+            "kfe-f-idem",
+            tr(
+                locale,
+                "送信 ID を記録する重複禁止フィールド",
+                "Unique field that records each submission's id",
+            ),
+        ),
+        key_select(
+            "kfe-f-idem",
+            |d| {
+                d.spec.idempotency_field.as_ref().map(|c| c.as_str().to_owned()).unwrap_or_default()
+            },
+            EditorState::idempotency_candidates,
+            |code| FormEdit::IdempotencyField(Some(code)),
+        ),
+        check(
+            "kfe-f-confirm",
+            tr(locale, "送信前に確認画面を出す", "Show a confirmation screen"),
+            |d| d.spec.confirm,
+            FormEdit::Confirm,
+        ),
+        check(
+            "kfe-f-captcha",
+            tr(locale, "スパム対策の確認（captcha）", "Spam check (captcha)"),
+            |d| d.captcha,
+            FormEdit::Captcha,
+        ),
+        check(
+            "kfe-f-test",
+            tr(
+                locale,
+                "テストモード（kintone に送らない）",
+                "Test mode (nothing is sent to kintone)",
+            ),
+            |d| d.spec.test_mode,
+            FormEdit::TestMode,
+        ),
+    ]
 }
 
-fn lint_view(ctx: Ctx) -> impl IntoView {
+/// One lint problem: where (`place`), what, and the fix.
+fn issue_line(locale: Locale, issue: &LintIssue, place: String) -> El {
+    el("li")
+        .text(&place)
+        .text(&issue.message(locale))
+        .text(" ")
+        .child(el("span").class("kfe-fix").text(&issue.fix(locale)))
+}
+
+fn lint_view(ctx: Ctx) -> El {
     let locale = ctx.locale;
     let issues = ctx.lint.get();
-    let heading = tr(locale, "問題", "Problems");
+    let section = el("section")
+        .class("kfe-lint")
+        .attr("aria-labelledby", "kfe-lint-h")
+        .child(el("h3").id("kfe-lint-h").text(tr(locale, "問題", "Problems")));
     if issues.is_empty() {
-        return view! {
-            <section class="kfe-lint" aria-labelledby="kfe-lint-h">
-                <h3 id="kfe-lint-h">{heading}</h3>
-                <p class="kfe-clean">{tr(locale, "問題はありません。", "No problems.")}</p>
-            </section>
-        }
-        .into_any();
+        return section.child(el("p").class("kfe-clean").text(tr(
+            locale,
+            "問題はありません。",
+            "No problems.",
+        )));
     }
-    let lines = issues
-        .iter()
-        .map(|issue| {
-            let place = match issue.item {
-                Some(index) => format!("{} {}: ", tr(locale, "項目", "Item"), index + 1),
-                None => String::new(),
-            };
-            view! { <li>{place}{issue.message(locale)}" "<span class="kfe-fix">{issue.fix(locale)}</span></li> }
-        })
-        .collect_view();
-    view! {
-        <section class="kfe-lint" aria-labelledby="kfe-lint-h">
-            <h3 id="kfe-lint-h">{heading}</h3>
-            <ul class="kfe-issues">{lines}</ul>
-        </section>
-    }
-    .into_any()
+    let lines = issues.iter().map(|issue| {
+        let place = match issue.item {
+            Some(index) => format!("{} {}: ", tr(locale, "項目", "Item"), index + 1),
+            None => String::new(),
+        };
+        issue_line(locale, issue, place)
+    });
+    section.child(el("ul").class("kfe-issues").children(lines))
 }
 
 /// The live preview: the real widget, mounted by `kform-editor.js`, re-rendered on each change.
-fn preview_view(ctx: Ctx, preview: Preview) -> impl IntoView {
-    let target = NodeRef::<leptos::html::Div>::new();
-    let listener = preview.clone();
+fn preview_view(ctx: Ctx, preview: Preview) -> El {
+    let target = el("div").class("kfe-preview-form");
+    let element = target.element();
     let descriptor = Memo::new(move |_| ctx.state.with(|s| s.descriptor().map(|d| d.to_string())));
+    // The preview's "send" hands its values over for a test send (the widget's preview event).
+    preview.listen(&element, move |values| ctx.tried.set(Some(values)));
     Effect::new(move |_| {
-        let (Some(element), Some(json)) = (target.get(), descriptor.get()) else { return };
+        let Some(json) = descriptor.get() else { return };
         let lang = ctx
             .state
             .with_untracked(|s| s.draft.as_ref().map(|d| d.spec.default_lang))
             .unwrap_or(ctx.locale);
         preview.show(&element, &json, lang);
     });
-    // The preview's "send" hands its values over for a test send (the widget's preview event).
-    Effect::new(move |_| {
-        if let Some(element) = target.get() {
-            listener.listen(&element, move |values| ctx.tried.set(Some(values)));
-        }
-    });
-    view! {
-        <section class="kfe-preview" aria-labelledby="kfe-preview-h">
-            <h3 id="kfe-preview-h">{tr(ctx.locale, "プレビュー（入力して送信すると検証を試せます）", "Preview (fill it in and send to try the checks)")}</h3>
-            <div node_ref=target class="kfe-preview-form"></div>
-        </section>
-    }
+    el("section")
+        .class("kfe-preview")
+        .attr("aria-labelledby", "kfe-preview-h")
+        .child(el("h3").id("kfe-preview-h").text(tr(
+            ctx.locale,
+            "プレビュー（入力して送信すると検証を試せます）",
+            "Preview (fill it in and send to try the checks)",
+        )))
+        .child(target)
 }
 
 /// Puts `text` on the clipboard and says so (or why not: the page may not allow it).
@@ -835,23 +1113,20 @@ fn copy(ctx: Ctx, text: &str) {
     spawn_local(async move {
         match wasm_bindgen_futures::JsFuture::from(written).await {
             Ok(_) => ctx.done("コピーしました。", "Copied."),
-            Err(_) => ctx
-                .notice
-                .try_set(Some(Notice::Failed(
-                    tr(
-                        ctx.locale,
-                        "コピーできませんでした。コードを選択してコピーしてください。",
-                        "Could not copy; select the code and copy it.",
-                    )
-                    .to_owned(),
-                )))
-                .map_or((), |_| ()),
+            Err(_) => {
+                let text = tr(
+                    ctx.locale,
+                    "コピーできませんでした。コードを選択してコピーしてください。",
+                    "Could not copy; select the code and copy it.",
+                );
+                ctx.notice.try_set(Some(Notice::Failed(text.to_owned())));
+            }
         }
     });
 }
 
 /// Test send, save, delete, and the embed snippet.
-fn actions(ctx: Ctx) -> impl IntoView {
+fn actions(ctx: Ctx) -> El {
     let locale = ctx.locale;
     let confirming_delete = RwSignal::new(false);
     let save = move |_| {
@@ -922,53 +1197,120 @@ fn actions(ctx: Ctx) -> impl IntoView {
             }
         });
     };
-    let saved = move || ctx.state.with(|s| s.saved);
-    let can_test = move || saved() && !ctx.state.with(|s| s.dirty) && ctx.tried.get().is_some();
+    // Memos, so the parts that follow them are built again only when they flip.
+    let saved = Memo::new(move |_| ctx.state.with(|s| s.saved));
+    let dirty = Memo::new(move |_| ctx.state.with(|s| s.dirty));
+    let can_test = move || saved.get() && !dirty.get() && ctx.tried.get().is_some();
     let relay = ctx.admin.with_value(|admin| admin.relay.clone());
-    let snippet = {
-        let relay = relay.clone();
-        move || ctx.state.with(|s| s.snippet(&relay))
+    let buttons = el("p")
+        .class("kfe-row")
+        .child(
+            el("button")
+                .attr("type", "button")
+                .class("kfe-primary")
+                .text(tr(locale, "保存", "Save"))
+                .on("click", save),
+        )
+        .child(
+            button(tr(locale, "kintone にテスト送信", "Test send to kintone"), test_send)
+                .flag_with("disabled", move || !can_test()),
+        )
+        .dynamic(move || {
+            dirty.get().then(|| {
+                el("span").class("kfe-unsaved").attr("role", "status").text(tr(
+                    locale,
+                    "未保存の変更があります",
+                    "Unsaved changes",
+                ))
+            })
+        })
+        .dynamic(move || {
+            saved.get().then(|| {
+                button(tr(locale, "フォームを削除", "Delete form"), delete).class("kfe-danger")
+            })
+        });
+    let confirm = move || {
+        confirming_delete.get().then(|| {
+            el("p")
+                .class("kfe-confirm")
+                .attr("role", "alert")
+                .text(tr(
+                    locale,
+                    "本当に削除しますか？ 埋め込んだページではフォームが表示されなくなります。",
+                    "Delete it? Pages that embed it will no longer show the form.",
+                ))
+                .child(
+                    button(tr(locale, "削除する", "Delete"), delete)
+                        .id("kfe-delete-confirm")
+                        .class("kfe-danger"),
+                )
+                .child(button(tr(locale, "やめる", "Cancel"), move |_| {
+                    confirming_delete.set(false)
+                }))
+        })
     };
-    let csp = move || ctx.state.with(|s| s.csp(&relay));
-    view! {
-        <section class="kfe-actions" aria-labelledby="kfe-actions-h">
-            <h3 id="kfe-actions-h">{tr(locale, "保存と公開", "Save and publish")}</h3>
-            <p class="kfe-row">
-                <button type="button" class="kfe-primary" on:click=save>{tr(locale, "保存", "Save")}</button>
-                <button type="button" on:click=test_send disabled=move || !can_test()>{tr(locale, "kintone にテスト送信", "Test send to kintone")}</button>
-                {move || ctx.state.with(|s| s.dirty).then(|| view! {
-                    <span class="kfe-unsaved" role="status">{tr(locale, "未保存の変更があります", "Unsaved changes")}</span>
-                })}
-                {move || saved().then(|| view! {
-                    <button type="button" class="kfe-danger" on:click=delete>{tr(locale, "フォームを削除", "Delete form")}</button>
-                })}
-            </p>
-            <p class="kfe-help">{tr(locale,
-                "テスト送信は、保存済みのフォームで、プレビューから送信した値を kintone に 1 件送ります。",
-                "A test send sends the values last sent from the preview to kintone as one record, with the saved form.")}</p>
-            {move || confirming_delete.get().then(|| view! {
-                <p class="kfe-confirm" role="alert">
-                    {tr(locale, "本当に削除しますか？ 埋め込んだページではフォームが表示されなくなります。", "Delete it? Pages that embed it will no longer show the form.")}
-                    <button type="button" id="kfe-delete-confirm" class="kfe-danger" on:click=delete>{tr(locale, "削除する", "Delete")}</button>
-                    <button type="button" on:click=move |_| confirming_delete.set(false)>{tr(locale, "やめる", "Cancel")}</button>
-                </p>
-            })}
-            {move || ctx.answer.get().map(|answer| view! {
-                <h4>{tr(locale, "kintone の応答", "kintone's answer")}</h4>
-                <pre class="kfe-answer">{answer}</pre>
-            })}
-            {move || saved().then(|| view! {
-                <label for="kfe-snippet">{tr(locale, "サイトに貼り付けるコード", "Code to paste into the site")}</label>
-                <textarea id="kfe-snippet" readonly rows="3" prop:value=snippet.clone()></textarea>
-                <p class="kfe-row">
-                    <button type="button" on:click={
-                        let snippet = snippet.clone();
-                        move |_| copy(ctx, &snippet())
-                    }>{tr(locale, "コードをコピー", "Copy the code")}</button>
-                </p>
-                <label for="kfe-csp">{tr(locale, "Content-Security-Policy に加える指定", "What the Content-Security-Policy needs")}</label>
-                <textarea id="kfe-csp" readonly rows="2" prop:value=csp.clone()></textarea>
-            })}
-        </section>
-    }
+    let answer = move || {
+        ctx.answer
+            .get()
+            .map(|answer| {
+                [
+                    el("h4").text(tr(locale, "kintone の応答", "kintone's answer")),
+                    el("pre").class("kfe-answer").text(&answer),
+                ]
+            })
+            .into_iter()
+            .flatten()
+    };
+    let published = move || {
+        if !saved.get() {
+            return Vec::new();
+        }
+        let snippet = {
+            let relay = relay.clone();
+            move || ctx.state.with(|s| s.snippet(&relay))
+        };
+        let csp = {
+            let relay = relay.clone();
+            move || ctx.state.with(|s| s.csp(&relay))
+        };
+        let copied = snippet.clone();
+        vec![
+            label(
+                "kfe-snippet",
+                tr(locale, "サイトに貼り付けるコード", "Code to paste into the site"),
+            ),
+            el("textarea")
+                .id("kfe-snippet")
+                .attr("readonly", "")
+                .attr("rows", "3")
+                .value_with(snippet),
+            el("p")
+                .class("kfe-row")
+                .child(button(tr(locale, "コードをコピー", "Copy the code"), move |_| {
+                    copy(ctx, &copied())
+                })),
+            label(
+                "kfe-csp",
+                tr(
+                    locale,
+                    "Content-Security-Policy に加える指定",
+                    "What the Content-Security-Policy needs",
+                ),
+            ),
+            el("textarea").id("kfe-csp").attr("readonly", "").attr("rows", "2").value_with(csp),
+        ]
+    };
+    el("section")
+        .class("kfe-actions")
+        .attr("aria-labelledby", "kfe-actions-h")
+        .child(el("h3").id("kfe-actions-h").text(tr(locale, "保存と公開", "Save and publish")))
+        .child(buttons)
+        .child(el("p").class("kfe-help").text(tr(
+            locale,
+            "テスト送信は、保存済みのフォームで、プレビューから送信した値を kintone に 1 件送ります。",
+            "A test send sends the values last sent from the preview to kintone as one record, with the saved form.",
+        )))
+        .dynamic(confirm)
+        .dynamic(answer)
+        .dynamic(published)
 }

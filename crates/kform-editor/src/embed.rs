@@ -87,10 +87,10 @@ pub fn mount(
     let form = form.filter(|id| !id.is_empty());
     let container = kform_dom::shadow_container(&host, STYLE)?;
     let preview = Preview(preview);
-    let handle = leptos::mount::mount_to(container.clone(), move || {
+    let owner = crate::view::mount(&container, move || {
         crate::app::editor(admin, form, locale, host, preview)
     });
-    Ok(EditorHandle(kform_dom::Mounted::new(handle, container)))
+    Ok(EditorHandle(kform_dom::Mounted::new(owner, container)))
 }
 
 pub(crate) use kform_dom::emit;

@@ -14,5 +14,6 @@ pub mod state;
 mod api;
 mod app;
 pub mod embed;
+mod view;
 
 pub use embed::{EditorHandle, mount};
