@@ -39,22 +39,23 @@ pub fn shadow_container(host: &HtmlElement, css: &str) -> Result<HtmlElement, Js
     Ok(container)
 }
 
-/// What is mounted in a host element: Leptos's handle for the view and the container it
-/// renders into. The front ends' JavaScript handles (`FormHandle`, `EditorHandle`) wrap it.
+/// What is mounted in a host element: what owns the rendering (Leptos's unmount handle for the
+/// widget, the reactive owner for the editor) and the container it renders into. The front
+/// ends' JavaScript handles (`FormHandle`, `EditorHandle`) wrap it.
 pub struct Mounted {
     view: Option<Box<dyn Any>>,
     container: Option<HtmlElement>,
 }
 
 impl Mounted {
-    /// `view` (Leptos's unmount handle) rendered into `container`.
+    /// `view` (what owns the rendering; dropping it disposes of it) rendered into `container`.
     pub fn new(view: impl Any, container: HtmlElement) -> Self {
         Self { view: Some(Box::new(view)), container: Some(container) }
     }
 
     /// Removes the rendering and its reactive state from the page; a second call does nothing.
     pub fn unmount(&mut self) {
-        // Dropping Leptos's unmount handle removes the view and disposes its reactive state.
+        // Dropping the owner of the rendering disposes of its reactive state.
         self.view.take();
         if let Some(container) = self.container.take() {
             container.remove();

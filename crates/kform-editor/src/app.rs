@@ -668,7 +668,7 @@ fn item_settings(ctx: Ctx, index: usize) -> El {
             .get()
             .into_iter()
             .filter(|issue| issue.item == Some(index))
-            .map(|issue| issue_line(locale, &issue, String::new()))
+            .map(|issue| issue_line(locale, &issue, ""))
             .collect::<Vec<_>>()
     };
     let hint = move |ev: Event| {
@@ -1048,9 +1048,9 @@ fn form_settings(ctx: Ctx) -> Vec<El> {
 }
 
 /// One lint problem: where (`place`), what, and the fix.
-fn issue_line(locale: Locale, issue: &LintIssue, place: String) -> El {
+fn issue_line(locale: Locale, issue: &LintIssue, place: &str) -> El {
     el("li")
-        .text(&place)
+        .text(place)
         .text(&issue.message(locale))
         .text(" ")
         .child(el("span").class("kfe-fix").text(&issue.fix(locale)))
@@ -1075,7 +1075,7 @@ fn lint_view(ctx: Ctx) -> El {
             Some(index) => format!("{} {}: ", tr(locale, "項目", "Item"), index + 1),
             None => String::new(),
         };
-        issue_line(locale, issue, place)
+        issue_line(locale, issue, &place)
     });
     section.child(el("ul").class("kfe-issues").children(lines))
 }

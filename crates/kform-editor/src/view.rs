@@ -75,7 +75,8 @@ impl El {
 
     /// Appends `child`.
     pub(crate) fn child(self, child: El) -> El {
-        let _ = self.0.append_child(&child.0);
+        let El(child) = child;
+        let _ = self.0.append_child(&child);
         self
     }
 
@@ -255,3 +256,7 @@ pub(crate) fn mount(container: &Element, root: impl FnOnce() -> El) -> Owner {
     let _ = container.append_child(&element);
     owner
 }
+
+#[cfg(all(test, target_arch = "wasm32"))]
+#[expect(clippy::unwrap_used, reason = "a failed step should fail the test loudly")]
+mod tests;

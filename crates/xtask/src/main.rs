@@ -126,7 +126,16 @@ fn test(root: &Path) -> Result<()> {
     step("wasm tests in headless Chromium", || {
         let mut command = Command::new("cargo");
         command
-            .args(["test", "--locked", "-p", "kform-widget", "--target", build::WASM_TARGET])
+            .args([
+                "test",
+                "--locked",
+                "-p",
+                "kform-widget",
+                "-p",
+                "kform-editor",
+                "--target",
+                build::WASM_TARGET,
+            ])
             .env("CHROMEDRIVER", setup::CHROMEDRIVER)
             .env("CARGO_TARGET_WASM32_UNKNOWN_UNKNOWN_RUNNER", tools.test_runner());
         status(command)
