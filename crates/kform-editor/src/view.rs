@@ -2,10 +2,11 @@
 //! Leptos's reactive graph (signals, memos, render effects and owners).
 //!
 //! Leptos's `view!` compiles every element tree to its own types with their own build, rebuild
-//! and mount code; for the editor's many screens that came to most of its bundle. Here every
-//! element goes through the same few non-generic functions, and each reactive part is one boxed
-//! closure run by a [`RenderEffect`]: a binding sets one property when the signals it reads
-//! change, and a region ([`El::dynamic`]) builds its elements again.
+//! and mount code; for the editor's screens that came to about 35 KB brotli, a fifth of its
+//! bundle. Here every element goes through the same few non-generic functions, and each
+//! reactive part is one boxed closure run by a [`RenderEffect`]: a binding sets one property
+//! when the signals it reads change, and a region ([`El::dynamic`]) builds its elements again
+//! (it does not patch them in place, so a region must not read what its own inputs edit).
 //!
 //! Lifetimes follow Leptos's owners. Everything a region builds (its effects, its event
 //! listeners, the signals its components create) belongs to the region's effect, which disposes
