@@ -184,6 +184,22 @@ fn option(value: &str, text: &str) -> El {
     el("option").attr("value", value).text(text)
 }
 
+/// A text `<input>` `id`.
+fn text_input(id: &str) -> El {
+    el("input").id(id).attr("type", "text")
+}
+
+/// A `<select>` whose first option, `none`, has the value "", then `options` as (value, text);
+/// both the options and the value follow signals.
+fn choice(
+    id: &str,
+    none: &str,
+    options: impl Fn() -> Vec<(String, String)> + 'static,
+    value: impl Fn() -> String + 'static,
+) -> El {
+    el("select").id(id).child(option("", none)).options_with(options, value)
+}
+
 /// A checkbox (`input`, its type set) and its label, side by side.
 fn checkbox(id: &str, text: &str, input: El) -> El {
     el("span").class("kfe-check").child(input.id(id)).child(label(id, text))
@@ -279,9 +295,7 @@ fn start(ctx: Ctx) -> El {
             tr(locale, "フォーム ID（英数字、- と _）", "Form id (letters, digits, - and _)"),
         ))
         .child(
-            el("input")
-                .id("kfe-id")
-                .attr("type", "text")
+            text_input("kfe-id")
                 .attr("autocomplete", "off")
                 .value_with(move || id.get())
                 .on("input", move |ev| id.set(target_value(&ev))),
@@ -567,17 +581,17 @@ fn add_more(ctx: Ctx) -> [El; 2] {
         )))
         .child(label("kfe-hidden-field", tr(locale, "フィールド", "Field")))
         .child(
-            el("select")
-                .id("kfe-hidden-field")
-                .child(option("", tr(locale, "選択してください", "Choose")))
-                .options_with(candidates, move || code.get())
-                .on("change", move |ev| code.set(target_value(&ev))),
+            choice(
+                "kfe-hidden-field",
+                tr(locale, "選択してください", "Choose"),
+                candidates,
+                move || code.get(),
+            )
+            .on("change", move |ev| code.set(target_value(&ev))),
         )
         .child(label("kfe-hidden-value", tr(locale, "送る値", "Value sent")))
         .child(
-            el("input")
-                .id("kfe-hidden-value")
-                .attr("type", "text")
+            text_input("kfe-hidden-value")
                 .value_with(move || value.get())
                 .on("input", move |ev| value.set(target_value(&ev))),
         )
@@ -595,19 +609,22 @@ fn add_more(ctx: Ctx) -> [El; 2] {
     ]
 }
 
+/// An item's text setting: its input's id, its label, its current value and its edit.
+type TextSetting = (&'static str, &'static str, fn(&FormItem) -> String, fn(String) -> Edit);
+
 /// A labelled text input bound to one item edit.
 fn text_setting(
     ctx: Ctx,
     index: usize,
-    id: &'static str,
-    text: &'static str,
+    id: &str,
+    text: &str,
     current: fn(&FormItem) -> String,
     edit: fn(String) -> Edit,
 ) -> [El; 2] {
     let value = move || ctx.state.with(|s| s.items().get(index).map(current).unwrap_or_default());
     [
         label(id, text),
-        el("input").id(id).attr("type", "text").value_with(value).on("change", move |ev| {
+        text_input(id).value_with(value).on("change", move |ev| {
             ctx.state.update(|s| s.edit(index, edit(target_value(&ev))));
         }),
     ]
@@ -717,60 +734,54 @@ fn item_settings(ctx: Ctx, index: usize) -> El {
         section = section
             .child(label("kfe-s-field", tr(locale, "kintone のフィールド", "kintone field")))
             .child(
-                el("select")
-                    .id("kfe-s-field")
-                    .child(option(
-                        "",
-                        tr(locale, "なし（見出し・説明）", "None (a heading or a note)"),
-                    ))
-                    .options_with(mapping, mapped)
-                    .on("change", on_map),
+                choice(
+                    "kfe-s-field",
+                    tr(locale, "なし（見出し・説明）", "None (a heading or a note)"),
+                    mapping,
+                    mapped,
+                )
+                .on("change", on_map),
             );
     }
-    section = section
-        .children(text_setting(
-            ctx,
-            index,
+    // The text settings: (id, label, current value, edit); a hidden item sends a fixed value
+    // instead of showing a placeholder and an initial value.
+    let mut texts: Vec<TextSetting> = vec![
+        (
             "kfe-s-label",
             tr(locale, "ラベル（空欄で kintone のラベル）", "Label (empty: kintone's)"),
             |i| i.label.clone().unwrap_or_default(),
             Edit::Label,
-        ))
-        .children(text_setting(
-            ctx,
-            index,
+        ),
+        (
             "kfe-s-help",
             tr(locale, "説明", "Help text"),
             |i| i.help.clone().unwrap_or_default(),
             Edit::Help,
-        ));
+        ),
+    ];
     if hidden {
-        section = section.children(text_setting(
-            ctx,
-            index,
+        texts.push((
             "kfe-s-hidden",
             tr(locale, "送る固定値", "Fixed value sent"),
             |i| value_text(i.hidden.as_ref()),
             Edit::Hidden,
         ));
     } else {
-        section = section
-            .children(text_setting(
-                ctx,
-                index,
-                "kfe-s-placeholder",
-                tr(locale, "プレースホルダー", "Placeholder"),
-                |i| i.placeholder.clone().unwrap_or_default(),
-                Edit::Placeholder,
-            ))
-            .children(text_setting(
-                ctx,
-                index,
-                "kfe-s-initial",
-                tr(locale, "初期値", "Initial value"),
-                |i| value_text(i.initial.as_ref()),
-                Edit::Initial,
-            ));
+        texts.push((
+            "kfe-s-placeholder",
+            tr(locale, "プレースホルダー", "Placeholder"),
+            |i| i.placeholder.clone().unwrap_or_default(),
+            Edit::Placeholder,
+        ));
+        texts.push((
+            "kfe-s-initial",
+            tr(locale, "初期値", "Initial value"),
+            |i| value_text(i.initial.as_ref()),
+            Edit::Initial,
+        ));
+    }
+    for (id, text, current, edit) in texts {
+        section = section.children(text_setting(ctx, index, id, text, current, edit));
     }
     if is_text {
         let hints = [
@@ -842,28 +853,29 @@ fn item_settings(ctx: Ctx, index: usize) -> El {
                 .child(el("legend").text(tr(locale, "表示する条件", "Show only when")))
                 .child(label("kfe-s-if-field", tr(locale, "項目", "Item")))
                 .child(
-                    el("select")
-                        .id("kfe-s-if-field")
-                        .child(option("", tr(locale, "常に表示", "Always shown")))
-                        .options_with(condition_fields, move || condition_field.get())
-                        .on("change", move |ev| {
-                            condition_field.set(target_value(&ev));
-                            set_condition();
-                        }),
+                    choice(
+                        "kfe-s-if-field",
+                        tr(locale, "常に表示", "Always shown"),
+                        condition_fields,
+                        move || condition_field.get(),
+                    )
+                    .on("change", move |ev| {
+                        condition_field.set(target_value(&ev));
+                        set_condition();
+                    }),
                 )
                 .child(label(
                     "kfe-s-if-values",
                     tr(locale, "が次のいずれか（カンマ区切り）", "is one of (comma-separated)"),
                 ))
                 .child(
-                    el("input")
-                        .id("kfe-s-if-values")
-                        .attr("type", "text")
-                        .value_with(move || condition_values.get())
-                        .on("change", move |ev| {
+                    text_input("kfe-s-if-values").value_with(move || condition_values.get()).on(
+                        "change",
+                        move |ev| {
                             condition_values.set(target_value(&ev));
                             set_condition();
-                        }),
+                        },
+                    ),
                 ),
         );
     }
@@ -926,10 +938,7 @@ fn form_settings(ctx: Ctx) -> Vec<El> {
     // A select of the app's unique fields (or none), for the update key or the idempotency field.
     let key_select =
         |id: &str, current: fn(&Draft) -> String, candidates, edit: fn(String) -> FormEdit| {
-            el("select")
-                .id(id)
-                .child(option("", tr(locale, "なし", "None")))
-                .options_with(keys(candidates), spec_text(current))
+            choice(id, tr(locale, "なし", "None"), keys(candidates), spec_text(current))
                 .on("change", move |ev| set(edit(target_value(&ev))))
         };
     let check = |id: &str, text: &str, get: fn(&Draft) -> bool, edit: fn(bool) -> FormEdit| {
@@ -965,11 +974,7 @@ fn form_settings(ctx: Ctx) -> Vec<El> {
                 "Message after sending (empty: the default)",
             ),
         ),
-        el("input")
-            .id("kfe-f-message")
-            .attr("type", "text")
-            .value_with(success_text)
-            .on("change", on_message),
+        text_input("kfe-f-message").value_with(success_text).on("change", on_message),
         label(
             "kfe-f-redirect",
             tr(locale, "または送信後に移動する URL", "Or go to this address after sending"),

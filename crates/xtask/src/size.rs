@@ -73,11 +73,12 @@ pub(crate) fn report(dir: &Path, files: &[&str], limits: &Limits) -> Result<()> 
         eprintln!("xtask:   {name:<24} {:>10} {:>10} {:>10}", sizes[0], sizes[1], sizes[2]);
     }
     eprintln!("xtask:   {:<24} {:>10} {:>10} {:>10}", "total", total[0], total[1], total[2]);
+    let ratio = total[2] as f64 / target as f64;
+    let verdict = if total[2] <= target { "within it" } else { "over" };
     let over = format!(
-        "xtask:   brotli total {:.1} KB: target {:.0} KB ({:.2}× over)",
+        "xtask:   brotli total {:.1} KB: target {:.0} KB ({ratio:.2}×, {verdict})",
         total[2] as f64 / 1e3,
         target as f64 / 1e3,
-        total[2] as f64 / target as f64,
     );
     match budget {
         Some(budget) => eprintln!("{over}, budget {:.0} KB", budget as f64 / 1e3),
