@@ -2,7 +2,7 @@
 //! Leptos's reactive graph (signals, memos, render effects and owners).
 //!
 //! Leptos's `view!` compiles every element tree to its own types with their own build, rebuild
-//! and mount code; for the editor's screens that came to about 35 KB brotli, a fifth of its
+//! and mount code; for the editor's screens that came to about 34 KB brotli, a fifth of its
 //! bundle. Here every element goes through the same few non-generic functions, and each
 //! reactive part is one boxed closure run by a [`RenderEffect`]: a binding sets one property
 //! when the signals it reads change, and a region ([`El::dynamic`]) builds its elements again
