@@ -143,7 +143,8 @@ impl El {
         self.bind_attr(name, Box::new(move || on().then(String::new)))
     }
 
-    /// Keeps an `<input>`'s or `<textarea>`'s value what `value` says.
+    /// Keeps an `<input>`'s, `<textarea>`'s or `<select>`'s value what `value` says (a select's
+    /// options must exist first: see [`El::options_with`] for options that change).
     pub(crate) fn value_with(self, value: impl Fn() -> String + 'static) -> El {
         self.bind_value(Box::new(value))
     }
@@ -152,7 +153,7 @@ impl El {
         let element = self.0.clone();
         bind(Box::new(move || {
             let value = value();
-            // `<input>` and `<textarea>` both have a `value` property.
+            // `<input>`, `<textarea>` and `<select>` all have a `value` property.
             let _ = js_sys::Reflect::set(&element, &"value".into(), &value.into());
         }));
         self
