@@ -51,6 +51,8 @@ struct Ctx {
     drift: RwSignal<Option<Value>>,
     /// The form's lint problems, computed once per change for every view that lists them.
     lint: Memo<Vec<LintIssue>>,
+    /// Whether there are changes not saved yet; it wakes its readers only when it flips.
+    dirty: Memo<bool>,
 }
 
 impl Ctx {
@@ -110,16 +112,16 @@ pub(crate) fn editor(
         answer: RwSignal::new(None),
         drift: RwSignal::new(None),
         lint: Memo::new(move |_| state.with(EditorState::lint)),
+        dirty: Memo::new(move |_| state.with(|s| s.dirty)),
     };
     if let Some(id) = form {
         spawn_local(open_form(ctx, id));
     }
     let opened = Memo::new(move |_| ctx.state.with(|s| s.draft.is_some()));
     // The page hears when there are changes not saved yet (kform-editor.js guards leaving).
-    let dirty = Memo::new(move |_| ctx.state.with(|s| s.dirty));
     Effect::new(move |ran: Option<()>| {
         // The memo wakes this only when the flag flips; the first run says only "dirty".
-        let now = dirty.get();
+        let now = ctx.dirty.get();
         if ran.is_some() || now {
             emit(&ctx.host.get_value(), "kform-editor:change", &json!({ "dirty": now }));
         }
@@ -184,20 +186,24 @@ fn option(value: &str, text: &str) -> El {
     el("option").attr("value", value).text(text)
 }
 
-/// A text `<input>` `id`.
-fn text_input(id: &str) -> El {
-    el("input").id(id).attr("type", "text")
+/// A control with the id `id` and its label, which names it by that id.
+fn labelled(id: &str, text: &str, control: El) -> [El; 2] {
+    [label(id, text), control.id(id)]
+}
+
+/// A text `<input>`.
+fn text_input() -> El {
+    el("input").attr("type", "text")
 }
 
 /// A `<select>` whose first option, `none`, has the value "", then `options` as (value, text);
 /// both the options and the value follow signals.
 fn choice(
-    id: &str,
     none: &str,
     options: impl Fn() -> Vec<(String, String)> + 'static,
     value: impl Fn() -> String + 'static,
 ) -> El {
-    el("select").id(id).child(option("", none)).options_with(options, value)
+    el("select").child(option("", none)).options_with(options, value)
 }
 
 /// A checkbox (`input`, its type set) and its label, side by side.
@@ -272,34 +278,33 @@ fn start(ctx: Ctx) -> El {
     el("form")
         .class("kfe-start")
         .on("submit", on_submit)
-        .child(label("kfe-connection", tr(locale, "接続", "Connection")))
-        .child(
-            el("select")
-                .id("kfe-connection")
-                .options_with(connection_options, move || connection.get())
-                .on("change", move |ev| {
+        .children(labelled(
+            "kfe-connection",
+            tr(locale, "接続", "Connection"),
+            el("select").options_with(connection_options, move || connection.get()).on(
+                "change",
+                move |ev| {
                     let name = target_value(&ev);
                     connection.set(name.clone());
                     load_apps(name);
-                }),
-        )
-        .child(label("kfe-app", tr(locale, "アプリ", "App")))
-        .child(
+                },
+            ),
+        ))
+        .children(labelled(
+            "kfe-app",
+            tr(locale, "アプリ", "App"),
             el("select")
-                .id("kfe-app")
                 .options_with(app_options, move || app.get())
                 .on("change", move |ev| app.set(target_value(&ev))),
-        )
-        .child(label(
+        ))
+        .children(labelled(
             "kfe-id",
             tr(locale, "フォーム ID（英数字、- と _）", "Form id (letters, digits, - and _)"),
-        ))
-        .child(
-            text_input("kfe-id")
+            text_input()
                 .attr("autocomplete", "off")
                 .value_with(move || id.get())
                 .on("input", move |ev| id.set(target_value(&ev))),
-        )
+        ))
         .child(el("button").attr("type", "submit").class("kfe-primary").text(tr(
             locale,
             "フィールドを同期して始める",
@@ -318,6 +323,8 @@ fn panel(id: &str, heading: &str) -> El {
 /// The editing screen: fields, items, settings, lint, preview and actions.
 fn workspace(ctx: Ctx, preview: Preview) -> Vec<El> {
     let locale = ctx.locale;
+    // A region keeps its place inside an element: the drift notice and the problems each have
+    // a plain `<div>` of their own (the stylesheet styles no `div` by position).
     let drift = el("div").dynamic(move || drift_view(ctx));
     let columns = el("div")
         .class("kfe-columns")
@@ -331,10 +338,10 @@ fn workspace(ctx: Ctx, preview: Preview) -> Vec<El> {
                 .dynamic(move || ctx.selected.get().map(|index| item_settings(ctx, index)))
                 .children(add_more(ctx)),
         )
-        .child(
-            panel("kfe-form-h", tr(locale, "フォームの設定", "Form settings"))
-                .children(form_settings(ctx)),
-        );
+        .child(form_settings(
+            ctx,
+            panel("kfe-form-h", tr(locale, "フォームの設定", "Form settings")),
+        ));
     vec![
         drift,
         columns,
@@ -579,22 +586,21 @@ fn add_more(ctx: Ctx) -> [El; 2] {
             "隠し項目（どのフォームから来たかの識別など）",
             "Hidden item (e.g. which form a lead came from)",
         )))
-        .child(label("kfe-hidden-field", tr(locale, "フィールド", "Field")))
-        .child(
-            choice(
-                "kfe-hidden-field",
-                tr(locale, "選択してください", "Choose"),
-                candidates,
-                move || code.get(),
-            )
+        .children(labelled(
+            "kfe-hidden-field",
+            tr(locale, "フィールド", "Field"),
+            choice(tr(locale, "選択してください", "Choose"), candidates, move || {
+                code.get()
+            })
             .on("change", move |ev| code.set(target_value(&ev))),
-        )
-        .child(label("kfe-hidden-value", tr(locale, "送る値", "Value sent")))
-        .child(
-            text_input("kfe-hidden-value")
+        ))
+        .children(labelled(
+            "kfe-hidden-value",
+            tr(locale, "送る値", "Value sent"),
+            text_input()
                 .value_with(move || value.get())
                 .on("input", move |ev| value.set(target_value(&ev))),
-        )
+        ))
         .child(el("button").attr("type", "submit").text(tr(
             locale,
             "隠し項目を追加",
@@ -622,12 +628,10 @@ fn text_setting(
     edit: fn(String) -> Edit,
 ) -> [El; 2] {
     let value = move || ctx.state.with(|s| s.items().get(index).map(current).unwrap_or_default());
-    [
-        label(id, text),
-        text_input(id).value_with(value).on("change", move |ev| {
-            ctx.state.update(|s| s.edit(index, edit(target_value(&ev))));
-        }),
-    ]
+    let input = text_input().value_with(value).on("change", move |ev| {
+        ctx.state.update(|s| s.edit(index, edit(target_value(&ev))));
+    });
+    labelled(id, text, input)
 }
 
 /// The open item's settings.
@@ -731,17 +735,12 @@ fn item_settings(ctx: Ctx, index: usize) -> El {
         )))
         .child(el("ul").class("kfe-problems").dynamic(problems));
     if !page_break {
-        section = section
-            .child(label("kfe-s-field", tr(locale, "kintone のフィールド", "kintone field")))
-            .child(
-                choice(
-                    "kfe-s-field",
-                    tr(locale, "なし（見出し・説明）", "None (a heading or a note)"),
-                    mapping,
-                    mapped,
-                )
-                .on("change", on_map),
-            );
+        let none = tr(locale, "なし（見出し・説明）", "None (a heading or a note)");
+        section = section.children(labelled(
+            "kfe-s-field",
+            tr(locale, "kintone のフィールド", "kintone field"),
+            choice(none, mapping, mapped).on("change", on_map),
+        ));
     }
     // The text settings: (id, label, current value, edit); a hidden item sends a fixed value
     // instead of showing a placeholder and an initial value.
@@ -790,14 +789,16 @@ fn item_settings(ctx: Ctx, index: usize) -> El {
             ("url", "URL"),
             ("postal_code", tr(locale, "郵便番号", "Postal code")),
         ];
-        section = section.child(label("kfe-s-hint", tr(locale, "入力の種類", "Input hint"))).child(
-            el("select")
-                .id("kfe-s-hint")
-                .child(option("", tr(locale, "なし", "None")))
-                .children(hints.into_iter().map(|(value, text)| option(value, text)))
-                .value_with(hint_value)
-                .on("change", hint),
-        );
+        let select = el("select")
+            .child(option("", tr(locale, "なし", "None")))
+            .children(hints.into_iter().map(|(value, text)| option(value, text)))
+            .value_with(hint_value)
+            .on("change", hint);
+        section = section.children(labelled(
+            "kfe-s-hint",
+            tr(locale, "入力の種類", "Input hint"),
+            select,
+        ));
     }
     let required = el("input")
         .attr("type", "checkbox")
@@ -805,78 +806,64 @@ fn item_settings(ctx: Ctx, index: usize) -> El {
         .on("change", move |ev| {
             ctx.state.update(|s| s.edit(index, Edit::Required(target_checked(&ev))));
         });
-    section = section.child(if kintone_required {
-        checkbox(
-            "kfe-s-required",
-            tr(locale, "必須（kintone で必須のため外せません）", "Required (kintone requires it)"),
-            required.attr("disabled", ""),
-        )
+    // Required can only be tightened: a field kintone requires stays required.
+    let (text, required) = if kintone_required {
+        let text =
+            tr(locale, "必須（kintone で必須のため外せません）", "Required (kintone requires it)");
+        (text, required.attr("disabled", ""))
     } else {
-        checkbox(
-            "kfe-s-required",
-            tr(locale, "このフォームでは必須にする", "Required on this form"),
-            required,
-        )
-    });
+        (tr(locale, "このフォームでは必須にする", "Required on this form"), required)
+    };
+    section = section.child(checkbox("kfe-s-required", text, required));
     if is_file {
-        section = section
-            .child(label(
-                "kfe-s-max-files",
-                tr(
-                    locale,
-                    "添付できるファイル数（空欄で制限なし）",
-                    "Most files a visitor may attach (empty: no limit)",
-                ),
-            ))
-            .child(
-                el("input")
-                    .id("kfe-s-max-files")
-                    .attr("type", "number")
-                    .attr("min", "1")
-                    .attr("inputmode", "numeric")
-                    .value_with(move || {
-                        ctx.state
-                            .with(|s| item(s).max_files.map(|n| n.to_string()).unwrap_or_default())
-                    })
-                    .on("change", move |ev| {
-                        let max = target_value(&ev).trim().parse().ok();
-                        ctx.state.update(|s| s.edit(index, Edit::MaxFiles(max)));
-                    }),
-            );
+        let input = el("input")
+            .attr("type", "number")
+            .attr("min", "1")
+            .attr("inputmode", "numeric")
+            .value_with(move || {
+                ctx.state.with(|s| item(s).max_files.map(|n| n.to_string()).unwrap_or_default())
+            })
+            .on("change", move |ev| {
+                let max = target_value(&ev).trim().parse().ok();
+                ctx.state.update(|s| s.edit(index, Edit::MaxFiles(max)));
+            });
+        let text = tr(
+            locale,
+            "添付できるファイル数（空欄で制限なし）",
+            "Most files a visitor may attach (empty: no limit)",
+        );
+        section = section.children(labelled("kfe-s-max-files", text, input));
     }
     if !hidden && !page_break {
         let condition_fields =
             move || code_options(ctx.state.with(|s| s.show_if_candidates(index)));
+        let always = tr(locale, "常に表示", "Always shown");
         section = section.child(
             el("fieldset")
                 .class("kfe-condition")
                 .child(el("legend").text(tr(locale, "表示する条件", "Show only when")))
-                .child(label("kfe-s-if-field", tr(locale, "項目", "Item")))
-                .child(
-                    choice(
-                        "kfe-s-if-field",
-                        tr(locale, "常に表示", "Always shown"),
-                        condition_fields,
-                        move || condition_field.get(),
-                    )
-                    .on("change", move |ev| {
-                        condition_field.set(target_value(&ev));
-                        set_condition();
-                    }),
-                )
-                .child(label(
+                .children(labelled(
+                    "kfe-s-if-field",
+                    tr(locale, "項目", "Item"),
+                    choice(always, condition_fields, move || condition_field.get()).on(
+                        "change",
+                        move |ev| {
+                            condition_field.set(target_value(&ev));
+                            set_condition();
+                        },
+                    ),
+                ))
+                .children(labelled(
                     "kfe-s-if-values",
                     tr(locale, "が次のいずれか（カンマ区切り）", "is one of (comma-separated)"),
-                ))
-                .child(
-                    text_input("kfe-s-if-values").value_with(move || condition_values.get()).on(
+                    text_input().value_with(move || condition_values.get()).on(
                         "change",
                         move |ev| {
                             condition_values.set(target_value(&ev));
                             set_condition();
                         },
                     ),
-                ),
+                )),
         );
     }
     if !options.is_empty() {
@@ -897,16 +884,15 @@ fn item_settings(ctx: Ctx, index: usize) -> El {
     }))
 }
 
-/// The form's own settings.
-fn form_settings(ctx: Ctx) -> Vec<El> {
+/// The form's own settings, added to `panel`.
+fn form_settings(ctx: Ctx, panel: El) -> El {
     let locale = ctx.locale;
-    let draft = move |s: &EditorState| s.draft.clone();
     let spec_text = move |f: fn(&Draft) -> String| {
-        move || ctx.state.with(|s| draft(s).map(|d| f(&d)).unwrap_or_default())
+        move || ctx.state.with(|s| s.draft.as_ref().map(f).unwrap_or_default())
     };
     let set = move |edit: FormEdit| ctx.state.update(|s| s.edit_form(edit));
     let flag = move |get: fn(&Draft) -> bool| {
-        move || ctx.state.with(|s| draft(s).is_some_and(|d| get(&d)))
+        move || ctx.state.with(|s| s.draft.as_ref().is_some_and(get))
     };
     let success_text = spec_text(|d| match &d.spec.on_success {
         OnSuccess::Message(text) => text.clone(),
@@ -932,15 +918,14 @@ fn form_settings(ctx: Ctx) -> Vec<El> {
             OnSuccess::Redirect(url.trim().to_owned())
         }));
     };
-    let keys = move |candidates: fn(&EditorState) -> Vec<String>| {
-        move || code_options(ctx.state.with(candidates))
-    };
     // A select of the app's unique fields (or none), for the update key or the idempotency field.
-    let key_select =
-        |id: &str, current: fn(&Draft) -> String, candidates, edit: fn(String) -> FormEdit| {
-            choice(id, tr(locale, "なし", "None"), keys(candidates), spec_text(current))
-                .on("change", move |ev| set(edit(target_value(&ev))))
-        };
+    let key_select = |current: fn(&Draft) -> String,
+                      candidates: fn(&EditorState) -> Vec<String>,
+                      edit: fn(String) -> FormEdit| {
+        let options = move || code_options(ctx.state.with(candidates));
+        choice(tr(locale, "なし", "None"), options, spec_text(current))
+            .on("change", move |ev| set(edit(target_value(&ev))))
+    };
     let check = |id: &str, text: &str, get: fn(&Draft) -> bool, edit: fn(bool) -> FormEdit| {
         let input = el("input")
             .attr("type", "checkbox")
@@ -948,98 +933,93 @@ fn form_settings(ctx: Ctx) -> Vec<El> {
             .on("change", move |ev| set(edit(target_checked(&ev))));
         checkbox(id, text, input)
     };
-    vec![
-        el("p")
-            .class("kfe-form-id")
-            .text(tr(locale, "フォーム ID", "Form id"))
-            .text(" ")
-            .child(el("code").text_with(spec_text(|d| d.spec.id.0.clone()))),
-        label("kfe-f-lang", tr(locale, "言語", "Language")),
-        el("select")
-            .id("kfe-f-lang")
-            .child(option("ja", "日本語"))
-            .child(option("en", "English"))
-            .value_with(spec_text(|d| {
-                if d.spec.default_lang == Locale::En { "en".into() } else { "ja".into() }
-            }))
-            .on("change", move |ev| {
-                let lang = if target_value(&ev) == "en" { Locale::En } else { Locale::Ja };
-                set(FormEdit::Lang(lang));
-            }),
-        label(
+    let lang = el("select")
+        .child(option("ja", "日本語"))
+        .child(option("en", "English"))
+        .value_with(spec_text(|d| {
+            if d.spec.default_lang == Locale::En { "en".into() } else { "ja".into() }
+        }))
+        .on("change", move |ev| {
+            let lang = if target_value(&ev) == "en" { Locale::En } else { Locale::Ja };
+            set(FormEdit::Lang(lang));
+        });
+    panel
+        .child(
+            el("p")
+                .class("kfe-form-id")
+                .text(tr(locale, "フォーム ID", "Form id"))
+                .text(" ")
+                .child(el("code").text_with(spec_text(|d| d.spec.id.0.clone()))),
+        )
+        .children(labelled("kfe-f-lang", tr(locale, "言語", "Language"), lang))
+        .children(labelled(
             "kfe-f-message",
             tr(
                 locale,
                 "送信後のメッセージ（空欄で標準）",
                 "Message after sending (empty: the default)",
             ),
-        ),
-        text_input("kfe-f-message").value_with(success_text).on("change", on_message),
-        label(
+            text_input().value_with(success_text).on("change", on_message),
+        ))
+        .children(labelled(
             "kfe-f-redirect",
             tr(locale, "または送信後に移動する URL", "Or go to this address after sending"),
-        ),
-        el("input")
-            .id("kfe-f-redirect")
-            .attr("type", "url")
-            .value_with(redirect_text)
-            .on("change", on_redirect),
-        label(
+            el("input").attr("type", "url").value_with(redirect_text).on("change", on_redirect),
+        ))
+        .children(labelled(
             "kfe-f-origins",
             tr(
                 locale,
                 "埋め込みを許可するサイト（1 行に 1 つ、例 https://www.example.com）",
                 "Sites allowed to embed it (one per line, e.g. https://www.example.com)",
             ),
-        ),
-        el("textarea")
-            .id("kfe-f-origins")
-            .attr("rows", "3")
-            .value_with(spec_text(|d| d.allowed_origins.join("\n")))
-            .on("change", move |ev| set(FormEdit::Origins(target_value(&ev)))),
-        label(
+            el("textarea")
+                .attr("rows", "3")
+                .value_with(spec_text(|d| d.allowed_origins.join("\n")))
+                .on("change", move |ev| set(FormEdit::Origins(target_value(&ev)))),
+        ))
+        .children(labelled(
             "kfe-f-update",
             tr(
                 locale,
                 "更新キー（一致するレコードを更新）",
                 "Update key (update the matching record)",
             ),
-        ),
-        key_select(
-            "kfe-f-update",
-            |d| d.spec.update_key.as_ref().map(|c| c.as_str().to_owned()).unwrap_or_default(),
-            EditorState::update_key_candidates,
-            |code| FormEdit::UpdateKey(Some(code)),
-        ),
-        label(
+            key_select(
+                |d| d.spec.update_key.as_ref().map(|c| c.as_str().to_owned()).unwrap_or_default(),
+                EditorState::update_key_candidates,
+                |code| FormEdit::UpdateKey(Some(code)),
+            ),
+        ))
+        .children(labelled(
             "kfe-f-idem",
             tr(
                 locale,
                 "送信 ID を記録する重複禁止フィールド",
                 "Unique field that records each submission's id",
             ),
-        ),
-        key_select(
-            "kfe-f-idem",
-            |d| {
-                d.spec.idempotency_field.as_ref().map(|c| c.as_str().to_owned()).unwrap_or_default()
-            },
-            EditorState::idempotency_candidates,
-            |code| FormEdit::IdempotencyField(Some(code)),
-        ),
-        check(
+            key_select(
+                |d| {
+                    let code = d.spec.idempotency_field.as_ref();
+                    code.map(|c| c.as_str().to_owned()).unwrap_or_default()
+                },
+                EditorState::idempotency_candidates,
+                |code| FormEdit::IdempotencyField(Some(code)),
+            ),
+        ))
+        .child(check(
             "kfe-f-confirm",
             tr(locale, "送信前に確認画面を出す", "Show a confirmation screen"),
             |d| d.spec.confirm,
             FormEdit::Confirm,
-        ),
-        check(
+        ))
+        .child(check(
             "kfe-f-captcha",
             tr(locale, "スパム対策の確認（captcha）", "Spam check (captcha)"),
             |d| d.captcha,
             FormEdit::Captcha,
-        ),
-        check(
+        ))
+        .child(check(
             "kfe-f-test",
             tr(
                 locale,
@@ -1048,8 +1028,7 @@ fn form_settings(ctx: Ctx) -> Vec<El> {
             ),
             |d| d.spec.test_mode,
             FormEdit::TestMode,
-        ),
-    ]
+        ))
 }
 
 /// One lint problem: where (`place`), what, and the fix.
@@ -1202,10 +1181,9 @@ fn actions(ctx: Ctx) -> El {
             }
         });
     };
-    // Memos, so the parts that follow them are built again only when they flip.
+    // A memo, so the parts that follow it are built again only when it flips.
     let saved = Memo::new(move |_| ctx.state.with(|s| s.saved));
-    let dirty = Memo::new(move |_| ctx.state.with(|s| s.dirty));
-    let can_test = move || saved.get() && !dirty.get() && ctx.tried.get().is_some();
+    let can_test = move || saved.get() && !ctx.dirty.get() && ctx.tried.get().is_some();
     let relay = ctx.admin.with_value(|admin| admin.relay.clone());
     let buttons = el("p")
         .class("kfe-row")
@@ -1221,7 +1199,7 @@ fn actions(ctx: Ctx) -> El {
                 .flag_with("disabled", move || !can_test()),
         )
         .dynamic(move || {
-            dirty.get().then(|| {
+            ctx.dirty.get().then(|| {
                 el("span").class("kfe-unsaved").attr("role", "status").text(tr(
                     locale,
                     "未保存の変更があります",
@@ -1279,31 +1257,27 @@ fn actions(ctx: Ctx) -> El {
             move || ctx.state.with(|s| s.csp(&relay))
         };
         let copied = snippet.clone();
-        vec![
-            label(
-                "kfe-snippet",
-                tr(locale, "サイトに貼り付けるコード", "Code to paste into the site"),
+        let shown = |rows: &str| el("textarea").attr("readonly", "").attr("rows", rows);
+        let [snippet_label, snippet_box] = labelled(
+            "kfe-snippet",
+            tr(locale, "サイトに貼り付けるコード", "Code to paste into the site"),
+            shown("3").value_with(snippet),
+        );
+        let [csp_label, csp_box] = labelled(
+            "kfe-csp",
+            tr(
+                locale,
+                "Content-Security-Policy に加える指定",
+                "What the Content-Security-Policy needs",
             ),
-            el("textarea")
-                .id("kfe-snippet")
-                .attr("readonly", "")
-                .attr("rows", "3")
-                .value_with(snippet),
-            el("p")
-                .class("kfe-row")
-                .child(button(tr(locale, "コードをコピー", "Copy the code"), move |_| {
-                    copy(ctx, &copied())
-                })),
-            label(
-                "kfe-csp",
-                tr(
-                    locale,
-                    "Content-Security-Policy に加える指定",
-                    "What the Content-Security-Policy needs",
-                ),
-            ),
-            el("textarea").id("kfe-csp").attr("readonly", "").attr("rows", "2").value_with(csp),
-        ]
+            shown("2").value_with(csp),
+        );
+        let copy_row = el("p")
+            .class("kfe-row")
+            .child(button(tr(locale, "コードをコピー", "Copy the code"), move |_| {
+                copy(ctx, &copied())
+            }));
+        vec![snippet_label, snippet_box, copy_row, csp_label, csp_box]
     };
     el("section")
         .class("kfe-actions")
