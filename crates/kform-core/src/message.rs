@@ -194,6 +194,10 @@ pub enum Text {
     SolveCaptcha,
     /// Shown when the captcha's answer was refused.
     CaptchaFailed,
+    /// Shown where a form's captcha would be when no script runs to show it.
+    NeedsScript,
+    /// Shown on a page that could not be sent because the form changed meanwhile.
+    FormChanged,
 }
 
 impl Text {
@@ -259,6 +263,14 @@ impl Text {
             (Self::CaptchaFailed, En) => {
                 "The check that you are not a robot failed. Please complete it again and send."
             }
+            (Self::NeedsScript, Ja) => {
+                "このフォームの送信には、ロボットでないことの確認のため JavaScript が必要です。"
+            }
+            (Self::NeedsScript, En) => {
+                "Sending this form needs JavaScript, for the check that you are not a robot."
+            }
+            (Self::FormChanged, Ja) => "フォームが変更されました。内容を確認して再度送信してください。",
+            (Self::FormChanged, En) => "The form has changed. Please check it and send it again.",
         }
     }
 }

@@ -15,6 +15,6 @@ mod browser;
 mod captcha;
 pub mod embed;
 mod fields;
-pub mod state;
+pub use kform_view::state;
 
 pub use embed::{FormHandle, mount, mount_descriptor};

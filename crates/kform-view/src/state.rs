@@ -54,6 +54,9 @@ pub struct FormState {
     page_tried: bool,
     /// Whether the answers are shown for checking before they are sent.
     confirming: bool,
+    /// Whether every page is shown at once, with no confirmation screen (the basic layout:
+    /// nothing runs in the browser to move between pages).
+    one_page: bool,
     report: Report,
     server_report: Report,
     submission_id: Option<String>,
@@ -125,6 +128,7 @@ impl FormState {
             page: 0,
             page_tried: false,
             confirming: false,
+            one_page: false,
             report: Report::default(),
             server_report: Report::default(),
             submission_id: None,
@@ -419,7 +423,8 @@ impl FormState {
         let mut list: Vec<(Slot, String, String)> = Vec::new();
         for issue in self.report.issues().iter().chain(self.server_report.issues()) {
             let Some(slot) = Slot::of_issue(issue) else { continue };
-            if self.page_of_slot(&slot) != Some(self.page) {
+            let page = self.page_of_slot(&slot);
+            if page.is_none() || (!self.one_page && page != Some(self.page)) {
                 continue;
             }
             let Some(label) = self.label_of(&slot) else { continue };
@@ -569,6 +574,12 @@ impl FormState {
         self.descriptor.captcha.is_some() && self.captcha_token.is_none()
     }
 
+    /// Sets the submission's id, as a plain form's post carried it (a post sent again is the
+    /// same submission); `None` leaves a new one to be made when it is sent.
+    pub fn set_submission_id(&mut self, id: Option<String>) {
+        self.submission_id = id;
+    }
+
     /// Keeps the relay's render token, sent back with the submission (spam protection).
     pub fn set_render_token(&mut self, token: Option<String>) {
         self.render_token = token;
@@ -586,7 +597,27 @@ impl FormState {
 
     /// Whether item `index` is on the page shown.
     pub fn item_on_page(&self, index: usize) -> bool {
-        self.descriptor.form.page_of(index) == self.page
+        self.one_page || self.descriptor.form.page_of(index) == self.page
+    }
+
+    /// Shows every page at once and skips the confirmation screen: the basic layout, where
+    /// nothing in the browser moves between pages.
+    pub fn show_on_one_page(&mut self) {
+        self.one_page = true;
+        self.confirming = false;
+    }
+
+    /// Notes kintone's (the relay's) verdict on values sent, shown like the form's own problems
+    /// on the fields they concern; the problems are shown as after a submit.
+    pub fn refused(&mut self, report: Report) {
+        self.submit_tried = true;
+        self.server_report = report;
+        self.status = Status::Editing;
+    }
+
+    /// Shows every problem as after a refused submit.
+    pub fn reveal_problems(&mut self) {
+        self.submit_tried = true;
     }
 
     /// Whether the answers are shown for checking.
@@ -622,7 +653,7 @@ impl FormState {
 
     /// Whether the page shown is the form's last.
     fn on_last_page(&self) -> bool {
-        self.page + 1 >= self.page_count()
+        self.one_page || self.page + 1 >= self.page_count()
     }
 
     /// The pages holding a problem that stops the form, first page first.
@@ -668,7 +699,7 @@ impl FormState {
             }
             return Advance::Invalid;
         }
-        if self.descriptor.form.confirm && !self.confirming {
+        if self.descriptor.form.confirm && !self.confirming && !self.one_page {
             self.confirming = true;
             self.status = Status::Editing;
             return Advance::Confirm;

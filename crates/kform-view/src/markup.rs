@@ -1,0 +1,685 @@
+//! The form's HTML, from its state: the one definition of the visitor's form.
+//!
+//! The relay renders the whole form with [`form`] (the embedded widget's first paint, and the
+//! hosted page); the widget's WebAssembly takes that markup over in place and renders the parts
+//! that change shape (error summary, subtable rows, confirmation, thanks) with the functions
+//! below, so both always write the same elements.
+//!
+//! The markup works on its own as a plain HTML form: every input has a `name` (a field's code,
+//! or `table[row].code` for a subtable cell), the browser's own constraints (`required`,
+//! `maxlength`, `minlength`, `min`, `max`, `type`), and buttons that post (`kform_action`) to
+//! add or remove subtable rows. The relay reads such a post with [`crate::posted`].
+
+use kform_core::field::{FieldKind, LinkProtocol, LookupKey};
+use kform_core::message::Text;
+use kform_core::{Choice, Field, FormItem, InputHint, Value};
+
+use crate::html::{El, Node, el};
+use crate::state::{FormState, Slot};
+
+/// The names of a plain form's own inputs, beside the fields' codes.
+pub mod names {
+    /// The signed render token the relay issued with the form.
+    pub const RENDER_TOKEN: &str = "kform_render_token";
+    /// The submission's id, so a post sent again makes one submission.
+    pub const SUBMISSION_ID: &str = "kform_submission_id";
+    /// The visitor's offset from UTC in minutes west (JavaScript's `getTimezoneOffset()`), when
+    /// a script could tell it.
+    pub const TIME_ZONE: &str = "kform_tz";
+    /// A button's action: `add:<table>` or `remove:<table>:<row>`.
+    pub const ACTION: &str = "kform_action";
+    /// The honeypot: people never see it; robots that fill every input do.
+    pub const HONEYPOT: &str = "website";
+}
+
+/// How the form is laid out.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Layout {
+    /// As the enhanced widget shows it: one page at a time, items whose condition does not hold
+    /// hidden. `kform.js` shows everything if the WebAssembly cannot run.
+    Enhanced,
+    /// Everything on one page (no script will move between pages or apply conditions): the
+    /// hosted page without JavaScript, and the relay's answers to a basic-mode post. The relay
+    /// applies the conditions to the values it gets.
+    Basic,
+}
+
+/// What the markup needs besides the state.
+#[derive(Clone, Copy, Debug)]
+pub struct Render<'a> {
+    /// Where the plain form posts.
+    pub action: &'a str,
+    /// The render token to send back.
+    pub render_token: Option<&'a str>,
+    /// The submission id to send (kept across a post answered with problems).
+    pub submission_id: Option<&'a str>,
+    /// The layout.
+    pub layout: Layout,
+}
+
+/// The element id of the input at `slot` (a group's first check box or radio button); the
+/// error summary's links and a new row's focus find inputs by it. Ids are unique within the
+/// form's shadow root (or the hosted page).
+pub fn dom_id(slot: &Slot) -> String {
+    match slot {
+        Slot::Field(code) => format!("kform-{code}"),
+        Slot::Cell { table, row, code } => format!("kform-{table}-{row}-{code}"),
+    }
+}
+
+/// The id of the error summary.
+pub const SUMMARY_ID: &str = "kform-summary";
+/// The id of the confirmation's heading, which takes the focus when it opens.
+pub const CONFIRM_HEADING_ID: &str = "kform-confirm-heading";
+/// The id of the thank-you message, which takes the focus after sending.
+pub const THANKS_ID: &str = "kform-thanks";
+
+/// The id of page `page`'s step line, which takes the focus when the page opens.
+pub fn page_heading_id(page: usize) -> String {
+    format!("kform-page-{page}")
+}
+
+/// Whether a field's input is a group of choices (a `fieldset` with a `legend`) rather than one
+/// labelled control.
+pub fn is_group(field: &Field) -> bool {
+    match &field.kind {
+        FieldKind::RadioButton { .. }
+        | FieldKind::CheckBox { .. }
+        | FieldKind::MultiSelect { .. }
+        | FieldKind::Subtable { .. } => true,
+        kind => kind.entity_select().is_some_and(|(own, select)| select.is_closed(own)),
+    }
+}
+
+/// Whether the form shows an item for a FILE field (its plain form posts multipart).
+pub fn takes_files(state: &FormState) -> bool {
+    let descriptor = state.descriptor();
+    descriptor.form.items.iter().filter(|item| item.is_shown()).any(|item| {
+        item.field
+            .as_ref()
+            .and_then(|code| descriptor.fields.get(code))
+            .is_some_and(|field| matches!(field.kind, FieldKind::File { .. }))
+    })
+}
+
+/// The whole form: `<div class="kform">` with the `<form>` inside.
+pub fn form(state: &FormState, render: &Render<'_>) -> El {
+    let basic = render.layout == Layout::Basic;
+    let descriptor = state.descriptor();
+    let items = &descriptor.form.items;
+    let pages = state.page_count();
+    let mut contents: Vec<Vec<El>> = vec![Vec::new(); pages];
+    for (index, item) in items.iter().enumerate() {
+        let Some(content) = contents.get_mut(descriptor.form.page_of(index)) else { continue };
+        if item.page_break {
+            content.extend(item.help.as_deref().map(help_text));
+        } else {
+            content.extend(item_markup(state, index, item, !basic));
+        }
+    }
+    let page_elements = contents.into_iter().enumerate().map(|(page, content)| {
+        page_section(state, page, !basic && page != state.page()).children(content)
+    });
+    let mut form = el("form")
+        .attr("class", "kform-form")
+        .attr("method", "post")
+        .attr("action", render.action)
+        .attr("accept-charset", "UTF-8")
+        .attr_opt("enctype", takes_files(state).then_some("multipart/form-data"))
+        .child(hidden_input(names::RENDER_TOKEN, render.render_token.unwrap_or_default()))
+        .child(hidden_input(names::SUBMISSION_ID, render.submission_id.unwrap_or_default()))
+        .child(hidden_input(names::TIME_ZONE, ""))
+        .child(
+            el("div")
+                .attr("class", "kform-summary-slot")
+                .child_opt(summary(state).map(|summary| summary.flag("autofocus", basic))),
+        )
+        .children(page_elements)
+        .child(
+            el("div").attr("class", "kform-confirm").attr("part", "confirm").flag("hidden", true),
+        )
+        .child(honeypot());
+    if descriptor.captcha.is_some() {
+        form = form.child(el("slot").attr("name", "captcha")).child(
+            el("p")
+                .attr("class", "kform-help kform-script-only")
+                .text(state.text(Text::NeedsScript)),
+        );
+    }
+    let back_hidden = basic || !(state.page() > 0 || state.is_confirming());
+    let send_text = state.text(Text::Submit);
+    let action_text = if basic { send_text } else { state.text(state.action_text()) };
+    form = form.child(alert(state)).child(
+        el("div")
+            .attr("class", "kform-actions")
+            .child(
+                el("button")
+                    .attr("class", "kform-back")
+                    .attr("part", "back")
+                    .attr("type", "button")
+                    .flag("hidden", back_hidden)
+                    .text(state.text(Text::Back)),
+            )
+            .child(
+                el("button")
+                    .attr("class", "kform-submit")
+                    .attr("part", "submit")
+                    .attr("type", "submit")
+                    .attr("data-kform-send", send_text)
+                    .text(action_text),
+            ),
+    );
+    el("div").attr("class", "kform").attr("part", "form-root").child(form)
+}
+
+fn hidden_input(name: &'static str, value: &str) -> El {
+    el("input").attr("type", "hidden").attr("name", name).attr("value", value)
+}
+
+/// One page's section, with its step line on a form of several pages.
+fn page_section(state: &FormState, page: usize, hidden: bool) -> El {
+    let pages = state.page_count();
+    let mut section = el("div")
+        .attr("class", "kform-page")
+        .attr("data-kform-page", page.to_string())
+        .flag("hidden", hidden);
+    if pages > 1 {
+        let title = state
+            .descriptor()
+            .form
+            .items
+            .iter()
+            .filter(|item| item.page_break)
+            .nth(page.wrapping_sub(1))
+            .and_then(|item| item.label.clone())
+            .filter(|_| page > 0);
+        let step = format!("{} {} / {pages}", state.text(Text::Page), page + 1);
+        let line = el("p")
+            .attr("class", "kform-step")
+            .attr("part", "step")
+            .attr("id", page_heading_id(page))
+            .attr("tabindex", "-1")
+            .child(el("span").attr("class", "kform-step-count").text(step))
+            .child_opt(title.map(|title| el("span").attr("class", "kform-step-title").text(title)));
+        section = section.child(line);
+    }
+    section
+}
+
+/// A shown item: a note (no field), or the field's labelled input; `None` for hidden items and
+/// fields the app cannot take from a form. With `conditions`, an item whose condition does not
+/// hold is rendered hidden.
+fn item_markup(state: &FormState, index: usize, item: &FormItem, conditions: bool) -> Option<El> {
+    if !item.is_shown() {
+        return None;
+    }
+    let hidden = conditions && !state.item_applies(index);
+    let wrap = |element: El| {
+        element
+            .attr("data-kform-item", index.to_string())
+            .attr_opt("data-kform-if", item.show_if.as_ref().map(|_| ""))
+            .flag("hidden", hidden)
+    };
+    let Some(code) = &item.field else {
+        let note = el("div")
+            .attr("class", "kform-note")
+            .child(
+                el("p").attr("class", "kform-label").text(item.label.clone().unwrap_or_default()),
+            )
+            .child_opt(item.help.as_deref().map(help_text));
+        return Some(wrap(note));
+    };
+    let field = state.descriptor().fields.get(code.as_str()).filter(|field| field.is_writable())?;
+    let input = Input {
+        slot: Slot::Field(code.as_str().to_owned()),
+        field,
+        placeholder: item.placeholder.as_deref(),
+        required: field.required || item.required,
+        hint: item.input_hint,
+        hide_options: &item.hide_options,
+        max_files: item.max_files,
+    };
+    let label = item.label.clone().unwrap_or_else(|| field.label.clone());
+    Some(wrap(labelled(state, &input, &label, item.help.as_deref())))
+}
+
+/// What one input needs to know.
+struct Input<'a> {
+    slot: Slot,
+    field: &'a Field,
+    placeholder: Option<&'a str>,
+    required: bool,
+    hint: Option<InputHint>,
+    hide_options: &'a [String],
+    max_files: Option<u32>,
+}
+
+fn help_text(help: &str) -> El {
+    el("p").attr("class", "kform-help").attr("part", "help").text(help)
+}
+
+/// A field, its label, help and messages: the label names the input, and the messages are
+/// linked with `aria-describedby`.
+fn labelled(state: &FormState, input: &Input<'_>, label: &str, help: Option<&str>) -> El {
+    let id = dom_id(&input.slot);
+    let mark = input.required.then(|| {
+        el("span")
+            .attr("class", "kform-required")
+            .attr("part", "required")
+            .text(state.text(Text::RequiredMark))
+    });
+    let messages = message_slot(state, &input.slot);
+    let control = control(state, input);
+    let group = is_group(input.field);
+    let (wrapper, caption) = if group { ("fieldset", "legend") } else { ("div", "label") };
+    let caption = el(caption)
+        .attr("class", "kform-label")
+        .attr("part", "label")
+        .attr_opt("for", (!group).then_some(id))
+        .text(label)
+        .child_opt(mark);
+    el(wrapper)
+        .attr("class", "kform-item")
+        .attr("part", "item")
+        .child(caption)
+        .children(control)
+        .child_opt(help.map(help_text))
+        .child(messages)
+}
+
+/// The element holding the messages at `slot`.
+fn message_slot(state: &FormState, slot: &Slot) -> El {
+    el("p")
+        .attr("class", "kform-message")
+        .attr("part", "error")
+        .attr("id", format!("{}-message", dom_id(slot)))
+        .attr("aria-live", "polite")
+        .children(messages(state, slot))
+}
+
+/// The messages shown at `slot`, one `<span>` each.
+pub fn messages(state: &FormState, slot: &Slot) -> Vec<El> {
+    state
+        .visible_messages(slot.clone())
+        .into_iter()
+        .map(|message| el("span").text(message))
+        .collect()
+}
+
+/// The input (or inputs) of one field.
+fn control(state: &FormState, input: &Input<'_>) -> Vec<Node> {
+    let field = input.field;
+    let id = dom_id(&input.slot);
+    let name = input.slot.key();
+    let described = format!("{id}-message");
+    let invalid = (!state.visible_messages(input.slot.clone()).is_empty()).to_string();
+    let text = state.text_value(input.slot.clone());
+    let base = |tag: &'static str| {
+        el(tag)
+            .attr("class", "kform-input")
+            .attr("part", "input")
+            .attr("id", id.clone())
+            .attr("name", name.clone())
+            .attr("aria-describedby", described.clone())
+            .attr("aria-invalid", invalid.clone())
+            .flag("required", input.required)
+    };
+    let offered = |options: &[Choice]| -> Vec<(String, String)> {
+        options
+            .iter()
+            .filter(|choice| !input.hide_options.contains(&choice.value))
+            .map(|choice| (choice.value.clone(), choice.label.clone()))
+            .collect()
+    };
+    match &field.kind {
+        FieldKind::SingleLineText { .. }
+        | FieldKind::Number { .. }
+        | FieldKind::Date { .. }
+        | FieldKind::Time { .. }
+        | FieldKind::Link { .. }
+        | FieldKind::Lookup(_) => {
+            let (kind, mode, autocomplete) = text_input_kind(&field.kind, input.hint);
+            let limits = match &field.kind {
+                FieldKind::SingleLineText { limits, .. } | FieldKind::Link { limits, .. } => {
+                    Some(limits)
+                }
+                _ => None,
+            };
+            let numbers = match &field.kind {
+                FieldKind::Number { limits, .. } => Some(limits),
+                _ => None,
+            };
+            let element = base("input")
+                .attr("type", kind)
+                .attr_opt("inputmode", mode)
+                .attr_opt("autocomplete", autocomplete)
+                .attr_opt("step", numbers.map(|_| "any"))
+                .attr_opt("min", numbers.and_then(|limits| limits.min_value.clone()))
+                .attr_opt("max", numbers.and_then(|limits| limits.max_value.clone()))
+                .attr_opt(
+                    "minlength",
+                    limits.and_then(|limits| limits.min_length).map(|n| n.to_string()),
+                )
+                .attr_opt(
+                    "maxlength",
+                    limits.and_then(|limits| limits.max_length).map(|n| n.to_string()),
+                )
+                .attr_opt("placeholder", input.placeholder)
+                .attr("value", text);
+            vec![element.into()]
+        }
+        FieldKind::DateTime { .. } => {
+            // The visitor's own time; the relay or the widget adds their offset when sending.
+            let local = text.get(..16).filter(|local| local.as_bytes().get(10) == Some(&b'T'));
+            vec![
+                base("input")
+                    .attr("type", "datetime-local")
+                    .attr("value", local.unwrap_or_default())
+                    .into(),
+            ]
+        }
+        FieldKind::MultiLineText { .. } | FieldKind::RichText { .. } => {
+            vec![
+                base("textarea")
+                    .attr("rows", "5")
+                    .attr_opt("placeholder", input.placeholder)
+                    .text(text)
+                    .into(),
+            ]
+        }
+        FieldKind::DropDown { options, .. } => {
+            let none = el("option").attr("value", "").text(state.text(Text::NoSelection));
+            let choices = offered(options).into_iter().map(|(value, label)| {
+                el("option").flag("selected", value == text).attr("value", value).text(label)
+            });
+            vec![base("select").child(none).children(choices).into()]
+        }
+        FieldKind::RadioButton { options, .. } => {
+            let choices =
+                offered(options).into_iter().enumerate().map(|(index, (value, label))| {
+                    let button = el("input")
+                        .attr("type", "radio")
+                        .attr_opt("id", (index == 0).then(|| id.clone()))
+                        .attr("name", name.clone())
+                        .flag("required", input.required)
+                        .flag("checked", value == text)
+                        .attr("value", value);
+                    el("label").attr("class", "kform-choice").child(button).text(label)
+                });
+            let group = el("div")
+                .attr("class", "kform-choices")
+                .attr("role", "radiogroup")
+                .attr("aria-describedby", described)
+                .attr("aria-invalid", invalid)
+                .attr("aria-required", input.required.to_string())
+                .children(choices);
+            vec![group.into()]
+        }
+        FieldKind::CheckBox { options, .. } | FieldKind::MultiSelect { options, .. } => {
+            vec![check_boxes(state, input, offered(options), &described, &invalid).into()]
+        }
+        FieldKind::UserSelect(select)
+        | FieldKind::OrganizationSelect(select)
+        | FieldKind::GroupSelect(select) => {
+            if is_group(field) {
+                let choices =
+                    select.entities.iter().map(|entity| (entity.code.clone(), entity.code.clone()));
+                return vec![
+                    check_boxes(state, input, choices.collect(), &described, &invalid).into(),
+                ];
+            }
+            // Anyone may be chosen: the visitor types codes, separated by commas.
+            let typed = state.list_value(input.slot.clone()).join(", ");
+            let help_id = format!("{id}-codes");
+            let element = base("input")
+                .attr("type", "text")
+                .attr("autocomplete", "off")
+                .attr("aria-describedby", format!("{help_id} {described}"))
+                .attr_opt("placeholder", input.placeholder)
+                .attr("value", typed);
+            let help = el("p")
+                .attr("class", "kform-help")
+                .attr("part", "help")
+                .attr("id", help_id)
+                .text(state.text(Text::EnterCodes));
+            vec![element.into(), help.into()]
+        }
+        FieldKind::Subtable { .. } => {
+            let Slot::Field(table) = &input.slot else { return Vec::new() };
+            let add = el("button")
+                .attr("type", "submit")
+                .attr("class", "kform-button")
+                .attr("part", "button")
+                .attr("name", names::ACTION)
+                .attr("value", format!("add:{table}"))
+                .flag("formnovalidate", true)
+                .text(state.text(Text::AddRow));
+            vec![
+                el("div").attr("class", "kform-rows").children(rows(state, table)).into(),
+                add.into(),
+            ]
+        }
+        FieldKind::File { .. } => {
+            let names = state.list_value(input.slot.clone());
+            let element =
+                base("input").attr("type", "file").flag("multiple", input.max_files != Some(1));
+            let list = el("ul")
+                .attr("class", "kform-files")
+                .attr("part", "files")
+                .children(names.into_iter().map(|name| el("li").text(name)));
+            vec![element.into(), list.into()]
+        }
+        FieldKind::NotWritable { .. } => Vec::new(),
+    }
+}
+
+/// The `type`, `inputmode` and `autocomplete` of a one-line input.
+fn text_input_kind(
+    kind: &FieldKind,
+    hint: Option<InputHint>,
+) -> (&'static str, Option<&'static str>, Option<&'static str>) {
+    use LinkProtocol::{Call, Mail, Web};
+    match (kind, hint) {
+        (FieldKind::Date { .. }, _) => ("date", None, None),
+        (FieldKind::Time { .. }, _) => ("time", None, None),
+        (FieldKind::Number { .. }, _) => ("number", Some("decimal"), None),
+        (FieldKind::Lookup(lookup), _) if lookup.key == LookupKey::Number => {
+            ("text", Some("decimal"), None)
+        }
+        (FieldKind::Link { protocol: Web, .. }, _) | (_, Some(InputHint::Url)) => {
+            ("url", None, Some("url"))
+        }
+        (FieldKind::Link { protocol: Call, .. }, _) | (_, Some(InputHint::Tel)) => {
+            ("tel", None, Some("tel"))
+        }
+        (FieldKind::Link { protocol: Mail, .. }, _) | (_, Some(InputHint::Email)) => {
+            ("email", None, Some("email"))
+        }
+        (_, Some(InputHint::PostalCode)) => ("text", Some("numeric"), Some("postal-code")),
+        _ => ("text", None, None),
+    }
+}
+
+/// A group of check boxes, one per `(value, label)`, all with the field's name.
+fn check_boxes(
+    state: &FormState,
+    input: &Input<'_>,
+    choices: Vec<(String, String)>,
+    described: &str,
+    invalid: &str,
+) -> El {
+    let id = dom_id(&input.slot);
+    let name = input.slot.key();
+    let boxes = choices.into_iter().enumerate().map(|(index, (value, label))| {
+        let check = el("input")
+            .attr("type", "checkbox")
+            .attr_opt("id", (index == 0).then(|| id.clone()))
+            .attr("name", name.clone())
+            .flag("checked", state.is_selected(input.slot.clone(), &value))
+            .attr("value", value);
+        el("label").attr("class", "kform-choice").child(check).text(label)
+    });
+    el("div")
+        .attr("class", "kform-choices")
+        .attr("role", "group")
+        .attr("aria-describedby", described)
+        .attr("aria-invalid", invalid)
+        .children(boxes)
+}
+
+/// The rows of the subtable `table`, each with its cells and a button that removes it, after a
+/// hidden input that posts how many there are.
+pub fn rows(state: &FormState, table: &str) -> Vec<El> {
+    let Some(FieldKind::Subtable { fields }) =
+        state.descriptor().fields.get(table).map(|field| &field.kind)
+    else {
+        return Vec::new();
+    };
+    let count = el("input")
+        .attr("type", "hidden")
+        .attr("name", table.to_owned())
+        .attr("value", state.row_count(table).to_string());
+    // A file in a row cannot be sent: the relay names each file part by a top-level field.
+    let fields: Vec<&Field> = fields
+        .values()
+        .filter(|field| field.is_writable() && !matches!(field.kind, FieldKind::File { .. }))
+        .collect();
+    let (row_text, remove_text) = (state.text(Text::Row), state.text(Text::RemoveRow));
+    let rows = (0..state.row_count(table)).map(|row| {
+        let cells = fields.iter().map(|field| {
+            let input = Input {
+                slot: Slot::Cell {
+                    table: table.to_owned(),
+                    row,
+                    code: field.code.as_str().to_owned(),
+                },
+                field,
+                placeholder: None,
+                required: field.required,
+                hint: None,
+                hide_options: &[],
+                max_files: None,
+            };
+            labelled(state, &input, &field.label, None)
+        });
+        let name = format!("{row_text} {}", row + 1);
+        let remove = el("button")
+            .attr("type", "submit")
+            .attr("class", "kform-button")
+            .attr("part", "button")
+            .attr("name", names::ACTION)
+            .attr("value", format!("remove:{table}:{row}"))
+            .flag("formnovalidate", true)
+            .attr("aria-label", format!("{remove_text} ({name})"))
+            .text(remove_text);
+        el("fieldset")
+            .attr("class", "kform-row")
+            .attr("part", "row")
+            .child(el("legend").attr("class", "kform-row-label").text(name))
+            .children(cells)
+            .child(remove)
+    });
+    std::iter::once(count).chain(rows).collect()
+}
+
+/// The honeypot: off screen, out of the tab order and hidden from assistive technology, so only
+/// robots that fill every input fill it.
+fn honeypot() -> El {
+    let input = el("input")
+        .attr("type", "text")
+        .attr("name", names::HONEYPOT)
+        .attr("tabindex", "-1")
+        .attr("autocomplete", "off");
+    el("div")
+        .attr("class", "kform-hp")
+        .attr("aria-hidden", "true")
+        .child(el("label").text("website").child(input))
+}
+
+/// After a refused submit, a list of the problems, each a link to its field; it takes the focus
+/// itself, so a screen reader announces it and a keyboard user starts there. `None` when there
+/// is nothing to list.
+pub fn summary(state: &FormState) -> Option<El> {
+    let problems = state.problem_list();
+    if problems.is_empty() {
+        return None;
+    }
+    let heading_id = format!("{SUMMARY_ID}-heading");
+    let links = problems.into_iter().map(|(slot, label, message)| {
+        let link =
+            el("a").attr("href", format!("#{}", dom_id(&slot))).text(format!("{label}: {message}"));
+        el("li").child(link)
+    });
+    Some(
+        el("div")
+            .attr("class", "kform-summary")
+            .attr("part", "error-summary")
+            .attr("id", SUMMARY_ID)
+            .attr("tabindex", "-1")
+            .attr("role", "group")
+            .attr("aria-labelledby", heading_id.clone())
+            .child(
+                el("p")
+                    .attr("class", "kform-summary-heading")
+                    .attr("id", heading_id)
+                    .text(state.text(Text::FixErrors)),
+            )
+            .child(el("ul").children(links)),
+    )
+}
+
+/// The form's own messages (problems not tied to a shown field, a failed send), one line each.
+pub fn alert_lines(state: &FormState) -> Vec<El> {
+    let mut lines = state.form_messages();
+    match state.status() {
+        crate::state::Status::Failed(message) => lines.push(message.clone()),
+        crate::state::Status::Retrying => lines.push(state.text(Text::Retrying).to_owned()),
+        _ => {}
+    }
+    lines.into_iter().map(|line| el("p").text(line)).collect()
+}
+
+fn alert(state: &FormState) -> El {
+    el("div").attr("class", "kform-alert").attr("role", "alert").children(alert_lines(state))
+}
+
+/// The answers for checking, with the heading that takes the focus.
+pub fn confirmation(state: &FormState) -> Vec<El> {
+    let rows = state
+        .answers()
+        .into_iter()
+        .flat_map(|(label, value)| [el("dt").text(label), el("dd").text(value)]);
+    vec![
+        el("p")
+            .attr("class", "kform-confirm-heading")
+            .attr("id", CONFIRM_HEADING_ID)
+            .attr("tabindex", "-1")
+            .text(state.text(Text::ConfirmHeading)),
+        el("dl").children(rows),
+    ]
+}
+
+/// The message after sending; it takes the focus, so a keyboard user is not left on `<body>`.
+pub fn thanks(message: &str) -> El {
+    el("p")
+        .attr("class", "kform-thanks")
+        .attr("part", "thanks")
+        .attr("role", "status")
+        .attr("id", THANKS_ID)
+        .attr("tabindex", "-1")
+        .text(message)
+}
+
+/// The form's text value as a `Value` for the input at `slot`, as a plain form posts it.
+pub(crate) fn posted_value(field: &Field, texts: Vec<String>) -> Value {
+    match field.kind.shape() {
+        Some(kform_core::Shape::List) => Value::List(texts),
+        Some(kform_core::Shape::Entities) => {
+            Value::Entities(texts.iter().flat_map(|text| crate::state::split_codes(text)).collect())
+        }
+        _ => Value::Text(texts.into_iter().next().unwrap_or_default()),
+    }
+}
+
+#[cfg(test)]
+mod tests;

@@ -1,0 +1,255 @@
+//! The markup and the reading of its post, natively: what a browser alone gets, and what a
+//! plain form sends back.
+
+use kform_core::protocol::FormDescriptor;
+use kform_core::{AppFields, FormSpec, Locale, Value};
+use serde_json::json;
+
+use super::{Layout, Render, form, rows, summary, thanks};
+use crate::posted::{self, Action, PostError};
+use crate::state::{FormState, Slot};
+
+const CONTACT: &str = include_str!("../../../../tests/fixtures/kintone/contact-fields.json");
+const EVERY: &str = include_str!("../../../../tests/fixtures/kintone/every-type-fields.json");
+
+#[expect(clippy::needless_pass_by_value, reason = "the tests pass json!(…) in place")]
+fn state(fields: &str, items: serde_json::Value) -> FormState {
+    let form: FormSpec =
+        serde_json::from_value(json!({ "format": 1, "id": "f", "app": 1, "items": items }))
+            .unwrap();
+    let fields = AppFields::from_kintone_json(fields).unwrap().subset(form.field_codes());
+    FormState::new(
+        FormDescriptor { form, fields, captcha: None, upload_limit_bytes: None },
+        Some(Locale::Ja),
+    )
+}
+
+fn html(state: &FormState, layout: Layout) -> String {
+    let render =
+        Render { action: "/f/f", render_token: Some("tok\"en"), submission_id: None, layout };
+    form(state, &render).to_html()
+}
+
+fn contact() -> FormState {
+    state(
+        CONTACT,
+        json!([
+            { "field": "会社名", "help": "<b>正式名称</b>" }, { "field": "担当者" }, { "field": "人数" },
+            { "field": "種別" }, { "field": "関心" }, { "field": "希望日" },
+            { "field": "フォーム識別", "hidden": "lp-1" }
+        ]),
+    )
+}
+
+#[test]
+fn inputs_carry_names_and_the_browsers_own_constraints() {
+    let html = html(&contact(), Layout::Enhanced);
+    assert!(html.contains(r#"<input class="kform-input" part="input" id="kform-会社名" name="会社名" aria-describedby="kform-会社名-message" aria-invalid="false" required type="text" maxlength="64" value="">"#), "{html}");
+    assert!(html.contains(r#"name="担当者""#) && html.contains(r#"minlength="2""#));
+    assert!(html.contains(r#"type="number" inputmode="decimal" step="any""#));
+    assert!(html.contains(r#"type="date""#));
+    assert!(html.contains(r#"<label class="kform-label" part="label" for="kform-会社名">会社名<span class="kform-required" part="required">必須</span></label>"#));
+    // Check boxes: a group with a legend, the field's name on each box.
+    assert!(html.contains(r#"<fieldset class="kform-item" part="item" data-kform-item="4"><legend class="kform-label" part="label">関心"#));
+    assert_eq!(html.matches(r#"type="checkbox" "#).count(), 2, "{html}");
+    assert!(!html.contains("lp-1"), "a hidden item's fixed value stays on the relay");
+    assert!(
+        html.contains(r#"name="kform_render_token" value="tok&quot;en""#),
+        "attribute values are escaped"
+    );
+    assert!(html.contains("&lt;b&gt;正式名称&lt;/b&gt;"), "text is escaped");
+    assert!(
+        html.contains(r#"<input type="text" name="website" tabindex="-1" autocomplete="off">"#)
+    );
+    assert!(html.contains(r#"method="post" action="/f/f""#));
+    assert!(!html.contains("enctype"), "no files, no multipart");
+    assert!(!html.contains("kform-summary\""), "no summary before a submit");
+}
+
+#[test]
+fn every_field_type_has_its_input() {
+    let state = state(
+        EVERY,
+        json!([
+            { "field": "氏名" }, { "field": "相談内容" }, { "field": "詳細" }, { "field": "連絡方法" },
+            { "field": "地域" }, { "field": "業種" }, { "field": "希望時刻" }, { "field": "来場日時" },
+            { "field": "サイト" }, { "field": "電話" }, { "field": "メール" }, { "field": "資料", "max_files": 1 },
+            { "field": "担当者" }, { "field": "明細" }, { "field": "郵便番号", "input_hint": "postal_code" },
+            { "field": "小計" }
+        ]),
+    );
+    let html = html(&state, Layout::Enhanced);
+    for wanted in [
+        r#"<textarea class="kform-input" part="input" id="kform-相談内容" name="相談内容""#,
+        r#"id="kform-詳細" name="詳細""#,
+        r#"role="radiogroup""#,
+        r#"type="radio" id="kform-連絡方法" name="連絡方法" checked value="メール""#,
+        r#"<select class="kform-input" part="input" id="kform-業種" name="業種""#,
+        r#"<option value="">-----</option>"#,
+        r#"type="time""#,
+        r#"type="datetime-local""#,
+        r#"type="url" autocomplete="url""#,
+        r#"type="tel" autocomplete="tel""#,
+        r#"type="email" autocomplete="email""#,
+        r#"maxlength="100""#,
+        r#"type="file">"#,
+        r#"inputmode="numeric" autocomplete="postal-code""#,
+        r#"<div class="kform-rows"><input type="hidden" name="明細" value="0"></div>"#,
+        r#"name="kform_action" value="add:明細" formnovalidate>行を追加</button>"#,
+        r#"enctype="multipart/form-data""#,
+    ] {
+        assert!(html.contains(wanted), "{wanted} in {html}");
+    }
+    assert!(!html.contains(r#"type="file" multiple"#), "max_files 1 picks one file");
+    assert!(!html.contains("小計"), "a computed field is not offered");
+}
+
+#[test]
+fn pages_and_conditions_are_hidden_until_the_script_moves_on_and_shown_in_the_basic_layout() {
+    let state = state(
+        EVERY,
+        json!([
+            { "field": "氏名" }, { "field": "連絡方法" },
+            { "field": "電話", "show_if": { "field": "連絡方法", "in": ["電話"] } },
+            { "page_break": true, "label": "詳しく", "help": "任意です" }, { "field": "相談内容" }
+        ]),
+    );
+    let enhanced = html(&state, Layout::Enhanced);
+    assert!(enhanced.contains(r#"<div class="kform-page" data-kform-page="1" hidden><p class="kform-step" part="step" id="kform-page-1" tabindex="-1"><span class="kform-step-count">ステップ 2 / 2</span><span class="kform-step-title">詳しく</span></p><p class="kform-help" part="help">任意です</p>"#), "{enhanced}");
+    assert!(enhanced.contains(r#"data-kform-item="2" data-kform-if="" hidden"#), "{enhanced}");
+    assert!(enhanced.contains(r#"data-kform-send="送信">次へ</button>"#));
+    let basic = html(&state, Layout::Basic);
+    assert!(!basic.contains(r#"data-kform-page="1" hidden"#), "{basic}");
+    assert!(!basic.contains(r#"data-kform-if="" hidden"#), "{basic}");
+    assert!(basic.contains(r#"data-kform-send="送信">送信</button>"#));
+}
+
+#[test]
+fn a_refused_post_comes_back_with_its_values_messages_and_summary() {
+    let mut state = contact();
+    state.show_on_one_page();
+    let pairs = [
+        ("担当者", "A"),
+        ("人数", "x"),
+        ("関心", "A"),
+        ("関心", "B"),
+        ("kform_submission_id", "id-1"),
+    ];
+    let pairs: Vec<(String, String)> =
+        pairs.iter().map(|(name, value)| ((*name).to_owned(), (*value).to_owned())).collect();
+    let posted = posted::apply(&mut state, &pairs).unwrap();
+    assert_eq!(posted.submission_id.as_deref(), Some("id-1"));
+    assert!(state.advance(|| "new".to_owned()).submission().is_none());
+    let html = html(&state, Layout::Basic);
+    assert!(html.contains(r#"id="kform-会社名" name="会社名" aria-describedby="kform-会社名-message" aria-invalid="true""#), "{html}");
+    assert!(html.contains(r#"<p class="kform-message" part="error" id="kform-会社名-message" aria-live="polite"><span>必須です。</span></p>"#), "{html}");
+    assert!(html.contains(r#"value="A""#), "the values sent are kept");
+    assert!(html.contains(r#"checked value="B""#));
+    assert!(html.contains(r#"<div class="kform-summary" part="error-summary" id="kform-summary" tabindex="-1" role="group" aria-labelledby="kform-summary-heading" autofocus>"#), "{html}");
+    assert!(html.contains(r##"<a href="#kform-会社名">会社名: 必須です。</a>"##));
+    assert!(summary(&state).is_some());
+}
+
+#[test]
+fn a_post_sets_every_shown_field_and_an_unchecked_group_becomes_empty() {
+    let mut state = state(
+        EVERY,
+        json!([{ "field": "氏名" }, { "field": "関心" }, { "field": "来場日時" }, { "field": "担当者" }, { "field": "明細" }]),
+    );
+    let default = state.list_value("関心");
+    assert!(!default.is_empty(), "kintone's default is checked at first");
+    let pairs: Vec<(String, String)> = [
+        ("氏名", "山田"),
+        ("来場日時", "2026-12-01T10:30"),
+        ("担当者", "sato, 鈴木"),
+        ("明細", "2"),
+        ("明細[1].品名", "机"),
+        ("kform_tz", "0"),
+        ("website", ""),
+    ]
+    .iter()
+    .map(|(name, value)| ((*name).to_owned(), (*value).to_owned()))
+    .collect();
+    posted::apply(&mut state, &pairs).unwrap();
+    assert_eq!(state.list_value("関心"), Vec::<String>::new());
+    assert_eq!(state.text_value("来場日時"), "2026-12-01T10:30+00:00");
+    assert_eq!(state.list_value("担当者"), ["sato", "鈴木"]);
+    assert_eq!(state.row_count("明細"), 2);
+    let cell = Slot::Cell { table: "明細".into(), row: 1, code: "品名".into() };
+    assert_eq!(state.value(cell), Some(&Value::Text("机".into())));
+    let rows = rows(&state, "明細").iter().map(super::El::to_html).collect::<String>();
+    assert!(
+        rows.contains(r#"name="明細" value="2""#) && rows.contains(r#"name="明細[1].品名""#),
+        "{rows}"
+    );
+    assert!(rows.contains(r#"aria-label="この行を削除 (行 2)""#));
+}
+
+#[test]
+fn a_post_without_a_time_zone_is_japan_time() {
+    let mut state = state(EVERY, json!([{ "field": "来場日時" }]));
+    let pairs = vec![("来場日時".to_owned(), "2026-12-01T10:30".to_owned())];
+    posted::apply(&mut state, &pairs).unwrap();
+    assert_eq!(state.text_value("来場日時"), "2026-12-01T10:30+09:00");
+}
+
+#[test]
+fn a_post_the_form_could_not_have_sent_is_refused() {
+    let pair = |name: &str, value: &str| (name.to_owned(), value.to_owned());
+    let refused = |pairs: Vec<(String, String)>| {
+        let mut state =
+            state(EVERY, json!([{ "field": "氏名" }, { "field": "関心" }, { "field": "明細" }]));
+        posted::apply(&mut state, &pairs).unwrap_err()
+    };
+    assert_eq!(refused(vec![pair("ほか", "x")]), PostError::UnknownName("ほか".into()));
+    assert_eq!(
+        refused(vec![pair("氏名", "a"), pair("氏名", "b")]),
+        PostError::Repeated("氏名".into())
+    );
+    assert_eq!(
+        refused(vec![pair("kform_render_token", "a"), pair("kform_render_token", "b")]),
+        PostError::Repeated("kform_render_token".into())
+    );
+    assert_eq!(
+        refused(vec![pair("明細[3].品名", "x")]),
+        PostError::UnknownName("明細[3].品名".into())
+    );
+    assert_eq!(
+        refused(vec![pair("kform_action", "add:氏名")]),
+        PostError::BadAction("add:氏名".into())
+    );
+    assert_eq!(
+        refused(vec![pair("kform_action", "remove:明細:x")]),
+        PostError::BadAction("remove:明細:x".into())
+    );
+    // Several values of a list field are what check boxes send.
+    let mut state = state(EVERY, json!([{ "field": "関心" }]));
+    posted::apply(&mut state, &[pair("関心", "製品A"), pair("関心", "製品B")]).unwrap();
+}
+
+#[test]
+fn row_buttons_add_and_remove_rows() {
+    let mut state = state(EVERY, json!([{ "field": "明細" }]));
+    let pairs = vec![
+        ("明細".to_owned(), "1".to_owned()),
+        ("kform_action".to_owned(), "add:明細".to_owned()),
+    ];
+    let posted = posted::apply(&mut state, &pairs).unwrap();
+    assert_eq!(posted.action, Some(Action::AddRow("明細".into())));
+    posted.action.unwrap().apply(&mut state);
+    assert_eq!(state.row_count("明細"), 2);
+    Action::RemoveRow("明細".into(), 0).apply(&mut state);
+    assert_eq!(state.row_count("明細"), 1);
+    let huge = vec![("明細".to_owned(), "100000".to_owned())];
+    let mut state = self::state(EVERY, json!([{ "field": "明細" }]));
+    posted::apply(&mut state, &huge).unwrap();
+    assert_eq!(state.row_count("明細"), posted::MAX_ROWS);
+}
+
+#[test]
+fn the_thanks_take_the_focus() {
+    assert_eq!(
+        thanks("ありがとう").to_html(),
+        r#"<p class="kform-thanks" part="thanks" role="status" id="kform-thanks" tabindex="-1">ありがとう</p>"#
+    );
+}

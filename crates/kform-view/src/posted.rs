@@ -1,0 +1,201 @@
+//! Reads a plain form's post (the markup of [`crate::markup`] sent by a browser, urlencoded or
+//! multipart) into a [`FormState`]: each shown field gets exactly what its inputs sent (an
+//! unchecked group sends nothing and becomes empty), subtables get the rows posted, and the
+//! form's own inputs (render token, submission id, time zone, honeypot, a row button) are
+//! returned. Names the form does not have, and a name repeated where one value is expected,
+//! are refused: such a post did not come from the form.
+
+use std::collections::BTreeMap;
+
+use kform_core::field::FieldKind;
+use kform_core::{Shape, Value};
+
+use crate::markup::{names, posted_value};
+use crate::state::{FormState, Slot, with_offset};
+
+/// The offset used for a date-time when the post does not say the visitor's (no script ran):
+/// Japan time, kintone's home, in minutes west of UTC as JavaScript counts them.
+pub const DEFAULT_OFFSET_WEST_MINUTES: i32 = -540;
+
+/// The form's own inputs in a post.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct Posted {
+    /// The render token sent back.
+    pub render_token: Option<String>,
+    /// The submission's id, when the form had one.
+    pub submission_id: Option<String>,
+    /// What the honeypot held.
+    pub honeypot: String,
+    /// A row button pressed instead of sending.
+    pub action: Option<Action>,
+}
+
+/// A subtable's row button, which posts the form to change its rows rather than to send it.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum Action {
+    /// Adds a row at the end of the subtable.
+    AddRow(String),
+    /// Removes the row (from 0) of the subtable.
+    RemoveRow(String, usize),
+}
+
+/// Why a post was refused.
+#[derive(Clone, Debug, PartialEq, Eq, thiserror::Error)]
+pub enum PostError {
+    /// A name that is not one of the form's inputs.
+    #[error("the form has no input named {0:?}")]
+    UnknownName(String),
+    /// A name sent several times where the form has one value.
+    #[error("the input {0:?} was sent more than once")]
+    Repeated(String),
+    /// A row button's value that names no row of the form.
+    #[error("{0:?} is not one of the form's buttons")]
+    BadAction(String),
+}
+
+/// The most rows a post may give a subtable: more than any person types, fewer than would make
+/// rendering the answer costly.
+pub const MAX_ROWS: usize = 500;
+
+/// Applies the posted `pairs` (name, value; in order, decoded) to `state`, a fresh form.
+pub fn apply(state: &mut FormState, pairs: &[(String, String)]) -> Result<Posted, PostError> {
+    let mut posted = Posted::default();
+    let mut offset = DEFAULT_OFFSET_WEST_MINUTES;
+    let mut sent: BTreeMap<&str, Vec<String>> = BTreeMap::new();
+    for (name, value) in pairs {
+        let single = |slot: &mut Option<String>| {
+            if slot.is_some() {
+                return Err(PostError::Repeated(name.clone()));
+            }
+            *slot = Some(value.clone());
+            Ok(())
+        };
+        match name.as_str() {
+            names::RENDER_TOKEN => single(&mut posted.render_token)?,
+            names::SUBMISSION_ID => single(&mut posted.submission_id)?,
+            names::HONEYPOT => posted.honeypot.push_str(value),
+            names::TIME_ZONE => {
+                if let Ok(minutes) = value.parse::<i32>()
+                    && minutes.abs() <= 16 * 60
+                {
+                    offset = minutes;
+                }
+            }
+            names::ACTION => {
+                if posted.action.is_some() {
+                    return Err(PostError::Repeated(name.clone()));
+                }
+                posted.action = Some(action(state, value)?);
+            }
+            _ => sent.entry(name.as_str()).or_default().push(value.clone()),
+        }
+    }
+    posted.submission_id = posted.submission_id.filter(|id| !id.is_empty());
+    posted.render_token = posted.render_token.filter(|token| !token.is_empty());
+    let mut taken = |name: &str| sent.remove(name).unwrap_or_default();
+    for (code, field) in shown_fields(state) {
+        match &field.kind {
+            FieldKind::Subtable { fields } => {
+                let count = taken(&code);
+                let rows = match count.as_slice() {
+                    [] => 0,
+                    [count] => count.parse::<usize>().unwrap_or(0).min(MAX_ROWS),
+                    _ => return Err(PostError::Repeated(code)),
+                };
+                while state.row_count(&code) < rows {
+                    state.add_row(&code);
+                }
+                while state.row_count(&code) > rows {
+                    state.remove_row(&code, rows);
+                }
+                for row in 0..rows {
+                    for (inner_code, inner) in fields {
+                        let slot =
+                            Slot::Cell { table: code.clone(), row, code: inner_code.to_string() };
+                        let texts = taken(&slot.key());
+                        set(state, slot, inner, texts, offset)?;
+                    }
+                }
+            }
+            _ => {
+                let texts = taken(&code);
+                set(state, Slot::Field(code), &field, texts, offset)?;
+            }
+        }
+    }
+    if let Some(name) = sent.into_keys().next() {
+        return Err(PostError::UnknownName(name.to_owned()));
+    }
+    state.set_honeypot(posted.honeypot.clone());
+    state.set_render_token(posted.render_token.clone());
+    state.set_submission_id(posted.submission_id.clone());
+    Ok(posted)
+}
+
+/// The fields the form shows (writable ones), by code.
+fn shown_fields(state: &FormState) -> Vec<(String, kform_core::Field)> {
+    let descriptor = state.descriptor();
+    descriptor
+        .form
+        .items
+        .iter()
+        .filter(|item| item.is_shown())
+        .filter_map(|item| descriptor.fields.get(item.field.as_ref()?.as_str()))
+        .filter(|field| field.is_writable())
+        .map(|field| (field.code.as_str().to_owned(), field.clone()))
+        .collect()
+}
+
+/// Sets what the inputs at `slot` sent. Files arrive as parts of their own, and a plain
+/// urlencoded post sends only their names, so FILE fields are left to the caller.
+fn set(
+    state: &mut FormState,
+    slot: Slot,
+    field: &kform_core::Field,
+    texts: Vec<String>,
+    offset: i32,
+) -> Result<(), PostError> {
+    let shape = field.kind.shape();
+    if matches!(shape, Some(Shape::Files)) || !field.is_writable() {
+        return Ok(());
+    }
+    if texts.len() > 1 && !matches!(shape, Some(Shape::List | Shape::Entities)) {
+        return Err(PostError::Repeated(slot.key()));
+    }
+    let mut value = posted_value(field, texts);
+    if let (FieldKind::DateTime { .. }, Value::Text(local)) = (&field.kind, &mut value) {
+        *local = with_offset(local, offset);
+    }
+    if state.value(slot.clone()) != Some(&value) {
+        state.edit(slot, value);
+    }
+    Ok(())
+}
+
+/// Reads a row button's value: `add:<table>` or `remove:<table>:<row>`.
+fn action(state: &FormState, value: &str) -> Result<Action, PostError> {
+    let bad = || PostError::BadAction(value.to_owned());
+    let is_table = |code: &str| {
+        shown_fields(state)
+            .iter()
+            .any(|(shown, field)| shown == code && matches!(field.kind, FieldKind::Subtable { .. }))
+    };
+    if let Some(table) = value.strip_prefix("add:") {
+        return is_table(table).then(|| Action::AddRow(table.to_owned())).ok_or_else(bad);
+    }
+    let (table, row) =
+        value.strip_prefix("remove:").and_then(|rest| rest.rsplit_once(':')).ok_or_else(bad)?;
+    let row = row.parse::<usize>().map_err(|_| bad())?;
+    is_table(table).then(|| Action::RemoveRow(table.to_owned(), row)).ok_or_else(bad)
+}
+
+impl Action {
+    /// Carries out the button's change on `state`.
+    pub fn apply(&self, state: &mut FormState) {
+        match self {
+            Self::AddRow(table) if state.row_count(table) < MAX_ROWS => state.add_row(table),
+            Self::AddRow(_) => {}
+            Self::RemoveRow(table, row) => state.remove_row(table, *row),
+        }
+    }
+}
