@@ -196,8 +196,10 @@ pub enum Text {
     CaptchaFailed,
     /// Shown where a form's captcha would be when no script runs to show it.
     NeedsScript,
-    /// Shown on a page that could not be sent because the form changed meanwhile.
-    FormChanged,
+    /// Shown on the relay's page for a form that does not exist.
+    FormNotFound,
+    /// Shown on the relay's page for a post the form could not have sent.
+    BadPost,
 }
 
 impl Text {
@@ -269,8 +271,14 @@ impl Text {
             (Self::NeedsScript, En) => {
                 "Sending this form needs JavaScript, for the check that you are not a robot."
             }
-            (Self::FormChanged, Ja) => "フォームが変更されました。内容を確認して再度送信してください。",
-            (Self::FormChanged, En) => "The form has changed. Please check it and send it again.",
+            (Self::FormNotFound, Ja) => "フォームが見つかりません。",
+            (Self::FormNotFound, En) => "The form was not found.",
+            (Self::BadPost, Ja) => {
+                "送信内容を読み取れませんでした。ページを再読み込みしてから送信してください。"
+            }
+            (Self::BadPost, En) => {
+                "What was sent could not be read. Please reload the page and send it again."
+            }
         }
     }
 }

@@ -31,8 +31,20 @@ pub(crate) struct Incoming {
     pub(crate) locale: Locale,
 }
 
+/// What the sender of a submission is told: the status and the outcome.
+pub(crate) struct Answer {
+    pub(crate) status: StatusCode,
+    pub(crate) outcome: SubmitOutcome,
+}
+
+impl IntoResponse for Answer {
+    fn into_response(self) -> Response {
+        (self.status, Json(self.outcome)).into_response()
+    }
+}
+
 /// The answer for a submission in `stage`.
-pub(crate) fn answer(submission_id: &str, stage: Stage, record_id: Option<String>) -> Response {
+pub(crate) fn answer(submission_id: &str, stage: Stage, record_id: Option<String>) -> Answer {
     let (status, state) = match stage {
         Stage::Delivered => (StatusCode::OK, SubmissionState::Delivered),
         Stage::Tested => (StatusCode::OK, SubmissionState::Tested),
@@ -42,15 +54,15 @@ pub(crate) fn answer(submission_id: &str, stage: Stage, record_id: Option<String
     };
     let record_id = record_id.filter(|_| stage == Stage::Delivered);
     let outcome = SubmitOutcome { submission_id: submission_id.to_owned(), state, record_id };
-    (status, Json(outcome)).into_response()
+    Answer { status, outcome }
 }
 
-fn seen(earlier: &StoredSubmission) -> Response {
+fn seen(earlier: &StoredSubmission) -> Answer {
     answer(&earlier.submission_id, earlier.stage, earlier.record_id.clone())
 }
 
 /// Keeps a spam submission for the history and answers as if it were accepted.
-pub(crate) async fn spam(state: &AppState, form: &str) -> Result<Response, AppError> {
+pub(crate) async fn spam(state: &AppState, form: &str) -> Result<Answer, AppError> {
     let submission_id = uuid::Uuid::new_v4().to_string();
     let new = NewSubmission {
         form: form.to_owned(),
@@ -70,7 +82,7 @@ pub(crate) async fn accept(
     state: &AppState,
     entry: &FormEntry,
     incoming: Incoming,
-) -> Result<Response, AppError> {
+) -> Result<Answer, AppError> {
     let spec = &entry.settings.spec;
     let form = spec.id.0.clone();
     let locale = incoming.locale;
@@ -145,7 +157,7 @@ fn repeated(
     form: &str,
     earlier: &StoredSubmission,
     digest: &str,
-) -> Result<Response, AppError> {
+) -> Result<Answer, AppError> {
     if earlier.digest != digest {
         return Err(AppError::coded(
             StatusCode::CONFLICT,

@@ -129,3 +129,104 @@ async fn read_multipart(mut multipart: Multipart) -> Result<SubmissionBody, AppE
     })?;
     Ok(SubmissionBody { submission, uploads })
 }
+
+/// A plain HTML form's post (the markup of `kform_view::markup`): its text inputs as (name,
+/// value) pairs in order, and its files. `application/x-www-form-urlencoded` is held to
+/// `text_limit` bytes; `multipart/form-data` (a form with files) to the route's limit.
+pub(crate) struct FormBody {
+    pub(crate) pairs: Vec<(String, String)>,
+    pub(crate) uploads: Vec<Upload>,
+}
+
+impl FormBody {
+    /// Reads the body; anything but UTF-8 text in the two encodings browsers send is refused.
+    pub(crate) async fn read(
+        request: Request,
+        state: &AppState,
+        text_limit: usize,
+    ) -> Result<Self, AppError> {
+        if SubmissionBody::is_multipart(&request) {
+            let multipart = Multipart::from_request(request, state).await.map_err(|err| {
+                AppError::coded(err.status(), "malformed_multipart", err.body_text())
+            })?;
+            return read_form_multipart(multipart).await;
+        }
+        let urlencoded = request
+            .headers()
+            .get(CONTENT_TYPE)
+            .and_then(|value| value.to_str().ok())
+            .is_some_and(|value| value.starts_with("application/x-www-form-urlencoded"));
+        if !urlencoded {
+            return Err(AppError::coded(
+                StatusCode::UNSUPPORTED_MEDIA_TYPE,
+                "unsupported_media_type",
+                "send the form as application/x-www-form-urlencoded or multipart/form-data",
+            ));
+        }
+        let bytes = axum::body::to_bytes(request.into_body(), text_limit).await.map_err(|_| {
+            AppError::coded(
+                StatusCode::PAYLOAD_TOO_LARGE,
+                "body_too_large",
+                format!("a form without files may be at most {text_limit} bytes"),
+            )
+        })?;
+        Ok(Self { pairs: parse_urlencoded(&bytes)?, uploads: Vec::new() })
+    }
+}
+
+/// Decodes `a=1&b=%E3%81%82+x` strictly: a name or value that is not UTF-8 once decoded is
+/// refused rather than turned into replacement characters.
+pub(crate) fn parse_urlencoded(bytes: &[u8]) -> Result<Vec<(String, String)>, AppError> {
+    let decode = |part: &[u8]| -> Result<String, AppError> {
+        let spaced: Vec<u8> = part.iter().map(|&b| if b == b'+' { b' ' } else { b }).collect();
+        let decoded: Vec<u8> = percent_encoding::percent_decode(&spaced).collect();
+        String::from_utf8(decoded).map_err(|_| {
+            AppError::bad_request("bad_encoding", "the form's values are not UTF-8 text")
+        })
+    };
+    bytes
+        .split(|&b| b == b'&')
+        .filter(|pair| !pair.is_empty())
+        .map(|pair| {
+            let at = pair.iter().position(|&b| b == b'=');
+            let (name, value) = at.map_or((pair, &b""[..]), |at| (&pair[..at], &pair[at + 1..]));
+            Ok((decode(name)?, decode(value)?))
+        })
+        .collect()
+}
+
+async fn read_form_multipart(mut multipart: Multipart) -> Result<FormBody, AppError> {
+    let bad = |err: axum::extract::multipart::MultipartError| {
+        AppError::coded(err.status(), "malformed_multipart", err.body_text())
+    };
+    let mut pairs = Vec::new();
+    let mut uploads = Vec::new();
+    while let Some(field) = multipart.next_field().await.map_err(bad)? {
+        let name = field.name().unwrap_or_default().to_owned();
+        match field.file_name().map(str::to_owned) {
+            Some(file_name) => {
+                let content_type =
+                    field.content_type().unwrap_or("application/octet-stream").to_owned();
+                let bytes = field.bytes().await.map_err(bad)?;
+                // A file input left empty still sends a part, with no name and no bytes.
+                if file_name.is_empty() && bytes.is_empty() {
+                    continue;
+                }
+                uploads.push(Upload {
+                    field: name,
+                    name: file_name,
+                    content_type,
+                    bytes: bytes.to_vec(),
+                });
+            }
+            None => {
+                let bytes = field.bytes().await.map_err(bad)?;
+                let value = String::from_utf8(bytes.to_vec()).map_err(|_| {
+                    AppError::bad_request("bad_encoding", "the form's values are not UTF-8 text")
+                })?;
+                pairs.push((name, value));
+            }
+        }
+    }
+    Ok(FormBody { pairs, uploads })
+}

@@ -10,6 +10,7 @@ mod admin;
 pub(crate) mod forms;
 mod integration;
 mod ops;
+mod page;
 mod submissions;
 mod widget;
 
@@ -69,11 +70,29 @@ pub fn app(state: AppState) -> Router {
                 .layer(DefaultBodyLimit::max(limits.file_body_bytes))
                 .options(guard::preflight),
         )
+        .route(
+            "/v1/forms/{form_id}/html",
+            get(page::fragment)
+                .post(page::fragment_post)
+                .layer(DefaultBodyLimit::max(limits.file_body_bytes))
+                .options(guard::preflight),
+        )
         .route_layer(middleware::from_fn_with_state(state.clone(), guard::form_origins))
         .layer(
             GovernorLayer::new(state.inner.rate_limit.clone()).error_handler(guard::rate_limited),
         )
         .layer(DefaultBodyLimit::max(limits.json_body_bytes));
+    // The hosted pages: the relay's own origin, so no CORS; the same rate limit.
+    let pages = Router::new()
+        .route("/f/kform.css", get(page::css))
+        .route(
+            "/f/{form_id}",
+            get(page::show).post(page::post).layer(DefaultBodyLimit::max(limits.file_body_bytes)),
+        )
+        .route("/f/{form_id}/sent", get(page::sent))
+        .layer(
+            GovernorLayer::new(state.inner.rate_limit.clone()).error_handler(guard::rate_limited),
+        );
     let integration = Router::new()
         .route("/v1/integration/forms/{form_id}/submissions", post(integration::submit))
         .route("/v1/connections/{name}/apps/{app}/lookup", get(integration::lookup))
@@ -88,6 +107,7 @@ pub fn app(state: AppState) -> Router {
         .route("/v1/openapi.json", get(ops::openapi));
     let api = api_headers(public.merge(integration).merge(admin).merge(ops));
     let mut router = api
+        .merge(pages)
         .route("/widget/sri.json", get(widget::manifest))
         .route("/widget/{file}", get(widget::latest))
         .route("/widget/{version}/{file}", get(widget::versioned));

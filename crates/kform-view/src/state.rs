@@ -106,6 +106,18 @@ pub enum SubmitError {
     Unreachable(String),
 }
 
+/// What the visitor is told when the relay refuses a submission with HTTP `status` and its
+/// error `code`: the same words whether the widget or the relay's page shows them.
+pub fn refusal(status: u16, code: Option<&str>) -> Text {
+    match (status, code) {
+        (400, Some("too_fast")) => Text::TooFast,
+        (400, Some("captcha_failed" | "captcha_required")) => Text::CaptchaFailed,
+        (400, Some(code)) if code.starts_with("render_token") => Text::ReloadForm,
+        (413, _) => Text::FilesTooLarge,
+        _ => Text::SendFailed,
+    }
+}
+
 impl FormState {
     /// A fresh form showing kintone's default values, in `locale` (or the form's language).
     pub fn new(descriptor: FormDescriptor, locale: Option<Locale>) -> Self {

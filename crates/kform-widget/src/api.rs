@@ -73,12 +73,7 @@ pub(crate) async fn submit(
         // The relay's spam checks: say what to do rather than "try again later".
         400 => {
             let code = read::<ErrorResponse>(&response).await.ok().and_then(|answer| answer.code);
-            let text = match code.as_deref() {
-                Some("too_fast") => Text::TooFast,
-                Some("captcha_failed" | "captcha_required") => Text::CaptchaFailed,
-                Some(code) if code.starts_with("render_token") => Text::ReloadForm,
-                _ => Text::SendFailed,
-            };
+            let text = crate::state::refusal(400, code.as_deref());
             Err(SubmitError::Failed(text.get(locale).to_owned()))
         }
         422 => Err(read::<ErrorResponse>(&response)

@@ -507,7 +507,7 @@ async fn replay(
         return Err(settled(found.stage));
     }
     state.inner.engine.wake.notify_one();
-    Ok(deliver::answer(&submission_id, Stage::Pending, None))
+    Ok(deliver::answer(&submission_id, Stage::Pending, None).into_response())
 }
 
 async fn discard(

@@ -10,7 +10,7 @@ use sha2::{Digest, Sha256};
 use crate::error::AppError;
 use crate::guard::RENDER_TOKEN;
 use crate::signing::Claim;
-use crate::state::AppState;
+use crate::state::{AppState, FormEntry};
 
 /// Whether a visitor can attach files to the form: it shows an item mapping a FILE field.
 pub(crate) fn takes_files(spec: &kform_core::FormSpec, fields: &kform_core::AppFields) -> bool {
@@ -35,6 +35,19 @@ pub(crate) async fn show(
 ) -> Result<Response, AppError> {
     let form_id = FormId(form_id);
     let entry = state.form(&form_id).ok_or(AppError::UnknownForm(form_id))?;
+    let (descriptor, revision) = descriptor(&state, &entry).await?;
+    let body = serde_json::to_vec(&descriptor).map_err(|err| AppError::Store(err.into()))?;
+    let mut response = cacheable(&headers, "application/json", body);
+    render_headers(&state, &entry, &revision, response.headers_mut());
+    Ok(response)
+}
+
+/// The form's descriptor: its definition with the app's current settings of the fields it
+/// maps, and nothing else; and the revision of the app's fields it was made from.
+pub(crate) async fn descriptor(
+    state: &AppState,
+    entry: &FormEntry,
+) -> Result<(FormDescriptor, String), AppError> {
     let settings = &entry.settings;
     let fields = state.fields(&settings.connection, settings.spec.app).await?;
     let captcha =
@@ -53,14 +66,25 @@ pub(crate) async fn show(
         captcha,
         upload_limit_bytes,
     };
-    let body = serde_json::to_vec(&descriptor).map_err(|err| AppError::Store(err.into()))?;
+    Ok((descriptor, fields.revision.clone()))
+}
+
+/// A fresh render token for form `form`: when this visitor was served the form.
+pub(crate) fn render_token(state: &AppState, form: &str) -> String {
+    state.inner.signer.sign(&Claim::Render { form: form.to_owned(), at: now_millis() })
+}
+
+/// An answer whose body is the same for every visitor until the form or the app's fields
+/// change: it has an ETag and browsers revalidate it (`no-cache`); a matching `If-None-Match`
+/// is answered 304.
+pub(crate) fn cacheable(
+    headers: &HeaderMap,
+    content_type: &'static str,
+    body: Vec<u8>,
+) -> Response {
     let digest = Sha256::digest(&body);
     let etag: String = digest.iter().take(12).map(|byte| format!("{byte:02x}")).collect();
     let etag = format!("\"{etag}\"");
-    let token = state
-        .inner
-        .signer
-        .sign(&Claim::Render { form: settings.spec.id.0.clone(), at: now_millis() });
     let mut response = if headers
         .get(header::IF_NONE_MATCH)
         .and_then(|value| value.to_str().ok())
@@ -68,21 +92,30 @@ pub(crate) async fn show(
     {
         StatusCode::NOT_MODIFIED.into_response()
     } else {
-        ([(header::CONTENT_TYPE, HeaderValue::from_static("application/json"))], body)
-            .into_response()
+        ([(header::CONTENT_TYPE, HeaderValue::from_static(content_type))], body).into_response()
     };
     let out = response.headers_mut();
     if let Ok(value) = HeaderValue::from_str(&etag) {
         out.insert(header::ETAG, value);
     }
     out.insert(header::CACHE_CONTROL, HeaderValue::from_static("private, no-cache"));
-    if let Ok(value) = HeaderValue::from_str(&token) {
+    response
+}
+
+/// The headers every answer that serves a form carries, 304s included: a fresh signed
+/// `Kform-Render-Token` and the app's fields' revision.
+pub(crate) fn render_headers(
+    state: &AppState,
+    entry: &FormEntry,
+    revision: &str,
+    out: &mut HeaderMap,
+) {
+    if let Ok(value) = HeaderValue::from_str(&render_token(state, &entry.settings.spec.id.0)) {
         out.insert(RENDER_TOKEN, value);
     }
-    if let Ok(value) = HeaderValue::from_str(&fields.revision) {
+    if let Ok(value) = HeaderValue::from_str(revision) {
         out.insert("kform-fields-revision", value);
     }
-    Ok(response)
 }
 
 /// Milliseconds since the Unix epoch.

@@ -3,7 +3,7 @@
 
 use axum::Json;
 use axum::extract::{Path, Query, Request, State};
-use axum::response::Response;
+use axum::response::{IntoResponse, Response};
 use kform_core::text::normalize_phone;
 use kform_core::{AppId, FieldKind, FormId};
 use serde::Deserialize;
@@ -36,7 +36,7 @@ pub(crate) async fn submit(
         uploads,
         locale,
     };
-    deliver::accept(&state, &entry, incoming).await
+    deliver::accept(&state, &entry, incoming).await.map(IntoResponse::into_response)
 }
 
 #[derive(Deserialize)]

@@ -2,7 +2,7 @@
 
 use axum::extract::{Path, Request, State};
 use axum::http::StatusCode;
-use axum::response::Response;
+use axum::response::{IntoResponse, Response};
 use kform_core::FormId;
 
 use crate::captcha;
@@ -43,7 +43,7 @@ pub(crate) async fn create(
     if submission.honeypot.as_deref().is_some_and(|value| !value.is_empty()) {
         // A robot filled the hidden input: answer as if accepted, so it learns nothing.
         tracing::info!(form = %spec.id, "honeypot filled; submission dropped");
-        return deliver::spam(&state, &spec.id.0).await;
+        return deliver::spam(&state, &spec.id.0).await.map(IntoResponse::into_response);
     }
     check_fill_time(&state, &spec.id.0, submission.render_token.as_deref())?;
     if entry.settings.captcha
@@ -72,12 +72,16 @@ pub(crate) async fn create(
         uploads,
         locale,
     };
-    deliver::accept(&state, &entry, incoming).await
+    deliver::accept(&state, &entry, incoming).await.map(IntoResponse::into_response)
 }
 
 /// Refuses a submission sent sooner than `min_fill` after its form was served, or with a render
 /// token that is missing, forged, for another form or too old.
-fn check_fill_time(state: &AppState, form: &str, token: Option<&str>) -> Result<(), AppError> {
+pub(crate) fn check_fill_time(
+    state: &AppState,
+    form: &str,
+    token: Option<&str>,
+) -> Result<(), AppError> {
     let spam = &state.inner.spam;
     if spam.min_fill.is_zero() {
         return Ok(());

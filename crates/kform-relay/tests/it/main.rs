@@ -20,6 +20,7 @@ mod crash;
 mod delivery;
 mod integration;
 mod ops;
+mod pages;
 mod public;
 mod serve_cli;
 

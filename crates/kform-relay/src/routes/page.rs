@@ -1,0 +1,427 @@
+//! The form as HTML, rendered by `kform-view` from the same state the widget runs:
+//!
+//! - `GET /f/{form_id}`: the hosted page, a whole page that works without JavaScript. It posts
+//!   to itself (`POST /f/{form_id}`); the relay answers with the page again, the values kept and
+//!   kintone's messages on their fields, or redirects (Post/Redirect/Get) to
+//!   `GET /f/{form_id}/sent` or the form's own redirect.
+//! - `GET /v1/forms/{form_id}/html`: the form's markup, which `kform.js` shows in a host page at
+//!   once (before, and without, the WebAssembly). `POST` to the same address is the hosted
+//!   page's post for a host page whose WebAssembly cannot run: the answer is the markup again,
+//!   or the thanks.
+//! - `GET /f/kform.css`: the hosted page's stylesheet (the widget's, outside a shadow root).
+
+use std::sync::Arc;
+
+use axum::extract::{Path, RawQuery, Request, State};
+use axum::http::{HeaderMap, HeaderName, HeaderValue, StatusCode, header};
+use axum::response::{IntoResponse, Redirect, Response};
+use kform_core::message::Text;
+use kform_core::protocol::{ErrorResponse, SubmitOutcome};
+use kform_core::{FieldKind, FormId, Locale, OnSuccess};
+use kform_view::html::{El, el};
+use kform_view::markup::{self, Layout, Render};
+use kform_view::posted;
+use kform_view::state::{Advance, FormState, SubmitError, refusal};
+
+use crate::deliver::{self, Incoming};
+use crate::error::AppError;
+use crate::extract::{FormBody, parse_urlencoded};
+use crate::routes::forms::{self, cacheable, render_headers};
+use crate::routes::submissions::check_fill_time;
+use crate::state::{AppState, FormEntry};
+
+/// The shared theme and the widget's stylesheet, for pages where the form is not in a shadow
+/// root: the theme's `:host` rules apply to the page's `.kform-host` element instead.
+fn stylesheet() -> String {
+    let theme = include_str!("../../../kform-dom/style/theme.css").replace(":host", ".kform-host");
+    let widget = include_str!("../../../kform-widget/style/kform.css");
+    let page = "body{margin:0;padding:2rem 1rem;background:Canvas}\
+                .kform-host{margin:0 auto;max-width:40rem}";
+    format!("{theme}\n{widget}\n{page}\n")
+}
+
+/// `GET /f/kform.css`.
+pub(crate) async fn css(headers: HeaderMap) -> Response {
+    cacheable(&headers, "text/css; charset=utf-8", stylesheet().into_bytes())
+}
+
+/// The language asked for with `?lang=`, else the form's.
+fn locale_of(query: &[(String, String)], entry: &FormEntry) -> Locale {
+    query
+        .iter()
+        .find(|(name, _)| name == "lang")
+        .and_then(|(_, tag)| Locale::from_tag(tag))
+        .unwrap_or(entry.settings.spec.default_lang)
+}
+
+fn query_of(request: &Request) -> Result<Vec<(String, String)>, AppError> {
+    parse_urlencoded(request.uri().query().unwrap_or_default().as_bytes())
+}
+
+fn parse_query(query: Option<&str>) -> Result<Vec<(String, String)>, AppError> {
+    parse_urlencoded(query.unwrap_or_default().as_bytes())
+}
+
+fn form_entry(state: &AppState, form_id: String) -> Result<Arc<FormEntry>, AppError> {
+    let form_id = FormId(form_id);
+    state.form(&form_id).ok_or(AppError::UnknownForm(form_id))
+}
+
+/// A fresh form in `locale`.
+async fn fresh(state: &AppState, entry: &FormEntry, locale: Locale) -> Result<FormState, AppError> {
+    let (descriptor, _) = forms::descriptor(state, entry).await?;
+    Ok(FormState::new(descriptor, Some(locale)))
+}
+
+/// `GET /f/{form_id}`: the hosted page. The page address prefills fields by code
+/// (`?会社名=…`) and fills the form's capture items, as the widget does.
+pub(crate) async fn show(
+    State(state): State<AppState>,
+    Path(form_id): Path<String>,
+    RawQuery(query): RawQuery,
+    headers: HeaderMap,
+) -> Response {
+    let result = async {
+        let entry = form_entry(&state, form_id)?;
+        let query = parse_query(query.as_deref())?;
+        let locale = locale_of(&query, &entry);
+        let mut form = fresh(&state, &entry, locale).await?;
+        form.show_on_one_page();
+        let params: Vec<(&str, &str)> =
+            query.iter().map(|(name, value)| (name.as_str(), value.as_str())).collect();
+        form.prefill(params.iter().copied());
+        let referrer = headers.get(header::REFERER).and_then(|value| value.to_str().ok());
+        form.capture(&params, referrer.unwrap_or_default());
+        let submission_id = uuid::Uuid::new_v4().to_string();
+        Ok::<_, AppError>(page(&state, &entry, &form, StatusCode::OK, &submission_id))
+    };
+    result.await.unwrap_or_else(|err| error_page(err, Locale::default()))
+}
+
+/// `POST /f/{form_id}`: the hosted page's post. Sent: a redirect to the thanks (or the form's
+/// redirect); otherwise the page again with the values and the messages.
+pub(crate) async fn post(
+    State(state): State<AppState>,
+    Path(form_id): Path<String>,
+    request: Request,
+) -> Response {
+    let Ok(entry) = form_entry(&state, form_id.clone()) else {
+        return error_page(AppError::UnknownForm(FormId(form_id)), Locale::default());
+    };
+    let locale = query_of(&request)
+        .map_or(entry.settings.spec.default_lang, |query| locale_of(&query, &entry));
+    match receive(&state, &entry, locale, request).await {
+        Ok(Received::Again { form, status, submission_id }) => {
+            page(&state, &entry, &form, status, &submission_id)
+        }
+        Ok(Received::Sent { .. }) => match &entry.settings.spec.on_success {
+            OnSuccess::Redirect(url) => Redirect::to(url).into_response(),
+            _ => {
+                let lang = locale.tag();
+                Redirect::to(&format!("/f/{}/sent?lang={lang}", entry.settings.spec.id))
+                    .into_response()
+            }
+        },
+        Err(err) => error_page(err, locale),
+    }
+}
+
+/// `GET /f/{form_id}/sent`: the thanks after a hosted page's post.
+pub(crate) async fn sent(
+    State(state): State<AppState>,
+    Path(form_id): Path<String>,
+    RawQuery(query): RawQuery,
+) -> Response {
+    let result = async {
+        let entry = form_entry(&state, form_id)?;
+        let locale = locale_of(&parse_query(query.as_deref())?, &entry);
+        let message = match &entry.settings.spec.on_success {
+            OnSuccess::Message(message) => message.clone(),
+            _ => Text::Thanks.get(locale).to_owned(),
+        };
+        Ok::<_, AppError>(document(
+            locale,
+            &title(&entry),
+            markup::thanks(&message).flag("autofocus", true),
+        ))
+    };
+    match result.await {
+        Ok(html) => html_response(StatusCode::OK, html),
+        Err(err) => error_page(err, Locale::default()),
+    }
+}
+
+/// `GET /v1/forms/{form_id}/html`: the markup `kform.js` shows at once, laid out as the
+/// enhanced widget shows it; cacheable like the descriptor, with a fresh render token in its
+/// header. Prefilling from the page address is the browser's to do.
+pub(crate) async fn fragment(
+    State(state): State<AppState>,
+    Path(form_id): Path<String>,
+    RawQuery(query): RawQuery,
+    headers: HeaderMap,
+) -> Result<Response, AppError> {
+    let entry = form_entry(&state, form_id)?;
+    let locale = locale_of(&parse_query(query.as_deref())?, &entry);
+    let (descriptor, revision) = forms::descriptor(&state, &entry).await?;
+    let form = FormState::new(descriptor, Some(locale));
+    let render = Render {
+        action: &action(&entry),
+        render_token: None,
+        submission_id: None,
+        layout: Layout::Enhanced,
+    };
+    let body = markup::form(&form, &render).to_html().into_bytes();
+    let mut response = cacheable(&headers, "text/html; charset=utf-8", body);
+    render_headers(&state, &entry, &revision, response.headers_mut());
+    Ok(response)
+}
+
+/// The header that tells `kform.js` what a basic-mode post came to: `sent`, `invalid` (the
+/// markup shows the problems), `rows` (a row button's change) or `refused` (the relay's own
+/// refusal, shown in the form's alert).
+const OUTCOME: HeaderName = HeaderName::from_static("kform-outcome");
+
+/// `POST /v1/forms/{form_id}/html`: a post from a host page that shows the relay's markup
+/// without the WebAssembly. The answer is the markup to show: the form again, laid out on one
+/// page, or the thanks; `Kform-Outcome` says which, and a sent answer carries the relay's
+/// JSON answer in `Kform-Submission`.
+pub(crate) async fn fragment_post(
+    State(state): State<AppState>,
+    Path(form_id): Path<String>,
+    request: Request,
+) -> Result<Response, AppError> {
+    let entry = form_entry(&state, form_id)?;
+    let locale = locale_of(&query_of(&request)?, &entry);
+    let (status, outcome, html, submission) = match receive(&state, &entry, locale, request).await?
+    {
+        Received::Again { form, status, submission_id } => {
+            let outcome = match status {
+                StatusCode::OK => "rows",
+                StatusCode::UNPROCESSABLE_ENTITY => "invalid",
+                _ => "refused",
+            };
+            let token = forms::render_token(&state, &entry.settings.spec.id.0);
+            let render = Render {
+                action: &action(&entry),
+                render_token: Some(&token),
+                submission_id: Some(&submission_id),
+                layout: Layout::Basic,
+            };
+            (status, outcome, markup::form(&form, &render), None)
+        }
+        Received::Sent { form, outcome } => {
+            let message = match form.status() {
+                kform_view::Status::Sent(message) => message.clone(),
+                _ => Text::Thanks.get(locale).to_owned(),
+            };
+            let wrapped = el("div").attr("class", "kform").attr("part", "form-root");
+            (StatusCode::OK, "sent", wrapped.child(markup::thanks(&message)), Some(outcome))
+        }
+    };
+    let mut response =
+        (status, [(header::CONTENT_TYPE, "text/html; charset=utf-8")], html.to_html())
+            .into_response();
+    let out = response.headers_mut();
+    out.insert(OUTCOME, HeaderValue::from_static(outcome));
+    let submission = submission.and_then(|outcome| serde_json::to_string(&outcome).ok());
+    // The JSON is ASCII: non-ASCII text is escaped by serde_json only in strings, and ids and
+    // states are ASCII.
+    if let Some(value) = submission.and_then(|json| HeaderValue::from_str(&json).ok()) {
+        out.insert(HeaderName::from_static("kform-submission"), value);
+    }
+    Ok(response)
+}
+
+/// Where the hosted page posts.
+fn action(entry: &FormEntry) -> String {
+    format!("/f/{}", entry.settings.spec.id)
+}
+
+/// What a post came to.
+enum Received {
+    /// The form again: with a row added or removed (200), its problems (422), or the relay's
+    /// refusal in its alert (400); the submission id to keep.
+    Again { form: FormState, status: StatusCode, submission_id: String },
+    /// Sent (or a robot's post, answered alike): the form, showing its thanks, and the answer.
+    Sent { form: FormState, outcome: SubmitOutcome },
+}
+
+/// Reads a plain post of the form into its state, then does what a visitor's button asked:
+/// change the rows, or send it with the same checks as the JSON API (honeypot, render token
+/// and fill time, captcha) and the same validation, on one page.
+async fn receive(
+    state: &AppState,
+    entry: &FormEntry,
+    locale: Locale,
+    request: Request,
+) -> Result<Received, AppError> {
+    let spec = &entry.settings.spec;
+    let mut form = fresh(state, entry, locale).await?;
+    form.show_on_one_page();
+    let FormBody { pairs, uploads } =
+        FormBody::read(request, state, state.inner.limits.json_body_bytes).await?;
+    let posted = posted::apply(&mut form, &pairs)
+        .map_err(|err| AppError::bad_request("unknown_input", err.to_string()))?;
+    let submission_id =
+        posted.submission_id.clone().unwrap_or_else(|| uuid::Uuid::new_v4().to_string());
+    for upload in &uploads {
+        let is_file = form
+            .descriptor()
+            .fields
+            .get(upload.field.as_str())
+            .is_some_and(|field| matches!(field.kind, FieldKind::File { .. }));
+        if !is_file {
+            return Err(AppError::bad_request(
+                "unknown_file_field",
+                format!("the file part {:?} is not a FILE field of the form", upload.field),
+            ));
+        }
+    }
+    let file_fields: Vec<String> = uploads.iter().map(|upload| upload.field.clone()).collect();
+    for code in file_fields.iter().collect::<std::collections::BTreeSet<_>>() {
+        let chosen = uploads
+            .iter()
+            .filter(|upload| &upload.field == code)
+            .map(|upload| (upload.name.clone(), upload.bytes.len() as u64))
+            .collect();
+        form.choose_files(code, chosen);
+    }
+    let again = |form: FormState, status| Received::Again {
+        form,
+        status,
+        submission_id: submission_id.clone(),
+    };
+    if let Some(action) = &posted.action {
+        action.apply(&mut form);
+        return Ok(again(form, StatusCode::OK));
+    }
+    if !posted.honeypot.is_empty() {
+        tracing::info!(form = %spec.id, "honeypot filled; submission dropped");
+        let answer = deliver::spam(state, &spec.id.0).await?;
+        form.finish_submit(Ok(answer.outcome.clone()));
+        return Ok(Received::Sent { form, outcome: answer.outcome });
+    }
+    let refused = |mut form: FormState, text: Text| {
+        form.finish_submit(Err(SubmitError::Failed(text.get(locale).to_owned())));
+        again(form, StatusCode::BAD_REQUEST)
+    };
+    if entry.settings.captcha && state.inner.spam.captcha.is_some() {
+        // The captcha's challenge needs the provider's script; a page without it cannot pass.
+        state.inner.metrics.submission(&spec.id.0, "captcha_failed");
+        return Ok(refused(form, Text::NeedsScript));
+    }
+    if let Err(err) = check_fill_time(state, &spec.id.0, posted.render_token.as_deref()) {
+        let (status, code) = status_and_code(err).await;
+        return Ok(refused(form, refusal(status.as_u16(), code.as_deref())));
+    }
+    form.set_submission_id(Some(submission_id.clone()));
+    let Advance::Send(submission) = form.advance(|| submission_id.clone()) else {
+        return Ok(again(form, StatusCode::UNPROCESSABLE_ENTITY));
+    };
+    let incoming = Incoming {
+        submission_id: submission.submission_id,
+        values: submission.values,
+        uploads,
+        locale,
+    };
+    match deliver::accept(state, entry, incoming).await {
+        Ok(answer) => {
+            form.finish_submit(Ok(answer.outcome.clone()));
+            Ok(Received::Sent { form, outcome: answer.outcome })
+        }
+        Err(AppError::Invalid(report, _)) => {
+            form.refused(report);
+            Ok(again(form, StatusCode::UNPROCESSABLE_ENTITY))
+        }
+        Err(err) => {
+            let (status, code) = status_and_code(err).await;
+            if status.is_server_error() {
+                return Err(AppError::coded(status, "send_failed", "the form could not be sent"));
+            }
+            Ok(refused(form, refusal(status.as_u16(), code.as_deref())))
+        }
+    }
+}
+
+/// The status and code an error answers with, as `error.rs` decides them.
+async fn status_and_code(err: AppError) -> (StatusCode, Option<String>) {
+    let response = err.into_response();
+    let status = response.status();
+    let body = axum::body::to_bytes(response.into_body(), 64 * 1024).await.unwrap_or_default();
+    let code = serde_json::from_slice::<ErrorResponse>(&body).ok().and_then(|body| body.code);
+    (status, code)
+}
+
+/// The hosted page: the form in the basic layout with a fresh render token.
+fn page(
+    state: &AppState,
+    entry: &FormEntry,
+    form: &FormState,
+    status: StatusCode,
+    submission_id: &str,
+) -> Response {
+    let token = forms::render_token(state, &entry.settings.spec.id.0);
+    let render = Render {
+        action: &action(entry),
+        render_token: Some(&token),
+        submission_id: Some(submission_id),
+        layout: Layout::Basic,
+    };
+    let html = document(form.locale(), &title(entry), markup::form(form, &render));
+    html_response(status, html)
+}
+
+/// The page's title: the form's first heading (an item without a field), else its id.
+fn title(entry: &FormEntry) -> String {
+    let spec = &entry.settings.spec;
+    spec.items
+        .iter()
+        .find(|item| item.field.is_none() && !item.page_break)
+        .and_then(|item| item.label.clone())
+        .unwrap_or_else(|| spec.id.0.clone())
+}
+
+/// A whole page around `body`.
+fn document(locale: Locale, title: &str, body: El) -> String {
+    let head = el("head")
+        .child(el("meta").attr("charset", "utf-8"))
+        .child(
+            el("meta")
+                .attr("name", "viewport")
+                .attr("content", "width=device-width, initial-scale=1"),
+        )
+        .child(el("title").text(title))
+        .child(el("link").attr("rel", "stylesheet").attr("href", "/f/kform.css"));
+    let html = el("html")
+        .attr("lang", locale.tag())
+        .child(head)
+        .child(el("body").child(el("main").attr("class", "kform-host").child(body)));
+    format!("<!doctype html>\n{}", html.to_html())
+}
+
+/// The policy of the relay's own pages: its stylesheet, posts to itself, nothing else.
+const PAGE_POLICY: &str = "default-src 'none'; style-src 'self'; img-src 'self' data:; \
+                           base-uri 'none'; frame-ancestors 'none'";
+
+fn html_response(status: StatusCode, html: String) -> Response {
+    let mut response =
+        (status, [(header::CONTENT_TYPE, "text/html; charset=utf-8")], html).into_response();
+    let headers = response.headers_mut();
+    headers.insert(header::CACHE_CONTROL, HeaderValue::from_static("no-store"));
+    headers.insert(header::CONTENT_SECURITY_POLICY, HeaderValue::from_static(PAGE_POLICY));
+    response
+}
+
+/// A page for a post or a form that cannot be served, in the visitor's words: the status
+/// stays the error's, so a client still sees a 4xx or a 5xx.
+fn error_page(err: AppError, locale: Locale) -> Response {
+    let status = err.into_response().status();
+    let text = match status {
+        StatusCode::NOT_FOUND => Text::FormNotFound,
+        status if status.is_server_error() => Text::SendFailed,
+        StatusCode::PAYLOAD_TOO_LARGE => Text::FilesTooLarge,
+        _ => Text::BadPost,
+    };
+    let message = el("p").attr("class", "kform-alert").attr("role", "alert").text(text.get(locale));
+    html_response(status, document(locale, text.get(locale), message))
+}

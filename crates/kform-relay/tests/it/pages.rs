@@ -1,0 +1,248 @@
+//! The form as HTML: the hosted page `/f/{form}` without JavaScript (plain posts, messages on
+//! their fields, Post/Redirect/Get, spam checks) and the markup `kform.js` shows at once.
+
+use super::*;
+
+/// A urlencoded post of `pairs` to `path`.
+fn post_form(path: &str, pairs: &[(&str, &str)]) -> Request<Body> {
+    let mut body = String::new();
+    for (name, value) in pairs {
+        if !body.is_empty() {
+            body.push('&');
+        }
+        body.push_str(&encode(name));
+        body.push('=');
+        body.push_str(&encode(value));
+    }
+    Request::post(path)
+        .header("content-type", "application/x-www-form-urlencoded")
+        .body(Body::from(body))
+        .unwrap()
+}
+
+fn encode(text: &str) -> String {
+    text.bytes()
+        .map(|byte| match byte {
+            b'A'..=b'Z' | b'a'..=b'z' | b'0'..=b'9' | b'-' | b'_' | b'.' => {
+                (byte as char).to_string()
+            }
+            b' ' => "+".to_owned(),
+            _ => format!("%{byte:02X}"),
+        })
+        .collect()
+}
+
+/// The value of the hidden input `name` in a page.
+fn hidden(html: &str, name: &str) -> String {
+    let marker = format!(r#"name="{name}" value=""#);
+    let start = html.find(&marker).unwrap_or_else(|| panic!("no {name} in {html}")) + marker.len();
+    html[start..].split('"').next().unwrap().to_owned()
+}
+
+#[tokio::test]
+async fn the_hosted_page_is_a_plain_form_with_the_browsers_own_checks() {
+    let Harness { fake: _fake, state, _dir } = harness().await;
+    let page =
+        send(&state, get("/f/contact?会社名=%E3%82%B5%E3%82%A4%E3%83%9C%E3%82%A6%E3%82%BA")).await;
+    assert_eq!(page.status, StatusCode::OK, "{}", page.text);
+    assert_eq!(page.headers["content-type"], "text/html; charset=utf-8");
+    assert_eq!(page.headers["cache-control"], "no-store");
+    assert!(
+        page.headers["content-security-policy"].to_str().unwrap().contains("default-src 'none'")
+    );
+    assert!(page.text.starts_with("<!doctype html>\n<html lang=\"ja\">"), "{}", page.text);
+    assert!(page.text.contains(r#"<link rel="stylesheet" href="/f/kform.css">"#));
+    assert!(page.text.contains(r#"<form class="kform-form" method="post" action="/f/contact""#));
+    assert!(page.text.contains(r#"name="会社名""#) && page.text.contains(r#"required"#));
+    assert!(
+        page.text.contains(r#"placeholder="サイボウズ株式会社" value="サイボウズ""#),
+        "prefilled from the address: {}",
+        page.text
+    );
+    assert!(
+        page.text
+            .contains(r#"<textarea class="kform-input" part="input" id="kform-お問い合わせ内容""#)
+    );
+    assert!(!hidden(&page.text, "kform_render_token").is_empty());
+    assert!(uuid::Uuid::parse_str(&hidden(&page.text, "kform_submission_id")).is_ok());
+    assert!(!page.text.contains("demo-contact"), "the hidden identifier stays on the relay");
+    assert!(!page.text.contains(TOKEN));
+    let english = send(&state, get("/f/contact?lang=en")).await;
+    assert!(english.text.contains(">Send</button>"), "{}", english.text);
+    let css = send(&state, get("/f/kform.css")).await;
+    assert_eq!(css.status, StatusCode::OK);
+    assert!(css.text.contains(".kform-host {") && css.text.contains(".kform-input"));
+    assert!(!css.text.contains(":host"));
+}
+
+#[tokio::test]
+async fn a_refused_post_comes_back_with_its_messages_and_values_and_a_valid_one_redirects_once() {
+    let Harness { fake, state, _dir } = harness().await;
+    let page = send(&state, get("/f/contact")).await;
+    let token = hidden(&page.text, "kform_render_token");
+    let id = hidden(&page.text, "kform_submission_id");
+    let empty = [
+        ("kform_render_token", token.as_str()),
+        ("kform_submission_id", id.as_str()),
+        ("kform_tz", ""),
+        ("会社名", ""),
+        ("メールアドレス", "info@example.com"),
+        ("問い合わせ種別", ""),
+        ("お問い合わせ内容", "一行目\r\n二行目"),
+        ("website", ""),
+    ];
+    let refused = send(&state, post_form("/f/contact", &empty)).await;
+    assert_eq!(refused.status, StatusCode::UNPROCESSABLE_ENTITY, "{}", refused.text);
+    assert!(
+        refused
+            .text
+            .contains(r#"id="kform-会社名-message" aria-live="polite"><span>必須です。</span>"#),
+        "{}",
+        refused.text
+    );
+    assert!(refused.text.contains(r#"aria-invalid="true""#));
+    assert!(refused.text.contains(r#"value="info@example.com""#), "the other values are kept");
+    assert!(refused.text.contains("一行目\r\n二行目</textarea>"));
+    assert!(refused.text.contains(r##"<a href="#kform-会社名">会社名: 必須です。</a>"##));
+    assert_eq!(hidden(&refused.text, "kform_submission_id"), id, "the same submission");
+    assert!(kintone_records(&fake).await.is_empty());
+
+    let mut valid = empty;
+    valid[3] = ("会社名", "サイボウズ");
+    let sent = send(&state, post_form("/f/contact", &valid)).await;
+    assert_eq!(sent.status, StatusCode::SEE_OTHER, "{}", sent.text);
+    assert_eq!(sent.headers["location"], "/f/contact/sent?lang=ja");
+    // Sent again (a reload, a double click): the same submission, still one record.
+    let again = send(&state, post_form("/f/contact", &valid)).await;
+    assert_eq!(again.status, StatusCode::SEE_OTHER);
+    let records = records_eventually(&fake, 1).await;
+    assert_eq!(records.len(), 1);
+    assert_eq!(records[0]["会社名"]["value"], "サイボウズ");
+    assert_eq!(records[0]["お問い合わせ内容"]["value"], "一行目\r\n二行目");
+    assert_eq!(records[0]["フォーム識別"]["value"], "demo-contact");
+    let thanks = send(&state, get("/f/contact/sent?lang=ja")).await;
+    assert_eq!(thanks.status, StatusCode::OK);
+    assert!(thanks.text.contains("送信しました。ありがとうございました。"));
+}
+
+#[tokio::test]
+async fn a_missing_forged_or_hurried_render_token_is_refused() {
+    let Harness { fake, state, _dir } = harness_with(Apps::demo(TOKEN), TOKEN, |config| {
+        config.spam.min_fill = Duration::from_millis(300);
+    })
+    .await;
+    let page = send(&state, get("/f/contact")).await;
+    let token = hidden(&page.text, "kform_render_token");
+    let values = |token: &'static str| {
+        vec![
+            ("kform_render_token", token),
+            ("会社名", "サイボウズ"),
+            ("メールアドレス", "a@example.com"),
+        ]
+    };
+    let token: &'static str = Box::leak(token.into_boxed_str());
+    let fast = send(&state, post_form("/f/contact", &values(token))).await;
+    assert_eq!(fast.status, StatusCode::BAD_REQUEST);
+    assert!(fast.text.contains("送信が早すぎました。"), "{}", fast.text);
+    assert!(fast.text.contains(r#"value="サイボウズ""#), "the values are kept");
+    for forged in ["", "e30.AAAA"] {
+        let refused = send(&state, post_form("/f/contact", &values(forged))).await;
+        assert_eq!(refused.status, StatusCode::BAD_REQUEST, "{forged:?}");
+        assert!(refused.text.contains("フォームの有効期限が切れました。"), "{}", refused.text);
+    }
+    tokio::time::sleep(Duration::from_millis(350)).await;
+    let robot = [values(token), vec![("website", "http://spam.example")]].concat();
+    let fooled = send(&state, post_form("/f/contact", &robot)).await;
+    assert_eq!(fooled.status, StatusCode::SEE_OTHER, "a robot is told nothing");
+    assert!(kintone_records(&fake).await.is_empty());
+    let person = send(&state, post_form("/f/contact", &values(token))).await;
+    assert_eq!(person.status, StatusCode::SEE_OTHER, "{}", person.text);
+    records_eventually(&fake, 1).await;
+}
+
+#[tokio::test]
+async fn posts_the_form_could_not_have_sent_get_a_clear_4xx_page() {
+    let Harness { fake, state, _dir } = harness().await;
+    let check = |answer: &Answer, status: StatusCode| {
+        assert_eq!(answer.status, status, "{}", answer.text);
+        assert!(answer.headers["content-type"].to_str().unwrap().starts_with("text/html"));
+        assert!(answer.text.contains(r#"role="alert""#), "{}", answer.text);
+    };
+    let unknown = send(&state, post_form("/f/contact", &[("会社名", "a"), ("年収", "1")])).await;
+    check(&unknown, StatusCode::BAD_REQUEST);
+    let repeated = send(&state, post_form("/f/contact", &[("会社名", "a"), ("会社名", "b")])).await;
+    check(&repeated, StatusCode::BAD_REQUEST);
+    let bad_encoding = Request::post("/f/contact")
+        .header("content-type", "application/x-www-form-urlencoded")
+        .body(Body::from("会社名=%FF%FE"))
+        .unwrap();
+    check(&send(&state, bad_encoding).await, StatusCode::BAD_REQUEST);
+    let json = Request::post("/f/contact")
+        .header("content-type", "application/json")
+        .body(Body::from("{}"))
+        .unwrap();
+    check(&send(&state, json).await, StatusCode::UNSUPPORTED_MEDIA_TYPE);
+    let huge = "a".repeat(70 * 1024);
+    check(
+        &send(&state, post_form("/f/contact", &[("会社名", &huge)])).await,
+        StatusCode::PAYLOAD_TOO_LARGE,
+    );
+    check(&send(&state, get("/f/nope")).await, StatusCode::NOT_FOUND);
+    check(&send(&state, post_form("/f/nope", &[])).await, StatusCode::NOT_FOUND);
+    let fragment_unknown =
+        send(&state, post_form("/v1/forms/contact/html", &[("年収", "1")])).await;
+    assert_eq!(fragment_unknown.status, StatusCode::BAD_REQUEST);
+    assert_eq!(fragment_unknown.body["code"], "unknown_input");
+    assert!(kintone_records(&fake).await.is_empty());
+}
+
+#[tokio::test]
+async fn the_markup_for_kform_js_is_cacheable_and_its_posts_answer_with_markup() {
+    let Harness { fake, state, _dir } = harness().await;
+    let first = send(&state, get("/v1/forms/contact/html?lang=en")).await;
+    assert_eq!(first.status, StatusCode::OK, "{}", first.text);
+    assert_eq!(first.headers["content-type"], "text/html; charset=utf-8");
+    assert!(
+        first.text.starts_with(r#"<div class="kform" part="form-root"><form class="kform-form""#)
+    );
+    assert!(first.text.contains(">Send</button>"));
+    let token = first.headers["kform-render-token"].to_str().unwrap().to_owned();
+    let etag = first.headers["etag"].to_str().unwrap().to_owned();
+    let revalidated = send(
+        &state,
+        Request::get("/v1/forms/contact/html?lang=en")
+            .header("if-none-match", &etag)
+            .body(Body::empty())
+            .unwrap(),
+    )
+    .await;
+    assert_eq!(revalidated.status, StatusCode::NOT_MODIFIED);
+    assert!(revalidated.headers.contains_key("kform-render-token"));
+
+    let invalid = send(
+        &state,
+        post_form(
+            "/v1/forms/contact/html?lang=en",
+            &[("kform_render_token", &token), ("会社名", "")],
+        ),
+    )
+    .await;
+    assert_eq!(invalid.status, StatusCode::UNPROCESSABLE_ENTITY, "{}", invalid.text);
+    assert_eq!(invalid.headers["kform-outcome"], "invalid");
+    assert!(invalid.text.contains("<span>Required.</span>"), "{}", invalid.text);
+    let id = new_id();
+    let pairs = [
+        ("kform_render_token", token.as_str()),
+        ("kform_submission_id", id.as_str()),
+        ("会社名", "サイボウズ"),
+        ("メールアドレス", "info@example.com"),
+    ];
+    let sent = send(&state, post_form("/v1/forms/contact/html?lang=en", &pairs)).await;
+    assert_eq!(sent.status, StatusCode::OK, "{}", sent.text);
+    assert_eq!(sent.headers["kform-outcome"], "sent");
+    let answer: Value =
+        serde_json::from_str(sent.headers["kform-submission"].to_str().unwrap()).unwrap();
+    assert_eq!(answer, json!({ "submission_id": id, "state": "accepted" }));
+    assert!(sent.text.contains("Thank you. Your message was sent."));
+    records_eventually(&fake, 1).await;
+}
