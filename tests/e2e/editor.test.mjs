@@ -82,7 +82,7 @@ test("a form built in the editor is saved, embedded, sent, and reaches kintone w
   const options = await preview.getByLabel("問い合わせ種別").locator("option").allInnerTexts();
   assert.ok(!options.includes("その他"), `options ${options}`);
   assert.equal(await preview.getByText("フォーム識別").count(), 0);
-  assert.equal(await preview.getByLabel("お問い合わせ内容").count(), 0);
+  assert.equal(await preview.getByLabel("お問い合わせ内容").isVisible(), false, "shown only for 見積依頼");
   await preview.getByLabel("問い合わせ種別").selectOption("見積依頼");
   await preview.getByLabel("お問い合わせ内容").waitFor();
   await preview.getByLabel("問い合わせ種別").selectOption("");

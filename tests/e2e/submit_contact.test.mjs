@@ -20,6 +20,7 @@ test("invalid input shows kintone's messages and sends nothing; valid input land
   const form = page.locator("#contact form");
   await form.waitFor();
   const shownAt = Date.now();
+  await page.locator("#contact form[novalidate]").waitFor();
   assert.equal(await page.locator("#contact").evaluate((el) => el.querySelector("form")), null,
     "the form lives in the shadow root, not in the page's DOM");
   const company = page.getByLabel("会社名");
@@ -28,6 +29,12 @@ test("invalid input shows kintone's messages and sends nothing; valid input land
 
   // Invalid: too long a company name, no e-mail.
   await company.fill("あ".repeat(65));
+  assert.equal((await company.inputValue()).length, 64, "the browser stops at kintone's maximum");
+  // A longer value set by a script (an autofill extension, say) gets kintone's own message.
+  await company.evaluate((input) => {
+    input.value = "あ".repeat(65);
+    input.dispatchEvent(new Event("input", { bubbles: true }));
+  });
   await page.getByRole("button", { name: "送信" }).click();
   await page.getByText("65文字より短くなければなりません。", { exact: true }).waitFor();
   await page.getByText("必須です。", { exact: true }).waitFor();
@@ -95,7 +102,7 @@ test("the relay serves the widget's wasm with its media type", async () => {
 test("a form sent faster than a person could is refused with a clear message, then goes", async () => {
   const page = await session.browser.newPage();
   await page.goto(session.demo.page);
-  await page.locator("#contact form").waitFor();
+  await page.locator("#contact form[novalidate]").waitFor();
   await page.getByLabel("会社名").fill("早い会社");
   await page.getByLabel("メールアドレス").fill("fast@example.com");
   await page.getByRole("button", { name: "送信" }).click();
@@ -112,7 +119,7 @@ test("a form sent faster than a person could is refused with a clear message, th
 test("a robot that fills the hidden honeypot is told 'accepted' and nothing reaches kintone", async () => {
   const page = await session.browser.newPage();
   await page.goto(session.demo.page);
-  await page.locator("#contact form").waitFor();
+  await page.locator("#contact form[novalidate]").waitFor();
   assert.equal(await page.getByRole("textbox", { name: "website" }).count(), 0,
     "it is not in the accessibility tree");
   assert.equal(await page.locator("#contact input[name=website]").isVisible(), true,
@@ -141,7 +148,7 @@ test("fields are prefilled from the page address by field code", async () => {
   url.searchParams.set("会社名", "サイボウズ 株式会社");
   url.searchParams.set("フォーム識別", "forged");
   await page.goto(url.href);
-  await page.locator("#contact form").waitFor();
+  await page.locator("#contact form[novalidate]").waitFor();
   assert.equal(await page.getByLabel("会社名").inputValue(), "サイボウズ 株式会社");
   await page.close();
 });
@@ -151,7 +158,7 @@ test("<kform-form> and KForm.mount with onSubmit work side by side on one page",
   const errors = [];
   page.on("pageerror", (error) => errors.push(error.message));
   await page.goto(new URL("/element.html", session.demo.page).href);
-  await page.locator("#contact form").waitFor();
+  await page.locator("#contact form[novalidate]").waitFor();
   assert.equal(await page.locator("#contact").getByRole("button", { name: "Send" }).count(), 1,
     "the element's lang attribute is used");
   await page.evaluate(async () => {
@@ -171,7 +178,7 @@ test("<kform-form> and KForm.mount with onSubmit work side by side on one page",
     });
   });
   const second = page.locator("#second");
-  await second.locator("form").waitFor();
+  await second.locator("form[novalidate]").waitFor();
   await page.waitForFunction(() => window.readyInputs !== null);
   assert.ok(await page.evaluate(() => window.readyInputs) >= 4, "kform:ready after the inputs render");
   assert.equal(await second.getByLabel("会社名").inputValue(), "Given Co", "values prefill by field code");

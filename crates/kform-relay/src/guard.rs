@@ -143,7 +143,9 @@ pub(crate) async fn form_origins(
     headers.append(header::VARY, HeaderValue::from_static("Origin"));
     headers.insert(
         header::ACCESS_CONTROL_EXPOSE_HEADERS,
-        HeaderValue::from_static("kform-render-token, etag, kform-outcome, kform-submission"),
+        HeaderValue::from_static(
+            "kform-render-token, etag, kform-outcome, kform-submission, kform-redirect",
+        ),
     );
     if preflight {
         headers.insert(header::ACCESS_CONTROL_ALLOW_METHODS, HeaderValue::from_static("GET, POST"));

@@ -200,7 +200,9 @@ fn page_section(state: &FormState, page: usize, hidden: bool) -> El {
             .attr("id", page_heading_id(page))
             .attr("tabindex", "-1")
             .child(el("span").attr("class", "kform-step-count").text(step))
-            .child_opt(title.map(|title| el("span").attr("class", "kform-step-title").text(title)));
+            .children(title.into_iter().flat_map(|title| {
+                [Node::from(" "), el("span").attr("class", "kform-step-title").text(title).into()]
+            }));
         section = section.child(line);
     }
     section
@@ -293,6 +295,7 @@ fn message_slot(state: &FormState, slot: &Slot) -> El {
         .attr("class", "kform-message")
         .attr("part", "error")
         .attr("id", format!("{}-message", dom_id(slot)))
+        .attr("data-kform-slot", slot.key())
         .attr("aria-live", "polite")
         .children(messages(state, slot))
 }
@@ -322,6 +325,7 @@ fn control(state: &FormState, input: &Input<'_>) -> Vec<Node> {
             .attr("name", name.clone())
             .attr("aria-describedby", described.clone())
             .attr("aria-invalid", invalid.clone())
+            .attr("data-kform-slot", name.clone())
             .flag("required", input.required)
     };
     let offered = |options: &[Choice]| -> Vec<(String, String)> {
@@ -411,6 +415,7 @@ fn control(state: &FormState, input: &Input<'_>) -> Vec<Node> {
                 .attr("role", "radiogroup")
                 .attr("aria-describedby", described)
                 .attr("aria-invalid", invalid)
+                .attr("data-kform-slot", name.clone())
                 .attr("aria-required", input.required.to_string())
                 .children(choices);
             vec![group.into()]
@@ -455,18 +460,22 @@ fn control(state: &FormState, input: &Input<'_>) -> Vec<Node> {
                 .flag("formnovalidate", true)
                 .text(state.text(Text::AddRow));
             vec![
-                el("div").attr("class", "kform-rows").children(rows(state, table)).into(),
+                el("div")
+                    .attr("class", "kform-rows")
+                    .attr("data-kform-rows", table.clone())
+                    .children(rows(state, table))
+                    .into(),
                 add.into(),
             ]
         }
         FieldKind::File { .. } => {
-            let names = state.list_value(input.slot.clone());
             let element =
                 base("input").attr("type", "file").flag("multiple", input.max_files != Some(1));
             let list = el("ul")
                 .attr("class", "kform-files")
                 .attr("part", "files")
-                .children(names.into_iter().map(|name| el("li").text(name)));
+                .attr("data-kform-files", name)
+                .children(file_names(state, &input.slot));
             vec![element.into(), list.into()]
         }
         FieldKind::NotWritable { .. } => Vec::new(),
@@ -519,11 +528,13 @@ fn check_boxes(
             .attr("value", value);
         el("label").attr("class", "kform-choice").child(check).text(label)
     });
+    let boxes: Vec<El> = boxes.collect();
     el("div")
         .attr("class", "kform-choices")
         .attr("role", "group")
         .attr("aria-describedby", described)
         .attr("aria-invalid", invalid)
+        .attr("data-kform-slot", name)
         .children(boxes)
 }
 
@@ -580,6 +591,11 @@ pub fn rows(state: &FormState, table: &str) -> Vec<El> {
             .child(remove)
     });
     std::iter::once(count).chain(rows).collect()
+}
+
+/// The names of the files chosen at `slot`, one `<li>` each.
+pub fn file_names(state: &FormState, slot: &Slot) -> Vec<El> {
+    state.list_value(slot.clone()).into_iter().map(|name| el("li").text(name)).collect()
 }
 
 /// The honeypot: off screen, out of the tab order and hidden from assistive technology, so only
@@ -639,8 +655,14 @@ pub fn alert_lines(state: &FormState) -> Vec<El> {
     lines.into_iter().map(|line| el("p").text(line)).collect()
 }
 
+/// The form's alert; it carries what `kform.js` says there when the relay cannot be reached in
+/// the basic mode.
 fn alert(state: &FormState) -> El {
-    el("div").attr("class", "kform-alert").attr("role", "alert").children(alert_lines(state))
+    el("div")
+        .attr("class", "kform-alert")
+        .attr("role", "alert")
+        .attr("data-kform-failed", state.text(Text::SendFailed))
+        .children(alert_lines(state))
 }
 
 /// The answers for checking, with the heading that takes the focus.

@@ -954,6 +954,19 @@ impl Slot {
         }
     }
 
+    /// The place named `key` ([`Self::key`]): `code`, or `table[row].code` for a cell.
+    pub fn from_key(key: &str) -> Self {
+        let cell = key.split_once('[').and_then(|(table, rest)| {
+            let (row, code) = rest.split_once("].")?;
+            Some(Self::Cell {
+                table: table.to_owned(),
+                row: row.parse().ok()?,
+                code: code.to_owned(),
+            })
+        });
+        cell.unwrap_or_else(|| Self::Field(key.to_owned()))
+    }
+
     /// The top-level field: the field itself, or a cell's subtable.
     fn top(&self) -> &str {
         match self {

@@ -1,5 +1,4 @@
-// kform.js: the widget's entry module. It loads the WebAssembly next to itself, mounts a form
-// into every element with a data-kform attribute, and exports KForm for imperative use:
+// kform.js: the widget's entry module.
 //
 //   <script type="module" src="https://relay.example/widget/kform.js"></script>
 //   <div data-kform="contact" data-kform-relay="https://relay.example" data-kform-lang="ja"></div>
@@ -8,98 +7,270 @@
 //   const form = await KForm.mount(element, { form: "contact", relay: "https://relay.example" });
 //   form.unmount();
 //
-// This file is not served as it is: `cargo xtask build-widget` puts the wasm-bindgen glue (which
-// defines `wasm_bindgen`) in front of it and the .wasm's sha384 in place of WASM_INTEGRITY. So
-// the served kform.js is all the JavaScript the widget runs, and it fetches the .wasm with that
-// integrity: a page that pins kform.js with <script integrity> (see /widget/sri.json) pins the
-// whole widget.
+// HTML first: for each form it fetches the markup the relay renders (GET /v1/forms/{id}/html)
+// and shows it in the element's shadow root at once, so the visitor reads and types while the
+// WebAssembly (and the form's descriptor) download in parallel. When the .wasm has arrived it
+// takes the form over in place (kintone's live checks, pages, conditions, confirmation,
+// captcha, retries) without touching what was typed. If WebAssembly cannot run (not supported,
+// refused by the page's Content-Security-Policy, failed to load, integrity mismatch), the form
+// stays in its basic mode: this script posts it to the relay, which answers with the markup
+// again (kintone's messages on their fields) or the thanks. `kform:ready`'s detail says which
+// mode the form is in.
 //
-// Loading is parallel: as soon as this module runs, it starts downloading the .wasm and each
-// form's descriptor at once.
+// This file is not served as it is: `cargo xtask build-widget` puts the wasm-bindgen glue (which
+// defines `wasm_bindgen`) in front of it and writes the .wasm's and the stylesheet's sha384 in
+// place of the integrity placeholders, so pinning kform.js with <script integrity> pins the
+// whole widget. Showing a form needs none of the glue.
 
 const WASM_INTEGRITY = "@KFORM_WASM_INTEGRITY@";
-const wasm = fetch(new URL("./kform_widget_bg.wasm", import.meta.url), { integrity: WASM_INTEGRITY });
-// wasm_bindgen: the glue in front of this file.
-const ready = wasm_bindgen({ module_or_path: wasm }).then(() => wasm_bindgen);
+const CSS_INTEGRITY = "@KFORM_CSS_INTEGRITY@";
+const file = (name, integrity) => fetch(new URL(name, import.meta.url), { integrity });
+const sheet = file("./kform.css", CSS_INTEGRITY)
+  .then((response) => response.text())
+  .then((text) => {
+    const css = new CSSStyleSheet();
+    css.replaceSync(text);
+    return css;
+  });
+sheet.catch(() => {});
+// Started at once; a page without WebAssembly keeps every form in its basic mode.
+const engine = typeof WebAssembly === "object"
+  ? wasm_bindgen({ module_or_path: file("./kform_widget_bg.wasm", WASM_INTEGRITY) }).then(() => wasm_bindgen)
+  : Promise.reject(new Error("this browser runs no WebAssembly"));
+engine.catch(() => {});
 // The relay that serves this file is the default relay: the part of this module's URL before
 // /widget/ (it is also served under /widget/<version>/ for long caching).
-const here = new URL(import.meta.url);
-const defaultRelay = here.href.includes("/widget/")
-  ? here.href.slice(0, here.href.lastIndexOf("/widget/") + 1)
-  : new URL("..", here).href;
+const here = new URL(import.meta.url).href;
+const defaultRelay = here.includes("/widget/") ? here.slice(0, here.lastIndexOf("/widget/") + 1) : new URL("..", here).href;
 const mounted = new WeakMap();
+const RETRY_MS = [1000, 2000, 4000, 8000, 16000];
+const LOAD_FAILED = { ja: "フォームを読み込めませんでした。", en: "The form could not be loaded." };
 
-/** `values` as a query string (a list is a repeated parameter), or null. */
-function query(values) {
-  if (!values) return null;
-  const params = new URLSearchParams();
-  for (const [code, value] of Object.entries(values)) {
-    for (const item of Array.isArray(value) ? value : [value]) params.append(code, String(item));
+function emit(element, name, detail) {
+  element.dispatchEvent(new CustomEvent(name, { bubbles: true, composed: true, detail }));
+}
+
+const sleep = (ms) => new Promise((resolve) => setTimeout(resolve, ms));
+
+/** Why a request to the relay failed, as a sentence for `kform:error`'s reason. */
+async function refusal(response, form) {
+  const { code } = await response.json().catch(() => ({}));
+  if (code === "origin_not_allowed") return `this page's origin (${location.origin}) is not in the allowed_origins of form "${form}"`;
+  if (code === "unknown_form") return `the relay has no form "${form}"`;
+  return `the relay answered ${response.status}${code ? ` (${code})` : ""}`;
+}
+
+/** Sets the form's inputs from (name, value) pairs: a repeated name checks several boxes. */
+function prefill(form, pairs) {
+  const cleared = new Set();
+  for (const [name, value] of pairs) {
+    const found = name.startsWith("kform_") ? null : form.elements.namedItem(name);
+    if (!found) continue;
+    const inputs = found instanceof RadioNodeList ? [...found] : [found];
+    const type = inputs[0].type;
+    if (type === "checkbox") {
+      if (!cleared.has(name)) inputs.forEach((box) => (box.checked = false));
+      cleared.add(name);
+      inputs.forEach((box) => (box.checked ||= box.value === value));
+    } else if (type === "radio") {
+      inputs.forEach((button) => (button.checked = button.value === value));
+    } else if (type !== "file" && type !== "hidden") {
+      inputs[0].value = value;
+    }
   }
-  return params.toString();
 }
 
-function absolute(relay) {
-  return new URL(relay || defaultRelay, document.baseURI).href;
-}
+/** A form on the page: its markup shown at once, then taken over or kept in basic mode. */
+class Mount {
+  constructor(element, { form, relay, lang, values }) {
+    this.element = element;
+    this.form = String(form);
+    this.lang = lang || null;
+    this.relay = new URL(relay || defaultRelay, document.baseURI).href.replace(/\/+$/, "");
+    this.url = `${this.relay}/v1/forms/${encodeURIComponent(this.form)}`;
+    this.query = this.lang ? `?lang=${encodeURIComponent(this.lang)}` : "";
+    this.values = values;
+    this.shadow = element.shadowRoot ?? element.attachShadow({ mode: "open" });
+  }
 
-/**
- * Starts `GET /v1/forms/{form}` on `relay` (absolute) and resolves to its Response; the
- * widget reads it as if it had fetched it itself (the same URL as `Endpoint::form_url`).
- */
-function fetchDescriptor(relay, form) {
-  return fetch(`${relay.replace(/\/+$/, "")}/v1/forms/${encodeURIComponent(form)}`);
+  async start() {
+    const markup = fetch(`${this.url}/html${this.query}`);
+    const descriptor = fetch(this.url);
+    markup.catch(() => {});
+    descriptor.catch(() => {});
+    try {
+      const response = await markup.catch(() => {
+        throw new Error(`the relay at ${this.relay} could not be reached`);
+      });
+      if (!response.ok) throw new Error(await refusal(response, this.form));
+      const [html, css] = await Promise.all([response.text(), sheet]);
+      this.shadow.adoptedStyleSheets = [css];
+      this.show(html);
+      this.hold();
+      const query = [...new URLSearchParams(location.search)];
+      const given = Object.entries(this.values ?? {}).flatMap(([name, value]) =>
+        (Array.isArray(value) ? value : [value]).map((item) => [name, String(item)]));
+      prefill(this.root.querySelector("form"), [...query, ...given]);
+      this.field("kform_render_token", response.headers.get("kform-render-token") ?? "");
+    } catch (error) {
+      this.shadow.innerHTML = `<p class="kform-alert" role="alert" part="form-root"></p>`;
+      this.shadow.firstChild.textContent = LOAD_FAILED[this.lang ?? document.documentElement.lang] ?? LOAD_FAILED.ja;
+      emit(this.element, "kform:error", { stage: "load", reason: error.message });
+      return;
+    }
+    try {
+      const [wasm, json] = await Promise.all([
+        engine,
+        descriptor.then(async (response) => {
+          if (!response.ok) throw new Error(await refusal(response, this.form));
+          return response.text();
+        }),
+      ]);
+      if (this.removed) return;
+      this.live = wasm.takeOver(this.element, this.root, this.form, this.relay, this.lang, json);
+    } catch (error) {
+      this.basic(error);
+    }
+    this.release();
+  }
+
+  /** Holds a submit made before the form's mode is settled, rather than leaving the page. */
+  hold() {
+    this.held = null;
+    this.holding = (event) => {
+      event.preventDefault();
+      event.stopImmediatePropagation();
+      this.held = event.submitter ?? event.target;
+    };
+    this.shadow.addEventListener("submit", this.holding, true);
+  }
+
+  /** Submits again what was held, now that the form is taken over or basic. */
+  release() {
+    this.shadow.removeEventListener("submit", this.holding, true);
+    const form = this.root?.querySelector("form");
+    if (this.held && form) form.requestSubmit(this.held.form ? this.held : null);
+  }
+
+  /** Shows markup from the relay; the form posts to the relay's hosted page if all else fails. */
+  show(html) {
+    this.shadow.innerHTML = html;
+    this.root = this.shadow.firstElementChild;
+    const form = this.root.querySelector("form");
+    if (form) form.action = `${this.relay}/f/${encodeURIComponent(this.form)}${this.query}`;
+    this.field("kform_tz", String(new Date().getTimezoneOffset()));
+  }
+
+  field(name, value) {
+    const input = this.root.querySelector(`input[name=${name}]`);
+    if (input) input.value = value;
+  }
+
+  /** Without the WebAssembly: every page at once, and posts through the relay. */
+  basic(error) {
+    if (this.removed) return;
+    emit(this.element, "kform:error", { stage: "script", reason: String(error?.message ?? error) });
+    this.root.querySelectorAll("[data-kform-page], [data-kform-item]").forEach((part) => (part.hidden = false));
+    const send = this.root.querySelector(".kform-submit");
+    send.textContent = send.dataset.kformSend;
+    this.shadow.addEventListener("submit", (event) => this.post(event));
+    emit(this.element, "kform:ready", { mode: "basic" });
+  }
+
+  async post(event) {
+    event.preventDefault();
+    const form = event.target;
+    if (this.busy) return;
+    this.busy = true;
+    const id = form.elements.namedItem("kform_submission_id");
+    // One id for every try of this submission, so the relay keeps one. Pages on plain HTTP have
+    // no crypto.randomUUID; a blob: address ends with a fresh UUID in every browser.
+    id.value ||= crypto.randomUUID?.() ?? URL.createObjectURL(new Blob()).slice(-36);
+    const data = new FormData(form, event.submitter);
+    const body = form.enctype === "multipart/form-data" ? data : new URLSearchParams(data);
+    const buttons = form.querySelectorAll("button");
+    buttons.forEach((button) => (button.disabled = true));
+    let response;
+    for (const delay of [...RETRY_MS, null]) {
+      response = await fetch(`${this.url}/html${this.query}`, { method: "POST", body }).catch(() => null);
+      if (response && ![408, 429].includes(response.status) && response.status < 500) break;
+      if (delay === null) break;
+      emit(this.element, "kform:error", { stage: "submit", reason: "the relay could not be reached", retrying_in_ms: delay });
+      await sleep(delay);
+    }
+    this.busy = false;
+    buttons.forEach((button) => (button.disabled = false));
+    const outcome = response?.headers.get("kform-outcome");
+    if (!outcome) {
+      const alert = form.querySelector(".kform-alert");
+      alert.textContent = alert.dataset.kformFailed;
+      emit(this.element, "kform:error", { stage: "submit", reason: response ? await refusal(response, this.form) : "the relay could not be reached" });
+      return;
+    }
+    this.show(await response.text());
+    if (outcome === "sent") {
+      emit(this.element, "kform:submitted", JSON.parse(response.headers.get("kform-submission")));
+      const redirect = response.headers.get("kform-redirect");
+      if (redirect) location.href = redirect;
+    } else if (outcome === "invalid") {
+      const errors = [...this.root.querySelectorAll(".kform-message")].filter((message) => message.textContent)
+        .map((message) => ({ field: message.dataset.kformSlot, message: message.textContent }));
+      emit(this.element, "kform:invalid", { errors });
+    }
+    const row = outcome === "rows" && this.root.querySelector(`[data-kform-rows="${CSS.escape(event.submitter?.value.split(":")[1] ?? "")}"] > .kform-row:last-child :is(input, select, textarea)`);
+    (row || this.root.querySelector("#kform-summary, #kform-thanks"))?.focus();
+  }
+
+  unmount() {
+    this.removed = true;
+    this.live?.unmount();
+    this.shadow.replaceChildren();
+  }
 }
 
 export const KForm = {
   /**
-   * Mounts the form `form` from `relay` into `element`; resolves to a handle with unmount().
-   * `values` prefills fields by field code (`{ 会社名: "…", 関心: ["A", "B"] }`).
-   * `onSubmit(detail)` is called with the relay's answer after each successful submission.
+   * Mounts the form `form` from `relay` into `element`; resolves to a handle with unmount()
+   * once its markup is shown. `values` prefills fields by field code (`{ 会社名: "…",
+   * 関心: ["A", "B"] }`). `onSubmit(detail)` is called with the relay's answer after each
+   * successful submission.
    */
-  async mount(element, { form, relay, lang, values, onSubmit } = {}) {
-    relay = absolute(relay);
-    const descriptor = fetchDescriptor(relay, String(form));
-    // A failed download is the widget's to report (kform:error), once it runs.
-    descriptor.catch(() => {});
-    const { mount } = await ready;
+  async mount(element, { onSubmit, ...options } = {}) {
     mounted.get(element)?.unmount();
-    const handle = mount(element, String(form), relay, lang ?? null, query(values), descriptor);
-    let listener = null;
-    if (typeof onSubmit === "function") {
-      listener = (event) => onSubmit(event.detail);
-      element.addEventListener("kform:submitted", listener);
-    }
-    const unmount = handle.unmount.bind(handle);
-    const wrapped = {
+    const mount = new Mount(element, options);
+    const listener = typeof onSubmit === "function" ? (event) => onSubmit(event.detail) : null;
+    if (listener) element.addEventListener("kform:submitted", listener);
+    const handle = {
       unmount() {
         if (listener) element.removeEventListener("kform:submitted", listener);
         mounted.delete(element);
-        unmount();
+        mount.unmount();
       },
     };
-    mounted.set(element, wrapped);
-    return wrapped;
+    mounted.set(element, handle);
+    await mount.start();
+    return handle;
   },
   /** Mounts a preview from a form descriptor object (never sends). */
   async preview(element, descriptor, { lang } = {}) {
-    const { mountDescriptor } = await ready;
+    const [wasm, css] = await Promise.all([engine, sheet]);
     mounted.get(element)?.unmount();
-    const handle = mountDescriptor(element, JSON.stringify(descriptor), lang ?? null);
+    const shadow = element.shadowRoot ?? element.attachShadow({ mode: "open" });
+    shadow.adoptedStyleSheets = [css];
+    const container = document.createElement("div");
+    shadow.replaceChildren(container);
+    const live = wasm.preview(element, container, JSON.stringify(descriptor), lang ?? null);
+    const handle = {
+      unmount() {
+        mounted.delete(element);
+        live.unmount();
+        container.remove();
+      },
+    };
     mounted.set(element, handle);
     return handle;
   },
 };
-
-/**
- * Tells the page that the widget itself could not start on `element` (its .wasm unreachable, or
- * refused because it does not match its integrity), as the widget tells of its own failures.
- */
-function failed(element, error) {
-  console.error("kform: cannot mount", element, error);
-  const detail = { stage: "script", reason: String(error) };
-  element.dispatchEvent(new CustomEvent("kform:error", { bubbles: true, composed: true, detail }));
-}
 
 /** `<kform-form form="…" relay="…" lang="…">`: the same form as a custom element. */
 class KFormElement extends HTMLElement {
@@ -128,28 +299,21 @@ class KFormElement extends HTMLElement {
     this.pending = true;
     queueMicrotask(() => {
       this.pending = false;
-      if (this.isConnected && this.getAttribute("form")) this.mount();
+      if (!this.isConnected || !this.getAttribute("form")) return;
+      const [form, relay, lang] = ["form", "relay", "lang"].map((name) => this.getAttribute(name) ?? undefined);
+      KForm.mount(this, { form, relay, lang });
     });
-  }
-
-  mount() {
-    KForm.mount(this, {
-      form: this.getAttribute("form"),
-      relay: this.getAttribute("relay") ?? undefined,
-      lang: this.getAttribute("lang") ?? undefined,
-    }).catch((error) => failed(this, error));
   }
 }
 
 if (!customElements.get("kform-form")) customElements.define("kform-form", KFormElement);
 
-/** Mounts every `[data-kform]` element at once, so their descriptors download side by side. */
+/** Mounts every `[data-kform]` element at once, so their markup downloads side by side. */
 function mountAll() {
   for (const element of document.querySelectorAll("[data-kform]")) {
     if (mounted.has(element)) continue;
     const { kform, kformRelay, kformLang } = element.dataset;
-    KForm.mount(element, { form: kform, relay: kformRelay, lang: kformLang })
-      .catch((error) => failed(element, error));
+    KForm.mount(element, { form: kform, relay: kformRelay, lang: kformLang });
   }
 }
 

@@ -3,8 +3,7 @@
 use gloo_net::http::Request;
 use kform_core::Locale;
 use kform_core::message::Text;
-use kform_core::protocol::{ErrorResponse, FormDescriptor, Submission, SubmitOutcome};
-use wasm_bindgen::JsCast;
+use kform_core::protocol::{ErrorResponse, Submission, SubmitOutcome};
 
 use crate::state::SubmitError;
 
@@ -16,34 +15,10 @@ pub(crate) struct Endpoint {
 }
 
 impl Endpoint {
-    /// The descriptor's URL; `kform.js` builds the same one to start the download early.
+    /// The form's URL on the relay.
     fn form_url(&self) -> String {
         format!("{}/v1/forms/{}", self.relay, path_segment(&self.form_id))
     }
-}
-
-/// `GET /v1/forms/{form_id}`: the descriptor and the render token sent with it. `started` is
-/// that request already made by the page (a promise of a `Response`), read instead of asking
-/// again.
-pub(crate) async fn load(
-    endpoint: &Endpoint,
-    started: Option<js_sys::Promise>,
-) -> Result<(FormDescriptor, Option<String>), String> {
-    let response = match started {
-        Some(started) => {
-            let response = wasm_bindgen_futures::JsFuture::from(started)
-                .await
-                .map_err(|err| format!("{err:?}"))?;
-            gloo_net::http::Response::from(response.unchecked_into::<web_sys::Response>())
-        }
-        None => Request::get(&endpoint.form_url()).send().await.map_err(|err| err.to_string())?,
-    };
-    if !response.ok() {
-        return Err(format!("the relay answered {}", response.status()));
-    }
-    let render_token = response.headers().get("kform-render-token");
-    let descriptor = read(&response).await?;
-    Ok((descriptor, render_token))
 }
 
 /// `POST /v1/forms/{form_id}/submissions`: JSON, or multipart when `files` (by FILE field code)

@@ -1,7 +1,7 @@
 //! What only the browser can tell or do: the visitor's time zone, and moving the focus.
 
 use wasm_bindgen::JsCast;
-use web_sys::{Element, HtmlElement};
+use web_sys::Element;
 
 use crate::state::with_offset;
 
@@ -36,26 +36,6 @@ pub(crate) fn to_local(value: &str) -> String {
     )
 }
 
-/// Focuses the element with id `id` in the root holding `near` (the widget's shadow root).
-pub(crate) fn focus_id(near: &Element, id: &str) {
-    let selector = format!("[id=\"{}\"]", id.replace('\\', "\\\\").replace('"', "\\\""));
-    let root = near.get_root_node();
-    let found = match root.dyn_ref::<web_sys::ShadowRoot>() {
-        Some(shadow) => shadow.query_selector(&selector).ok().flatten(),
-        None => root
-            .dyn_ref::<web_sys::Document>()
-            .and_then(|d| d.query_selector(&selector).ok().flatten()),
-    };
-    if let Some(element) = found.and_then(|element| element.dyn_into::<HtmlElement>().ok()) {
-        let _ = element.focus();
-    }
-}
-
-/// [`focus_id`] once the view has caught up with the state (after the next frame).
-pub(crate) fn focus_id_later(near: Element, id: String) {
-    leptos::prelude::request_animation_frame(move || focus_id(&near, &id));
-}
-
 /// The element an event happened on.
 pub(crate) fn event_element(event: &web_sys::Event) -> Option<Element> {
     event.target().and_then(|target| target.dyn_into::<Element>().ok())
@@ -71,12 +51,9 @@ pub(crate) async fn sleep(ms: i32) {
     let _ = wasm_bindgen_futures::JsFuture::from(promise).await;
 }
 
-/// The files a file input's change event chose (none when the picker was cancelled).
-pub(crate) fn chosen_files(ev: &web_sys::Event) -> Vec<web_sys::File> {
-    let Some(list) = ev
-        .target()
-        .and_then(|target| target.dyn_into::<web_sys::HtmlInputElement>().ok())
-        .and_then(|input| input.files())
+/// The files chosen in a file input.
+pub(crate) fn files_of(input: &Element) -> Vec<web_sys::File> {
+    let Some(list) = input.dyn_ref::<web_sys::HtmlInputElement>().and_then(|input| input.files())
     else {
         return Vec::new();
     };

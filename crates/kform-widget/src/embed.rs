@@ -1,87 +1,108 @@
-//! The JavaScript-facing API: mount a form into a host element's open shadow root, unmount it,
-//! and tell the host page what happened through DOM events.
+//! The JavaScript-facing API. `kform.js` shows the relay's markup in the host element's shadow
+//! root at once, then hands it to [`take_over`] when the WebAssembly has arrived; a preview
+//! (the editor's) is rendered here from a descriptor with the same markup and taken over alike.
 
-use std::sync::atomic::{AtomicU32, Ordering};
+use std::rc::Rc;
 
 use kform_core::Locale;
 use kform_core::protocol::FormDescriptor;
+use kform_view::markup::{self, Layout, Render};
+use kform_view::state::FormState;
 use wasm_bindgen::prelude::*;
-use web_sys::HtmlElement;
+use web_sys::{Element, HtmlElement};
 
 use crate::api::Endpoint;
-use crate::app::{Source, kintone_form};
+use crate::form::Form;
 
-/// The widget's stylesheet, adopted by each form's shadow root.
-const STYLE: &str = include_str!("../style/kform.css");
-
-/// Numbers each mounted form so element ids stay unique when a page has several.
-static NEXT_MOUNT_ID: AtomicU32 = AtomicU32::new(1);
-
-/// A mounted form; `unmount()` removes it from the page.
+/// A form taken over; `unmount()` removes it from the page.
 #[wasm_bindgen]
-pub struct FormHandle(kform_dom::Mounted);
+pub struct FormHandle(Option<Rc<Form>>);
 
 #[wasm_bindgen]
 impl FormHandle {
-    /// Removes the form and its state from the page.
+    /// Removes the form and its state from the page; a second call does nothing.
     pub fn unmount(&mut self) {
-        self.0.unmount();
+        if let Some(form) = self.0.take() {
+            form.remove();
+        }
     }
 }
 
-/// Mounts the form `form_id` served by the relay at `relay` (an absolute URL) into `host`.
-/// `values` prefills fields like the page address does, as a query string
-/// (`会社名=…&関心=A&関心=B`), applied after the page address. `descriptor`, when given, is
-/// the page's own `fetch` of `GET /v1/forms/{form_id}` (a promise of its `Response`), started
-/// by `kform.js` while the `.wasm` downloaded; otherwise the widget fetches it.
-#[wasm_bindgen]
+/// Takes over the form that `kform.js` put in `root` (the `.kform` element in `host`'s shadow
+/// root) for the form `form_id` of the relay at `relay` (absolute URL), whose descriptor is
+/// `descriptor` (the JSON of `GET /v1/forms/{form_id}`). What the visitor typed meanwhile stays.
+#[wasm_bindgen(js_name = takeOver)]
 #[expect(
     clippy::needless_pass_by_value,
     reason = "wasm-bindgen hands JavaScript strings over by value"
 )]
-pub fn mount(
+pub fn take_over(
     host: HtmlElement,
+    root: Element,
     form_id: String,
     relay: String,
     lang: Option<String>,
-    values: Option<String>,
-    descriptor: Option<js_sys::Promise>,
+    descriptor: &str,
 ) -> Result<FormHandle, JsValue> {
+    let descriptor = read(descriptor)?;
+    let mut state = FormState::new(descriptor, lang.as_deref().and_then(Locale::from_tag));
+    // The form's capture items: where the visitor came from.
+    let query = page_query();
+    let pairs: Vec<(&str, &str)> =
+        query.iter().map(|(name, value)| (name.as_str(), value.as_str())).collect();
+    let referrer = host.owner_document().map(|document| document.referrer()).unwrap_or_default();
+    state.capture(&pairs, &referrer);
     let relay = relay.trim_end_matches('/').to_owned();
-    let values = values.map(|query| crate::app::parse_query(&query)).unwrap_or_default();
-    let source = Source::Relay(Endpoint { relay, form_id }, values, descriptor);
-    mount_source(host, source, lang.as_deref())
+    let form = Form::take_over(state, host.clone(), root, Some(Endpoint { relay, form_id }))?;
+    ready(&host);
+    Ok(FormHandle(Some(form)))
 }
 
-/// Mounts a form from a descriptor (the JSON of `GET /v1/forms/{id}`) without a relay: the
-/// editor's preview. It validates like a live form and never sends anything.
-#[wasm_bindgen(js_name = mountDescriptor)]
+/// Renders a preview of a form from a descriptor (the JSON of `GET /v1/forms/{id}`) into
+/// `container`, without a relay: the editor's preview. It validates like a live form and never
+/// sends anything.
+#[wasm_bindgen]
 #[expect(
     clippy::needless_pass_by_value,
-    reason = "wasm-bindgen hands JavaScript strings over by value"
+    reason = "wasm-bindgen hands JavaScript objects and strings over by value"
 )]
+pub fn preview(
+    host: HtmlElement,
+    container: &Element,
+    descriptor: &str,
+    lang: Option<String>,
+) -> Result<FormHandle, JsValue> {
+    let state = FormState::new(read(descriptor)?, lang.as_deref().and_then(Locale::from_tag));
+    let render =
+        Render { action: "", render_token: None, submission_id: None, layout: Layout::Enhanced };
+    container.set_inner_html(&markup::form(&state, &render).to_html());
+    let root = container
+        .first_element_child()
+        .ok_or_else(|| JsValue::from_str("kform: the preview did not render"))?;
+    let form = Form::take_over(state, host.clone(), root, None)?;
+    ready(&host);
+    Ok(FormHandle(Some(form)))
+}
+
+/// [`preview`] into a new open shadow root of `host` (with the shared theme): for Rust callers
+/// and the browser tests.
 pub fn mount_descriptor(
     host: HtmlElement,
     descriptor: &str,
     lang: Option<String>,
 ) -> Result<FormHandle, JsValue> {
-    let descriptor: FormDescriptor = crate::api::from_json(descriptor)
-        .map_err(|err| JsValue::from_str(&format!("invalid form descriptor: {err}")))?;
-    mount_source(host, Source::Preview(Box::new(descriptor)), lang.as_deref())
+    let container = kform_dom::shadow_container(&host, "")?;
+    preview(host, &container, descriptor, lang)
 }
 
-fn mount_source(
-    host: HtmlElement,
-    source: Source,
-    lang: Option<&str>,
-) -> Result<FormHandle, JsValue> {
-    let locale = lang.and_then(Locale::from_tag);
-    let container = kform_dom::shadow_container(&host, STYLE)?;
-    let mount_id = NEXT_MOUNT_ID.fetch_add(1, Ordering::Relaxed);
-    let handle = leptos::mount::mount_to(container.clone(), move || {
-        kintone_form(source, locale, host, mount_id)
-    });
-    Ok(FormHandle(kform_dom::Mounted::new(handle, container)))
+fn read(descriptor: &str) -> Result<FormDescriptor, JsValue> {
+    crate::api::from_json(descriptor)
+        .map_err(|err| JsValue::from_str(&format!("invalid form descriptor: {err}")))
+}
+
+/// Tells the host page the form is ready, in its enhanced mode.
+fn ready(host: &HtmlElement) {
+    emit(host, "kform:ready", &serde_json::json!({ "mode": "enhanced" }));
 }
 
 pub(crate) use kform_dom::emit;
@@ -102,4 +123,24 @@ pub(crate) fn random_uuid() -> String {
     bytes[8] = (bytes[8] & 0x3f) | 0x80;
     let hex: String = bytes.iter().map(|b| format!("{b:02x}")).collect();
     format!("{}-{}-{}-{}-{}", &hex[0..8], &hex[8..12], &hex[12..16], &hex[16..20], &hex[20..32])
+}
+
+/// The page address's query parameters, decoded (`+` is a space).
+fn page_query() -> Vec<(String, String)> {
+    let search =
+        web_sys::window().and_then(|window| window.location().search().ok()).unwrap_or_default();
+    let decode = |part: &str| {
+        js_sys::decode_uri_component(&part.replace('+', " "))
+            .ok()
+            .and_then(|decoded| decoded.as_string())
+    };
+    search
+        .trim_start_matches('?')
+        .split('&')
+        .filter(|pair| !pair.is_empty())
+        .filter_map(|pair| {
+            let (name, value) = pair.split_once('=').unwrap_or((pair, ""));
+            Some((decode(name)?, decode(value)?))
+        })
+        .collect()
 }

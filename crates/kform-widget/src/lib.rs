@@ -1,20 +1,18 @@
-//! The embeddable kform widget: a Leptos (client-side rendering) form compiled to WebAssembly.
+//! The embeddable kform widget's WebAssembly: it takes over the form the relay rendered (shown
+//! by `kform.js` before it arrived) and adds kintone's live validation and wording, pages,
+//! conditional items, the confirmation, the captcha, files and sending with retries.
 //!
-//! - [`embed`]: the JavaScript-facing API (`mount`, `mountDescriptor`, the handle's `unmount`),
-//!   Shadow DOM and host-element events.
-//! - [`state`]: the form's state as a plain struct (values, touched fields, problems, sending),
-//!   tested natively; components only render it.
-//! - `app` and `fields`: the Leptos components. `api`: the relay client; it never calls kintone.
-//!   `captcha`: Turnstile and hCaptcha challenges, through the providers' own scripts.
-//!
-//! Every rule comes from `kform-core`, the same code the relay runs.
+//! - [`embed`]: the JavaScript-facing API (`takeOver`, `preview`, the handle's `unmount`).
+//! - `form`: the takeover; the form's state and markup are `kform-view`'s, the same code the
+//!   relay renders and checks the form with.
+//! - `api`: the relay client; it never calls kintone. `captcha`: Turnstile and hCaptcha,
+//!   through the providers' own scripts. `browser`: what only a browser can do.
 
 mod api;
-mod app;
 mod browser;
 mod captcha;
 pub mod embed;
-mod fields;
-pub use kform_view::state;
+mod form;
 
-pub use embed::{FormHandle, mount, mount_descriptor};
+pub use embed::{FormHandle, mount_descriptor, preview, take_over};
+pub use kform_view::state;

@@ -35,12 +35,20 @@ enum Loader {
 
 /// What a joined loader holds where the `.wasm`'s integrity goes.
 const WASM_INTEGRITY: &str = "@KFORM_WASM_INTEGRITY@";
+/// What a joined loader holds where its stylesheet's integrity goes.
+const CSS_INTEGRITY: &str = "@KFORM_CSS_INTEGRITY@";
+
+/// The widget's stylesheet (`kform.css` in the bundle): the theme both front ends share, then
+/// the widget's own rules. `kform.js` fetches it with its integrity and adopts it in each
+/// form's shadow root.
+const WIDGET_CSS: [&str; 2] =
+    ["crates/kform-dom/style/theme.css", "crates/kform-widget/style/kform.css"];
 
 const BUNDLES: [Bundle; 2] = [
     Bundle {
         krate: "kform-widget",
         loader: Loader::Joined("crates/kform-widget/js/kform.js"),
-        files: &["kform.js", "kform_widget_bg.wasm"],
+        files: &["kform.js", "kform.css", "kform_widget_bg.wasm"],
         limits: crate::size::WIDGET,
     },
     Bundle {
@@ -128,26 +136,41 @@ fn build(root: &Path, tools: &Tools, bundle: &Bundle, out: &Path) -> Result<()> 
     crate::size::report(out, bundle.files, &bundle.limits)
 }
 
-/// Writes `name` in `out`: the glue `{stem}.js`, then `loader` with the `.wasm`'s integrity
-/// written in; the glue's own file (and any encodings of it) is removed, so only the joined
-/// file is served.
+/// Writes `name` in `out`: the glue `{stem}.js`, then `loader` with the `.wasm`'s and the
+/// stylesheet's integrity written in; the glue's own file (and any encodings of it) is removed,
+/// so only the joined file is served. The stylesheet `kform.css` is written beside it.
 fn join(root: &Path, out: &Path, stem: &str, loader: &str, name: &str) -> Result<()> {
     use base64::Engine as _;
     use sha2::Digest as _;
+    let integrity = |bytes: &[u8]| {
+        format!(
+            "sha384-{}",
+            base64::engine::general_purpose::STANDARD.encode(sha2::Sha384::digest(bytes))
+        )
+    };
     let glue_path = out.join(format!("{stem}.js"));
     let glue = std::fs::read_to_string(&glue_path).context("cannot read the glue")?;
     let wasm =
         std::fs::read(out.join(format!("{stem}_bg.wasm"))).context("cannot read the .wasm")?;
-    let integrity = format!(
-        "sha384-{}",
-        base64::engine::general_purpose::STANDARD.encode(sha2::Sha384::digest(&wasm))
-    );
+    let mut css = String::new();
+    for part in WIDGET_CSS {
+        css.push_str(
+            &std::fs::read_to_string(root.join(part))
+                .with_context(|| format!("cannot read {part}"))?,
+        );
+    }
+    std::fs::write(out.join("kform.css"), &css).context("cannot write kform.css")?;
     let loader = std::fs::read_to_string(root.join(loader)).context("cannot read the loader")?;
-    anyhow::ensure!(
-        loader.matches(WASM_INTEGRITY).count() == 1,
-        "{name}: the loader must hold {WASM_INTEGRITY} exactly once"
-    );
-    let joined = format!("{glue}\n{}", loader.replace(WASM_INTEGRITY, &integrity));
+    for placeholder in [WASM_INTEGRITY, CSS_INTEGRITY] {
+        anyhow::ensure!(
+            loader.matches(placeholder).count() == 1,
+            "{name}: the loader must hold {placeholder} exactly once"
+        );
+    }
+    let loader = loader
+        .replace(WASM_INTEGRITY, &integrity(&wasm))
+        .replace(CSS_INTEGRITY, &integrity(css.as_bytes()));
+    let joined = format!("{glue}\n{loader}");
     std::fs::write(out.join(name), joined).with_context(|| format!("cannot write {name}"))?;
     for stale in
         [glue_path.clone(), glue_path.with_extension("js.br"), glue_path.with_extension("js.gz")]

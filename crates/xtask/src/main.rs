@@ -106,6 +106,8 @@ fn test(root: &Path) -> Result<()> {
                 "-p",
                 "kform-core",
                 "-p",
+                "kform-view",
+                "-p",
                 "kform-widget",
                 "-p",
                 "kform-editor",

@@ -223,6 +223,11 @@ pub(crate) async fn fragment_post(
             .into_response();
     let out = response.headers_mut();
     out.insert(OUTCOME, HeaderValue::from_static(outcome));
+    if let (true, OnSuccess::Redirect(url)) = (outcome == "sent", &entry.settings.spec.on_success)
+        && let Ok(value) = HeaderValue::from_str(url)
+    {
+        out.insert(HeaderName::from_static("kform-redirect"), value);
+    }
     let submission = submission.and_then(|outcome| serde_json::to_string(&outcome).ok());
     // The JSON is ASCII: non-ASCII text is escaped by serde_json only in strings, and ids and
     // states are ASCII.

@@ -96,7 +96,7 @@ async fn a_refused_post_comes_back_with_its_messages_and_values_and_a_valid_one_
     assert!(
         refused
             .text
-            .contains(r#"id="kform-会社名-message" aria-live="polite"><span>必須です。</span>"#),
+            .contains(r#"id="kform-会社名-message" data-kform-slot="会社名" aria-live="polite"><span>必須です。</span>"#),
         "{}",
         refused.text
     );

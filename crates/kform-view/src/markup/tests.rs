@@ -44,7 +44,7 @@ fn contact() -> FormState {
 #[test]
 fn inputs_carry_names_and_the_browsers_own_constraints() {
     let html = html(&contact(), Layout::Enhanced);
-    assert!(html.contains(r#"<input class="kform-input" part="input" id="kform-会社名" name="会社名" aria-describedby="kform-会社名-message" aria-invalid="false" required type="text" maxlength="64" value="">"#), "{html}");
+    assert!(html.contains(r#"<input class="kform-input" part="input" id="kform-会社名" name="会社名" aria-describedby="kform-会社名-message" aria-invalid="false" data-kform-slot="会社名" required type="text" maxlength="64" value="">"#), "{html}");
     assert!(html.contains(r#"name="担当者""#) && html.contains(r#"minlength="2""#));
     assert!(html.contains(r#"type="number" inputmode="decimal" step="any""#));
     assert!(html.contains(r#"type="date""#));
@@ -94,7 +94,7 @@ fn every_field_type_has_its_input() {
         r#"maxlength="100""#,
         r#"type="file">"#,
         r#"inputmode="numeric" autocomplete="postal-code""#,
-        r#"<div class="kform-rows"><input type="hidden" name="明細" value="0"></div>"#,
+        r#"<div class="kform-rows" data-kform-rows="明細"><input type="hidden" name="明細" value="0"></div>"#,
         r#"name="kform_action" value="add:明細" formnovalidate>行を追加</button>"#,
         r#"enctype="multipart/form-data""#,
     ] {
@@ -115,7 +115,7 @@ fn pages_and_conditions_are_hidden_until_the_script_moves_on_and_shown_in_the_ba
         ]),
     );
     let enhanced = html(&state, Layout::Enhanced);
-    assert!(enhanced.contains(r#"<div class="kform-page" data-kform-page="1" hidden><p class="kform-step" part="step" id="kform-page-1" tabindex="-1"><span class="kform-step-count">ステップ 2 / 2</span><span class="kform-step-title">詳しく</span></p><p class="kform-help" part="help">任意です</p>"#), "{enhanced}");
+    assert!(enhanced.contains(r#"<div class="kform-page" data-kform-page="1" hidden><p class="kform-step" part="step" id="kform-page-1" tabindex="-1"><span class="kform-step-count">ステップ 2 / 2</span> <span class="kform-step-title">詳しく</span></p><p class="kform-help" part="help">任意です</p>"#), "{enhanced}");
     assert!(enhanced.contains(r#"data-kform-item="2" data-kform-if="" hidden"#), "{enhanced}");
     assert!(enhanced.contains(r#"data-kform-send="送信">次へ</button>"#));
     let basic = html(&state, Layout::Basic);
@@ -141,8 +141,8 @@ fn a_refused_post_comes_back_with_its_values_messages_and_summary() {
     assert_eq!(posted.submission_id.as_deref(), Some("id-1"));
     assert!(state.advance(|| "new".to_owned()).submission().is_none());
     let html = html(&state, Layout::Basic);
-    assert!(html.contains(r#"id="kform-会社名" name="会社名" aria-describedby="kform-会社名-message" aria-invalid="true""#), "{html}");
-    assert!(html.contains(r#"<p class="kform-message" part="error" id="kform-会社名-message" aria-live="polite"><span>必須です。</span></p>"#), "{html}");
+    assert!(html.contains(r#"id="kform-会社名" name="会社名" aria-describedby="kform-会社名-message" aria-invalid="true" data-kform-slot="会社名""#), "{html}");
+    assert!(html.contains(r#"<p class="kform-message" part="error" id="kform-会社名-message" data-kform-slot="会社名" aria-live="polite"><span>必須です。</span></p>"#), "{html}");
     assert!(html.contains(r#"value="A""#), "the values sent are kept");
     assert!(html.contains(r#"checked value="B""#));
     assert!(html.contains(r#"<div class="kform-summary" part="error-summary" id="kform-summary" tabindex="-1" role="group" aria-labelledby="kform-summary-heading" autofocus>"#), "{html}");
@@ -244,6 +244,16 @@ fn row_buttons_add_and_remove_rows() {
     let mut state = self::state(EVERY, json!([{ "field": "明細" }]));
     posted::apply(&mut state, &huge).unwrap();
     assert_eq!(state.row_count("明細"), posted::MAX_ROWS);
+}
+
+#[test]
+fn a_slots_key_names_it_again() {
+    for slot in [
+        Slot::Field("会社名".into()),
+        Slot::Cell { table: "明細".into(), row: 12, code: "品名".into() },
+    ] {
+        assert_eq!(Slot::from_key(&slot.key()), slot);
+    }
 }
 
 #[test]

@@ -1,0 +1,657 @@
+//! Takes over a form already on the page (the relay's markup, shown by `kform.js` before the
+//! WebAssembly arrived) and drives it: kintone's live validation and wording, conditional
+//! items, pages, the confirmation, the captcha, files and sending with retries.
+//!
+//! Nothing is rendered again at the start: what the visitor typed, chose and attached, the
+//! focus and the caret stay as they are. The form's inputs are read into the state
+//! ([`kform_view::posted`], as the relay reads a post), then every event changes the state and
+//! [`Form::render`] brings the page in line with it: messages, `aria-invalid`, what is
+//! hidden, the buttons. The parts that change shape (error summary, subtable rows, the
+//! confirmation, the thanks) are rendered with `kform_view::markup`, the same code the relay
+//! renders the form with.
+
+use std::cell::RefCell;
+use std::collections::BTreeMap;
+use std::rc::{Rc, Weak};
+
+use kform_core::field::FieldKind;
+use kform_core::message::Text;
+use kform_core::protocol::{SubmissionState, SubmitOutcome};
+use kform_core::{OnSuccess, Value};
+use kform_view::html::{El, Node, to_html};
+use kform_view::markup::{self, CONFIRM_HEADING_ID, SUMMARY_ID, THANKS_ID, dom_id, names};
+use kform_view::state::{Advance, FormState, Slot, Status, SubmitError, split_codes};
+use serde_json::json;
+use wasm_bindgen::JsCast;
+use wasm_bindgen::prelude::*;
+use web_sys::{Element, Event, HtmlElement};
+
+use crate::api::{self, Endpoint};
+use crate::browser;
+use crate::captcha::{self, Captcha};
+use crate::embed::{emit, random_uuid};
+
+/// How long the widget waits before each new try when the relay cannot be reached: about half a
+/// minute in all, enough for a dropped connection or a restarting relay.
+const RETRY_DELAYS_MS: [i32; 5] = [1_000, 2_000, 4_000, 8_000, 16_000];
+
+/// The events the form listens to, all on its `<form>` element.
+const EVENTS: [&str; 9] = [
+    "input",
+    "change",
+    "focusout",
+    "submit",
+    "click",
+    "pointerdown",
+    "pointerup",
+    "pointercancel",
+    "keydown",
+];
+
+/// An event listener the form added, kept until it is removed.
+type Listener = Closure<dyn FnMut(Event)>;
+
+/// One form taken over.
+pub(crate) struct Form {
+    state: RefCell<FormState>,
+    host: HtmlElement,
+    /// The `.kform` element holding the form (and, once sent, the thanks).
+    root: Element,
+    form: Element,
+    /// Where submissions go; `None` for a preview, which never sends.
+    endpoint: Option<Endpoint>,
+    captcha: RefCell<Option<Captcha>>,
+    /// What the page shows now, by region, so unchanged parts are not written again (which
+    /// would make a screen reader announce them again).
+    shown: RefCell<BTreeMap<String, String>>,
+    listeners: RefCell<Vec<Listener>>,
+}
+
+impl Form {
+    /// Takes over the form in `root` for `state`'s descriptor: reads what the page's inputs
+    /// hold, listens to the form's events and shows what the state says.
+    pub(crate) fn take_over(
+        mut state: FormState,
+        host: HtmlElement,
+        root: Element,
+        endpoint: Option<Endpoint>,
+    ) -> Result<Rc<Self>, JsValue> {
+        let form = root
+            .query_selector("form")?
+            .ok_or_else(|| JsValue::from_str("kform: no form to take over"))?;
+        if let Some(zone) = form.query_selector(&format!("[name={}]", names::TIME_ZONE))? {
+            let offset = js_sys::Date::new_0().get_timezone_offset();
+            zone.set_attribute("value", &offset.to_string())?;
+        }
+        local_times(&form, &state)?;
+        let (pairs, files) = form_data(&form)?;
+        if let Err(err) = kform_view::posted::apply(&mut state, &pairs) {
+            return Err(JsValue::from_str(&format!("kform: the page's form does not fit: {err}")));
+        }
+        for (code, chosen) in files {
+            state.choose_files(&code, chosen);
+        }
+        form.set_attribute("novalidate", "")?;
+        let live = endpoint.is_some();
+        let this = Rc::new(Self {
+            state: RefCell::new(state),
+            host,
+            root,
+            form,
+            endpoint,
+            captcha: RefCell::new(None),
+            shown: RefCell::new(BTreeMap::new()),
+            listeners: RefCell::new(Vec::new()),
+        });
+        this.listen()?;
+        this.render();
+        if live {
+            this.start_captcha();
+        }
+        Ok(this)
+    }
+
+    /// Stops listening and removes the form from the page.
+    pub(crate) fn remove(&self) {
+        for (name, listener) in EVENTS.iter().zip(self.listeners.borrow_mut().drain(..)) {
+            let _ = self
+                .form
+                .remove_event_listener_with_callback(name, listener.as_ref().unchecked_ref());
+        }
+        self.captcha.borrow_mut().take();
+        self.root.remove();
+    }
+
+    fn listen(self: &Rc<Self>) -> Result<(), JsValue> {
+        for name in EVENTS {
+            let weak = Rc::downgrade(self);
+            let listener = Closure::<dyn FnMut(Event)>::new(move |event: Event| {
+                if let Some(form) = weak.upgrade() {
+                    form.handle(&event);
+                }
+            });
+            self.form.add_event_listener_with_callback(name, listener.as_ref().unchecked_ref())?;
+            self.listeners.borrow_mut().push(listener);
+        }
+        Ok(())
+    }
+
+    fn handle(self: &Rc<Self>, event: &Event) {
+        let kind = event.type_();
+        match kind.as_str() {
+            "submit" => {
+                event.prevent_default();
+                self.advance();
+            }
+            "click" => self.click(event),
+            "pointerdown" => {
+                if let Ok(mut state) = self.state.try_borrow_mut() {
+                    state.pointer(true);
+                }
+            }
+            "pointerup" | "pointercancel" | "keydown" => {
+                // Only a pressed pointer's release changes anything.
+                let released = self.state.try_borrow_mut().is_ok_and(|mut state| {
+                    let down = state.pointer_is_down();
+                    state.pointer(false);
+                    down
+                });
+                if released {
+                    self.render();
+                }
+            }
+            _ => {
+                if self.edit(event, &kind) {
+                    self.render();
+                }
+            }
+        }
+    }
+
+    /// A visitor's change (`input`, `change`) or departure (`focusout`) at an input; whether
+    /// the state changed.
+    fn edit(&self, event: &Event, kind: &str) -> bool {
+        let Some(target) = browser::event_element(event) else { return false };
+        let Some(name) = target.get_attribute("name") else { return false };
+        let value = property(&target, "value").as_string().unwrap_or_default();
+        if name == names::HONEYPOT {
+            if let Ok(mut state) = self.state.try_borrow_mut() {
+                state.set_honeypot(value);
+            }
+            return false;
+        }
+        let slot = Slot::from_key(&name);
+        // An event the page fires while the form itself changes it (a focus moved, a region
+        // written again) is not the visitor's.
+        let Ok(mut state) = self.state.try_borrow_mut() else { return false };
+        let Some(field) = state.field_at(&slot).cloned() else { return false };
+        if kind == "focusout" {
+            state.touch(slot);
+            return true;
+        }
+        let input_type = target.get_attribute("type").unwrap_or_default();
+        // Choices and files are complete on `change`; text as it is typed, on `input`.
+        let chosen = target.tag_name() == "SELECT"
+            || matches!(input_type.as_str(), "checkbox" | "radio" | "file");
+        if chosen != (kind == "change") {
+            return false;
+        }
+        match (&field.kind, input_type.as_str()) {
+            (_, "checkbox") => {
+                let checked = property(&target, "checked").is_truthy();
+                state.toggle(slot, &value, checked);
+            }
+            (FieldKind::File { .. }, _) => {
+                let chosen = browser::files_of(&target);
+                let described =
+                    chosen.iter().map(|file| (file.name(), browser::file_size(file))).collect();
+                state.choose_files(slot.key().as_str(), described);
+                state.touch(slot);
+            }
+            (FieldKind::DateTime { .. }, _) => {
+                state.edit(slot, Value::Text(browser::to_kintone(&value)));
+            }
+            (kind, _) if kind.entity_select().is_some() => {
+                state.edit(slot, Value::Entities(split_codes(&value)));
+            }
+            _ => state.edit(slot, Value::Text(value)),
+        }
+        true
+    }
+
+    /// Buttons that do not send (back, a row's) and the error summary's links.
+    fn click(self: &Rc<Self>, event: &Event) {
+        let Some(target) = browser::event_element(event) else { return };
+        let Ok(Some(control)) = target.closest("button, a") else { return };
+        if control.class_list().contains("kform-back") {
+            self.state.borrow_mut().back();
+            self.render();
+            self.page_opened();
+            return;
+        }
+        if control.tag_name() == "A" {
+            let href = control.get_attribute("href").unwrap_or_default();
+            if let Some(id) = href.strip_prefix('#') {
+                event.prevent_default();
+                self.focus(id);
+            }
+            return;
+        }
+        let action = control.get_attribute("value").unwrap_or_default();
+        if control.get_attribute("name").as_deref() != Some(names::ACTION) {
+            return;
+        }
+        event.prevent_default();
+        if let Some(table) = action.strip_prefix("add:") {
+            self.state.borrow_mut().add_row(table);
+            self.render();
+            // The focus moves into the new row.
+            let first = self
+                .root
+                .query_selector(&format!(
+                    "[data-kform-rows=\"{}\"] > .kform-row:last-child",
+                    css_string(table)
+                ))
+                .ok()
+                .flatten()
+                .and_then(|row| row.query_selector("input, select, textarea").ok().flatten());
+            if let Some(first) = first.and_then(|first| first.dyn_into::<HtmlElement>().ok()) {
+                let _ = first.focus();
+            }
+        } else if let Some((table, row)) =
+            action.strip_prefix("remove:").and_then(|rest| rest.rsplit_once(':'))
+            && let Ok(row) = row.parse()
+        {
+            self.state.borrow_mut().remove_row(table, row);
+            self.render();
+        }
+    }
+
+    /// The form's button: next page, confirmation, or send.
+    fn advance(self: &Rc<Self>) {
+        let advance = self.state.borrow_mut().advance(random_uuid);
+        self.render();
+        let submission = match advance {
+            Advance::Send(submission) => submission,
+            Advance::Busy => return,
+            Advance::Invalid => {
+                let errors = problems_json(&self.state.borrow());
+                emit(&self.host, "kform:invalid", &json!({ "errors": errors }));
+                self.focus(SUMMARY_ID);
+                return;
+            }
+            Advance::NextPage | Advance::Confirm => {
+                self.page_opened();
+                return;
+            }
+        };
+        let Some(endpoint) = self.endpoint.clone() else {
+            // A preview never sends; the editor offers its values for a test send.
+            let submission_id = submission.submission_id.unwrap_or_default();
+            emit(
+                &self.host,
+                "kform:submitted",
+                &json!({ "submission_id": submission_id, "preview": true, "values": submission.values }),
+            );
+            let outcome =
+                SubmitOutcome { submission_id, state: SubmissionState::Delivered, record_id: None };
+            self.state.borrow_mut().finish_submit(Ok(outcome));
+            self.render();
+            return;
+        };
+        let files = self.attached_files();
+        let this = Rc::clone(self);
+        wasm_bindgen_futures::spawn_local(async move {
+            let result = this.send(&endpoint, &submission, &files).await;
+            this.finish(result);
+        });
+    }
+
+    /// The files chosen in the FILE inputs whose items apply, by field code.
+    fn attached_files(&self) -> Vec<(String, web_sys::File)> {
+        let codes = self.state.borrow().fields_with_files();
+        codes
+            .into_iter()
+            .flat_map(|code| {
+                let input = self.by_id(&dom_id(&Slot::Field(code.clone())));
+                let files = input.map(|input| browser::files_of(&input)).unwrap_or_default();
+                files.into_iter().map(move |file| (code.clone(), file))
+            })
+            .collect()
+    }
+
+    /// Sends a submission, trying again with backoff while the relay cannot be reached. Every
+    /// try carries the same submission id, so the relay keeps one submission however many
+    /// arrive.
+    async fn send(
+        &self,
+        endpoint: &Endpoint,
+        submission: &kform_core::protocol::Submission,
+        files: &[(String, web_sys::File)],
+    ) -> Result<SubmitOutcome, SubmitError> {
+        let locale = self.state.borrow().locale();
+        let mut delays = RETRY_DELAYS_MS.iter();
+        loop {
+            match api::submit(endpoint, submission, files, locale).await {
+                Err(SubmitError::Unreachable(reason)) => {
+                    let Some(&delay) = delays.next() else {
+                        return Err(SubmitError::Unreachable(reason));
+                    };
+                    self.state.borrow_mut().retrying();
+                    self.render();
+                    emit(
+                        &self.host,
+                        "kform:error",
+                        &json!({ "stage": "submit", "reason": reason, "retrying_in_ms": delay }),
+                    );
+                    browser::sleep(delay).await;
+                }
+                result => return result,
+            }
+        }
+    }
+
+    /// Shows the relay's answer and tells the host page.
+    fn finish(&self, result: Result<SubmitOutcome, SubmitError>) {
+        match &result {
+            Ok(outcome) => emit(&self.host, "kform:submitted", &json!(outcome)),
+            Err(SubmitError::Invalid(response)) => {
+                emit(&self.host, "kform:invalid", &json!(response));
+            }
+            Err(SubmitError::Failed(reason) | SubmitError::Unreachable(reason)) => {
+                emit(&self.host, "kform:error", &json!({ "stage": "submit", "reason": reason }));
+            }
+        }
+        let refused = matches!(result, Err(SubmitError::Invalid(_)));
+        let redirect = match (&result, &self.state.borrow().descriptor().form.on_success) {
+            (Ok(_), OnSuccess::Redirect(url)) => Some(url.clone()),
+            _ => None,
+        };
+        let sent = result.is_ok();
+        self.state.borrow_mut().finish_submit(result);
+        if !sent && let Some(captcha) = self.captcha.borrow().as_ref() {
+            captcha.reset();
+        }
+        self.render();
+        if refused {
+            self.focus(SUMMARY_ID);
+        }
+        if let Some(url) = redirect
+            && let Some(window) = web_sys::window()
+            && window.location().set_href(&url).is_err()
+        {
+            emit(&self.host, "kform:error", &json!({ "stage": "redirect", "reason": url }));
+        }
+    }
+
+    /// After a page or the confirmation opened: tells the host page and moves the focus to the
+    /// new heading.
+    fn page_opened(&self) {
+        let (page, pages, confirming) = {
+            let state = self.state.borrow();
+            (state.page(), state.page_count(), state.is_confirming())
+        };
+        emit(
+            &self.host,
+            "kform:page",
+            &json!({ "page": page + 1, "pages": pages, "confirming": confirming }),
+        );
+        let heading =
+            if confirming { CONFIRM_HEADING_ID.to_owned() } else { markup::page_heading_id(page) };
+        self.focus(&heading);
+    }
+
+    /// The form's captcha, rendered by the provider's script into the host page.
+    fn start_captcha(self: &Rc<Self>) {
+        let (challenge, locale) = {
+            let state = self.state.borrow();
+            (state.descriptor().captcha.clone(), state.locale())
+        };
+        let Some(challenge) = challenge else { return };
+        let weak: Weak<Self> = Rc::downgrade(self);
+        let host = self.host.clone();
+        wasm_bindgen_futures::spawn_local(async move {
+            let on_answer = {
+                let weak = weak.clone();
+                move |token| {
+                    if let Some(form) = weak.upgrade() {
+                        form.state.borrow_mut().set_captcha_token(token);
+                        form.render();
+                    }
+                }
+            };
+            match captcha::render(&host, &challenge, locale, on_answer).await {
+                Ok(rendered) => {
+                    if let Some(form) = weak.upgrade() {
+                        *form.captcha.borrow_mut() = Some(rendered);
+                    }
+                }
+                Err(reason) => {
+                    emit(&host, "kform:error", &json!({ "stage": "captcha", "reason": reason }));
+                }
+            }
+        });
+    }
+
+    /// Brings the page in line with the state; after sending, shows the thanks and moves the
+    /// focus there.
+    pub(crate) fn render(&self) {
+        if self.show_state() {
+            self.focus(THANKS_ID);
+        }
+    }
+
+    /// Brings the page in line with the state; whether the thanks were shown just now.
+    fn show_state(&self) -> bool {
+        let Ok(state) = self.state.try_borrow() else { return false };
+        if let Status::Sent(message) = state.status() {
+            let shown = self.changed("sent", message);
+            if shown {
+                self.root.set_inner_html(&markup::thanks(message).to_html());
+            }
+            return shown;
+        }
+        let confirming = state.is_confirming();
+        for page in self.all("[data-kform-page]") {
+            let number: Option<usize> = attribute(&page, "data-kform-page");
+            set_hidden(&page, confirming || number != Some(state.page()));
+        }
+        for item in self.all("[data-kform-item]") {
+            let index: Option<usize> = attribute(&item, "data-kform-item");
+            set_hidden(&item, !index.is_some_and(|index| state.item_applies(index)));
+        }
+        for rows in self.all("[data-kform-rows]") {
+            let table = rows.get_attribute("data-kform-rows").unwrap_or_default();
+            let shown: Option<usize> = rows
+                .first_element_child()
+                .and_then(|count| count.get_attribute("value"))
+                .and_then(|count| count.parse().ok());
+            if shown != Some(state.row_count(&table)) {
+                rows.set_inner_html(&elements(markup::rows(&state, &table)));
+            }
+        }
+        for element in self.all("[data-kform-slot]") {
+            let key = element.get_attribute("data-kform-slot").unwrap_or_default();
+            let slot = Slot::from_key(&key);
+            let messages = markup::messages(&state, &slot);
+            if element.class_list().contains("kform-message") {
+                let html = elements(messages);
+                if element.inner_html() != html {
+                    element.set_inner_html(&html);
+                }
+            } else {
+                let _ = element.set_attribute(
+                    "aria-invalid",
+                    if messages.is_empty() { "false" } else { "true" },
+                );
+            }
+        }
+        for list in self.all("[data-kform-files]") {
+            let code = list.get_attribute("data-kform-files").unwrap_or_default();
+            let html = elements(markup::file_names(&state, &Slot::Field(code)));
+            if list.inner_html() != html {
+                list.set_inner_html(&html);
+            }
+        }
+        self.region(
+            ".kform-summary-slot",
+            &markup::summary(&state).map(|summary| summary.to_html()).unwrap_or_default(),
+        );
+        self.region(".kform-alert", &elements(markup::alert_lines(&state)));
+        if let Some(confirm) = self.one(".kform-confirm") {
+            set_hidden(&confirm, !confirming);
+            let html =
+                if confirming { elements(markup::confirmation(&state)) } else { String::new() };
+            self.region(".kform-confirm", &html);
+        }
+        let busy = state.status().is_busy();
+        if let Some(back) = self.one(".kform-back") {
+            set_hidden(&back, !(state.page() > 0 || confirming));
+            set_flag(&back, "disabled", busy);
+        }
+        if let Some(submit) = self.one(".kform-submit") {
+            let text = state.text(state.action_text());
+            if submit.text_content().as_deref() != Some(text) {
+                submit.set_text_content(Some(text));
+            }
+            set_flag(&submit, "disabled", busy);
+        }
+        false
+    }
+
+    /// Sets the inner HTML of the region matching `selector` when it differs from what it
+    /// shows.
+    fn region(&self, selector: &str, html: &str) {
+        if self.changed(selector, html)
+            && let Some(region) = self.one(selector)
+        {
+            region.set_inner_html(html);
+        }
+    }
+
+    /// Whether `key`'s content is not `content` yet; notes that it now is.
+    fn changed(&self, key: &str, content: &str) -> bool {
+        let mut shown = self.shown.borrow_mut();
+        if shown.get(key).map(String::as_str) == Some(content) {
+            return false;
+        }
+        shown.insert(key.to_owned(), content.to_owned());
+        true
+    }
+
+    fn one(&self, selector: &str) -> Option<Element> {
+        self.root.query_selector(selector).ok().flatten()
+    }
+
+    fn all(&self, selector: &str) -> Vec<Element> {
+        let Ok(list) = self.root.query_selector_all(selector) else { return Vec::new() };
+        (0..list.length())
+            .filter_map(|index| list.get(index))
+            .filter_map(|node| node.dyn_into::<Element>().ok())
+            .collect()
+    }
+
+    fn by_id(&self, id: &str) -> Option<Element> {
+        self.one(&format!("[id=\"{}\"]", css_string(id)))
+    }
+
+    /// Focuses the element with id `id`.
+    fn focus(&self, id: &str) {
+        if let Some(element) =
+            self.by_id(id).and_then(|element| element.dyn_into::<HtmlElement>().ok())
+        {
+            let _ = element.focus();
+        }
+    }
+}
+
+/// A property of a DOM object (`value`, `checked`), without a web-sys type for each element.
+fn property(target: &Element, name: &str) -> JsValue {
+    js_sys::Reflect::get(target, &JsValue::from_str(name)).unwrap_or(JsValue::UNDEFINED)
+}
+
+fn attribute<T: std::str::FromStr>(element: &Element, name: &str) -> Option<T> {
+    element.get_attribute(name)?.parse().ok()
+}
+
+fn set_flag(element: &Element, name: &str, on: bool) {
+    if element.has_attribute(name) != on {
+        let _ = if on { element.set_attribute(name, "") } else { element.remove_attribute(name) };
+    }
+}
+
+fn set_hidden(element: &Element, hidden: bool) {
+    set_flag(element, "hidden", hidden);
+}
+
+fn elements(elements: Vec<El>) -> String {
+    let nodes: Vec<Node> = elements.into_iter().map(Node::from).collect();
+    to_html(&nodes)
+}
+
+/// `text` escaped for a double-quoted CSS string.
+fn css_string(text: &str) -> String {
+    text.replace('\\', "\\\\").replace('"', "\\\"")
+}
+
+/// Shows the date-times the relay rendered (kintone's defaults, in UTC) in the visitor's own
+/// time, in the inputs the visitor has not changed yet.
+fn local_times(form: &Element, state: &FormState) -> Result<(), JsValue> {
+    let inputs = form.query_selector_all("input[type=datetime-local]")?;
+    for input in (0..inputs.length()).filter_map(|index| inputs.get(index)) {
+        let Ok(input) = input.dyn_into::<web_sys::HtmlInputElement>() else { continue };
+        if input.value().is_empty() || input.value() != input.default_value() {
+            continue;
+        }
+        let value = state.text_value(Slot::from_key(&input.name()));
+        input.set_value(&browser::to_local(&value));
+    }
+    Ok(())
+}
+
+/// The form's inputs as a post would send them: text pairs, and the files chosen by input
+/// name as `(name, size)`.
+#[allow(clippy::type_complexity, reason = "two lists, named at the call")]
+fn form_data(
+    form: &Element,
+) -> Result<(Vec<(String, String)>, Vec<(String, Vec<(String, u64)>)>), JsValue> {
+    let data = web_sys::FormData::new_with_form(form.unchecked_ref())?;
+    let mut pairs = Vec::new();
+    let mut files: Vec<(String, Vec<(String, u64)>)> = Vec::new();
+    let entries = js_sys::try_iter(&data)?.ok_or_else(|| JsValue::from_str("kform: FormData"))?;
+    for entry in entries {
+        let entry: js_sys::Array = entry?.unchecked_into();
+        let name = entry.get(0).as_string().unwrap_or_default();
+        let value = entry.get(1);
+        match value.dyn_into::<web_sys::File>() {
+            Ok(file) => {
+                // An input with no file chosen sends an empty, nameless file.
+                if file.name().is_empty() {
+                    continue;
+                }
+                let described = (file.name(), browser::file_size(&file));
+                match files.iter_mut().find(|(code, _)| *code == name) {
+                    Some((_, list)) => list.push(described),
+                    None => files.push((name, vec![described])),
+                }
+            }
+            Err(value) => pairs.push((name, value.as_string().unwrap_or_default())),
+        }
+    }
+    Ok((pairs, files))
+}
+
+/// The visible problems as `kform:invalid` lists them; an unanswered captcha is one without a
+/// field.
+fn problems_json(state: &FormState) -> serde_json::Value {
+    let mut errors: Vec<serde_json::Value> = state
+        .problem_list()
+        .into_iter()
+        .map(|(slot, label, message)| json!({ "field": slot.key(), "label": label, "message": message }))
+        .collect();
+    if state.captcha_unsolved() {
+        let message = Text::SolveCaptcha.get(state.locale());
+        errors.push(json!({ "field": null, "label": null, "message": message }));
+    }
+    errors.into()
+}
