@@ -8,6 +8,10 @@ export function launch() {
       "--headless=new", "--no-sandbox", "--disable-gpu", "--disable-dev-shm-usage",
       "--disable-background-networking", "--disable-component-update", "--disable-sync",
       "--no-first-run",
+      // Every test server is on loopback; a host page on another loopback origin would need the
+      // visitor's permission to reach the relay there (Local Network Access), which a public
+      // relay and a public site never do.
+      "--disable-features=LocalNetworkAccessChecks",
     ],
   });
 }

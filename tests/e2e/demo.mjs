@@ -28,6 +28,7 @@ export async function startDemo({ pkg } = {}) {
     kintone: info.kintone,
     app: info.app,
     token: info.token,
+    admin: info["admin key"],
     showcase: { app: info["showcase app"], token: info["showcase token"] },
     /** Stops the demo as Ctrl-C does and resolves to its exit code. */
     async stop() {

@@ -196,6 +196,8 @@ pub enum Text {
     CaptchaFailed,
     /// Shown where a form's captcha would be when no script runs to show it.
     NeedsScript,
+    /// Heads the relay's page for a form that has no heading of its own.
+    FormTitle,
     /// Shown on the relay's page for a form that does not exist.
     FormNotFound,
     /// Shown on the relay's page for a post the form could not have sent.
@@ -271,6 +273,8 @@ impl Text {
             (Self::NeedsScript, En) => {
                 "Sending this form needs JavaScript, for the check that you are not a robot."
             }
+            (Self::FormTitle, Ja) => "フォーム",
+            (Self::FormTitle, En) => "Form",
             (Self::FormNotFound, Ja) => "フォームが見つかりません。",
             (Self::FormNotFound, En) => "The form was not found.",
             (Self::BadPost, Ja) => {

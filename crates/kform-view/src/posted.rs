@@ -162,6 +162,9 @@ fn set(
     if texts.len() > 1 && !matches!(shape, Some(Shape::List | Shape::Entities)) {
         return Err(PostError::Repeated(slot.key()));
     }
+    // A browser posts a textarea's line breaks as CRLF whatever was typed; the widget sends
+    // them as typed (LF), and so does this.
+    let texts = texts.into_iter().map(|text| text.replace("\r\n", "\n")).collect();
     let mut value = posted_value(field, texts);
     if let (FieldKind::DateTime { .. }, Value::Text(local)) = (&field.kind, &mut value) {
         *local = with_offset(local, offset);

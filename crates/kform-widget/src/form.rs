@@ -80,7 +80,8 @@ impl Form {
             .query_selector("form")?
             .ok_or_else(|| JsValue::from_str("kform: no form to take over"))?;
         if let Some(zone) = form.query_selector(&format!("[name={}]", names::TIME_ZONE))? {
-            let offset = js_sys::Date::new_0().get_timezone_offset();
+            // Whole minutes; formatted as an integer, which keeps float printing out of the .wasm.
+            let offset = js_sys::Date::new_0().get_timezone_offset() as i32;
             zone.set_attribute("value", &offset.to_string())?;
         }
         local_times(&form, &state)?;

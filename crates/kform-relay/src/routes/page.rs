@@ -93,7 +93,8 @@ pub(crate) async fn show(
         let referrer = headers.get(header::REFERER).and_then(|value| value.to_str().ok());
         form.capture(&params, referrer.unwrap_or_default());
         let submission_id = uuid::Uuid::new_v4().to_string();
-        Ok::<_, AppError>(page(&state, &entry, &form, StatusCode::OK, &submission_id))
+        let token = forms::render_token(&state, &entry.settings.spec.id.0);
+        Ok::<_, AppError>(page(&entry, &form, StatusCode::OK, &submission_id, &token))
     };
     result.await.unwrap_or_else(|err| error_page(err, Locale::default()))
 }
@@ -111,8 +112,8 @@ pub(crate) async fn post(
     let locale = query_of(&request)
         .map_or(entry.settings.spec.default_lang, |query| locale_of(&query, &entry));
     match receive(&state, &entry, locale, request).await {
-        Ok(Received::Again { form, status, submission_id }) => {
-            page(&state, &entry, &form, status, &submission_id)
+        Ok(Received::Again { form, status, submission_id, render_token }) => {
+            page(&entry, &form, status, &submission_id, &render_token)
         }
         Ok(Received::Sent { .. }) => match &entry.settings.spec.on_success {
             OnSuccess::Redirect(url) => Redirect::to(url).into_response(),
@@ -141,7 +142,7 @@ pub(crate) async fn sent(
         };
         Ok::<_, AppError>(document(
             locale,
-            &title(&entry),
+            &title(&entry, locale),
             markup::thanks(&message).flag("autofocus", true),
         ))
     };
@@ -194,16 +195,15 @@ pub(crate) async fn fragment_post(
     let locale = locale_of(&query_of(&request)?, &entry);
     let (status, outcome, html, submission) = match receive(&state, &entry, locale, request).await?
     {
-        Received::Again { form, status, submission_id } => {
+        Received::Again { form, status, submission_id, render_token } => {
             let outcome = match status {
                 StatusCode::OK => "rows",
                 StatusCode::UNPROCESSABLE_ENTITY => "invalid",
                 _ => "refused",
             };
-            let token = forms::render_token(&state, &entry.settings.spec.id.0);
             let render = Render {
                 action: &action(&entry),
-                render_token: Some(&token),
+                render_token: Some(&render_token),
                 submission_id: Some(&submission_id),
                 layout: Layout::Basic,
             };
@@ -246,7 +246,7 @@ fn action(entry: &FormEntry) -> String {
 enum Received {
     /// The form again: with a row added or removed (200), its problems (422), or the relay's
     /// refusal in its alert (400); the submission id to keep.
-    Again { form: FormState, status: StatusCode, submission_id: String },
+    Again { form: FormState, status: StatusCode, submission_id: String, render_token: String },
     /// Sent (or a robot's post, answered alike): the form, showing its thanks, and the answer.
     Sent { form: FormState, outcome: SubmitOutcome },
 }
@@ -291,14 +291,21 @@ async fn receive(
             .collect();
         form.choose_files(code, chosen);
     }
-    let again = |form: FormState, status| Received::Again {
+    // The form comes back with the token it was sent with, so the time the visitor spent
+    // still counts; a missing or refused one is replaced (below).
+    let posted_token = posted.render_token.clone();
+    let again = |form: FormState, status, fresh: bool| Received::Again {
         form,
         status,
         submission_id: submission_id.clone(),
+        render_token: posted_token
+            .clone()
+            .filter(|_| !fresh)
+            .unwrap_or_else(|| forms::render_token(state, &spec.id.0)),
     };
     if let Some(action) = &posted.action {
         action.apply(&mut form);
-        return Ok(again(form, StatusCode::OK));
+        return Ok(again(form, StatusCode::OK, false));
     }
     if !posted.honeypot.is_empty() {
         tracing::info!(form = %spec.id, "honeypot filled; submission dropped");
@@ -308,7 +315,7 @@ async fn receive(
     }
     let refused = |mut form: FormState, text: Text| {
         form.finish_submit(Err(SubmitError::Failed(text.get(locale).to_owned())));
-        again(form, StatusCode::BAD_REQUEST)
+        again(form, StatusCode::BAD_REQUEST, text == Text::ReloadForm)
     };
     if entry.settings.captcha && state.inner.spam.captcha.is_some() {
         // The captcha's challenge needs the provider's script; a page without it cannot pass.
@@ -321,7 +328,7 @@ async fn receive(
     }
     form.set_submission_id(Some(submission_id.clone()));
     let Advance::Send(submission) = form.advance(|| submission_id.clone()) else {
-        return Ok(again(form, StatusCode::UNPROCESSABLE_ENTITY));
+        return Ok(again(form, StatusCode::UNPROCESSABLE_ENTITY, false));
     };
     let incoming = Incoming {
         submission_id: submission.submission_id,
@@ -336,7 +343,7 @@ async fn receive(
         }
         Err(AppError::Invalid(report, _)) => {
             form.refused(report);
-            Ok(again(form, StatusCode::UNPROCESSABLE_ENTITY))
+            Ok(again(form, StatusCode::UNPROCESSABLE_ENTITY, false))
         }
         Err(err) => {
             let (status, code) = status_and_code(err).await;
@@ -359,31 +366,30 @@ async fn status_and_code(err: AppError) -> (StatusCode, Option<String>) {
 
 /// The hosted page: the form in the basic layout with a fresh render token.
 fn page(
-    state: &AppState,
     entry: &FormEntry,
     form: &FormState,
     status: StatusCode,
     submission_id: &str,
+    render_token: &str,
 ) -> Response {
-    let token = forms::render_token(state, &entry.settings.spec.id.0);
     let render = Render {
         action: &action(entry),
-        render_token: Some(&token),
+        render_token: Some(render_token),
         submission_id: Some(submission_id),
         layout: Layout::Basic,
     };
-    let html = document(form.locale(), &title(entry), markup::form(form, &render));
+    let html = document(form.locale(), &title(entry, form.locale()), markup::form(form, &render));
     html_response(status, html)
 }
 
-/// The page's title: the form's first heading (an item without a field), else its id.
-fn title(entry: &FormEntry) -> String {
+/// The page's title: the form's first heading (an item without a field), else a plain word.
+fn title(entry: &FormEntry, locale: Locale) -> String {
     let spec = &entry.settings.spec;
     spec.items
         .iter()
         .find(|item| item.field.is_none() && !item.page_break)
         .and_then(|item| item.label.clone())
-        .unwrap_or_else(|| spec.id.0.clone())
+        .unwrap_or_else(|| Text::FormTitle.get(locale).to_owned())
 }
 
 /// A whole page around `body`.
@@ -397,10 +403,14 @@ fn document(locale: Locale, title: &str, body: El) -> String {
         )
         .child(el("title").text(title))
         .child(el("link").attr("rel", "stylesheet").attr("href", "/f/kform.css"));
-    let html = el("html")
-        .attr("lang", locale.tag())
-        .child(head)
-        .child(el("body").child(el("main").attr("class", "kform-host").child(body)));
+    let html = el("html").attr("lang", locale.tag()).child(head).child(
+        el("body").child(
+            el("main")
+                .attr("class", "kform-host")
+                .child(el("h1").attr("class", "kform-title").text(title))
+                .child(body),
+        ),
+    );
     format!("<!doctype html>\n{}", html.to_html())
 }
 

@@ -102,7 +102,7 @@ async fn a_refused_post_comes_back_with_its_messages_and_values_and_a_valid_one_
     );
     assert!(refused.text.contains(r#"aria-invalid="true""#));
     assert!(refused.text.contains(r#"value="info@example.com""#), "the other values are kept");
-    assert!(refused.text.contains("一行目\r\n二行目</textarea>"));
+    assert!(refused.text.contains("一行目\n二行目</textarea>"), "line breaks as typed");
     assert!(refused.text.contains(r##"<a href="#kform-会社名">会社名: 必須です。</a>"##));
     assert_eq!(hidden(&refused.text, "kform_submission_id"), id, "the same submission");
     assert!(kintone_records(&fake).await.is_empty());
@@ -118,7 +118,7 @@ async fn a_refused_post_comes_back_with_its_messages_and_values_and_a_valid_one_
     let records = records_eventually(&fake, 1).await;
     assert_eq!(records.len(), 1);
     assert_eq!(records[0]["会社名"]["value"], "サイボウズ");
-    assert_eq!(records[0]["お問い合わせ内容"]["value"], "一行目\r\n二行目");
+    assert_eq!(records[0]["お問い合わせ内容"]["value"], "一行目\n二行目");
     assert_eq!(records[0]["フォーム識別"]["value"], "demo-contact");
     let thanks = send(&state, get("/f/contact/sent?lang=ja")).await;
     assert_eq!(thanks.status, StatusCode::OK);

@@ -1,0 +1,273 @@
+// HTML first: the form shows from the relay's markup before (and without) the WebAssembly. A
+// host page on another origin whose policy refuses WebAssembly, a browser without it, a .wasm
+// that arrives late, and the relay's hosted page with JavaScript turned off: in each, kintone's
+// messages reach the fields they concern and a valid lead lands in kintone exactly once.
+import assert from "node:assert/strict";
+import { test } from "node:test";
+
+import { kintoneRecords } from "./demo.mjs";
+import { assertAccessible, useDemo } from "./session.mjs";
+
+const session = useDemo();
+/**
+ * The host page's origin: the relay's port on `localhost` instead of 127.0.0.1, another origin
+ * (the browser would refuse a public origin's requests to loopback). Playwright answers for it.
+ */
+const host = () => {
+  const url = new URL(session.demo.page);
+  return `http://localhost:${url.port}`;
+};
+
+/** The relay refuses a form sent sooner than a person could (the demo's minimum is 1 s). */
+const personPause = () => new Promise((resolve) => setTimeout(resolve, 1100));
+
+async function admin(method, path, body) {
+  const response = await fetch(new URL(path, session.demo.page), {
+    method,
+    headers: { authorization: `Bearer ${session.demo.admin}`, "content-type": "application/json" },
+    body: body && JSON.stringify(body),
+  });
+  assert.ok(response.ok, `${method} ${path}: ${response.status} ${await response.text()}`);
+}
+
+/** Adds this file's forms to the demo once (the session starts it before the first test). */
+let added;
+const forms = () => (added ??= addForms());
+
+async function addForms() {
+  // The contact app, for pages on another origin; an e-mail hint the browser checks too.
+  await admin("POST", "/v1/admin/forms", {
+    connection: "demo", allowed_origins: [host()], captcha: false,
+    spec: { format: 1, id: "elsewhere", app: 1, default_lang: "ja", items: [
+      { field: "会社名" }, { field: "メールアドレス", input_hint: "email" }, { field: "問い合わせ種別" },
+      { field: "お問い合わせ内容" }, { field: "フォーム識別", hidden: "lp-elsewhere" },
+    ] },
+  });
+  // The showcase app on one page, with a file.
+  await admin("POST", "/v1/admin/forms", {
+    connection: "demo", allowed_origins: [], captcha: false,
+    spec: { format: 1, id: "late", app: 2, default_lang: "ja", items: [
+      { field: "氏名" }, { field: "メール" }, { field: "業種" }, { field: "相談内容" },
+      { field: "添付資料", max_files: 2 }, { field: "連絡方法" }, { field: "フォーム識別", hidden: "demo-late" },
+    ] },
+  });
+}
+
+/** Records the forms' events from the page's start, in `window.kform[name]`. */
+async function recordEvents(page) {
+  await page.addInitScript(() => {
+    window.kform = { ready: [], error: [], invalid: [], submitted: [] };
+    for (const name of Object.keys(window.kform)) {
+      document.addEventListener(`kform:${name}`, (event) => window.kform[name].push(event.detail));
+    }
+  });
+}
+
+/** Waits for the first `kform:<name>` and answers its detail. */
+async function first(page, name) {
+  await page.waitForFunction((name) => window.kform[name].length > 0, name);
+  return page.evaluate((name) => window.kform[name][0], name);
+}
+
+async function recordsOf(app, predicate) {
+  for (let i = 0; i < 100; i++) {
+    const found = (await kintoneRecords(session.demo, app)).filter(predicate);
+    if (found.length > 0) return found;
+    await new Promise((resolve) => setTimeout(resolve, 100));
+  }
+  return [];
+}
+
+/**
+ * In basic mode: a value the browser lets through but kintone refuses comes back with
+ * kintone's message on its field; then a valid send lands exactly once.
+ */
+async function basicRoundTrip(page, host, company) {
+  const form = page.locator(host);
+  assert.equal(await form.locator("form").getAttribute("novalidate"), null, "the browser's own checks stay on");
+  await form.getByLabel("会社名").fill(company);
+  await form.getByLabel("メールアドレス").fill("a@b");
+  await personPause();
+  await form.getByRole("button", { name: "送信" }).click();
+  const message = form.locator('[id="kform-メールアドレス-message"]');
+  await message.getByText("メールアドレスの形式が正しくありません。").waitFor();
+  assert.equal(await form.getByLabel("メールアドレス").getAttribute("aria-invalid"), "true");
+  assert.equal(await form.getByLabel("会社名").inputValue(), company, "the values are kept");
+  await form.getByRole("group", { name: "入力内容を確認してください。" }).waitFor();
+  assert.deepEqual((await first(page, "invalid")).errors,
+    [{ field: "メールアドレス", message: "メールアドレスの形式が正しくありません。" }]);
+  await form.getByLabel("メールアドレス").fill("lead@example.com");
+  await form.getByRole("button", { name: "送信" }).click();
+  await form.getByText("送信しました。ありがとうございました。").waitFor();
+  assert.equal((await first(page, "submitted")).state, "accepted");
+  const records = await recordsOf(session.demo, (record) => record["会社名"].value === company);
+  await new Promise((resolve) => setTimeout(resolve, 500));
+  const again = (await kintoneRecords(session.demo)).filter((record) => record["会社名"].value === company);
+  assert.equal(again.length, 1, "exactly one record");
+  return records[0];
+}
+
+test("a host page on another origin whose policy refuses WebAssembly gets a working basic form", async () => {
+  await forms();
+  const relay = new URL(session.demo.page).origin;
+  const page = await session.open("/blank.html");
+  const policy = `default-src 'none'; script-src ${relay}; connect-src ${relay}; style-src 'none'`;
+  await page.route(`${host()}/elsewhere.html`, (route) => route.fulfill({
+    contentType: "text/html; charset=utf-8",
+    headers: { "content-security-policy": policy },
+    body: `<!doctype html><html lang="ja"><title>host</title>
+      <script type="module" src="${relay}/widget/kform.js"></script>
+      <div id="lead" data-kform="elsewhere" data-kform-relay="${relay}"></div>`,
+  }));
+  await recordEvents(page);
+  await page.goto(`${host()}/elsewhere.html`);
+  assert.deepEqual(await first(page, "ready"), { mode: "basic" });
+  const failure = await first(page, "error");
+  assert.equal(failure.stage, "script");
+  assert.match(failure.reason, /WebAssembly|wasm/i, "the policy refused to compile the .wasm");
+  const record = await basicRoundTrip(page, "#lead", "別オリジン株式会社");
+  assert.equal(record["フォーム識別"].value, "lp-elsewhere");
+});
+
+test("a browser without WebAssembly gets the same form in basic mode", async () => {
+  const page = await session.browser.newPage();
+  await page.addInitScript(() => { delete window.WebAssembly; });
+  await recordEvents(page);
+  await page.goto(session.demo.page);
+  assert.deepEqual(await first(page, "ready"), { mode: "basic" });
+  assert.deepEqual(await first(page, "error"), { stage: "script", reason: "this browser runs no WebAssembly" });
+  await assertAccessible(page, "in basic mode");
+  await basicRoundTrip(page, "#contact", "WASMなし株式会社");
+  await assertAccessible(page, "in basic mode after sending");
+  await page.close();
+});
+
+test("the demo's page without 'wasm-unsafe-eval' shows its form in basic mode", async () => {
+  const page = await session.browser.newPage();
+  await recordEvents(page);
+  await page.goto(new URL("/no-wasm.html", session.demo.page).href);
+  assert.deepEqual(await first(page, "ready"), { mode: "basic" });
+  await page.locator("#contact").getByLabel("会社名").waitFor();
+  await page.close();
+});
+
+test("what the visitor typed, chose and attached before a late .wasm arrived stays, focus included", async () => {
+  await forms();
+  const page = await session.open("/blank.html");
+  let release;
+  const arrived = new Promise((resolve) => (release = resolve));
+  await page.route("**/kform_widget_bg.wasm", async (route) => {
+    await new Promise((resolve) => setTimeout(resolve, 3000));
+    await route.continue();
+    release();
+  });
+  await page.evaluate(() => {
+    const host = Object.assign(document.createElement("div"), { id: "late" });
+    Object.assign(host.dataset, { kform: "late", kformRelay: "/" });
+    document.body.append(host);
+    const script = Object.assign(document.createElement("script"), { type: "module", src: "/widget/kform.js" });
+    document.head.append(script);
+  });
+  const form = page.locator("#late");
+  await form.locator("form").waitFor();
+  assert.equal(await form.locator("form").getAttribute("novalidate"), null, "not taken over yet");
+  await form.getByLabel("氏名").fill("遅延 太郎");
+  await form.getByRole("textbox", { name: /^メール/ }).fill("late@example.com");
+  await form.getByLabel("業種").selectOption("製造");
+  await form.getByRole("radio", { name: "電話" }).check();
+  await form.getByLabel("添付資料").setInputFiles({ name: "memo.txt", mimeType: "text/plain", buffer: Buffer.from("kform") });
+  await form.getByLabel("相談内容").fill("途中まで");
+  await form.getByLabel("相談内容").evaluate((area) => area.setSelectionRange(2, 2));
+  assert.equal(await form.locator("form").getAttribute("novalidate"), null, "still not taken over");
+  await arrived;
+  await form.locator("form[novalidate]").waitFor();
+  assert.equal(await form.getByLabel("氏名").inputValue(), "遅延 太郎");
+  assert.equal(await form.getByRole("textbox", { name: /^メール/ }).inputValue(), "late@example.com");
+  assert.equal(await form.getByLabel("業種").inputValue(), "製造");
+  assert.equal(await form.getByRole("radio", { name: "電話" }).isChecked(), true);
+  assert.equal(await form.locator(".kform-files").innerText(), "memo.txt");
+  const focus = await page.evaluate(() => {
+    const active = document.querySelector("#late").shadowRoot.activeElement;
+    return { name: active?.name, caret: active?.selectionStart };
+  });
+  assert.deepEqual(focus, { name: "相談内容", caret: 2 }, "the focus and the caret stay");
+  await page.keyboard.type("入力");
+  assert.equal(await form.getByLabel("相談内容").inputValue(), "途中入力まで");
+  await personPause();
+  await form.getByRole("button", { name: "送信" }).click();
+  await form.getByText("送信しました。ありがとうございました。").waitFor();
+  const records = await recordsOf(session.demo.showcase, (record) => record["氏名"].value === "遅延 太郎");
+  await new Promise((resolve) => setTimeout(resolve, 500));
+  const all = (await kintoneRecords(session.demo, session.demo.showcase)).filter((record) => record["氏名"].value === "遅延 太郎");
+  assert.equal(all.length, 1, "exactly one record");
+  assert.equal(records[0]["業種"].value, "製造");
+  assert.equal(records[0]["連絡方法"].value, "電話");
+  assert.equal(records[0]["相談内容"].value, "途中入力まで");
+  assert.deepEqual(records[0]["添付資料"].value.map((file) => file.name), ["memo.txt"]);
+  assert.deepEqual(page.errors, []);
+});
+
+/** Changes the next post of the hosted page as `change(params)` says, once. */
+async function changeNextPost(page, change) {
+  await page.route("**/f/contact", async (route) => {
+    if (route.request().method() !== "POST") return route.continue();
+    const params = new URLSearchParams(route.request().postData());
+    change(params);
+    await route.continue({ postData: params.toString() });
+    await page.unroute("**/f/contact");
+  });
+}
+
+test("the hosted page works with JavaScript turned off", async () => {
+  const context = await session.browser.newContext({ javaScriptEnabled: false, timezoneId: "Asia/Tokyo" });
+  const page = await context.newPage();
+  const url = new URL("/f/contact", session.demo.page).href;
+  await page.goto(url);
+  await page.getByLabel("メールアドレス").fill("nojs@example.com");
+  await page.getByLabel("お問い合わせ内容").fill("一行目\n二行目");
+  // The browser's own check stops an empty required field before anything is sent.
+  let posts = 0;
+  page.on("request", (request) => (posts += request.method() === "POST" ? 1 : 0));
+  await page.getByRole("button", { name: "送信" }).click();
+  await new Promise((resolve) => setTimeout(resolve, 300));
+  assert.equal(posts, 0, "nothing was sent");
+  // A browser that does not check sends it empty: the relay answers with the page, kintone's
+  // message on the field and the other values kept.
+  await page.getByLabel("会社名").fill("x");
+  await changeNextPost(page, (params) => params.set("会社名", ""));
+  await personPause();
+  await page.getByRole("button", { name: "送信" }).click();
+  await page.locator('[id="kform-会社名-message"]').getByText("必須です。").waitFor();
+  assert.equal(await page.getByLabel("会社名").getAttribute("aria-invalid"), "true");
+  assert.equal(await page.getByLabel("会社名").inputValue(), "");
+  assert.equal(await page.getByLabel("メールアドレス").inputValue(), "nojs@example.com");
+  assert.equal(await page.getByLabel("お問い合わせ内容").inputValue(), "一行目\n二行目");
+  await page.getByLabel("会社名").fill("スクリプトなし株式会社");
+  await page.getByRole("button", { name: "送信" }).click();
+  await page.getByText("送信しました。ありがとうございました。").waitFor();
+  assert.match(page.url(), /\/f\/contact\/sent\?lang=ja$/, "Post/Redirect/Get");
+  const records = await recordsOf(session.demo, (record) => record["会社名"].value === "スクリプトなし株式会社");
+  assert.equal(records.length, 1);
+  assert.equal(records[0]["フォーム識別"].value, "demo-contact");
+  assert.equal(records[0]["お問い合わせ内容"].value, "一行目\n二行目");
+  // A forged or missing render token is refused, and nothing lands.
+  for (const [name, forge] of [["偽造株式会社", (params) => params.set("kform_render_token", "e30.AAAA")],
+    ["欠落株式会社", (params) => params.delete("kform_render_token")]]) {
+    await page.goto(url);
+    await page.getByLabel("会社名").fill(name);
+    await page.getByLabel("メールアドレス").fill("forged@example.com");
+    await changeNextPost(page, forge);
+    await page.getByRole("button", { name: "送信" }).click();
+    await page.getByText("フォームの有効期限が切れました。ページを再読み込みしてから送信してください。").waitFor();
+  }
+  await new Promise((resolve) => setTimeout(resolve, 500));
+  const forged = (await kintoneRecords(session.demo)).filter((record) => /偽造|欠落/.test(record["会社名"].value));
+  assert.equal(forged.length, 0);
+  await context.close();
+  // The page has no accessibility violations: axe-core runs in it as an injected script, which
+  // the page's own policy (no scripts at all) would refuse, so only that policy is set aside.
+  const shown = await session.open("/f/contact", { bypassCSP: true });
+  await assertAccessible(shown, "on the hosted page");
+  await shown.getByRole("button", { name: "送信" }).click();
+  await assertAccessible(shown, "on the hosted page with the browser's own messages");
+});
