@@ -194,8 +194,11 @@ test("what the visitor typed, chose and attached before a late .wasm arrived sta
   await page.keyboard.type("入力");
   assert.equal(await form.getByLabel("相談内容").inputValue(), "途中入力まで");
   await personPause();
-  await form.getByRole("button", { name: "送信" }).click();
+  await form.getByLabel("氏名").focus();
+  await page.keyboard.press("Enter");
   await form.getByText("送信しました。ありがとうございました。").waitFor();
+  assert.equal(await page.evaluate(() => document.querySelector("#late").shadowRoot.activeElement?.id),
+    "kform-thanks", "after a keyboard send the focus is on the thanks, not on <body>");
   const records = await recordsOf(session.demo.showcase, (record) => record["氏名"].value === "遅延 太郎");
   await new Promise((resolve) => setTimeout(resolve, 500));
   const all = (await kintoneRecords(session.demo, session.demo.showcase)).filter((record) => record["氏名"].value === "遅延 太郎");
@@ -270,4 +273,28 @@ test("the hosted page works with JavaScript turned off", async () => {
   await assertAccessible(shown, "on the hosted page");
   await shown.getByRole("button", { name: "送信" }).click();
   await assertAccessible(shown, "on the hosted page with the browser's own messages");
+});
+
+test("a form that cannot load says so, and tells the page why in a sentence", async () => {
+  const relay = new URL(session.demo.page).origin;
+  const page = await session.open("/blank.html");
+  await recordEvents(page);
+  // The demo's contact form allows only the relay's own origin.
+  await page.route(`${host()}/refused.html`, (route) => route.fulfill({
+    contentType: "text/html; charset=utf-8",
+    body: `<!doctype html><html lang="en"><title>host</title>
+      <script type="module" src="${relay}/widget/kform.js"></script>
+      <div id="refused" data-kform="contact" data-kform-relay="${relay}"></div>
+      <div id="down" data-kform="contact" data-kform-relay="http://127.0.0.1:9"></div>`,
+  }));
+  await page.goto(`${host()}/refused.html`);
+  await page.waitForFunction(() => window.kform.error.length === 2);
+  const reasons = await page.evaluate(() => window.kform.error.map((detail) => `${detail.stage}: ${detail.reason}`).sort());
+  assert.deepEqual(reasons, [
+    `load: the relay at http://127.0.0.1:9 could not be reached`,
+    `load: this page's origin (${host()}) is not in the allowed_origins of form "contact"`,
+  ]);
+  for (const id of ["#refused", "#down"]) {
+    assert.equal(await page.locator(id).getByRole("alert").innerText(), "The form could not be loaded.");
+  }
 });

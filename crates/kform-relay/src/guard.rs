@@ -127,12 +127,22 @@ pub(crate) async fn form_origins(
     if !entry.settings.allowed_origins.contains(&origin) {
         tracing::info!(form = %entry.settings.spec.id, %origin, "refused a page not in the form's allowed origins");
         state.inner.metrics.submission(&entry.settings.spec.id.0, "origin_refused");
-        return AppError::coded(
+        let mut refused = AppError::coded(
             StatusCode::FORBIDDEN,
             "origin_not_allowed",
             format!("pages on {origin} may not use form {}", entry.settings.spec.id),
         )
         .into_response();
+        // The refusal itself is readable by the page (it holds no form data), so a site owner
+        // can tell "this origin is not allowed" from "the relay is down". A preflight stays
+        // unreadable: the browser then sends nothing.
+        if request.method() != Method::OPTIONS
+            && let Ok(value) = HeaderValue::from_str(&origin)
+        {
+            refused.headers_mut().insert(header::ACCESS_CONTROL_ALLOW_ORIGIN, value);
+            refused.headers_mut().append(header::VARY, HeaderValue::from_static("Origin"));
+        }
+        return refused;
     }
     let preflight = request.method() == Method::OPTIONS;
     let mut response = next.run(request).await;

@@ -90,10 +90,11 @@ pub(crate) fn run(root: &Path) -> Result<()> {
     Ok(())
 }
 
-/// The widget's targets: navigation to an interactive 30-field form in at most 100 ms, and at
-/// most twice the time of the same fields as static HTML.
-const WIDGET_LOAD_TARGET_MS: f64 = 100.0;
-const WIDGET_LOAD_TARGET_RATIO: f64 = 2.0;
+/// The widget's targets (issue 20), against the same fields as static HTML in the same run:
+/// visible and typeable in at most 1.3 times the static page's time, fully enhanced (the
+/// WebAssembly's live checks ready) in at most twice.
+const VISIBLE_TARGET_RATIO: f64 = 1.3;
+const ENHANCED_TARGET_RATIO: f64 = 2.0;
 
 /// Runs the widget's speed benchmark (`tests/bench/widget-load.mjs`: the release relay serving
 /// the demo, headless Chromium, first visits) and prints the medians, their ratio and the
@@ -143,18 +144,18 @@ fn widget_load(root: &Path) -> Result<Vec<String>> {
         values.sort_by(f64::total_cmp);
         values.get(values.len() / 2).copied()
     };
-    let (widget, page, floor) = (
-        median("widget_ms").context("no widget times")?,
+    let (visible, enhanced, page, floor) = (
+        median("widget_visible_ms").context("no widget times")?,
+        median("widget_enhanced_ms").context("no widget times")?,
         median("static_ms").context("no static times")?,
         median("floor_ms").context("no floor times")?,
     );
-    let ratio = widget / page;
     let mut missed = Vec::new();
-    if widget > WIDGET_LOAD_TARGET_MS {
-        missed.push("widget/navigation_to_interactive".to_owned());
+    if visible / page > VISIBLE_TARGET_RATIO {
+        missed.push("widget/visible_ratio_to_static_html".to_owned());
     }
-    if ratio > WIDGET_LOAD_TARGET_RATIO {
-        missed.push("widget/ratio_to_static_html".to_owned());
+    if enhanced / page > ENHANCED_TARGET_RATIO {
+        missed.push("widget/enhanced_ratio_to_static_html".to_owned());
     }
     let runs = result["runs"].as_u64().unwrap_or_default();
     eprintln!(
@@ -162,13 +163,19 @@ fn widget_load(root: &Path) -> Result<Vec<String>> {
     );
     let rows = [
         ("figure", "median".to_owned(), "target".to_owned()),
-        (
-            "widget: navigation → interactive",
-            format!("{widget:.1} ms"),
-            format!("≤ {WIDGET_LOAD_TARGET_MS} ms"),
-        ),
+        ("widget: visible and typeable", format!("{visible:.1} ms"), "-".to_owned()),
+        ("widget: fully enhanced", format!("{enhanced:.1} ms"), "-".to_owned()),
         ("static HTML, same 30 fields", format!("{page:.1} ms"), "-".to_owned()),
-        ("ratio widget ÷ static", format!("{ratio:.2}"), format!("≤ {WIDGET_LOAD_TARGET_RATIO}")),
+        (
+            "ratio visible ÷ static",
+            format!("{:.2}", visible / page),
+            format!("≤ {VISIBLE_TARGET_RATIO}"),
+        ),
+        (
+            "ratio enhanced ÷ static",
+            format!("{:.2}", enhanced / page),
+            format!("≤ {ENHANCED_TARGET_RATIO}"),
+        ),
         ("floor: bare Leptos, 40 inputs", format!("{floor:.1} ms"), "-".to_owned()),
         ("ratio floor ÷ static", format!("{:.2}", floor / page), "-".to_owned()),
     ];
@@ -176,11 +183,12 @@ fn widget_load(root: &Path) -> Result<Vec<String>> {
         eprintln!("{figure:<34} {median:>10} {target:>12}");
     }
     let summary = json!({
-        "runs": runs, "widget_median_ms": widget, "static_median_ms": page, "ratio": ratio,
+        "runs": runs, "widget_visible_median_ms": visible, "widget_enhanced_median_ms": enhanced,
+        "static_median_ms": page, "visible_ratio": visible / page, "enhanced_ratio": enhanced / page,
         "floor_median_ms": floor, "floor_ratio": floor / page,
-        "target_ms": WIDGET_LOAD_TARGET_MS, "target_ratio": WIDGET_LOAD_TARGET_RATIO,
-        "widget_ms": result["widget_ms"], "static_ms": result["static_ms"],
-        "floor_ms": result["floor_ms"],
+        "target_visible_ratio": VISIBLE_TARGET_RATIO, "target_enhanced_ratio": ENHANCED_TARGET_RATIO,
+        "widget_visible_ms": result["widget_visible_ms"], "widget_enhanced_ms": result["widget_enhanced_ms"],
+        "static_ms": result["static_ms"], "floor_ms": result["floor_ms"],
     });
     fs::write(root.join("target/bench-widget-load.json"), serde_json::to_string_pretty(&summary)?)?;
     Ok(missed)
