@@ -23,6 +23,7 @@ use axum::middleware::{self, Next};
 use axum::response::Response;
 use axum::routing::{get, post};
 use tower_governor::GovernorLayer;
+use tower_http::compression::CompressionLayer;
 use tower_http::cors::{AllowOrigin, CorsLayer};
 use tower_http::request_id::{MakeRequestUuid, PropagateRequestIdLayer, SetRequestIdLayer};
 use tower_http::services::{ServeDir, ServeFile};
@@ -72,8 +73,10 @@ pub fn app(state: AppState) -> Router {
         )
         .route(
             "/v1/forms/{form_id}/html",
+            // The markup is what a visitor waits for: compressed like the bundle's files.
             get(page::fragment)
                 .post(page::fragment_post)
+                .layer::<_, std::convert::Infallible>(CompressionLayer::new())
                 .layer(DefaultBodyLimit::max(limits.file_body_bytes))
                 .options(guard::preflight),
         )
@@ -90,6 +93,7 @@ pub fn app(state: AppState) -> Router {
             get(page::show).post(page::post).layer(DefaultBodyLimit::max(limits.file_body_bytes)),
         )
         .route("/f/{form_id}/sent", get(page::sent))
+        .layer(CompressionLayer::new())
         .layer(
             GovernorLayer::new(state.inner.rate_limit.clone()).error_handler(guard::rate_limited),
         );

@@ -218,6 +218,15 @@ async fn the_markup_for_kform_js_is_cacheable_and_its_posts_answer_with_markup()
     .await;
     assert_eq!(revalidated.status, StatusCode::NOT_MODIFIED);
     assert!(revalidated.headers.contains_key("kform-render-token"));
+    let compressed = send(
+        &state,
+        Request::get("/v1/forms/contact/html?lang=en")
+            .header("accept-encoding", "br")
+            .body(Body::empty())
+            .unwrap(),
+    )
+    .await;
+    assert_eq!(compressed.headers["content-encoding"], "br", "the markup is compressed");
 
     let invalid = send(
         &state,
