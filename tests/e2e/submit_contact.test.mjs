@@ -196,7 +196,7 @@ test("<kform-form> and KForm.mount with onSubmit work side by side on one page",
   // An element a script builds attribute by attribute downloads its form once, with all three.
   const descriptors = [];
   page.on("request", (request) => {
-    if (new URL(request.url()).pathname === "/v1/forms/contact") descriptors.push(request.url());
+    if (new URL(request.url()).pathname === "/v1/forms/contact/html") descriptors.push(request.url());
   });
   await page.evaluate(() => {
     const element = document.createElement("kform-form");

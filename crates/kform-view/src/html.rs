@@ -9,6 +9,10 @@ pub enum Node {
     El(El),
     /// Text, escaped when written.
     Text(String),
+    /// JSON as a `<script type="application/json">`'s content: `<`, `>` and `&` are written as
+    /// JSON's `\u003c`, `\u003e` and `\u0026`, so the text cannot end the script early and is
+    /// read back as the same JSON.
+    Json(String),
 }
 
 /// An element with its attributes (in order) and children.
@@ -121,6 +125,16 @@ impl Node {
         match self {
             Self::El(el) => el.write(out),
             Self::Text(text) => escape(text, false, out),
+            Self::Json(json) => {
+                for c in json.chars() {
+                    match c {
+                        '<' => out.push_str("\\u003c"),
+                        '>' => out.push_str("\\u003e"),
+                        '&' => out.push_str("\\u0026"),
+                        c => out.push(c),
+                    }
+                }
+            }
         }
     }
 }

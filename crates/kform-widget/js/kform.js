@@ -7,9 +7,9 @@
 //   const form = await KForm.mount(element, { form: "contact", relay: "https://relay.example" });
 //   form.unmount();
 //
-// HTML first: for each form it fetches the markup the relay renders (GET /v1/forms/{id}/html)
-// and shows it in the element's shadow root at once, so the visitor reads and types while the
-// WebAssembly (and the form's descriptor) download in parallel. When the .wasm has arrived it
+// HTML first: for each form it fetches the markup the relay renders (GET /v1/forms/{id}/html,
+// which also carries the form's descriptor for the WebAssembly) and shows it in the element's
+// shadow root at once, so the visitor reads and types while the WebAssembly downloads. When the .wasm has arrived it
 // takes the form over in place (kintone's live checks, pages, conditions, confirmation,
 // captcha, retries) without touching what was typed. If WebAssembly cannot run (not supported,
 // refused by the page's Content-Security-Policy, failed to load, integrity mismatch), the form
@@ -95,9 +95,7 @@ class Mount {
 
   async start() {
     const markup = fetch(`${this.url}/html${this.query}`);
-    const descriptor = fetch(this.url);
     markup.catch(() => {});
-    descriptor.catch(() => {});
     try {
       const response = await markup.catch(() => {
         throw new Error(`the relay at ${this.relay} could not be reached`);
@@ -119,15 +117,9 @@ class Mount {
       return;
     }
     try {
-      const [wasm, json] = await Promise.all([
-        engine,
-        descriptor.then(async (response) => {
-          if (!response.ok) throw new Error(await refusal(response, this.form));
-          return response.text();
-        }),
-      ]);
+      const wasm = await engine;
       if (this.removed) return;
-      this.live = wasm.takeOver(this.element, this.root, this.form, this.relay, this.lang, json);
+      this.live = wasm.takeOver(this.element, this.root, this.form, this.relay, this.lang);
     } catch (error) {
       this.basic(error);
     }

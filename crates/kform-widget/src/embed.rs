@@ -29,8 +29,10 @@ impl FormHandle {
 }
 
 /// Takes over the form that `kform.js` put in `root` (the `.kform` element in `host`'s shadow
-/// root) for the form `form_id` of the relay at `relay` (absolute URL), whose descriptor is
-/// `descriptor` (the JSON of `GET /v1/forms/{form_id}`). What the visitor typed meanwhile stays.
+/// root) for the form `form_id` of the relay at `relay` (absolute URL). The form's descriptor
+/// (the JSON of `GET /v1/forms/{form_id}`) came with the markup, in its
+/// `<script type="application/json" class="kform-descriptor">`. What the visitor typed
+/// meanwhile stays.
 #[wasm_bindgen(js_name = takeOver)]
 #[expect(
     clippy::needless_pass_by_value,
@@ -42,9 +44,12 @@ pub fn take_over(
     form_id: String,
     relay: String,
     lang: Option<String>,
-    descriptor: &str,
 ) -> Result<FormHandle, JsValue> {
-    let descriptor = read(descriptor)?;
+    let data = root
+        .query_selector("script.kform-descriptor")?
+        .and_then(|script| script.text_content())
+        .ok_or_else(|| JsValue::from_str("kform: the markup holds no descriptor"))?;
+    let descriptor = read(&data)?;
     let mut state = FormState::new(descriptor, lang.as_deref().and_then(Locale::from_tag));
     // The form's capture items: where the visitor came from.
     let query = page_query();

@@ -18,7 +18,7 @@ use axum::response::{IntoResponse, Redirect, Response};
 use kform_core::message::Text;
 use kform_core::protocol::{ErrorResponse, SubmitOutcome};
 use kform_core::{FieldKind, FormId, Locale, OnSuccess};
-use kform_view::html::{El, el};
+use kform_view::html::{El, Node, el};
 use kform_view::markup::{self, Layout, Render};
 use kform_view::posted;
 use kform_view::state::{Advance, FormState, SubmitError, refusal};
@@ -164,6 +164,7 @@ pub(crate) async fn fragment(
     let entry = form_entry(&state, form_id)?;
     let locale = locale_of(&parse_query(query.as_deref())?, &entry);
     let (descriptor, revision) = forms::descriptor(&state, &entry).await?;
+    let json = serde_json::to_string(&descriptor).map_err(|err| AppError::Store(err.into()))?;
     let form = FormState::new(descriptor, Some(locale));
     let render = Render {
         action: &action(&entry),
@@ -171,7 +172,12 @@ pub(crate) async fn fragment(
         submission_id: None,
         layout: Layout::Enhanced,
     };
-    let body = markup::form(&form, &render).to_html().into_bytes();
+    // The descriptor travels with the markup, for the WebAssembly: one request per form.
+    let data = el("script")
+        .attr("type", "application/json")
+        .attr("class", "kform-descriptor")
+        .child(Node::Json(json));
+    let body = markup::form(&form, &render).child(data).to_html().into_bytes();
     let mut response = cacheable(&headers, "text/html; charset=utf-8", body);
     render_headers(&state, &entry, &revision, response.headers_mut());
     Ok(response)

@@ -206,6 +206,13 @@ async fn the_markup_for_kform_js_is_cacheable_and_its_posts_answer_with_markup()
         first.text.starts_with(r#"<div class="kform" part="form-root"><form class="kform-form""#)
     );
     assert!(first.text.contains(">Send</button>"));
+    let data = first
+        .text
+        .split(r#"<script type="application/json" class="kform-descriptor">"#)
+        .nth(1)
+        .unwrap();
+    let descriptor: Value = serde_json::from_str(data.trim_end_matches("</script></div>")).unwrap();
+    assert_eq!(descriptor["form"]["id"], "contact", "the descriptor comes with the markup");
     let token = first.headers["kform-render-token"].to_str().unwrap().to_owned();
     let etag = first.headers["etag"].to_str().unwrap().to_owned();
     let revalidated = send(

@@ -263,3 +263,18 @@ fn the_thanks_take_the_focus() {
         r#"<p class="kform-thanks" part="thanks" role="status" id="kform-thanks" tabindex="-1">ありがとう</p>"#
     );
 }
+
+#[test]
+fn json_in_a_script_cannot_end_it_and_reads_back_the_same() {
+    let json = r#"{"label":"</script><b>&amp;</b>"}"#;
+    let html = crate::html::el("script").child(crate::html::Node::Json(json.to_owned())).to_html();
+    assert_eq!(
+        html,
+        r#"<script>{"label":"\u003c/script\u003e\u003cb\u003e\u0026amp;\u003c/b\u003e"}</script>"#
+    );
+    let inner = html.trim_start_matches("<script>").trim_end_matches("</script>");
+    assert_eq!(
+        serde_json::from_str::<serde_json::Value>(inner).unwrap(),
+        serde_json::from_str::<serde_json::Value>(json).unwrap()
+    );
+}
