@@ -79,6 +79,14 @@ pub(crate) async fn run_router(
         })
     };
     let service = router.into_make_service_with_connect_info::<SocketAddr>();
+    // Small answers go out at once: with Nagle's algorithm on, a response written in two pieces
+    // (headers, then a small body) waits for the client's delayed acknowledgement, up to 40 ms,
+    // and the form's markup and its script are such answers.
+    let listener = axum::serve::ListenerExt::tap_io(listener, |stream| {
+        if let Err(err) = stream.set_nodelay(true) {
+            tracing::debug!(%err, "cannot set TCP_NODELAY");
+        }
+    });
     let served = axum::serve(listener, service).with_graceful_shutdown(shutdown).await;
     // Requests are finished; let the kintone calls in flight finish too.
     state.stop_delivery().await;

@@ -33,9 +33,15 @@ const sheet = file("./kform.css", CSS_INTEGRITY)
     return css;
   });
 sheet.catch(() => {});
-// Started at once; a page without WebAssembly keeps every form in its basic mode.
-const engine = typeof WebAssembly === "object"
-  ? wasm_bindgen({ module_or_path: file("./kform_widget_bg.wasm", WASM_INTEGRITY) }).then(() => wasm_bindgen)
+// The .wasm downloads at once, but compiles only once a form is on the page and painted (or
+// could not be shown), so compiling does not hold up the first paint. A page without
+// WebAssembly keeps every form in its basic mode.
+let painted;
+const firstPaint = new Promise((resolve) => (painted = () => requestAnimationFrame(() => setTimeout(resolve))));
+const wasmFile = typeof WebAssembly === "object" ? file("./kform_widget_bg.wasm", WASM_INTEGRITY) : null;
+wasmFile?.catch(() => {});
+const engine = wasmFile
+  ? firstPaint.then(() => wasm_bindgen({ module_or_path: wasmFile })).then(() => wasm_bindgen)
   : Promise.reject(new Error("this browser runs no WebAssembly"));
 engine.catch(() => {});
 // The relay that serves this file is the default relay: the part of this module's URL before
@@ -110,7 +116,9 @@ class Mount {
         (Array.isArray(value) ? value : [value]).map((item) => [name, String(item)]));
       prefill(this.root.querySelector("form"), [...query, ...given]);
       this.field("kform_render_token", response.headers.get("kform-render-token") ?? "");
+      painted();
     } catch (error) {
+      painted();
       this.shadow.innerHTML = `<p class="kform-alert" role="alert" part="form-root"></p>`;
       this.shadow.firstChild.textContent = LOAD_FAILED[this.lang ?? document.documentElement.lang] ?? LOAD_FAILED.ja;
       emit(this.element, "kform:error", { stage: "load", reason: error.message });
@@ -245,6 +253,7 @@ export const KForm = {
   },
   /** Mounts a preview from a form descriptor object (never sends). */
   async preview(element, descriptor, { lang } = {}) {
+    painted();
     const [wasm, css] = await Promise.all([engine, sheet]);
     mounted.get(element)?.unmount();
     const shadow = element.shadowRoot ?? element.attachShadow({ mode: "open" });
