@@ -207,10 +207,18 @@ test("hostile host CSS does not reach the form", async () => {
   await form.locator("form[novalidate]").waitFor();
   const company = page.getByLabel("会社名");
   assert.equal(await company.isVisible(), true, "inputs stay visible");
-  const style = await form.locator("label.kform-label").first()
-    .evaluate((label) => ({ size: getComputedStyle(label).fontSize, color: getComputedStyle(label).color }));
+  const style = await form.locator("label.kform-label").first().evaluate((label) => {
+    const computed = getComputedStyle(label);
+    return { size: computed.fontSize, color: computed.color, transform: computed.textTransform,
+      spacing: computed.letterSpacing, words: computed.wordSpacing };
+  });
   assert.notEqual(style.size, "40px", "the page's font size does not leak in");
   assert.notEqual(style.color, "rgb(255, 0, 255)", "nor its colour");
+  assert.deepEqual([style.transform, style.spacing, style.words], ["none", "normal", "0px"],
+    "nor what the host element passes down");
+  // Sizes follow the form's own font, not the page's root font size (8px here).
+  const width = await form.locator(".kform").evaluate((root) => root.getBoundingClientRect().width);
+  assert.equal(width, 600, "40em of the form's 15px");
   await company.fill("Hostile Inc.");
   await page.getByLabel("メールアドレス").fill("hostile@example.com");
   await page.getByLabel("問い合わせ種別").selectOption({ index: 1 });
