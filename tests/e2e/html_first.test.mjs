@@ -298,3 +298,28 @@ test("a form that cannot load says so, and tells the page why in a sentence", as
     assert.equal(await page.locator(id).getByRole("alert").innerText(), "The form could not be loaded.");
   }
 });
+
+test("with JavaScript the hosted page is taken over like an embedded form", async () => {
+  const context = await session.browser.newContext({ timezoneId: "Asia/Tokyo" });
+  const page = await context.newPage();
+  page.errors = [];
+  page.on("console", (message) => message.type() === "error" && page.errors.push(message.text()));
+  await recordEvents(page);
+  await page.goto(new URL("/f/contact", session.demo.page).href);
+  assert.deepEqual(await first(page, "ready"), { mode: "enhanced" });
+  assert.equal(await page.locator("form").getAttribute("novalidate"), "", "the WebAssembly checks now");
+  // kintone's live check, as the visitor leaves the field.
+  await page.getByLabel("メールアドレス").fill("taro@");
+  await page.getByLabel("会社名").focus();
+  await page.locator('[id="kform-メールアドレス-message"]').getByText("メールアドレスの形式が正しくありません。").waitFor();
+  await page.getByLabel("メールアドレス").fill("hosted@example.com");
+  await page.getByLabel("会社名").fill("ホスト株式会社");
+  await personPause();
+  await page.getByRole("button", { name: "送信" }).click();
+  await page.getByText("送信しました。ありがとうございました。").waitFor();
+  assert.match(page.url(), /\/f\/contact$/, "sent in place, without leaving the page");
+  assert.equal((await first(page, "submitted")).state, "accepted");
+  assert.equal((await recordsOf(session.demo, (record) => record["会社名"].value === "ホスト株式会社")).length, 1);
+  assert.deepEqual(page.errors, []);
+  await context.close();
+});

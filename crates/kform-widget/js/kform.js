@@ -96,10 +96,13 @@ class Mount {
     this.url = `${this.relay}/v1/forms/${encodeURIComponent(this.form)}`;
     this.query = this.lang ? `?lang=${encodeURIComponent(this.lang)}` : "";
     this.values = values;
-    this.shadow = element.shadowRoot ?? element.attachShadow({ mode: "open" });
   }
 
   async start() {
+    this.shadow = this.element.shadowRoot ?? this.element.attachShadow({ mode: "open" });
+    // Where the form's events are listened to: its shadow root (the element itself for a form
+    // already in the page).
+    this.events = this.shadow;
     const markup = fetch(`${this.url}/html${this.query}`);
     markup.catch(() => {});
     try {
@@ -134,6 +137,25 @@ class Mount {
     this.release();
   }
 
+  /**
+   * A form already in the page (the relay's hosted page): taken over when the WebAssembly has
+   * arrived; without it, the page's own plain form posts itself.
+   */
+  async adopt() {
+    this.root = this.element.querySelector(".kform");
+    this.events = this.element;
+    this.field("kform_tz", String(new Date().getTimezoneOffset()));
+    this.hold();
+    painted();
+    try {
+      this.live = (await engine).takeOver(this.element, this.root, this.form, this.relay, this.lang);
+    } catch (error) {
+      emit(this.element, "kform:error", { stage: "script", reason: String(error?.message ?? error) });
+      emit(this.element, "kform:ready", { mode: "basic" });
+    }
+    this.release();
+  }
+
   /** Holds a submit made before the form's mode is settled, rather than leaving the page. */
   hold() {
     this.held = null;
@@ -142,12 +164,12 @@ class Mount {
       event.stopImmediatePropagation();
       this.held = event.submitter ?? event.target;
     };
-    this.shadow.addEventListener("submit", this.holding, true);
+    this.events.addEventListener("submit", this.holding, true);
   }
 
   /** Submits again what was held, now that the form is taken over or basic. */
   release() {
-    this.shadow.removeEventListener("submit", this.holding, true);
+    this.events.removeEventListener("submit", this.holding, true);
     const form = this.root?.querySelector("form");
     if (this.held && form) form.requestSubmit(this.held.form ? this.held : null);
   }
@@ -173,7 +195,7 @@ class Mount {
     this.root.querySelectorAll("[data-kform-page], [data-kform-item]").forEach((part) => (part.hidden = false));
     const send = this.root.querySelector(".kform-submit");
     send.textContent = send.dataset.kformSend;
-    this.shadow.addEventListener("submit", (event) => this.post(event));
+    this.events.addEventListener("submit", (event) => this.post(event));
     emit(this.element, "kform:ready", { mode: "basic" });
   }
 
@@ -224,7 +246,7 @@ class Mount {
   unmount() {
     this.removed = true;
     this.live?.unmount();
-    this.shadow.replaceChildren();
+    this.shadow?.replaceChildren();
   }
 }
 
@@ -309,8 +331,15 @@ class KFormElement extends HTMLElement {
 
 if (!customElements.get("kform-form")) customElements.define("kform-form", KFormElement);
 
-/** Mounts every `[data-kform]` element at once, so their markup downloads side by side. */
+/**
+ * Mounts every `[data-kform]` element at once, so their markup downloads side by side, and
+ * takes over the form of a relay's hosted page (`[data-kform-hosted]`).
+ */
 function mountAll() {
+  for (const element of document.querySelectorAll("[data-kform-hosted]")) {
+    const { kformHosted: form, kformLang: lang } = element.dataset;
+    new Mount(element, { form, lang }).adopt();
+  }
   for (const element of document.querySelectorAll("[data-kform]")) {
     if (mounted.has(element)) continue;
     const { kform, kformRelay, kformLang } = element.dataset;

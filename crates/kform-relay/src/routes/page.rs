@@ -144,6 +144,7 @@ pub(crate) async fn sent(
             locale,
             &title(&entry, locale),
             markup::thanks(&message).flag("autofocus", true),
+            None,
         ))
     };
     match result.await {
@@ -173,11 +174,7 @@ pub(crate) async fn fragment(
         layout: Layout::Enhanced,
     };
     // The descriptor travels with the markup, for the WebAssembly: one request per form.
-    let data = el("script")
-        .attr("type", "application/json")
-        .attr("class", "kform-descriptor")
-        .child(Node::Json(json));
-    let body = markup::form(&form, &render).child(data).to_html().into_bytes();
+    let body = markup::form(&form, &render).child(descriptor_data(json)).to_html().into_bytes();
     let mut response = cacheable(&headers, "text/html; charset=utf-8", body);
     render_headers(&state, &entry, &revision, response.headers_mut());
     Ok(response)
@@ -384,8 +381,21 @@ fn page(
         submission_id: Some(submission_id),
         layout: Layout::Basic,
     };
-    let html = document(form.locale(), &title(entry, form.locale()), markup::form(form, &render));
+    let mut body = markup::form(form, &render);
+    if let Ok(json) = serde_json::to_string(form.descriptor()) {
+        body = body.child(descriptor_data(json));
+    }
+    let form_id = &entry.settings.spec.id.0;
+    let html = document(form.locale(), &title(entry, form.locale()), body, Some(form_id));
     html_response(status, html)
+}
+
+/// The form's descriptor as the WebAssembly reads it from the markup.
+fn descriptor_data(json: String) -> El {
+    el("script")
+        .attr("type", "application/json")
+        .attr("class", "kform-descriptor")
+        .child(Node::Json(json))
 }
 
 /// The page's title: the form's first heading (an item without a field), else a plain word.
@@ -398,8 +408,9 @@ fn title(entry: &FormEntry, locale: Locale) -> String {
         .unwrap_or_else(|| Text::FormTitle.get(locale).to_owned())
 }
 
-/// A whole page around `body`.
-fn document(locale: Locale, title: &str, body: El) -> String {
+/// A whole page around `body`. With `form`, the page loads the widget, which takes the form
+/// over as on an embedding page; without a script the form works as it is.
+fn document(locale: Locale, title: &str, body: El, form: Option<&str>) -> String {
     let head = el("head")
         .child(el("meta").attr("charset", "utf-8"))
         .child(
@@ -408,11 +419,16 @@ fn document(locale: Locale, title: &str, body: El) -> String {
                 .attr("content", "width=device-width, initial-scale=1"),
         )
         .child(el("title").text(title))
-        .child(el("link").attr("rel", "stylesheet").attr("href", "/f/kform.css"));
+        .child(el("link").attr("rel", "stylesheet").attr("href", "/f/kform.css"))
+        .child_opt(
+            form.map(|_| el("script").attr("type", "module").attr("src", "/widget/kform.js")),
+        );
     let html = el("html").attr("lang", locale.tag()).child(head).child(
         el("body").child(
             el("main")
                 .attr("class", "kform-host")
+                .attr_opt("data-kform-hosted", form)
+                .attr_opt("data-kform-lang", form.map(|_| locale.tag()))
                 .child(el("h1").attr("class", "kform-title").text(title))
                 .child(body),
         ),
@@ -420,8 +436,10 @@ fn document(locale: Locale, title: &str, body: El) -> String {
     format!("<!doctype html>\n{}", html.to_html())
 }
 
-/// The policy of the relay's own pages: its stylesheet, posts to itself, nothing else.
+/// The policy of the relay's own pages: its stylesheet, the widget's script and WebAssembly, its
+/// own API, posts to itself; nothing else.
 const PAGE_POLICY: &str = "default-src 'none'; style-src 'self'; img-src 'self' data:; \
+                           script-src 'self' 'wasm-unsafe-eval'; connect-src 'self'; \
                            base-uri 'none'; frame-ancestors 'none'";
 
 fn html_response(status: StatusCode, html: String) -> Response {
@@ -444,5 +462,5 @@ fn error_page(err: AppError, locale: Locale) -> Response {
         _ => Text::BadPost,
     };
     let message = el("p").attr("class", "kform-alert").attr("role", "alert").text(text.get(locale));
-    html_response(status, document(locale, text.get(locale), message))
+    html_response(status, document(locale, text.get(locale), message, None))
 }
