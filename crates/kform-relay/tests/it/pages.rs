@@ -65,7 +65,15 @@ async fn the_hosted_page_is_a_plain_form_with_the_browsers_own_checks() {
     );
     assert!(!hidden(&page.text, "kform_render_token").is_empty());
     assert!(uuid::Uuid::parse_str(&hidden(&page.text, "kform_submission_id")).is_ok());
-    assert!(!page.text.contains("demo-contact"), "the hidden identifier stays on the relay");
+    // A hidden item is no input (the relay sets its value); it is in the descriptor the page
+    // carries for the widget, as in the public GET /v1/forms/contact.
+    assert!(!page.text.contains(r#"name="フォーム識別""#), "the hidden identifier is no input");
+    assert!(
+        page.text.contains(
+            r#"<main class="kform-host" data-kform-hosted="contact" data-kform-lang="ja">"#
+        )
+    );
+    assert!(page.text.contains(r#"<script type="module" src="/widget/kform.js"></script>"#));
     assert!(!page.text.contains(TOKEN));
     let english = send(&state, get("/f/contact?lang=en")).await;
     assert!(english.text.contains(">Send</button>"), "{}", english.text);
