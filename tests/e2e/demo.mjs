@@ -50,3 +50,13 @@ export async function kintoneRecords(demo, { app, token } = demo) {
   if (!response.ok) throw new Error(`records.json answered ${response.status}`);
   return (await response.json()).records;
 }
+
+/** The records of the app matching `predicate`, once there are any (within about 10 s). */
+export async function recordsEventually(demo, app, predicate) {
+  for (let i = 0; i < 100; i++) {
+    const found = (await kintoneRecords(demo, app)).filter(predicate);
+    if (found.length > 0) return found;
+    await new Promise((resolve) => setTimeout(resolve, 100));
+  }
+  return [];
+}

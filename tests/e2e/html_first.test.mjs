@@ -5,7 +5,7 @@
 import assert from "node:assert/strict";
 import { test } from "node:test";
 
-import { kintoneRecords } from "./demo.mjs";
+import { kintoneRecords, recordsEventually } from "./demo.mjs";
 import { assertAccessible, useDemo } from "./session.mjs";
 
 const session = useDemo();
@@ -69,14 +69,7 @@ async function first(page, name) {
   return page.evaluate((name) => window.kform[name][0], name);
 }
 
-async function recordsOf(app, predicate) {
-  for (let i = 0; i < 100; i++) {
-    const found = (await kintoneRecords(session.demo, app)).filter(predicate);
-    if (found.length > 0) return found;
-    await new Promise((resolve) => setTimeout(resolve, 100));
-  }
-  return [];
-}
+const recordsOf = (app, predicate) => recordsEventually(session.demo, app, predicate);
 
 /**
  * In basic mode: a value the browser lets through but kintone refuses comes back with

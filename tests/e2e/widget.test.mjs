@@ -4,7 +4,7 @@
 import assert from "node:assert/strict";
 import { test } from "node:test";
 
-import { kintoneRecords } from "./demo.mjs";
+import { kintoneRecords, recordsEventually } from "./demo.mjs";
 import { assertAccessible, useDemo } from "./session.mjs";
 
 const session = useDemo();
@@ -14,14 +14,7 @@ const open = (path, options) => session.open(path, options);
 const personPause = () => new Promise((resolve) => setTimeout(resolve, 1100));
 
 
-async function recordsOf(app, predicate) {
-  for (let i = 0; i < 100; i++) {
-    const found = (await kintoneRecords(session.demo, app)).filter(predicate);
-    if (found.length > 0) return found;
-    await new Promise((resolve) => setTimeout(resolve, 100));
-  }
-  return [];
-}
+const recordsOf = (app, predicate) => recordsEventually(session.demo, app, predicate);
 
 test("every field type is filled and delivered to kintone with the right JSON", async () => {
   const page = await open("/showcase.html");

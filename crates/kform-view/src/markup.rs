@@ -12,7 +12,7 @@
 
 use kform_core::field::{FieldKind, LinkProtocol, LookupKey};
 use kform_core::message::Text;
-use kform_core::{Choice, Field, FormItem, InputHint, Value};
+use kform_core::{Choice, Field, FormItem, InputHint};
 
 use crate::html::{El, Node, el};
 use crate::state::{FormState, Slot};
@@ -451,14 +451,7 @@ fn control(state: &FormState, input: &Input<'_>) -> Vec<Node> {
         }
         FieldKind::Subtable { .. } => {
             let Slot::Field(table) = &input.slot else { return Vec::new() };
-            let add = el("button")
-                .attr("type", "submit")
-                .attr("class", "kform-button")
-                .attr("part", "button")
-                .attr("name", names::ACTION)
-                .attr("value", format!("add:{table}"))
-                .flag("formnovalidate", true)
-                .text(state.text(Text::AddRow));
+            let add = row_button(format!("add:{table}")).text(state.text(Text::AddRow));
             vec![
                 el("div")
                     .attr("class", "kform-rows")
@@ -574,13 +567,7 @@ pub fn rows(state: &FormState, table: &str) -> Vec<El> {
             labelled(state, &input, &field.label, None)
         });
         let name = format!("{row_text} {}", row + 1);
-        let remove = el("button")
-            .attr("type", "submit")
-            .attr("class", "kform-button")
-            .attr("part", "button")
-            .attr("name", names::ACTION)
-            .attr("value", format!("remove:{table}:{row}"))
-            .flag("formnovalidate", true)
+        let remove = row_button(format!("remove:{table}:{row}"))
             .attr("aria-label", format!("{remove_text} ({name})"))
             .text(remove_text);
         el("fieldset")
@@ -596,6 +583,18 @@ pub fn rows(state: &FormState, table: &str) -> Vec<El> {
 /// The names of the files chosen at `slot`, one `<li>` each.
 pub fn file_names(state: &FormState, slot: &Slot) -> Vec<El> {
     state.list_value(slot.clone()).into_iter().map(|name| el("li").text(name)).collect()
+}
+
+/// A button that adds or removes a subtable row: it posts the form with `action` (the widget
+/// does it in place), unchecked by the browser, since the form is not being sent.
+fn row_button(action: String) -> El {
+    el("button")
+        .attr("type", "submit")
+        .attr("class", "kform-button")
+        .attr("part", "button")
+        .attr("name", names::ACTION)
+        .attr("value", action)
+        .flag("formnovalidate", true)
 }
 
 /// The honeypot: off screen, out of the tab order and hidden from assistive technology, so only
@@ -690,17 +689,6 @@ pub fn thanks(message: &str) -> El {
         .attr("id", THANKS_ID)
         .attr("tabindex", "-1")
         .text(message)
-}
-
-/// The form's text value as a `Value` for the input at `slot`, as a plain form posts it.
-pub(crate) fn posted_value(field: &Field, texts: Vec<String>) -> Value {
-    match field.kind.shape() {
-        Some(kform_core::Shape::List) => Value::List(texts),
-        Some(kform_core::Shape::Entities) => {
-            Value::Entities(texts.iter().flat_map(|text| crate::state::split_codes(text)).collect())
-        }
-        _ => Value::Text(texts.into_iter().next().unwrap_or_default()),
-    }
 }
 
 #[cfg(test)]

@@ -10,8 +10,8 @@ use std::collections::BTreeMap;
 use kform_core::field::FieldKind;
 use kform_core::{Shape, Value};
 
-use crate::markup::{names, posted_value};
-use crate::state::{FormState, Slot, with_offset};
+use crate::markup::names;
+use crate::state::{FormState, Slot, split_codes, with_offset};
 
 /// The offset used for a date-time when the post does not say the visitor's (no script ran):
 /// Japan time, kintone's home, in minutes west of UTC as JavaScript counts them.
@@ -200,5 +200,17 @@ impl Action {
             Self::AddRow(_) => {}
             Self::RemoveRow(table, row) => state.remove_row(table, *row),
         }
+    }
+}
+
+/// What the inputs of `field` sent, as its value: one text, a list's options, or selection
+/// codes typed with commas (or checked).
+fn posted_value(field: &kform_core::Field, texts: Vec<String>) -> Value {
+    match field.kind.shape() {
+        Some(kform_core::Shape::List) => Value::List(texts),
+        Some(kform_core::Shape::Entities) => {
+            Value::Entities(texts.iter().flat_map(|text| split_codes(text)).collect())
+        }
+        _ => Value::Text(texts.into_iter().next().unwrap_or_default()),
     }
 }
