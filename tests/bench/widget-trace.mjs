@@ -18,8 +18,13 @@ async function trace(browser, url) {
     const page = await context.newPage();
     await browser.startTracing(page, { categories: ["devtools.timeline", "v8", "v8.wasm", "blink", "loading"] });
     await page.goto(url);
-    await page.waitForFunction(() => (document.querySelector("[data-kform]")?.shadowRoot ?? document)
-      .querySelectorAll("form input, form select, form textarea").length >= 40);
+    // Until the form is usable and, for the widget, taken over by its WebAssembly.
+    await page.waitForFunction(() => {
+      const shadow = document.querySelector("[data-kform]")?.shadowRoot;
+      const root = shadow ?? document;
+      const controls = root.querySelectorAll("form input:not([type=hidden]), form select, form textarea");
+      return controls.length >= 40 && (!shadow?.querySelector("form:not([novalidate])"));
+    });
     const events = JSON.parse((await browser.stopTracing()).toString()).traceEvents;
     const main = events.find((e) => e.name === "thread_name" && e.args.name === "CrRendererMain");
     const totals = Object.fromEntries(KINDS.map((kind) => [kind, 0]));

@@ -481,10 +481,12 @@ impl Form {
                     element.set_inner_html(&html);
                 }
             } else {
-                let _ = element.set_attribute(
-                    "aria-invalid",
-                    if messages.is_empty() { "false" } else { "true" },
-                );
+                let invalid = if messages.is_empty() { "false" } else { "true" };
+                // Unchanged attributes are left alone: a write makes the browser style the form
+                // again.
+                if element.get_attribute("aria-invalid").as_deref() != Some(invalid) {
+                    let _ = element.set_attribute("aria-invalid", invalid);
+                }
             }
         }
         for list in self.all("[data-kform-files]") {
@@ -525,6 +527,7 @@ impl Form {
     fn region(&self, selector: &str, html: &str) {
         if self.changed(selector, html)
             && let Some(region) = self.one(selector)
+            && region.inner_html() != html
         {
             region.set_inner_html(html);
         }
