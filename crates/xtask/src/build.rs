@@ -170,7 +170,7 @@ fn join(root: &Path, out: &Path, stem: &str, loader: &str, name: &str) -> Result
     let loader = loader
         .replace(WASM_INTEGRITY, &integrity(&wasm))
         .replace(CSS_INTEGRITY, &integrity(css.as_bytes()));
-    let joined = format!("{glue}\n{loader}");
+    let joined = format!("{}\n{}", strip_comments(&glue), strip_comments(&loader));
     std::fs::write(out.join(name), joined).with_context(|| format!("cannot write {name}"))?;
     for stale in
         [glue_path.clone(), glue_path.with_extension("js.br"), glue_path.with_extension("js.gz")]
@@ -181,4 +181,43 @@ fn join(root: &Path, out: &Path, stem: &str, loader: &str, name: &str) -> Result
         }
     }
     Ok(())
+}
+
+/// JavaScript without its comment lines: the `/** … */` blocks (wasm-bindgen copies the Rust doc
+/// comments into the glue) and the lines that are only a `//` comment. Every visitor downloads
+/// the joined file, and comments are for people reading the sources.
+fn strip_comments(glue: &str) -> String {
+    let mut out = String::with_capacity(glue.len());
+    let mut in_doc = false;
+    for line in glue.lines() {
+        let trimmed = line.trim();
+        if !in_doc && trimmed.starts_with("/**") {
+            in_doc = !trimmed.ends_with("*/");
+            continue;
+        }
+        if in_doc {
+            in_doc = !trimmed.ends_with("*/");
+            continue;
+        }
+        if trimmed.starts_with("//") {
+            continue;
+        }
+        out.push_str(line);
+        out.push('\n');
+    }
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::strip_comments;
+
+    #[test]
+    fn comment_lines_leave_and_code_stays() {
+        let glue = "/**\n * Mounts.\n * @param {string} a\n */\n// A note.\nfunction a() {\n    /** one line */\n    return \"/** not a comment */\"; // kept\n}\n";
+        assert_eq!(
+            strip_comments(glue),
+            "function a() {\n    return \"/** not a comment */\"; // kept\n}\n"
+        );
+    }
 }
