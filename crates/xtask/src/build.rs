@@ -159,6 +159,7 @@ fn join(root: &Path, out: &Path, stem: &str, loader: &str, name: &str) -> Result
                 .with_context(|| format!("cannot read {part}"))?,
         );
     }
+    let css = strip_css_comments(&css);
     std::fs::write(out.join("kform.css"), &css).context("cannot write kform.css")?;
     let loader = std::fs::read_to_string(root.join(loader)).context("cannot read the loader")?;
     for placeholder in [WASM_INTEGRITY, CSS_INTEGRITY] {
@@ -208,9 +209,29 @@ fn strip_comments(glue: &str) -> String {
     out
 }
 
+/// CSS without its `/* … */` comments (the stylesheets hold no strings that contain one).
+fn strip_css_comments(css: &str) -> String {
+    let mut out = String::with_capacity(css.len());
+    let mut rest = css;
+    while let Some(start) = rest.find("/*") {
+        out.push_str(&rest[..start]);
+        rest = rest[start + 2..].find("*/").map_or("", |end| &rest[start + 2 + end + 2..]);
+    }
+    out.push_str(rest);
+    out
+}
+
 #[cfg(test)]
 mod tests {
-    use super::strip_comments;
+    use super::{strip_comments, strip_css_comments};
+
+    #[test]
+    fn css_comments_leave() {
+        assert_eq!(
+            strip_css_comments("/* a */.a { b: c; } /* d\n e */\n.f {}"),
+            ".a { b: c; } \n.f {}"
+        );
+    }
 
     #[test]
     fn comment_lines_leave_and_code_stays() {
