@@ -205,12 +205,13 @@ test("what the visitor typed, chose and attached before a late .wasm arrived sta
 
 /** Changes the next post of the hosted page as `change(params)` says, once. */
 async function changeNextPost(page, change) {
-  await page.route("**/f/contact", async (route) => {
+  const hosted = (url) => url.pathname === "/f/contact";
+  await page.route(hosted, async (route) => {
     if (route.request().method() !== "POST") return route.continue();
     const params = new URLSearchParams(route.request().postData());
     change(params);
     await route.continue({ postData: params.toString() });
-    await page.unroute("**/f/contact");
+    await page.unroute(hosted);
   });
 }
 

@@ -210,11 +210,15 @@ class Mount {
     id.value ||= crypto.randomUUID?.() ?? URL.createObjectURL(new Blob()).slice(-36);
     const data = new FormData(form, event.submitter);
     const body = form.enctype === "multipart/form-data" ? data : new URLSearchParams(data);
+    // Where the visitor came from, for the form's capture items (UTM parameters, referrer).
+    const came = new URLSearchParams({ kform_page: location.search, kform_referrer: document.referrer });
+    if (this.lang) came.set("lang", this.lang);
+    const address = `${this.url}/html?${came}`;
     const buttons = form.querySelectorAll("button");
     buttons.forEach((button) => (button.disabled = true));
     let response;
     for (const delay of [...RETRY_MS, null]) {
-      response = await fetch(`${this.url}/html${this.query}`, { method: "POST", body }).catch(() => null);
+      response = await fetch(address, { method: "POST", body }).catch(() => null);
       if (response && ![408, 429].includes(response.status) && response.status < 500) break;
       if (delay === null) break;
       emit(this.element, "kform:error", { stage: "submit", reason: "the relay could not be reached", retrying_in_ms: delay });

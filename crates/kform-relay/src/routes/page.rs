@@ -78,12 +78,12 @@ async fn fresh(state: &AppState, entry: &FormEntry, locale: Locale) -> Result<Fo
 pub(crate) async fn show(
     State(state): State<AppState>,
     Path(form_id): Path<String>,
-    RawQuery(query): RawQuery,
+    RawQuery(query_string): RawQuery,
     headers: HeaderMap,
 ) -> Response {
     let result = async {
         let entry = form_entry(&state, form_id)?;
-        let query = parse_query(query.as_deref())?;
+        let query = parse_query(query_string.as_deref())?;
         let locale = locale_of(&query, &entry);
         let mut form = fresh(&state, &entry, locale).await?;
         form.show_on_one_page();
@@ -91,10 +91,14 @@ pub(crate) async fn show(
             query.iter().map(|(name, value)| (name.as_str(), value.as_str())).collect();
         form.prefill(params.iter().copied());
         let referrer = headers.get(header::REFERER).and_then(|value| value.to_str().ok());
-        form.capture(&params, referrer.unwrap_or_default());
+        let came_from = CameFrom {
+            page: query_string.unwrap_or_default(),
+            referrer: referrer.unwrap_or_default().to_owned(),
+        };
         let submission_id = uuid::Uuid::new_v4().to_string();
         let token = forms::render_token(&state, &entry.settings.spec.id.0);
-        Ok::<_, AppError>(page(&entry, &form, StatusCode::OK, &submission_id, &token))
+        let address = came_from.post_address(&action(&entry), locale);
+        Ok::<_, AppError>(page(&entry, &form, StatusCode::OK, &submission_id, &token, &address))
     };
     result.await.unwrap_or_else(|err| error_page(err, Locale::default()))
 }
@@ -109,11 +113,14 @@ pub(crate) async fn post(
     let Ok(entry) = form_entry(&state, form_id.clone()) else {
         return error_page(AppError::UnknownForm(FormId(form_id)), Locale::default());
     };
-    let locale = query_of(&request)
-        .map_or(entry.settings.spec.default_lang, |query| locale_of(&query, &entry));
-    match receive(&state, &entry, locale, request).await {
+    let query = query_of(&request).unwrap_or_default();
+    let locale = locale_of(&query, &entry);
+    // The page posts to itself again: the same address keeps the language and where the
+    // visitor came from.
+    let address = request.uri().to_string();
+    match receive(&state, &entry, locale, CameFrom::of(&query), request).await {
         Ok(Received::Again { form, status, submission_id, render_token }) => {
-            page(&entry, &form, status, &submission_id, &render_token)
+            page(&entry, &form, status, &submission_id, &render_token, &address)
         }
         Ok(Received::Sent { .. }) => match &entry.settings.spec.on_success {
             OnSuccess::Redirect(url) => Redirect::to(url).into_response(),
@@ -195,32 +202,34 @@ pub(crate) async fn fragment_post(
     request: Request,
 ) -> Result<Response, AppError> {
     let entry = form_entry(&state, form_id)?;
-    let locale = locale_of(&query_of(&request)?, &entry);
-    let (status, outcome, html, submission) = match receive(&state, &entry, locale, request).await?
-    {
-        Received::Again { form, status, submission_id, render_token } => {
-            let outcome = match status {
-                StatusCode::OK => "rows",
-                StatusCode::UNPROCESSABLE_ENTITY => "invalid",
-                _ => "refused",
-            };
-            let render = Render {
-                action: &action(&entry),
-                render_token: Some(&render_token),
-                submission_id: Some(&submission_id),
-                layout: Layout::Basic,
-            };
-            (status, outcome, markup::form(&form, &render), None)
-        }
-        Received::Sent { form, outcome } => {
-            let message = match form.status() {
-                kform_view::Status::Sent(message) => message.clone(),
-                _ => Text::Thanks.get(locale).to_owned(),
-            };
-            let wrapped = el("div").attr("class", "kform").attr("part", "form-root");
-            (StatusCode::OK, "sent", wrapped.child(markup::thanks(&message)), Some(outcome))
-        }
-    };
+    let query = query_of(&request)?;
+    let locale = locale_of(&query, &entry);
+    let came_from = CameFrom::of(&query);
+    let (status, outcome, html, submission) =
+        match receive(&state, &entry, locale, came_from, request).await? {
+            Received::Again { form, status, submission_id, render_token } => {
+                let outcome = match status {
+                    StatusCode::OK => "rows",
+                    StatusCode::UNPROCESSABLE_ENTITY => "invalid",
+                    _ => "refused",
+                };
+                let render = Render {
+                    action: &action(&entry),
+                    render_token: Some(&render_token),
+                    submission_id: Some(&submission_id),
+                    layout: Layout::Basic,
+                };
+                (status, outcome, markup::form(&form, &render), None)
+            }
+            Received::Sent { form, outcome } => {
+                let message = match form.status() {
+                    kform_view::Status::Sent(message) => message.clone(),
+                    _ => Text::Thanks.get(locale).to_owned(),
+                };
+                let wrapped = el("div").attr("class", "kform").attr("part", "form-root");
+                (StatusCode::OK, "sent", wrapped.child(markup::thanks(&message)), Some(outcome))
+            }
+        };
     let mut response =
         (status, [(header::CONTENT_TYPE, "text/html; charset=utf-8")], html.to_html())
             .into_response();
@@ -245,6 +254,52 @@ fn action(entry: &FormEntry) -> String {
     format!("/f/{}", entry.settings.spec.id)
 }
 
+/// Where the visitor came from, for the form's capture items: the page address's query (its
+/// UTM parameters and `gclid`) and the referring page. A plain post carries them in its own
+/// address (`kform_page`, `kform_referrer`), since capture items are no inputs.
+struct CameFrom {
+    page: String,
+    referrer: String,
+}
+
+impl CameFrom {
+    /// Reads them from a post address's query.
+    fn of(query: &[(String, String)]) -> Self {
+        let get = |name: &str| {
+            query
+                .iter()
+                .find(|(key, _)| key == name)
+                .map(|(_, value)| value.clone())
+                .unwrap_or_default()
+        };
+        Self { page: get("kform_page"), referrer: get("kform_referrer") }
+    }
+
+    /// `action` with the language and where the visitor came from in its query.
+    fn post_address(&self, action: &str, locale: Locale) -> String {
+        let encode = |text: &str| {
+            percent_encoding::utf8_percent_encode(text, percent_encoding::NON_ALPHANUMERIC)
+                .to_string()
+        };
+        let mut address = format!("{action}?lang={}", locale.tag());
+        for (name, value) in [("kform_page", &self.page), ("kform_referrer", &self.referrer)] {
+            if !value.is_empty() {
+                address.push_str(&format!("&{name}={}", encode(value)));
+            }
+        }
+        address
+    }
+
+    /// Fills the form's capture items.
+    fn capture(&self, form: &mut FormState) {
+        let params =
+            parse_urlencoded(self.page.trim_start_matches('?').as_bytes()).unwrap_or_default();
+        let params: Vec<(&str, &str)> =
+            params.iter().map(|(name, value)| (name.as_str(), value.as_str())).collect();
+        form.capture(&params, &self.referrer);
+    }
+}
+
 /// What a post came to.
 enum Received {
     /// The form again: with a row added or removed (200), its problems (422), or the relay's
@@ -261,6 +316,7 @@ async fn receive(
     state: &AppState,
     entry: &FormEntry,
     locale: Locale,
+    came_from: CameFrom,
     request: Request,
 ) -> Result<Received, AppError> {
     let spec = &entry.settings.spec;
@@ -270,6 +326,7 @@ async fn receive(
         FormBody::read(request, state, state.inner.limits.json_body_bytes).await?;
     let posted = posted::apply(&mut form, &pairs)
         .map_err(|err| AppError::bad_request("unknown_input", err.to_string()))?;
+    came_from.capture(&mut form);
     let submission_id =
         posted.submission_id.clone().unwrap_or_else(|| uuid::Uuid::new_v4().to_string());
     for upload in &uploads {
@@ -374,9 +431,10 @@ fn page(
     status: StatusCode,
     submission_id: &str,
     render_token: &str,
+    address: &str,
 ) -> Response {
     let render = Render {
-        action: &action(entry),
+        action: address,
         render_token: Some(render_token),
         submission_id: Some(submission_id),
         layout: Layout::Basic,

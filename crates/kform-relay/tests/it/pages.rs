@@ -52,7 +52,13 @@ async fn the_hosted_page_is_a_plain_form_with_the_browsers_own_checks() {
     );
     assert!(page.text.starts_with("<!doctype html>\n<html lang=\"ja\">"), "{}", page.text);
     assert!(page.text.contains(r#"<link rel="stylesheet" href="/f/kform.css">"#));
-    assert!(page.text.contains(r#"<form class="kform-form" method="post" action="/f/contact""#));
+    assert!(
+        page.text.contains(
+            r#"<form class="kform-form" method="post" action="/f/contact?lang=ja&amp;kform_page="#
+        ),
+        "{}",
+        page.text
+    );
     assert!(page.text.contains(r#"name="会社名""#) && page.text.contains(r#"required"#));
     assert!(
         page.text.contains(r#"placeholder="サイボウズ株式会社" value="サイボウズ""#),
@@ -269,4 +275,56 @@ async fn the_markup_for_kform_js_is_cacheable_and_its_posts_answer_with_markup()
     assert_eq!(answer, json!({ "submission_id": id, "state": "accepted" }));
     assert!(sent.text.contains("Thank you. Your message was sent."));
     records_eventually(&fake, 1).await;
+}
+
+#[tokio::test]
+async fn the_hosted_page_keeps_its_language_and_where_the_visitor_came_from_when_posted() {
+    let Harness { fake, state, _dir } = harness().await;
+    let spec = json!({ "format": 1, "id": "campaign", "app": 1, "items": [
+        { "field": "会社名" }, { "field": "メールアドレス" },
+        { "field": "お問い合わせ内容", "capture": "utm_source" },
+        { "field": "フォーム識別", "capture": "referrer" }
+    ]});
+    let body = json!({ "connection": "demo", "allowed_origins": [], "spec": spec });
+    let created = send(&state, bearer("POST", "/v1/admin/forms", ADMIN, Some(body))).await;
+    assert_eq!(created.status, StatusCode::CREATED, "{}", created.text);
+    let page = send(
+        &state,
+        Request::get("/f/campaign?lang=en&utm_source=mail-2026")
+            .header("referer", "https://news.example/issue-12")
+            .body(Body::empty())
+            .unwrap(),
+    )
+    .await;
+    let action =
+        page.text.split(r#"action=""#).nth(1).unwrap().split('"').next().unwrap().to_owned();
+    assert_eq!(
+        action,
+        "/f/campaign?lang=en&amp;kform_page=lang%3Den%26utm%5Fsource%3Dmail%2D2026&amp;kform_referrer=https%3A%2F%2Fnews%2Eexample%2Fissue%2D12"
+    );
+    let action = action.replace("&amp;", "&");
+    let token = hidden(&page.text, "kform_render_token");
+    let refused =
+        send(&state, post_form(&action, &[("kform_render_token", &token), ("会社名", "")])).await;
+    assert_eq!(refused.status, StatusCode::UNPROCESSABLE_ENTITY);
+    assert!(
+        refused.text.contains("<span>Required.</span>"),
+        "the language is kept: {}",
+        refused.text
+    );
+    assert!(
+        refused.text.contains(&format!(r#"action="{}""#, action.replace('&', "&amp;"))),
+        "and the address"
+    );
+    let values = [
+        ("kform_render_token", token.as_str()),
+        ("会社名", "キャンペーン"),
+        ("メールアドレス", "a@example.com"),
+    ];
+    let sent = send(&state, post_form(&action, &values)).await;
+    assert_eq!(sent.status, StatusCode::SEE_OTHER, "{}", sent.text);
+    assert_eq!(sent.headers["location"], "/f/campaign/sent?lang=en");
+    let records = records_eventually(&fake, 1).await;
+    assert_eq!(records[0]["お問い合わせ内容"]["value"], "mail-2026");
+    assert_eq!(records[0]["フォーム識別"]["value"], "https://news.example/issue-12");
 }
