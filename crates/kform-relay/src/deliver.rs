@@ -7,7 +7,7 @@ use axum::Json;
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
 use kform_core::protocol::{SubmissionState, SubmitOutcome};
-use kform_core::{FieldKind, Locale, Value, Values, validate};
+use kform_core::{AppFields, FieldKind, Locale, Value, Values, validate};
 use sha2::{Digest, Sha256};
 
 use crate::error::AppError;
@@ -94,19 +94,8 @@ pub(crate) async fn accept(
     let mut values = incoming.values;
     // Files are uploaded only once the values are known to be valid; until then each upload
     // stands in with a placeholder key so required FILE fields are checked.
+    check_uploads(&fields, &incoming.uploads)?;
     for (i, upload) in incoming.uploads.iter().enumerate() {
-        let Some(field) = fields.get(upload.field.as_str()) else {
-            return Err(AppError::bad_request(
-                "unknown_file_field",
-                format!("the file part {:?} is not a field of the form", upload.field),
-            ));
-        };
-        if !matches!(field.kind, FieldKind::File { .. }) {
-            return Err(AppError::bad_request(
-                "not_a_file_field",
-                format!("{:?} is not a FILE field", upload.field),
-            ));
-        }
         add_file_key(&mut values, &upload.field, format!("kform-upload-{i}"));
     }
     if let Err(report) = validate(&fields, spec, &values) {
@@ -149,6 +138,25 @@ pub(crate) async fn accept(
             Ok(answer(&submission_id, stage, None))
         }
     }
+}
+
+/// Refuses a file part that is not for a FILE field of the app.
+pub(crate) fn check_uploads(fields: &AppFields, uploads: &[Upload]) -> Result<(), AppError> {
+    for upload in uploads {
+        let Some(field) = fields.get(upload.field.as_str()) else {
+            return Err(AppError::bad_request(
+                "unknown_file_field",
+                format!("the file part {:?} is not a field of the form", upload.field),
+            ));
+        };
+        if !matches!(field.kind, FieldKind::File { .. }) {
+            return Err(AppError::bad_request(
+                "not_a_file_field",
+                format!("{:?} is not a FILE field", upload.field),
+            ));
+        }
+    }
+    Ok(())
 }
 
 /// The answer to an id seen before: its current state, or 409 when the values differ.

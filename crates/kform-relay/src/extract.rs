@@ -70,21 +70,12 @@ impl SubmissionBody {
         json_limit: Option<usize>,
     ) -> Result<Self, AppError> {
         if Self::is_multipart(&request) {
-            let multipart = Multipart::from_request(request, state).await.map_err(|err| {
-                AppError::coded(err.status(), "malformed_multipart", err.body_text())
-            })?;
-            return read_multipart(multipart).await;
+            return read_multipart(multipart(request, state).await?).await;
         }
         let request = match json_limit {
             Some(limit) => {
                 let (parts, body) = request.into_parts();
-                let bytes = axum::body::to_bytes(body, limit).await.map_err(|_| {
-                    AppError::coded(
-                        StatusCode::PAYLOAD_TOO_LARGE,
-                        "body_too_large",
-                        format!("a JSON submission may be at most {limit} bytes"),
-                    )
-                })?;
+                let bytes = bounded(body, limit, "a JSON submission").await?;
                 Request::from_parts(parts, Body::from(bytes))
             }
             None => request,
@@ -94,10 +85,41 @@ impl SubmissionBody {
     }
 }
 
+/// The request's multipart body.
+async fn multipart(request: Request, state: &AppState) -> Result<Multipart, AppError> {
+    Multipart::from_request(request, state)
+        .await
+        .map_err(|err| AppError::coded(err.status(), "malformed_multipart", err.body_text()))
+}
+
+#[expect(clippy::needless_pass_by_value, reason = "used as map_err's function")]
+fn bad(err: axum::extract::multipart::MultipartError) -> AppError {
+    AppError::coded(err.status(), "malformed_multipart", err.body_text())
+}
+
+/// A body of at most `limit` bytes; `what` names it in the refusal.
+async fn bounded(body: Body, limit: usize, what: &str) -> Result<bytes::Bytes, AppError> {
+    axum::body::to_bytes(body, limit).await.map_err(|_| {
+        AppError::coded(
+            StatusCode::PAYLOAD_TOO_LARGE,
+            "body_too_large",
+            format!("{what} may be at most {limit} bytes"),
+        )
+    })
+}
+
+/// A file part, named by the field it is for.
+async fn upload(
+    field: axum::extract::multipart::Field<'_>,
+    name: String,
+    file_name: String,
+) -> Result<Upload, AppError> {
+    let content_type = field.content_type().unwrap_or("application/octet-stream").to_owned();
+    let bytes = field.bytes().await.map_err(bad)?;
+    Ok(Upload { field: name, name: file_name, content_type, bytes: bytes.to_vec() })
+}
+
 async fn read_multipart(mut multipart: Multipart) -> Result<SubmissionBody, AppError> {
-    let bad = |err: axum::extract::multipart::MultipartError| {
-        AppError::coded(err.status(), "malformed_multipart", err.body_text())
-    };
     let mut submission = None;
     let mut uploads = Vec::new();
     while let Some(field) = multipart.next_field().await.map_err(bad)? {
@@ -110,15 +132,7 @@ async fn read_multipart(mut multipart: Multipart) -> Result<SubmissionBody, AppE
             submission = Some(parsed);
         } else {
             let file_name = field.file_name().unwrap_or("file").to_owned();
-            let content_type =
-                field.content_type().unwrap_or("application/octet-stream").to_owned();
-            let bytes = field.bytes().await.map_err(bad)?;
-            uploads.push(Upload {
-                field: name,
-                name: file_name,
-                content_type,
-                bytes: bytes.to_vec(),
-            });
+            uploads.push(upload(field, name, file_name).await?);
         }
     }
     let submission = submission.ok_or_else(|| {
@@ -146,10 +160,7 @@ impl FormBody {
         text_limit: usize,
     ) -> Result<Self, AppError> {
         if SubmissionBody::is_multipart(&request) {
-            let multipart = Multipart::from_request(request, state).await.map_err(|err| {
-                AppError::coded(err.status(), "malformed_multipart", err.body_text())
-            })?;
-            return read_form_multipart(multipart).await;
+            return read_form_multipart(multipart(request, state).await?).await;
         }
         let urlencoded = request
             .headers()
@@ -163,13 +174,7 @@ impl FormBody {
                 "send the form as application/x-www-form-urlencoded or multipart/form-data",
             ));
         }
-        let bytes = axum::body::to_bytes(request.into_body(), text_limit).await.map_err(|_| {
-            AppError::coded(
-                StatusCode::PAYLOAD_TOO_LARGE,
-                "body_too_large",
-                format!("a form without files may be at most {text_limit} bytes"),
-            )
-        })?;
+        let bytes = bounded(request.into_body(), text_limit, "a form without files").await?;
         Ok(Self { pairs: parse_urlencoded(&bytes)?, uploads: Vec::new() })
     }
 }
@@ -196,28 +201,17 @@ pub(crate) fn parse_urlencoded(bytes: &[u8]) -> Result<Vec<(String, String)>, Ap
 }
 
 async fn read_form_multipart(mut multipart: Multipart) -> Result<FormBody, AppError> {
-    let bad = |err: axum::extract::multipart::MultipartError| {
-        AppError::coded(err.status(), "malformed_multipart", err.body_text())
-    };
     let mut pairs = Vec::new();
     let mut uploads = Vec::new();
     while let Some(field) = multipart.next_field().await.map_err(bad)? {
         let name = field.name().unwrap_or_default().to_owned();
         match field.file_name().map(str::to_owned) {
             Some(file_name) => {
-                let content_type =
-                    field.content_type().unwrap_or("application/octet-stream").to_owned();
-                let bytes = field.bytes().await.map_err(bad)?;
+                let upload = upload(field, name, file_name).await?;
                 // A file input left empty still sends a part, with no name and no bytes.
-                if file_name.is_empty() && bytes.is_empty() {
-                    continue;
+                if !(upload.name.is_empty() && upload.bytes.is_empty()) {
+                    uploads.push(upload);
                 }
-                uploads.push(Upload {
-                    field: name,
-                    name: file_name,
-                    content_type,
-                    bytes: bytes.to_vec(),
-                });
             }
             None => {
                 let bytes = field.bytes().await.map_err(bad)?;

@@ -106,6 +106,15 @@ pub enum SubmitError {
     Unreachable(String),
 }
 
+/// The message shown after a successful send: the form's own, else kform's thanks (a form that
+/// redirects shows it until the page has gone).
+pub fn thanks(on_success: &OnSuccess, locale: Locale) -> String {
+    match on_success {
+        OnSuccess::Message(message) => message.clone(),
+        OnSuccess::Thanks | OnSuccess::Redirect(_) => Text::Thanks.get(locale).to_owned(),
+    }
+}
+
 /// What the visitor is told when the relay refuses a submission with HTTP `status` and its
 /// error `code`: the same words whether the widget or the relay's page shows them.
 pub fn refusal(status: u16, code: Option<&str>) -> Text {
@@ -807,13 +816,7 @@ impl FormState {
         self.status = match result {
             Ok(_) => {
                 self.submission_id = None;
-                let message = match &self.descriptor.form.on_success {
-                    OnSuccess::Message(message) => message.clone(),
-                    OnSuccess::Thanks | OnSuccess::Redirect(_) => {
-                        self.text(Text::Thanks).to_owned()
-                    }
-                };
-                Status::Sent(message)
+                Status::Sent(thanks(&self.descriptor.form.on_success, self.locale))
             }
             Err(SubmitError::Invalid(response)) => {
                 self.server_report = response.report();

@@ -10,6 +10,7 @@
 //!   or the thanks.
 //! - `GET /f/kform.css`: the hosted page's stylesheet (the widget's, outside a shadow root).
 
+use std::collections::BTreeMap;
 use std::sync::Arc;
 
 use axum::extract::{Path, RawQuery, Request, State};
@@ -17,11 +18,11 @@ use axum::http::{HeaderMap, HeaderName, HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Redirect, Response};
 use kform_core::message::Text;
 use kform_core::protocol::{ErrorResponse, SubmitOutcome};
-use kform_core::{FieldKind, FormId, Locale, OnSuccess};
+use kform_core::{FormId, Locale, OnSuccess};
 use kform_view::html::{El, Node, el};
 use kform_view::markup::{self, Layout, Render};
 use kform_view::posted;
-use kform_view::state::{Advance, FormState, SubmitError, refusal};
+use kform_view::state::{Advance, FormState, SubmitError, refusal, thanks};
 
 use crate::deliver::{self, Incoming};
 use crate::error::AppError;
@@ -52,10 +53,6 @@ fn locale_of(query: &[(String, String)], entry: &FormEntry) -> Locale {
         .find(|(name, _)| name == "lang")
         .and_then(|(_, tag)| Locale::from_tag(tag))
         .unwrap_or(entry.settings.spec.default_lang)
-}
-
-fn query_of(request: &Request) -> Result<Vec<(String, String)>, AppError> {
-    parse_urlencoded(request.uri().query().unwrap_or_default().as_bytes())
 }
 
 fn parse_query(query: Option<&str>) -> Result<Vec<(String, String)>, AppError> {
@@ -113,14 +110,14 @@ pub(crate) async fn post(
     let Ok(entry) = form_entry(&state, form_id.clone()) else {
         return error_page(AppError::UnknownForm(FormId(form_id)), Locale::default());
     };
-    let query = query_of(&request).unwrap_or_default();
+    let query = parse_query(request.uri().query()).unwrap_or_default();
     let locale = locale_of(&query, &entry);
     // The page posts to itself again: the same address keeps the language and where the
     // visitor came from.
     let address = request.uri().to_string();
     match receive(&state, &entry, locale, CameFrom::of(&query), request).await {
-        Ok(Received::Again { form, status, submission_id, render_token }) => {
-            page(&entry, &form, status, &submission_id, &render_token, &address)
+        Ok(Received::Again { form, why, submission_id, render_token }) => {
+            page(&entry, &form, why.status(), &submission_id, &render_token, &address)
         }
         Ok(Received::Sent { .. }) => match &entry.settings.spec.on_success {
             OnSuccess::Redirect(url) => Redirect::to(url).into_response(),
@@ -143,10 +140,7 @@ pub(crate) async fn sent(
     let result = async {
         let entry = form_entry(&state, form_id)?;
         let locale = locale_of(&parse_query(query.as_deref())?, &entry);
-        let message = match &entry.settings.spec.on_success {
-            OnSuccess::Message(message) => message.clone(),
-            _ => Text::Thanks.get(locale).to_owned(),
-        };
+        let message = thanks(&entry.settings.spec.on_success, locale);
         Ok::<_, AppError>(document(
             locale,
             &title(&entry, locale),
@@ -202,30 +196,22 @@ pub(crate) async fn fragment_post(
     request: Request,
 ) -> Result<Response, AppError> {
     let entry = form_entry(&state, form_id)?;
-    let query = query_of(&request)?;
+    let query = parse_query(request.uri().query())?;
     let locale = locale_of(&query, &entry);
     let came_from = CameFrom::of(&query);
     let (status, outcome, html, submission) =
         match receive(&state, &entry, locale, came_from, request).await? {
-            Received::Again { form, status, submission_id, render_token } => {
-                let outcome = match status {
-                    StatusCode::OK => "rows",
-                    StatusCode::UNPROCESSABLE_ENTITY => "invalid",
-                    _ => "refused",
-                };
+            Received::Again { form, why, submission_id, render_token } => {
                 let render = Render {
                     action: &action(&entry),
                     render_token: Some(&render_token),
                     submission_id: Some(&submission_id),
                     layout: Layout::Basic,
                 };
-                (status, outcome, markup::form(&form, &render), None)
+                (why.status(), why.outcome(), markup::form(&form, &render), None)
             }
-            Received::Sent { form, outcome } => {
-                let message = match form.status() {
-                    kform_view::Status::Sent(message) => message.clone(),
-                    _ => Text::Thanks.get(locale).to_owned(),
-                };
+            Received::Sent { outcome } => {
+                let message = thanks(&entry.settings.spec.on_success, locale);
                 let wrapped = el("div").attr("class", "kform").attr("part", "form-root");
                 (StatusCode::OK, "sent", wrapped.child(markup::thanks(&message)), Some(outcome))
             }
@@ -302,11 +288,40 @@ impl CameFrom {
 
 /// What a post came to.
 enum Received {
-    /// The form again: with a row added or removed (200), its problems (422), or the relay's
-    /// refusal in its alert (400); the submission id to keep.
-    Again { form: FormState, status: StatusCode, submission_id: String, render_token: String },
-    /// Sent (or a robot's post, answered alike): the form, showing its thanks, and the answer.
-    Sent { form: FormState, outcome: SubmitOutcome },
+    /// The form again, and why; the submission id and render token to keep.
+    Again { form: Box<FormState>, why: Again, submission_id: String, render_token: String },
+    /// Sent (or a robot's post, answered alike): the relay's answer.
+    Sent { outcome: SubmitOutcome },
+}
+
+/// Why a post comes back as the form again.
+#[derive(Clone, Copy)]
+enum Again {
+    /// A row button's change.
+    Rows,
+    /// Problems with the values, shown on their fields.
+    Invalid,
+    /// The relay's own refusal (too quick, expired, a captcha), shown in the form's alert.
+    Refused,
+}
+
+impl Again {
+    fn status(self) -> StatusCode {
+        match self {
+            Self::Rows => StatusCode::OK,
+            Self::Invalid => StatusCode::UNPROCESSABLE_ENTITY,
+            Self::Refused => StatusCode::BAD_REQUEST,
+        }
+    }
+
+    /// The `Kform-Outcome` of a basic-mode post.
+    fn outcome(self) -> &'static str {
+        match self {
+            Self::Rows => "rows",
+            Self::Invalid => "invalid",
+            Self::Refused => "refused",
+        }
+    }
 }
 
 /// Reads a plain post of the form into its state, then does what a visitor's button asked:
@@ -329,34 +344,21 @@ async fn receive(
     came_from.capture(&mut form);
     let submission_id =
         posted.submission_id.clone().unwrap_or_else(|| uuid::Uuid::new_v4().to_string());
+    deliver::check_uploads(&form.descriptor().fields, &uploads)?;
+    let mut chosen: BTreeMap<&str, Vec<(String, u64)>> = BTreeMap::new();
     for upload in &uploads {
-        let is_file = form
-            .descriptor()
-            .fields
-            .get(upload.field.as_str())
-            .is_some_and(|field| matches!(field.kind, FieldKind::File { .. }));
-        if !is_file {
-            return Err(AppError::bad_request(
-                "unknown_file_field",
-                format!("the file part {:?} is not a FILE field of the form", upload.field),
-            ));
-        }
+        let size = upload.bytes.len() as u64;
+        chosen.entry(upload.field.as_str()).or_default().push((upload.name.clone(), size));
     }
-    let file_fields: Vec<String> = uploads.iter().map(|upload| upload.field.clone()).collect();
-    for code in file_fields.iter().collect::<std::collections::BTreeSet<_>>() {
-        let chosen = uploads
-            .iter()
-            .filter(|upload| &upload.field == code)
-            .map(|upload| (upload.name.clone(), upload.bytes.len() as u64))
-            .collect();
-        form.choose_files(code, chosen);
+    for (code, files) in chosen {
+        form.choose_files(code, files);
     }
     // The form comes back with the token it was sent with, so the time the visitor spent
     // still counts; a missing or refused one is replaced (below).
     let posted_token = posted.render_token.clone();
-    let again = |form: FormState, status, fresh: bool| Received::Again {
-        form,
-        status,
+    let again = |form: FormState, why, fresh: bool| Received::Again {
+        form: Box::new(form),
+        why,
         submission_id: submission_id.clone(),
         render_token: posted_token
             .clone()
@@ -365,17 +367,16 @@ async fn receive(
     };
     if let Some(action) = &posted.action {
         action.apply(&mut form);
-        return Ok(again(form, StatusCode::OK, false));
+        return Ok(again(form, Again::Rows, false));
     }
     if !posted.honeypot.is_empty() {
         tracing::info!(form = %spec.id, "honeypot filled; submission dropped");
         let answer = deliver::spam(state, &spec.id.0).await?;
-        form.finish_submit(Ok(answer.outcome.clone()));
-        return Ok(Received::Sent { form, outcome: answer.outcome });
+        return Ok(Received::Sent { outcome: answer.outcome });
     }
     let refused = |mut form: FormState, text: Text| {
         form.finish_submit(Err(SubmitError::Failed(text.get(locale).to_owned())));
-        again(form, StatusCode::BAD_REQUEST, text == Text::ReloadForm)
+        again(form, Again::Refused, text == Text::ReloadForm)
     };
     if entry.settings.captcha && state.inner.spam.captcha.is_some() {
         // The captcha's challenge needs the provider's script; a page without it cannot pass.
@@ -388,7 +389,7 @@ async fn receive(
     }
     form.set_submission_id(Some(submission_id.clone()));
     let Advance::Send(submission) = form.advance(|| submission_id.clone()) else {
-        return Ok(again(form, StatusCode::UNPROCESSABLE_ENTITY, false));
+        return Ok(again(form, Again::Invalid, false));
     };
     let incoming = Incoming {
         submission_id: submission.submission_id,
@@ -397,13 +398,10 @@ async fn receive(
         locale,
     };
     match deliver::accept(state, entry, incoming).await {
-        Ok(answer) => {
-            form.finish_submit(Ok(answer.outcome.clone()));
-            Ok(Received::Sent { form, outcome: answer.outcome })
-        }
+        Ok(answer) => Ok(Received::Sent { outcome: answer.outcome }),
         Err(AppError::Invalid(report, _)) => {
             form.refused(report);
-            Ok(again(form, StatusCode::UNPROCESSABLE_ENTITY, false))
+            Ok(again(form, Again::Invalid, false))
         }
         Err(err) => {
             let (status, code) = status_and_code(err).await;

@@ -32,6 +32,11 @@ fn encode(text: &str) -> String {
         .collect()
 }
 
+/// A GET of `path` with one header.
+fn get_with(path: &str, name: &str, value: &str) -> Request<Body> {
+    Request::get(path).header(name, value).body(Body::empty()).unwrap()
+}
+
 /// The value of the hidden input `name` in a page.
 fn hidden(html: &str, name: &str) -> String {
     let marker = format!(r#"name="{name}" value=""#);
@@ -229,24 +234,12 @@ async fn the_markup_for_kform_js_is_cacheable_and_its_posts_answer_with_markup()
     assert_eq!(descriptor["form"]["id"], "contact", "the descriptor comes with the markup");
     let token = first.headers["kform-render-token"].to_str().unwrap().to_owned();
     let etag = first.headers["etag"].to_str().unwrap().to_owned();
-    let revalidated = send(
-        &state,
-        Request::get("/v1/forms/contact/html?lang=en")
-            .header("if-none-match", &etag)
-            .body(Body::empty())
-            .unwrap(),
-    )
-    .await;
+    let revalidated =
+        send(&state, get_with("/v1/forms/contact/html?lang=en", "if-none-match", &etag)).await;
     assert_eq!(revalidated.status, StatusCode::NOT_MODIFIED);
     assert!(revalidated.headers.contains_key("kform-render-token"));
-    let compressed = send(
-        &state,
-        Request::get("/v1/forms/contact/html?lang=en")
-            .header("accept-encoding", "br")
-            .body(Body::empty())
-            .unwrap(),
-    )
-    .await;
+    let compressed =
+        send(&state, get_with("/v1/forms/contact/html?lang=en", "accept-encoding", "br")).await;
     assert_eq!(compressed.headers["content-encoding"], "br", "the markup is compressed");
 
     let invalid = send(
@@ -290,10 +283,11 @@ async fn the_hosted_page_keeps_its_language_and_where_the_visitor_came_from_when
     assert_eq!(created.status, StatusCode::CREATED, "{}", created.text);
     let page = send(
         &state,
-        Request::get("/f/campaign?lang=en&utm_source=mail-2026")
-            .header("referer", "https://news.example/issue-12")
-            .body(Body::empty())
-            .unwrap(),
+        get_with(
+            "/f/campaign?lang=en&utm_source=mail-2026",
+            "referer",
+            "https://news.example/issue-12",
+        ),
     )
     .await;
     let action =
