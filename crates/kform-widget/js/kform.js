@@ -103,10 +103,8 @@ class Mount {
     // Where the form's events are listened to: its shadow root (the element itself for a form
     // already in the page).
     this.events = this.shadow;
-    const markup = fetch(`${this.url}/html${this.query}`);
-    markup.catch(() => {});
     try {
-      const response = await markup.catch(() => {
+      const response = await fetch(`${this.url}/html${this.query}`).catch(() => {
         throw new Error(`the relay at ${this.relay} could not be reached`);
       });
       if (!response.ok) throw new Error(await refusal(response, this.form));
@@ -150,8 +148,7 @@ class Mount {
     try {
       this.live = (await engine).takeOver(this.element, this.root, this.form, this.relay, this.lang);
     } catch (error) {
-      emit(this.element, "kform:error", { stage: "script", reason: String(error?.message ?? error) });
-      emit(this.element, "kform:ready", { mode: "basic" });
+      this.basic(error);
     }
     this.release();
   }
@@ -174,7 +171,10 @@ class Mount {
     if (this.held && form) form.requestSubmit(this.held.form ? this.held : null);
   }
 
-  /** Shows markup from the relay; the form posts to the relay's hosted page if all else fails. */
+  /**
+   * Shows markup from the relay. Its form's own address, the relay's hosted page, is made
+   * absolute (the markup's is relative to the relay), though a script always sends it.
+   */
   show(html) {
     this.shadow.innerHTML = html;
     this.root = this.shadow.firstElementChild;
@@ -188,14 +188,19 @@ class Mount {
     if (input) input.value = value;
   }
 
-  /** Without the WebAssembly: every page at once, and posts through the relay. */
+  /**
+   * Without the WebAssembly: every page at once, and posts through the relay (a hosted page's
+   * form, laid out so already, posts itself).
+   */
   basic(error) {
     if (this.removed) return;
     emit(this.element, "kform:error", { stage: "script", reason: String(error?.message ?? error) });
-    this.root.querySelectorAll("[data-kform-page], [data-kform-item]").forEach((part) => (part.hidden = false));
-    const send = this.root.querySelector(".kform-submit");
-    send.textContent = send.dataset.kformSend;
-    this.events.addEventListener("submit", (event) => this.post(event));
+    if (this.shadow) {
+      this.root.querySelectorAll("[data-kform-page], [data-kform-item]").forEach((part) => (part.hidden = false));
+      const send = this.root.querySelector(".kform-submit");
+      send.textContent = send.dataset.kformSend;
+      this.events.addEventListener("submit", (event) => this.post(event));
+    }
     emit(this.element, "kform:ready", { mode: "basic" });
   }
 

@@ -11,7 +11,6 @@
 //! renders the form with.
 
 use std::cell::RefCell;
-use std::collections::BTreeMap;
 use std::rc::{Rc, Weak};
 
 use kform_core::field::FieldKind;
@@ -61,9 +60,6 @@ pub(crate) struct Form {
     /// Where submissions go; `None` for a preview, which never sends.
     endpoint: Option<Endpoint>,
     captcha: RefCell<Option<Captcha>>,
-    /// What the page shows now, by region, so unchanged parts are not written again (which
-    /// would make a screen reader announce them again).
-    shown: RefCell<BTreeMap<String, String>>,
     listeners: RefCell<Vec<Listener>>,
 }
 
@@ -101,7 +97,6 @@ impl Form {
             form,
             endpoint,
             captcha: RefCell::new(None),
-            shown: RefCell::new(BTreeMap::new()),
             listeners: RefCell::new(Vec::new()),
         });
         this.listen()?;
@@ -446,11 +441,11 @@ impl Form {
     fn show_state(&self) -> bool {
         let Ok(state) = self.state.try_borrow() else { return false };
         if let Status::Sent(message) = state.status() {
-            let shown = self.changed("sent", message);
-            if shown {
-                self.root.set_inner_html(&markup::thanks(message).to_html());
+            if self.by_id(THANKS_ID).is_some() {
+                return false;
             }
-            return shown;
+            self.root.set_inner_html(&markup::thanks(message).to_html());
+            return true;
         }
         let confirming = state.is_confirming();
         for page in self.all("[data-kform-page]") {
@@ -476,10 +471,7 @@ impl Form {
             let slot = Slot::from_key(&key);
             let messages = markup::messages(&state, &slot);
             if element.class_list().contains("kform-message") {
-                let html = elements(messages);
-                if element.inner_html() != html {
-                    element.set_inner_html(&html);
-                }
+                write(&element, &elements(messages));
             } else {
                 let invalid = if messages.is_empty() { "false" } else { "true" };
                 // Unchanged attributes are left alone: a write makes the browser style the form
@@ -491,10 +483,7 @@ impl Form {
         }
         for list in self.all("[data-kform-files]") {
             let code = list.get_attribute("data-kform-files").unwrap_or_default();
-            let html = elements(markup::file_names(&state, &Slot::Field(code)));
-            if list.inner_html() != html {
-                list.set_inner_html(&html);
-            }
+            write(&list, &elements(markup::file_names(&state, &Slot::Field(code))));
         }
         self.region(
             ".kform-summary-slot",
@@ -522,25 +511,11 @@ impl Form {
         false
     }
 
-    /// Sets the inner HTML of the region matching `selector` when it differs from what it
-    /// shows.
+    /// Writes the region matching `selector` (see [`write`]).
     fn region(&self, selector: &str, html: &str) {
-        if self.changed(selector, html)
-            && let Some(region) = self.one(selector)
-            && region.inner_html() != html
-        {
-            region.set_inner_html(html);
+        if let Some(region) = self.one(selector) {
+            write(&region, html);
         }
-    }
-
-    /// Whether `key`'s content is not `content` yet; notes that it now is.
-    fn changed(&self, key: &str, content: &str) -> bool {
-        let mut shown = self.shown.borrow_mut();
-        if shown.get(key).map(String::as_str) == Some(content) {
-            return false;
-        }
-        shown.insert(key.to_owned(), content.to_owned());
-        true
     }
 
     fn one(&self, selector: &str) -> Option<Element> {
@@ -576,6 +551,15 @@ fn property(target: &Element, name: &str) -> JsValue {
 
 fn attribute<T: std::str::FromStr>(element: &Element, name: &str) -> Option<T> {
     element.get_attribute(name)?.parse().ok()
+}
+
+/// Sets `element`'s content to `html` unless it already shows it: a region written again would
+/// be announced again by a screen reader (messages and the alert are live regions), and makes
+/// the browser style it again. `html` is `kform-view`'s, which escapes as browsers serialize.
+fn write(element: &Element, html: &str) {
+    if element.inner_html() != html {
+        element.set_inner_html(html);
+    }
 }
 
 fn set_flag(element: &Element, name: &str, on: bool) {
