@@ -284,6 +284,16 @@ impl FormSpec {
         Self { items, ..Self::new(id, app) }
     }
 
+    /// Whether a visitor can attach files: the form shows an item for a FILE field of `fields`.
+    pub fn takes_files(&self, fields: &AppFields) -> bool {
+        self.items.iter().filter(|item| item.is_shown()).any(|item| {
+            item.field
+                .as_ref()
+                .and_then(|code| fields.get(code))
+                .is_some_and(|field| matches!(field.kind, crate::field::FieldKind::File { .. }))
+        })
+    }
+
     /// How many pages the form has: one more than its page breaks.
     pub fn page_count(&self) -> usize {
         1 + self.items.iter().filter(|item| item.page_break).count()

@@ -93,13 +93,7 @@ pub fn is_group(field: &Field) -> bool {
 
 /// Whether the form shows an item for a FILE field (its plain form posts multipart).
 pub fn takes_files(state: &FormState) -> bool {
-    let descriptor = state.descriptor();
-    descriptor.form.items.iter().filter(|item| item.is_shown()).any(|item| {
-        item.field
-            .as_ref()
-            .and_then(|code| descriptor.fields.get(code))
-            .is_some_and(|field| matches!(field.kind, FieldKind::File { .. }))
-    })
+    state.descriptor().form.takes_files(&state.descriptor().fields)
 }
 
 /// The whole form: `<div class="kform">` with the `<form>` inside.

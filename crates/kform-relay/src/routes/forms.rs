@@ -12,16 +12,6 @@ use crate::guard::RENDER_TOKEN;
 use crate::signing::Claim;
 use crate::state::{AppState, FormEntry};
 
-/// Whether a visitor can attach files to the form: it shows an item mapping a FILE field.
-pub(crate) fn takes_files(spec: &kform_core::FormSpec, fields: &kform_core::AppFields) -> bool {
-    spec.items.iter().filter(|item| item.is_shown()).any(|item| {
-        item.field
-            .as_ref()
-            .and_then(|code| fields.get(code))
-            .is_some_and(|field| matches!(field.kind, kform_core::FieldKind::File { .. }))
-    })
-}
-
 /// The form definition with the app's current settings of the fields it maps; nothing else.
 ///
 /// The body is the same for every visitor until the form or the app's fields change, so it has
@@ -59,7 +49,7 @@ pub(crate) async fn descriptor(
         });
     let fields_shown = fields.subset(settings.spec.field_codes());
     let upload_limit_bytes =
-        takes_files(&settings.spec, &fields_shown).then(|| state.upload_limit_bytes());
+        settings.spec.takes_files(&fields_shown).then(|| state.upload_limit_bytes());
     let descriptor = FormDescriptor {
         form: settings.spec.clone(),
         fields: fields_shown,

@@ -10,7 +10,7 @@ use crate::deliver::{self, Incoming};
 use crate::error::AppError;
 use crate::extract::{RequestLocale, SubmissionBody};
 use crate::guard::ClientAddr;
-use crate::routes::forms::{now_millis, takes_files};
+use crate::routes::forms::now_millis;
 use crate::signing::Claim;
 use crate::state::AppState;
 
@@ -29,7 +29,7 @@ pub(crate) async fn create(
     let locale = locale.unwrap_or(spec.default_lang);
     if SubmissionBody::is_multipart(&request) {
         let fields = state.fields(&entry.settings.connection, spec.app).await?;
-        if !takes_files(spec, &fields) {
+        if !spec.takes_files(&fields) {
             return Err(AppError::coded(
                 StatusCode::UNSUPPORTED_MEDIA_TYPE,
                 "files_not_accepted",

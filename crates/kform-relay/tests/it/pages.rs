@@ -152,15 +152,14 @@ async fn a_missing_forged_or_hurried_render_token_is_refused() {
     .await;
     let page = send(&state, get("/f/contact")).await;
     let token = hidden(&page.text, "kform_render_token");
-    let values = |token: &'static str| {
+    fn values(token: &str) -> Vec<(&str, &str)> {
         vec![
             ("kform_render_token", token),
             ("会社名", "サイボウズ"),
             ("メールアドレス", "a@example.com"),
         ]
-    };
-    let token: &'static str = Box::leak(token.into_boxed_str());
-    let fast = send(&state, post_form("/f/contact", &values(token))).await;
+    }
+    let fast = send(&state, post_form("/f/contact", &values(&token))).await;
     assert_eq!(fast.status, StatusCode::BAD_REQUEST);
     assert!(fast.text.contains("送信が早すぎました。"), "{}", fast.text);
     assert!(fast.text.contains(r#"value="サイボウズ""#), "the values are kept");
@@ -170,11 +169,11 @@ async fn a_missing_forged_or_hurried_render_token_is_refused() {
         assert!(refused.text.contains("フォームの有効期限が切れました。"), "{}", refused.text);
     }
     tokio::time::sleep(Duration::from_millis(350)).await;
-    let robot = [values(token), vec![("website", "http://spam.example")]].concat();
+    let robot = [values(&token), vec![("website", "http://spam.example")]].concat();
     let fooled = send(&state, post_form("/f/contact", &robot)).await;
     assert_eq!(fooled.status, StatusCode::SEE_OTHER, "a robot is told nothing");
     assert!(kintone_records(&fake).await.is_empty());
-    let person = send(&state, post_form("/f/contact", &values(token))).await;
+    let person = send(&state, post_form("/f/contact", &values(&token))).await;
     assert_eq!(person.status, StatusCode::SEE_OTHER, "{}", person.text);
     records_eventually(&fake, 1).await;
 }
