@@ -59,6 +59,9 @@ async fn core_and_kintone_agree() {
         json!({ "会社名": "ACME", "関心": ["A"], "希望日": "2025-02-29" }),
         json!({ "会社名": "ACME", "関心": ["A"], "希望日": "2024-2-29" }),
         json!({ "会社名": "ACME", "関心": ["A"], "フォーム識別": "12345678901" }),
+        // kintone checks minLength (担当者: 2) on an empty value too.
+        json!({ "会社名": "ACME", "関心": ["A"], "担当者": "" }),
+        json!({ "会社名": "ACME", "関心": ["A"], "担当者": "山田" }),
         // Found by the property test: a list of only "" is empty for "required".
         json!({ "会社名": "ACME", "関心": [""] }),
         json!({ "会社名": "", "関心": [], "人数": "abc", "種別": "x", "希望日": "tomorrow", "担当者": "a" }),

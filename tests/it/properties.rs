@@ -4,7 +4,8 @@
 //!
 //! The generator stays where kform is meant to agree with kintone: kform's deliberate extra
 //! strictness (input hints, LINK formats, non-numbers inside tables, closed user lists) is not
-//! generated.
+//! generated. Fields are sometimes left out of the request, and text fields often carry a
+//! `minLength` and get `""`, since kintone checks `minLength` on empty and left-out values.
 
 use kform_core::{AppFields, FormSpec, Values};
 use proptest::prelude::*;
@@ -13,8 +14,8 @@ use serde_json::{Map, Value, json};
 
 use crate::verdicts::{self, Verdict};
 
-/// One generated field: a kind, whether it is required, two limit seeds and which sample value
-/// it gets.
+/// One generated field: a kind, whether it is required, two limit seeds, which sample value it
+/// gets, and whether it is left out of the request.
 #[derive(Clone, Debug)]
 struct Gen {
     kind: u8,
@@ -22,6 +23,7 @@ struct Gen {
     low: u8,
     high: u8,
     pick: usize,
+    absent: bool,
 }
 
 const TEXTS: [&str; 7] = ["", "a", "abcde", "あいうえおかきくけこ", "😀😀", " ", "x\ny"];
@@ -68,6 +70,9 @@ fn text_value(pick: usize, table: &[&str]) -> Value {
 fn field(code: &str, spec: &Gen) -> (Value, Value) {
     let options = json!({ "A": {"label": "A", "index": "0"}, "B": {"label": "B", "index": "1"} });
     let (low, high) = (spec.low % 6, spec.low % 6 + spec.high % 8);
+    // Text fields get "" one time in three, on top of the "" among the samples.
+    let text =
+        |pick: usize| if pick.is_multiple_of(3) { json!("") } else { text_value(pick / 3, &TEXTS) };
     let limit = |seed: u8, text: String| if seed.is_multiple_of(3) { String::new() } else { text };
     match spec.kind % 9 {
         0 => (
@@ -76,7 +81,7 @@ fn field(code: &str, spec: &Gen) -> (Value, Value) {
                     "minLength": limit(spec.low, low.to_string()),
                     "maxLength": limit(spec.high, high.to_string()),
                     "defaultValue": "", "expression": "", "hideExpression": false }),
-            text_value(spec.pick, &TEXTS),
+            text(spec.pick),
         ),
         1 => (
             json!({ "type": "NUMBER", "code": code, "label": code, "noLabel": false,
@@ -128,8 +133,15 @@ fn field(code: &str, spec: &Gen) -> (Value, Value) {
 
 fn apps() -> impl Strategy<Value = Vec<Gen>> {
     prop::collection::vec(
-        (any::<u8>(), any::<bool>(), any::<u8>(), any::<u8>(), any::<usize>())
-            .prop_map(|(kind, required, low, high, pick)| Gen { kind, required, low, high, pick }),
+        (any::<u8>(), any::<bool>(), any::<u8>(), any::<u8>(), any::<usize>(), any::<u8>())
+            .prop_map(|(kind, required, low, high, pick, absent)| Gen {
+                kind,
+                required,
+                low,
+                high,
+                pick,
+                absent: absent % 5 == 0,
+            }),
         1..6,
     )
 }
@@ -144,9 +156,12 @@ async fn verdicts(specs: &[Gen]) -> (Verdict, Verdict, Value) {
         let code = format!("f{index}");
         let (property, value) = field(&code, spec);
         properties.insert(code.clone(), property);
+        items.push(json!({ "field": code }));
+        if spec.absent {
+            continue;
+        }
         record.insert(code.clone(), json!({ "value": value }));
         values.insert(code.clone(), value);
-        items.push(json!({ "field": code }));
     }
     let fields_json = json!({ "properties": properties, "revision": "1" }).to_string();
     let fields = AppFields::from_kintone_json(&fields_json).unwrap();

@@ -92,6 +92,12 @@ impl Field {
     pub fn is_writable(&self) -> bool {
         self.kind.shape().is_some()
     }
+
+    /// Whether kintone refuses this field empty or left out (when it has no default): it is
+    /// required, or it has a `minLength` of 1 or more, which kintone checks on empty values too.
+    pub fn refuses_empty(&self) -> bool {
+        self.required || self.kind.min_length().is_some()
+    }
 }
 
 /// A kintone field type with the settings kform needs to render and validate it.
@@ -288,6 +294,17 @@ impl FieldKind {
             Self::UserSelect(select) => Some((EntityType::User, select)),
             Self::OrganizationSelect(select) => Some((EntityType::Organization, select)),
             Self::GroupSelect(select) => Some((EntityType::Group, select)),
+            _ => None,
+        }
+    }
+
+    /// The `minLength` of a `SINGLE_LINE_TEXT` or `LINK`, when it is 1 or more (kintone
+    /// refuses such a field empty, not only short).
+    pub fn min_length(&self) -> Option<u32> {
+        match self {
+            Self::SingleLineText { limits, .. } | Self::Link { limits, .. } => {
+                limits.min_length.filter(|min| *min >= 1)
+            }
             _ => None,
         }
     }

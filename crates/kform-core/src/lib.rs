@@ -34,7 +34,7 @@ pub use field::{
     AppFields, AppId, Choice, Field, FieldCode, FieldKind, NumberLimits, Shape, TextLimits,
 };
 pub use form::{Capture, FormId, FormItem, FormSpec, InputHint, OnSuccess, ShowIf};
-pub use lint::{LintIssue, LintProblem, lint};
+pub use lint::{LintIssue, LintProblem, Severity, has_errors, lint};
 pub use message::Locale;
 pub use record::{Record, RecordValue, Valid};
 pub use report::{Issue, IssueCode, Report};

@@ -1,7 +1,9 @@
 //! Lint: a form definition checked against the kintone app's fields before any visitor sees it.
 //!
-//! Every problem is reported at once. Each one would make submissions fail or misbehave, so a
-//! relay refuses to serve a form with problems and an editor shows them next to the item.
+//! Every problem is reported at once. An error would make submissions fail or misbehave, so a
+//! relay raises an alert for a form with errors and an editor shows them next to the item. A
+//! warning ([`Severity::Warning`]) names something kform already handles but the definition
+//! does not say; it raises no alert.
 
 use std::collections::BTreeMap;
 
@@ -22,9 +24,36 @@ pub struct LintIssue {
     /// The kintone field concerned, if any.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub field: Option<FieldCode>,
+    /// Whether submissions would fail (an error) or the definition only misleads (a warning).
+    #[serde(default)]
+    pub severity: Severity,
     /// What is wrong.
     #[serde(flatten)]
     pub problem: LintProblem,
+}
+
+impl LintIssue {
+    /// Whether this is only a warning.
+    pub fn is_warning(&self) -> bool {
+        self.severity == Severity::Warning
+    }
+}
+
+/// How serious a lint problem is. Serialized as `"error"` or `"warning"`.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Severity {
+    /// Submissions would fail or misbehave.
+    #[default]
+    Error,
+    /// kform copes, but the definition does not say what the visitor gets.
+    Warning,
+}
+
+/// Whether any of `issues` is an error (what makes a relay raise an alert and `kform check`
+/// fail).
+pub fn has_errors(issues: &[LintIssue]) -> bool {
+    issues.iter().any(|issue| !issue.is_warning())
 }
 
 /// What is wrong with a form definition. Serialized as `{"problem": "unknown_field", …}`.
@@ -61,6 +90,18 @@ pub enum LintProblem {
     /// kintone requires the field, but it is not on the form and has no default: every
     /// submission would fail.
     RequiredFieldMissing,
+    /// The field has a `minLength`, which kintone checks on empty and left-out values too, but
+    /// it is not on the form and has no default: every submission would fail.
+    MinLengthFieldMissing {
+        /// The field's minimum length.
+        min: u32,
+    },
+    /// A warning: the field has a `minLength`, so kintone refuses it blank and the form shows it
+    /// as required, but the item does not say `required`.
+    MinLengthOptional {
+        /// The field's minimum length.
+        min: u32,
+    },
     /// The item's fixed hidden value would be refused.
     HiddenValueRejected {
         /// Why, as validation reports it.
@@ -80,8 +121,8 @@ pub enum LintProblem {
         /// The field the condition names.
         condition: FieldCode,
     },
-    /// `show_if` on a field kintone requires: while hidden it is not sent, and kintone would
-    /// refuse the record.
+    /// `show_if` on a field kintone refuses empty (required, or with a `minLength`): while
+    /// hidden it is not sent, and kintone would refuse the record.
     ShowIfRequired,
     /// `show_if` on an item the visitor never sees (a fixed hidden value or a capture).
     ShowIfNotShown,
@@ -143,7 +184,11 @@ pub enum KeyProblem {
 pub fn lint(fields: &AppFields, form: &FormSpec) -> Vec<LintIssue> {
     let mut issues = Vec::new();
     let mut push = |item: Option<usize>, field: Option<&FieldCode>, problem| {
-        issues.push(LintIssue { item, field: field.cloned(), problem });
+        let severity = match problem {
+            LintProblem::MinLengthOptional { .. } => Severity::Warning,
+            _ => Severity::Error,
+        };
+        issues.push(LintIssue { item, field: field.cloned(), severity, problem });
     };
     if form.format != FORM_FORMAT_VERSION {
         push(None, None, LintProblem::UnsupportedFormat { found: form.format });
@@ -205,7 +250,7 @@ pub fn lint(fields: &AppFields, form: &FormSpec) -> Vec<LintIssue> {
                     LintProblem::ShowIfUnknownField { condition: condition.field.clone() };
                 push(at, Some(code), problem);
             }
-            if field.required {
+            if field.refuses_empty() && !field.kind.has_default() {
                 push(at, Some(code), LintProblem::ShowIfRequired);
             }
             if !item.is_shown() {
@@ -229,6 +274,13 @@ pub fn lint(fields: &AppFields, form: &FormSpec) -> Vec<LintIssue> {
             push(at, Some(code), LintProblem::HintNotApplicable { hint });
         }
         let required = field.required || item.required;
+        if let Some(min) = field.kind.min_length()
+            && !required
+            && item.hidden.is_none()
+            && item.capture.is_none()
+        {
+            push(at, Some(code), LintProblem::MinLengthOptional { min });
+        }
         let options = field.kind.options().unwrap_or_default();
         for value in &item.hide_options {
             if !options.iter().any(|choice| &choice.value == value) {
@@ -266,8 +318,13 @@ pub fn lint(fields: &AppFields, form: &FormSpec) -> Vec<LintIssue> {
     for field in fields.fields.values() {
         let on_form = mapped.contains_key(&field.code);
         let stamped = form.idempotency_field.as_ref() == Some(&field.code);
-        if field.required && !on_form && !stamped && !field.kind.has_default() {
+        if on_form || stamped || field.kind.has_default() {
+            continue;
+        }
+        if field.required {
             push(None, Some(&field.code), LintProblem::RequiredFieldMissing);
+        } else if let Some(min) = field.kind.min_length() {
+            push(None, Some(&field.code), LintProblem::MinLengthFieldMissing { min });
         }
     }
     if let Some(code) = &form.update_key {

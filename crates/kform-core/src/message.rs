@@ -91,6 +91,10 @@ impl IssueCode {
             (Self::Duplicate, Ja) => "値がほかのレコードと重複しています。".to_owned(),
             (Self::Duplicate, En) => "This value already exists in another record.".to_owned(),
             (Self::RejectedByKintone { kintone_message }, _) => kintone_message.clone(),
+            // Only the start of kintone's text was captured (UNCONFIRMED): the full stop and the
+            // English wording are kform's choice, made here and in the fake kintone.
+            (Self::LinkFormat, Ja) => "URLの形式が正しくありません。".to_owned(),
+            (Self::LinkFormat, En) => "The URL format is not valid.".to_owned(),
             // kform's own wording below: kintone's text for these cases was never captured, or
             // kintone has no field-level message (a lookup miss is a whole-request error).
             (Self::TooManyDigits { max }, Ja) => format!("整数部は{max}桁以内で入力してください。"),
@@ -296,7 +300,12 @@ impl LintIssue {
             (None, Some(code)) => code.to_string(),
             (None, None) => "form".to_owned(),
         };
-        format!("{place}: {}", self.message(locale))
+        let warning = match (self.is_warning(), locale) {
+            (false, _) => "",
+            (true, Locale::Ja) => "注意: ",
+            (true, Locale::En) => "warning: ",
+        };
+        format!("{place}: {warning}{}", self.message(locale))
     }
 
     /// What to do about the problem, as a sentence in `locale` (the editor shows it under the
@@ -336,6 +345,18 @@ impl LintIssue {
                     "Add \"{code}\" to the form, or add it as a hidden item with a fixed value."
                 ),
             },
+            LintProblem::MinLengthFieldMissing { min } => match locale {
+                Ja => format!(
+                    "「{code}」をフォームに追加するか、{min}文字以上の固定値を隠し項目で送るか、kintone で最小文字数を外してください。"
+                ),
+                En => format!(
+                    "Add \"{code}\" to the form, send a fixed value of at least {min} characters as a hidden item, or remove its minimum length in kintone."
+                ),
+            },
+            LintProblem::MinLengthOptional { .. } => text(
+                "項目を「必須」にしてください（kintone で最小文字数を外せば任意のままにできます）。",
+                "Make the item required on the form (or remove the minimum length in kintone to keep it optional).",
+            ),
             LintProblem::HiddenValueRejected { .. } => text(
                 "固定値を kintone が受け付ける値に直してください。",
                 "Change the fixed value to one kintone accepts.",
@@ -483,10 +504,22 @@ impl LintIssue {
                 "The show_if of \"{code}\" names \"{condition}\", which is not an item shown without a condition."
             ),
             (LintProblem::ShowIfRequired, Ja) => format!(
-                "「{code}」はkintoneで必須のため、show_if で隠せません（隠れている間は送信されず、レコードが拒否されます）。"
+                "「{code}」はkintoneで空欄にできない（必須または最小文字数あり）ため、show_if で隠せません（隠れている間は送信されず、レコードが拒否されます）。"
             ),
             (LintProblem::ShowIfRequired, En) => format!(
-                "\"{code}\" is required in kintone, so show_if cannot hide it: while hidden it is not sent and kintone would refuse the record."
+                "\"{code}\" cannot be empty in kintone (required, or a minimum length), so show_if cannot hide it: while hidden it is not sent and kintone would refuse the record."
+            ),
+            (LintProblem::MinLengthFieldMissing { min }, Ja) => format!(
+                "「{code}」は最小文字数（{min}文字）があり、kintone は空欄や未送信でも拒否しますが、フォームになく初期値もありません。どの送信も失敗します。"
+            ),
+            (LintProblem::MinLengthFieldMissing { min }, En) => format!(
+                "\"{code}\" has a minimum length ({min}), which kintone also checks when it is empty or left out, but it is not on the form and has no default: every submission would fail."
+            ),
+            (LintProblem::MinLengthOptional { min }, Ja) => format!(
+                "「{code}」は最小文字数（{min}文字）があるため kintone は空欄を受け付けません。フォームでは必須として表示されますが、項目は必須になっていません。"
+            ),
+            (LintProblem::MinLengthOptional { min }, En) => format!(
+                "\"{code}\" has a minimum length ({min}), so kintone refuses it blank: the form shows it as required, though the item does not say so."
             ),
             (LintProblem::ShowIfNotShown, Ja) => {
                 format!(

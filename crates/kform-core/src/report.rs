@@ -143,6 +143,8 @@ pub enum IssueCode {
     InvalidDateTime,
     /// Not an `http` or `https` address.
     InvalidUrl,
+    /// kintone's second message on a `LINK` value shorter than its `minLength` (the URL format).
+    LinkFormat,
     /// Not a phone number.
     InvalidPhone,
     /// Not an e-mail address.
@@ -194,6 +196,7 @@ impl fmt::Display for IssueCode {
             Self::InvalidTime => f.write_str("invalid_time"),
             Self::InvalidDateTime => f.write_str("invalid_date_time"),
             Self::InvalidUrl => f.write_str("invalid_url"),
+            Self::LinkFormat => f.write_str("link_format"),
             Self::InvalidPhone => f.write_str("invalid_phone"),
             Self::InvalidEmail => f.write_str("invalid_email"),
             Self::InvalidPostalCode => f.write_str("invalid_postal_code"),

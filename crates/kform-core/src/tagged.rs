@@ -38,6 +38,7 @@ enum CodeName {
     InvalidTime,
     InvalidDateTime,
     InvalidUrl,
+    LinkFormat,
     InvalidPhone,
     InvalidEmail,
     InvalidPostalCode,
@@ -87,6 +88,7 @@ impl IssueJson {
             C::InvalidTime => IssueCode::InvalidTime,
             C::InvalidDateTime => IssueCode::InvalidDateTime,
             C::InvalidUrl => IssueCode::InvalidUrl,
+            C::LinkFormat => IssueCode::LinkFormat,
             C::InvalidPhone => IssueCode::InvalidPhone,
             C::InvalidEmail => IssueCode::InvalidEmail,
             C::InvalidPostalCode => IssueCode::InvalidPostalCode,
@@ -195,6 +197,7 @@ mod tests {
             C::InvalidTime,
             C::InvalidDateTime,
             C::InvalidUrl,
+            C::LinkFormat,
             C::InvalidPhone,
             C::InvalidEmail,
             C::InvalidPostalCode,
@@ -222,6 +225,7 @@ mod tests {
                 | C::InvalidTime
                 | C::InvalidDateTime
                 | C::InvalidUrl
+                | C::LinkFormat
                 | C::InvalidPhone
                 | C::InvalidEmail
                 | C::InvalidPostalCode

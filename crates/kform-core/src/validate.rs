@@ -9,8 +9,16 @@
 //!   that is absent altogether is left out of the record, so kintone applies the field's
 //!   default, and it satisfies "required" when the field has a default (as in kintone).
 //! - Lengths (`SINGLE_LINE_TEXT`, `LINK`): counted in UTF-16 code units, so an emoji outside the
-//!   Basic Multilingual Plane counts as 2, as kintone's check is reported to. Empty values are
-//!   not length-checked.
+//!   Basic Multilingual Plane counts as 2, as kintone's check is reported to. `maxLength` never
+//!   fires on `""`. `minLength` (1 or more) does, as in kintone: an empty value, and an absent
+//!   one that kintone has no default for, get kintone's minLength message on `.value`, so such a
+//!   field behaves as required. When the field is required as well, only "required" is
+//!   reported (one instruction for the visitor; whether kintone adds the length message there is
+//!   UNCONFIRMED, and the path is the same either way).
+//! - A `LINK` shorter than its `minLength` also gets kintone's URL-format message
+//!   ([`IssueCode::LinkFormat`]; only its start was captured, so its full wording is kform's
+//!   choice, in `message.rs`) instead of kform's own protocol check. An empty `LINK` gets the
+//!   length message only.
 //! - Numbers: kintone's syntax ([`Decimal`]); surrounding spaces are trimmed as kintone does.
 //!   Limits are compared exactly. More digits before the decimal point than the app's
 //!   precision allows (12 by default) is refused; extra decimals are left for kintone to round.
@@ -177,17 +185,13 @@ impl Check<'_, '_> {
     ) -> Option<RecordValue> {
         let shape = field.kind.shape()?;
         let Some(value) = value else {
-            if rules.required && !field.kind.has_default() {
-                self.whole(shape, IssueCode::Required);
+            if !field.kind.has_default() {
+                self.empty(field, rules, shape);
             }
             return None;
         };
         if is_effectively_empty(value) {
-            if rules.required {
-                self.whole(shape, IssueCode::Required);
-                return None;
-            }
-            return Some(empty(shape));
+            return self.empty(field, rules, shape).then(|| empty(shape));
         }
         match (&field.kind, value) {
             (FieldKind::SingleLineText { limits, .. }, Value::Text(text)) => {
@@ -249,7 +253,11 @@ impl Check<'_, '_> {
                     LinkProtocol::Mail => (is_email(text), IssueCode::InvalidEmail),
                 };
                 let mut ok = self.length(*limits, text);
-                if !valid {
+                if !ok && limits.min_length.is_some_and(|min| kintone_length(text) < min as usize) {
+                    // kintone adds its URL-format message to a short link, which stands in for
+                    // kform's own format check.
+                    self.push(".value", IssueCode::LinkFormat);
+                } else if !valid {
                     self.push(".value", code);
                     ok = false;
                 }
@@ -295,6 +303,20 @@ impl Check<'_, '_> {
                 self.whole(shape, IssueCode::WrongShape);
                 None
             }
+        }
+    }
+
+    /// Reports an empty or absent value that kintone refuses: required, or (as kintone checks
+    /// `minLength` on empty values too) too short. Returns whether the empty value is accepted.
+    fn empty(&mut self, field: &Field, rules: &Rules, shape: Shape) -> bool {
+        if rules.required {
+            self.whole(shape, IssueCode::Required);
+            false
+        } else if let Some(min) = field.kind.min_length() {
+            self.push(".value", IssueCode::TooShort { min });
+            false
+        } else {
+            true
         }
     }
 

@@ -1033,8 +1033,13 @@ fn form_settings(ctx: Ctx, panel: El) -> El {
 
 /// One lint problem: where (`place`), what, and the fix.
 fn issue_line(locale: Locale, issue: &LintIssue, place: &str) -> El {
+    // A warning names something kform copes with; it is marked so it is not read as an error.
+    let warning = issue
+        .is_warning()
+        .then(|| el("strong").class("kfe-warning").text(tr(locale, "注意: ", "Warning: ")));
     el("li")
         .text(place)
+        .maybe(warning)
         .text(&issue.message(locale))
         .text(" ")
         .child(el("span").class("kfe-fix").text(&issue.fix(locale)))

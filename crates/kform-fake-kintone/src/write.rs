@@ -10,7 +10,13 @@
 //! fail with `GAIA_LO04`.
 //!
 //! Where kintone's behaviour is UNCONFIRMED, the choice made here (the one place for it):
-//! - Lengths count UTF-16 code units; `""` is never length-checked.
+//! - Lengths count UTF-16 code units. `maxLength` never fires on `""`; `minLength` (1 or more)
+//!   does (CONFIRMED), on add, bulk add and on an update that sends the field empty. An update
+//!   that leaves the field out keeps its stored value, and an empty stored value is not
+//!   checked for `minLength` (whether kintone checks it is UNCONFIRMED). An empty required field
+//!   with `minLength` gets both messages on `.value`.
+//! - A LINK value shorter than its `minLength` also gets `URLの形式が正しくありません。` /
+//!   `The URL format is not valid.` (only the start of the Japanese text was captured).
 //! - CHECK_BOX/MULTI_SELECT: `""` items are skipped, so `[""]` is empty for "required".
 //! - NUMBER: more than 12 digits before the decimal point (kintone's default precision) is
 //!   refused with kform's wording; a JSON number is accepted as its text; values are stored in
@@ -155,15 +161,15 @@ impl Writer<'_> {
                 (Rule::Table { fields: inner }, ..) => {
                     self.table(field, inner, sent_value, current_value, place)?
                 }
-                (_, Some(value), _) => self.check(field, value, place)?,
+                (_, Some(value), _) => self.check(field, value, place, Written::Sent)?,
                 // On update an absent field keeps its value, which is checked again.
                 (_, None, Some(_)) => {
                     let value = current_value.cloned().unwrap_or(Value::Null);
-                    self.check(field, &stored_to_write(field, &value), place)?
+                    self.check(field, &stored_to_write(field, &value), place, Written::Kept)?
                 }
                 (_, None, None) => {
                     let default = self.default(field);
-                    self.check(field, &default, place)?
+                    self.check(field, &default, place, Written::Sent)?
                 }
             };
             stored.insert(field.code.clone(), typed(field, value));
@@ -254,6 +260,7 @@ impl Writer<'_> {
         field: &Field,
         value: &Value,
         place: &Place<'_>,
+        written: Written,
     ) -> Result<Value, WriteError> {
         let lang = self.lang;
         let path = place.path(&field.code, "value");
@@ -317,7 +324,13 @@ impl Writer<'_> {
                 let text = if field.kind == "NUMBER" { text.trim().to_owned() } else { text };
                 if text.is_empty() {
                     if required {
-                        self.push(path, required_message());
+                        self.push(path.clone(), required_message());
+                    }
+                    if let Rule::Text { min: Some(min), .. } = field.rule
+                        && min >= 1
+                        && written == Written::Sent
+                    {
+                        self.push(path, too_short(lang, min));
                     }
                     let empty = matches!(field.rule, Rule::Single { .. } | Rule::Moment { .. });
                     return Ok(if empty { Value::Null } else { json!("") });
@@ -343,12 +356,12 @@ impl Writer<'_> {
                     self.push(path.clone(), message);
                 }
                 if let Some(min) = min.filter(|min| length < *min) {
-                    let shorter = min.saturating_sub(1);
-                    let message = match lang {
-                        Lang::Ja => format!("{shorter}文字より長くなければなりません。"),
-                        Lang::En => format!("Enter more than {shorter} characters."),
-                    };
-                    self.push(path, message);
+                    self.push(path.clone(), too_short(lang, min));
+                    if field.kind == "LINK" {
+                        let message = lang
+                            .pick("URLの形式が正しくありません。", "The URL format is not valid.");
+                        self.push(path, message);
+                    }
                 }
                 text
             }
@@ -534,6 +547,23 @@ fn typed(field: &Field, value: Value) -> Value {
     typed.insert("type".to_owned(), Value::String(field.kind.clone()));
     typed.insert("value".to_owned(), value);
     Value::Object(typed)
+}
+
+/// Whether a value was written by the request (sent, or a default on add) or kept from the
+/// stored record by an update that left the field out.
+#[derive(Clone, Copy, PartialEq, Eq)]
+enum Written {
+    Sent,
+    Kept,
+}
+
+/// kintone's `minLength` message: "longer than min - 1".
+fn too_short(lang: Lang, min: usize) -> String {
+    let shorter = min.saturating_sub(1);
+    match lang {
+        Lang::Ja => format!("{shorter}文字より長くなければなりません。"),
+        Lang::En => format!("Enter more than {shorter} characters."),
+    }
 }
 
 /// The empty value of a field in read shape.

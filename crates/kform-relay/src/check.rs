@@ -73,7 +73,8 @@ pub(crate) fn lint_command(fields: &Path, form: &Path, lang: Lang, json: bool) -
     };
     match run() {
         Ok((spec, issues)) => {
-            let code = if issues.is_empty() { 0 } else { 1 };
+            // Warnings are printed but do not fail the command.
+            let code = if kform_core::has_errors(&issues) { 1 } else { 0 };
             let lines = if json {
                 vec![serde_json::to_string_pretty(&issues).unwrap_or_default()]
             } else if issues.is_empty() {

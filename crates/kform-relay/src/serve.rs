@@ -157,11 +157,16 @@ pub async fn check(config: &Config) -> (String, bool) {
                         issue.line(settings.spec.default_lang)
                     );
                 }
-                if issues.is_empty() { "ok".to_owned() } else { format!("{} issues", issues.len()) }
+                let errors = issues.iter().filter(|issue| !issue.is_warning()).count();
+                match (errors, issues.len()) {
+                    (0, 0) => "ok".to_owned(),
+                    (0, warnings) => format!("ok, {warnings} warnings"),
+                    (errors, _) => format!("{errors} errors"),
+                }
             }
             Err(err) => format!("FAIL ({err})"),
         };
-        ok &= lint_result == "ok";
+        ok &= lint_result.starts_with("ok");
         let delivery = if settings.spec.test_mode {
             "test mode: never sent".to_owned()
         } else if let Some(field) = &settings.spec.idempotency_field {

@@ -437,7 +437,8 @@ impl AppState {
             }
             let issues = lint(&fetched, &settings.spec);
             let form = settings.spec.id.0.clone();
-            if issues.is_empty() {
+            // Warnings are for the form's author, not an alert.
+            if !kform_core::has_errors(&issues) {
                 self.store().clear_alerts(form).await?;
                 continue;
             }

@@ -67,6 +67,16 @@ fn inputs_carry_names_and_the_browsers_own_constraints() {
 }
 
 #[test]
+fn a_field_kintone_refuses_empty_for_its_min_length_is_marked_required() {
+    // 担当者 is optional in kintone but has minLength 2, which kintone checks on "" too.
+    let html = html(&contact(), Layout::Enhanced);
+    assert!(html.contains(r#"<label class="kform-label" part="label" for="kform-担当者">担当者<span class="kform-required" part="required">必須</span></label>"#), "{html}");
+    assert!(html.contains(r#"name="担当者" aria-describedby="kform-担当者-message" aria-invalid="false" data-kform-slot="担当者" required type="text" minlength="2""#), "{html}");
+    // 人数 has no length rule and stays optional.
+    assert!(!html.contains(r#"for="kform-人数">人数<span class="kform-required""#), "{html}");
+}
+
+#[test]
 fn every_field_type_has_its_input() {
     let state = state(
         EVERY,

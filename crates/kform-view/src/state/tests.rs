@@ -53,6 +53,25 @@ fn messages_wait_until_touched_or_submitted() {
 }
 
 #[test]
+fn an_empty_field_with_a_min_length_is_not_sent_and_gets_kintone_s_message() {
+    let form: FormSpec =
+        serde_json::from_value(json!({ "format": 1, "id": "f", "app": 1, "items": [
+            { "field": "会社名" }, { "field": "担当者" }, { "field": "関心" }
+        ]}))
+        .unwrap();
+    let fields = AppFields::from_kintone_json(FIELDS).unwrap().subset(form.field_codes());
+    let descriptor = FormDescriptor { form, fields, captcha: None, upload_limit_bytes: None };
+    let mut state = FormState::new(descriptor, None);
+    state.set("会社名", Value::Text("ACME".into()));
+    state.toggle("関心", "A", true);
+    assert!(state.advance(id).submission().is_none(), "kintone would refuse 担当者 empty");
+    assert_eq!(state.visible_messages("担当者"), ["1文字より長くなければなりません。"]);
+    state.edit("担当者", Value::Text("山田".into()));
+    assert!(state.visible_messages("担当者").is_empty());
+    assert!(state.advance(id).submission().is_some());
+}
+
+#[test]
 fn english_messages_when_asked() {
     let mut state = state(Some(Locale::En));
     state.edit("会社名", Value::Text(String::new()));
