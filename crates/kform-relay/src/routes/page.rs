@@ -475,6 +475,8 @@ fn document(locale: Locale, title: &str, body: El, form: Option<&str>) -> String
                 .attr("content", "width=device-width, initial-scale=1"),
         )
         .child(el("title").text(title))
+        // No icon: without this line every visit also asks the relay for /favicon.ico (a 404).
+        .child(el("link").attr("rel", "icon").attr("href", "data:,"))
         .child(el("link").attr("rel", "stylesheet").attr("href", "/f/kform.css"))
         .child_opt(
             form.map(|_| el("script").attr("type", "module").attr("src", "/widget/kform.js")),
