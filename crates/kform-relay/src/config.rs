@@ -99,6 +99,10 @@ pub enum LogFormat {
     Json,
 }
 
+/// The most requests per minute (and the largest burst) the per-IP limit accepts: far above any
+/// form's traffic from one address, and low enough that the limiter stays exact.
+const MAX_PER_MINUTE: u32 = 1_000_000;
+
 /// Body sizes and the per-IP rate limit.
 #[derive(Clone, Debug, Deserialize)]
 #[serde(deny_unknown_fields, default)]
@@ -633,8 +637,14 @@ impl File {
         if forms.iter().any(|form| form.captcha) && self.spam.captcha.is_none() {
             problems.add("spam.captcha", "a form has captcha = true but no captcha service is set");
         }
-        if self.limits.per_ip_per_minute == 0 || self.limits.per_ip_burst == 0 {
-            problems.add("limits", "per_ip_per_minute and per_ip_burst must be at least 1");
+        if !(1..=MAX_PER_MINUTE).contains(&self.limits.per_ip_per_minute) {
+            problems.add(
+                "limits.per_ip_per_minute",
+                &format!("must be 1 to {MAX_PER_MINUTE} (requests per minute from one address)"),
+            );
+        }
+        if !(1..=MAX_PER_MINUTE).contains(&self.limits.per_ip_burst) {
+            problems.add("limits.per_ip_burst", &format!("must be 1 to {MAX_PER_MINUTE}"));
         }
         let delivery = &self.delivery;
         if delivery.concurrency == 0 || delivery.concurrency > 100 {

@@ -89,12 +89,22 @@ impl SubmissionBody {
 async fn multipart(request: Request, state: &AppState) -> Result<Multipart, AppError> {
     Multipart::from_request(request, state)
         .await
-        .map_err(|err| AppError::coded(err.status(), "malformed_multipart", err.body_text()))
+        .map_err(|err| multipart_error(err.status(), err.body_text()))
 }
 
 #[expect(clippy::needless_pass_by_value, reason = "used as map_err's function")]
 fn bad(err: axum::extract::multipart::MultipartError) -> AppError {
-    AppError::coded(err.status(), "malformed_multipart", err.body_text())
+    multipart_error(err.status(), err.body_text())
+}
+
+/// A refused multipart body: over the size limit it is `body_too_large`, as for JSON.
+fn multipart_error(status: StatusCode, text: String) -> AppError {
+    let code = if status == StatusCode::PAYLOAD_TOO_LARGE {
+        "body_too_large"
+    } else {
+        "malformed_multipart"
+    };
+    AppError::coded(status, code, text)
 }
 
 /// A body of at most `limit` bytes; `what` names it in the refusal.

@@ -70,10 +70,11 @@ impl KeyExtractor for ClientIp {
 /// The public API's rate limit, shared by every router built from one state.
 pub(crate) type RateLimit = Arc<GovernorConfig<ClientIp, NoOpMiddleware>>;
 
-/// A limit of `per_minute` requests per client address, with bursts of `burst`.
+/// A limit of `per_minute` requests per client address, with bursts of `burst`. The period is
+/// counted in nanoseconds, so it is positive and within a nanosecond of exact for any `u32`.
 pub(crate) fn rate_limit(per_minute: u32, burst: u32, hops: usize) -> RateLimit {
     let mut builder = GovernorConfigBuilder::default().key_extractor(ClientIp { hops });
-    let period = Duration::from_millis(60_000 / u64::from(per_minute.max(1)));
+    let period = Duration::from_nanos(60_000_000_000 / u64::from(per_minute.max(1)));
     builder.period(period).burst_size(burst.max(1));
     // Both values are at least 1, which is all `finish` checks.
     Arc::new(builder.finish().unwrap_or_else(|| unreachable!("a positive period and burst")))
@@ -82,13 +83,18 @@ pub(crate) fn rate_limit(per_minute: u32, burst: u32, hops: usize) -> RateLimit 
 /// The answer when the rate limit is reached.
 #[expect(clippy::needless_pass_by_value, reason = "tower_governor hands the error over by value")]
 pub(crate) fn rate_limited(error: GovernorError) -> Response<Body> {
+    // The limiter reports the wait in whole seconds rounded down (0 for any wait under a
+    // second), so one more second is the first moment a retry is sure to pass.
     let wait = match &error {
-        GovernorError::TooManyRequests { wait_time, .. } => *wait_time,
+        GovernorError::TooManyRequests { wait_time, .. } => wait_time.saturating_add(1),
         _ => 1,
     };
     let body = ErrorResponse::coded(
         "rate_limited",
-        format!("too many requests from this address; try again in {wait} seconds"),
+        format!(
+            "too many requests from this address; try again in {wait} second{}",
+            if wait == 1 { "" } else { "s" }
+        ),
     );
     let mut response = (StatusCode::TOO_MANY_REQUESTS, axum::Json(body)).into_response();
     if let Ok(value) = HeaderValue::from_str(&wait.to_string()) {

@@ -109,6 +109,29 @@ allowed_origins = ["https://www.example.com/", "*"]
 }
 
 #[test]
+fn the_rate_limit_is_checked_by_key_and_builds_for_any_accepted_value() {
+    let limits = |per_minute: u32, burst: u32| {
+        problems(&format!(
+            "data_dir = \"d\"\n[limits]\nper_ip_per_minute = {per_minute}\nper_ip_burst = {burst}\n"
+        ))
+    };
+    for (per_minute, burst) in [(0, 1), (1_000_001, 1)] {
+        let found = limits(per_minute, burst);
+        assert!(
+            found[0].starts_with("limits.per_ip_per_minute: must be 1 to 1000000"),
+            "{found:?}"
+        );
+    }
+    let found = limits(60, 0);
+    assert!(found[0].starts_with("limits.per_ip_burst: "), "{found:?}");
+    // 60001 a minute once made the period 0 ms and panicked at start.
+    for per_minute in [1, 60, 60_001, 1_000_000] {
+        assert_eq!(limits(per_minute, 20), Vec::<String>::new());
+        crate::guard::rate_limit(per_minute, 20, 0);
+    }
+}
+
+#[test]
 fn only_kintone_domains_unless_any_host_is_allowed() {
     for good in [
         "https://example.cybozu.com",

@@ -379,6 +379,35 @@ async fn the_rate_limit_answers_429_per_client_address() {
 }
 
 #[tokio::test]
+async fn retry_after_is_never_zero_and_says_when_a_retry_passes() {
+    // 600 a minute: one request every 100 ms, so the wait is under a second.
+    let Harness { fake: _fake, state, _dir } = harness_with(Apps::demo(TOKEN), TOKEN, |config| {
+        config.limits.per_ip_per_minute = 600;
+        config.limits.per_ip_burst = 1;
+    })
+    .await;
+    let router = app(state.clone());
+    let request = || {
+        let mut request = Request::get("/v1/forms/nope").body(Body::empty()).unwrap();
+        request
+            .extensions_mut()
+            .insert(axum::extract::ConnectInfo(std::net::SocketAddr::from(([198, 51, 100, 9], 1))));
+        request
+    };
+    assert_eq!(router.clone().oneshot(request()).await.unwrap().status(), StatusCode::NOT_FOUND);
+    let limited = router.clone().oneshot(request()).await.unwrap();
+    assert_eq!(limited.status(), StatusCode::TOO_MANY_REQUESTS);
+    let wait: u64 = limited.headers()["retry-after"].to_str().unwrap().parse().unwrap();
+    assert_eq!(wait, 1, "a wait under a second is rounded up to one, not down to zero");
+    let bytes = axum::body::to_bytes(limited.into_body(), usize::MAX).await.unwrap();
+    let body: Value = serde_json::from_slice(&bytes).unwrap();
+    assert_eq!(body["message"], "too many requests from this address; try again in 1 second");
+    tokio::time::sleep(std::time::Duration::from_secs(wait)).await;
+    let retried = router.clone().oneshot(request()).await.unwrap();
+    assert_eq!(retried.status(), StatusCode::NOT_FOUND, "a retry after Retry-After passes");
+}
+
+#[tokio::test]
 async fn oversized_bodies_are_413_and_security_headers_are_set() {
     let Harness { fake, state, _dir } = harness().await;
     let big = json!({ "values": { "お問い合わせ内容": "x".repeat(70 * 1024) } }).to_string();
@@ -501,6 +530,15 @@ async fn a_form_with_a_file_item_takes_files_from_visitors() {
     // A JSON body keeps the JSON limit, though the route takes files up to 20 MB.
     let big = json!({ "values": { "会社名": "x".repeat(70 * 1024) } }).to_string();
     let answer = send(&state, submit(&big, None)).await;
+    assert_eq!(
+        (answer.status, answer.body["code"].as_str()),
+        (StatusCode::PAYLOAD_TOO_LARGE, Some("body_too_large")),
+        "{}",
+        answer.text
+    );
+    // A multipart body over its limit is refused with the same code as a JSON one.
+    let huge = vec![b'x'; 20 * 1024 * 1024 + 1];
+    let answer = send(&state, multipart(path, &submission, &[("資料", "big.pdf", &huge)])).await;
     assert_eq!(
         (answer.status, answer.body["code"].as_str()),
         (StatusCode::PAYLOAD_TOO_LARGE, Some("body_too_large")),
