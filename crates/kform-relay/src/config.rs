@@ -57,6 +57,10 @@ pub struct File {
     /// `https://cms.example.com`): the admin API answers their browsers' requests (CORS).
     #[serde(default)]
     pub editor_origins: Vec<String>,
+    /// Lets the admin API create connections with `allow_any_host` (to a host outside kintone's
+    /// domains); off by default, so an admin key alone cannot send credentials anywhere.
+    #[serde(default)]
+    pub admin_may_allow_any_host: bool,
     /// How often every app a form uses is synced from kintone, in seconds (0: never).
     #[serde(default = "default_sync_seconds")]
     pub sync_interval_seconds: u64,
@@ -403,6 +407,8 @@ pub struct Config {
     pub integration_keys: Vec<Secret>,
     /// Origins whose pages may call the admin API from a browser (the embedded editor).
     pub editor_origins: Vec<String>,
+    /// Whether the admin API may create connections with `allow_any_host`.
+    pub admin_may_allow_any_host: bool,
     /// How often apps are synced (`None`: never).
     pub sync_interval: Option<Duration>,
     /// Limits.
@@ -710,6 +716,7 @@ impl File {
             admin_keys,
             integration_keys,
             editor_origins: self.editor_origins.clone(),
+            admin_may_allow_any_host: self.admin_may_allow_any_host,
             sync_interval: (self.sync_interval_seconds > 0)
                 .then(|| Duration::from_secs(self.sync_interval_seconds)),
             limits: self.limits.clone(),

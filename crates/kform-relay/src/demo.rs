@@ -241,6 +241,8 @@ pub fn demo_config(
         integration_keys: Vec::new(),
         // The demo's CMS page is served by the relay itself: same origin, no CORS needed.
         editor_origins: Vec::new(),
+        // The demo's fake kintone is on loopback, outside kintone's domains.
+        admin_may_allow_any_host: true,
         sync_interval: Some(std::time::Duration::from_secs(60)),
         limits: Limits::default(),
         delivery: Delivery::default(),

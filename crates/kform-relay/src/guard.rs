@@ -19,7 +19,7 @@ use tower_governor::governor::{GovernorConfig, GovernorConfigBuilder};
 use tower_governor::key_extractor::KeyExtractor;
 
 use crate::error::AppError;
-use crate::signing::Claim;
+use crate::signing::{Claim, Signer};
 use crate::state::AppState;
 
 /// The header carrying the render token (exposed to cross-origin pages).
@@ -191,19 +191,33 @@ fn bearer(parts: &Parts) -> Option<&str> {
 pub(crate) enum Caller {
     /// Holds an admin key: everything.
     Admin,
-    /// Holds an editor token for this form (`None`: for creating a new form).
-    Editor(Option<String>),
+    /// Holds an editor token for this form: the form, its connection and its app.
+    Editor(String),
+    /// Holds a token that may create one form (and has not yet).
+    Creator(Creation),
+}
+
+/// A token for a new form, before it created one.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub(crate) struct Creation {
+    /// The token's signature, which the store keeps with the form it created.
+    pub(crate) tag: String,
+    /// The connection and app the form may be for, when the token was minted for them.
+    pub(crate) scope: Option<(String, u64)>,
 }
 
 impl Caller {
+    fn forbidden(code: &'static str, message: String) -> AppError {
+        AppError::coded(StatusCode::FORBIDDEN, code, message)
+    }
+
     /// Refuses editors.
     pub(crate) fn admin_only(&self) -> Result<(), AppError> {
         match self {
             Self::Admin => Ok(()),
-            Self::Editor(_) => Err(AppError::coded(
-                StatusCode::FORBIDDEN,
+            Self::Editor(_) | Self::Creator(_) => Err(Self::forbidden(
                 "admin_only",
-                "this needs an admin key; an editor token cannot do it",
+                "this needs an admin key; an editor token cannot do it".to_owned(),
             )),
         }
     }
@@ -211,14 +225,59 @@ impl Caller {
     /// Refuses editors of other forms.
     pub(crate) fn may_edit(&self, form: &str) -> Result<(), AppError> {
         match self {
-            Self::Editor(Some(own)) if own == form => Ok(()),
             Self::Admin => Ok(()),
-            Self::Editor(_) => Err(AppError::coded(
-                StatusCode::FORBIDDEN,
+            Self::Editor(own) if own == form => Ok(()),
+            Self::Editor(_) | Self::Creator(_) => Err(Self::forbidden(
                 "other_form",
                 format!("this editor token is not for form {form:?}"),
             )),
         }
+    }
+
+    /// The connection and app an editor may read (`None`: any, for an admin or an unscoped
+    /// token for a new form).
+    fn scope(&self, state: &AppState) -> Option<(String, u64)> {
+        match self {
+            Self::Admin => None,
+            Self::Editor(form) => state
+                .form(&FormId(form.clone()))
+                .map(|entry| (entry.settings.connection.clone(), entry.settings.spec.app.0))
+                // A form deleted meanwhile leaves its token nothing to read.
+                .or_else(|| Some((String::new(), 0))),
+            Self::Creator(creation) => creation.scope.clone(),
+        }
+    }
+
+    /// Refuses an editor whose token is not for this connection.
+    pub(crate) fn may_use_connection(&self, state: &AppState, name: &str) -> Result<(), AppError> {
+        match self.scope(state) {
+            Some((connection, _)) if connection != name => Err(Self::forbidden(
+                "other_connection",
+                format!("this editor token is not for connection {name:?}"),
+            )),
+            _ => Ok(()),
+        }
+    }
+
+    /// Refuses an editor whose token is not for this connection and app.
+    pub(crate) fn may_use_app(
+        &self,
+        state: &AppState,
+        name: &str,
+        app: u64,
+    ) -> Result<(), AppError> {
+        self.may_use_connection(state, name)?;
+        match self.scope(state) {
+            Some((_, own)) if own != app => {
+                Err(Self::forbidden("other_app", format!("this editor token is not for app {app}")))
+            }
+            _ => Ok(()),
+        }
+    }
+
+    /// Whether the caller holds an admin key.
+    pub(crate) fn is_admin(&self) -> bool {
+        *self == Self::Admin
     }
 }
 
@@ -231,14 +290,22 @@ impl FromRequestParts<AppState> for Caller {
             return Ok(Self::Admin);
         }
         match state.inner.signer.verify(token) {
-            Some(Claim::Editor { form, until }) if until > crate::store::timestamp() => {
-                Ok(Self::Editor(form))
+            Some(Claim::Editor { until, .. }) if until <= crate::store::timestamp() => {
+                Err(AppError::coded(
+                    StatusCode::UNAUTHORIZED,
+                    "token_expired",
+                    "this editor token has expired; ask for a new one",
+                ))
             }
-            Some(Claim::Editor { .. }) => Err(AppError::coded(
-                StatusCode::UNAUTHORIZED,
-                "token_expired",
-                "this editor token has expired; ask for a new one",
-            )),
+            Some(Claim::Editor { form: Some(form), .. }) => Ok(Self::Editor(form)),
+            Some(Claim::Editor { form: None, scope, .. }) => {
+                let tag = Signer::tag(token).to_owned();
+                // A token for a new form that made one is a token for that form from then on.
+                match state.store().created_with(tag.clone()).await? {
+                    Some(form) => Ok(Self::Editor(form)),
+                    None => Ok(Self::Creator(Creation { tag, scope })),
+                }
+            }
             _ => Err(AppError::Unauthorized("admin")),
         }
     }

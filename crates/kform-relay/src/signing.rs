@@ -25,6 +25,13 @@ pub(crate) enum Claim {
         form: Option<String>,
         /// When the token stops working.
         until: i64,
+        /// For a new form: the connection and app it may be created for (`None`: any).
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        scope: Option<(String, u64)>,
+        /// For a new form: random, so that every such token is a different one (it may create
+        /// one form, remembered by the token's signature).
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        nonce: Option<String>,
     },
 }
 
@@ -55,6 +62,11 @@ impl Signer {
         format!("{}.{}", URL_SAFE_NO_PAD.encode(&payload), URL_SAFE_NO_PAD.encode(tag))
     }
 
+    /// The signature part of a token: what identifies one token among equal claims' tokens.
+    pub(crate) fn tag(token: &str) -> &str {
+        token.rsplit_once('.').map_or(token, |(_, tag)| tag)
+    }
+
     /// The claim of a token this signer made, or `None` for anything else.
     pub(crate) fn verify(&self, token: &str) -> Option<Claim> {
         let (payload, tag) = token.split_once('.')?;
@@ -79,7 +91,7 @@ mod tests {
         assert_eq!(signer.verify(&token), Some(claim));
         assert_eq!(Signer::new(vec![8; 32]).verify(&token), None, "another key");
         let (payload, tag) = token.split_once('.').unwrap();
-        let forged = Claim::Editor { form: None, until: i64::MAX };
+        let forged = Claim::Editor { form: None, until: i64::MAX, scope: None, nonce: None };
         let forged_payload = base64::Engine::encode(
             &base64::engine::general_purpose::URL_SAFE_NO_PAD,
             serde_json::to_vec(&forged).unwrap(),

@@ -125,13 +125,26 @@ impl Connection {
         serde_json::json!({
             "name": self.name,
             "source": self.source,
-            "base_url": self.settings.base_url,
+            "base_url": redact_userinfo(&self.settings.base_url),
             "guest_space": self.settings.guest_space,
             "apps_with_tokens": self.by_app.keys().map(|app| app.0).collect::<Vec<_>>(),
             "login": self.settings.password.as_ref().map(|(login, _)| login),
             "basic_auth": self.settings.basic_auth.is_some(),
-            "proxy": self.settings.proxy,
+            "proxy": self.settings.proxy.as_deref().map(redact_userinfo),
         })
+    }
+}
+
+/// `url` with any user and password replaced by `***` (`http://***@proxy:3128`): answers never
+/// show a secret, even one written into an address.
+pub(crate) fn redact_userinfo(url: &str) -> String {
+    let (scheme, rest) = url.split_once("://").unwrap_or(("", url));
+    let authority_end = rest.find(['/', '?', '#']).unwrap_or(rest.len());
+    let (authority, path) = rest.split_at(authority_end);
+    let prefix = if scheme.is_empty() { String::new() } else { format!("{scheme}://") };
+    match authority.rsplit_once('@') {
+        Some((_, host)) => format!("{prefix}***@{host}{path}"),
+        None => url.to_owned(),
     }
 }
 
@@ -174,6 +187,7 @@ pub(crate) struct Inner {
     pub(crate) admin_keys: Vec<Secret>,
     pub(crate) integration_keys: Vec<Secret>,
     pub(crate) editor_origins: Vec<String>,
+    pub(crate) admin_may_allow_any_host: bool,
     pub(crate) limits: Limits,
     pub(crate) spam: SpamSettings,
     pub(crate) widget: Option<Widget>,
@@ -229,6 +243,7 @@ impl AppState {
             admin_keys: config.admin_keys.clone(),
             integration_keys: config.integration_keys.clone(),
             editor_origins: config.editor_origins.clone(),
+            admin_may_allow_any_host: config.admin_may_allow_any_host,
             limits: config.limits.clone(),
             spam: config.spam.clone(),
             widget,

@@ -80,6 +80,7 @@ CREATE TABLE IF NOT EXISTS app_fields (
 CREATE TABLE IF NOT EXISTS alerts (
     id INTEGER PRIMARY KEY, form TEXT NOT NULL, at INTEGER NOT NULL, revision TEXT NOT NULL,
     issues TEXT NOT NULL, UNIQUE (form, revision));
+CREATE TABLE IF NOT EXISTS editor_creations (tag TEXT PRIMARY KEY, form TEXT NOT NULL, at INTEGER NOT NULL);
 ";
 
 fn now() -> i64 {
@@ -250,6 +251,45 @@ impl Store {
                 params![form, now(), revision, issues.to_string()],
             )?;
             Ok(added > 0)
+        })
+        .await
+    }
+
+    /// Notes that the token with signature `tag` created `form`; `false` when it already
+    /// created one (a token for a new form creates one).
+    pub(crate) async fn note_creation(
+        &self,
+        tag: String,
+        form: String,
+    ) -> Result<bool, StoreError> {
+        self.run(move |db| {
+            let added = db.execute(
+                "INSERT OR IGNORE INTO editor_creations (tag, form, at) VALUES (?1, ?2, ?3)",
+                params![tag, form, now()],
+            )?;
+            Ok(added > 0)
+        })
+        .await
+    }
+
+    /// Forgets a creation whose form could not be kept.
+    pub(crate) async fn forget_creation(&self, tag: String) -> Result<(), StoreError> {
+        self.run(move |db| {
+            db.execute("DELETE FROM editor_creations WHERE tag = ?1", params![tag])?;
+            Ok(())
+        })
+        .await
+    }
+
+    /// The form the token with signature `tag` created, if it did.
+    pub(crate) async fn created_with(&self, tag: String) -> Result<Option<String>, StoreError> {
+        self.run(move |db| {
+            let mut statement = db.prepare("SELECT form FROM editor_creations WHERE tag = ?1")?;
+            let mut rows = statement.query(params![tag])?;
+            Ok(match rows.next()? {
+                Some(row) => Some(row.get(0)?),
+                None => None,
+            })
         })
         .await
     }

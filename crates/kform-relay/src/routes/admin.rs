@@ -1,8 +1,9 @@
 //! The admin API under `/v1/admin/` for a CMS and the kform editor: connections, apps and
 //! their fields (sync), forms, lint, test send, submission history, replay and discard, drift
 //! alerts, and editor tokens. Every call needs `Authorization: Bearer <admin key>` or an editor
-//! token, which reaches only its own form (and the connections and fields needed to build it).
-//! Handlers that take `_caller: Caller` are open to both: the extractor is the check.
+//! token, which reaches only its own form, its connection (by name only) and its app's fields;
+//! a token for a new form reaches the connection and app it was minted for (any, if none) and
+//! creates one form, after which it is a token for that form.
 
 use axum::extract::{Path, Query, State};
 use axum::http::StatusCode;
@@ -14,7 +15,7 @@ use kform_core::{AppId, FormId, Locale, Values, lint};
 use serde::Deserialize;
 use serde_json::{Value, json};
 
-use crate::config::{ConnectionFile, FormSettings, ProblemSink, check_origins};
+use crate::config::{ConnectionFile, FormSettings, ProblemSink, SecretRef, check_origins};
 use crate::deliver;
 use crate::error::AppError;
 use crate::extract::{AppJson, RequestLocale};
@@ -68,18 +69,29 @@ fn check_name(kind: &str, name: &str) -> Result<(), AppError> {
     })
 }
 
-async fn list_connections(_caller: Caller, State(state): State<AppState>) -> Json<Value> {
-    Json(
-        json!({ "connections": state.connections().iter().map(|c| c.summary()).collect::<Vec<_>>() }),
-    )
+/// A connection as the caller may see it: an editor learns only its name.
+fn connection_view(caller: &Caller, connection: &crate::state::Connection) -> Value {
+    if caller.is_admin() { connection.summary() } else { json!({ "name": connection.name }) }
+}
+
+async fn list_connections(caller: Caller, State(state): State<AppState>) -> Json<Value> {
+    let connections: Vec<Value> = state
+        .connections()
+        .iter()
+        .filter(|connection| caller.may_use_connection(&state, &connection.name).is_ok())
+        .map(|connection| connection_view(&caller, connection))
+        .collect();
+    Json(json!({ "connections": connections }))
 }
 
 async fn show_connection(
-    _caller: Caller,
+    caller: Caller,
     State(state): State<AppState>,
     Path(name): Path<String>,
 ) -> Result<Json<Value>, AppError> {
-    Ok(Json(state.connection_or_404(&name)?.summary()))
+    caller.may_use_connection(&state, &name)?;
+    let connection = state.connection_or_404(&name)?;
+    Ok(Json(connection_view(&caller, &connection)))
 }
 
 #[derive(Deserialize)]
@@ -122,11 +134,50 @@ async fn update_connection(
     Ok(Json(state.connection_or_404(&name)?.summary()))
 }
 
+/// What the admin API may not put in a connection: secrets read from the relay's environment
+/// (only `kform.toml` may name those), and `allow_any_host` unless `kform.toml` permits it.
+fn check_admin_connection(state: &AppState, settings: &ConnectionFile) -> Result<(), AppError> {
+    let mut from_env = Vec::new();
+    let mut note = |key: String, secret: &SecretRef| {
+        if matches!(secret, SecretRef::Env { .. }) {
+            from_env.push(key);
+        }
+    };
+    for (app, file) in &settings.apps {
+        for (index, token) in file.tokens.iter().enumerate() {
+            note(format!("apps.{app}.tokens[{index}]"), token);
+        }
+    }
+    if let Some(password) = &settings.password {
+        note("password".to_owned(), password);
+    }
+    if let Some(basic) = &settings.basic_auth {
+        note("basic_auth.password".to_owned(), &basic.password);
+    }
+    if let Some(key) = from_env.first() {
+        return Err(AppError::bad_request(
+            "env_not_allowed",
+            format!(
+                "{key}: the admin API takes secrets as written; only kform.toml may read them from the environment"
+            ),
+        ));
+    }
+    if settings.allow_any_host && !state.inner.admin_may_allow_any_host {
+        return Err(AppError::coded(
+            StatusCode::FORBIDDEN,
+            "any_host_not_allowed",
+            "allow_any_host needs admin_may_allow_any_host = true in kform.toml",
+        ));
+    }
+    Ok(())
+}
+
 async fn save_connection(
     state: &AppState,
     name: &str,
     settings: ConnectionFile,
 ) -> Result<(), AppError> {
+    check_admin_connection(state, &settings)?;
     state.add_connection(name, &settings)?;
     let json = serde_json::to_string(&settings).map_err(|err| AppError::Store(err.into()))?;
     state.store().put_settings(Table::Connections, name.to_owned(), json).await?;
@@ -167,13 +218,22 @@ async fn delete_connection(
 }
 
 async fn list_apps(
-    _caller: Caller,
+    caller: Caller,
     State(state): State<AppState>,
     Path(name): Path<String>,
 ) -> Result<Json<Value>, AppError> {
+    caller.may_use_connection(&state, &name)?;
     let connection = state.connection_or_404(&name)?;
     let mut listed = Vec::new();
     for (app, forms) in state.apps_of(&connection) {
+        if caller.may_use_app(&state, &name, app.0).is_err() {
+            continue;
+        }
+        // An editor sees no other form's id.
+        let forms: Vec<String> = forms
+            .into_iter()
+            .filter(|form| caller.is_admin() || caller.may_edit(form).is_ok())
+            .collect();
         // The name is kintone's; an app the credentials cannot read is still listed.
         let (app_name, error) = match connection.client(app) {
             Ok(client) => match client.app_name(app).await {
@@ -194,22 +254,24 @@ fn parse_app(app: &str) -> Result<AppId, AppError> {
 }
 
 async fn app_fields(
-    _caller: Caller,
+    caller: Caller,
     State(state): State<AppState>,
     Path((name, app)): Path<(String, String)>,
 ) -> Result<Json<Value>, AppError> {
     let app = parse_app(&app)?;
+    caller.may_use_app(&state, &name, app.0)?;
     let fields = state.fields(&name, app).await?;
     let synced_at = state.store().app_fields(name, app.0).await?.map(|(_, at)| at);
     Ok(Json(json!({ "app": app.0, "synced_at": synced_at, "fields": &*fields })))
 }
 
 async fn sync_app(
-    _caller: Caller,
+    caller: Caller,
     State(state): State<AppState>,
     Path((name, app)): Path<(String, String)>,
 ) -> Result<Json<Value>, AppError> {
     let app = parse_app(&app)?;
+    caller.may_use_app(&state, &name, app.0)?;
     let report = state.sync(&name, app).await?;
     Ok(Json(serde_json::to_value(report).unwrap_or_default()))
 }
@@ -294,27 +356,44 @@ async fn create_form(
     State(state): State<AppState>,
     AppJson(settings): AppJson<FormSettings>,
 ) -> Result<Response, AppError> {
-    if caller != Caller::Admin && caller != Caller::Editor(None) {
+    if let Caller::Editor(_) = caller {
         return Err(AppError::coded(
             StatusCode::FORBIDDEN,
             "other_form",
             "this editor token is for an existing form",
         ));
     }
+    caller.may_use_app(&state, &settings.connection, settings.spec.app.0)?;
     if state.form(&settings.spec.id).is_some() {
         return Err(conflict(
             "exists",
             format!("form {} exists; PUT to change it", settings.spec.id),
         ));
     }
+    check_form(&state, &settings)?;
     let id = settings.spec.id.0.clone();
-    let mut view = save_form(&state, settings).await?;
-    if caller == Caller::Editor(None) {
-        // The editor goes on editing the form it made, with a token for it.
-        let until = timestamp() + 3600;
-        view["editor_token"] =
-            json!(state.inner.signer.sign(&Claim::Editor { form: Some(id), until }));
+    let Caller::Creator(creation) = caller else {
+        return Ok((StatusCode::CREATED, Json(save_form(&state, settings).await?)).into_response());
+    };
+    // One form per token: noted before the form is kept, so two creates at once cannot both
+    // pass; after this the token is a token for the form it made.
+    if !state.store().note_creation(creation.tag.clone(), id.clone()).await? {
+        return Err(conflict(
+            "token_used",
+            "this editor token already created a form; it now opens that form",
+        ));
     }
+    let mut view = match save_form(&state, settings).await {
+        Ok(view) => view,
+        Err(err) => {
+            state.store().forget_creation(creation.tag).await?;
+            return Err(err);
+        }
+    };
+    // The editor goes on editing the form it made, with a token for it.
+    let until = timestamp() + 3600;
+    let claim = Claim::Editor { form: Some(id), until, scope: None, nonce: None };
+    view["editor_token"] = json!(state.inner.signer.sign(&claim));
     Ok((StatusCode::CREATED, Json(view)).into_response())
 }
 
@@ -369,11 +448,12 @@ async fn lint_saved(
 }
 
 async fn lint_unsaved(
-    _caller: Caller,
+    caller: Caller,
     State(state): State<AppState>,
     RequestLocale(locale): RequestLocale,
     AppJson(settings): AppJson<FormSettings>,
 ) -> Result<Json<Value>, AppError> {
+    caller.may_use_app(&state, &settings.connection, settings.spec.app.0)?;
     lint_answer(&state, &settings, locale).await
 }
 
@@ -568,6 +648,12 @@ struct MintRequest {
     /// The form; without it the token may create one new form.
     #[serde(default)]
     form: Option<String>,
+    /// For a new form: the connection it must use (with `app`).
+    #[serde(default)]
+    connection: Option<String>,
+    /// For a new form: the app it must be for (with `connection`).
+    #[serde(default)]
+    app: Option<u64>,
     /// How long the token works, in seconds (default 3600, at most a day).
     #[serde(default)]
     ttl_seconds: Option<i64>,
@@ -588,8 +674,23 @@ async fn mint_editor_token(
     if !(1..=86_400).contains(&ttl) {
         return Err(AppError::bad_request("invalid_ttl", "ttl_seconds is 1 to 86400"));
     }
+    let scope = match (&body.form, body.connection, body.app) {
+        (_, None, None) => None,
+        (None, Some(connection), Some(app)) => {
+            state.connection_or_404(&connection)?;
+            Some((connection, app))
+        }
+        _ => {
+            return Err(AppError::bad_request(
+                "invalid_scope",
+                "connection and app go together, and only in a token for a new form",
+            ));
+        }
+    };
     let until = timestamp() + ttl;
-    let token = state.inner.signer.sign(&Claim::Editor { form: body.form.clone(), until });
+    let nonce = body.form.is_none().then(|| uuid::Uuid::new_v4().simple().to_string());
+    let claim = Claim::Editor { form: body.form.clone(), until, scope, nonce };
+    let token = state.inner.signer.sign(&claim);
     Ok((
         StatusCode::CREATED,
         Json(json!({ "token": token, "form": body.form, "expires_at": until })),

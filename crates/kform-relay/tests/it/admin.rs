@@ -342,6 +342,140 @@ async fn editor_tokens_reach_only_their_form_and_expire() {
 }
 
 #[tokio::test]
+async fn an_editor_token_reads_only_its_own_connection_and_app() {
+    let Harness { fake, state, _dir } = harness().await;
+    let second = json!({ "name": "second", "base_url": fake.url(), "allow_any_host": true,
+                         "proxy": "http://user:proxy-secret@proxy.internal:3128",
+                         "apps": { "1": { "tokens": [TOKEN] } } });
+    let created = send(&state, bearer("POST", "/v1/admin/connections", ADMIN, Some(second))).await;
+    assert_eq!(created.status, StatusCode::CREATED, "{}", created.text);
+    send(&state, bearer("POST", "/v1/admin/forms", ADMIN, Some(demo_settings("other")))).await;
+    let minted = send(
+        &state,
+        bearer("POST", "/v1/admin/editor-tokens", ADMIN, Some(json!({ "form": "contact" }))),
+    )
+    .await;
+    let token = minted.body["token"].as_str().unwrap().to_owned();
+    let get = |path: &str| bearer("GET", path, &token, None);
+    // Its connection, by name only; no other connection.
+    let listed = send(&state, get("/v1/admin/connections")).await;
+    assert_eq!(listed.body, json!({ "connections": [{ "name": "demo" }] }));
+    let own = send(&state, get("/v1/admin/connections/demo")).await;
+    assert_eq!((own.status, own.body.clone()), (StatusCode::OK, json!({ "name": "demo" })));
+    for path in ["/v1/admin/connections/second", "/v1/admin/connections/second/apps"] {
+        let refused = send(&state, get(path)).await;
+        assert_eq!(
+            (refused.status, refused.body["code"].as_str()),
+            (StatusCode::FORBIDDEN, Some("other_connection")),
+            "{path}"
+        );
+    }
+    // Its app, and no other form's id.
+    let apps = send(&state, get("/v1/admin/connections/demo/apps")).await;
+    let listed: Vec<(u64, Value)> = apps.body["apps"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|app| (app["app"].as_u64().unwrap(), app["forms"].clone()))
+        .collect();
+    assert_eq!(listed, [(1, json!(["contact"]))], "{}", apps.text);
+    let fields = send(&state, get("/v1/admin/connections/demo/apps/1/fields")).await;
+    assert_eq!(fields.status, StatusCode::OK, "{}", fields.text);
+    let other_app = send(&state, get("/v1/admin/connections/demo/apps/2/fields")).await;
+    assert_eq!(
+        (other_app.status, other_app.body["code"].as_str()),
+        (StatusCode::FORBIDDEN, Some("other_app"))
+    );
+    let sync = |app: u64| {
+        bearer("POST", &format!("/v1/admin/connections/demo/apps/{app}/sync"), &token, None)
+    };
+    assert_eq!(send(&state, sync(1)).await.status, StatusCode::OK);
+    assert_eq!(send(&state, sync(2)).await.status, StatusCode::FORBIDDEN);
+    let mut elsewhere = demo_settings("x");
+    elsewhere["spec"]["app"] = json!(2);
+    let lint = send(&state, bearer("POST", "/v1/admin/lint", &token, Some(elsewhere))).await;
+    assert_eq!(lint.status, StatusCode::FORBIDDEN, "{}", lint.text);
+    let lint =
+        send(&state, bearer("POST", "/v1/admin/lint", &token, Some(demo_settings("x")))).await;
+    assert_eq!(lint.status, StatusCode::OK, "{}", lint.text);
+    // The admin key reaches everything, and no answer shows the proxy's password.
+    let apps = send(&state, bearer("GET", "/v1/admin/connections/demo/apps", ADMIN, None)).await;
+    assert_eq!(apps.body["apps"][0]["forms"], json!(["contact", "other"]), "{}", apps.text);
+    let second = send(&state, bearer("GET", "/v1/admin/connections/second", ADMIN, None)).await;
+    assert_eq!(second.body["proxy"], "http://***@proxy.internal:3128");
+    let all = send(&state, bearer("GET", "/v1/admin/connections", ADMIN, None)).await;
+    assert!(!all.text.contains("proxy-secret") && !created.text.contains("proxy-secret"));
+}
+
+#[tokio::test]
+async fn a_token_for_a_new_form_creates_one_then_opens_it() {
+    let Harness { fake: _fake, state, _dir } = harness().await;
+    let mint = |body: Value| bearer("POST", "/v1/admin/editor-tokens", ADMIN, Some(body));
+    let token = send(&state, mint(json!({}))).await.body["token"].as_str().unwrap().to_owned();
+    let create = |id: &str| bearer("POST", "/v1/admin/forms", &token, Some(demo_settings(id)));
+    assert_eq!(send(&state, create("first")).await.status, StatusCode::CREATED);
+    let again = send(&state, create("second")).await;
+    assert_eq!(again.status, StatusCode::FORBIDDEN, "{}", again.text);
+    let second = send(&state, bearer("GET", "/v1/admin/forms/second", ADMIN, None)).await;
+    assert_eq!(second.status, StatusCode::NOT_FOUND, "nothing was made");
+    // From then on it is a token for the form it made.
+    let own = send(&state, bearer("GET", "/v1/admin/forms/first", &token, None)).await;
+    assert_eq!(own.status, StatusCode::OK, "{}", own.text);
+    let other = send(&state, bearer("GET", "/v1/admin/forms/contact", &token, None)).await;
+    assert_eq!(other.status, StatusCode::FORBIDDEN);
+    // Two tokens minted at once are different tokens, each with its one form.
+    let (a, b) = (send(&state, mint(json!({}))).await, send(&state, mint(json!({}))).await);
+    assert_ne!(a.body["token"], b.body["token"]);
+    // A token minted for a connection and app creates only there, and reads only that app.
+    let scoped = send(&state, mint(json!({ "connection": "demo", "app": 1 }))).await;
+    let scoped = scoped.body["token"].as_str().unwrap().to_owned();
+    let mut elsewhere = demo_settings("elsewhere");
+    elsewhere["spec"]["app"] = json!(2);
+    let refused = send(&state, bearer("POST", "/v1/admin/forms", &scoped, Some(elsewhere))).await;
+    assert_eq!(
+        (refused.status, refused.body["code"].as_str()),
+        (StatusCode::FORBIDDEN, Some("other_app"))
+    );
+    let fields = bearer("GET", "/v1/admin/connections/demo/apps/2/fields", &scoped, None);
+    assert_eq!(send(&state, fields).await.status, StatusCode::FORBIDDEN);
+    let bad =
+        send(&state, mint(json!({ "form": "contact", "connection": "demo", "app": 1 }))).await;
+    assert_eq!(bad.body["code"], "invalid_scope");
+}
+
+#[tokio::test]
+async fn the_admin_api_takes_no_secret_from_the_environment_and_any_host_only_if_allowed() {
+    let Harness { fake, state, _dir } = harness_with(Apps::demo(TOKEN), TOKEN, |config| {
+        config.admin_may_allow_any_host = false;
+    })
+    .await;
+    let env = json!({ "name": "env", "base_url": "https://example.cybozu.com",
+                      "apps": { "1": { "tokens": [{ "env": "KFORM_ADMIN_KEY" }] } } });
+    let refused = send(&state, bearer("POST", "/v1/admin/connections", ADMIN, Some(env))).await;
+    assert_eq!(
+        (refused.status, refused.body["code"].as_str()),
+        (StatusCode::BAD_REQUEST, Some("env_not_allowed")),
+        "{}",
+        refused.text
+    );
+    assert!(refused.body["message"].as_str().unwrap().starts_with("apps.1.tokens[0]: "));
+    let any = json!({ "name": "any", "base_url": fake.url(), "allow_any_host": true,
+                      "apps": { "1": { "tokens": [TOKEN] } } });
+    let refused = send(&state, bearer("POST", "/v1/admin/connections", ADMIN, Some(any))).await;
+    assert_eq!(
+        (refused.status, refused.body["code"].as_str()),
+        (StatusCode::FORBIDDEN, Some("any_host_not_allowed"))
+    );
+    for name in ["env", "any"] {
+        let path = format!("/v1/admin/connections/{name}");
+        assert_eq!(
+            send(&state, bearer("GET", &path, ADMIN, None)).await.status,
+            StatusCode::NOT_FOUND
+        );
+    }
+}
+
+#[tokio::test]
 async fn apps_are_synced_on_the_interval() {
     let Harness { fake, state, _dir } = harness_with(Apps::demo(TOKEN), TOKEN, |config| {
         config.sync_interval = Some(Duration::from_millis(100));
