@@ -646,11 +646,11 @@ impl File {
         if !(1..=MAX_PER_MINUTE).contains(&self.limits.per_ip_per_minute) {
             problems.add(
                 "limits.per_ip_per_minute",
-                &format!("must be 1 to {MAX_PER_MINUTE} (requests per minute from one address)"),
+                format!("must be 1 to {MAX_PER_MINUTE} (requests per minute from one address)"),
             );
         }
         if !(1..=MAX_PER_MINUTE).contains(&self.limits.per_ip_burst) {
-            problems.add("limits.per_ip_burst", &format!("must be 1 to {MAX_PER_MINUTE}"));
+            problems.add("limits.per_ip_burst", format!("must be 1 to {MAX_PER_MINUTE}"));
         }
         let delivery = &self.delivery;
         if delivery.concurrency == 0 || delivery.concurrency > 100 {
