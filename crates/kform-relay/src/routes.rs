@@ -47,6 +47,66 @@ fn api_headers(router: Router<AppState>) -> Router<AppState> {
     ))
 }
 
+/// Answers an API path no route has.
+async fn unknown_path() -> crate::error::AppError {
+    crate::error::AppError::coded(
+        axum::http::StatusCode::NOT_FOUND,
+        "not_found",
+        "no such API path; GET /v1/openapi.json lists them",
+    )
+}
+
+/// Makes every API error JSON `{"message", "code"}`, including the ones axum answers itself
+/// (a path or query it cannot read, a method the route lacks), which are plain text or empty.
+/// JSON answers and the markup (HTML) pass as they are.
+async fn json_errors(request: Request, next: Next) -> Response {
+    let path = request.uri().path();
+    // The hosted pages and the demo's pages answer people, in HTML.
+    let api = path.starts_with("/v1/")
+        || path.starts_with("/widget/")
+        || ["/healthz", "/readyz", "/metrics"].contains(&path);
+    let response = next.run(request).await;
+    if !api {
+        return response;
+    }
+    let status = response.status();
+    let content_type = response
+        .headers()
+        .get(header::CONTENT_TYPE)
+        .and_then(|value| value.to_str().ok())
+        .unwrap_or_default();
+    if !(status.is_client_error() || status.is_server_error())
+        || content_type.starts_with("application/json")
+        || content_type.starts_with("text/html")
+    {
+        return response;
+    }
+    let (mut parts, body) = response.into_parts();
+    let text = axum::body::to_bytes(body, 4096).await.unwrap_or_default();
+    let text = String::from_utf8_lossy(&text).trim().to_owned();
+    let code = match status.as_u16() {
+        400 => "bad_request",
+        404 => "not_found",
+        405 => "method_not_allowed",
+        413 => "body_too_large",
+        415 => "unsupported_media_type",
+        422 => "unprocessable",
+        429 => "rate_limited",
+        500..=599 => "internal",
+        _ => "refused",
+    };
+    let message = if text.is_empty() {
+        status.canonical_reason().unwrap_or("refused").to_owned()
+    } else {
+        text
+    };
+    let body = kform_core::protocol::ErrorResponse::coded(code, message);
+    let json = serde_json::to_vec(&body).unwrap_or_default();
+    parts.headers.remove(header::CONTENT_LENGTH);
+    parts.headers.insert(header::CONTENT_TYPE, HeaderValue::from_static("application/json"));
+    Response::from_parts(parts, axum::body::Body::from(json))
+}
+
 /// CORS for the admin API: only the configured editor origins (CMS screens embedding the
 /// editor) may call it from a browser, with a bearer token and never cookies.
 fn editor_cors(origins: &[String]) -> CorsLayer {
@@ -109,7 +169,14 @@ pub fn app(state: AppState) -> Router {
         .route("/readyz", get(ops::readyz))
         .route("/metrics", get(ops::metrics))
         .route("/v1/openapi.json", get(ops::openapi));
-    let api = api_headers(public.merge(integration).merge(admin).merge(ops));
+    let api = api_headers(
+        public
+            .merge(integration)
+            .merge(admin)
+            .merge(ops)
+            // An unknown API path is a JSON 404, even when demo pages are served from `/`.
+            .route("/v1/{*rest}", axum::routing::any(unknown_path)),
+    );
     let mut router = api
         .merge(pages)
         .route("/widget/sri.json", get(widget::manifest))
@@ -127,6 +194,7 @@ pub fn app(state: AppState) -> Router {
         )
     };
     router
+        .layer(middleware::from_fn(json_errors))
         .layer(middleware::from_fn_with_state(state.clone(), record_metrics))
         .layer(header("x-content-type-options", "nosniff"))
         .layer(header("referrer-policy", "no-referrer"))

@@ -70,6 +70,96 @@ async fn the_openapi_document_describes_every_route() {
     }
 }
 
+/// Every route of the OpenAPI document, asked with a method it lacks and with path parameters
+/// no handler can read: each answer is JSON `{"message", "code"}` and none is a 5xx.
+#[tokio::test]
+async fn every_rejection_is_json_sweeping_the_route_table() {
+    let Harness { fake: _fake, state, _dir } = harness().await;
+    let doc = send(&state, get("/v1/openapi.json")).await;
+    let paths = doc.body["paths"].as_object().unwrap().clone();
+    let mut checked = 0;
+    let request = |method: &str, path: &str| {
+        Request::builder()
+            .method(method)
+            .uri(path)
+            .header("authorization", format!("Bearer {ADMIN}"))
+            .header("content-type", "application/json")
+            .body(Body::from("{}"))
+            .unwrap()
+    };
+    for (template, operations) in &paths {
+        // The hosted pages answer people, in HTML.
+        if template.starts_with("/f/") {
+            continue;
+        }
+        let methods: Vec<String> = operations
+            .as_object()
+            .unwrap()
+            .keys()
+            .filter(|key| ["get", "post", "put", "delete", "patch"].contains(&key.as_str()))
+            .map(|key| key.to_uppercase())
+            .collect();
+        let filled = template
+            .replace("{form_id}", "contact")
+            .replace("{name}", "demo")
+            .replace("{app}", "1")
+            .replace("{submission_id}", "00000000-0000-4000-8000-000000000000")
+            .replace("{file}", "kform.js")
+            .replace("{version}", "0123456789ab");
+        for method in ["GET", "POST", "PUT", "DELETE", "PATCH"] {
+            if methods.iter().any(|m| m == method) {
+                continue;
+            }
+            let answer = send(&state, request(method, &filled)).await;
+            assert_eq!(answer.status, StatusCode::METHOD_NOT_ALLOWED, "{method} {filled}");
+            assert_eq!(
+                answer.body["code"], "method_not_allowed",
+                "{method} {filled}: {}",
+                answer.text
+            );
+            assert!(answer.headers.contains_key("allow"), "{method} {filled}");
+            checked += 1;
+        }
+        let unreadable = template
+            .replace(['{', '}'], "")
+            .split('/')
+            .map(
+                |segment| {
+                    if template.contains(&format!("{{{segment}}}")) { "%ff%fe" } else { segment }
+                },
+            )
+            .collect::<Vec<_>>()
+            .join("/");
+        if unreadable == *template {
+            continue;
+        }
+        for method in &methods {
+            let answer = send(&state, request(method, &unreadable)).await;
+            assert!(answer.status.is_client_error(), "{method} {unreadable}: {}", answer.status);
+            assert!(
+                answer.body["code"].is_string() && answer.body["message"].is_string(),
+                "{method} {unreadable}: {} {}",
+                answer.status,
+                answer.text
+            );
+            checked += 1;
+        }
+    }
+    assert!(checked > 60, "only {checked} requests were checked");
+    for path in ["/v1/nope", "/v1/forms/contact/nope", "/v1/admin"] {
+        let answer = send(&state, request("GET", path)).await;
+        assert_eq!(
+            (answer.status, answer.body["code"].as_str()),
+            (StatusCode::NOT_FOUND, Some("not_found")),
+            "{path}"
+        );
+    }
+    let query =
+        send(&state, request("GET", "/v1/admin/forms/contact/submissions?limit=lots")).await;
+    assert_eq!(query.status, StatusCode::BAD_REQUEST, "{}", query.text);
+    assert_eq!(query.body["code"], "bad_request", "{}", query.text);
+}
+
 #[tokio::test]
 async fn the_widget_is_served_with_types_cache_headers_and_integrity() {
     let widget = tempfile::tempdir().unwrap();
