@@ -122,6 +122,12 @@ pub struct Limits {
     /// How many reverse proxies in front of the relay append to `X-Forwarded-For`; 0 (the
     /// default) ignores the header, so a client cannot forge its address.
     pub trusted_proxy_hops: usize,
+    /// The most connections open at once; more wait until one closes.
+    pub max_connections: usize,
+    /// Seconds a client may take to send a request's headers before the connection is closed.
+    pub header_timeout_seconds: u64,
+    /// Seconds a request body may send nothing before it is cut off.
+    pub body_timeout_seconds: u64,
 }
 
 impl Default for Limits {
@@ -132,6 +138,9 @@ impl Default for Limits {
             per_ip_per_minute: 60,
             per_ip_burst: 20,
             trusted_proxy_hops: 0,
+            max_connections: 4096,
+            header_timeout_seconds: 10,
+            body_timeout_seconds: 30,
         }
     }
 }
@@ -648,6 +657,15 @@ impl File {
                 "limits.per_ip_per_minute",
                 format!("must be 1 to {MAX_PER_MINUTE} (requests per minute from one address)"),
             );
+        }
+        if !(1..=1_000_000).contains(&self.limits.max_connections) {
+            problems.add("limits.max_connections", "must be 1 to 1000000");
+        }
+        if !(1..=3600).contains(&self.limits.header_timeout_seconds) {
+            problems.add("limits.header_timeout_seconds", "must be 1 to 3600");
+        }
+        if !(1..=3600).contains(&self.limits.body_timeout_seconds) {
+            problems.add("limits.body_timeout_seconds", "must be 1 to 3600");
         }
         if !(1..=MAX_PER_MINUTE).contains(&self.limits.per_ip_burst) {
             problems.add("limits.per_ip_burst", format!("must be 1 to {MAX_PER_MINUTE}"));

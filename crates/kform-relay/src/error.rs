@@ -122,10 +122,21 @@ impl IntoResponse for AppError {
             Self::UnknownConnection(_) => {
                 coded(StatusCode::NOT_FOUND, "unknown_connection", self.to_string())
             }
+            Self::BadJson(rejection) if crate::extract::stopped_arriving(&rejection) => coded(
+                StatusCode::REQUEST_TIMEOUT,
+                "body_timeout",
+                "the body stopped arriving; send it again".to_owned(),
+            ),
             Self::BadJson(rejection) => {
                 let code = match rejection {
                     JsonRejection::MissingJsonContentType(_) => "unsupported_media_type",
-                    JsonRejection::BytesRejection(_) => "body_too_large",
+                    JsonRejection::BytesRejection(_)
+                        if rejection.status() == StatusCode::PAYLOAD_TOO_LARGE =>
+                    {
+                        "body_too_large"
+                    }
+                    // The body stopped arriving (the body timeout) or broke off.
+                    JsonRejection::BytesRejection(_) => "body_unreadable",
                     _ => "malformed_json",
                 };
                 coded(rejection.status(), code, rejection.body_text())

@@ -109,13 +109,33 @@ fn multipart_error(status: StatusCode, text: String) -> AppError {
 
 /// A body of at most `limit` bytes; `what` names it in the refusal.
 async fn bounded(body: Body, limit: usize, what: &str) -> Result<bytes::Bytes, AppError> {
-    axum::body::to_bytes(body, limit).await.map_err(|_| {
-        AppError::coded(
-            StatusCode::PAYLOAD_TOO_LARGE,
-            "body_too_large",
-            format!("{what} may be at most {limit} bytes"),
-        )
+    axum::body::to_bytes(body, limit).await.map_err(|err| {
+        if stopped_arriving(&err) {
+            AppError::coded(
+                StatusCode::REQUEST_TIMEOUT,
+                "body_timeout",
+                format!("{what} stopped arriving; send it again"),
+            )
+        } else {
+            AppError::coded(
+                StatusCode::PAYLOAD_TOO_LARGE,
+                "body_too_large",
+                format!("{what} may be at most {limit} bytes"),
+            )
+        }
     })
+}
+
+/// Whether a body failed because it sent nothing for the relay's body timeout.
+pub(crate) fn stopped_arriving(err: &(dyn std::error::Error + 'static)) -> bool {
+    let mut cause = Some(err);
+    while let Some(err) = cause {
+        if err.is::<tower_http::timeout::TimeoutError>() {
+            return true;
+        }
+        cause = err.source();
+    }
+    false
 }
 
 /// A file part, named by the field it is for.

@@ -4,6 +4,7 @@
 //! [`serve`] runs it from a [`config::Config`] (`kform serve`); [`demo`] runs the demo. The
 //! `kform` binary (`main.rs`) only parses the command line.
 
+mod accept;
 mod captcha;
 pub mod config;
 mod deliver;

@@ -78,23 +78,21 @@ pub(crate) async fn run_router(
             }
         })
     };
-    let service = router.into_make_service_with_connect_info::<SocketAddr>();
-    // Small answers go out at once: with Nagle's algorithm on, a response written in two pieces
-    // (headers, then a small body) waits for the client's delayed acknowledgement, up to 40 ms,
-    // and the form's markup and its script are such answers.
-    let listener = axum::serve::ListenerExt::tap_io(listener, |stream| {
-        if let Err(err) = stream.set_nodelay(true) {
-            tracing::debug!(%err, "cannot set TCP_NODELAY");
-        }
-    });
-    let served = axum::serve(listener, service).with_graceful_shutdown(shutdown).await;
+    let limits = &state.inner.limits;
+    let connections = crate::accept::ConnectionLimits {
+        max_connections: limits.max_connections,
+        header_timeout: Duration::from_secs(limits.header_timeout_seconds),
+        body_timeout: Duration::from_secs(limits.body_timeout_seconds),
+    };
+    crate::accept::serve(listener, router, connections, shutdown).await;
     // Requests are finished; let the kintone calls in flight finish too.
     state.stop_delivery().await;
     if let Some(sync) = sync {
         sync.abort();
     }
     limiter.abort();
-    served.map_err(|source| ServeError::Listen { addr, source })
+    tracing::debug!(%addr, "stopped serving");
+    Ok(())
 }
 
 /// `kform check-config`: the configuration is valid (the caller loaded it); tries every

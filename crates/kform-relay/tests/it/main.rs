@@ -23,6 +23,7 @@ mod ops;
 mod pages;
 mod public;
 mod serve_cli;
+mod slow;
 
 const TOKEN: &str = "relay-canary-token-0123456789";
 const ADMIN: &str = "admin-canary-key-0123456789";
