@@ -50,6 +50,11 @@ pub struct File {
     /// Keys for the admin API (`Authorization: Bearer …`).
     #[serde(default)]
     pub admin_keys: Vec<SecretRef>,
+    /// The key sealing the secrets of connections made through the admin API in the database
+    /// (at least 32 characters, best from the environment). Without it they are stored as
+    /// written.
+    #[serde(default)]
+    pub data_key: Option<SecretRef>,
     /// Keys for the integration API.
     #[serde(default)]
     pub integration_keys: Vec<SecretRef>,
@@ -357,6 +362,26 @@ pub struct ConnectionFile {
     pub proxy: Option<String>,
 }
 
+impl ConnectionFile {
+    /// Every secret written in the connection (tokens, password, Basic password), with the key
+    /// that names it.
+    pub(crate) fn secrets_mut(&mut self) -> Vec<(String, &mut SecretRef)> {
+        let mut secrets = Vec::new();
+        for (app, file) in &mut self.apps {
+            for (index, token) in file.tokens.iter_mut().enumerate() {
+                secrets.push((format!("apps.{app}.tokens[{index}]"), token));
+            }
+        }
+        if let Some(password) = &mut self.password {
+            secrets.push(("password".to_owned(), password));
+        }
+        if let Some(basic) = &mut self.basic_auth {
+            secrets.push(("basic_auth.password".to_owned(), &mut basic.password));
+        }
+        secrets
+    }
+}
+
 /// One app's API tokens.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
@@ -412,6 +437,8 @@ pub struct Config {
     pub log_format: LogFormat,
     /// Admin API keys.
     pub admin_keys: Vec<Secret>,
+    /// The key sealing stored secrets, if set.
+    pub data_key: Option<Secret>,
     /// Integration API keys.
     pub integration_keys: Vec<Secret>,
     /// Origins whose pages may call the admin API from a browser (the embedded editor).
@@ -589,6 +616,11 @@ impl File {
         let mut problems = Problems { found: Vec::new(), env };
         let admin_keys = problems.secrets("admin_keys", &self.admin_keys);
         let integration_keys = problems.secrets("integration_keys", &self.integration_keys);
+        let data_key = self.data_key.as_ref().and_then(|key| problems.secret("data_key", key));
+        if data_key.as_ref().is_some_and(|key| key.expose().chars().count() < 32) {
+            problems
+                .add("data_key", "must be at least 32 characters (e.g. openssl rand -base64 32)");
+        }
         check_origins("editor_origins", &self.editor_origins, &mut problems);
         let mut connections = BTreeMap::new();
         for (name, connection) in &self.connections {
@@ -732,6 +764,7 @@ impl File {
             pages_dir: None,
             log_format: self.log_format,
             admin_keys,
+            data_key,
             integration_keys,
             editor_origins: self.editor_origins.clone(),
             admin_may_allow_any_host: self.admin_may_allow_any_host,

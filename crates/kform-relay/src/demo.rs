@@ -238,6 +238,8 @@ pub fn demo_config(
         pages_dir: None,
         log_format: LogFormat::Text,
         admin_keys: Vec::new(),
+        // The demo's data directory is a temporary one, deleted when it stops.
+        data_key: None,
         integration_keys: Vec::new(),
         // The demo's CMS page is served by the relay itself: same origin, no CORS needed.
         editor_origins: Vec::new(),

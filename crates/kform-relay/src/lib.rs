@@ -18,6 +18,7 @@ mod notify;
 mod outbound;
 mod outbox;
 mod routes;
+mod sealed;
 pub mod secret;
 pub mod serve;
 mod signing;

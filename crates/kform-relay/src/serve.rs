@@ -95,6 +95,31 @@ pub(crate) async fn run_router(
     Ok(())
 }
 
+/// Rows as a table: each column as wide as its widest cell, the last one as it is.
+fn table<const N: usize>(rows: &[[String; N]]) -> String {
+    let mut widths = [0; N];
+    for row in rows {
+        for (width, cell) in widths.iter_mut().zip(row) {
+            *width = (*width).max(cell.chars().count());
+        }
+    }
+    let mut out = String::new();
+    for row in rows {
+        let mut line = String::new();
+        for (index, cell) in row.iter().enumerate() {
+            if index + 1 == N {
+                line.push_str(cell);
+            } else {
+                let pad = widths[index] - cell.chars().count();
+                line.push_str(cell);
+                line.push_str(&" ".repeat(pad + 2));
+            }
+        }
+        let _ = writeln!(out, "{}", line.trim_end());
+    }
+    out
+}
+
 /// `kform check-config`: the configuration is valid (the caller loaded it); tries every
 /// connection's apps and every form. Returns the report and whether everything works.
 pub async fn check(config: &Config) -> (String, bool) {
@@ -108,16 +133,19 @@ pub async fn check(config: &Config) -> (String, bool) {
         let _ = writeln!(out, "stored settings cannot be read: {err}");
         ok = false;
     }
-    let _ =
-        writeln!(out, "{:<16} {:<6} {:<10} {:<8} DETAIL", "CONNECTION", "APP", "AUTH", "RESULT");
+    let mut rows = vec![["CONNECTION", "APP", "AUTH", "RESULT", "DETAIL"].map(String::from)];
+    // The fields just read from kintone, so the forms are linted against them, not older ones.
+    let mut fetched = std::collections::BTreeMap::new();
     for connection in state.connections() {
         let apps = state.apps_of(&connection);
         if apps.is_empty() {
-            let _ = writeln!(
-                out,
-                "{:<16} {:<6} {:<10} {:<8} no app has a token and no form uses it",
-                connection.name, "-", "-", "skipped"
-            );
+            rows.push([
+                connection.name.clone(),
+                "-".into(),
+                "-".into(),
+                "skipped".into(),
+                "no app has a token and no form uses it".into(),
+            ]);
         }
         for app in apps.into_keys() {
             let auth =
@@ -125,35 +153,42 @@ pub async fn check(config: &Config) -> (String, bool) {
             let (result, detail) = match connection.admin_client(app) {
                 Err(err) => ("FAIL", err.to_string()),
                 Ok(client) => match client.form_fields(app).await {
-                    Ok(fields) => (
-                        "ok",
-                        format!("{} fields, revision {}", fields.fields.len(), fields.revision),
-                    ),
+                    Ok(fields) => {
+                        let detail =
+                            format!("{} fields, revision {}", fields.fields.len(), fields.revision);
+                        fetched.insert((connection.name.clone(), app), fields);
+                        ("ok", detail)
+                    }
                     Err(err) => ("FAIL", err.to_string()),
                 },
             };
             ok &= result == "ok";
-            let _ = writeln!(
-                out,
-                "{:<16} {:<6} {:<10} {:<8} {}",
-                connection.name, app.0, auth, result, detail
-            );
+            rows.push([
+                connection.name.clone(),
+                app.0.to_string(),
+                auth.into(),
+                result.into(),
+                detail,
+            ]);
         }
     }
+    out.push_str(&table(&rows));
     let _ = writeln!(out);
-    let _ = writeln!(out, "{:<16} {:<16} {:<8} DELIVERY", "FORM", "CONNECTION", "LINT");
+    let mut rows = vec![["FORM", "CONNECTION", "LINT", "DELIVERY"].map(String::from)];
+    let mut problems = Vec::new();
     for entry in state.forms() {
         let settings = &entry.settings;
-        let lint_result = match state.fields(&settings.connection, settings.spec.app).await {
+        let key = (settings.connection.clone(), settings.spec.app);
+        let fields = match fetched.get(&key) {
+            Some(fields) => Ok(std::sync::Arc::new(fields.clone())),
+            None => state.fields(&settings.connection, settings.spec.app).await,
+        };
+        let lint_result = match fields {
             Ok(fields) => {
                 let issues = lint(&fields, &settings.spec);
                 for issue in &issues {
-                    let _ = writeln!(
-                        out,
-                        "  {}: {}",
-                        settings.spec.id,
-                        issue.line(settings.spec.default_lang)
-                    );
+                    let line = issue.line(settings.spec.default_lang);
+                    problems.push(format!("  {}: {line}", settings.spec.id));
                 }
                 let errors = issues.iter().filter(|issue| !issue.is_warning()).count();
                 match (errors, issues.len()) {
@@ -172,11 +207,50 @@ pub async fn check(config: &Config) -> (String, bool) {
         } else {
             "at least once (set idempotency_field for exactly once)".to_owned()
         };
-        let _ = writeln!(
-            out,
-            "{:<16} {:<16} {:<8} {delivery}",
-            settings.spec.id, settings.connection, lint_result
-        );
+        rows.push([
+            settings.spec.id.to_string(),
+            settings.connection.clone(),
+            lint_result,
+            delivery,
+        ]);
+    }
+    out.push_str(&table(&rows));
+    for line in problems {
+        let _ = writeln!(out, "{line}");
     }
     (out, ok)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::table;
+
+    #[test]
+    fn a_table_lines_up_whatever_the_cells_widths() {
+        let rows = [
+            ["FORM", "CONNECTION", "LINT", "DELIVERY"].map(String::from),
+            ["a-very-long-form-identifier-1", "main", "ok, 2 warnings", "at least once"]
+                .map(String::from),
+            ["x", "a-long-connection-name", "ok", "exactly once"].map(String::from),
+        ];
+        let text = table(&rows);
+        let starts: Vec<Vec<usize>> = text
+            .lines()
+            .map(|line| {
+                ["CONNECTION", "main", "a-long"]
+                    .iter()
+                    .chain(["LINT", "ok"].iter())
+                    .filter_map(|word| line.find(word))
+                    .collect()
+            })
+            .collect();
+        assert_eq!(starts[0][0], starts[1][0], "{text}");
+        assert_eq!(starts[0][0], starts[2][0], "{text}");
+        let delivery: Vec<usize> = ["DELIVERY", "at least", "exactly"]
+            .iter()
+            .zip(text.lines())
+            .map(|(word, line)| line.find(word).unwrap())
+            .collect();
+        assert!(delivery.iter().all(|start| *start == delivery[0]), "{text}");
+    }
 }

@@ -15,7 +15,8 @@ use kform_kintone::{Auth, Client, KintoneError, Observer, Options, Password};
 use serde::Serialize;
 
 use crate::config::{
-    Config, ConnectionFile, ConnectionSettings, Delivery, FormSettings, Limits, SpamSettings,
+    Config, ConnectionFile, ConnectionSettings, Delivery, FormSettings, Limits, SecretRef,
+    SpamSettings,
 };
 use crate::delivery::{Acceptor, Clock, Engine, SystemClock};
 use crate::error::AppError;
@@ -188,6 +189,8 @@ pub(crate) struct Inner {
     pub(crate) integration_keys: Vec<Secret>,
     pub(crate) editor_origins: Vec<String>,
     pub(crate) admin_may_allow_any_host: bool,
+    /// Seals the secrets of admin-made connections in the database, when `data_key` is set.
+    pub(crate) data_key: Option<crate::sealed::DataKey>,
     pub(crate) limits: Limits,
     pub(crate) spam: SpamSettings,
     pub(crate) widget: Option<Widget>,
@@ -244,6 +247,7 @@ impl AppState {
             integration_keys: config.integration_keys.clone(),
             editor_origins: config.editor_origins.clone(),
             admin_may_allow_any_host: config.admin_may_allow_any_host,
+            data_key: config.data_key.as_ref().map(crate::sealed::DataKey::new),
             limits: config.limits.clone(),
             spam: config.spam.clone(),
             widget,
@@ -289,7 +293,24 @@ impl AppState {
                 tracing::warn!(connection = %name, "a stored connection has the name of one in kform.toml; kform.toml wins");
                 continue;
             }
-            let file: ConnectionFile = serde_json::from_str(&json)?;
+            let stored: ConnectionFile = serde_json::from_str(&json)?;
+            let file = match self.unseal(stored.clone()) {
+                Ok(file) => file,
+                Err(reason) => {
+                    tracing::error!(connection = %name, %reason, "a stored connection cannot be used");
+                    continue;
+                }
+            };
+            // Secrets stored before a data_key was set are sealed now.
+            let mut stored = stored;
+            let unsealed = stored.secrets_mut().into_iter().any(|(_, secret)| {
+                matches!(secret, SecretRef::Value(value) if !crate::sealed::is_sealed(value))
+            });
+            if self.inner.data_key.is_some() && unsealed {
+                let sealed = self.sealed_json(&file)?;
+                self.inner.store.put_settings(Table::Connections, name.clone(), sealed).await?;
+                tracing::info!(connection = %name, "sealed the stored connection's secrets with data_key");
+            }
             match file.resolve(&env).map_err(|err| err.to_string()).and_then(|settings| {
                 Connection::build(&name, settings, Source::Admin, &self.inner.metrics)
                     .map_err(|err| err.to_string())
@@ -309,6 +330,30 @@ impl AppState {
             self.put_form(FormEntry { settings, source: Source::Admin });
         }
         Ok(())
+    }
+
+    /// A stored connection with its sealed secrets opened.
+    fn unseal(&self, mut file: ConnectionFile) -> Result<ConnectionFile, String> {
+        for (key, secret) in file.secrets_mut() {
+            if let SecretRef::Value(value) = secret {
+                *value = crate::sealed::open(self.inner.data_key.as_ref(), value)
+                    .map_err(|err| format!("{key}: {err}"))?;
+            }
+        }
+        Ok(file)
+    }
+
+    /// A connection as the database keeps it: its secrets sealed when `data_key` is set.
+    pub(crate) fn sealed_json(&self, file: &ConnectionFile) -> Result<String, StoreError> {
+        let mut file = file.clone();
+        if let Some(key) = &self.inner.data_key {
+            for (_, secret) in file.secrets_mut() {
+                if let SecretRef::Value(value) = secret {
+                    *value = key.seal(value).map_err(|err| StoreError::Sealing(err.to_string()))?;
+                }
+            }
+        }
+        serde_json::to_string(&file).map_err(StoreError::from)
     }
 
     pub(crate) fn store(&self) -> &Store {

@@ -17,6 +17,9 @@ pub enum StoreError {
     /// SQLite failed (disk full, permissions, a corrupt file).
     #[error("the data directory's database failed: {0}")]
     Sqlite(#[from] rusqlite::Error),
+    /// A secret could not be sealed for storage.
+    #[error("a secret could not be sealed: {0}")]
+    Sealing(String),
     /// A stored JSON value no longer reads.
     #[error("a stored value does not read: {0}")]
     Json(#[from] serde_json::Error),
@@ -90,10 +93,18 @@ fn now() -> i64 {
 }
 
 impl Store {
-    /// Opens (or creates) `kform.sqlite3` in `dir`, creating the directory.
+    /// Opens (or creates) `kform.sqlite3` in `dir`, creating the directory (readable by the
+    /// relay's user only: it holds the signing key and every submission).
     pub(crate) fn open(dir: &Path) -> Result<Self, StoreError> {
         let dir_error = |source| StoreError::Dir { path: dir.display().to_string(), source };
+        let created = !dir.exists();
         std::fs::create_dir_all(dir).map_err(dir_error)?;
+        #[cfg(unix)]
+        if created {
+            use std::os::unix::fs::PermissionsExt;
+            std::fs::set_permissions(dir, std::fs::Permissions::from_mode(0o700))
+                .map_err(dir_error)?;
+        }
         let db = Connection::open(dir.join("kform.sqlite3"))?;
         db.pragma_update(None, "journal_mode", "WAL")?;
         db.pragma_update(None, "synchronous", "FULL")?;

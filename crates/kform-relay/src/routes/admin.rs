@@ -137,24 +137,13 @@ async fn update_connection(
 /// What the admin API may not put in a connection: secrets read from the relay's environment
 /// (only `kform.toml` may name those), and `allow_any_host` unless `kform.toml` permits it.
 fn check_admin_connection(state: &AppState, settings: &ConnectionFile) -> Result<(), AppError> {
-    let mut from_env = Vec::new();
-    let mut note = |key: String, secret: &SecretRef| {
-        if matches!(secret, SecretRef::Env { .. }) {
-            from_env.push(key);
-        }
-    };
-    for (app, file) in &settings.apps {
-        for (index, token) in file.tokens.iter().enumerate() {
-            note(format!("apps.{app}.tokens[{index}]"), token);
-        }
-    }
-    if let Some(password) = &settings.password {
-        note("password".to_owned(), password);
-    }
-    if let Some(basic) = &settings.basic_auth {
-        note("basic_auth.password".to_owned(), &basic.password);
-    }
-    if let Some(key) = from_env.first() {
+    let mut settings_copy = settings.clone();
+    let from_env = settings_copy
+        .secrets_mut()
+        .into_iter()
+        .find(|(_, secret)| matches!(secret, SecretRef::Env { .. }))
+        .map(|(key, _)| key);
+    if let Some(key) = from_env {
         return Err(AppError::bad_request(
             "env_not_allowed",
             format!(
@@ -179,7 +168,7 @@ async fn save_connection(
 ) -> Result<(), AppError> {
     check_admin_connection(state, &settings)?;
     state.add_connection(name, &settings)?;
-    let json = serde_json::to_string(&settings).map_err(|err| AppError::Store(err.into()))?;
+    let json = state.sealed_json(&settings)?;
     state.store().put_settings(Table::Connections, name.to_owned(), json).await?;
     // New credentials may fix what paused the forms on this connection.
     for entry in state.forms() {

@@ -29,3 +29,14 @@ async fn settings_alerts_and_the_signing_key_are_kept() {
     assert_eq!(store.clear_alerts("a".into()).await.unwrap(), 1);
     store.writable().await.unwrap();
 }
+
+#[cfg(unix)]
+#[test]
+fn a_data_directory_the_relay_creates_is_private() {
+    use std::os::unix::fs::PermissionsExt;
+    let parent = tempfile::tempdir().unwrap();
+    let dir = parent.path().join("data");
+    Store::open(&dir).unwrap();
+    let mode = std::fs::metadata(&dir).unwrap().permissions().mode() & 0o777;
+    assert_eq!(mode, 0o700, "{mode:o}");
+}

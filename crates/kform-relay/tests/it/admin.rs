@@ -476,6 +476,53 @@ async fn the_admin_api_takes_no_secret_from_the_environment_and_any_host_only_if
 }
 
 #[tokio::test]
+async fn connection_secrets_are_sealed_in_the_database_under_the_data_key() {
+    const KEY: &str = "data-key-0123456789-0123456789-0123456789";
+    let Harness { fake, state, _dir } = harness_with(Apps::demo(TOKEN), TOKEN, |config| {
+        config.data_key = Some(Secret::new(KEY));
+    })
+    .await;
+    let canary = "sealed-canary-password-0001";
+    let body = json!({ "name": "second", "base_url": fake.url(), "allow_any_host": true,
+                       "apps": { "1": { "tokens": [TOKEN] } },
+                       "basic_auth": { "login": "gate", "password": canary } });
+    let created = send(&state, bearer("POST", "/v1/admin/connections", ADMIN, Some(body))).await;
+    assert_eq!(created.status, StatusCode::CREATED, "{}", created.text);
+    drop(state);
+    // Neither the database nor its write-ahead log holds the secrets in the clear.
+    let mut stored = Vec::new();
+    for entry in std::fs::read_dir(_dir.path()).unwrap() {
+        let path = entry.unwrap().path();
+        if path.is_file() {
+            stored.extend(std::fs::read(&path).unwrap());
+        }
+    }
+    let stored = String::from_utf8_lossy(&stored);
+    assert!(stored.contains("sealed:v1:"), "the connection was stored");
+    assert!(!stored.contains(canary) && !stored.contains(TOKEN), "a secret in the clear");
+    // Reopened with the key, the connection works; without it, it is not loaded.
+    let reopen = |key: Option<&str>| {
+        let mut config = demo_config(fake.url(), TOKEN, demo_form().unwrap(), _dir.path(), None);
+        config.admin_keys = vec![Secret::new(ADMIN)];
+        config.data_key = key.map(Secret::new);
+        config
+    };
+    let reopened = serve::open(&reopen(Some(KEY))).await.unwrap();
+    let apps =
+        send(&reopened, bearer("GET", "/v1/admin/connections/second/apps", ADMIN, None)).await;
+    assert_eq!(apps.status, StatusCode::OK, "{}", apps.text);
+    assert!(
+        apps.body["apps"][0]["name"].is_string(),
+        "the sealed token reads kintone: {}",
+        apps.text
+    );
+    drop(reopened);
+    let keyless = serve::open(&reopen(None)).await.unwrap();
+    let missing = send(&keyless, bearer("GET", "/v1/admin/connections/second", ADMIN, None)).await;
+    assert_eq!(missing.status, StatusCode::NOT_FOUND);
+}
+
+#[tokio::test]
 async fn apps_are_synced_on_the_interval() {
     let Harness { fake, state, _dir } = harness_with(Apps::demo(TOKEN), TOKEN, |config| {
         config.sync_interval = Some(Duration::from_millis(100));
