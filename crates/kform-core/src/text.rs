@@ -1,8 +1,11 @@
 //! Checks and normalization of typed text: web addresses, phone numbers, e-mail addresses and
 //! Japanese postal codes, for LINK fields and for text items with an input hint.
 //!
-//! kintone's own rules for LINK values were never captured (`NOTES.md` §4.3), so these are
-//! kform's, chosen to accept what people really type in Japan and elsewhere:
+//! kintone's rules for LINK values are mostly unknown: it is only seen refusing the web link
+//! `ab` (`URLの形式が正しくありません`). A LINK therefore gets the lenient checks
+//! ([`is_plausible_web_link`], and none for a phone link), so no plausible visitor input is
+//! refused on a guess; the strict ones below serve the form owner's opt-in input hints, chosen
+//! to accept what people really type in Japan and elsewhere:
 //!
 //! - Web: `http://` or `https://` (any case), a non-empty host, no spaces or control characters.
 //! - Phone: after [`normalize_phone`], an optional `+` and 3 to 15 digits (E.164's maximum).
@@ -85,6 +88,33 @@ pub fn is_web_url(text: &str) -> bool {
         && !text.chars().any(|c| c.is_whitespace() || c.is_control())
 }
 
+/// Whether `text` may be a web link, as far as kform can tell without kintone's rule: no spaces
+/// or control characters, and either a scheme kintone links open (`http`, `https`, `ftp`) with
+/// something after it, or no scheme and a dot (`example.com`, `www.example.co.jp/a`). `ab` (what
+/// kintone is seen refusing) and `javascript:…` are not.
+pub fn is_plausible_web_link(text: &str) -> bool {
+    if text.is_empty() || text.chars().any(|c| c.is_whitespace() || c.is_control()) {
+        return false;
+    }
+    match text.split_once("://") {
+        Some((scheme, rest)) => {
+            ["http", "https", "ftp"].iter().any(|s| scheme.eq_ignore_ascii_case(s))
+                && !rest.is_empty()
+        }
+        None => {
+            let host = text.split(['/', '?', '#']).next().unwrap_or_default();
+            let name = host.split(':').next().unwrap_or_default();
+            name.contains('.') && !name.starts_with('.')
+        }
+    }
+}
+
+/// Whether a value holds nothing but spaces (half- or full-width) and line breaks: for a link
+/// or a number such a value is empty.
+pub fn is_blank(text: &str) -> bool {
+    text.chars().all(char::is_whitespace)
+}
+
 /// A Japanese postal code as `NNN-NNNN`, or `None` when `text` is not one.
 pub fn normalize_postal_code(text: &str) -> Option<String> {
     let digits: String =
@@ -133,6 +163,19 @@ mod tests {
         for text in ["", "example.com", "ftp://x", "https://", "https:///path", "https://a b"] {
             assert!(!is_web_url(text), "{text:?}");
         }
+    }
+
+    #[test]
+    fn plausible_web_links_are_what_kintone_might_accept() {
+        for text in
+            ["https://example.com", "example.com", "www.example.co.jp/a?b", "FTP://x", "a.jp:8080/"]
+        {
+            assert!(is_plausible_web_link(text), "{text:?}");
+        }
+        for text in ["", "ab", "javascript:alert(1)", "https://", "a b.com", ".com", "x:1"] {
+            assert!(!is_plausible_web_link(text), "{text:?}");
+        }
+        assert!(is_blank(" \u{3000}\n") && is_blank("") && !is_blank(" a "));
     }
 
     #[test]

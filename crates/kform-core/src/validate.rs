@@ -27,7 +27,20 @@
 //! - Options: the value (each value of a list) must be an option the form offers; `""` items
 //!   of a list are dropped as kintone skips them.
 //! - Dates, times and date-times: see [`crate::datetime`]. Links and input hints: see
-//!   [`crate::text`]. Link values are trimmed.
+//!   [`crate::text`]. Where kintone's rule is unknown, kform refuses only what kintone is known
+//!   to refuse and lets kintone decide the rest (a refusal then reaches the history and can be
+//!   replayed with corrected values):
+//!   - a LINK or NUMBER holding only spaces (half- or full-width) is empty (kform's choice);
+//!   - link values are trimmed; a web link is refused only when it cannot be one
+//!     ([`crate::text::is_plausible_web_link`]: kintone is seen refusing `ab`), with kintone's
+//!     URL-format message (its start CONFIRMED, the rest kform's wording);
+//!   - a phone link is not checked (kintone's rule is unknown; extensions and words such as
+//!     `03-1234-5678 内線12` are sent as typed);
+//!   - an e-mail link, and a text with the `email` hint, is folded to half width (`ｔａｒｏ＠…`,
+//!     a common IME slip) before it is checked, and sent folded.
+//!
+//!   The form owner's own input hints stay strict (kform's rules in [`crate::text`]) after
+//!   the same normalisation.
 //! - Users, organizations, groups: when the field lists selectable entities of its own type
 //!   only, a code must be one of them; otherwise any code is sent and kintone decides.
 //! - Subtables: every row's inner fields are checked with kintone's row paths; unknown inner
@@ -45,7 +58,10 @@ use crate::form::{FormItem, FormSpec, InputHint};
 use crate::number::{Decimal, NumberPrecision};
 use crate::record::{Record, RecordValue, Valid};
 use crate::report::{Issue, IssueCode, Report};
-use crate::text::{is_email, is_phone, is_web_url, normalize_postal_code};
+use crate::text::{
+    is_blank, is_email, is_phone, is_plausible_web_link, is_web_url, normalize_postal_code,
+    to_half_width,
+};
 use crate::value::{Value, Values};
 
 /// Checks `values` against the form and the app's fields.
@@ -190,13 +206,17 @@ impl Check<'_, '_> {
             }
             return None;
         };
-        if is_effectively_empty(value) {
+        if is_effectively_empty(value) || blank_link_or_number(&field.kind, value) {
             return self.empty(field, rules, shape).then(|| empty(shape));
         }
         match (&field.kind, value) {
             (FieldKind::SingleLineText { limits, .. }, Value::Text(text)) => {
-                let ok = self.length(*limits, text) & self.hint(rules.hint, text);
-                ok.then(|| RecordValue::Text(text.clone()))
+                let text = match rules.hint {
+                    Some(InputHint::Email) => to_half_width(text).trim().to_owned(),
+                    _ => text.clone(),
+                };
+                let ok = self.length(*limits, &text) & self.hint(rules.hint, &text);
+                ok.then_some(RecordValue::Text(text))
             }
             (FieldKind::MultiLineText { .. } | FieldKind::RichText { .. }, Value::Text(text)) => {
                 Some(RecordValue::Text(text.clone()))
@@ -246,22 +266,28 @@ impl Check<'_, '_> {
                 self.normalized(text, normalize_datetime, IssueCode::InvalidDateTime)
             }
             (FieldKind::Link { protocol, limits, .. }, Value::Text(text)) => {
-                let text = text.trim();
-                let (valid, code) = match protocol {
-                    LinkProtocol::Web => (is_web_url(text), IssueCode::InvalidUrl),
-                    LinkProtocol::Call => (is_phone(text), IssueCode::InvalidPhone),
-                    LinkProtocol::Mail => (is_email(text), IssueCode::InvalidEmail),
+                let text = match protocol {
+                    LinkProtocol::Mail => to_half_width(text).trim().to_owned(),
+                    LinkProtocol::Web | LinkProtocol::Call => text.trim().to_owned(),
                 };
-                let mut ok = self.length(*limits, text);
-                if !ok && limits.min_length.is_some_and(|min| kintone_length(text) < min as usize) {
+                let problem = match protocol {
+                    LinkProtocol::Web => {
+                        (!is_plausible_web_link(&text)).then_some(IssueCode::LinkFormat)
+                    }
+                    LinkProtocol::Call => None,
+                    LinkProtocol::Mail => (!is_email(&text)).then_some(IssueCode::InvalidEmail),
+                };
+                let mut ok = self.length(*limits, &text);
+                if !ok && limits.min_length.is_some_and(|min| kintone_length(&text) < min as usize)
+                {
                     // kintone adds its URL-format message to a short link, which stands in for
                     // kform's own format check.
                     self.push(".value", IssueCode::LinkFormat);
-                } else if !valid {
+                } else if let Some(code) = problem {
                     self.push(".value", code);
                     ok = false;
                 }
-                ok.then(|| RecordValue::Text(text.to_owned()))
+                ok.then_some(RecordValue::Text(text))
             }
             (FieldKind::File { .. }, Value::Files(keys)) => {
                 if keys.iter().any(String::is_empty) {
@@ -412,6 +438,13 @@ impl Check<'_, '_> {
         }
         ok.then(|| RecordValue::Entities(codes.to_vec()))
     }
+}
+
+/// A link or number value of nothing but spaces, which kform takes as empty.
+fn blank_link_or_number(kind: &FieldKind, value: &Value) -> bool {
+    let numeric = matches!(kind, FieldKind::Link { .. } | FieldKind::Number { .. })
+        || matches!(kind, FieldKind::Lookup(lookup) if lookup.key == LookupKey::Number);
+    matches!(value, Value::Text(text) if numeric && is_blank(text))
 }
 
 fn is_effectively_empty(value: &Value) -> bool {

@@ -25,8 +25,9 @@ pub(crate) struct Field {
 /// What a field accepts.
 #[derive(Clone, Debug)]
 pub(crate) enum Rule {
-    /// SINGLE_LINE_TEXT and LINK: a string with optional length limits.
-    Text { min: Option<usize>, max: Option<usize>, default: String },
+    /// SINGLE_LINE_TEXT and LINK: a string with optional length limits; `web` for a LINK whose
+    /// protocol is WEB.
+    Text { min: Option<usize>, max: Option<usize>, default: String, web: bool },
     /// MULTI_LINE_TEXT and RICH_TEXT: any string.
     Plain { default: String },
     /// NUMBER: kintone's number syntax and optional limits (kept as kintone's strings).
@@ -128,6 +129,8 @@ fn parse_field(code: &str, property: &Value, path: &str) -> Result<Field, Proper
                 min: length("minLength")?,
                 max: length("maxLength")?,
                 default: text("defaultValue")?,
+                web: kind == "LINK"
+                    && object.get("protocol").and_then(Value::as_str) == Some("WEB"),
             },
             "MULTI_LINE_TEXT" | "RICH_TEXT" => Rule::Plain { default: text("defaultValue")? },
             "NUMBER" => {

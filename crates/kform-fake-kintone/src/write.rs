@@ -24,7 +24,10 @@
 //! - DATE/TIME/DATETIME: a malformed value is refused with kform's wording on `.value`. TIME
 //!   accepts `H:MM`/`HH:MM[:SS]`; DATETIME needs `Z` or an offset (or is a date alone); seconds
 //!   are dropped. `defaultNowValue` uses Japan time (UTC+9) for DATE and TIME.
-//! - LINK values are not checked against their protocol (no kintone message was ever captured).
+//! - A WEB LINK is refused (`URLの形式が正しくありません。`) only when it cannot be an address:
+//!   kintone is seen refusing `ab`; the fake's rule is "no `://` and no dot before any `/`"
+//!   (kintone's own rule is UNCONFIRMED). CALL and MAIL links are not checked (no kintone
+//!   message was ever captured).
 //! - USER/ORGANIZATION/GROUP_SELECT codes are stored as sent (`name` = `code`).
 //! - FILE: a key must be an unattached upload key or a file of this record; otherwise 404
 //!   `GAIA_BL01`. An upload key is used once.
@@ -346,8 +349,9 @@ impl Writer<'_> {
         let lang = self.lang;
         let path = place.path(&field.code, "value");
         match &field.rule {
-            Rule::Text { min, max, .. } => {
+            Rule::Text { min, max, web, .. } => {
                 let length = text.encode_utf16().count();
+                let short = min.is_some_and(|min| length < min);
                 if let Some(max) = max.filter(|max| length > *max) {
                     let message = match lang {
                         Lang::Ja => format!("{}文字より短くなければなりません。", max + 1),
@@ -357,11 +361,13 @@ impl Writer<'_> {
                 }
                 if let Some(min) = min.filter(|min| length < *min) {
                     self.push(path.clone(), too_short(lang, min));
-                    if field.kind == "LINK" {
-                        let message = lang
-                            .pick("URLの形式が正しくありません。", "The URL format is not valid.");
-                        self.push(path, message);
-                    }
+                }
+                let address = text.contains("://")
+                    || text.split('/').next().is_some_and(|host| host.contains('.'));
+                if (short && field.kind == "LINK") || (*web && !address) {
+                    let message =
+                        lang.pick("URLの形式が正しくありません。", "The URL format is not valid.");
+                    self.push(path, message);
                 }
                 text
             }

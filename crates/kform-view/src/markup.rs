@@ -482,15 +482,16 @@ fn text_input_kind(
         (FieldKind::Lookup(lookup), _) if lookup.key == LookupKey::Number => {
             ("text", Some("decimal"), None)
         }
-        (FieldKind::Link { protocol: Web, .. }, _) | (_, Some(InputHint::Url)) => {
-            ("url", None, Some("url"))
-        }
+        // A link field takes what kintone might accept (`example.com`, a full-width address
+        // folded later), so the browser is asked only for the keyboard, not for its own
+        // stricter check; the owner's opt-in hints keep the browser's check.
+        (FieldKind::Link { protocol: Web, .. }, _) => ("text", Some("url"), Some("url")),
+        (_, Some(InputHint::Url)) => ("url", None, Some("url")),
         (FieldKind::Link { protocol: Call, .. }, _) | (_, Some(InputHint::Tel)) => {
             ("tel", None, Some("tel"))
         }
-        (FieldKind::Link { protocol: Mail, .. }, _) | (_, Some(InputHint::Email)) => {
-            ("email", None, Some("email"))
-        }
+        (FieldKind::Link { protocol: Mail, .. }, _) => ("text", Some("email"), Some("email")),
+        (_, Some(InputHint::Email)) => ("email", None, Some("email")),
         (_, Some(InputHint::PostalCode)) => ("text", Some("numeric"), Some("postal-code")),
         _ => ("text", None, None),
     }

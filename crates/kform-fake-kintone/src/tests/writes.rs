@@ -233,6 +233,37 @@ async fn min_length_fires_on_empty_and_left_out_values() {
 }
 
 #[tokio::test]
+async fn a_web_link_that_cannot_be_an_address_is_refused_and_other_links_are_not_checked() {
+    const TOKEN: (&str, &str) = ("x-cybozu-api-token", "links");
+    let link = |code: &str, protocol: &str| {
+        json!({"type": "LINK", "code": code, "label": code, "required": false, "unique": false,
+               "minLength": "", "maxLength": "", "defaultValue": "", "protocol": protocol})
+    };
+    let mut properties = serde_json::Map::new();
+    properties.insert("site".into(), link("site", "WEB"));
+    properties.insert("tel".into(), link("tel", "CALL"));
+    properties.insert("mail".into(), link("mail", "MAIL"));
+    let app = AppSpec {
+        tokens: vec![TokenSpec { token: "links".into(), permissions: vec![Permission::Add] }],
+        ..AppSpec::new(1, "links", properties)
+    };
+    let state = FakeState::new(Apps { apps: vec![app], ..Apps::default() }).unwrap();
+    let add = |site: &str| {
+        json!({"app": 1, "record": {"site": {"value": site},
+               "tel": {"value": "03-1234-5678 内線12"}, "mail": {"value": "ｔａｒｏ＠"}}})
+    };
+    let refused = post(&state, "record.json", &[TOKEN], add("ab")).await;
+    assert_errors(
+        &refused,
+        &json!({"record.site.value": {"messages": ["URLの形式が正しくありません。"]}}),
+    );
+    for site in ["example.com", "https://example.com/a", "www.example.co.jp/a"] {
+        let added = post(&state, "record.json", &[TOKEN], add(site)).await;
+        assert_eq!(added.status, StatusCode::OK, "{site}: {}", added.body);
+    }
+}
+
+#[tokio::test]
 async fn updates_merge_check_the_whole_record_and_count_revisions() {
     let state = fixture();
     // Record 1 is the fixture's C-0.
