@@ -622,7 +622,8 @@ async fn delivery_status(
     for (form, stage, count) in state.store().counts().await? {
         counts.entry(form).or_default().insert(stage, json!(count));
     }
-    Ok(Json(json!({ "paused": paused, "forms": counts })))
+    let kintone = super::ops::kintone_status(&state).await;
+    Ok(Json(json!({ "paused": paused, "forms": counts, "kintone": kintone })))
 }
 
 async fn alerts(caller: Caller, State(state): State<AppState>) -> Result<Json<Value>, AppError> {

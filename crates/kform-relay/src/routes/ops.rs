@@ -16,7 +16,9 @@ pub(crate) async fn healthz() -> Json<serde_json::Value> {
     Json(json!({ "status": "ok" }))
 }
 
-/// `GET /readyz`: the data directory takes a write and every connection's kintone answers.
+/// `GET /readyz`: whether the relay can accept submissions durably, which is whether its data
+/// directory takes a write. kintone's state is reported beside it but does not decide: during
+/// kintone's maintenance the relay must stay in service, since its outbox keeps the leads.
 pub(crate) async fn readyz(State(state): State<AppState>) -> Response {
     let store = match state.store().writable().await {
         Ok(()) => json!({ "ok": true }),
@@ -25,32 +27,45 @@ pub(crate) async fn readyz(State(state): State<AppState>) -> Response {
             json!({ "ok": false, "error": "the data directory is not writable" })
         }
     };
-    let mut ready = store["ok"] == true;
+    let ready = store["ok"] == true;
+    let kintone = kintone_status(&state).await;
+    let status = if ready { StatusCode::OK } else { StatusCode::SERVICE_UNAVAILABLE };
+    (status, Json(json!({ "ready": ready, "data_dir": store, "kintone": kintone }))).into_response()
+}
+
+/// Whether each connection's kintone answers now, by connection name: `{"ok": true}` or
+/// `{"ok": false, "error": …}`.
+pub(crate) async fn kintone_status(state: &AppState) -> serde_json::Map<String, serde_json::Value> {
     let mut kintone = serde_json::Map::new();
     for connection in state.connections() {
         // A probe must not spend the apps' daily API quota: an unauthenticated call shows that
         // kintone answers, and `kform check-config` is where the credentials are tried.
         let check = match connection.ping().await {
             Ok(status) if status < 500 => json!({ "ok": true }),
-            Ok(status) => {
-                ready = false;
-                json!({ "ok": false, "error": format!("kintone answered {status} (maintenance or failure)") })
-            }
-            Err(err) => {
-                ready = false;
-                json!({ "ok": false, "error": err.to_string() })
-            }
+            Ok(status) => json!({
+                "ok": false,
+                "error": format!("kintone answered {status} (maintenance or failure)")
+            }),
+            Err(err) => json!({ "ok": false, "error": err.to_string() }),
         };
         kintone.insert(connection.name.clone(), check);
     }
-    let status = if ready { StatusCode::OK } else { StatusCode::SERVICE_UNAVAILABLE };
-    (status, Json(json!({ "ready": ready, "data_dir": store, "kintone": kintone }))).into_response()
+    kintone
 }
 
 /// `GET /metrics`: Prometheus text format, with the outbox's submissions per form and stage
 /// (alert on `stage="dead_letter"` or a growing `stage="pending"`).
 pub(crate) async fn metrics(State(state): State<AppState>) -> Response {
     let mut text = state.inner.metrics.render();
+    text.push_str(
+        "# HELP kform_kintone_up Whether a connection's kintone answers (1) or not (0).\n",
+    );
+    text.push_str("# TYPE kform_kintone_up gauge\n");
+    for (name, check) in kintone_status(&state).await {
+        let up = u8::from(check["ok"] == true);
+        let name = name.replace('\\', "\\\\").replace('"', "\\\"");
+        text.push_str(&format!("kform_kintone_up{{connection=\"{name}\"}} {up}\n"));
+    }
     text.push_str("# HELP kform_outbox_submissions Kept submissions by form and stage.\n");
     text.push_str("# TYPE kform_outbox_submissions gauge\n");
     match state.store().counts().await {

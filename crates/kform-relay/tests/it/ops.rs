@@ -12,13 +12,21 @@ async fn health_and_readiness_tell_what_fails() {
     let ready = send(&state, get("/readyz")).await;
     assert_eq!(ready.status, StatusCode::OK, "{}", ready.text);
     assert_eq!(ready.body["kintone"]["demo"]["ok"], true);
+    let metrics = send(&state, get("/metrics")).await;
+    assert!(metrics.text.contains("kform_kintone_up{connection=\"demo\"} 1\n"), "{}", metrics.text);
     drop(fake);
     tokio::time::sleep(Duration::from_millis(50)).await;
-    let unready = send(&state, get("/readyz")).await;
-    assert_eq!(unready.status, StatusCode::SERVICE_UNAVAILABLE, "{}", unready.text);
-    assert_eq!(unready.body["kintone"]["demo"]["ok"], false);
-    assert_eq!(unready.body["data_dir"]["ok"], true);
-    assert!(!unready.text.contains(TOKEN));
+    // kintone down is reported, but the relay stays ready: its outbox keeps the leads.
+    let down = send(&state, get("/readyz")).await;
+    assert_eq!(down.status, StatusCode::OK, "{}", down.text);
+    assert_eq!(down.body["ready"], true);
+    assert_eq!(down.body["kintone"]["demo"]["ok"], false);
+    assert_eq!(down.body["data_dir"]["ok"], true);
+    assert!(!down.text.contains(TOKEN));
+    let metrics = send(&state, get("/metrics")).await;
+    assert!(metrics.text.contains("kform_kintone_up{connection=\"demo\"} 0\n"), "{}", metrics.text);
+    let delivery = send(&state, bearer("GET", "/v1/admin/delivery", ADMIN, None)).await;
+    assert_eq!(delivery.body["kintone"]["demo"]["ok"], false, "{}", delivery.text);
 }
 
 #[tokio::test]
@@ -249,7 +257,7 @@ async fn the_widget_is_served_compressed_to_browsers_that_accept_it() {
 }
 
 #[tokio::test]
-async fn readiness_spends_no_api_call_and_maintenance_is_not_ready() {
+async fn readiness_spends_no_api_call_and_maintenance_keeps_the_relay_ready() {
     let Harness { fake, state, _dir } = harness().await;
     for _ in 0..3 {
         assert_eq!(send(&state, get("/readyz")).await.status, StatusCode::OK);
@@ -258,5 +266,11 @@ async fn readiness_spends_no_api_call_and_maintenance_is_not_ready() {
     fake.state()
         .add_fault(kform_fake_kintone::Fault::new(kform_fake_kintone::FaultKind::Maintenance));
     let maintenance = send(&state, get("/readyz")).await;
-    assert_eq!(maintenance.status, StatusCode::SERVICE_UNAVAILABLE, "{}", maintenance.text);
+    assert_eq!(maintenance.status, StatusCode::OK, "{}", maintenance.text);
+    assert_eq!(maintenance.body["kintone"]["demo"]["ok"], false, "{}", maintenance.text);
+    assert!(
+        maintenance.body["kintone"]["demo"]["error"].as_str().unwrap().contains("503"),
+        "{}",
+        maintenance.text
+    );
 }
