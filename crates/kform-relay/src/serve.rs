@@ -40,6 +40,8 @@ pub async fn open_with_clock(
 ) -> Result<AppState, ServeError> {
     let state = AppState::open_with_clock(config, clock)?;
     state.load_stored().await.map_err(|err| ServeError::Stored(err.to_string()))?;
+    // A form fixed while the relay was stopped loses its alert now, not at the next sync.
+    state.recheck_alerts().await.map_err(|err| ServeError::Stored(err.to_string()))?;
     state.start_delivery().await.map_err(|err| ServeError::Stored(err.to_string()))?;
     Ok(state)
 }

@@ -443,14 +443,7 @@ impl AppState {
         app: AppId,
     ) -> Result<Arc<AppFields>, AppError> {
         let key = (connection.to_owned(), app);
-        if let Some(fields) = self.lock_fields().get(&key).cloned() {
-            return Ok(fields);
-        }
-        if let Some((json, _)) = self.store().app_fields(connection.to_owned(), app.0).await? {
-            let fields: AppFields =
-                serde_json::from_str(&json).map_err(|err| AppError::Store(err.into()))?;
-            let fields = Arc::new(fields);
-            self.lock_fields().insert(key, fields.clone());
+        if let Some(fields) = self.known_fields(connection, app).await? {
             return Ok(fields);
         }
         self.sync(connection, app).await?;
@@ -461,6 +454,66 @@ impl AppState {
                 "the synced fields were not kept",
             )
         })
+    }
+
+    /// The app's field settings kept in memory or by the last sync stored, without asking
+    /// kintone; `None` when the app was never synced.
+    async fn known_fields(
+        &self,
+        connection: &str,
+        app: AppId,
+    ) -> Result<Option<Arc<AppFields>>, AppError> {
+        let key = (connection.to_owned(), app);
+        if let Some(fields) = self.lock_fields().get(&key).cloned() {
+            return Ok(Some(fields));
+        }
+        let Some((json, _)) = self.store().app_fields(connection.to_owned(), app.0).await? else {
+            return Ok(None);
+        };
+        let fields: AppFields =
+            serde_json::from_str(&json).map_err(|err| AppError::Store(err.into()))?;
+        let fields = Arc::new(fields);
+        self.lock_fields().insert(key, fields.clone());
+        Ok(Some(fields))
+    }
+
+    /// Lints a form against its app's fields and keeps its drift alert in step: cleared when the
+    /// form has no error, raised (and told, once per fields revision) when it has. Returns the
+    /// problems.
+    pub(crate) async fn check_drift(
+        &self,
+        settings: &FormSettings,
+        fields: &AppFields,
+    ) -> Result<Vec<kform_core::LintIssue>, StoreError> {
+        let issues = lint(fields, &settings.spec);
+        let form = settings.spec.id.0.clone();
+        // Warnings are for the form's author, not an alert.
+        if !kform_core::has_errors(&issues) {
+            self.store().clear_alerts(form).await?;
+            return Ok(issues);
+        }
+        let json = serde_json::to_value(&issues).unwrap_or_default();
+        if self.store().raise_alert(form.clone(), fields.revision.clone(), json).await? {
+            tracing::warn!(form = %form, revision = %fields.revision, problems = issues.len(),
+                "the app's fields changed and the form no longer fits them (drift alert)");
+            let lines: Vec<String> =
+                issues.iter().map(|issue| issue.line(settings.spec.default_lang)).collect();
+            self.inner.notifier.drift(&form, &lines.join("; "));
+        }
+        Ok(issues)
+    }
+
+    /// Checks every form's drift alert against the fields last synced (at start, so a form fixed
+    /// while the relay was down loses its alert); kintone is not asked.
+    pub(crate) async fn recheck_alerts(&self) -> Result<(), AppError> {
+        for entry in self.forms() {
+            let settings = &entry.settings;
+            if let Some(fields) = self.known_fields(&settings.connection, settings.spec.app).await?
+            {
+                self.check_drift(settings, &fields).await?;
+            }
+        }
+        Ok(())
     }
 
     fn lock_fields(&self) -> std::sync::MutexGuard<'_, HashMap<(String, AppId), Arc<AppFields>>> {
@@ -495,22 +548,10 @@ impl AppState {
             if settings.connection != connection || settings.spec.app != app {
                 continue;
             }
-            let issues = lint(&fetched, &settings.spec);
-            let form = settings.spec.id.0.clone();
-            // Warnings are for the form's author, not an alert.
-            if !kform_core::has_errors(&issues) {
-                self.store().clear_alerts(form).await?;
-                continue;
+            let issues = self.check_drift(settings, &fetched).await?;
+            if kform_core::has_errors(&issues) {
+                drift.insert(settings.spec.id.0.clone(), issues);
             }
-            let json = serde_json::to_value(&issues).unwrap_or_default();
-            if self.store().raise_alert(form.clone(), fetched.revision.clone(), json).await? {
-                tracing::warn!(form = %form, revision = %fetched.revision, problems = issues.len(),
-                    "the app's fields changed and the form no longer fits them (drift alert)");
-                let lines: Vec<String> =
-                    issues.iter().map(|issue| issue.line(settings.spec.default_lang)).collect();
-                self.inner.notifier.drift(&form, &lines.join("; "));
-            }
-            drift.insert(form, issues);
         }
         Ok(SyncReport {
             connection: connection.to_owned(),

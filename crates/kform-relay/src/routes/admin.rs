@@ -331,8 +331,10 @@ async fn save_form(state: &AppState, settings: FormSettings) -> Result<Value, Ap
     state.store().put_settings(Table::Forms, id, json).await?;
     let entry = FormEntry { settings, source: Source::Admin };
     let mut view = form_view(&entry);
+    // The alert follows the saved form at once: a fixed form's alert clears.
     let issues = match state.fields(&entry.settings.connection, entry.settings.spec.app).await {
-        Ok(fields) => serde_json::to_value(lint(&fields, &entry.settings.spec)).unwrap_or_default(),
+        Ok(fields) => serde_json::to_value(state.check_drift(&entry.settings, &fields).await?)
+            .unwrap_or_default(),
         Err(err) => json!({ "unavailable": err.to_string() }),
     };
     view["lint"] = issues;
