@@ -156,6 +156,13 @@ impl FormItem {
     pub fn applies(&self, values: &Values) -> bool {
         self.show_if.as_ref().is_none_or(|condition| condition.holds(values))
     }
+
+    /// Whether the item may drop out of `form` when its app has lost the item's field (deleted
+    /// in kintone): yes, unless the form requires it or it is the form's update key, without
+    /// which the form means something else.
+    pub fn drops_out(&self, form: &FormSpec) -> bool {
+        !self.required && self.field.is_some() && self.field != form.update_key
+    }
 }
 
 /// A condition on another item's value: `{"field": "種別", "in": ["見積依頼"]}`.

@@ -206,6 +206,9 @@ pub enum Text {
     FormNotFound,
     /// Shown on the relay's page for a post the form could not have sent.
     BadPost,
+    /// Shown when the form no longer fits its kintone app (a field it needs was deleted), so it
+    /// cannot be sent until its owner fixes it.
+    FormBroken,
 }
 
 impl Text {
@@ -276,6 +279,12 @@ impl Text {
             }
             (Self::NeedsScript, En) => {
                 "Sending this form needs JavaScript, for the check that you are not a robot."
+            }
+            (Self::FormBroken, Ja) => {
+                "kintone アプリの変更により、このフォームは現在送信できません。時間をおいてもう一度お試しください。"
+            }
+            (Self::FormBroken, En) => {
+                "This form cannot be sent right now because its kintone app changed. Please try again later."
             }
             (Self::FormTitle, Ja) => "フォーム",
             (Self::FormTitle, En) => "Form",

@@ -162,13 +162,35 @@ fn a_conditional_item_is_checked_and_sent_only_while_its_condition_holds() {
 #[test]
 fn tightening_required_and_form_errors() {
     let spec = form(
-        json!([{ "field": "備考", "required": true }, { "field": "合計" }, { "field": "顧客名" }, { "field": "なし" }, { "label": "見出し" }]),
+        json!([{ "field": "備考", "required": true }, { "field": "合計" }, { "field": "顧客名" }, { "field": "なし", "required": true }, { "label": "見出し" }]),
     );
     let report = validate(&fields(), &spec, &Values::default()).unwrap_err();
     assert_eq!(
         report.to_string().trim(),
         "record.備考.value: required\nrecord.合計.value: not_writable\nrecord.顧客名.value: not_writable\nrecord.なし.value: unknown_field"
     );
+}
+
+#[test]
+fn an_optional_item_whose_field_was_deleted_drops_out_and_a_required_one_does_not() {
+    // 電話番号 was deleted in kintone: the rest of the form is still sent.
+    let spec = form(json!([{ "field": "会社名" }, { "field": "担当者" }, { "field": "関心" },
+                          { "field": "電話番号" }]));
+    let values = |json| serde_json::from_value::<Values>(json).unwrap();
+    let sent = json!({ "会社名": "ACME", "担当者": "山田", "関心": ["A"], "電話番号": "03" });
+    let record = validate(&fields(), &spec, &values(sent.clone())).unwrap();
+    assert!(record.into_inner().get("電話番号").is_none(), "nothing is sent for it");
+    // The form requires it, or it is the update key: the form cannot be sent without it.
+    for broken in [
+        json!({ "format": 1, "id": "f", "app": 1, "items": [{ "field": "会社名" },
+            { "field": "担当者" }, { "field": "関心" }, { "field": "電話番号", "required": true }] }),
+        json!({ "format": 1, "id": "f", "app": 1, "update_key": "電話番号", "items": [
+            { "field": "会社名" }, { "field": "担当者" }, { "field": "関心" }, { "field": "電話番号" }] }),
+    ] {
+        let spec: FormSpec = serde_json::from_value(broken).unwrap();
+        let report = validate(&fields(), &spec, &values(sent.clone())).unwrap_err();
+        assert_eq!(report.to_string().trim(), "record.電話番号.value: unknown_field");
+    }
 }
 
 #[test]

@@ -48,6 +48,11 @@
 //!
 //! Hidden items always send the form's fixed value, whatever the client sent. Values for codes
 //! the form does not map are ignored, as kintone ignores unknown codes.
+//!
+//! When the app lost a field the form maps (deleted in kintone), the item drops out of the form
+//! and its checks ([`FormItem::drops_out`]), so the rest of the form can still be sent; lint
+//! reports it as drift. An item the form requires, or the form's update key, cannot drop out:
+//! it is reported as [`IssueCode::UnknownField`], and the form cannot be sent until it is fixed.
 
 use crate::datetime::{normalize_date, normalize_datetime, normalize_time};
 use crate::field::{
@@ -82,7 +87,9 @@ pub fn validate(
             continue;
         }
         let Some(field) = fields.get(code) else {
-            report.push(Issue::on_value(code, IssueCode::UnknownField));
+            if !item.drops_out(form) {
+                report.push(Issue::on_value(code, IssueCode::UnknownField));
+            }
             continue;
         };
         if !field.is_writable() {

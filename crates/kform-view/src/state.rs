@@ -76,6 +76,9 @@ pub enum Advance {
     Busy,
     /// Problems stop it; they are now shown, on the page they are on.
     Invalid,
+    /// The form does not fit its kintone app (a field it needs is gone): it cannot be sent, and
+    /// says so. Holds the field codes concerned.
+    Broken(Vec<String>),
     /// The next page is shown.
     NextPage,
     /// The answers are shown for checking.
@@ -477,6 +480,10 @@ impl FormState {
         if !self.submit_tried {
             return Vec::new();
         }
+        // A form that does not fit its app says that, and nothing the visitor cannot act on.
+        if !self.missing_fields().is_empty() {
+            return vec![self.text(Text::FormBroken).to_owned()];
+        }
         let shown: Vec<&str> = self
             .descriptor
             .form
@@ -497,6 +504,17 @@ impl FormState {
             messages.push(self.text(Text::SolveCaptcha).to_owned());
         }
         messages
+    }
+
+    /// The fields the form needs that its app no longer has (or a form cannot write): while
+    /// there are any, the form cannot be sent.
+    pub fn missing_fields(&self) -> Vec<String> {
+        self.report
+            .issues()
+            .iter()
+            .filter(|issue| matches!(issue.code, IssueCode::UnknownField | IssueCode::NotWritable))
+            .filter_map(|issue| issue.field.as_ref().map(|code| code.as_str().to_owned()))
+            .collect()
     }
 
     /// Fills fields from the page address (`?会社名=…&関心=A&関心=B`): a parameter named like a
@@ -711,6 +729,12 @@ impl FormState {
             return Advance::NextPage;
         }
         self.submit_tried = true;
+        let missing = self.missing_fields();
+        if !missing.is_empty() {
+            self.status = Status::Editing;
+            self.confirming = false;
+            return Advance::Broken(missing);
+        }
         if !self.report.is_empty() {
             self.server_report = Report::default();
             self.status = Status::Editing;

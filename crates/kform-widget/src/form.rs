@@ -276,6 +276,17 @@ impl Form {
                 self.focus(SUMMARY_ID);
                 return;
             }
+            Advance::Broken(missing) => {
+                // Not the visitor's mistake: the page says the form cannot be sent, and the
+                // site hears why.
+                let reason = format!(
+                    "the form does not fit its kintone app: it needs {} which the app no longer has; the form's owner must fix the form",
+                    missing.join(", ")
+                );
+                emit(&self.host, "kform:error", &json!({ "stage": "submit", "reason": reason }));
+                self.focus(SUMMARY_ID);
+                return;
+            }
             Advance::NextPage | Advance::Confirm => {
                 self.page_opened();
                 return;

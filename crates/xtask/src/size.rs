@@ -32,8 +32,11 @@ const TARGET_BROTLI: usize = 50_000;
 /// `kform-core/src/read.rs`, and 201 KB when its leaf types were read by hand too, then 198 KB
 /// when the build began shortening import names and dropping unused exports,
 /// `crates/xtask/src/bindgen.rs`, then 194 KB, 153 KB when the relay began rendering the
-/// form and Leptos left the widget, 151 KB when the served `kform.js` lost its comments, and 150 KB.)
-const BUDGET_BROTLI: usize = 150_000;
+/// form and Leptos left the widget, 151 KB when the served `kform.js` lost its comments, and 150 KB.
+/// Raised once, to 151.5 KB, when the checks that keep leads from being lost went in: kintone's
+/// minLength on empty values, the lenient rules where kintone's are unknown, and a form whose
+/// app lost a field it needs, about 1.2 KB together.)
+const BUDGET_BROTLI: usize = 151_500;
 
 /// The widget: what every visitor of a page with a form downloads.
 pub(crate) const WIDGET: Limits = Limits {

@@ -72,6 +72,33 @@ fn an_empty_field_with_a_min_length_is_not_sent_and_gets_kintone_s_message() {
 }
 
 #[test]
+fn a_form_whose_field_was_deleted_sends_without_it_or_says_it_cannot_be_sent() {
+    let descriptor = |required: bool| {
+        let form: FormSpec = serde_json::from_value(json!({ "format": 1, "id": "f", "app": 1,
+            "items": [{ "field": "会社名" }, { "field": "関心" },
+                      { "field": "電話番号", "required": required }] }))
+        .unwrap();
+        // 電話番号 was deleted in kintone: the app's fields no longer have it.
+        let fields = AppFields::from_kintone_json(FIELDS).unwrap().subset(form.field_codes());
+        FormDescriptor { form, fields, captcha: None, upload_limit_bytes: None }
+    };
+    let mut optional = FormState::new(descriptor(false), None);
+    optional.set("会社名", Value::Text("ACME".into()));
+    optional.toggle("関心", "A", true);
+    assert!(optional.advance(id).submission().is_some(), "the rest of the form is sent");
+    let mut required = FormState::new(descriptor(true), None);
+    required.set("会社名", Value::Text("ACME".into()));
+    required.toggle("関心", "A", true);
+    assert!(matches!(required.advance(id), Advance::Broken(missing) if missing == ["電話番号"]));
+    assert_eq!(
+        required.form_messages(),
+        [
+            "kintone アプリの変更により、このフォームは現在送信できません。時間をおいてもう一度お試しください。"
+        ]
+    );
+}
+
+#[test]
 fn english_messages_when_asked() {
     let mut state = state(Some(Locale::En));
     state.edit("会社名", Value::Text(String::new()));

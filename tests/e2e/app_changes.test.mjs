@@ -1,0 +1,91 @@
+// A form lives while its kintone app changes. When a field the form maps is deleted in kintone,
+// an optional item drops out and the rest of the form is still sent; an item the form requires
+// makes the form say it cannot be sent (and tell the page why), never a silent "invalid".
+import assert from "node:assert/strict";
+import { test } from "node:test";
+
+import { recordsEventually } from "./demo.mjs";
+import { useDemo } from "./session.mjs";
+
+const session = useDemo();
+
+/** The relay refuses a form sent sooner than a person could (the demo's minimum is 1 s). */
+const personPause = () => new Promise((resolve) => setTimeout(resolve, 1100));
+
+async function admin(method, path, body) {
+  const response = await fetch(new URL(path, session.demo.page), {
+    method,
+    headers: { authorization: `Bearer ${session.demo.admin}`, "content-type": "application/json" },
+    body: body && JSON.stringify(body),
+  });
+  const text = await response.text();
+  assert.ok(response.ok, `${method} ${path}: ${response.status} ${text}`);
+  return JSON.parse(text);
+}
+
+/** Deletes `code` from the contact app in the (fake) kintone, and has the relay sync it. */
+async function deleteField(code) {
+  const { kintone, app, token } = session.demo;
+  const fields = await fetch(`${kintone}/k/v1/app/form/fields.json?app=${app}`, {
+    headers: { "X-Cybozu-API-Token": token },
+  }).then((response) => response.json());
+  delete fields.properties[code];
+  const changed = await fetch(`${kintone}/_fake/apps/${app}/properties`, {
+    method: "PUT", headers: { "content-type": "application/json" }, body: JSON.stringify(fields.properties),
+  });
+  assert.equal(changed.status, 200, await changed.text());
+  return admin("POST", `/v1/admin/connections/demo/apps/${app}/sync`);
+}
+
+/** A page of the hosted form `id` recording its events. */
+async function openForm(id) {
+  const page = await session.open("/blank.html");
+  await page.addInitScript(() => {
+    window.events = [];
+    for (const name of ["kform:invalid", "kform:error", "kform:submitted"]) {
+      document.addEventListener(name, (event) => window.events.push([name, event.detail]), true);
+    }
+  });
+  await page.goto(new URL(`/f/${id}`, session.demo.page).href);
+  await page.locator("form[novalidate]").waitFor();
+  return page;
+}
+
+test("a deleted optional field drops out; a deleted required one says the form cannot be sent", async () => {
+  const items = (required) => [
+    { field: "会社名" }, { field: "メールアドレス" }, { field: "問い合わせ種別" },
+    { field: "お問い合わせ内容", required },
+  ];
+  for (const [id, required] of [["changing", false], ["needs", true]]) {
+    await admin("POST", "/v1/admin/forms", {
+      connection: "demo", allowed_origins: [], captcha: false,
+      spec: { format: 1, id, app: Number(session.demo.app), default_lang: "ja", items: items(required) },
+    });
+  }
+  const synced = await deleteField("問い合わせ種別");
+  assert.ok(synced.drift.changing, "the drift alert still names the deleted field");
+  const page = await openForm("changing");
+  assert.equal(await page.getByLabel("問い合わせ種別").count(), 0, "no longer shown");
+  await page.getByLabel("会社名").fill("変更後株式会社");
+  await page.getByLabel("メールアドレス").fill("changed@example.com");
+  await personPause();
+  await page.getByRole("button", { name: "送信" }).click();
+  await page.getByText("送信しました。ありがとうございました。").waitFor();
+  const records = await recordsEventually(session.demo, session.demo, (r) => r["会社名"].value === "変更後株式会社");
+  assert.equal(records.length, 1, "the lead reached kintone without the deleted field");
+
+  await deleteField("お問い合わせ内容");
+  const broken = await openForm("needs");
+  await broken.getByLabel("会社名").fill("送れない株式会社");
+  await broken.getByLabel("メールアドレス").fill("broken@example.com");
+  let sent = 0;
+  broken.on("request", (request) => (sent += request.url().includes("/submissions") ? 1 : 0));
+  await personPause();
+  await broken.getByRole("button", { name: "送信" }).click();
+  await broken.getByText("kintone アプリの変更により、このフォームは現在送信できません。").waitFor();
+  const events = await broken.evaluate(() => window.events);
+  assert.deepEqual(events.map(([name]) => name), ["kform:error"], "never kform:invalid with nothing to fix");
+  assert.match(events[0][1].reason, /お問い合わせ内容/);
+  assert.equal(sent, 0);
+  assert.deepEqual(page.errors, []);
+});
