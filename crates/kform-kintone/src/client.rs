@@ -11,6 +11,28 @@ use serde_json::{Value, json};
 
 use crate::{Auth, KintoneError, Password};
 
+/// A record permission of an API token (kintone's checkboxes; delete is never needed).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Permission {
+    /// Read records.
+    View,
+    /// Add records.
+    Add,
+    /// Edit records.
+    Edit,
+}
+
+impl Permission {
+    /// kintone's name for it on the token settings screen (English).
+    pub fn name(self) -> &'static str {
+        match self {
+            Self::View => "view records",
+            Self::Add => "add records",
+            Self::Edit => "edit records",
+        }
+    }
+}
+
 /// A client for one kintone domain (or the fake kintone).
 #[derive(Clone, Debug)]
 pub struct Client {
@@ -317,6 +339,24 @@ impl Client {
         let body = json!({ "app": app.0, "upsert": true, "records": entries });
         let upserted: Upserted = self.send(reqwest::Method::PUT, "records.json", body).await?;
         Ok(upserted.records.into_iter().map(|record| record.id).collect())
+    }
+
+    /// Whether the credentials have `permission` on `app`, tried with a call that changes and
+    /// returns nothing of note: `GET records.json` for one record's id (view), `POST` or `PUT
+    /// records.json` with no records (add, edit). kintone checks the permission before the
+    /// records (`GAIA_NO01` without it), as the fake kintone does; that order is kform's
+    /// reading of kintone, not a captured fact. Each probe is one API request of the app's day.
+    pub async fn probe(&self, app: AppId, permission: Permission) -> Result<(), KintoneError> {
+        let (method, body) = match permission {
+            Permission::View => (
+                reqwest::Method::GET,
+                json!({ "app": app.0, "query": "limit 1", "fields": ["$id"] }),
+            ),
+            Permission::Add => (reqwest::Method::POST, json!({ "app": app.0, "records": [] })),
+            Permission::Edit => (reqwest::Method::PUT, json!({ "app": app.0, "records": [] })),
+        };
+        let _: Value = self.send(method, "records.json", body).await?;
+        Ok(())
     }
 
     /// `GET /k/v1/records.json`: records matching a kintone query, in kintone's read shape.

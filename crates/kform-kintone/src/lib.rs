@@ -10,6 +10,6 @@ mod client;
 mod error;
 
 pub use auth::{ApiToken, Auth, Password};
-pub use client::{AddedRecord, Call, Client, Observer, Options};
+pub use client::{AddedRecord, Call, Client, Observer, Options, Permission};
 pub use error::KintoneError;
 pub use kform_core::kintone::ErrorBody;

@@ -26,7 +26,7 @@ use std::sync::{Arc, Mutex, PoisonError};
 use std::time::Duration;
 
 use kform_core::{AppId, FormSpec, Record, Valid, Values, validate};
-use kform_kintone::KintoneError;
+use kform_kintone::{KintoneError, Permission};
 use tokio::sync::{Notify, Semaphore, mpsc, oneshot, watch};
 use tokio::task::JoinSet;
 
@@ -607,7 +607,8 @@ async fn send(state: &AppState, group: &Group, batch: Vec<Due>) {
                     }
                 }
                 Err(Failure::Credentials(said)) => {
-                    pause_forms(state, std::slice::from_ref(&due), &said.line()).await;
+                    let reason = credentials_reason(&said, "POST file.json");
+                    pause_forms(state, std::slice::from_ref(&due), &reason).await;
                     continue;
                 }
                 Err(Failure::Request(said)) => {
@@ -804,13 +805,44 @@ async fn send(state: &AppState, group: &Group, batch: Vec<Due>) {
     }
 }
 
+/// The API token permissions delivering `spec`'s submissions needs, each with why (what
+/// `kform check-config` probes, and what a `GAIA_NO01` pause names).
+pub(crate) fn needed_permissions(spec: &kform_core::FormSpec) -> Vec<(Permission, &'static str)> {
+    let mut needs = vec![(Permission::Add, "every form adds records")];
+    if spec.update_key.is_some() {
+        needs.push((Permission::Edit, "update_key: records are updated by their key"));
+    }
+    if spec.idempotency_field.is_some() {
+        needs.push((Permission::View, "idempotency_field: records kintone already has are found"));
+    }
+    needs
+}
+
+/// The reason a form pauses for a refused call: kintone's words, and for a token without the
+/// permission (`GAIA_NO01`) which permission the call at `endpoint` needs and how to add it.
+fn credentials_reason(said: &Said, endpoint: &str) -> String {
+    let permission = match endpoint {
+        "GET records.json" => Some("view records"),
+        "POST records.json" | "POST file.json" => Some("add records"),
+        "PUT records.json" => Some("edit records and add records"),
+        _ => None,
+    };
+    match (said.code.as_deref(), permission) {
+        (Some("GAIA_NO01"), Some(permission)) => format!(
+            "{}; the app's API token needs the \"{permission}\" permission for {endpoint}: add it to the token in kintone, save, and click Update App, then resume the form",
+            said.line()
+        ),
+        _ => said.line(),
+    }
+}
+
 /// Settles every item after a failure that concerns the call, not one record.
 async fn handle_whole(state: &AppState, items: Vec<Item>, failure: Failure, endpoint: &str) {
     let at = state.inner.clock.now();
     match failure {
         Failure::Credentials(said) => {
             let dues: Vec<Due> = items.into_iter().map(|item| item.due).collect();
-            pause_forms(state, &dues, &said.line()).await;
+            pause_forms(state, &dues, &credentials_reason(&said, endpoint)).await;
         }
         Failure::Retry(said) => {
             retry_items(state, &items, &said.line(), Some(said.attempt(at, endpoint))).await;

@@ -122,6 +122,47 @@ fn table<const N: usize>(rows: &[[String; N]]) -> String {
     out
 }
 
+/// Probes the API token permissions each form's delivery needs, with calls that change
+/// nothing; a missing one says how to add it.
+async fn check_permissions(state: &AppState) -> (String, bool) {
+    let mut ok = true;
+    let mut rows = vec![["FORM", "APP", "PERMISSION", "RESULT"].map(String::from)];
+    for entry in state.forms() {
+        let spec = &entry.settings.spec;
+        if spec.test_mode {
+            continue;
+        }
+        let Some(connection) = state.connection(&entry.settings.connection) else { continue };
+        let client = match connection.client(spec.app) {
+            Ok(client) => client,
+            Err(err) => {
+                ok = false;
+                let row =
+                    [spec.id.to_string(), spec.app.0.to_string(), "-".into(), err.to_string()];
+                rows.push(row);
+                continue;
+            }
+        };
+        for (permission, why) in crate::delivery::needed_permissions(spec) {
+            let result = match client.probe(spec.app, permission).await {
+                Ok(()) => "ok".to_owned(),
+                Err(kform_kintone::KintoneError::Api { body, .. }) if body.code == "GAIA_NO01" => {
+                    ok = false;
+                    "MISSING: add it to the app's API token in kintone, save, and click Update App"
+                        .to_owned()
+                }
+                Err(err) => {
+                    ok = false;
+                    format!("FAIL ({err})")
+                }
+            };
+            let needs = format!("{} ({why})", permission.name());
+            rows.push([spec.id.to_string(), spec.app.0.to_string(), needs, result]);
+        }
+    }
+    (table(&rows), ok)
+}
+
 /// `kform check-config`: the configuration is valid (the caller loaded it); tries every
 /// connection's apps and every form. Returns the report and whether everything works.
 pub async fn check(config: &Config) -> (String, bool) {
@@ -220,6 +261,10 @@ pub async fn check(config: &Config) -> (String, bool) {
     for line in problems {
         let _ = writeln!(out, "{line}");
     }
+    let _ = writeln!(out);
+    let (permissions, permissions_ok) = check_permissions(&state).await;
+    out.push_str(&permissions);
+    ok &= permissions_ok;
     (out, ok)
 }
 

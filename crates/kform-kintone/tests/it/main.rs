@@ -159,3 +159,28 @@ async fn basic_auth_passes_the_domains_gate_and_proxies_carry_every_call() {
     );
     assert!(fields.is_ok(), "{fields:?}");
 }
+
+#[tokio::test]
+async fn probes_tell_which_permissions_a_token_has_and_change_nothing() {
+    use kform_fake_kintone::{Permission as Granted, TokenSpec};
+    use kform_kintone::Permission;
+    let mut apps = Apps::demo(TOKEN);
+    apps.apps[0]
+        .tokens
+        .push(TokenSpec { token: "add-only".into(), permissions: vec![Granted::Add] });
+    let all = vec![Granted::View, Granted::Add, Granted::Edit];
+    apps.apps[0].tokens.push(TokenSpec { token: "all".into(), permissions: all });
+    let fake = spawn(apps).await.unwrap();
+    let add_only = client(fake.url(), "add-only");
+    add_only.probe(AppId(1), Permission::Add).await.unwrap();
+    for permission in [Permission::View, Permission::Edit] {
+        let refused = add_only.probe(AppId(1), permission).await.unwrap_err();
+        let KintoneError::Api { status, body } = &refused else { panic!("{refused:?}") };
+        assert_eq!((*status, body.code.as_str()), (403, "GAIA_NO01"), "{}", permission.name());
+    }
+    let full = client(fake.url(), "all");
+    for permission in [Permission::View, Permission::Add, Permission::Edit] {
+        full.probe(AppId(1), permission).await.unwrap();
+    }
+    assert!(full.records(AppId(1), "").await.unwrap().is_empty(), "no record was added");
+}

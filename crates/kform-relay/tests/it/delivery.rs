@@ -178,6 +178,40 @@ async fn a_lost_answer_with_an_idempotency_field_makes_exactly_one_record() {
 }
 
 #[tokio::test]
+async fn a_token_without_the_view_permission_is_named_by_check_config_and_by_the_pause() {
+    // An add-only token on a form with an idempotency field: check-config says what is missing.
+    let mut apps = apps_with_unique_fields();
+    apps.apps[0].tokens[0].permissions = vec![kform_fake_kintone::Permission::Add];
+    let Harness { fake, state, _dir } = harness_with(apps, TOKEN, with_member_number).await;
+    let mut config = demo_config(fake.url(), TOKEN, demo_form().unwrap(), _dir.path(), None);
+    with_member_number(&mut config);
+    let (report, ok) = serve::check(&config).await;
+    assert!(!ok, "{report}");
+    let line = report.lines().find(|line| line.contains("view records")).expect(&report);
+    assert!(line.contains("idempotency_field") && line.contains("MISSING"), "{report}");
+    assert!(report.lines().any(|l| l.contains("add records") && l.ends_with("ok")), "{report}");
+    // Delivery meets it after a lost answer: the pause names the permission and the fix.
+    send(&state, get("/v1/forms/contact")).await;
+    fake.state()
+        .add_fault(Fault::new(FaultKind::DropResponse).on("POST", "*/records.json").times(1));
+    burst(&state, 1, values).await;
+    let mut paused = Value::Null;
+    for _ in 0..500 {
+        paused = send(&state, bearer("GET", "/v1/admin/delivery", ADMIN, None)).await.body;
+        if paused["paused"].as_array().is_some_and(|p| !p.is_empty()) {
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    }
+    let reason = paused["paused"][0]["reason"].as_str().unwrap_or_default();
+    assert!(reason.contains("GAIA_NO01"), "{paused:#}");
+    assert!(
+        reason.contains("\"view records\" permission") && reason.contains("Update App"),
+        "{reason}"
+    );
+}
+
+#[tokio::test]
 async fn an_update_key_upserts() {
     let Harness { fake, state, _dir } = harness_with(apps_with_unique_fields(), TOKEN, |config| {
         with_member_number(config);
