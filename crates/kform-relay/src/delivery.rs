@@ -644,6 +644,11 @@ async fn send(state: &AppState, group: &Group, batch: Vec<Due>) {
                 items.push(Item { due, spec, record, key });
             }
             Err(report) => {
+                // The form itself no longer fits its app: hold its submissions until it does.
+                if let Some(reason) = drift_reason(&fields, &spec) {
+                    pause_forms(state, std::slice::from_ref(&due), &reason).await;
+                    continue;
+                }
                 let reason = report
                     .issues()
                     .iter()
@@ -751,6 +756,15 @@ async fn send(state: &AppState, group: &Group, batch: Vec<Due>) {
             }
             Err(err) => match classify(&err) {
                 Failure::Records(by_index) => {
+                    // kintone judged against its current fields; kform's may be older. Read
+                    // them now: if the form no longer fits, its submissions wait, not die.
+                    let fresh = match state.sync(&group.connection, group.app).await {
+                        Ok(_) => state.fields(&group.connection, group.app).await.ok(),
+                        Err(err) => {
+                            tracing::warn!(%err, "kintone refused records and the app could not be synced");
+                            None
+                        }
+                    };
                     let mut rest = Vec::new();
                     let mut out = Vec::new();
                     for (i, item) in items.into_iter().enumerate() {
@@ -758,6 +772,12 @@ async fn send(state: &AppState, group: &Group, batch: Vec<Due>) {
                             rest.push(item);
                             continue;
                         };
+                        if let Some(reason) =
+                            fresh.as_ref().and_then(|fresh| drift_reason(fresh, &item.spec))
+                        {
+                            pause_forms(state, std::slice::from_ref(&item.due), &reason).await;
+                            continue;
+                        }
                         let duplicate_id =
                             item.spec.idempotency_field.as_ref().is_some_and(|field| {
                                 problems.iter().any(|(path, _)| path == &format!("{field}.value"))
@@ -816,6 +836,27 @@ pub(crate) fn needed_permissions(spec: &kform_core::FormSpec) -> Vec<(Permission
         needs.push((Permission::View, "idempotency_field: records kintone already has are found"));
     }
     needs
+}
+
+/// How a pause for drift begins: such a pause ends by itself when the form fits its app again.
+pub(crate) const DRIFT_PAUSE: &str = "the form no longer fits its kintone app";
+
+/// Why a form's submissions must wait, when the form no longer fits the app's `fields` (lint
+/// finds errors): the problems, and how it ends.
+fn drift_reason(fields: &kform_core::AppFields, spec: &kform_core::FormSpec) -> Option<String> {
+    let issues = kform_core::lint(fields, spec);
+    if !kform_core::has_errors(&issues) {
+        return None;
+    }
+    let lines: Vec<String> = issues
+        .iter()
+        .filter(|issue| !issue.is_warning())
+        .map(|issue| issue.line(kform_core::Locale::En))
+        .collect();
+    Some(format!(
+        "{DRIFT_PAUSE}: {}; its submissions wait, and are sent once the form (or the app) is fixed",
+        lines.join("; ")
+    ))
 }
 
 /// The reason a form pauses for a refused call: kintone's words, and for a token without the
@@ -888,7 +929,7 @@ async fn pause_forms(state: &AppState, dues: &[Due], reason: &str) {
         let paused =
             tokio::task::spawn_blocking(move || store.pause(&form_owned, &reason_owned, now)).await;
         if matches!(paused, Ok(Ok(true))) {
-            tracing::error!(%form, %reason, "kintone refused the credentials; delivery of the form is paused until it is resumed");
+            tracing::error!(%form, %reason, "delivery of the form is paused: its submissions wait until it is resumed");
             state.inner.metrics.submission(form, "paused");
             state.inner.notifier.paused(form, reason);
         }

@@ -574,19 +574,22 @@ impl Store {
         .await
     }
 
-    /// Puts a dead-lettered or pending submission back in the outbox, due now, with fresh tries;
-    /// `false` when it is in another stage.
+    /// Puts a dead-lettered or pending submission back in the outbox, due now, with fresh tries,
+    /// and with corrected `values` (JSON) when given; `false` when it is in another stage. The
+    /// digest stays that of what the visitor sent, so the visitor's own retry still matches.
     pub(crate) async fn requeue(
         &self,
         form: String,
         submission_id: String,
         now: i64,
+        values: Option<String>,
     ) -> Result<bool, StoreError> {
         self.run(move |db| {
             Ok(db.execute(
-                "UPDATE submissions SET stage = 'pending', tries = 0, next_at = ?3, updated_at = ?3
+                "UPDATE submissions SET stage = 'pending', tries = 0, next_at = ?3, updated_at = ?3,
+                     vals = COALESCE(?4, vals)
                  WHERE form = ?1 AND submission_id = ?2 AND stage IN ('pending', 'dead_letter')",
-                params![form, submission_id, now],
+                params![form, submission_id, now, values],
             )? > 0)
         })
         .await

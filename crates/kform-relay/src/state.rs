@@ -489,7 +489,8 @@ impl AppState {
         let form = settings.spec.id.0.clone();
         // Warnings are for the form's author, not an alert.
         if !kform_core::has_errors(&issues) {
-            self.store().clear_alerts(form).await?;
+            self.store().clear_alerts(form.clone()).await?;
+            self.resume_after_drift(&form).await?;
             return Ok(issues);
         }
         let json = serde_json::to_value(&issues).unwrap_or_default();
@@ -501,6 +502,22 @@ impl AppState {
             self.inner.notifier.drift(&form, &lines.join("; "));
         }
         Ok(issues)
+    }
+
+    /// Resumes `form` when it was paused because it did not fit its app (it fits now); a pause
+    /// for another reason (credentials, say) stays.
+    async fn resume_after_drift(&self, form: &str) -> Result<(), StoreError> {
+        let store = self.store().clone();
+        let paused = tokio::task::spawn_blocking(move || crate::outbox::Outbox::paused(&store))
+            .await
+            .map_err(|_| StoreError::Join)??;
+        let drifted = paused.iter().any(|paused| {
+            paused.form == form && paused.reason.starts_with(crate::delivery::DRIFT_PAUSE)
+        });
+        if drifted {
+            self.resume(form).await?;
+        }
+        Ok(())
     }
 
     /// Checks every form's drift alert against the fields last synced (at start, so a form fixed

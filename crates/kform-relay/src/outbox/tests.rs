@@ -96,7 +96,7 @@ async fn paused_forms_wait_and_requeue_and_discard_take_only_unsettled_ones() {
     assert!(store.resume("f").unwrap());
     assert_eq!(store.due(200, 10, &|_| None).unwrap().len(), 2);
     settle(&store, "f", "a", Outcome::DeadLetter("bad".into()));
-    assert!(store.requeue("f".into(), "a".into(), 300).await.unwrap());
+    assert!(store.requeue("f".into(), "a".into(), 300, None).await.unwrap());
     assert_eq!(store.due(300, 10, &|_| None).unwrap()[0].tries, 0, "a replay starts over");
     settle(&store, "g", "b", Outcome::Delivered(None));
     assert!(

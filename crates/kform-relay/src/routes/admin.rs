@@ -47,6 +47,7 @@ pub(crate) fn router() -> Router<AppState> {
         .route("/v1/admin/forms/{form_id}/submissions/{submission_id}/discard", post(discard))
         .route("/v1/admin/forms/{form_id}/resume", post(resume))
         .route("/v1/admin/delivery", get(delivery_status))
+        .route("/v1/admin/kintone", get(kintone_status))
         .route("/v1/admin/alerts", get(alerts))
         .route("/v1/admin/editor-tokens", post(mint_editor_token))
 }
@@ -566,19 +567,68 @@ fn settled(stage: Stage) -> AppError {
 
 /// Puts a dead-lettered (or pending) submission back in the outbox, due now; it is validated
 /// against the app's current fields when it is sent.
+/// A replay's optional body: values that replace the submitted ones, field by field.
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct Correction {
+    values: serde_json::Map<String, Value>,
+}
+
 async fn replay(
     caller: Caller,
     State(state): State<AppState>,
     Path((form_id, submission_id)): Path<(String, String)>,
+    RequestLocale(locale): RequestLocale,
+    body: axum::body::Bytes,
 ) -> Result<Response, AppError> {
     caller.admin_only()?;
     let found = find_submission(&state, form_id.clone(), &submission_id).await?;
+    let corrected = if body.iter().all(u8::is_ascii_whitespace) {
+        None
+    } else {
+        let correction: Correction = serde_json::from_slice(&body).map_err(|err| {
+            AppError::bad_request(
+                "malformed_json",
+                format!("a replay body is {{\"values\": {{…}}}}: {err}"),
+            )
+        })?;
+        Some(corrected_values(&state, &form_id, found.values.clone(), correction, locale).await?)
+    };
     let now = state.inner.clock.now();
-    if !state.store().requeue(form_id, submission_id.clone(), now).await? {
+    if !state.store().requeue(form_id, submission_id.clone(), now, corrected).await? {
         return Err(settled(found.stage));
     }
     state.inner.engine.wake.notify_one();
     Ok(deliver::answer(&submission_id, Stage::Pending, None).into_response())
+}
+
+/// The submitted values with the correction laid over them, checked like a new submission
+/// against the app's current fields (a 422 with every problem when they would be refused), as
+/// the JSON the outbox keeps.
+async fn corrected_values(
+    state: &AppState,
+    form_id: &str,
+    submitted: Value,
+    correction: Correction,
+    locale: Option<Locale>,
+) -> Result<String, AppError> {
+    let entry = state
+        .form(&FormId(form_id.to_owned()))
+        .ok_or_else(|| AppError::UnknownForm(FormId(form_id.to_owned())))?;
+    let mut values = match submitted {
+        Value::Object(values) => values,
+        _ => serde_json::Map::new(),
+    };
+    values.extend(correction.values);
+    let values = Value::Object(values);
+    let typed: Values = serde_json::from_value(values.clone())
+        .map_err(|err| AppError::bad_request("malformed_json", err.to_string()))?;
+    let fields = state.fields(&entry.settings.connection, entry.settings.spec.app).await?;
+    // File keys are checked when the files are sent; here the placeholders stand for them.
+    if let Err(report) = kform_core::validate(&fields, &entry.settings.spec, &typed) {
+        return Err(AppError::Invalid(report, locale.unwrap_or(entry.settings.spec.default_lang)));
+    }
+    Ok(values.to_string())
 }
 
 async fn discard(
@@ -624,8 +674,16 @@ async fn delivery_status(
     for (form, stage, count) in state.store().counts().await? {
         counts.entry(form).or_default().insert(stage, json!(count));
     }
-    let kintone = super::ops::kintone_status(&state).await;
-    Ok(Json(json!({ "paused": paused, "forms": counts, "kintone": kintone })))
+    Ok(Json(json!({ "paused": paused, "forms": counts })))
+}
+
+/// Whether each connection's kintone answers now (an unauthenticated call: no API quota).
+async fn kintone_status(
+    caller: Caller,
+    State(state): State<AppState>,
+) -> Result<Json<Value>, AppError> {
+    caller.admin_only()?;
+    Ok(Json(json!({ "kintone": super::ops::kintone_status(&state).await })))
 }
 
 async fn alerts(caller: Caller, State(state): State<AppState>) -> Result<Json<Value>, AppError> {

@@ -233,16 +233,13 @@ fn valid_values() -> Value {
 
 #[tokio::test]
 async fn history_shows_attempts_and_dead_letters_are_replayed_or_discarded() {
-    // The form leaves out a field kintone requires, so kintone refuses every record.
-    let Harness { fake, state, _dir } = harness_with(Apps::demo(TOKEN), TOKEN, |config| {
-        config.forms[0].spec.items.retain(|item| {
-            item.field.as_ref().is_none_or(|code| code.as_str() != "メールアドレス")
-        });
-    })
-    .await;
+    // Each takes a member number another record already has, so kintone refuses both.
+    let Harness { fake, state, _dir } =
+        harness_with(apps_with_unique_fields(), TOKEN, with_member_number).await;
     let ids = [new_id(), new_id()];
     for id in &ids {
-        let body = json!({ "submission_id": id, "values": { "会社名": "A" } }).to_string();
+        let values = json!({ "会社名": "A", "メールアドレス": "a@example.com", "会員番号": "M-1" });
+        let body = json!({ "submission_id": id, "values": values }).to_string();
         assert_eq!(send(&state, submit(&body, None)).await.status, StatusCode::ACCEPTED);
     }
     for id in &ids {
@@ -301,7 +298,7 @@ async fn history_shows_attempts_and_dead_letters_are_replayed_or_discarded() {
         (refused.status, refused.body["code"].as_str()),
         (StatusCode::CONFLICT, Some("settled"))
     );
-    assert_eq!(kintone_records(&fake).await.len(), 1);
+    assert_eq!(kintone_records(&fake).await.len(), 2, "the member's record and the delivered one");
 }
 
 #[tokio::test]

@@ -156,6 +156,37 @@ async fn stage_eventually(state: &AppState, form: &str, id: &str, stage: &str) -
     panic!("submission {id} never reached {stage}: {last:#}");
 }
 
+/// The demo app with two unique text fields, 受付ID and 会員番号, one record holding member
+/// number M-1, and a token that may also edit.
+fn apps_with_unique_fields() -> Apps {
+    let mut apps = Apps::demo(TOKEN);
+    let app = &mut apps.apps[0];
+    for code in ["受付ID", "会員番号"] {
+        app.properties.insert(
+            code.into(),
+            json!({ "type": "SINGLE_LINE_TEXT", "code": code, "label": code, "noLabel": false,
+                    "required": false, "unique": true, "minLength": "", "maxLength": "",
+                    "defaultValue": "", "expression": "", "hideExpression": false }),
+        );
+    }
+    app.records.push(
+        serde_json::from_value(json!({
+            "会社名": { "value": "既存" }, "メールアドレス": { "value": "x@example.com" },
+            "会員番号": { "value": "M-1" }
+        }))
+        .unwrap(),
+    );
+    app.tokens[0].permissions.push(kform_fake_kintone::Permission::Edit);
+    apps
+}
+
+/// The contact form with 会員番号 on it and 受付ID as its idempotency field.
+fn with_member_number(config: &mut Config) {
+    let spec = &mut config.forms[0].spec;
+    spec.items.push(serde_json::from_value(json!({ "field": "会員番号" })).unwrap());
+    spec.idempotency_field = Some(kform_core::FieldCode::new("受付ID").unwrap());
+}
+
 /// A fresh submission id.
 fn new_id() -> String {
     uuid::Uuid::new_v4().to_string()

@@ -25,8 +25,8 @@ async fn health_and_readiness_tell_what_fails() {
     assert!(!down.text.contains(TOKEN));
     let metrics = send(&state, get("/metrics")).await;
     assert!(metrics.text.contains("kform_kintone_up{connection=\"demo\"} 0\n"), "{}", metrics.text);
-    let delivery = send(&state, bearer("GET", "/v1/admin/delivery", ADMIN, None)).await;
-    assert_eq!(delivery.body["kintone"]["demo"]["ok"], false, "{}", delivery.text);
+    let kintone = send(&state, bearer("GET", "/v1/admin/kintone", ADMIN, None)).await;
+    assert_eq!(kintone.body["kintone"]["demo"]["ok"], false, "{}", kintone.text);
 }
 
 #[tokio::test]

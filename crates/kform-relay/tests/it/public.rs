@@ -112,19 +112,16 @@ async fn malformed_requests_say_what_is_wrong() {
 
 #[tokio::test]
 async fn a_record_kintone_refuses_is_dead_lettered_with_kintones_message() {
-    // A form that leaves out a kintone-required field: the core cannot see it, kintone refuses.
-    let Harness { fake: _fake, state, _dir } = harness_with(Apps::demo(TOKEN), TOKEN, |config| {
-        config.forms[0].spec.items.retain(|item| {
-            item.field.as_ref().is_none_or(|code| code.as_str() != "メールアドレス")
-        });
-    })
-    .await;
+    // A member number another record already has: the core cannot see it, kintone refuses.
+    let Harness { fake: _fake, state, _dir } =
+        harness_with(apps_with_unique_fields(), TOKEN, with_member_number).await;
     let id = new_id();
-    let body = json!({ "submission_id": id, "values": { "会社名": "A" } }).to_string();
+    let values = json!({ "会社名": "A", "メールアドレス": "a@example.com", "会員番号": "M-1" });
+    let body = json!({ "submission_id": id, "values": values }).to_string();
     let answer = send(&state, submit(&body, None)).await;
     assert_eq!(answer.status, StatusCode::ACCEPTED, "{}", answer.text);
     let dead = stage_eventually(&state, "contact", &id, "dead_letter").await;
-    assert_eq!(dead["error"], "メールアドレス.value: 必須です。", "{dead:#}");
+    assert_eq!(dead["error"], "会員番号.value: 値がほかのレコードと重複しています。", "{dead:#}");
     let attempt = &dead["attempts"][0];
     assert_eq!(
         (attempt["status"].as_u64(), attempt["code"].as_str()),
