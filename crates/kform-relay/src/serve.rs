@@ -143,8 +143,24 @@ async fn check_permissions(state: &AppState) -> (String, bool) {
                 continue;
             }
         };
-        for (permission, why) in crate::delivery::needed_permissions(spec) {
-            let result = match client.probe(spec.app, permission).await {
+        let mut needs: Vec<(kform_core::AppId, kform_kintone::Permission, String)> =
+            crate::delivery::needed_permissions(spec)
+                .into_iter()
+                .map(|(permission, why)| (spec.app, permission, why.to_owned()))
+                .collect();
+        // A lookup the form fills makes kintone read its source app, with that app's token.
+        if let Ok(fields) = state.fields(&entry.settings.connection, spec.app).await {
+            for code in spec.field_codes() {
+                if let Some(kform_core::FieldKind::Lookup(lookup)) =
+                    fields.get(code.as_str()).map(|field| &field.kind)
+                {
+                    let why = format!("lookup {code} reads app {}", lookup.related_app.0);
+                    needs.push((lookup.related_app, kform_kintone::Permission::View, why));
+                }
+            }
+        }
+        for (app, permission, why) in needs {
+            let result = match client.probe(app, permission).await {
                 Ok(()) => "ok".to_owned(),
                 Err(kform_kintone::KintoneError::Api { body, .. }) if body.code == "GAIA_NO01" => {
                     ok = false;
@@ -157,7 +173,7 @@ async fn check_permissions(state: &AppState) -> (String, bool) {
                 }
             };
             let needs = format!("{} ({why})", permission.name());
-            rows.push([spec.id.to_string(), spec.app.0.to_string(), needs, result]);
+            rows.push([spec.id.to_string(), app.0.to_string(), needs, result]);
         }
     }
     (table(&rows), ok)
