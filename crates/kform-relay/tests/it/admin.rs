@@ -189,6 +189,22 @@ async fn a_field_removed_in_kintone_raises_a_drift_alert_on_sync() {
 }
 
 #[tokio::test]
+async fn check_config_lints_forms_against_the_fields_it_just_read() {
+    let Harness { fake, state, _dir } = harness().await;
+    // The relay read and kept the app's fields; then the e-mail field is deleted in kintone.
+    assert_eq!(send(&state, get("/v1/forms/contact")).await.status, StatusCode::OK);
+    let mut properties = Apps::demo(TOKEN).apps[0].properties.clone();
+    properties.remove("メールアドレス");
+    fake.state().set_properties(1, properties).unwrap();
+    let config = demo_config(fake.url(), TOKEN, demo_form().unwrap(), _dir.path(), None);
+    let (report, ok) = serve::check(&config).await;
+    assert!(!ok, "{report}");
+    let row = report.lines().find(|line| line.starts_with("contact ")).expect(&report);
+    assert!(row.contains("errors"), "the form row, against the new fields: {report}");
+    assert!(report.contains("contact: items[1] メールアドレス:"), "{report}");
+}
+
+#[tokio::test]
 async fn test_send_reports_kintones_exact_answer() {
     let Harness { fake, state, _dir } = harness().await;
     let sent = send(
