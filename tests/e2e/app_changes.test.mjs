@@ -4,37 +4,15 @@
 import assert from "node:assert/strict";
 import { test } from "node:test";
 
-import { recordsEventually } from "./demo.mjs";
-import { useDemo } from "./session.mjs";
+import { changeAppFields, recordsEventually } from "./demo.mjs";
+import { admin, personPause, useDemo } from "./session.mjs";
 
 const session = useDemo();
 
-/** The relay refuses a form sent sooner than a person could (the demo's minimum is 1 s). */
-const personPause = () => new Promise((resolve) => setTimeout(resolve, 1100));
-
-async function admin(method, path, body) {
-  const response = await fetch(new URL(path, session.demo.page), {
-    method,
-    headers: { authorization: `Bearer ${session.demo.admin}`, "content-type": "application/json" },
-    body: body && JSON.stringify(body),
-  });
-  const text = await response.text();
-  assert.ok(response.ok, `${method} ${path}: ${response.status} ${text}`);
-  return JSON.parse(text);
-}
-
 /** Deletes `code` from the contact app in the (fake) kintone, and has the relay sync it. */
 async function deleteField(code) {
-  const { kintone, app, token } = session.demo;
-  const fields = await fetch(`${kintone}/k/v1/app/form/fields.json?app=${app}`, {
-    headers: { "X-Cybozu-API-Token": token },
-  }).then((response) => response.json());
-  delete fields.properties[code];
-  const changed = await fetch(`${kintone}/_fake/apps/${app}/properties`, {
-    method: "PUT", headers: { "content-type": "application/json" }, body: JSON.stringify(fields.properties),
-  });
-  assert.equal(changed.status, 200, await changed.text());
-  return admin("POST", `/v1/admin/connections/demo/apps/${app}/sync`);
+  await changeAppFields(session.demo, (properties) => delete properties[code]);
+  return admin(session, "POST", `/v1/admin/connections/demo/apps/${session.demo.app}/sync`);
 }
 
 /** A page of the hosted form `id` recording its events. */
@@ -57,7 +35,7 @@ test("a deleted optional field drops out; a deleted required one says the form c
     { field: "お問い合わせ内容", required },
   ];
   for (const [id, required] of [["changing", false], ["needs", true]]) {
-    await admin("POST", "/v1/admin/forms", {
+    await admin(session, "POST", "/v1/admin/forms", {
       connection: "demo", allowed_origins: [], captcha: false,
       spec: { format: 1, id, app: Number(session.demo.app), default_lang: "ja", items: items(required) },
     });

@@ -60,3 +60,19 @@ export async function recordsEventually(demo, app, predicate) {
   }
   return [];
 }
+
+/**
+ * Changes the contact app's field settings in the (fake) kintone as `change(properties)` does,
+ * as an administrator would in kintone; the relay learns of it at its next sync.
+ */
+export async function changeAppFields(demo, change) {
+  const { kintone, app, token } = demo;
+  const fields = await fetch(`${kintone}/k/v1/app/form/fields.json?app=${app}`, {
+    headers: { "X-Cybozu-API-Token": token },
+  }).then((response) => response.json());
+  change(fields.properties);
+  const changed = await fetch(`${kintone}/_fake/apps/${app}/properties`, {
+    method: "PUT", headers: { "content-type": "application/json" }, body: JSON.stringify(fields.properties),
+  });
+  if (changed.status !== 200) throw new Error(`the fake kintone refused the change: ${await changed.text()}`);
+}

@@ -6,7 +6,7 @@ import assert from "node:assert/strict";
 import { test } from "node:test";
 
 import { kintoneRecords, recordsEventually } from "./demo.mjs";
-import { assertAccessible, useDemo } from "./session.mjs";
+import { admin, assertAccessible, personPause, useDemo } from "./session.mjs";
 
 const session = useDemo();
 /**
@@ -18,25 +18,13 @@ const host = () => {
   return `http://localhost:${url.port}`;
 };
 
-/** The relay refuses a form sent sooner than a person could (the demo's minimum is 1 s). */
-const personPause = () => new Promise((resolve) => setTimeout(resolve, 1100));
-
-async function admin(method, path, body) {
-  const response = await fetch(new URL(path, session.demo.page), {
-    method,
-    headers: { authorization: `Bearer ${session.demo.admin}`, "content-type": "application/json" },
-    body: body && JSON.stringify(body),
-  });
-  assert.ok(response.ok, `${method} ${path}: ${response.status} ${await response.text()}`);
-}
-
 /** Adds this file's forms to the demo once (the session starts it before the first test). */
 let added;
 const forms = () => (added ??= addForms());
 
 async function addForms() {
   // The contact app, for pages on another origin; an e-mail hint the browser checks too.
-  await admin("POST", "/v1/admin/forms", {
+  await admin(session, "POST", "/v1/admin/forms", {
     connection: "demo", allowed_origins: [host()], captcha: false,
     spec: { format: 1, id: "elsewhere", app: 1, default_lang: "ja", items: [
       { field: "会社名" }, { field: "メールアドレス", input_hint: "email" }, { field: "問い合わせ種別" },
@@ -44,7 +32,7 @@ async function addForms() {
     ] },
   });
   // The showcase app on one page, with a file.
-  await admin("POST", "/v1/admin/forms", {
+  await admin(session, "POST", "/v1/admin/forms", {
     connection: "demo", allowed_origins: [], captcha: false,
     spec: { format: 1, id: "late", app: 2, default_lang: "ja", items: [
       { field: "氏名" }, { field: "メール" }, { field: "業種" }, { field: "相談内容" },

@@ -5,47 +5,25 @@
 import assert from "node:assert/strict";
 import { test } from "node:test";
 
-import { recordsEventually } from "./demo.mjs";
-import { useDemo } from "./session.mjs";
+import { changeAppFields, recordsEventually } from "./demo.mjs";
+import { admin, personPause, useDemo } from "./session.mjs";
 
 const session = useDemo();
-
-/** The relay refuses a form sent sooner than a person could (the demo's minimum is 1 s). */
-const personPause = () => new Promise((resolve) => setTimeout(resolve, 1100));
-
-async function admin(method, path, body) {
-  const response = await fetch(new URL(path, session.demo.page), {
-    method,
-    headers: { authorization: `Bearer ${session.demo.admin}`, "content-type": "application/json" },
-    body: body && JSON.stringify(body),
-  });
-  const text = await response.text();
-  assert.ok(response.ok, `${method} ${path}: ${response.status} ${text}`);
-  return JSON.parse(text);
-}
 
 /** Adds 部署名 (optional, minLength 2) to the contact app, syncs it and maps it on a new form. */
 let added;
 const form = () => (added ??= addForm());
 
 async function addForm() {
-  const { kintone, app, token } = session.demo;
-  const fields = await fetch(`${kintone}/k/v1/app/form/fields.json?app=${app}`, {
-    headers: { "X-Cybozu-API-Token": token },
-  }).then((response) => response.json());
-  const properties = {
-    ...fields.properties,
-    部署名: {
+  await changeAppFields(session.demo, (properties) => {
+    properties["部署名"] = {
       type: "SINGLE_LINE_TEXT", code: "部署名", label: "部署名", noLabel: false, required: false,
       unique: false, minLength: "2", maxLength: "20", defaultValue: "", expression: "", hideExpression: false,
-    },
-  };
-  const changed = await fetch(`${kintone}/_fake/apps/${app}/properties`, {
-    method: "PUT", headers: { "content-type": "application/json" }, body: JSON.stringify(properties),
+    };
   });
-  assert.equal(changed.status, 200, await changed.text());
-  await admin("POST", `/v1/admin/connections/demo/apps/${app}/sync`);
-  const saved = await admin("POST", "/v1/admin/forms", {
+  const { app } = session.demo;
+  await admin(session, "POST", `/v1/admin/connections/demo/apps/${app}/sync`);
+  const saved = await admin(session, "POST", "/v1/admin/forms", {
     connection: "demo", allowed_origins: [], captcha: false,
     spec: { format: 1, id: "dept", app: Number(app), default_lang: "ja", items: [
       { field: "会社名" }, { field: "メールアドレス" }, { field: "部署名" },
@@ -106,7 +84,7 @@ test("without JavaScript the relay refuses the empty field with kintone's messag
   assert.equal(await page.getByLabel("会社名").inputValue(), "素のまま株式会社", "values kept");
   await context.close();
   // Nothing was accepted for kintone to refuse later: no dead letter, nothing pending.
-  const status = await admin("GET", "/v1/admin/delivery");
+  const status = await admin(session, "GET", "/v1/admin/delivery");
   const stages = status.forms.dept ?? {};
   assert.equal(stages.dead_letter ?? 0, 0, JSON.stringify(status));
   assert.equal(stages.pending ?? 0, 0, JSON.stringify(status));

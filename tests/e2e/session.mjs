@@ -41,6 +41,21 @@ export function useDemo() {
   return session;
 }
 
+/** The relay refuses a form sent sooner than a person could (the demo's minimum is 1 s). */
+export const personPause = () => new Promise((resolve) => setTimeout(resolve, 1100));
+
+/** Calls the relay's admin API with the demo's admin key; the answer's JSON (or null). */
+export async function admin(session, method, path, body) {
+  const response = await fetch(new URL(path, session.demo.page), {
+    method,
+    headers: { authorization: `Bearer ${session.demo.admin}`, "content-type": "application/json" },
+    body: body && JSON.stringify(body),
+  });
+  const text = await response.text();
+  assert.ok(response.ok, `${method} ${path}: ${response.status} ${text}`);
+  return text ? JSON.parse(text) : null;
+}
+
 /** Runs axe-core on the page (it looks into open shadow roots) and fails on any violation. */
 export async function assertAccessible(page, when) {
   await page.addScriptTag({ path: axePath });

@@ -5,13 +5,11 @@ import assert from "node:assert/strict";
 import { test } from "node:test";
 
 import { kintoneRecords, recordsEventually } from "./demo.mjs";
-import { assertAccessible, useDemo } from "./session.mjs";
+import { assertAccessible, personPause, useDemo } from "./session.mjs";
 
 const session = useDemo();
 const open = (path, options) => session.open(path, options);
 
-/** The relay refuses a form sent sooner than a person could (the demo's minimum is 1 s). */
-const personPause = () => new Promise((resolve) => setTimeout(resolve, 1100));
 
 
 const recordsOf = (app, predicate) => recordsEventually(session.demo, app, predicate);

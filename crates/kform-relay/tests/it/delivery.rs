@@ -166,20 +166,26 @@ async fn a_token_without_the_view_permission_is_named_by_check_config_and_by_the
     fake.state()
         .add_fault(Fault::new(FaultKind::DropResponse).on("POST", "*/records.json").times(1));
     burst(&state, 1, values).await;
-    let mut paused = Value::Null;
-    for _ in 0..500 {
-        paused = send(&state, bearer("GET", "/v1/admin/delivery", ADMIN, None)).await.body;
-        if paused["paused"].as_array().is_some_and(|p| !p.is_empty()) {
-            break;
-        }
-        tokio::time::sleep(Duration::from_millis(20)).await;
-    }
+    let paused = paused_eventually(&state).await;
     let reason = paused["paused"][0]["reason"].as_str().unwrap_or_default();
     assert!(reason.contains("GAIA_NO01"), "{paused:#}");
     assert!(
         reason.contains("\"view records\" permission") && reason.contains("Update App"),
         "{reason}"
     );
+}
+
+/// The delivery status once some form is paused (within about 10 s).
+async fn paused_eventually(state: &AppState) -> Value {
+    let mut status = Value::Null;
+    for _ in 0..500 {
+        status = send(state, bearer("GET", "/v1/admin/delivery", ADMIN, None)).await.body;
+        if status["paused"].as_array().is_some_and(|p| !p.is_empty()) {
+            return status;
+        }
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    }
+    panic!("no form was paused: {status:#}");
 }
 
 /// The demo app's fields with `change` applied, as the fake kintone's new settings.
@@ -208,14 +214,7 @@ async fn a_form_that_no_longer_fits_its_app_holds_its_submissions_until_it_does(
     let body = json!({ "submission_id": id, "values": values(1) }).to_string();
     assert_eq!(send(&state, submit(&body, None)).await.status, StatusCode::ACCEPTED);
     // kintone refuses it; the relay syncs, sees the form no longer fits, and holds it.
-    let mut status = Value::Null;
-    for _ in 0..500 {
-        status = send(&state, bearer("GET", "/v1/admin/delivery", ADMIN, None)).await.body;
-        if status["paused"].as_array().is_some_and(|p| !p.is_empty()) {
-            break;
-        }
-        tokio::time::sleep(Duration::from_millis(20)).await;
-    }
+    let status = paused_eventually(&state).await;
     let reason = status["paused"][0]["reason"].as_str().unwrap_or_default();
     assert!(reason.starts_with("the form no longer fits its kintone app: 部署:"), "{status:#}");
     assert_eq!(stage_eventually(&state, "contact", &id, "pending").await["stage"], "pending");
@@ -331,14 +330,7 @@ async fn a_revoked_token_pauses_the_form_until_the_connection_is_fixed() {
         .body(Body::from(body))
         .unwrap();
     assert_eq!(send(&state, request).await.status, StatusCode::ACCEPTED);
-    let mut paused = Value::Null;
-    for _ in 0..500 {
-        paused = send(&state, bearer("GET", "/v1/admin/delivery", ADMIN, None)).await.body;
-        if paused["paused"].as_array().is_some_and(|p| !p.is_empty()) {
-            break;
-        }
-        tokio::time::sleep(Duration::from_millis(20)).await;
-    }
+    let paused = paused_eventually(&state).await;
     assert_eq!(paused["paused"][0]["form"], "crm-form", "{paused:#}");
     assert!(paused["paused"][0]["reason"].as_str().unwrap().contains("GAIA_IA02"), "{paused:#}");
     let calls = fake.state().stats()["total"].as_u64().unwrap();
