@@ -72,10 +72,10 @@ mod native {
                 json!("2026-11-21T10:30"),
             ),
             8 => (
-                json!({ "type": "LINK", "code": code, "label": code, "protocol": "CALL",
+                json!({ "type": "LINK", "code": code, "label": code, "protocol": "WEB",
                         "defaultValue": "" }),
-                json!("03-1234-5678"),
-                json!("phone"),
+                json!("https://example.com/contact"),
+                json!("ab"),
             ),
             _ => (
                 json!({ "type": "RADIO_BUTTON", "code": code, "label": code, "options": options,
