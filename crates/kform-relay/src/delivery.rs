@@ -758,13 +758,7 @@ async fn send(state: &AppState, group: &Group, batch: Vec<Due>) {
                 Failure::Records(by_index) => {
                     // kintone judged against its current fields; kform's may be older. Read
                     // them now: if the form no longer fits, its submissions wait, not die.
-                    let fresh = match state.sync(&group.connection, group.app).await {
-                        Ok(_) => state.fields(&group.connection, group.app).await.ok(),
-                        Err(err) => {
-                            tracing::warn!(%err, "kintone refused records and the app could not be synced");
-                            None
-                        }
-                    };
+                    let fresh = refusal_sync(state, group).await;
                     let mut rest = Vec::new();
                     let mut out = Vec::new();
                     for (i, item) in items.into_iter().enumerate() {
@@ -837,6 +831,35 @@ pub(crate) fn needed_permissions(spec: &kform_core::FormSpec) -> Vec<(Permission
     }
     needs
 }
+
+/// The app's fields after kintone refused records: read again, but at most once a minute per
+/// app (a stream of refused duplicates must not spend the daily reserve on syncs; within the
+/// minute the fields that sync read are used); `None` when they cannot be had.
+async fn refusal_sync(state: &AppState, group: &Group) -> Option<Arc<kform_core::AppFields>> {
+    let key = (group.connection.clone(), group.app);
+    let now = state.inner.clock.now();
+    let recent = {
+        let mut last = state.inner.refusal_syncs.lock().unwrap_or_else(PoisonError::into_inner);
+        let recent = last.get(&key).is_some_and(|at| now - at < REFUSAL_SYNC_MS);
+        if !recent {
+            last.insert(key, now);
+        }
+        recent
+    };
+    if recent {
+        return state.fields(&group.connection, group.app).await.ok();
+    }
+    match state.sync(&group.connection, group.app).await {
+        Ok(_) => state.fields(&group.connection, group.app).await.ok(),
+        Err(err) => {
+            tracing::warn!(%err, "kintone refused records and the app could not be synced");
+            None
+        }
+    }
+}
+
+/// The least time between two syncs of an app caused by refused records.
+const REFUSAL_SYNC_MS: i64 = 60_000;
 
 /// How a pause for drift begins: such a pause ends by itself when the form fits its app again.
 pub(crate) const DRIFT_PAUSE: &str = "the form no longer fits its kintone app";

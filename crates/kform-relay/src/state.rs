@@ -191,6 +191,8 @@ pub(crate) struct Inner {
     pub(crate) admin_may_allow_any_host: bool,
     /// Seals the secrets of admin-made connections in the database, when `data_key` is set.
     pub(crate) data_key: Option<crate::sealed::DataKey>,
+    /// When kintone's refusal of records last made the relay sync each app (engine clock, ms).
+    pub(crate) refusal_syncs: Mutex<HashMap<(String, AppId), i64>>,
     pub(crate) limits: Limits,
     pub(crate) spam: SpamSettings,
     pub(crate) widget: Option<Widget>,
@@ -248,6 +250,7 @@ impl AppState {
             editor_origins: config.editor_origins.clone(),
             admin_may_allow_any_host: config.admin_may_allow_any_host,
             data_key: config.data_key.as_ref().map(crate::sealed::DataKey::new),
+            refusal_syncs: Mutex::default(),
             limits: config.limits.clone(),
             spam: config.spam.clone(),
             widget,

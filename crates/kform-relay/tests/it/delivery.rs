@@ -239,6 +239,27 @@ async fn a_form_that_no_longer_fits_its_app_holds_its_submissions_until_it_does(
 }
 
 #[tokio::test]
+async fn refused_records_sync_the_app_at_most_once_a_minute() {
+    let Harness { fake, state, _dir } =
+        harness_with(apps_with_unique_fields(), TOKEN, with_member_number).await;
+    send(&state, get("/v1/forms/contact")).await;
+    let syncs = || {
+        fake.state().stats()["byEndpoint"]["GET /k/v1/app/form/fields.json"].as_u64().unwrap_or(0)
+    };
+    assert_eq!(syncs(), 1, "the form's first load");
+    // Three duplicates, refused one after the other: one sync for the first refusal only.
+    for n in 0..3 {
+        let mut taken = values(n);
+        taken["会員番号"] = json!("M-1");
+        let id = new_id();
+        let body = json!({ "submission_id": id, "values": taken }).to_string();
+        assert_eq!(send(&state, submit(&body, None)).await.status, StatusCode::ACCEPTED);
+        stage_eventually(&state, "contact", &id, "dead_letter").await;
+    }
+    assert_eq!(syncs(), 2);
+}
+
+#[tokio::test]
 async fn a_dead_letter_is_replayed_with_corrected_values_checked_like_a_new_submission() {
     let Harness { fake, state, _dir } = harness().await;
     send(&state, get("/v1/forms/contact")).await;
