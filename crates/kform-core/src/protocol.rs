@@ -59,8 +59,8 @@ pub struct Submission {
     pub captcha_token: Option<String>,
 }
 
-/// A successful submission's answer.
-#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+/// A successful submission's answer (read by `crate::read`).
+#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
 pub struct SubmitOutcome {
     /// The submission's id (the client's, or one the relay chose).
     pub submission_id: String,
@@ -71,8 +71,8 @@ pub struct SubmitOutcome {
     pub record_id: Option<String>,
 }
 
-/// Where a submission stands.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+/// Where a submission stands (read by `crate::read`).
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize)]
 #[serde(rename_all = "snake_case")]
 pub enum SubmissionState {
     /// kintone created the record.
@@ -84,8 +84,9 @@ pub enum SubmissionState {
 }
 
 /// Every error answer of the relay: a sentence for people and, for invalid values, every
-/// problem with its field, kintone's error path, a stable code and a rendered message.
-#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+/// problem with its field, kintone's error path, a stable code and a rendered message (read by
+/// `crate::read`).
+#[derive(Clone, Debug, PartialEq, Serialize)]
 pub struct ErrorResponse {
     /// What went wrong, in one sentence.
     pub message: String,
@@ -97,10 +98,9 @@ pub struct ErrorResponse {
     pub errors: Vec<Problem>,
 }
 
-/// One problem in an [`ErrorResponse`].
-#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
-// Read by `crate::tagged` in one pass, without serde's buffering of flattened fields.
-#[serde(try_from = "crate::tagged::IssueJson")]
+/// One problem in an [`ErrorResponse`] (read by `crate::read` through `crate::tagged`, in one
+/// pass, without serde's buffering of flattened fields).
+#[derive(Clone, Debug, PartialEq, Serialize)]
 pub struct Problem {
     /// The problem as data.
     #[serde(flatten)]

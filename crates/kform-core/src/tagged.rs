@@ -23,8 +23,7 @@ fn need<T>(value: Option<T>, key: &'static str) -> Result<T, String> {
 }
 
 /// The value of `code`: which [`IssueCode`] variant the object is.
-#[derive(Clone, Copy, Deserialize)]
-#[serde(rename_all = "snake_case")]
+#[derive(Clone, Copy)]
 enum CodeName {
     Required,
     TooLong,
@@ -52,6 +51,48 @@ enum CodeName {
     RejectedByKintone,
 }
 
+/// Each [`CodeName`] by the name `code` has in JSON.
+const CODE_NAMES: [(&str, CodeName); 24] = {
+    use CodeName as C;
+    [
+        ("required", C::Required),
+        ("too_long", C::TooLong),
+        ("too_short", C::TooShort),
+        ("not_a_number", C::NotANumber),
+        ("too_large", C::TooLarge),
+        ("too_small", C::TooSmall),
+        ("too_many_digits", C::TooManyDigits),
+        ("not_an_option", C::NotAnOption),
+        ("invalid_date", C::InvalidDate),
+        ("invalid_time", C::InvalidTime),
+        ("invalid_date_time", C::InvalidDateTime),
+        ("invalid_url", C::InvalidUrl),
+        ("link_format", C::LinkFormat),
+        ("invalid_phone", C::InvalidPhone),
+        ("invalid_email", C::InvalidEmail),
+        ("invalid_postal_code", C::InvalidPostalCode),
+        ("too_many_files", C::TooManyFiles),
+        ("files_too_large", C::FilesTooLarge),
+        ("wrong_shape", C::WrongShape),
+        ("unknown_field", C::UnknownField),
+        ("not_writable", C::NotWritable),
+        ("duplicate", C::Duplicate),
+        ("lookup_not_found", C::LookupNotFound),
+        ("rejected_by_kintone", C::RejectedByKintone),
+    ]
+};
+
+impl<'de> Deserialize<'de> for CodeName {
+    fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        let name = String::deserialize(deserializer)?;
+        CODE_NAMES
+            .iter()
+            .find(|(known, _)| *known == name)
+            .map(|&(_, code)| code)
+            .ok_or_else(|| de::Error::custom(format!("unknown variant `{name}`")))
+    }
+}
+
 /// Every key of an [`Issue`] (its [`IssueCode`] flattened into it) and of a [`Problem`],
 /// which adds `message`. `max` and `min` are numbers for lengths
 /// and counts, strings for number values.
@@ -70,6 +111,33 @@ pub(crate) struct IssueJson {
 }
 
 impl IssueJson {
+    /// Reads the object from a JSON tree by hand, as `crate::read` does (the front ends then
+    /// build no serde visitor for it).
+    pub(crate) fn read(value: &serde_json::Value) -> crate::read::Read<Self> {
+        use crate::read::{Object, string, whole};
+        let o = Object::of(value)?;
+        let field = |value: &serde_json::Value| {
+            FieldCode::new(string(value)?)
+                .map_err(|err| crate::read::ReadError::from_message(err.to_string()))
+        };
+        let code = |value: &serde_json::Value| crate::read::named(value, &CODE_NAMES);
+        let param = |value: &serde_json::Value| match value {
+            serde_json::Value::String(text) => Ok(Param::Text(text.clone())),
+            _ => whole(value).map(Param::Number),
+        };
+        Ok(Self {
+            field: o.maybe("field", field)?,
+            path: o.need("path", string)?,
+            code: o.need("code", code)?,
+            max: o.maybe("max", param)?,
+            min: o.maybe("min", param)?,
+            value: o.maybe("value", string)?,
+            max_mb: o.maybe("max_mb", whole)?,
+            kintone_message: o.maybe("kintone_message", string)?,
+            message: o.maybe("message", string)?,
+        })
+    }
+
     /// The issue, and the message when there is one.
     fn into_parts(self) -> Result<(Issue, Option<String>), String> {
         use CodeName as C;
