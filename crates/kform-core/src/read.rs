@@ -92,7 +92,8 @@ fn invalid<T>(value: &Value, expected: &str) -> Read<T> {
         Value::Null => "null".to_owned(),
         Value::Bool(flag) => format!("boolean `{flag}`"),
         Value::Number(number) => format!("number `{number}`"),
-        Value::String(text) => format!("string {text:?}"),
+        // Quoted by hand, not `{:?}`: the front ends then carry no Unicode escaping tables.
+        Value::String(text) => format!("string \"{text}\""),
         Value::Array(_) => "sequence".to_owned(),
         Value::Object(_) => "map".to_owned(),
     };

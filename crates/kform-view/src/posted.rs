@@ -43,13 +43,15 @@ pub enum Action {
 #[derive(Clone, Debug, PartialEq, Eq, thiserror::Error)]
 pub enum PostError {
     /// A name that is not one of the form's inputs.
-    #[error("the form has no input named {0:?}")]
+    // Quoted by hand: `{:?}` would bring Rust's string escaping and its Unicode tables into the
+    // widget's `.wasm`.
+    #[error("the form has no input named \"{0}\"")]
     UnknownName(String),
     /// A name sent several times where the form has one value.
-    #[error("the input {0:?} was sent more than once")]
+    #[error("the input \"{0}\" was sent more than once")]
     Repeated(String),
     /// A row button's value that names no row of the form.
-    #[error("{0:?} is not one of the form's buttons")]
+    #[error("\"{0}\" is not one of the form's buttons")]
     BadAction(String),
 }
 

@@ -68,7 +68,7 @@ pub(crate) async fn render(
     on_answer: impl Fn(Option<String>) + Clone + 'static,
 ) -> Result<Captcha, String> {
     let provider = provider(&challenge.provider)
-        .ok_or_else(|| format!("unknown captcha provider {:?}", challenge.provider))?;
+        .ok_or_else(|| format!("unknown captcha provider \"{}\"", challenge.provider))?;
     let api = load(&provider).await?;
     let document = host.owner_document().ok_or("the host element has no document")?;
     let element = document.create_element("div").map_err(describe)?;
