@@ -137,8 +137,10 @@ fn build(root: &Path, tools: &Tools, bundle: &Bundle, out: &Path) -> Result<()> 
 }
 
 /// Writes `name` in `out`: the glue `{stem}.js`, then `loader` with the `.wasm`'s and the
-/// stylesheet's integrity written in; the glue's own file (and any encodings of it) is removed,
-/// so only the joined file is served. The stylesheet `kform.css` is written beside it.
+/// stylesheet's integrity written in, minified with terser (npm's, pinned in package.json:
+/// every visitor downloads this file before seeing a form, 8.0 → 6.3 KB brotli for the
+/// widget); the glue's own file (and any encodings of it) is removed, so only the joined file
+/// is served. The stylesheet `kform.css` is written beside it.
 fn join(root: &Path, out: &Path, stem: &str, loader: &str, name: &str) -> Result<()> {
     use base64::Engine as _;
     use sha2::Digest as _;
@@ -172,7 +174,16 @@ fn join(root: &Path, out: &Path, stem: &str, loader: &str, name: &str) -> Result
         .replace(WASM_INTEGRITY, &integrity(&wasm))
         .replace(CSS_INTEGRITY, &integrity(css.as_bytes()));
     let joined = format!("{}\n{}", strip_comments(&glue), strip_comments(&loader));
-    std::fs::write(out.join(name), joined).with_context(|| format!("cannot write {name}"))?;
+    let path = out.join(name);
+    std::fs::write(&path, joined).with_context(|| format!("cannot write {name}"))?;
+    let terser = root.join("node_modules/.bin/terser");
+    let path = path.to_string_lossy();
+    step(&format!("minify {name}: terser"), || {
+        cmd(
+            &terser.to_string_lossy(),
+            &[&path, "--module", "--compress", "--mangle", "--output", &path],
+        )
+    })?;
     for stale in
         [glue_path.clone(), glue_path.with_extension("js.br"), glue_path.with_extension("js.gz")]
     {
