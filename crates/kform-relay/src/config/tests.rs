@@ -191,5 +191,6 @@ fn the_shipped_example_reads() {
     let example = include_str!("../../dist/kform.toml");
     let file = File::parse(example).unwrap();
     assert_eq!(file.connections["main"].apps["12"].tokens.len(), 1);
-    assert_eq!(file.limits.trusted_proxy_hops, 1);
+    assert_eq!(file.limits.trusted_proxy_hops, 0, "safe to copy with no proxy in front");
+    assert!(file.data_key.is_some(), "it shows how stored secrets are sealed");
 }
