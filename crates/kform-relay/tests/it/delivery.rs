@@ -239,6 +239,45 @@ async fn a_form_that_no_longer_fits_its_app_holds_its_submissions_until_it_does(
 }
 
 #[tokio::test]
+async fn a_submission_accepted_before_a_drifting_sync_waits_instead_of_dying() {
+    // The form requires 問い合わせ種別 on top of kintone.
+    let Harness { fake, state, _dir } = harness_with(Apps::demo(TOKEN), TOKEN, |config| {
+        let item =
+            config.forms[0].spec.items.iter_mut().find(|item| {
+                item.field.as_ref().is_some_and(|code| code.as_str() == "問い合わせ種別")
+            });
+        item.unwrap().required = true;
+    })
+    .await;
+    send(&state, get("/v1/forms/contact")).await;
+    // kintone is in maintenance: the accepted submission waits in the outbox.
+    fake.state().add_fault(Fault::new(FaultKind::Maintenance).on("POST", "*/records.json"));
+    let id = new_id();
+    let mut chosen = values(1);
+    chosen["問い合わせ種別"] = json!("資料請求");
+    let body = json!({ "submission_id": id, "values": chosen }).to_string();
+    assert_eq!(send(&state, submit(&body, None)).await.status, StatusCode::ACCEPTED);
+    // Meanwhile the field is deleted in kintone and the relay syncs: the form no longer fits.
+    fake.state()
+        .set_properties(
+            1,
+            changed_demo_app(|p| {
+                p.remove("問い合わせ種別");
+            }),
+        )
+        .unwrap();
+    let synced = bearer("POST", "/v1/admin/connections/demo/apps/1/sync", ADMIN, None);
+    assert_eq!(send(&state, synced).await.status, StatusCode::OK);
+    fake.state().clear_faults();
+    // Validated against the new fields before sending, it is held with the form, not dead.
+    let status = paused_eventually(&state).await;
+    let reason = status["paused"][0]["reason"].as_str().unwrap_or_default();
+    assert!(reason.starts_with("the form no longer fits its kintone app"), "{status:#}");
+    assert_eq!(stage_eventually(&state, "contact", &id, "pending").await["stage"], "pending");
+    assert!(kintone_records(&fake).await.is_empty());
+}
+
+#[tokio::test]
 async fn refused_records_sync_the_app_at_most_once_a_minute() {
     let Harness { fake, state, _dir } =
         harness_with(apps_with_unique_fields(), TOKEN, with_member_number).await;
