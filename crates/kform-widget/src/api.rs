@@ -1,9 +1,11 @@
 //! The relay client: loads a form's descriptor and posts submissions. It never calls kintone.
 
-use gloo_net::http::Request;
 use kform_core::Locale;
 use kform_core::message::Text;
 use kform_core::protocol::{ErrorResponse, Submission, SubmitOutcome};
+
+use wasm_bindgen::{JsCast, JsValue};
+use wasm_bindgen_futures::JsFuture;
 
 use crate::state::SubmitError;
 
@@ -32,33 +34,57 @@ pub(crate) async fn submit(
 ) -> Result<SubmitOutcome, SubmitError> {
     let failed = || SubmitError::Failed(Text::SendFailed.get(locale).to_owned());
     let url = format!("{}/submissions?lang={}", endpoint.form_url(), locale.tag());
-    let request = if files.is_empty() {
-        Request::post(&url).json(submission)
+    let init = web_sys::RequestInit::new();
+    init.set_method("POST");
+    if files.is_empty() {
+        let Ok(json) = serde_json::to_string(submission) else { return Err(failed()) };
+        let Ok(headers) = web_sys::Headers::new() else { return Err(failed()) };
+        if headers.set("content-type", "application/json").is_err() {
+            return Err(failed());
+        }
+        init.set_headers(&headers);
+        init.set_body(&JsValue::from_str(&json));
     } else {
         let Ok(body) = multipart(submission, files) else { return Err(failed()) };
-        Request::post(&url).body(body)
-    };
-    let response = request
-        .map_err(|_| failed())?
-        .send()
-        .await
-        .map_err(|err| SubmitError::Unreachable(err.to_string()))?;
-    match response.status() {
-        200..=299 => read(&response).await.map_err(SubmitError::Unreachable),
+        init.set_body(&body);
+    }
+    let (status, text) = fetch(&url, &init).await.map_err(SubmitError::Unreachable)?;
+    match status {
+        200..=299 => from_json(&text).map_err(SubmitError::Unreachable),
         // The relay's spam checks: say what to do rather than "try again later".
         400 => {
-            let code = read::<ErrorResponse>(&response).await.ok().and_then(|answer| answer.code);
+            let code = from_json::<ErrorResponse>(&text).ok().and_then(|answer| answer.code);
             let text = crate::state::refusal(400, code.as_deref());
             Err(SubmitError::Failed(text.get(locale).to_owned()))
         }
-        422 => Err(read::<ErrorResponse>(&response)
-            .await
-            .map_or_else(|_| failed(), SubmitError::Invalid)),
+        422 => {
+            Err(from_json::<ErrorResponse>(&text).map_or_else(|_| failed(), SubmitError::Invalid))
+        }
         413 => Err(SubmitError::Failed(Text::FilesTooLarge.get(locale).to_owned())),
-        status @ (408 | 429 | 500..=599) => {
+        408 | 429 | 500..=599 => {
             Err(SubmitError::Unreachable(format!("the relay answered {status}")))
         }
         _ => Err(failed()),
+    }
+}
+
+/// The browser's `fetch` of `url`: the answer's status and text, or why there is none.
+async fn fetch(url: &str, init: &web_sys::RequestInit) -> Result<(u16, String), String> {
+    let window = web_sys::window().ok_or("there is no window to fetch from")?;
+    let answer = JsFuture::from(window.fetch_with_str_and_init(url, init)).await.map_err(reason)?;
+    let response: web_sys::Response =
+        answer.dyn_into().map_err(|_| "fetch answered no response".to_owned())?;
+    let text = JsFuture::from(response.text().map_err(reason)?).await.map_err(reason)?;
+    Ok((response.status(), text.as_string().unwrap_or_default()))
+}
+
+/// What a failed fetch says (`TypeError: Failed to fetch`), without formatting the JavaScript
+/// value for debugging (which would bring a large function into `kform.js`).
+#[expect(clippy::needless_pass_by_value, reason = "used as a `map_err` adapter")]
+fn reason(err: JsValue) -> String {
+    match err.dyn_ref::<js_sys::Error>() {
+        Some(error) => format!("{}: {}", String::from(error.name()), String::from(error.message())),
+        None => err.as_string().unwrap_or_else(|| "the request failed".to_owned()),
     }
 }
 
@@ -75,14 +101,6 @@ fn multipart(
         body.append_with_blob_and_filename(code, file, &file.name())?;
     }
     Ok(body)
-}
-
-/// Reads a JSON answer into `T`.
-async fn read<T: serde::de::DeserializeOwned>(
-    response: &gloo_net::http::Response,
-) -> Result<T, String> {
-    let text = response.text().await.map_err(|err| err.to_string())?;
-    from_json(&text)
 }
 
 /// Parses JSON into `T` through a `serde_json::Value`: each type's deserializer is then built
