@@ -33,22 +33,38 @@ pub(crate) async fn readyz(State(state): State<AppState>) -> Response {
     (status, Json(json!({ "ready": ready, "data_dir": store, "kintone": kintone }))).into_response()
 }
 
+/// How long a readiness or metrics probe waits for kintone: a probe must answer quickly even
+/// when kintone does not (the client's own timeout is 30 s), or a load balancer's probe of
+/// `/readyz` would time out and take the relay out of service after all.
+const PING_WAIT: std::time::Duration = std::time::Duration::from_secs(2);
+
 /// Whether each connection's kintone answers now, by connection name: `{"ok": true}` or
-/// `{"ok": false, "error": …}`.
+/// `{"ok": false, "error": …}`. The connections are asked at once, each for at most
+/// [`PING_WAIT`].
 pub(crate) async fn kintone_status(state: &AppState) -> serde_json::Map<String, serde_json::Value> {
-    let mut kintone = serde_json::Map::new();
+    let mut pings = tokio::task::JoinSet::new();
     for connection in state.connections() {
         // A probe must not spend the apps' daily API quota: an unauthenticated call shows that
         // kintone answers, and `kform check-config` is where the credentials are tried.
-        let check = match connection.ping().await {
-            Ok(status) if status < 500 => json!({ "ok": true }),
-            Ok(status) => json!({
-                "ok": false,
-                "error": format!("kintone answered {status} (maintenance or failure)")
-            }),
-            Err(err) => json!({ "ok": false, "error": err.to_string() }),
-        };
-        kintone.insert(connection.name.clone(), check);
+        pings.spawn(async move {
+            let check = match tokio::time::timeout(PING_WAIT, connection.ping()).await {
+                Ok(Ok(status)) if status < 500 => json!({ "ok": true }),
+                Ok(Ok(status)) => json!({
+                    "ok": false,
+                    "error": format!("kintone answered {status} (maintenance or failure)")
+                }),
+                Ok(Err(err)) => json!({ "ok": false, "error": err.to_string() }),
+                Err(_) => json!({
+                    "ok": false,
+                    "error": format!("kintone did not answer within {} s", PING_WAIT.as_secs())
+                }),
+            };
+            (connection.name.clone(), check)
+        });
+    }
+    let mut kintone = serde_json::Map::new();
+    while let Some(Ok((name, check))) = pings.join_next().await {
+        kintone.insert(name, check);
     }
     kintone
 }

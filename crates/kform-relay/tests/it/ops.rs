@@ -30,6 +30,24 @@ async fn health_and_readiness_tell_what_fails() {
 }
 
 #[tokio::test]
+async fn readiness_answers_quickly_when_kintone_does_not() {
+    // A kintone that takes connections and never answers (a black hole on the network path).
+    let silent = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let url = format!("http://{}", silent.local_addr().unwrap());
+    let dir = tempfile::tempdir().unwrap();
+    let config = demo_config(&url, TOKEN, demo_form().unwrap(), dir.path(), None);
+    let state = serve::open(&config).await.unwrap();
+    let ready = send(&state, get("/readyz")).await;
+    assert_eq!(ready.status, StatusCode::OK, "{}", ready.text);
+    assert_eq!(
+        ready.body["kintone"]["demo"]["error"], "kintone did not answer within 2 s",
+        "the probe does not wait for the client's 30 s timeout: {}",
+        ready.text
+    );
+    drop(silent);
+}
+
+#[tokio::test]
 async fn metrics_count_submissions_and_kintone_calls() {
     let Harness { fake, state, _dir } = harness().await;
     let body =
