@@ -41,13 +41,9 @@ pub struct ReadError {
 }
 
 impl ReadError {
-    fn new(message: impl Into<String>) -> Self {
-        Self { path: String::new(), message: message.into() }
-    }
-
     /// An error with `message`, at the top.
-    pub(crate) fn from_message(message: impl Into<String>) -> Self {
-        Self::new(message)
+    pub(crate) fn new(message: impl Into<String>) -> Self {
+        Self { path: String::new(), message: message.into() }
     }
 
     /// The same error, one key further in.

@@ -118,7 +118,7 @@ impl IssueJson {
         let o = Object::of(value)?;
         let field = |value: &serde_json::Value| {
             FieldCode::new(string(value)?)
-                .map_err(|err| crate::read::ReadError::from_message(err.to_string()))
+                .map_err(|err| crate::read::ReadError::new(err.to_string()))
         };
         let code = |value: &serde_json::Value| crate::read::named(value, &CODE_NAMES);
         let param = |value: &serde_json::Value| match value {

@@ -2,6 +2,7 @@
 
 use std::fmt::Write as _;
 use std::net::SocketAddr;
+use std::sync::Arc;
 use std::time::Duration;
 
 use kform_core::lint;
@@ -215,7 +216,7 @@ pub async fn check(config: &Config) -> (String, bool) {
                     Ok(fields) => {
                         let detail =
                             format!("{} fields, revision {}", fields.fields.len(), fields.revision);
-                        fetched.insert((connection.name.clone(), app), fields);
+                        fetched.insert((connection.name.clone(), app), Arc::new(fields));
                         ("ok", detail)
                     }
                     Err(err) => ("FAIL", err.to_string()),
@@ -239,7 +240,7 @@ pub async fn check(config: &Config) -> (String, bool) {
         let settings = &entry.settings;
         let key = (settings.connection.clone(), settings.spec.app);
         let fields = match fetched.get(&key) {
-            Some(fields) => Ok(std::sync::Arc::new(fields.clone())),
+            Some(fields) => Ok(Arc::clone(fields)),
             None => state.fields(&settings.connection, settings.spec.app).await,
         };
         let lint_result = match fields {
@@ -297,23 +298,19 @@ mod tests {
             ["x", "a-long-connection-name", "ok", "exactly once"].map(String::from),
         ];
         let text = table(&rows);
-        let starts: Vec<Vec<usize>> = text
-            .lines()
-            .map(|line| {
-                ["CONNECTION", "main", "a-long"]
-                    .iter()
-                    .chain(["LINT", "ok"].iter())
-                    .filter_map(|word| line.find(word))
-                    .collect()
-            })
-            .collect();
-        assert_eq!(starts[0][0], starts[1][0], "{text}");
-        assert_eq!(starts[0][0], starts[2][0], "{text}");
-        let delivery: Vec<usize> = ["DELIVERY", "at least", "exactly"]
-            .iter()
-            .zip(text.lines())
-            .map(|(word, line)| line.find(word).unwrap())
-            .collect();
-        assert!(delivery.iter().all(|start| *start == delivery[0]), "{text}");
+        let lines: Vec<&str> = text.lines().collect();
+        // Each column starts at the same place on every line.
+        for column in 1..4 {
+            let starts: Vec<usize> = lines
+                .iter()
+                .zip(&rows)
+                .map(|(line, row)| line.find(row[column].as_str()).unwrap())
+                .collect();
+            assert!(starts.iter().all(|start| *start == starts[0]), "column {column}:\n{text}");
+        }
+        assert_eq!(
+            lines[0],
+            "FORM                           CONNECTION              LINT            DELIVERY"
+        );
     }
 }
