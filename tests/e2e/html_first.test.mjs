@@ -36,7 +36,8 @@ async function addForms() {
     connection: "demo", allowed_origins: [], captcha: false,
     spec: { format: 1, id: "late", app: 2, default_lang: "ja", items: [
       { field: "氏名" }, { field: "メール" }, { field: "業種" }, { field: "相談内容" },
-      { field: "添付資料", max_files: 2 }, { field: "連絡方法" }, { field: "フォーム識別", hidden: "demo-late" },
+      { field: "添付資料", max_files: 2 }, { field: "連絡方法" }, { field: "関心" }, { field: "地域" },
+      { field: "フォーム識別", hidden: "demo-late" },
     ] },
   });
 }
@@ -156,6 +157,10 @@ test("what the visitor typed, chose and attached before a late .wasm arrived sta
   await form.getByRole("textbox", { name: /^メール/ }).fill("late@example.com");
   await form.getByLabel("業種").selectOption("製造");
   await form.getByRole("radio", { name: "電話" }).check();
+  // kintone's default box unticked and others ticked: the takeover reads boxes as they are.
+  await form.getByRole("checkbox", { name: "製品A" }).uncheck();
+  await form.getByRole("checkbox", { name: "製品B" }).check();
+  await form.getByRole("checkbox", { name: "西日本" }).check();
   await form.getByLabel("添付資料").setInputFiles({ name: "memo.txt", mimeType: "text/plain", buffer: Buffer.from("kform") });
   await form.getByLabel("相談内容").fill("途中まで");
   await form.getByLabel("相談内容").evaluate((area) => area.setSelectionRange(2, 2));
@@ -186,6 +191,8 @@ test("what the visitor typed, chose and attached before a late .wasm arrived sta
   assert.equal(all.length, 1, "exactly one record");
   assert.equal(records[0]["業種"].value, "製造");
   assert.equal(records[0]["連絡方法"].value, "電話");
+  assert.deepEqual(records[0]["関心"].value, ["製品B"]);
+  assert.deepEqual(records[0]["地域"].value, ["西日本"]);
   assert.equal(records[0]["相談内容"].value, "途中入力まで");
   assert.deepEqual(records[0]["添付資料"].value.map((file) => file.name), ["memo.txt"]);
   assert.deepEqual(page.errors, []);

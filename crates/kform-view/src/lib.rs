@@ -9,5 +9,6 @@ pub mod html;
 pub mod markup;
 pub mod posted;
 pub mod state;
+pub mod style;
 
 pub use state::{Advance, FormState, Slot, Status, SubmitError};

@@ -20,28 +20,32 @@
 // This file is not served as it is: `cargo xtask build-widget` puts the wasm-bindgen glue (which
 // defines `wasm_bindgen`) in front of it and writes the .wasm's and the stylesheet's sha384 in
 // place of the integrity placeholders, so pinning kform.js with <script integrity> pins the
-// whole widget. Showing a form needs none of the glue.
+// widget's code. A form's markup and stylesheet come from the relay that serves its data.
+// Showing a form needs none of the glue.
 
 const WASM_INTEGRITY = "@KFORM_WASM_INTEGRITY@";
 const CSS_INTEGRITY = "@KFORM_CSS_INTEGRITY@";
 const file = (name, integrity) => fetch(new URL(name, import.meta.url), { integrity });
-const sheet = file("./kform.css", CSS_INTEGRITY)
-  .then((response) => response.text())
-  .then((text) => {
-    const css = new CSSStyleSheet();
-    css.replaceSync(text);
-    return css;
-  });
-sheet.catch(() => {});
-// The .wasm downloads at once, but compiles only once a form is on the page and painted (or
-// could not be shown), so compiling does not hold up the first paint. A page without
+// A form's stylesheet comes with its markup; a preview, which has no markup from the relay,
+// fetches the same stylesheet from beside this file.
+let bundled;
+const bundledSheet = () =>
+  (bundled ??= file("./kform.css", CSS_INTEGRITY).then((response) => response.text()).then(sheetOf));
+
+/** A constructed stylesheet (which a page's Content-Security-Policy cannot refuse). */
+function sheetOf(text) {
+  const css = new CSSStyleSheet();
+  css.replaceSync(text);
+  return css;
+}
+
+// The .wasm downloads and compiles at once, beside the markup (browsers compile a streamed
+// module off the main thread); it takes a form over as soon as both are there. A page without
 // WebAssembly keeps every form in its basic mode.
-let painted;
-const firstPaint = new Promise((resolve) => (painted = () => requestAnimationFrame(() => setTimeout(resolve))));
 const wasmFile = typeof WebAssembly === "object" ? file("./kform_widget_bg.wasm", WASM_INTEGRITY) : null;
 wasmFile?.catch(() => {});
 const engine = wasmFile
-  ? firstPaint.then(() => wasm_bindgen({ module_or_path: wasmFile })).then(() => wasm_bindgen)
+  ? wasm_bindgen({ module_or_path: wasmFile }).then(() => wasm_bindgen)
   : Promise.reject(new Error("this browser runs no WebAssembly"));
 engine.catch(() => {});
 // The relay that serves this file is the default relay: the part of this module's URL before
@@ -108,18 +112,14 @@ class Mount {
         throw new Error(`the relay at ${this.relay} could not be reached`);
       });
       if (!response.ok) throw new Error(await refusal(response, this.form));
-      const [html, css] = await Promise.all([response.text(), sheet]);
-      this.shadow.adoptedStyleSheets = [css];
-      this.show(html);
+      this.show(await response.text());
       this.hold();
       const query = [...new URLSearchParams(location.search)];
       const given = Object.entries(this.values ?? {}).flatMap(([name, value]) =>
         (Array.isArray(value) ? value : [value]).map((item) => [name, String(item)]));
       prefill(this.root.querySelector("form"), [...query, ...given]);
       this.field("kform_render_token", response.headers.get("kform-render-token") ?? "");
-      painted();
     } catch (error) {
-      painted();
       this.shadow.innerHTML = `<p class="kform-alert" role="alert" part="form-root"></p>`;
       this.shadow.firstChild.textContent = LOAD_FAILED[this.lang ?? document.documentElement.lang] ?? LOAD_FAILED.ja;
       emit(this.element, "kform:error", { stage: "load", reason: error.message });
@@ -144,7 +144,6 @@ class Mount {
     this.events = this.element;
     this.field("kform_tz", String(new Date().getTimezoneOffset()));
     this.hold();
-    painted();
     try {
       this.live = (await engine).takeOver(this.element, this.root, this.form, this.relay, this.lang);
     } catch (error) {
@@ -178,6 +177,12 @@ class Mount {
   show(html) {
     this.shadow.innerHTML = html;
     this.root = this.shadow.firstElementChild;
+    // Adopted in the same task as the markup is shown, so the form is never drawn unstyled.
+    const style = this.root.querySelector("script.kform-stylesheet");
+    if (style) {
+      this.shadow.adoptedStyleSheets = [sheetOf(JSON.parse(style.textContent))];
+      style.remove();
+    }
     const form = this.root.querySelector("form");
     if (form) form.action = `${this.relay}/f/${encodeURIComponent(this.form)}${this.query}`;
     this.field("kform_tz", String(new Date().getTimezoneOffset()));
@@ -284,8 +289,7 @@ export const KForm = {
   },
   /** Mounts a preview from a form descriptor object (never sends). */
   async preview(element, descriptor, { lang } = {}) {
-    painted();
-    const [wasm, css] = await Promise.all([engine, sheet]);
+    const [wasm, css] = await Promise.all([engine, bundledSheet()]);
     mounted.get(element)?.unmount();
     const shadow = element.shadowRoot ?? element.attachShadow({ mode: "open" });
     shadow.adoptedStyleSheets = [css];

@@ -38,12 +38,6 @@ const WASM_INTEGRITY: &str = "@KFORM_WASM_INTEGRITY@";
 /// What a joined loader holds where its stylesheet's integrity goes.
 const CSS_INTEGRITY: &str = "@KFORM_CSS_INTEGRITY@";
 
-/// The widget's stylesheet (`kform.css` in the bundle): the theme both front ends share, then
-/// the widget's own rules. `kform.js` fetches it with its integrity and adopts it in each
-/// form's shadow root.
-const WIDGET_CSS: [&str; 2] =
-    ["crates/kform-dom/style/theme.css", "crates/kform-widget/style/kform.css"];
-
 const BUNDLES: [Bundle; 2] = [
     Bundle {
         krate: "kform-widget",
@@ -154,14 +148,7 @@ fn join(root: &Path, out: &Path, stem: &str, loader: &str, name: &str) -> Result
     let glue = std::fs::read_to_string(&glue_path).context("cannot read the glue")?;
     let wasm =
         std::fs::read(out.join(format!("{stem}_bg.wasm"))).context("cannot read the .wasm")?;
-    let mut css = String::new();
-    for part in WIDGET_CSS {
-        css.push_str(
-            &std::fs::read_to_string(root.join(part))
-                .with_context(|| format!("cannot read {part}"))?,
-        );
-    }
-    let css = strip_css_comments(&css);
+    let css = kform_view::style::shadow_stylesheet();
     std::fs::write(out.join("kform.css"), &css).context("cannot write kform.css")?;
     let loader = std::fs::read_to_string(root.join(loader)).context("cannot read the loader")?;
     for placeholder in [WASM_INTEGRITY, CSS_INTEGRITY] {
@@ -220,29 +207,9 @@ fn strip_comments(glue: &str) -> String {
     out
 }
 
-/// CSS without its `/* … */` comments (the stylesheets hold no strings that contain one).
-fn strip_css_comments(css: &str) -> String {
-    let mut out = String::with_capacity(css.len());
-    let mut rest = css;
-    while let Some(start) = rest.find("/*") {
-        out.push_str(&rest[..start]);
-        rest = rest[start + 2..].find("*/").map_or("", |end| &rest[start + 2 + end + 2..]);
-    }
-    out.push_str(rest);
-    out
-}
-
 #[cfg(test)]
 mod tests {
-    use super::{strip_comments, strip_css_comments};
-
-    #[test]
-    fn css_comments_leave() {
-        assert_eq!(
-            strip_css_comments("/* a */.a { b: c; } /* d\n e */\n.f {}"),
-            ".a { b: c; } \n.f {}"
-        );
-    }
+    use super::strip_comments;
 
     #[test]
     fn comment_lines_leave_and_code_stays() {

@@ -21,8 +21,8 @@ use kform_core::protocol::{ErrorResponse, SubmitOutcome};
 use kform_core::{FormId, Locale, OnSuccess};
 use kform_view::html::{El, Node, el};
 use kform_view::markup::{self, Layout, Render};
-use kform_view::posted;
 use kform_view::state::{Advance, FormState, SubmitError, refusal, thanks};
+use kform_view::{posted, style};
 
 use crate::deliver::{self, Incoming};
 use crate::error::AppError;
@@ -34,8 +34,8 @@ use crate::state::{AppState, FormEntry};
 /// The shared theme and the widget's stylesheet, for pages where the form is not in a shadow
 /// root: the theme's `:host` rules apply to the page's `.kform-host` element instead.
 fn stylesheet() -> String {
-    let theme = include_str!("../../../kform-dom/style/theme.css").replace(":host", ".kform-host");
-    let widget = include_str!("../../../kform-widget/style/kform.css");
+    let theme = style::THEME.replace(":host", ".kform-host");
+    let widget = style::WIDGET;
     let page = "body{margin:0;padding:2rem 1rem;background:Canvas}\
                 .kform-host{margin:0 auto;max-width:40rem}";
     format!("{theme}\n{widget}\n{page}\n")
@@ -174,8 +174,14 @@ pub(crate) async fn fragment(
         submission_id: None,
         layout: Layout::Enhanced,
     };
-    // The descriptor travels with the markup, for the WebAssembly: one request per form.
-    let body = markup::form(&form, &render).child(descriptor_data(json)).to_html().into_bytes();
+    // The descriptor travels with the markup, for the WebAssembly, and so does the stylesheet,
+    // which `kform.js` adopts into the shadow root: one request per form, and the form is shown
+    // styled as soon as it arrives.
+    let body = markup::form(&form, &render)
+        .child(descriptor_data(json))
+        .child(stylesheet_data())
+        .to_html()
+        .into_bytes();
     let mut response = cacheable(&headers, "text/html; charset=utf-8", body);
     render_headers(&state, &entry, &revision, response.headers_mut());
     Ok(response)
@@ -452,6 +458,19 @@ fn descriptor_data(json: String) -> El {
         .attr("type", "application/json")
         .attr("class", "kform-descriptor")
         .child(Node::Json(json))
+}
+
+/// The shadow root's stylesheet as `kform.js` reads it from the markup: JSON text in an inert
+/// `<script>`, because a page's Content-Security-Policy may refuse `<style>` elements while a
+/// constructed stylesheet is always allowed.
+fn stylesheet_data() -> El {
+    static CSS: std::sync::LazyLock<String> = std::sync::LazyLock::new(|| {
+        serde_json::to_string(&style::shadow_stylesheet()).unwrap_or_else(|_| "\"\"".to_owned())
+    });
+    el("script")
+        .attr("type", "application/json")
+        .attr("class", "kform-stylesheet")
+        .child(Node::Json(CSS.clone()))
 }
 
 /// The page's title: the form's first heading (an item without a field), else a plain word.

@@ -229,8 +229,18 @@ async fn the_markup_for_kform_js_is_cacheable_and_its_posts_answer_with_markup()
         .split(r#"<script type="application/json" class="kform-descriptor">"#)
         .nth(1)
         .unwrap();
-    let descriptor: Value = serde_json::from_str(data.trim_end_matches("</script></div>")).unwrap();
+    let (data, style) = data.split_once("</script>").unwrap();
+    let descriptor: Value = serde_json::from_str(data).unwrap();
     assert_eq!(descriptor["form"]["id"], "contact", "the descriptor comes with the markup");
+    // So does the shadow root's stylesheet, as JSON text that kform.js adopts (not a <style>,
+    // which a strict Content-Security-Policy would refuse).
+    let style = style
+        .strip_prefix(r#"<script type="application/json" class="kform-stylesheet">"#)
+        .and_then(|style| style.strip_suffix("</script></div>"))
+        .unwrap();
+    let css: String = serde_json::from_str(style).unwrap();
+    assert_eq!(css, kform_view::style::shadow_stylesheet());
+    assert!(css.contains(":host") && css.contains(".kform-form"), "{css}");
     let token = first.headers["kform-render-token"].to_str().unwrap().to_owned();
     let etag = first.headers["etag"].to_str().unwrap().to_owned();
     let revalidated =

@@ -1,0 +1,52 @@
+//! The form's stylesheet: the theme both front ends share and the widget's own rules, in one
+//! place for the bundle's `kform.css`, the markup the relay serves to `kform.js` and the
+//! hosted page.
+
+/// The shared theme: custom properties on `:host` a host page may set.
+pub const THEME: &str = include_str!("../../kform-dom/style/theme.css");
+
+/// The widget's rules, for the form inside a shadow root.
+pub const WIDGET: &str = include_str!("../../kform-widget/style/kform.css");
+
+/// The stylesheet a shadow root holding the form adopts: the theme, then the widget's rules,
+/// without comments (every visitor downloads it).
+#[must_use]
+pub fn shadow_stylesheet() -> String {
+    strip_comments(&format!("{THEME}\n{WIDGET}"))
+}
+
+/// CSS without its `/* … */` comments (the stylesheets hold no string that contains one).
+#[must_use]
+pub fn strip_comments(css: &str) -> String {
+    let mut out = String::with_capacity(css.len());
+    let mut rest = css;
+    while let Some(start) = rest.find("/*") {
+        out.push_str(&rest[..start]);
+        rest = rest[start + 2..].find("*/").map_or("", |end| &rest[start + 2 + end + 2..]);
+    }
+    out.push_str(rest);
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::{shadow_stylesheet, strip_comments};
+
+    #[test]
+    fn comments_leave() {
+        assert_eq!(
+            strip_comments("/* a */.a { b: c; } /* d\n e */\n.f {}"),
+            ".a { b: c; } \n.f {}"
+        );
+        assert_eq!(strip_comments(".a {} /* never closed"), ".a {} ");
+    }
+
+    #[test]
+    fn the_shadow_stylesheet_holds_the_theme_and_the_widget() {
+        let css = shadow_stylesheet();
+        assert!(!css.contains("/*"), "{css}");
+        let host = css.find(":host").expect("the theme's :host rule");
+        let form = css.find(".kform").expect("the widget's rules");
+        assert!(host < form, "the theme comes first");
+    }
+}
