@@ -10,7 +10,9 @@
 // a widget directory that also holds the size floor's files (`cargo xtask bench` makes one),
 // a third page is timed: the floor, a bare Leptos form of as many inputs
 // (`www/bench-floor.html`). Prints one JSON object: `{"runs": N, "controls": C,
-// "widget_visible_ms": [...], "widget_enhanced_ms": [...], "static_ms": [...], "floor_ms": [...]}`.
+// "widget_visible_ms": [...], "widget_enhanced_ms": [...], "static_ms": [...], "floor_ms": [...],
+// "widget_download_bytes": {"kform.js": …, "markup": …, "kform_widget_bg.wasm": …}}`, the last
+// from the widget page's last visit.
 import { launch } from "../e2e/browser.mjs";
 import { startBench } from "./pages.mjs";
 
@@ -67,7 +69,20 @@ async function visit(browser, url, controls) {
       return root.querySelectorAll(`form :is(${selector})`).length || root.querySelectorAll(selector).length;
     });
     if (counted !== controls) throw new Error(`${url} has ${counted} controls, not ${controls}`);
-    return times;
+    // What the page fetched for its form, as sent over the wire (brotli where the relay
+    // compresses), by part: the script, the markup (with its stylesheet and descriptor), the
+    // .wasm and anything else but the page's icon.
+    const fetched = await page.evaluate(() => {
+      const parts = {};
+      for (const entry of performance.getEntriesByType("resource")) {
+        const path = new URL(entry.name).pathname;
+        if (path.endsWith("favicon.svg")) continue;
+        const part = path.endsWith("/html") ? "markup" : path.split("/").pop();
+        parts[part] = (parts[part] ?? 0) + entry.encodedBodySize;
+      }
+      return parts;
+    });
+    return [...times, fetched];
   } finally {
     await context.close();
   }
@@ -85,10 +100,11 @@ try {
   if (pages.some(([name]) => name === "floor")) result.floor_ms = [];
   for (let i = 0; i < RUNS; i++) {
     for (const [name, url] of pages) {
-      const [visible, enhanced] = await visit(browser, url, controls);
+      const [visible, enhanced, fetched] = await visit(browser, url, controls);
       if (name === "widget") {
         result.widget_visible_ms.push(visible);
         result.widget_enhanced_ms.push(enhanced);
+        result.widget_download_bytes = fetched;
       } else {
         // The static page and the floor are usable as soon as they are shown.
         result[`${name}_ms`].push(enhanced);
