@@ -103,6 +103,15 @@ pub(crate) async fn accept(
         return Err(AppError::Invalid(report, locale));
     }
     let digest = digest(&values, &incoming.uploads);
+    // What is kept (and shown in the history) is what kintone is written: a hidden item's
+    // value, not whatever the page sent for it.
+    for item in &spec.items {
+        if let (Some(code), Some(hidden)) = (&item.field, &item.hidden)
+            && item.applies(&values)
+        {
+            values.0.insert(code.as_str().to_owned(), hidden.clone());
+        }
+    }
     let mut stored = Vec::new();
     if !incoming.uploads.is_empty() {
         // A retry of a kept submission must not keep its files twice.
@@ -134,6 +143,8 @@ pub(crate) async fn accept(
             if spec.test_mode {
                 // A form in test mode checks and keeps everything, but never writes to kintone.
                 tracing::info!(form = %form, "test-mode submission validated, not delivered");
+            } else {
+                tracing::info!(form = %form, submission = %submission_id, "submission accepted");
             }
             Ok(answer(&submission_id, stage, None))
         }

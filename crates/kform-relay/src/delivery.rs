@@ -404,6 +404,9 @@ async fn settle(state: &AppState, settlements: Vec<Settlement>) {
             Outcome::Hold { .. } => "held",
         };
         state.inner.metrics.submission(&settled.form, outcome);
+        if let Outcome::Delivered(record) = &settled.outcome {
+            tracing::info!(form = %settled.form, submission = %settled.submission_id, record = record.as_deref().unwrap_or("found by its key"), "delivered to kintone");
+        }
         if let Outcome::DeadLetter(reason) = &settled.outcome {
             tracing::warn!(form = %settled.form, submission = %settled.submission_id, %reason, "dead-lettered");
             state.inner.notifier.dead_letter(&settled.form, &settled.submission_id, reason);

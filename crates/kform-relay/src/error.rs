@@ -137,6 +137,8 @@ impl IntoResponse for AppError {
                     }
                     // The body stopped arriving (the body timeout) or broke off.
                     JsonRejection::BytesRejection(_) => "body_unreadable",
+                    // Well-formed JSON that is not what the endpoint takes.
+                    JsonRejection::JsonDataError(_) => "invalid_body",
                     _ => "malformed_json",
                 };
                 coded(rejection.status(), code, rejection.body_text())

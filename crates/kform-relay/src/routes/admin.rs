@@ -299,6 +299,29 @@ async fn show_form(
     Ok(Json(form_view(&entry)))
 }
 
+/// A form's settings as a body to create, change or lint it. What `GET /v1/admin/forms/{id}`
+/// answers (or a save answers) may be sent back as it is: its read-only parts, `source` and
+/// `lint`, are set aside, and anything else unknown is refused.
+struct FormBody(FormSettings);
+
+/// The parts of a form's view that the relay writes and a body may carry back unchanged.
+const READ_ONLY: [&str; 2] = ["source", "lint"];
+
+impl<S: Send + Sync> axum::extract::FromRequest<S> for FormBody {
+    type Rejection = AppError;
+
+    async fn from_request(request: axum::extract::Request, state: &S) -> Result<Self, AppError> {
+        let AppJson(mut body) =
+            AppJson::<serde_json::Map<String, Value>>::from_request(request, state).await?;
+        for key in READ_ONLY {
+            body.remove(key);
+        }
+        serde_json::from_value(Value::Object(body))
+            .map(Self)
+            .map_err(|err| AppError::bad_request("invalid_body", err.to_string()))
+    }
+}
+
 /// Checks a form's settings before it is kept: its connection exists and its origins are exact.
 fn check_form(state: &AppState, settings: &FormSettings) -> Result<(), AppError> {
     check_name("form id", &settings.spec.id.0)?;
@@ -346,7 +369,7 @@ async fn save_form(state: &AppState, settings: FormSettings) -> Result<Value, Ap
 async fn create_form(
     caller: Caller,
     State(state): State<AppState>,
-    AppJson(settings): AppJson<FormSettings>,
+    FormBody(settings): FormBody,
 ) -> Result<Response, AppError> {
     if let Caller::Editor(_) = caller {
         return Err(AppError::coded(
@@ -393,7 +416,7 @@ async fn update_form(
     caller: Caller,
     State(state): State<AppState>,
     Path(form_id): Path<String>,
-    AppJson(settings): AppJson<FormSettings>,
+    FormBody(settings): FormBody,
 ) -> Result<Json<Value>, AppError> {
     caller.may_edit(&form_id)?;
     if settings.spec.id.0 != form_id {
@@ -443,7 +466,7 @@ async fn lint_unsaved(
     caller: Caller,
     State(state): State<AppState>,
     RequestLocale(locale): RequestLocale,
-    AppJson(settings): AppJson<FormSettings>,
+    FormBody(settings): FormBody,
 ) -> Result<Json<Value>, AppError> {
     caller.may_use_app(&state, &settings.connection, settings.spec.app.0)?;
     lint_answer(&state, &settings, locale).await
@@ -587,10 +610,8 @@ async fn replay(
         None
     } else {
         let correction: Correction = serde_json::from_slice(&body).map_err(|err| {
-            AppError::bad_request(
-                "malformed_json",
-                format!("a replay body is {{\"values\": {{…}}}}: {err}"),
-            )
+            let code = if err.is_data() { "invalid_body" } else { "malformed_json" };
+            AppError::bad_request(code, format!("a replay body is {{\"values\": {{…}}}}: {err}"))
         })?;
         Some(corrected_values(&state, &form_id, found.values.clone(), correction, locale).await?)
     };
@@ -622,7 +643,7 @@ async fn corrected_values(
     values.extend(correction.values);
     let values = Value::Object(values);
     let typed: Values = serde_json::from_value(values.clone())
-        .map_err(|err| AppError::bad_request("malformed_json", err.to_string()))?;
+        .map_err(|err| AppError::bad_request("invalid_body", err.to_string()))?;
     let fields = state.fields(&entry.settings.connection, entry.settings.spec.app).await?;
     // File keys are checked when the files are sent; here the placeholders stand for them.
     if let Err(report) = kform_core::validate(&fields, &entry.settings.spec, &typed) {

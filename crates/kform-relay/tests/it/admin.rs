@@ -96,6 +96,30 @@ async fn forms_are_created_read_updated_and_deleted_and_survive_a_restart() {
     let read = send(&reopened, bearer("GET", "/v1/admin/forms/lp-spring", ADMIN, None)).await;
     assert_eq!(read.status, StatusCode::OK);
     assert_eq!(read.body["allowed_origins"], json!(["https://lp.example.com"]));
+    // What the API answers can be sent back as it is (its `source` is set aside)...
+    let unchanged = read.body.clone();
+    let put_back =
+        send(&reopened, bearer("PUT", "/v1/admin/forms/lp-spring", ADMIN, Some(unchanged))).await;
+    assert_eq!(put_back.status, StatusCode::OK, "{}", put_back.text);
+    let mut saved = put_back.body.clone();
+    let resaved =
+        send(&reopened, bearer("PUT", "/v1/admin/forms/lp-spring", ADMIN, Some(saved.clone())))
+            .await;
+    assert_eq!(resaved.status, StatusCode::OK, "a save's answer, lint and all: {}", resaved.text);
+    // ...but a key the relay does not know is refused with its own code, apart from bodies
+    // that are not JSON at all.
+    saved["colour"] = json!("red");
+    let unknown =
+        send(&reopened, bearer("PUT", "/v1/admin/forms/lp-spring", ADMIN, Some(saved))).await;
+    assert_eq!(unknown.status, StatusCode::BAD_REQUEST);
+    assert_eq!(unknown.body["code"], "invalid_body");
+    assert!(unknown.body["message"].as_str().unwrap().contains("colour"), "{}", unknown.text);
+    let mut broken = bearer("PUT", "/v1/admin/forms/lp-spring", ADMIN, None);
+    broken.headers_mut().insert("content-type", "application/json".parse().unwrap());
+    *broken.body_mut() = Body::from("{\"spec\": ");
+    let broken = send(&reopened, broken).await;
+    assert_eq!(broken.status, StatusCode::BAD_REQUEST);
+    assert_eq!(broken.body["code"], "malformed_json");
     let deleted = send(&reopened, bearer("DELETE", "/v1/admin/forms/lp-spring", ADMIN, None)).await;
     assert_eq!(deleted.status, StatusCode::NO_CONTENT);
     assert_eq!(send(&reopened, get("/v1/forms/lp-spring")).await.status, StatusCode::NOT_FOUND);
@@ -254,7 +278,8 @@ async fn history_shows_attempts_and_dead_letters_are_replayed_or_discarded() {
         harness_with(apps_with_unique_fields(), TOKEN, with_member_number).await;
     let ids = [new_id(), new_id()];
     for id in &ids {
-        let values = json!({ "会社名": "A", "メールアドレス": "a@example.com", "会員番号": "M-1" });
+        // The page sends the hidden item empty, as a plain form does.
+        let values = json!({ "会社名": "A", "メールアドレス": "a@example.com", "会員番号": "M-1", "フォーム識別": "" });
         let body = json!({ "submission_id": id, "values": values }).to_string();
         assert_eq!(send(&state, submit(&body, None)).await.status, StatusCode::ACCEPTED);
     }
@@ -267,6 +292,10 @@ async fn history_shows_attempts_and_dead_letters_are_replayed_or_discarded() {
     )
     .await;
     assert_eq!(dead.body["submissions"].as_array().unwrap().len(), 2, "{}", dead.text);
+    assert_eq!(
+        dead.body["submissions"][0]["values"]["フォーム識別"], "demo-contact",
+        "the history shows the hidden value kintone is written, not the page's"
+    );
     let attempt = &dead.body["submissions"][0]["attempts"][0];
     assert_eq!(
         (attempt["endpoint"].as_str(), attempt["status"].as_u64()),
