@@ -550,6 +550,48 @@ pub struct Problem {
 #[error("{}", .0.iter().map(ToString::to_string).collect::<Vec<_>>().join("\n"))]
 pub struct ConfigError(pub Vec<Problem>);
 
+/// The shortest API key `check-config` does not call weak: 32 characters, as `openssl rand
+/// -base64 24` makes.
+const STRONG_KEY_CHARS: usize = 32;
+
+impl Config {
+    /// Settings that are valid but do nothing, or are weak: said by `kform check-config` and at
+    /// start, without stopping the relay. Each is `key: sentence`.
+    #[must_use]
+    pub fn warnings(&self) -> Vec<String> {
+        let mut warnings = Vec::new();
+        for (group, keys) in
+            [("admin_keys", &self.admin_keys), ("integration_keys", &self.integration_keys)]
+        {
+            for (i, key) in keys.iter().enumerate() {
+                let length = key.expose().chars().count();
+                if length < STRONG_KEY_CHARS {
+                    warnings.push(format!(
+                        "{group}[{i}]: a key of {length} characters can be guessed; make one of \
+                         {STRONG_KEY_CHARS} or more with `openssl rand -base64 32`"
+                    ));
+                }
+            }
+        }
+        let mails = self.notify.as_ref().is_some_and(|notify| notify.smtp.is_some());
+        if !mails {
+            for (i, form) in self.forms.iter().enumerate() {
+                if !form.owners.is_empty() {
+                    warnings.push(format!(
+                        "forms[{i}].owners: nobody is told, because [notify.smtp] is not set"
+                    ));
+                }
+            }
+            if self.notify.as_ref().is_some_and(|notify| !notify.admins.is_empty()) {
+                warnings.push(
+                    "notify.admins: nobody is mailed, because [notify.smtp] is not set".to_owned(),
+                );
+            }
+        }
+        warnings
+    }
+}
+
 impl ConfigError {
     fn one(key: impl Into<String>, reason: impl Into<String>) -> Self {
         Self(vec![Problem { key: key.into(), reason: reason.into() }])

@@ -111,6 +111,9 @@ fn main() -> anyhow::Result<ExitCode> {
             let runtime = tokio::runtime::Runtime::new().context("cannot start the runtime")?;
             runtime.block_on(async {
                 let state = kform_relay::serve::open(&config).await?;
+                for warning in kform_relay::serve::warnings(&config, &state) {
+                    tracing::warn!("{warning}");
+                }
                 let listener = tokio::net::TcpListener::bind(config.listen)
                     .await
                     .with_context(|| format!("listen: cannot listen on {}", config.listen))?;

@@ -98,6 +98,16 @@ pub(crate) async fn run_router(
     Ok(())
 }
 
+/// What `kform serve` warns about at start: settings that do nothing or are weak, no widget to
+/// serve, a data directory in use by another relay.
+#[must_use]
+pub fn warnings(config: &Config, state: &AppState) -> Vec<String> {
+    let mut warnings = config.warnings();
+    warnings.extend(state.widget_warning());
+    warnings.extend(state.data_dir_warning());
+    warnings
+}
+
 /// Rows as a table: each column as wide as its widest cell, the last one as it is.
 fn table<const N: usize>(rows: &[[String; N]]) -> String {
     let mut widths = [0; N];
@@ -282,6 +292,15 @@ pub async fn check(config: &Config) -> (String, bool) {
     let (permissions, permissions_ok) = check_permissions(&state).await;
     out.push_str(&permissions);
     ok &= permissions_ok;
+    // A running relay holds the data directory while this check looks at it: not a warning.
+    let mut warnings = config.warnings();
+    warnings.extend(state.widget_warning());
+    if !warnings.is_empty() {
+        let _ = writeln!(out, "\nwarnings (the relay runs, but look at these):");
+        for warning in warnings {
+            let _ = writeln!(out, "  {warning}");
+        }
+    }
     (out, ok)
 }
 

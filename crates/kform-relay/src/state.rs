@@ -225,6 +225,27 @@ pub(crate) struct SyncReport {
 }
 
 impl AppState {
+    /// Why embedded forms cannot load, when the relay has no widget to serve.
+    #[must_use]
+    pub fn widget_warning(&self) -> Option<String> {
+        self.inner.widget.is_none().then(|| {
+            "widget: no widget is built in and widget_dir is not set, so /widget/kform.js \
+             answers 404 and embedded forms cannot load (hosted pages /f/… still work); build \
+             the relay with `cargo xtask dist`, or set widget_dir"
+                .to_owned()
+        })
+    }
+
+    /// That another running relay holds this data directory (both would deliver its outbox).
+    #[must_use]
+    pub fn data_dir_warning(&self) -> Option<String> {
+        self.inner.store.in_use_elsewhere.then(|| {
+            "data_dir: another kform relay is using this data directory; both would deliver its \
+             submissions, so stop the other or give each its own"
+                .to_owned()
+        })
+    }
+
     /// Opens the data directory and builds every connection and form of `config`. Call it
     /// inside a Tokio runtime: it starts the outbox's writer (not the delivery engine).
     pub fn open(config: &Config) -> Result<Self, StartError> {

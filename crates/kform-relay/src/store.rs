@@ -68,6 +68,10 @@ pub(crate) struct Alert {
 #[derive(Clone)]
 pub(crate) struct Store {
     pub(crate) db: Arc<Mutex<Connection>>,
+    /// `kform.lock` in the data directory, locked while this relay runs.
+    _lock: Option<Arc<std::fs::File>>,
+    /// Whether another running relay held that lock when this one opened the directory.
+    pub(crate) in_use_elsewhere: bool,
 }
 
 /// The layout of the database; a data directory of another layout is refused at start.
@@ -105,6 +109,15 @@ impl Store {
             std::fs::set_permissions(dir, std::fs::Permissions::from_mode(0o700))
                 .map_err(dir_error)?;
         }
+        // Two relays on one directory both deliver its outbox: told at start (a restart's new
+        // process may start before the old one has let go, so it is not refused).
+        let lock = std::fs::OpenOptions::new()
+            .create(true)
+            .truncate(false)
+            .write(true)
+            .open(dir.join("kform.lock"))
+            .map_err(dir_error)?;
+        let in_use_elsewhere = matches!(lock.try_lock(), Err(std::fs::TryLockError::WouldBlock));
         let db = Connection::open(dir.join("kform.sqlite3"))?;
         db.pragma_update(None, "journal_mode", "WAL")?;
         db.pragma_update(None, "synchronous", "FULL")?;
@@ -118,7 +131,11 @@ impl Store {
         db.execute_batch(SCHEMA)?;
         db.execute_batch(crate::outbox::SCHEMA)?;
         db.pragma_update(None, "user_version", SCHEMA_VERSION)?;
-        Ok(Self { db: Arc::new(Mutex::new(db)) })
+        Ok(Self {
+            db: Arc::new(Mutex::new(db)),
+            _lock: (!in_use_elsewhere).then(|| Arc::new(lock)),
+            in_use_elsewhere,
+        })
     }
 
     /// Runs `f` on the database on a blocking thread.

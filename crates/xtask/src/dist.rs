@@ -31,7 +31,7 @@ pub(crate) fn run(root: &Path) -> Result<()> {
         copy(&root.join("target/dist/kform"), "kform")?;
         copy(&root.join("crates/kform-relay/dist/kform.toml"), "kform.toml")?;
         copy(&root.join("crates/kform-relay/dist/kform.service"), "kform.service")?;
-        copy(&root.join("crates/kform-relay/src/demo-form.json"), "forms/contact.json")?;
+        copy(&root.join("crates/kform-relay/dist/forms/contact.json"), "forms/contact.json")?;
         let mut tar = std::process::Command::new("tar");
         tar.current_dir(root.join("dist")).args(["czf", "kform.tar.gz", "kform"]);
         status(tar)

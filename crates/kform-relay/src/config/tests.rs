@@ -193,4 +193,15 @@ fn the_shipped_example_reads() {
     assert_eq!(file.connections["main"].apps["12"].tokens.len(), 1);
     assert_eq!(file.limits.trusted_proxy_hops, 0, "safe to copy with no proxy in front");
     assert!(file.data_key.is_some(), "it shows how stored secrets are sealed");
+    // With its secrets in the environment it resolves as it is, beside its form file, with a
+    // data directory beside it (a first local run needs no root).
+    let dist = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("dist");
+    let env = |name: &str| match name {
+        "KFORM_DATA_KEY" => Some("k".repeat(32)),
+        _ => Some(format!("{name}-0123456789-0123456789-0123456789")),
+    };
+    let config = file.resolve(&dist, &env).unwrap();
+    assert_eq!(config.data_dir, dist.join("data"));
+    assert_eq!(config.forms[0].spec.app.0, 12, "the form file is for the example's app");
+    assert_eq!(config.warnings(), Vec::<String>::new(), "nothing in it does nothing");
 }

@@ -93,6 +93,9 @@ async fn forms_are_created_read_updated_and_deleted_and_survive_a_restart() {
     let mut config = demo_config(fake.url(), TOKEN, demo_form().unwrap(), _dir.path(), None);
     config.admin_keys = vec![Secret::new(ADMIN)];
     let reopened = serve::open(&config).await.unwrap();
+    // While the first relay runs, the second is warned that it shares the directory.
+    assert_eq!(state.data_dir_warning(), None);
+    assert!(reopened.data_dir_warning().unwrap().contains("another kform relay"));
     let read = send(&reopened, bearer("GET", "/v1/admin/forms/lp-spring", ADMIN, None)).await;
     assert_eq!(read.status, StatusCode::OK);
     assert_eq!(read.body["allowed_origins"], json!(["https://lp.example.com"]));

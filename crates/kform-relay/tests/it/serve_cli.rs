@@ -98,6 +98,22 @@ async fn check_config_prints_what_works() {
         "{stdout}"
     );
     assert!(stdout.contains("at least once"), "{stdout}");
+    // Settings that do nothing or are weak are warned about, and the check still passes.
+    assert!(
+        stdout.contains("admin_keys[0]: a key of 27 characters can be guessed")
+            && !stdout.contains("integration_keys[0]"),
+        "{stdout}"
+    );
+    let toml = std::fs::read_to_string(dir.path().join("kform.toml")).unwrap();
+    std::fs::write(dir.path().join("kform.toml"), format!("{toml}owners = [\"m@example.com\"]\n"))
+        .unwrap();
+    let owners = kform(dir.path(), &["check-config"]).output().unwrap();
+    let stdout = String::from_utf8_lossy(&owners.stdout);
+    assert_eq!(owners.status.code(), Some(0), "{stdout}");
+    assert!(
+        stdout.contains("forms[0].owners: nobody is told, because [notify.smtp] is not set"),
+        "{stdout}"
+    );
     let wrong = kform(dir.path(), &["check-config"])
         .env("KFORM_TEST_TOKEN", "wrong-token")
         .output()
