@@ -18,6 +18,8 @@ async function editorToken() {
 
 editor.addEventListener("kform-editor:saved", (event) => {
   status.textContent = `CMS: フォーム「${event.detail.form}」が保存されました。`;
+  // A new form's page becomes that form's, so a reload opens it rather than a blank start.
+  if (!form) history.replaceState(null, "", `?form=${encodeURIComponent(event.detail.form)}`);
 });
 
 try {

@@ -40,6 +40,13 @@ async function startForm(page, id) {
 
 test("a form built in the editor is saved, embedded, sent, and reaches kintone with its identifier", async () => {
   const page = await open("/cms.html");
+  // An id in use is refused on the start screen, before any work is done on the form.
+  const start = page.locator("kform-editor");
+  await start.getByLabel("アプリ").locator("option").first().waitFor({ state: "attached" });
+  await start.getByLabel("フォーム ID（英数字、- と _）").fill("contact");
+  await start.getByRole("button", { name: "フィールドを同期して始める" }).click();
+  await start.getByRole("alert").getByText("フォーム ID「contact」は使われています。別の ID にしてください。").waitFor();
+  assert.equal(await start.getByRole("heading", { name: "kintone のフィールド" }).count(), 0, "still on the start screen");
   const editor = await startForm(page, "lp-spring");
   // Every field of the app is listed; the system ones are greyed with the reason.
   const creator = editor.locator(".kfe-field", { hasText: "CREATOR" });
@@ -56,7 +63,12 @@ test("a form built in the editor is saved, embedded, sent, and reaches kintone w
   assert.match(await problems(page), /「メールアドレス」は必須ですが、フォームになく.*「メールアドレス」をフォームに追加するか、隠し項目として固定値を送ってください。/s);
   await editor.getByRole("button", { name: "メールアドレス を追加" }).click();
   await editor.getByLabel("入力の種類").selectOption("email");
+  // The settings are headed by the item's label, and a label applies as it is typed: the
+  // heading and the preview follow before the box is left.
+  await editor.getByRole("heading", { name: "「メールアドレス」の設定" }).waitFor();
   await editor.getByLabel("ラベル（空欄で kintone のラベル）").fill("ご担当者のメールアドレス");
+  await editor.getByRole("heading", { name: "「ご担当者のメールアドレス」の設定" }).waitFor();
+  await editor.locator(".kfe-preview-form").getByLabel("ご担当者のメールアドレス").waitFor();
   await editor.getByLabel("ラベル（空欄で kintone のラベル）").press("Tab");
   await editor.getByRole("button", { name: "問い合わせ種別 を追加" }).click();
   await editor.getByLabel("その他").uncheck();
@@ -93,6 +105,7 @@ test("a form built in the editor is saved, embedded, sent, and reaches kintone w
   await editor.getByRole("button", { name: "保存", exact: true }).click();
   await editor.getByText("保存しました。").waitFor();
   await page.getByText("CMS: フォーム「lp-spring」が保存されました。").waitFor();
+  assert.equal(new URL(page.url()).search, "?form=lp-spring", "a reload opens the saved form");
   assert.equal(await editor.getByText("未保存の変更があります").count(), 0);
   assert.equal(await leaving(page), false, "nothing to lose once saved");
   const snippet = await editor.getByLabel("サイトに貼り付けるコード").inputValue();
@@ -160,7 +173,12 @@ test("a wrong or expired editor token is refused with a clear message", async ()
   const wrong = await open("/cms.html?token=not-a-token");
   const alert = wrong.locator("kform-editor").getByRole("alert");
   await alert.waitFor();
-  assert.match(await alert.innerText(), /エディタのトークンが受け付けられませんでした。CMS の画面を開き直してください。/);
+  // One sentence in the editor's language, nothing about keys the CMS user never has, and the
+  // start screen's controls disabled: nothing can work until the editor is opened again.
+  const refused = "エディタのトークンが受け付けられませんでした。CMS の画面を開き直してください。";
+  assert.equal(await alert.innerText(), refused);
+  assert.equal(await wrong.locator("kform-editor").getByRole("button", { name: "フィールドを同期して始める" }).isDisabled(), true);
+  assert.equal(await wrong.locator("kform-editor").getByLabel("接続").isDisabled(), true);
 
   const minted = await fetch(new URL("/demo/editor-token", session.demo.page), {
     method: "POST",
@@ -171,7 +189,7 @@ test("a wrong or expired editor token is refused with a clear message", async ()
   const expired = await open(`/cms.html?form=contact&token=${encodeURIComponent(minted.token)}`);
   const expiredAlert = expired.locator("kform-editor").getByRole("alert");
   await expiredAlert.waitFor();
-  assert.match(await expiredAlert.innerText(), /this editor token has expired/);
+  assert.equal(await expiredAlert.innerText(), refused);
 
   // A token for one form does not open another.
   const other = await fetch(new URL("/demo/editor-token", session.demo.page), {
@@ -181,7 +199,7 @@ test("a wrong or expired editor token is refused with a clear message", async ()
   }).then((response) => response.json());
   const elsewhere = await open(`/cms.html?form=contact&token=${encodeURIComponent(other.token)}`);
   await elsewhere.locator("kform-editor").getByRole("alert").waitFor();
-  assert.match(await elsewhere.locator("kform-editor").getByRole("alert").innerText(), /not for form "contact"/);
+  assert.equal(await elsewhere.locator("kform-editor").getByRole("alert").innerText(), refused);
 });
 
 test("the editor works from the keyboard alone and axe-core finds no violations", async () => {

@@ -122,6 +122,13 @@ impl Admin {
         Ok(answer.as_object().cloned().unwrap_or_default())
     }
 
+    /// `GET /v1/admin/form-ids/{id}`: whether a form already has the id `id`.
+    pub(crate) async fn form_id_taken(&self, id: &str) -> Result<bool, ApiError> {
+        let path = format!("/v1/admin/form-ids/{}", segment(id));
+        let answer = self.call(Method::GET, &path, None).await?;
+        Ok(answer["taken"].as_bool().unwrap_or(false))
+    }
+
     /// `POST /v1/admin/forms` (a new form) or `PUT /v1/admin/forms/{id}`; the relay's answer.
     pub(crate) async fn save(&self, id: &str, body: &Value, new: bool) -> Result<Value, ApiError> {
         if new {

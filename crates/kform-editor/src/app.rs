@@ -53,6 +53,9 @@ struct Ctx {
     lint: Memo<Vec<LintIssue>>,
     /// Whether there are changes not saved yet; it wakes its readers only when it flips.
     dirty: Memo<bool>,
+    /// Whether the relay refused the editor token: nothing can work until the CMS opens the
+    /// editor again, so the controls that call the relay are disabled.
+    refused: RwSignal<bool>,
 }
 
 impl Ctx {
@@ -69,15 +72,15 @@ impl Ctx {
     /// Says why a call failed; a refused token says to open the editor again from the CMS.
     fn failed(self, err: &ApiError) {
         let text = if err.is_token_refused() {
-            format!(
-                "{} ({})",
-                tr(
-                    self.locale,
-                    "エディタのトークンが受け付けられませんでした。CMS の画面を開き直してください。",
-                    "The editor token was refused. Open the editor again from your CMS."
-                ),
-                err.message
+            // One sentence in the editor's language: the relay's own words are about keys the
+            // person in the CMS never sees.
+            self.refused.try_set(true);
+            tr(
+                self.locale,
+                "エディタのトークンが受け付けられませんでした。CMS の画面を開き直してください。",
+                "The editor token was refused. Open the editor again from your CMS.",
             )
+            .to_owned()
         } else if err.status == 0 {
             format!(
                 "{}: {}",
@@ -113,6 +116,7 @@ pub(crate) fn editor(
         drift: RwSignal::new(None),
         lint: Memo::new(move |_| state.with(EditorState::lint)),
         dirty: Memo::new(move |_| state.with(|s| s.dirty)),
+        refused: RwSignal::new(false),
     };
     if let Some(id) = form {
         spawn_local(open_form(ctx, id));
@@ -257,6 +261,21 @@ fn start(ctx: Ctx) -> El {
         }
         ctx.working("kintone からフィールドを同期しています…", "Syncing the fields from kintone…");
         spawn_local(async move {
+            // An id in use is said now, not at the first save, when the work could not be kept.
+            match ctx.admin.get_value().form_id_taken(&id).await {
+                Ok(false) => {}
+                Ok(true) => {
+                    let text = match locale {
+                        Locale::Ja => {
+                            format!("フォーム ID「{id}」は使われています。別の ID にしてください。")
+                        }
+                        Locale::En => format!("The form id \"{id}\" is in use; choose another."),
+                    };
+                    ctx.notice.try_set(Some(Notice::Failed(text)));
+                    return;
+                }
+                Err(err) => return ctx.failed(&err),
+            }
             match ctx.admin.get_value().sync(&name, app).await {
                 Ok((fields, _)) => {
                     let draft = Draft::new(&id, &name, AppId(app), locale);
@@ -281,19 +300,20 @@ fn start(ctx: Ctx) -> El {
         .children(labelled(
             "kfe-connection",
             tr(locale, "接続", "Connection"),
-            el("select").options_with(connection_options, move || connection.get()).on(
-                "change",
-                move |ev| {
+            el("select")
+                .flag_with("disabled", move || ctx.refused.get())
+                .options_with(connection_options, move || connection.get())
+                .on("change", move |ev| {
                     let name = target_value(&ev);
                     connection.set(name.clone());
                     load_apps(name);
-                },
-            ),
+                }),
         ))
         .children(labelled(
             "kfe-app",
             tr(locale, "アプリ", "App"),
             el("select")
+                .flag_with("disabled", move || ctx.refused.get())
                 .options_with(app_options, move || app.get())
                 .on("change", move |ev| app.set(target_value(&ev))),
         ))
@@ -305,11 +325,13 @@ fn start(ctx: Ctx) -> El {
                 .value_with(move || id.get())
                 .on("input", move |ev| id.set(target_value(&ev))),
         ))
-        .child(el("button").attr("type", "submit").class("kfe-primary").text(tr(
-            locale,
-            "フィールドを同期して始める",
-            "Sync the fields and start",
-        )))
+        .child(
+            el("button")
+                .attr("type", "submit")
+                .class("kfe-primary")
+                .flag_with("disabled", move || ctx.refused.get())
+                .text(tr(locale, "フィールドを同期して始める", "Sync the fields and start")),
+        )
 }
 
 /// A panel of the editing screen with its heading.
@@ -616,7 +638,10 @@ fn add_more(ctx: Ctx) -> [El; 2] {
 }
 
 /// An item's text setting: its input's id, its label, its current value and its edit.
-type TextSetting = (&'static str, &'static str, fn(&FormItem) -> String, fn(String) -> Edit);
+/// A text setting: its input's id, its label, its current value, its edit, and whether it
+/// applies as it is typed (free text) or when the box is left (values typed with commas, which
+/// a half-typed list would cut short).
+type TextSetting = (&'static str, &'static str, fn(&FormItem) -> String, fn(String) -> Edit, bool);
 
 /// A labelled text input bound to one item edit.
 fn text_setting(
@@ -626,11 +651,13 @@ fn text_setting(
     text: &str,
     current: fn(&FormItem) -> String,
     edit: fn(String) -> Edit,
+    live: bool,
 ) -> [El; 2] {
     let value = move || ctx.state.with(|s| s.items().get(index).map(current).unwrap_or_default());
-    let input = text_input().value_with(value).on("change", move |ev| {
-        ctx.state.update(|s| s.edit(index, edit(target_value(&ev))));
-    });
+    let input =
+        text_input().value_with(value).on(if live { "input" } else { "change" }, move |ev| {
+            ctx.state.update(|s| s.edit(index, edit(target_value(&ev))));
+        });
     labelled(id, text, input)
 }
 
@@ -728,11 +755,15 @@ fn item_settings(ctx: Ctx, index: usize) -> El {
     let mut section = el("section")
         .class("kfe-settings")
         .attr("aria-labelledby", "kfe-s-h")
-        .child(el("h4").id("kfe-s-h").text(&format!(
-            "{} {}",
-            tr(locale, "項目", "Item"),
-            index + 1
-        )))
+        .child(el("h4").id("kfe-s-h").text_with(move || {
+            // Named as the visitor sees the item: its own label, else kintone's, else its number.
+            let name = ctx.state.with(|s| item(s).label.or_else(|| field(s).map(|f| f.label)));
+            match (name, locale) {
+                (Some(name), Locale::Ja) => format!("「{name}」の設定"),
+                (Some(name), Locale::En) => format!("Settings of \u{201c}{name}\u{201d}"),
+                (None, _) => format!("{} {}", tr(locale, "項目", "Item"), index + 1),
+            }
+        }))
         .child(el("ul").class("kfe-problems").dynamic(problems));
     if !page_break {
         let none = tr(locale, "なし（見出し・説明）", "None (a heading or a note)");
@@ -750,12 +781,14 @@ fn item_settings(ctx: Ctx, index: usize) -> El {
             tr(locale, "ラベル（空欄で kintone のラベル）", "Label (empty: kintone's)"),
             |i| i.label.clone().unwrap_or_default(),
             Edit::Label,
+            true,
         ),
         (
             "kfe-s-help",
             tr(locale, "説明", "Help text"),
             |i| i.help.clone().unwrap_or_default(),
             Edit::Help,
+            true,
         ),
     ];
     if hidden {
@@ -764,6 +797,7 @@ fn item_settings(ctx: Ctx, index: usize) -> El {
             tr(locale, "送る固定値", "Fixed value sent"),
             |i| value_text(i.hidden.as_ref()),
             Edit::Hidden,
+            false,
         ));
     } else {
         texts.push((
@@ -771,16 +805,18 @@ fn item_settings(ctx: Ctx, index: usize) -> El {
             tr(locale, "プレースホルダー", "Placeholder"),
             |i| i.placeholder.clone().unwrap_or_default(),
             Edit::Placeholder,
+            true,
         ));
         texts.push((
             "kfe-s-initial",
             tr(locale, "初期値", "Initial value"),
             |i| value_text(i.initial.as_ref()),
             Edit::Initial,
+            false,
         ));
     }
-    for (id, text, current, edit) in texts {
-        section = section.children(text_setting(ctx, index, id, text, current, edit));
+    for (id, text, current, edit, live) in texts {
+        section = section.children(text_setting(ctx, index, id, text, current, edit, live));
     }
     if is_text {
         let hints = [

@@ -57,9 +57,11 @@ pub(crate) const WIDGET: Limits = Limits {
 /// view layer (`kform-editor/src/view.rs`) instead of Leptos's view code. (Lowered from 226 KB,
 /// then 207 KB and 198 KB, with the widget's, then 181 KB when its preview stopped writing the
 /// field model, 177 KB with the widget's again, and 143 KB with the view layer; raised to 144 KB
-/// when lint learned kintone's minLength and warnings, which the editor shows: 143.1 KB.)
+/// when lint learned kintone's minLength and warnings, which the editor shows: 143.1 KB; to
+/// 145 KB when the start screen learned to check a form id and the settings to name their item:
+/// 144.0 KB.)
 pub(crate) const EDITOR: Limits =
-    Limits { name: "editor", summary: "editor-size.json", target: 150_000, budget: Some(144_000) };
+    Limits { name: "editor", summary: "editor-size.json", target: 150_000, budget: Some(145_000) };
 
 /// The size floor (`kform-size-floor`): the least a Leptos widget weighs, shown against the
 /// widget's target so the two can be compared. It has no budget; it only informs.

@@ -37,6 +37,7 @@ pub(crate) fn router() -> Router<AppState> {
         .route("/v1/admin/connections/{name}/apps/{app}/fields", get(app_fields))
         .route("/v1/admin/connections/{name}/apps/{app}/sync", post(sync_app))
         .route("/v1/admin/forms", get(list_forms).post(create_form))
+        .route("/v1/admin/form-ids/{form_id}", get(form_id_taken))
         .route("/v1/admin/forms/{form_id}", get(show_form).put(update_form).delete(delete_form))
         .route("/v1/admin/forms/{form_id}/lint", get(lint_saved))
         .route("/v1/admin/lint", post(lint_unsaved))
@@ -364,6 +365,25 @@ async fn save_form(state: &AppState, settings: FormSettings) -> Result<Value, Ap
     view["lint"] = issues;
     state.put_form(entry);
     Ok(view)
+}
+
+/// `GET /v1/admin/form-ids/{form_id}`: whether a new form could take this id (valid and not
+/// in use), so the editor says so before any work is done on a form it could not save.
+async fn form_id_taken(
+    caller: Caller,
+    State(state): State<AppState>,
+    Path(form_id): Path<String>,
+) -> Result<Json<Value>, AppError> {
+    if let Caller::Editor(_) = caller {
+        return Err(AppError::coded(
+            StatusCode::FORBIDDEN,
+            "other_form",
+            "this editor token is for an existing form",
+        ));
+    }
+    check_name("form id", &form_id)?;
+    let taken = state.form(&FormId(form_id.clone())).is_some();
+    Ok(Json(json!({ "form": form_id, "taken": taken })))
 }
 
 async fn create_form(

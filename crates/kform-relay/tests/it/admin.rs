@@ -488,6 +488,14 @@ async fn a_token_for_a_new_form_creates_one_then_opens_it() {
     let mint = |body: Value| bearer("POST", "/v1/admin/editor-tokens", ADMIN, Some(body));
     let token = send(&state, mint(json!({}))).await.body["token"].as_str().unwrap().to_owned();
     let create = |id: &str| bearer("POST", "/v1/admin/forms", &token, Some(demo_settings(id)));
+    // The editor asks whether an id is free before any work is done on the form.
+    let taken = |id: &str| bearer("GET", &format!("/v1/admin/form-ids/{id}"), &token, None);
+    assert_eq!(
+        send(&state, taken("contact")).await.body,
+        json!({ "form": "contact", "taken": true })
+    );
+    assert_eq!(send(&state, taken("first")).await.body, json!({ "form": "first", "taken": false }));
+    assert_eq!(send(&state, taken("a%20b")).await.body["code"], "invalid_name");
     assert_eq!(send(&state, create("first")).await.status, StatusCode::CREATED);
     let again = send(&state, create("second")).await;
     assert_eq!(again.status, StatusCode::FORBIDDEN, "{}", again.text);
@@ -498,6 +506,7 @@ async fn a_token_for_a_new_form_creates_one_then_opens_it() {
     assert_eq!(own.status, StatusCode::OK, "{}", own.text);
     let other = send(&state, bearer("GET", "/v1/admin/forms/contact", &token, None)).await;
     assert_eq!(other.status, StatusCode::FORBIDDEN);
+    assert_eq!(send(&state, taken("x")).await.body["code"], "other_form");
     // Two tokens minted at once are different tokens, each with its one form.
     let (a, b) = (send(&state, mint(json!({}))).await, send(&state, mint(json!({}))).await);
     assert_ne!(a.body["token"], b.body["token"]);
