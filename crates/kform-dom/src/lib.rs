@@ -5,9 +5,20 @@
 use std::any::Any;
 
 use wasm_bindgen::{JsCast, JsValue};
-use web_sys::{
-    CssStyleSheet, CustomEvent, CustomEventInit, HtmlElement, ShadowRootInit, ShadowRootMode,
-};
+use web_sys::{CssStyleSheet, CustomEvent, HtmlElement, ShadowRootInit, ShadowRootMode};
+
+/// A plain JavaScript object with `properties`, for an options dictionary (`CustomEventInit`,
+/// `RequestInit`): one generic `Reflect.set` in the glue rather than a setter shim for each
+/// option, which every visitor would download in `kform.js`.
+#[must_use]
+pub fn object(properties: &[(&str, &JsValue)]) -> js_sys::Object {
+    let object = js_sys::Object::new();
+    for (name, value) in properties {
+        // Setting a property of a fresh plain object cannot fail.
+        let _ = js_sys::Reflect::set(&object, &JsValue::from_str(name), value);
+    }
+    object
+}
 
 /// The theme's defaults (`--kform-accent`, `--kform-font`, …), the same for both front ends.
 const THEME: &str = include_str!("../style/theme.css");
@@ -66,11 +77,9 @@ impl Mounted {
 /// Dispatches `name` on the host element with `detail`; it bubbles out of the shadow root.
 pub fn emit(host: &HtmlElement, name: &str, detail: &serde_json::Value) {
     let detail = js_sys::JSON::parse(&detail.to_string()).unwrap_or(JsValue::NULL);
-    let init = CustomEventInit::new();
-    init.set_bubbles(true);
-    init.set_composed(true);
-    init.set_detail(&detail);
-    if let Ok(event) = CustomEvent::new_with_event_init_dict(name, &init) {
+    let init =
+        object(&[("bubbles", &JsValue::TRUE), ("composed", &JsValue::TRUE), ("detail", &detail)]);
+    if let Ok(event) = CustomEvent::new_with_event_init_dict(name, init.unchecked_ref()) {
         // A listener's exception must not break the form or the editor.
         let _ = host.dispatch_event(&event);
     }

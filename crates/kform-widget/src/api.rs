@@ -34,20 +34,15 @@ pub(crate) async fn submit(
 ) -> Result<SubmitOutcome, SubmitError> {
     let failed = || SubmitError::Failed(Text::SendFailed.get(locale).to_owned());
     let url = format!("{}/submissions?lang={}", endpoint.form_url(), locale.tag());
-    let init = web_sys::RequestInit::new();
-    init.set_method("POST");
-    if files.is_empty() {
+    let post = JsValue::from_str("POST");
+    let init = if files.is_empty() {
         let Ok(json) = serde_json::to_string(submission) else { return Err(failed()) };
-        let Ok(headers) = web_sys::Headers::new() else { return Err(failed()) };
-        if headers.set("content-type", "application/json").is_err() {
-            return Err(failed());
-        }
-        init.set_headers(&headers);
-        init.set_body(&JsValue::from_str(&json));
+        let headers = kform_dom::object(&[("content-type", &"application/json".into())]);
+        kform_dom::object(&[("method", &post), ("headers", &headers), ("body", &json.into())])
     } else {
         let Ok(body) = multipart(submission, files) else { return Err(failed()) };
-        init.set_body(&body);
-    }
+        kform_dom::object(&[("method", &post), ("body", &body)])
+    };
     let (status, text) = fetch(&url, &init).await.map_err(SubmitError::Unreachable)?;
     match status {
         200..=299 => from_json(&text).map_err(SubmitError::Unreachable),
@@ -69,9 +64,11 @@ pub(crate) async fn submit(
 }
 
 /// The browser's `fetch` of `url`: the answer's status and text, or why there is none.
-async fn fetch(url: &str, init: &web_sys::RequestInit) -> Result<(u16, String), String> {
+async fn fetch(url: &str, init: &js_sys::Object) -> Result<(u16, String), String> {
     let window = web_sys::window().ok_or("there is no window to fetch from")?;
-    let answer = JsFuture::from(window.fetch_with_str_and_init(url, init)).await.map_err(reason)?;
+    let answer = JsFuture::from(window.fetch_with_str_and_init(url, init.unchecked_ref()))
+        .await
+        .map_err(reason)?;
     let response: web_sys::Response =
         answer.dyn_into().map_err(|_| "fetch answered no response".to_owned())?;
     let text = JsFuture::from(response.text().map_err(reason)?).await.map_err(reason)?;

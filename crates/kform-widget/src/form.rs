@@ -219,7 +219,7 @@ impl Form {
     fn click(self: &Rc<Self>, event: &Event) {
         let Some(target) = browser::event_element(event) else { return };
         let Ok(Some(control)) = target.closest("button, a") else { return };
-        if control.class_list().contains("kform-back") {
+        if has_class(&control, "kform-back") {
             self.state.borrow_mut().back();
             self.render();
             self.page_opened();
@@ -481,7 +481,7 @@ impl Form {
             let key = element.get_attribute("data-kform-slot").unwrap_or_default();
             let slot = Slot::from_key(&key);
             let messages = markup::messages(&state, &slot);
-            if element.class_list().contains("kform-message") {
+            if has_class(&element, "kform-message") {
                 write(&element, &elements(messages));
             } else {
                 let invalid = if messages.is_empty() { "false" } else { "true" };
@@ -560,6 +560,14 @@ fn property(target: &Element, name: &str) -> JsValue {
     js_sys::Reflect::get(target, &JsValue::from_str(name)).unwrap_or(JsValue::UNDEFINED)
 }
 
+/// Whether `element` has the class `name` (read from its attribute: `classList` would be one
+/// more import shim in `kform.js`).
+fn has_class(element: &Element, name: &str) -> bool {
+    element
+        .get_attribute("class")
+        .is_some_and(|classes| classes.split_ascii_whitespace().any(|class| class == name))
+}
+
 fn attribute<T: std::str::FromStr>(element: &Element, name: &str) -> Option<T> {
     element.get_attribute(name)?.parse().ok()
 }
@@ -598,12 +606,16 @@ fn css_string(text: &str) -> String {
 fn local_times(form: &Element, state: &FormState) -> Result<(), JsValue> {
     let inputs = form.query_selector_all("input[type=datetime-local]")?;
     for input in (0..inputs.length()).filter_map(|index| inputs.get(index)) {
-        let Ok(input) = input.dyn_into::<web_sys::HtmlInputElement>() else { continue };
-        if input.value().is_empty() || input.value() != input.default_value() {
+        // Through properties and attributes rather than `HtmlInputElement`'s methods: each
+        // method is one more import shim in `kform.js`, which every visitor downloads.
+        let Ok(input) = input.dyn_into::<Element>() else { continue };
+        let current = property(&input, "value").as_string().unwrap_or_default();
+        if current.is_empty() || Some(current) != input.get_attribute("value") {
             continue;
         }
-        let value = state.text_value(Slot::from_key(&input.name()));
-        input.set_value(&browser::to_local(&value));
+        let name = input.get_attribute("name").unwrap_or_default();
+        let local = browser::to_local(&state.text_value(Slot::from_key(&name)));
+        js_sys::Reflect::set(&input, &JsValue::from_str("value"), &JsValue::from_str(&local))?;
     }
     Ok(())
 }
