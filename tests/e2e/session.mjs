@@ -44,6 +44,13 @@ export function useDemo() {
 /** The relay refuses a form sent sooner than a person could (the demo's minimum is 1 s). */
 export const personPause = () => new Promise((resolve) => setTimeout(resolve, 1100));
 
+/** Counts the submissions `page` posts from now on; the function returned says how many so far. */
+export function countSubmissions(page) {
+  let count = 0;
+  page.on("request", (request) => (count += request.url().includes("/submissions") ? 1 : 0));
+  return () => count;
+}
+
 /** Calls the relay's admin API with the demo's admin key; the answer's JSON (or null). */
 export async function admin(session, method, path, body) {
   const response = await fetch(new URL(path, session.demo.page), {

@@ -556,7 +556,7 @@ impl Form {
 }
 
 /// A property of a DOM object (`value`, `checked`), without a web-sys type for each element.
-fn property(target: &Element, name: &str) -> JsValue {
+fn property(target: &JsValue, name: &str) -> JsValue {
     js_sys::Reflect::get(target, &JsValue::from_str(name)).unwrap_or(JsValue::UNDEFINED)
 }
 
@@ -631,15 +631,9 @@ fn local_times(form: &Element, state: &FormState) -> Result<(), JsValue> {
 fn form_data(
     form: &Element,
 ) -> Result<(Vec<(String, String)>, Vec<(String, Vec<(String, u64)>)>), JsValue> {
-    let text = |target: &JsValue, name: &str| {
-        js_sys::Reflect::get(target, &JsValue::from_str(name))
-            .ok()
-            .and_then(|value| value.as_string())
-            .unwrap_or_default()
-    };
-    let flag = |target: &JsValue, name: &str| {
-        js_sys::Reflect::get(target, &JsValue::from_str(name)).is_ok_and(|value| value.is_truthy())
-    };
+    let text =
+        |target: &JsValue, name: &str| property(target, name).as_string().unwrap_or_default();
+    let flag = |target: &JsValue, name: &str| property(target, name).is_truthy();
     let mut pairs = Vec::new();
     let mut files: Vec<(String, Vec<(String, u64)>)> = Vec::new();
     for control in each(&property(form, "elements")) {
