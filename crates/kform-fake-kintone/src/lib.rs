@@ -20,6 +20,7 @@ mod faults;
 mod model;
 mod multipart;
 mod number;
+mod ordered;
 mod query;
 mod routes;
 mod store;
@@ -85,7 +86,7 @@ pub enum Language {
 /// One app: its id, its field settings exactly as `fields.json` returns them, its API tokens and
 /// its initial records.
 #[derive(Clone, Debug, Serialize, Deserialize)]
-#[serde(rename_all = "camelCase", deny_unknown_fields)]
+#[serde(rename_all = "camelCase", from = "AppFile")]
 pub struct AppSpec {
     /// The app id.
     pub id: u64,
@@ -108,6 +109,45 @@ pub struct AppSpec {
     /// The `layout` of a `layout.json` response; one row per field when absent.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub layout: Option<Value>,
+    /// The field codes in the order the app's file (or a change of its fields) wrote them: the
+    /// order of the rows of a layout made from `properties`.
+    #[serde(skip)]
+    pub(crate) order: Vec<String>,
+}
+
+/// An app as a file writes it: [`AppSpec`] with its fields' order read too.
+#[derive(Deserialize)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+struct AppFile {
+    id: u64,
+    name: String,
+    #[serde(default)]
+    guest_space_id: Option<u64>,
+    properties: ordered::Ordered,
+    #[serde(default)]
+    tokens: Vec<TokenSpec>,
+    #[serde(default)]
+    records: Vec<serde_json::Map<String, serde_json::Value>>,
+    #[serde(default)]
+    revision: Option<String>,
+    #[serde(default)]
+    layout: Option<Value>,
+}
+
+impl From<AppFile> for AppSpec {
+    fn from(file: AppFile) -> Self {
+        Self {
+            id: file.id,
+            name: file.name,
+            guest_space_id: file.guest_space_id,
+            properties: file.properties.properties,
+            tokens: file.tokens,
+            records: file.records,
+            revision: file.revision,
+            layout: file.layout,
+            order: file.properties.order,
+        }
+    }
 }
 
 impl AppSpec {
@@ -126,6 +166,7 @@ impl AppSpec {
             records: Vec::new(),
             revision: None,
             layout: None,
+            order: Vec::new(),
         }
     }
 
@@ -134,21 +175,27 @@ impl AppSpec {
         self.revision.clone().unwrap_or_else(|| "1".to_owned())
     }
 
-    /// The form layout: the given one, or each field on its own row in `properties` order.
+    /// The form layout: the given one, or each field on its own row in the order the fields
+    /// were written (`properties` order for an app made in code).
     pub(crate) fn layout(&self) -> Value {
         if let Some(layout) = &self.layout {
             return layout.clone();
         }
         let entry = |code: &str, property: &Value| json!({ "type": property["type"], "code": code, "size": { "width": "200" } });
-        let rows: Vec<Value> = self
-            .properties
-            .iter()
-            .filter_map(|(code, property)| match property["type"].as_str()? {
+        let rows: Vec<Value> = ordered::in_order(self.properties.keys(), &self.order)
+            .into_iter()
+            .filter_map(|code| {
+                let property = &self.properties[code.as_str()];
+                Some((code, property, property["type"].as_str()?))
+            })
+            .filter_map(|(code, property, kind)| match kind {
                 "CATEGORY" | "STATUS" | "STATUS_ASSIGNEE" => None,
                 "SUBTABLE" => {
                     let inner = property["fields"].as_object()?;
-                    let fields: Vec<Value> =
-                        inner.iter().map(|(code, property)| entry(code, property)).collect();
+                    let fields: Vec<Value> = ordered::in_order(inner.keys(), &self.order)
+                        .into_iter()
+                        .map(|code| entry(code, &inner[code.as_str()]))
+                        .collect();
                     Some(json!({ "type": "SUBTABLE", "code": code, "fields": fields }))
                 }
                 "GROUP" => Some(json!({ "type": "GROUP", "code": code, "layout": [] })),
@@ -369,6 +416,24 @@ impl FakeState {
         app: u64,
         properties: serde_json::Map<String, Value>,
     ) -> Result<(), StartError> {
+        self.change_fields(app, properties, None)
+    }
+
+    /// [`FakeState::set_properties`] from a `properties` object as JSON text: its fields'
+    /// order is kept for the layout, as kintone's form keeps where they were placed.
+    pub fn set_properties_json(&self, app: u64, text: &str) -> Result<(), StartError> {
+        let ordered: ordered::Ordered = serde_json::from_str(text).map_err(|err| {
+            StartError::Apps { path: "properties".into(), reason: err.to_string() }
+        })?;
+        self.change_fields(app, ordered.properties, Some(ordered.order))
+    }
+
+    fn change_fields(
+        &self,
+        app: u64,
+        properties: serde_json::Map<String, Value>,
+        order: Option<Vec<String>>,
+    ) -> Result<(), StartError> {
         let fields = model::parse_properties(&properties).map_err(|err| StartError::Apps {
             path: format!("properties.{}", err.path),
             reason: err.reason,
@@ -380,6 +445,9 @@ impl FakeState {
         let revision = stored.spec.revision().parse::<u64>().unwrap_or(1) + 1;
         stored.spec.revision = Some(revision.to_string());
         stored.spec.properties = properties;
+        if let Some(order) = order {
+            stored.spec.order = order;
+        }
         stored.fields = fields;
         Ok(())
     }

@@ -309,9 +309,10 @@ async fn clear_faults(State(state): State<FakeState>) -> Json<Value> {
 async fn set_properties(
     State(state): State<FakeState>,
     axum::extract::Path(app): axum::extract::Path<u64>,
-    Json(properties): Json<serde_json::Map<String, serde_json::Value>>,
+    body: String,
 ) -> Response {
-    match state.set_properties(app, properties) {
+    // Read as text so the fields' order (the layout's) is kept.
+    match state.set_properties_json(app, &body) {
         Ok(()) => Json(json!({ "app": app })).into_response(),
         Err(err) => {
             (StatusCode::BAD_REQUEST, Json(json!({ "error": err.to_string() }))).into_response()

@@ -955,3 +955,55 @@ async fn remaining_confirmed_errors_have_kintone_status_code_and_words() {
         "Raw ID (code: items) in a table is duplicated.",
     );
 }
+
+/// The codes of a layout's rows, a subtable's inner fields after it.
+fn layout_codes(layout: &Value) -> Vec<String> {
+    let mut codes = Vec::new();
+    for row in layout["layout"].as_array().unwrap() {
+        match row["type"].as_str() {
+            Some("ROW") => codes.extend(
+                row["fields"]
+                    .as_array()
+                    .unwrap()
+                    .iter()
+                    .map(|f| f["code"].as_str().unwrap().to_owned()),
+            ),
+            _ => {
+                codes.push(row["code"].as_str().unwrap().to_owned());
+                for inner in row["fields"].as_array().into_iter().flatten() {
+                    codes.push(format!("  {}", inner["code"].as_str().unwrap()));
+                }
+            }
+        }
+    }
+    codes
+}
+
+#[tokio::test]
+async fn the_layout_keeps_the_order_the_app_file_wrote_its_fields_in() {
+    // Not the codes' alphabetical order, which serde_json's objects would give.
+    let text = r#"{"apps": [{"id": 1, "name": "順序", "tokens": [{"token": "t", "permissions": ["view", "add"]}],
+      "properties": {
+        "zeta": {"type": "SINGLE_LINE_TEXT", "code": "zeta", "label": "Z"},
+        "table": {"type": "SUBTABLE", "code": "table", "fields": {
+          "z_cell": {"type": "NUMBER", "code": "z_cell", "label": "ZC"},
+          "a_cell": {"type": "NUMBER", "code": "a_cell", "label": "AC"}}},
+        "alpha": {"type": "NUMBER", "code": "alpha", "label": "A"}}}]}"#;
+    let state = FakeState::new(Apps::from_json(text).unwrap()).unwrap();
+    let token = ("x-cybozu-api-token", "t");
+    let layout = send(&state, "GET", "/k/v1/app/form/layout.json?app=1", &[token], None).await;
+    assert_eq!(layout_codes(&layout.body), ["zeta", "table", "  z_cell", "  a_cell", "alpha"]);
+    // Fields changed as kintone deploys them: the new order is the one sent.
+    let changed = r#"{"alpha": {"type": "NUMBER", "code": "alpha", "label": "A"},
+      "middle": {"type": "SINGLE_LINE_TEXT", "code": "middle", "label": "M"},
+      "zeta": {"type": "SINGLE_LINE_TEXT", "code": "zeta", "label": "Z"}}"#;
+    let request = axum::http::Request::builder()
+        .method("PUT")
+        .uri("/_fake/apps/1/properties")
+        .body(axum::body::Body::from(changed))
+        .unwrap();
+    let response = tower::ServiceExt::oneshot(crate::app(state.clone()), request).await.unwrap();
+    assert_eq!(response.status(), StatusCode::OK);
+    let layout = send(&state, "GET", "/k/v1/app/form/layout.json?app=1", &[token], None).await;
+    assert_eq!(layout_codes(&layout.body), ["alpha", "middle", "zeta"]);
+}
