@@ -71,7 +71,10 @@ test("a form built in the editor is saved, embedded, sent, and reaches kintone w
   await editor.locator(".kfe-preview-form").getByLabel("ご担当者のメールアドレス").waitFor();
   await editor.getByLabel("ラベル（空欄で kintone のラベル）").press("Tab");
   await editor.getByRole("button", { name: "問い合わせ種別 を追加" }).click();
-  await editor.getByLabel("その他").uncheck();
+  await editor.getByLabel("その他", { exact: true }).uncheck();
+  // An option shown in the form's own words; the value sent stays kintone's.
+  await editor.getByLabel("資料請求 の表示名").fill("資料のご請求");
+  await editor.locator(".kfe-preview-form").getByRole("option", { name: "資料のご請求" }).waitFor({ state: "attached" });
   // The details are asked only for a quotation.
   await editor.getByRole("button", { name: "お問い合わせ内容 を追加" }).click();
   await editor.getByLabel("項目", { exact: true }).selectOption("問い合わせ種別");
@@ -148,6 +151,7 @@ test("a form built in the editor is saved, embedded, sent, and reaches kintone w
   const form = site.locator("[data-kform=lp-spring]");
   await form.getByLabel("会社名").fill("春のキャンペーン株式会社");
   await form.getByLabel("ご担当者のメールアドレス").fill("spring@example.com");
+  await form.getByLabel("問い合わせ種別").selectOption({ label: "資料のご請求" });
   await new Promise((resolve) => setTimeout(resolve, 1100));
   await form.getByRole("button", { name: "送信" }).click();
   await form.getByText("ありがとうございました。担当よりご連絡します。").waitFor();
@@ -159,6 +163,7 @@ test("a form built in the editor is saved, embedded, sent, and reaches kintone w
   assert.equal(found.length, 1);
   assert.equal(found[0].フォーム識別.value, "lp-spring-2026");
   assert.equal(found[0].メールアドレス.value, "spring@example.com");
+  assert.equal(found[0].問い合わせ種別.value, "資料請求", "the form's label, kintone's option");
   assert.deepEqual(site.errors, []);
 
   // Opened again from the CMS, the saved form comes back as it was saved.
@@ -244,10 +249,11 @@ test("the editor works from the keyboard alone and axe-core finds no violations"
   await editor.getByText("保存しました。").waitFor();
   // Mapping an item to another field rebuilds its settings for that field (here, options).
   await editor.getByRole("button", { name: "会社名 を編集" }).click();
-  assert.equal(await editor.getByText("表示する選択肢（kintone の選択肢は編集できません）").count(), 0);
+  const legend = "表示する選択肢と表示名（送る値は kintone の選択肢のまま）";
+  assert.equal(await editor.getByText(legend).count(), 0);
   await editor.locator("#kfe-s-field").selectOption("問い合わせ種別");
-  await editor.getByText("表示する選択肢（kintone の選択肢は編集できません）").waitFor();
-  assert.equal(await editor.getByLabel("見積依頼").isChecked(), true);
+  await editor.getByText(legend).waitFor();
+  assert.equal(await editor.getByLabel("見積依頼", { exact: true }).isChecked(), true);
   await assertAccessible(page, "with items, lint, preview, the snippet and an item's settings");
   assert.deepEqual(page.errors, []);
 });

@@ -128,6 +128,10 @@ pub struct FormItem {
     /// Options of the kintone field this form does not offer.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub hide_options: Vec<String>,
+    /// What the visitor reads for an option, by kintone's option (an English form's words for
+    /// Japanese choices); the value sent stays kintone's option.
+    #[serde(default, skip_serializing_if = "OptionLabels::is_empty")]
+    pub option_labels: OptionLabels,
     /// The most files a visitor may attach (FILE fields).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub max_files: Option<u32>,
@@ -162,6 +166,51 @@ impl FormItem {
     /// which the form means something else.
     pub fn drops_out(&self, form: &FormSpec) -> bool {
         !self.required && self.field.is_some() && self.field != form.update_key
+    }
+}
+
+/// A form's own words for kintone's options, by option (`{"製造": "Manufacturing"}`): what the
+/// visitor reads; the value sent stays kintone's option. A sorted list rather than a map, which
+/// keeps one more map type's code out of the widget's `.wasm`.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct OptionLabels(pub(crate) Vec<(String, String)>);
+
+impl OptionLabels {
+    /// No labels: kintone's own for every option.
+    pub const NONE: Self = Self(Vec::new());
+
+    /// The label for `option`, if the form gives one.
+    pub fn get(&self, option: &str) -> Option<&str> {
+        self.0.iter().find(|(known, _)| known == option).map(|(_, label)| label.as_str())
+    }
+
+    /// Gives `option` the label `label`, or (with `None`) kintone's own again.
+    pub fn set(&mut self, option: String, label: Option<String>) {
+        let at = self.0.binary_search_by(|(known, _)| known.as_str().cmp(&option));
+        match (at, label) {
+            (Ok(at), Some(label)) => self.0[at].1 = label,
+            (Ok(at), None) => {
+                self.0.remove(at);
+            }
+            (Err(at), Some(label)) => self.0.insert(at, (option, label)),
+            (Err(_), None) => {}
+        }
+    }
+
+    /// The options given a label, in order.
+    pub fn options(&self) -> impl Iterator<Item = &str> {
+        self.0.iter().map(|(option, _)| option.as_str())
+    }
+
+    /// Whether no option has a label of the form's own.
+    pub fn is_empty(&self) -> bool {
+        self.0.is_empty()
+    }
+}
+
+impl Serialize for OptionLabels {
+    fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        serializer.collect_map(self.0.iter().map(|(option, label)| (option, label)))
     }
 }
 

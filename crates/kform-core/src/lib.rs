@@ -33,7 +33,7 @@ pub mod value;
 pub use field::{
     AppFields, AppId, Choice, Field, FieldCode, FieldKind, NumberLimits, Shape, TextLimits,
 };
-pub use form::{Capture, FormId, FormItem, FormSpec, InputHint, OnSuccess, ShowIf};
+pub use form::{Capture, FormId, FormItem, FormSpec, InputHint, OnSuccess, OptionLabels, ShowIf};
 pub use lint::{LintIssue, LintProblem, Severity, has_errors, lint};
 pub use message::Locale;
 pub use record::{Record, RecordValue, Valid};

@@ -141,6 +141,12 @@ pub enum LintProblem {
         /// The option named.
         value: String,
     },
+    /// `option_labels` names an option the field lacks (kintone renamed or removed it): its
+    /// label is never shown, and the option, if renamed, shows kintone's words. A warning.
+    UnknownOptionLabel {
+        /// The option named.
+        value: String,
+    },
     /// Every option of a required choice field is hidden.
     NoOptionLeft,
     /// `max_files` on a field that is not `FILE`.
@@ -185,7 +191,9 @@ pub fn lint(fields: &AppFields, form: &FormSpec) -> Vec<LintIssue> {
     let mut issues = Vec::new();
     let mut push = |item: Option<usize>, field: Option<&FieldCode>, problem| {
         let severity = match problem {
-            LintProblem::MinLengthOptional { .. } => Severity::Warning,
+            LintProblem::MinLengthOptional { .. } | LintProblem::UnknownOptionLabel { .. } => {
+                Severity::Warning
+            }
             _ => Severity::Error,
         };
         issues.push(LintIssue { item, field: field.cloned(), severity, problem });
@@ -285,6 +293,11 @@ pub fn lint(fields: &AppFields, form: &FormSpec) -> Vec<LintIssue> {
         for value in &item.hide_options {
             if !options.iter().any(|choice| &choice.value == value) {
                 push(at, Some(code), LintProblem::UnknownOption { value: value.clone() });
+            }
+        }
+        for value in item.option_labels.options() {
+            if !options.iter().any(|choice| choice.value == value) {
+                push(at, Some(code), LintProblem::UnknownOptionLabel { value: value.to_owned() });
             }
         }
         let all_hidden = !options.is_empty()

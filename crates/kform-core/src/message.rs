@@ -400,6 +400,10 @@ impl LintIssue {
                 "kintone にない選択肢の非表示設定を外してください。",
                 "Stop hiding the option kintone no longer has.",
             ),
+            LintProblem::UnknownOptionLabel { .. } => text(
+                "option_labels から kintone にない選択肢を外すか、kintone の今の選択肢に付け替えてください。",
+                "Remove the option kintone no longer has from option_labels, or move its label to the option's new name.",
+            ),
             LintProblem::NoOptionLeft => {
                 text("少なくとも 1 つの選択肢を表示してください。", "Offer at least one option.")
             }
@@ -563,6 +567,12 @@ impl LintIssue {
             }
             (LintProblem::UnknownOption { value }, En) => {
                 format!("\"{value}\" is not an option of \"{code}\".")
+            }
+            (LintProblem::UnknownOptionLabel { value }, Ja) => {
+                format!("「{value}」は「{code}」の選択肢にないため、その表示名は使われません。")
+            }
+            (LintProblem::UnknownOptionLabel { value }, En) => {
+                format!("\"{value}\" is not an option of \"{code}\", so its label is never shown.")
             }
             (LintProblem::NoOptionLeft, Ja) => {
                 format!("必須フィールド「{code}」の選択肢がすべて非表示です。")

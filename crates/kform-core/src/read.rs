@@ -115,6 +115,14 @@ pub(crate) fn whole<T: TryFrom<u64>>(value: &Value) -> Read<T> {
     T::try_from(number).map_err(|_| ReadError::new(format!("{number} is out of range")))
 }
 
+/// An object of strings by option (`{"資料請求": "Request documents"}`).
+fn option_labels(value: &Value) -> Read<crate::form::OptionLabels> {
+    let Value::Object(object) = value else { return invalid(value, "an object of strings") };
+    // A JSON object's keys are unique, and `serde_json` keeps them sorted, as the list must be.
+    let pairs = object.iter().map(|(key, item)| Ok((key.clone(), string(item)?)));
+    Ok(crate::form::OptionLabels(pairs.collect::<Read<_>>()?))
+}
+
 /// A list, each item read by `item`.
 pub fn list<T>(value: &Value, item: fn(&Value) -> Read<T>) -> Read<Vec<T>> {
     let Value::Array(items) = value else { return invalid(value, "a list") };
@@ -627,6 +635,7 @@ impl FormItem {
             "hidden",
             "required",
             "hide_options",
+            "option_labels",
             "max_files",
             "capture",
             "show_if",
@@ -644,6 +653,7 @@ impl FormItem {
             hidden: o.maybe("hidden", value)?,
             required: o.or_default("required", boolean)?,
             hide_options: o.or_default("hide_options", |v| list(v, string))?,
+            option_labels: o.or_default("option_labels", option_labels)?,
             max_files: o.maybe("max_files", whole)?,
             capture: o.maybe("capture", capture)?,
             show_if: o.maybe("show_if", ShowIf::read)?,
@@ -807,7 +817,7 @@ mod tests {
                 {"field": "氏名", "label": "Name", "help": "As on your card", "placeholder": "Taro",
                  "initial": "Taro", "input_hint": "postal_code", "required": true, "page_break": true},
                 {"field": "種別", "type": "CHECK_BOX", "hide_options": ["B"], "initial": ["A"],
-                 "show_if": {"field": "氏名", "in": ["x", "y"]}},
+                 "option_labels": {"A": "Option A"}, "show_if": {"field": "氏名", "in": ["x", "y"]}},
                 {"field": "添付", "max_files": 3},
                 {"field": "流入元", "capture": "utm_source"},
                 {"field": "フォーム識別", "hidden": "lp-spring"},
@@ -853,6 +863,10 @@ mod tests {
             )
         );
         assert!(refused(|j| j["colour"] = json!("red")).starts_with("unknown field `colour`"));
+        assert_eq!(
+            refused(|j| j["items"][1]["option_labels"]["A"] = json!(1)),
+            "items[1].option_labels: invalid type: number `1`, expected a string"
+        );
         assert!(
             refused(|j| j["items"][0]["input_hint"] = json!("zip"))
                 .starts_with("items[0].input_hint: unknown variant `zip`")

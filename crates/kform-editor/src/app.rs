@@ -739,18 +739,38 @@ fn item_settings(ctx: Ctx, index: usize) -> El {
         }
         .to_owned()
     };
-    let option_boxes = options.iter().enumerate().map(|(n, choice)| {
+    let option_rows = options.iter().enumerate().map(|(n, choice)| {
         let value = choice.value.clone();
         let offered = {
             let value = value.clone();
             move || ctx.state.with(|s| !item(s).hide_options.contains(&value))
         };
-        let input =
+        let input = {
+            let value = value.clone();
             el("input").attr("type", "checkbox").checked_with(offered).on("change", move |ev| {
                 ctx.state
                     .update(|s| s.edit(index, Edit::Offer(value.clone(), target_checked(&ev))));
+            })
+        };
+        // The form's own words for the option (an English form's for a Japanese choice).
+        let shown = {
+            let value = value.clone();
+            move || {
+                ctx.state.with(|s| item(s).option_labels.get(&value).unwrap_or_default().to_owned())
+            }
+        };
+        let label = text_input()
+            .attr("placeholder", &choice.label)
+            .attr("aria-label", &format!("{} {}", choice.label, tr(locale, "の表示名", "shown as")))
+            .value_with(shown)
+            .on("input", move |ev| {
+                ctx.state
+                    .update(|s| s.edit(index, Edit::OptionLabel(value.clone(), target_value(&ev))));
             });
-        checkbox(&format!("kfe-s-option-{n}"), &choice.label, input)
+        el("div")
+            .class("kfe-option")
+            .child(checkbox(&format!("kfe-s-option-{n}"), &choice.label, input))
+            .child(label.id(&format!("kfe-s-option-label-{n}")))
     });
     let mut section = el("section")
         .class("kfe-settings")
@@ -908,10 +928,10 @@ fn item_settings(ctx: Ctx, index: usize) -> El {
                 .class("kfe-options")
                 .child(el("legend").text(tr(
                     locale,
-                    "表示する選択肢（kintone の選択肢は編集できません）",
-                    "Options offered (kintone's options cannot be edited)",
+                    "表示する選択肢と表示名（送る値は kintone の選択肢のまま）",
+                    "Options offered, and how each is shown (the value sent stays kintone's)",
                 )))
-                .children(option_boxes),
+                .children(option_rows),
         );
     }
     section.child(button(tr(locale, "閉じる", "Close"), move |_| {

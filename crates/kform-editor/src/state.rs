@@ -117,6 +117,8 @@ pub enum Edit {
     Required(bool),
     /// Offers (`true`) or hides (`false`) one of the field's options.
     Offer(String, bool),
+    /// The form's own label for one of the field's options (empty: kintone's).
+    OptionLabel(String, String),
     /// The field the item maps, or none (a heading or a note).
     Field(Option<String>),
     /// The most files a visitor may attach (FILE fields; `None`: kintone's own limit).
@@ -327,6 +329,7 @@ impl EditorState {
                         .sort_by_key(|hidden| options.iter().position(|o| o == hidden));
                 }
             }
+            Edit::OptionLabel(option, label) => item.option_labels.set(option, non_empty(label)),
             Edit::MaxFiles(max) => item.max_files = max.filter(|max| *max > 0),
             Edit::ShowIf(condition) => {
                 item.show_if = condition.and_then(|(code, values)| {
@@ -339,6 +342,7 @@ impl EditorState {
                 item.field = remapped.map(|(code, _)| code);
                 // What belonged to the old field's options does not carry over.
                 item.hide_options.clear();
+                item.option_labels = kform_core::OptionLabels::default();
                 item.initial = None;
                 item.hidden = None;
             }

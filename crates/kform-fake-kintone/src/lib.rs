@@ -110,9 +110,10 @@ pub struct AppSpec {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub layout: Option<Value>,
     /// The field codes in the order the app's file (or a change of its fields) wrote them: the
-    /// order of the rows of a layout made from `properties`.
+    /// order of the rows of a layout made from `properties` (codes it lacks follow, in code
+    /// order; empty for an app made in code).
     #[serde(skip)]
-    pub(crate) order: Vec<String>,
+    pub order: Vec<String>,
 }
 
 /// An app as a file writes it: [`AppSpec`] with its fields' order read too.
@@ -168,6 +169,14 @@ impl AppSpec {
             layout: None,
             order: Vec::new(),
         }
+    }
+
+    /// An app like [`AppSpec::new`] from a `properties` object written as JSON, its fields'
+    /// order kept for the layout. The demo's files are part of this crate and checked by a
+    /// test, so they always parse; text that does not gives an app without fields.
+    fn written(id: u64, name: &str, properties: &str) -> Self {
+        let ordered: ordered::Ordered = serde_json::from_str(properties).unwrap_or_default();
+        Self { order: ordered.order, ..Self::new(id, name, ordered.properties) }
     }
 
     /// The settings revision, as a string.
@@ -252,15 +261,13 @@ const BENCH_PROPERTIES: &str = include_str!("demo-bench-app.json");
 impl Apps {
     /// The demo: one "お問い合わせ" app (id 1) and one API token with view and add permissions.
     pub fn demo(token: impl Into<String>) -> Self {
-        // The file is part of this crate and checked by a test, so it always parses.
-        let properties = serde_json::from_str(DEMO_PROPERTIES).unwrap_or_default();
         Self {
             apps: vec![AppSpec {
                 tokens: vec![TokenSpec {
                     token: token.into(),
                     permissions: vec![Permission::View, Permission::Add],
                 }],
-                ..AppSpec::new(1, "お問い合わせ", properties)
+                ..AppSpec::written(1, "お問い合わせ", DEMO_PROPERTIES)
             }],
             ..Self::default()
         }
@@ -269,14 +276,12 @@ impl Apps {
     /// Adds the demo's showcase: a "セミナー申込" app (id 2) with every field type a public
     /// form can write, and its own API token with view and add permissions.
     pub fn with_showcase(mut self, token: impl Into<String>) -> Self {
-        // The file is part of this crate and checked by a test, so it always parses.
-        let properties = serde_json::from_str(SHOWCASE_PROPERTIES).unwrap_or_default();
         self.apps.push(AppSpec {
             tokens: vec![TokenSpec {
                 token: token.into(),
                 permissions: vec![Permission::View, Permission::Add],
             }],
-            ..AppSpec::new(2, "セミナー申込", properties)
+            ..AppSpec::written(2, "セミナー申込", SHOWCASE_PROPERTIES)
         });
         self
     }
@@ -284,14 +289,12 @@ impl Apps {
     /// Adds the demo's benchmark app "ベンチマーク" (id 3): 30 fields of common types, for the
     /// widget's speed benchmark, with its own API token with view and add permissions.
     pub fn with_bench(mut self, token: impl Into<String>) -> Self {
-        // The file is part of this crate and checked by a test, so it always parses.
-        let properties = serde_json::from_str(BENCH_PROPERTIES).unwrap_or_default();
         self.apps.push(AppSpec {
             tokens: vec![TokenSpec {
                 token: token.into(),
                 permissions: vec![Permission::View, Permission::Add],
             }],
-            ..AppSpec::new(3, "ベンチマーク", properties)
+            ..AppSpec::written(3, "ベンチマーク", BENCH_PROPERTIES)
         });
         self
     }

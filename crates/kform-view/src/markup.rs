@@ -12,7 +12,7 @@
 
 use kform_core::field::{FieldKind, LinkProtocol, LookupKey};
 use kform_core::message::Text;
-use kform_core::{Choice, Field, FormItem, InputHint};
+use kform_core::{Choice, Field, FormItem, InputHint, OptionLabels};
 
 use crate::html::{El, Node, el};
 use crate::state::{FormState, Slot};
@@ -233,6 +233,7 @@ fn item_markup(state: &FormState, index: usize, item: &FormItem, conditions: boo
         required: field.refuses_empty() || item.required,
         hint: item.input_hint,
         hide_options: &item.hide_options,
+        option_labels: &item.option_labels,
         max_files: item.max_files,
     };
     let label = item.label.clone().unwrap_or_else(|| field.label.clone());
@@ -247,8 +248,13 @@ struct Input<'a> {
     required: bool,
     hint: Option<InputHint>,
     hide_options: &'a [String],
+    /// The form's words for kintone's options (an item's `option_labels`).
+    option_labels: &'a OptionLabels,
     max_files: Option<u32>,
 }
+
+/// No labels of the form's own: a subtable cell's options show kintone's.
+const KINTONE_LABELS: &OptionLabels = &OptionLabels::NONE;
 
 fn help_text(help: &str) -> El {
     el("p").attr("class", "kform-help").attr("part", "help").text(help)
@@ -326,7 +332,10 @@ fn control(state: &FormState, input: &Input<'_>) -> Vec<Node> {
         options
             .iter()
             .filter(|choice| !input.hide_options.contains(&choice.value))
-            .map(|choice| (choice.value.clone(), choice.label.clone()))
+            .map(|choice| {
+                let label = input.option_labels.get(&choice.value).unwrap_or(&choice.label);
+                (choice.value.clone(), label.to_owned())
+            })
             .collect()
     };
     match &field.kind {
@@ -557,6 +566,7 @@ pub fn rows(state: &FormState, table: &str) -> Vec<El> {
                 required: field.refuses_empty(),
                 hint: None,
                 hide_options: &[],
+                option_labels: KINTONE_LABELS,
                 max_files: None,
             };
             labelled(state, &input, &field.label, None)

@@ -796,8 +796,15 @@ impl FormState {
                     return None;
                 }
                 let label = item.label.clone().unwrap_or_else(|| field.label.clone());
+                // A chosen option as the form showed it (its own label for it, if any).
+                let shown =
+                    |value: &String| item.option_labels.get(value).unwrap_or(value).to_owned();
                 let text = match self.values.get(code.as_str()) {
                     Some(Value::Rows(rows)) => self.rows_text(field, rows),
+                    Some(Value::Text(text)) if field.kind.options().is_some() => shown(text),
+                    Some(Value::List(items)) if field.kind.options().is_some() => {
+                        items.iter().map(shown).collect::<Vec<_>>().join("、")
+                    }
                     Some(Value::Text(text)) if matches!(field.kind, FieldKind::DateTime { .. }) => {
                         // The visitor's own time as typed, without the offset sent with it.
                         text.get(..16).unwrap_or(text).replacen('T', " ", 1)

@@ -59,9 +59,9 @@ pub(crate) const WIDGET: Limits = Limits {
 /// field model, 177 KB with the widget's again, and 143 KB with the view layer; raised to 144 KB
 /// when lint learned kintone's minLength and warnings, which the editor shows: 143.1 KB; to
 /// 145 KB when the start screen learned to check a form id and the settings to name their item:
-/// 144.0 KB.)
+/// 144.0 KB; to 146 KB for each option's own label, `option_labels`: 145.7 KB.)
 pub(crate) const EDITOR: Limits =
-    Limits { name: "editor", summary: "editor-size.json", target: 150_000, budget: Some(145_000) };
+    Limits { name: "editor", summary: "editor-size.json", target: 150_000, budget: Some(146_000) };
 
 /// The size floor (`kform-size-floor`): the least a Leptos widget weighs, shown against the
 /// widget's target so the two can be compared. It has no budget; it only informs.

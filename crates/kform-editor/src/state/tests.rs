@@ -110,11 +110,19 @@ fn options_are_hidden_not_edited_and_required_only_tightens() {
     );
     editor.edit(index, Edit::Offer("資料請求".into(), true));
     assert_eq!(editor.items()[index].hide_options, vec!["その他".to_owned()]);
+    // An option's label for this form; an empty one gives kintone's back.
+    editor.edit(index, Edit::OptionLabel("資料請求".into(), "Request documents".into()));
+    editor.edit(index, Edit::OptionLabel("見積依頼".into(), "Quotation".into()));
+    editor.edit(index, Edit::OptionLabel("見積依頼".into(), " ".into()));
+    let labels = &editor.items()[index].option_labels;
+    assert_eq!(labels.options().collect::<Vec<_>>(), ["資料請求"]);
+    assert_eq!(labels.get("資料請求"), Some("Request documents"));
     editor.edit(index, Edit::Required(true));
     assert!(editor.items()[index].required);
     // Another field: what belonged to the old field's options goes.
     editor.edit(index, Edit::Field(Some("お問い合わせ内容".into())));
     assert!(editor.items()[index].hide_options.is_empty());
+    assert!(editor.items()[index].option_labels.is_empty());
     assert_eq!(editor.items()[index].kintone_type.as_deref(), Some("MULTI_LINE_TEXT"));
 }
 

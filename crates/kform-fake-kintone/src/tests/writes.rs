@@ -1007,3 +1007,26 @@ async fn the_layout_keeps_the_order_the_app_file_wrote_its_fields_in() {
     let layout = send(&state, "GET", "/k/v1/app/form/layout.json?app=1", &[token], None).await;
     assert_eq!(layout_codes(&layout.body), ["alpha", "middle", "zeta"]);
 }
+
+#[tokio::test]
+async fn the_demo_app_s_layout_follows_its_file() {
+    let state = FakeState::new(Apps::demo("d")).unwrap();
+    let layout = send(
+        &state,
+        "GET",
+        "/k/v1/app/form/layout.json?app=1",
+        &[("x-cybozu-api-token", "d")],
+        None,
+    )
+    .await;
+    let codes: Vec<String> =
+        layout_codes(&layout.body).into_iter().filter(|code| !code.starts_with(' ')).collect();
+    let written: crate::ordered::Ordered =
+        serde_json::from_str(include_str!("../demo-app.json")).unwrap();
+    let places: Vec<usize> =
+        codes.iter().map(|code| written.order.iter().position(|c| c == code).unwrap()).collect();
+    assert!(places.is_sorted(), "{codes:?}");
+    let mut sorted = codes.clone();
+    sorted.sort();
+    assert_ne!(codes, sorted, "the file's order is not the codes' order");
+}

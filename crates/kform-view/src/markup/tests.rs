@@ -288,3 +288,30 @@ fn json_in_a_script_cannot_end_it_and_reads_back_the_same() {
         serde_json::from_str::<serde_json::Value>(json).unwrap()
     );
 }
+
+#[test]
+fn a_form_s_own_option_labels_are_shown_and_kintone_s_options_are_sent() {
+    let mut state = state(
+        EVERY,
+        json!([
+            { "field": "業種", "option_labels": { "製造": "Manufacturing" } },
+            { "field": "連絡方法", "option_labels": { "電話": "Phone", "メール": "E-mail" } },
+            { "field": "関心", "option_labels": { "製品B": "Product B" } }
+        ]),
+    );
+    let page = html(&state, Layout::Enhanced);
+    assert!(page.contains(r#"<option value="製造">Manufacturing</option>"#), "{page}");
+    assert!(page.contains(r#"<option value="小売">小売</option>"#), "kintone's label without one");
+    assert!(page.contains(r#"value="電話""#) && page.contains(">Phone</label>"), "{page}");
+    assert!(page.contains(r#"value="製品B""#) && page.contains(">Product B</label>"), "{page}");
+    assert!(!page.contains(">電話</label>"), "{page}");
+    // The confirmation shows the form's words for what was chosen.
+    state.edit(Slot::Field("業種".into()), Value::Text("製造".into()));
+    state.edit(Slot::Field("連絡方法".into()), Value::Text("電話".into()));
+    state.toggle(Slot::Field("関心".into()), "製品B", true);
+    let answers = state.answers();
+    let answer = |label: &str| answers.iter().find(|(l, _)| l == label).map(|(_, v)| v.clone());
+    assert_eq!(answer("業種").as_deref(), Some("Manufacturing"));
+    assert_eq!(answer("連絡方法").as_deref(), Some("Phone"));
+    assert!(answer("関心").unwrap().contains("Product B"), "{answers:?}");
+}
