@@ -66,6 +66,9 @@ test("a form built in the editor is saved, embedded, sent, and reaches kintone w
   // The settings are headed by the item's label, and a label applies as it is typed: the
   // heading and the preview follow before the box is left.
   await editor.getByRole("heading", { name: "「メールアドレス」の設定" }).waitFor();
+  const boxFirst = await editor.locator(".kfe-hidden").evaluate((box) =>
+    Boolean(box.compareDocumentPosition(box.getRootNode().querySelector(".kfe-settings")) & Node.DOCUMENT_POSITION_FOLLOWING));
+  assert.equal(boxFirst, true, "the hidden-item box stays above an item's settings, not pushed below them");
   await editor.getByLabel("ラベル（空欄で kintone のラベル）").fill("ご担当者のメールアドレス");
   await editor.getByRole("heading", { name: "「ご担当者のメールアドレス」の設定" }).waitFor();
   await editor.locator(".kfe-preview-form").getByLabel("ご担当者のメールアドレス").waitFor();

@@ -355,10 +355,12 @@ fn workspace(ctx: Ctx, preview: Preview) -> Vec<El> {
                 .dynamic(move || Some(field_list(ctx))),
         )
         .child(
+            // The ways to add an item stay right under the list; an item's settings, which
+            // can be long, come after them rather than pushing them out of view.
             panel("kfe-items-h", tr(locale, "フォームの項目", "Form items"))
                 .dynamic(move || Some(item_list(ctx)))
-                .dynamic(move || ctx.selected.get().map(|index| item_settings(ctx, index)))
-                .children(add_more(ctx)),
+                .children(add_more(ctx))
+                .dynamic(move || ctx.selected.get().map(|index| item_settings(ctx, index))),
         )
         .child(form_settings(
             ctx,
