@@ -105,6 +105,15 @@ async fn check_config_prints_what_works() {
         "{stdout}"
     );
     let toml = std::fs::read_to_string(dir.path().join("kform.toml")).unwrap();
+    if toml.contains("widget_dir") {
+        assert!(!stdout.contains("widget:"), "{stdout}");
+    }
+    // Without widget_dir (and none built into this test binary), embedded forms cannot load.
+    let toml: String = toml
+        .lines()
+        .filter(|line| !line.starts_with("widget_dir"))
+        .map(|l| format!("{l}\n"))
+        .collect();
     std::fs::write(dir.path().join("kform.toml"), format!("{toml}owners = [\"m@example.com\"]\n"))
         .unwrap();
     let owners = kform(dir.path(), &["check-config"]).output().unwrap();
@@ -114,6 +123,7 @@ async fn check_config_prints_what_works() {
         stdout.contains("forms[0].owners: nobody is told, because [notify.smtp] is not set"),
         "{stdout}"
     );
+    assert!(stdout.contains("widget: no widget is built in and widget_dir is not set"), "{stdout}");
     let wrong = kform(dir.path(), &["check-config"])
         .env("KFORM_TEST_TOKEN", "wrong-token")
         .output()
