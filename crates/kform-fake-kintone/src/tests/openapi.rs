@@ -1,5 +1,6 @@
 //! Checks the fake's successful answers against kintone's official OpenAPI document
-//! (`../shared/kintone/openapi.yaml`, Apache-2.0), read once per test run.
+//! (`tests/fixtures/kintone/openapi.yaml.gz`, Apache-2.0, version 20250423000000), read once
+//! per test run.
 //!
 //! The validator covers the parts of JSON Schema the document uses: `$ref`, `type` (one or a
 //! list), `properties`, `required`, `additionalProperties`, `items`, `enum`, `anyOf`, `oneOf`
@@ -14,44 +15,35 @@ use std::sync::OnceLock;
 
 use serde_json::Value;
 
-/// The document, or `None` (with the reason printed once) when the file is absent.
-fn document() -> Option<&'static Value> {
-    static DOCUMENT: OnceLock<Option<Value>> = OnceLock::new();
-    DOCUMENT
-        .get_or_init(|| {
-            let path = openapi_path();
-            let Ok(text) = std::fs::read_to_string(&path) else {
-                eprintln!(
-                    "SKIPPED: OpenAPI response checks: {} is absent (kintone's openapi.yaml)",
-                    path.display()
-                );
-                return None;
-            };
-            let document: Value = serde_yaml::from_str(&text).expect("openapi.yaml parses");
-            Some(document)
-        })
-        .as_ref()
-}
-
-/// `../shared/kintone/openapi.yaml` beside the repository, or `KFORM_KINTONE_OPENAPI`.
-fn openapi_path() -> PathBuf {
-    if let Some(path) = std::env::var_os("KFORM_KINTONE_OPENAPI") {
-        return PathBuf::from(path);
-    }
-    let manifest = PathBuf::from(env!("CARGO_MANIFEST_DIR"));
-    manifest.join("../../../shared/kintone/openapi.yaml")
-}
-
-/// Whether the document is present (the checks run), for tests that count checked answers.
-pub(super) fn available() -> bool {
-    document().is_some()
+/// The document, read once: the repository's copy (`tests/fixtures/kintone/openapi.yaml.gz`,
+/// gzipped, with its licence beside it), or the file `KFORM_KINTONE_OPENAPI` names, to check
+/// against a newer one.
+fn document() -> &'static Value {
+    static DOCUMENT: OnceLock<Value> = OnceLock::new();
+    DOCUMENT.get_or_init(|| {
+        let text = match std::env::var_os("KFORM_KINTONE_OPENAPI") {
+            Some(path) => std::fs::read_to_string(&path)
+                .unwrap_or_else(|err| panic!("{}: {err}", PathBuf::from(path).display())),
+            None => {
+                let path = PathBuf::from(env!("CARGO_MANIFEST_DIR"))
+                    .join("../../tests/fixtures/kintone/openapi.yaml.gz");
+                let file = std::fs::File::open(&path)
+                    .unwrap_or_else(|err| panic!("{}: {err}", path.display()));
+                let mut text = String::new();
+                std::io::Read::read_to_string(&mut flate2::read::GzDecoder::new(file), &mut text)
+                    .unwrap_or_else(|err| panic!("{}: {err}", path.display()));
+                text
+            }
+        };
+        serde_yaml::from_str(&text).expect("openapi.yaml parses")
+    })
 }
 
 /// Checks one successful JSON answer of `method` on kintone path `path` (such as
-/// `/k/v1/record.json`); panics with every mismatch. Does nothing when the document is absent.
+/// `/k/v1/record.json`); panics with every mismatch.
 #[track_caller]
 pub(super) fn check_response(method: &str, path: &str, body: &Value) {
-    let Some(document) = document() else { return };
+    let document = document();
     let operation = document
         .get("paths")
         .and_then(|paths| paths.get(path))
@@ -176,10 +168,7 @@ fn has_type(kind: &str, value: &Value) -> bool {
 
 #[test]
 fn the_validator_can_fail() {
-    if !available() {
-        return;
-    }
-    let document = document().expect("present");
+    let document = document();
     let schema = document
         .pointer("/paths/~1k~1v1~1record.json/post/responses/200/content/application~1json/schema")
         .expect("POST record.json has a schema");
