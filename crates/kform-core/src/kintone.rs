@@ -383,7 +383,7 @@ impl Property {
             _ => not_writable(NotWritableReason::Unsupported),
         };
         // kintone accepts `required` on RADIO_BUTTON and CALC but does not enforce it on writes
-        // (NOTES.md §4.3), so kform does not either.
+        // (docs/kintone.md §4.3), so kform does not either.
         let required = self.required && kind.shape().is_some() && self.kind != "RADIO_BUTTON";
         Ok(Field { code, label: self.label.clone(), required, kind })
     }
@@ -510,7 +510,7 @@ impl ErrorBody {
 }
 
 impl IssueCode {
-    /// The problem a kintone validation message states, in Japanese or English (NOTES.md
+    /// The problem a kintone validation message states, in Japanese or English (docs/kintone.md
     /// §4.3); [`IssueCode::RejectedByKintone`] when the wording is not one kform knows.
     pub fn from_kintone_message(message: &str) -> Self {
         let number = |text: &str| text.parse::<u32>().ok();

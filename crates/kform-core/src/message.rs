@@ -1,9 +1,9 @@
 //! Problems rendered as text, in kintone's own wording where kintone has one (Japanese and
 //! English), and every other built-in text of the form.
 //!
-//! kintone's wording comes from captured responses (`NOTES.md` §4.3). Where kintone's text was
-//! never captured (an invalid date, a value of the wrong shape, form definition errors) the text
-//! here is kform's own and marked as such; it lives in this file only.
+//! kintone's wording comes from captured responses (`docs/kintone.md` §4.3). Where kintone's text
+//! was never captured (an invalid date, a value of the wrong shape, form definition errors) the
+//! text here is kform's own and marked as such; it lives in this file only.
 
 use serde::{Deserialize, Serialize};
 

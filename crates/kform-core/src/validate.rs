@@ -1,7 +1,7 @@
 //! Validation: submitted values checked against the kintone app's fields and the form.
 //!
 //! [`validate`] reports every problem at once and never panics. The rules follow kintone's
-//! observed behaviour (`NOTES.md` §3.1, §4.3); each choice where kintone's behaviour is
+//! observed behaviour (`docs/kintone.md` §3.1, §4.3); each choice where kintone's behaviour is
 //! UNCONFIRMED is made here, in this one place:
 //!
 //! - Required: `null`, `""`, `[]` (and a list of only `""`) are empty. A form may make a field
@@ -396,7 +396,7 @@ impl Check<'_, '_> {
     fn number(&mut self, limits: &NumberLimits, rules: &Rules, text: &str) -> Option<String> {
         let Some(number) = Decimal::parse(text) else {
             // kintone reports a non-number at the top level on `record[<code>].value`
-            // (brackets), and for a required field also "required" on `.value`, NOTES.md
+            // (brackets), and for a required field also "required" on `.value`, docs/kintone.md
             // §4.3; inside a table kform uses the row path.
             match self.place.row {
                 None => {

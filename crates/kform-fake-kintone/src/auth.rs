@@ -1,4 +1,4 @@
-//! Authentication and token permissions, as kintone checks them (`NOTES.md` §1.3, §1.4).
+//! Authentication and token permissions, as kintone checks them (`docs/kintone.md` §1.3, §1.4).
 //!
 //! Password auth (`X-Cybozu-Authorization`) beats API tokens; tokens come comma-separated in one
 //! `X-Cybozu-API-Token` header or in repeated headers, at most 9. A password user may do
@@ -67,7 +67,7 @@ pub(crate) fn authorize(
         return Err(KintoneError::not_logged_in(lang));
     }
     if tokens.len() > MAX_TOKENS {
-        // kintone's code for this was never captured (NOTES.md §8); this answer is a choice.
+        // kintone's code for this was never captured (docs/kintone.md §6); this answer is a choice.
         let message =
             lang.pick("APIトークンは9個まで指定できます。", "You can specify up to 9 API tokens.");
         return Err(KintoneError::invalid(

@@ -1,7 +1,8 @@
 //! A local stand-in for kintone's REST API, for tests and the demo.
 //!
-//! It answers in kintone's JSON shapes with kintone's error codes and wording (`NOTES.md`), keeps
-//! its state in memory, and is deliberately independent of `kform-core`: it plays kintone's side.
+//! It answers in kintone's JSON shapes with kintone's error codes and wording (`docs/kintone.md`),
+//! keeps its state in memory, and is deliberately independent of `kform-core`: it plays kintone's
+//! side.
 //!
 //! - [`spawn`] starts it on a free local port for a test or the demo; [`app`] is the bare router.
 //! - [`Apps`] describes the apps it serves (the `APPS.json` format, [`Apps::from_json`]),

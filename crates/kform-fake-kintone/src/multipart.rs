@@ -1,5 +1,5 @@
 //! Just enough `multipart/form-data` for `POST file.json`: the part named `file`, with its
-//! file name and content type (`NOTES.md` §3.9).
+//! file name and content type (`docs/kintone.md` §3.7).
 
 use crate::store::StoredFile;
 

@@ -1,6 +1,6 @@
-//! kintone's NUMBER values, compared exactly: a sign, digits with one optional decimal point and
-//! an optional exponent, half-width only (`NOTES.md` §3.1). No floating point, so limits such as
-//! `99999999999.9999` compare as kintone's own decimal arithmetic does.
+//! kintone's NUMBER values, compared exactly: a sign, digits with one optional decimal point and an
+//! optional exponent, half-width only (`docs/kintone.md` §3.1). No floating point, so limits such
+//! as `99999999999.9999` compare as kintone's own decimal arithmetic does.
 
 use std::cmp::Ordering;
 

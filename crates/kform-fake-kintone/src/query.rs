@@ -6,8 +6,8 @@
 //! that is not an option of a choice field is `GAIA_IQ10`.
 //!
 //! `like` here is a case-sensitive substring match; kintone's is a word-based full-text search
-//! (`NOTES.md` §3.7), so tests must not depend on the difference. Functions (`TODAY()`, …) are
-//! not supported and are refused as a syntax error.
+//! (`docs/kintone.md` §3.6), so tests must not depend on the difference. Functions (`TODAY()`, …)
+//! are not supported and are refused as a syntax error.
 
 use std::cmp::Ordering;
 
@@ -384,8 +384,8 @@ impl Condition {
     }
 }
 
-/// The operators kintone allows on a field type (`NOTES.md` §3.7); `None` for types the table
-/// does not list, which are not restricted here.
+/// The operators kintone allows on a field type (`docs/kintone.md` §3.6); `None` for types the
+/// table does not list, which are not restricted here.
 pub(crate) fn allowed_operators(kind: &str) -> Option<&'static [&'static str]> {
     const TEXT: &[&str] = &["=", "!=", "in", "not in", "like", "not like"];
     const LIKE: &[&str] = &["like", "not like"];

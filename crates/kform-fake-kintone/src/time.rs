@@ -1,6 +1,6 @@
 //! Dates and times in kintone's formats, without a date library: timestamps
 //! (`2026-04-23T14:11:00Z`) and the DATE, TIME and DATETIME values kintone accepts on writes
-//! (`NOTES.md` §3.1).
+//! (`docs/kintone.md` §3.1).
 
 use std::time::{SystemTime, UNIX_EPOCH};
 

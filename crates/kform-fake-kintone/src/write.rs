@@ -1,4 +1,4 @@
-//! kintone's write path, written from `NOTES.md` §3.1, §3.3, §3.5 and §4.3 independently of
+//! kintone's write path, written from `docs/kintone.md` §3.1, §3.3, §3.4 and §4.3 independently of
 //! `kform-core`: a record in write shape becomes the stored record in read shape, or kintone's
 //! error.
 //!

@@ -113,7 +113,7 @@ fn build(root: &Path, tools: &Tools, bundle: &Bundle, out: &Path) -> Result<()> 
         )
     })?;
     step(&format!("build {krate}: wasm-opt -Oz"), || {
-        // npm's binaryen: Debian's wasm-opt 108 silently breaks this module (TOOLCHAIN.md §7.2).
+        // npm's binaryen: Debian's wasm-opt 108 silently breaks this module (docs/toolchain.md §2).
         let wasm = out.join(format!("{stem}_bg.wasm")).to_string_lossy().into_owned();
         let wasm_opt = root.join("node_modules/.bin/wasm-opt");
         cmd(&wasm_opt.to_string_lossy(), &["-Oz", &wasm, "-o", &wasm])

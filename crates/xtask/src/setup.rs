@@ -101,7 +101,7 @@ fn wasm_bindgen(root: &Path) -> Result<Tools> {
         status(command)
     };
     // The CLI's own lockfile can name crate versions the registry here does not serve yet
-    // (TOOLCHAIN.md §7.1); then the newest compatible versions are used instead.
+    // (docs/toolchain.md §1); then the newest compatible versions are used instead.
     if let Err(err) = install(true) {
         eprintln!("xtask: `cargo install --locked` failed ({err:#}); retrying without --locked");
         install(false)?;

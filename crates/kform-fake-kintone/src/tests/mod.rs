@@ -1,4 +1,4 @@
-//! The fake's answers checked against kintone's recorded behaviour (`NOTES.md`).
+//! The fake's answers checked against kintone's recorded behaviour (`docs/kintone.md`).
 
 use axum::body::Body;
 use axum::http::{Request, StatusCode};

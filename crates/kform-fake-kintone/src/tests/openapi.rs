@@ -2,13 +2,14 @@
 //! (`tests/fixtures/kintone/openapi.yaml.gz`, Apache-2.0, version 20250423000000), read once
 //! per test run.
 //!
-//! The validator covers the parts of JSON Schema the document uses: `$ref`, `type` (one or a
-//! list), `properties`, `required`, `additionalProperties`, `items`, `enum`, `anyOf`, `oneOf`
-//! (as "at least one"), `allOf` and `nullable`. One known deviation is accepted on purpose
-//! (`NOTES.md` §2.3, §3.3): the document types ids and revisions as integers while kintone
+//! The validator covers the parts of JSON Schema the document uses: `$ref`, `type` (one or a list),
+//! `properties`, `required`, `additionalProperties`, `items`, `enum`, `anyOf`, `oneOf` (as "at
+//! least one"), `allOf` and `nullable`. One known deviation is accepted on purpose
+//! (`docs/kintone.md` §2.3, §3.3): the document types ids and revisions as integers while kintone
 //! sends them as strings, so an `integer` also accepts a string of digits. A second is that the
-//! document never marks a property nullable where kintone sends `null` (`NOTES.md` §2.3, §3.7):
-//! `totalCount` without `totalCount=true`, and `spaceId`/`threadId` of an app outside a space.
+//! document never marks a property nullable where kintone sends `null` (`docs/kintone.md` §2.3,
+//! §3.6): `totalCount` without `totalCount=true`, and `spaceId`/`threadId` of an app outside a
+//! space.
 
 use std::path::PathBuf;
 use std::sync::OnceLock;
