@@ -1,14 +1,16 @@
 //! The kform relay: serves form schemas, validates submissions again and forwards them to kintone.
 //!
 //! [`app`] builds the whole HTTP service from an [`AppState`]; it is also the seam tests use.
-//! [`serve`] runs it from a [`config::Config`] (`kform serve`); [`demo`] runs the demo. The
-//! `kform` binary (`main.rs`) only parses the command line.
+//! [`serve`] runs it from a [`config::Config`] (`kform serve`); `demo` runs the demo with a fake
+//! kintone, only with the `demo` feature. The `kform` binary (`main.rs`) only parses the
+//! command line.
 
 mod accept;
 mod captcha;
 pub mod config;
 mod deliver;
 pub mod delivery;
+#[cfg(feature = "demo")]
 pub mod demo;
 mod error;
 mod extract;

@@ -39,6 +39,7 @@ enum Command {
         config: PathBuf,
     },
     /// Run the demo: a fake kintone, the relay and the demo pages on 127.0.0.1.
+    #[cfg(feature = "demo")]
     Demo {
         /// The page port (0 picks a free one).
         #[arg(long, default_value_t = 8080)]
@@ -54,6 +55,7 @@ enum Command {
     ///
     /// Prints `listening on http://…` as the first line of standard output. A bad APPS.json is
     /// refused at start with the JSON path of the problem (exit 2).
+    #[cfg(feature = "demo")]
     FakeKintone {
         /// {"apps": [{"id", "name", "properties", "tokens", "records", …}], "users": […]}.
         #[arg(long, value_name = "APPS.json")]
@@ -147,6 +149,7 @@ fn main() -> anyhow::Result<ExitCode> {
         Command::LintForm { fields, form, lang, json } => {
             Ok(check::lint_command(&fields, &form, lang, json))
         }
+        #[cfg(feature = "demo")]
         Command::FakeKintone { apps, listen } => {
             init_tracing(LogFormat::Text);
             let text = std::fs::read_to_string(&apps)
@@ -170,6 +173,7 @@ fn main() -> anyhow::Result<ExitCode> {
             })?;
             Ok(ExitCode::SUCCESS)
         }
+        #[cfg(feature = "demo")]
         Command::Demo { port, www, pkg } => {
             init_tracing(LogFormat::Text);
             let options = kform_relay::demo::DemoOptions { port, pages_dir: www, widget_dir: pkg };

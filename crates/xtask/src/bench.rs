@@ -118,10 +118,20 @@ fn widget_load(root: &Path) -> Result<Vec<String>> {
             }
         }
     }
-    crate::step("cargo build --release -p kform-relay", || {
+    crate::step("cargo build --release -p kform-relay --features demo", || {
         crate::cmd(
             "cargo",
-            &["build", "--release", "--locked", "-p", "kform-relay", "--bin", "kform"],
+            &[
+                "build",
+                "--release",
+                "--locked",
+                "-p",
+                "kform-relay",
+                "--features",
+                "demo",
+                "--bin",
+                "kform",
+            ],
         )
     })?;
     let output = std::process::Command::new("node")

@@ -1,5 +1,6 @@
-//! `cargo xtask dist`: one self-contained release binary with the widget built in, next to an
-//! example `kform.toml`, a sample form and a systemd unit, in `dist/kform/` and a tarball.
+//! `cargo xtask dist`: one self-contained release binary with the widget built in and without
+//! the fake kintone (no `demo` feature), next to an example `kform.toml`, a sample form and a
+//! systemd unit, in `dist/kform/` and a tarball.
 
 use std::path::Path;
 
@@ -29,6 +30,12 @@ pub(crate) fn run(root: &Path) -> Result<()> {
                 .with_context(|| format!("cannot copy {}", from.display()))
         };
         copy(&root.join("target/dist/kform"), "kform")?;
+        // The binary a customer deploys carries no test double (the `demo` feature is off).
+        let demo = std::process::Command::new(out.join("kform"))
+            .args(["demo", "--help"])
+            .output()
+            .context("cannot run dist/kform/kform")?;
+        anyhow::ensure!(!demo.status.success(), "dist/kform/kform must not have `kform demo`");
         copy(&root.join("crates/kform-relay/dist/kform.toml"), "kform.toml")?;
         copy(&root.join("crates/kform-relay/dist/kform.service"), "kform.service")?;
         copy(&root.join("crates/kform-relay/dist/forms/contact.json"), "forms/contact.json")?;

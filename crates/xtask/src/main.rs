@@ -68,6 +68,8 @@ fn run() -> Result<()> {
                         "--quiet",
                         "-p",
                         "kform-relay",
+                        "--features",
+                        "demo",
                         "--bin",
                         "kform",
                         "--",
