@@ -597,6 +597,14 @@ pub fn field_of_path(path: &str) -> Option<FieldCode> {
     FieldCode::new(&rest[..end]).ok()
 }
 
+/// The record a bulk call's error path is about, and the path within that record, as kintone
+/// wrote it: `records[3].メール.value` → `(3, "メール.value")` (its field is
+/// [`field_of_path`]'s). `None` for any other path (a request parameter such as `records`).
+pub fn record_of_path(path: &str) -> Option<(usize, &str)> {
+    let (index, rest) = path.strip_prefix("records[")?.split_once("].")?;
+    Some((index.parse().ok()?, rest))
+}
+
 /// Why kintone record JSON could not be read.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 #[error("record JSON at {path}: expected {expected}")]

@@ -266,6 +266,13 @@ fn error_paths_name_top_level_fields() {
     assert_eq!(code("record.関心.values[1].value").as_deref(), Some("関心"));
     assert_eq!(code("record[人数].value").as_deref(), Some("人数"));
     assert_eq!(code("records[3].メール.value").as_deref(), Some("メール"));
+    assert_eq!(
+        crate::kintone::record_of_path("records[12].明細.value[0].value.数量.value"),
+        Some((12, "明細.value[0].value.数量.value"))
+    );
+    assert_eq!(crate::kintone::record_of_path("records"), None);
+    assert_eq!(crate::kintone::record_of_path("record.メール.value"), None);
+    assert_eq!(crate::kintone::record_of_path("records[x].メール.value"), None);
     assert_eq!(code("record.明細.value[0].value.数量.value").as_deref(), Some("明細"));
     assert_eq!(code("records"), None);
     assert_eq!(code("record."), None);

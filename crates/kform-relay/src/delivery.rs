@@ -26,13 +26,17 @@ use std::sync::{Arc, Mutex, PoisonError};
 use std::time::Duration;
 
 use kform_core::{AppId, FormSpec, Record, Valid, Values, validate};
-use kform_kintone::{KintoneError, Permission};
+use kform_kintone::Permission;
 use tokio::sync::{Notify, Semaphore, mpsc, oneshot, watch};
 use tokio::task::JoinSet;
 
 use crate::outbox::{Accepted, Attempt, Due, NewSubmission, Outbox, Outcome, Settlement};
+
+mod classify;
+
 use crate::state::AppState;
 use crate::store::{Store, StoreError};
+use classify::{Failure, Said, classify};
 
 /// The time, in Unix milliseconds; tests move it by hand.
 pub trait Clock: Send + Sync + 'static {
@@ -443,106 +447,6 @@ async fn settle(state: &AppState, settlements: Vec<Settlement>) {
     }
 }
 
-/// What kintone answered to a failed call.
-#[derive(Clone, Debug)]
-struct Said {
-    status: Option<u16>,
-    code: Option<String>,
-    message: String,
-}
-
-impl Said {
-    fn of(err: &KintoneError) -> Self {
-        match err {
-            KintoneError::Api { status, body } => Self {
-                status: Some(*status),
-                code: Some(body.code.clone()),
-                message: body.message.clone(),
-            },
-            KintoneError::Unexpected { status } => Self {
-                status: Some(*status),
-                code: None,
-                message: format!("kintone answered {status} without an error body"),
-            },
-            other => Self { status: None, code: None, message: other.to_string() },
-        }
-    }
-
-    fn relay(message: &str) -> Self {
-        Self { status: None, code: None, message: message.to_owned() }
-    }
-
-    fn line(&self) -> String {
-        match (&self.status, &self.code) {
-            (Some(status), Some(code)) => format!("{status} {code}: {}", self.message),
-            _ => self.message.clone(),
-        }
-    }
-
-    fn attempt(&self, at: i64, endpoint: &str) -> Attempt {
-        Attempt {
-            at,
-            endpoint: endpoint.to_owned(),
-            status: self.status,
-            code: self.code.clone(),
-            message: Some(self.message.clone()),
-            record_id: None,
-        }
-    }
-}
-
-/// What a failed kintone call means for the records in it.
-enum Failure {
-    /// kintone refused these records (by index), for good, with its messages.
-    Records(BTreeMap<usize, Vec<(String, String)>>),
-    /// kintone refused the call as a whole, for good.
-    Request(Said),
-    /// The credentials do not work: pause.
-    Credentials(Said),
-    /// Try again later.
-    Retry(Said),
-}
-
-fn classify(err: &KintoneError) -> Failure {
-    let said = Said::of(err);
-    match err {
-        KintoneError::Api { status, body } => match body.code.as_str() {
-            "CB_WA01" | "CB_AU01" | "GAIA_IA02" | "GAIA_NO01" | "CB_NO02" | "GAIA_DA03" => {
-                Failure::Credentials(said)
-            }
-            "GAIA_TO04" | "GAIA_DA02" => Failure::Retry(said),
-            _ if *status == 401 => Failure::Credentials(said),
-            _ if *status == 429 || *status >= 500 => Failure::Retry(said),
-            "CB_VA01" => {
-                let mut by_index: BTreeMap<usize, Vec<(String, String)>> = BTreeMap::new();
-                for (path, messages) in body.errors.iter().flatten() {
-                    let Some(rest) = path.strip_prefix("records[") else { continue };
-                    let Some((index, field_path)) = rest.split_once(']') else { continue };
-                    let Ok(index) = index.parse() else { continue };
-                    let field_path = field_path.trim_start_matches('.').to_owned();
-                    for message in &messages.messages {
-                        by_index
-                            .entry(index)
-                            .or_default()
-                            .push((field_path.clone(), message.clone()));
-                    }
-                }
-                if by_index.is_empty() {
-                    Failure::Request(said)
-                } else {
-                    Failure::Records(by_index)
-                }
-            }
-            _ => Failure::Request(said),
-        },
-        KintoneError::Unexpected { status: 401 } => Failure::Credentials(said),
-        KintoneError::Unexpected { status } if *status < 500 && *status != 429 => {
-            Failure::Request(said)
-        }
-        _ => Failure::Retry(said),
-    }
-}
-
 /// The wait before try number `tries + 1`: full jitter under a doubling cap.
 fn backoff(base: u64, cap: u64, tries: i64) -> i64 {
     let exponent = u32::try_from(tries.clamp(0, 30)).unwrap_or(30);
@@ -777,11 +681,11 @@ async fn send(state: &AppState, group: &Group, batch: Vec<Due>) {
                         }
                         let duplicate_id =
                             item.spec.idempotency_field.as_ref().is_some_and(|field| {
-                                problems.iter().any(|(path, _)| path == &format!("{field}.value"))
+                                problems.iter().any(|refusal| refusal.field.as_ref() == Some(field))
                             });
                         let message = problems
                             .iter()
-                            .map(|(path, message)| format!("{path}: {message}"))
+                            .map(|refusal| format!("{}: {}", refusal.path, refusal.message))
                             .collect::<Vec<_>>()
                             .join("; ");
                         let attempt = Attempt {
