@@ -1,6 +1,6 @@
 //! The delivery engine: from the outbox to kintone, in batches, within kintone's limits.
 //!
-//! - **Accept** ([`Acceptor`]): requests hand their submission to one writer, which commits
+//! - **Accept** ([`Acceptor`], `accept.rs`): requests hand their submission to one writer, which commits
 //!   everything waiting in one SQLite transaction (a group commit) and only then lets each
 //!   request answer. Under load one fsync covers many submissions.
 //! - **Dispatch** ([`run`]): due submissions are grouped by connection, app and write (add, or
@@ -13,13 +13,14 @@
 //!   and the rest are sent again; a refusal without a record index is narrowed by halving.
 //!   Retryable failures (429, 5xx, maintenance, lock, timeouts, lost answers) are tried again
 //!   with capped exponential backoff and full jitter, for days. Credential failures pause the
-//!   form instead of burning requests.
+//!   form instead of burning requests. What each kintone failure means is decided in one table,
+//!   `classify.rs`.
 //! - **Exactly once**: with an idempotency field, each record carries its submission id; before
 //!   a retry the engine asks kintone which of the batch it already has, and a unique-value
 //!   refusal on that field means "already there". Without one, delivery is at least once.
-//! - **Budget**: the engine counts its own requests per app for kintone's day (it resets at
+//! - **Budget** (`budget.rs`): the engine counts its own requests per app for kintone's day (it resets at
 //!   00:00 UTC, 09:00 JST) and holds when `daily_limit - daily_reserve` is spent; field syncs
-//!   and lookups are few and left to the reserve.
+//!   and lookups are few and left to the reserve. Its clock and kintone's day: `clock.rs`.
 
 use std::collections::{BTreeMap, HashMap, HashSet};
 use std::sync::{Arc, Mutex, PoisonError};
@@ -27,132 +28,22 @@ use std::time::Duration;
 
 use kform_core::{AppId, FormSpec, Record, Valid, Values, validate};
 use kform_kintone::Permission;
-use tokio::sync::{Notify, Semaphore, mpsc, oneshot, watch};
+use tokio::sync::{Notify, Semaphore, watch};
 use tokio::task::JoinSet;
 
-use crate::outbox::{Accepted, Attempt, Due, NewSubmission, Outbox, Outcome, Settlement};
-
-mod classify;
-
+use crate::outbox::{Attempt, Due, Outbox, Outcome, Settlement};
 use crate::state::AppState;
-use crate::store::{Store, StoreError};
+use crate::store::StoreError;
+
+mod accept;
+mod budget;
+mod classify;
+mod clock;
+
+pub(crate) use accept::Acceptor;
+use budget::budget_hold;
 use classify::{Failure, Said, classify};
-
-/// The time, in Unix milliseconds; tests move it by hand.
-pub trait Clock: Send + Sync + 'static {
-    /// Now.
-    fn now(&self) -> i64;
-}
-
-/// The system clock.
-#[derive(Clone, Copy, Debug, Default)]
-pub struct SystemClock;
-
-impl Clock for SystemClock {
-    fn now(&self) -> i64 {
-        std::time::SystemTime::now()
-            .duration_since(std::time::UNIX_EPOCH)
-            .map_or(0, |elapsed| i64::try_from(elapsed.as_millis()).unwrap_or(i64::MAX))
-    }
-}
-
-/// A clock that runs with the system clock plus an offset a test can move.
-#[derive(Debug, Default)]
-pub struct ShiftedClock {
-    offset: std::sync::atomic::AtomicI64,
-}
-
-impl ShiftedClock {
-    /// Moves the clock forward by `millis`.
-    pub fn advance(&self, millis: i64) {
-        self.offset.fetch_add(millis, std::sync::atomic::Ordering::SeqCst);
-    }
-}
-
-impl Clock for ShiftedClock {
-    fn now(&self) -> i64 {
-        SystemClock.now() + self.offset.load(std::sync::atomic::Ordering::SeqCst)
-    }
-}
-
-/// kintone's day for the daily count (`YYYY-MM-DD` in UTC) and when the next one starts.
-pub(crate) fn kintone_day(now: i64) -> (String, i64) {
-    const DAY: i64 = 86_400_000;
-    let days = now.div_euclid(DAY);
-    let (year, month, day) = civil_from_days(days);
-    (format!("{year:04}-{month:02}-{day:02}"), (days + 1) * DAY)
-}
-
-/// Howard Hinnant's days-to-civil algorithm.
-fn civil_from_days(days: i64) -> (i64, u32, u32) {
-    let z = days + 719_468;
-    let era = z.div_euclid(146_097);
-    let doe = z.rem_euclid(146_097);
-    let yoe = (doe - doe / 1_460 + doe / 36_524 - doe / 146_096) / 365;
-    let doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
-    let mp = (5 * doy + 2) / 153;
-    let day = u32::try_from(doy - (153 * mp + 2) / 5 + 1).unwrap_or(1);
-    let month = u32::try_from(if mp < 10 { mp + 3 } else { mp - 9 }).unwrap_or(1);
-    (era * 400 + yoe + i64::from(month <= 2), month, day)
-}
-
-type Job = (NewSubmission, oneshot::Sender<Result<Accepted, StoreError>>);
-
-/// The group-commit writer every request hands its submission to.
-#[derive(Clone)]
-pub(crate) struct Acceptor {
-    jobs: mpsc::Sender<Job>,
-}
-
-impl Acceptor {
-    /// Starts the writer; `wake` is told after each commit.
-    pub(crate) fn spawn(store: Store, clock: Arc<dyn Clock>, wake: Arc<Notify>) -> Self {
-        let (jobs, mut queue) = mpsc::channel::<Job>(4096);
-        tokio::spawn(async move {
-            while let Some(first) = queue.recv().await {
-                let mut batch = vec![first];
-                while batch.len() < 1024 {
-                    match queue.try_recv() {
-                        Ok(job) => batch.push(job),
-                        Err(_) => break,
-                    }
-                }
-                let (news, replies): (Vec<_>, Vec<_>) = batch.into_iter().unzip();
-                let store = store.clone();
-                let now = clock.now();
-                let result = tokio::task::spawn_blocking(move || store.accept(&news, now)).await;
-                match result {
-                    Ok(Ok(answers)) => {
-                        for (reply, answer) in replies.into_iter().zip(answers) {
-                            let _ = reply.send(Ok(answer));
-                        }
-                        wake.notify_one();
-                    }
-                    Ok(Err(err)) => {
-                        tracing::error!(error = %err, "the outbox could not keep submissions");
-                        let message = err.to_string();
-                        for reply in replies {
-                            let _ = reply.send(Err(StoreError::Failed(message.clone())));
-                        }
-                    }
-                    Err(_) => {
-                        for reply in replies {
-                            let _ = reply.send(Err(StoreError::Join));
-                        }
-                    }
-                }
-            }
-        });
-        Self { jobs }
-    }
-
-    /// Keeps `submission` durably, or finds the earlier one with its id.
-    pub(crate) async fn accept(&self, submission: NewSubmission) -> Result<Accepted, StoreError> {
-        let (reply, answer) = oneshot::channel();
-        self.jobs.send((submission, reply)).await.map_err(|_| StoreError::Join)?;
-        answer.await.map_err(|_| StoreError::Join)?
-    }
-}
+pub use clock::{Clock, ShiftedClock, SystemClock};
 
 /// How one record is written.
 #[derive(Clone, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
@@ -964,36 +855,9 @@ async fn already_there(
     Ok(found)
 }
 
-/// Counts `calls` against the app's daily budget, or says until when to hold.
-async fn budget_hold(state: &AppState, group: &Group, calls: i64) -> Option<i64> {
-    let settings = &state.inner.delivery;
-    let base = state
-        .connection(&group.connection)
-        .map(|c| c.settings.base_url.clone())
-        .unwrap_or_default();
-    let app = format!("{base} {}", group.app);
-    let (day, next_day) = kintone_day(state.inner.clock.now());
-    let store = state.store().clone();
-    let limit = settings.daily_limit - settings.daily_reserve;
-    let spent = tokio::task::spawn_blocking(move || {
-        let spent = store.spent(&app, &day)?;
-        if spent + calls > limit {
-            return Ok::<_, StoreError>(None);
-        }
-        store.spend(&app, &day, calls).map(Some)
-    })
-    .await;
-    match spent {
-        Ok(Ok(Some(_))) => None,
-        Ok(Ok(None)) => Some(next_day),
-        // The count could not be read: deliver rather than hold.
-        _ => None,
-    }
-}
-
 #[cfg(test)]
 mod tests {
-    use super::{backoff, kintone_day, ready};
+    use super::{backoff, ready};
     use crate::outbox::Due;
 
     /// `count` first tries of one form, accepted 1 ms apart from `at`.
@@ -1038,15 +902,6 @@ mod tests {
         mixed[129].tries = 2;
         assert_eq!(ready(&mut mixed, 1, 100, 250), None);
         assert_eq!(mixed.len(), 130);
-    }
-
-    #[test]
-    fn kintones_day_is_the_utc_date() {
-        assert_eq!(kintone_day(0), ("1970-01-01".to_owned(), 86_400_000));
-        // 2026-11-21 08:59:59 JST is still 2026-11-20 in kintone's count.
-        let millis = 1_795_219_199_000;
-        assert_eq!(kintone_day(millis).0, "2026-11-20");
-        assert_eq!(kintone_day(millis + 1_000).0, "2026-11-21");
     }
 
     #[test]
