@@ -117,6 +117,10 @@ fn ready(items: &mut Vec<Due>, now: i64, max_batch: usize, linger: i64) -> Optio
 }
 
 /// The dispatcher loop; returns once `stop` is set and every batch in flight has finished.
+/// Longer than a screen because it owns what the rounds share (the batches in flight, one
+/// semaphore per kintone domain, the tasks) and each round is read in one place: what is due
+/// ([`due_now`]), grouped ([`group_due`]), batched ([`ready`]), sent under the domain's
+/// semaphore, then when to look again.
 async fn run(state: AppState, mut stop: watch::Receiver<bool>) {
     let in_flight: Arc<Mutex<HashSet<(String, String)>>> = Arc::default();
     let semaphores: Mutex<HashMap<String, Arc<Semaphore>>> = Mutex::default();
@@ -128,49 +132,9 @@ async fn run(state: AppState, mut stop: watch::Receiver<bool>) {
             break;
         }
         let now = state.inner.clock.now();
-        let store = state.store().clone();
-        let forms = state.clone();
-        let key_of = move |form: &str| {
-            let entry = forms.form(&kform_core::FormId(form.to_owned()))?;
-            entry.settings.spec.update_key.as_ref().map(|key| key.as_str().to_owned())
-        };
-        let due = tokio::task::spawn_blocking(move || store.due(now, 10_000, &key_of)).await;
-        let due = match due {
-            Ok(Ok(due)) => due,
-            Ok(Err(err)) => {
-                tracing::error!(error = %err, "the outbox cannot be read");
-                Vec::new()
-            }
-            Err(_) => Vec::new(),
-        };
+        let due = due_now(&state, now, &in_flight).await;
         let mut next_wake = now + 1_000;
-        // Submissions in a batch still in flight are not picked up twice.
-        let due: Vec<Due> = {
-            let busy = in_flight.lock().unwrap_or_else(PoisonError::into_inner);
-            due.into_iter()
-                .filter(|item| !busy.contains(&(item.form.clone(), item.submission_id.clone())))
-                .collect()
-        };
-        let mut groups: BTreeMap<Group, Vec<Due>> = BTreeMap::new();
-        for item in due {
-            let Some(group) = group_of(&state, &item) else {
-                // The form was deleted: nothing can deliver it.
-                settle(&state, vec![dead(&item, "the form was deleted before delivery", None)])
-                    .await;
-                continue;
-            };
-            // A scheduled form sends what arrived in one window when the next one starts.
-            if item.tries == 0
-                && let Some(window) = schedule_window(&state, &item.form)
-            {
-                let start = now - now.rem_euclid(window);
-                if item.accepted_at >= start {
-                    next_wake = next_wake.min(start + window);
-                    continue;
-                }
-            }
-            groups.entry(group).or_default().push(item);
-        }
+        let groups = group_due(&state, due, now, &mut next_wake).await;
         for (group, mut items) in groups {
             let linger = i64::try_from(settings.linger_ms).unwrap_or(0);
             if let Some(at) = ready(&mut items, now, settings.max_batch, linger) {
@@ -239,6 +203,63 @@ async fn run(state: AppState, mut stop: watch::Receiver<bool>) {
     }
     // Graceful shutdown: calls in flight finish and their outcomes are kept.
     while tasks.join_next().await.is_some() {}
+}
+
+/// The submissions due at `now` (with their forms' update keys), less those in a batch still
+/// in flight, so none is picked up twice.
+async fn due_now(
+    state: &AppState,
+    now: i64,
+    in_flight: &Mutex<HashSet<(String, String)>>,
+) -> Vec<Due> {
+    let store = state.store().clone();
+    let forms = state.clone();
+    let key_of = move |form: &str| {
+        let entry = forms.form(&kform_core::FormId(form.to_owned()))?;
+        entry.settings.spec.update_key.as_ref().map(|key| key.as_str().to_owned())
+    };
+    let due = match tokio::task::spawn_blocking(move || store.due(now, 10_000, &key_of)).await {
+        Ok(Ok(due)) => due,
+        Ok(Err(err)) => {
+            tracing::error!(error = %err, "the outbox cannot be read");
+            Vec::new()
+        }
+        Err(_) => Vec::new(),
+    };
+    let busy = in_flight.lock().unwrap_or_else(PoisonError::into_inner);
+    due.into_iter()
+        .filter(|item| !busy.contains(&(item.form.clone(), item.submission_id.clone())))
+        .collect()
+}
+
+/// `due` by the call each goes in; a scheduled form's submissions wait for their window
+/// (`next_wake` learns when it opens), and a deleted form's are dead-lettered.
+async fn group_due(
+    state: &AppState,
+    due: Vec<Due>,
+    now: i64,
+    next_wake: &mut i64,
+) -> BTreeMap<Group, Vec<Due>> {
+    let mut groups: BTreeMap<Group, Vec<Due>> = BTreeMap::new();
+    for item in due {
+        let Some(group) = group_of(state, &item) else {
+            // The form was deleted: nothing can deliver it.
+            settle(state, vec![dead(&item, "the form was deleted before delivery", None)]).await;
+            continue;
+        };
+        // A scheduled form sends what arrived in one window when the next one starts.
+        if item.tries == 0
+            && let Some(window) = schedule_window(state, &item.form)
+        {
+            let start = now - now.rem_euclid(window);
+            if item.accepted_at >= start {
+                *next_wake = (*next_wake).min(start + window);
+                continue;
+            }
+        }
+        groups.entry(group).or_default().push(item);
+    }
+    groups
 }
 
 /// An update key as kintone should match it: e-mail addresses trimmed, full-width folded and
@@ -347,129 +368,195 @@ fn backoff(base: u64, cap: u64, tries: i64) -> i64 {
 
 /// Delivers one batch; every submission in it ends settled, held, or untouched (paused).
 async fn send(state: &AppState, group: &Group, batch: Vec<Due>) {
-    let now = state.inner.clock.now();
-    let Some(connection) = state.connection(&group.connection) else {
-        let reason = format!("connection {:?} no longer exists", group.connection);
-        pause_forms(state, &batch, &reason).await;
-        return;
-    };
-    let client = match connection.client(group.app) {
-        Ok(client) => client.clone(),
-        Err(err) => {
-            pause_forms(state, &batch, &err.to_string()).await;
-            return;
-        }
-    };
-    let fields = match state.fields(&group.connection, group.app).await {
-        Ok(fields) => fields,
-        Err(crate::error::AppError::Kintone(err, _)) => {
-            match classify(&err) {
-                Failure::Credentials(said) => pause_forms(state, &batch, &said.line()).await,
-                Failure::Retry(said) | Failure::Request(said) => {
-                    retry_all(state, &batch, &said.line(), None).await;
-                }
-                Failure::Records(_) => {
-                    retry_all(state, &batch, "kintone refused to read the fields", None).await;
-                }
-            }
-            return;
-        }
-        Err(err) => {
-            retry_all(state, &batch, &err.to_string(), None).await;
-            return;
-        }
-    };
-    // Validate each against the app's current fields: only a `Valid<Record>` goes to kintone.
+    let Some((client, items)) = prepare(state, group, batch).await else { return };
+    let Some(items) = skip_delivered(state, &client, group, items).await else { return };
+    post(state, &client, group, items).await;
+}
+
+/// The batch made ready to send: the app's client, and each submission's values (its files
+/// uploaded) validated against the app's current fields, so only a `Valid<Record>` goes to
+/// kintone. What cannot go is settled, paused or put back here; `None` when nothing is left.
+async fn prepare(
+    state: &AppState,
+    group: &Group,
+    batch: Vec<Due>,
+) -> Option<(kform_kintone::Client, Vec<Item>)> {
+    let (client, fields) = client_and_fields(state, group, &batch).await?;
     let keys: Vec<(String, String)> =
         batch.iter().map(|due| (due.form.clone(), due.submission_id.clone())).collect();
     let store = state.store().clone();
-    let Ok(Ok(values)) = tokio::task::spawn_blocking(move || store.values(&keys)).await else {
+    let Ok(Ok(kept)) = tokio::task::spawn_blocking(move || store.values(&keys)).await else {
         retry_all(state, &batch, "the outbox could not be read", None).await;
-        return;
+        return None;
     };
     let mut settled = Vec::new();
     let mut items = Vec::new();
-    for (due, kept) in batch.into_iter().zip(values) {
+    for (due, kept) in batch.into_iter().zip(kept) {
         let Some(entry) = state.form(&kform_core::FormId(due.form.clone())) else {
             settled.push(dead(&due, "the form was deleted before delivery", None));
             continue;
         };
-        let spec = entry.settings.spec.clone();
         let Some(kept) = kept else { continue };
-        let mut values: Values = serde_json::from_value(kept.values).unwrap_or_default();
-        if !kept.uploads.is_empty() {
-            match upload_files(state, &client, &due, kept.uploads).await {
-                Ok(keys) => {
-                    for (placeholder, key) in keys {
-                        replace_file_key(&mut values, &placeholder, &key);
-                    }
-                }
-                Err(Failure::Credentials(said)) => {
-                    let reason = credentials_reason(&said, "POST file.json");
-                    pause_forms(state, std::slice::from_ref(&due), &reason).await;
-                    continue;
-                }
-                Err(Failure::Request(said)) => {
-                    let at = state.inner.clock.now();
-                    settled.push(dead(
-                        &due,
-                        &said.line(),
-                        Some(said.attempt(at, "POST file.json")),
-                    ));
-                    continue;
-                }
-                Err(failure) => {
-                    let said = match failure {
-                        Failure::Retry(said) => said,
-                        _ => Said::relay("kintone refused the upload"),
-                    };
-                    let at = state.inner.clock.now();
-                    let attempt = said.attempt(at, "POST file.json");
-                    retry_all(state, std::slice::from_ref(&due), &said.line(), Some(attempt)).await;
-                    continue;
-                }
-            }
-        }
-        match validate(&fields, &spec, &values) {
-            Ok(record) => {
-                let record = record.with_submission_id(&spec, &due.submission_id);
-                let key = match &group.write {
-                    Write::Upsert(field) => {
-                        due.key.as_deref().map(|key| normalize_key(&spec, field, key))
-                    }
-                    Write::Add => None,
-                };
-                items.push(Item { due, spec, record, key });
-            }
-            Err(report) => {
-                // The form itself no longer fits its app: hold its submissions until it does.
-                if let Some(reason) = drift_reason(&fields, &spec) {
-                    pause_forms(state, std::slice::from_ref(&due), &reason).await;
-                    continue;
-                }
-                let reason = report
-                    .issues()
-                    .iter()
-                    .map(|issue| {
-                        format!("{}: {}", issue.path, issue.code.message(spec.default_lang))
-                    })
-                    .collect::<Vec<_>>()
-                    .join("; ");
-                settled.push(dead(
-                    &due,
-                    &format!("the values no longer fit the app's fields: {reason}"),
-                    None,
-                ));
-            }
+        let Some(values) = values_with_files(state, &client, &due, kept, &mut settled).await else {
+            continue;
+        };
+        let spec = entry.settings.spec.clone();
+        if let Some(item) = item_of(state, &fields, group, spec, due, &values, &mut settled).await {
+            items.push(item);
         }
     }
-    settle(state, std::mem::take(&mut settled)).await;
-    // Exactly once: before a retry, ask kintone which of these it already has.
+    settle(state, settled).await;
+    (!items.is_empty()).then_some((client, items))
+}
+
+/// The client for the group's app and the app's current fields; on failure the batch is paused
+/// (credentials) or put back (kintone unreachable) and the answer is `None`.
+async fn client_and_fields(
+    state: &AppState,
+    group: &Group,
+    batch: &[Due],
+) -> Option<(kform_kintone::Client, Arc<kform_core::AppFields>)> {
+    let Some(connection) = state.connection(&group.connection) else {
+        let reason = format!("connection {:?} no longer exists", group.connection);
+        pause_forms(state, batch, &reason).await;
+        return None;
+    };
+    let client = match connection.client(group.app) {
+        Ok(client) => client.clone(),
+        Err(err) => {
+            pause_forms(state, batch, &err.to_string()).await;
+            return None;
+        }
+    };
+    match state.fields(&group.connection, group.app).await {
+        Ok(fields) => Some((client, fields)),
+        Err(crate::error::AppError::Kintone(err, _)) => {
+            match classify(&err) {
+                Failure::Credentials(said) => pause_forms(state, batch, &said.line()).await,
+                Failure::Retry(said) | Failure::Request(said) => {
+                    retry_all(state, batch, &said.line(), None).await;
+                }
+                Failure::Records(_) => {
+                    retry_all(state, batch, "kintone refused to read the fields", None).await;
+                }
+            }
+            None
+        }
+        Err(err) => {
+            retry_all(state, batch, &err.to_string(), None).await;
+            None
+        }
+    }
+}
+
+/// One kept submission's values with its files uploaded and their keys written in; `None` when
+/// it cannot go now (dead-lettered into `settled`, paused, or put back).
+async fn values_with_files(
+    state: &AppState,
+    client: &kform_kintone::Client,
+    due: &Due,
+    kept: crate::outbox::Kept,
+    settled: &mut Vec<Settlement>,
+) -> Option<Values> {
+    // A row that does not read back is corrupt: said so, never sent as an empty record.
+    let mut values: Values = match serde_json::from_value(kept.values) {
+        Ok(values) => values,
+        Err(err) => {
+            let reason = format!("the outbox's copy of the values cannot be read: {err}");
+            settled.push(dead(due, &reason, None));
+            return None;
+        }
+    };
+    if kept.uploads.is_empty() {
+        return Some(values);
+    }
+    let failure = match upload_files(state, client, due, kept.uploads).await {
+        Ok(keys) => {
+            for (placeholder, key) in keys {
+                replace_file_key(&mut values, &placeholder, &key);
+            }
+            return Some(values);
+        }
+        Err(failure) => failure,
+    };
+    let at = state.inner.clock.now();
+    match failure {
+        Failure::Credentials(said) => {
+            let reason = credentials_reason(&said, "POST file.json");
+            pause_forms(state, std::slice::from_ref(due), &reason).await;
+        }
+        Failure::Request(said) => {
+            settled.push(dead(due, &said.line(), Some(said.attempt(at, "POST file.json"))));
+        }
+        failure => {
+            let said = match failure {
+                Failure::Retry(said) => said,
+                _ => Said::relay("kintone refused the upload"),
+            };
+            let attempt = said.attempt(at, "POST file.json");
+            retry_all(state, std::slice::from_ref(due), &said.line(), Some(attempt)).await;
+        }
+    }
+    None
+}
+
+/// `values` checked against the app's `fields` as the record to send; `None` when they no
+/// longer fit (the form paused when it no longer fits its app, else a dead letter saying why).
+async fn item_of(
+    state: &AppState,
+    fields: &kform_core::AppFields,
+    group: &Group,
+    spec: FormSpec,
+    due: Due,
+    values: &Values,
+    settled: &mut Vec<Settlement>,
+) -> Option<Item> {
+    match validate(fields, &spec, values) {
+        Ok(record) => {
+            let record = record.with_submission_id(&spec, &due.submission_id);
+            let key = match &group.write {
+                Write::Upsert(field) => {
+                    due.key.as_deref().map(|key| normalize_key(&spec, field, key))
+                }
+                Write::Add => None,
+            };
+            Some(Item { due, spec, record, key })
+        }
+        Err(report) => {
+            // The form itself no longer fits its app: hold its submissions until it does.
+            if let Some(reason) = drift_reason(fields, &spec) {
+                pause_forms(state, std::slice::from_ref(&due), &reason).await;
+                return None;
+            }
+            let reason = report
+                .issues()
+                .iter()
+                .map(|issue| format!("{}: {}", issue.path, issue.code.message(spec.default_lang)))
+                .collect::<Vec<_>>()
+                .join("; ");
+            let reason = format!("the values no longer fit the app's fields: {reason}");
+            settled.push(dead(&due, &reason, None));
+            None
+        }
+    }
+}
+
+/// Exactly once: before a retry, asks kintone which of `items` it already has (by their
+/// idempotency field) and settles those as delivered; the rest, or `None` when the question
+/// failed (the failure is then handled for all of them).
+async fn skip_delivered(
+    state: &AppState,
+    client: &kform_kintone::Client,
+    group: &Group,
+    items: Vec<Item>,
+) -> Option<Vec<Item>> {
+    let now = state.inner.clock.now();
+    let mut settled = Vec::new();
     let retried: Vec<usize> = (0..items.len())
         .filter(|&i| items[i].due.tries > 0 && items[i].spec.idempotency_field.is_some())
         .collect();
     if !retried.is_empty() {
-        match already_there(state, &client, group, &items, &retried).await {
+        match already_there(state, client, group, &items, &retried).await {
             Ok(found) => {
                 let mut keep = Vec::new();
                 for (i, item) in items.into_iter().enumerate() {
@@ -489,16 +576,21 @@ async fn send(state: &AppState, group: &Group, batch: Vec<Due>) {
                         None => keep.push(item),
                     }
                 }
-                items = keep;
                 settle(state, std::mem::take(&mut settled)).await;
+                return Some(keep);
             }
             Err(failure) => {
                 handle_whole(state, items, failure, "GET records.json").await;
-                return;
+                return None;
             }
         }
     }
-    // Send, taking kintone's all-or-nothing answers apart until every item is settled.
+    Some(items)
+}
+
+/// Sends `items` in calls of the group's write, taking kintone's all-or-nothing answers apart
+/// until every item is settled, held for the budget, or put back for a retry.
+async fn post(state: &AppState, client: &kform_kintone::Client, group: &Group, items: Vec<Item>) {
     let mut work = vec![items];
     while let Some(items) = work.pop() {
         if items.is_empty() {
@@ -518,20 +610,7 @@ async fn send(state: &AppState, group: &Group, batch: Vec<Due>) {
             tracing::warn!(connection = %group.connection, app = %group.app, "the app's daily kintone budget is spent; holding delivery until kintone's day changes");
             return;
         }
-        let result = match &group.write {
-            Write::Add => {
-                let records: Vec<Valid<Record>> =
-                    items.iter().map(|item| item.record.clone()).collect();
-                client.add_records(group.app, &records).await
-            }
-            Write::Upsert(field) => {
-                let records: Vec<(String, Valid<Record>)> = items
-                    .iter()
-                    .map(|item| (item.key.clone().unwrap_or_default(), item.record.clone()))
-                    .collect();
-                client.upsert_records(group.app, field, &records).await
-            }
-        };
+        let result = write_records(client, group, &items).await;
         let at = state.inner.clock.now();
         match result {
             Ok(ids) => {
@@ -554,48 +633,7 @@ async fn send(state: &AppState, group: &Group, batch: Vec<Due>) {
             }
             Err(err) => match classify(&err) {
                 Failure::Records(by_index) => {
-                    // kintone judged against its current fields; kform's may be older. Read
-                    // them now: if the form no longer fits, its submissions wait, not die.
-                    let fresh = refusal_sync(state, group).await;
-                    let mut rest = Vec::new();
-                    let mut out = Vec::new();
-                    for (i, item) in items.into_iter().enumerate() {
-                        let Some(problems) = by_index.get(&i) else {
-                            rest.push(item);
-                            continue;
-                        };
-                        if let Some(reason) =
-                            fresh.as_ref().and_then(|fresh| drift_reason(fresh, &item.spec))
-                        {
-                            pause_forms(state, std::slice::from_ref(&item.due), &reason).await;
-                            continue;
-                        }
-                        let duplicate_id =
-                            item.spec.idempotency_field.as_ref().is_some_and(|field| {
-                                problems.iter().any(|refusal| refusal.field.as_ref() == Some(field))
-                            });
-                        let message = problems
-                            .iter()
-                            .map(|refusal| format!("{}: {}", refusal.path, refusal.message))
-                            .collect::<Vec<_>>()
-                            .join("; ");
-                        let attempt = Attempt {
-                            at,
-                            endpoint: endpoint.into(),
-                            status: Some(400),
-                            code: Some("CB_VA01".into()),
-                            message: Some(message.clone()),
-                            record_id: None,
-                        };
-                        // A unique-value refusal on the idempotency field: kintone has it.
-                        let outcome = if duplicate_id {
-                            Outcome::Delivered(None)
-                        } else {
-                            Outcome::DeadLetter(message)
-                        };
-                        out.push(settlement(&item.due, outcome, Some(attempt)));
-                    }
-                    settle(state, out).await;
+                    let rest = settle_refused(state, group, items, &by_index, at, endpoint).await;
                     work.push(rest);
                 }
                 Failure::Request(said) if items.len() > 1 => {
@@ -615,6 +653,78 @@ async fn send(state: &AppState, group: &Group, batch: Vec<Due>) {
             },
         }
     }
+}
+
+/// One call writing `items` as the group writes: an add, or an upsert by the update key; the
+/// record ids in order.
+async fn write_records(
+    client: &kform_kintone::Client,
+    group: &Group,
+    items: &[Item],
+) -> Result<Vec<String>, kform_kintone::KintoneError> {
+    match &group.write {
+        Write::Add => {
+            let records: Vec<Valid<Record>> =
+                items.iter().map(|item| item.record.clone()).collect();
+            client.add_records(group.app, &records).await
+        }
+        Write::Upsert(field) => {
+            let records: Vec<(String, Valid<Record>)> = items
+                .iter()
+                .map(|item| (item.key.clone().unwrap_or_default(), item.record.clone()))
+                .collect();
+            client.upsert_records(group.app, field, &records).await
+        }
+    }
+}
+
+/// Settles the records kintone refused in a call (`by_index`, by place in `items`), and
+/// answers the rest, which it refused only with them and which go again. kintone judged against
+/// its current fields and kform's may be older: they are read first, and a form that no longer
+/// fits waits, paused, rather than its submissions dying.
+async fn settle_refused(
+    state: &AppState,
+    group: &Group,
+    items: Vec<Item>,
+    by_index: &BTreeMap<usize, Vec<classify::Refusal>>,
+    at: i64,
+    endpoint: &str,
+) -> Vec<Item> {
+    let fresh = refusal_sync(state, group).await;
+    let mut rest = Vec::new();
+    let mut out = Vec::new();
+    for (i, item) in items.into_iter().enumerate() {
+        let Some(problems) = by_index.get(&i) else {
+            rest.push(item);
+            continue;
+        };
+        if let Some(reason) = fresh.as_ref().and_then(|fresh| drift_reason(fresh, &item.spec)) {
+            pause_forms(state, std::slice::from_ref(&item.due), &reason).await;
+            continue;
+        }
+        let duplicate_id = item.spec.idempotency_field.as_ref().is_some_and(|field| {
+            problems.iter().any(|refusal| refusal.field.as_ref() == Some(field))
+        });
+        let message = problems
+            .iter()
+            .map(|refusal| format!("{}: {}", refusal.path, refusal.message))
+            .collect::<Vec<_>>()
+            .join("; ");
+        let attempt = Attempt {
+            at,
+            endpoint: endpoint.into(),
+            status: Some(400),
+            code: Some("CB_VA01".into()),
+            message: Some(message.clone()),
+            record_id: None,
+        };
+        // A unique-value refusal on the idempotency field: kintone has it.
+        let outcome =
+            if duplicate_id { Outcome::Delivered(None) } else { Outcome::DeadLetter(message) };
+        out.push(settlement(&item.due, outcome, Some(attempt)));
+    }
+    settle(state, out).await;
+    rest
 }
 
 /// The API token permissions delivering `spec`'s submissions needs, each with why (what

@@ -593,3 +593,25 @@ async fn an_e_mail_update_key_matches_however_it_was_typed() {
     assert_eq!(member.len(), 1, "{records:#?}");
     assert_eq!(member[0]["会社名"]["value"], "更新");
 }
+
+#[tokio::test]
+async fn a_corrupt_outbox_row_is_dead_lettered_saying_so_never_sent_empty() {
+    let Harness { fake, state, _dir } = harness().await;
+    send(&state, get("/v1/forms/contact")).await;
+    // kintone is down while the row is damaged, so nothing is sent before.
+    fake.state().add_fault(Fault::new(FaultKind::Maintenance).on("*", "*"));
+    let id = new_id();
+    let body = json!({ "submission_id": id, "values": values(1) }).to_string();
+    assert_eq!(send(&state, submit(&body, None)).await.status, StatusCode::ACCEPTED);
+    let db = rusqlite::Connection::open(_dir.path().join("kform.sqlite3")).unwrap();
+    db.busy_timeout(Duration::from_secs(5)).unwrap();
+    let changed = db
+        .execute("UPDATE submissions SET vals = '[1, 2]' WHERE submission_id = ?1", [&id])
+        .unwrap();
+    assert_eq!(changed, 1);
+    fake.state().clear_faults();
+    let dead = stage_eventually(&state, "contact", &id, "dead_letter").await;
+    let error = dead["error"].as_str().unwrap();
+    assert!(error.starts_with("the outbox's copy of the values cannot be read"), "{dead:#}");
+    assert!(kintone_records(&fake).await.is_empty(), "nothing was sent in its place");
+}
