@@ -338,7 +338,7 @@ async fn settle(state: &AppState, settlements: Vec<Settlement>) {
             state
                 .inner
                 .files_dir
-                .join(crate::deliver::files_folder(&settled.form, &settled.submission_id))
+                .join(crate::intake::files_folder(&settled.form, &settled.submission_id))
         })
         .collect();
     let result = tokio::task::spawn_blocking(move || {

@@ -8,8 +8,8 @@ use axum::http::request::Parts;
 use kform_core::Locale;
 use kform_core::protocol::Submission;
 
-use crate::deliver::Upload;
 use crate::error::AppError;
+use crate::intake::Upload;
 use crate::state::AppState;
 
 /// `Json<T>` whose rejection is a JSON error body saying what is wrong.

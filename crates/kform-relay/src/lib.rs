@@ -8,13 +8,13 @@
 mod accept;
 mod captcha;
 pub mod config;
-mod deliver;
 pub mod delivery;
 #[cfg(feature = "demo")]
 pub mod demo;
 mod error;
 mod extract;
 mod guard;
+mod intake;
 mod metrics;
 mod notify;
 mod outbound;

@@ -16,10 +16,10 @@ use serde::Deserialize;
 use serde_json::{Value, json};
 
 use crate::config::{ConnectionFile, FormSettings, ProblemSink, SecretRef, check_origins};
-use crate::deliver;
 use crate::error::AppError;
 use crate::extract::{AppJson, RequestLocale};
 use crate::guard::Caller;
+use crate::intake;
 use crate::outbox::{Stage, StoredSubmission};
 use crate::signing::Claim;
 use crate::state::{AppState, FormEntry, Source};
@@ -640,7 +640,7 @@ async fn replay(
         return Err(settled(found.stage));
     }
     state.inner.engine.wake.notify_one();
-    Ok(deliver::answer(&submission_id, Stage::Pending, None).into_response())
+    Ok(intake::answer(&submission_id, Stage::Pending, None).into_response())
 }
 
 /// The submitted values with the correction laid over them, checked like a new submission
@@ -684,7 +684,7 @@ async fn discard(
         return Err(settled(found.stage));
     }
     // A discarded submission's files will never be sent.
-    let dir = state.inner.files_dir.join(deliver::files_folder(&form_id, &submission_id));
+    let dir = state.inner.files_dir.join(intake::files_folder(&form_id, &submission_id));
     let _ = tokio::task::spawn_blocking(move || std::fs::remove_dir_all(dir)).await;
     Ok(StatusCode::NO_CONTENT)
 }

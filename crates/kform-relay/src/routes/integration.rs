@@ -9,10 +9,10 @@ use kform_core::{AppId, FieldKind, FormId};
 use serde::Deserialize;
 use serde_json::{Value, json};
 
-use crate::deliver::{self, Incoming};
 use crate::error::AppError;
 use crate::extract::{RequestLocale, SubmissionBody};
 use crate::guard::Integration;
+use crate::intake::{self, Incoming};
 use crate::state::AppState;
 
 /// `POST /v1/integration/forms/{form_id}/submissions`: JSON like the public API, or multipart
@@ -36,7 +36,7 @@ pub(crate) async fn submit(
         uploads,
         locale,
     };
-    deliver::accept(&state, &entry, incoming).await.map(IntoResponse::into_response)
+    intake::accept(&state, &entry, incoming).await.map(IntoResponse::into_response)
 }
 
 #[derive(Deserialize)]

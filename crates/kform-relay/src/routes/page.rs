@@ -24,9 +24,9 @@ use kform_view::markup::{self, Layout, Render};
 use kform_view::state::{Advance, FormState, SubmitError, refusal, thanks};
 use kform_view::{posted, style};
 
-use crate::deliver::{self, Incoming};
 use crate::error::AppError;
 use crate::extract::{FormBody, parse_urlencoded};
+use crate::intake::{self, Incoming};
 use crate::routes::forms::{self, cacheable, render_headers};
 use crate::routes::submissions::check_fill_time;
 use crate::state::{AppState, FormEntry};
@@ -350,7 +350,7 @@ async fn receive(
     came_from.capture(&mut form);
     let submission_id =
         posted.submission_id.clone().unwrap_or_else(|| uuid::Uuid::new_v4().to_string());
-    deliver::check_uploads(&form.descriptor().fields, &uploads)?;
+    intake::check_uploads(&form.descriptor().fields, &uploads)?;
     let mut chosen: BTreeMap<&str, Vec<(String, u64)>> = BTreeMap::new();
     for upload in &uploads {
         let size = upload.bytes.len() as u64;
@@ -377,7 +377,7 @@ async fn receive(
     }
     if !posted.honeypot.is_empty() {
         tracing::info!(form = %spec.id, "honeypot filled; submission dropped");
-        let answer = deliver::spam(state, &spec.id.0).await?;
+        let answer = intake::spam(state, &spec.id.0).await?;
         return Ok(Received::Sent { outcome: answer.outcome });
     }
     let refused = |mut form: FormState, text: Text| {
@@ -403,7 +403,7 @@ async fn receive(
         uploads,
         locale,
     };
-    match deliver::accept(state, entry, incoming).await {
+    match intake::accept(state, entry, incoming).await {
         Ok(answer) => Ok(Received::Sent { outcome: answer.outcome }),
         Err(AppError::Invalid(report, _)) => {
             form.refused(report);

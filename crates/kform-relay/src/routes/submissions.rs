@@ -6,10 +6,10 @@ use axum::response::{IntoResponse, Response};
 use kform_core::FormId;
 
 use crate::captcha;
-use crate::deliver::{self, Incoming};
 use crate::error::AppError;
 use crate::extract::{RequestLocale, SubmissionBody};
 use crate::guard::ClientAddr;
+use crate::intake::{self, Incoming};
 use crate::routes::forms::now_millis;
 use crate::signing::Claim;
 use crate::state::AppState;
@@ -43,7 +43,7 @@ pub(crate) async fn create(
     if submission.honeypot.as_deref().is_some_and(|value| !value.is_empty()) {
         // A robot filled the hidden input: answer as if accepted, so it learns nothing.
         tracing::info!(form = %spec.id, "honeypot filled; submission dropped");
-        return deliver::spam(&state, &spec.id.0).await.map(IntoResponse::into_response);
+        return intake::spam(&state, &spec.id.0).await.map(IntoResponse::into_response);
     }
     check_fill_time(&state, &spec.id.0, submission.render_token.as_deref())?;
     if entry.settings.captcha
@@ -72,7 +72,7 @@ pub(crate) async fn create(
         uploads,
         locale,
     };
-    deliver::accept(&state, &entry, incoming).await.map(IntoResponse::into_response)
+    intake::accept(&state, &entry, incoming).await.map(IntoResponse::into_response)
 }
 
 /// Refuses a submission sent sooner than `min_fill` after its form was served, or with a render

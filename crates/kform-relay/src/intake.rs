@@ -1,7 +1,8 @@
-//! A submission's way from a request into the outbox, shared by the public and integration
-//! APIs: validate with `kform-core`, upload files, keep it durably under its submission id (the
-//! same id gets the same answer, never a second record), answer. The delivery engine
-//! (`delivery.rs`) takes it to kintone from there.
+//! Intake: a submission's way from a request into the outbox, shared by the public and
+//! integration APIs and the hosted page: validate with `kform-core`, upload files, keep it
+//! durably under its submission id (the same id gets the same answer, never a second record),
+//! answer. The delivery engine (`delivery.rs`) takes it to kintone from there. (Named apart
+//! from `delivery.rs` so the two are not confused.)
 
 use axum::Json;
 use axum::http::StatusCode;
