@@ -119,20 +119,9 @@ fn widget_load(root: &Path) -> Result<Vec<String>> {
         }
     }
     crate::step("cargo build --release -p kform-relay --features demo", || {
-        crate::cmd(
-            "cargo",
-            &[
-                "build",
-                "--release",
-                "--locked",
-                "-p",
-                "kform-relay",
-                "--features",
-                "demo",
-                "--bin",
-                "kform",
-            ],
-        )
+        let mut args = vec!["build", "--release", "--locked"];
+        args.extend(crate::KFORM_WITH_DEMO);
+        crate::cmd("cargo", &args)
     })?;
     let output = std::process::Command::new("node")
         .arg("tests/bench/widget-load.mjs")

@@ -60,24 +60,10 @@ fn run() -> Result<()> {
             let tools = setup::run(&root)?;
             build::widget(&root, &tools)?;
             step("kform demo", || {
-                cmd(
-                    "cargo",
-                    &[
-                        "run",
-                        "--locked",
-                        "--quiet",
-                        "-p",
-                        "kform-relay",
-                        "--features",
-                        "demo",
-                        "--bin",
-                        "kform",
-                        "--",
-                        "demo",
-                        "--port",
-                        &port,
-                    ],
-                )
+                let mut args = vec!["run", "--locked", "--quiet"];
+                args.extend(KFORM_WITH_DEMO);
+                args.extend(["--", "demo", "--port", &port]);
+                cmd("cargo", &args)
             })
         }
         Some("test") => test(&root),
@@ -158,6 +144,11 @@ fn test(root: &Path) -> Result<()> {
     eprintln!("xtask: every check passed in {:.0?}", started.elapsed());
     Ok(())
 }
+
+/// The `kform` binary with the `demo` feature (the fake kintone and `kform demo`), as the demo,
+/// the tests and the benchmarks run it; `cargo xtask dist` builds it without.
+pub(crate) const KFORM_WITH_DEMO: [&str; 6] =
+    ["-p", "kform-relay", "--features", "demo", "--bin", "kform"];
 
 /// The workspace root: two levels above this crate.
 fn workspace_root() -> PathBuf {
