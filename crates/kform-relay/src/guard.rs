@@ -290,7 +290,7 @@ impl FromRequestParts<AppState> for Caller {
             return Ok(Self::Admin);
         }
         match state.inner.signer.verify(token) {
-            Some(Claim::Editor { until, .. }) if until <= crate::store::timestamp() => {
+            Some(Claim::Editor { until, .. }) if until <= state.now_seconds() => {
                 Err(AppError::coded(
                     StatusCode::UNAUTHORIZED,
                     "token_expired",

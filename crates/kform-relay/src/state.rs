@@ -225,6 +225,11 @@ pub(crate) struct SyncReport {
 }
 
 impl AppState {
+    /// Now, in Unix seconds (the unit of editor tokens' expiry), from the relay's one clock.
+    pub(crate) fn now_seconds(&self) -> i64 {
+        self.inner.clock.now().div_euclid(1000)
+    }
+
     /// Why embedded forms cannot load, when the relay has no widget to serve.
     #[must_use]
     pub fn widget_warning(&self) -> Option<String> {
@@ -254,7 +259,7 @@ impl AppState {
 
     /// [`AppState::open`] with a clock tests can move.
     pub fn open_with_clock(config: &Config, clock: Arc<dyn Clock>) -> Result<Self, StartError> {
-        let store = Store::open(&config.data_dir)?;
+        let store = Store::open(&config.data_dir, clock.clone())?;
         let wake = Arc::new(tokio::sync::Notify::new());
         let acceptor = Acceptor::spawn(store.clone(), clock.clone(), wake.clone());
         let signer = Signer::new(store.signing_key()?);

@@ -11,6 +11,8 @@ use std::sync::{Arc, Mutex, PoisonError};
 use rusqlite::{Connection, OptionalExtension, params};
 use serde::{Deserialize, Serialize};
 
+use crate::delivery::Clock;
+
 /// Why the store failed.
 #[derive(Debug, thiserror::Error)]
 pub enum StoreError {
@@ -68,6 +70,8 @@ pub(crate) struct Alert {
 #[derive(Clone)]
 pub(crate) struct Store {
     pub(crate) db: Arc<Mutex<Connection>>,
+    /// The relay's clock: the store's own times (settings, syncs, alerts) are its seconds.
+    clock: Arc<dyn Clock>,
     /// `kform.lock` in the data directory, locked while this relay runs.
     _lock: Option<Arc<std::fs::File>>,
     /// Whether another running relay held that lock when this one opened the directory.
@@ -90,16 +94,10 @@ CREATE TABLE IF NOT EXISTS alerts (
 CREATE TABLE IF NOT EXISTS editor_creations (tag TEXT PRIMARY KEY, form TEXT NOT NULL, at INTEGER NOT NULL);
 ";
 
-fn now() -> i64 {
-    std::time::SystemTime::now()
-        .duration_since(std::time::UNIX_EPOCH)
-        .map_or(0, |elapsed| i64::try_from(elapsed.as_secs()).unwrap_or(i64::MAX))
-}
-
 impl Store {
     /// Opens (or creates) `kform.sqlite3` in `dir`, creating the directory (readable by the
     /// relay's user only: it holds the signing key and every submission).
-    pub(crate) fn open(dir: &Path) -> Result<Self, StoreError> {
+    pub(crate) fn open(dir: &Path, clock: Arc<dyn Clock>) -> Result<Self, StoreError> {
         let dir_error = |source| StoreError::Dir { path: dir.display().to_string(), source };
         let created = !dir.exists();
         std::fs::create_dir_all(dir).map_err(dir_error)?;
@@ -133,9 +131,15 @@ impl Store {
         db.pragma_update(None, "user_version", SCHEMA_VERSION)?;
         Ok(Self {
             db: Arc::new(Mutex::new(db)),
+            clock,
             _lock: (!in_use_elsewhere).then(|| Arc::new(lock)),
             in_use_elsewhere,
         })
+    }
+
+    /// Now, in the Unix seconds the store's own times are kept in.
+    fn seconds(&self) -> i64 {
+        self.clock.now().div_euclid(1000)
     }
 
     /// Runs `f` on the database on a blocking thread.
@@ -169,11 +173,12 @@ impl Store {
 
     /// Whether a row can be written and read back now (readiness).
     pub(crate) async fn writable(&self) -> Result<(), StoreError> {
-        self.run(|db| {
+        let now = self.seconds();
+        self.run(move |db| {
             db.execute(
                 "INSERT INTO meta (key, value) VALUES ('ready_check', ?1)
                  ON CONFLICT (key) DO UPDATE SET value = excluded.value",
-                params![now()],
+                params![now],
             )?;
             Ok(())
         })
@@ -201,6 +206,7 @@ impl Store {
         key: String,
         json: String,
     ) -> Result<(), StoreError> {
+        let now = self.seconds();
         self.run(move |db| {
             let sql = format!(
                 "INSERT INTO {} ({}, settings, updated_at) VALUES (?1, ?2, ?3)
@@ -208,7 +214,7 @@ impl Store {
                 table.name(),
                 table.key()
             );
-            db.execute(&sql, params![key, json, now()])?;
+            db.execute(&sql, params![key, json, now])?;
             Ok(())
         })
         .await
@@ -253,13 +259,14 @@ impl Store {
         revision: String,
         fields: String,
     ) -> Result<(), StoreError> {
+        let now = self.seconds();
         self.run(move |db| {
             db.execute(
                 "INSERT INTO app_fields (connection, app, revision, fields, synced_at)
                  VALUES (?1, ?2, ?3, ?4, ?5)
                  ON CONFLICT DO UPDATE SET revision = excluded.revision,
                      fields = excluded.fields, synced_at = excluded.synced_at",
-                params![connection, app, revision, fields, now()],
+                params![connection, app, revision, fields, now],
             )?;
             Ok(())
         })
@@ -273,10 +280,11 @@ impl Store {
         revision: String,
         issues: serde_json::Value,
     ) -> Result<bool, StoreError> {
+        let now = self.seconds();
         self.run(move |db| {
             let added = db.execute(
                 "INSERT OR IGNORE INTO alerts (form, at, revision, issues) VALUES (?1, ?2, ?3, ?4)",
-                params![form, now(), revision, issues.to_string()],
+                params![form, now, revision, issues.to_string()],
             )?;
             Ok(added > 0)
         })
@@ -290,10 +298,11 @@ impl Store {
         tag: String,
         form: String,
     ) -> Result<bool, StoreError> {
+        let now = self.seconds();
         self.run(move |db| {
             let added = db.execute(
                 "INSERT OR IGNORE INTO editor_creations (tag, form, at) VALUES (?1, ?2, ?3)",
-                params![tag, form, now()],
+                params![tag, form, now],
             )?;
             Ok(added > 0)
         })
@@ -377,11 +386,6 @@ impl Table {
             Self::Connections => "name",
         }
     }
-}
-
-/// The current time for attempts (Unix seconds).
-pub(crate) fn timestamp() -> i64 {
-    now()
 }
 
 #[cfg(test)]

@@ -34,7 +34,7 @@ fn settle(store: &Store, form: &str, id: &str, outcome: Outcome) {
 #[tokio::test]
 async fn an_id_is_kept_once_and_its_outcome_survives_reopening() {
     let dir = tempfile::tempdir().unwrap();
-    let store = Store::open(dir.path()).unwrap();
+    let store = Store::open(dir.path(), std::sync::Arc::new(crate::delivery::SystemClock)).unwrap();
     let answers =
         store.accept(&[new("f", "1", "d"), new("f", "1", "d"), new("g", "1", "d")], 100).unwrap();
     assert!(matches!(answers[0], Accepted::New));
@@ -45,7 +45,7 @@ async fn an_id_is_kept_once_and_its_outcome_survives_reopening() {
     assert!(matches!(answers[2], Accepted::New), "ids are per form");
     settle(&store, "f", "1", Outcome::Delivered(Some("7".into())));
     drop(store);
-    let store = Store::open(dir.path()).unwrap();
+    let store = Store::open(dir.path(), std::sync::Arc::new(crate::delivery::SystemClock)).unwrap();
     let Accepted::Seen(seen) = store.accept(&[new("f", "1", "d")], 200).unwrap().remove(0) else {
         panic!("a delivered submission is seen again");
     };
@@ -62,7 +62,7 @@ async fn an_id_is_kept_once_and_its_outcome_survives_reopening() {
 #[test]
 fn due_submissions_come_oldest_first_and_retries_wait() {
     let dir = tempfile::tempdir().unwrap();
-    let store = Store::open(dir.path()).unwrap();
+    let store = Store::open(dir.path(), std::sync::Arc::new(crate::delivery::SystemClock)).unwrap();
     store.accept(&[new("f", "a", "d")], 100).unwrap();
     store.accept(&[new("f", "b", "d")], 200).unwrap();
     let due: Vec<String> =
@@ -85,7 +85,7 @@ fn due_submissions_come_oldest_first_and_retries_wait() {
 #[tokio::test]
 async fn paused_forms_wait_and_requeue_and_discard_take_only_unsettled_ones() {
     let dir = tempfile::tempdir().unwrap();
-    let store = Store::open(dir.path()).unwrap();
+    let store = Store::open(dir.path(), std::sync::Arc::new(crate::delivery::SystemClock)).unwrap();
     store.accept(&[new("f", "a", "d"), new("g", "b", "d")], 100).unwrap();
     assert!(store.pause("f", "GAIA_IA02", 150).unwrap());
     assert!(!store.pause("f", "GAIA_IA02", 160).unwrap(), "once");
@@ -110,7 +110,7 @@ async fn paused_forms_wait_and_requeue_and_discard_take_only_unsettled_ones() {
 #[test]
 fn the_budget_counts_per_app_and_day() {
     let dir = tempfile::tempdir().unwrap();
-    let store = Store::open(dir.path()).unwrap();
+    let store = Store::open(dir.path(), std::sync::Arc::new(crate::delivery::SystemClock)).unwrap();
     assert_eq!(store.spend("app", "2026-11-21", 1).unwrap(), 1);
     assert_eq!(store.spend("app", "2026-11-21", 2).unwrap(), 3);
     assert_eq!(store.spent("other", "2026-11-21").unwrap(), 0);

@@ -23,7 +23,7 @@ use crate::intake;
 use crate::outbox::{Stage, StoredSubmission};
 use crate::signing::Claim;
 use crate::state::{AppState, FormEntry, Source};
-use crate::store::{Table, timestamp};
+use crate::store::Table;
 
 /// The admin routes.
 pub(crate) fn router() -> Router<AppState> {
@@ -426,7 +426,7 @@ async fn create_form(
         }
     };
     // The editor goes on editing the form it made, with a token for it.
-    let until = timestamp() + 3600;
+    let until = state.now_seconds() + 3600;
     let claim = Claim::Editor { form: Some(id), until, scope: None, nonce: None };
     view["editor_token"] = json!(state.inner.signer.sign(&claim));
     Ok((StatusCode::CREATED, Json(view)).into_response())
@@ -778,7 +778,7 @@ async fn mint_editor_token(
             ));
         }
     };
-    let until = timestamp() + ttl;
+    let until = state.now_seconds() + ttl;
     let nonce = body.form.is_none().then(|| uuid::Uuid::new_v4().simple().to_string());
     let claim = Claim::Editor { form: body.form.clone(), until, scope, nonce };
     let token = state.inner.signer.sign(&claim);

@@ -61,7 +61,7 @@ pub(crate) async fn descriptor(
 
 /// A fresh render token for form `form`: when this visitor was served the form.
 pub(crate) fn render_token(state: &AppState, form: &str) -> String {
-    state.inner.signer.sign(&Claim::Render { form: form.to_owned(), at: now_millis() })
+    state.inner.signer.sign(&Claim::Render { form: form.to_owned(), at: state.inner.clock.now() })
 }
 
 /// An answer whose body is the same for every visitor until the form or the app's fields
@@ -106,11 +106,4 @@ pub(crate) fn render_headers(
     if let Ok(value) = HeaderValue::from_str(revision) {
         out.insert("kform-fields-revision", value);
     }
-}
-
-/// Milliseconds since the Unix epoch.
-pub(crate) fn now_millis() -> i64 {
-    std::time::SystemTime::now()
-        .duration_since(std::time::UNIX_EPOCH)
-        .map_or(0, |elapsed| i64::try_from(elapsed.as_millis()).unwrap_or(i64::MAX))
 }

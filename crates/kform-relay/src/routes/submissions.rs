@@ -10,7 +10,6 @@ use crate::error::AppError;
 use crate::extract::{RequestLocale, SubmissionBody};
 use crate::guard::ClientAddr;
 use crate::intake::{self, Incoming};
-use crate::routes::forms::now_millis;
 use crate::signing::Claim;
 use crate::state::AppState;
 
@@ -97,7 +96,7 @@ pub(crate) fn check_fill_time(
     if served != form {
         return Err(reload("render_token_invalid"));
     }
-    let elapsed = now_millis().saturating_sub(at);
+    let elapsed = state.inner.clock.now().saturating_sub(at);
     let millis =
         |duration: std::time::Duration| i64::try_from(duration.as_millis()).unwrap_or(i64::MAX);
     if elapsed < millis(spam.min_fill) {

@@ -7,7 +7,7 @@ use super::{Store, Table};
 #[tokio::test]
 async fn settings_alerts_and_the_signing_key_are_kept() {
     let dir = tempfile::tempdir().unwrap();
-    let store = Store::open(dir.path()).unwrap();
+    let store = Store::open(dir.path(), std::sync::Arc::new(crate::delivery::SystemClock)).unwrap();
     let key = store.signing_key().unwrap();
     assert_eq!(key.len(), 32);
     store.put_settings(Table::Forms, "a".into(), "{}".into()).await.unwrap();
@@ -18,7 +18,7 @@ async fn settings_alerts_and_the_signing_key_are_kept() {
         "once per revision"
     );
     drop(store);
-    let store = Store::open(dir.path()).unwrap();
+    let store = Store::open(dir.path(), std::sync::Arc::new(crate::delivery::SystemClock)).unwrap();
     assert_eq!(store.signing_key().unwrap(), key);
     assert_eq!(
         store.list_settings(Table::Forms).await.unwrap(),
@@ -36,7 +36,7 @@ fn a_data_directory_the_relay_creates_is_private() {
     use std::os::unix::fs::PermissionsExt;
     let parent = tempfile::tempdir().unwrap();
     let dir = parent.path().join("data");
-    Store::open(&dir).unwrap();
+    Store::open(&dir, std::sync::Arc::new(crate::delivery::SystemClock)).unwrap();
     let mode = std::fs::metadata(&dir).unwrap().permissions().mode() & 0o777;
     assert_eq!(mode, 0o700, "{mode:o}");
 }

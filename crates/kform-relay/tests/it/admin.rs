@@ -351,7 +351,9 @@ async fn history_shows_attempts_and_dead_letters_are_replayed_or_discarded() {
 
 #[tokio::test]
 async fn editor_tokens_reach_only_their_form_and_expire() {
-    let Harness { fake: _fake, state, _dir } = harness().await;
+    let clock = std::sync::Arc::new(kform_relay::delivery::ShiftedClock::default());
+    let Harness { fake: _fake, state, _dir } =
+        harness_on_clock(Apps::demo(TOKEN), TOKEN, |_| {}, clock.clone()).await;
     send(&state, bearer("POST", "/v1/admin/forms", ADMIN, Some(demo_settings("other")))).await;
     let minted = send(
         &state,
@@ -408,7 +410,10 @@ async fn editor_tokens_reach_only_their_form_and_expire() {
     )
     .await;
     let expired = expired.body["token"].as_str().unwrap().to_owned();
-    tokio::time::sleep(Duration::from_millis(2100)).await;
+    let fresh = send(&state, bearer("GET", "/v1/admin/forms/contact", &expired, None)).await;
+    assert_eq!(fresh.status, StatusCode::OK, "not expired yet: {}", fresh.text);
+    // The relay's one clock moves; nothing sleeps.
+    clock.advance(1_000);
     let late = send(&state, bearer("GET", "/v1/admin/forms/contact", &expired, None)).await;
     assert_eq!(
         (late.status, late.body["code"].as_str()),

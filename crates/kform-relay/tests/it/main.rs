@@ -41,6 +41,17 @@ async fn harness() -> Harness {
 }
 
 async fn harness_with(apps: Apps, token: &str, tweak: impl FnOnce(&mut Config)) -> Harness {
+    harness_on_clock(apps, token, tweak, std::sync::Arc::new(kform_relay::delivery::SystemClock))
+        .await
+}
+
+/// [`harness_with`] on `clock`, which a test may move instead of sleeping.
+async fn harness_on_clock(
+    apps: Apps,
+    token: &str,
+    tweak: impl FnOnce(&mut Config),
+    clock: std::sync::Arc<dyn kform_relay::delivery::Clock>,
+) -> Harness {
     let fake = spawn(apps).await.unwrap();
     let dir = tempfile::tempdir().unwrap();
     let mut config = demo_config(fake.url(), token, demo_form().unwrap(), dir.path(), None);
@@ -54,7 +65,7 @@ async fn harness_with(apps: Apps, token: &str, tweak: impl FnOnce(&mut Config)) 
     // Bursts from one test client are not abuse; the rate-limit test sets its own limit.
     config.limits.per_ip_burst = 100_000;
     tweak(&mut config);
-    let state = serve::open(&config).await.unwrap();
+    let state = serve::open_with_clock(&config, clock).await.unwrap();
     Harness { fake, state, _dir: dir }
 }
 
