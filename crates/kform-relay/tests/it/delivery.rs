@@ -33,19 +33,16 @@ async fn burst(state: &AppState, count: usize, values: impl Fn(usize) -> Value) 
 
 /// Waits until no submission of the form is pending; the count per stage.
 async fn settled(state: &AppState) -> Value {
-    for _ in 0..1_000 {
+    eventually("no submission should stay pending", || async move {
         let status = send(state, bearer("GET", "/v1/admin/delivery", ADMIN, None)).await.body;
-        if status["forms"]["contact"].get("pending").is_none()
-            && status["forms"]["contact"].is_object()
-        {
-            return status["forms"]["contact"].clone();
+        let contact = &status["forms"]["contact"];
+        if contact.is_object() && contact.get("pending").is_none() {
+            Ok(contact.clone())
+        } else {
+            Err(status.to_string())
         }
-        tokio::time::sleep(Duration::from_millis(20)).await;
-    }
-    panic!(
-        "submissions stayed pending: {}",
-        send(state, bearer("GET", "/v1/admin/delivery", ADMIN, None)).await.text
-    );
+    })
+    .await
 }
 
 fn writes(fake: &FakeKintone) -> u64 {
@@ -175,17 +172,17 @@ async fn a_token_without_the_view_permission_is_named_by_check_config_and_by_the
     );
 }
 
-/// The delivery status once some form is paused (within about 10 s).
+/// The delivery status once some form is paused.
 async fn paused_eventually(state: &AppState) -> Value {
-    let mut status = Value::Null;
-    for _ in 0..500 {
-        status = send(state, bearer("GET", "/v1/admin/delivery", ADMIN, None)).await.body;
+    eventually("a form should be paused", || async move {
+        let status = send(state, bearer("GET", "/v1/admin/delivery", ADMIN, None)).await.body;
         if status["paused"].as_array().is_some_and(|p| !p.is_empty()) {
-            return status;
+            Ok(status)
+        } else {
+            Err(format!("{status:#}"))
         }
-        tokio::time::sleep(Duration::from_millis(20)).await;
-    }
-    panic!("no form was paused: {status:#}");
+    })
+    .await
 }
 
 /// The demo app's fields with `change` applied, as the fake kintone's new settings.
@@ -424,12 +421,7 @@ async fn a_spent_daily_budget_holds_delivery_until_kintones_day_changes() {
     let state = serve::open_with_clock(&config, clock.clone()).await.unwrap();
     send(&state, get("/v1/forms/contact")).await;
     burst(&state, 5, values).await;
-    for _ in 0..500 {
-        if kintone_records(&fake).await.len() == 3 {
-            break;
-        }
-        tokio::time::sleep(Duration::from_millis(20)).await;
-    }
+    records_eventually(&fake, 3).await;
     tokio::time::sleep(Duration::from_millis(300)).await;
     assert_eq!(kintone_records(&fake).await.len(), 3, "three calls is the whole budget");
     clock.advance(86_400_000);

@@ -139,32 +139,44 @@ async fn kintone_records(fake: &FakeKintone) -> Vec<Value> {
     client.records(kform_core::AppId(1), "limit 500").await.unwrap()
 }
 
-/// The fake kintone's records once there are `count` (delivery runs in the background); fails
-/// after 10 s.
-async fn records_eventually(fake: &FakeKintone, count: usize) -> Vec<Value> {
+/// Polls `probe` every 20 ms until it answers `Ok`, for at most 10 s: the one wait the tests use
+/// for work the relay does in the background. On time out it panics with `what` and the last
+/// `Err` the probe gave (what it saw instead).
+async fn eventually<T, F, Fut>(what: &str, mut probe: F) -> T
+where
+    F: FnMut() -> Fut,
+    Fut: std::future::Future<Output = Result<T, String>>,
+{
+    let mut last = String::new();
     for _ in 0..500 {
-        let records = kintone_records(fake).await;
-        if records.len() >= count {
-            assert_eq!(records.len(), count, "more records than expected: {records:#?}");
-            return records;
+        match probe().await {
+            Ok(found) => return found,
+            Err(seen) => last = seen,
         }
         tokio::time::sleep(Duration::from_millis(20)).await;
     }
-    panic!("kintone never had {count} records: {:#?}", kintone_records(fake).await);
+    panic!("{what} within 10 s; last seen: {last}");
 }
 
-/// The admin API's view of a submission once it reaches `stage`; fails after 10 s.
+/// The fake kintone's records once there are `count` (delivery runs in the background).
+async fn records_eventually(fake: &FakeKintone, count: usize) -> Vec<Value> {
+    let records = eventually(&format!("kintone should have {count} records"), || async move {
+        let records = kintone_records(fake).await;
+        if records.len() >= count { Ok(records) } else { Err(format!("{records:#?}")) }
+    })
+    .await;
+    assert_eq!(records.len(), count, "more records than expected: {records:#?}");
+    records
+}
+
+/// The admin API's view of a submission once it reaches `stage`.
 async fn stage_eventually(state: &AppState, form: &str, id: &str, stage: &str) -> Value {
-    let path = format!("/v1/admin/forms/{form}/submissions/{id}");
-    let mut last = Value::Null;
-    for _ in 0..500 {
-        last = send(state, bearer("GET", &path, ADMIN, None)).await.body;
-        if last["stage"] == stage {
-            return last;
-        }
-        tokio::time::sleep(Duration::from_millis(20)).await;
-    }
-    panic!("submission {id} never reached {stage}: {last:#}");
+    let path = &format!("/v1/admin/forms/{form}/submissions/{id}");
+    eventually(&format!("submission {id} should reach {stage}"), || async move {
+        let shown = send(state, bearer("GET", path, ADMIN, None)).await.body;
+        if shown["stage"] == stage { Ok(shown) } else { Err(format!("{shown:#}")) }
+    })
+    .await
 }
 
 /// The demo app with two unique text fields, 受付ID and 会員番号, one record holding member
