@@ -15,6 +15,103 @@ use kform_kintone::KintoneError;
 use crate::config::ConfigError;
 use crate::store::StoreError;
 
+/// Declares [`Code`] from `Name = "text"` pairs: each code is written once.
+macro_rules! codes {
+    ($($name:ident = $text:literal,)*) => {
+        /// Every stable code an error answer of the relay carries (the `code` of its
+        /// `{message, code}` body), listed once; clients match on the text. The core's
+        /// `invalid_values` (a 422 with every problem) is the one code written elsewhere.
+        #[derive(Clone, Copy, Debug, PartialEq, Eq)]
+        pub(crate) enum Code {
+            $(
+                #[doc = $text]
+                $name,
+            )*
+        }
+
+        impl Code {
+            /// Every code, for the tests.
+            #[cfg(test)]
+            const ALL: &[Self] = &[$(Self::$name,)*];
+
+            /// The code as answers carry it.
+            pub(crate) const fn as_str(self) -> &'static str {
+                match self {
+                    $(Self::$name => $text,)*
+                }
+            }
+        }
+    };
+}
+
+codes! {
+    AdminOnly = "admin_only",
+    AnyHostNotAllowed = "any_host_not_allowed",
+    BadEncoding = "bad_encoding",
+    BadRequest = "bad_request",
+    BodyTimeout = "body_timeout",
+    BodyTooLarge = "body_too_large",
+    BodyUnreadable = "body_unreadable",
+    CaptchaFailed = "captcha_failed",
+    CaptchaRequired = "captcha_required",
+    DefinedInConfig = "defined_in_config",
+    EnvNotAllowed = "env_not_allowed",
+    Exists = "exists",
+    FilesNotAccepted = "files_not_accepted",
+    IdMismatch = "id_mismatch",
+    InUse = "in_use",
+    Internal = "internal",
+    InvalidApp = "invalid_app",
+    InvalidBody = "invalid_body",
+    InvalidConnection = "invalid_connection",
+    InvalidMatch = "invalid_match",
+    InvalidName = "invalid_name",
+    InvalidPhone = "invalid_phone",
+    InvalidScope = "invalid_scope",
+    InvalidSettings = "invalid_settings",
+    InvalidSubmissionId = "invalid_submission_id",
+    InvalidTtl = "invalid_ttl",
+    KintoneFailed = "kintone_failed",
+    KintoneRefused = "kintone_refused",
+    KintoneUnavailable = "kintone_unavailable",
+    MalformedJson = "malformed_json",
+    MalformedMultipart = "malformed_multipart",
+    MethodNotAllowed = "method_not_allowed",
+    MissingSubmission = "missing_submission",
+    NoCredentials = "no_credentials",
+    NoWidget = "no_widget",
+    NotAFileField = "not_a_file_field",
+    NotFound = "not_found",
+    OldVersion = "old_version",
+    OriginNotAllowed = "origin_not_allowed",
+    OtherApp = "other_app",
+    OtherConnection = "other_connection",
+    OtherForm = "other_form",
+    RateLimited = "rate_limited",
+    Refused = "refused",
+    RenderTokenExpired = "render_token_expired",
+    RenderTokenInvalid = "render_token_invalid",
+    RenderTokenMissing = "render_token_missing",
+    SendFailed = "send_failed",
+    Settled = "settled",
+    StorageFailed = "storage_failed",
+    SubmissionIdReused = "submission_id_reused",
+    SyncLost = "sync_lost",
+    TokenExpired = "token_expired",
+    TokenUsed = "token_used",
+    TooFast = "too_fast",
+    Unauthorized = "unauthorized",
+    UnknownConnection = "unknown_connection",
+    UnknownField = "unknown_field",
+    UnknownFileField = "unknown_file_field",
+    UnknownForm = "unknown_form",
+    UnknownInput = "unknown_input",
+    UnknownSubmission = "unknown_submission",
+    Unprocessable = "unprocessable",
+    UnsupportedFormat = "unsupported_format",
+    UnsupportedMediaType = "unsupported_media_type",
+}
+
 /// Why a request failed.
 #[derive(Debug)]
 pub(crate) enum AppError {
@@ -29,7 +126,7 @@ pub(crate) enum AppError {
         /// The HTTP status.
         status: StatusCode,
         /// The stable code.
-        code: &'static str,
+        code: Code,
         /// The sentence.
         message: String,
     },
@@ -47,16 +144,12 @@ pub(crate) enum AppError {
 
 impl AppError {
     /// A plain failure.
-    pub(crate) fn coded(
-        status: StatusCode,
-        code: &'static str,
-        message: impl Into<String>,
-    ) -> Self {
+    pub(crate) fn coded(status: StatusCode, code: Code, message: impl Into<String>) -> Self {
         Self::Coded { status, code, message: message.into() }
     }
 
     /// A 400 with a code.
-    pub(crate) fn bad_request(code: &'static str, message: impl Into<String>) -> Self {
+    pub(crate) fn bad_request(code: Code, message: impl Into<String>) -> Self {
         Self::coded(StatusCode::BAD_REQUEST, code, message)
     }
 }
@@ -87,8 +180,8 @@ fn json_error(status: StatusCode, body: ErrorResponse) -> Response {
     (status, Json(body)).into_response()
 }
 
-fn coded(status: StatusCode, code: &str, text: impl Into<String>) -> Response {
-    json_error(status, ErrorResponse::coded(code, text))
+fn coded(status: StatusCode, code: Code, text: impl Into<String>) -> Response {
+    json_error(status, ErrorResponse::coded(code.as_str(), text))
 }
 
 /// What a kintone failure shows: refused values on their fields, otherwise a sentence.
@@ -97,19 +190,19 @@ pub(crate) fn kintone_response(err: &KintoneError, locale: Locale) -> Response {
         tracing::info!(code = %body.code, id = %body.id, "kintone refused a record");
         let mut answer =
             ErrorResponse::invalid("kintone refused some values", &body.to_report(), locale);
-        answer.code = Some("kintone_refused".into());
+        answer.code = Some(Code::KintoneRefused.as_str().into());
         return json_error(StatusCode::UNPROCESSABLE_ENTITY, answer);
     }
     tracing::error!(error = %err, "kintone request failed");
     match err {
         KintoneError::Transport(_) | KintoneError::Unexpected { status: 503, .. } => coded(
             StatusCode::SERVICE_UNAVAILABLE,
-            "kintone_unavailable",
+            Code::KintoneUnavailable,
             "kintone cannot be reached right now, please try again later",
         ),
         _ => coded(
             StatusCode::BAD_GATEWAY,
-            "kintone_failed",
+            Code::KintoneFailed,
             "kintone did not accept the request; the relay logged the details",
         ),
     }
@@ -118,35 +211,37 @@ pub(crate) fn kintone_response(err: &KintoneError, locale: Locale) -> Response {
 impl IntoResponse for AppError {
     fn into_response(self) -> Response {
         match self {
-            Self::UnknownForm(_) => coded(StatusCode::NOT_FOUND, "unknown_form", self.to_string()),
+            Self::UnknownForm(_) => {
+                coded(StatusCode::NOT_FOUND, Code::UnknownForm, self.to_string())
+            }
             Self::UnknownConnection(_) => {
-                coded(StatusCode::NOT_FOUND, "unknown_connection", self.to_string())
+                coded(StatusCode::NOT_FOUND, Code::UnknownConnection, self.to_string())
             }
             Self::BadJson(rejection) if crate::extract::stopped_arriving(&rejection) => coded(
                 StatusCode::REQUEST_TIMEOUT,
-                "body_timeout",
+                Code::BodyTimeout,
                 "the body stopped arriving; send it again".to_owned(),
             ),
             Self::BadJson(rejection) => {
                 let code = match rejection {
-                    JsonRejection::MissingJsonContentType(_) => "unsupported_media_type",
+                    JsonRejection::MissingJsonContentType(_) => Code::UnsupportedMediaType,
                     JsonRejection::BytesRejection(_)
                         if rejection.status() == StatusCode::PAYLOAD_TOO_LARGE =>
                     {
-                        "body_too_large"
+                        Code::BodyTooLarge
                     }
                     // The body stopped arriving (the body timeout) or broke off.
-                    JsonRejection::BytesRejection(_) => "body_unreadable",
+                    JsonRejection::BytesRejection(_) => Code::BodyUnreadable,
                     // Well-formed JSON that is not what the endpoint takes.
-                    JsonRejection::JsonDataError(_) => "invalid_body",
-                    _ => "malformed_json",
+                    JsonRejection::JsonDataError(_) => Code::InvalidBody,
+                    _ => Code::MalformedJson,
                 };
                 coded(rejection.status(), code, rejection.body_text())
             }
             Self::Coded { status, code, message } => coded(status, code, message),
             Self::Unauthorized(_) => {
                 let mut response =
-                    coded(StatusCode::UNAUTHORIZED, "unauthorized", self.to_string());
+                    coded(StatusCode::UNAUTHORIZED, Code::Unauthorized, self.to_string());
                 response
                     .headers_mut()
                     .insert(header::WWW_AUTHENTICATE, HeaderValue::from_static("Bearer"));
@@ -165,7 +260,7 @@ impl IntoResponse for AppError {
                     .collect();
                 let body = serde_json::json!({
                     "message": "the settings are invalid",
-                    "code": "invalid_settings",
+                    "code": Code::InvalidSettings.as_str(),
                     "problems": problems,
                 });
                 (StatusCode::UNPROCESSABLE_ENTITY, Json(body)).into_response()
@@ -174,10 +269,26 @@ impl IntoResponse for AppError {
                 tracing::error!(error = %err, "the data directory failed");
                 coded(
                     StatusCode::INTERNAL_SERVER_ERROR,
-                    "storage_failed",
+                    Code::StorageFailed,
                     "the relay could not store the request; the relay logged the details",
                 )
             }
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::Code;
+
+    #[test]
+    fn each_code_is_written_once_in_snake_case() {
+        let mut seen = std::collections::BTreeSet::new();
+        for code in Code::ALL {
+            let text = code.as_str();
+            assert!(text.chars().all(|c| c.is_ascii_lowercase() || c == '_'), "{text}");
+            assert!(seen.insert(text), "{text} twice");
+        }
+        assert!(seen.contains("invalid_body") && seen.contains("render_token_expired"));
     }
 }

@@ -9,6 +9,7 @@ use kform_core::Locale;
 use kform_core::protocol::Submission;
 
 use crate::error::AppError;
+use crate::error::Code;
 use crate::intake::Upload;
 use crate::state::AppState;
 
@@ -100,9 +101,9 @@ fn bad(err: axum::extract::multipart::MultipartError) -> AppError {
 /// A refused multipart body: over the size limit it is `body_too_large`, as for JSON.
 fn multipart_error(status: StatusCode, text: String) -> AppError {
     let code = if status == StatusCode::PAYLOAD_TOO_LARGE {
-        "body_too_large"
+        Code::BodyTooLarge
     } else {
-        "malformed_multipart"
+        Code::MalformedMultipart
     };
     AppError::coded(status, code, text)
 }
@@ -113,13 +114,13 @@ async fn bounded(body: Body, limit: usize, what: &str) -> Result<bytes::Bytes, A
         if stopped_arriving(&err) {
             AppError::coded(
                 StatusCode::REQUEST_TIMEOUT,
-                "body_timeout",
+                Code::BodyTimeout,
                 format!("{what} stopped arriving; send it again"),
             )
         } else {
             AppError::coded(
                 StatusCode::PAYLOAD_TOO_LARGE,
-                "body_too_large",
+                Code::BodyTooLarge,
                 format!("{what} may be at most {limit} bytes"),
             )
         }
@@ -157,7 +158,7 @@ async fn read_multipart(mut multipart: Multipart) -> Result<SubmissionBody, AppE
         if name == "submission" {
             let bytes = field.bytes().await.map_err(bad)?;
             let parsed: Submission = serde_json::from_slice(&bytes).map_err(|err| {
-                AppError::bad_request("malformed_json", format!("the submission part: {err}"))
+                AppError::bad_request(Code::MalformedJson, format!("the submission part: {err}"))
             })?;
             submission = Some(parsed);
         } else {
@@ -167,7 +168,7 @@ async fn read_multipart(mut multipart: Multipart) -> Result<SubmissionBody, AppE
     }
     let submission = submission.ok_or_else(|| {
         AppError::bad_request(
-            "missing_submission",
+            Code::MissingSubmission,
             "a multipart submission needs a `submission` part with the JSON",
         )
     })?;
@@ -200,7 +201,7 @@ impl FormBody {
         if !urlencoded {
             return Err(AppError::coded(
                 StatusCode::UNSUPPORTED_MEDIA_TYPE,
-                "unsupported_media_type",
+                Code::UnsupportedMediaType,
                 "send the form as application/x-www-form-urlencoded or multipart/form-data",
             ));
         }
@@ -216,7 +217,7 @@ pub(crate) fn parse_urlencoded(bytes: &[u8]) -> Result<Vec<(String, String)>, Ap
         let spaced: Vec<u8> = part.iter().map(|&b| if b == b'+' { b' ' } else { b }).collect();
         let decoded: Vec<u8> = percent_encoding::percent_decode(&spaced).collect();
         String::from_utf8(decoded).map_err(|_| {
-            AppError::bad_request("bad_encoding", "the form's values are not UTF-8 text")
+            AppError::bad_request(Code::BadEncoding, "the form's values are not UTF-8 text")
         })
     };
     bytes
@@ -246,7 +247,7 @@ async fn read_form_multipart(mut multipart: Multipart) -> Result<FormBody, AppEr
             None => {
                 let bytes = field.bytes().await.map_err(bad)?;
                 let value = String::from_utf8(bytes.to_vec()).map_err(|_| {
-                    AppError::bad_request("bad_encoding", "the form's values are not UTF-8 text")
+                    AppError::bad_request(Code::BadEncoding, "the form's values are not UTF-8 text")
                 })?;
                 pairs.push((name, value));
             }

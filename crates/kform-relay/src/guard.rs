@@ -19,6 +19,7 @@ use tower_governor::governor::{GovernorConfig, GovernorConfigBuilder};
 use tower_governor::key_extractor::KeyExtractor;
 
 use crate::error::AppError;
+use crate::error::Code;
 use crate::signing::{Claim, Signer};
 use crate::state::AppState;
 
@@ -90,7 +91,7 @@ pub(crate) fn rate_limited(error: GovernorError) -> Response<Body> {
         _ => 1,
     };
     let body = ErrorResponse::coded(
-        "rate_limited",
+        Code::RateLimited.as_str(),
         format!(
             "too many requests from this address; try again in {wait} second{}",
             if wait == 1 { "" } else { "s" }
@@ -135,7 +136,7 @@ pub(crate) async fn form_origins(
         state.inner.metrics.submission(&entry.settings.spec.id.0, "origin_refused");
         let mut refused = AppError::coded(
             StatusCode::FORBIDDEN,
-            "origin_not_allowed",
+            Code::OriginNotAllowed,
             format!("pages on {origin} may not use form {}", entry.settings.spec.id),
         )
         .into_response();
@@ -207,7 +208,7 @@ pub(crate) struct Creation {
 }
 
 impl Caller {
-    fn forbidden(code: &'static str, message: String) -> AppError {
+    fn forbidden(code: Code, message: String) -> AppError {
         AppError::coded(StatusCode::FORBIDDEN, code, message)
     }
 
@@ -216,7 +217,7 @@ impl Caller {
         match self {
             Self::Admin => Ok(()),
             Self::Editor(_) | Self::Creator(_) => Err(Self::forbidden(
-                "admin_only",
+                Code::AdminOnly,
                 "this needs an admin key; an editor token cannot do it".to_owned(),
             )),
         }
@@ -228,7 +229,7 @@ impl Caller {
             Self::Admin => Ok(()),
             Self::Editor(own) if own == form => Ok(()),
             Self::Editor(_) | Self::Creator(_) => Err(Self::forbidden(
-                "other_form",
+                Code::OtherForm,
                 format!("this editor token is not for form {form:?}"),
             )),
         }
@@ -252,7 +253,7 @@ impl Caller {
     pub(crate) fn may_use_connection(&self, state: &AppState, name: &str) -> Result<(), AppError> {
         match self.scope(state) {
             Some((connection, _)) if connection != name => Err(Self::forbidden(
-                "other_connection",
+                Code::OtherConnection,
                 format!("this editor token is not for connection {name:?}"),
             )),
             _ => Ok(()),
@@ -268,9 +269,10 @@ impl Caller {
     ) -> Result<(), AppError> {
         self.may_use_connection(state, name)?;
         match self.scope(state) {
-            Some((_, own)) if own != app => {
-                Err(Self::forbidden("other_app", format!("this editor token is not for app {app}")))
-            }
+            Some((_, own)) if own != app => Err(Self::forbidden(
+                Code::OtherApp,
+                format!("this editor token is not for app {app}"),
+            )),
             _ => Ok(()),
         }
     }
@@ -293,7 +295,7 @@ impl FromRequestParts<AppState> for Caller {
             Some(Claim::Editor { until, .. }) if until <= state.now_seconds() => {
                 Err(AppError::coded(
                     StatusCode::UNAUTHORIZED,
-                    "token_expired",
+                    Code::TokenExpired,
                     "this editor token has expired; ask for a new one",
                 ))
             }

@@ -12,6 +12,7 @@ use kform_core::{AppFields, FieldKind, Locale, Value, Values, validate};
 use sha2::{Digest, Sha256};
 
 use crate::error::AppError;
+use crate::error::Code;
 use crate::outbox::{Accepted, NewSubmission, Stage, StoredSubmission, StoredUpload};
 use crate::state::{AppState, FormEntry};
 
@@ -157,13 +158,13 @@ pub(crate) fn check_uploads(fields: &AppFields, uploads: &[Upload]) -> Result<()
     for upload in uploads {
         let Some(field) = fields.get(upload.field.as_str()) else {
             return Err(AppError::bad_request(
-                "unknown_file_field",
+                Code::UnknownFileField,
                 format!("the file part {:?} is not a field of the form", upload.field),
             ));
         };
         if !matches!(field.kind, FieldKind::File { .. }) {
             return Err(AppError::bad_request(
-                "not_a_file_field",
+                Code::NotAFileField,
                 format!("{:?} is not a FILE field", upload.field),
             ));
         }
@@ -181,7 +182,7 @@ fn repeated(
     if earlier.digest != digest {
         return Err(AppError::coded(
             StatusCode::CONFLICT,
-            "submission_id_reused",
+            Code::SubmissionIdReused,
             "this submission_id was already used for other values; send new values with a new id",
         ));
     }
@@ -236,7 +237,7 @@ async fn keep_files(
 fn parse_submission_id(id: &str) -> Result<String, AppError> {
     uuid::Uuid::parse_str(id).map(|uuid| uuid.hyphenated().to_string()).map_err(|_| {
         AppError::bad_request(
-            "invalid_submission_id",
+            Code::InvalidSubmissionId,
             format!("submission_id {id:?} is not a UUID"),
         )
     })

@@ -30,6 +30,7 @@ use tower_http::services::{ServeDir, ServeFile};
 use tower_http::set_header::SetResponseHeaderLayer;
 use tower_http::trace::TraceLayer;
 
+use crate::error::Code;
 use crate::guard;
 use crate::state::AppState;
 
@@ -51,7 +52,7 @@ fn api_headers(router: Router<AppState>) -> Router<AppState> {
 async fn unknown_path() -> crate::error::AppError {
     crate::error::AppError::coded(
         axum::http::StatusCode::NOT_FOUND,
-        "not_found",
+        Code::NotFound,
         "no such API path; GET /v1/openapi.json lists them",
     )
 }
@@ -85,22 +86,22 @@ async fn json_errors(request: Request, next: Next) -> Response {
     let text = axum::body::to_bytes(body, 4096).await.unwrap_or_default();
     let text = String::from_utf8_lossy(&text).trim().to_owned();
     let code = match status.as_u16() {
-        400 => "bad_request",
-        404 => "not_found",
-        405 => "method_not_allowed",
-        413 => "body_too_large",
-        415 => "unsupported_media_type",
-        422 => "unprocessable",
-        429 => "rate_limited",
-        500..=599 => "internal",
-        _ => "refused",
+        400 => Code::BadRequest,
+        404 => Code::NotFound,
+        405 => Code::MethodNotAllowed,
+        413 => Code::BodyTooLarge,
+        415 => Code::UnsupportedMediaType,
+        422 => Code::Unprocessable,
+        429 => Code::RateLimited,
+        500..=599 => Code::Internal,
+        _ => Code::Refused,
     };
     let message = if text.is_empty() {
         status.canonical_reason().unwrap_or("refused").to_owned()
     } else {
         text
     };
-    let body = kform_core::protocol::ErrorResponse::coded(code, message);
+    let body = kform_core::protocol::ErrorResponse::coded(code.as_str(), message);
     let json = serde_json::to_vec(&body).unwrap_or_default();
     parts.headers.remove(header::CONTENT_LENGTH);
     parts.headers.insert(header::CONTENT_TYPE, HeaderValue::from_static("application/json"));

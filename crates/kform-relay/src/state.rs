@@ -20,6 +20,7 @@ use crate::config::{
 };
 use crate::delivery::{Acceptor, Clock, Engine, SystemClock};
 use crate::error::AppError;
+use crate::error::Code;
 use crate::metrics::Metrics;
 use crate::notify::Notifier;
 use crate::secret::Secret;
@@ -101,7 +102,7 @@ impl Connection {
     fn no_credentials(&self, app: AppId) -> AppError {
         AppError::coded(
             axum::http::StatusCode::UNPROCESSABLE_ENTITY,
-            "no_credentials",
+            Code::NoCredentials,
             format!("connection {:?} has no API token for app {app} and no password", self.name),
         )
     }
@@ -449,7 +450,7 @@ impl AppState {
             .map_err(|err| {
                 AppError::coded(
                     axum::http::StatusCode::UNPROCESSABLE_ENTITY,
-                    "invalid_connection",
+                    Code::InvalidConnection,
                     err.to_string(),
                 )
             })?;
@@ -479,7 +480,7 @@ impl AppState {
         self.lock_fields().get(&key).cloned().ok_or_else(|| {
             AppError::coded(
                 axum::http::StatusCode::INTERNAL_SERVER_ERROR,
-                "sync_lost",
+                Code::SyncLost,
                 "the synced fields were not kept",
             )
         })

@@ -17,6 +17,7 @@ use serde_json::{Value, json};
 
 use crate::config::{ConnectionFile, FormSettings, ProblemSink, SecretRef, check_origins};
 use crate::error::AppError;
+use crate::error::Code;
 use crate::extract::{AppJson, RequestLocale};
 use crate::guard::Caller;
 use crate::intake;
@@ -53,19 +54,19 @@ pub(crate) fn router() -> Router<AppState> {
         .route("/v1/admin/editor-tokens", post(mint_editor_token))
 }
 
-fn conflict(code: &'static str, message: impl Into<String>) -> AppError {
+fn conflict(code: Code, message: impl Into<String>) -> AppError {
     AppError::coded(StatusCode::CONFLICT, code, message)
 }
 
 fn read_only(what: &str) -> AppError {
-    conflict("defined_in_config", format!("{what} is defined in kform.toml; change it there"))
+    conflict(Code::DefinedInConfig, format!("{what} is defined in kform.toml; change it there"))
 }
 
 /// A connection name or form id: letters, digits, `-` and `_`, at most 64.
 fn check_name(kind: &str, name: &str) -> Result<(), AppError> {
     FormId::is_valid(name).then_some(()).ok_or_else(|| {
         AppError::bad_request(
-            "invalid_name",
+            Code::InvalidName,
             format!("a {kind} is 1 to 64 letters, digits, - or _"),
         )
     })
@@ -112,7 +113,7 @@ async fn create_connection(
     check_name("connection name", &body.name)?;
     if state.connection(&body.name).is_some() {
         return Err(conflict(
-            "exists",
+            Code::Exists,
             format!("connection {:?} exists; PUT to change it", body.name),
         ));
     }
@@ -147,7 +148,7 @@ fn check_admin_connection(state: &AppState, settings: &ConnectionFile) -> Result
         .map(|(key, _)| key);
     if let Some(key) = from_env {
         return Err(AppError::bad_request(
-            "env_not_allowed",
+            Code::EnvNotAllowed,
             format!(
                 "{key}: the admin API takes secrets as written; only kform.toml may read them from the environment"
             ),
@@ -156,7 +157,7 @@ fn check_admin_connection(state: &AppState, settings: &ConnectionFile) -> Result
     if settings.allow_any_host && !state.inner.admin_may_allow_any_host {
         return Err(AppError::coded(
             StatusCode::FORBIDDEN,
-            "any_host_not_allowed",
+            Code::AnyHostNotAllowed,
             "allow_any_host needs admin_may_allow_any_host = true in kform.toml",
         ));
     }
@@ -199,7 +200,7 @@ async fn delete_connection(
         .collect();
     if !users.is_empty() {
         return Err(conflict(
-            "in_use",
+            Code::InUse,
             format!("forms {users:?} use connection {name:?}; delete or move them first"),
         ));
     }
@@ -241,7 +242,7 @@ async fn list_apps(
 fn parse_app(app: &str) -> Result<AppId, AppError> {
     app.parse()
         .map(AppId)
-        .map_err(|_| AppError::bad_request("invalid_app", format!("{app:?} is not an app id")))
+        .map_err(|_| AppError::bad_request(Code::InvalidApp, format!("{app:?} is not an app id")))
 }
 
 async fn app_fields(
@@ -319,7 +320,7 @@ impl<S: Send + Sync> axum::extract::FromRequest<S> for FormBody {
         }
         serde_json::from_value(Value::Object(body))
             .map(Self)
-            .map_err(|err| AppError::bad_request("invalid_body", err.to_string()))
+            .map_err(|err| AppError::bad_request(Code::InvalidBody, err.to_string()))
     }
 }
 
@@ -328,7 +329,7 @@ fn check_form(state: &AppState, settings: &FormSettings) -> Result<(), AppError>
     check_name("form id", &settings.spec.id.0)?;
     if settings.spec.format != kform_core::form::FORM_FORMAT_VERSION {
         return Err(AppError::bad_request(
-            "unsupported_format",
+            Code::UnsupportedFormat,
             format!("this relay reads form format {}", kform_core::form::FORM_FORMAT_VERSION),
         ));
     }
@@ -377,7 +378,7 @@ async fn form_id_taken(
     if let Caller::Editor(_) = caller {
         return Err(AppError::coded(
             StatusCode::FORBIDDEN,
-            "other_form",
+            Code::OtherForm,
             "this editor token is for an existing form",
         ));
     }
@@ -394,14 +395,14 @@ async fn create_form(
     if let Caller::Editor(_) = caller {
         return Err(AppError::coded(
             StatusCode::FORBIDDEN,
-            "other_form",
+            Code::OtherForm,
             "this editor token is for an existing form",
         ));
     }
     caller.may_use_app(&state, &settings.connection, settings.spec.app.0)?;
     if state.form(&settings.spec.id).is_some() {
         return Err(conflict(
-            "exists",
+            Code::Exists,
             format!("form {} exists; PUT to change it", settings.spec.id),
         ));
     }
@@ -414,7 +415,7 @@ async fn create_form(
     // pass; after this the token is a token for the form it made.
     if !state.store().note_creation(creation.tag.clone(), id.clone()).await? {
         return Err(conflict(
-            "token_used",
+            Code::TokenUsed,
             "this editor token already created a form; it now opens that form",
         ));
     }
@@ -441,7 +442,7 @@ async fn update_form(
     caller.may_edit(&form_id)?;
     if settings.spec.id.0 != form_id {
         return Err(AppError::bad_request(
-            "id_mismatch",
+            Code::IdMismatch,
             "the form's id cannot change; create a new form instead",
         ));
     }
@@ -593,7 +594,7 @@ async fn find_submission(
     state.store().submission(form_id, submission_id.to_owned()).await?.ok_or_else(|| {
         AppError::coded(
             StatusCode::NOT_FOUND,
-            "unknown_submission",
+            Code::UnknownSubmission,
             format!("there is no submission {submission_id:?}"),
         )
     })
@@ -601,7 +602,7 @@ async fn find_submission(
 
 fn settled(stage: Stage) -> AppError {
     conflict(
-        "settled",
+        Code::Settled,
         format!(
             "the submission is {stage:?}; only dead-lettered or pending ones are replayed or discarded"
         ),
@@ -630,7 +631,7 @@ async fn replay(
         None
     } else {
         let correction: Correction = serde_json::from_slice(&body).map_err(|err| {
-            let code = if err.is_data() { "invalid_body" } else { "malformed_json" };
+            let code = if err.is_data() { Code::InvalidBody } else { Code::MalformedJson };
             AppError::bad_request(code, format!("a replay body is {{\"values\": {{…}}}}: {err}"))
         })?;
         Some(corrected_values(&state, &form_id, found.values.clone(), correction, locale).await?)
@@ -663,7 +664,7 @@ async fn corrected_values(
     values.extend(correction.values);
     let values = Value::Object(values);
     let typed: Values = serde_json::from_value(values.clone())
-        .map_err(|err| AppError::bad_request("invalid_body", err.to_string()))?;
+        .map_err(|err| AppError::bad_request(Code::InvalidBody, err.to_string()))?;
     let fields = state.fields(&entry.settings.connection, entry.settings.spec.app).await?;
     // File keys are checked when the files are sent; here the placeholders stand for them.
     if let Err(report) = kform_core::validate(&fields, &entry.settings.spec, &typed) {
@@ -763,7 +764,7 @@ async fn mint_editor_token(
     }
     let ttl = body.ttl_seconds.unwrap_or(3600);
     if !(1..=86_400).contains(&ttl) {
-        return Err(AppError::bad_request("invalid_ttl", "ttl_seconds is 1 to 86400"));
+        return Err(AppError::bad_request(Code::InvalidTtl, "ttl_seconds is 1 to 86400"));
     }
     let scope = match (&body.form, body.connection, body.app) {
         (_, None, None) => None,
@@ -773,7 +774,7 @@ async fn mint_editor_token(
         }
         _ => {
             return Err(AppError::bad_request(
-                "invalid_scope",
+                Code::InvalidScope,
                 "connection and app go together, and only in a token for a new form",
             ));
         }

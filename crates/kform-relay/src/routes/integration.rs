@@ -10,6 +10,7 @@ use serde::Deserialize;
 use serde_json::{Value, json};
 
 use crate::error::AppError;
+use crate::error::Code;
 use crate::extract::{RequestLocale, SubmissionBody};
 use crate::guard::Integration;
 use crate::intake::{self, Incoming};
@@ -65,14 +66,16 @@ pub(crate) async fn lookup(
     Path((name, app)): Path<(String, String)>,
     Query(query): Query<LookupQuery>,
 ) -> Result<Json<Value>, AppError> {
-    let app =
-        AppId(app.parse().map_err(|_| {
-            AppError::bad_request("invalid_app", format!("{app:?} is not an app id"))
-        })?);
+    let app = AppId(app.parse().map_err(|_| {
+        AppError::bad_request(Code::InvalidApp, format!("{app:?} is not an app id"))
+    })?);
     let connection = state.connection_or_404(&name)?;
     let fields = state.fields(&name, app).await?;
     let field = fields.get(query.field.as_str()).ok_or_else(|| {
-        AppError::bad_request("unknown_field", format!("app {app} has no field {:?}", query.field))
+        AppError::bad_request(
+            Code::UnknownField,
+            format!("app {app} has no field {:?}", query.field),
+        )
     })?;
     let phone_field = matches!(
         &field.kind,
@@ -84,7 +87,7 @@ pub(crate) async fn lookup(
         None => phone_field,
         Some(other) => {
             return Err(AppError::bad_request(
-                "invalid_match",
+                Code::InvalidMatch,
                 format!("match is phone or exact, not {other:?}"),
             ));
         }
@@ -95,7 +98,7 @@ pub(crate) async fn lookup(
         let tail: String = wanted.chars().skip(wanted.chars().count().saturating_sub(4)).collect();
         if tail.len() < 4 || !tail.bytes().all(|byte| byte.is_ascii_digit()) {
             return Err(AppError::bad_request(
-                "invalid_phone",
+                Code::InvalidPhone,
                 "a phone number ends in at least 4 digits",
             ));
         }

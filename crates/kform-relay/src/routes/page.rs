@@ -25,6 +25,7 @@ use kform_view::state::{Advance, FormState, SubmitError, refusal, thanks};
 use kform_view::{posted, style};
 
 use crate::error::AppError;
+use crate::error::Code;
 use crate::extract::{FormBody, parse_urlencoded};
 use crate::intake::{self, Incoming};
 use crate::routes::forms::{self, cacheable, render_headers};
@@ -346,7 +347,7 @@ async fn receive(
     let FormBody { pairs, uploads } =
         FormBody::read(request, state, state.inner.limits.json_body_bytes).await?;
     let posted = posted::apply(&mut form, &pairs)
-        .map_err(|err| AppError::bad_request("unknown_input", err.to_string()))?;
+        .map_err(|err| AppError::bad_request(Code::UnknownInput, err.to_string()))?;
     came_from.capture(&mut form);
     let submission_id =
         posted.submission_id.clone().unwrap_or_else(|| uuid::Uuid::new_v4().to_string());
@@ -412,7 +413,11 @@ async fn receive(
         Err(err) => {
             let (status, code) = status_and_code(err).await;
             if status.is_server_error() {
-                return Err(AppError::coded(status, "send_failed", "the form could not be sent"));
+                return Err(AppError::coded(
+                    status,
+                    Code::SendFailed,
+                    "the form could not be sent",
+                ));
             }
             Ok(refused(form, refusal(status.as_u16(), code.as_deref())))
         }

@@ -7,6 +7,7 @@ use kform_core::FormId;
 
 use crate::captcha;
 use crate::error::AppError;
+use crate::error::Code;
 use crate::extract::{RequestLocale, SubmissionBody};
 use crate::guard::ClientAddr;
 use crate::intake::{self, Incoming};
@@ -31,7 +32,7 @@ pub(crate) async fn create(
         if !spec.takes_files(&fields) {
             return Err(AppError::coded(
                 StatusCode::UNSUPPORTED_MEDIA_TYPE,
-                "files_not_accepted",
+                Code::FilesNotAccepted,
                 "this form takes no files; send the submission as JSON",
             ));
         }
@@ -52,7 +53,7 @@ pub(crate) async fn create(
         if token.is_empty() {
             state.inner.metrics.submission(&spec.id.0, "captcha_failed");
             return Err(AppError::bad_request(
-                "captcha_required",
+                Code::CaptchaRequired,
                 "solve the captcha before sending",
             ));
         }
@@ -60,7 +61,7 @@ pub(crate) async fn create(
             tracing::info!(form = %spec.id, %reason, "captcha refused");
             state.inner.metrics.submission(&spec.id.0, "captcha_failed");
             return Err(AppError::bad_request(
-                "captcha_failed",
+                Code::CaptchaFailed,
                 "the captcha was not solved; please try again",
             ));
         }
@@ -89,12 +90,12 @@ pub(crate) fn check_fill_time(
         state.inner.metrics.submission(form, "spam_check_failed");
         AppError::bad_request(code, "the form is out of date; reload the page and send it again")
     };
-    let Some(token) = token else { return Err(reload("render_token_missing")) };
+    let Some(token) = token else { return Err(reload(Code::RenderTokenMissing)) };
     let Some(Claim::Render { form: served, at }) = state.inner.signer.verify(token) else {
-        return Err(reload("render_token_invalid"));
+        return Err(reload(Code::RenderTokenInvalid));
     };
     if served != form {
-        return Err(reload("render_token_invalid"));
+        return Err(reload(Code::RenderTokenInvalid));
     }
     let elapsed = state.inner.clock.now().saturating_sub(at);
     let millis =
@@ -102,12 +103,12 @@ pub(crate) fn check_fill_time(
     if elapsed < millis(spam.min_fill) {
         state.inner.metrics.submission(form, "too_fast");
         return Err(AppError::bad_request(
-            "too_fast",
+            Code::TooFast,
             "the form was sent too quickly after it appeared; please try again",
         ));
     }
     if elapsed > millis(spam.max_age) {
-        return Err(reload("render_token_expired"));
+        return Err(reload(Code::RenderTokenExpired));
     }
     Ok(())
 }

@@ -6,6 +6,7 @@ use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Response};
 
 use crate::error::AppError;
+use crate::error::Code;
 use crate::state::AppState;
 
 /// The stable address embed snippets use: revalidated every five minutes.
@@ -16,7 +17,7 @@ const LONG_CACHE: &str = "public, max-age=31536000, immutable";
 fn no_widget() -> AppError {
     AppError::coded(
         StatusCode::NOT_FOUND,
-        "no_widget",
+        Code::NoWidget,
         "this relay has no widget bundle; run `cargo xtask build-widget` or set widget_dir",
     )
 }
@@ -31,7 +32,7 @@ fn asset(
     let asset = widget.files.get(name).ok_or_else(|| {
         AppError::coded(
             StatusCode::NOT_FOUND,
-            "not_found",
+            Code::NotFound,
             format!("there is no widget file {name:?}"),
         )
     })?;
@@ -76,7 +77,7 @@ pub(crate) async fn versioned(
     if version != widget.version {
         return Err(AppError::coded(
             StatusCode::NOT_FOUND,
-            "old_version",
+            Code::OldVersion,
             format!("widget version {version} is not served; see /widget/sri.json"),
         ));
     }
