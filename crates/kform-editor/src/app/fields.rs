@@ -1,0 +1,53 @@
+//! The kintone fields panel: every field of the app in kintone's form order, writable ones
+//! with an "add" button, the others greyed with the reason.
+
+use super::*;
+
+pub(super) fn reason_text(locale: Locale, reason: NotWritableReason) -> &'static str {
+    match reason {
+        NotWritableReason::System => tr(locale, "kintone が管理", "kept by kintone"),
+        NotWritableReason::Computed => tr(locale, "計算・ルックアップで決まる", "computed"),
+        NotWritableReason::Layout => tr(locale, "値を持たない", "holds no value"),
+        NotWritableReason::Unsupported => tr(locale, "未対応の種類", "type not supported"),
+    }
+}
+
+pub(super) fn field_list(ctx: Ctx) -> El {
+    let locale = ctx.locale;
+    let rows = ctx.state.with(EditorState::field_rows);
+    let lines = rows.into_iter().map(|row| {
+        let required = row
+            .required
+            .then(|| el("span").class("kfe-required").text(tr(locale, "必須", "required")));
+        let action = match row.state {
+            FieldState::Addable => {
+                let code = row.code.clone();
+                let on_click = move |_| {
+                    let added = ctx.state.try_update(|s| s.add_field(&code)).flatten();
+                    ctx.selected.set(added);
+                };
+                button(tr(locale, "追加", "Add"), on_click)
+                    .attr("aria-label", &format!("{} {}", row.label, tr(locale, "を追加", ": add")))
+            }
+            FieldState::OnForm(_) => {
+                el("span").class("kfe-on-form").text(tr(locale, "追加済み", "on the form"))
+            }
+            FieldState::NotWritable(reason) => {
+                el("span").class("kfe-reason").text(reason_text(locale, reason))
+            }
+        };
+        let class = if matches!(row.state, FieldState::NotWritable(_)) {
+            "kfe-field kfe-greyed"
+        } else {
+            "kfe-field"
+        };
+        el("li")
+            .class(class)
+            .child(el("span").class("kfe-field-label").text(&row.label))
+            .child(el("code").text(&row.code))
+            .child(el("span").class("kfe-type").text(&row.kintone_type))
+            .maybe(required)
+            .child(action)
+    });
+    el("ul").class("kfe-fields").children(lines)
+}

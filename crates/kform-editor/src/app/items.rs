@@ -1,0 +1,501 @@
+//! The form items panel: the list (add, move, remove), the ways to add hidden items, headings
+//! and page breaks, and the open item's settings.
+
+use super::*;
+
+pub(super) fn item_list(ctx: Ctx) -> El {
+    let locale = ctx.locale;
+    let items = ctx.state.with(|s| s.items().to_vec());
+    let lint = ctx.lint.get();
+    let count = items.len();
+    if count == 0 {
+        return el("p").class("kfe-empty").text(tr(
+            locale,
+            "左のフィールドから「追加」してください。",
+            "Add fields from the list on the left.",
+        ));
+    }
+    let fields = ctx.state.with(|s| s.fields().cloned()).unwrap_or_default();
+    let lines = items.into_iter().enumerate().map(|(index, item)| {
+        let kintone_label =
+            item.field.as_ref().and_then(|code| fields.get(code.as_str())).map(|f| f.label.clone());
+        let name = item
+            .label
+            .clone()
+            .or(kintone_label)
+            .unwrap_or_else(|| tr(locale, "（見出し）", "(heading)").to_owned());
+        let kind = if item.page_break {
+            tr(locale, "改ページ", "page break").to_owned()
+        } else if item.hidden.is_some() {
+            format!(
+                "{} = {}",
+                tr(locale, "固定値", "fixed value"),
+                value_text(item.hidden.as_ref())
+            )
+        } else {
+            item.field.as_ref().map(|c| c.as_str().to_owned()).unwrap_or_default()
+        };
+        let problems = lint.iter().filter(|issue| issue.item == Some(index)).count();
+        let mark = (problems > 0).then(|| {
+            el("span")
+                .class("kfe-problem-count")
+                .text(&format!("{} {problems}", tr(locale, "問題", "problems:")))
+        });
+        let selected = move || ctx.selected.get() == Some(index);
+        let mover = move |by: isize, which: &'static str| {
+            move |_| {
+                let to = ctx.state.try_update(|s| s.move_item(index, by)).unwrap_or(index);
+                if ctx.selected.get_untracked() == Some(index) {
+                    ctx.selected.set(Some(to));
+                }
+                // The focus follows the item; at either end its other arrow takes it, since
+                // a disabled button cannot hold the focus.
+                let which = match which {
+                    "up" if to == 0 => "down",
+                    "down" if to + 1 == count => "up",
+                    _ => which,
+                };
+                focus_later(ctx, format!("kfe-item-{to}-{which}"));
+            }
+        };
+        let remove = move |_| {
+            ctx.state.update(|s| s.remove(index));
+            ctx.selected.set(None);
+            focus_later(ctx, format!("kfe-item-{}-edit", index.min(count.saturating_sub(2))));
+        };
+        let edit = move |_| {
+            ctx.selected.set(Some(index));
+            focus_later(ctx, "kfe-s-label".into());
+        };
+        // An item's button, named for the item for screen readers.
+        let item_button = |text: &str, action: &str, id: &str| {
+            el("button")
+                .attr("type", "button")
+                .attr("aria-label", &format!("{name} {action}"))
+                .id(&format!("kfe-item-{index}-{id}"))
+                .text(text)
+        };
+        let up = item_button("↑", tr(locale, "を上へ", ": move up"), "up");
+        let down = item_button("↓", tr(locale, "を下へ", ": move down"), "down");
+        el("li")
+            .attr_with("class", move || {
+                Some(if selected() { "kfe-item kfe-selected" } else { "kfe-item" }.to_owned())
+            })
+            .child(el("span").class("kfe-item-name").text(&name))
+            .child(el("span").class("kfe-type").text(&kind))
+            .maybe(mark)
+            .child(
+                el("span")
+                    .class("kfe-item-buttons")
+                    .child(
+                        if index == 0 { up.attr("disabled", "") } else { up }
+                            .on("click", mover(-1, "up")),
+                    )
+                    .child(
+                        if index + 1 == count { down.attr("disabled", "") } else { down }
+                            .on("click", mover(1, "down")),
+                    )
+                    .child(
+                        item_button(
+                            tr(locale, "編集", "Edit"),
+                            tr(locale, "を編集", ": edit"),
+                            "edit",
+                        )
+                        .attr_with("aria-pressed", move || Some(selected().to_string()))
+                        .on("click", edit),
+                    )
+                    .child(button(tr(locale, "削除", "Remove"), remove).attr(
+                        "aria-label",
+                        &format!("{name} {}", tr(locale, "を削除", ": remove")),
+                    )),
+            )
+    });
+    el("ol").class("kfe-items").children(lines)
+}
+
+/// The options "label (code)" for the app's fields that `keep` accepts.
+pub(super) fn field_options(ctx: Ctx, keep: impl Fn(&FieldRow) -> bool) -> Vec<(String, String)> {
+    ctx.state
+        .with(EditorState::field_rows)
+        .into_iter()
+        .filter(|row| keep(row))
+        .map(|row| {
+            let text = format!("{} ({})", row.label, row.code);
+            (row.code, text)
+        })
+        .collect()
+}
+
+/// Field codes as options, each shown as itself.
+pub(super) fn code_options(codes: Vec<String>) -> Vec<(String, String)> {
+    codes.into_iter().map(|code| (code.clone(), code)).collect()
+}
+
+/// Hidden identifiers, headings and page breaks.
+pub(super) fn add_more(ctx: Ctx) -> [El; 2] {
+    let locale = ctx.locale;
+    let code = RwSignal::new(String::new());
+    let value = RwSignal::new(String::new());
+    let candidates = move || field_options(ctx, |row| row.state == FieldState::Addable);
+    let add_hidden = move |ev: Event| {
+        ev.prevent_default();
+        let (c, v) = (code.get_untracked(), value.get_untracked());
+        if c.is_empty() || v.is_empty() {
+            return;
+        }
+        let added = ctx.state.try_update(|s| s.add_hidden(&c, &v)).flatten();
+        if added.is_some() {
+            value.set(String::new());
+            code.set(String::new());
+        }
+    };
+    let add_note = move |_| {
+        let added = ctx.state.try_update(|s| s.add_note(tr(locale, "見出し", "Heading"))).flatten();
+        ctx.selected.set(added);
+        focus_later(ctx, "kfe-s-label".into());
+    };
+    let add_break = move |_| {
+        let added = ctx
+            .state
+            .try_update(|s| s.add_page_break(tr(locale, "次のステップ", "Next step")))
+            .flatten();
+        ctx.selected.set(added);
+    };
+    let hidden = el("fieldset")
+        .child(el("legend").text(tr(
+            locale,
+            "隠し項目（どのフォームから来たかの識別など）",
+            "Hidden item (e.g. which form a lead came from)",
+        )))
+        .children(labelled(
+            "kfe-hidden-field",
+            tr(locale, "フィールド", "Field"),
+            choice(tr(locale, "選択してください", "Choose"), candidates, move || {
+                code.get()
+            })
+            .on("change", move |ev| code.set(target_value(&ev))),
+        ))
+        .children(labelled(
+            "kfe-hidden-value",
+            tr(locale, "送る値", "Value sent"),
+            text_input()
+                .value_with(move || value.get())
+                .on("input", move |ev| value.set(target_value(&ev))),
+        ))
+        .child(el("button").attr("type", "submit").text(tr(
+            locale,
+            "隠し項目を追加",
+            "Add hidden item",
+        )));
+    [
+        el("form").class("kfe-hidden").on("submit", add_hidden).child(hidden),
+        el("p")
+            .class("kfe-row")
+            .child(button(tr(locale, "見出しを追加", "Add heading"), add_note))
+            .child(button(tr(locale, "改ページを追加", "Add page break"), add_break)),
+    ]
+}
+
+/// An item's text setting: its input's id, its label, its current value and its edit.
+/// A text setting: its input's id, its label, its current value, its edit, and whether it
+/// applies as it is typed (free text) or when the box is left (values typed with commas, which
+/// a half-typed list would cut short).
+pub(super) type TextSetting =
+    (&'static str, &'static str, fn(&FormItem) -> String, fn(String) -> Edit, bool);
+
+/// A labelled text input bound to one item edit.
+pub(super) fn text_setting(
+    ctx: Ctx,
+    index: usize,
+    id: &str,
+    text: &str,
+    current: fn(&FormItem) -> String,
+    edit: fn(String) -> Edit,
+    live: bool,
+) -> [El; 2] {
+    let value = move || ctx.state.with(|s| s.items().get(index).map(current).unwrap_or_default());
+    let input =
+        text_input().value_with(value).on(if live { "input" } else { "change" }, move |ev| {
+            ctx.state.update(|s| s.edit(index, edit(target_value(&ev))));
+        });
+    labelled(id, text, input)
+}
+
+/// The open item's settings.
+pub(super) fn item_settings(ctx: Ctx, index: usize) -> El {
+    let locale = ctx.locale;
+    let item = move |s: &EditorState| s.items().get(index).cloned().unwrap_or_default();
+    let field = move |s: &EditorState| {
+        let code = s.items().get(index)?.field.clone()?;
+        s.fields()?.get(code.as_str()).cloned()
+    };
+    let kintone_required = ctx.state.with_untracked(|s| field(s).is_some_and(|f| f.required));
+    let is_text = ctx
+        .state
+        .with_untracked(|s| field(s).is_some_and(|f| f.kind.kintone_type() == "SINGLE_LINE_TEXT"));
+    let options = ctx
+        .state
+        .with_untracked(|s| field(s).and_then(|f| f.kind.options().map(<[_]>::to_vec)))
+        .unwrap_or_default();
+    let hidden = ctx.state.with_untracked(|s| item(s).hidden.is_some());
+    let is_file =
+        ctx.state.with_untracked(|s| field(s).is_some_and(|f| f.kind.kintone_type() == "FILE"));
+    let page_break = ctx.state.with_untracked(|s| item(s).page_break);
+    // The field this item maps: none, its own, or any writable field not on the form yet.
+    let mapping = move || {
+        let own = ctx.state.with(|s| item(s).field.map(|code| code.as_str().to_owned()));
+        field_options(ctx, move |row| {
+            row.state == FieldState::Addable || Some(&row.code) == own.as_ref()
+        })
+    };
+    let mapped = move || {
+        ctx.state.with(|s| item(s).field.map(|c| c.as_str().to_owned()).unwrap_or_default())
+    };
+    let on_map = move |ev: Event| {
+        let code = target_value(&ev);
+        ctx.state.update(|s| s.edit(index, Edit::Field((!code.is_empty()).then_some(code))));
+        // The settings are built for the field's type: build them again for the new one, and
+        // keep the focus where it was.
+        ctx.selected.set(Some(index));
+        focus_later(ctx, "kfe-s-field".into());
+    };
+    let condition_field = RwSignal::new(ctx.state.with_untracked(|s| {
+        item(s).show_if.map(|c| c.field.as_str().to_owned()).unwrap_or_default()
+    }));
+    let condition_values = RwSignal::new(
+        ctx.state
+            .with_untracked(|s| item(s).show_if.map(|c| c.any_of.join(", ")).unwrap_or_default()),
+    );
+    let set_condition = move || {
+        let (code, values) = (condition_field.get_untracked(), condition_values.get_untracked());
+        let condition = (!code.is_empty()).then_some((code, values));
+        ctx.state.update(|s| s.edit(index, Edit::ShowIf(condition)));
+    };
+    let problems = move || {
+        ctx.lint
+            .get()
+            .into_iter()
+            .filter(|issue| issue.item == Some(index))
+            .map(|issue| issue_line(locale, &issue, ""))
+            .collect::<Vec<_>>()
+    };
+    let hint = move |ev: Event| {
+        let hint = match target_value(&ev).as_str() {
+            "email" => Some(InputHint::Email),
+            "tel" => Some(InputHint::Tel),
+            "url" => Some(InputHint::Url),
+            "postal_code" => Some(InputHint::PostalCode),
+            _ => None,
+        };
+        ctx.state.update(|s| s.edit(index, Edit::Hint(hint)));
+    };
+    let hint_value = move || {
+        match ctx.state.with(|s| item(s).input_hint) {
+            Some(InputHint::Email) => "email",
+            Some(InputHint::Tel) => "tel",
+            Some(InputHint::Url) => "url",
+            Some(InputHint::PostalCode) => "postal_code",
+            None => "",
+        }
+        .to_owned()
+    };
+    let option_rows = options.iter().enumerate().map(|(n, choice)| {
+        let value = choice.value.clone();
+        let offered = {
+            let value = value.clone();
+            move || ctx.state.with(|s| !item(s).hide_options.contains(&value))
+        };
+        let input = {
+            let value = value.clone();
+            el("input").attr("type", "checkbox").checked_with(offered).on("change", move |ev| {
+                ctx.state
+                    .update(|s| s.edit(index, Edit::Offer(value.clone(), target_checked(&ev))));
+            })
+        };
+        // The form's own words for the option (an English form's for a Japanese choice).
+        let shown = {
+            let value = value.clone();
+            move || {
+                ctx.state.with(|s| item(s).option_labels.get(&value).unwrap_or_default().to_owned())
+            }
+        };
+        let label = text_input()
+            .attr("placeholder", &choice.label)
+            .attr("aria-label", &format!("{} {}", choice.label, tr(locale, "の表示名", "shown as")))
+            .value_with(shown)
+            .on("input", move |ev| {
+                ctx.state
+                    .update(|s| s.edit(index, Edit::OptionLabel(value.clone(), target_value(&ev))));
+            });
+        el("div")
+            .class("kfe-option")
+            .child(checkbox(&format!("kfe-s-option-{n}"), &choice.label, input))
+            .child(label.id(&format!("kfe-s-option-label-{n}")))
+    });
+    let mut section = el("section")
+        .class("kfe-settings")
+        .attr("aria-labelledby", "kfe-s-h")
+        .child(el("h4").id("kfe-s-h").text_with(move || {
+            // Named as the visitor sees the item: its own label, else kintone's, else its number.
+            let name = ctx.state.with(|s| item(s).label.or_else(|| field(s).map(|f| f.label)));
+            match (name, locale) {
+                (Some(name), Locale::Ja) => format!("「{name}」の設定"),
+                (Some(name), Locale::En) => format!("Settings of \u{201c}{name}\u{201d}"),
+                (None, _) => format!("{} {}", tr(locale, "項目", "Item"), index + 1),
+            }
+        }))
+        .child(el("ul").class("kfe-problems").dynamic(problems));
+    if !page_break {
+        let none = tr(locale, "なし（見出し・説明）", "None (a heading or a note)");
+        section = section.children(labelled(
+            "kfe-s-field",
+            tr(locale, "kintone のフィールド", "kintone field"),
+            choice(none, mapping, mapped).on("change", on_map),
+        ));
+    }
+    // The text settings: (id, label, current value, edit); a hidden item sends a fixed value
+    // instead of showing a placeholder and an initial value.
+    let mut texts: Vec<TextSetting> = vec![
+        (
+            "kfe-s-label",
+            tr(locale, "ラベル（空欄で kintone のラベル）", "Label (empty: kintone's)"),
+            |i| i.label.clone().unwrap_or_default(),
+            Edit::Label,
+            true,
+        ),
+        (
+            "kfe-s-help",
+            tr(locale, "説明", "Help text"),
+            |i| i.help.clone().unwrap_or_default(),
+            Edit::Help,
+            true,
+        ),
+    ];
+    if hidden {
+        texts.push((
+            "kfe-s-hidden",
+            tr(locale, "送る固定値", "Fixed value sent"),
+            |i| value_text(i.hidden.as_ref()),
+            Edit::Hidden,
+            false,
+        ));
+    } else {
+        texts.push((
+            "kfe-s-placeholder",
+            tr(locale, "プレースホルダー", "Placeholder"),
+            |i| i.placeholder.clone().unwrap_or_default(),
+            Edit::Placeholder,
+            true,
+        ));
+        texts.push((
+            "kfe-s-initial",
+            tr(locale, "初期値", "Initial value"),
+            |i| value_text(i.initial.as_ref()),
+            Edit::Initial,
+            false,
+        ));
+    }
+    for (id, text, current, edit, live) in texts {
+        section = section.children(text_setting(ctx, index, id, text, current, edit, live));
+    }
+    if is_text {
+        let hints = [
+            ("email", tr(locale, "メールアドレス", "E-mail")),
+            ("tel", tr(locale, "電話番号", "Phone")),
+            ("url", "URL"),
+            ("postal_code", tr(locale, "郵便番号", "Postal code")),
+        ];
+        let select = el("select")
+            .child(option("", tr(locale, "なし", "None")))
+            .children(hints.into_iter().map(|(value, text)| option(value, text)))
+            .value_with(hint_value)
+            .on("change", hint);
+        section = section.children(labelled(
+            "kfe-s-hint",
+            tr(locale, "入力の種類", "Input hint"),
+            select,
+        ));
+    }
+    let required = el("input")
+        .attr("type", "checkbox")
+        .checked_with(move || kintone_required || ctx.state.with(|s| item(s).required))
+        .on("change", move |ev| {
+            ctx.state.update(|s| s.edit(index, Edit::Required(target_checked(&ev))));
+        });
+    // Required can only be tightened: a field kintone requires stays required.
+    let (text, required) = if kintone_required {
+        let text =
+            tr(locale, "必須（kintone で必須のため外せません）", "Required (kintone requires it)");
+        (text, required.attr("disabled", ""))
+    } else {
+        (tr(locale, "このフォームでは必須にする", "Required on this form"), required)
+    };
+    section = section.child(checkbox("kfe-s-required", text, required));
+    if is_file {
+        let input = el("input")
+            .attr("type", "number")
+            .attr("min", "1")
+            .attr("inputmode", "numeric")
+            .value_with(move || {
+                ctx.state.with(|s| item(s).max_files.map(|n| n.to_string()).unwrap_or_default())
+            })
+            .on("change", move |ev| {
+                let max = target_value(&ev).trim().parse().ok();
+                ctx.state.update(|s| s.edit(index, Edit::MaxFiles(max)));
+            });
+        let text = tr(
+            locale,
+            "添付できるファイル数（空欄で制限なし）",
+            "Most files a visitor may attach (empty: no limit)",
+        );
+        section = section.children(labelled("kfe-s-max-files", text, input));
+    }
+    if !hidden && !page_break {
+        let condition_fields =
+            move || code_options(ctx.state.with(|s| s.show_if_candidates(index)));
+        let always = tr(locale, "常に表示", "Always shown");
+        section = section.child(
+            el("fieldset")
+                .class("kfe-condition")
+                .child(el("legend").text(tr(locale, "表示する条件", "Show only when")))
+                .children(labelled(
+                    "kfe-s-if-field",
+                    tr(locale, "項目", "Item"),
+                    choice(always, condition_fields, move || condition_field.get()).on(
+                        "change",
+                        move |ev| {
+                            condition_field.set(target_value(&ev));
+                            set_condition();
+                        },
+                    ),
+                ))
+                .children(labelled(
+                    "kfe-s-if-values",
+                    tr(locale, "が次のいずれか（カンマ区切り）", "is one of (comma-separated)"),
+                    text_input().value_with(move || condition_values.get()).on(
+                        "change",
+                        move |ev| {
+                            condition_values.set(target_value(&ev));
+                            set_condition();
+                        },
+                    ),
+                )),
+        );
+    }
+    if !options.is_empty() {
+        section = section.child(
+            el("fieldset")
+                .class("kfe-options")
+                .child(el("legend").text(tr(
+                    locale,
+                    "表示する選択肢と表示名（送る値は kintone の選択肢のまま）",
+                    "Options offered, and how each is shown (the value sent stays kintone's)",
+                )))
+                .children(option_rows),
+        );
+    }
+    section.child(button(tr(locale, "閉じる", "Close"), move |_| {
+        ctx.selected.set(None);
+        focus_later(ctx, format!("kfe-item-{index}-edit"));
+    }))
+}
