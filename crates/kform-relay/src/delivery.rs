@@ -31,9 +31,8 @@ use kform_kintone::Permission;
 use tokio::sync::{Notify, Semaphore, watch};
 use tokio::task::JoinSet;
 
-use crate::outbox::{Attempt, Due, Outbox, Outcome, Settlement};
+use crate::outbox::{Attempt, Due, Outcome, Settlement};
 use crate::state::AppState;
-use crate::store::StoreError;
 
 mod accept;
 mod budget;
@@ -185,8 +184,7 @@ async fn run(state: AppState, mut stop: watch::Receiver<bool>) {
                 });
             }
         }
-        let store = state.store().clone();
-        if let Ok(Ok(Some(at))) = tokio::task::spawn_blocking(move || store.next_due()).await {
+        if let Ok(Some(at)) = state.outbox(|outbox| outbox.next_due()).await {
             next_wake = next_wake.min(at.max(now + 10));
         }
         let sleep =
@@ -212,19 +210,17 @@ async fn due_now(
     now: i64,
     in_flight: &Mutex<HashSet<(String, String)>>,
 ) -> Vec<Due> {
-    let store = state.store().clone();
     let forms = state.clone();
     let key_of = move |form: &str| {
         let entry = forms.form(&kform_core::FormId(form.to_owned()))?;
         entry.settings.spec.update_key.as_ref().map(|key| key.as_str().to_owned())
     };
-    let due = match tokio::task::spawn_blocking(move || store.due(now, 10_000, &key_of)).await {
-        Ok(Ok(due)) => due,
-        Ok(Err(err)) => {
+    let due = match state.outbox(move |outbox| outbox.due(now, 10_000, &key_of)).await {
+        Ok(due) => due,
+        Err(err) => {
             tracing::error!(error = %err, "the outbox cannot be read");
             Vec::new()
         }
-        Err(_) => Vec::new(),
     };
     let busy = in_flight.lock().unwrap_or_else(PoisonError::into_inner);
     due.into_iter()
@@ -328,7 +324,6 @@ async fn settle(state: &AppState, settlements: Vec<Settlement>) {
             state.inner.notifier.dead_letter(&settled.form, &settled.submission_id, reason);
         }
     }
-    let store = state.store().clone();
     let now = state.inner.clock.now();
     // Files of delivered submissions are kintone's now; the relay's copies can go.
     let delivered: Vec<std::path::PathBuf> = settlements
@@ -341,21 +336,18 @@ async fn settle(state: &AppState, settlements: Vec<Settlement>) {
                 .join(crate::intake::files_folder(&settled.form, &settled.submission_id))
         })
         .collect();
-    let result = tokio::task::spawn_blocking(move || {
-        store.settle(&settlements, now)?;
-        for dir in delivered {
-            // Most submissions have no files; a missing folder is fine.
-            let _ = std::fs::remove_dir_all(dir);
-        }
-        Ok::<_, StoreError>(())
-    })
-    .await;
-    match result {
-        Ok(Ok(())) => {}
-        Ok(Err(err)) => {
-            tracing::error!(error = %err, "delivery outcomes could not be kept; they will be tried again")
-        }
-        Err(_) => tracing::error!("delivery outcomes could not be kept"),
+    let result = state
+        .outbox(move |outbox| {
+            outbox.settle(&settlements, now)?;
+            for dir in delivered {
+                // Most submissions have no files; a missing folder is fine.
+                let _ = std::fs::remove_dir_all(dir);
+            }
+            Ok(())
+        })
+        .await;
+    if let Err(err) = result {
+        tracing::error!(error = %err, "delivery outcomes could not be kept; they will be tried again");
     }
 }
 
@@ -384,8 +376,7 @@ async fn prepare(
     let (client, fields) = client_and_fields(state, group, &batch).await?;
     let keys: Vec<(String, String)> =
         batch.iter().map(|due| (due.form.clone(), due.submission_id.clone())).collect();
-    let store = state.store().clone();
-    let Ok(Ok(kept)) = tokio::task::spawn_blocking(move || store.values(&keys)).await else {
+    let Ok(kept) = state.outbox(move |outbox| outbox.values(&keys)).await else {
         retry_all(state, &batch, "the outbox could not be read", None).await;
         return None;
     };
@@ -854,12 +845,10 @@ async fn retry_all(state: &AppState, dues: &[Due], reason: &str, attempt: Option
 async fn pause_forms(state: &AppState, dues: &[Due], reason: &str) {
     let forms: HashSet<&str> = dues.iter().map(|due| due.form.as_str()).collect();
     for form in forms {
-        let store = state.store().clone();
         let (form_owned, reason_owned, now) =
             (form.to_owned(), reason.to_owned(), state.inner.clock.now());
-        let paused =
-            tokio::task::spawn_blocking(move || store.pause(&form_owned, &reason_owned, now)).await;
-        if matches!(paused, Ok(Ok(true))) {
+        let paused = state.outbox(move |outbox| outbox.pause(&form_owned, &reason_owned, now));
+        if matches!(paused.await, Ok(true)) {
             tracing::error!(%form, %reason, "delivery of the form is paused: its submissions wait until it is resumed");
             state.inner.metrics.submission(form, "paused");
             state.inner.notifier.paused(form, reason);
@@ -901,10 +890,9 @@ async fn upload_files(
             .map_err(|err| classify(&err))?;
         uploads[i].key = Some(key);
         uploads[i].uploaded_at = Some(now);
-        let store = state.store().clone();
         let (form, id, kept) = (due.form.clone(), due.submission_id.clone(), uploads.clone());
-        let saved = tokio::task::spawn_blocking(move || store.set_uploads(&form, &id, &kept)).await;
-        if !matches!(saved, Ok(Ok(()))) {
+        let saved = state.outbox(move |outbox| outbox.set_uploads(&form, &id, &kept)).await;
+        if saved.is_err() {
             return Err(Failure::Retry(Said::relay("the upload key could not be kept")));
         }
     }

@@ -117,7 +117,9 @@ pub(crate) async fn accept(
     let mut stored = Vec::new();
     if !incoming.uploads.is_empty() {
         // A retry of a kept submission must not keep its files twice.
-        if let Some(earlier) = state.store().submission(form.clone(), submission_id.clone()).await?
+        let (form_owned, id) = (form.clone(), submission_id.clone());
+        if let Some(earlier) =
+            state.outbox(move |outbox| outbox.submission(&form_owned, &id)).await?
         {
             return repeated(state, &form, &earlier, &digest);
         }

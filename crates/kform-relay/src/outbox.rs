@@ -1,9 +1,11 @@
 //! The outbox: every accepted submission, durable before the relay answers, until it is
 //! delivered, dead-lettered or discarded; with every attempt, paused forms and the daily budget.
 //!
-//! [`Outbox`] is the small interface the delivery engine needs; [`Store`] (SQLite in the data
-//! directory) implements it. A shared database for several relays can implement it later. Its
-//! methods are blocking: callers run them on a blocking thread.
+//! [`Outbox`] is the seam between the relay and where submissions are kept: the delivery
+//! engine, the intake and the admin routes reach submissions only through it, by
+//! `AppState::outbox`, which runs its blocking methods on a blocking thread. [`Store`] (SQLite in
+//! the data directory) implements it; a shared database for several relays is a second
+//! implementation of the same trait.
 
 use rusqlite::{Connection, OptionalExtension, params};
 use serde::{Deserialize, Serialize};
@@ -49,7 +51,7 @@ pub(crate) enum Stage {
 }
 
 impl Stage {
-    fn as_str(self) -> &'static str {
+    pub(crate) fn as_str(self) -> &'static str {
         match self {
             Self::Pending => "pending",
             Self::Delivered => "delivered",
@@ -60,15 +62,17 @@ impl Stage {
         }
     }
 
-    fn parse(text: &str) -> Self {
-        match text {
+    /// The stage a stored name stands for; `None` for a name this relay never writes.
+    fn parse(text: &str) -> Option<Self> {
+        Some(match text {
+            "pending" => Self::Pending,
             "delivered" => Self::Delivered,
             "tested" => Self::Tested,
             "dead_letter" => Self::DeadLetter,
             "spam" => Self::Spam,
             "discarded" => Self::Discarded,
-            _ => Self::Pending,
-        }
+            _ => return None,
+        })
     }
 }
 
@@ -233,10 +237,35 @@ pub(crate) trait Outbox: Send + Sync + 'static {
     fn resume(&self, form: &str) -> Result<bool, StoreError>;
     /// Every paused form.
     fn paused(&self) -> Result<Vec<Paused>, StoreError>;
-    /// Adds `calls` to an app's count for kintone's `day`; the new count.
-    fn spend(&self, app: &str, day: &str, calls: i64) -> Result<i64, StoreError>;
-    /// An app's count for `day`.
-    fn spent(&self, app: &str, day: &str) -> Result<i64, StoreError>;
+    /// Adds `calls` to an app's count for kintone's `day` when the count stays within `limit`,
+    /// in one step (so relays sharing the store cannot both spend the last calls); whether it did.
+    fn spend(&self, app: &str, day: &str, calls: i64, limit: i64) -> Result<bool, StoreError>;
+    /// One submission with its attempts.
+    fn submission(&self, form: &str, id: &str) -> Result<Option<StoredSubmission>, StoreError>;
+    /// A form's newest submissions (at most `limit`), in `stage` when given, each with its
+    /// attempts.
+    fn history(
+        &self,
+        form: &str,
+        stage: Option<Stage>,
+        limit: usize,
+    ) -> Result<Vec<StoredSubmission>, StoreError>;
+    /// Puts a dead-lettered or pending submission back in the outbox, due now, with fresh tries,
+    /// and with corrected `values` (JSON) when given; `false` when it is in another stage. The
+    /// digest stays that of what the visitor sent, so the visitor's own retry still matches.
+    fn requeue(
+        &self,
+        form: &str,
+        id: &str,
+        now: i64,
+        values: Option<&str>,
+    ) -> Result<bool, StoreError>;
+    /// Gives up a dead-lettered or pending submission; `false` when it is in another stage.
+    fn discard(&self, form: &str, id: &str, now: i64) -> Result<bool, StoreError>;
+    /// Deletes settled submissions (and their attempts) last changed before `before`; how many.
+    fn forget(&self, before: i64) -> Result<usize, StoreError>;
+    /// How many submissions each form has in each stage, as (form, stage, count).
+    fn counts(&self) -> Result<Vec<(String, Stage, i64)>, StoreError>;
 }
 
 fn lock(store: &Store) -> std::sync::MutexGuard<'_, Connection> {
@@ -254,12 +283,15 @@ fn row(row: &rusqlite::Row<'_>) -> rusqlite::Result<Result<StoredSubmission, Sto
         Ok(values) => values,
         Err(err) => return Ok(Err(err.into())),
     };
+    let Some(stage) = Stage::parse(&stage) else {
+        return Ok(Err(StoreError::Corrupt(format!("a submission's stage is {stage:?}"))));
+    };
     Ok(Ok(StoredSubmission {
         form: row.get(0)?,
         submission_id: row.get(1)?,
         digest: row.get(2)?,
         values,
-        stage: Stage::parse(&stage),
+        stage,
         record_id: row.get(5)?,
         tries: row.get(6)?,
         next_at: row.get(7)?,
@@ -499,151 +531,128 @@ impl Outbox for Store {
         Ok(rows.collect::<Result<Vec<_>, _>>()?)
     }
 
-    fn spend(&self, app: &str, day: &str, calls: i64) -> Result<i64, StoreError> {
-        let db = lock(self);
-        db.execute(
+    fn spend(&self, app: &str, day: &str, calls: i64, limit: i64) -> Result<bool, StoreError> {
+        let mut db = lock(self);
+        let tx = db.transaction()?;
+        if spent_in(&tx, app, day)? + calls > limit {
+            return Ok(false);
+        }
+        tx.execute(
             "INSERT INTO budget (app, day, used) VALUES (?1, ?2, ?3)
              ON CONFLICT DO UPDATE SET used = used + excluded.used",
             params![app, day, calls],
         )?;
         // Older days are of no use any more.
-        db.execute("DELETE FROM budget WHERE app = ?1 AND day < ?2", params![app, day])?;
-        self.spent_locked(&db, app, day)
+        tx.execute("DELETE FROM budget WHERE app = ?1 AND day < ?2", params![app, day])?;
+        tx.commit()?;
+        Ok(true)
     }
 
-    fn spent(&self, app: &str, day: &str) -> Result<i64, StoreError> {
+    fn submission(&self, form: &str, id: &str) -> Result<Option<StoredSubmission>, StoreError> {
         let db = lock(self);
-        self.spent_locked(&db, app, day)
-    }
-}
-
-impl Store {
-    fn spent_locked(&self, db: &Connection, app: &str, day: &str) -> Result<i64, StoreError> {
-        let _ = self;
-        Ok(db
-            .query_row(
-                "SELECT used FROM budget WHERE app = ?1 AND day = ?2",
-                params![app, day],
-                |row| row.get(0),
-            )
-            .optional()?
-            .unwrap_or(0))
+        let Some(mut found) = read(&db, form, id)? else {
+            return Ok(None);
+        };
+        found.attempts = attempts(&db, form, id)?;
+        Ok(Some(found))
     }
 
-    /// One submission with its attempts.
-    pub(crate) async fn submission(
+    fn history(
         &self,
-        form: String,
-        submission_id: String,
-    ) -> Result<Option<StoredSubmission>, StoreError> {
-        self.run(move |db| {
-            let Some(mut found) = read(db, &form, &submission_id)? else {
-                return Ok(None);
-            };
-            found.attempts = attempts(db, &form, &submission_id)?;
-            Ok(Some(found))
-        })
-        .await
-    }
-
-    /// A form's newest submissions (at most `limit`), each with its attempts.
-    pub(crate) async fn history(
-        &self,
-        form: String,
+        form: &str,
         stage: Option<Stage>,
         limit: usize,
     ) -> Result<Vec<StoredSubmission>, StoreError> {
-        self.run(move |db| {
-            let sql = format!(
-                "SELECT {COLUMNS} FROM submissions WHERE form = ?1 AND (?2 IS NULL OR stage = ?2)
-                 ORDER BY accepted_at DESC, rowid DESC LIMIT ?3"
-            );
-            let mut statement = db.prepare(&sql)?;
-            let limit = i64::try_from(limit).unwrap_or(i64::MAX);
-            let rows = statement
-                .query_map(params![form, stage.map(Stage::as_str), limit], row)?
-                .collect::<Result<Vec<_>, _>>()?;
-            let mut found = Vec::with_capacity(rows.len());
-            for submission in rows {
-                let mut submission = submission?;
-                submission.attempts = attempts(db, &form, &submission.submission_id)?;
-                found.push(submission);
-            }
-            Ok(found)
-        })
-        .await
+        let db = lock(self);
+        let sql = format!(
+            "SELECT {COLUMNS} FROM submissions WHERE form = ?1 AND (?2 IS NULL OR stage = ?2)
+             ORDER BY accepted_at DESC, rowid DESC LIMIT ?3"
+        );
+        let mut statement = db.prepare(&sql)?;
+        let limit = i64::try_from(limit).unwrap_or(i64::MAX);
+        let rows = statement
+            .query_map(params![form, stage.map(Stage::as_str), limit], row)?
+            .collect::<Result<Vec<_>, _>>()?;
+        let mut found = Vec::with_capacity(rows.len());
+        for submission in rows {
+            let mut submission = submission?;
+            submission.attempts = attempts(&db, form, &submission.submission_id)?;
+            found.push(submission);
+        }
+        Ok(found)
     }
 
-    /// Puts a dead-lettered or pending submission back in the outbox, due now, with fresh tries,
-    /// and with corrected `values` (JSON) when given; `false` when it is in another stage. The
-    /// digest stays that of what the visitor sent, so the visitor's own retry still matches.
-    pub(crate) async fn requeue(
+    fn requeue(
         &self,
-        form: String,
-        submission_id: String,
+        form: &str,
+        id: &str,
         now: i64,
-        values: Option<String>,
+        values: Option<&str>,
     ) -> Result<bool, StoreError> {
-        self.run(move |db| {
-            Ok(db.execute(
-                "UPDATE submissions SET stage = 'pending', tries = 0, next_at = ?3, updated_at = ?3,
-                     vals = COALESCE(?4, vals)
-                 WHERE form = ?1 AND submission_id = ?2 AND stage IN ('pending', 'dead_letter')",
-                params![form, submission_id, now, values],
-            )? > 0)
-        })
-        .await
+        let db = lock(self);
+        Ok(db.execute(
+            "UPDATE submissions SET stage = 'pending', tries = 0, next_at = ?3, updated_at = ?3,
+                 vals = COALESCE(?4, vals)
+             WHERE form = ?1 AND submission_id = ?2 AND stage IN ('pending', 'dead_letter')",
+            params![form, id, now, values],
+        )? > 0)
     }
 
-    /// Gives up a dead-lettered or pending submission; `false` when it is in another stage.
-    pub(crate) async fn discard(
-        &self,
-        form: String,
-        submission_id: String,
-        now: i64,
-    ) -> Result<bool, StoreError> {
-        self.run(move |db| {
-            Ok(db.execute(
-                "UPDATE submissions SET stage = 'discarded', updated_at = ?3
-                 WHERE form = ?1 AND submission_id = ?2 AND stage IN ('pending', 'dead_letter')",
-                params![form, submission_id, now],
-            )? > 0)
-        })
-        .await
+    fn discard(&self, form: &str, id: &str, now: i64) -> Result<bool, StoreError> {
+        let db = lock(self);
+        Ok(db.execute(
+            "UPDATE submissions SET stage = 'discarded', updated_at = ?3
+             WHERE form = ?1 AND submission_id = ?2 AND stage IN ('pending', 'dead_letter')",
+            params![form, id, now],
+        )? > 0)
     }
 
-    /// Deletes settled submissions (and their attempts) last changed before `before`; how many.
-    pub(crate) async fn forget(&self, before: i64) -> Result<usize, StoreError> {
-        self.run(move |db| {
-            let tx = db.transaction()?;
-            tx.execute(
-                "DELETE FROM attempts WHERE (form, submission_id) IN (SELECT form, submission_id
-                 FROM submissions WHERE stage NOT IN ('pending', 'dead_letter') AND updated_at < ?1)",
-                params![before],
-            )?;
-            let removed = tx.execute(
-                "DELETE FROM submissions WHERE stage NOT IN ('pending', 'dead_letter')
-                 AND updated_at < ?1",
-                params![before],
-            )?;
-            tx.commit()?;
-            Ok(removed)
-        })
-        .await
+    fn forget(&self, before: i64) -> Result<usize, StoreError> {
+        let mut db = lock(self);
+        let tx = db.transaction()?;
+        tx.execute(
+            "DELETE FROM attempts WHERE (form, submission_id) IN (SELECT form, submission_id
+             FROM submissions WHERE stage NOT IN ('pending', 'dead_letter') AND updated_at < ?1)",
+            params![before],
+        )?;
+        let removed = tx.execute(
+            "DELETE FROM submissions WHERE stage NOT IN ('pending', 'dead_letter')
+             AND updated_at < ?1",
+            params![before],
+        )?;
+        tx.commit()?;
+        Ok(removed)
     }
 
-    /// How many submissions each form has in each stage.
-    pub(crate) async fn counts(&self) -> Result<Vec<(String, String, i64)>, StoreError> {
-        self.run(|db| {
-            let mut statement = db.prepare(
-                "SELECT form, stage, count(*) FROM submissions GROUP BY form, stage ORDER BY 1, 2",
-            )?;
-            let rows =
-                statement.query_map([], |row| Ok((row.get(0)?, row.get(1)?, row.get(2)?)))?;
-            Ok(rows.collect::<Result<Vec<_>, _>>()?)
-        })
-        .await
+    fn counts(&self) -> Result<Vec<(String, Stage, i64)>, StoreError> {
+        let db = lock(self);
+        let mut statement = db.prepare(
+            "SELECT form, stage, count(*) FROM submissions GROUP BY form, stage ORDER BY 1, 2",
+        )?;
+        let rows = statement.query_map([], |row| {
+            Ok((row.get::<_, String>(0)?, row.get::<_, String>(1)?, row.get(2)?))
+        })?;
+        let mut counts = Vec::new();
+        for found in rows {
+            let (form, stage, count) = found?;
+            let stage = Stage::parse(&stage)
+                .ok_or_else(|| StoreError::Corrupt(format!("a submission's stage is {stage:?}")))?;
+            counts.push((form, stage, count));
+        }
+        Ok(counts)
     }
+}
+
+/// An app's count for `day`.
+fn spent_in(db: &Connection, app: &str, day: &str) -> Result<i64, StoreError> {
+    Ok(db
+        .query_row(
+            "SELECT used FROM budget WHERE app = ?1 AND day = ?2",
+            params![app, day],
+            |row| row.get(0),
+        )
+        .optional()?
+        .unwrap_or(0))
 }
 
 #[cfg(test)]

@@ -23,6 +23,7 @@ use crate::error::AppError;
 use crate::error::Code;
 use crate::metrics::Metrics;
 use crate::notify::Notifier;
+use crate::outbox::Outbox;
 use crate::secret::Secret;
 use crate::signing::Signer;
 use crate::store::{Store, StoreError, Table};
@@ -183,7 +184,10 @@ pub struct AppState {
 }
 
 pub(crate) struct Inner {
+    /// Settings, synced fields, alerts and the signing key.
     pub(crate) store: Store,
+    /// The submissions: reached only through [`AppState::outbox`].
+    outbox: Arc<dyn Outbox>,
     pub(crate) signer: Signer,
     pub(crate) metrics: Metrics,
     pub(crate) admin_keys: Vec<Secret>,
@@ -261,8 +265,9 @@ impl AppState {
     /// [`AppState::open`] with a clock tests can move.
     pub fn open_with_clock(config: &Config, clock: Arc<dyn Clock>) -> Result<Self, StartError> {
         let store = Store::open(&config.data_dir, clock.clone())?;
+        let outbox: Arc<dyn Outbox> = Arc::new(store.clone());
         let wake = Arc::new(tokio::sync::Notify::new());
-        let acceptor = Acceptor::spawn(store.clone(), clock.clone(), wake.clone());
+        let acceptor = Acceptor::spawn(outbox.clone(), clock.clone(), wake.clone());
         let signer = Signer::new(store.signing_key()?);
         let widget = match &config.widget_dir {
             Some(dir) => Some(Widget::from_dir(dir)?),
@@ -270,6 +275,7 @@ impl AppState {
         };
         let inner = Inner {
             store,
+            outbox,
             signer,
             metrics: Metrics::default(),
             admin_keys: config.admin_keys.clone(),
@@ -388,6 +394,18 @@ impl AppState {
 
     pub(crate) fn store(&self) -> &Store {
         &self.inner.store
+    }
+
+    /// Runs `f` against the outbox on a blocking thread: the one way the delivery engine, the
+    /// intake and the admin routes reach the submissions.
+    pub(crate) async fn outbox<T: Send + 'static>(
+        &self,
+        f: impl FnOnce(&dyn Outbox) -> Result<T, StoreError> + Send + 'static,
+    ) -> Result<T, StoreError> {
+        let outbox = self.inner.outbox.clone();
+        tokio::task::spawn_blocking(move || f(outbox.as_ref()))
+            .await
+            .map_err(|_| StoreError::Join)?
     }
 
     /// The most bytes of files one submission may attach: the multipart body limit less room
@@ -537,10 +555,7 @@ impl AppState {
     /// Resumes `form` when it was paused because it did not fit its app (it fits now); a pause
     /// for another reason (credentials, say) stays.
     async fn resume_after_drift(&self, form: &str) -> Result<(), StoreError> {
-        let store = self.store().clone();
-        let paused = tokio::task::spawn_blocking(move || crate::outbox::Outbox::paused(&store))
-            .await
-            .map_err(|_| StoreError::Join)??;
+        let paused = self.outbox(|outbox| outbox.paused()).await?;
         let drifted = paused.iter().any(|paused| {
             paused.form == form && paused.reason.starts_with(crate::delivery::DRIFT_PAUSE)
         });
@@ -611,12 +626,8 @@ impl AppState {
 
     /// Delivers a paused form again; whether it was paused.
     pub(crate) async fn resume(&self, form: &str) -> Result<bool, StoreError> {
-        let store = self.store().clone();
         let owned = form.to_owned();
-        let resumed =
-            tokio::task::spawn_blocking(move || crate::outbox::Outbox::resume(&store, &owned))
-                .await
-                .map_err(|_| StoreError::Join)??;
+        let resumed = self.outbox(move |outbox| outbox.resume(&owned)).await?;
         if resumed {
             tracing::info!(%form, "delivery resumed");
             self.inner.engine.wake.notify_one();
@@ -627,10 +638,7 @@ impl AppState {
     /// Starts the delivery engine, failure digests and the retention sweep; resumes every
     /// paused form first, since a restart usually follows a configuration fix.
     pub async fn start_delivery(&self) -> Result<(), StoreError> {
-        let store = self.store().clone();
-        let paused = tokio::task::spawn_blocking(move || crate::outbox::Outbox::paused(&store))
-            .await
-            .map_err(|_| StoreError::Join)??;
+        let paused = self.outbox(|outbox| outbox.paused()).await?;
         for paused in paused {
             self.resume(&paused.form).await?;
         }
@@ -653,7 +661,7 @@ impl AppState {
                 ticker.tick().await;
                 let before =
                     state.inner.clock.now().saturating_sub(days.saturating_mul(86_400_000));
-                match state.store().forget(before).await {
+                match state.outbox(move |outbox| outbox.forget(before)).await {
                     Ok(0) => {}
                     Ok(removed) => {
                         tracing::info!(removed, "forgot settled submissions past their retention")

@@ -43,6 +43,9 @@ pub enum StoreError {
         /// The layout this kform uses.
         wanted: i64,
     },
+    /// A stored row holds what this relay never writes.
+    #[error("the data directory's database holds a corrupt row: {0}")]
+    Corrupt(String),
     /// A group commit failed; the reason was logged.
     #[error("the outbox could not keep the submission: {0}")]
     Failed(String),

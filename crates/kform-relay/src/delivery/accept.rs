@@ -6,9 +6,8 @@ use std::sync::Arc;
 use tokio::sync::{Notify, mpsc, oneshot};
 
 use super::Clock;
-use crate::outbox::Outbox;
-use crate::outbox::{Accepted, NewSubmission};
-use crate::store::{Store, StoreError};
+use crate::outbox::{Accepted, NewSubmission, Outbox};
+use crate::store::StoreError;
 
 type Job = (NewSubmission, oneshot::Sender<Result<Accepted, StoreError>>);
 
@@ -20,7 +19,7 @@ pub(crate) struct Acceptor {
 
 impl Acceptor {
     /// Starts the writer; `wake` is told after each commit.
-    pub(crate) fn spawn(store: Store, clock: Arc<dyn Clock>, wake: Arc<Notify>) -> Self {
+    pub(crate) fn spawn(outbox: Arc<dyn Outbox>, clock: Arc<dyn Clock>, wake: Arc<Notify>) -> Self {
         let (jobs, mut queue) = mpsc::channel::<Job>(4096);
         tokio::spawn(async move {
             while let Some(first) = queue.recv().await {
@@ -32,9 +31,9 @@ impl Acceptor {
                     }
                 }
                 let (news, replies): (Vec<_>, Vec<_>) = batch.into_iter().unzip();
-                let store = store.clone();
+                let outbox = outbox.clone();
                 let now = clock.now();
-                let result = tokio::task::spawn_blocking(move || store.accept(&news, now)).await;
+                let result = tokio::task::spawn_blocking(move || outbox.accept(&news, now)).await;
                 match result {
                     Ok(Ok(answers)) => {
                         for (reply, answer) in replies.into_iter().zip(answers) {

@@ -4,9 +4,7 @@
 
 use super::Group;
 use super::clock::kintone_day;
-use crate::outbox::Outbox;
 use crate::state::AppState;
-use crate::store::StoreError;
 
 /// Counts `calls` against the app's daily budget, or says until when to hold.
 pub(super) async fn budget_hold(state: &AppState, group: &Group, calls: i64) -> Option<i64> {
@@ -17,20 +15,14 @@ pub(super) async fn budget_hold(state: &AppState, group: &Group, calls: i64) -> 
         .unwrap_or_default();
     let app = format!("{base} {}", group.app);
     let (day, next_day) = kintone_day(state.inner.clock.now());
-    let store = state.store().clone();
     let limit = settings.daily_limit - settings.daily_reserve;
-    let spent = tokio::task::spawn_blocking(move || {
-        let spent = store.spent(&app, &day)?;
-        if spent + calls > limit {
-            return Ok::<_, StoreError>(None);
+    match state.outbox(move |outbox| outbox.spend(&app, &day, calls, limit)).await {
+        Ok(true) => None,
+        Ok(false) => Some(next_day),
+        // The count could not be kept: deliver rather than hold.
+        Err(err) => {
+            tracing::warn!(error = %err, "the daily budget could not be counted");
+            None
         }
-        store.spend(&app, &day, calls).map(Some)
-    })
-    .await;
-    match spent {
-        Ok(Ok(Some(_))) => None,
-        Ok(Ok(None)) => Some(next_day),
-        // The count could not be read: deliver rather than hold.
-        _ => None,
     }
 }

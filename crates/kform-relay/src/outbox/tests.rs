@@ -31,8 +31,8 @@ fn settle(store: &Store, form: &str, id: &str, outcome: Outcome) {
     store.settle(&[settled], 10).unwrap();
 }
 
-#[tokio::test]
-async fn an_id_is_kept_once_and_its_outcome_survives_reopening() {
+#[test]
+fn an_id_is_kept_once_and_its_outcome_survives_reopening() {
     let dir = tempfile::tempdir().unwrap();
     let store = Store::open(dir.path(), std::sync::Arc::new(crate::delivery::SystemClock)).unwrap();
     let answers =
@@ -53,7 +53,7 @@ async fn an_id_is_kept_once_and_its_outcome_survives_reopening() {
         (seen.stage, seen.record_id.as_deref(), seen.tries),
         (Stage::Delivered, Some("7"), 1)
     );
-    let history = store.history("f".into(), None, 10).await.unwrap();
+    let history = store.history("f", None, 10).unwrap();
     assert_eq!(history[0].attempts.len(), 1);
     assert_eq!(history[0].values, json!({ "a": "1" }));
     assert_eq!(history[0].accepted_at, 100);
@@ -82,8 +82,8 @@ fn due_submissions_come_oldest_first_and_retries_wait() {
     assert_eq!(store.due(5_000, 10, &|_| None).unwrap()[0].tries, 1, "a hold is not a try");
 }
 
-#[tokio::test]
-async fn paused_forms_wait_and_requeue_and_discard_take_only_unsettled_ones() {
+#[test]
+fn paused_forms_wait_and_requeue_and_discard_take_only_unsettled_ones() {
     let dir = tempfile::tempdir().unwrap();
     let store = Store::open(dir.path(), std::sync::Arc::new(crate::delivery::SystemClock)).unwrap();
     store.accept(&[new("f", "a", "d"), new("g", "b", "d")], 100).unwrap();
@@ -96,24 +96,33 @@ async fn paused_forms_wait_and_requeue_and_discard_take_only_unsettled_ones() {
     assert!(store.resume("f").unwrap());
     assert_eq!(store.due(200, 10, &|_| None).unwrap().len(), 2);
     settle(&store, "f", "a", Outcome::DeadLetter("bad".into()));
-    assert!(store.requeue("f".into(), "a".into(), 300, None).await.unwrap());
+    assert!(store.requeue("f", "a", 300, None).unwrap());
     assert_eq!(store.due(300, 10, &|_| None).unwrap()[0].tries, 0, "a replay starts over");
     settle(&store, "g", "b", Outcome::Delivered(None));
-    assert!(
-        !store.discard("g".into(), "b".into(), 400).await.unwrap(),
-        "delivered stays delivered"
-    );
-    assert!(store.discard("f".into(), "a".into(), 400).await.unwrap());
-    assert_eq!(store.forget(401).await.unwrap(), 2, "settled ones past retention go");
+    assert!(!store.discard("g", "b", 400).unwrap(), "delivered stays delivered");
+    assert!(store.discard("f", "a", 400).unwrap());
+    assert_eq!(store.forget(401).unwrap(), 2, "settled ones past retention go");
 }
 
 #[test]
-fn the_budget_counts_per_app_and_day() {
+fn the_budget_counts_per_app_and_day_and_never_past_its_limit() {
     let dir = tempfile::tempdir().unwrap();
     let store = Store::open(dir.path(), std::sync::Arc::new(crate::delivery::SystemClock)).unwrap();
-    assert_eq!(store.spend("app", "2026-11-21", 1).unwrap(), 1);
-    assert_eq!(store.spend("app", "2026-11-21", 2).unwrap(), 3);
-    assert_eq!(store.spent("other", "2026-11-21").unwrap(), 0);
-    assert_eq!(store.spend("app", "2026-11-22", 1).unwrap(), 1, "a new day starts at zero");
-    assert_eq!(store.spent("app", "2026-11-21").unwrap(), 0, "older days are dropped");
+    assert!(store.spend("app", "2026-11-21", 1, 3).unwrap());
+    assert!(store.spend("app", "2026-11-21", 2, 3).unwrap());
+    assert!(!store.spend("app", "2026-11-21", 1, 3).unwrap(), "the limit is spent");
+    assert!(store.spend("other", "2026-11-21", 3, 3).unwrap(), "each app has its own");
+    assert!(store.spend("app", "2026-11-22", 3, 3).unwrap(), "a new day starts at zero");
+    assert!(!store.spend("app", "2026-11-22", 1, 3).unwrap());
+}
+
+#[test]
+fn a_row_with_a_stage_the_relay_never_writes_is_an_error_that_says_so() {
+    let dir = tempfile::tempdir().unwrap();
+    let store = Store::open(dir.path(), std::sync::Arc::new(crate::delivery::SystemClock)).unwrap();
+    store.accept(&[new("f", "a", "d")], 100).unwrap();
+    super::lock(&store).execute("UPDATE submissions SET stage = 'lost'", []).unwrap();
+    let err = store.submission("f", "a").unwrap_err().to_string();
+    assert!(err.contains("corrupt") && err.contains("\"lost\""), "{err}");
+    assert!(store.counts().is_err(), "not counted as pending");
 }

@@ -21,7 +21,7 @@ use crate::error::Code;
 use crate::extract::{AppJson, RequestLocale};
 use crate::guard::Caller;
 use crate::intake;
-use crate::outbox::{Stage, StoredSubmission};
+use crate::outbox::{Outbox, Stage, StoredSubmission};
 use crate::signing::Claim;
 use crate::state::{AppState, FormEntry, Source};
 use crate::store::Table;
@@ -572,7 +572,7 @@ async fn history(
 ) -> Result<Json<Value>, AppError> {
     caller.may_edit(&form_id)?;
     let limit = query.limit.unwrap_or(100).min(1000);
-    let found = state.store().history(form_id, query.stage, limit).await?;
+    let found = state.outbox(move |outbox| outbox.history(&form_id, query.stage, limit)).await?;
     Ok(Json(json!({ "submissions": found })))
 }
 
@@ -591,7 +591,8 @@ async fn find_submission(
     form_id: String,
     submission_id: &str,
 ) -> Result<StoredSubmission, AppError> {
-    state.store().submission(form_id, submission_id.to_owned()).await?.ok_or_else(|| {
+    let id = submission_id.to_owned();
+    state.outbox(move |outbox| outbox.submission(&form_id, &id)).await?.ok_or_else(|| {
         AppError::coded(
             StatusCode::NOT_FOUND,
             Code::UnknownSubmission,
@@ -637,7 +638,10 @@ async fn replay(
         Some(corrected_values(&state, &form_id, found.values.clone(), correction, locale).await?)
     };
     let now = state.inner.clock.now();
-    if !state.store().requeue(form_id, submission_id.clone(), now, corrected).await? {
+    let id = submission_id.clone();
+    let requeue =
+        move |outbox: &dyn Outbox| outbox.requeue(&form_id, &id, now, corrected.as_deref());
+    if !state.outbox(requeue).await? {
         return Err(settled(found.stage));
     }
     state.inner.engine.wake.notify_one();
@@ -681,7 +685,8 @@ async fn discard(
     caller.admin_only()?;
     let found = find_submission(&state, form_id.clone(), &submission_id).await?;
     let now = state.inner.clock.now();
-    if !state.store().discard(form_id.clone(), submission_id.clone(), now).await? {
+    let (form, id) = (form_id.clone(), submission_id.clone());
+    if !state.outbox(move |outbox| outbox.discard(&form, &id, now)).await? {
         return Err(settled(found.stage));
     }
     // A discarded submission's files will never be sent.
@@ -707,14 +712,11 @@ async fn delivery_status(
     State(state): State<AppState>,
 ) -> Result<Json<Value>, AppError> {
     caller.admin_only()?;
-    let store = state.store().clone();
-    let paused = tokio::task::spawn_blocking(move || crate::outbox::Outbox::paused(&store))
-        .await
-        .map_err(|_| AppError::Store(crate::StoreError::Join))??;
+    let paused = state.outbox(|outbox| outbox.paused()).await?;
     let mut counts: std::collections::BTreeMap<String, serde_json::Map<String, Value>> =
         std::collections::BTreeMap::new();
-    for (form, stage, count) in state.store().counts().await? {
-        counts.entry(form).or_default().insert(stage, json!(count));
+    for (form, stage, count) in state.outbox(|outbox| outbox.counts()).await? {
+        counts.entry(form).or_default().insert(stage.as_str().to_owned(), json!(count));
     }
     Ok(Json(json!({ "paused": paused, "forms": counts })))
 }

@@ -84,12 +84,13 @@ pub(crate) async fn metrics(State(state): State<AppState>) -> Response {
     }
     text.push_str("# HELP kform_outbox_submissions Kept submissions by form and stage.\n");
     text.push_str("# TYPE kform_outbox_submissions gauge\n");
-    match state.store().counts().await {
+    match state.outbox(|outbox| outbox.counts()).await {
         Ok(counts) => {
             for (form, stage, count) in counts {
                 let form = form.replace('\\', "\\\\").replace('"', "\\\"");
                 text.push_str(&format!(
-                    "kform_outbox_submissions{{form=\"{form}\",stage=\"{stage}\"}} {count}\n"
+                    "kform_outbox_submissions{{form=\"{form}\",stage=\"{}\"}} {count}\n",
+                    stage.as_str()
                 ));
             }
         }
