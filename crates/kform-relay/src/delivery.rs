@@ -20,7 +20,7 @@
 //!   refusal on that field means "already there". Without one, delivery is at least once.
 //! - **Budget** (`budget.rs`): the engine counts its own requests per app for kintone's day (it resets at
 //!   00:00 UTC, 09:00 JST) and holds when `daily_limit - daily_reserve` is spent; field syncs
-//!   and lookups are few and left to the reserve. Its clock and kintone's day: `clock.rs`.
+//!   and lookups are few and left to the reserve.
 
 use std::collections::{BTreeMap, HashMap, HashSet};
 use std::sync::{Arc, Mutex, PoisonError};
@@ -37,12 +37,11 @@ use crate::state::AppState;
 mod accept;
 mod budget;
 mod classify;
-mod clock;
 
+use crate::clock::UnixMillis;
 pub(crate) use accept::Acceptor;
 use budget::budget_hold;
 use classify::{Failure, Said, classify};
-pub use clock::{Clock, ShiftedClock, SystemClock};
 
 /// How one record is written.
 #[derive(Clone, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
@@ -102,12 +101,17 @@ impl Engine {
 /// group short of a batch waits whole, and in a burst only full batches go while the newest
 /// remainder waits for more, so a burst of N takes N / `max_batch` writes, not one more per
 /// round. Retries never wait.
-fn ready(items: &mut Vec<Due>, now: i64, max_batch: usize, linger: i64) -> Option<i64> {
+fn ready(
+    items: &mut Vec<Due>,
+    now: UnixMillis,
+    max_batch: usize,
+    linger: i64,
+) -> Option<UnixMillis> {
     if items.iter().any(|item| item.tries > 0) {
         return None;
     }
     let full = items.len() - items.len() % max_batch.max(1);
-    let waits_until = items[full..].iter().map(|item| item.accepted_at).min()? + linger;
+    let waits_until = items[full..].iter().map(|item| item.accepted_at).min()?.plus(linger);
     if waits_until <= now {
         return None;
     }
@@ -132,7 +136,7 @@ async fn run(state: AppState, mut stop: watch::Receiver<bool>) {
         }
         let now = state.inner.clock.now();
         let due = due_now(&state, now, &in_flight).await;
-        let mut next_wake = now + 1_000;
+        let mut next_wake = now.plus(1_000);
         let groups = group_due(&state, due, now, &mut next_wake).await;
         for (group, mut items) in groups {
             let linger = i64::try_from(settings.linger_ms).unwrap_or(0);
@@ -185,10 +189,10 @@ async fn run(state: AppState, mut stop: watch::Receiver<bool>) {
             }
         }
         if let Ok(Some(at)) = state.outbox(|outbox| outbox.next_due()).await {
-            next_wake = next_wake.min(at.max(now + 10));
+            next_wake = next_wake.min(at.max(now.plus(10)));
         }
         let sleep =
-            Duration::from_millis(u64::try_from((next_wake - now).max(10)).unwrap_or(1_000));
+            Duration::from_millis(u64::try_from(next_wake.since(now).max(10)).unwrap_or(1_000));
         tokio::select! {
             () = wake.notified() => {
                 // Accepts come in bursts: gather a few before looking again.
@@ -207,7 +211,7 @@ async fn run(state: AppState, mut stop: watch::Receiver<bool>) {
 /// in flight, so none is picked up twice.
 async fn due_now(
     state: &AppState,
-    now: i64,
+    now: UnixMillis,
     in_flight: &Mutex<HashSet<(String, String)>>,
 ) -> Vec<Due> {
     let forms = state.clone();
@@ -233,8 +237,8 @@ async fn due_now(
 async fn group_due(
     state: &AppState,
     due: Vec<Due>,
-    now: i64,
-    next_wake: &mut i64,
+    now: UnixMillis,
+    next_wake: &mut UnixMillis,
 ) -> BTreeMap<Group, Vec<Due>> {
     let mut groups: BTreeMap<Group, Vec<Due>> = BTreeMap::new();
     for item in due {
@@ -247,9 +251,9 @@ async fn group_due(
         if item.tries == 0
             && let Some(window) = schedule_window(state, &item.form)
         {
-            let start = now - now.rem_euclid(window);
+            let start = now.plus(-now.millis().rem_euclid(window));
             if item.accepted_at >= start {
-                *next_wake = (*next_wake).min(start + window);
+                *next_wake = (*next_wake).min(start.plus(window));
                 continue;
             }
         }
@@ -678,7 +682,7 @@ async fn settle_refused(
     group: &Group,
     items: Vec<Item>,
     by_index: &BTreeMap<usize, Vec<classify::Refusal>>,
-    at: i64,
+    at: UnixMillis,
     endpoint: &str,
 ) -> Vec<Item> {
     let fresh = refusal_sync(state, group).await;
@@ -739,7 +743,7 @@ async fn refusal_sync(state: &AppState, group: &Group) -> Option<Arc<kform_core:
     let now = state.inner.clock.now();
     let recent = {
         let mut last = state.inner.refusal_syncs.lock().unwrap_or_else(PoisonError::into_inner);
-        let recent = last.get(&key).is_some_and(|at| now - at < REFUSAL_SYNC_MS);
+        let recent = last.get(&key).is_some_and(|at| now.since(*at) < REFUSAL_SYNC_MS);
         if !recent {
             last.insert(key, now);
         }
@@ -834,7 +838,7 @@ async fn retry_all(state: &AppState, dues: &[Due], reason: &str, attempt: Option
     let out = dues
         .iter()
         .map(|due| {
-            let at = now + backoff(settings.retry_base_ms, settings.retry_cap_ms, due.tries);
+            let at = now.plus(backoff(settings.retry_base_ms, settings.retry_cap_ms, due.tries));
             settlement(due, Outcome::Retry { at, error: reason.to_owned() }, attempt.clone())
         })
         .collect();
@@ -870,7 +874,7 @@ async fn upload_files(
     let now = state.inner.clock.now();
     for i in 0..uploads.len() {
         let fresh = uploads[i].key.is_some()
-            && uploads[i].uploaded_at.is_some_and(|at| now - at < UPLOAD_FRESH_MS);
+            && uploads[i].uploaded_at.is_some_and(|at| now.since(at) < UPLOAD_FRESH_MS);
         if fresh {
             continue;
         }
@@ -956,6 +960,7 @@ async fn already_there(
 #[cfg(test)]
 mod tests {
     use super::{backoff, ready};
+    use crate::clock::UnixMillis;
     use crate::outbox::Due;
 
     /// `count` first tries of one form, accepted 1 ms apart from `at`.
@@ -965,7 +970,7 @@ mod tests {
                 form: "contact".into(),
                 submission_id: n.to_string(),
                 tries,
-                accepted_at: at + n,
+                accepted_at: UnixMillis(at + n),
                 key: None,
             })
             .collect()
@@ -976,29 +981,29 @@ mod tests {
         // 250 in a burst, the newest 10 ms old: two full batches go, 50 wait until the oldest
         // of them has waited 250 ms.
         let mut items = due(250, 0, 0);
-        assert_eq!(ready(&mut items, 259, 100, 250), Some(200 + 250));
+        assert_eq!(ready(&mut items, UnixMillis(259), 100, 250), Some(UnixMillis(200 + 250)));
         assert_eq!(items.len(), 200);
         // Once the remainder has lingered, it goes too.
         let mut rest = due(50, 200, 0);
-        assert_eq!(ready(&mut rest, 450, 100, 250), None);
+        assert_eq!(ready(&mut rest, UnixMillis(450), 100, 250), None);
         assert_eq!(rest.len(), 50);
         // Fewer than a batch wait whole; exactly full batches go at once.
         let mut few = due(30, 1_000, 0);
-        assert_eq!(ready(&mut few, 1_100, 100, 250), Some(1_250));
+        assert_eq!(ready(&mut few, UnixMillis(1_100), 100, 250), Some(UnixMillis(1_250)));
         assert!(few.is_empty());
         let mut exact = due(200, 0, 0);
-        assert_eq!(ready(&mut exact, 10, 100, 250), None);
+        assert_eq!(ready(&mut exact, UnixMillis(10), 100, 250), None);
         assert_eq!(exact.len(), 200);
     }
 
     #[test]
     fn retries_never_linger() {
         let mut items = due(30, 0, 1);
-        assert_eq!(ready(&mut items, 1, 100, 250), None);
+        assert_eq!(ready(&mut items, UnixMillis(1), 100, 250), None);
         assert_eq!(items.len(), 30);
         let mut mixed = due(130, 0, 0);
         mixed[129].tries = 2;
-        assert_eq!(ready(&mut mixed, 1, 100, 250), None);
+        assert_eq!(ready(&mut mixed, UnixMillis(1), 100, 250), None);
         assert_eq!(mixed.len(), 130);
     }
 

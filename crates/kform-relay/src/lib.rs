@@ -7,6 +7,7 @@
 
 mod accept;
 mod captcha;
+pub mod clock;
 pub mod config;
 pub mod delivery;
 #[cfg(feature = "demo")]

@@ -10,6 +10,7 @@
 use rusqlite::{Connection, OptionalExtension, params};
 use serde::{Deserialize, Serialize};
 
+use crate::clock::UnixMillis;
 use crate::store::{Store, StoreError};
 
 pub(crate) const SCHEMA: &str = "
@@ -102,9 +103,9 @@ pub(crate) struct StoredUpload {
     pub(crate) path: String,
     /// The value standing in the submission's values until the upload's key replaces it.
     pub(crate) placeholder: String,
-    /// kintone's upload key, once uploaded, and when (Unix milliseconds).
+    /// kintone's upload key, once uploaded, and when.
     pub(crate) key: Option<String>,
-    pub(crate) uploaded_at: Option<i64>,
+    pub(crate) uploaded_at: Option<UnixMillis>,
 }
 
 /// What [`Outbox::accept`] did with one submission.
@@ -130,14 +131,14 @@ pub(crate) struct StoredSubmission {
     pub(crate) record_id: Option<String>,
     /// How many times delivery was tried.
     pub(crate) tries: i64,
-    /// When the next try is due (Unix milliseconds), while pending.
-    pub(crate) next_at: i64,
+    /// When the next try is due , while pending.
+    pub(crate) next_at: UnixMillis,
     /// Why it is in the dead-letter state, or why the last try failed.
     pub(crate) error: Option<String>,
-    /// When it was accepted (Unix milliseconds).
-    pub(crate) accepted_at: i64,
-    /// When it last changed (Unix milliseconds).
-    pub(crate) updated_at: i64,
+    /// When it was accepted .
+    pub(crate) accepted_at: UnixMillis,
+    /// When it last changed .
+    pub(crate) updated_at: UnixMillis,
     /// Every attempt, oldest first (filled by history calls).
     #[serde(default)]
     pub(crate) attempts: Vec<Attempt>,
@@ -146,8 +147,8 @@ pub(crate) struct StoredSubmission {
 /// One call to kintone for a submission.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub(crate) struct Attempt {
-    /// When (Unix milliseconds).
-    pub(crate) at: i64,
+    /// When .
+    pub(crate) at: UnixMillis,
     /// The kintone endpoint, e.g. `POST records.json`.
     pub(crate) endpoint: String,
     /// kintone's HTTP status, or `None` when no answer arrived.
@@ -173,7 +174,7 @@ pub(crate) struct Due {
     pub(crate) form: String,
     pub(crate) submission_id: String,
     pub(crate) tries: i64,
-    pub(crate) accepted_at: i64,
+    pub(crate) accepted_at: UnixMillis,
     /// The update key's value, when the form has one (it decides how the record is written).
     pub(crate) key: Option<String>,
 }
@@ -185,9 +186,9 @@ pub(crate) enum Outcome {
     /// field without reading it back).
     Delivered(Option<String>),
     /// Try again at this time; the try counts.
-    Retry { at: i64, error: String },
+    Retry { at: UnixMillis, error: String },
     /// Wait until this time without counting a try (the daily budget is spent).
-    Hold { at: i64 },
+    Hold { at: UnixMillis },
     /// Refused for good.
     DeadLetter(String),
 }
@@ -206,19 +207,20 @@ pub(crate) struct Settlement {
 pub(crate) struct Paused {
     pub(crate) form: String,
     pub(crate) reason: String,
-    pub(crate) at: i64,
+    pub(crate) at: UnixMillis,
 }
 
 /// What the delivery engine needs from durable storage.
 pub(crate) trait Outbox: Send + Sync + 'static {
     /// Keeps every submission in one transaction (a group commit), or finds the earlier one
     /// with its id. Returns only once the data is on disk.
-    fn accept(&self, batch: &[NewSubmission], now: i64) -> Result<Vec<Accepted>, StoreError>;
+    fn accept(&self, batch: &[NewSubmission], now: UnixMillis)
+    -> Result<Vec<Accepted>, StoreError>;
     /// Pending submissions due at `now`, oldest first, except those of paused forms; `key_of`
     /// names each form's update key field.
     fn due(
         &self,
-        now: i64,
+        now: UnixMillis,
         limit: usize,
         key_of: &dyn Fn(&str) -> Option<String>,
     ) -> Result<Vec<Due>, StoreError>;
@@ -228,11 +230,11 @@ pub(crate) trait Outbox: Send + Sync + 'static {
     fn set_uploads(&self, form: &str, id: &str, uploads: &[StoredUpload])
     -> Result<(), StoreError>;
     /// When the next pending submission of a running form is due.
-    fn next_due(&self) -> Result<Option<i64>, StoreError>;
+    fn next_due(&self) -> Result<Option<UnixMillis>, StoreError>;
     /// Records outcomes and attempts in one transaction.
-    fn settle(&self, settlements: &[Settlement], now: i64) -> Result<(), StoreError>;
+    fn settle(&self, settlements: &[Settlement], now: UnixMillis) -> Result<(), StoreError>;
     /// Stops delivering `form` until [`Outbox::resume`].
-    fn pause(&self, form: &str, reason: &str, now: i64) -> Result<bool, StoreError>;
+    fn pause(&self, form: &str, reason: &str, now: UnixMillis) -> Result<bool, StoreError>;
     /// Delivers `form` again; whether it was paused.
     fn resume(&self, form: &str) -> Result<bool, StoreError>;
     /// Every paused form.
@@ -257,13 +259,13 @@ pub(crate) trait Outbox: Send + Sync + 'static {
         &self,
         form: &str,
         id: &str,
-        now: i64,
+        now: UnixMillis,
         values: Option<&str>,
     ) -> Result<bool, StoreError>;
     /// Gives up a dead-lettered or pending submission; `false` when it is in another stage.
-    fn discard(&self, form: &str, id: &str, now: i64) -> Result<bool, StoreError>;
+    fn discard(&self, form: &str, id: &str, now: UnixMillis) -> Result<bool, StoreError>;
     /// Deletes settled submissions (and their attempts) last changed before `before`; how many.
-    fn forget(&self, before: i64) -> Result<usize, StoreError>;
+    fn forget(&self, before: UnixMillis) -> Result<usize, StoreError>;
     /// How many submissions each form has in each stage, as (form, stage, count).
     fn counts(&self) -> Result<Vec<(String, Stage, i64)>, StoreError>;
 }
@@ -326,7 +328,11 @@ fn attempts(db: &Connection, form: &str, id: &str) -> Result<Vec<Attempt>, Store
 }
 
 impl Outbox for Store {
-    fn accept(&self, batch: &[NewSubmission], now: i64) -> Result<Vec<Accepted>, StoreError> {
+    fn accept(
+        &self,
+        batch: &[NewSubmission],
+        now: UnixMillis,
+    ) -> Result<Vec<Accepted>, StoreError> {
         let mut db = lock(self);
         let tx = db.transaction()?;
         let mut answers = Vec::with_capacity(batch.len());
@@ -360,7 +366,7 @@ impl Outbox for Store {
 
     fn due(
         &self,
-        now: i64,
+        now: UnixMillis,
         limit: usize,
         key_of: &dyn Fn(&str) -> Option<String>,
     ) -> Result<Vec<Due>, StoreError> {
@@ -379,7 +385,8 @@ impl Outbox for Store {
         let mut key_fields: std::collections::HashMap<String, Option<String>> =
             std::collections::HashMap::new();
         for found in rows {
-            let (form, submission_id, tries, accepted_at): (String, String, i64, i64) = found?;
+            let (form, submission_id, tries, accepted_at): (String, String, i64, UnixMillis) =
+                found?;
             let field = key_fields.entry(form.clone()).or_insert_with(|| key_of(&form)).clone();
             // Only forms with an update key need a value read to decide how to write.
             let key = match field {
@@ -445,7 +452,7 @@ impl Outbox for Store {
         Ok(())
     }
 
-    fn next_due(&self) -> Result<Option<i64>, StoreError> {
+    fn next_due(&self) -> Result<Option<UnixMillis>, StoreError> {
         let db = lock(self);
         Ok(db.query_row(
             "SELECT min(next_at) FROM submissions
@@ -455,7 +462,7 @@ impl Outbox for Store {
         )?)
     }
 
-    fn settle(&self, settlements: &[Settlement], now: i64) -> Result<(), StoreError> {
+    fn settle(&self, settlements: &[Settlement], now: UnixMillis) -> Result<(), StoreError> {
         let mut db = lock(self);
         let tx = db.transaction()?;
         for settled in settlements {
@@ -508,7 +515,7 @@ impl Outbox for Store {
         Ok(())
     }
 
-    fn pause(&self, form: &str, reason: &str, now: i64) -> Result<bool, StoreError> {
+    fn pause(&self, form: &str, reason: &str, now: UnixMillis) -> Result<bool, StoreError> {
         let db = lock(self);
         let added = db.execute(
             "INSERT OR IGNORE INTO paused (form, reason, at) VALUES (?1, ?2, ?3)",
@@ -586,7 +593,7 @@ impl Outbox for Store {
         &self,
         form: &str,
         id: &str,
-        now: i64,
+        now: UnixMillis,
         values: Option<&str>,
     ) -> Result<bool, StoreError> {
         let db = lock(self);
@@ -598,7 +605,7 @@ impl Outbox for Store {
         )? > 0)
     }
 
-    fn discard(&self, form: &str, id: &str, now: i64) -> Result<bool, StoreError> {
+    fn discard(&self, form: &str, id: &str, now: UnixMillis) -> Result<bool, StoreError> {
         let db = lock(self);
         Ok(db.execute(
             "UPDATE submissions SET stage = 'discarded', updated_at = ?3
@@ -607,7 +614,7 @@ impl Outbox for Store {
         )? > 0)
     }
 
-    fn forget(&self, before: i64) -> Result<usize, StoreError> {
+    fn forget(&self, before: UnixMillis) -> Result<usize, StoreError> {
         let mut db = lock(self);
         let tx = db.transaction()?;
         tx.execute(

@@ -31,13 +31,13 @@ pub enum ServeError {
 
 /// Opens the state for `config`, with the admin API's stored connections and forms.
 pub async fn open(config: &Config) -> Result<AppState, ServeError> {
-    open_with_clock(config, std::sync::Arc::new(crate::delivery::SystemClock)).await
+    open_with_clock(config, std::sync::Arc::new(crate::clock::SystemClock)).await
 }
 
 /// [`open`] with a clock tests can move; the delivery engine is running when it returns.
 pub async fn open_with_clock(
     config: &Config,
-    clock: std::sync::Arc<dyn crate::delivery::Clock>,
+    clock: std::sync::Arc<dyn crate::clock::Clock>,
 ) -> Result<AppState, ServeError> {
     let state = AppState::open_with_clock(config, clock)?;
     state.load_stored().await.map_err(|err| ServeError::Stored(err.to_string()))?;

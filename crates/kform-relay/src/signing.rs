@@ -12,14 +12,15 @@ use sha2::Sha256;
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(tag = "t", rename_all = "snake_case")]
 pub(crate) enum Claim {
-    /// The form `form` was served at `at` (Unix milliseconds).
+    /// The form `form` was served at `at`.
     Render {
         /// The form id.
         form: String,
         /// When it was served.
-        at: i64,
+        at: crate::clock::UnixMillis,
     },
-    /// An editor may work on `form` (or create one, when `None`) until `until` (Unix seconds).
+    /// An editor may work on `form` (or create one, when `None`) until `until`, in whole Unix
+    /// seconds ([`crate::clock::UnixMillis::seconds`]): the token carries it short.
     Editor {
         /// The form id, or `None` for a new form.
         form: Option<String>,
@@ -86,7 +87,10 @@ mod tests {
     #[test]
     fn a_token_verifies_only_unchanged_and_under_its_key() {
         let signer = Signer::new(vec![7; 32]);
-        let claim = Claim::Render { form: "contact".into(), at: 1_700_000_000_000 };
+        let claim = Claim::Render {
+            form: "contact".into(),
+            at: crate::clock::UnixMillis(1_700_000_000_000),
+        };
         let token = signer.sign(&claim);
         assert_eq!(signer.verify(&token), Some(claim));
         assert_eq!(Signer::new(vec![8; 32]).verify(&token), None, "another key");

@@ -14,11 +14,12 @@ use kform_core::{AppFields, AppId, FormId, lint};
 use kform_kintone::{Auth, Client, KintoneError, Observer, Options, Password};
 use serde::Serialize;
 
+use crate::clock::{Clock, SystemClock, UnixMillis};
 use crate::config::{
     Config, ConnectionFile, ConnectionSettings, Delivery, FormSettings, Limits, SecretRef,
     SpamSettings,
 };
-use crate::delivery::{Acceptor, Clock, Engine, SystemClock};
+use crate::delivery::{Acceptor, Engine};
 use crate::error::AppError;
 use crate::error::Code;
 use crate::metrics::Metrics;
@@ -196,8 +197,8 @@ pub(crate) struct Inner {
     pub(crate) admin_may_allow_any_host: bool,
     /// Seals the secrets of admin-made connections in the database, when `data_key` is set.
     pub(crate) data_key: Option<crate::sealed::DataKey>,
-    /// When kintone's refusal of records last made the relay sync each app (engine clock, ms).
-    pub(crate) refusal_syncs: Mutex<HashMap<(String, AppId), i64>>,
+    /// When kintone's refusal of records last made the relay sync each app (by the relay's clock).
+    pub(crate) refusal_syncs: Mutex<HashMap<(String, AppId), UnixMillis>>,
     pub(crate) limits: Limits,
     pub(crate) spam: SpamSettings,
     pub(crate) widget: Option<Widget>,
@@ -230,9 +231,9 @@ pub(crate) struct SyncReport {
 }
 
 impl AppState {
-    /// Now, in Unix seconds (the unit of editor tokens' expiry), from the relay's one clock.
+    /// Now, in whole Unix seconds (the unit of editor tokens' expiry), from the relay's one clock.
     pub(crate) fn now_seconds(&self) -> i64 {
-        self.inner.clock.now().div_euclid(1000)
+        self.inner.clock.now().seconds()
     }
 
     /// Why embedded forms cannot load, when the relay has no widget to serve.
@@ -659,8 +660,7 @@ impl AppState {
             let mut ticker = tokio::time::interval(Duration::from_secs(3600));
             loop {
                 ticker.tick().await;
-                let before =
-                    state.inner.clock.now().saturating_sub(days.saturating_mul(86_400_000));
+                let before = state.inner.clock.now().plus(-days.saturating_mul(UnixMillis::DAY));
                 match state.outbox(move |outbox| outbox.forget(before)).await {
                     Ok(0) => {}
                     Ok(removed) => {

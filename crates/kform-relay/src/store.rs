@@ -11,7 +11,7 @@ use std::sync::{Arc, Mutex, PoisonError};
 use rusqlite::{Connection, OptionalExtension, params};
 use serde::{Deserialize, Serialize};
 
-use crate::delivery::Clock;
+use crate::clock::{Clock, UnixMillis};
 
 /// Why the store failed.
 #[derive(Debug, thiserror::Error)]
@@ -61,8 +61,8 @@ pub(crate) struct Alert {
     pub(crate) id: i64,
     /// The form.
     pub(crate) form: String,
-    /// When it was raised (Unix seconds).
-    pub(crate) at: i64,
+    /// When it was raised.
+    pub(crate) at: UnixMillis,
     /// The fields revision that broke it.
     pub(crate) revision: String,
     /// The lint problems, as `kform_core::LintIssue` JSON.
@@ -73,7 +73,7 @@ pub(crate) struct Alert {
 #[derive(Clone)]
 pub(crate) struct Store {
     pub(crate) db: Arc<Mutex<Connection>>,
-    /// The relay's clock: the store's own times (settings, syncs, alerts) are its seconds.
+    /// The relay's clock, for the store's own times (settings, syncs, alerts).
     clock: Arc<dyn Clock>,
     /// `kform.lock` in the data directory, locked while this relay runs.
     _lock: Option<Arc<std::fs::File>>,
@@ -81,8 +81,21 @@ pub(crate) struct Store {
     pub(crate) in_use_elsewhere: bool,
 }
 
-/// The layout of the database; a data directory of another layout is refused at start.
-const SCHEMA_VERSION: i64 = 3;
+/// The layout of the database. An older layout listed in [`MIGRATIONS`] is brought up to date
+/// at start; any other is refused.
+const SCHEMA_VERSION: i64 = 4;
+
+/// The steps from each older layout to the next, each run in one transaction.
+const MIGRATIONS: &[(i64, &str)] = &[(
+    // Layout 3 kept the store's own times (settings, syncs, alerts, editor creations) in
+    // seconds; every time is in milliseconds now, like the outbox's.
+    3,
+    "UPDATE forms SET updated_at = updated_at * 1000;
+     UPDATE connections SET updated_at = updated_at * 1000;
+     UPDATE app_fields SET synced_at = synced_at * 1000;
+     UPDATE alerts SET at = at * 1000;
+     UPDATE editor_creations SET at = at * 1000;",
+)];
 
 const SCHEMA: &str = "
 CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value BLOB NOT NULL);
@@ -123,12 +136,8 @@ impl Store {
         db.pragma_update(None, "journal_mode", "WAL")?;
         db.pragma_update(None, "synchronous", "FULL")?;
         db.busy_timeout(std::time::Duration::from_secs(5))?;
-        let version: i64 = db.pragma_query_value(None, "user_version", |row| row.get(0))?;
-        let tables: i64 =
-            db.query_row("SELECT count(*) FROM sqlite_master", [], |row| row.get(0))?;
-        if version != SCHEMA_VERSION && tables > 0 {
-            return Err(StoreError::Version { found: version, wanted: SCHEMA_VERSION });
-        }
+        let mut db = db;
+        migrate(&mut db)?;
         db.execute_batch(SCHEMA)?;
         db.execute_batch(crate::outbox::SCHEMA)?;
         db.pragma_update(None, "user_version", SCHEMA_VERSION)?;
@@ -140,9 +149,9 @@ impl Store {
         })
     }
 
-    /// Now, in the Unix seconds the store's own times are kept in.
-    fn seconds(&self) -> i64 {
-        self.clock.now().div_euclid(1000)
+    /// Now, by the relay's clock.
+    fn now(&self) -> UnixMillis {
+        self.clock.now()
     }
 
     /// Runs `f` on the database on a blocking thread.
@@ -176,7 +185,7 @@ impl Store {
 
     /// Whether a row can be written and read back now (readiness).
     pub(crate) async fn writable(&self) -> Result<(), StoreError> {
-        let now = self.seconds();
+        let now = self.now();
         self.run(move |db| {
             db.execute(
                 "INSERT INTO meta (key, value) VALUES ('ready_check', ?1)
@@ -209,7 +218,7 @@ impl Store {
         key: String,
         json: String,
     ) -> Result<(), StoreError> {
-        let now = self.seconds();
+        let now = self.now();
         self.run(move |db| {
             let sql = format!(
                 "INSERT INTO {} ({}, settings, updated_at) VALUES (?1, ?2, ?3)
@@ -241,7 +250,7 @@ impl Store {
         &self,
         connection: String,
         app: u64,
-    ) -> Result<Option<(String, i64)>, StoreError> {
+    ) -> Result<Option<(String, UnixMillis)>, StoreError> {
         self.run(move |db| {
             Ok(db
                 .query_row(
@@ -262,7 +271,7 @@ impl Store {
         revision: String,
         fields: String,
     ) -> Result<(), StoreError> {
-        let now = self.seconds();
+        let now = self.now();
         self.run(move |db| {
             db.execute(
                 "INSERT INTO app_fields (connection, app, revision, fields, synced_at)
@@ -283,7 +292,7 @@ impl Store {
         revision: String,
         issues: serde_json::Value,
     ) -> Result<bool, StoreError> {
-        let now = self.seconds();
+        let now = self.now();
         self.run(move |db| {
             let added = db.execute(
                 "INSERT OR IGNORE INTO alerts (form, at, revision, issues) VALUES (?1, ?2, ?3, ?4)",
@@ -301,7 +310,7 @@ impl Store {
         tag: String,
         form: String,
     ) -> Result<bool, StoreError> {
-        let now = self.seconds();
+        let now = self.now();
         self.run(move |db| {
             let added = db.execute(
                 "INSERT OR IGNORE INTO editor_creations (tag, form, at) VALUES (?1, ?2, ?3)",
@@ -373,6 +382,28 @@ pub(crate) enum Table {
     Forms,
     /// Connections, by name.
     Connections,
+}
+
+/// Brings an older layout up to [`SCHEMA_VERSION`]; refuses a layout it does not know (a newer
+/// kform's, or a development build's).
+fn migrate(db: &mut Connection) -> Result<(), StoreError> {
+    let mut version: i64 = db.pragma_query_value(None, "user_version", |row| row.get(0))?;
+    let tables: i64 = db.query_row("SELECT count(*) FROM sqlite_master", [], |row| row.get(0))?;
+    if tables == 0 {
+        return Ok(());
+    }
+    while version != SCHEMA_VERSION {
+        let Some((_, step)) = MIGRATIONS.iter().find(|(from, _)| *from == version) else {
+            return Err(StoreError::Version { found: version, wanted: SCHEMA_VERSION });
+        };
+        let tx = db.transaction()?;
+        tx.execute_batch(step)?;
+        tx.pragma_update(None, "user_version", version + 1)?;
+        tx.commit()?;
+        tracing::info!(from = version, to = version + 1, "migrated the data directory's database");
+        version += 1;
+    }
+    Ok(())
 }
 
 impl Table {

@@ -5,7 +5,7 @@ use std::sync::Arc;
 
 use tokio::sync::{Notify, mpsc, oneshot};
 
-use super::Clock;
+use crate::clock::Clock;
 use crate::outbox::{Accepted, NewSubmission, Outbox};
 use crate::store::StoreError;
 

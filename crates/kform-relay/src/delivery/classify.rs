@@ -46,7 +46,7 @@ impl Said {
         }
     }
 
-    pub(super) fn attempt(&self, at: i64, endpoint: &str) -> Attempt {
+    pub(super) fn attempt(&self, at: crate::clock::UnixMillis, endpoint: &str) -> Attempt {
         Attempt {
             at,
             endpoint: endpoint.to_owned(),

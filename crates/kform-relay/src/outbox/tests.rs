@@ -4,6 +4,7 @@
 use serde_json::json;
 
 use super::{Accepted, Attempt, NewSubmission, Outbox, Outcome, Settlement, Stage};
+use crate::clock::UnixMillis;
 use crate::store::Store;
 
 fn new(form: &str, id: &str, digest: &str) -> NewSubmission {
@@ -19,7 +20,7 @@ fn new(form: &str, id: &str, digest: &str) -> NewSubmission {
 
 fn settle(store: &Store, form: &str, id: &str, outcome: Outcome) {
     let attempt = Attempt {
-        at: 5,
+        at: UnixMillis(5),
         endpoint: "POST records.json".into(),
         status: Some(200),
         code: None,
@@ -28,15 +29,15 @@ fn settle(store: &Store, form: &str, id: &str, outcome: Outcome) {
     };
     let settled =
         Settlement { form: form.into(), submission_id: id.into(), outcome, attempt: Some(attempt) };
-    store.settle(&[settled], 10).unwrap();
+    store.settle(&[settled], UnixMillis(10)).unwrap();
 }
 
 #[test]
 fn an_id_is_kept_once_and_its_outcome_survives_reopening() {
     let dir = tempfile::tempdir().unwrap();
-    let store = Store::open(dir.path(), std::sync::Arc::new(crate::delivery::SystemClock)).unwrap();
+    let store = Store::open(dir.path(), std::sync::Arc::new(crate::clock::SystemClock)).unwrap();
     let answers =
-        store.accept(&[new("f", "1", "d"), new("f", "1", "d"), new("g", "1", "d")], 100).unwrap();
+        store.accept(&[new("f", "1", "d"), new("f", "1", "d"), new("g", "1", "d")], UnixMillis(100)).unwrap();
     assert!(matches!(answers[0], Accepted::New));
     assert!(
         matches!(&answers[1], Accepted::Seen(seen) if seen.stage == Stage::Pending),
@@ -45,8 +46,8 @@ fn an_id_is_kept_once_and_its_outcome_survives_reopening() {
     assert!(matches!(answers[2], Accepted::New), "ids are per form");
     settle(&store, "f", "1", Outcome::Delivered(Some("7".into())));
     drop(store);
-    let store = Store::open(dir.path(), std::sync::Arc::new(crate::delivery::SystemClock)).unwrap();
-    let Accepted::Seen(seen) = store.accept(&[new("f", "1", "d")], 200).unwrap().remove(0) else {
+    let store = Store::open(dir.path(), std::sync::Arc::new(crate::clock::SystemClock)).unwrap();
+    let Accepted::Seen(seen) = store.accept(&[new("f", "1", "d")], UnixMillis(200)).unwrap().remove(0) else {
         panic!("a delivered submission is seen again");
     };
     assert_eq!(
@@ -56,58 +57,58 @@ fn an_id_is_kept_once_and_its_outcome_survives_reopening() {
     let history = store.history("f", None, 10).unwrap();
     assert_eq!(history[0].attempts.len(), 1);
     assert_eq!(history[0].values, json!({ "a": "1" }));
-    assert_eq!(history[0].accepted_at, 100);
+    assert_eq!(history[0].accepted_at, UnixMillis(100));
 }
 
 #[test]
 fn due_submissions_come_oldest_first_and_retries_wait() {
     let dir = tempfile::tempdir().unwrap();
-    let store = Store::open(dir.path(), std::sync::Arc::new(crate::delivery::SystemClock)).unwrap();
-    store.accept(&[new("f", "a", "d")], 100).unwrap();
-    store.accept(&[new("f", "b", "d")], 200).unwrap();
+    let store = Store::open(dir.path(), std::sync::Arc::new(crate::clock::SystemClock)).unwrap();
+    store.accept(&[new("f", "a", "d")], UnixMillis(100)).unwrap();
+    store.accept(&[new("f", "b", "d")], UnixMillis(200)).unwrap();
     let due: Vec<String> =
-        store.due(300, 10, &|_| None).unwrap().into_iter().map(|d| d.submission_id).collect();
+        store.due(UnixMillis(300), 10, &|_| None).unwrap().into_iter().map(|d| d.submission_id).collect();
     assert_eq!(due, ["a", "b"]);
-    settle(&store, "f", "a", Outcome::Retry { at: 1_000, error: "503".into() });
+    settle(&store, "f", "a", Outcome::Retry { at: UnixMillis(1_000), error: "503".into() });
     let due: Vec<String> =
-        store.due(300, 10, &|_| None).unwrap().into_iter().map(|d| d.submission_id).collect();
+        store.due(UnixMillis(300), 10, &|_| None).unwrap().into_iter().map(|d| d.submission_id).collect();
     assert_eq!(due, ["b"], "a waits for its retry");
-    assert_eq!(store.next_due().unwrap(), Some(200));
+    assert_eq!(store.next_due().unwrap(), Some(UnixMillis(200)));
     settle(&store, "f", "b", Outcome::DeadLetter("CB_VA01".into()));
-    assert_eq!(store.next_due().unwrap(), Some(1_000));
-    let due = store.due(1_000, 10, &|_| None).unwrap();
+    assert_eq!(store.next_due().unwrap(), Some(UnixMillis(1_000)));
+    let due = store.due(UnixMillis(1_000), 10, &|_| None).unwrap();
     assert_eq!((due[0].submission_id.as_str(), due[0].tries), ("a", 1));
-    settle(&store, "f", "a", Outcome::Hold { at: 5_000 });
-    assert_eq!(store.due(4_999, 10, &|_| None).unwrap().len(), 0);
-    assert_eq!(store.due(5_000, 10, &|_| None).unwrap()[0].tries, 1, "a hold is not a try");
+    settle(&store, "f", "a", Outcome::Hold { at: UnixMillis(5_000) });
+    assert_eq!(store.due(UnixMillis(4_999), 10, &|_| None).unwrap().len(), 0);
+    assert_eq!(store.due(UnixMillis(5_000), 10, &|_| None).unwrap()[0].tries, 1, "a hold is not a try");
 }
 
 #[test]
 fn paused_forms_wait_and_requeue_and_discard_take_only_unsettled_ones() {
     let dir = tempfile::tempdir().unwrap();
-    let store = Store::open(dir.path(), std::sync::Arc::new(crate::delivery::SystemClock)).unwrap();
-    store.accept(&[new("f", "a", "d"), new("g", "b", "d")], 100).unwrap();
-    assert!(store.pause("f", "GAIA_IA02", 150).unwrap());
-    assert!(!store.pause("f", "GAIA_IA02", 160).unwrap(), "once");
+    let store = Store::open(dir.path(), std::sync::Arc::new(crate::clock::SystemClock)).unwrap();
+    store.accept(&[new("f", "a", "d"), new("g", "b", "d")], UnixMillis(100)).unwrap();
+    assert!(store.pause("f", "GAIA_IA02", UnixMillis(150)).unwrap());
+    assert!(!store.pause("f", "GAIA_IA02", UnixMillis(160)).unwrap(), "once");
     let due: Vec<String> =
-        store.due(200, 10, &|_| None).unwrap().into_iter().map(|d| d.form).collect();
+        store.due(UnixMillis(200), 10, &|_| None).unwrap().into_iter().map(|d| d.form).collect();
     assert_eq!(due, ["g"]);
     assert_eq!(store.paused().unwrap()[0].reason, "GAIA_IA02");
     assert!(store.resume("f").unwrap());
-    assert_eq!(store.due(200, 10, &|_| None).unwrap().len(), 2);
+    assert_eq!(store.due(UnixMillis(200), 10, &|_| None).unwrap().len(), 2);
     settle(&store, "f", "a", Outcome::DeadLetter("bad".into()));
-    assert!(store.requeue("f", "a", 300, None).unwrap());
-    assert_eq!(store.due(300, 10, &|_| None).unwrap()[0].tries, 0, "a replay starts over");
+    assert!(store.requeue("f", "a", UnixMillis(300), None).unwrap());
+    assert_eq!(store.due(UnixMillis(300), 10, &|_| None).unwrap()[0].tries, 0, "a replay starts over");
     settle(&store, "g", "b", Outcome::Delivered(None));
-    assert!(!store.discard("g", "b", 400).unwrap(), "delivered stays delivered");
-    assert!(store.discard("f", "a", 400).unwrap());
-    assert_eq!(store.forget(401).unwrap(), 2, "settled ones past retention go");
+    assert!(!store.discard("g", "b", UnixMillis(400)).unwrap(), "delivered stays delivered");
+    assert!(store.discard("f", "a", UnixMillis(400)).unwrap());
+    assert_eq!(store.forget(UnixMillis(401)).unwrap(), 2, "settled ones past retention go");
 }
 
 #[test]
 fn the_budget_counts_per_app_and_day_and_never_past_its_limit() {
     let dir = tempfile::tempdir().unwrap();
-    let store = Store::open(dir.path(), std::sync::Arc::new(crate::delivery::SystemClock)).unwrap();
+    let store = Store::open(dir.path(), std::sync::Arc::new(crate::clock::SystemClock)).unwrap();
     assert!(store.spend("app", "2026-11-21", 1, 3).unwrap());
     assert!(store.spend("app", "2026-11-21", 2, 3).unwrap());
     assert!(!store.spend("app", "2026-11-21", 1, 3).unwrap(), "the limit is spent");
@@ -119,8 +120,8 @@ fn the_budget_counts_per_app_and_day_and_never_past_its_limit() {
 #[test]
 fn a_row_with_a_stage_the_relay_never_writes_is_an_error_that_says_so() {
     let dir = tempfile::tempdir().unwrap();
-    let store = Store::open(dir.path(), std::sync::Arc::new(crate::delivery::SystemClock)).unwrap();
-    store.accept(&[new("f", "a", "d")], 100).unwrap();
+    let store = Store::open(dir.path(), std::sync::Arc::new(crate::clock::SystemClock)).unwrap();
+    store.accept(&[new("f", "a", "d")], UnixMillis(100)).unwrap();
     super::lock(&store).execute("UPDATE submissions SET stage = 'lost'", []).unwrap();
     let err = store.submission("f", "a").unwrap_err().to_string();
     assert!(err.contains("corrupt") && err.contains("\"lost\""), "{err}");

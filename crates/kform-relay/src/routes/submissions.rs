@@ -97,7 +97,7 @@ pub(crate) fn check_fill_time(
     if served != form {
         return Err(reload(Code::RenderTokenInvalid));
     }
-    let elapsed = state.inner.clock.now().saturating_sub(at);
+    let elapsed = state.inner.clock.now().since(at);
     let millis =
         |duration: std::time::Duration| i64::try_from(duration.as_millis()).unwrap_or(i64::MAX);
     if elapsed < millis(spam.min_fill) {

@@ -7,7 +7,7 @@ use super::{Store, Table};
 #[tokio::test]
 async fn settings_alerts_and_the_signing_key_are_kept() {
     let dir = tempfile::tempdir().unwrap();
-    let store = Store::open(dir.path(), std::sync::Arc::new(crate::delivery::SystemClock)).unwrap();
+    let store = Store::open(dir.path(), std::sync::Arc::new(crate::clock::SystemClock)).unwrap();
     let key = store.signing_key().unwrap();
     assert_eq!(key.len(), 32);
     store.put_settings(Table::Forms, "a".into(), "{}".into()).await.unwrap();
@@ -18,7 +18,7 @@ async fn settings_alerts_and_the_signing_key_are_kept() {
         "once per revision"
     );
     drop(store);
-    let store = Store::open(dir.path(), std::sync::Arc::new(crate::delivery::SystemClock)).unwrap();
+    let store = Store::open(dir.path(), std::sync::Arc::new(crate::clock::SystemClock)).unwrap();
     assert_eq!(store.signing_key().unwrap(), key);
     assert_eq!(
         store.list_settings(Table::Forms).await.unwrap(),
@@ -36,7 +36,33 @@ fn a_data_directory_the_relay_creates_is_private() {
     use std::os::unix::fs::PermissionsExt;
     let parent = tempfile::tempdir().unwrap();
     let dir = parent.path().join("data");
-    Store::open(&dir, std::sync::Arc::new(crate::delivery::SystemClock)).unwrap();
+    Store::open(&dir, std::sync::Arc::new(crate::clock::SystemClock)).unwrap();
     let mode = std::fs::metadata(&dir).unwrap().permissions().mode() & 0o777;
     assert_eq!(mode, 0o700, "{mode:o}");
+}
+
+#[test]
+fn a_layout_3_database_is_migrated_to_milliseconds_and_an_unknown_layout_is_refused() {
+    let dir = tempfile::tempdir().unwrap();
+    let store = Store::open(dir.path(), std::sync::Arc::new(crate::clock::SystemClock)).unwrap();
+    {
+        let db = store.db.lock().unwrap();
+        db.execute(
+            "INSERT INTO alerts (form, at, revision, issues) VALUES ('a', 1795219199, '5', '[]')",
+            [],
+        )
+        .unwrap();
+        db.pragma_update(None, "user_version", 3).unwrap();
+    }
+    drop(store);
+    let store = Store::open(dir.path(), std::sync::Arc::new(crate::clock::SystemClock)).unwrap();
+    let at: i64 =
+        store.db.lock().unwrap().query_row("SELECT at FROM alerts", [], |row| row.get(0)).unwrap();
+    assert_eq!(at, 1_795_219_199_000);
+    store.db.lock().unwrap().pragma_update(None, "user_version", 99).unwrap();
+    drop(store);
+    let Err(err) = Store::open(dir.path(), std::sync::Arc::new(crate::clock::SystemClock)) else {
+        panic!("a newer layout is refused");
+    };
+    assert!(err.to_string().contains("layout 99"), "{err}");
 }

@@ -349,7 +349,7 @@ async fn history_shows_attempts_and_dead_letters_are_replayed_or_discarded() {
 
 #[tokio::test]
 async fn editor_tokens_reach_only_their_form_and_expire() {
-    let clock = std::sync::Arc::new(kform_relay::delivery::ShiftedClock::default());
+    let clock = std::sync::Arc::new(kform_relay::clock::ShiftedClock::default());
     let Harness { fake: _fake, state, _dir } =
         harness_on_clock(Apps::demo(TOKEN), TOKEN, |_| {}, clock.clone()).await;
     send(&state, bearer("POST", "/v1/admin/forms", ADMIN, Some(demo_settings("other")))).await;

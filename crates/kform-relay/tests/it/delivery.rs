@@ -5,7 +5,7 @@
 use std::sync::Arc;
 
 use kform_fake_kintone::{Fault, FaultKind};
-use kform_relay::delivery::ShiftedClock;
+use kform_relay::clock::ShiftedClock;
 use tokio::io::{AsyncBufReadExt, AsyncWriteExt, BufReader};
 
 use super::*;

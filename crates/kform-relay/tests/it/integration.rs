@@ -195,7 +195,7 @@ fn uploads(fake: &FakeKintone) -> u64 {
 
 #[tokio::test]
 async fn a_file_is_uploaded_once_across_retries_and_again_when_its_key_grows_old() {
-    let clock = std::sync::Arc::new(kform_relay::delivery::ShiftedClock::default());
+    let clock = std::sync::Arc::new(kform_relay::clock::ShiftedClock::default());
     let fake = spawn(apps_with_files_and_phones()).await.unwrap();
     let dir = tempfile::tempdir().unwrap();
     let mut config = demo_config(fake.url(), TOKEN, demo_form().unwrap(), dir.path(), None);

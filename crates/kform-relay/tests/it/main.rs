@@ -41,8 +41,7 @@ async fn harness() -> Harness {
 }
 
 async fn harness_with(apps: Apps, token: &str, tweak: impl FnOnce(&mut Config)) -> Harness {
-    harness_on_clock(apps, token, tweak, std::sync::Arc::new(kform_relay::delivery::SystemClock))
-        .await
+    harness_on_clock(apps, token, tweak, std::sync::Arc::new(kform_relay::clock::SystemClock)).await
 }
 
 /// [`harness_with`] on `clock`, which a test may move instead of sleeping.
@@ -50,7 +49,7 @@ async fn harness_on_clock(
     apps: Apps,
     token: &str,
     tweak: impl FnOnce(&mut Config),
-    clock: std::sync::Arc<dyn kform_relay::delivery::Clock>,
+    clock: std::sync::Arc<dyn kform_relay::clock::Clock>,
 ) -> Harness {
     let fake = spawn(apps).await.unwrap();
     let dir = tempfile::tempdir().unwrap();
