@@ -32,7 +32,7 @@ use tokio::sync::{Notify, Semaphore, watch};
 use tokio::task::JoinSet;
 
 use crate::outbox::{Attempt, Due, Outcome, Settlement};
-use crate::state::AppState;
+use crate::state::{AppState, ConnectionError};
 
 mod accept;
 mod budget;
@@ -425,7 +425,12 @@ async fn client_and_fields(
     };
     match state.fields(&group.connection, group.app).await {
         Ok(fields) => Some((client, fields)),
-        Err(crate::error::AppError::Kintone(err, _)) => {
+        // Removed or stripped of its credentials meanwhile: only an administrator can fix it.
+        Err(err @ (ConnectionError::Unknown(_) | ConnectionError::NoCredentials { .. })) => {
+            pause_forms(state, batch, &err.to_string()).await;
+            None
+        }
+        Err(ConnectionError::Kintone(err)) => {
             match classify(&err) {
                 Failure::Credentials(said) => pause_forms(state, batch, &said.line()).await,
                 Failure::Retry(said) | Failure::Request(said) => {

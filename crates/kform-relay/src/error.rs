@@ -154,6 +154,29 @@ impl AppError {
     }
 }
 
+impl From<crate::state::ConnectionError> for AppError {
+    fn from(err: crate::state::ConnectionError) -> Self {
+        use crate::state::ConnectionError as E;
+        match err {
+            E::Unknown(name) => Self::UnknownConnection(name),
+            E::NoCredentials { .. } => {
+                Self::coded(StatusCode::UNPROCESSABLE_ENTITY, Code::NoCredentials, err.to_string())
+            }
+            E::Settings(err) => Self::Config(err),
+            E::Client(err) => Self::coded(
+                StatusCode::UNPROCESSABLE_ENTITY,
+                Code::InvalidConnection,
+                err.to_string(),
+            ),
+            E::Kintone(err) => Self::Kintone(err, Locale::En),
+            E::Store(err) => Self::Store(err),
+            E::SyncLost => {
+                Self::coded(StatusCode::INTERNAL_SERVER_ERROR, Code::SyncLost, err.to_string())
+            }
+        }
+    }
+}
+
 impl From<StoreError> for AppError {
     fn from(err: StoreError) -> Self {
         Self::Store(err)
@@ -290,5 +313,26 @@ mod tests {
             assert!(seen.insert(text), "{text} twice");
         }
         assert!(seen.contains("invalid_body") && seen.contains("render_token_expired"));
+    }
+
+    #[tokio::test]
+    async fn connection_errors_become_answers_only_at_the_edge() {
+        use axum::response::IntoResponse;
+
+        use crate::state::ConnectionError;
+        async fn answer(err: ConnectionError) -> (u16, String) {
+            let response = super::AppError::from(err).into_response();
+            let status = response.status().as_u16();
+            let body = axum::body::to_bytes(response.into_body(), 4096).await.unwrap();
+            let body: serde_json::Value = serde_json::from_slice(&body).unwrap();
+            (status, body["code"].as_str().unwrap_or_default().to_owned())
+        }
+        let unknown = ConnectionError::Unknown("crm".into());
+        assert_eq!(answer(unknown).await, (404, "unknown_connection".to_owned()));
+        let app = kform_core::AppId(7);
+        let missing = ConnectionError::NoCredentials { connection: "crm".into(), app };
+        assert!(missing.to_string().contains("no API token for app 7"), "{missing}");
+        assert_eq!(answer(missing).await, (422, "no_credentials".to_owned()));
+        assert_eq!(answer(ConnectionError::SyncLost).await, (500, "sync_lost".to_owned()));
     }
 }

@@ -20,8 +20,6 @@ use crate::config::{
     SpamSettings,
 };
 use crate::delivery::{Acceptor, Engine};
-use crate::error::AppError;
-use crate::error::Code;
 use crate::metrics::Metrics;
 use crate::notify::Notifier;
 use crate::outbox::Outbox;
@@ -89,24 +87,20 @@ impl Connection {
     }
 
     /// The client for records of `app`: its API tokens, else the password.
-    pub(crate) fn client(&self, app: AppId) -> Result<&Client, AppError> {
+    pub(crate) fn client(&self, app: AppId) -> Result<&Client, ConnectionError> {
         self.by_app.get(&app).or(self.password.as_ref()).ok_or_else(|| self.no_credentials(app))
     }
 
     /// The client for syncing `app`'s fields: the password (app administration rights) first.
-    pub(crate) fn admin_client(&self, app: AppId) -> Result<&Client, AppError> {
+    pub(crate) fn admin_client(&self, app: AppId) -> Result<&Client, ConnectionError> {
         self.password
             .as_ref()
             .or_else(|| self.by_app.get(&app))
             .ok_or_else(|| self.no_credentials(app))
     }
 
-    fn no_credentials(&self, app: AppId) -> AppError {
-        AppError::coded(
-            axum::http::StatusCode::UNPROCESSABLE_ENTITY,
-            Code::NoCredentials,
-            format!("connection {:?} has no API token for app {app} and no password", self.name),
-        )
+    fn no_credentials(&self, app: AppId) -> ConnectionError {
+        ConnectionError::NoCredentials { connection: self.name.clone(), app }
     }
 
     /// Whether kintone answers (see `Client::ping`); the status it gave.
@@ -176,6 +170,44 @@ pub enum StartError {
     /// The widget bundle could not be read.
     #[error("the widget bundle: {0}")]
     Widget(#[from] std::io::Error),
+}
+
+/// Why a connection, or an app's fields through it, could not be had. The HTTP edge
+/// (`error.rs`) decides what each shows; the delivery engine decides what each means for a batch.
+#[derive(Debug, thiserror::Error)]
+pub(crate) enum ConnectionError {
+    /// No connection has this name.
+    #[error("there is no connection {0:?}")]
+    Unknown(String),
+    /// The connection has neither an API token for the app nor a password.
+    #[error("connection {connection:?} has no API token for app {app} and no password")]
+    NoCredentials {
+        /// The connection.
+        connection: String,
+        /// The app.
+        app: AppId,
+    },
+    /// The connection's settings do not resolve (a missing environment variable, say).
+    #[error(transparent)]
+    Settings(crate::config::ConfigError),
+    /// A client could not be built from the settings.
+    #[error("{0}")]
+    Client(KintoneError),
+    /// kintone failed or refused.
+    #[error("{0}")]
+    Kintone(#[from] KintoneError),
+    /// The data directory failed.
+    #[error(transparent)]
+    Store(#[from] StoreError),
+    /// A sync finished but its fields were not kept (a concurrent change removed them).
+    #[error("the synced fields were not kept")]
+    SyncLost,
+}
+
+impl From<serde_json::Error> for ConnectionError {
+    fn from(err: serde_json::Error) -> Self {
+        Self::Store(err.into())
+    }
 }
 
 /// Shared state of the relay.
@@ -463,16 +495,15 @@ impl AppState {
     }
 
     /// Builds and keeps an admin-made connection.
-    pub(crate) fn add_connection(&self, name: &str, file: &ConnectionFile) -> Result<(), AppError> {
-        let settings = file.resolve(&|name| std::env::var(name).ok()).map_err(AppError::Config)?;
+    pub(crate) fn add_connection(
+        &self,
+        name: &str,
+        file: &ConnectionFile,
+    ) -> Result<(), ConnectionError> {
+        let settings =
+            file.resolve(&|name| std::env::var(name).ok()).map_err(ConnectionError::Settings)?;
         let connection = Connection::build(name, settings, Source::Admin, &self.inner.metrics)
-            .map_err(|err| {
-                AppError::coded(
-                    axum::http::StatusCode::UNPROCESSABLE_ENTITY,
-                    Code::InvalidConnection,
-                    err.to_string(),
-                )
-            })?;
+            .map_err(ConnectionError::Client)?;
         self.put_connection(connection);
         Ok(())
     }
@@ -481,8 +512,12 @@ impl AppState {
         self.inner.connections.write().unwrap_or_else(PoisonError::into_inner).remove(name);
     }
 
-    pub(crate) fn connection_or_404(&self, name: &str) -> Result<Arc<Connection>, AppError> {
-        self.connection(name).ok_or_else(|| AppError::UnknownConnection(name.to_owned()))
+    /// The connection named `name`, or why there is none.
+    pub(crate) fn existing_connection(
+        &self,
+        name: &str,
+    ) -> Result<Arc<Connection>, ConnectionError> {
+        self.connection(name).ok_or_else(|| ConnectionError::Unknown(name.to_owned()))
     }
 
     /// The app's field settings: kept in memory, else the last sync stored, else a sync now.
@@ -490,19 +525,13 @@ impl AppState {
         &self,
         connection: &str,
         app: AppId,
-    ) -> Result<Arc<AppFields>, AppError> {
+    ) -> Result<Arc<AppFields>, ConnectionError> {
         let key = (connection.to_owned(), app);
         if let Some(fields) = self.known_fields(connection, app).await? {
             return Ok(fields);
         }
         self.sync(connection, app).await?;
-        self.lock_fields().get(&key).cloned().ok_or_else(|| {
-            AppError::coded(
-                axum::http::StatusCode::INTERNAL_SERVER_ERROR,
-                Code::SyncLost,
-                "the synced fields were not kept",
-            )
-        })
+        self.lock_fields().get(&key).cloned().ok_or(ConnectionError::SyncLost)
     }
 
     /// The app's field settings kept in memory or by the last sync stored, without asking
@@ -511,7 +540,7 @@ impl AppState {
         &self,
         connection: &str,
         app: AppId,
-    ) -> Result<Option<Arc<AppFields>>, AppError> {
+    ) -> Result<Option<Arc<AppFields>>, ConnectionError> {
         let key = (connection.to_owned(), app);
         if let Some(fields) = self.lock_fields().get(&key).cloned() {
             return Ok(Some(fields));
@@ -519,8 +548,7 @@ impl AppState {
         let Some((json, _)) = self.store().app_fields(connection.to_owned(), app.0).await? else {
             return Ok(None);
         };
-        let fields: AppFields =
-            serde_json::from_str(&json).map_err(|err| AppError::Store(err.into()))?;
+        let fields: AppFields = serde_json::from_str(&json)?;
         let fields = Arc::new(fields);
         self.lock_fields().insert(key, fields.clone());
         Ok(Some(fields))
@@ -568,7 +596,7 @@ impl AppState {
 
     /// Checks every form's drift alert against the fields last synced (at start, so a form fixed
     /// while the relay was down loses its alert); kintone is not asked.
-    pub(crate) async fn recheck_alerts(&self) -> Result<(), AppError> {
+    pub(crate) async fn recheck_alerts(&self) -> Result<(), ConnectionError> {
         for entry in self.forms() {
             let settings = &entry.settings;
             if let Some(fields) = self.known_fields(&settings.connection, settings.spec.app).await?
@@ -585,13 +613,14 @@ impl AppState {
 
     /// Reads the app's field settings (and the order its form shows them in) from kintone, keeps
     /// them, and lints every form on the app.
-    pub(crate) async fn sync(&self, connection: &str, app: AppId) -> Result<SyncReport, AppError> {
-        let conn = self.connection_or_404(connection)?;
+    pub(crate) async fn sync(
+        &self,
+        connection: &str,
+        app: AppId,
+    ) -> Result<SyncReport, ConnectionError> {
+        let conn = self.existing_connection(connection)?;
         let client = conn.admin_client(app)?;
-        let mut fetched = client
-            .form_fields(app)
-            .await
-            .map_err(|err| AppError::Kintone(err, kform_core::Locale::En))?;
+        let mut fetched = client.form_fields(app).await?;
         // The layout only orders the fields for editors; without it they are listed by code.
         match client.form_layout(app).await {
             Ok(layout) => fetched.set_layout_order(&layout),
@@ -599,7 +628,7 @@ impl AppState {
         }
         let key = (connection.to_owned(), app);
         let before = self.lock_fields().get(&key).map(|fields| fields.revision.clone());
-        let json = serde_json::to_string(&fetched).map_err(|err| AppError::Store(err.into()))?;
+        let json = serde_json::to_string(&fetched)?;
         self.store()
             .put_app_fields(connection.to_owned(), app.0, fetched.revision.clone(), json)
             .await?;

@@ -36,8 +36,9 @@ fn settle(store: &Store, form: &str, id: &str, outcome: Outcome) {
 fn an_id_is_kept_once_and_its_outcome_survives_reopening() {
     let dir = tempfile::tempdir().unwrap();
     let store = Store::open(dir.path(), std::sync::Arc::new(crate::clock::SystemClock)).unwrap();
-    let answers =
-        store.accept(&[new("f", "1", "d"), new("f", "1", "d"), new("g", "1", "d")], UnixMillis(100)).unwrap();
+    let answers = store
+        .accept(&[new("f", "1", "d"), new("f", "1", "d"), new("g", "1", "d")], UnixMillis(100))
+        .unwrap();
     assert!(matches!(answers[0], Accepted::New));
     assert!(
         matches!(&answers[1], Accepted::Seen(seen) if seen.stage == Stage::Pending),
@@ -47,7 +48,9 @@ fn an_id_is_kept_once_and_its_outcome_survives_reopening() {
     settle(&store, "f", "1", Outcome::Delivered(Some("7".into())));
     drop(store);
     let store = Store::open(dir.path(), std::sync::Arc::new(crate::clock::SystemClock)).unwrap();
-    let Accepted::Seen(seen) = store.accept(&[new("f", "1", "d")], UnixMillis(200)).unwrap().remove(0) else {
+    let Accepted::Seen(seen) =
+        store.accept(&[new("f", "1", "d")], UnixMillis(200)).unwrap().remove(0)
+    else {
         panic!("a delivered submission is seen again");
     };
     assert_eq!(
@@ -66,12 +69,20 @@ fn due_submissions_come_oldest_first_and_retries_wait() {
     let store = Store::open(dir.path(), std::sync::Arc::new(crate::clock::SystemClock)).unwrap();
     store.accept(&[new("f", "a", "d")], UnixMillis(100)).unwrap();
     store.accept(&[new("f", "b", "d")], UnixMillis(200)).unwrap();
-    let due: Vec<String> =
-        store.due(UnixMillis(300), 10, &|_| None).unwrap().into_iter().map(|d| d.submission_id).collect();
+    let due: Vec<String> = store
+        .due(UnixMillis(300), 10, &|_| None)
+        .unwrap()
+        .into_iter()
+        .map(|d| d.submission_id)
+        .collect();
     assert_eq!(due, ["a", "b"]);
     settle(&store, "f", "a", Outcome::Retry { at: UnixMillis(1_000), error: "503".into() });
-    let due: Vec<String> =
-        store.due(UnixMillis(300), 10, &|_| None).unwrap().into_iter().map(|d| d.submission_id).collect();
+    let due: Vec<String> = store
+        .due(UnixMillis(300), 10, &|_| None)
+        .unwrap()
+        .into_iter()
+        .map(|d| d.submission_id)
+        .collect();
     assert_eq!(due, ["b"], "a waits for its retry");
     assert_eq!(store.next_due().unwrap(), Some(UnixMillis(200)));
     settle(&store, "f", "b", Outcome::DeadLetter("CB_VA01".into()));
@@ -80,7 +91,11 @@ fn due_submissions_come_oldest_first_and_retries_wait() {
     assert_eq!((due[0].submission_id.as_str(), due[0].tries), ("a", 1));
     settle(&store, "f", "a", Outcome::Hold { at: UnixMillis(5_000) });
     assert_eq!(store.due(UnixMillis(4_999), 10, &|_| None).unwrap().len(), 0);
-    assert_eq!(store.due(UnixMillis(5_000), 10, &|_| None).unwrap()[0].tries, 1, "a hold is not a try");
+    assert_eq!(
+        store.due(UnixMillis(5_000), 10, &|_| None).unwrap()[0].tries,
+        1,
+        "a hold is not a try"
+    );
 }
 
 #[test]
@@ -98,7 +113,11 @@ fn paused_forms_wait_and_requeue_and_discard_take_only_unsettled_ones() {
     assert_eq!(store.due(UnixMillis(200), 10, &|_| None).unwrap().len(), 2);
     settle(&store, "f", "a", Outcome::DeadLetter("bad".into()));
     assert!(store.requeue("f", "a", UnixMillis(300), None).unwrap());
-    assert_eq!(store.due(UnixMillis(300), 10, &|_| None).unwrap()[0].tries, 0, "a replay starts over");
+    assert_eq!(
+        store.due(UnixMillis(300), 10, &|_| None).unwrap()[0].tries,
+        0,
+        "a replay starts over"
+    );
     settle(&store, "g", "b", Outcome::Delivered(None));
     assert!(!store.discard("g", "b", UnixMillis(400)).unwrap(), "delivered stays delivered");
     assert!(store.discard("f", "a", UnixMillis(400)).unwrap());

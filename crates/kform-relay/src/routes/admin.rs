@@ -93,7 +93,7 @@ async fn show_connection(
     Path(name): Path<String>,
 ) -> Result<Json<Value>, AppError> {
     caller.may_use_connection(&state, &name)?;
-    let connection = state.connection_or_404(&name)?;
+    let connection = state.existing_connection(&name)?;
     Ok(Json(connection_view(&caller, &connection)))
 }
 
@@ -118,7 +118,7 @@ async fn create_connection(
         ));
     }
     save_connection(&state, &body.name, body.settings).await?;
-    let summary = state.connection_or_404(&body.name)?.summary();
+    let summary = state.existing_connection(&body.name)?.summary();
     Ok((StatusCode::CREATED, Json(summary)).into_response())
 }
 
@@ -129,12 +129,12 @@ async fn update_connection(
     AppJson(settings): AppJson<ConnectionFile>,
 ) -> Result<Json<Value>, AppError> {
     caller.admin_only()?;
-    let existing = state.connection_or_404(&name)?;
+    let existing = state.existing_connection(&name)?;
     if existing.source == Source::Config {
         return Err(read_only(&format!("connection {name:?}")));
     }
     save_connection(&state, &name, settings).await?;
-    Ok(Json(state.connection_or_404(&name)?.summary()))
+    Ok(Json(state.existing_connection(&name)?.summary()))
 }
 
 /// What the admin API may not put in a connection: secrets read from the relay's environment
@@ -188,7 +188,7 @@ async fn delete_connection(
     Path(name): Path<String>,
 ) -> Result<StatusCode, AppError> {
     caller.admin_only()?;
-    let existing = state.connection_or_404(&name)?;
+    let existing = state.existing_connection(&name)?;
     if existing.source == Source::Config {
         return Err(read_only(&format!("connection {name:?}")));
     }
@@ -215,7 +215,7 @@ async fn list_apps(
     Path(name): Path<String>,
 ) -> Result<Json<Value>, AppError> {
     caller.may_use_connection(&state, &name)?;
-    let connection = state.connection_or_404(&name)?;
+    let connection = state.existing_connection(&name)?;
     let mut listed = Vec::new();
     for (app, forms) in state.apps_of(&connection) {
         if caller.may_use_app(&state, &name, app.0).is_err() {
@@ -333,7 +333,7 @@ fn check_form(state: &AppState, settings: &FormSettings) -> Result<(), AppError>
             format!("this relay reads form format {}", kform_core::form::FORM_FORMAT_VERSION),
         ));
     }
-    state.connection_or_404(&settings.connection)?;
+    state.existing_connection(&settings.connection)?;
     let mut problems = Vec::new();
     check_origins("allowed_origins", &settings.allowed_origins, &mut problems);
     if settings.schedule_minutes.is_some_and(|minutes| !(5..=1440).contains(&minutes)) {
@@ -540,7 +540,7 @@ async fn test_send(
             return Ok(Json(json!({ "sent": false, "relay": answer })));
         }
     };
-    let connection = state.connection_or_404(&entry.settings.connection)?;
+    let connection = state.existing_connection(&entry.settings.connection)?;
     let result = connection.client(spec.app)?.add_record(spec.app, &record).await;
     Ok(Json(match result {
         Ok(added) => {
@@ -771,7 +771,7 @@ async fn mint_editor_token(
     let scope = match (&body.form, body.connection, body.app) {
         (_, None, None) => None,
         (None, Some(connection), Some(app)) => {
-            state.connection_or_404(&connection)?;
+            state.existing_connection(&connection)?;
             Some((connection, app))
         }
         _ => {

@@ -69,7 +69,7 @@ pub(crate) async fn lookup(
     let app = AppId(app.parse().map_err(|_| {
         AppError::bad_request(Code::InvalidApp, format!("{app:?} is not an app id"))
     })?);
-    let connection = state.connection_or_404(&name)?;
+    let connection = state.existing_connection(&name)?;
     let fields = state.fields(&name, app).await?;
     let field = fields.get(query.field.as_str()).ok_or_else(|| {
         AppError::bad_request(
