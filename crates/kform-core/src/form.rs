@@ -287,6 +287,27 @@ pub enum InputHint {
     PostalCode,
 }
 
+impl InputHint {
+    /// Every hint with its name in form definitions: the one table the reader, the messages
+    /// and the editor use.
+    pub const NAMES: [(&'static str, Self); 4] = [
+        ("email", Self::Email),
+        ("tel", Self::Tel),
+        ("url", Self::Url),
+        ("postal_code", Self::PostalCode),
+    ];
+
+    /// The hint's name in form definitions.
+    pub fn name(self) -> &'static str {
+        Self::NAMES.iter().find(|(_, hint)| *hint == self).map_or("", |(name, _)| name)
+    }
+
+    /// The hint named `name`, if any.
+    pub fn from_name(name: &str) -> Option<Self> {
+        Self::NAMES.iter().find(|(known, _)| *known == name).map(|(_, hint)| *hint)
+    }
+}
+
 /// Why a form definition could not be read.
 #[derive(Debug, thiserror::Error)]
 pub enum FormError {

@@ -8,7 +8,7 @@
 use serde::{Deserialize, Serialize};
 
 use crate::field::{FieldCode, NotWritableReason};
-use crate::form::{FORM_FORMAT_VERSION, InputHint};
+use crate::form::FORM_FORMAT_VERSION;
 use crate::lint::{KeyProblem, LintIssue, LintProblem};
 use crate::report::IssueCode;
 
@@ -556,11 +556,11 @@ impl LintIssue {
             }
             (LintProblem::HintNotApplicable { hint }, Ja) => format!(
                 "入力ヒント {} は文字列（1行）フィールドにだけ使えます（「{code}」）。",
-                hint_name(*hint)
+                hint.name()
             ),
             (LintProblem::HintNotApplicable { hint }, En) => format!(
                 "The input hint {} applies to SINGLE_LINE_TEXT fields only, not to \"{code}\".",
-                hint_name(*hint)
+                hint.name()
             ),
             (LintProblem::UnknownOption { value }, Ja) => {
                 format!("「{value}」は「{code}」の選択肢にありません。")
@@ -609,15 +609,6 @@ impl LintIssue {
             }
             (LintProblem::NothingToSend, En) => "The form writes no kintone field.".to_owned(),
         }
-    }
-}
-
-fn hint_name(hint: InputHint) -> &'static str {
-    match hint {
-        InputHint::Email => "email",
-        InputHint::Tel => "tel",
-        InputHint::Url => "url",
-        InputHint::PostalCode => "postal_code",
     }
 }
 

@@ -529,14 +529,6 @@ const CAPTURES: [(&str, Capture); 7] = [
     ("referrer", Capture::Referrer),
 ];
 
-/// What a text item holds, by name.
-const INPUT_HINTS: [(&str, InputHint); 4] = [
-    ("email", InputHint::Email),
-    ("tel", InputHint::Tel),
-    ("url", InputHint::Url),
-    ("postal_code", InputHint::PostalCode),
-];
-
 /// A language's name: `ja` or `en`.
 fn locale(value: &Value) -> Read<Locale> {
     named(value, &LOCALES)
@@ -549,7 +541,7 @@ fn capture(value: &Value) -> Read<Capture> {
 
 /// What a text item holds.
 fn input_hint(value: &Value) -> Read<InputHint> {
-    named(value, &INPUT_HINTS)
+    named(value, &InputHint::NAMES)
 }
 
 /// `{digits, decimal_places}`.

@@ -597,3 +597,13 @@ fn the_layout_gives_the_fields_kintone_s_order() {
     let subset = fields.subset(fields.layout_order.iter().take(1));
     assert!(subset.layout_order.is_empty(), "a form's descriptor does not carry it");
 }
+
+#[test]
+fn input_hint_names_are_one_table_that_serde_agrees_with() {
+    for (name, hint) in crate::InputHint::NAMES {
+        assert_eq!(hint.name(), name);
+        assert_eq!(crate::InputHint::from_name(name), Some(hint));
+        assert_eq!(serde_json::to_value(hint).unwrap(), serde_json::json!(name));
+    }
+    assert_eq!(crate::InputHint::from_name("fax"), None);
+}

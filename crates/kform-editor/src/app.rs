@@ -6,6 +6,7 @@
 //! form's first step), `fields.rs` (kintone's fields), `items.rs` (the items and an item's
 //! settings), `form.rs` (the form's settings) and `publish.rs` (lint, preview, test send, save).
 
+use kform_core::field::FieldKind;
 use kform_core::field::NotWritableReason;
 use kform_core::{AppId, FormItem, InputHint, LintIssue, Locale, OnSuccess};
 use leptos::prelude::*;

@@ -230,16 +230,17 @@ pub(super) fn item_settings(ctx: Ctx, index: usize) -> El {
         s.fields()?.get(code.as_str()).cloned()
     };
     let kintone_required = ctx.state.with_untracked(|s| field(s).is_some_and(|f| f.required));
-    let is_text = ctx
-        .state
-        .with_untracked(|s| field(s).is_some_and(|f| f.kind.kintone_type() == "SINGLE_LINE_TEXT"));
+    let is_text = ctx.state.with_untracked(|s| {
+        field(s).is_some_and(|f| matches!(f.kind, FieldKind::SingleLineText { .. }))
+    });
     let options = ctx
         .state
         .with_untracked(|s| field(s).and_then(|f| f.kind.options().map(<[_]>::to_vec)))
         .unwrap_or_default();
     let hidden = ctx.state.with_untracked(|s| item(s).hidden.is_some());
-    let is_file =
-        ctx.state.with_untracked(|s| field(s).is_some_and(|f| f.kind.kintone_type() == "FILE"));
+    let is_file = ctx
+        .state
+        .with_untracked(|s| field(s).is_some_and(|f| matches!(f.kind, FieldKind::File { .. })));
     let page_break = ctx.state.with_untracked(|s| item(s).page_break);
     // The field this item maps: none, its own, or any writable field not on the form yet.
     let mapping = move || {
@@ -280,25 +281,11 @@ pub(super) fn item_settings(ctx: Ctx, index: usize) -> El {
             .collect::<Vec<_>>()
     };
     let hint = move |ev: Event| {
-        let hint = match target_value(&ev).as_str() {
-            "email" => Some(InputHint::Email),
-            "tel" => Some(InputHint::Tel),
-            "url" => Some(InputHint::Url),
-            "postal_code" => Some(InputHint::PostalCode),
-            _ => None,
-        };
+        let hint = InputHint::from_name(&target_value(&ev));
         ctx.state.update(|s| s.edit(index, Edit::Hint(hint)));
     };
-    let hint_value = move || {
-        match ctx.state.with(|s| item(s).input_hint) {
-            Some(InputHint::Email) => "email",
-            Some(InputHint::Tel) => "tel",
-            Some(InputHint::Url) => "url",
-            Some(InputHint::PostalCode) => "postal_code",
-            None => "",
-        }
-        .to_owned()
-    };
+    let hint_value =
+        move || ctx.state.with(|s| item(s).input_hint).map_or("", InputHint::name).to_owned();
     let option_rows = options.iter().enumerate().map(|(n, choice)| {
         let value = choice.value.clone();
         let offered = {
