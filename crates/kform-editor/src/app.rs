@@ -9,6 +9,8 @@
 use kform_core::field::FieldKind;
 use kform_core::field::NotWritableReason;
 use kform_core::{AppId, FormItem, InputHint, LintIssue, Locale, OnSuccess};
+
+use crate::text::Text;
 use leptos::prelude::*;
 use leptos::task::spawn_local;
 use serde_json::{Value, json};
@@ -33,14 +35,6 @@ use form::form_settings;
 use items::{add_more, code_options, item_list, item_settings};
 use publish::{actions, issue_line, lint_view, preview_view};
 use start::start;
-
-/// Picks the Japanese or English text.
-fn tr(locale: Locale, ja: &'static str, en: &'static str) -> &'static str {
-    match locale {
-        Locale::Ja => ja,
-        Locale::En => en,
-    }
-}
 
 /// What the screen says above everything: the last call's outcome.
 #[derive(Clone, Debug, PartialEq)]
@@ -77,13 +71,15 @@ struct Ctx {
 
 impl Ctx {
     /// Says a call is under way.
-    fn working(self, ja: &'static str, en: &'static str) {
-        self.notice.try_set(Some(Notice::Working(tr(self.locale, ja, en))));
+    #[inline(always)] // `text` stays a constant: no table of every text is built.
+    fn working(self, text: Text) {
+        self.notice.try_set(Some(Notice::Working(text.get(self.locale))));
     }
 
     /// Says a call succeeded.
-    fn done(self, ja: &'static str, en: &'static str) {
-        self.notice.try_set(Some(Notice::Done(tr(self.locale, ja, en).to_owned())));
+    #[inline(always)] // `text` stays a constant: no table of every text is built.
+    fn done(self, text: Text) {
+        self.notice.try_set(Some(Notice::Done(text.get(self.locale).to_owned())));
     }
 
     /// Says why a call failed; a refused token says to open the editor again from the CMS.
@@ -92,18 +88,9 @@ impl Ctx {
             // One sentence in the editor's language: the relay's own words are about keys the
             // person in the CMS never sees.
             self.refused.try_set(true);
-            tr(
-                self.locale,
-                "エディタのトークンが受け付けられませんでした。CMS の画面を開き直してください。",
-                "The editor token was refused. Open the editor again from your CMS.",
-            )
-            .to_owned()
+            Text::TokenRefused.get(self.locale).to_owned()
         } else if err.status == 0 {
-            format!(
-                "{}: {}",
-                tr(self.locale, "リレーに接続できません", "The relay cannot be reached"),
-                err.message
-            )
+            format!("{}: {}", Text::RelayUnreachable.get(self.locale), err.message)
         } else {
             format!("{} ({} {})", err.message, err.status, err.code)
         };
@@ -150,7 +137,7 @@ pub(crate) fn editor(
     el("div")
         .class("kfe")
         .attr("part", "editor-root")
-        .child(el("h2").class("kfe-title").text(tr(locale, "フォームエディタ", "Form editor")))
+        .child(el("h2").class("kfe-title").text(Text::FormEditor.get(locale)))
         .dynamic(move || notice_view(ctx))
         .dynamic(
             move || {
@@ -170,7 +157,7 @@ fn notice_view(ctx: Ctx) -> Option<El> {
 
 /// Loads a saved form, syncs its app and opens it.
 async fn open_form(ctx: Ctx, id: String) {
-    ctx.working("読み込んでいます…", "Loading…");
+    ctx.working(Text::Loading);
     let admin = ctx.admin.get_value();
     let loaded = async {
         let answer = admin.form(&id).await?;
@@ -249,21 +236,18 @@ fn workspace(ctx: Ctx, preview: Preview) -> Vec<El> {
     let columns = el("div")
         .class("kfe-columns")
         .child(
-            panel("kfe-fields-h", tr(locale, "kintone のフィールド", "kintone fields"))
+            panel("kfe-fields-h", Text::KintoneFields.get(locale))
                 .dynamic(move || Some(field_list(ctx))),
         )
         .child(
             // The ways to add an item stay right under the list; an item's settings, which
             // can be long, come after them rather than pushing them out of view.
-            panel("kfe-items-h", tr(locale, "フォームの項目", "Form items"))
+            panel("kfe-items-h", Text::FormItems.get(locale))
                 .dynamic(move || Some(item_list(ctx)))
                 .children(add_more(ctx))
                 .dynamic(move || ctx.selected.get().map(|index| item_settings(ctx, index))),
         )
-        .child(form_settings(
-            ctx,
-            panel("kfe-form-h", tr(locale, "フォームの設定", "Form settings")),
-        ));
+        .child(form_settings(ctx, panel("kfe-form-h", Text::FormSettings.get(locale))));
     vec![
         drift,
         columns,
@@ -275,11 +259,7 @@ fn workspace(ctx: Ctx, preview: Preview) -> Vec<El> {
 
 fn drift_view(ctx: Ctx) -> Option<El> {
     ctx.drift.get()?;
-    Some(el("p").class("kfe-drift").attr("role", "alert").text(tr(
-        ctx.locale,
-        "保存後に kintone のアプリが変更され、このフォームと合わなくなっています。下の「問題」を直して保存してください。",
-        "The kintone app changed after this form was saved and no longer fits it. Fix the problems below and save.",
-    )))
+    Some(el("p").class("kfe-drift").attr("role", "alert").text(Text::Drifted.get(ctx.locale)))
 }
 
 /// Focuses the element `id` in the editor's shadow root once the view has caught up.

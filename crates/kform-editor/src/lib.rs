@@ -16,6 +16,7 @@ pub mod state;
 mod api;
 mod app;
 pub mod embed;
+mod text;
 mod view;
 
 pub use embed::{EditorHandle, mount};

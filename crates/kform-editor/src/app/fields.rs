@@ -5,10 +5,10 @@ use super::*;
 
 pub(super) fn reason_text(locale: Locale, reason: NotWritableReason) -> &'static str {
     match reason {
-        NotWritableReason::System => tr(locale, "kintone が管理", "kept by kintone"),
-        NotWritableReason::Computed => tr(locale, "計算・ルックアップで決まる", "computed"),
-        NotWritableReason::Layout => tr(locale, "値を持たない", "holds no value"),
-        NotWritableReason::Unsupported => tr(locale, "未対応の種類", "type not supported"),
+        NotWritableReason::System => Text::KeptByKintone.get(locale),
+        NotWritableReason::Computed => Text::Computed.get(locale),
+        NotWritableReason::Layout => Text::HoldsNoValue.get(locale),
+        NotWritableReason::Unsupported => Text::TypeNotSupported.get(locale),
     }
 }
 
@@ -16,9 +16,8 @@ pub(super) fn field_list(ctx: Ctx) -> El {
     let locale = ctx.locale;
     let rows = ctx.state.with(EditorState::field_rows);
     let lines = rows.into_iter().map(|row| {
-        let required = row
-            .required
-            .then(|| el("span").class("kfe-required").text(tr(locale, "必須", "required")));
+        let required =
+            row.required.then(|| el("span").class("kfe-required").text(Text::Required.get(locale)));
         let action = match row.state {
             FieldState::Addable => {
                 let code = row.code.clone();
@@ -26,11 +25,11 @@ pub(super) fn field_list(ctx: Ctx) -> El {
                     let added = ctx.state.try_update(|s| s.add_field(&code)).flatten();
                     ctx.selected.set(added);
                 };
-                button(tr(locale, "追加", "Add"), on_click)
-                    .attr("aria-label", &format!("{} {}", row.label, tr(locale, "を追加", ": add")))
+                button(Text::Add.get(locale), on_click)
+                    .attr("aria-label", &format!("{} {}", row.label, Text::AddSuffix.get(locale)))
             }
             FieldState::OnForm(_) => {
-                el("span").class("kfe-on-form").text(tr(locale, "追加済み", "on the form"))
+                el("span").class("kfe-on-form").text(Text::OnTheForm.get(locale))
             }
             FieldState::NotWritable(reason) => {
                 el("span").class("kfe-reason").text(reason_text(locale, reason))

@@ -42,7 +42,7 @@ pub(super) fn form_settings(ctx: Ctx, panel: El) -> El {
                       candidates: fn(&EditorState) -> Vec<String>,
                       edit: fn(String) -> FormEdit| {
         let options = move || code_options(ctx.state.with(candidates));
-        choice(tr(locale, "なし", "None"), options, spec_text(current))
+        choice(Text::None.get(locale), options, spec_text(current))
             .on("change", move |ev| set(edit(target_value(&ev))))
     };
     let check = |id: &str, text: &str, get: fn(&Draft) -> bool, edit: fn(bool) -> FormEdit| {
@@ -66,32 +66,24 @@ pub(super) fn form_settings(ctx: Ctx, panel: El) -> El {
         .child(
             el("p")
                 .class("kfe-form-id")
-                .text(tr(locale, "フォーム ID", "Form id"))
+                .text(Text::FormId.get(locale))
                 .text(" ")
                 .child(el("code").text_with(spec_text(|d| d.spec.id.0.clone()))),
         )
-        .children(labelled("kfe-f-lang", tr(locale, "言語", "Language"), lang))
+        .children(labelled("kfe-f-lang", Text::Language.get(locale), lang))
         .children(labelled(
             "kfe-f-message",
-            tr(
-                locale,
-                "送信後のメッセージ（空欄で標準）",
-                "Message after sending (empty: the default)",
-            ),
+            Text::ThanksMessage.get(locale),
             text_input().value_with(success_text).on("change", on_message),
         ))
         .children(labelled(
             "kfe-f-redirect",
-            tr(locale, "または送信後に移動する URL", "Or go to this address after sending"),
+            Text::RedirectTo.get(locale),
             el("input").attr("type", "url").value_with(redirect_text).on("change", on_redirect),
         ))
         .children(labelled(
             "kfe-f-origins",
-            tr(
-                locale,
-                "埋め込みを許可するサイト（1 行に 1 つ、例 https://www.example.com）",
-                "Sites allowed to embed it (one per line, e.g. https://www.example.com)",
-            ),
+            Text::AllowedOrigins.get(locale),
             el("textarea")
                 .attr("rows", "3")
                 .value_with(spec_text(|d| d.allowed_origins.join("\n")))
@@ -99,11 +91,7 @@ pub(super) fn form_settings(ctx: Ctx, panel: El) -> El {
         ))
         .children(labelled(
             "kfe-f-update",
-            tr(
-                locale,
-                "更新キー（一致するレコードを更新）",
-                "Update key (update the matching record)",
-            ),
+            Text::UpdateKey.get(locale),
             key_select(
                 |d| d.spec.update_key.as_ref().map(|c| c.as_str().to_owned()).unwrap_or_default(),
                 EditorState::update_key_candidates,
@@ -112,11 +100,7 @@ pub(super) fn form_settings(ctx: Ctx, panel: El) -> El {
         ))
         .children(labelled(
             "kfe-f-idem",
-            tr(
-                locale,
-                "送信 ID を記録する重複禁止フィールド",
-                "Unique field that records each submission's id",
-            ),
+            Text::IdempotencyField.get(locale),
             key_select(
                 |d| {
                     let code = d.spec.idempotency_field.as_ref();
@@ -128,23 +112,14 @@ pub(super) fn form_settings(ctx: Ctx, panel: El) -> El {
         ))
         .child(check(
             "kfe-f-confirm",
-            tr(locale, "送信前に確認画面を出す", "Show a confirmation screen"),
+            Text::Confirmation.get(locale),
             |d| d.spec.confirm,
             FormEdit::Confirm,
         ))
-        .child(check(
-            "kfe-f-captcha",
-            tr(locale, "スパム対策の確認（captcha）", "Spam check (captcha)"),
-            |d| d.captcha,
-            FormEdit::Captcha,
-        ))
+        .child(check("kfe-f-captcha", Text::Captcha.get(locale), |d| d.captcha, FormEdit::Captcha))
         .child(check(
             "kfe-f-test",
-            tr(
-                locale,
-                "テストモード（kintone に送らない）",
-                "Test mode (nothing is sent to kintone)",
-            ),
+            Text::TestMode.get(locale),
             |d| d.spec.test_mode,
             FormEdit::TestMode,
         ))

@@ -9,11 +9,7 @@ pub(super) fn item_list(ctx: Ctx) -> El {
     let lint = ctx.lint.get();
     let count = items.len();
     if count == 0 {
-        return el("p").class("kfe-empty").text(tr(
-            locale,
-            "左のフィールドから「追加」してください。",
-            "Add fields from the list on the left.",
-        ));
+        return el("p").class("kfe-empty").text(Text::NoItemsYet.get(locale));
     }
     let fields = ctx.state.with(|s| s.fields().cloned()).unwrap_or_default();
     let lines = items.into_iter().enumerate().map(|(index, item)| {
@@ -23,15 +19,11 @@ pub(super) fn item_list(ctx: Ctx) -> El {
             .label
             .clone()
             .or(kintone_label)
-            .unwrap_or_else(|| tr(locale, "（見出し）", "(heading)").to_owned());
+            .unwrap_or_else(|| Text::HeadingMark.get(locale).to_owned());
         let kind = if item.page_break {
-            tr(locale, "改ページ", "page break").to_owned()
+            Text::PageBreakMark.get(locale).to_owned()
         } else if item.hidden.is_some() {
-            format!(
-                "{} = {}",
-                tr(locale, "固定値", "fixed value"),
-                value_text(item.hidden.as_ref())
-            )
+            format!("{} = {}", Text::FixedValueMark.get(locale), value_text(item.hidden.as_ref()))
         } else {
             item.field.as_ref().map(|c| c.as_str().to_owned()).unwrap_or_default()
         };
@@ -39,7 +31,7 @@ pub(super) fn item_list(ctx: Ctx) -> El {
         let mark = (problems > 0).then(|| {
             el("span")
                 .class("kfe-problem-count")
-                .text(&format!("{} {problems}", tr(locale, "問題", "problems:")))
+                .text(&format!("{} {problems}", Text::ProblemsMark.get(locale)))
         });
         let selected = move || ctx.selected.get() == Some(index);
         let mover = move |by: isize, which: &'static str| {
@@ -75,8 +67,8 @@ pub(super) fn item_list(ctx: Ctx) -> El {
                 .id(&format!("kfe-item-{index}-{id}"))
                 .text(text)
         };
-        let up = item_button("↑", tr(locale, "を上へ", ": move up"), "up");
-        let down = item_button("↓", tr(locale, "を下へ", ": move down"), "down");
+        let up = item_button("↑", Text::MoveUpSuffix.get(locale), "up");
+        let down = item_button("↓", Text::MoveDownSuffix.get(locale), "down");
         el("li")
             .attr_with("class", move || {
                 Some(if selected() { "kfe-item kfe-selected" } else { "kfe-item" }.to_owned())
@@ -96,18 +88,16 @@ pub(super) fn item_list(ctx: Ctx) -> El {
                             .on("click", mover(1, "down")),
                     )
                     .child(
-                        item_button(
-                            tr(locale, "編集", "Edit"),
-                            tr(locale, "を編集", ": edit"),
-                            "edit",
-                        )
-                        .attr_with("aria-pressed", move || Some(selected().to_string()))
-                        .on("click", edit),
+                        item_button(Text::Edit.get(locale), Text::EditSuffix.get(locale), "edit")
+                            .attr_with("aria-pressed", move || Some(selected().to_string()))
+                            .on("click", edit),
                     )
-                    .child(button(tr(locale, "削除", "Remove"), remove).attr(
-                        "aria-label",
-                        &format!("{name} {}", tr(locale, "を削除", ": remove")),
-                    )),
+                    .child(
+                        button(Text::Remove.get(locale), remove).attr(
+                            "aria-label",
+                            &format!("{name} {}", Text::RemoveSuffix.get(locale)),
+                        ),
+                    ),
             )
     });
     el("ol").class("kfe-items").children(lines)
@@ -150,49 +140,37 @@ pub(super) fn add_more(ctx: Ctx) -> [El; 2] {
         }
     };
     let add_note = move |_| {
-        let added = ctx.state.try_update(|s| s.add_note(tr(locale, "見出し", "Heading"))).flatten();
+        let added = ctx.state.try_update(|s| s.add_note(Text::NewHeading.get(locale))).flatten();
         ctx.selected.set(added);
         focus_later(ctx, "kfe-s-label".into());
     };
     let add_break = move |_| {
-        let added = ctx
-            .state
-            .try_update(|s| s.add_page_break(tr(locale, "次のステップ", "Next step")))
-            .flatten();
+        let added =
+            ctx.state.try_update(|s| s.add_page_break(Text::NewPageBreak.get(locale))).flatten();
         ctx.selected.set(added);
     };
     let hidden = el("fieldset")
-        .child(el("legend").text(tr(
-            locale,
-            "隠し項目（どのフォームから来たかの識別など）",
-            "Hidden item (e.g. which form a lead came from)",
-        )))
+        .child(el("legend").text(Text::HiddenItem.get(locale)))
         .children(labelled(
             "kfe-hidden-field",
-            tr(locale, "フィールド", "Field"),
-            choice(tr(locale, "選択してください", "Choose"), candidates, move || {
-                code.get()
-            })
-            .on("change", move |ev| code.set(target_value(&ev))),
+            Text::Field.get(locale),
+            choice(Text::Choose.get(locale), candidates, move || code.get())
+                .on("change", move |ev| code.set(target_value(&ev))),
         ))
         .children(labelled(
             "kfe-hidden-value",
-            tr(locale, "送る値", "Value sent"),
+            Text::ValueSent.get(locale),
             text_input()
                 .value_with(move || value.get())
                 .on("input", move |ev| value.set(target_value(&ev))),
         ))
-        .child(el("button").attr("type", "submit").text(tr(
-            locale,
-            "隠し項目を追加",
-            "Add hidden item",
-        )));
+        .child(el("button").attr("type", "submit").text(Text::AddHidden.get(locale)));
     [
         el("form").class("kfe-hidden").on("submit", add_hidden).child(hidden),
         el("p")
             .class("kfe-row")
-            .child(button(tr(locale, "見出しを追加", "Add heading"), add_note))
-            .child(button(tr(locale, "改ページを追加", "Add page break"), add_break)),
+            .child(button(Text::AddHeading.get(locale), add_note))
+            .child(button(Text::AddPageBreak.get(locale), add_break)),
     ]
 }
 
@@ -308,7 +286,7 @@ pub(super) fn item_settings(ctx: Ctx, index: usize) -> El {
         };
         let label = text_input()
             .attr("placeholder", &choice.label)
-            .attr("aria-label", &format!("{} {}", choice.label, tr(locale, "の表示名", "shown as")))
+            .attr("aria-label", &format!("{} {}", choice.label, Text::ShownAsSuffix.get(locale)))
             .value_with(shown)
             .on("input", move |ev| {
                 ctx.state
@@ -325,18 +303,17 @@ pub(super) fn item_settings(ctx: Ctx, index: usize) -> El {
         .child(el("h4").id("kfe-s-h").text_with(move || {
             // Named as the visitor sees the item: its own label, else kintone's, else its number.
             let name = ctx.state.with(|s| item(s).label.or_else(|| field(s).map(|f| f.label)));
-            match (name, locale) {
-                (Some(name), Locale::Ja) => format!("「{name}」の設定"),
-                (Some(name), Locale::En) => format!("Settings of \u{201c}{name}\u{201d}"),
-                (None, _) => format!("{} {}", tr(locale, "項目", "Item"), index + 1),
+            match name {
+                Some(name) => crate::text::settings_of(&name, locale),
+                None => format!("{} {}", Text::Item.get(locale), index + 1),
             }
         }))
         .child(el("ul").class("kfe-problems").dynamic(problems));
     if !page_break {
-        let none = tr(locale, "なし（見出し・説明）", "None (a heading or a note)");
+        let none = Text::NoField.get(locale);
         section = section.children(labelled(
             "kfe-s-field",
-            tr(locale, "kintone のフィールド", "kintone field"),
+            Text::KintoneField.get(locale),
             choice(none, mapping, mapped).on("change", on_map),
         ));
     }
@@ -345,14 +322,14 @@ pub(super) fn item_settings(ctx: Ctx, index: usize) -> El {
     let mut texts: Vec<TextSetting> = vec![
         (
             "kfe-s-label",
-            tr(locale, "ラベル（空欄で kintone のラベル）", "Label (empty: kintone's)"),
+            Text::Label.get(locale),
             |i| i.label.clone().unwrap_or_default(),
             Edit::Label,
             true,
         ),
         (
             "kfe-s-help",
-            tr(locale, "説明", "Help text"),
+            Text::Help.get(locale),
             |i| i.help.clone().unwrap_or_default(),
             Edit::Help,
             true,
@@ -361,7 +338,7 @@ pub(super) fn item_settings(ctx: Ctx, index: usize) -> El {
     if hidden {
         texts.push((
             "kfe-s-hidden",
-            tr(locale, "送る固定値", "Fixed value sent"),
+            Text::FixedValue.get(locale),
             |i| value_text(i.hidden.as_ref()),
             Edit::Hidden,
             false,
@@ -369,14 +346,14 @@ pub(super) fn item_settings(ctx: Ctx, index: usize) -> El {
     } else {
         texts.push((
             "kfe-s-placeholder",
-            tr(locale, "プレースホルダー", "Placeholder"),
+            Text::Placeholder.get(locale),
             |i| i.placeholder.clone().unwrap_or_default(),
             Edit::Placeholder,
             true,
         ));
         texts.push((
             "kfe-s-initial",
-            tr(locale, "初期値", "Initial value"),
+            Text::InitialValue.get(locale),
             |i| value_text(i.initial.as_ref()),
             Edit::Initial,
             false,
@@ -387,21 +364,17 @@ pub(super) fn item_settings(ctx: Ctx, index: usize) -> El {
     }
     if is_text {
         let hints = [
-            ("email", tr(locale, "メールアドレス", "E-mail")),
-            ("tel", tr(locale, "電話番号", "Phone")),
+            ("email", Text::HintEmail.get(locale)),
+            ("tel", Text::HintTel.get(locale)),
             ("url", "URL"),
-            ("postal_code", tr(locale, "郵便番号", "Postal code")),
+            ("postal_code", Text::HintPostalCode.get(locale)),
         ];
         let select = el("select")
-            .child(option("", tr(locale, "なし", "None")))
+            .child(option("", Text::None.get(locale)))
             .children(hints.into_iter().map(|(value, text)| option(value, text)))
             .value_with(hint_value)
             .on("change", hint);
-        section = section.children(labelled(
-            "kfe-s-hint",
-            tr(locale, "入力の種類", "Input hint"),
-            select,
-        ));
+        section = section.children(labelled("kfe-s-hint", Text::InputHint.get(locale), select));
     }
     let required = el("input")
         .attr("type", "checkbox")
@@ -411,11 +384,10 @@ pub(super) fn item_settings(ctx: Ctx, index: usize) -> El {
         });
     // Required can only be tightened: a field kintone requires stays required.
     let (text, required) = if kintone_required {
-        let text =
-            tr(locale, "必須（kintone で必須のため外せません）", "Required (kintone requires it)");
+        let text = Text::RequiredByKintone.get(locale);
         (text, required.attr("disabled", ""))
     } else {
-        (tr(locale, "このフォームでは必須にする", "Required on this form"), required)
+        (Text::RequiredOnForm.get(locale), required)
     };
     section = section.child(checkbox("kfe-s-required", text, required));
     if is_file {
@@ -430,24 +402,20 @@ pub(super) fn item_settings(ctx: Ctx, index: usize) -> El {
                 let max = target_value(&ev).trim().parse().ok();
                 ctx.state.update(|s| s.edit(index, Edit::MaxFiles(max)));
             });
-        let text = tr(
-            locale,
-            "添付できるファイル数（空欄で制限なし）",
-            "Most files a visitor may attach (empty: no limit)",
-        );
+        let text = Text::MaxFiles.get(locale);
         section = section.children(labelled("kfe-s-max-files", text, input));
     }
     if !hidden && !page_break {
         let condition_fields =
             move || code_options(ctx.state.with(|s| s.show_if_candidates(index)));
-        let always = tr(locale, "常に表示", "Always shown");
+        let always = Text::AlwaysShown.get(locale);
         section = section.child(
             el("fieldset")
                 .class("kfe-condition")
-                .child(el("legend").text(tr(locale, "表示する条件", "Show only when")))
+                .child(el("legend").text(Text::ShowOnlyWhen.get(locale)))
                 .children(labelled(
                     "kfe-s-if-field",
-                    tr(locale, "項目", "Item"),
+                    Text::Item.get(locale),
                     choice(always, condition_fields, move || condition_field.get()).on(
                         "change",
                         move |ev| {
@@ -458,7 +426,7 @@ pub(super) fn item_settings(ctx: Ctx, index: usize) -> El {
                 ))
                 .children(labelled(
                     "kfe-s-if-values",
-                    tr(locale, "が次のいずれか（カンマ区切り）", "is one of (comma-separated)"),
+                    Text::IsOneOf.get(locale),
                     text_input().value_with(move || condition_values.get()).on(
                         "change",
                         move |ev| {
@@ -473,15 +441,11 @@ pub(super) fn item_settings(ctx: Ctx, index: usize) -> El {
         section = section.child(
             el("fieldset")
                 .class("kfe-options")
-                .child(el("legend").text(tr(
-                    locale,
-                    "表示する選択肢と表示名（送る値は kintone の選択肢のまま）",
-                    "Options offered, and how each is shown (the value sent stays kintone's)",
-                )))
+                .child(el("legend").text(Text::OptionsOffered.get(locale)))
                 .children(option_rows),
         );
     }
-    section.child(button(tr(locale, "閉じる", "Close"), move |_| {
+    section.child(button(Text::Close.get(locale), move |_| {
         ctx.selected.set(None);
         focus_later(ctx, format!("kfe-item-{index}-edit"));
     }))

@@ -8,7 +8,7 @@ pub(super) fn issue_line(locale: Locale, issue: &LintIssue, place: &str) -> El {
     // A warning names something kform copes with; it is marked so it is not read as an error.
     let warning = issue
         .is_warning()
-        .then(|| el("strong").class("kfe-warning").text(tr(locale, "注意: ", "Warning: ")));
+        .then(|| el("strong").class("kfe-warning").text(Text::WarningMark.get(locale)));
     el("li")
         .text(place)
         .maybe(warning)
@@ -23,17 +23,13 @@ pub(super) fn lint_view(ctx: Ctx) -> El {
     let section = el("section")
         .class("kfe-lint")
         .attr("aria-labelledby", "kfe-lint-h")
-        .child(el("h3").id("kfe-lint-h").text(tr(locale, "問題", "Problems")));
+        .child(el("h3").id("kfe-lint-h").text(Text::Problems.get(locale)));
     if issues.is_empty() {
-        return section.child(el("p").class("kfe-clean").text(tr(
-            locale,
-            "問題はありません。",
-            "No problems.",
-        )));
+        return section.child(el("p").class("kfe-clean").text(Text::NoProblems.get(locale)));
     }
     let lines = issues.iter().map(|issue| {
         let place = match issue.item {
-            Some(index) => format!("{} {}: ", tr(locale, "項目", "Item"), index + 1),
+            Some(index) => format!("{} {}: ", Text::Item.get(locale), index + 1),
             None => String::new(),
         };
         issue_line(locale, issue, &place)
@@ -59,11 +55,7 @@ pub(super) fn preview_view(ctx: Ctx, preview: Preview) -> El {
     el("section")
         .class("kfe-preview")
         .attr("aria-labelledby", "kfe-preview-h")
-        .child(el("h3").id("kfe-preview-h").text(tr(
-            ctx.locale,
-            "プレビュー（入力して送信すると検証を試せます）",
-            "Preview (fill it in and send to try the checks)",
-        )))
+        .child(el("h3").id("kfe-preview-h").text(Text::Preview.get(ctx.locale)))
         .child(target)
 }
 
@@ -73,13 +65,9 @@ pub(super) fn copy(ctx: Ctx, text: &str) {
     let written = window.navigator().clipboard().write_text(text);
     spawn_local(async move {
         match wasm_bindgen_futures::JsFuture::from(written).await {
-            Ok(_) => ctx.done("コピーしました。", "Copied."),
+            Ok(_) => ctx.done(Text::Copied),
             Err(_) => {
-                let text = tr(
-                    ctx.locale,
-                    "コピーできませんでした。コードを選択してコピーしてください。",
-                    "Could not copy; select the code and copy it.",
-                );
+                let text = Text::CopyFailed.get(ctx.locale);
                 ctx.notice.try_set(Some(Notice::Failed(text.to_owned())));
             }
         }
@@ -96,7 +84,7 @@ pub(super) fn actions(ctx: Ctx) -> El {
         }) else {
             return;
         };
-        ctx.working("保存しています…", "Saving…");
+        ctx.working(Text::Saving);
         spawn_local(async move {
             match ctx.admin.get_value().save(&id, &body, new).await {
                 Ok(answer) => {
@@ -108,7 +96,7 @@ pub(super) fn actions(ctx: Ctx) -> El {
                         s.dirty = false;
                     });
                     ctx.drift.try_set(None);
-                    ctx.done("保存しました。", "Saved.");
+                    ctx.done(Text::Saved);
                     emit(
                         &ctx.host.get_value(),
                         "kform-editor:saved",
@@ -125,7 +113,7 @@ pub(super) fn actions(ctx: Ctx) -> El {
         else {
             return;
         };
-        ctx.working("kintone に送っています…", "Sending to kintone…");
+        ctx.working(Text::SendingToKintone);
         spawn_local(async move {
             match ctx.admin.get_value().test_send(&id, &values).await {
                 Ok(answer) => {
@@ -151,7 +139,7 @@ pub(super) fn actions(ctx: Ctx) -> El {
             match ctx.admin.get_value().delete(&id).await {
                 Ok(()) => {
                     ctx.state.try_set(EditorState::default());
-                    ctx.done("フォームを削除しました。", "The form was deleted.");
+                    ctx.done(Text::Deleted);
                     emit(&ctx.host.get_value(), "kform-editor:deleted", &json!({ "form": id }));
                 }
                 Err(err) => ctx.failed(&err),
@@ -168,45 +156,36 @@ pub(super) fn actions(ctx: Ctx) -> El {
             el("button")
                 .attr("type", "button")
                 .class("kfe-primary")
-                .text(tr(locale, "保存", "Save"))
+                .text(Text::Save.get(locale))
                 .on("click", save),
         )
         .child(
-            button(tr(locale, "kintone にテスト送信", "Test send to kintone"), test_send)
+            button(Text::TestSend.get(locale), test_send)
                 .flag_with("disabled", move || !can_test()),
         )
         .dynamic(move || {
             ctx.dirty.get().then(|| {
-                el("span").class("kfe-unsaved").attr("role", "status").text(tr(
-                    locale,
-                    "未保存の変更があります",
-                    "Unsaved changes",
-                ))
+                el("span")
+                    .class("kfe-unsaved")
+                    .attr("role", "status")
+                    .text(Text::Unsaved.get(locale))
             })
         })
         .dynamic(move || {
-            saved.get().then(|| {
-                button(tr(locale, "フォームを削除", "Delete form"), delete).class("kfe-danger")
-            })
+            saved.get().then(|| button(Text::DeleteForm.get(locale), delete).class("kfe-danger"))
         });
     let confirm = move || {
         confirming_delete.get().then(|| {
             el("p")
                 .class("kfe-confirm")
                 .attr("role", "alert")
-                .text(tr(
-                    locale,
-                    "本当に削除しますか？ 埋め込んだページではフォームが表示されなくなります。",
-                    "Delete it? Pages that embed it will no longer show the form.",
-                ))
+                .text(Text::DeleteConfirm.get(locale))
                 .child(
-                    button(tr(locale, "削除する", "Delete"), delete)
+                    button(Text::DeleteYes.get(locale), delete)
                         .id("kfe-delete-confirm")
                         .class("kfe-danger"),
                 )
-                .child(button(tr(locale, "やめる", "Cancel"), move |_| {
-                    confirming_delete.set(false)
-                }))
+                .child(button(Text::Cancel.get(locale), move |_| confirming_delete.set(false)))
         })
     };
     let answer = move || {
@@ -214,7 +193,7 @@ pub(super) fn actions(ctx: Ctx) -> El {
             .get()
             .map(|answer| {
                 [
-                    el("h4").text(tr(locale, "kintone の応答", "kintone's answer")),
+                    el("h4").text(Text::KintoneAnswer.get(locale)),
                     el("pre").class("kfe-answer").text(&answer),
                 ]
             })
@@ -235,37 +214,21 @@ pub(super) fn actions(ctx: Ctx) -> El {
         };
         let copied = snippet.clone();
         let shown = |rows: &str| el("textarea").attr("readonly", "").attr("rows", rows);
-        let [snippet_label, snippet_box] = labelled(
-            "kfe-snippet",
-            tr(locale, "サイトに貼り付けるコード", "Code to paste into the site"),
-            shown("3").value_with(snippet),
-        );
-        let [csp_label, csp_box] = labelled(
-            "kfe-csp",
-            tr(
-                locale,
-                "Content-Security-Policy に加える指定",
-                "What the Content-Security-Policy needs",
-            ),
-            shown("2").value_with(csp),
-        );
+        let [snippet_label, snippet_box] =
+            labelled("kfe-snippet", Text::EmbedCode.get(locale), shown("3").value_with(snippet));
+        let [csp_label, csp_box] =
+            labelled("kfe-csp", Text::CspNeeds.get(locale), shown("2").value_with(csp));
         let copy_row = el("p")
             .class("kfe-row")
-            .child(button(tr(locale, "コードをコピー", "Copy the code"), move |_| {
-                copy(ctx, &copied())
-            }));
+            .child(button(Text::CopyCode.get(locale), move |_| copy(ctx, &copied())));
         vec![snippet_label, snippet_box, copy_row, csp_label, csp_box]
     };
     el("section")
         .class("kfe-actions")
         .attr("aria-labelledby", "kfe-actions-h")
-        .child(el("h3").id("kfe-actions-h").text(tr(locale, "保存と公開", "Save and publish")))
+        .child(el("h3").id("kfe-actions-h").text(Text::SaveAndPublish.get(locale)))
         .child(buttons)
-        .child(el("p").class("kfe-help").text(tr(
-            locale,
-            "テスト送信は、保存済みのフォームで、プレビューから送信した値を kintone に 1 件送ります。",
-            "A test send sends the values last sent from the preview to kintone as one record, with the saved form.",
-        )))
+        .child(el("p").class("kfe-help").text(Text::TestSendHelp.get(locale)))
         .dynamic(confirm)
         .dynamic(answer)
         .dynamic(published)

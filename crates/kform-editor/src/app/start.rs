@@ -38,26 +38,17 @@ pub(super) fn start(ctx: Ctx) -> El {
         let (name, id) = (connection.get_untracked(), id.get_untracked().trim().to_owned());
         let Ok(app) = app.get_untracked().parse::<u64>() else { return };
         if !is_valid_form_id(&id) {
-            let text = tr(
-                locale,
-                "フォーム ID は英数字、- と _ で 64 文字までにしてください。",
-                "A form id is 1 to 64 letters, digits, - or _.",
-            );
+            let text = Text::FormIdRule.get(locale);
             ctx.notice.set(Some(Notice::Failed(text.to_owned())));
             return;
         }
-        ctx.working("kintone からフィールドを同期しています…", "Syncing the fields from kintone…");
+        ctx.working(Text::Syncing);
         spawn_local(async move {
             // An id in use is said now, not at the first save, when the work could not be kept.
             match ctx.admin.get_value().form_id_taken(&id).await {
                 Ok(false) => {}
                 Ok(true) => {
-                    let text = match locale {
-                        Locale::Ja => {
-                            format!("フォーム ID「{id}」は使われています。別の ID にしてください。")
-                        }
-                        Locale::En => format!("The form id \"{id}\" is in use; choose another."),
-                    };
+                    let text = crate::text::id_in_use(&id, locale);
                     ctx.notice.try_set(Some(Notice::Failed(text)));
                     return;
                 }
@@ -67,7 +58,7 @@ pub(super) fn start(ctx: Ctx) -> El {
                 Ok((fields, _)) => {
                     let draft = Draft::new(&id, &name, AppId(app), locale);
                     ctx.state.try_update(|s| s.open(draft, fields, false));
-                    ctx.done("フィールドを同期しました。", "Fields synced.");
+                    ctx.done(Text::Synced);
                 }
                 Err(err) => ctx.failed(&err),
             }
@@ -86,7 +77,7 @@ pub(super) fn start(ctx: Ctx) -> El {
         .on("submit", on_submit)
         .children(labelled(
             "kfe-connection",
-            tr(locale, "接続", "Connection"),
+            Text::Connection.get(locale),
             el("select")
                 .flag_with("disabled", move || ctx.refused.get())
                 .options_with(connection_options, move || connection.get())
@@ -98,7 +89,7 @@ pub(super) fn start(ctx: Ctx) -> El {
         ))
         .children(labelled(
             "kfe-app",
-            tr(locale, "アプリ", "App"),
+            Text::App.get(locale),
             el("select")
                 .flag_with("disabled", move || ctx.refused.get())
                 .options_with(app_options, move || app.get())
@@ -106,7 +97,7 @@ pub(super) fn start(ctx: Ctx) -> El {
         ))
         .children(labelled(
             "kfe-id",
-            tr(locale, "フォーム ID（英数字、- と _）", "Form id (letters, digits, - and _)"),
+            Text::FormIdInput.get(locale),
             text_input()
                 .attr("autocomplete", "off")
                 .value_with(move || id.get())
@@ -117,6 +108,6 @@ pub(super) fn start(ctx: Ctx) -> El {
                 .attr("type", "submit")
                 .class("kfe-primary")
                 .flag_with("disabled", move || ctx.refused.get())
-                .text(tr(locale, "フィールドを同期して始める", "Sync the fields and start")),
+                .text(Text::SyncAndStart.get(locale)),
         )
 }
