@@ -613,24 +613,7 @@ async fn post(state: &AppState, client: &kform_kintone::Client, group: &Group, i
         let result = write_records(client, group, &items).await;
         let at = state.inner.clock.now();
         match result {
-            Ok(ids) => {
-                let delivered = items
-                    .iter()
-                    .zip(ids.into_iter().map(Some).chain(std::iter::repeat(None)))
-                    .map(|(item, id)| {
-                        let attempt = Attempt {
-                            at,
-                            endpoint: endpoint.into(),
-                            status: Some(200),
-                            code: None,
-                            message: None,
-                            record_id: id.clone(),
-                        };
-                        settlement(&item.due, Outcome::Delivered(id), Some(attempt))
-                    })
-                    .collect();
-                settle(state, delivered).await;
-            }
+            Ok(ids) => settle(state, delivered(&items, ids, at, endpoint)).await,
             Err(err) => match classify(&err) {
                 Failure::Records(by_index) => {
                     let rest = settle_refused(state, group, items, &by_index, at, endpoint).await;
@@ -653,6 +636,26 @@ async fn post(state: &AppState, client: &kform_kintone::Client, group: &Group, i
             },
         }
     }
+}
+
+/// The settlements of a call kintone accepted: each item delivered with its record id, in order.
+fn delivered(items: &[Item], ids: Vec<String>, at: UnixMillis, endpoint: &str) -> Vec<Settlement> {
+    let ids = ids.into_iter().map(Some).chain(std::iter::repeat(None));
+    items
+        .iter()
+        .zip(ids)
+        .map(|(item, id)| {
+            let attempt = Attempt {
+                at,
+                endpoint: endpoint.into(),
+                status: Some(200),
+                code: None,
+                message: None,
+                record_id: id.clone(),
+            };
+            settlement(&item.due, Outcome::Delivered(id), Some(attempt))
+        })
+        .collect()
 }
 
 /// One call writing `items` as the group writes: an add, or an upsert by the update key; the

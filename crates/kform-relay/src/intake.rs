@@ -8,7 +8,7 @@ use axum::Json;
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
 use kform_core::protocol::{SubmissionState, SubmitOutcome};
-use kform_core::{AppFields, FieldKind, Locale, Value, Values, validate};
+use kform_core::{AppFields, FieldKind, FormSpec, Locale, Value, Values, validate};
 use sha2::{Digest, Sha256};
 
 use crate::error::AppError;
@@ -93,27 +93,8 @@ pub(crate) async fn accept(
         Some(id) => parse_submission_id(&id)?,
         None => uuid::Uuid::new_v4().to_string(),
     };
-    let mut values = incoming.values;
-    // Files are uploaded only once the values are known to be valid; until then each upload
-    // stands in with a placeholder key so required FILE fields are checked.
-    check_uploads(&fields, &incoming.uploads)?;
-    for (i, upload) in incoming.uploads.iter().enumerate() {
-        add_file_key(&mut values, &upload.field, format!("kform-upload-{i}"));
-    }
-    if let Err(report) = validate(&fields, spec, &values) {
-        state.inner.metrics.submission(&form, "invalid");
-        return Err(AppError::Invalid(report, locale));
-    }
-    let digest = digest(&values, &incoming.uploads);
-    // What is kept (and shown in the history) is what kintone is written: a hidden item's
-    // value, not whatever the page sent for it.
-    for item in &spec.items {
-        if let (Some(code), Some(hidden)) = (&item.field, &item.hidden)
-            && item.applies(&values)
-        {
-            values.0.insert(code.as_str().to_owned(), hidden.clone());
-        }
-    }
+    let (values, digest) =
+        checked(state, spec, &fields, incoming.values, &incoming.uploads, locale)?;
     let mut stored = Vec::new();
     if !incoming.uploads.is_empty() {
         // A retry of a kept submission must not keep its files twice.
@@ -139,20 +120,54 @@ pub(crate) async fn accept(
     };
     match state.inner.acceptor.accept(new).await? {
         Accepted::Seen(earlier) => repeated(state, &form, &earlier, &digest),
-        Accepted::New => {
-            state
-                .inner
-                .metrics
-                .submission(&form, if spec.test_mode { "tested" } else { "accepted" });
-            if spec.test_mode {
-                // A form in test mode checks and keeps everything, but never writes to kintone.
-                tracing::info!(form = %form, "test-mode submission validated, not delivered");
-            } else {
-                tracing::info!(form = %form, submission = %submission_id, "submission accepted");
-            }
-            Ok(answer(&submission_id, stage, None))
+        Accepted::New => Ok(accepted(state, spec, &submission_id, stage)),
+    }
+}
+
+/// The values as kintone will be written them, checked against the app's current `fields`, and
+/// the digest of what the visitor sent (to notice an id reused for other values). Files stand in
+/// by placeholder keys until the values are known to be valid, so required FILE fields are
+/// checked before anything is uploaded.
+fn checked(
+    state: &AppState,
+    spec: &FormSpec,
+    fields: &AppFields,
+    mut values: Values,
+    uploads: &[Upload],
+    locale: Locale,
+) -> Result<(Values, String), AppError> {
+    check_uploads(fields, uploads)?;
+    for (i, upload) in uploads.iter().enumerate() {
+        add_file_key(&mut values, &upload.field, format!("kform-upload-{i}"));
+    }
+    if let Err(report) = validate(fields, spec, &values) {
+        state.inner.metrics.submission(&spec.id.0, "invalid");
+        return Err(AppError::Invalid(report, locale));
+    }
+    let digest = digest(&values, uploads);
+    // What is kept (and shown in the history) is what kintone is written: a hidden item's
+    // value, not whatever the page sent for it.
+    for item in &spec.items {
+        if let (Some(code), Some(hidden)) = (&item.field, &item.hidden)
+            && item.applies(&values)
+        {
+            values.0.insert(code.as_str().to_owned(), hidden.clone());
         }
     }
+    Ok((values, digest))
+}
+
+/// Counts and logs a newly kept submission; the answer to send.
+fn accepted(state: &AppState, spec: &FormSpec, submission_id: &str, stage: Stage) -> Answer {
+    let form = &spec.id.0;
+    state.inner.metrics.submission(form, if spec.test_mode { "tested" } else { "accepted" });
+    if spec.test_mode {
+        // A form in test mode checks and keeps everything, but never writes to kintone.
+        tracing::info!(form = %form, "test-mode submission validated, not delivered");
+    } else {
+        tracing::info!(form = %form, submission = %submission_id, "submission accepted");
+    }
+    answer(submission_id, stage, None)
 }
 
 /// Refuses a file part that is not for a FILE field of the app.
