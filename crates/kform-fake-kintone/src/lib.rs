@@ -456,6 +456,18 @@ impl FakeState {
         Ok(())
     }
 
+    /// Replaces an app's API tokens, as an administrator does in kintone when regenerating or
+    /// deleting them (and saving the app's settings): requests with an old token are refused
+    /// with `GAIA_IA02` from then on.
+    pub fn set_tokens(&self, app: u64, tokens: Vec<TokenSpec>) -> Result<(), StartError> {
+        let mut store = self.store();
+        let Some(stored) = store.apps.get_mut(&app) else {
+            return Err(StartError::Apps { path: "app".into(), reason: format!("no app {app}") });
+        };
+        stored.spec.tokens = tokens;
+        Ok(())
+    }
+
     /// Back to the initial apps and records, with no faults and zero counts.
     pub fn reset(&self) -> Result<(), StartError> {
         let fresh = store::Store::new(&self.shared.initial)?;

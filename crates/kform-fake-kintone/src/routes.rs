@@ -33,6 +33,7 @@ pub fn app(state: FakeState) -> Router {
         .route("/_fake/faults", get(list_faults).post(add_fault).delete(clear_faults))
         .route("/_fake/reset", post(reset))
         .route("/_fake/apps/{app}/properties", axum::routing::put(set_properties))
+        .route("/_fake/apps/{app}/tokens", axum::routing::put(set_tokens))
         .with_state(state)
 }
 
@@ -313,6 +314,28 @@ async fn set_properties(
 ) -> Response {
     // Read as text so the fields' order (the layout's) is kept.
     match state.set_properties_json(app, &body) {
+        Ok(()) => Json(json!({ "app": app })).into_response(),
+        Err(err) => {
+            (StatusCode::BAD_REQUEST, Json(json!({ "error": err.to_string() }))).into_response()
+        }
+    }
+}
+
+/// `PUT /_fake/apps/{app}/tokens` `[{"token", "permissions"}]`: the app's API tokens are
+/// replaced, as when an administrator regenerates them in kintone.
+async fn set_tokens(
+    State(state): State<FakeState>,
+    axum::extract::Path(app): axum::extract::Path<u64>,
+    body: String,
+) -> Response {
+    let tokens: Vec<crate::TokenSpec> = match serde_json::from_str(&body) {
+        Ok(tokens) => tokens,
+        Err(err) => {
+            return (StatusCode::BAD_REQUEST, Json(json!({ "error": err.to_string() })))
+                .into_response();
+        }
+    };
+    match state.set_tokens(app, tokens) {
         Ok(()) => Json(json!({ "app": app })).into_response(),
         Err(err) => {
             (StatusCode::BAD_REQUEST, Json(json!({ "error": err.to_string() }))).into_response()

@@ -37,6 +37,16 @@ impl UnixMillis {
         Self(self.0.saturating_add(millis))
     }
 
+    /// The moment in UTC to the second, as people read it: `2026-12-03 22:44:10Z`.
+    #[must_use]
+    pub fn utc(self) -> String {
+        let seconds = self.seconds();
+        let (days, second) = (seconds.div_euclid(86_400), seconds.rem_euclid(86_400));
+        let (year, month, day) = kform_core::datetime::civil_from_days(days);
+        let (hour, minute, second) = (second / 3600, second / 60 % 60, second % 60);
+        format!("{year:04}-{month:02}-{day:02} {hour:02}:{minute:02}:{second:02}Z")
+    }
+
     /// Milliseconds from `earlier` to this moment (negative when `earlier` is later).
     #[must_use]
     pub const fn since(self, earlier: Self) -> i64 {
@@ -112,5 +122,7 @@ mod tests {
         assert_eq!(UnixMillis(i64::MAX).plus(1), UnixMillis(i64::MAX));
         assert_eq!(UnixMillis(5_000).since(UnixMillis(2_000)), 3_000);
         assert_eq!(serde_json::to_string(&UnixMillis(7)).unwrap(), "7");
+        assert_eq!(UnixMillis(1_795_219_199_999).utc(), "2026-11-20 23:59:59Z");
+        assert_eq!(UnixMillis(-1).utc(), "1969-12-31 23:59:59Z");
     }
 }

@@ -511,7 +511,19 @@ async fn item_of(
     values: &Values,
     settled: &mut Vec<Settlement>,
 ) -> Option<Item> {
-    match validate(fields, &spec, values) {
+    let mut checked = validate(fields, &spec, values);
+    let mut fields = fields;
+    // Before refusing, the fields another process synced since (a replay from the command line,
+    // after the app was fixed in kintone).
+    let newer = match checked {
+        Ok(_) => None,
+        Err(_) => state.newer_stored_fields(&group.connection, group.app).await,
+    };
+    if let Some(newer) = &newer {
+        fields = newer;
+        checked = validate(fields, &spec, values);
+    }
+    match checked {
         Ok(record) => {
             let record = record.with_submission_id(&spec, &due.submission_id);
             let key = match &group.write {

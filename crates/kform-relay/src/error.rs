@@ -177,6 +177,25 @@ impl From<crate::state::ConnectionError> for AppError {
     }
 }
 
+impl From<crate::manage::ManageError> for AppError {
+    fn from(err: crate::manage::ManageError) -> Self {
+        use crate::manage::ManageError as E;
+        match err {
+            E::UnknownSubmission(_) => {
+                Self::coded(StatusCode::NOT_FOUND, Code::UnknownSubmission, err.to_string())
+            }
+            E::UnknownForm(id) => Self::UnknownForm(FormId(id)),
+            E::Settled(_) => Self::coded(StatusCode::CONFLICT, Code::Settled, err.to_string()),
+            E::BadCorrection(_) | E::UnknownStage(_) => {
+                Self::bad_request(Code::InvalidBody, err.to_string())
+            }
+            E::Invalid(report, locale) => Self::Invalid(report, locale),
+            E::Connection(err) => err.into(),
+            E::Store(err) => Self::Store(err),
+        }
+    }
+}
+
 impl From<StoreError> for AppError {
     fn from(err: StoreError) -> Self {
         Self::Store(err)

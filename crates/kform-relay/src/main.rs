@@ -6,6 +6,7 @@ use std::process::ExitCode;
 
 use anyhow::Context;
 use clap::{Parser, Subcommand};
+use kform_core::Locale;
 use kform_relay::config::{ConfigError, LogFormat};
 use tracing_subscriber::EnvFilter;
 
@@ -37,6 +38,77 @@ enum Command {
         /// The configuration.
         #[arg(long, value_name = "kform.toml", default_value = "kform.toml")]
         config: PathBuf,
+    },
+    /// Show a form's delivery status and its submissions, newest first.
+    ///
+    /// Counts per stage, a pause with its reason, drift alerts, and for each submission its
+    /// time, stage, tries, record or next try, kintone's message and what to do about it.
+    /// Exits 0, or 1 when the form or the data directory cannot be read, 2 for a bad kform.toml.
+    History {
+        /// The relay's configuration (its data directory and connections are used).
+        #[arg(long, value_name = "kform.toml", default_value = "kform.toml")]
+        config: PathBuf,
+        /// The form.
+        #[arg(long)]
+        form: String,
+        /// Only this stage: pending, delivered, tested, dead_letter, spam or discarded.
+        #[arg(long)]
+        stage: Option<String>,
+        /// At most this many submissions.
+        #[arg(long, default_value_t = 50)]
+        limit: usize,
+        /// Print the admin API's JSON ({"status", "submissions"}) instead of lines.
+        #[arg(long)]
+        json: bool,
+        /// The language of the advice.
+        #[arg(long, value_enum, default_value = "en")]
+        lang: check::Lang,
+    },
+    /// Put a dead-lettered (or pending) submission back in the outbox, or every dead letter of
+    /// the form with --all-dead-letters.
+    ///
+    /// A running relay delivers it at its next round. Exits 1 when the submission does not
+    /// exist or is already settled (delivered, discarded, …).
+    Replay {
+        /// The relay's configuration.
+        #[arg(long, value_name = "kform.toml", default_value = "kform.toml")]
+        config: PathBuf,
+        /// The form.
+        #[arg(long)]
+        form: String,
+        /// The submission id.
+        #[arg(
+            long,
+            required_unless_present = "all_dead_letters",
+            conflicts_with = "all_dead_letters"
+        )]
+        submission: Option<String>,
+        /// Every dead letter of the form.
+        #[arg(long)]
+        all_dead_letters: bool,
+    },
+    /// Give up a dead-lettered or pending submission (and its files).
+    ///
+    /// Exits 1 when the submission does not exist or is already settled.
+    Discard {
+        /// The relay's configuration.
+        #[arg(long, value_name = "kform.toml", default_value = "kform.toml")]
+        config: PathBuf,
+        /// The form.
+        #[arg(long)]
+        form: String,
+        /// The submission id.
+        #[arg(long)]
+        submission: String,
+    },
+    /// Deliver a paused form again, once its connection is fixed.
+    Resume {
+        /// The relay's configuration.
+        #[arg(long, value_name = "kform.toml", default_value = "kform.toml")]
+        config: PathBuf,
+        /// The form.
+        #[arg(long)]
+        form: String,
     },
     /// Run the demo: a fake kintone, the relay and the demo pages on 127.0.0.1.
     #[cfg(feature = "demo")]
@@ -143,6 +215,19 @@ fn main() -> anyhow::Result<ExitCode> {
             writeln!(stdout, "{}", if ok { "everything works" } else { "some checks failed" })?;
             Ok(if ok { ExitCode::SUCCESS } else { ExitCode::from(1) })
         }
+        Command::History { config, form, stage, limit, json, lang } => {
+            let command = kform_relay::manage::Command::History { form, stage, limit, json };
+            operate(&config, command, lang.into())
+        }
+        Command::Replay { config, form, submission, all_dead_letters: _ } => {
+            operate(&config, kform_relay::manage::Command::Replay { form, submission }, Locale::En)
+        }
+        Command::Discard { config, form, submission } => {
+            operate(&config, kform_relay::manage::Command::Discard { form, submission }, Locale::En)
+        }
+        Command::Resume { config, form } => {
+            operate(&config, kform_relay::manage::Command::Resume { form }, Locale::En)
+        }
         Command::Validate { fields, record, form, lang } => {
             Ok(check::validate_command(&fields, &record, form.as_deref(), lang))
         }
@@ -183,6 +268,31 @@ fn main() -> anyhow::Result<ExitCode> {
                 .context("kform demo failed")?;
             Ok(ExitCode::SUCCESS)
         }
+    }
+}
+
+/// Runs an operator command on the relay's data directory: its output on stdout (exit 0), or
+/// why it was refused on stderr (exit 1); a bad configuration exits 2.
+fn operate(
+    path: &std::path::Path,
+    command: kform_relay::manage::Command,
+    lang: Locale,
+) -> anyhow::Result<ExitCode> {
+    let config = match kform_relay::config::load(path) {
+        Ok(config) => config,
+        Err(err) => return config_error(path, &err),
+    };
+    // Only warnings and errors: the output is for people and scripts.
+    let filter = EnvFilter::try_from_default_env().unwrap_or_else(|_| EnvFilter::new("warn"));
+    tracing_subscriber::fmt().with_env_filter(filter).with_writer(std::io::stderr).init();
+    let runtime = tokio::runtime::Runtime::new().context("cannot start the runtime")?;
+    let outcome = runtime.block_on(kform_relay::manage::run(&config, command, lang));
+    if outcome.ok {
+        write!(std::io::stdout().lock(), "{}", outcome.output)?;
+        Ok(ExitCode::SUCCESS)
+    } else {
+        write!(std::io::stderr().lock(), "{}", outcome.output)?;
+        Ok(ExitCode::from(1))
     }
 }
 

@@ -35,20 +35,43 @@ pub(crate) struct Notifier {
     settings: Option<Arc<NotifySettings>>,
 }
 
-/// What to do about a dead letter, from kintone's message.
-fn fix_for(message: &str) -> String {
+/// What to do about a dead letter, from kintone's message, in plain words: the digest mail
+/// (in English) and the editor's delivery view say the same.
+pub(crate) fn fix_for(message: &str, locale: kform_core::Locale) -> &'static str {
+    use kform_core::Locale::{En, Ja};
     let lower = message.to_lowercase();
-    let hint = if message.contains("必須") || lower.contains("required") {
-        "A field kintone requires is missing: add it to the form, or give it a default in kintone."
+    let kind = if message.contains("必須") || lower.contains("required") {
+        0
     } else if message.contains("重複") || lower.contains("duplicate") || lower.contains("unique")
     {
-        "A value must be unique in the app and is already used: check the record, then discard or replay."
+        1
     } else if lower.contains("no longer fit") {
-        "The app's fields changed: sync the app, fix the form (lint shows how), then replay."
+        2
     } else {
-        "Read kintone's message, fix the form or the app, then replay the submission from the admin API."
+        3
     };
-    hint.to_owned()
+    match (kind, locale) {
+        (0, En) => {
+            "A field kintone requires is missing: add it to the form, or give it a default in kintone."
+        }
+        (0, Ja) => {
+            "kintone で必須のフィールドが送られていません。フォームに追加するか、kintone で初期値を設定してください。"
+        }
+        (1, En) => {
+            "A value must be unique in the app and is already used: check the record, then discard or replay."
+        }
+        (1, Ja) => {
+            "アプリで重複が禁止された値が、すでに使われています。レコードを確認してから、破棄するか再送してください。"
+        }
+        (2, En) => {
+            "The app's fields changed: sync the app, fix the form (lint shows how), then replay."
+        }
+        (2, Ja) => {
+            "アプリのフィールドが変更されました。アプリを同期してフォームを直し（「問題」に直し方が出ます）、再送してください。"
+        }
+        (_, En) => "Read kintone's message, fix the form or the app, then replay the submission.",
+        (_, Ja) => "kintone のメッセージを読み、フォームかアプリを直してから再送してください。",
+    }
 }
 
 impl Notifier {
@@ -69,7 +92,7 @@ impl Notifier {
             kind: "dead_letter",
             submission_id: Some(submission_id.to_owned()),
             message: message.to_owned(),
-            fix: fix_for(message),
+            fix: fix_for(message, kform_core::Locale::En).to_owned(),
         });
     }
 
@@ -223,8 +246,11 @@ mod tests {
 
     #[test]
     fn the_fix_follows_kintones_message() {
-        assert!(fix_for("record.会社名.value: 必須です。").contains("requires"));
-        assert!(fix_for("値がほかのレコードと重複しています。").contains("unique"));
-        assert!(fix_for("something else").contains("replay"));
+        use kform_core::Locale::{En, Ja};
+        assert!(fix_for("record.会社名.value: 必須です。", En).contains("requires"));
+        assert!(fix_for("record.会社名.value: 必須です。", Ja).contains("必須のフィールド"));
+        assert!(fix_for("値がほかのレコードと重複しています。", En).contains("unique"));
+        assert!(fix_for("something else", En).contains("replay"));
+        assert!(fix_for("something else", Ja).contains("再送"));
     }
 }

@@ -64,7 +64,7 @@ impl Stage {
     }
 
     /// The stage a stored name stands for; `None` for a name this relay never writes.
-    fn parse(text: &str) -> Option<Self> {
+    pub(crate) fn parse(text: &str) -> Option<Self> {
         Some(match text {
             "pending" => Self::Pending,
             "delivered" => Self::Delivered,
@@ -244,13 +244,14 @@ pub(crate) trait Outbox: Send + Sync + 'static {
     fn spend(&self, app: &str, day: &str, calls: i64, limit: i64) -> Result<bool, StoreError>;
     /// One submission with its attempts.
     fn submission(&self, form: &str, id: &str) -> Result<Option<StoredSubmission>, StoreError>;
-    /// A form's newest submissions (at most `limit`), in `stage` when given, each with its
-    /// attempts.
+    /// A form's submissions, newest first, in `stage` when given, each with its attempts: at
+    /// most `limit`, after skipping the `offset` newest.
     fn history(
         &self,
         form: &str,
         stage: Option<Stage>,
         limit: usize,
+        offset: usize,
     ) -> Result<Vec<StoredSubmission>, StoreError>;
     /// Puts a dead-lettered or pending submission back in the outbox, due now, with fresh tries,
     /// and with corrected `values` (JSON) when given; `false` when it is in another stage. The
@@ -262,6 +263,9 @@ pub(crate) trait Outbox: Send + Sync + 'static {
         now: UnixMillis,
         values: Option<&str>,
     ) -> Result<bool, StoreError>;
+    /// Puts every dead-lettered submission of `form` back in the outbox as [`Outbox::requeue`]
+    /// does, in one transaction; how many.
+    fn requeue_dead_letters(&self, form: &str, now: UnixMillis) -> Result<usize, StoreError>;
     /// Gives up a dead-lettered or pending submission; `false` when it is in another stage.
     fn discard(&self, form: &str, id: &str, now: UnixMillis) -> Result<bool, StoreError>;
     /// Deletes settled submissions (and their attempts) last changed before `before`; how many.
@@ -569,16 +573,18 @@ impl Outbox for Store {
         form: &str,
         stage: Option<Stage>,
         limit: usize,
+        offset: usize,
     ) -> Result<Vec<StoredSubmission>, StoreError> {
         let db = lock(self);
         let sql = format!(
             "SELECT {COLUMNS} FROM submissions WHERE form = ?1 AND (?2 IS NULL OR stage = ?2)
-             ORDER BY accepted_at DESC, rowid DESC LIMIT ?3"
+             ORDER BY accepted_at DESC, rowid DESC LIMIT ?3 OFFSET ?4"
         );
         let mut statement = db.prepare(&sql)?;
         let limit = i64::try_from(limit).unwrap_or(i64::MAX);
+        let offset = i64::try_from(offset).unwrap_or(i64::MAX);
         let rows = statement
-            .query_map(params![form, stage.map(Stage::as_str), limit], row)?
+            .query_map(params![form, stage.map(Stage::as_str), limit, offset], row)?
             .collect::<Result<Vec<_>, _>>()?;
         let mut found = Vec::with_capacity(rows.len());
         for submission in rows {
@@ -603,6 +609,15 @@ impl Outbox for Store {
              WHERE form = ?1 AND submission_id = ?2 AND stage IN ('pending', 'dead_letter')",
             params![form, id, now, values],
         )? > 0)
+    }
+
+    fn requeue_dead_letters(&self, form: &str, now: UnixMillis) -> Result<usize, StoreError> {
+        let db = lock(self);
+        Ok(db.execute(
+            "UPDATE submissions SET stage = 'pending', tries = 0, next_at = ?2, updated_at = ?2
+             WHERE form = ?1 AND stage = 'dead_letter'",
+            params![form, now],
+        )?)
     }
 
     fn discard(&self, form: &str, id: &str, now: UnixMillis) -> Result<bool, StoreError> {

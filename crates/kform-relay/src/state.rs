@@ -554,6 +554,26 @@ impl AppState {
         Ok(Some(fields))
     }
 
+    /// The app's field settings as the data directory last stored them, when they are another
+    /// revision than the ones in memory: another process (`kform replay`) synced the app since.
+    /// The new ones replace those in memory.
+    pub(crate) async fn newer_stored_fields(
+        &self,
+        connection: &str,
+        app: AppId,
+    ) -> Option<Arc<AppFields>> {
+        let (json, _) = self.store().app_fields(connection.to_owned(), app.0).await.ok()??;
+        let stored: AppFields = serde_json::from_str(&json).ok()?;
+        let key = (connection.to_owned(), app);
+        let mut fields = self.lock_fields();
+        if fields.get(&key).is_some_and(|known| known.revision == stored.revision) {
+            return None;
+        }
+        let stored = Arc::new(stored);
+        fields.insert(key, stored.clone());
+        Some(stored)
+    }
+
     /// Lints a form against its app's fields and keeps its drift alert in step: cleared when the
     /// form has no error, raised (and told, once per fields revision) when it has. Returns the
     /// problems.

@@ -57,7 +57,7 @@ fn an_id_is_kept_once_and_its_outcome_survives_reopening() {
         (seen.stage, seen.record_id.as_deref(), seen.tries),
         (Stage::Delivered, Some("7"), 1)
     );
-    let history = store.history("f", None, 10).unwrap();
+    let history = store.history("f", None, 10, 0).unwrap();
     assert_eq!(history[0].attempts.len(), 1);
     assert_eq!(history[0].values, json!({ "a": "1" }));
     assert_eq!(history[0].accepted_at, UnixMillis(100));
@@ -121,7 +121,32 @@ fn paused_forms_wait_and_requeue_and_discard_take_only_unsettled_ones() {
     settle(&store, "g", "b", Outcome::Delivered(None));
     assert!(!store.discard("g", "b", UnixMillis(400)).unwrap(), "delivered stays delivered");
     assert!(store.discard("f", "a", UnixMillis(400)).unwrap());
+    let newest: Vec<String> =
+        store.history("f", None, 1, 0).unwrap().into_iter().map(|s| s.submission_id).collect();
+    assert_eq!(newest, ["a"]);
+    assert!(store.history("f", None, 1, 1).unwrap().is_empty(), "the next page is empty");
     assert_eq!(store.forget(UnixMillis(401)).unwrap(), 2, "settled ones past retention go");
+}
+
+#[test]
+fn every_dead_letter_of_a_form_is_replayed_at_once_and_nothing_else() {
+    let dir = tempfile::tempdir().unwrap();
+    let store = Store::open(dir.path(), std::sync::Arc::new(crate::clock::SystemClock)).unwrap();
+    let batch = [new("f", "a", "d"), new("f", "b", "d"), new("f", "c", "d"), new("g", "a", "d")];
+    store.accept(&batch, UnixMillis(100)).unwrap();
+    settle(&store, "f", "a", Outcome::DeadLetter("CB_VA01".into()));
+    settle(&store, "f", "b", Outcome::DeadLetter("CB_VA01".into()));
+    settle(&store, "f", "c", Outcome::Delivered(Some("3".into())));
+    settle(&store, "g", "a", Outcome::DeadLetter("CB_VA01".into()));
+    assert_eq!(store.requeue_dead_letters("f", UnixMillis(500)).unwrap(), 2);
+    let due: Vec<(String, String, i64)> = store
+        .due(UnixMillis(500), 10, &|_| None)
+        .unwrap()
+        .into_iter()
+        .map(|d| (d.form, d.submission_id, d.tries))
+        .collect();
+    assert_eq!(due, [("f".into(), "a".into(), 0), ("f".into(), "b".into(), 0)]);
+    assert_eq!(store.submission("g", "a").unwrap().unwrap().stage, Stage::DeadLetter);
 }
 
 #[test]

@@ -21,7 +21,8 @@ use crate::error::Code;
 use crate::extract::{AppJson, RequestLocale};
 use crate::guard::Caller;
 use crate::intake;
-use crate::outbox::{Outbox, Stage, StoredSubmission};
+use crate::manage;
+use crate::outbox::Stage;
 use crate::signing::Claim;
 use crate::state::{AppState, FormEntry, Source};
 use crate::store::Table;
@@ -48,6 +49,8 @@ pub(crate) fn router() -> Router<AppState> {
         .route("/v1/admin/forms/{form_id}/submissions/{submission_id}/replay", post(replay))
         .route("/v1/admin/forms/{form_id}/submissions/{submission_id}/discard", post(discard))
         .route("/v1/admin/forms/{form_id}/resume", post(resume))
+        .route("/v1/admin/forms/{form_id}/delivery", get(form_delivery))
+        .route("/v1/admin/forms/{form_id}/replay-dead-letters", post(replay_dead_letters))
         .route("/v1/admin/delivery", get(delivery_status))
         .route("/v1/admin/kintone", get(kintone_status))
         .route("/v1/admin/alerts", get(alerts))
@@ -562,17 +565,24 @@ struct HistoryQuery {
     stage: Option<Stage>,
     #[serde(default)]
     limit: Option<usize>,
+    #[serde(default)]
+    offset: Option<usize>,
 }
 
+/// The form's submissions, newest first, paged, each with its attempts and what to do about a
+/// failure.
 async fn history(
     caller: Caller,
     State(state): State<AppState>,
     Path(form_id): Path<String>,
     Query(query): Query<HistoryQuery>,
+    RequestLocale(locale): RequestLocale,
 ) -> Result<Json<Value>, AppError> {
     caller.may_edit(&form_id)?;
     let limit = query.limit.unwrap_or(100).min(1000);
-    let found = state.outbox(move |outbox| outbox.history(&form_id, query.stage, limit)).await?;
+    let offset = query.offset.unwrap_or(0);
+    let locale = locale.unwrap_or(Locale::En);
+    let found = manage::history(&state, &form_id, query.stage, limit, offset, locale).await?;
     Ok(Json(json!({ "submissions": found })))
 }
 
@@ -580,38 +590,26 @@ async fn show_submission(
     caller: Caller,
     State(state): State<AppState>,
     Path((form_id, submission_id)): Path<(String, String)>,
+    RequestLocale(locale): RequestLocale,
 ) -> Result<Json<Value>, AppError> {
     caller.may_edit(&form_id)?;
-    let found = find_submission(&state, form_id, &submission_id).await?;
+    let locale = locale.unwrap_or(Locale::En);
+    let found = manage::submission(&state, &form_id, &submission_id, locale).await?;
     Ok(Json(serde_json::to_value(found).unwrap_or_default()))
 }
 
-async fn find_submission(
-    state: &AppState,
-    form_id: String,
-    submission_id: &str,
-) -> Result<StoredSubmission, AppError> {
-    let id = submission_id.to_owned();
-    state.outbox(move |outbox| outbox.submission(&form_id, &id)).await?.ok_or_else(|| {
-        AppError::coded(
-            StatusCode::NOT_FOUND,
-            Code::UnknownSubmission,
-            format!("there is no submission {submission_id:?}"),
-        )
-    })
+/// How the form's delivery stands: counts per stage, its pause and its drift alerts.
+async fn form_delivery(
+    caller: Caller,
+    State(state): State<AppState>,
+    Path(form_id): Path<String>,
+    RequestLocale(locale): RequestLocale,
+) -> Result<Json<Value>, AppError> {
+    caller.may_edit(&form_id)?;
+    let status = manage::status(&state, &form_id, locale.unwrap_or(Locale::En)).await?;
+    Ok(Json(serde_json::to_value(status).unwrap_or_default()))
 }
 
-fn settled(stage: Stage) -> AppError {
-    conflict(
-        Code::Settled,
-        format!(
-            "the submission is {stage:?}; only dead-lettered or pending ones are replayed or discarded"
-        ),
-    )
-}
-
-/// Puts a dead-lettered (or pending) submission back in the outbox, due now; it is validated
-/// against the app's current fields when it is sent.
 /// A replay's optional body: values that replace the submitted ones, field by field.
 #[derive(Deserialize)]
 #[serde(deny_unknown_fields)]
@@ -619,6 +617,8 @@ struct Correction {
     values: serde_json::Map<String, Value>,
 }
 
+/// Puts a dead-lettered (or pending) submission back in the outbox, due now; it is validated
+/// against the app's current fields when it is sent.
 async fn replay(
     caller: Caller,
     State(state): State<AppState>,
@@ -626,55 +626,29 @@ async fn replay(
     RequestLocale(locale): RequestLocale,
     body: axum::body::Bytes,
 ) -> Result<Response, AppError> {
-    caller.admin_only()?;
-    let found = find_submission(&state, form_id.clone(), &submission_id).await?;
-    let corrected = if body.iter().all(u8::is_ascii_whitespace) {
+    caller.may_edit(&form_id)?;
+    let correction = if body.iter().all(u8::is_ascii_whitespace) {
         None
     } else {
         let correction: Correction = serde_json::from_slice(&body).map_err(|err| {
             let code = if err.is_data() { Code::InvalidBody } else { Code::MalformedJson };
             AppError::bad_request(code, format!("a replay body is {{\"values\": {{…}}}}: {err}"))
         })?;
-        Some(corrected_values(&state, &form_id, found.values.clone(), correction, locale).await?)
+        Some(correction.values)
     };
-    let now = state.inner.clock.now();
-    let id = submission_id.clone();
-    let requeue =
-        move |outbox: &dyn Outbox| outbox.requeue(&form_id, &id, now, corrected.as_deref());
-    if !state.outbox(requeue).await? {
-        return Err(settled(found.stage));
-    }
-    state.inner.engine.wake.notify_one();
+    manage::replay(&state, &form_id, &submission_id, correction, locale).await?;
     Ok(intake::answer(&submission_id, Stage::Pending, None).into_response())
 }
 
-/// The submitted values with the correction laid over them, checked like a new submission
-/// against the app's current fields (a 422 with every problem when they would be refused), as
-/// the JSON the outbox keeps.
-async fn corrected_values(
-    state: &AppState,
-    form_id: &str,
-    submitted: Value,
-    correction: Correction,
-    locale: Option<Locale>,
-) -> Result<String, AppError> {
-    let entry = state
-        .form(&FormId(form_id.to_owned()))
-        .ok_or_else(|| AppError::UnknownForm(FormId(form_id.to_owned())))?;
-    let mut values = match submitted {
-        Value::Object(values) => values,
-        _ => serde_json::Map::new(),
-    };
-    values.extend(correction.values);
-    let values = Value::Object(values);
-    let typed: Values = serde_json::from_value(values.clone())
-        .map_err(|err| AppError::bad_request(Code::InvalidBody, err.to_string()))?;
-    let fields = state.fields(&entry.settings.connection, entry.settings.spec.app).await?;
-    // File keys are checked when the files are sent; here the placeholders stand for them.
-    if let Err(report) = kform_core::validate(&fields, &entry.settings.spec, &typed) {
-        return Err(AppError::Invalid(report, locale.unwrap_or(entry.settings.spec.default_lang)));
-    }
-    Ok(values.to_string())
+/// Replays every dead letter of the form.
+async fn replay_dead_letters(
+    caller: Caller,
+    State(state): State<AppState>,
+    Path(form_id): Path<String>,
+) -> Result<Json<Value>, AppError> {
+    caller.may_edit(&form_id)?;
+    let replayed = manage::replay_dead_letters(&state, &form_id).await?;
+    Ok(Json(json!({ "form": form_id, "replayed": replayed })))
 }
 
 async fn discard(
@@ -682,16 +656,8 @@ async fn discard(
     State(state): State<AppState>,
     Path((form_id, submission_id)): Path<(String, String)>,
 ) -> Result<StatusCode, AppError> {
-    caller.admin_only()?;
-    let found = find_submission(&state, form_id.clone(), &submission_id).await?;
-    let now = state.inner.clock.now();
-    let (form, id) = (form_id.clone(), submission_id.clone());
-    if !state.outbox(move |outbox| outbox.discard(&form, &id, now)).await? {
-        return Err(settled(found.stage));
-    }
-    // A discarded submission's files will never be sent.
-    let dir = state.inner.files_dir.join(intake::files_folder(&form_id, &submission_id));
-    let _ = tokio::task::spawn_blocking(move || std::fs::remove_dir_all(dir)).await;
+    caller.may_edit(&form_id)?;
+    manage::discard(&state, &form_id, &submission_id).await?;
     Ok(StatusCode::NO_CONTENT)
 }
 
@@ -701,8 +667,8 @@ async fn resume(
     State(state): State<AppState>,
     Path(form_id): Path<String>,
 ) -> Result<Json<Value>, AppError> {
-    caller.admin_only()?;
-    let resumed = state.resume(&form_id).await?;
+    caller.may_edit(&form_id)?;
+    let resumed = manage::resume(&state, &form_id).await?;
     Ok(Json(json!({ "form": form_id, "resumed": resumed })))
 }
 

@@ -11,7 +11,7 @@ use super::*;
 const FORM: &str = include_str!("../../src/demo-form.json");
 
 /// A folder with `kform.toml` and `contact.json` for a relay in front of `kintone_url`.
-fn setup(kintone_url: &str) -> tempfile::TempDir {
+pub(super) fn setup(kintone_url: &str) -> tempfile::TempDir {
     let dir = tempfile::tempdir().unwrap();
     std::fs::write(dir.path().join("contact.json"), FORM).unwrap();
     let pkg = Path::new(env!("CARGO_MANIFEST_DIR")).join("../../pkg");
@@ -52,7 +52,7 @@ allowed_origins = ["https://www.example.com"]
     dir
 }
 
-fn kform(dir: &Path, args: &[&str]) -> Command {
+pub(super) fn kform(dir: &Path, args: &[&str]) -> Command {
     let mut command = Command::new(env!("CARGO_BIN_EXE_kform"));
     command
         .args(args)
