@@ -24,6 +24,25 @@ const defaultRelay = here.href.includes("/widget/")
   : new URL("..", here).href;
 const mounted = new WeakMap();
 
+/** The delivery view's own bundle, loaded the first time the view is opened. */
+let deliveryBundle;
+function loadDelivery() {
+  deliveryBundle ??= import("./kform_delivery.js").then(async (glue) => {
+    await glue.default({ module_or_path: new URL("./kform_delivery_bg.wasm", import.meta.url) });
+    return glue;
+  });
+  return deliveryBundle;
+}
+
+/** Mounts the delivery view into `target`; answers a function that unmounts it. */
+function delivery(target, relay, token, form, lang) {
+  const handle = loadDelivery().then((glue) => glue.mount(target, relay, token, form, lang));
+  handle.catch((error) => console.error("kform-editor: the delivery view", error));
+  return () => {
+    handle.then((view) => view.unmount(), () => {});
+  };
+}
+
 /** Renders the preview with the widget's own code (loaded on first use). */
 async function preview(element, descriptor, lang) {
   const { KForm } = await import(widget);
@@ -53,7 +72,7 @@ export const KFormEditor = {
     };
     element.addEventListener("kform-editor:change", onChange);
     window.addEventListener("beforeunload", onLeave);
-    const handle = mount(element, base, String(token ?? ""), form ?? null, lang ?? null, show);
+    const handle = mount(element, base, String(token ?? ""), form ?? null, lang ?? null, show, delivery);
     let listener = null;
     if (typeof onSave === "function") {
       listener = (event) => onSave(event.detail);

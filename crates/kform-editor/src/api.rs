@@ -105,14 +105,24 @@ impl Admin {
     ) -> Result<(SyncedFields, Map<String, Value>), ApiError> {
         let base = format!("/v1/admin/connections/{}/apps/{app}", segment(connection));
         let report = self.call(Method::POST, &format!("{base}/sync"), None).await?;
+        let fields = self.fields(connection, app).await?;
+        let drift = report["drift"].as_object().cloned().unwrap_or_default();
+        Ok((fields, drift))
+    }
+
+    /// `GET …/fields`: the app's fields as the relay last synced them (kintone is not asked).
+    pub(crate) async fn fields(
+        &self,
+        connection: &str,
+        app: u64,
+    ) -> Result<SyncedFields, ApiError> {
+        let base = format!("/v1/admin/connections/{}/apps/{app}", segment(connection));
         let answer = self.call(Method::GET, &format!("{base}/fields"), None).await?;
         let fields = match answer {
             Value::Object(mut answer) => answer.remove("fields").unwrap_or_default(),
             _ => Value::Null,
         };
-        let fields = SyncedFields::read(fields).map_err(ApiError::network)?;
-        let drift = report["drift"].as_object().cloned().unwrap_or_default();
-        Ok((fields, drift))
+        SyncedFields::read(fields).map_err(ApiError::network)
     }
 
     /// `GET /v1/admin/forms/{id}`.
@@ -149,6 +159,40 @@ impl Admin {
     pub(crate) async fn test_send(&self, id: &str, values: &Value) -> Result<Value, ApiError> {
         let path = format!("/v1/admin/forms/{}/test-send", segment(id));
         self.call(Method::POST, &path, Some(&serde_json::json!({ "values": values }))).await
+    }
+}
+
+/// The delivery view's calls, all on one form.
+impl Admin {
+    fn form_path(id: &str, rest: &str) -> String {
+        format!("/v1/admin/forms/{}{rest}", segment(id))
+    }
+
+    /// `GET …/delivery?lang=`: counts per stage, the pause and the drift alerts.
+    pub(crate) async fn delivery(&self, id: &str, lang: &str) -> Result<Value, ApiError> {
+        let path = Self::form_path(id, &format!("/delivery?lang={lang}"));
+        self.call(Method::GET, &path, None).await
+    }
+
+    /// `GET …/submissions?stage=&limit=&offset=&lang=`: a page of the history, newest first.
+    pub(crate) async fn history(
+        &self,
+        id: &str,
+        stage: &str,
+        offset: usize,
+        limit: usize,
+        lang: &str,
+    ) -> Result<Vec<Value>, ApiError> {
+        let stage = if stage.is_empty() { String::new() } else { format!("&stage={stage}") };
+        let query = format!("/submissions?limit={limit}&offset={offset}&lang={lang}{stage}");
+        let answer = self.call(Method::GET, &Self::form_path(id, &query), None).await?;
+        Ok(answer["submissions"].as_array().cloned().unwrap_or_default())
+    }
+
+    /// `POST …/submissions/{sid}/{action}` (`replay` or `discard`), `POST …/replay-dead-letters`
+    /// or `POST …/resume` (`rest` is the path after the form); the relay's answer.
+    pub(crate) async fn act(&self, id: &str, rest: &str) -> Result<Value, ApiError> {
+        self.call(Method::POST, &Self::form_path(id, rest), None).await
     }
 }
 

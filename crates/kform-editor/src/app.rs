@@ -18,11 +18,11 @@ use wasm_bindgen::JsCast;
 use web_sys::{Event, HtmlElement};
 
 use crate::api::{Admin, ApiError, AppSummary};
-use crate::embed::{Preview, emit};
+use crate::embed::{DeliveryOpener, Preview, emit};
 use crate::state::{
     Draft, Edit, EditorState, FieldRow, FieldState, FormEdit, is_valid_form_id, value_text,
 };
-use crate::view::{El, el, target_checked, target_value};
+use crate::view::{El, button, el, label, labelled, option, target_checked, target_value};
 
 mod fields;
 mod form;
@@ -64,6 +64,8 @@ struct Ctx {
     lint: Memo<Vec<LintIssue>>,
     /// Whether there are changes not saved yet; it wakes its readers only when it flips.
     dirty: Memo<bool>,
+    /// Whether the delivery view is shown instead of the editing screen.
+    delivery: RwSignal<bool>,
     /// Whether the relay refused the editor token: nothing can work until the CMS opens the
     /// editor again, so the controls that call the relay are disabled.
     refused: RwSignal<bool>,
@@ -106,6 +108,7 @@ pub(crate) fn editor(
     locale: Locale,
     host: HtmlElement,
     preview: Preview,
+    delivery: DeliveryOpener,
 ) -> El {
     let state = RwSignal::new(EditorState::default());
     let ctx = Ctx {
@@ -121,6 +124,7 @@ pub(crate) fn editor(
         lint: Memo::new(move |_| state.with(EditorState::lint)),
         dirty: Memo::new(move |_| state.with(|s| s.dirty)),
         refused: RwSignal::new(false),
+        delivery: RwSignal::new(false),
     };
     if let Some(id) = form {
         spawn_local(open_form(ctx, id));
@@ -139,11 +143,13 @@ pub(crate) fn editor(
         .attr("part", "editor-root")
         .child(el("h2").class("kfe-title").text(Text::FormEditor.get(locale)))
         .dynamic(move || notice_view(ctx))
-        .dynamic(
-            move || {
-                if opened.get() { workspace(ctx, preview.clone()) } else { vec![start(ctx)] }
-            },
-        )
+        .dynamic(move || {
+            if opened.get() {
+                workspace(ctx, preview.clone(), delivery.clone())
+            } else {
+                vec![start(ctx)]
+            }
+        })
 }
 
 fn notice_view(ctx: Ctx) -> Option<El> {
@@ -166,37 +172,31 @@ async fn open_form(ctx: Ctx, id: String) {
             code: "invalid".into(),
             message,
         })?;
-        let (fields, drift) = admin.sync(&draft.connection, draft.spec.app.0).await?;
-        Ok::<_, ApiError>((draft, fields, drift))
+        let (connection, app) = (&draft.connection, draft.spec.app.0);
+        // When kintone refuses the sync (a revoked token, maintenance), the form still opens on
+        // the fields last synced, saying why: its delivery view is where to see what to fix.
+        let (fields, drift, unsynced) = match admin.sync(connection, app).await {
+            Ok((fields, drift)) => (fields, drift, None),
+            Err(err) if err.status >= 500 => {
+                (admin.fields(connection, app).await?, serde_json::Map::new(), Some(err))
+            }
+            Err(err) => return Err(err),
+        };
+        Ok::<_, ApiError>((draft, fields, drift, unsynced))
     };
     match loaded.await {
-        Ok((draft, fields, drift)) => {
+        Ok((draft, fields, drift, unsynced)) => {
             ctx.drift.try_set(drift.get(&id).cloned());
             ctx.state.try_update(|s| s.open(draft, fields, true));
-            ctx.notice.try_set(None);
+            match unsynced {
+                Some(err) => ctx.failed(&err),
+                None => {
+                    ctx.notice.try_set(None);
+                }
+            }
         }
         Err(err) => ctx.failed(&err),
     }
-}
-
-/// A `<label for=…>` with its text.
-fn label(for_id: &str, text: &str) -> El {
-    el("label").attr("for", for_id).text(text)
-}
-
-/// A `<button type="button">` with its text and what a click does.
-fn button(text: &str, on_click: impl FnMut(Event) + 'static) -> El {
-    el("button").attr("type", "button").text(text).on("click", on_click)
-}
-
-/// An `<option>`.
-fn option(value: &str, text: &str) -> El {
-    el("option").attr("value", value).text(text)
-}
-
-/// A control with the id `id` and its label, which names it by that id.
-fn labelled(id: &str, text: &str, control: El) -> [El; 2] {
-    [label(id, text), control.id(id)]
 }
 
 /// A text `<input>`.
@@ -228,7 +228,7 @@ fn panel(id: &str, heading: &str) -> El {
 }
 
 /// The editing screen: fields, items, settings, lint, preview and actions.
-fn workspace(ctx: Ctx, preview: Preview) -> Vec<El> {
+fn workspace(ctx: Ctx, preview: Preview, delivery: DeliveryOpener) -> Vec<El> {
     let locale = ctx.locale;
     // A region keeps its place inside an element: the drift notice and the problems each have
     // a plain `<div>` of their own (the stylesheet styles no `div` by position).
@@ -248,13 +248,50 @@ fn workspace(ctx: Ctx, preview: Preview) -> Vec<El> {
                 .dynamic(move || ctx.selected.get().map(|index| item_settings(ctx, index))),
         )
         .child(form_settings(ctx, panel("kfe-form-h", Text::FormSettings.get(locale))));
+    // The editing screen stays built while the delivery view is shown (the preview keeps its
+    // state); the delivery view is built only while shown, and stops refreshing when hidden.
+    let saved = Memo::new(move |_| ctx.state.with(|s| s.saved));
+    let editing = el("div")
+        .flag_with("hidden", move || ctx.delivery.get())
+        .child(drift)
+        .child(columns)
+        .child(el("div").dynamic(move || Some(lint_view(ctx))))
+        .child(preview_view(ctx, preview))
+        .child(actions(ctx));
     vec![
-        drift,
-        columns,
-        el("div").dynamic(move || Some(lint_view(ctx))),
-        preview_view(ctx, preview),
-        actions(ctx),
+        el("div").dynamic(move || tabs(ctx, saved.get())),
+        editing,
+        el("div").dynamic(move || ctx.delivery.get().then(|| delivery_host(ctx, &delivery))),
     ]
+}
+
+/// Where the delivery view (its own bundle) is mounted while it is shown; it is closed with
+/// the region.
+fn delivery_host(ctx: Ctx, opener: &DeliveryOpener) -> El {
+    let host = el("div");
+    let form = ctx.state.with_untracked(|s| s.draft.as_ref().map(|d| d.spec.id.0.clone()));
+    let shown =
+        opener.open(&host.element(), &ctx.admin.get_value(), &form.unwrap_or_default(), ctx.locale);
+    // Dropped with the region: the view is unmounted when the tab is left or the form closed.
+    StoredValue::new_local(shown);
+    host
+}
+
+/// The switch between editing the form and its delivery view, once the form is saved.
+fn tabs(ctx: Ctx, saved: bool) -> Option<El> {
+    if !saved {
+        return None;
+    }
+    let tab = |text: Text, delivery: bool| {
+        button(text.get(ctx.locale), move |_| ctx.delivery.set(delivery))
+            .attr_with("aria-pressed", move || Some((ctx.delivery.get() == delivery).to_string()))
+    };
+    Some(
+        el("p")
+            .class("kfe-row kfe-tabs")
+            .child(tab(Text::EditTab, false))
+            .child(tab(Text::DeliveryTab, true)),
+    )
 }
 
 fn drift_view(ctx: Ctx) -> Option<El> {

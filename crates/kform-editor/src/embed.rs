@@ -64,9 +64,47 @@ impl Preview {
     }
 }
 
+/// Opens the delivery view, its own bundle: `kform-editor.js` passes a function
+/// `(element, relay, token, form, lang) => close` that loads `kform-delivery` and mounts the view
+/// into `element`; `close()` unmounts it.
+#[derive(Clone)]
+pub(crate) struct DeliveryOpener(js_sys::Function);
+
+/// Closes a delivery view when dropped (with the editor region that opened it).
+pub(crate) struct DeliveryShown(js_sys::Function);
+
+impl Drop for DeliveryShown {
+    fn drop(&mut self) {
+        let _ = self.0.call0(&JsValue::NULL);
+    }
+}
+
+impl DeliveryOpener {
+    /// Mounts the delivery view of `form` into `element`, as `admin` calls the relay.
+    pub(crate) fn open(
+        &self,
+        element: &web_sys::Element,
+        admin: &Admin,
+        form: &str,
+        lang: Locale,
+    ) -> Option<DeliveryShown> {
+        let lang = if lang == Locale::Ja { "ja" } else { "en" };
+        let args = js_sys::Array::of5(
+            element,
+            &admin.relay.as_str().into(),
+            &admin.token.as_str().into(),
+            &form.into(),
+            &lang.into(),
+        );
+        let close = self.0.apply(&JsValue::NULL, &args).ok()?;
+        close.dyn_into().ok().map(DeliveryShown)
+    }
+}
+
 /// Mounts the editor into `host`. `relay` is the relay's absolute URL, `token` an editor token
 /// from `POST /v1/admin/editor-tokens`, `form` the form to open (or none to create one), and
-/// `preview` the function that renders the widget's preview.
+/// `preview` the function that renders the widget's preview, and `delivery` the one that opens the
+/// delivery view.
 #[wasm_bindgen]
 #[expect(
     clippy::needless_pass_by_value,
@@ -79,6 +117,7 @@ pub fn mount(
     form: Option<String>,
     lang: Option<String>,
     preview: js_sys::Function,
+    delivery: js_sys::Function,
 ) -> Result<EditorHandle, JsValue> {
     // An administrator's tool: a bug should say what went wrong in the console.
     std::panic::set_hook(Box::new(|info| web_sys::console::error_1(&info.to_string().into())));
@@ -87,8 +126,9 @@ pub fn mount(
     let form = form.filter(|id| !id.is_empty());
     let container = kform_dom::shadow_container(&host, STYLE)?;
     let preview = Preview(preview);
+    let delivery = DeliveryOpener(delivery);
     let owner = crate::view::mount(&container, move || {
-        crate::app::editor(admin, form, locale, host, preview)
+        crate::app::editor(admin, form, locale, host, preview, delivery)
     });
     Ok(EditorHandle(kform_dom::Mounted::new(owner, container)))
 }

@@ -8,15 +8,29 @@
 //!   built with (DOM elements kept in step with Leptos signals). `embed`: `mount` for
 //!   JavaScript.
 //!
+//! - [`delivery`]: the delivery view, built into its own bundle (`kform-delivery`) that the
+//!   editor loads when the view is opened.
+//!
 //! The preview is the real widget: `kform-editor.js` loads the relay's `kform.js` and calls
 //! `KForm.preview` with the descriptor [`state::EditorState::descriptor`] builds.
+
+// Built for `kform-delivery` alone, the admin API, the texts and the views the editor's screens
+// use are not used.
+#![cfg_attr(
+    not(feature = "editor"),
+    allow(dead_code, reason = "the delivery bundle uses part of the editor's modules")
+)]
 
 pub mod state;
 
 mod api;
+#[cfg(feature = "editor")]
 mod app;
+pub mod delivery;
+#[cfg(feature = "editor")]
 pub mod embed;
 mod text;
 mod view;
 
+#[cfg(feature = "editor")]
 pub use embed::{EditorHandle, mount};

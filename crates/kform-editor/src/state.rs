@@ -10,6 +10,8 @@ use kform_core::{
 };
 use serde_json::{Map, Value as Json, json};
 
+pub mod delivery;
+
 #[cfg(test)]
 mod tests;
 

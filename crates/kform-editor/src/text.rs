@@ -136,6 +136,34 @@ texts! {
     Add = "追加", "Add";
     AddSuffix = "を追加", ": add";
     OnTheForm = "追加済み", "on the form";
+    EditTab = "編集", "Edit form";
+    DeliveryTab = "送信状況", "Delivery";
+    Paused = "配信を止めています: ", "Delivery is paused: ";
+    Resume = "配信を再開", "Resume delivery";
+    Resumed = "配信を再開しました。", "Delivery resumed.";
+    DriftAlerts = "kintone のアプリが変更され、フォームが合わなくなっています:", "The app changed in kintone and the form no longer fits it:";
+    ShowStage = "表示する状態", "Show";
+    AllStages = "すべて", "All";
+    ReplayAll = "送信失敗をすべて再送", "Replay every failed one";
+    ReplayAllConfirm = "送信失敗をすべて kintone に送り直します。", "Every failed submission is sent to kintone again.";
+    ReplayAllYes = "再送する", "Replay them";
+    ReplayedAll = "送信失敗を再送しました。", "The failed ones were replayed.";
+    Received = "受付日時", "Received";
+    Stage = "状態", "Stage";
+    Tries = "試行", "Tries";
+    Outcome = "結果", "Outcome";
+    Details = "詳細", "Details";
+    Newer = "新しい方へ", "Newer";
+    Older = "古い方へ", "Older";
+    NoSubmissions = "この状態の送信はありません。", "No submissions in this stage.";
+    OpenInKintone = "kintone で開く", "Open in kintone";
+    Submission = "送信", "Submission";
+    ValuesSent = "送信された値", "Values sent";
+    Attempts = "kintone への送信", "Calls to kintone";
+    Replay = "再送", "Replay";
+    Replayed = "再送しました。まもなく kintone に送られます。", "Replayed: it is sent to kintone shortly.";
+    Discard = "破棄", "Discard";
+    DiscardedOne = "破棄しました。", "Discarded.";
 }
 
 /// The heading of an item's settings, named as the visitor sees the item.

@@ -232,6 +232,26 @@ impl El {
     }
 }
 
+/// A `<label for=…>` with its text.
+pub(crate) fn label(for_id: &str, text: &str) -> El {
+    el("label").attr("for", for_id).text(text)
+}
+
+/// A `<button type="button">` with its text and what a click does.
+pub(crate) fn button(text: &str, on_click: impl FnMut(Event) + 'static) -> El {
+    el("button").attr("type", "button").text(text).on("click", on_click)
+}
+
+/// An `<option>`.
+pub(crate) fn option(value: &str, text: &str) -> El {
+    el("option").attr("value", value).text(text)
+}
+
+/// A control with the id `id` and its label, which names it by that id.
+pub(crate) fn labelled(id: &str, text: &str, control: El) -> [El; 2] {
+    [label(id, text), control.id(id)]
+}
+
 /// The value of the `<input>`, `<select>` or `<textarea>` an event came from.
 pub(crate) fn target_value(event: &Event) -> String {
     event

@@ -235,6 +235,7 @@ async fn keep_files(
                 content_type: upload.content_type,
                 path: format!("{folder}/{i}"),
                 placeholder: format!("kform-upload-{i}"),
+                bytes: u64::try_from(upload.bytes.len()).unwrap_or(u64::MAX),
                 key: None,
                 uploaded_at: None,
             });

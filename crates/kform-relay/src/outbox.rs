@@ -103,6 +103,9 @@ pub(crate) struct StoredUpload {
     pub(crate) path: String,
     /// The value standing in the submission's values until the upload's key replaces it.
     pub(crate) placeholder: String,
+    /// The file's size (0 for files kept before sizes were).
+    #[serde(default)]
+    pub(crate) bytes: u64,
     /// kintone's upload key, once uploaded, and when.
     pub(crate) key: Option<String>,
     pub(crate) uploaded_at: Option<UnixMillis>,
@@ -142,6 +145,20 @@ pub(crate) struct StoredSubmission {
     /// Every attempt, oldest first (filled by history calls).
     #[serde(default)]
     pub(crate) attempts: Vec<Attempt>,
+    /// The files sent with it, by field, name and size.
+    #[serde(default)]
+    pub(crate) files: Vec<FileSent>,
+}
+
+/// A file as the history shows it.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub(crate) struct FileSent {
+    /// The FILE field.
+    pub(crate) field: String,
+    /// The file's name.
+    pub(crate) name: String,
+    /// Its size in bytes (0 when not known).
+    pub(crate) bytes: u64,
 }
 
 /// One call to kintone for a submission.
@@ -280,7 +297,7 @@ fn lock(store: &Store) -> std::sync::MutexGuard<'_, Connection> {
 }
 
 const COLUMNS: &str = "form, submission_id, digest, vals, stage, record_id, tries, next_at, error, \
-                       accepted_at, updated_at";
+                       accepted_at, updated_at, uploads";
 
 fn row(row: &rusqlite::Row<'_>) -> rusqlite::Result<Result<StoredSubmission, StoreError>> {
     let values: String = row.get(3)?;
@@ -289,6 +306,16 @@ fn row(row: &rusqlite::Row<'_>) -> rusqlite::Result<Result<StoredSubmission, Sto
         Ok(values) => values,
         Err(err) => return Ok(Err(err.into())),
     };
+    let uploads: Option<String> = row.get(11)?;
+    let uploads: Vec<StoredUpload> = match uploads.as_deref().map(serde_json::from_str) {
+        None => Vec::new(),
+        Some(Ok(uploads)) => uploads,
+        Some(Err(err)) => return Ok(Err(err.into())),
+    };
+    let files = uploads
+        .into_iter()
+        .map(|upload| FileSent { field: upload.field, name: upload.name, bytes: upload.bytes })
+        .collect();
     let Some(stage) = Stage::parse(&stage) else {
         return Ok(Err(StoreError::Corrupt(format!("a submission's stage is {stage:?}"))));
     };
@@ -305,6 +332,7 @@ fn row(row: &rusqlite::Row<'_>) -> rusqlite::Result<Result<StoredSubmission, Sto
         accepted_at: row.get(9)?,
         updated_at: row.get(10)?,
         attempts: Vec::new(),
+        files,
     }))
 }
 

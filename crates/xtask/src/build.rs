@@ -1,4 +1,4 @@
-//! `cargo xtask build-widget`: for the widget and the editor, cargo (wasm32, `wasm-release`) →
+//! `cargo xtask build-widget`: for the widget, the editor and its delivery view, cargo (wasm32, `wasm-release`) →
 //! wasm-bindgen → short import names and no unused exports (`bindgen.rs`) → wasm-opt → `pkg/`,
 //! then each bundle's download size. `cargo xtask bench` builds the size floor
 //! (`kform-size-floor`) the same way into `target/size-floor/`.
@@ -38,7 +38,7 @@ const WASM_INTEGRITY: &str = "@KFORM_WASM_INTEGRITY@";
 /// What a joined loader holds where its stylesheet's integrity goes.
 const CSS_INTEGRITY: &str = "@KFORM_CSS_INTEGRITY@";
 
-const BUNDLES: [Bundle; 2] = [
+const BUNDLES: [Bundle; 3] = [
     Bundle {
         krate: "kform-widget",
         loader: Loader::Joined("crates/kform-widget/js/kform.js"),
@@ -50,6 +50,12 @@ const BUNDLES: [Bundle; 2] = [
         loader: Loader::Beside("crates/kform-editor/js/kform-editor.js"),
         files: &["kform-editor.js", "kform_editor.js", "kform_editor_bg.wasm"],
         limits: crate::size::EDITOR,
+    },
+    Bundle {
+        krate: "kform-delivery",
+        loader: Loader::None,
+        files: &["kform_delivery.js", "kform_delivery_bg.wasm"],
+        limits: crate::size::DELIVERY,
     },
 ];
 

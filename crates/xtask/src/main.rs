@@ -100,6 +100,8 @@ fn test(root: &Path) -> Result<()> {
                 "-p",
                 "kform-editor",
                 "-p",
+                "kform-delivery",
+                "-p",
                 "kform-dom",
                 "-p",
                 "kform-size-floor",

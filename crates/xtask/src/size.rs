@@ -59,9 +59,24 @@ pub(crate) const WIDGET: Limits = Limits {
 /// field model, 177 KB with the widget's again, and 143 KB with the view layer; raised to 144 KB
 /// when lint learned kintone's minLength and warnings, which the editor shows: 143.1 KB; to
 /// 145 KB when the start screen learned to check a form id and the settings to name their item:
-/// 144.0 KB; to 146 KB for each option's own label, `option_labels`: 145.7 KB.)
+/// 144.0 KB; to 146 KB for each option's own label, `option_labels`: 145.7 KB; to 147.5 KB
+/// for the "Delivery" tab and the loader of the delivery view's own bundle: 147.1 KB.)
 pub(crate) const EDITOR: Limits =
-    Limits { name: "editor", summary: "editor-size.json", target: 150_000, budget: Some(146_000) };
+    Limits { name: "editor", summary: "editor-size.json", target: 150_000, budget: Some(147_500) };
+
+/// The delivery view (issue 26), its own bundle that the editor loads when the view is opened,
+/// so the editor's first load stays within its target (the view inside the editor's bundle made
+/// it 154.8 KB). It shares the editor's view layer and admin API but not its screens. The budget
+/// is a ratchet above today's weight; its target is the editor's own.
+pub(crate) const DELIVERY: Limits = Limits {
+    name: "delivery view",
+    summary: "delivery-size.json",
+    target: 150_000,
+    budget: Some(DELIVERY_BUDGET),
+};
+
+/// The delivery view's budget: 71.5 KB at its first build.
+const DELIVERY_BUDGET: usize = 72_500;
 
 /// The size floor (`kform-size-floor`): the least a Leptos widget weighs, shown against the
 /// widget's target so the two can be compared. It has no budget; it only informs.
