@@ -111,7 +111,9 @@ pub(crate) async fn status(
         }
         let issues: Vec<kform_core::LintIssue> =
             serde_json::from_value(alert.issues).unwrap_or_default();
-        let lines = issues.iter().map(|issue| issue.line(locale)).collect();
+        let lines =
+            issues.iter().map(|issue| format!("{} {}", issue.line(locale), issue.fix(locale)));
+        let lines = lines.collect();
         alerts.push(AlertView { at: alert.at, revision: alert.revision, lines });
     }
     Ok(FormStatus { form: form.to_owned(), paused, counts, alerts })

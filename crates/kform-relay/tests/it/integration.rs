@@ -105,6 +105,13 @@ async fn a_multipart_submission_attaches_its_file_to_the_record() {
     assert_eq!(files.len(), 1, "{record}");
     assert_eq!(files[0]["name"], "approval.pdf");
     assert_eq!(files[0]["size"], pdf.len().to_string());
+    // The history names the file and its size.
+    let id = submission["submission_id"].as_str().unwrap();
+    let shown = stage_eventually(&state, "contact", id, "delivered").await;
+    assert_eq!(
+        shown["files"],
+        json!([{ "field": "資料", "name": "approval.pdf", "bytes": pdf.len() }])
+    );
     // A file part for a field that is not a FILE field is refused before anything is uploaded.
     let wrong = json!({ "values": valid_values() });
     let mut request = multipart(path, &wrong, &[("会社名", "x.pdf", b"x")]);

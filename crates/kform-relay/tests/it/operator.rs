@@ -8,8 +8,18 @@ use std::process::{Child, Output, Stdio};
 use super::serve_cli::{kform, setup};
 use super::*;
 
+/// A running `kform serve`, killed when dropped (also when a test fails).
+struct Relay(Child);
+
+impl Drop for Relay {
+    fn drop(&mut self) {
+        let _ = self.0.kill();
+        let _ = self.0.wait();
+    }
+}
+
 /// A running `kform serve` from `dir`, and its address.
-fn serve(dir: &std::path::Path) -> (Child, String) {
+fn serve(dir: &std::path::Path) -> (Relay, String) {
     let mut child = kform(dir, &["serve", "--config", "kform.toml"])
         .stdout(Stdio::piped())
         .stderr(Stdio::null())
@@ -18,7 +28,7 @@ fn serve(dir: &std::path::Path) -> (Child, String) {
     let mut line = String::new();
     BufReader::new(child.stdout.take().unwrap()).read_line(&mut line).unwrap();
     let base = line.trim().strip_prefix("listening on ").unwrap_or_else(|| panic!("{line:?}"));
-    (child, base.to_owned())
+    (Relay(child), base.to_owned())
 }
 
 /// Runs `kform args…` in `dir` on a blocking thread (the fake kintone keeps answering).
@@ -75,7 +85,7 @@ async fn stage_reached(base: &str, id: &str, stage: &str) {
 async fn an_operator_sees_dead_letters_with_the_fix_and_replays_them_once_the_app_is_fixed() {
     let fake = spawn(Apps::demo(TOKEN)).await.unwrap();
     let dir = setup(fake.url());
-    let (mut relay, base) = serve(dir.path());
+    let (relay, base) = serve(dir.path());
     let contact = |n: usize, kind: &str| json!({ "会社名": format!("会社{n}"), "メールアドレス": format!("u{n}@example.com"), "問い合わせ種別": kind });
     // The relay syncs the app, then 見積依頼 is removed from it in kintone.
     assert_eq!(admin_api("GET", &format!("{base}/v1/forms/contact"), None).await.0, 200);
@@ -165,15 +175,14 @@ async fn an_operator_sees_dead_letters_with_the_fix_and_replays_them_once_the_ap
     let missing =
         run(dir.path(), &["history", "--config", "missing.toml", "--form", "contact"]).await;
     assert_eq!(missing.status.code(), Some(2));
-    relay.kill().unwrap();
-    relay.wait().unwrap();
+    drop(relay);
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_paused_form_is_shown_with_its_reason_and_resumed_from_the_command_line() {
     let fake = spawn(Apps::demo(TOKEN)).await.unwrap();
     let dir = setup(fake.url());
-    let (mut relay, base) = serve(dir.path());
+    let (relay, base) = serve(dir.path());
     assert_eq!(admin_api("GET", &format!("{base}/v1/forms/contact"), None).await.0, 200);
     // kintone stops taking the token (it was regenerated): the form pauses.
     fake.state().set_tokens(1, Vec::new()).unwrap();
@@ -194,6 +203,5 @@ async fn a_paused_form_is_shown_with_its_reason_and_resumed_from_the_command_lin
     assert_eq!(resume.status.code(), Some(0), "{}", text(&resume.stderr));
     assert!(text(&resume.stdout).contains("form contact resumed"));
     stage_reached(&base, &id, "delivered").await;
-    relay.kill().unwrap();
-    relay.wait().unwrap();
+    drop(relay);
 }
