@@ -172,20 +172,12 @@ fn fake_kintone_refuses_a_bad_apps_json_with_its_path() {
 
 #[test]
 fn fake_kintone_prints_where_it_listens_first() {
-    use std::io::{BufRead, BufReader};
     let apps = repo().join("tests/fixtures/fake/apps.json").display().to_string();
-    let mut child = Command::new(env!("CARGO_BIN_EXE_kform"))
-        .args(["fake-kintone", "--apps", &apps])
-        .stdout(std::process::Stdio::piped())
-        .stderr(std::process::Stdio::null())
-        .spawn()
-        .unwrap();
-    let mut line = String::new();
-    BufReader::new(child.stdout.take().unwrap()).read_line(&mut line).unwrap();
+    let mut command = Command::new(env!("CARGO_BIN_EXE_kform"));
+    command.args(["fake-kintone", "--apps", &apps]).stderr(std::process::Stdio::null());
+    let (mut child, url) = crate::spawn_listening(command);
     child.kill().unwrap();
     child.wait().unwrap();
-    let url = line.trim().strip_prefix("listening on http://127.0.0.1:").unwrap_or_else(|| {
-        panic!("first line was {line:?}");
-    });
-    assert!(url.parse::<u16>().is_ok_and(|port| port > 0), "{line}");
+    let port = url.strip_prefix("http://127.0.0.1:").unwrap_or_else(|| panic!("{url:?}"));
+    assert!(port.parse::<u16>().is_ok_and(|port| port > 0), "{url}");
 }

@@ -3,7 +3,6 @@
 //! kintone exactly once.
 
 use std::collections::{BTreeMap, HashSet};
-use std::io::{BufRead, BufReader};
 use std::path::Path;
 use std::process::{Child, Command, Stdio};
 use std::sync::{Arc, Mutex};
@@ -60,18 +59,9 @@ connection = "demo"
 
 /// Starts the relay; its child process and base URL.
 fn start(dir: &Path) -> (Child, String) {
-    let mut child = Command::new(env!("CARGO_BIN_EXE_kform"))
-        .args(["serve", "--config", "kform.toml"])
-        .current_dir(dir)
-        .stdout(Stdio::piped())
-        .stderr(Stdio::null())
-        .spawn()
-        .unwrap();
-    let mut line = String::new();
-    BufReader::new(child.stdout.take().unwrap()).read_line(&mut line).unwrap();
-    let base =
-        line.trim().strip_prefix("listening on ").unwrap_or_else(|| panic!("{line:?}")).to_owned();
-    (child, base)
+    let mut command = Command::new(env!("CARGO_BIN_EXE_kform"));
+    command.args(["serve", "--config", "kform.toml"]).current_dir(dir).stderr(Stdio::null());
+    spawn_listening(command)
 }
 
 /// Every record of app 1, page by page.

@@ -139,6 +139,18 @@ async fn kintone_records(fake: &FakeKintone) -> Vec<Value> {
     client.records(kform_core::AppId(1), "limit 500").await.unwrap()
 }
 
+/// Starts `command` (a `kform serve` or `kform fake-kintone`) with its standard output piped;
+/// the child and the address its first line announces (`listening on …`).
+fn spawn_listening(mut command: std::process::Command) -> (std::process::Child, String) {
+    use std::io::BufRead;
+    let mut child = command.stdout(std::process::Stdio::piped()).spawn().unwrap();
+    let mut line = String::new();
+    std::io::BufReader::new(child.stdout.take().unwrap()).read_line(&mut line).unwrap();
+    let address = line.trim().strip_prefix("listening on ");
+    let address = address.unwrap_or_else(|| panic!("the first line was {line:?}")).to_owned();
+    (child, address)
+}
+
 /// Polls `probe` every 20 ms until it answers `Ok`, for at most 10 s: the one wait the tests use
 /// for work the relay does in the background. On time out it panics with `what` and the last
 /// `Err` the probe gave (what it saw instead).

@@ -2,7 +2,6 @@
 //! machine while the relay serves: their output, their exit codes, and a replay after the app
 //! was fixed in kintone that the running relay delivers.
 
-use std::io::{BufRead, BufReader};
 use std::process::{Child, Output, Stdio};
 
 use super::serve_cli::{kform, setup};
@@ -20,15 +19,10 @@ impl Drop for Relay {
 
 /// A running `kform serve` from `dir`, and its address.
 fn serve(dir: &std::path::Path) -> (Relay, String) {
-    let mut child = kform(dir, &["serve", "--config", "kform.toml"])
-        .stdout(Stdio::piped())
-        .stderr(Stdio::null())
-        .spawn()
-        .unwrap();
-    let mut line = String::new();
-    BufReader::new(child.stdout.take().unwrap()).read_line(&mut line).unwrap();
-    let base = line.trim().strip_prefix("listening on ").unwrap_or_else(|| panic!("{line:?}"));
-    (Relay(child), base.to_owned())
+    let mut command = kform(dir, &["serve", "--config", "kform.toml"]);
+    command.stderr(Stdio::null());
+    let (child, base) = spawn_listening(command);
+    (Relay(child), base)
 }
 
 /// Runs `kform args…` in `dir` on a blocking thread (the fake kintone keeps answering).

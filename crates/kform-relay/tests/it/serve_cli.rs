@@ -2,7 +2,7 @@
 //! from the environment, JSON logs, graceful shutdown, and a canary check that no secret shows
 //! in any answer, log line or the widget bundle.
 
-use std::io::{BufRead, BufReader, Read};
+use std::io::Read;
 use std::path::Path;
 use std::process::{Command, Stdio};
 
@@ -158,16 +158,9 @@ async fn call(method: &str, url: &str, headers: &[(&str, &str)], body: Option<St
 async fn serve_runs_from_kform_toml_logs_json_stops_gracefully_and_leaks_no_secret() {
     let fake = spawn(Apps::demo(TOKEN)).await.unwrap();
     let dir = setup(fake.url());
-    let mut child = kform(dir.path(), &["serve", "--config", "kform.toml"])
-        .env("RUST_LOG", "debug")
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped())
-        .spawn()
-        .unwrap();
-    let mut line = String::new();
-    BufReader::new(child.stdout.take().unwrap()).read_line(&mut line).unwrap();
-    let base =
-        line.trim().strip_prefix("listening on ").unwrap_or_else(|| panic!("{line:?}")).to_owned();
+    let mut command = kform(dir.path(), &["serve", "--config", "kform.toml"]);
+    command.env("RUST_LOG", "debug").stderr(Stdio::piped());
+    let (mut child, base) = spawn_listening(command);
     let mut answers = Vec::new();
     let page = [("origin", "https://www.example.com")];
     answers.push(call("GET", &format!("{base}/v1/forms/contact"), &page, None).await);
