@@ -67,8 +67,16 @@ test("refused records show kintone's words and the fix, and replaying them after
     assert.match(row, /見積依頼/, "kintone's (or the relay's) words name the refused choice");
     assert.match(row, /再送/, "the fix says what to do");
     await view.getByLabel("表示する状態").locator("option", { hasText: "送信失敗 (1)" }).waitFor({ state: "attached" });
-    // One submission's details: its values and its calls to kintone.
-    await view.getByRole("button", { name: "詳細 1" }).click();
+    // The view refreshes by itself; a refresh that redraws the list keeps the reader's place.
+    const first = view.getByRole("button", { name: "詳細 1" });
+    const firstId = await first.getAttribute("id");
+    await first.focus();
+    await sendHosted("leads", "追加商事", "資料請求");
+    await view.getByRole("row", { name: /送信済み/ }).first().waitFor({ timeout: 15_000 });
+    const focused = await editor.evaluate((host) => host.shadowRoot.activeElement?.id);
+    assert.equal(focused, firstId, "the focus stays on the same submission's button");
+    // One submission's details, opened from the keyboard: its values and its calls to kintone.
+    await page.keyboard.press("Enter");
     const details = view.locator(".kfe-settings");
     await details.getByRole("heading", { name: /^送信 / }).waitFor();
     assert.match(await details.innerText(), /失敗商事/);
@@ -84,8 +92,9 @@ test("refused records show kintone's words and the fix, and replaying them after
     await view.getByText("送信失敗をすべて kintone に送り直します。").waitFor();
     await view.getByRole("button", { name: "再送する" }).click();
     await view.getByText("送信失敗を再送しました。").waitFor();
+    await failed.first().waitFor({ state: "detached", timeout: 15_000 });
     const delivered = view.getByRole("row", { name: /送信済み/ });
-    await delivered.first().waitFor({ timeout: 15_000 });
+    assert.equal(await delivered.count(), 2, "the replayed one and the one sent since");
     assert.match(await delivered.first().innerText(), /レコード \d+/);
     const link = delivered.first().getByRole("link", { name: "kintone で開く" });
     assert.match(await link.getAttribute("href"), /\/k\/\d+\/show#record=\d+$/);

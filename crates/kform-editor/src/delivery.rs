@@ -48,8 +48,17 @@ impl Ctx {
         self.notice.try_set(Some((true, text)));
     }
 
+    /// The id of the element that has the focus in the editor's shadow root, if it has one.
+    fn focused(self) -> Option<String> {
+        let shadow = self.root.get_value().get_root_node();
+        let active = js_sys::Reflect::get(&shadow, &"activeElement".into()).ok()?;
+        let id = active.dyn_into::<Element>().ok()?.id();
+        (!id.is_empty()).then_some(id)
+    }
+
     /// Focuses the element `id` of the view once it is built.
-    fn focus_later(self, id: &'static str) {
+    fn focus_later(self, id: impl Into<String>) {
+        let id = id.into();
         let root = self.root.get_value();
         request_animation_frame(move || {
             let found = root.query_selector(&format!("[id=\"{id}\"]")).ok().flatten();
@@ -170,7 +179,17 @@ async fn refresh(ctx: Ctx) {
     };
     match answers.await {
         Ok((status, page)) => {
-            view.try_maybe_update(|v| (v.refreshed(status, page), ()));
+            // A redrawn part keeps the reader's place: the focus goes back to the same control.
+            let focused = ctx.focused();
+            let changed = view.try_maybe_update(|v| {
+                let changed = v.refreshed(status, page);
+                (changed, changed)
+            });
+            if changed == Some(true)
+                && let Some(id) = focused
+            {
+                ctx.focus_later(id);
+            }
         }
         Err(err) => ctx.failed(&err),
     }
@@ -279,6 +298,7 @@ fn table(ctx: Ctx) -> El {
             result = result.text(" ").child(el("span").class("kfe-fix").text(fix));
         }
         let name = format!("{} {}", Text::Details.get(locale), n + offset + 1);
+        let open_id = format!("kfe-d-open-{id}");
         let open = button(Text::Details.get(locale), move |_| {
             view.update(|v| v.open = Some(id.clone()));
             ctx.focus_later("kfe-d-one");
@@ -288,7 +308,7 @@ fn table(ctx: Ctx) -> El {
             .child(el("td").text(stage_label(&shown(&submission["stage"]), locale)))
             .child(el("td").text(&shown(&submission["tries"])))
             .child(result)
-            .child(el("td").child(open.attr("aria-label", &name)))
+            .child(el("td").child(open.attr("aria-label", &name).id(&open_id)))
     });
     el("table")
         .class("kfe-subs")

@@ -59,10 +59,11 @@ pub(crate) const WIDGET: Limits = Limits {
 /// field model, 177 KB with the widget's again, and 143 KB with the view layer; raised to 144 KB
 /// when lint learned kintone's minLength and warnings, which the editor shows: 143.1 KB; to
 /// 145 KB when the start screen learned to check a form id and the settings to name their item:
-/// 144.0 KB; to 146 KB for each option's own label, `option_labels`: 145.7 KB; to 147.5 KB
-/// for the "Delivery" tab and the loader of the delivery view's own bundle: 147.1 KB.)
+/// 144.0 KB; to 146 KB for each option's own label, `option_labels`: 145.7 KB; to 148 KB for
+/// the "Delivery" tab, the loader of the delivery view's own bundle and opening a form on the
+/// fields last synced when kintone refuses the sync: 147.3–147.5 KB.)
 pub(crate) const EDITOR: Limits =
-    Limits { name: "editor", summary: "editor-size.json", target: 150_000, budget: Some(147_500) };
+    Limits { name: "editor", summary: "editor-size.json", target: 150_000, budget: Some(148_000) };
 
 /// The delivery view (issue 26), its own bundle that the editor loads when the view is opened,
 /// so the editor's first load stays within its target (the view inside the editor's bundle made
