@@ -86,7 +86,9 @@ async fn every_acknowledged_submission_survives_sigkill_exactly_once() {
     let dir = tempfile::tempdir().unwrap();
     setup(dir.path(), fake.url());
     #[expect(clippy::disallowed_methods, reason = "a test client for the relay, not for kintone")]
-    let http = reqwest::Client::new();
+    // A request to a killed relay fails at once; the timeout turns anything else (a connection
+    // the dying relay neither answered nor reset) into the same failure instead of a hung test.
+    let http = reqwest::Client::builder().timeout(Duration::from_secs(10)).build().unwrap();
     let acknowledged: Arc<Mutex<HashSet<String>>> = Arc::default();
     let mut sent = 0usize;
     for round in 0..=KILLS {
