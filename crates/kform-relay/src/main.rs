@@ -110,6 +110,16 @@ enum Command {
         #[arg(long)]
         form: String,
     },
+    /// Bring the data directory's database to this kform's layout, as `kform serve` does at
+    /// start: for those who migrate before deploying.
+    ///
+    /// Exits 0, 1 when the database cannot be migrated (a newer kform's layout, say), 2 for a
+    /// bad kform.toml.
+    Migrate {
+        /// The relay's configuration.
+        #[arg(long, value_name = "kform.toml", default_value = "kform.toml")]
+        config: PathBuf,
+    },
     /// Run the demo: a fake kintone, the relay and the demo pages on 127.0.0.1.
     #[cfg(feature = "demo")]
     Demo {
@@ -227,6 +237,26 @@ fn main() -> anyhow::Result<ExitCode> {
         }
         Command::Resume { config, form } => {
             operate(&config, kform_relay::manage::Command::Resume { form }, Locale::En)
+        }
+        Command::Migrate { config: path } => {
+            let config = match kform_relay::config::load(&path) {
+                Ok(config) => config,
+                Err(err) => return config_error(&path, &err),
+            };
+            match kform_relay::serve::migrate(&config) {
+                Ok((from, to)) if from == to => {
+                    writeln!(std::io::stdout(), "database layout {to}: already current")?;
+                    Ok(ExitCode::SUCCESS)
+                }
+                Ok((from, to)) => {
+                    writeln!(std::io::stdout(), "database layout {from} migrated to {to}")?;
+                    Ok(ExitCode::SUCCESS)
+                }
+                Err(err) => {
+                    writeln!(std::io::stderr(), "kform: {err}")?;
+                    Ok(ExitCode::from(1))
+                }
+            }
         }
         Command::Validate { fields, record, form, lang } => {
             Ok(check::validate_command(&fields, &record, form.as_deref(), lang))

@@ -29,6 +29,30 @@ pub enum ServeError {
     },
 }
 
+/// What `kform check-config` says of the data directory's database layout.
+fn layout_line(config: &Config, found: i64) -> String {
+    let dir = config.data_dir.display();
+    let current = crate::store::SCHEMA_VERSION;
+    if found == current {
+        format!("data directory {dir}: database layout {found} (current)")
+    } else {
+        format!(
+            "data directory {dir}: database layout {found}; `kform serve` migrates it to {current} \
+             at start, or run `kform migrate` first"
+        )
+    }
+}
+
+/// Brings the data directory's database to the current layout (`kform migrate`), as `kform
+/// serve` does at start; the layouts before and after.
+pub fn migrate(config: &Config) -> Result<(i64, i64), crate::StoreError> {
+    let store = crate::store::Store::open(
+        &config.data_dir,
+        std::sync::Arc::new(crate::clock::SystemClock),
+    )?;
+    Ok((store.found_layout, crate::store::SCHEMA_VERSION))
+}
+
 /// Opens the state for `config`, with the admin API's stored connections and forms.
 pub async fn open(config: &Config) -> Result<AppState, ServeError> {
     open_with_clock(config, std::sync::Arc::new(crate::clock::SystemClock)).await
@@ -195,10 +219,11 @@ async fn check_permissions(state: &AppState) -> (String, bool) {
 pub async fn check(config: &Config) -> (String, bool) {
     let mut out = String::new();
     let mut ok = true;
-    let state = match AppState::open(config) {
+    let state = match AppState::open_as_found(config) {
         Ok(state) => state,
         Err(err) => return (format!("cannot open the relay's state: {err}\n"), false),
     };
+    let _ = writeln!(out, "{}", layout_line(config, state.store().found_layout));
     if let Err(err) = state.load_stored().await {
         let _ = writeln!(out, "stored settings cannot be read: {err}");
         ok = false;

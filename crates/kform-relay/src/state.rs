@@ -25,7 +25,7 @@ use crate::notify::Notifier;
 use crate::outbox::Outbox;
 use crate::secret::Secret;
 use crate::signing::Signer;
-use crate::store::{Store, StoreError, Table};
+use crate::store::{Layout, Store, StoreError, Table};
 use crate::widget::Widget;
 
 /// Where a form or a connection is defined.
@@ -297,7 +297,18 @@ impl AppState {
 
     /// [`AppState::open`] with a clock tests can move.
     pub fn open_with_clock(config: &Config, clock: Arc<dyn Clock>) -> Result<Self, StartError> {
-        let store = Store::open(&config.data_dir, clock.clone())?;
+        Self::build(config, clock, Layout::Migrate)
+    }
+
+    /// The state for a command that only looks or acts beside a running relay (`kform
+    /// check-config`, `kform history`, …): an older database layout is left as found, for the
+    /// relay that may still be using it.
+    pub(crate) fn open_as_found(config: &Config) -> Result<Self, StartError> {
+        Self::build(config, Arc::new(SystemClock), Layout::AsFound)
+    }
+
+    fn build(config: &Config, clock: Arc<dyn Clock>, layout: Layout) -> Result<Self, StartError> {
+        let store = Store::open_with(&config.data_dir, clock.clone(), layout)?;
         let outbox: Arc<dyn Outbox> = Arc::new(store.clone());
         let wake = Arc::new(tokio::sync::Notify::new());
         let acceptor = Acceptor::spawn(outbox.clone(), clock.clone(), wake.clone());

@@ -79,11 +79,23 @@ pub(crate) struct Store {
     _lock: Option<Arc<std::fs::File>>,
     /// Whether another running relay held that lock when this one opened the directory.
     pub(crate) in_use_elsewhere: bool,
+    /// The database's layout when it was opened (before any migration).
+    pub(crate) found_layout: i64,
+}
+
+/// What opening does with a database of an older layout.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(crate) enum Layout {
+    /// Brings it up to date (`kform serve`, `kform migrate`).
+    Migrate,
+    /// Leaves it as it is (`kform check-config` and the operator commands, which may run beside
+    /// an older relay still using it); its tables read the same.
+    AsFound,
 }
 
 /// The layout of the database. An older layout listed in [`MIGRATIONS`] is brought up to date
 /// at start; any other is refused.
-const SCHEMA_VERSION: i64 = 4;
+pub(crate) const SCHEMA_VERSION: i64 = 4;
 
 /// The steps from each older layout to the next, each run in one transaction.
 const MIGRATIONS: &[(i64, &str)] = &[(
@@ -113,7 +125,17 @@ CREATE TABLE IF NOT EXISTS editor_creations (tag TEXT PRIMARY KEY, form TEXT NOT
 impl Store {
     /// Opens (or creates) `kform.sqlite3` in `dir`, creating the directory (readable by the
     /// relay's user only: it holds the signing key and every submission).
+    /// An older layout is migrated (what `kform serve` and `kform migrate` do).
     pub(crate) fn open(dir: &Path, clock: Arc<dyn Clock>) -> Result<Self, StoreError> {
+        Self::open_with(dir, clock, Layout::Migrate)
+    }
+
+    /// [`Store::open`], with an older layout migrated or left as found.
+    pub(crate) fn open_with(
+        dir: &Path,
+        clock: Arc<dyn Clock>,
+        layout: Layout,
+    ) -> Result<Self, StoreError> {
         let dir_error = |source| StoreError::Dir { path: dir.display().to_string(), source };
         let created = !dir.exists();
         std::fs::create_dir_all(dir).map_err(dir_error)?;
@@ -137,13 +159,16 @@ impl Store {
         db.pragma_update(None, "synchronous", "FULL")?;
         db.busy_timeout(std::time::Duration::from_secs(5))?;
         let mut db = db;
-        migrate(&mut db)?;
+        let found_layout = migrate(&mut db, layout)?;
         db.execute_batch(SCHEMA)?;
         db.execute_batch(crate::outbox::SCHEMA)?;
-        db.pragma_update(None, "user_version", SCHEMA_VERSION)?;
+        if found_layout == SCHEMA_VERSION || layout == Layout::Migrate {
+            db.pragma_update(None, "user_version", SCHEMA_VERSION)?;
+        }
         Ok(Self {
             db: Arc::new(Mutex::new(db)),
             clock,
+            found_layout,
             _lock: (!in_use_elsewhere).then(|| Arc::new(lock)),
             in_use_elsewhere,
         })
@@ -384,14 +409,24 @@ pub(crate) enum Table {
     Connections,
 }
 
-/// Brings an older layout up to [`SCHEMA_VERSION`]; refuses a layout it does not know (a newer
-/// kform's, or a development build's).
-fn migrate(db: &mut Connection) -> Result<(), StoreError> {
-    let mut version: i64 = db.pragma_query_value(None, "user_version", |row| row.get(0))?;
+/// The layout found; with [`Layout::Migrate`] an older one is brought up to [`SCHEMA_VERSION`].
+/// A layout it does not know (a newer kform's, or a development build's) is refused.
+fn migrate(db: &mut Connection, layout: Layout) -> Result<i64, StoreError> {
+    let found: i64 = db.pragma_query_value(None, "user_version", |row| row.get(0))?;
     let tables: i64 = db.query_row("SELECT count(*) FROM sqlite_master", [], |row| row.get(0))?;
     if tables == 0 {
-        return Ok(());
+        return Ok(SCHEMA_VERSION);
     }
+    let known = |version: i64| {
+        (version..SCHEMA_VERSION).all(|from| MIGRATIONS.iter().any(|(step, _)| *step == from))
+    };
+    if found > SCHEMA_VERSION || !known(found) {
+        return Err(StoreError::Version { found, wanted: SCHEMA_VERSION });
+    }
+    if layout == Layout::AsFound {
+        return Ok(found);
+    }
+    let mut version = found;
     while version != SCHEMA_VERSION {
         let Some((_, step)) = MIGRATIONS.iter().find(|(from, _)| *from == version) else {
             return Err(StoreError::Version { found: version, wanted: SCHEMA_VERSION });
@@ -403,7 +438,7 @@ fn migrate(db: &mut Connection) -> Result<(), StoreError> {
         tracing::info!(from = version, to = version + 1, "migrated the data directory's database");
         version += 1;
     }
-    Ok(())
+    Ok(found)
 }
 
 impl Table {

@@ -60,7 +60,7 @@ pub struct Outcome {
 /// Runs `command` against the data directory and connections of `config`, in the relay's
 /// language for people (`lang`).
 pub async fn run(config: &Config, command: Command, lang: Locale) -> Outcome {
-    let state = match AppState::open(config) {
+    let state = match AppState::open_as_found(config) {
         Ok(state) => state,
         Err(err) => return refused(&format!("the relay's data cannot be opened: {err}")),
     };

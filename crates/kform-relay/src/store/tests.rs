@@ -55,10 +55,19 @@ fn a_layout_3_database_is_migrated_to_milliseconds_and_an_unknown_layout_is_refu
         db.pragma_update(None, "user_version", 3).unwrap();
     }
     drop(store);
-    let store = Store::open(dir.path(), std::sync::Arc::new(crate::clock::SystemClock)).unwrap();
-    let at: i64 =
-        store.db.lock().unwrap().query_row("SELECT at FROM alerts", [], |row| row.get(0)).unwrap();
-    assert_eq!(at, 1_795_219_199_000);
+    let clock = || std::sync::Arc::new(crate::clock::SystemClock);
+    let at = |store: &Store| -> i64 {
+        store.db.lock().unwrap().query_row("SELECT at FROM alerts", [], |row| row.get(0)).unwrap()
+    };
+    // A command that only looks leaves it as found, for an older relay still using it.
+    let found = Store::open_with(dir.path(), clock(), super::Layout::AsFound).unwrap();
+    assert_eq!((found.found_layout, at(&found)), (3, 1_795_219_199));
+    drop(found);
+    let store = Store::open(dir.path(), clock()).unwrap();
+    assert_eq!((store.found_layout, at(&store)), (3, 1_795_219_199_000));
+    drop(store);
+    let store = Store::open(dir.path(), clock()).unwrap();
+    assert_eq!(store.found_layout, 4, "migrated once");
     store.db.lock().unwrap().pragma_update(None, "user_version", 99).unwrap();
     drop(store);
     let Err(err) = Store::open(dir.path(), std::sync::Arc::new(crate::clock::SystemClock)) else {
