@@ -100,10 +100,15 @@ test("refused records show kintone's words and the fix, and replaying them after
     assert.match(await link.getAttribute("href"), /\/k\/\d+\/show#record=\d+$/);
     const records = (await kintoneRecords(session.demo)).filter((r) => r["会社名"].value === "失敗商事");
     assert.equal(records.length, 1, "delivered once");
-    // Leaving the tab unmounts the view (it stops asking the relay); the editing screen is back.
+    // Leaving the tab unmounts the view: it stops asking the relay (it asks every 4 s while
+    // open), and the editing screen is back.
+    let asked = 0;
+    page.on("request", (request) => (asked += request.url().includes("/delivery?") ? 1 : 0));
     await editor.getByRole("button", { name: "編集" }).click();
     assert.equal(await editor.locator(".kfe-delivery").count(), 0);
     await editor.getByRole("heading", { name: "kintone のフィールド" }).waitFor();
+    await new Promise((resolve) => setTimeout(resolve, 5_000));
+    assert.equal(asked, 0, "a closed view refreshes no more");
     assert.deepEqual(page.errors, []);
   } finally {
     if (removed) {
