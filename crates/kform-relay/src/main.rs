@@ -86,6 +86,11 @@ enum Command {
         /// Every dead letter of the form.
         #[arg(long)]
         all_dead_letters: bool,
+        /// A corrected value, `FIELD=VALUE` (repeatable; a JSON array for a field of several
+        /// values): laid over the submitted values and checked against the app's current fields
+        /// first, as the admin API's replay does.
+        #[arg(long = "set", value_name = "FIELD=VALUE", requires = "submission")]
+        set: Vec<String>,
     },
     /// Give up a dead-lettered or pending submission (and its files).
     ///
@@ -229,8 +234,9 @@ fn main() -> anyhow::Result<ExitCode> {
             let command = kform_relay::manage::Command::History { form, stage, limit, json };
             operate(&config, command, lang.into())
         }
-        Command::Replay { config, form, submission, all_dead_letters: _ } => {
-            operate(&config, kform_relay::manage::Command::Replay { form, submission }, Locale::En)
+        Command::Replay { config, form, submission, all_dead_letters: _, set } => {
+            let command = kform_relay::manage::Command::Replay { form, submission, set };
+            operate(&config, command, Locale::En)
         }
         Command::Discard { config, form, submission } => {
             operate(&config, kform_relay::manage::Command::Discard { form, submission }, Locale::En)

@@ -33,6 +33,9 @@ pub enum Command {
         form: String,
         /// The submission; `None` replays every dead letter.
         submission: Option<String>,
+        /// Corrected values for the one submission, as `FIELD=VALUE` (a JSON array for a field
+        /// of several values).
+        set: Vec<String>,
     },
     /// Gives up one dead-lettered or pending submission.
     Discard {
@@ -69,6 +72,14 @@ pub async fn run(config: &Config, command: Command, lang: Locale) -> Outcome {
     }
     match execute(&state, command, lang).await {
         Ok(output) => Outcome { output, ok: true },
+        // Refused values are named one by one, in kintone's words.
+        Err(ManageError::Invalid(report, locale)) => {
+            let mut why = String::from("the corrected values are refused:");
+            for issue in report.issues() {
+                let _ = write!(why, "\n  {}: {}", issue.path, issue.code.message(locale));
+            }
+            refused(&why)
+        }
         Err(err) => refused(&err.to_string()),
     }
 }
@@ -94,13 +105,14 @@ async fn execute(state: &AppState, command: Command, lang: Locale) -> Result<Str
             }
             Ok(history_text(&status, &found))
         }
-        Command::Replay { form, submission: Some(id) } => {
-            super::replay(state, &form, &id, None, None).await?;
+        Command::Replay { form, submission: Some(id), set } => {
+            let correction = corrections(&set)?;
+            super::replay(state, &form, &id, correction, Some(lang)).await?;
             Ok(format!(
                 "submission {id} of form {form} is pending again: delivered at the relay's next round\n"
             ))
         }
-        Command::Replay { form, submission: None } => {
+        Command::Replay { form, submission: None, .. } => {
             let replayed = super::replay_dead_letters(state, &form).await?;
             Ok(format!("{replayed} dead letter(s) of form {form} pending again\n"))
         }
@@ -114,6 +126,27 @@ async fn execute(state: &AppState, command: Command, lang: Locale) -> Result<Str
             format!("form {form} was not paused\n")
         }),
     }
+}
+
+/// `FIELD=VALUE` pairs as corrected values (none: the values as submitted).
+fn corrections(
+    set: &[String],
+) -> Result<Option<serde_json::Map<String, serde_json::Value>>, ManageError> {
+    if set.is_empty() {
+        return Ok(None);
+    }
+    let mut values = serde_json::Map::new();
+    for pair in set {
+        let Some((field, value)) = pair.split_once('=') else {
+            return Err(ManageError::BadCorrection(format!("{pair:?} is not FIELD=VALUE")));
+        };
+        let value = match serde_json::from_str(value) {
+            Ok(list @ serde_json::Value::Array(_)) => list,
+            _ => serde_json::Value::String(value.to_owned()),
+        };
+        values.insert(field.to_owned(), value);
+    }
+    Ok(Some(values))
 }
 
 /// Refuses a form that is neither defined nor has any submission kept (a mistyped id).

@@ -126,6 +126,22 @@ async fn an_operator_sees_dead_letters_with_the_fix_and_replays_them_once_the_ap
     let dead = listed.iter().find(|s| s["submission_id"] == refused[0].as_str()).unwrap();
     assert!(dead["fix"].as_str().unwrap().contains("再送"), "the fix in Japanese: {dead:#}");
 
+    // A correction kintone would refuse is refused first, named field by field.
+    let id = refused[1].as_str();
+    let set =
+        |value: &'static str| ["replay", "--form", "contact", "--submission", id, "--set", value];
+    let wrong = run(dir.path(), &set("問い合わせ種別=見積依頼")).await;
+    assert_eq!(wrong.status.code(), Some(1));
+    let said = text(&wrong.stderr);
+    assert!(
+        said.starts_with(
+            "kform: the corrected values are refused:\n  record.問い合わせ種別.value: "
+        ),
+        "{said}"
+    );
+    let malformed = run(dir.path(), &set("問い合わせ種別")).await;
+    assert_eq!(malformed.status.code(), Some(1));
+    assert!(text(&malformed.stderr).contains("is not FIELD=VALUE"));
     // One is given up; a settled or unknown submission is refused with exit 1.
     let discard =
         run(dir.path(), &["discard", "--form", "contact", "--submission", &refused[1]]).await;
