@@ -303,7 +303,7 @@ impl FromRequestParts<AppState> for Caller {
             Some(Claim::Editor { form: None, scope, .. }) => {
                 let tag = Signer::tag(token).to_owned();
                 // A token for a new form that made one is a token for that form from then on.
-                match state.store().created_with(tag.clone()).await? {
+                match state.settings().created_with(tag.clone()).await? {
                     Some(form) => Ok(Self::Editor(form)),
                     None => Ok(Self::Creator(Creation { tag, scope })),
                 }

@@ -105,7 +105,7 @@ pub(crate) async fn status(
     let paused = state.outbox(|outbox| outbox.paused()).await?;
     let paused = paused.into_iter().find(|paused| paused.form == form);
     let mut alerts = Vec::new();
-    for alert in state.store().alerts().await? {
+    for alert in state.settings().alerts().await? {
         if alert.form != form {
             continue;
         }

@@ -291,11 +291,6 @@ pub(crate) trait Outbox: Send + Sync + 'static {
     fn counts(&self) -> Result<Vec<(String, Stage, i64)>, StoreError>;
 }
 
-fn lock(store: &Store) -> std::sync::MutexGuard<'_, Connection> {
-    // SQLite's transactions keep the file consistent whatever panicked before.
-    store.db.lock().unwrap_or_else(std::sync::PoisonError::into_inner)
-}
-
 const COLUMNS: &str = "form, submission_id, digest, vals, stage, record_id, tries, next_at, error, \
                        accepted_at, updated_at, uploads";
 
@@ -365,7 +360,7 @@ impl Outbox for Store {
         batch: &[NewSubmission],
         now: UnixMillis,
     ) -> Result<Vec<Accepted>, StoreError> {
-        let mut db = lock(self);
+        let mut db = self.db();
         let tx = db.transaction()?;
         let mut answers = Vec::with_capacity(batch.len());
         for new in batch {
@@ -402,7 +397,7 @@ impl Outbox for Store {
         limit: usize,
         key_of: &dyn Fn(&str) -> Option<String>,
     ) -> Result<Vec<Due>, StoreError> {
-        let db = lock(self);
+        let db = self.db();
         let mut statement = db.prepare_cached(
             "SELECT form, submission_id, tries, accepted_at FROM submissions
              WHERE stage = 'pending' AND next_at <= ?1
@@ -447,7 +442,7 @@ impl Outbox for Store {
     }
 
     fn values(&self, keys: &[(String, String)]) -> Result<Vec<Option<Kept>>, StoreError> {
-        let db = lock(self);
+        let db = self.db();
         let mut statement = db.prepare_cached(
             "SELECT vals, uploads FROM submissions WHERE form = ?1 AND submission_id = ?2",
         )?;
@@ -476,7 +471,7 @@ impl Outbox for Store {
         id: &str,
         uploads: &[StoredUpload],
     ) -> Result<(), StoreError> {
-        let db = lock(self);
+        let db = self.db();
         db.execute(
             "UPDATE submissions SET uploads = ?3 WHERE form = ?1 AND submission_id = ?2",
             params![form, id, serde_json::to_string(uploads)?],
@@ -485,7 +480,7 @@ impl Outbox for Store {
     }
 
     fn next_due(&self) -> Result<Option<UnixMillis>, StoreError> {
-        let db = lock(self);
+        let db = self.db();
         Ok(db.query_row(
             "SELECT min(next_at) FROM submissions
              WHERE stage = 'pending' AND form NOT IN (SELECT form FROM paused)",
@@ -495,7 +490,7 @@ impl Outbox for Store {
     }
 
     fn settle(&self, settlements: &[Settlement], now: UnixMillis) -> Result<(), StoreError> {
-        let mut db = lock(self);
+        let mut db = self.db();
         let tx = db.transaction()?;
         for settled in settlements {
             let (form, id) = (&settled.form, &settled.submission_id);
@@ -548,7 +543,7 @@ impl Outbox for Store {
     }
 
     fn pause(&self, form: &str, reason: &str, now: UnixMillis) -> Result<bool, StoreError> {
-        let db = lock(self);
+        let db = self.db();
         let added = db.execute(
             "INSERT OR IGNORE INTO paused (form, reason, at) VALUES (?1, ?2, ?3)",
             params![form, reason, now],
@@ -557,12 +552,12 @@ impl Outbox for Store {
     }
 
     fn resume(&self, form: &str) -> Result<bool, StoreError> {
-        let db = lock(self);
+        let db = self.db();
         Ok(db.execute("DELETE FROM paused WHERE form = ?1", params![form])? > 0)
     }
 
     fn paused(&self) -> Result<Vec<Paused>, StoreError> {
-        let db = lock(self);
+        let db = self.db();
         let mut statement = db.prepare("SELECT form, reason, at FROM paused ORDER BY form")?;
         let rows = statement.query_map([], |row| {
             Ok(Paused { form: row.get(0)?, reason: row.get(1)?, at: row.get(2)? })
@@ -571,7 +566,7 @@ impl Outbox for Store {
     }
 
     fn spend(&self, app: &str, day: &str, calls: i64, limit: i64) -> Result<bool, StoreError> {
-        let mut db = lock(self);
+        let mut db = self.db();
         let tx = db.transaction()?;
         if spent_in(&tx, app, day)? + calls > limit {
             return Ok(false);
@@ -588,7 +583,7 @@ impl Outbox for Store {
     }
 
     fn submission(&self, form: &str, id: &str) -> Result<Option<StoredSubmission>, StoreError> {
-        let db = lock(self);
+        let db = self.db();
         let Some(mut found) = read(&db, form, id)? else {
             return Ok(None);
         };
@@ -603,7 +598,7 @@ impl Outbox for Store {
         limit: usize,
         offset: usize,
     ) -> Result<Vec<StoredSubmission>, StoreError> {
-        let db = lock(self);
+        let db = self.db();
         let sql = format!(
             "SELECT {COLUMNS} FROM submissions WHERE form = ?1 AND (?2 IS NULL OR stage = ?2)
              ORDER BY accepted_at DESC, rowid DESC LIMIT ?3 OFFSET ?4"
@@ -630,7 +625,7 @@ impl Outbox for Store {
         now: UnixMillis,
         values: Option<&str>,
     ) -> Result<bool, StoreError> {
-        let db = lock(self);
+        let db = self.db();
         Ok(db.execute(
             "UPDATE submissions SET stage = 'pending', tries = 0, next_at = ?3, updated_at = ?3,
                  vals = COALESCE(?4, vals)
@@ -640,7 +635,7 @@ impl Outbox for Store {
     }
 
     fn requeue_dead_letters(&self, form: &str, now: UnixMillis) -> Result<usize, StoreError> {
-        let db = lock(self);
+        let db = self.db();
         Ok(db.execute(
             "UPDATE submissions SET stage = 'pending', tries = 0, next_at = ?2, updated_at = ?2
              WHERE form = ?1 AND stage = 'dead_letter'",
@@ -649,7 +644,7 @@ impl Outbox for Store {
     }
 
     fn discard(&self, form: &str, id: &str, now: UnixMillis) -> Result<bool, StoreError> {
-        let db = lock(self);
+        let db = self.db();
         Ok(db.execute(
             "UPDATE submissions SET stage = 'discarded', updated_at = ?3
              WHERE form = ?1 AND submission_id = ?2 AND stage IN ('pending', 'dead_letter')",
@@ -658,7 +653,7 @@ impl Outbox for Store {
     }
 
     fn forget(&self, before: UnixMillis) -> Result<usize, StoreError> {
-        let mut db = lock(self);
+        let mut db = self.db();
         let tx = db.transaction()?;
         tx.execute(
             "DELETE FROM attempts WHERE (form, submission_id) IN (SELECT form, submission_id
@@ -675,7 +670,7 @@ impl Outbox for Store {
     }
 
     fn counts(&self) -> Result<Vec<(String, Stage, i64)>, StoreError> {
-        let db = lock(self);
+        let db = self.db();
         let mut statement = db.prepare(
             "SELECT form, stage, count(*) FROM submissions GROUP BY form, stage ORDER BY 1, 2",
         )?;

@@ -25,7 +25,7 @@ use crate::notify::Notifier;
 use crate::outbox::Outbox;
 use crate::secret::Secret;
 use crate::signing::Signer;
-use crate::store::{Layout, Store, StoreError, Table};
+use crate::store::{Layout, Settings, Store, StoreError, Table};
 use crate::widget::Widget;
 
 /// Where a form or a connection is defined.
@@ -217,8 +217,11 @@ pub struct AppState {
 }
 
 pub(crate) struct Inner {
-    /// Settings, synced fields, alerts and the signing key.
+    /// The SQLite database in the data directory (its layout and lock; reach what it keeps
+    /// through `settings` and `outbox`).
     pub(crate) store: Store,
+    /// Settings, synced fields, alerts and the signing key.
+    settings: Settings,
     /// The submissions: reached only through [`AppState::outbox`].
     outbox: Arc<dyn Outbox>,
     pub(crate) signer: Signer,
@@ -310,15 +313,17 @@ impl AppState {
     fn build(config: &Config, clock: Arc<dyn Clock>, layout: Layout) -> Result<Self, StartError> {
         let store = Store::open_with(&config.data_dir, clock.clone(), layout)?;
         let outbox: Arc<dyn Outbox> = Arc::new(store.clone());
+        let settings = Settings::new(Arc::new(store.clone()));
         let wake = Arc::new(tokio::sync::Notify::new());
         let acceptor = Acceptor::spawn(outbox.clone(), clock.clone(), wake.clone());
-        let signer = Signer::new(store.signing_key()?);
+        let signer = Signer::new(settings.signing_key()?);
         let widget = match &config.widget_dir {
             Some(dir) => Some(Widget::from_dir(dir)?),
             None => Widget::built_in(),
         };
         let inner = Inner {
             store,
+            settings,
             outbox,
             signer,
             metrics: Metrics::default(),
@@ -368,7 +373,7 @@ impl AppState {
     /// Also reads the connections and forms made through the admin API (call once at start).
     pub async fn load_stored(&self) -> Result<(), StoreError> {
         let env = |name: &str| std::env::var(name).ok();
-        for (name, json) in self.inner.store.list_settings(Table::Connections).await? {
+        for (name, json) in self.settings().list_settings(Table::Connections).await? {
             if self.connection(&name).is_some() {
                 tracing::warn!(connection = %name, "a stored connection has the name of one in kform.toml; kform.toml wins");
                 continue;
@@ -388,7 +393,7 @@ impl AppState {
             });
             if self.inner.data_key.is_some() && unsealed {
                 let sealed = self.sealed_json(&file)?;
-                self.inner.store.put_settings(Table::Connections, name.clone(), sealed).await?;
+                self.settings().put_settings(Table::Connections, name.clone(), sealed).await?;
                 tracing::info!(connection = %name, "sealed the stored connection's secrets with data_key");
             }
             match file.resolve(&env).map_err(|err| err.to_string()).and_then(|settings| {
@@ -401,7 +406,7 @@ impl AppState {
                 }
             }
         }
-        for (id, json) in self.inner.store.list_settings(Table::Forms).await? {
+        for (id, json) in self.settings().list_settings(Table::Forms).await? {
             if self.form(&FormId(id.clone())).is_some() {
                 tracing::warn!(form = %id, "a stored form has the id of one in kform.toml; kform.toml wins");
                 continue;
@@ -438,6 +443,11 @@ impl AppState {
 
     pub(crate) fn store(&self) -> &Store {
         &self.inner.store
+    }
+
+    /// Settings, synced fields, alerts and the signing key: the one way to reach them.
+    pub(crate) fn settings(&self) -> &Settings {
+        &self.inner.settings
     }
 
     /// Runs `f` against the outbox on a blocking thread: the one way the delivery engine, the
@@ -556,7 +566,8 @@ impl AppState {
         if let Some(fields) = self.lock_fields().get(&key).cloned() {
             return Ok(Some(fields));
         }
-        let Some((json, _)) = self.store().app_fields(connection.to_owned(), app.0).await? else {
+        let Some((json, _)) = self.settings().app_fields(connection.to_owned(), app.0).await?
+        else {
             return Ok(None);
         };
         let fields: AppFields = serde_json::from_str(&json)?;
@@ -573,7 +584,7 @@ impl AppState {
         connection: &str,
         app: AppId,
     ) -> Option<Arc<AppFields>> {
-        let (json, _) = self.store().app_fields(connection.to_owned(), app.0).await.ok()??;
+        let (json, _) = self.settings().app_fields(connection.to_owned(), app.0).await.ok()??;
         let stored: AppFields = serde_json::from_str(&json).ok()?;
         let key = (connection.to_owned(), app);
         let mut fields = self.lock_fields();
@@ -597,12 +608,12 @@ impl AppState {
         let form = settings.spec.id.0.clone();
         // Warnings are for the form's author, not an alert.
         if !kform_core::has_errors(&issues) {
-            self.store().clear_alerts(form.clone()).await?;
+            self.settings().clear_alerts(form.clone()).await?;
             self.resume_after_drift(&form).await?;
             return Ok(issues);
         }
         let json = serde_json::to_value(&issues).unwrap_or_default();
-        if self.store().raise_alert(form.clone(), fields.revision.clone(), json).await? {
+        if self.settings().raise_alert(form.clone(), fields.revision.clone(), json).await? {
             tracing::warn!(form = %form, revision = %fields.revision, problems = issues.len(),
                 "the app's fields changed and the form no longer fits them (drift alert)");
             let lines: Vec<String> =
@@ -660,7 +671,7 @@ impl AppState {
         let key = (connection.to_owned(), app);
         let before = self.lock_fields().get(&key).map(|fields| fields.revision.clone());
         let json = serde_json::to_string(&fetched)?;
-        self.store()
+        self.settings()
             .put_app_fields(connection.to_owned(), app.0, fetched.revision.clone(), json)
             .await?;
         let fetched = Arc::new(fetched);

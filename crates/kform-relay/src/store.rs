@@ -179,24 +179,66 @@ impl Store {
         self.clock.now()
     }
 
-    /// Runs `f` on the database on a blocking thread.
-    pub(crate) async fn run<T: Send + 'static>(
-        &self,
-        f: impl FnOnce(&mut Connection) -> Result<T, StoreError> + Send + 'static,
-    ) -> Result<T, StoreError> {
-        let db = self.db.clone();
-        tokio::task::spawn_blocking(move || {
-            // SQLite's own transactions keep the file consistent whatever panicked before.
-            let mut db = db.lock().unwrap_or_else(PoisonError::into_inner);
-            f(&mut db)
-        })
-        .await
-        .map_err(|_| StoreError::Join)?
+    /// The database, locked: SQLite's own transactions keep the file consistent whatever
+    /// panicked before.
+    pub(crate) fn db(&self) -> std::sync::MutexGuard<'_, Connection> {
+        self.db.lock().unwrap_or_else(PoisonError::into_inner)
     }
+}
 
+/// What the relay keeps besides the submissions: the key that signs tokens, forms and
+/// connections made through the admin API, synced fields, drift alerts and which new-form
+/// editor token created which form. [`Store`] (SQLite in the data directory) implements it; a
+/// shared database for several relays is a second implementation. Its methods are blocking;
+/// the relay reaches them through [`Settings`]. Times are the relay's clock's.
+pub(crate) trait SettingsStore: Send + Sync + 'static {
     /// The 32-byte key that signs tokens, made on first use and kept.
-    pub(crate) fn signing_key(&self) -> Result<Vec<u8>, StoreError> {
-        let db = self.db.lock().unwrap_or_else(PoisonError::into_inner);
+    fn signing_key(&self) -> Result<Vec<u8>, StoreError>;
+    /// Writes a row and reads it back (readiness).
+    fn writable(&self) -> Result<(), StoreError>;
+    /// Every stored JSON value of `table`, by key.
+    fn list_settings(&self, table: Table) -> Result<Vec<(String, String)>, StoreError>;
+    /// Writes a stored JSON value.
+    fn put_settings(&self, table: Table, key: &str, json: &str) -> Result<(), StoreError>;
+    /// Removes a stored JSON value; whether there was one.
+    fn delete_settings(&self, table: Table, key: &str) -> Result<bool, StoreError>;
+    /// The last synced field settings of an app, as JSON, with when they were synced.
+    fn app_fields(
+        &self,
+        connection: &str,
+        app: u64,
+    ) -> Result<Option<(String, UnixMillis)>, StoreError>;
+    /// Keeps freshly synced field settings.
+    fn put_app_fields(
+        &self,
+        connection: &str,
+        app: u64,
+        revision: &str,
+        fields: &str,
+    ) -> Result<(), StoreError>;
+    /// Keeps a drift alert (once per form and fields revision); whether it is new.
+    fn raise_alert(
+        &self,
+        form: &str,
+        revision: &str,
+        issues: &serde_json::Value,
+    ) -> Result<bool, StoreError>;
+    /// Notes that the token with signature `tag` created `form`; `false` when it already
+    /// created one (a token for a new form creates one).
+    fn note_creation(&self, tag: &str, form: &str) -> Result<bool, StoreError>;
+    /// Forgets a creation whose form could not be kept.
+    fn forget_creation(&self, tag: &str) -> Result<(), StoreError>;
+    /// The form the token with signature `tag` created, if it did.
+    fn created_with(&self, tag: &str) -> Result<Option<String>, StoreError>;
+    /// Every drift alert, newest first.
+    fn alerts(&self) -> Result<Vec<Alert>, StoreError>;
+    /// Removes a form's alerts (it was fixed); how many.
+    fn clear_alerts(&self, form: &str) -> Result<usize, StoreError>;
+}
+
+impl SettingsStore for Store {
+    fn signing_key(&self) -> Result<Vec<u8>, StoreError> {
+        let db = self.db();
         let key: Option<Vec<u8>> = db
             .query_row("SELECT value FROM meta WHERE key = 'signing_key'", [], |row| row.get(0))
             .optional()?;
@@ -208,87 +250,195 @@ impl Store {
         Ok(key.to_vec())
     }
 
-    /// Whether a row can be written and read back now (readiness).
-    pub(crate) async fn writable(&self) -> Result<(), StoreError> {
-        let now = self.now();
-        self.run(move |db| {
-            db.execute(
-                "INSERT INTO meta (key, value) VALUES ('ready_check', ?1)
-                 ON CONFLICT (key) DO UPDATE SET value = excluded.value",
-                params![now],
-            )?;
-            Ok(())
-        })
-        .await
+    fn writable(&self) -> Result<(), StoreError> {
+        self.db().execute(
+            "INSERT INTO meta (key, value) VALUES ('ready_check', ?1)
+             ON CONFLICT (key) DO UPDATE SET value = excluded.value",
+            params![self.now()],
+        )?;
+        Ok(())
     }
 
-    /// Every stored JSON value of `table` (`forms` or `connections`), by key.
+    fn list_settings(&self, table: Table) -> Result<Vec<(String, String)>, StoreError> {
+        let db = self.db();
+        let sql = format!("SELECT {}, settings FROM {} ORDER BY 1", table.key(), table.name());
+        let mut statement = db.prepare(&sql)?;
+        let rows = statement.query_map([], |row| Ok((row.get(0)?, row.get(1)?)))?;
+        Ok(rows.collect::<Result<Vec<_>, _>>()?)
+    }
+
+    fn put_settings(&self, table: Table, key: &str, json: &str) -> Result<(), StoreError> {
+        let sql = format!(
+            "INSERT INTO {} ({}, settings, updated_at) VALUES (?1, ?2, ?3)
+             ON CONFLICT DO UPDATE SET settings = excluded.settings, updated_at = excluded.updated_at",
+            table.name(),
+            table.key()
+        );
+        self.db().execute(&sql, params![key, json, self.now()])?;
+        Ok(())
+    }
+
+    fn delete_settings(&self, table: Table, key: &str) -> Result<bool, StoreError> {
+        let sql = format!("DELETE FROM {} WHERE {} = ?1", table.name(), table.key());
+        Ok(self.db().execute(&sql, params![key])? > 0)
+    }
+
+    fn app_fields(
+        &self,
+        connection: &str,
+        app: u64,
+    ) -> Result<Option<(String, UnixMillis)>, StoreError> {
+        Ok(self
+            .db()
+            .query_row(
+                "SELECT fields, synced_at FROM app_fields WHERE connection = ?1 AND app = ?2",
+                params![connection, app],
+                |row| Ok((row.get(0)?, row.get(1)?)),
+            )
+            .optional()?)
+    }
+
+    fn put_app_fields(
+        &self,
+        connection: &str,
+        app: u64,
+        revision: &str,
+        fields: &str,
+    ) -> Result<(), StoreError> {
+        self.db().execute(
+            "INSERT INTO app_fields (connection, app, revision, fields, synced_at)
+             VALUES (?1, ?2, ?3, ?4, ?5)
+             ON CONFLICT DO UPDATE SET revision = excluded.revision,
+                 fields = excluded.fields, synced_at = excluded.synced_at",
+            params![connection, app, revision, fields, self.now()],
+        )?;
+        Ok(())
+    }
+
+    fn raise_alert(
+        &self,
+        form: &str,
+        revision: &str,
+        issues: &serde_json::Value,
+    ) -> Result<bool, StoreError> {
+        let added = self.db().execute(
+            "INSERT OR IGNORE INTO alerts (form, at, revision, issues) VALUES (?1, ?2, ?3, ?4)",
+            params![form, self.now(), revision, issues.to_string()],
+        )?;
+        Ok(added > 0)
+    }
+
+    fn note_creation(&self, tag: &str, form: &str) -> Result<bool, StoreError> {
+        let added = self.db().execute(
+            "INSERT OR IGNORE INTO editor_creations (tag, form, at) VALUES (?1, ?2, ?3)",
+            params![tag, form, self.now()],
+        )?;
+        Ok(added > 0)
+    }
+
+    fn forget_creation(&self, tag: &str) -> Result<(), StoreError> {
+        self.db().execute("DELETE FROM editor_creations WHERE tag = ?1", params![tag])?;
+        Ok(())
+    }
+
+    fn created_with(&self, tag: &str) -> Result<Option<String>, StoreError> {
+        Ok(self
+            .db()
+            .query_row("SELECT form FROM editor_creations WHERE tag = ?1", params![tag], |row| {
+                row.get(0)
+            })
+            .optional()?)
+    }
+
+    fn alerts(&self) -> Result<Vec<Alert>, StoreError> {
+        let db = self.db();
+        let mut statement = db.prepare(
+            "SELECT id, form, at, revision, issues FROM alerts ORDER BY at DESC, id DESC",
+        )?;
+        let rows = statement.query_map([], |row| {
+            Ok((row.get(0)?, row.get(1)?, row.get(2)?, row.get(3)?, row.get::<_, String>(4)?))
+        })?;
+        let mut alerts = Vec::new();
+        for row in rows {
+            let (id, form, at, revision, issues) = row?;
+            alerts.push(Alert { id, form, at, revision, issues: serde_json::from_str(&issues)? });
+        }
+        Ok(alerts)
+    }
+
+    fn clear_alerts(&self, form: &str) -> Result<usize, StoreError> {
+        Ok(self.db().execute("DELETE FROM alerts WHERE form = ?1", params![form])?)
+    }
+}
+
+/// The settings as the relay's async code reaches them: each call runs the [`SettingsStore`]'s
+/// blocking method on a blocking thread.
+#[derive(Clone)]
+pub(crate) struct Settings(Arc<dyn SettingsStore>);
+
+impl Settings {
+    pub(crate) fn new(store: Arc<dyn SettingsStore>) -> Self {
+        Self(store)
+    }
+
+    /// Runs `f` against the settings on a blocking thread.
+    async fn run<T: Send + 'static>(
+        &self,
+        f: impl FnOnce(&dyn SettingsStore) -> Result<T, StoreError> + Send + 'static,
+    ) -> Result<T, StoreError> {
+        let store = self.0.clone();
+        tokio::task::spawn_blocking(move || f(store.as_ref()))
+            .await
+            .map_err(|_| StoreError::Join)?
+    }
+
+    /// See [`SettingsStore::signing_key`] (called once, at start).
+    pub(crate) fn signing_key(&self) -> Result<Vec<u8>, StoreError> {
+        self.0.signing_key()
+    }
+
+    /// See [`SettingsStore::writable`].
+    pub(crate) async fn writable(&self) -> Result<(), StoreError> {
+        self.run(|s| s.writable()).await
+    }
+
+    /// See [`SettingsStore::list_settings`].
     pub(crate) async fn list_settings(
         &self,
         table: Table,
     ) -> Result<Vec<(String, String)>, StoreError> {
-        self.run(move |db| {
-            let sql = format!("SELECT {}, settings FROM {} ORDER BY 1", table.key(), table.name());
-            let mut statement = db.prepare(&sql)?;
-            let rows = statement.query_map([], |row| Ok((row.get(0)?, row.get(1)?)))?;
-            Ok(rows.collect::<Result<Vec<_>, _>>()?)
-        })
-        .await
+        self.run(move |s| s.list_settings(table)).await
     }
 
-    /// Writes a stored JSON value.
+    /// See [`SettingsStore::put_settings`].
     pub(crate) async fn put_settings(
         &self,
         table: Table,
         key: String,
         json: String,
     ) -> Result<(), StoreError> {
-        let now = self.now();
-        self.run(move |db| {
-            let sql = format!(
-                "INSERT INTO {} ({}, settings, updated_at) VALUES (?1, ?2, ?3)
-                 ON CONFLICT DO UPDATE SET settings = excluded.settings, updated_at = excluded.updated_at",
-                table.name(),
-                table.key()
-            );
-            db.execute(&sql, params![key, json, now])?;
-            Ok(())
-        })
-        .await
+        self.run(move |s| s.put_settings(table, &key, &json)).await
     }
 
-    /// Removes a stored JSON value; whether there was one.
+    /// See [`SettingsStore::delete_settings`].
     pub(crate) async fn delete_settings(
         &self,
         table: Table,
         key: String,
     ) -> Result<bool, StoreError> {
-        self.run(move |db| {
-            let sql = format!("DELETE FROM {} WHERE {} = ?1", table.name(), table.key());
-            Ok(db.execute(&sql, params![key])? > 0)
-        })
-        .await
+        self.run(move |s| s.delete_settings(table, &key)).await
     }
 
-    /// The last synced field settings of an app, as JSON, with when they were synced.
+    /// See [`SettingsStore::app_fields`].
     pub(crate) async fn app_fields(
         &self,
         connection: String,
         app: u64,
     ) -> Result<Option<(String, UnixMillis)>, StoreError> {
-        self.run(move |db| {
-            Ok(db
-                .query_row(
-                    "SELECT fields, synced_at FROM app_fields WHERE connection = ?1 AND app = ?2",
-                    params![connection, app],
-                    |row| Ok((row.get(0)?, row.get(1)?)),
-                )
-                .optional()?)
-        })
-        .await
+        self.run(move |s| s.app_fields(&connection, app)).await
     }
 
-    /// Keeps freshly synced field settings.
+    /// See [`SettingsStore::put_app_fields`].
     pub(crate) async fn put_app_fields(
         &self,
         connection: String,
@@ -296,107 +446,46 @@ impl Store {
         revision: String,
         fields: String,
     ) -> Result<(), StoreError> {
-        let now = self.now();
-        self.run(move |db| {
-            db.execute(
-                "INSERT INTO app_fields (connection, app, revision, fields, synced_at)
-                 VALUES (?1, ?2, ?3, ?4, ?5)
-                 ON CONFLICT DO UPDATE SET revision = excluded.revision,
-                     fields = excluded.fields, synced_at = excluded.synced_at",
-                params![connection, app, revision, fields, now],
-            )?;
-            Ok(())
-        })
-        .await
+        self.run(move |s| s.put_app_fields(&connection, app, &revision, &fields)).await
     }
 
-    /// Keeps a drift alert (once per form and fields revision); whether it is new.
+    /// See [`SettingsStore::raise_alert`].
     pub(crate) async fn raise_alert(
         &self,
         form: String,
         revision: String,
         issues: serde_json::Value,
     ) -> Result<bool, StoreError> {
-        let now = self.now();
-        self.run(move |db| {
-            let added = db.execute(
-                "INSERT OR IGNORE INTO alerts (form, at, revision, issues) VALUES (?1, ?2, ?3, ?4)",
-                params![form, now, revision, issues.to_string()],
-            )?;
-            Ok(added > 0)
-        })
-        .await
+        self.run(move |s| s.raise_alert(&form, &revision, &issues)).await
     }
 
-    /// Notes that the token with signature `tag` created `form`; `false` when it already
-    /// created one (a token for a new form creates one).
+    /// See [`SettingsStore::note_creation`].
     pub(crate) async fn note_creation(
         &self,
         tag: String,
         form: String,
     ) -> Result<bool, StoreError> {
-        let now = self.now();
-        self.run(move |db| {
-            let added = db.execute(
-                "INSERT OR IGNORE INTO editor_creations (tag, form, at) VALUES (?1, ?2, ?3)",
-                params![tag, form, now],
-            )?;
-            Ok(added > 0)
-        })
-        .await
+        self.run(move |s| s.note_creation(&tag, &form)).await
     }
 
-    /// Forgets a creation whose form could not be kept.
+    /// See [`SettingsStore::forget_creation`].
     pub(crate) async fn forget_creation(&self, tag: String) -> Result<(), StoreError> {
-        self.run(move |db| {
-            db.execute("DELETE FROM editor_creations WHERE tag = ?1", params![tag])?;
-            Ok(())
-        })
-        .await
+        self.run(move |s| s.forget_creation(&tag)).await
     }
 
-    /// The form the token with signature `tag` created, if it did.
+    /// See [`SettingsStore::created_with`].
     pub(crate) async fn created_with(&self, tag: String) -> Result<Option<String>, StoreError> {
-        self.run(move |db| {
-            let mut statement = db.prepare("SELECT form FROM editor_creations WHERE tag = ?1")?;
-            let mut rows = statement.query(params![tag])?;
-            Ok(match rows.next()? {
-                Some(row) => Some(row.get(0)?),
-                None => None,
-            })
-        })
-        .await
+        self.run(move |s| s.created_with(&tag)).await
     }
 
-    /// Every drift alert, newest first.
+    /// See [`SettingsStore::alerts`].
     pub(crate) async fn alerts(&self) -> Result<Vec<Alert>, StoreError> {
-        self.run(|db| {
-            let mut statement = db.prepare(
-                "SELECT id, form, at, revision, issues FROM alerts ORDER BY at DESC, id DESC",
-            )?;
-            let rows = statement.query_map([], |row| {
-                Ok((row.get(0)?, row.get(1)?, row.get(2)?, row.get(3)?, row.get::<_, String>(4)?))
-            })?;
-            let mut alerts = Vec::new();
-            for row in rows {
-                let (id, form, at, revision, issues) = row?;
-                alerts.push(Alert {
-                    id,
-                    form,
-                    at,
-                    revision,
-                    issues: serde_json::from_str(&issues)?,
-                });
-            }
-            Ok(alerts)
-        })
-        .await
+        self.run(|s| s.alerts()).await
     }
 
-    /// Removes a form's alerts (it was fixed); how many.
+    /// See [`SettingsStore::clear_alerts`].
     pub(crate) async fn clear_alerts(&self, form: String) -> Result<usize, StoreError> {
-        self.run(move |db| Ok(db.execute("DELETE FROM alerts WHERE form = ?1", params![form])?))
-            .await
+        self.run(move |s| s.clear_alerts(&form)).await
     }
 }
 

@@ -166,7 +166,7 @@ fn a_row_with_a_stage_the_relay_never_writes_is_an_error_that_says_so() {
     let dir = tempfile::tempdir().unwrap();
     let store = Store::open(dir.path(), std::sync::Arc::new(crate::clock::SystemClock)).unwrap();
     store.accept(&[new("f", "a", "d")], UnixMillis(100)).unwrap();
-    super::lock(&store).execute("UPDATE submissions SET stage = 'lost'", []).unwrap();
+    store.db().execute("UPDATE submissions SET stage = 'lost'", []).unwrap();
     let err = store.submission("f", "a").unwrap_err().to_string();
     assert!(err.contains("corrupt") && err.contains("\"lost\""), "{err}");
     assert!(store.counts().is_err(), "not counted as pending");

@@ -175,7 +175,7 @@ async fn save_connection(
     check_admin_connection(state, &settings)?;
     state.add_connection(name, &settings)?;
     let json = state.sealed_json(&settings)?;
-    state.store().put_settings(Table::Connections, name.to_owned(), json).await?;
+    state.settings().put_settings(Table::Connections, name.to_owned(), json).await?;
     // New credentials may fix what paused the forms on this connection.
     for entry in state.forms() {
         if entry.settings.connection == name {
@@ -207,7 +207,7 @@ async fn delete_connection(
             format!("forms {users:?} use connection {name:?}; delete or move them first"),
         ));
     }
-    state.store().delete_settings(Table::Connections, name.clone()).await?;
+    state.settings().delete_settings(Table::Connections, name.clone()).await?;
     state.remove_connection(&name);
     Ok(StatusCode::NO_CONTENT)
 }
@@ -256,7 +256,7 @@ async fn app_fields(
     let app = parse_app(&app)?;
     caller.may_use_app(&state, &name, app.0)?;
     let fields = state.fields(&name, app).await?;
-    let synced_at = state.store().app_fields(name, app.0).await?.map(|(_, at)| at);
+    let synced_at = state.settings().app_fields(name, app.0).await?.map(|(_, at)| at);
     Ok(Json(json!({ "app": app.0, "synced_at": synced_at, "fields": &*fields })))
 }
 
@@ -357,7 +357,7 @@ async fn save_form(state: &AppState, settings: FormSettings) -> Result<Value, Ap
     check_form(state, &settings)?;
     let json = serde_json::to_string(&settings).map_err(|err| AppError::Store(err.into()))?;
     let id = settings.spec.id.0.clone();
-    state.store().put_settings(Table::Forms, id, json).await?;
+    state.settings().put_settings(Table::Forms, id, json).await?;
     let entry = FormEntry { settings, source: Source::Admin };
     let mut view = form_view(&entry);
     // The alert follows the saved form at once: a fixed form's alert clears.
@@ -416,7 +416,7 @@ async fn create_form(
     };
     // One form per token: noted before the form is kept, so two creates at once cannot both
     // pass; after this the token is a token for the form it made.
-    if !state.store().note_creation(creation.tag.clone(), id.clone()).await? {
+    if !state.settings().note_creation(creation.tag.clone(), id.clone()).await? {
         return Err(conflict(
             Code::TokenUsed,
             "this editor token already created a form; it now opens that form",
@@ -425,7 +425,7 @@ async fn create_form(
     let mut view = match save_form(&state, settings).await {
         Ok(view) => view,
         Err(err) => {
-            state.store().forget_creation(creation.tag).await?;
+            state.settings().forget_creation(creation.tag).await?;
             return Err(err);
         }
     };
@@ -468,8 +468,8 @@ async fn delete_form(
     if entry.source == Source::Config {
         return Err(read_only(&format!("form {form_id:?}")));
     }
-    state.store().delete_settings(Table::Forms, form_id.clone()).await?;
-    state.store().clear_alerts(form_id).await?;
+    state.settings().delete_settings(Table::Forms, form_id.clone()).await?;
+    state.settings().clear_alerts(form_id).await?;
     state.remove_form(&id);
     Ok(StatusCode::NO_CONTENT)
 }
@@ -698,7 +698,7 @@ async fn kintone_status(
 
 async fn alerts(caller: Caller, State(state): State<AppState>) -> Result<Json<Value>, AppError> {
     caller.admin_only()?;
-    let alerts = state.store().alerts().await?;
+    let alerts = state.settings().alerts().await?;
     Ok(Json(json!({ "alerts": alerts })))
 }
 

@@ -20,7 +20,7 @@ pub(crate) async fn healthz() -> Json<serde_json::Value> {
 /// directory takes a write. kintone's state is reported beside it but does not decide: during
 /// kintone's maintenance the relay must stay in service, since its outbox keeps the leads.
 pub(crate) async fn readyz(State(state): State<AppState>) -> Response {
-    let store = match state.store().writable().await {
+    let store = match state.settings().writable().await {
         Ok(()) => json!({ "ok": true }),
         Err(err) => {
             tracing::error!(error = %err, "readiness: the data directory is not writable");
