@@ -271,6 +271,15 @@ impl AppState {
         self.inner.clock.now().seconds()
     }
 
+    /// When a token that lasts `seconds` from now stops working, in whole Unix seconds rounded
+    /// up: it works at least that long (rounded down, a token minted late in a second lost up
+    /// to a second of its life).
+    pub(crate) fn seconds_from_now(&self, seconds: i64) -> i64 {
+        let end = self.inner.clock.now().plus(seconds.saturating_mul(UnixMillis::SECOND));
+        end.millis().div_euclid(UnixMillis::SECOND)
+            + i64::from(end.millis().rem_euclid(UnixMillis::SECOND) != 0)
+    }
+
     /// Why embedded forms cannot load, when the relay has no widget to serve.
     #[must_use]
     pub fn widget_warning(&self) -> Option<String> {

@@ -430,7 +430,7 @@ async fn create_form(
         }
     };
     // The editor goes on editing the form it made, with a token for it.
-    let until = state.now_seconds() + 3600;
+    let until = state.seconds_from_now(3600);
     let claim = Claim::Editor { form: Some(id), until, scope: None, nonce: None };
     view["editor_token"] = json!(state.inner.signer.sign(&claim));
     Ok((StatusCode::CREATED, Json(view)).into_response())
@@ -747,7 +747,7 @@ async fn mint_editor_token(
             ));
         }
     };
-    let until = state.now_seconds() + ttl;
+    let until = state.seconds_from_now(ttl);
     let nonce = body.form.is_none().then(|| uuid::Uuid::new_v4().simple().to_string());
     let claim = Claim::Editor { form: body.form.clone(), until, scope, nonce };
     let token = state.inner.signer.sign(&claim);
