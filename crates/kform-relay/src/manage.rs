@@ -97,10 +97,9 @@ pub(crate) async fn status(
 ) -> Result<FormStatus, ManageError> {
     let mut counts: BTreeMap<&'static str, i64> =
         STAGES.iter().map(|stage| (stage.as_str(), 0)).collect();
-    for (of, stage, count) in state.outbox(|outbox| outbox.counts()).await? {
-        if of == form {
-            counts.insert(stage.as_str(), count);
-        }
+    let owned = form.to_owned();
+    for (_, stage, count) in state.outbox(move |outbox| outbox.counts(Some(&owned))).await? {
+        counts.insert(stage.as_str(), count);
     }
     let paused = state.outbox(|outbox| outbox.paused()).await?;
     let paused = paused.into_iter().find(|paused| paused.form == form);

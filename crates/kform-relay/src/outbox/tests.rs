@@ -147,6 +147,8 @@ fn every_dead_letter_of_a_form_is_replayed_at_once_and_nothing_else() {
         .collect();
     assert_eq!(due, [("f".into(), "a".into(), 0), ("f".into(), "b".into(), 0)]);
     assert_eq!(store.submission("g", "a").unwrap().unwrap().stage, Stage::DeadLetter);
+    assert_eq!(store.counts(Some("g")).unwrap(), [("g".to_owned(), Stage::DeadLetter, 1)]);
+    assert_eq!(store.counts(None).unwrap().len(), 3, "f pending and delivered, g dead");
 }
 
 #[test]
@@ -169,5 +171,5 @@ fn a_row_with_a_stage_the_relay_never_writes_is_an_error_that_says_so() {
     store.db().execute("UPDATE submissions SET stage = 'lost'", []).unwrap();
     let err = store.submission("f", "a").unwrap_err().to_string();
     assert!(err.contains("corrupt") && err.contains("\"lost\""), "{err}");
-    assert!(store.counts().is_err(), "not counted as pending");
+    assert!(store.counts(None).is_err(), "not counted as pending");
 }

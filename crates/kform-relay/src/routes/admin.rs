@@ -681,7 +681,7 @@ async fn delivery_status(
     let paused = state.outbox(|outbox| outbox.paused()).await?;
     let mut counts: std::collections::BTreeMap<String, serde_json::Map<String, Value>> =
         std::collections::BTreeMap::new();
-    for (form, stage, count) in state.outbox(|outbox| outbox.counts()).await? {
+    for (form, stage, count) in state.outbox(|outbox| outbox.counts(None)).await? {
         counts.entry(form).or_default().insert(stage.as_str().to_owned(), json!(count));
     }
     Ok(Json(json!({ "paused": paused, "forms": counts })))

@@ -84,7 +84,7 @@ pub(crate) async fn metrics(State(state): State<AppState>) -> Response {
     }
     text.push_str("# HELP kform_outbox_submissions Kept submissions by form and stage.\n");
     text.push_str("# TYPE kform_outbox_submissions gauge\n");
-    match state.outbox(|outbox| outbox.counts()).await {
+    match state.outbox(|outbox| outbox.counts(None)).await {
         Ok(counts) => {
             for (form, stage, count) in counts {
                 let form = form.replace('\\', "\\\\").replace('"', "\\\"");
