@@ -34,6 +34,19 @@ impl ApiError {
     pub(crate) fn is_token_refused(&self) -> bool {
         self.status == 401 || (self.status == 403 && self.code == "other_form")
     }
+
+    /// What the editor and its delivery view say about the failure: a refused token in one
+    /// sentence in the reader's language (the relay's own words are about keys the person in
+    /// the CMS never sees), an unreachable relay, or the relay's message with its status and code.
+    pub(crate) fn sentence(&self, locale: kform_core::Locale) -> String {
+        if self.is_token_refused() {
+            crate::text::Text::TokenRefused.get(locale).to_owned()
+        } else if self.status == 0 {
+            format!("{}: {}", crate::text::Text::RelayUnreachable.get(locale), self.message)
+        } else {
+            format!("{} ({} {})", self.message, self.status, self.code)
+        }
+    }
 }
 
 /// One app of a connection.
@@ -199,4 +212,21 @@ impl Admin {
 /// Percent-encodes `text` as one URL path segment (the browser's `encodeURIComponent`).
 fn segment(text: &str) -> String {
     js_sys::encode_uri_component(text).into()
+}
+
+#[cfg(test)]
+mod tests {
+    use kform_core::Locale;
+
+    use super::ApiError;
+
+    #[test]
+    fn a_failure_reads_as_one_sentence_for_the_cms_user() {
+        let error =
+            |status, code: &str| ApiError { status, code: code.into(), message: "m".into() };
+        assert!(error(401, "token_expired").sentence(Locale::Ja).contains("CMS"));
+        assert!(error(403, "other_form").is_token_refused());
+        assert_eq!(error(0, "network").sentence(Locale::En), "The relay cannot be reached: m");
+        assert_eq!(error(409, "settled").sentence(Locale::En), "m (409 settled)");
+    }
 }

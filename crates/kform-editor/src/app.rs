@@ -86,18 +86,11 @@ impl Ctx {
 
     /// Says why a call failed; a refused token says to open the editor again from the CMS.
     fn failed(self, err: &ApiError) {
-        let text = if err.is_token_refused() {
-            // One sentence in the editor's language: the relay's own words are about keys the
-            // person in the CMS never sees.
+        if err.is_token_refused() {
             self.refused.try_set(true);
-            Text::TokenRefused.get(self.locale).to_owned()
-        } else if err.status == 0 {
-            format!("{}: {}", Text::RelayUnreachable.get(self.locale), err.message)
-        } else {
-            format!("{} ({} {})", err.message, err.status, err.code)
-        };
+        }
         // Called after awaits: the view may be gone.
-        self.notice.try_set(Some(Notice::Failed(text)));
+        self.notice.try_set(Some(Notice::Failed(err.sentence(self.locale))));
     }
 }
 

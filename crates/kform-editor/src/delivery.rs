@@ -40,12 +40,7 @@ impl Ctx {
     }
 
     fn failed(self, err: &ApiError) {
-        let text = if err.is_token_refused() {
-            Text::TokenRefused.get(self.locale).to_owned()
-        } else {
-            format!("{} ({} {})", err.message, err.status, err.code)
-        };
-        self.notice.try_set(Some((true, text)));
+        self.notice.try_set(Some((true, err.sentence(self.locale))));
     }
 
     /// The id of the element that has the focus in the editor's shadow root, if it has one.

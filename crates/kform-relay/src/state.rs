@@ -465,10 +465,7 @@ impl AppState {
         &self,
         f: impl FnOnce(&dyn Outbox) -> Result<T, StoreError> + Send + 'static,
     ) -> Result<T, StoreError> {
-        let outbox = self.inner.outbox.clone();
-        tokio::task::spawn_blocking(move || f(outbox.as_ref()))
-            .await
-            .map_err(|_| StoreError::Join)?
+        crate::store::blocking(self.inner.outbox.clone(), f).await
     }
 
     /// The most bytes of files one submission may attach: the multipart body limit less room

@@ -371,6 +371,15 @@ impl SettingsStore for Store {
     }
 }
 
+/// Runs `f` against `store` (an outbox or the settings, whose methods block on the database)
+/// on a blocking thread, off the async threads.
+pub(crate) async fn blocking<S: ?Sized + Send + Sync + 'static, T: Send + 'static>(
+    store: Arc<S>,
+    f: impl FnOnce(&S) -> Result<T, StoreError> + Send + 'static,
+) -> Result<T, StoreError> {
+    tokio::task::spawn_blocking(move || f(store.as_ref())).await.map_err(|_| StoreError::Join)?
+}
+
 /// The settings as the relay's async code reaches them: each call runs the [`SettingsStore`]'s
 /// blocking method on a blocking thread.
 #[derive(Clone)]
@@ -386,10 +395,7 @@ impl Settings {
         &self,
         f: impl FnOnce(&dyn SettingsStore) -> Result<T, StoreError> + Send + 'static,
     ) -> Result<T, StoreError> {
-        let store = self.0.clone();
-        tokio::task::spawn_blocking(move || f(store.as_ref()))
-            .await
-            .map_err(|_| StoreError::Join)?
+        blocking(self.0.clone(), f).await
     }
 
     /// See [`SettingsStore::signing_key`] (called once, at start).

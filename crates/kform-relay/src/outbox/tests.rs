@@ -63,27 +63,21 @@ fn an_id_is_kept_once_and_its_outcome_survives_reopening() {
     assert_eq!(history[0].accepted_at, UnixMillis(100));
 }
 
+/// The ids of the submissions due at `at`, in the order the outbox gives them.
+fn due_ids(store: &Store, at: i64) -> Vec<String> {
+    let due = store.due(UnixMillis(at), 10, &|_| None).unwrap();
+    due.into_iter().map(|d| d.submission_id).collect()
+}
+
 #[test]
 fn due_submissions_come_oldest_first_and_retries_wait() {
     let dir = tempfile::tempdir().unwrap();
     let store = Store::open(dir.path(), std::sync::Arc::new(crate::clock::SystemClock)).unwrap();
     store.accept(&[new("f", "a", "d")], UnixMillis(100)).unwrap();
     store.accept(&[new("f", "b", "d")], UnixMillis(200)).unwrap();
-    let due: Vec<String> = store
-        .due(UnixMillis(300), 10, &|_| None)
-        .unwrap()
-        .into_iter()
-        .map(|d| d.submission_id)
-        .collect();
-    assert_eq!(due, ["a", "b"]);
+    assert_eq!(due_ids(&store, 300), ["a", "b"]);
     settle(&store, "f", "a", Outcome::Retry { at: UnixMillis(1_000), error: "503".into() });
-    let due: Vec<String> = store
-        .due(UnixMillis(300), 10, &|_| None)
-        .unwrap()
-        .into_iter()
-        .map(|d| d.submission_id)
-        .collect();
-    assert_eq!(due, ["b"], "a waits for its retry");
+    assert_eq!(due_ids(&store, 300), ["b"], "a waits for its retry");
     assert_eq!(store.next_due().unwrap(), Some(UnixMillis(200)));
     settle(&store, "f", "b", Outcome::DeadLetter("CB_VA01".into()));
     assert_eq!(store.next_due().unwrap(), Some(UnixMillis(1_000)));
