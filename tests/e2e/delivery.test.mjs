@@ -93,7 +93,9 @@ test("refused records show kintone's words and the fix, and replaying them after
     await view.getByRole("button", { name: "再送する" }).click();
     await view.getByText("送信失敗を再送しました。").waitFor();
     await failed.first().waitFor({ state: "detached", timeout: 15_000 });
+    // A replayed record is first waiting again, then sent: wait for both rows to say so.
     const delivered = view.getByRole("row", { name: /送信済み/ });
+    await delivered.nth(1).waitFor({ timeout: 15_000 });
     assert.equal(await delivered.count(), 2, "the replayed one and the one sent since");
     assert.match(await delivered.first().innerText(), /レコード \d+/);
     const link = delivered.first().getByRole("link", { name: "kintone で開く" });
