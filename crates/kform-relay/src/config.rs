@@ -189,6 +189,10 @@ pub struct Delivery {
     pub daily_reserve: i64,
     /// Delivered, tested, spam and discarded submissions are forgotten after this many days.
     pub retention_days: u64,
+    /// How long a relay holds a batch it sends (and its call slot) without renewing, in
+    /// milliseconds; it renews every third of it. When a relay sharing a database dies, another
+    /// takes its batches over once this has passed.
+    pub lease_ms: u64,
 }
 
 impl Default for Delivery {
@@ -202,6 +206,7 @@ impl Default for Delivery {
             daily_limit: 10_000,
             daily_reserve: 1_000,
             retention_days: 90,
+            lease_ms: 30_000,
         }
     }
 }

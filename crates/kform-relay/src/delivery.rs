@@ -153,7 +153,7 @@ async fn run(state: AppState, mut stop: watch::Receiver<bool>) {
             let semaphore = semaphores
                 .lock()
                 .unwrap_or_else(PoisonError::into_inner)
-                .entry(domain)
+                .entry(domain.clone())
                 .or_insert_with(|| Arc::new(Semaphore::new(settings.concurrency)))
                 .clone();
             let mut items = items.into_iter().peekable();
@@ -174,12 +174,26 @@ async fn run(state: AppState, mut stop: watch::Receiver<bool>) {
                 let group = group.clone();
                 let in_flight = in_flight.clone();
                 let wake = wake.clone();
+                let domain = domain.clone();
                 tasks.spawn(async move {
                     let keys: Vec<_> = batch
                         .iter()
                         .map(|item| (item.form.clone(), item.submission_id.clone()))
                         .collect();
-                    send(&state, &group, batch).await;
+                    if let Some(lease) = Lease::take(&state, domain, keys.clone()).await {
+                        let batch: Vec<Due> = batch
+                            .into_iter()
+                            .filter(|item| {
+                                lease.keys.iter().any(|(form, id)| {
+                                    *form == item.form && *id == item.submission_id
+                                })
+                            })
+                            .collect();
+                        if !batch.is_empty() {
+                            send(&state, &group, batch).await;
+                        }
+                        lease.give_back(&state).await;
+                    }
                     drop(permit);
                     let mut busy = in_flight.lock().unwrap_or_else(PoisonError::into_inner);
                     for key in keys {
@@ -206,6 +220,82 @@ async fn run(state: AppState, mut stop: watch::Receiver<bool>) {
     }
     // Graceful shutdown: calls in flight finish and their outcomes are kept.
     while tasks.join_next().await.is_some() {}
+}
+
+/// A batch leased to this relay with one of its kintone domain's call slots, both renewed
+/// while it is sent: relays sharing a database never send the same submission at once, and
+/// together keep each domain's concurrency cap.
+struct Lease {
+    /// The submissions this relay holds (another relay may have taken some of those asked for).
+    keys: Vec<(String, String)>,
+    domain: String,
+    slot: i64,
+    renew: tokio::task::JoinHandle<()>,
+}
+
+impl Lease {
+    /// Waits for a call slot of `domain`, then leases `keys`; `None` when the store failed or
+    /// none of them is pending and free any more (the slot is given back).
+    async fn take(state: &AppState, domain: String, keys: Vec<(String, String)>) -> Option<Self> {
+        let lease_ms = i64::try_from(state.inner.delivery.lease_ms).unwrap_or(30_000).max(300);
+        let cap = state.inner.delivery.concurrency;
+        let slot = loop {
+            let now = state.inner.clock.now();
+            let asked = domain.clone();
+            match state.outbox(move |o| o.take_slot(&asked, cap, now, now.plus(lease_ms))).await {
+                Ok(Some(slot)) => break slot,
+                // Another relay's calls fill the domain's slots: one frees soon.
+                Ok(None) => tokio::time::sleep(Duration::from_millis(20)).await,
+                Err(err) => {
+                    tracing::error!(error = %err, "a kintone call slot cannot be taken");
+                    return None;
+                }
+            }
+        };
+        let now = state.inner.clock.now();
+        let claimed = state.outbox(move |o| o.claim(&keys, now, now.plus(lease_ms))).await;
+        let keys = match claimed {
+            Ok(keys) if !keys.is_empty() => keys,
+            failed => {
+                if let Err(err) = failed {
+                    tracing::error!(error = %err, "a batch cannot be leased");
+                }
+                let asked = domain.clone();
+                let _ = state.outbox(move |o| o.give_slot(&asked, slot)).await;
+                return None;
+            }
+        };
+        let renew = {
+            let (state, domain, keys) = (state.clone(), domain.clone(), keys.clone());
+            tokio::spawn(async move {
+                let period = Duration::from_millis(u64::try_from(lease_ms / 3).unwrap_or(10_000));
+                loop {
+                    tokio::time::sleep(period).await;
+                    let now = state.inner.clock.now();
+                    let (domain, keys) = (domain.clone(), keys.clone());
+                    let renewed = state
+                        .outbox(move |o| {
+                            o.renew_slot(&domain, slot, now.plus(lease_ms))?;
+                            o.claim(&keys, now, now.plus(lease_ms)).map(|_| ())
+                        })
+                        .await;
+                    if let Err(err) = renewed {
+                        tracing::warn!(error = %err, "a batch's lease could not be renewed");
+                    }
+                }
+            })
+        };
+        Some(Self { keys, domain, slot, renew })
+    }
+
+    /// Stops renewing and gives the slot back (settling already ended the submissions' leases).
+    async fn give_back(self, state: &AppState) {
+        self.renew.abort();
+        let (domain, slot) = (self.domain, self.slot);
+        if let Err(err) = state.outbox(move |o| o.give_slot(&domain, slot)).await {
+            tracing::warn!(error = %err, "a kintone call slot could not be given back; it frees when its lease ends");
+        }
+    }
 }
 
 /// The submissions due at `now` (with their forms' update keys), less those in a batch still
@@ -316,22 +406,16 @@ async fn settle(state: &AppState, settlements: Vec<Settlement>) {
     }
     let now = state.inner.clock.now();
     // Files of delivered submissions are kintone's now; the relay's copies can go.
-    let delivered: Vec<std::path::PathBuf> = settlements
+    let delivered: Vec<String> = settlements
         .iter()
         .filter(|settled| matches!(settled.outcome, Outcome::Delivered(_)))
-        .map(|settled| {
-            state
-                .inner
-                .files_dir
-                .join(crate::intake::files_folder(&settled.form, &settled.submission_id))
-        })
+        .map(|settled| crate::intake::files_folder(&settled.form, &settled.submission_id))
         .collect();
     let result = state
         .outbox(move |outbox| {
             outbox.settle(&settlements, now)?;
-            for dir in delivered {
-                // Most submissions have no files; a missing folder is fine.
-                let _ = std::fs::remove_dir_all(dir);
+            for folder in delivered {
+                outbox.drop_files(&folder)?;
             }
             Ok(())
         })

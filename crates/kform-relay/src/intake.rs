@@ -213,7 +213,8 @@ pub(crate) fn files_folder(form: &str, submission_id: &str) -> String {
     digest.iter().take(16).map(|byte| format!("{byte:02x}")).collect()
 }
 
-/// Writes each file to disk (synced) so it survives until the delivery engine uploads it.
+/// Keeps each file durably (in the data directory, or the shared database) so it survives
+/// until the delivery engine uploads it.
 async fn keep_files(
     state: &AppState,
     form: &str,
@@ -221,34 +222,27 @@ async fn keep_files(
     uploads: Vec<Upload>,
 ) -> Result<Vec<StoredUpload>, AppError> {
     let folder = files_folder(form, submission_id);
-    let dir = state.inner.files_dir.join(&folder);
-    let kept = tokio::task::spawn_blocking(move || -> std::io::Result<Vec<StoredUpload>> {
-        std::fs::create_dir_all(&dir)?;
-        let mut kept = Vec::with_capacity(uploads.len());
-        for (i, upload) in uploads.into_iter().enumerate() {
-            let mut file = std::fs::File::create(dir.join(i.to_string()))?;
-            std::io::Write::write_all(&mut file, &upload.bytes)?;
-            file.sync_all()?;
-            kept.push(StoredUpload {
-                field: upload.field,
-                name: upload.name,
-                content_type: upload.content_type,
-                path: format!("{folder}/{i}"),
-                placeholder: format!("kform-upload-{i}"),
-                bytes: u64::try_from(upload.bytes.len()).unwrap_or(u64::MAX),
-                key: None,
-                uploaded_at: None,
-            });
-        }
-        // The folder's entry must be on disk too before the outbox row points at it.
-        std::fs::File::open(&dir)?.sync_all()?;
-        Ok(kept)
-    })
-    .await
-    .map_err(|_| AppError::Store(crate::StoreError::Join))?;
-    kept.map_err(|err| {
-        AppError::Store(crate::StoreError::Dir { path: "files".into(), source: err })
-    })
+    let kept = uploads
+        .iter()
+        .enumerate()
+        .map(|(i, upload)| StoredUpload {
+            field: upload.field.clone(),
+            name: upload.name.clone(),
+            content_type: upload.content_type.clone(),
+            path: format!("{folder}/{i}"),
+            placeholder: format!("kform-upload-{i}"),
+            bytes: u64::try_from(upload.bytes.len()).unwrap_or(u64::MAX),
+            key: None,
+            uploaded_at: None,
+        })
+        .collect();
+    state
+        .outbox(move |outbox| {
+            let files: Vec<&[u8]> = uploads.iter().map(|upload| &upload.bytes[..]).collect();
+            outbox.keep_files(&folder, &files)
+        })
+        .await?;
+    Ok(kept)
 }
 
 /// A client's submission id must be a UUID, so ids of different visitors cannot collide.

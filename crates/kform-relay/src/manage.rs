@@ -199,8 +199,10 @@ pub(crate) async fn discard(state: &AppState, form: &str, id: &str) -> Result<()
     }
     tracing::info!(%form, submission = %id, "submission discarded");
     // A discarded submission's files will never be sent.
-    let dir = state.inner.files_dir.join(crate::intake::files_folder(form, id));
-    let _ = tokio::task::spawn_blocking(move || std::fs::remove_dir_all(dir)).await;
+    let folder = crate::intake::files_folder(form, id);
+    if let Err(err) = state.outbox(move |outbox| outbox.drop_files(&folder)).await {
+        tracing::warn!(%form, submission = %id, error = %err, "a discarded submission's files could not be removed");
+    }
     Ok(())
 }
 

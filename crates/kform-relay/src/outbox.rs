@@ -20,6 +20,7 @@ CREATE TABLE IF NOT EXISTS submissions (
     stage TEXT NOT NULL, record_id TEXT, tries INTEGER NOT NULL DEFAULT 0,
     next_at INTEGER NOT NULL DEFAULT 0, error TEXT,
     accepted_at INTEGER NOT NULL, updated_at INTEGER NOT NULL,
+    lease_until INTEGER NOT NULL DEFAULT 0, leased_by TEXT,
     PRIMARY KEY (form, submission_id));
 CREATE INDEX IF NOT EXISTS submissions_due ON submissions (stage, next_at);
 CREATE INDEX IF NOT EXISTS submissions_by_time ON submissions (form, accepted_at);
@@ -233,8 +234,8 @@ pub(crate) trait Outbox: Send + Sync + 'static {
     /// with its id. Returns only once the data is on disk.
     fn accept(&self, batch: &[NewSubmission], now: UnixMillis)
     -> Result<Vec<Accepted>, StoreError>;
-    /// Pending submissions due at `now`, oldest first, except those of paused forms; `key_of`
-    /// names each form's update key field.
+    /// Pending submissions due at `now`, oldest first, except those of paused forms and those
+    /// another relay holds a lease on; `key_of` names each form's update key field.
     fn due(
         &self,
         now: UnixMillis,
@@ -246,9 +247,38 @@ pub(crate) trait Outbox: Send + Sync + 'static {
     /// Keeps what is known about a submission's files (a new upload key).
     fn set_uploads(&self, form: &str, id: &str, uploads: &[StoredUpload])
     -> Result<(), StoreError>;
-    /// When the next pending submission of a running form is due.
+    /// When the next pending submission of a running form is due (or its lease ends).
     fn next_due(&self) -> Result<Option<UnixMillis>, StoreError>;
-    /// Records outcomes and attempts in one transaction.
+    /// Leases these pending submissions to this relay until `until` (or renews its lease);
+    /// the ones it holds now. A submission another relay holds, or one no longer pending, is
+    /// left out; a lease whose time has passed is taken over.
+    fn claim(
+        &self,
+        keys: &[(String, String)],
+        now: UnixMillis,
+        until: UnixMillis,
+    ) -> Result<Vec<(String, String)>, StoreError>;
+    /// Takes one of the `cap` call slots of kintone `domain` until `until`, so that every
+    /// relay sharing this store together stays within `cap` calls at once; which slot, or
+    /// `None` when all are taken.
+    fn take_slot(
+        &self,
+        domain: &str,
+        cap: usize,
+        now: UnixMillis,
+        until: UnixMillis,
+    ) -> Result<Option<i64>, StoreError>;
+    /// Keeps a slot this relay holds until `until`.
+    fn renew_slot(&self, domain: &str, slot: i64, until: UnixMillis) -> Result<(), StoreError>;
+    /// Gives a slot back.
+    fn give_slot(&self, domain: &str, slot: i64) -> Result<(), StoreError>;
+    /// Keeps a submission's files (durably) in `folder`, as `folder/0`, `folder/1`, ….
+    fn keep_files(&self, folder: &str, files: &[&[u8]]) -> Result<(), StoreError>;
+    /// A kept file's bytes; `None` when it is gone.
+    fn file(&self, path: &str) -> Result<Option<Vec<u8>>, StoreError>;
+    /// Removes a submission's files (delivered or discarded).
+    fn drop_files(&self, folder: &str) -> Result<(), StoreError>;
+    /// Records outcomes and attempts in one transaction, ending their leases.
     fn settle(&self, settlements: &[Settlement], now: UnixMillis) -> Result<(), StoreError>;
     /// Stops delivering `form` until [`Outbox::resume`].
     fn pause(&self, form: &str, reason: &str, now: UnixMillis) -> Result<bool, StoreError>;
@@ -402,11 +432,12 @@ impl Outbox for Store {
         let mut statement = db.prepare_cached(
             "SELECT form, submission_id, tries, accepted_at FROM submissions
              WHERE stage = 'pending' AND next_at <= ?1
+               AND (lease_until <= ?1 OR leased_by = ?3)
                AND form NOT IN (SELECT form FROM paused)
              ORDER BY next_at, accepted_at LIMIT ?2",
         )?;
         let limit = i64::try_from(limit).unwrap_or(i64::MAX);
-        let rows = statement.query_map(params![now, limit], |row| {
+        let rows = statement.query_map(params![now, limit, self.holder], |row| {
             Ok((row.get(0)?, row.get(1)?, row.get(2)?, row.get(3)?))
         })?;
         let mut due = Vec::new();
@@ -483,11 +514,83 @@ impl Outbox for Store {
     fn next_due(&self) -> Result<Option<UnixMillis>, StoreError> {
         let db = self.db();
         Ok(db.query_row(
-            "SELECT min(next_at) FROM submissions
-             WHERE stage = 'pending' AND form NOT IN (SELECT form FROM paused)",
-            [],
+            "SELECT min(max(next_at, CASE WHEN leased_by = ?1 THEN 0 ELSE lease_until END))
+             FROM submissions WHERE stage = 'pending' AND form NOT IN (SELECT form FROM paused)",
+            params![self.holder],
             |row| row.get(0),
         )?)
+    }
+
+    fn claim(
+        &self,
+        keys: &[(String, String)],
+        now: UnixMillis,
+        until: UnixMillis,
+    ) -> Result<Vec<(String, String)>, StoreError> {
+        let mut db = self.db();
+        let tx = db.transaction()?;
+        let mut held = Vec::with_capacity(keys.len());
+        for (form, id) in keys {
+            let taken = tx
+                .prepare_cached(
+                    "UPDATE submissions SET lease_until = ?4, leased_by = ?5
+                     WHERE form = ?1 AND submission_id = ?2 AND stage = 'pending'
+                       AND (lease_until <= ?3 OR leased_by = ?5)",
+                )?
+                .execute(params![form, id, now, until, self.holder])?;
+            if taken > 0 {
+                held.push((form.clone(), id.clone()));
+            }
+        }
+        tx.commit()?;
+        Ok(held)
+    }
+
+    /// A data directory serves one relay (its `kform.lock` says so at start), whose own
+    /// semaphore already keeps the cap: every slot asked for is granted.
+    fn take_slot(
+        &self,
+        _domain: &str,
+        _cap: usize,
+        _now: UnixMillis,
+        _until: UnixMillis,
+    ) -> Result<Option<i64>, StoreError> {
+        Ok(Some(0))
+    }
+
+    fn renew_slot(&self, _domain: &str, _slot: i64, _until: UnixMillis) -> Result<(), StoreError> {
+        Ok(())
+    }
+
+    fn give_slot(&self, _domain: &str, _slot: i64) -> Result<(), StoreError> {
+        Ok(())
+    }
+
+    fn keep_files(&self, folder: &str, files: &[&[u8]]) -> Result<(), StoreError> {
+        let dir = self.files_dir.join(folder);
+        let failed = |source| StoreError::Dir { path: dir.display().to_string(), source };
+        std::fs::create_dir_all(&dir).map_err(failed)?;
+        for (i, bytes) in files.iter().enumerate() {
+            let mut file = std::fs::File::create(dir.join(i.to_string())).map_err(failed)?;
+            std::io::Write::write_all(&mut file, bytes).map_err(failed)?;
+            file.sync_all().map_err(failed)?;
+        }
+        // The folder's entry must be on disk too before the outbox row points at it.
+        std::fs::File::open(&dir).and_then(|dir| dir.sync_all()).map_err(failed)
+    }
+
+    fn file(&self, path: &str) -> Result<Option<Vec<u8>>, StoreError> {
+        match std::fs::read(self.files_dir.join(path)) {
+            Ok(bytes) => Ok(Some(bytes)),
+            Err(err) if err.kind() == std::io::ErrorKind::NotFound => Ok(None),
+            Err(source) => Err(StoreError::Dir { path: path.to_owned(), source }),
+        }
+    }
+
+    fn drop_files(&self, folder: &str) -> Result<(), StoreError> {
+        // Most submissions have no files; a missing folder is fine.
+        let _ = std::fs::remove_dir_all(self.files_dir.join(folder));
+        Ok(())
     }
 
     fn settle(&self, settlements: &[Settlement], now: UnixMillis) -> Result<(), StoreError> {
@@ -495,6 +598,11 @@ impl Outbox for Store {
         let tx = db.transaction()?;
         for settled in settlements {
             let (form, id) = (&settled.form, &settled.submission_id);
+            tx.prepare_cached(
+                "UPDATE submissions SET lease_until = 0, leased_by = NULL
+                 WHERE form = ?1 AND submission_id = ?2",
+            )?
+            .execute(params![form, id])?;
             match &settled.outcome {
                 Outcome::Delivered(record_id) => tx
                     .prepare_cached(

@@ -245,8 +245,6 @@ pub(crate) struct Inner {
     pub(crate) engine: Engine,
     pub(crate) acceptor: Acceptor,
     pub(crate) notifier: Notifier,
-    /// Where files of submissions wait until kintone has their record.
-    pub(crate) files_dir: PathBuf,
     background: Mutex<Vec<tokio::task::JoinHandle<()>>>,
     connections: RwLock<BTreeMap<String, Arc<Connection>>>,
     forms: RwLock<BTreeMap<FormId, Arc<FormEntry>>>,
@@ -357,7 +355,6 @@ impl AppState {
             engine: Engine::new(wake),
             acceptor,
             notifier: Notifier::new(config.notify.clone()),
-            files_dir: config.data_dir.join("files"),
             background: Mutex::default(),
             connections: RwLock::default(),
             forms: RwLock::default(),

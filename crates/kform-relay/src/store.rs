@@ -81,6 +81,10 @@ pub(crate) struct Store {
     pub(crate) in_use_elsewhere: bool,
     /// The database's layout when it was opened (before any migration).
     pub(crate) found_layout: i64,
+    /// This relay's name on its leases (a fresh one each time the store is opened).
+    pub(crate) holder: String,
+    /// Where files of submissions wait until kintone has their record.
+    pub(crate) files_dir: std::path::PathBuf,
 }
 
 /// What opening does with a database of an older layout.
@@ -95,19 +99,27 @@ pub(crate) enum Layout {
 
 /// The layout of the database. An older layout listed in [`MIGRATIONS`] is brought up to date
 /// at start; any other is refused.
-pub(crate) const SCHEMA_VERSION: i64 = 4;
+pub(crate) const SCHEMA_VERSION: i64 = 5;
 
 /// The steps from each older layout to the next, each run in one transaction.
-const MIGRATIONS: &[(i64, &str)] = &[(
-    // Layout 3 kept the store's own times (settings, syncs, alerts, editor creations) in
-    // seconds; every time is in milliseconds now, like the outbox's.
-    3,
-    "UPDATE forms SET updated_at = updated_at * 1000;
-     UPDATE connections SET updated_at = updated_at * 1000;
-     UPDATE app_fields SET synced_at = synced_at * 1000;
-     UPDATE alerts SET at = at * 1000;
-     UPDATE editor_creations SET at = at * 1000;",
-)];
+const MIGRATIONS: &[(i64, &str)] = &[
+    (
+        // Layout 3 kept the store's own times (settings, syncs, alerts, editor creations) in
+        // seconds; every time is in milliseconds now, like the outbox's.
+        3,
+        "UPDATE forms SET updated_at = updated_at * 1000;
+         UPDATE connections SET updated_at = updated_at * 1000;
+         UPDATE app_fields SET synced_at = synced_at * 1000;
+         UPDATE alerts SET at = at * 1000;
+         UPDATE editor_creations SET at = at * 1000;",
+    ),
+    (
+        // Layout 5 leases a batch to the relay sending it, as the shared PostgreSQL store does.
+        4,
+        "ALTER TABLE submissions ADD COLUMN lease_until INTEGER NOT NULL DEFAULT 0;
+         ALTER TABLE submissions ADD COLUMN leased_by TEXT;",
+    ),
+];
 
 const SCHEMA: &str = "
 CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value BLOB NOT NULL);
@@ -169,6 +181,8 @@ impl Store {
             db: Arc::new(Mutex::new(db)),
             clock,
             found_layout,
+            holder: uuid::Uuid::new_v4().to_string(),
+            files_dir: dir.join("files"),
             _lock: (!in_use_elsewhere).then(|| Arc::new(lock)),
             in_use_elsewhere,
         })

@@ -552,14 +552,15 @@ async fn upload_files(
         if fresh {
             continue;
         }
-        let path = state.inner.files_dir.join(&uploads[i].path);
-        let bytes = tokio::task::spawn_blocking(move || std::fs::read(path))
+        let path = uploads[i].path.clone();
+        let bytes = state
+            .outbox(move |outbox| outbox.file(&path))
             .await
             .map_err(|_| Failure::Retry(Said::relay("the file could not be read")))?
-            .map_err(|err| {
-                Failure::Request(Said::relay(&format!(
-                    "the submission's file is gone from the data directory: {err}"
-                )))
+            .ok_or_else(|| {
+                Failure::Request(Said::relay(
+                    "the submission's file is gone from the relay's store",
+                ))
             })?;
         let upload = &uploads[i];
         let key = client

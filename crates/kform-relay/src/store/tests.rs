@@ -56,6 +56,12 @@ fn a_layout_3_database_is_migrated_to_milliseconds_and_an_unknown_layout_is_refu
             [],
         )
         .unwrap();
+        // Layout 3 had no leases.
+        db.execute_batch(
+            "ALTER TABLE submissions DROP COLUMN lease_until;
+             ALTER TABLE submissions DROP COLUMN leased_by;",
+        )
+        .unwrap();
         db.pragma_update(None, "user_version", 3).unwrap();
     }
     drop(store);
@@ -71,7 +77,14 @@ fn a_layout_3_database_is_migrated_to_milliseconds_and_an_unknown_layout_is_refu
     assert_eq!((store.found_layout, at(&store)), (3, 1_795_219_199_000));
     drop(store);
     let store = Store::open(dir.path(), clock()).unwrap();
-    assert_eq!(store.found_layout, 4, "migrated once");
+    assert_eq!(store.found_layout, super::SCHEMA_VERSION, "migrated once");
+    let leases: i64 = store
+        .db
+        .lock()
+        .unwrap()
+        .query_row("SELECT count(*) FROM submissions WHERE lease_until = 0", [], |row| row.get(0))
+        .unwrap();
+    assert_eq!(leases, 0, "the lease columns are there");
     store.db.lock().unwrap().pragma_update(None, "user_version", 99).unwrap();
     drop(store);
     let Err(err) = Store::open(dir.path(), std::sync::Arc::new(crate::clock::SystemClock)) else {

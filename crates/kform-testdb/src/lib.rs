@@ -1,0 +1,211 @@
+//! A throwaway PostgreSQL server for kform's tests and benchmarks: started on first use from
+//! Debian's PostgreSQL binaries, in a temporary directory, as an unprivileged user, on a free
+//! loopback port; stopped when the process that started it exits (even by a panic or a kill).
+//!
+//! Each [`database`] call creates a new, empty database on that server, so tests running side
+//! by side never see each other's rows. `KFORM_TEST_POSTGRES` names an existing server instead
+//! (a URL whose user may create databases).
+
+use std::io::Write;
+use std::path::{Path, PathBuf};
+use std::process::{Command, Stdio};
+use std::sync::atomic::{AtomicUsize, Ordering};
+use std::sync::{Mutex, OnceLock};
+use std::time::{Duration, Instant};
+
+/// The `apt-get` line that installs what [`database`] needs.
+pub const INSTALL: &str = "apt-get update && apt-get install -y --no-install-recommends postgresql";
+
+/// Why no server could be had.
+#[derive(Debug)]
+pub struct Error(pub String);
+
+impl std::fmt::Display for Error {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(&self.0)
+    }
+}
+
+impl std::error::Error for Error {}
+
+/// A running server: the URL of its `postgres` database, as a user that may create databases.
+struct Server {
+    base: String,
+    /// The pipe whose closing (when this process exits) stops the server.
+    _stop: Option<Mutex<std::process::ChildStdin>>,
+}
+
+static SERVER: OnceLock<Result<Server, String>> = OnceLock::new();
+static NEXT: AtomicUsize = AtomicUsize::new(0);
+
+/// How the server is tuned: `durable` keeps PostgreSQL's default `fsync` (benchmarks); tests
+/// turn it off, which only matters if the machine itself crashes.
+#[derive(Clone, Copy, Debug, Default)]
+pub struct Options {
+    /// Whether each commit waits for the disk, as in production.
+    pub durable: bool,
+}
+
+/// A fresh, empty database on the shared throwaway server (started on first call): its URL.
+pub fn database() -> Result<String, Error> {
+    database_with(Options::default())
+}
+
+/// [`database`] on a server started with `options` (the first call's options win).
+pub fn database_with(options: Options) -> Result<String, Error> {
+    let server = SERVER.get_or_init(|| start(options)).as_ref().map_err(|e| Error(e.clone()))?;
+    let name = format!("kform_{}_{}", std::process::id(), NEXT.fetch_add(1, Ordering::Relaxed));
+    let mut client = postgres::Client::connect(&server.base, postgres::NoTls)
+        .map_err(|err| Error(format!("cannot connect to the test server: {err}")))?;
+    client
+        .batch_execute(&format!("CREATE DATABASE {name}"))
+        .map_err(|err| Error(format!("cannot create a test database: {err}")))?;
+    Ok(replace_database(&server.base, &name))
+}
+
+/// `url` with its database name replaced by `name`.
+fn replace_database(url: &str, name: &str) -> String {
+    match url.rsplit_once('/') {
+        Some((head, _)) if head.contains("://") && head.len() > "postgres://".len() => {
+            format!("{head}/{name}")
+        }
+        _ => format!("{url}/{name}"),
+    }
+}
+
+fn start(options: Options) -> Result<Server, String> {
+    if let Ok(url) = std::env::var("KFORM_TEST_POSTGRES") {
+        return Ok(Server { base: url, _stop: None });
+    }
+    let bin = binaries().ok_or_else(|| {
+        format!(
+            "PostgreSQL's server programs (initdb, postgres) are not installed; as root: {INSTALL}"
+        )
+    })?;
+    let dir = tempfile::Builder::new()
+        .prefix("kform-postgres-")
+        .tempdir()
+        .map_err(|err| format!("cannot make a temporary directory: {err}"))?
+        .keep();
+    let data = dir.join("data");
+    // initdb and postgres refuse to run as root: as root, they run as `nobody`.
+    let as_root = is_root();
+    if as_root {
+        let status = Command::new("chown")
+            .args(["nobody", &dir.to_string_lossy()])
+            .status()
+            .map_err(|err| format!("cannot run chown: {err}"))?;
+        if !status.success() {
+            return Err(format!("chown nobody {} failed", dir.display()));
+        }
+    }
+    let mut initdb = as_user(as_root, &bin.join("initdb"));
+    initdb
+        .args(["-D", &data.to_string_lossy(), "-U", "kform", "--auth=trust", "-E", "UTF8"])
+        .args(["--no-sync", "--locale=C"])
+        .stdout(Stdio::null());
+    let out = initdb.output().map_err(|err| format!("cannot run initdb: {err}"))?;
+    if !out.status.success() {
+        return Err(format!("initdb failed: {}", String::from_utf8_lossy(&out.stderr)));
+    }
+    let port = free_port()?;
+    let fsync = if options.durable { "on" } else { "off" };
+    // The shell waits for its standard input to close (this process exited), then stops the
+    // server with a fast shutdown and removes its directory.
+    let script = format!(
+        "{postgres} -D {data} -p {port} -k {dir} -c listen_addresses=127.0.0.1 -c fsync={fsync} \
+         -c max_connections=200 -c shared_buffers=64MB >{dir}/log 2>&1 & pid=$!; \
+         read _ignored; kill -INT $pid; wait $pid; rm -rf {dir}",
+        postgres = bin.join("postgres").display(),
+        data = data.display(),
+        dir = dir.display(),
+    );
+    let mut shell = as_user(as_root, Path::new("/bin/sh"));
+    shell.args(["-c", &script]).stdin(Stdio::piped()).stdout(Stdio::null());
+    let mut child = shell.spawn().map_err(|err| format!("cannot start postgres: {err}"))?;
+    let stop = child.stdin.take().ok_or("no pipe to the server's shell")?;
+    let base = format!("postgres://kform@127.0.0.1:{port}/postgres");
+    let started = Instant::now();
+    loop {
+        if postgres::Client::connect(&base, postgres::NoTls).is_ok() {
+            break;
+        }
+        if started.elapsed() > Duration::from_secs(30) {
+            let log = std::fs::read_to_string(dir.join("log")).unwrap_or_default();
+            return Err(format!("the test PostgreSQL did not start within 30 s:\n{log}"));
+        }
+        std::thread::sleep(Duration::from_millis(50));
+    }
+    // The child is not waited for: it outlives nothing but this process.
+    std::mem::forget(child);
+    Ok(Server { base, _stop: Some(Mutex::new(stop)) })
+}
+
+/// Stops the shared server now (it would stop when the process exits anyway).
+pub fn stop() {
+    if let Some(Ok(Server { _stop: Some(stop), .. })) = SERVER.get()
+        && let Ok(mut pipe) = stop.lock()
+    {
+        let _ = pipe.write_all(b"\n");
+    }
+}
+
+fn as_user(as_root: bool, program: &Path) -> Command {
+    if as_root {
+        let mut command = Command::new("runuser");
+        command.args(["-u", "nobody", "--"]).arg(program);
+        command
+    } else {
+        Command::new(program)
+    }
+}
+
+fn is_root() -> bool {
+    Command::new("id")
+        .arg("-u")
+        .output()
+        .is_ok_and(|out| String::from_utf8_lossy(&out.stdout).trim() == "0")
+}
+
+/// The directory of `initdb` and `postgres`: `pg_config --bindir`, else Debian's newest.
+fn binaries() -> Option<PathBuf> {
+    let from_config = Command::new("pg_config")
+        .arg("--bindir")
+        .output()
+        .ok()
+        .map(|out| PathBuf::from(String::from_utf8_lossy(&out.stdout).trim()));
+    if let Some(dir) = from_config.filter(|dir| dir.join("initdb").is_file()) {
+        return Some(dir);
+    }
+    let mut versions: Vec<PathBuf> = std::fs::read_dir("/usr/lib/postgresql")
+        .ok()?
+        .filter_map(|entry| entry.ok().map(|entry| entry.path().join("bin")))
+        .filter(|dir| dir.join("initdb").is_file() && dir.join("postgres").is_file())
+        .collect();
+    versions.sort();
+    versions.pop()
+}
+
+fn free_port() -> Result<u16, String> {
+    let listener = std::net::TcpListener::bind("127.0.0.1:0")
+        .map_err(|err| format!("cannot find a free port: {err}"))?;
+    listener.local_addr().map(|addr| addr.port()).map_err(|err| err.to_string())
+}
+
+#[cfg(test)]
+mod tests {
+    #[test]
+    fn two_databases_are_separate() {
+        let a = super::database().unwrap_or_else(|err| panic!("{err}"));
+        let b = super::database().unwrap_or_else(|err| panic!("{err}"));
+        assert_ne!(a, b);
+        let mut first =
+            postgres::Client::connect(&a, postgres::NoTls).unwrap_or_else(|e| panic!("{e}"));
+        first
+            .batch_execute("CREATE TABLE t (x int); INSERT INTO t VALUES (1)")
+            .unwrap_or_else(|e| panic!("{e}"));
+        let mut second =
+            postgres::Client::connect(&b, postgres::NoTls).unwrap_or_else(|e| panic!("{e}"));
+        assert!(second.query("SELECT x FROM t", &[]).is_err(), "b has no table t");
+    }
+}
