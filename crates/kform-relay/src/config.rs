@@ -39,8 +39,14 @@ pub struct File {
     /// The address to listen on, e.g. `0.0.0.0:8080`.
     #[serde(default = "default_listen")]
     pub listen: SocketAddr,
-    /// Where the relay keeps its state (submissions, forms made through the admin API, keys).
-    pub data_dir: PathBuf,
+    /// Where the relay keeps its state (submissions, forms made through the admin API, keys)
+    /// in SQLite; needed unless `database_url` is set.
+    #[serde(default)]
+    pub data_dir: Option<PathBuf>,
+    /// A PostgreSQL database shared by several relays (`postgres://user:password@host/db`),
+    /// best from the environment; it replaces `data_dir`.
+    #[serde(default)]
+    pub database_url: Option<SecretRef>,
     /// A folder with the widget bundle; without it the bundle built into the binary is served.
     #[serde(default)]
     pub widget_dir: Option<PathBuf>,
@@ -432,8 +438,10 @@ pub struct FormFile {
 pub struct Config {
     /// The address to listen on.
     pub listen: SocketAddr,
-    /// The state folder.
+    /// The state folder (SQLite), used when `database_url` is not set.
     pub data_dir: PathBuf,
+    /// The shared PostgreSQL database, when set.
+    pub database_url: Option<Secret>,
     /// A widget bundle folder that overrides the built-in one.
     pub widget_dir: Option<PathBuf>,
     /// Pages served from `/` (the demo's `www/`; not set from `kform.toml`).
@@ -664,6 +672,22 @@ impl File {
         let admin_keys = problems.secrets("admin_keys", &self.admin_keys);
         let integration_keys = problems.secrets("integration_keys", &self.integration_keys);
         let data_key = self.data_key.as_ref().and_then(|key| problems.secret("data_key", key));
+        let database_url =
+            self.database_url.as_ref().and_then(|url| problems.secret("database_url", url));
+        if let Some(url) = &database_url
+            && url.expose().parse::<postgres::Config>().is_err()
+        {
+            problems.add(
+                "database_url",
+                "must be a PostgreSQL URL like postgres://kform:password@db.example.com/kform",
+            );
+        }
+        if self.data_dir.is_none() && self.database_url.is_none() {
+            problems.add(
+                "data_dir",
+                "is required (where the relay keeps its SQLite database), unless database_url is set",
+            );
+        }
         if data_key.as_ref().is_some_and(|key| key.expose().chars().count() < 32) {
             problems
                 .add("data_key", "must be at least 32 characters (e.g. openssl rand -base64 32)");
@@ -806,7 +830,8 @@ impl File {
         }
         Ok(Config {
             listen: self.listen,
-            data_dir: base_dir.join(&self.data_dir),
+            data_dir: base_dir.join(self.data_dir.as_deref().unwrap_or(Path::new("data"))),
+            database_url,
             widget_dir: self.widget_dir.as_ref().map(|dir| base_dir.join(dir)),
             pages_dir: None,
             log_format: self.log_format,

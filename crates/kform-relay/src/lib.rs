@@ -21,6 +21,7 @@ mod metrics;
 mod notify;
 mod outbound;
 mod outbox;
+mod postgres;
 mod routes;
 mod sealed;
 pub mod secret;

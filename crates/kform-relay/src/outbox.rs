@@ -325,41 +325,84 @@ pub(crate) trait Outbox: Send + Sync + 'static {
 const COLUMNS: &str = "form, submission_id, digest, vals, stage, record_id, tries, next_at, error, \
                        accepted_at, updated_at, uploads";
 
+/// A submission's columns as either database stores them, before their JSON is read.
+pub(crate) struct SubmissionRow {
+    pub(crate) form: String,
+    pub(crate) submission_id: String,
+    pub(crate) digest: String,
+    pub(crate) values: String,
+    pub(crate) stage: String,
+    pub(crate) record_id: Option<String>,
+    pub(crate) tries: i64,
+    pub(crate) next_at: UnixMillis,
+    pub(crate) error: Option<String>,
+    pub(crate) accepted_at: UnixMillis,
+    pub(crate) updated_at: UnixMillis,
+    pub(crate) uploads: Option<String>,
+}
+
+impl SubmissionRow {
+    /// The submission, with its values and files read; a stage this relay never writes is a
+    /// corrupt row.
+    pub(crate) fn read(self) -> Result<StoredSubmission, StoreError> {
+        let kept = Kept::read(&self.values, self.uploads.as_deref())?;
+        let Some(stage) = Stage::parse(&self.stage) else {
+            return Err(StoreError::Corrupt(format!("a submission's stage is {:?}", self.stage)));
+        };
+        let files = kept
+            .uploads
+            .into_iter()
+            .map(|upload| FileSent { field: upload.field, name: upload.name, bytes: upload.bytes })
+            .collect();
+        Ok(StoredSubmission {
+            form: self.form,
+            submission_id: self.submission_id,
+            digest: self.digest,
+            values: kept.values,
+            stage,
+            record_id: self.record_id,
+            tries: self.tries,
+            next_at: self.next_at,
+            error: self.error,
+            accepted_at: self.accepted_at,
+            updated_at: self.updated_at,
+            attempts: Vec::new(),
+            files,
+        })
+    }
+}
+
+impl Kept {
+    /// Values and files as stored (JSON text).
+    pub(crate) fn read(values: &str, uploads: Option<&str>) -> Result<Self, StoreError> {
+        Ok(Self {
+            values: serde_json::from_str(values)?,
+            uploads: uploads.map(serde_json::from_str).transpose()?.unwrap_or_default(),
+        })
+    }
+}
+
+/// The uploads column of a new submission: `NULL` without files.
+pub(crate) fn uploads_json(uploads: &[StoredUpload]) -> Result<Option<String>, StoreError> {
+    if uploads.is_empty() { Ok(None) } else { Ok(Some(serde_json::to_string(uploads)?)) }
+}
+
 fn row(row: &rusqlite::Row<'_>) -> rusqlite::Result<Result<StoredSubmission, StoreError>> {
-    let values: String = row.get(3)?;
-    let stage: String = row.get(4)?;
-    let values = match serde_json::from_str(&values) {
-        Ok(values) => values,
-        Err(err) => return Ok(Err(err.into())),
-    };
-    let uploads: Option<String> = row.get(11)?;
-    let uploads: Vec<StoredUpload> = match uploads.as_deref().map(serde_json::from_str) {
-        None => Vec::new(),
-        Some(Ok(uploads)) => uploads,
-        Some(Err(err)) => return Ok(Err(err.into())),
-    };
-    let files = uploads
-        .into_iter()
-        .map(|upload| FileSent { field: upload.field, name: upload.name, bytes: upload.bytes })
-        .collect();
-    let Some(stage) = Stage::parse(&stage) else {
-        return Ok(Err(StoreError::Corrupt(format!("a submission's stage is {stage:?}"))));
-    };
-    Ok(Ok(StoredSubmission {
+    Ok(SubmissionRow {
         form: row.get(0)?,
         submission_id: row.get(1)?,
         digest: row.get(2)?,
-        values,
-        stage,
+        values: row.get(3)?,
+        stage: row.get(4)?,
         record_id: row.get(5)?,
         tries: row.get(6)?,
         next_at: row.get(7)?,
         error: row.get(8)?,
         accepted_at: row.get(9)?,
         updated_at: row.get(10)?,
-        attempts: Vec::new(),
-        files,
-    }))
+        uploads: row.get(11)?,
+    }
+    .read())
 }
 
 fn read(db: &Connection, form: &str, id: &str) -> Result<Option<StoredSubmission>, StoreError> {
@@ -408,8 +451,7 @@ impl Outbox for Store {
                     new.values.to_string(),
                     new.stage.as_str(),
                     now,
-                    (!new.uploads.is_empty())
-                        .then(|| serde_json::to_string(&new.uploads).unwrap_or_default())
+                    uploads_json(&new.uploads)?
                 ])?;
             answers.push(if inserted > 0 {
                 Accepted::New
@@ -484,13 +526,7 @@ impl Outbox for Store {
                 .query_row(params![form, id], |row| Ok((row.get(0)?, row.get(1)?)))
                 .optional()?;
             found.push(match row {
-                Some((values, uploads)) => Some(Kept {
-                    values: serde_json::from_str(&values)?,
-                    uploads: uploads
-                        .map(|u| serde_json::from_str(&u))
-                        .transpose()?
-                        .unwrap_or_default(),
-                }),
+                Some((values, uploads)) => Some(Kept::read(&values, uploads.as_deref())?),
                 None => None,
             });
         }
@@ -812,4 +848,4 @@ fn spent_in(db: &Connection, app: &str, day: &str) -> Result<i64, StoreError> {
 }
 
 #[cfg(test)]
-mod tests;
+pub(crate) mod tests;

@@ -29,28 +29,32 @@ pub enum ServeError {
     },
 }
 
-/// What `kform check-config` says of the data directory's database layout.
-fn layout_line(config: &Config, found: i64) -> String {
-    let dir = config.data_dir.display();
-    let current = crate::store::SCHEMA_VERSION;
+/// What `kform check-config` says of the store's layout.
+fn layout_line(store: &crate::state::StoreInfo) -> String {
+    let (place, found, current) = (&store.place, store.found_layout, store.current_layout);
     if found == current {
-        format!("data directory {dir}: database layout {found} (current)")
+        format!("{place}: database layout {found} (current)")
+    } else if found == 0 {
+        format!(
+            "{place}: empty; `kform serve` or `kform migrate` creates the tables (layout {current})"
+        )
     } else {
         format!(
-            "data directory {dir}: database layout {found}; `kform serve` migrates it to {current} \
-             at start, or run `kform migrate` first"
+            "{place}: database layout {found}; `kform serve` migrates it to {current} at start, \
+             or run `kform migrate` first"
         )
     }
 }
 
-/// Brings the data directory's database to the current layout (`kform migrate`), as `kform
-/// serve` does at start; the layouts before and after.
+/// Brings the store's database to the current layout (`kform migrate`), as `kform serve` does
+/// at start; the layouts before and after.
 pub fn migrate(config: &Config) -> Result<(i64, i64), crate::StoreError> {
-    let store = crate::store::Store::open(
-        &config.data_dir,
+    let opened = crate::store::Opened::open(
+        config,
         std::sync::Arc::new(crate::clock::SystemClock),
+        crate::store::Layout::Migrate,
     )?;
-    Ok((store.found_layout, crate::store::SCHEMA_VERSION))
+    Ok((opened.found_layout, opened.current_layout))
 }
 
 /// Opens the state for `config`, with the admin API's stored connections and forms.
@@ -223,7 +227,7 @@ pub async fn check(config: &Config) -> (String, bool) {
         Ok(state) => state,
         Err(err) => return (format!("cannot open the relay's state: {err}\n"), false),
     };
-    let _ = writeln!(out, "{}", layout_line(config, state.store().found_layout));
+    let _ = writeln!(out, "{}", layout_line(state.store()));
     if let Err(err) = state.load_stored().await {
         let _ = writeln!(out, "stored settings cannot be read: {err}");
         ok = false;

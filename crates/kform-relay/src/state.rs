@@ -25,7 +25,7 @@ use crate::notify::Notifier;
 use crate::outbox::Outbox;
 use crate::secret::Secret;
 use crate::signing::Signer;
-use crate::store::{Layout, Settings, Store, StoreError, Table};
+use crate::store::{Layout, Opened, Settings, StoreError, Table};
 use crate::widget::Widget;
 
 /// Where a form or a connection is defined.
@@ -216,10 +216,18 @@ pub struct AppState {
     pub(crate) inner: Arc<Inner>,
 }
 
+/// What the relay says of its store (`check-config`, the start-up warnings).
+pub(crate) struct StoreInfo {
+    pub(crate) place: String,
+    pub(crate) found_layout: i64,
+    pub(crate) current_layout: i64,
+    pub(crate) in_use_elsewhere: bool,
+}
+
 pub(crate) struct Inner {
-    /// The SQLite database in the data directory (its layout and lock; reach what it keeps
-    /// through `settings` and `outbox`).
-    pub(crate) store: Store,
+    /// Where the relay keeps its state and its layout (reach what it keeps through `settings`
+    /// and `outbox`).
+    pub(crate) store: StoreInfo,
     /// Settings, synced fields, alerts and the signing key.
     settings: Settings,
     /// The submissions: reached only through [`AppState::outbox`].
@@ -318,9 +326,15 @@ impl AppState {
     }
 
     fn build(config: &Config, clock: Arc<dyn Clock>, layout: Layout) -> Result<Self, StartError> {
-        let store = Store::open_with(&config.data_dir, clock.clone(), layout)?;
-        let outbox: Arc<dyn Outbox> = Arc::new(store.clone());
-        let settings = Settings::new(Arc::new(store.clone()));
+        let opened = Opened::open(config, clock.clone(), layout)?;
+        let outbox = opened.outbox;
+        let settings = Settings::new(opened.settings);
+        let store = StoreInfo {
+            place: opened.place,
+            found_layout: opened.found_layout,
+            current_layout: opened.current_layout,
+            in_use_elsewhere: opened.in_use_elsewhere,
+        };
         let wake = Arc::new(tokio::sync::Notify::new());
         let acceptor = Acceptor::spawn(outbox.clone(), clock.clone(), wake.clone());
         let signer = Signer::new(settings.signing_key()?);
@@ -447,7 +461,7 @@ impl AppState {
         serde_json::to_string(&file).map_err(StoreError::from)
     }
 
-    pub(crate) fn store(&self) -> &Store {
+    pub(crate) fn store(&self) -> &StoreInfo {
         &self.inner.store
     }
 

@@ -19,6 +19,9 @@ pub enum StoreError {
     /// SQLite failed (disk full, permissions, a corrupt file).
     #[error("the data directory's database failed: {0}")]
     Sqlite(#[from] rusqlite::Error),
+    /// PostgreSQL failed (unreachable, refused the login, a failed statement).
+    #[error("the database failed: {0}")]
+    Postgres(#[from] postgres::Error),
     /// A secret could not be sealed for storage.
     #[error("a secret could not be sealed: {0}")]
     Sealing(String),
@@ -138,6 +141,7 @@ impl Store {
     /// Opens (or creates) `kform.sqlite3` in `dir`, creating the directory (readable by the
     /// relay's user only: it holds the signing key and every submission).
     /// An older layout is migrated (what `kform serve` and `kform migrate` do).
+    #[cfg(test)]
     pub(crate) fn open(dir: &Path, clock: Arc<dyn Clock>) -> Result<Self, StoreError> {
         Self::open_with(dir, clock, Layout::Migrate)
     }
@@ -198,6 +202,68 @@ impl Store {
     pub(crate) fn db(&self) -> std::sync::MutexGuard<'_, Connection> {
         self.db.lock().unwrap_or_else(PoisonError::into_inner)
     }
+}
+
+/// The store a relay opened, chosen by the configuration: SQLite in `data_dir`, or the
+/// PostgreSQL database at `database_url` that several relays share.
+pub(crate) struct Opened {
+    pub(crate) outbox: Arc<dyn crate::outbox::Outbox>,
+    pub(crate) settings: Arc<dyn SettingsStore>,
+    /// Where it is, as `check-config` names it (a database URL without its password).
+    pub(crate) place: String,
+    /// The layout found, and the one this kform uses.
+    pub(crate) found_layout: i64,
+    pub(crate) current_layout: i64,
+    /// Whether another running relay holds the same data directory (never for PostgreSQL,
+    /// which relays are meant to share).
+    pub(crate) in_use_elsewhere: bool,
+}
+
+impl Opened {
+    /// Opens the store `config` names; an older layout is migrated or left as found.
+    pub(crate) fn open(
+        config: &crate::config::Config,
+        clock: Arc<dyn Clock>,
+        layout: Layout,
+    ) -> Result<Self, StoreError> {
+        if let Some(url) = &config.database_url {
+            let store = crate::postgres::PgStore::open(url.expose(), clock, layout)?;
+            return Ok(Self {
+                place: database_place(url.expose()),
+                found_layout: store.found_layout,
+                current_layout: crate::postgres::LAYOUT,
+                in_use_elsewhere: false,
+                outbox: Arc::new(store.clone()),
+                settings: Arc::new(store),
+            });
+        }
+        let store = Store::open_with(&config.data_dir, clock, layout)?;
+        Ok(Self {
+            place: format!("data directory {}", config.data_dir.display()),
+            found_layout: store.found_layout,
+            current_layout: SCHEMA_VERSION,
+            in_use_elsewhere: store.in_use_elsewhere,
+            outbox: Arc::new(store.clone()),
+            settings: Arc::new(store),
+        })
+    }
+}
+
+/// A PostgreSQL URL as it may be shown: user, host, port and database, never the password.
+fn database_place(url: &str) -> String {
+    let Ok(config) = url.parse::<postgres::Config>() else {
+        return "PostgreSQL database".to_owned();
+    };
+    let host = match config.get_hosts().first() {
+        Some(postgres::config::Host::Tcp(host)) => host.clone(),
+        #[cfg(unix)]
+        Some(postgres::config::Host::Unix(path)) => path.display().to_string(),
+        None => "localhost".to_owned(),
+    };
+    let port = config.get_ports().first().copied().unwrap_or(5432);
+    let user = config.get_user().unwrap_or("");
+    let db = config.get_dbname().unwrap_or(user);
+    format!("PostgreSQL database {db} at {host}:{port} as {user}")
 }
 
 /// What the relay keeps besides the submissions: the key that signs tokens, forms and
@@ -551,14 +617,14 @@ fn migrate(db: &mut Connection, layout: Layout) -> Result<i64, StoreError> {
 }
 
 impl Table {
-    fn name(self) -> &'static str {
+    pub(crate) fn name(self) -> &'static str {
         match self {
             Self::Forms => "forms",
             Self::Connections => "connections",
         }
     }
 
-    fn key(self) -> &'static str {
+    pub(crate) fn key(self) -> &'static str {
         match self {
             Self::Forms => "id",
             Self::Connections => "name",

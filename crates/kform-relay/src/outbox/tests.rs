@@ -1,11 +1,91 @@
-//! The outbox: an id is kept once, due submissions come out oldest first, outcomes stick, paused
-//! forms wait, and everything survives reopening.
+//! The outbox, on SQLite and on PostgreSQL alike: an id is kept once, due submissions come out
+//! oldest first, outcomes stick, paused forms wait, leases and call slots keep relays apart,
+//! files are kept, and everything survives reopening.
+
+use std::sync::Arc;
 
 use serde_json::json;
 
 use super::{Accepted, Attempt, NewSubmission, Outbox, Outcome, Settlement, Stage};
 use crate::clock::UnixMillis;
-use crate::store::Store;
+use crate::store::{Layout, Store};
+
+/// Where a backend keeps an outbox; [`Place::open`] opens it (again), as a relay does at start.
+pub(crate) enum Place {
+    Sqlite(tempfile::TempDir),
+    Postgres(String),
+}
+
+impl Place {
+    /// One place of each backend, each empty.
+    pub(crate) fn each() -> [Self; 2] {
+        let url = kform_testdb::database().unwrap_or_else(|err| panic!("{err}"));
+        [Self::Sqlite(tempfile::tempdir().unwrap()), Self::Postgres(url)]
+    }
+
+    pub(crate) fn name(&self) -> &'static str {
+        match self {
+            Self::Sqlite(_) => "SQLite",
+            Self::Postgres(_) => "PostgreSQL",
+        }
+    }
+
+    /// The outbox a newly started relay would have.
+    pub(crate) fn open(&self) -> Arc<dyn Outbox> {
+        let clock = Arc::new(crate::clock::SystemClock);
+        match self {
+            Self::Sqlite(dir) => Arc::new(Store::open(dir.path(), clock).unwrap()),
+            Self::Postgres(url) => {
+                Arc::new(crate::postgres::PgStore::open(url, clock, Layout::Migrate).unwrap())
+            }
+        }
+    }
+
+    /// The settings a newly started relay would have.
+    pub(crate) fn open_settings(&self) -> Arc<dyn crate::store::SettingsStore> {
+        let clock = Arc::new(crate::clock::SystemClock);
+        match self {
+            Self::Sqlite(dir) => Arc::new(Store::open(dir.path(), clock).unwrap()),
+            Self::Postgres(url) => {
+                Arc::new(crate::postgres::PgStore::open(url, clock, Layout::Migrate).unwrap())
+            }
+        }
+    }
+
+    /// Runs one SQL statement with no parameters against the database itself.
+    pub(crate) fn execute(&self, sql: &str) {
+        match self {
+            Self::Sqlite(dir) => {
+                Store::open(dir.path(), Arc::new(crate::clock::SystemClock))
+                    .unwrap()
+                    .db()
+                    .execute(sql, [])
+                    .unwrap();
+            }
+            Self::Postgres(url) => {
+                postgres::Client::connect(url, postgres::NoTls)
+                    .unwrap()
+                    .batch_execute(sql)
+                    .unwrap();
+            }
+        }
+    }
+}
+
+/// Runs `test` on a fresh place of each backend, naming the backend when it fails.
+pub(crate) fn on_each(test: impl Fn(&Place)) {
+    for place in Place::each() {
+        let ran = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| test(&place)));
+        if let Err(panic) = ran {
+            let message = panic
+                .downcast_ref::<String>()
+                .cloned()
+                .or_else(|| panic.downcast_ref::<&str>().map(|s| (*s).to_owned()))
+                .unwrap_or_default();
+            panic!("on {}: {message}", place.name());
+        }
+    }
+}
 
 fn new(form: &str, id: &str, digest: &str) -> NewSubmission {
     NewSubmission {
@@ -18,7 +98,7 @@ fn new(form: &str, id: &str, digest: &str) -> NewSubmission {
     }
 }
 
-fn settle(store: &Store, form: &str, id: &str, outcome: Outcome) {
+fn settle(store: &dyn Outbox, form: &str, id: &str, outcome: Outcome) {
     let attempt = Attempt {
         at: UnixMillis(5),
         endpoint: "POST records.json".into(),
@@ -34,136 +114,240 @@ fn settle(store: &Store, form: &str, id: &str, outcome: Outcome) {
 
 #[test]
 fn an_id_is_kept_once_and_its_outcome_survives_reopening() {
-    let dir = tempfile::tempdir().unwrap();
-    let store = Store::open(dir.path(), std::sync::Arc::new(crate::clock::SystemClock)).unwrap();
-    let answers = store
-        .accept(&[new("f", "1", "d"), new("f", "1", "d"), new("g", "1", "d")], UnixMillis(100))
-        .unwrap();
-    assert!(matches!(answers[0], Accepted::New));
-    assert!(
-        matches!(&answers[1], Accepted::Seen(seen) if seen.stage == Stage::Pending),
-        "same transaction"
-    );
-    assert!(matches!(answers[2], Accepted::New), "ids are per form");
-    settle(&store, "f", "1", Outcome::Delivered(Some("7".into())));
-    drop(store);
-    let store = Store::open(dir.path(), std::sync::Arc::new(crate::clock::SystemClock)).unwrap();
-    let Accepted::Seen(seen) =
-        store.accept(&[new("f", "1", "d")], UnixMillis(200)).unwrap().remove(0)
-    else {
-        panic!("a delivered submission is seen again");
-    };
-    assert_eq!(
-        (seen.stage, seen.record_id.as_deref(), seen.tries),
-        (Stage::Delivered, Some("7"), 1)
-    );
-    let history = store.history("f", None, 10, 0).unwrap();
-    assert_eq!(history[0].attempts.len(), 1);
-    assert_eq!(history[0].values, json!({ "a": "1" }));
-    assert_eq!(history[0].accepted_at, UnixMillis(100));
+    on_each(|place| {
+        let store = place.open();
+        let store = store.as_ref();
+        let answers = store
+            .accept(&[new("f", "1", "d"), new("f", "1", "d"), new("g", "1", "d")], UnixMillis(100))
+            .unwrap();
+        assert!(matches!(answers[0], Accepted::New));
+        assert!(
+            matches!(&answers[1], Accepted::Seen(seen) if seen.stage == Stage::Pending),
+            "same transaction"
+        );
+        assert!(matches!(answers[2], Accepted::New), "ids are per form");
+        settle(store, "f", "1", Outcome::Delivered(Some("7".into())));
+        let reopened = place.open();
+        let store = reopened.as_ref();
+        let Accepted::Seen(seen) =
+            store.accept(&[new("f", "1", "d")], UnixMillis(200)).unwrap().remove(0)
+        else {
+            panic!("a delivered submission is seen again");
+        };
+        assert_eq!(
+            (seen.stage, seen.record_id.as_deref(), seen.tries),
+            (Stage::Delivered, Some("7"), 1)
+        );
+        let history = store.history("f", None, 10, 0).unwrap();
+        assert_eq!(history[0].attempts.len(), 1);
+        assert_eq!(history[0].values, json!({ "a": "1" }));
+        assert_eq!(history[0].accepted_at, UnixMillis(100));
+    });
 }
 
 /// The ids of the submissions due at `at`, in the order the outbox gives them.
-fn due_ids(store: &Store, at: i64) -> Vec<String> {
+fn due_ids(store: &dyn Outbox, at: i64) -> Vec<String> {
     let due = store.due(UnixMillis(at), 10, &|_| None).unwrap();
     due.into_iter().map(|d| d.submission_id).collect()
 }
 
 #[test]
 fn due_submissions_come_oldest_first_and_retries_wait() {
-    let dir = tempfile::tempdir().unwrap();
-    let store = Store::open(dir.path(), std::sync::Arc::new(crate::clock::SystemClock)).unwrap();
-    store.accept(&[new("f", "a", "d")], UnixMillis(100)).unwrap();
-    store.accept(&[new("f", "b", "d")], UnixMillis(200)).unwrap();
-    assert_eq!(due_ids(&store, 300), ["a", "b"]);
-    settle(&store, "f", "a", Outcome::Retry { at: UnixMillis(1_000), error: "503".into() });
-    assert_eq!(due_ids(&store, 300), ["b"], "a waits for its retry");
-    assert_eq!(store.next_due().unwrap(), Some(UnixMillis(200)));
-    settle(&store, "f", "b", Outcome::DeadLetter("CB_VA01".into()));
-    assert_eq!(store.next_due().unwrap(), Some(UnixMillis(1_000)));
-    let due = store.due(UnixMillis(1_000), 10, &|_| None).unwrap();
-    assert_eq!((due[0].submission_id.as_str(), due[0].tries), ("a", 1));
-    settle(&store, "f", "a", Outcome::Hold { at: UnixMillis(5_000) });
-    assert_eq!(store.due(UnixMillis(4_999), 10, &|_| None).unwrap().len(), 0);
-    assert_eq!(
-        store.due(UnixMillis(5_000), 10, &|_| None).unwrap()[0].tries,
-        1,
-        "a hold is not a try"
-    );
+    on_each(|place| {
+        let store = place.open();
+        let store = store.as_ref();
+        store.accept(&[new("f", "a", "d")], UnixMillis(100)).unwrap();
+        store.accept(&[new("f", "b", "d")], UnixMillis(200)).unwrap();
+        assert_eq!(due_ids(store, 300), ["a", "b"]);
+        settle(store, "f", "a", Outcome::Retry { at: UnixMillis(1_000), error: "503".into() });
+        assert_eq!(due_ids(store, 300), ["b"], "a waits for its retry");
+        assert_eq!(store.next_due().unwrap(), Some(UnixMillis(200)));
+        settle(store, "f", "b", Outcome::DeadLetter("CB_VA01".into()));
+        assert_eq!(store.next_due().unwrap(), Some(UnixMillis(1_000)));
+        let due = store.due(UnixMillis(1_000), 10, &|_| None).unwrap();
+        assert_eq!((due[0].submission_id.as_str(), due[0].tries), ("a", 1));
+        settle(store, "f", "a", Outcome::Hold { at: UnixMillis(5_000) });
+        assert_eq!(store.due(UnixMillis(4_999), 10, &|_| None).unwrap().len(), 0);
+        assert_eq!(
+            store.due(UnixMillis(5_000), 10, &|_| None).unwrap()[0].tries,
+            1,
+            "a hold is not a try"
+        );
+    });
 }
 
 #[test]
 fn paused_forms_wait_and_requeue_and_discard_take_only_unsettled_ones() {
-    let dir = tempfile::tempdir().unwrap();
-    let store = Store::open(dir.path(), std::sync::Arc::new(crate::clock::SystemClock)).unwrap();
-    store.accept(&[new("f", "a", "d"), new("g", "b", "d")], UnixMillis(100)).unwrap();
-    assert!(store.pause("f", "GAIA_IA02", UnixMillis(150)).unwrap());
-    assert!(!store.pause("f", "GAIA_IA02", UnixMillis(160)).unwrap(), "once");
-    let due: Vec<String> =
-        store.due(UnixMillis(200), 10, &|_| None).unwrap().into_iter().map(|d| d.form).collect();
-    assert_eq!(due, ["g"]);
-    assert_eq!(store.paused().unwrap()[0].reason, "GAIA_IA02");
-    assert!(store.resume("f").unwrap());
-    assert_eq!(store.due(UnixMillis(200), 10, &|_| None).unwrap().len(), 2);
-    settle(&store, "f", "a", Outcome::DeadLetter("bad".into()));
-    assert!(store.requeue("f", "a", UnixMillis(300), None).unwrap());
-    assert_eq!(
-        store.due(UnixMillis(300), 10, &|_| None).unwrap()[0].tries,
-        0,
-        "a replay starts over"
-    );
-    settle(&store, "g", "b", Outcome::Delivered(None));
-    assert!(!store.discard("g", "b", UnixMillis(400)).unwrap(), "delivered stays delivered");
-    assert!(store.discard("f", "a", UnixMillis(400)).unwrap());
-    let newest: Vec<String> =
-        store.history("f", None, 1, 0).unwrap().into_iter().map(|s| s.submission_id).collect();
-    assert_eq!(newest, ["a"]);
-    assert!(store.history("f", None, 1, 1).unwrap().is_empty(), "the next page is empty");
-    assert_eq!(store.forget(UnixMillis(401)).unwrap(), 2, "settled ones past retention go");
+    on_each(|place| {
+        let store = place.open();
+        let store = store.as_ref();
+        store.accept(&[new("f", "a", "d"), new("g", "b", "d")], UnixMillis(100)).unwrap();
+        assert!(store.pause("f", "GAIA_IA02", UnixMillis(150)).unwrap());
+        assert!(!store.pause("f", "GAIA_IA02", UnixMillis(160)).unwrap(), "once");
+        let due: Vec<String> = store
+            .due(UnixMillis(200), 10, &|_| None)
+            .unwrap()
+            .into_iter()
+            .map(|d| d.form)
+            .collect();
+        assert_eq!(due, ["g"]);
+        assert_eq!(store.paused().unwrap()[0].reason, "GAIA_IA02");
+        assert!(store.resume("f").unwrap());
+        assert_eq!(store.due(UnixMillis(200), 10, &|_| None).unwrap().len(), 2);
+        settle(store, "f", "a", Outcome::DeadLetter("bad".into()));
+        assert!(store.requeue("f", "a", UnixMillis(300), None).unwrap());
+        assert_eq!(
+            store.due(UnixMillis(300), 10, &|_| None).unwrap()[0].tries,
+            0,
+            "a replay starts over"
+        );
+        settle(store, "g", "b", Outcome::Delivered(None));
+        assert!(!store.discard("g", "b", UnixMillis(400)).unwrap(), "delivered stays delivered");
+        assert!(store.discard("f", "a", UnixMillis(400)).unwrap());
+        let newest: Vec<String> =
+            store.history("f", None, 1, 0).unwrap().into_iter().map(|s| s.submission_id).collect();
+        assert_eq!(newest, ["a"]);
+        assert!(store.history("f", None, 1, 1).unwrap().is_empty(), "the next page is empty");
+        assert_eq!(store.forget(UnixMillis(401)).unwrap(), 2, "settled ones past retention go");
+    });
 }
 
 #[test]
 fn every_dead_letter_of_a_form_is_replayed_at_once_and_nothing_else() {
-    let dir = tempfile::tempdir().unwrap();
-    let store = Store::open(dir.path(), std::sync::Arc::new(crate::clock::SystemClock)).unwrap();
-    let batch = [new("f", "a", "d"), new("f", "b", "d"), new("f", "c", "d"), new("g", "a", "d")];
-    store.accept(&batch, UnixMillis(100)).unwrap();
-    settle(&store, "f", "a", Outcome::DeadLetter("CB_VA01".into()));
-    settle(&store, "f", "b", Outcome::DeadLetter("CB_VA01".into()));
-    settle(&store, "f", "c", Outcome::Delivered(Some("3".into())));
-    settle(&store, "g", "a", Outcome::DeadLetter("CB_VA01".into()));
-    assert_eq!(store.requeue_dead_letters("f", UnixMillis(500)).unwrap(), 2);
-    let due: Vec<(String, String, i64)> = store
-        .due(UnixMillis(500), 10, &|_| None)
-        .unwrap()
-        .into_iter()
-        .map(|d| (d.form, d.submission_id, d.tries))
-        .collect();
-    assert_eq!(due, [("f".into(), "a".into(), 0), ("f".into(), "b".into(), 0)]);
-    assert_eq!(store.submission("g", "a").unwrap().unwrap().stage, Stage::DeadLetter);
-    assert_eq!(store.counts(Some("g")).unwrap(), [("g".to_owned(), Stage::DeadLetter, 1)]);
-    assert_eq!(store.counts(None).unwrap().len(), 3, "f pending and delivered, g dead");
+    on_each(|place| {
+        let store = place.open();
+        let store = store.as_ref();
+        let batch =
+            [new("f", "a", "d"), new("f", "b", "d"), new("f", "c", "d"), new("g", "a", "d")];
+        store.accept(&batch, UnixMillis(100)).unwrap();
+        settle(store, "f", "a", Outcome::DeadLetter("CB_VA01".into()));
+        settle(store, "f", "b", Outcome::DeadLetter("CB_VA01".into()));
+        settle(store, "f", "c", Outcome::Delivered(Some("3".into())));
+        settle(store, "g", "a", Outcome::DeadLetter("CB_VA01".into()));
+        assert_eq!(store.requeue_dead_letters("f", UnixMillis(500)).unwrap(), 2);
+        let due: Vec<(String, String, i64)> = store
+            .due(UnixMillis(500), 10, &|_| None)
+            .unwrap()
+            .into_iter()
+            .map(|d| (d.form, d.submission_id, d.tries))
+            .collect();
+        assert_eq!(due, [("f".into(), "a".into(), 0), ("f".into(), "b".into(), 0)]);
+        assert_eq!(store.submission("g", "a").unwrap().unwrap().stage, Stage::DeadLetter);
+        assert_eq!(store.counts(Some("g")).unwrap(), [("g".to_owned(), Stage::DeadLetter, 1)]);
+        assert_eq!(store.counts(None).unwrap().len(), 3, "f pending and delivered, g dead");
+    });
 }
 
 #[test]
 fn the_budget_counts_per_app_and_day_and_never_past_its_limit() {
-    let dir = tempfile::tempdir().unwrap();
-    let store = Store::open(dir.path(), std::sync::Arc::new(crate::clock::SystemClock)).unwrap();
-    assert!(store.spend("app", "2026-11-21", 1, 3).unwrap());
-    assert!(store.spend("app", "2026-11-21", 2, 3).unwrap());
-    assert!(!store.spend("app", "2026-11-21", 1, 3).unwrap(), "the limit is spent");
-    assert!(store.spend("other", "2026-11-21", 3, 3).unwrap(), "each app has its own");
-    assert!(store.spend("app", "2026-11-22", 3, 3).unwrap(), "a new day starts at zero");
-    assert!(!store.spend("app", "2026-11-22", 1, 3).unwrap());
+    on_each(|place| {
+        let store = place.open();
+        let store = store.as_ref();
+        assert!(store.spend("app", "2026-11-21", 1, 3).unwrap());
+        assert!(store.spend("app", "2026-11-21", 2, 3).unwrap());
+        assert!(!store.spend("app", "2026-11-21", 1, 3).unwrap(), "the limit is spent");
+        assert!(store.spend("other", "2026-11-21", 3, 3).unwrap(), "each app has its own");
+        assert!(store.spend("app", "2026-11-22", 3, 3).unwrap(), "a new day starts at zero");
+        assert!(!store.spend("app", "2026-11-22", 1, 3).unwrap());
+    });
 }
 
 #[test]
 fn a_row_with_a_stage_the_relay_never_writes_is_an_error_that_says_so() {
-    let dir = tempfile::tempdir().unwrap();
-    let store = Store::open(dir.path(), std::sync::Arc::new(crate::clock::SystemClock)).unwrap();
-    store.accept(&[new("f", "a", "d")], UnixMillis(100)).unwrap();
-    store.db().execute("UPDATE submissions SET stage = 'lost'", []).unwrap();
-    let err = store.submission("f", "a").unwrap_err().to_string();
-    assert!(err.contains("corrupt") && err.contains("\"lost\""), "{err}");
-    assert!(store.counts(None).is_err(), "not counted as pending");
+    on_each(|place| {
+        let store = place.open();
+        let store = store.as_ref();
+        store.accept(&[new("f", "a", "d")], UnixMillis(100)).unwrap();
+        place.execute("UPDATE submissions SET stage = 'lost'");
+        let err = store.submission("f", "a").unwrap_err().to_string();
+        assert!(err.contains("corrupt") && err.contains("\"lost\""), "{err}");
+        assert!(store.counts(None).is_err(), "not counted as pending");
+    });
+}
+
+#[test]
+fn a_batch_leased_to_one_relay_is_left_to_it_until_its_lease_ends() {
+    on_each(|place| {
+        let (one, other) = (place.open(), place.open());
+        let batch = [new("f", "x", "d"), new("f", "y", "d"), new("f", "z", "d")];
+        one.accept(&batch, UnixMillis(100)).unwrap();
+        let keys = |ids: &[&str]| -> Vec<(String, String)> {
+            ids.iter().map(|id| ("f".to_owned(), (*id).to_owned())).collect()
+        };
+        assert_eq!(
+            one.claim(&keys(&["x", "y"]), UnixMillis(100), UnixMillis(1_000)).unwrap(),
+            keys(&["x", "y"])
+        );
+        assert_eq!(due_ids(other.as_ref(), 200), ["z"], "another relay's batch is not due");
+        assert_eq!(due_ids(one.as_ref(), 200), ["x", "y", "z"], "its own still is");
+        assert_eq!(
+            other.claim(&keys(&["x", "y", "z"]), UnixMillis(200), UnixMillis(1_100)).unwrap(),
+            keys(&["z"]),
+            "only what no one holds"
+        );
+        assert_eq!(
+            one.claim(&keys(&["x", "y"]), UnixMillis(300), UnixMillis(1_300)).unwrap(),
+            keys(&["x", "y"]),
+            "a relay renews its own lease"
+        );
+        settle(one.as_ref(), "f", "x", Outcome::Delivered(Some("1".into())));
+        // The other relay sees y when one's lease ends (one died without settling it).
+        assert_eq!(other.next_due().unwrap(), Some(UnixMillis(100)), "its own z is due");
+        let third = place.open();
+        assert_eq!(third.next_due().unwrap(), Some(UnixMillis(1_100)), "when a lease ends");
+        assert_eq!(due_ids(other.as_ref(), 1_299), ["z"]);
+        assert_eq!(due_ids(other.as_ref(), 1_300), ["y", "z"]);
+        assert_eq!(
+            other.claim(&keys(&["y"]), UnixMillis(1_300), UnixMillis(2_000)).unwrap(),
+            keys(&["y"]),
+            "a lease that ended is taken over"
+        );
+        assert!(
+            one.claim(&keys(&["x"]), UnixMillis(1_300), UnixMillis(2_000)).unwrap().is_empty(),
+            "a delivered submission is not claimed"
+        );
+    });
+}
+
+#[test]
+fn files_are_kept_for_every_relay_until_dropped() {
+    on_each(|place| {
+        let (one, other) = (place.open(), place.open());
+        one.keep_files("folder", &[b"first", b"second"]).unwrap();
+        assert_eq!(other.file("folder/1").unwrap().as_deref(), Some(&b"second"[..]));
+        assert_eq!(other.file("folder/2").unwrap(), None);
+        other.drop_files("folder").unwrap();
+        assert_eq!(one.file("folder/0").unwrap(), None);
+        one.drop_files("never-kept").unwrap();
+    });
+}
+
+#[test]
+fn a_kintone_domains_call_slots_are_shared_by_every_relay_on_one_database() {
+    let place = Place::Postgres(kform_testdb::database().unwrap_or_else(|err| panic!("{err}")));
+    let (one, other) = (place.open(), place.open());
+    let take = |outbox: &Arc<dyn Outbox>, now: i64| {
+        outbox
+            .take_slot("https://a.cybozu.com", 2, UnixMillis(now), UnixMillis(now + 1_000))
+            .unwrap()
+    };
+    let first = take(&one, 0).unwrap();
+    let second = take(&other, 0).unwrap();
+    assert_ne!(first, second);
+    assert_eq!(take(&one, 10), None, "two relays hold the domain's two slots");
+    assert!(
+        other
+            .take_slot("https://b.cybozu.com", 2, UnixMillis(10), UnixMillis(1_010))
+            .unwrap()
+            .is_some(),
+        "each domain has its own"
+    );
+    other.give_slot("https://a.cybozu.com", second).unwrap();
+    assert_eq!(take(&one, 20), Some(second), "a slot given back is taken again");
+    one.renew_slot("https://a.cybozu.com", first, UnixMillis(5_000)).unwrap();
+    // A relay that died holding a slot loses it when its lease ends; a renewed one is kept.
+    assert_eq!(take(&other, 1_020), Some(second));
+    assert_eq!(take(&other, 1_030), None, "the renewed slot is still held");
+    one.give_slot("https://a.cybozu.com", second).unwrap();
+    assert_eq!(take(&other, 1_040), None, "only the holder gives a slot back");
 }

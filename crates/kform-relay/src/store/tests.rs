@@ -2,36 +2,40 @@
 
 use serde_json::json;
 
-use super::{SettingsStore, Store, Table};
+use super::{Store, Table};
+use crate::outbox::tests::on_each;
 
 #[test]
 fn settings_alerts_creations_and_the_signing_key_are_kept() {
-    let dir = tempfile::tempdir().unwrap();
-    let store = Store::open(dir.path(), std::sync::Arc::new(crate::clock::SystemClock)).unwrap();
-    let key = store.signing_key().unwrap();
-    assert_eq!(key.len(), 32);
-    store.put_settings(Table::Forms, "a", "{}").unwrap();
-    store.put_settings(Table::Forms, "a", "{\"x\":1}").unwrap();
-    assert!(store.raise_alert("a", "5", &json!([1])).unwrap());
-    assert!(!store.raise_alert("a", "5", &json!([1])).unwrap(), "once per revision");
-    assert!(store.note_creation("tag", "a").unwrap());
-    assert!(!store.note_creation("tag", "b").unwrap(), "a token creates one form");
-    store.put_app_fields("demo", 1, "7", "{}").unwrap();
-    drop(store);
-    let store = Store::open(dir.path(), std::sync::Arc::new(crate::clock::SystemClock)).unwrap();
-    assert_eq!(store.signing_key().unwrap(), key);
-    assert_eq!(
-        store.list_settings(Table::Forms).unwrap(),
-        [("a".to_owned(), "{\"x\":1}".to_owned())]
-    );
-    assert_eq!(store.alerts().unwrap().len(), 1);
-    assert_eq!(store.created_with("tag").unwrap().as_deref(), Some("a"));
-    store.forget_creation("tag").unwrap();
-    assert_eq!(store.created_with("tag").unwrap(), None);
-    assert_eq!(store.app_fields("demo", 1).unwrap().map(|(json, _)| json).as_deref(), Some("{}"));
-    assert!(store.delete_settings(Table::Forms, "a").unwrap());
-    assert_eq!(store.clear_alerts("a").unwrap(), 1);
-    store.writable().unwrap();
+    on_each(|place| {
+        let store = place.open_settings();
+        let key = store.signing_key().unwrap();
+        assert_eq!(key.len(), 32);
+        store.put_settings(Table::Forms, "a", "{}").unwrap();
+        store.put_settings(Table::Forms, "a", "{\"x\":1}").unwrap();
+        assert!(store.raise_alert("a", "5", &json!([1])).unwrap());
+        assert!(!store.raise_alert("a", "5", &json!([1])).unwrap(), "once per revision");
+        assert!(store.note_creation("tag", "a").unwrap());
+        assert!(!store.note_creation("tag", "b").unwrap(), "a token creates one form");
+        store.put_app_fields("demo", 1, "7", "{}").unwrap();
+        let store = place.open_settings();
+        assert_eq!(store.signing_key().unwrap(), key);
+        assert_eq!(
+            store.list_settings(Table::Forms).unwrap(),
+            [("a".to_owned(), "{\"x\":1}".to_owned())]
+        );
+        assert_eq!(store.alerts().unwrap().len(), 1);
+        assert_eq!(store.created_with("tag").unwrap().as_deref(), Some("a"));
+        store.forget_creation("tag").unwrap();
+        assert_eq!(store.created_with("tag").unwrap(), None);
+        assert_eq!(
+            store.app_fields("demo", 1).unwrap().map(|(json, _)| json).as_deref(),
+            Some("{}")
+        );
+        assert!(store.delete_settings(Table::Forms, "a").unwrap());
+        assert_eq!(store.clear_alerts("a").unwrap(), 1);
+        store.writable().unwrap();
+    });
 }
 
 #[cfg(unix)]
