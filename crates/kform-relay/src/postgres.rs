@@ -136,6 +136,7 @@ pub(crate) struct PgStore {
 impl PgStore {
     /// Connects to `url` and creates the tables, or checks (and with [`Layout::Migrate`]
     /// brings up to date) their layout.
+    /// It may be called from async code: the connecting runs on a thread of its own.
     pub(crate) fn open(
         url: &str,
         clock: Arc<dyn Clock>,
@@ -143,10 +144,10 @@ impl PgStore {
     ) -> Result<Self, StoreError> {
         let config: postgres::Config = url.parse()?;
         let pool = Arc::new(Pool { config, idle: Mutex::default() });
-        let found_layout = {
+        let found_layout = off_runtime(|| {
             let mut conn = pool.get()?;
-            migrate(conn.client()?, layout)?
-        };
+            migrate(conn.client()?, layout)
+        })?;
         Ok(Self {
             pool,
             clock,
@@ -163,6 +164,15 @@ impl PgStore {
     fn conn(&self) -> Result<Pooled<'_>, StoreError> {
         self.pool.get()
     }
+}
+
+/// Runs `f` on a thread of its own. The blocking client runs a small Tokio runtime inside, which
+/// cannot start on a thread that is driving the relay's async tasks; the relay calls the store
+/// from blocking threads, and the few calls made while starting (opening, the signing key) go
+/// through here.
+fn off_runtime<T: Send>(f: impl FnOnce() -> Result<T, StoreError> + Send) -> Result<T, StoreError> {
+    std::thread::scope(|scope| scope.spawn(f).join())
+        .map_err(|_| StoreError::Failed("the database call panicked".into()))?
 }
 
 /// The layout found; with [`Layout::Migrate`] an empty database gets the tables and an older
@@ -740,19 +750,22 @@ impl Outbox for PgStore {
 }
 
 impl SettingsStore for PgStore {
+    /// Called once while the relay starts, perhaps from async code (see [`off_runtime`]).
     fn signing_key(&self) -> Result<Vec<u8>, StoreError> {
         // The first relay's key wins; every relay reads the one kept, so a token signed by one
         // is accepted by the others.
         let key: [u8; 32] = rand::random();
-        let mut conn = self.conn()?;
-        conn.client()?.execute(
-            "INSERT INTO kform_meta (key, value) VALUES ('signing_key', $1) ON CONFLICT DO NOTHING",
-            &[&&key[..]],
-        )?;
-        let row = conn
-            .client()?
-            .query_one("SELECT value FROM kform_meta WHERE key = 'signing_key'", &[])?;
-        Ok(row.try_get(0)?)
+        off_runtime(|| {
+            let mut conn = self.conn()?;
+            conn.client()?.execute(
+                "INSERT INTO kform_meta (key, value) VALUES ('signing_key', $1) ON CONFLICT DO NOTHING",
+                &[&&key[..]],
+            )?;
+            let row = conn
+                .client()?
+                .query_one("SELECT value FROM kform_meta WHERE key = 'signing_key'", &[])?;
+            Ok(row.try_get(0)?)
+        })
     }
 
     fn writable(&self) -> Result<(), StoreError> {

@@ -222,6 +222,8 @@ pub(crate) struct StoreInfo {
     pub(crate) found_layout: i64,
     pub(crate) current_layout: i64,
     pub(crate) in_use_elsewhere: bool,
+    /// Whether it is the PostgreSQL database that relays share.
+    pub(crate) shared: bool,
 }
 
 pub(crate) struct Inner {
@@ -334,6 +336,7 @@ impl AppState {
             found_layout: opened.found_layout,
             current_layout: opened.current_layout,
             in_use_elsewhere: opened.in_use_elsewhere,
+            shared: opened.shared,
         };
         let wake = Arc::new(tokio::sync::Notify::new());
         let acceptor = Acceptor::spawn(outbox.clone(), clock.clone(), wake.clone());

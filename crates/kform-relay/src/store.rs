@@ -217,6 +217,8 @@ pub(crate) struct Opened {
     /// Whether another running relay holds the same data directory (never for PostgreSQL,
     /// which relays are meant to share).
     pub(crate) in_use_elsewhere: bool,
+    /// Whether it is the PostgreSQL database that relays share.
+    pub(crate) shared: bool,
 }
 
 impl Opened {
@@ -233,6 +235,7 @@ impl Opened {
                 found_layout: store.found_layout,
                 current_layout: crate::postgres::LAYOUT,
                 in_use_elsewhere: false,
+                shared: true,
                 outbox: Arc::new(store.clone()),
                 settings: Arc::new(store),
             });
@@ -243,6 +246,7 @@ impl Opened {
             found_layout: store.found_layout,
             current_layout: SCHEMA_VERSION,
             in_use_elsewhere: store.in_use_elsewhere,
+            shared: false,
             outbox: Arc::new(store.clone()),
             settings: Arc::new(store),
         })

@@ -51,16 +51,48 @@ pub fn database() -> Result<String, Error> {
     database_with(Options::default())
 }
 
-/// [`database`] on a server started with `options` (the first call's options win).
+/// [`database`] on a server started with `options` (the first call's options win). It may be
+/// called from async code: the work runs on a thread of its own, since the blocking client
+/// cannot run on a thread driving async tasks.
 pub fn database_with(options: Options) -> Result<String, Error> {
-    let server = SERVER.get_or_init(|| start(options)).as_ref().map_err(|e| Error(e.clone()))?;
+    std::thread::scope(|scope| scope.spawn(move || create(options)).join())
+        .map_err(|_| Error("creating a test database panicked".into()))?
+}
+
+fn create(options: Options) -> Result<String, Error> {
     let name = format!("kform_{}_{}", std::process::id(), NEXT.fetch_add(1, Ordering::Relaxed));
+    create_named(options, &name, false)
+}
+
+/// The database that stands for `key` (a test's data directory, say) on the shared server:
+/// created empty on the first call with that key, the same one on later calls, as a relay
+/// restarted on the same data directory finds its state again.
+pub fn database_for(key: &str) -> Result<String, Error> {
+    use std::hash::{Hash, Hasher};
+    let mut hasher = std::collections::hash_map::DefaultHasher::new();
+    key.hash(&mut hasher);
+    let name = format!("kform_{}_k{:x}", std::process::id(), hasher.finish());
+    std::thread::scope(|scope| {
+        scope.spawn(move || create_named(Options::default(), &name, true)).join()
+    })
+    .map_err(|_| Error("creating a test database panicked".into()))?
+}
+
+fn create_named(options: Options, name: &str, reuse: bool) -> Result<String, Error> {
+    let server = SERVER.get_or_init(|| start(options)).as_ref().map_err(|e| Error(e.clone()))?;
     let mut client = postgres::Client::connect(&server.base, postgres::NoTls)
         .map_err(|err| Error(format!("cannot connect to the test server: {err}")))?;
-    client
-        .batch_execute(&format!("CREATE DATABASE {name}"))
-        .map_err(|err| Error(format!("cannot create a test database: {err}")))?;
-    Ok(replace_database(&server.base, &name))
+    let exists = reuse
+        && !client
+            .query("SELECT 1 FROM pg_database WHERE datname = $1", &[&name])
+            .map_err(|err| Error(format!("cannot list the test databases: {err}")))?
+            .is_empty();
+    if !exists {
+        client
+            .batch_execute(&format!("CREATE DATABASE {name}"))
+            .map_err(|err| Error(format!("cannot create a test database: {err}")))?;
+    }
+    Ok(replace_database(&server.base, name))
 }
 
 /// `url` with its database name replaced by `name`.

@@ -115,6 +115,17 @@ fn test(root: &Path) -> Result<()> {
         )
     })?;
     step("native tests", || cmd("cargo", &["test", "--locked", "--workspace"]))?;
+    step("the relay's tests again, on PostgreSQL", || {
+        // The same behavioural tests with every relay's state in a throwaway PostgreSQL
+        // database instead of its data directory (`kform-testdb` starts the server).
+        let mut command = Command::new("cargo");
+        command
+            .args(["test", "--locked", "-p", "kform-relay", "--test", "it", "--"])
+            // Runs on PostgreSQL in the first pass already: three relays share one database.
+            .args(["--skip", "crash::three_relays"])
+            .env("KFORM_TEST_STORE", "postgres");
+        status(command)
+    })?;
     step("wasm tests in headless Chromium", || {
         let mut command = Command::new("cargo");
         command

@@ -38,6 +38,7 @@ pub(crate) fn run(root: &Path) -> Result<Tools> {
     })?;
     step("setup: npm packages", || npm(root))?;
     step("setup: Chromium", chromium)?;
+    step("setup: PostgreSQL", postgresql)?;
     tools.context("wasm-bindgen was not set up")
 }
 
@@ -144,4 +145,34 @@ fn chromium() -> Result<()> {
         .args(["install", "-y", "--no-install-recommends", "chromium", "chromium-driver"])
         .env("DEBIAN_FRONTEND", "noninteractive");
     status(command)
+}
+
+/// Debian's PostgreSQL server programs, which the tests start a throwaway server from
+/// (`kform-testdb`); installed with apt when running as root. The package's own cluster is not
+/// used: the tests run their own, as an unprivileged user, on a free loopback port.
+fn postgresql() -> Result<()> {
+    let installed = std::fs::read_dir("/usr/lib/postgresql").is_ok_and(|versions| {
+        versions.flatten().any(|version| version.path().join("bin/initdb").is_file())
+    });
+    if installed {
+        return Ok(());
+    }
+    let is_root = output("id", &["-u"]).is_some_and(|uid| uid.trim() == "0");
+    if !is_root {
+        bail!(
+            "PostgreSQL is needed for the shared-store tests; install it as root with:\n  {}",
+            kform_testdb_install()
+        );
+    }
+    cmd("apt-get", &["update"])?;
+    let mut command = Command::new("apt-get");
+    command
+        .args(["install", "-y", "--no-install-recommends", "postgresql"])
+        .env("DEBIAN_FRONTEND", "noninteractive");
+    status(command)
+}
+
+/// The install line `kform-testdb` prints too.
+fn kform_testdb_install() -> &'static str {
+    "apt-get update && apt-get install -y --no-install-recommends postgresql"
 }

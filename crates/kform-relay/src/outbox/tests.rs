@@ -7,7 +7,7 @@ use std::sync::Arc;
 use serde_json::json;
 
 use super::{Accepted, Attempt, NewSubmission, Outbox, Outcome, Settlement, Stage};
-use crate::clock::UnixMillis;
+use crate::clock::{Clock, UnixMillis};
 use crate::store::{Layout, Store};
 
 /// Where a backend keeps an outbox; [`Place::open`] opens it (again), as a relay does at start.
@@ -350,4 +350,37 @@ fn a_kintone_domains_call_slots_are_shared_by_every_relay_on_one_database() {
     assert_eq!(take(&other, 1_030), None, "the renewed slot is still held");
     one.give_slot("https://a.cybozu.com", second).unwrap();
     assert_eq!(take(&other, 1_040), None, "only the holder gives a slot back");
+}
+
+#[test]
+fn relays_racing_for_call_slots_never_hold_more_than_the_cap() {
+    use std::sync::atomic::{AtomicUsize, Ordering};
+    let place = Place::Postgres(kform_testdb::database().unwrap_or_else(|err| panic!("{err}")));
+    let relays: Vec<Arc<dyn Outbox>> = (0..3).map(|_| place.open()).collect();
+    let (held, peak, taken) = (AtomicUsize::new(0), AtomicUsize::new(0), AtomicUsize::new(0));
+    std::thread::scope(|scope| {
+        for relay in &relays {
+            for _ in 0..4 {
+                let (held, peak, taken) = (&held, &peak, &taken);
+                scope.spawn(move || {
+                    for _ in 0..40 {
+                        let now = crate::clock::SystemClock.now();
+                        let Some(slot) = relay.take_slot("d", 2, now, now.plus(60_000)).unwrap()
+                        else {
+                            std::thread::sleep(std::time::Duration::from_millis(1));
+                            continue;
+                        };
+                        let at_once = held.fetch_add(1, Ordering::SeqCst) + 1;
+                        peak.fetch_max(at_once, Ordering::SeqCst);
+                        taken.fetch_add(1, Ordering::SeqCst);
+                        std::thread::sleep(std::time::Duration::from_millis(2));
+                        held.fetch_sub(1, Ordering::SeqCst);
+                        relay.give_slot("d", slot).unwrap();
+                    }
+                });
+            }
+        }
+    });
+    assert!(taken.load(Ordering::SeqCst) > 10, "slots were taken");
+    assert!(peak.load(Ordering::SeqCst) <= 2, "{} held at once", peak.load(Ordering::SeqCst));
 }

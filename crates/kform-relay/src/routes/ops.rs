@@ -16,21 +16,27 @@ pub(crate) async fn healthz() -> Json<serde_json::Value> {
     Json(json!({ "status": "ok" }))
 }
 
-/// `GET /readyz`: whether the relay can accept submissions durably, which is whether its data
-/// directory takes a write. kintone's state is reported beside it but does not decide: during
-/// kintone's maintenance the relay must stay in service, since its outbox keeps the leads.
+/// `GET /readyz`: whether the relay can accept submissions durably, which is whether its store
+/// (the data directory, or the shared PostgreSQL database) takes a write. kintone's state is
+/// reported beside it but does not decide: during kintone's maintenance the relay must stay in
+/// service, since its outbox keeps the leads.
 pub(crate) async fn readyz(State(state): State<AppState>) -> Response {
+    let (key, what) = if state.store().shared {
+        ("database", "the database")
+    } else {
+        ("data_dir", "the data directory")
+    };
     let store = match state.settings().writable().await {
         Ok(()) => json!({ "ok": true }),
         Err(err) => {
-            tracing::error!(error = %err, "readiness: the data directory is not writable");
-            json!({ "ok": false, "error": "the data directory is not writable" })
+            tracing::error!(error = %err, "readiness: {what} is not writable");
+            json!({ "ok": false, "error": format!("{what} is not writable") })
         }
     };
     let ready = store["ok"] == true;
     let kintone = kintone_status(&state).await;
     let status = if ready { StatusCode::OK } else { StatusCode::SERVICE_UNAVAILABLE };
-    (status, Json(json!({ "ready": ready, "data_dir": store, "kintone": kintone }))).into_response()
+    (status, Json(json!({ "ready": ready, key: store, "kintone": kintone }))).into_response()
 }
 
 /// How long a readiness or metrics probe waits for kintone: a probe must answer quickly even

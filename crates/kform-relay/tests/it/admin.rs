@@ -91,11 +91,17 @@ async fn forms_are_created_read_updated_and_deleted_and_survive_a_restart() {
     assert_eq!(config_form.status, StatusCode::CONFLICT, "forms from kform.toml are read-only");
     // A new relay on the same data directory still has the form.
     let mut config = demo_config(fake.url(), TOKEN, demo_form().unwrap(), _dir.path(), None);
+    config.database_url = shared_store(_dir.path());
     config.admin_keys = vec![Secret::new(ADMIN)];
     let reopened = serve::open(&config).await.unwrap();
-    // While the first relay runs, the second is warned that it shares the directory.
+    // While the first relay runs, the second is warned that it shares the directory; relays
+    // are meant to share a PostgreSQL database.
     assert_eq!(state.data_dir_warning(), None);
-    assert!(reopened.data_dir_warning().unwrap().contains("another kform relay"));
+    if on_postgres() {
+        assert_eq!(reopened.data_dir_warning(), None);
+    } else {
+        assert!(reopened.data_dir_warning().unwrap().contains("another kform relay"));
+    }
     let read = send(&reopened, bearer("GET", "/v1/admin/forms/lp-spring", ADMIN, None)).await;
     assert_eq!(read.status, StatusCode::OK);
     assert_eq!(read.body["allowed_origins"], json!(["https://lp.example.com"]));
@@ -176,6 +182,7 @@ async fn a_field_removed_in_kintone_raises_a_drift_alert_on_sync() {
     apps.apps[0].properties.remove("メールアドレス");
     let changed = spawn(apps).await.unwrap();
     let mut config = demo_config(changed.url(), TOKEN, demo_form().unwrap(), _dir.path(), None);
+    config.database_url = shared_store(_dir.path());
     config.admin_keys = vec![Secret::new(ADMIN)];
     let state = serve::open(&config).await.unwrap();
     let synced =
@@ -209,6 +216,7 @@ async fn a_field_removed_in_kintone_raises_a_drift_alert_on_sync() {
     form.items
         .retain(|item| item.field.as_ref().is_none_or(|code| code.as_str() != "メールアドレス"));
     let mut config = demo_config(changed.url(), TOKEN, form, _dir.path(), None);
+    config.database_url = shared_store(_dir.path());
     config.admin_keys = vec![Secret::new(ADMIN)];
     let restarted = serve::open(&config).await.unwrap();
     assert_eq!(alerted(restarted).await, Vec::<String>::new());
@@ -223,7 +231,8 @@ async fn check_config_lints_forms_against_the_fields_it_just_read() {
     let mut properties = Apps::demo(TOKEN).apps[0].properties.clone();
     properties.remove("メールアドレス");
     fake.state().set_properties(1, properties).unwrap();
-    let config = demo_config(fake.url(), TOKEN, demo_form().unwrap(), _dir.path(), None);
+    let mut config = demo_config(fake.url(), TOKEN, demo_form().unwrap(), _dir.path(), None);
+    config.database_url = shared_store(_dir.path());
     let (report, ok) = serve::check(&config).await;
     assert!(!ok, "{report}");
     let row = report.lines().find(|line| line.starts_with("contact ")).expect(&report);
@@ -577,19 +586,34 @@ async fn connection_secrets_are_sealed_in_the_database_under_the_data_key() {
     assert_eq!(created.status, StatusCode::CREATED, "{}", created.text);
     drop(state);
     // Neither the database nor its write-ahead log holds the secrets in the clear.
-    let mut stored = Vec::new();
-    for entry in std::fs::read_dir(_dir.path()).unwrap() {
-        let path = entry.unwrap().path();
-        if path.is_file() {
-            stored.extend(std::fs::read(&path).unwrap());
+    let stored = match shared_store(_dir.path()) {
+        Some(url) => std::thread::scope(|scope| {
+            scope
+                .spawn(|| {
+                    let mut db = postgres::Client::connect(url.expose(), postgres::NoTls).unwrap();
+                    let rows = db.query("SELECT settings FROM connections", &[]).unwrap();
+                    rows.iter().map(|row| row.get::<_, String>(0)).collect::<String>()
+                })
+                .join()
+                .unwrap()
+        }),
+        None => {
+            let mut stored = Vec::new();
+            for entry in std::fs::read_dir(_dir.path()).unwrap() {
+                let path = entry.unwrap().path();
+                if path.is_file() {
+                    stored.extend(std::fs::read(&path).unwrap());
+                }
+            }
+            String::from_utf8_lossy(&stored).into_owned()
         }
-    }
-    let stored = String::from_utf8_lossy(&stored);
+    };
     assert!(stored.contains("sealed:v1:"), "the connection was stored");
     assert!(!stored.contains(canary) && !stored.contains(TOKEN), "a secret in the clear");
     // Reopened with the key, the connection works; without it, it is not loaded.
     let reopen = |key: Option<&str>| {
         let mut config = demo_config(fake.url(), TOKEN, demo_form().unwrap(), _dir.path(), None);
+        config.database_url = shared_store(_dir.path());
         config.admin_keys = vec![Secret::new(ADMIN)];
         config.data_key = key.map(Secret::new);
         config

@@ -152,6 +152,7 @@ async fn a_token_without_the_view_permission_is_named_by_check_config_and_by_the
     apps.apps[0].tokens[0].permissions = vec![kform_fake_kintone::Permission::Add];
     let Harness { fake, state, _dir } = harness_with(apps, TOKEN, with_member_number).await;
     let mut config = demo_config(fake.url(), TOKEN, demo_form().unwrap(), _dir.path(), None);
+    config.database_url = shared_store(_dir.path());
     with_member_number(&mut config);
     let (report, ok) = serve::check(&config).await;
     assert!(!ok, "{report}");
@@ -411,6 +412,7 @@ async fn a_spent_daily_budget_holds_delivery_until_kintones_day_changes() {
     let fake = spawn(Apps::demo(TOKEN)).await.unwrap();
     let dir = tempfile::tempdir().unwrap();
     let mut config = demo_config(fake.url(), TOKEN, demo_form().unwrap(), dir.path(), None);
+    config.database_url = shared_store(dir.path());
     config.spam.min_fill = Duration::ZERO;
     config.admin_keys = vec![Secret::new(ADMIN)];
     config.delivery.linger_ms = 0;
@@ -549,6 +551,7 @@ async fn a_scheduled_form_delivers_each_window_when_the_next_one_starts() {
     let fake = spawn(Apps::demo(TOKEN)).await.unwrap();
     let dir = tempfile::tempdir().unwrap();
     let mut config = demo_config(fake.url(), TOKEN, demo_form().unwrap(), dir.path(), None);
+    config.database_url = shared_store(dir.path());
     config.spam.min_fill = Duration::ZERO;
     config.delivery.linger_ms = 0;
     config.forms[0].schedule_minutes = Some(5);
@@ -595,11 +598,8 @@ async fn a_corrupt_outbox_row_is_dead_lettered_saying_so_never_sent_empty() {
     let id = new_id();
     let body = json!({ "submission_id": id, "values": values(1) }).to_string();
     assert_eq!(send(&state, submit(&body, None)).await.status, StatusCode::ACCEPTED);
-    let db = rusqlite::Connection::open(_dir.path().join("kform.sqlite3")).unwrap();
-    db.busy_timeout(Duration::from_secs(5)).unwrap();
-    let changed = db
-        .execute("UPDATE submissions SET vals = '[1, 2]' WHERE submission_id = ?1", [&id])
-        .unwrap();
+    let sql = format!("UPDATE submissions SET vals = '[1, 2]' WHERE submission_id = '{id}'");
+    let changed = store_execute(_dir.path(), &sql);
     assert_eq!(changed, 1);
     fake.state().clear_faults();
     let dead = stage_eventually(&state, "contact", &id, "dead_letter").await;

@@ -64,9 +64,45 @@ async fn harness_on_clock(
     config.delivery.retry_cap_ms = 200;
     // Bursts from one test client are not abuse; the rate-limit test sets its own limit.
     config.limits.per_ip_burst = 100_000;
+    config.database_url = shared_store(dir.path());
     tweak(&mut config);
     let state = serve::open_with_clock(&config, clock).await.unwrap();
     Harness { fake, state, _dir: dir }
+}
+
+/// Whether these tests run on PostgreSQL: `KFORM_TEST_STORE=postgres`, the second run of the
+/// relay's tests that `cargo xtask test` makes.
+fn on_postgres() -> bool {
+    std::env::var("KFORM_TEST_STORE").as_deref() == Ok("postgres")
+}
+
+/// On PostgreSQL, the database that holds the state of the relay with data directory `dir`
+/// (else `None`: the data directory itself), so a relay reopened on `dir` finds its state.
+fn shared_store(dir: &std::path::Path) -> Option<Secret> {
+    on_postgres().then(|| {
+        let url = kform_testdb::database_for(&dir.display().to_string());
+        Secret::new(url.unwrap_or_else(|e| panic!("{e}")))
+    })
+}
+
+/// Runs one SQL statement with no parameters on the relay's store for data directory `dir`.
+fn store_execute(dir: &std::path::Path, sql: &str) -> u64 {
+    match shared_store(dir) {
+        Some(url) => std::thread::scope(|scope| {
+            scope
+                .spawn(|| {
+                    let mut db = postgres::Client::connect(url.expose(), postgres::NoTls).unwrap();
+                    db.execute(sql, &[]).unwrap()
+                })
+                .join()
+                .unwrap()
+        }),
+        None => {
+            let db = rusqlite::Connection::open(dir.join("kform.sqlite3")).unwrap();
+            db.busy_timeout(Duration::from_secs(5)).unwrap();
+            db.execute(sql, []).unwrap() as u64
+        }
+    }
 }
 
 struct Answer {

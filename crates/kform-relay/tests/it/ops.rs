@@ -21,7 +21,8 @@ async fn health_and_readiness_tell_what_fails() {
     assert_eq!(down.status, StatusCode::OK, "{}", down.text);
     assert_eq!(down.body["ready"], true);
     assert_eq!(down.body["kintone"]["demo"]["ok"], false);
-    assert_eq!(down.body["data_dir"]["ok"], true);
+    let store = if on_postgres() { "database" } else { "data_dir" };
+    assert_eq!(down.body[store]["ok"], true, "{}", down.text);
     assert!(!down.text.contains(TOKEN));
     let metrics = send(&state, get("/metrics")).await;
     assert!(metrics.text.contains("kform_kintone_up{connection=\"demo\"} 0\n"), "{}", metrics.text);
@@ -35,7 +36,8 @@ async fn readiness_answers_quickly_when_kintone_does_not() {
     let silent = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
     let url = format!("http://{}", silent.local_addr().unwrap());
     let dir = tempfile::tempdir().unwrap();
-    let config = demo_config(&url, TOKEN, demo_form().unwrap(), dir.path(), None);
+    let mut config = demo_config(&url, TOKEN, demo_form().unwrap(), dir.path(), None);
+    config.database_url = shared_store(dir.path());
     let state = serve::open(&config).await.unwrap();
     let ready = send(&state, get("/readyz")).await;
     assert_eq!(ready.status, StatusCode::OK, "{}", ready.text);
