@@ -182,10 +182,8 @@ fn migrate(client: &mut Client, layout: Layout) -> Result<i64, StoreError> {
     tx.execute("SELECT pg_advisory_xact_lock($1)", &[&MIGRATION_LOCK])?;
     let made: bool = tx.query_one("SELECT to_regclass('kform_meta') IS NOT NULL", &[])?.get(0);
     if !made {
-        if layout == Layout::AsFound {
-            // Nothing to look at: a relay has not started on this database yet.
-            return Ok(0);
-        }
+        // A database no relay has used yet gets the tables whatever the layout option: no
+        // older relay can be using them.
         tx.batch_execute(SCHEMA)?;
         set_layout(&mut tx, LAYOUT)?;
         tx.commit()?;

@@ -34,10 +34,6 @@ fn layout_line(store: &crate::state::StoreInfo) -> String {
     let (place, found, current) = (&store.place, store.found_layout, store.current_layout);
     if found == current {
         format!("{place}: database layout {found} (current)")
-    } else if found == 0 {
-        format!(
-            "{place}: empty; `kform serve` or `kform migrate` creates the tables (layout {current})"
-        )
     } else {
         format!(
             "{place}: database layout {found}; `kform serve` migrates it to {current} at start, \
@@ -98,6 +94,7 @@ pub(crate) async fn run_router(
         source,
     })?;
     let sync = state.spawn_sync();
+    let refresh = state.spawn_refresh();
     let limiter = {
         let limiter = state.inner.rate_limit.clone();
         tokio::spawn(async move {
@@ -118,8 +115,8 @@ pub(crate) async fn run_router(
     crate::accept::serve(listener, router, connections, shutdown).await;
     // Requests are finished; let the kintone calls in flight finish too.
     state.stop_delivery().await;
-    if let Some(sync) = sync {
-        sync.abort();
+    for task in [sync, refresh].into_iter().flatten() {
+        task.abort();
     }
     limiter.abort();
     tracing::debug!(%addr, "stopped serving");

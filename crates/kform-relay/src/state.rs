@@ -259,6 +259,9 @@ pub(crate) struct Inner {
     connections: RwLock<BTreeMap<String, Arc<Connection>>>,
     forms: RwLock<BTreeMap<FormId, Arc<FormEntry>>>,
     fields: Mutex<HashMap<(String, AppId), Arc<AppFields>>>,
+    /// The JSON last read of each stored form and connection ("forms/id"), so a refresh reads
+    /// again only what another relay changed.
+    stored_seen: Mutex<HashMap<String, String>>,
 }
 
 /// What a sync found.
@@ -376,6 +379,7 @@ impl AppState {
             connections: RwLock::default(),
             forms: RwLock::default(),
             fields: Mutex::default(),
+            stored_seen: Mutex::default(),
         };
         let state = Self { inner: Arc::new(inner) };
         for (name, settings) in &config.connections {
@@ -423,7 +427,10 @@ impl AppState {
                 Connection::build(&name, settings, Source::Admin, &self.inner.metrics)
                     .map_err(|err| err.to_string())
             }) {
-                Ok(connection) => self.put_connection(connection),
+                Ok(connection) => {
+                    self.seen_stored("connections", &name, &json);
+                    self.put_connection(connection);
+                }
                 Err(reason) => {
                     tracing::error!(connection = %name, %reason, "a stored connection cannot be used")
                 }
@@ -435,9 +442,102 @@ impl AppState {
                 continue;
             }
             let settings: FormSettings = serde_json::from_str(&json)?;
+            self.seen_stored("forms", &id, &json);
             self.put_form(FormEntry { settings, source: Source::Admin });
         }
         Ok(())
+    }
+
+    /// Brings the forms and connections made through the admin API in line with the store:
+    /// relays sharing a database see what another relay created, changed or deleted. A stored
+    /// value is read again only when its JSON changed; kform.toml's entries are never touched.
+    pub(crate) async fn refresh_stored(&self) -> Result<(), StoreError> {
+        let forms: HashMap<String, String> =
+            self.settings().list_settings(Table::Forms).await?.into_iter().collect();
+        for entry in self.forms() {
+            let id = &entry.settings.spec.id;
+            if entry.source == Source::Admin && !forms.contains_key(&id.0) {
+                self.remove_form(id);
+            }
+        }
+        for (id, json) in forms {
+            let known = self.form(&FormId(id.clone()));
+            if known.as_ref().is_some_and(|entry| entry.source == Source::Config)
+                || self.seen_stored("forms", &id, &json)
+            {
+                continue;
+            }
+            match serde_json::from_str::<FormSettings>(&json) {
+                Ok(settings) => self.put_form(FormEntry { settings, source: Source::Admin }),
+                Err(err) => {
+                    tracing::error!(form = %id, error = %err, "a stored form cannot be read")
+                }
+            }
+        }
+        let connections: HashMap<String, String> =
+            self.settings().list_settings(Table::Connections).await?.into_iter().collect();
+        let gone: Vec<String> = self
+            .connections()
+            .iter()
+            .filter(|c| c.source == Source::Admin && !connections.contains_key(&c.name))
+            .map(|c| c.name.clone())
+            .collect();
+        for name in gone {
+            self.remove_connection(&name);
+        }
+        let env = |name: &str| std::env::var(name).ok();
+        for (name, json) in connections {
+            let known = self.connection(&name);
+            if known.as_ref().is_some_and(|c| c.source == Source::Config)
+                || self.seen_stored("connections", &name, &json)
+            {
+                continue;
+            }
+            let built = serde_json::from_str::<ConnectionFile>(&json)
+                .map_err(|err| err.to_string())
+                .and_then(|stored| self.unseal(stored))
+                .and_then(|file| file.resolve(&env).map_err(|err| err.to_string()))
+                .and_then(|settings| {
+                    Connection::build(&name, settings, Source::Admin, &self.inner.metrics)
+                        .map_err(|err| err.to_string())
+                });
+            match built {
+                Ok(connection) => self.put_connection(connection),
+                Err(reason) => {
+                    tracing::error!(connection = %name, %reason, "a stored connection cannot be used");
+                }
+            }
+        }
+        Ok(())
+    }
+
+    /// Whether `json` is what was last read for `key` of `table`; remembers it either way.
+    fn seen_stored(&self, table: &str, key: &str, json: &str) -> bool {
+        let mut seen = self.inner.stored_seen.lock().unwrap_or_else(PoisonError::into_inner);
+        let key = format!("{table}/{key}");
+        if seen.get(&key).is_some_and(|last| last == json) {
+            return true;
+        }
+        seen.insert(key, json.to_owned());
+        false
+    }
+
+    /// Refreshes the stored forms and connections every second while the relay shares its
+    /// database with others; `None` for a data directory, which no other relay writes.
+    pub(crate) fn spawn_refresh(&self) -> Option<tokio::task::JoinHandle<()>> {
+        if !self.inner.store.shared {
+            return None;
+        }
+        let state = self.clone();
+        Some(tokio::spawn(async move {
+            let mut ticker = tokio::time::interval(std::time::Duration::from_secs(1));
+            loop {
+                ticker.tick().await;
+                if let Err(err) = state.refresh_stored().await {
+                    tracing::warn!(error = %err, "the stored forms and connections could not be refreshed");
+                }
+            }
+        }))
     }
 
     /// A stored connection with its sealed secrets opened.

@@ -20,7 +20,7 @@ pub enum StoreError {
     #[error("the data directory's database failed: {0}")]
     Sqlite(#[from] rusqlite::Error),
     /// PostgreSQL failed (unreachable, refused the login, a failed statement).
-    #[error("the database failed: {0}")]
+    #[error("the database failed: {}", postgres_reason(.0))]
     Postgres(#[from] postgres::Error),
     /// A secret could not be sealed for storage.
     #[error("a secret could not be sealed: {0}")]
@@ -201,6 +201,18 @@ impl Store {
     /// panicked before.
     pub(crate) fn db(&self) -> std::sync::MutexGuard<'_, Connection> {
         self.db.lock().unwrap_or_else(PoisonError::into_inner)
+    }
+}
+
+/// What PostgreSQL said, as a person can act on it: the server's own message (a refused login,
+/// a missing database), else the client's error with its cause.
+fn postgres_reason(err: &postgres::Error) -> String {
+    if let Some(db) = err.as_db_error() {
+        return format!("{} ({})", db.message(), db.code().code());
+    }
+    match std::error::Error::source(err) {
+        Some(cause) => format!("{err}: {cause}"),
+        None => err.to_string(),
     }
 }
 

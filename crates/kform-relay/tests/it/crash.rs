@@ -224,15 +224,13 @@ async fn three_relays_on_one_database_survive_sigkills_exactly_once_within_the_c
     let acknowledged: Arc<Mutex<HashSet<String>>> = Arc::default();
     let stop = Arc::new(std::sync::atomic::AtomicBool::new(false));
     let mut senders = tokio::task::JoinSet::new();
-    let spawn_senders =
-        |relay: usize, base: &str, senders: &mut tokio::task::JoinSet<usize>| {
-            for sender in 0..6 {
-                let label = format!("relay{relay}-{}-{sender}", new_id());
-                let args =
-                    (http.clone(), base.to_owned(), label, acknowledged.clone(), stop.clone());
-                senders.spawn(send_until_dead(args.0, args.1, args.2, args.3, args.4));
-            }
-        };
+    let spawn_senders = |relay: usize, base: &str, senders: &mut tokio::task::JoinSet<usize>| {
+        for sender in 0..6 {
+            let label = format!("relay{relay}-{}-{sender}", new_id());
+            let args = (http.clone(), base.to_owned(), label, acknowledged.clone(), stop.clone());
+            senders.spawn(send_until_dead(args.0, args.1, args.2, args.3, args.4));
+        }
+    };
     let mut relays: Vec<Child> = Vec::new();
     let mut bases = Vec::new();
     for dir in &dirs {

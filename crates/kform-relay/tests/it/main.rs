@@ -24,6 +24,7 @@ mod ops;
 mod pages;
 mod public;
 mod serve_cli;
+mod shared;
 mod slow;
 
 const TOKEN: &str = "relay-canary-token-0123456789";
