@@ -43,10 +43,11 @@ fn submission(n: usize, tag: &str) -> Value {
         "会社名": format!("{tag}-{n}"), "メールアドレス": format!("u{n}@example.com") } })
 }
 
-/// Sends `count` submissions with `concurrency` clients; (seconds taken, each latency in ms).
+/// Sends `count` submissions with `concurrency` clients, spread over `urls` in turn; (seconds
+/// taken, each latency in ms).
 async fn closed_loop(
     http: &reqwest::Client,
-    url: &str,
+    urls: &[String],
     count: usize,
     concurrency: usize,
     tag: &'static str,
@@ -55,7 +56,7 @@ async fn closed_loop(
     let started = Instant::now();
     let mut clients = tokio::task::JoinSet::new();
     for _ in 0..concurrency {
-        let (http, url, next) = (http.clone(), url.to_owned(), next.clone());
+        let (http, urls, next) = (http.clone(), urls.to_vec(), next.clone());
         clients.spawn(async move {
             let mut latencies = Vec::new();
             loop {
@@ -63,8 +64,9 @@ async fn closed_loop(
                 if n >= count {
                     return latencies;
                 }
+                let url = &urls[n % urls.len()];
                 let sent = Instant::now();
-                let answer = http.post(&url).json(&submission(n, tag)).send().await.unwrap();
+                let answer = http.post(url).json(&submission(n, tag)).send().await.unwrap();
                 assert!(answer.status().is_success(), "{}", answer.status());
                 latencies.push(sent.elapsed().as_secs_f64() * 1e3);
             }
@@ -112,22 +114,23 @@ fn count_with_prefix(fake: &kform_fake_kintone::FakeKintone, prefix: &str) -> us
         .count()
 }
 
-#[tokio::main(flavor = "multi_thread")]
-async fn main() {
-    let fake = spawn(Apps::demo(TOKEN)).await.unwrap();
-    fake.state().add_fault(Fault { millis: Some(LATENCY_MS), ..Fault::new(FaultKind::Latency) });
-    let dir = tempfile::tempdir().unwrap();
-    std::fs::write(dir.path().join("contact.json"), include_str!("../src/demo-form.json")).unwrap();
+/// Writes `kform.toml` into `dir` with `store` (its `data_dir` or `database_url` line) and starts
+/// the relay; the child and its base URL.
+fn start_relay(
+    dir: &std::path::Path,
+    kintone_url: &str,
+    store: &str,
+) -> (std::process::Child, String) {
+    std::fs::write(dir.join("contact.json"), include_str!("../src/demo-form.json")).unwrap();
     let toml = format!(
-        "listen = \"127.0.0.1:0\"\ndata_dir = \"data\"\n[limits]\nper_ip_burst = 1000000\n[spam]\nmin_fill_seconds = 0\n\
-         [connections.demo]\nbase_url = \"{}\"\nallow_any_host = true\n[connections.demo.apps.1]\ntokens = [\"{TOKEN}\"]\n\
+        "listen = \"127.0.0.1:0\"\n{store}\n[limits]\nper_ip_burst = 1000000\n[spam]\nmin_fill_seconds = 0\n\
+         [connections.demo]\nbase_url = \"{kintone_url}\"\nallow_any_host = true\n[connections.demo.apps.1]\ntokens = [\"{TOKEN}\"]\n\
          [[forms]]\nfile = \"contact.json\"\nconnection = \"demo\"\n",
-        fake.url()
     );
-    std::fs::write(dir.path().join("kform.toml"), toml).unwrap();
+    std::fs::write(dir.join("kform.toml"), toml).unwrap();
     let mut child = Command::new(env!("CARGO_BIN_EXE_kform"))
         .args(["serve", "--config", "kform.toml"])
-        .current_dir(dir.path())
+        .current_dir(dir)
         .env("RUST_LOG", "warn")
         .stdout(Stdio::piped())
         .stderr(Stdio::inherit())
@@ -136,6 +139,78 @@ async fn main() {
     let mut line = String::new();
     BufReader::new(child.stdout.take().unwrap()).read_line(&mut line).unwrap();
     let base = line.trim().trim_start_matches("listening on ").to_owned();
+    (child, base)
+}
+
+/// The same figures on PostgreSQL (a local server with `fsync` on, as in production): durable
+/// accepts per second with one relay and with three on one database, accept p99 at 1,000/s,
+/// and kintone write requests for a burst of 10,000 spread over three relays.
+async fn postgres_figures(
+    fake: &kform_fake_kintone::FakeKintone,
+    http: &reqwest::Client,
+) -> Vec<Value> {
+    let durable = kform_testdb::Options { durable: true };
+    let writes =
+        || fake.state().stats()["byEndpoint"]["POST /k/v1/records.json"].as_u64().unwrap_or(0);
+    let mut rows = Vec::new();
+    // One relay.
+    let url = kform_testdb::database_with(durable).unwrap_or_else(|err| panic!("{err}"));
+    let dir = tempfile::tempdir().unwrap();
+    let (mut one, base) = start_relay(dir.path(), fake.url(), &format!("database_url = \"{url}\""));
+    http.get(format!("{base}/v1/forms/contact")).send().await.unwrap();
+    let submit = format!("{base}/v1/forms/contact/submissions");
+    let mut offered = open_loop(http, &submit, 1_000, 5, "pg-rate").await;
+    let p99 = percentile(&mut offered, 99.0);
+    eprintln!("PostgreSQL, accept at 1,000/s: p99 {p99:.1} ms");
+    while count_with_prefix(fake, "pg-rate-") < 5_000 {
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+    let (seconds, _) = closed_loop(http, &[submit], BURST, 64, "pg1").await;
+    let one_relay = BURST as f64 / seconds;
+    while count_with_prefix(fake, "pg1-") < BURST {
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+    one.kill().unwrap();
+    one.wait().unwrap();
+    // Three relays on one database, a burst spread over all three.
+    let url = kform_testdb::database_with(durable).unwrap_or_else(|err| panic!("{err}"));
+    let dirs: Vec<tempfile::TempDir> = (0..3).map(|_| tempfile::tempdir().unwrap()).collect();
+    let mut relays = Vec::new();
+    let mut urls = Vec::new();
+    for dir in &dirs {
+        let (child, base) =
+            start_relay(dir.path(), fake.url(), &format!("database_url = \"{url}\""));
+        http.get(format!("{base}/v1/forms/contact")).send().await.unwrap();
+        relays.push(child);
+        urls.push(format!("{base}/v1/forms/contact/submissions"));
+    }
+    let before = writes();
+    let (seconds, _) = closed_loop(http, &urls, BURST, 96, "pg3").await;
+    let three_relays = BURST as f64 / seconds;
+    while count_with_prefix(fake, "pg3-") < BURST {
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+    let burst_writes = writes() - before;
+    for relay in &mut relays {
+        relay.kill().unwrap();
+        relay.wait().unwrap();
+    }
+    eprintln!(
+        "PostgreSQL: {one_relay:.0} accepts/s with one relay, {three_relays:.0}/s with three; {burst_writes} writes for a burst of {BURST} over three"
+    );
+    rows.push(json!({ "figure": "PostgreSQL: durable accepts/s, one relay", "kform": one_relay, "naive": Value::Null, "target": "-" }));
+    rows.push(json!({ "figure": "PostgreSQL: durable accepts/s, three relays", "kform": three_relays, "naive": Value::Null, "target": "≥ 3,000" }));
+    rows.push(json!({ "figure": "PostgreSQL: accept p99 at 1,000/s (ms)", "kform": p99, "naive": Value::Null, "target": "-" }));
+    rows.push(json!({ "figure": "PostgreSQL: write requests, 10,000 over three", "kform": burst_writes, "naive": BURST, "target": "≤ 110" }));
+    rows
+}
+
+#[tokio::main(flavor = "multi_thread")]
+async fn main() {
+    let fake = spawn(Apps::demo(TOKEN)).await.unwrap();
+    fake.state().add_fault(Fault { millis: Some(LATENCY_MS), ..Fault::new(FaultKind::Latency) });
+    let dir = tempfile::tempdir().unwrap();
+    let (mut child, base) = start_relay(dir.path(), fake.url(), "data_dir = \"data\"");
     let url = format!("{base}/v1/forms/contact/submissions");
     #[expect(
         clippy::disallowed_methods,
@@ -157,7 +232,7 @@ async fn main() {
     let before_burst = writes();
 
     // 2. A burst of 10,000: durable accepts per second, kintone write requests, peak RSS.
-    let (seconds, _) = closed_loop(&http, &url, BURST, 64, "burst").await;
+    let (seconds, _) = closed_loop(&http, std::slice::from_ref(&url), BURST, 64, "burst").await;
     let accepts_per_second = BURST as f64 / seconds;
     let burst_started = Instant::now();
     while count_with_prefix(&fake, "burst-") < BURST {
@@ -227,7 +302,8 @@ async fn main() {
     }
     let naive_p95 = percentile(&mut naive_latency, 95.0);
 
-    let rows = json!([
+    let postgres = postgres_figures(&fake, &http).await;
+    let mut rows = json!([
         { "figure": "kintone write requests for a burst of 10,000", "kform": burst_writes, "naive": BURST, "target": "≤ 105" },
         { "figure": "burst fully delivered after (s)", "kform": burst_delivered_after, "naive": BURST as f64 / naive_per_second, "target": "-" },
         { "figure": "durable accepts per second (64 clients)", "kform": accepts_per_second, "naive": naive_per_second, "target": "≥ 5,000" },
@@ -235,6 +311,7 @@ async fn main() {
         { "figure": "accept → kintone p95 at 1/s (ms)", "kform": p95_to_kintone, "naive": naive_p95, "target": "≤ 1,500" },
         { "figure": "relay peak RSS (MB)", "kform": rss, "naive": Value::Null, "target": "≤ 60" },
     ]);
+    rows.as_array_mut().unwrap().extend(postgres);
     eprintln!(
         "\ndelivery benchmark: fake kintone with {LATENCY_MS} ms per call; naive = one synchronous record.json per submission (64 clients; its burst time is from 1,000 submissions)"
     );

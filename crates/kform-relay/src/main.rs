@@ -125,6 +125,14 @@ enum Command {
         #[arg(long, value_name = "kform.toml", default_value = "kform.toml")]
         config: PathBuf,
     },
+    /// Copy a relay's data directory (`data_dir`) into the PostgreSQL database (`database_url`),
+    /// both set in kform.toml, for moving from one relay to several. Stop the relay first.
+    /// Exits 0, 1 when the copy failed (nothing is copied then), 2 for a bad kform.toml.
+    Import {
+        /// The relay's configuration, with both data_dir and database_url.
+        #[arg(long, value_name = "kform.toml", default_value = "kform.toml")]
+        config: PathBuf,
+    },
     /// Run the demo: a fake kintone, the relay and the demo pages on 127.0.0.1.
     #[cfg(feature = "demo")]
     Demo {
@@ -243,6 +251,26 @@ fn main() -> anyhow::Result<ExitCode> {
         }
         Command::Resume { config, form } => {
             operate(&config, kform_relay::manage::Command::Resume { form }, Locale::En)
+        }
+        Command::Import { config: path } => {
+            let config = match kform_relay::config::load(&path) {
+                Ok(config) => config,
+                Err(err) => return config_error(&path, &err),
+            };
+            match kform_relay::serve::import(&config) {
+                Ok(copied) => {
+                    let mut out = std::io::stdout();
+                    for (table, rows) in copied {
+                        writeln!(out, "{table}: {rows}")?;
+                    }
+                    writeln!(out, "imported into the database; start the relays on database_url")?;
+                    Ok(ExitCode::SUCCESS)
+                }
+                Err(err) => {
+                    writeln!(std::io::stderr(), "kform: {err}")?;
+                    Ok(ExitCode::FAILURE)
+                }
+            }
         }
         Command::Migrate { config: path } => {
             let config = match kform_relay::config::load(&path) {

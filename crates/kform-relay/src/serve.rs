@@ -53,6 +53,38 @@ pub fn migrate(config: &Config) -> Result<(i64, i64), crate::StoreError> {
     Ok((opened.found_layout, opened.current_layout))
 }
 
+/// Copies the data directory's SQLite database and files into the PostgreSQL database at
+/// `database_url` (`kform import`): both must be set in `config`. The data directory is brought
+/// to the current layout first; the relay using it must be stopped. Rows copied per table.
+pub fn import(config: &Config) -> Result<Vec<(&'static str, usize)>, crate::StoreError> {
+    let Some(url) = &config.database_url else {
+        return Err(crate::StoreError::Failed(
+            "database_url is not set: it names the PostgreSQL database to import into".into(),
+        ));
+    };
+    if !config.data_dir.join("kform.sqlite3").is_file() {
+        return Err(crate::StoreError::Failed(format!(
+            "{} holds no kform database to import",
+            config.data_dir.display()
+        )));
+    }
+    let clock: std::sync::Arc<dyn crate::clock::Clock> =
+        std::sync::Arc::new(crate::clock::SystemClock);
+    let from = crate::store::Store::open_with(
+        &config.data_dir,
+        clock.clone(),
+        crate::store::Layout::Migrate,
+    )?;
+    if from.in_use_elsewhere {
+        return Err(crate::StoreError::Failed(format!(
+            "a running relay holds {}: stop it first, so no submission arrives after the copy",
+            config.data_dir.display()
+        )));
+    }
+    let to = crate::postgres::PgStore::open(url.expose(), clock, crate::store::Layout::Migrate)?;
+    to.import(&from)
+}
+
 /// Opens the state for `config`, with the admin API's stored connections and forms.
 pub async fn open(config: &Config) -> Result<AppState, ServeError> {
     open_with_clock(config, std::sync::Arc::new(crate::clock::SystemClock)).await

@@ -1,1 +1,56 @@
-//! placeholder
+//! The PostgreSQL store's own parts: a data directory is imported whole (rows, files, the
+//! signing key) and only into an empty database; an unknown layout is refused.
+
+use std::sync::Arc;
+
+use serde_json::json;
+
+use super::PgStore;
+use crate::clock::{SystemClock, UnixMillis};
+use crate::outbox::{NewSubmission, Outbox, Stage};
+use crate::store::{Layout, SettingsStore, Store, StoreError, Table};
+
+fn database() -> String {
+    kform_testdb::database().unwrap_or_else(|err| panic!("{err}"))
+}
+
+#[test]
+fn a_data_directory_is_imported_whole_and_only_into_an_empty_database() {
+    let dir = tempfile::tempdir().unwrap();
+    let sqlite = Store::open(dir.path(), Arc::new(SystemClock)).unwrap();
+    let new = NewSubmission {
+        form: "f".into(),
+        submission_id: "1".into(),
+        digest: "d".into(),
+        values: json!({ "会社名": "移行" }),
+        stage: Stage::Pending,
+        uploads: Vec::new(),
+    };
+    sqlite.accept(&[new], UnixMillis(100)).unwrap();
+    sqlite.keep_files("folder", &[b"pdf bytes"]).unwrap();
+    sqlite.put_settings(Table::Forms, "f", "{}").unwrap();
+    let key = sqlite.signing_key().unwrap();
+    let url = database();
+    let postgres = PgStore::open(&url, Arc::new(SystemClock), Layout::Migrate).unwrap();
+    let copied = postgres.import(&sqlite).unwrap();
+    assert!(copied.contains(&("submissions", 1)) && copied.contains(&("files", 1)), "{copied:?}");
+    assert_eq!(postgres.signing_key().unwrap(), key, "tokens signed before stay valid");
+    assert_eq!(postgres.file("folder/0").unwrap().as_deref(), Some(&b"pdf bytes"[..]));
+    let due = postgres.due(UnixMillis(200), 10, &|_| None).unwrap();
+    assert_eq!(due[0].submission_id, "1");
+    assert_eq!(postgres.list_settings(Table::Forms).unwrap().len(), 1);
+    let again = postgres.import(&sqlite).unwrap_err();
+    assert!(again.to_string().contains("already holds"), "{again}");
+}
+
+#[test]
+fn a_layout_this_kform_does_not_know_is_refused() {
+    let url = database();
+    PgStore::open(&url, Arc::new(SystemClock), Layout::Migrate).unwrap();
+    let mut client = postgres::Client::connect(&url, postgres::NoTls).unwrap();
+    client.execute("UPDATE kform_meta SET value = '99' WHERE key = 'layout'", &[]).unwrap();
+    let Err(err) = PgStore::open(&url, Arc::new(SystemClock), Layout::AsFound) else {
+        panic!("a newer layout is refused");
+    };
+    assert!(matches!(err, StoreError::Version { found: 99, .. }), "{err}");
+}

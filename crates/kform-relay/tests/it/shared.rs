@@ -124,3 +124,80 @@ async fn two_relays_on_one_database_share_forms_and_render_tokens() {
     })
     .await;
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_relays_data_directory_moves_into_postgresql_with_its_pending_submissions() {
+    let fake = spawn(Apps::demo(TOKEN)).await.unwrap();
+    // kintone is down: what the old relay accepts waits in its outbox.
+    fake.state().add_fault(
+        kform_fake_kintone::Fault::new(kform_fake_kintone::FaultKind::Maintenance)
+            .on("POST", "*/records.json"),
+    );
+    let url = kform_testdb::database().unwrap_or_else(|err| panic!("{err}"));
+    let dir = setup(fake.url());
+    let toml = std::fs::read_to_string(dir.path().join("kform.toml")).unwrap();
+    let toml = toml
+        .replace("min_fill_seconds = 0", "min_fill_seconds = 1")
+        .replace("[spam]", "[limits]\nper_ip_burst = 1000000\n\n[spam]");
+    std::fs::write(dir.path().join("kform.toml"), &toml).unwrap();
+    std::fs::write(dir.path().join("url"), &url).unwrap();
+    let (old, base) = spawn_listening(relay(dir.path(), &["serve", "--config", "kform.toml"]));
+    let mut old = Running(old);
+    #[expect(clippy::disallowed_methods, reason = "a test client for the relay, not for kintone")]
+    let http = reqwest::Client::new();
+    let mut spec = serde_json::to_value(demo_form().unwrap()).unwrap();
+    spec["id"] = json!("made");
+    let settings = json!({ "connection": "demo", "allowed_origins": [], "spec": spec });
+    let saved =
+        http.post(format!("{base}/v1/admin/forms")).bearer_auth(ADMIN).json(&settings).send();
+    assert_eq!(saved.await.unwrap().status(), 201);
+    let served = http.get(format!("{base}/v1/forms/made")).send().await.unwrap();
+    let token = served.headers()["kform-render-token"].to_str().unwrap().to_owned();
+    tokio::time::sleep(Duration::from_millis(1_100)).await;
+    let submit = |company: &str| {
+        json!({ "submission_id": new_id(), "render_token": token,
+                "values": { "会社名": company, "メールアドレス": "m@example.com" } })
+    };
+    for company in ["移行一", "移行二", "移行三"] {
+        let sent =
+            http.post(format!("{base}/v1/forms/made/submissions")).json(&submit(company)).send();
+        assert_eq!(sent.await.unwrap().status(), 202);
+    }
+    // database_url is added beside data_dir; the import is refused while the relay runs.
+    let toml = toml.replace(
+        "data_dir = \"data\"",
+        "data_dir = \"data\"\ndatabase_url = { env = \"KFORM_TEST_DB\" }",
+    );
+    std::fs::write(dir.path().join("kform.toml"), toml).unwrap();
+    let busy = relay(dir.path(), &["import", "--config", "kform.toml"]).output().unwrap();
+    assert_eq!(busy.status.code(), Some(1));
+    assert!(String::from_utf8_lossy(&busy.stderr).contains("stop it first"));
+    old.0.kill().unwrap();
+    old.0.wait().unwrap();
+    let imported = relay(dir.path(), &["import", "--config", "kform.toml"]).output().unwrap();
+    let said = String::from_utf8_lossy(&imported.stdout);
+    assert_eq!(
+        imported.status.code(),
+        Some(0),
+        "{said}{}",
+        String::from_utf8_lossy(&imported.stderr)
+    );
+    assert!(said.contains("submissions: 3\n") && said.contains("forms: 1\n"), "{said}");
+    let again = relay(dir.path(), &["import", "--config", "kform.toml"]).output().unwrap();
+    assert_eq!(again.status.code(), Some(1), "a second import into the same database is refused");
+    assert!(String::from_utf8_lossy(&again.stderr).contains("already holds"));
+    // A relay on the database delivers what the old one kept, serves its form, and takes the
+    // render tokens it signed.
+    fake.state().clear_faults();
+    let (new, base) = spawn_listening(relay(dir.path(), &["serve", "--config", "kform.toml"]));
+    let _new = Running(new);
+    let records = records_eventually(&fake, 3).await;
+    let mut companies: Vec<&str> =
+        records.iter().map(|r| r["会社名"]["value"].as_str().unwrap()).collect();
+    companies.sort_unstable();
+    assert_eq!(companies, ["移行一", "移行三", "移行二"]);
+    let sent =
+        http.post(format!("{base}/v1/forms/made/submissions")).json(&submit("移行四")).send();
+    assert_eq!(sent.await.unwrap().status(), 202, "a token signed before the move still works");
+    records_eventually(&fake, 4).await;
+}
