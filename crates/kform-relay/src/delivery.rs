@@ -156,49 +156,28 @@ async fn run(state: AppState, mut stop: watch::Receiver<bool>) {
                 .entry(domain.clone())
                 .or_insert_with(|| Arc::new(Semaphore::new(settings.concurrency)))
                 .clone();
-            let mut items = items.into_iter().peekable();
-            while items.peek().is_some() {
-                let batch: Vec<Due> = items.by_ref().take(settings.max_batch).collect();
+            // Each task leases up to a batch of the group's candidates that no one holds yet, in
+            // order: the tasks of this relay and of others sharing the database take disjoint,
+            // full batches from the same list.
+            let candidates = Arc::new(Candidates::new(items, in_flight.clone()));
+            for _ in 0..candidates.items.len().div_ceil(settings.max_batch.max(1)) {
                 let permit = tokio::select! {
                     permit = semaphore.clone().acquire_owned() => permit,
                     _ = stop.changed() => break,
                 };
                 let Ok(permit) = permit else { break };
-                {
-                    let mut busy = in_flight.lock().unwrap_or_else(PoisonError::into_inner);
-                    busy.extend(
-                        batch.iter().map(|item| (item.form.clone(), item.submission_id.clone())),
-                    );
-                }
-                let state = state.clone();
-                let group = group.clone();
-                let in_flight = in_flight.clone();
-                let wake = wake.clone();
-                let domain = domain.clone();
+                let (state, group, wake) = (state.clone(), group.clone(), wake.clone());
+                let (domain, candidates) = (domain.clone(), candidates.clone());
+                let max_batch = settings.max_batch;
                 tasks.spawn(async move {
-                    let keys: Vec<_> = batch
-                        .iter()
-                        .map(|item| (item.form.clone(), item.submission_id.clone()))
-                        .collect();
-                    if let Some(lease) = Lease::take(&state, domain, keys.clone()).await {
-                        let batch: Vec<Due> = batch
-                            .into_iter()
-                            .filter(|item| {
-                                lease.keys.iter().any(|(form, id)| {
-                                    *form == item.form && *id == item.submission_id
-                                })
-                            })
-                            .collect();
-                        if !batch.is_empty() {
-                            send(&state, &group, batch).await;
-                        }
+                    if let Some((lease, batch)) =
+                        Lease::take(&state, domain, &candidates, max_batch).await
+                    {
+                        send(&state, &group, batch).await;
                         lease.give_back(&state).await;
                     }
                     drop(permit);
-                    let mut busy = in_flight.lock().unwrap_or_else(PoisonError::into_inner);
-                    for key in keys {
-                        busy.remove(&key);
-                    }
+                    drop(candidates);
                     wake.notify_one();
                 });
             }
@@ -222,11 +201,37 @@ async fn run(state: AppState, mut stop: watch::Receiver<bool>) {
     while tasks.join_next().await.is_some() {}
 }
 
+/// One group's due submissions, in order, that this round's tasks lease batches from. They
+/// stay marked in flight (so the next rounds leave them alone) until the last task is done.
+struct Candidates {
+    items: Vec<Due>,
+    keys: Vec<(String, String)>,
+    in_flight: Arc<Mutex<HashSet<(String, String)>>>,
+}
+
+impl Candidates {
+    fn new(items: Vec<Due>, in_flight: Arc<Mutex<HashSet<(String, String)>>>) -> Self {
+        let keys: Vec<(String, String)> =
+            items.iter().map(|item| (item.form.clone(), item.submission_id.clone())).collect();
+        in_flight.lock().unwrap_or_else(PoisonError::into_inner).extend(keys.iter().cloned());
+        Self { items, keys, in_flight }
+    }
+}
+
+impl Drop for Candidates {
+    fn drop(&mut self) {
+        let mut busy = self.in_flight.lock().unwrap_or_else(PoisonError::into_inner);
+        for key in &self.keys {
+            busy.remove(key);
+        }
+    }
+}
+
 /// A batch leased to this relay with one of its kintone domain's call slots, both renewed
 /// while it is sent: relays sharing a database never send the same submission at once, and
 /// together keep each domain's concurrency cap.
 struct Lease {
-    /// The submissions this relay holds (another relay may have taken some of those asked for).
+    /// The submissions it holds.
     keys: Vec<(String, String)>,
     domain: String,
     slot: i64,
@@ -234,9 +239,15 @@ struct Lease {
 }
 
 impl Lease {
-    /// Waits for a call slot of `domain`, then leases `keys`; `None` when the store failed or
-    /// none of them is pending and free any more (the slot is given back).
-    async fn take(state: &AppState, domain: String, keys: Vec<(String, String)>) -> Option<Self> {
+    /// Waits for a call slot of `domain`, then leases up to `limit` of `candidates` that no
+    /// one holds, in order; the lease and the batch, or `None` when the store failed or every
+    /// candidate is taken (the slot is given back).
+    async fn take(
+        state: &AppState,
+        domain: String,
+        candidates: &Candidates,
+        limit: usize,
+    ) -> Option<(Self, Vec<Due>)> {
         let lease_ms = i64::try_from(state.inner.delivery.lease_ms).unwrap_or(30_000).max(300);
         let cap = state.inner.delivery.concurrency;
         let slot = loop {
@@ -253,7 +264,8 @@ impl Lease {
             }
         };
         let now = state.inner.clock.now();
-        let claimed = state.outbox(move |o| o.claim(&keys, now, now.plus(lease_ms))).await;
+        let asked = candidates.keys.clone();
+        let claimed = state.outbox(move |o| o.claim(&asked, limit, now, now.plus(lease_ms))).await;
         let keys = match claimed {
             Ok(keys) if !keys.is_empty() => keys,
             failed => {
@@ -265,6 +277,13 @@ impl Lease {
                 return None;
             }
         };
+        let held: HashSet<&(String, String)> = keys.iter().collect();
+        let batch: Vec<Due> = candidates
+            .items
+            .iter()
+            .filter(|item| held.contains(&(item.form.clone(), item.submission_id.clone())))
+            .cloned()
+            .collect();
         let renew = {
             let (state, domain, keys) = (state.clone(), domain.clone(), keys.clone());
             tokio::spawn(async move {
@@ -276,7 +295,7 @@ impl Lease {
                     let renewed = state
                         .outbox(move |o| {
                             o.renew_slot(&domain, slot, now.plus(lease_ms))?;
-                            o.claim(&keys, now, now.plus(lease_ms)).map(|_| ())
+                            o.renew(&keys, now.plus(lease_ms))
                         })
                         .await;
                     if let Err(err) = renewed {
@@ -285,21 +304,28 @@ impl Lease {
                 }
             })
         };
-        Some(Self { keys, domain, slot, renew })
+        Some((Self { keys, domain, slot, renew }, batch))
     }
 
-    /// Stops renewing and gives the slot back (settling already ended the submissions' leases).
+    /// Stops renewing, ends the leases of submissions the batch left unsettled (settling ended
+    /// the others'), so they are free at once, and gives the slot back.
     async fn give_back(self, state: &AppState) {
         self.renew.abort();
-        let (domain, slot) = (self.domain, self.slot);
-        if let Err(err) = state.outbox(move |o| o.give_slot(&domain, slot)).await {
+        let (keys, domain, slot) = (self.keys, self.domain, self.slot);
+        let given = state
+            .outbox(move |o| {
+                o.release(&keys)?;
+                o.give_slot(&domain, slot)
+            })
+            .await;
+        if let Err(err) = given {
             tracing::warn!(error = %err, "a kintone call slot could not be given back; it frees when its lease ends");
         }
     }
 }
 
-/// The submissions due at `now` (with their forms' update keys), less those in a batch still
-/// in flight, so none is picked up twice.
+/// The submissions due at `now` (with their forms' update keys), less those this relay has in
+/// flight, so none is picked up twice.
 async fn due_now(
     state: &AppState,
     now: UnixMillis,

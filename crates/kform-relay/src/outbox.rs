@@ -249,15 +249,22 @@ pub(crate) trait Outbox: Send + Sync + 'static {
     -> Result<(), StoreError>;
     /// When the next pending submission of a running form is due (or its lease ends).
     fn next_due(&self) -> Result<Option<UnixMillis>, StoreError>;
-    /// Leases these pending submissions to this relay until `until` (or renews its lease);
-    /// the ones it holds now. A submission another relay holds, or one no longer pending, is
-    /// left out; a lease whose time has passed is taken over.
+    /// Leases to this relay, until `until`, up to `limit` of these submissions (taken in the
+    /// order given) that are pending and that no relay holds, or whose lease ended; the ones it
+    /// took. Relays (and tasks of one relay) claiming from the same list at once take disjoint
+    /// ones.
     fn claim(
         &self,
-        keys: &[(String, String)],
+        candidates: &[(String, String)],
+        limit: usize,
         now: UnixMillis,
         until: UnixMillis,
     ) -> Result<Vec<(String, String)>, StoreError>;
+    /// Extends, until `until`, this relay's leases on these submissions (those settled since
+    /// hold none any more and stay free).
+    fn renew(&self, keys: &[(String, String)], until: UnixMillis) -> Result<(), StoreError>;
+    /// Ends this relay's leases on these submissions (a batch left them unsettled).
+    fn release(&self, keys: &[(String, String)]) -> Result<(), StoreError>;
     /// Takes one of the `cap` call slots of kintone `domain` until `until`, so that every
     /// relay sharing this store together stays within `cap` calls at once; which slot, or
     /// `None` when all are taken.
@@ -559,19 +566,23 @@ impl Outbox for Store {
 
     fn claim(
         &self,
-        keys: &[(String, String)],
+        candidates: &[(String, String)],
+        limit: usize,
         now: UnixMillis,
         until: UnixMillis,
     ) -> Result<Vec<(String, String)>, StoreError> {
         let mut db = self.db();
         let tx = db.transaction()?;
-        let mut held = Vec::with_capacity(keys.len());
-        for (form, id) in keys {
+        let mut held = Vec::with_capacity(limit.min(candidates.len()));
+        for (form, id) in candidates {
+            if held.len() >= limit {
+                break;
+            }
             let taken = tx
                 .prepare_cached(
                     "UPDATE submissions SET lease_until = ?4, leased_by = ?5
                      WHERE form = ?1 AND submission_id = ?2 AND stage = 'pending'
-                       AND (lease_until <= ?3 OR leased_by = ?5)",
+                       AND lease_until <= ?3",
                 )?
                 .execute(params![form, id, now, until, self.holder])?;
             if taken > 0 {
@@ -580,6 +591,34 @@ impl Outbox for Store {
         }
         tx.commit()?;
         Ok(held)
+    }
+
+    fn renew(&self, keys: &[(String, String)], until: UnixMillis) -> Result<(), StoreError> {
+        let mut db = self.db();
+        let tx = db.transaction()?;
+        for (form, id) in keys {
+            tx.prepare_cached(
+                "UPDATE submissions SET lease_until = ?3
+                 WHERE form = ?1 AND submission_id = ?2 AND leased_by = ?4 AND stage = 'pending'",
+            )?
+            .execute(params![form, id, until, self.holder])?;
+        }
+        tx.commit()?;
+        Ok(())
+    }
+
+    fn release(&self, keys: &[(String, String)]) -> Result<(), StoreError> {
+        let mut db = self.db();
+        let tx = db.transaction()?;
+        for (form, id) in keys {
+            tx.prepare_cached(
+                "UPDATE submissions SET lease_until = 0, leased_by = NULL
+                 WHERE form = ?1 AND submission_id = ?2 AND leased_by = ?3",
+            )?
+            .execute(params![form, id, self.holder])?;
+        }
+        tx.commit()?;
+        Ok(())
     }
 
     /// A data directory serves one relay (its `kform.lock` says so at start), whose own

@@ -434,25 +434,52 @@ impl Outbox for PgStore {
 
     fn claim(
         &self,
-        keys: &[(String, String)],
+        candidates: &[(String, String)],
+        limit: usize,
         now: UnixMillis,
         until: UnixMillis,
     ) -> Result<Vec<(String, String)>, StoreError> {
-        let (forms, ids) = split(keys);
-        // A row another relay is claiming is locked: this waits for it, then sees its lease
-        // and leaves the row out.
+        let (forms, ids) = split(candidates);
+        // Rows another relay is claiming right now are locked: they are skipped, not waited for.
         let rows = self.conn()?.client()?.query(
-            "UPDATE submissions SET lease_until = $4, leased_by = $5
-             WHERE (form, submission_id) IN (SELECT * FROM unnest($1::text[], $2::text[]))
-               AND stage = 'pending' AND (lease_until <= $3 OR leased_by = $5)
-             RETURNING form, submission_id",
-            &[&forms, &ids, &now.0, &until.0, &self.holder],
+            "UPDATE submissions s SET lease_until = $4, leased_by = $5
+             FROM (SELECT sub.form, sub.submission_id
+                   FROM unnest($1::text[], $2::text[]) WITH ORDINALITY AS c(form, id, n)
+                   JOIN submissions sub ON sub.form = c.form AND sub.submission_id = c.id
+                   WHERE sub.stage = 'pending' AND sub.lease_until <= $3
+                   ORDER BY c.n LIMIT $6
+                   FOR UPDATE OF sub SKIP LOCKED) picked
+             WHERE s.form = picked.form AND s.submission_id = picked.submission_id
+             RETURNING s.form, s.submission_id",
+            &[&forms, &ids, &now.0, &until.0, &self.holder, &to_i64(limit)],
         )?;
         let held: HashSet<(String, String)> = rows
             .iter()
             .map(|row| Ok((row.try_get(0)?, row.try_get(1)?)))
             .collect::<Result<_, StoreError>>()?;
-        Ok(keys.iter().filter(|key| held.contains(*key)).cloned().collect())
+        Ok(candidates.iter().filter(|key| held.contains(*key)).cloned().collect())
+    }
+
+    fn renew(&self, keys: &[(String, String)], until: UnixMillis) -> Result<(), StoreError> {
+        let (forms, ids) = split(keys);
+        self.conn()?.client()?.execute(
+            "UPDATE submissions SET lease_until = $3
+             WHERE (form, submission_id) IN (SELECT * FROM unnest($1::text[], $2::text[]))
+               AND leased_by = $4 AND stage = 'pending'",
+            &[&forms, &ids, &until.0, &self.holder],
+        )?;
+        Ok(())
+    }
+
+    fn release(&self, keys: &[(String, String)]) -> Result<(), StoreError> {
+        let (forms, ids) = split(keys);
+        self.conn()?.client()?.execute(
+            "UPDATE submissions SET lease_until = 0, leased_by = NULL
+             WHERE (form, submission_id) IN (SELECT * FROM unnest($1::text[], $2::text[]))
+               AND leased_by = $3",
+            &[&forms, &ids, &self.holder],
+        )?;
+        Ok(())
     }
 
     fn take_slot(

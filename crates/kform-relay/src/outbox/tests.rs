@@ -269,42 +269,48 @@ fn a_row_with_a_stage_the_relay_never_writes_is_an_error_that_says_so() {
 fn a_batch_leased_to_one_relay_is_left_to_it_until_its_lease_ends() {
     on_each(|place| {
         let (one, other) = (place.open(), place.open());
-        let batch = [new("f", "x", "d"), new("f", "y", "d"), new("f", "z", "d")];
+        let batch =
+            [new("f", "w", "d"), new("f", "x", "d"), new("f", "y", "d"), new("f", "z", "d")];
         one.accept(&batch, UnixMillis(100)).unwrap();
         let keys = |ids: &[&str]| -> Vec<(String, String)> {
             ids.iter().map(|id| ("f".to_owned(), (*id).to_owned())).collect()
         };
+        let all = keys(&["w", "x", "y", "z"]);
         assert_eq!(
-            one.claim(&keys(&["x", "y"]), UnixMillis(100), UnixMillis(1_000)).unwrap(),
-            keys(&["x", "y"])
+            one.claim(&all, 2, UnixMillis(100), UnixMillis(1_000)).unwrap(),
+            keys(&["w", "x"]),
+            "up to the limit, in order"
         );
-        assert_eq!(due_ids(other.as_ref(), 200), ["z"], "another relay's batch is not due");
-        assert_eq!(due_ids(one.as_ref(), 200), ["x", "y", "z"], "its own still is");
+        assert_eq!(due_ids(other.as_ref(), 200), ["y", "z"], "another relay's batch is not due");
+        assert_eq!(due_ids(one.as_ref(), 200), ["w", "x", "y", "z"], "its own still is");
         assert_eq!(
-            other.claim(&keys(&["x", "y", "z"]), UnixMillis(200), UnixMillis(1_100)).unwrap(),
-            keys(&["z"]),
+            other.claim(&all, 10, UnixMillis(200), UnixMillis(1_100)).unwrap(),
+            keys(&["y", "z"]),
             "only what no one holds"
         );
-        assert_eq!(
-            one.claim(&keys(&["x", "y"]), UnixMillis(300), UnixMillis(1_300)).unwrap(),
-            keys(&["x", "y"]),
-            "a relay renews its own lease"
+        assert!(
+            one.claim(&all, 10, UnixMillis(300), UnixMillis(1_300)).unwrap().is_empty(),
+            "a held submission is not claimed twice, even by its holder"
         );
-        settle(one.as_ref(), "f", "x", Outcome::Delivered(Some("1".into())));
-        // The other relay sees y when one's lease ends (one died without settling it).
-        assert_eq!(other.next_due().unwrap(), Some(UnixMillis(100)), "its own z is due");
+        one.renew(&keys(&["w", "x"]), UnixMillis(1_300)).unwrap();
+        settle(one.as_ref(), "f", "w", Outcome::Delivered(Some("1".into())));
+        // The other relay sees x when one's lease ends (one died without settling it).
+        assert_eq!(other.next_due().unwrap(), Some(UnixMillis(100)), "its own are due");
         let third = place.open();
         assert_eq!(third.next_due().unwrap(), Some(UnixMillis(1_100)), "when a lease ends");
-        assert_eq!(due_ids(other.as_ref(), 1_299), ["z"]);
-        assert_eq!(due_ids(other.as_ref(), 1_300), ["y", "z"]);
+        assert_eq!(due_ids(other.as_ref(), 1_299), ["y", "z"]);
+        assert_eq!(due_ids(other.as_ref(), 1_300), ["x", "y", "z"]);
         assert_eq!(
-            other.claim(&keys(&["y"]), UnixMillis(1_300), UnixMillis(2_000)).unwrap(),
-            keys(&["y"]),
-            "a lease that ended is taken over"
+            third.claim(&all, 10, UnixMillis(1_300), UnixMillis(2_000)).unwrap(),
+            keys(&["x", "y", "z"]),
+            "leases that ended are taken over"
         );
-        assert!(
-            one.claim(&keys(&["x"]), UnixMillis(1_300), UnixMillis(2_000)).unwrap().is_empty(),
-            "a delivered submission is not claimed"
+        third.release(&keys(&["y"])).unwrap();
+        one.renew(&keys(&["x"]), UnixMillis(9_000)).unwrap();
+        assert_eq!(
+            other.claim(&all, 10, UnixMillis(1_400), UnixMillis(2_400)).unwrap(),
+            keys(&["y"]),
+            "a released one is free at once; a renewal by a relay that lost its lease is void"
         );
     });
 }
