@@ -47,6 +47,10 @@ pub struct File {
     /// best from the environment; it replaces `data_dir`.
     #[serde(default)]
     pub database_url: Option<SecretRef>,
+    /// The CA certificate (PEM) the database server's certificate must chain to; with it the
+    /// server is verified, without it a TLS connection is encrypted but not verified.
+    #[serde(default)]
+    pub database_ca_file: Option<PathBuf>,
     /// A folder with the widget bundle; without it the bundle built into the binary is served.
     #[serde(default)]
     pub widget_dir: Option<PathBuf>,
@@ -442,6 +446,8 @@ pub struct Config {
     pub data_dir: PathBuf,
     /// The shared PostgreSQL database, when set.
     pub database_url: Option<Secret>,
+    /// The CA certificate that verifies the database server.
+    pub database_ca_file: Option<PathBuf>,
     /// A widget bundle folder that overrides the built-in one.
     pub widget_dir: Option<PathBuf>,
     /// Pages served from `/` (the demo's `www/`; not set from `kform.toml`).
@@ -832,6 +838,7 @@ impl File {
             listen: self.listen,
             data_dir: base_dir.join(self.data_dir.as_deref().unwrap_or(Path::new("data"))),
             database_url,
+            database_ca_file: self.database_ca_file.as_ref().map(|file| base_dir.join(file)),
             widget_dir: self.widget_dir.as_ref().map(|dir| base_dir.join(dir)),
             pages_dir: None,
             log_format: self.log_format,

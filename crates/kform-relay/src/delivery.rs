@@ -233,6 +233,9 @@ impl Drop for Candidates {
 struct Lease {
     /// The submissions it holds.
     keys: Vec<(String, String)>,
+    /// Its own name on their rows: leases are per batch, not per relay, so one batch's end
+    /// never touches another's lease.
+    holder: String,
     domain: String,
     slot: i64,
     renew: tokio::task::JoinHandle<()>,
@@ -265,7 +268,10 @@ impl Lease {
         };
         let now = state.inner.clock.now();
         let asked = candidates.keys.clone();
-        let claimed = state.outbox(move |o| o.claim(&asked, limit, now, now.plus(lease_ms))).await;
+        let holder = uuid::Uuid::new_v4().to_string();
+        let name = holder.clone();
+        let claimed =
+            state.outbox(move |o| o.claim(&asked, limit, &name, now, now.plus(lease_ms))).await;
         let keys = match claimed {
             Ok(keys) if !keys.is_empty() => keys,
             failed => {
@@ -286,16 +292,17 @@ impl Lease {
             .collect();
         let renew = {
             let (state, domain, keys) = (state.clone(), domain.clone(), keys.clone());
+            let holder = holder.clone();
             tokio::spawn(async move {
                 let period = Duration::from_millis(u64::try_from(lease_ms / 3).unwrap_or(10_000));
                 loop {
                     tokio::time::sleep(period).await;
                     let now = state.inner.clock.now();
-                    let (domain, keys) = (domain.clone(), keys.clone());
+                    let (domain, keys, holder) = (domain.clone(), keys.clone(), holder.clone());
                     let renewed = state
                         .outbox(move |o| {
                             o.renew_slot(&domain, slot, now.plus(lease_ms))?;
-                            o.renew(&keys, now.plus(lease_ms))
+                            o.renew(&keys, &holder, now.plus(lease_ms))
                         })
                         .await;
                     if let Err(err) = renewed {
@@ -304,17 +311,17 @@ impl Lease {
                 }
             })
         };
-        Some((Self { keys, domain, slot, renew }, batch))
+        Some((Self { keys, holder, domain, slot, renew }, batch))
     }
 
     /// Stops renewing, ends the leases of submissions the batch left unsettled (settling ended
     /// the others'), so they are free at once, and gives the slot back.
     async fn give_back(self, state: &AppState) {
         self.renew.abort();
-        let (keys, domain, slot) = (self.keys, self.domain, self.slot);
+        let (keys, holder, domain, slot) = (self.keys, self.holder, self.domain, self.slot);
         let given = state
             .outbox(move |o| {
-                o.release(&keys)?;
+                o.release(&keys, &holder)?;
                 o.give_slot(&domain, slot)
             })
             .await;

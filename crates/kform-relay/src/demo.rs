@@ -235,6 +235,7 @@ pub fn demo_config(
         listen: std::net::SocketAddr::from((Ipv4Addr::LOCALHOST, 0)),
         data_dir: data_dir.to_owned(),
         database_url: None,
+        database_ca_file: None,
         widget_dir,
         pages_dir: None,
         log_format: LogFormat::Text,

@@ -235,7 +235,7 @@ pub(crate) trait Outbox: Send + Sync + 'static {
     fn accept(&self, batch: &[NewSubmission], now: UnixMillis)
     -> Result<Vec<Accepted>, StoreError>;
     /// Pending submissions due at `now`, oldest first, except those of paused forms and those
-    /// another relay holds a lease on; `key_of` names each form's update key field.
+    /// a batch holds a lease on; `key_of` names each form's update key field.
     fn due(
         &self,
         now: UnixMillis,
@@ -249,22 +249,28 @@ pub(crate) trait Outbox: Send + Sync + 'static {
     -> Result<(), StoreError>;
     /// When the next pending submission of a running form is due (or its lease ends).
     fn next_due(&self) -> Result<Option<UnixMillis>, StoreError>;
-    /// Leases to this relay, until `until`, up to `limit` of these submissions (taken in the
-    /// order given) that are pending and that no relay holds, or whose lease ended; the ones it
-    /// took. Relays (and tasks of one relay) claiming from the same list at once take disjoint
-    /// ones.
+    /// Leases to `holder` (one batch), until `until`, up to `limit` of these submissions (taken
+    /// in the order given) that are pending, due at `now` and held by no batch, or whose lease
+    /// ended; the ones it took. Batches of one relay or of several claiming from the same list
+    /// at once take disjoint ones.
     fn claim(
         &self,
         candidates: &[(String, String)],
         limit: usize,
+        holder: &str,
         now: UnixMillis,
         until: UnixMillis,
     ) -> Result<Vec<(String, String)>, StoreError>;
-    /// Extends, until `until`, this relay's leases on these submissions (those settled since
-    /// hold none any more and stay free).
-    fn renew(&self, keys: &[(String, String)], until: UnixMillis) -> Result<(), StoreError>;
-    /// Ends this relay's leases on these submissions (a batch left them unsettled).
-    fn release(&self, keys: &[(String, String)]) -> Result<(), StoreError>;
+    /// Extends, until `until`, `holder`'s leases on these submissions (those settled or
+    /// released since hold none any more and stay free).
+    fn renew(
+        &self,
+        keys: &[(String, String)],
+        holder: &str,
+        until: UnixMillis,
+    ) -> Result<(), StoreError>;
+    /// Ends `holder`'s leases on these submissions (its batch left them unsettled).
+    fn release(&self, keys: &[(String, String)], holder: &str) -> Result<(), StoreError>;
     /// Takes one of the `cap` call slots of kintone `domain` until `until`, so that every
     /// relay sharing this store together stays within `cap` calls at once; which slot, or
     /// `None` when all are taken.
@@ -480,13 +486,12 @@ impl Outbox for Store {
         let db = self.db();
         let mut statement = db.prepare_cached(
             "SELECT form, submission_id, tries, accepted_at FROM submissions
-             WHERE stage = 'pending' AND next_at <= ?1
-               AND (lease_until <= ?1 OR leased_by = ?3)
+             WHERE stage = 'pending' AND next_at <= ?1 AND lease_until <= ?1
                AND form NOT IN (SELECT form FROM paused)
              ORDER BY next_at, accepted_at LIMIT ?2",
         )?;
         let limit = i64::try_from(limit).unwrap_or(i64::MAX);
-        let rows = statement.query_map(params![now, limit, self.holder], |row| {
+        let rows = statement.query_map(params![now, limit], |row| {
             Ok((row.get(0)?, row.get(1)?, row.get(2)?, row.get(3)?))
         })?;
         let mut due = Vec::new();
@@ -557,9 +562,9 @@ impl Outbox for Store {
     fn next_due(&self) -> Result<Option<UnixMillis>, StoreError> {
         let db = self.db();
         Ok(db.query_row(
-            "SELECT min(max(next_at, CASE WHEN leased_by = ?1 THEN 0 ELSE lease_until END))
+            "SELECT min(max(next_at, lease_until))
              FROM submissions WHERE stage = 'pending' AND form NOT IN (SELECT form FROM paused)",
-            params![self.holder],
+            [],
             |row| row.get(0),
         )?)
     }
@@ -568,6 +573,7 @@ impl Outbox for Store {
         &self,
         candidates: &[(String, String)],
         limit: usize,
+        holder: &str,
         now: UnixMillis,
         until: UnixMillis,
     ) -> Result<Vec<(String, String)>, StoreError> {
@@ -582,9 +588,9 @@ impl Outbox for Store {
                 .prepare_cached(
                     "UPDATE submissions SET lease_until = ?4, leased_by = ?5
                      WHERE form = ?1 AND submission_id = ?2 AND stage = 'pending'
-                       AND lease_until <= ?3",
+                       AND next_at <= ?3 AND lease_until <= ?3",
                 )?
-                .execute(params![form, id, now, until, self.holder])?;
+                .execute(params![form, id, now, until, holder])?;
             if taken > 0 {
                 held.push((form.clone(), id.clone()));
             }
@@ -593,7 +599,12 @@ impl Outbox for Store {
         Ok(held)
     }
 
-    fn renew(&self, keys: &[(String, String)], until: UnixMillis) -> Result<(), StoreError> {
+    fn renew(
+        &self,
+        keys: &[(String, String)],
+        holder: &str,
+        until: UnixMillis,
+    ) -> Result<(), StoreError> {
         let mut db = self.db();
         let tx = db.transaction()?;
         for (form, id) in keys {
@@ -601,13 +612,13 @@ impl Outbox for Store {
                 "UPDATE submissions SET lease_until = ?3
                  WHERE form = ?1 AND submission_id = ?2 AND leased_by = ?4 AND stage = 'pending'",
             )?
-            .execute(params![form, id, until, self.holder])?;
+            .execute(params![form, id, until, holder])?;
         }
         tx.commit()?;
         Ok(())
     }
 
-    fn release(&self, keys: &[(String, String)]) -> Result<(), StoreError> {
+    fn release(&self, keys: &[(String, String)], holder: &str) -> Result<(), StoreError> {
         let mut db = self.db();
         let tx = db.transaction()?;
         for (form, id) in keys {
@@ -615,7 +626,7 @@ impl Outbox for Store {
                 "UPDATE submissions SET lease_until = 0, leased_by = NULL
                  WHERE form = ?1 AND submission_id = ?2 AND leased_by = ?3",
             )?
-            .execute(params![form, id, self.holder])?;
+            .execute(params![form, id, holder])?;
         }
         tx.commit()?;
         Ok(())

@@ -20,7 +20,7 @@
 use std::collections::{HashMap, HashSet};
 use std::sync::{Arc, Mutex, PoisonError};
 
-use postgres::{Client, NoTls, Row};
+use postgres::{Client, Row};
 
 use crate::clock::{Clock, UnixMillis};
 use crate::outbox::{
@@ -80,6 +80,8 @@ const IDLE: usize = 16;
 /// Connections to the database, reused between calls.
 struct Pool {
     config: postgres::Config,
+    /// TLS as `sslmode` in the URL asks (see `tls.rs`).
+    tls: tokio_postgres_rustls::MakeRustlsConnect,
     idle: Mutex<Vec<Client>>,
 }
 
@@ -88,7 +90,7 @@ impl Pool {
         let idle = self.idle.lock().unwrap_or_else(PoisonError::into_inner).pop();
         let client = match idle.filter(|client| !client.is_closed()) {
             Some(client) => client,
-            None => self.config.connect(NoTls)?,
+            None => self.config.connect(self.tls.clone())?,
         };
         Ok(Pooled { pool: self, client: Some(client) })
     }
@@ -125,7 +127,7 @@ impl Drop for Pooled<'_> {
 pub(crate) struct PgStore {
     pool: Arc<Pool>,
     clock: Arc<dyn Clock>,
-    /// This relay's name on its leases and call slots.
+    /// This relay's name on its call slots.
     holder: String,
     /// The database's layout when it was opened (before any migration).
     pub(crate) found_layout: i64,
@@ -136,14 +138,17 @@ pub(crate) struct PgStore {
 impl PgStore {
     /// Connects to `url` and creates the tables, or checks (and with [`Layout::Migrate`]
     /// brings up to date) their layout.
-    /// It may be called from async code: the connecting runs on a thread of its own.
+    /// The server's certificate is verified against `ca_file` when given (see `tls.rs`). It may
+    /// be called from async code: the connecting runs on a thread of its own.
     pub(crate) fn open(
         url: &str,
+        ca_file: Option<&std::path::Path>,
         clock: Arc<dyn Clock>,
         layout: Layout,
     ) -> Result<Self, StoreError> {
         let config: postgres::Config = url.parse()?;
-        let pool = Arc::new(Pool { config, idle: Mutex::default() });
+        let tls = tls::connector(ca_file)?;
+        let pool = Arc::new(Pool { config, tls, idle: Mutex::default() });
         let found_layout = off_runtime(|| {
             let mut conn = pool.get()?;
             migrate(conn.client()?, layout)
@@ -346,11 +351,10 @@ impl Outbox for PgStore {
         let client = conn.client()?;
         let rows = client.query(
             "SELECT form, submission_id, tries, accepted_at FROM submissions
-             WHERE stage = 'pending' AND next_at <= $1
-               AND (lease_until <= $1 OR leased_by = $3)
+             WHERE stage = 'pending' AND next_at <= $1 AND lease_until <= $1
                AND form NOT IN (SELECT form FROM paused)
              ORDER BY next_at, accepted_at LIMIT $2",
-            &[&now.0, &to_i64(limit), &self.holder],
+            &[&now.0, &to_i64(limit)],
         )?;
         let mut due = Vec::with_capacity(rows.len());
         for row in &rows {
@@ -425,9 +429,9 @@ impl Outbox for PgStore {
 
     fn next_due(&self) -> Result<Option<UnixMillis>, StoreError> {
         let row = self.conn()?.client()?.query_one(
-            "SELECT min(greatest(next_at, CASE WHEN leased_by = $1 THEN 0 ELSE lease_until END))
+            "SELECT min(greatest(next_at, lease_until))
              FROM submissions WHERE stage = 'pending' AND form NOT IN (SELECT form FROM paused)",
-            &[&self.holder],
+            &[],
         )?;
         Ok(row.try_get::<_, Option<i64>>(0)?.map(UnixMillis))
     }
@@ -436,6 +440,7 @@ impl Outbox for PgStore {
         &self,
         candidates: &[(String, String)],
         limit: usize,
+        holder: &str,
         now: UnixMillis,
         until: UnixMillis,
     ) -> Result<Vec<(String, String)>, StoreError> {
@@ -446,12 +451,12 @@ impl Outbox for PgStore {
              FROM (SELECT sub.form, sub.submission_id
                    FROM unnest($1::text[], $2::text[]) WITH ORDINALITY AS c(form, id, n)
                    JOIN submissions sub ON sub.form = c.form AND sub.submission_id = c.id
-                   WHERE sub.stage = 'pending' AND sub.lease_until <= $3
+                   WHERE sub.stage = 'pending' AND sub.next_at <= $3 AND sub.lease_until <= $3
                    ORDER BY c.n LIMIT $6
                    FOR UPDATE OF sub SKIP LOCKED) picked
              WHERE s.form = picked.form AND s.submission_id = picked.submission_id
              RETURNING s.form, s.submission_id",
-            &[&forms, &ids, &now.0, &until.0, &self.holder, &to_i64(limit)],
+            &[&forms, &ids, &now.0, &until.0, &holder, &to_i64(limit)],
         )?;
         let held: HashSet<(String, String)> = rows
             .iter()
@@ -460,24 +465,29 @@ impl Outbox for PgStore {
         Ok(candidates.iter().filter(|key| held.contains(*key)).cloned().collect())
     }
 
-    fn renew(&self, keys: &[(String, String)], until: UnixMillis) -> Result<(), StoreError> {
+    fn renew(
+        &self,
+        keys: &[(String, String)],
+        holder: &str,
+        until: UnixMillis,
+    ) -> Result<(), StoreError> {
         let (forms, ids) = split(keys);
         self.conn()?.client()?.execute(
             "UPDATE submissions SET lease_until = $3
              WHERE (form, submission_id) IN (SELECT * FROM unnest($1::text[], $2::text[]))
                AND leased_by = $4 AND stage = 'pending'",
-            &[&forms, &ids, &until.0, &self.holder],
+            &[&forms, &ids, &until.0, &holder],
         )?;
         Ok(())
     }
 
-    fn release(&self, keys: &[(String, String)]) -> Result<(), StoreError> {
+    fn release(&self, keys: &[(String, String)], holder: &str) -> Result<(), StoreError> {
         let (forms, ids) = split(keys);
         self.conn()?.client()?.execute(
             "UPDATE submissions SET lease_until = 0, leased_by = NULL
              WHERE (form, submission_id) IN (SELECT * FROM unnest($1::text[], $2::text[]))
                AND leased_by = $3",
-            &[&forms, &ids, &self.holder],
+            &[&forms, &ids, &holder],
         )?;
         Ok(())
     }
@@ -1081,6 +1091,8 @@ impl PgStore {
         })
     }
 }
+
+mod tls;
 
 #[cfg(test)]
 mod tests;

@@ -81,7 +81,12 @@ pub fn import(config: &Config) -> Result<Vec<(&'static str, usize)>, crate::Stor
             config.data_dir.display()
         )));
     }
-    let to = crate::postgres::PgStore::open(url.expose(), clock, crate::store::Layout::Migrate)?;
+    let to = crate::postgres::PgStore::open(
+        url.expose(),
+        config.database_ca_file.as_deref(),
+        clock,
+        crate::store::Layout::Migrate,
+    )?;
     to.import(&from)
 }
 

@@ -22,6 +22,9 @@ pub enum StoreError {
     /// PostgreSQL failed (unreachable, refused the login, a failed statement).
     #[error("the database failed: {}", postgres_reason(.0))]
     Postgres(#[from] postgres::Error),
+    /// The TLS setup for the database could not be made (a bad CA file).
+    #[error("the database's TLS setup failed: {0}")]
+    Tls(String),
     /// A secret could not be sealed for storage.
     #[error("a secret could not be sealed: {0}")]
     Sealing(String),
@@ -84,8 +87,6 @@ pub(crate) struct Store {
     pub(crate) in_use_elsewhere: bool,
     /// The database's layout when it was opened (before any migration).
     pub(crate) found_layout: i64,
-    /// This relay's name on its leases (a fresh one each time the store is opened).
-    pub(crate) holder: String,
     /// Where files of submissions wait until kintone has their record.
     pub(crate) files_dir: std::path::PathBuf,
 }
@@ -185,7 +186,6 @@ impl Store {
             db: Arc::new(Mutex::new(db)),
             clock,
             found_layout,
-            holder: uuid::Uuid::new_v4().to_string(),
             files_dir: dir.join("files"),
             _lock: (!in_use_elsewhere).then(|| Arc::new(lock)),
             in_use_elsewhere,
@@ -241,7 +241,12 @@ impl Opened {
         layout: Layout,
     ) -> Result<Self, StoreError> {
         if let Some(url) = &config.database_url {
-            let store = crate::postgres::PgStore::open(url.expose(), clock, layout)?;
+            let store = crate::postgres::PgStore::open(
+                url.expose(),
+                config.database_ca_file.as_deref(),
+                clock,
+                layout,
+            )?;
             return Ok(Self {
                 place: database_place(url.expose()),
                 found_layout: store.found_layout,

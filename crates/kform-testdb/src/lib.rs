@@ -31,6 +31,9 @@ impl std::error::Error for Error {}
 /// A running server: the URL of its `postgres` database, as a user that may create databases.
 struct Server {
     base: String,
+    /// The CA certificate that signed the server's (its TLS is on); none for a server named by
+    /// `KFORM_TEST_POSTGRES`.
+    ca_file: Option<PathBuf>,
     /// The pipe whose closing (when this process exits) stops the server.
     _stop: Option<Mutex<std::process::ChildStdin>>,
 }
@@ -107,7 +110,7 @@ fn replace_database(url: &str, name: &str) -> String {
 
 fn start(options: Options) -> Result<Server, String> {
     if let Ok(url) = std::env::var("KFORM_TEST_POSTGRES") {
-        return Ok(Server { base: url, _stop: None });
+        return Ok(Server { base: url, ca_file: None, _stop: None });
     }
     let bin = binaries().ok_or_else(|| {
         format!(
@@ -140,13 +143,16 @@ fn start(options: Options) -> Result<Server, String> {
     if !out.status.success() {
         return Err(format!("initdb failed: {}", String::from_utf8_lossy(&out.stderr)));
     }
+    let ca_file = certificates(&dir, as_root)?;
     let port = free_port()?;
     let fsync = if options.durable { "on" } else { "off" };
     // The shell waits for its standard input to close (this process exited), then stops the
     // server with a fast shutdown and removes its directory.
     let script = format!(
         "{postgres} -D {data} -p {port} -k {dir} -c listen_addresses=127.0.0.1 -c fsync={fsync} \
-         -c max_connections=200 -c shared_buffers=64MB >{dir}/log 2>&1 & pid=$!; \
+         -c max_connections=200 -c shared_buffers=64MB -c ssl=on \
+         -c ssl_cert_file={dir}/server.crt -c ssl_key_file={dir}/server.key \
+         >{dir}/log 2>&1 & pid=$!; \
          read _ignored; kill -INT $pid; wait $pid; rm -rf {dir}",
         postgres = bin.join("postgres").display(),
         data = data.display(),
@@ -170,7 +176,84 @@ fn start(options: Options) -> Result<Server, String> {
     }
     // The child is not waited for: it outlives nothing but this process.
     std::mem::forget(child);
-    Ok(Server { base, _stop: Some(Mutex::new(stop)) })
+    Ok(Server { base, ca_file: Some(ca_file), _stop: Some(Mutex::new(stop)) })
+}
+
+/// The CA certificate (PEM) that signed the shared server's certificate, for tests of verified
+/// TLS (`sslmode=require` with it); `None` when `KFORM_TEST_POSTGRES` names the server.
+pub fn ca_file() -> Option<PathBuf> {
+    SERVER.get()?.as_ref().ok()?.ca_file.clone()
+}
+
+/// Makes a CA and a server certificate for 127.0.0.1 and localhost in `dir` with the `openssl`
+/// command (which Debian's PostgreSQL package brings); the CA's file.
+fn certificates(dir: &Path, as_root: bool) -> Result<PathBuf, String> {
+    let run = |args: &[&str]| -> Result<(), String> {
+        let out = Command::new("openssl")
+            .args(args)
+            .current_dir(dir)
+            .output()
+            .map_err(|err| format!("cannot run openssl: {err}"))?;
+        if out.status.success() {
+            Ok(())
+        } else {
+            Err(format!("openssl {args:?} failed: {}", String::from_utf8_lossy(&out.stderr)))
+        }
+    };
+    let ec = ["-newkey", "ec", "-pkeyopt", "ec_paramgen_curve:prime256v1", "-nodes"];
+    run(&[
+        &["req", "-x509"][..],
+        &ec[..],
+        &["-keyout", "ca.key", "-out", "ca.crt", "-days", "3"],
+        &["-subj", "/CN=kform test CA", "-addext", "basicConstraints=critical,CA:TRUE"],
+        &["-addext", "keyUsage=critical,keyCertSign,cRLSign"],
+    ]
+    .concat())?;
+    run(&[
+        &["req"][..],
+        &ec[..],
+        &["-keyout", "server.key", "-out", "server.csr"],
+        &["-subj", "/CN=localhost"],
+    ]
+    .concat())?;
+    std::fs::write(dir.join("server.ext"), "subjectAltName=DNS:localhost,IP:127.0.0.1\n")
+        .map_err(|err| err.to_string())?;
+    run(&[
+        "x509",
+        "-req",
+        "-in",
+        "server.csr",
+        "-CA",
+        "ca.crt",
+        "-CAkey",
+        "ca.key",
+        "-CAcreateserial",
+        "-out",
+        "server.crt",
+        "-days",
+        "3",
+        "-extfile",
+        "server.ext",
+    ])?;
+    // PostgreSQL wants its key private to the user it runs as.
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::PermissionsExt;
+        std::fs::set_permissions(dir.join("server.key"), std::fs::Permissions::from_mode(0o600))
+            .map_err(|err| err.to_string())?;
+    }
+    if as_root {
+        for file in ["server.key", "server.crt"] {
+            let status = Command::new("chown")
+                .args(["nobody", &dir.join(file).to_string_lossy()])
+                .status()
+                .map_err(|err| format!("cannot run chown: {err}"))?;
+            if !status.success() {
+                return Err(format!("chown nobody {file} failed"));
+            }
+        }
+    }
+    Ok(dir.join("ca.crt"))
 }
 
 /// Stops the shared server now (it would stop when the process exits anyway).

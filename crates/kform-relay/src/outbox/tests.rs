@@ -36,7 +36,7 @@ impl Place {
         match self {
             Self::Sqlite(dir) => Arc::new(Store::open(dir.path(), clock).unwrap()),
             Self::Postgres(url) => {
-                Arc::new(crate::postgres::PgStore::open(url, clock, Layout::Migrate).unwrap())
+                Arc::new(crate::postgres::PgStore::open(url, None, clock, Layout::Migrate).unwrap())
             }
         }
     }
@@ -47,7 +47,7 @@ impl Place {
         match self {
             Self::Sqlite(dir) => Arc::new(Store::open(dir.path(), clock).unwrap()),
             Self::Postgres(url) => {
-                Arc::new(crate::postgres::PgStore::open(url, clock, Layout::Migrate).unwrap())
+                Arc::new(crate::postgres::PgStore::open(url, None, clock, Layout::Migrate).unwrap())
             }
         }
     }
@@ -266,7 +266,7 @@ fn a_row_with_a_stage_the_relay_never_writes_is_an_error_that_says_so() {
 }
 
 #[test]
-fn a_batch_leased_to_one_relay_is_left_to_it_until_its_lease_ends() {
+fn a_leased_batch_is_left_to_its_holder_until_its_lease_ends() {
     on_each(|place| {
         let (one, other) = (place.open(), place.open());
         let batch =
@@ -277,40 +277,48 @@ fn a_batch_leased_to_one_relay_is_left_to_it_until_its_lease_ends() {
         };
         let all = keys(&["w", "x", "y", "z"]);
         assert_eq!(
-            one.claim(&all, 2, UnixMillis(100), UnixMillis(1_000)).unwrap(),
+            one.claim(&all, 2, "a", UnixMillis(100), UnixMillis(1_000)).unwrap(),
             keys(&["w", "x"]),
             "up to the limit, in order"
         );
-        assert_eq!(due_ids(other.as_ref(), 200), ["y", "z"], "another relay's batch is not due");
-        assert_eq!(due_ids(one.as_ref(), 200), ["w", "x", "y", "z"], "its own still is");
+        assert_eq!(due_ids(other.as_ref(), 200), ["y", "z"], "a leased batch is not due");
         assert_eq!(
-            other.claim(&all, 10, UnixMillis(200), UnixMillis(1_100)).unwrap(),
+            other.claim(&all, 10, "b", UnixMillis(200), UnixMillis(1_100)).unwrap(),
             keys(&["y", "z"]),
-            "only what no one holds"
+            "only what no batch holds"
         );
         assert!(
-            one.claim(&all, 10, UnixMillis(300), UnixMillis(1_300)).unwrap().is_empty(),
-            "a held submission is not claimed twice, even by its holder"
+            one.claim(&all, 10, "c", UnixMillis(300), UnixMillis(1_300)).unwrap().is_empty(),
+            "a held submission is not claimed twice, even by another batch of the same relay"
         );
-        one.renew(&keys(&["w", "x"]), UnixMillis(1_300)).unwrap();
+        one.renew(&keys(&["w", "x"]), "a", UnixMillis(1_300)).unwrap();
         settle(one.as_ref(), "f", "w", Outcome::Delivered(Some("1".into())));
-        // The other relay sees x when one's lease ends (one died without settling it).
-        assert_eq!(other.next_due().unwrap(), Some(UnixMillis(100)), "its own are due");
-        let third = place.open();
-        assert_eq!(third.next_due().unwrap(), Some(UnixMillis(1_100)), "when a lease ends");
-        assert_eq!(due_ids(other.as_ref(), 1_299), ["y", "z"]);
-        assert_eq!(due_ids(other.as_ref(), 1_300), ["x", "y", "z"]);
-        assert_eq!(
-            third.claim(&all, 10, UnixMillis(1_300), UnixMillis(2_000)).unwrap(),
-            keys(&["x", "y", "z"]),
-            "leases that ended are taken over"
+        settle(
+            other.as_ref(),
+            "f",
+            "z",
+            Outcome::Retry { at: UnixMillis(5_000), error: "503".into() },
         );
-        third.release(&keys(&["y"])).unwrap();
-        one.renew(&keys(&["x"]), UnixMillis(9_000)).unwrap();
+        // x comes back when its lease ends (its relay died without settling it).
+        assert_eq!(other.next_due().unwrap(), Some(UnixMillis(1_100)), "when a lease ends");
+        assert_eq!(due_ids(other.as_ref(), 1_299), ["y"]);
+        assert_eq!(due_ids(other.as_ref(), 1_300), ["x", "y"]);
         assert_eq!(
-            other.claim(&all, 10, UnixMillis(1_400), UnixMillis(2_400)).unwrap(),
+            other.claim(&all, 10, "d", UnixMillis(1_300), UnixMillis(2_000)).unwrap(),
+            keys(&["x", "y"]),
+            "leases that ended are taken over; a retry waits for its time"
+        );
+        one.renew(&keys(&["x"]), "a", UnixMillis(9_000)).unwrap();
+        other.release(&keys(&["x", "y"]), "b").unwrap();
+        assert!(
+            one.claim(&all, 10, "e", UnixMillis(1_400), UnixMillis(2_400)).unwrap().is_empty(),
+            "neither a lost lease's renewal nor another batch's release touches a lease"
+        );
+        other.release(&keys(&["y"]), "d").unwrap();
+        assert_eq!(
+            one.claim(&all, 10, "e", UnixMillis(1_400), UnixMillis(2_400)).unwrap(),
             keys(&["y"]),
-            "a released one is free at once; a renewal by a relay that lost its lease is void"
+            "a released one is free at once"
         );
     });
 }

@@ -31,7 +31,7 @@ fn a_data_directory_is_imported_whole_and_only_into_an_empty_database() {
     sqlite.put_settings(Table::Forms, "f", "{}").unwrap();
     let key = sqlite.signing_key().unwrap();
     let url = database();
-    let postgres = PgStore::open(&url, Arc::new(SystemClock), Layout::Migrate).unwrap();
+    let postgres = PgStore::open(&url, None, Arc::new(SystemClock), Layout::Migrate).unwrap();
     let copied = postgres.import(&sqlite).unwrap();
     assert!(copied.contains(&("submissions", 1)) && copied.contains(&("files", 1)), "{copied:?}");
     assert_eq!(postgres.signing_key().unwrap(), key, "tokens signed before stay valid");
@@ -46,11 +46,59 @@ fn a_data_directory_is_imported_whole_and_only_into_an_empty_database() {
 #[test]
 fn a_layout_this_kform_does_not_know_is_refused() {
     let url = database();
-    PgStore::open(&url, Arc::new(SystemClock), Layout::Migrate).unwrap();
+    PgStore::open(&url, None, Arc::new(SystemClock), Layout::Migrate).unwrap();
     let mut client = postgres::Client::connect(&url, postgres::NoTls).unwrap();
     client.execute("UPDATE kform_meta SET value = '99' WHERE key = 'layout'", &[]).unwrap();
-    let Err(err) = PgStore::open(&url, Arc::new(SystemClock), Layout::AsFound) else {
+    let Err(err) = PgStore::open(&url, None, Arc::new(SystemClock), Layout::AsFound) else {
         panic!("a newer layout is refused");
     };
     assert!(matches!(err, StoreError::Version { found: 99, .. }), "{err}");
+}
+
+/// Whether the store's connections are encrypted, as the server sees them.
+fn encrypted(store: &PgStore) -> bool {
+    let mut conn = store.conn().unwrap();
+    let row = conn
+        .client()
+        .unwrap()
+        .query_one("SELECT ssl FROM pg_stat_ssl WHERE pid = pg_backend_pid()", &[])
+        .unwrap();
+    row.get(0)
+}
+
+#[test]
+fn tls_follows_sslmode_and_a_ca_file_verifies_the_server() {
+    let url = database();
+    let ca = kform_testdb::ca_file().expect("the test server has TLS on");
+    let open = |url: &str, ca: Option<&std::path::Path>| {
+        PgStore::open(url, ca, Arc::new(SystemClock), Layout::Migrate)
+    };
+    assert!(encrypted(&open(&url, None).unwrap()), "prefer (the default) uses TLS when offered");
+    let plain = format!("{url}?sslmode=disable");
+    assert!(!encrypted(&open(&plain, None).unwrap()), "disable never does");
+    let verified = format!("{url}?sslmode=require");
+    assert!(
+        encrypted(&open(&verified, Some(&ca)).unwrap()),
+        "the server's certificate chains to the CA"
+    );
+    // Another CA: the server is not the one the operator vouched for.
+    let dir = tempfile::tempdir().unwrap();
+    let other = dir.path().join("other.crt");
+    let made = std::process::Command::new("openssl")
+        .args(["req", "-x509", "-newkey", "ec", "-pkeyopt", "ec_paramgen_curve:prime256v1"])
+        .args(["-nodes", "-keyout", "other.key", "-out", "other.crt", "-days", "1"])
+        .args(["-subj", "/CN=another CA", "-addext", "basicConstraints=critical,CA:TRUE"])
+        .current_dir(dir.path())
+        .status()
+        .unwrap();
+    assert!(made.success());
+    let Err(err) = open(&verified, Some(&other)) else {
+        panic!("a server whose certificate another CA signed is refused");
+    };
+    assert!(err.to_string().to_lowercase().contains("certificate"), "{err}");
+    std::fs::write(dir.path().join("empty.pem"), "not a certificate").unwrap();
+    let Err(err) = open(&verified, Some(&dir.path().join("empty.pem"))) else {
+        panic!("a CA file without a certificate is refused");
+    };
+    assert!(err.to_string().contains("no PEM certificate"), "{err}");
 }
