@@ -215,7 +215,7 @@ fn main() -> anyhow::Result<ExitCode> {
                     .await
                     .with_context(|| format!("listen: cannot listen on {}", config.listen))?;
                 let addr = listener.local_addr()?;
-                tracing::info!(%addr, data_dir = %config.data_dir.display(), "kform relay listening");
+                tracing::info!(%addr, store = %state.store_place(), "kform relay listening");
                 let mut stdout = std::io::stdout().lock();
                 writeln!(stdout, "listening on http://{addr}")?;
                 stdout.flush()?;

@@ -564,6 +564,12 @@ impl AppState {
         serde_json::to_string(&file).map_err(StoreError::from)
     }
 
+    /// Where the relay keeps its state, as the logs name it (never a database password).
+    #[must_use]
+    pub fn store_place(&self) -> &str {
+        &self.inner.store.place
+    }
+
     pub(crate) fn store(&self) -> &StoreInfo {
         &self.inner.store
     }

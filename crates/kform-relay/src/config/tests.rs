@@ -205,3 +205,25 @@ fn the_shipped_example_reads() {
     assert_eq!(config.forms[0].spec.app.0, 12, "the form file is for the example's app");
     assert_eq!(config.warnings(), Vec::<String>::new(), "nothing in it does nothing");
 }
+
+#[test]
+fn the_store_is_a_data_directory_or_a_postgresql_url() {
+    let none = problems("listen = \"127.0.0.1:9000\"\n");
+    assert_eq!(none.len(), 1, "{none:?}");
+    assert!(none[0].starts_with("data_dir: is required"), "{none:?}");
+    let bad = problems("database_url = \"mysql://db/kform\"\n");
+    assert!(bad.iter().any(|p| p.starts_with("database_url: must be a PostgreSQL URL")), "{bad:?}");
+    let missing = problems("database_url = { env = \"KFORM_DATABASE_URL\" }\n");
+    assert!(missing[0].contains("KFORM_DATABASE_URL is not set"), "{missing:?}");
+    let dir = tempfile::tempdir().unwrap();
+    let toml = "database_url = \"postgres://kform:pw@db.internal/kform?sslmode=require\"\n\
+                database_ca_file = \"db-ca.pem\"\n";
+    let config = File::parse(toml).unwrap().resolve(dir.path(), &env).unwrap();
+    assert!(config.database_url.is_some());
+    assert_eq!(
+        config.database_ca_file,
+        Some(dir.path().join("db-ca.pem")),
+        "relative to kform.toml"
+    );
+    assert!(!format!("{config:?}").contains("pw@"), "Debug never shows the password");
+}
