@@ -71,20 +71,23 @@ fn start(dir: &Path) -> (Child, String) {
     spawn_listening(command)
 }
 
-/// Every record of app 1, page by page.
-async fn all_records(fake: &FakeKintone) -> Vec<Value> {
-    let client =
-        Client::new(fake.url(), None, Auth::ApiTokens(vec![ApiToken::new(TOKEN)])).unwrap();
-    let mut records = Vec::new();
-    loop {
-        let query = format!("order by $id asc limit 500 offset {}", records.len());
-        let page = client.records(kform_core::AppId(1), &query).await.unwrap();
-        let done = page.len() < 500;
-        records.extend(page);
-        if done {
-            return records;
+/// The records in kintone by 受付ID, once every id of `expected` is there (or after 60 s),
+/// read in-process rather than through kintone's API, whose calls would count towards the
+/// calls kintone sees at once.
+async fn in_kintone(fake: &FakeKintone, expected: &HashSet<String>) -> BTreeMap<String, usize> {
+    let mut found: BTreeMap<String, usize> = BTreeMap::new();
+    for _ in 0..600 {
+        found.clear();
+        for record in fake.state().records(1) {
+            let id = record["受付ID"]["value"].as_str().unwrap_or_default().to_owned();
+            *found.entry(id).or_default() += 1;
         }
+        if expected.iter().all(|id| found.contains_key(id)) {
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(100)).await;
     }
+    found
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
@@ -104,18 +107,7 @@ async fn every_acknowledged_submission_survives_sigkill_exactly_once() {
         if round == KILLS {
             // The last start delivers what is left; nothing is killed.
             let expected = acknowledged.lock().unwrap().clone();
-            let mut found: BTreeMap<String, usize> = BTreeMap::new();
-            for _ in 0..600 {
-                found.clear();
-                for record in all_records(&fake).await {
-                    let id = record["受付ID"]["value"].as_str().unwrap_or_default().to_owned();
-                    *found.entry(id).or_default() += 1;
-                }
-                if expected.iter().all(|id| found.contains_key(id)) {
-                    break;
-                }
-                tokio::time::sleep(Duration::from_millis(100)).await;
-            }
+            let found = in_kintone(&fake, &expected).await;
             child.kill().unwrap();
             child.wait().unwrap();
             let missing: Vec<&String> =
@@ -141,26 +133,11 @@ async fn every_acknowledged_submission_survives_sigkill_exactly_once() {
         }
         // Senders run until the relay dies under them.
         let mut senders = tokio::task::JoinSet::new();
+        let never = Arc::new(std::sync::atomic::AtomicBool::new(false));
         for sender in 0..24 {
-            let (http, base, acknowledged) = (http.clone(), base.clone(), acknowledged.clone());
-            senders.spawn(async move {
-                let mut tried = 0;
-                for n in 0.. {
-                    let id = new_id();
-                    let body = json!({ "submission_id": id, "values": {
-                        "会社名": format!("r{round}-s{sender}-{n}"), "メールアドレス": "crash@example.com" } });
-                    tried += 1;
-                    let answer = http.post(format!("{base}/v1/forms/contact/submissions")).json(&body).send().await;
-                    match answer {
-                        Ok(answer) if answer.status().is_success() => {
-                            acknowledged.lock().unwrap().insert(id);
-                        }
-                        Ok(answer) => panic!("the relay answered {}", answer.status()),
-                        Err(_) => break,
-                    }
-                }
-                tried
-            });
+            let label = format!("r{round}-s{sender}");
+            let args = (http.clone(), base.clone(), label, acknowledged.clone(), never.clone());
+            senders.spawn(send_until_dead(args.0, args.1, args.2, args.3, args.4));
         }
         tokio::time::sleep(Duration::from_millis(rand::random_range(150..700))).await;
         child.kill().unwrap();
@@ -262,20 +239,7 @@ async fn three_relays_on_one_database_survive_sigkills_exactly_once_within_the_c
         sent += tried.unwrap();
     }
     let expected = acknowledged.lock().unwrap().clone();
-    let mut found: BTreeMap<String, usize> = BTreeMap::new();
-    for _ in 0..600 {
-        found.clear();
-        // Read in-process, not through kintone's API: the test's own calls would count
-        // towards the calls kintone sees at once.
-        for record in fake.state().records(1) {
-            let id = record["受付ID"]["value"].as_str().unwrap_or_default().to_owned();
-            *found.entry(id).or_default() += 1;
-        }
-        if expected.iter().all(|id| found.contains_key(id)) {
-            break;
-        }
-        tokio::time::sleep(Duration::from_millis(100)).await;
-    }
+    let found = in_kintone(&fake, &expected).await;
     for relay in &mut relays {
         relay.kill().unwrap();
         relay.wait().unwrap();
