@@ -117,14 +117,16 @@ fn start(options: Options) -> Result<Server, String> {
             "PostgreSQL's server programs (initdb, postgres) are not installed; as root: {INSTALL}"
         )
     })?;
+    // initdb and postgres refuse to run as root: as root, they run as `nobody`, in a folder
+    // of /tmp (which every user may reach, whatever TMPDIR says).
+    let as_root = is_root();
+    let parent = if as_root { PathBuf::from("/tmp") } else { std::env::temp_dir() };
     let dir = tempfile::Builder::new()
         .prefix("kform-postgres-")
-        .tempdir()
+        .tempdir_in(parent)
         .map_err(|err| format!("cannot make a temporary directory: {err}"))?
         .keep();
     let data = dir.join("data");
-    // initdb and postgres refuse to run as root: as root, they run as `nobody`.
-    let as_root = is_root();
     if as_root {
         let status = Command::new("chown")
             .args(["nobody", &dir.to_string_lossy()])
