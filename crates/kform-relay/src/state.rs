@@ -262,6 +262,8 @@ pub(crate) struct Inner {
     /// The JSON last read of each stored form and connection ("forms/id"), so a refresh reads
     /// again only what another relay changed.
     stored_seen: Mutex<HashMap<String, String>>,
+    /// When a request for an unknown form last made the relay read the stored forms again.
+    miss_refresh: Mutex<Option<UnixMillis>>,
 }
 
 /// What a sync found.
@@ -380,6 +382,7 @@ impl AppState {
             forms: RwLock::default(),
             fields: Mutex::default(),
             stored_seen: Mutex::default(),
+            miss_refresh: Mutex::default(),
         };
         let state = Self { inner: Arc::new(inner) };
         for (name, settings) in &config.connections {
@@ -509,6 +512,30 @@ impl AppState {
             }
         }
         Ok(())
+    }
+
+    /// The form `id`, for a visitor's request. On relays sharing a database, a form this relay
+    /// does not know may have just been saved through another: the store is read again first,
+    /// at most once a second (a flood of unknown ids costs the database nothing more).
+    pub(crate) async fn find_form(&self, id: &FormId) -> Option<Arc<FormEntry>> {
+        if let Some(entry) = self.form(id) {
+            return Some(entry);
+        }
+        if !self.inner.store.shared {
+            return None;
+        }
+        let now = self.inner.clock.now();
+        {
+            let mut last = self.inner.miss_refresh.lock().unwrap_or_else(PoisonError::into_inner);
+            if last.is_some_and(|at| now.since(at) < 1_000) {
+                return None;
+            }
+            *last = Some(now);
+        }
+        if let Err(err) = self.refresh_stored().await {
+            tracing::warn!(error = %err, "the stored forms could not be read again");
+        }
+        self.form(id)
     }
 
     /// Whether `json` is what was last read for `key` of `table`; remembers it either way.

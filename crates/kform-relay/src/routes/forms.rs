@@ -24,7 +24,7 @@ pub(crate) async fn show(
     headers: HeaderMap,
 ) -> Result<Response, AppError> {
     let form_id = FormId(form_id);
-    let entry = state.form(&form_id).ok_or(AppError::UnknownForm(form_id))?;
+    let entry = state.find_form(&form_id).await.ok_or(AppError::UnknownForm(form_id))?;
     let (descriptor, revision) = descriptor(&state, &entry).await?;
     let body = serde_json::to_vec(&descriptor).map_err(|err| AppError::Store(err.into()))?;
     let mut response = cacheable(&headers, "application/json", body);

@@ -60,9 +60,9 @@ fn parse_query(query: Option<&str>) -> Result<Vec<(String, String)>, AppError> {
     parse_urlencoded(query.unwrap_or_default().as_bytes())
 }
 
-fn form_entry(state: &AppState, form_id: String) -> Result<Arc<FormEntry>, AppError> {
+async fn form_entry(state: &AppState, form_id: String) -> Result<Arc<FormEntry>, AppError> {
     let form_id = FormId(form_id);
-    state.form(&form_id).ok_or(AppError::UnknownForm(form_id))
+    state.find_form(&form_id).await.ok_or(AppError::UnknownForm(form_id))
 }
 
 /// A fresh form in `locale`.
@@ -80,7 +80,7 @@ pub(crate) async fn show(
     headers: HeaderMap,
 ) -> Response {
     let result = async {
-        let entry = form_entry(&state, form_id)?;
+        let entry = form_entry(&state, form_id).await?;
         let query = parse_query(query_string.as_deref())?;
         let locale = locale_of(&query, &entry);
         let mut form = fresh(&state, &entry, locale).await?;
@@ -108,7 +108,7 @@ pub(crate) async fn post(
     Path(form_id): Path<String>,
     request: Request,
 ) -> Response {
-    let Ok(entry) = form_entry(&state, form_id.clone()) else {
+    let Ok(entry) = form_entry(&state, form_id.clone()).await else {
         return error_page(AppError::UnknownForm(FormId(form_id)), Locale::default());
     };
     let query = parse_query(request.uri().query()).unwrap_or_default();
@@ -139,7 +139,7 @@ pub(crate) async fn sent(
     RawQuery(query): RawQuery,
 ) -> Response {
     let result = async {
-        let entry = form_entry(&state, form_id)?;
+        let entry = form_entry(&state, form_id).await?;
         let locale = locale_of(&parse_query(query.as_deref())?, &entry);
         let message = thanks(&entry.settings.spec.on_success, locale);
         Ok::<_, AppError>(document(
@@ -164,7 +164,7 @@ pub(crate) async fn fragment(
     RawQuery(query): RawQuery,
     headers: HeaderMap,
 ) -> Result<Response, AppError> {
-    let entry = form_entry(&state, form_id)?;
+    let entry = form_entry(&state, form_id).await?;
     let locale = locale_of(&parse_query(query.as_deref())?, &entry);
     let (descriptor, revision) = forms::descriptor(&state, &entry).await?;
     let json = serde_json::to_string(&descriptor).map_err(|err| AppError::Store(err.into()))?;
@@ -202,7 +202,7 @@ pub(crate) async fn fragment_post(
     Path(form_id): Path<String>,
     request: Request,
 ) -> Result<Response, AppError> {
-    let entry = form_entry(&state, form_id)?;
+    let entry = form_entry(&state, form_id).await?;
     let query = parse_query(request.uri().query())?;
     let locale = locale_of(&query, &entry);
     let came_from = CameFrom::of(&query);

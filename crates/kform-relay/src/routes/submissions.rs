@@ -24,7 +24,7 @@ pub(crate) async fn create(
     request: Request,
 ) -> Result<Response, AppError> {
     let form_id = FormId(form_id);
-    let entry = state.form(&form_id).ok_or(AppError::UnknownForm(form_id))?;
+    let entry = state.find_form(&form_id).await.ok_or(AppError::UnknownForm(form_id))?;
     let spec = &entry.settings.spec;
     let locale = locale.unwrap_or(spec.default_lang);
     if SubmissionBody::is_multipart(&request) {
