@@ -23,6 +23,7 @@
 //!   and lookups are few and left to the reserve.
 
 use std::collections::{BTreeMap, HashMap, HashSet};
+use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex, PoisonError};
 use std::time::Duration;
 
@@ -206,6 +207,10 @@ async fn run(state: AppState, mut stop: watch::Receiver<bool>) {
 struct Candidates {
     items: Vec<Due>,
     keys: Vec<(String, String)>,
+    /// Where the next batch starts looking: every candidate before it was taken by an earlier
+    /// batch of this round, or passed over as held elsewhere or not due, so a burst's batches
+    /// read the list once between them, not once each.
+    next: AtomicUsize,
     in_flight: Arc<Mutex<HashSet<(String, String)>>>,
 }
 
@@ -214,7 +219,7 @@ impl Candidates {
         let keys: Vec<(String, String)> =
             items.iter().map(|item| (item.form.clone(), item.submission_id.clone())).collect();
         in_flight.lock().unwrap_or_else(PoisonError::into_inner).extend(keys.iter().cloned());
-        Self { items, keys, in_flight }
+        Self { items, keys, next: AtomicUsize::new(0), in_flight }
     }
 }
 
@@ -248,7 +253,7 @@ impl Lease {
     async fn take(
         state: &AppState,
         domain: String,
-        candidates: &Candidates,
+        candidates: &Arc<Candidates>,
         limit: usize,
     ) -> Option<(Self, Vec<Due>)> {
         let lease_ms = i64::try_from(state.inner.delivery.lease_ms).unwrap_or(30_000).max(300);
@@ -267,11 +272,13 @@ impl Lease {
             }
         };
         let now = state.inner.clock.now();
-        let asked = candidates.keys.clone();
+        let start = candidates.next.load(Ordering::SeqCst).min(candidates.keys.len());
+        let pool = Arc::clone(candidates);
         let holder = uuid::Uuid::new_v4().to_string();
         let name = holder.clone();
-        let claimed =
-            state.outbox(move |o| o.claim(&asked, limit, &name, now, now.plus(lease_ms))).await;
+        let claimed = state
+            .outbox(move |o| o.claim(&pool.keys[start..], limit, &name, now, now.plus(lease_ms)))
+            .await;
         let keys = match claimed {
             Ok(keys) if !keys.is_empty() => keys,
             failed => {
@@ -283,13 +290,20 @@ impl Lease {
                 return None;
             }
         };
-        let held: HashSet<&(String, String)> = keys.iter().collect();
-        let batch: Vec<Due> = candidates
-            .items
-            .iter()
-            .filter(|item| held.contains(&(item.form.clone(), item.submission_id.clone())))
-            .cloned()
-            .collect();
+        // The claimed keys come in the candidates' order: one walk finds their items and where
+        // the next batch starts.
+        let mut batch = Vec::with_capacity(keys.len());
+        let mut claimed = keys.iter().peekable();
+        for (i, key) in candidates.keys.iter().enumerate().skip(start) {
+            if claimed.peek() == Some(&key) {
+                claimed.next();
+                batch.push(candidates.items[i].clone());
+                if claimed.peek().is_none() {
+                    candidates.next.fetch_max(i + 1, Ordering::SeqCst);
+                    break;
+                }
+            }
+        }
         let renew = {
             let (state, domain, keys) = (state.clone(), domain.clone(), keys.clone());
             let holder = holder.clone();
