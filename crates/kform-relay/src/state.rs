@@ -400,9 +400,17 @@ impl AppState {
         Ok(state)
     }
 
+    /// A connection made through the admin API, from its stored settings with the secrets
+    /// opened; why not when its settings no longer resolve or build.
+    fn admin_connection(&self, name: &str, file: &ConnectionFile) -> Result<Connection, String> {
+        let env = |name: &str| std::env::var(name).ok();
+        let settings = file.resolve(&env).map_err(|err| err.to_string())?;
+        Connection::build(name, settings, Source::Admin, &self.inner.metrics)
+            .map_err(|err| err.to_string())
+    }
+
     /// Also reads the connections and forms made through the admin API (call once at start).
     pub async fn load_stored(&self) -> Result<(), StoreError> {
-        let env = |name: &str| std::env::var(name).ok();
         for (name, json) in self.settings().list_settings(Table::Connections).await? {
             if self.connection(&name).is_some() {
                 tracing::warn!(connection = %name, "a stored connection has the name of one in kform.toml; kform.toml wins");
@@ -426,10 +434,7 @@ impl AppState {
                 self.settings().put_settings(Table::Connections, name.clone(), sealed).await?;
                 tracing::info!(connection = %name, "sealed the stored connection's secrets with data_key");
             }
-            match file.resolve(&env).map_err(|err| err.to_string()).and_then(|settings| {
-                Connection::build(&name, settings, Source::Admin, &self.inner.metrics)
-                    .map_err(|err| err.to_string())
-            }) {
+            match self.admin_connection(&name, &file) {
                 Ok(connection) => {
                     self.seen_stored("connections", &name, &json);
                     self.put_connection(connection);
@@ -488,7 +493,6 @@ impl AppState {
         for name in gone {
             self.remove_connection(&name);
         }
-        let env = |name: &str| std::env::var(name).ok();
         for (name, json) in connections {
             let known = self.connection(&name);
             if known.as_ref().is_some_and(|c| c.source == Source::Config)
@@ -499,11 +503,7 @@ impl AppState {
             let built = serde_json::from_str::<ConnectionFile>(&json)
                 .map_err(|err| err.to_string())
                 .and_then(|stored| self.unseal(stored))
-                .and_then(|file| file.resolve(&env).map_err(|err| err.to_string()))
-                .and_then(|settings| {
-                    Connection::build(&name, settings, Source::Admin, &self.inner.metrics)
-                        .map_err(|err| err.to_string())
-                });
+                .and_then(|file| self.admin_connection(&name, &file));
             match built {
                 Ok(connection) => self.put_connection(connection),
                 Err(reason) => {
