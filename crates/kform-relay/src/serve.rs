@@ -30,7 +30,7 @@ pub enum ServeError {
 }
 
 /// What `kform check-config` says of the store's layout.
-fn layout_line(store: &crate::state::StoreInfo) -> String {
+fn layout_line(store: &crate::store::StoreInfo) -> String {
     let (place, found, current) = (&store.place, store.found_layout, store.current_layout);
     if found == current {
         format!("{place}: database layout {found} (current)")
@@ -50,7 +50,7 @@ pub fn migrate(config: &Config) -> Result<(i64, i64), crate::StoreError> {
         std::sync::Arc::new(crate::clock::SystemClock),
         crate::store::Layout::Migrate,
     )?;
-    Ok((opened.found_layout, opened.current_layout))
+    Ok((opened.info.found_layout, opened.info.current_layout))
 }
 
 /// Copies the data directory's SQLite database and files into the PostgreSQL database at

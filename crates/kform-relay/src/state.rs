@@ -25,7 +25,7 @@ use crate::notify::Notifier;
 use crate::outbox::Outbox;
 use crate::secret::Secret;
 use crate::signing::Signer;
-use crate::store::{Layout, Opened, Settings, StoreError, Table};
+use crate::store::{Layout, Opened, Settings, StoreError, StoreInfo, Table};
 use crate::widget::Widget;
 
 /// Where a form or a connection is defined.
@@ -216,16 +216,6 @@ pub struct AppState {
     pub(crate) inner: Arc<Inner>,
 }
 
-/// What the relay says of its store (`check-config`, the start-up warnings).
-pub(crate) struct StoreInfo {
-    pub(crate) place: String,
-    pub(crate) found_layout: i64,
-    pub(crate) current_layout: i64,
-    pub(crate) in_use_elsewhere: bool,
-    /// Whether it is the PostgreSQL database that relays share.
-    pub(crate) shared: bool,
-}
-
 pub(crate) struct Inner {
     /// Where the relay keeps its state and its layout (reach what it keeps through `settings`
     /// and `outbox`).
@@ -336,13 +326,7 @@ impl AppState {
         let opened = Opened::open(config, clock.clone(), layout)?;
         let outbox = opened.outbox;
         let settings = Settings::new(opened.settings);
-        let store = StoreInfo {
-            place: opened.place,
-            found_layout: opened.found_layout,
-            current_layout: opened.current_layout,
-            in_use_elsewhere: opened.in_use_elsewhere,
-            shared: opened.shared,
-        };
+        let store = opened.info;
         let wake = Arc::new(tokio::sync::Notify::new());
         let acceptor = Acceptor::spawn(outbox.clone(), clock.clone(), wake.clone());
         let signer = Signer::new(settings.signing_key()?);

@@ -221,6 +221,12 @@ fn postgres_reason(err: &postgres::Error) -> String {
 pub(crate) struct Opened {
     pub(crate) outbox: Arc<dyn crate::outbox::Outbox>,
     pub(crate) settings: Arc<dyn SettingsStore>,
+    /// What the relay says of it.
+    pub(crate) info: StoreInfo,
+}
+
+/// What the relay says of its store (`check-config`, the start-up warnings, `/readyz`).
+pub(crate) struct StoreInfo {
     /// Where it is, as `check-config` names it (a database URL without its password).
     pub(crate) place: String,
     /// The layout found, and the one this kform uses.
@@ -248,22 +254,26 @@ impl Opened {
                 layout,
             )?;
             return Ok(Self {
-                place: database_place(url.expose()),
-                found_layout: store.found_layout,
-                current_layout: crate::postgres::LAYOUT,
-                in_use_elsewhere: false,
-                shared: true,
+                info: StoreInfo {
+                    place: database_place(url.expose()),
+                    found_layout: store.found_layout,
+                    current_layout: crate::postgres::LAYOUT,
+                    in_use_elsewhere: false,
+                    shared: true,
+                },
                 outbox: Arc::new(store.clone()),
                 settings: Arc::new(store),
             });
         }
         let store = Store::open_with(&config.data_dir, clock, layout)?;
         Ok(Self {
-            place: format!("data directory {}", config.data_dir.display()),
-            found_layout: store.found_layout,
-            current_layout: SCHEMA_VERSION,
-            in_use_elsewhere: store.in_use_elsewhere,
-            shared: false,
+            info: StoreInfo {
+                place: format!("data directory {}", config.data_dir.display()),
+                found_layout: store.found_layout,
+                current_layout: SCHEMA_VERSION,
+                in_use_elsewhere: store.in_use_elsewhere,
+                shared: false,
+            },
             outbox: Arc::new(store.clone()),
             settings: Arc::new(store),
         })
