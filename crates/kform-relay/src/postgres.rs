@@ -105,9 +105,7 @@ struct Pooled<'a> {
 impl Pooled<'_> {
     /// The connection (only `drop` takes it out, so this does not fail).
     fn client(&mut self) -> Result<&mut Client, StoreError> {
-        self.client
-            .as_mut()
-            .ok_or_else(|| StoreError::Failed("the connection was given back".into()))
+        self.client.as_mut().ok_or(StoreError::Join)
     }
 }
 
@@ -176,8 +174,7 @@ impl PgStore {
 /// from blocking threads, and the few calls made while starting (opening, the signing key) go
 /// through here.
 fn off_runtime<T: Send>(f: impl FnOnce() -> Result<T, StoreError> + Send) -> Result<T, StoreError> {
-    std::thread::scope(|scope| scope.spawn(f).join())
-        .map_err(|_| StoreError::Failed("the database call panicked".into()))?
+    std::thread::scope(|scope| scope.spawn(f).join()).map_err(|_| StoreError::Join)?
 }
 
 /// The layout found; with [`Layout::Migrate`] an empty database gets the tables and an older

@@ -58,12 +58,12 @@ pub fn migrate(config: &Config) -> Result<(i64, i64), crate::StoreError> {
 /// to the current layout first; the relay using it must be stopped. Rows copied per table.
 pub fn import(config: &Config) -> Result<Vec<(&'static str, usize)>, crate::StoreError> {
     let Some(url) = &config.database_url else {
-        return Err(crate::StoreError::Failed(
+        return Err(crate::StoreError::Refused(
             "database_url is not set: it names the PostgreSQL database to import into".into(),
         ));
     };
     if !config.data_dir.join("kform.sqlite3").is_file() {
-        return Err(crate::StoreError::Failed(format!(
+        return Err(crate::StoreError::Refused(format!(
             "{} holds no kform database to import",
             config.data_dir.display()
         )));
@@ -76,7 +76,7 @@ pub fn import(config: &Config) -> Result<Vec<(&'static str, usize)>, crate::Stor
         crate::store::Layout::Migrate,
     )?;
     if from.in_use_elsewhere {
-        return Err(crate::StoreError::Failed(format!(
+        return Err(crate::StoreError::Refused(format!(
             "a running relay holds {}: stop it first, so no submission arrives after the copy",
             config.data_dir.display()
         )));

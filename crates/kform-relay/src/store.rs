@@ -55,6 +55,10 @@ pub enum StoreError {
     /// A group commit failed; the reason was logged.
     #[error("the outbox could not keep the submission: {0}")]
     Failed(String),
+    /// The store will not do what was asked, and says why (an import into a database that is
+    /// not empty, say).
+    #[error("{0}")]
+    Refused(String),
     /// The blocking task was cancelled (the runtime is shutting down).
     #[error("the database task did not finish")]
     Join,

@@ -6,11 +6,10 @@
 //! by side never see each other's rows. `KFORM_TEST_POSTGRES` names an existing server instead
 //! (a URL whose user may create databases).
 
-use std::io::Write;
 use std::path::{Path, PathBuf};
 use std::process::{Command, Stdio};
+use std::sync::OnceLock;
 use std::sync::atomic::{AtomicUsize, Ordering};
-use std::sync::{Mutex, OnceLock};
 use std::time::{Duration, Instant};
 
 /// The `apt-get` line that installs what [`database`] needs.
@@ -35,7 +34,7 @@ struct Server {
     /// `KFORM_TEST_POSTGRES`.
     ca_file: Option<PathBuf>,
     /// The pipe whose closing (when this process exits) stops the server.
-    _stop: Option<Mutex<std::process::ChildStdin>>,
+    _stop: Option<std::process::ChildStdin>,
 }
 
 static SERVER: OnceLock<Result<Server, String>> = OnceLock::new();
@@ -178,7 +177,7 @@ fn start(options: Options) -> Result<Server, String> {
     }
     // The child is not waited for: it outlives nothing but this process.
     std::mem::forget(child);
-    Ok(Server { base, ca_file: Some(ca_file), _stop: Some(Mutex::new(stop)) })
+    Ok(Server { base, ca_file: Some(ca_file), _stop: Some(stop) })
 }
 
 /// The CA certificate (PEM) that signed the shared server's certificate, for tests of verified
@@ -256,15 +255,6 @@ fn certificates(dir: &Path, as_root: bool) -> Result<PathBuf, String> {
         }
     }
     Ok(dir.join("ca.crt"))
-}
-
-/// Stops the shared server now (it would stop when the process exits anyway).
-pub fn stop() {
-    if let Some(Ok(Server { _stop: Some(stop), .. })) = SERVER.get()
-        && let Ok(mut pipe) = stop.lock()
-    {
-        let _ = pipe.write_all(b"\n");
-    }
 }
 
 fn as_user(as_root: bool, program: &Path) -> Command {

@@ -94,7 +94,7 @@ impl PgStore {
                 )?
                 .try_get(0)?;
             if used > 0 {
-                return Err(StoreError::Failed(
+                return Err(StoreError::Refused(
                     "the database already holds forms, connections or submissions; import into \
                      an empty one"
                         .into(),
