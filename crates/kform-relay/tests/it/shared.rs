@@ -169,7 +169,11 @@ async fn a_relays_data_directory_moves_into_postgresql_with_its_pending_submissi
     std::fs::write(dir.path().join("kform.toml"), toml).unwrap();
     let busy = relay(dir.path(), &["import", "--config", "kform.toml"]).output().unwrap();
     assert_eq!(busy.status.code(), Some(1));
-    assert!(String::from_utf8_lossy(&busy.stderr).contains("stop it first"));
+    let said = String::from_utf8_lossy(&busy.stderr);
+    assert!(
+        said.starts_with("kform: a running relay holds") && said.contains("stop it first"),
+        "{said}"
+    );
     old.0.kill().unwrap();
     old.0.wait().unwrap();
     let imported = relay(dir.path(), &["import", "--config", "kform.toml"]).output().unwrap();
@@ -183,7 +187,8 @@ async fn a_relays_data_directory_moves_into_postgresql_with_its_pending_submissi
     assert!(said.contains("submissions: 3\n") && said.contains("forms: 1\n"), "{said}");
     let again = relay(dir.path(), &["import", "--config", "kform.toml"]).output().unwrap();
     assert_eq!(again.status.code(), Some(1), "a second import into the same database is refused");
-    assert!(String::from_utf8_lossy(&again.stderr).contains("already holds"));
+    let said = String::from_utf8_lossy(&again.stderr);
+    assert!(said.starts_with("kform: the database already holds"), "{said}");
     // A relay on the database delivers what the old one kept, serves its form, and takes the
     // render tokens it signed.
     fake.state().clear_faults();
