@@ -435,6 +435,7 @@ async fn settle(state: &AppState, settlements: Vec<Settlement>) {
     if settlements.is_empty() {
         return;
     }
+    let mut queued = Vec::new();
     for settled in &settlements {
         let outcome = match &settled.outcome {
             Outcome::Delivered(_) => "delivered",
@@ -448,7 +449,11 @@ async fn settle(state: &AppState, settlements: Vec<Settlement>) {
         }
         if let Outcome::DeadLetter(reason) = &settled.outcome {
             tracing::warn!(form = %settled.form, submission = %settled.submission_id, %reason, "dead-lettered");
-            state.inner.notifier.dead_letter(&settled.form, &settled.submission_id, reason);
+            queued.extend(state.inner.notifier.dead_letter(
+                &settled.form,
+                &settled.submission_id,
+                reason,
+            ));
         }
     }
     let now = state.inner.clock.now();
@@ -460,7 +465,7 @@ async fn settle(state: &AppState, settlements: Vec<Settlement>) {
         .collect();
     let result = state
         .outbox(move |outbox| {
-            outbox.settle(&settlements, now)?;
+            outbox.settle(&settlements, &queued, now)?;
             for folder in delivered {
                 outbox.drop_files(&folder)?;
             }

@@ -2,25 +2,32 @@
 //! and sent every `digest_seconds`, by e-mail (SMTP) to the administrators and each form's
 //! owners, and as one JSON POST to a webhook. Each entry carries kintone's message and what to
 //! fix.
+//!
+//! Events are queued in the store (the outbox's `queued` table, [`Channel::Digest`]) in the same
+//! transaction as the dead letter, pause or alert they tell of, so a crash loses none. Each
+//! digest leases the events it sends, so relays sharing a database send each event once; a
+//! digest that fails is tried again at the next one.
 
 use std::collections::BTreeMap;
-use std::sync::{Arc, Mutex, PoisonError};
+use std::sync::Arc;
 use std::time::Duration;
 
 use lettre::message::{Mailbox, header::ContentType};
 use lettre::transport::smtp::authentication::Credentials;
 use lettre::{AsyncSmtpTransport, AsyncTransport, Message, Tokio1Executor};
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
 
 use crate::config::NotifySettings;
+use crate::outbox::{Channel, Queued};
+use crate::state::AppState;
 
 /// One thing an administrator should know.
-#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub(crate) struct Event {
     pub(crate) form: String,
     /// `dead_letter`, `paused` or `drift`.
-    pub(crate) kind: &'static str,
-    #[serde(skip_serializing_if = "Option::is_none")]
+    pub(crate) kind: String,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub(crate) submission_id: Option<String>,
     /// kintone's (or the relay's) message.
     pub(crate) message: String,
@@ -28,10 +35,16 @@ pub(crate) struct Event {
     pub(crate) fix: String,
 }
 
-/// Gathers events; [`Notifier::spawn`] sends them as digests.
+/// The most events one digest sends; more wait for the next.
+const DIGEST_LIMIT: usize = 1000;
+
+/// How long a digest holds the events it sends before another relay may take them (a relay
+/// that dies while sending leaves them to the others after this).
+const DIGEST_LEASE_MS: i64 = 10 * 60 * 1000;
+
+/// Makes the digest's events and sends them as digests.
 #[derive(Clone, Default)]
 pub(crate) struct Notifier {
-    events: Arc<Mutex<Vec<Event>>>,
     settings: Option<Arc<NotifySettings>>,
 }
 
@@ -75,96 +88,167 @@ pub(crate) fn fix_for(message: &str, locale: kform_core::Locale) -> &'static str
 }
 
 impl Notifier {
-    /// A notifier sending with `settings` (none: events are only logged).
+    /// A notifier sending with `settings` (none: events are only logged, never queued).
     pub(crate) fn new(settings: Option<NotifySettings>) -> Self {
-        Self { events: Arc::default(), settings: settings.map(Arc::new) }
+        Self { settings: settings.map(Arc::new) }
     }
 
-    fn push(&self, event: Event) {
-        if self.settings.is_some() {
-            self.events.lock().unwrap_or_else(PoisonError::into_inner).push(event);
+    /// The event as a queued message; nothing when no digest is sent.
+    fn queue(&self, event: &Event) -> Vec<Queued> {
+        if self.settings.is_none() {
+            return Vec::new();
+        }
+        match serde_json::to_string(event) {
+            Ok(body) => vec![Queued { channel: Channel::Digest, body }],
+            Err(_) => Vec::new(),
         }
     }
 
-    pub(crate) fn dead_letter(&self, form: &str, submission_id: &str, message: &str) {
-        self.push(Event {
+    /// The digest's event for a dead letter, to queue with its settlement.
+    pub(crate) fn dead_letter(
+        &self,
+        form: &str,
+        submission_id: &str,
+        message: &str,
+    ) -> Vec<Queued> {
+        self.queue(&Event {
             form: form.to_owned(),
-            kind: "dead_letter",
+            kind: "dead_letter".into(),
             submission_id: Some(submission_id.to_owned()),
             message: message.to_owned(),
             fix: fix_for(message, kform_core::Locale::En).to_owned(),
-        });
+        })
     }
 
-    pub(crate) fn paused(&self, form: &str, reason: &str) {
-        self.push(Event {
+    /// The digest's event for a paused form, to queue with the pause.
+    pub(crate) fn paused(&self, form: &str, reason: &str) -> Vec<Queued> {
+        self.queue(&Event {
             form: form.to_owned(),
-            kind: "paused",
+            kind: "paused".into(),
             submission_id: None,
             message: reason.to_owned(),
             fix: "kintone refused the credentials (API token revoked, regenerated or missing a permission): fix the connection, then POST /v1/admin/forms/{id}/resume. Submissions wait in the outbox meanwhile.".to_owned(),
-        });
+        })
     }
 
-    pub(crate) fn drift(&self, form: &str, message: &str) {
-        self.push(Event {
+    /// The digest's event for a drift alert, to queue with the alert.
+    pub(crate) fn drift(&self, form: &str, message: &str) -> Vec<Queued> {
+        self.queue(&Event {
             form: form.to_owned(),
-            kind: "drift",
+            kind: "drift".into(),
             submission_id: None,
             message: message.to_owned(),
             fix: "The app changed in kintone and the form no longer fits it: fix the form (lint shows how) before submissions fail.".to_owned(),
-        });
+        })
     }
 
-    /// Sends a digest every `digest_seconds` until the task is aborted; `owners` gives each
-    /// form's owner addresses.
-    pub(crate) fn spawn(
-        &self,
-        owners: impl Fn(&str) -> Vec<String> + Send + Sync + 'static,
-    ) -> Option<tokio::task::JoinHandle<()>> {
+    /// Sends a digest of the queued events every `digest_seconds` until the task is aborted.
+    pub(crate) fn spawn(&self, state: AppState) -> Option<tokio::task::JoinHandle<()>> {
         let settings = self.settings.clone()?;
-        let events = self.events.clone();
         Some(tokio::spawn(async move {
             let mut ticker =
                 tokio::time::interval(Duration::from_millis(settings.digest_ms.max(10)));
             ticker.tick().await;
             loop {
                 ticker.tick().await;
-                let batch =
-                    std::mem::take(&mut *events.lock().unwrap_or_else(PoisonError::into_inner));
-                if batch.is_empty() {
-                    continue;
+                if let Err(err) = digest(&state, &settings).await {
+                    tracing::warn!(error = %err, "the failure digest's queue could not be read");
                 }
-                send_digest(&settings, &batch, &owners).await;
             }
         }))
     }
 }
 
+/// Takes the queued events no other relay holds, sends them as one digest, and removes them
+/// once every receiver accepted it; on a failure they wait for the next digest.
+async fn digest(
+    state: &AppState,
+    settings: &NotifySettings,
+) -> Result<(), crate::store::StoreError> {
+    let holder = uuid::Uuid::new_v4().to_string();
+    let now = state.inner.clock.now();
+    let until = now.plus(DIGEST_LEASE_MS);
+    let taker = holder.clone();
+    let taken = state
+        .outbox(move |outbox| outbox.take_queued(Channel::Digest, DIGEST_LIMIT, &taker, now, until))
+        .await?;
+    if taken.is_empty() {
+        return Ok(());
+    }
+    let mut events = Vec::with_capacity(taken.len());
+    let mut unreadable = Vec::new();
+    for message in &taken {
+        match serde_json::from_str::<Event>(&message.body) {
+            Ok(event) => events.push(event),
+            Err(err) => {
+                tracing::error!(seq = message.seq, error = %err, "a queued digest event cannot be read; it is dropped");
+                unreadable.push(message.seq);
+            }
+        }
+    }
+    let owners = |form: &str| {
+        state
+            .form(&kform_core::FormId(form.to_owned()))
+            .map(|entry| entry.settings.owners.clone())
+            .unwrap_or_default()
+    };
+    let result = send_digest(settings, &events, &owners).await;
+    let seqs: Vec<i64> = taken.iter().map(|message| message.seq).collect();
+    match result {
+        Ok(()) => {
+            tracing::info!(events = events.len(), "sent the failure digest");
+            state.outbox(move |outbox| outbox.sent_queued(&seqs, &holder)).await
+        }
+        Err(err) => {
+            tracing::warn!(error = %err, events = events.len(), "the failure digest was not sent; it is tried again with the next one");
+            if !unreadable.is_empty() {
+                let (dropped, holder) = (unreadable, holder.clone());
+                state.outbox(move |outbox| outbox.sent_queued(&dropped, &holder)).await?;
+            }
+            let at =
+                state.inner.clock.now().plus(i64::try_from(settings.digest_ms).unwrap_or(i64::MAX));
+            state.outbox(move |outbox| outbox.retry_queued(&seqs, &holder, at, &err)).await
+        }
+    }
+}
+
+/// Sends one digest: the webhook's POST and a mail per recipient set. `Err` says what failed
+/// when any receiver did not accept it.
 async fn send_digest(
     settings: &NotifySettings,
     events: &[Event],
     owners: &impl Fn(&str) -> Vec<String>,
-) {
+) -> Result<(), String> {
+    let mut failed = Vec::new();
     if let Some(url) = &settings.webhook_url {
         let body = serde_json::json!({ "kind": "kform.digest", "events": events });
         let sent = match crate::outbound::client() {
             Some(client) => client.post(url).json(&body).send().await.map(|answer| answer.status()),
-            None => {
-                tracing::error!("no HTTP client for the webhook");
-                return;
-            }
+            None => return Err("no HTTP client for the webhook".into()),
         };
         match sent {
             Ok(status) if status.is_success() => {}
-            Ok(status) => tracing::warn!(%status, "the notification webhook refused the digest"),
+            Ok(status) => failed.push(format!("the webhook answered {status}")),
             Err(err) => {
-                tracing::warn!(error = %err.without_url(), "the notification webhook could not be reached")
+                failed.push(format!("the webhook could not be reached: {}", err.without_url()))
             }
         }
     }
-    let Some(smtp) = &settings.smtp else { return };
-    // One mail per recipient set: administrators get everything, owners their forms' events.
+    if let Some(smtp) = &settings.smtp
+        && let Err(err) = send_mails(settings, smtp, events, owners).await
+    {
+        failed.push(err);
+    }
+    if failed.is_empty() { Ok(()) } else { Err(failed.join("; ")) }
+}
+
+/// One mail per recipient set: administrators get everything, owners their forms' events.
+async fn send_mails(
+    settings: &NotifySettings,
+    smtp: &crate::config::Smtp,
+    events: &[Event],
+    owners: &impl Fn(&str) -> Vec<String>,
+) -> Result<(), String> {
     let mut mails: BTreeMap<Vec<String>, Vec<&Event>> = BTreeMap::new();
     if !settings.admins.is_empty() {
         mails.insert(settings.admins.clone(), events.iter().collect());
@@ -180,23 +264,21 @@ async fn send_digest(
     for (owner, events) in by_owner {
         mails.insert(vec![owner], events);
     }
-    let transport = match transport(smtp) {
-        Ok(transport) => transport,
-        Err(err) => {
-            tracing::error!(error = %err, "the SMTP settings cannot be used");
-            return;
-        }
-    };
+    let transport =
+        transport(smtp).map_err(|err| format!("the SMTP settings cannot be used: {err}"))?;
+    let mut failed = Vec::new();
     for (to, events) in mails {
         match message(&settings.from, &to, &events) {
             Ok(mail) => {
                 if let Err(err) = transport.send(mail).await {
-                    tracing::warn!(error = %err, "a notification mail could not be sent");
+                    failed.push(format!("a mail to {} was not sent: {err}", to.join(", ")));
                 }
             }
+            // A mail that cannot be written now never can: said in the log, not tried again.
             Err(err) => tracing::error!(error = %err, "a notification mail could not be written"),
         }
     }
+    if failed.is_empty() { Ok(()) } else { Err(failed.join("; ")) }
 }
 
 fn transport(

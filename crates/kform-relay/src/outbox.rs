@@ -31,6 +31,11 @@ CREATE INDEX IF NOT EXISTS attempts_by_submission ON attempts (form, submission_
 CREATE TABLE IF NOT EXISTS paused (form TEXT PRIMARY KEY, reason TEXT NOT NULL, at INTEGER NOT NULL);
 CREATE TABLE IF NOT EXISTS budget (app TEXT NOT NULL, day TEXT NOT NULL, used INTEGER NOT NULL,
     PRIMARY KEY (app, day));
+CREATE TABLE IF NOT EXISTS queued (
+    seq INTEGER PRIMARY KEY AUTOINCREMENT, channel TEXT NOT NULL, body TEXT NOT NULL,
+    created_at INTEGER NOT NULL, next_at INTEGER NOT NULL, tries INTEGER NOT NULL DEFAULT 0,
+    error TEXT, lease_until INTEGER NOT NULL DEFAULT 0, leased_by TEXT);
+CREATE INDEX IF NOT EXISTS queued_due ON queued (channel, next_at);
 ";
 
 /// Where a submission stands.
@@ -228,6 +233,41 @@ pub(crate) struct Paused {
     pub(crate) at: UnixMillis,
 }
 
+/// How a queued message is sent.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(crate) enum Channel {
+    /// One event of the failure digest (a `notify::Event` as JSON): dead letters, pauses and
+    /// drift alerts, mailed and posted together every `digest_seconds`.
+    Digest,
+}
+
+impl Channel {
+    pub(crate) fn as_str(self) -> &'static str {
+        match self {
+            Self::Digest => "digest",
+        }
+    }
+}
+
+/// A message to send later, kept in the same transaction as what it tells (a dead letter, a
+/// pause, a drift alert), so a crash can neither lose it nor keep it without its cause.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub(crate) struct Queued {
+    pub(crate) channel: Channel,
+    /// What the channel sends, as JSON.
+    pub(crate) body: String,
+}
+
+/// A queued message leased to one sender.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub(crate) struct Taken {
+    /// Its place in the queue (older first).
+    pub(crate) seq: i64,
+    pub(crate) body: String,
+    /// Failed tries so far.
+    pub(crate) tries: i64,
+}
+
 /// What the delivery engine needs from durable storage.
 pub(crate) trait Outbox: Send + Sync + 'static {
     /// Keeps every submission in one transaction (a group commit), or finds the earlier one
@@ -291,10 +331,23 @@ pub(crate) trait Outbox: Send + Sync + 'static {
     fn file(&self, path: &str) -> Result<Option<Vec<u8>>, StoreError>;
     /// Removes a submission's files (delivered or discarded).
     fn drop_files(&self, folder: &str) -> Result<(), StoreError>;
-    /// Records outcomes and attempts in one transaction, ending their leases.
-    fn settle(&self, settlements: &[Settlement], now: UnixMillis) -> Result<(), StoreError>;
-    /// Stops delivering `form` until [`Outbox::resume`].
-    fn pause(&self, form: &str, reason: &str, now: UnixMillis) -> Result<bool, StoreError>;
+    /// Records outcomes and attempts in one transaction, ending their leases, and queues
+    /// `queued` (the digest's events for its dead letters) in the same transaction.
+    fn settle(
+        &self,
+        settlements: &[Settlement],
+        queued: &[Queued],
+        now: UnixMillis,
+    ) -> Result<(), StoreError>;
+    /// Stops delivering `form` until [`Outbox::resume`]; whether it was running. `queued` is
+    /// queued with the pause, only when the form was running.
+    fn pause(
+        &self,
+        form: &str,
+        reason: &str,
+        queued: &[Queued],
+        now: UnixMillis,
+    ) -> Result<bool, StoreError>;
     /// Delivers `form` again; whether it was paused.
     fn resume(&self, form: &str) -> Result<bool, StoreError>;
     /// Every paused form.
@@ -329,7 +382,32 @@ pub(crate) trait Outbox: Send + Sync + 'static {
     /// Gives up a dead-lettered or pending submission; `false` when it is in another stage.
     fn discard(&self, form: &str, id: &str, now: UnixMillis) -> Result<bool, StoreError>;
     /// Deletes settled submissions (and their attempts) last changed before `before`; how many.
+    /// Queued messages made before `before` that failed every try so far go too.
     fn forget(&self, before: UnixMillis) -> Result<usize, StoreError>;
+    /// Leases to `holder`, until `until`, up to `limit` of `channel`'s queued messages that are
+    /// due at `now` and held by no one (or whose lease ended), oldest first. Senders of several
+    /// relays taking at once take disjoint ones.
+    fn take_queued(
+        &self,
+        channel: Channel,
+        limit: usize,
+        holder: &str,
+        now: UnixMillis,
+        until: UnixMillis,
+    ) -> Result<Vec<Taken>, StoreError>;
+    /// Removes messages `holder` sent (the receiving server accepted them).
+    fn sent_queued(&self, seqs: &[i64], holder: &str) -> Result<(), StoreError>;
+    /// Gives back messages `holder` could not send, to try again at `at`, counting a try and
+    /// keeping `error`.
+    fn retry_queued(
+        &self,
+        seqs: &[i64],
+        holder: &str,
+        at: UnixMillis,
+        error: &str,
+    ) -> Result<(), StoreError>;
+    /// How many messages wait in `channel`'s queue, and how many of them failed a try.
+    fn queue_length(&self, channel: Channel) -> Result<(i64, i64), StoreError>;
     /// How many submissions each form (or only `form`) has in each stage, as (form, stage,
     /// count).
     fn counts(&self, form: Option<&str>) -> Result<Vec<(String, Stage, i64)>, StoreError>;
@@ -679,9 +757,15 @@ impl Outbox for Store {
         Ok(())
     }
 
-    fn settle(&self, settlements: &[Settlement], now: UnixMillis) -> Result<(), StoreError> {
+    fn settle(
+        &self,
+        settlements: &[Settlement],
+        queued: &[Queued],
+        now: UnixMillis,
+    ) -> Result<(), StoreError> {
         let mut db = self.db();
         let tx = db.transaction()?;
+        enqueue(&tx, queued, now)?;
         for settled in settlements {
             let (form, id) = (&settled.form, &settled.submission_id);
             tx.prepare_cached(
@@ -737,12 +821,23 @@ impl Outbox for Store {
         Ok(())
     }
 
-    fn pause(&self, form: &str, reason: &str, now: UnixMillis) -> Result<bool, StoreError> {
-        let db = self.db();
-        let added = db.execute(
+    fn pause(
+        &self,
+        form: &str,
+        reason: &str,
+        queued: &[Queued],
+        now: UnixMillis,
+    ) -> Result<bool, StoreError> {
+        let mut db = self.db();
+        let tx = db.transaction()?;
+        let added = tx.execute(
             "INSERT OR IGNORE INTO paused (form, reason, at) VALUES (?1, ?2, ?3)",
             params![form, reason, now],
         )?;
+        if added > 0 {
+            enqueue(&tx, queued, now)?;
+        }
+        tx.commit()?;
         Ok(added > 0)
     }
 
@@ -860,8 +955,83 @@ impl Outbox for Store {
              AND updated_at < ?1",
             params![before],
         )?;
+        tx.execute("DELETE FROM queued WHERE tries > 0 AND created_at < ?1", params![before])?;
         tx.commit()?;
         Ok(removed)
+    }
+
+    fn take_queued(
+        &self,
+        channel: Channel,
+        limit: usize,
+        holder: &str,
+        now: UnixMillis,
+        until: UnixMillis,
+    ) -> Result<Vec<Taken>, StoreError> {
+        let mut db = self.db();
+        let tx = db.transaction()?;
+        let taken = {
+            let mut statement = tx.prepare_cached(
+                "UPDATE queued SET lease_until = ?4, leased_by = ?5
+                 WHERE seq IN (SELECT seq FROM queued WHERE channel = ?1 AND next_at <= ?2
+                               AND lease_until <= ?2 ORDER BY seq LIMIT ?3)
+                 RETURNING seq, body, tries",
+            )?;
+            let rows = statement.query_map(
+                params![
+                    channel.as_str(),
+                    now,
+                    i64::try_from(limit).unwrap_or(i64::MAX),
+                    until,
+                    holder
+                ],
+                |row| Ok(Taken { seq: row.get(0)?, body: row.get(1)?, tries: row.get(2)? }),
+            )?;
+            let mut taken = rows.collect::<Result<Vec<_>, _>>()?;
+            taken.sort_by_key(|taken| taken.seq);
+            taken
+        };
+        tx.commit()?;
+        Ok(taken)
+    }
+
+    fn sent_queued(&self, seqs: &[i64], holder: &str) -> Result<(), StoreError> {
+        let mut db = self.db();
+        let tx = db.transaction()?;
+        for seq in seqs {
+            tx.prepare_cached("DELETE FROM queued WHERE seq = ?1 AND leased_by = ?2")?
+                .execute(params![seq, holder])?;
+        }
+        tx.commit()?;
+        Ok(())
+    }
+
+    fn retry_queued(
+        &self,
+        seqs: &[i64],
+        holder: &str,
+        at: UnixMillis,
+        error: &str,
+    ) -> Result<(), StoreError> {
+        let mut db = self.db();
+        let tx = db.transaction()?;
+        for seq in seqs {
+            tx.prepare_cached(
+                "UPDATE queued SET tries = tries + 1, next_at = ?3, error = ?4, lease_until = 0,
+                 leased_by = NULL WHERE seq = ?1 AND leased_by = ?2",
+            )?
+            .execute(params![seq, holder, at, error])?;
+        }
+        tx.commit()?;
+        Ok(())
+    }
+
+    fn queue_length(&self, channel: Channel) -> Result<(i64, i64), StoreError> {
+        Ok(self.db().query_row(
+            "SELECT count(*), count(*) FILTER (WHERE tries > 0) FROM queued WHERE channel = ?1",
+            params![channel.as_str()],
+            |row| Ok((row.get(0)?, row.get(1)?)),
+        )?)
     }
 
     fn counts(&self, form: Option<&str>) -> Result<Vec<(String, Stage, i64)>, StoreError> {
@@ -886,6 +1056,21 @@ impl Outbox for Store {
 }
 
 /// An app's count for `day`.
+/// Queues messages in the caller's transaction.
+pub(crate) fn enqueue(
+    db: &Connection,
+    queued: &[Queued],
+    now: UnixMillis,
+) -> Result<(), StoreError> {
+    for message in queued {
+        db.prepare_cached(
+            "INSERT INTO queued (channel, body, created_at, next_at) VALUES (?1, ?2, ?3, ?3)",
+        )?
+        .execute(params![message.channel.as_str(), message.body, now])?;
+    }
+    Ok(())
+}
+
 fn spent_in(db: &Connection, app: &str, day: &str) -> Result<i64, StoreError> {
     Ok(db
         .query_row(

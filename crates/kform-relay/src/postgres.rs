@@ -24,18 +24,31 @@ use postgres::{Client, Row};
 
 use crate::clock::{Clock, UnixMillis};
 use crate::outbox::{
-    Accepted, Attempt, Due, Kept, NewSubmission, Outbox, Outcome, Paused, Settlement, Stage,
-    StoredSubmission, StoredUpload, SubmissionRow, uploads_json,
+    Accepted, Attempt, Channel, Due, Kept, NewSubmission, Outbox, Outcome, Paused, Queued,
+    Settlement, Stage, StoredSubmission, StoredUpload, SubmissionRow, Taken, uploads_json,
 };
 use crate::store::{Alert, Layout, SettingsStore, StoreError, Table};
 
 /// The layout of the PostgreSQL database. An older layout listed in [`MIGRATIONS`] is brought
 /// up to date at start; any other is refused.
-pub(crate) const LAYOUT: i64 = 1;
+pub(crate) const LAYOUT: i64 = 2;
 
 /// The steps from each older layout to the next, each run in the transaction that holds the
-/// migration lock. None yet: layout 1 is the first.
-const MIGRATIONS: &[(i64, &str)] = &[];
+/// migration lock.
+const MIGRATIONS: &[(i64, &str)] = &[(
+    // Layout 2 keeps the failure digest's events in a queue, so each is sent once by one relay.
+    1,
+    QUEUED_TABLE,
+)];
+
+/// The queue of messages to send (see `Outbox::take_queued`).
+const QUEUED_TABLE: &str = "
+CREATE TABLE queued (
+    seq BIGSERIAL PRIMARY KEY, channel TEXT NOT NULL, body TEXT NOT NULL,
+    created_at BIGINT NOT NULL, next_at BIGINT NOT NULL, tries BIGINT NOT NULL DEFAULT 0,
+    error TEXT, lease_until BIGINT NOT NULL DEFAULT 0, leased_by TEXT);
+CREATE INDEX queued_due ON queued (channel, next_at);
+";
 
 /// The advisory lock relays take while they create or migrate the tables.
 const MIGRATION_LOCK: i64 = 0x6b66_6f72_6d00;
@@ -187,6 +200,7 @@ fn migrate(client: &mut Client, layout: Layout) -> Result<i64, StoreError> {
         // A database no relay has used yet gets the tables whatever the layout option: no
         // older relay can be using them.
         tx.batch_execute(SCHEMA)?;
+        tx.batch_execute(QUEUED_TABLE)?;
         set_layout(&mut tx, LAYOUT)?;
         tx.commit()?;
         tracing::info!(layout = LAYOUT, "created kform's tables in the database");
@@ -217,6 +231,21 @@ fn migrate(client: &mut Client, layout: Layout) -> Result<i64, StoreError> {
     set_layout(&mut tx, version)?;
     tx.commit()?;
     Ok(found)
+}
+
+/// Queues messages in the caller's transaction.
+fn enqueue(
+    tx: &mut postgres::Transaction<'_>,
+    queued: &[Queued],
+    now: UnixMillis,
+) -> Result<(), StoreError> {
+    for message in queued {
+        tx.execute(
+            "INSERT INTO queued (channel, body, created_at, next_at) VALUES ($1, $2, $3, $3)",
+            &[&message.channel.as_str(), &message.body, &now.0],
+        )?;
+    }
+    Ok(())
 }
 
 fn set_layout(tx: &mut postgres::Transaction<'_>, layout: i64) -> Result<(), StoreError> {
@@ -571,9 +600,15 @@ impl Outbox for PgStore {
         Ok(())
     }
 
-    fn settle(&self, settlements: &[Settlement], now: UnixMillis) -> Result<(), StoreError> {
+    fn settle(
+        &self,
+        settlements: &[Settlement],
+        queued: &[Queued],
+        now: UnixMillis,
+    ) -> Result<(), StoreError> {
         let mut conn = self.conn()?;
         let mut tx = conn.client()?.transaction()?;
+        enqueue(&mut tx, queued, now)?;
         let delivered = tx.prepare(
             "UPDATE submissions SET stage = 'delivered', record_id = $3, tries = tries + 1,
                  error = NULL, updated_at = $4, lease_until = 0, leased_by = NULL
@@ -630,11 +665,23 @@ impl Outbox for PgStore {
         Ok(())
     }
 
-    fn pause(&self, form: &str, reason: &str, now: UnixMillis) -> Result<bool, StoreError> {
-        let added = self.conn()?.client()?.execute(
+    fn pause(
+        &self,
+        form: &str,
+        reason: &str,
+        queued: &[Queued],
+        now: UnixMillis,
+    ) -> Result<bool, StoreError> {
+        let mut conn = self.conn()?;
+        let mut tx = conn.client()?.transaction()?;
+        let added = tx.execute(
             "INSERT INTO paused (form, reason, at) VALUES ($1, $2, $3) ON CONFLICT DO NOTHING",
             &[&form, &reason, &now.0],
         )?;
+        if added > 0 {
+            enqueue(&mut tx, queued, now)?;
+        }
+        tx.commit()?;
         Ok(added > 0)
     }
 
@@ -759,8 +806,68 @@ impl Outbox for PgStore {
              AND updated_at < $1",
             &[&before.0],
         )?;
+        tx.execute("DELETE FROM queued WHERE tries > 0 AND created_at < $1", &[&before.0])?;
         tx.commit()?;
         Ok(usize::try_from(removed).unwrap_or(usize::MAX))
+    }
+
+    fn take_queued(
+        &self,
+        channel: Channel,
+        limit: usize,
+        holder: &str,
+        now: UnixMillis,
+        until: UnixMillis,
+    ) -> Result<Vec<Taken>, StoreError> {
+        // Rows another relay is taking right now are locked: they are skipped, not waited for.
+        let rows = self.conn()?.client()?.query(
+            "UPDATE queued q SET lease_until = $4, leased_by = $5
+             FROM (SELECT seq FROM queued WHERE channel = $1 AND next_at <= $2
+                   AND lease_until <= $2 ORDER BY seq LIMIT $3 FOR UPDATE SKIP LOCKED) picked
+             WHERE q.seq = picked.seq
+             RETURNING q.seq, q.body, q.tries",
+            &[&channel.as_str(), &now.0, &to_i64(limit), &until.0, &holder],
+        )?;
+        let mut taken = rows
+            .iter()
+            .map(|row| {
+                Ok(Taken { seq: row.try_get(0)?, body: row.try_get(1)?, tries: row.try_get(2)? })
+            })
+            .collect::<Result<Vec<_>, StoreError>>()?;
+        taken.sort_by_key(|taken| taken.seq);
+        Ok(taken)
+    }
+
+    fn sent_queued(&self, seqs: &[i64], holder: &str) -> Result<(), StoreError> {
+        self.conn()?.client()?.execute(
+            "DELETE FROM queued WHERE seq = ANY($1) AND leased_by = $2",
+            &[&seqs, &holder],
+        )?;
+        Ok(())
+    }
+
+    fn retry_queued(
+        &self,
+        seqs: &[i64],
+        holder: &str,
+        at: UnixMillis,
+        error: &str,
+    ) -> Result<(), StoreError> {
+        self.conn()?.client()?.execute(
+            "UPDATE queued SET tries = tries + 1, next_at = $3, error = $4, lease_until = 0,
+                 leased_by = NULL
+             WHERE seq = ANY($1) AND leased_by = $2",
+            &[&seqs, &holder, &at.0, &error],
+        )?;
+        Ok(())
+    }
+
+    fn queue_length(&self, channel: Channel) -> Result<(i64, i64), StoreError> {
+        let row = self.conn()?.client()?.query_one(
+            "SELECT count(*), count(*) FILTER (WHERE tries > 0) FROM queued WHERE channel = $1",
+            &[&channel.as_str()],
+        )?;
+        Ok((row.try_get(0)?, row.try_get(1)?))
     }
 
     fn counts(&self, form: Option<&str>) -> Result<Vec<(String, Stage, i64)>, StoreError> {
@@ -868,12 +975,20 @@ impl SettingsStore for PgStore {
         form: &str,
         revision: &str,
         issues: &serde_json::Value,
+        queued: &[Queued],
     ) -> Result<bool, StoreError> {
-        let added = self.conn()?.client()?.execute(
+        let now = self.now();
+        let mut conn = self.conn()?;
+        let mut tx = conn.client()?.transaction()?;
+        let added = tx.execute(
             "INSERT INTO alerts (form, at, revision, issues) VALUES ($1, $2, $3, $4)
              ON CONFLICT DO NOTHING",
-            &[&form, &self.now().0, &revision, &issues.to_string()],
+            &[&form, &now.0, &revision, &issues.to_string()],
         )?;
+        if added > 0 {
+            enqueue(&mut tx, queued, now)?;
+        }
+        tx.commit()?;
         Ok(added > 0)
     }
 

@@ -750,12 +750,12 @@ impl AppState {
             return Ok(issues);
         }
         let json = serde_json::to_value(&issues).unwrap_or_default();
-        if self.settings().raise_alert(form.clone(), fields.revision.clone(), json).await? {
+        let lines: Vec<String> =
+            issues.iter().map(|issue| issue.line(settings.spec.default_lang)).collect();
+        let queued = self.inner.notifier.drift(&form, &lines.join("; "));
+        if self.settings().raise_alert(form.clone(), fields.revision.clone(), json, queued).await? {
             tracing::warn!(form = %form, revision = %fields.revision, problems = issues.len(),
                 "the app's fields changed and the form no longer fits them (drift alert)");
-            let lines: Vec<String> =
-                issues.iter().map(|issue| issue.line(settings.spec.default_lang)).collect();
-            self.inner.notifier.drift(&form, &lines.join("; "));
         }
         Ok(issues)
     }
@@ -852,13 +852,7 @@ impl AppState {
             self.resume(&paused.form).await?;
         }
         self.inner.engine.start(self.clone());
-        let forms = self.clone();
-        if let Some(task) = self.inner.notifier.spawn(move |form| {
-            forms
-                .form(&FormId(form.to_owned()))
-                .map(|entry| entry.settings.owners.clone())
-                .unwrap_or_default()
-        }) {
+        if let Some(task) = self.inner.notifier.spawn(self.clone()) {
             self.inner.background.lock().unwrap_or_else(PoisonError::into_inner).push(task);
         }
         let state = self.clone();

@@ -12,6 +12,7 @@ use rusqlite::{Connection, OptionalExtension, params};
 use serde::{Deserialize, Serialize};
 
 use crate::clock::{Clock, UnixMillis};
+use crate::outbox::Queued;
 
 /// Why the store failed.
 #[derive(Debug, thiserror::Error)]
@@ -107,7 +108,7 @@ pub(crate) enum Layout {
 
 /// The layout of the database. An older layout listed in [`MIGRATIONS`] is brought up to date
 /// at start; any other is refused.
-pub(crate) const SCHEMA_VERSION: i64 = 5;
+pub(crate) const SCHEMA_VERSION: i64 = 6;
 
 /// The steps from each older layout to the next, each run in one transaction.
 const MIGRATIONS: &[(i64, &str)] = &[
@@ -126,6 +127,11 @@ const MIGRATIONS: &[(i64, &str)] = &[
         4,
         "ALTER TABLE submissions ADD COLUMN lease_until INTEGER NOT NULL DEFAULT 0;
          ALTER TABLE submissions ADD COLUMN leased_by TEXT;",
+    ),
+    (
+        // Layout 6 keeps the failure digest's events in a queue (`queued`, made by the outbox's
+        // schema), so none is lost in a crash.
+        5, "",
     ),
 ];
 
@@ -331,12 +337,14 @@ pub(crate) trait SettingsStore: Send + Sync + 'static {
         revision: &str,
         fields: &str,
     ) -> Result<(), StoreError>;
-    /// Keeps a drift alert (once per form and fields revision); whether it is new.
+    /// Keeps a drift alert (once per form and fields revision); whether it is new. `queued`
+    /// (the digest's event) is queued with a new alert, in the same transaction.
     fn raise_alert(
         &self,
         form: &str,
         revision: &str,
         issues: &serde_json::Value,
+        queued: &[Queued],
     ) -> Result<bool, StoreError>;
     /// Notes that the token with signature `tag` created `form`; `false` when it already
     /// created one (a token for a new form creates one).
@@ -435,11 +443,19 @@ impl SettingsStore for Store {
         form: &str,
         revision: &str,
         issues: &serde_json::Value,
+        queued: &[Queued],
     ) -> Result<bool, StoreError> {
-        let added = self.db().execute(
+        let now = self.now();
+        let mut db = self.db();
+        let tx = db.transaction()?;
+        let added = tx.execute(
             "INSERT OR IGNORE INTO alerts (form, at, revision, issues) VALUES (?1, ?2, ?3, ?4)",
-            params![form, self.now(), revision, issues.to_string()],
+            params![form, now, revision, issues.to_string()],
         )?;
+        if added > 0 {
+            crate::outbox::enqueue(&tx, queued, now)?;
+        }
+        tx.commit()?;
         Ok(added > 0)
     }
 
@@ -576,8 +592,9 @@ impl Settings {
         form: String,
         revision: String,
         issues: serde_json::Value,
+        queued: Vec<Queued>,
     ) -> Result<bool, StoreError> {
-        self.run(move |s| s.raise_alert(&form, &revision, &issues)).await
+        self.run(move |s| s.raise_alert(&form, &revision, &issues, &queued)).await
     }
 
     /// See [`SettingsStore::note_creation`].

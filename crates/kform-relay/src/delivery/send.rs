@@ -525,11 +525,12 @@ async fn pause_forms(state: &AppState, dues: &[Due], reason: &str) {
     for form in forms {
         let (form_owned, reason_owned, now) =
             (form.to_owned(), reason.to_owned(), state.inner.clock.now());
-        let paused = state.outbox(move |outbox| outbox.pause(&form_owned, &reason_owned, now));
+        let queued = state.inner.notifier.paused(form, reason);
+        let paused =
+            state.outbox(move |outbox| outbox.pause(&form_owned, &reason_owned, &queued, now));
         if matches!(paused.await, Ok(true)) {
             tracing::error!(%form, %reason, "delivery of the form is paused: its submissions wait until it is resumed");
             state.inner.metrics.submission(form, "paused");
-            state.inner.notifier.paused(form, reason);
         }
     }
 }

@@ -6,7 +6,9 @@ use std::sync::Arc;
 
 use serde_json::json;
 
-use super::{Accepted, Attempt, NewSubmission, Outbox, Outcome, Settlement, Stage};
+use super::{
+    Accepted, Attempt, Channel, NewSubmission, Outbox, Outcome, Queued, Settlement, Stage, Taken,
+};
 use crate::clock::{Clock, UnixMillis};
 use crate::store::{Layout, Store};
 
@@ -109,7 +111,7 @@ fn settle(store: &dyn Outbox, form: &str, id: &str, outcome: Outcome) {
     };
     let settled =
         Settlement { form: form.into(), submission_id: id.into(), outcome, attempt: Some(attempt) };
-    store.settle(&[settled], UnixMillis(10)).unwrap();
+    store.settle(&[settled], &[], UnixMillis(10)).unwrap();
 }
 
 #[test]
@@ -182,8 +184,8 @@ fn paused_forms_wait_and_requeue_and_discard_take_only_unsettled_ones() {
         let store = place.open();
         let store = store.as_ref();
         store.accept(&[new("f", "a", "d"), new("g", "b", "d")], UnixMillis(100)).unwrap();
-        assert!(store.pause("f", "GAIA_IA02", UnixMillis(150)).unwrap());
-        assert!(!store.pause("f", "GAIA_IA02", UnixMillis(160)).unwrap(), "once");
+        assert!(store.pause("f", "GAIA_IA02", &[], UnixMillis(150)).unwrap());
+        assert!(!store.pause("f", "GAIA_IA02", &[], UnixMillis(160)).unwrap(), "once");
         let due: Vec<String> = store
             .due(UnixMillis(200), 10, &|_| None)
             .unwrap()
@@ -397,4 +399,74 @@ fn relays_racing_for_call_slots_never_hold_more_than_the_cap() {
     });
     assert!(taken.load(Ordering::SeqCst) > 10, "slots were taken");
     assert!(peak.load(Ordering::SeqCst) <= 2, "{} held at once", peak.load(Ordering::SeqCst));
+}
+
+fn digest_event(body: &str) -> Queued {
+    Queued { channel: Channel::Digest, body: body.into() }
+}
+
+fn bodies(taken: &[Taken]) -> Vec<&str> {
+    taken.iter().map(|taken| taken.body.as_str()).collect()
+}
+
+#[test]
+fn queued_messages_come_with_their_cause_and_go_to_one_sender_at_a_time() {
+    on_each(|place| {
+        let store = place.open();
+        let store = store.as_ref();
+        store.accept(&[new("f", "1", "d")], UnixMillis(100)).unwrap();
+        let dead = Settlement {
+            form: "f".into(),
+            submission_id: "1".into(),
+            outcome: Outcome::DeadLetter("bad".into()),
+            attempt: None,
+        };
+        store.settle(&[dead], &[digest_event("dead")], UnixMillis(200)).unwrap();
+        assert!(store.pause("f", "GAIA_IA02", &[digest_event("paused")], UnixMillis(300)).unwrap());
+        assert!(
+            !store.pause("f", "GAIA_IA02", &[digest_event("again")], UnixMillis(310)).unwrap(),
+            "a form already paused queues nothing"
+        );
+        assert_eq!(store.queue_length(Channel::Digest).unwrap(), (2, 0));
+
+        // One sender takes both, oldest first; another finds them leased.
+        let a = store.take_queued(Channel::Digest, 10, "a", UnixMillis(1000), UnixMillis(2000));
+        let a = a.unwrap();
+        assert_eq!(bodies(&a), ["dead", "paused"]);
+        assert!(a[0].seq < a[1].seq && a[0].tries == 0);
+        let b = store.take_queued(Channel::Digest, 10, "b", UnixMillis(1500), UnixMillis(2500));
+        assert!(b.unwrap().is_empty(), "leased to a");
+
+        // Sent ones go; a failed one waits for its time, counted.
+        store.sent_queued(&[a[0].seq], "a").unwrap();
+        store.retry_queued(&[a[1].seq], "a", UnixMillis(3000), "smtp down").unwrap();
+        assert_eq!(store.queue_length(Channel::Digest).unwrap(), (1, 1));
+        let early = store.take_queued(Channel::Digest, 10, "b", UnixMillis(2999), UnixMillis(4000));
+        assert!(early.unwrap().is_empty(), "not due before its retry time");
+        let b = store.take_queued(Channel::Digest, 10, "b", UnixMillis(3000), UnixMillis(4000));
+        let b = b.unwrap();
+        assert_eq!((bodies(&b), b[0].tries), (vec!["paused"], 1));
+
+        // b dies holding it: after a restart nobody takes it until the lease ends.
+        let store = place.open();
+        let store = store.as_ref();
+        let c = store.take_queued(Channel::Digest, 10, "c", UnixMillis(3999), UnixMillis(9000));
+        assert!(c.unwrap().is_empty(), "still leased to b");
+        let c = store.take_queued(Channel::Digest, 10, "c", UnixMillis(4000), UnixMillis(9000));
+        assert_eq!(bodies(&c.unwrap()), ["paused"]);
+        store.sent_queued(&[b[0].seq], "b").unwrap();
+        assert_eq!(store.queue_length(Channel::Digest).unwrap(), (1, 1), "b's lease is gone");
+        store.sent_queued(&[b[0].seq], "c").unwrap();
+        assert_eq!(store.queue_length(Channel::Digest).unwrap(), (0, 0));
+
+        // The retention sweep drops old messages that kept failing, never unsent new ones.
+        store.settle(&[], &[digest_event("old"), digest_event("new")], UnixMillis(5000)).unwrap();
+        let taken = store.take_queued(Channel::Digest, 1, "d", UnixMillis(5000), UnixMillis(6000));
+        let taken = taken.unwrap();
+        assert_eq!(bodies(&taken), ["old"], "limit 1");
+        store.retry_queued(&[taken[0].seq], "d", UnixMillis(6000), "down").unwrap();
+        store.forget(UnixMillis(5001)).unwrap();
+        let left = store.take_queued(Channel::Digest, 10, "e", UnixMillis(7000), UnixMillis(8000));
+        assert_eq!(bodies(&left.unwrap()), ["new"]);
+    });
 }

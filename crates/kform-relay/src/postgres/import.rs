@@ -70,6 +70,17 @@ const COPIED: &[(&str, &[(&str, Kind)])] = &[
     ),
     ("paused", &[("form", Kind::Text), ("reason", Kind::Text), ("at", Kind::Int)]),
     ("budget", &[("app", Kind::Text), ("day", Kind::Text), ("used", Kind::Int)]),
+    (
+        "queued",
+        &[
+            ("channel", Kind::Text),
+            ("body", Kind::Text),
+            ("created_at", Kind::Int),
+            ("next_at", Kind::Int),
+            ("tries", Kind::Int),
+            ("error", Kind::OptText),
+        ],
+    ),
 ];
 
 /// What [`PgStore::import`] copied: rows per table, and files.
@@ -79,7 +90,7 @@ impl PgStore {
     /// Copies everything a relay keeps in its data directory (`from`, the SQLite store with its
     /// files) into this database, in one transaction: forms, connections, synced fields, alerts,
     /// editor creations, every submission in every stage with its attempts and files, paused
-    /// forms, the daily budget and the signing key (tokens the old relay signed stay valid).
+    /// forms, the daily budget, the digest's unsent events and the signing key (tokens the old relay signed stay valid).
     /// Refused when this database already holds forms, connections or submissions.
     pub(crate) fn import(&self, from: &crate::store::Store) -> Result<Imported, StoreError> {
         off_runtime(|| {

@@ -1,5 +1,6 @@
 //! The PostgreSQL store's own parts: a data directory is imported whole (rows, files, the
-//! signing key) and only into an empty database; an unknown layout is refused.
+//! signing key, the digest's queue) and only into an empty database; an older layout is
+//! migrated and an unknown one refused.
 
 use std::sync::Arc;
 
@@ -7,7 +8,7 @@ use serde_json::json;
 
 use super::PgStore;
 use crate::clock::{SystemClock, UnixMillis};
-use crate::outbox::{NewSubmission, Outbox, Stage};
+use crate::outbox::{Channel, NewSubmission, Outbox, Queued, Stage};
 use crate::store::{Layout, SettingsStore, Store, StoreError, Table};
 
 fn database() -> String {
@@ -29,6 +30,8 @@ fn a_data_directory_is_imported_whole_and_only_into_an_empty_database() {
     sqlite.accept(&[new], UnixMillis(100)).unwrap();
     sqlite.keep_files("folder", &[b"pdf bytes"]).unwrap();
     sqlite.put_settings(Table::Forms, "f", "{}").unwrap();
+    let event = Queued { channel: Channel::Digest, body: "{\"kind\":\"paused\"}".into() };
+    sqlite.pause("g", "GAIA_IA02", &[event], UnixMillis(150)).unwrap();
     let key = sqlite.signing_key().unwrap();
     let url = database();
     let postgres = PgStore::open(&url, None, Arc::new(SystemClock), Layout::Migrate).unwrap();
@@ -38,9 +41,32 @@ fn a_data_directory_is_imported_whole_and_only_into_an_empty_database() {
     assert_eq!(postgres.file("folder/0").unwrap().as_deref(), Some(&b"pdf bytes"[..]));
     let due = postgres.due(UnixMillis(200), 10, &|_| None).unwrap();
     assert_eq!(due[0].submission_id, "1");
+    let unsent = postgres.take_queued(Channel::Digest, 10, "h", UnixMillis(200), UnixMillis(300));
+    let unsent = unsent.unwrap();
+    assert_eq!(unsent.len(), 1, "the digest's unsent event moves too");
+    assert_eq!(unsent[0].body, "{\"kind\":\"paused\"}");
     assert_eq!(postgres.list_settings(Table::Forms).unwrap().len(), 1);
     let again = postgres.import(&sqlite).unwrap_err();
     assert!(again.to_string().contains("already holds"), "{again}");
+}
+
+#[test]
+fn a_layout_1_database_gets_the_digest_queue() {
+    let url = database();
+    PgStore::open(&url, None, Arc::new(SystemClock), Layout::Migrate).unwrap();
+    let mut client = postgres::Client::connect(&url, postgres::NoTls).unwrap();
+    client
+        .batch_execute("DROP TABLE queued; UPDATE kform_meta SET value = '1' WHERE key = 'layout';")
+        .unwrap();
+    let queue = |store: &PgStore| store.queue_length(Channel::Digest).map(|(all, _)| all);
+    // A command that only looks leaves it as found, for an older relay still using it.
+    let found = PgStore::open(&url, None, Arc::new(SystemClock), Layout::AsFound).unwrap();
+    assert_eq!(found.found_layout, 1);
+    assert!(queue(&found).is_err(), "no queue yet");
+    let migrated = PgStore::open(&url, None, Arc::new(SystemClock), Layout::Migrate).unwrap();
+    assert_eq!((migrated.found_layout, queue(&migrated).unwrap()), (1, 0));
+    let again = PgStore::open(&url, None, Arc::new(SystemClock), Layout::Migrate).unwrap();
+    assert_eq!(again.found_layout, super::LAYOUT, "migrated once");
 }
 
 #[test]

@@ -6,6 +6,7 @@ use axum::http::{HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use serde_json::json;
 
+use crate::outbox::Channel;
 use crate::state::AppState;
 
 /// The public API's OpenAPI 3.1 description.
@@ -76,7 +77,8 @@ pub(crate) async fn kintone_status(state: &AppState) -> serde_json::Map<String, 
 }
 
 /// `GET /metrics`: Prometheus text format, with the outbox's submissions per form and stage
-/// (alert on `stage="dead_letter"` or a growing `stage="pending"`).
+/// (alert on `stage="dead_letter"` or a growing `stage="pending"`), and the failure digest's
+/// queue.
 pub(crate) async fn metrics(State(state): State<AppState>) -> Response {
     let mut text = state.inner.metrics.render();
     text.push_str(
@@ -101,6 +103,19 @@ pub(crate) async fn metrics(State(state): State<AppState>) -> Response {
             }
         }
         Err(err) => tracing::warn!(error = %err, "metrics: the outbox could not be counted"),
+    }
+    text.push_str(
+        "# HELP kform_digest_queued Failure digest events waiting to be sent: new, or retrying \
+         after a digest failed (alert on retrying > 0: the mail or webhook settings need a look).\n",
+    );
+    text.push_str("# TYPE kform_digest_queued gauge\n");
+    match state.outbox(|outbox| outbox.queue_length(Channel::Digest)).await {
+        Ok((waiting, failed)) => text.push_str(&format!(
+            "kform_digest_queued{{state=\"new\"}} {}\n\
+             kform_digest_queued{{state=\"retrying\"}} {failed}\n",
+            waiting - failed
+        )),
+        Err(err) => tracing::warn!(error = %err, "metrics: the digest queue could not be counted"),
     }
     (
         [(

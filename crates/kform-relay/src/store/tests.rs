@@ -4,6 +4,7 @@ use serde_json::json;
 
 use super::{Store, Table};
 use crate::outbox::tests::on_each;
+use crate::outbox::{Channel, Queued};
 
 #[test]
 fn settings_alerts_creations_and_the_signing_key_are_kept() {
@@ -13,8 +14,14 @@ fn settings_alerts_creations_and_the_signing_key_are_kept() {
         assert_eq!(key.len(), 32);
         store.put_settings(Table::Forms, "a", "{}").unwrap();
         store.put_settings(Table::Forms, "a", "{\"x\":1}").unwrap();
-        assert!(store.raise_alert("a", "5", &json!([1])).unwrap());
-        assert!(!store.raise_alert("a", "5", &json!([1])).unwrap(), "once per revision");
+        let told = || [Queued { channel: Channel::Digest, body: "{}".into() }];
+        assert!(store.raise_alert("a", "5", &json!([1]), &told()).unwrap());
+        assert!(!store.raise_alert("a", "5", &json!([1]), &told()).unwrap(), "once per revision");
+        assert_eq!(
+            place.open().queue_length(Channel::Digest).unwrap(),
+            (1, 0),
+            "a new alert queues its digest event, a known one does not"
+        );
         assert!(store.note_creation("tag", "a").unwrap());
         assert!(!store.note_creation("tag", "b").unwrap(), "a token creates one form");
         store.put_app_fields("demo", 1, "7", "{}").unwrap();
@@ -60,10 +67,11 @@ fn a_layout_3_database_is_migrated_to_milliseconds_and_an_unknown_layout_is_refu
             [],
         )
         .unwrap();
-        // Layout 3 had no leases.
+        // Layout 3 had no leases and no queue.
         db.execute_batch(
             "ALTER TABLE submissions DROP COLUMN lease_until;
-             ALTER TABLE submissions DROP COLUMN leased_by;",
+             ALTER TABLE submissions DROP COLUMN leased_by;
+             DROP TABLE queued;",
         )
         .unwrap();
         db.pragma_update(None, "user_version", 3).unwrap();
@@ -89,6 +97,11 @@ fn a_layout_3_database_is_migrated_to_milliseconds_and_an_unknown_layout_is_refu
         .query_row("SELECT count(*) FROM submissions WHERE lease_until = 0", [], |row| row.get(0))
         .unwrap();
     assert_eq!(leases, 0, "the lease columns are there");
+    assert_eq!(
+        crate::outbox::Outbox::queue_length(&store, crate::outbox::Channel::Digest).unwrap(),
+        (0, 0),
+        "the digest's queue is there"
+    );
     store.db.lock().unwrap().pragma_update(None, "user_version", 99).unwrap();
     drop(store);
     let Err(err) = Store::open(dir.path(), std::sync::Arc::new(crate::clock::SystemClock)) else {

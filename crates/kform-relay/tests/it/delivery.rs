@@ -507,6 +507,99 @@ async fn a_dead_letter_is_mailed_to_the_admins_and_the_forms_owner_with_kintones
     assert!(body.contains("unique"), "the fix is named: {mail}");
 }
 
+#[tokio::test]
+async fn a_refused_digest_is_sent_again_and_relays_sharing_a_store_send_each_event_once() {
+    let hook = FlakyHook::spawn().await;
+    let fake = spawn(apps_with_unique_fields()).await.unwrap();
+    let dir = tempfile::tempdir().unwrap();
+    let mut config = demo_config(fake.url(), TOKEN, demo_form().unwrap(), dir.path(), None);
+    config.spam.min_fill = Duration::ZERO;
+    config.delivery.linger_ms = 20;
+    config.database_url = shared_store(dir.path());
+    config.notify = Some(webhook_digests(hook.url.clone()));
+    with_member_number(&mut config);
+    let clock = || Arc::new(kform_relay::clock::SystemClock);
+    let a = serve::open_with_clock(&config, clock()).await.unwrap();
+    // A member number kintone already has: only kintone can tell, so it is a dead letter.
+    let dead_letter = |state: AppState| async move {
+        let mut taken = values(1);
+        taken["会員番号"] = json!("M-1");
+        let id = new_id();
+        let body = json!({ "submission_id": id, "values": taken }).to_string();
+        assert_eq!(send(&state, submit(&body, None)).await.status, StatusCode::ACCEPTED);
+        id
+    };
+    let first = dead_letter(a.clone()).await;
+    eventually("the webhook refused the digest twice", || async {
+        let refused = hook.refused.load(std::sync::atomic::Ordering::SeqCst);
+        if refused >= 2 { Ok(()) } else { Err(format!("{refused} refusals")) }
+    })
+    .await;
+    // Two more relays on the same store; all three send digests every 100 ms.
+    let b = serve::open_with_clock(&config, clock()).await.unwrap();
+    let _c = serve::open_with_clock(&config, clock()).await.unwrap();
+    hook.accepting.store(true, std::sync::atomic::Ordering::SeqCst);
+    let second = dead_letter(b.clone()).await;
+    let told = || {
+        let accepted = hook.accepted.lock().unwrap();
+        let mut ids: Vec<String> = accepted
+            .iter()
+            .flat_map(|digest| digest["events"].as_array().unwrap().clone())
+            .map(|event| event["submission_id"].as_str().unwrap_or_default().to_owned())
+            .collect();
+        ids.sort_unstable();
+        ids
+    };
+    let mut both = vec![first, second];
+    both.sort_unstable();
+    eventually("both dead letters were told", || async {
+        let ids = told();
+        if ids.len() >= 2 { Ok(()) } else { Err(format!("told {ids:?}")) }
+    })
+    .await;
+    // Ten more digest rounds of three relays tell nothing again.
+    tokio::time::sleep(Duration::from_millis(1_000)).await;
+    assert_eq!(told(), both, "each event once, by one relay");
+    let metrics = send(&b, get("/metrics")).await.text;
+    assert!(metrics.contains("kform_digest_queued{state=\"new\"} 0"), "{metrics}");
+    assert!(metrics.contains("kform_digest_queued{state=\"retrying\"} 0"), "{metrics}");
+}
+
+/// A webhook that answers 503 until `accepting`, keeping the digests it accepted.
+struct FlakyHook {
+    url: String,
+    accepting: Arc<std::sync::atomic::AtomicBool>,
+    refused: Arc<std::sync::atomic::AtomicUsize>,
+    accepted: Arc<std::sync::Mutex<Vec<Value>>>,
+}
+
+impl FlakyHook {
+    async fn spawn() -> Self {
+        use std::sync::atomic::Ordering::SeqCst;
+        let accepting = Arc::new(std::sync::atomic::AtomicBool::new(false));
+        let refused = Arc::new(std::sync::atomic::AtomicUsize::new(0));
+        let accepted = Arc::new(std::sync::Mutex::new(Vec::new()));
+        let (open, count, kept) = (accepting.clone(), refused.clone(), accepted.clone());
+        let hook = axum::routing::post(move |axum::Json(body): axum::Json<Value>| {
+            let (open, count, kept) = (open.clone(), count.clone(), kept.clone());
+            async move {
+                if !open.load(SeqCst) {
+                    count.fetch_add(1, SeqCst);
+                    return StatusCode::SERVICE_UNAVAILABLE;
+                }
+                kept.lock().unwrap().push(body);
+                StatusCode::NO_CONTENT
+            }
+        });
+        let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+        let url = format!("http://{}/hook", listener.local_addr().unwrap());
+        tokio::spawn(async move {
+            axum::serve(listener, axum::Router::new().route("/hook", hook)).await.unwrap();
+        });
+        Self { url, accepting, refused, accepted }
+    }
+}
+
 /// Digests every 100 ms to `webhook`, and no mail.
 fn webhook_digests(webhook: String) -> kform_relay::config::NotifySettings {
     kform_relay::config::NotifySettings {
