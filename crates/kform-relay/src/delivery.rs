@@ -22,13 +22,13 @@
 //!   00:00 UTC, 09:00 JST) and holds when `daily_limit - daily_reserve` is spent; field syncs
 //!   and lookups are few and left to the reserve.
 
-use std::collections::{BTreeMap, HashMap, HashSet};
+use std::collections::{BTreeMap, HashSet};
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex, PoisonError};
 use std::time::Duration;
 
 use kform_core::{AppId, FormSpec, Record, Valid};
-use tokio::sync::{Notify, Semaphore, watch};
+use tokio::sync::{Notify, watch};
 use tokio::task::JoinSet;
 
 use crate::outbox::{Attempt, Due, Outcome, Settlement};
@@ -38,9 +38,11 @@ mod accept;
 mod budget;
 mod classify;
 mod send;
+mod slots;
 
 use send::send;
 pub(crate) use send::{DRIFT_PAUSE, needed_permissions};
+pub(crate) use slots::{CallSlot, Permits, within_cap};
 
 use crate::clock::UnixMillis;
 pub(crate) use accept::Acceptor;
@@ -72,13 +74,20 @@ struct Item {
 /// The running engine's controls.
 pub(crate) struct Engine {
     pub(crate) wake: Arc<Notify>,
+    /// This relay's permits per kintone domain, for batches and syncs alike.
+    pub(crate) permits: Permits,
     stop: watch::Sender<bool>,
     task: Mutex<Option<tokio::task::JoinHandle<()>>>,
 }
 
 impl Engine {
     pub(crate) fn new(wake: Arc<Notify>) -> Self {
-        Self { wake, stop: watch::channel(false).0, task: Mutex::new(None) }
+        Self {
+            wake,
+            permits: Permits::default(),
+            stop: watch::channel(false).0,
+            task: Mutex::new(None),
+        }
     }
 
     /// Starts delivering.
@@ -128,7 +137,6 @@ fn ready(
 /// semaphore, then when to look again.
 async fn run(state: AppState, mut stop: watch::Receiver<bool>) {
     let in_flight: Arc<Mutex<HashSet<(String, String)>>> = Arc::default();
-    let semaphores: Mutex<HashMap<String, Arc<Semaphore>>> = Mutex::default();
     let mut tasks = JoinSet::new();
     let settings = state.inner.delivery.clone();
     let wake = state.inner.engine.wake.clone();
@@ -151,12 +159,7 @@ async fn run(state: AppState, mut stop: watch::Receiver<bool>) {
             let domain = state
                 .connection(&group.connection)
                 .map_or_else(|| group.connection.clone(), |c| c.settings.base_url.clone());
-            let semaphore = semaphores
-                .lock()
-                .unwrap_or_else(PoisonError::into_inner)
-                .entry(domain.clone())
-                .or_insert_with(|| Arc::new(Semaphore::new(settings.concurrency)))
-                .clone();
+            let semaphore = state.inner.engine.permits.of(&domain, settings.concurrency);
             // Each task leases up to a batch of the group's candidates that no one holds yet, in
             // order: the tasks of this relay and of others sharing the database take disjoint,
             // full batches from the same list.
@@ -171,13 +174,15 @@ async fn run(state: AppState, mut stop: watch::Receiver<bool>) {
                 let (domain, candidates) = (domain.clone(), candidates.clone());
                 let max_batch = settings.max_batch;
                 tasks.spawn(async move {
-                    if let Some((lease, batch)) =
-                        Lease::take(&state, domain, &candidates, max_batch).await
-                    {
-                        send(&state, &group, batch).await;
-                        lease.give_back(&state).await;
+                    if let Some(slot) = CallSlot::with_permit(&state, domain, permit).await {
+                        if let Some((lease, batch)) =
+                            Lease::take(&state, &candidates, max_batch).await
+                        {
+                            slots::holding(send(&state, &group, batch)).await;
+                            lease.give_back(&state).await;
+                        }
+                        slot.give_back().await;
                     }
-                    drop(permit);
                     drop(candidates);
                     wake.notify_one();
                 });
@@ -232,45 +237,26 @@ impl Drop for Candidates {
     }
 }
 
-/// A batch leased to this relay with one of its kintone domain's call slots, both renewed
-/// while it is sent: relays sharing a database never send the same submission at once, and
-/// together keep each domain's concurrency cap.
+/// A batch leased to one of this relay's tasks, renewed while it is sent: relays sharing a
+/// database never send the same submission at once. The task holds a [`CallSlot`] meanwhile.
 struct Lease {
     /// The submissions it holds.
     keys: Vec<(String, String)>,
     /// Its own name on their rows: leases are per batch, not per relay, so one batch's end
     /// never touches another's lease.
     holder: String,
-    domain: String,
-    slot: i64,
     renew: tokio::task::JoinHandle<()>,
 }
 
 impl Lease {
-    /// Waits for a call slot of `domain`, then leases up to `limit` of `candidates` that no
-    /// one holds, in order; the lease and the batch, or `None` when the store failed or every
-    /// candidate is taken (the slot is given back).
+    /// Leases up to `limit` of `candidates` that no one holds, in order; the lease and the
+    /// batch, or `None` when the store failed or every candidate is taken.
     async fn take(
         state: &AppState,
-        domain: String,
         candidates: &Arc<Candidates>,
         limit: usize,
     ) -> Option<(Self, Vec<Due>)> {
         let lease_ms = i64::try_from(state.inner.delivery.lease_ms).unwrap_or(30_000).max(300);
-        let cap = state.inner.delivery.concurrency;
-        let slot = loop {
-            let now = state.inner.clock.now();
-            let asked = domain.clone();
-            match state.outbox(move |o| o.take_slot(&asked, cap, now, now.plus(lease_ms))).await {
-                Ok(Some(slot)) => break slot,
-                // Another relay's calls fill the domain's slots: one frees soon.
-                Ok(None) => tokio::time::sleep(Duration::from_millis(20)).await,
-                Err(err) => {
-                    tracing::error!(error = %err, "a kintone call slot cannot be taken");
-                    return None;
-                }
-            }
-        };
         let now = state.inner.clock.now();
         let start = candidates.next.load(Ordering::SeqCst).min(candidates.keys.len());
         let pool = Arc::clone(candidates);
@@ -281,12 +267,9 @@ impl Lease {
             .await;
         let keys = match claimed {
             Ok(keys) if !keys.is_empty() => keys,
-            failed => {
-                if let Err(err) = failed {
-                    tracing::error!(error = %err, "a batch cannot be leased");
-                }
-                let asked = domain.clone();
-                let _ = state.outbox(move |o| o.give_slot(&asked, slot)).await;
+            Ok(_) => return None,
+            Err(err) => {
+                tracing::error!(error = %err, "a batch cannot be leased");
                 return None;
             }
         };
@@ -305,42 +288,31 @@ impl Lease {
             }
         }
         let renew = {
-            let (state, domain, keys) = (state.clone(), domain.clone(), keys.clone());
-            let holder = holder.clone();
+            let (state, keys, holder) = (state.clone(), keys.clone(), holder.clone());
             tokio::spawn(async move {
                 let period = Duration::from_millis(u64::try_from(lease_ms / 3).unwrap_or(10_000));
                 loop {
                     tokio::time::sleep(period).await;
                     let now = state.inner.clock.now();
-                    let (domain, keys, holder) = (domain.clone(), keys.clone(), holder.clone());
-                    let renewed = state
-                        .outbox(move |o| {
-                            o.renew_slot(&domain, slot, now.plus(lease_ms))?;
-                            o.renew(&keys, &holder, now.plus(lease_ms))
-                        })
-                        .await;
+                    let (keys, holder) = (keys.clone(), holder.clone());
+                    let renewed =
+                        state.outbox(move |o| o.renew(&keys, &holder, now.plus(lease_ms))).await;
                     if let Err(err) = renewed {
                         tracing::warn!(error = %err, "a batch's lease could not be renewed");
                     }
                 }
             })
         };
-        Some((Self { keys, holder, domain, slot, renew }, batch))
+        Some((Self { keys, holder, renew }, batch))
     }
 
-    /// Stops renewing, ends the leases of submissions the batch left unsettled (settling ended
-    /// the others'), so they are free at once, and gives the slot back.
+    /// Stops renewing and ends the leases of submissions the batch left unsettled (settling
+    /// ended the others'), so they are free at once.
     async fn give_back(self, state: &AppState) {
         self.renew.abort();
-        let (keys, holder, domain, slot) = (self.keys, self.holder, self.domain, self.slot);
-        let given = state
-            .outbox(move |o| {
-                o.release(&keys, &holder)?;
-                o.give_slot(&domain, slot)
-            })
-            .await;
-        if let Err(err) = given {
-            tracing::warn!(error = %err, "a kintone call slot could not be given back; it frees when its lease ends");
+        let (keys, holder) = (self.keys, self.holder);
+        if let Err(err) = state.outbox(move |o| o.release(&keys, &holder)).await {
+            tracing::warn!(error = %err, "a batch's leases could not be ended; they end with their time");
         }
     }
 }

@@ -799,12 +799,20 @@ impl AppState {
     ) -> Result<SyncReport, ConnectionError> {
         let conn = self.existing_connection(connection)?;
         let client = conn.admin_client(app)?;
-        let mut fetched = client.form_fields(app).await?;
-        // The layout only orders the fields for editors; without it they are listed by code.
-        match client.form_layout(app).await {
-            Ok(layout) => fetched.set_layout_order(&layout),
-            Err(err) => tracing::debug!(%err, app = app.0, "no form layout; fields listed by code"),
-        }
+        // The two calls count towards the domain's cap, like a batch's.
+        let domain = conn.settings.base_url.clone();
+        let fetched = crate::delivery::within_cap(self, domain, async {
+            let mut fetched = client.form_fields(app).await?;
+            // The layout only orders the fields for editors; without it they are listed by code.
+            match client.form_layout(app).await {
+                Ok(layout) => fetched.set_layout_order(&layout),
+                Err(err) => {
+                    tracing::debug!(%err, app = app.0, "no form layout; fields listed by code")
+                }
+            }
+            Ok::<_, ConnectionError>(fetched)
+        })
+        .await?;
         let key = (connection.to_owned(), app);
         let before = self.lock_fields().get(&key).map(|fields| fields.revision.clone());
         let json = serde_json::to_string(&fetched)?;

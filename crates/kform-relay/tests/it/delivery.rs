@@ -81,6 +81,35 @@ async fn a_429_storm_keeps_the_cap_and_everything_is_delivered() {
 }
 
 #[tokio::test]
+async fn field_syncs_wait_for_a_call_slot_like_batches() {
+    let Harness { fake, state, _dir } = harness_with(Apps::demo(TOKEN), TOKEN, |config| {
+        config.delivery.max_batch = 5;
+        config.delivery.concurrency = 1;
+    })
+    .await;
+    send(&state, get("/v1/forms/contact")).await;
+    // Every call takes 40 ms, so calls that are not kept apart overlap.
+    fake.state()
+        .add_fault(Fault { millis: Some(40), ..Fault::new(FaultKind::Latency).on("*", "*") });
+    burst(&state, 60, values).await;
+    // Administrators sync the app while the twelve batches go, one call at a time.
+    let mut syncs = tokio::task::JoinSet::new();
+    for _ in 0..4 {
+        let state = state.clone();
+        syncs.spawn(async move {
+            let path = "/v1/admin/connections/demo/apps/1/sync";
+            send(&state, bearer("POST", path, ADMIN, None)).await.status
+        });
+    }
+    while let Some(status) = syncs.join_next().await {
+        assert_eq!(status.unwrap(), StatusCode::OK);
+    }
+    assert_eq!(settled(&state).await, json!({ "delivered": 60 }));
+    let peak = fake.state().stats()["peakRunning"].as_u64().unwrap();
+    assert_eq!(peak, 1, "a cap of 1 holds for syncs too");
+}
+
+#[tokio::test]
 async fn maintenance_for_a_while_then_everything_is_delivered_once() {
     let Harness { fake, state, _dir } = harness().await;
     send(&state, get("/v1/forms/contact")).await;
