@@ -15,6 +15,8 @@ use serde::{Deserialize, Serialize};
 
 use crate::secret::Secret;
 
+pub use crate::mail::{FormMail, MailSettings};
+
 /// The kintone domains the relay talks to without `allow_any_host`.
 pub const KINTONE_DOMAINS: [&str; 4] =
     [".cybozu.com", ".kintone.com", ".cybozu.cn", ".s.cybozu.com"];
@@ -91,6 +93,9 @@ pub struct File {
     /// Who hears about failed deliveries, and how.
     #[serde(default)]
     pub notify: Option<NotifyFile>,
+    /// Mail about submissions: auto-replies and team notices.
+    #[serde(default)]
+    pub mail: Option<MailFile>,
     /// The kintone domains, by a name forms refer to.
     #[serde(default)]
     pub connections: BTreeMap<String, ConnectionFile>,
@@ -244,6 +249,34 @@ pub struct NotifyFile {
 
 fn default_digest_seconds() -> u64 {
     300
+}
+
+/// Mail about submissions as written (`[mail]`).
+#[derive(Clone, Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct MailFile {
+    /// The sender of auto-replies and team notices, e.g. `Example <info@example.com>`.
+    pub from: String,
+    /// Senders a form's auto-reply may use instead: whole addresses, or domains.
+    #[serde(default)]
+    pub allowed_from: Vec<String>,
+    /// The most auto-replies to one address per hour.
+    #[serde(default = "default_per_recipient")]
+    pub autoreply_per_recipient_per_hour: u32,
+    /// The most auto-replies of one form per hour.
+    #[serde(default = "default_per_form")]
+    pub autoreply_per_form_per_hour: u32,
+    /// The mail server; `[notify.smtp]` when not set.
+    #[serde(default)]
+    pub smtp: Option<SmtpFile>,
+}
+
+fn default_per_recipient() -> u32 {
+    3
+}
+
+fn default_per_form() -> u32 {
+    200
 }
 
 /// A mail server as written.
@@ -435,6 +468,9 @@ pub struct FormFile {
     /// Deliver every this many minutes (5 to 1440) instead of continuously.
     #[serde(default)]
     pub schedule_minutes: Option<u64>,
+    /// The auto-reply and the team's notice.
+    #[serde(default)]
+    pub mail: FormMail,
 }
 
 /// The relay's configuration, checked and with secrets read.
@@ -474,6 +510,8 @@ pub struct Config {
     pub delivery: Delivery,
     /// Failure notifications.
     pub notify: Option<NotifySettings>,
+    /// Mail about submissions.
+    pub mail: Option<MailSettings>,
     /// Connections by name.
     pub connections: BTreeMap<String, ConnectionSettings>,
     /// Forms from files.
@@ -550,6 +588,9 @@ pub struct FormSettings {
     /// Deliver every this many minutes (5 to 1440) instead of continuously, to save requests.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub schedule_minutes: Option<u64>,
+    /// The auto-reply and the team's notice.
+    #[serde(default, skip_serializing_if = "FormMail::is_empty")]
+    pub mail: FormMail,
     /// The definition.
     pub spec: FormSpec,
 }
@@ -739,6 +780,7 @@ impl File {
                         captcha: form.captcha,
                         owners: form.owners.clone(),
                         schedule_minutes: form.schedule_minutes,
+                        mail: form.mail.clone(),
                         spec,
                     });
                 }
@@ -828,6 +870,51 @@ impl File {
                 smtp,
             }
         });
+        let mail = self.mail.as_ref().and_then(|mail| {
+            if mail.from.parse::<lettre::message::Mailbox>().is_err() {
+                problems.add("mail.from", format!("{:?} is not an e-mail address", mail.from));
+            }
+            if mail.autoreply_per_recipient_per_hour == 0 || mail.autoreply_per_form_per_hour == 0 {
+                problems.add(
+                    "mail.autoreply_per_recipient_per_hour",
+                    "the limits must be at least 1 (leave autoreply out of a form to send none)",
+                );
+            }
+            let smtp = match mail.smtp.as_ref().map(|smtp| (smtp, "mail.smtp.password")) {
+                Some(found) => Some(found),
+                None => self
+                    .notify
+                    .as_ref()
+                    .and_then(|notify| notify.smtp.as_ref())
+                    .map(|smtp| (smtp, "notify.smtp.password")),
+            };
+            let Some((smtp, password_key)) = smtp else {
+                problems.add("mail.smtp", "mail needs a server: [mail.smtp] (or [notify.smtp])");
+                return None;
+            };
+            Some(MailSettings {
+                from: mail.from.clone(),
+                allowed_from: mail.allowed_from.clone(),
+                per_recipient_per_hour: i64::from(mail.autoreply_per_recipient_per_hour),
+                per_form_per_hour: i64::from(mail.autoreply_per_form_per_hour),
+                smtp: Smtp {
+                    host: smtp.host.clone(),
+                    port: smtp.port,
+                    tls: smtp.starttls,
+                    login: smtp.login.clone(),
+                    password: smtp.password.as_ref().and_then(|p| problems.secret(password_key, p)),
+                },
+            })
+        });
+        for (i, form) in forms.iter().enumerate() {
+            crate::mail::check(
+                &form.mail,
+                &form.spec,
+                mail.as_ref(),
+                &format!("forms[{i}].mail"),
+                &mut problems,
+            );
+        }
         if self.limits.json_body_bytes < 1024 {
             problems.add("limits.json_body_bytes", "must be at least 1024");
         }
@@ -852,6 +939,7 @@ impl File {
             limits: self.limits.clone(),
             delivery: self.delivery.clone(),
             notify,
+            mail,
             spam: SpamSettings {
                 min_fill: Duration::from_secs(self.spam.min_fill_seconds),
                 max_age: Duration::from_secs(self.spam.max_form_age_seconds),

@@ -16,7 +16,7 @@ use crate::config::{
 use crate::secret::Secret;
 
 /// The demo form definition (form id `contact`, app 1).
-const DEMO_FORM: &str = include_str!("demo-form.json");
+pub(crate) const DEMO_FORM: &str = include_str!("demo-form.json");
 
 /// The showcase form (form id `showcase`, app 2): every field type a public form can write.
 const SHOWCASE_FORM: &str = include_str!("demo-showcase-form.json");
@@ -251,6 +251,7 @@ pub fn demo_config(
         limits: Limits::default(),
         delivery: Delivery::default(),
         notify: None,
+        mail: None,
         // A person needs more than a second to fill in the demo form.
         spam: SpamSettings {
             min_fill: std::time::Duration::from_secs(1),
@@ -263,6 +264,7 @@ pub fn demo_config(
             captcha: false,
             owners: Vec::new(),
             schedule_minutes: None,
+            mail: crate::mail::FormMail::default(),
             spec: form,
         }],
     }

@@ -73,6 +73,7 @@ pub(crate) async fn spam(state: &AppState, form: &str) -> Result<Answer, AppErro
         values: serde_json::Value::Null,
         stage: Stage::Spam,
         uploads: Vec::new(),
+        queued: Vec::new(),
     };
     state.inner.acceptor.accept(new).await?;
     state.inner.metrics.submission(form, "spam");
@@ -110,6 +111,8 @@ pub(crate) async fn accept(
         }
     }
     let stage = if spec.test_mode { Stage::Tested } else { Stage::Pending };
+    let queued = mail_for(state, entry, &fields, &values, &submission_id, locale).await;
+    let mails = !queued.is_empty();
     let new = NewSubmission {
         form: form.clone(),
         submission_id: submission_id.clone(),
@@ -117,11 +120,60 @@ pub(crate) async fn accept(
         values: serde_json::to_value(&values).unwrap_or_default(),
         stage,
         uploads: stored,
+        queued,
     };
     match state.inner.acceptor.accept(new).await? {
         Accepted::Seen(earlier) => repeated(state, &form, &earlier, &digest),
-        Accepted::New => Ok(accepted(state, spec, &submission_id, stage)),
+        Accepted::New => {
+            if mails {
+                state.inner.mail_wake.notify_one();
+            }
+            Ok(accepted(state, spec, &submission_id, stage))
+        }
     }
+}
+
+/// The mails to keep with a submission that passed every check (see `mail.rs`): the team's
+/// notice, and the auto-reply when its address and form are within their hourly limits (a
+/// limited one is skipped and logged; the submission is accepted all the same).
+async fn mail_for(
+    state: &AppState,
+    entry: &FormEntry,
+    fields: &AppFields,
+    values: &Values,
+    submission_id: &str,
+    locale: Locale,
+) -> Vec<crate::outbox::Queued> {
+    let Some(settings) = state.inner.mail.clone() else { return Vec::new() };
+    let mail = &entry.settings.mail;
+    if mail.is_empty() {
+        return Vec::new();
+    }
+    let now = state.inner.clock.now();
+    let spec = &entry.settings.spec;
+    let accepted = crate::mail::Accepted { spec, fields, values, submission_id, locale, now };
+    let (autoreply, notice) = crate::mail::compose(mail, &settings, &accepted);
+    let mut queued = Vec::new();
+    if let Some((outgoing, recipient)) = autoreply {
+        let form = spec.id.0.clone();
+        let (per_recipient, per_form) =
+            (settings.per_recipient_per_hour, settings.per_form_per_hour);
+        let allowed = state
+            .outbox(move |o| o.allow_mail(&form, &recipient, now, per_recipient, per_form))
+            .await;
+        match allowed {
+            Ok(true) => queued.extend(crate::mail::queued(&outgoing)),
+            Ok(false) => {
+                tracing::warn!(form = %spec.id, submission = %submission_id, "auto-reply skipped: the hourly limit for its address or its form is reached");
+                state.inner.metrics.mail(&spec.id.0, "limited");
+            }
+            Err(err) => {
+                tracing::warn!(form = %spec.id, error = %err, "auto-reply skipped: its limit could not be counted");
+            }
+        }
+    }
+    queued.extend(notice.as_ref().and_then(crate::mail::queued));
+    queued
 }
 
 /// The values as kintone will be written them, checked against the app's current `fields`, and

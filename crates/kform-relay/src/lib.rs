@@ -16,6 +16,7 @@ mod error;
 mod extract;
 mod guard;
 mod intake;
+pub mod mail;
 pub mod manage;
 mod metrics;
 mod notify;

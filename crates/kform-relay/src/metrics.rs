@@ -41,6 +41,7 @@ impl Histogram {
 #[derive(Debug, Default)]
 struct Registry {
     submissions: BTreeMap<(String, &'static str), u64>,
+    mails: BTreeMap<(String, &'static str), u64>,
     kintone_requests: BTreeMap<(String, String), u64>,
     kintone_latency: BTreeMap<String, Histogram>,
     http_requests: BTreeMap<(String, u16), u64>,
@@ -62,6 +63,11 @@ impl Metrics {
     /// Counts a submission of `form` ending in `outcome` (`delivered`, `invalid`, `spam`, …).
     pub(crate) fn submission(&self, form: &str, outcome: &'static str) {
         self.with(|r| *r.submissions.entry((form.to_owned(), outcome)).or_default() += 1);
+    }
+
+    /// Counts a mail of `form` ending in `outcome` (`sent`, `failed`, `limited`).
+    pub(crate) fn mail(&self, form: &str, outcome: &'static str) {
+        self.with(|r| *r.mails.entry((form.to_owned(), outcome)).or_default() += 1);
     }
 
     /// Counts a kintone call; `status` is `None` when no answer arrived.
@@ -92,6 +98,17 @@ impl Metrics {
                 let _ = writeln!(
                     out,
                     "kform_submissions_total{{form=\"{}\",outcome=\"{outcome}\"}} {count}",
+                    escape(form)
+                );
+            }
+            out.push_str(
+                "# HELP kform_mails_total Auto-replies and team notices by form and outcome.\n",
+            );
+            out.push_str("# TYPE kform_mails_total counter\n");
+            for ((form, outcome), count) in &r.mails {
+                let _ = writeln!(
+                    out,
+                    "kform_mails_total{{form=\"{}\",outcome=\"{outcome}\"}} {count}",
                     escape(form)
                 );
             }

@@ -25,7 +25,7 @@ use crate::state::AppState;
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub(crate) struct Event {
     pub(crate) form: String,
-    /// `dead_letter`, `paused` or `drift`.
+    /// `dead_letter`, `paused`, `drift` or `mail_failed`.
     pub(crate) kind: String,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub(crate) submission_id: Option<String>,
@@ -139,6 +139,17 @@ impl Notifier {
             submission_id: None,
             message: message.to_owned(),
             fix: "The app changed in kintone and the form no longer fits it: fix the form (lint shows how) before submissions fail.".to_owned(),
+        })
+    }
+
+    /// The digest's event for a mail about a submission that could not be delivered.
+    pub(crate) fn mail_failed(&self, form: &str, submission_id: &str, error: &str) -> Vec<Queued> {
+        self.queue(&Event {
+            form: form.to_owned(),
+            kind: "mail_failed".into(),
+            submission_id: Some(submission_id.to_owned()),
+            message: error.to_owned(),
+            fix: "A mail about this submission (the auto-reply or the team's notice) was not delivered: check the address and the [mail] SMTP settings; the submission itself is kept and delivered to kintone as usual.".to_owned(),
         })
     }
 
@@ -281,7 +292,7 @@ async fn send_mails(
     if failed.is_empty() { Ok(()) } else { Err(failed.join("; ")) }
 }
 
-fn transport(
+pub(crate) fn transport(
     smtp: &crate::config::Smtp,
 ) -> Result<AsyncSmtpTransport<Tokio1Executor>, lettre::transport::smtp::Error> {
     let builder = if smtp.tls {

@@ -36,6 +36,9 @@ CREATE TABLE IF NOT EXISTS queued (
     created_at INTEGER NOT NULL, next_at INTEGER NOT NULL, tries INTEGER NOT NULL DEFAULT 0,
     error TEXT, lease_until INTEGER NOT NULL DEFAULT 0, leased_by TEXT);
 CREATE INDEX IF NOT EXISTS queued_due ON queued (channel, next_at);
+CREATE TABLE IF NOT EXISTS mail_log (form TEXT NOT NULL, recipient TEXT NOT NULL, at INTEGER NOT NULL);
+CREATE INDEX IF NOT EXISTS mail_log_by_form ON mail_log (form, at);
+CREATE INDEX IF NOT EXISTS mail_log_by_recipient ON mail_log (recipient, at);
 ";
 
 /// Where a submission stands.
@@ -95,6 +98,8 @@ pub(crate) struct NewSubmission {
     pub(crate) stage: Stage,
     /// Files kept in the data directory for FILE fields, uploaded when the record is sent.
     pub(crate) uploads: Vec<StoredUpload>,
+    /// Mail about it (the auto-reply, the team's notice), queued with it when it is new.
+    pub(crate) queued: Vec<Queued>,
 }
 
 /// A file kept for a submission until kintone has the record.
@@ -239,12 +244,16 @@ pub(crate) enum Channel {
     /// One event of the failure digest (a `notify::Event` as JSON): dead letters, pauses and
     /// drift alerts, mailed and posted together every `digest_seconds`.
     Digest,
+    /// One mail about an accepted submission (a `mail::Outgoing` as JSON): an auto-reply or a
+    /// team's notice, sent as soon as it is queued.
+    Mail,
 }
 
 impl Channel {
     pub(crate) fn as_str(self) -> &'static str {
         match self {
             Self::Digest => "digest",
+            Self::Mail => "mail",
         }
     }
 }
@@ -406,8 +415,25 @@ pub(crate) trait Outbox: Send + Sync + 'static {
         at: UnixMillis,
         error: &str,
     ) -> Result<(), StoreError>;
+    /// Removes a message `holder` gives up on, queueing `queued` (the digest's event saying
+    /// so) in the same transaction.
+    fn give_up_queued(&self, seq: i64, holder: &str, queued: &[Queued]) -> Result<(), StoreError>;
+    /// Adds an attempt to a submission's history (a mail about it, say).
+    fn record_attempt(&self, form: &str, id: &str, attempt: &Attempt) -> Result<(), StoreError>;
     /// How many messages wait in `channel`'s queue, and how many of them failed a try.
     fn queue_length(&self, channel: Channel) -> Result<(i64, i64), StoreError>;
+    /// Counts one auto-reply of `form` to `recipient` (a digest of the address) at `now`, when
+    /// in the hour before fewer than `per_recipient` went to that address and fewer than
+    /// `per_form` went out for the form; whether it may be sent. Relays sharing the store count
+    /// together.
+    fn allow_mail(
+        &self,
+        form: &str,
+        recipient: &str,
+        now: UnixMillis,
+        per_recipient: i64,
+        per_form: i64,
+    ) -> Result<bool, StoreError>;
     /// How many submissions each form (or only `form`) has in each stage, as (form, stage,
     /// count).
     fn counts(&self, form: Option<&str>) -> Result<Vec<(String, Stage, i64)>, StoreError>;
@@ -545,6 +571,7 @@ impl Outbox for Store {
                     uploads_json(&new.uploads)?
                 ])?;
             answers.push(if inserted > 0 {
+                enqueue(&tx, &new.queued, now)?;
                 Accepted::New
             } else {
                 let earlier = read(&tx, &new.form, &new.submission_id)?;
@@ -1026,6 +1053,72 @@ impl Outbox for Store {
         Ok(())
     }
 
+    fn give_up_queued(&self, seq: i64, holder: &str, queued: &[Queued]) -> Result<(), StoreError> {
+        let now = self.now();
+        let mut db = self.db();
+        let tx = db.transaction()?;
+        let removed = tx.execute(
+            "DELETE FROM queued WHERE seq = ?1 AND leased_by = ?2",
+            params![seq, holder],
+        )?;
+        if removed > 0 {
+            enqueue(&tx, queued, now)?;
+        }
+        tx.commit()?;
+        Ok(())
+    }
+
+    fn record_attempt(&self, form: &str, id: &str, attempt: &Attempt) -> Result<(), StoreError> {
+        self.db().execute(
+            "INSERT INTO attempts (form, submission_id, at, endpoint, status, code, message,
+             record_id) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)",
+            params![
+                form,
+                id,
+                attempt.at,
+                attempt.endpoint,
+                attempt.status,
+                attempt.code,
+                attempt.message,
+                attempt.record_id
+            ],
+        )?;
+        Ok(())
+    }
+
+    fn allow_mail(
+        &self,
+        form: &str,
+        recipient: &str,
+        now: UnixMillis,
+        per_recipient: i64,
+        per_form: i64,
+    ) -> Result<bool, StoreError> {
+        let since = now.plus(-HOUR_MS);
+        let mut db = self.db();
+        let tx = db.transaction()?;
+        tx.execute("DELETE FROM mail_log WHERE form = ?1 AND at <= ?2", params![form, since])?;
+        let to_recipient: i64 = tx.query_row(
+            "SELECT count(*) FROM mail_log WHERE recipient = ?1 AND at > ?2",
+            params![recipient, since],
+            |row| row.get(0),
+        )?;
+        let from_form: i64 = tx.query_row(
+            "SELECT count(*) FROM mail_log WHERE form = ?1 AND at > ?2",
+            params![form, since],
+            |row| row.get(0),
+        )?;
+        let allowed = to_recipient < per_recipient && from_form < per_form;
+        if allowed {
+            tx.execute(
+                "INSERT INTO mail_log (form, recipient, at) VALUES (?1, ?2, ?3)",
+                params![form, recipient, now],
+            )?;
+        }
+        tx.commit()?;
+        Ok(allowed)
+    }
+
     fn queue_length(&self, channel: Channel) -> Result<(i64, i64), StoreError> {
         Ok(self.db().query_row(
             "SELECT count(*), count(*) FILTER (WHERE tries > 0) FROM queued WHERE channel = ?1",
@@ -1056,6 +1149,9 @@ impl Outbox for Store {
 }
 
 /// An app's count for `day`.
+/// The window of the auto-reply limits.
+pub(crate) const HOUR_MS: i64 = 3_600_000;
+
 /// Queues messages in the caller's transaction.
 pub(crate) fn enqueue(
     db: &Connection,

@@ -36,18 +36,22 @@ pub(crate) const LAYOUT: i64 = 2;
 /// The steps from each older layout to the next, each run in the transaction that holds the
 /// migration lock.
 const MIGRATIONS: &[(i64, &str)] = &[(
-    // Layout 2 keeps the failure digest's events in a queue, so each is sent once by one relay.
+    // Layout 2 keeps the failure digest's events and the mail about submissions in a queue,
+    // so each is sent once by one relay, and counts auto-replies for their hourly limits.
     1,
     QUEUED_TABLE,
 )];
 
-/// The queue of messages to send (see `Outbox::take_queued`).
+/// The queue of messages to send (see `Outbox::take_queued`) and the auto-replies' count.
 const QUEUED_TABLE: &str = "
 CREATE TABLE queued (
     seq BIGSERIAL PRIMARY KEY, channel TEXT NOT NULL, body TEXT NOT NULL,
     created_at BIGINT NOT NULL, next_at BIGINT NOT NULL, tries BIGINT NOT NULL DEFAULT 0,
     error TEXT, lease_until BIGINT NOT NULL DEFAULT 0, leased_by TEXT);
 CREATE INDEX queued_due ON queued (channel, next_at);
+CREATE TABLE mail_log (form TEXT NOT NULL, recipient TEXT NOT NULL, at BIGINT NOT NULL);
+CREATE INDEX mail_log_by_form ON mail_log (form, at);
+CREATE INDEX mail_log_by_recipient ON mail_log (recipient, at);
 ";
 
 /// The advisory lock relays take while they create or migrate the tables.
@@ -357,6 +361,7 @@ impl Outbox for PgStore {
         for submitted in batch {
             let key = (submitted.form.clone(), submitted.submission_id.clone());
             answers.push(if new.remove(&key) {
+                enqueue(&mut tx, &submitted.queued, now)?;
                 Accepted::New
             } else {
                 let earlier = read(&mut tx, &submitted.form, &submitted.submission_id)?;
@@ -860,6 +865,74 @@ impl Outbox for PgStore {
             &[&seqs, &holder, &at.0, &error],
         )?;
         Ok(())
+    }
+
+    fn give_up_queued(&self, seq: i64, holder: &str, queued: &[Queued]) -> Result<(), StoreError> {
+        let now = self.now();
+        let mut conn = self.conn()?;
+        let mut tx = conn.client()?.transaction()?;
+        let removed =
+            tx.execute("DELETE FROM queued WHERE seq = $1 AND leased_by = $2", &[&seq, &holder])?;
+        if removed > 0 {
+            enqueue(&mut tx, queued, now)?;
+        }
+        tx.commit()?;
+        Ok(())
+    }
+
+    fn record_attempt(&self, form: &str, id: &str, attempt: &Attempt) -> Result<(), StoreError> {
+        let status = attempt.status.map(i32::from);
+        self.conn()?.client()?.execute(
+            "INSERT INTO attempts (form, submission_id, at, endpoint, status, code, message,
+                 record_id) VALUES ($1, $2, $3, $4, $5, $6, $7, $8)",
+            &[
+                &form,
+                &id,
+                &attempt.at.0,
+                &attempt.endpoint,
+                &status,
+                &attempt.code,
+                &attempt.message,
+                &attempt.record_id,
+            ],
+        )?;
+        Ok(())
+    }
+
+    fn allow_mail(
+        &self,
+        form: &str,
+        recipient: &str,
+        now: UnixMillis,
+        per_recipient: i64,
+        per_form: i64,
+    ) -> Result<bool, StoreError> {
+        let since = now.plus(-crate::outbox::HOUR_MS);
+        let mut conn = self.conn()?;
+        let mut tx = conn.client()?.transaction()?;
+        // Relays counting at once for the same address or form take turns. The lock is taken
+        // in a fixed order (address, then form) so two relays never wait on each other.
+        tx.execute(
+            "SELECT pg_advisory_xact_lock(hashtext('kform-mail-to:' || $1))",
+            &[&recipient],
+        )?;
+        tx.execute("SELECT pg_advisory_xact_lock(hashtext('kform-mail-of:' || $1))", &[&form])?;
+        tx.execute("DELETE FROM mail_log WHERE form = $1 AND at <= $2", &[&form, &since.0])?;
+        let counts = tx.query_one(
+            "SELECT (SELECT count(*) FROM mail_log WHERE recipient = $1 AND at > $3),
+                    (SELECT count(*) FROM mail_log WHERE form = $2 AND at > $3)",
+            &[&recipient, &form, &since.0],
+        )?;
+        let (to_recipient, from_form): (i64, i64) = (counts.try_get(0)?, counts.try_get(1)?);
+        let allowed = to_recipient < per_recipient && from_form < per_form;
+        if allowed {
+            tx.execute(
+                "INSERT INTO mail_log (form, recipient, at) VALUES ($1, $2, $3)",
+                &[&form, &recipient, &now.0],
+            )?;
+        }
+        tx.commit()?;
+        Ok(allowed)
     }
 
     fn queue_length(&self, channel: Channel) -> Result<(i64, i64), StoreError> {

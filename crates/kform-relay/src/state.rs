@@ -245,6 +245,10 @@ pub(crate) struct Inner {
     pub(crate) engine: Engine,
     pub(crate) acceptor: Acceptor,
     pub(crate) notifier: Notifier,
+    /// `[mail]`: auto-replies and team notices (none: forms send no mail).
+    pub(crate) mail: Option<Arc<crate::mail::MailSettings>>,
+    /// Woken when a mail is queued, so it goes at once.
+    pub(crate) mail_wake: Arc<tokio::sync::Notify>,
     background: Mutex<Vec<tokio::task::JoinHandle<()>>>,
     connections: RwLock<BTreeMap<String, Arc<Connection>>>,
     forms: RwLock<BTreeMap<FormId, Arc<FormEntry>>>,
@@ -361,6 +365,8 @@ impl AppState {
             engine: Engine::new(wake),
             acceptor,
             notifier: Notifier::new(config.notify.clone()),
+            mail: config.mail.clone().map(Arc::new),
+            mail_wake: Arc::default(),
             background: Mutex::default(),
             connections: RwLock::default(),
             forms: RwLock::default(),
@@ -860,6 +866,9 @@ impl AppState {
             self.resume(&paused.form).await?;
         }
         self.inner.engine.start(self.clone());
+        if let Some(task) = crate::mail::spawn(self.clone()) {
+            self.inner.background.lock().unwrap_or_else(PoisonError::into_inner).push(task);
+        }
         if let Some(task) = self.inner.notifier.spawn(self.clone()) {
             self.inner.background.lock().unwrap_or_else(PoisonError::into_inner).push(task);
         }

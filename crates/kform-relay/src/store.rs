@@ -129,8 +129,9 @@ const MIGRATIONS: &[(i64, &str)] = &[
          ALTER TABLE submissions ADD COLUMN leased_by TEXT;",
     ),
     (
-        // Layout 6 keeps the failure digest's events in a queue (`queued`, made by the outbox's
-        // schema), so none is lost in a crash.
+        // Layout 6 keeps the failure digest's events and the mail about submissions in a queue
+        // (`queued`, made by the outbox's schema, with `mail_log` for the auto-reply limits),
+        // so none is lost in a crash.
         5, "",
     ),
 ];
@@ -203,7 +204,7 @@ impl Store {
     }
 
     /// Now, by the relay's clock.
-    fn now(&self) -> UnixMillis {
+    pub(crate) fn now(&self) -> UnixMillis {
         self.clock.now()
     }
 

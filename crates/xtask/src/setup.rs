@@ -39,6 +39,7 @@ pub(crate) fn run(root: &Path) -> Result<Tools> {
     step("setup: npm packages", || npm(root))?;
     step("setup: Chromium", chromium)?;
     step("setup: PostgreSQL", postgresql)?;
+    step("setup: SMTP server for the mail tests (aiosmtpd)", || aiosmtpd(root))?;
     tools.context("wasm-bindgen was not set up")
 }
 
@@ -175,4 +176,58 @@ fn postgresql() -> Result<()> {
 /// The install line `kform-testdb` prints too.
 fn kform_testdb_install() -> &'static str {
     "apt-get update && apt-get install -y --no-install-recommends postgresql"
+}
+
+/// The aiosmtpd version the mail tests run (PyPI), in a virtual environment of its own.
+const AIOSMTPD: &str = "aiosmtpd==1.4.6";
+
+/// Where the mail tests find aiosmtpd's Python (`tests/it/mail.rs` reads the same path).
+pub(crate) fn aiosmtpd_python(root: &Path) -> PathBuf {
+    root.join("target/tools/aiosmtpd/bin/python")
+}
+
+/// A real SMTP server for the mail tests: PyPI's aiosmtpd in `target/tools/aiosmtpd`, made
+/// with Debian's `python3` and `python3-venv` (installed with apt when running as root).
+fn aiosmtpd(root: &Path) -> Result<()> {
+    let python = aiosmtpd_python(root);
+    let has = |python: &Path| {
+        Command::new(python)
+            .args(["-c", "import aiosmtpd"])
+            .output()
+            .is_ok_and(|out| out.status.success())
+    };
+    if has(&python) {
+        return Ok(());
+    }
+    let venv_works = || {
+        Command::new("python3")
+            .args(["-c", "import venv, ensurepip"])
+            .output()
+            .is_ok_and(|out| out.status.success())
+    };
+    if !venv_works() {
+        let install =
+            "apt-get update && apt-get install -y --no-install-recommends python3 python3-venv";
+        let is_root = output("id", &["-u"]).is_some_and(|uid| uid.trim() == "0");
+        if !is_root {
+            bail!(
+                "Python 3 with venv is needed for the mail tests; install it as root with:\n  {install}"
+            );
+        }
+        cmd("apt-get", &["update"])?;
+        let mut command = Command::new("apt-get");
+        command
+            .args(["install", "-y", "--no-install-recommends", "python3", "python3-venv"])
+            .env("DEBIAN_FRONTEND", "noninteractive");
+        status(command)?;
+    }
+    let venv = root.join("target/tools/aiosmtpd");
+    let venv_text = venv.to_string_lossy().into_owned();
+    cmd("python3", &["-m", "venv", &venv_text])?;
+    let python_text = python.to_string_lossy().into_owned();
+    cmd(&python_text, &["-m", "pip", "install", "--quiet", AIOSMTPD])?;
+    if !has(&python) {
+        bail!("aiosmtpd was installed in {venv_text} but cannot be imported");
+    }
+    Ok(())
 }

@@ -227,3 +227,34 @@ fn the_store_is_a_data_directory_or_a_postgresql_url() {
     );
     assert!(!format!("{config:?}").contains("pw@"), "Debug never shows the password");
 }
+
+#[test]
+fn mail_is_set_in_the_file_and_a_forms_templates_are_checked_at_load() {
+    let dir = tempfile::tempdir().unwrap();
+    std::fs::write(dir.path().join("contact.json"), crate::demo::DEMO_FORM).unwrap();
+    let file = |body: &str| {
+        format!(
+            "{GOOD}\n[[forms]]\nfile = \"contact.json\"\nconnection = \"main\"\n{body}\n\
+             [notify]\nfrom = \"kform <kform@example.com>\"\nadmins = [\"ops@example.com\"]\n\
+             [notify.smtp]\nhost = \"smtp.example.com\"\n\
+             [mail]\nfrom = \"Example <info@example.com>\"\n"
+        )
+    };
+    let good = file(
+        "[forms.mail]\nnotify = [\"team@example.com\"]\n[forms.mail.autoreply]\nto = \"メールアドレス\"\n\
+         subject = { ja = \"受付のお知らせ\" }\nbody = { ja = \"\"\"{{会社名}} 様\n受付番号: {{submission_id}}\"\"\" }\n",
+    );
+    let config = File::parse(&good).unwrap().resolve(dir.path(), &env).unwrap();
+    let mail = config.mail.unwrap();
+    assert_eq!((mail.per_recipient_per_hour, mail.per_form_per_hour), (3, 200), "defaults");
+    assert_eq!(
+        mail.smtp.host, "smtp.example.com",
+        "[notify.smtp] serves when [mail.smtp] is not set"
+    );
+    assert_eq!(config.forms[0].mail.notify, ["team@example.com"]);
+    let bad = good.replace("{{会社名}}", "{{氏名}}");
+    let err = File::parse(&bad).unwrap().resolve(dir.path(), &env).unwrap_err();
+    assert_eq!(err.0.len(), 1, "{err}");
+    assert_eq!(err.0[0].key, "forms[0].mail.autoreply.body.ja");
+    assert!(err.0[0].reason.starts_with("unknown name {{氏名}}"), "{err}");
+}

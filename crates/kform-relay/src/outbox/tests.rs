@@ -97,6 +97,7 @@ fn new(form: &str, id: &str, digest: &str) -> NewSubmission {
         values: json!({ "a": id }),
         stage: Stage::Pending,
         uploads: Vec::new(),
+        queued: Vec::new(),
     }
 }
 
@@ -468,5 +469,27 @@ fn queued_messages_come_with_their_cause_and_go_to_one_sender_at_a_time() {
         store.forget(UnixMillis(5001)).unwrap();
         let left = store.take_queued(Channel::Digest, 10, "e", UnixMillis(7000), UnixMillis(8000));
         assert_eq!(bodies(&left.unwrap()), ["new"]);
+    });
+}
+
+#[test]
+fn auto_replies_are_counted_per_address_and_per_form_within_the_hour() {
+    on_each(|place| {
+        let store = place.open();
+        let allow = |form: &str, to: &str, at: i64| {
+            store.allow_mail(form, to, UnixMillis(at), 2, 3).unwrap()
+        };
+        assert!(allow("f", "a", 0) && allow("f", "a", 10));
+        assert!(!allow("f", "a", 20), "two an hour to one address");
+        assert!(allow("g", "b", 30), "other forms and addresses are counted apart");
+        assert!(allow("f", "b", 40));
+        assert!(!allow("f", "c", 50), "three an hour for the form");
+        // An hour after the first two, the address and the form may have mail again.
+        assert!(allow("f", "a", super::HOUR_MS + 10));
+        // A second relay on the same store counts with the first.
+        let other = place.open();
+        assert!(other.allow_mail("f", "a", UnixMillis(super::HOUR_MS + 20), 2, 3).unwrap());
+        assert!(!other.allow_mail("f", "a", UnixMillis(super::HOUR_MS + 30), 2, 3).unwrap());
+        assert!(!allow("f", "a", super::HOUR_MS + 40));
     });
 }

@@ -26,6 +26,7 @@ fn a_data_directory_is_imported_whole_and_only_into_an_empty_database() {
         values: json!({ "会社名": "移行" }),
         stage: Stage::Pending,
         uploads: Vec::new(),
+        queued: Vec::new(),
     };
     sqlite.accept(&[new], UnixMillis(100)).unwrap();
     sqlite.keep_files("folder", &[b"pdf bytes"]).unwrap();
@@ -51,12 +52,12 @@ fn a_data_directory_is_imported_whole_and_only_into_an_empty_database() {
 }
 
 #[test]
-fn a_layout_1_database_gets_the_digest_queue() {
+fn a_layout_1_database_gets_the_queue_and_the_mail_log() {
     let url = database();
     PgStore::open(&url, None, Arc::new(SystemClock), Layout::Migrate).unwrap();
     let mut client = postgres::Client::connect(&url, postgres::NoTls).unwrap();
     client
-        .batch_execute("DROP TABLE queued; UPDATE kform_meta SET value = '1' WHERE key = 'layout';")
+        .batch_execute("DROP TABLE queued; DROP TABLE mail_log; UPDATE kform_meta SET value = '1' WHERE key = 'layout';")
         .unwrap();
     let queue = |store: &PgStore| store.queue_length(Channel::Digest).map(|(all, _)| all);
     // A command that only looks leaves it as found, for an older relay still using it.

@@ -279,6 +279,7 @@ fn form_view(entry: &FormEntry) -> Value {
         "captcha": entry.settings.captcha,
         "owners": entry.settings.owners,
         "schedule_minutes": entry.settings.schedule_minutes,
+        "mail": entry.settings.mail,
         "spec": entry.settings.spec,
     })
 }
@@ -345,6 +346,13 @@ fn check_form(state: &AppState, settings: &FormSettings) -> Result<(), AppError>
     if settings.captcha && state.inner.spam.captcha.is_none() {
         problems.problem("captcha".into(), "no captcha service is set in kform.toml".into());
     }
+    crate::mail::check(
+        &settings.mail,
+        &settings.spec,
+        state.inner.mail.as_deref(),
+        "mail",
+        &mut problems,
+    );
     if problems.is_empty() {
         Ok(())
     } else {

@@ -71,7 +71,8 @@ fn a_layout_3_database_is_migrated_to_milliseconds_and_an_unknown_layout_is_refu
         db.execute_batch(
             "ALTER TABLE submissions DROP COLUMN lease_until;
              ALTER TABLE submissions DROP COLUMN leased_by;
-             DROP TABLE queued;",
+             DROP TABLE queued;
+             DROP TABLE mail_log;",
         )
         .unwrap();
         db.pragma_update(None, "user_version", 3).unwrap();

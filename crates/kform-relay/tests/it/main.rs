@@ -19,6 +19,7 @@ mod cli;
 mod crash;
 mod delivery;
 mod integration;
+mod mail;
 mod operator;
 mod ops;
 mod pages;

@@ -1,0 +1,251 @@
+//! Mail about submissions through a real SMTP server (PyPI's aiosmtpd, which `cargo xtask
+//! setup` installs in `target/tools/aiosmtpd`): the auto-reply's headers and body byte for byte
+//! in Japanese and English, the team's notice, and the per-address limit under a burst.
+
+use std::path::{Path, PathBuf};
+use std::process::{Child, Command, Stdio};
+
+use kform_relay::config::Smtp;
+use kform_relay::mail::{AutoReply, FormMail, MailSettings, Texts};
+
+use super::*;
+
+/// A throwaway aiosmtpd on a free loopback port, keeping every mail it accepts in a maildir.
+struct SmtpServer {
+    port: u16,
+    maildir: tempfile::TempDir,
+    child: Child,
+}
+
+impl SmtpServer {
+    fn start() -> Self {
+        let python = PathBuf::from(env!("CARGO_MANIFEST_DIR"))
+            .join("../../target/tools/aiosmtpd/bin/python");
+        assert!(
+            python.is_file(),
+            "aiosmtpd is not installed at {}: run `cargo xtask setup`",
+            python.display()
+        );
+        let port = std::net::TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port();
+        let maildir = tempfile::tempdir().unwrap();
+        let child = Command::new(python)
+            .args(["-m", "aiosmtpd", "-n", "-l", &format!("127.0.0.1:{port}")])
+            .args(["-c", "aiosmtpd.handlers.Mailbox"])
+            .arg(maildir.path().join("box"))
+            .stdout(Stdio::null())
+            .stderr(Stdio::null())
+            .spawn()
+            .unwrap();
+        let server = Self { port, maildir, child };
+        for _ in 0..200 {
+            if std::net::TcpStream::connect(("127.0.0.1", port)).is_ok() {
+                return server;
+            }
+            std::thread::sleep(Duration::from_millis(50));
+        }
+        panic!("aiosmtpd did not listen on port {port}");
+    }
+
+    /// Every mail received so far, oldest first, as the server keeps it, less the lines the
+    /// server itself adds (`X-Peer`, `X-MailFrom`, `X-RcptTo`), with the recipients it was
+    /// sent to.
+    fn received(&self) -> Vec<(String, String)> {
+        let new = self.maildir.path().join("box/new");
+        let mut files: Vec<PathBuf> = std::fs::read_dir(&new)
+            .map(|dir| dir.flatten().map(|entry| entry.path()).collect())
+            .unwrap_or_default();
+        files.sort_by_key(|path| std::fs::metadata(path).and_then(|m| m.modified()).ok());
+        files
+            .iter()
+            .map(|path| {
+                let text = std::fs::read_to_string(path).unwrap().replace("\r\n", "\n");
+                let rcpt = text
+                    .lines()
+                    .find_map(|line| line.strip_prefix("X-RcptTo: "))
+                    .unwrap_or_default()
+                    .to_owned();
+                let kept: Vec<&str> = text
+                    .split_inclusive('\n')
+                    .filter(|line| {
+                        !["X-Peer:", "X-MailFrom:", "X-RcptTo:"].iter().any(|p| line.starts_with(p))
+                    })
+                    .collect();
+                (kept.concat(), rcpt)
+            })
+            .collect()
+    }
+
+    async fn wait_for(&self, count: usize) -> Vec<(String, String)> {
+        eventually(&format!("{count} mails"), || async {
+            let got = self.received();
+            if got.len() >= count { Ok(got) } else { Err(format!("{} mails", got.len())) }
+        })
+        .await
+    }
+}
+
+impl Drop for SmtpServer {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+fn mail_settings(port: u16, per_recipient: i64) -> MailSettings {
+    MailSettings {
+        from: "Example <info@example.com>".into(),
+        allowed_from: Vec::new(),
+        per_recipient_per_hour: per_recipient,
+        per_form_per_hour: 1_000,
+        smtp: Smtp { host: "127.0.0.1".into(), port, tls: false, login: None, password: None },
+    }
+}
+
+fn form_mail() -> FormMail {
+    FormMail {
+        title: Some("お問い合わせ".into()),
+        autoreply: Some(AutoReply {
+            to: "メールアドレス".into(),
+            from: None,
+            reply_to: Some("support@example.com".into()),
+            subject: Texts {
+                ja: Some("【{{form_title}}】受付のお知らせ（{{会社名}} 様）".into()),
+                en: Some("We received your message, {{会社名}}".into()),
+            },
+            body: Texts {
+                ja: Some("{{会社名}} 様\n\nお問い合わせを受け付けました。\n受付番号: {{submission_id}}\n\n内容:\n{{お問い合わせ内容}}\n".into()),
+                en: Some("Dear {{会社名}},\n\nWe received your message.\nSubmission: {{submission_id}}\n\n{{お問い合わせ内容}}\n".into()),
+            },
+            html: false,
+        }),
+        notify: vec!["team@example.com".into()],
+        test_recipients: Vec::new(),
+    }
+}
+
+/// The mail with its `Date:` line (the time it was accepted) replaced by a mark, after checking
+/// it is one.
+fn without_date(mail: &str) -> String {
+    let date = mail.lines().find(|line| line.starts_with("Date: ")).expect("a Date header");
+    assert!(date.ends_with(" +0000"), "{date}");
+    mail.replace(date, "Date: (the time it was accepted)")
+}
+
+fn golden(name: &str) -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/it/mail").join(name)
+}
+
+#[tokio::test]
+async fn the_auto_reply_and_the_teams_notice_arrive_byte_for_byte_in_japanese_and_english() {
+    let smtp = SmtpServer::start();
+    let Harness { fake: _fake, state, _dir } = harness_with(Apps::demo(TOKEN), TOKEN, |config| {
+        config.mail = Some(mail_settings(smtp.port, 10));
+        config.forms[0].mail = form_mail();
+    })
+    .await;
+    for (n, lang) in ["ja", "en"].into_iter().enumerate() {
+        let body = json!({ "submission_id": format!("3f2c6a1e-0000-4000-8000-00000000000{n}"), "values": {
+            "会社名": "サイボウズ株式会社", "メールアドレス": "taro@example.com",
+            "お問い合わせ内容": "資料を送ってください。\n二行目です。" } });
+        let answer = send(&state, submit(&body.to_string(), Some(lang))).await;
+        assert_eq!(answer.status, StatusCode::ACCEPTED, "{}", answer.text);
+        let mails = smtp.wait_for(2 * (n + 1)).await;
+        let (reply, rcpt) = mails
+            .iter()
+            .find(|(mail, _)| {
+                mail.contains("autoreply") && mail.contains(&format!("0000000000{n}"))
+            })
+            .unwrap();
+        assert_eq!(rcpt, "taro@example.com", "only the visitor");
+        let reply = without_date(reply);
+        let file = golden(&format!("autoreply-{lang}.eml"));
+        if std::env::var_os("KFORM_BLESS").is_some() {
+            std::fs::create_dir_all(file.parent().unwrap()).unwrap();
+            std::fs::write(&file, &reply).unwrap();
+        }
+        assert_eq!(reply, std::fs::read_to_string(&file).unwrap(), "{}", file.display());
+        let (notice, rcpt) = mails
+            .iter()
+            .find(|(mail, _)| mail.contains("notify") && mail.contains(&format!("0000000000{n}")))
+            .unwrap();
+        assert_eq!(rcpt, "team@example.com");
+        // The team's notice is in the form's language, whatever the visitor's, and lists the
+        // values by label (its body holds the time, so it is read rather than compared whole).
+        let notice = without_date(notice);
+        let (headers, body) = notice.split_once("\n\n").unwrap();
+        assert!(
+            headers.contains(&format!(
+                "Message-ID: <3f2c6a1e-0000-4000-8000-00000000000{n}.notify.contact@example.com>"
+            )),
+            "{headers}"
+        );
+        assert!(headers.contains("To: team@example.com\n"), "{headers}");
+        let body: String = body.split_whitespace().collect();
+        let text = String::from_utf8(
+            base64::Engine::decode(&base64::engine::general_purpose::STANDARD, body).unwrap(),
+        )
+        .unwrap();
+        let text = text.replace("\r\n", "\n");
+        assert!(text.starts_with("「お問い合わせ」に新しい送信がありました。\n\n会社名: サイボウズ株式会社\nメールアドレス: taro@example.com\n"), "{text}");
+        assert!(
+            text.contains("お問い合わせ内容: 資料を送ってください。\n二行目です。\n"),
+            "{text}"
+        );
+        assert!(!text.contains("demo-contact"), "hidden items are not listed: {text}");
+    }
+    // The history shows each mail beside the kintone attempts.
+    let id = "3f2c6a1e-0000-4000-8000-000000000000";
+    let history = eventually("the mails in the history", || async {
+        let shown = send(
+            &state,
+            bearer("GET", &format!("/v1/admin/forms/contact/submissions/{id}"), ADMIN, None),
+        )
+        .await;
+        let endpoints: Vec<String> = shown.body["attempts"]
+            .as_array()
+            .into_iter()
+            .flatten()
+            .map(|attempt| attempt["endpoint"].as_str().unwrap_or_default().to_owned())
+            .collect();
+        if endpoints.iter().filter(|e| e.starts_with("SMTP")).count() == 2 {
+            Ok(endpoints)
+        } else {
+            Err(format!("{endpoints:?}"))
+        }
+    })
+    .await;
+    assert!(history.contains(&"SMTP auto-reply".to_owned()), "{history:?}");
+}
+
+#[tokio::test]
+async fn a_burst_to_one_address_gets_only_its_hourly_auto_replies_and_every_submission_is_kept() {
+    let smtp = SmtpServer::start();
+    let Harness { fake, state, _dir } = harness_with(Apps::demo(TOKEN), TOKEN, |config| {
+        config.mail = Some(mail_settings(smtp.port, 2));
+        let mut mail = form_mail();
+        mail.notify.clear();
+        config.forms[0].mail = mail;
+    })
+    .await;
+    let mut sends = tokio::task::JoinSet::new();
+    for n in 0..10 {
+        let state = state.clone();
+        // However the address is written, it is one recipient.
+        let address = if n % 2 == 0 { "Taro@Example.com" } else { "taro@example.com" };
+        let body = json!({ "submission_id": new_id(), "values": {
+            "会社名": format!("会社{n}"), "メールアドレス": address } });
+        sends.spawn(async move { send(&state, submit(&body.to_string(), None)).await.status });
+    }
+    while let Some(status) = sends.join_next().await {
+        assert_eq!(status.unwrap(), StatusCode::ACCEPTED);
+    }
+    smtp.wait_for(2).await;
+    records_eventually(&fake, 10).await;
+    tokio::time::sleep(Duration::from_millis(500)).await;
+    assert_eq!(smtp.received().len(), 2, "two auto-replies an hour to one address");
+    let metrics = send(&state, get("/metrics")).await.text;
+    assert!(
+        metrics.contains("kform_mails_total{form=\"contact\",outcome=\"limited\"} 8"),
+        "{metrics}"
+    );
+}
