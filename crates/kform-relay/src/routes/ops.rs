@@ -104,18 +104,29 @@ pub(crate) async fn metrics(State(state): State<AppState>) -> Response {
         }
         Err(err) => tracing::warn!(error = %err, "metrics: the outbox could not be counted"),
     }
-    text.push_str(
-        "# HELP kform_digest_queued Failure digest events waiting to be sent: new, or retrying \
-         after a digest failed (alert on retrying > 0: the mail or webhook settings need a look).\n",
-    );
-    text.push_str("# TYPE kform_digest_queued gauge\n");
-    match state.outbox(|outbox| outbox.queue_length(Channel::Digest)).await {
-        Ok((waiting, failed)) => text.push_str(&format!(
-            "kform_digest_queued{{state=\"new\"}} {}\n\
-             kform_digest_queued{{state=\"retrying\"}} {failed}\n",
-            waiting - failed
-        )),
-        Err(err) => tracing::warn!(error = %err, "metrics: the digest queue could not be counted"),
+    let queues = [
+        (
+            Channel::Digest,
+            "kform_digest_queued",
+            "Failure digest events waiting to be sent: new, or retrying after a digest failed \
+             (alert on retrying > 0: the mail or webhook settings need a look).",
+        ),
+        (
+            Channel::Mail,
+            "kform_mail_queued",
+            "Auto-replies and team notices waiting to be sent: new, or retrying after a failure \
+             (alert on a growing retrying: the [mail] SMTP settings need a look).",
+        ),
+    ];
+    for (channel, name, help) in queues {
+        text.push_str(&format!("# HELP {name} {help}\n# TYPE {name} gauge\n"));
+        match state.outbox(move |outbox| outbox.queue_length(channel)).await {
+            Ok((waiting, failed)) => text.push_str(&format!(
+                "{name}{{state=\"new\"}} {}\n{name}{{state=\"retrying\"}} {failed}\n",
+                waiting - failed
+            )),
+            Err(err) => tracing::warn!(error = %err, "metrics: a queue could not be counted"),
+        }
     }
     (
         [(
