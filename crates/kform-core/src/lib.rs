@@ -12,7 +12,6 @@
 //! - [`message`]: problems rendered in kintone's wording, in Japanese or English.
 //! - [`protocol`]: the JSON bodies exchanged by the widget and the relay.
 //! - [`read`]: kform's JSON read by hand from a JSON tree, with where a problem is.
-//! - [`template`]: mail templates with `{{name}}` places.
 #![deny(missing_docs)]
 
 pub mod datetime;
@@ -27,7 +26,6 @@ pub mod read;
 pub mod record;
 pub mod report;
 mod tagged;
-pub mod template;
 pub mod text;
 pub mod validate;
 pub mod value;

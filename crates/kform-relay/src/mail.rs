@@ -22,7 +22,7 @@
 
 use std::time::Duration;
 
-use kform_core::{AppFields, FieldCode, FormSpec, InputHint, Locale, Value, Values, template};
+use kform_core::{AppFields, FieldCode, FormSpec, InputHint, Locale, Value, Values};
 use lettre::message::header::{ContentType, HeaderName, HeaderValue};
 use lettre::message::{Mailbox, MultiPart, SinglePart};
 use lettre::{AsyncTransport, Message};
@@ -33,6 +33,7 @@ use crate::clock::UnixMillis;
 use crate::config::{ProblemSink, Smtp};
 use crate::outbox::{Attempt, Channel, Queued};
 use crate::state::AppState;
+use crate::template;
 
 /// A form's mail settings (`mail` in its settings).
 #[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
