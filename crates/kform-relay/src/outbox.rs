@@ -828,20 +828,7 @@ impl Outbox for Store {
                     .execute(params![form, id, reason, now])?,
             };
             if let Some(attempt) = &settled.attempt {
-                tx.prepare_cached(
-                    "INSERT INTO attempts (form, submission_id, at, endpoint, status, code,
-                     message, record_id) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)",
-                )?
-                .execute(params![
-                    form,
-                    id,
-                    attempt.at,
-                    attempt.endpoint,
-                    attempt.status,
-                    attempt.code,
-                    attempt.message,
-                    attempt.record_id
-                ])?;
+                insert_attempt(&tx, form, id, attempt)?;
             }
         }
         tx.commit()?;
@@ -1069,21 +1056,7 @@ impl Outbox for Store {
     }
 
     fn record_attempt(&self, form: &str, id: &str, attempt: &Attempt) -> Result<(), StoreError> {
-        self.db().execute(
-            "INSERT INTO attempts (form, submission_id, at, endpoint, status, code, message,
-             record_id) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)",
-            params![
-                form,
-                id,
-                attempt.at,
-                attempt.endpoint,
-                attempt.status,
-                attempt.code,
-                attempt.message,
-                attempt.record_id
-            ],
-        )?;
-        Ok(())
+        insert_attempt(&self.db(), form, id, attempt)
     }
 
     fn allow_mail(
@@ -1149,6 +1122,30 @@ impl Outbox for Store {
 }
 
 /// An app's count for `day`.
+/// Adds an attempt to a submission's history in the caller's connection or transaction.
+fn insert_attempt(
+    db: &Connection,
+    form: &str,
+    id: &str,
+    attempt: &Attempt,
+) -> Result<(), StoreError> {
+    db.prepare_cached(
+        "INSERT INTO attempts (form, submission_id, at, endpoint, status, code, message,
+         record_id) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)",
+    )?
+    .execute(params![
+        form,
+        id,
+        attempt.at,
+        attempt.endpoint,
+        attempt.status,
+        attempt.code,
+        attempt.message,
+        attempt.record_id
+    ])?;
+    Ok(())
+}
+
 /// The window of the auto-reply limits.
 pub(crate) const HOUR_MS: i64 = 3_600_000;
 

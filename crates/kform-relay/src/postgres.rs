@@ -237,6 +237,36 @@ fn migrate(client: &mut Client, layout: Layout) -> Result<i64, StoreError> {
     Ok(found)
 }
 
+const INSERT_ATTEMPT: &str =
+    "INSERT INTO attempts (form, submission_id, at, endpoint, status, code, message, record_id)
+     VALUES ($1, $2, $3, $4, $5, $6, $7, $8)";
+
+/// Adds an attempt to a submission's history through `client` (a connection or a transaction)
+/// with `statement`: [`INSERT_ATTEMPT`], or that statement prepared once for many.
+fn insert_attempt<S: postgres::ToStatement + ?Sized>(
+    client: &mut impl postgres::GenericClient,
+    statement: &S,
+    form: &str,
+    id: &str,
+    attempt: &Attempt,
+) -> Result<(), StoreError> {
+    let status = attempt.status.map(i32::from);
+    client.execute(
+        statement,
+        &[
+            &form,
+            &id,
+            &attempt.at.0,
+            &attempt.endpoint,
+            &status,
+            &attempt.code,
+            &attempt.message,
+            &attempt.record_id,
+        ],
+    )?;
+    Ok(())
+}
+
 /// Queues messages in the caller's transaction.
 fn enqueue(
     tx: &mut postgres::Transaction<'_>,
@@ -633,10 +663,8 @@ impl Outbox for PgStore {
                  updated_at = $4, lease_until = 0, leased_by = NULL
              WHERE form = $1 AND submission_id = $2",
         )?;
-        let attempt_sql = tx.prepare(
-            "INSERT INTO attempts (form, submission_id, at, endpoint, status, code, message,
-                 record_id) VALUES ($1, $2, $3, $4, $5, $6, $7, $8)",
-        )?;
+        // Prepared once for the batch's attempts.
+        let attempt_sql = tx.prepare(INSERT_ATTEMPT)?;
         for settled in settlements {
             let (form, id) = (&settled.form, &settled.submission_id);
             match &settled.outcome {
@@ -650,20 +678,7 @@ impl Outbox for PgStore {
                 Outcome::DeadLetter(reason) => tx.execute(&dead, &[form, id, reason, &now.0])?,
             };
             if let Some(attempt) = &settled.attempt {
-                let status = attempt.status.map(i32::from);
-                tx.execute(
-                    &attempt_sql,
-                    &[
-                        form,
-                        id,
-                        &attempt.at.0,
-                        &attempt.endpoint,
-                        &status,
-                        &attempt.code,
-                        &attempt.message,
-                        &attempt.record_id,
-                    ],
-                )?;
+                insert_attempt(&mut tx, &attempt_sql, form, id, attempt)?;
             }
         }
         tx.commit()?;
@@ -881,22 +896,7 @@ impl Outbox for PgStore {
     }
 
     fn record_attempt(&self, form: &str, id: &str, attempt: &Attempt) -> Result<(), StoreError> {
-        let status = attempt.status.map(i32::from);
-        self.conn()?.client()?.execute(
-            "INSERT INTO attempts (form, submission_id, at, endpoint, status, code, message,
-                 record_id) VALUES ($1, $2, $3, $4, $5, $6, $7, $8)",
-            &[
-                &form,
-                &id,
-                &attempt.at.0,
-                &attempt.endpoint,
-                &status,
-                &attempt.code,
-                &attempt.message,
-                &attempt.record_id,
-            ],
-        )?;
-        Ok(())
+        insert_attempt(self.conn()?.client()?, INSERT_ATTEMPT, form, id, attempt)
     }
 
     fn allow_mail(
