@@ -266,9 +266,17 @@ pub struct MailFile {
     /// The most auto-replies of one form per hour.
     #[serde(default = "default_per_form")]
     pub autoreply_per_form_per_hour: u32,
+    /// The wait before a failed mail is tried again, in seconds; it doubles with each failure,
+    /// up to an hour.
+    #[serde(default = "default_mail_retry_seconds")]
+    pub retry_seconds: u64,
     /// The mail server; `[notify.smtp]` when not set.
     #[serde(default)]
     pub smtp: Option<SmtpFile>,
+}
+
+fn default_mail_retry_seconds() -> u64 {
+    60
 }
 
 fn default_per_recipient() -> u32 {
@@ -897,6 +905,7 @@ impl File {
                 allowed_from: mail.allowed_from.clone(),
                 per_recipient_per_hour: i64::from(mail.autoreply_per_recipient_per_hour),
                 per_form_per_hour: i64::from(mail.autoreply_per_form_per_hour),
+                retry_ms: i64::try_from(mail.retry_seconds.clamp(1, 3600) * 1000).unwrap_or(60_000),
                 smtp: Smtp {
                     host: smtp.host.clone(),
                     port: smtp.port,

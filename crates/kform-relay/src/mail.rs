@@ -125,6 +125,8 @@ pub struct MailSettings {
     pub per_recipient_per_hour: i64,
     /// The most auto-replies of one form per hour.
     pub per_form_per_hour: i64,
+    /// The first wait before a failed mail is tried again, in milliseconds (it doubles).
+    pub retry_ms: i64,
     /// The mail server.
     pub smtp: Smtp,
 }
@@ -508,7 +510,7 @@ const SEND_LEASE_MS: i64 = 5 * 60 * 1000;
 const MAX_TRIES: i64 = 8;
 
 /// Sends the queued mails as they come until the task is aborted: each once the SMTP server
-/// accepts it; on a failure again after a backoff (1 min, doubling to 1 h); after
+/// accepts it; on a failure again after a backoff (`retry_seconds`, doubling to 1 h); after
 /// [`MAX_TRIES`] failures, or at once when the server refuses it for good (5xx), it is recorded
 /// as a failed attempt of its submission and told in the failure digest.
 pub(crate) fn spawn(state: AppState) -> Option<tokio::task::JoinHandle<()>> {
@@ -604,7 +606,8 @@ async fn send_due(
             }
             Err((error, _)) => {
                 tracing::warn!(form = %outgoing.form, submission = %outgoing.submission_id, %error, tries = queued.tries + 1, "a mail was not sent; it is tried again");
-                let wait = 60_000_i64.saturating_mul(1 << queued.tries.clamp(0, 6)).min(3_600_000);
+                let wait =
+                    settings.retry_ms.saturating_mul(1 << queued.tries.clamp(0, 12)).min(3_600_000);
                 let at = state.inner.clock.now().plus(wait);
                 state.outbox(move |o| o.retry_queued(&[seq], &holder, at, &error)).await?;
             }

@@ -17,6 +17,7 @@ fn settings() -> MailSettings {
         allowed_from: vec!["sales@example.com".into(), "example.net".into()],
         per_recipient_per_hour: 3,
         per_form_per_hour: 100,
+        retry_ms: 60_000,
         smtp: Smtp { host: "127.0.0.1".into(), port: 25, tls: false, login: None, password: None },
     }
 }

@@ -19,6 +19,10 @@ struct SmtpServer {
 
 impl SmtpServer {
     fn start() -> Self {
+        Self::start_on(free_port())
+    }
+
+    fn start_on(port: u16) -> Self {
         let python = PathBuf::from(env!("CARGO_MANIFEST_DIR"))
             .join("../../target/tools/aiosmtpd/bin/python");
         assert!(
@@ -26,7 +30,6 @@ impl SmtpServer {
             "aiosmtpd is not installed at {}: run `cargo xtask setup`",
             python.display()
         );
-        let port = std::net::TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port();
         let maildir = tempfile::tempdir().unwrap();
         let child = Command::new(python)
             .args(["-m", "aiosmtpd", "-n", "-l", &format!("127.0.0.1:{port}")])
@@ -91,12 +94,17 @@ impl Drop for SmtpServer {
     }
 }
 
+fn free_port() -> u16 {
+    std::net::TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port()
+}
+
 fn mail_settings(port: u16, per_recipient: i64) -> MailSettings {
     MailSettings {
         from: "Example <info@example.com>".into(),
         allowed_from: Vec::new(),
         per_recipient_per_hour: per_recipient,
         per_form_per_hour: 1_000,
+        retry_ms: 60_000,
         smtp: Smtp { host: "127.0.0.1".into(), port, tls: false, login: None, password: None },
     }
 }
@@ -248,4 +256,94 @@ async fn a_burst_to_one_address_gets_only_its_hourly_auto_replies_and_every_subm
         metrics.contains("kform_mails_total{form=\"contact\",outcome=\"limited\"} 8"),
         "{metrics}"
     );
+}
+
+/// Kills the child when the test ends, however it ends.
+struct Killed(Child);
+
+impl Drop for Killed {
+    fn drop(&mut self) {
+        let _ = self.0.kill();
+        let _ = self.0.wait();
+    }
+}
+
+#[tokio::test]
+async fn a_relay_killed_with_a_mail_in_its_queue_sends_it_once_after_a_restart() {
+    let fake = spawn(Apps::demo(TOKEN)).await.unwrap();
+    let dir = tempfile::tempdir().unwrap();
+    let port = free_port();
+    std::fs::write(dir.path().join("contact.json"), include_str!("../../src/demo-form.json"))
+        .unwrap();
+    let store = match shared_store(dir.path()) {
+        Some(url) => format!("database_url = \"{}\"", url.expose()),
+        None => "data_dir = \"data\"".to_owned(),
+    };
+    let toml = format!(
+        r#"listen = "127.0.0.1:0"
+{store}
+
+[spam]
+min_fill_seconds = 0
+
+[mail]
+from = "Example <info@example.com>"
+retry_seconds = 1
+
+[mail.smtp]
+host = "127.0.0.1"
+port = {port}
+starttls = false
+
+[connections.demo]
+base_url = "{kintone}"
+allow_any_host = true
+
+[connections.demo.apps.1]
+tokens = ["{TOKEN}"]
+
+[[forms]]
+file = "contact.json"
+connection = "demo"
+
+[forms.mail.autoreply]
+to = "メールアドレス"
+subject = {{ ja = "受付のお知らせ" }}
+body = {{ ja = "{{{{会社名}}}} 様、受付番号 {{{{submission_id}}}}" }}
+"#,
+        kintone = fake.url()
+    );
+    std::fs::write(dir.path().join("kform.toml"), toml).unwrap();
+    let start = || {
+        let mut command = Command::new(env!("CARGO_BIN_EXE_kform"));
+        command.args(["serve", "--config", "kform.toml"]).current_dir(dir.path());
+        command.stderr(Stdio::null());
+        let (child, base) = spawn_listening(command);
+        (Killed(child), base)
+    };
+    // The mail server is down: the submission is accepted and its auto-reply waits in the queue.
+    let (mut relay, base) = start();
+    #[expect(clippy::disallowed_methods, reason = "a test client for the relay, not for kintone")]
+    let http = reqwest::Client::new();
+    let id = new_id();
+    let body = json!({ "submission_id": id, "values": { "会社名": "サイボウズ", "メールアドレス": "taro@example.com" } });
+    let answer =
+        http.post(format!("{base}/v1/forms/contact/submissions")).json(&body).send().await.unwrap();
+    assert_eq!(answer.status(), StatusCode::ACCEPTED);
+    // Its first try fails (nothing listens), then the relay is killed.
+    tokio::time::sleep(Duration::from_millis(300)).await;
+    relay.0.kill().unwrap();
+    relay.0.wait().unwrap();
+    let smtp = SmtpServer::start_on(port);
+    let (_relay, _base) = start();
+    let mails = smtp.wait_for(1).await;
+    assert!(
+        mails[0].0.contains(&format!("Message-ID: <{id}.autoreply.contact@example.com>")),
+        "{}",
+        mails[0].0
+    );
+    // Several more tries' time: nothing is sent again.
+    tokio::time::sleep(Duration::from_millis(2_500)).await;
+    assert_eq!(smtp.received().len(), 1, "exactly one auto-reply");
+    records_eventually(&fake, 1).await;
 }
