@@ -329,18 +329,16 @@ pub(crate) fn compose(
         format!("<{}.{kind}.{}@{domain}>", accepted.submission_id, spec.id.0)
     };
     let autoreply = mail.autoreply.as_ref().and_then(|reply| {
-        let typed = match accepted.values.get(&reply.to) {
-            Some(Value::Text(text)) => text.trim().to_owned(),
-            _ => return None,
-        };
         // Only an address that reads as one; lettre parses it again as a mailbox.
-        if !kform_core::text::is_email(&typed) || typed.parse::<Mailbox>().is_err() {
-            return None;
-        }
-        let to = if test { mail.test_recipients.clone() } else { vec![typed.clone()] };
-        if to.is_empty() {
-            return None;
-        }
+        let typed = match accepted.values.get(&reply.to) {
+            Some(Value::Text(text)) => Some(text.trim().to_owned()).filter(|typed| {
+                kform_core::text::is_email(typed) && typed.parse::<Mailbox>().is_ok()
+            }),
+            _ => None,
+        };
+        // In test mode the visitor's address is not used, so it need not be there.
+        let to = if test { mail.test_recipients.clone() } else { vec![typed.clone()?] };
+        let counted = typed.or_else(|| to.first().cloned())?;
         let subject = reply.subject.pick(accepted.locale, spec.default_lang)?;
         let body = reply.body.pick(accepted.locale, spec.default_lang)?;
         let text = template::fill(body, value);
@@ -358,7 +356,7 @@ pub(crate) fn compose(
             message_id: message_id("autoreply"),
             date: accepted.now,
         };
-        Some((outgoing, recipient_key(&typed)))
+        Some((outgoing, recipient_key(&counted)))
     });
     let team = if test { &mail.test_recipients } else { &mail.notify };
     let notice = (!team.is_empty() && !mail.notify.is_empty()).then(|| {
@@ -501,6 +499,15 @@ pub(crate) fn message(outgoing: &Outgoing) -> Result<Message, String> {
     let mut message = built.map_err(|err| err.to_string())?;
     message.headers_mut().insert_raw(auto);
     Ok(message)
+}
+
+/// Sends one mail at once, outside the queue (the editor's test); the SMTP server's refusal
+/// as a sentence.
+pub(crate) async fn send_now(settings: &MailSettings, outgoing: &Outgoing) -> Result<(), String> {
+    let transport = crate::notify::transport(&settings.smtp)
+        .map_err(|err| format!("the SMTP settings cannot be used: {err}"))?;
+    let mail = message(outgoing)?;
+    transport.send(mail).await.map(|_| ()).map_err(|err| err.to_string())
 }
 
 /// How long a sender holds the mails it sends before another may take them.

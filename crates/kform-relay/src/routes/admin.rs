@@ -44,6 +44,7 @@ pub(crate) fn router() -> Router<AppState> {
         .route("/v1/admin/forms/{form_id}/lint", get(lint_saved))
         .route("/v1/admin/lint", post(lint_unsaved))
         .route("/v1/admin/forms/{form_id}/test-send", post(test_send))
+        .route("/v1/admin/forms/{form_id}/mail-test", post(mail_test))
         .route("/v1/admin/forms/{form_id}/submissions", get(history))
         .route("/v1/admin/forms/{form_id}/submissions/{submission_id}", get(show_submission))
         .route("/v1/admin/forms/{form_id}/submissions/{submission_id}/replay", post(replay))
@@ -564,6 +565,94 @@ async fn test_send(
             json!({ "sent": true, "kintone": { "status": status, "body": null } })
         }
         Err(err) => json!({ "sent": false, "error": err.to_string() }),
+    }))
+}
+
+/// A test of a form's auto-reply: to one address the CMS user typed.
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct MailTest {
+    /// Where the test goes.
+    to: String,
+    /// The values to fill the templates with (the editor's preview's).
+    #[serde(default)]
+    values: kform_core::Values,
+    /// The mail settings as the editor has them; the saved ones when not given.
+    #[serde(default)]
+    mail: Option<crate::mail::FormMail>,
+}
+
+/// `POST /v1/admin/forms/{form_id}/mail-test`: sends the form's auto-reply, filled with
+/// `values` in the request's language, at once to `to` alone (never to the values' address),
+/// within the hourly limit per address. Answers whether the SMTP server accepted it.
+async fn mail_test(
+    caller: Caller,
+    State(state): State<AppState>,
+    Path(form_id): Path<String>,
+    RequestLocale(locale): RequestLocale,
+    AppJson(body): AppJson<MailTest>,
+) -> Result<Json<Value>, AppError> {
+    caller.may_edit(&form_id)?;
+    let id = FormId(form_id);
+    let entry = state.form(&id).ok_or(AppError::UnknownForm(id))?;
+    let unprocessable = |message: &str| {
+        AppError::coded(StatusCode::UNPROCESSABLE_ENTITY, Code::Unprocessable, message)
+    };
+    let settings = state
+        .inner
+        .mail
+        .clone()
+        .ok_or_else(|| unprocessable("kform.toml has no [mail]: the relay cannot send mail"))?;
+    let to = body.to.trim().to_owned();
+    if !kform_core::text::is_email(&to) || to.parse::<lettre::message::Mailbox>().is_err() {
+        return Err(AppError::bad_request(
+            Code::InvalidBody,
+            format!("{to:?} is not an e-mail address"),
+        ));
+    }
+    let mut mail = body.mail.unwrap_or_else(|| entry.settings.mail.clone());
+    let mut spec = entry.settings.spec.clone();
+    let mut problems = Vec::new();
+    crate::mail::check(&mail, &spec, Some(&settings), "mail", &mut problems);
+    if !problems.is_empty() {
+        return Err(AppError::Config(crate::config::ConfigError(problems)));
+    }
+    if mail.autoreply.is_none() {
+        return Err(unprocessable("the form has no auto-reply to test"));
+    }
+    // A test mails `to` alone, as a test-mode form does.
+    spec.test_mode = true;
+    mail.test_recipients = vec![to.clone()];
+    mail.notify.clear();
+    let fields = state.fields(&entry.settings.connection, spec.app).await?;
+    let now = state.inner.clock.now();
+    let submission_id = format!("test-{}", uuid::Uuid::new_v4());
+    let accepted = crate::mail::Accepted {
+        spec: &spec,
+        fields: &fields,
+        values: &body.values,
+        submission_id: &submission_id,
+        locale: locale.unwrap_or(spec.default_lang),
+        now,
+    };
+    let Some((outgoing, _)) = crate::mail::compose(&mail, &settings, &accepted).0 else {
+        return Err(unprocessable("the auto-reply has no text in this language"));
+    };
+    let (form, recipient) = (spec.id.0.clone(), crate::mail::recipient_key(&to));
+    let (per_recipient, per_form) = (settings.per_recipient_per_hour, settings.per_form_per_hour);
+    let allowed = state
+        .outbox(move |o| o.allow_mail(&form, &recipient, now, per_recipient, per_form))
+        .await?;
+    if !allowed {
+        return Err(AppError::coded(
+            StatusCode::TOO_MANY_REQUESTS,
+            Code::RateLimited,
+            "the hourly limit of auto-replies for this address or form is reached",
+        ));
+    }
+    Ok(Json(match crate::mail::send_now(&settings, &outgoing).await {
+        Ok(()) => json!({ "sent": true, "to": to, "subject": outgoing.subject }),
+        Err(error) => json!({ "sent": false, "to": to, "error": error }),
     }))
 }
 

@@ -347,3 +347,43 @@ body = {{ ja = "{{{{会社名}}}} 様、受付番号 {{{{submission_id}}}}" }}
     assert_eq!(smtp.received().len(), 1, "exactly one auto-reply");
     records_eventually(&fake, 1).await;
 }
+
+#[tokio::test]
+async fn the_editors_test_mail_goes_to_the_typed_address_alone_with_the_draft_templates() {
+    let smtp = SmtpServer::start();
+    let Harness { fake: _fake, state, _dir } = harness_with(Apps::demo(TOKEN), TOKEN, |config| {
+        config.mail = Some(mail_settings(smtp.port, 2));
+        config.forms[0].mail = form_mail();
+    })
+    .await;
+    let path = "/v1/admin/forms/contact/mail-test";
+    let mut draft = serde_json::to_value(form_mail()).unwrap();
+    draft["autoreply"]["subject"]["ja"] = json!("下書き: {{会社名}} 様");
+    let values = json!({ "会社名": "見本株式会社", "メールアドレス": "visitor@example.com" });
+    let body = json!({ "to": "editor@example.com", "values": values, "mail": draft });
+    let answer = send(&state, bearer("POST", path, ADMIN, Some(body.clone()))).await;
+    assert_eq!(answer.status, StatusCode::OK, "{}", answer.text);
+    assert_eq!(answer.body["sent"], true, "{}", answer.text);
+    assert_eq!(answer.body["subject"], "下書き: 見本株式会社 様");
+    let mails = smtp.wait_for(1).await;
+    assert_eq!(mails[0].1, "editor@example.com", "never the values' address, nor the team");
+
+    // A template naming what the form lacks is refused with its key; so is a bad address.
+    let mut bad = body.clone();
+    bad["mail"]["autoreply"]["body"]["ja"] = json!("{{氏名}}");
+    let refused = send(&state, bearer("POST", path, ADMIN, Some(bad))).await;
+    assert_eq!(refused.status, StatusCode::UNPROCESSABLE_ENTITY, "{}", refused.text);
+    assert!(refused.text.contains("mail.autoreply.body.ja"), "{}", refused.text);
+    let mut bad = body.clone();
+    bad["to"] = json!("editor@example.com\r\nBcc: evil@example.com");
+    let refused = send(&state, bearer("POST", path, ADMIN, Some(bad))).await;
+    assert_eq!(refused.status, StatusCode::BAD_REQUEST, "{}", refused.text);
+    // The hourly limit per address holds for tests too (two here).
+    assert_eq!(
+        send(&state, bearer("POST", path, ADMIN, Some(body.clone()))).await.status,
+        StatusCode::OK
+    );
+    let limited = send(&state, bearer("POST", path, ADMIN, Some(body))).await;
+    assert_eq!(limited.status, StatusCode::TOO_MANY_REQUESTS, "{}", limited.text);
+    assert_eq!(smtp.wait_for(2).await.len(), 2);
+}
