@@ -11,6 +11,9 @@ use kform_core::{
 use serde_json::{Map, Value as Json, json};
 
 pub mod delivery;
+mod mail;
+
+pub use mail::{MailEdit, MailProblem};
 
 #[cfg(test)]
 mod tests;

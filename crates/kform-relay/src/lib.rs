@@ -30,7 +30,6 @@ pub mod serve;
 mod signing;
 mod state;
 mod store;
-pub mod template;
 mod widget;
 
 pub use routes::app;

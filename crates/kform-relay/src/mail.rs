@@ -33,7 +33,7 @@ use crate::clock::UnixMillis;
 use crate::config::{ProblemSink, Smtp};
 use crate::outbox::{Attempt, Channel, Queued};
 use crate::state::AppState;
-use crate::template;
+use kform_template as template;
 
 /// A form's mail settings (`mail` in its settings).
 #[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]

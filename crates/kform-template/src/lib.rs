@@ -2,6 +2,9 @@
 //! field code, `submission_id`, `form_title`, `date`). Read once into parts, so the relay, which
 //! sends the mail, and the editor, which previews it, fill it the same way, and an unknown name
 //! is found before anything is sent.
+//!
+//! A crate of its own rather than a part of `kform-core`: in the core it changed the widget's
+//! `.wasm` (44 bytes raw, about 300 brotli) without the widget using it.
 
 use std::fmt;
 
