@@ -154,6 +154,12 @@ async fn mail_for(
     let accepted = crate::mail::Accepted { spec, fields, values, submission_id, locale, now };
     let (autoreply, notice) = crate::mail::compose(mail, &settings, &accepted);
     let mut queued = Vec::new();
+    // A visitor's retry of a kept submission gets no mail (it had its own), so it must not
+    // spend the address's hourly count either.
+    let (form, id) = (spec.id.0.clone(), submission_id.to_owned());
+    if let Ok(Some(_)) = state.outbox(move |o| o.submission(&form, &id)).await {
+        return Vec::new();
+    }
     if let Some((outgoing, recipient)) = autoreply {
         let form = spec.id.0.clone();
         let (per_recipient, per_form) =

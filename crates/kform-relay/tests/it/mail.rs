@@ -249,8 +249,20 @@ async fn a_burst_to_one_address_gets_only_its_hourly_auto_replies_and_every_subm
     }
     smtp.wait_for(2).await;
     records_eventually(&fake, 10).await;
+    // A retry of a kept submission neither mails again nor spends the address's count: with the
+    // two spent, a third address still gets its own.
+    let body = json!({ "submission_id": new_id(), "values": { "会社名": "別", "メールアドレス": "hanako@example.com" } });
+    for _ in 0..2 {
+        assert_eq!(
+            send(&state, submit(&body.to_string(), None)).await.status,
+            StatusCode::ACCEPTED
+        );
+    }
+    let again = json!({ "submission_id": new_id(), "values": { "会社名": "別", "メールアドレス": "hanako@example.com" } });
+    assert_eq!(send(&state, submit(&again.to_string(), None)).await.status, StatusCode::ACCEPTED);
+    smtp.wait_for(4).await;
     tokio::time::sleep(Duration::from_millis(500)).await;
-    assert_eq!(smtp.received().len(), 2, "two auto-replies an hour to one address");
+    assert_eq!(smtp.received().len(), 4, "two auto-replies an hour to each address");
     let metrics = send(&state, get("/metrics")).await.text;
     assert!(
         metrics.contains("kform_mails_total{form=\"contact\",outcome=\"limited\"} 8"),
