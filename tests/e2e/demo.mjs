@@ -3,11 +3,14 @@ import { spawn } from "node:child_process";
 import { once } from "node:events";
 import { createInterface } from "node:readline";
 
-/** Starts the demo; `pkg` names another widget directory to serve under /widget/. */
-export async function startDemo({ pkg } = {}) {
+/**
+ * Starts the demo; `pkg` names another widget directory to serve under /widget/, `smtp` an SMTP
+ * server (`host:port`) for forms' mail.
+ */
+export async function startDemo({ pkg, smtp } = {}) {
   const bin = process.env.KFORM_BIN;
   if (!bin) throw new Error("KFORM_BIN must name the kform binary (cargo xtask test sets it)");
-  const args = ["demo", "--port", "0", ...(pkg ? ["--pkg", pkg] : [])];
+  const args = ["demo", "--port", "0", ...(pkg ? ["--pkg", pkg] : []), ...(smtp ? ["--smtp", smtp] : [])];
   const child = spawn(bin, args, { stdio: ["ignore", "pipe", "inherit"] });
   const lines = createInterface({ input: child.stdout });
   const info = {};

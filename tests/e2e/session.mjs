@@ -12,8 +12,9 @@ const axePath = createRequire(import.meta.url).resolve("axe-core/axe.min.js");
 /**
  * Starts the demo and the browser before the file's tests and stops both after them (the demo
  * must stop cleanly on Ctrl-C). The returned object's `demo` and `browser` are set once started.
+ * `options` gives `startDemo`'s options when the demo starts (after earlier `before` hooks).
  */
-export function useDemo() {
+export function useDemo(options = () => ({})) {
   const session = {
     demo: undefined,
     browser: undefined,
@@ -31,7 +32,7 @@ export function useDemo() {
     },
   };
   before(async () => {
-    session.demo = await startDemo();
+    session.demo = await startDemo(options());
     session.browser = await launch();
   });
   after(async () => {

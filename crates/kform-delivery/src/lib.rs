@@ -1,6 +1,7 @@
-//! The form editor's delivery view as its own WebAssembly bundle: `kform-editor.js` loads it
-//! when the "Delivery" tab is opened, so the editor's first load does not carry it. The view
-//! itself is `kform_editor::delivery`; this crate is its JavaScript entry.
+//! The form editor's delivery and mail views as their own WebAssembly bundle: `kform-editor.js`
+//! loads it when the "Delivery" or "Mail" tab is opened, so the editor's first load does not
+//! carry them. The views are `kform_editor::delivery` and `kform_editor::mail_view`; this crate
+//! is their JavaScript entry.
 
 use kform_core::Locale;
 use wasm_bindgen::prelude::*;
@@ -36,4 +37,25 @@ pub fn mount(
     std::panic::set_hook(Box::new(|info| web_sys::console::error_1(&info.to_string().into())));
     let locale = lang.as_deref().and_then(Locale::from_tag).unwrap_or_default();
     DeliveryHandle(kform_editor::delivery::mount(element, relay, token, form, locale))
+}
+
+/// Mounts the mail view of `form` into `element`, like [`mount`]; `values` (JSON) are the
+/// editor preview's last values, for the mail's preview.
+#[wasm_bindgen]
+#[expect(
+    clippy::needless_pass_by_value,
+    reason = "wasm-bindgen hands JavaScript strings over by value"
+)]
+pub fn mount_mail(
+    element: HtmlElement,
+    relay: &str,
+    token: &str,
+    form: &str,
+    lang: Option<String>,
+    values: Option<String>,
+) -> DeliveryHandle {
+    std::panic::set_hook(Box::new(|info| web_sys::console::error_1(&info.to_string().into())));
+    let locale = lang.as_deref().and_then(Locale::from_tag).unwrap_or_default();
+    let values = values.unwrap_or_default();
+    DeliveryHandle(kform_editor::mail_view::mount(element, relay, token, form, locale, &values))
 }

@@ -34,9 +34,12 @@ function loadDelivery() {
   return deliveryBundle;
 }
 
-/** Mounts the delivery view into `target`; answers a function that unmounts it. */
-function delivery(target, relay, token, form, lang) {
-  const handle = loadDelivery().then((glue) => glue.mount(target, relay, token, form, lang));
+/** Mounts the delivery view (or, with `view` "mail", the mail view) into `target`; answers a
+ * function that unmounts it. */
+function delivery(target, relay, token, form, lang, view, values) {
+  const handle = loadDelivery().then((glue) => view === "mail"
+    ? glue.mount_mail(target, relay, token, form, lang, values)
+    : glue.mount(target, relay, token, form, lang));
   handle.catch((error) => console.error("kform-editor: the delivery view", error));
   return () => {
     handle.then((view) => view.unmount(), () => {});

@@ -175,6 +175,22 @@ impl Admin {
     }
 }
 
+impl Admin {
+    /// `POST /v1/admin/forms/{id}/mail-test`: the auto-reply, with the editor's `mail` settings
+    /// and the preview's `values`, sent to `to` alone; the relay's answer.
+    pub(crate) async fn mail_test(
+        &self,
+        id: &str,
+        to: &str,
+        values: &Value,
+        mail: &Value,
+    ) -> Result<Value, ApiError> {
+        let path = format!("/v1/admin/forms/{}/mail-test", segment(id));
+        let body = serde_json::json!({ "to": to, "values": values, "mail": mail });
+        self.call(Method::POST, &path, Some(&body)).await
+    }
+}
+
 /// The delivery view's calls, all on one form.
 impl Admin {
     fn form_path(id: &str, rest: &str) -> String {

@@ -64,8 +64,8 @@ struct Ctx {
     lint: Memo<Vec<LintIssue>>,
     /// Whether there are changes not saved yet; it wakes its readers only when it flips.
     dirty: Memo<bool>,
-    /// Whether the delivery view is shown instead of the editing screen.
-    delivery: RwSignal<bool>,
+    /// What is shown: the editing screen (`EDIT`), the delivery view or the mail view.
+    tab: RwSignal<&'static str>,
     /// Whether the relay refused the editor token: nothing can work until the CMS opens the
     /// editor again, so the controls that call the relay are disabled.
     refused: RwSignal<bool>,
@@ -117,7 +117,7 @@ pub(crate) fn editor(
         lint: Memo::new(move |_| state.with(EditorState::lint)),
         dirty: Memo::new(move |_| state.with(|s| s.dirty)),
         refused: RwSignal::new(false),
-        delivery: RwSignal::new(false),
+        tab: RwSignal::new(EDIT),
     };
     if let Some(id) = form {
         spawn_local(open_form(ctx, id));
@@ -245,7 +245,7 @@ fn workspace(ctx: Ctx, preview: Preview, delivery: DeliveryOpener) -> Vec<El> {
     // state); the delivery view is built only while shown, and stops refreshing when hidden.
     let saved = Memo::new(move |_| ctx.state.with(|s| s.saved));
     let editing = el("div")
-        .flag_with("hidden", move || ctx.delivery.get())
+        .flag_with("hidden", move || ctx.tab.get() != EDIT)
         .child(drift)
         .child(columns)
         .child(el("div").dynamic(move || Some(lint_view(ctx))))
@@ -254,36 +254,50 @@ fn workspace(ctx: Ctx, preview: Preview, delivery: DeliveryOpener) -> Vec<El> {
     vec![
         el("div").dynamic(move || tabs(ctx, saved.get())),
         editing,
-        el("div").dynamic(move || ctx.delivery.get().then(|| delivery_host(ctx, &delivery))),
+        el("div").dynamic(move || {
+            let tab = ctx.tab.get();
+            (tab != EDIT).then(|| delivery_host(ctx, &delivery, tab))
+        }),
     ]
 }
 
-/// Where the delivery view (its own bundle) is mounted while it is shown; it is closed with
-/// the region.
-fn delivery_host(ctx: Ctx, opener: &DeliveryOpener) -> El {
+/// The editing screen's tab; the others name the view `kform-delivery` mounts.
+const EDIT: &str = "edit";
+
+/// Where the delivery or mail view (`view`, their own bundle) is mounted while it is shown; it is
+/// closed with the region. The mail view gets the preview's last values for its own preview.
+fn delivery_host(ctx: Ctx, opener: &DeliveryOpener, view: &str) -> El {
     let host = el("div");
     let form = ctx.state.with_untracked(|s| s.draft.as_ref().map(|d| d.spec.id.0.clone()));
-    let shown =
-        opener.open(&host.element(), &ctx.admin.get_value(), &form.unwrap_or_default(), ctx.locale);
+    let values = ctx.tried.get_untracked().map(|v| v.to_string()).unwrap_or_default();
+    let shown = opener.open(
+        &host.element(),
+        &ctx.admin.get_value(),
+        &form.unwrap_or_default(),
+        ctx.locale,
+        view,
+        &values,
+    );
     // Dropped with the region: the view is unmounted when the tab is left or the form closed.
     StoredValue::new_local(shown);
     host
 }
 
-/// The switch between editing the form and its delivery view, once the form is saved.
+/// The switch between editing the form, its delivery view and its mail, once it is saved.
 fn tabs(ctx: Ctx, saved: bool) -> Option<El> {
     if !saved {
         return None;
     }
-    let tab = |text: Text, delivery: bool| {
-        button(text.get(ctx.locale), move |_| ctx.delivery.set(delivery))
-            .attr_with("aria-pressed", move || Some((ctx.delivery.get() == delivery).to_string()))
+    let tab = |text: Text, tab: &'static str| {
+        button(text.get(ctx.locale), move |_| ctx.tab.set(tab))
+            .attr_with("aria-pressed", move || Some((ctx.tab.get() == tab).to_string()))
     };
     Some(
         el("p")
             .class("kfe-row kfe-tabs")
-            .child(tab(Text::EditTab, false))
-            .child(tab(Text::DeliveryTab, true)),
+            .child(tab(Text::EditTab, EDIT))
+            .child(tab(Text::DeliveryTab, "delivery"))
+            .child(tab(Text::Mail, "mail")),
     )
 }
 

@@ -64,8 +64,8 @@ impl Preview {
     }
 }
 
-/// Opens the delivery view, its own bundle: `kform-editor.js` passes a function
-/// `(element, relay, token, form, lang) => close` that loads `kform-delivery` and mounts the view
+/// Opens the delivery or mail view, their own bundle: `kform-editor.js` passes a function
+/// `(element, relay, token, form, lang, view, values) => close` that loads `kform-delivery` and mounts the view
 /// into `element`; `close()` unmounts it.
 #[derive(Clone)]
 pub(crate) struct DeliveryOpener(js_sys::Function);
@@ -80,13 +80,16 @@ impl Drop for DeliveryShown {
 }
 
 impl DeliveryOpener {
-    /// Mounts the delivery view of `form` into `element`, as `admin` calls the relay.
+    /// Mounts `view` (`delivery` or `mail`) of `form` into `element`, as `admin` calls the
+    /// relay; `values` (JSON) are the preview's last values, for the mail view's preview.
     pub(crate) fn open(
         &self,
         element: &web_sys::Element,
         admin: &Admin,
         form: &str,
         lang: Locale,
+        view: &str,
+        values: &str,
     ) -> Option<DeliveryShown> {
         let lang = if lang == Locale::Ja { "ja" } else { "en" };
         let args = js_sys::Array::of5(
@@ -96,6 +99,8 @@ impl DeliveryOpener {
             &form.into(),
             &lang.into(),
         );
+        args.push(&view.into());
+        args.push(&values.into());
         let close = self.0.apply(&JsValue::NULL, &args).ok()?;
         close.dyn_into().ok().map(DeliveryShown)
     }

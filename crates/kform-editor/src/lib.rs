@@ -8,8 +8,8 @@
 //!   built with (DOM elements kept in step with Leptos signals). `embed`: `mount` for
 //!   JavaScript.
 //!
-//! - [`delivery`]: the delivery view, built into its own bundle (`kform-delivery`) that the
-//!   editor loads when the view is opened.
+//! - [`delivery`] and [`mail_view`]: the delivery and mail views, built into their own bundle
+//!   (`kform-delivery`) that the editor loads when one of them is opened.
 //!
 //! The preview is the real widget: `kform-editor.js` loads the relay's `kform.js` and calls
 //! `KForm.preview` with the descriptor [`state::EditorState::descriptor`] builds.
@@ -29,6 +29,7 @@ mod app;
 pub mod delivery;
 #[cfg(feature = "editor")]
 pub mod embed;
+pub mod mail_view;
 mod text;
 mod view;
 

@@ -13,7 +13,7 @@ use serde_json::{Map, Value as Json, json};
 pub mod delivery;
 mod mail;
 
-pub use mail::{MailEdit, MailProblem};
+pub use mail::{MailEdit, MailForm, MailProblem};
 
 #[cfg(test)]
 mod tests;

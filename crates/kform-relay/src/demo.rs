@@ -38,6 +38,8 @@ pub struct DemoOptions {
     pub pages_dir: PathBuf,
     /// The built widget (`pkg/`).
     pub widget_dir: PathBuf,
+    /// An SMTP server (no TLS) for forms' mail; without it the demo sends no mail.
+    pub smtp: Option<std::net::SocketAddr>,
 }
 
 /// Why the demo could not start.
@@ -104,6 +106,20 @@ pub async fn run(
     let mut config =
         demo_config(fake.url(), &token, form, &data_dir, Some(options.widget_dir.clone()));
     config.pages_dir = Some(options.pages_dir.clone());
+    config.mail = options.smtp.map(|address| crate::mail::MailSettings {
+        from: "kform demo <demo@example.com>".to_owned(),
+        allowed_from: Vec::new(),
+        per_recipient_per_hour: 100,
+        per_form_per_hour: 1_000,
+        retry_ms: 1_000,
+        smtp: crate::config::Smtp {
+            host: address.ip().to_string(),
+            port: address.port(),
+            tls: false,
+            login: None,
+            password: None,
+        },
+    });
     add_form(&mut config, showcase, &showcase_token);
     add_form(&mut config, steps_form()?, &showcase_token);
     add_form(&mut config, bench, &bench_token);

@@ -145,6 +145,9 @@ enum Command {
         /// The folder of the built widget.
         #[arg(long, default_value = "pkg")]
         pkg: PathBuf,
+        /// An SMTP server (host:port, no TLS) for forms' auto-replies and notices.
+        #[arg(long, value_name = "HOST:PORT")]
+        smtp: Option<std::net::SocketAddr>,
     },
     /// Run the fake kintone alone, serving the apps of an APPS.json file, until killed.
     ///
@@ -323,9 +326,10 @@ fn main() -> anyhow::Result<ExitCode> {
             Ok(ExitCode::SUCCESS)
         }
         #[cfg(feature = "demo")]
-        Command::Demo { port, www, pkg } => {
+        Command::Demo { port, www, pkg, smtp } => {
             init_tracing(LogFormat::Text);
-            let options = kform_relay::demo::DemoOptions { port, pages_dir: www, widget_dir: pkg };
+            let options =
+                kform_relay::demo::DemoOptions { port, pages_dir: www, widget_dir: pkg, smtp };
             let runtime = tokio::runtime::Runtime::new().context("cannot start the runtime")?;
             runtime
                 .block_on(kform_relay::demo::run(options, shutdown_signal()))

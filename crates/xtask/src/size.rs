@@ -61,11 +61,14 @@ pub(crate) const WIDGET: Limits = Limits {
 /// 145 KB when the start screen learned to check a form id and the settings to name their item:
 /// 144.0 KB; to 146 KB for each option's own label, `option_labels`: 145.7 KB; to 148 KB for
 /// the "Delivery" tab, the loader of the delivery view's own bundle and opening a form on the
-/// fields last synced when kintone refuses the sync: 147.3–147.5 KB.)
+/// fields last synced when kintone refuses the sync: 147.3–147.5 KB; to 149 KB for the "Mail"
+/// tab (its view is in the delivery bundle; the mail panel inside the editor's bundle made it
+/// 154.5 KB), the mail's state and templates: 148.8 KB.)
 pub(crate) const EDITOR: Limits =
-    Limits { name: "editor", summary: "editor-size.json", target: 150_000, budget: Some(148_000) };
+    Limits { name: "editor", summary: "editor-size.json", target: 150_000, budget: Some(149_000) };
 
-/// The delivery view (issue 26), its own bundle that the editor loads when the view is opened,
+/// The delivery view (issue 26) and the mail view (issue 25), their own bundle that the editor
+/// loads when one of them is opened,
 /// so the editor's first load stays within its target (the view inside the editor's bundle made
 /// it 154.8 KB). It shares the editor's view layer and admin API but not its screens. The budget
 /// is a ratchet above today's weight; its target is the editor's own.
@@ -76,8 +79,10 @@ pub(crate) const DELIVERY: Limits = Limits {
     budget: Some(DELIVERY_BUDGET),
 };
 
-/// The delivery view's budget: 71.5 KB at its first build.
-const DELIVERY_BUDGET: usize = 72_500;
+/// The delivery and mail views' budget: 71.5 KB at its first build; 88.5 KB when the mail view
+/// joined it (87.9 KB: its screen, the mail templates, and editing the form's JSON rather
+/// than reading the form model, which made it 101.6 KB).
+const DELIVERY_BUDGET: usize = 88_500;
 
 /// The size floor (`kform-size-floor`): the least a Leptos widget weighs, shown against the
 /// widget's target so the two can be compared. It has no budget; it only informs.

@@ -79,11 +79,15 @@ pub(super) fn actions(ctx: Ctx) -> El {
     let locale = ctx.locale;
     let confirming_delete = RwSignal::new(false);
     let save = move |_| {
-        let Some((id, body, new)) = ctx.state.with_untracked(|s| {
+        let Some((id, mut body, new)) = ctx.state.with_untracked(|s| {
             s.draft.as_ref().map(|d| (d.spec.id.0.clone(), d.to_admin(), !s.saved))
         }) else {
             return;
         };
+        // The mail is the mail tab's to save: without it, the relay keeps the saved one.
+        if !new && let Some(body) = body.as_object_mut() {
+            body.remove("mail");
+        }
         ctx.working(Text::Saving);
         spawn_local(async move {
             match ctx.admin.get_value().save(&id, &body, new).await {

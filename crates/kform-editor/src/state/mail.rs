@@ -1,14 +1,13 @@
-//! The form's mail settings as the editor edits them: the auto-reply (the item whose address
+//! A saved form's mail as the mail view edits it: the auto-reply (the item whose address
 //! receives it, the subject and body per language, reply-to), the team's addresses and the test
-//! recipients. They stay in the form's settings as the relay reads them (`mail`), so a setting
-//! the editor does not show is kept; the live preview fills the templates with the preview's
+//! recipients. [`MailForm`] keeps the form as the admin API answered it (JSON) and changes only
+//! its `mail`, so a setting the view does not show is kept, and the view's bundle needs no
+//! reader or writer of the form model; the live preview fills the templates with the preview's
 //! values the way the relay will, and names the places the form does not have.
 
-use kform_core::{InputHint, Locale};
+use kform_core::Locale;
 use kform_template as template;
 use serde_json::{Map, Value as Json};
-
-use super::{Draft, EditorState};
 
 /// A change to the form's mail.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -102,9 +101,40 @@ fn shown(value: &Json) -> String {
     }
 }
 
-impl Draft {
+/// A saved form as the admin API answers it, with its mail edited in place.
+#[derive(Clone, Debug, Default, PartialEq)]
+pub struct MailForm(Map<String, Json>);
+
+impl MailForm {
+    /// The form as `GET /v1/admin/forms/{id}` answered it.
+    pub fn new(answer: Map<String, Json>) -> Self {
+        Self(answer)
+    }
+
+    /// The body that saves it (`PUT`): the form as it was read, with the mail as edited.
+    pub fn body(&self) -> Json {
+        Json::Object(self.0.clone())
+    }
+
     fn mail(&self) -> Map<String, Json> {
-        self.other.get("mail").and_then(Json::as_object).cloned().unwrap_or_default()
+        self.0.get("mail").and_then(Json::as_object).cloned().unwrap_or_default()
+    }
+
+    /// The form's items (as JSON objects).
+    fn items(&self) -> impl Iterator<Item = &Map<String, Json>> {
+        let items = self.0.get("spec").and_then(|spec| spec.get("items"));
+        items.and_then(Json::as_array).into_iter().flatten().filter_map(Json::as_object)
+    }
+
+    /// The form's language.
+    pub fn default_lang(&self) -> Locale {
+        let lang = self.0.get("spec").and_then(|spec| spec.get("default_lang"));
+        if lang.and_then(Json::as_str) == Some("en") { Locale::En } else { Locale::Ja }
+    }
+
+    fn id(&self) -> String {
+        let id = self.0.get("spec").and_then(|spec| spec.get("id"));
+        id.and_then(Json::as_str).unwrap_or_default().to_owned()
     }
 
     /// The text at `path` in the form's mail (`["autoreply", "subject", "ja"]`); a list of
@@ -124,17 +154,16 @@ impl Draft {
         self.mail().contains_key("autoreply")
     }
 
-    /// The items an auto-reply may go to: those the visitor fills in with an e-mail address.
+    /// The items an auto-reply may go to: those the visitor fills in with an e-mail address
+    /// (`input_hint` `email`, or a `LINK` field), never a hidden one.
     pub fn email_items(&self) -> Vec<String> {
-        self.spec
-            .items
-            .iter()
-            .filter(|item| item.hidden.is_none())
+        self.items()
+            .filter(|item| !item.contains_key("hidden"))
             .filter(|item| {
-                item.input_hint == Some(InputHint::Email)
-                    || item.kintone_type.as_deref() == Some("LINK")
+                item.get("input_hint").and_then(Json::as_str) == Some("email")
+                    || item.get("type").and_then(Json::as_str) == Some("LINK")
             })
-            .filter_map(|item| item.field.as_ref().map(|code| code.as_str().to_owned()))
+            .filter_map(|item| item.get("field").and_then(Json::as_str).map(str::to_owned))
             .collect()
     }
 
@@ -146,7 +175,8 @@ impl Draft {
             MailEdit::AutoReply(true) => {
                 if !mail.contains_key("autoreply") {
                     let to = self.email_items().into_iter().next().unwrap_or_default();
-                    let (subject, body) = match self.spec.default_lang {
+                    let lang = self.default_lang();
+                    let (subject, body) = match lang {
                         Locale::Ja => (
                             "【{{form_title}}】お問い合わせを受け付けました",
                             "お問い合わせありがとうございます。\n受付番号: {{submission_id}}\n",
@@ -156,10 +186,9 @@ impl Draft {
                             "Thank you for your message.\nSubmission: {{submission_id}}\n",
                         ),
                     };
-                    let default = lang(self.spec.default_lang);
                     put(&mut mail, &["autoreply", "to"], Some(Json::String(to)));
-                    put(&mut mail, &["autoreply", "subject", default], text(subject));
-                    put(&mut mail, &["autoreply", "body", default], text(body));
+                    put(&mut mail, &["autoreply", "subject", self::lang(lang)], text(subject));
+                    put(&mut mail, &["autoreply", "body", self::lang(lang)], text(body));
                 }
             }
             MailEdit::To(code) => put(&mut mail, &["autoreply", "to"], Some(Json::String(code))),
@@ -177,11 +206,8 @@ impl Draft {
                 put(&mut mail, &["test_recipients"], addresses(&value));
             }
         }
-        if mail.is_empty() {
-            self.other.remove("mail");
-        } else {
-            self.other.insert("mail".into(), Json::Object(mail));
-        }
+        // `{}` rather than no key: a body without `mail` would keep the saved one.
+        self.0.insert("mail".into(), Json::Object(mail));
     }
 
     /// The auto-reply's subject and body in `locale` (else the form's language), filled with
@@ -191,7 +217,7 @@ impl Draft {
         let pick = |part: &str| {
             let wanted = self.mail_text(&["autoreply", part, lang(locale)]);
             let text = if wanted.is_empty() {
-                self.mail_text(&["autoreply", part, lang(self.spec.default_lang)])
+                self.mail_text(&["autoreply", part, lang(self.default_lang())])
             } else {
                 wanted
             };
@@ -200,7 +226,7 @@ impl Draft {
         let (subject, body) = (pick("subject")?, pick("body")?);
         let title = Some(self.mail_text(&["title"]))
             .filter(|title| !title.is_empty())
-            .unwrap_or_else(|| self.spec.id.0.clone());
+            .unwrap_or_else(|| self.id());
         let value = |name: &str| match name {
             "form_title" => Some(title.clone()),
             _ => match values.get(name) {
@@ -214,10 +240,9 @@ impl Draft {
     /// The template texts naming places the form does not have (a field code of its items or
     /// `submission_id`, `form_title`, `date`), or that cannot be read.
     pub fn mail_problems(&self) -> Vec<MailProblem> {
-        let codes: Vec<String> = self.spec.field_codes().map(|c| c.as_str().to_owned()).collect();
-        let known = |name: &str| {
-            codes.iter().any(|code| code == name) || template::BUILT_IN_NAMES.contains(&name)
-        };
+        let codes: Vec<&str> =
+            self.items().filter_map(|item| item.get("field").and_then(Json::as_str)).collect();
+        let known = |name: &str| codes.contains(&name) || template::BUILT_IN_NAMES.contains(&name);
         let mut problems = Vec::new();
         for part in ["subject", "body"] {
             for locale in [Locale::Ja, Locale::En] {
@@ -231,15 +256,5 @@ impl Draft {
             }
         }
         problems
-    }
-}
-
-impl EditorState {
-    /// Applies one change to the form's mail.
-    pub fn edit_mail(&mut self, edit: MailEdit) {
-        self.dirty = true;
-        if let Some(draft) = self.draft.as_mut() {
-            draft.edit_mail(edit);
-        }
     }
 }

@@ -304,62 +304,61 @@ fn form_ids_are_what_the_relay_takes() {
 
 #[test]
 fn mail_is_edited_in_the_forms_settings_and_previewed_with_the_previews_values() {
-    let draft = |editor: &EditorState| editor.draft.clone().unwrap();
     let mut editor = editor();
     editor.add_field("会社名");
     editor.add_field("メールアドレス");
     editor.draft.as_mut().unwrap().other.insert("owners".into(), json!(["ops@example.com"]));
-    assert_eq!(
-        draft(&editor).email_items(),
-        Vec::<String>::new(),
-        "no item asks for an address yet"
-    );
+    let read = |editor: &EditorState| {
+        MailForm::new(editor.draft.as_ref().unwrap().to_admin().as_object().unwrap().clone())
+    };
+    assert_eq!(read(&editor).email_items(), Vec::<String>::new(), "no item asks for an address");
     editor.edit(1, Edit::Hint(Some(InputHint::Email)));
-    assert_eq!(draft(&editor).email_items(), ["メールアドレス"]);
+    let mut form = read(&editor);
+    assert_eq!(form.email_items(), ["メールアドレス"]);
 
     // Turning the auto-reply on starts from a text in the form's language, to the e-mail item.
-    editor.edit_mail(MailEdit::AutoReply(true));
-    assert!(editor.dirty);
-    assert_eq!(draft(&editor).mail_text(&["autoreply", "to"]), "メールアドレス");
-    assert!(draft(&editor).mail_text(&["autoreply", "subject", "ja"]).contains("{{form_title}}"));
-    editor.edit_mail(MailEdit::Subject(Locale::Ja, "{{会社名}} 様".into()));
-    editor.edit_mail(MailEdit::Body(Locale::En, "Dear {{会社名}}, {{氏名}} {{x".into()));
-    editor.edit_mail(MailEdit::Notify("a@example.com, b@example.com\nc@example.com".into()));
-    editor.edit_mail(MailEdit::ReplyTo(" support@example.com ".into()));
-    let body = draft(&editor).to_admin();
+    form.edit_mail(MailEdit::AutoReply(true));
+    assert_eq!(form.mail_text(&["autoreply", "to"]), "メールアドレス");
+    assert!(form.mail_text(&["autoreply", "subject", "ja"]).contains("{{form_title}}"));
+    form.edit_mail(MailEdit::Subject(Locale::Ja, "{{会社名}} 様".into()));
+    form.edit_mail(MailEdit::Body(Locale::En, "Dear {{会社名}}, {{氏名}} {{x".into()));
+    form.edit_mail(MailEdit::Notify("a@example.com, b@example.com\nc@example.com".into()));
+    form.edit_mail(MailEdit::ReplyTo(" support@example.com ".into()));
+    let body = form.body();
     assert_eq!(body["mail"]["notify"], json!(["a@example.com", "b@example.com", "c@example.com"]));
     assert_eq!(body["mail"]["autoreply"]["reply_to"], "support@example.com");
     assert_eq!(body["mail"]["autoreply"]["subject"], json!({ "ja": "{{会社名}} 様" }));
     assert_eq!(body["owners"], json!(["ops@example.com"]), "settings it does not show are kept");
+    assert_eq!(body["spec"]["items"][1]["field"], "メールアドレス", "the form as it was read");
 
     // The preview fills the places the preview's values have; the others stay visible.
     let values = json!({ "会社名": "見本株式会社", "メールアドレス": "t@example.com" });
-    let (subject, text) = draft(&editor).mail_preview(&values, Locale::Ja).unwrap();
+    let (subject, text) = form.mail_preview(&values, Locale::Ja).unwrap();
     assert_eq!(subject, "見本株式会社 様");
     assert!(text.contains("{{submission_id}}"), "{text}");
-    let (_, english) = draft(&editor).mail_preview(&values, Locale::En).unwrap();
+    let (english_subject, english) = form.mail_preview(&values, Locale::En).unwrap();
+    assert_eq!(english_subject, "見本株式会社 様", "no English subject: the form's language");
     assert_eq!(
         english, "Dear {{会社名}}, {{氏名}} {{x",
         "a text that cannot be read shows as written"
     );
-    let (english_subject, _) = draft(&editor).mail_preview(&values, Locale::En).unwrap();
-    assert_eq!(english_subject, "見本株式会社 様", "no English subject: the form's language");
 
     // The unknown names are found before the relay refuses the save.
-    let problems = draft(&editor).mail_problems();
+    let problems = form.mail_problems();
     assert_eq!(problems.len(), 1, "{problems:?}");
     assert_eq!((problems[0].part, problems[0].locale), ("body", Locale::En));
     assert!(problems[0].unknown.is_err(), "the unclosed {{{{x is named first");
-    editor.edit_mail(MailEdit::Body(Locale::En, "Dear {{会社名}}, {{氏名}}".into()));
-    assert_eq!(draft(&editor).mail_problems()[0].unknown, Ok(vec!["氏名".to_owned()]));
-    let (_, english) = draft(&editor).mail_preview(&values, Locale::En).unwrap();
+    form.edit_mail(MailEdit::Body(Locale::En, "Dear {{会社名}}, {{氏名}}".into()));
+    assert_eq!(form.mail_problems()[0].unknown, Ok(vec!["氏名".to_owned()]));
+    let (_, english) = form.mail_preview(&values, Locale::En).unwrap();
     assert_eq!(english, "Dear 見本株式会社, {{氏名}}");
 
-    // Emptied texts and lists go, and with nothing left, `mail` does.
-    editor.edit_mail(MailEdit::Notify(String::new()));
-    editor.edit_mail(MailEdit::ReplyTo(String::new()));
-    assert!(draft(&editor).to_admin()["mail"].get("notify").is_none());
-    editor.edit_mail(MailEdit::AutoReply(false));
-    assert!(draft(&editor).to_admin().get("mail").is_none(), "{}", draft(&editor).to_admin());
-    assert!(!draft(&editor).has_autoreply());
+    // Emptied texts and lists go; with nothing left, `mail` is `{}` (which clears it when
+    // saved: a body without `mail` would keep the saved one).
+    form.edit_mail(MailEdit::Notify(String::new()));
+    form.edit_mail(MailEdit::ReplyTo(String::new()));
+    assert!(form.body()["mail"].get("notify").is_none());
+    form.edit_mail(MailEdit::AutoReply(false));
+    assert_eq!(form.body()["mail"], json!({}));
+    assert!(!form.has_autoreply());
 }

@@ -308,8 +308,10 @@ async fn show_form(
 
 /// A form's settings as a body to create, change or lint it. What `GET /v1/admin/forms/{id}`
 /// answers (or a save answers) may be sent back as it is: its read-only parts, `source` and
-/// `lint`, are set aside, and anything else unknown is refused.
-struct FormBody(FormSettings);
+/// `lint`, are set aside, and anything else unknown is refused. A body without `mail` leaves a
+/// saved form's mail as it is (the editor's form screen saves without it; its mail tab saves
+/// with it), so one never overwrites the other's work.
+struct FormBody(FormSettings, bool);
 
 /// The parts of a form's view that the relay writes and a body may carry back unchanged.
 const READ_ONLY: [&str; 2] = ["source", "lint"];
@@ -323,8 +325,9 @@ impl<S: Send + Sync> axum::extract::FromRequest<S> for FormBody {
         for key in READ_ONLY {
             body.remove(key);
         }
+        let has_mail = body.contains_key("mail");
         serde_json::from_value(Value::Object(body))
-            .map(Self)
+            .map(|settings| Self(settings, has_mail))
             .map_err(|err| AppError::bad_request(Code::InvalidBody, err.to_string()))
     }
 }
@@ -402,7 +405,7 @@ async fn form_id_taken(
 async fn create_form(
     caller: Caller,
     State(state): State<AppState>,
-    FormBody(settings): FormBody,
+    FormBody(settings, _): FormBody,
 ) -> Result<Response, AppError> {
     if let Caller::Editor(_) = caller {
         return Err(AppError::coded(
@@ -449,7 +452,7 @@ async fn update_form(
     caller: Caller,
     State(state): State<AppState>,
     Path(form_id): Path<String>,
-    FormBody(settings): FormBody,
+    FormBody(mut settings, has_mail): FormBody,
 ) -> Result<Json<Value>, AppError> {
     caller.may_edit(&form_id)?;
     if settings.spec.id.0 != form_id {
@@ -462,6 +465,9 @@ async fn update_form(
         && existing.source == Source::Config
     {
         return Err(read_only(&format!("form {form_id:?}")));
+    }
+    if !has_mail && let Some(existing) = state.form(&settings.spec.id) {
+        settings.mail = existing.settings.mail.clone();
     }
     Ok(Json(save_form(&state, settings).await?))
 }
@@ -499,7 +505,7 @@ async fn lint_unsaved(
     caller: Caller,
     State(state): State<AppState>,
     RequestLocale(locale): RequestLocale,
-    FormBody(settings): FormBody,
+    FormBody(settings, _): FormBody,
 ) -> Result<Json<Value>, AppError> {
     caller.may_use_app(&state, &settings.connection, settings.spec.app.0)?;
     lint_answer(&state, &settings, locale).await

@@ -399,3 +399,29 @@ async fn the_editors_test_mail_goes_to_the_typed_address_alone_with_the_draft_te
     assert_eq!(limited.status, StatusCode::TOO_MANY_REQUESTS, "{}", limited.text);
     assert_eq!(smtp.wait_for(2).await.len(), 2);
 }
+
+#[tokio::test]
+async fn a_form_saved_without_mail_keeps_its_mail_and_one_with_it_changes_it() {
+    let smtp = SmtpServer::start();
+    let Harness { fake: _fake, state, _dir } = harness_with(Apps::demo(TOKEN), TOKEN, |config| {
+        config.mail = Some(mail_settings(smtp.port, 10));
+    })
+    .await;
+    let mut form = json!({ "connection": "demo", "spec": serde_json::to_value(kform_relay::demo::demo_form().unwrap()).unwrap() });
+    form["spec"]["id"] = json!("mailed");
+    form["mail"] = serde_json::to_value(form_mail()).unwrap();
+    let created = send(&state, bearer("POST", "/v1/admin/forms", ADMIN, Some(form.clone()))).await;
+    assert_eq!(created.status, StatusCode::CREATED, "{}", created.text);
+    // The editor's form screen saves without `mail`: the mail stays.
+    let mut without = form.clone();
+    without.as_object_mut().unwrap().remove("mail");
+    without["captcha"] = json!(false);
+    let saved = send(&state, bearer("PUT", "/v1/admin/forms/mailed", ADMIN, Some(without))).await;
+    assert_eq!(saved.status, StatusCode::OK, "{}", saved.text);
+    assert_eq!(saved.body["mail"]["notify"], json!(["team@example.com"]), "{}", saved.text);
+    // A body with `mail` sets it, `{}` included.
+    let mut cleared = form.clone();
+    cleared["mail"] = json!({});
+    let saved = send(&state, bearer("PUT", "/v1/admin/forms/mailed", ADMIN, Some(cleared))).await;
+    assert_eq!(saved.body["mail"], json!({}), "{}", saved.text);
+}
