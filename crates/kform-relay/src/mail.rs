@@ -329,11 +329,8 @@ pub(crate) fn compose(
         format!("<{}.{kind}.{}@{domain}>", accepted.submission_id, spec.id.0)
     };
     let autoreply = mail.autoreply.as_ref().and_then(|reply| {
-        // Only an address that reads as one; lettre parses it again as a mailbox.
         let typed = match accepted.values.get(&reply.to) {
-            Some(Value::Text(text)) => Some(text.trim().to_owned()).filter(|typed| {
-                kform_core::text::is_email(typed) && typed.parse::<Mailbox>().is_ok()
-            }),
+            Some(Value::Text(text)) => typed_address(text),
             _ => None,
         };
         // In test mode the visitor's address is not used, so it need not be there.
@@ -399,6 +396,14 @@ pub(crate) fn compose(
         }
     });
     (autoreply, notice)
+}
+
+/// `text` as an address mail may go to: trimmed, an e-mail address by kintone's rule, and one
+/// lettre reads as a mailbox; `None` otherwise (a typed value with a line break never is one).
+pub(crate) fn typed_address(text: &str) -> Option<String> {
+    let address = text.trim();
+    (kform_core::text::is_email(address) && address.parse::<Mailbox>().is_ok())
+        .then(|| address.to_owned())
 }
 
 /// The queued message for a mail.

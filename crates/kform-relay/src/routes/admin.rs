@@ -311,7 +311,11 @@ async fn show_form(
 /// `lint`, are set aside, and anything else unknown is refused. A body without `mail` leaves a
 /// saved form's mail as it is (the editor's form screen saves without it; its mail tab saves
 /// with it), so one never overwrites the other's work.
-struct FormBody(FormSettings, bool);
+struct FormBody {
+    settings: FormSettings,
+    /// Whether the body has `mail` (without it, a saved form's mail stays).
+    has_mail: bool,
+}
 
 /// The parts of a form's view that the relay writes and a body may carry back unchanged.
 const READ_ONLY: [&str; 2] = ["source", "lint"];
@@ -327,7 +331,7 @@ impl<S: Send + Sync> axum::extract::FromRequest<S> for FormBody {
         }
         let has_mail = body.contains_key("mail");
         serde_json::from_value(Value::Object(body))
-            .map(|settings| Self(settings, has_mail))
+            .map(|settings| Self { settings, has_mail })
             .map_err(|err| AppError::bad_request(Code::InvalidBody, err.to_string()))
     }
 }
@@ -405,7 +409,7 @@ async fn form_id_taken(
 async fn create_form(
     caller: Caller,
     State(state): State<AppState>,
-    FormBody(settings, _): FormBody,
+    FormBody { settings, .. }: FormBody,
 ) -> Result<Response, AppError> {
     if let Caller::Editor(_) = caller {
         return Err(AppError::coded(
@@ -452,7 +456,7 @@ async fn update_form(
     caller: Caller,
     State(state): State<AppState>,
     Path(form_id): Path<String>,
-    FormBody(mut settings, has_mail): FormBody,
+    FormBody { mut settings, has_mail }: FormBody,
 ) -> Result<Json<Value>, AppError> {
     caller.may_edit(&form_id)?;
     if settings.spec.id.0 != form_id {
@@ -505,7 +509,7 @@ async fn lint_unsaved(
     caller: Caller,
     State(state): State<AppState>,
     RequestLocale(locale): RequestLocale,
-    FormBody(settings, _): FormBody,
+    FormBody { settings, .. }: FormBody,
 ) -> Result<Json<Value>, AppError> {
     caller.may_use_app(&state, &settings.connection, settings.spec.app.0)?;
     lint_answer(&state, &settings, locale).await
@@ -609,13 +613,9 @@ async fn mail_test(
         .mail
         .clone()
         .ok_or_else(|| unprocessable("kform.toml has no [mail]: the relay cannot send mail"))?;
-    let to = body.to.trim().to_owned();
-    if !kform_core::text::is_email(&to) || to.parse::<lettre::message::Mailbox>().is_err() {
-        return Err(AppError::bad_request(
-            Code::InvalidBody,
-            format!("{to:?} is not an e-mail address"),
-        ));
-    }
+    let to = crate::mail::typed_address(&body.to).ok_or_else(|| {
+        AppError::bad_request(Code::InvalidBody, format!("{:?} is not an e-mail address", body.to))
+    })?;
     let mut mail = body.mail.unwrap_or_else(|| entry.settings.mail.clone());
     let mut spec = entry.settings.spec.clone();
     let mut problems = Vec::new();
