@@ -1,10 +1,11 @@
 // Mail through the editor: a form saved in the editor gets an auto-reply in its "Mail" tab (a
 // view loaded on demand), a test mail goes to the address typed there, and a visitor's
 // submission on the hosted page produces the auto-reply, through a real SMTP server (PyPI's
-// aiosmtpd, which `cargo xtask setup` installs in target/tools/aiosmtpd).
+// aiosmtpd, which `cargo xtask setup` installs in target/tools/aiosmtpd). A mail the server
+// refuses for good is listed in the delivery view and sent again from there.
 import assert from "node:assert/strict";
 import { spawn } from "node:child_process";
-import { mkdtempSync, readdirSync, readFileSync, rmSync } from "node:fs";
+import { mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { createServer, connect } from "node:net";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
@@ -14,6 +15,8 @@ import { personPause, useDemo } from "./session.mjs";
 
 const root = new URL("../../", import.meta.url).pathname;
 const smtp = { port: 0, child: undefined, dir: mkdtempSync(join(tmpdir(), "kform-mail-")) };
+// The addresses the server refuses (550), one per line, while this file exists.
+const refused = join(smtp.dir, "refuse");
 
 /** A free loopback port. */
 function freePort() {
@@ -33,7 +36,10 @@ smtp.port = await freePort();
 before(async () => {
   const python = join(root, "target/tools/aiosmtpd/bin/python");
   smtp.child = spawn(python, ["-m", "aiosmtpd", "-n", "-l", `127.0.0.1:${smtp.port}`,
-    "-c", "aiosmtpd.handlers.Mailbox", join(smtp.dir, "box")], { stdio: "ignore" });
+    "-c", "refusing_mailbox.RefusingMailbox", join(smtp.dir, "box")], {
+    stdio: "ignore",
+    env: { ...process.env, PYTHONPATH: join(root, "tests/e2e"), KFORM_SMTP_REFUSE: refused },
+  });
   for (let i = 0; i < 200; i++) {
     const up = await new Promise((resolve) => {
       const socket = connect(smtp.port, "127.0.0.1", () => { socket.end(); resolve(true); });
@@ -134,5 +140,26 @@ test("an auto-reply set in the editor's Mail tab is tested there and sent to a v
   const reply = await mailTo("visitor@example.com");
   assert.equal(reply.subject, "【テスト】春株式会社 様");
   assert.match(reply.text, /^春株式会社 様\r?\n受付番号: [0-9a-f-]{36}/);
+
+  // The server refuses an address for good: the auto-reply is given up at once and listed in
+  // the delivery view, which sends it again once the address works.
+  writeFileSync(refused, "bounce@example.com\n");
+  const bounced = await session.open("/f/mailed");
+  await bounced.getByLabel("会社名").fill("秋株式会社");
+  await bounced.getByLabel("メールアドレス").fill("bounce@example.com");
+  await personPause();
+  await bounced.getByRole("button", { name: "送信" }).click();
+  await bounced.getByText(/ありがとう|送信しました/).first().waitFor();
+  await editor.getByRole("button", { name: "送信状況" }).click();
+  const view = editor.locator(".kfe-delivery");
+  const failed = view.locator("li").filter({ hasText: "自動返信 → bounce@example.com: 【テスト】秋株式会社 様" });
+  await failed.waitFor();
+  assert.match(await failed.innerText(), /550/);
+  rmSync(refused);
+  await failed.getByRole("button", { name: /^再送/ }).click();
+  await view.getByText("メールを再送します。").waitFor();
+  const resent = await mailTo("bounce@example.com");
+  assert.equal(resent.subject, "【テスト】秋株式会社 様");
+  await view.getByText("届かなかったメール", { exact: false }).waitFor({ state: "detached" });
   assert.deepEqual(page.errors, []);
 });

@@ -1,6 +1,7 @@
 //! The delivery view: what happened to a form's submissions (counts per stage, a pause and its
-//! reason, drift alerts, the history page by page, one submission's values and attempts) and
-//! what a person can do about it (replay, replay every failure, discard, resume). It refreshes
+//! reason, drift alerts, mails that could not be delivered, the history page by page, one
+//! submission's values and attempts) and what a person can do about it (replay, replay every
+//! failure, discard, resume, send a mail again or drop it). It refreshes
 //! by itself while open; a refresh that changes nothing rebuilds nothing. Its state is one
 //! plain [`Shown`] in one signal.
 //!
@@ -129,6 +130,7 @@ fn delivery_view(ctx: Ctx) -> El {
         .dynamic(move || notice_view(ctx))
         .dynamic(move || paused_view(ctx))
         .dynamic(move || alerts_view(ctx))
+        .dynamic(move || failed_mails_view(ctx))
         .child(
             el("p")
                 .class("kfe-row")
@@ -233,6 +235,51 @@ fn alerts_view(ctx: Ctx) -> Option<El> {
             .class("kfe-drift")
             .child(el("p").text(Text::DriftAlerts.get(locale)))
             .child(el("ul").class("kfe-issues").children(lines.iter().map(|l| el("li").text(l)))),
+    )
+}
+
+/// The mails given up after their tries, each with "send again" and "drop".
+fn failed_mails_view(ctx: Ctx) -> Option<El> {
+    let locale = ctx.locale;
+    let mails = ctx.view.with(|v| v.status["failed_mails"].as_array().cloned())?;
+    if mails.is_empty() {
+        return None;
+    }
+    let rows = mails.into_iter().map(move |mail| {
+        let n = shown(&mail["mail"]);
+        let kind = if mail["kind"] == "notify" { Text::TeamNotice } else { Text::AutoReplyMail };
+        let line = format!(
+            "{} → {}: {} ({})",
+            kind.get(locale),
+            shown(&mail["to"]),
+            shown(&mail["subject"]),
+            shown(&mail["error"])
+        );
+        let (resend, drop) = (format!("/mails/{n}/resend"), format!("/mails/{n}/drop"));
+        el("li")
+            .text(&when(&mail["at"], locale))
+            .text(" ")
+            .text(&line)
+            .text(" ")
+            .child(
+                button(Text::ResendMail.get(locale), move |_| {
+                    act(ctx, resend.clone(), Text::MailResent);
+                })
+                .attr("aria-label", &format!("{} {n}", Text::ResendMail.get(locale))),
+            )
+            .child(
+                button(Text::DropMail.get(locale), move |_| {
+                    act(ctx, drop.clone(), Text::MailDropped);
+                })
+                .class("kfe-danger")
+                .attr("aria-label", &format!("{} {n}", Text::DropMail.get(locale))),
+            )
+    });
+    Some(
+        el("div")
+            .class("kfe-drift")
+            .child(el("p").text(Text::FailedMails.get(locale)))
+            .child(el("ul").class("kfe-issues").children(rows)),
     )
 }
 

@@ -180,6 +180,13 @@ texts! {
     Replayed = "再送しました。まもなく kintone に送られます。", "Replayed: it is sent to kintone shortly.";
     Discard = "破棄", "Discard";
     DiscardedOne = "破棄しました。", "Discarded.";
+    FailedMails = "届かなかったメール (宛先かメールサーバーを直してから再送してください)", "Mails not delivered (fix the address or the mail server, then send them again)";
+    AutoReplyMail = "自動返信", "Auto-reply";
+    TeamNotice = "担当者への通知", "Team notice";
+    ResendMail = "再送", "Send again";
+    DropMail = "削除", "Drop";
+    MailResent = "メールを再送します。", "The mail is being sent again.";
+    MailDropped = "メールを削除しました。", "The mail was dropped.";
 }
 
 /// The heading of an item's settings, named as the visitor sees the item.

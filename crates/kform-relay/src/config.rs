@@ -270,6 +270,10 @@ pub struct MailFile {
     /// up to an hour.
     #[serde(default = "default_mail_retry_seconds")]
     pub retry_seconds: u64,
+    /// Failed tries after which a mail is given up and kept for an operator to send again
+    /// (1 to 20).
+    #[serde(default = "default_give_up_after_tries")]
+    pub give_up_after_tries: u32,
     /// The mail server; `[notify.smtp]` when not set.
     #[serde(default)]
     pub smtp: Option<SmtpFile>,
@@ -277,6 +281,10 @@ pub struct MailFile {
 
 fn default_mail_retry_seconds() -> u64 {
     60
+}
+
+fn default_give_up_after_tries() -> u32 {
+    8
 }
 
 fn default_per_recipient() -> u32 {
@@ -906,6 +914,7 @@ impl File {
                 per_recipient_per_hour: i64::from(mail.autoreply_per_recipient_per_hour),
                 per_form_per_hour: i64::from(mail.autoreply_per_form_per_hour),
                 retry_ms: i64::try_from(mail.retry_seconds.clamp(1, 3600) * 1000).unwrap_or(60_000),
+                give_up_after_tries: i64::from(mail.give_up_after_tries.clamp(1, 20)),
                 smtp: Smtp {
                     host: smtp.host.clone(),
                     port: smtp.port,

@@ -112,6 +112,7 @@ pub async fn run(
         per_recipient_per_hour: 100,
         per_form_per_hour: 1_000,
         retry_ms: 1_000,
+        give_up_after_tries: 8,
         smtp: crate::config::Smtp {
             host: address.ip().to_string(),
             port: address.port(),

@@ -107,6 +107,7 @@ codes! {
     UnknownForm = "unknown_form",
     UnknownInput = "unknown_input",
     UnknownSubmission = "unknown_submission",
+    UnknownMail = "unknown_mail",
     Unprocessable = "unprocessable",
     UnsupportedFormat = "unsupported_format",
     UnsupportedMediaType = "unsupported_media_type",
@@ -183,6 +184,9 @@ impl From<crate::manage::ManageError> for AppError {
         match err {
             E::UnknownSubmission(_) => {
                 Self::coded(StatusCode::NOT_FOUND, Code::UnknownSubmission, err.to_string())
+            }
+            E::UnknownMail(_) => {
+                Self::coded(StatusCode::NOT_FOUND, Code::UnknownMail, err.to_string())
             }
             E::UnknownForm(id) => Self::UnknownForm(FormId(id)),
             E::Settled(_) => Self::coded(StatusCode::CONFLICT, Code::Settled, err.to_string()),

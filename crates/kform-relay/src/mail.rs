@@ -127,6 +127,8 @@ pub struct MailSettings {
     pub per_form_per_hour: i64,
     /// The first wait before a failed mail is tried again, in milliseconds (it doubles).
     pub retry_ms: i64,
+    /// Failed tries after which a mail is given up (kept for an operator to send again).
+    pub give_up_after_tries: i64,
     /// The mail server.
     pub smtp: Smtp,
 }
@@ -518,13 +520,11 @@ pub(crate) async fn send_now(settings: &MailSettings, outgoing: &Outgoing) -> Re
 /// How long a sender holds the mails it sends before another may take them.
 const SEND_LEASE_MS: i64 = 5 * 60 * 1000;
 
-/// Tries before a mail is given up.
-const MAX_TRIES: i64 = 8;
-
 /// Sends the queued mails as they come until the task is aborted: each once the SMTP server
 /// accepts it; on a failure again after a backoff (`retry_seconds`, doubling to 1 h); after
-/// [`MAX_TRIES`] failures, or at once when the server refuses it for good (5xx), it is recorded
-/// as a failed attempt of its submission and told in the failure digest.
+/// `give_up_after_tries` failures, or at once when the server refuses it for good (5xx), it is
+/// given up: kept out of the queue for an operator to send again ([`resend`]), recorded as a
+/// failed attempt of its submission and told in the failure digest.
 pub(crate) fn spawn(state: AppState) -> Option<tokio::task::JoinHandle<()>> {
     let settings = state.inner.mail.clone()?;
     Some(tokio::spawn(async move {
@@ -599,7 +599,9 @@ async fn send_due(
                     })
                     .await?;
             }
-            Err((error, permanent)) if permanent || queued.tries + 1 >= MAX_TRIES => {
+            Err((error, permanent))
+                if permanent || queued.tries + 1 >= settings.give_up_after_tries =>
+            {
                 tracing::warn!(form = %outgoing.form, submission = %outgoing.submission_id, %error, "a mail could not be delivered; it is given up");
                 state.inner.metrics.mail(&outgoing.form, "failed");
                 let attempt = attempt(None, Some(error.clone()));
@@ -611,7 +613,7 @@ async fn send_due(
                 let (form, id) = (outgoing.form.clone(), outgoing.submission_id.clone());
                 state
                     .outbox(move |o| {
-                        o.give_up_queued(seq, &holder, &told)?;
+                        o.give_up_queued(seq, &holder, &error, &told)?;
                         o.record_attempt(&form, &id, &attempt)
                     })
                     .await?;

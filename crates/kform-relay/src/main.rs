@@ -115,6 +115,38 @@ enum Command {
         #[arg(long)]
         form: String,
     },
+    /// Send a mail that could not be delivered (an auto-reply or a team notice `kform history`
+    /// lists as not delivered) again, or every one of the form with --all.
+    ///
+    /// A running relay sends it within a second. Exits 1 when the form has no such mail.
+    ResendMail {
+        /// The relay's configuration.
+        #[arg(long, value_name = "kform.toml", default_value = "kform.toml")]
+        config: PathBuf,
+        /// The form.
+        #[arg(long)]
+        form: String,
+        /// The mail's number.
+        #[arg(long, required_unless_present = "all", conflicts_with = "all")]
+        mail: Option<i64>,
+        /// Every undelivered mail of the form.
+        #[arg(long)]
+        all: bool,
+    },
+    /// Drop a mail that could not be delivered, for good.
+    ///
+    /// Exits 1 when the form has no such mail.
+    DropMail {
+        /// The relay's configuration.
+        #[arg(long, value_name = "kform.toml", default_value = "kform.toml")]
+        config: PathBuf,
+        /// The form.
+        #[arg(long)]
+        form: String,
+        /// The mail's number.
+        #[arg(long)]
+        mail: i64,
+    },
     /// Bring the data directory's database to this kform's layout, as `kform serve` does at
     /// start: for those who migrate before deploying.
     ///
@@ -254,6 +286,12 @@ fn main() -> anyhow::Result<ExitCode> {
         }
         Command::Resume { config, form } => {
             operate(&config, kform_relay::manage::Command::Resume { form }, Locale::En)
+        }
+        Command::ResendMail { config, form, mail, all: _ } => {
+            operate(&config, kform_relay::manage::Command::ResendMail { form, mail }, Locale::En)
+        }
+        Command::DropMail { config, form, mail } => {
+            operate(&config, kform_relay::manage::Command::DropMail { form, mail }, Locale::En)
         }
         Command::Import { config: path } => {
             let config = match kform_relay::config::load(&path) {

@@ -1,7 +1,8 @@
 //! What a person does about a form's submissions: its delivery status, the history, replaying,
-//! discarding and resuming. One implementation with one set of rules, used by the admin API
-//! (and so the editor's delivery view) and by the `kform history`/`replay`/`discard`/`resume`
-//! commands (`cli.rs`).
+//! discarding and resuming, and sending again or dropping the mails that could not be
+//! delivered. One implementation with one set of rules, used by the admin API (and so the
+//! editor's delivery view) and by the `kform history`/`replay`/`discard`/`resume`/`resend-mail`/
+//! `drop-mail` commands (`cli.rs`).
 
 use std::collections::BTreeMap;
 
@@ -10,7 +11,8 @@ use serde::Serialize;
 use serde_json::Value;
 
 use crate::clock::UnixMillis;
-use crate::outbox::{Paused, Stage, StoredSubmission};
+use crate::mail::{Kind, Outgoing};
+use crate::outbox::{Channel, Paused, Stage, StoredSubmission};
 use crate::state::{AppState, ConnectionError};
 use crate::store::StoreError;
 
@@ -24,6 +26,9 @@ pub(crate) enum ManageError {
     /// No submission of the form has this id.
     #[error("there is no submission {0:?}")]
     UnknownSubmission(String),
+    /// The form has no given-up mail with this number.
+    #[error("the form has no undelivered mail {0}")]
+    UnknownMail(i64),
     /// The form does not exist (a correction needs its definition).
     #[error("there is no form {0:?}")]
     UnknownForm(String),
@@ -57,7 +62,29 @@ pub(crate) struct FormStatus {
     pub(crate) counts: BTreeMap<&'static str, i64>,
     /// The drift alerts of the form: its app changed and the form no longer fits it.
     pub(crate) alerts: Vec<AlertView>,
+    /// Mails about its submissions that could not be delivered, oldest first.
+    pub(crate) failed_mails: Vec<FailedMail>,
 }
+
+/// A mail given up after its tries, kept until it is sent again or dropped.
+#[derive(Clone, Debug, Serialize)]
+pub(crate) struct FailedMail {
+    /// Its number, for sending it again or dropping it.
+    pub(crate) mail: i64,
+    pub(crate) submission_id: String,
+    /// `autoreply` or `notify`.
+    pub(crate) kind: Kind,
+    pub(crate) to: Vec<String>,
+    pub(crate) subject: String,
+    pub(crate) tries: i64,
+    /// The mail server's last answer, or why it could not be reached.
+    pub(crate) error: Option<String>,
+    /// When it was given up.
+    pub(crate) at: UnixMillis,
+}
+
+/// The most given-up mails read for one form's status.
+const FAILED_MAILS_LIMIT: usize = 1000;
 
 /// A drift alert as people read it.
 #[derive(Clone, Debug, Serialize)]
@@ -115,7 +142,76 @@ pub(crate) async fn status(
         let lines = lines.collect();
         alerts.push(AlertView { at: alert.at, revision: alert.revision, lines });
     }
-    Ok(FormStatus { form: form.to_owned(), paused, counts, alerts })
+    let failed_mails = failed_mails(state, form).await?;
+    Ok(FormStatus { form: form.to_owned(), paused, counts, alerts, failed_mails })
+}
+
+/// The form's mails that were given up, oldest first.
+async fn failed_mails(state: &AppState, form: &str) -> Result<Vec<FailedMail>, ManageError> {
+    let given_up =
+        state.outbox(|outbox| outbox.given_up(Channel::Mail, FAILED_MAILS_LIMIT)).await?;
+    Ok(given_up
+        .into_iter()
+        .filter_map(|given_up| {
+            let outgoing: Outgoing = serde_json::from_str(&given_up.body).ok()?;
+            (outgoing.form == form).then_some(FailedMail {
+                mail: given_up.seq,
+                submission_id: outgoing.submission_id,
+                kind: outgoing.kind,
+                to: outgoing.to,
+                subject: outgoing.subject,
+                tries: given_up.tries,
+                error: given_up.error,
+                at: given_up.at,
+            })
+        })
+        .collect())
+}
+
+/// Puts the form's given-up mail `mail` (or every one, when `None`) back in the mail queue,
+/// with fresh tries; how many. The message is the one composed at acceptance: the same text
+/// and Message-ID, to the same addresses.
+pub(crate) async fn resend_mail(
+    state: &AppState,
+    form: &str,
+    mail: Option<i64>,
+) -> Result<usize, ManageError> {
+    let chosen: Vec<i64> = failed_mails(state, form)
+        .await?
+        .into_iter()
+        .map(|failed| failed.mail)
+        .filter(|seq| mail.is_none_or(|wanted| wanted == *seq))
+        .collect();
+    if let (Some(wanted), true) = (mail, chosen.is_empty()) {
+        return Err(ManageError::UnknownMail(wanted));
+    }
+    let now = state.inner.clock.now();
+    let resent = state
+        .outbox(move |outbox| {
+            let mut resent = 0;
+            for seq in chosen {
+                resent += usize::from(outbox.resend_queued(Channel::Mail, seq, now)?);
+            }
+            Ok(resent)
+        })
+        .await?;
+    if resent > 0 {
+        tracing::info!(%form, resent, "undelivered mails queued again");
+        state.inner.mail_wake.notify_one();
+    }
+    Ok(resent)
+}
+
+/// Drops the form's given-up mail `mail` for good.
+pub(crate) async fn drop_mail(state: &AppState, form: &str, mail: i64) -> Result<(), ManageError> {
+    if !failed_mails(state, form).await?.iter().any(|failed| failed.mail == mail) {
+        return Err(ManageError::UnknownMail(mail));
+    }
+    if !state.outbox(move |outbox| outbox.drop_given_up(Channel::Mail, mail)).await? {
+        return Err(ManageError::UnknownMail(mail));
+    }
+    tracing::info!(%form, mail, "an undelivered mail was dropped");
+    Ok(())
 }
 
 /// The form's submissions, newest first, in `stage` when given: at most `limit` after the

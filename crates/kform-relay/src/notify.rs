@@ -149,7 +149,7 @@ impl Notifier {
             kind: "mail_failed".into(),
             submission_id: Some(submission_id.to_owned()),
             message: error.to_owned(),
-            fix: "A mail about this submission (the auto-reply or the team's notice) was not delivered: check the address and the [mail] SMTP settings; the submission itself is kept and delivered to kintone as usual.".to_owned(),
+            fix: "A mail about this submission (the auto-reply or the team's notice) was not delivered: check the address and the [mail] SMTP settings, then send it again from the editor's delivery view or with `kform resend-mail`. The submission itself is kept and delivered to kintone as usual.".to_owned(),
         })
     }
 

@@ -256,6 +256,27 @@ impl Channel {
             Self::Mail => "mail",
         }
     }
+
+    /// Where its messages go when a sender gives them up: the same table, under a channel no
+    /// sender takes from (the stores write it as the channel's name and `_given_up`), kept until
+    /// an operator sends them again or drops them.
+    pub(crate) fn given_up(self) -> &'static str {
+        match self {
+            Self::Digest => "digest_given_up",
+            Self::Mail => "mail_given_up",
+        }
+    }
+}
+
+/// How many messages one channel holds.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub(crate) struct QueueLength {
+    /// Waiting to be sent, retries included.
+    pub(crate) waiting: i64,
+    /// Of those, how many failed a try.
+    pub(crate) retrying: i64,
+    /// Given up: out of the queue until an operator sends them again.
+    pub(crate) given_up: i64,
 }
 
 /// A message to send later, kept in the same transaction as what it tells (a dead letter, a
@@ -265,6 +286,19 @@ pub(crate) struct Queued {
     pub(crate) channel: Channel,
     /// What the channel sends, as JSON.
     pub(crate) body: String,
+}
+
+/// A message a sender gave up on.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub(crate) struct GivenUp {
+    pub(crate) seq: i64,
+    pub(crate) body: String,
+    /// Failed tries.
+    pub(crate) tries: i64,
+    /// The last failure.
+    pub(crate) error: Option<String>,
+    /// When it was given up.
+    pub(crate) at: UnixMillis,
 }
 
 /// A queued message leased to one sender.
@@ -391,7 +425,8 @@ pub(crate) trait Outbox: Send + Sync + 'static {
     /// Gives up a dead-lettered or pending submission; `false` when it is in another stage.
     fn discard(&self, form: &str, id: &str, now: UnixMillis) -> Result<bool, StoreError>;
     /// Deletes settled submissions (and their attempts) last changed before `before`; how many.
-    /// Queued messages made before `before` that failed every try so far go too.
+    /// Queued messages made before `before` that failed every try so far go too; given-up ones
+    /// stay until an operator acts, like dead letters.
     fn forget(&self, before: UnixMillis) -> Result<usize, StoreError>;
     /// Leases to `holder`, until `until`, up to `limit` of `channel`'s queued messages that are
     /// due at `now` and held by no one (or whose lease ended), oldest first. Senders of several
@@ -415,13 +450,32 @@ pub(crate) trait Outbox: Send + Sync + 'static {
         at: UnixMillis,
         error: &str,
     ) -> Result<(), StoreError>;
-    /// Removes a message `holder` gives up on, queueing `queued` (the digest's event saying
-    /// so) in the same transaction.
-    fn give_up_queued(&self, seq: i64, holder: &str, queued: &[Queued]) -> Result<(), StoreError>;
+    /// Takes a message `holder` gives up on out of its queue (counting the try and keeping
+    /// `error`), to keep until [`Outbox::resend_queued`] or [`Outbox::drop_given_up`], and
+    /// queues `queued` (the digest's event saying so) in the same transaction.
+    fn give_up_queued(
+        &self,
+        seq: i64,
+        holder: &str,
+        error: &str,
+        queued: &[Queued],
+    ) -> Result<(), StoreError>;
+    /// The messages of `channel` given up, oldest first, at most `limit`.
+    fn given_up(&self, channel: Channel, limit: usize) -> Result<Vec<GivenUp>, StoreError>;
+    /// Puts a given-up message of `channel` back in its queue, due at `now` with fresh tries;
+    /// whether it was one.
+    fn resend_queued(
+        &self,
+        channel: Channel,
+        seq: i64,
+        now: UnixMillis,
+    ) -> Result<bool, StoreError>;
+    /// Drops a given-up message of `channel` for good; whether it was one.
+    fn drop_given_up(&self, channel: Channel, seq: i64) -> Result<bool, StoreError>;
     /// Adds an attempt to a submission's history (a mail about it, say).
     fn record_attempt(&self, form: &str, id: &str, attempt: &Attempt) -> Result<(), StoreError>;
-    /// How many messages wait in `channel`'s queue, and how many of them failed a try.
-    fn queue_length(&self, channel: Channel) -> Result<(i64, i64), StoreError>;
+    /// How many messages `channel` holds: waiting, of which retrying, and given up.
+    fn queue_length(&self, channel: Channel) -> Result<QueueLength, StoreError>;
     /// Counts one auto-reply of `form` to `recipient` (a digest of the address) at `now`, when
     /// in the hour before fewer than `per_recipient` went to that address and fewer than
     /// `per_form` went out for the form; whether it may be sent. Relays sharing the store count
@@ -969,7 +1023,10 @@ impl Outbox for Store {
              AND updated_at < ?1",
             params![before],
         )?;
-        tx.execute("DELETE FROM queued WHERE tries > 0 AND created_at < ?1", params![before])?;
+        tx.execute(
+            "DELETE FROM queued WHERE tries > 0 AND created_at < ?1 AND channel IN (?2, ?3)",
+            params![before, Channel::Digest.as_str(), Channel::Mail.as_str()],
+        )?;
         tx.commit()?;
         Ok(removed)
     }
@@ -1040,19 +1097,68 @@ impl Outbox for Store {
         Ok(())
     }
 
-    fn give_up_queued(&self, seq: i64, holder: &str, queued: &[Queued]) -> Result<(), StoreError> {
+    fn give_up_queued(
+        &self,
+        seq: i64,
+        holder: &str,
+        error: &str,
+        queued: &[Queued],
+    ) -> Result<(), StoreError> {
         let now = self.now();
         let mut db = self.db();
         let tx = db.transaction()?;
-        let removed = tx.execute(
-            "DELETE FROM queued WHERE seq = ?1 AND leased_by = ?2",
-            params![seq, holder],
+        let moved = tx.execute(
+            "UPDATE queued SET channel = channel || '_given_up', tries = tries + 1, error = ?3, next_at = ?4,
+                 lease_until = 0, leased_by = NULL
+             WHERE seq = ?1 AND leased_by = ?2",
+            params![seq, holder, error, now],
         )?;
-        if removed > 0 {
+        if moved > 0 {
             enqueue(&tx, queued, now)?;
         }
         tx.commit()?;
         Ok(())
+    }
+
+    fn given_up(&self, channel: Channel, limit: usize) -> Result<Vec<GivenUp>, StoreError> {
+        let db = self.db();
+        let mut statement = db.prepare_cached(
+            "SELECT seq, body, tries, error, next_at FROM queued WHERE channel = ?1
+             ORDER BY seq LIMIT ?2",
+        )?;
+        let rows = statement.query_map(
+            params![channel.given_up(), i64::try_from(limit).unwrap_or(i64::MAX)],
+            |row| {
+                Ok(GivenUp {
+                    seq: row.get(0)?,
+                    body: row.get(1)?,
+                    tries: row.get(2)?,
+                    error: row.get(3)?,
+                    at: UnixMillis(row.get(4)?),
+                })
+            },
+        )?;
+        Ok(rows.collect::<Result<Vec<_>, _>>()?)
+    }
+
+    fn resend_queued(
+        &self,
+        channel: Channel,
+        seq: i64,
+        now: UnixMillis,
+    ) -> Result<bool, StoreError> {
+        Ok(self.db().execute(
+            "UPDATE queued SET channel = ?1, tries = 0, next_at = ?4, error = NULL
+             WHERE seq = ?3 AND channel = ?2",
+            params![channel.as_str(), channel.given_up(), seq, now],
+        )? > 0)
+    }
+
+    fn drop_given_up(&self, channel: Channel, seq: i64) -> Result<bool, StoreError> {
+        Ok(self.db().execute(
+            "DELETE FROM queued WHERE seq = ?1 AND channel = ?2",
+            params![seq, channel.given_up()],
+        )? > 0)
     }
 
     fn record_attempt(&self, form: &str, id: &str, attempt: &Attempt) -> Result<(), StoreError> {
@@ -1092,11 +1198,20 @@ impl Outbox for Store {
         Ok(allowed)
     }
 
-    fn queue_length(&self, channel: Channel) -> Result<(i64, i64), StoreError> {
+    fn queue_length(&self, channel: Channel) -> Result<QueueLength, StoreError> {
         Ok(self.db().query_row(
-            "SELECT count(*), count(*) FILTER (WHERE tries > 0) FROM queued WHERE channel = ?1",
-            params![channel.as_str()],
-            |row| Ok((row.get(0)?, row.get(1)?)),
+            "SELECT count(*) FILTER (WHERE channel = ?1),
+                    count(*) FILTER (WHERE channel = ?1 AND tries > 0),
+                    count(*) FILTER (WHERE channel = ?2)
+             FROM queued WHERE channel IN (?1, ?2)",
+            params![channel.as_str(), channel.given_up()],
+            |row| {
+                Ok(QueueLength {
+                    waiting: row.get(0)?,
+                    retrying: row.get(1)?,
+                    given_up: row.get(2)?,
+                })
+            },
         )?)
     }
 

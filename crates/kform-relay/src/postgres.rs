@@ -24,8 +24,9 @@ use postgres::{Client, Row};
 
 use crate::clock::{Clock, UnixMillis};
 use crate::outbox::{
-    Accepted, Attempt, Channel, Due, Kept, NewSubmission, Outbox, Outcome, Paused, Queued,
-    Settlement, Stage, StoredSubmission, StoredUpload, SubmissionRow, Taken, uploads_json,
+    Accepted, Attempt, Channel, Due, GivenUp, Kept, NewSubmission, Outbox, Outcome, Paused,
+    QueueLength, Queued, Settlement, Stage, StoredSubmission, StoredUpload, SubmissionRow, Taken,
+    uploads_json,
 };
 use crate::store::{Alert, Layout, SettingsStore, StoreError, Table};
 
@@ -826,7 +827,10 @@ impl Outbox for PgStore {
              AND updated_at < $1",
             &[&before.0],
         )?;
-        tx.execute("DELETE FROM queued WHERE tries > 0 AND created_at < $1", &[&before.0])?;
+        tx.execute(
+            "DELETE FROM queued WHERE tries > 0 AND created_at < $1 AND channel IN ($2, $3)",
+            &[&before.0, &Channel::Digest.as_str(), &Channel::Mail.as_str()],
+        )?;
         tx.commit()?;
         Ok(usize::try_from(removed).unwrap_or(usize::MAX))
     }
@@ -882,17 +886,66 @@ impl Outbox for PgStore {
         Ok(())
     }
 
-    fn give_up_queued(&self, seq: i64, holder: &str, queued: &[Queued]) -> Result<(), StoreError> {
+    fn give_up_queued(
+        &self,
+        seq: i64,
+        holder: &str,
+        error: &str,
+        queued: &[Queued],
+    ) -> Result<(), StoreError> {
         let now = self.now();
         let mut conn = self.conn()?;
         let mut tx = conn.client()?.transaction()?;
-        let removed =
-            tx.execute("DELETE FROM queued WHERE seq = $1 AND leased_by = $2", &[&seq, &holder])?;
-        if removed > 0 {
+        let moved = tx.execute(
+            "UPDATE queued SET channel = channel || '_given_up', tries = tries + 1, error = $3, next_at = $4,
+                 lease_until = 0, leased_by = NULL
+             WHERE seq = $1 AND leased_by = $2",
+            &[&seq, &holder, &error, &now.0],
+        )?;
+        if moved > 0 {
             enqueue(&mut tx, queued, now)?;
         }
         tx.commit()?;
         Ok(())
+    }
+
+    fn given_up(&self, channel: Channel, limit: usize) -> Result<Vec<GivenUp>, StoreError> {
+        let rows = self.conn()?.client()?.query(
+            "SELECT seq, body, tries, error, next_at FROM queued WHERE channel = $1
+             ORDER BY seq LIMIT $2",
+            &[&channel.given_up(), &to_i64(limit)],
+        )?;
+        rows.iter()
+            .map(|row| {
+                Ok(GivenUp {
+                    seq: row.try_get(0)?,
+                    body: row.try_get(1)?,
+                    tries: row.try_get(2)?,
+                    error: row.try_get(3)?,
+                    at: UnixMillis(row.try_get(4)?),
+                })
+            })
+            .collect()
+    }
+
+    fn resend_queued(
+        &self,
+        channel: Channel,
+        seq: i64,
+        now: UnixMillis,
+    ) -> Result<bool, StoreError> {
+        Ok(self.conn()?.client()?.execute(
+            "UPDATE queued SET channel = $1, tries = 0, next_at = $4, error = NULL
+             WHERE seq = $3 AND channel = $2",
+            &[&channel.as_str(), &channel.given_up(), &seq, &now.0],
+        )? > 0)
+    }
+
+    fn drop_given_up(&self, channel: Channel, seq: i64) -> Result<bool, StoreError> {
+        Ok(self.conn()?.client()?.execute(
+            "DELETE FROM queued WHERE seq = $1 AND channel = $2",
+            &[&seq, &channel.given_up()],
+        )? > 0)
     }
 
     fn record_attempt(&self, form: &str, id: &str, attempt: &Attempt) -> Result<(), StoreError> {
@@ -935,12 +988,19 @@ impl Outbox for PgStore {
         Ok(allowed)
     }
 
-    fn queue_length(&self, channel: Channel) -> Result<(i64, i64), StoreError> {
+    fn queue_length(&self, channel: Channel) -> Result<QueueLength, StoreError> {
         let row = self.conn()?.client()?.query_one(
-            "SELECT count(*), count(*) FILTER (WHERE tries > 0) FROM queued WHERE channel = $1",
-            &[&channel.as_str()],
+            "SELECT count(*) FILTER (WHERE channel = $1),
+                    count(*) FILTER (WHERE channel = $1 AND tries > 0),
+                    count(*) FILTER (WHERE channel = $2)
+             FROM queued WHERE channel IN ($1, $2)",
+            &[&channel.as_str(), &channel.given_up()],
         )?;
-        Ok((row.try_get(0)?, row.try_get(1)?))
+        Ok(QueueLength {
+            waiting: row.try_get(0)?,
+            retrying: row.try_get(1)?,
+            given_up: row.try_get(2)?,
+        })
     }
 
     fn counts(&self, form: Option<&str>) -> Result<Vec<(String, Stage, i64)>, StoreError> {

@@ -18,6 +18,7 @@ fn settings() -> MailSettings {
         per_recipient_per_hour: 3,
         per_form_per_hour: 100,
         retry_ms: 60_000,
+        give_up_after_tries: 8,
         smtp: Smtp { host: "127.0.0.1".into(), port: 25, tls: false, login: None, password: None },
     }
 }

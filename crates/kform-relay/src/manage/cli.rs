@@ -1,4 +1,4 @@
-//! `kform history`, `kform replay`, `kform discard` and `kform resume`: the delivery screen's
+//! `kform history`, `replay`, `discard`, `resume`, `resend-mail` and `drop-mail`: the delivery screen's
 //! operations for an operator with a shell on the relay's machine. They open the relay's data
 //! directory and connections from its `kform.toml` and call the same functions as the admin
 //! API; a running relay picks the changes up at its next round (within a second).
@@ -48,6 +48,20 @@ pub enum Command {
     Resume {
         /// The form.
         form: String,
+    },
+    /// Sends a given-up mail of the form again, or every one.
+    ResendMail {
+        /// The form.
+        form: String,
+        /// The mail's number (`kform history` lists them); `None` sends every one again.
+        mail: Option<i64>,
+    },
+    /// Drops a given-up mail of the form for good.
+    DropMail {
+        /// The form.
+        form: String,
+        /// The mail's number.
+        mail: i64,
     },
 }
 
@@ -125,6 +139,14 @@ async fn execute(state: &AppState, command: Command, lang: Locale) -> Result<Str
         } else {
             format!("form {form} was not paused\n")
         }),
+        Command::ResendMail { form, mail } => {
+            let resent = super::resend_mail(state, &form, mail).await?;
+            Ok(format!("{resent} undelivered mail(s) of form {form} queued again\n"))
+        }
+        Command::DropMail { form, mail } => {
+            super::drop_mail(state, &form, mail).await?;
+            Ok(format!("mail {mail} of form {form} dropped\n"))
+        }
     }
 }
 
@@ -173,6 +195,26 @@ fn history_text(status: &super::FormStatus, found: &[Listed]) -> String {
         for line in &alert.lines {
             let _ = writeln!(out, "drift (fields revision {}): {line}", alert.revision);
         }
+    }
+    for failed in &status.failed_mails {
+        let kind = match failed.kind {
+            crate::mail::Kind::Autoreply => "auto-reply",
+            crate::mail::Kind::Notify => "team notice",
+        };
+        let _ = writeln!(
+            out,
+            "mail {} not delivered ({kind} for submission {}, {} tries, given up {}): {}",
+            failed.mail,
+            failed.submission_id,
+            failed.tries,
+            failed.at.utc(),
+            failed.error.as_deref().unwrap_or("no answer"),
+        );
+        let _ = writeln!(
+            out,
+            "    what to do: fix the address or the [mail] SMTP settings, then `kform resend-mail --form {} --mail {}`",
+            status.form, failed.mail
+        );
     }
     if found.is_empty() {
         out.push_str("no submissions\n");

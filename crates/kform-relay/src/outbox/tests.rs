@@ -7,7 +7,8 @@ use std::sync::Arc;
 use serde_json::json;
 
 use super::{
-    Accepted, Attempt, Channel, NewSubmission, Outbox, Outcome, Queued, Settlement, Stage, Taken,
+    Accepted, Attempt, Channel, NewSubmission, Outbox, Outcome, QueueLength, Queued, Settlement,
+    Stage, Taken,
 };
 use crate::clock::{Clock, UnixMillis};
 use crate::store::{Layout, Store};
@@ -406,6 +407,12 @@ fn digest_event(body: &str) -> Queued {
     Queued { channel: Channel::Digest, body: body.into() }
 }
 
+/// The digest queue's waiting and retrying counts.
+fn waiting(store: &dyn Outbox) -> (i64, i64) {
+    let length = store.queue_length(Channel::Digest).unwrap();
+    (length.waiting, length.retrying)
+}
+
 fn bodies(taken: &[Taken]) -> Vec<&str> {
     taken.iter().map(|taken| taken.body.as_str()).collect()
 }
@@ -428,7 +435,7 @@ fn queued_messages_come_with_their_cause_and_go_to_one_sender_at_a_time() {
             !store.pause("f", "GAIA_IA02", &[digest_event("again")], UnixMillis(310)).unwrap(),
             "a form already paused queues nothing"
         );
-        assert_eq!(store.queue_length(Channel::Digest).unwrap(), (2, 0));
+        assert_eq!(waiting(store), (2, 0));
 
         // One sender takes both, oldest first; another finds them leased.
         let a = store.take_queued(Channel::Digest, 10, "a", UnixMillis(1000), UnixMillis(2000));
@@ -441,7 +448,7 @@ fn queued_messages_come_with_their_cause_and_go_to_one_sender_at_a_time() {
         // Sent ones go; a failed one waits for its time, counted.
         store.sent_queued(&[a[0].seq], "a").unwrap();
         store.retry_queued(&[a[1].seq], "a", UnixMillis(3000), "smtp down").unwrap();
-        assert_eq!(store.queue_length(Channel::Digest).unwrap(), (1, 1));
+        assert_eq!(waiting(store), (1, 1));
         let early = store.take_queued(Channel::Digest, 10, "b", UnixMillis(2999), UnixMillis(4000));
         assert!(early.unwrap().is_empty(), "not due before its retry time");
         let b = store.take_queued(Channel::Digest, 10, "b", UnixMillis(3000), UnixMillis(4000));
@@ -456,9 +463,9 @@ fn queued_messages_come_with_their_cause_and_go_to_one_sender_at_a_time() {
         let c = store.take_queued(Channel::Digest, 10, "c", UnixMillis(4000), UnixMillis(9000));
         assert_eq!(bodies(&c.unwrap()), ["paused"]);
         store.sent_queued(&[b[0].seq], "b").unwrap();
-        assert_eq!(store.queue_length(Channel::Digest).unwrap(), (1, 1), "b's lease is gone");
+        assert_eq!(waiting(store), (1, 1), "b's lease is gone");
         store.sent_queued(&[b[0].seq], "c").unwrap();
-        assert_eq!(store.queue_length(Channel::Digest).unwrap(), (0, 0));
+        assert_eq!(waiting(store), (0, 0));
 
         // The retention sweep drops old messages that kept failing, never unsent new ones.
         store.settle(&[], &[digest_event("old"), digest_event("new")], UnixMillis(5000)).unwrap();
@@ -469,6 +476,62 @@ fn queued_messages_come_with_their_cause_and_go_to_one_sender_at_a_time() {
         store.forget(UnixMillis(5001)).unwrap();
         let left = store.take_queued(Channel::Digest, 10, "e", UnixMillis(7000), UnixMillis(8000));
         assert_eq!(bodies(&left.unwrap()), ["new"]);
+    });
+}
+
+#[test]
+fn a_given_up_mail_is_kept_out_of_the_queue_until_it_is_sent_again_or_dropped() {
+    on_each(|place| {
+        let store = place.open();
+        let store = store.as_ref();
+        let mail = |body: &str| Queued { channel: Channel::Mail, body: body.into() };
+        store.settle(&[], &[mail("one"), mail("two")], UnixMillis(100)).unwrap();
+        let taken = store.take_queued(Channel::Mail, 10, "a", UnixMillis(100), UnixMillis(900));
+        let taken = taken.unwrap();
+        assert_eq!(bodies(&taken), ["one", "two"]);
+
+        // Given up with its cause's digest event, in one transaction; only by its holder.
+        store.give_up_queued(taken[0].seq, "b", "550 no", &[digest_event("lost")]).unwrap();
+        assert!(store.given_up(Channel::Mail, 10).unwrap().is_empty(), "b does not hold it");
+        store.retry_queued(&[taken[1].seq], "a", UnixMillis(200), "421 busy").unwrap();
+        store
+            .give_up_queued(taken[0].seq, "a", "550 no such user", &[digest_event("lost")])
+            .unwrap();
+        let given_up = store.given_up(Channel::Mail, 10).unwrap();
+        assert_eq!(given_up.len(), 1);
+        let one = &given_up[0];
+        assert_eq!((one.seq, one.body.as_str(), one.tries), (taken[0].seq, "one", 1));
+        assert_eq!(one.error.as_deref(), Some("550 no such user"));
+        let length = store.queue_length(Channel::Mail).unwrap();
+        assert_eq!((length.waiting, length.retrying, length.given_up), (1, 1, 1));
+        // The event is queued at the store's own time.
+        let later = UnixMillis(i64::MAX / 4);
+        let digest = store.take_queued(Channel::Digest, 10, "d", later, later.plus(1000));
+        assert_eq!(bodies(&digest.unwrap()), ["lost"], "the digest's event came with it");
+
+        // No sender takes it, and the retention sweep keeps it, as it keeps dead letters.
+        let due = store.take_queued(Channel::Mail, 10, "c", UnixMillis(10_000), UnixMillis(20_000));
+        assert_eq!(bodies(&due.unwrap()), ["two"], "only the retried one");
+        store.forget(UnixMillis(50_000)).unwrap();
+        let length = store.queue_length(Channel::Mail).unwrap();
+        assert_eq!(length, QueueLength { waiting: 0, retrying: 0, given_up: 1 }, "two was old");
+        assert!(store.given_up(Channel::Digest, 10).unwrap().is_empty(), "per channel");
+
+        // Sent again: due at once with fresh tries, and no longer listed; only once.
+        assert!(!store.resend_queued(Channel::Digest, one.seq, UnixMillis(60_000)).unwrap());
+        assert!(store.resend_queued(Channel::Mail, one.seq, UnixMillis(60_000)).unwrap());
+        assert!(!store.resend_queued(Channel::Mail, one.seq, UnixMillis(60_000)).unwrap());
+        assert!(store.given_up(Channel::Mail, 10).unwrap().is_empty());
+        let again =
+            store.take_queued(Channel::Mail, 10, "e", UnixMillis(60_000), UnixMillis(70_000));
+        let again = again.unwrap();
+        assert_eq!((bodies(&again), again[0].tries), (vec!["one"], 0));
+
+        // Given up again, then dropped for good.
+        store.give_up_queued(one.seq, "e", "550 still no", &[]).unwrap();
+        assert!(store.drop_given_up(Channel::Mail, one.seq).unwrap());
+        assert!(!store.drop_given_up(Channel::Mail, one.seq).unwrap());
+        assert_eq!(store.queue_length(Channel::Mail).unwrap(), QueueLength::default());
     });
 }
 

@@ -59,7 +59,7 @@ fn a_layout_1_database_gets_the_queue_and_the_mail_log() {
     client
         .batch_execute("DROP TABLE queued; DROP TABLE mail_log; UPDATE kform_meta SET value = '1' WHERE key = 'layout';")
         .unwrap();
-    let queue = |store: &PgStore| store.queue_length(Channel::Digest).map(|(all, _)| all);
+    let queue = |store: &PgStore| store.queue_length(Channel::Digest).map(|length| length.waiting);
     // A command that only looks leaves it as found, for an older relay still using it.
     let found = PgStore::open(&url, None, Arc::new(SystemClock), Layout::AsFound).unwrap();
     assert_eq!(found.found_layout, 1);

@@ -52,6 +52,9 @@ pub(crate) fn router() -> Router<AppState> {
         .route("/v1/admin/forms/{form_id}/resume", post(resume))
         .route("/v1/admin/forms/{form_id}/delivery", get(form_delivery))
         .route("/v1/admin/forms/{form_id}/replay-dead-letters", post(replay_dead_letters))
+        .route("/v1/admin/forms/{form_id}/mails/{mail}/resend", post(resend_mail))
+        .route("/v1/admin/forms/{form_id}/mails/{mail}/drop", post(drop_mail))
+        .route("/v1/admin/forms/{form_id}/resend-mails", post(resend_mails))
         .route("/v1/admin/delivery", get(delivery_status))
         .route("/v1/admin/kintone", get(kintone_status))
         .route("/v1/admin/alerts", get(alerts))
@@ -761,6 +764,51 @@ async fn discard(
 ) -> Result<StatusCode, AppError> {
     caller.may_edit(&form_id)?;
     manage::discard(&state, &form_id, &submission_id).await?;
+    Ok(StatusCode::NO_CONTENT)
+}
+
+/// A given-up mail's number from the path; a path that is not one names no mail.
+fn mail_number(text: &str) -> Result<i64, AppError> {
+    text.parse().map_err(|_| {
+        AppError::coded(
+            StatusCode::NOT_FOUND,
+            Code::UnknownMail,
+            format!("{text:?} is not an undelivered mail's number"),
+        )
+    })
+}
+
+/// Sends a given-up mail again (the delivery status lists them as `failed_mails`).
+async fn resend_mail(
+    caller: Caller,
+    State(state): State<AppState>,
+    Path((form_id, mail)): Path<(String, String)>,
+) -> Result<Json<Value>, AppError> {
+    caller.may_edit(&form_id)?;
+    let mail = mail_number(&mail)?;
+    let resent = manage::resend_mail(&state, &form_id, Some(mail)).await?;
+    Ok(Json(json!({ "form": form_id, "resent": resent })))
+}
+
+/// Sends every given-up mail of the form again.
+async fn resend_mails(
+    caller: Caller,
+    State(state): State<AppState>,
+    Path(form_id): Path<String>,
+) -> Result<Json<Value>, AppError> {
+    caller.may_edit(&form_id)?;
+    let resent = manage::resend_mail(&state, &form_id, None).await?;
+    Ok(Json(json!({ "form": form_id, "resent": resent })))
+}
+
+/// Drops a given-up mail for good.
+async fn drop_mail(
+    caller: Caller,
+    State(state): State<AppState>,
+    Path((form_id, mail)): Path<(String, String)>,
+) -> Result<StatusCode, AppError> {
+    caller.may_edit(&form_id)?;
+    manage::drop_mail(&state, &form_id, mail_number(&mail)?).await?;
     Ok(StatusCode::NO_CONTENT)
 }
 

@@ -114,17 +114,24 @@ pub(crate) async fn metrics(State(state): State<AppState>) -> Response {
         (
             Channel::Mail,
             "kform_mail_queued",
-            "Auto-replies and team notices waiting to be sent: new, or retrying after a failure \
-             (alert on a growing retrying: the [mail] SMTP settings need a look).",
+            "Auto-replies and team notices: new, retrying after a failure (alert on a growing \
+             retrying: the [mail] SMTP settings need a look), or given up (kept for an operator \
+             to send again from the delivery view or `kform mails`).",
         ),
     ];
     for (channel, name, help) in queues {
         text.push_str(&format!("# HELP {name} {help}\n# TYPE {name} gauge\n"));
         match state.outbox(move |outbox| outbox.queue_length(channel)).await {
-            Ok((waiting, failed)) => text.push_str(&format!(
-                "{name}{{state=\"new\"}} {}\n{name}{{state=\"retrying\"}} {failed}\n",
-                waiting - failed
-            )),
+            Ok(length) => {
+                text.push_str(&format!(
+                    "{name}{{state=\"new\"}} {}\n{name}{{state=\"retrying\"}} {}\n",
+                    length.waiting - length.retrying,
+                    length.retrying
+                ));
+                if channel == Channel::Mail {
+                    text.push_str(&format!("{name}{{state=\"given_up\"}} {}\n", length.given_up));
+                }
+            }
             Err(err) => tracing::warn!(error = %err, "metrics: a queue could not be counted"),
         }
     }

@@ -18,8 +18,8 @@ fn settings_alerts_creations_and_the_signing_key_are_kept() {
         assert!(store.raise_alert("a", "5", &json!([1]), &told()).unwrap());
         assert!(!store.raise_alert("a", "5", &json!([1]), &told()).unwrap(), "once per revision");
         assert_eq!(
-            place.open().queue_length(Channel::Digest).unwrap(),
-            (1, 0),
+            place.open().queue_length(Channel::Digest).unwrap().waiting,
+            1,
             "a new alert queues its digest event, a known one does not"
         );
         assert!(store.note_creation("tag", "a").unwrap());
@@ -100,7 +100,7 @@ fn a_layout_3_database_is_migrated_to_milliseconds_and_an_unknown_layout_is_refu
     assert_eq!(leases, 0, "the lease columns are there");
     assert_eq!(
         crate::outbox::Outbox::queue_length(&store, crate::outbox::Channel::Digest).unwrap(),
-        (0, 0),
+        crate::outbox::QueueLength::default(),
         "the digest's queue is there"
     );
     store.db.lock().unwrap().pragma_update(None, "user_version", 99).unwrap();

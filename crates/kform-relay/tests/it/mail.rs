@@ -1,6 +1,7 @@
 //! Mail about submissions through a real SMTP server (PyPI's aiosmtpd, which `cargo xtask
 //! setup` installs in `target/tools/aiosmtpd`): the auto-reply's headers and body byte for byte
-//! in Japanese and English, the team's notice, and the per-address limit under a burst.
+//! in Japanese and English, the team's notice, the per-address limit under a burst, and a
+//! mail given up, then sent again or dropped by an operator.
 
 use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Stdio};
@@ -11,7 +12,7 @@ use kform_relay::mail::{AutoReply, FormMail, MailSettings, Texts};
 use super::*;
 
 /// A throwaway aiosmtpd on a free loopback port, keeping every mail it accepts in a maildir.
-struct SmtpServer {
+pub(super) struct SmtpServer {
     port: u16,
     maildir: tempfile::TempDir,
     child: Child,
@@ -22,7 +23,7 @@ impl SmtpServer {
         Self::start_on(free_port())
     }
 
-    fn start_on(port: u16) -> Self {
+    pub(super) fn start_on(port: u16) -> Self {
         let python = PathBuf::from(env!("CARGO_MANIFEST_DIR"))
             .join("../../target/tools/aiosmtpd/bin/python");
         assert!(
@@ -78,7 +79,7 @@ impl SmtpServer {
             .collect()
     }
 
-    async fn wait_for(&self, count: usize) -> Vec<(String, String)> {
+    pub(super) async fn wait_for(&self, count: usize) -> Vec<(String, String)> {
         eventually(&format!("{count} mails"), || async {
             let got = self.received();
             if got.len() >= count { Ok(got) } else { Err(format!("{} mails", got.len())) }
@@ -94,7 +95,7 @@ impl Drop for SmtpServer {
     }
 }
 
-fn free_port() -> u16 {
+pub(super) fn free_port() -> u16 {
     std::net::TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port()
 }
 
@@ -105,6 +106,7 @@ fn mail_settings(port: u16, per_recipient: i64) -> MailSettings {
         per_recipient_per_hour: per_recipient,
         per_form_per_hour: 1_000,
         retry_ms: 60_000,
+        give_up_after_tries: 8,
         smtp: Smtp { host: "127.0.0.1".into(), port, tls: false, login: None, password: None },
     }
 }
@@ -424,4 +426,82 @@ async fn a_form_saved_without_mail_keeps_its_mail_and_one_with_it_changes_it() {
     cleared["mail"] = json!({});
     let saved = send(&state, bearer("PUT", "/v1/admin/forms/mailed", ADMIN, Some(cleared))).await;
     assert_eq!(saved.body["mail"], json!({}), "{}", saved.text);
+}
+
+#[tokio::test]
+async fn a_mail_that_cannot_be_delivered_is_listed_and_sent_once_when_an_operator_asks() {
+    // Nothing listens on the port until the operator has fixed the mail server.
+    let port = free_port();
+    let Harness { fake: _fake, state, _dir } = harness_with(Apps::demo(TOKEN), TOKEN, |config| {
+        let mut settings = mail_settings(port, 10);
+        settings.give_up_after_tries = 2;
+        settings.retry_ms = 100;
+        config.mail = Some(settings);
+        config.forms[0].mail = form_mail();
+    })
+    .await;
+    let id = "3f2c6a1e-0000-4000-8000-0000000000aa";
+    let body = json!({ "submission_id": id, "values": {
+        "会社名": "サイボウズ株式会社", "メールアドレス": "taro@example.com" } });
+    let answer = send(&state, submit(&body.to_string(), Some("ja"))).await;
+    assert_eq!(answer.status, StatusCode::ACCEPTED, "{}", answer.text);
+
+    // After two failed tries both mails are given up and listed with the server's failure.
+    let status = "/v1/admin/forms/contact/delivery";
+    let failed = eventually("two mails given up", || async {
+        let shown = send(&state, bearer("GET", status, ADMIN, None)).await;
+        let failed = shown.body["failed_mails"].as_array().cloned().unwrap_or_default();
+        if failed.len() == 2 { Ok(failed) } else { Err(shown.text) }
+    })
+    .await;
+    let of_kind = |kind: &str| failed.iter().find(|mail| mail["kind"] == kind).unwrap().clone();
+    let (reply, notice) = (of_kind("autoreply"), of_kind("notify"));
+    assert_eq!(reply["submission_id"], id);
+    assert_eq!(reply["to"], json!(["taro@example.com"]));
+    assert_eq!(reply["tries"], 2, "{reply}");
+    assert!(reply["error"].as_str().is_some_and(|error| !error.is_empty()), "{reply}");
+    let metrics = send(&state, get("/metrics")).await.text;
+    assert!(metrics.contains("kform_mail_queued{state=\"given_up\"} 2"), "{metrics}");
+    assert!(metrics.contains("kform_mail_queued{state=\"new\"} 0"), "{metrics}");
+
+    // Numbers that are not the form's undelivered mails are refused.
+    for wrong in ["999999", "abc"] {
+        let path = format!("/v1/admin/forms/contact/mails/{wrong}/resend");
+        let refused = send(&state, bearer("POST", &path, ADMIN, None)).await;
+        assert_eq!(refused.status, StatusCode::NOT_FOUND, "{}", refused.text);
+        assert_eq!(refused.body["code"], "unknown_mail", "{}", refused.text);
+    }
+
+    // The operator starts the mail server, sends the auto-reply again and drops the notice.
+    let smtp = SmtpServer::start_on(port);
+    let resend = format!("/v1/admin/forms/contact/mails/{}/resend", reply["mail"]);
+    let resent = send(&state, bearer("POST", &resend, ADMIN, None)).await;
+    assert_eq!((resent.status, resent.body["resent"].clone()), (StatusCode::OK, json!(1)));
+    let dropped = format!("/v1/admin/forms/contact/mails/{}/drop", notice["mail"]);
+    let answer = send(&state, bearer("POST", &dropped, ADMIN, None)).await;
+    assert_eq!(answer.status, StatusCode::NO_CONTENT, "{}", answer.text);
+    let mails = smtp.wait_for(1).await;
+    assert_eq!(mails[0].1, "taro@example.com");
+    assert!(mails[0].0.contains(&format!("Message-ID: <{id}.autoreply.contact@example.com>")));
+    let again = send(&state, bearer("POST", &resend, ADMIN, None)).await;
+    assert_eq!(again.status, StatusCode::NOT_FOUND, "sent once: {}", again.text);
+    let shown = send(&state, bearer("GET", status, ADMIN, None)).await;
+    assert_eq!(shown.body["failed_mails"], json!([]), "{}", shown.text);
+
+    // The history shows the failed tries and the delivery; the dropped notice never goes.
+    let endpoints = eventually("the auto-reply's delivery in the history", || async {
+        let path = format!("/v1/admin/forms/contact/submissions/{id}");
+        let shown = send(&state, bearer("GET", &path, ADMIN, None)).await;
+        let attempts = shown.body["attempts"].as_array().cloned().unwrap_or_default();
+        let replies: Vec<Value> = attempts
+            .into_iter()
+            .filter(|attempt| attempt["endpoint"] == "SMTP auto-reply")
+            .map(|attempt| attempt["status"].clone())
+            .collect();
+        if replies.contains(&json!(250)) { Ok(replies) } else { Err(shown.text) }
+    })
+    .await;
+    assert_eq!(endpoints, [Value::Null, json!(250)], "given up, then sent");
+    tokio::time::sleep(Duration::from_millis(500)).await;
+    assert_eq!(smtp.received().len(), 1, "the dropped notice was not sent");
 }

@@ -1,6 +1,7 @@
-//! `kform history`, `replay`, `discard` and `resume` as an operator runs them on the relay's
-//! machine while the relay serves: their output, their exit codes, and a replay after the app
-//! was fixed in kintone that the running relay delivers.
+//! `kform history`, `replay`, `discard`, `resume`, `resend-mail` and `drop-mail` as an operator
+//! runs them on the relay's machine while the relay serves: their output, their exit codes, a
+//! replay after the app was fixed in kintone that the running relay delivers, and a mail sent
+//! again once the mail server is back.
 
 use std::process::{Child, Output, Stdio};
 
@@ -213,5 +214,45 @@ async fn a_paused_form_is_shown_with_its_reason_and_resumed_from_the_command_lin
     assert_eq!(resume.status.code(), Some(0), "{}", text(&resume.stderr));
     assert!(text(&resume.stdout).contains("form contact resumed"));
     stage_reached(&base, &id, "delivered").await;
+    drop(relay);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_undelivered_mail_is_listed_and_sent_again_from_the_command_line() {
+    let fake = spawn(Apps::demo(TOKEN)).await.unwrap();
+    let dir = setup(fake.url());
+    // The team's notice goes to a mail server that is not there yet; one try, then given up.
+    let port = super::mail::free_port();
+    let mut toml = std::fs::read_to_string(dir.path().join("kform.toml")).unwrap();
+    toml.push_str(&format!(
+        "\n[forms.mail]\nnotify = [\"team@example.com\"]\n\n[mail]\nfrom = \"kform <kform@example.com>\"\n\
+         retry_seconds = 1\ngive_up_after_tries = 1\n\n[mail.smtp]\nhost = \"127.0.0.1\"\nport = {port}\nstarttls = false\n"
+    ));
+    std::fs::write(dir.path().join("kform.toml"), toml).unwrap();
+    let (relay, base) = serve(dir.path());
+    let id = submit_to(&base, json!({ "会社名": "A", "メールアドレス": "a@example.com" })).await;
+    let listed = eventually("the undelivered notice in the history", || async {
+        let out = text(&run(dir.path(), &["history", "--form", "contact"]).await.stdout);
+        let line = out.lines().find(|line| line.contains("not delivered")).map(str::to_owned);
+        line.ok_or(out)
+    })
+    .await;
+    assert!(listed.contains(&format!("(team notice for submission {id}, 1 tries")), "{listed}");
+    let number = listed.strip_prefix("mail ").and_then(|rest| rest.split(' ').next()).unwrap();
+
+    let unknown = run(dir.path(), &["resend-mail", "--form", "contact", "--mail", "999999"]).await;
+    assert_eq!(unknown.status.code(), Some(1));
+    assert!(text(&unknown.stderr).contains("no undelivered mail 999999"), "{unknown:?}");
+    let smtp = super::mail::SmtpServer::start_on(port);
+    let resent = run(dir.path(), &["resend-mail", "--form", "contact", "--mail", number]).await;
+    assert_eq!(resent.status.code(), Some(0), "{}", text(&resent.stdout));
+    assert!(text(&resent.stdout).contains("1 undelivered mail(s) of form contact queued again"));
+    // The running relay finds it within a second or so.
+    let mails = smtp.wait_for(1).await;
+    assert_eq!(mails[0].1, "team@example.com");
+    let all = run(dir.path(), &["resend-mail", "--form", "contact", "--all"]).await;
+    assert!(text(&all.stdout).contains("0 undelivered mail(s)"), "{}", text(&all.stdout));
+    let dropped = run(dir.path(), &["drop-mail", "--form", "contact", "--mail", number]).await;
+    assert_eq!(dropped.status.code(), Some(1), "sent already: {}", text(&dropped.stderr));
     drop(relay);
 }
