@@ -86,11 +86,15 @@ impl Value {
             Json::Object(_) => items
                 .iter()
                 .map(|item| match item {
-                    Json::Object(row) => Some(Values(
-                        row.iter()
-                            .map(|(code, value)| (code.clone(), Self::from_json(value.clone())))
-                            .collect(),
-                    )),
+                    Json::Object(row) => {
+                        // Inserted one by one: collecting into a map would build a sort into
+                        // the widget's `.wasm`.
+                        let mut values = BTreeMap::new();
+                        for (code, value) in row {
+                            values.insert(code.clone(), Self::from_json(value.clone()));
+                        }
+                        Some(Values(values))
+                    }
                     _ => None,
                 })
                 .collect::<Option<Vec<_>>>()

@@ -306,13 +306,14 @@ impl FormState {
                 | FieldKind::OrganizationSelect(select)
                 | FieldKind::GroupSelect(select),
             ) => {
-                items.sort_by_key(|item| select.entities.iter().position(|e| &e.code == item));
-                Value::Entities(items)
+                let order: Vec<&str> = select.entities.iter().map(|e| e.code.as_str()).collect();
+                Value::Entities(in_order(&items, &order))
             }
             kind => {
                 // Keep kintone's option order, whatever order the visitor clicked in.
                 if let Some(options) = kind.and_then(FieldKind::options) {
-                    items.sort_by_key(|item| options.iter().position(|c| &c.value == item));
+                    let order: Vec<&str> = options.iter().map(|c| c.value.as_str()).collect();
+                    items = in_order(&items, &order);
                 }
                 Value::List(items)
             }
@@ -348,12 +349,11 @@ impl FormState {
         else {
             return;
         };
-        let row = Values(
-            fields
-                .iter()
-                .map(|(code, field)| (code.to_string(), initial_value(field, None)))
-                .collect(),
-        );
+        // Inserted one by one: collecting into a map would build a sort into the `.wasm`.
+        let mut row = Values::default();
+        for (code, field) in fields {
+            row.0.insert(code.to_string(), initial_value(field, None));
+        }
         let mut rows = match self.values.get(table) {
             Some(Value::Rows(rows)) => rows.clone(),
             _ => Vec::new(),
@@ -697,15 +697,15 @@ impl FormState {
 
     /// The pages holding a problem that stops the form, first page first.
     fn pages_with_problems(&self) -> Vec<usize> {
-        let mut pages: Vec<usize> = self
-            .report
-            .issues()
-            .iter()
-            .filter_map(Slot::of_issue)
-            .filter_map(|slot| self.page_of_slot(&slot))
-            .collect();
-        pages.sort_unstable();
-        pages.dedup();
+        let mut pages: Vec<usize> = Vec::new();
+        let found = self.report.issues().iter().filter_map(Slot::of_issue);
+        // Kept in order as they come, rather than sorted after: a sort would be built into the
+        // `.wasm` for this list alone.
+        for page in found.filter_map(|slot| self.page_of_slot(&slot)) {
+            if let Err(at) = pages.binary_search(&page) {
+                pages.insert(at, page);
+            }
+        }
         pages
     }
 
@@ -1051,6 +1051,15 @@ impl From<&str> for Slot {
 
 fn is_on(issue: &kform_core::Issue, code: &str) -> bool {
     issue.field.as_ref().is_some_and(|field| field.as_str() == code)
+}
+
+/// `items` in the order of `order` (kintone's order of options or entities), any item `order`
+/// lacks first, as it was. Picked out rather than sorted: a sort would be built into the
+/// `.wasm` for each list it sorts.
+fn in_order(items: &[String], order: &[&str]) -> Vec<String> {
+    let unknown = items.iter().filter(|item| !order.contains(&item.as_str())).cloned();
+    let known = order.iter().filter(|code| items.iter().any(|item| item == *code));
+    unknown.chain(known.map(|code| (*code).to_owned())).collect()
 }
 
 #[cfg(test)]

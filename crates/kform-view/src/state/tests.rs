@@ -107,6 +107,13 @@ fn english_messages_when_asked() {
 }
 
 #[test]
+fn an_item_kintone_does_not_list_stays_first_and_the_rest_follow_kintones_order() {
+    let items = ["C", "gone", "A"].map(String::from);
+    assert_eq!(super::in_order(&items, &["A", "B", "C"]), ["gone", "A", "C"]);
+    assert!(super::in_order(&[], &["A"]).is_empty());
+}
+
+#[test]
 fn toggling_keeps_kintone_option_order() {
     let mut state = state(None);
     state.toggle("関心", "B", true);
