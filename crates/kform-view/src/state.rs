@@ -3,7 +3,6 @@
 //! Components read and change it through one signal; every rule lives here or in `kform-core`,
 //! so it is tested natively without a browser.
 
-use std::collections::BTreeSet;
 
 use kform_core::OnSuccess;
 use kform_core::field::FieldKind;
@@ -33,6 +32,27 @@ impl Status {
     }
 }
 
+/// A few places' keys (a list, not a set type: each map or set type the form uses adds its own
+/// copy of the tree code to the `.wasm`).
+#[derive(Clone, Debug, Default)]
+struct Keys(Vec<String>);
+
+impl Keys {
+    fn insert(&mut self, key: String) {
+        if !self.contains(&key) {
+            self.0.push(key);
+        }
+    }
+
+    fn contains(&self, key: &str) -> bool {
+        self.0.iter().any(|known| known == key)
+    }
+
+    fn retain(&mut self, keep: impl FnMut(&String) -> bool) {
+        self.0.retain(keep);
+    }
+}
+
 /// Everything the widget knows about one form on the page.
 #[derive(Clone, Debug)]
 pub struct FormState {
@@ -40,9 +60,9 @@ pub struct FormState {
     locale: Locale,
     values: Values,
     /// Places the visitor changed and then left: their problems are shown.
-    touched: BTreeSet<String>,
+    touched: Keys,
     /// Places the visitor changed (and may still be in).
-    edited: BTreeSet<String>,
+    edited: Keys,
     /// Whether a pointer is pressed in the form: places left meanwhile wait in `leaving`.
     pointer_down: bool,
     /// Places left while a pointer was pressed.
@@ -62,7 +82,7 @@ pub struct FormState {
     submission_id: Option<String>,
     render_token: Option<String>,
     /// The size in bytes of each file chosen, by FILE field (the names are the field's value).
-    file_sizes: std::collections::BTreeMap<String, Vec<u64>>,
+    file_sizes: Vec<(String, Vec<u64>)>,
     honeypot: String,
     /// The captcha's answer, once the visitor solved it (forms that ask for a captcha).
     captcha_token: Option<String>,
@@ -144,8 +164,8 @@ impl FormState {
             descriptor,
             locale,
             values,
-            touched: BTreeSet::new(),
-            edited: BTreeSet::new(),
+            touched: Keys::default(),
+            edited: Keys::default(),
             pointer_down: false,
             leaving: Vec::new(),
             submit_tried: false,
@@ -157,7 +177,7 @@ impl FormState {
             server_report: Report::default(),
             submission_id: None,
             render_token: None,
-            file_sizes: std::collections::BTreeMap::new(),
+            file_sizes: Vec::new(),
             honeypot: String::new(),
             captcha_token: None,
             status: Status::Editing,
@@ -171,7 +191,7 @@ impl FormState {
             .err()
             .unwrap_or_default();
         // The relay takes so many bytes of files per submission: said here, before sending.
-        let total: u64 = self.file_sizes.values().flatten().sum();
+        let total: u64 = self.file_sizes.iter().flat_map(|(_, sizes)| sizes).sum();
         if let Some(limit) = self.descriptor.upload_limit_bytes.filter(|limit| total > *limit) {
             let max_mb = u32::try_from(limit / (1024 * 1024)).unwrap_or(u32::MAX);
             let chosen = self.file_sizes.iter().filter(|(_, sizes)| !sizes.is_empty());
@@ -187,7 +207,8 @@ impl FormState {
     /// visitor's change, like [`Self::edit`]. The files themselves stay with the page.
     pub fn choose_files(&mut self, code: &str, files: Vec<(String, u64)>) {
         let (names, sizes) = files.into_iter().unzip();
-        self.file_sizes.insert(code.to_owned(), sizes);
+        self.file_sizes.retain(|(chosen, _)| chosen != code);
+        self.file_sizes.push((code.to_owned(), sizes));
         self.edit(code, Value::Files(names));
     }
 
