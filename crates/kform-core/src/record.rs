@@ -1,7 +1,5 @@
 //! Records ready for kintone, and [`Valid`], the proof that a record passed validation.
 
-use std::collections::BTreeMap;
-
 use serde::ser::{SerializeMap, SerializeSeq};
 use serde::{Serialize, Serializer};
 
@@ -13,7 +11,10 @@ use crate::value::serialize_keyed;
 /// `{"<code>": {"value": "…"}, "<code>": {"value": ["…"]}}`.
 #[derive(Clone, Debug, Default, PartialEq, Eq)]
 pub struct Record {
-    values: BTreeMap<FieldCode, RecordValue>,
+    /// By code, in order, each code once. A sorted list rather than a map: the widget builds
+    /// records when it validates, and a map type of their own would add its tree code to the
+    /// `.wasm`.
+    values: Vec<(FieldCode, RecordValue)>,
 }
 
 /// One value of a record, already normalized as kintone stores it.
@@ -58,24 +59,32 @@ struct Wrapped<'a, T> {
 impl Record {
     /// Sets the value of one field.
     pub fn insert(&mut self, code: FieldCode, value: RecordValue) {
-        self.values.insert(code, value);
+        match self.find(code.as_str()) {
+            Ok(at) => self.values[at].1 = value,
+            Err(at) => self.values.insert(at, (code, value)),
+        }
     }
 
     /// The value of one field.
     pub fn get(&self, code: &str) -> Option<&RecordValue> {
-        self.values.get(code)
+        self.find(code).ok().map(|at| &self.values[at].1)
     }
 
     /// Every field and value, by code.
     pub fn iter(&self) -> impl Iterator<Item = (&FieldCode, &RecordValue)> {
-        self.values.iter()
+        self.values.iter().map(|(code, value)| (code, value))
+    }
+
+    /// Where `code` is, or would go.
+    fn find(&self, code: &str) -> Result<usize, usize> {
+        self.values.binary_search_by(|(known, _)| known.as_str().cmp(code))
     }
 }
 
 impl Serialize for Record {
     fn serialize<S: Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
         let mut map = serializer.serialize_map(Some(self.values.len()))?;
-        for (code, value) in &self.values {
+        for (code, value) in self.iter() {
             map.serialize_entry(code.as_str(), &Wrapped { value })?;
         }
         map.end()
