@@ -45,15 +45,16 @@ pub(crate) async fn submit(
     };
     let (status, text) = fetch(&url, &init).await.map_err(SubmitError::Unreachable)?;
     match status {
-        200..=299 => from_json(&text).map_err(SubmitError::Unreachable),
+        200..=299 => from_json(&text, SubmitOutcome::read).map_err(SubmitError::Unreachable),
         // The relay's spam checks: say what to do rather than "try again later".
         400 => {
-            let code = from_json::<ErrorResponse>(&text).ok().and_then(|answer| answer.code);
+            let code = from_json(&text, ErrorResponse::read).ok().and_then(|answer| answer.code);
             let text = crate::state::refusal(400, code.as_deref());
             Err(SubmitError::Failed(text.get(locale).to_owned()))
         }
         422 => {
-            Err(from_json::<ErrorResponse>(&text).map_or_else(|_| failed(), SubmitError::Invalid))
+            let answer = from_json(&text, ErrorResponse::read);
+            Err(answer.map_or_else(|_| failed(), SubmitError::Invalid))
         }
         413 => Err(SubmitError::Failed(Text::FilesTooLarge.get(locale).to_owned())),
         408 | 429 | 500..=599 => {
@@ -100,12 +101,14 @@ fn multipart(
     Ok(body)
 }
 
-/// Parses JSON into `T` through a `serde_json::Value`: each type's deserializer is then built
-/// for the small `Value` reader rather than for the text parser, which keeps the `.wasm`
-/// smaller.
-pub(crate) fn from_json<T: serde::de::DeserializeOwned>(text: &str) -> Result<T, String> {
+/// Parses JSON into a tree and reads `T` from it with the core's reader (`read`): no type's
+/// serde deserializer, nor serde_json's tree deserializer, is built into the `.wasm`.
+pub(crate) fn from_json<T>(
+    text: &str,
+    read: fn(&serde_json::Value) -> Result<T, kform_core::read::ReadError>,
+) -> Result<T, String> {
     let value: serde_json::Value = serde_json::from_str(text).map_err(|err| err.to_string())?;
-    serde_json::from_value(value).map_err(|err| err.to_string())
+    read(&value).map_err(|err| err.to_string())
 }
 
 /// Percent-encodes `text` as one URL path segment, as `kform.js` does (`encodeURIComponent`).

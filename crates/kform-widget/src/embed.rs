@@ -101,7 +101,7 @@ pub fn mount_descriptor(
 }
 
 fn read(descriptor: &str) -> Result<FormDescriptor, JsValue> {
-    crate::api::from_json(descriptor)
+    crate::api::from_json(descriptor, FormDescriptor::read)
         .map_err(|err| JsValue::from_str(&format!("invalid form descriptor: {err}")))
 }
 
