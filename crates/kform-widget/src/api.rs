@@ -76,10 +76,11 @@ async fn fetch(url: &str, init: &js_sys::Object) -> Result<(u16, String), String
     Ok((response.status(), text.as_string().unwrap_or_default()))
 }
 
-/// What a failed fetch says (`TypeError: Failed to fetch`), without formatting the JavaScript
-/// value for debugging (which would bring a large function into `kform.js`).
+/// What a failed fetch or browser call says (`TypeError: Failed to fetch`), for `kform:error`,
+/// without formatting the JavaScript value for debugging (`{:?}` on a `JsValue` brings
+/// wasm-bindgen's `debugString` into `kform.js`: about 280 bytes of its brotli).
 #[expect(clippy::needless_pass_by_value, reason = "used as a `map_err` adapter")]
-fn reason(err: JsValue) -> String {
+pub(crate) fn reason(err: JsValue) -> String {
     match err.dyn_ref::<js_sys::Error>() {
         Some(error) => format!("{}: {}", String::from(error.name()), String::from(error.message())),
         None => err.as_string().unwrap_or_else(|| "the request failed".to_owned()),

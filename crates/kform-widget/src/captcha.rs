@@ -71,10 +71,10 @@ pub(crate) async fn render(
         .ok_or_else(|| format!("unknown captcha provider \"{}\"", challenge.provider))?;
     let api = load(&provider).await?;
     let document = host.owner_document().ok_or("the host element has no document")?;
-    let element = document.create_element("div").map_err(describe)?;
-    element.set_attribute("slot", "captcha").map_err(describe)?;
+    let element = document.create_element("div").map_err(crate::api::reason)?;
+    element.set_attribute("slot", "captcha").map_err(crate::api::reason)?;
     element.set_class_name("kform-captcha");
-    host.append_child(&element).map_err(describe)?;
+    host.append_child(&element).map_err(crate::api::reason)?;
     let answered = {
         let on_answer = on_answer.clone();
         Closure::<dyn Fn(JsValue)>::new(move |token: JsValue| on_answer(token.as_string()))
@@ -86,12 +86,12 @@ pub(crate) async fn render(
     let failed = Closure::<dyn Fn(JsValue)>::new(move |_: JsValue| on_answer(None));
     let options = js_sys::Object::new();
     let set = |key: &str, value: &JsValue| js_sys::Reflect::set(&options, &key.into(), value);
-    set("sitekey", &challenge.site_key.as_str().into()).map_err(describe)?;
-    set("callback", answered.as_ref()).map_err(describe)?;
-    set("expired-callback", expired.as_ref()).map_err(describe)?;
-    set("error-callback", failed.as_ref()).map_err(describe)?;
-    set(provider.language, &locale.tag().into()).map_err(describe)?;
-    let widget = call(&api, "render", element.as_ref(), &options).map_err(describe)?;
+    set("sitekey", &challenge.site_key.as_str().into()).map_err(crate::api::reason)?;
+    set("callback", answered.as_ref()).map_err(crate::api::reason)?;
+    set("expired-callback", expired.as_ref()).map_err(crate::api::reason)?;
+    set("error-callback", failed.as_ref()).map_err(crate::api::reason)?;
+    set(provider.language, &locale.tag().into()).map_err(crate::api::reason)?;
+    let widget = call(&api, "render", element.as_ref(), &options).map_err(crate::api::reason)?;
     Ok(Captcha { api, widget, element, _callbacks: [answered, expired, failed] })
 }
 
@@ -105,16 +105,16 @@ async fn load(provider: &Provider) -> Result<JsValue, String> {
     }
     let document = window.document().ok_or("no document")?;
     let selector = format!("script[src=\"{}\"]", provider.script);
-    let script = match document.query_selector(&selector).map_err(describe)? {
+    let script = match document.query_selector(&selector).map_err(crate::api::reason)? {
         Some(script) => script,
         None => {
-            let script = document.create_element("script").map_err(describe)?;
-            script.set_attribute("src", provider.script).map_err(describe)?;
-            script.set_attribute("async", "").map_err(describe)?;
+            let script = document.create_element("script").map_err(crate::api::reason)?;
+            script.set_attribute("src", provider.script).map_err(crate::api::reason)?;
+            script.set_attribute("async", "").map_err(crate::api::reason)?;
             let head = document.query_selector("head").ok().flatten();
             let parent =
                 head.or_else(|| document.document_element()).ok_or("no document element")?;
-            parent.append_child(&script).map_err(describe)?;
+            parent.append_child(&script).map_err(crate::api::reason)?;
             script
         }
     };
@@ -142,10 +142,4 @@ fn call(
 ) -> Result<JsValue, JsValue> {
     let function: js_sys::Function = js_sys::Reflect::get(api, &method.into())?.dyn_into()?;
     function.call2(api, first, second)
-}
-
-/// A JavaScript error as text, for `kform:error`.
-#[expect(clippy::needless_pass_by_value, reason = "used as a `map_err` adapter")]
-fn describe(err: JsValue) -> String {
-    err.as_string().unwrap_or_else(|| format!("{err:?}"))
 }
