@@ -76,9 +76,19 @@ impl Mounted {
 
 /// Dispatches `name` on the host element with `detail`; it bubbles out of the shadow root.
 pub fn emit(host: &HtmlElement, name: &str, detail: &serde_json::Value) {
-    let detail = js_sys::JSON::parse(&detail.to_string()).unwrap_or(JsValue::NULL);
+    emit_detail(host, name, &parsed(&detail.to_string()));
+}
+
+/// JSON text as a JavaScript value (`null` if it is not JSON).
+pub fn parsed(json: &str) -> JsValue {
+    js_sys::JSON::parse(json).unwrap_or(JsValue::NULL)
+}
+
+/// [`emit`] with a detail that is a JavaScript value already (the widget builds its details so,
+/// without serde_json's tree: see `kform-widget/src/form.rs`).
+pub fn emit_detail(host: &HtmlElement, name: &str, detail: &JsValue) {
     let init =
-        object(&[("bubbles", &JsValue::TRUE), ("composed", &JsValue::TRUE), ("detail", &detail)]);
+        object(&[("bubbles", &JsValue::TRUE), ("composed", &JsValue::TRUE), ("detail", detail)]);
     if let Ok(event) = CustomEvent::new_with_event_init_dict(name, init.unchecked_ref()) {
         // A listener's exception must not break the form or the editor.
         let _ = host.dispatch_event(&event);

@@ -3,7 +3,6 @@
 //! Components read and change it through one signal; every rule lives here or in `kform-core`,
 //! so it is tested natively without a browser.
 
-
 use kform_core::OnSuccess;
 use kform_core::field::FieldKind;
 use kform_core::message::Text;

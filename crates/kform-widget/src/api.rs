@@ -93,7 +93,8 @@ fn multipart(
     submission: &Submission,
     files: &[(String, web_sys::File)],
 ) -> Result<web_sys::FormData, wasm_bindgen::JsValue> {
-    let json = serde_json::to_string(submission).map_err(|err| err.to_string())?;
+    let json = serde_json::to_string(submission)
+        .map_err(|_| JsValue::from_str("the submission cannot be written"))?;
     let body = web_sys::FormData::new()?;
     body.append_with_str("submission", &json)?;
     for (code, file) in files {
@@ -108,7 +109,10 @@ pub(crate) fn from_json<T>(
     text: &str,
     read: fn(&serde_json::Value) -> Result<T, kform_core::read::ReadError>,
 ) -> Result<T, String> {
-    let value: serde_json::Value = serde_json::from_str(text).map_err(|err| err.to_string())?;
+    // Not serde_json's own message: its `Display` brings the standard library's I/O error
+    // texts into the `.wasm` (about 1 KB), for answers that are never anything but JSON.
+    let value: serde_json::Value =
+        serde_json::from_str(text).map_err(|_| "the answer is not JSON".to_owned())?;
     read(&value).map_err(|err| err.to_string())
 }
 

@@ -107,10 +107,10 @@ fn read(descriptor: &str) -> Result<FormDescriptor, JsValue> {
 
 /// Tells the host page the form is ready, in its enhanced mode.
 fn ready(host: &HtmlElement) {
-    emit(host, "kform:ready", &serde_json::json!({ "mode": "enhanced" }));
+    emit(host, "kform:ready", &kform_dom::object(&[("mode", &"enhanced".into())]));
 }
 
-pub(crate) use kform_dom::emit;
+pub(crate) use kform_dom::emit_detail as emit;
 
 /// A random (version 4) UUID from the browser's cryptographic generator; works on plain-HTTP
 /// pages too, where `crypto.randomUUID` does not exist.

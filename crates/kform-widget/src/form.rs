@@ -20,7 +20,6 @@ use kform_core::{OnSuccess, Value};
 use kform_view::html::{El, Node, to_html};
 use kform_view::markup::{self, CONFIRM_HEADING_ID, SUMMARY_ID, THANKS_ID, dom_id, names};
 use kform_view::state::{Advance, FormState, Slot, Status, SubmitError, split_codes};
-use serde_json::json;
 use wasm_bindgen::JsCast;
 use wasm_bindgen::prelude::*;
 use web_sys::{Element, Event, HtmlElement};
@@ -272,7 +271,7 @@ impl Form {
             Advance::Busy => return,
             Advance::Invalid => {
                 let errors = problems_json(&self.state.borrow());
-                emit(&self.host, "kform:invalid", &json!({ "errors": errors }));
+                emit(&self.host, "kform:invalid", &kform_dom::object(&[("errors", &errors)]));
                 self.focus(SUMMARY_ID);
                 return;
             }
@@ -283,7 +282,7 @@ impl Form {
                     "the form does not fit its kintone app: it needs {} which the app no longer has; the form's owner must fix the form",
                     missing.join(", ")
                 );
-                emit(&self.host, "kform:error", &json!({ "stage": "submit", "reason": reason }));
+                emit(&self.host, "kform:error", &failure("submit", &reason));
                 self.focus(SUMMARY_ID);
                 return;
             }
@@ -295,11 +294,13 @@ impl Form {
         let Some(endpoint) = self.endpoint.clone() else {
             // A preview never sends; the editor offers its values for a test send.
             let submission_id = submission.submission_id.unwrap_or_default();
-            emit(
-                &self.host,
-                "kform:submitted",
-                &json!({ "submission_id": submission_id, "preview": true, "values": submission.values }),
-            );
+            let values = serde_json::to_string(&submission.values).unwrap_or_default();
+            let detail = kform_dom::object(&[
+                ("submission_id", &submission_id.as_str().into()),
+                ("preview", &JsValue::TRUE),
+                ("values", &kform_dom::parsed(&values)),
+            ]);
+            emit(&self.host, "kform:submitted", &detail);
             let outcome =
                 SubmitOutcome { submission_id, state: SubmissionState::Delivered, record_id: None };
             self.state.borrow_mut().finish_submit(Ok(outcome));
@@ -346,11 +347,9 @@ impl Form {
                     };
                     self.state.borrow_mut().retrying();
                     self.render();
-                    emit(
-                        &self.host,
-                        "kform:error",
-                        &json!({ "stage": "submit", "reason": reason, "retrying_in_ms": delay }),
-                    );
+                    let detail = failure("submit", &reason);
+                    let _ = js_sys::Reflect::set(&detail, &"retrying_in_ms".into(), &delay.into());
+                    emit(&self.host, "kform:error", &detail);
                     browser::sleep(delay).await;
                 }
                 result => return result,
@@ -361,12 +360,12 @@ impl Form {
     /// Shows the relay's answer and tells the host page.
     fn finish(&self, result: Result<SubmitOutcome, SubmitError>) {
         match &result {
-            Ok(outcome) => emit(&self.host, "kform:submitted", &json!(outcome)),
+            Ok(outcome) => emit(&self.host, "kform:submitted", &as_js(outcome)),
             Err(SubmitError::Invalid(response)) => {
-                emit(&self.host, "kform:invalid", &json!(response));
+                emit(&self.host, "kform:invalid", &as_js(response));
             }
             Err(SubmitError::Failed(reason) | SubmitError::Unreachable(reason)) => {
-                emit(&self.host, "kform:error", &json!({ "stage": "submit", "reason": reason }));
+                emit(&self.host, "kform:error", &failure("submit", reason));
             }
         }
         let refused = matches!(result, Err(SubmitError::Invalid(_)));
@@ -387,7 +386,7 @@ impl Form {
             && let Some(window) = web_sys::window()
             && window.location().set_href(&url).is_err()
         {
-            emit(&self.host, "kform:error", &json!({ "stage": "redirect", "reason": url }));
+            emit(&self.host, "kform:error", &failure("redirect", &url));
         }
     }
 
@@ -398,11 +397,13 @@ impl Form {
             let state = self.state.borrow();
             (state.page(), state.page_count(), state.is_confirming())
         };
-        emit(
-            &self.host,
-            "kform:page",
-            &json!({ "page": page + 1, "pages": pages, "confirming": confirming }),
-        );
+        let count = |n: usize| JsValue::from_f64(n as f64);
+        let detail = kform_dom::object(&[
+            ("page", &count(page + 1)),
+            ("pages", &count(pages)),
+            ("confirming", &confirming.into()),
+        ]);
+        emit(&self.host, "kform:page", &detail);
         let heading =
             if confirming { CONFIRM_HEADING_ID.to_owned() } else { markup::page_heading_id(page) };
         self.focus(&heading);
@@ -434,7 +435,7 @@ impl Form {
                     }
                 }
                 Err(reason) => {
-                    emit(&host, "kform:error", &json!({ "stage": "captcha", "reason": reason }));
+                    emit(&host, "kform:error", &failure("captcha", &reason));
                 }
             }
         });
@@ -687,15 +688,28 @@ fn each(collection: &JsValue) -> impl Iterator<Item = JsValue> + '_ {
 
 /// The visible problems as `kform:invalid` lists them; an unanswered captcha is one without a
 /// field.
-fn problems_json(state: &FormState) -> serde_json::Value {
-    let mut errors: Vec<serde_json::Value> = state
-        .problem_list()
-        .into_iter()
-        .map(|(slot, label, message)| json!({ "field": slot.key(), "label": label, "message": message }))
-        .collect();
+fn problems_json(state: &FormState) -> JsValue {
+    let problem = |field: JsValue, label: JsValue, message: &str| -> JsValue {
+        kform_dom::object(&[("field", &field), ("label", &label), ("message", &message.into())])
+            .into()
+    };
+    let errors = js_sys::Array::new();
+    for (slot, label, message) in state.problem_list() {
+        errors.push(&problem(slot.key().into(), label.into(), &message));
+    }
     if state.captcha_unsolved() {
         let message = Text::SolveCaptcha.get(state.locale());
-        errors.push(json!({ "field": null, "label": null, "message": message }));
+        errors.push(&problem(JsValue::NULL, JsValue::NULL, message));
     }
     errors.into()
+}
+
+/// `kform:error`'s detail: where it failed and why.
+fn failure(stage: &str, reason: &str) -> js_sys::Object {
+    kform_dom::object(&[("stage", &stage.into()), ("reason", &reason.into())])
+}
+
+/// A value as the JSON the relay's API writes it, as a JavaScript value.
+fn as_js(value: &impl serde::Serialize) -> JsValue {
+    kform_dom::parsed(&serde_json::to_string(value).unwrap_or_default())
 }
