@@ -46,10 +46,27 @@ function delivery(target, relay, token, form, lang, view, values) {
   };
 }
 
-/** Renders the preview with the widget's own code (loaded on first use). */
-async function preview(element, descriptor, lang) {
-  const { KForm } = await import(widget);
-  await KForm.preview(element, JSON.parse(descriptor), { lang });
+/** The latest preview asked for each element: an older answer arriving late is not shown. */
+const previews = new WeakMap();
+
+/**
+ * Renders the preview as a visitor gets the form: the relay renders the draft's markup
+ * (`POST /v1/admin/preview`) and the widget's own code takes it over (loaded on first use).
+ */
+async function preview(element, descriptor, lang, relay, token) {
+  const asked = {};
+  previews.set(element, asked);
+  const [{ KForm }, response] = await Promise.all([
+    import(widget),
+    fetch(new URL(`v1/admin/preview?lang=${encodeURIComponent(lang)}`, relay), {
+      method: "POST",
+      headers: { authorization: `Bearer ${token}`, "content-type": "application/json" },
+      body: descriptor,
+    }),
+  ]);
+  if (!response.ok) throw new Error(`the relay answered ${response.status}: ${await response.text()}`);
+  const markup = await response.text();
+  if (previews.get(element) === asked) await KForm.preview(element, markup, { lang });
 }
 
 export const KFormEditor = {
@@ -63,7 +80,8 @@ export const KFormEditor = {
     mounted.get(element)?.unmount();
     const base = new URL(relay || defaultRelay, document.baseURI).href;
     const show = (target, descriptor, previewLang) => {
-      preview(target, descriptor, previewLang).catch((error) => console.error("kform-editor: preview", error));
+      preview(target, descriptor, previewLang, base, String(token ?? ""))
+        .catch((error) => console.error("kform-editor: preview", error));
     };
     // Leaving the page with changes not saved asks the browser's "leave site?" first.
     let dirty = false;

@@ -24,13 +24,6 @@
 // Showing a form needs none of the glue.
 
 const WASM_INTEGRITY = "@KFORM_WASM_INTEGRITY@";
-const CSS_INTEGRITY = "@KFORM_CSS_INTEGRITY@";
-const file = (name, integrity) => fetch(new URL(name, import.meta.url), { integrity });
-// A form's stylesheet comes with its markup; a preview, which has no markup from the relay,
-// fetches the same stylesheet from beside this file.
-let bundled;
-const bundledSheet = () =>
-  (bundled ??= file("./kform.css", CSS_INTEGRITY).then((response) => response.text()).then(sheetOf));
 
 /** A constructed stylesheet (which a page's Content-Security-Policy cannot refuse). */
 function sheetOf(text) {
@@ -42,7 +35,9 @@ function sheetOf(text) {
 // The .wasm downloads and compiles at once, beside the markup (browsers compile a streamed
 // module off the main thread); it takes a form over as soon as both are there. A page without
 // WebAssembly keeps every form in its basic mode.
-const wasmFile = typeof WebAssembly === "object" ? file("./kform_widget_bg.wasm", WASM_INTEGRITY) : null;
+const wasmFile = typeof WebAssembly === "object"
+  ? fetch(new URL("./kform_widget_bg.wasm", import.meta.url), { integrity: WASM_INTEGRITY })
+  : null;
 wasmFile?.catch(() => {});
 const engine = wasmFile
   ? wasm_bindgen({ module_or_path: wasmFile }).then(() => wasm_bindgen)
@@ -287,20 +282,21 @@ export const KForm = {
     await mount.start();
     return handle;
   },
-  /** Mounts a preview from a form descriptor object (never sends). */
-  async preview(element, descriptor, { lang } = {}) {
-    const [wasm, css] = await Promise.all([engine, bundledSheet()]);
+  /**
+   * Mounts a preview: `markup` from the relay's `POST /v1/admin/preview` (a draft form rendered
+   * as an embedded form's), taken over with no relay, so it never sends.
+   */
+  async preview(element, markup, { lang } = {}) {
+    const wasm = await engine;
     mounted.get(element)?.unmount();
-    const shadow = element.shadowRoot ?? element.attachShadow({ mode: "open" });
-    shadow.adoptedStyleSheets = [css];
-    const container = document.createElement("div");
-    shadow.replaceChildren(container);
-    const live = wasm.preview(element, container, JSON.stringify(descriptor), lang ?? null);
+    const mount = new Mount(element, { lang });
+    mount.shadow = element.shadowRoot ?? element.attachShadow({ mode: "open" });
+    mount.show(markup);
+    mount.live = wasm.takeOver(element, mount.root, "", null, mount.lang);
     const handle = {
       unmount() {
         mounted.delete(element);
-        live.unmount();
-        container.remove();
+        mount.unmount();
       },
     };
     mounted.set(element, handle);

@@ -1,6 +1,8 @@
 //! The JavaScript-facing API. `kform.js` shows the relay's markup in the host element's shadow
-//! root at once, then hands it to [`take_over`] when the WebAssembly has arrived; a preview
-//! (the editor's) is rendered here from a descriptor with the same markup and taken over alike.
+//! root at once, then hands it to [`take_over`] when the WebAssembly has arrived. The editor's
+//! preview is the relay's markup too (`POST /v1/admin/preview`), taken over with no relay, so
+//! it never sends; the `.wasm` renders no whole form (only [`preview`], for Rust callers and
+//! the browser tests, does).
 
 use std::rc::Rc;
 
@@ -29,10 +31,10 @@ impl FormHandle {
 }
 
 /// Takes over the form that `kform.js` put in `root` (the `.kform` element in `host`'s shadow
-/// root) for the form `form_id` of the relay at `relay` (absolute URL). The form's descriptor
-/// (the JSON of `GET /v1/forms/{form_id}`) came with the markup, in its
-/// `<script type="application/json" class="kform-descriptor">`. What the visitor typed
-/// meanwhile stays.
+/// root) for the form `form_id` of the relay at `relay` (absolute URL; `None` for a preview,
+/// which never sends). The form's descriptor (the JSON of `GET /v1/forms/{form_id}`) came with
+/// the markup, in its `<script type="application/json" class="kform-descriptor">`. What the
+/// visitor typed meanwhile stays.
 #[wasm_bindgen(js_name = takeOver)]
 #[expect(
     clippy::needless_pass_by_value,
@@ -42,7 +44,7 @@ pub fn take_over(
     host: HtmlElement,
     root: Element,
     form_id: String,
-    relay: String,
+    relay: Option<String>,
     lang: Option<String>,
 ) -> Result<FormHandle, JsValue> {
     let data = root
@@ -57,16 +59,17 @@ pub fn take_over(
         query.iter().map(|(name, value)| (name.as_str(), value.as_str())).collect();
     let referrer = host.owner_document().map(|document| document.referrer()).unwrap_or_default();
     state.capture(&pairs, &referrer);
-    let relay = relay.trim_end_matches('/').to_owned();
-    let form = Form::take_over(state, host.clone(), root, Some(Endpoint { relay, form_id }))?;
+    let endpoint =
+        relay.map(|relay| Endpoint { relay: relay.trim_end_matches('/').to_owned(), form_id });
+    let form = Form::take_over(state, host.clone(), root, endpoint)?;
     ready(&host);
     Ok(FormHandle(Some(form)))
 }
 
 /// Renders a preview of a form from a descriptor (the JSON of `GET /v1/forms/{id}`) into
-/// `container`, without a relay: the editor's preview. It validates like a live form and never
-/// sends anything.
-#[wasm_bindgen]
+/// `container`, without a relay, and takes it over: it validates like a live form and never
+/// sends anything. Not exported to JavaScript (the editor's preview is rendered by the relay):
+/// for Rust callers and the browser tests.
 #[expect(
     clippy::needless_pass_by_value,
     reason = "wasm-bindgen hands JavaScript objects and strings over by value"

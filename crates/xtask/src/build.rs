@@ -35,14 +35,12 @@ enum Loader {
 
 /// What a joined loader holds where the `.wasm`'s integrity goes.
 const WASM_INTEGRITY: &str = "@KFORM_WASM_INTEGRITY@";
-/// What a joined loader holds where its stylesheet's integrity goes.
-const CSS_INTEGRITY: &str = "@KFORM_CSS_INTEGRITY@";
 
 const BUNDLES: [Bundle; 3] = [
     Bundle {
         krate: "kform-widget",
         loader: Loader::Joined("crates/kform-widget/js/kform.js"),
-        files: &["kform.js", "kform.css", "kform_widget_bg.wasm"],
+        files: &["kform.js", "kform_widget_bg.wasm"],
         limits: crate::size::WIDGET,
     },
     Bundle {
@@ -136,11 +134,11 @@ fn build(root: &Path, tools: &Tools, bundle: &Bundle, out: &Path) -> Result<()> 
     crate::size::report(out, bundle.files, &bundle.limits)
 }
 
-/// Writes `name` in `out`: the glue `{stem}.js`, then `loader` with the `.wasm`'s and the
-/// stylesheet's integrity written in, minified with terser (npm's, pinned in package.json:
-/// every visitor downloads this file before seeing a form, 8.0 → 6.3 KB brotli for the
-/// widget); the glue's own file (and any encodings of it) is removed, so only the joined file
-/// is served. The stylesheet `kform.css` is written beside it.
+/// Writes `name` in `out`: the glue `{stem}.js`, then `loader` with the `.wasm`'s integrity
+/// written in, minified with terser (npm's, pinned in package.json: every visitor downloads
+/// this file before seeing a form, 8.0 → 6.3 KB brotli for the widget); the glue's own file
+/// (and any encodings of it) is removed, so only the joined file is served. (The form's
+/// stylesheet comes with its markup from the relay, for embedded forms and previews alike.)
 fn join(root: &Path, out: &Path, stem: &str, loader: &str, name: &str) -> Result<()> {
     use base64::Engine as _;
     use sha2::Digest as _;
@@ -154,18 +152,12 @@ fn join(root: &Path, out: &Path, stem: &str, loader: &str, name: &str) -> Result
     let glue = std::fs::read_to_string(&glue_path).context("cannot read the glue")?;
     let wasm =
         std::fs::read(out.join(format!("{stem}_bg.wasm"))).context("cannot read the .wasm")?;
-    let css = kform_view::style::shadow_stylesheet();
-    std::fs::write(out.join("kform.css"), &css).context("cannot write kform.css")?;
     let loader = std::fs::read_to_string(root.join(loader)).context("cannot read the loader")?;
-    for placeholder in [WASM_INTEGRITY, CSS_INTEGRITY] {
-        anyhow::ensure!(
-            loader.matches(placeholder).count() == 1,
-            "{name}: the loader must hold {placeholder} exactly once"
-        );
-    }
-    let loader = loader
-        .replace(WASM_INTEGRITY, &integrity(&wasm))
-        .replace(CSS_INTEGRITY, &integrity(css.as_bytes()));
+    anyhow::ensure!(
+        loader.matches(WASM_INTEGRITY).count() == 1,
+        "{name}: the loader must hold {WASM_INTEGRITY} exactly once"
+    );
+    let loader = loader.replace(WASM_INTEGRITY, &integrity(&wasm));
     let joined = format!("{}\n{}", strip_comments(&glue), strip_comments(&loader));
     let path = out.join(name);
     std::fs::write(&path, joined).with_context(|| format!("cannot write {name}"))?;

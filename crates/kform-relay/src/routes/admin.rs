@@ -43,6 +43,7 @@ pub(crate) fn router() -> Router<AppState> {
         .route("/v1/admin/forms/{form_id}", get(show_form).put(update_form).delete(delete_form))
         .route("/v1/admin/forms/{form_id}/lint", get(lint_saved))
         .route("/v1/admin/lint", post(lint_unsaved))
+        .route("/v1/admin/preview", post(preview))
         .route("/v1/admin/forms/{form_id}/test-send", post(test_send))
         .route("/v1/admin/forms/{form_id}/mail-test", post(mail_test))
         .route("/v1/admin/forms/{form_id}/submissions", get(history))
@@ -516,6 +517,19 @@ async fn lint_unsaved(
 ) -> Result<Json<Value>, AppError> {
     caller.may_use_app(&state, &settings.connection, settings.spec.app.0)?;
     lint_answer(&state, &settings, locale).await
+}
+
+/// The editor's preview: a draft form's descriptor (what `GET /v1/forms/{id}` answers) rendered
+/// as the markup an embedded form shows, for the widget to take over in preview mode (it never
+/// sends). Any admin key or editor token may ask: it renders only what the caller sent.
+async fn preview(
+    _caller: Caller,
+    RequestLocale(locale): RequestLocale,
+    AppJson(descriptor): AppJson<kform_core::protocol::FormDescriptor>,
+) -> Result<Response, AppError> {
+    let locale = locale.unwrap_or(descriptor.form.default_lang);
+    let html = crate::routes::page::enhanced_markup(descriptor, locale, "")?;
+    Ok(([(axum::http::header::CONTENT_TYPE, "text/html; charset=utf-8")], html).into_response())
 }
 
 async fn lint_answer(

@@ -17,6 +17,7 @@ use axum::extract::{Path, RawQuery, Request, State};
 use axum::http::{HeaderMap, HeaderName, HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Redirect, Response};
 use kform_core::message::Text;
+use kform_core::protocol::FormDescriptor;
 use kform_core::protocol::{ErrorResponse, SubmitOutcome};
 use kform_core::{FormId, Locale, OnSuccess};
 use kform_view::html::{El, Node, el};
@@ -167,25 +168,28 @@ pub(crate) async fn fragment(
     let entry = form_entry(&state, form_id).await?;
     let locale = locale_of(&parse_query(query.as_deref())?, &entry);
     let (descriptor, revision) = forms::descriptor(&state, &entry).await?;
-    let json = serde_json::to_string(&descriptor).map_err(|err| AppError::Store(err.into()))?;
-    let form = FormState::new(descriptor, Some(locale));
-    let render = Render {
-        action: &action(&entry),
-        render_token: None,
-        submission_id: None,
-        layout: Layout::Enhanced,
-    };
-    // The descriptor travels with the markup, for the WebAssembly, and so does the stylesheet,
-    // which `kform.js` adopts into the shadow root: one request per form, and the form is shown
-    // styled as soon as it arrives.
-    let body = markup::form(&form, &render)
-        .child(descriptor_data(json))
-        .child(stylesheet_data())
-        .to_html()
-        .into_bytes();
+    let body = enhanced_markup(descriptor, locale, &action(&entry))?.into_bytes();
     let mut response = cacheable(&headers, "text/html; charset=utf-8", body);
     render_headers(&state, &entry, &revision, response.headers_mut());
     Ok(response)
+}
+
+/// A form's markup as `kform.js` shows it before the WebAssembly takes it over, laid out as the
+/// enhanced widget shows it: an embedded form's (`GET /v1/forms/{id}/html`) and the editor's
+/// preview (`POST /v1/admin/preview`), so both are the relay's one rendering.
+pub(crate) fn enhanced_markup(
+    descriptor: FormDescriptor,
+    locale: Locale,
+    action: &str,
+) -> Result<String, AppError> {
+    let json = serde_json::to_string(&descriptor).map_err(|err| AppError::Store(err.into()))?;
+    let form = FormState::new(descriptor, Some(locale));
+    let render =
+        Render { action, render_token: None, submission_id: None, layout: Layout::Enhanced };
+    // The descriptor travels with the markup, for the WebAssembly, and so does the stylesheet,
+    // which `kform.js` adopts into the shadow root: one request per form, and the form is shown
+    // styled as soon as it arrives.
+    Ok(markup::form(&form, &render).child(descriptor_data(json)).child(stylesheet_data()).to_html())
 }
 
 /// The header that tells `kform.js` what a basic-mode post came to: `sent`, `invalid` (the

@@ -718,3 +718,33 @@ async fn a_sync_keeps_the_order_kintone_s_form_shows_the_fields_in() {
     let descriptor = send(&state, get("/v1/forms/contact")).await;
     assert!(descriptor.body["fields"].get("layout_order").is_none(), "{}", descriptor.text);
 }
+
+#[tokio::test]
+async fn the_editors_preview_is_the_markup_an_embedded_form_gets_from_a_draft() {
+    let Harness { fake: _fake, state, _dir } = harness().await;
+    let descriptor = send(&state, get("/v1/forms/contact")).await.body;
+    let embedded = send(&state, get("/v1/forms/contact/html?lang=en")).await.text;
+    let preview =
+        |key: &str, body: Value| bearer("POST", "/v1/admin/preview?lang=en", key, Some(body));
+    // The saved form's descriptor renders as the embedded form does.
+    let shown = send(&state, preview(ADMIN, descriptor.clone())).await;
+    assert_eq!(shown.status, StatusCode::OK, "{}", shown.text);
+    assert!(shown.headers["content-type"].to_str().unwrap().starts_with("text/html"));
+    let without_action = |html: &str| html.replace(r#"action="/f/contact""#, r#"action="""#);
+    assert_eq!(without_action(&shown.text), without_action(&embedded));
+    // A draft shows its own words, and carries its descriptor for the widget.
+    let mut draft = descriptor.clone();
+    draft["form"]["items"][0]["label"] = json!("Company <b>name</b>");
+    let shown = send(&state, preview(ADMIN, draft)).await;
+    assert!(shown.text.contains("Company &lt;b&gt;name&lt;/b&gt;"), "{}", shown.text);
+    assert!(shown.text.contains(r#"class="kform-descriptor""#));
+    // An editor token for any form may preview; no key may not; a body that is no descriptor
+    // is refused with what is wrong.
+    let mint = bearer("POST", "/v1/admin/editor-tokens", ADMIN, Some(json!({ "form": "contact" })));
+    let token = send(&state, mint).await.body["token"].as_str().unwrap().to_owned();
+    assert_eq!(send(&state, preview(&token, descriptor.clone())).await.status, StatusCode::OK);
+    assert_eq!(send(&state, preview("nope", descriptor)).await.status, StatusCode::UNAUTHORIZED);
+    let refused = send(&state, preview(ADMIN, json!({ "form": {} }))).await;
+    assert_eq!(refused.status, StatusCode::UNPROCESSABLE_ENTITY, "{}", refused.text);
+    assert_eq!(refused.body["code"], "invalid_body", "{}", refused.text);
+}
