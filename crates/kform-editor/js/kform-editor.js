@@ -58,7 +58,7 @@ async function preview(element, descriptor, lang, relay, token) {
   previews.set(element, asked);
   const [{ KForm }, response] = await Promise.all([
     import(widget),
-    fetch(new URL(`v1/admin/preview?lang=${encodeURIComponent(lang)}`, relay), {
+    fetch(`${relay.replace(/\/+$/, "")}/v1/admin/preview?lang=${encodeURIComponent(lang)}`, {
       method: "POST",
       headers: { authorization: `Bearer ${token}`, "content-type": "application/json" },
       body: descriptor,
