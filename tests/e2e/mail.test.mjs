@@ -91,6 +91,16 @@ async function mailTo(address) {
   throw new Error(`no mail to ${address}; received ${JSON.stringify(received())}`);
 }
 
+/** A visitor sends the hosted page of form `mailed` with a company and an address. */
+async function sendHosted(company, address) {
+  const visitor = await session.open("/f/mailed");
+  await visitor.getByLabel("会社名").fill(company);
+  await visitor.getByLabel("メールアドレス").fill(address);
+  await personPause();
+  await visitor.getByRole("button", { name: "送信" }).click();
+  await visitor.getByText(/ありがとう|送信しました/).first().waitFor();
+}
+
 test("an auto-reply set in the editor's Mail tab is tested there and sent to a visitor", async () => {
   const page = await session.open("/cms.html", { viewport: { width: 1400, height: 1000 } });
   const editor = page.locator("kform-editor");
@@ -131,12 +141,7 @@ test("an auto-reply set in the editor's Mail tab is tested there and sent to a v
   await editor.getByText("保存しました。").waitFor();
 
   // A visitor of the hosted page gets the auto-reply at the address typed.
-  const visitor = await session.open("/f/mailed");
-  await visitor.getByLabel("会社名").fill("春株式会社");
-  await visitor.getByLabel("メールアドレス").fill("visitor@example.com");
-  await personPause();
-  await visitor.getByRole("button", { name: "送信" }).click();
-  await visitor.getByText(/ありがとう|送信しました/).first().waitFor();
+  await sendHosted("春株式会社", "visitor@example.com");
   const reply = await mailTo("visitor@example.com");
   assert.equal(reply.subject, "【テスト】春株式会社 様");
   assert.match(reply.text, /^春株式会社 様\r?\n受付番号: [0-9a-f-]{36}/);
@@ -144,12 +149,7 @@ test("an auto-reply set in the editor's Mail tab is tested there and sent to a v
   // The server refuses an address for good: the auto-reply is given up at once and listed in
   // the delivery view, which sends it again once the address works.
   writeFileSync(refused, "bounce@example.com\n");
-  const bounced = await session.open("/f/mailed");
-  await bounced.getByLabel("会社名").fill("秋株式会社");
-  await bounced.getByLabel("メールアドレス").fill("bounce@example.com");
-  await personPause();
-  await bounced.getByRole("button", { name: "送信" }).click();
-  await bounced.getByText(/ありがとう|送信しました/).first().waitFor();
+  await sendHosted("秋株式会社", "bounce@example.com");
   await editor.getByRole("button", { name: "送信状況" }).click();
   const view = editor.locator(".kfe-delivery");
   const failed = view.locator("li").filter({ hasText: "自動返信 → bounce@example.com: 【テスト】秋株式会社 様" });
