@@ -18,10 +18,10 @@
 // mode the form is in.
 //
 // This file is not served as it is: `cargo xtask build-widget` puts the wasm-bindgen glue (which
-// defines `wasm_bindgen`) in front of it and writes the .wasm's and the stylesheet's sha384 in
-// place of the integrity placeholders, so pinning kform.js with <script integrity> pins the
-// widget's code. A form's markup and stylesheet come from the relay that serves its data.
-// Showing a form needs none of the glue.
+// defines `wasm_bindgen`) in front of it and writes the .wasm's sha384 in place of the
+// integrity placeholder, so pinning kform.js with <script integrity> pins the widget's code. A
+// form's markup and stylesheet come from the relay that serves its data (the editor's preview
+// too: the relay renders the draft). Showing a form needs none of the glue.
 
 const WASM_INTEGRITY = "@KFORM_WASM_INTEGRITY@";
 
