@@ -1,5 +1,6 @@
 //! The JavaScript-facing API: mount the editor into a host element's open shadow root, show
-//! the preview through the widget's own `KForm.preview`, and tell the host page what happened.
+//! the preview (the relay's markup, through the widget's own `KForm.preview`), and tell the
+//! host page what happened.
 
 use kform_core::Locale;
 use serde_json::Value;
@@ -24,7 +25,8 @@ impl EditorHandle {
 }
 
 /// Renders the preview with the real widget: `kform-editor.js` passes a function
-/// `(element, descriptorJson, lang) => …` that calls the widget's `KForm.preview`.
+/// `(element, descriptorJson, lang) => …` that has the relay render the descriptor and shows
+/// the markup with the widget's `KForm.preview`.
 #[derive(Clone)]
 pub(crate) struct Preview(js_sys::Function);
 

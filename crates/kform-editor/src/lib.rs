@@ -11,8 +11,10 @@
 //! - [`delivery`] and [`mail_view`]: the delivery and mail views, built into their own bundle
 //!   (`kform-delivery`) that the editor loads when one of them is opened.
 //!
-//! The preview is the real widget: `kform-editor.js` loads the relay's `kform.js` and calls
-//! `KForm.preview` with the descriptor [`state::EditorState::descriptor`] builds.
+//! The preview is what a visitor gets: `kform-editor.js` sends the descriptor
+//! [`state::EditorState::descriptor`] builds to the relay (`POST /v1/admin/preview`), which
+//! renders it as an embedded form's markup, and shows that with the relay's `kform.js`
+//! (`KForm.preview`), whose WebAssembly takes it over without ever sending.
 
 // Built for `kform-delivery` alone, the admin API, the texts and the views the editor's screens
 // use are not used.
