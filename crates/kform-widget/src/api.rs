@@ -103,16 +103,14 @@ fn multipart(
     Ok(body)
 }
 
-/// Parses JSON into a tree and reads `T` from it with the core's reader (`read`): no type's
-/// serde deserializer, nor serde_json's tree deserializer, is built into the `.wasm`.
+/// Parses JSON into a tree (with the browser's parser, [`kform_dom::json_tree`]) and reads `T`
+/// from it with the core's reader (`read`): no JSON parser, no type's serde deserializer and
+/// not serde_json's tree deserializer are built into the `.wasm`.
 pub(crate) fn from_json<T>(
     text: &str,
     read: fn(&serde_json::Value) -> Result<T, kform_core::read::ReadError>,
 ) -> Result<T, String> {
-    // Not serde_json's own message: its `Display` brings the standard library's I/O error
-    // texts into the `.wasm` (about 1 KB), for answers that are never anything but JSON.
-    let value: serde_json::Value =
-        serde_json::from_str(text).map_err(|_| "the answer is not JSON".to_owned())?;
+    let value = kform_dom::json_tree(text).ok_or_else(|| "the answer is not JSON".to_owned())?;
     read(&value).map_err(|err| err.to_string())
 }
 
