@@ -53,7 +53,7 @@ impl Preview {
             let detail =
                 js_sys::JSON::stringify(&event.detail()).ok().and_then(|text| text.as_string());
             let values = detail
-                .and_then(|text| serde_json::from_str::<Value>(&text).ok())
+                .and_then(|text| kform_dom::json_tree(&text))
                 .and_then(|detail| detail.get("values").cloned());
             if let Some(values) = values {
                 on_values(values);

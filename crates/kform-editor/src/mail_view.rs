@@ -61,7 +61,7 @@ pub fn mount(
     values: &str,
 ) -> kform_dom::Mounted {
     let admin = Admin { relay: relay.trim_end_matches('/').to_owned(), token: token.to_owned() };
-    let values: Value = serde_json::from_str(values).unwrap_or_else(|_| json!({}));
+    let values: Value = kform_dom::json_tree(values).unwrap_or_else(|| json!({}));
     let form = form.to_owned();
     let owner = crate::view::mount(&element.clone().into(), move || {
         let ctx = Ctx {
