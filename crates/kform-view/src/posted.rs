@@ -95,7 +95,9 @@ pub fn apply(state: &mut FormState, pairs: &[(String, String)]) -> Result<Posted
     posted.submission_id = posted.submission_id.filter(|id| !id.is_empty());
     posted.render_token = posted.render_token.filter(|token| !token.is_empty());
     let mut taken = |name: &str| sent.remove(name).unwrap_or_default();
-    for (code, field) in shown_fields(state) {
+    let descriptor = state.shared_descriptor();
+    for field in shown_fields(&descriptor) {
+        let code = field.code.as_str().to_owned();
         match &field.kind {
             FieldKind::Subtable { fields } => {
                 let count = taken(&code);
@@ -121,7 +123,7 @@ pub fn apply(state: &mut FormState, pairs: &[(String, String)]) -> Result<Posted
             }
             _ => {
                 let texts = taken(&code);
-                set(state, Slot::Field(code), &field, texts, offset)?;
+                set(state, Slot::Field(code), field, texts, offset)?;
             }
         }
     }
@@ -134,9 +136,8 @@ pub fn apply(state: &mut FormState, pairs: &[(String, String)]) -> Result<Posted
     Ok(posted)
 }
 
-/// The fields the form shows (writable ones), by code.
-fn shown_fields(state: &FormState) -> Vec<(String, kform_core::Field)> {
-    let descriptor = state.descriptor();
+/// The fields the form shows (writable ones).
+fn shown_fields(descriptor: &kform_core::protocol::FormDescriptor) -> Vec<&kform_core::Field> {
     descriptor
         .form
         .items
@@ -144,7 +145,6 @@ fn shown_fields(state: &FormState) -> Vec<(String, kform_core::Field)> {
         .filter(|item| item.is_shown())
         .filter_map(|item| descriptor.fields.get(item.field.as_ref()?.as_str()))
         .filter(|field| field.is_writable())
-        .map(|field| (field.code.as_str().to_owned(), field.clone()))
         .collect()
 }
 
@@ -181,9 +181,9 @@ fn set(
 fn action(state: &FormState, value: &str) -> Result<Action, PostError> {
     let bad = || PostError::BadAction(value.to_owned());
     let is_table = |code: &str| {
-        shown_fields(state)
-            .iter()
-            .any(|(shown, field)| shown == code && matches!(field.kind, FieldKind::Subtable { .. }))
+        shown_fields(state.descriptor()).iter().any(|field| {
+            field.code.as_str() == code && matches!(field.kind, FieldKind::Subtable { .. })
+        })
     };
     if let Some(table) = value.strip_prefix("add:") {
         return is_table(table).then(|| Action::AddRow(table.to_owned())).ok_or_else(bad);

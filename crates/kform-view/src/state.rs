@@ -55,7 +55,9 @@ impl Keys {
 /// Everything the widget knows about one form on the page.
 #[derive(Clone, Debug)]
 pub struct FormState {
-    descriptor: FormDescriptor,
+    /// Shared, so a caller can read the fields while it changes the state
+    /// ([`Self::shared_descriptor`]) without cloning them.
+    descriptor: std::sync::Arc<FormDescriptor>,
     locale: Locale,
     values: Values,
     /// Places the visitor changed and then left: their problems are shown.
@@ -160,7 +162,7 @@ impl FormState {
             values.set(code.as_str(), initial_value(field, item.initial.clone()));
         }
         let mut state = Self {
-            descriptor,
+            descriptor: std::sync::Arc::new(descriptor),
             locale,
             values,
             touched: Keys::default(),
@@ -228,6 +230,11 @@ impl FormState {
     /// The form and its fields.
     pub fn descriptor(&self) -> &FormDescriptor {
         &self.descriptor
+    }
+
+    /// The form and its fields, to read while the state changes.
+    pub fn shared_descriptor(&self) -> std::sync::Arc<FormDescriptor> {
+        std::sync::Arc::clone(&self.descriptor)
     }
 
     /// The language of messages and built-in text.
