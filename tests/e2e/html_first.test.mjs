@@ -312,3 +312,20 @@ test("with JavaScript the hosted page is taken over like an embedded form", asyn
   assert.deepEqual(page.errors, []);
   await context.close();
 });
+
+test("a form's theme colors its hosted page under the page's strict policy", async () => {
+  await admin(session, "POST", "/v1/admin/forms", {
+    connection: "demo", allowed_origins: [], captcha: false,
+    theme: { accent: "#aa0000", accent_text: "#ffffee", radius_px: 0 },
+    spec: { format: 1, id: "themed", app: 1, default_lang: "ja", items: [{ field: "会社名" }] },
+  });
+  const page = await session.open("/f/themed");
+  const send = page.getByRole("button", { name: "送信" });
+  await send.waitFor();
+  const look = await send.evaluate((button) => {
+    const style = getComputedStyle(button);
+    return [style.backgroundColor, style.color, style.borderTopLeftRadius];
+  });
+  assert.deepEqual(look, ["rgb(170, 0, 0)", "rgb(255, 255, 238)", "0px"]);
+  assert.deepEqual(page.errors, [], "the theme is the page's own stylesheet: the policy refuses nothing");
+});

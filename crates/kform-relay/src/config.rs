@@ -487,6 +487,9 @@ pub struct FormFile {
     /// The auto-reply and the team's notice.
     #[serde(default)]
     pub mail: FormMail,
+    /// The hosted page's look (`[forms.theme]`).
+    #[serde(default)]
+    pub theme: crate::theme::PageTheme,
 }
 
 /// The relay's configuration, checked and with secrets read.
@@ -607,6 +610,9 @@ pub struct FormSettings {
     /// The auto-reply and the team's notice.
     #[serde(default, skip_serializing_if = "FormMail::is_empty")]
     pub mail: FormMail,
+    /// The hosted page's look.
+    #[serde(default, skip_serializing_if = "crate::theme::PageTheme::is_empty")]
+    pub theme: crate::theme::PageTheme,
     /// The definition.
     pub spec: FormSpec,
 }
@@ -797,6 +803,7 @@ impl File {
                         owners: form.owners.clone(),
                         schedule_minutes: form.schedule_minutes,
                         mail: form.mail.clone(),
+                        theme: form.theme.clone(),
                         spec,
                     });
                 }
@@ -932,6 +939,7 @@ impl File {
                 &format!("forms[{i}].mail"),
                 &mut problems,
             );
+            crate::theme::check(&form.theme, &format!("forms[{i}].theme"), &mut problems);
         }
         if self.limits.json_body_bytes < 1024 {
             problems.add("limits.json_body_bytes", "must be at least 1024");

@@ -282,6 +282,7 @@ pub fn demo_config(
             owners: Vec::new(),
             schedule_minutes: None,
             mail: crate::mail::FormMail::default(),
+            theme: crate::theme::PageTheme::default(),
             spec: form,
         }],
     }

@@ -30,6 +30,7 @@ pub mod serve;
 mod signing;
 mod state;
 mod store;
+pub mod theme;
 mod widget;
 
 pub use routes::app;

@@ -154,6 +154,7 @@ pub fn app(state: AppState) -> Router {
             get(page::show).post(page::post).layer(DefaultBodyLimit::max(limits.file_body_bytes)),
         )
         .route("/f/{form_id}/sent", get(page::sent))
+        .route("/f/{form_id}/theme.css", get(page::theme_css))
         .layer(CompressionLayer::new())
         .layer(
             GovernorLayer::new(state.inner.rate_limit.clone()).error_handler(guard::rate_limited),

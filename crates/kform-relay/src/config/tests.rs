@@ -204,13 +204,13 @@ fn the_shipped_example_reads() {
     assert_eq!(config.data_dir, dist.join("data"));
     assert_eq!(config.forms[0].spec.app.0, 12, "the form file is for the example's app");
     assert_eq!(config.warnings(), Vec::<String>::new(), "nothing in it does nothing");
-    // Its commented mail settings (the digest's, [mail] and a form's) read and resolve as
-    // written, once the lines of those blocks are uncommented.
+    // Its commented mail settings (the digest's, [mail] and a form's) and a form's theme read
+    // and resolve as written, once the lines of those blocks are uncommented.
     let mut block = false;
     let uncommented: String = example
         .lines()
         .map(|line| {
-            let starts = ["# [notify]", "# [mail]", "# [forms.mail]"];
+            let starts = ["# [notify]", "# [mail]", "# [forms.mail]", "# [forms.theme]"];
             block = starts.iter().any(|start| line.starts_with(start))
                 || block && line.starts_with("# ") && !line.starts_with("# (");
             if block { line.trim_start_matches("# ").to_owned() } else { line.to_owned() }
@@ -221,6 +221,7 @@ fn the_shipped_example_reads() {
     let mail = &config.forms[0].mail;
     assert!(config.mail.is_some() && mail.autoreply.is_some(), "{uncommented}");
     assert_eq!(mail.notify, ["sales@example.com"]);
+    assert_eq!(config.forms[0].theme.accent.as_deref(), Some("#0a7f5a"), "{uncommented}");
 }
 
 #[test]

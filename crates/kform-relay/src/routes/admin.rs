@@ -285,6 +285,7 @@ fn form_view(entry: &FormEntry) -> Value {
         "owners": entry.settings.owners,
         "schedule_minutes": entry.settings.schedule_minutes,
         "mail": entry.settings.mail,
+        "theme": entry.settings.theme,
         "spec": entry.settings.spec,
     })
 }
@@ -314,11 +315,14 @@ async fn show_form(
 /// answers (or a save answers) may be sent back as it is: its read-only parts, `source` and
 /// `lint`, are set aside, and anything else unknown is refused. A body without `mail` leaves a
 /// saved form's mail as it is (the editor's form screen saves without it; its mail tab saves
-/// with it), so one never overwrites the other's work.
+/// with it), so one never overwrites the other's work; so does a body without `theme` (the
+/// editor does not edit it; a CMS may).
 struct FormBody {
     settings: FormSettings,
     /// Whether the body has `mail` (without it, a saved form's mail stays).
     has_mail: bool,
+    /// Whether the body has `theme` (without it, a saved form's theme stays).
+    has_theme: bool,
 }
 
 /// The parts of a form's view that the relay writes and a body may carry back unchanged.
@@ -333,9 +337,9 @@ impl<S: Send + Sync> axum::extract::FromRequest<S> for FormBody {
         for key in READ_ONLY {
             body.remove(key);
         }
-        let has_mail = body.contains_key("mail");
+        let (has_mail, has_theme) = (body.contains_key("mail"), body.contains_key("theme"));
         serde_json::from_value(Value::Object(body))
-            .map(|settings| Self { settings, has_mail })
+            .map(|settings| Self { settings, has_mail, has_theme })
             .map_err(|err| AppError::bad_request(Code::InvalidBody, err.to_string()))
     }
 }
@@ -365,6 +369,7 @@ fn check_form(state: &AppState, settings: &FormSettings) -> Result<(), AppError>
         "mail",
         &mut problems,
     );
+    crate::theme::check(&settings.theme, "theme", &mut problems);
     if problems.is_empty() {
         Ok(())
     } else {
@@ -460,7 +465,7 @@ async fn update_form(
     caller: Caller,
     State(state): State<AppState>,
     Path(form_id): Path<String>,
-    FormBody { mut settings, has_mail }: FormBody,
+    FormBody { mut settings, has_mail, has_theme }: FormBody,
 ) -> Result<Json<Value>, AppError> {
     caller.may_edit(&form_id)?;
     if settings.spec.id.0 != form_id {
@@ -474,8 +479,13 @@ async fn update_form(
     {
         return Err(read_only(&format!("form {form_id:?}")));
     }
-    if !has_mail && let Some(existing) = state.form(&settings.spec.id) {
-        settings.mail = existing.settings.mail.clone();
+    if let Some(existing) = state.form(&settings.spec.id) {
+        if !has_mail {
+            settings.mail = existing.settings.mail.clone();
+        }
+        if !has_theme {
+            settings.theme = existing.settings.theme.clone();
+        }
     }
     Ok(Json(save_form(&state, settings).await?))
 }

@@ -17,8 +17,7 @@ use axum::extract::{Path, RawQuery, Request, State};
 use axum::http::{HeaderMap, HeaderName, HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Redirect, Response};
 use kform_core::message::Text;
-use kform_core::protocol::FormDescriptor;
-use kform_core::protocol::{ErrorResponse, SubmitOutcome};
+use kform_core::protocol::{ErrorResponse, FormDescriptor, SubmitOutcome};
 use kform_core::{FormId, Locale, OnSuccess};
 use kform_view::html::{El, Node, el};
 use kform_view::markup::{self, Layout, Render};
@@ -148,6 +147,7 @@ pub(crate) async fn sent(
             &title(&entry, locale),
             markup::thanks(&message).flag("autofocus", true),
             None,
+            themed(&entry),
         ))
     };
     match result.await {
@@ -457,7 +457,8 @@ fn page(
         body = body.child(descriptor_data(json));
     }
     let form_id = &entry.settings.spec.id.0;
-    let html = document(form.locale(), &title(entry, form.locale()), body, Some(form_id));
+    let html =
+        document(form.locale(), &title(entry, form.locale()), body, Some(form_id), themed(entry));
     html_response(status, html)
 }
 
@@ -492,9 +493,33 @@ fn title(entry: &FormEntry, locale: Locale) -> String {
         .unwrap_or_else(|| Text::FormTitle.get(locale).to_owned())
 }
 
+/// The form whose theme a page links, when it has one.
+fn themed(entry: &FormEntry) -> Option<&str> {
+    (!entry.settings.theme.is_empty()).then_some(entry.settings.spec.id.0.as_str())
+}
+
+/// `GET /f/{form_id}/theme.css`: the form's theme as the page's own stylesheet (empty of
+/// declarations when it has none).
+pub(crate) async fn theme_css(
+    State(state): State<AppState>,
+    Path(form_id): Path<String>,
+    headers: HeaderMap,
+) -> Result<Response, AppError> {
+    let entry = form_entry(&state, form_id).await?;
+    let css = crate::theme::stylesheet(&entry.settings.theme);
+    Ok(cacheable(&headers, "text/css; charset=utf-8", css.into_bytes()))
+}
+
 /// A whole page around `body`. With `form`, the page loads the widget, which takes the form
-/// over as on an embedding page; without a script the form works as it is.
-fn document(locale: Locale, title: &str, body: El, form: Option<&str>) -> String {
+/// over as on an embedding page; without a script the form works as it is. With `theme` (a
+/// form id), it links that form's theme after the widget's stylesheet.
+fn document(
+    locale: Locale,
+    title: &str,
+    body: El,
+    form: Option<&str>,
+    theme: Option<&str>,
+) -> String {
     let head = el("head")
         .child(el("meta").attr("charset", "utf-8"))
         .child(
@@ -506,6 +531,11 @@ fn document(locale: Locale, title: &str, body: El, form: Option<&str>) -> String
         // No icon: without this line every visit also asks the relay for /favicon.ico (a 404).
         .child(el("link").attr("rel", "icon").attr("href", "data:,"))
         .child(el("link").attr("rel", "stylesheet").attr("href", "/f/kform.css"))
+        .child_opt(theme.map(|form| {
+            // A form id is letters, digits, `-` and `_`: nothing to escape.
+            let href = format!("/f/{form}/theme.css");
+            el("link").attr("rel", "stylesheet").attr("href", &href)
+        }))
         .child_opt(
             form.map(|_| el("script").attr("type", "module").attr("src", "/widget/kform.js")),
         );
@@ -548,5 +578,5 @@ fn error_page(err: AppError, locale: Locale) -> Response {
         _ => Text::BadPost,
     };
     let message = el("p").attr("class", "kform-alert").attr("role", "alert").text(text.get(locale));
-    html_response(status, document(locale, text.get(locale), message, None))
+    html_response(status, document(locale, text.get(locale), message, None, None))
 }

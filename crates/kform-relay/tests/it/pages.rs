@@ -331,3 +331,45 @@ async fn the_hosted_page_keeps_its_language_and_where_the_visitor_came_from_when
     assert_eq!(records[0]["お問い合わせ内容"]["value"], "mail-2026");
     assert_eq!(records[0]["フォーム識別"]["value"], "https://news.example/issue-12");
 }
+
+#[tokio::test]
+async fn a_forms_theme_styles_its_hosted_page_and_a_save_without_it_keeps_it() {
+    let Harness { fake: _fake, state, _dir } = harness().await;
+    let mut form = json!({ "connection": "demo",
+        "spec": serde_json::to_value(kform_relay::demo::demo_form().unwrap()).unwrap() });
+    form["spec"]["id"] = json!("themed");
+    form["theme"] = json!({ "accent": "#aa0000", "font": "\"Noto Sans JP\", sans-serif",
+        "radius_px": 0 });
+    let created = send(&state, bearer("POST", "/v1/admin/forms", ADMIN, Some(form.clone()))).await;
+    assert_eq!(created.status, StatusCode::CREATED, "{}", created.text);
+    // The page and its thanks link the theme after the widget's stylesheet.
+    let link = r#"<link rel="stylesheet" href="/f/themed/theme.css">"#;
+    let page = send(&state, get("/f/themed")).await.text;
+    assert!(page.contains(&format!(r#"href="/f/kform.css">{link}"#)), "{page}");
+    assert!(send(&state, get("/f/themed/sent")).await.text.contains(link));
+    let css = send(&state, get("/f/themed/theme.css")).await;
+    assert_eq!(css.status, StatusCode::OK);
+    assert!(css.headers["content-type"].to_str().unwrap().starts_with("text/css"));
+    for declaration in [
+        "--kform-accent: #aa0000;",
+        "--kform-font: \"Noto Sans JP\", sans-serif;",
+        "--kform-radius: 0px;",
+    ] {
+        assert!(css.text.contains(declaration), "{}", css.text);
+    }
+    // The editor saves without `theme`: the theme stays. A theme that could leave its
+    // declaration is refused with its key.
+    let mut without = form.clone();
+    without.as_object_mut().unwrap().remove("theme");
+    let saved = send(&state, bearer("PUT", "/v1/admin/forms/themed", ADMIN, Some(without))).await;
+    assert_eq!(saved.body["theme"]["accent"], "#aa0000", "{}", saved.text);
+    let mut bad = form.clone();
+    bad["theme"]["accent"] = json!("red;}body{display:none");
+    let refused = send(&state, bearer("PUT", "/v1/admin/forms/themed", ADMIN, Some(bad))).await;
+    assert_eq!(refused.status, StatusCode::UNPROCESSABLE_ENTITY, "{}", refused.text);
+    assert!(refused.text.contains("theme.accent"), "{}", refused.text);
+    // A form without a theme links none; an unknown form has no theme to serve.
+    assert!(!send(&state, get("/f/contact")).await.text.contains("theme.css"));
+    assert!(!send(&state, get("/f/contact/theme.css")).await.text.contains("--kform"));
+    assert_eq!(send(&state, get("/f/nope/theme.css")).await.status, StatusCode::NOT_FOUND);
+}

@@ -1,0 +1,172 @@
+//! A form's hosted page theme (`theme` in its settings): values for the widget's custom
+//! properties (`--kform-accent`, `--kform-font`, …), checked when the form is loaded or saved,
+//! and served as the page's own stylesheet (`GET /f/{form_id}/theme.css`), which the page's
+//! Content-Security-Policy (`style-src 'self'`) allows. An embedding page themes its forms itself
+//! with the same properties.
+
+use serde::{Deserialize, Serialize};
+
+use crate::config::ProblemSink;
+
+/// How a form's hosted page looks; every part is optional and falls back to the widget's
+/// theme.
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct PageTheme {
+    /// Buttons, links and focus rings: `#rgb` or `#rrggbb`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub accent: Option<String>,
+    /// Text on the accent color.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub accent_text: Option<String>,
+    /// The form's background.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub background: Option<String>,
+    /// The form's text.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub text: Option<String>,
+    /// A CSS font-family list, e.g. `"Noto Sans JP", sans-serif`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub font: Option<String>,
+    /// The corners' radius in pixels, 0 to 32.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub radius_px: Option<u8>,
+}
+
+impl PageTheme {
+    /// Whether it sets nothing (the page then links no theme).
+    pub fn is_empty(&self) -> bool {
+        *self == Self::default()
+    }
+
+    /// Each set color with its custom property and key.
+    fn colors(&self) -> [(&'static str, &'static str, Option<&str>); 4] {
+        [
+            ("accent", "--kform-accent", self.accent.as_deref()),
+            ("accent_text", "--kform-accent-text", self.accent_text.as_deref()),
+            ("background", "--kform-background", self.background.as_deref()),
+            ("text", "--kform-text", self.text.as_deref()),
+        ]
+    }
+}
+
+/// The longest font list taken.
+const MAX_FONT_CHARS: usize = 200;
+
+/// Checks `theme`, naming each problem under `key` (`forms[0].theme.accent`) with its fix.
+/// Only values that cannot leave their CSS declaration are taken: hexadecimal colors, a font
+/// list of names, a whole number of pixels.
+pub(crate) fn check(theme: &PageTheme, key: &str, problems: &mut impl ProblemSink) {
+    for (name, _, value) in theme.colors() {
+        if let Some(value) = value
+            && !is_hex_color(value)
+        {
+            problems.problem(
+                format!("{key}.{name}"),
+                format!("{value:?} is not a color: write it as #rgb or #rrggbb, e.g. \"#1d6fd8\""),
+            );
+        }
+    }
+    if let Some(font) = &theme.font
+        && !is_font_list(font)
+    {
+        problems.problem(
+            format!("{key}.font"),
+            format!(
+                "{font:?} is not a font list: font names (quoted or not) separated by commas, \
+                 at most {MAX_FONT_CHARS} characters, e.g. \"Noto Sans JP\", sans-serif"
+            ),
+        );
+    }
+    if theme.radius_px.is_some_and(|radius| radius > 32) {
+        problems.problem(format!("{key}.radius_px"), "must be 0 to 32".to_owned());
+    }
+}
+
+fn is_hex_color(value: &str) -> bool {
+    let Some(digits) = value.strip_prefix('#') else { return false };
+    matches!(digits.len(), 3 | 6) && digits.chars().all(|c| c.is_ascii_hexdigit())
+}
+
+/// Names of letters, digits, spaces and hyphens, each maybe in double or single quotes,
+/// separated by commas: nothing that could end the declaration or open another.
+fn is_font_list(value: &str) -> bool {
+    let names: Vec<&str> = value.split(',').map(str::trim).collect();
+    !value.trim().is_empty()
+        && value.chars().count() <= MAX_FONT_CHARS
+        && names.iter().all(|name| {
+            let bare = name
+                .strip_prefix('"')
+                .and_then(|rest| rest.strip_suffix('"'))
+                .or_else(|| name.strip_prefix('\'').and_then(|rest| rest.strip_suffix('\'')))
+                .unwrap_or(name);
+            !bare.is_empty()
+                && bare.chars().all(|c| c.is_alphanumeric() || c == ' ' || c == '-' || c == '_')
+        })
+}
+
+/// The page's stylesheet for `theme` (checked): the custom properties on the page's form
+/// element, after the widget's own stylesheet.
+pub(crate) fn stylesheet(theme: &PageTheme) -> String {
+    let mut declarations = String::new();
+    for (_, property, value) in theme.colors() {
+        if let Some(value) = value {
+            declarations.push_str(&format!("  {property}: {value};\n"));
+        }
+    }
+    if let Some(font) = &theme.font {
+        declarations.push_str(&format!("  --kform-font: {font};\n"));
+    }
+    if let Some(radius) = theme.radius_px {
+        declarations.push_str(&format!("  --kform-radius: {radius}px;\n"));
+    }
+    format!("/* This form's theme (its settings' `theme`). */\n.kform-host {{\n{declarations}}}\n")
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn problems(theme: &PageTheme) -> Vec<(String, String)> {
+        let mut found = Vec::new();
+        check(theme, "theme", &mut found);
+        found.into_iter().map(|p: crate::config::Problem| (p.key, p.reason)).collect()
+    }
+
+    #[test]
+    fn a_theme_becomes_the_pages_custom_properties() {
+        let theme = PageTheme {
+            accent: Some("#0a7".into()),
+            text: Some("#222222".into()),
+            font: Some("\"Noto Sans JP\", 'M PLUS 1p', sans-serif".into()),
+            radius_px: Some(0),
+            ..PageTheme::default()
+        };
+        assert!(problems(&theme).is_empty(), "{:?}", problems(&theme));
+        assert_eq!(
+            stylesheet(&theme),
+            "/* This form's theme (its settings' `theme`). */\n.kform-host {\n  --kform-accent: #0a7;\n  \
+             --kform-text: #222222;\n  --kform-font: \"Noto Sans JP\", 'M PLUS 1p', sans-serif;\n  \
+             --kform-radius: 0px;\n}\n"
+        );
+        assert!(PageTheme::default().is_empty() && !theme.is_empty());
+    }
+
+    #[test]
+    fn values_that_could_leave_their_declaration_are_refused_with_their_key() {
+        let escape = "red;}body{display:none";
+        let theme = PageTheme {
+            accent: Some(escape.into()),
+            background: Some("#12345".into()),
+            font: Some("Arial; } * { color: red".into()),
+            radius_px: Some(40),
+            ..PageTheme::default()
+        };
+        let keys: Vec<String> = problems(&theme).into_iter().map(|(key, _)| key).collect();
+        assert_eq!(keys, ["theme.accent", "theme.background", "theme.font", "theme.radius_px"]);
+        for font in ["", "a,,b", "\"open", "a/*b*/", "url(x)", "a\\", &"x".repeat(201)] {
+            let theme = PageTheme { font: Some(font.to_owned()), ..PageTheme::default() };
+            assert_eq!(problems(&theme).len(), 1, "{font:?}");
+        }
+    }
+}
