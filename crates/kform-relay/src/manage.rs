@@ -83,7 +83,7 @@ pub(crate) struct FailedMail {
     pub(crate) at: UnixMillis,
 }
 
-/// The most given-up mails read for one form's status.
+/// The most given-up mails of one form its status lists.
 const FAILED_MAILS_LIMIT: usize = 1000;
 
 /// A drift alert as people read it.
@@ -148,8 +148,10 @@ pub(crate) async fn status(
 
 /// The form's mails that were given up, oldest first.
 async fn failed_mails(state: &AppState, form: &str) -> Result<Vec<FailedMail>, ManageError> {
-    let given_up =
-        state.outbox(|outbox| outbox.given_up(Channel::Mail, FAILED_MAILS_LIMIT)).await?;
+    let owned = form.to_owned();
+    let given_up = state
+        .outbox(move |outbox| outbox.given_up(Channel::Mail, Some(&owned), FAILED_MAILS_LIMIT))
+        .await?;
     Ok(given_up
         .into_iter()
         .filter_map(|given_up| {

@@ -460,8 +460,14 @@ pub(crate) trait Outbox: Send + Sync + 'static {
         error: &str,
         queued: &[Queued],
     ) -> Result<(), StoreError>;
-    /// The messages of `channel` given up, oldest first, at most `limit`.
-    fn given_up(&self, channel: Channel, limit: usize) -> Result<Vec<GivenUp>, StoreError>;
+    /// The messages of `channel` given up, oldest first, at most `limit`; with `form`, only
+    /// those whose JSON body names that `form` (a mail's `Outgoing`).
+    fn given_up(
+        &self,
+        channel: Channel,
+        form: Option<&str>,
+        limit: usize,
+    ) -> Result<Vec<GivenUp>, StoreError>;
     /// Puts a given-up message of `channel` back in its queue, due at `now` with fresh tries;
     /// whether it was one.
     fn resend_queued(
@@ -1120,14 +1126,21 @@ impl Outbox for Store {
         Ok(())
     }
 
-    fn given_up(&self, channel: Channel, limit: usize) -> Result<Vec<GivenUp>, StoreError> {
+    fn given_up(
+        &self,
+        channel: Channel,
+        form: Option<&str>,
+        limit: usize,
+    ) -> Result<Vec<GivenUp>, StoreError> {
         let db = self.db();
+        // CASE, so the body is read as JSON only when a form is asked for.
         let mut statement = db.prepare_cached(
             "SELECT seq, body, tries, error, next_at FROM queued WHERE channel = ?1
+             AND CASE WHEN ?3 IS NULL THEN 1 ELSE json_extract(body, '$.form') = ?3 END
              ORDER BY seq LIMIT ?2",
         )?;
         let rows = statement.query_map(
-            params![channel.given_up(), i64::try_from(limit).unwrap_or(i64::MAX)],
+            params![channel.given_up(), i64::try_from(limit).unwrap_or(i64::MAX), form],
             |row| {
                 Ok(GivenUp {
                     seq: row.get(0)?,

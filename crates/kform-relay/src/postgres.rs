@@ -909,11 +909,18 @@ impl Outbox for PgStore {
         Ok(())
     }
 
-    fn given_up(&self, channel: Channel, limit: usize) -> Result<Vec<GivenUp>, StoreError> {
+    fn given_up(
+        &self,
+        channel: Channel,
+        form: Option<&str>,
+        limit: usize,
+    ) -> Result<Vec<GivenUp>, StoreError> {
+        // CASE, so the body is read as JSON only when a form is asked for.
         let rows = self.conn()?.client()?.query(
             "SELECT seq, body, tries, error, next_at FROM queued WHERE channel = $1
+             AND CASE WHEN $3::text IS NULL THEN true ELSE (body::jsonb ->> 'form') = $3 END
              ORDER BY seq LIMIT $2",
-            &[&channel.given_up(), &to_i64(limit)],
+            &[&channel.given_up(), &to_i64(limit), &form],
         )?;
         rows.iter()
             .map(|row| {

@@ -492,12 +492,12 @@ fn a_given_up_mail_is_kept_out_of_the_queue_until_it_is_sent_again_or_dropped() 
 
         // Given up with its cause's digest event, in one transaction; only by its holder.
         store.give_up_queued(taken[0].seq, "b", "550 no", &[digest_event("lost")]).unwrap();
-        assert!(store.given_up(Channel::Mail, 10).unwrap().is_empty(), "b does not hold it");
+        assert!(store.given_up(Channel::Mail, None, 10).unwrap().is_empty(), "b does not hold it");
         store.retry_queued(&[taken[1].seq], "a", UnixMillis(200), "421 busy").unwrap();
         store
             .give_up_queued(taken[0].seq, "a", "550 no such user", &[digest_event("lost")])
             .unwrap();
-        let given_up = store.given_up(Channel::Mail, 10).unwrap();
+        let given_up = store.given_up(Channel::Mail, None, 10).unwrap();
         assert_eq!(given_up.len(), 1);
         let one = &given_up[0];
         assert_eq!((one.seq, one.body.as_str(), one.tries), (taken[0].seq, "one", 1));
@@ -515,13 +515,13 @@ fn a_given_up_mail_is_kept_out_of_the_queue_until_it_is_sent_again_or_dropped() 
         store.forget(UnixMillis(50_000)).unwrap();
         let length = store.queue_length(Channel::Mail).unwrap();
         assert_eq!(length, QueueLength { waiting: 0, retrying: 0, given_up: 1 }, "two was old");
-        assert!(store.given_up(Channel::Digest, 10).unwrap().is_empty(), "per channel");
+        assert!(store.given_up(Channel::Digest, None, 10).unwrap().is_empty(), "per channel");
 
         // Sent again: due at once with fresh tries, and no longer listed; only once.
         assert!(!store.resend_queued(Channel::Digest, one.seq, UnixMillis(60_000)).unwrap());
         assert!(store.resend_queued(Channel::Mail, one.seq, UnixMillis(60_000)).unwrap());
         assert!(!store.resend_queued(Channel::Mail, one.seq, UnixMillis(60_000)).unwrap());
-        assert!(store.given_up(Channel::Mail, 10).unwrap().is_empty());
+        assert!(store.given_up(Channel::Mail, None, 10).unwrap().is_empty());
         let again =
             store.take_queued(Channel::Mail, 10, "e", UnixMillis(60_000), UnixMillis(70_000));
         let again = again.unwrap();
@@ -532,6 +532,26 @@ fn a_given_up_mail_is_kept_out_of_the_queue_until_it_is_sent_again_or_dropped() 
         assert!(store.drop_given_up(Channel::Mail, one.seq).unwrap());
         assert!(!store.drop_given_up(Channel::Mail, one.seq).unwrap());
         assert_eq!(store.queue_length(Channel::Mail).unwrap(), QueueLength::default());
+    });
+}
+
+#[test]
+fn given_up_mails_are_listed_by_the_form_their_body_names() {
+    on_each(|place| {
+        let store = place.open();
+        let store = store.as_ref();
+        let mail = |form: &str| Queued {
+            channel: Channel::Mail,
+            body: serde_json::json!({ "form": form, "subject": "s" }).to_string(),
+        };
+        store.settle(&[], &[mail("a"), mail("b"), mail("a")], UnixMillis(100)).unwrap();
+        let taken = store.take_queued(Channel::Mail, 10, "h", UnixMillis(100), UnixMillis(900));
+        for taken in taken.unwrap() {
+            store.give_up_queued(taken.seq, "h", "550", &[]).unwrap();
+        }
+        let of = |form: Option<&str>| store.given_up(Channel::Mail, form, 10).unwrap().len();
+        assert_eq!((of(Some("a")), of(Some("b")), of(Some("c")), of(None)), (2, 1, 0, 3));
+        assert_eq!(store.given_up(Channel::Mail, Some("a"), 1).unwrap().len(), 1, "the limit");
     });
 }
 
