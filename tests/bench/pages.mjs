@@ -1,5 +1,6 @@
 // The speed benchmark's pages, shared by widget-load.mjs and widget-trace.mjs: the widget's
-// 30-field form, the same fields as static HTML and, when `KFORM_BENCH_PKG` names the bench's
+// 30-field form, the same fields as static HTML, the HTML-first floor (a script that only shows
+// the relay's markup) and, when `KFORM_BENCH_PKG` names the bench's
 // widget directory (`target/bench-pkg/`, which holds the size floor), the floor's page.
 import { startDemo } from "../e2e/demo.mjs";
 
@@ -7,7 +8,7 @@ import { startDemo } from "../e2e/demo.mjs";
 export async function startBench() {
   const pkg = process.env.KFORM_BENCH_PKG;
   const demo = await startDemo({ pkg });
-  const pages = [["widget", "/bench.html"], ["static", "/bench-static.html"]];
+  const pages = [["widget", "/bench.html"], ["static", "/bench-static.html"], ["markup_floor", "/bench-markup-floor.html"]];
   if (pkg) pages.push(["floor", "/bench-floor.html"]);
   return { demo, pages: pages.map(([name, path]) => [name, new URL(path, demo.page).href]) };
 }

@@ -8,9 +8,12 @@
 // Each visit is a first visit (a fresh browser context: nothing cached, the .wasm compiled
 // anew). The pages alternate so all see the same machine load. With `KFORM_BENCH_PKG` naming
 // a widget directory that also holds the size floor's files (`cargo xtask bench` makes one),
-// a third page is timed: the floor, a bare Leptos form of as many inputs
-// (`www/bench-floor.html`). Prints one JSON object: `{"runs": N, "controls": C,
-// "widget_visible_ms": [...], "widget_enhanced_ms": [...], "static_ms": [...], "floor_ms": [...],
+// another page is timed: the floor, a bare Leptos form of as many inputs
+// (`www/bench-floor.html`). The HTML-first floor (`www/bench-markup-floor.html`: a script that
+// only fetches the bench form's markup and shows it) is timed in every run: it is the least any
+// embed that shows the relay's markup costs. Prints one JSON object: `{"runs": N, "controls": C,
+// "widget_visible_ms": [...], "widget_enhanced_ms": [...], "static_ms": [...],
+// "markup_floor_ms": [...], "floor_ms": [...],
 // "widget_download_bytes": {"kform.js": …, "markup": …, "kform_widget_bg.wasm": …}}`, the last
 // from the widget page's last visit.
 import { launch } from "../e2e/browser.mjs";
@@ -52,17 +55,17 @@ function watchForm(controls) {
   });
 }
 
-async function visit(browser, url, controls) {
+async function visit(browser, url, controls, { enhances }) {
   const context = await browser.newContext();
   try {
     await context.addInitScript(watchForm, controls);
     const page = await context.newPage();
     await page.goto(url, { waitUntil: "commit" });
     // A page that never gets there (a refused descriptor, say) fails the run instead of hanging.
-    const times = await page.evaluate(() => Promise.race([
-      Promise.all([window.kformVisible, window.kformEnhanced]),
+    const times = await page.evaluate((enhances) => Promise.race([
+      Promise.all([window.kformVisible, enhances ? window.kformEnhanced : window.kformVisible]),
       new Promise((_, reject) => setTimeout(() => reject(new Error("not ready within 15 s")), 15000)),
-    ]));
+    ]), enhances);
     const counted = await page.evaluate(() => {
       const root = document.querySelector("[data-kform]")?.shadowRoot ?? document;
       const selector = "input:not([type=hidden]):not([name=website]), select, textarea";
@@ -95,18 +98,18 @@ try {
   // check-box groups of 3: 40 controls for the 30 fields.
   const controls = 40;
   // One visit each to warm the relay and the disk, not counted.
-  for (const [, url] of pages) await visit(browser, url, controls);
-  const result = { runs: RUNS, controls, widget_visible_ms: [], widget_enhanced_ms: [], static_ms: [] };
+  for (const [name, url] of pages) await visit(browser, url, controls, { enhances: name === "widget" });
+  const result = { runs: RUNS, controls, widget_visible_ms: [], widget_enhanced_ms: [], static_ms: [], markup_floor_ms: [] };
   if (pages.some(([name]) => name === "floor")) result.floor_ms = [];
   for (let i = 0; i < RUNS; i++) {
     for (const [name, url] of pages) {
-      const [visible, enhanced, fetched] = await visit(browser, url, controls);
+      const [visible, enhanced, fetched] = await visit(browser, url, controls, { enhances: name === "widget" });
       if (name === "widget") {
         result.widget_visible_ms.push(visible);
         result.widget_enhanced_ms.push(enhanced);
         result.widget_download_bytes = fetched;
       } else {
-        // The static page and the floor are usable as soon as they are shown.
+        // The static page and the floors are usable as soon as they are shown.
         result[`${name}_ms`].push(enhanced);
       }
     }
