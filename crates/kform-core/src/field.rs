@@ -6,11 +6,11 @@
 //! shape (snake_case, tagged by `type`).
 
 use std::borrow::Borrow;
-use std::collections::BTreeMap;
 use std::fmt;
 
 use serde::{Deserialize, Serialize};
 
+use crate::map::SortedMap;
 use crate::value::Value;
 
 /// A kintone field code, exactly as defined in the app. Invariant: non-empty.
@@ -214,7 +214,7 @@ pub enum FieldKind {
     /// `SUBTABLE`: rows of inner fields.
     Subtable {
         /// The inner fields, keyed by code.
-        fields: BTreeMap<FieldCode, Field>,
+        fields: SortedMap<FieldCode, Field>,
     },
     /// A lookup: a `SINGLE_LINE_TEXT` or `NUMBER` key that kintone looks up in another app,
     /// copying that record's fields into this one.
@@ -548,7 +548,7 @@ pub struct AppFields {
     /// kintone's revision of the app's field settings.
     pub revision: String,
     /// The fields, keyed by code.
-    pub fields: BTreeMap<FieldCode, Field>,
+    pub fields: SortedMap<FieldCode, Field>,
     /// The top-level field codes in the order kintone's form shows them (its `layout.json`),
     /// when known. Only editors use it; a form's own items decide what visitors see.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]

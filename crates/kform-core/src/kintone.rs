@@ -11,6 +11,7 @@ use crate::field::{
     AppFields, AppId, Choice, Entity, EntitySelect, Field, FieldCode, FieldKind, LinkProtocol,
     Lookup, LookupKey, NotWritableReason, NumberDisplay, NumberLimits, TextLimits,
 };
+use crate::map::SortedMap;
 use crate::number::Decimal;
 use crate::record::{Record, RecordValue};
 use crate::report::{Issue, IssueCode, Report};
@@ -127,8 +128,8 @@ pub const KINTONE_TYPES: [&str; 28] = [
 /// only within their scope, so copy targets are found per scope.
 fn parse_properties(
     properties: BTreeMap<String, serde_json::Value>,
-) -> Result<BTreeMap<FieldCode, Field>, FieldsError> {
-    let mut parsed = BTreeMap::new();
+) -> Result<SortedMap<FieldCode, Field>, FieldsError> {
+    let mut parsed = SortedMap::new();
     for (key, json) in properties {
         let code = FieldCode::new(key.clone())
             .map_err(|err| FieldsError::Setting { code: key.clone(), reason: err.to_string() })?;
@@ -628,7 +629,7 @@ impl Record {
 }
 
 fn read_record(
-    fields: &BTreeMap<FieldCode, Field>,
+    fields: &SortedMap<FieldCode, Field>,
     json: &serde_json::Value,
     path: &str,
 ) -> Result<Record, RecordJsonError> {

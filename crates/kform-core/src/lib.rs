@@ -19,6 +19,7 @@ pub mod field;
 pub mod form;
 pub mod kintone;
 pub mod lint;
+pub mod map;
 pub mod message;
 pub mod number;
 pub mod protocol;
@@ -35,6 +36,7 @@ pub use field::{
 };
 pub use form::{Capture, FormId, FormItem, FormSpec, InputHint, OnSuccess, OptionLabels, ShowIf};
 pub use lint::{LintIssue, LintProblem, Severity, has_errors, lint};
+pub use map::SortedMap;
 pub use message::Locale;
 pub use record::{Record, RecordValue, Valid};
 pub use report::{Issue, IssueCode, Report};

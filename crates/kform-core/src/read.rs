@@ -15,7 +15,6 @@
 //! each reader takes exactly what it writes. An error names where it is:
 //! `fields.会社名.kind.limits.max_length: …`.
 
-use std::collections::BTreeMap;
 use std::fmt;
 
 use serde_json::{Map, Value};
@@ -25,6 +24,7 @@ use crate::field::{
     LinkProtocol, Lookup, LookupKey, NotWritableReason, NumberDisplay, NumberLimits, TextLimits,
 };
 use crate::form::{Capture, FormId, FormItem, FormSpec, InputHint, OnSuccess, ShowIf};
+use crate::map::SortedMap;
 use crate::message::Locale;
 use crate::number::NumberPrecision;
 use crate::protocol::{
@@ -276,10 +276,9 @@ impl AppFields {
 }
 
 /// Fields keyed by field code.
-fn fields(value: &Value) -> Read<BTreeMap<FieldCode, Field>> {
+fn fields(value: &Value) -> Read<SortedMap<FieldCode, Field>> {
     let Value::Object(map) = value else { return invalid(value, "an object of fields") };
-    // Inserted one by one: collecting into a map would build a sort into the `.wasm`.
-    let mut fields = BTreeMap::new();
+    let mut fields = SortedMap::new();
     for (key, value) in map {
         let field = Field::read(value).map_err(|e| e.within(key))?;
         let code =
@@ -633,7 +632,7 @@ impl FormItem {
             "show_if",
             "page_break",
         ])?;
-        let value = |v: &Value| Ok(crate::value::Value::from_json(v.clone()));
+        let value = |v: &Value| Ok(crate::value::Value::from_json(v));
         Ok(Self {
             field: o.maybe("field", field_code)?,
             kintone_type: o.maybe("type", string)?,

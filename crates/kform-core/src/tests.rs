@@ -399,8 +399,8 @@ fn parses_every_kintone_type() {
         inner.keys().map(|code| code.as_str()).collect::<Vec<_>>(),
         ["品名", "数量", "色", "行小計"]
     );
-    assert!(inner["品名"].required);
-    assert!(!inner["行小計"].is_writable());
+    assert!(inner.get("品名").unwrap().required);
+    assert!(!inner.get("行小計").unwrap().is_writable());
     // Defaults: RADIO_BUTTON's required is not enforced by kintone; "now" counts as a default.
     assert!(!field("連絡方法").required);
     assert!(field("受付日").required && field("受付日").kind.has_default());

@@ -7,10 +7,10 @@
 //! [`Value::Invalid`] so validation can report it on its field together with every other
 //! problem, instead of refusing the whole submission.
 
-use std::collections::BTreeMap;
-
 use serde::ser::{SerializeMap, SerializeSeq};
 use serde::{Deserialize, Deserializer, Serialize, Serializer};
+
+use crate::map::SortedMap;
 
 /// One submitted value.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -41,15 +41,15 @@ impl Value {
     }
 
     /// Reads any JSON value (see the module documentation).
-    pub fn from_json(json: serde_json::Value) -> Self {
+    pub fn from_json(json: &serde_json::Value) -> Self {
         use serde_json::Value as Json;
         match json {
             Json::Null => Self::Text(String::new()),
-            Json::String(text) => Self::Text(text),
+            Json::String(text) => Self::Text(text.clone()),
             Json::Number(number) => Self::Text(number.to_string()),
             Json::Bool(flag) => Self::Invalid(flag.to_string()),
             Json::Object(_) => Self::Invalid("an object".to_owned()),
-            Json::Array(items) => Self::from_json_array(&items),
+            Json::Array(items) => Self::from_json_array(items),
         }
     }
 
@@ -87,11 +87,9 @@ impl Value {
                 .iter()
                 .map(|item| match item {
                     Json::Object(row) => {
-                        // Inserted one by one: collecting into a map would build a sort into
-                        // the widget's `.wasm`.
-                        let mut values = BTreeMap::new();
+                        let mut values = SortedMap::new();
                         for (code, value) in row {
-                            values.insert(code.clone(), Self::from_json(value.clone()));
+                            values.insert(code.clone(), Self::from_json(value));
                         }
                         Some(Values(values))
                     }
@@ -107,7 +105,7 @@ impl Value {
 
 impl<'de> Deserialize<'de> for Value {
     fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
-        serde_json::Value::deserialize(deserializer).map(Self::from_json)
+        serde_json::Value::deserialize(deserializer).map(|json| Self::from_json(&json))
     }
 }
 
@@ -148,7 +146,7 @@ pub(crate) fn serialize_keyed<S: Serializer>(
 /// Submitted values keyed by field code. Codes the form does not map are ignored by validation.
 #[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(transparent)]
-pub struct Values(pub BTreeMap<String, Value>);
+pub struct Values(pub SortedMap<String, Value>);
 
 impl Values {
     /// The value submitted for `code`, if any.
