@@ -179,7 +179,14 @@ impl Form {
         // An event the page fires while the form itself changes it (a focus moved, a region
         // written again) is not the visitor's.
         let Ok(mut state) = self.state.try_borrow_mut() else { return false };
-        let Some(field) = state.field_at(&slot).cloned() else { return false };
+        // What the field's kind asks of its input, taken before the state changes (no clone).
+        let read = match state.field_at(&slot).map(|field| &field.kind) {
+            None => return false,
+            Some(FieldKind::File { .. }) => Read::Files,
+            Some(FieldKind::DateTime { .. }) => Read::DateTime,
+            Some(kind) if kind.entity_select().is_some() => Read::Entities,
+            Some(_) => Read::Text,
+        };
         if kind == "focusout" {
             state.touch(slot);
             return true;
@@ -191,25 +198,25 @@ impl Form {
         if chosen != (kind == "change") {
             return false;
         }
-        match (&field.kind, input_type.as_str()) {
+        match (read, input_type.as_str()) {
             (_, "checkbox") => {
                 let checked = property(&target, "checked").is_truthy();
                 state.toggle(slot, &value, checked);
             }
-            (FieldKind::File { .. }, _) => {
+            (Read::Files, _) => {
                 let chosen = browser::files_of(&target);
                 let described =
                     chosen.iter().map(|file| (file.name(), browser::file_size(file))).collect();
                 state.choose_files(slot.key().as_str(), described);
                 state.touch(slot);
             }
-            (FieldKind::DateTime { .. }, _) => {
+            (Read::DateTime, _) => {
                 state.edit(slot, Value::Text(browser::to_kintone(&value)));
             }
-            (kind, _) if kind.entity_select().is_some() => {
+            (Read::Entities, _) => {
                 state.edit(slot, Value::Entities(split_codes(&value)));
             }
-            _ => state.edit(slot, Value::Text(value)),
+            (Read::Text, _) => state.edit(slot, Value::Text(value)),
         }
         true
     }
@@ -712,4 +719,17 @@ fn failure(stage: &str, reason: &str) -> js_sys::Object {
 /// A value as the JSON the relay's API writes it, as a JavaScript value.
 fn as_js(value: &impl serde::Serialize) -> JsValue {
     kform_dom::parsed(&serde_json::to_string(value).unwrap_or_default())
+}
+
+/// How an edited input's value is read, by its field's kind.
+#[derive(Clone, Copy)]
+enum Read {
+    /// The chosen files' names and sizes.
+    Files,
+    /// A `datetime-local` value, turned into kintone's UTC form.
+    DateTime,
+    /// Entity codes, one per line.
+    Entities,
+    /// The text as it is.
+    Text,
 }
