@@ -131,18 +131,6 @@ impl<K: Ord, V> SortedMap<K, V> {
     {
         self.find(key).ok().map(|at| self.entries.remove(at).1)
     }
-
-    /// `key`'s value, set by `make` first when there is none.
-    pub fn get_or_insert_with(&mut self, key: K, make: impl FnOnce() -> V) -> &mut V {
-        let at = match self.find(&key) {
-            Ok(at) => at,
-            Err(at) => {
-                self.entries.insert(at, (key, make()));
-                at
-            }
-        };
-        &mut self.entries[at].1
-    }
 }
 
 impl<K: Ord, V> SortedMap<K, V> {
@@ -251,12 +239,13 @@ mod tests {
         assert_eq!(map.remove("c"), Some(3));
         assert_eq!(map.remove("c"), None);
         assert!(!map.contains_key("c"));
-        *map.get_or_insert_with("0".to_owned(), || 9) += 1;
+        *map.get_mut("a").expect("a is there") += 6;
+        map.insert("0".to_owned(), 10);
         assert_eq!(
             map.iter().map(|(k, v)| (k.as_str(), *v)).collect::<Vec<_>>(),
-            [("0", 10), ("a", 4), ("b", 5)]
+            [("0", 10), ("a", 10), ("b", 5)]
         );
-        map.retain(|_, value| *value > 4);
+        map.retain(|_, value| *value > 5);
         assert_eq!(map.len(), 2);
     }
 
