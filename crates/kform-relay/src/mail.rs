@@ -613,7 +613,7 @@ async fn send_due(
                 let (form, id) = (outgoing.form.clone(), outgoing.submission_id.clone());
                 state
                     .outbox(move |o| {
-                        o.give_up_queued(seq, &holder, &error, &told)?;
+                        o.give_up_queued(Channel::Mail, seq, &holder, &error, &told)?;
                         o.record_attempt(&form, &id, &attempt)
                     })
                     .await?;

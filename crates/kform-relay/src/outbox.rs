@@ -258,8 +258,7 @@ impl Channel {
     }
 
     /// Where its messages go when a sender gives them up: the same table, under a channel no
-    /// sender takes from (the stores write it as the channel's name and `_given_up`), kept until
-    /// an operator sends them again or drops them.
+    /// sender takes from, kept until an operator sends them again or drops them.
     pub(crate) fn given_up(self) -> &'static str {
         match self {
             Self::Digest => "digest_given_up",
@@ -450,11 +449,13 @@ pub(crate) trait Outbox: Send + Sync + 'static {
         at: UnixMillis,
         error: &str,
     ) -> Result<(), StoreError>;
-    /// Takes a message `holder` gives up on out of its queue (counting the try and keeping
-    /// `error`), to keep until [`Outbox::resend_queued`] or [`Outbox::drop_given_up`], and
-    /// queues `queued` (the digest's event saying so) in the same transaction.
+    /// Takes a message of `channel` that `holder` gives up on out of its queue (counting the
+    /// try and keeping `error`) to [`Channel::given_up`], to keep until
+    /// [`Outbox::resend_queued`] or [`Outbox::drop_given_up`], and queues `queued` (the
+    /// digest's event saying so) in the same transaction.
     fn give_up_queued(
         &self,
+        channel: Channel,
         seq: i64,
         holder: &str,
         error: &str,
@@ -1105,6 +1106,7 @@ impl Outbox for Store {
 
     fn give_up_queued(
         &self,
+        channel: Channel,
         seq: i64,
         holder: &str,
         error: &str,
@@ -1114,10 +1116,10 @@ impl Outbox for Store {
         let mut db = self.db();
         let tx = db.transaction()?;
         let moved = tx.execute(
-            "UPDATE queued SET channel = channel || '_given_up', tries = tries + 1, error = ?3, next_at = ?4,
+            "UPDATE queued SET channel = ?5, tries = tries + 1, error = ?3, next_at = ?4,
                  lease_until = 0, leased_by = NULL
-             WHERE seq = ?1 AND leased_by = ?2",
-            params![seq, holder, error, now],
+             WHERE seq = ?1 AND leased_by = ?2 AND channel = ?6",
+            params![seq, holder, error, now, channel.given_up(), channel.as_str()],
         )?;
         if moved > 0 {
             enqueue(&tx, queued, now)?;

@@ -888,6 +888,7 @@ impl Outbox for PgStore {
 
     fn give_up_queued(
         &self,
+        channel: Channel,
         seq: i64,
         holder: &str,
         error: &str,
@@ -897,10 +898,10 @@ impl Outbox for PgStore {
         let mut conn = self.conn()?;
         let mut tx = conn.client()?.transaction()?;
         let moved = tx.execute(
-            "UPDATE queued SET channel = channel || '_given_up', tries = tries + 1, error = $3, next_at = $4,
+            "UPDATE queued SET channel = $5, tries = tries + 1, error = $3, next_at = $4,
                  lease_until = 0, leased_by = NULL
-             WHERE seq = $1 AND leased_by = $2",
-            &[&seq, &holder, &error, &now.0],
+             WHERE seq = $1 AND leased_by = $2 AND channel = $6",
+            &[&seq, &holder, &error, &now.0, &channel.given_up(), &channel.as_str()],
         )?;
         if moved > 0 {
             enqueue(&mut tx, queued, now)?;

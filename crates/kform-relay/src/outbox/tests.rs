@@ -491,11 +491,25 @@ fn a_given_up_mail_is_kept_out_of_the_queue_until_it_is_sent_again_or_dropped() 
         assert_eq!(bodies(&taken), ["one", "two"]);
 
         // Given up with its cause's digest event, in one transaction; only by its holder.
-        store.give_up_queued(taken[0].seq, "b", "550 no", &[digest_event("lost")]).unwrap();
+        store
+            .give_up_queued(Channel::Mail, taken[0].seq, "b", "550 no", &[digest_event("lost")])
+            .unwrap();
         assert!(store.given_up(Channel::Mail, None, 10).unwrap().is_empty(), "b does not hold it");
+        store.give_up_queued(Channel::Digest, taken[0].seq, "a", "550 no", &[]).unwrap();
+        assert!(store.given_up(Channel::Mail, None, 10).unwrap().is_empty(), "not a digest event");
+        assert!(
+            store.given_up(Channel::Digest, None, 10).unwrap().is_empty(),
+            "not a digest event"
+        );
         store.retry_queued(&[taken[1].seq], "a", UnixMillis(200), "421 busy").unwrap();
         store
-            .give_up_queued(taken[0].seq, "a", "550 no such user", &[digest_event("lost")])
+            .give_up_queued(
+                Channel::Mail,
+                taken[0].seq,
+                "a",
+                "550 no such user",
+                &[digest_event("lost")],
+            )
             .unwrap();
         let given_up = store.given_up(Channel::Mail, None, 10).unwrap();
         assert_eq!(given_up.len(), 1);
@@ -528,7 +542,7 @@ fn a_given_up_mail_is_kept_out_of_the_queue_until_it_is_sent_again_or_dropped() 
         assert_eq!((bodies(&again), again[0].tries), (vec!["one"], 0));
 
         // Given up again, then dropped for good.
-        store.give_up_queued(one.seq, "e", "550 still no", &[]).unwrap();
+        store.give_up_queued(Channel::Mail, one.seq, "e", "550 still no", &[]).unwrap();
         assert!(store.drop_given_up(Channel::Mail, one.seq).unwrap());
         assert!(!store.drop_given_up(Channel::Mail, one.seq).unwrap());
         assert_eq!(store.queue_length(Channel::Mail).unwrap(), QueueLength::default());
@@ -547,7 +561,7 @@ fn given_up_mails_are_listed_by_the_form_their_body_names() {
         store.settle(&[], &[mail("a"), mail("b"), mail("a")], UnixMillis(100)).unwrap();
         let taken = store.take_queued(Channel::Mail, 10, "h", UnixMillis(100), UnixMillis(900));
         for taken in taken.unwrap() {
-            store.give_up_queued(taken.seq, "h", "550", &[]).unwrap();
+            store.give_up_queued(Channel::Mail, taken.seq, "h", "550", &[]).unwrap();
         }
         let of = |form: Option<&str>| store.given_up(Channel::Mail, form, 10).unwrap().len();
         assert_eq!((of(Some("a")), of(Some("b")), of(Some("c")), of(None)), (2, 1, 0, 3));
