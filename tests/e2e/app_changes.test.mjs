@@ -1,6 +1,7 @@
 // A form lives while its kintone app changes. When a field the form maps is deleted in kintone,
 // an optional item drops out and the rest of the form is still sent; an item the form requires
-// makes the form say it cannot be sent (and tell the page why), never a silent "invalid".
+// makes the form say it cannot be sent (and tell the page why), never a silent "invalid". A rule
+// tightened after the page loaded is the relay's to catch: its 422 shows on the field.
 import assert from "node:assert/strict";
 import { test } from "node:test";
 
@@ -65,4 +66,41 @@ test("a deleted optional field drops out; a deleted required one says the form c
   assert.match(events[0][1].reason, /お問い合わせ内容/);
   assert.equal(sent(), 0);
   assert.deepEqual(page.errors, []);
+});
+
+test("a rule tightened in kintone after the page loaded: the relay's refusal shows on its field", async () => {
+  await admin(session, "POST", "/v1/admin/forms", {
+    connection: "demo", allowed_origins: [], captcha: false,
+    spec: { format: 1, id: "tightened", app: Number(session.demo.app), default_lang: "ja",
+      items: [{ field: "会社名" }, { field: "メールアドレス" }] },
+  });
+  const page = await openForm("tightened");
+  // The page's form has the old rule (64 characters); the relay checks with the new one.
+  await changeAppFields(session.demo, (properties) => (properties["会社名"].maxLength = "5"));
+  await admin(session, "POST", `/v1/admin/connections/demo/apps/${session.demo.app}/sync`);
+  const name = page.getByLabel("会社名");
+  await name.fill("とても長い会社名株式会社");
+  await page.getByLabel("メールアドレス").fill("tightened@example.com");
+  const sent = countSubmissions(page);
+  await personPause();
+  await page.getByRole("button", { name: "送信" }).click();
+  const message = "6文字より短くなければなりません。";
+  await page.locator(".kform-message", { hasText: message }).waitFor();
+  assert.equal(await name.getAttribute("aria-invalid"), "true", "the field is marked invalid");
+  assert.match(await page.locator(".kform-summary").innerText(), new RegExp(message), "and listed in the summary");
+  const events = await page.evaluate(() => window.events);
+  assert.deepEqual(events.map(([event]) => event), ["kform:invalid"]);
+  const answer = events[0][1];
+  assert.equal(answer.code, "invalid_values", "the detail is the relay's 422 answer");
+  assert.deepEqual(answer.errors.map(({ field, code, max, message }) => [field, code, max, message]),
+    [["会社名", "too_long", 5, message]]);
+  // Fixed, the same form sends, and the lead lands once.
+  await name.fill("短い社名");
+  await page.getByRole("button", { name: "送信" }).click();
+  await page.getByText("送信しました。ありがとうございました。").waitFor();
+  assert.equal(sent(), 2);
+  const records = await recordsEventually(session.demo, session.demo, (r) => r["会社名"].value === "短い社名");
+  assert.equal(records.length, 1);
+  // Chromium logs the 422 it was answered; nothing else may be logged.
+  assert.deepEqual(page.errors.filter((e) => !/status of 422 \(Unprocessable Entity\)/.test(e)), []);
 });

@@ -91,6 +91,7 @@ impl IssueCode {
             (Self::Duplicate, Ja) => "値がほかのレコードと重複しています。".to_owned(),
             (Self::Duplicate, En) => "This value already exists in another record.".to_owned(),
             (Self::RejectedByKintone { kintone_message }, _) => kintone_message.clone(),
+            (Self::Relayed { text }, _) => text.clone(),
             // Only the start of kintone's text was captured (UNCONFIRMED): the full stop and the
             // English wording are kform's choice, made here and in the fake kintone.
             (Self::LinkFormat, Ja) => "URLの形式が正しくありません。".to_owned(),

@@ -30,6 +30,7 @@ use crate::number::NumberPrecision;
 use crate::protocol::{
     CaptchaChallenge, ErrorResponse, FormDescriptor, Problem, SubmissionState, SubmitOutcome,
 };
+use crate::report::{Issue, IssueCode, Report};
 
 /// Why a JSON value is not what kform reads, and where in it.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -236,6 +237,28 @@ impl ErrorResponse {
             errors: o.or_default("errors", |value| list(value, Problem::read))?,
         })
     }
+}
+
+impl ErrorResponse {
+    /// Reads only the problems of an error answer, each with the message the relay wrote for it
+    /// ([`IssueCode::Relayed`], shown as is): how the widget shows a 422 on its fields. The
+    /// relay words each message in the language the widget asked for, with the same
+    /// [`IssueCode::message`] the widget would use, so nothing is lost by not reading every
+    /// issue code back, and the widget's `.wasm` carries no reader for them.
+    pub fn read_relayed(value: &Value) -> Read<Report> {
+        let o = Object::of(value)?;
+        Ok(o.or_default("errors", |value| list(value, relayed))?.into_iter().collect())
+    }
+}
+
+/// One problem of an error answer as [`IssueCode::Relayed`]: its field, path and message.
+fn relayed(value: &Value) -> Read<Issue> {
+    let o = Object::of(value)?;
+    Ok(Issue {
+        field: o.maybe("field", field_code)?,
+        path: o.need("path", string)?,
+        code: IssueCode::Relayed { text: o.need("message", string)? },
+    })
 }
 
 impl Problem {
@@ -933,6 +956,47 @@ mod tests {
         assert_eq!(
             crate::protocol::FormDescriptor::read(&half).unwrap_err().to_string(),
             "captcha: missing field `site_key`"
+        );
+    }
+
+    #[test]
+    fn a_relayed_answer_keeps_each_problem_where_it_is_with_the_relays_words() {
+        use crate::report::{Issue, IssueCode, Report};
+        use crate::{FieldCode, Locale};
+        let code = FieldCode::try_from("会社名".to_owned()).unwrap();
+        let report: Report = [
+            Issue::on_value(&code, IssueCode::TooLong { max: 64 }),
+            Issue { field: None, path: "app".into(), code: IssueCode::Duplicate },
+        ]
+        .into_iter()
+        .collect();
+        let answer = crate::protocol::ErrorResponse::invalid("refused", &report, Locale::En);
+        let read =
+            crate::protocol::ErrorResponse::read_relayed(&serde_json::to_value(&answer).unwrap())
+                .unwrap();
+        let shown: Vec<_> = read
+            .issues()
+            .iter()
+            .map(|issue| (issue.field.clone(), issue.path.as_str(), issue.code.message(Locale::Ja)))
+            .collect();
+        assert_eq!(
+            shown,
+            [
+                (
+                    Some(code),
+                    "record.会社名.value",
+                    IssueCode::TooLong { max: 64 }.message(Locale::En)
+                ),
+                (None, "app", IssueCode::Duplicate.message(Locale::En)),
+            ],
+            "the relay's (English) words, whatever the reader's locale"
+        );
+        let none = crate::protocol::ErrorResponse::read_relayed(&json!({"message": "x"})).unwrap();
+        assert!(none.is_empty(), "an answer without problems has none");
+        let broken = json!({"message": "x", "errors": [{"path": "record.a.value"}]});
+        assert_eq!(
+            crate::protocol::ErrorResponse::read_relayed(&broken).unwrap_err().to_string(),
+            "errors[0]: missing field `message`"
         );
     }
 }

@@ -179,6 +179,13 @@ pub enum IssueCode {
         /// kintone's own message.
         kintone_message: String,
     },
+    /// A problem the relay found, as its 422 answer words it (in the language the widget asked
+    /// for); shown as is. This is how the widget holds the relay's answer, without reading
+    /// every code back (see `ErrorResponse::read_relayed`).
+    Relayed {
+        /// The relay's message.
+        text: String,
+    },
 }
 
 impl fmt::Display for IssueCode {
@@ -210,6 +217,7 @@ impl fmt::Display for IssueCode {
             Self::RejectedByKintone { kintone_message } => {
                 write!(f, "rejected_by_kintone {kintone_message:?}")
             }
+            Self::Relayed { text } => write!(f, "relayed {text:?}"),
         }
     }
 }

@@ -49,10 +49,11 @@ enum CodeName {
     Duplicate,
     LookupNotFound,
     RejectedByKintone,
+    Relayed,
 }
 
 /// Each [`CodeName`] by the name `code` has in JSON.
-const CODE_NAMES: [(&str, CodeName); 24] = {
+const CODE_NAMES: [(&str, CodeName); 25] = {
     use CodeName as C;
     [
         ("required", C::Required),
@@ -79,6 +80,7 @@ const CODE_NAMES: [(&str, CodeName); 24] = {
         ("duplicate", C::Duplicate),
         ("lookup_not_found", C::LookupNotFound),
         ("rejected_by_kintone", C::RejectedByKintone),
+        ("relayed", C::Relayed),
     ]
 };
 
@@ -106,6 +108,7 @@ pub(crate) struct IssueJson {
     value: Option<String>,
     max_mb: Option<u32>,
     kintone_message: Option<String>,
+    text: Option<String>,
     /// A [`Problem`]'s rendered message.
     message: Option<String>,
 }
@@ -134,6 +137,7 @@ impl IssueJson {
             value: o.maybe("value", string)?,
             max_mb: o.maybe("max_mb", whole)?,
             kintone_message: o.maybe("kintone_message", string)?,
+            text: o.maybe("text", string)?,
             message: o.maybe("message", string)?,
         })
     }
@@ -141,7 +145,8 @@ impl IssueJson {
     /// The issue, and the message when there is one.
     fn into_parts(self) -> Result<(Issue, Option<String>), String> {
         use CodeName as C;
-        let Self { field, path, code, max, min, value, max_mb, kintone_message, message } = self;
+        let Self { field, path, code, max, min, value, max_mb, kintone_message, text, message } =
+            self;
         let value = || need(value, "value");
         let code = match code {
             C::Required => IssueCode::Required,
@@ -170,6 +175,7 @@ impl IssueJson {
             C::RejectedByKintone => IssueCode::RejectedByKintone {
                 kintone_message: need(kintone_message, "kintone_message")?,
             },
+            C::Relayed => IssueCode::Relayed { text: need(text, "text")? },
         };
         Ok((Issue { field, path, code }, message))
     }
@@ -277,6 +283,7 @@ mod tests {
             C::Duplicate,
             C::LookupNotFound { value: "K-1".into() },
             C::RejectedByKintone { kintone_message: "値が不正です。".into() },
+            C::Relayed { text: "必須です。".into() },
         ];
         for code in &codes {
             // A new variant fails to compile here: add it to the list above.
@@ -304,7 +311,8 @@ mod tests {
                 | C::NotWritable
                 | C::Duplicate
                 | C::LookupNotFound { .. }
-                | C::RejectedByKintone { .. } => {}
+                | C::RejectedByKintone { .. }
+                | C::Relayed { .. } => {}
             }
         }
         let distinct: BTreeSet<_> =

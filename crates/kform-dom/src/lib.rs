@@ -95,7 +95,8 @@ pub fn json_tree(json: &str) -> Option<serde_json::Value> {
     js_sys::JSON::parse(json).ok().map(|parsed| tree(&parsed))
 }
 
-fn tree(value: &JsValue) -> serde_json::Value {
+/// A JavaScript value (one `JSON.parse` made) as serde_json's tree, as [`json_tree`] reads it.
+pub fn tree(value: &JsValue) -> serde_json::Value {
     use serde_json::Value;
     if let Some(text) = value.as_string() {
         return Value::String(text);

@@ -6,7 +6,7 @@
 use kform_core::OnSuccess;
 use kform_core::field::FieldKind;
 use kform_core::message::Text;
-use kform_core::protocol::{ErrorResponse, FormDescriptor, Submission, SubmitOutcome};
+use kform_core::protocol::{FormDescriptor, Submission, SubmitOutcome};
 use kform_core::{Field, IssueCode, Locale, Report, Shape, Value, Values, validate};
 
 /// Where the form stands.
@@ -121,8 +121,9 @@ impl Advance {
 /// Why a submission came back without success.
 #[derive(Clone, Debug)]
 pub enum SubmitError {
-    /// The relay (or kintone) refused some values.
-    Invalid(ErrorResponse),
+    /// The relay (or kintone) refused some values: the problems, as the relay's 422 answer
+    /// words them (read with `ErrorResponse::read_relayed`).
+    Invalid(Report),
     /// The relay refused it for a reason the visitor can act on; the message to show.
     Failed(String),
     /// The relay could not be reached or failed (network, 5xx, 429): worth trying again with
@@ -876,8 +877,8 @@ impl FormState {
                 self.submission_id = None;
                 Status::Sent(thanks(&self.descriptor.form.on_success, self.locale))
             }
-            Err(SubmitError::Invalid(response)) => {
-                self.server_report = response.report();
+            Err(SubmitError::Invalid(report)) => {
+                self.server_report = report;
                 // Back to the form, on the page of kintone's first complaint.
                 self.confirming = false;
                 let first = self

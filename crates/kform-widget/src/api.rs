@@ -23,6 +23,14 @@ impl Endpoint {
     }
 }
 
+/// The relay's answer to a submission: what the form's state records, and the answer's JSON as
+/// a JavaScript value, the detail of the host page's `kform:submitted` or `kform:invalid`
+/// (`null` when there was no answer).
+pub(crate) struct Reply {
+    pub(crate) result: Result<SubmitOutcome, SubmitError>,
+    pub(crate) detail: JsValue,
+}
+
 /// `POST /v1/forms/{form_id}/submissions`: JSON, or multipart when `files` (by FILE field code)
 /// are attached. A lost connection, a 5xx, a 408 or a 429 is [`SubmitError::Unreachable`]:
 /// worth trying again with the same submission.
@@ -31,30 +39,54 @@ pub(crate) async fn submit(
     submission: &Submission,
     files: &[(String, web_sys::File)],
     locale: Locale,
-) -> Result<SubmitOutcome, SubmitError> {
-    let failed = || SubmitError::Failed(Text::SendFailed.get(locale).to_owned());
+) -> Reply {
     let url = format!("{}/submissions?lang={}", endpoint.form_url(), locale.tag());
     let post = JsValue::from_str("POST");
     let init = if files.is_empty() {
-        let Ok(json) = serde_json::to_string(submission) else { return Err(failed()) };
-        let headers = kform_dom::object(&[("content-type", &"application/json".into())]);
-        kform_dom::object(&[("method", &post), ("headers", &headers), ("body", &json.into())])
+        serde_json::to_string(submission).ok().map(|json| {
+            let headers = kform_dom::object(&[("content-type", &"application/json".into())]);
+            kform_dom::object(&[("method", &post), ("headers", &headers), ("body", &json.into())])
+        })
     } else {
-        let Ok(body) = multipart(submission, files) else { return Err(failed()) };
-        kform_dom::object(&[("method", &post), ("body", &body)])
+        multipart(submission, files)
+            .ok()
+            .map(|body| kform_dom::object(&[("method", &post), ("body", &body)]))
     };
-    let (status, text) = fetch(&url, &init).await.map_err(SubmitError::Unreachable)?;
+    let Some(init) = init else {
+        let failed = SubmitError::Failed(Text::SendFailed.get(locale).to_owned());
+        return Reply { result: Err(failed), detail: JsValue::NULL };
+    };
+    match fetch(&url, &init).await {
+        Ok((status, text)) => {
+            let detail = kform_dom::parsed(&text);
+            Reply { result: answer(status, &kform_dom::tree(&detail), locale), detail }
+        }
+        Err(reason) => {
+            Reply { result: Err(SubmitError::Unreachable(reason)), detail: JsValue::NULL }
+        }
+    }
+}
+
+/// What an answer of the relay (its status and JSON) means for the form.
+fn answer(
+    status: u16,
+    json: &serde_json::Value,
+    locale: Locale,
+) -> Result<SubmitOutcome, SubmitError> {
+    let failed = || SubmitError::Failed(Text::SendFailed.get(locale).to_owned());
     match status {
-        200..=299 => from_json(&text, SubmitOutcome::read).map_err(SubmitError::Unreachable),
+        200..=299 => {
+            SubmitOutcome::read(json).map_err(|err| SubmitError::Unreachable(err.to_string()))
+        }
         // The relay's spam checks: say what to do rather than "try again later".
         400 => {
-            let code = from_json(&text, ErrorResponse::read).ok().and_then(|answer| answer.code);
-            let text = crate::state::refusal(400, code.as_deref());
+            let code = json.get("code").and_then(serde_json::Value::as_str);
+            let text = crate::state::refusal(400, code);
             Err(SubmitError::Failed(text.get(locale).to_owned()))
         }
         422 => {
-            let answer = from_json(&text, ErrorResponse::read);
-            Err(answer.map_or_else(|_| failed(), SubmitError::Invalid))
+            let report = ErrorResponse::read_relayed(json);
+            Err(report.map_or_else(|_| failed(), SubmitError::Invalid))
         }
         413 => Err(SubmitError::Failed(Text::FilesTooLarge.get(locale).to_owned())),
         408 | 429 | 500..=599 => {

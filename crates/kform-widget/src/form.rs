@@ -317,8 +317,8 @@ impl Form {
         let files = self.attached_files();
         let this = Rc::clone(self);
         wasm_bindgen_futures::spawn_local(async move {
-            let result = this.send(&endpoint, &submission, &files).await;
-            this.finish(result);
+            let reply = this.send(&endpoint, &submission, &files).await;
+            this.finish(reply);
         });
     }
 
@@ -343,34 +343,31 @@ impl Form {
         endpoint: &Endpoint,
         submission: &kform_core::protocol::Submission,
         files: &[(String, web_sys::File)],
-    ) -> Result<SubmitOutcome, SubmitError> {
+    ) -> api::Reply {
         let locale = self.state.borrow().locale();
         let mut delays = RETRY_DELAYS_MS.iter();
         loop {
-            match api::submit(endpoint, submission, files, locale).await {
+            let reply = api::submit(endpoint, submission, files, locale).await;
+            match &reply.result {
                 Err(SubmitError::Unreachable(reason)) => {
-                    let Some(&delay) = delays.next() else {
-                        return Err(SubmitError::Unreachable(reason));
-                    };
+                    let Some(&delay) = delays.next() else { return reply };
                     self.state.borrow_mut().retrying();
                     self.render();
-                    let detail = failure("submit", &reason);
+                    let detail = failure("submit", reason);
                     let _ = js_sys::Reflect::set(&detail, &"retrying_in_ms".into(), &delay.into());
                     emit(&self.host, "kform:error", &detail);
                     browser::sleep(delay).await;
                 }
-                result => return result,
+                _ => return reply,
             }
         }
     }
 
-    /// Shows the relay's answer and tells the host page.
-    fn finish(&self, result: Result<SubmitOutcome, SubmitError>) {
+    /// Shows the relay's answer and tells the host page (its JSON is the event's detail).
+    fn finish(&self, api::Reply { result, detail }: api::Reply) {
         match &result {
-            Ok(outcome) => emit(&self.host, "kform:submitted", &as_js(outcome)),
-            Err(SubmitError::Invalid(response)) => {
-                emit(&self.host, "kform:invalid", &as_js(response));
-            }
+            Ok(_) => emit(&self.host, "kform:submitted", &detail),
+            Err(SubmitError::Invalid(_)) => emit(&self.host, "kform:invalid", &detail),
             Err(SubmitError::Failed(reason) | SubmitError::Unreachable(reason)) => {
                 emit(&self.host, "kform:error", &failure("submit", reason));
             }
@@ -714,11 +711,6 @@ fn problems_json(state: &FormState) -> JsValue {
 /// `kform:error`'s detail: where it failed and why.
 fn failure(stage: &str, reason: &str) -> js_sys::Object {
     kform_dom::object(&[("stage", &stage.into()), ("reason", &reason.into())])
-}
-
-/// A value as the JSON the relay's API writes it, as a JavaScript value.
-fn as_js(value: &impl serde::Serialize) -> JsValue {
-    kform_dom::parsed(&serde_json::to_string(value).unwrap_or_default())
 }
 
 /// How an edited input's value is read, by its field's kind.

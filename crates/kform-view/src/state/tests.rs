@@ -207,12 +207,12 @@ fn a_second_submit_while_sending_is_ignored() {
 #[test]
 fn server_problems_show_on_their_field_until_it_changes() {
     let mut state = sending();
-    let response: ErrorResponse = serde_json::from_value(json!({ "message": "kintone refused some values", "errors": [
-        { "field": "会社名", "path": "record.会社名.value", "code": "duplicate", "message": "x" },
+    let report = ErrorResponse::read_relayed(&json!({ "message": "kintone refused some values", "errors": [
+        { "field": "会社名", "path": "record.会社名.value", "code": "duplicate", "message": "値がほかのレコードと重複しています。" },
         { "field": null, "path": "app", "code": "rejected_by_kintone", "kintone_message": "最小でも1以上です。", "message": "最小でも1以上です。" }
     ]}))
     .unwrap();
-    state.finish_submit(Err(SubmitError::Invalid(response)));
+    state.finish_submit(Err(SubmitError::Invalid(report)));
     assert_eq!(state.status(), &Status::Editing);
     assert_eq!(state.visible_messages("会社名"), ["値がほかのレコードと重複しています。"]);
     assert_eq!(state.form_messages(), ["最小でも1以上です。"]);
@@ -480,11 +480,11 @@ fn the_confirmation_lists_the_answers_before_sending() {
     let Advance::Send(_) = state.advance(id) else { panic!("sends from the confirmation") };
     assert_eq!(state.advance(id), Advance::Busy, "double clicks never send twice");
     // kintone refuses a value on the first page: the visitor is taken there to fix it.
-    let response: ErrorResponse = serde_json::from_value(json!({ "message": "refused", "errors": [
+    let report = ErrorResponse::read_relayed(&json!({ "message": "refused", "errors": [
         { "field": "氏名", "path": "record.氏名.value", "code": "duplicate", "message": "x" }
     ]}))
     .unwrap();
-    state.finish_submit(Err(SubmitError::Invalid(response)));
+    state.finish_submit(Err(SubmitError::Invalid(report)));
     assert!(!state.is_confirming());
     assert_eq!(state.page(), 0);
     assert_eq!(state.visible_messages("氏名").len(), 1);
