@@ -63,7 +63,10 @@ pub const MAX_ROWS: usize = 500;
 pub fn apply(state: &mut FormState, pairs: &[(String, String)]) -> Result<Posted, PostError> {
     let mut posted = Posted::default();
     let mut offset = DEFAULT_OFFSET_WEST_MINUTES;
-    let mut sent: BTreeMap<&str, Vec<String>> = BTreeMap::new();
+    // Each name's values, and whether a field took them. Taken values are left in place (not
+    // removed): a B-tree's removal, with its rebalancing, is code the widget's `.wasm` would
+    // carry for this map alone.
+    let mut sent: BTreeMap<&str, (bool, Vec<String>)> = BTreeMap::new();
     for (name, value) in pairs {
         let single = |slot: &mut Option<String>| {
             if slot.is_some() {
@@ -89,12 +92,18 @@ pub fn apply(state: &mut FormState, pairs: &[(String, String)]) -> Result<Posted
                 }
                 posted.action = Some(action(state, value)?);
             }
-            _ => sent.entry(name.as_str()).or_default().push(value.clone()),
+            _ => sent.entry(name.as_str()).or_default().1.push(value.clone()),
         }
     }
     posted.submission_id = posted.submission_id.filter(|id| !id.is_empty());
     posted.render_token = posted.render_token.filter(|token| !token.is_empty());
-    let mut taken = |name: &str| sent.remove(name).unwrap_or_default();
+    let mut taken = |name: &str| match sent.get_mut(name) {
+        Some((taken, values)) => {
+            *taken = true;
+            std::mem::take(values)
+        }
+        None => Vec::new(),
+    };
     let descriptor = state.shared_descriptor();
     for field in shown_fields(&descriptor) {
         let code = field.code.as_str().to_owned();
@@ -127,8 +136,8 @@ pub fn apply(state: &mut FormState, pairs: &[(String, String)]) -> Result<Posted
             }
         }
     }
-    if let Some(name) = sent.into_keys().next() {
-        return Err(PostError::UnknownName(name.to_owned()));
+    if let Some((name, _)) = sent.iter().find(|(_, (taken, _))| !taken) {
+        return Err(PostError::UnknownName((*name).to_owned()));
     }
     state.set_honeypot(posted.honeypot.clone());
     state.set_render_token(posted.render_token.clone());
