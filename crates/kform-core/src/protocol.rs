@@ -124,11 +124,6 @@ impl ErrorResponse {
     pub fn coded(code: &str, message: impl Into<String>) -> Self {
         Self { message: message.into(), code: Some(code.to_owned()), errors: Vec::new() }
     }
-
-    /// The problems as a report again (how the widget reads the relay's answer).
-    pub fn report(&self) -> Report {
-        self.errors.iter().map(|problem| problem.issue.clone()).collect()
-    }
 }
 
 /// The outcome of validating one record, in the shape `kform validate` prints:

@@ -340,7 +340,8 @@ mod tests {
         assert_eq!(json["errors"][4]["max"], "100");
         let back: ErrorResponse = serde_json::from_value(json).unwrap();
         assert_eq!(back, answer);
-        assert_eq!(back.report(), report);
+        let issues: Report = back.errors.iter().map(|problem| problem.issue.clone()).collect();
+        assert_eq!(issues, report);
     }
 
     #[test]
