@@ -12,3 +12,34 @@ export async function startBench() {
   if (pkg) pages.push(["floor", "/bench-floor.html"]);
   return { demo, pages: pages.map(([name, path]) => [name, new URL(path, demo.page).href]) };
 }
+
+/**
+ * Runs in a bench page before its own scripts (`context.addInitScript(watchMoments)`): notes in
+ * `window.kformMoments`, in ms since navigation, when a shadow root was attached, when the form
+ * was shown in it, when the page was parsed, when the WebAssembly's instantiating was called and
+ * settled, and `kform:ready`.
+ */
+export function watchMoments() {
+  const moments = (window.kformMoments = {});
+  const attach = Element.prototype.attachShadow;
+  Element.prototype.attachShadow = function (init) {
+    const root = attach.call(this, init);
+    moments["shadow root attached"] = performance.now();
+    new MutationObserver((_, observer) => {
+      if (root.querySelector("form select")) {
+        moments["form shown"] = performance.now();
+        observer.disconnect();
+      }
+    }).observe(root, { childList: true, subtree: true });
+    return root;
+  };
+  const instantiate = WebAssembly.instantiateStreaming;
+  WebAssembly.instantiateStreaming = function (...args) {
+    moments["instantiate called"] = performance.now();
+    const settled = instantiate.apply(this, args);
+    settled.then(() => (moments["instantiate settled"] = performance.now()), () => {});
+    return settled;
+  };
+  document.addEventListener("DOMContentLoaded", () => (moments["page parsed"] = performance.now()));
+  document.addEventListener("kform:ready", () => (moments["kform:ready"] = performance.now()));
+}

@@ -2,52 +2,28 @@
 // KFORM_BIN=target/release/kform node tests/bench/widget-ab.mjs` starts one demo per widget
 // directory and visits, in turn and each as a first visit, the static page, the HTML-first floor
 // and each build's `/bench.html`, so every build meets the same moments of a noisy machine.
-// Prints per page the medians (ms since navigation) of: `parsed` (DOMContentLoaded), `shown` (the
-// form's inputs in the shadow root), `inst` and `inst done` (`WebAssembly.instantiateStreaming`
-// called and settled) and `ready` (`kform:ready`), with the shown and ready ratios to the static
-// page's `parsed`. `RUNS` sets the visits per page (21). Not part of `cargo xtask bench`, whose
-// figures stay the ones to quote; this is for deciding between builds.
+// Prints per page the medians of the moments `pages.mjs`'s `watchMoments` notes (ms since
+// navigation: page parsed, form shown, the WebAssembly's instantiating called and settled,
+// `kform:ready`), with the form shown and `kform:ready` ratios to the static page's parsing.
+// `RUNS` sets the visits per page (21). Not part of `cargo xtask bench`, whose figures stay the
+// ones to quote; this is for deciding between builds.
 import { launch } from "../e2e/browser.mjs";
 import { startDemo } from "../e2e/demo.mjs";
+import { watchMoments } from "./pages.mjs";
 
 const dirs = (process.env.KFORM_AB ?? "").split(/\s+/).filter(Boolean);
 if (dirs.length === 0) throw new Error("KFORM_AB must name at least one widget directory");
 const RUNS = Number(process.env.RUNS || 21);
 
-/** Runs in the page before its own scripts: notes the moments in `window.kformMoments`. */
-function watch() {
-  const moments = (window.kformMoments = {});
-  const attach = Element.prototype.attachShadow;
-  Element.prototype.attachShadow = function (init) {
-    const root = attach.call(this, init);
-    new MutationObserver((_, observer) => {
-      if (root.querySelector("form select")) {
-        moments.shown = performance.now();
-        observer.disconnect();
-      }
-    }).observe(root, { childList: true, subtree: true });
-    return root;
-  };
-  const instantiate = WebAssembly.instantiateStreaming;
-  WebAssembly.instantiateStreaming = function (...args) {
-    moments.inst = performance.now();
-    const settled = instantiate.apply(this, args);
-    settled.then(() => (moments["inst done"] = performance.now()), () => {});
-    return settled;
-  };
-  document.addEventListener("DOMContentLoaded", () => (moments.parsed = performance.now()));
-  document.addEventListener("kform:ready", () => (moments.ready = performance.now()));
-}
-
 async function visit(browser, url) {
   const context = await browser.newContext();
   try {
-    await context.addInitScript(watch);
+    await context.addInitScript(watchMoments);
     const page = await context.newPage();
     await page.goto(url);
     // The static page's form, the floor's shown form, or the widget taken over.
-    await page.waitForFunction(() => document.querySelector("form select") || window.kformMoments.ready ||
-      (window.kformMoments.shown && location.pathname.includes("floor")));
+    await page.waitForFunction(() => document.querySelector("form select") || window.kformMoments["kform:ready"] ||
+      (window.kformMoments["form shown"] && location.pathname.includes("floor")));
     return await page.evaluate(() => ({ ...window.kformMoments }));
   } finally {
     await context.close();
@@ -78,9 +54,9 @@ try {
   for (const demo of demos) await demo.stop();
 }
 const median = (values) => values.sort((a, b) => a - b)[values.length >> 1];
-const base = median(samples.static.parsed);
+const base = median(samples.static["page parsed"]);
 for (const [name, moments] of Object.entries(samples)) {
   const line = Object.entries(moments).map(([moment, ms]) => `${moment}=${median(ms).toFixed(1)}`).join(" ");
   const ratio = (moment) => (moments[moment] ? `${moment} ${(median(moments[moment]) / base).toFixed(2)}×` : "");
-  console.log(`${name.padEnd(12)} ${line} | ${ratio("shown")} ${ratio("ready")}`.trimEnd());
+  console.log(`${name.padEnd(12)} ${line} | ${ratio("form shown")} ${ratio("kform:ready")}`.trimEnd());
 }

@@ -2,36 +2,18 @@
 // target/release/kform node tests/bench/widget-timeline.mjs`): for each benchmark page, the
 // medians over first visits of when each resource was asked for, sent and arrived (resource timing),
 // when a shadow root was attached (the script running), when the form's inputs were in it and
-// when the page was parsed (DOMContentLoaded), all in ms since navigation. Prints one JSON
+// when the page was parsed (DOMContentLoaded), when the WebAssembly's instantiating was called and
+// settled and `kform:ready`, all in ms since navigation. Prints one JSON
 // object: `{"runs": N, "widget": {"kform.js requested": ms, ...}, "static": {...}, ...}`.
 import { launch } from "../e2e/browser.mjs";
-import { startBench } from "./pages.mjs";
+import { startBench, watchMoments } from "./pages.mjs";
 
 const RUNS = Number(process.env.KFORM_BENCH_RUNS || 12);
-
-/** Runs in the page before its own scripts: notes the moments in `window.kformMoments`. */
-function watch() {
-  const moments = (window.kformMoments = {});
-  const attach = Element.prototype.attachShadow;
-  Element.prototype.attachShadow = function (init) {
-    const root = attach.call(this, init);
-    moments["shadow root attached"] = performance.now();
-    new MutationObserver((_, observer) => {
-      if (root.querySelector("form select")) {
-        moments["form shown"] = performance.now();
-        observer.disconnect();
-      }
-    }).observe(root, { childList: true, subtree: true });
-    return root;
-  };
-  document.addEventListener("DOMContentLoaded", () => (moments["page parsed"] = performance.now()));
-  document.addEventListener("kform:ready", () => (moments["kform:ready"] = performance.now()));
-}
 
 async function visit(browser, url) {
   const context = await browser.newContext();
   try {
-    await context.addInitScript(watch);
+    await context.addInitScript(watchMoments);
     const page = await context.newPage();
     await page.goto(url);
     await page.waitForFunction(() => document.querySelector("form select") ||
