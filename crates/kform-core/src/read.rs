@@ -237,9 +237,7 @@ impl ErrorResponse {
             errors: o.or_default("errors", |value| list(value, Problem::read))?,
         })
     }
-}
 
-impl ErrorResponse {
     /// Reads only the problems of an error answer, each with the message the relay wrote for it
     /// ([`IssueCode::Relayed`], shown as is): how the widget shows a 422 on its fields. The
     /// relay words each message in the language the widget asked for, with the same

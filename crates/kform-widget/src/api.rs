@@ -75,6 +75,10 @@ fn answer(
 ) -> Result<SubmitOutcome, SubmitError> {
     let failed = || SubmitError::Failed(Text::SendFailed.get(locale).to_owned());
     match status {
+        // `null` is also what a body that is not JSON parses to.
+        200..=299 if json.is_null() => {
+            Err(SubmitError::Unreachable("the relay's answer is not JSON".to_owned()))
+        }
         200..=299 => {
             SubmitOutcome::read(json).map_err(|err| SubmitError::Unreachable(err.to_string()))
         }
