@@ -23,6 +23,12 @@ pub struct FieldCode(String);
 #[error("a field code cannot be empty")]
 pub struct EmptyFieldCode;
 
+impl crate::read::Blank for FieldCode {
+    fn blank() -> Self {
+        Self(String::new())
+    }
+}
+
 impl FieldCode {
     /// Wraps a field code, refusing the empty string.
     pub fn new(code: impl Into<String>) -> Result<Self, EmptyFieldCode> {

@@ -23,8 +23,10 @@ fn need<T>(value: Option<T>, key: &'static str) -> Result<T, String> {
 }
 
 /// The value of `code`: which [`IssueCode`] variant the object is.
-#[derive(Clone, Copy)]
+#[derive(Clone, Copy, Default)]
 enum CodeName {
+    /// The blank a reader stands in while it reads on after a problem.
+    #[default]
     Required,
     TooLong,
     TooShort,
@@ -128,17 +130,17 @@ impl IssueJson {
             serde_json::Value::String(text) => Ok(Param::Text(text.clone())),
             _ => whole(value).map(Param::Number),
         };
-        Ok(Self {
-            field: o.maybe("field", field)?,
-            path: o.need("path", string)?,
-            code: o.need("code", code)?,
-            max: o.maybe("max", param)?,
-            min: o.maybe("min", param)?,
-            value: o.maybe("value", string)?,
-            max_mb: o.maybe("max_mb", whole)?,
-            kintone_message: o.maybe("kintone_message", string)?,
-            text: o.maybe("text", string)?,
-            message: o.maybe("message", string)?,
+        o.done(Self {
+            field: o.maybe("field", field),
+            path: o.need("path", string),
+            code: o.need("code", code),
+            max: o.maybe("max", param),
+            min: o.maybe("min", param),
+            value: o.maybe("value", string),
+            max_mb: o.maybe("max_mb", whole),
+            kintone_message: o.maybe("kintone_message", string),
+            text: o.maybe("text", string),
+            message: o.maybe("message", string),
         })
     }
 
