@@ -8,6 +8,9 @@
 //!   (00:00 UTC). Stored in UTC without seconds, `YYYY-MM-DDTHH:MM:00Z`, as kintone drops them.
 //!   A value without an offset is refused: the instant would depend on where it was typed.
 
+use alloc::format;
+use alloc::string::String;
+
 /// Normalizes a kintone date to `YYYY-MM-DD`, or `None` when it is not a date kintone accepts.
 pub fn normalize_date(text: &str) -> Option<String> {
     let (year, month, day) = parse_date(text, true)?;

@@ -5,8 +5,11 @@
 //! sees them. They also travel to the widget inside the form descriptor, in kform's own JSON
 //! shape (snake_case, tagged by `type`).
 
-use std::borrow::Borrow;
-use std::fmt;
+use alloc::borrow::ToOwned;
+use alloc::string::String;
+use alloc::vec::Vec;
+use core::borrow::Borrow;
+use core::fmt;
 
 use serde::{Deserialize, Serialize};
 

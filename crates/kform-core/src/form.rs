@@ -5,7 +5,9 @@
 //! never optional when kintone requires it. [`crate::lint()`] checks a definition against the
 //! app.
 
-use std::fmt;
+use alloc::string::String;
+use alloc::vec::Vec;
+use core::fmt;
 
 use serde::{Deserialize, Serialize};
 
@@ -54,10 +56,10 @@ pub struct FormSpec {
     #[serde(default, skip_serializing_if = "OnSuccess::is_default")]
     pub on_success: OnSuccess,
     /// Test mode: submissions are validated and answered but never sent to kintone.
-    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    #[serde(default, skip_serializing_if = "core::ops::Not::not")]
     pub test_mode: bool,
     /// Shows the visitor their answers to check before anything is sent.
-    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    #[serde(default, skip_serializing_if = "core::ops::Not::not")]
     pub confirm: bool,
     /// A unique `SINGLE_LINE_TEXT` or `NUMBER` field on the form: a submission whose value
     /// matches an existing record updates it instead of adding one (upsert).
@@ -123,7 +125,7 @@ pub struct FormItem {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub hidden: Option<Value>,
     /// Makes the item required on this form even when kintone does not require it.
-    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    #[serde(default, skip_serializing_if = "core::ops::Not::not")]
     pub required: bool,
     /// Options of the kintone field this form does not offer.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
@@ -145,7 +147,7 @@ pub struct FormItem {
     pub show_if: Option<ShowIf>,
     /// Starts a new page: the items after it are shown once the visitor moves on ("Next") with
     /// the items before it valid. Its label (and help) head the new page; it writes no field.
-    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    #[serde(default, skip_serializing_if = "core::ops::Not::not")]
     pub page_break: bool,
 }
 

@@ -2,7 +2,12 @@
 //! into a [`Report`], and kintone record JSON into a [`Record`]. kintone's wire structs are
 //! private to this module.
 
-use std::collections::BTreeMap;
+use alloc::borrow::ToOwned;
+use alloc::collections::BTreeMap;
+use alloc::format;
+use alloc::string::String;
+use alloc::string::ToString;
+use alloc::vec::Vec;
 
 use serde::{Deserialize, Serialize};
 

@@ -12,7 +12,12 @@
 //! - [`message`]: problems rendered in kintone's wording, in Japanese or English.
 //! - [`protocol`]: the JSON bodies exchanged by the widget and the relay.
 //! - [`read`]: kform's JSON read by hand from a JSON tree, with where a problem is.
+
+// Built without std, as the widget is (`kform-widget/src/lib.rs` says why); tests use std.
+#![cfg_attr(not(test), no_std)]
 #![deny(missing_docs)]
+
+extern crate alloc;
 
 pub mod datetime;
 pub mod field;

@@ -5,7 +5,10 @@
 //! warning ([`Severity::Warning`]) names something kform already handles but the definition
 //! does not say; it raises no alert.
 
-use std::collections::BTreeMap;
+use alloc::borrow::ToOwned;
+use alloc::collections::BTreeMap;
+use alloc::string::String;
+use alloc::vec::Vec;
 
 use serde::{Deserialize, Serialize};
 

@@ -2,8 +2,9 @@
 //! values) hold tens of entries, and in the browser a sorted list costs a fraction of the code
 //! of a B-tree (each `BTreeMap<K, V>` builds its own insert, remove, rebalance and drop).
 
-use std::borrow::Borrow;
-use std::fmt;
+use alloc::vec::Vec;
+use core::borrow::Borrow;
+use core::fmt;
 
 use serde::de::{Deserialize, Deserializer, MapAccess, Visitor};
 use serde::ser::{Serialize, SerializeMap, Serializer};
@@ -16,7 +17,7 @@ pub struct SortedMap<K, V> {
 
 /// The entries of a [`SortedMap`] by reference, in key order.
 pub type Iter<'a, K, V> =
-    std::iter::Map<std::slice::Iter<'a, (K, V)>, fn(&'a (K, V)) -> (&'a K, &'a V)>;
+    core::iter::Map<core::slice::Iter<'a, (K, V)>, fn(&'a (K, V)) -> (&'a K, &'a V)>;
 
 impl<K, V> Default for SortedMap<K, V> {
     fn default() -> Self {
@@ -116,7 +117,7 @@ impl<K: Ord, V> SortedMap<K, V> {
     /// JSON tree's object gives them) are appended, each in O(log n).
     pub fn insert(&mut self, key: K, value: V) -> Option<V> {
         match self.find(&key) {
-            Ok(at) => Some(std::mem::replace(&mut self.entries[at].1, value)),
+            Ok(at) => Some(core::mem::replace(&mut self.entries[at].1, value)),
             Err(at) => {
                 self.entries.insert(at, (key, value));
                 None
@@ -159,7 +160,7 @@ impl<K: Ord, V> FromIterator<(K, V)> for SortedMap<K, V> {
 
 impl<K: Ord, V> Extend<(K, V)> for SortedMap<K, V> {
     fn extend<I: IntoIterator<Item = (K, V)>>(&mut self, entries: I) {
-        let mut all = std::mem::take(&mut self.entries);
+        let mut all = core::mem::take(&mut self.entries);
         all.extend(entries);
         *self = Self::from_unsorted(all);
     }
@@ -167,7 +168,7 @@ impl<K: Ord, V> Extend<(K, V)> for SortedMap<K, V> {
 
 impl<K, V> IntoIterator for SortedMap<K, V> {
     type Item = (K, V);
-    type IntoIter = std::vec::IntoIter<(K, V)>;
+    type IntoIter = alloc::vec::IntoIter<(K, V)>;
 
     fn into_iter(self) -> Self::IntoIter {
         self.entries.into_iter()
@@ -201,7 +202,7 @@ impl<K: Serialize, V: Serialize> Serialize for SortedMap<K, V> {
 
 impl<'de, K: Deserialize<'de> + Ord, V: Deserialize<'de>> Deserialize<'de> for SortedMap<K, V> {
     fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
-        struct Entries<K, V>(std::marker::PhantomData<(K, V)>);
+        struct Entries<K, V>(core::marker::PhantomData<(K, V)>);
 
         impl<'de, K: Deserialize<'de> + Ord, V: Deserialize<'de>> Visitor<'de> for Entries<K, V> {
             type Value = SortedMap<K, V>;
@@ -219,7 +220,7 @@ impl<'de, K: Deserialize<'de> + Ord, V: Deserialize<'de>> Deserialize<'de> for S
             }
         }
 
-        deserializer.deserialize_map(Entries(std::marker::PhantomData))
+        deserializer.deserialize_map(Entries(core::marker::PhantomData))
     }
 }
 

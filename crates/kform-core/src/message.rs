@@ -5,6 +5,10 @@
 //! was never captured (an invalid date, a value of the wrong shape, form definition errors) the
 //! text here is kform's own and marked as such; it lives in this file only.
 
+use alloc::borrow::ToOwned;
+use alloc::format;
+use alloc::string::String;
+use alloc::string::ToString;
 use serde::{Deserialize, Serialize};
 
 use crate::field::{FieldCode, NotWritableReason};

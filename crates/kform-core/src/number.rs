@@ -1,7 +1,8 @@
 //! kintone's number syntax, read exactly: no floating point, so limits with 30 digits compare
 //! as kintone compares them and no value is rounded on the way.
 
-use std::cmp::Ordering;
+use alloc::vec::Vec;
+use core::cmp::Ordering;
 
 /// A number kintone accepts: `[+-]digits[.digits][(e|E)[+-]digits]`, half-width only.
 ///

@@ -2,6 +2,9 @@
 //!
 //! Both ends are built from the same commit and use these types, so a change here changes both.
 
+use alloc::borrow::ToOwned;
+use alloc::string::String;
+use alloc::vec::Vec;
 use serde::{Deserialize, Serialize};
 
 use crate::field::AppFields;

@@ -15,7 +15,12 @@
 //! each reader takes exactly what it writes. An error names where it is:
 //! `fields.会社名.kind.limits.max_length: …`.
 
-use std::fmt;
+use alloc::borrow::ToOwned;
+use alloc::format;
+use alloc::string::String;
+use alloc::string::ToString;
+use alloc::vec::Vec;
+use core::fmt;
 
 use serde_json::{Map, Value};
 
@@ -78,7 +83,7 @@ impl fmt::Display for ReadError {
     }
 }
 
-impl std::error::Error for ReadError {}
+impl core::error::Error for ReadError {}
 
 /// What a reader gives.
 pub type Read<T> = Result<T, ReadError>;
@@ -170,14 +175,14 @@ fn unknown(text: &str, names: &mut dyn Iterator<Item = &str>) -> ReadError {
 /// `.wasm` 1.7 KB and the editor's 1.9 KB (brotli) smaller.
 pub(crate) struct Object<'a> {
     map: &'a Map<String, Value>,
-    problem: std::cell::RefCell<Option<ReadError>>,
+    problem: core::cell::RefCell<Option<ReadError>>,
 }
 
 impl<'a> Object<'a> {
     /// `value` as an object.
     pub(crate) fn of(value: &'a Value) -> Read<Self> {
         match value.as_object() {
-            Some(map) => Ok(Self { map, problem: std::cell::RefCell::new(None) }),
+            Some(map) => Ok(Self { map, problem: core::cell::RefCell::new(None) }),
             None => invalid(value, "an object"),
         }
     }

@@ -1,5 +1,8 @@
 //! Records ready for kintone, and [`Valid`], the proof that a record passed validation.
 
+use alloc::borrow::ToOwned;
+use alloc::string::String;
+use alloc::vec::Vec;
 use serde::ser::{SerializeMap, SerializeSeq};
 use serde::{Serialize, Serializer};
 
@@ -118,7 +121,7 @@ impl Valid<Record> {
     }
 }
 
-impl<T> std::ops::Deref for Valid<T> {
+impl<T> core::ops::Deref for Valid<T> {
     type Target = T;
     fn deref(&self) -> &T {
         &self.0

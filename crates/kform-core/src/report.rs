@@ -3,8 +3,11 @@
 //! Messages are rendered separately, per locale, by [`crate::message`], so the widget and the
 //! relay can show the same problem in the visitor's language.
 
-use std::collections::BTreeMap;
-use std::fmt;
+use alloc::collections::BTreeMap;
+use alloc::format;
+use alloc::string::String;
+use alloc::vec::Vec;
+use core::fmt;
 
 use serde::{Deserialize, Serialize};
 

@@ -8,7 +8,11 @@
 //! optional), and the variant is built from it afterwards; the JSON is exactly what the derived
 //! `Serialize` writes, which the round-trip tests check for every variant.
 
-use std::fmt;
+use alloc::borrow::ToOwned;
+use alloc::format;
+use alloc::string::String;
+use alloc::string::ToString;
+use core::fmt;
 
 use serde::Deserialize;
 use serde::de::{self, Deserializer, Visitor};

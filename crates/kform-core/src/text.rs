@@ -16,6 +16,9 @@
 //! The `normalize_*` functions give the form used to match keys (for example to find an
 //! existing lead by phone or e-mail); kform stores what the visitor typed.
 
+use alloc::format;
+use alloc::string::String;
+
 /// Folds full-width ASCII (`０`–`９`, `Ａ`, `＠`, `＋`, `－`…) and the ideographic space to
 /// their half-width forms.
 pub fn to_half_width(text: &str) -> String {

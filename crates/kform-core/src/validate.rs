@@ -68,6 +68,10 @@ use crate::text::{
     to_half_width,
 };
 use crate::value::{Value, Values};
+use alloc::borrow::ToOwned;
+use alloc::format;
+use alloc::string::String;
+use alloc::vec::Vec;
 
 /// Checks `values` against the form and the app's fields.
 ///

@@ -7,6 +7,10 @@
 //! [`Value::Invalid`] so validation can report it on its field together with every other
 //! problem, instead of refusing the whole submission.
 
+use alloc::borrow::ToOwned;
+use alloc::string::String;
+use alloc::string::ToString;
+use alloc::vec::Vec;
 use serde::ser::{SerializeMap, SerializeSeq};
 use serde::{Deserialize, Deserializer, Serialize, Serializer};
 

@@ -2,7 +2,14 @@
 //! shadow root that carries their own stylesheet, and tell the page what happened through
 //! events on the host element. Both go through here so they behave the same on any page.
 
-use std::any::Any;
+// Built without std, as the widget is (`kform-widget/src/lib.rs` says why); tests use std.
+#![cfg_attr(not(test), no_std)]
+
+extern crate alloc;
+
+use alloc::boxed::Box;
+use alloc::string::ToString;
+use core::any::Any;
 
 use wasm_bindgen::{JsCast, JsValue};
 use web_sys::{CssStyleSheet, CustomEvent, HtmlElement, ShadowRootInit, ShadowRootMode};
@@ -102,10 +109,12 @@ pub fn tree(value: &JsValue) -> serde_json::Value {
         return Value::String(text);
     }
     if let Some(number) = value.as_f64() {
-        // Within ±2^53 a whole double is exact, so it converts back without loss.
+        // Within ±2^53 a whole double is exact, so it converts back without loss; a double with
+        // a fraction does not survive the round trip through `i64` (core has no `fract`).
         #[expect(clippy::cast_possible_truncation, reason = "a whole number within ±2^53")]
-        let whole = (number.fract() == 0.0 && number.abs() <= 9_007_199_254_740_992.0)
-            .then_some(number as i64);
+        let whole = (number.abs() <= 9_007_199_254_740_992.0)
+            .then_some(number as i64)
+            .filter(|&whole| whole as f64 == number);
         return match whole {
             Some(whole) => Value::from(whole),
             None => serde_json::Number::from_f64(number).map_or(Value::Null, Value::Number),

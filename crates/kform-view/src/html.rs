@@ -2,6 +2,10 @@
 //! out. The form's markup is built with it, so the relay's page and the widget's regions are
 //! one definition, and nothing unescaped can reach the page.
 
+use alloc::borrow::ToOwned;
+use alloc::string::String;
+use alloc::vec::Vec;
+
 /// One node: an element or text.
 #[derive(Clone, Debug)]
 pub enum Node {

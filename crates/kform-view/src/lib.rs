@@ -5,6 +5,11 @@
 //! No I/O and no browser: the relay renders the form with it, the widget's WebAssembly drives
 //! the same markup in the browser, and both are tested natively.
 
+// Built without std, as the widget is (`kform-widget/src/lib.rs` says why); tests use std.
+#![cfg_attr(not(test), no_std)]
+
+extern crate alloc;
+
 pub mod html;
 pub mod markup;
 pub mod posted;

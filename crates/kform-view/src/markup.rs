@@ -10,6 +10,12 @@
 //! `maxlength`, `minlength`, `min`, `max`, `type`), and buttons that post (`kform_action`) to
 //! add or remove subtable rows. The relay reads such a post with [`crate::posted`].
 
+use alloc::borrow::ToOwned;
+use alloc::format;
+use alloc::string::String;
+use alloc::string::ToString;
+use alloc::vec;
+use alloc::vec::Vec;
 use kform_core::field::{FieldKind, LinkProtocol, LookupKey};
 use kform_core::message::Text;
 use kform_core::{Choice, Field, FormItem, InputHint, OptionLabels};
@@ -582,7 +588,7 @@ pub fn rows(state: &FormState, table: &str) -> Vec<El> {
             .children(cells)
             .child(remove)
     });
-    std::iter::once(count).chain(rows).collect()
+    core::iter::once(count).chain(rows).collect()
 }
 
 /// The names of the files chosen at `slot`, one `<li>` each.

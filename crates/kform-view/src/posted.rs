@@ -5,7 +5,11 @@
 //! returned. Names the form does not have, and a name repeated where one value is expected,
 //! are refused: such a post did not come from the form.
 
-use std::collections::BTreeMap;
+use alloc::borrow::ToOwned;
+use alloc::collections::BTreeMap;
+use alloc::string::String;
+use alloc::string::ToString;
+use alloc::vec::Vec;
 
 use kform_core::field::FieldKind;
 use kform_core::{Shape, Value};
@@ -100,7 +104,7 @@ pub fn apply(state: &mut FormState, pairs: &[(String, String)]) -> Result<Posted
     let mut taken = |name: &str| match sent.get_mut(name) {
         Some((taken, values)) => {
             *taken = true;
-            std::mem::take(values)
+            core::mem::take(values)
         }
         None => Vec::new(),
     };

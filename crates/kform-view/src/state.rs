@@ -3,6 +3,12 @@
 //! Components read and change it through one signal; every rule lives here or in `kform-core`,
 //! so it is tested natively without a browser.
 
+use alloc::borrow::ToOwned;
+use alloc::format;
+use alloc::string::String;
+use alloc::string::ToString;
+use alloc::vec;
+use alloc::vec::Vec;
 use kform_core::OnSuccess;
 use kform_core::field::FieldKind;
 use kform_core::message::Text;
@@ -57,7 +63,7 @@ impl Keys {
 pub struct FormState {
     /// Shared, so a caller can read the fields while it changes the state
     /// ([`Self::shared_descriptor`]) without cloning them.
-    descriptor: std::sync::Arc<FormDescriptor>,
+    descriptor: alloc::sync::Arc<FormDescriptor>,
     locale: Locale,
     values: Values,
     /// Places the visitor changed and then left: their problems are shown.
@@ -163,7 +169,7 @@ impl FormState {
             values.set(code.as_str(), initial_value(field, item.initial.clone()));
         }
         let mut state = Self {
-            descriptor: std::sync::Arc::new(descriptor),
+            descriptor: alloc::sync::Arc::new(descriptor),
             locale,
             values,
             touched: Keys::default(),
@@ -234,8 +240,8 @@ impl FormState {
     }
 
     /// The form and its fields, to read while the state changes.
-    pub fn shared_descriptor(&self) -> std::sync::Arc<FormDescriptor> {
-        std::sync::Arc::clone(&self.descriptor)
+    pub fn shared_descriptor(&self) -> alloc::sync::Arc<FormDescriptor> {
+        alloc::sync::Arc::clone(&self.descriptor)
     }
 
     /// The language of messages and built-in text.
@@ -435,7 +441,7 @@ impl FormState {
     pub fn pointer(&mut self, down: bool) {
         self.pointer_down = down;
         if !down {
-            for key in std::mem::take(&mut self.leaving) {
+            for key in core::mem::take(&mut self.leaving) {
                 self.reveal(key);
             }
         }

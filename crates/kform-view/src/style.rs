@@ -2,6 +2,9 @@
 //! place for the bundle's `kform.css`, the markup the relay serves to `kform.js` and the
 //! hosted page.
 
+use alloc::format;
+use alloc::string::String;
+
 /// The shared theme: custom properties on `:host` a host page may set.
 pub const THEME: &str = include_str!("../../kform-dom/style/theme.css");
 

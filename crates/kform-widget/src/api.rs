@@ -1,5 +1,9 @@
 //! The relay client: loads a form's descriptor and posts submissions. It never calls kintone.
 
+use alloc::borrow::ToOwned;
+use alloc::format;
+use alloc::string::String;
+use alloc::string::ToString;
 use kform_core::Locale;
 use kform_core::message::Text;
 use kform_core::protocol::{ErrorResponse, Submission, SubmitOutcome};

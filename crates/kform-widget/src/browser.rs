@@ -1,5 +1,9 @@
 //! What only the browser can tell or do: the visitor's time zone, and moving the focus.
 
+use alloc::borrow::ToOwned;
+use alloc::format;
+use alloc::string::String;
+use alloc::vec::Vec;
 use wasm_bindgen::JsCast;
 use web_sys::Element;
 

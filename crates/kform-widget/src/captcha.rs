@@ -5,6 +5,8 @@
 //! The challenge lives in the host page's DOM, not in the shadow root, because the providers'
 //! scripts look for their elements there; a `<slot name="captcha">` places it in the form.
 
+use alloc::format;
+use alloc::string::String;
 use kform_core::Locale;
 use kform_core::protocol::CaptchaChallenge;
 use wasm_bindgen::JsCast;

@@ -4,7 +4,11 @@
 //! it never sends; the `.wasm` renders no whole form (only [`preview`], for Rust callers and
 //! the browser tests, does).
 
-use std::rc::Rc;
+use alloc::borrow::ToOwned;
+use alloc::format;
+use alloc::rc::Rc;
+use alloc::string::String;
+use alloc::vec::Vec;
 
 use kform_core::Locale;
 use kform_core::protocol::FormDescriptor;

@@ -10,8 +10,14 @@
 //! confirmation, the thanks) are rendered with `kform_view::markup`, the same code the relay
 //! renders the form with.
 
-use std::cell::RefCell;
-use std::rc::{Rc, Weak};
+use alloc::borrow::ToOwned;
+use alloc::format;
+use alloc::rc::{Rc, Weak};
+use alloc::string::String;
+use alloc::string::ToString;
+use alloc::vec;
+use alloc::vec::Vec;
+use core::cell::RefCell;
 
 use kform_core::field::FieldKind;
 use kform_core::message::Text;
@@ -573,7 +579,7 @@ fn has_class(element: &Element, name: &str) -> bool {
         .is_some_and(|classes| classes.split_ascii_whitespace().any(|class| class == name))
 }
 
-fn attribute<T: std::str::FromStr>(element: &Element, name: &str) -> Option<T> {
+fn attribute<T: core::str::FromStr>(element: &Element, name: &str) -> Option<T> {
     element.get_attribute(name)?.parse().ok()
 }
 

@@ -7,6 +7,34 @@
 //!   relay renders and checks the form with.
 //! - `api`: the relay client; it never calls kintone. `captcha`: Turnstile and hCaptcha,
 //!   through the providers' own scripts. `browser`: what only a browser can do.
+//!
+//! The bundle every visitor downloads (`cargo xtask build-widget` builds it with the `bundle`
+//! feature) links no std, nor do the crates it holds (`kform-core`, `kform-view`, `kform-dom`,
+//! and serde, serde_json and wasm-bindgen's without their `std` feature). It brings its own
+//! allocator (dlmalloc, the one std uses on wasm32) and its own panic handler, which stops at
+//! once. With std's, a panic formats its message and where it happened (a message nobody sees:
+//! std has no stderr on `wasm32-unknown-unknown`), and that formatting, reachable from every
+//! slice, `unwrap` and `RefCell` in the code, kept about 7 KB (brotli) of `core::fmt`, Unicode
+//! tables and panic strings in the `.wasm`. A panic ends the same way in both: the `.wasm`
+//! traps and `kform.js` hears an error. Every other build (the browser tests, a native check)
+//! links std as usual.
+
+#![no_std]
+
+extern crate alloc;
+#[cfg(not(all(feature = "bundle", target_arch = "wasm32")))]
+extern crate std;
+
+#[cfg(all(feature = "bundle", target_arch = "wasm32"))]
+#[global_allocator]
+static ALLOCATOR: dlmalloc::GlobalDlmalloc = dlmalloc::GlobalDlmalloc;
+
+/// The bundle's panic handler: it traps at once, as std's does after formatting its message.
+#[cfg(all(feature = "bundle", target_arch = "wasm32"))]
+#[panic_handler]
+fn panic(_: &core::panic::PanicInfo<'_>) -> ! {
+    core::arch::wasm32::unreachable()
+}
 
 mod api;
 mod browser;

@@ -118,7 +118,7 @@ fn exports(body: &[u8]) -> Result<Vec<u8>> {
 }
 
 /// Where an import's description (after its kind byte at `at - 1`) ends.
-fn description_end(body: &[u8], kind: u8, at: usize) -> Result<usize> {
+pub(crate) fn description_end(body: &[u8], kind: u8, at: usize) -> Result<usize> {
     let byte = |at: usize| body.get(at).copied().context("an import runs past the end");
     // Limits: a flags byte (bit 0: a maximum follows), the minimum, maybe the maximum.
     let limits = |at: usize| -> Result<usize> {
@@ -145,14 +145,14 @@ fn description_end(body: &[u8], kind: u8, at: usize) -> Result<usize> {
 }
 
 /// A name at `at`: its length, then UTF-8.
-fn name(body: &[u8], at: usize) -> Result<(&str, usize)> {
+pub(crate) fn name(body: &[u8], at: usize) -> Result<(&str, usize)> {
     let (len, at) = leb(body, at)?;
     let bytes = body.get(at..at + len as usize).context("a name runs past the end")?;
     Ok((std::str::from_utf8(bytes).context("a name is not UTF-8")?, at + len as usize))
 }
 
 /// An unsigned LEB128 number at `at`, and where it ends.
-fn leb(bytes: &[u8], mut at: usize) -> Result<(u64, usize)> {
+pub(crate) fn leb(bytes: &[u8], mut at: usize) -> Result<(u64, usize)> {
     let mut value = 0u64;
     for shift in (0..64).step_by(7) {
         let byte = *bytes.get(at).context("a number runs past the end")?;
@@ -165,7 +165,7 @@ fn leb(bytes: &[u8], mut at: usize) -> Result<(u64, usize)> {
     bail!("a number is too long")
 }
 
-fn push_leb(out: &mut Vec<u8>, mut value: u64) {
+pub(crate) fn push_leb(out: &mut Vec<u8>, mut value: u64) {
     loop {
         let byte = (value & 0x7f) as u8;
         value >>= 7;

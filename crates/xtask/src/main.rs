@@ -9,6 +9,7 @@ mod bench;
 mod bindgen;
 mod build;
 mod dist;
+mod panics;
 mod setup;
 mod size;
 
