@@ -99,7 +99,10 @@ pub fn is_plausible_web_link(text: &str) -> bool {
     if text.is_empty() || text.chars().any(|c| c.is_whitespace() || c.is_control()) {
         return false;
     }
-    match text.split_once("://") {
+    // The first `://`, found char by char (a search for the string would bring the standard
+    // library's substring search into the widget's `.wasm`).
+    let scheme = text.char_indices().find(|&(at, c)| c == ':' && text[at + 1..].starts_with("//"));
+    match scheme.map(|(at, _)| (&text[..at], &text[at + 3..])) {
         Some((scheme, rest)) => {
             ["http", "https", "ftp"].iter().any(|s| scheme.eq_ignore_ascii_case(s))
                 && !rest.is_empty()
@@ -175,7 +178,9 @@ mod tests {
         {
             assert!(is_plausible_web_link(text), "{text:?}");
         }
-        for text in ["", "ab", "javascript:alert(1)", "https://", "a b.com", ".com", "x:1"] {
+        for text in
+            ["", "ab", "javascript:alert(1)", "https://", "a b.com", ".com", "x:1", "a:b://c.d"]
+        {
             assert!(!is_plausible_web_link(text), "{text:?}");
         }
         assert!(is_blank(" \u{3000}\n") && is_blank("") && !is_blank(" a "));

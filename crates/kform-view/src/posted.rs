@@ -179,7 +179,7 @@ fn set(
     }
     // A browser posts a textarea's line breaks as CRLF whatever was typed; the widget sends
     // them as typed (LF), and so does this.
-    let texts = texts.into_iter().map(|text| text.replace("\r\n", "\n")).collect();
+    let texts = texts.into_iter().map(|text| lf_line_breaks(&text)).collect();
     let mut value = posted_value(field, texts);
     if let (FieldKind::DateTime { .. }, Value::Text(local)) = (&field.kind, &mut value) {
         *local = with_offset(local, offset);
@@ -228,4 +228,17 @@ fn posted_value(field: &kform_core::Field, texts: Vec<String>) -> Value {
         }
         _ => Value::Text(texts.into_iter().next().unwrap_or_default()),
     }
+}
+
+/// `text` with each CRLF as LF (a lone CR stays), char by char: `str::replace` of a string
+/// would bring the standard library's substring search into the widget's `.wasm`.
+fn lf_line_breaks(text: &str) -> String {
+    let mut out = String::with_capacity(text.len());
+    let mut chars = text.chars().peekable();
+    while let Some(c) = chars.next() {
+        if !(c == '\r' && chars.peek() == Some(&'\n')) {
+            out.push(c);
+        }
+    }
+    out
 }

@@ -909,12 +909,22 @@ impl FormState {
 /// What kintone stores for rich text typed as plain text: the text escaped as HTML, each line
 /// break a `<br />`.
 pub fn rich_text(text: &str) -> String {
-    text.replace('&', "&amp;")
-        .replace('<', "&lt;")
-        .replace('>', "&gt;")
-        .replace('"', "&quot;")
-        .replace("\r\n", "\n")
-        .replace('\n', "<br />")
+    // One pass over the characters, with no search for a string: a `str::replace` of one would
+    // bring the standard library's substring search into the widget's `.wasm`.
+    let mut html = String::with_capacity(text.len());
+    let mut chars = text.chars().peekable();
+    while let Some(c) = chars.next() {
+        match c {
+            '&' => html.push_str("&amp;"),
+            '<' => html.push_str("&lt;"),
+            '>' => html.push_str("&gt;"),
+            '"' => html.push_str("&quot;"),
+            '\r' if chars.peek() == Some(&'\n') => {}
+            '\n' => html.push_str("<br />"),
+            c => html.push(c),
+        }
+    }
+    html
 }
 
 /// The plain text a rich text (HTML) value holds: tags dropped, line and paragraph breaks kept
@@ -939,14 +949,37 @@ pub fn plain_text(html: &str) -> String {
         rest = &rest[start + end + 1..];
     }
     text.push_str(rest);
-    let text = text
-        .replace("&nbsp;", " ")
-        .replace("&lt;", "<")
-        .replace("&gt;", ">")
-        .replace("&quot;", "\"")
-        .replace("&#39;", "'")
-        .replace("&amp;", "&");
-    text.trim_end().to_owned()
+    decode_entities(&text).trim_end().to_owned()
+}
+
+/// The entities [`rich_text`] writes, and `&nbsp;` and `&#39;`, decoded; any other `&` is kept.
+fn decode_entities(text: &str) -> String {
+    const ENTITIES: [(&str, char); 6] = [
+        ("&nbsp;", ' '),
+        ("&lt;", '<'),
+        ("&gt;", '>'),
+        ("&quot;", '"'),
+        ("&#39;", '\''),
+        ("&amp;", '&'),
+    ];
+    let mut decoded = String::with_capacity(text.len());
+    let mut rest = text;
+    while let Some(at) = rest.find('&') {
+        decoded.push_str(&rest[..at]);
+        rest = &rest[at..];
+        match ENTITIES.iter().find(|(entity, _)| rest.starts_with(entity)) {
+            Some((entity, c)) => {
+                decoded.push(*c);
+                rest = &rest[entity.len()..];
+            }
+            None => {
+                decoded.push('&');
+                rest = &rest[1..];
+            }
+        }
+    }
+    decoded.push_str(rest);
+    decoded
 }
 
 /// A value as text for the confirmation screen: text as it is, lists joined by "、".
@@ -1025,7 +1058,8 @@ impl Slot {
     /// The place named `key` ([`Self::key`]): `code`, or `table[row].code` for a cell.
     pub fn from_key(key: &str) -> Self {
         let cell = key.split_once('[').and_then(|(table, rest)| {
-            let (row, code) = rest.split_once("].")?;
+            let (row, code) = rest.split_once(']')?;
+            let code = code.strip_prefix('.')?;
             Some(Self::Cell {
                 table: table.to_owned(),
                 row: row.parse().ok()?,
@@ -1060,7 +1094,8 @@ impl Slot {
             .and_then(|rest| rest.strip_prefix(table))
             .and_then(|rest| rest.strip_prefix(".value["))
             .and_then(|rest| {
-                let (row, rest) = rest.split_once("].value.")?;
+                let (row, rest) = rest.split_once(']')?;
+                let rest = rest.strip_prefix(".value.")?;
                 let code = rest.split('.').next()?;
                 Some(Self::Cell {
                     table: table.to_owned(),

@@ -115,6 +115,24 @@ fn test(root: &Path) -> Result<()> {
             ],
         )
     })?;
+    step("clippy (the widget's bundle: no std)", || {
+        cmd(
+            "cargo",
+            &[
+                "clippy",
+                "--locked",
+                "-p",
+                "kform-widget",
+                "--features",
+                "bundle",
+                "--target",
+                build::WASM_TARGET,
+                "--",
+                "-D",
+                "warnings",
+            ],
+        )
+    })?;
     step("native tests", || cmd("cargo", &["test", "--locked", "--workspace"]))?;
     step("the relay's tests again, on PostgreSQL", || {
         // The same behavioural tests with every relay's state in a throwaway PostgreSQL

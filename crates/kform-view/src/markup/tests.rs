@@ -164,7 +164,7 @@ fn a_refused_post_comes_back_with_its_values_messages_and_summary() {
 fn a_post_sets_every_shown_field_and_an_unchecked_group_becomes_empty() {
     let mut state = state(
         EVERY,
-        json!([{ "field": "氏名" }, { "field": "関心" }, { "field": "来場日時" }, { "field": "担当者" }, { "field": "明細" }]),
+        json!([{ "field": "氏名" }, { "field": "関心" }, { "field": "来場日時" }, { "field": "担当者" }, { "field": "明細" }, { "field": "相談内容" }]),
     );
     let default = state.list_value("関心");
     assert!(!default.is_empty(), "kintone's default is checked at first");
@@ -174,6 +174,7 @@ fn a_post_sets_every_shown_field_and_an_unchecked_group_becomes_empty() {
         ("担当者", "sato, 鈴木"),
         ("明細", "2"),
         ("明細[1].品名", "机"),
+        ("相談内容", "一行目\r\n二行目\r三"),
         ("kform_tz", "0"),
         ("website", ""),
     ]
@@ -184,6 +185,7 @@ fn a_post_sets_every_shown_field_and_an_unchecked_group_becomes_empty() {
     assert_eq!(state.list_value("関心"), Vec::<String>::new());
     assert_eq!(state.text_value("来場日時"), "2026-12-01T10:30+00:00");
     assert_eq!(state.list_value("担当者"), ["sato", "鈴木"]);
+    assert_eq!(state.text_value("相談内容"), "一行目\n二行目\r三", "a browser's CRLF is LF");
     assert_eq!(state.row_count("明細"), 2);
     let cell = Slot::Cell { table: "明細".into(), row: 1, code: "品名".into() };
     assert_eq!(state.value(cell), Some(&Value::Text("机".into())));

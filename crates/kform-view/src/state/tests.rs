@@ -352,9 +352,15 @@ fn rich_text_is_typed_as_plain_text_and_sent_as_html() {
         rich_text("一行目\r\n<b>二行目</b> & \"引用\""),
         "一行目<br />&lt;b&gt;二行目&lt;/b&gt; &amp; &quot;引用&quot;"
     );
-    for typed in ["", "A & B <c>", "一行目\n二行目"] {
+    for typed in ["", "A & B <c>", "一行目\n二行目", "&amp; &lt; 'q' \"&\"&", "a\rb"] {
         assert_eq!(plain_text(&rich_text(typed)), typed, "plain_text undoes rich_text");
     }
+    assert_eq!(rich_text("a\rb\r\n"), "a\rb<br />", "a lone CR stays; CRLF is one break");
+    assert_eq!(
+        plain_text("&amp;lt; &&nbsp;&#39;&x; &"),
+        "&lt; & '&x; &",
+        "each entity decoded once; any other & kept"
+    );
     let mut state = every_type(&json!([{ "field": "詳細" }, { "field": "明細" }]));
     state.set("詳細", Value::Text("ご要望:\n<見積>をお願いします".into()));
     let submission = state.advance(|| "id".to_owned()).submission().unwrap();
