@@ -62,8 +62,8 @@ pub(crate) async fn submit(
     };
     match fetch(&url, &init).await {
         Ok((status, text)) => {
-            let detail = kform_dom::parsed(&text);
-            Reply { result: answer(status, &kform_dom::tree(&detail), locale), detail }
+            let json = kform_dom::json_tree(&text).unwrap_or_default();
+            Reply { result: answer(status, &json, locale), detail: kform_dom::parsed(&text) }
         }
         Err(reason) => {
             Reply { result: Err(SubmitError::Unreachable(reason)), detail: JsValue::NULL }
@@ -143,9 +143,9 @@ fn multipart(
     Ok(body)
 }
 
-/// Parses JSON into a tree (with the browser's parser, [`kform_dom::json_tree`]) and reads `T`
-/// from it with the core's reader (`read`): no JSON parser, no type's serde deserializer and
-/// not serde_json's tree deserializer are built into the `.wasm`.
+/// Parses JSON into a tree ([`kform_dom::json_tree`]) and reads `T` from it with the core's
+/// reader (`read`): no type's serde deserializer and not serde_json's parser nor its tree
+/// deserializer are built into the `.wasm`.
 pub(crate) fn from_json<T>(
     text: &str,
     read: fn(&serde_json::Value) -> Result<T, kform_core::read::ReadError>,
