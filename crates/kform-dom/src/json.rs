@@ -257,8 +257,6 @@ impl Parser<'_> {
 
 #[cfg(test)]
 mod tests {
-    use proptest::prelude::*;
-
     use super::*;
 
     fn read(text: &str) -> Option<Value> {
@@ -324,37 +322,46 @@ mod tests {
         assert!(read(&format!("{}{}", "[".repeat(128), "]".repeat(128))).is_none());
     }
 
-    /// Any JSON value: scalars, strings of any characters, nested lists and objects.
-    fn json() -> impl Strategy<Value = Value> {
-        let leaf = prop_oneof![
-            Just(Value::Null),
-            any::<bool>().prop_map(Value::Bool),
-            any::<i64>().prop_map(|n| Value::Number(n.into())),
-            any::<u64>().prop_map(|n| Value::Number(n.into())),
-            any::<f64>().prop_filter_map("finite", |f| Number::from_f64(f).map(Value::Number)),
-            any::<String>().prop_map(Value::String),
-        ];
-        leaf.prop_recursive(4, 32, 6, |inner| {
-            prop_oneof![
-                prop::collection::vec(inner.clone(), 0..6).prop_map(Value::Array),
-                prop::collection::vec((any::<String>(), inner), 0..6)
-                    .prop_map(|pairs| Value::Object(pairs.into_iter().collect())),
-            ]
-        })
-    }
+    /// Property tests (natively: proptest does not build for wasm32).
+    #[cfg(not(target_arch = "wasm32"))]
+    mod properties {
+        use proptest::prelude::*;
+        use serde_json::{Number, Value};
 
-    proptest! {
-        #[test]
-        fn whatever_serde_json_writes_reads_back_the_same(value in json()) {
-            let compact = serde_json::to_string(&value).unwrap();
-            prop_assert_eq!(read(&compact), serde(&compact));
-            let pretty = serde_json::to_string_pretty(&value).unwrap();
-            prop_assert_eq!(read(&pretty), serde(&pretty));
+        use super::{read, serde};
+
+        /// Any JSON value: scalars, strings of any characters, nested lists and objects.
+        fn json() -> impl Strategy<Value = Value> {
+            let leaf = prop_oneof![
+                Just(Value::Null),
+                any::<bool>().prop_map(Value::Bool),
+                any::<i64>().prop_map(|n| Value::Number(n.into())),
+                any::<u64>().prop_map(|n| Value::Number(n.into())),
+                any::<f64>().prop_filter_map("finite", |f| Number::from_f64(f).map(Value::Number)),
+                any::<String>().prop_map(Value::String),
+            ];
+            leaf.prop_recursive(4, 32, 6, |inner| {
+                prop_oneof![
+                    prop::collection::vec(inner.clone(), 0..6).prop_map(Value::Array),
+                    prop::collection::vec((any::<String>(), inner), 0..6)
+                        .prop_map(|pairs| Value::Object(pairs.into_iter().collect())),
+                ]
+            })
         }
 
-        #[test]
-        fn any_text_is_read_as_serde_json_reads_it(text in "[\\[\\]{}\",:0-9eE.+\\-a-z\\\\ ]{0,24}") {
-            prop_assert_eq!(read(&text), serde(&text));
+        proptest! {
+            #[test]
+            fn whatever_serde_json_writes_reads_back_the_same(value in json()) {
+                let compact = serde_json::to_string(&value).unwrap();
+                prop_assert_eq!(read(&compact), serde(&compact));
+                let pretty = serde_json::to_string_pretty(&value).unwrap();
+                prop_assert_eq!(read(&pretty), serde(&pretty));
+            }
+
+            #[test]
+            fn any_text_is_read_as_serde_json_reads_it(text in "[\\[\\]{}\",:0-9eE.+\\-a-z\\\\ ]{0,24}") {
+                prop_assert_eq!(read(&text), serde(&text));
+            }
         }
     }
 }
