@@ -301,19 +301,7 @@ blank!(
     EntityType => EntityType::User,
     NotWritableReason => NotWritableReason::Unsupported,
     FormId => FormId(String::new()),
-    FormSpec => FormSpec {
-        format: 0,
-        id: FormId::blank(),
-        app: AppId(0),
-        default_lang: Locale::default(),
-        on_success: OnSuccess::Thanks,
-        test_mode: false,
-        confirm: false,
-        update_key: None,
-        idempotency_field: None,
-        number_precision: None,
-        items: Vec::new(),
-    },
+    FormSpec => FormSpec::new(FormId::blank(), AppId(0)),
 );
 
 /// Implements `Deserialize` for types with a `read(&Value) -> Read<Self>`: the deserializer

@@ -36,25 +36,17 @@ pub(crate) fn rewrite_files(wasm: &Path, glue: &Path) -> Result<()> {
 /// The `.wasm` and glue with every `__wbg…` import renamed to a short name, and without the
 /// exports of wasm-streams' classes.
 pub(crate) fn rewrite(wasm: &[u8], glue: &str) -> Result<(Vec<u8>, String)> {
-    ensure!(wasm.get(..8) == Some(b"\0asm\x01\0\0\0".as_slice()), "not a wasm module");
-    let mut out = wasm[..8].to_vec();
     let mut renamed = Vec::new();
-    let mut at = 8;
-    while at < wasm.len() {
-        let id = wasm[at];
-        let (size, body_at) = leb(wasm, at + 1)?;
-        let body =
-            wasm.get(body_at..body_at + size as usize).context("a section runs past the end")?;
+    let mut rewritten = Vec::new();
+    for (id, body) in sections(wasm)? {
         let body = match id {
             2 => imports(body, &mut renamed)?,
             7 => exports(body)?,
             _ => body.to_vec(),
         };
-        out.push(id);
-        push_leb(&mut out, body.len() as u64);
-        out.extend_from_slice(&body);
-        at = body_at + size as usize;
+        rewritten.push((id, body));
     }
+    let out = module(&rewritten);
     let mut glue = glue.to_owned();
     for (old, new) in &renamed {
         ensure!(words(&glue, new).is_empty(), "the glue already uses the name `{new}`");
@@ -65,6 +57,33 @@ pub(crate) fn rewrite(wasm: &[u8], glue: &str) -> Result<(Vec<u8>, String)> {
         }
     }
     Ok((out, glue))
+}
+
+/// A module's sections, in order: (id, body).
+pub(crate) fn sections(wasm: &[u8]) -> Result<Vec<(u8, &[u8])>> {
+    ensure!(wasm.get(..8) == Some(b"\0asm\x01\0\0\0".as_slice()), "not a wasm module");
+    let mut sections = Vec::new();
+    let mut at = 8;
+    while at < wasm.len() {
+        let id = wasm[at];
+        let (size, body_at) = leb(wasm, at + 1)?;
+        let body =
+            wasm.get(body_at..body_at + size as usize).context("a section runs past the end")?;
+        sections.push((id, body));
+        at = body_at + size as usize;
+    }
+    Ok(sections)
+}
+
+/// A module of `sections`, in order: (id, body).
+pub(crate) fn module(sections: &[(u8, Vec<u8>)]) -> Vec<u8> {
+    let mut out = b"\0asm\x01\0\0\0".to_vec();
+    for (id, body) in sections {
+        out.push(*id);
+        push_leb(&mut out, body.len() as u64);
+        out.extend_from_slice(body);
+    }
+    out
 }
 
 /// The import section with its `__wbg…` names replaced; `renamed` gets each (old, new) pair.

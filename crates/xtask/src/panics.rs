@@ -11,7 +11,7 @@
 
 use anyhow::{Context, Result, bail, ensure};
 
-use crate::bindgen::{description_end, leb, name, push_leb};
+use crate::bindgen::{description_end, leb, module, name, push_leb, sections};
 
 /// The standard library's crates, as a name starts (`core[c5930c85a12de822]::…`).
 const STD_CRATES: [&str; 4] = ["core", "alloc", "std", "__rustc"];
@@ -41,17 +41,7 @@ const TRAP: [u8; 3] = [0x00, 0x00, 0x0b];
 
 /// `wasm` with every panic path trapping at once, and the names of the functions changed.
 pub(crate) fn trap(wasm: &[u8]) -> Result<(Vec<u8>, Vec<String>)> {
-    ensure!(wasm.get(..8) == Some(b"\0asm\x01\0\0\0".as_slice()), "not a wasm module");
-    let mut sections = Vec::new();
-    let mut at = 8;
-    while at < wasm.len() {
-        let id = wasm[at];
-        let (size, body_at) = leb(wasm, at + 1)?;
-        let body =
-            wasm.get(body_at..body_at + size as usize).context("a section runs past the end")?;
-        sections.push((id, body));
-        at = body_at + size as usize;
-    }
+    let sections = sections(wasm)?;
     let imported = match sections.iter().find(|(id, _)| *id == 2) {
         Some((_, body)) => imported_functions(body)?,
         None => 0,
@@ -67,14 +57,12 @@ pub(crate) fn trap(wasm: &[u8]) -> Result<(Vec<u8>, Vec<String>)> {
         .map(|(index, name)| (index - imported, name.as_str()))
         .collect();
     ensure!(!trapped.is_empty(), "no panic path found by name in the .wasm");
-    let mut out = wasm[..8].to_vec();
+    let mut rewritten = Vec::new();
     for (id, body) in sections {
         let body = if id == 10 { code(body, &trapped)? } else { body.to_vec() };
-        out.push(id);
-        push_leb(&mut out, body.len() as u64);
-        out.extend_from_slice(&body);
+        rewritten.push((id, body));
     }
-    Ok((out, trapped.into_iter().map(|(_, name)| name.to_owned()).collect()))
+    Ok((module(&rewritten), trapped.into_iter().map(|(_, name)| name.to_owned()).collect()))
 }
 
 /// Whether `name` (as the name section holds it: `core[…]::str::slice_error_fail`) is one of
