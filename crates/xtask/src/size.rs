@@ -66,7 +66,7 @@ const TARGET_BROTLI: usize = 50_000;
 /// 92 KB (91.5) when the bundle stopped linking std, its panic paths began trapping at once
 /// and wasm-opt began flattening and re-looping its code first; then 91 KB (90.5) when its code
 /// stopped searching strings for strings, which brought the standard library's substring search;
-/// raised to 91.5 KB (91.3) when JSON began to be read by kform's own parser
+/// raised to 91.5 KB (91.2) when JSON began to be read by kform's own parser
 /// (`kform-dom/src/json.rs`) instead of a call into JavaScript for each value of what
 /// `JSON.parse` built: 0.8 KB for the 3.6 ms that walk took of the bench form's takeover.)
 const BUDGET_BROTLI: usize = 91_500;
