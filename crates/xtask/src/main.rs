@@ -80,58 +80,23 @@ fn test(root: &Path) -> Result<()> {
     let tools = setup::run(root)?;
     build::widget(root, &tools)?;
     step("cargo fmt --check", || cmd("cargo", &["fmt", "--all", "--check"]))?;
-    step("clippy (native)", || {
-        cmd(
-            "cargo",
-            &["clippy", "--locked", "--workspace", "--all-targets", "--", "-D", "warnings"],
-        )
-    })?;
+    step("clippy (native)", || clippy(&["--workspace", "--all-targets"]))?;
     step("clippy (wasm32)", || {
-        cmd(
-            "cargo",
-            &[
-                "clippy",
-                "--locked",
-                "-p",
-                "kform-core",
-                "-p",
-                "kform-view",
-                "-p",
-                "kform-widget",
-                "-p",
-                "kform-editor",
-                "-p",
-                "kform-delivery",
-                "-p",
-                "kform-dom",
-                "-p",
-                "kform-size-floor",
-                "--all-targets",
-                "--target",
-                build::WASM_TARGET,
-                "--",
-                "-D",
-                "warnings",
-            ],
-        )
+        let crates = [
+            "kform-core",
+            "kform-view",
+            "kform-widget",
+            "kform-editor",
+            "kform-delivery",
+            "kform-dom",
+            "kform-size-floor",
+        ];
+        let mut args: Vec<&str> = crates.iter().flat_map(|name| ["-p", name]).collect();
+        args.extend(["--all-targets", "--target", build::WASM_TARGET]);
+        clippy(&args)
     })?;
     step("clippy (the widget's bundle: no std)", || {
-        cmd(
-            "cargo",
-            &[
-                "clippy",
-                "--locked",
-                "-p",
-                "kform-widget",
-                "--features",
-                "bundle",
-                "--target",
-                build::WASM_TARGET,
-                "--",
-                "-D",
-                "warnings",
-            ],
-        )
+        clippy(&["-p", "kform-widget", "--features", "bundle", "--target", build::WASM_TARGET])
     })?;
     step("native tests", || cmd("cargo", &["test", "--locked", "--workspace"]))?;
     step("the relay's tests again, on PostgreSQL", || {
@@ -198,6 +163,14 @@ fn step(name: &str, body: impl FnOnce() -> Result<()>) -> Result<()> {
 }
 
 /// Runs a program with arguments, inheriting the terminal; fails on a non-zero exit.
+/// `cargo clippy --locked` with `args`, every warning an error.
+fn clippy(args: &[&str]) -> Result<()> {
+    let mut all = vec!["clippy", "--locked"];
+    all.extend_from_slice(args);
+    all.extend(["--", "-D", "warnings"]);
+    cmd("cargo", &all)
+}
+
 fn cmd(program: &str, args: &[&str]) -> Result<()> {
     let mut command = Command::new(program);
     command.args(args);
