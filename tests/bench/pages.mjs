@@ -43,3 +43,13 @@ export function watchMoments() {
   document.addEventListener("DOMContentLoaded", () => (moments["page parsed"] = performance.now()));
   document.addEventListener("kform:ready", () => (moments["kform:ready"] = performance.now()));
 }
+
+/**
+ * Resolves once 2 s have passed since `started` (a `performance.now()`): a bench that runs its
+ * pages in rounds waits for it after each, so that a round's requests for the markup (two to
+ * one relay at most) stay within the demo relay's per-address rate limit, a burst of 20, then
+ * one a second, which fast pages outran.
+ */
+export function paced(started) {
+  return new Promise((resolve) => setTimeout(resolve, Math.max(0, started + 2000 - performance.now())));
+}

@@ -17,7 +17,7 @@
 // "widget_download_bytes": {"kform.js": …, "markup": …, "kform_widget_bg.wasm": …}}`, the last
 // from the widget page's last visit.
 import { launch } from "../e2e/browser.mjs";
-import { startBench } from "./pages.mjs";
+import { paced, startBench } from "./pages.mjs";
 
 const RUNS = Number(process.env.KFORM_BENCH_RUNS || 21);
 
@@ -109,9 +109,6 @@ try {
   const result = { runs: RUNS, controls, widget_visible_ms: [], widget_enhanced_ms: [], static_ms: [], markup_floor_ms: [] };
   if (pages.some(([name]) => name === "floor")) result.floor_ms = [];
   for (let i = 0; i < RUNS; i++) {
-    // A run asks the relay for the markup twice (the widget's page and the HTML-first floor's):
-    // at most one run each 2 s keeps the bench within the demo relay's per-address rate limit
-    // (a burst of 20, then one a second), which it outran once the widget got fast enough.
     const started = performance.now();
     for (const [name, url] of pages) {
       const [visible, enhanced, fetched] = await visit(browser, url, controls, { enhances: name === "widget" });
@@ -124,7 +121,7 @@ try {
         result[`${name}_ms`].push(enhanced);
       }
     }
-    await new Promise((resolve) => setTimeout(resolve, Math.max(0, started + 2000 - performance.now())));
+    await paced(started);
   }
   console.log(JSON.stringify(result));
 } finally {
