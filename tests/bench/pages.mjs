@@ -53,3 +53,22 @@ export function watchMoments() {
 export function paced(started) {
   return new Promise((resolve) => setTimeout(resolve, Math.max(0, started + 2000 - performance.now())));
 }
+
+/**
+ * Visits each of `targets` (`[name, url]`) `runs` times, in paced rounds, with `visit(url)`
+ * resolving to the visit's moments (`{moment: ms}`); resolves to every moment's values by page
+ * name: `{name: {moment: [ms, …]}}`.
+ */
+export async function sampleRounds(targets, runs, visit) {
+  const samples = {};
+  for (let run = 0; run < runs; run++) {
+    const started = performance.now();
+    for (const [name, url] of targets) {
+      for (const [moment, ms] of Object.entries(await visit(url))) {
+        ((samples[name] ??= {})[moment] ??= []).push(ms);
+      }
+    }
+    await paced(started);
+  }
+  return samples;
+}

@@ -9,7 +9,7 @@
 // ones to quote; this is for deciding between builds.
 import { launch } from "../e2e/browser.mjs";
 import { startDemo } from "../e2e/demo.mjs";
-import { paced, watchMoments } from "./pages.mjs";
+import { sampleRounds, watchMoments } from "./pages.mjs";
 
 const dirs = (process.env.KFORM_AB ?? "").split(/\s+/).filter(Boolean);
 if (dirs.length === 0) throw new Error("KFORM_AB must name at least one widget directory");
@@ -39,18 +39,10 @@ const targets = [
   ["floor", page(demos[0], "/bench-markup-floor.html")],
   ...dirs.map((dir, i) => [dir, page(demos[i], "/bench.html")]),
 ];
-const samples = {};
+let samples;
 try {
   for (const [, url] of targets) await visit(browser, url); // warm the relays and the disk
-  for (let run = 0; run < RUNS; run++) {
-    const started = performance.now();
-    for (const [name, url] of targets) {
-      for (const [moment, ms] of Object.entries(await visit(browser, url))) {
-        ((samples[name] ??= {})[moment] ??= []).push(ms);
-      }
-    }
-    await paced(started);
-  }
+  samples = await sampleRounds(targets, RUNS, (url) => visit(browser, url));
 } finally {
   await browser.close();
   for (const demo of demos) await demo.stop();

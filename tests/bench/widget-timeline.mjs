@@ -6,7 +6,7 @@
 // settled and `kform:ready`, all in ms since navigation. Prints one JSON
 // object: `{"runs": N, "widget": {"kform.js requested": ms, ...}, "static": {...}, ...}`.
 import { launch } from "../e2e/browser.mjs";
-import { paced, startBench, watchMoments } from "./pages.mjs";
+import { sampleRounds, startBench, watchMoments } from "./pages.mjs";
 
 const RUNS = Number(process.env.KFORM_BENCH_RUNS || 12);
 
@@ -41,17 +41,8 @@ async function visit(browser, url) {
 const { demo, pages } = await startBench();
 const browser = await launch();
 try {
-  const samples = {};
   for (const [, url] of pages) await visit(browser, url); // warm the relay and the disk
-  for (let i = 0; i < RUNS; i++) {
-    const started = performance.now();
-    for (const [name, url] of pages) {
-      for (const [moment, ms] of Object.entries(await visit(browser, url))) {
-        ((samples[name] ??= {})[moment] ??= []).push(ms);
-      }
-    }
-    await paced(started);
-  }
+  const samples = await sampleRounds(pages, RUNS, (url) => visit(browser, url));
   const median = (values) => values.sort((a, b) => a - b)[values.length >> 1];
   const result = { runs: RUNS };
   for (const [name, moments] of Object.entries(samples)) {
