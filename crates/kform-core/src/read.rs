@@ -159,8 +159,13 @@ pub(crate) fn named<T: Copy>(value: &Value, names: &[(&str, T)]) -> Read<T> {
 /// [`named`]'s problem, apart and not inlined for the reason [`mismatch`] is.
 #[inline(never)]
 fn unknown(text: &str, names: &mut dyn Iterator<Item = &str>) -> ReadError {
-    let known: Vec<String> = names.map(|name| format!("`{name}`")).collect();
-    ReadError::new(format!("unknown variant `{text}`, expected one of {}", known.join(", ")))
+    ReadError::new(format!("unknown variant `{text}`, expected one of {}", listed(names)))
+}
+
+/// `names` as serde lists what it expected: `` `a`, `b` ``.
+fn listed(names: &mut dyn Iterator<Item = &str>) -> String {
+    let names: Vec<String> = names.map(|name| format!("`{name}`")).collect();
+    names.join(", ")
 }
 
 /// A JSON object's keys, read one by one. Keys a reader does not ask for are ignored, as serde
@@ -198,10 +203,14 @@ impl<'a> Object<'a> {
     /// the first.
     #[inline(never)]
     fn keep(&self, key: &str, problem: Option<ReadError>) {
-        let problem = match problem {
+        self.note(match problem {
             Some(problem) => problem.within(key),
             None => ReadError::new(format!("missing field `{key}`")),
-        };
+        });
+    }
+
+    /// Keeps `problem` if it is the first.
+    fn note(&self, problem: ReadError) {
         self.problem.borrow_mut().get_or_insert(problem);
     }
 
@@ -240,12 +249,8 @@ impl<'a> Object<'a> {
     /// Refuses keys other than `known`, as serde's `deny_unknown_fields` does.
     pub(crate) fn only(&self, known: &[&str]) {
         if let Some(key) = self.map.keys().find(|key| !known.contains(&key.as_str())) {
-            let known: Vec<String> = known.iter().map(|name| format!("`{name}`")).collect();
-            let problem = ReadError::new(format!(
-                "unknown field `{key}`, expected one of {}",
-                known.join(", ")
-            ));
-            self.problem.borrow_mut().get_or_insert(problem);
+            let known = listed(&mut known.iter().copied());
+            self.note(ReadError::new(format!("unknown field `{key}`, expected one of {known}")));
         }
     }
 

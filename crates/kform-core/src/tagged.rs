@@ -27,10 +27,8 @@ fn need<T>(value: Option<T>, key: &'static str) -> Result<T, String> {
 }
 
 /// The value of `code`: which [`IssueCode`] variant the object is.
-#[derive(Clone, Copy, Default)]
+#[derive(Clone, Copy)]
 enum CodeName {
-    /// The blank a reader stands in while it reads on after a problem.
-    #[default]
     Required,
     TooLong,
     TooShort,
@@ -117,6 +115,12 @@ pub(crate) struct IssueJson {
     text: Option<String>,
     /// A [`Problem`]'s rendered message.
     message: Option<String>,
+}
+
+impl crate::read::Blank for CodeName {
+    fn blank() -> Self {
+        Self::Required
+    }
 }
 
 impl IssueJson {

@@ -62,6 +62,9 @@ pub(crate) async fn submit(
     };
     match fetch(&url, &init).await {
         Ok((status, text)) => {
+            // Read twice, once for the core's readers and once as the host page's event detail:
+            // an answer is a few hundred bytes, and the `.wasm` then holds no code turning one
+            // tree into the other.
             let json = kform_dom::json_tree(&text).unwrap_or_default();
             Reply { result: answer(status, &json, locale), detail: kform_dom::parsed(&text) }
         }
