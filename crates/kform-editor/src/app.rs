@@ -22,7 +22,7 @@ use crate::embed::{DeliveryOpener, Preview, emit};
 use crate::state::{
     Draft, Edit, EditorState, FieldRow, FieldState, FormEdit, is_valid_form_id, value_text,
 };
-use crate::view::{El, button, el, label, labelled, option, target_checked, target_value};
+use crate::view::{El, Live, button, el, label, labelled, option, target_checked, target_value};
 
 mod fields;
 mod form;
@@ -267,20 +267,22 @@ const EDIT: &str = "edit";
 /// Where the delivery or mail view (`view`, their own bundle) is mounted while it is shown; it is
 /// closed with the region. The mail view gets the preview's last values for its own preview.
 fn delivery_host(ctx: Ctx, opener: &DeliveryOpener, view: &str) -> El {
-    let host = el("div");
     let form = ctx.state.with_untracked(|s| s.draft.as_ref().map(|d| d.spec.id.0.clone()));
     let values = ctx.tried.get_untracked().map(|v| v.to_string()).unwrap_or_default();
-    let shown = opener.open(
-        &host.element(),
-        &ctx.admin.get_value(),
-        &form.unwrap_or_default(),
-        ctx.locale,
-        view,
-        &values,
-    );
-    // Dropped with the region: the view is unmounted when the tab is left or the form closed.
-    StoredValue::new_local(shown);
-    host
+    let (opener, view) = (opener.clone(), view.to_owned());
+    el("div").with_element(move |host| {
+        let shown = opener.open(
+            host,
+            &ctx.admin.get_value(),
+            &form.unwrap_or_default(),
+            ctx.locale,
+            &view,
+            &values,
+        );
+        // Dropped with the region: the view is unmounted when the tab is left or the form
+        // closed.
+        StoredValue::new_local(shown);
+    })
 }
 
 /// The switch between editing the form, its delivery view and its mail, once it is saved.

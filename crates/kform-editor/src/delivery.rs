@@ -18,7 +18,7 @@ use web_sys::{Element, HtmlElement};
 use crate::api::{Admin, ApiError};
 use crate::state::delivery::{PAGE, STAGES, Shown, outcome, stage_label, value_text as shown};
 use crate::text::Text;
-use crate::view::{El, button, el, labelled, option, target_value};
+use crate::view::{El, Live, button, el, labelled, option, target_value};
 
 /// How often the open view asks the relay again.
 const REFRESH: std::time::Duration = std::time::Duration::from_secs(4);
@@ -257,7 +257,7 @@ fn failed_mails_view(ctx: Ctx) -> Option<El> {
         );
         let (resend, drop) = (format!("/mails/{n}/resend"), format!("/mails/{n}/drop"));
         el("li")
-            .text(&when(&mail["at"], locale))
+            .text(when(&mail["at"], locale))
             .text(" ")
             .text(&line)
             .text(" ")
@@ -265,14 +265,14 @@ fn failed_mails_view(ctx: Ctx) -> Option<El> {
                 button(Text::ResendMail.get(locale), move |_| {
                     act(ctx, resend.clone(), Text::MailResent);
                 })
-                .attr("aria-label", &format!("{} {n}", Text::ResendMail.get(locale))),
+                .attr("aria-label", format!("{} {n}", Text::ResendMail.get(locale))),
             )
             .child(
                 button(Text::DropMail.get(locale), move |_| {
                     act(ctx, drop.clone(), Text::MailDropped);
                 })
                 .class("kfe-danger")
-                .attr("aria-label", &format!("{} {n}", Text::DropMail.get(locale))),
+                .attr("aria-label", format!("{} {n}", Text::DropMail.get(locale))),
             )
     });
     Some(
@@ -331,7 +331,7 @@ fn table(ctx: Ctx) -> El {
         .map(|text| el("th").attr("scope", "col").text(text.get(locale)));
     let rows = page.iter().enumerate().map(|(n, submission)| {
         let id = shown(&submission["submission_id"]);
-        let mut result = el("td").text(&outcome(submission, locale));
+        let mut result = el("td").text(outcome(submission, locale));
         if let Some(url) = submission["record_url"].as_str() {
             let link = el("a").attr("href", url).attr("target", "_blank").attr("rel", "noopener");
             result = result.text(" ").child(link.text(Text::OpenInKintone.get(locale)));
@@ -346,9 +346,9 @@ fn table(ctx: Ctx) -> El {
             ctx.focus_later("kfe-d-one");
         });
         el("tr")
-            .child(el("td").text(&when(&submission["accepted_at"], locale)))
+            .child(el("td").text(when(&submission["accepted_at"], locale)))
             .child(el("td").text(stage_label(&shown(&submission["stage"]), locale)))
-            .child(el("td").text(&shown(&submission["tries"])))
+            .child(el("td").text(shown(&submission["tries"])))
             .child(result)
             .child(el("td").child(open.attr("aria-label", &name).id(&open_id)))
     });
@@ -372,25 +372,21 @@ fn details(ctx: Ctx) -> Option<El> {
         el("h4")
             .id("kfe-d-one")
             .attr("tabindex", "-1")
-            .text(&format!("{} {id}", Text::Submission.get(locale))),
+            .text(format!("{} {id}", Text::Submission.get(locale))),
     );
     let Some(found) = found else { return Some(section.child(close)) };
     let values = found["values"].as_object().cloned().unwrap_or_default();
     let pairs =
-        values.iter().flat_map(|(code, value)| [el("dt").text(code), el("dd").text(&shown(value))]);
+        values.iter().flat_map(|(code, value)| [el("dt").text(code), el("dd").text(shown(value))]);
     let files = found["files"].as_array().cloned().unwrap_or_default();
     let files = files.iter().map(|file| {
         let size = shown(&file["bytes"]);
-        el("li").text(&format!(
-            "{}: {} ({size} bytes)",
-            shown(&file["field"]),
-            shown(&file["name"])
-        ))
+        el("li").text(format!("{}: {} ({size} bytes)", shown(&file["field"]), shown(&file["name"])))
     });
     let attempts = found["attempts"].as_array().cloned().unwrap_or_default();
     let attempts = attempts.iter().map(|attempt| {
         let parts = ["endpoint", "status", "code", "message"].map(|key| shown(&attempt[key]));
-        el("li").text(&when(&attempt["at"], locale)).text(" ").text(parts.join(" ").trim())
+        el("li").text(when(&attempt["at"], locale)).text(" ").text(parts.join(" ").trim())
     });
     let unsettled = matches!(found["stage"].as_str(), Some("dead_letter" | "pending"));
     let path =
@@ -411,7 +407,7 @@ fn details(ctx: Ctx) -> Option<El> {
             .child(el("ul").children(files))
             .child(el("h4").text(Text::Attempts.get(locale)))
             .child(el("ul").children(attempts))
-            .maybe(actions)
+            .child_opt(actions)
             .child(close),
     )
 }

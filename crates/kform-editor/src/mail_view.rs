@@ -16,7 +16,7 @@ use web_sys::HtmlElement;
 use crate::api::{Admin, ApiError};
 use crate::state::{MailEdit, MailForm, MailProblem};
 use crate::text::Text;
-use crate::view::{El, button, el, label, labelled, option, target_checked, target_value};
+use crate::view::{El, Live, button, el, label, labelled, option, target_checked, target_value};
 
 /// What the view's parts share.
 #[derive(Clone, Copy)]
@@ -234,7 +234,7 @@ fn problems(ctx: Ctx) -> Option<El> {
             }
             Err(reason) => reason,
         };
-        el("li").text(&format!("{}: {what}", part.get(ctx.locale)))
+        el("li").text(format!("{}: {what}", part.get(ctx.locale)))
     };
     Some(el("ul").class("kfe-issues").attr("role", "status").children(found.into_iter().map(line)))
 }
@@ -250,7 +250,7 @@ fn preview(ctx: Ctx) -> Option<El> {
         el("figure")
             .class("kfe-mail-preview")
             .child(el("figcaption").text(Text::MailPreview.get(ctx.locale)))
-            .child(el("pre").text(&format!("{subject}\n\n{body}"))),
+            .child(el("pre").text(format!("{subject}\n\n{body}"))),
     )
 }
 

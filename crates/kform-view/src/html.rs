@@ -1,13 +1,17 @@
 //! A small HTML tree and its serialization: elements, attributes and text, escaped on the way
-//! out. The form's markup is built with it, so the relay's page and the widget's regions are
-//! one definition, and nothing unescaped can reach the page.
+//! out. Everything kform shows is built with it: the form's markup (the relay's pages and the
+//! widget's regions, one definition) and the editor's screens, which `kform-dom` builds into
+//! the page with their hooks. Nothing unescaped can reach a page.
 
 use alloc::borrow::ToOwned;
+use alloc::boxed::Box;
 use alloc::string::String;
 use alloc::vec::Vec;
+use core::any::Any;
+use core::fmt;
 
-/// One node: an element or text.
-#[derive(Clone, Debug)]
+/// One node: an element, text, or a hook.
+#[derive(Debug)]
 pub enum Node {
     /// An element.
     El(El),
@@ -17,13 +21,51 @@ pub enum Node {
     /// JSON's `\u003c`, `\u003e` and `\u0026`, so the text cannot end the script early and is
     /// read back as the same JSON.
     Json(String),
+    /// What builds the tree into a page (`kform-dom`) calls the hook with the element it is a
+    /// child of, when it has built the children before it: an editor's event listener, a
+    /// binding, a region. HTML has no place for it, so it is written as nothing.
+    Hook(Hook),
+}
+
+/// A hook's call, given the parent element as whatever the builder's element type is (a
+/// `web_sys::Element` for `kform-dom`).
+pub struct Hook(Box<Run>);
+
+/// What a hook does with the parent element.
+type Run = dyn FnOnce(&dyn Any);
+
+/// An attribute: its name and value (`None` for a boolean one, which is there or not).
+pub type Attr = (&'static str, Option<String>);
+
+impl Hook {
+    /// A hook that calls `run` with the parent element.
+    pub fn new(run: impl FnOnce(&dyn Any) + 'static) -> Self {
+        Self(Box::new(run))
+    }
+
+    /// Calls the hook with the parent element.
+    pub fn run(self, parent: &dyn Any) {
+        (self.0)(parent);
+    }
+}
+
+impl fmt::Debug for Hook {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str("Hook")
+    }
 }
 
 /// An element with its attributes (in order) and children.
-#[derive(Clone, Debug)]
-pub struct El {
+///
+/// Boxed, so the builder's chained calls hand one pointer along rather than copying the whole
+/// element at each call: the editor's screens make hundreds of them.
+#[derive(Debug)]
+pub struct El(Box<Parts>);
+
+#[derive(Debug)]
+struct Parts {
     tag: &'static str,
-    attrs: Vec<(&'static str, Option<String>)>,
+    attrs: Vec<Attr>,
     children: Vec<Node>,
 }
 
@@ -31,21 +73,53 @@ pub struct El {
 const VOID: [&str; 3] = ["input", "br", "link"];
 
 /// A new element `tag`.
+#[inline(never)]
 pub fn el(tag: &'static str) -> El {
-    El { tag, attrs: Vec::new(), children: Vec::new() }
+    El(Box::new(Parts { tag, attrs: Vec::new(), children: Vec::new() }))
 }
 
 impl El {
     /// Sets attribute `name` to `value`.
     #[must_use]
-    pub fn attr(mut self, name: &'static str, value: impl Into<String>) -> Self {
-        self.attrs.push((name, Some(value.into())));
+    pub fn attr(self, name: &'static str, value: impl AsRef<str>) -> Self {
+        self.set_str(name, value.as_ref())
+    }
+
+    // The generic methods only convert and call these: front ends call them from hundreds
+    // of places, each of which would otherwise carry its own copy of a push.
+
+    #[inline(never)]
+    fn set_str(self, name: &'static str, value: &str) -> Self {
+        self.set(name, Some(value.to_owned()))
+    }
+
+    #[inline(never)]
+    fn set(mut self, name: &'static str, value: Option<String>) -> Self {
+        self.0.attrs.push((name, value));
         self
+    }
+
+    #[inline(never)]
+    fn push(mut self, child: Node) -> Self {
+        self.0.children.push(child);
+        self
+    }
+
+    /// Sets the `id`.
+    #[must_use]
+    pub fn id(self, id: impl AsRef<str>) -> Self {
+        self.attr("id", id)
+    }
+
+    /// Sets the `class`.
+    #[must_use]
+    pub fn class(self, class: impl AsRef<str>) -> Self {
+        self.attr("class", class)
     }
 
     /// Sets attribute `name` when `value` is given.
     #[must_use]
-    pub fn attr_opt(self, name: &'static str, value: Option<impl Into<String>>) -> Self {
+    pub fn attr_opt(self, name: &'static str, value: Option<impl AsRef<str>>) -> Self {
         match value {
             Some(value) => self.attr(name, value),
             None => self,
@@ -54,18 +128,14 @@ impl El {
 
     /// Sets the boolean attribute `name` (`required`, `hidden`, …) when `on`.
     #[must_use]
-    pub fn flag(mut self, name: &'static str, on: bool) -> Self {
-        if on {
-            self.attrs.push((name, None));
-        }
-        self
+    pub fn flag(self, name: &'static str, on: bool) -> Self {
+        if on { self.set(name, None) } else { self }
     }
 
     /// Appends a child.
     #[must_use]
-    pub fn child(mut self, child: impl Into<Node>) -> Self {
-        self.children.push(child.into());
-        self
+    pub fn child(self, child: impl Into<Node>) -> Self {
+        self.push(child.into())
     }
 
     /// Appends a child when there is one.
@@ -80,14 +150,35 @@ impl El {
     /// Appends children.
     #[must_use]
     pub fn children(mut self, children: impl IntoIterator<Item = impl Into<Node>>) -> Self {
-        self.children.extend(children.into_iter().map(Into::into));
+        for child in children {
+            self = self.push(child.into());
+        }
         self
     }
 
     /// Appends text.
     #[must_use]
-    pub fn text(self, text: impl Into<String>) -> Self {
-        self.child(Node::Text(text.into()))
+    pub fn text(self, text: impl AsRef<str>) -> Self {
+        self.push_text(text.as_ref())
+    }
+
+    #[inline(never)]
+    fn push_text(self, text: &str) -> Self {
+        self.push(Node::Text(text.to_owned()))
+    }
+
+    /// Appends a hook (see [`Node::Hook`]).
+    #[must_use]
+    pub fn hook(self, hook: Hook) -> Self {
+        self.push(Node::Hook(hook))
+    }
+
+    /// The element's tag, attributes (in order) and children, for
+    /// building it into a page.
+    #[must_use]
+    pub fn into_parts(self) -> (&'static str, Vec<Attr>, Vec<Node>) {
+        let Parts { tag, attrs, children } = *self.0;
+        (tag, attrs, children)
     }
 
     /// The element as HTML.
@@ -100,8 +191,9 @@ impl El {
     /// Writes the element as HTML to `out`.
     pub fn write(&self, out: &mut String) {
         out.push('<');
-        out.push_str(self.tag);
-        for (name, value) in &self.attrs {
+        let Parts { tag, attrs, children } = &*self.0;
+        out.push_str(tag);
+        for (name, value) in attrs {
             out.push(' ');
             out.push_str(name);
             if let Some(value) = value {
@@ -111,14 +203,14 @@ impl El {
             }
         }
         out.push('>');
-        if VOID.contains(&self.tag) {
+        if VOID.contains(tag) {
             return;
         }
-        for child in &self.children {
+        for child in children {
             child.write(out);
         }
         out.push_str("</");
-        out.push_str(self.tag);
+        out.push_str(tag);
         out.push('>');
     }
 }
@@ -139,6 +231,7 @@ impl Node {
                     }
                 }
             }
+            Self::Hook(_) => {}
         }
     }
 }
@@ -181,4 +274,39 @@ pub fn to_html(nodes: &[Node]) -> String {
         node.write(&mut out);
     }
     out
+}
+
+#[cfg(test)]
+mod tests {
+    use std::cell::Cell;
+    use std::rc::Rc;
+
+    use super::*;
+
+    #[test]
+    fn html_escapes_text_and_attributes_and_has_no_place_for_hooks() {
+        let ran = Rc::new(Cell::new(false));
+        let hook = {
+            let ran = Rc::clone(&ran);
+            Hook::new(move |_| ran.set(true))
+        };
+        let tree = el("p")
+            .id("a\"b")
+            .flag("hidden", true)
+            .flag("required", false)
+            .text("<1 & 2>")
+            .hook(hook)
+            .child(el("input").attr("value", "x"));
+        assert_eq!(
+            tree.to_html(),
+            "<p id=\"a&quot;b\" hidden>&lt;1 &amp; 2&gt;<input value=\"x\"></p>"
+        );
+        assert!(!ran.get(), "writing HTML runs no hook");
+
+        let (tag, attrs, mut children) = tree.into_parts();
+        assert_eq!((tag, attrs.len(), children.len()), ("p", 2, 3));
+        let Node::Hook(hook) = children.remove(1) else { panic!("the hook is the second child") };
+        hook.run(&());
+        assert!(ran.get());
+    }
 }

@@ -108,7 +108,7 @@ pub fn form(state: &FormState, render: &Render<'_>) -> El {
     let descriptor = state.descriptor();
     let items = &descriptor.form.items;
     let pages = state.page_count();
-    let mut contents: Vec<Vec<El>> = vec![Vec::new(); pages];
+    let mut contents: Vec<Vec<El>> = (0..pages).map(|_| Vec::new()).collect();
     for (index, item) in items.iter().enumerate() {
         let Some(content) = contents.get_mut(descriptor.form.page_of(index)) else { continue };
         if item.page_break {
@@ -327,11 +327,11 @@ fn control(state: &FormState, input: &Input<'_>) -> Vec<Node> {
         el(tag)
             .attr("class", "kform-input")
             .attr("part", "input")
-            .attr("id", id.clone())
-            .attr("name", name.clone())
-            .attr("aria-describedby", described.clone())
-            .attr("aria-invalid", invalid.clone())
-            .attr("data-kform-slot", name.clone())
+            .attr("id", &id)
+            .attr("name", &name)
+            .attr("aria-describedby", &described)
+            .attr("aria-invalid", &invalid)
+            .attr("data-kform-slot", &name)
             .flag("required", input.required)
     };
     let offered = |options: &[Choice]| -> Vec<(String, String)> {
@@ -413,7 +413,7 @@ fn control(state: &FormState, input: &Input<'_>) -> Vec<Node> {
                     let button = el("input")
                         .attr("type", "radio")
                         .attr_opt("id", (index == 0).then(|| id.clone()))
-                        .attr("name", name.clone())
+                        .attr("name", &name)
                         .flag("required", input.required)
                         .flag("checked", value == text)
                         .attr("value", value);
@@ -424,7 +424,7 @@ fn control(state: &FormState, input: &Input<'_>) -> Vec<Node> {
                 .attr("role", "radiogroup")
                 .attr("aria-describedby", described)
                 .attr("aria-invalid", invalid)
-                .attr("data-kform-slot", name.clone())
+                .attr("data-kform-slot", &name)
                 .attr("aria-required", input.required.to_string())
                 .children(choices);
             vec![group.into()]
@@ -464,7 +464,7 @@ fn control(state: &FormState, input: &Input<'_>) -> Vec<Node> {
             vec![
                 el("div")
                     .attr("class", "kform-rows")
-                    .attr("data-kform-rows", table.clone())
+                    .attr("data-kform-rows", table)
                     .children(rows(state, table))
                     .into(),
                 add.into(),
@@ -526,7 +526,7 @@ fn check_boxes(
         let check = el("input")
             .attr("type", "checkbox")
             .attr_opt("id", (index == 0).then(|| id.clone()))
-            .attr("name", name.clone())
+            .attr("name", &name)
             .flag("checked", state.is_selected(input.slot.clone(), &value))
             .attr("value", value);
         el("label").attr("class", "kform-choice").child(check).text(label)
@@ -551,7 +551,7 @@ pub fn rows(state: &FormState, table: &str) -> Vec<El> {
     };
     let count = el("input")
         .attr("type", "hidden")
-        .attr("name", table.to_owned())
+        .attr("name", table)
         .attr("value", state.row_count(table).to_string());
     // A file in a row cannot be sent: the relay names each file part by a top-level field.
     let fields: Vec<&Field> = fields
@@ -643,7 +643,7 @@ pub fn summary(state: &FormState) -> Option<El> {
             .attr("id", SUMMARY_ID)
             .attr("tabindex", "-1")
             .attr("role", "group")
-            .attr("aria-labelledby", heading_id.clone())
+            .attr("aria-labelledby", &heading_id)
             .child(
                 el("p")
                     .attr("class", "kform-summary-heading")

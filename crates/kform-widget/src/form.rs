@@ -23,6 +23,7 @@ use kform_core::field::FieldKind;
 use kform_core::message::Text;
 use kform_core::protocol::{SubmissionState, SubmitOutcome};
 use kform_core::{OnSuccess, Value};
+use kform_dom::write;
 use kform_view::html::{El, Node, to_html};
 use kform_view::markup::{self, CONFIRM_HEADING_ID, SUMMARY_ID, THANKS_ID, dom_id, names};
 use kform_view::state::{Advance, FormState, Slot, Status, SubmitError, split_codes};
@@ -466,7 +467,7 @@ impl Form {
             if self.by_id(THANKS_ID).is_some() {
                 return false;
             }
-            self.root.set_inner_html(&markup::thanks(message).to_html());
+            write(&self.root, &markup::thanks(message).to_html());
             return true;
         }
         let confirming = state.is_confirming();
@@ -485,7 +486,7 @@ impl Form {
                 .and_then(|count| count.get_attribute("value"))
                 .and_then(|count| count.parse().ok());
             if shown != Some(state.row_count(&table)) {
-                rows.set_inner_html(&elements(markup::rows(&state, &table)));
+                write(&rows, &elements(markup::rows(&state, &table)));
             }
         }
         for element in self.all("[data-kform-slot]") {
@@ -533,7 +534,7 @@ impl Form {
         false
     }
 
-    /// Writes the region matching `selector` (see [`write`]).
+    /// Writes the region matching `selector` (see [`kform_dom::write`]).
     fn region(&self, selector: &str, html: &str) {
         if let Some(region) = self.one(selector) {
             write(&region, html);
@@ -581,15 +582,6 @@ fn has_class(element: &Element, name: &str) -> bool {
 
 fn attribute<T: core::str::FromStr>(element: &Element, name: &str) -> Option<T> {
     element.get_attribute(name)?.parse().ok()
-}
-
-/// Sets `element`'s content to `html` unless it already shows it: a region written again would
-/// be announced again by a screen reader (messages and the alert are live regions), and makes
-/// the browser style it again. `html` is `kform-view`'s, which escapes as browsers serialize.
-fn write(element: &Element, html: &str) {
-    if element.inner_html() != html {
-        element.set_inner_html(html);
-    }
 }
 
 fn set_flag(element: &Element, name: &str, on: bool) {

@@ -159,3 +159,33 @@ fn json_tree_gives_the_tree_serde_json_reads() {
     assert_eq!(kform_dom::json_tree(text), Some(expected));
     assert_eq!(kform_dom::json_tree("{\"a\": "), None, "not JSON");
 }
+
+#[wasm_bindgen_test]
+fn build_makes_the_elements_the_html_says_and_runs_each_hook_in_its_place() {
+    use kform_view::html::el;
+    use std::cell::RefCell;
+    use std::rc::Rc;
+
+    let seen = Rc::new(RefCell::new(Vec::new()));
+    let (early, late) = (Rc::clone(&seen), Rc::clone(&seen));
+    let tree = el("p")
+        .class("x")
+        .flag("hidden", true)
+        .attr("title", "a \"quoted\" <title>")
+        .text("one < two")
+        .hook(kform_dom::hook(move |parent| early.borrow_mut().push(parent.inner_html())))
+        .child(el("b").text("&"))
+        .hook(kform_dom::hook(move |parent| late.borrow_mut().push(parent.tag_name())));
+    let html = tree.to_html();
+    let built = kform_dom::build(tree);
+
+    // The same tree written as HTML and built as elements gives the same elements.
+    let parsed = web_sys::window().unwrap().document().unwrap().create_element("div").unwrap();
+    parsed.set_inner_html(&html);
+    assert_eq!(built.outer_html(), parsed.inner_html());
+    assert_eq!(built.get_attribute("hidden").as_deref(), Some(""));
+    assert_eq!(built.get_attribute("title").as_deref(), Some("a \"quoted\" <title>"));
+    assert_eq!(built.text_content().as_deref(), Some("one < two&"));
+    // Each hook ran with its parent, once the children before it were there.
+    assert_eq!(*seen.borrow(), ["one &lt; two", "P"]);
+}

@@ -26,7 +26,7 @@ pub(super) fn field_list(ctx: Ctx) -> El {
                     ctx.selected.set(added);
                 };
                 button(Text::Add.get(locale), on_click)
-                    .attr("aria-label", &format!("{} {}", row.label, Text::AddSuffix.get(locale)))
+                    .attr("aria-label", format!("{} {}", row.label, Text::AddSuffix.get(locale)))
             }
             FieldState::OnForm(_) => {
                 el("span").class("kfe-on-form").text(Text::OnTheForm.get(locale))
@@ -45,7 +45,7 @@ pub(super) fn field_list(ctx: Ctx) -> El {
             .child(el("span").class("kfe-field-label").text(&row.label))
             .child(el("code").text(&row.code))
             .child(el("span").class("kfe-type").text(&row.kintone_type))
-            .maybe(required)
+            .child_opt(required)
             .child(action)
     });
     el("ul").class("kfe-fields").children(lines)

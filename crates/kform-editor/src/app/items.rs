@@ -31,7 +31,7 @@ pub(super) fn item_list(ctx: Ctx) -> El {
         let mark = (problems > 0).then(|| {
             el("span")
                 .class("kfe-problem-count")
-                .text(&format!("{} {problems}", Text::ProblemsMark.get(locale)))
+                .text(format!("{} {problems}", Text::ProblemsMark.get(locale)))
         });
         let selected = move || ctx.selected.get() == Some(index);
         let mover = move |by: isize, which: &'static str| {
@@ -63,8 +63,8 @@ pub(super) fn item_list(ctx: Ctx) -> El {
         let item_button = |text: &str, action: &str, id: &str| {
             el("button")
                 .attr("type", "button")
-                .attr("aria-label", &format!("{name} {action}"))
-                .id(&format!("kfe-item-{index}-{id}"))
+                .attr("aria-label", format!("{name} {action}"))
+                .id(format!("kfe-item-{index}-{id}"))
                 .text(text)
         };
         let up = item_button("↑", Text::MoveUpSuffix.get(locale), "up");
@@ -75,7 +75,7 @@ pub(super) fn item_list(ctx: Ctx) -> El {
             })
             .child(el("span").class("kfe-item-name").text(&name))
             .child(el("span").class("kfe-type").text(&kind))
-            .maybe(mark)
+            .child_opt(mark)
             .child(
                 el("span")
                     .class("kfe-item-buttons")
@@ -95,7 +95,7 @@ pub(super) fn item_list(ctx: Ctx) -> El {
                     .child(
                         button(Text::Remove.get(locale), remove).attr(
                             "aria-label",
-                            &format!("{name} {}", Text::RemoveSuffix.get(locale)),
+                            format!("{name} {}", Text::RemoveSuffix.get(locale)),
                         ),
                     ),
             )
@@ -286,7 +286,7 @@ pub(super) fn item_settings(ctx: Ctx, index: usize) -> El {
         };
         let label = text_input()
             .attr("placeholder", &choice.label)
-            .attr("aria-label", &format!("{} {}", choice.label, Text::ShownAsSuffix.get(locale)))
+            .attr("aria-label", format!("{} {}", choice.label, Text::ShownAsSuffix.get(locale)))
             .value_with(shown)
             .on("input", move |ev| {
                 ctx.state
@@ -295,7 +295,7 @@ pub(super) fn item_settings(ctx: Ctx, index: usize) -> El {
         el("div")
             .class("kfe-option")
             .child(checkbox(&format!("kfe-s-option-{n}"), &choice.label, input))
-            .child(label.id(&format!("kfe-s-option-label-{n}")))
+            .child(label.id(format!("kfe-s-option-label-{n}")))
     });
     let mut section = el("section")
         .class("kfe-settings")

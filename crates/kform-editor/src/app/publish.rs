@@ -11,10 +11,10 @@ pub(super) fn issue_line(locale: Locale, issue: &LintIssue, place: &str) -> El {
         .then(|| el("strong").class("kfe-warning").text(Text::WarningMark.get(locale)));
     el("li")
         .text(place)
-        .maybe(warning)
-        .text(&issue.message(locale))
+        .child_opt(warning)
+        .text(issue.message(locale))
         .text(" ")
-        .child(el("span").class("kfe-fix").text(&issue.fix(locale)))
+        .child(el("span").class("kfe-fix").text(issue.fix(locale)))
 }
 
 pub(super) fn lint_view(ctx: Ctx) -> El {
@@ -39,18 +39,20 @@ pub(super) fn lint_view(ctx: Ctx) -> El {
 
 /// The live preview: the real widget, mounted by `kform-editor.js`, re-rendered on each change.
 pub(super) fn preview_view(ctx: Ctx, preview: Preview) -> El {
-    let target = el("div").class("kfe-preview-form");
-    let element = target.element();
     let descriptor = Memo::new(move |_| ctx.state.with(|s| s.descriptor().map(|d| d.to_string())));
-    // The preview's "send" hands its values over for a test send (the widget's preview event).
-    preview.listen(&element, move |values| ctx.tried.set(Some(values)));
-    Effect::new(move |_| {
-        let Some(json) = descriptor.get() else { return };
-        let lang = ctx
-            .state
-            .with_untracked(|s| s.draft.as_ref().map(|d| d.spec.default_lang))
-            .unwrap_or(ctx.locale);
-        preview.show(&element, &json, lang);
+    let target = el("div").class("kfe-preview-form").with_element(move |element| {
+        let element = element.clone();
+        // The preview's "send" hands its values over for a test send (the widget's preview
+        // event).
+        preview.listen(&element, move |values| ctx.tried.set(Some(values)));
+        Effect::new(move |_| {
+            let Some(json) = descriptor.get() else { return };
+            let lang = ctx
+                .state
+                .with_untracked(|s| s.draft.as_ref().map(|d| d.spec.default_lang))
+                .unwrap_or(ctx.locale);
+            preview.show(&element, &json, lang);
+        });
     });
     el("section")
         .class("kfe-preview")

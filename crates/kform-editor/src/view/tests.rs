@@ -10,7 +10,7 @@ use wasm_bindgen::JsCast;
 use wasm_bindgen_test::*;
 use web_sys::{Element, HtmlInputElement, HtmlSelectElement};
 
-use super::{El, el, mount};
+use super::{El, Live, el, mount};
 
 wasm_bindgen_test_configure!(run_in_browser);
 
@@ -25,7 +25,7 @@ async fn tick() {
 
 /// Mounts `root` into a fresh container; the owner must be kept while the test runs.
 fn mounted(root: impl FnOnce() -> El) -> (Element, Owner) {
-    let container = el("div").element();
+    let container = kform_dom::build(el("div"));
     let owner = mount(&container, root);
     (container, owner)
 }
