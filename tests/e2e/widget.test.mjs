@@ -41,7 +41,9 @@ test("every field type is filled and delivered to kintone with the right JSON", 
   await form.getByRole("checkbox", { name: "sato" }).check();
   await page.getByLabel("紹介元の部署コード").fill("営業部, 開発部");
   assert.equal(await page.getByLabel("グループコード").inputValue(), "sales", "kintone's default group");
-  // Two rows added, the second removed again. Adding a row moves the focus into it.
+  // Two rows added and filled, the first removed again: the second moves up with what was
+  // typed in it. Adding a row moves the focus into it, and a new row starts with kintone's
+  // defaults.
   await form.getByRole("button", { name: "行を追加" }).click();
   const row = form.getByRole("group", { name: "行 1" });
   await page.waitForFunction(() =>
@@ -50,8 +52,18 @@ test("every field type is filled and delivered to kintone with the right JSON", 
   await row.getByLabel("数量").fill("3");
   await form.getByRole("button", { name: "行を追加" }).click();
   assert.equal(await form.getByRole("group", { name: /^行 / }).count(), 2);
-  await form.getByRole("button", { name: "この行を削除 (行 2)" }).click();
+  const second = form.getByRole("group", { name: "行 2" });
+  assert.equal(await second.getByLabel("数量").inputValue(), "1", "kintone's default");
+  await second.getByLabel("品名").fill("机");
+  await second.getByLabel("数量").fill("2");
+  await second.getByRole("checkbox", { name: "青" }).check();
+  await form.getByRole("button", { name: "この行を削除 (行 1)" }).click();
   assert.equal(await form.getByRole("group", { name: /^行 / }).count(), 1);
+  assert.equal(await row.getByLabel("品名").inputValue(), "机");
+  assert.equal(await row.getByLabel("数量").inputValue(), "2");
+  assert.ok(await row.getByRole("checkbox", { name: "青" }).isChecked());
+  assert.match(await row.getByLabel("品名").getAttribute("name"), /^明細\[0\]\.品名$/);
+  await row.getByRole("button", { name: "この行を削除 (行 1)" }).waitFor();
   await row.getByRole("checkbox", { name: "赤" }).check();
   await page.getByLabel("相談内容").fill("一行目\n二行目");
   await page.getByLabel("詳細").fill("太字 <b>なし</b>\n二行目");
@@ -81,9 +93,9 @@ test("every field type is filled and delivered to kintone with the right JSON", 
   assert.deepEqual(value("グループ").map((g) => g.code), ["sales"]);
   assert.equal(value("明細").length, 1);
   const cells = value("明細")[0].value;
-  assert.equal(cells["品名"].value, "カタログ");
-  assert.equal(cells["数量"].value, "3");
-  assert.deepEqual(cells["色"].value, ["赤"]);
+  assert.equal(cells["品名"].value, "机");
+  assert.equal(cells["数量"].value, "2");
+  assert.deepEqual([...cells["色"].value].sort(), ["赤", "青"].sort());
   assert.equal(value("相談内容"), "一行目\n二行目");
   // Rich text is typed as plain text and stored as the HTML that shows it as typed.
   assert.equal(value("詳細"), "太字 &lt;b&gt;なし&lt;/b&gt;<br />二行目");

@@ -18,7 +18,7 @@ use alloc::vec;
 use alloc::vec::Vec;
 use kform_core::field::{FieldKind, LinkProtocol, LookupKey};
 use kform_core::message::Text;
-use kform_core::{Choice, Field, FormItem, InputHint, OptionLabels};
+use kform_core::{Choice, Field, FormItem, InputHint, OptionLabels, Value};
 
 use crate::html::{El, Node, el};
 use crate::state::{FormState, Slot};
@@ -467,6 +467,10 @@ fn control(state: &FormState, input: &Input<'_>) -> Vec<Node> {
                     .attr("data-kform-rows", table)
                     .children(rows(state, table))
                     .into(),
+                el("template")
+                    .attr("data-kform-row", table)
+                    .child_opt(row_template(state, table))
+                    .into(),
                 add.into(),
             ]
         }
@@ -544,23 +548,36 @@ fn check_boxes(
 /// The rows of the subtable `table`, each with its cells and a button that removes it, after a
 /// hidden input that posts how many there are.
 pub fn rows(state: &FormState, table: &str) -> Vec<El> {
-    let Some(FieldKind::Subtable { fields }) =
-        state.descriptor().fields.get(table).map(|field| &field.kind)
-    else {
-        return Vec::new();
-    };
     let count = el("input")
         .attr("type", "hidden")
         .attr("name", table)
         .attr("value", state.row_count(table).to_string());
+    let rows = (0..state.row_count(table)).filter_map(|row| row_element(state, table, row));
+    core::iter::once(count).chain(rows).collect()
+}
+
+/// The row a new row of `table` starts as, at row 0, for the widget to add in place: it moves
+/// it to its own row with [`renumbered`], [`row_name`] and [`remove_label`] rather than
+/// carrying the code that renders every kind of input.
+fn row_template(state: &FormState, table: &str) -> Option<El> {
+    let mut fresh = state.clone();
+    fresh.set(table, Value::Rows(Vec::new()));
+    fresh.add_row(table);
+    row_element(&fresh, table, 0)
+}
+
+/// Row `row` of `table`: its cells and the button that removes it.
+fn row_element(state: &FormState, table: &str, row: usize) -> Option<El> {
+    let Some(FieldKind::Subtable { fields }) =
+        state.descriptor().fields.get(table).map(|field| &field.kind)
+    else {
+        return None;
+    };
     // A file in a row cannot be sent: the relay names each file part by a top-level field.
-    let fields: Vec<&Field> = fields
+    let cells = fields
         .values()
         .filter(|field| field.is_writable() && !matches!(field.kind, FieldKind::File { .. }))
-        .collect();
-    let (row_text, remove_text) = (state.text(Text::Row), state.text(Text::RemoveRow));
-    let rows = (0..state.row_count(table)).map(|row| {
-        let cells = fields.iter().map(|field| {
+        .map(|field| {
             let input = Input {
                 slot: Slot::Cell {
                     table: table.to_owned(),
@@ -577,18 +594,62 @@ pub fn rows(state: &FormState, table: &str) -> Vec<El> {
             };
             labelled(state, &input, &field.label, None)
         });
-        let name = format!("{row_text} {}", row + 1);
-        let remove = row_button(format!("remove:{table}:{row}"))
-            .attr("aria-label", format!("{remove_text} ({name})"))
-            .text(remove_text);
+    let remove = row_button(format!("remove:{table}:{row}"))
+        .attr("aria-label", remove_label(state, row))
+        .text(state.text(Text::RemoveRow));
+    Some(
         el("fieldset")
             .attr("class", "kform-row")
             .attr("part", "row")
-            .child(el("legend").attr("class", "kform-row-label").text(name))
+            .child(el("legend").attr("class", "kform-row-label").text(row_name(state, row)))
             .children(cells)
-            .child(remove)
-    });
-    core::iter::once(count).chain(rows).collect()
+            .child(remove),
+    )
+}
+
+/// A row's name, its legend: "Row 2" for row 1.
+pub fn row_name(state: &FormState, row: usize) -> String {
+    format!("{} {}", state.text(Text::Row), row + 1)
+}
+
+/// The accessible name of the button that removes row `row`: "Remove this row (Row 2)".
+pub fn remove_label(state: &FormState, row: usize) -> String {
+    format!("{} ({})", state.text(Text::RemoveRow), row_name(state, row))
+}
+
+/// An attribute of an element in a row of `table` (an `id`, `for`, `name`,
+/// `aria-describedby`, `data-kform-slot`, or the remove button's value) as it reads in row
+/// `row`: each id, name or action of the table's cells names `row` instead of its own. Field
+/// codes hold no `-`, `[` or `:`, so the row's place in each is unambiguous; anything else is
+/// left as it is.
+pub fn renumbered(value: &str, table: &str, row: usize) -> String {
+    let mut out = String::with_capacity(value.len());
+    for (index, token) in value.split(' ').enumerate() {
+        if index > 0 {
+            out.push(' ');
+        }
+        let place = [("kform-", '-', Some('-')), ("", '[', Some(']')), ("remove:", ':', None)]
+            .into_iter()
+            .find_map(|(start, open, close)| {
+                let rest = token.strip_prefix(start)?.strip_prefix(table)?.strip_prefix(open)?;
+                let digits = rest.find(|c: char| !c.is_ascii_digit()).unwrap_or(rest.len());
+                let after = &rest[digits..];
+                let closed = match close {
+                    Some(close) => after.starts_with(close),
+                    None => after.is_empty(),
+                };
+                (digits > 0 && closed).then(|| (token.len() - rest.len(), after))
+            });
+        match place {
+            Some((head, after)) => {
+                out.push_str(&token[..head]);
+                out.push_str(&row.to_string());
+                out.push_str(after);
+            }
+            None => out.push_str(token),
+        }
+    }
+    out
 }
 
 /// The names of the files chosen at `slot`, one `<li>` each.

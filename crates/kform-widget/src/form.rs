@@ -271,6 +271,7 @@ impl Form {
             action.strip_prefix("remove:").and_then(|rest| rest.rsplit_once(':'))
             && let Ok(row) = row.parse()
         {
+            self.remove_row(table, row);
             self.state.borrow_mut().remove_row(table, row);
             self.render();
         }
@@ -480,14 +481,7 @@ impl Form {
             set_hidden(&item, !index.is_some_and(|index| state.item_applies(index)));
         }
         for rows in self.all("[data-kform-rows]") {
-            let table = rows.get_attribute("data-kform-rows").unwrap_or_default();
-            let shown: Option<usize> = rows
-                .first_element_child()
-                .and_then(|count| count.get_attribute("value"))
-                .and_then(|count| count.parse().ok());
-            if shown != Some(state.row_count(&table)) {
-                write(&rows, &elements(markup::rows(&state, &table)));
-            }
+            self.fit_rows(&rows, &state);
         }
         for element in self.all("[data-kform-slot]") {
             let key = element.get_attribute("data-kform-slot").unwrap_or_default();
@@ -532,6 +526,57 @@ impl Form {
             set_flag(&submit, "disabled", busy);
         }
         false
+    }
+
+    /// Brings a subtable's rows (`rows`, the element holding them) to as many as the state
+    /// has: a new row is the relay's row template (`<template data-kform-row>`, the row a new
+    /// row starts as) moved to its place, so the `.wasm` renders no input itself; rows past the
+    /// count go. The rows already there are kept as they are, with what the visitor typed and
+    /// the focus.
+    fn fit_rows(&self, rows: &Element, state: &FormState) {
+        let table = rows.get_attribute("data-kform-rows").unwrap_or_default();
+        let count = state.row_count(&table);
+        if let Some(input) = rows.first_element_child() {
+            let count = count.to_string();
+            if input.get_attribute("value").as_deref() != Some(count.as_str()) {
+                let _ = input.set_attribute("value", &count);
+            }
+        }
+        let mut shown = row_elements(rows);
+        while shown.len() > count {
+            if let Some(extra) = shown.pop() {
+                extra.remove();
+            }
+        }
+        if shown.len() == count {
+            return;
+        }
+        let selector = format!("template[data-kform-row=\"{}\"]", css_string(&table));
+        let Some(template) = self.one(&selector) else { return };
+        let html = template.inner_html();
+        for row in shown.len()..count {
+            let _ = rows.insert_adjacent_html("beforeend", &html);
+            if let Some(added) = rows.last_element_child() {
+                move_row(&added, &table, row, state);
+                // A default date-time in the new row, in the visitor's time zone.
+                let _ = local_times(&added, state);
+            }
+        }
+    }
+
+    /// Takes row `row` of `table` out of the page before the state does, and moves the rows
+    /// after it up one, with what was typed in them.
+    fn remove_row(&self, table: &str, row: usize) {
+        let selector = format!("[data-kform-rows=\"{}\"]", css_string(table));
+        let Some(rows) = self.one(&selector) else { return };
+        let Ok(state) = self.state.try_borrow() else { return };
+        for (index, element) in row_elements(&rows).into_iter().enumerate().skip(row) {
+            if index == row {
+                element.remove();
+            } else {
+                move_row(&element, table, index - 1, &state);
+            }
+        }
     }
 
     /// Writes the region matching `selector` (see [`kform_dom::write`]).
@@ -597,6 +642,44 @@ fn set_hidden(element: &Element, hidden: bool) {
 fn elements(elements: Vec<El>) -> String {
     let nodes: Vec<Node> = elements.into_iter().map(Node::from).collect();
     to_html(&nodes)
+}
+
+/// The rows (`fieldset.kform-row`) in a subtable's rows element.
+fn row_elements(rows: &Element) -> Vec<Element> {
+    let mut found = Vec::new();
+    let mut next = rows.first_element_child();
+    while let Some(element) = next {
+        next = element.next_element_sibling();
+        if element.tag_name() == "FIELDSET" {
+            found.push(element);
+        }
+    }
+    found
+}
+
+/// Makes the row element `element` of `table` row `row`: its ids, names, slots and action
+/// ([`markup::renumbered`]), its legend and its remove button's name.
+fn move_row(element: &Element, table: &str, row: usize, state: &FormState) {
+    let Ok(inside) = element.query_selector_all("*") else { return };
+    for node in (0..inside.length()).filter_map(|index| inside.get(index)) {
+        let Ok(inner) = node.dyn_into::<Element>() else { continue };
+        for name in ["id", "for", "name", "aria-describedby", "data-kform-slot", "value"] {
+            // Only the remove button's value is an action; an option's is the form's text.
+            if name == "value" && inner.get_attribute("name").as_deref() != Some(names::ACTION) {
+                continue;
+            }
+            let Some(value) = inner.get_attribute(name) else { continue };
+            let moved = markup::renumbered(&value, table, row);
+            if moved != value {
+                let _ = inner.set_attribute(name, &moved);
+            }
+        }
+        if has_class(&inner, "kform-row-label") {
+            inner.set_text_content(Some(&markup::row_name(state, row)));
+        } else if inner.get_attribute("name").as_deref() == Some(names::ACTION) {
+            let _ = inner.set_attribute("aria-label", &markup::remove_label(state, row));
+        }
+    }
 }
 
 /// `text` escaped for a double-quoted CSS string.

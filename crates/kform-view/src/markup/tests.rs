@@ -5,7 +5,11 @@ use kform_core::protocol::FormDescriptor;
 use kform_core::{AppFields, FormSpec, Locale, Value};
 use serde_json::json;
 
-use super::{Layout, Render, form, rows, summary, thanks};
+use super::{
+    Layout, Render, form, remove_label, renumbered, row_element, row_name, row_template, rows,
+    summary, thanks,
+};
+use crate::html::{El, Node, el};
 use crate::posted::{self, Action, PostError};
 use crate::state::{FormState, Slot};
 
@@ -316,4 +320,100 @@ fn a_form_s_own_option_labels_are_shown_and_kintone_s_options_are_sent() {
     assert_eq!(answer("業種").as_deref(), Some("Manufacturing"));
     assert_eq!(answer("連絡方法").as_deref(), Some("Phone"));
     assert!(answer("関心").unwrap().contains("Product B"), "{answers:?}");
+}
+
+#[test]
+fn renumbered_moves_only_the_row_in_a_tables_ids_names_and_actions() {
+    let cases = [
+        ("kform-明細-0-品名", "kform-明細-7-品名"),
+        ("kform-明細-0-色-1", "kform-明細-7-色-1"),
+        ("kform-明細-12-品名-message", "kform-明細-7-品名-message"),
+        ("明細[0].品名", "明細[7].品名"),
+        ("remove:明細:0", "remove:明細:7"),
+        // aria-describedby names several ids.
+        (
+            "kform-明細-0-担当者-codes kform-明細-0-担当者-message",
+            "kform-明細-7-担当者-codes kform-明細-7-担当者-message",
+        ),
+        // Another table, whose code begins with this one's, and other fields stay as they are.
+        ("kform-明細2-0-品名", "kform-明細2-0-品名"),
+        ("明細2[0].品名", "明細2[0].品名"),
+        ("remove:明細2:0", "remove:明細2:0"),
+        ("kform-明細", "kform-明細"),
+        ("明細", "明細"),
+        ("kform-品名-0-x", "kform-品名-0-x"),
+        // Not a row's place: no digits, or not closed as a row is.
+        ("kform-明細--品名", "kform-明細--品名"),
+        ("明細[0", "明細[0"),
+        ("remove:明細:0x", "remove:明細:0x"),
+        ("add:明細", "add:明細"),
+        ("", ""),
+    ];
+    for (value, moved) in cases {
+        assert_eq!(renumbered(value, "明細", 7), moved, "{value}");
+    }
+}
+
+/// What the widget does to the row template to make it row `row` (`kform-widget`'s
+/// `move_row`), on the tree rather than on the page's elements.
+fn moved(element: El, table: &str, row: usize, state: &FormState) -> El {
+    let (tag, attrs, children) = element.into_parts();
+    let action = attrs.iter().any(|(name, value)| {
+        *name == "name" && value.as_deref() == Some(crate::markup::names::ACTION)
+    });
+    let legend = attrs
+        .iter()
+        .any(|(name, value)| *name == "class" && value.as_deref() == Some("kform-row-label"));
+    let mut out = el(tag);
+    for (name, value) in attrs {
+        let value = match (name, value) {
+            ("aria-label", Some(_)) if action => Some(remove_label(state, row)),
+            ("value", Some(value)) if !action => Some(value),
+            (
+                "id" | "for" | "name" | "aria-describedby" | "data-kform-slot" | "value",
+                Some(value),
+            ) => Some(renumbered(&value, table, row)),
+            (_, value) => value,
+        };
+        out = match value {
+            Some(value) => out.attr(name, value),
+            None => out.flag(name, true),
+        };
+    }
+    if legend {
+        return out.text(row_name(state, row));
+    }
+    for child in children {
+        out = match child {
+            Node::El(child) => out.child(moved(child, table, row, state)),
+            other => out.child(other),
+        };
+    }
+    out
+}
+
+#[test]
+fn the_row_template_moved_to_a_row_is_that_row_as_the_relay_renders_it() {
+    let mut state = state(EVERY, json!([{ "field": "明細" }, { "field": "担当者" }]));
+    for _ in 0..3 {
+        state.add_row("明細");
+    }
+    let fresh = row_template(&state, "明細").unwrap().to_html();
+    assert!(
+        fresh.contains(r#"name="明細[0].数量""#) && fresh.contains(r#"value="1""#),
+        "kintone's default: {fresh}"
+    );
+    assert!(fresh.contains(r#"value="remove:明細:0""#), "{fresh}");
+    for row in 0..3 {
+        let template = row_template(&state, "明細").unwrap();
+        assert_eq!(
+            moved(template, "明細", row, &state).to_html(),
+            row_element(&state, "明細", row).unwrap().to_html(),
+            "row {row}"
+        );
+    }
+    // The form carries the template after the rows, where no form control is posted.
+    let page = html(&state, Layout::Enhanced);
+    let rows_end = page.find(r#"<template data-kform-row="明細">"#).unwrap();
+    assert!(page[..rows_end].contains(r#"name="明細" value="3""#));
 }
