@@ -45,6 +45,22 @@ export function watchMoments() {
 }
 
 /**
+ * A first visit to `url` in a fresh context of `browser`, watched by `watchMoments`: resolves
+ * to what `read(page)` resolves to once the page has been opened.
+ */
+export async function firstVisit(browser, url, read) {
+  const context = await browser.newContext();
+  try {
+    await context.addInitScript(watchMoments);
+    const page = await context.newPage();
+    await page.goto(url);
+    return await read(page);
+  } finally {
+    await context.close();
+  }
+}
+
+/**
  * Resolves once 2 s have passed since `started` (a `performance.now()`): a bench that runs its
  * pages in rounds waits for it after each, so that a round's requests for the markup (two to
  * one relay at most) stay within the demo relay's per-address rate limit, a burst of 20, then

@@ -9,25 +9,19 @@
 // ones to quote; this is for deciding between builds.
 import { launch } from "../e2e/browser.mjs";
 import { startDemo } from "../e2e/demo.mjs";
-import { sampleRounds, watchMoments } from "./pages.mjs";
+import { firstVisit, sampleRounds } from "./pages.mjs";
 
 const dirs = (process.env.KFORM_AB ?? "").split(/\s+/).filter(Boolean);
 if (dirs.length === 0) throw new Error("KFORM_AB must name at least one widget directory");
 const RUNS = Number(process.env.RUNS || 21);
 
-async function visit(browser, url) {
-  const context = await browser.newContext();
-  try {
-    await context.addInitScript(watchMoments);
-    const page = await context.newPage();
-    await page.goto(url);
+function visit(browser, url) {
+  return firstVisit(browser, url, async (page) => {
     // The static page's form, the floor's shown form, or the widget taken over.
     await page.waitForFunction(() => document.querySelector("form select") || window.kformMoments["kform:ready"] ||
       (window.kformMoments["form shown"] && location.pathname.includes("floor")));
     return await page.evaluate(() => ({ ...window.kformMoments }));
-  } finally {
-    await context.close();
-  }
+  });
 }
 
 const demos = [];

@@ -6,16 +6,12 @@
 // settled and `kform:ready`, all in ms since navigation. Prints one JSON
 // object: `{"runs": N, "widget": {"kform.js requested": ms, ...}, "static": {...}, ...}`.
 import { launch } from "../e2e/browser.mjs";
-import { sampleRounds, startBench, watchMoments } from "./pages.mjs";
+import { firstVisit, sampleRounds, startBench } from "./pages.mjs";
 
 const RUNS = Number(process.env.KFORM_BENCH_RUNS || 12);
 
-async function visit(browser, url) {
-  const context = await browser.newContext();
-  try {
-    await context.addInitScript(watchMoments);
-    const page = await context.newPage();
-    await page.goto(url);
+function visit(browser, url) {
+  return firstVisit(browser, url, async (page) => {
     await page.waitForFunction(() => document.querySelector("form select") ||
       document.querySelector("[data-kform]")?.shadowRoot?.querySelector("form select"));
     await page.waitForTimeout(300); // for the .wasm and kform:ready, when there is one
@@ -33,9 +29,7 @@ async function visit(browser, url) {
       }
       return found;
     });
-  } finally {
-    await context.close();
-  }
+  });
 }
 
 const { demo, pages } = await startBench();

@@ -76,49 +76,50 @@ impl Parser<'_> {
     }
 
     fn object(&mut self, depth: usize) -> Option<Value> {
-        if depth > MAX_DEPTH {
-            return None;
-        }
-        self.at += 1;
         let mut object = Map::new();
-        self.space();
-        if self.eat(b'}') {
-            return Some(Value::Object(object));
-        }
-        loop {
-            self.space();
-            let key = self.string()?;
-            self.space();
-            if !self.eat(b':') {
+        self.sequence(depth, b'}', &mut |parser| {
+            parser.space();
+            let key = parser.string()?;
+            parser.space();
+            if !parser.eat(b':') {
                 return None;
             }
-            let value = self.value(depth)?;
-            object.insert(key, value);
-            self.space();
-            if self.eat(b'}') {
-                return Some(Value::Object(object));
-            }
-            if !self.eat(b',') {
-                return None;
-            }
-        }
+            object.insert(key, parser.value(depth)?);
+            Some(())
+        })?;
+        Some(Value::Object(object))
     }
 
     fn array(&mut self, depth: usize) -> Option<Value> {
+        let mut items = Vec::new();
+        self.sequence(depth, b']', &mut |parser| {
+            items.push(parser.value(depth)?);
+            Some(())
+        })?;
+        Some(Value::Array(items))
+    }
+
+    /// An object's or array's members, its opening bracket next: `item` reads each, and
+    /// `close` ends them.
+    fn sequence(
+        &mut self,
+        depth: usize,
+        close: u8,
+        item: &mut dyn FnMut(&mut Self) -> Option<()>,
+    ) -> Option<()> {
         if depth > MAX_DEPTH {
             return None;
         }
         self.at += 1;
-        let mut items = Vec::new();
         self.space();
-        if self.eat(b']') {
-            return Some(Value::Array(items));
+        if self.eat(close) {
+            return Some(());
         }
         loop {
-            items.push(self.value(depth)?);
+            item(self)?;
             self.space();
-            if self.eat(b']') {
-                return Some(Value::Array(items));
+            if self.eat(close) {
+                return Some(());
             }
             if !self.eat(b',') {
                 return None;
