@@ -1,6 +1,6 @@
 //! What kform's front ends (the widget and the editor) do to a host page: render into an open
 //! shadow root that carries their own stylesheet, put `kform-view`'s HTML trees into it
-//! ([`build`], [`write`]), and tell the page what happened through events on the host element.
+//! ([`build`], [`write()`]), and tell the page what happened through events on the host element.
 //! Both go through here so they render one way and behave the same on any page.
 
 // Built without std, as the widget is (`kform-widget/src/lib.rs` says why); tests use std.
