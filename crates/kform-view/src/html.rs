@@ -73,7 +73,6 @@ struct Parts {
 const VOID: [&str; 3] = ["input", "br", "link"];
 
 /// A new element `tag`.
-#[inline(never)]
 pub fn el(tag: &'static str) -> El {
     El(Box::new(Parts { tag, attrs: Vec::new(), children: Vec::new() }))
 }

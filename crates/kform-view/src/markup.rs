@@ -469,7 +469,7 @@ fn control(state: &FormState, input: &Input<'_>) -> Vec<Node> {
                     .into(),
                 el("template")
                     .attr("data-kform-row", table)
-                    .child_opt(row_template(state, table))
+                    .child(row_template(state, table))
                     .into(),
                 add.into(),
             ]
@@ -548,63 +548,65 @@ fn check_boxes(
 /// The rows of the subtable `table`, each with its cells and a button that removes it, after a
 /// hidden input that posts how many there are.
 pub fn rows(state: &FormState, table: &str) -> Vec<El> {
+    let subtable = state.descriptor().fields.get(table).map(|field| &field.kind);
+    if !matches!(subtable, Some(FieldKind::Subtable { .. })) {
+        return Vec::new();
+    }
     let count = el("input")
         .attr("type", "hidden")
         .attr("name", table)
         .attr("value", state.row_count(table).to_string());
-    let rows = (0..state.row_count(table)).filter_map(|row| row_element(state, table, row));
+    let fields = row_fields(state, table);
+    let rows = (0..state.row_count(table)).map(|row| row_element(state, table, &fields, row));
     core::iter::once(count).chain(rows).collect()
 }
 
 /// The row a new row of `table` starts as, at row 0, for the widget to add in place: it moves
-/// it to its own row with [`renumbered`], [`row_name`] and [`remove_label`] rather than
-/// carrying the code that renders every kind of input.
-fn row_template(state: &FormState, table: &str) -> Option<El> {
+/// it to its own row ([`moved_attribute`], [`row_name`]) rather than carrying the code that
+/// renders every kind of input.
+fn row_template(state: &FormState, table: &str) -> El {
     let mut fresh = state.clone();
     fresh.set(table, Value::Rows(Vec::new()));
     fresh.add_row(table);
-    row_element(&fresh, table, 0)
+    row_element(&fresh, table, &row_fields(state, table), 0)
 }
 
-/// Row `row` of `table`: its cells and the button that removes it.
-fn row_element(state: &FormState, table: &str, row: usize) -> Option<El> {
-    let Some(FieldKind::Subtable { fields }) =
-        state.descriptor().fields.get(table).map(|field| &field.kind)
-    else {
-        return None;
-    };
-    // A file in a row cannot be sent: the relay names each file part by a top-level field.
-    let cells = fields
-        .values()
-        .filter(|field| field.is_writable() && !matches!(field.kind, FieldKind::File { .. }))
-        .map(|field| {
-            let input = Input {
-                slot: Slot::Cell {
-                    table: table.to_owned(),
-                    row,
-                    code: field.code.as_str().to_owned(),
-                },
-                field,
-                placeholder: None,
-                required: field.refuses_empty(),
-                hint: None,
-                hide_options: &[],
-                option_labels: KINTONE_LABELS,
-                max_files: None,
-            };
-            labelled(state, &input, &field.label, None)
-        });
+/// The fields a row of `table` has an input for (none if `table` is not a subtable). A file
+/// in a row cannot be sent: the relay names each file part by a top-level field.
+fn row_fields<'a>(state: &'a FormState, table: &str) -> Vec<&'a Field> {
+    match state.descriptor().fields.get(table).map(|field| &field.kind) {
+        Some(FieldKind::Subtable { fields }) => fields
+            .values()
+            .filter(|field| field.is_writable() && !matches!(field.kind, FieldKind::File { .. }))
+            .collect(),
+        _ => Vec::new(),
+    }
+}
+
+/// Row `row` of `table`, with an input for each of `fields`, and the button that removes it.
+fn row_element(state: &FormState, table: &str, fields: &[&Field], row: usize) -> El {
+    let cells = fields.iter().map(|field| {
+        let input = Input {
+            slot: Slot::Cell { table: table.to_owned(), row, code: field.code.as_str().to_owned() },
+            field,
+            placeholder: None,
+            required: field.refuses_empty(),
+            hint: None,
+            hide_options: &[],
+            option_labels: KINTONE_LABELS,
+            max_files: None,
+        };
+        labelled(state, &input, &field.label, None)
+    });
     let remove = row_button(format!("remove:{table}:{row}"))
         .attr("aria-label", remove_label(state, row))
         .text(state.text(Text::RemoveRow));
-    Some(
-        el("fieldset")
-            .attr("class", "kform-row")
-            .attr("part", "row")
-            .child(el("legend").attr("class", "kform-row-label").text(row_name(state, row)))
-            .children(cells)
-            .child(remove),
-    )
+    el("fieldset")
+        .attr("class", "kform-row")
+        .attr("part", "row")
+        .child(el("legend").attr("class", "kform-row-label").text(row_name(state, row)))
+        .children(cells)
+        .child(remove)
 }
 
 /// A row's name, its legend: "Row 2" for row 1.
@@ -615,6 +617,34 @@ pub fn row_name(state: &FormState, row: usize) -> String {
 /// The accessible name of the button that removes row `row`: "Remove this row (Row 2)".
 pub fn remove_label(state: &FormState, row: usize) -> String {
     format!("{} ({})", state.text(Text::RemoveRow), row_name(state, row))
+}
+
+/// The attributes of a row's elements that name the row (see [`moved_attribute`]).
+pub const ROW_ATTRIBUTES: [&str; 7] =
+    ["id", "for", "name", "aria-describedby", "data-kform-slot", "value", "aria-label"];
+
+/// What attribute `name` (one of [`ROW_ATTRIBUTES`], now `value`) of an element in a row of
+/// `table` becomes when the row is moved to row `row`, or `None` when it stays: ids, names and
+/// slots name the new row ([`renumbered`]), and so do the remove button's action and its
+/// accessible name (`action`: the element is that button). An option's value is the form's
+/// text and stays. With [`row_name`] for the legend, this is all that makes one row another.
+pub fn moved_attribute(
+    state: &FormState,
+    table: &str,
+    row: usize,
+    action: bool,
+    name: &str,
+    value: &str,
+) -> Option<String> {
+    let moved = match name {
+        "aria-label" if action => remove_label(state, row),
+        "id" | "for" | "name" | "aria-describedby" | "data-kform-slot" => {
+            renumbered(value, table, row)
+        }
+        "value" if action => renumbered(value, table, row),
+        _ => return None,
+    };
+    (moved != value).then_some(moved)
 }
 
 /// An attribute of an element in a row of `table` (an `id`, `for`, `name`,

@@ -657,27 +657,22 @@ fn row_elements(rows: &Element) -> Vec<Element> {
     found
 }
 
-/// Makes the row element `element` of `table` row `row`: its ids, names, slots and action
-/// ([`markup::renumbered`]), its legend and its remove button's name.
+/// Makes the row element `element` of `table` row `row`: its ids, names, slots, action and
+/// remove button's name ([`markup::moved_attribute`]) and its legend.
 fn move_row(element: &Element, table: &str, row: usize, state: &FormState) {
     let Ok(inside) = element.query_selector_all("*") else { return };
     for node in (0..inside.length()).filter_map(|index| inside.get(index)) {
         let Ok(inner) = node.dyn_into::<Element>() else { continue };
-        for name in ["id", "for", "name", "aria-describedby", "data-kform-slot", "value"] {
-            // Only the remove button's value is an action; an option's is the form's text.
-            if name == "value" && inner.get_attribute("name").as_deref() != Some(names::ACTION) {
-                continue;
-            }
-            let Some(value) = inner.get_attribute(name) else { continue };
-            let moved = markup::renumbered(&value, table, row);
-            if moved != value {
-                let _ = inner.set_attribute(name, &moved);
-            }
-        }
         if has_class(&inner, "kform-row-label") {
             inner.set_text_content(Some(&markup::row_name(state, row)));
-        } else if inner.get_attribute("name").as_deref() == Some(names::ACTION) {
-            let _ = inner.set_attribute("aria-label", &markup::remove_label(state, row));
+            continue;
+        }
+        let action = inner.get_attribute("name").as_deref() == Some(names::ACTION);
+        for name in markup::ROW_ATTRIBUTES {
+            let Some(value) = inner.get_attribute(name) else { continue };
+            if let Some(moved) = markup::moved_attribute(state, table, row, action, name, &value) {
+                let _ = inner.set_attribute(name, &moved);
+            }
         }
     }
 }

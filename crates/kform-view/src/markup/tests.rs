@@ -6,8 +6,8 @@ use kform_core::{AppFields, FormSpec, Locale, Value};
 use serde_json::json;
 
 use super::{
-    Layout, Render, form, remove_label, renumbered, row_element, row_name, row_template, rows,
-    summary, thanks,
+    Layout, Render, form, moved_attribute, renumbered, row_element, row_fields, row_name,
+    row_template, rows, summary, thanks,
 };
 use crate::html::{El, Node, el};
 use crate::posted::{self, Action, PostError};
@@ -355,28 +355,22 @@ fn renumbered_moves_only_the_row_in_a_tables_ids_names_and_actions() {
 }
 
 /// What the widget does to the row template to make it row `row` (`kform-widget`'s
-/// `move_row`), on the tree rather than on the page's elements.
+/// `move_row`, with the same `moved_attribute` and `row_name`), on the tree rather than on the
+/// page's elements.
 fn moved(element: El, table: &str, row: usize, state: &FormState) -> El {
     let (tag, attrs, children) = element.into_parts();
-    let action = attrs.iter().any(|(name, value)| {
-        *name == "name" && value.as_deref() == Some(crate::markup::names::ACTION)
-    });
-    let legend = attrs
-        .iter()
-        .any(|(name, value)| *name == "class" && value.as_deref() == Some("kform-row-label"));
+    let has = |name: &str, wanted: &str| {
+        attrs.iter().any(|(attr, value)| *attr == name && value.as_deref() == Some(wanted))
+    };
+    let (action, legend) =
+        (has("name", crate::markup::names::ACTION), has("class", "kform-row-label"));
     let mut out = el(tag);
     for (name, value) in attrs {
-        let value = match (name, value) {
-            ("aria-label", Some(_)) if action => Some(remove_label(state, row)),
-            ("value", Some(value)) if !action => Some(value),
-            (
-                "id" | "for" | "name" | "aria-describedby" | "data-kform-slot" | "value",
-                Some(value),
-            ) => Some(renumbered(&value, table, row)),
-            (_, value) => value,
-        };
         out = match value {
-            Some(value) => out.attr(name, value),
+            Some(value) => {
+                let moved = moved_attribute(state, table, row, action, name, &value);
+                out.attr(name, moved.unwrap_or(value))
+            }
             None => out.flag(name, true),
         };
     }
@@ -398,17 +392,17 @@ fn the_row_template_moved_to_a_row_is_that_row_as_the_relay_renders_it() {
     for _ in 0..3 {
         state.add_row("明細");
     }
-    let fresh = row_template(&state, "明細").unwrap().to_html();
+    let fresh = row_template(&state, "明細").to_html();
     assert!(
         fresh.contains(r#"name="明細[0].数量""#) && fresh.contains(r#"value="1""#),
         "kintone's default: {fresh}"
     );
     assert!(fresh.contains(r#"value="remove:明細:0""#), "{fresh}");
     for row in 0..3 {
-        let template = row_template(&state, "明細").unwrap();
+        let template = row_template(&state, "明細");
         assert_eq!(
             moved(template, "明細", row, &state).to_html(),
-            row_element(&state, "明細", row).unwrap().to_html(),
+            row_element(&state, "明細", &row_fields(&state, "明細"), row).to_html(),
             "row {row}"
         );
     }
