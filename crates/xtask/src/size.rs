@@ -71,8 +71,8 @@ const TARGET_BROTLI: usize = 50_000;
 /// `JSON.parse` built: 0.8 KB for the 3.6 ms that walk took of the bench form's takeover; then
 /// 90 KB (89.6) when `kform-view`'s HTML element became one boxed pointer, so its builder's
 /// chained calls stopped copying it, and its generic methods only convert and call one copy;
-/// then 87.5 KB (87.2; 87.3 once its rows moved by one shared rule) when a subtable's new row became the relay's row template moved to its
-/// place, so the `.wasm` renders no input.)
+/// then 87.5 KB (87.2; 87.3 once its rows moved by one shared rule) when a subtable's new row
+/// became the relay's row template moved to its place, so the `.wasm` renders no input.)
 const BUDGET_BROTLI: usize = 87_500;
 
 /// The widget: what every visitor of a page with a form downloads.
