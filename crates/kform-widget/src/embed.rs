@@ -131,10 +131,25 @@ pub(crate) fn random_uuid() -> String {
             *byte = (js_sys::Math::random() * 256.0) as u8;
         }
     }
+    uuid_v4(bytes)
+}
+
+/// The version 4 UUID of 16 random bytes, in its usual text (`xxxxxxxx-xxxx-4xxx-…`).
+fn uuid_v4(mut bytes: [u8; 16]) -> String {
     bytes[6] = (bytes[6] & 0x0f) | 0x40;
     bytes[8] = (bytes[8] & 0x3f) | 0x80;
-    let hex: String = bytes.iter().map(|b| format!("{b:02x}")).collect();
-    format!("{}-{}-{}-{}-{}", &hex[0..8], &hex[8..12], &hex[12..16], &hex[16..20], &hex[20..32])
+    // Written digit by digit rather than with `{:02x}`, which brings hexadecimal formatting
+    // into the `.wasm` for this one use.
+    const DIGITS: &[u8; 16] = b"0123456789abcdef";
+    let mut uuid = String::with_capacity(36);
+    for (index, byte) in bytes.iter().enumerate() {
+        if matches!(index, 4 | 6 | 8 | 10) {
+            uuid.push('-');
+        }
+        uuid.push(char::from(DIGITS[usize::from(byte >> 4)]));
+        uuid.push(char::from(DIGITS[usize::from(byte & 0x0f)]));
+    }
+    uuid
 }
 
 /// The page address's query parameters, decoded (`+` is a space).
@@ -155,4 +170,21 @@ fn page_query() -> Vec<(String, String)> {
             Some((decode(name)?, decode(value)?))
         })
         .collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::uuid_v4;
+
+    #[test]
+    fn a_uuid_is_the_bytes_in_hex_with_version_4_and_the_rfc_variant() {
+        let bytes = [
+            0x00, 0x11, 0x22, 0x33, 0x44, 0x55, 0x66, 0x77, 0x88, 0x99, 0xaa, 0xbb, 0xcc, 0xdd,
+            0xee, 0xff,
+        ];
+        assert_eq!(uuid_v4(bytes), "00112233-4455-4677-8899-aabbccddeeff");
+        // The version and variant bits replace what was there.
+        assert_eq!(uuid_v4([0xff; 16]), "ffffffff-ffff-4fff-bfff-ffffffffffff");
+        assert_eq!(uuid_v4([0; 16]), "00000000-0000-4000-8000-000000000000");
+    }
 }
