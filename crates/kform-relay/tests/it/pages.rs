@@ -247,9 +247,25 @@ async fn the_markup_for_kform_js_is_cacheable_and_its_posts_answer_with_markup()
         send(&state, get_with("/v1/forms/contact/html?lang=en", "if-none-match", &etag)).await;
     assert_eq!(revalidated.status, StatusCode::NOT_MODIFIED);
     assert!(revalidated.headers.contains_key("kform-render-token"));
-    let compressed =
-        send(&state, get_with("/v1/forms/contact/html?lang=en", "accept-encoding", "br")).await;
-    assert_eq!(compressed.headers["content-encoding"], "br", "the markup is compressed");
+    // Compressed, and harder than tower-http's default (brotli quality 4) would.
+    let response = app(state.clone())
+        .oneshot(get_with("/v1/forms/contact/html?lang=en", "accept-encoding", "br"))
+        .await
+        .unwrap();
+    assert_eq!(response.headers()["content-encoding"], "br", "the markup is compressed");
+    let compressed = axum::body::to_bytes(response.into_body(), usize::MAX).await.unwrap();
+    let mut markup = Vec::new();
+    brotli::BrotliDecompress(&mut compressed.as_ref(), &mut markup).unwrap();
+    assert_eq!(markup, first.text.as_bytes());
+    let mut by_default = Vec::new();
+    let quality_4 = brotli::enc::BrotliEncoderParams { quality: 4, ..Default::default() };
+    brotli::BrotliCompress(&mut first.text.as_bytes(), &mut by_default, &quality_4).unwrap();
+    assert!(
+        compressed.len() < by_default.len(),
+        "{} bytes, not fewer than brotli 4's {}",
+        compressed.len(),
+        by_default.len()
+    );
 
     let invalid = send(
         &state,
