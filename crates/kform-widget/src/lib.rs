@@ -11,15 +11,18 @@
 //! The bundle every visitor downloads (`cargo xtask build-widget` builds it with the `bundle`
 //! feature) links no std, nor do the crates it holds (`kform-core`, `kform-view`, `kform-dom`,
 //! and serde, serde_json and wasm-bindgen's without their `std` feature). It brings its own
-//! allocator and its own panic handler, which stops at once. The allocator is talc (MIT),
-//! single-threaded, growing WebAssembly memory as it needs: it weighs 1.7 KB (brotli) less in
-//! the `.wasm` than dlmalloc, the one std uses on wasm32, and keeps free blocks in size bins,
-//! so finding one does not walk a list. With std's, a panic formats its message and where it happened (a message nobody sees:
-//! std has no stderr on `wasm32-unknown-unknown`), and that formatting, reachable from every
-//! slice, `unwrap` and `RefCell` in the code, kept about 7 KB (brotli) of `core::fmt`, Unicode
-//! tables and panic strings in the `.wasm`. A panic ends the same way in both: the `.wasm`
-//! traps and `kform.js` hears an error. Every other build (the browser tests, a native check)
-//! links std as usual.
+//! allocator and its own panic handler.
+//!
+//! The allocator is talc (MIT), single-threaded, growing WebAssembly memory as it needs: it
+//! weighs 1.6 KB (brotli) less in the `.wasm` than dlmalloc, the one std uses on wasm32, and
+//! keeps free blocks in size bins, so finding one does not walk a list.
+//!
+//! The panic handler stops at once. With std's, a panic formats its message and where it
+//! happened (a message nobody sees: std has no stderr on `wasm32-unknown-unknown`), and that
+//! formatting, reachable from every slice, `unwrap` and `RefCell` in the code, kept about 7 KB
+//! (brotli) of `core::fmt`, Unicode tables and panic strings in the `.wasm`. A panic ends the
+//! same way in both: the `.wasm` traps and `kform.js` hears an error. Every other build (the
+//! browser tests, a native check) links std as usual.
 
 #![no_std]
 
