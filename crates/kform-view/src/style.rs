@@ -12,10 +12,39 @@ pub const THEME: &str = include_str!("../../kform-dom/style/theme.css");
 pub const WIDGET: &str = include_str!("../../kform-widget/style/kform.css");
 
 /// The stylesheet a shadow root holding the form adopts: the theme, then the widget's rules,
-/// without comments (every visitor downloads it).
+/// compacted (every visitor downloads it).
 #[must_use]
 pub fn shadow_stylesheet() -> String {
-    strip_comments(&format!("{THEME}\n{WIDGET}"))
+    compact(&format!("{THEME}\n{WIDGET}"))
+}
+
+/// CSS without its comments and the white space that means nothing: every run of white space
+/// becomes one space, and none is kept next to `{`, `}`, `;` or `,`, or after `:`. (Before a
+/// `:` it is kept: `a :hover` and `a:hover` are different selectors.) kform's stylesheets hold
+/// no string with two spaces, a brace, `;` or `,` in it, where this would change the text. 3.4 KB
+/// of the form's stylesheet become 3.0 KB, about 80 bytes less in the markup's brotli.
+#[must_use]
+pub fn compact(css: &str) -> String {
+    let css = strip_comments(css);
+    let mut out = String::with_capacity(css.len());
+    let mut space = false;
+    for c in css.chars() {
+        if c.is_ascii_whitespace() {
+            space = true;
+            continue;
+        }
+        let glued = |c: char| matches!(c, '{' | '}' | ';' | ',');
+        if space
+            && !out.is_empty()
+            && !glued(c)
+            && !out.ends_with(|last: char| glued(last) || last == ':')
+        {
+            out.push(' ');
+        }
+        space = false;
+        out.push(c);
+    }
+    out
 }
 
 /// CSS without its `/* … */` comments (the stylesheets hold no string that contains one).
@@ -33,7 +62,18 @@ pub fn strip_comments(css: &str) -> String {
 
 #[cfg(test)]
 mod tests {
-    use super::{shadow_stylesheet, strip_comments};
+    use super::{compact, shadow_stylesheet, strip_comments};
+
+    #[test]
+    fn compact_css_keeps_every_space_that_means_something() {
+        assert_eq!(
+            compact(
+                "/* a */\n:host {\n  all: initial;\n  --f: system-ui, \"Segoe UI\";\n}\n\n\
+                 .a .b :hover , .c > .d:focus { margin: 0 0.5em; grid: 1fr / auto }\n"
+            ),
+            ":host{all:initial;--f:system-ui,\"Segoe UI\";}.a .b :hover,.c > .d:focus{margin:0 0.5em;grid:1fr / auto}"
+        );
+    }
 
     #[test]
     fn comments_leave() {

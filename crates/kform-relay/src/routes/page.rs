@@ -39,7 +39,7 @@ fn stylesheet() -> String {
     let widget = style::WIDGET;
     let page = "body{margin:0;padding:2rem 1rem;background:Canvas}\
                 .kform-host{margin:0 auto;max-width:40rem}";
-    format!("{theme}\n{widget}\n{page}\n")
+    style::compact(&format!("{theme}\n{widget}\n{page}\n"))
 }
 
 /// `GET /f/kform.css`.

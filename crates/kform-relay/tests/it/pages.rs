@@ -90,7 +90,7 @@ async fn the_hosted_page_is_a_plain_form_with_the_browsers_own_checks() {
     assert!(english.text.contains(">Send</button>"), "{}", english.text);
     let css = send(&state, get("/f/kform.css")).await;
     assert_eq!(css.status, StatusCode::OK);
-    assert!(css.text.contains(".kform-host {") && css.text.contains(".kform-input"));
+    assert!(css.text.contains(".kform-host{") && css.text.contains(".kform-input"));
     assert!(!css.text.contains(":host"));
 }
 
