@@ -49,7 +49,7 @@ pub fn compact(css: &str) -> String {
 
 /// CSS without its `/* … */` comments (the stylesheets hold no string that contains one).
 #[must_use]
-pub fn strip_comments(css: &str) -> String {
+fn strip_comments(css: &str) -> String {
     let mut out = String::with_capacity(css.len());
     let mut rest = css;
     while let Some(start) = rest.find("/*") {
