@@ -158,6 +158,11 @@ impl FormItem {
         self.hidden.is_none() && self.capture.is_none()
     }
 
+    /// Whether the form's auto-reply may go to the address in this item ([`reply_to`]).
+    pub fn reply_to(&self) -> ReplyTo {
+        reply_to(self.is_shown(), self.input_hint, self.kintone_type.as_deref())
+    }
+
     /// Whether the item's condition holds for `values` (an item without one always applies).
     pub fn applies(&self, values: &Values) -> bool {
         self.show_if.as_ref().is_none_or(|condition| condition.holds(values))
@@ -272,6 +277,33 @@ impl Capture {
             Self::Gclid => "gclid",
             Self::Referrer => return None,
         })
+    }
+}
+
+/// Whether a form's auto-reply may go to the address in an item.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum ReplyTo {
+    /// It may: the visitor types an e-mail address there.
+    Typed,
+    /// The visitor does not fill the item in: a hidden item's fixed value, or a capture's value
+    /// taken from the page's address or referrer.
+    NotTyped,
+    /// The visitor fills it in, but not with an e-mail address: the item has no `input_hint`
+    /// `email` and maps no kintone LINK field.
+    NotEmail,
+}
+
+/// The one rule for where an auto-reply may go, for an item the visitor sees or not (`shown`),
+/// with its `input_hint` and kintone type: the relay checks a form's mail with it
+/// ([`FormItem::reply_to`]), and the editor offers the items it allows, read from the form's
+/// JSON.
+pub fn reply_to(shown: bool, input_hint: Option<InputHint>, kintone_type: Option<&str>) -> ReplyTo {
+    if !shown {
+        ReplyTo::NotTyped
+    } else if input_hint == Some(InputHint::Email) || kintone_type == Some("LINK") {
+        ReplyTo::Typed
+    } else {
+        ReplyTo::NotEmail
     }
 }
 

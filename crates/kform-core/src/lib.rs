@@ -39,7 +39,10 @@ pub mod value;
 pub use field::{
     AppFields, AppId, Choice, Field, FieldCode, FieldKind, NumberLimits, Shape, TextLimits,
 };
-pub use form::{Capture, FormId, FormItem, FormSpec, InputHint, OnSuccess, OptionLabels, ShowIf};
+pub use form::{
+    Capture, FormId, FormItem, FormSpec, InputHint, OnSuccess, OptionLabels, ReplyTo, ShowIf,
+    reply_to,
+};
 pub use lint::{LintIssue, LintProblem, Severity, has_errors, lint};
 pub use map::SortedMap;
 pub use message::Locale;

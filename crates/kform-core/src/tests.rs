@@ -607,3 +607,25 @@ fn input_hint_names_are_one_table_that_serde_agrees_with() {
     }
     assert_eq!(crate::InputHint::from_name("fax"), None);
 }
+
+#[test]
+fn an_auto_reply_goes_only_to_an_address_the_visitor_types() {
+    use crate::{InputHint, ReplyTo, reply_to};
+    assert_eq!(reply_to(true, Some(InputHint::Email), None), ReplyTo::Typed);
+    assert_eq!(reply_to(true, None, Some("LINK")), ReplyTo::Typed);
+    assert_eq!(reply_to(true, Some(InputHint::Tel), Some("SINGLE_LINE_TEXT")), ReplyTo::NotEmail);
+    assert_eq!(reply_to(true, None, None), ReplyTo::NotEmail);
+    // A hidden item's fixed value or a capture's, even one marked as an address, is not typed.
+    assert_eq!(reply_to(false, Some(InputHint::Email), Some("LINK")), ReplyTo::NotTyped);
+
+    let spec = FormSpec::from_json(
+        r#"{"format": 1, "id": "f", "app": 1, "items": [
+            {"field": "A", "input_hint": "email"},
+            {"field": "B", "input_hint": "email", "capture": "utm_source"},
+            {"field": "C", "input_hint": "email", "hidden": "x"}
+        ]}"#,
+    )
+    .unwrap();
+    let rules: Vec<ReplyTo> = spec.items.iter().map(crate::FormItem::reply_to).collect();
+    assert_eq!(rules, [ReplyTo::Typed, ReplyTo::NotTyped, ReplyTo::NotTyped]);
+}

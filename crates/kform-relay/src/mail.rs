@@ -22,7 +22,7 @@
 
 use std::time::Duration;
 
-use kform_core::{AppFields, FieldCode, FormSpec, InputHint, Locale, Value, Values};
+use kform_core::{AppFields, FieldCode, FormSpec, Locale, ReplyTo, Value, Values};
 use lettre::message::header::{ContentType, HeaderName, HeaderValue};
 use lettre::message::{Mailbox, MultiPart, SinglePart};
 use lettre::{AsyncTransport, Message};
@@ -185,20 +185,17 @@ pub(crate) fn check(
             format!("{key}.to"),
             format!("no item of the form writes field {:?}; name the item that asks for the e-mail address", reply.to),
         ),
-        Some(item) if item.hidden.is_some() => problems.problem(
-            format!("{key}.to"),
-            format!("{:?} is a hidden item with a fixed value; the auto-reply goes only to an address the visitor types", reply.to),
-        ),
-        Some(item)
-            if item.input_hint != Some(InputHint::Email)
-                && item.kintone_type.as_deref() != Some("LINK") =>
-        {
-            problems.problem(
+        Some(item) => match item.reply_to() {
+            ReplyTo::Typed => {}
+            ReplyTo::NotTyped => problems.problem(
+                format!("{key}.to"),
+                format!("{:?} is not typed by the visitor (a hidden item's fixed value, or a value taken from the page's address); the auto-reply goes only to an address the visitor types", reply.to),
+            ),
+            ReplyTo::NotEmail => problems.problem(
                 format!("{key}.to"),
                 format!("{:?} is not an e-mail item: give it input_hint \"email\" (or map a LINK field for e-mail)", reply.to),
-            );
-        }
-        Some(_) => {}
+            ),
+        },
     }
     if let Some(from) = &reply.from {
         let allowed = settings.is_none_or(|settings| settings.allows_from(from));

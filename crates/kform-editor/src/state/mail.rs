@@ -5,7 +5,7 @@
 //! reader or writer of the form model; the live preview fills the templates with the preview's
 //! values the way the relay will, and names the places the form does not have.
 
-use kform_core::Locale;
+use kform_core::{InputHint, Locale, ReplyTo};
 use kform_template as template;
 use serde_json::{Map, Value as Json};
 
@@ -154,14 +154,15 @@ impl MailForm {
         self.mail().contains_key("autoreply")
     }
 
-    /// The items an auto-reply may go to: those the visitor fills in with an e-mail address
-    /// (`input_hint` `email`, or a `LINK` field), never a hidden one.
+    /// The items an auto-reply may go to, by the rule the relay checks the form with
+    /// ([`kform_core::reply_to`]): those the visitor fills in with an e-mail address.
     pub fn email_items(&self) -> Vec<String> {
         self.items()
-            .filter(|item| !item.contains_key("hidden"))
             .filter(|item| {
-                item.get("input_hint").and_then(Json::as_str) == Some("email")
-                    || item.get("type").and_then(Json::as_str) == Some("LINK")
+                let shown = !item.contains_key("hidden") && !item.contains_key("capture");
+                let text = |key: &str| item.get(key).and_then(Json::as_str);
+                let hint = text("input_hint").and_then(InputHint::from_name);
+                kform_core::reply_to(shown, hint, text("type")) == ReplyTo::Typed
             })
             .filter_map(|item| item.get("field").and_then(Json::as_str).map(str::to_owned))
             .collect()

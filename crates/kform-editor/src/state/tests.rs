@@ -315,6 +315,15 @@ fn mail_is_edited_in_the_forms_settings_and_previewed_with_the_previews_values()
     editor.edit(1, Edit::Hint(Some(InputHint::Email)));
     let mut form = read(&editor);
     assert_eq!(form.email_items(), ["メールアドレス"]);
+    // The relay's rule: a hidden item or a capture is never offered, a LINK field is.
+    let items = json!({ "spec": { "items": [
+        { "field": "A", "input_hint": "email" },
+        { "field": "B", "input_hint": "email", "capture": "utm_source" },
+        { "field": "C", "input_hint": "email", "hidden": "x@example.com" },
+        { "field": "D", "type": "LINK" },
+        { "field": "E", "input_hint": "tel" },
+    ] } });
+    assert_eq!(MailForm::new(items.as_object().unwrap().clone()).email_items(), ["A", "D"]);
 
     // Turning the auto-reply on starts from a text in the form's language, to the e-mail item.
     form.edit_mail(MailEdit::AutoReply(true));

@@ -76,6 +76,17 @@ fn settings_that_could_not_work_are_refused_with_the_fix() {
         assert_eq!(found.len(), 1, "{to}: {found:#?}");
         assert!(found[0].key == "mail.autoreply.to" && found[0].reason.contains(why), "{found:#?}");
     }
+    // An e-mail item filled from the page's address (a capture) is not typed by the visitor.
+    let mut captured = spec();
+    let email = captured
+        .items
+        .iter_mut()
+        .find(|item| item.field.as_ref().is_some_and(|field| field.as_str() == "メールアドレス"));
+    email.unwrap().capture = Some(kform_core::Capture::UtmSource);
+    let mut found = Vec::new();
+    check(&good, &captured, Some(&settings()), "mail", &mut found);
+    assert_eq!(found.len(), 1, "{found:#?}");
+    assert!(found[0].reason.contains("taken from the page's address"), "{found:#?}");
 
     let mut senders = good.clone();
     for (from, allowed) in [
