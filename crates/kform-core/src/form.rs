@@ -160,7 +160,8 @@ impl FormItem {
 
     /// Whether the form's auto-reply may go to the address in this item ([`reply_to`]).
     pub fn reply_to(&self) -> ReplyTo {
-        reply_to(self.is_shown(), self.input_hint, self.kintone_type.as_deref())
+        let (hidden, captured) = (self.hidden.is_some(), self.capture.is_some());
+        reply_to(hidden, captured, self.input_hint, self.kintone_type.as_deref())
     }
 
     /// Whether the item's condition holds for `values` (an item without one always applies).
@@ -293,12 +294,17 @@ pub enum ReplyTo {
     NotEmail,
 }
 
-/// The one rule for where an auto-reply may go, for an item the visitor sees or not (`shown`),
-/// with its `input_hint` and kintone type: the relay checks a form's mail with it
-/// ([`FormItem::reply_to`]), and the editor offers the items it allows, read from the form's
-/// JSON.
-pub fn reply_to(shown: bool, input_hint: Option<InputHint>, kintone_type: Option<&str>) -> ReplyTo {
-    if !shown {
+/// The one rule for where an auto-reply may go, from what an item's definition says: whether it
+/// has a `hidden` value or a `capture`, its `input_hint` and its kintone type. The relay checks a
+/// form's mail with it ([`FormItem::reply_to`]), and the editor offers the items it allows, read
+/// from the form's JSON.
+pub fn reply_to(
+    hidden: bool,
+    captured: bool,
+    input_hint: Option<InputHint>,
+    kintone_type: Option<&str>,
+) -> ReplyTo {
+    if hidden || captured {
         ReplyTo::NotTyped
     } else if input_hint == Some(InputHint::Email) || kintone_type == Some("LINK") {
         ReplyTo::Typed

@@ -611,12 +611,15 @@ fn input_hint_names_are_one_table_that_serde_agrees_with() {
 #[test]
 fn an_auto_reply_goes_only_to_an_address_the_visitor_types() {
     use crate::{InputHint, ReplyTo, reply_to};
-    assert_eq!(reply_to(true, Some(InputHint::Email), None), ReplyTo::Typed);
-    assert_eq!(reply_to(true, None, Some("LINK")), ReplyTo::Typed);
-    assert_eq!(reply_to(true, Some(InputHint::Tel), Some("SINGLE_LINE_TEXT")), ReplyTo::NotEmail);
-    assert_eq!(reply_to(true, None, None), ReplyTo::NotEmail);
+    let email = Some(InputHint::Email);
+    assert_eq!(reply_to(false, false, email, None), ReplyTo::Typed);
+    assert_eq!(reply_to(false, false, None, Some("LINK")), ReplyTo::Typed);
+    let tel = Some(InputHint::Tel);
+    assert_eq!(reply_to(false, false, tel, Some("SINGLE_LINE_TEXT")), ReplyTo::NotEmail);
+    assert_eq!(reply_to(false, false, None, None), ReplyTo::NotEmail);
     // A hidden item's fixed value or a capture's, even one marked as an address, is not typed.
-    assert_eq!(reply_to(false, Some(InputHint::Email), Some("LINK")), ReplyTo::NotTyped);
+    assert_eq!(reply_to(true, false, email, Some("LINK")), ReplyTo::NotTyped);
+    assert_eq!(reply_to(false, true, email, Some("LINK")), ReplyTo::NotTyped);
 
     let spec = FormSpec::from_json(
         r#"{"format": 1, "id": "f", "app": 1, "items": [

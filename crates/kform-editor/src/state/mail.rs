@@ -159,10 +159,11 @@ impl MailForm {
     pub fn email_items(&self) -> Vec<String> {
         self.items()
             .filter(|item| {
-                let shown = !item.contains_key("hidden") && !item.contains_key("capture");
+                let (hidden, captured) =
+                    (item.contains_key("hidden"), item.contains_key("capture"));
                 let text = |key: &str| item.get(key).and_then(Json::as_str);
                 let hint = text("input_hint").and_then(InputHint::from_name);
-                kform_core::reply_to(shown, hint, text("type")) == ReplyTo::Typed
+                kform_core::reply_to(hidden, captured, hint, text("type")) == ReplyTo::Typed
             })
             .filter_map(|item| item.get("field").and_then(Json::as_str).map(str::to_owned))
             .collect()
