@@ -1,5 +1,6 @@
 // The speed benchmark's pages, shared by widget-load.mjs and widget-trace.mjs: the widget's
-// 30-field form, the same fields as static HTML, the HTML-first floor (a script that only shows
+// 30-field form (fetched by kform.js, and included by the page's server), the same fields as
+// static HTML, the HTML-first floor (a script that only shows
 // the relay's markup) and, when `KFORM_BENCH_PKG` names the bench's
 // widget directory (`target/bench-pkg/`, which holds the size floor), the floor's page.
 import { startDemo } from "../e2e/demo.mjs";
@@ -8,7 +9,10 @@ import { startDemo } from "../e2e/demo.mjs";
 export async function startBench() {
   const pkg = process.env.KFORM_BENCH_PKG;
   const demo = await startDemo({ pkg });
-  const pages = [["widget", "/bench.html"], ["static", "/bench-static.html"], ["markup_floor", "/bench-markup-floor.html"]];
+  const pages = [
+    ["widget", "/bench.html"], ["included", "/bench-included.html"], ["static", "/bench-static.html"],
+    ["markup_floor", "/bench-markup-floor.html"],
+  ];
   if (pkg) pages.push(["floor", "/bench-floor.html"]);
   return { demo, pages: pages.map(([name, path]) => [name, new URL(path, demo.page).href]) };
 }
@@ -61,13 +65,14 @@ export async function firstVisit(browser, url, read) {
 }
 
 /**
- * Resolves once 2 s have passed since `started` (a `performance.now()`): a bench that runs its
- * pages in rounds waits for it after each, so that a round's requests for the markup (two to
- * one relay at most) stay within the demo relay's per-address rate limit, a burst of 20, then
- * one a second, which fast pages outran.
+ * Resolves once 3 s have passed since `started` (a `performance.now()`): a bench that runs its
+ * pages in rounds waits for it after each, so that a round's requests to the relay's form API
+ * from the browser (three at most: the widget's and the HTML-first floor's markup, the included
+ * form's fresh render token) stay within the demo relay's per-address rate limit, a burst of
+ * 20, then one a second, which fast pages outran.
  */
 export function paced(started) {
-  return new Promise((resolve) => setTimeout(resolve, Math.max(0, started + 2000 - performance.now())));
+  return new Promise((resolve) => setTimeout(resolve, Math.max(0, started + 3000 - performance.now())));
 }
 
 /**

@@ -3,7 +3,9 @@
 // (`www/bench-static.html`), in headless Chromium on loopback, in the same run. The widget is
 // timed twice per visit: when its form is visible and typeable (the relay's markup in the
 // shadow root, every input enabled) and when it is fully enhanced (the WebAssembly's
-// `kform:ready` with `"enhanced"`).
+// `kform:ready` with `"enhanced"`). The same form included by the page's server
+// (`www/bench-included.html`: the relay's `/include` in a declarative shadow root, taken over
+// by the same kform.js) is timed the same way.
 //
 // Each visit is a first visit (a fresh browser context: nothing cached, the .wasm compiled
 // anew). The pages alternate so all see the same machine load. With `KFORM_BENCH_PKG` naming
@@ -12,21 +14,26 @@
 // (`www/bench-floor.html`). The HTML-first floor (`www/bench-markup-floor.html`: a script that
 // only fetches the bench form's markup and shows it) is timed in every run: it is the least any
 // embed that shows the relay's markup costs. Prints one JSON object: `{"runs": N, "controls": C,
-// "widget_visible_ms": [...], "widget_enhanced_ms": [...], "static_ms": [...],
+// "widget_visible_ms": [...], "widget_enhanced_ms": [...], "included_visible_ms": [...],
+// "included_enhanced_ms": [...], "static_ms": [...],
 // "markup_floor_ms": [...], "floor_ms": [...],
-// "widget_download_bytes": {"kform.js": …, "markup": …, "kform_widget_bg.wasm": …}}`, the last
-// from the widget page's last visit.
+// "widget_download_bytes": {"kform.js": …, "markup": …, "kform_widget_bg.wasm": …},
+// "included_download_bytes": {…}}`, the last two from each page's last visit (the included
+// page's markup is in the page itself, not counted there).
 import { launch } from "../e2e/browser.mjs";
 import { paced, startBench } from "./pages.mjs";
 
 const RUNS = Number(process.env.KFORM_BENCH_RUNS || 21);
+// The pages whose WebAssembly takes the form over: the embed that fetches the markup
+// (`www/bench.html`) and the one whose server included it (`www/bench-included.html`).
+const ENHANCING = ["widget", "included"];
 
 /**
  * Runs in the page before its own scripts: resolves `window.kformVisible` with the time (ms
  * since navigation started) at which the page's form has `controls` enabled inputs, and
  * `window.kformEnhanced` with the time the form said it is ready (`kform:ready`, for the
- * widget in its enhanced mode). The static page's are both when its HTML is parsed. Shadow
- * roots are watched from the moment they are attached, so a form shown before any event counts.
+ * widget in its enhanced mode). Shadow roots a script attaches are watched from the moment they
+ * are attached, so a form shown before any event counts.
  */
 function watchForm(controls) {
   const selector = "input:not([type=hidden]):not([name=website]), select, textarea";
@@ -36,11 +43,15 @@ function watchForm(controls) {
   let enhanced;
   window.kformVisible = new Promise((resolve) => (visible = resolve));
   window.kformEnhanced = new Promise((resolve) => (enhanced = resolve));
+  // A form in the page as it is parsed (static HTML, or one the page's server included in a
+  // declarative shadow root) is visible once its inputs are in the document: watched as the
+  // parser adds them, and at the latest when the page is parsed.
+  const inPage = () => usable(document.querySelector("[data-kform]")?.shadowRoot ?? document);
+  const parsing = new MutationObserver(() => inPage() && (visible(performance.now()), parsing.disconnect()));
+  parsing.observe(document, { childList: true, subtree: true });
   document.addEventListener("DOMContentLoaded", () => {
-    if (!usable(document)) return;
-    const now = performance.now();
-    visible(now);
-    enhanced(now);
+    parsing.disconnect();
+    if (inPage()) visible(performance.now());
   });
   const attach = Element.prototype.attachShadow;
   Element.prototype.attachShadow = function (init) {
@@ -105,17 +116,20 @@ try {
   // check-box groups of 3: 40 controls for the 30 fields.
   const controls = 40;
   // One visit each to warm the relay and the disk, not counted.
-  for (const [name, url] of pages) await visit(browser, url, controls, { enhances: name === "widget" });
-  const result = { runs: RUNS, controls, widget_visible_ms: [], widget_enhanced_ms: [], static_ms: [], markup_floor_ms: [] };
+  for (const [name, url] of pages) await visit(browser, url, controls, { enhances: ENHANCING.includes(name) });
+  const result = {
+    runs: RUNS, controls, widget_visible_ms: [], widget_enhanced_ms: [], included_visible_ms: [],
+    included_enhanced_ms: [], static_ms: [], markup_floor_ms: [],
+  };
   if (pages.some(([name]) => name === "floor")) result.floor_ms = [];
   for (let i = 0; i < RUNS; i++) {
     const started = performance.now();
     for (const [name, url] of pages) {
-      const [visible, enhanced, fetched] = await visit(browser, url, controls, { enhances: name === "widget" });
-      if (name === "widget") {
-        result.widget_visible_ms.push(visible);
-        result.widget_enhanced_ms.push(enhanced);
-        result.widget_download_bytes = fetched;
+      const [visible, enhanced, fetched] = await visit(browser, url, controls, { enhances: ENHANCING.includes(name) });
+      if (ENHANCING.includes(name)) {
+        result[`${name}_visible_ms`].push(visible);
+        result[`${name}_enhanced_ms`].push(enhanced);
+        result[`${name}_download_bytes`] = fetched;
       } else {
         // The static page and the floors are usable as soon as they are shown.
         result[`${name}_ms`].push(enhanced);

@@ -161,7 +161,9 @@ pub async fn run(
     stdout.flush()?;
     drop(stdout);
     let relay = crate::app(state.clone());
-    let router = cms_backend(relay.clone(), admin_key).merge(relay);
+    let router = cms_backend(relay.clone(), admin_key)
+        .merge(host_includes(&relay, &options.pages_dir))
+        .merge(relay);
     let served = crate::serve::run_router(state, router, listener, shutdown).await;
     drop(fake);
     let _ = std::fs::remove_dir_all(&data_dir);
@@ -192,6 +194,74 @@ fn cms_backend(relay: axum::Router, admin_key: String) -> axum::Router {
         }
     };
     axum::Router::new().route("/demo/editor-token", axum::routing::post(mint))
+}
+
+/// The demo pages whose own server includes a form, as a site's server would (a server-side
+/// include): each is the page in `www/` with every `<!--#kform form="…" lang="…"-->` line
+/// replaced by the relay's `GET /v1/forms/{form}/include?lang=…`. Only `kform demo` has them.
+const INCLUDING_PAGES: [&str; 2] = ["included.html", "bench-included.html"];
+
+fn host_includes(relay: &axum::Router, pages_dir: &std::path::Path) -> axum::Router {
+    let mut router = axum::Router::new();
+    for page in INCLUDING_PAGES {
+        let (relay, path) = (relay.clone(), pages_dir.join(page));
+        let serve = move |headers: axum::http::HeaderMap| {
+            let (relay, path) = (relay.clone(), path.clone());
+            async move { including_page(relay, &path, &headers).await }
+        };
+        router = router.route(&format!("/{page}"), axum::routing::get(serve));
+    }
+    router
+}
+
+/// The page at `path` with its forms included; the relay's answer is asked for with the page
+/// request's `Host`, so the form's links lead where the page came from.
+async fn including_page(
+    relay: axum::Router,
+    path: &std::path::Path,
+    headers: &axum::http::HeaderMap,
+) -> axum::response::Response {
+    use axum::body::Body;
+    use axum::http::{Request, StatusCode, header};
+    use tower::ServiceExt;
+    let Ok(page) = tokio::fs::read_to_string(path).await else {
+        return StatusCode::NOT_FOUND.into_response();
+    };
+    let mut out = String::with_capacity(page.len());
+    let mut rest = page.as_str();
+    while let Some((before, after)) = rest.split_once("<!--#kform ") {
+        let Some((directive, after)) = after.split_once("-->") else { break };
+        out.push_str(before);
+        rest = after;
+        let value = |name: &str| {
+            let start = format!("{name}=\"");
+            let (_, value) = directive.split_once(&start)?;
+            value.split_once('"').map(|(value, _)| value.to_owned())
+        };
+        let (form, lang) = (value("form").unwrap_or_default(), value("lang").unwrap_or_default());
+        let mut request = Request::get(format!("/v1/forms/{form}/include?lang={lang}"));
+        if let Some(host) = headers.get(header::HOST) {
+            request = request.header(header::HOST, host);
+        }
+        let Ok(request) = request.body(Body::empty()) else {
+            return StatusCode::BAD_REQUEST.into_response();
+        };
+        let response = match relay.clone().oneshot(request).await {
+            Ok(response) => response,
+            Err(never) => match never {},
+        };
+        if !response.status().is_success() {
+            return response;
+        }
+        match axum::body::to_bytes(response.into_body(), 1 << 20).await {
+            Ok(included) => out.push_str(&String::from_utf8_lossy(&included)),
+            Err(_) => return StatusCode::BAD_GATEWAY.into_response(),
+        }
+    }
+    out.push_str(rest);
+    let headers =
+        [(header::CONTENT_TYPE, "text/html; charset=utf-8"), (header::CACHE_CONTROL, "no-store")];
+    (headers, out).into_response()
 }
 
 /// Serves `POST /siteverify` on loopback the way Cloudflare's verifier answers for its test

@@ -151,6 +151,11 @@ pub fn app(state: AppState) -> Router {
                 .layer(DefaultBodyLimit::max(limits.file_body_bytes))
                 .options(guard::preflight),
         )
+        .route(
+            "/v1/forms/{form_id}/include",
+            // For a host page's server; a browser's page asks for `/html`.
+            get(page::include).layer::<_, std::convert::Infallible>(compression()),
+        )
         .route_layer(middleware::from_fn_with_state(state.clone(), guard::form_origins))
         .layer(
             GovernorLayer::new(state.inner.rate_limit.clone()).error_handler(guard::rate_limited),

@@ -131,16 +131,46 @@ class Mount {
   }
 
   /**
-   * A form already in the page (the relay's hosted page): taken over when the WebAssembly has
-   * arrived; without it, the page's own plain form posts itself.
+   * A form already in the page: the relay's hosted page's (in the element itself), or one a
+   * host page's server included in the element's declarative shadow root (`shadow`, from the
+   * relay's `/include`). Taken over when the WebAssembly has arrived; without it, the hosted
+   * page's plain form posts itself and an included form posts through this script, as a
+   * fetched one does.
    */
-  async adopt() {
-    this.root = this.element.querySelector(".kform");
-    this.events = this.element;
+  async adopt(shadow) {
+    this.shadow = shadow;
+    this.events = shadow ?? this.element;
+    this.root = this.events.querySelector(".kform");
+    let descriptor = null;
+    if (shadow) {
+      // Its stylesheet becomes a constructed one: it stays when the basic mode shows the relay's
+      // answer, and a page whose policy refused the `<style>` gets it all the same.
+      const style = shadow.querySelector("style");
+      if (style) {
+        shadow.adoptedStyleSheets = [sheetOf(style.textContent)];
+        style.remove();
+      }
+      prefill(this.root.querySelector("form"), [...new URLSearchParams(location.search)]);
+      // The descriptor, for the WebAssembly, with a fresh render token (the page may have been
+      // served, or cached, a while ago).
+      const unreachable = () => {
+        throw new Error(`the relay at ${this.relay} could not be reached`);
+      };
+      descriptor = fetch(this.url).catch(unreachable).then(async (response) => {
+        if (!response.ok) throw new Error(await refusal(response, this.form));
+        const data = document.createElement("script");
+        data.type = "application/json";
+        data.className = "kform-descriptor";
+        data.textContent = await response.text();
+        this.root.append(data);
+        this.field("kform_render_token", response.headers.get("kform-render-token") ?? "");
+      });
+    }
     this.field("kform_tz", String(new Date().getTimezoneOffset()));
     this.hold();
     try {
-      this.live = (await engine).takeOver(this.element, this.root, this.form, this.relay, this.lang);
+      const [wasm] = await Promise.all([engine, descriptor]);
+      this.live = wasm.takeOver(this.element, this.root, this.form, this.relay, this.lang);
     } catch (error) {
       this.basic(error);
     }
@@ -342,7 +372,8 @@ if (!customElements.get("kform-form")) customElements.define("kform-form", KForm
 
 /**
  * Mounts every `[data-kform]` element at once, so their markup downloads side by side, and
- * takes over the form of a relay's hosted page (`[data-kform-hosted]`).
+ * takes over the forms already in the page: a relay's hosted page's (`[data-kform-hosted]`)
+ * and those a host's server included (a `[data-kform]` whose shadow root holds the form).
  */
 function mountAll() {
   for (const element of document.querySelectorAll("[data-kform-hosted]")) {
@@ -352,7 +383,14 @@ function mountAll() {
   for (const element of document.querySelectorAll("[data-kform]")) {
     if (mounted.has(element)) continue;
     const { kform, kformRelay, kformLang } = element.dataset;
-    KForm.mount(element, { form: kform, relay: kformRelay, lang: kformLang });
+    const options = { form: kform, relay: kformRelay, lang: kformLang };
+    if (element.shadowRoot?.querySelector(".kform")) {
+      const mount = new Mount(element, options);
+      mounted.set(element, { unmount: () => (mounted.delete(element), mount.unmount()) });
+      mount.adopt(element.shadowRoot);
+    } else {
+      KForm.mount(element, options);
+    }
   }
 }
 

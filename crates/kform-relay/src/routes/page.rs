@@ -23,6 +23,7 @@ use kform_view::html::{El, Node, el};
 use kform_view::markup::{self, Layout, Render};
 use kform_view::state::{Advance, FormState, SubmitError, refusal, thanks};
 use kform_view::{posted, style};
+use sha2::Digest;
 
 use crate::error::AppError;
 use crate::error::Code;
@@ -172,6 +173,137 @@ pub(crate) async fn fragment(
     let mut response = cacheable(&headers, "text/html; charset=utf-8", body);
     render_headers(&state, &entry, &revision, response.headers_mut());
     Ok(response)
+}
+
+/// `GET /v1/forms/{form_id}/include`: the form for a host page's own server to write into the
+/// page where the `<div data-kform>` would go (a server-side include): the host element with
+/// the form already in its declarative shadow root, with its stylesheet, laid out as the hosted
+/// page lays it out and with a fresh render token. The browser shows it as it parses the page,
+/// and it works with no script at all: it posts to the relay's hosted page. `kform.js` on the
+/// page takes it over like any embedded form, with the descriptor it fetches.
+///
+/// The form's links are absolute: to `?relay=` (the relay's address as visitors reach it),
+/// else to the address this request reached. `?lang=` picks the language, and a host's server
+/// may pass `kform_page` (its page's query) and `kform_referrer`, for the form's capture items
+/// when the visitor has no script. The answer is not to be cached for long: its render token
+/// says when the visitor was served the form (see `README.md`).
+pub(crate) async fn include(
+    State(state): State<AppState>,
+    Path(form_id): Path<String>,
+    RawQuery(query): RawQuery,
+    uri: axum::http::Uri,
+    headers: HeaderMap,
+) -> Result<Response, AppError> {
+    let entry = form_entry(&state, form_id).await?;
+    let query = parse_query(query.as_deref())?;
+    let locale = locale_of(&query, &entry);
+    let relay = relay_address(&query, &uri, &headers)?;
+    let mut form = fresh(&state, &entry, locale).await?;
+    form.show_on_one_page();
+    let form_id = &entry.settings.spec.id.0;
+    let token = forms::render_token(&state, form_id);
+    let address = format!("{relay}{}", CameFrom::of(&query).post_address(&action(&entry), locale));
+    let render = Render {
+        action: &address,
+        render_token: Some(&token),
+        submission_id: None,
+        layout: Layout::Basic,
+    };
+    // No descriptor: `kform.js` fetches it (`GET /v1/forms/{id}`, with a fresh render token)
+    // for the WebAssembly, so a visitor without them parses 6 KB less for the 30-field bench form.
+    let body = markup::form(&form, &render).to_html();
+    let css = style::shadow_stylesheet();
+    let mut host = String::from("<div");
+    for (name, value) in [
+        ("data-kform", form_id.as_str()),
+        ("data-kform-relay", &relay),
+        ("data-kform-lang", locale.tag()),
+    ] {
+        host.push_str(&format!(" {name}=\""));
+        kform_view::html::escape(value, true, &mut host);
+        host.push('"');
+    }
+    // The stylesheet is kform's own: it holds no `</style`, so it cannot end the element early.
+    let mut html = format!(
+        "{host}><template shadowrootmode=\"open\"><style>{css}</style>{body}</template></div>"
+    );
+    html.push_str(&scripts(&state, &relay));
+    let mut response = ([(header::CONTENT_TYPE, "text/html; charset=utf-8")], html).into_response();
+    let out = response.headers_mut();
+    out.insert(header::CACHE_CONTROL, HeaderValue::from_static("no-store"));
+    // The source a host page's `style-src` allows the form's `<style>` with, if it allows no
+    // inline style: the stylesheet's hash (it changes only with the relay's version).
+    let digest = base64::Engine::encode(
+        &base64::engine::general_purpose::STANDARD,
+        sha2::Sha256::digest(css.as_bytes()),
+    );
+    if let Ok(value) = HeaderValue::from_str(&format!("'sha256-{digest}'")) {
+        out.insert(HeaderName::from_static("kform-style-src"), value);
+    }
+    Ok(response)
+}
+
+/// What an included form brings to take it over: `kform.js` (at its stable address, so a page
+/// that also embeds forms by script runs it once) pinned to this relay's bundle with its
+/// integrity, and a preload of the `.wasm`, which then downloads while the page is parsed rather
+/// than after `kform.js` ran. Nothing when the relay serves no widget: the form still works.
+fn scripts(state: &AppState, relay: &str) -> String {
+    let Some(widget) = &state.inner.widget else { return String::new() };
+    let integrity = |name: &str| widget.files.get(name).map(|asset| asset.integrity.as_str());
+    let (Some(script), Some(wasm)) = (integrity("kform.js"), integrity("kform_widget_bg.wasm"))
+    else {
+        return String::new();
+    };
+    // The relay's address was checked to hold no quote or angle bracket; an integrity is
+    // base64.
+    format!(
+        "<link rel=\"preload\" href=\"{relay}/widget/kform_widget_bg.wasm\" as=\"fetch\" \
+         crossorigin integrity=\"{wasm}\"><script type=\"module\" \
+         src=\"{relay}/widget/kform.js\" integrity=\"{script}\"></script>"
+    )
+}
+
+/// The relay's address as visitors reach it, for an included form's links: `?relay=` (an
+/// `http` or `https` address, without a query), else the scheme (`X-Forwarded-Proto`, else
+/// `http`) and host this request came with (`Host`, or HTTP/2's authority). Without a trailing
+/// `/`.
+fn relay_address(
+    query: &[(String, String)],
+    uri: &axum::http::Uri,
+    headers: &HeaderMap,
+) -> Result<String, AppError> {
+    let bad = || {
+        AppError::bad_request(
+            Code::BadRequest,
+            "relay must be an http or https address, such as https://forms.example.com",
+        )
+    };
+    if let Some((_, given)) = query.iter().find(|(name, _)| name == "relay") {
+        let rest = given.strip_prefix("https://").or_else(|| given.strip_prefix("http://"));
+        let fits = rest.is_some_and(|rest| {
+            !rest.is_empty()
+                && !rest.starts_with('/')
+                && rest.chars().all(|c| {
+                    c.is_ascii_graphic() && !matches!(c, '?' | '#' | '"' | '<' | '>' | '\\')
+                })
+        });
+        return if fits { Ok(given.trim_end_matches('/').to_owned()) } else { Err(bad()) };
+    }
+    let header = |name| headers.get(name).and_then(|value: &HeaderValue| value.to_str().ok());
+    let host = header(header::HOST)
+        .or_else(|| uri.authority().map(axum::http::uri::Authority::as_str))
+        .filter(|host| {
+            !host.is_empty()
+                && host
+                    .chars()
+                    .all(|c| c.is_ascii_alphanumeric() || matches!(c, '.' | '-' | ':' | '[' | ']'))
+        })
+        .ok_or_else(bad)?;
+    let scheme = match header(HeaderName::from_static("x-forwarded-proto")) {
+        Some("https") => "https",
+        _ => "http",
+    };
+    Ok(format!("{scheme}://{host}"))
 }
 
 /// A form's markup as `kform.js` shows it before the WebAssembly takes it over, laid out as the

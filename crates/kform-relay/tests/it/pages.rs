@@ -389,3 +389,94 @@ async fn a_forms_theme_styles_its_hosted_page_and_a_save_without_it_keeps_it() {
     assert!(!send(&state, get("/f/contact/theme.css")).await.text.contains("--kform"));
     assert_eq!(send(&state, get("/f/nope/theme.css")).await.status, StatusCode::NOT_FOUND);
 }
+
+#[tokio::test]
+async fn the_include_is_the_form_in_a_declarative_shadow_root_with_absolute_links() {
+    let widget = tempfile::tempdir().unwrap();
+    std::fs::write(widget.path().join("kform.js"), "export default 1;").unwrap();
+    std::fs::write(widget.path().join("kform_widget_bg.wasm"), b"\0asm\x01\0\0\0").unwrap();
+    let dir = widget.path().to_owned();
+    let Harness { fake: _fake, state, _dir } =
+        harness_with(Apps::demo(TOKEN), TOKEN, move |config| config.widget_dir = Some(dir)).await;
+    let path = "/v1/forms/contact/include?lang=en&relay=https://forms.example.com/&kform_page=%3Futm_source%3Dmail";
+    let included = send(&state, get(path)).await;
+    assert_eq!(included.status, StatusCode::OK, "{}", included.text);
+    assert_eq!(included.headers["content-type"], "text/html; charset=utf-8");
+    assert_eq!(included.headers["cache-control"], "no-store");
+    let html = &included.text;
+    assert!(
+        html.starts_with(
+            r#"<div data-kform="contact" data-kform-relay="https://forms.example.com" data-kform-lang="en"><template shadowrootmode="open"><style>"#
+        ),
+        "{html}"
+    );
+    // The form's own stylesheet, and the source a strict policy allows it by.
+    let css = kform_view::style::shadow_stylesheet();
+    assert!(html.contains(&format!("<style>{css}</style>")));
+    assert!(!css.contains("</"));
+    let hash = {
+        use base64::Engine;
+        use sha2::Digest;
+        base64::engine::general_purpose::STANDARD.encode(sha2::Sha256::digest(&css))
+    };
+    assert_eq!(included.headers["kform-style-src"], format!("'sha256-{hash}'").as_str());
+    // Laid out for a browser without a script: it posts to the hosted page, on the relay.
+    assert!(
+        html.contains(
+            r#"action="https://forms.example.com/f/contact?lang=en&amp;kform_page=%3Futm%5Fsource%3Dmail""#
+        ),
+        "{html}"
+    );
+    assert!(!hidden(html, "kform_render_token").is_empty());
+    assert_eq!(hidden(html, "kform_submission_id"), "", "one page may be served to many");
+    assert!(
+        html.contains(r#"<label class="kform-label" part="label" for="kform-会社名">会社名"#),
+        "{html}"
+    );
+    assert!(!html.contains("kform-descriptor"), "kform.js fetches it");
+    // kform.js and the .wasm of this relay's bundle, pinned.
+    let sri = send(&state, get("/widget/sri.json")).await;
+    let integrity = |file: &str| sri.body["files"][file]["integrity"].as_str().unwrap().to_owned();
+    assert!(html.ends_with(&format!(
+        r#"</template></div><link rel="preload" href="https://forms.example.com/widget/kform_widget_bg.wasm" as="fetch" crossorigin integrity="{}"><script type="module" src="https://forms.example.com/widget/kform.js" integrity="{}"></script>"#,
+        integrity("kform_widget_bg.wasm"),
+        integrity("kform.js"),
+    )));
+    // Without `relay=`, the address the request came to.
+    let request = Request::get("/v1/forms/contact/include")
+        .header("host", "relay.internal:8080")
+        .header("x-forwarded-proto", "https")
+        .body(Body::empty())
+        .unwrap();
+    let proxied = send(&state, request).await;
+    assert!(proxied.text.contains(r#"data-kform-relay="https://relay.internal:8080""#));
+    assert!(proxied.text.contains(r#"action="https://relay.internal:8080/f/contact?lang=ja""#));
+}
+
+#[tokio::test]
+async fn a_bad_include_request_gets_a_clear_4xx() {
+    let Harness { fake: _fake, state, _dir } = harness().await;
+    let included = send(&state, get("/v1/forms/contact/include?relay=http://127.0.0.1:8080")).await;
+    assert_eq!(included.status, StatusCode::OK);
+    assert!(!included.text.contains("<script"), "no widget to bring: the form works without");
+    // Neither `relay=` nor a host to tell where visitors reach the relay.
+    let nowhere = send(&state, get("/v1/forms/contact/include")).await;
+    assert_eq!(nowhere.status, StatusCode::BAD_REQUEST);
+    assert_eq!(nowhere.body["code"], "bad_request");
+    for relay in ["javascript:alert(1)", "https://", "https://a\"b", "ftp://x", "https://x/?a=1"] {
+        let path = format!("/v1/forms/contact/include?relay={}", encode(relay));
+        let refused = send(&state, get(&path)).await;
+        assert_eq!(refused.status, StatusCode::BAD_REQUEST, "{relay}");
+        assert_eq!(refused.body["code"], "bad_request", "{relay}");
+    }
+    let unknown = send(&state, get("/v1/forms/nope/include")).await;
+    assert_eq!(unknown.status, StatusCode::NOT_FOUND);
+    assert_eq!(unknown.body["code"], "unknown_form");
+    let garbled = send(&state, get("/v1/forms/contact/include?relay=%FF")).await;
+    assert_eq!(garbled.status, StatusCode::BAD_REQUEST);
+    let host = Request::get("/v1/forms/contact/include")
+        .header("host", "a\"b")
+        .body(Body::empty())
+        .unwrap();
+    assert_eq!(send(&state, host).await.status, StatusCode::BAD_REQUEST);
+}

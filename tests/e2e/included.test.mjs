@@ -1,0 +1,153 @@
+// A form included by the host page's own server (`GET /v1/forms/{id}/include`, in a declarative
+// shadow root): it is in the page as the browser parses it and works with JavaScript turned off;
+// with JavaScript, kform.js takes it over (enhanced, or basic without WebAssembly) without
+// fetching its markup again, and its stylesheet survives a page policy that refuses inline style.
+import assert from "node:assert/strict";
+import { test } from "node:test";
+
+import { kintoneRecords, recordsEventually } from "./demo.mjs";
+import { admin, assertAccessible, personPause, useDemo } from "./session.mjs";
+
+const session = useDemo();
+const recordsOf = (predicate) => recordsEventually(session.demo, undefined, predicate);
+
+/** Records the forms' events from the page's start, in `window.kform[name]`. */
+async function recordEvents(page) {
+  await page.addInitScript(() => {
+    window.kform = { ready: [], error: [], invalid: [], submitted: [] };
+    for (const name of Object.keys(window.kform)) {
+      document.addEventListener(`kform:${name}`, (event) => window.kform[name].push(event.detail));
+    }
+  });
+}
+
+async function first(page, name) {
+  await page.waitForFunction((name) => window.kform[name].length > 0, name);
+  return page.evaluate((name) => window.kform[name][0], name);
+}
+
+/** Exactly one record of company `company`, given time for a duplicate to arrive. */
+async function landedOnce(company) {
+  const records = await recordsOf((record) => record["会社名"].value === company);
+  await new Promise((resolve) => setTimeout(resolve, 500));
+  const again = (await kintoneRecords(session.demo)).filter((record) => record["会社名"].value === company);
+  assert.equal(again.length, 1, "exactly one record");
+  return records[0];
+}
+
+test("an included form works with JavaScript turned off", async () => {
+  const context = await session.browser.newContext({ javaScriptEnabled: false, timezoneId: "Asia/Tokyo" });
+  const page = await context.newPage();
+  await page.goto(new URL("/included.html", session.demo.page).href);
+  const form = page.locator("[data-kform=contact]");
+  // In the page as parsed: no script put it there.
+  assert.equal(await form.evaluate((host) => host.shadowRoot?.querySelectorAll("input").length > 3), true);
+  await form.getByLabel("会社名").fill("埋め込み株式会社");
+  // The browser lets "a@b" through as an e-mail address; kintone does not.
+  await form.getByLabel("メールアドレス").fill("a@b");
+  await personPause();
+  await form.getByRole("button", { name: "送信" }).click();
+  // The relay answers with its hosted page: kintone's message on the field, the values kept.
+  await page.locator('[id="kform-メールアドレス-message"]').getByText("メールアドレスの形式が正しくありません。").waitFor();
+  assert.equal(await page.getByLabel("会社名").inputValue(), "埋め込み株式会社");
+  assert.equal(await page.getByLabel("メールアドレス").getAttribute("aria-invalid"), "true");
+  await page.getByLabel("メールアドレス").fill("included@example.com");
+  await page.getByRole("button", { name: "送信" }).click();
+  await page.getByText("送信しました。ありがとうございました。").waitFor();
+  assert.match(page.url(), /\/f\/contact\/sent\?lang=ja$/, "Post/Redirect/Get");
+  const record = await landedOnce("埋め込み株式会社");
+  assert.equal(record["フォーム識別"].value, "demo-contact");
+  await context.close();
+});
+
+test("kform.js takes an included form over in place, without fetching its markup", async () => {
+  const page = await session.open("/blank.html");
+  const markups = [];
+  const wasms = [];
+  page.on("request", (request) => request.url().includes("/html") && markups.push(request.url()));
+  page.on("request", (request) => request.url().endsWith(".wasm") && wasms.push(request.url()));
+  await recordEvents(page);
+  await page.goto(new URL("/included.html", session.demo.page).href);
+  assert.deepEqual(await first(page, "ready"), { mode: "enhanced" });
+  const form = page.locator("[data-kform=contact]");
+  assert.equal(await form.locator("form").getAttribute("novalidate"), "", "the WebAssembly checks now");
+  assert.deepEqual(markups, [], "the form came with the page");
+  assert.equal(wasms.length, 1, "kform.js used the preloaded .wasm");
+  // kintone's live check as the visitor leaves the field.
+  await form.getByLabel("メールアドレス").fill("taro@");
+  await form.getByLabel("会社名").focus();
+  await form.locator('[id="kform-メールアドレス-message"]').getByText("メールアドレスの形式が正しくありません。").waitFor();
+  await assertAccessible(page, "on an included form, enhanced");
+  await form.getByLabel("メールアドレス").fill("enhanced@example.com");
+  await form.getByLabel("会社名").fill("埋め込み強化株式会社");
+  await personPause();
+  await form.getByRole("button", { name: "送信" }).click();
+  await form.getByText("送信しました。ありがとうございました。").waitFor();
+  assert.match(page.url(), /\/included\.html$/, "sent in place");
+  assert.equal((await first(page, "submitted")).state, "accepted");
+  await landedOnce("埋め込み強化株式会社");
+  assert.deepEqual(page.errors, []);
+  await page.context().close();
+});
+
+test("without WebAssembly an included form posts through kform.js and shows kintone's messages", async () => {
+  const page = await session.open("/blank.html");
+  await page.addInitScript(() => { delete window.WebAssembly; });
+  await recordEvents(page);
+  await page.goto(new URL("/included.html", session.demo.page).href);
+  assert.deepEqual(await first(page, "ready"), { mode: "basic" });
+  const form = page.locator("[data-kform=contact]");
+  await form.getByLabel("会社名").fill("埋め込み基本株式会社");
+  await form.getByLabel("メールアドレス").fill("a@b");
+  await personPause();
+  await form.getByRole("button", { name: "送信" }).click();
+  await form.locator('[id="kform-メールアドレス-message"]').getByText("メールアドレスの形式が正しくありません。").waitFor();
+  assert.equal(await form.getByLabel("会社名").inputValue(), "埋め込み基本株式会社", "the values are kept");
+  assert.match(page.url(), /\/included\.html$/, "the visitor stays on the page");
+  await assertAccessible(page, "on an included form in basic mode");
+  await form.getByLabel("メールアドレス").fill("basic@example.com");
+  await form.getByRole("button", { name: "送信" }).click();
+  await form.getByText("送信しました。ありがとうございました。").waitFor();
+  await landedOnce("埋め込み基本株式会社");
+  await page.context().close();
+});
+
+test("an included form on another origin keeps its style under a policy that refuses inline style", async () => {
+  const relay = new URL(session.demo.page).origin;
+  const host = `http://localhost:${new URL(session.demo.page).port}`;
+  await admin(session, "POST", "/v1/admin/forms", {
+    connection: "demo", allowed_origins: [host], captcha: false,
+    spec: { format: 1, id: "included", app: 1, default_lang: "ja", items: [
+      { field: "会社名" }, { field: "メールアドレス", input_hint: "email" }, { field: "フォーム識別", hidden: "lp-included" },
+    ] },
+  });
+  // What the host's server includes, asked for as a server would: the relay's address given.
+  const answer = await fetch(`${relay}/v1/forms/included/include?lang=ja&relay=${encodeURIComponent(relay)}`);
+  assert.equal(answer.status, 200);
+  const included = await answer.text();
+  const page = await session.open("/blank.html");
+  await page.route(`${host}/page.html`, (route) => route.fulfill({
+    contentType: "text/html; charset=utf-8",
+    headers: {
+      "content-security-policy":
+        `default-src 'none'; script-src ${relay} 'wasm-unsafe-eval'; connect-src ${relay}; style-src 'none'; form-action ${relay}`,
+    },
+    body: `<!doctype html><html lang="ja"><title>host</title>
+      <script type="module" src="${relay}/widget/kform.js"></script><main>${included}</main>`,
+  }));
+  await recordEvents(page);
+  await page.goto(`${host}/page.html`);
+  assert.deepEqual(await first(page, "ready"), { mode: "enhanced" });
+  const send = page.getByRole("button", { name: "送信" });
+  // The theme's accent, from the stylesheet kform.js adopted in place of the refused <style>.
+  assert.equal(await send.evaluate((button) => getComputedStyle(button).backgroundColor), "rgb(29, 111, 216)");
+  assert.equal(await page.locator("form").getAttribute("action"), `${relay}/f/included?lang=ja`);
+  await page.getByLabel("会社名").fill("別オリジン埋め込み株式会社");
+  await page.getByLabel("メールアドレス").fill("elsewhere@example.com");
+  await personPause();
+  await send.click();
+  await page.getByText("送信しました。ありがとうございました。").waitFor();
+  const record = await landedOnce("別オリジン埋め込み株式会社");
+  assert.equal(record["フォーム識別"].value, "lp-included");
+  await page.context().close();
+});
