@@ -394,10 +394,9 @@ function mountAll() {
   }
 }
 
-if (document.readyState === "loading") {
-  document.addEventListener("DOMContentLoaded", mountAll, { once: true });
-} else {
-  mountAll();
-}
+// The forms already in the page now (an `async` kform.js, as an included form brings it, may run
+// before the page is parsed), and the rest once it is.
+mountAll();
+if (document.readyState === "loading") document.addEventListener("DOMContentLoaded", mountAll, { once: true });
 
 export default KForm;

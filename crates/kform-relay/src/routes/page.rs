@@ -246,7 +246,9 @@ pub(crate) async fn include(
 /// What an included form brings to take it over: `kform.js` (at its stable address, so a page
 /// that also embeds forms by script runs it once) pinned to this relay's bundle with its
 /// integrity, and a preload of the `.wasm`, which then downloads while the page is parsed rather
-/// than after `kform.js` ran. Nothing when the relay serves no widget: the form still works.
+/// than after `kform.js` ran. The script is `async`: the form is already shown, so the page's
+/// `DOMContentLoaded` does not wait for it (in the bench, 41 against 120 ms). Nothing when the
+/// relay serves no widget: the form still works.
 fn scripts(state: &AppState, relay: &str) -> String {
     let Some(widget) = &state.inner.widget else { return String::new() };
     let integrity = |name: &str| widget.files.get(name).map(|asset| asset.integrity.as_str());
@@ -258,7 +260,7 @@ fn scripts(state: &AppState, relay: &str) -> String {
     // base64.
     format!(
         "<link rel=\"preload\" href=\"{relay}/widget/kform_widget_bg.wasm\" as=\"fetch\" \
-         crossorigin integrity=\"{wasm}\"><script type=\"module\" \
+         crossorigin integrity=\"{wasm}\"><script type=\"module\" async \
          src=\"{relay}/widget/kform.js\" integrity=\"{script}\"></script>"
     )
 }

@@ -438,7 +438,7 @@ async fn the_include_is_the_form_in_a_declarative_shadow_root_with_absolute_link
     let sri = send(&state, get("/widget/sri.json")).await;
     let integrity = |file: &str| sri.body["files"][file]["integrity"].as_str().unwrap().to_owned();
     assert!(html.ends_with(&format!(
-        r#"</template></div><link rel="preload" href="https://forms.example.com/widget/kform_widget_bg.wasm" as="fetch" crossorigin integrity="{}"><script type="module" src="https://forms.example.com/widget/kform.js" integrity="{}"></script>"#,
+        r#"</template></div><link rel="preload" href="https://forms.example.com/widget/kform_widget_bg.wasm" as="fetch" crossorigin integrity="{}"><script type="module" async src="https://forms.example.com/widget/kform.js" integrity="{}"></script>"#,
         integrity("kform_widget_bg.wasm"),
         integrity("kform.js"),
     )));
