@@ -6,7 +6,7 @@ import assert from "node:assert/strict";
 import { test } from "node:test";
 
 import { kintoneRecords, recordsEventually } from "./demo.mjs";
-import { admin, assertAccessible, personPause, useDemo } from "./session.mjs";
+import { admin, assertAccessible, firstEvent, personPause, recordEvents, useDemo } from "./session.mjs";
 
 const session = useDemo();
 /**
@@ -42,22 +42,6 @@ async function addForms() {
   });
 }
 
-/** Records the forms' events from the page's start, in `window.kform[name]`. */
-async function recordEvents(page) {
-  await page.addInitScript(() => {
-    window.kform = { ready: [], error: [], invalid: [], submitted: [] };
-    for (const name of Object.keys(window.kform)) {
-      document.addEventListener(`kform:${name}`, (event) => window.kform[name].push(event.detail));
-    }
-  });
-}
-
-/** Waits for the first `kform:<name>` and answers its detail. */
-async function first(page, name) {
-  await page.waitForFunction((name) => window.kform[name].length > 0, name);
-  return page.evaluate((name) => window.kform[name][0], name);
-}
-
 const recordsOf = (app, predicate) => recordsEventually(session.demo, app, predicate);
 
 /**
@@ -76,12 +60,12 @@ async function basicRoundTrip(page, host, company) {
   assert.equal(await form.getByLabel("メールアドレス").getAttribute("aria-invalid"), "true");
   assert.equal(await form.getByLabel("会社名").inputValue(), company, "the values are kept");
   await form.getByRole("group", { name: "入力内容を確認してください。" }).waitFor();
-  assert.deepEqual((await first(page, "invalid")).errors,
+  assert.deepEqual((await firstEvent(page, "invalid")).errors,
     [{ field: "メールアドレス", message: "メールアドレスの形式が正しくありません。" }]);
   await form.getByLabel("メールアドレス").fill("lead@example.com");
   await form.getByRole("button", { name: "送信" }).click();
   await form.getByText("送信しました。ありがとうございました。").waitFor();
-  assert.equal((await first(page, "submitted")).state, "accepted");
+  assert.equal((await firstEvent(page, "submitted")).state, "accepted");
   const records = await recordsOf(session.demo, (record) => record["会社名"].value === company);
   await new Promise((resolve) => setTimeout(resolve, 500));
   const again = (await kintoneRecords(session.demo)).filter((record) => record["会社名"].value === company);
@@ -103,8 +87,8 @@ test("a host page on another origin whose policy refuses WebAssembly gets a work
   }));
   await recordEvents(page);
   await page.goto(`${host()}/elsewhere.html`);
-  assert.deepEqual(await first(page, "ready"), { mode: "basic" });
-  const failure = await first(page, "error");
+  assert.deepEqual(await firstEvent(page, "ready"), { mode: "basic" });
+  const failure = await firstEvent(page, "error");
   assert.equal(failure.stage, "script");
   assert.match(failure.reason, /WebAssembly|wasm/i, "the policy refused to compile the .wasm");
   const record = await basicRoundTrip(page, "#lead", "別オリジン株式会社");
@@ -116,8 +100,8 @@ test("a browser without WebAssembly gets the same form in basic mode", async () 
   await page.addInitScript(() => { delete window.WebAssembly; });
   await recordEvents(page);
   await page.goto(session.demo.page);
-  assert.deepEqual(await first(page, "ready"), { mode: "basic" });
-  assert.deepEqual(await first(page, "error"), { stage: "script", reason: "this browser runs no WebAssembly" });
+  assert.deepEqual(await firstEvent(page, "ready"), { mode: "basic" });
+  assert.deepEqual(await firstEvent(page, "error"), { stage: "script", reason: "this browser runs no WebAssembly" });
   await assertAccessible(page, "in basic mode");
   await basicRoundTrip(page, "#contact", "WASMなし株式会社");
   await assertAccessible(page, "in basic mode after sending");
@@ -128,7 +112,7 @@ test("the demo's page without 'wasm-unsafe-eval' shows its form in basic mode", 
   const page = await session.browser.newPage();
   await recordEvents(page);
   await page.goto(new URL("/no-wasm.html", session.demo.page).href);
-  assert.deepEqual(await first(page, "ready"), { mode: "basic" });
+  assert.deepEqual(await firstEvent(page, "ready"), { mode: "basic" });
   await page.locator("#contact").getByLabel("会社名").waitFor();
   await page.close();
 });
@@ -295,7 +279,7 @@ test("with JavaScript the hosted page is taken over like an embedded form", asyn
   page.on("console", (message) => message.type() === "error" && page.errors.push(message.text()));
   await recordEvents(page);
   await page.goto(new URL("/f/contact", session.demo.page).href);
-  assert.deepEqual(await first(page, "ready"), { mode: "enhanced" });
+  assert.deepEqual(await firstEvent(page, "ready"), { mode: "enhanced" });
   assert.equal(await page.locator("form").getAttribute("novalidate"), "", "the WebAssembly checks now");
   // kintone's live check, as the visitor leaves the field.
   await page.getByLabel("メールアドレス").fill("taro@");
@@ -307,7 +291,7 @@ test("with JavaScript the hosted page is taken over like an embedded form", asyn
   await page.getByRole("button", { name: "送信" }).click();
   await page.getByText("送信しました。ありがとうございました。").waitFor();
   assert.match(page.url(), /\/f\/contact$/, "sent in place, without leaving the page");
-  assert.equal((await first(page, "submitted")).state, "accepted");
+  assert.equal((await firstEvent(page, "submitted")).state, "accepted");
   assert.equal((await recordsOf(session.demo, (record) => record["会社名"].value === "ホスト株式会社")).length, 1);
   assert.deepEqual(page.errors, []);
   await context.close();

@@ -6,25 +6,10 @@ import assert from "node:assert/strict";
 import { test } from "node:test";
 
 import { kintoneRecords, recordsEventually } from "./demo.mjs";
-import { admin, assertAccessible, personPause, useDemo } from "./session.mjs";
+import { admin, assertAccessible, firstEvent, personPause, recordEvents, useDemo } from "./session.mjs";
 
 const session = useDemo();
 const recordsOf = (predicate) => recordsEventually(session.demo, undefined, predicate);
-
-/** Records the forms' events from the page's start, in `window.kform[name]`. */
-async function recordEvents(page) {
-  await page.addInitScript(() => {
-    window.kform = { ready: [], error: [], invalid: [], submitted: [] };
-    for (const name of Object.keys(window.kform)) {
-      document.addEventListener(`kform:${name}`, (event) => window.kform[name].push(event.detail));
-    }
-  });
-}
-
-async function first(page, name) {
-  await page.waitForFunction((name) => window.kform[name].length > 0, name);
-  return page.evaluate((name) => window.kform[name][0], name);
-}
 
 /** Exactly one record of company `company`, given time for a duplicate to arrive. */
 async function landedOnce(company) {
@@ -68,7 +53,7 @@ test("kform.js takes an included form over in place, without fetching its markup
   page.on("request", (request) => request.url().endsWith(".wasm") && wasms.push(request.url()));
   await recordEvents(page);
   await page.goto(new URL("/included.html", session.demo.page).href);
-  assert.deepEqual(await first(page, "ready"), { mode: "enhanced" });
+  assert.deepEqual(await firstEvent(page, "ready"), { mode: "enhanced" });
   const form = page.locator("[data-kform=contact]");
   assert.equal(await form.locator("form").getAttribute("novalidate"), "", "the WebAssembly checks now");
   assert.deepEqual(markups, [], "the form came with the page");
@@ -84,7 +69,7 @@ test("kform.js takes an included form over in place, without fetching its markup
   await form.getByRole("button", { name: "送信" }).click();
   await form.getByText("送信しました。ありがとうございました。").waitFor();
   assert.match(page.url(), /\/included\.html$/, "sent in place");
-  assert.equal((await first(page, "submitted")).state, "accepted");
+  assert.equal((await firstEvent(page, "submitted")).state, "accepted");
   await landedOnce("埋め込み強化株式会社");
   assert.deepEqual(page.errors, []);
   await page.context().close();
@@ -95,7 +80,7 @@ test("without WebAssembly an included form posts through kform.js and shows kint
   await page.addInitScript(() => { delete window.WebAssembly; });
   await recordEvents(page);
   await page.goto(new URL("/included.html", session.demo.page).href);
-  assert.deepEqual(await first(page, "ready"), { mode: "basic" });
+  assert.deepEqual(await firstEvent(page, "ready"), { mode: "basic" });
   const form = page.locator("[data-kform=contact]");
   await form.getByLabel("会社名").fill("埋め込み基本株式会社");
   await form.getByLabel("メールアドレス").fill("a@b");
@@ -137,7 +122,7 @@ test("an included form on another origin keeps its style under a policy that ref
   }));
   await recordEvents(page);
   await page.goto(`${host}/page.html`);
-  assert.deepEqual(await first(page, "ready"), { mode: "enhanced" });
+  assert.deepEqual(await firstEvent(page, "ready"), { mode: "enhanced" });
   const send = page.getByRole("button", { name: "送信" });
   // The theme's accent, from the stylesheet kform.js adopted in place of the refused <style>.
   assert.equal(await send.evaluate((button) => getComputedStyle(button).backgroundColor), "rgb(29, 111, 216)");

@@ -43,6 +43,22 @@ export function useDemo(options = () => ({})) {
 }
 
 /** The relay refuses a form sent sooner than a person could (the demo's minimum is 1 s). */
+/** Records the forms' `kform:*` events from the page's start, in `window.kform[name]`. */
+export async function recordEvents(page) {
+  await page.addInitScript(() => {
+    window.kform = { ready: [], error: [], invalid: [], submitted: [] };
+    for (const name of Object.keys(window.kform)) {
+      document.addEventListener(`kform:${name}`, (event) => window.kform[name].push(event.detail));
+    }
+  });
+}
+
+/** Waits for the first `kform:<name>` recorded by `recordEvents` and answers its detail. */
+export async function firstEvent(page, name) {
+  await page.waitForFunction((name) => window.kform[name].length > 0, name);
+  return page.evaluate((name) => window.kform[name][0], name);
+}
+
 export const personPause = () => new Promise((resolve) => setTimeout(resolve, 1100));
 
 /** Counts the submissions `page` posts from now on; the function returned says how many so far. */
