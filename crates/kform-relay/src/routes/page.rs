@@ -212,7 +212,7 @@ pub(crate) async fn include(
     // No descriptor: `kform.js` fetches it (`GET /v1/forms/{id}`, with a fresh render token)
     // for the WebAssembly, so a visitor without them parses 6 KB less for the 30-field bench form.
     let body = markup::form(&form, &render).to_html();
-    let css = style::shadow_stylesheet();
+    let (css, css_source) = &*INCLUDED_STYLE;
     let mut host = String::from("<div");
     for (name, value) in [
         ("data-kform", form_id.as_str()),
@@ -231,17 +231,23 @@ pub(crate) async fn include(
     let mut response = ([(header::CONTENT_TYPE, "text/html; charset=utf-8")], html).into_response();
     let out = response.headers_mut();
     out.insert(header::CACHE_CONTROL, HeaderValue::from_static("no-store"));
-    // The source a host page's `style-src` allows the form's `<style>` with, if it allows no
-    // inline style: the stylesheet's hash (it changes only with the relay's version).
-    let digest = base64::Engine::encode(
-        &base64::engine::general_purpose::STANDARD,
-        sha2::Sha256::digest(css.as_bytes()),
-    );
-    if let Ok(value) = HeaderValue::from_str(&format!("'sha256-{digest}'")) {
+    if let Ok(value) = HeaderValue::from_str(css_source) {
         out.insert(HeaderName::from_static("kform-style-src"), value);
     }
     Ok(response)
 }
+
+/// An included form's stylesheet, and the source a host page's `style-src` allows its `<style>`
+/// with if it allows no inline style: the stylesheet's hash, `'sha256-…'` (it changes only with
+/// the relay's version).
+static INCLUDED_STYLE: std::sync::LazyLock<(String, String)> = std::sync::LazyLock::new(|| {
+    let css = style::shadow_stylesheet();
+    let digest = base64::Engine::encode(
+        &base64::engine::general_purpose::STANDARD,
+        sha2::Sha256::digest(css.as_bytes()),
+    );
+    (css, format!("'sha256-{digest}'"))
+});
 
 /// What an included form brings to take it over: `kform.js` (at its stable address, so a page
 /// that also embeds forms by script runs it once) pinned to this relay's bundle with its
@@ -256,7 +262,7 @@ fn scripts(state: &AppState, relay: &str) -> String {
     else {
         return String::new();
     };
-    // The relay's address was checked to hold no quote or angle bracket; an integrity is
+    // The relay's address was checked to hold no quote, `&` or angle bracket; an integrity is
     // base64.
     format!(
         "<link rel=\"preload\" href=\"{relay}/widget/kform_widget_bg.wasm\" as=\"fetch\" \
@@ -266,7 +272,7 @@ fn scripts(state: &AppState, relay: &str) -> String {
 }
 
 /// The relay's address as visitors reach it, for an included form's links: `?relay=` (an
-/// `http` or `https` address, without a query), else the scheme (`X-Forwarded-Proto`, else
+/// `http` or `https` address, without a query, quotes, `&` or angle brackets), else the scheme (`X-Forwarded-Proto`, else
 /// `http`) and host this request came with (`Host`, or HTTP/2's authority). Without a trailing
 /// `/`.
 fn relay_address(
@@ -286,7 +292,8 @@ fn relay_address(
             !rest.is_empty()
                 && !rest.starts_with('/')
                 && rest.chars().all(|c| {
-                    c.is_ascii_graphic() && !matches!(c, '?' | '#' | '"' | '<' | '>' | '\\')
+                    c.is_ascii_graphic()
+                        && !matches!(c, '?' | '#' | '"' | '\'' | '&' | '<' | '>' | '\\')
                 })
         });
         return if fits { Ok(given.trim_end_matches('/').to_owned()) } else { Err(bad()) };

@@ -463,7 +463,15 @@ async fn a_bad_include_request_gets_a_clear_4xx() {
     let nowhere = send(&state, get("/v1/forms/contact/include")).await;
     assert_eq!(nowhere.status, StatusCode::BAD_REQUEST);
     assert_eq!(nowhere.body["code"], "bad_request");
-    for relay in ["javascript:alert(1)", "https://", "https://a\"b", "ftp://x", "https://x/?a=1"] {
+    for relay in [
+        "javascript:alert(1)",
+        "https://",
+        "https://a\"b",
+        "ftp://x",
+        "https://x/?a=1",
+        "https://x/&y",
+        "https:///x",
+    ] {
         let path = format!("/v1/forms/contact/include?relay={}", encode(relay));
         let refused = send(&state, get(&path)).await;
         assert_eq!(refused.status, StatusCode::BAD_REQUEST, "{relay}");
