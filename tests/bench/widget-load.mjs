@@ -15,7 +15,8 @@
 // only fetches the bench form's markup and shows it) is timed in every run: it is the least any
 // embed that shows the relay's markup costs. Prints one JSON object: `{"runs": N, "controls": C,
 // "widget_visible_ms": [...], "widget_enhanced_ms": [...], "included_visible_ms": [...],
-// "included_enhanced_ms": [...], "static_ms": [...],
+// "included_enhanced_ms": [...], "static_ms": [...], "<page>_painted_ms": [...] (each page's
+// first contentful paint),
 // "markup_floor_ms": [...], "floor_ms": [...],
 // "widget_download_bytes": {"kform.js": …, "markup": …, "kform_widget_bg.wasm": …},
 // "included_download_bytes": {…}}`, the last two from each page's last visit (the included
@@ -90,6 +91,14 @@ async function visit(browser, url, controls, { enhances }) {
       return root.querySelectorAll(`form :is(${selector})`).length || root.querySelectorAll(selector).length;
     });
     if (counted !== controls) throw new Error(`${url} has ${counted} controls, not ${controls}`);
+    // When the browser first drew the page's content (in headless Chromium, on its own frame
+    // clock), for every page alike.
+    const painted = await page.evaluate(() => new Promise((resolve) => {
+      new PerformanceObserver((list, observer) => {
+        const entry = list.getEntries().find((entry) => entry.name === "first-contentful-paint");
+        if (entry) (observer.disconnect(), resolve(entry.startTime));
+      }).observe({ type: "paint", buffered: true });
+    }));
     // What the page fetched for its form, as sent over the wire (brotli where the relay
     // compresses), by part: the script, the markup (with its stylesheet and descriptor), the
     // .wasm and anything else but the page's icon.
@@ -103,7 +112,7 @@ async function visit(browser, url, controls, { enhances }) {
       }
       return parts;
     });
-    return [...times, fetched];
+    return [...times, painted, fetched];
   } finally {
     await context.close();
   }
@@ -125,7 +134,8 @@ try {
   for (let i = 0; i < RUNS; i++) {
     const started = performance.now();
     for (const [name, url] of pages) {
-      const [visible, enhanced, fetched] = await visit(browser, url, controls, { enhances: ENHANCING.includes(name) });
+      const [visible, enhanced, painted, fetched] = await visit(browser, url, controls, { enhances: ENHANCING.includes(name) });
+      (result[`${name}_painted_ms`] ??= []).push(painted);
       if (ENHANCING.includes(name)) {
         result[`${name}_visible_ms`].push(visible);
         result[`${name}_enhanced_ms`].push(enhanced);
