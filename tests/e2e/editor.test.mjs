@@ -122,6 +122,11 @@ test("a form built in the editor is saved, embedded, sent, and reaches kintone w
       `<div data-kform="lp-spring" data-kform-relay="${origin}" data-kform-lang="ja"></div>`,
   );
   assert.match(await editor.getByLabel("Content-Security-Policy に加える指定").inputValue(), /'wasm-unsafe-eval'/);
+  const include = await editor.getByLabel("サイトのサーバーで埋め込むときのアドレス").inputValue();
+  assert.equal(include, `${origin}/v1/forms/lp-spring/include?lang=ja&relay=${origin}`);
+  // What a site's server would get there: the saved form, ready to be written into a page.
+  const included = await (await fetch(include)).text();
+  assert.match(included, /^<div data-kform="lp-spring" [^>]*><template shadowrootmode="open">/);
   await editor.getByRole("button", { name: "コードをコピー" }).click();
   await editor.getByText("コピーしました。").waitFor();
   assert.equal(await page.evaluate(() => navigator.clipboard.readText()), snippet, "the snippet is copied as shown");

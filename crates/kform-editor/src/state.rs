@@ -448,18 +448,28 @@ impl EditorState {
     /// The HTML a site pastes to show the saved form, served by the relay at `relay`.
     pub fn snippet(&self, relay: &str) -> String {
         let relay = relay.trim_end_matches('/');
-        let (id, lang) = self.draft.as_ref().map_or((String::new(), Locale::Ja), |draft| {
-            (draft.spec.id.0.clone(), draft.spec.default_lang)
-        });
-        let lang = match lang {
-            Locale::Ja => "ja",
-            Locale::En => "en",
-        };
+        let (id, lang) = self.id_and_lang();
         format!(
             "<script type=\"module\" src=\"{relay}/widget/kform.js\"></script>\n\
              <div data-kform=\"{}\" data-kform-relay=\"{relay}\" data-kform-lang=\"{lang}\"></div>",
             html_attribute(&id)
         )
+    }
+
+    /// The address a site's own server includes the saved form from, in place of the snippet's
+    /// `<div>` (README, "Included by the page's server"). A form id needs no escaping in it.
+    pub fn include_address(&self, relay: &str) -> String {
+        let relay = relay.trim_end_matches('/');
+        let (id, lang) = self.id_and_lang();
+        format!("{relay}/v1/forms/{id}/include?lang={lang}&relay={relay}")
+    }
+
+    /// The draft's form id and language tag.
+    fn id_and_lang(&self) -> (String, &'static str) {
+        let (id, lang) = self.draft.as_ref().map_or((String::new(), Locale::Ja), |draft| {
+            (draft.spec.id.0.clone(), draft.spec.default_lang)
+        });
+        (id, lang.tag())
     }
 
     /// The Content-Security-Policy directives the site needs for the form (README,

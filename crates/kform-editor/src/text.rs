@@ -69,6 +69,7 @@ texts! {
     KintoneAnswer = "kintone の応答", "kintone's answer";
     EmbedCode = "サイトに貼り付けるコード", "Code to paste into the site";
     CspNeeds = "Content-Security-Policy に加える指定", "What the Content-Security-Policy needs";
+    IncludeAddress = "サイトのサーバーで埋め込むときのアドレス", "Address for the site's server to include";
     CopyCode = "コードをコピー", "Copy the code";
     SaveAndPublish = "保存と公開", "Save and publish";
     TestSendHelp = "テスト送信は、保存済みのフォームで、プレビューから送信した値を kintone に 1 件送ります。", "A test send sends the values last sent from the preview to kintone as one record, with the saved form.";

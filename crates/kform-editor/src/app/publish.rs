@@ -218,6 +218,10 @@ pub(super) fn actions(ctx: Ctx) -> El {
             let relay = relay.clone();
             move || ctx.state.with(|s| s.csp(&relay))
         };
+        let include = {
+            let relay = relay.clone();
+            move || ctx.state.with(|s| s.include_address(&relay))
+        };
         let copied = snippet.clone();
         let shown = |rows: &str| el("textarea").attr("readonly", "").attr("rows", rows);
         let [snippet_label, snippet_box] =
@@ -227,7 +231,12 @@ pub(super) fn actions(ctx: Ctx) -> El {
         let copy_row = el("p")
             .class("kfe-row")
             .child(button(Text::CopyCode.get(locale), move |_| copy(ctx, &copied())));
-        vec![snippet_label, snippet_box, copy_row, csp_label, csp_box]
+        let [include_label, include_box] = labelled(
+            "kfe-include",
+            Text::IncludeAddress.get(locale),
+            shown("2").value_with(include),
+        );
+        vec![snippet_label, snippet_box, copy_row, csp_label, csp_box, include_label, include_box]
     };
     el("section")
         .class("kfe-actions")

@@ -237,6 +237,10 @@ fn the_snippet_and_csp_name_the_relay_and_the_form() {
         editor.csp("https://relay.example/"),
         "script-src 'self' https://relay.example 'wasm-unsafe-eval'; connect-src https://relay.example"
     );
+    assert_eq!(
+        editor.include_address("https://relay.example/"),
+        "https://relay.example/v1/forms/lp/include?lang=en&relay=https://relay.example"
+    );
 }
 
 #[test]
