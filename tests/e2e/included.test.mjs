@@ -136,3 +136,29 @@ test("an included form on another origin keeps its style under a policy that ref
   assert.equal(record["フォーム識別"].value, "lp-included");
   await page.context().close();
 });
+
+test("an included form mounted again before the WebAssembly arrives is taken over once", async () => {
+  const page = await session.open("/blank.html");
+  let release;
+  const held = new Promise((resolve) => (release = resolve));
+  await page.route("**/kform_widget_bg.wasm", async (route) => {
+    await held;
+    await route.continue();
+  });
+  await recordEvents(page);
+  // Not until "load": the held .wasm is preloaded, which holds the page's load event too.
+  await page.goto(new URL("/included.html", session.demo.page).href, { waitUntil: "domcontentloaded" });
+  // The page mounts the same form again in its element (the included one is unmounted).
+  // (`mount` resolves once the form is taken over, so it is not awaited here.)
+  await page.evaluate(async () => {
+    const { KForm } = await import("/widget/kform.js");
+    KForm.mount(document.querySelector("[data-kform=contact]"), { form: "contact" });
+  });
+  await page.locator("[data-kform=contact]").getByLabel("会社名").waitFor();
+  release();
+  assert.deepEqual(await firstEvent(page, "ready"), { mode: "enhanced" });
+  await new Promise((resolve) => setTimeout(resolve, 1000));
+  assert.equal(await page.evaluate(() => window.kform.ready.length), 1, "one takeover, of the mounted form");
+  assert.deepEqual(page.errors, []);
+  await page.context().close();
+});

@@ -170,6 +170,7 @@ class Mount {
     this.hold();
     try {
       const [wasm] = await Promise.all([engine, descriptor]);
+      if (this.removed) return;
       this.live = wasm.takeOver(this.element, this.root, this.form, this.relay, this.lang);
     } catch (error) {
       this.basic(error);
