@@ -121,11 +121,12 @@ fn editor_cors(origins: &[String]) -> CorsLayer {
         .max_age(std::time::Duration::from_secs(600))
 }
 
-/// How the relay compresses what it renders for each request (a form's markup, the hosted
-/// pages): brotli at quality 5 (gzip at level 5) costs what tower-http's default, brotli 4, costs
-/// (0.7 ms each for the 30-field bench form's 24 KB of markup, timed with Node's brotli) and the
-/// demo relay sent 6 % less for it (3.06 against 3.26 KB, `curl`). Higher qualities cost several times more for each request; the bundle's own files are
-/// compressed at quality 11 once, when they are built.
+/// How the relay compresses what it renders for each request (a form's markup and include, the
+/// hosted pages): brotli at quality 5 (gzip at level 5) costs what tower-http's default, brotli 4,
+/// costs (0.7 ms each for the 30-field bench form's 24 KB of markup, timed with Node's brotli)
+/// and the demo relay sent 6 % less for it (3.06 against 3.26 KB, `curl`). Higher qualities cost
+/// several times more for each request; the bundle's own files are compressed at quality 11
+/// once, when they are built.
 fn compression() -> CompressionLayer {
     CompressionLayer::new().quality(CompressionLevel::Precise(5))
 }

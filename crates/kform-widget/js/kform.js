@@ -103,10 +103,7 @@ class Mount {
     // already in the page).
     this.events = this.shadow;
     try {
-      const response = await fetch(`${this.url}/html${this.query}`).catch(() => {
-        throw new Error(`the relay at ${this.relay} could not be reached`);
-      });
-      if (!response.ok) throw new Error(await refusal(response, this.form));
+      const response = await this.load(`${this.url}/html${this.query}`);
       this.show(await response.text());
       this.hold();
       const query = [...new URLSearchParams(location.search)];
@@ -153,11 +150,7 @@ class Mount {
       prefill(this.root.querySelector("form"), [...new URLSearchParams(location.search)]);
       // The descriptor, for the WebAssembly, with a fresh render token (the page may have been
       // served, or cached, a while ago).
-      const unreachable = () => {
-        throw new Error(`the relay at ${this.relay} could not be reached`);
-      };
-      descriptor = fetch(this.url).catch(unreachable).then(async (response) => {
-        if (!response.ok) throw new Error(await refusal(response, this.form));
+      descriptor = this.load(this.url).then(async (response) => {
         const data = document.createElement("script");
         data.type = "application/json";
         data.className = "kform-descriptor";
@@ -176,6 +169,15 @@ class Mount {
       this.basic(error);
     }
     this.release();
+  }
+
+  /** A GET from the relay; refused or unreachable, an error whose message is a sentence. */
+  async load(url) {
+    const response = await fetch(url).catch(() => {
+      throw new Error(`the relay at ${this.relay} could not be reached`);
+    });
+    if (!response.ok) throw new Error(await refusal(response, this.form));
+    return response;
   }
 
   /** Holds a submit made before the form's mode is settled, rather than leaving the page. */
