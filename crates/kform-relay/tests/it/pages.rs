@@ -434,11 +434,12 @@ async fn the_include_is_the_form_in_a_declarative_shadow_root_with_absolute_link
         "{html}"
     );
     assert!(!html.contains("kform-descriptor"), "kform.js fetches it");
-    // kform.js and the .wasm of this relay's bundle, pinned.
+    // kform.js and the .wasm of this relay's bundle, pinned, and the descriptor kform.js asks
+    // for, preloaded.
     let sri = send(&state, get("/widget/sri.json")).await;
     let integrity = |file: &str| sri.body["files"][file]["integrity"].as_str().unwrap().to_owned();
     assert!(html.ends_with(&format!(
-        r#"</template></div><link rel="preload" href="https://forms.example.com/widget/kform_widget_bg.wasm" as="fetch" crossorigin integrity="{}"><script type="module" async src="https://forms.example.com/widget/kform.js" integrity="{}"></script>"#,
+        r#"</template></div><link rel="preload" href="https://forms.example.com/widget/kform_widget_bg.wasm" as="fetch" crossorigin integrity="{}"><link rel="preload" href="https://forms.example.com/v1/forms/contact" as="fetch" crossorigin><script type="module" async src="https://forms.example.com/widget/kform.js" integrity="{}"></script>"#,
         integrity("kform_widget_bg.wasm"),
         integrity("kform.js"),
     )));
