@@ -161,11 +161,11 @@ async fn mail_for(
         return Vec::new();
     }
     if let Some((outgoing, recipient)) = autoreply {
-        let form = spec.id.0.clone();
+        let (form, id) = (spec.id.0.clone(), submission_id.to_owned());
         let (per_recipient, per_form) =
             (settings.per_recipient_per_hour, settings.per_form_per_hour);
         let allowed = state
-            .outbox(move |o| o.allow_mail(&form, &recipient, now, per_recipient, per_form))
+            .outbox(move |o| o.allow_mail(&form, &id, &recipient, now, per_recipient, per_form))
             .await;
         match allowed {
             Ok(true) => queued.extend(crate::mail::queued(&outgoing)),

@@ -36,7 +36,8 @@ CREATE TABLE IF NOT EXISTS queued (
     created_at INTEGER NOT NULL, next_at INTEGER NOT NULL, tries INTEGER NOT NULL DEFAULT 0,
     error TEXT, lease_until INTEGER NOT NULL DEFAULT 0, leased_by TEXT);
 CREATE INDEX IF NOT EXISTS queued_due ON queued (channel, next_at);
-CREATE TABLE IF NOT EXISTS mail_log (form TEXT NOT NULL, recipient TEXT NOT NULL, at INTEGER NOT NULL);
+CREATE TABLE IF NOT EXISTS mail_log (
+    form TEXT NOT NULL, recipient TEXT NOT NULL, at INTEGER NOT NULL, submission_id TEXT);
 CREATE INDEX IF NOT EXISTS mail_log_by_form ON mail_log (form, at);
 CREATE INDEX IF NOT EXISTS mail_log_by_recipient ON mail_log (recipient, at);
 ";
@@ -483,13 +484,16 @@ pub(crate) trait Outbox: Send + Sync + 'static {
     fn record_attempt(&self, form: &str, id: &str, attempt: &Attempt) -> Result<(), StoreError>;
     /// How many messages `channel` holds: waiting, of which retrying, and given up.
     fn queue_length(&self, channel: Channel) -> Result<QueueLength, StoreError>;
-    /// Counts one auto-reply of `form` to `recipient` (a digest of the address) at `now`, when
-    /// in the hour before fewer than `per_recipient` went to that address and fewer than
-    /// `per_form` went out for the form; whether it may be sent. Relays sharing the store count
-    /// together.
+    /// Counts one auto-reply of `form` to `recipient` (a digest of the address) at `now` for the
+    /// submission `submission_id`, when in the hour before fewer than `per_recipient` went to
+    /// that address and fewer than `per_form` went out for the form; whether it may be sent.
+    /// An auto-reply the hour already counted for the same submission is allowed and not counted
+    /// again: two first sends of one submission that race each other count once (only one of
+    /// them is kept, with its mail). Relays sharing the store count together.
     fn allow_mail(
         &self,
         form: &str,
+        submission_id: &str,
         recipient: &str,
         now: UnixMillis,
         per_recipient: i64,
@@ -1183,6 +1187,7 @@ impl Outbox for Store {
     fn allow_mail(
         &self,
         form: &str,
+        submission_id: &str,
         recipient: &str,
         now: UnixMillis,
         per_recipient: i64,
@@ -1192,6 +1197,14 @@ impl Outbox for Store {
         let mut db = self.db();
         let tx = db.transaction()?;
         tx.execute("DELETE FROM mail_log WHERE form = ?1 AND at <= ?2", params![form, since])?;
+        let counted: bool = tx.query_row(
+            "SELECT EXISTS (SELECT 1 FROM mail_log WHERE form = ?1 AND submission_id = ?2)",
+            params![form, submission_id],
+            |row| row.get(0),
+        )?;
+        if counted {
+            return Ok(true);
+        }
         let to_recipient: i64 = tx.query_row(
             "SELECT count(*) FROM mail_log WHERE recipient = ?1 AND at > ?2",
             params![recipient, since],
@@ -1205,8 +1218,8 @@ impl Outbox for Store {
         let allowed = to_recipient < per_recipient && from_form < per_form;
         if allowed {
             tx.execute(
-                "INSERT INTO mail_log (form, recipient, at) VALUES (?1, ?2, ?3)",
-                params![form, recipient, now],
+                "INSERT INTO mail_log (form, recipient, at, submission_id) VALUES (?1, ?2, ?3, ?4)",
+                params![form, recipient, now, submission_id],
             )?;
         }
         tx.commit()?;

@@ -32,16 +32,26 @@ use crate::store::{Alert, Layout, SettingsStore, StoreError, Table};
 
 /// The layout of the PostgreSQL database. An older layout listed in [`MIGRATIONS`] is brought
 /// up to date at start; any other is refused.
-pub(crate) const LAYOUT: i64 = 2;
+pub(crate) const LAYOUT: i64 = 3;
 
 /// The steps from each older layout to the next, each run in the transaction that holds the
 /// migration lock.
-const MIGRATIONS: &[(i64, &str)] = &[(
-    // Layout 2 keeps the failure digest's events and the mail about submissions in a queue,
-    // so each is sent once by one relay, and counts auto-replies for their hourly limits.
-    1,
-    QUEUED_TABLE,
-)];
+const MIGRATIONS: &[(i64, &str)] = &[
+    (
+        // Layout 2 keeps the failure digest's events and the mail about submissions in a
+        // queue, so each is sent once by one relay, and counts auto-replies for their hourly
+        // limits.
+        1,
+        QUEUED_TABLE,
+    ),
+    (
+        // Layout 3 counts an auto-reply under its submission, so two first sends of one
+        // submission that race count once. A relay of layout 2 still running beside it counts
+        // as before (the column may be empty).
+        2,
+        "ALTER TABLE mail_log ADD COLUMN IF NOT EXISTS submission_id TEXT;",
+    ),
+];
 
 /// The queue of messages to send (see `Outbox::take_queued`) and the auto-replies' count.
 const QUEUED_TABLE: &str = "
@@ -50,7 +60,8 @@ CREATE TABLE queued (
     created_at BIGINT NOT NULL, next_at BIGINT NOT NULL, tries BIGINT NOT NULL DEFAULT 0,
     error TEXT, lease_until BIGINT NOT NULL DEFAULT 0, leased_by TEXT);
 CREATE INDEX queued_due ON queued (channel, next_at);
-CREATE TABLE mail_log (form TEXT NOT NULL, recipient TEXT NOT NULL, at BIGINT NOT NULL);
+CREATE TABLE mail_log (
+    form TEXT NOT NULL, recipient TEXT NOT NULL, at BIGINT NOT NULL, submission_id TEXT);
 CREATE INDEX mail_log_by_form ON mail_log (form, at);
 CREATE INDEX mail_log_by_recipient ON mail_log (recipient, at);
 ";
@@ -963,6 +974,7 @@ impl Outbox for PgStore {
     fn allow_mail(
         &self,
         form: &str,
+        submission_id: &str,
         recipient: &str,
         now: UnixMillis,
         per_recipient: i64,
@@ -979,6 +991,15 @@ impl Outbox for PgStore {
         )?;
         tx.execute("SELECT pg_advisory_xact_lock(hashtext('kform-mail-of:' || $1))", &[&form])?;
         tx.execute("DELETE FROM mail_log WHERE form = $1 AND at <= $2", &[&form, &since.0])?;
+        let counted: bool = tx
+            .query_one(
+                "SELECT EXISTS (SELECT 1 FROM mail_log WHERE form = $1 AND submission_id = $2)",
+                &[&form, &submission_id],
+            )?
+            .try_get(0)?;
+        if counted {
+            return Ok(true);
+        }
         let counts = tx.query_one(
             "SELECT (SELECT count(*) FROM mail_log WHERE recipient = $1 AND at > $3),
                     (SELECT count(*) FROM mail_log WHERE form = $2 AND at > $3)",
@@ -988,8 +1009,8 @@ impl Outbox for PgStore {
         let allowed = to_recipient < per_recipient && from_form < per_form;
         if allowed {
             tx.execute(
-                "INSERT INTO mail_log (form, recipient, at) VALUES ($1, $2, $3)",
-                &[&form, &recipient, &now.0],
+                "INSERT INTO mail_log (form, recipient, at, submission_id) VALUES ($1, $2, $3, $4)",
+                &[&form, &recipient, &now.0, &submission_id],
             )?;
         }
         tx.commit()?;

@@ -108,7 +108,7 @@ pub(crate) enum Layout {
 
 /// The layout of the database. An older layout listed in [`MIGRATIONS`] is brought up to date
 /// at start; any other is refused.
-pub(crate) const SCHEMA_VERSION: i64 = 6;
+pub(crate) const SCHEMA_VERSION: i64 = 7;
 
 /// The steps from each older layout to the next, each run in one transaction.
 const MIGRATIONS: &[(i64, &str)] = &[
@@ -133,6 +133,20 @@ const MIGRATIONS: &[(i64, &str)] = &[
         // (`queued`, made by the outbox's schema, with `mail_log` for the auto-reply limits),
         // so none is lost in a crash.
         5, "",
+    ),
+    (
+        // Layout 7 counts an auto-reply under its submission, so two first sends of one
+        // submission that race count once. The table is made anew with the hour's counts:
+        // a layout 5 database has no `mail_log` yet, and one a command opened as found may
+        // already have the new one (the outbox's schema makes what is missing, after the
+        // migrations), which SQLite cannot add a column to "if not exists".
+        6,
+        "CREATE TABLE IF NOT EXISTS mail_log (form TEXT NOT NULL, recipient TEXT NOT NULL, at INTEGER NOT NULL);
+         CREATE TABLE mail_log_7 (
+             form TEXT NOT NULL, recipient TEXT NOT NULL, at INTEGER NOT NULL, submission_id TEXT);
+         INSERT INTO mail_log_7 (form, recipient, at) SELECT form, recipient, at FROM mail_log;
+         DROP TABLE mail_log;
+         ALTER TABLE mail_log_7 RENAME TO mail_log;",
     ),
 ];
 

@@ -573,8 +573,9 @@ fn given_up_mails_are_listed_by_the_form_their_body_names() {
 fn auto_replies_are_counted_per_address_and_per_form_within_the_hour() {
     on_each(|place| {
         let store = place.open();
+        // Each a submission of its own.
         let allow = |form: &str, to: &str, at: i64| {
-            store.allow_mail(form, to, UnixMillis(at), 2, 3).unwrap()
+            store.allow_mail(form, &format!("s{at}"), to, UnixMillis(at), 2, 3).unwrap()
         };
         assert!(allow("f", "a", 0) && allow("f", "a", 10));
         assert!(!allow("f", "a", 20), "two an hour to one address");
@@ -585,8 +586,28 @@ fn auto_replies_are_counted_per_address_and_per_form_within_the_hour() {
         assert!(allow("f", "a", super::HOUR_MS + 10));
         // A second relay on the same store counts with the first.
         let other = place.open();
-        assert!(other.allow_mail("f", "a", UnixMillis(super::HOUR_MS + 20), 2, 3).unwrap());
-        assert!(!other.allow_mail("f", "a", UnixMillis(super::HOUR_MS + 30), 2, 3).unwrap());
+        let at = |ms: i64| UnixMillis(super::HOUR_MS + ms);
+        assert!(other.allow_mail("f", "t20", "a", at(20), 2, 3).unwrap());
+        assert!(!other.allow_mail("f", "t30", "a", at(30), 2, 3).unwrap());
         assert!(!allow("f", "a", super::HOUR_MS + 40));
+    });
+}
+
+#[test]
+fn an_auto_reply_is_counted_once_for_its_submission() {
+    on_each(|place| {
+        let store = place.open();
+        let allow =
+            |id: &str, at: i64| store.allow_mail("f", id, "a", UnixMillis(at), 2, 3).unwrap();
+        // Two first sends of one submission that race both ask: allowed, and counted once.
+        assert!(allow("s1", 0) && allow("s1", 10));
+        assert!(allow("s2", 20), "the address's second mail of the hour");
+        assert!(!allow("s3", 30), "two an hour to one address");
+        // A second relay on the same store knows what was counted.
+        assert!(place.open().allow_mail("f", "s2", "a", UnixMillis(40), 2, 3).unwrap());
+        // The same id on another form is another submission.
+        assert!(store.allow_mail("g", "s1", "b", UnixMillis(50), 2, 3).unwrap());
+        assert!(store.allow_mail("g", "s2", "b", UnixMillis(60), 2, 3).unwrap());
+        assert!(!store.allow_mail("g", "s3", "b", UnixMillis(70), 2, 3).unwrap());
     });
 }

@@ -68,6 +68,28 @@ fn a_layout_1_database_gets_the_queue_and_the_mail_log() {
     assert_eq!((migrated.found_layout, queue(&migrated).unwrap()), (1, 0));
     let again = PgStore::open(&url, None, Arc::new(SystemClock), Layout::Migrate).unwrap();
     assert_eq!(again.found_layout, super::LAYOUT, "migrated once");
+    assert_counts_mail_per_submission(&again);
+}
+
+#[test]
+fn a_layout_2_database_counts_auto_replies_per_submission_once_migrated() {
+    let url = database();
+    PgStore::open(&url, None, Arc::new(SystemClock), Layout::Migrate).unwrap();
+    let mut client = postgres::Client::connect(&url, postgres::NoTls).unwrap();
+    client
+        .batch_execute("ALTER TABLE mail_log DROP COLUMN submission_id; UPDATE kform_meta SET value = '2' WHERE key = 'layout';")
+        .unwrap();
+    let migrated = PgStore::open(&url, None, Arc::new(SystemClock), Layout::Migrate).unwrap();
+    assert_eq!(migrated.found_layout, 2);
+    assert_counts_mail_per_submission(&migrated);
+}
+
+/// Two asks for one submission's auto-reply count once, on a store just migrated.
+fn assert_counts_mail_per_submission(store: &PgStore) {
+    let now = UnixMillis(1_000);
+    let allow = |id: &str| store.allow_mail("f", id, "a", now, 1, 10).unwrap();
+    assert!(allow("s1") && allow("s1"), "counted once");
+    assert!(!allow("s2"), "one an hour to the address");
 }
 
 #[test]

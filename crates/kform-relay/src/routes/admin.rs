@@ -674,7 +674,9 @@ async fn mail_test(
     let (form, recipient) = (spec.id.0.clone(), crate::mail::recipient_key(&to));
     let (per_recipient, per_form) = (settings.per_recipient_per_hour, settings.per_form_per_hour);
     let allowed = state
-        .outbox(move |o| o.allow_mail(&form, &recipient, now, per_recipient, per_form))
+        .outbox(move |o| {
+            o.allow_mail(&form, &submission_id, &recipient, now, per_recipient, per_form)
+        })
         .await?;
     if !allowed {
         return Err(AppError::coded(

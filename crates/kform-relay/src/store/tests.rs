@@ -103,10 +103,45 @@ fn a_layout_3_database_is_migrated_to_milliseconds_and_an_unknown_layout_is_refu
         crate::outbox::QueueLength::default(),
         "the digest's queue is there"
     );
+    assert_counts_mail_per_submission(&store);
     store.db.lock().unwrap().pragma_update(None, "user_version", 99).unwrap();
     drop(store);
     let Err(err) = Store::open(dir.path(), std::sync::Arc::new(crate::clock::SystemClock)) else {
         panic!("a newer layout is refused");
     };
     assert!(err.to_string().contains("layout 99"), "{err}");
+}
+
+#[test]
+fn a_layout_6_database_counts_auto_replies_per_submission_once_migrated() {
+    let dir = tempfile::tempdir().unwrap();
+    let clock = || std::sync::Arc::new(crate::clock::SystemClock);
+    let store = Store::open(dir.path(), clock()).unwrap();
+    {
+        let db = store.db.lock().unwrap();
+        db.execute("INSERT INTO mail_log (form, recipient, at) VALUES ('f', 'b', 0)", []).unwrap();
+        // Layout 6 counted auto-replies without their submission.
+        db.execute_batch("ALTER TABLE mail_log DROP COLUMN submission_id;").unwrap();
+        db.pragma_update(None, "user_version", 6).unwrap();
+    }
+    drop(store);
+    let store = Store::open(dir.path(), clock()).unwrap();
+    assert_eq!(store.found_layout, 6);
+    let kept: i64 = store
+        .db
+        .lock()
+        .unwrap()
+        .query_row("SELECT count(*) FROM mail_log WHERE recipient = 'b'", [], |row| row.get(0))
+        .unwrap();
+    assert_eq!(kept, 1, "the hour's count is kept");
+    assert_counts_mail_per_submission(&store);
+}
+
+/// Two asks for one submission's auto-reply count once, on a store just migrated.
+fn assert_counts_mail_per_submission(store: &Store) {
+    use crate::outbox::Outbox;
+    let now = crate::clock::UnixMillis(1_000);
+    let allow = |id: &str| Outbox::allow_mail(store, "f", id, "a", now, 1, 10).unwrap();
+    assert!(allow("s1") && allow("s1"), "counted once");
+    assert!(!allow("s2"), "one an hour to the address");
 }
