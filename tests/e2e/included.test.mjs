@@ -165,3 +165,48 @@ test("an included form mounted again before the WebAssembly arrives is taken ove
   assert.deepEqual(page.errors, []);
   await page.context().close();
 });
+
+test("an included form with steps shows one step from the start, and every step with JavaScript off", async () => {
+  // With JavaScript: one step at a time before kform.js has taken it over, so nothing moves then.
+  const page = await session.open("/blank.html");
+  let release;
+  const held = new Promise((resolve) => (release = resolve));
+  await page.route("**/kform_widget_bg.wasm", async (route) => {
+    await held;
+    await route.continue();
+  });
+  await recordEvents(page);
+  await page.goto(new URL("/included-steps.html", session.demo.page).href, { waitUntil: "domcontentloaded" });
+  const form = page.locator("[data-kform=steps]");
+  await form.getByLabel("氏名").waitFor();
+  assert.equal(await form.getByLabel("相談内容").isVisible(), false, "the third step waits");
+  assert.equal(await form.getByLabel("電話番号").isVisible(), false, "so does an item whose condition does not hold");
+  await form.getByRole("button", { name: "次へ", exact: true }).waitFor();
+  const before = await form.boundingBox();
+  release();
+  assert.deepEqual(await firstEvent(page, "ready"), { mode: "enhanced" });
+  assert.deepEqual(await form.boundingBox(), before, "the takeover moves nothing");
+  await form.getByRole("button", { name: "次へ", exact: true }).waitFor();
+  assert.deepEqual(page.errors, []);
+  await page.context().close();
+
+  // Without: every step and item at once, and a button that sends, as on the hosted page.
+  const context = await session.browser.newContext({ javaScriptEnabled: false, timezoneId: "Asia/Tokyo" });
+  const off = await context.newPage();
+  await off.goto(new URL("/included-steps.html", session.demo.page).href);
+  const plain = off.locator("[data-kform=steps]");
+  for (const label of ["氏名", "相談内容", "電話番号"]) assert.equal(await plain.getByLabel(label).isVisible(), true, label);
+  assert.equal(await plain.getByRole("button", { name: "次へ" }).count(), 0);
+  await plain.getByLabel("氏名").fill("段階 花子");
+  // The browser lets "a@b" through as an e-mail address; kintone does not.
+  await plain.getByLabel("メールアドレス").fill("a@b");
+  await plain.getByLabel("業種").selectOption("製造");
+  await plain.getByLabel("メール", { exact: true }).check();
+  await plain.getByLabel("相談内容").fill("三つ目の段階から");
+  await personPause();
+  await plain.getByRole("button", { name: "送信", exact: true }).click();
+  // The relay's hosted page answers with kintone's message, every step's values kept.
+  await off.locator('[id="kform-メール-message"]').getByText("メールアドレスの形式が正しくありません。").waitFor();
+  assert.equal(await off.getByLabel("相談内容").inputValue(), "三つ目の段階から");
+  await context.close();
+});

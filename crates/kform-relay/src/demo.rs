@@ -199,7 +199,7 @@ fn cms_backend(relay: axum::Router, admin_key: String) -> axum::Router {
 /// The demo pages whose own server includes a form, as a site's server would (a server-side
 /// include): each is the page in `www/` with every `<!--#kform form="…" lang="…"-->` line
 /// replaced by the relay's `GET /v1/forms/{form}/include?lang=…`. Only `kform demo` has them.
-const INCLUDING_PAGES: [&str; 2] = ["included.html", "bench-included.html"];
+const INCLUDING_PAGES: [&str; 3] = ["included.html", "included-steps.html", "bench-included.html"];
 
 fn host_includes(relay: &axum::Router, pages_dir: &std::path::Path) -> axum::Router {
     let mut router = axum::Router::new();

@@ -48,6 +48,12 @@ pub enum Layout {
     /// hosted page without JavaScript, and the relay's answers to a basic-mode post. The relay
     /// applies the conditions to the values it gets.
     Basic,
+    /// A form a host page's server includes, which cannot know whether the visitor runs
+    /// scripts: laid out as [`Layout::Enhanced`] (so the page does not move when `kform.js`
+    /// takes it over), and as [`Layout::Basic`] where the browser runs none. The stylesheet's
+    /// `@media (scripting: none)` shows every page and conditional item, and the button holds
+    /// both its texts, one shown for each case.
+    Included,
 }
 
 /// What the markup needs besides the state.
@@ -149,6 +155,16 @@ pub fn form(state: &FormState, render: &Render<'_>) -> El {
     let back_hidden = basic || !(state.page() > 0 || state.is_confirming());
     let send_text = state.text(Text::Submit);
     let action_text = if basic { send_text } else { state.text(state.action_text()) };
+    let button_text: Vec<Node> = if render.layout == Layout::Included && action_text != send_text {
+        // Which one shows is the stylesheet's to say; the other is not rendered, so the
+        // button's accessible name is the one shown.
+        vec![
+            el("span").attr("class", "kform-if-script").text(action_text).into(),
+            el("span").attr("class", "kform-if-no-script").text(send_text).into(),
+        ]
+    } else {
+        vec![action_text.into()]
+    };
     form = form.child(alert(state)).child(
         el("div")
             .attr("class", "kform-actions")
@@ -166,7 +182,7 @@ pub fn form(state: &FormState, render: &Render<'_>) -> El {
                     .attr("part", "submit")
                     .attr("type", "submit")
                     .attr("data-kform-send", send_text)
-                    .text(action_text),
+                    .children(button_text),
             ),
     );
     el("div").attr("class", "kform").attr("part", "form-root").child(form)

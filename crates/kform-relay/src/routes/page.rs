@@ -177,8 +177,9 @@ pub(crate) async fn fragment(
 
 /// `GET /v1/forms/{form_id}/include`: the form for a host page's own server to write into the
 /// page where the `<div data-kform>` would go (a server-side include): the host element with
-/// the form already in its declarative shadow root, with its stylesheet, laid out as the hosted
-/// page lays it out and with a fresh render token. The browser shows it as it parses the page,
+/// the form already in its declarative shadow root, with its stylesheet, laid out as `kform.js`
+/// shows it (one page at a time) and, where the browser runs no script, as the hosted page
+/// (every page at once; see [`Layout::Included`]), with a fresh render token. The browser shows it as it parses the page,
 /// and it works with no script at all: it posts to the relay's hosted page. `kform.js` on the
 /// page takes it over like any embedded form, with the descriptor it fetches.
 ///
@@ -198,8 +199,7 @@ pub(crate) async fn include(
     let query = parse_query(query.as_deref())?;
     let locale = locale_of(&query, &entry);
     let relay = relay_address(&query, &uri, &headers)?;
-    let mut form = fresh(&state, &entry, locale).await?;
-    form.show_on_one_page();
+    let form = fresh(&state, &entry, locale).await?;
     let form_id = &entry.settings.spec.id.0;
     let token = forms::render_token(&state, form_id);
     let address = format!("{relay}{}", CameFrom::of(&query).post_address(&action(&entry), locale));
@@ -207,7 +207,7 @@ pub(crate) async fn include(
         action: &address,
         render_token: Some(&token),
         submission_id: None,
-        layout: Layout::Basic,
+        layout: Layout::Included,
     };
     // No descriptor: `kform.js` fetches it (`GET /v1/forms/{id}`, with a fresh render token)
     // for the WebAssembly, so a visitor without them parses 6 KB less for the 30-field bench form.

@@ -136,6 +136,18 @@ fn pages_and_conditions_are_hidden_until_the_script_moves_on_and_shown_in_the_ba
     assert!(!basic.contains(r#"data-kform-page="1" hidden"#), "{basic}");
     assert!(!basic.contains(r#"data-kform-if="" hidden"#), "{basic}");
     assert!(basic.contains(r#"data-kform-send="送信">送信</button>"#));
+    // An included form is laid out as the enhanced one, and its button holds both texts (the
+    // stylesheet shows one, by whether the browser runs scripts).
+    let included = html(&state, Layout::Included);
+    assert_eq!(
+        included.replace(
+            r#"<span class="kform-if-script">次へ</span><span class="kform-if-no-script">送信</span>"#,
+            "次へ"
+        ),
+        enhanced
+    );
+    // A button with one text has no choice to make.
+    assert_eq!(html(&contact(), Layout::Included), html(&contact(), Layout::Enhanced));
 }
 
 #[test]
