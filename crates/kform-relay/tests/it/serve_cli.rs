@@ -98,11 +98,11 @@ async fn check_config_prints_what_works() {
         "{stdout}"
     );
     assert!(stdout.contains("at least once"), "{stdout}");
-    assert!(stdout.contains("data directory data: database layout 6 (current)"), "{stdout}");
+    assert!(stdout.contains("data directory data: database layout 7 (current)"), "{stdout}");
     // `kform migrate` says there is nothing to do for a current layout.
     let migrate = kform(dir.path(), &["migrate"]).output().unwrap();
     assert_eq!(migrate.status.code(), Some(0));
-    assert_eq!(String::from_utf8_lossy(&migrate.stdout), "database layout 6: already current\n");
+    assert_eq!(String::from_utf8_lossy(&migrate.stdout), "database layout 7: already current\n");
     // Settings that do nothing or are weak are warned about, and the check still passes.
     assert!(
         stdout.contains("admin_keys[0]: a key of 27 characters can be guessed")

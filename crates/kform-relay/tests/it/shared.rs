@@ -50,11 +50,11 @@ async fn two_relays_on_one_database_share_forms_and_render_tokens() {
     let checked = relay(a.path(), &["check-config", "--config", "kform.toml"]).output().unwrap();
     let said = String::from_utf8_lossy(&checked.stdout);
     assert!(said.contains("PostgreSQL database kform_"), "{said}");
-    assert!(said.contains("database layout 2 (current)"), "{said}");
+    assert!(said.contains("database layout 3 (current)"), "{said}");
     assert!(!said.contains("db-password-canary"), "the password is never shown: {said}");
     let migrated = relay(b.path(), &["migrate", "--config", "kform.toml"]).output().unwrap();
     assert_eq!(migrated.status.code(), Some(0), "{}", String::from_utf8_lossy(&migrated.stderr));
-    assert_eq!(String::from_utf8_lossy(&migrated.stdout), "database layout 2: already current\n");
+    assert_eq!(String::from_utf8_lossy(&migrated.stdout), "database layout 3: already current\n");
     // A wrong database is named with PostgreSQL's own words.
     let wrong = on_database(fake.url(), &url.replace("/kform_", "/missing_"));
     let checked =
