@@ -6,7 +6,7 @@ import assert from "node:assert/strict";
 import { test } from "node:test";
 
 import { kintoneRecords, recordsEventually } from "./demo.mjs";
-import { admin, assertAccessible, firstEvent, personPause, recordEvents, useDemo } from "./session.mjs";
+import { admin, assertAccessible, firstEvent, holdWasm, personPause, recordEvents, useDemo } from "./session.mjs";
 
 const session = useDemo();
 const recordsOf = (predicate) => recordsEventually(session.demo, undefined, predicate);
@@ -142,14 +142,8 @@ test("an included form on another origin keeps its style under a policy that ref
 
 test("an included form mounted again before the WebAssembly arrives is taken over once", async () => {
   const page = await session.open("/blank.html");
-  let release;
-  const held = new Promise((resolve) => (release = resolve));
-  await page.route("**/kform_widget_bg.wasm", async (route) => {
-    await held;
-    await route.continue();
-  });
+  const release = await holdWasm(page);
   await recordEvents(page);
-  // Not until "load": the held .wasm is preloaded, which holds the page's load event too.
   await page.goto(new URL("/included.html", session.demo.page).href, { waitUntil: "domcontentloaded" });
   // The page mounts the same form again in its element (the included one is unmounted).
   // (`mount` resolves once the form is taken over, so it is not awaited here.)
@@ -169,12 +163,7 @@ test("an included form mounted again before the WebAssembly arrives is taken ove
 test("an included form with steps shows one step from the start, and every step with JavaScript off", async () => {
   // With JavaScript: one step at a time before kform.js has taken it over, so nothing moves then.
   const page = await session.open("/blank.html");
-  let release;
-  const held = new Promise((resolve) => (release = resolve));
-  await page.route("**/kform_widget_bg.wasm", async (route) => {
-    await held;
-    await route.continue();
-  });
+  const release = await holdWasm(page);
   await recordEvents(page);
   await page.goto(new URL("/included-steps.html", session.demo.page).href, { waitUntil: "domcontentloaded" });
   const form = page.locator("[data-kform=steps]");

@@ -42,7 +42,6 @@ export function useDemo(options = () => ({})) {
   return session;
 }
 
-/** The relay refuses a form sent sooner than a person could (the demo's minimum is 1 s). */
 /** Records the forms' `kform:*` events from the page's start, in `window.kform[name]`. */
 export async function recordEvents(page) {
   await page.addInitScript(() => {
@@ -59,7 +58,23 @@ export async function firstEvent(page, name) {
   return page.evaluate((name) => window.kform[name][0], name);
 }
 
+/** The relay refuses a form sent sooner than a person could (the demo's minimum is 1 s). */
 export const personPause = () => new Promise((resolve) => setTimeout(resolve, 1100));
+
+/**
+ * Holds the widget's `.wasm` for `page` until the function returned is called. A page that
+ * preloads it (an included form's) has its load event held too: open it with
+ * `waitUntil: "domcontentloaded"`.
+ */
+export async function holdWasm(page) {
+  let release;
+  const held = new Promise((resolve) => (release = resolve));
+  await page.route("**/kform_widget_bg.wasm", async (route) => {
+    await held;
+    await route.continue();
+  });
+  return release;
+}
 
 /** Counts the submissions `page` posts from now on; the function returned says how many so far. */
 export function countSubmissions(page) {
