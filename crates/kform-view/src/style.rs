@@ -11,11 +11,21 @@ pub const THEME: &str = include_str!("../../kform-dom/style/theme.css");
 /// The widget's rules, for the form inside a shadow root.
 pub const WIDGET: &str = include_str!("../../kform-widget/style/kform.css");
 
+/// What an included form adds to the widget's rules: its layout where no script runs.
+pub const INCLUDED: &str = include_str!("../../kform-widget/style/included.css");
+
 /// The stylesheet a shadow root holding the form adopts: the theme, then the widget's rules,
 /// compacted (every visitor downloads it).
 #[must_use]
 pub fn shadow_stylesheet() -> String {
     compact(&format!("{THEME}\n{WIDGET}"))
+}
+
+/// The stylesheet of a form a host page's server included: the shadow root's, then the rules
+/// for a browser that runs no script (the fetched form's markup goes without them).
+#[must_use]
+pub fn included_stylesheet() -> String {
+    compact(&format!("{THEME}\n{WIDGET}\n{INCLUDED}"))
 }
 
 /// CSS without its comments and the white space that means nothing: every run of white space

@@ -241,7 +241,7 @@ pub(crate) async fn include(
 /// with if it allows no inline style: the stylesheet's hash, `'sha256-…'` (it changes only with
 /// the relay's version).
 static INCLUDED_STYLE: std::sync::LazyLock<(String, String)> = std::sync::LazyLock::new(|| {
-    let css = style::shadow_stylesheet();
+    let css = style::included_stylesheet();
     let digest = base64::Engine::encode(
         &base64::engine::general_purpose::STANDARD,
         sha2::Sha256::digest(css.as_bytes()),

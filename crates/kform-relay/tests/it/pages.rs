@@ -241,6 +241,7 @@ async fn the_markup_for_kform_js_is_cacheable_and_its_posts_answer_with_markup()
     let css: String = serde_json::from_str(style).unwrap();
     assert_eq!(css, kform_view::style::shadow_stylesheet());
     assert!(css.contains(":host") && css.contains(".kform-form"), "{css}");
+    assert!(!css.contains("scripting"), "a script shows this form: {css}");
     let token = first.headers["kform-render-token"].to_str().unwrap().to_owned();
     let etag = first.headers["etag"].to_str().unwrap().to_owned();
     let revalidated =
@@ -410,8 +411,10 @@ async fn the_include_is_the_form_in_a_declarative_shadow_root_with_absolute_link
         ),
         "{html}"
     );
-    // The form's own stylesheet, and the source a strict policy allows it by.
-    let css = kform_view::style::shadow_stylesheet();
+    // The form's own stylesheet, with its rules for a browser that runs no script, and the
+    // source a strict policy allows it by.
+    let css = kform_view::style::included_stylesheet();
+    assert!(css.contains("@media (scripting:none)"), "{css}");
     assert!(html.contains(&format!("<style>{css}</style>")));
     assert!(!css.contains("</"));
     let hash = {
