@@ -198,4 +198,30 @@ test("an included form with steps shows one step from the start, and every step 
   await off.locator('[id="kform-メール-message"]').getByText("メールアドレスの形式が正しくありません。").waitFor();
   assert.equal(await off.getByLabel("相談内容").inputValue(), "三つ目の段階から");
   await context.close();
+
+  // Scripts run but kform.js is blocked: the first step, filled in, posts all the same (the
+  // browser does not stop it for the second step's required 業種, which it hides), and the
+  // relay's hosted page answers with every step and the message.
+  const blocked = await session.open("/blank.html");
+  await blocked.route("**/widget/kform.js", (route) => route.abort());
+  await blocked.goto(new URL("/included-steps.html", session.demo.page).href, { waitUntil: "domcontentloaded" });
+  const first = blocked.locator("[data-kform=steps]");
+  await first.getByLabel("氏名").fill("段階 次郎");
+  await first.getByLabel("メールアドレス").fill("jiro@example.com");
+  await personPause();
+  await first.getByRole("button", { name: "次へ", exact: true }).click();
+  await blocked.locator('[id="kform-業種-message"]').getByText("必須です。").waitFor();
+  assert.equal(await blocked.getByLabel("氏名").inputValue(), "段階 次郎");
+  await blocked.context().close();
+
+  // Without WebAssembly, kform.js shows every step, so the browser's own checks come back.
+  const basic = await session.open("/blank.html");
+  await basic.addInitScript(() => { delete window.WebAssembly; });
+  await recordEvents(basic);
+  await basic.goto(new URL("/included-steps.html", session.demo.page).href);
+  assert.deepEqual(await firstEvent(basic, "ready"), { mode: "basic" });
+  const shown = basic.locator("[data-kform=steps]");
+  assert.equal(await shown.getByLabel("相談内容").isVisible(), true);
+  assert.equal(await shown.getByRole("button", { name: "送信", exact: true }).evaluate((button) => button.formNoValidate), false);
+  await basic.context().close();
 });

@@ -165,6 +165,11 @@ pub fn form(state: &FormState, render: &Render<'_>) -> El {
     } else {
         vec![action_text.into()]
     };
+    // Where no script takes an included form over (kform.js blocked, or a browser too old for
+    // the stylesheet's `scripting`), it posts from its first page: the browser must not stop it
+    // for a required field it hides, which it could not show. The relay checks every field.
+    let hides_some = pages > 1 || (0..items.len()).any(|index| !state.item_applies(index));
+    let unchecked = render.layout == Layout::Included && hides_some;
     form = form.child(alert(state)).child(
         el("div")
             .attr("class", "kform-actions")
@@ -182,6 +187,7 @@ pub fn form(state: &FormState, render: &Render<'_>) -> El {
                     .attr("part", "submit")
                     .attr("type", "submit")
                     .attr("data-kform-send", send_text)
+                    .flag("formnovalidate", unchecked)
                     .children(button_text),
             ),
     );

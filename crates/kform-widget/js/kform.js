@@ -232,6 +232,9 @@ class Mount {
       this.root.querySelectorAll("[data-kform-page], [data-kform-item]").forEach((part) => (part.hidden = false));
       const send = this.root.querySelector(".kform-submit");
       send.textContent = send.dataset.kformSend;
+      // Every field is shown now, so the browser's own checks can run (an included form's
+      // button skips them while it may hide some).
+      send.formNoValidate = false;
       this.events.addEventListener("submit", (event) => this.post(event));
     }
     emit(this.element, "kform:ready", { mode: "basic" });
