@@ -179,9 +179,10 @@ pub(crate) async fn fragment(
 /// page where the `<div data-kform>` would go (a server-side include): the host element with
 /// the form already in its declarative shadow root, with its stylesheet, laid out as `kform.js`
 /// shows it (one page at a time) and, where the browser runs no script, as the hosted page
-/// (every page at once; see [`Layout::Included`]), with a fresh render token. The browser shows it as it parses the page,
-/// and it works with no script at all: it posts to the relay's hosted page. `kform.js` on the
-/// page takes it over like any embedded form, with the descriptor it fetches.
+/// (every page at once; see [`Layout::Included`]), with a fresh render token. The browser shows
+/// it as it parses the page, and it works with no script at all: it posts to the relay's hosted
+/// page. `kform.js` on the page takes it over like any embedded form, with the descriptor it
+/// preloads.
 ///
 /// The form's links are absolute: to `?relay=` (the relay's address as visitors reach it),
 /// else to the address this request reached. `?lang=` picks the language, and a host's server
