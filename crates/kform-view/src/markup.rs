@@ -165,11 +165,13 @@ pub fn form(state: &FormState, render: &Render<'_>) -> El {
     } else {
         vec![action_text.into()]
     };
-    // Where no script takes an included form over (kform.js blocked, or a browser too old for
-    // the stylesheet's `scripting`), it posts from its first page: the browser must not stop it
-    // for a required field it hides, which it could not show. The relay checks every field.
+    // A send made before the WebAssembly took the form over is held for it (or, without it,
+    // for the basic mode), and an included form no script takes over posts from its first page:
+    // the browser must not stop either for a required field the form hides, which it could not
+    // show. The WebAssembly and the relay check every field; the basic mode, which shows them
+    // all, gives the browser its checks back.
     let hides_some = pages > 1 || (0..items.len()).any(|index| !state.item_applies(index));
-    let unchecked = render.layout == Layout::Included && hides_some;
+    let unchecked = !basic && hides_some;
     form = form.child(alert(state)).child(
         el("div")
             .attr("class", "kform-actions")
