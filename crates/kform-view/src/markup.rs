@@ -170,7 +170,11 @@ pub fn form(state: &FormState, render: &Render<'_>) -> El {
     // the browser must not stop either for a required field the form hides, which it could not
     // show. The WebAssembly and the relay check every field; the basic mode, which shows them
     // all, gives the browser its checks back.
-    let hides_some = pages > 1 || (0..items.len()).any(|index| !state.item_applies(index));
+    let hides_some = pages > 1
+        || items
+            .iter()
+            .enumerate()
+            .any(|(index, item)| waits_for_its_condition(state, index, item));
     let unchecked = !basic && hides_some;
     form = form.child(alert(state)).child(
         el("div")
@@ -235,11 +239,16 @@ fn page_section(state: &FormState, page: usize, hidden: bool) -> El {
 /// A shown item: a note (no field), or the field's labelled input; `None` for hidden items and
 /// fields the app cannot take from a form. With `conditions`, an item whose condition does not
 /// hold is rendered hidden.
+/// Whether the item is shown on the form but hidden now, its condition not holding.
+fn waits_for_its_condition(state: &FormState, index: usize, item: &FormItem) -> bool {
+    item.is_shown() && !state.item_applies(index)
+}
+
 fn item_markup(state: &FormState, index: usize, item: &FormItem, conditions: bool) -> Option<El> {
     if !item.is_shown() {
         return None;
     }
-    let hidden = conditions && !state.item_applies(index);
+    let hidden = conditions && waits_for_its_condition(state, index, item);
     let wrap = |element: El| {
         element
             .attr("data-kform-item", index.to_string())

@@ -90,6 +90,15 @@ pub(crate) fn on_each(test: impl Fn(&Place)) {
     }
 }
 
+/// Two asks for one submission's auto-reply count once: what a store just migrated to the
+/// layout that counts per submission must do, on either store.
+pub(crate) fn assert_counts_mail_per_submission(store: &impl super::Outbox) {
+    let now = UnixMillis(1_000);
+    let allow = |id: &str| store.allow_mail("f", id, "a", now, 1, 10).unwrap();
+    assert!(allow("s1") && allow("s1"), "counted once");
+    assert!(!allow("s2"), "one an hour to the address");
+}
+
 fn new(form: &str, id: &str, digest: &str) -> NewSubmission {
     NewSubmission {
         form: form.into(),

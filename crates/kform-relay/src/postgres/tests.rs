@@ -8,6 +8,7 @@ use serde_json::json;
 
 use super::PgStore;
 use crate::clock::{SystemClock, UnixMillis};
+use crate::outbox::tests::assert_counts_mail_per_submission;
 use crate::outbox::{Channel, NewSubmission, Outbox, Queued, Stage};
 use crate::store::{Layout, SettingsStore, Store, StoreError, Table};
 
@@ -82,14 +83,6 @@ fn a_layout_2_database_counts_auto_replies_per_submission_once_migrated() {
     let migrated = PgStore::open(&url, None, Arc::new(SystemClock), Layout::Migrate).unwrap();
     assert_eq!(migrated.found_layout, 2);
     assert_counts_mail_per_submission(&migrated);
-}
-
-/// Two asks for one submission's auto-reply count once, on a store just migrated.
-fn assert_counts_mail_per_submission(store: &PgStore) {
-    let now = UnixMillis(1_000);
-    let allow = |id: &str| store.allow_mail("f", id, "a", now, 1, 10).unwrap();
-    assert!(allow("s1") && allow("s1"), "counted once");
-    assert!(!allow("s2"), "one an hour to the address");
 }
 
 #[test]

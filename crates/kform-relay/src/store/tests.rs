@@ -3,7 +3,7 @@
 use serde_json::json;
 
 use super::{Store, Table};
-use crate::outbox::tests::on_each;
+use crate::outbox::tests::{assert_counts_mail_per_submission, on_each};
 use crate::outbox::{Channel, Queued};
 
 #[test]
@@ -135,13 +135,4 @@ fn a_layout_6_database_counts_auto_replies_per_submission_once_migrated() {
         .unwrap();
     assert_eq!(kept, 1, "the hour's count is kept");
     assert_counts_mail_per_submission(&store);
-}
-
-/// Two asks for one submission's auto-reply count once, on a store just migrated.
-fn assert_counts_mail_per_submission(store: &Store) {
-    use crate::outbox::Outbox;
-    let now = crate::clock::UnixMillis(1_000);
-    let allow = |id: &str| Outbox::allow_mail(store, "f", id, "a", now, 1, 10).unwrap();
-    assert!(allow("s1") && allow("s1"), "counted once");
-    assert!(!allow("s2"), "one an hour to the address");
 }
