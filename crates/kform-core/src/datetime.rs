@@ -26,14 +26,13 @@ pub fn normalize_time(text: &str) -> Option<String> {
 /// Normalizes a kintone date-time to UTC, `YYYY-MM-DDTHH:MM:00Z`, or `None` when kintone would
 /// refuse it or it has no offset.
 pub fn normalize_datetime(text: &str) -> Option<String> {
-    let Some(split) = text.find(['T', 't']) else {
+    let Some((date, rest)) = text.split_once(['T', 't']) else {
         let (year, month, day) = parse_date(text, false)?;
         return Some(format!("{year:04}-{month:02}-{day:02}T00:00:00Z"));
     };
-    let (date, rest) = (&text[..split], &text[split + 1..]);
     let (year, month, day) = parse_date(date, false)?;
     let zone_at = rest.find(['Z', 'z', '+', '-'])?;
-    let (time, zone) = rest.split_at(zone_at);
+    let (time, zone) = rest.split_at_checked(zone_at)?;
     let (hour, minute) = parse_time(time)?;
     let offset_minutes = parse_offset(zone)?;
     let local = days_from_civil(year, month, day) * 1440 + i64::from(hour * 60 + minute);
@@ -93,7 +92,7 @@ fn parse_offset(zone: &str) -> Option<i64> {
         b'-' => -1,
         _ => return None,
     };
-    let rest = &zone[1..];
+    let rest = zone.get(1..)?;
     let (hours, minutes) = match rest.split_once(':') {
         Some(parts) => parts,
         None => (rest.get(..2)?, rest.get(2..)?),

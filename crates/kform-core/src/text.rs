@@ -77,14 +77,14 @@ pub fn is_email(text: &str) -> bool {
 pub fn is_web_url(text: &str) -> bool {
     let lower = text.get(..8).unwrap_or(text).to_ascii_lowercase();
     let rest = if lower.starts_with("https://") {
-        &text[8..]
+        text.get(8..)
     } else if lower.starts_with("http://") {
-        &text[7..]
+        text.get(7..)
     } else {
-        return false;
+        None
     };
-    let host_end = rest.find(['/', '?', '#']).unwrap_or(rest.len());
-    let authority = &rest[..host_end];
+    let Some(rest) = rest else { return false };
+    let authority = rest.split(['/', '?', '#']).next().unwrap_or_default();
     let host = authority.rsplit_once('@').map_or(authority, |(_, host)| host);
     !host.is_empty()
         && !host.starts_with(':')
@@ -99,10 +99,13 @@ pub fn is_plausible_web_link(text: &str) -> bool {
     if text.is_empty() || text.chars().any(|c| c.is_whitespace() || c.is_control()) {
         return false;
     }
-    // The first `://`, found char by char (a search for the string would bring the standard
+    // The first `://`, found colon by colon (a search for the string would bring the standard
     // library's substring search into the widget's `.wasm`).
-    let scheme = text.char_indices().find(|&(at, c)| c == ':' && text[at + 1..].starts_with("//"));
-    match scheme.map(|(at, _)| (&text[..at], &text[at + 3..])) {
+    let scheme = text.match_indices(':').find_map(|(at, _)| {
+        let (scheme, rest) = text.split_at_checked(at)?;
+        Some((scheme, rest.strip_prefix("://")?))
+    });
+    match scheme {
         Some((scheme, rest)) => {
             ["http", "https", "ftp"].iter().any(|s| scheme.eq_ignore_ascii_case(s))
                 && !rest.is_empty()
@@ -127,7 +130,8 @@ pub fn normalize_postal_code(text: &str) -> Option<String> {
         to_half_width(text.trim()).chars().filter(|c| !DASHES.contains(c)).collect();
     let dashes = text.chars().filter(|c| DASHES.contains(c) || *c == '－').count();
     let ok = digits.len() == 7 && digits.bytes().all(|b| b.is_ascii_digit()) && dashes <= 1;
-    ok.then(|| format!("{}-{}", &digits[..3], &digits[3..]))
+    let (head, tail) = digits.split_at_checked(3).filter(|_| ok)?;
+    Some(format!("{head}-{tail}"))
 }
 
 #[cfg(test)]
@@ -166,7 +170,7 @@ mod tests {
         for text in ["https://example.com", "HTTP://example.com:8080/a?b#c", "https://例え.jp/"] {
             assert!(is_web_url(text), "{text:?}");
         }
-        for text in ["", "example.com", "ftp://x", "https://", "https:///path", "https://a b"] {
+        for text in ["", "example.com", "ftp://x", "https://", "https:///path", "https://a b", "httpé://x", "https:/é"] {
             assert!(!is_web_url(text), "{text:?}");
         }
     }
@@ -179,7 +183,7 @@ mod tests {
             assert!(is_plausible_web_link(text), "{text:?}");
         }
         for text in
-            ["", "ab", "javascript:alert(1)", "https://", "a b.com", ".com", "x:1", "a:b://c.d"]
+            ["", "ab", "javascript:alert(1)", "https://", "a b.com", ".com", "x:1", "a:b://c.d", "ｈ://x"]
         {
             assert!(!is_plausible_web_link(text), "{text:?}");
         }

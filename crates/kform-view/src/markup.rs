@@ -695,17 +695,16 @@ pub fn renumbered(value: &str, table: &str, row: usize) -> String {
             .into_iter()
             .find_map(|(start, open, close)| {
                 let rest = token.strip_prefix(start)?.strip_prefix(table)?.strip_prefix(open)?;
-                let digits = rest.find(|c: char| !c.is_ascii_digit()).unwrap_or(rest.len());
-                let after = &rest[digits..];
+                let after = rest.trim_start_matches(|c: char| c.is_ascii_digit());
                 let closed = match close {
                     Some(close) => after.starts_with(close),
                     None => after.is_empty(),
                 };
-                (digits > 0 && closed).then(|| (token.len() - rest.len(), after))
+                (after.len() < rest.len() && closed).then_some((token.strip_suffix(rest)?, after))
             });
         match place {
             Some((head, after)) => {
-                out.push_str(&token[..head]);
+                out.push_str(head);
                 out.push_str(&row.to_string());
                 out.push_str(after);
             }

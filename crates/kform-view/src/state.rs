@@ -930,15 +930,18 @@ pub fn rich_text(text: &str) -> String {
 /// The plain text a rich text (HTML) value holds: tags dropped, line and paragraph breaks kept
 /// as new lines, entities decoded; the inverse of [`rich_text`].
 pub fn plain_text(html: &str) -> String {
+    // Split at characters, never at byte offsets: slicing a `str` by offset would bring its
+    // panic message's formatting (about 1.5 KB) into the widget's `.wasm`.
     let mut text = String::with_capacity(html.len());
     let mut rest = html;
-    while let Some(start) = rest.find('<') {
-        text.push_str(&rest[..start]);
-        let Some(end) = rest[start..].find('>') else {
-            rest = &rest[start..];
+    while let Some((before, after)) = rest.split_once('<') {
+        text.push_str(before);
+        let Some((tag, after)) = after.split_once('>') else {
+            text.push('<');
+            rest = after;
             break;
         };
-        let tag = rest[start + 1..start + end].trim().to_ascii_lowercase();
+        let tag = tag.trim().to_ascii_lowercase();
         let name =
             tag.trim_start_matches('/').split(|c: char| c.is_whitespace() || c == '/').next();
         let breaks = matches!(name, Some("br"))
@@ -946,7 +949,7 @@ pub fn plain_text(html: &str) -> String {
         if breaks {
             text.push('\n');
         }
-        rest = &rest[start + end + 1..];
+        rest = after;
     }
     text.push_str(rest);
     decode_entities(&text).trim_end().to_owned()
@@ -955,26 +958,25 @@ pub fn plain_text(html: &str) -> String {
 /// The entities [`rich_text`] writes, and `&nbsp;` and `&#39;`, decoded; any other `&` is kept.
 fn decode_entities(text: &str) -> String {
     const ENTITIES: [(&str, char); 6] = [
-        ("&nbsp;", ' '),
-        ("&lt;", '<'),
-        ("&gt;", '>'),
-        ("&quot;", '"'),
-        ("&#39;", '\''),
-        ("&amp;", '&'),
+        ("nbsp;", ' '),
+        ("lt;", '<'),
+        ("gt;", '>'),
+        ("quot;", '"'),
+        ("#39;", '\''),
+        ("amp;", '&'),
     ];
     let mut decoded = String::with_capacity(text.len());
     let mut rest = text;
-    while let Some(at) = rest.find('&') {
-        decoded.push_str(&rest[..at]);
-        rest = &rest[at..];
-        match ENTITIES.iter().find(|(entity, _)| rest.starts_with(entity)) {
-            Some((entity, c)) => {
-                decoded.push(*c);
-                rest = &rest[entity.len()..];
+    while let Some((before, after)) = rest.split_once('&') {
+        decoded.push_str(before);
+        match ENTITIES.iter().find_map(|(name, c)| Some((after.strip_prefix(name)?, *c))) {
+            Some((after, c)) => {
+                decoded.push(c);
+                rest = after;
             }
             None => {
                 decoded.push('&');
-                rest = &rest[1..];
+                rest = after;
             }
         }
     }

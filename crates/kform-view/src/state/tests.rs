@@ -342,6 +342,8 @@ fn a_rich_text_default_is_shown_as_plain_text() {
         plain_text("<p>一行目<br />二行目</p><p>A &amp; B &lt;c&gt;</p>"),
         "一行目\n二行目\nA & B <c>"
     );
+    assert_eq!(plain_text("a<b>c<d"), "ac<d", "a tag left open is kept as text");
+    assert_eq!(plain_text("値<br>次&lt"), "値\n次&lt");
     let state = every_type(&json!([{ "field": "詳細" }]));
     assert_eq!(state.text_value("詳細"), "", "kintone's empty rich text is no text");
 }
