@@ -122,7 +122,7 @@ test("what the visitor typed, chose and attached before a late .wasm arrived sta
   const page = await session.open("/blank.html");
   let release;
   const arrived = new Promise((resolve) => (release = resolve));
-  await page.route("**/kform_widget_bg.wasm", async (route) => {
+  await page.route("**/kform_widget*_bg.wasm", async (route) => {
     await new Promise((resolve) => setTimeout(resolve, 3000));
     await route.continue();
     release();
@@ -331,4 +331,49 @@ test("a step sent before the .wasm arrived moves on once it has, though a later 
   assert.equal(await form.getByLabel("氏名").isVisible(), false, "on the second step");
   assert.deepEqual(page.errors, []);
   await page.context().close();
+});
+
+test("each form gets the .wasm it needs: the lean one without captcha, rows or confirmation, both on one page", async () => {
+  const wasmFiles = (page) => page.evaluate(() => performance.getEntriesByType("resource")
+    .filter((entry) => entry.name.endsWith(".wasm")).map((entry) => new URL(entry.name).pathname).sort());
+  const page = await session.open("/blank.html");
+  const mount = (forms) => page.evaluate((forms) => {
+    if (!window.modes) {
+      window.modes = [];
+      document.addEventListener("kform:ready", (event) => window.modes.push(event.detail.mode));
+    }
+    for (const form of forms) {
+      const host = Object.assign(document.createElement("div"), { id: form });
+      document.body.append(host);
+      import("/widget/kform.js").then(({ KForm }) => KForm.mount(host, { form, relay: "/" }));
+    }
+  }, forms);
+  const enhanced = (id) => page.locator(`#${id} form[novalidate]`).waitFor();
+  // The contact form alone: the lean .wasm only.
+  await mount(["contact"]);
+  await enhanced("contact");
+  assert.equal(await page.locator("#contact .kform").getAttribute("data-kform-wasm"), "lean");
+  assert.deepEqual(await wasmFiles(page), ["/widget/kform_widget_lean_bg.wasm"]);
+  const contact = page.locator("#contact");
+  await contact.getByLabel("メールアドレス").fill("taro@");
+  await contact.getByLabel("会社名").focus();
+  await contact.getByText("メールアドレスの形式が正しくありません。").waitFor();
+  // Then the form with steps and a confirmation screen beside it: the whole .wasm, on the same
+  // page, each form taken over by its own.
+  await mount(["steps"]);
+  await enhanced("steps");
+  assert.equal(await page.locator("#steps .kform").getAttribute("data-kform-wasm"), null);
+  assert.deepEqual(await wasmFiles(page), ["/widget/kform_widget_bg.wasm", "/widget/kform_widget_lean_bg.wasm"]);
+  assert.deepEqual(await page.evaluate(() => window.modes), ["enhanced", "enhanced"]);
+  // The whole .wasm's steps: kintone's check of the first, then the second.
+  const steps = page.locator("#steps");
+  await steps.getByLabel("メールアドレス").fill("hanako@");
+  await steps.getByRole("button", { name: "次へ" }).click();
+  await steps.locator(".kform-message").getByText("メールアドレスの形式が正しくありません。").waitFor();
+  await steps.getByLabel("メールアドレス").fill("hanako@example.com");
+  await steps.getByLabel("氏名").fill("段階 花子");
+  await steps.getByRole("button", { name: "次へ" }).click();
+  await steps.getByLabel("業種").waitFor();
+  assert.deepEqual(page.errors, []);
+  await page.close();
 });

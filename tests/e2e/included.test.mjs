@@ -60,7 +60,7 @@ test("kform.js takes an included form over in place, without fetching its markup
   const initiators = await page.evaluate(() => performance.getEntriesByType("resource")
     .filter((entry) => /\.wasm$|\/v1\/forms\/contact$/.test(entry.name))
     .map((entry) => `${new URL(entry.name).pathname} ${entry.initiatorType}`).sort());
-  assert.deepEqual(initiators, ["/v1/forms/contact link", "/widget/kform_widget_bg.wasm link"]);
+  assert.deepEqual(initiators, ["/v1/forms/contact link", "/widget/kform_widget_lean_bg.wasm link"]);
   // kintone's live check as the visitor leaves the field.
   await form.getByLabel("メールアドレス").fill("taro@");
   await form.getByLabel("会社名").focus();

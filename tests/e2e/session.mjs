@@ -69,7 +69,7 @@ export const personPause = () => new Promise((resolve) => setTimeout(resolve, 11
 export async function holdWasm(page) {
   let release;
   const held = new Promise((resolve) => (release = resolve));
-  await page.route("**/kform_widget_bg.wasm", async (route) => {
+  await page.route("**/kform_widget*_bg.wasm", async (route) => {
     await held;
     await route.continue();
   });

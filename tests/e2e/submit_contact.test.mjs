@@ -94,9 +94,11 @@ test("invalid input shows kintone's messages and sends nothing; valid input land
 });
 
 test("the relay serves the widget's wasm with its media type", async () => {
-  const response = await fetch(new URL("/widget/kform_widget_bg.wasm", session.demo.page));
-  assert.equal(response.status, 200);
-  assert.equal(response.headers.get("content-type"), "application/wasm");
+  for (const file of ["kform_widget_bg.wasm", "kform_widget_lean_bg.wasm"]) {
+    const response = await fetch(new URL(`/widget/${file}`, session.demo.page));
+    assert.equal(response.status, 200, file);
+    assert.equal(response.headers.get("content-type"), "application/wasm", file);
+  }
 });
 
 test("a form sent faster than a person could is refused with a clear message, then goes", async () => {

@@ -191,7 +191,7 @@ test("kform.js pinned with SRI pins the .wasm too: a changed .wasm is refused an
 
   // The same pinned kform.js, served a .wasm that is not the one it was built with.
   const tampered = await open("/blank.html");
-  await tampered.route("**/kform_widget_bg.wasm", async (route) => {
+  await tampered.route("**/kform_widget*_bg.wasm", async (route) => {
     const body = Buffer.from(await (await route.fetch()).body());
     body[body.length - 1] ^= 1;
     await route.fulfill({ body, contentType: "application/wasm", headers: { "access-control-allow-origin": "*" } });

@@ -170,7 +170,16 @@ mod tests {
         for text in ["https://example.com", "HTTP://example.com:8080/a?b#c", "https://例え.jp/"] {
             assert!(is_web_url(text), "{text:?}");
         }
-        for text in ["", "example.com", "ftp://x", "https://", "https:///path", "https://a b", "httpé://x", "https:/é"] {
+        for text in [
+            "",
+            "example.com",
+            "ftp://x",
+            "https://",
+            "https:///path",
+            "https://a b",
+            "httpé://x",
+            "https:/é",
+        ] {
             assert!(!is_web_url(text), "{text:?}");
         }
     }
@@ -182,9 +191,17 @@ mod tests {
         {
             assert!(is_plausible_web_link(text), "{text:?}");
         }
-        for text in
-            ["", "ab", "javascript:alert(1)", "https://", "a b.com", ".com", "x:1", "a:b://c.d", "ｈ://x"]
-        {
+        for text in [
+            "",
+            "ab",
+            "javascript:alert(1)",
+            "https://",
+            "a b.com",
+            ".com",
+            "x:1",
+            "a:b://c.d",
+            "ｈ://x",
+        ] {
             assert!(!is_plausible_web_link(text), "{text:?}");
         }
         assert!(is_blank(" \u{3000}\n") && is_blank("") && !is_blank(" a "));

@@ -18,6 +18,7 @@ use alloc::vec;
 use alloc::vec::Vec;
 use kform_core::field::{FieldKind, LinkProtocol, LookupKey};
 use kform_core::message::Text;
+use kform_core::protocol::FormDescriptor;
 use kform_core::{Choice, Field, FormItem, InputHint, OptionLabels, Value};
 
 use crate::html::{El, Node, el};
@@ -106,6 +107,20 @@ pub fn is_group(field: &Field) -> bool {
 /// Whether the form shows an item for a FILE field (its plain form posts multipart).
 pub fn takes_files(state: &FormState) -> bool {
     state.descriptor().form.takes_files(&state.descriptor().fields)
+}
+
+/// Whether the lean WebAssembly can take this form over: it leaves out what few forms use (a
+/// captcha, subtable rows, the confirmation screen) and weighs about 6 KB less. The markup of
+/// such a form says so (`data-kform-wasm="lean"` on `.kform`), and `kform.js` fetches the lean
+/// `.wasm` for it; any other form gets the whole one.
+pub fn fits_lean_widget(descriptor: &FormDescriptor) -> bool {
+    let has_rows = descriptor.form.items.iter().filter(|item| item.is_shown()).any(|item| {
+        item.field
+            .as_ref()
+            .and_then(|code| descriptor.fields.get(code))
+            .is_some_and(|field| matches!(field.kind, FieldKind::Subtable { .. }))
+    });
+    descriptor.captcha.is_none() && !descriptor.form.confirm && !has_rows
 }
 
 /// The whole form: `<div class="kform">` with the `<form>` inside.
@@ -197,7 +212,11 @@ pub fn form(state: &FormState, render: &Render<'_>) -> El {
                     .children(button_text),
             ),
     );
-    el("div").attr("class", "kform").attr("part", "form-root").child(form)
+    el("div")
+        .attr("class", "kform")
+        .attr("part", "form-root")
+        .attr_opt("data-kform-wasm", fits_lean_widget(descriptor).then_some("lean"))
+        .child(form)
 }
 
 fn hidden_input(name: &'static str, value: &str) -> El {

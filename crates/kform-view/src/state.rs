@@ -957,14 +957,8 @@ pub fn plain_text(html: &str) -> String {
 
 /// The entities [`rich_text`] writes, and `&nbsp;` and `&#39;`, decoded; any other `&` is kept.
 fn decode_entities(text: &str) -> String {
-    const ENTITIES: [(&str, char); 6] = [
-        ("nbsp;", ' '),
-        ("lt;", '<'),
-        ("gt;", '>'),
-        ("quot;", '"'),
-        ("#39;", '\''),
-        ("amp;", '&'),
-    ];
+    const ENTITIES: [(&str, char); 6] =
+        [("nbsp;", ' '), ("lt;", '<'), ("gt;", '>'), ("quot;", '"'), ("#39;", '\''), ("amp;", '&')];
     let mut decoded = String::with_capacity(text.len());
     let mut rest = text;
     while let Some((before, after)) = rest.split_once('&') {

@@ -17,13 +17,12 @@
 // again (kintone's messages on their fields) or the thanks. `kform:ready`'s detail says which
 // mode the form is in.
 //
-// This file is not served as it is: `cargo xtask build-widget` puts the wasm-bindgen glue (which
-// defines `wasm_bindgen`) in front of it and writes the .wasm's sha384 in place of the
-// integrity placeholder, so pinning kform.js with <script integrity> pins the widget's code. A
-// form's markup and stylesheet come from the relay that serves its data (the editor's preview
-// too: the relay renders the draft). Showing a form needs none of the glue.
-
-const WASM_INTEGRITY = "@KFORM_WASM_INTEGRITY@";
+// This file is not served as it is: `cargo xtask build-widget` puts the wasm-bindgen glue in
+// front of it (as `newWasmBindgen`, which sets up a copy of it for one .wasm) and writes each
+// .wasm's sha384 in place of its integrity placeholder, so pinning kform.js with
+// <script integrity> pins the widget's code. A form's markup and stylesheet come from the relay
+// that serves its data (the editor's preview too: the relay renders the draft). Showing a form
+// needs none of the glue.
 
 /** A constructed stylesheet (which a page's Content-Security-Policy cannot refuse). */
 function sheetOf(text) {
@@ -32,17 +31,33 @@ function sheetOf(text) {
   return css;
 }
 
-// The .wasm downloads and compiles at once, beside the markup (browsers compile a streamed
-// module off the main thread); it takes a form over as soon as both are there. A page without
-// WebAssembly keeps every form in its basic mode.
-const wasmFile = typeof WebAssembly === "object"
-  ? fetch(new URL("./kform_widget_bg.wasm", import.meta.url), { integrity: WASM_INTEGRITY })
-  : null;
-wasmFile?.catch(() => {});
-const engine = wasmFile
-  ? wasm_bindgen({ module_or_path: wasmFile }).then(() => wasm_bindgen)
-  : Promise.reject(new Error("this browser runs no WebAssembly"));
-engine.catch(() => {});
+// The widget's two builds of its .wasm, on the one glue: the lean one for a form whose markup
+// says it fits (`data-kform-wasm="lean"`: no captcha, subtable rows or confirmation screen, most
+// forms), and the whole one for any other.
+const WASM = {
+  lean: ["./kform_widget_lean_bg.wasm", "@KFORM_LEAN_WASM_INTEGRITY@"],
+  whole: ["./kform_widget_bg.wasm", "@KFORM_WASM_INTEGRITY@"],
+};
+const engines = {};
+
+/**
+ * The WebAssembly for the form in `root`, which downloads and compiles (off the main thread, as
+ * it streams) as soon as the form's markup says which it needs, once per page for each build.
+ * It takes the form over when it is there. A page without WebAssembly keeps every form in its
+ * basic mode.
+ */
+function engine(root) {
+  const kind = root?.dataset.kformWasm === "lean" ? "lean" : "whole";
+  if (!engines[kind]) {
+    const [file, integrity] = WASM[kind];
+    const glue = typeof WebAssembly === "object" ? newWasmBindgen() : null;
+    engines[kind] = glue
+      ? glue({ module_or_path: fetch(new URL(file, import.meta.url), { integrity }) }).then(() => glue)
+      : Promise.reject(new Error("this browser runs no WebAssembly"));
+    engines[kind].catch(() => {});
+  }
+  return engines[kind];
+}
 // The relay that serves this file is the default relay: the part of this module's URL before
 // /widget/ (it is also served under /widget/<version>/ for long caching).
 const here = new URL(import.meta.url).href;
@@ -105,6 +120,7 @@ class Mount {
     try {
       const response = await this.load(`${this.url}/html${this.query}`);
       this.show(await response.text());
+      engine(this.root);
       this.hold();
       const query = [...new URLSearchParams(location.search)];
       const given = Object.entries(this.values ?? {}).flatMap(([name, value]) =>
@@ -118,7 +134,7 @@ class Mount {
       return;
     }
     try {
-      const wasm = await engine;
+      const wasm = await engine(this.root);
       if (this.removed) return;
       this.live = wasm.takeOver(this.element, this.root, this.form, this.relay, this.lang);
     } catch (error) {
@@ -138,6 +154,7 @@ class Mount {
     this.shadow = shadow;
     this.events = shadow ?? this.element;
     this.root = this.events.querySelector(".kform");
+    const wasm = engine(this.root);
     let descriptor = null;
     if (shadow) {
       // Its stylesheet becomes a constructed one: it stays when the basic mode shows the relay's
@@ -162,9 +179,9 @@ class Mount {
     this.field("kform_tz", String(new Date().getTimezoneOffset()));
     this.hold();
     try {
-      const [wasm] = await Promise.all([engine, descriptor]);
+      const [glue] = await Promise.all([wasm, descriptor]);
       if (this.removed) return;
-      this.live = wasm.takeOver(this.element, this.root, this.form, this.relay, this.lang);
+      this.live = glue.takeOver(this.element, this.root, this.form, this.relay, this.lang);
     } catch (error) {
       this.basic(error);
     }
@@ -323,7 +340,8 @@ export const KForm = {
    * as an embedded form's), taken over with no relay, so it never sends.
    */
   async preview(element, markup, { lang } = {}) {
-    const wasm = await engine;
+    // The whole .wasm, which takes over any form.
+    const wasm = await engine(null);
     mounted.get(element)?.unmount();
     const mount = new Mount(element, { lang });
     mount.shadow = element.shadowRoot ?? element.attachShadow({ mode: "open" });

@@ -56,6 +56,11 @@ pub fn take_over(
         .and_then(|script| script.text_content())
         .ok_or_else(|| JsValue::from_str("kform: the markup holds no descriptor"))?;
     let descriptor = read(&data)?;
+    if cfg!(not(feature = "extras")) && !markup::fits_lean_widget(&descriptor) {
+        return Err(JsValue::from_str(
+            "kform: this form needs the whole widget (kform_widget_bg.wasm), not the lean one",
+        ));
+    }
     let mut state = FormState::new(descriptor, lang.as_deref().and_then(Locale::from_tag));
     // The form's capture items: where the visitor came from.
     let query = page_query();

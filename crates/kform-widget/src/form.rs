@@ -12,7 +12,7 @@
 
 use alloc::borrow::ToOwned;
 use alloc::format;
-use alloc::rc::{Rc, Weak};
+use alloc::rc::Rc;
 use alloc::string::String;
 use alloc::string::ToString;
 use alloc::vec;
@@ -33,8 +33,10 @@ use web_sys::{Element, Event, HtmlElement};
 
 use crate::api::{self, Endpoint};
 use crate::browser;
-use crate::captcha::{self, Captcha};
 use crate::embed::{emit, random_uuid};
+
+#[cfg(feature = "extras")]
+mod extras;
 
 /// How long the widget waits before each new try when the relay cannot be reached: about half a
 /// minute in all, enough for a dropped connection or a restarting relay.
@@ -65,7 +67,8 @@ pub(crate) struct Form {
     form: Element,
     /// Where submissions go; `None` for a preview, which never sends.
     endpoint: Option<Endpoint>,
-    captcha: RefCell<Option<Captcha>>,
+    #[cfg(feature = "extras")]
+    captcha: RefCell<Option<crate::captcha::Captcha>>,
     listeners: RefCell<Vec<Listener>>,
 }
 
@@ -102,11 +105,15 @@ impl Form {
             root,
             form,
             endpoint,
+            #[cfg(feature = "extras")]
             captcha: RefCell::new(None),
             listeners: RefCell::new(Vec::new()),
         });
         this.listen()?;
         this.render();
+        #[cfg(not(feature = "extras"))]
+        let _ = live;
+        #[cfg(feature = "extras")]
         if live {
             this.start_captcha();
         }
@@ -120,6 +127,7 @@ impl Form {
                 .form
                 .remove_event_listener_with_callback(name, listener.as_ref().unchecked_ref());
         }
+        #[cfg(feature = "extras")]
         self.captcha.borrow_mut().take();
         self.root.remove();
     }
@@ -246,35 +254,13 @@ impl Form {
             }
             return;
         }
-        let action = control.get_attribute("value").unwrap_or_default();
         if control.get_attribute("name").as_deref() != Some(names::ACTION) {
             return;
         }
+        // The only action buttons that do not send are a subtable's.
         event.prevent_default();
-        if let Some(table) = action.strip_prefix("add:") {
-            self.state.borrow_mut().add_row(table);
-            self.render();
-            // The focus moves into the new row.
-            let first = self
-                .root
-                .query_selector(&format!(
-                    "[data-kform-rows=\"{}\"] > .kform-row:last-child",
-                    css_string(table)
-                ))
-                .ok()
-                .flatten()
-                .and_then(|row| row.query_selector("input, select, textarea").ok().flatten());
-            if let Some(first) = first.and_then(|first| first.dyn_into::<HtmlElement>().ok()) {
-                let _ = first.focus();
-            }
-        } else if let Some((table, row)) =
-            action.strip_prefix("remove:").and_then(|rest| rest.rsplit_once(':'))
-            && let Ok(row) = row.parse()
-        {
-            self.remove_row(table, row);
-            self.state.borrow_mut().remove_row(table, row);
-            self.render();
-        }
+        #[cfg(feature = "extras")]
+        self.row_button(&control.get_attribute("value").unwrap_or_default());
     }
 
     /// The form's button: next page, confirmation, or send.
@@ -385,11 +371,14 @@ impl Form {
             (Ok(_), OnSuccess::Redirect(url)) => Some(url.clone()),
             _ => None,
         };
-        let sent = result.is_ok();
-        self.state.borrow_mut().finish_submit(result);
-        if !sent && let Some(captcha) = self.captcha.borrow().as_ref() {
+        // An answer to the captcha counts once: a send that did not go through needs a new one.
+        #[cfg(feature = "extras")]
+        if result.is_err()
+            && let Some(captcha) = self.captcha.borrow().as_ref()
+        {
             captcha.reset();
         }
+        self.state.borrow_mut().finish_submit(result);
         self.render();
         if refused {
             self.focus(SUMMARY_ID);
@@ -421,38 +410,6 @@ impl Form {
         self.focus(&heading);
     }
 
-    /// The form's captcha, rendered by the provider's script into the host page.
-    fn start_captcha(self: &Rc<Self>) {
-        let (challenge, locale) = {
-            let state = self.state.borrow();
-            (state.descriptor().captcha.clone(), state.locale())
-        };
-        let Some(challenge) = challenge else { return };
-        let weak: Weak<Self> = Rc::downgrade(self);
-        let host = self.host.clone();
-        wasm_bindgen_futures::spawn_local(async move {
-            let on_answer = {
-                let weak = weak.clone();
-                move |token| {
-                    if let Some(form) = weak.upgrade() {
-                        form.state.borrow_mut().set_captcha_token(token);
-                        form.render();
-                    }
-                }
-            };
-            match captcha::render(&host, &challenge, locale, on_answer).await {
-                Ok(rendered) => {
-                    if let Some(form) = weak.upgrade() {
-                        *form.captcha.borrow_mut() = Some(rendered);
-                    }
-                }
-                Err(reason) => {
-                    emit(&host, "kform:error", &failure("captcha", &reason));
-                }
-            }
-        });
-    }
-
     /// Brings the page in line with the state; after sending, shows the thanks and moves the
     /// focus there.
     pub(crate) fn render(&self) {
@@ -480,6 +437,7 @@ impl Form {
             let index: Option<usize> = attribute(&item, "data-kform-item");
             set_hidden(&item, !index.is_some_and(|index| state.item_applies(index)));
         }
+        #[cfg(feature = "extras")]
         for rows in self.all("[data-kform-rows]") {
             self.fit_rows(&rows, &state);
         }
@@ -507,12 +465,8 @@ impl Form {
             &markup::summary(&state).map(|summary| summary.to_html()).unwrap_or_default(),
         );
         self.region(".kform-alert", &elements(markup::alert_lines(&state)));
-        if let Some(confirm) = self.one(".kform-confirm") {
-            set_hidden(&confirm, !confirming);
-            let html =
-                if confirming { elements(markup::confirmation(&state)) } else { String::new() };
-            self.region(".kform-confirm", &html);
-        }
+        #[cfg(feature = "extras")]
+        self.show_confirmation(&state, confirming);
         let busy = state.status().is_busy();
         if let Some(back) = self.one(".kform-back") {
             set_hidden(&back, !(state.page() > 0 || confirming));
@@ -526,57 +480,6 @@ impl Form {
             set_flag(&submit, "disabled", busy);
         }
         false
-    }
-
-    /// Brings a subtable's rows (`rows`, the element holding them) to as many as the state
-    /// has: a new row is the relay's row template (`<template data-kform-row>`, the row a new
-    /// row starts as) moved to its place, so the `.wasm` renders no input itself; rows past the
-    /// count go. The rows already there are kept as they are, with what the visitor typed and
-    /// the focus.
-    fn fit_rows(&self, rows: &Element, state: &FormState) {
-        let table = rows.get_attribute("data-kform-rows").unwrap_or_default();
-        let count = state.row_count(&table);
-        if let Some(input) = rows.first_element_child() {
-            let count = count.to_string();
-            if input.get_attribute("value").as_deref() != Some(count.as_str()) {
-                let _ = input.set_attribute("value", &count);
-            }
-        }
-        let mut shown = row_elements(rows);
-        while shown.len() > count {
-            if let Some(extra) = shown.pop() {
-                extra.remove();
-            }
-        }
-        if shown.len() == count {
-            return;
-        }
-        let selector = format!("template[data-kform-row=\"{}\"]", css_string(&table));
-        let Some(template) = self.one(&selector) else { return };
-        let html = template.inner_html();
-        for row in shown.len()..count {
-            let _ = rows.insert_adjacent_html("beforeend", &html);
-            if let Some(added) = rows.last_element_child() {
-                move_row(&added, &table, row, state);
-                // A default date-time in the new row, in the visitor's time zone.
-                let _ = local_times(&added, state);
-            }
-        }
-    }
-
-    /// Takes row `row` of `table` out of the page before the state does, and moves the rows
-    /// after it up one, with what was typed in them.
-    fn remove_row(&self, table: &str, row: usize) {
-        let selector = format!("[data-kform-rows=\"{}\"]", css_string(table));
-        let Some(rows) = self.one(&selector) else { return };
-        let Ok(state) = self.state.try_borrow() else { return };
-        for (index, element) in row_elements(&rows).into_iter().enumerate().skip(row) {
-            if index == row {
-                element.remove();
-            } else {
-                move_row(&element, table, index - 1, &state);
-            }
-        }
     }
 
     /// Writes the region matching `selector` (see [`kform_dom::write`]).
@@ -642,39 +545,6 @@ fn set_hidden(element: &Element, hidden: bool) {
 fn elements(elements: Vec<El>) -> String {
     let nodes: Vec<Node> = elements.into_iter().map(Node::from).collect();
     to_html(&nodes)
-}
-
-/// The rows (`fieldset.kform-row`) in a subtable's rows element.
-fn row_elements(rows: &Element) -> Vec<Element> {
-    let mut found = Vec::new();
-    let mut next = rows.first_element_child();
-    while let Some(element) = next {
-        next = element.next_element_sibling();
-        if element.tag_name() == "FIELDSET" {
-            found.push(element);
-        }
-    }
-    found
-}
-
-/// Makes the row element `element` of `table` row `row`: its ids, names, slots, action and
-/// remove button's name ([`markup::moved_attribute`]) and its legend.
-fn move_row(element: &Element, table: &str, row: usize, state: &FormState) {
-    let Ok(inside) = element.query_selector_all("*") else { return };
-    for node in (0..inside.length()).filter_map(|index| inside.get(index)) {
-        let Ok(inner) = node.dyn_into::<Element>() else { continue };
-        if has_class(&inner, "kform-row-label") {
-            inner.set_text_content(Some(&markup::row_name(state, row)));
-            continue;
-        }
-        let action = inner.get_attribute("name").as_deref() == Some(names::ACTION);
-        for name in markup::ROW_ATTRIBUTES {
-            let Some(value) = inner.get_attribute(name) else { continue };
-            if let Some(moved) = markup::moved_attribute(state, table, row, action, name, &value) {
-                let _ = inner.set_attribute(name, &moved);
-            }
-        }
-    }
 }
 
 /// `text` escaped for a double-quoted CSS string.

@@ -13,6 +13,13 @@
 //! and serde, serde_json and wasm-bindgen's without their `std` feature). It brings its own
 //! allocator and its own panic handler.
 //!
+//! `cargo xtask build-widget` builds the bundle twice: with the `extras` feature (the captcha,
+//! subtable rows and the confirmation screen) and without it. The lean `.wasm` weighs about
+//! 6 KB (brotli) less, and the relay marks the markup of each form it can take over
+//! (`kform_view::markup::fits_lean_widget`), so `kform.js` fetches it for most forms. Both use
+//! the one wasm-bindgen glue in `kform.js` (the build names the lean one's imports as the whole
+//! one's). Given a form it cannot take over, the lean one refuses, and the form stays basic.
+//!
 //! The allocator is talc (MIT), single-threaded, growing WebAssembly memory as it needs: it
 //! weighs 1.6 KB (brotli) less in the `.wasm` than dlmalloc, the one std uses on wasm32, and
 //! works like it (free blocks in size bins, neighbours merged when freed; near-constant time).
@@ -43,6 +50,7 @@ fn panic(_: &core::panic::PanicInfo<'_>) -> ! {
 
 mod api;
 mod browser;
+#[cfg(feature = "extras")]
 mod captcha;
 pub mod embed;
 mod form;

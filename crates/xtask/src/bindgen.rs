@@ -17,36 +17,31 @@ use std::path::Path;
 
 use anyhow::{Context, Result, bail, ensure};
 
+/// The imports renamed, each as (old name, new name).
+pub(crate) type Renamed = Vec<(String, String)>;
+
 /// What each renamed import starts with: wasm-bindgen's prefix.
 const PREFIX: &str = "__wbg";
 
 /// What the names of wasm-streams' exports hold (`intounderlyingsink_write`, …).
 const UNUSED_EXPORTS: &str = "intounderlying";
 
-/// Rewrites `wasm` and the glue `glue` in place.
-pub(crate) fn rewrite_files(wasm: &Path, glue: &Path) -> Result<()> {
+/// Rewrites `wasm` and the glue `glue` in place; the imports renamed, each as (old, new).
+pub(crate) fn rewrite_files(wasm: &Path, glue: &Path) -> Result<Renamed> {
     let bytes = std::fs::read(wasm).with_context(|| format!("cannot read {}", wasm.display()))?;
     let text =
         std::fs::read_to_string(glue).with_context(|| format!("cannot read {}", glue.display()))?;
-    let (bytes, text) = rewrite(&bytes, &text)?;
+    let (bytes, text, renamed) = rewrite(&bytes, &text)?;
     std::fs::write(wasm, bytes).with_context(|| format!("cannot write {}", wasm.display()))?;
-    std::fs::write(glue, text).with_context(|| format!("cannot write {}", glue.display()))
+    std::fs::write(glue, text).with_context(|| format!("cannot write {}", glue.display()))?;
+    Ok(renamed)
 }
 
 /// The `.wasm` and glue with every `__wbg…` import renamed to a short name, and without the
-/// exports of wasm-streams' classes.
-pub(crate) fn rewrite(wasm: &[u8], glue: &str) -> Result<(Vec<u8>, String)> {
+/// exports of wasm-streams' classes; and the imports renamed, each as (old, new).
+pub(crate) fn rewrite(wasm: &[u8], glue: &str) -> Result<(Vec<u8>, String, Renamed)> {
     let mut renamed = Vec::new();
-    let mut rewritten = Vec::new();
-    for (id, body) in sections(wasm)? {
-        let body = match id {
-            2 => imports(body, &mut renamed)?,
-            7 => exports(body)?,
-            _ => body.to_vec(),
-        };
-        rewritten.push((id, body));
-    }
-    let out = module(&rewritten);
+    let out = rename(wasm, &mut renamed, false)?;
     let mut glue = glue.to_owned();
     for (old, new) in &renamed {
         ensure!(words(&glue, new).is_empty(), "the glue already uses the name `{new}`");
@@ -56,7 +51,29 @@ pub(crate) fn rewrite(wasm: &[u8], glue: &str) -> Result<(Vec<u8>, String)> {
             _ => bail!("the glue does not hold the import `{old}` once, as a key"),
         }
     }
-    Ok((out, glue))
+    Ok((out, glue, renamed))
+}
+
+/// A second `.wasm` for the same glue (the lean widget's, already named as the first one's by
+/// `lean.rs`) renamed as [`rewrite`] renamed the first: `renamed` is what it returned. An import
+/// it did not rename fails.
+pub(crate) fn rewrite_like(wasm: &[u8], renamed: &[(String, String)]) -> Result<Vec<u8>> {
+    rename(wasm, &mut renamed.to_vec(), true)
+}
+
+/// `wasm` with its `__wbg…` imports renamed and without wasm-streams' exports: with `known`,
+/// as `renamed` says; else to new short names, pushed on `renamed`.
+fn rename(wasm: &[u8], renamed: &mut Vec<(String, String)>, known: bool) -> Result<Vec<u8>> {
+    let mut rewritten = Vec::new();
+    for (id, body) in sections(wasm)? {
+        let body = match id {
+            2 => imports(body, renamed, known)?,
+            7 => exports(body)?,
+            _ => body.to_vec(),
+        };
+        rewritten.push((id, body));
+    }
+    Ok(module(&rewritten))
 }
 
 /// A module's sections, in order: (id, body).
@@ -86,8 +103,9 @@ pub(crate) fn module(sections: &[(u8, Vec<u8>)]) -> Vec<u8> {
     out
 }
 
-/// The import section with its `__wbg…` names replaced; `renamed` gets each (old, new) pair.
-fn imports(body: &[u8], renamed: &mut Vec<(String, String)>) -> Result<Vec<u8>> {
+/// The import section with its `__wbg…` names replaced: with `known`, as `renamed` says; else
+/// `renamed` gets each new (old, new) pair.
+fn imports(body: &[u8], renamed: &mut Vec<(String, String)>, known: bool) -> Result<Vec<u8>> {
     let (count, mut at) = leb(body, 0)?;
     let mut out = Vec::with_capacity(body.len());
     push_leb(&mut out, count);
@@ -96,7 +114,12 @@ fn imports(body: &[u8], renamed: &mut Vec<(String, String)>) -> Result<Vec<u8>> 
         let (field, next) = name(body, next)?;
         let kind = *body.get(next).context("an import has no kind")?;
         let end = description_end(body, kind, next + 1)?;
-        let field = if field.starts_with(PREFIX) {
+        let field = if field.starts_with(PREFIX) && known {
+            let (_, short) = renamed.iter().find(|(old, _)| old == field).with_context(|| {
+                format!("the import `{field}` is not one the glue was renamed for")
+            })?;
+            short.clone()
+        } else if field.starts_with(PREFIX) {
             let short = short_name(renamed.len());
             renamed.push((field.to_owned(), short.clone()));
             short
@@ -304,7 +327,10 @@ mod tests {
 
     #[test]
     fn renames_imports_in_the_module_and_the_glue_alike_and_drops_stream_exports() {
-        let (wasm, glue) = rewrite(&module(), GLUE).unwrap();
+        let (wasm, glue, renamed) = rewrite(&module(), GLUE).unwrap();
+        assert_eq!(rewrite_like(&module(), &renamed).unwrap(), wasm, "renamed the same way");
+        let err = rewrite_like(&module(), &renamed[1..]).unwrap_err().to_string();
+        assert!(err.contains("`__wbg_setAttribute_f75317b2b5cabfb4` is not one"), "{err}");
         assert_eq!(names(&wasm), ["$a", "$b", "memory", "table", "flag"]);
         assert_eq!(exported(&module()), ["mount", "intounderlyingsink_write", "memory"]);
         assert_eq!(exported(&wasm), ["mount", "memory"]);

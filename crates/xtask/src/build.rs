@@ -25,6 +25,15 @@ struct Bundle {
     loader: Loader,
     files: &'static [&'static str],
     limits: crate::size::Limits,
+    /// A second `.wasm` built without the crate's default features, which runs on the same
+    /// glue (`lean.rs`): the widget's, for forms without its extras.
+    lean: Option<LeanWasm>,
+}
+
+/// A bundle's lean `.wasm`: its file and what its download (the loader and it) is held to.
+struct LeanWasm {
+    file: &'static str,
+    limits: crate::size::Limits,
 }
 
 /// How a bundle's JavaScript reaches the page.
@@ -42,6 +51,15 @@ enum Loader {
 /// What a joined loader holds where the `.wasm`'s integrity goes.
 const WASM_INTEGRITY: &str = "@KFORM_WASM_INTEGRITY@";
 
+/// What a joined loader holds where the lean `.wasm`'s integrity goes.
+const LEAN_WASM_INTEGRITY: &str = "@KFORM_LEAN_WASM_INTEGRITY@";
+
+/// How wasm-bindgen's `no-modules` glue starts: it sets up its one copy at once.
+const GLUE_START: &str = "let wasm_bindgen = (function(exports) {";
+
+/// What the joined loader's glue starts with instead: a function that sets up a new copy.
+const GLUE_FACTORY: &str = "const newWasmBindgen = () => (function(exports) {";
+
 const BUNDLES: [Bundle; 3] = [
     Bundle {
         krate: "kform-widget",
@@ -50,6 +68,10 @@ const BUNDLES: [Bundle; 3] = [
         loader: Loader::Joined("crates/kform-widget/js/kform.js"),
         files: &["kform.js", "kform_widget_bg.wasm"],
         limits: crate::size::WIDGET,
+        lean: Some(LeanWasm {
+            file: "kform_widget_lean_bg.wasm",
+            limits: crate::size::LEAN_WIDGET,
+        }),
     },
     Bundle {
         krate: "kform-editor",
@@ -58,6 +80,7 @@ const BUNDLES: [Bundle; 3] = [
         loader: Loader::Beside("crates/kform-editor/js/kform-editor.js"),
         files: &["kform-editor.js", "kform_editor.js", "kform_editor_bg.wasm"],
         limits: crate::size::EDITOR,
+        lean: None,
     },
     Bundle {
         krate: "kform-delivery",
@@ -66,6 +89,7 @@ const BUNDLES: [Bundle; 3] = [
         loader: Loader::None,
         files: &["kform_delivery.js", "kform_delivery_bg.wasm"],
         limits: crate::size::DELIVERY,
+        lean: None,
     },
 ];
 
@@ -77,6 +101,7 @@ const SIZE_FLOOR: Bundle = Bundle {
     loader: Loader::None,
     files: &["kform_size_floor.js", "kform_size_floor_bg.wasm"],
     limits: crate::size::SIZE_FLOOR,
+    lean: None,
 };
 
 /// Builds the widget and the editor into `pkg/`.
@@ -95,22 +120,78 @@ pub(crate) fn size_floor(root: &Path, tools: &Tools) -> Result<()> {
 fn build(root: &Path, tools: &Tools, bundle: &Bundle, out: &Path) -> Result<()> {
     let krate = bundle.krate;
     let stem = krate.replace('-', "_");
-    step(&format!("build {krate}: cargo (wasm32, wasm-release)"), || {
-        cmd(
-            "cargo",
-            &[
-                "build",
-                "--locked",
-                "-p",
-                krate,
-                "--target",
-                WASM_TARGET,
-                "--profile",
-                "wasm-release",
-                "--features",
-                bundle.features,
-            ],
-        )
+    let target = if matches!(bundle.loader, Loader::Joined(_)) { "no-modules" } else { "web" };
+    compile(root, tools, krate, &["--features", bundle.features], target, out)?;
+    let glue = out.join(format!("{stem}.js"));
+    let wasm = out.join(format!("{stem}_bg.wasm"));
+    // The lean build's names are matched against wasm-bindgen's own output for the whole one.
+    let original = match bundle.lean {
+        Some(_) => Some((read(&wasm)?, std::fs::read_to_string(&glue).context("no glue")?)),
+        None => None,
+    };
+    let renamed = step(&format!("build {krate}: short import names, no unused exports"), || {
+        crate::bindgen::rewrite_files(&wasm, &glue)
+    })?;
+    shrink(root, bundle, &wasm)?;
+    let mut wasm_files = vec![(WASM_INTEGRITY, read(&wasm)?)];
+    if let (Some(lean), Some((whole, whole_glue))) = (&bundle.lean, original) {
+        let scratch = root.join("target/lean-bindgen");
+        compile(
+            root,
+            tools,
+            krate,
+            &["--no-default-features", "--features", bundle.features],
+            target,
+            &scratch,
+        )?;
+        let lean_wasm = out.join(lean.file);
+        step(&format!("build {krate} (lean): named as the whole .wasm's glue names it"), || {
+            let lean_glue = std::fs::read_to_string(scratch.join(format!("{stem}.js")))
+                .context("no lean glue")?;
+            let bytes = read(&scratch.join(format!("{stem}_bg.wasm")))?;
+            let bytes = crate::lean::rename_like(&bytes, &lean_glue, &whole, &whole_glue)?;
+            let bytes = crate::bindgen::rewrite_like(&bytes, &renamed)?;
+            std::fs::write(&lean_wasm, bytes).context("cannot write the lean .wasm")
+        })?;
+        shrink(root, bundle, &lean_wasm)?;
+        wasm_files.push((LEAN_WASM_INTEGRITY, read(&lean_wasm)?));
+    }
+
+    match bundle.loader {
+        Loader::None => {}
+        Loader::Beside(loader) => {
+            std::fs::copy(root.join(loader), out.join(bundle.files[0]))
+                .context("cannot copy the loader beside the build")?;
+        }
+        Loader::Joined(loader) => join(root, out, &stem, loader, bundle.files[0], &wasm_files)?,
+    }
+    crate::size::report(out, bundle.files, &bundle.limits)?;
+    if let Some(lean) = &bundle.lean {
+        crate::size::report(out, &[bundle.files[0], lean.file], &lean.limits)?;
+    }
+    Ok(())
+}
+
+fn read(path: &Path) -> Result<Vec<u8>> {
+    std::fs::read(path).with_context(|| format!("cannot read {}", path.display()))
+}
+
+/// Builds `krate` for wasm32 in `wasm-release` with the cargo arguments `features`, then runs
+/// wasm-bindgen (`target`: `web` or `no-modules`) into `out`.
+fn compile(
+    root: &Path,
+    tools: &Tools,
+    krate: &str,
+    features: &[&str],
+    target: &str,
+    out: &Path,
+) -> Result<()> {
+    let stem = krate.replace('-', "_");
+    step(&format!("build {krate} {}: cargo (wasm32, wasm-release)", features.join(" ")), || {
+        let mut args = vec!["build", "--locked", "-p", krate, "--target", WASM_TARGET, "--profile"];
+        args.push("wasm-release");
+        args.extend_from_slice(features);
+        cmd("cargo", &args)
     })?;
     step(&format!("build {krate}: wasm-bindgen"), || {
         let input = root.join("target").join(WASM_TARGET).join(format!("wasm-release/{stem}.wasm"));
@@ -118,30 +199,29 @@ fn build(root: &Path, tools: &Tools, bundle: &Bundle, out: &Path) -> Result<()> 
             &tools.wasm_bindgen().to_string_lossy(),
             &[
                 "--target",
-                if matches!(bundle.loader, Loader::Joined(_)) { "no-modules" } else { "web" },
+                target,
                 "--no-typescript",
                 "--out-dir",
                 &out.to_string_lossy(),
                 &input.to_string_lossy(),
             ],
         )
-    })?;
-    step(&format!("build {krate}: short import names, no unused exports"), || {
-        crate::bindgen::rewrite_files(
-            &out.join(format!("{stem}_bg.wasm")),
-            &out.join(format!("{stem}.js")),
-        )
-    })?;
-    let wasm = out.join(format!("{stem}_bg.wasm"));
+    })
+}
+
+/// Traps the panic paths of the `.wasm` at `wasm` (for the smallest bundles) and optimizes it
+/// with wasm-opt, in place.
+fn shrink(root: &Path, bundle: &Bundle, wasm: &Path) -> Result<()> {
+    let krate = bundle.krate;
     if bundle.smallest {
         step(&format!("build {krate}: panic paths trap at once"), || {
-            let bytes = std::fs::read(&wasm).context("cannot read the .wasm")?;
+            let bytes = read(wasm)?;
             let (bytes, trapped) = crate::panics::trap(&bytes)?;
             eprintln!(
                 "xtask:   {} functions of the standard library's panic paths trapped",
                 trapped.len()
             );
-            std::fs::write(&wasm, bytes).context("cannot write the .wasm")
+            std::fs::write(wasm, bytes).context("cannot write the .wasm")
         })?;
     }
     step(&format!("build {krate}: wasm-opt -Oz"), || {
@@ -153,25 +233,24 @@ fn build(root: &Path, tools: &Tools, bundle: &Bundle, out: &Path) -> Result<()> 
             args.splice(..1, ["--flatten", "--rereloop", "-Oz", "-Oz"]);
         }
         cmd(&wasm_opt.to_string_lossy(), &args)
-    })?;
-
-    match bundle.loader {
-        Loader::None => {}
-        Loader::Beside(loader) => {
-            std::fs::copy(root.join(loader), out.join(bundle.files[0]))
-                .context("cannot copy the loader beside the build")?;
-        }
-        Loader::Joined(loader) => join(root, out, &stem, loader, bundle.files[0])?,
-    }
-    crate::size::report(out, bundle.files, &bundle.limits)
+    })
 }
 
-/// Writes `name` in `out`: the glue `{stem}.js`, then `loader` with the `.wasm`'s integrity
-/// written in, minified with terser (npm's, pinned in package.json: every visitor downloads
-/// this file before seeing a form, 8.0 → 6.3 KB brotli for the widget); the glue's own file
-/// (and any encodings of it) is removed, so only the joined file is served. (The form's
-/// stylesheet comes with its markup from the relay, for embedded forms and previews alike.)
-fn join(root: &Path, out: &Path, stem: &str, loader: &str, name: &str) -> Result<()> {
+/// Writes `name` in `out`: the glue `{stem}.js`, made a function that sets up one more copy of
+/// it each time it is called (`newWasmBindgen()`, one for each `.wasm` a page runs), then
+/// `loader` with each `.wasm`'s integrity written in place of its placeholder (`wasm_files`),
+/// minified with terser (npm's, pinned in package.json: every visitor downloads this file
+/// before seeing a form, 8.0 → 6.3 KB brotli for the widget); the glue's own file (and any
+/// encodings of it) is removed, so only the joined file is served. (The form's stylesheet
+/// comes with its markup from the relay, for embedded forms and previews alike.)
+fn join(
+    root: &Path,
+    out: &Path,
+    stem: &str,
+    loader: &str,
+    name: &str,
+    wasm_files: &[(&str, Vec<u8>)],
+) -> Result<()> {
     use base64::Engine as _;
     use sha2::Digest as _;
     let integrity = |bytes: &[u8]| {
@@ -182,14 +261,19 @@ fn join(root: &Path, out: &Path, stem: &str, loader: &str, name: &str) -> Result
     };
     let glue_path = out.join(format!("{stem}.js"));
     let glue = std::fs::read_to_string(&glue_path).context("cannot read the glue")?;
-    let wasm =
-        std::fs::read(out.join(format!("{stem}_bg.wasm"))).context("cannot read the .wasm")?;
-    let loader = std::fs::read_to_string(root.join(loader)).context("cannot read the loader")?;
-    anyhow::ensure!(
-        loader.matches(WASM_INTEGRITY).count() == 1,
-        "{name}: the loader must hold {WASM_INTEGRITY} exactly once"
-    );
-    let loader = loader.replace(WASM_INTEGRITY, &integrity(&wasm));
+    let glue = glue
+        .strip_prefix(GLUE_START)
+        .map(|rest| format!("{GLUE_FACTORY}{rest}"))
+        .with_context(|| format!("the glue does not start with `{GLUE_START}`"))?;
+    let mut loader =
+        std::fs::read_to_string(root.join(loader)).context("cannot read the loader")?;
+    for (placeholder, wasm) in wasm_files {
+        anyhow::ensure!(
+            loader.matches(placeholder).count() == 1,
+            "{name}: the loader must hold {placeholder} exactly once"
+        );
+        loader = loader.replace(placeholder, &integrity(wasm));
+    }
     let joined = format!("{}\n{}", strip_comments(&glue), strip_comments(&loader));
     let path = out.join(name);
     std::fs::write(&path, joined).with_context(|| format!("cannot write {name}"))?;

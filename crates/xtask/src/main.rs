@@ -9,6 +9,7 @@ mod bench;
 mod bindgen;
 mod build;
 mod dist;
+mod lean;
 mod panics;
 mod setup;
 mod size;
@@ -98,6 +99,10 @@ fn test(root: &Path) -> Result<()> {
     step("clippy (the widget's bundle: no std)", || {
         clippy(&["-p", "kform-widget", "--features", "bundle", "--target", build::WASM_TARGET])
     })?;
+    step("clippy (the widget's lean bundle)", || {
+        let lean = ["--no-default-features", "--features", "bundle"];
+        clippy(&[&["-p", "kform-widget", "--target", build::WASM_TARGET][..], &lean].concat())
+    })?;
     step("native tests", || cmd("cargo", &["test", "--locked", "--workspace"]))?;
     step("the relay's tests again, on PostgreSQL", || {
         // The same behavioural tests with every relay's state in a throwaway PostgreSQL
@@ -154,12 +159,12 @@ fn workspace_root() -> PathBuf {
 }
 
 /// Runs one named step and reports how long it took.
-fn step(name: &str, body: impl FnOnce() -> Result<()>) -> Result<()> {
+fn step<T>(name: &str, body: impl FnOnce() -> Result<T>) -> Result<T> {
     eprintln!("xtask: ── {name}");
     let started = Instant::now();
-    body().with_context(|| format!("step `{name}` failed"))?;
+    let value = body().with_context(|| format!("step `{name}` failed"))?;
     eprintln!("xtask: ── {name}: ok in {:.1?}", started.elapsed());
-    Ok(())
+    Ok(value)
 }
 
 /// Runs a program with arguments, inheriting the terminal; fails on a non-zero exit.

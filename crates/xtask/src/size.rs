@@ -77,15 +77,29 @@ const TARGET_BROTLI: usize = 50_000;
 /// (85.5) when a submission's UUID stopped being written with hexadecimal formatting; raised to
 /// 86 KB again (85.76) to keep its margin: a few lines added to `kform-view/src/markup.rs`,
 /// none of them in the `.wasm`, moved the `.wasm`'s brotli by 125 bytes at the same raw size
-/// (the panic locations it holds carry line numbers).)
-const BUDGET_BROTLI: usize = 86_000;
+/// (the panic locations it holds carry line numbers); then 83 KB (82.5) when its strings were
+/// split at characters rather than sliced at byte offsets, whose panic message formatted a
+/// `char` and a range for debugging.)
+const BUDGET_BROTLI: usize = 83_000;
 
-/// The widget: what every visitor of a page with a form downloads.
+/// The widget with the whole `.wasm`: what a visitor of a form with a captcha, subtable rows
+/// or a confirmation screen downloads.
 pub(crate) const WIDGET: Limits = Limits {
-    name: "widget",
-    summary: "size.json",
+    name: "widget (whole .wasm)",
+    summary: "size-whole.json",
     target: TARGET_BROTLI,
     budget: Some(BUDGET_BROTLI),
+    entry_budget: Some(6_000),
+};
+
+/// The widget with the lean `.wasm` (no captcha, subtable rows or confirmation screen): what a
+/// visitor of any other form downloads, most forms. A ratchet like the whole one's: 77.25 KB
+/// at its first build (76.9).
+pub(crate) const LEAN_WIDGET: Limits = Limits {
+    name: "widget (lean .wasm)",
+    summary: "size.json",
+    target: TARGET_BROTLI,
+    budget: Some(77_250),
     entry_budget: Some(6_000),
 };
 

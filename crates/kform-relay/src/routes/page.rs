@@ -228,7 +228,8 @@ pub(crate) async fn include(
     let mut html = format!(
         "{host}><template shadowrootmode=\"open\"><style>{css}</style>{body}</template></div>"
     );
-    html.push_str(&scripts(&state, &relay, form_id));
+    let lean = markup::fits_lean_widget(form.descriptor());
+    html.push_str(&scripts(&state, &relay, form_id, lean));
     let mut response = ([(header::CONTENT_TYPE, "text/html; charset=utf-8")], html).into_response();
     let out = response.headers_mut();
     out.insert(header::CACHE_CONTROL, HeaderValue::from_static("no-store"));
@@ -252,24 +253,25 @@ static INCLUDED_STYLE: std::sync::LazyLock<(String, String)> = std::sync::LazyLo
 
 /// What an included form brings to take it over: `kform.js` (at its stable address, so a page
 /// that also embeds forms by script runs it once) pinned to this relay's bundle with its
-/// integrity, and preloads of the `.wasm` and of the form's descriptor (with its fresh render
+/// integrity, and preloads of the `.wasm` it takes (the lean one when `lean`, as its markup
+/// says: `markup::fits_lean_widget`) and of the form's descriptor (with its fresh render
 /// token, the very request `kform.js` makes), which then download while the page is parsed
 /// rather than after `kform.js` ran. The script is `async`: the form is already shown, so the page's
 /// `DOMContentLoaded` does not wait for it (`tests/bench/widget-timeline.mjs`: the bench's
 /// included page is parsed at 51.5 ms, before `kform.js` has arrived at 56.2 ms). Nothing when
 /// the relay serves no widget: the form still works.
-fn scripts(state: &AppState, relay: &str, form_id: &str) -> String {
+fn scripts(state: &AppState, relay: &str, form_id: &str, lean: bool) -> String {
     let Some(widget) = &state.inner.widget else { return String::new() };
     let integrity = |name: &str| widget.files.get(name).map(|asset| asset.integrity.as_str());
-    let (Some(script), Some(wasm)) = (integrity("kform.js"), integrity("kform_widget_bg.wasm"))
-    else {
+    let file = if lean { "kform_widget_lean_bg.wasm" } else { "kform_widget_bg.wasm" };
+    let (Some(script), Some(wasm)) = (integrity("kform.js"), integrity(file)) else {
         return String::new();
     };
     // The relay's address was checked to hold no quote, `&` or angle bracket; a form id is
     // letters, digits, `-` and `_` (so `kform.js`'s `encodeURIComponent` leaves it as it is, and
     // the preload is the same request); an integrity is base64.
     format!(
-        "<link rel=\"preload\" href=\"{relay}/widget/kform_widget_bg.wasm\" as=\"fetch\" \
+        "<link rel=\"preload\" href=\"{relay}/widget/{file}\" as=\"fetch\" \
          crossorigin integrity=\"{wasm}\"><link rel=\"preload\" \
          href=\"{relay}/v1/forms/{form_id}\" as=\"fetch\" crossorigin><script \
          type=\"module\" async src=\"{relay}/widget/kform.js\" integrity=\"{script}\"></script>"

@@ -396,6 +396,7 @@ async fn the_include_is_the_form_in_a_declarative_shadow_root_with_absolute_link
     let widget = tempfile::tempdir().unwrap();
     std::fs::write(widget.path().join("kform.js"), "export default 1;").unwrap();
     std::fs::write(widget.path().join("kform_widget_bg.wasm"), b"\0asm\x01\0\0\0").unwrap();
+    std::fs::write(widget.path().join("kform_widget_lean_bg.wasm"), b"\0asm\x01\0\0\0\0").unwrap();
     let dir = widget.path().to_owned();
     let Harness { fake: _fake, state, _dir } =
         harness_with(Apps::demo(TOKEN), TOKEN, move |config| config.widget_dir = Some(dir)).await;
@@ -437,13 +438,15 @@ async fn the_include_is_the_form_in_a_declarative_shadow_root_with_absolute_link
         "{html}"
     );
     assert!(!html.contains("kform-descriptor"), "kform.js fetches it");
-    // kform.js and the .wasm of this relay's bundle, pinned, and the descriptor kform.js asks
+    // kform.js and the .wasm of this relay's bundle, pinned (the lean one: the form has no
+    // captcha, rows or confirmation, and its markup says so), and the descriptor kform.js asks
     // for, preloaded.
+    assert!(html.contains(r#"<div class="kform" part="form-root" data-kform-wasm="lean">"#));
     let sri = send(&state, get("/widget/sri.json")).await;
     let integrity = |file: &str| sri.body["files"][file]["integrity"].as_str().unwrap().to_owned();
     assert!(html.ends_with(&format!(
-        r#"</template></div><link rel="preload" href="https://forms.example.com/widget/kform_widget_bg.wasm" as="fetch" crossorigin integrity="{}"><link rel="preload" href="https://forms.example.com/v1/forms/contact" as="fetch" crossorigin><script type="module" async src="https://forms.example.com/widget/kform.js" integrity="{}"></script>"#,
-        integrity("kform_widget_bg.wasm"),
+        r#"</template></div><link rel="preload" href="https://forms.example.com/widget/kform_widget_lean_bg.wasm" as="fetch" crossorigin integrity="{}"><link rel="preload" href="https://forms.example.com/v1/forms/contact" as="fetch" crossorigin><script type="module" async src="https://forms.example.com/widget/kform.js" integrity="{}"></script>"#,
+        integrity("kform_widget_lean_bg.wasm"),
         integrity("kform.js"),
     )));
     // Without `relay=`, the address the request came to.

@@ -488,6 +488,13 @@ async fn a_captcha_form_needs_a_token_the_verifier_accepts() {
     let served = send(&state, get("/v1/forms/contact")).await;
     assert_eq!(served.body["captcha"], json!({ "provider": "turnstile", "site_key": "site-key" }));
     assert!(!served.text.contains("captcha-secret"));
+    // Its markup does not offer the lean .wasm, which has no captcha.
+    let markup = send(&state, get("/v1/forms/contact/html")).await;
+    assert!(
+        markup.text.starts_with(r#"<div class="kform" part="form-root"><form"#),
+        "{}",
+        markup.text
+    );
     let with = |token: Option<&str>| {
         json!({ "submission_id": new_id(), "values": valid_values(), "captcha_token": token })
             .to_string()

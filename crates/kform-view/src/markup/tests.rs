@@ -423,3 +423,30 @@ fn the_row_template_moved_to_a_row_is_that_row_as_the_relay_renders_it() {
     let rows_end = page.find(r#"<template data-kform-row="明細">"#).unwrap();
     assert!(page[..rows_end].contains(r#"name="明細" value="3""#));
 }
+
+#[test]
+fn only_a_form_without_captcha_rows_or_confirmation_is_marked_for_the_lean_wasm() {
+    let lean = r#"<div class="kform" part="form-root" data-kform-wasm="lean">"#;
+    let plain = html(&contact(), Layout::Enhanced);
+    assert!(plain.starts_with(lean), "{plain}");
+    let every = |items: serde_json::Value, confirm: bool| {
+        let form: FormSpec = serde_json::from_value(
+            json!({ "format": 1, "id": "f", "app": 1, "items": items, "confirm": confirm }),
+        )
+        .unwrap();
+        let fields = AppFields::from_kintone_json(EVERY).unwrap().subset(form.field_codes());
+        FormDescriptor { form, fields, captcha: None, upload_limit_bytes: None }
+    };
+    assert!(super::fits_lean_widget(&every(json!([{ "field": "氏名" }]), false)));
+    assert!(!super::fits_lean_widget(&every(json!([{ "field": "氏名" }]), true)), "confirm");
+    assert!(!super::fits_lean_widget(&every(json!([{ "field": "明細" }]), false)), "rows");
+    let mut captcha = every(json!([{ "field": "氏名" }]), false);
+    captcha.captcha = Some(kform_core::protocol::CaptchaChallenge {
+        provider: "turnstile".into(),
+        site_key: "key".into(),
+    });
+    assert!(!super::fits_lean_widget(&captcha), "captcha");
+    let whole = FormState::new(every(json!([{ "field": "明細" }]), false), Some(Locale::Ja));
+    let html = html(&whole, Layout::Enhanced);
+    assert!(html.starts_with(r#"<div class="kform" part="form-root"><form"#), "{html}");
+}
