@@ -23,6 +23,7 @@ mod notify;
 mod outbound;
 mod outbox;
 mod postgres;
+mod precompressed;
 mod routes;
 mod sealed;
 pub mod secret;

@@ -237,6 +237,8 @@ pub(crate) struct Inner {
     pub(crate) limits: Limits,
     pub(crate) spam: SpamSettings,
     pub(crate) widget: Option<Widget>,
+    /// Each version of a form's markup and descriptor, compressed once at brotli's best quality.
+    pub(crate) precompressed: Arc<crate::precompressed::Precompressed>,
     pub(crate) pages_dir: Option<PathBuf>,
     pub(crate) sync_interval: Option<Duration>,
     pub(crate) rate_limit: crate::guard::RateLimit,
@@ -353,6 +355,7 @@ impl AppState {
             limits: config.limits.clone(),
             spam: config.spam.clone(),
             widget,
+            precompressed: Arc::default(),
             pages_dir: config.pages_dir.clone(),
             sync_interval: config.sync_interval,
             rate_limit: crate::guard::rate_limit(

@@ -49,7 +49,7 @@ impl Asset {
 }
 
 /// Whether an `Accept-Encoding` value accepts `coding` (by name or `*`, with a q-value above 0).
-fn accepts(accept: &str, coding: &str) -> bool {
+pub(crate) fn accepts(accept: &str, coding: &str) -> bool {
     accept.split(',').any(|entry| {
         let mut parts = entry.split(';').map(str::trim);
         let name = parts.next().unwrap_or_default();

@@ -6,9 +6,11 @@ use axum::response::{IntoResponse, Response};
 use kform_core::FormId;
 use kform_core::protocol::{CaptchaChallenge, FormDescriptor};
 use sha2::{Digest, Sha256};
+use std::sync::Arc;
 
 use crate::error::AppError;
 use crate::guard::RENDER_TOKEN;
+use crate::precompressed::Precompressed;
 use crate::signing::Claim;
 use crate::state::{AppState, FormEntry};
 
@@ -27,7 +29,8 @@ pub(crate) async fn show(
     let entry = state.find_form(&form_id).await.ok_or(AppError::UnknownForm(form_id))?;
     let (descriptor, revision) = descriptor(&state, &entry).await?;
     let body = serde_json::to_vec(&descriptor).map_err(|err| AppError::Store(err.into()))?;
-    let mut response = cacheable(&headers, "application/json", body);
+    let mut response =
+        cacheable(&headers, "application/json", body, Some(&state.inner.precompressed));
     render_headers(&state, &entry, &revision, response.headers_mut());
     Ok(response)
 }
@@ -66,25 +69,40 @@ pub(crate) fn render_token(state: &AppState, form: &str) -> String {
 
 /// An answer whose body is the same for every visitor until the form or the app's fields
 /// change: it has an ETag and browsers revalidate it (`no-cache`); a matching `If-None-Match`
-/// is answered 304.
+/// is answered 304. With `precompressed`, a browser that takes brotli gets the body compressed
+/// once at its best quality, when it is ready (see [`crate::precompressed`]).
 pub(crate) fn cacheable(
     headers: &HeaderMap,
     content_type: &'static str,
     body: Vec<u8>,
+    precompressed: Option<&Arc<Precompressed>>,
 ) -> Response {
     let digest = Sha256::digest(&body);
     let etag: String = digest.iter().take(12).map(|byte| format!("{byte:02x}")).collect();
     let etag = format!("\"{etag}\"");
+    let takes_brotli = headers
+        .get(header::ACCEPT_ENCODING)
+        .and_then(|value| value.to_str().ok())
+        .is_some_and(|accept| crate::widget::accepts(accept, "br"));
     let mut response = if headers
         .get(header::IF_NONE_MATCH)
         .and_then(|value| value.to_str().ok())
         .is_some_and(|tags| tags.split(',').any(|tag| tag.trim() == etag))
     {
         StatusCode::NOT_MODIFIED.into_response()
+    } else if let Some(brotli) = precompressed
+        .filter(|_| takes_brotli)
+        .and_then(|precompressed| precompressed.brotli(&etag, &body))
+    {
+        let content_type = HeaderValue::from_static(content_type);
+        let encoding = HeaderValue::from_static("br");
+        ([(header::CONTENT_TYPE, content_type), (header::CONTENT_ENCODING, encoding)], brotli)
+            .into_response()
     } else {
         ([(header::CONTENT_TYPE, HeaderValue::from_static(content_type))], body).into_response()
     };
     let out = response.headers_mut();
+    out.insert(header::VARY, HeaderValue::from_static("accept-encoding"));
     if let Ok(value) = HeaderValue::from_str(&etag) {
         out.insert(header::ETAG, value);
     }

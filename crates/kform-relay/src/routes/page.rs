@@ -45,7 +45,7 @@ fn stylesheet() -> String {
 
 /// `GET /f/kform.css`.
 pub(crate) async fn css(headers: HeaderMap) -> Response {
-    cacheable(&headers, "text/css; charset=utf-8", stylesheet().into_bytes())
+    cacheable(&headers, "text/css; charset=utf-8", stylesheet().into_bytes(), None)
 }
 
 /// The language asked for with `?lang=`, else the form's.
@@ -170,7 +170,8 @@ pub(crate) async fn fragment(
     let locale = locale_of(&parse_query(query.as_deref())?, &entry);
     let (descriptor, revision) = forms::descriptor(&state, &entry).await?;
     let body = enhanced_markup(descriptor, locale, &action(&entry))?.into_bytes();
-    let mut response = cacheable(&headers, "text/html; charset=utf-8", body);
+    let mut response =
+        cacheable(&headers, "text/html; charset=utf-8", body, Some(&state.inner.precompressed));
     render_headers(&state, &entry, &revision, response.headers_mut());
     Ok(response)
 }
@@ -655,7 +656,7 @@ pub(crate) async fn theme_css(
 ) -> Result<Response, AppError> {
     let entry = form_entry(&state, form_id).await?;
     let css = crate::theme::stylesheet(&entry.settings.theme);
-    Ok(cacheable(&headers, "text/css; charset=utf-8", css.into_bytes()))
+    Ok(cacheable(&headers, "text/css; charset=utf-8", css.into_bytes(), None))
 }
 
 /// A whole page around `body`. With `form`, the page loads the widget, which takes the form
