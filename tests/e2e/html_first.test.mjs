@@ -377,3 +377,33 @@ test("each form gets the .wasm it needs: the lean one without captcha, rows or c
   assert.deepEqual(page.errors, []);
   await page.close();
 });
+
+test("a page's fetched form starts the lean .wasm on a guess, which a form needing the whole one stops", async () => {
+  const page = await session.browser.newPage();
+  const failed = [];
+  page.on("requestfailed", (request) => failed.push(`${new URL(request.url()).pathname} ${request.failure()?.errorText}`));
+  // The lean .wasm held long enough for the markup to say which build the form needs.
+  await page.route("**/kform_widget_lean_bg.wasm", async (route) => {
+    await new Promise((resolve) => setTimeout(resolve, 1500));
+    await route.continue().catch(() => {});
+  });
+  await recordEvents(page);
+  await page.goto(new URL("/steps.html", session.demo.page).href);
+  assert.deepEqual(await firstEvent(page, "ready"), { mode: "enhanced" });
+  await page.waitForTimeout(1600);
+  assert.deepEqual(failed, ["/widget/kform_widget_lean_bg.wasm net::ERR_ABORTED"], "the guess stopped");
+  // The stopped one is listed with nothing received.
+  const wasm = await page.evaluate(() => performance.getEntriesByType("resource")
+    .filter((entry) => entry.name.endsWith(".wasm"))
+    .map((entry) => `${new URL(entry.name).pathname} ${entry.encodedBodySize > 0 ? "received" : "nothing"}`));
+  assert.deepEqual(wasm, ["/widget/kform_widget_lean_bg.wasm nothing", "/widget/kform_widget_bg.wasm received"]);
+  // The contact page's guess is its form's build: one .wasm, the lean one.
+  const contact = await session.browser.newPage();
+  await contact.goto(session.demo.page);
+  await contact.locator("#contact form[novalidate]").waitFor();
+  const fetched = await contact.evaluate(() => performance.getEntriesByType("resource")
+    .filter((entry) => entry.name.endsWith(".wasm")).map((entry) => `${new URL(entry.name).pathname} ${entry.initiatorType}`));
+  assert.deepEqual(fetched, ["/widget/kform_widget_lean_bg.wasm fetch"]);
+  await page.close();
+  await contact.close();
+});

@@ -161,7 +161,7 @@ pub(crate) async fn form_origins(
     headers.insert(
         header::ACCESS_CONTROL_EXPOSE_HEADERS,
         HeaderValue::from_static(
-            "kform-render-token, etag, kform-outcome, kform-submission, kform-redirect",
+            "kform-render-token, etag, kform-outcome, kform-submission, kform-redirect, kform-wasm",
         ),
     );
     if preflight {

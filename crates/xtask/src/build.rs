@@ -60,6 +60,12 @@ const GLUE_START: &str = "let wasm_bindgen = (function(exports) {";
 /// What the joined loader's glue starts with instead: a function that sets up a new copy.
 const GLUE_FACTORY: &str = "const newWasmBindgen = () => (function(exports) {";
 
+/// The glue's warnings that [`join`] leaves out.
+const GLUE_WARNINGS: [&str; 2] = [
+    "console.warn('using deprecated parameters for the initialization function; pass a single object instead')",
+    "console.warn(\"`WebAssembly.instantiateStreaming` failed because your server does not serve Wasm with `application/wasm` MIME type. Falling back to `WebAssembly.instantiate` which is slower. Original error:\\n\", e);",
+];
+
 /// What wasm-bindgen's glue answers: its init function with `initSync` and the exports.
 const GLUE_EXPORTS: &str = "Object.assign(__wbg_init, { initSync }, exports)";
 
@@ -275,6 +281,17 @@ fn join(
         "the glue does not end with `{GLUE_EXPORTS}` once"
     );
     let glue = glue.replace(GLUE_EXPORTS, "Object.assign(__wbg_init, exports)");
+    // Two warnings for the console no visitor reads: its init called the old way, which
+    // `kform.js` never does, and a `.wasm` served without its media type (the relay serves it
+    // with it), for which the glue still falls back to compiling it whole.
+    let mut glue = glue;
+    for warning in GLUE_WARNINGS {
+        anyhow::ensure!(
+            glue.matches(warning).count() == 1,
+            "the glue does not warn `{warning}` once"
+        );
+        glue = glue.replace(warning, "");
+    }
     let mut loader =
         std::fs::read_to_string(root.join(loader)).context("cannot read the loader")?;
     for (placeholder, wasm) in wasm_files {

@@ -169,10 +169,15 @@ pub(crate) async fn fragment(
     let entry = form_entry(&state, form_id).await?;
     let locale = locale_of(&parse_query(query.as_deref())?, &entry);
     let (descriptor, revision) = forms::descriptor(&state, &entry).await?;
+    // Which `.wasm` the form takes, as its markup says, in a header too: `kform.js` starts
+    // fetching it as soon as the answer's headers are in, before it reads and shows the markup,
+    // so the browser compiles it while it lays the form out.
+    let wasm = if markup::fits_lean_widget(&descriptor) { "lean" } else { "whole" };
     let body = enhanced_markup(descriptor, locale, &action(&entry))?.into_bytes();
     let mut response =
         cacheable(&headers, "text/html; charset=utf-8", body, Some(&state.inner.precompressed));
     render_headers(&state, &entry, &revision, response.headers_mut());
+    response.headers_mut().insert("kform-wasm", HeaderValue::from_static(wasm));
     Ok(response)
 }
 

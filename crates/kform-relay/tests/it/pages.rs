@@ -220,6 +220,7 @@ async fn the_markup_for_kform_js_is_cacheable_and_its_posts_answer_with_markup()
     let first = send(&state, get("/v1/forms/contact/html?lang=en")).await;
     assert_eq!(first.status, StatusCode::OK, "{}", first.text);
     assert_eq!(first.headers["content-type"], "text/html; charset=utf-8");
+    assert_eq!(first.headers["kform-wasm"], "lean", "the .wasm the markup names, early");
     assert!(first.text.starts_with(
         r#"<div class="kform" part="form-root" data-kform-wasm="lean"><form class="kform-form""#
     ));

@@ -291,12 +291,8 @@ async fn only_the_forms_allowed_origins_get_cors_and_others_are_refused() {
             .await;
     assert_eq!(allowed.status, StatusCode::OK);
     assert_eq!(allowed.headers["access-control-allow-origin"], "https://www.example.com");
-    assert!(
-        allowed.headers["access-control-expose-headers"]
-            .to_str()
-            .unwrap()
-            .contains("kform-render-token")
-    );
+    let exposed = allowed.headers["access-control-expose-headers"].to_str().unwrap();
+    assert!(exposed.contains("kform-render-token") && exposed.contains("kform-wasm"), "{exposed}");
     let preflight = send(
         &state,
         from_origin("OPTIONS", "/v1/forms/contact/submissions", "https://www.example.com", None),
@@ -490,6 +486,7 @@ async fn a_captcha_form_needs_a_token_the_verifier_accepts() {
     assert!(!served.text.contains("captcha-secret"));
     // Its markup does not offer the lean .wasm, which has no captcha.
     let markup = send(&state, get("/v1/forms/contact/html")).await;
+    assert_eq!(markup.headers["kform-wasm"], "whole");
     assert!(
         markup.text.starts_with(r#"<div class="kform" part="form-root"><form"#),
         "{}",
