@@ -18,7 +18,7 @@
 // "included_enhanced_ms": [...], "static_ms": [...], "<page>_painted_ms": [...] (each page's
 // first contentful paint),
 // "markup_floor_ms": [...], "floor_ms": [...],
-// "widget_download_bytes": {"kform.js": …, "markup": …, "kform_widget_bg.wasm": …},
+// "widget_download_bytes": {"kform.js": …, "markup": …, "kform_widget_lean_bg.wasm": …},
 // "included_download_bytes": {…}}`, the last two from each page's last visit (the included
 // page's markup is in the page itself, not counted there).
 import { launch } from "../e2e/browser.mjs";
