@@ -106,27 +106,41 @@ pub(crate) fn module(sections: &[(u8, Vec<u8>)]) -> Vec<u8> {
 /// The import section with its `__wbg…` names replaced: with `known`, as `renamed` says; else
 /// `renamed` gets each new (old, new) pair.
 fn imports(body: &[u8], renamed: &mut Vec<(String, String)>, known: bool) -> Result<Vec<u8>> {
+    map_imports(body, |field| {
+        if !field.starts_with(PREFIX) {
+            return Ok(field.to_owned());
+        }
+        if known {
+            let (_, short) = renamed.iter().find(|(old, _)| old == field).with_context(|| {
+                format!("the import `{field}` is not one the glue was renamed for")
+            })?;
+            return Ok(short.clone());
+        }
+        let short = short_name(renamed.len());
+        renamed.push((field.to_owned(), short.clone()));
+        Ok(short)
+    })
+}
+
+/// The export section without wasm-streams' exports.
+fn exports(body: &[u8]) -> Result<Vec<u8>> {
+    map_exports(body, |field| Ok((!field.contains(UNUSED_EXPORTS)).then(|| field.to_owned())))
+}
+
+/// An import section with each import's field name as `field` answers for it.
+pub(crate) fn map_imports(
+    body: &[u8],
+    mut field: impl FnMut(&str) -> Result<String>,
+) -> Result<Vec<u8>> {
     let (count, mut at) = leb(body, 0)?;
     let mut out = Vec::with_capacity(body.len());
     push_leb(&mut out, count);
     for _ in 0..count {
         let (module, next) = name(body, at)?;
-        let (field, next) = name(body, next)?;
+        let (old, next) = name(body, next)?;
         let kind = *body.get(next).context("an import has no kind")?;
         let end = description_end(body, kind, next + 1)?;
-        let field = if field.starts_with(PREFIX) && known {
-            let (_, short) = renamed.iter().find(|(old, _)| old == field).with_context(|| {
-                format!("the import `{field}` is not one the glue was renamed for")
-            })?;
-            short.clone()
-        } else if field.starts_with(PREFIX) {
-            let short = short_name(renamed.len());
-            renamed.push((field.to_owned(), short.clone()));
-            short
-        } else {
-            field.to_owned()
-        };
-        for text in [module, field.as_str()] {
+        for text in [module, field(old)?.as_str()] {
             push_leb(&mut out, text.len() as u64);
             out.extend_from_slice(text.as_bytes());
         }
@@ -137,17 +151,22 @@ fn imports(body: &[u8], renamed: &mut Vec<(String, String)>, known: bool) -> Res
     Ok(out)
 }
 
-/// The export section without wasm-streams' exports.
-fn exports(body: &[u8]) -> Result<Vec<u8>> {
+/// An export section with each export named as `field` answers for it, or left out (`None`).
+pub(crate) fn map_exports(
+    body: &[u8],
+    mut field: impl FnMut(&str) -> Result<Option<String>>,
+) -> Result<Vec<u8>> {
     let (count, mut at) = leb(body, 0)?;
     let mut kept = Vec::new();
     let mut left = 0;
     for _ in 0..count {
-        let (field, next) = name(body, at)?;
+        let (old, next) = name(body, at)?;
         // A kind byte and an index.
         let end = leb(body, next + 1)?.1;
-        if !field.contains(UNUSED_EXPORTS) {
-            kept.extend_from_slice(&body[at..end]);
+        if let Some(new) = field(old)? {
+            push_leb(&mut kept, new.len() as u64);
+            kept.extend_from_slice(new.as_bytes());
+            kept.extend_from_slice(&body[next..end]);
             left += 1;
         }
         at = end;

@@ -22,7 +22,7 @@ use std::collections::{BTreeMap, BTreeSet};
 
 use anyhow::{Context, Result, bail, ensure};
 
-use crate::bindgen::{description_end, leb, module, name, push_leb, sections};
+use crate::bindgen::{description_end, leb, map_exports, map_imports, module, name, sections};
 
 /// What a closure's entry point is named, before its hash.
 const INVOKE: &str = "wasm_bindgen__convert__closures_____invoke__h";
@@ -230,43 +230,16 @@ fn rewrite(
 }
 
 fn rename_imports(body: &[u8], names: &BTreeMap<String, String>) -> Result<Vec<u8>> {
-    let (count, mut at) = leb(body, 0)?;
-    let mut out = Vec::with_capacity(body.len());
-    push_leb(&mut out, count);
-    for _ in 0..count {
-        let (module, next) = name(body, at)?;
-        let (field, next) = name(body, next)?;
-        let kind = *body.get(next).context("an import has no kind")?;
-        let end = description_end(body, kind, next + 1)?;
-        let field = names.get(field).map_or(field, String::as_str);
-        for text in [module, field] {
-            push_leb(&mut out, text.len() as u64);
-            out.extend_from_slice(text.as_bytes());
-        }
-        out.extend_from_slice(&body[next..end]);
-        at = end;
-    }
-    ensure!(at == body.len(), "the import section has bytes after its imports");
-    Ok(out)
+    map_imports(body, |field| Ok(names.get(field).map_or(field, String::as_str).to_owned()))
 }
 
 fn rename_exports(body: &[u8], names: &BTreeMap<String, String>) -> Result<Vec<u8>> {
-    let (count, mut at) = leb(body, 0)?;
-    let mut out = Vec::with_capacity(body.len());
-    push_leb(&mut out, count);
     let mut seen = BTreeSet::new();
-    for _ in 0..count {
-        let (field, next) = name(body, at)?;
-        let end = leb(body, next + 1)?.1;
+    map_exports(body, |field| {
         let field = names.get(field).map_or(field, String::as_str);
         ensure!(seen.insert(field.to_owned()), "two exports would be named {field}");
-        push_leb(&mut out, field.len() as u64);
-        out.extend_from_slice(field.as_bytes());
-        out.extend_from_slice(&body[next..end]);
-        at = end;
-    }
-    ensure!(at == body.len(), "the export section has bytes after its exports");
-    Ok(out)
+        Ok(Some(field.to_owned()))
+    })
 }
 
 /// Fails unless the renamed lean `.wasm` exports what the whole glue may ask of it: every
@@ -314,6 +287,7 @@ fn exports(wasm: &[u8]) -> Result<BTreeSet<String>> {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::bindgen::push_leb;
 
     /// A module of one function type per entry of `types` (its parameters, all i32, or f64
     /// when `f64`), importing `imports` (field, type index) and exporting `exports`.
