@@ -35,6 +35,7 @@ mod tagged;
 pub mod text;
 pub mod validate;
 pub mod value;
+pub mod write;
 
 pub use field::{
     AppFields, AppId, Choice, Field, FieldCode, FieldKind, NumberLimits, Shape, TextLimits,

@@ -308,3 +308,36 @@ fn plain(value: &Json) -> Json {
         other => other.clone(),
     }
 }
+
+proptest! {
+    /// The widget's hand-written submission JSON is serde_json's, for any text and nesting.
+    #[test]
+    fn the_widgets_submission_json_is_serde_jsons(
+        texts in prop::collection::vec(any::<String>(), 0..6),
+        id in proptest::option::of(any::<String>()),
+        token in proptest::option::of("[ -~]{0,8}"),
+    ) {
+        use kform_core::protocol::Submission;
+        use kform_core::Value;
+        let mut values: Vec<(String, Value)> = Vec::new();
+        for (index, text) in texts.iter().enumerate() {
+            let value = match index % 5 {
+                0 => Value::Text(text.clone()),
+                1 => Value::List(vec![text.clone(), String::new()]),
+                2 => Value::Entities(vec![text.clone()]),
+                3 => Value::Files(vec![text.clone()]),
+                _ => Value::Rows(vec![Values([(text.clone(), Value::Text(text.clone()))].into_iter().collect())]),
+            };
+            values.push((format!("{text}{index}"), value));
+        }
+        let submission = Submission {
+            submission_id: id,
+            values: Values(values.into_iter().collect()),
+            render_token: token.clone(),
+            honeypot: None,
+            captcha_token: token,
+        };
+        prop_assert_eq!(kform_core::write::submission(&submission), serde_json::to_string(&submission).unwrap());
+        prop_assert_eq!(kform_core::write::values(&submission.values), serde_json::to_string(&submission.values).unwrap());
+    }
+}

@@ -47,10 +47,9 @@ pub(crate) async fn submit(
     let url = format!("{}/submissions?lang={}", endpoint.form_url(), locale.tag());
     let post = JsValue::from_str("POST");
     let init = if files.is_empty() {
-        serde_json::to_string(submission).ok().map(|json| {
-            let headers = kform_dom::object(&[("content-type", &"application/json".into())]);
-            kform_dom::object(&[("method", &post), ("headers", &headers), ("body", &json.into())])
-        })
+        let json = kform_core::write::submission(submission);
+        let headers = kform_dom::object(&[("content-type", &"application/json".into())]);
+        Some(kform_dom::object(&[("method", &post), ("headers", &headers), ("body", &json.into())]))
     } else {
         multipart(submission, files)
             .ok()
@@ -136,8 +135,7 @@ fn multipart(
     submission: &Submission,
     files: &[(String, web_sys::File)],
 ) -> Result<web_sys::FormData, wasm_bindgen::JsValue> {
-    let json = serde_json::to_string(submission)
-        .map_err(|_| JsValue::from_str("the submission cannot be written"))?;
+    let json = kform_core::write::submission(submission);
     let body = web_sys::FormData::new()?;
     body.append_with_str("submission", &json)?;
     for (code, file) in files {

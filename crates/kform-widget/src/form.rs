@@ -295,7 +295,7 @@ impl Form {
         let Some(endpoint) = self.endpoint.clone() else {
             // A preview never sends; the editor offers its values for a test send.
             let submission_id = submission.submission_id.unwrap_or_default();
-            let values = serde_json::to_string(&submission.values).unwrap_or_default();
+            let values = kform_core::write::values(&submission.values);
             let detail = kform_dom::object(&[
                 ("submission_id", &submission_id.as_str().into()),
                 ("preview", &JsValue::TRUE),
