@@ -2,8 +2,8 @@
 //! (`GET /v1/forms/{id}/html`) is the same for every visitor until the form, its app's fields or
 //! the relay change (its ETag says which), so the relay compresses each version once, off the
 //! request path, and serves those bytes to every later visitor whose browser takes brotli. The
-//! first visitor of a version gets it compressed per request at the relay's usual quality
-//! (`routes::compression`). For the 30-field bench form: 2,974 bytes at quality 5, 2,663 at 11.
+//! visitors of a version before that get it compressed per request at the relay's usual quality
+//! (`routes::compression`). For the 30-field bench form: 2,946 bytes at quality 5, 2,674 at 11.
 
 use std::collections::VecDeque;
 use std::io::Write;
@@ -15,32 +15,36 @@ use bytes::Bytes;
 /// each beside the old while visitors still hold it.
 const KEPT: usize = 128;
 
-/// The compressed versions by ETag, the newest last.
+/// The versions by ETag, the newest last: compressed, or `None` while being compressed.
 #[derive(Default)]
 pub(crate) struct Precompressed {
-    entries: Mutex<VecDeque<(String, Bytes)>>,
+    entries: Mutex<VecDeque<(String, Option<Bytes>)>>,
 }
 
 impl Precompressed {
-    /// The brotli of the markup with `etag`; when it is not kept yet, `body` is compressed in the
-    /// background, for the next request, and this one gets `None`.
+    /// The brotli of the markup with `etag`, once it is ready. The first request for a version
+    /// starts compressing `body` in the background, once; until it is done, `None`.
     pub(crate) fn brotli(self: &Arc<Self>, etag: &str, body: &[u8]) -> Option<Bytes> {
-        let entries = self.entries.lock().unwrap_or_else(PoisonError::into_inner);
+        let mut entries = self.entries.lock().unwrap_or_else(PoisonError::into_inner);
         if let Some((_, bytes)) = entries.iter().find(|(kept, _)| kept == etag) {
-            return Some(bytes.clone());
+            return bytes.clone();
         }
+        while entries.len() >= KEPT {
+            entries.pop_front();
+        }
+        entries.push_back((etag.to_owned(), None));
         drop(entries);
         let (this, etag, body) = (Arc::clone(self), etag.to_owned(), body.to_vec());
         tokio::task::spawn_blocking(move || {
-            let Some(compressed) = brotli(&body) else { return };
+            let compressed = brotli(&body).map(Bytes::from);
             let mut entries = this.entries.lock().unwrap_or_else(PoisonError::into_inner);
-            if entries.iter().any(|(kept, _)| *kept == etag) {
-                return;
+            let place = entries.iter().position(|(kept, _)| *kept == etag);
+            match (place, compressed) {
+                (Some(place), Some(compressed)) => entries[place].1 = Some(compressed),
+                // It could not be compressed: the next request tries again.
+                (Some(place), None) => drop(entries.remove(place)),
+                (None, _) => {}
             }
-            while entries.len() >= KEPT {
-                entries.pop_front();
-            }
-            entries.push_back((etag, Bytes::from(compressed)));
         });
         None
     }
@@ -60,28 +64,33 @@ fn brotli(bytes: &[u8]) -> Option<Vec<u8>> {
 mod tests {
     use super::*;
 
+    /// Asks for `etag` until its compressed bytes are ready (or fails after 10 s).
+    async fn ready(cache: &Arc<Precompressed>, etag: &str, body: &[u8]) -> Bytes {
+        for _ in 0..2_000 {
+            if let Some(bytes) = cache.brotli(etag, body) {
+                return bytes;
+            }
+            tokio::time::sleep(std::time::Duration::from_millis(5)).await;
+        }
+        panic!("{etag} was never compressed");
+    }
+
     #[tokio::test]
     async fn a_version_is_compressed_once_then_served_and_the_oldest_leave() {
         let cache = Arc::new(Precompressed::default());
         let body = "<div class=\"kform\">".repeat(200);
         assert_eq!(cache.brotli("\"a\"", body.as_bytes()), None, "the first request compresses");
-        let kept = loop {
-            if let Some(kept) = cache.brotli("\"a\"", body.as_bytes()) {
-                break kept;
-            }
-            tokio::time::sleep(std::time::Duration::from_millis(5)).await;
-        };
+        assert_eq!(cache.brotli("\"a\"", body.as_bytes()), None, "once, in the background");
+        assert_eq!(cache.entries.lock().unwrap().len(), 1);
+        let kept = ready(&cache, "\"a\"", body.as_bytes()).await;
         let mut decoded = Vec::new();
         brotli::BrotliDecompress(&mut kept.as_ref(), &mut decoded).unwrap();
         assert_eq!(decoded, body.as_bytes());
         assert!(kept.len() < body.len() / 20);
-        for index in 0..KEPT {
-            cache.entries.lock().unwrap().push_back((format!("\"{index}\""), Bytes::new()));
+        for index in 1..KEPT {
+            cache.entries.lock().unwrap().push_back((format!("\"{index}\""), Some(Bytes::new())));
         }
-        cache.brotli("\"new\"", b"x");
-        while cache.entries.lock().unwrap().back().is_some_and(|(etag, _)| etag != "\"new\"") {
-            tokio::time::sleep(std::time::Duration::from_millis(5)).await;
-        }
+        ready(&cache, "\"new\"", b"x").await;
         let entries = cache.entries.lock().unwrap();
         assert_eq!(entries.len(), KEPT);
         assert!(!entries.iter().any(|(etag, _)| etag == "\"a\""), "the oldest left");
