@@ -403,11 +403,17 @@ impl FormSpec {
 
     /// Whether a visitor can attach files: the form shows an item for a FILE field of `fields`.
     pub fn takes_files(&self, fields: &AppFields) -> bool {
+        self.shows_field(fields, |kind| matches!(kind, crate::field::FieldKind::File { .. }))
+    }
+
+    /// Whether the form shows an item for a field of `fields` whose kind is `kind`.
+    pub fn shows_field(
+        &self,
+        fields: &AppFields,
+        kind: impl Fn(&crate::field::FieldKind) -> bool,
+    ) -> bool {
         self.items.iter().filter(|item| item.is_shown()).any(|item| {
-            item.field
-                .as_ref()
-                .and_then(|code| fields.get(code))
-                .is_some_and(|field| matches!(field.kind, crate::field::FieldKind::File { .. }))
+            item.field.as_ref().and_then(|code| fields.get(code)).is_some_and(|f| kind(&f.kind))
         })
     }
 

@@ -114,12 +114,8 @@ pub fn takes_files(state: &FormState) -> bool {
 /// such a form says so (`data-kform-wasm="lean"` on `.kform`), and `kform.js` fetches the lean
 /// `.wasm` for it; any other form gets the whole one.
 pub fn fits_lean_widget(descriptor: &FormDescriptor) -> bool {
-    let has_rows = descriptor.form.items.iter().filter(|item| item.is_shown()).any(|item| {
-        item.field
-            .as_ref()
-            .and_then(|code| descriptor.fields.get(code))
-            .is_some_and(|field| matches!(field.kind, FieldKind::Subtable { .. }))
-    });
+    let has_rows = (descriptor.form)
+        .shows_field(&descriptor.fields, |kind| matches!(kind, FieldKind::Subtable { .. }));
     descriptor.captcha.is_none() && !descriptor.form.confirm && !has_rows
 }
 

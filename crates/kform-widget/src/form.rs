@@ -98,7 +98,6 @@ impl Form {
             state.choose_files(&code, chosen);
         }
         form.set_attribute("novalidate", "")?;
-        let live = endpoint.is_some();
         let this = Rc::new(Self {
             state: RefCell::new(state),
             host,
@@ -111,10 +110,9 @@ impl Form {
         });
         this.listen()?;
         this.render();
-        #[cfg(not(feature = "extras"))]
-        let _ = live;
+        // A preview (no relay) shows no captcha.
         #[cfg(feature = "extras")]
-        if live {
+        if this.endpoint.is_some() {
             this.start_captcha();
         }
         Ok(this)
