@@ -333,6 +333,17 @@ impl FromRequestParts<AppState> for Integration {
 /// The client's address as a handler sees it.
 pub(crate) struct ClientAddr(pub(crate) IpAddr);
 
+impl ClientAddr {
+    /// The address of `request`'s client, for a handler that reads the request itself.
+    pub(crate) fn of<B>(request: &axum::http::Request<B>, state: &AppState) -> Self {
+        Self(client_ip(
+            peer(request.extensions()),
+            request.headers(),
+            state.inner.limits.trusted_proxy_hops,
+        ))
+    }
+}
+
 impl FromRequestParts<AppState> for ClientAddr {
     type Rejection = std::convert::Infallible;
 

@@ -37,6 +37,9 @@ pub mod names {
     pub const ACTION: &str = "kform_action";
     /// The honeypot: people never see it; robots that fill every input do.
     pub const HONEYPOT: &str = "website";
+    /// The captcha's answer: `kform.js` adds this input to a form that asks for a captcha when
+    /// it shows the provider's challenge, so a post without it came from a page with no script.
+    pub const CAPTCHA_TOKEN: &str = "kform_captcha_token";
 }
 
 /// How the form is laid out.
@@ -109,14 +112,14 @@ pub fn takes_files(state: &FormState) -> bool {
     state.descriptor().form.takes_files(&state.descriptor().fields)
 }
 
-/// Whether the lean WebAssembly can take this form over: it leaves out what few forms use (a
-/// captcha, subtable rows, the confirmation screen) and weighs about 6 KB less. The markup of
-/// such a form says so (`data-kform-wasm="lean"` on `.kform`), and `kform.js` fetches the lean
-/// `.wasm` for it; any other form gets the whole one.
+/// Whether the lean WebAssembly can take this form over: it leaves out what few forms use
+/// (subtable rows, the confirmation screen) and weighs about 3 KB less. The markup of such a
+/// form says so (`data-kform-wasm="lean"` on `.kform`), and `kform.js` fetches the lean
+/// `.wasm` for it; any other form gets the whole one. (A captcha is `kform.js`'s, in both.)
 pub fn fits_lean_widget(descriptor: &FormDescriptor) -> bool {
     let has_rows = (descriptor.form)
         .shows_field(&descriptor.fields, |kind| matches!(kind, FieldKind::Subtable { .. }));
-    descriptor.captcha.is_none() && !descriptor.form.confirm && !has_rows
+    !descriptor.form.confirm && !has_rows
 }
 
 /// The whole form: `<div class="kform">` with the `<form>` inside.
@@ -156,8 +159,15 @@ pub fn form(state: &FormState, render: &Render<'_>) -> El {
             el("div").attr("class", "kform-confirm").attr("part", "confirm").flag("hidden", true),
         )
         .child(honeypot());
-    if descriptor.captcha.is_some() {
-        form = form.child(el("slot").attr("name", "captcha")).child(
+    if let Some(captcha) = &descriptor.captcha {
+        // `kform.js` shows the provider's challenge in the host page, slotted here (the
+        // providers' scripts look for their elements in the page, not in a shadow root).
+        let slot = el("slot")
+            .attr("name", "captcha")
+            .attr("data-kform-captcha", &captcha.provider)
+            .attr("data-kform-site-key", &captcha.site_key)
+            .attr("data-kform-lang", state.locale().tag());
+        form = form.child(slot).child(
             el("p")
                 .attr("class", "kform-help kform-script-only")
                 .text(state.text(Text::NeedsScript)),

@@ -1,9 +1,9 @@
 //! Reads a plain form's post (the markup of [`crate::markup`] sent by a browser, urlencoded or
 //! multipart) into a [`FormState`]: each shown field gets exactly what its inputs sent (an
 //! unchecked group sends nothing and becomes empty), subtables get the rows posted, and the
-//! form's own inputs (render token, submission id, time zone, honeypot, a row button) are
-//! returned. Names the form does not have, and a name repeated where one value is expected,
-//! are refused: such a post did not come from the form.
+//! form's own inputs (render token, submission id, time zone, honeypot, captcha answer, a row
+//! button) are returned. Names the form does not have, and a name repeated where one value is
+//! expected, are refused: such a post did not come from the form.
 
 use alloc::borrow::ToOwned;
 use alloc::collections::BTreeMap;
@@ -32,6 +32,9 @@ pub struct Posted {
     pub honeypot: String,
     /// A row button pressed instead of sending.
     pub action: Option<Action>,
+    /// The captcha's answer: `None` when the post had no such input (no script showed the
+    /// challenge), empty when the challenge was not answered.
+    pub captcha_token: Option<String>,
 }
 
 /// A subtable's row button, which posts the form to change its rows rather than to send it.
@@ -82,6 +85,7 @@ pub fn apply(state: &mut FormState, pairs: &[(String, String)]) -> Result<Posted
         match name.as_str() {
             names::RENDER_TOKEN => single(&mut posted.render_token)?,
             names::SUBMISSION_ID => single(&mut posted.submission_id)?,
+            names::CAPTCHA_TOKEN => single(&mut posted.captcha_token)?,
             names::HONEYPOT => posted.honeypot.push_str(value),
             names::TIME_ZONE => {
                 if let Ok(minutes) = value.parse::<i32>()
@@ -101,6 +105,9 @@ pub fn apply(state: &mut FormState, pairs: &[(String, String)]) -> Result<Posted
     }
     posted.submission_id = posted.submission_id.filter(|id| !id.is_empty());
     posted.render_token = posted.render_token.filter(|token| !token.is_empty());
+    // The state sends the answer the page holds (the widget taking over a form whose challenge
+    // was answered before its `.wasm` arrived).
+    state.set_captcha_token(posted.captcha_token.clone().filter(|token| !token.is_empty()));
     let mut taken = |name: &str| match sent.get_mut(name) {
         Some((taken, values)) => {
             *taken = true;

@@ -11,16 +11,17 @@
 // which also carries the form's descriptor for the WebAssembly) and shows it in the element's
 // shadow root at once, so the visitor reads and types while the WebAssembly downloads. When the .wasm has arrived it
 // takes the form over in place (kintone's live checks, pages, conditions, confirmation,
-// captcha, retries) without touching what was typed. If WebAssembly cannot run (not supported,
+// retries) without touching what was typed. A form's captcha is this script's in both modes
+// (kform-captcha.js, loaded for such a form only). If WebAssembly cannot run (not supported,
 // refused by the page's Content-Security-Policy, failed to load, integrity mismatch), the form
 // stays in its basic mode: this script posts it to the relay, which answers with the markup
 // again (kintone's messages on their fields) or the thanks. `kform:ready`'s detail says which
 // mode the form is in.
 //
 // This file is not served as it is: `cargo xtask build-widget` puts the wasm-bindgen glue in
-// front of it (as `newWasmBindgen`, which sets up a copy of it for one .wasm) and writes each
-// .wasm's sha384 in place of its integrity placeholder, so pinning kform.js with
-// <script integrity> pins the widget's code. A form's markup and stylesheet come from the relay
+// front of it (as `newWasmBindgen`, which sets up a copy of it for one .wasm) and writes the
+// sha384 of each .wasm and of kform-captcha.js in place of its integrity placeholder, so
+// pinning kform.js with <script integrity> pins the widget's code. A form's markup and stylesheet come from the relay
 // that serves its data (the editor's preview too: the relay renders the draft). Showing a form
 // needs none of the glue.
 
@@ -32,8 +33,8 @@ function sheetOf(text) {
 }
 
 // The widget's two builds of its .wasm, on the one glue: the lean one for a form whose markup
-// says it fits (`data-kform-wasm="lean"`: no captcha, subtable rows or confirmation screen, most
-// forms), and the whole one for any other.
+// says it fits (`data-kform-wasm="lean"`: no subtable rows or confirmation screen, most forms),
+// and the whole one for any other.
 const WASM = {
   lean: ["./kform_widget_lean_bg.wasm", "@KFORM_LEAN_WASM_INTEGRITY@"],
   whole: ["./kform_widget_bg.wasm", "@KFORM_WASM_INTEGRITY@"],
@@ -64,6 +65,24 @@ function engine(kind, guessing) {
     engines[kind].catch(() => {});
   }
   return engines[kind];
+}
+
+let captchaModule = null;
+
+/**
+ * kform-captcha.js, loaded once per page for the forms that ask for a captcha. A module
+ * preloaded with its integrity is the one `import()` then runs (the module map holds it), so it
+ * is pinned like the .wasm; a browser without `modulepreload` imports it unpinned.
+ */
+function captchaScript() {
+  const href = new URL("./kform-captcha.js", import.meta.url).href;
+  const link = Object.assign(document.createElement("link"), { rel: "modulepreload", href, integrity: "@KFORM_CAPTCHA_INTEGRITY@" });
+  return (captchaModule ??= new Promise((loaded, failed) => {
+    link.onload = loaded;
+    link.onerror = () => failed(new Error(`${href} did not load`));
+    document.head.append(link);
+    if (!link.relList.supports("modulepreload")) loaded();
+  }).then(() => import(href)));
 }
 
 /** A form needs the whole .wasm: a lean one guessed and not claimed stops downloading. */
@@ -139,6 +158,7 @@ class Mount {
       if (early) engine(early);
       if (early === "whole") unguess();
       this.show(await response.text());
+      this.challenge();
       this.hold();
       const query = [...new URLSearchParams(location.search)];
       const given = Object.entries(this.values ?? {}).flatMap(([name, value]) =>
@@ -198,6 +218,7 @@ class Mount {
       });
     }
     this.field("kform_tz", String(new Date().getTimezoneOffset()));
+    this.challenge();
     this.hold();
     try {
       const [glue] = await Promise.all([wasm, descriptor]);
@@ -260,6 +281,20 @@ class Mount {
   }
 
   /**
+   * A form that asks for a captcha (in a shadow root: the relay's hosted page allows no
+   * provider's script) gets its challenge from kform-captcha.js, and the answer's input after
+   * each time the form is shown; `after` says what happened to it since (a basic-mode post's
+   * outcome, or "gone").
+   */
+  challenge(after) {
+    const slot = this.shadow && this.root?.querySelector("slot[name=captcha]");
+    if ((this.captcha ||= !!slot)) {
+      captchaScript().then((captcha) => captcha.attach(this, slot, after))
+        .catch((error) => emit(this.element, "kform:error", { stage: "captcha", reason: error.message }));
+    }
+  }
+
+  /**
    * Without the WebAssembly: every page at once, and posts through the relay (a hosted page's
    * form, laid out so already, posts itself).
    */
@@ -313,6 +348,7 @@ class Mount {
       return;
     }
     this.show(await response.text());
+    this.challenge(outcome);
     if (outcome === "sent") {
       emit(this.element, "kform:submitted", JSON.parse(response.headers.get("kform-submission")));
       const redirect = response.headers.get("kform-redirect");
@@ -328,6 +364,7 @@ class Mount {
 
   unmount() {
     this.removed = true;
+    this.challenge("gone");
     this.live?.unmount();
     this.shadow?.replaceChildren();
   }

@@ -1,6 +1,6 @@
 //! Takes over a form already on the page (the relay's markup, shown by `kform.js` before the
 //! WebAssembly arrived) and drives it: kintone's live validation and wording, conditional
-//! items, pages, the confirmation, the captcha, files and sending with retries.
+//! items, pages, the confirmation, the captcha's answer, files and sending with retries.
 //!
 //! Nothing is rendered again at the start: what the visitor typed, chose and attached, the
 //! focus and the caret stay as they are. The form's inputs are read into the state
@@ -42,6 +42,13 @@ mod extras;
 /// minute in all, enough for a dropped connection or a restarting relay.
 const RETRY_DELAYS_MS: [i32; 5] = [1_000, 2_000, 4_000, 8_000, 16_000];
 
+/// The captcha's answer, which `kform.js` puts in the form with the provider's challenge.
+const CAPTCHA_TOKEN_INPUT: &str = "input[name=kform_captcha_token]";
+
+/// What the captcha's answer input hears when the answer was used up (`kform.js` then shows the
+/// challenge again).
+const CAPTCHA_RESET: &str = "kform-captcha-reset";
+
 /// The events the form listens to, all on its `<form>` element.
 const EVENTS: [&str; 9] = [
     "input",
@@ -67,8 +74,6 @@ pub(crate) struct Form {
     form: Element,
     /// Where submissions go; `None` for a preview, which never sends.
     endpoint: Option<Endpoint>,
-    #[cfg(feature = "extras")]
-    captcha: RefCell<Option<crate::captcha::Captcha>>,
     listeners: RefCell<Vec<Listener>>,
 }
 
@@ -104,17 +109,10 @@ impl Form {
             root,
             form,
             endpoint,
-            #[cfg(feature = "extras")]
-            captcha: RefCell::new(None),
             listeners: RefCell::new(Vec::new()),
         });
         this.listen()?;
         this.render();
-        // A preview (no relay) shows no captcha.
-        #[cfg(feature = "extras")]
-        if this.endpoint.is_some() {
-            this.start_captcha();
-        }
         Ok(this)
     }
 
@@ -125,8 +123,6 @@ impl Form {
                 .form
                 .remove_event_listener_with_callback(name, listener.as_ref().unchecked_ref());
         }
-        #[cfg(feature = "extras")]
-        self.captcha.borrow_mut().take();
         self.root.remove();
     }
 
@@ -187,6 +183,12 @@ impl Form {
                 state.set_honeypot(value);
             }
             return false;
+        }
+        if name == names::CAPTCHA_TOKEN {
+            // `kform.js`'s challenge answered (or its answer expired: empty).
+            let Ok(mut state) = self.state.try_borrow_mut() else { return false };
+            state.set_captcha_token(Some(value).filter(|token| !token.is_empty()));
+            return true;
         }
         let slot = Slot::from_key(&name);
         // An event the page fires while the form itself changes it (a focus moved, a region
@@ -369,12 +371,13 @@ impl Form {
             (Ok(_), OnSuccess::Redirect(url)) => Some(url.clone()),
             _ => None,
         };
-        // An answer to the captcha counts once: a send that did not go through needs a new one.
-        #[cfg(feature = "extras")]
+        // An answer to the captcha counts once: a send that did not go through needs a new one,
+        // which `kform.js` asks the visitor for when its answer's input hears this.
         if result.is_err()
-            && let Some(captcha) = self.captcha.borrow().as_ref()
+            && let Ok(Some(token)) = self.form.query_selector(CAPTCHA_TOKEN_INPUT)
+            && let Ok(reset) = Event::new(CAPTCHA_RESET)
         {
-            captcha.reset();
+            let _ = token.dispatch_event(&reset);
         }
         self.state.borrow_mut().finish_submit(result);
         self.render();

@@ -5,17 +5,19 @@
 //! - [`embed`]: the JavaScript-facing API (`takeOver`, `preview`, the handle's `unmount`).
 //! - `form`: the takeover; the form's state and markup are `kform-view`'s, the same code the
 //!   relay renders and checks the form with.
-//! - `api`: the relay client; it never calls kintone. `captcha`: Turnstile and hCaptcha,
-//!   through the providers' own scripts. `browser`: what only a browser can do.
+//! - `api`: the relay client; it never calls kintone. `browser`: what only a browser can do.
+//!
+//! The captcha's challenge is `kform.js`'s (`kform-captcha.js`, in both modes): it puts the
+//! answer in the form's `kform_captcha_token` input, which the takeover reads like any input.
 //!
 //! The bundle every visitor downloads (`cargo xtask build-widget` builds it with the `bundle`
 //! feature) links no std, nor do the crates it holds (`kform-core`, `kform-view`, `kform-dom`,
 //! and serde, serde_json and wasm-bindgen's without their `std` feature). It brings its own
 //! allocator and its own panic handler.
 //!
-//! `cargo xtask build-widget` builds the bundle twice: with the `extras` feature (the captcha,
-//! subtable rows and the confirmation screen) and without it. The lean `.wasm` weighs about
-//! 6 KB (brotli) less, and the relay marks the markup of each form it can take over
+//! `cargo xtask build-widget` builds the bundle twice: with the `extras` feature (subtable
+//! rows and the confirmation screen) and without it. The lean `.wasm` weighs about 3 KB
+//! (brotli) less, and the relay marks the markup of each form it can take over
 //! (`kform_view::markup::fits_lean_widget`), so `kform.js` fetches it for most forms. Both use
 //! the one wasm-bindgen glue in `kform.js` (the build names the lean one's imports as the whole
 //! one's). Given a form it cannot take over, the lean one refuses, and the form stays basic.
@@ -50,8 +52,6 @@ fn panic(_: &core::panic::PanicInfo<'_>) -> ! {
 
 mod api;
 mod browser;
-#[cfg(feature = "extras")]
-mod captcha;
 pub mod embed;
 mod form;
 

@@ -30,7 +30,8 @@ use crate::error::Code;
 use crate::extract::{FormBody, parse_urlencoded};
 use crate::intake::{self, Incoming};
 use crate::routes::forms::{self, cacheable, render_headers};
-use crate::routes::submissions::check_fill_time;
+use crate::guard::ClientAddr;
+use crate::routes::submissions::{check_captcha, check_fill_time};
 use crate::state::{AppState, FormEntry};
 
 /// The shared theme and the widget's stylesheet, for pages where the form is not in a shadow
@@ -500,6 +501,7 @@ async fn receive(
     request: Request,
 ) -> Result<Received, AppError> {
     let spec = &entry.settings.spec;
+    let client = ClientAddr::of(&request, state).0;
     let mut form = fresh(state, entry, locale).await?;
     form.show_on_one_page();
     let FormBody { pairs, uploads } =
@@ -543,12 +545,18 @@ async fn receive(
         form.finish_submit(Err(SubmitError::Failed(text.get(locale).to_owned())));
         again(form, Again::Refused, text == Text::ReloadForm)
     };
-    if entry.settings.captcha && state.inner.spam.captcha.is_some() {
-        // The captcha's challenge needs the provider's script; a page without it cannot pass.
+    let asks_captcha = entry.settings.captcha && state.inner.spam.captcha.is_some();
+    if asks_captcha && posted.captcha_token.is_none() {
+        // The captcha's challenge needs the provider's script, which `kform.js` runs: it adds
+        // the answer's input. A page without it cannot pass.
         state.inner.metrics.submission(&spec.id.0, "captcha_failed");
         return Ok(refused(form, Text::NeedsScript));
     }
-    if let Err(err) = check_fill_time(state, &spec.id.0, posted.render_token.as_deref()) {
+    let checked = match check_fill_time(state, &spec.id.0, posted.render_token.as_deref()) {
+        Ok(()) => check_captcha(state, entry, posted.captcha_token.as_deref(), client).await,
+        Err(err) => Err(err),
+    };
+    if let Err(err) = checked {
         let (status, code) = status_and_code(err).await;
         return Ok(refused(form, refusal(status.as_u16(), code.as_deref())));
     }

@@ -3,6 +3,8 @@
 use axum::extract::{Path, Request, State};
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
+use std::net::IpAddr;
+
 use kform_core::FormId;
 
 use crate::captcha;
@@ -12,7 +14,7 @@ use crate::extract::{RequestLocale, SubmissionBody};
 use crate::guard::ClientAddr;
 use crate::intake::{self, Incoming};
 use crate::signing::Claim;
-use crate::state::AppState;
+use crate::state::{AppState, FormEntry};
 
 /// Checks the honeypot, the fill time and the captcha, then validates and delivers. The body is
 /// JSON, or multipart with files when the form has a FILE item.
@@ -46,26 +48,7 @@ pub(crate) async fn create(
         return intake::spam(&state, &spec.id.0).await.map(IntoResponse::into_response);
     }
     check_fill_time(&state, &spec.id.0, submission.render_token.as_deref())?;
-    if entry.settings.captcha
-        && let Some(captcha) = &state.inner.spam.captcha
-    {
-        let token = submission.captcha_token.as_deref().unwrap_or_default();
-        if token.is_empty() {
-            state.inner.metrics.submission(&spec.id.0, "captcha_failed");
-            return Err(AppError::bad_request(
-                Code::CaptchaRequired,
-                "solve the captcha before sending",
-            ));
-        }
-        if let Err(reason) = captcha::verify(captcha, token, client).await {
-            tracing::info!(form = %spec.id, %reason, "captcha refused");
-            state.inner.metrics.submission(&spec.id.0, "captcha_failed");
-            return Err(AppError::bad_request(
-                Code::CaptchaFailed,
-                "the captcha was not solved; please try again",
-            ));
-        }
-    }
+    check_captcha(&state, &entry, submission.captcha_token.as_deref(), client).await?;
     let incoming = Incoming {
         submission_id: submission.submission_id,
         values: submission.values,
@@ -73,6 +56,38 @@ pub(crate) async fn create(
         locale,
     };
     intake::accept(&state, &entry, incoming).await.map(IntoResponse::into_response)
+}
+
+/// Refuses a submission to a form that asks for a captcha (when the relay has a captcha
+/// service) without an answer the provider's verifier accepts.
+pub(crate) async fn check_captcha(
+    state: &AppState,
+    entry: &FormEntry,
+    token: Option<&str>,
+    client: IpAddr,
+) -> Result<(), AppError> {
+    let form = &entry.settings.spec.id;
+    let Some(captcha) = state.inner.spam.captcha.as_ref().filter(|_| entry.settings.captcha)
+    else {
+        return Ok(());
+    };
+    let token = token.unwrap_or_default();
+    if token.is_empty() {
+        state.inner.metrics.submission(&form.0, "captcha_failed");
+        return Err(AppError::bad_request(
+            Code::CaptchaRequired,
+            "solve the captcha before sending",
+        ));
+    }
+    if let Err(reason) = captcha::verify(captcha, token, client).await {
+        tracing::info!(%form, %reason, "captcha refused");
+        state.inner.metrics.submission(&form.0, "captcha_failed");
+        return Err(AppError::bad_request(
+            Code::CaptchaFailed,
+            "the captcha was not solved; please try again",
+        ));
+    }
+    Ok(())
 }
 
 /// Refuses a submission sent sooner than `min_fill` after its form was served, or with a render

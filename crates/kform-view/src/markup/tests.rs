@@ -214,6 +214,29 @@ fn a_post_sets_every_shown_field_and_an_unchecked_group_becomes_empty() {
 }
 
 #[test]
+fn a_posted_captcha_answer_is_returned_and_kept_for_the_submission() {
+    let mut descriptor = contact().descriptor().clone();
+    descriptor.captcha = Some(kform_core::protocol::CaptchaChallenge {
+        provider: "turnstile".into(),
+        site_key: "key".into(),
+    });
+    let post = |pairs: &[(&str, &str)]| {
+        let mut state = FormState::new(descriptor.clone(), Some(Locale::Ja));
+        let pairs: Vec<(String, String)> =
+            pairs.iter().map(|(name, value)| ((*name).to_owned(), (*value).to_owned())).collect();
+        let posted = posted::apply(&mut state, &pairs).map(|posted| posted.captcha_token);
+        (posted, state.captcha_unsolved())
+    };
+    assert_eq!(post(&[]), (Ok(None), true), "no input: no script showed the challenge");
+    assert_eq!(post(&[("kform_captcha_token", "")]), (Ok(Some(String::new())), true));
+    assert_eq!(post(&[("kform_captcha_token", "t-1")]), (Ok(Some("t-1".into())), false));
+    assert_eq!(
+        post(&[("kform_captcha_token", "a"), ("kform_captcha_token", "b")]).0,
+        Err(PostError::Repeated("kform_captcha_token".into()))
+    );
+}
+
+#[test]
 fn a_post_without_a_time_zone_is_japan_time() {
     let mut state = state(EVERY, json!([{ "field": "来場日時" }]));
     let pairs = vec![("来場日時".to_owned(), "2026-12-01T10:30".to_owned())];
@@ -425,7 +448,7 @@ fn the_row_template_moved_to_a_row_is_that_row_as_the_relay_renders_it() {
 }
 
 #[test]
-fn only_a_form_without_captcha_rows_or_confirmation_is_marked_for_the_lean_wasm() {
+fn only_a_form_without_rows_or_confirmation_is_marked_for_the_lean_wasm() {
     let lean = r#"<div class="kform" part="form-root" data-kform-wasm="lean">"#;
     let plain = html(&contact(), Layout::Enhanced);
     assert!(plain.starts_with(lean), "{plain}");
@@ -445,7 +468,17 @@ fn only_a_form_without_captcha_rows_or_confirmation_is_marked_for_the_lean_wasm(
         provider: "turnstile".into(),
         site_key: "key".into(),
     });
-    assert!(!super::fits_lean_widget(&captcha), "captcha");
+    // The captcha is kform.js's: the lean `.wasm` takes such a form over, and the markup names
+    // the provider and the site key for the script.
+    assert!(super::fits_lean_widget(&captcha), "captcha");
+    let shown = html(&FormState::new(captcha, Some(Locale::Ja)), Layout::Enhanced);
+    assert!(
+        shown.contains(
+            r#"<slot name="captcha" data-kform-captcha="turnstile" data-kform-site-key="key" data-kform-lang="ja"></slot>"#
+        ),
+        "{shown}"
+    );
+    assert!(!shown.contains("kform_captcha_token"), "the script adds the answer's input");
     let whole = FormState::new(every(json!([{ "field": "明細" }]), false), Some(Locale::Ja));
     let html = html(&whole, Layout::Enhanced);
     assert!(html.starts_with(r#"<div class="kform" part="form-root"><form"#), "{html}");

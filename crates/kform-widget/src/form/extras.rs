@@ -1,8 +1,7 @@
-//! What few forms use, left out of the lean `.wasm` (the `extras` feature): the captcha, a
-//! subtable's rows (added, removed and moved in the page) and the confirmation screen.
+//! What few forms use, left out of the lean `.wasm` (the `extras` feature): a subtable's rows
+//! (added, removed and moved in the page) and the confirmation screen.
 
 use alloc::format;
-use alloc::rc::{Rc, Weak};
 use alloc::string::{String, ToString};
 use alloc::vec::Vec;
 
@@ -11,8 +10,7 @@ use kform_view::state::FormState;
 use wasm_bindgen::JsCast;
 use web_sys::{Element, HtmlElement};
 
-use super::{Form, css_string, elements, emit, failure, has_class, local_times, names, set_hidden};
-use crate::captcha;
+use super::{Form, css_string, elements, has_class, local_times, names, set_hidden};
 
 impl Form {
     /// A subtable's row button (`add:明細`, `remove:明細:2`), clicked.
@@ -51,38 +49,6 @@ impl Form {
                 if confirming { elements(markup::confirmation(state)) } else { String::new() };
             self.region(".kform-confirm", &html);
         }
-    }
-
-    /// The form's captcha, rendered by the provider's script into the host page.
-    pub(super) fn start_captcha(self: &Rc<Self>) {
-        let (challenge, locale) = {
-            let state = self.state.borrow();
-            (state.descriptor().captcha.clone(), state.locale())
-        };
-        let Some(challenge) = challenge else { return };
-        let weak: Weak<Self> = Rc::downgrade(self);
-        let host = self.host.clone();
-        wasm_bindgen_futures::spawn_local(async move {
-            let on_answer = {
-                let weak = weak.clone();
-                move |token| {
-                    if let Some(form) = weak.upgrade() {
-                        form.state.borrow_mut().set_captcha_token(token);
-                        form.render();
-                    }
-                }
-            };
-            match captcha::render(&host, &challenge, locale, on_answer).await {
-                Ok(rendered) => {
-                    if let Some(form) = weak.upgrade() {
-                        *form.captcha.borrow_mut() = Some(rendered);
-                    }
-                }
-                Err(reason) => {
-                    emit(&host, "kform:error", &failure("captcha", &reason));
-                }
-            }
-        });
     }
 
     /// Brings a subtable's rows (`rows`, the element holding them) to as many as the state
