@@ -6,7 +6,7 @@ import assert from "node:assert/strict";
 import { test } from "node:test";
 
 import { kintoneRecords, recordsEventually } from "./demo.mjs";
-import { admin, assertAccessible, firstEvent, holdWasm, personPause, recordEvents, useDemo } from "./session.mjs";
+import { admin, assertAccessible, fakeTurnstile, firstEvent, holdWasm, personPause, recordEvents, useDemo } from "./session.mjs";
 
 const session = useDemo();
 /**
@@ -105,6 +105,37 @@ test("a browser without WebAssembly gets the same form in basic mode", async () 
   await assertAccessible(page, "in basic mode");
   await basicRoundTrip(page, "#contact", "WASMなし株式会社");
   await assertAccessible(page, "in basic mode after sending");
+  await page.close();
+});
+
+test("a captcha form in basic mode shows the challenge and sends with its answer, once", async () => {
+  const page = await session.browser.newPage();
+  await page.addInitScript(() => { delete window.WebAssembly; });
+  await fakeTurnstile(page);
+  await recordEvents(page);
+  await page.goto(new URL("/captcha.html", session.demo.page).href);
+  assert.deepEqual(await firstEvent(page, "ready"), { mode: "basic" });
+  const form = page.locator("#captcha");
+  await page.getByRole("button", { name: "I am human" }).waitFor();
+  assert.deepEqual(await page.evaluate(() => window.rendered), { sitekey: "1x00000000000000000000AA", language: "ja", inShadow: false });
+  await form.getByLabel("会社名").fill("基本キャプチャ株式会社");
+  await form.getByLabel("メールアドレス").fill("basic-captcha@example.com");
+  await personPause();
+  // Sent before the challenge is answered: the relay says so, on the same form.
+  await form.getByRole("button", { name: "送信" }).click();
+  await form.getByText("ロボットでないことを確認できませんでした。もう一度確認してから送信してください。").waitFor();
+  assert.equal(await form.getByLabel("会社名").inputValue(), "基本キャプチャ株式会社", "the values are kept");
+  assert.equal(await page.evaluate(() => window.resets), 1, "the challenge starts again");
+  await page.getByRole("button", { name: "I am human" }).click();
+  const sent = page.waitForResponse((response) => response.request().method() === "POST" && response.url().includes("/html"));
+  await form.getByRole("button", { name: "送信" }).click();
+  assert.equal((await sent).headers()["kform-outcome"], "sent");
+  assert.match((await sent).request().postData(), /kform_captcha_token=XXXX\.DUMMY\.TOKEN\.XXXX/);
+  await form.getByText("送信しました。ありがとうございました。").waitFor();
+  const records = await recordsOf(session.demo, (record) => record["会社名"].value === "基本キャプチャ株式会社");
+  assert.equal(records.length, 1);
+  assert.equal(records[0]["フォーム識別"].value, "demo-captcha");
+  assert.equal(await page.locator(".kform-captcha").count(), 0, "the challenge goes with the form");
   await page.close();
 });
 
@@ -333,7 +364,7 @@ test("a step sent before the .wasm arrived moves on once it has, though a later 
   await page.context().close();
 });
 
-test("each form gets the .wasm it needs: the lean one without captcha, rows or confirmation, both on one page", async () => {
+test("each form gets the .wasm it needs: the lean one without rows or confirmation, both on one page", async () => {
   const wasmFiles = (page) => page.evaluate(() => performance.getEntriesByType("resource")
     .filter((entry) => entry.name.endsWith(".wasm")).map((entry) => new URL(entry.name).pathname).sort());
   const page = await session.open("/blank.html");

@@ -104,3 +104,28 @@ export async function assertAccessible(page, when) {
   });
   assert.deepEqual(violations, [], `axe-core violations ${when}`);
 }
+
+/**
+ * Cloudflare's Turnstile script is not reachable here: answers for it on `target` (a page or a
+ * context) with a stand-in that has Turnstile's explicit-render API. Its button answers like the
+ * always-pass test key; `window.answer` sets the next answer, `window.resets` counts the resets
+ * and `window.rendered` says how it was rendered.
+ */
+export async function fakeTurnstile(target) {
+  await target.route("https://challenges.cloudflare.com/turnstile/v0/api.js*", (route) =>
+    route.fulfill({
+      contentType: "text/javascript",
+      body: `window.answer = "XXXX.DUMMY.TOKEN.XXXX"; window.resets = 0; window.turnstile = {
+        render(el, options) {
+          window.rendered = { sitekey: options.sitekey, language: options.language, inShadow: !el.isConnected || el.getRootNode() !== document };
+          const button = document.createElement("button");
+          button.type = "button"; button.textContent = "I am human";
+          button.onclick = () => options.callback(window.answer);
+          el.append(button);
+          return "w1";
+        },
+        reset() { window.resets += 1; },
+        remove() {},
+      };`,
+    }));
+}

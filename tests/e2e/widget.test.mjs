@@ -5,7 +5,7 @@ import assert from "node:assert/strict";
 import { test } from "node:test";
 
 import { kintoneRecords, recordsEventually } from "./demo.mjs";
-import { assertAccessible, personPause, useDemo } from "./session.mjs";
+import { assertAccessible, fakeTurnstile, personPause, useDemo } from "./session.mjs";
 
 const session = useDemo();
 const open = (path, options) => session.open(path, options);
@@ -393,24 +393,7 @@ test("a multi-step form checks each page, takes files, confirms, and delivers on
 
 test("a captcha form waits for the challenge's answer, and asks again after a refusal", async () => {
   const context = await session.browser.newContext({ timezoneId: "Asia/Tokyo" });
-  // Cloudflare's script is not reachable here: a stand-in with Turnstile's explicit-render API.
-  // Its button answers like the always-pass test key; `window.answer` sets the next answer.
-  await context.route("https://challenges.cloudflare.com/turnstile/v0/api.js*", (route) =>
-    route.fulfill({
-      contentType: "text/javascript",
-      body: `window.answer = "XXXX.DUMMY.TOKEN.XXXX"; window.resets = 0; window.turnstile = {
-        render(el, options) {
-          window.rendered = { sitekey: options.sitekey, language: options.language, inShadow: !el.isConnected || el.getRootNode() !== document };
-          const button = document.createElement("button");
-          button.type = "button"; button.textContent = "I am human";
-          button.onclick = () => options.callback(window.answer);
-          el.append(button);
-          return "w1";
-        },
-        reset() { window.resets += 1; },
-        remove() {},
-      };`,
-    }));
+  await fakeTurnstile(context);
   const page = await context.newPage();
   page.errors = [];
   page.on("pageerror", (error) => page.errors.push(error.message));
@@ -434,12 +417,25 @@ test("a captcha form waits for the challenge's answer, and asks again after a re
     errors: [{ field: null, label: null, message: "送信する前に、ロボットでないことの確認を完了してください。" }],
   }, "kform:invalid says what is missing");
   assert.equal(requests, 0, "nothing is sent before the challenge is answered");
-  // An answer the verifier refuses: the relay says so, and the challenge starts again.
-  await page.evaluate(() => { window.answer = ""; });
+  // An answer the verifier refuses: the relay says so, and the challenge starts again. (The
+  // demo's verifier stands in for Cloudflare's always-pass test secret, so this one answer is
+  // the relay's refusal as it writes it; tests/it/public.rs has the relay refuse for real.)
+  await page.evaluate(() => { window.answer = "XXXX.REFUSED.TOKEN.XXXX"; });
   await page.getByRole("button", { name: "I am human" }).click();
+  let sentToken = null;
+  await page.route((url) => url.pathname === "/v1/forms/captcha/submissions", (route) => {
+    sentToken = JSON.parse(route.request().postData()).captcha_token;
+    return route.fulfill({
+      status: 400,
+      contentType: "application/json",
+      headers: { "access-control-allow-origin": "*" },
+      body: JSON.stringify({ message: "the captcha was not solved; please try again", code: "captcha_failed" }),
+    });
+  }, { times: 1 });
   const refused = page.waitForResponse((r) => r.url().includes("/submissions"));
   await form.getByRole("button", { name: "送信" }).click();
   assert.equal((await refused).status(), 400);
+  assert.equal(sentToken, "XXXX.REFUSED.TOKEN.XXXX", "the challenge's answer is sent");
   await form.getByText("ロボットでないことを確認できませんでした。もう一度確認してから送信してください。").waitFor();
   assert.equal(await page.evaluate(() => window.resets), 1, "the challenge starts again");
   assert.equal(requests, 1);

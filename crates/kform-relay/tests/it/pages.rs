@@ -4,7 +4,7 @@
 use super::*;
 
 /// A urlencoded post of `pairs` to `path`.
-fn post_form(path: &str, pairs: &[(&str, &str)]) -> Request<Body> {
+pub(super) fn post_form(path: &str, pairs: &[(&str, &str)]) -> Request<Body> {
     let mut body = String::new();
     for (name, value) in pairs {
         if !body.is_empty() {

@@ -484,11 +484,12 @@ async fn a_captcha_form_needs_a_token_the_verifier_accepts() {
     let served = send(&state, get("/v1/forms/contact")).await;
     assert_eq!(served.body["captcha"], json!({ "provider": "turnstile", "site_key": "site-key" }));
     assert!(!served.text.contains("captcha-secret"));
-    // Its markup does not offer the lean .wasm, which has no captcha.
+    // The challenge is kform.js's, so the lean .wasm takes the form over; its markup names the
+    // provider and the site key for the script.
     let markup = send(&state, get("/v1/forms/contact/html")).await;
-    assert_eq!(markup.headers["kform-wasm"], "whole");
+    assert_eq!(markup.headers["kform-wasm"], "lean");
     assert!(
-        markup.text.starts_with(r#"<div class="kform" part="form-root"><form"#),
+        markup.text.contains(r#"<slot name="captcha" data-kform-captcha="turnstile" data-kform-site-key="site-key" data-kform-lang="ja"></slot>"#),
         "{}",
         markup.text
     );
@@ -507,6 +508,36 @@ async fn a_captcha_form_needs_a_token_the_verifier_accepts() {
     let right = send(&state, submit(&with(Some("pass")), None)).await;
     assert_eq!(right.status, StatusCode::ACCEPTED, "{}", right.text);
     records_eventually(&fake, 1).await;
+    // kform.js's basic mode posts the form with the answer in `kform_captcha_token`, and the
+    // same checks apply. A post without that input came from a page where no script showed
+    // the challenge.
+    let post = |token: Option<&str>| {
+        let mut pairs = vec![("会社名", "キャプチャ"), ("メールアドレス", "basic@example.com")];
+        pairs.extend(token.map(|token| ("kform_captcha_token", token)));
+        super::pages::post_form("/v1/forms/contact/html", &pairs)
+    };
+    let alert = |answer: &Answer| {
+        let start = answer.text.find(r#"<div class="kform-alert""#).expect("an alert");
+        let end = start + answer.text[start..].find("</div>").unwrap();
+        answer.text[start..end].to_owned()
+    };
+    let no_script = send(&state, post(None)).await;
+    assert_eq!(no_script.headers["kform-outcome"], "refused", "{}", no_script.text);
+    assert!(alert(&no_script).contains("JavaScript が必要です"), "{}", alert(&no_script));
+    for token in ["", "fail"] {
+        let refused = send(&state, post(Some(token))).await;
+        assert_eq!(refused.headers["kform-outcome"], "refused", "{token:?}");
+        assert!(
+            alert(&refused).contains("ロボットでないことを確認できませんでした。"),
+            "{token:?}: {}",
+            alert(&refused)
+        );
+        assert!(refused.text.contains(r#"value="キャプチャ""#), "the values are kept");
+    }
+    let sent = send(&state, post(Some("pass"))).await;
+    assert_eq!(sent.headers["kform-outcome"], "sent", "{}", sent.text);
+    let records = records_eventually(&fake, 2).await;
+    assert!(records.iter().any(|record| record["会社名"]["value"] == "キャプチャ"));
 }
 
 #[tokio::test]
