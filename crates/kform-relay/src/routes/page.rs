@@ -28,9 +28,9 @@ use sha2::Digest;
 use crate::error::AppError;
 use crate::error::Code;
 use crate::extract::{FormBody, parse_urlencoded};
+use crate::guard::ClientAddr;
 use crate::intake::{self, Incoming};
 use crate::routes::forms::{self, cacheable, render_headers};
-use crate::guard::ClientAddr;
 use crate::routes::submissions::{check_captcha, check_fill_time};
 use crate::state::{AppState, FormEntry};
 
