@@ -1,10 +1,10 @@
 //! `POST /v1/forms/{form_id}/submissions`: spam checks, then the shared submission path.
 
+use std::net::IpAddr;
+
 use axum::extract::{Path, Request, State};
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
-use std::net::IpAddr;
-
 use kform_core::FormId;
 
 use crate::captcha;
