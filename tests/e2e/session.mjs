@@ -120,8 +120,10 @@ export async function fakeTurnstile(target) {
           window.rendered = { sitekey: options.sitekey, language: options.language, inShadow: !el.isConnected || el.getRootNode() !== document };
           const button = document.createElement("button");
           button.type = "button"; button.textContent = "I am human";
-          button.onclick = () => options.callback(window.answer);
-          el.append(button);
+          // Like Turnstile, it keeps its own copy of the answer in an input of its element.
+          const copy = Object.assign(document.createElement("input"), { type: "hidden", name: "cf-turnstile-response" });
+          button.onclick = () => { copy.value = window.answer; options.callback(window.answer); };
+          el.append(button, copy);
           return "w1";
         },
         reset() { window.resets += 1; },

@@ -387,6 +387,29 @@ impl CaptchaProvider {
         }
     }
 
+    /// The provider named `name` (as in the form schema).
+    pub fn from_name(name: &str) -> Option<Self> {
+        [Self::Turnstile, Self::Hcaptcha].into_iter().find(|provider| provider.name() == name)
+    }
+
+    /// What a page's Content-Security-Policy must allow for the provider's challenge, by
+    /// directive: its script and frame (and hCaptcha's styles and requests), as the providers
+    /// document them.
+    pub fn page_sources(self) -> &'static [(&'static str, &'static str)] {
+        match self {
+            Self::Turnstile => &[
+                ("script-src", "https://challenges.cloudflare.com"),
+                ("frame-src", "https://challenges.cloudflare.com"),
+            ],
+            Self::Hcaptcha => &[
+                ("script-src", "https://hcaptcha.com https://*.hcaptcha.com"),
+                ("frame-src", "https://hcaptcha.com https://*.hcaptcha.com"),
+                ("style-src", "https://hcaptcha.com https://*.hcaptcha.com"),
+                ("connect-src", "https://hcaptcha.com https://*.hcaptcha.com"),
+            ],
+        }
+    }
+
     /// The provider's own verify endpoint.
     pub fn verify_url(self) -> &'static str {
         match self {

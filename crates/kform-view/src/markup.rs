@@ -40,6 +40,11 @@ pub mod names {
     /// The captcha's answer: `kform.js` adds this input to a form that asks for a captcha when
     /// it shows the provider's challenge, so a post without it came from a page with no script.
     pub const CAPTCHA_TOKEN: &str = "kform_captcha_token";
+    /// The inputs the captcha providers' scripts add to a challenge inside a form (the relay's
+    /// hosted page shows it there): their copy of the answer, which a post may carry beside
+    /// [`CAPTCHA_TOKEN`] and which is set aside.
+    pub const PROVIDER_ANSWERS: [&str; 3] =
+        ["cf-turnstile-response", "h-captcha-response", "g-recaptcha-response"];
 }
 
 /// How the form is laid out.

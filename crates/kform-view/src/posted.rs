@@ -94,6 +94,7 @@ pub fn apply(state: &mut FormState, pairs: &[(String, String)]) -> Result<Posted
                     offset = minutes;
                 }
             }
+            name if names::PROVIDER_ANSWERS.contains(&name) => {}
             names::ACTION => {
                 if posted.action.is_some() {
                     return Err(PostError::Repeated(name.clone()));

@@ -3,8 +3,9 @@
 // modes: the WebAssembly's and the basic one.
 //
 // The provider's script, loaded once per page, renders the challenge into an element of the
-// host page: the providers look for their elements in the page, not in a shadow root, so the
-// form shows it through its `<slot name="captcha">`. Each answer goes in the form's
+// host page: the providers look for their elements in the page, not in a shadow root, so a
+// form in one shows it through its `<slot name="captcha">` (on the relay's hosted page, whose
+// form is in the page, it takes the slot's place). Each answer goes in the form's
 // `kform_captcha_token` input.
 //
 // This file is not served as it is: `cargo xtask build-widget` minifies it into
@@ -71,7 +72,7 @@ export function attach(mount, slot, after) {
     const help = mount.root.querySelector(".kform-script-only");
     if (help) help.hidden = true;
     if (!shown.has(mount)) {
-      const challenge = render(mount.element, slot.dataset, answer);
+      const challenge = render(mount.element, slot, answer);
       shown.set(mount, challenge);
       challenge.catch(() => shown.delete(mount));
       return challenge;
@@ -81,18 +82,20 @@ export function attach(mount, slot, after) {
 }
 
 /**
- * Shows the challenge `data` describes (the slot's data attributes: the provider, the site key
- * and the form's language) in an element of `host` (the form's host element, whose shadow root
- * slots it in). `answer(token)` gets each answer, and `answer()` when one expires or fails or a
- * new one is asked for. Resolves to `{reset(), remove()}`.
+ * Shows the challenge the form's `slot` describes (its data attributes: the provider, the site
+ * key and the form's language) in an element of the page: added to `host` (the form's host
+ * element, whose shadow root slots it in), or in the slot's place for a form in the page.
+ * `answer(token)` gets each answer, and `answer()` when one expires or fails or a new one is
+ * asked for. Resolves to `{reset(), remove()}`.
  */
-async function render(host, data, answer) {
-  const { kformCaptcha: provider, kformSiteKey: sitekey, kformLang: lang } = data;
+async function render(host, slot, answer) {
+  const { kformCaptcha: provider, kformSiteKey: sitekey, kformLang: lang } = slot.dataset;
   const [src, name, language] = PROVIDERS[provider] ?? [];
   if (!src) throw new Error(`unknown captcha provider "${provider}"`);
   const api = await load(src, name);
   const element = Object.assign(document.createElement("div"), { slot: "captcha", className: "kform-captcha" });
-  host.append(element);
+  if (slot.getRootNode() === host.shadowRoot) host.append(element);
+  else slot.replaceWith(element);
   const id = api.render(element, {
     sitekey,
     callback: (token) => answer(token),

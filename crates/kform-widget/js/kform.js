@@ -281,13 +281,12 @@ class Mount {
   }
 
   /**
-   * A form that asks for a captcha (in a shadow root: the relay's hosted page allows no
-   * provider's script) gets its challenge from kform-captcha.js, and the answer's input after
-   * each time the form is shown; `after` says what happened to it since (a basic-mode post's
-   * outcome, or "gone").
+   * A form that asks for a captcha gets its challenge from kform-captcha.js, and the answer's
+   * input after each time the form is shown; `after` says what happened to it since (a
+   * basic-mode post's outcome, or "gone").
    */
   challenge(after) {
-    const slot = this.shadow && this.root?.querySelector("slot[name=captcha]");
+    const slot = this.root?.querySelector("slot[name=captcha]");
     if ((this.captcha ||= !!slot)) {
       captchaScript().then((captcha) => captcha.attach(this, slot, after))
         .catch((error) => emit(this.element, "kform:error", { stage: "captcha", reason: error.message }));

@@ -25,6 +25,7 @@ use kform_view::state::{Advance, FormState, SubmitError, refusal, thanks};
 use kform_view::{posted, style};
 use sha2::Digest;
 
+use crate::config::CaptchaProvider;
 use crate::error::AppError;
 use crate::error::Code;
 use crate::extract::{FormBody, parse_urlencoded};
@@ -621,7 +622,15 @@ fn page(
     let form_id = &entry.settings.spec.id.0;
     let html =
         document(form.locale(), &title(entry, form.locale()), body, Some(form_id), themed(entry));
-    html_response(status, html)
+    let mut response = html_response(status, html);
+    // A form with a captcha: where a script runs, `kform.js` shows the provider's challenge.
+    let provider = form.descriptor().captcha.as_ref();
+    if let Some(provider) = provider.and_then(|captcha| CaptchaProvider::from_name(&captcha.provider))
+        && let Ok(policy) = HeaderValue::from_str(&page_policy(provider.page_sources()))
+    {
+        response.headers_mut().insert(header::CONTENT_SECURITY_POLICY, policy);
+    }
+    response
 }
 
 /// The form's descriptor as the WebAssembly reads it from the markup.
@@ -719,6 +728,22 @@ fn document(
 const PAGE_POLICY: &str = "default-src 'none'; style-src 'self'; img-src 'self' data:; \
                            script-src 'self' 'wasm-unsafe-eval'; connect-src 'self'; \
                            base-uri 'none'; frame-ancestors 'none'";
+
+/// [`PAGE_POLICY`] with `extra` sources added to their directives (a directive it lacks is
+/// added).
+fn page_policy(extra: &[(&str, &str)]) -> String {
+    let mut directives: Vec<String> = PAGE_POLICY.split("; ").map(str::to_owned).collect();
+    for (name, sources) in extra {
+        match directives.iter_mut().find(|directive| directive.split(' ').next() == Some(*name)) {
+            Some(directive) => {
+                directive.push(' ');
+                directive.push_str(sources);
+            }
+            None => directives.push(format!("{name} {sources}")),
+        }
+    }
+    directives.join("; ")
+}
 
 fn html_response(status: StatusCode, html: String) -> Response {
     let mut response =

@@ -536,6 +536,15 @@ async fn a_captcha_form_needs_a_token_the_verifier_accepts() {
     }
     let sent = send(&state, post(Some("pass"))).await;
     assert_eq!(sent.headers["kform-outcome"], "sent", "{}", sent.text);
+    // The hosted page lets the provider's challenge in (its script and frame), for kform.js to
+    // show where a script runs; nothing else is added.
+    let hosted = send(&state, get("/f/contact")).await;
+    assert_eq!(
+        hosted.headers["content-security-policy"],
+        "default-src 'none'; style-src 'self'; img-src 'self' data:; script-src 'self' \
+         'wasm-unsafe-eval' https://challenges.cloudflare.com; connect-src 'self'; base-uri \
+         'none'; frame-ancestors 'none'; frame-src https://challenges.cloudflare.com"
+    );
     let records = records_eventually(&fake, 2).await;
     assert!(records.iter().any(|record| record["会社名"]["value"] == "キャプチャ"));
 }

@@ -230,6 +230,10 @@ fn a_posted_captcha_answer_is_returned_and_kept_for_the_submission() {
     assert_eq!(post(&[]), (Ok(None), true), "no input: no script showed the challenge");
     assert_eq!(post(&[("kform_captcha_token", "")]), (Ok(Some(String::new())), true));
     assert_eq!(post(&[("kform_captcha_token", "t-1")]), (Ok(Some("t-1".into())), false));
+    // The provider's own copy of the answer, which its script adds inside the hosted page's
+    // form, is set aside.
+    let both = [("kform_captcha_token", "t-2"), ("cf-turnstile-response", "t-2")];
+    assert_eq!(post(&both), (Ok(Some("t-2".into())), false));
     assert_eq!(
         post(&[("kform_captcha_token", "a"), ("kform_captcha_token", "b")]).0,
         Err(PostError::Repeated("kform_captcha_token".into()))
