@@ -625,7 +625,8 @@ fn page(
     let mut response = html_response(status, html);
     // A form with a captcha: where a script runs, `kform.js` shows the provider's challenge.
     let provider = form.descriptor().captcha.as_ref();
-    if let Some(provider) = provider.and_then(|captcha| CaptchaProvider::from_name(&captcha.provider))
+    if let Some(provider) =
+        provider.and_then(|captcha| CaptchaProvider::from_name(&captcha.provider))
         && let Ok(policy) = HeaderValue::from_str(&page_policy(provider.page_sources()))
     {
         response.headers_mut().insert(header::CONTENT_SECURITY_POLICY, policy);
