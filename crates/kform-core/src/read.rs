@@ -100,7 +100,10 @@ fn mismatch(value: &Value, expected: &str) -> ReadError {
     let found = match value {
         Value::Null => "null".to_owned(),
         Value::Bool(flag) => format!("boolean `{flag}`"),
-        Value::Number(number) => format!("number `{number}`"),
+        Value::Number(number) => match crate::value::number_text(number) {
+            Some(text) => format!("number `{text}`"),
+            None => "a fraction".to_owned(),
+        },
         // Quoted by hand, not `{:?}`: the front ends then carry no Unicode escaping tables.
         Value::String(text) => format!("string \"{text}\""),
         Value::Array(_) => "sequence".to_owned(),

@@ -632,3 +632,19 @@ fn an_auto_reply_goes_only_to_an_address_the_visitor_types() {
     let rules: Vec<ReplyTo> = spec.items.iter().map(crate::FormItem::reply_to).collect();
     assert_eq!(rules, [ReplyTo::Typed, ReplyTo::NotTyped, ReplyTo::NotTyped]);
 }
+
+#[test]
+fn json_numbers_become_text_and_fractions_need_json_floats() {
+    let value = |json: serde_json::Value| Value::from_json(&json);
+    assert_eq!(value(json!(12)), Value::Text("12".into()));
+    assert_eq!(value(json!(-3)), Value::Text("-3".into()));
+    assert_eq!(value(json!(u64::MAX)), Value::Text(u64::MAX.to_string()));
+    assert_eq!(value(json!([1, "2"])), Value::List(vec!["1".into(), "2".into()]));
+    // A fraction: its shortest text with the feature (the relay's JSON API); without it (the
+    // widget, whose reader keeps a fraction's text as a string), a fraction is not a value.
+    #[cfg(feature = "json-floats")]
+    assert_eq!(value(json!(1.5)), Value::Text("1.5".into()));
+    #[cfg(not(feature = "json-floats"))]
+    assert!(matches!(value(json!(1.5)), Value::Invalid(_)));
+    assert_eq!(value(json!("1.50")), Value::Text("1.50".into()), "as the widget's reader gives it");
+}

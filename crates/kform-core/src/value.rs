@@ -50,7 +50,8 @@ impl Value {
         match json {
             Json::Null => Self::Text(String::new()),
             Json::String(text) => Self::Text(text.clone()),
-            Json::Number(number) => Self::Text(number.to_string()),
+            Json::Number(number) => number_text(number)
+                .map_or_else(|| Self::Invalid("a fraction".to_owned()), Self::Text),
             Json::Bool(flag) => Self::Invalid(flag.to_string()),
             Json::Object(_) => Self::Invalid("an object".to_owned()),
             Json::Array(items) => Self::from_json_array(items),
@@ -76,7 +77,7 @@ impl Value {
                 .iter()
                 .map(|item| match item {
                     Json::String(text) => Some(text.clone()),
-                    Json::Number(number) => Some(number.to_string()),
+                    Json::Number(number) => number_text(number),
                     _ => None,
                 })
                 .collect::<Option<Vec<_>>>()
@@ -161,5 +162,20 @@ impl Values {
     /// Sets the value for `code`.
     pub fn set(&mut self, code: impl Into<String>, value: Value) {
         self.0.insert(code.into(), value);
+    }
+}
+
+/// A JSON number as text, as serde_json writes it. A number that is not a whole one needs the
+/// `json-floats` feature (its shortest text that reads back as the same float); without it,
+/// `None`. The widget's JSON reader hands such a number over as the text it was written as
+/// instead (`kform_dom::json_tree_as_written`), so it never gets here there.
+pub fn number_text(number: &serde_json::Number) -> Option<String> {
+    #[cfg(feature = "json-floats")]
+    return Some(number.to_string());
+    #[cfg(not(feature = "json-floats"))]
+    match (number.as_u64(), number.as_i64()) {
+        (Some(whole), _) => Some(whole.to_string()),
+        (None, Some(whole)) => Some(whole.to_string()),
+        (None, None) => None,
     }
 }

@@ -6,21 +6,22 @@
 //! It takes exactly what serde_json takes (whitespace, escapes, surrogate pairs, nesting up to
 //! 127 levels, where serde_json stops) and gives the same tree: a whole number that fits `u64`
 //! or `i64` as an integer, `-0` and any other number as a float. Floats are rare in what the
-//! relay writes, so their text is handed to `float` (the browser's own parsing, correctly
-//! rounded, as serde_json's `float_roundtrip` is) rather than parsed here.
+//! relay writes, so their text is handed to `fraction` rather than parsed here: the browser's
+//! own parsing, correctly rounded, as serde_json's `float_roundtrip` is ([`crate::json_tree`]),
+//! or the text itself, as written ([`crate::json_tree_as_written`]).
 
 use alloc::string::String;
 use alloc::vec::Vec;
 
-use serde_json::{Map, Number, Value};
+use serde_json::{Map, Value};
 
 /// How deep arrays and objects may nest: serde_json's limit (its 128th level is refused).
 const MAX_DEPTH: usize = 127;
 
-/// `text` as a tree, or `None` when it is not JSON; `float` reads a number's text that is not
-/// a whole number fitting 64 bits.
-pub(crate) fn parse(text: &str, float: &dyn Fn(&str) -> Option<f64>) -> Option<Value> {
-    let mut parser = Parser { text, bytes: text.as_bytes(), at: 0, float };
+/// `text` as a tree, or `None` when it is not JSON; `fraction` makes the value of a number
+/// (its text) that is not a whole number fitting 64 bits.
+pub(crate) fn parse(text: &str, fraction: &dyn Fn(&str) -> Option<Value>) -> Option<Value> {
+    let mut parser = Parser { text, bytes: text.as_bytes(), at: 0, fraction };
     let value = parser.value(0)?;
     parser.space();
     (parser.at == parser.bytes.len()).then_some(value)
@@ -32,7 +33,7 @@ struct Parser<'a> {
     /// The next byte to read: always at a character's start, since every byte the parser
     /// steps over one by one is ASCII.
     at: usize,
-    float: &'a dyn Fn(&str) -> Option<f64>,
+    fraction: &'a dyn Fn(&str) -> Option<Value>,
 }
 
 impl Parser<'_> {
@@ -243,7 +244,7 @@ impl Parser<'_> {
                 _ => {}
             }
         }
-        Number::from_f64((self.float)(text)?).map(Value::Number)
+        (self.fraction)(text)
     }
 
     /// Steps over ASCII digits; how many.
@@ -261,7 +262,7 @@ mod tests {
     use super::*;
 
     fn read(text: &str) -> Option<Value> {
-        parse(text, &|number| number.parse().ok())
+        parse(text, &|number| serde_json::Number::from_f64(number.parse().ok()?).map(Value::Number))
     }
 
     /// What serde_json reads from `text`, for comparison.
@@ -311,6 +312,16 @@ mod tests {
             assert_eq!(read(text), serde(text), "{text:?}");
         }
         assert!(read(samples[0]).is_some() && read("1e400").is_none());
+    }
+
+    #[test]
+    fn a_fraction_may_be_kept_as_written() {
+        let as_written = |text: &str| parse(text, &|number| Some(Value::String(number.into())));
+        assert_eq!(
+            as_written(r#"[1, -2, 1.50, 1e3, -0, 18446744073709551616]"#),
+            Some(serde_json::json!([1, -2, "1.50", "1e3", "-0", "18446744073709551616"]))
+        );
+        assert_eq!(as_written("[1.]"), None, "still only JSON");
     }
 
     #[test]

@@ -64,7 +64,7 @@ pub(crate) async fn submit(
             // Read twice, once for the core's readers and once as the host page's event detail:
             // an answer is a few hundred bytes, and the `.wasm` then holds no code turning one
             // tree into the other.
-            let json = kform_dom::json_tree(&text).unwrap_or_default();
+            let json = kform_dom::json_tree_as_written(&text).unwrap_or_default();
             Reply { result: answer(status, &json, locale), detail: kform_dom::parsed(&text) }
         }
         Err(reason) => {
@@ -144,14 +144,15 @@ fn multipart(
     Ok(body)
 }
 
-/// Parses JSON into a tree ([`kform_dom::json_tree`]) and reads `T` from it with the core's
+/// Parses JSON into a tree ([`kform_dom::json_tree_as_written`]) and reads `T` from it with the core's
 /// reader (`read`): no type's serde deserializer and not serde_json's parser nor its tree
 /// deserializer are built into the `.wasm`.
 pub(crate) fn from_json<T>(
     text: &str,
     read: fn(&serde_json::Value) -> Result<T, kform_core::read::ReadError>,
 ) -> Result<T, String> {
-    let value = kform_dom::json_tree(text).ok_or_else(|| "the answer is not JSON".to_owned())?;
+    let value =
+        kform_dom::json_tree_as_written(text).ok_or_else(|| "the answer is not JSON".to_owned())?;
     read(&value).map_err(|err| err.to_string())
 }
 

@@ -104,6 +104,9 @@ fn test(root: &Path) -> Result<()> {
         clippy(&[&["-p", "kform-widget", "--target", build::WASM_TARGET][..], &lean].concat())
     })?;
     step("native tests", || cmd("cargo", &["test", "--locked", "--workspace"]))?;
+    step("the core's tests as the widget builds it (no json-floats)", || {
+        cmd("cargo", &["test", "--locked", "-p", "kform-core", "--no-default-features", "--lib"])
+    })?;
     step("the relay's tests again, on PostgreSQL", || {
         // The same behavioural tests with every relay's state in a throwaway PostgreSQL
         // database instead of its data directory (`kform-testdb` starts the server).
