@@ -162,19 +162,20 @@ pub fn app(state: AppState) -> Router {
             GovernorLayer::new(state.inner.rate_limit.clone()).error_handler(guard::rate_limited),
         )
         .layer(DefaultBodyLimit::max(limits.json_body_bytes));
-    // The hosted pages: the relay's own origin, so no CORS; the same rate limit.
+    // The hosted pages: the relay's own origin, so no CORS; the same rate limit. Their
+    // stylesheets are not counted (like the widget's files): a visit is one request against it.
     let pages = Router::new()
-        .route("/f/kform.css", get(page::css))
         .route(
             "/f/{form_id}",
             get(page::show).post(page::post).layer(DefaultBodyLimit::max(limits.file_body_bytes)),
         )
         .route("/f/{form_id}/sent", get(page::sent))
-        .route("/f/{form_id}/theme.css", get(page::theme_css))
-        .layer(compression())
         .layer(
             GovernorLayer::new(state.inner.rate_limit.clone()).error_handler(guard::rate_limited),
-        );
+        )
+        .route("/f/kform.css", get(page::css))
+        .route("/f/{form_id}/theme.css", get(page::theme_css))
+        .layer(compression());
     let integration = Router::new()
         .route("/v1/integration/forms/{form_id}/submissions", post(integration::submit))
         .route("/v1/connections/{name}/apps/{app}/lookup", get(integration::lookup))
