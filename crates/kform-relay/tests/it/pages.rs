@@ -465,7 +465,7 @@ async fn the_include_is_the_form_in_a_declarative_shadow_root_with_absolute_link
     );
     assert!(!html.contains("kform-descriptor"), "kform.js fetches it");
     // kform.js and the .wasm of this relay's bundle, pinned (the lean one: the form has no
-    // captcha, rows or confirmation, and its markup says so), and the descriptor kform.js asks
+    // rows or confirmation, and its markup says so), and the descriptor kform.js asks
     // for, preloaded.
     assert!(html.contains(r#"<div class="kform" part="form-root" data-kform-wasm="lean">"#));
     let sri = send(&state, get("/widget/sri.json")).await;
