@@ -76,8 +76,8 @@ let captchaModule = null;
  */
 function captchaScript() {
   const href = new URL("./kform-captcha.js", import.meta.url).href;
-  const link = Object.assign(document.createElement("link"), { rel: "modulepreload", href, integrity: "@KFORM_CAPTCHA_INTEGRITY@" });
   return (captchaModule ??= new Promise((loaded, failed) => {
+    const link = Object.assign(document.createElement("link"), { rel: "modulepreload", href, integrity: "@KFORM_CAPTCHA_INTEGRITY@" });
     link.onload = loaded;
     link.onerror = () => failed(new Error(`${href} did not load`));
     document.head.append(link);
