@@ -369,6 +369,21 @@ async fn the_rate_limit_answers_429_per_client_address() {
     assert_eq!(body["code"], "rate_limited");
     let other = router.clone().oneshot(from([198, 51, 100, 2], "1.1.1.1")).await.unwrap();
     assert_eq!(other.status(), StatusCode::NOT_FOUND, "another address has its own quota");
+    // The hosted pages count against it; their stylesheets do not (a visit is one request).
+    let at = |path: &str| {
+        let mut request = Request::get(path).body(Body::empty()).unwrap();
+        request
+            .extensions_mut()
+            .insert(axum::extract::ConnectInfo(std::net::SocketAddr::from(([198, 51, 100, 3], 1))));
+        router.clone().oneshot(request)
+    };
+    for path in ["/f/kform.css", "/f/contact/theme.css"].repeat(3) {
+        assert_eq!(at(path).await.unwrap().status(), StatusCode::OK, "{path}");
+    }
+    for _ in 0..3 {
+        assert_eq!(at("/f/contact").await.unwrap().status(), StatusCode::OK);
+    }
+    assert_eq!(at("/f/contact").await.unwrap().status(), StatusCode::TOO_MANY_REQUESTS);
 }
 
 #[tokio::test]
