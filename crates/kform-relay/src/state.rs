@@ -608,6 +608,13 @@ impl AppState {
         crate::store::blocking(self.inner.outbox.clone(), f).await
     }
 
+    /// The captcha service a form asks its visitors to pass: set on the form (`captcha = true`)
+    /// and configured for the relay (`[spam.captcha]`). The one rule for its descriptor, its
+    /// markup and every way it is sent.
+    pub(crate) fn captcha_for(&self, entry: &FormEntry) -> Option<&crate::config::Captcha> {
+        self.inner.spam.captcha.as_ref().filter(|_| entry.settings.captcha)
+    }
+
     /// The most bytes of files one submission may attach: the multipart body limit less room
     /// for the submission's JSON part and the part headers.
     pub(crate) fn upload_limit_bytes(&self) -> u64 {

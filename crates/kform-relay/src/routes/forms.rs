@@ -43,13 +43,10 @@ pub(crate) async fn descriptor(
 ) -> Result<(FormDescriptor, String), AppError> {
     let settings = &entry.settings;
     let fields = state.fields(&settings.connection, settings.spec.app).await?;
-    let captcha =
-        settings.captcha.then(|| state.inner.spam.captcha.as_ref()).flatten().map(|captcha| {
-            CaptchaChallenge {
-                provider: captcha.provider.name().to_owned(),
-                site_key: captcha.site_key.clone(),
-            }
-        });
+    let captcha = state.captcha_for(entry).map(|captcha| CaptchaChallenge {
+        provider: captcha.provider.name().to_owned(),
+        site_key: captcha.site_key.clone(),
+    });
     let fields_shown = fields.subset(settings.spec.field_codes());
     let upload_limit_bytes =
         settings.spec.takes_files(&fields_shown).then(|| state.upload_limit_bytes());

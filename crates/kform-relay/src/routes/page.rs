@@ -546,8 +546,7 @@ async fn receive(
         form.finish_submit(Err(SubmitError::Failed(text.get(locale).to_owned())));
         again(form, Again::Refused, text == Text::ReloadForm)
     };
-    let asks_captcha = entry.settings.captcha && state.inner.spam.captcha.is_some();
-    if asks_captcha && posted.captcha_token.is_none() {
+    if state.captcha_for(entry).is_some() && posted.captcha_token.is_none() {
         // The captcha's challenge needs the provider's script, which `kform.js` runs: it adds
         // the answer's input. A page without it cannot pass.
         state.inner.metrics.submission(&spec.id.0, "captcha_failed");

@@ -67,9 +67,7 @@ pub(crate) async fn check_captcha(
     client: IpAddr,
 ) -> Result<(), AppError> {
     let form = &entry.settings.spec.id;
-    let Some(captcha) = state.inner.spam.captcha.as_ref().filter(|_| entry.settings.captcha) else {
-        return Ok(());
-    };
+    let Some(captcha) = state.captcha_for(entry) else { return Ok(()) };
     let token = token.unwrap_or_default();
     if token.is_empty() {
         state.inner.metrics.submission(&form.0, "captcha_failed");
