@@ -42,7 +42,9 @@ mod extras;
 /// minute in all, enough for a dropped connection or a restarting relay.
 const RETRY_DELAYS_MS: [i32; 5] = [1_000, 2_000, 4_000, 8_000, 16_000];
 
-/// The captcha's answer, which `kform.js` puts in the form with the provider's challenge.
+/// The captcha's answer, which `kform.js` puts in the form with the provider's challenge: the
+/// input named [`names::CAPTCHA_TOKEN`], spelled out (a `format!` of it weighs 57 bytes brotli
+/// in the `.wasm`).
 const CAPTCHA_TOKEN_INPUT: &str = "input[name=kform_captcha_token]";
 
 /// What the captcha's answer input hears when the answer was used up (`kform.js` then shows the
