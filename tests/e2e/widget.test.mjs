@@ -64,6 +64,14 @@ test("every field type is filled and delivered to kintone with the right JSON", 
   assert.ok(await row.getByRole("checkbox", { name: "青" }).isChecked());
   assert.match(await row.getByLabel("品名").getAttribute("name"), /^明細\[0\]\.品名$/);
   await row.getByRole("button", { name: "この行を削除 (行 1)" }).waitFor();
+  // A row is a bordered group, and its buttons are as wide as their text, not the form.
+  const look = await row.evaluate((fieldset) => {
+    const add = fieldset.getRootNode().querySelector("[value^='add:']");
+    return { border: getComputedStyle(fieldset).borderTopStyle, radius: getComputedStyle(fieldset).borderTopLeftRadius,
+      add: add.getBoundingClientRect().width, form: fieldset.closest("form").getBoundingClientRect().width };
+  });
+  assert.deepEqual([look.border, look.radius], ["solid", "6px"]);
+  assert.ok(look.add < look.form / 3, `the add button is ${look.add}px wide in a ${look.form}px form`);
   await row.getByRole("checkbox", { name: "赤" }).check();
   await page.getByLabel("相談内容").fill("一行目\n二行目");
   await page.getByLabel("詳細").fill("太字 <b>なし</b>\n二行目");
