@@ -48,6 +48,11 @@ test("invalid input shows kintone's messages and sends nothing; valid input land
     document.querySelector("#contact").shadowRoot.activeElement?.classList.contains("kform-summary"));
   assert.deepEqual(await summary.getByRole("link").allTextContents(),
     ["会社名: 65文字より短くなければなりません。", "メールアドレス: 必須です。"]);
+  // A box in the error colour, as the messages are.
+  assert.deepEqual(await summary.evaluate((box) => {
+    const [style, message] = [box, box.getRootNode().querySelector(".kform-message span")].map(getComputedStyle);
+    return [style.borderTopStyle, style.borderTopWidth, style.borderTopColor === message.color];
+  }), ["solid", "2px", true]);
   await summary.getByRole("link", { name: /メールアドレス/ }).click();
   assert.equal(await email.evaluate((el) => el.getRootNode().activeElement === el), true,
     "a summary link moves the focus to its field");
