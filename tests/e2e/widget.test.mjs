@@ -242,6 +242,45 @@ test("hostile host CSS does not reach the form", async () => {
   await page.getByText("Thank you. Your message was sent.").waitFor();
 });
 
+test("the form takes the host page's colour scheme, not the visitor's system's alone", async () => {
+  /** Whether a CSS colour (`rgb(…)`) is dark. */
+  const dark = (color) => {
+    const [r, g, b] = color.match(/[\d.]+/g).map(Number);
+    return 0.2126 * r + 0.7152 * g + 0.0722 * b < 127.5;
+  };
+  /** The form's label and input colours on `path`, embedded with `scheme` set on the page. */
+  const colours = async (path, scheme) => {
+    const page = await open(path, { colorScheme: "dark" });
+    if (scheme !== undefined) {
+      await page.evaluate((scheme) => {
+        document.documentElement.style.colorScheme = scheme;
+        const host = Object.assign(document.createElement("div"), { id: "embedded" });
+        Object.assign(host.dataset, { kform: "contact", kformRelay: "/", kformLang: "ja" });
+        document.body.append(host);
+        document.head.append(Object.assign(document.createElement("script"), { type: "module", src: "/widget/kform.js" }));
+      }, scheme);
+    }
+    const label = page.locator("label.kform-label").first();
+    await label.waitFor();
+    return await label.evaluate((label) => {
+      const input = label.closest(".kform-item").querySelector("input");
+      return { label: getComputedStyle(label).color, input: getComputedStyle(input).backgroundColor,
+        page: getComputedStyle(document.body).backgroundColor,
+        error: getComputedStyle(label.querySelector(".kform-required")).color };
+    });
+  };
+  // A page that declares no scheme is light, and so is its form, though the system is dark:
+  // the labels are not light on the page's light background.
+  const light = await colours("/blank.html", "");
+  assert.ok(dark(light.label) && !dark(light.input) && dark(light.error), JSON.stringify(light));
+  // A page that follows the system's preference gets a form that does.
+  const follows = await colours("/blank.html", "light dark");
+  assert.ok(!dark(follows.label) && dark(follows.input) && !dark(follows.error), JSON.stringify(follows));
+  // The hosted page follows it too, around the form as in it.
+  const hosted = await colours("/f/contact");
+  assert.ok(dark(hosted.page) && !dark(hosted.label), JSON.stringify(hosted));
+});
+
 test("keyboard only: tab through, type, choose, submit with Enter", async () => {
   const page = await open("/");
   await page.locator("#contact form").waitFor();

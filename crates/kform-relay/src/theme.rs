@@ -105,8 +105,41 @@ fn is_font_list(value: &str) -> bool {
         })
 }
 
+/// Whether `hex` (`#rgb` or `#rrggbb`) is a dark colour: its luminance (the sRGB weights of
+/// each channel, without the gamma curve) below half; `None` if it is not such a colour.
+fn is_dark(hex: &str) -> Option<bool> {
+    let digits = hex.strip_prefix('#')?;
+    let channel = |text: &str| u8::from_str_radix(text, 16).ok().map(f64::from);
+    let [r, g, b] = match digits.len() {
+        // `#abc` is `#aabbcc`: each digit times 17.
+        3 => [0, 1, 2].map(|i| digits.get(i..=i).and_then(channel).map(|value| value * 17.0)),
+        6 => [0, 2, 4].map(|i| digits.get(i..i + 2).and_then(channel)),
+        _ => return None,
+    };
+    let luminance = 0.2126 * r? + 0.7152 * g? + 0.0722 * b?;
+    Some(luminance < 127.5)
+}
+
+/// The colour scheme a theme with its own colours holds the hosted page to, which otherwise
+/// follows the visitor's preference: dark on a dark background (or, without one, for a light
+/// text), else light, so the page around the form and the browser's own controls match the
+/// theme's colours (dark text on a page gone dark would not be read).
+fn scheme(theme: &PageTheme) -> Option<&'static str> {
+    let (dark, light) = (Some("dark"), Some("light"));
+    match (theme.background.as_deref(), theme.text.as_deref()) {
+        (Some(background), _) => {
+            is_dark(background).and_then(|dark_one| if dark_one { dark } else { light })
+        }
+        (None, Some(text)) => {
+            is_dark(text).and_then(|dark_one| if dark_one { light } else { dark })
+        }
+        (None, None) => None,
+    }
+}
+
 /// The page's stylesheet for `theme` (checked): the custom properties on the page's form
-/// element, after the widget's own stylesheet.
+/// element, after the widget's own stylesheet, and the page's colour scheme when the theme's
+/// colours decide it ([`scheme`]).
 pub(crate) fn stylesheet(theme: &PageTheme) -> String {
     let mut declarations = String::new();
     for (_, property, value) in theme.colors() {
@@ -120,7 +153,12 @@ pub(crate) fn stylesheet(theme: &PageTheme) -> String {
     if let Some(radius) = theme.radius_px {
         declarations.push_str(&format!("  --kform-radius: {radius}px;\n"));
     }
-    format!("/* This form's theme (its settings' `theme`). */\n.kform-host {{\n{declarations}}}\n")
+    let root = scheme(theme)
+        .map(|scheme| format!(":root {{\n  color-scheme: {scheme};\n}}\n"))
+        .unwrap_or_default();
+    format!(
+        "/* This form's theme (its settings' `theme`). */\n{root}.kform-host {{\n{declarations}}}\n"
+    )
 }
 
 #[cfg(test)]
@@ -145,11 +183,34 @@ mod tests {
         assert!(problems(&theme).is_empty(), "{:?}", problems(&theme));
         assert_eq!(
             stylesheet(&theme),
-            "/* This form's theme (its settings' `theme`). */\n.kform-host {\n  --kform-accent: #0a7;\n  \
+            "/* This form's theme (its settings' `theme`). */\n:root {\n  color-scheme: light;\n}\n\
+             .kform-host {\n  --kform-accent: #0a7;\n  \
              --kform-text: #222222;\n  --kform-font: \"Noto Sans JP\", 'M PLUS 1p', sans-serif;\n  \
              --kform-radius: 0px;\n}\n"
         );
         assert!(PageTheme::default().is_empty() && !theme.is_empty());
+    }
+
+    #[test]
+    fn a_theme_with_its_own_colours_holds_the_page_to_their_scheme() {
+        let theme = |background: Option<&str>, text: Option<&str>| PageTheme {
+            background: background.map(str::to_owned),
+            text: text.map(str::to_owned),
+            accent: Some("#aa0000".into()),
+            ..PageTheme::default()
+        };
+        assert_eq!(scheme(&theme(Some("#fff"), Some("#222"))), Some("light"));
+        assert_eq!(scheme(&theme(Some("#111827"), Some("#f9fafb"))), Some("dark"));
+        assert_eq!(scheme(&theme(None, Some("#eeeeee"))), Some("dark"), "light text");
+        assert_eq!(scheme(&theme(None, Some("#333"))), Some("light"), "dark text");
+        assert_eq!(scheme(&theme(Some("#1d6fd8"), None)), Some("dark"), "a saturated blue");
+        assert_eq!(scheme(&theme(Some("#ffd54f"), None)), Some("light"), "a yellow");
+        // An accent alone leaves the page to the visitor's preference.
+        assert_eq!(scheme(&theme(None, None)), None);
+        assert!(!stylesheet(&theme(None, None)).contains("color-scheme"));
+        assert!(
+            stylesheet(&theme(Some("#000"), None)).contains(":root {\n  color-scheme: dark;\n}")
+        );
     }
 
     #[test]

@@ -40,7 +40,7 @@ use crate::state::{AppState, FormEntry};
 fn stylesheet() -> String {
     let theme = style::THEME.replace(":host", ".kform-host");
     let widget = style::WIDGET;
-    let page = "body{margin:0;padding:2rem 1rem;background:Canvas}\
+    let page = "body{margin:0;padding:2rem 1rem;background:Canvas;color:CanvasText}\
                 .kform-host{margin:0 auto;max-width:40rem}";
     style::compact(&format!("{theme}\n{widget}\n{page}\n"))
 }
@@ -698,6 +698,9 @@ fn document(
                 .attr("name", "viewport")
                 .attr("content", "width=device-width, initial-scale=1"),
         )
+        // The page, and the form with it, light or dark as the visitor prefers (a form's theme
+        // with its own colours pins one, `theme::stylesheet`).
+        .child(el("meta").attr("name", "color-scheme").attr("content", "light dark"))
         .child(el("title").text(title))
         // No icon: without this line every visit also asks the relay for /favicon.ico (a 404).
         .child(el("link").attr("rel", "icon").attr("href", "data:,"))
