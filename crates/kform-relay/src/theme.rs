@@ -125,14 +125,10 @@ fn is_dark(hex: &str) -> Option<bool> {
 /// text), else light, so the page around the form and the browser's own controls match the
 /// theme's colours (dark text on a page gone dark would not be read).
 fn scheme(theme: &PageTheme) -> Option<&'static str> {
-    let (dark, light) = (Some("dark"), Some("light"));
+    let name = |dark: bool| if dark { "dark" } else { "light" };
     match (theme.background.as_deref(), theme.text.as_deref()) {
-        (Some(background), _) => {
-            is_dark(background).and_then(|dark_one| if dark_one { dark } else { light })
-        }
-        (None, Some(text)) => {
-            is_dark(text).and_then(|dark_one| if dark_one { light } else { dark })
-        }
+        (Some(background), _) => is_dark(background).map(name),
+        (None, Some(text)) => is_dark(text).map(|dark| name(!dark)),
         (None, None) => None,
     }
 }
