@@ -233,6 +233,8 @@ test("hostile host CSS does not reach the form", async () => {
   // Sizes follow the form's own font, not the page's root font size (8px here).
   const width = await form.locator(".kform").evaluate((root) => root.getBoundingClientRect().width);
   assert.equal(width, 600, "40em of the form's 15px");
+  // Its inputs' text is 16px, below which iOS zooms the page into an input the visitor taps.
+  assert.equal(await company.evaluate((input) => getComputedStyle(input).fontSize), "16px");
   await company.fill("Hostile Inc.");
   await page.getByLabel("メールアドレス").fill("hostile@example.com");
   await page.getByLabel("問い合わせ種別").selectOption({ index: 1 });
