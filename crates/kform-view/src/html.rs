@@ -69,8 +69,9 @@ struct Parts {
     children: Vec<Node>,
 }
 
-/// Elements that have no closing tag.
-const VOID: [&str; 3] = ["input", "br", "link"];
+/// The elements kform writes that have no closing tag (HTML's void elements among them; a
+/// closing tag after one is a parse error).
+const VOID: [&str; 4] = ["input", "br", "link", "meta"];
 
 /// A new element `tag`.
 pub fn el(tag: &'static str) -> El {
@@ -300,6 +301,8 @@ mod tests {
             tree.to_html(),
             "<p id=\"a&quot;b\" hidden>&lt;1 &amp; 2&gt;<input value=\"x\"></p>"
         );
+        let head = el("head").child(el("meta").attr("charset", "utf-8")).child(el("link"));
+        assert_eq!(head.to_html(), "<head><meta charset=\"utf-8\"><link></head>");
         assert!(!ran.get(), "writing HTML runs no hook");
 
         let (tag, attrs, mut children) = tree.into_parts();
