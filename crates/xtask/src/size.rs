@@ -145,12 +145,15 @@ pub(crate) const CAPTCHA: Limits = Limits {
 /// 137.8 KB; to 140 KB when its screens became `kform-view`'s HTML trees built by `kform-dom`,
 /// the widget's way of rendering, instead of elements its view layer created at once: 139.7
 /// KB; raised to 140.25 KB when its publish box began to show the address a site's own server
-/// includes a saved form from (`GET /v1/forms/{id}/include`): 140.1 KB.)
+/// includes a saved form from (`GET /v1/forms/{id}/include`): 140.1 KB; to 140.5 KB when the
+/// HTML writer learned that `<meta>` has no closing tag, which moved the editor's code by
+/// 246 bytes (140,234; 139,988 before) and left it 16 bytes under its budget, less than a clone
+/// in a longer folder adds.)
 pub(crate) const EDITOR: Limits = Limits {
     name: "editor",
     summary: "editor-size.json",
     target: 150_000,
-    budget: Some(140_250),
+    budget: Some(140_500),
     entry_budget: None,
 };
 
