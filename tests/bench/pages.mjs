@@ -21,7 +21,8 @@ export async function startBench() {
  * Runs in a bench page before its own scripts (`context.addInitScript(watchMoments)`): notes in
  * `window.kformMoments`, in ms since navigation, when a shadow root was attached, when the form
  * was shown in it, when the page was parsed, when the WebAssembly's instantiating was called and
- * settled, and `kform:ready`.
+ * settled, when its takeover started (its first query, for the markup's descriptor) and
+ * `kform:ready`, which the takeover fires as it ends.
  */
 export function watchMoments() {
   const moments = (window.kformMoments = {});
@@ -43,6 +44,11 @@ export function watchMoments() {
     const settled = instantiate.apply(this, args);
     settled.then(() => (moments["instantiate settled"] = performance.now()), () => {});
     return settled;
+  };
+  const query = Element.prototype.querySelector;
+  Element.prototype.querySelector = function (selector) {
+    if (selector === "script.kform-descriptor") moments["takeover started"] ??= performance.now();
+    return query.call(this, selector);
   };
   document.addEventListener("DOMContentLoaded", () => (moments["page parsed"] = performance.now()));
   document.addEventListener("kform:ready", () => (moments["kform:ready"] = performance.now()));

@@ -3,8 +3,8 @@
 // directory and visits, in turn and each as a first visit, the static page, the HTML-first floor
 // and each build's `/bench.html`, so every build meets the same moments of a noisy machine.
 // Prints per page the medians of the moments `pages.mjs`'s `watchMoments` notes (ms since
-// navigation: page parsed, form shown, the WebAssembly's instantiating called and settled,
-// `kform:ready`), with the form shown and `kform:ready` ratios to the static page's parsing.
+// navigation: page parsed, form shown, the WebAssembly's instantiating called and settled, its
+// takeover started, `kform:ready`), with the form shown and `kform:ready` ratios to the static page's parsing.
 // `RUNS` sets the visits per page (21). Not part of `cargo xtask bench`, whose figures stay the
 // ones to quote; this is for deciding between builds.
 import { launch } from "../e2e/browser.mjs";

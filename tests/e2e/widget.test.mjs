@@ -250,7 +250,11 @@ test("the form takes the host page's colour scheme, not the visitor's system's a
     const [r, g, b] = color.match(/[\d.]+/g).map(Number);
     return 0.2126 * r + 0.7152 * g + 0.0722 * b < 127.5;
   };
-  /** The form's label and input colours on `path`, embedded with `scheme` set on the page. */
+  /**
+   * The colours on `path` (in a browser whose system is dark) of the form's first label, its
+   * input, its required mark and the page: the contact form embedded with `scheme` set on the
+   * page, or, without `scheme`, the page's own form.
+   */
   const colours = async (path, scheme) => {
     const page = await open(path, { colorScheme: "dark" });
     if (scheme !== undefined) {
