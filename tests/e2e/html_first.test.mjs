@@ -396,7 +396,7 @@ test("a step sent before the .wasm arrived moves on once it has, though a later 
   await page.context().close();
 });
 
-test("each form gets the .wasm it needs: the lean one without rows or confirmation, both on one page", async () => {
+test("each form gets the .wasm with just what it uses (lean, rows, confirm), several on one page", async () => {
   const wasmFiles = (page) => page.evaluate(() => performance.getEntriesByType("resource")
     .filter((entry) => entry.name.endsWith(".wasm")).map((entry) => new URL(entry.name).pathname).sort());
   const page = await session.open("/blank.html");
@@ -421,14 +421,27 @@ test("each form gets the .wasm it needs: the lean one without rows or confirmati
   await contact.getByLabel("メールアドレス").fill("taro@");
   await contact.getByLabel("会社名").focus();
   await contact.getByText("メールアドレスの形式が正しくありません。").waitFor();
-  // Then the form with steps and a confirmation screen beside it: the whole .wasm, on the same
-  // page, each form taken over by its own.
+  // Then the form with steps and a confirmation screen beside it, and the one with a subtable:
+  // each its own .wasm, on the same page, each form taken over by its own.
   await mount(["steps"]);
   await enhanced("steps");
-  assert.equal(await page.locator("#steps .kform").getAttribute("data-kform-wasm"), null);
-  assert.deepEqual(await wasmFiles(page), ["/widget/kform_widget_bg.wasm", "/widget/kform_widget_lean_bg.wasm"]);
-  assert.deepEqual(await page.evaluate(() => window.modes), ["enhanced", "enhanced"]);
-  // The whole .wasm's steps: kintone's check of the first, then the second.
+  assert.equal(await page.locator("#steps .kform").getAttribute("data-kform-wasm"), "confirm");
+  assert.deepEqual(await wasmFiles(page), ["/widget/kform_widget_confirm_bg.wasm", "/widget/kform_widget_lean_bg.wasm"]);
+  await mount(["showcase"]);
+  await enhanced("showcase");
+  assert.equal(await page.locator("#showcase .kform").getAttribute("data-kform-wasm"), "rows");
+  assert.deepEqual(await wasmFiles(page), [
+    "/widget/kform_widget_confirm_bg.wasm", "/widget/kform_widget_lean_bg.wasm", "/widget/kform_widget_rows_bg.wasm",
+  ]);
+  assert.deepEqual(await page.evaluate(() => window.modes), ["enhanced", "enhanced", "enhanced"]);
+  // The rows .wasm adds a subtable's row.
+  const showcase = page.locator("#showcase");
+  const rows = showcase.locator(".kform-row");
+  const before = await rows.count();
+  await showcase.getByRole("button", { name: "行を追加" }).click();
+  await page.waitForFunction(([count]) =>
+    document.querySelector("#showcase").shadowRoot.querySelectorAll(".kform-row").length === count, [before + 1]);
+  // The confirm .wasm's steps: kintone's check of the first, then the second.
   const steps = page.locator("#steps");
   await steps.getByLabel("メールアドレス").fill("hanako@");
   await steps.getByRole("button", { name: "次へ" }).click();
@@ -441,7 +454,7 @@ test("each form gets the .wasm it needs: the lean one without rows or confirmati
   await page.close();
 });
 
-test("a page's fetched form starts the lean .wasm on a guess, which a form needing the whole one stops", async () => {
+test("a page's fetched form starts the lean .wasm on a guess, which a form needing another one stops", async () => {
   const page = await session.browser.newPage();
   const failed = [];
   page.on("requestfailed", (request) => failed.push(`${new URL(request.url()).pathname} ${request.failure()?.errorText}`));
@@ -459,7 +472,7 @@ test("a page's fetched form starts the lean .wasm on a guess, which a form needi
   const wasm = await page.evaluate(() => performance.getEntriesByType("resource")
     .filter((entry) => entry.name.endsWith(".wasm"))
     .map((entry) => `${new URL(entry.name).pathname} ${entry.encodedBodySize > 0 ? "received" : "nothing"}`));
-  assert.deepEqual(wasm, ["/widget/kform_widget_lean_bg.wasm nothing", "/widget/kform_widget_bg.wasm received"]);
+  assert.deepEqual(wasm, ["/widget/kform_widget_lean_bg.wasm nothing", "/widget/kform_widget_confirm_bg.wasm received"]);
   // The contact page's guess is its form's build: one .wasm, the lean one.
   const contact = await session.browser.newPage();
   await contact.goto(session.demo.page);

@@ -171,6 +171,9 @@ test("an included form with steps shows one step from the start, and every step 
   assert.equal(await form.getByLabel("相談内容").isVisible(), false, "the third step waits");
   assert.equal(await form.getByLabel("電話番号").isVisible(), false, "so does an item whose condition does not hold");
   await form.getByRole("button", { name: "次へ", exact: true }).waitFor();
+  // The page is laid out with its own stylesheet before the form is measured: the form can be
+  // there before it (the page is read at `domcontentloaded`).
+  await page.waitForFunction(() => [...document.querySelectorAll('link[rel="stylesheet"]')].every((link) => link.sheet));
   const before = await form.boundingBox();
   release();
   assert.deepEqual(await firstEvent(page, "ready"), { mode: "enhanced" });

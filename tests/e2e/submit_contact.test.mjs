@@ -99,7 +99,8 @@ test("invalid input shows kintone's messages and sends nothing; valid input land
 });
 
 test("the relay serves the widget's wasm with its media type", async () => {
-  for (const file of ["kform_widget_bg.wasm", "kform_widget_lean_bg.wasm"]) {
+  for (const build of ["", "_lean", "_rows", "_confirm"]) {
+    const file = `kform_widget${build}_bg.wasm`;
     const response = await fetch(new URL(`/widget/${file}`, session.demo.page));
     assert.equal(response.status, 200, file);
     assert.equal(response.headers.get("content-type"), "application/wasm", file);

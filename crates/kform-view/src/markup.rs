@@ -117,14 +117,81 @@ pub fn takes_files(state: &FormState) -> bool {
     state.descriptor().form.takes_files(&state.descriptor().fields)
 }
 
-/// Whether the lean WebAssembly can take this form over: it leaves out what few forms use
-/// (subtable rows, the confirmation screen) and weighs about 3 KB less. The markup of such a
-/// form says so (`data-kform-wasm="lean"` on `.kform`), and `kform.js` fetches the lean
-/// `.wasm` for it; any other form gets the whole one. (A captcha is `kform.js`'s, in both.)
-pub fn fits_lean_widget(descriptor: &FormDescriptor) -> bool {
-    let has_rows = (descriptor.form)
-        .shows_field(&descriptor.fields, |kind| matches!(kind, FieldKind::Subtable { .. }));
-    !descriptor.form.confirm && !has_rows
+/// Which build of the widget's `.wasm` takes a form over. Each build leaves out what the form
+/// does not use of what few forms use, subtable rows (1.6 KB brotli) and the confirmation
+/// screen (1.4 KB): the lean one has neither and takes most forms. The markup of a form names
+/// its build (`data-kform-wasm` on `.kform`, none for the whole one), the relay's `kform-wasm`
+/// header too, and `kform.js` fetches that build for it. (A captcha is `kform.js`'s, in all.)
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum WidgetBuild {
+    /// Neither subtable rows nor the confirmation screen.
+    Lean,
+    /// Subtable rows, no confirmation screen.
+    Rows,
+    /// The confirmation screen, no subtable rows.
+    Confirm,
+    /// Both: it takes any form over (the editor's preview uses it).
+    Whole,
+}
+
+impl WidgetBuild {
+    /// Every build, the whole one last.
+    pub const ALL: [WidgetBuild; 4] =
+        [WidgetBuild::Lean, WidgetBuild::Rows, WidgetBuild::Confirm, WidgetBuild::Whole];
+
+    /// The build with just what `descriptor`'s form uses.
+    pub fn of(descriptor: &FormDescriptor) -> Self {
+        let rows = (descriptor.form)
+            .shows_field(&descriptor.fields, |kind| matches!(kind, FieldKind::Subtable { .. }));
+        Self::with(rows, descriptor.form.confirm)
+    }
+
+    /// The build with subtable rows when `rows` and the confirmation screen when `confirm`.
+    pub fn with(rows: bool, confirm: bool) -> Self {
+        match (rows, confirm) {
+            (false, false) => Self::Lean,
+            (true, false) => Self::Rows,
+            (false, true) => Self::Confirm,
+            (true, true) => Self::Whole,
+        }
+    }
+
+    /// Whether this build can take over a form that needs `needed`.
+    pub fn covers(self, needed: Self) -> bool {
+        let has = |build: Self| (build.rows(), build.confirm());
+        let ((rows, confirm), (needs_rows, needs_confirm)) = (has(self), has(needed));
+        (rows || !needs_rows) && (confirm || !needs_confirm)
+    }
+
+    /// Whether it has subtable rows.
+    pub fn rows(self) -> bool {
+        matches!(self, Self::Rows | Self::Whole)
+    }
+
+    /// Whether it has the confirmation screen.
+    pub fn confirm(self) -> bool {
+        matches!(self, Self::Confirm | Self::Whole)
+    }
+
+    /// Its name in the markup, the relay's header and `kform.js`.
+    pub fn name(self) -> &'static str {
+        match self {
+            Self::Lean => "lean",
+            Self::Rows => "rows",
+            Self::Confirm => "confirm",
+            Self::Whole => "whole",
+        }
+    }
+
+    /// Its `.wasm`'s file in the widget's folder.
+    pub fn file(self) -> &'static str {
+        match self {
+            Self::Lean => "kform_widget_lean_bg.wasm",
+            Self::Rows => "kform_widget_rows_bg.wasm",
+            Self::Confirm => "kform_widget_confirm_bg.wasm",
+            Self::Whole => "kform_widget_bg.wasm",
+        }
+    }
 }
 
 /// The whole form: `<div class="kform">` with the `<form>` inside.
@@ -226,7 +293,13 @@ pub fn form(state: &FormState, render: &Render<'_>) -> El {
     el("div")
         .attr("class", "kform")
         .attr("part", "form-root")
-        .attr_opt("data-kform-wasm", fits_lean_widget(descriptor).then_some("lean"))
+        .attr_opt(
+            "data-kform-wasm",
+            match WidgetBuild::of(descriptor) {
+                WidgetBuild::Whole => None,
+                build => Some(build.name()),
+            },
+        )
         .child(form)
 }
 

@@ -9,7 +9,7 @@
 // `kform_captcha_token` input.
 //
 // This file is not served as it is: `cargo xtask build-widget` minifies it into
-// pkg/kform-captcha.js and writes its sha384 into kform.js.
+// pkg/kform-captcha.js and writes its sha256 into kform.js.
 
 // Each provider's script, the global it defines and the option that sets the challenge's
 // language. Both take `render(element, {sitekey, callback, "expired-callback",

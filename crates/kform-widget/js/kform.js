@@ -20,7 +20,7 @@
 //
 // This file is not served as it is: `cargo xtask build-widget` puts the wasm-bindgen glue in
 // front of it (as `newWasmBindgen`, which sets up a copy of it for one .wasm) and writes the
-// sha384 of each .wasm and of kform-captcha.js in place of its integrity placeholder, so
+// sha256 of each .wasm and of kform-captcha.js in place of its integrity placeholder, so
 // pinning kform.js with <script integrity> pins the widget's code. A form's markup and stylesheet come from the relay
 // that serves its data (the editor's preview too: the relay renders the draft). Showing a form
 // needs none of the glue.
@@ -32,11 +32,14 @@ function sheetOf(text) {
   return css;
 }
 
-// The widget's two builds of its .wasm, on the one glue: the lean one for a form whose markup
-// says it fits (`data-kform-wasm="lean"`: no subtable rows or confirmation screen, most forms),
-// and the whole one for any other.
+// The widget's builds of its .wasm, on the one glue, each with just what a form uses of what
+// few forms use, as its markup says (`data-kform-wasm`, `kform_view::markup::WidgetBuild`): the
+// lean one (no subtable rows or confirmation screen, most forms), one with subtable rows, one
+// with the confirmation screen, and the whole one for any other form.
 const WASM = {
   lean: ["./kform_widget_lean_bg.wasm", "@KFORM_LEAN_WASM_INTEGRITY@"],
+  rows: ["./kform_widget_rows_bg.wasm", "@KFORM_ROWS_WASM_INTEGRITY@"],
+  confirm: ["./kform_widget_confirm_bg.wasm", "@KFORM_CONFIRM_WASM_INTEGRITY@"],
   whole: ["./kform_widget_bg.wasm", "@KFORM_WASM_INTEGRITY@"],
 };
 const engines = {};
@@ -45,14 +48,14 @@ const engines = {};
 let guess = null;
 
 /**
- * The WebAssembly build `kind` names ("lean", else the whole one), which downloads and compiles
- * (off the main thread, as it streams) as soon as a form's markup says it needs it (its
+ * The WebAssembly build `kind` names (a key of `WASM`, else the whole one), which downloads and
+ * compiles (off the main thread, as it streams) as soon as a form's markup says it needs it (its
  * `data-kform-wasm`, or the relay's `kform-wasm` header on it), once per page for each build.
  * It takes the form over when it is there. A page without WebAssembly keeps every form in its
  * basic mode.
  */
 function engine(kind, guessing) {
-  kind = kind === "lean" ? "lean" : "whole";
+  kind = WASM.hasOwnProperty(kind) ? kind : "whole";
   if (kind === "lean" && !guessing) guess = null;
   if (!engines[kind]) {
     const [file, integrity] = WASM[kind];
@@ -85,7 +88,7 @@ function captchaScript() {
   }).then(() => import(href)));
 }
 
-/** A form needs the whole .wasm: a lean one guessed and not claimed stops downloading. */
+/** A form needs another .wasm than the lean one: the lean one guessed and not claimed stops downloading. */
 function unguess() {
   guess?.abort();
   if (guess) delete engines.lean;
@@ -156,7 +159,7 @@ class Mount {
       // Before the markup is read and shown: the .wasm compiles while the form is laid out.
       const early = response.headers.get("kform-wasm");
       if (early) engine(early);
-      if (early === "whole") unguess();
+      if (early && early !== "lean") unguess();
       this.show(await response.text());
       this.challenge();
       this.hold();
@@ -473,7 +476,7 @@ function mountAll() {
       // Most forms need the lean .wasm: it starts downloading now, on a guess, rather than when
       // the form's markup has said so, which lets the browser compile it before it lays the
       // form out (56 ms sooner `kform:ready` for the bench form, `widget-ab.mjs`). A form that
-      // needs the whole one stops it.
+      // needs another one stops it.
       if (!engines.lean) engine("lean", true);
       KForm.mount(element, options);
     }

@@ -12,7 +12,7 @@ use alloc::vec::Vec;
 
 use kform_core::Locale;
 use kform_core::protocol::FormDescriptor;
-use kform_view::markup::{self, Layout, Render};
+use kform_view::markup::{self, Layout, Render, WidgetBuild};
 use kform_view::state::FormState;
 use wasm_bindgen::prelude::*;
 use web_sys::{Element, HtmlElement};
@@ -56,9 +56,12 @@ pub fn take_over(
         .and_then(|script| script.text_content())
         .ok_or_else(|| JsValue::from_str("kform: the markup holds no descriptor"))?;
     let descriptor = read(&data)?;
-    if cfg!(not(feature = "extras")) && !markup::fits_lean_widget(&descriptor) {
+    // A partial build refuses a form it lacks the code for (the whole one checks nothing, so
+    // carries no check).
+    let build = WidgetBuild::with(cfg!(feature = "rows"), cfg!(feature = "confirm"));
+    if build != WidgetBuild::Whole && !build.covers(WidgetBuild::of(&descriptor)) {
         return Err(JsValue::from_str(
-            "kform: this form needs the whole widget (kform_widget_bg.wasm), not the lean one",
+            "kform: this form needs another build of the widget's .wasm",
         ));
     }
     let mut state = FormState::new(descriptor, lang.as_deref().and_then(Locale::from_tag));

@@ -35,8 +35,10 @@ use crate::api::{self, Endpoint};
 use crate::browser;
 use crate::embed::{emit, random_uuid};
 
-#[cfg(feature = "extras")]
-mod extras;
+#[cfg(feature = "confirm")]
+mod confirmation;
+#[cfg(feature = "rows")]
+mod rows;
 
 /// How long the widget waits before each new try when the relay cannot be reached: about half a
 /// minute in all, enough for a dropped connection or a restarting relay.
@@ -261,7 +263,7 @@ impl Form {
         }
         // The only action buttons that do not send are a subtable's.
         event.prevent_default();
-        #[cfg(feature = "extras")]
+        #[cfg(feature = "rows")]
         self.row_button(&control.get_attribute("value").unwrap_or_default());
     }
 
@@ -440,7 +442,7 @@ impl Form {
             let index: Option<usize> = attribute(&item, "data-kform-item");
             set_hidden(&item, !index.is_some_and(|index| state.item_applies(index)));
         }
-        #[cfg(feature = "extras")]
+        #[cfg(feature = "rows")]
         for rows in self.all("[data-kform-rows]") {
             self.fit_rows(&rows, &state);
         }
@@ -468,7 +470,7 @@ impl Form {
             &markup::summary(&state).map(|summary| summary.to_html()).unwrap_or_default(),
         );
         self.region(".kform-alert", &elements(markup::alert_lines(&state)));
-        #[cfg(feature = "extras")]
+        #[cfg(feature = "confirm")]
         self.show_confirmation(&state, confirming);
         let busy = state.status().is_busy();
         if let Some(back) = self.one(".kform-back") {

@@ -54,8 +54,8 @@ pub(crate) fn rewrite(wasm: &[u8], glue: &str) -> Result<(Vec<u8>, String, Renam
     Ok((out, glue, renamed))
 }
 
-/// A second `.wasm` for the same glue (the lean widget's, already named as the first one's by
-/// `lean.rs`) renamed as [`rewrite`] renamed the first: `renamed` is what it returned. An import
+/// Another `.wasm` for the same glue (a partial widget's, already named as the first one's by
+/// `parts.rs`) renamed as [`rewrite`] renamed the first: `renamed` is what it returned. An import
 /// it did not rename fails.
 pub(crate) fn rewrite_like(wasm: &[u8], renamed: &[(String, String)]) -> Result<Vec<u8>> {
     rename(wasm, &mut renamed.to_vec(), true)

@@ -25,14 +25,15 @@ struct Bundle {
     loader: Loader,
     files: &'static [&'static str],
     limits: crate::size::Limits,
-    /// A second `.wasm` built without the crate's default features, which runs on the same
-    /// glue (`lean.rs`): the widget's, for forms without its extras.
-    lean: Option<LeanWasm>,
+    /// More `.wasm`s built without the crate's default features, each with a part of them,
+    /// which run on the same glue (`parts.rs`): the widget's, for forms that need only a part
+    /// of its extras or none.
+    parts: &'static [PartWasm],
     /// The modules a joined loader imports when a form needs them (the widget's captcha).
     modules: &'static [Module],
 }
 
-/// A module a joined loader imports on demand: minified beside it, with its sha384 written
+/// A module a joined loader imports on demand: minified beside it, with its sha256 written
 /// into the loader in place of `placeholder`, so pinning the loader pins it too.
 struct Module {
     source: &'static str,
@@ -41,9 +42,13 @@ struct Module {
     limits: crate::size::Limits,
 }
 
-/// A bundle's lean `.wasm`: its file and what its download (the loader and it) is held to.
-struct LeanWasm {
+/// One more `.wasm` of a bundle, built with a part of its features: those features, its file,
+/// what the joined loader holds where its integrity goes, and what its download (the loader and
+/// it) is held to.
+struct PartWasm {
+    features: &'static str,
     file: &'static str,
+    placeholder: &'static str,
     limits: crate::size::Limits,
 }
 
@@ -54,16 +59,13 @@ enum Loader {
     /// The loader, copied beside the glue, which it imports (the editor).
     Beside(&'static str),
     /// One file: the glue (`--target no-modules`, a `wasm_bindgen` function) then the loader,
-    /// with the `.wasm`'s sha384 in place of [`WASM_INTEGRITY`], so pinning this file with
+    /// with the `.wasm`'s sha256 in place of [`WASM_INTEGRITY`], so pinning this file with
     /// `<script integrity>` pins all the bundle runs (the widget).
     Joined(&'static str),
 }
 
 /// What a joined loader holds where the `.wasm`'s integrity goes.
 const WASM_INTEGRITY: &str = "@KFORM_WASM_INTEGRITY@";
-
-/// What a joined loader holds where the lean `.wasm`'s integrity goes.
-const LEAN_WASM_INTEGRITY: &str = "@KFORM_LEAN_WASM_INTEGRITY@";
 
 /// How wasm-bindgen's `no-modules` glue starts: it sets up its one copy at once.
 const GLUE_START: &str = "let wasm_bindgen = (function(exports) {";
@@ -178,10 +180,28 @@ const BUNDLES: [Bundle; 3] = [
         loader: Loader::Joined("crates/kform-widget/js/kform.js"),
         files: &["kform.js", "kform_widget_bg.wasm"],
         limits: crate::size::WIDGET,
-        lean: Some(LeanWasm {
-            file: "kform_widget_lean_bg.wasm",
-            limits: crate::size::LEAN_WIDGET,
-        }),
+        // The files are `kform_view::markup::WidgetBuild::file`'s (the whole one's above), and
+        // `kform.js` names each with its placeholder.
+        parts: &[
+            PartWasm {
+                features: "bundle",
+                file: "kform_widget_lean_bg.wasm",
+                placeholder: "@KFORM_LEAN_WASM_INTEGRITY@",
+                limits: crate::size::LEAN_WIDGET,
+            },
+            PartWasm {
+                features: "bundle,rows",
+                file: "kform_widget_rows_bg.wasm",
+                placeholder: "@KFORM_ROWS_WASM_INTEGRITY@",
+                limits: crate::size::ROWS_WIDGET,
+            },
+            PartWasm {
+                features: "bundle,confirm",
+                file: "kform_widget_confirm_bg.wasm",
+                placeholder: "@KFORM_CONFIRM_WASM_INTEGRITY@",
+                limits: crate::size::CONFIRM_WIDGET,
+            },
+        ],
         modules: &[Module {
             source: "crates/kform-widget/js/kform-captcha.js",
             file: "kform-captcha.js",
@@ -196,7 +216,7 @@ const BUNDLES: [Bundle; 3] = [
         loader: Loader::Beside("crates/kform-editor/js/kform-editor.js"),
         files: &["kform-editor.js", "kform_editor.js", "kform_editor_bg.wasm"],
         limits: crate::size::EDITOR,
-        lean: None,
+        parts: &[],
         modules: &[],
     },
     Bundle {
@@ -206,7 +226,7 @@ const BUNDLES: [Bundle; 3] = [
         loader: Loader::None,
         files: &["kform_delivery.js", "kform_delivery_bg.wasm"],
         limits: crate::size::DELIVERY,
-        lean: None,
+        parts: &[],
         modules: &[],
     },
 ];
@@ -219,7 +239,7 @@ const SIZE_FLOOR: Bundle = Bundle {
     loader: Loader::None,
     files: &["kform_size_floor.js", "kform_size_floor_bg.wasm"],
     limits: crate::size::SIZE_FLOOR,
-    lean: None,
+    parts: &[],
     modules: &[],
 };
 
@@ -243,37 +263,36 @@ fn build(root: &Path, tools: &Tools, bundle: &Bundle, out: &Path) -> Result<()> 
     compile(root, tools, krate, &["--features", bundle.features], target, out)?;
     let glue = out.join(format!("{stem}.js"));
     let wasm = out.join(format!("{stem}_bg.wasm"));
-    // The lean build's names are matched against wasm-bindgen's own output for the whole one.
-    let original = match bundle.lean {
-        Some(_) => Some((read(&wasm)?, std::fs::read_to_string(&glue).context("no glue")?)),
-        None => None,
+    // The other builds' names are matched against wasm-bindgen's own output for the whole one.
+    let original = match bundle.parts {
+        [] => None,
+        _ => Some((read(&wasm)?, std::fs::read_to_string(&glue).context("no glue")?)),
     };
     let renamed = step(&format!("build {krate}: short import names, no unused exports"), || {
         crate::bindgen::rewrite_files(&wasm, &glue)
     })?;
     shrink(root, bundle, &wasm)?;
     let mut pinned = vec![(WASM_INTEGRITY, read(&wasm)?)];
-    if let (Some(lean), Some((whole, whole_glue))) = (&bundle.lean, original) {
-        let scratch = root.join("target/lean-bindgen");
-        compile(
-            root,
-            tools,
-            krate,
-            &["--no-default-features", "--features", bundle.features],
-            target,
-            &scratch,
-        )?;
-        let lean_wasm = out.join(lean.file);
-        step(&format!("build {krate} (lean): named as the whole .wasm's glue names it"), || {
-            let lean_glue = std::fs::read_to_string(scratch.join(format!("{stem}.js")))
-                .context("no lean glue")?;
-            let bytes = read(&scratch.join(format!("{stem}_bg.wasm")))?;
-            let bytes = crate::lean::rename_like(&bytes, &lean_glue, &whole, &whole_glue)?;
-            let bytes = crate::bindgen::rewrite_like(&bytes, &renamed)?;
-            std::fs::write(&lean_wasm, bytes).context("cannot write the lean .wasm")
-        })?;
-        shrink(root, bundle, &lean_wasm)?;
-        pinned.push((LEAN_WASM_INTEGRITY, read(&lean_wasm)?));
+    if let Some((whole, whole_glue)) = original {
+        for part in bundle.parts {
+            let scratch = root.join("target/part-bindgen");
+            let features = ["--no-default-features", "--features", part.features];
+            compile(root, tools, krate, &features, target, &scratch)?;
+            let part_wasm = out.join(part.file);
+            let built =
+                format!("build {krate} ({}): named as the whole .wasm's glue names it", part.file);
+            step(&built, || {
+                let part_glue = std::fs::read_to_string(scratch.join(format!("{stem}.js")))
+                    .context("no glue for the part")?;
+                let bytes = read(&scratch.join(format!("{stem}_bg.wasm")))?;
+                let bytes = crate::parts::rename_like(&bytes, &part_glue, &whole, &whole_glue)?;
+                let bytes = crate::bindgen::rewrite_like(&bytes, &renamed)?;
+                std::fs::write(&part_wasm, bytes)
+                    .with_context(|| format!("cannot write {}", part.file))
+            })?;
+            shrink(root, bundle, &part_wasm)?;
+            pinned.push((part.placeholder, read(&part_wasm)?));
+        }
     }
     for module in bundle.modules {
         let path = out.join(module.file);
@@ -292,8 +311,8 @@ fn build(root: &Path, tools: &Tools, bundle: &Bundle, out: &Path) -> Result<()> 
         Loader::Joined(loader) => join(root, out, &stem, loader, bundle.files[0], &pinned)?,
     }
     crate::size::report(out, bundle.files, &bundle.limits)?;
-    if let Some(lean) = &bundle.lean {
-        crate::size::report(out, &[bundle.files[0], lean.file], &lean.limits)?;
+    for part in bundle.parts {
+        crate::size::report(out, &[bundle.files[0], part.file], &part.limits)?;
     }
     for module in bundle.modules {
         crate::size::report(out, &[module.file], &module.limits)?;
@@ -368,7 +387,9 @@ fn shrink(root: &Path, bundle: &Bundle, wasm: &Path) -> Result<()> {
 /// Writes `name` in `out`: the glue `{stem}.js`, made a function that sets up one more copy of
 /// it each time it is called (`newWasmBindgen()`, one for each `.wasm` a page runs), then
 /// `loader` with the integrity of each file it loads (each `.wasm`, each module) written in
-/// place of its placeholder (`pinned`), minified with terser (every visitor downloads this
+/// place of its placeholder (`pinned`: sha256, which every browser checks like sha384, and
+/// whose 44 characters, which do not compress, rather than 64, take 0.1 KB off every visit for
+/// the widget's five files), minified with terser (every visitor downloads this
 /// file before seeing a form, 8.0 → 6.3 KB brotli for the widget); the glue's own file (and any
 /// encodings of it) is removed, so only the joined file is served. (The form's stylesheet
 /// comes with its markup from the relay, for embedded forms and previews alike.)
@@ -384,8 +405,8 @@ fn join(
     use sha2::Digest as _;
     let integrity = |bytes: &[u8]| {
         format!(
-            "sha384-{}",
-            base64::engine::general_purpose::STANDARD.encode(sha2::Sha384::digest(bytes))
+            "sha256-{}",
+            base64::engine::general_purpose::STANDARD.encode(sha2::Sha256::digest(bytes))
         )
     };
     let glue_path = out.join(format!("{stem}.js"));

@@ -9,8 +9,8 @@ mod bench;
 mod bindgen;
 mod build;
 mod dist;
-mod lean;
 mod panics;
+mod parts;
 mod setup;
 mod size;
 
@@ -99,10 +99,13 @@ fn test(root: &Path) -> Result<()> {
     step("clippy (the widget's bundle: no std)", || {
         clippy(&["-p", "kform-widget", "--features", "bundle", "--target", build::WASM_TARGET])
     })?;
-    step("clippy (the widget's lean bundle)", || {
-        let lean = ["--no-default-features", "--features", "bundle"];
-        clippy(&[&["-p", "kform-widget", "--target", build::WASM_TARGET][..], &lean].concat())
-    })?;
+    // The widget's other builds, each with a part of its extras (`build.rs`, `PARTS`).
+    for features in ["bundle", "bundle,rows", "bundle,confirm"] {
+        step(&format!("clippy (the widget's bundle with {features})"), || {
+            let part = ["--no-default-features", "--features", features];
+            clippy(&[&["-p", "kform-widget", "--target", build::WASM_TARGET][..], &part].concat())
+        })?;
+    }
     step("native tests", || cmd("cargo", &["test", "--locked", "--workspace"]))?;
     step("the core's tests as the widget builds it (no json-floats)", || {
         cmd("cargo", &["test", "--locked", "-p", "kform-core", "--no-default-features", "--lib"])

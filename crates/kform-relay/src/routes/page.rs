@@ -20,7 +20,7 @@ use kform_core::message::Text;
 use kform_core::protocol::{ErrorResponse, FormDescriptor, SubmitOutcome};
 use kform_core::{FormId, Locale, OnSuccess};
 use kform_view::html::{El, Node, el};
-use kform_view::markup::{self, Layout, Render};
+use kform_view::markup::{self, Layout, Render, WidgetBuild};
 use kform_view::state::{Advance, FormState, SubmitError, refusal, thanks};
 use kform_view::{posted, style};
 use sha2::Digest;
@@ -174,7 +174,7 @@ pub(crate) async fn fragment(
     // Which `.wasm` the form takes, as its markup says, in a header too: `kform.js` starts
     // fetching it as soon as the answer's headers are in, before it reads and shows the markup,
     // so the browser compiles it while it lays the form out.
-    let wasm = if markup::fits_lean_widget(&descriptor) { "lean" } else { "whole" };
+    let wasm = WidgetBuild::of(&descriptor).name();
     let body = enhanced_markup(descriptor, locale, &action(&entry))?.into_bytes();
     let mut response =
         cacheable(&headers, "text/html; charset=utf-8", body, Some(&state.inner.precompressed));
@@ -236,8 +236,8 @@ pub(crate) async fn include(
     let mut html = format!(
         "{host}><template shadowrootmode=\"open\"><style>{css}</style>{body}</template></div>"
     );
-    let lean = markup::fits_lean_widget(form.descriptor());
-    html.push_str(&scripts(&state, &relay, form_id, lean));
+    let build = WidgetBuild::of(form.descriptor());
+    html.push_str(&scripts(&state, &relay, form_id, build));
     let mut response = ([(header::CONTENT_TYPE, "text/html; charset=utf-8")], html).into_response();
     let out = response.headers_mut();
     out.insert(header::CACHE_CONTROL, HeaderValue::from_static("no-store"));
@@ -261,17 +261,17 @@ static INCLUDED_STYLE: std::sync::LazyLock<(String, String)> = std::sync::LazyLo
 
 /// What an included form brings to take it over: `kform.js` (at its stable address, so a page
 /// that also embeds forms by script runs it once) pinned to this relay's bundle with its
-/// integrity, and preloads of the `.wasm` it takes (the lean one when `lean`, as its markup
-/// says: `markup::fits_lean_widget`) and of the form's descriptor (with its fresh render
+/// integrity, and preloads of the `.wasm` it takes (`build`'s, as its markup says) and of the
+/// form's descriptor (with its fresh render
 /// token, the very request `kform.js` makes), which then download while the page is parsed
 /// rather than after `kform.js` ran. The script is `async`: the form is already shown, so the page's
 /// `DOMContentLoaded` does not wait for it (`tests/bench/widget-timeline.mjs`: the bench's
 /// included page is parsed at 51.5 ms, before `kform.js` has arrived at 56.2 ms). Nothing when
 /// the relay serves no widget: the form still works.
-fn scripts(state: &AppState, relay: &str, form_id: &str, lean: bool) -> String {
+fn scripts(state: &AppState, relay: &str, form_id: &str, build: WidgetBuild) -> String {
     let Some(widget) = &state.inner.widget else { return String::new() };
     let integrity = |name: &str| widget.files.get(name).map(|asset| asset.integrity.as_str());
-    let file = if lean { "kform_widget_lean_bg.wasm" } else { "kform_widget_bg.wasm" };
+    let file = build.file();
     let (Some(script), Some(wasm)) = (integrity("kform.js"), integrity(file)) else {
         return String::new();
     };

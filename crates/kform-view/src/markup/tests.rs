@@ -452,7 +452,8 @@ fn the_row_template_moved_to_a_row_is_that_row_as_the_relay_renders_it() {
 }
 
 #[test]
-fn only_a_form_without_rows_or_confirmation_is_marked_for_the_lean_wasm() {
+fn each_form_is_marked_for_the_build_with_just_what_it_uses() {
+    use super::WidgetBuild;
     let lean = r#"<div class="kform" part="form-root" data-kform-wasm="lean">"#;
     let plain = html(&contact(), Layout::Enhanced);
     assert!(plain.starts_with(lean), "{plain}");
@@ -464,9 +465,38 @@ fn only_a_form_without_rows_or_confirmation_is_marked_for_the_lean_wasm() {
         let fields = AppFields::from_kintone_json(EVERY).unwrap().subset(form.field_codes());
         FormDescriptor { form, fields, captcha: None, upload_limit_bytes: None }
     };
-    assert!(super::fits_lean_widget(&every(json!([{ "field": "氏名" }]), false)));
-    assert!(!super::fits_lean_widget(&every(json!([{ "field": "氏名" }]), true)), "confirm");
-    assert!(!super::fits_lean_widget(&every(json!([{ "field": "明細" }]), false)), "rows");
+    let cases = [
+        (json!([{ "field": "氏名" }]), false, WidgetBuild::Lean, Some("lean")),
+        (json!([{ "field": "氏名" }]), true, WidgetBuild::Confirm, Some("confirm")),
+        (json!([{ "field": "明細" }]), false, WidgetBuild::Rows, Some("rows")),
+        (json!([{ "field": "明細" }]), true, WidgetBuild::Whole, None),
+    ];
+    for (items, confirm, build, marked) in cases {
+        let descriptor = every(items, confirm);
+        assert_eq!(WidgetBuild::of(&descriptor), build);
+        let shown = html(&FormState::new(descriptor, Some(Locale::Ja)), Layout::Enhanced);
+        let start = shown.split_once("><form").unwrap().0;
+        let expected = match marked {
+            Some(name) => {
+                format!(r#"<div class="kform" part="form-root" data-kform-wasm="{name}""#)
+            }
+            None => r#"<div class="kform" part="form-root""#.to_owned(),
+        };
+        assert_eq!(start, expected);
+    }
+    // Which build takes over which form: a row per build, a column per form's build, both in
+    // `ALL`'s order (lean, rows, confirm, whole).
+    let covers = [
+        [true, false, false, false],
+        [true, true, false, false],
+        [true, false, true, false],
+        [true, true, true, true],
+    ];
+    for (build, row) in WidgetBuild::ALL.into_iter().zip(covers) {
+        for (needed, expected) in WidgetBuild::ALL.into_iter().zip(row) {
+            assert_eq!(build.covers(needed), expected, "{build:?} for {needed:?}");
+        }
+    }
     let mut captcha = every(json!([{ "field": "氏名" }]), false);
     captcha.captcha = Some(kform_core::protocol::CaptchaChallenge {
         provider: "turnstile".into(),
@@ -474,7 +504,7 @@ fn only_a_form_without_rows_or_confirmation_is_marked_for_the_lean_wasm() {
     });
     // The captcha is kform.js's: the lean `.wasm` takes such a form over, and the markup names
     // the provider and the site key for the script.
-    assert!(super::fits_lean_widget(&captcha), "captcha");
+    assert_eq!(WidgetBuild::of(&captcha), WidgetBuild::Lean, "captcha");
     let shown = html(&FormState::new(captcha, Some(Locale::Ja)), Layout::Enhanced);
     assert!(
         shown.contains(
@@ -483,7 +513,4 @@ fn only_a_form_without_rows_or_confirmation_is_marked_for_the_lean_wasm() {
         "{shown}"
     );
     assert!(!shown.contains("kform_captcha_token"), "the script adds the answer's input");
-    let whole = FormState::new(every(json!([{ "field": "明細" }]), false), Some(Locale::Ja));
-    let html = html(&whole, Layout::Enhanced);
-    assert!(html.starts_with(r#"<div class="kform" part="form-root"><form"#), "{html}");
 }

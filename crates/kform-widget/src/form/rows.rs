@@ -1,8 +1,8 @@
-//! What few forms use, left out of the lean `.wasm` (the `extras` feature): a subtable's rows
-//! (added, removed and moved in the page) and the confirmation screen.
+//! A subtable's rows, added, removed and moved in the page: what few forms use, only in the
+//! builds of the `.wasm` with the `rows` feature (`kform_view::markup::WidgetBuild`).
 
 use alloc::format;
-use alloc::string::{String, ToString};
+use alloc::string::ToString;
 use alloc::vec::Vec;
 
 use kform_view::markup;
@@ -10,7 +10,7 @@ use kform_view::state::FormState;
 use wasm_bindgen::JsCast;
 use web_sys::{Element, HtmlElement};
 
-use super::{Form, css_string, elements, has_class, local_times, names, set_hidden};
+use super::{Form, css_string, has_class, local_times, names};
 
 impl Form {
     /// A subtable's row button (`add:明細`, `remove:明細:2`), clicked.
@@ -38,16 +38,6 @@ impl Form {
             self.remove_row(table, row);
             self.state.borrow_mut().remove_row(table, row);
             self.render();
-        }
-    }
-
-    /// The confirmation screen: shown with the answers while the state confirms, else emptied.
-    pub(super) fn show_confirmation(&self, state: &FormState, confirming: bool) {
-        if let Some(confirm) = self.one(".kform-confirm") {
-            set_hidden(&confirm, !confirming);
-            let html =
-                if confirming { elements(markup::confirmation(state)) } else { String::new() };
-            self.region(".kform-confirm", &html);
         }
     }
 

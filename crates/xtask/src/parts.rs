@@ -1,20 +1,22 @@
-//! The lean widget `.wasm` (built without the `extras` feature) made to run on the whole one's
-//! wasm-bindgen glue, the one `kform.js` holds, so a page downloads one glue for both.
+//! The widget's partial `.wasm`s (each built with a part of its `extras` or none: the lean,
+//! rows and confirm builds) made to run on the whole one's wasm-bindgen glue, the one `kform.js`
+//! holds, so a page downloads one glue for all.
 //!
-//! wasm-bindgen writes each build its own glue, but the two differ only in names:
+//! wasm-bindgen writes each build its own glue, but a partial build's and the whole one's
+//! differ only in names:
 //!
-//! - The lean `.wasm` imports a subset of the whole one's JavaScript functions. The `__wbg…`
+//! - The partial `.wasm` imports a subset of the whole one's JavaScript functions. The `__wbg…`
 //!   names end in a hash of what they import, the same in both builds. The casts
-//!   (`__wbindgen_generic_0000000000000003`) are numbered in each build's order: a lean cast is
+//!   (`__wbindgen_generic_0000000000000003`) are numbered in each build's order: a partial cast is
 //!   the whole one's with the same description (the comment wasm-bindgen writes above it,
 //!   without its `shim_idx`, an index private to each build).
 //! - A closure's entry point (`wasm_bindgen__convert__closures_____invoke__h…`, which the glue
 //!   calls through the exports) ends in a symbol hash that differs between the builds, since
-//!   the crate's features are part of it: a lean one takes the name of the whole one its cast
+//!   the crate's features are part of it: a partial one takes the name of the whole one its cast
 //!   calls.
 //!
 //! Every renamed import must have the whole one's function type, every export the glue calls at
-//! start must be there, and every closure entry point the glue may call for the lean one's
+//! start must be there, and every closure entry point the glue may call for the partial one's
 //! imports must be exported by it; otherwise the build fails rather than ship a `.wasm` that
 //! cannot start.
 
@@ -30,11 +32,11 @@ const INVOKE: &str = "wasm_bindgen__convert__closures_____invoke__h";
 /// What the casts' import names start with.
 const CAST: &str = "__wbindgen_generic_";
 
-/// The lean `.wasm` with its imports and closure entry points named as the whole one's, so it
+/// The partial `.wasm` with its imports and closure entry points named as the whole one's, so it
 /// runs on `whole_glue`. All four are wasm-bindgen's output, before any other rewriting.
 pub(crate) fn rename_like(
-    lean: &[u8],
-    lean_glue: &str,
+    part: &[u8],
+    part_glue: &str,
     whole: &[u8],
     whole_glue: &str,
 ) -> Result<Vec<u8>> {
@@ -43,14 +45,14 @@ pub(crate) fn rename_like(
         whole_imports.iter().map(|import| (import.field.as_str(), import.ty.as_slice())).collect();
     let mut import_names = BTreeMap::new();
     let mut invokes = BTreeMap::new();
-    for import in imports(lean)? {
+    for import in imports(part)? {
         let target = if import.field.starts_with(CAST) {
-            let (target, pairs) = cast_like(&import, lean_glue, &whole_imports, whole_glue)?;
-            for (lean_invoke, whole_invoke) in pairs {
-                let known = invokes.insert(lean_invoke.clone(), whole_invoke.clone());
+            let (target, pairs) = cast_like(&import, part_glue, &whole_imports, whole_glue)?;
+            for (part_invoke, whole_invoke) in pairs {
+                let known = invokes.insert(part_invoke.clone(), whole_invoke.clone());
                 ensure!(
                     known.is_none_or(|known| known == whole_invoke),
-                    "the lean closure {lean_invoke} stands for two of the whole .wasm's"
+                    "the partial closure {part_invoke} stands for two of the whole .wasm's"
                 );
             }
             target
@@ -58,16 +60,16 @@ pub(crate) fn rename_like(
             import.field.clone()
         };
         let ty = whole_types.get(target.as_str()).with_context(|| {
-            format!("the lean .wasm imports {}, which the whole one does not", import.field)
+            format!("the partial .wasm imports {}, which the whole one does not", import.field)
         })?;
         ensure!(
             *ty == import.ty.as_slice(),
-            "the lean .wasm imports {} with another type than the whole one's {target}",
+            "the partial .wasm imports {} with another type than the whole one's {target}",
             import.field
         );
         import_names.insert(import.field, target);
     }
-    let renamed = rewrite(lean, &import_names, &invokes)?;
+    let renamed = rewrite(part, &import_names, &invokes)?;
     check_exports(&renamed, whole, &import_names, whole_glue)?;
     Ok(renamed)
 }
@@ -129,31 +131,31 @@ fn function_types(body: &[u8]) -> Result<Vec<Vec<u8>>> {
     Ok(types)
 }
 
-/// The whole glue's cast for the lean `import` (a cast): its name, and each lean closure entry
-/// point its code calls with the whole one's it stands for.
+/// The whole glue's cast for the partial `import` (a cast): its name, and each partial closure
+/// entry point its code calls with the whole one's it stands for.
 fn cast_like(
     import: &Import,
-    lean_glue: &str,
+    part_glue: &str,
     whole_imports: &[Import],
     whole_glue: &str,
 ) -> Result<(String, Vec<(String, String)>)> {
-    let (description, code) = entry(lean_glue, &import.field)?;
+    let (description, code) = entry(part_glue, &import.field)?;
     for candidate in whole_imports.iter().filter(|whole| whole.field.starts_with(CAST)) {
         let (whole_description, whole_code) = entry(whole_glue, &candidate.field)?;
         if whole_description != description || candidate.ty != import.ty {
             continue;
         }
-        let (lean_calls, lean_rest) = invokes_in(&code);
+        let (part_calls, part_rest) = invokes_in(&code);
         let (whole_calls, whole_rest) = invokes_in(&whole_code);
         ensure!(
-            lean_rest == whole_rest && lean_calls.len() == whole_calls.len(),
+            part_rest == whole_rest && part_calls.len() == whole_calls.len(),
             "the casts {} and {} have one description but other code",
             import.field,
             candidate.field
         );
-        return Ok((candidate.field.clone(), lean_calls.into_iter().zip(whole_calls).collect()));
+        return Ok((candidate.field.clone(), part_calls.into_iter().zip(whole_calls).collect()));
     }
-    bail!("the whole .wasm's glue has no cast like the lean one's {}", import.field)
+    bail!("the whole .wasm's glue has no cast like the partial one's {}", import.field)
 }
 
 /// An import's entry in a glue's import object: the description wasm-bindgen wrote in its
@@ -242,28 +244,28 @@ fn rename_exports(body: &[u8], names: &BTreeMap<String, String>) -> Result<Vec<u
     })
 }
 
-/// Fails unless the renamed lean `.wasm` exports what the whole glue may ask of it: every
+/// Fails unless the renamed partial `.wasm` exports what the whole glue may ask of it: every
 /// export of the whole one but its closure entry points, and the entry points named by the
-/// whole glue's entries for the functions the lean one imports.
+/// whole glue's entries for the functions the partial one imports.
 fn check_exports(
-    lean: &[u8],
+    part: &[u8],
     whole: &[u8],
     import_names: &BTreeMap<String, String>,
     whole_glue: &str,
 ) -> Result<()> {
-    let lean_exports = exports(lean)?;
+    let part_exports = exports(part)?;
     for export in exports(whole)? {
         ensure!(
-            export.starts_with(INVOKE) || lean_exports.contains(&export),
-            "the lean .wasm does not export {export}"
+            export.starts_with(INVOKE) || part_exports.contains(&export),
+            "the partial .wasm does not export {export}"
         );
     }
     for target in import_names.values() {
         let (_, code) = entry(whole_glue, target)?;
         for invoke in invokes_in(&code).0 {
             ensure!(
-                lean_exports.contains(&invoke),
-                "the glue's {target} calls {invoke}, which the lean .wasm does not export"
+                part_exports.contains(&invoke),
+                "the glue's {target} calls {invoke}, which the partial .wasm does not export"
             );
         }
     }
@@ -351,7 +353,7 @@ mod tests {
         )
     }
 
-    fn lean_glue() -> String {
+    fn part_glue() -> String {
         [
             cast(1, EVENT, &format!("return makeMutClosure(arg0, arg1, {INVOKE}bbbb);")),
             cast(2, "I32 -> Externref", "return arg0;"),
@@ -362,7 +364,7 @@ mod tests {
 
     #[test]
     fn casts_and_closures_take_the_whole_ones_names() {
-        let lean = wasm(
+        let part = wasm(
             &[(2, false), (1, false)],
             &[
                 (&format!("{CAST}0000000000000001"), 0),
@@ -371,7 +373,7 @@ mod tests {
             ],
             &["takeOver", &format!("{INVOKE}bbbb")],
         );
-        let renamed = rename_like(&lean, &lean_glue(), &whole(), &whole_glue()).unwrap();
+        let renamed = rename_like(&part, &part_glue(), &whole(), &whole_glue()).unwrap();
         let names: Vec<String> = imports(&renamed).unwrap().into_iter().map(|i| i.field).collect();
         // The Event closure is the whole one's second cast, i32 → externref its third (the
         // first has the same code, but another description and type).
@@ -391,8 +393,8 @@ mod tests {
     }
 
     #[test]
-    fn refuses_a_lean_wasm_the_whole_glue_cannot_run() {
-        let glue = lean_glue();
+    fn refuses_a_partial_wasm_the_whole_glue_cannot_run() {
+        let glue = part_glue();
         let missing = wasm(&[(1, false)], &[("__wbg_blur_4567", 0)], &["takeOver"]);
         let err = rename_like(&missing, &glue, &whole(), &whole_glue()).unwrap_err();
         assert!(
@@ -410,13 +412,13 @@ mod tests {
         let err = rename_like(&closure, &glue, &whole(), &whole_glue()).unwrap_err();
         assert!(err.to_string().contains(&format!("calls {INVOKE}aaaa")), "{err}");
         let strange = glue.replace("Event", "Other");
-        let lean = wasm(
+        let part = wasm(
             &[(2, false)],
             &[(&format!("{CAST}0000000000000001"), 0)],
             &["takeOver", &format!("{INVOKE}bbbb")],
         );
-        let err = rename_like(&lean, &strange, &whole(), &whole_glue()).unwrap_err();
-        assert!(err.to_string().contains("no cast like the lean one's"), "{err}");
+        let err = rename_like(&part, &strange, &whole(), &whole_glue()).unwrap_err();
+        assert!(err.to_string().contains("no cast like the partial one's"), "{err}");
     }
 
     #[test]
