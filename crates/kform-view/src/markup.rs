@@ -23,6 +23,7 @@ use kform_core::{Choice, Field, FormItem, InputHint, OptionLabels, Value};
 
 use crate::html::{El, Node, el};
 use crate::state::{FormState, Slot};
+use crate::style;
 
 /// The names of a plain form's own inputs, beside the fields' codes.
 pub mod names {
@@ -194,6 +195,18 @@ impl WidgetBuild {
     }
 }
 
+/// Which of the rules few forms need the form's stylesheet holds ([`style::Parts`]): a
+/// subtable's rows, pages, the confirmation screen, a FILE field's chosen files.
+pub fn style_parts(descriptor: &FormDescriptor) -> style::Parts {
+    let (form, fields) = (&descriptor.form, &descriptor.fields);
+    style::Parts {
+        rows: WidgetBuild::of(descriptor).rows(),
+        steps: form.page_count() > 1,
+        confirm: form.confirm,
+        files: form.takes_files(fields),
+    }
+}
+
 /// The whole form: `<div class="kform">` with the `<form>` inside.
 pub fn form(state: &FormState, render: &Render<'_>) -> El {
     let basic = render.layout == Layout::Basic;
@@ -227,9 +240,11 @@ pub fn form(state: &FormState, render: &Render<'_>) -> El {
                 .child_opt(summary(state).map(|summary| summary.flag("autofocus", basic))),
         )
         .children(page_elements)
-        .child(
-            el("div").attr("class", "kform-confirm").attr("part", "confirm").flag("hidden", true),
-        )
+        // The confirmation screen's place and the back button are only in a form that can
+        // show them.
+        .child_opt(descriptor.form.confirm.then(|| {
+            el("div").attr("class", "kform-confirm").attr("part", "confirm").flag("hidden", true)
+        }))
         .child(honeypot());
     if let Some(captcha) = &descriptor.captcha {
         // `kform.js` shows the provider's challenge in the host page, slotted here (the
@@ -272,14 +287,14 @@ pub fn form(state: &FormState, render: &Render<'_>) -> El {
     form = form.child(alert(state)).child(
         el("div")
             .attr("class", "kform-actions")
-            .child(
+            .child_opt((pages > 1 || descriptor.form.confirm).then(|| {
                 el("button")
                     .attr("class", "kform-back")
                     .attr("part", "back")
                     .attr("type", "button")
                     .flag("hidden", back_hidden)
-                    .text(state.text(Text::Back)),
-            )
+                    .text(state.text(Text::Back))
+            }))
             .child(
                 el("button")
                     .attr("class", "kform-submit")

@@ -39,7 +39,7 @@ use crate::state::{AppState, FormEntry};
 /// root: the theme's `:host` rules apply to the page's `.kform-host` element instead.
 fn stylesheet() -> String {
     let theme = style::THEME.replace(":host", ".kform-host");
-    let widget = style::WIDGET;
+    let widget = style::widget_rules(style::Parts::ALL);
     let page = "body{margin:0;padding:2rem 1rem;background:Canvas;color:CanvasText}\
                 .kform-host{margin:0 auto;max-width:40rem}";
     style::compact(&format!("{theme}\n{widget}\n{page}\n"))
@@ -338,14 +338,22 @@ pub(crate) fn enhanced_markup(
     locale: Locale,
     action: &str,
 ) -> Result<String, AppError> {
-    let json = serde_json::to_string(&descriptor).map_err(|err| AppError::Store(err.into()))?;
+    // The `.wasm` renders no item (the page holds them), so its copy of the form goes without
+    // the items' help and placeholders: 50 bytes (brotli) of the showcase form's markup.
+    let mut sent = descriptor.clone();
+    for item in &mut sent.form.items {
+        (item.help, item.placeholder) = (None, None);
+    }
+    let json = serde_json::to_string(&sent).map_err(|err| AppError::Store(err.into()))?;
+    let parts = markup::style_parts(&descriptor);
     let form = FormState::new(descriptor, Some(locale));
     let render =
         Render { action, render_token: None, submission_id: None, layout: Layout::Enhanced };
     // The descriptor travels with the markup, for the WebAssembly, and so does the stylesheet,
     // which `kform.js` adopts into the shadow root: one request per form, and the form is shown
-    // styled as soon as it arrives.
-    Ok(markup::form(&form, &render).child(descriptor_data(json)).child(stylesheet_data()).to_html())
+    // styled as soon as it arrives. The stylesheet holds only the rules this form can use.
+    let data = [descriptor_data(json), stylesheet_data(parts)];
+    Ok(markup::form(&form, &render).children(data).to_html())
 }
 
 /// The header that tells `kform.js` what a basic-mode post came to: `sent`, `invalid` (the
@@ -641,17 +649,23 @@ fn descriptor_data(json: String) -> El {
         .child(Node::Json(json))
 }
 
-/// The shadow root's stylesheet as `kform.js` reads it from the markup: JSON text in an inert
-/// `<script>`, because a page's Content-Security-Policy may refuse `<style>` elements while a
-/// constructed stylesheet is always allowed.
-fn stylesheet_data() -> El {
-    static CSS: std::sync::LazyLock<String> = std::sync::LazyLock::new(|| {
-        serde_json::to_string(&style::shadow_stylesheet()).unwrap_or_else(|_| "\"\"".to_owned())
+/// The shadow root's stylesheet for a form with `parts` as `kform.js` reads it from the
+/// markup: JSON text in an inert `<script>`, because a page's Content-Security-Policy may
+/// refuse `<style>` elements while a constructed stylesheet is always allowed.
+fn stylesheet_data(parts: style::Parts) -> El {
+    static CSS: std::sync::LazyLock<Vec<String>> = std::sync::LazyLock::new(|| {
+        (0..16)
+            .map(|index| {
+                let css = style::shadow_stylesheet(style::Parts::from_index(index));
+                serde_json::to_string(&css).unwrap_or_else(|_| "\"\"".to_owned())
+            })
+            .collect()
     });
+    let css = CSS.get(parts.index()).cloned().unwrap_or_default();
     el("script")
         .attr("type", "application/json")
         .attr("class", "kform-stylesheet")
-        .child(Node::Json(CSS.clone()))
+        .child(Node::Json(css))
 }
 
 /// The page's title: the form's first heading (an item without a field), else a plain word.

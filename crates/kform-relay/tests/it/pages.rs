@@ -240,7 +240,9 @@ async fn the_markup_for_kform_js_is_cacheable_and_its_posts_answer_with_markup()
         .and_then(|style| style.strip_suffix("</script></div>"))
         .unwrap();
     let css: String = serde_json::from_str(style).unwrap();
-    assert_eq!(css, kform_view::style::shadow_stylesheet());
+    // Only the rules this form can use: no rows, pages, confirmation or files.
+    assert_eq!(css, kform_view::style::shadow_stylesheet(kform_view::style::Parts::default()));
+    assert!(!css.contains(".kform-row{"), "{css}");
     assert!(css.contains(":host") && css.contains(".kform-form"), "{css}");
     assert!(!css.contains("scripting"), "a script shows this form: {css}");
     let token = first.headers["kform-render-token"].to_str().unwrap().to_owned();

@@ -497,6 +497,16 @@ fn each_form_is_marked_for_the_build_with_just_what_it_uses() {
             assert_eq!(build.covers(needed), expected, "{build:?} for {needed:?}");
         }
     }
+    // The stylesheet's parts follow what the form shows.
+    let parts =
+        |items: serde_json::Value, confirm: bool| super::style_parts(&every(items, confirm));
+    assert_eq!(parts(json!([{ "field": "氏名" }]), false), crate::style::Parts::default());
+    assert_eq!(
+        parts(json!([{ "field": "明細" }, { "page_break": true }, { "field": "資料" }]), true),
+        crate::style::Parts::ALL
+    );
+    let hidden_rows = json!([{ "field": "明細", "hidden": [] }, { "field": "氏名" }]);
+    assert!(!parts(hidden_rows, false).rows, "a subtable sent as a hidden value shows no rows");
     let mut captcha = every(json!([{ "field": "氏名" }]), false);
     captcha.captcha = Some(kform_core::protocol::CaptchaChallenge {
         provider: "turnstile".into(),
