@@ -2,7 +2,7 @@
 //! then the delivery benchmark (the relay against the fake kintone) three times, with medians,
 //! then the widget's load benchmark (navigation to an interactive 30-field form against static
 //! HTML, in headless Chromium), after building the widget and the size floor and printing their
-//! downloads.
+//! downloads, and what a visitor downloads for each of the demo's forms.
 //!
 //! Figures come from benchmarks, never from timed tests: these machines are shared and noisy.
 //! Criterion's estimates (`target/criterion/<id>/new/estimates.json`) give the median and its
@@ -86,6 +86,7 @@ pub(crate) fn run(root: &Path) -> Result<()> {
     fs::write(root.join("target/bench-summary.json"), summary)?;
     missed.extend(delivery(root)?);
     missed.extend(widget_load(root)?);
+    missed.extend(form_downloads(root)?);
     anyhow::ensure!(missed.is_empty(), "benchmarks over their target: {}", missed.join(", "));
     Ok(())
 }
@@ -236,6 +237,68 @@ fn widget_load(root: &Path) -> Result<Vec<String>> {
         "widget_download_bytes": download, "widget_download_total_bytes": total,
     });
     fs::write(root.join("target/bench-widget-load.json"), serde_json::to_string_pretty(&summary)?)?;
+    Ok(missed)
+}
+
+/// The most a visitor may download for a form, brotli (issue 20: ≤ 80 KB in all).
+const DOWNLOAD_TARGET_BYTES: f64 = 80_000.0;
+
+/// What a visitor downloads for each of the demo's forms (`tests/bench/form-downloads.mjs`,
+/// against the release relay `widget_load` built, serving `pkg/`): prints each part and the
+/// total against the target, writes `target/bench-form-downloads.json` and returns the forms
+/// over it.
+fn form_downloads(root: &Path) -> Result<Vec<String>> {
+    let output = std::process::Command::new("node")
+        .arg("tests/bench/form-downloads.mjs")
+        .current_dir(root)
+        .env("KFORM_BIN", root.join("target/release/kform"))
+        .stderr(std::process::Stdio::inherit())
+        .output()
+        .context("could not run node")?;
+    anyhow::ensure!(output.status.success(), "the form downloads benchmark failed");
+    let text = String::from_utf8_lossy(&output.stdout);
+    let line = text.lines().rev().find(|line| line.starts_with('{')).context("no downloads")?;
+    let result: Value = serde_json::from_str(line)?;
+    let forms = result["forms"].as_object().context("no forms in the downloads")?;
+    eprintln!(
+        "
+each demo form's download (brotli, as the relay sends it)"
+    );
+    eprintln!(
+        "{:<10} {:<8} {:>8} {:>10} {:>8} {:>9} {:>10}",
+        "form", "build", "markup", ".wasm", "scripts", "total", "target"
+    );
+    let mut missed = Vec::new();
+    for (form, figures) in forms {
+        let parts = figures["parts"].as_object().context("no parts")?;
+        let bytes = |pick: &dyn Fn(&str) -> bool| -> f64 {
+            parts.iter().filter(|(name, _)| pick(name)).filter_map(|(_, b)| b.as_f64()).sum()
+        };
+        let (markup, wasm) =
+            (bytes(&|name| name == "markup"), bytes(&|name| name.ends_with(".wasm")));
+        let scripts = bytes(&|name| name.ends_with(".js"));
+        let total = figures["total"].as_f64().unwrap_or_default();
+        let verdict = if total > DOWNLOAD_TARGET_BYTES {
+            missed.push(format!("download of the {form} form"));
+            "  MISSED"
+        } else {
+            ""
+        };
+        let kb = |bytes: f64| format!("{:.1} KB", bytes / 1000.0);
+        eprintln!(
+            "{form:<10} {:<8} {:>8} {:>10} {:>8} {:>9} {:>10}{verdict}",
+            figures["build"].as_str().unwrap_or("?"),
+            kb(markup),
+            kb(wasm),
+            kb(scripts),
+            kb(total),
+            "≤ 80 KB"
+        );
+    }
+    fs::write(
+        root.join("target/bench-form-downloads.json"),
+        serde_json::to_string_pretty(&result)?,
+    )?;
     Ok(missed)
 }
 

@@ -113,22 +113,24 @@ pub(crate) const LEAN_WIDGET: Limits = Limits {
 };
 
 /// The widget with the `.wasm` that has subtable rows but no confirmation screen: what a
-/// visitor of a form with a subtable downloads. A ratchet like the others.
+/// visitor of a form with a subtable downloads. A ratchet like the others: 76.5 KB at its
+/// first build (76.06).
 pub(crate) const ROWS_WIDGET: Limits = Limits {
     name: "widget (rows .wasm)",
     summary: "size-rows.json",
     target: TARGET_BROTLI,
-    budget: Some(77_850),
+    budget: Some(76_500),
     entry_budget: Some(6_000),
 };
 
 /// The widget with the `.wasm` that has the confirmation screen but no subtable rows: what a
-/// visitor of a form that confirms downloads. A ratchet like the others.
+/// visitor of a form that confirms downloads. A ratchet like the others: 76 KB at its first
+/// build (75.58).
 pub(crate) const CONFIRM_WIDGET: Limits = Limits {
     name: "widget (confirm .wasm)",
     summary: "size-confirm.json",
     target: TARGET_BROTLI,
-    budget: Some(77_850),
+    budget: Some(76_000),
     entry_budget: Some(6_000),
 };
 
