@@ -15,12 +15,14 @@
 //! and serde, serde_json and wasm-bindgen's without their `std` feature). It brings its own
 //! allocator and its own panic handler.
 //!
-//! `cargo xtask build-widget` builds the bundle twice: with the `extras` feature (subtable
-//! rows and the confirmation screen) and without it. The lean `.wasm` weighs about 3 KB
-//! (brotli) less, and the relay marks the markup of each form it can take over
-//! (`kform_view::markup::fits_lean_widget`), so `kform.js` fetches it for most forms. Both use
-//! the one wasm-bindgen glue in `kform.js` (the build names the lean one's imports as the whole
-//! one's). Given a form it cannot take over, the lean one refuses, and the form stays basic.
+//! `cargo xtask build-widget` builds the bundle four times, with each set of what few forms use:
+//! subtable rows (the `rows` feature) and the confirmation screen (`confirm`; `extras` is both).
+//! The lean `.wasm`, with neither, weighs about 3 KB (brotli) less than the whole one, and the
+//! rows and confirm builds about 1.5 KB less. The relay marks the markup of each form with the
+//! build that has just what it uses (`kform_view::markup::WidgetBuild`), and `kform.js`
+//! fetches that build for it. All use the one wasm-bindgen glue in `kform.js` (the build names
+//! each partial one's imports as the whole one's). Given a form it cannot take over, a partial
+//! build refuses, and the form stays basic.
 //!
 //! The allocator is talc (MIT), single-threaded, growing WebAssembly memory as it needs: it
 //! weighs 1.6 KB (brotli) less in the `.wasm` than dlmalloc, the one std uses on wasm32, and
