@@ -61,6 +61,10 @@ test("kform.js takes an included form over in place, without fetching its markup
     .filter((entry) => /\.wasm$|\/v1\/forms\/contact$/.test(entry.name))
     .map((entry) => `${new URL(entry.name).pathname} ${entry.initiatorType}`).sort());
   assert.deepEqual(initiators, ["/v1/forms/contact link", "/widget/kform_widget_lean_bg.wasm link"]);
+  // The .wasm's preload carries the integrity kform.js fetches it with, character for character.
+  const preloaded = await page.locator('link[rel="preload"][href$=".wasm"]').getAttribute("integrity");
+  const script = await (await fetch(new URL("/widget/kform.js", session.demo.page))).text();
+  assert.ok(preloaded.startsWith("sha256-") && script.includes(`"${preloaded}"`), preloaded);
   // kintone's live check as the visitor leaves the field.
   await form.getByLabel("メールアドレス").fill("taro@");
   await form.getByLabel("会社名").focus();

@@ -30,8 +30,12 @@ pub(crate) struct Asset {
     /// The same bytes in each of `CODINGS` there was a file for (`None` where there was not).
     pub(crate) encoded: [Option<bytes::Bytes>; 2],
     pub(crate) content_type: &'static str,
-    /// Subresource integrity of the decoded bytes (what SRI checks).
+    /// Subresource integrity of the decoded bytes (what SRI checks), for host pages.
     pub(crate) integrity: String,
+    /// The integrity `kform.js` pins the file with when it loads it (sha256, as
+    /// `cargo xtask build-widget` writes it into `kform.js`): a preload of the file carries the
+    /// same, so that it is the very request `kform.js` makes.
+    pub(crate) pinned: String,
 }
 
 impl Asset {
@@ -99,11 +103,13 @@ impl Widget {
             version.update(name.as_bytes());
             version.update(bytes);
             let integrity = format!("sha384-{}", STANDARD.encode(Sha384::digest(bytes)));
+            let pinned = format!("sha256-{}", STANDARD.encode(Sha256::digest(bytes)));
             let asset = Asset {
                 bytes: bytes.clone().into(),
                 encoded: [None, None],
                 content_type,
                 integrity,
+                pinned,
             };
             assets.insert(name.clone(), asset);
         }

@@ -270,9 +270,13 @@ static INCLUDED_STYLE: std::sync::LazyLock<(String, String)> = std::sync::LazyLo
 /// the relay serves no widget: the form still works.
 fn scripts(state: &AppState, relay: &str, form_id: &str, build: WidgetBuild) -> String {
     let Some(widget) = &state.inner.widget else { return String::new() };
-    let integrity = |name: &str| widget.files.get(name).map(|asset| asset.integrity.as_str());
+    let asset = |name: &str| widget.files.get(name);
     let file = build.file();
-    let (Some(script), Some(wasm)) = (integrity("kform.js"), integrity(file)) else {
+    // The script is pinned as host pages pin it (sha384, `/widget/sri.json`), the `.wasm` as
+    // `kform.js` pins it (sha256), so the preload is the request `kform.js` makes.
+    let script = asset("kform.js").map(|asset| asset.integrity.as_str());
+    let (Some(script), Some(wasm)) = (script, asset(file).map(|asset| asset.pinned.as_str()))
+    else {
         return String::new();
     };
     // The relay's address was checked to hold no quote, `&` or angle bracket; a form id is

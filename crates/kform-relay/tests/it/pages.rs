@@ -466,9 +466,18 @@ async fn the_include_is_the_form_in_a_declarative_shadow_root_with_absolute_link
     assert!(html.contains(r#"<div class="kform" part="form-root" data-kform-wasm="lean">"#));
     let sri = send(&state, get("/widget/sri.json")).await;
     let integrity = |file: &str| sri.body["files"][file]["integrity"].as_str().unwrap().to_owned();
+    // The .wasm as kform.js pins it: sha256 of the lean one's bytes, written above.
+    let pinned = |bytes: &[u8]| {
+        use base64::Engine;
+        use sha2::Digest;
+        format!(
+            "sha256-{}",
+            base64::engine::general_purpose::STANDARD.encode(sha2::Sha256::digest(bytes))
+        )
+    };
     assert!(html.ends_with(&format!(
         r#"</template></div><link rel="preload" href="https://forms.example.com/widget/kform_widget_lean_bg.wasm" as="fetch" crossorigin integrity="{}"><link rel="preload" href="https://forms.example.com/v1/forms/contact" as="fetch" crossorigin><script type="module" async src="https://forms.example.com/widget/kform.js" integrity="{}"></script>"#,
-        integrity("kform_widget_lean_bg.wasm"),
+        pinned(b"\0asm\x01\0\0\0\0"),
         integrity("kform.js"),
     )));
     // Without `relay=`, the address the request came to.
