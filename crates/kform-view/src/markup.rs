@@ -119,8 +119,8 @@ pub fn takes_files(state: &FormState) -> bool {
 }
 
 /// Which build of the widget's `.wasm` takes a form over. Each build leaves out what the form
-/// does not use of what few forms use, subtable rows (1.6 KB brotli) and the confirmation
-/// screen (1.4 KB): the lean one has neither and takes most forms. The markup of a form names
+/// does not use of what few forms use, subtable rows (about 1.8 KB brotli) and the
+/// confirmation screen (about 1.3 KB): the lean one has neither and takes most forms. The markup of a form names
 /// its build (`data-kform-wasm` on `.kform`, none for the whole one), the relay's `kform-wasm`
 /// header too, and `kform.js` fetches that build for it. (A captcha is `kform.js`'s, in all.)
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
