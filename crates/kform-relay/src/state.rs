@@ -289,14 +289,30 @@ impl AppState {
             + i64::from(end.millis().rem_euclid(UnixMillis::SECOND) != 0)
     }
 
-    /// Why embedded forms cannot load, when the relay has no widget to serve.
+    /// Why embedded forms cannot load, when the relay has no widget to serve, or why some stay
+    /// in their basic mode, when its bundle lacks a build of the `.wasm` a form's markup may
+    /// name (a bundle copied in part, or from an older build).
     #[must_use]
     pub fn widget_warning(&self) -> Option<String> {
-        self.inner.widget.is_none().then(|| {
-            "widget: no widget is built in and widget_dir is not set, so /widget/kform.js \
-             answers 404 and embedded forms cannot load (hosted pages /f/… still work); build \
-             the relay with `cargo xtask dist`, or set widget_dir"
-                .to_owned()
+        let Some(widget) = &self.inner.widget else {
+            return Some(
+                "widget: no widget is built in and widget_dir is not set, so /widget/kform.js \
+                 answers 404 and embedded forms cannot load (hosted pages /f/… still work); \
+                 build the relay with `cargo xtask dist`, or set widget_dir"
+                    .to_owned(),
+            );
+        };
+        let missing: Vec<&str> = kform_view::markup::WidgetBuild::ALL
+            .iter()
+            .map(|build| build.file())
+            .filter(|file| !widget.files.contains_key(*file))
+            .collect();
+        (!missing.is_empty()).then(|| {
+            format!(
+                "widget: the bundle lacks {}, so the forms that need it stay in their basic \
+                 mode (no live checks); build the whole bundle with `cargo xtask build-widget`",
+                missing.join(", ")
+            )
         })
     }
 

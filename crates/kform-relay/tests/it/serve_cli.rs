@@ -129,6 +129,26 @@ async fn check_config_prints_what_works() {
         "{stdout}"
     );
     assert!(stdout.contains("widget: no widget is built in and widget_dir is not set"), "{stdout}");
+    // A bundle without every build of the `.wasm` (copied in part, or from an older build):
+    // the forms whose markup names a missing one stay basic.
+    let partial = dir.path().join("partial-pkg");
+    std::fs::create_dir(&partial).unwrap();
+    std::fs::write(partial.join("kform.js"), "export default 1;").unwrap();
+    std::fs::write(partial.join("kform_widget_bg.wasm"), b"\0asm\x01\0\0\0").unwrap();
+    std::fs::write(partial.join("kform_widget_lean_bg.wasm"), b"\0asm\x01\0\0\0").unwrap();
+    let owned = std::fs::read_to_string(dir.path().join("kform.toml")).unwrap();
+    let widget = format!("widget_dir = {:?}\n", partial.display().to_string());
+    std::fs::write(dir.path().join("kform.toml"), format!("{widget}{owned}")).unwrap();
+    let partly = kform(dir.path(), &["check-config"]).output().unwrap();
+    let stdout = String::from_utf8_lossy(&partly.stdout);
+    assert_eq!(partly.status.code(), Some(0), "a warning: {stdout}");
+    assert!(
+        stdout.contains(
+            "widget: the bundle lacks kform_widget_rows_bg.wasm, kform_widget_confirm_bg.wasm, so"
+        ),
+        "{stdout}"
+    );
+    std::fs::write(dir.path().join("kform.toml"), owned).unwrap();
     let wrong = kform(dir.path(), &["check-config"])
         .env("KFORM_TEST_TOKEN", "wrong-token")
         .output()
