@@ -30,8 +30,8 @@ pub const FILES: &str = include_str!("../../kform-widget/style/files.css");
 pub const INCLUDED: &str = include_str!("../../kform-widget/style/included.css");
 
 /// Which of the rules that few forms need a form's stylesheet holds: a fetched form's markup
-/// carries only its own (`markup::style_parts`), 0.2 KB (brotli) less for a form with none of
-/// them. The hosted page and an included form carry them all ([`Parts::ALL`]).
+/// carries only its own (`markup::style_parts`), which every visitor downloads with it. The
+/// hosted page and an included form carry them all ([`Parts::ALL`]).
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
 pub struct Parts {
     /// A subtable's rows ([`ROWS`]).

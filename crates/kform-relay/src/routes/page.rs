@@ -343,7 +343,7 @@ pub(crate) fn enhanced_markup(
     action: &str,
 ) -> Result<String, AppError> {
     // The `.wasm` renders no item (the page holds them), so its copy of the form goes without
-    // the items' help and placeholders: 50 bytes (brotli) of the showcase form's markup.
+    // the items' help and placeholders, which every visitor would download twice.
     let mut sent = descriptor.clone();
     for item in &mut sent.form.items {
         (item.help, item.placeholder) = (None, None);
