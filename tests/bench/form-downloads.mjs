@@ -8,6 +8,7 @@
 // Prints one JSON object: `{"forms": {"<form>": {"build": …, "parts": {"kform.js": …,
 // "markup": …, "<.wasm file>": …}, "total": …}, …}}` (bytes).
 import { request } from "node:http";
+import { brotliDecompressSync } from "node:zlib";
 import { startDemo } from "../e2e/demo.mjs";
 
 const FORMS = ["bench", "contact", "captcha", "steps", "showcase"];
@@ -48,10 +49,8 @@ try {
     const build = markup.headers["kform-wasm"];
     const wasm = build === "whole" ? "kform_widget_bg.wasm" : `kform_widget_${build}_bg.wasm`;
     const files = ["kform.js", wasm];
-    // A captcha form's markup names its provider for kform-captcha.js (it is brotli, so the
-    // relay is asked again without it to read the markup).
-    const plain = await fetch(url).then((response) => response.text());
-    if (plain.includes("data-kform-captcha=")) files.push("kform-captcha.js");
+    // A captcha form's markup names its provider for kform-captcha.js.
+    if (brotliDecompressSync(markup.body).toString().includes("data-kform-captcha=")) files.push("kform-captcha.js");
     const parts = { markup: markup.bytes };
     for (const file of files) {
       const asset = await sent(new URL(`/widget/${file}`, demo.page).href);

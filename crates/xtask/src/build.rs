@@ -45,8 +45,8 @@ struct Module {
 /// One more `.wasm` of a bundle, built with a part of its features: those features, its file,
 /// what the joined loader holds where its integrity goes, and what its download (the loader and
 /// it) is held to.
-struct PartWasm {
-    features: &'static str,
+pub(crate) struct PartWasm {
+    pub(crate) features: &'static str,
     file: &'static str,
     placeholder: &'static str,
     limits: crate::size::Limits,
@@ -172,6 +172,30 @@ const GLUE_CUTS: [(&str, &str); 5] = [
 /// What wasm-bindgen's glue answers: its init function with `initSync` and the exports.
 const GLUE_EXPORTS: &str = "Object.assign(__wbg_init, { initSync }, exports)";
 
+/// The widget's partial builds, each with a part of its extras or none (`cargo xtask test`
+/// lints each feature set too). The files are `kform_view::markup::WidgetBuild::file`'s (the
+/// whole one is the bundle's own), and `kform.js` names each with its placeholder.
+pub(crate) const WIDGET_PARTS: &[PartWasm] = &[
+    PartWasm {
+        features: "bundle",
+        file: "kform_widget_lean_bg.wasm",
+        placeholder: "@KFORM_LEAN_WASM_INTEGRITY@",
+        limits: crate::size::LEAN_WIDGET,
+    },
+    PartWasm {
+        features: "bundle,rows",
+        file: "kform_widget_rows_bg.wasm",
+        placeholder: "@KFORM_ROWS_WASM_INTEGRITY@",
+        limits: crate::size::ROWS_WIDGET,
+    },
+    PartWasm {
+        features: "bundle,confirm",
+        file: "kform_widget_confirm_bg.wasm",
+        placeholder: "@KFORM_CONFIRM_WASM_INTEGRITY@",
+        limits: crate::size::CONFIRM_WIDGET,
+    },
+];
+
 const BUNDLES: [Bundle; 3] = [
     Bundle {
         krate: "kform-widget",
@@ -180,28 +204,7 @@ const BUNDLES: [Bundle; 3] = [
         loader: Loader::Joined("crates/kform-widget/js/kform.js"),
         files: &["kform.js", "kform_widget_bg.wasm"],
         limits: crate::size::WIDGET,
-        // The files are `kform_view::markup::WidgetBuild::file`'s (the whole one's above), and
-        // `kform.js` names each with its placeholder.
-        parts: &[
-            PartWasm {
-                features: "bundle",
-                file: "kform_widget_lean_bg.wasm",
-                placeholder: "@KFORM_LEAN_WASM_INTEGRITY@",
-                limits: crate::size::LEAN_WIDGET,
-            },
-            PartWasm {
-                features: "bundle,rows",
-                file: "kform_widget_rows_bg.wasm",
-                placeholder: "@KFORM_ROWS_WASM_INTEGRITY@",
-                limits: crate::size::ROWS_WIDGET,
-            },
-            PartWasm {
-                features: "bundle,confirm",
-                file: "kform_widget_confirm_bg.wasm",
-                placeholder: "@KFORM_CONFIRM_WASM_INTEGRITY@",
-                limits: crate::size::CONFIRM_WIDGET,
-            },
-        ],
+        parts: WIDGET_PARTS,
         modules: &[Module {
             source: "crates/kform-widget/js/kform-captcha.js",
             file: "kform-captcha.js",

@@ -99,8 +99,8 @@ fn test(root: &Path) -> Result<()> {
     step("clippy (the widget's bundle: no std)", || {
         clippy(&["-p", "kform-widget", "--features", "bundle", "--target", build::WASM_TARGET])
     })?;
-    // The widget's other builds, each with a part of its extras (`build.rs`, `PARTS`).
-    for features in ["bundle", "bundle,rows", "bundle,confirm"] {
+    // The widget's partial builds, each with a part of its extras or none.
+    for features in build::WIDGET_PARTS.iter().map(|part| part.features) {
         step(&format!("clippy (the widget's bundle with {features})"), || {
             let part = ["--no-default-features", "--features", features];
             clippy(&[&["-p", "kform-widget", "--target", build::WASM_TARGET][..], &part].concat())

@@ -343,12 +343,16 @@ pub(crate) fn enhanced_markup(
     action: &str,
 ) -> Result<String, AppError> {
     // The `.wasm` renders no item (the page holds them), so its copy of the form goes without
-    // the items' help and placeholders, which every visitor would download twice.
-    let mut sent = descriptor.clone();
-    for item in &mut sent.form.items {
-        (item.help, item.placeholder) = (None, None);
+    // the items' help and placeholders, which every visitor would download twice: they are
+    // taken out for it and put back for the markup.
+    let mut descriptor = descriptor;
+    let shown: Vec<_> = (descriptor.form.items.iter_mut())
+        .map(|item| (item.help.take(), item.placeholder.take()))
+        .collect();
+    let json = serde_json::to_string(&descriptor).map_err(|err| AppError::Store(err.into()))?;
+    for (item, (help, placeholder)) in descriptor.form.items.iter_mut().zip(shown) {
+        (item.help, item.placeholder) = (help, placeholder);
     }
-    let json = serde_json::to_string(&sent).map_err(|err| AppError::Store(err.into()))?;
     let parts = markup::style_parts(&descriptor);
     let form = FormState::new(descriptor, Some(locale));
     let render =

@@ -233,6 +233,15 @@ async fn the_markup_for_kform_js_is_cacheable_and_its_posts_answer_with_markup()
     let (data, style) = data.split_once("</script>").unwrap();
     let descriptor: Value = serde_json::from_str(data).unwrap();
     assert_eq!(descriptor["form"]["id"], "contact", "the descriptor comes with the markup");
+    // The page shows the items' placeholders and help; the descriptor goes without them.
+    let markup = first.text.split(r#"<script type="application/json""#).next().unwrap();
+    assert!(markup.contains(r#"placeholder="サイボウズ株式会社""#), "{markup}");
+    assert!(markup.contains("ご質問やご要望をご記入ください。"), "{markup}");
+    assert_eq!(descriptor["form"]["items"][0]["field"], "会社名");
+    let items = descriptor["form"]["items"].as_array().unwrap();
+    assert!(
+        items.iter().all(|item| item.get("placeholder").is_none() && item.get("help").is_none())
+    );
     // So does the shadow root's stylesheet, as JSON text that kform.js adopts (not a <style>,
     // which a strict Content-Security-Policy would refuse).
     let style = style
