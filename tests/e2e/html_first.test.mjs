@@ -279,6 +279,48 @@ test("the hosted page works with JavaScript turned off", async () => {
   await assertAccessible(shown, "on the hosted page with the browser's own messages");
 });
 
+/**
+ * The vertical space between the shown parts of each of the form's pages in `root` (an element
+ * whose shadow root holds the form, or the form's own element), in px, and the space above the
+ * first page's first part.
+ */
+function spacing(root) {
+  const box = (element) => element.getBoundingClientRect();
+  const tenth = (px) => Math.round(px * 10) / 10;
+  const inside = root.shadowRoot ?? root;
+  const pages = [...inside.querySelectorAll(".kform-page")].filter((page) => page.getClientRects().length);
+  const gaps = pages.flatMap((page) => {
+    const parts = [...page.children].filter((part) => part.getClientRects().length);
+    return parts.slice(1).map((part, i) => tenth(box(part).top - box(parts[i]).bottom));
+  });
+  const first = [...pages[0].children].find((part) => part.getClientRects().length);
+  return { gaps, above: tenth(box(first).top - box(inside.querySelector(".kform-form")).top) };
+}
+
+test("a form's items are --kform-gap apart in every mode, and the host page sets it", async () => {
+  const expect = async (page, selector, gap, what) => {
+    const { gaps, above } = await page.locator(selector).evaluate(spacing);
+    assert.ok(gaps.length >= 3, `${what}: ${gaps.length} gaps measured`);
+    assert.deepEqual([...new Set(gaps)], [gap], `${what}: every item ${gap}px from the next`);
+    assert.equal(above, 0, `${what}: the empty error summary's place adds no space above the items`);
+  };
+  // Enhanced, on the demo's page: 1em of the form's 15px, then the page's own.
+  const page = await session.open("/");
+  await page.locator("#contact form[novalidate]").waitFor();
+  await expect(page, "#contact", 15, "embedded");
+  await page.locator("#contact").evaluate((host) => host.style.setProperty("--kform-gap", "24px"));
+  await expect(page, "#contact", 24, "embedded, the host page's --kform-gap");
+  await page.context().close();
+  // Without JavaScript: the hosted page, and an included form with steps, every step shown.
+  const context = await session.browser.newContext({ javaScriptEnabled: false });
+  const plain = await context.newPage();
+  await plain.goto(new URL("/f/contact", session.demo.page).href);
+  await expect(plain, ".kform", 15, "hosted");
+  await plain.goto(new URL("/included-steps.html", session.demo.page).href);
+  await expect(plain, "[data-kform=steps]", 15, "included, JavaScript off");
+  await context.close();
+});
+
 test("a form that cannot load says so, and tells the page why in a sentence", async () => {
   const relay = new URL(session.demo.page).origin;
   const page = await session.open("/blank.html");
