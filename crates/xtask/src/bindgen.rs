@@ -6,6 +6,9 @@
 //!   cannot compress, and every name is written twice: once in the `.wasm` and once as a key of
 //!   the glue's import object. The glue uses these names only as those keys, so renaming both
 //!   the same way changes nothing a page can see.
+//! - The module the `.wasm` imports those functions from, wasm-bindgen's `./{crate}_bg.js`,
+//!   written before each of them (93 times for the widget's lean `.wasm`), is named `k`, in the
+//!   `.wasm` and as the key of the glue's import object alike.
 //! - The `.wasm` stops exporting wasm-streams' stream classes (`IntoUnderlyingSource`, `…Sink`,
 //!   `…ByteSource`), which Leptos links in for server functions kform does not use, so wasm-opt
 //!   can drop their code. Their glue classes stay, never constructed.
@@ -23,6 +26,9 @@ pub(crate) type Renamed = Vec<(String, String)>;
 /// What each renamed import starts with: wasm-bindgen's prefix.
 const PREFIX: &str = "__wbg";
 
+/// The short name of the module wasm-bindgen's glue gives the `.wasm` its functions from.
+const MODULE: &str = "k";
+
 /// What the names of wasm-streams' exports hold (`intounderlyingsink_write`, …).
 const UNUSED_EXPORTS: &str = "intounderlying";
 
@@ -37,12 +43,21 @@ pub(crate) fn rewrite_files(wasm: &Path, glue: &Path) -> Result<Renamed> {
     Ok(renamed)
 }
 
-/// The `.wasm` and glue with every `__wbg…` import renamed to a short name, and without the
-/// exports of wasm-streams' classes; and the imports renamed, each as (old, new).
+/// The `.wasm` and glue with every `__wbg…` import and wasm-bindgen's module renamed to a short
+/// name, and without the exports of wasm-streams' classes; and the imports renamed, each as
+/// (old, new).
 pub(crate) fn rewrite(wasm: &[u8], glue: &str) -> Result<(Vec<u8>, String, Renamed)> {
     let mut renamed = Vec::new();
     let out = rename(wasm, &mut renamed, false)?;
     let mut glue = glue.to_owned();
+    let modules = import_modules(wasm)?;
+    let [module] = &modules[..] else {
+        bail!("the .wasm imports from {} of wasm-bindgen's modules, not one", modules.len());
+    };
+    let (key, short) = (format!("\"{module}\": "), format!("\"{MODULE}\": "));
+    ensure!(!glue.contains(&short), "the glue already has an import object keyed `{MODULE}`");
+    ensure!(glue.matches(&key).count() == 1, "the glue does not key its imports `{module}` once");
+    glue = glue.replace(&key, &short);
     for (old, new) in &renamed {
         ensure!(words(&glue, new).is_empty(), "the glue already uses the name `{new}`");
         let key = format!("{old}: function");
@@ -103,22 +118,44 @@ pub(crate) fn module(sections: &[(u8, Vec<u8>)]) -> Vec<u8> {
     out
 }
 
-/// The import section with its `__wbg…` names replaced: with `known`, as `renamed` says; else
-/// `renamed` gets each new (old, new) pair.
+/// Whether `module` is the one wasm-bindgen's glue gives the `.wasm` its functions from.
+fn is_bindgen_module(module: &str) -> bool {
+    module.starts_with("./") && module.ends_with("_bg.js")
+}
+
+/// The distinct modules of wasm-bindgen's glue the `.wasm` imports from.
+fn import_modules(wasm: &[u8]) -> Result<Vec<String>> {
+    let mut modules = Vec::new();
+    for (id, body) in sections(wasm)? {
+        if id == 2 {
+            map_imports(body, |module, field| {
+                if is_bindgen_module(module) && !modules.iter().any(|seen| seen == module) {
+                    modules.push(module.to_owned());
+                }
+                Ok((module.to_owned(), field.to_owned()))
+            })?;
+        }
+    }
+    Ok(modules)
+}
+
+/// The import section with wasm-bindgen's module named `k` and its `__wbg…` names replaced:
+/// with `known`, as `renamed` says; else `renamed` gets each new (old, new) pair.
 fn imports(body: &[u8], renamed: &mut Vec<(String, String)>, known: bool) -> Result<Vec<u8>> {
-    map_imports(body, |field| {
+    map_imports(body, |module, field| {
+        let module = if is_bindgen_module(module) { MODULE } else { module }.to_owned();
         if !field.starts_with(PREFIX) {
-            return Ok(field.to_owned());
+            return Ok((module, field.to_owned()));
         }
         if known {
             let (_, short) = renamed.iter().find(|(old, _)| old == field).with_context(|| {
                 format!("the import `{field}` is not one the glue was renamed for")
             })?;
-            return Ok(short.clone());
+            return Ok((module, short.clone()));
         }
         let short = short_name(renamed.len());
         renamed.push((field.to_owned(), short.clone()));
-        Ok(short)
+        Ok((module, short))
     })
 }
 
@@ -127,10 +164,11 @@ fn exports(body: &[u8]) -> Result<Vec<u8>> {
     map_exports(body, |field| Ok((!field.contains(UNUSED_EXPORTS)).then(|| field.to_owned())))
 }
 
-/// An import section with each import's field name as `field` answers for it.
+/// An import section with each import's module and field names as `names` answers for them
+/// (given the old ones).
 pub(crate) fn map_imports(
     body: &[u8],
-    mut field: impl FnMut(&str) -> Result<String>,
+    mut names: impl FnMut(&str, &str) -> Result<(String, String)>,
 ) -> Result<Vec<u8>> {
     let (count, mut at) = leb(body, 0)?;
     let mut out = Vec::with_capacity(body.len());
@@ -140,7 +178,8 @@ pub(crate) fn map_imports(
         let (old, next) = name(body, next)?;
         let kind = *body.get(next).context("an import has no kind")?;
         let end = description_end(body, kind, next + 1)?;
-        for text in [module, field(old)?.as_str()] {
+        let (module, field) = names(module, old)?;
+        for text in [module, field] {
             push_leb(&mut out, text.len() as u64);
             out.extend_from_slice(text.as_bytes());
         }
@@ -325,19 +364,20 @@ mod tests {
     const GLUE: &str = "const import0 = {\n    __proto__: null,\n    \
         __wbg___wbindgen_throw_0123456789abcdef: function(a) { throw a; },\n    \
         __wbg_setAttribute_f75317b2b5cabfb4: function(e, n, v) { e.setAttribute(n, v); },\n};\n\
+        return { __proto__: null, \"./x_bg.js\": import0 };\n\
         wasm.__wbg_editorhandle_free(0);\n";
 
-    /// The import names of a module, in order.
-    fn names(wasm: &[u8]) -> Vec<String> {
+    /// The import names of a module, in order, each as (module, field).
+    fn names(wasm: &[u8]) -> Vec<(String, String)> {
         // The header (8 bytes) and the type section (6) come first.
         assert_eq!(wasm[14], 2, "the import section");
         let (_, body_at) = leb(wasm, 15).unwrap();
         let mut names = Vec::new();
         let (count, mut at) = leb(&wasm[body_at..], 0).unwrap();
         for _ in 0..count {
-            let (_, next) = name(&wasm[body_at..], at).unwrap();
+            let (module, next) = name(&wasm[body_at..], at).unwrap();
             let (field, next) = name(&wasm[body_at..], next).unwrap();
-            names.push(field.to_owned());
+            names.push((module.to_owned(), field.to_owned()));
             let kind = wasm[body_at + next];
             at = description_end(&wasm[body_at..], kind, next + 1).unwrap();
         }
@@ -350,7 +390,18 @@ mod tests {
         assert_eq!(rewrite_like(&module(), &renamed).unwrap(), wasm, "renamed the same way");
         let err = rewrite_like(&module(), &renamed[1..]).unwrap_err().to_string();
         assert!(err.contains("`__wbg_setAttribute_f75317b2b5cabfb4` is not one"), "{err}");
-        assert_eq!(names(&wasm), ["$a", "$b", "memory", "table", "flag"]);
+        let named = |module: &str, field: &str| (module.to_owned(), field.to_owned());
+        assert_eq!(
+            names(&wasm),
+            [
+                named("k", "$a"),
+                named("k", "$b"),
+                named("env", "memory"),
+                named("env", "table"),
+                named("env", "flag")
+            ]
+        );
+        assert!(glue.contains("return { __proto__: null, \"k\": import0 };"), "{glue}");
         assert_eq!(exported(&module()), ["mount", "intounderlyingsink_write", "memory"]);
         assert_eq!(exported(&wasm), ["mount", "memory"]);
         assert!(glue.contains("    $b: function(a) { throw a; },"), "{glue}");
@@ -365,6 +416,12 @@ mod tests {
         let missing = GLUE.replace("__wbg_setAttribute_f75317b2b5cabfb4: function", "other: 1");
         let err = rewrite(&module(), &missing).unwrap_err().to_string();
         assert!(err.contains("`__wbg_setAttribute_f75317b2b5cabfb4` once"), "{err}");
+        let unkeyed = GLUE.replace("\"./x_bg.js\": import0", "other: import0");
+        let err = rewrite(&module(), &unkeyed).unwrap_err().to_string();
+        assert!(err.contains("does not key its imports `./x_bg.js` once"), "{err}");
+        let keyed = GLUE.replace("__proto__: null, ", "__proto__: null, \"k\": {}, ");
+        let err = rewrite(&module(), &keyed).unwrap_err().to_string();
+        assert!(err.contains("already has an import object keyed `k`"), "{err}");
         let taken = format!("{GLUE}const $a = 1;\n");
         let err = rewrite(&module(), &taken).unwrap_err().to_string();
         assert!(err.contains("already uses the name `$a`"), "{err}");

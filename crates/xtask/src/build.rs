@@ -383,6 +383,9 @@ fn shrink(root: &Path, bundle: &Bundle, wasm: &Path) -> Result<()> {
         if bundle.smallest {
             args.splice(..1, ["--flatten", "--rereloop", "-Oz", "-Oz"]);
         }
+        // Last, the two custom sections no browser reads: which tools made the module and
+        // which features it was built for (wasm-opt reads them first), 0.2 KB of every visit.
+        args.extend(["--strip-producers", "--strip-target-features"]);
         cmd(&wasm_opt.to_string_lossy(), &args)
     })
 }

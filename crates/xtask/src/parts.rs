@@ -232,7 +232,9 @@ fn rewrite(
 }
 
 fn rename_imports(body: &[u8], names: &BTreeMap<String, String>) -> Result<Vec<u8>> {
-    map_imports(body, |field| Ok(names.get(field).map_or(field, String::as_str).to_owned()))
+    map_imports(body, |module, field| {
+        Ok((module.to_owned(), names.get(field).map_or(field, String::as_str).to_owned()))
+    })
 }
 
 fn rename_exports(body: &[u8], names: &BTreeMap<String, String>) -> Result<Vec<u8>> {
