@@ -48,9 +48,8 @@ pub(crate) fn rewrite_files(wasm: &Path, glue: &Path) -> Result<Renamed> {
 /// (old, new).
 pub(crate) fn rewrite(wasm: &[u8], glue: &str) -> Result<(Vec<u8>, String, Renamed)> {
     let mut renamed = Vec::new();
-    let out = rename(wasm, &mut renamed, false)?;
+    let (out, modules) = rename(wasm, &mut renamed, false)?;
     let mut glue = glue.to_owned();
-    let modules = import_modules(wasm)?;
     let [module] = &modules[..] else {
         bail!("the .wasm imports from {} of wasm-bindgen's modules, not one", modules.len());
     };
@@ -73,22 +72,28 @@ pub(crate) fn rewrite(wasm: &[u8], glue: &str) -> Result<(Vec<u8>, String, Renam
 /// `parts.rs`) renamed as [`rewrite`] renamed the first: `renamed` is what it returned. An import
 /// it did not rename fails.
 pub(crate) fn rewrite_like(wasm: &[u8], renamed: &[(String, String)]) -> Result<Vec<u8>> {
-    rename(wasm, &mut renamed.to_vec(), true)
+    Ok(rename(wasm, &mut renamed.to_vec(), true)?.0)
 }
 
-/// `wasm` with its `__wbg…` imports renamed and without wasm-streams' exports: with `known`,
-/// as `renamed` says; else to new short names, pushed on `renamed`.
-fn rename(wasm: &[u8], renamed: &mut Vec<(String, String)>, known: bool) -> Result<Vec<u8>> {
+/// `wasm` with its `__wbg…` imports and wasm-bindgen's module renamed and without
+/// wasm-streams' exports: with `known`, as `renamed` says; else to new short names, pushed on
+/// `renamed`. Also the names wasm-bindgen's module had (one, for its glue).
+fn rename(
+    wasm: &[u8],
+    renamed: &mut Vec<(String, String)>,
+    known: bool,
+) -> Result<(Vec<u8>, Vec<String>)> {
     let mut rewritten = Vec::new();
+    let mut modules = Vec::new();
     for (id, body) in sections(wasm)? {
         let body = match id {
-            2 => imports(body, renamed, known)?,
+            2 => imports(body, renamed, known, &mut modules)?,
             7 => exports(body)?,
             _ => body.to_vec(),
         };
         rewritten.push((id, body));
     }
-    Ok(module(&rewritten))
+    Ok((module(&rewritten), modules))
 }
 
 /// A module's sections, in order: (id, body).
@@ -123,26 +128,19 @@ fn is_bindgen_module(module: &str) -> bool {
     module.starts_with("./") && module.ends_with("_bg.js")
 }
 
-/// The distinct modules of wasm-bindgen's glue the `.wasm` imports from.
-fn import_modules(wasm: &[u8]) -> Result<Vec<String>> {
-    let mut modules = Vec::new();
-    for (id, body) in sections(wasm)? {
-        if id == 2 {
-            map_imports(body, |module, field| {
-                if is_bindgen_module(module) && !modules.iter().any(|seen| seen == module) {
-                    modules.push(module.to_owned());
-                }
-                Ok((module.to_owned(), field.to_owned()))
-            })?;
-        }
-    }
-    Ok(modules)
-}
-
-/// The import section with wasm-bindgen's module named `k` and its `__wbg…` names replaced:
-/// with `known`, as `renamed` says; else `renamed` gets each new (old, new) pair.
-fn imports(body: &[u8], renamed: &mut Vec<(String, String)>, known: bool) -> Result<Vec<u8>> {
+/// The import section with wasm-bindgen's module named `k` (`modules` gets each name it had)
+/// and its `__wbg…` names replaced: with `known`, as `renamed` says; else `renamed` gets each
+/// new (old, new) pair.
+fn imports(
+    body: &[u8],
+    renamed: &mut Vec<(String, String)>,
+    known: bool,
+    modules: &mut Vec<String>,
+) -> Result<Vec<u8>> {
     map_imports(body, |module, field| {
+        if is_bindgen_module(module) && !modules.iter().any(|seen| seen == module) {
+            modules.push(module.to_owned());
+        }
         let module = if is_bindgen_module(module) { MODULE } else { module }.to_owned();
         if !field.starts_with(PREFIX) {
             return Ok((module, field.to_owned()));
