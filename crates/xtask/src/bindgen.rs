@@ -2,10 +2,14 @@
 //! alike:
 //!
 //! - The names the `.wasm` imports its JavaScript functions by are shortened
-//!   (`__wbg_setAttribute_f75317b2b5cabfb4` becomes `$Q`). Each name ends in a hash that brotli
-//!   cannot compress, and every name is written twice: once in the `.wasm` and once as a key of
-//!   the glue's import object. The glue uses these names only as those keys, so renaming both
-//!   the same way changes nothing a page can see.
+//!   (`__wbg_setAttribute_f75317b2b5cabfb4` becomes `$Q`, the casts
+//!   `__wbindgen_generic_0000000000000001` too). Most end in a hash that brotli cannot
+//!   compress, and every name is written twice: once in the `.wasm` and once as a key of the
+//!   glue's import object. The glue uses these names only as those keys, so renaming both the
+//!   same way changes nothing a page can see.
+//! - So are the closures' entry points the `.wasm` exports
+//!   (`wasm_bindgen__convert__closures_____invoke__h87073469b603959d` becomes `_a`), which the
+//!   glue calls through its exports and names its own wrappers after.
 //! - The module the `.wasm` imports those functions from, wasm-bindgen's `./{crate}_bg.js`,
 //!   written before each of them (93 times for the widget's lean `.wasm`), is named `k`, in the
 //!   `.wasm` and as the key of the glue's import object alike.
@@ -20,11 +24,14 @@ use std::path::Path;
 
 use anyhow::{Context, Result, bail, ensure};
 
-/// The imports renamed, each as (old name, new name).
-pub(crate) type Renamed = Vec<(String, String)>;
-
-/// What each renamed import starts with: wasm-bindgen's prefix.
-const PREFIX: &str = "__wbg";
+/// The names renamed, each as (old name, new name).
+#[derive(Clone, Debug, Default, PartialEq)]
+pub(crate) struct Renamed {
+    /// The imports from wasm-bindgen's module.
+    imports: Vec<(String, String)>,
+    /// The closures' entry points among the exports.
+    entries: Vec<(String, String)>,
+}
 
 /// The short name of the module wasm-bindgen's glue gives the `.wasm` its functions from.
 const MODULE: &str = "k";
@@ -43,11 +50,11 @@ pub(crate) fn rewrite_files(wasm: &Path, glue: &Path) -> Result<Renamed> {
     Ok(renamed)
 }
 
-/// The `.wasm` and glue with every `__wbg…` import and wasm-bindgen's module renamed to a short
-/// name, and without the exports of wasm-streams' classes; and the imports renamed, each as
-/// (old, new).
+/// The `.wasm` and glue with wasm-bindgen's module, every import from it and every closure's
+/// entry point renamed to a short name, and without the exports of wasm-streams' classes; and
+/// the names renamed.
 pub(crate) fn rewrite(wasm: &[u8], glue: &str) -> Result<(Vec<u8>, String, Renamed)> {
-    let mut renamed = Vec::new();
+    let mut renamed = Renamed::default();
     let (out, modules) = rename(wasm, &mut renamed, false)?;
     let mut glue = glue.to_owned();
     let [module] = &modules[..] else {
@@ -57,7 +64,7 @@ pub(crate) fn rewrite(wasm: &[u8], glue: &str) -> Result<(Vec<u8>, String, Renam
     ensure!(!glue.contains(&short), "the glue already has an import object keyed `{MODULE}`");
     ensure!(glue.matches(&key).count() == 1, "the glue does not key its imports `{module}` once");
     glue = glue.replace(&key, &short);
-    for (old, new) in &renamed {
+    for (old, new) in &renamed.imports {
         ensure!(words(&glue, new).is_empty(), "the glue already uses the name `{new}`");
         let key = format!("{old}: function");
         match words(&glue, old)[..] {
@@ -65,30 +72,40 @@ pub(crate) fn rewrite(wasm: &[u8], glue: &str) -> Result<(Vec<u8>, String, Renam
             _ => bail!("the glue does not hold the import `{old}` once, as a key"),
         }
     }
+    // An entry point's name stands in the glue as its own wrapper's and in its calls through
+    // the exports (`wasm.…(`): each is replaced.
+    for (old, new) in &renamed.entries {
+        ensure!(words(&glue, new).is_empty(), "the glue already uses the name `{new}`");
+        let spots = words(&glue, old);
+        ensure!(
+            spots.iter().any(|&at| glue[..at].ends_with("wasm.")),
+            "the glue does not call the closure entry point `{old}`"
+        );
+        for at in spots.into_iter().rev() {
+            glue.replace_range(at..at + old.len(), new);
+        }
+    }
     Ok((out, glue, renamed))
 }
 
 /// Another `.wasm` for the same glue (a partial widget's, already named as the first one's by
 /// `parts.rs`) renamed as [`rewrite`] renamed the first: `renamed` is what it returned. An import
-/// it did not rename fails.
-pub(crate) fn rewrite_like(wasm: &[u8], renamed: &[(String, String)]) -> Result<Vec<u8>> {
-    Ok(rename(wasm, &mut renamed.to_vec(), true)?.0)
+/// or entry point it did not rename fails.
+pub(crate) fn rewrite_like(wasm: &[u8], renamed: &Renamed) -> Result<Vec<u8>> {
+    Ok(rename(wasm, &mut renamed.clone(), true)?.0)
 }
 
-/// `wasm` with its `__wbg…` imports and wasm-bindgen's module renamed and without
-/// wasm-streams' exports: with `known`, as `renamed` says; else to new short names, pushed on
-/// `renamed`. Also the names wasm-bindgen's module had (one, for its glue).
-fn rename(
-    wasm: &[u8],
-    renamed: &mut Vec<(String, String)>,
-    known: bool,
-) -> Result<(Vec<u8>, Vec<String>)> {
+/// `wasm` with wasm-bindgen's module, its imports from it and its closures' entry points
+/// renamed, and without wasm-streams' exports: with `known`, as `renamed` says; else to new
+/// short names, pushed on `renamed`. Also the names wasm-bindgen's module had (one, for its
+/// glue).
+fn rename(wasm: &[u8], renamed: &mut Renamed, known: bool) -> Result<(Vec<u8>, Vec<String>)> {
     let mut rewritten = Vec::new();
     let mut modules = Vec::new();
     for (id, body) in sections(wasm)? {
         let body = match id {
-            2 => imports(body, renamed, known, &mut modules)?,
-            7 => exports(body)?,
+            2 => imports(body, &mut renamed.imports, known, &mut modules)?,
+            7 => exports(body, &mut renamed.entries, known)?,
             _ => body.to_vec(),
         };
         rewritten.push((id, body));
@@ -129,8 +146,7 @@ fn is_bindgen_module(module: &str) -> bool {
 }
 
 /// The import section with wasm-bindgen's module named `k` (`modules` gets each name it had)
-/// and its `__wbg…` names replaced: with `known`, as `renamed` says; else `renamed` gets each
-/// new (old, new) pair.
+/// and the names of the imports from it replaced, as [`shorten`] does.
 fn imports(
     body: &[u8],
     renamed: &mut Vec<(String, String)>,
@@ -138,28 +154,48 @@ fn imports(
     modules: &mut Vec<String>,
 ) -> Result<Vec<u8>> {
     map_imports(body, |module, field| {
-        if is_bindgen_module(module) && !modules.iter().any(|seen| seen == module) {
+        if !is_bindgen_module(module) {
+            return Ok((module.to_owned(), field.to_owned()));
+        }
+        if !modules.iter().any(|seen| seen == module) {
             modules.push(module.to_owned());
         }
-        let module = if is_bindgen_module(module) { MODULE } else { module }.to_owned();
-        if !field.starts_with(PREFIX) {
-            return Ok((module, field.to_owned()));
-        }
-        if known {
-            let (_, short) = renamed.iter().find(|(old, _)| old == field).with_context(|| {
-                format!("the import `{field}` is not one the glue was renamed for")
-            })?;
-            return Ok((module, short.clone()));
-        }
-        let short = short_name(renamed.len());
-        renamed.push((field.to_owned(), short.clone()));
-        Ok((module, short))
+        Ok((MODULE.to_owned(), shorten(renamed, field, known, "$")?))
     })
 }
 
-/// The export section without wasm-streams' exports.
-fn exports(body: &[u8]) -> Result<Vec<u8>> {
-    map_exports(body, |field| Ok((!field.contains(UNUSED_EXPORTS)).then(|| field.to_owned())))
+/// The export section without wasm-streams' exports, and with the closures' entry points
+/// renamed as [`shorten`] does.
+fn exports(body: &[u8], renamed: &mut Vec<(String, String)>, known: bool) -> Result<Vec<u8>> {
+    map_exports(body, |field| {
+        if field.contains(UNUSED_EXPORTS) {
+            return Ok(None);
+        }
+        if !field.starts_with(crate::parts::INVOKE) {
+            return Ok(Some(field.to_owned()));
+        }
+        Ok(Some(shorten(renamed, field, known, "_")?))
+    })
+}
+
+/// The short name of `field`: with `known`, the one `renamed` gives it (or an error); else a
+/// new one starting with `sigil`, pushed on `renamed`.
+fn shorten(
+    renamed: &mut Vec<(String, String)>,
+    field: &str,
+    known: bool,
+    sigil: &str,
+) -> Result<String> {
+    if known {
+        let (_, short) = renamed
+            .iter()
+            .find(|(old, _)| old == field)
+            .with_context(|| format!("`{field}` is not one the glue was renamed for"))?;
+        return Ok(short.clone());
+    }
+    let short = short_name(renamed.len()).replacen('$', sigil, 1);
+    renamed.push((field.to_owned(), short.clone()));
+    Ok(short)
 }
 
 /// An import section with each import's module and field names as `names` answers for them
@@ -309,10 +345,14 @@ fn words(text: &str, word: &str) -> Vec<usize> {
 mod tests {
     use super::*;
 
-    /// A module with a type section, then imports: two wasm-bindgen functions, a memory with a
-    /// maximum, a table and a global kept as they are.
+    /// The closure entry point the test module exports.
+    const ENTRY: &str = "wasm_bindgen__convert__closures_____invoke__h0123456789abcdef";
+
+    /// A module with a type section, then imports: two wasm-bindgen functions and a cast, a
+    /// memory with a maximum, a table and a global kept as they are; and exports, one of them a
+    /// closure's entry point.
     fn module() -> Vec<u8> {
-        let mut imports = vec![5];
+        let mut imports = vec![6];
         let mut import = |module: &str, field: &str, description: &[u8]| {
             for text in [module, field] {
                 push_leb(&mut imports, text.len() as u64);
@@ -322,6 +362,7 @@ mod tests {
         };
         import("./x_bg.js", "__wbg_setAttribute_f75317b2b5cabfb4", &[0, 0]);
         import("./x_bg.js", "__wbg___wbindgen_throw_0123456789abcdef", &[0, 0]);
+        import("./x_bg.js", "__wbindgen_generic_0000000000000001", &[0, 0]);
         import("env", "memory", &[2, 1, 17, 0x80, 0x80, 0x04]);
         import("env", "table", &[1, 0x6f, 0, 3]);
         import("env", "flag", &[3, 0x7f, 0]);
@@ -330,8 +371,9 @@ mod tests {
         wasm.push(2);
         push_leb(&mut wasm, imports.len() as u64);
         wasm.extend_from_slice(&imports);
-        let mut exports = vec![3];
-        for (field, index) in [("mount", 2), ("intounderlyingsink_write", 3), ("memory", 0)] {
+        let mut exports = vec![4];
+        let fields = [("mount", 2), ("intounderlyingsink_write", 3), (ENTRY, 4), ("memory", 0)];
+        for (field, index) in fields {
             push_leb(&mut exports, field.len() as u64);
             exports.extend_from_slice(field.as_bytes());
             exports.extend_from_slice(&[if field == "memory" { 2 } else { 0 }, index]);
@@ -361,8 +403,12 @@ mod tests {
 
     const GLUE: &str = "const import0 = {\n    __proto__: null,\n    \
         __wbg___wbindgen_throw_0123456789abcdef: function(a) { throw a; },\n    \
-        __wbg_setAttribute_f75317b2b5cabfb4: function(e, n, v) { e.setAttribute(n, v); },\n};\n\
+        __wbg_setAttribute_f75317b2b5cabfb4: function(e, n, v) { e.setAttribute(n, v); },\n    \
+        __wbindgen_generic_0000000000000001: function(a, b) { return makeClosure(a, b, \
+        wasm_bindgen__convert__closures_____invoke__h0123456789abcdef); },\n};\n\
         return { __proto__: null, \"./x_bg.js\": import0 };\n\
+        function wasm_bindgen__convert__closures_____invoke__h0123456789abcdef(a) {\n    \
+        wasm.wasm_bindgen__convert__closures_____invoke__h0123456789abcdef(a);\n}\n\
         wasm.__wbg_editorhandle_free(0);\n";
 
     /// The import names of a module, in order, each as (module, field).
@@ -383,28 +429,43 @@ mod tests {
     }
 
     #[test]
-    fn renames_imports_in_the_module_and_the_glue_alike_and_drops_stream_exports() {
+    fn renames_imports_and_entry_points_in_the_module_and_the_glue_alike_and_drops_stream_exports()
+    {
         let (wasm, glue, renamed) = rewrite(&module(), GLUE).unwrap();
         assert_eq!(rewrite_like(&module(), &renamed).unwrap(), wasm, "renamed the same way");
-        let err = rewrite_like(&module(), &renamed[1..]).unwrap_err().to_string();
+        let mut fewer = renamed.clone();
+        fewer.imports.remove(0);
+        let err = rewrite_like(&module(), &fewer).unwrap_err().to_string();
         assert!(err.contains("`__wbg_setAttribute_f75317b2b5cabfb4` is not one"), "{err}");
+        let mut fewer = renamed.clone();
+        fewer.entries.clear();
+        let err = rewrite_like(&module(), &fewer).unwrap_err().to_string();
+        assert!(err.contains(&format!("`{ENTRY}` is not one")), "{err}");
         let named = |module: &str, field: &str| (module.to_owned(), field.to_owned());
         assert_eq!(
             names(&wasm),
             [
                 named("k", "$a"),
                 named("k", "$b"),
+                named("k", "$c"),
                 named("env", "memory"),
                 named("env", "table"),
                 named("env", "flag")
             ]
         );
         assert!(glue.contains("return { __proto__: null, \"k\": import0 };"), "{glue}");
-        assert_eq!(exported(&module()), ["mount", "intounderlyingsink_write", "memory"]);
-        assert_eq!(exported(&wasm), ["mount", "memory"]);
+        assert_eq!(exported(&module()), ["mount", "intounderlyingsink_write", ENTRY, "memory"]);
+        assert_eq!(exported(&wasm), ["mount", "_a", "memory"]);
         assert!(glue.contains("    $b: function(a) { throw a; },"), "{glue}");
         assert!(glue.contains("    $a: function(e, n, v) { e.setAttribute(n, v); },"), "{glue}");
-        // Exports are not imports: the glue's calls into the module keep their names.
+        // The cast, and the entry point it names: its wrapper and the call through the exports.
+        assert!(
+            glue.contains("    $c: function(a, b) { return makeClosure(a, b, _a); },"),
+            "{glue}"
+        );
+        assert!(glue.contains("function _a(a) {\n    wasm._a(a);\n}"), "{glue}");
+        assert!(!glue.contains(ENTRY), "{glue}");
+        // Other exports keep their names: the glue's calls into the module too.
         assert!(glue.contains("wasm.__wbg_editorhandle_free(0);"));
         assert!(wasm.len() < module().len());
     }
@@ -423,6 +484,12 @@ mod tests {
         let taken = format!("{GLUE}const $a = 1;\n");
         let err = rewrite(&module(), &taken).unwrap_err().to_string();
         assert!(err.contains("already uses the name `$a`"), "{err}");
+        let taken = format!("{GLUE}const _a = 1;\n");
+        let err = rewrite(&module(), &taken).unwrap_err().to_string();
+        assert!(err.contains("already uses the name `_a`"), "{err}");
+        let uncalled = GLUE.replace(&format!("wasm.{ENTRY}"), "other");
+        let err = rewrite(&module(), &uncalled).unwrap_err().to_string();
+        assert!(err.contains(&format!("does not call the closure entry point `{ENTRY}`")), "{err}");
         let mut unknown = module();
         // The global's kind byte: the import section ends with `3, 0x7f, 0`.
         let at = unknown.windows(3).rposition(|w| w == [3, 0x7f, 0]).unwrap();

@@ -1,5 +1,5 @@
 //! `cargo xtask build-widget`: for the widget, the editor and its delivery view, cargo (wasm32, `wasm-release`) →
-//! wasm-bindgen → short import names and no unused exports (`bindgen.rs`) → wasm-opt → `pkg/`,
+//! wasm-bindgen → short names for what the glue and the `.wasm` share, no unused exports (`bindgen.rs`) → wasm-opt → `pkg/`,
 //! then each bundle's download size. `cargo xtask bench` builds the size floor
 //! (`kform-size-floor`) the same way into `target/size-floor/`.
 
@@ -271,7 +271,7 @@ fn build(root: &Path, tools: &Tools, bundle: &Bundle, out: &Path) -> Result<()> 
         [] => None,
         _ => Some((read(&wasm)?, std::fs::read_to_string(&glue).context("no glue")?)),
     };
-    let renamed = step(&format!("build {krate}: short import names, no unused exports"), || {
+    let renamed = step(&format!("build {krate}: short names, no unused exports"), || {
         crate::bindgen::rewrite_files(&wasm, &glue)
     })?;
     shrink(root, bundle, &wasm)?;

@@ -27,7 +27,7 @@ use anyhow::{Context, Result, bail, ensure};
 use crate::bindgen::{description_end, leb, map_exports, map_imports, module, name, sections};
 
 /// What a closure's entry point is named, before its hash.
-const INVOKE: &str = "wasm_bindgen__convert__closures_____invoke__h";
+pub(crate) const INVOKE: &str = "wasm_bindgen__convert__closures_____invoke__h";
 
 /// What the casts' import names start with.
 const CAST: &str = "__wbindgen_generic_";
