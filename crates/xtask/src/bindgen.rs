@@ -437,7 +437,7 @@ mod tests {
         fewer.imports.remove(0);
         let err = rewrite_like(&module(), &fewer).unwrap_err().to_string();
         assert!(err.contains("`__wbg_setAttribute_f75317b2b5cabfb4` is not one"), "{err}");
-        let mut fewer = renamed.clone();
+        let mut fewer = renamed;
         fewer.entries.clear();
         let err = rewrite_like(&module(), &fewer).unwrap_err().to_string();
         assert!(err.contains(&format!("`{ENTRY}` is not one")), "{err}");
