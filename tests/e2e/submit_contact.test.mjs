@@ -93,7 +93,7 @@ test("invalid input shows kintone's messages and sends nothing; valid input land
   assert.ok(requested.every((url) => !url.startsWith(session.demo.kintone)), "the page never talks to kintone");
   // kform.js is all the widget's JavaScript (the glue is joined into it).
   const script = await (await fetch(new URL("/widget/kform.js", session.demo.page))).text();
-  assert.ok(script.includes("wasm_bindgen"), "kform.js holds the glue");
+  assert.ok(script.includes("__wbindgen_start"), "kform.js holds the glue");
   assert.ok(!script.includes(session.demo.token), "the widget bundle holds no token");
   await page.close();
 });
