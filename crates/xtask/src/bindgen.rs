@@ -39,7 +39,7 @@ const MODULE: &str = "k";
 /// What the names of wasm-streams' exports hold (`intounderlyingsink_write`, …).
 const UNUSED_EXPORTS: &str = "intounderlying";
 
-/// Rewrites `wasm` and the glue `glue` in place; the imports renamed, each as (old, new).
+/// Rewrites `wasm` and the glue `glue` in place; the names renamed.
 pub(crate) fn rewrite_files(wasm: &Path, glue: &Path) -> Result<Renamed> {
     let bytes = std::fs::read(wasm).with_context(|| format!("cannot read {}", wasm.display()))?;
     let text =
