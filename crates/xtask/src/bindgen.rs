@@ -160,7 +160,7 @@ fn imports(
         if !modules.iter().any(|seen| seen == module) {
             modules.push(module.to_owned());
         }
-        Ok((MODULE.to_owned(), shorten(renamed, field, known, "$")?))
+        Ok((MODULE.to_owned(), shorten(renamed, field, known, b'$')?))
     })
 }
 
@@ -174,7 +174,7 @@ fn exports(body: &[u8], renamed: &mut Vec<(String, String)>, known: bool) -> Res
         if !field.starts_with(crate::parts::INVOKE) {
             return Ok(Some(field.to_owned()));
         }
-        Ok(Some(shorten(renamed, field, known, "_")?))
+        Ok(Some(shorten(renamed, field, known, b'_')?))
     })
 }
 
@@ -184,7 +184,7 @@ fn shorten(
     renamed: &mut Vec<(String, String)>,
     field: &str,
     known: bool,
-    sigil: &str,
+    sigil: u8,
 ) -> Result<String> {
     if known {
         let (_, short) = renamed
@@ -193,7 +193,7 @@ fn shorten(
             .with_context(|| format!("`{field}` is not one the glue was renamed for"))?;
         return Ok(short.clone());
     }
-    let short = short_name(renamed.len()).replacen('$', sigil, 1);
+    let short = short_name(renamed.len(), sigil);
     renamed.push((field.to_owned(), short.clone()));
     Ok(short)
 }
@@ -311,8 +311,9 @@ pub(crate) fn push_leb(out: &mut Vec<u8>, mut value: u64) {
     }
 }
 
-/// `$a`, `$b`, … `$Z`, `$aa`, `$ab`, …: short, and valid as JavaScript keys.
-fn short_name(mut index: usize) -> String {
+/// With `sigil` `$`: `$a`, `$b`, … `$Z`, `$aa`, `$ab`, …: short, and valid as JavaScript keys
+/// and names (with `_` too).
+fn short_name(mut index: usize, sigil: u8) -> String {
     const LETTERS: &[u8] = b"abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ";
     let mut name = Vec::new();
     loop {
@@ -323,7 +324,7 @@ fn short_name(mut index: usize) -> String {
         }
         index -= 1;
     }
-    name.push(b'$');
+    name.push(sigil);
     name.reverse();
     String::from_utf8_lossy(&name).into_owned()
 }
@@ -501,12 +502,13 @@ mod tests {
     #[test]
     fn short_names_are_distinct_and_grow_slowly() {
         // One letter for the first 52 imports, two for the next 2,704.
-        let names: Vec<String> = (0..2756).map(short_name).collect();
+        let names: Vec<String> = (0..2756).map(|index| short_name(index, b'$')).collect();
         assert_eq!(&names[..3], ["$a", "$b", "$c"]);
         assert_eq!(names[52], "$aa");
         let distinct: std::collections::BTreeSet<_> = names.iter().collect();
         assert_eq!(distinct.len(), names.len());
         assert!(names.iter().all(|name| name.len() <= 3));
+        assert_eq!(short_name(53, b'_'), "_ab");
     }
 
     #[test]
