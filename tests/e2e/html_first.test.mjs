@@ -331,7 +331,7 @@ test("a form that cannot load says so, and tells the page why in a sentence", as
     body: `<!doctype html><html lang="en"><title>host</title>
       <script type="module" src="${relay}/widget/kform.js"></script>
       <div id="refused" data-kform="contact" data-kform-relay="${relay}"></div>
-      <div id="down" data-kform="contact" data-kform-relay="http://127.0.0.1:9"></div>`,
+      <div id="down" data-kform="contact" data-kform-relay="http://127.0.0.1:9"><a href="${relay}/f/contact">Open the form</a></div>`,
   }));
   await page.goto(`${host()}/refused.html`);
   await page.waitForFunction(() => window.kform.error.length === 2);
@@ -343,6 +343,39 @@ test("a form that cannot load says so, and tells the page why in a sentence", as
   for (const id of ["#refused", "#down"]) {
     assert.equal(await page.locator(id).getByRole("alert").innerText(), "The form could not be loaded.");
   }
+  // What the page put in the element for this case shows below the message.
+  assert.equal(await page.locator("#down").getByRole("link", { name: "Open the form" }).isVisible(), true);
+});
+
+test("what a page puts in the element shows only where the form cannot: kform.js blocked, or JavaScript off", async () => {
+  const relay = new URL(session.demo.page).origin;
+  const body = `<!doctype html><html lang="en"><title>host</title>
+    <script type="module" src="${relay}/widget/kform.js"></script>
+    <div id="contact" data-kform="contact" data-kform-relay="${relay}" data-kform-lang="en"><a href="${relay}/f/contact">Open the form</a></div>`;
+  const fallback = (page) => page.getByRole("link", { name: "Open the form" });
+  // The demo's contact form allows the relay's own origin: the page is served from there.
+  const open = async (context, block) => {
+    const page = await context.newPage();
+    await page.route(`${relay}/fallback.html`, (route) => route.fulfill({ contentType: "text/html; charset=utf-8", body }));
+    if (block) await page.route(`${relay}/widget/kform.js`, (route) => route.abort("blockedbyclient"));
+    await page.goto(`${relay}/fallback.html`);
+    return page;
+  };
+  // Shown: the form, never the fallback beside it.
+  const shown = await open(await session.browser.newContext(), false);
+  await shown.locator("#contact form[novalidate]").waitFor();
+  assert.equal(await fallback(shown).isVisible(), false, "the fallback is hidden beside the form");
+  await shown.context().close();
+  // kform.js blocked (an extension, a policy): the fallback, which leads to the hosted page.
+  const blocked = await open(await session.browser.newContext(), true);
+  await fallback(blocked).click();
+  await blocked.waitForURL(`${relay}/f/contact`);
+  await blocked.getByRole("button", { name: "送信" }).waitFor();
+  await blocked.context().close();
+  // JavaScript off: the fallback too.
+  const plain = await open(await session.browser.newContext({ javaScriptEnabled: false }), false);
+  assert.equal(await fallback(plain).isVisible(), true, "the fallback shows without JavaScript");
+  await plain.context().close();
 });
 
 test("the hosted page of a captcha form shows the challenge where a script runs, with or without WebAssembly", async () => {

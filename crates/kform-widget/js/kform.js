@@ -170,7 +170,9 @@ class Mount {
       this.field("kform_render_token", response.headers.get("kform-render-token") ?? "");
     } catch (error) {
       unguess();
-      this.shadow.innerHTML = `<p class="kform-alert" role="alert" part="form-root"></p>`;
+      // The short message, then whatever the page put in the element for this case (a link to
+      // the form's hosted page, say), which the slot shows again.
+      this.shadow.innerHTML = `<p class="kform-alert" role="alert" part="form-root"></p><slot></slot>`;
       this.shadow.firstChild.textContent = LOAD_FAILED[this.lang ?? document.documentElement.lang] ?? LOAD_FAILED.ja;
       emit(this.element, "kform:error", { stage: "load", reason: error.message });
       return;
