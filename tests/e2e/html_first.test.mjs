@@ -361,11 +361,21 @@ test("what a page puts in the element shows only where the form cannot: kform.js
     await page.goto(`${relay}/fallback.html`);
     return page;
   };
-  // Shown: the form, never the fallback beside it.
-  const shown = await open(await session.browser.newContext(), false);
+  // While the markup is on its way, the fallback; then the form, never the fallback beside it.
+  const context = await session.browser.newContext();
+  let arrive;
+  const arrived = new Promise((resolve) => (arrive = resolve));
+  await context.route(`${relay}/v1/forms/contact/html?lang=en`, async (route) => {
+    await arrived;
+    await route.continue();
+  });
+  const shown = await open(context, false);
+  await shown.waitForFunction(() => window.customElements.get("kform-form"));
+  assert.equal(await fallback(shown).isVisible(), true, "the fallback shows while the form loads");
+  arrive();
   await shown.locator("#contact form[novalidate]").waitFor();
   assert.equal(await fallback(shown).isVisible(), false, "the fallback is hidden beside the form");
-  await shown.context().close();
+  await context.close();
   // kform.js blocked (an extension, a policy): the fallback, which leads to the hosted page.
   const blocked = await open(await session.browser.newContext(), true);
   await fallback(blocked).click();
@@ -376,6 +386,30 @@ test("what a page puts in the element shows only where the form cannot: kform.js
   const plain = await open(await session.browser.newContext({ javaScriptEnabled: false }), false);
   assert.equal(await fallback(plain).isVisible(), true, "the fallback shows without JavaScript");
   await plain.context().close();
+});
+
+test("a form mounted in an element while another is still loading there is the one shown", async () => {
+  const page = await session.open("/blank.html");
+  // The first form's markup comes last.
+  let arrive;
+  const arrived = new Promise((resolve) => (arrive = resolve));
+  await page.route("**/v1/forms/contact/html", async (route) => {
+    await arrived;
+    await route.continue();
+  });
+  await page.evaluate(async () => {
+    const { KForm } = await import("/widget/kform.js");
+    const host = document.body.appendChild(document.createElement("div"));
+    host.id = "host";
+    KForm.mount(host, { form: "contact", relay: "/" });
+    await KForm.mount(host, { form: "steps", relay: "/" });
+  });
+  arrive();
+  await page.locator("#host form[novalidate]").waitFor();
+  // The late markup has arrived and was read (its request finished) by the time the page is idle.
+  await page.waitForLoadState("networkidle");
+  const actions = await page.locator("#host form").evaluateAll((forms) => forms.map((form) => new URL(form.action).pathname));
+  assert.deepEqual(actions, ["/f/steps"], "only the form mounted last");
 });
 
 test("the hosted page of a captcha form shows the challenge where a script runs, with or without WebAssembly", async () => {

@@ -150,17 +150,16 @@ class Mount {
   }
 
   async start() {
-    this.shadow = this.element.shadowRoot ?? this.element.attachShadow({ mode: "open" });
-    // Where the form's events are listened to: its shadow root (the element itself for a form
-    // already in the page).
-    this.events = this.shadow;
     try {
       const response = await this.load(`${this.url}/html${this.query}`);
       // Before the markup is read and shown: the .wasm compiles while the form is laid out.
       const early = response.headers.get("kform-wasm");
       if (early) engine(early);
       if (early && early !== "lean") unguess();
-      this.show(await response.text());
+      const html = await response.text();
+      // Unmounted meanwhile (another form mounted in its element, say): that one shows.
+      if (this.removed) return;
+      this.show(html);
       this.challenge();
       this.hold();
       const query = [...new URLSearchParams(location.search)];
@@ -169,9 +168,11 @@ class Mount {
       prefill(this.root.querySelector("form"), [...query, ...given]);
       this.field("kform_render_token", response.headers.get("kform-render-token") ?? "");
     } catch (error) {
+      if (this.removed) return;
       unguess();
       // The short message, then whatever the page put in the element for this case (a link to
       // the form's hosted page, say), which the slot shows again.
+      this.attach();
       this.shadow.innerHTML = `<p class="kform-alert" role="alert" part="form-root"></p><slot></slot>`;
       this.shadow.firstChild.textContent = LOAD_FAILED[this.lang ?? document.documentElement.lang] ?? LOAD_FAILED.ja;
       emit(this.element, "kform:error", { stage: "load", reason: error.message });
@@ -267,6 +268,7 @@ class Mount {
    * absolute (the markup's is relative to the relay), though a script always sends it.
    */
   show(html) {
+    this.attach();
     this.shadow.innerHTML = html;
     this.root = this.shadow.firstElementChild;
     // Adopted in the same task as the markup is shown, so the form is never drawn unstyled.
@@ -278,6 +280,14 @@ class Mount {
     const form = this.root.querySelector("form");
     if (form) form.action = `${this.relay}/f/${encodeURIComponent(this.form)}${this.query}`;
     this.field("kform_tz", String(new Date().getTimezoneOffset()));
+  }
+
+  /**
+   * Gives a fetched form its element's shadow root, where its events are listened to too. Only
+   * once there is something to show in it: until then the element shows what the page put in it.
+   */
+  attach() {
+    this.events = this.shadow ??= this.element.shadowRoot ?? this.element.attachShadow({ mode: "open" });
   }
 
   field(name, value) {
@@ -406,7 +416,6 @@ export const KForm = {
     const wasm = await engine("whole");
     mounted.get(element)?.unmount();
     const mount = new Mount(element, { lang });
-    mount.shadow = element.shadowRoot ?? element.attachShadow({ mode: "open" });
     mount.show(markup);
     mount.live = wasm.takeOver(element, mount.root, "", null, mount.lang);
     const handle = {
