@@ -496,10 +496,16 @@ test("a step sent before the .wasm arrived moves on once it has, though a later 
   await form.getByLabel("メールアドレス").fill("saburo@example.com");
   // The browser does not stop this send at the second step's required 業種, which it hides:
   // kform.js holds it for the WebAssembly.
-  await form.getByRole("button", { name: "次へ", exact: true }).click();
+  const next = form.getByRole("button", { name: "次へ", exact: true });
+  await next.click();
+  // Held, it looks busy and keeps the focus.
+  assert.equal(await next.getAttribute("aria-disabled"), "true");
+  assert.equal(await next.evaluate((button) => button.getRootNode().activeElement === button), true, "the focus stays on it");
+  assert.equal(await next.evaluate((button) => getComputedStyle(button).cursor), "progress");
   release();
   assert.deepEqual(await firstEvent(page, "ready"), { mode: "enhanced" });
   await form.getByLabel("業種").waitFor();
+  assert.equal(await next.getAttribute("aria-disabled"), null, "no longer busy once sent");
   assert.equal(await form.getByLabel("氏名").isVisible(), false, "on the second step");
   assert.deepEqual(page.errors, []);
   await page.context().close();

@@ -252,6 +252,8 @@ class Mount {
       event.preventDefault();
       event.stopImmediatePropagation();
       this.held = event.submitter ?? event.target;
+      // Looks busy until then; not disabled, so the focus stays on it.
+      event.submitter?.setAttribute("aria-disabled", "true");
     };
     this.events.addEventListener("submit", this.holding, true);
   }
@@ -259,6 +261,7 @@ class Mount {
   /** Submits again what was held, now that the form is taken over or basic. */
   release() {
     this.events.removeEventListener("submit", this.holding, true);
+    this.held?.removeAttribute("aria-disabled");
     const form = this.root?.querySelector("form");
     if (this.held && form) form.requestSubmit(this.held.form ? this.held : null);
   }
