@@ -5,7 +5,8 @@
 // Prints per page the medians of the moments `pages.mjs`'s `watchMoments` notes (ms since
 // navigation: page parsed, form shown, the WebAssembly's instantiating called and settled, its
 // takeover started, `kform:ready`), with the form shown and `kform:ready` ratios to the static page's parsing.
-// `RUNS` sets the visits per page (21). Not part of `cargo xtask bench`, whose figures stay the
+// `RUNS` sets the visits per page (21); `KFORM_AB_PAGE` the builds' page (`/bench.html`; say
+// `/bench-included.html` for the form the page's server included). Not part of `cargo xtask bench`, whose figures stay the
 // ones to quote; this is for deciding between builds.
 import { launch } from "../e2e/browser.mjs";
 import { startDemo } from "../e2e/demo.mjs";
@@ -31,7 +32,7 @@ const page = (demo, path) => new URL(path, demo.page).href;
 const targets = [
   ["static", page(demos[0], "/bench-static.html")],
   ["floor", page(demos[0], "/bench-markup-floor.html")],
-  ...dirs.map((dir, i) => [dir, page(demos[i], "/bench.html")]),
+  ...dirs.map((dir, i) => [dir, page(demos[i], process.env.KFORM_AB_PAGE || "/bench.html")]),
 ];
 let samples;
 try {

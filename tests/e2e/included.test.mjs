@@ -55,6 +55,9 @@ test("kform.js takes an included form over in place, without fetching its markup
   const form = page.locator("[data-kform=contact]");
   assert.equal(await form.locator("form").getAttribute("novalidate"), "", "the WebAssembly checks now");
   assert.deepEqual(markups, [], "the form came with the page");
+  // Its <style> stays as the page's server sent it: the browser does not style the form again.
+  const styles = await form.evaluate((host) => [host.shadowRoot.querySelectorAll("style").length, host.shadowRoot.adoptedStyleSheets.length]);
+  assert.deepEqual(styles, [1, 0], "the included <style>, no constructed sheet");
   // Each asked for once, by the include's preloads (a preload kform.js did not use would be
   // followed by kform.js's own request, a "fetch").
   const initiators = await page.evaluate(() => performance.getEntriesByType("resource")
@@ -95,6 +98,9 @@ test("without WebAssembly an included form posts through kform.js and shows kint
   await form.getByRole("button", { name: "送信" }).click();
   await form.locator('[id="kform-メールアドレス-message"]').getByText("メールアドレスの形式が正しくありません。").waitFor();
   assert.equal(await form.getByLabel("会社名").inputValue(), "埋め込み基本株式会社", "the values are kept");
+  // The relay's answer carries no stylesheet: the form keeps the included one, and its theme.
+  const send = form.getByRole("button", { name: "送信" });
+  assert.equal(await send.evaluate((button) => getComputedStyle(button).backgroundColor), "rgb(29, 111, 216)");
   assert.match(page.url(), /\/included\.html$/, "the visitor stays on the page");
   await assertAccessible(page, "on an included form in basic mode");
   await form.getByLabel("メールアドレス").fill("basic@example.com");
