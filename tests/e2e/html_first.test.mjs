@@ -331,16 +331,24 @@ test("a form that cannot load says so, and tells the page why in a sentence", as
     body: `<!doctype html><html lang="en"><title>host</title>
       <script type="module" src="${relay}/widget/kform.js"></script>
       <div id="refused" data-kform="contact" data-kform-relay="${relay}"></div>
-      <div id="down" data-kform="contact" data-kform-relay="http://127.0.0.1:9"><a href="${relay}/f/contact">Open the form</a></div>`,
+      <div id="down" data-kform="contact" data-kform-relay="http://127.0.0.1:9"><a href="${relay}/f/contact">Open the form</a></div>
+      <div id="proxied" data-kform="contact" data-kform-relay="http://proxy.test"></div>`,
+  }));
+  // A proxy (or a captive portal) between the page and the relay answers with a page of its own.
+  await page.route("http://proxy.test/**", (route) => route.fulfill({
+    contentType: "text/html; charset=utf-8",
+    headers: { "access-control-allow-origin": "*" },
+    body: "<!doctype html><title>Access denied</title><h1>This site is blocked by your network</h1>",
   }));
   await page.goto(`${host()}/refused.html`);
-  await page.waitForFunction(() => window.kform.error.length === 2);
+  await page.waitForFunction(() => window.kform.error.length === 3);
   const reasons = await page.evaluate(() => window.kform.error.map((detail) => `${detail.stage}: ${detail.reason}`).sort());
   assert.deepEqual(reasons, [
     `load: the relay at http://127.0.0.1:9 could not be reached`,
+    `load: the relay at http://proxy.test answered with something other than the form`,
     `load: this page's origin (${host()}) is not in the allowed_origins of form "contact"`,
   ]);
-  for (const id of ["#refused", "#down"]) {
+  for (const id of ["#refused", "#down", "#proxied"]) {
     assert.equal(await page.locator(id).getByRole("alert").innerText(), "The form could not be loaded.");
   }
   // What the page put in the element for this case shows below the message.

@@ -160,12 +160,15 @@ class Mount {
       // Unmounted meanwhile (another form mounted in its element, say): that one shows.
       if (this.removed) return;
       this.show(html);
+      // A proxy or a captive portal on the way may answer with a page of its own.
+      const form = this.root?.querySelector("form");
+      if (!form) throw new Error(`the relay at ${this.relay} answered with something other than the form`);
       this.challenge();
       this.hold();
       const query = [...new URLSearchParams(location.search)];
       const given = Object.entries(this.values ?? {}).flatMap(([name, value]) =>
         (Array.isArray(value) ? value : [value]).map((item) => [name, String(item)]));
-      prefill(this.root.querySelector("form"), [...query, ...given]);
+      prefill(form, [...query, ...given]);
       this.field("kform_render_token", response.headers.get("kform-render-token") ?? "");
     } catch (error) {
       if (this.removed) return;
