@@ -265,11 +265,17 @@ test("the hosted page works with JavaScript turned off", async () => {
     await page.getByLabel("メールアドレス").fill("forged@example.com");
     await changeNextPost(page, forge);
     await page.getByRole("button", { name: "送信" }).click();
-    await page.getByText("フォームの有効期限が切れました。ページを再読み込みしてから送信してください。").waitFor();
+    await page.getByText("フォームの有効期限が切れていたため、送信できませんでした。もう一度送信してください。").waitFor();
   }
   await new Promise((resolve) => setTimeout(resolve, 500));
   const forged = (await kintoneRecords(session.demo)).filter((record) => /偽造|欠落/.test(record["会社名"].value));
   assert.equal(forged.length, 0);
+  // The refusal came with a new token and the values: sent again as it is, it lands, once.
+  assert.equal(await page.getByLabel("会社名").inputValue(), "欠落株式会社");
+  await personPause();
+  await page.getByRole("button", { name: "送信" }).click();
+  await page.getByText("送信しました。ありがとうございました。").waitFor();
+  assert.equal((await recordsOf(session.demo, (record) => record["会社名"].value === "欠落株式会社")).length, 1);
   await context.close();
   // The page has no accessibility violations: axe-core runs in it as an injected script, which
   // the page's own policy (no scripts at all) would refuse, so only that policy is set aside.
@@ -394,6 +400,29 @@ test("what a page puts in the element shows only where the form cannot: kform.js
   const plain = await open(await session.browser.newContext({ javaScriptEnabled: false }), false);
   assert.equal(await fallback(plain).isVisible(), true, "the fallback shows without JavaScript");
   await plain.context().close();
+});
+
+test("an enhanced form refused as out of date is sent again as it is, with the token the refusal carries", async () => {
+  const page = await session.open("/blank.html");
+  const release = await holdWasm(page);
+  await recordEvents(page);
+  await page.goto(new URL("/", session.demo.page).href);
+  const form = page.locator("#contact");
+  // A token the relay no longer accepts (as after its key changed), there before the takeover.
+  await form.locator("input[name=kform_render_token]").evaluate((input) => (input.value = "e30.AAAA"));
+  release();
+  assert.deepEqual(await firstEvent(page, "ready"), { mode: "enhanced" });
+  await form.getByLabel("会社名").fill("期限切れ再送株式会社");
+  await form.getByLabel("メールアドレス").fill("again@example.com");
+  await personPause();
+  await form.getByRole("button", { name: "送信" }).click();
+  await form.getByText("フォームの有効期限が切れていたため、送信できませんでした。もう一度送信してください。").waitFor();
+  assert.equal(await form.getByLabel("会社名").inputValue(), "期限切れ再送株式会社", "nothing typed is lost");
+  await personPause();
+  await form.getByRole("button", { name: "送信" }).click();
+  await form.getByText("送信しました。ありがとうございました。").waitFor();
+  assert.equal((await recordsOf(session.demo, (record) => record["会社名"].value === "期限切れ再送株式会社")).length, 1);
+  await page.context().close();
 });
 
 test("a form mounted in an element while another is still loading there is the one shown", async () => {

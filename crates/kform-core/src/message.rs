@@ -167,8 +167,9 @@ pub enum Text {
     SendFailed,
     /// Shown when the relay found the form sent sooner than a person could fill it in.
     TooFast,
-    /// Shown when the form is too old to send (the relay's render token expired or is missing).
-    ReloadForm,
+    /// Shown when the relay refused the form's render token (too old, missing, or signed with
+    /// a key the relay no longer has): its answer carries a new one, so sending again works.
+    FormExpired,
     /// Heads the list of problems (with links to their fields) after a refused submit.
     FixErrors,
     /// Marks a required field.
@@ -233,11 +234,11 @@ impl Text {
             (Self::SendFailed, En) => "The form could not be sent. Please try again later.",
             (Self::TooFast, Ja) => "送信が早すぎました。もう一度送信してください。",
             (Self::TooFast, En) => "That was sent very quickly. Please send it again.",
-            (Self::ReloadForm, Ja) => {
-                "フォームの有効期限が切れました。ページを再読み込みしてから送信してください。"
+            (Self::FormExpired, Ja) => {
+                "フォームの有効期限が切れていたため、送信できませんでした。もう一度送信してください。"
             }
-            (Self::ReloadForm, En) => {
-                "This form has expired. Please reload the page and send it again."
+            (Self::FormExpired, En) => {
+                "This form had expired and was not sent. Please send it again."
             }
             (Self::FixErrors, Ja) => "入力内容を確認してください。",
             (Self::FixErrors, En) => "Please check the highlighted fields.",

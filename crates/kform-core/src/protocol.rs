@@ -99,6 +99,10 @@ pub struct ErrorResponse {
     /// The problems with the submitted values, when that is what went wrong.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub errors: Vec<Problem>,
+    /// A new render token, when the submission's was refused (`render_token_…`): the form is
+    /// sent again as it is with this one.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub render_token: Option<String>,
 }
 
 /// One problem in an [`ErrorResponse`] (read by `crate::read` through `crate::tagged`, in one
@@ -120,12 +124,22 @@ impl ErrorResponse {
             .iter()
             .map(|issue| Problem { issue: issue.clone(), message: issue.code.message(locale) })
             .collect();
-        Self { message: message.into(), code: Some("invalid_values".into()), errors }
+        Self {
+            message: message.into(),
+            code: Some("invalid_values".into()),
+            errors,
+            render_token: None,
+        }
     }
 
     /// An answer with a sentence and a stable code.
     pub fn coded(code: &str, message: impl Into<String>) -> Self {
-        Self { message: message.into(), code: Some(code.to_owned()), errors: Vec::new() }
+        Self {
+            message: message.into(),
+            code: Some(code.to_owned()),
+            errors: Vec::new(),
+            render_token: None,
+        }
     }
 }
 

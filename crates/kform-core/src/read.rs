@@ -359,6 +359,7 @@ impl ErrorResponse {
             message: o.need("message", string),
             code: o.maybe("code", string),
             errors: o.or_default("errors", |value| list(value, Problem::read)),
+            render_token: o.maybe("render_token", string),
         })
     }
 

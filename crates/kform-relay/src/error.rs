@@ -131,6 +131,15 @@ pub(crate) enum AppError {
         /// The sentence.
         message: String,
     },
+    /// A submission's render token is missing, forged or too old (`code` says which): the
+    /// answer carries `fresh`, a new one (its `render_token`), so the visitor sends the form
+    /// again as it is instead of reloading the page and losing what they typed.
+    StaleForm {
+        /// The stable code, one of the `render_token_…`.
+        code: Code,
+        /// The new render token.
+        fresh: String,
+    },
     /// No or a wrong key for the admin or integration API.
     Unauthorized(&'static str),
     /// The values are invalid; every problem, rendered in the request's language.
@@ -213,6 +222,9 @@ impl fmt::Display for AppError {
             Self::UnknownConnection(name) => write!(f, "there is no connection {name:?}"),
             Self::BadJson(rejection) => f.write_str(&rejection.body_text()),
             Self::Coded { message, .. } => f.write_str(message),
+            Self::StaleForm { .. } => f.write_str(
+                "the form is out of date; send it again with this answer's render_token",
+            ),
             Self::Unauthorized(what) => write!(f, "a valid {what} key is required"),
             Self::Invalid(report, _) => write!(f, "{} invalid values", report.issues().len()),
             Self::Kintone(err, _) => write!(f, "{err}"),
@@ -285,6 +297,11 @@ impl IntoResponse for AppError {
                 coded(rejection.status(), code, rejection.body_text())
             }
             Self::Coded { status, code, message } => coded(status, code, message),
+            Self::StaleForm { code, ref fresh } => {
+                let mut body = ErrorResponse::coded(code.as_str(), self.to_string());
+                body.render_token = Some(fresh.clone());
+                json_error(StatusCode::BAD_REQUEST, body)
+            }
             Self::Unauthorized(_) => {
                 let mut response =
                     coded(StatusCode::UNAUTHORIZED, Code::Unauthorized, self.to_string());

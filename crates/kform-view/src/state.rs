@@ -152,7 +152,7 @@ pub fn refusal(status: u16, code: Option<&str>) -> Text {
     match (status, code) {
         (400, Some("too_fast")) => Text::TooFast,
         (400, Some("captcha_failed" | "captcha_required")) => Text::CaptchaFailed,
-        (400, Some(code)) if code.starts_with("render_token") => Text::ReloadForm,
+        (400, Some(code)) if code.starts_with("render_token") => Text::FormExpired,
         (413, _) => Text::FilesTooLarge,
         _ => Text::SendFailed,
     }

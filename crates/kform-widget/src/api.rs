@@ -27,12 +27,14 @@ impl Endpoint {
     }
 }
 
-/// The relay's answer to a submission: what the form's state records, and the answer's JSON as
+/// The relay's answer to a submission: what the form's state records, the answer's JSON as
 /// a JavaScript value, the detail of the host page's `kform:submitted` or `kform:invalid`
-/// (`null` when there was no answer).
+/// (`null` when there was no answer), and the new render token the relay gives with its refusal
+/// of an out-of-date form, which the form is sent again with.
 pub(crate) struct Reply {
     pub(crate) result: Result<SubmitOutcome, SubmitError>,
     pub(crate) detail: JsValue,
+    pub(crate) render_token: Option<String>,
 }
 
 /// `POST /v1/forms/{form_id}/submissions`: JSON, or multipart when `files` (by FILE field code)
@@ -57,7 +59,7 @@ pub(crate) async fn submit(
     };
     let Some(init) = init else {
         let failed = SubmitError::Failed(Text::SendFailed.get(locale).to_owned());
-        return Reply { result: Err(failed), detail: JsValue::NULL };
+        return Reply { result: Err(failed), detail: JsValue::NULL, render_token: None };
     };
     match fetch(&url, &init).await {
         Ok((status, text)) => {
@@ -65,11 +67,16 @@ pub(crate) async fn submit(
             // an answer is a few hundred bytes, and the `.wasm` then holds no code turning one
             // tree into the other.
             let json = kform_dom::json_tree_as_written(&text).unwrap_or_default();
-            Reply { result: answer(status, &json, locale), detail: kform_dom::parsed(&text) }
+            let render_token =
+                json.get("render_token").and_then(serde_json::Value::as_str).map(str::to_owned);
+            let result = answer(status, &json, locale);
+            Reply { result, detail: kform_dom::parsed(&text), render_token }
         }
-        Err(reason) => {
-            Reply { result: Err(SubmitError::Unreachable(reason)), detail: JsValue::NULL }
-        }
+        Err(reason) => Reply {
+            result: Err(SubmitError::Unreachable(reason)),
+            detail: JsValue::NULL,
+            render_token: None,
+        },
     }
 }
 

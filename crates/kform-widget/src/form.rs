@@ -362,7 +362,7 @@ impl Form {
     }
 
     /// Shows the relay's answer and tells the host page (its JSON is the event's detail).
-    fn finish(&self, api::Reply { result, detail }: api::Reply) {
+    fn finish(&self, api::Reply { result, detail, render_token }: api::Reply) {
         match &result {
             Ok(_) => emit(&self.host, "kform:submitted", &detail),
             Err(SubmitError::Invalid(_)) => emit(&self.host, "kform:invalid", &detail),
@@ -383,7 +383,13 @@ impl Form {
         {
             let _ = token.dispatch_event(&reset);
         }
-        self.state.borrow_mut().finish_submit(result);
+        let mut state = self.state.borrow_mut();
+        // Refused as out of date, the form is sent again with the token the refusal carries.
+        if result.is_err() && render_token.is_some() {
+            state.set_render_token(render_token);
+        }
+        state.finish_submit(result);
+        drop(state);
         self.render();
         if refused {
             self.focus(SUMMARY_ID);

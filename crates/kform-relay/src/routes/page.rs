@@ -538,47 +538,51 @@ async fn receive(
         form.choose_files(code, files);
     }
     // The form comes back with the token it was sent with, so the time the visitor spent
-    // still counts; a missing or refused one is replaced (below).
+    // still counts; a missing or refused one is replaced by the one the refusal carries
+    // (`renewed`, below).
     let posted_token = posted.render_token.clone();
-    let again = |form: FormState, why, fresh: bool| Received::Again {
+    let again = |form: FormState, why, renewed: Option<String>| Received::Again {
         form: Box::new(form),
         why,
         submission_id: submission_id.clone(),
-        render_token: posted_token
-            .clone()
-            .filter(|_| !fresh)
+        render_token: renewed
+            .or_else(|| posted_token.clone())
             .unwrap_or_else(|| forms::render_token(state, &spec.id.0)),
     };
     if let Some(action) = &posted.action {
         action.apply(&mut form);
-        return Ok(again(form, Again::Rows, false));
+        return Ok(again(form, Again::Rows, None));
     }
     if !posted.honeypot.is_empty() {
         tracing::info!(form = %spec.id, "honeypot filled; submission dropped");
         let answer = intake::spam(state, &spec.id.0).await?;
         return Ok(Received::Sent { outcome: answer.outcome });
     }
-    let refused = |mut form: FormState, text: Text| {
+    let refused = |mut form: FormState, text: Text, renewed: Option<String>| {
         form.finish_submit(Err(SubmitError::Failed(text.get(locale).to_owned())));
-        again(form, Again::Refused, text == Text::ReloadForm)
+        again(form, Again::Refused, renewed)
     };
     if state.captcha_for(entry).is_some() && posted.captcha_token.is_none() {
         // The captcha's challenge needs the provider's script, which `kform.js` runs: it adds
         // the answer's input. A page without it cannot pass.
         state.inner.metrics.submission(&spec.id.0, "captcha_failed");
-        return Ok(refused(form, Text::NeedsScript));
+        return Ok(refused(form, Text::NeedsScript, None));
     }
     let checked = match check_fill_time(state, &spec.id.0, posted.render_token.as_deref()) {
         Ok(()) => check_captcha(state, entry, posted.captcha_token.as_deref(), client).await,
         Err(err) => Err(err),
     };
     if let Err(err) = checked {
+        let renewed = match &err {
+            AppError::StaleForm { fresh, .. } => Some(fresh.clone()),
+            _ => None,
+        };
         let (status, code) = status_and_code(err).await;
-        return Ok(refused(form, refusal(status.as_u16(), code.as_deref())));
+        return Ok(refused(form, refusal(status.as_u16(), code.as_deref()), renewed));
     }
     form.set_submission_id(Some(submission_id.clone()));
     let Advance::Send(submission) = form.advance(|| submission_id.clone()) else {
-        return Ok(again(form, Again::Invalid, false));
+        return Ok(again(form, Again::Invalid, None));
     };
     let incoming = Incoming {
         submission_id: submission.submission_id,
@@ -590,7 +594,7 @@ async fn receive(
         Ok(answer) => Ok(Received::Sent { outcome: answer.outcome }),
         Err(AppError::Invalid(report, _)) => {
             form.refused(report);
-            Ok(again(form, Again::Invalid, false))
+            Ok(again(form, Again::Invalid, None))
         }
         Err(err) => {
             let (status, code) = status_and_code(err).await;
@@ -601,7 +605,7 @@ async fn receive(
                     "the form could not be sent",
                 ));
             }
-            Ok(refused(form, refusal(status.as_u16(), code.as_deref())))
+            Ok(refused(form, refusal(status.as_u16(), code.as_deref()), None))
         }
     }
 }

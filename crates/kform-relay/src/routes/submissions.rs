@@ -8,11 +8,13 @@ use axum::response::{IntoResponse, Response};
 use kform_core::FormId;
 
 use crate::captcha;
+use crate::clock::UnixMillis;
 use crate::error::AppError;
 use crate::error::Code;
 use crate::extract::{RequestLocale, SubmissionBody};
 use crate::guard::ClientAddr;
 use crate::intake::{self, Incoming};
+use crate::routes::forms;
 use crate::signing::Claim;
 use crate::state::{AppState, FormEntry};
 
@@ -98,9 +100,11 @@ pub(crate) fn check_fill_time(
     if spam.min_fill.is_zero() {
         return Ok(());
     }
+    // The answer carries a new token: a visitor sends the form again as it is, with the fill
+    // time counted from now (a robot can ask for a token as easily).
     let reload = |code| {
         state.inner.metrics.submission(form, "spam_check_failed");
-        AppError::bad_request(code, "the form is out of date; reload the page and send it again")
+        AppError::StaleForm { code, fresh: forms::render_token(state, form) }
     };
     let Some(token) = token else { return Err(reload(Code::RenderTokenMissing)) };
     let Some(Claim::Render { form: served, at }) = state.inner.signer.verify(token) else {
@@ -120,7 +124,12 @@ pub(crate) fn check_fill_time(
         ));
     }
     if elapsed > millis(spam.max_age) {
-        return Err(reload(Code::RenderTokenExpired));
+        // The visitor has had the form open for longer than any fill time: theirs is dated that
+        // far back, so sending again at once is not "too fast".
+        state.inner.metrics.submission(form, "spam_check_failed");
+        let at = UnixMillis(state.inner.clock.now().0.saturating_sub(millis(spam.min_fill)));
+        let fresh = state.inner.signer.sign(&Claim::Render { form: form.to_owned(), at });
+        return Err(AppError::StaleForm { code: Code::RenderTokenExpired, fresh });
     }
     Ok(())
 }

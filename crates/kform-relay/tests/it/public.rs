@@ -465,6 +465,41 @@ async fn the_honeypot_and_the_fill_time_stop_robots() {
     records_eventually(&fake, 1).await;
 }
 
+#[tokio::test]
+async fn an_out_of_date_form_gets_a_new_render_token_to_be_sent_again_with() {
+    let Harness { fake, state, _dir } = harness_with(Apps::demo(TOKEN), TOKEN, |config| {
+        config.spam.min_fill = Duration::from_millis(300);
+        config.spam.max_age = Duration::from_millis(600);
+    })
+    .await;
+    let served = send(&state, get("/v1/forms/contact")).await;
+    let token = served.headers["kform-render-token"].to_str().unwrap().to_owned();
+    let with = |token: &str| {
+        json!({ "submission_id": new_id(), "values": valid_values(), "render_token": token, "honeypot": "" }).to_string()
+    };
+    let renewed = |answer: &Answer| answer.body["render_token"].as_str().unwrap().to_owned();
+    // Open for longer than the form's age: refused, with a new token dated back by the fill
+    // time, so the same form sent again at once goes through.
+    tokio::time::sleep(Duration::from_millis(700)).await;
+    let expired = send(&state, submit(&with(&token), None)).await;
+    assert_eq!(
+        (expired.status, expired.body["code"].as_str()),
+        (StatusCode::BAD_REQUEST, Some("render_token_expired"))
+    );
+    let again = send(&state, submit(&with(&renewed(&expired)), None)).await;
+    assert_eq!(again.status, StatusCode::ACCEPTED, "{}", again.text);
+    // A forged token gets a new one too, counted from now: sent at once, it is too fast; after
+    // the fill time, it goes through.
+    let forged = send(&state, submit(&with("e30.AAAA"), None)).await;
+    assert_eq!(forged.body["code"], "render_token_invalid");
+    let fresh = renewed(&forged);
+    assert_eq!(send(&state, submit(&with(&fresh), None)).await.body["code"], "too_fast");
+    tokio::time::sleep(Duration::from_millis(350)).await;
+    let later = send(&state, submit(&with(&fresh), None)).await;
+    assert_eq!(later.status, StatusCode::ACCEPTED, "{}", later.text);
+    records_eventually(&fake, 2).await;
+}
+
 /// A captcha verifier on loopback that accepts the token `pass` with the right secret.
 async fn fake_verifier() -> (String, tokio::task::JoinHandle<()>) {
     use axum::routing::post;
