@@ -166,7 +166,11 @@ async fn a_missing_forged_or_hurried_render_token_is_refused() {
     for forged in ["", "e30.AAAA"] {
         let refused = send(&state, post_form("/f/contact", &values(forged))).await;
         assert_eq!(refused.status, StatusCode::BAD_REQUEST, "{forged:?}");
-        assert!(refused.text.contains("フォームの有効期限が切れていたため、送信できませんでした。"), "{}", refused.text);
+        assert!(
+            refused.text.contains("フォームの有効期限が切れていたため、送信できませんでした。"),
+            "{}",
+            refused.text
+        );
     }
     tokio::time::sleep(Duration::from_millis(350)).await;
     let robot = [values(&token), vec![("website", "http://spam.example")]].concat();
