@@ -8,6 +8,7 @@ use kform_core::protocol::{CaptchaChallenge, FormDescriptor};
 use sha2::{Digest, Sha256};
 use std::sync::Arc;
 
+use crate::clock::UnixMillis;
 use crate::error::AppError;
 use crate::guard::RENDER_TOKEN;
 use crate::precompressed::Precompressed;
@@ -61,7 +62,12 @@ pub(crate) async fn descriptor(
 
 /// A fresh render token for form `form`: when this visitor was served the form.
 pub(crate) fn render_token(state: &AppState, form: &str) -> String {
-    state.inner.signer.sign(&Claim::Render { form: form.to_owned(), at: state.inner.clock.now() })
+    render_token_at(state, form, state.inner.clock.now())
+}
+
+/// A render token for form `form` served at `at`.
+pub(crate) fn render_token_at(state: &AppState, form: &str, at: UnixMillis) -> String {
+    state.inner.signer.sign(&Claim::Render { form: form.to_owned(), at })
 }
 
 /// An answer whose body is the same for every visitor until the form or the app's fields

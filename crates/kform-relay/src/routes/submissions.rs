@@ -100,20 +100,21 @@ pub(crate) fn check_fill_time(
     if spam.min_fill.is_zero() {
         return Ok(());
     }
-    // The answer carries a new token: a visitor sends the form again as it is, with the fill
-    // time counted from now (a robot can ask for a token as easily).
-    let reload = |code| {
+    // The answer carries a new token, served at `served_at`: a visitor sends the form again as
+    // it is, with the fill time counted from now (a robot can ask for a token as easily).
+    let reload = |code, served_at| {
         state.inner.metrics.submission(form, "spam_check_failed");
-        AppError::StaleForm { code, fresh: forms::render_token(state, form) }
+        AppError::StaleForm { code, fresh: forms::render_token_at(state, form, served_at) }
     };
-    let Some(token) = token else { return Err(reload(Code::RenderTokenMissing)) };
+    let now = state.inner.clock.now();
+    let Some(token) = token else { return Err(reload(Code::RenderTokenMissing, now)) };
     let Some(Claim::Render { form: served, at }) = state.inner.signer.verify(token) else {
-        return Err(reload(Code::RenderTokenInvalid));
+        return Err(reload(Code::RenderTokenInvalid, now));
     };
     if served != form {
-        return Err(reload(Code::RenderTokenInvalid));
+        return Err(reload(Code::RenderTokenInvalid, now));
     }
-    let elapsed = state.inner.clock.now().since(at);
+    let elapsed = now.since(at);
     let millis =
         |duration: std::time::Duration| i64::try_from(duration.as_millis()).unwrap_or(i64::MAX);
     if elapsed < millis(spam.min_fill) {
@@ -126,10 +127,8 @@ pub(crate) fn check_fill_time(
     if elapsed > millis(spam.max_age) {
         // The visitor has had the form open for longer than any fill time: theirs is dated that
         // far back, so sending again at once is not "too fast".
-        state.inner.metrics.submission(form, "spam_check_failed");
-        let at = UnixMillis(state.inner.clock.now().0.saturating_sub(millis(spam.min_fill)));
-        let fresh = state.inner.signer.sign(&Claim::Render { form: form.to_owned(), at });
-        return Err(AppError::StaleForm { code: Code::RenderTokenExpired, fresh });
+        let served_at = UnixMillis(now.0.saturating_sub(millis(spam.min_fill)));
+        return Err(reload(Code::RenderTokenExpired, served_at));
     }
     Ok(())
 }
