@@ -89,7 +89,7 @@ pub enum SubmissionState {
 /// Every error answer of the relay: a sentence for people and, for invalid values, every
 /// problem with its field, kintone's error path, a stable code and a rendered message (read by
 /// `crate::read`).
-#[derive(Clone, Debug, PartialEq, Serialize)]
+#[derive(Clone, Debug, Default, PartialEq, Serialize)]
 pub struct ErrorResponse {
     /// What went wrong, in one sentence.
     pub message: String,

@@ -573,12 +573,9 @@ async fn receive(
         Err(err) => Err(err),
     };
     if let Err(err) = checked {
-        let renewed = match &err {
-            AppError::StaleForm { fresh, .. } => Some(fresh.clone()),
-            _ => None,
-        };
-        let (status, code) = status_and_code(err).await;
-        return Ok(refused(form, refusal(status.as_u16(), code.as_deref()), renewed));
+        let (status, answer) = status_and_answer(err).await;
+        let text = refusal(status.as_u16(), answer.code.as_deref());
+        return Ok(refused(form, text, answer.render_token));
     }
     form.set_submission_id(Some(submission_id.clone()));
     let Advance::Send(submission) = form.advance(|| submission_id.clone()) else {
@@ -597,7 +594,7 @@ async fn receive(
             Ok(again(form, Again::Invalid, None))
         }
         Err(err) => {
-            let (status, code) = status_and_code(err).await;
+            let (status, answer) = status_and_answer(err).await;
             if status.is_server_error() {
                 return Err(AppError::coded(
                     status,
@@ -605,18 +602,18 @@ async fn receive(
                     "the form could not be sent",
                 ));
             }
-            Ok(refused(form, refusal(status.as_u16(), code.as_deref()), None))
+            Ok(refused(form, refusal(status.as_u16(), answer.code.as_deref()), None))
         }
     }
 }
 
-/// The status and code an error answers with, as `error.rs` decides them.
-async fn status_and_code(err: AppError) -> (StatusCode, Option<String>) {
+/// The status and body an error answers with, as `error.rs` decides them (its code, and the
+/// new render token a refused one carries).
+async fn status_and_answer(err: AppError) -> (StatusCode, ErrorResponse) {
     let response = err.into_response();
     let status = response.status();
     let body = axum::body::to_bytes(response.into_body(), 64 * 1024).await.unwrap_or_default();
-    let code = serde_json::from_slice::<ErrorResponse>(&body).ok().and_then(|body| body.code);
-    (status, code)
+    (status, serde_json::from_slice(&body).unwrap_or_default())
 }
 
 /// The hosted page: the form in the basic layout with a fresh render token.

@@ -171,6 +171,9 @@ async fn a_missing_forged_or_hurried_render_token_is_refused() {
             "{}",
             refused.text
         );
+        // The page comes back with a new token, the one the refusal carries, to send it again.
+        let renewed = hidden(&refused.text, "kform_render_token");
+        assert!(renewed.len() > 20 && renewed != forged && renewed != token, "{renewed:?}");
     }
     tokio::time::sleep(Duration::from_millis(350)).await;
     let robot = [values(&token), vec![("website", "http://spam.example")]].concat();
