@@ -383,13 +383,14 @@ impl Form {
         {
             let _ = token.dispatch_event(&reset);
         }
-        let mut state = self.state.borrow_mut();
-        // Refused as out of date, the form is sent again with the token the refusal carries.
-        if result.is_err() && render_token.is_some() {
-            state.set_render_token(render_token);
+        {
+            let mut state = self.state.borrow_mut();
+            // Refused as out of date, the form is sent again with the token the refusal carries.
+            if render_token.is_some() {
+                state.set_render_token(render_token);
+            }
+            state.finish_submit(result);
         }
-        state.finish_submit(result);
-        drop(state);
         self.render();
         if refused {
             self.focus(SUMMARY_ID);
