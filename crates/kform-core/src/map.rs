@@ -105,6 +105,14 @@ impl<K: Ord, V> SortedMap<K, V> {
         self.find(key).ok().map(|at| &mut self.entries[at].1)
     }
 
+    /// Where `key` is in key order, if it has a value: an index for lists kept beside the map.
+    pub fn index_of<Q: Ord + ?Sized>(&self, key: &Q) -> Option<usize>
+    where
+        K: Borrow<Q>,
+    {
+        self.find(key).ok()
+    }
+
     /// Whether `key` has a value.
     pub fn contains_key<Q: Ord + ?Sized>(&self, key: &Q) -> bool
     where

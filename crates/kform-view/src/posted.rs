@@ -6,7 +6,6 @@
 //! expected, are refused: such a post did not come from the form.
 
 use alloc::borrow::ToOwned;
-use alloc::collections::BTreeMap;
 use alloc::string::String;
 use alloc::string::ToString;
 use alloc::vec::Vec;
@@ -70,11 +69,24 @@ pub const MAX_ROWS: usize = 500;
 pub fn apply(state: &mut FormState, pairs: &[(String, String)]) -> Result<Posted, PostError> {
     let mut posted = Posted::default();
     let mut offset = DEFAULT_OFFSET_WEST_MINUTES;
-    // Each name's values, and whether a field took them. Taken values are left in place (not
-    // removed): a B-tree's removal, with its rebalancing, is code the widget's `.wasm` would
-    // carry for this map alone.
-    let mut sent: BTreeMap<&str, (bool, Vec<String>)> = BTreeMap::new();
-    for (name, value) in pairs {
+    let descriptor = state.shared_descriptor();
+    let fields = &descriptor.fields.fields;
+    let shown = shown_fields(&descriptor);
+    // Which of the app's fields (by their index in key order) the form shows.
+    let mut is_shown = alloc::vec![false; fields.len()];
+    for field in &shown {
+        if let Some(at) = fields.index_of(field.code.as_str()) {
+            is_shown[at] = true;
+        }
+    }
+    // What each shown field's inputs sent, by the same index, and each cell's input (its
+    // subtable's index, its row and column, the pair), which waits for the subtable's row
+    // count. Each name is placed by parsing it and searching the sorted fields, not kept in a
+    // map of names: a map type is code the widget's `.wasm` would carry for this alone.
+    let mut sent: Vec<Vec<String>> = (0..fields.len()).map(|_| Vec::new()).collect();
+    let mut cells: Vec<(usize, usize, usize, &(String, String))> = Vec::new();
+    for pair in pairs {
+        let (name, value) = pair;
         let single = |slot: &mut Option<String>| {
             if slot.is_some() {
                 return Err(PostError::Repeated(name.clone()));
@@ -101,7 +113,11 @@ pub fn apply(state: &mut FormState, pairs: &[(String, String)]) -> Result<Posted
                 }
                 posted.action = Some(action(state, value)?);
             }
-            _ => sent.entry(name.as_str()).or_default().1.push(value.clone()),
+            _ => match place(fields, &is_shown, name) {
+                Some(Place::Field(at)) => sent[at].push(value.clone()),
+                Some(Place::Cell { table, row, column }) => cells.push((table, row, column, pair)),
+                None => return Err(PostError::UnknownName(name.clone())),
+            },
         }
     }
     posted.submission_id = posted.submission_id.filter(|id| !id.is_empty());
@@ -109,20 +125,13 @@ pub fn apply(state: &mut FormState, pairs: &[(String, String)]) -> Result<Posted
     // The state sends the answer the page holds (the widget taking over a form whose challenge
     // was answered before its `.wasm` arrived).
     state.set_captcha_token(posted.captcha_token.clone().filter(|token| !token.is_empty()));
-    let mut taken = |name: &str| match sent.get_mut(name) {
-        Some((taken, values)) => {
-            *taken = true;
-            core::mem::take(values)
-        }
-        None => Vec::new(),
-    };
-    let descriptor = state.shared_descriptor();
-    for field in shown_fields(&descriptor) {
+    for field in shown {
+        let Some(at) = fields.index_of(field.code.as_str()) else { continue };
         let code = field.code.as_str().to_owned();
+        let texts = core::mem::take(&mut sent[at]);
         match &field.kind {
-            FieldKind::Subtable { fields } => {
-                let count = taken(&code);
-                let rows = match count.as_slice() {
+            FieldKind::Subtable { fields: columns } => {
+                let rows = match texts.as_slice() {
                     [] => 0,
                     [count] => count.parse::<usize>().unwrap_or(0).min(MAX_ROWS),
                     _ => return Err(PostError::Repeated(code)),
@@ -133,28 +142,66 @@ pub fn apply(state: &mut FormState, pairs: &[(String, String)]) -> Result<Posted
                 while state.row_count(&code) > rows {
                     state.remove_row(&code, rows);
                 }
+                // Each cell's inputs, row by row, column by column; a row past the count is
+                // not one the form has.
+                let width = columns.len();
+                let mut grid: Vec<Vec<String>> = (0..rows * width).map(|_| Vec::new()).collect();
+                for &(table, row, column, (name, value)) in &cells {
+                    if table != at {
+                        continue;
+                    }
+                    let cell = grid.get_mut(row * width + column).filter(|_| row < rows);
+                    let Some(cell) = cell else { return Err(PostError::UnknownName(name.clone())) };
+                    cell.push(value.clone());
+                }
                 for row in 0..rows {
-                    for (inner_code, inner) in fields {
+                    for (column, (inner_code, inner)) in columns.iter().enumerate() {
+                        let texts = core::mem::take(&mut grid[row * width + column]);
                         let slot =
                             Slot::Cell { table: code.clone(), row, code: inner_code.to_string() };
-                        let texts = taken(&slot.key());
                         set(state, slot, inner, texts, offset)?;
                     }
                 }
             }
-            _ => {
-                let texts = taken(&code);
-                set(state, Slot::Field(code), field, texts, offset)?;
-            }
+            _ => set(state, Slot::Field(code), field, texts, offset)?,
         }
-    }
-    if let Some((name, _)) = sent.iter().find(|(_, (taken, _))| !taken) {
-        return Err(PostError::UnknownName((*name).to_owned()));
     }
     state.set_honeypot(posted.honeypot.clone());
     state.set_render_token(posted.render_token.clone());
     state.set_submission_id(posted.submission_id.clone());
     Ok(posted)
+}
+
+/// Where a posted input goes.
+enum Place {
+    /// A field's inputs: its index among the app's fields in key order.
+    Field(usize),
+    /// A cell's: its subtable's index among the app's fields, its row, and its column's index
+    /// among the subtable's fields.
+    Cell { table: usize, row: usize, column: usize },
+}
+
+/// Where the input named `name` goes in a form that shows the app's `fields` `is_shown` marks:
+/// a shown field's code, or `table[row].code` for a cell of a shown subtable, written as the
+/// form writes it (so `明細[01].品名` is no name of it). `None` for any other name.
+fn place(
+    fields: &kform_core::SortedMap<kform_core::FieldCode, kform_core::Field>,
+    is_shown: &[bool],
+    name: &str,
+) -> Option<Place> {
+    let shown = |code: &str| fields.index_of(code).filter(|&at| is_shown[at]);
+    match Slot::from_key(name) {
+        Slot::Field(code) => shown(&code).map(Place::Field),
+        Slot::Cell { table, row, code } => {
+            let at = shown(&table)?;
+            let FieldKind::Subtable { fields: columns } = &fields.get(table.as_str())?.kind else {
+                return None;
+            };
+            let column = columns.index_of(code.as_str())?;
+            let canonical = Slot::Cell { table, row, code }.key() == name;
+            canonical.then_some(Place::Cell { table: at, row, column })
+        }
+    }
 }
 
 /// The fields the form shows (writable ones).

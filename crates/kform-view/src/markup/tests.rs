@@ -241,6 +241,31 @@ fn a_posted_captcha_answer_is_returned_and_kept_for_the_submission() {
 }
 
 #[test]
+fn a_subtables_cells_may_come_before_its_row_count_and_in_any_order() {
+    let mut state = state(EVERY, json!([{ "field": "明細" }]));
+    let pairs: Vec<(String, String)> = [
+        ("明細[1].色", "赤"),
+        ("明細[0].品名", "椅子"),
+        ("明細[1].品名", "机"),
+        ("明細[1].色", "青"),
+        ("明細", "2"),
+        ("明細[0].数量", "3"),
+    ]
+    .iter()
+    .map(|(name, value)| ((*name).to_owned(), (*value).to_owned()))
+    .collect();
+    posted::apply(&mut state, &pairs).unwrap();
+    assert_eq!(state.row_count("明細"), 2);
+    let cell = |row, code: &str| {
+        state.value(Slot::Cell { table: "明細".into(), row, code: code.into() }).cloned()
+    };
+    assert_eq!(cell(0, "品名"), Some(Value::Text("椅子".into())));
+    assert_eq!(cell(0, "数量"), Some(Value::Text("3".into())));
+    assert_eq!(cell(1, "品名"), Some(Value::Text("机".into())));
+    assert_eq!(cell(1, "色"), Some(Value::List(vec!["赤".into(), "青".into()])));
+}
+
+#[test]
 fn a_post_without_a_time_zone_is_japan_time() {
     let mut state = state(EVERY, json!([{ "field": "来場日時" }]));
     let pairs = vec![("来場日時".to_owned(), "2026-12-01T10:30".to_owned())];
@@ -269,6 +294,15 @@ fn a_post_the_form_could_not_have_sent_is_refused() {
         refused(vec![pair("明細[3].品名", "x")]),
         PostError::UnknownName("明細[3].品名".into())
     );
+    // A name is the form's only as the form writes it, of a field or column it shows.
+    for name in ["明細[01].品名", "明細[0].ほか", "明細[0]品名", "氏名[0].品名", "相談内容"]
+    {
+        let pairs = vec![pair("明細", "2"), pair(name, "x")];
+        assert_eq!(refused(pairs), PostError::UnknownName(name.into()), "{name}");
+    }
+    // A post may have many values of one input; each is placed without a map of names.
+    let many = (0..20_000).map(|_| pair("氏名", "a")).collect();
+    assert_eq!(refused(many), PostError::Repeated("氏名".into()));
     assert_eq!(
         refused(vec![pair("kform_action", "add:氏名")]),
         PostError::BadAction("add:氏名".into())
