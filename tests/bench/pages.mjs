@@ -55,6 +55,23 @@ export function watchMoments() {
 }
 
 /**
+ * The link a by-hand bench's visits go over instead of loopback, from `KFORM_NET="40,10"`: 40 ms
+ * of added latency each way and 10 Mbit/s down (half that up), as Chromium's DevTools emulate a
+ * network. On loopback a request costs no round trip and a byte no time, so what a real visitor
+ * waits for a round trip or a download shows only with it. `cargo xtask bench` stays on
+ * loopback: its figures are the ones to quote.
+ */
+const NETWORK = process.env.KFORM_NET?.split(",").map(Number);
+
+async function emulateNetwork(context, page, [latency, mbits]) {
+  const session = await context.newCDPSession(page);
+  await session.send("Network.enable");
+  await session.send("Network.emulateNetworkConditions", {
+    offline: false, latency, downloadThroughput: (mbits * 1e6) / 8, uploadThroughput: (mbits * 1e6) / 16,
+  });
+}
+
+/**
  * A first visit to `url` in a fresh context of `browser`, watched by `watchMoments`: resolves
  * to what `read(page)` resolves to once the page has been opened.
  */
@@ -63,6 +80,7 @@ export async function firstVisit(browser, url, read) {
   try {
     await context.addInitScript(watchMoments);
     const page = await context.newPage();
+    if (NETWORK) await emulateNetwork(context, page, NETWORK);
     await page.goto(url);
     return await read(page);
   } finally {
@@ -82,7 +100,8 @@ export function paced(started) {
 }
 
 /**
- * Visits each of `targets` (`[name, url]`) `runs` times, in paced rounds, with `visit(url)`
+ * Visits each of `targets` (`[name, url]`) `runs` times, in paced rounds (every other one in
+ * reverse order), with `visit(url)`
  * resolving to the visit's moments (`{moment: ms}`); resolves to every moment's values by page
  * name: `{name: {moment: [ms, …]}}`.
  */
@@ -90,7 +109,8 @@ export async function sampleRounds(targets, runs, visit) {
   const samples = {};
   for (let run = 0; run < runs; run++) {
     const started = performance.now();
-    for (const [name, url] of targets) {
+    // Every other round in the other order, so no page is always visited right after another.
+    for (const [name, url] of run % 2 ? [...targets].reverse() : targets) {
       for (const [moment, ms] of Object.entries(await visit(url))) {
         ((samples[name] ??= {})[moment] ??= []).push(ms);
       }

@@ -6,8 +6,9 @@
 // navigation: page parsed, form shown, the WebAssembly's instantiating called and settled, its
 // takeover started, `kform:ready`), with the form shown and `kform:ready` ratios to the static page's parsing.
 // `RUNS` sets the visits per page (21); `KFORM_AB_PAGE` the builds' page (`/bench.html`; say
-// `/bench-included.html` for the form the page's server included). Not part of `cargo xtask
-// bench`, whose figures stay the ones to quote; this is for deciding between builds.
+// `/bench-included.html` for the form the page's server included); `KFORM_NET="40,10"` a
+// network of 40 ms latency and 10 Mbit/s instead of loopback (`pages.mjs`). Not part of `cargo
+// xtask bench`, whose figures stay the ones to quote; this is for deciding between builds.
 import { launch } from "../e2e/browser.mjs";
 import { startDemo } from "../e2e/demo.mjs";
 import { firstVisit, sampleRounds } from "./pages.mjs";

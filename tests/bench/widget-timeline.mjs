@@ -3,7 +3,8 @@
 // medians over first visits of when each resource was asked for, sent and arrived (resource timing),
 // when a shadow root was attached (the script running), when the form's inputs were in it and
 // when the page was parsed (DOMContentLoaded), when the WebAssembly's instantiating was called and
-// settled, when the takeover started and `kform:ready`, all in ms since navigation. Prints one JSON
+// settled, when the takeover started and `kform:ready`, all in ms since navigation; over an
+// emulated network with `KFORM_NET="40,10"` (`pages.mjs`). Prints one JSON
 // object: `{"runs": N, "widget": {"kform.js requested": ms, ...}, "static": {...}, ...}`.
 import { launch } from "../e2e/browser.mjs";
 import { firstVisit, sampleRounds, startBench } from "./pages.mjs";
