@@ -22,7 +22,7 @@ use kform_core::protocol::FormDescriptor;
 use kform_core::{Choice, Field, FormItem, InputHint, OptionLabels, Value};
 
 use crate::html::{El, Node, el};
-use crate::state::{FormState, Slot};
+use crate::state::{FormState, Slot, joined};
 use crate::style;
 
 /// The names of a plain form's own inputs, beside the fields' codes.
@@ -594,7 +594,8 @@ fn control(state: &FormState, input: &Input<'_>) -> Vec<Node> {
                 ];
             }
             // Anyone may be chosen: the visitor types codes, separated by commas.
-            let typed = state.list_value(input.slot.clone()).join(", ");
+            let typed =
+                joined(&mut state.list_value(input.slot.clone()).iter().map(String::as_str), ", ");
             let help_id = format!("{id}-codes");
             let element = base("input")
                 .attr("type", "text")

@@ -837,7 +837,10 @@ impl FormState {
                     Some(Value::Rows(rows)) => self.rows_text(field, rows),
                     Some(Value::Text(text)) if field.kind.options().is_some() => shown(text),
                     Some(Value::List(items)) if field.kind.options().is_some() => {
-                        items.iter().map(shown).collect::<Vec<_>>().join("、")
+                        let mut labels = items
+                            .iter()
+                            .map(|value| item.option_labels.get(value).unwrap_or(value.as_str()));
+                        joined(&mut labels, "、")
                     }
                     Some(Value::Text(text)) if matches!(field.kind, FieldKind::DateTime { .. }) => {
                         // The visitor's own time as typed, without the offset sent with it.
@@ -864,9 +867,11 @@ impl FormState {
                     format!("{}: {}", inner.label, answer_text(cells.get(code.as_str())))
                 })
                 .collect();
-            format!("{} {}: {}", self.text(Text::Row), row + 1, cells.join(" / "))
+            let cells = joined(&mut cells.iter().map(String::as_str), " / ");
+            format!("{} {}: {}", self.text(Text::Row), row + 1, cells)
         };
-        rows.iter().enumerate().map(line).collect::<Vec<_>>().join("\n")
+        let lines: Vec<String> = rows.iter().enumerate().map(line).collect();
+        joined(&mut lines.iter().map(String::as_str), "\n")
     }
 
     /// Notes that the submission is being tried again after the relay could not be reached.
@@ -982,9 +987,25 @@ fn decode_entities(text: &str) -> String {
 fn answer_text(value: Option<&Value>) -> String {
     match value {
         Some(Value::Text(text)) => text.clone(),
-        Some(Value::List(items) | Value::Entities(items) | Value::Files(items)) => items.join("、"),
+        Some(Value::List(items) | Value::Entities(items) | Value::Files(items)) => {
+            joined(&mut items.iter().map(String::as_str), "、")
+        }
         _ => String::new(),
     }
+}
+
+/// `items` with `separator` between them, as `[…].join(separator)` gives them. Written piece by
+/// piece, for every list the form writes out: `join` brings the standard library's slice
+/// joining into the widget's `.wasm`, once for each kind of list it joins.
+pub fn joined(items: &mut dyn Iterator<Item = &str>, separator: &str) -> String {
+    let mut out = String::new();
+    for (index, item) in items.enumerate() {
+        if index > 0 {
+            out.push_str(separator);
+        }
+        out.push_str(item);
+    }
+    out
 }
 
 /// Codes typed in one input: separated by commas (half or full width) or white space.

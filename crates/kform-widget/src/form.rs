@@ -26,7 +26,7 @@ use kform_core::{OnSuccess, Value};
 use kform_dom::write;
 use kform_view::html::{El, Node, to_html};
 use kform_view::markup::{self, CONFIRM_HEADING_ID, SUMMARY_ID, THANKS_ID, dom_id, names};
-use kform_view::state::{Advance, FormState, Slot, Status, SubmitError, split_codes};
+use kform_view::state::{Advance, FormState, Slot, Status, SubmitError, joined, split_codes};
 use wasm_bindgen::JsCast;
 use wasm_bindgen::prelude::*;
 use web_sys::{Element, Event, HtmlElement};
@@ -283,9 +283,9 @@ impl Form {
             Advance::Broken(missing) => {
                 // Not the visitor's mistake: the page says the form cannot be sent, and the
                 // site hears why.
+                let codes = joined(&mut missing.iter().map(String::as_str), ", ");
                 let reason = format!(
-                    "the form does not fit its kintone app: it needs {} which the app no longer has; the form's owner must fix the form",
-                    missing.join(", ")
+                    "the form does not fit its kintone app: it needs {codes} which the app no longer has; the form's owner must fix the form"
                 );
                 emit(&self.host, "kform:error", &failure("submit", &reason));
                 self.focus(SUMMARY_ID);

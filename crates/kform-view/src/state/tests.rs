@@ -552,3 +552,12 @@ fn a_captcha_form_waits_for_the_answer_and_asks_again_after_each_try() {
     assert!(state.captcha_unsolved(), "an answer counts once");
     assert_eq!(state.advance(id), Advance::Invalid);
 }
+
+#[test]
+fn joined_gives_what_join_gives() {
+    for items in [&[][..], &["a"][..], &["営業部", "開発部", ""][..]] {
+        for separator in [", ", "、", "\n", ""] {
+            assert_eq!(super::joined(&mut items.iter().copied(), separator), items.join(separator));
+        }
+    }
+}
