@@ -16,6 +16,11 @@ use crate::state::{FormState, Slot};
 const CONTACT: &str = include_str!("../../../../tests/fixtures/kintone/contact-fields.json");
 const EVERY: &str = include_str!("../../../../tests/fixtures/kintone/every-type-fields.json");
 
+/// A post's (name, value) pairs, owned, as `posted::apply` takes them.
+fn owned(pairs: &[(&str, &str)]) -> Vec<(String, String)> {
+    pairs.iter().map(|(name, value)| ((*name).to_owned(), (*value).to_owned())).collect()
+}
+
 #[expect(clippy::needless_pass_by_value, reason = "the tests pass json!(…) in place")]
 fn state(fields: &str, items: serde_json::Value) -> FormState {
     let form: FormSpec =
@@ -161,9 +166,7 @@ fn a_refused_post_comes_back_with_its_values_messages_and_summary() {
         ("関心", "B"),
         ("kform_submission_id", "id-1"),
     ];
-    let pairs: Vec<(String, String)> =
-        pairs.iter().map(|(name, value)| ((*name).to_owned(), (*value).to_owned())).collect();
-    let posted = posted::apply(&mut state, &pairs).unwrap();
+    let posted = posted::apply(&mut state, &owned(&pairs)).unwrap();
     assert_eq!(posted.submission_id.as_deref(), Some("id-1"));
     assert!(state.advance(|| "new".to_owned()).submission().is_none());
     let html = html(&state, Layout::Basic);
@@ -184,7 +187,7 @@ fn a_post_sets_every_shown_field_and_an_unchecked_group_becomes_empty() {
     );
     let default = state.list_value("関心");
     assert!(!default.is_empty(), "kintone's default is checked at first");
-    let pairs: Vec<(String, String)> = [
+    let pairs = owned(&[
         ("氏名", "山田"),
         ("来場日時", "2026-12-01T10:30"),
         ("担当者", "sato, 鈴木"),
@@ -193,10 +196,7 @@ fn a_post_sets_every_shown_field_and_an_unchecked_group_becomes_empty() {
         ("相談内容", "一行目\r\n二行目\r三"),
         ("kform_tz", "0"),
         ("website", ""),
-    ]
-    .iter()
-    .map(|(name, value)| ((*name).to_owned(), (*value).to_owned()))
-    .collect();
+    ]);
     posted::apply(&mut state, &pairs).unwrap();
     assert_eq!(state.list_value("関心"), Vec::<String>::new());
     assert_eq!(state.text_value("来場日時"), "2026-12-01T10:30+00:00");
@@ -222,9 +222,7 @@ fn a_posted_captcha_answer_is_returned_and_kept_for_the_submission() {
     });
     let post = |pairs: &[(&str, &str)]| {
         let mut state = FormState::new(descriptor.clone(), Some(Locale::Ja));
-        let pairs: Vec<(String, String)> =
-            pairs.iter().map(|(name, value)| ((*name).to_owned(), (*value).to_owned())).collect();
-        let posted = posted::apply(&mut state, &pairs).map(|posted| posted.captcha_token);
+        let posted = posted::apply(&mut state, &owned(pairs)).map(|posted| posted.captcha_token);
         (posted, state.captcha_unsolved())
     };
     assert_eq!(post(&[]), (Ok(None), true), "no input: no script showed the challenge");
@@ -243,17 +241,14 @@ fn a_posted_captcha_answer_is_returned_and_kept_for_the_submission() {
 #[test]
 fn a_subtables_cells_may_come_before_its_row_count_and_in_any_order() {
     let mut state = state(EVERY, json!([{ "field": "明細" }]));
-    let pairs: Vec<(String, String)> = [
+    let pairs = owned(&[
         ("明細[1].色", "赤"),
         ("明細[0].品名", "椅子"),
         ("明細[1].品名", "机"),
         ("明細[1].色", "青"),
         ("明細", "2"),
         ("明細[0].数量", "3"),
-    ]
-    .iter()
-    .map(|(name, value)| ((*name).to_owned(), (*value).to_owned()))
-    .collect();
+    ]);
     posted::apply(&mut state, &pairs).unwrap();
     assert_eq!(state.row_count("明細"), 2);
     let cell = |row, code: &str| {
