@@ -150,8 +150,12 @@ pub fn apply(state: &mut FormState, pairs: &[(String, String)]) -> Result<Posted
                     if table != at {
                         continue;
                     }
-                    let cell = grid.get_mut(row * width + column).filter(|_| row < rows);
-                    let Some(cell) = cell else { return Err(PostError::UnknownName(name.clone())) };
+                    // The row is checked first: a name's row may be any number, and the
+                    // product of a huge one would overflow.
+                    let cell = (row < rows).then(|| row * width + column);
+                    let Some(cell) = cell.and_then(|at| grid.get_mut(at)) else {
+                        return Err(PostError::UnknownName(name.clone()));
+                    };
                     cell.push(value.clone());
                 }
                 for row in 0..rows {

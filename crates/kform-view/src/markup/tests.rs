@@ -290,7 +290,8 @@ fn a_post_the_form_could_not_have_sent_is_refused() {
         PostError::UnknownName("明細[3].品名".into())
     );
     // A name is the form's only as the form writes it, of a field or column it shows.
-    for name in ["明細[01].品名", "明細[0].ほか", "明細[0]品名", "氏名[0].品名", "相談内容"]
+    let huge = format!("明細[{}].品名", usize::MAX);
+    for name in ["明細[01].品名", "明細[0].ほか", "明細[0]品名", "氏名[0].品名", "相談内容", &huge]
     {
         let pairs = vec![pair("明細", "2"), pair(name, "x")];
         assert_eq!(refused(pairs), PostError::UnknownName(name.into()), "{name}");
