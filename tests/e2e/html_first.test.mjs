@@ -6,7 +6,7 @@ import assert from "node:assert/strict";
 import { test } from "node:test";
 
 import { kintoneRecords, recordsEventually } from "./demo.mjs";
-import { admin, assertAccessible, fakeTurnstile, firstEvent, holdWasm, personPause, recordEvents, useDemo } from "./session.mjs";
+import { admin, assertAccessible, fakeTurnstile, firstEvent, openHeld, personPause, recordEvents, useDemo } from "./session.mjs";
 
 const session = useDemo();
 /**
@@ -403,10 +403,7 @@ test("what a page puts in the element shows only where the form cannot: kform.js
 });
 
 test("an enhanced form refused as out of date is sent again as it is, with the token the refusal carries", async () => {
-  const page = await session.open("/blank.html");
-  const release = await holdWasm(page);
-  await recordEvents(page);
-  await page.goto(new URL("/", session.demo.page).href);
+  const { page, release } = await openHeld(session, "/");
   const form = page.locator("#contact");
   // A token the relay no longer accepts (as after its key changed), there before the takeover.
   await form.locator("input[name=kform_render_token]").evaluate((input) => (input.value = "e30.AAAA"));
@@ -524,10 +521,7 @@ test("a form's theme colors its hosted page under the page's strict policy", asy
 });
 
 test("a step sent before the .wasm arrived moves on once it has, though a later step has required fields", async () => {
-  const page = await session.open("/blank.html");
-  const release = await holdWasm(page);
-  await recordEvents(page);
-  await page.goto(new URL("/steps.html", session.demo.page).href);
+  const { page, release } = await openHeld(session, "/steps.html");
   const form = page.locator("[data-kform=steps]");
   await form.getByLabel("氏名").fill("先送り 三郎");
   await form.getByLabel("メールアドレス").fill("saburo@example.com");

@@ -6,7 +6,7 @@ import assert from "node:assert/strict";
 import { test } from "node:test";
 
 import { kintoneRecords, recordsEventually } from "./demo.mjs";
-import { admin, assertAccessible, firstEvent, holdWasm, personPause, recordEvents, useDemo } from "./session.mjs";
+import { admin, assertAccessible, firstEvent, openHeld, personPause, recordEvents, useDemo } from "./session.mjs";
 
 const session = useDemo();
 const recordsOf = (predicate) => recordsEventually(session.demo, undefined, predicate);
@@ -151,10 +151,7 @@ test("an included form on another origin keeps its style under a policy that ref
 });
 
 test("an included form mounted again before the WebAssembly arrives is taken over once", async () => {
-  const page = await session.open("/blank.html");
-  const release = await holdWasm(page);
-  await recordEvents(page);
-  await page.goto(new URL("/included.html", session.demo.page).href, { waitUntil: "domcontentloaded" });
+  const { page, release } = await openHeld(session, "/included.html", { waitUntil: "domcontentloaded" });
   // The page mounts the same form again in its element (the included one is unmounted).
   // (`mount` resolves once the form is taken over, so it is not awaited here.)
   await page.evaluate(async () => {
@@ -172,10 +169,7 @@ test("an included form mounted again before the WebAssembly arrives is taken ove
 
 test("an included form with steps shows one step from the start, and every step with JavaScript off", async () => {
   // With JavaScript: one step at a time before kform.js has taken it over, so nothing moves then.
-  const page = await session.open("/blank.html");
-  const release = await holdWasm(page);
-  await recordEvents(page);
-  await page.goto(new URL("/included-steps.html", session.demo.page).href, { waitUntil: "domcontentloaded" });
+  const { page, release } = await openHeld(session, "/included-steps.html", { waitUntil: "domcontentloaded" });
   const form = page.locator("[data-kform=steps]");
   await form.getByLabel("氏名").waitFor();
   assert.equal(await form.getByLabel("相談内容").isVisible(), false, "the third step waits");

@@ -76,6 +76,19 @@ export async function holdWasm(page) {
   return release;
 }
 
+/**
+ * Opens the demo's page at `path` with its `.wasm` held (`holdWasm`) and its events recorded
+ * (`recordEvents`); `options` are `page.goto`'s. Resolves to the page and the function that lets
+ * the `.wasm` through.
+ */
+export async function openHeld(session, path, options = {}) {
+  const page = await session.open("/blank.html");
+  const release = await holdWasm(page);
+  await recordEvents(page);
+  await page.goto(new URL(path, session.demo.page).href, options);
+  return { page, release };
+}
+
 /** Counts the submissions `page` posts from now on; the function returned says how many so far. */
 export function countSubmissions(page) {
   let count = 0;
