@@ -296,7 +296,7 @@ fn a_post_the_form_could_not_have_sent_is_refused() {
         let pairs = vec![pair("明細", "2"), pair(name, "x")];
         assert_eq!(refused(pairs), PostError::UnknownName(name.into()), "{name}");
     }
-    // A post may have many values of one input; each is placed without a map of names.
+    // A post with many values of a one-value input is read to its end and refused for them.
     let many = (0..20_000).map(|_| pair("氏名", "a")).collect();
     assert_eq!(refused(many), PostError::Repeated("氏名".into()));
     assert_eq!(
