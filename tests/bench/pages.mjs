@@ -1,7 +1,7 @@
 // The speed benchmark's pages, shared by widget-load.mjs and widget-trace.mjs: the widget's
 // 30-field form (fetched by kform.js, and included by the page's server), the same fields as
 // static HTML, the HTML-first floor (a script that only shows
-// the relay's markup) and, when `KFORM_BENCH_PKG` names the bench's
+// the relay's markup), the enhancement floor (that, and an empty .wasm the script asks for) and, when `KFORM_BENCH_PKG` names the bench's
 // widget directory (`target/bench-pkg/`, which holds the size floor), the floor's page.
 import { startDemo } from "../e2e/demo.mjs";
 
@@ -11,7 +11,7 @@ export async function startBench() {
   const demo = await startDemo({ pkg });
   const pages = [
     ["widget", "/bench.html"], ["included", "/bench-included.html"], ["static", "/bench-static.html"],
-    ["markup_floor", "/bench-markup-floor.html"],
+    ["markup_floor", "/bench-markup-floor.html"], ["wasm_floor", "/bench-wasm-floor.html"],
   ];
   if (pkg) pages.push(["floor", "/bench-floor.html"]);
   return { demo, pages: pages.map(([name, path]) => [name, new URL(path, demo.page).href]) };
@@ -89,14 +89,14 @@ export async function firstVisit(browser, url, read) {
 }
 
 /**
- * Resolves once 3 s have passed since `started` (a `performance.now()`): a bench that runs its
+ * Resolves once 4 s have passed since `started` (a `performance.now()`): a bench that runs its
  * pages in rounds waits for it after each, so that a round's requests to the relay's form API
- * from the browser (three at most: the widget's and the HTML-first floor's markup, the included
- * form's fresh render token) stay within the demo relay's per-address rate limit, a burst of
- * 20, then one a second, which fast pages outran.
+ * from the browser (four at most: the widget's, the HTML-first floor's and the enhancement
+ * floor's markup, the included form's fresh render token) stay within the demo relay's
+ * per-address rate limit, a burst of 20, then one a second, which fast pages outran.
  */
 export function paced(started) {
-  return new Promise((resolve) => setTimeout(resolve, Math.max(0, started + 3000 - performance.now())));
+  return new Promise((resolve) => setTimeout(resolve, Math.max(0, started + 4000 - performance.now())));
 }
 
 /**

@@ -13,11 +13,15 @@
 // another page is timed: the floor, a bare Leptos form of as many inputs
 // (`www/bench-floor.html`). The HTML-first floor (`www/bench-markup-floor.html`: a script that
 // only fetches the bench form's markup and shows it) is timed in every run: it is the least any
-// embed that shows the relay's markup costs. Prints one JSON object: `{"runs": N, "controls": C,
+// embed that shows the relay's markup costs. So is the enhancement floor
+// (`www/bench-wasm-floor.html`: the same, plus an empty WebAssembly module the script asks for
+// as it starts, then `kform:ready`): the least any embed whose script asks for its .wasm costs
+// until it is enhanced. Prints one JSON object: `{"runs": N, "controls": C,
 // "widget_visible_ms": [...], "widget_enhanced_ms": [...], "included_visible_ms": [...],
 // "included_enhanced_ms": [...], "static_ms": [...], "<page>_painted_ms": [...] (each page's
 // first contentful paint),
-// "markup_floor_ms": [...], "floor_ms": [...],
+// "markup_floor_ms": [...], "wasm_floor_visible_ms": [...], "wasm_floor_enhanced_ms": [...],
+// "floor_ms": [...],
 // "widget_download_bytes": {"kform.js": …, "markup": …, "kform_widget_lean_bg.wasm": …},
 // "included_download_bytes": {…}}`, the last two from each page's last visit (the included
 // page's markup is in the page itself, not counted there).
@@ -25,9 +29,10 @@ import { launch } from "../e2e/browser.mjs";
 import { paced, startBench } from "./pages.mjs";
 
 const RUNS = Number(process.env.KFORM_BENCH_RUNS || 21);
-// The pages whose WebAssembly takes the form over: the embed that fetches the markup
-// (`www/bench.html`) and the one whose server included it (`www/bench-included.html`).
-const ENHANCING = ["widget", "included"];
+// The pages timed twice, shown and enhanced: the embed that fetches the markup
+// (`www/bench.html`), the one whose server included it (`www/bench-included.html`), whose
+// WebAssembly takes the form over, and the enhancement floor.
+const ENHANCING = ["widget", "included", "wasm_floor"];
 
 /**
  * Runs in the page before its own scripts: resolves `window.kformVisible` with the time (ms
@@ -128,7 +133,8 @@ try {
   for (const [name, url] of pages) await visit(browser, url, controls, { enhances: ENHANCING.includes(name) });
   const result = {
     runs: RUNS, controls, widget_visible_ms: [], widget_enhanced_ms: [], included_visible_ms: [],
-    included_enhanced_ms: [], static_ms: [], markup_floor_ms: [],
+    included_enhanced_ms: [], static_ms: [], markup_floor_ms: [], wasm_floor_visible_ms: [],
+    wasm_floor_enhanced_ms: [],
   };
   if (pages.some(([name]) => name === "floor")) result.floor_ms = [];
   for (let i = 0; i < RUNS; i++) {
