@@ -11,7 +11,7 @@ export async function startBench() {
   const demo = await startDemo({ pkg });
   const pages = [
     ["widget", "/bench.html"], ["included", "/bench-included.html"], ["static", "/bench-static.html"],
-    ["markup_floor", "/bench-markup-floor.html"], ["wasm_floor", "/bench-wasm-floor.html"],
+    ["markup_floor", "/bench-markup-floor.html"], ["wasm_floor", "/bench-markup-floor.html?wasm=/bench-empty.wasm"],
   ];
   if (pkg) pages.push(["floor", "/bench-floor.html"]);
   return { demo, pages: pages.map(([name, path]) => [name, new URL(path, demo.page).href]) };
