@@ -1,8 +1,9 @@
 // The speed benchmark's pages, shared by widget-load.mjs and widget-trace.mjs: the widget's
 // 30-field form (fetched by kform.js, and included by the page's server), the same fields as
-// static HTML, the HTML-first floor (a script that only shows
-// the relay's markup), the enhancement floor (that, and an empty .wasm the script asks for) and, when `KFORM_BENCH_PKG` names the bench's
-// widget directory (`target/bench-pkg/`, which holds the size floor), the floor's page.
+// static HTML, the HTML-first floor (a script that only shows the relay's markup), the
+// enhancement floor (that, and an empty .wasm the script asks for) and, when `KFORM_BENCH_PKG`
+// names the bench's widget directory (`target/bench-pkg/`, which holds the size floor), the
+// floor's page.
 import { startDemo } from "../e2e/demo.mjs";
 
 /** Starts the demo on the bench's widget directory, if any; resolves to it and the pages. */
@@ -11,7 +12,8 @@ export async function startBench() {
   const demo = await startDemo({ pkg });
   const pages = [
     ["widget", "/bench.html"], ["included", "/bench-included.html"], ["static", "/bench-static.html"],
-    ["markup_floor", "/bench-markup-floor.html"], ["wasm_floor", "/bench-markup-floor.html?wasm=/bench-empty.wasm"],
+    ["markup_floor", "/bench-markup-floor.html"],
+    ["wasm_floor", "/bench-markup-floor.html?wasm=/bench-empty.wasm"],
   ];
   if (pkg) pages.push(["floor", "/bench-floor.html"]);
   return { demo, pages: pages.map(([name, path]) => [name, new URL(path, demo.page).href]) };

@@ -14,9 +14,9 @@
 // (`www/bench-floor.html`). The HTML-first floor (`www/bench-markup-floor.html`: a script that
 // only fetches the bench form's markup and shows it) is timed in every run: it is the least any
 // embed that shows the relay's markup costs. So is the enhancement floor
-// (`www/bench-markup-floor.html?wasm=/bench-empty.wasm`: the same, plus an empty WebAssembly module the script asks for
-// as it starts, then `kform:ready`): the least any embed whose script asks for its .wasm costs
-// until it is enhanced. Prints one JSON object: `{"runs": N, "controls": C,
+// (`www/bench-markup-floor.html?wasm=/bench-empty.wasm`: the same, plus an empty WebAssembly
+// module the script asks for as it starts, then `kform:ready`): the least any embed whose
+// script asks for its .wasm costs until it is enhanced. Prints one JSON object: `{"runs": N, "controls": C,
 // "widget_visible_ms": [...], "widget_enhanced_ms": [...], "included_visible_ms": [...],
 // "included_enhanced_ms": [...], "static_ms": [...], "<page>_painted_ms": [...] (each page's
 // first contentful paint),
