@@ -165,9 +165,8 @@ fn page_query() -> Vec<(String, String)> {
     let search =
         web_sys::window().and_then(|window| window.location().search().ok()).unwrap_or_default();
     let decode = |part: &str| {
-        js_sys::decode_uri_component(&part.replace('+', " "))
-            .ok()
-            .and_then(|decoded| decoded.as_string())
+        let spaced: String = part.chars().map(|c| if c == '+' { ' ' } else { c }).collect();
+        js_sys::decode_uri_component(&spaced).ok().and_then(|decoded| decoded.as_string())
     };
     search
         .trim_start_matches('?')

@@ -559,9 +559,18 @@ fn elements(elements: Vec<El>) -> String {
     to_html(&nodes)
 }
 
-/// `text` escaped for a double-quoted CSS string.
+/// `text` escaped for a double-quoted CSS string: a backslash before each backslash and quote.
+/// Written out rather than with `str::replace`, whose generic code cost 40 to 210 bytes of
+/// brotli across the `.wasm`'s builds (the last `str::replace` in them).
 fn css_string(text: &str) -> String {
-    text.replace('\\', "\\\\").replace('"', "\\\"")
+    let mut escaped = String::with_capacity(text.len());
+    for c in text.chars() {
+        if matches!(c, '\\' | '"') {
+            escaped.push('\\');
+        }
+        escaped.push(c);
+    }
+    escaped
 }
 
 /// Shows the date-times the relay rendered (kintone's defaults, in UTC) in the visitor's own
