@@ -3,8 +3,8 @@
 import assert from "node:assert/strict";
 import { test } from "node:test";
 
-import { kintoneRecords } from "./demo.mjs";
-import { useDemo } from "./session.mjs";
+import { kintoneRecords, recordsEventually } from "./demo.mjs";
+import { admin, personPause, useDemo } from "./session.mjs";
 
 const session = useDemo();
 
@@ -158,6 +158,46 @@ test("fields are prefilled from the page address by field code", async () => {
   await page.goto(url.href);
   await page.locator("#contact form[novalidate]").waitFor();
   assert.equal(await page.getByLabel("会社名").inputValue(), "サイボウズ 株式会社");
+  await page.close();
+});
+
+test("capture items take the visit's UTM parameters from the page address, decoded, once the form is enhanced", async () => {
+  await admin(session, "POST", "/v1/admin/forms", {
+    connection: "demo", allowed_origins: [], captcha: false,
+    spec: { format: 1, id: "campaign", app: Number(session.demo.app), default_lang: "ja", items: [
+      { field: "会社名" }, { field: "メールアドレス" },
+      { field: "お問い合わせ内容", capture: "utm_campaign" }, { field: "フォーム識別", capture: "utm_source" },
+    ] },
+  });
+  const page = await session.browser.newPage();
+  const errors = [];
+  page.on("pageerror", (error) => errors.push(error.message));
+  // As a mail's link writes them: `+` for a space, percent-encoded UTF-8 and punctuation.
+  const source = encodeURIComponent("メルマガ 12月");
+  await page.goto(new URL(`/blank.html?utm_campaign=spring+sale%21&utm_source=${source}`, session.demo.page).href);
+  // The markup a script fetches cannot know the page's address: the WebAssembly fills these.
+  const mode = await page.evaluate(async () => {
+    const { KForm } = await import("/widget/kform.js");
+    const div = Object.assign(document.createElement("div"), { id: "campaign" });
+    document.querySelector("main").append(div);
+    const ready = new Promise((resolve) => div.addEventListener("kform:ready", (event) => resolve(event.detail.mode)));
+    await KForm.mount(div, { form: "campaign", relay: "/" });
+    return ready;
+  });
+  assert.equal(mode, "enhanced");
+  const form = page.locator("#campaign");
+  assert.equal(await form.getByLabel("お問い合わせ内容").count(), 0, "a capture item is not shown");
+  await form.getByLabel("会社名").fill("キャンペーン商事");
+  await form.getByLabel("メールアドレス").fill("campaign@example.com");
+  await personPause();
+  await form.getByRole("button", { name: "送信" }).click();
+  await form.locator(".kform-thanks").waitFor();
+  const [record] = await recordsEventually(session.demo, session.demo,
+    (record) => record["会社名"].value === "キャンペーン商事");
+  assert.ok(record, "the lead lands in kintone");
+  assert.equal(record["お問い合わせ内容"].value, "spring sale!");
+  assert.equal(record["フォーム識別"].value, "メルマガ 12月");
+  assert.deepEqual(errors, []);
   await page.close();
 });
 
