@@ -192,6 +192,12 @@ impl OptionLabels {
         self.0.iter().find(|(known, _)| known == option).map(|(_, label)| label.as_str())
     }
 
+    /// What the visitor read for `option` when they chose it: the form's label for it, else the
+    /// option itself (the confirmation screen's answers).
+    pub fn shown<'a>(&'a self, option: &'a str) -> &'a str {
+        self.get(option).unwrap_or(option)
+    }
+
     /// Gives `option` the label `label`, or (with `None`) kintone's own again.
     pub fn set(&mut self, option: String, label: Option<String>) {
         let at = self.0.binary_search_by(|(known, _)| known.as_str().cmp(&option));

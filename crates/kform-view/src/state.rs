@@ -831,16 +831,14 @@ impl FormState {
                 }
                 let label = item.label.clone().unwrap_or_else(|| field.label.clone());
                 // A chosen option as the form showed it (its own label for it, if any).
-                let shown =
-                    |value: &String| item.option_labels.get(value).unwrap_or(value).to_owned();
+                let labels = &item.option_labels;
                 let text = match self.values.get(code.as_str()) {
                     Some(Value::Rows(rows)) => self.rows_text(field, rows),
-                    Some(Value::Text(text)) if field.kind.options().is_some() => shown(text),
+                    Some(Value::Text(text)) if field.kind.options().is_some() => {
+                        labels.shown(text).to_owned()
+                    }
                     Some(Value::List(items)) if field.kind.options().is_some() => {
-                        let mut labels = items
-                            .iter()
-                            .map(|value| item.option_labels.get(value).unwrap_or(value.as_str()));
-                        joined(&mut labels, "、")
+                        joined(&mut items.iter().map(|value| labels.shown(value)), "、")
                     }
                     Some(Value::Text(text)) if matches!(field.kind, FieldKind::DateTime { .. }) => {
                         // The visitor's own time as typed, without the offset sent with it.
